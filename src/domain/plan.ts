@@ -1,0 +1,141 @@
+/**
+ * Plans and features: what a customer may use and how it is priced.
+ *
+ * A plan has one currency and one interval; its features are
+ * - `boolean`: on or off (no usage, no price),
+ * - `metered`: usage aggregated over the period from events (`sum`, `count`, `max`,
+ *   `unique_count` of an event property, `latest` value),
+ * - `seat`: a count of seats reported as usage events whose value is the current seat count;
+ *   aggregated with `latest` by default (the count at the time of the check / at period end) or
+ *   `max` (peak seats in the period).
+ * `limit` caps usage per period (`null`: unlimited); `soft_limit: true` lets usage exceed the
+ * limit and only flags it. `included` units per period are free: pricing applies to
+ * `max(0, usage − included)`.
+ *
+ * @module
+ */
+import { type FieldIssue, invalid } from "./errors.ts";
+import type { Interval } from "./period.ts";
+import { type Pricing, type PricingInput, pricingViolations, toPricing } from "./pricing.ts";
+
+/** Kind of a feature; see the module comment. */
+export type FeatureType = "metered" | "boolean" | "seat";
+/** How usage events of a feature are combined over a period. */
+export type Aggregation = "sum" | "count" | "max" | "unique_count" | "latest";
+/** Lifecycle of a plan: archived plans keep their subscriptions but take no new ones. */
+export type PlanStatus = "active" | "archived";
+
+/** A checked feature of a plan. */
+export interface Feature {
+  /** Key clients use in events and checks (`api_calls`), unique within the plan. */
+  key: string;
+  name: string;
+  type: FeatureType;
+  /** Units allowed per period, `null` = unlimited. Always `null` for boolean features. */
+  limit: number | null;
+  soft_limit: boolean;
+  aggregation: Aggregation;
+  /** Units free each period before pricing applies. */
+  included: number;
+  /** Event property counted by `unique_count` (e.g. `user_id`), else `null`. */
+  unique_property: string | null;
+  pricing: Pricing | null;
+}
+
+/** A feature as a client sends it; defaults are applied by {@link checkFeatures}. */
+export interface FeatureInput {
+  key: string;
+  name?: string;
+  type: FeatureType;
+  limit?: number | null;
+  soft_limit?: boolean;
+  aggregation?: Aggregation;
+  included?: number;
+  unique_property?: string | null;
+  pricing?: PricingInput | null;
+}
+
+/** A stored plan. Amounts are integer minor units of `currency`. */
+export interface Plan {
+  id: string;
+  key: string;
+  name: string;
+  description: string | null;
+  currency: string;
+  interval: Interval;
+  trial_days: number;
+  /** Recurring fee per period, minor units. */
+  base_amount: number;
+  features: Feature[];
+  status: PlanStatus;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/**
+ * Applies defaults and checks the rules a JSON schema cannot express. Returns the checked features.
+ *
+ * Rules: feature keys unique; boolean features carry no limit, usage or pricing; `unique_count`
+ * names its `unique_property`; `soft_limit` needs a limit; pricing is valid for its model
+ * ({@link pricingViolations}). Defaults: aggregation `sum` (metered) / `latest` (seat), included 0.
+ *
+ * @param path path prefix of the features array in the request (`features`)
+ * @throws {BillingError} `validation_failed` listing every violation with its field path
+ */
+export function checkFeatures(inputs: readonly FeatureInput[], path = "features"): Feature[] {
+  const issues: FieldIssue[] = [];
+  const seen = new Set<string>();
+  const features = inputs.map((input, i): Feature => {
+    const at = (field: string) => `${path}.${i}.${field}`;
+    if (seen.has(input.key)) issues.push({ path: at("key"), message: `Duplicate feature key "${input.key}"` });
+    seen.add(input.key);
+    if (input.type === "boolean") {
+      if (input.pricing) issues.push({ path: at("pricing"), message: "Boolean features cannot be priced" });
+      if (input.limit !== undefined && input.limit !== null) {
+        issues.push({ path: at("limit"), message: "Boolean features have no limit" });
+      }
+      if (input.soft_limit) issues.push({ path: at("soft_limit"), message: "Boolean features have no limit" });
+      return {
+        key: input.key,
+        name: input.name ?? input.key,
+        type: "boolean",
+        limit: null,
+        soft_limit: false,
+        aggregation: "count",
+        included: 0,
+        unique_property: null,
+        pricing: null,
+      };
+    }
+    const aggregation = input.aggregation ?? (input.type === "seat" ? "latest" : "sum");
+    const limit = input.limit ?? null;
+    if (aggregation === "unique_count" && !input.unique_property) {
+      issues.push({ path: at("unique_property"), message: "Required when aggregation is \"unique_count\"" });
+    }
+    if (aggregation !== "unique_count" && input.unique_property) {
+      issues.push({ path: at("unique_property"), message: "Only used when aggregation is \"unique_count\"" });
+    }
+    if (input.soft_limit && limit === null) {
+      issues.push({ path: at("soft_limit"), message: "A soft limit needs a numeric limit" });
+    }
+    if (input.pricing) issues.push(...pricingViolations(input.pricing, at("pricing")));
+    return {
+      key: input.key,
+      name: input.name ?? input.key,
+      type: input.type,
+      limit,
+      soft_limit: input.soft_limit ?? false,
+      aggregation,
+      included: input.included ?? 0,
+      unique_property: aggregation === "unique_count" ? input.unique_property ?? null : null,
+      pricing: input.pricing && issues.length === 0 ? toPricing(input.pricing) : null,
+    };
+  });
+  if (issues.length > 0) throw invalid(issues, "The plan's features break one or more rules");
+  return features;
+}
+
+/** The feature with `key`, or `undefined`. */
+export function findFeature(plan: Pick<Plan, "features">, key: string): Feature | undefined {
+  return plan.features.find((f) => f.key === key);
+}

@@ -1,0 +1,100 @@
+/**
+ * What every service operation receives: storage, the clock, the lifecycle dispatcher, the
+ * entitlement cache, and the caller's scope (tenant + app). Built once per process
+ * ({@link Services}) and narrowed per request ({@link Ctx}).
+ *
+ * @module
+ */
+import type { LifecycleEvent, LifecycleEventType, LifecycleSubscriber } from "../domain/events.ts";
+import type { Database, Tx } from "../storage/db.ts";
+import type { EntitlementCache } from "./entitlement_cache.ts";
+
+/** Source of time. Tests inject a fixed or steppable clock. */
+export interface Clock {
+  now(): Date;
+}
+
+/** The wall clock. */
+export const systemClock: Clock = { now: () => new Date() };
+
+/** The tenancy scope of a request: every row read or written carries both ids. */
+export interface Scope {
+  tenantId: string;
+  appId: string;
+}
+
+/** Process-wide dependencies. */
+export interface Services {
+  database: Database;
+  clock: Clock;
+  lifecycle: LifecycleDispatcher;
+  entitlementCache: EntitlementCache;
+  /** Where structured logs go (JSON lines on stdout by default). */
+  log: (record: Record<string, unknown>) => void;
+}
+
+/** Dependencies plus the caller's scope. */
+export interface Ctx extends Services {
+  scope: Scope;
+}
+
+/** Emits an event from inside a write; it is dispatched only after the write commits. */
+export type Emit = (type: LifecycleEventType, resourceId: string, data: Record<string, unknown>) => void;
+
+/**
+ * Runs `fn` in one write transaction and dispatches the lifecycle events it emitted once the
+ * transaction has committed (a rolled-back change emits nothing).
+ */
+export async function writeOp<T>(ctx: Ctx, fn: (tx: Tx, emit: Emit) => Promise<T>): Promise<T> {
+  const events: LifecycleEvent[] = [];
+  const result = await ctx.database.write((tx) => {
+    events.length = 0; // a retried transaction starts over
+    const emit: Emit = (type, resourceId, data) =>
+      events.push({
+        type,
+        tenant_id: ctx.scope.tenantId,
+        app_id: ctx.scope.appId,
+        resource_id: resourceId,
+        occurred_at: ctx.clock.now(),
+        data,
+      });
+    return fn(tx, emit);
+  });
+  await ctx.lifecycle.dispatch(events);
+  return result;
+}
+
+/**
+ * Delivers lifecycle events to in-process subscribers. A failing subscriber is logged and never
+ * breaks the operation that emitted the event.
+ */
+export class LifecycleDispatcher {
+  readonly #subscribers: LifecycleSubscriber[] = [];
+  readonly #log: (record: Record<string, unknown>) => void;
+
+  constructor(log: (record: Record<string, unknown>) => void = () => {}) {
+    this.#log = log;
+  }
+
+  /** Adds a subscriber; returns a function that removes it. */
+  subscribe(subscriber: LifecycleSubscriber): () => void {
+    this.#subscribers.push(subscriber);
+    return () => {
+      const i = this.#subscribers.indexOf(subscriber);
+      if (i >= 0) this.#subscribers.splice(i, 1);
+    };
+  }
+
+  /** Hands each event to every subscriber, in order; errors are logged, not thrown. */
+  async dispatch(events: readonly LifecycleEvent[]): Promise<void> {
+    for (const event of events) {
+      for (const subscriber of this.#subscribers) {
+        try {
+          await subscriber.handle(event);
+        } catch (error) {
+          this.#log({ level: "error", msg: "lifecycle subscriber failed", subscriber: subscriber.name, event: event.type, error: String(error) });
+        }
+      }
+    }
+  }
+}

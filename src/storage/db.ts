@@ -1,0 +1,121 @@
+/**
+ * The libSQL database adapter: opening, migrating, and the write lane.
+ *
+ * SQLite (and libSQL) admits one writer at a time. Inside one process, {@link Database.write}
+ * queues write transactions on a single lane so they never contend with each other; across
+ * processes sharing a file, SQLite's lock plus a busy timeout and a bounded retry on
+ * `SQLITE_BUSY` keep writers correct (each transaction is `BEGIN IMMEDIATE`, so a busy error
+ * arrives before any statement ran and a retry is safe).
+ *
+ * @module
+ */
+import { type Client, createClient, LibsqlError } from "@libsql/client";
+import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
+import { migrate } from "drizzle-orm/libsql/migrator";
+import { BillingError } from "../domain/errors.ts";
+import * as schema from "./schema.ts";
+
+/** The drizzle database over the schema. */
+export type Db = LibSQLDatabase<typeof schema>;
+/** A drizzle transaction handle. */
+export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+/** Anything a query can run on: the database or an open transaction. */
+export type Executor = Db | Tx;
+
+/** Options of {@link openDatabase}. */
+export interface OpenOptions {
+  /** `file:path`, `libsql://…`, `https://…` or `:memory:` */
+  url: string;
+  authToken?: string;
+  /** SQLite busy timeout in ms for embedded files (default 5000). */
+  busyTimeoutMs?: number;
+  /** Apply `migrations/` before returning (default true). */
+  migrate?: boolean;
+}
+
+/** Where drizzle-kit writes the SQL migrations. */
+export const MIGRATIONS_FOLDER = new URL("../../migrations", import.meta.url).pathname;
+
+/** Attempts of a write transaction that keeps meeting `SQLITE_BUSY` (a limit on everything). */
+export const MAX_BUSY_ATTEMPTS = 8;
+
+/**
+ * An open database with a serialized write lane.
+ */
+export class Database {
+  readonly client: Client;
+  readonly db: Db;
+  #lane: Promise<unknown> = Promise.resolve();
+
+  constructor(client: Client) {
+    this.client = client;
+    this.db = drizzle(client, { schema });
+  }
+
+  /**
+   * Runs `fn` in one write transaction (`BEGIN IMMEDIATE`), after every earlier write of this
+   * process. Commits when `fn` resolves, rolls back when it throws (nothing half-written).
+   *
+   * @throws whatever `fn` throws; {@link BillingError} `database_busy` (503, retryable) when the
+   *   file stayed locked by another process for {@link MAX_BUSY_ATTEMPTS} attempts
+   */
+  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const run = async () => {
+      for (let attempt = 1;; attempt++) {
+        try {
+          return await this.db.transaction(fn);
+        } catch (error) {
+          if (!isBusy(error) || attempt >= MAX_BUSY_ATTEMPTS) {
+            if (isBusy(error)) {
+              throw new BillingError("database_busy", "unavailable", "The database stayed locked; retry later", { cause: error });
+            }
+            throw error;
+          }
+          await new Promise((r) => setTimeout(r, Math.min(200, 5 * 2 ** attempt) + Math.random() * 10));
+        }
+      }
+    };
+    const result = this.#lane.then(run, run);
+    this.#lane = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Closes every connection. */
+  close(): void {
+    this.client.close();
+  }
+}
+
+/** Whether an error is SQLite's "database is locked" (another process holds the write lock). */
+export function isBusy(error: unknown): boolean {
+  const code = (error as { code?: string; cause?: { code?: string } })?.code ??
+    (error as { cause?: { code?: string } })?.cause?.code;
+  if (code === "SQLITE_BUSY" || code === "SQLITE_LOCKED") return true;
+  return error instanceof LibsqlError && /database is locked/i.test(error.message);
+}
+
+/** Whether an error is a UNIQUE constraint violation. */
+export function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const text = `${e?.code} ${e?.message} ${e?.cause?.code} ${e?.cause?.message}`;
+  return /SQLITE_CONSTRAINT_UNIQUE|UNIQUE constraint failed/.test(text);
+}
+
+/**
+ * Opens (and by default migrates) a database.
+ *
+ * @throws the client's error when the database cannot be opened or a migration fails
+ */
+export async function openDatabase(options: OpenOptions): Promise<Database> {
+  const client = createClient({
+    url: options.url,
+    authToken: options.authToken,
+    timeout: options.busyTimeoutMs ?? 5000,
+  });
+  const database = new Database(client);
+  if (options.url.startsWith("file:")) {
+    await client.execute("PRAGMA journal_mode = WAL");
+  }
+  if (options.migrate ?? true) await migrate(database.db, { migrationsFolder: MIGRATIONS_FOLDER });
+  return database;
+}
