@@ -1,0 +1,72 @@
+/**
+ * Configuration from environment variables, validated once at start-up.
+ *
+ * | variable | default | meaning |
+ * |---|---|---|
+ * | `PORT` | 8787 | HTTP port |
+ * | `DATABASE_URL` | `file:./data/billing.db` | libSQL URL: `file:…`, `libsql://…`, `https://…` |
+ * | `DATABASE_AUTH_TOKEN` | – | Turso auth token for remote URLs |
+ * | `BILLING_ADMIN_TOKEN` | generated on the embedded default | token of `/v1/admin/*` |
+ * | `LOG_LEVEL` | `info` | `info`, `error` or `silent` |
+ *
+ * @module
+ */
+import { z } from "zod";
+
+/** Parsed configuration. */
+export interface Config {
+  port: number;
+  databaseUrl: string;
+  databaseAuthToken: string | undefined;
+  /** `undefined` means: generate or load one under `./data/` (embedded default only). */
+  adminToken: string | undefined;
+  logLevel: "info" | "error" | "silent";
+  /** Whether the database is a local file (the embedded default or another `file:` URL). */
+  embedded: boolean;
+}
+
+/** Default database: an embedded libSQL file. */
+export const DEFAULT_DATABASE_URL = "file:./data/billing.db";
+
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+  DATABASE_URL: z.string().regex(/^(file:|libsql:\/\/|https?:\/\/|wss?:\/\/|:memory:)/, {
+    message: "must start with file:, libsql://, https://, http://, ws:// or wss://",
+  }).default(DEFAULT_DATABASE_URL),
+  DATABASE_AUTH_TOKEN: z.string().min(1).optional(),
+  BILLING_ADMIN_TOKEN: z.string().min(16, { message: "must be at least 16 characters" }).optional(),
+  LOG_LEVEL: z.enum(["info", "error", "silent"]).default("info"),
+});
+
+/** A configuration error naming every offending variable. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/**
+ * Parses the environment.
+ *
+ * @throws {ConfigError} listing each invalid variable, or when a remote database has no
+ *   `BILLING_ADMIN_TOKEN` (a generated token is only safe on a local file)
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  const embedded = e.DATABASE_URL.startsWith("file:") || e.DATABASE_URL === ":memory:";
+  if (!embedded && !e.BILLING_ADMIN_TOKEN) {
+    throw new ConfigError("Invalid configuration:\n  BILLING_ADMIN_TOKEN: required when DATABASE_URL is not a local file");
+  }
+  return {
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    databaseAuthToken: e.DATABASE_AUTH_TOKEN,
+    adminToken: e.BILLING_ADMIN_TOKEN,
+    logLevel: e.LOG_LEVEL,
+    embedded,
+  };
+}

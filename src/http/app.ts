@@ -1,0 +1,134 @@
+/**
+ * The Hono application: middleware (request id, logging, body limit, authentication), the route
+ * modules, the OpenAPI document and the error mapping. Runtime-free: the Deno server, tests
+ * (`app.request`) and later the Worker all serve this same app.
+ *
+ * @module
+ */
+import { bodyLimit } from "hono/body-limit";
+import { createMiddleware } from "hono/factory";
+import { requestId } from "hono/request-id";
+import { timingSafeEqual } from "hono/utils/buffer";
+import type { Services } from "../services/context.ts";
+import { KeyResolver } from "../services/tenants.ts";
+import { type AppEnv, router } from "./env.ts";
+import { errorToResponse, problem } from "./problem.ts";
+import { adminRoutes } from "./routes/admin.ts";
+import { customerRoutes } from "./routes/customers.ts";
+import { invoiceRoutes } from "./routes/invoices.ts";
+import { planRoutes } from "./routes/plans.ts";
+import { usageRoutes } from "./routes/usage.ts";
+
+/** Options of {@link createApp}. */
+export interface AppOptions {
+  /** Token for `/v1/admin/*` (`Authorization: Bearer …`). */
+  adminToken: string;
+  /** Largest request body in bytes (default 2 MiB: 1000 events with properties fit). */
+  maxBodyBytes?: number;
+}
+
+/** Routes a publishable key (`pk_…`) may call: checks and usage, nothing else. */
+export const PUBLISHABLE_ROUTES: ReadonlySet<string> = new Set(["POST /v1/events", "POST /v1/entitlements/check"]);
+
+function bearer(header: string | undefined): string | null {
+  const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
+  return match ? match[1] : null;
+}
+
+/**
+ * Builds the API.
+ *
+ * @example
+ * const app = createApp(services, { adminToken });
+ * Deno.serve({ port: 8787 }, app.fetch);
+ */
+export function createApp(services: Services, options: AppOptions) {
+  const app = router();
+  const keys = new KeyResolver(services);
+
+  app.use("*", requestId());
+  app.use("*", async (c, next) => {
+    const started = performance.now();
+    await next();
+    services.log({
+      level: "info",
+      msg: "request",
+      request_id: c.get("requestId"),
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      duration_ms: Math.round((performance.now() - started) * 100) / 100,
+    });
+  });
+  app.use(
+    "/v1/*",
+    bodyLimit({
+      maxSize: options.maxBodyBytes ?? 2 * 1024 * 1024,
+      onError: (c) => problem(c, 413, "payload_too_large", "The request body is too large"),
+    }),
+  );
+
+  app.use(
+    "/v1/admin/*",
+    createMiddleware<AppEnv>(async (c, next) => {
+      const token = bearer(c.req.header("authorization"));
+      if (!token || !(await timingSafeEqual(token, options.adminToken))) {
+        return problem(c, 401, "unauthorized", "A valid admin token is required (Authorization: Bearer <BILLING_ADMIN_TOKEN>)");
+      }
+      await next();
+    }),
+  );
+
+  app.use(
+    "/v1/*",
+    createMiddleware<AppEnv>(async (c, next) => {
+      if (c.req.path.startsWith("/v1/admin/")) return await next();
+      const token = bearer(c.req.header("authorization"));
+      if (!token) return problem(c, 401, "unauthorized", "An API key is required (Authorization: Bearer sk_… or pk_…)");
+      const principal = await keys.resolve(token);
+      if (!principal) return problem(c, 401, "unauthorized", "The API key is not valid");
+      if (principal.kind === "publishable" && !PUBLISHABLE_ROUTES.has(`${c.req.method} ${c.req.path}`)) {
+        return problem(c, 403, "publishable_key_not_allowed", "Publishable keys may only check entitlements and send usage");
+      }
+      c.set("principal", principal);
+      c.set("ctx", { ...services, scope: { tenantId: principal.tenantId, appId: principal.appId } });
+      await next();
+    }),
+  );
+
+  app.route("/", adminRoutes(services));
+  app.route("/", planRoutes());
+  app.route("/", customerRoutes());
+  app.route("/", usageRoutes());
+  app.route("/", invoiceRoutes());
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    description: "Secret key sk_…",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "publishableKey", {
+    type: "http",
+    scheme: "bearer",
+    description: "Publishable key pk_… (entitlement checks and usage only)",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "adminAuth", {
+    type: "http",
+    scheme: "bearer",
+    description: "BILLING_ADMIN_TOKEN",
+  });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Edge billing worker API",
+      version: "0.1.0",
+      description: "Plans, customers, subscriptions, usage, entitlements, invoices and a double-entry ledger. " +
+        "Amounts are integer minor units; errors are application/problem+json (RFC 9457).",
+    },
+  });
+  app.get("/healthz", (c) => c.json({ ok: true }));
+
+  app.notFound((c) => problem(c, 404, "route_not_found", `No route ${c.req.method} ${c.req.path}`));
+  app.onError((error, c) => errorToResponse(error, c, services.log));
+  return app;
+}

@@ -1,0 +1,93 @@
+/**
+ * RFC 9457 problem details: the only error shape the API returns.
+ *
+ * `{ type, title, status, detail, code, request_id, fields? }` with `Content-Type:
+ * application/problem+json`. `type` is a relative URI `/problems/{code}`; `code` is stable
+ * snake_case; `fields` lists each failing field path for validation errors.
+ *
+ * @module
+ */
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ZodError } from "zod";
+import { BillingError, type ErrorKind, type FieldIssue } from "../domain/errors.ts";
+
+/** Body of a problem response. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  request_id: string;
+  fields?: FieldIssue[];
+}
+
+const STATUS_BY_KIND: Record<ErrorKind, number> = {
+  invalid_request: 400,
+  unprocessable: 422,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  unavailable: 503,
+};
+
+const TITLES: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  409: "Conflict",
+  413: "Content Too Large",
+  415: "Unsupported Media Type",
+  422: "Unprocessable Content",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
+};
+
+/** Renders a problem response. */
+export function problem(c: Context, status: number, code: string, detail: string, fields?: FieldIssue[]): Response {
+  const body: Problem = {
+    type: `/problems/${code}`,
+    title: TITLES[status] ?? "Error",
+    status,
+    detail,
+    code,
+    request_id: (c.get("requestId") as string | undefined) ?? "",
+    ...(fields && fields.length > 0 ? { fields } : {}),
+  };
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/problem+json", "x-request-id": body.request_id },
+  });
+}
+
+/** Field issues of a zod error, paths dotted (`features.0.key`). */
+export function zodFields(error: ZodError, prefix = ""): FieldIssue[] {
+  return error.issues.map((issue) => ({
+    path: [prefix, ...issue.path.map(String)].filter((p) => p !== "").join("."),
+    message: issue.message,
+  }));
+}
+
+/**
+ * The app's `onError`: known errors become problems with their status; anything else is logged
+ * and answered 500 `internal_error` without internals.
+ */
+export function errorToResponse(error: unknown, c: Context, log: (r: Record<string, unknown>) => void): Response {
+  if (error instanceof BillingError) {
+    const status = STATUS_BY_KIND[error.kind];
+    return problem(c, status, error.code, error.message, error.fields);
+  }
+  if (error instanceof HTTPException) {
+    const status = error.status;
+    if (status === 400 && /json/i.test(error.message)) return problem(c, 400, "malformed_json", "The request body is not valid JSON");
+    const code = status === 413 ? "payload_too_large" : status === 401 ? "unauthorized" : "bad_request";
+    return problem(c, status, code, error.message || TITLES[status] || "Error");
+  }
+  log({ level: "error", msg: "unhandled error", request_id: c.get("requestId"), error: String(error), stack: (error as Error)?.stack });
+  return problem(c, 500, "internal_error", "An unexpected error occurred; it has been logged");
+}

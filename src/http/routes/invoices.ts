@@ -1,0 +1,105 @@
+/** Invoice and ledger-balance routes. @module */
+import { createRoute, z } from "@hono/zod-openapi";
+import { finalizeInvoice, generateInvoice, getInvoice, listInvoices, payInvoice, voidInvoice } from "../../services/invoices.ts";
+import { listAccountBalances } from "../../services/ledger.ts";
+import { body, errors, json, router, secured } from "../env.ts";
+import { AccountBalanceList, GenerateInvoiceBody, InvoiceList, InvoiceSchema, PayInvoiceBody } from "../schemas.ts";
+
+const IdParam = z.object({ id: z.string().min(1).max(128) });
+
+/** `/v1/invoices` routes and `GET /v1/ledger/balances`. */
+export function invoiceRoutes() {
+  const app = router();
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/invoices",
+      tags: ["invoices"],
+      summary: "Generate the invoice of a subscription period (idempotent per subscription and period)",
+      security: secured,
+      request: { body: body(GenerateInvoiceBody) },
+      responses: { 201: json(InvoiceSchema, "Created"), 200: json(InvoiceSchema, "Existing invoice (a draft is refreshed)"), ...errors },
+    }),
+    async (c) => {
+      const input = c.req.valid("json");
+      const { invoice, created } = await generateInvoice(c.var.ctx, {
+        subscription_id: input.subscription_id,
+        period_start: input.period_start ? new Date(input.period_start) : undefined,
+        period_end: input.period_end ? new Date(input.period_end) : undefined,
+      });
+      return created ? c.json(invoice, 201) : c.json(invoice, 200);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/invoices",
+      tags: ["invoices"],
+      summary: "List invoices, newest first",
+      security: secured,
+      request: {
+        query: z.object({
+          customer_id: z.string().min(1).max(128).optional(),
+          status: z.enum(["draft", "open", "paid", "void"]).optional(),
+          cursor: z.string().min(1).max(128).optional(),
+          limit: z.coerce.number().int().min(1).max(100).optional(),
+        }),
+      },
+      responses: { 200: json(InvoiceList), ...errors },
+    }),
+    async (c) => c.json(await listInvoices(c.var.ctx, c.req.valid("query")), 200),
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/invoices/{id}",
+      tags: ["invoices"],
+      summary: "Get an invoice",
+      security: secured,
+      request: { params: IdParam },
+      responses: { 200: json(InvoiceSchema), ...errors },
+    }),
+    async (c) => c.json(await getInvoice(c.var.ctx, c.req.valid("param").id), 200),
+  );
+  for (const [verb, summary, run] of [
+    ["finalize", "Finalize a draft: number it, post it to the ledger, open it", finalizeInvoice],
+    ["void", "Void a draft or an unpaid open invoice", voidInvoice],
+  ] as const) {
+    app.openapi(
+      createRoute({
+        method: "post",
+        path: `/v1/invoices/{id}/${verb}`,
+        tags: ["invoices"],
+        summary,
+        security: secured,
+        request: { params: IdParam },
+        responses: { 200: json(InvoiceSchema), ...errors },
+      }),
+      async (c) => c.json(await run(c.var.ctx, c.req.valid("param").id), 200),
+    );
+  }
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/invoices/{id}/pay",
+      tags: ["invoices"],
+      summary: "Record a (partial) payment on an open invoice",
+      security: secured,
+      request: { params: IdParam, body: { required: false, content: { "application/json": { schema: PayInvoiceBody } } } },
+      responses: { 200: json(InvoiceSchema), ...errors },
+    }),
+    async (c) => c.json(await payInvoice(c.var.ctx, c.req.valid("param").id, c.req.valid("json") ?? {}), 200),
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/ledger/balances",
+      tags: ["ledger"],
+      summary: "Posted balance of every ledger account of the app",
+      security: secured,
+      responses: { 200: json(AccountBalanceList), ...errors },
+    }),
+    async (c) => c.json({ data: await listAccountBalances(c.var.ctx) }, 200),
+  );
+  return app;
+}

@@ -1,0 +1,89 @@
+/**
+ * Builds the services for a Deno process and serves them.
+ *
+ * @module
+ */
+import type { Config } from "../../config.ts";
+import { createApp } from "../../http/app.ts";
+import { LifecycleDispatcher, type Services, systemClock } from "../../services/context.ts";
+import { MemoryEntitlementCache } from "../../services/entitlement_cache.ts";
+import { openDatabase } from "../../storage/db.ts";
+
+/** A running server. */
+export interface RunningServer {
+  port: number;
+  services: Services;
+  stop(): Promise<void>;
+}
+
+/** Logger writing JSON lines, filtered by level. */
+export function jsonLogger(level: Config["logLevel"]): (record: Record<string, unknown>) => void {
+  if (level === "silent") return () => {};
+  return (record) => {
+    if (level === "error" && record.level !== "error") return;
+    console.log(JSON.stringify({ time: new Date().toISOString(), ...record }));
+  };
+}
+
+/**
+ * Directory of a `file:` database URL (relative paths are relative to the working directory).
+ */
+function fileDirectory(url: string): string | null {
+  if (!url.startsWith("file:")) return null;
+  const path = url.slice("file:".length);
+  const slash = path.lastIndexOf("/");
+  return slash <= 0 ? "." : path.slice(0, slash);
+}
+
+/**
+ * The admin token: the configured one, else (embedded database only) the one stored next to the
+ * database, generated and printed on first start.
+ */
+async function adminToken(config: Config): Promise<string> {
+  if (config.adminToken) return config.adminToken;
+  const dir = fileDirectory(config.databaseUrl) ?? "./data";
+  const path = `${dir}/admin-token`;
+  try {
+    const token = (await Deno.readTextFile(path)).trim();
+    console.log(`Admin token: read from ${path} (set BILLING_ADMIN_TOKEN to choose your own)`);
+    return token;
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  const bytes = crypto.getRandomValues(new Uint8Array(24));
+  const token = `adm_${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+  await Deno.writeTextFile(path, token + "\n", { mode: 0o600 });
+  console.log(`Admin token (generated, stored in ${path}): ${token}`);
+  return token;
+}
+
+/**
+ * Opens the database and serves the API on `config.port` (0 = any free port).
+ */
+export async function startServer(config: Config): Promise<RunningServer> {
+  const dir = fileDirectory(config.databaseUrl);
+  if (dir) await Deno.mkdir(dir, { recursive: true });
+  const database = await openDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken });
+  const log = jsonLogger(config.logLevel);
+  const services: Services = {
+    database,
+    clock: systemClock,
+    lifecycle: new LifecycleDispatcher(log),
+    entitlementCache: new MemoryEntitlementCache(),
+    log,
+  };
+  const app = createApp(services, { adminToken: await adminToken(config) });
+  const server = Deno.serve({
+    port: config.port,
+    hostname: "127.0.0.1",
+    onListen: ({ port }) => console.log(`Billing worker listening on http://127.0.0.1:${port} (database ${config.databaseUrl})`),
+  }, app.fetch);
+  return {
+    port: server.addr.port,
+    services,
+    async stop() {
+      await server.shutdown();
+      database.close();
+    },
+  };
+}
