@@ -51,7 +51,8 @@ type PlanRow = typeof plans.$inferSelect;
 
 /** Row → domain plan. */
 export function planFromRow(row: PlanRow): Plan {
-  return { ...row, features: row.features as Feature[] };
+  const { tenant_id: _tenant, app_id: _app, ...plan } = row;
+  return { ...plan, features: plan.features as Feature[] };
 }
 
 /** Domain plan → API view. */
