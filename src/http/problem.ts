@@ -85,7 +85,7 @@ export function errorToResponse(error: unknown, c: Context, log: (r: Record<stri
   if (error instanceof HTTPException) {
     const status = error.status;
     if (status === 400 && /json/i.test(error.message)) return problem(c, 400, "malformed_json", "The request body is not valid JSON");
-    const code = status === 413 ? "payload_too_large" : status === 401 ? "unauthorized" : "bad_request";
+    const code = { 401: "unauthorized", 413: "payload_too_large", 415: "unsupported_media_type" }[status as number] ?? "bad_request";
     return problem(c, status, code, error.message || TITLES[status] || "Error");
   }
   log({ level: "error", msg: "unhandled error", request_id: c.get("requestId"), error: String(error), stack: (error as Error)?.stack });
