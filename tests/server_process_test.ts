@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import { apiPlanBody } from "./helpers.ts";
+import { loadConfig } from "../src/config.ts";
+
+const MAIN = new URL("../src/runtime/deno/main.ts", import.meta.url).pathname;
+const PERMS = ["--allow-net", "--allow-env", "--allow-read", "--allow-write", "--allow-ffi", "--allow-sys"];
+
+/** Starts `deno run main.ts` as a real process and waits for its "listening" line. */
+async function spawnServer(env: Record<string, string>) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...PERMS, MAIN],
+    env: { ...env, LOG_LEVEL: "error" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let output = "";
+  const deadline = Date.now() + 60_000;
+  while (!/listening on (http:\/\/\S+)/.test(output)) {
+    if (Date.now() > deadline) throw new Error(`server did not start: ${output}`);
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`server exited: ${output}`);
+    output += value;
+  }
+  const base = output.match(/listening on (http:\/\/\S+)/)![1];
+  return {
+    base,
+    output,
+    async stop() {
+      child.kill("SIGTERM");
+      reader.releaseLock();
+      await child.stdout.cancel().catch(() => {});
+      await child.stderr.cancel().catch(() => {});
+      return await child.status;
+    },
+  };
+}
+
+async function http(base: string, method: string, path: string, key: string, body?: unknown) {
+  const res = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body ? { "content-type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, body: await res.json(), type: res.headers.get("content-type") };
+}
+
+Deno.test("server process: starts on an embedded file with a generated admin token and bills end to end over TCP", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "billing-proc-" });
+  const server = await spawnServer({ PORT: "0", DATABASE_URL: `file:${dir}/db/billing.db` });
+  try {
+    const token = (await Deno.readTextFile(`${dir}/db/admin-token`)).trim();
+    assert.ok(server.output.includes(token), "the generated admin token is printed at start-up");
+    const created = await http(server.base, "POST", "/v1/admin/tenants", token, { name: "proc", app: "production" });
+    assert.equal(created.status, 201);
+    const key = created.body.secret_key;
+    const plan = await http(server.base, "POST", "/v1/plans", key, apiPlanBody());
+    assert.equal(plan.status, 201);
+    await http(server.base, "POST", "/v1/customers", key, { external_id: "p1" });
+    const sub = await http(server.base, "POST", "/v1/subscriptions", key, { customer_id: "p1", plan_id: plan.body.id });
+    const ingest = await http(server.base, "POST", "/v1/events", created.body.publishable_key, {
+      events: [{ id: "p-1", customer_id: "p1", feature: "api_calls", value: 1500 }],
+    });
+    assert.equal(ingest.body.accepted, 1);
+    const inv = await http(server.base, "POST", "/v1/invoices", key, { subscription_id: sub.body.id });
+    assert.equal(inv.body.total, 4900 + 500 * 2);
+    const fin = await http(server.base, "POST", `/v1/invoices/${inv.body.id}/finalize`, key);
+    assert.equal(fin.body.status, "open");
+    const paid = await http(server.base, "POST", `/v1/invoices/${inv.body.id}/pay`, key, {});
+    assert.equal(paid.body.status, "paid");
+    const doc = await fetch(server.base + "/openapi.json").then((r) => r.json());
+    assert.equal(doc.openapi, "3.1.0");
+    assert.ok(doc.paths["/v1/invoices/{id}/finalize"]);
+    const bad = await http(server.base, "POST", "/v1/plans", key, { key: 1 });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.type, "application/problem+json");
+  } finally {
+    await server.stop();
+  }
+  // a restart keeps the data and the token
+  const again = await spawnServer({ PORT: "0", DATABASE_URL: `file:${dir}/db/billing.db` });
+  try {
+    const token = (await Deno.readTextFile(`${dir}/db/admin-token`)).trim();
+    assert.ok(!again.output.includes(token), "an existing token is not printed again");
+    const dup = await http(again.base, "POST", "/v1/admin/tenants", token, { name: "proc", app: "production" });
+    assert.equal(dup.status, 409, "the tenant survived the restart");
+  } finally {
+    await again.stop();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});
+
+Deno.test("server process: invalid configuration exits 2 with a message naming the variable", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...PERMS, MAIN],
+    env: { PORT: "not-a-port", DATABASE_URL: "postgres://x" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 2);
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.match(stderr, /PORT/);
+  assert.match(stderr, /DATABASE_URL/);
+});
+
+Deno.test("loadConfig() defaults to the embedded file and requires an admin token for remote databases", () => {
+  const c = loadConfig({});
+  assert.equal(c.port, 8787);
+  assert.equal(c.databaseUrl, "file:./data/billing.db");
+  assert.equal(c.embedded, true);
+  assert.equal(c.adminToken, undefined);
+  assert.throws(() => loadConfig({ DATABASE_URL: "libsql://db.example.turso.io" }), /BILLING_ADMIN_TOKEN/);
+  const remote = loadConfig({ DATABASE_URL: "libsql://db.example.turso.io", DATABASE_AUTH_TOKEN: "t", BILLING_ADMIN_TOKEN: "x".repeat(20) });
+  assert.equal(remote.embedded, false);
+  assert.throws(() => loadConfig({ BILLING_ADMIN_TOKEN: "short" }), /at least 16/);
+});
