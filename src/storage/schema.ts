@@ -203,3 +203,154 @@ export const ledgerPostings = sqliteTable("ledger_postings", {
   index("ledger_postings_entry_idx").on(t.tenant_id, t.app_id, t.entry_id),
   index("ledger_postings_account_idx").on(t.tenant_id, t.app_id, t.account_id, t.currency),
 ]);
+
+// ---- issue 7: outbox, webhooks, audit, payment providers ----
+
+/**
+ * Transactional outbox: every lifecycle event, written in the same transaction as the change it
+ * reports. `seq` (autoincrement) is the global order; the webhook worker fans rows out to
+ * endpoint deliveries and stamps `fanned_out_at`. The pending index is global (not per tenant)
+ * because one worker drains every tenant.
+ */
+export const outboxEvents = sqliteTable("outbox_events", {
+  seq: integer("seq").primaryKey({ autoIncrement: true }),
+  id: text("id").notNull(),
+  ...scope(),
+  type: text("type").notNull(),
+  resource_id: text("resource_id").notNull(),
+  data: text("data", { mode: "json" }).notNull(),
+  occurred_at: ms("occurred_at").notNull(),
+  fanned_out_at: ms("fanned_out_at"),
+}, (t) => [
+  uniqueIndex("outbox_events_id_uq").on(t.id),
+  index("outbox_events_pending_idx").on(t.seq).where(sql`fanned_out_at is null`),
+  index("outbox_events_scope_type_idx").on(t.tenant_id, t.app_id, t.type, t.seq),
+]);
+
+/**
+ * Webhook endpoints. `secret` is the Standard Webhooks signing secret (`whsec_…`), kept
+ * recoverable because signing needs it (see `services/webhooks.ts`); `events` is a JSON array of
+ * event types (`["*"]` = all).
+ */
+export const webhookEndpoints = sqliteTable("webhook_endpoints", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  url: text("url").notNull(),
+  description: text("description"),
+  events: text("events", { mode: "json" }).notNull(),
+  secret: text("secret").notNull(),
+  status: text("status", { enum: ["enabled", "disabled"] }).notNull(),
+  idempotency_key: text("idempotency_key"),
+  payload_hash: text("payload_hash").notNull(),
+  created_at: ms("created_at").notNull(),
+  updated_at: ms("updated_at").notNull(),
+}, (t) => [
+  index("webhook_endpoints_scope_idx").on(t.tenant_id, t.app_id, t.status),
+  uniqueIndex("webhook_endpoints_scope_idem_uq").on(t.tenant_id, t.app_id, t.idempotency_key),
+]);
+
+/**
+ * One message for one endpoint. Per endpoint, only the pending delivery with the lowest
+ * `message_seq` is attempted (in-order delivery); `locked_until` is the lease of a worker that
+ * is sending it.
+ */
+export const webhookDeliveries = sqliteTable("webhook_deliveries", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  endpoint_id: text("endpoint_id").notNull(),
+  message_id: text("message_id").notNull(),
+  message_seq: integer("message_seq").notNull(),
+  event_type: text("event_type").notNull(),
+  status: text("status", { enum: ["pending", "succeeded", "failed"] }).notNull(),
+  attempts: integer("attempts").notNull(),
+  next_attempt_at: ms("next_attempt_at").notNull(),
+  locked_until: ms("locked_until"),
+  last_status_code: integer("last_status_code"),
+  last_error: text("last_error"),
+  created_at: ms("created_at").notNull(),
+  updated_at: ms("updated_at").notNull(),
+}, (t) => [
+  uniqueIndex("webhook_deliveries_endpoint_message_uq").on(t.endpoint_id, t.message_id),
+  index("webhook_deliveries_pending_idx").on(t.endpoint_id, t.message_seq).where(sql`status = 'pending'`),
+  index("webhook_deliveries_scope_endpoint_idx").on(t.tenant_id, t.app_id, t.endpoint_id, t.message_seq),
+]);
+
+/** Log of every HTTP attempt of a delivery (append-only). */
+export const webhookAttempts = sqliteTable("webhook_attempts", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  delivery_id: text("delivery_id").notNull(),
+  endpoint_id: text("endpoint_id").notNull(),
+  attempt: integer("attempt").notNull(),
+  outcome: text("outcome", { enum: ["succeeded", "http_error", "timeout", "network_error"] }).notNull(),
+  status_code: integer("status_code"),
+  error: text("error"),
+  response_body: text("response_body"),
+  duration_ms: integer("duration_ms").notNull(),
+  started_at: ms("started_at").notNull(),
+}, (t) => [index("webhook_attempts_delivery_idx").on(t.tenant_id, t.app_id, t.delivery_id, t.attempt)]);
+
+/**
+ * Append-only audit trail (UPDATE and DELETE are refused by triggers): who (`actor` = API key
+ * id, `admin`, `stripe`, `system`) did what (`action` = lifecycle event type) to which resource,
+ * with SHA-256 digests of the resource before and after, and the request id.
+ */
+export const auditEvents = sqliteTable("audit_events", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  actor: text("actor").notNull(),
+  action: text("action").notNull(),
+  resource_type: text("resource_type").notNull(),
+  resource_id: text("resource_id").notNull(),
+  before_digest: text("before_digest"),
+  after_digest: text("after_digest").notNull(),
+  request_id: text("request_id"),
+  message_id: text("message_id").notNull(),
+  created_at: ms("created_at").notNull(),
+}, (t) => [
+  index("audit_events_scope_idx").on(t.tenant_id, t.app_id, t.id),
+  index("audit_events_scope_resource_idx").on(t.tenant_id, t.app_id, t.resource_id, t.id),
+]);
+
+/** Per-app payment-provider credentials (`stripe`: secret API key and webhook signing secret). */
+export const paymentProviderConfigs = sqliteTable("payment_provider_configs", {
+  ...scope(),
+  provider: text("provider", { enum: ["stripe"] }).notNull(),
+  api_key: text("api_key").notNull(),
+  webhook_secret: text("webhook_secret").notNull(),
+  created_at: ms("created_at").notNull(),
+  updated_at: ms("updated_at").notNull(),
+}, (t) => [primaryKey({ columns: [t.tenant_id, t.app_id, t.provider] })]);
+
+/** Our object ↔ the provider's object (`customer`, `invoice`, `payment_intent`). */
+export const providerObjects = sqliteTable("provider_objects", {
+  ...scope(),
+  provider: text("provider").notNull(),
+  kind: text("kind").notNull(),
+  local_id: text("local_id").notNull(),
+  remote_id: text("remote_id").notNull(),
+  created_at: ms("created_at").notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.tenant_id, t.app_id, t.provider, t.kind, t.local_id] }),
+  uniqueIndex("provider_objects_remote_uq").on(t.tenant_id, t.app_id, t.provider, t.kind, t.remote_id),
+]);
+
+/**
+ * Provider webhook events already processed, unique on the provider's event id: a redelivered
+ * event is acknowledged without a second effect.
+ */
+export const providerEvents = sqliteTable("provider_events", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  provider: text("provider").notNull(),
+  event_id: text("event_id").notNull(),
+  type: text("type").notNull(),
+  object_id: text("object_id").notNull(),
+  invoice_id: text("invoice_id"),
+  amount: integer("amount").notNull(),
+  entry_id: text("entry_id"),
+  processed_at: ms("processed_at").notNull(),
+}, (t) => [
+  uniqueIndex("provider_events_scope_event_uq").on(t.tenant_id, t.app_id, t.provider, t.event_id),
+  index("provider_events_scope_object_idx").on(t.tenant_id, t.app_id, t.provider, t.object_id),
+]);
