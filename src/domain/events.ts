@@ -22,10 +22,30 @@ export type LifecycleEventType =
   | "invoice.paid"
   | "invoice.payment_recorded"
   | "invoice.voided"
-  | "ledger.entry_posted";
+  | "ledger.entry_posted"
+  // Issue 7: the rest of the seed engine's lifecycle. Emitted by the operations that own them
+  // (subscription changes: issue 6; holds: issue 3; quotas: issue 4; payments: providers).
+  | "subscription.changed"
+  | "subscription.expired"
+  | "subscription.trial_ending"
+  | "usage.flushed"
+  | "entitlement.quota_exceeded"
+  | "entitlement.soft_limit_reached"
+  | "invoice.payment_failed"
+  | "payment.succeeded"
+  | "payment.failed"
+  | "payment.refunded"
+  | "dispute.opened"
+  | "hold.expired"
+  | "webhook.received";
 
 /** One lifecycle event. `data` is the resource as the API shows it (or a summary). */
 export interface LifecycleEvent {
+  /**
+   * Message id (`msg_…` TypeID) of the event's outbox row: the `webhook-id` of its deliveries
+   * and the `message_id` of its audit row. Absent only on events built outside a write.
+   */
+  id?: string;
   type: LifecycleEventType;
   tenant_id: string;
   app_id: string;

@@ -22,6 +22,12 @@ export const ID_PREFIX = {
   entry: "ent",
   posting: "pst",
   hold: "hld",
+  outboxMessage: "msg",
+  webhookEndpoint: "wep",
+  webhookDelivery: "wdl",
+  webhookAttempt: "wat",
+  auditEvent: "aud",
+  providerEvent: "pev",
 } as const;
 
 /** A prefix from {@link ID_PREFIX}. */
