@@ -41,6 +41,21 @@ export const apiKeys = sqliteTable("api_keys", {
   revoked_at: ms("revoked_at"),
 }, (t) => [uniqueIndex("api_keys_hash_uq").on(t.hash)]);
 
+/**
+ * Browser origins (`https://app.example.com`, scheme + host + port, no path) allowed to call the
+ * publishable-key routes of an app (CORS). Indexed by origin too, because a preflight carries no
+ * key: it is answered for an origin that some app allows; the real request is then checked against
+ * the key's own app.
+ */
+export const appOrigins = sqliteTable("app_origins", {
+  ...scope(),
+  origin: text("origin").notNull(),
+  created_at: ms("created_at").notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.tenant_id, t.app_id, t.origin] }),
+  index("app_origins_origin_idx").on(t.origin),
+]);
+
 /** Plans; `features` is the checked feature list as JSON (see `domain/plan.ts`). */
 export const plans = sqliteTable("plans", {
   id: text("id").primaryKey(),
