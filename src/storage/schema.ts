@@ -68,6 +68,8 @@ export const plans = sqliteTable("plans", {
   trial_days: integer("trial_days").notNull(),
   base_amount: integer("base_amount").notNull(),
   features: text("features", { mode: "json" }).notNull(),
+  /** Hours a period's draft invoice stays open to late usage before the billing job finalizes it. */
+  invoice_grace_period_hours: integer("invoice_grace_period_hours").notNull().default(1),
   status: text("status", { enum: ["active", "archived"] }).notNull(),
   created_at: ms("created_at").notNull(),
   updated_at: ms("updated_at").notNull(),
@@ -127,7 +129,7 @@ export const invoices = sqliteTable("invoices", {
   subscription_id: text("subscription_id").notNull(),
   customer_id: text("customer_id").notNull(),
   number: text("number"),
-  status: text("status", { enum: ["draft", "open", "paid", "void"] }).notNull(),
+  status: text("status", { enum: ["draft", "open", "paid", "void", "uncollectible"] }).notNull(),
   currency: text("currency").notNull(),
   period_start: ms("period_start").notNull(),
   period_end: ms("period_end").notNull(),
@@ -136,6 +138,19 @@ export const invoices = sqliteTable("invoices", {
   tax: integer("tax").notNull(),
   total: integer("total").notNull(),
   amount_paid: integer("amount_paid").notNull(),
+  /** Prepaid monetary credits applied at finalization (minor units). */
+  credits_applied: integer("credits_applied").notNull().default(0),
+  /** Sum of credit notes issued against the invoice (minor units, tax included). */
+  credited: integer("credited").notNull().default(0),
+  /** Coupon whose discount this invoice carries, or null. */
+  coupon_id: text("coupon_id"),
+  /** Tax rate applied (snapshot of rate, basis points and inclusiveness), or null. */
+  tax_rate_id: text("tax_rate_id"),
+  tax_percentage_bp: integer("tax_percentage_bp"),
+  tax_inclusive: integer("tax_inclusive", { mode: "boolean" }),
+  due_at: ms("due_at"),
+  uncollectible_at: ms("uncollectible_at"),
+  uncollectible_entry_id: text("uncollectible_entry_id"),
   finalize_entry_id: text("finalize_entry_id"),
   finalized_at: ms("finalized_at"),
   paid_at: ms("paid_at"),
@@ -155,13 +170,19 @@ export const invoiceLines = sqliteTable("invoice_lines", {
   ...scope(),
   invoice_id: text("invoice_id").notNull(),
   position: integer("position").notNull(),
-  kind: text("kind", { enum: ["base", "usage"] }).notNull(),
+  kind: text("kind", { enum: ["base", "usage", "proration"] }).notNull(),
   description: text("description").notNull(),
   feature: text("feature"),
   quantity: integer("quantity").notNull(),
   unit_amount: integer("unit_amount").notNull(),
   amount: integer("amount").notNull(),
   tier: integer("tier"),
+  /** Plan whose prices produced the line (plan changes split a period). */
+  plan_id: text("plan_id"),
+  /** Share of the invoice discount allocated to this line (≥ 0, ≤ amount). */
+  discount_amount: integer("discount_amount").notNull().default(0),
+  /** Tax of this line, rounded per line (see domain/tax.ts). */
+  tax_amount: integer("tax_amount").notNull().default(0),
 }, (t) => [index("invoice_lines_invoice_idx").on(t.tenant_id, t.app_id, t.invoice_id, t.position)]);
 
 /** Payments recorded against invoices; `reference` (client's) makes a retry return the same payment. */
@@ -180,6 +201,126 @@ export const invoiceSequences = sqliteTable("invoice_sequences", {
   ...scope(),
   last_number: integer("last_number").notNull(),
 }, (t) => [primaryKey({ columns: [t.tenant_id, t.app_id] })]);
+
+/**
+ * Plan changes of subscriptions (issue 6): from `effective_at` on, the subscription is billed at
+ * `to_plan_id`. A change in the future (period-end downgrade) is pending until then.
+ */
+export const subscriptionChanges = sqliteTable("subscription_changes", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  subscription_id: text("subscription_id").notNull(),
+  from_plan_id: text("from_plan_id").notNull(),
+  to_plan_id: text("to_plan_id").notNull(),
+  effective_at: ms("effective_at").notNull(),
+  proration: text("proration", { enum: ["prorate", "none"] }).notNull(),
+  created_at: ms("created_at").notNull(),
+}, (t) => [index("subscription_changes_sub_idx").on(t.tenant_id, t.app_id, t.subscription_id, t.effective_at)]);
+
+/** Coupons (see domain/coupons.ts); `code` unique per app. */
+export const coupons = sqliteTable("coupons", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  code: text("code").notNull(),
+  name: text("name"),
+  percent_off_bp: integer("percent_off_bp"),
+  amount_off: integer("amount_off"),
+  currency: text("currency"),
+  duration: text("duration", { enum: ["once", "repeating", "forever"] }).notNull(),
+  duration_periods: integer("duration_periods"),
+  max_redemptions: integer("max_redemptions"),
+  times_redeemed: integer("times_redeemed").notNull(),
+  valid_from: ms("valid_from"),
+  redeem_by: ms("redeem_by"),
+  plan_ids: text("plan_ids", { mode: "json" }),
+  created_at: ms("created_at").notNull(),
+}, (t) => [uniqueIndex("coupons_scope_code_uq").on(t.tenant_id, t.app_id, t.code)]);
+
+/** A coupon redeemed on a subscription; at most one per subscription. */
+export const subscriptionDiscounts = sqliteTable("subscription_discounts", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  subscription_id: text("subscription_id").notNull(),
+  coupon_id: text("coupon_id").notNull(),
+  redeemed_at: ms("redeemed_at").notNull(),
+  /** Index of the first recurring period the discount applies to. */
+  first_period_index: integer("first_period_index").notNull(),
+  created_at: ms("created_at").notNull(),
+}, (t) => [uniqueIndex("subscription_discounts_sub_uq").on(t.tenant_id, t.app_id, t.subscription_id)]);
+
+/** Tax rates in basis points, inclusive or exclusive, per jurisdiction. */
+export const taxRates = sqliteTable("tax_rates", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  display_name: text("display_name").notNull(),
+  jurisdiction: text("jurisdiction"),
+  percentage_bp: integer("percentage_bp").notNull(),
+  inclusive: integer("inclusive", { mode: "boolean" }).notNull(),
+  created_at: ms("created_at").notNull(),
+});
+
+/** The tax rate a customer is billed with (one per customer). */
+export const customerTaxRates = sqliteTable("customer_tax_rates", {
+  ...scope(),
+  customer_id: text("customer_id").notNull(),
+  tax_rate_id: text("tax_rate_id").notNull(),
+  updated_at: ms("updated_at").notNull(),
+}, (t) => [primaryKey({ columns: [t.tenant_id, t.app_id, t.customer_id] })]);
+
+/** Credit notes against open or paid invoices; numbered gaplessly per app (`CN-000001`). */
+export const creditNotes = sqliteTable("credit_notes", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  invoice_id: text("invoice_id").notNull(),
+  number: text("number").notNull(),
+  amount: integer("amount").notNull(),
+  tax: integer("tax").notNull(),
+  reason: text("reason"),
+  reference: text("reference"),
+  entry_id: text("entry_id").notNull(),
+  created_at: ms("created_at").notNull(),
+}, (t) => [
+  uniqueIndex("credit_notes_scope_number_uq").on(t.tenant_id, t.app_id, t.number),
+  uniqueIndex("credit_notes_reference_uq").on(t.tenant_id, t.app_id, t.invoice_id, t.reference),
+]);
+
+/** Gapless credit note number sequence per tenant+app. */
+export const creditNoteSequences = sqliteTable("credit_note_sequences", {
+  ...scope(),
+  last_number: integer("last_number").notNull(),
+}, (t) => [primaryKey({ columns: [t.tenant_id, t.app_id] })]);
+
+/** Prepaid credit grants: monetary (currency) or in units of a feature. */
+export const creditGrants = sqliteTable("credit_grants", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  customer_id: text("customer_id").notNull(),
+  kind: text("kind", { enum: ["monetary", "units"] }).notNull(),
+  currency: text("currency"),
+  feature: text("feature"),
+  amount: integer("amount").notNull(),
+  priority: integer("priority").notNull(),
+  effective_at: ms("effective_at").notNull(),
+  expires_at: ms("expires_at"),
+  source: text("source", { enum: ["purchased", "promotional"] }).notNull(),
+  reference: text("reference").notNull(),
+  payload_hash: text("payload_hash").notNull(),
+  entry_id: text("entry_id"),
+  created_at: ms("created_at").notNull(),
+}, (t) => [
+  uniqueIndex("credit_grants_reference_uq").on(t.tenant_id, t.app_id, t.reference),
+  index("credit_grants_customer_idx").on(t.tenant_id, t.app_id, t.customer_id),
+]);
+
+/** What a finalized invoice consumed of a grant; one row per grant and invoice. */
+export const creditConsumptions = sqliteTable("credit_consumptions", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  grant_id: text("grant_id").notNull(),
+  invoice_id: text("invoice_id").notNull(),
+  amount: integer("amount").notNull(),
+  created_at: ms("created_at").notNull(),
+}, (t) => [uniqueIndex("credit_consumptions_grant_invoice_uq").on(t.tenant_id, t.app_id, t.grant_id, t.invoice_id)]);
 
 /** Ledger accounts (chart of accounts), unique by name and currency per app. */
 export const ledgerAccounts = sqliteTable("ledger_accounts", {
