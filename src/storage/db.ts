@@ -116,6 +116,29 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   if (options.url.startsWith("file:")) {
     await client.execute("PRAGMA journal_mode = WAL");
   }
-  if (options.migrate ?? true) await migrate(database.db, { migrationsFolder: MIGRATIONS_FOLDER });
+  if (options.migrate ?? true) await migrateWithRetry(database);
   return database;
+}
+
+/** Attempts of the start-up migration (a limit on everything). */
+export const MAX_MIGRATION_ATTEMPTS = 5;
+
+/**
+ * Applies pending migrations. drizzle's migrator reads the last applied migration *before* its
+ * write transaction, so two processes starting together on one file can both try to apply the same
+ * migration; the loser fails ("table already exists" or busy) and is retried, and on the retry it
+ * reads the winner's bookkeeping and has nothing left to do.
+ *
+ * @throws the last error after {@link MAX_MIGRATION_ATTEMPTS} failed attempts
+ */
+async function migrateWithRetry(database: Database): Promise<void> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      await migrate(database.db, { migrationsFolder: MIGRATIONS_FOLDER });
+      return;
+    } catch (error) {
+      if (attempt >= MAX_MIGRATION_ATTEMPTS) throw error;
+      await new Promise((r) => setTimeout(r, 50 * attempt + Math.random() * 50));
+    }
+  }
 }
