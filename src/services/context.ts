@@ -8,6 +8,8 @@
 import type { LifecycleEvent, LifecycleEventType, LifecycleSubscriber } from "../domain/events.ts";
 import type { Database, Tx } from "../storage/db.ts";
 import type { EntitlementCache } from "./entitlement_cache.ts";
+import type { Metrics } from "./metrics.ts";
+import { recordLifecycle } from "./outbox.ts";
 
 /** Source of time. Tests inject a fixed or steppable clock. */
 export interface Clock {
@@ -31,11 +33,17 @@ export interface Services {
   entitlementCache: EntitlementCache;
   /** Where structured logs go (JSON lines on stdout by default). */
   log: (record: Record<string, unknown>) => void;
+  /** Prometheus metrics (`services/metrics.ts`); absent in code paths that do not export any. */
+  metrics?: Metrics;
 }
 
 /** Dependencies plus the caller's scope. */
 export interface Ctx extends Services {
   scope: Scope;
+  /** Who acts, for the audit trail: the API key id (`key_…`), `admin`, `stripe`; default `system`. */
+  actor?: string;
+  /** Request id of the HTTP request (audit trail, logs); absent outside requests. */
+  requestId?: string;
 }
 
 /** Emits an event from inside a write; it is dispatched only after the write commits. */
@@ -43,11 +51,13 @@ export type Emit = (type: LifecycleEventType, resourceId: string, data: Record<s
 
 /**
  * Runs `fn` in one write transaction and dispatches the lifecycle events it emitted once the
- * transaction has committed (a rolled-back change emits nothing).
+ * transaction has committed (a rolled-back change emits nothing). Before the commit, the same
+ * transaction writes each event to the outbox and appends its audit row (`outbox.ts`), so an
+ * event exists exactly when its change does.
  */
 export async function writeOp<T>(ctx: Ctx, fn: (tx: Tx, emit: Emit) => Promise<T>): Promise<T> {
   const events: LifecycleEvent[] = [];
-  const result = await ctx.database.write((tx) => {
+  const result = await ctx.database.write(async (tx) => {
     events.length = 0; // a retried transaction starts over
     const emit: Emit = (type, resourceId, data) =>
       events.push({
@@ -58,7 +68,9 @@ export async function writeOp<T>(ctx: Ctx, fn: (tx: Tx, emit: Emit) => Promise<T
         occurred_at: ctx.clock.now(),
         data,
       });
-    return fn(tx, emit);
+    const value = await fn(tx, emit);
+    await recordLifecycle(tx, { actor: ctx.actor ?? "system", requestId: ctx.requestId ?? null }, events);
+    return value;
   });
   await ctx.lifecycle.dispatch(events);
   return result;

@@ -12,7 +12,9 @@ import { BillingError } from "../domain/errors.ts";
 import { sha256Hex } from "../domain/hash.ts";
 import { newId } from "../domain/ids.ts";
 import { apiKeys, apps, tenants } from "../storage/schema.ts";
+import type { LifecycleEvent } from "../domain/events.ts";
 import type { Scope, Services } from "./context.ts";
+import { recordLifecycle } from "./outbox.ts";
 
 /** Kind of an API key. */
 export type KeyKind = "secret" | "publishable";
@@ -40,13 +42,22 @@ function randomKey(prefix: "sk" | "pk"): string {
  * Creates an app (and its tenant when the name is new) with a secret and a publishable key.
  * A second app of an existing tenant is added to it.
  *
+ * The `tenant.created` event goes to the outbox and the audit trail (actor `admin`) in the same
+ * transaction, and to in-process subscribers after the commit.
+ *
+ * @param options.requestId request id for the audit row
  * @throws {BillingError} `tenant_app_exists` (409) when the tenant already has an app of that name
  */
-export async function createTenantApp(services: Services, input: { name: string; app: string }): Promise<CreatedTenantApp> {
+export async function createTenantApp(
+  services: Services,
+  input: { name: string; app: string },
+  options: { requestId?: string } = {},
+): Promise<CreatedTenantApp> {
   const secret = randomKey("sk");
   const publishable = randomKey("pk");
   const [secretHash, publishableHash] = await Promise.all([sha256Hex(secret), sha256Hex(publishable)]);
   const now = services.clock.now();
+  let event: LifecycleEvent | undefined;
   const created = await services.database.write(async (tx) => {
     let tenant = await tx.query.tenants.findFirst({ where: eq(tenants.name, input.name) });
     if (!tenant) {
@@ -63,16 +74,18 @@ export async function createTenantApp(services: Services, input: { name: string;
       { id: newId("key"), tenant_id: tenant.id, app_id: appId, kind: "secret", hash: secretHash, prefix: secret.slice(0, 10), created_at: now },
       { id: newId("key"), tenant_id: tenant.id, app_id: appId, kind: "publishable", hash: publishableHash, prefix: publishable.slice(0, 10), created_at: now },
     ]);
+    event = {
+      type: "tenant.created",
+      tenant_id: tenant.id,
+      app_id: appId,
+      resource_id: appId,
+      occurred_at: now,
+      data: { name: input.name, app: input.app },
+    };
+    await recordLifecycle(tx, { actor: "admin", requestId: options.requestId ?? null }, [event]);
     return { tenant_id: tenant.id, app_id: appId };
   });
-  await services.lifecycle.dispatch([{
-    type: "tenant.created",
-    tenant_id: created.tenant_id,
-    app_id: created.app_id,
-    resource_id: created.app_id,
-    occurred_at: now,
-    data: { name: input.name, app: input.app },
-  }]);
+  await services.lifecycle.dispatch([event!]);
   return { ...created, secret_key: secret, publishable_key: publishable };
 }
 

@@ -18,7 +18,7 @@ export function adminRoutes(services: Services) {
       request: { body: body(CreateTenantBody) },
       responses: { 201: json(TenantCreated, "Created"), 400: errors[400], 401: errors[401], 409: errors[409] },
     }),
-    async (c) => c.json(await createTenantApp(services, c.req.valid("json")), 201),
+    async (c) => c.json(await createTenantApp(services, c.req.valid("json"), { requestId: c.get("requestId") }), 201),
   );
   return app;
 }
