@@ -37,7 +37,10 @@ export type LifecycleEventType =
   | "payment.refunded"
   | "dispute.opened"
   | "hold.expired"
-  | "webhook.received";
+  | "webhook.received"
+  | "webhook_endpoint.created"
+  | "webhook_endpoint.disabled"
+  | "payment_provider.configured";
 
 /** One lifecycle event. `data` is the resource as the API shows it (or a summary). */
 export interface LifecycleEvent {
