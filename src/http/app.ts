@@ -11,9 +11,13 @@ import { requestId } from "hono/request-id";
 import { timingSafeEqual } from "hono/utils/buffer";
 import type { Services } from "../services/context.ts";
 import { KeyResolver } from "../services/tenants.ts";
+import { OriginPolicy } from "../services/apps.ts";
+import { browserCors } from "./cors.ts";
+import { type DocsScriptLoader, docsRoutes } from "./docs.ts";
 import { type AppEnv, router } from "./env.ts";
 import { errorToResponse, problem } from "./problem.ts";
 import { adminRoutes } from "./routes/admin.ts";
+import { appRoutes } from "./routes/apps.ts";
 import { customerRoutes } from "./routes/customers.ts";
 import { invoiceRoutes } from "./routes/invoices.ts";
 import { planRoutes } from "./routes/plans.ts";
@@ -25,6 +29,8 @@ export interface AppOptions {
   adminToken: string;
   /** Largest request body in bytes (default 2 MiB: 1000 events with properties fit). */
   maxBodyBytes?: number;
+  /** Loads the `/docs` renderer bundle (default: from the `@scalar/api-reference` package; see `docs.ts`). */
+  docsScript?: DocsScriptLoader;
 }
 
 /** Routes a publishable key (`pk_…`) may call: checks and usage, nothing else. */
@@ -45,6 +51,7 @@ function bearer(header: string | undefined): string | null {
 export function createApp(services: Services, options: AppOptions) {
   const app = router();
   const keys = new KeyResolver(services);
+  const origins = new OriginPolicy(services);
 
   app.use("*", requestId());
   app.use("*", async (c, next) => {
@@ -67,6 +74,9 @@ export function createApp(services: Services, options: AppOptions) {
       onError: (c) => problem(c, 413, "payload_too_large", "The request body is too large"),
     }),
   );
+
+  // CORS before authentication: preflights carry no key (see cors.ts)
+  app.use("/v1/*", browserCors(keys, origins, new Set([...PUBLISHABLE_ROUTES].map((r) => r.split(" ")[1]))));
 
   app.use(
     "/v1/admin/*",
@@ -97,6 +107,7 @@ export function createApp(services: Services, options: AppOptions) {
   );
 
   app.route("/", adminRoutes(services));
+  app.route("/", appRoutes(origins));
   app.route("/", planRoutes());
   app.route("/", customerRoutes());
   app.route("/", usageRoutes());
@@ -127,6 +138,7 @@ export function createApp(services: Services, options: AppOptions) {
     },
   });
   app.get("/healthz", (c) => c.json({ ok: true }));
+  app.route("/", docsRoutes(options.docsScript));
 
   app.notFound((c) => problem(c, 404, "route_not_found", `No route ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => errorToResponse(error, c, services.log));

@@ -252,3 +252,24 @@ export const AccountBalanceSchema = z.object({
   balance: z.int().openapi({ description: "Balance on the account's normal side" }),
 }).openapi("AccountBalance");
 export const AccountBalanceList = z.object({ data: z.array(AccountBalanceSchema) }).openapi("AccountBalanceList");
+
+// ---- apps (browser origins of the publishable key) ----
+const Origin = z.string().min(1).max(300).openapi({
+  description: "Browser origin: http(s) scheme, host and optional port; no path, no wildcard",
+  example: "https://app.example.com",
+});
+export const UpdateAppBody = z.object({
+  allowed_origins: z.array(Origin).max(50).openapi({
+    description: "Replaces the list of origins whose pages may call the publishable-key routes (CORS); [] closes them to browsers",
+    example: ["https://app.example.com", "http://localhost:5173"],
+  }),
+}).strict().openapi("UpdateApp");
+export const AppSchema = z.object({
+  id: Id("app", "app_01jd0000000000000000000000"),
+  name: z.string().openapi({ description: "App name within the tenant", example: "production" }),
+  allowed_origins: z.array(z.string()).openapi({
+    description: "Origins allowed to call the publishable-key routes, sorted",
+    example: ["https://app.example.com"],
+  }),
+  created_at: z.string().openapi({ description: "ISO 8601 UTC instant", example: "2026-11-01T00:00:00.000Z" }),
+}).openapi("App");
