@@ -331,10 +331,18 @@ export const ledgerAccounts = sqliteTable("ledger_accounts", {
   currency: text("currency").notNull(),
   normal_balance: text("normal_balance", { enum: ["debit", "credit"] }).notNull(),
   metadata: text("metadata", { mode: "json" }),
+  /** TigerBeetle flag: debits_pending + debits_posted must stay ≤ credits_posted. */
+  debits_must_not_exceed_credits: integer("debits_must_not_exceed_credits", { mode: "boolean" }).notNull().default(false),
+  /** TigerBeetle flag: credits_pending + credits_posted must stay ≤ debits_posted. */
+  credits_must_not_exceed_debits: integer("credits_must_not_exceed_debits", { mode: "boolean" }).notNull().default(false),
   created_at: ms("created_at").notNull(),
 }, (t) => [uniqueIndex("ledger_accounts_scope_name_uq").on(t.tenant_id, t.app_id, t.name, t.currency)]);
 
-/** Journal entries; immutable. `idempotency_key` is unique per app. */
+/**
+ * Journal entries; immutable. `idempotency_key` is unique per app; `seq` is the entry's position
+ * in the app's journal (1, 2, 3… assigned under the write lock; the listing order and cursor).
+ * External ids (seed `Entry.PaymentIntentID` …) are filterable.
+ */
 export const ledgerEntries = sqliteTable("ledger_entries", {
   id: text("id").primaryKey(),
   ...scope(),
@@ -344,7 +352,20 @@ export const ledgerEntries = sqliteTable("ledger_entries", {
   reverses_entry_id: text("reverses_entry_id"),
   metadata: text("metadata", { mode: "json" }),
   created_at: ms("created_at").notNull(),
-}, (t) => [uniqueIndex("ledger_entries_scope_key_uq").on(t.tenant_id, t.app_id, t.idempotency_key)]);
+  seq: integer("seq").notNull().default(0),
+  payment_intent_id: text("payment_intent_id"),
+  refund_id: text("refund_id"),
+  payout_id: text("payout_id"),
+  dispute_id: text("dispute_id"),
+}, (t) => [
+  uniqueIndex("ledger_entries_scope_key_uq").on(t.tenant_id, t.app_id, t.idempotency_key),
+  index("ledger_entries_scope_seq_idx").on(t.tenant_id, t.app_id, t.seq),
+  index("ledger_entries_scope_reverses_idx").on(t.tenant_id, t.app_id, t.reverses_entry_id).where(sql`reverses_entry_id is not null`),
+  index("ledger_entries_scope_payment_idx").on(t.tenant_id, t.app_id, t.payment_intent_id, t.seq).where(sql`payment_intent_id is not null`),
+  index("ledger_entries_scope_refund_idx").on(t.tenant_id, t.app_id, t.refund_id, t.seq).where(sql`refund_id is not null`),
+  index("ledger_entries_scope_payout_idx").on(t.tenant_id, t.app_id, t.payout_id, t.seq).where(sql`payout_id is not null`),
+  index("ledger_entries_scope_dispute_idx").on(t.tenant_id, t.app_id, t.dispute_id, t.seq).where(sql`dispute_id is not null`),
+]);
 
 /** Postings of entries: positive = debit, negative = credit, minor units. */
 export const ledgerPostings = sqliteTable("ledger_postings", {
@@ -355,9 +376,115 @@ export const ledgerPostings = sqliteTable("ledger_postings", {
   amount: integer("amount").notNull(),
   currency: text("currency").notNull(),
   created_at: ms("created_at").notNull(),
+  /** `seq` of the entry (listing entries of one account in journal order). */
+  entry_seq: integer("entry_seq").notNull().default(0),
 }, (t) => [
   index("ledger_postings_entry_idx").on(t.tenant_id, t.app_id, t.entry_id),
   index("ledger_postings_account_idx").on(t.tenant_id, t.app_id, t.account_id, t.currency),
+  index("ledger_postings_account_seq_idx").on(t.tenant_id, t.app_id, t.account_id, t.entry_seq),
+]);
+
+// ---- issue 3: materialized balances, holds, command log, inventory ledger ----
+
+/**
+ * Materialized balance of an account in a currency (TigerBeetle's four fields plus `held`),
+ * updated in the same transaction as the postings and holds that change it; rebuilding it from
+ * `ledger_postings` and pending `ledger_holds` gives the same numbers (the simulation checks it).
+ * All fields are non-negative minor units.
+ */
+export const ledgerBalances = sqliteTable("ledger_balances", {
+  ...scope(),
+  account_id: text("account_id").notNull(),
+  currency: text("currency").notNull(),
+  debits_posted: integer("debits_posted").notNull(),
+  credits_posted: integer("credits_posted").notNull(),
+  debits_pending: integer("debits_pending").notNull(),
+  credits_pending: integer("credits_pending").notNull(),
+  /** Σ amounts of pending holds on this account (the authorizing side). */
+  held: integer("held").notNull(),
+  updated_at: ms("updated_at").notNull(),
+}, (t) => [primaryKey({ columns: [t.tenant_id, t.app_id, t.account_id, t.currency] })]);
+
+/** Authorization holds on an account: pending → captured | voided | expired. */
+export const ledgerHolds = sqliteTable("ledger_holds", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  account_id: text("account_id").notNull(),
+  destination_account_id: text("destination_account_id").notNull(),
+  currency: text("currency").notNull(),
+  amount: integer("amount").notNull(),
+  captured_amount: integer("captured_amount"),
+  status: text("status", { enum: ["pending", "captured", "voided", "expired"] }).notNull(),
+  idempotency_key: text("idempotency_key").notNull(),
+  capture_entry_id: text("capture_entry_id"),
+  metadata: text("metadata", { mode: "json" }),
+  expires_at: ms("expires_at").notNull(),
+  created_at: ms("created_at").notNull(),
+  updated_at: ms("updated_at").notNull(),
+}, (t) => [
+  index("ledger_holds_scope_due_idx").on(t.tenant_id, t.app_id, t.expires_at).where(sql`status = 'pending'`),
+  index("ledger_holds_scope_account_idx").on(t.tenant_id, t.app_id, t.account_id),
+]);
+
+/**
+ * Every accepted ledger command by idempotency key (one namespace per app): its kind, the hash
+ * of its payload (retry vs conflicting reuse) and what it produced. Rejected commands are not
+ * recorded, so a rejected command leaves the database byte-identical.
+ */
+export const ledgerCommands = sqliteTable("ledger_commands", {
+  ...scope(),
+  idempotency_key: text("idempotency_key").notNull(),
+  kind: text("kind").notNull(),
+  payload_hash: text("payload_hash").notNull(),
+  entry_id: text("entry_id"),
+  hold_id: text("hold_id"),
+  created_at: ms("created_at").notNull(),
+}, (t) => [primaryKey({ columns: [t.tenant_id, t.app_id, t.idempotency_key] })]);
+
+/** Inventory: `subject` owns `free` + `on_hold` units of `item`. */
+export const inventoryBalances = sqliteTable("inventory_balances", {
+  ...scope(),
+  subject: text("subject").notNull(),
+  item: text("item").notNull(),
+  free: integer("free").notNull(),
+  on_hold: integer("on_hold").notNull(),
+  updated_at: ms("updated_at").notNull(),
+}, (t) => [primaryKey({ columns: [t.tenant_id, t.app_id, t.subject, t.item] })]);
+
+/** Inventory reservations: pending → committed | released | expired. */
+export const inventoryHolds = sqliteTable("inventory_holds", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  subject: text("subject").notNull(),
+  item: text("item").notNull(),
+  quantity: integer("quantity").notNull(),
+  status: text("status", { enum: ["pending", "committed", "released", "expired"] }).notNull(),
+  idempotency_key: text("idempotency_key").notNull(),
+  expires_at: ms("expires_at").notNull(),
+  created_at: ms("created_at").notNull(),
+  updated_at: ms("updated_at").notNull(),
+}, (t) => [index("inventory_holds_scope_due_idx").on(t.tenant_id, t.app_id, t.expires_at).where(sql`status = 'pending'`)]);
+
+/**
+ * The inventory journal: one row per accepted mutation (and per expiry), in `seq` order.
+ * Folding it rebuilds `inventory_balances`. `idempotency_key` is unique per app.
+ */
+export const inventoryOperations = sqliteTable("inventory_operations", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  seq: integer("seq").notNull(),
+  idempotency_key: text("idempotency_key").notNull(),
+  payload_hash: text("payload_hash").notNull(),
+  kind: text("kind", { enum: ["acquire", "consume", "transfer", "hold", "commit", "release", "expire"] }).notNull(),
+  subject: text("subject").notNull(),
+  counterparty: text("counterparty"),
+  item: text("item").notNull(),
+  quantity: integer("quantity").notNull(),
+  hold_id: text("hold_id"),
+  created_at: ms("created_at").notNull(),
+}, (t) => [
+  uniqueIndex("inventory_operations_scope_key_uq").on(t.tenant_id, t.app_id, t.idempotency_key),
+  index("inventory_operations_scope_seq_idx").on(t.tenant_id, t.app_id, t.seq),
 ]);
 
 // ---- issue 7: outbox, webhooks, audit, payment providers ----
