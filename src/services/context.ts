@@ -6,7 +6,7 @@
  * @module
  */
 import type { LifecycleEvent, LifecycleEventType, LifecycleSubscriber } from "../domain/events.ts";
-import type { Database, Tx } from "../storage/db.ts";
+import type { Store, Tx } from "../storage/db.ts";
 import type { EntitlementCache } from "./entitlement_cache.ts";
 import type { Metrics } from "./metrics.ts";
 import { recordLifecycle } from "./outbox.ts";
@@ -27,7 +27,8 @@ export interface Scope {
 
 /** Process-wide dependencies. */
 export interface Services {
-  database: Database;
+  /** Storage: libSQL on Deno, the tenant Durable Object's SQLite on Workers (`Store`). */
+  database: Store;
   clock: Clock;
   lifecycle: LifecycleDispatcher;
   entitlementCache: EntitlementCache;

@@ -22,6 +22,23 @@ export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 /** Anything a query can run on: the database or an open transaction. */
 export type Executor = Db | Tx;
 
+/**
+ * What services need from storage, whichever runtime holds it: a handle for reads and one
+ * serialized write lane. Implemented by {@link Database} (libSQL: embedded file or Turso) and by
+ * `DurableDatabase` (`src/runtime/cloudflare/durable_database.ts`: a Durable Object's own SQLite,
+ * see docs/adr/0005-where-data-lives-on-workers.md). Services never reach past this interface
+ * (no driver client), so the same code runs on both.
+ */
+export interface Store {
+  /** Reads outside a write transaction. */
+  readonly db: Db;
+  /**
+   * Runs `fn` in one write transaction after every earlier write of this store; commits when
+   * `fn` resolves, rolls back when it throws (nothing half-written).
+   */
+  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+}
+
 /** Options of {@link openDatabase}. */
 export interface OpenOptions {
   /** `file:path`, `libsql://…`, `https://…` or `:memory:` */
@@ -42,7 +59,7 @@ export const MAX_BUSY_ATTEMPTS = 8;
 /**
  * An open database with a serialized write lane.
  */
-export class Database {
+export class Database implements Store {
   readonly client: Client;
   readonly db: Db;
   #lane: Promise<unknown> = Promise.resolve();
