@@ -40,7 +40,15 @@ export type LifecycleEventType =
   | "webhook.received"
   | "webhook_endpoint.created"
   | "webhook_endpoint.disabled"
-  | "payment_provider.configured";
+  | "payment_provider.configured"
+  // Issue 6: billing depth.
+  | "invoice.marked_uncollectible"
+  | "invoice.credit_note_issued"
+  | "coupon.created"
+  | "subscription.discount_applied"
+  | "tax_rate.created"
+  | "customer.tax_rate_set"
+  | "credit_grant.created";
 
 /** One lifecycle event. `data` is the resource as the API shows it (or a summary). */
 export interface LifecycleEvent {
