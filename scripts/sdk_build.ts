@@ -1,0 +1,78 @@
+/**
+ * Builds the npm shape of the SDK into `sdk/dist/` with esbuild (JS) and TypeScript (`.d.ts`):
+ *
+ * - `dist/server.js`  (package entry `.`): platform-neutral ESM, `openapi-fetch` left as a dependency
+ * - `dist/browser.js` (entry `./browser`): browser ESM; the build fails if anything in it needs a Node
+ *   built-in, and the output is checked for `node:` imports and `require(`
+ * - `dist/*.d.ts`: declarations of both entries
+ *
+ * Also exports {@link bundleBrowserStandalone}, a single self-contained browser module (used by the
+ * browser test page, and usable from a plain `<script type="module">`).
+ *
+ * Usage: `deno task sdk:build`
+ *
+ * @module
+ */
+import * as esbuild from "esbuild";
+
+const SDK_DIR = new URL("../sdk/", import.meta.url);
+const entry = (name: string) => new URL(`src/${name}.ts`, SDK_DIR).pathname;
+
+/** Fails when browser JS mentions Node built-ins (`node:` specifiers or CommonJS `require`). */
+export function assertNoNodeBuiltins(code: string, what: string): void {
+  const hit = code.match(/["'`]node:[a-z_/]+["'`]|\brequire\s*\(/);
+  if (hit) throw new Error(`${what} uses a Node built-in: ${hit[0]}`);
+}
+
+/**
+ * One ESM file with the browser client and everything it imports, for `<script type="module">`.
+ *
+ * @returns the JavaScript text
+ */
+export async function bundleBrowserStandalone(): Promise<string> {
+  const result = await esbuild.build({
+    entryPoints: [entry("browser")],
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    write: false,
+    logLevel: "silent",
+  });
+  const code = result.outputFiles[0].text;
+  assertNoNodeBuiltins(code, "the browser bundle");
+  return code;
+}
+
+/** Builds `sdk/dist/` (or `outDir`). */
+export async function buildSdk(outDir: URL = new URL("dist/", SDK_DIR)): Promise<void> {
+  await Deno.remove(outDir, { recursive: true }).catch(() => {});
+  const common = { bundle: true, format: "esm", target: "es2022", external: ["openapi-fetch"], logLevel: "warning" } as const;
+  await esbuild.build({ ...common, entryPoints: [entry("server")], platform: "neutral", outfile: new URL("server.js", outDir).pathname });
+  await esbuild.build({ ...common, entryPoints: [entry("browser")], platform: "browser", outfile: new URL("browser.js", outDir).pathname });
+  assertNoNodeBuiltins(await Deno.readTextFile(new URL("browser.js", outDir)), "dist/browser.js");
+
+  const tsc = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "npm:typescript@5.9.3/tsc", "-p", new URL("tsconfig.json", SDK_DIR).pathname, "--outDir", outDir.pathname],
+    stdout: "inherit",
+    stderr: "inherit",
+  });
+  const { code } = await tsc.output();
+  if (code !== 0) throw new Error(`tsc failed with exit code ${code}`);
+  // Declarations keep the source's `.ts` specifiers; published packages import `.js`.
+  for await (const file of Deno.readDir(outDir)) {
+    if (!file.name.endsWith(".d.ts")) continue;
+    const path = new URL(file.name, outDir);
+    const text = await Deno.readTextFile(path);
+    await Deno.writeTextFile(path, text.replace(/(from\s+["']\.\/[^"']+)\.ts(["'])/g, "$1.js$2"));
+  }
+}
+
+if (import.meta.main) {
+  try {
+    await buildSdk();
+    console.log("built sdk/dist (server.js, browser.js, *.d.ts)");
+  } finally {
+    await esbuild.stop();
+  }
+}
