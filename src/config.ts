@@ -8,6 +8,8 @@
  * | `DATABASE_AUTH_TOKEN` | – | Turso auth token for remote URLs |
  * | `BILLING_ADMIN_TOKEN` | generated on the embedded default | token of `/v1/admin/*` |
  * | `LOG_LEVEL` | `info` | `info`, `error` or `silent` |
+ * | `STRIPE_API_BASE` | Stripe's own | base URL of the Stripe API (stripe-mock or a local test server) |
+ * | `WEBHOOK_WORKER_INTERVAL_MS` | 1000 | pause between webhook delivery drains; `0` = no background worker |
  *
  * @module
  */
@@ -23,6 +25,10 @@ export interface Config {
   logLevel: "info" | "error" | "silent";
   /** Whether the database is a local file (the embedded default or another `file:` URL). */
   embedded: boolean;
+  /** Stripe API base URL (`undefined` = Stripe's own). */
+  stripeApiBase: string | undefined;
+  /** Milliseconds between webhook drains of the background worker; 0 = disabled. */
+  webhookWorkerIntervalMs: number;
 }
 
 /** Default database: an embedded libSQL file. */
@@ -36,6 +42,8 @@ const EnvSchema = z.object({
   DATABASE_AUTH_TOKEN: z.string().min(1).optional(),
   BILLING_ADMIN_TOKEN: z.string().min(16, { message: "must be at least 16 characters" }).optional(),
   LOG_LEVEL: z.enum(["info", "error", "silent"]).default("info"),
+  STRIPE_API_BASE: z.url({ protocol: /^https?$/ }).optional(),
+  WEBHOOK_WORKER_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
 });
 
 /** A configuration error naming every offending variable. */
@@ -68,5 +76,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     adminToken: e.BILLING_ADMIN_TOKEN,
     logLevel: e.LOG_LEVEL,
     embedded,
+    stripeApiBase: e.STRIPE_API_BASE,
+    webhookWorkerIntervalMs: e.WEBHOOK_WORKER_INTERVAL_MS,
   };
 }

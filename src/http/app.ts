@@ -17,6 +17,10 @@ import { type DocsScriptLoader, docsRoutes } from "./docs.ts";
 import { type AppEnv, router } from "./env.ts";
 import { errorToResponse, problem } from "./problem.ts";
 import { adminRoutes } from "./routes/admin.ts";
+import { auditRoutes } from "./routes/audit.ts";
+import { metricsMiddleware, metricsRoutes } from "./routes/metrics.ts";
+import { STRIPE_WEBHOOK_PREFIX, stripeRoutes } from "./routes/stripe.ts";
+import { webhookRoutes } from "./routes/webhooks.ts";
 import { appRoutes } from "./routes/apps.ts";
 import { customerRoutes } from "./routes/customers.ts";
 import { invoiceRoutes } from "./routes/invoices.ts";
@@ -31,6 +35,8 @@ export interface AppOptions {
   maxBodyBytes?: number;
   /** Loads the `/docs` renderer bundle (default: from the `@scalar/api-reference` package; see `docs.ts`). */
   docsScript?: DocsScriptLoader;
+  /** Base URL of the Stripe API (`STRIPE_API_BASE`; tests point it at a local server). */
+  stripeApiBase?: string;
 }
 
 /** Routes a publishable key (`pk_…`) may call: checks and usage, nothing else. */
@@ -54,6 +60,7 @@ export function createApp(services: Services, options: AppOptions) {
   const origins = new OriginPolicy(services);
 
   app.use("*", requestId());
+  if (services.metrics) app.use("*", metricsMiddleware(services.metrics));
   app.use("*", async (c, next) => {
     const started = performance.now();
     await next();
@@ -93,6 +100,7 @@ export function createApp(services: Services, options: AppOptions) {
     "/v1/*",
     createMiddleware<AppEnv>(async (c, next) => {
       if (c.req.path.startsWith("/v1/admin/")) return await next();
+      if (c.req.path.startsWith(STRIPE_WEBHOOK_PREFIX)) return await next(); // authenticated by Stripe-Signature
       const token = bearer(c.req.header("authorization"));
       if (!token) return problem(c, 401, "unauthorized", "An API key is required (Authorization: Bearer sk_… or pk_…)");
       const principal = await keys.resolve(token);
@@ -101,7 +109,12 @@ export function createApp(services: Services, options: AppOptions) {
         return problem(c, 403, "publishable_key_not_allowed", "Publishable keys may only check entitlements and send usage");
       }
       c.set("principal", principal);
-      c.set("ctx", { ...services, scope: { tenantId: principal.tenantId, appId: principal.appId } });
+      c.set("ctx", {
+        ...services,
+        scope: { tenantId: principal.tenantId, appId: principal.appId },
+        actor: principal.keyId,
+        requestId: c.get("requestId"),
+      });
       await next();
     }),
   );
@@ -112,6 +125,10 @@ export function createApp(services: Services, options: AppOptions) {
   app.route("/", customerRoutes());
   app.route("/", usageRoutes());
   app.route("/", invoiceRoutes());
+  app.route("/", webhookRoutes());
+  app.route("/", auditRoutes());
+  app.route("/", stripeRoutes(services, { apiBase: options.stripeApiBase }));
+  if (services.metrics) app.route("/", metricsRoutes(services.metrics, options.adminToken));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

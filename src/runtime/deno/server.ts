@@ -8,6 +8,8 @@ import { createApp } from "../../http/app.ts";
 import { LifecycleDispatcher, type Services, systemClock } from "../../services/context.ts";
 import { MemoryEntitlementCache } from "../../services/entitlement_cache.ts";
 import { openDatabase } from "../../storage/db.ts";
+import { Metrics } from "../../services/metrics.ts";
+import { startWebhookWorker } from "../../services/webhooks.ts";
 
 /** A running server. */
 export interface RunningServer {
@@ -71,8 +73,14 @@ export async function startServer(config: Config): Promise<RunningServer> {
     lifecycle: new LifecycleDispatcher(log),
     entitlementCache: new MemoryEntitlementCache(),
     log,
+    metrics: new Metrics(),
   };
-  const app = createApp(services, { adminToken: await adminToken(config) });
+  services.lifecycle.subscribe(services.metrics!.subscriber());
+  const app = createApp(services, { adminToken: await adminToken(config), stripeApiBase: config.stripeApiBase });
+  // Background delivery of the outbox to webhook endpoints (on Workers: the queue consumer).
+  const webhookWorker = config.webhookWorkerIntervalMs > 0
+    ? startWebhookWorker(services, { intervalMs: config.webhookWorkerIntervalMs })
+    : null;
   const server = Deno.serve({
     port: config.port,
     hostname: "127.0.0.1",
@@ -83,6 +91,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     services,
     async stop() {
       await server.shutdown();
+      await webhookWorker?.stop();
       database.close();
     },
   };
