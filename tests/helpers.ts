@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { createApp } from "../src/http/app.ts";
+import { type AppOptions, createApp } from "../src/http/app.ts";
 import { type Clock, LifecycleDispatcher, type Services } from "../src/services/context.ts";
 import { MemoryEntitlementCache } from "../src/services/entitlement_cache.ts";
 import { type Database, openDatabase } from "../src/storage/db.ts";
@@ -43,7 +43,9 @@ export interface TestEnv {
 }
 
 /** Opens a fresh database file in a temp dir and builds the app on it. */
-export async function testEnv(options: { clock?: TestClock } = {}): Promise<TestEnv> {
+export async function testEnv(
+  options: { clock?: TestClock; services?: Partial<Services>; app?: Partial<AppOptions> } = {},
+): Promise<TestEnv> {
   const dir = await Deno.makeTempDir({ prefix: "billing-test-" });
   const url = `file:${dir}/billing.db`;
   const database = await openDatabase({ url });
@@ -57,8 +59,9 @@ export async function testEnv(options: { clock?: TestClock } = {}): Promise<Test
     lifecycle,
     entitlementCache: new MemoryEntitlementCache(),
     log: () => {},
+    ...options.services,
   };
-  const app = createApp(services, { adminToken: ADMIN_TOKEN });
+  const app = createApp(services, { adminToken: ADMIN_TOKEN, ...options.app });
   return {
     dir,
     url,
