@@ -10,7 +10,7 @@
  *   that already holds every tenant's billing data and is the trust boundary; it is never
  *   returned after creation, logged, or put in events or audit rows.
  * - **Deliveries**: the worker reads the transactional outbox (`outbox.ts`), fans each message out
- *   to the subscribed endpoints of its app (only endpoints that existed when the event occurred),
+ *   to the subscribed endpoints of its app (only endpoints created before the event committed),
  *   and POSTs `{ id, type, timestamp, app_id, resource_id, data }` with the headers
  *   `webhook-id` (the message id, stable across retries, for receiver de-duplication),
  *   `webhook-timestamp` (Unix seconds of the attempt) and `webhook-signature`
@@ -31,7 +31,6 @@
  *
  * @module
  */
-import { alias } from "drizzle-orm/sqlite-core";
 import { and, asc, desc, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import { BillingError, notFound } from "../domain/errors.ts";
@@ -422,11 +421,23 @@ export async function fanOut(services: Services, batch: number = DEFAULTS.fanOut
     const apps = [...new Set(messages.map((m) => m.app_id))];
     const endpoints = await tx.select().from(webhookEndpoints)
       .where(and(inArray(webhookEndpoints.app_id, apps), eq(webhookEndpoints.status, "enabled")));
+    // An endpoint receives the messages committed after its own creation (exact, by sequence).
+    const createdAt = new Map<string, number>();
+    if (endpoints.length > 0) {
+      const births = await tx.select({ resource_id: outboxEvents.resource_id, seq: outboxEvents.seq }).from(outboxEvents)
+        .where(and(
+          inArray(outboxEvents.tenant_id, [...new Set(endpoints.map((e) => e.tenant_id))]),
+          inArray(outboxEvents.app_id, apps),
+          eq(outboxEvents.type, "webhook_endpoint.created"),
+          inArray(outboxEvents.resource_id, endpoints.map((e) => e.id)),
+        ));
+      for (const b of births) createdAt.set(b.resource_id, b.seq);
+    }
     const rows: DeliveryRow[] = [];
     for (const m of messages) {
       for (const e of endpoints) {
         if (e.tenant_id !== m.tenant_id || e.app_id !== m.app_id) continue;
-        if (e.created_at.getTime() > m.occurred_at.getTime()) continue;
+        if (m.seq <= (createdAt.get(e.id) ?? Number.MAX_SAFE_INTEGER)) continue;
         if (!eventMatches(e.events as string[], m.type)) continue;
         rows.push({
           id: newId("wdl"),
@@ -465,7 +476,6 @@ interface Claimed {
 async function claimHeads(services: Services, limit: number, timeoutMs: number): Promise<Claimed[]> {
   const now = services.clock.now();
   const lease = new Date(now.getTime() + timeoutMs + 30_000);
-  const d2 = alias(webhookDeliveries, "d2");
   return await services.database.write(async (tx) => {
     const heads = await tx.select({ delivery: webhookDeliveries, endpoint: webhookEndpoints, message: outboxEvents })
       .from(webhookDeliveries)
@@ -474,11 +484,10 @@ async function claimHeads(services: Services, limit: number, timeoutMs: number):
       .where(and(
         eq(webhookDeliveries.status, "pending"),
         eq(webhookEndpoints.status, "enabled"),
-        eq(
-          webhookDeliveries.message_seq,
-          tx.select({ seq: sql<number>`min(${d2.message_seq})` }).from(d2)
-            .where(and(eq(d2.endpoint_id, webhookDeliveries.endpoint_id), eq(d2.status, "pending"))),
-        ),
+        // The endpoint's oldest pending delivery (written out: the correlated column must stay
+        // qualified with the outer table's name).
+        sql`${webhookDeliveries.message_seq} = (select min(d2.message_seq) from webhook_deliveries d2
+          where d2.endpoint_id = "webhook_deliveries"."endpoint_id" and d2.status = 'pending')`,
         lte(webhookDeliveries.next_attempt_at, now),
         or(isNull(webhookDeliveries.locked_until), lte(webhookDeliveries.locked_until, now)),
       ))
