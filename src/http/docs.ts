@@ -48,8 +48,12 @@ export function docsRoutes(load: DocsScriptLoader = defaultDocsScript) {
       cdn: "/docs/scalar.js",
       pageTitle: "Edge billing worker API reference",
       withDefaultFonts: false,
-      hideClientButton: false,
       telemetry: false,
+      // hosted features that would call out to Scalar's cloud
+      agent: { disabled: true },
+      mcp: { disabled: true },
+      showDeveloperTools: "never",
+      showToolbar: "never",
     }),
   );
   app.get("/docs/scalar.js", async (c: Context<AppEnv>) => {
