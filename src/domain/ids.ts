@@ -28,6 +28,8 @@ export const ID_PREFIX = {
   entry: "ent",
   posting: "pst",
   hold: "hld",
+  inventoryHold: "ihl",
+  inventoryOperation: "iop",
   outboxMessage: "msg",
   webhookEndpoint: "wep",
   webhookDelivery: "wdl",

@@ -116,3 +116,234 @@ export function invoicePaymentPostings(
 export function reversalPostings(postings: readonly PostingInput[]): PostingInput[] {
   return postings.map((p) => ({ ...p, amount: -p.amount }));
 }
+
+// ---- accounts, balances and the available rule (issue 3, ADR 0003) ----
+
+/**
+ * Balance constraints of an account, TigerBeetle's flags (at most one may be set):
+ * - `debits_must_not_exceed_credits`: `debits_pending + debits_posted ≤ credits_posted`
+ *   (a liability such as a customer's prepaid balance must never go below zero);
+ * - `credits_must_not_exceed_debits`: `credits_pending + credits_posted ≤ debits_posted`.
+ */
+export interface AccountConstraints {
+  debits_must_not_exceed_credits: boolean;
+  credits_must_not_exceed_debits: boolean;
+}
+
+/** An account of the chart, as the ledger keeps it. `currency` is its only currency (ISO 4217). */
+export interface LedgerAccount extends AccountConstraints {
+  id: string;
+  name: string;
+  type: AccountType;
+  currency: string;
+  normal_balance: NormalBalance;
+  metadata: Record<string, unknown> | null;
+  created_at: Date;
+}
+
+/**
+ * Stored balance of an (account, currency), TigerBeetle's four counters plus `held`. All are
+ * non-negative safe integers of minor units:
+ * - `debits_posted` / `credits_posted`: Σ of committed debit / credit postings;
+ * - `debits_pending` / `credits_pending`: Σ of pending holds that will debit / credit the account
+ *   when captured (as the authorizing account or as the destination);
+ * - `held`: Σ of pending holds that authorize against this account (part of the pending side
+ *   opposite its normal balance).
+ */
+export interface BalanceCounters {
+  debits_posted: number;
+  credits_posted: number;
+  debits_pending: number;
+  credits_pending: number;
+  held: number;
+}
+
+/** Counters of an account that has never been touched. */
+export function emptyBalance(): BalanceCounters {
+  return { debits_posted: 0, credits_posted: 0, debits_pending: 0, credits_pending: 0, held: 0 };
+}
+
+/**
+ * Balance as the API shows it, every figure signed to the account's normal side (positive =
+ * the account's natural direction):
+ * - `posted` = `debits_posted − credits_posted` for debit-normal accounts (asset, expense) and
+ *   `credits_posted − debits_posted` for credit-normal accounts (liability, equity, revenue);
+ * - `held` = Σ pending holds authorized against the account;
+ * - `pending` = what pending holds *into* this account (as destination) will add on capture,
+ *   signed the same way;
+ * - `available` = `posted − held`, for both normal sides. For a credit-normal account (a
+ *   customer's prepaid balance) this is "credits minus debits minus what is authorized to be
+ *   debited"; the seed computed `posted − held` on raw debits − credits, which gives the wrong
+ *   sign for every credit-normal account.
+ */
+export interface BalanceSummary {
+  posted: number;
+  pending: number;
+  held: number;
+  available: number;
+}
+
+/** The side a hold on an account of this normal balance will move when captured: the opposite one. */
+export function heldSide(normal: NormalBalance): NormalBalance {
+  return normal === "debit" ? "credit" : "debit";
+}
+
+/** Summarizes counters with the rules of {@link BalanceSummary}. Pure; never throws. */
+export function summarizeBalance(normal: NormalBalance, b: BalanceCounters): BalanceSummary {
+  const posted = normal === "debit" ? b.debits_posted - b.credits_posted : b.credits_posted - b.debits_posted;
+  const normalPending = normal === "debit" ? b.debits_pending : b.credits_pending;
+  const oppositePending = normal === "debit" ? b.credits_pending : b.debits_pending;
+  return { posted, pending: normalPending - (oppositePending - b.held), held: b.held, available: posted - b.held };
+}
+
+/**
+ * Whether counters satisfy the account's constraint flags (TigerBeetle's rule: pending counts
+ * against the limit, so a hold reserves the room it may later use).
+ */
+export function satisfiesConstraints(account: AccountConstraints, b: BalanceCounters): boolean {
+  if (account.debits_must_not_exceed_credits && b.debits_pending + b.debits_posted > b.credits_posted) return false;
+  if (account.credits_must_not_exceed_debits && b.credits_pending + b.credits_posted > b.debits_posted) return false;
+  return true;
+}
+
+/**
+ * Adds `amount` (may be negative to release) to one side of posted or pending counters and
+ * returns new counters; the input is not modified.
+ *
+ * @throws {BillingError} `amount_out_of_range` (422) when a counter would exceed 2^53 − 1
+ * @throws {Error} when a counter would go negative (a broken invariant, never input)
+ */
+export function addToSide(
+  b: BalanceCounters,
+  kind: "posted" | "pending",
+  side: NormalBalance,
+  amount: number,
+  heldDelta = 0,
+): BalanceCounters {
+  const field = `${side === "debit" ? "debits" : "credits"}_${kind}` as keyof BalanceCounters;
+  const next = { ...b, [field]: b[field] + amount, held: b.held + heldDelta };
+  for (const key of [field, "held"] as const) {
+    if (next[key] > Number.MAX_SAFE_INTEGER) {
+      throw new BillingError("amount_out_of_range", "unprocessable", `The ${key} counter would exceed 2^53 - 1 minor units`);
+    }
+    if (next[key] < 0) throw new Error(`invariant: ${key} would go negative`);
+  }
+  return next;
+}
+
+/** Longest hold: 30 days, in seconds (a limit on everything; card authorizations last 7–30 days). */
+export const MAX_HOLD_TTL_SECONDS = 30 * 24 * 3600;
+
+/**
+ * Checks a hold's time to live.
+ *
+ * @throws {BillingError} `validation_failed` unless `ttl_seconds` is an integer in 1…{@link MAX_HOLD_TTL_SECONDS}
+ */
+export function checkTtl(ttl_seconds: number): void {
+  if (!Number.isInteger(ttl_seconds) || ttl_seconds < 1 || ttl_seconds > MAX_HOLD_TTL_SECONDS) {
+    throw invalid([{ path: "ttl_seconds", message: `Must be an integer from 1 to ${MAX_HOLD_TTL_SECONDS}` }]);
+  }
+}
+
+/**
+ * Checks a positive amount of minor units (hold, capture, payment).
+ *
+ * @throws {BillingError} `invalid_amount` (400) unless `amount` is a safe integer > 0 (seed `ErrInvalidAmount`)
+ */
+export function checkPositiveAmount(amount: number, what = "amount"): number {
+  if (!Number.isSafeInteger(amount) || amount <= 0) {
+    throw new BillingError("invalid_amount", "invalid_request", `The ${what} must be a positive integer of minor units, got ${amount}`, {
+      fields: [{ path: what, message: "Must be a positive integer of minor units" }],
+    });
+  }
+  return amount;
+}
+
+/** An account the ledger finds or creates by name (high-level operations, default hold destination). */
+export interface NamedAccount extends AccountConstraints {
+  name: string;
+  type: AccountType;
+}
+
+const named = (name: string, type: AccountType, constraints: Partial<AccountConstraints> = {}): NamedAccount => ({
+  name,
+  type,
+  debits_must_not_exceed_credits: constraints.debits_must_not_exceed_credits ?? false,
+  credits_must_not_exceed_debits: constraints.credits_must_not_exceed_debits ?? false,
+});
+
+/**
+ * The chart used by the high-level operations (seed `RecordPayment` …), per app and currency.
+ * Types are chosen so every seed posting is coherent (ADR 0003):
+ * - `cash` (asset): money received at the processor; the same account invoices post payments to;
+ * - `platform_fees` (revenue): the fee the platform keeps from a payment (seed `platform:fees`);
+ * - `customer_balance:{id}` (liability, debits must not exceed credits): what the platform owes a
+ *   customer; a refund can never take it below zero;
+ * - `merchant_settlement:{id}` (asset): money paid out to a merchant's bank, debited by a payout;
+ * - `disputes_held` (asset): funds the processor withholds while a dispute is open;
+ * - `hold_captures` (liability): default destination of a captured hold that names none.
+ */
+export const LEDGER_CHART = {
+  cash: named(BILLING_ACCOUNTS.cash, "asset"),
+  platformFees: named("platform_fees", "revenue"),
+  customerBalance: (customerId: string) => named(`customer_balance:${customerId}`, "liability", { debits_must_not_exceed_credits: true }),
+  merchantSettlement: (merchantId: string) => named(`merchant_settlement:${merchantId}`, "asset"),
+  disputesHeld: named("disputes_held", "asset"),
+  holdCaptures: named("hold_captures", "liability"),
+} as const;
+
+/** A posting whose account is named (found or created when the entry commits). */
+export interface NamedPosting {
+  account: NamedAccount;
+  amount: number;
+  currency: string;
+}
+
+/**
+ * Postings of a successful payment (seed `RecordPayment`): debit `cash` the amount, credit the
+ * customer's balance `amount − fees`, credit `platform_fees` the fees. Legs of 0 are left out.
+ *
+ * @throws {BillingError} `invalid_amount` (400) for a non-positive amount or negative fees;
+ *   `fees_exceed_amount` (422) when fees > amount (the seed would credit the customer a negative amount)
+ */
+export function paymentPostings(input: { amount: number; fees?: number; currency: string; customer_id: string }): NamedPosting[] {
+  const amount = checkPositiveAmount(input.amount);
+  const fees = input.fees ?? 0;
+  if (!Number.isSafeInteger(fees) || fees < 0) {
+    throw new BillingError("invalid_amount", "invalid_request", `The fees must be a non-negative integer of minor units, got ${fees}`, {
+      fields: [{ path: "fees", message: "Must be a non-negative integer of minor units" }],
+    });
+  }
+  if (fees > amount) throw new BillingError("fees_exceed_amount", "unprocessable", `The fees ${fees} exceed the payment amount ${amount}`);
+  const postings: NamedPosting[] = [{ account: LEDGER_CHART.cash, amount, currency: input.currency }];
+  if (amount - fees > 0) postings.push({ account: LEDGER_CHART.customerBalance(input.customer_id), amount: -(amount - fees), currency: input.currency });
+  if (fees > 0) postings.push({ account: LEDGER_CHART.platformFees, amount: -fees, currency: input.currency });
+  return postings;
+}
+
+/** Postings of a refund (seed `RecordRefund`): debit the customer's balance, credit `cash`. @throws {BillingError} `invalid_amount` */
+export function refundPostings(input: { amount: number; currency: string; customer_id: string }): NamedPosting[] {
+  const amount = checkPositiveAmount(input.amount);
+  return [
+    { account: LEDGER_CHART.customerBalance(input.customer_id), amount, currency: input.currency },
+    { account: LEDGER_CHART.cash, amount: -amount, currency: input.currency },
+  ];
+}
+
+/** Postings of a payout (seed `RecordPayout`): debit `merchant_settlement:{id}`, credit `cash`. @throws {BillingError} `invalid_amount` */
+export function payoutPostings(input: { amount: number; currency: string; merchant_id: string }): NamedPosting[] {
+  const amount = checkPositiveAmount(input.amount);
+  return [
+    { account: LEDGER_CHART.merchantSettlement(input.merchant_id), amount, currency: input.currency },
+    { account: LEDGER_CHART.cash, amount: -amount, currency: input.currency },
+  ];
+}
+
+/** Postings of a dispute (seed `RecordDispute`): debit `disputes_held`, credit `cash`. @throws {BillingError} `invalid_amount` */
+export function disputePostings(input: { amount: number; currency: string }): NamedPosting[] {
+  const amount = checkPositiveAmount(input.amount);
+  return [
+    { account: LEDGER_CHART.disputesHeld, amount, currency: input.currency },
+    { account: LEDGER_CHART.cash, amount: -amount, currency: input.currency },
+  ];
+}

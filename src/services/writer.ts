@@ -1,0 +1,240 @@
+/**
+ * One writer per tenant (ADR 0002): every ledger posting, hold transition and inventory mutation
+ * of a scope (tenant + app) goes through {@link CommandWriter.submit}. This module holds the
+ * in-process implementation for Deno; the Workers runtime puts a Durable Object behind the same
+ * interface.
+ *
+ * {@link InProcessWriter} keeps one FIFO queue per scope. While a batch of a scope is being
+ * written, the commands that arrive wait; the next batch takes all of them (up to
+ * `maxBatchSize`) into one transaction through `Store.write`, so it stays serialized with every
+ * other write of the process (and, across processes, behind SQLite's lock with bounded
+ * `SQLITE_BUSY` retry). One commit answers many commands, each with its own outcome.
+ *
+ * Failure rules:
+ * - A rejected command (business rule) is answered with its error and writes nothing; the rest of
+ *   its batch commits.
+ * - A batch that fails with a retryable error (`kind: "unavailable"`: busy database, lost
+ *   connection) answers every command of the batch with that error. The outcome may be unknown
+ *   (the commit may have happened before the acknowledgement was lost): clients retry with the
+ *   same idempotency key and get the original result.
+ * - Any other failure (a bug, a poison command) is isolated: the batch is re-run one command per
+ *   transaction so only the failing command sees the error.
+ *
+ * @module
+ */
+import { BillingError } from "../domain/errors.ts";
+import type { LifecycleEvent } from "../domain/events.ts";
+import type { Store } from "../storage/db.ts";
+import type { Clock, LifecycleDispatcher, Scope } from "./context.ts";
+import { type BatchItem, type Command, hashCommand, type ResultOf, runBatch } from "./ledger_batch.ts";
+import { recordLifecycle, type WriteActor } from "./outbox.ts";
+
+/** Who submitted a command (audit trail). */
+export type Submitter = Partial<WriteActor>;
+
+/** A command's accepted result and whether it was an idempotent replay. */
+export interface Accepted<T> {
+  value: T;
+  replayed: boolean;
+}
+
+/**
+ * The single writer of every scope.
+ *
+ * @example
+ * const { value, replayed } = await writer.submit(scope, { kind: "inventory_acquire", idempotency_key: "k1", subject: "u1", item: "gem", quantity: 5 });
+ */
+export interface CommandWriter {
+  /**
+   * Queues a command behind every earlier command of the scope and resolves with its result.
+   *
+   * @throws {BillingError} the command's rejection (`insufficient_balance` …), `writer_overloaded`
+   *   (503) when the scope's queue is full, or a retryable `unavailable` error of the batch
+   */
+  submit<C extends Command>(scope: Scope, command: C, who?: Submitter): Promise<Accepted<ResultOf<C>>>;
+}
+
+/** What a batch looked like (metrics, benchmarks). */
+export interface BatchReport {
+  scope: Scope;
+  size: number;
+  committed: boolean;
+  duration_ms: number;
+}
+
+/** Options of {@link InProcessWriter}. */
+export interface WriterOptions {
+  storage: Store;
+  clock: Clock;
+  /** Most commands per transaction (default {@link DEFAULT_MAX_BATCH_SIZE}). */
+  maxBatchSize?: number;
+  /** Most commands waiting per scope before `writer_overloaded` (default {@link DEFAULT_MAX_QUEUE_LENGTH}). */
+  maxQueueLength?: number;
+  /** When set, `ledger.entry_posted` events go to the outbox in the batch's transaction and are dispatched after commit. */
+  lifecycle?: LifecycleDispatcher;
+  log?: (record: Record<string, unknown>) => void;
+  onBatch?: (report: BatchReport) => void;
+}
+
+/** Default largest batch: 1000 commands (TigerBeetle's batches are 8190 transfers; SQLite favours fewer). */
+export const DEFAULT_MAX_BATCH_SIZE = 1000;
+/** Default queue bound per scope. */
+export const DEFAULT_MAX_QUEUE_LENGTH = 50_000;
+
+interface Waiting {
+  command: Command;
+  who: Submitter;
+  resolve: (value: Accepted<unknown>) => void;
+  reject: (error: unknown) => void;
+}
+
+interface Lane {
+  scope: Scope;
+  queue: Waiting[];
+  draining: boolean;
+}
+
+/** The in-process writer: a queue and a drain loop per scope. */
+export class InProcessWriter implements CommandWriter {
+  readonly #options: Required<Pick<WriterOptions, "maxBatchSize" | "maxQueueLength">> & WriterOptions;
+  readonly #lanes = new Map<string, Lane>();
+
+  constructor(options: WriterOptions) {
+    const maxBatchSize = options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
+    if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1) throw new RangeError("maxBatchSize must be a positive integer");
+    this.#options = { ...options, maxBatchSize, maxQueueLength: options.maxQueueLength ?? DEFAULT_MAX_QUEUE_LENGTH };
+  }
+
+  submit<C extends Command>(scope: Scope, command: C, who: Submitter = {}): Promise<Accepted<ResultOf<C>>> {
+    const id = `${scope.tenantId}\u0000${scope.appId}`;
+    let lane = this.#lanes.get(id);
+    if (!lane) this.#lanes.set(id, lane = { scope, queue: [], draining: false });
+    if (lane.queue.length >= this.#options.maxQueueLength) {
+      return Promise.reject(new BillingError("writer_overloaded", "unavailable", "Too many ledger commands are waiting for this tenant; retry later"));
+    }
+    const promise = new Promise<Accepted<ResultOf<C>>>((resolve, reject) => {
+      lane.queue.push({ command, who, resolve: resolve as (v: Accepted<unknown>) => void, reject });
+    });
+    if (!lane.draining) {
+      lane.draining = true;
+      queueMicrotask(() => void this.#drain(id, lane));
+    }
+    return promise;
+  }
+
+  /** Commands waiting in every queue (for tests and metrics). */
+  get waiting(): number {
+    let n = 0;
+    for (const lane of this.#lanes.values()) n += lane.queue.length;
+    return n;
+  }
+
+  async #drain(id: string, lane: Lane): Promise<void> {
+    try {
+      while (lane.queue.length > 0) {
+        const batch = lane.queue.splice(0, this.#options.maxBatchSize);
+        await this.#runBatch(lane.scope, batch);
+      }
+    } finally {
+      lane.draining = false;
+      if (lane.queue.length > 0) {
+        lane.draining = true;
+        queueMicrotask(() => void this.#drain(id, lane));
+      } else {
+        this.#lanes.delete(id);
+      }
+    }
+  }
+
+  async #runBatch(scope: Scope, batch: Waiting[]): Promise<void> {
+    const started = performance.now();
+    let items: BatchItem[];
+    try {
+      items = await Promise.all(batch.map(async (w) => ({ command: w.command, hash: await hashCommand(w.command) })));
+    } catch (error) {
+      for (const w of batch) w.reject(error);
+      return;
+    }
+    const events: LifecycleEvent[] = [];
+    try {
+      const result = await this.#options.storage.write(async (tx) => {
+        events.length = 0;
+        const now = this.#options.clock.now();
+        const out = await runBatch(tx, scope, now, items);
+        if (this.#options.lifecycle) {
+          const byWho = new Map<string, { who: WriteActor; events: LifecycleEvent[] }>();
+          for (const { item, entry } of out.entries) {
+            const who = { actor: batch[item].who.actor ?? "system", requestId: batch[item].who.requestId ?? null };
+            const k = `${who.actor}\u0000${who.requestId}`;
+            let group = byWho.get(k);
+            if (!group) byWho.set(k, group = { who, events: [] });
+            const event: LifecycleEvent = {
+              type: "ledger.entry_posted",
+              tenant_id: scope.tenantId,
+              app_id: scope.appId,
+              resource_id: entry.id,
+              occurred_at: now,
+              data: entryEventData(entry),
+            };
+            group.events.push(event);
+            events.push(event);
+          }
+          for (const group of byWho.values()) await recordLifecycle(tx, group.who, group.events);
+        }
+        return out;
+      });
+      this.#options.onBatch?.({ scope, size: batch.length, committed: true, duration_ms: performance.now() - started });
+      batch.forEach((w, i) => {
+        const outcome = result.outcomes[i];
+        if (outcome.ok) w.resolve({ value: outcome.value, replayed: outcome.replayed });
+        else w.reject(outcome.error);
+      });
+      if (events.length > 0) await this.#options.lifecycle?.dispatch(events);
+    } catch (error) {
+      this.#options.onBatch?.({ scope, size: batch.length, committed: false, duration_ms: performance.now() - started });
+      const retryable = error instanceof BillingError && error.kind === "unavailable";
+      if (retryable || batch.length === 1) {
+        if (!retryable) this.#options.log?.({ level: "error", msg: "ledger command failed", kind: batch[0].command.kind, error: String(error) });
+        for (const w of batch) w.reject(error);
+        return;
+      }
+      // Isolate the failing command: one transaction per command.
+      for (const w of batch) await this.#runBatch(scope, [w]);
+    }
+  }
+}
+
+/** Event payload of a committed entry: the entry as the API shows it. */
+export function entryEventData(entry: import("../domain/ledger_book.ts").LedgerEntry): Record<string, unknown> {
+  return {
+    id: entry.id,
+    seq: entry.seq,
+    idempotency_key: entry.idempotency_key,
+    description: entry.description,
+    reverses_entry_id: entry.reverses_entry_id,
+    postings: entry.postings.map((p) => ({ account_id: p.account_id, amount: p.amount, currency: p.currency })),
+    created_at: entry.created_at.toISOString(),
+  };
+}
+
+const writers = new WeakMap<Store, InProcessWriter>();
+
+/**
+ * The process's writer for a store: `services.ledgerWriter` when set (the Workers runtime sets a
+ * Durable Object client), else one {@link InProcessWriter} per store, created on first use.
+ */
+export function writerFor(services: {
+  database: Store;
+  clock: Clock;
+  lifecycle?: LifecycleDispatcher;
+  log?: (record: Record<string, unknown>) => void;
+  ledgerWriter?: CommandWriter;
+}): CommandWriter {
+  if (services.ledgerWriter) return services.ledgerWriter;
+  let writer = writers.get(services.database);
+  if (!writer) {
+    writer = new InProcessWriter({ storage: services.database, clock: services.clock, lifecycle: services.lifecycle, log: services.log });
+    writers.set(services.database, writer);
+  }
+  return writer;
+}
