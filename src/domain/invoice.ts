@@ -1,75 +1,268 @@
 /**
- * Invoice computation (pure): the lines, subtotal, discount, tax and total of one period.
+ * Invoice computation (pure): the lines, subtotal, discount, tax, credits and total of one
+ * billing period. Every rule of issue 6 meets here, in this order (ADR 0004):
  *
- * Order of lines: the base fee, then each priced feature in plan order, its usage beyond
- * `included` rated by its pricing model (one line per tier touched for graduated pricing).
- * During a trial period the base fee is waived; usage is still rated, as Lago documents for
- * trials (the trial covers the subscription fee, not usage charges).
- * This spine has no coupons or tax rates yet, so `discount` and `tax` are 0 and
- * `total = subtotal`; the fields exist so that clients do not change when they arrive.
+ * 1. **Base fee** (in arrears, with the period's invoice). The plan in effect at the period start
+ *    bills its full `base_amount` (waived in a trial period). Each plan change with
+ *    `proration: "prorate"` at instant *c* adds two proration lines: a credit
+ *    `−prorate(old base, c → period end)` ("Unused time on Old") and a charge
+ *    `+prorate(new base, c → period end)` ("Remaining time on New"); `proration: "none"` adds no
+ *    line (the new base fee starts with the next period, as Stripe's `proration_behavior: none`).
+ *    A period cut short by cancellation credits `prorate(last base, cancel → period end)`.
+ *    See `proration.ts` for the to-the-second rule and its rounding.
+ * 2. **Usage**, per plan segment: usage in `[segment start, segment end)` is rated at that
+ *    segment's plan (its `included` allowance and tiers apply per segment, as Stripe invoices
+ *    the old price's usage separately when a metered price changes). Unit credit grants reduce
+ *    billable units before pricing (`credits.ts`).
+ * 3. **Discount** of the subscription's coupon on `max(0, subtotal)`, allocated to positive lines
+ *    (`coupons.ts`); never makes a line or the total negative.
+ * 4. **Tax** per line on the discounted amount, rounded per line (`tax.ts`). Exclusive tax is
+ *    added: `total = subtotal − discount + tax`; inclusive tax is already in the amounts:
+ *    `total = subtotal − discount`.
+ * 5. **Monetary credits** are drawn against the total (`credits_applied`), so
+ *    `amount_due = total − credits_applied − amount_paid − credited`.
+ *
+ * During a trial period the base fee is waived and usage is still rated, as Lago documents for
+ * trials (the trial covers the subscription fee, not usage charges). A period with no usage and no
+ * fee is a zero invoice.
  *
  * @module
  */
+import { allocateDiscount, type Coupon, discountAmount } from "./coupons.ts";
+import { drawCredits, type Draw, grantCovers, type GrantBalance } from "./credits.ts";
 import { sum } from "./money.ts";
 import type { Feature, Plan } from "./plan.ts";
 import { rate, tierLabel } from "./pricing.ts";
+import { prorate } from "./proration.ts";
+import { type TaxRate, taxLines } from "./tax.ts";
 
-/** Status of an invoice: draft → open → paid | void. */
-export type InvoiceStatus = "draft" | "open" | "paid" | "void";
+/** Status of an invoice: draft → open → paid | void | uncollectible. */
+export type InvoiceStatus = "draft" | "open" | "paid" | "void" | "uncollectible";
+
+/** Kind of invoice line. */
+export type InvoiceLineKind = "base" | "usage" | "proration";
 
 /** A computed invoice line; amounts in minor units of the invoice currency. */
 export interface InvoiceLineDraft {
-  /** `base` for the recurring fee, `usage` for a rated feature. */
-  kind: "base" | "usage";
+  /** `base` for the recurring fee, `usage` for a rated feature, `proration` for a plan-change or cancellation adjustment. */
+  kind: InvoiceLineKind;
   description: string;
-  /** Feature key for usage lines, `null` for the base fee. */
+  /** Feature key for usage lines, `null` otherwise. */
   feature: string | null;
   quantity: number;
   unit_amount: number;
+  /** quantity × unit_amount (+ flat); negative only for proration credits. */
   amount: number;
   /** 1-based tier index for tiered pricing, else `null`. */
   tier: number | null;
+  /** Plan whose price produced the line, or `null` when unknown. */
+  plan_id: string | null;
+  /** Share of the invoice discount (0 ≤ discount_amount ≤ max(0, amount)). */
+  discount_amount: number;
+  /** Tax of this line, rounded per line. */
+  tax_amount: number;
 }
 
-/** Output of {@link computeInvoice}. */
+/** Output of {@link computeInvoice} / {@link computePeriodInvoice}. */
 export interface InvoiceDraft {
   lines: InvoiceLineDraft[];
   subtotal: number;
   discount: number;
   tax: number;
   total: number;
+  /** Monetary credits drawn (previewed on drafts, recorded at finalization). */
+  credits_applied: number;
+  /** Draws on monetary grants. */
+  monetary_draws: Draw[];
+  /** Draws on unit grants. */
+  unit_draws: Draw[];
+}
+
+/** The plan fields invoice computation uses. */
+export type InvoicePlan = Pick<Plan, "name" | "base_amount" | "features"> & { id?: string };
+
+/** A slice of a period billed at one plan, with the usage aggregated over the slice. */
+export interface PlanSegment {
+  plan: InvoicePlan;
+  start: Date;
+  end: Date;
+  /** Aggregated usage per feature key over `[start, end)` (missing = 0). */
+  usage: ReadonlyMap<string, number>;
+  /** How the change that started this segment prorates (ignored for the first segment). */
+  proration: "prorate" | "none";
+}
+
+/** A unit grant: like {@link GrantBalance} plus the feature it covers. */
+export interface UnitGrant extends GrantBalance {
+  feature: string;
+}
+
+/** Everything {@link computePeriodInvoice} needs; all pure data. */
+export interface PeriodInvoiceInput {
+  /** The billing period as invoiced (`end` truncated by cancellation). */
+  period: { start: Date; end: Date; trial: boolean };
+  /** The untruncated period, the denominator of prorations. */
+  full_period: { start: Date; end: Date };
+  /** Plan segments in time order covering `[period.start, period.end)`; at least one. */
+  segments: PlanSegment[];
+  /** The subscription's coupon when it discounts this period, else null. */
+  coupon: Pick<Coupon, "code" | "percent_off_bp" | "amount_off"> | null;
+  tax_rate: Pick<TaxRate, "percentage_bp" | "inclusive"> | null;
+  /** Monetary grants of the customer in the invoice currency, with remaining balances. */
+  monetary_grants: readonly GrantBalance[];
+  /** Unit grants of the customer, with remaining balances. */
+  unit_grants: readonly UnitGrant[];
 }
 
 /**
- * Computes an invoice for one billing period.
+ * Computes an invoice for one billing period at a single plan, without discount, tax or credits
+ * (the spine's original entry point, kept for callers that bill one clean period).
  *
  * @param input.usage aggregated usage per feature key over the period (missing = 0)
  * @param input.trial whether the period is a trial period (base fee waived)
  * @throws {BillingError} `amount_out_of_range` when an amount overflows 2^53 − 1
  */
 export function computeInvoice(input: {
-  plan: Pick<Plan, "name" | "base_amount" | "features">;
+  plan: InvoicePlan;
   usage: ReadonlyMap<string, number>;
   trial: boolean;
 }): InvoiceDraft {
+  const start = new Date(0);
+  const end = new Date(1000);
+  return computePeriodInvoice({
+    period: { start, end, trial: input.trial },
+    full_period: { start, end },
+    segments: [{ plan: input.plan, start, end, usage: input.usage, proration: "none" }],
+    coupon: null,
+    tax_rate: null,
+    monetary_grants: [],
+    unit_grants: [],
+  });
+}
+
+/**
+ * Computes the invoice of one billing period with plan changes, cancellation, coupon, tax and
+ * prepaid credits (see the module rules, in order).
+ *
+ * @throws {RangeError} when segments are empty or outside the period (a caller bug)
+ * @throws {BillingError} `amount_out_of_range` when an amount overflows 2^53 − 1
+ */
+export function computePeriodInvoice(input: PeriodInvoiceInput): InvoiceDraft {
+  const { period, full_period: full, segments } = input;
+  if (segments.length === 0) throw new RangeError("computePeriodInvoice(): no plan segment");
   const lines: InvoiceLineDraft[] = [];
-  if (!input.trial && input.plan.base_amount > 0) {
-    lines.push({
-      kind: "base",
-      description: `${input.plan.name} base fee`,
-      feature: null,
-      quantity: 1,
-      unit_amount: input.plan.base_amount,
-      amount: input.plan.base_amount,
-      tier: null,
-    });
+  const line = (l: Omit<InvoiceLineDraft, "discount_amount" | "tax_amount">) => lines.push({ ...l, discount_amount: 0, tax_amount: 0 });
+
+  // 1. base fee and prorations
+  if (!period.trial) {
+    const first = segments[0].plan;
+    if (first.base_amount > 0) {
+      line({
+        kind: "base",
+        description: `${first.name} base fee`,
+        feature: null,
+        quantity: 1,
+        unit_amount: first.base_amount,
+        amount: first.base_amount,
+        tier: null,
+        plan_id: first.id ?? null,
+      });
+    }
+    let billed = first; // plan whose base fee currently runs to the period end
+    for (const segment of segments.slice(1)) {
+      if (segment.proration === "none") continue;
+      const slice = { from: segment.start, to: full.end };
+      const credit = prorate(billed.base_amount, full, slice);
+      const charge = prorate(segment.plan.base_amount, full, slice);
+      const from = segment.start.toISOString();
+      if (credit > 0) {
+        line({
+          kind: "proration",
+          description: `Unused time on ${billed.name} from ${from}`,
+          feature: null,
+          quantity: 1,
+          unit_amount: -credit,
+          amount: -credit,
+          tier: null,
+          plan_id: billed.id ?? null,
+        });
+      }
+      if (charge > 0) {
+        line({
+          kind: "proration",
+          description: `Remaining time on ${segment.plan.name} from ${from}`,
+          feature: null,
+          quantity: 1,
+          unit_amount: charge,
+          amount: charge,
+          tier: null,
+          plan_id: segment.plan.id ?? null,
+        });
+      }
+      billed = segment.plan;
+    }
+    if (period.end.getTime() < full.end.getTime()) {
+      const credit = prorate(billed.base_amount, full, { from: period.end, to: full.end });
+      if (credit > 0) {
+        line({
+          kind: "proration",
+          description: `Unused time on ${billed.name} after cancellation at ${period.end.toISOString()}`,
+          feature: null,
+          quantity: 1,
+          unit_amount: -credit,
+          amount: -credit,
+          tier: null,
+          plan_id: billed.id ?? null,
+        });
+      }
+    }
   }
-  for (const feature of input.plan.features) {
-    if (!feature.pricing) continue;
-    lines.push(...usageLines(feature, input.usage.get(feature.key) ?? 0));
+
+  // 2. usage per segment, unit credits before pricing
+  const unitBalances = new Map(
+    input.unit_grants.filter((g) => grantCovers(g, period.start, period.end)).map((g) => [g.id, { ...g }]),
+  );
+  const unitDraws = new Map<string, number>();
+  for (const segment of segments) {
+    for (const feature of segment.plan.features) {
+      if (!feature.pricing) continue;
+      const used = segment.usage.get(feature.key) ?? 0;
+      const billable = billableQuantity(feature, used);
+      const grants = [...unitBalances.values()].filter((g) => g.feature === feature.key);
+      const { draws, drawn } = drawCredits(grants, billable);
+      for (const d of draws) {
+        unitBalances.get(d.grant_id)!.remaining -= d.amount;
+        unitDraws.set(d.grant_id, (unitDraws.get(d.grant_id) ?? 0) + d.amount);
+      }
+      lines.push(...usageLines(feature, used, billable - drawn, drawn, segment.plan.id ?? null, segments.length > 1 ? segment : null));
+    }
   }
   const subtotal = sum(lines.map((l) => l.amount), "invoice subtotal");
-  return { lines, subtotal, discount: 0, tax: 0, total: subtotal };
+
+  // 3. discount, allocated to positive lines
+  const discount = input.coupon ? discountAmount(input.coupon, subtotal) : 0;
+  const shares = allocateDiscount(lines.map((l) => l.amount), discount);
+  lines.forEach((l, i) => (l.discount_amount = shares[i]));
+
+  // 4. tax per line
+  const taxed = taxLines(input.tax_rate, lines.map((l) => l.amount - l.discount_amount));
+  lines.forEach((l, i) => (l.tax_amount = taxed.lines[i]));
+  const tax = taxed.tax;
+  const total = input.tax_rate?.inclusive ? subtotal - discount : sum([subtotal, -discount, tax], "invoice total");
+  if (total < 0) throw new RangeError(`computePeriodInvoice(): negative total ${total}`);
+
+  // 5. monetary credits against the total
+  const monetary = drawCredits(input.monetary_grants.filter((g) => grantCovers(g, period.start, period.end)), total);
+  return {
+    lines,
+    subtotal,
+    discount,
+    tax,
+    total,
+    credits_applied: monetary.drawn,
+    monetary_draws: monetary.draws,
+    unit_draws: [...unitDraws].map(([grant_id, amount]) => ({ grant_id, amount })),
+  };
 }
 
 /** Billable units of a feature: usage beyond the included allowance, never negative. */
@@ -77,10 +270,20 @@ export function billableQuantity(feature: Pick<Feature, "included">, used: numbe
   return Math.max(0, used - feature.included);
 }
 
-function usageLines(feature: Feature, used: number): InvoiceLineDraft[] {
+function usageLines(
+  feature: Feature,
+  used: number,
+  billable: number,
+  credited: number,
+  planId: string | null,
+  segment: PlanSegment | null,
+): InvoiceLineDraft[] {
   const pricing = feature.pricing!;
-  const billable = billableQuantity(feature, used);
-  const usageNote = feature.included > 0 ? ` (${used} used, ${feature.included} included)` : "";
+  const notes: string[] = [];
+  if (feature.included > 0) notes.push(`${used} used, ${feature.included} included`);
+  if (credited > 0) notes.push(`${credited} covered by prepaid credits`);
+  if (segment) notes.push(`${segment.start.toISOString()} – ${segment.end.toISOString()} on ${segment.plan.name}`);
+  const usageNote = notes.length > 0 ? ` (${notes.join("; ")})` : "";
   return rate(pricing, billable).map((rated) => {
     let description = `${feature.name}${usageNote}`;
     if (rated.tier && pricing.model === "graduated") description = `${feature.name} — ${tierLabel(rated.tier)}${usageNote}`;
@@ -96,6 +299,9 @@ function usageLines(feature: Feature, used: number): InvoiceLineDraft[] {
       unit_amount: rated.unit_amount,
       amount: rated.amount,
       tier: rated.tier?.index ?? null,
+      plan_id: planId,
+      discount_amount: 0,
+      tax_amount: 0,
     };
   });
 }

@@ -66,6 +66,11 @@ export interface Plan {
   trial_days: number;
   /** Recurring fee per period, minor units. */
   base_amount: number;
+  /**
+   * Hours after a period ends during which its draft invoice still takes late usage; the billing
+   * job finalizes it afterwards (issue 6; default {@link DEFAULT_INVOICE_GRACE_PERIOD_HOURS}).
+   */
+  invoice_grace_period_hours: number;
   features: Feature[];
   status: PlanStatus;
   created_at: Date;
@@ -134,6 +139,15 @@ export function checkFeatures(inputs: readonly FeatureInput[], path = "features"
   if (issues.length > 0) throw invalid(issues, "The plan's features break one or more rules");
   return features;
 }
+
+/**
+ * Default grace period of a period's draft invoice: 1 hour, as Stripe waits about an hour after
+ * creating a subscription invoice before finalizing it automatically.
+ */
+export const DEFAULT_INVOICE_GRACE_PERIOD_HOURS = 1;
+
+/** Largest grace period: 30 days (Lago allows a grace period in days on the same scale). */
+export const MAX_INVOICE_GRACE_PERIOD_HOURS = 720;
 
 /** The feature with `key`, or `undefined`. */
 export function findFeature(plan: Pick<Plan, "features">, key: string): Feature | undefined {

@@ -8,6 +8,10 @@
  *   `start_at`) with the anchor rule of `period.ts` (Jan 31 → Feb 28/29 → Mar 31).
  * - Cancellation sets `cancel_at`: now (immediately) or the end of the current period. From
  *   `cancel_at` on, the status is `canceled` and the last period is truncated at `cancel_at`.
+ * - A subscription created with a fixed end (`end_at`) stores it as `cancel_at` without a
+ *   `canceled_at`: it reaches `expired` instead of `canceled` (Lago's "terminated at ending_at").
+ * - Plan changes (issue 6): `planChangeDecision` picks when a change takes effect and whether it
+ *   prorates; `planSegments` splits a period into slices billed at one plan each.
  * Status is derived from these instants and the clock, never stored, so it cannot go stale.
  *
  * @module
@@ -16,7 +20,7 @@ import { BillingError } from "./errors.ts";
 import { addDays, type Interval, type Period, periodContaining } from "./period.ts";
 
 /** Derived lifecycle status. */
-export type SubscriptionStatus = "trialing" | "active" | "canceled";
+export type SubscriptionStatus = "trialing" | "active" | "canceled" | "expired";
 
 /** The instants that define a subscription's timeline (UTC). */
 export interface SubscriptionTimeline {
@@ -24,8 +28,10 @@ export interface SubscriptionTimeline {
   trial_end: Date | null;
   /** Billing cycle anchor: `trial_end ?? start_at`. */
   billing_anchor: Date;
-  /** When the subscription ends (set by cancellation), or `null`. */
+  /** When the subscription ends (set by cancellation or a fixed end), or `null`. */
   cancel_at: Date | null;
+  /** When a client canceled; `null` with a `cancel_at` means a fixed end (→ `expired`). */
+  canceled_at?: Date | null;
 }
 
 /** A billing period of a subscription: a recurring period, or the trial (`index` -1). */
@@ -61,7 +67,7 @@ export function startTimeline(input: { start_at?: Date; trial_days: number; now:
 
 /** Status at `now`. */
 export function statusAt(t: SubscriptionTimeline, now: Date): SubscriptionStatus {
-  if (t.cancel_at && now.getTime() >= t.cancel_at.getTime()) return "canceled";
+  if (t.cancel_at && now.getTime() >= t.cancel_at.getTime()) return t.canceled_at === null ? "expired" : "canceled";
   if (t.trial_end && now.getTime() < t.trial_end.getTime()) return "trialing";
   return "active";
 }
@@ -111,8 +117,9 @@ export function resolvePeriod(
  * @throws {BillingError} `subscription_canceled` (409) when already canceled at `now`
  */
 export function cancelAt(t: SubscriptionTimeline, interval: Interval, atPeriodEnd: boolean, now: Date): Date {
-  if (statusAt(t, now) === "canceled") {
-    throw new BillingError("subscription_canceled", "conflict", "The subscription is already canceled");
+  const status = statusAt(t, now);
+  if (status === "canceled" || status === "expired") {
+    throw new BillingError("subscription_canceled", "conflict", `The subscription is already ${status}`);
   }
   const target = atPeriodEnd ? periodAt({ ...t, cancel_at: null }, interval, now).end : now;
   // Cancelling again never pushes an earlier end later.
@@ -125,4 +132,112 @@ function truncate(period: BillingPeriod, cancelAt: Date | null): BillingPeriod {
     return { ...period, end: cancelAt };
   }
   return period;
+}
+
+/** How a plan change prorates: `prorate` (credit + charge to the second) or `none`. */
+export type ProrationBehavior = "prorate" | "none";
+
+/** When a plan change takes effect. */
+export type ChangeTiming = "now" | "period_end";
+
+/** A plan change as stored (pending when `effective_at` is in the future). */
+export interface PlanChange {
+  from_plan_id: string;
+  to_plan_id: string;
+  effective_at: Date;
+  proration: ProrationBehavior;
+}
+
+/** What {@link planChangeDecision} decided. */
+export interface PlanChangeDecision {
+  direction: "upgrade" | "downgrade";
+  effective_at: Date;
+  proration: ProrationBehavior;
+}
+
+/**
+ * Decides a plan change (rules as Stripe's documented defaults, adapted to billing in arrears):
+ * - an **upgrade** (new base fee > old) takes effect now; a **downgrade** (≤) at the end of the
+ *   current period. `effective` overrides either default.
+ * - `proration` defaults to `prorate`; it only matters for changes inside a period.
+ * - the new plan must have the same currency (one currency per subscription) and interval
+ *   (periods stay anchored).
+ *
+ * @throws {BillingError} `subscription_canceled` (409) when canceled/expired at `now`;
+ *   `currency_mismatch`, `interval_mismatch` (422);
+ *   `subscription_ending` (422) when a period-end change would start after the subscription ends
+ */
+export function planChangeDecision(input: {
+  timeline: SubscriptionTimeline;
+  from: { base_amount: number; currency: string; interval: Interval };
+  to: { base_amount: number; currency: string; interval: Interval };
+  effective?: ChangeTiming;
+  proration?: ProrationBehavior;
+  now: Date;
+}): PlanChangeDecision {
+  const status = statusAt(input.timeline, input.now);
+  if (status === "canceled" || status === "expired") {
+    throw new BillingError("subscription_canceled", "conflict", `The subscription is ${status}; its plan cannot change`);
+  }
+  if (input.from.currency !== input.to.currency) {
+    throw new BillingError(
+      "currency_mismatch",
+      "unprocessable",
+      `The new plan is in ${input.to.currency}, the subscription in ${input.from.currency}; one currency per subscription`,
+    );
+  }
+  if (input.from.interval !== input.to.interval) {
+    throw new BillingError("interval_mismatch", "unprocessable", `The new plan bills per ${input.to.interval}, the subscription per ${input.from.interval}`);
+  }
+  const direction = input.to.base_amount > input.from.base_amount ? "upgrade" : "downgrade";
+  const timing = input.effective ?? (direction === "upgrade" ? "now" : "period_end");
+  const effectiveAt = timing === "now"
+    ? input.now
+    : periodAt({ ...input.timeline, cancel_at: null }, input.from.interval, input.now).end;
+  if (input.timeline.cancel_at && effectiveAt.getTime() >= input.timeline.cancel_at.getTime()) {
+    throw new BillingError("subscription_ending", "unprocessable", `The subscription ends at ${input.timeline.cancel_at.toISOString()}, before the change would take effect`);
+  }
+  return { direction, effective_at: effectiveAt, proration: input.proration ?? "prorate" };
+}
+
+/** The plan in effect at `at`, given the plan the subscription started on and its changes. */
+export function planIdAt(initialPlanId: string, changes: readonly PlanChange[], at: Date): string {
+  let plan = initialPlanId;
+  for (const c of [...changes].sort((a, b) => a.effective_at.getTime() - b.effective_at.getTime())) {
+    if (c.effective_at.getTime() <= at.getTime()) plan = c.to_plan_id;
+  }
+  return plan;
+}
+
+/** The plan a subscription started on: the first change's `from_plan_id`, else its current plan. */
+export function initialPlanId(currentPlanId: string, changes: readonly PlanChange[]): string {
+  const sorted = [...changes].sort((a, b) => a.effective_at.getTime() - b.effective_at.getTime());
+  return sorted[0]?.from_plan_id ?? currentPlanId;
+}
+
+/** A slice of a period billed at one plan. */
+export interface PlanSlice {
+  plan_id: string;
+  start: Date;
+  end: Date;
+  /** Proration of the change that started the slice (`none` for the first slice). */
+  proration: ProrationBehavior;
+}
+
+/**
+ * Splits `[start, end)` at the plan changes strictly inside it. Always at least one slice; a
+ * change exactly at `start` decides the first slice's plan and prorates nothing.
+ */
+export function planSegments(initialPlan: string, changes: readonly PlanChange[], start: Date, end: Date): PlanSlice[] {
+  const inside = [...changes]
+    .sort((a, b) => a.effective_at.getTime() - b.effective_at.getTime())
+    .filter((c) => c.effective_at.getTime() > start.getTime() && c.effective_at.getTime() < end.getTime());
+  const slices: PlanSlice[] = [{ plan_id: planIdAt(initialPlan, changes, start), start, end, proration: "none" }];
+  for (const c of inside) {
+    const last = slices[slices.length - 1];
+    if (c.to_plan_id === last.plan_id) continue;
+    last.end = c.effective_at;
+    slices.push({ plan_id: c.to_plan_id, start: c.effective_at, end, proration: c.proration });
+  }
+  return slices.filter((s) => s.end.getTime() > s.start.getTime());
 }

@@ -26,6 +26,7 @@ import { customerRoutes } from "./routes/customers.ts";
 import { invoiceRoutes } from "./routes/invoices.ts";
 import { planRoutes } from "./routes/plans.ts";
 import { usageRoutes } from "./routes/usage.ts";
+import { billingRoutes } from "./routes/billing.ts";
 
 /** Options of {@link createApp}. */
 export interface AppOptions {
@@ -125,6 +126,7 @@ export function createApp(services: Services, options: AppOptions) {
   app.route("/", customerRoutes());
   app.route("/", usageRoutes());
   app.route("/", invoiceRoutes());
+  app.route("/", billingRoutes(services));
   app.route("/", webhookRoutes());
   app.route("/", auditRoutes());
   app.route("/", stripeRoutes(services, { apiBase: options.stripeApiBase }));

@@ -15,10 +15,11 @@ import { canonicalJson } from "../domain/hash.ts";
 import { isId, newId } from "../domain/ids.ts";
 import { assertAmount, currencyExponent } from "../domain/money.ts";
 import type { Interval } from "../domain/period.ts";
-import { checkFeatures, type Feature, type FeatureInput, type Plan, type PlanStatus } from "../domain/plan.ts";
+import { checkFeatures, DEFAULT_INVOICE_GRACE_PERIOD_HOURS, type Feature, type FeatureInput, type Plan, type PlanStatus } from "../domain/plan.ts";
 import type { Executor } from "../storage/db.ts";
 import { plans } from "../storage/schema.ts";
 import { type Ctx, writeOp } from "./context.ts";
+import { invalidateEntitlements } from "./entitlements.ts";
 
 /** Body of plan creation. Amounts are integer minor units of `currency`. */
 export interface CreatePlanInput {
@@ -29,6 +30,8 @@ export interface CreatePlanInput {
   interval: Interval;
   trial_days?: number;
   base_amount?: number;
+  /** Hours a period's draft invoice takes late usage (default 1). */
+  invoice_grace_period_hours?: number;
   features?: FeatureInput[];
 }
 
@@ -80,6 +83,7 @@ export async function createPlan(ctx: Ctx, input: CreatePlanInput): Promise<{ pl
     interval: input.interval,
     trial_days: input.trial_days ?? 0,
     base_amount: assertAmount(input.base_amount ?? 0, "base_amount"),
+    invoice_grace_period_hours: input.invoice_grace_period_hours ?? DEFAULT_INVOICE_GRACE_PERIOD_HOURS,
     features,
     status: "active",
     created_at: now,
@@ -162,7 +166,7 @@ export async function updatePlan(ctx: Ctx, id: string, input: UpdatePlanInput): 
     emit("plan.updated", id, planView(updated) as unknown as Record<string, unknown>);
     return planView(updated);
   });
-  ctx.entitlementCache.invalidateApp(ctx.scope);
+  await invalidateEntitlements(ctx);
   return result;
 }
 
@@ -181,6 +185,6 @@ export async function archivePlan(ctx: Ctx, id: string): Promise<PlanView> {
     emit("plan.archived", id, planView(updated) as unknown as Record<string, unknown>);
     return planView(updated);
   });
-  ctx.entitlementCache.invalidateApp(ctx.scope);
+  await invalidateEntitlements(ctx);
   return result;
 }

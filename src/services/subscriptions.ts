@@ -1,5 +1,12 @@
 /**
- * Subscriptions: create, read, cancel. Rules live in `domain/subscription.ts`.
+ * Subscriptions: create, read, change plan, cancel. Rules live in `domain/subscription.ts`.
+ *
+ * Plan changes (issue 6) are rows of `subscription_changes`; `subscriptions.plan_id` is the plan in
+ * effect (what entitlement checks read): an immediate change sets it in the same transaction, a
+ * period-end change is pending until the billing job (`billing_cycle.ts`) applies it at the
+ * boundary. Cancelling now also generates the final invoice (draft: usage to date and the
+ * proration credit for the unused part of the base fee); the job finalizes it after the plan's
+ * grace period.
  *
  * A customer has at most one live (trialing or active) subscription per app: the entitlement
  * check needs one unambiguous plan. Creating a subscription while one is live returns it
@@ -16,16 +23,21 @@ import type { Plan } from "../domain/plan.ts";
 import {
   type BillingPeriod,
   cancelAt,
+  type ChangeTiming,
+  type PlanChange,
+  planChangeDecision,
   periodAt,
+  type ProrationBehavior,
   startTimeline,
   statusAt,
   type SubscriptionStatus,
   type SubscriptionTimeline,
 } from "../domain/subscription.ts";
 import type { Executor } from "../storage/db.ts";
-import { subscriptions } from "../storage/schema.ts";
+import { subscriptionChanges, subscriptions } from "../storage/schema.ts";
 import { type Ctx, type Scope, writeOp } from "./context.ts";
 import { loadCustomer } from "./customers.ts";
+import { invalidateEntitlements } from "./entitlements.ts";
 import { loadPlan } from "./plans.ts";
 
 /** A subscription as the API shows it (instants in ISO 8601 UTC). */
@@ -42,6 +54,8 @@ export interface SubscriptionView {
   cancel_at_period_end: boolean;
   cancel_at: string | null;
   canceled_at: string | null;
+  /** A plan change scheduled for later (period-end downgrade), or null. */
+  pending_change: { plan_id: string; effective_at: string; proration: ProrationBehavior } | null;
   created_at: string;
 }
 
@@ -50,13 +64,25 @@ export type SubscriptionRow = typeof subscriptions.$inferSelect;
 
 /** The timeline part of a row. */
 export function timelineOf(row: SubscriptionRow): SubscriptionTimeline {
-  return { start_at: row.start_at, trial_end: row.trial_end, billing_anchor: row.billing_anchor, cancel_at: row.cancel_at };
+  return {
+    start_at: row.start_at,
+    trial_end: row.trial_end,
+    billing_anchor: row.billing_anchor,
+    cancel_at: row.cancel_at,
+    canceled_at: row.canceled_at,
+  };
 }
 
 /** Row → view at `now` for a plan of `interval`. */
-export function subscriptionView(row: SubscriptionRow, interval: Interval, now: Date): SubscriptionView {
+export function subscriptionView(
+  row: SubscriptionRow,
+  interval: Interval,
+  now: Date,
+  changes: readonly PlanChange[] = [],
+): SubscriptionView {
   const t = timelineOf(row);
   const period = periodAt(t, interval, now);
+  const pending = changes.find((c) => c.effective_at.getTime() > now.getTime());
   return {
     id: row.id,
     customer_id: row.customer_id,
@@ -70,8 +96,19 @@ export function subscriptionView(row: SubscriptionRow, interval: Interval, now: 
     cancel_at_period_end: row.cancel_at !== null && row.canceled_at !== null && row.cancel_at.getTime() > row.canceled_at.getTime(),
     cancel_at: row.cancel_at?.toISOString() ?? null,
     canceled_at: row.canceled_at?.toISOString() ?? null,
+    pending_change: pending
+      ? { plan_id: pending.to_plan_id, effective_at: pending.effective_at.toISOString(), proration: pending.proration }
+      : null,
     created_at: row.created_at.toISOString(),
   };
+}
+
+async function changesOf(ctx: Ctx, exec: Executor, subscriptionId: string): Promise<PlanChange[]> {
+  return await exec.select().from(subscriptionChanges).where(and(
+    eq(subscriptionChanges.tenant_id, ctx.scope.tenantId),
+    eq(subscriptionChanges.app_id, ctx.scope.appId),
+    eq(subscriptionChanges.subscription_id, subscriptionId),
+  )).orderBy(subscriptionChanges.effective_at, subscriptionChanges.id);
 }
 
 function scoped(scope: Scope) {
@@ -145,14 +182,14 @@ export async function createSubscription(
     emit("subscription.created", row.id, view as unknown as Record<string, unknown>);
     return { subscription: view, replayed: false, customerId: customer.id };
   });
-  ctx.entitlementCache.invalidateCustomer(ctx.scope, result.customerId);
+  await invalidateEntitlements(ctx, { customerId: result.customerId });
   return { subscription: result.subscription, replayed: result.replayed };
 }
 
 /** GET a subscription. @throws {BillingError} `subscription_not_found` */
 export async function getSubscription(ctx: Ctx, id: string): Promise<SubscriptionView> {
   const { row, plan } = await loadSubscription(ctx, ctx.database.db, id);
-  return subscriptionView(row, plan.interval, ctx.clock.now());
+  return subscriptionView(row, plan.interval, ctx.clock.now(), await changesOf(ctx, ctx.database.db, id));
 }
 
 /**
@@ -173,8 +210,94 @@ export async function cancelSubscription(ctx: Ctx, id: string, input: { at_perio
     emit("subscription.canceled", id, view as unknown as Record<string, unknown>);
     return view;
   });
-  ctx.entitlementCache.invalidateCustomer(ctx.scope, result.customer_id);
+  await invalidateEntitlements(ctx, { customerId: result.customer_id });
+  if (!input.at_period_end && result.cancel_at && result.canceled_at && result.cancel_at === result.canceled_at) {
+    // The final invoice of the cut-short period. A crash before this line leaves the period to the
+    // billing job, which invoices every ended period, so the invoice exists exactly once either way.
+    const { generateInvoice } = await import("./invoices.ts");
+    await generateInvoice(ctx, { subscription_id: id });
+  }
   return result;
+}
+
+/**
+ * Changes a subscription's plan (rules: `planChangeDecision` in `domain/subscription.ts`).
+ * An immediate change takes effect at `now` (the period's invoice splits usage at that instant and
+ * carries the proration lines); a period-end change is stored as pending and replaces any other
+ * pending change. Retry-safe: asking again for the plan already in effect (and nothing pending),
+ * or for the change already pending, returns the subscription unchanged. Asking for the current
+ * plan while a change is pending cancels the pending change.
+ *
+ * @throws {BillingError} `subscription_not_found`, `plan_not_found` (404); `plan_archived`,
+ *   `currency_mismatch`, `interval_mismatch`, `subscription_ending` (422); `subscription_canceled` (409)
+ */
+export async function changePlan(
+  ctx: Ctx,
+  id: string,
+  input: { plan_id: string; proration?: ProrationBehavior; effective?: ChangeTiming },
+): Promise<{ subscription: SubscriptionView; changed: boolean }> {
+  const now = ctx.clock.now();
+  const result = await writeOp(ctx, async (tx, emit) => {
+    const { row, plan: current } = await loadSubscription(ctx, tx, id);
+    const target = await loadPlan(ctx, tx, input.plan_id);
+    const changes = await changesOf(ctx, tx, id);
+    const pending = changes.filter((c) => c.effective_at.getTime() > now.getTime());
+    const unchanged = () => ({ subscription: subscriptionView(row, current.interval, now, changes), changed: false, customerId: row.customer_id });
+    const scoped = and(scopedChanges(ctx.scope), eq(subscriptionChanges.subscription_id, id), gt(subscriptionChanges.effective_at, now));
+    if (target.id === current.id) {
+      if (pending.length === 0) return unchanged();
+      await tx.delete(subscriptionChanges).where(scoped);
+      const view = subscriptionView(row, current.interval, now, []);
+      emit("subscription.changed", id, view as unknown as Record<string, unknown>);
+      return { subscription: view, changed: true, customerId: row.customer_id };
+    }
+    if (target.status === "archived") {
+      throw new BillingError("plan_archived", "unprocessable", `Plan "${target.id}" is archived and takes no new subscriptions`);
+    }
+    const decision = planChangeDecision({
+      timeline: timelineOf(row),
+      from: current,
+      to: target,
+      effective: input.effective,
+      proration: input.proration,
+      now,
+    });
+    const same = pending.find((c) =>
+      c.to_plan_id === target.id && c.effective_at.getTime() === decision.effective_at.getTime() && c.proration === decision.proration
+    );
+    if (same) return unchanged();
+    await tx.delete(subscriptionChanges).where(scoped);
+    const change = {
+      id: newId("sch"),
+      tenant_id: ctx.scope.tenantId,
+      app_id: ctx.scope.appId,
+      subscription_id: id,
+      from_plan_id: current.id,
+      to_plan_id: target.id,
+      effective_at: decision.effective_at,
+      proration: decision.proration,
+      created_at: now,
+    };
+    await tx.insert(subscriptionChanges).values(change);
+    let updated = row;
+    if (decision.effective_at.getTime() <= now.getTime()) {
+      updated = { ...row, plan_id: target.id };
+      await tx.update(subscriptions).set({ plan_id: target.id }).where(and(scoped_(ctx.scope), eq(subscriptions.id, id)));
+    }
+    const view = subscriptionView(updated, current.interval, now, [...changes.filter((c) => c.effective_at.getTime() <= now.getTime()), change]);
+    emit("subscription.changed", id, { ...view, direction: decision.direction } as unknown as Record<string, unknown>);
+    return { subscription: view, changed: true, customerId: row.customer_id };
+  });
+  await invalidateEntitlements(ctx, { customerId: result.customerId });
+  return { subscription: result.subscription, changed: result.changed };
+}
+
+function scopedChanges(scope: Scope) {
+  return and(eq(subscriptionChanges.tenant_id, scope.tenantId), eq(subscriptionChanges.app_id, scope.appId));
+}
+
+function scoped_(scope: Scope) {
+  return scoped(scope);
 }
 
 /** The billing period of a subscription containing `at`. */

@@ -40,7 +40,7 @@ export function invoiceRoutes() {
       request: {
         query: z.object({
           customer_id: z.string().min(1).max(128).optional(),
-          status: z.enum(["draft", "open", "paid", "void"]).optional(),
+          status: z.enum(["draft", "open", "paid", "void", "uncollectible"]).optional(),
           cursor: z.string().min(1).max(128).optional(),
           limit: z.coerce.number().int().min(1).max(100).optional(),
         }),

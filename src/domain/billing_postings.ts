@@ -1,0 +1,76 @@
+/**
+ * Ledger postings of the billing lifecycle (pure builders). Positive amounts debit, negative
+ * credit; every builder returns postings that sum to zero and omits zero legs.
+ *
+ * Chart of accounts used by billing (per tenant+app and currency):
+ * - `accounts_receivable:{customer}` (asset): what the customer owes on finalized invoices;
+ * - `revenue` (revenue): billed revenue net of discounts and tax;
+ * - `tax_payable` (liability): tax collected on behalf of authorities;
+ * - `cash` (asset): money received (or refunded);
+ * - `customer_credit:{customer}` (liability): prepaid credit balance owed back as service;
+ * - `promotional_credit_expense` (expense): cost of credits given away;
+ * - `bad_debt_expense` (expense): receivables written off as uncollectible.
+ *
+ * @module
+ */
+
+/** One leg of an entry, in the shape the ledger module's `postEntry` takes. */
+export interface BillingPosting {
+  account_id: string;
+  amount: number;
+  currency: string;
+}
+
+/** Account types billing asks the ledger to ensure. */
+export type BillingAccountType = "asset" | "liability" | "revenue" | "expense";
+
+/** Billing account names and their types. */
+export const BILLING_LEDGER_ACCOUNTS = {
+  receivable: (customerId: string) => ({ name: `accounts_receivable:${customerId}`, type: "asset" as const }),
+  revenue: { name: "revenue", type: "revenue" as const },
+  taxPayable: { name: "tax_payable", type: "liability" as const },
+  cash: { name: "cash", type: "asset" as const },
+  customerCredit: (customerId: string) => ({ name: `customer_credit:${customerId}`, type: "liability" as const }),
+  promotionalExpense: { name: "promotional_credit_expense", type: "expense" as const },
+  badDebt: { name: "bad_debt_expense", type: "expense" as const },
+} as const;
+
+function legs(currency: string, pairs: [string, number][]): BillingPosting[] {
+  return pairs.filter(([, amount]) => amount !== 0).map(([account_id, amount]) => ({ account_id, amount, currency }));
+}
+
+/**
+ * A monetary credit grant: purchased credit debits `cash`, promotional credit debits
+ * `promotional_credit_expense`; both credit the customer's `customer_credit` liability.
+ */
+export function creditGrantPostings(
+  a: { source: string; customerCredit: string },
+  amount: number,
+  currency: string,
+): BillingPosting[] {
+  return legs(currency, [[a.source, amount], [a.customerCredit, -amount]]);
+}
+
+/** Monetary credits applied to a finalized invoice: debit `customer_credit`, credit the receivable. */
+export function creditsAppliedPostings(a: { customerCredit: string; receivable: string }, amount: number, currency: string): BillingPosting[] {
+  return legs(currency, [[a.customerCredit, amount], [a.receivable, -amount]]);
+}
+
+/**
+ * A credit note of `amount` (tax included) of which `tax` is tax: debit `revenue` (amount − tax)
+ * and `tax_payable` (tax); credit the receivable (open invoice: less to collect) or `cash` (paid
+ * invoice: a refund).
+ */
+export function creditNotePostings(
+  a: { revenue: string; taxPayable: string; counter: string },
+  amount: number,
+  tax: number,
+  currency: string,
+): BillingPosting[] {
+  return legs(currency, [[a.revenue, amount - tax], [a.taxPayable, tax], [a.counter, -amount]]);
+}
+
+/** Writing off an uncollectible invoice: debit `bad_debt_expense`, credit the receivable. */
+export function uncollectiblePostings(a: { badDebt: string; receivable: string }, amount: number, currency: string): BillingPosting[] {
+  return legs(currency, [[a.badDebt, amount], [a.receivable, -amount]]);
+}
