@@ -68,10 +68,28 @@ export async function buildSdk(outDir: URL = new URL("dist/", SDK_DIR)): Promise
   }
 }
 
+/** Size of the browser client as a page ships it: one minified module, and gzipped. */
+export async function browserBundleSize(): Promise<{ minified_bytes: number; gzip_bytes: number }> {
+  const result = await esbuild.build({
+    entryPoints: [entry("browser")],
+    bundle: true,
+    minify: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    write: false,
+    logLevel: "silent",
+  });
+  const code = result.outputFiles[0].contents;
+  const gzip = await new Response(new Blob([code]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer();
+  return { minified_bytes: code.length, gzip_bytes: gzip.byteLength };
+}
+
 if (import.meta.main) {
   try {
     await buildSdk();
     console.log("built sdk/dist (server.js, browser.js, *.d.ts)");
+    console.log("browser client, minified single module:", await browserBundleSize());
   } finally {
     await esbuild.stop();
   }
