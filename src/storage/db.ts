@@ -111,12 +111,8 @@ export function isBusy(error: unknown): boolean {
   return error instanceof LibsqlError && /database is locked/i.test(error.message);
 }
 
-/** Whether an error is a UNIQUE constraint violation. */
-export function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: string; message?: string; cause?: { code?: string; message?: string } };
-  const text = `${e?.code} ${e?.message} ${e?.cause?.code} ${e?.cause?.message}`;
-  return /SQLITE_CONSTRAINT_UNIQUE|UNIQUE constraint failed/.test(text);
-}
+/** Whether an error is a UNIQUE constraint violation (defined driver-free in `sql_errors.ts`). */
+export { isUniqueViolation } from "./sql_errors.ts";
 
 /**
  * Opens (and by default migrates) a database.
