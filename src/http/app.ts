@@ -24,6 +24,8 @@ import { webhookRoutes } from "./routes/webhooks.ts";
 import { appRoutes } from "./routes/apps.ts";
 import { customerRoutes } from "./routes/customers.ts";
 import { invoiceRoutes } from "./routes/invoices.ts";
+import { inventoryRoutes } from "./routes/inventory.ts";
+import { ledgerRoutes } from "./routes/ledger.ts";
 import { planRoutes } from "./routes/plans.ts";
 import { usageRoutes } from "./routes/usage.ts";
 import { billingRoutes } from "./routes/billing.ts";
@@ -126,6 +128,8 @@ export function createApp(services: Services, options: AppOptions) {
   app.route("/", customerRoutes());
   app.route("/", usageRoutes());
   app.route("/", invoiceRoutes());
+  app.route("/", ledgerRoutes());
+  app.route("/", inventoryRoutes());
   app.route("/", billingRoutes(services));
   app.route("/", webhookRoutes());
   app.route("/", auditRoutes());
