@@ -1,0 +1,70 @@
+/**
+ * The directory: one Durable Object that maps each API key's SHA-256 to the tenant object holding
+ * it, and lists the tenant objects (for the cron fan-out). It stores only routing data (no key
+ * material, no billing data) in its own storage; the Worker caches lookups per isolate, so it is
+ * read once per key per isolate, and written once per created app.
+ *
+ * @module
+ */
+import type { KeyKind } from "../../services/tenants.ts";
+import type { DurableObjectState, DurableObjectStub, Env } from "./types.ts";
+
+/** Where an API key leads. */
+export interface DirectoryEntry {
+  /** SHA-256 (hex) of the key. */
+  hash: string;
+  /** Name of the tenant's Durable Object (`tenant:<tenant name>`). */
+  tenant_object: string;
+  tenant_id: string;
+  app_id: string;
+  key_id: string;
+  kind: KeyKind;
+}
+
+/** Largest page of `GET /tenants` (a limit on everything). */
+export const MAX_TENANT_PAGE = 500;
+
+/** The directory's single instance. */
+export function directoryStub(env: Pick<Env, "DIRECTORY">): DurableObjectStub {
+  return env.DIRECTORY.get(env.DIRECTORY.idFromName("directory"));
+}
+
+/**
+ * The directory Durable Object class (binding `DIRECTORY`). Endpoints (Worker and tenant objects
+ * only; Durable Objects are not reachable from the internet):
+ * - `POST /register` `{ tenant_object, keys: DirectoryEntry[] }` → 204 (idempotent)
+ * - `GET /keys/:hash` → 200 {@link DirectoryEntry} or 404
+ * - `GET /tenants?after=&limit=` → 200 `{ tenants: string[] }` in name order
+ */
+export class DirectoryObject {
+  readonly #state: DurableObjectState;
+
+  constructor(state: DurableObjectState, _env: Env) {
+    this.#state = state;
+  }
+
+  /** Serves the endpoints above. */
+  async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const storage = this.#state.storage;
+    if (request.method === "POST" && url.pathname === "/register") {
+      const body = await request.json() as { tenant_object: string; keys: DirectoryEntry[] };
+      const entries: Record<string, unknown> = { [`tenant:${body.tenant_object}`]: true };
+      for (const key of body.keys) entries[`key:${key.hash}`] = key;
+      await storage.put(entries);
+      return new Response(null, { status: 204 });
+    }
+    const key = url.pathname.match(/^\/keys\/([0-9a-f]{64})$/);
+    if (request.method === "GET" && key) {
+      const entry = await storage.get<DirectoryEntry>(`key:${key[1]}`);
+      return entry ? Response.json(entry) : new Response(null, { status: 404 });
+    }
+    if (request.method === "GET" && url.pathname === "/tenants") {
+      const limit = Math.min(MAX_TENANT_PAGE, Math.max(1, Number(url.searchParams.get("limit") ?? MAX_TENANT_PAGE) || 1));
+      const after = url.searchParams.get("after");
+      const page = await storage.list({ prefix: "tenant:", ...(after ? { startAfter: `tenant:${after}` } : {}), limit });
+      return Response.json({ tenants: [...page.keys()].map((k) => k.slice("tenant:".length)) });
+    }
+    return new Response(null, { status: 404 });
+  }
+}

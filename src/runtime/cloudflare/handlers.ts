@@ -1,0 +1,237 @@
+/**
+ * The Worker's handlers (entry: `worker.ts`). The Worker is stateless: it authenticates
+ * the caller's API key against the directory, forwards the request to the tenant's Durable Object
+ * (which serves the same `createApp` as the Deno server, on its own SQLite), accepts
+ * `Prefer: respond-async` usage batches onto the usage queue, consumes that queue, and fans the
+ * cron trigger out to every tenant object. Design: docs/adr/0005-where-data-lives-on-workers.md.
+ *
+ * Routing of a request:
+ * - `/__internal/*` → 404 (only the Worker calls those paths on objects);
+ * - `POST /v1/admin/tenants` with the admin token → the object `tenant:<name>` of the body's name;
+ * - a well-formed `sk_`/`pk_` key known to the directory → that key's tenant object;
+ * - anything else (no or unknown key, `/openapi.json`, `/docs`, `/healthz`, other admin routes)
+ *   → the object `public`, which holds no tenant and answers with the app's own 401/404/docs.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { requestId } from "hono/request-id";
+import { timingSafeEqual } from "hono/utils/buffer";
+import { sha256Hex } from "../../domain/hash.ts";
+import { problem } from "../../http/problem.ts";
+import { CreateTenantBody, IngestBody } from "../../http/schemas.ts";
+import { type DirectoryEntry, directoryStub, MAX_TENANT_PAGE } from "./directory_object.ts";
+import { INTERNAL_PREFIX, type UsageMessageEnvelope, type UsageMessageResult, workerLogger } from "./tenant_object.ts";
+import type { DurableObjectStub, Env, ExecutionContext, MessageBatch, ScheduledController, UsageMessage } from "./types.ts";
+
+/** Name of the object that answers requests belonging to no tenant. */
+export const PUBLIC_OBJECT = "public";
+/** Largest serialized body of one queue message (Queues allow 128 KB; keep headroom). */
+export const MAX_QUEUE_MESSAGE_BYTES = 96 * 1024;
+/** Tenant objects maintained in parallel by one cron run (a limit on everything). */
+export const MAINTENANCE_CONCURRENCY = 8;
+/** Seconds before a usage message whose tenant object failed is delivered again. */
+export const USAGE_RETRY_DELAY_SECONDS = 5;
+/** Directory answers cached per isolate (keys cannot be revoked yet, so none goes stale). */
+export const MAX_CACHED_KEYS = 10_000;
+
+const KEY_PATTERN = /^(sk|pk)_[0-9a-f]{64}$/;
+
+function bearer(header: string | undefined): string | null {
+  const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
+  return match ? match[1] : null;
+}
+
+/** The Durable Object stub of a tenant object name. */
+function tenantStub(env: Env, name: string): DurableObjectStub {
+  return env.TENANTS.get(env.TENANTS.idFromName(name));
+}
+
+/** Splits events into chunks whose JSON stays under {@link MAX_QUEUE_MESSAGE_BYTES}; null if one event alone is larger. */
+function chunkEvents(events: unknown[]): unknown[][] | null {
+  const chunks: unknown[][] = [];
+  let current: unknown[] = [];
+  let size = 0;
+  for (const event of events) {
+    const bytes = new TextEncoder().encode(JSON.stringify(event)).length + 1;
+    if (bytes > MAX_QUEUE_MESSAGE_BYTES - 1024) return null;
+    if (size + bytes > MAX_QUEUE_MESSAGE_BYTES - 1024 && current.length > 0) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(event);
+    size += bytes;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+/**
+ * Builds the Worker's handlers (`worker.ts` exports them as the default export); the key cache
+ * lives as long as the isolate.
+ */
+export function createWorker() {
+  const keyCache = new Map<string, DirectoryEntry>();
+
+  async function lookupKey(env: Env, key: string): Promise<DirectoryEntry | null> {
+    const hash = await sha256Hex(key);
+    const cached = keyCache.get(hash);
+    if (cached) return cached;
+    const response = await directoryStub(env).fetch(`https://directory/keys/${hash}`);
+    if (response.status === 404) return null;
+    if (!response.ok) throw new Error(`Directory lookup failed: ${response.status}`);
+    const entry = await response.json() as DirectoryEntry;
+    if (keyCache.size >= MAX_CACHED_KEYS) keyCache.clear();
+    keyCache.set(hash, entry);
+    return entry;
+  }
+
+  const front = new Hono<{ Bindings: Env; Variables: { requestId: string } }>();
+  front.use("*", requestId());
+  front.all("*", async (c) => {
+    const env = c.env;
+    const url = new URL(c.req.url);
+    if (url.pathname.startsWith(INTERNAL_PREFIX)) {
+      return problem(c, 404, "route_not_found", `No route ${c.req.method} ${url.pathname}`);
+    }
+    const token = bearer(c.req.header("authorization"));
+    if (url.pathname.startsWith("/v1/admin/")) {
+      if (c.req.method === "POST" && url.pathname === "/v1/admin/tenants" && token && env.BILLING_ADMIN_TOKEN &&
+        (await timingSafeEqual(token, env.BILLING_ADMIN_TOKEN))) {
+        const parsed = CreateTenantBody.safeParse(await c.req.raw.clone().json().catch(() => null));
+        if (parsed.success) return await tenantStub(env, `tenant:${parsed.data.name}`).fetch(c.req.raw);
+      }
+      return await tenantStub(env, PUBLIC_OBJECT).fetch(c.req.raw);
+    }
+    const entry = token && KEY_PATTERN.test(token) ? await lookupKey(env, token) : null;
+    if (!entry) return await tenantStub(env, PUBLIC_OBJECT).fetch(c.req.raw);
+    if (c.req.method === "POST" && url.pathname === "/v1/events" && /\brespond-async\b/i.test(c.req.header("prefer") ?? "")) {
+      const queued = await enqueueUsage(env, entry, c.req.raw);
+      if (queued) {
+        return c.json({ queued_events: queued.events, messages: queued.messages }, 202, { "preference-applied": "respond-async" });
+      }
+    }
+    return await tenantStub(env, entry.tenant_object).fetch(c.req.raw);
+  });
+  front.onError((error, c) => {
+    workerLogger(c.env.LOG_LEVEL)({ level: "error", msg: "worker routing failed", error: String(error) });
+    return problem(c, 503, "upstream_unavailable", "The tenant's storage did not answer; retry with the same idempotency keys");
+  });
+
+  /**
+   * Puts a valid usage batch on the queue, split into messages under the size limit.
+   *
+   * @returns what was queued, or `null` when the batch must be processed synchronously (invalid
+   *   body: the tenant object answers with the canonical 400; an event too large for a message)
+   */
+  async function enqueueUsage(env: Env, entry: DirectoryEntry, request: Request): Promise<{ events: number; messages: number } | null> {
+    const parsed = IngestBody.safeParse(await request.clone().json().catch(() => null));
+    if (!parsed.success) return null;
+    const raw = (await request.clone().json() as { events: unknown[] }).events;
+    const chunks = chunkEvents(raw);
+    if (!chunks) return null;
+    const received_at = new Date().toISOString();
+    for (const events of chunks) {
+      const message: UsageMessage = {
+        v: 1,
+        tenant_object: entry.tenant_object,
+        scope: { tenantId: entry.tenant_id, appId: entry.app_id },
+        key_id: entry.key_id,
+        received_at,
+        events,
+      };
+      await env.USAGE_QUEUE.send(message, { contentType: "json" });
+    }
+    return { events: raw.length, messages: chunks.length };
+  }
+
+  return {
+    /** HTTP requests. */
+    fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> {
+      return front.fetch(request, env, ctx);
+    },
+
+    /**
+     * Usage queue consumer: groups a batch by tenant object and appends each group in one call
+     * to that object. A message is acked once counted (or permanently rejected, logged), retried
+     * when its object failed; a redelivered message is idempotent (event ids).
+     */
+    async queue(batch: MessageBatch<UsageMessage>, env: Env): Promise<void> {
+      const log = workerLogger(env.LOG_LEVEL);
+      const groups = new Map<string, typeof batch.messages[number][]>();
+      for (const message of batch.messages) {
+        const name = message.body?.tenant_object;
+        if (typeof name !== "string" || !name.startsWith("tenant:")) {
+          log({ level: "error", msg: "usage message without tenant object dropped", message_id: message.id });
+          message.ack();
+          continue;
+        }
+        groups.set(name, [...(groups.get(name) ?? []), message]);
+      }
+      for (const [name, messages] of groups) {
+        const envelopes: UsageMessageEnvelope[] = messages.map((m) => ({ id: m.id, body: m.body }));
+        let results: UsageMessageResult[];
+        try {
+          const response = await tenantStub(env, name).fetch(`https://tenant${INTERNAL_PREFIX}usage`, {
+            method: "POST",
+            body: JSON.stringify(envelopes),
+          });
+          if (!response.ok) throw new Error(`Tenant object answered ${response.status}`);
+          results = await response.json() as UsageMessageResult[];
+        } catch (error) {
+          log({ level: "error", msg: "usage batch failed; retrying", tenant_object: name, messages: messages.length, error: String(error) });
+          for (const m of messages) m.retry({ delaySeconds: USAGE_RETRY_DELAY_SECONDS });
+          continue;
+        }
+        const byId = new Map(results.map((r) => [r.id, r]));
+        for (const m of messages) {
+          const result = byId.get(m.id);
+          if (!result || result.outcome === "retry") {
+            m.retry({ delaySeconds: USAGE_RETRY_DELAY_SECONDS });
+          } else {
+            if (result.outcome === "rejected") log({ level: "error", msg: "usage message rejected", message_id: m.id, error: result.error });
+            m.ack();
+          }
+        }
+        log({ level: "info", msg: "usage batch appended", tenant_object: name, results });
+      }
+    },
+
+    /**
+     * Cron trigger: runs the periodic jobs (`runMaintenance`: hold expiry, period rollover,
+     * webhook delivery) in every tenant object as of the scheduled time.
+     */
+    async scheduled(controller: ScheduledController, env: Env): Promise<void> {
+      const log = workerLogger(env.LOG_LEVEL);
+      const now = new Date(controller.scheduledTime).toISOString();
+      let after = "";
+      let failures = 0;
+      for (;;) {
+        const page = await directoryStub(env).fetch(
+          `https://directory/tenants?limit=${MAX_TENANT_PAGE}${after ? `&after=${encodeURIComponent(after)}` : ""}`,
+        );
+        const { tenants } = await page.json() as { tenants: string[] };
+        for (let i = 0; i < tenants.length; i += MAINTENANCE_CONCURRENCY) {
+          await Promise.all(tenants.slice(i, i + MAINTENANCE_CONCURRENCY).map(async (name) => {
+            try {
+              const response = await tenantStub(env, name).fetch(`https://tenant${INTERNAL_PREFIX}maintenance`, {
+                method: "POST",
+                body: JSON.stringify({ now }),
+              });
+              if (!response.ok) throw new Error(`status ${response.status}: ${await response.text()}`);
+              log({ level: "info", msg: "maintenance", tenant_object: name, report: await response.json() });
+            } catch (error) {
+              failures++;
+              log({ level: "error", msg: "maintenance failed", tenant_object: name, error: String(error) });
+            }
+          }));
+        }
+        if (tenants.length < MAX_TENANT_PAGE) break;
+        after = tenants[tenants.length - 1];
+      }
+      // A failed object is retried by the next trigger; fail the invocation so it shows in the dashboard.
+      if (failures > 0) throw new Error(`Maintenance failed for ${failures} tenant object(s)`);
+    },
+  };
+}

@@ -1,0 +1,166 @@
+/**
+ * The Durable Object of one tenant: its data (the object's own SQLite, same schema and migrations
+ * as libSQL) and its single writer. It serves the very same Hono app as the Deno server
+ * (`createApp`), so every route, result and error is identical; the Worker only routes requests
+ * here. Two internal endpoints, reachable only from the Worker (which refuses the prefix from
+ * outside), serve the queue consumer and the cron trigger.
+ *
+ * Eviction: nothing lives only in memory. The write lane, caches and the app are rebuilt by the
+ * constructor; every committed write is in SQLite; an interrupted request committed either all of
+ * its transaction or nothing, and a client retry with the same idempotency key replays the
+ * stored result instead of writing twice.
+ *
+ * @module
+ */
+import { and, eq } from "drizzle-orm";
+import { BillingError } from "../../domain/errors.ts";
+import { sha256Hex } from "../../domain/hash.ts";
+import { createApp } from "../../http/app.ts";
+import { IngestBody } from "../../http/schemas.ts";
+import { type Clock, type Ctx, LifecycleDispatcher, type Services, systemClock } from "../../services/context.ts";
+import { MemoryEntitlementCache } from "../../services/entitlement_cache.ts";
+import { ingestEvents } from "../../services/usage.ts";
+import { apiKeys } from "../../storage/schema.ts";
+import { type DirectoryEntry, directoryStub } from "./directory_object.ts";
+import { DurableDatabase } from "./durable_database.ts";
+import { runMaintenance } from "../maintenance.ts";
+import { loadMigrations } from "./migrations.ts";
+import type { DurableObjectState, Env, UsageMessage } from "./types.ts";
+
+/** Path prefix of the endpoints only the Worker calls (refused from outside by the Worker). */
+export const INTERNAL_PREFIX = "/__internal/";
+
+/** Outcome of one queued usage message, as the consumer needs it to ack or retry. */
+export interface UsageMessageResult {
+  id: string;
+  /** `done`: counted (or a duplicate); `rejected`: permanently invalid, ack and log; `retry`: transient. */
+  outcome: "done" | "rejected" | "retry";
+  accepted?: number;
+  duplicates?: number;
+  rejected?: number;
+  error?: string;
+}
+
+/** JSON-lines logger honouring `LOG_LEVEL` (`info`, `error`, `silent`). */
+export function workerLogger(level: string | undefined): (record: Record<string, unknown>) => void {
+  if (level === "silent") return () => {};
+  return (record) => {
+    if (level === "error" && record.level !== "error") return;
+    console.log(JSON.stringify({ time: new Date().toISOString(), ...record }));
+  };
+}
+
+/** A clock stuck at one instant (a queued batch is timestamped when the Worker accepted it). */
+function fixedClock(at: Date): Clock {
+  return { now: () => new Date(at.getTime()) };
+}
+
+/** The tenant Durable Object class (binding `TENANTS`, SQLite-backed: see `wrangler.toml`). */
+export class TenantObject {
+  readonly #state: DurableObjectState;
+  readonly #env: Env;
+  readonly #database: DurableDatabase;
+  readonly #services: Services;
+  readonly #app: ReturnType<typeof createApp>;
+
+  constructor(state: DurableObjectState, env: Env) {
+    this.#state = state;
+    this.#env = env;
+    this.#database = new DurableDatabase(state.storage);
+    // No event reaches the object before its schema is current.
+    state.blockConcurrencyWhile(async () => await this.#database.migrate(await loadMigrations()));
+    const log = workerLogger(env.LOG_LEVEL);
+    this.#services = {
+      database: this.#database,
+      clock: systemClock,
+      lifecycle: new LifecycleDispatcher(log),
+      entitlementCache: new MemoryEntitlementCache(),
+      log,
+    };
+    this.#app = createApp(this.#services, { adminToken: env.BILLING_ADMIN_TOKEN });
+  }
+
+  /** Serves the API for this tenant, and the Worker's internal calls. */
+  async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    if (url.pathname === `${INTERNAL_PREFIX}usage` && request.method === "POST") {
+      return Response.json(await this.#ingestQueued(await request.json() as UsageMessageEnvelope[]));
+    }
+    if (url.pathname === `${INTERNAL_PREFIX}maintenance` && request.method === "POST") {
+      const { now } = await request.json() as { now: string };
+      return Response.json(await runMaintenance(this.#services, new Date(now)));
+    }
+    const response = await this.#app.fetch(request);
+    if (response.status === 201 && request.method === "POST" && url.pathname === "/v1/admin/tenants") {
+      await this.#register(await response.clone().json() as { tenant_id: string; app_id: string; secret_key: string; publishable_key: string });
+    }
+    return response;
+  }
+
+  /**
+   * Records the new app's keys in the directory so the Worker can route them here. Runs before
+   * the 201 leaves, so a key works as soon as its owner holds it.
+   *
+   * @throws when the directory does not answer (the client sees a 500 and the keys are unusable;
+   *   see ADR 0005 on this window)
+   */
+  async #register(created: { tenant_id: string; app_id: string; secret_key: string; publishable_key: string }): Promise<void> {
+    const tenantObject = this.#state.id.name ?? "";
+    const entries: DirectoryEntry[] = [];
+    for (const key of [created.secret_key, created.publishable_key]) {
+      const hash = await sha256Hex(key);
+      const row = await this.#database.db.query.apiKeys.findFirst({
+        where: and(eq(apiKeys.hash, hash), eq(apiKeys.app_id, created.app_id)),
+      });
+      if (!row) throw new Error(`Key of app ${created.app_id} missing right after its creation`);
+      entries.push({ hash, tenant_object: tenantObject, tenant_id: row.tenant_id, app_id: row.app_id, key_id: row.id, kind: row.kind });
+    }
+    const response = await directoryStub(this.#env).fetch("https://directory/register", {
+      method: "POST",
+      body: JSON.stringify({ tenant_object: tenantObject, keys: entries }),
+    });
+    if (!response.ok) throw new Error(`Directory refused the keys of app ${created.app_id}: ${response.status}`);
+  }
+
+  /**
+   * Appends queued usage batches: each message in its own transaction through the same
+   * `ingestEvents` as `POST /v1/events` (an event id is an idempotency key, so a redelivered
+   * message is counted once and reported as duplicates).
+   */
+  async #ingestQueued(envelopes: UsageMessageEnvelope[]): Promise<UsageMessageResult[]> {
+    const results: UsageMessageResult[] = [];
+    for (const { id, body } of envelopes) {
+      const parsed = IngestBody.safeParse({ events: body.events });
+      if (body.v !== 1 || !parsed.success) {
+        results.push({ id, outcome: "rejected", error: "Message body is not a valid usage batch" });
+        continue;
+      }
+      const ctx: Ctx = {
+        ...this.#services,
+        clock: fixedClock(new Date(body.received_at)),
+        scope: body.scope,
+        actor: body.key_id,
+      };
+      try {
+        const report = await ingestEvents(
+          ctx,
+          parsed.data.events.map((e) => ({ ...e, timestamp: e.timestamp ? new Date(e.timestamp) : undefined })),
+        );
+        results.push({ id, outcome: "done", accepted: report.accepted, duplicates: report.duplicates, rejected: report.rejected.length });
+        if (report.rejected.length > 0) {
+          this.#services.log({ level: "error", msg: "queued usage events rejected", message_id: id, rejected: report.rejected });
+        }
+      } catch (error) {
+        const transient = !(error instanceof BillingError) || error.retryable;
+        results.push({ id, outcome: transient ? "retry" : "rejected", error: String(error) });
+      }
+    }
+    return results;
+  }
+}
+
+/** One queued message as the consumer forwards it. */
+export interface UsageMessageEnvelope {
+  id: string;
+  body: UsageMessage;
+}

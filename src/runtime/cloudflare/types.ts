@@ -1,0 +1,131 @@
+/**
+ * The slice of the Cloudflare Workers runtime API this adapter uses, declared here so the code
+ * type-checks under Deno without `cloudflare:` modules or the global `@cloudflare/workers-types`
+ * declarations (which clash with Deno's own `Request`/`Response`). Shapes follow the Workers
+ * documentation (Durable Objects storage API, Queues, Cron Triggers); only the members we call are
+ * listed.
+ *
+ * @module
+ */
+import type { Scope } from "../../services/context.ts";
+
+/** A Durable Object's SQL cursor (`ctx.storage.sql.exec(...)`). */
+export interface SqlStorageCursor<T = Record<string, unknown>> extends Iterable<T> {
+  toArray(): T[];
+  one(): T;
+  readonly rowsWritten: number;
+}
+
+/** A SQLite-backed Durable Object's SQL handle. */
+export interface SqlStorage {
+  exec<T = Record<string, unknown>>(query: string, ...bindings: unknown[]): SqlStorageCursor<T>;
+  /** Size of the object's database in bytes. */
+  readonly databaseSize: number;
+}
+
+/** A Durable Object's storage (SQLite-backed class). */
+export interface DurableObjectStorage {
+  readonly sql: SqlStorage;
+  /**
+   * Runs `closure` in one transaction (a SQLite savepoint): everything it wrote, through `sql` or
+   * the KV methods, commits when its promise resolves and rolls back when it rejects, across awaits.
+   */
+  transaction<T>(closure: (txn: unknown) => Promise<T>): Promise<T>;
+  /** The synchronous variant: `closure` must not await. */
+  transactionSync<T>(closure: () => T): T;
+  get<T = unknown>(key: string): Promise<T | undefined>;
+  put(key: string, value: unknown): Promise<void>;
+  put(entries: Record<string, unknown>): Promise<void>;
+  list<T = unknown>(options?: { prefix?: string; startAfter?: string; limit?: number }): Promise<Map<string, T>>;
+}
+
+/** What a Durable Object class receives in its constructor. */
+export interface DurableObjectState {
+  readonly id: DurableObjectId;
+  readonly storage: DurableObjectStorage;
+  /** Holds every incoming event until `fn` settles (used for migrations at start-up). */
+  blockConcurrencyWhile<T>(fn: () => Promise<T>): Promise<T>;
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+/** The id of one Durable Object instance. */
+export interface DurableObjectId {
+  toString(): string;
+  readonly name?: string;
+}
+
+/** A client for one Durable Object instance. */
+export interface DurableObjectStub {
+  fetch(input: Request | string, init?: RequestInit): Promise<Response>;
+}
+
+/** A Durable Object namespace binding. */
+export interface DurableObjectNamespace {
+  idFromName(name: string): DurableObjectId;
+  get(id: DurableObjectId): DurableObjectStub;
+}
+
+/** A queue producer binding. */
+export interface Queue<Body> {
+  send(body: Body, options?: { contentType?: "json" | "text" | "bytes" | "v8" }): Promise<void>;
+}
+
+/** One delivery of a queue message (redelivered with the same `id` and a higher `attempts`). */
+export interface Message<Body> {
+  readonly id: string;
+  readonly timestamp: Date;
+  readonly body: Body;
+  readonly attempts: number;
+  ack(): void;
+  retry(options?: { delaySeconds?: number }): void;
+}
+
+/** A batch handed to a queue consumer. */
+export interface MessageBatch<Body> {
+  readonly queue: string;
+  readonly messages: readonly Message<Body>[];
+}
+
+/** A cron trigger firing. */
+export interface ScheduledController {
+  /** Epoch milliseconds the trigger was scheduled for. */
+  readonly scheduledTime: number;
+  readonly cron: string;
+}
+
+/** The execution context of an event handler. */
+export interface ExecutionContext {
+  waitUntil(promise: Promise<unknown>): void;
+  passThroughOnException(): void;
+  /** Props of the entrypoint (service bindings with props; empty for public traffic). */
+  readonly props: unknown;
+}
+
+/** A usage batch accepted with `Prefer: respond-async` and appended by the queue consumer. */
+export interface UsageMessage {
+  /** Format version of this body. */
+  v: 1;
+  /** Name of the tenant's Durable Object (`tenant:<name>`). */
+  tenant_object: string;
+  scope: Scope;
+  /** API key that sent the batch (audit actor). */
+  key_id: string;
+  /** When the Worker accepted the batch (ISO 8601): the default timestamp of its events. */
+  received_at: string;
+  /** The events exactly as the client sent them (validated against `IngestBody`). */
+  events: unknown[];
+}
+
+/** Bindings and variables of the Worker (`wrangler.toml`). */
+export interface Env {
+  /** One Durable Object per tenant: the tenant's data and its single writer. */
+  TENANTS: DurableObjectNamespace;
+  /** One Durable Object mapping API-key hashes and tenant names to tenant objects. */
+  DIRECTORY: DurableObjectNamespace;
+  /** Producer of the usage queue (`Prefer: respond-async` ingestion). */
+  USAGE_QUEUE: Queue<UsageMessage>;
+  /** Admin token of `/v1/admin/*` (a secret: `wrangler secret put BILLING_ADMIN_TOKEN`). */
+  BILLING_ADMIN_TOKEN: string;
+  /** `info`, `error` or `silent` (default `info`). */
+  LOG_LEVEL?: string;
+}

@@ -1,0 +1,106 @@
+/**
+ * Test harness for the Cloudflare Worker: builds the deployable bundle with the pinned wrangler
+ * (`wrangler deploy --dry-run --outdir`, the same command a deploy runs minus the upload) and
+ * serves exactly that bundle in a real workerd through Miniflare, with the bindings wrangler
+ * derives from `wrangler.toml` (Durable Objects, SQLite-backed; usage queue producer and
+ * consumer). Durable Object storage persists in a directory, so a restart of workerd is a real
+ * eviction of every object: memory gone, SQLite kept.
+ *
+ * @module
+ */
+import { Miniflare, type WorkerOptions } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+/** The wrangler the project pins (deno.json); its workerd bounds `compatibility_date`. */
+export const WRANGLER = "npm:wrangler@4.86.0";
+
+/** Result of {@link buildWorker}. */
+export interface WorkerBuild {
+  outdir: string;
+  /** wrangler's summary: total upload and gzip size in KiB. */
+  uploadKiB: number;
+  gzipKiB: number;
+  /** Bytes of the bundled script itself (`worker.js`). */
+  scriptBytes: number;
+  output: string;
+}
+
+/**
+ * Runs `wrangler deploy --dry-run --outdir <outdir>` on the repository's `wrangler.toml`.
+ *
+ * @throws when wrangler exits non-zero (its output is in the message)
+ */
+export async function buildWorker(outdir: string): Promise<WorkerBuild> {
+  const result = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", WRANGLER, "deploy", "--dry-run", "--outdir", outdir],
+    cwd: ROOT,
+    env: { CI: "true", WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", FORCE_COLOR: "0" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const output = new TextDecoder().decode(result.stdout) + new TextDecoder().decode(result.stderr);
+  if (!result.success) throw new Error(`wrangler deploy --dry-run failed (${result.code}):\n${output}`);
+  const size = output.match(/Total Upload:\s*([\d.]+)\s*KiB\s*\/\s*gzip:\s*([\d.]+)\s*KiB/);
+  if (!size) throw new Error(`wrangler printed no bundle size:\n${output}`);
+  const scriptBytes = (await Deno.stat(`${outdir}/worker.js`)).size;
+  return { outdir, uploadKiB: Number(size[1]), gzipKiB: Number(size[2]), scriptBytes, output };
+}
+
+/** A Worker served by workerd. */
+export interface RunningWorker {
+  /** Base URL of the Worker (changes on restart). */
+  url(): string;
+  /** The Miniflare instance (to dispatch queue batches and cron triggers to the Worker). */
+  miniflare(): Miniflare;
+  /** Stops workerd and starts a new one on the same storage: every Durable Object is evicted. */
+  restart(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+/** The Miniflare options of a built bundle under `wrangler.toml`'s bindings. */
+async function workerOptions(outdir: string, vars: Record<string, string>): Promise<WorkerOptions> {
+  const { workerOptions: fromConfig } = unstable_getMiniflareWorkerOptions(`${ROOT}/wrangler.toml`);
+  const modules: { type: "ESModule" | "Text"; path: string }[] = [{ type: "ESModule", path: `${outdir}/worker.js` }];
+  for await (const entry of Deno.readDir(outdir)) {
+    if (entry.name.endsWith(".sql")) modules.push({ type: "Text", path: `${outdir}/${entry.name}` });
+  }
+  const { modulesRules: _rules, ...rest } = fromConfig as WorkerOptions & { modulesRules?: unknown };
+  return {
+    ...rest,
+    name: "edge-billing-worker",
+    modules,
+    modulesRoot: outdir,
+    bindings: { ...(fromConfig.bindings ?? {}), ...vars },
+  } as WorkerOptions;
+}
+
+/**
+ * Starts workerd on a built bundle.
+ *
+ * @param persistDir where Durable Object and queue storage lives (kept across {@link RunningWorker.restart})
+ * @param vars variables and secrets (`BILLING_ADMIN_TOKEN`, `LOG_LEVEL`)
+ */
+export async function startWorker(build: WorkerBuild, persistDir: string, vars: Record<string, string>): Promise<RunningWorker> {
+  const options = {
+    ...(await workerOptions(build.outdir, vars)),
+    host: "127.0.0.1",
+    port: 0,
+    durableObjectsPersist: `${persistDir}/do`,
+    queuesPersist: `${persistDir}/queues`,
+  };
+  let mf = new Miniflare(options);
+  let url = (await mf.ready).href.replace(/\/$/, "");
+  return {
+    url: () => url,
+    miniflare: () => mf,
+    async restart() {
+      await mf.dispose();
+      mf = new Miniflare(options);
+      url = (await mf.ready).href.replace(/\/$/, "");
+    },
+    async dispose() {
+      await mf.dispose();
+    },
+  };
+}
