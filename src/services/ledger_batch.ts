@@ -217,8 +217,10 @@ async function loadLedger(tx: Tx, scope: Scope, now: Date, commands: LedgerComma
     .limit(MAX_EXPIRIES_PER_BATCH);
   const holds = new Map<string, LedgerHold>();
   for (const row of [...holdRows, ...due]) holds.set(row.id, holdOf(row));
+  const entries = await loadEntries(tx, scope, entryIds);
   const accountIds = new Set(touch.accountIds);
   for (const h of holds.values()) accountIds.add(h.account_id).add(h.destination_account_id);
+  for (const e of entries) if (touch.entryIds.has(e.id)) for (const p of e.postings) accountIds.add(p.account_id);
   const accounts = new Map<string, LedgerAccount>();
   for (const row of await selectIn(accountIds, (chunk) => tx.select().from(ledgerAccounts).where(and(inScope(ledgerAccounts, scope), inArray(ledgerAccounts.id, chunk))))) {
     accounts.set(row.id, accountOf(row));
@@ -238,7 +240,6 @@ async function loadLedger(tx: Tx, scope: Scope, now: Date, commands: LedgerComma
       held: row.held,
     });
   }
-  const entries = await loadEntries(tx, scope, entryIds);
   const reversed = new Set<string>();
   if (touch.entryIds.size > 0) {
     const rows = await selectIn(touch.entryIds, (chunk) =>
