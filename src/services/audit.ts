@@ -47,6 +47,7 @@ export async function recordAudit(tx: Tx, who: WriteActor, events: readonly Life
   for (const event of events) {
     const key = `${event.tenant_id}/${event.app_id}/${event.resource_id}`;
     let before = lastDigest.get(key);
+    if (before === undefined && introducesResource(event.type)) before = null;
     if (before === undefined) {
       const prior = await tx.select({ digest: auditEvents.after_digest }).from(auditEvents)
         .where(and(eq(auditEvents.tenant_id, event.tenant_id), eq(auditEvents.app_id, event.app_id), eq(auditEvents.resource_id, event.resource_id)))
@@ -71,6 +72,15 @@ export async function recordAudit(tx: Tx, who: WriteActor, events: readonly Life
     });
   }
   if (rows.length > 0) await tx.insert(auditEvents).values(rows);
+}
+
+/**
+ * Events that always name a resource id that did not exist before (`*.created`, and
+ * `usage.ingested` whose resource is the batch's first new usage row): their `before_digest` is
+ * `null` without a lookup, which keeps the hot ingestion path one query shorter.
+ */
+function introducesResource(type: string): boolean {
+  return type.endsWith(".created") || type === "usage.ingested";
 }
 
 /** Filters of {@link listAuditEvents}; every one optional. */
