@@ -11,7 +11,9 @@ import {
   SubscriptionSchema,
 } from "../schemas.ts";
 
-const IdParam = z.object({ id: z.string().min(1).max(128) });
+const IdParam = z.object({
+  id: z.string().min(1).max(128).openapi({ description: "The id (cus_ / sub_ TypeID), or the customer's external id", example: "user_42" }),
+});
 
 /** `/v1/customers` and `/v1/subscriptions` routes. */
 export function customerRoutes() {

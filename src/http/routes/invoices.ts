@@ -5,7 +5,9 @@ import { listAccountBalances } from "../../services/ledger.ts";
 import { body, errors, json, router, secured } from "../env.ts";
 import { AccountBalanceList, GenerateInvoiceBody, InvoiceList, InvoiceSchema, PayInvoiceBody } from "../schemas.ts";
 
-const IdParam = z.object({ id: z.string().min(1).max(128) });
+const IdParam = z.object({
+  id: z.string().min(1).max(128).openapi({ description: "inv_ id", example: "inv_01jd0000000000000000000000" }),
+});
 
 /** `/v1/invoices` routes and `GET /v1/ledger/balances`. */
 export function invoiceRoutes() {
@@ -39,10 +41,10 @@ export function invoiceRoutes() {
       security: secured,
       request: {
         query: z.object({
-          customer_id: z.string().min(1).max(128).optional(),
-          status: z.enum(["draft", "open", "paid", "void", "uncollectible"]).optional(),
-          cursor: z.string().min(1).max(128).optional(),
-          limit: z.coerce.number().int().min(1).max(100).optional(),
+          customer_id: z.string().min(1).max(128).optional().openapi({ description: "Only this customer's invoices (cus_ or external id)", example: "user_42" }),
+          status: z.enum(["draft", "open", "paid", "void", "uncollectible"]).optional().openapi({ description: "Only invoices in this status", example: "open" }),
+          cursor: z.string().min(1).max(128).optional().openapi({ description: "next_cursor of the previous page", example: "inv_01jd0000000000000000000000" }),
+          limit: z.coerce.number().int().min(1).max(100).optional().openapi({ description: "Page size, 1–100 (default 20)", example: 20 }),
         }),
       },
       responses: { 200: json(InvoiceList), ...errors },

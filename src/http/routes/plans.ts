@@ -4,7 +4,9 @@ import { archivePlan, createPlan, getPlan, listPlans, updatePlan } from "../../s
 import { body, errors, json, router, secured } from "../env.ts";
 import { CreatePlanBody, PlanList, PlanSchema, UpdatePlanBody } from "../schemas.ts";
 
-const IdParam = z.object({ id: z.string().min(1).max(128) });
+const IdParam = z.object({
+  id: z.string().min(1).max(128).openapi({ description: "pln_ id or plan key", example: "pro" }),
+});
 
 /** `/v1/plans` routes. */
 export function planRoutes() {
@@ -31,7 +33,11 @@ export function planRoutes() {
       tags: ["plans"],
       summary: "List plans",
       security: secured,
-      request: { query: z.object({ status: z.enum(["active", "archived"]).optional() }) },
+      request: {
+        query: z.object({
+          status: z.enum(["active", "archived"]).optional().openapi({ description: "Only plans in this status", example: "active" }),
+        }),
+      },
       responses: { 200: json(PlanList), ...errors },
     }),
     async (c) => c.json({ data: await listPlans(c.var.ctx, c.req.valid("query")) }, 200),
