@@ -38,6 +38,7 @@ import { payloadHash } from "../domain/hash.ts";
 import { isId, newId } from "../domain/ids.ts";
 import { outboxEvents, webhookAttempts, webhookDeliveries, webhookEndpoints } from "../storage/schema.ts";
 import { type Ctx, type Services, writeOp } from "./context.ts";
+import { sweepTimedEvents } from "./lifecycle_sweeper.ts";
 import type { DeliveryOutcome } from "./metrics.ts";
 
 /** Most endpoints one app may have enabled (a limit on everything). */
@@ -648,9 +649,13 @@ export interface WebhookWorker {
 
 /**
  * Starts the Deno background worker: a drain every `intervalMs` (default 1 000), never two at
- * once; errors are logged and the loop continues.
+ * once; errors are logged and the loop continues. With `sweep: true` each pass first emits the
+ * due time-based lifecycle events (`lifecycle_sweeper.ts`), so they go out in the same pass.
  */
-export function startWebhookWorker(services: Services, options: WebhookWorkerOptions & { intervalMs?: number } = {}): WebhookWorker {
+export function startWebhookWorker(
+  services: Services,
+  options: WebhookWorkerOptions & { intervalMs?: number; sweep?: boolean } = {},
+): WebhookWorker {
   const intervalMs = options.intervalMs ?? 1_000;
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -658,7 +663,10 @@ export function startWebhookWorker(services: Services, options: WebhookWorkerOpt
   const empty: DrainReport = { fanned_out: 0, deliveries_created: 0, attempted: 0, succeeded: 0, retried: 0, exhausted: 0 };
   const drain = async (): Promise<DrainReport> => {
     while (running) await running.catch(() => undefined);
-    const current = drainWebhooksOnce(services, options);
+    const current = (async () => {
+      if (options.sweep) await sweepTimedEvents(services);
+      return await drainWebhooksOnce(services, options);
+    })();
     running = current;
     try {
       return await current;
