@@ -66,7 +66,7 @@ export async function runBillingCycle(services: Services, options: { fault?: Fau
     if (page.length === 0) break;
     for (const sub of page) {
       report.subscriptions_scanned++;
-      const ctx: Ctx = { ...services, scope: { tenantId: sub.tenant_id, appId: sub.app_id } };
+      const ctx: Ctx = { ...services, scope: { tenantId: sub.tenant_id, appId: sub.app_id }, actor: "billing_cycle" };
       try {
         await cycleSubscription(ctx, sub.id, report, options.fault);
       } catch (error) {

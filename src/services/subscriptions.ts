@@ -39,6 +39,8 @@ import { type Ctx, type Scope, writeOp } from "./context.ts";
 import { loadCustomer } from "./customers.ts";
 import { invalidateEntitlements } from "./entitlements.ts";
 import { loadPlan } from "./plans.ts";
+// Cycle with invoices.ts (which reads subscriptions); only functions cross it, called after load.
+import { generateInvoice } from "./invoices.ts";
 
 /** A subscription as the API shows it (instants in ISO 8601 UTC). */
 export interface SubscriptionView {
@@ -214,7 +216,6 @@ export async function cancelSubscription(ctx: Ctx, id: string, input: { at_perio
   if (!input.at_period_end && result.cancel_at && result.canceled_at && result.cancel_at === result.canceled_at) {
     // The final invoice of the cut-short period. A crash before this line leaves the period to the
     // billing job, which invoices every ended period, so the invoice exists exactly once either way.
-    const { generateInvoice } = await import("./invoices.ts");
     await generateInvoice(ctx, { subscription_id: id });
   }
   return result;
