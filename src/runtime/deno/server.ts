@@ -79,7 +79,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const app = createApp(services, { adminToken: await adminToken(config), stripeApiBase: config.stripeApiBase });
   // Background delivery of the outbox to webhook endpoints (on Workers: the queue consumer).
   const webhookWorker = config.webhookWorkerIntervalMs > 0
-    ? startWebhookWorker(services, { intervalMs: config.webhookWorkerIntervalMs })
+    ? startWebhookWorker(services, { intervalMs: config.webhookWorkerIntervalMs, sweep: true })
     : null;
   const server = Deno.serve({
     port: config.port,
