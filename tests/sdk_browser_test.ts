@@ -135,6 +135,7 @@ Deno.test({
         const values = [1, 2, 3, 4, 5, 6, 7];
         await page.evaluate(({ feature, values }) => {
           for (const v of values) (window as any).billing.track(feature, v);
+          const document = (globalThis as any).document;
           Object.defineProperty(document, "visibilityState", { value: "hidden", configurable: true });
           document.dispatchEvent(new Event("visibilitychange"));
         }, { feature: tenant.feature, values });

@@ -73,19 +73,22 @@ export function createServerClient(options: ServerClientOptions): BillingClient 
   return client;
 }
 
-/** Result shape of an openapi-fetch call. */
-export type FetchResult<T> =
-  | { data: T; error?: never; response: Response }
-  | { data?: never; error: unknown; response: Response };
+/** Result shape of an openapi-fetch call: `data` on success, `error` (the parsed body) otherwise. */
+export interface FetchResult {
+  data?: unknown;
+  error?: unknown;
+  response: Response;
+}
 
 /**
  * The data of a successful call, or a thrown {@link BillingApiError} carrying the problem `code`.
  *
+ * @returns the parsed 2xx body (every route of the API answers JSON)
  * @throws {BillingApiError} for every non-2xx response (`error.code` is the problem's code) and for
  *   network failures (`network_error`)
  */
-export async function unwrap<T>(call: Promise<FetchResult<T>>): Promise<T> {
+export async function unwrap<R extends FetchResult>(call: Promise<R>): Promise<NonNullable<R["data"]>> {
   const result = await call;
   if (result.error !== undefined || !result.response.ok) throw BillingApiError.fromResponse(result.response, result.error);
-  return result.data as T;
+  return result.data as NonNullable<R["data"]>;
 }

@@ -53,7 +53,6 @@ export function docsRoutes(load: DocsScriptLoader = defaultDocsScript) {
       agent: { disabled: true },
       mcp: { disabled: true },
       showDeveloperTools: "never",
-      showToolbar: "never",
     }),
   );
   app.get("/docs/scalar.js", async (c: Context<AppEnv>) => {
