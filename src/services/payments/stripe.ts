@@ -551,12 +551,12 @@ async function onPaymentSucceeded(ctx: Ctx, event: Stripe.Event, pi: Stripe.Paym
 
 async function onPaymentFailed(ctx: Ctx, event: Stripe.Event, pi: Stripe.PaymentIntent): Promise<StripeWebhookResult> {
   const invoiceId = await invoiceOfPaymentIntent(ctx, pi.id);
-  return await record(ctx, event, { objectId: pi.id, invoiceId, amount: pi.amount, effect: invoiceId ? "payment_failed" : "ignored" }, async (_tx, emit) => {
-    if (!invoiceId) return { entryId: null };
+  return await record(ctx, event, { objectId: pi.id, invoiceId, amount: pi.amount, effect: invoiceId ? "payment_failed" : "ignored" }, (_tx, emit) => {
+    if (!invoiceId) return Promise.resolve({ entryId: null });
     const failure = { provider: "stripe", invoice_id: invoiceId, amount: pi.amount, currency: pi.currency.toUpperCase(), reason: pi.last_payment_error?.message ?? null };
     emit("payment.failed", pi.id, failure);
     emit("invoice.payment_failed", invoiceId, failure);
-    return { entryId: null };
+    return Promise.resolve({ entryId: null });
   });
 }
 
