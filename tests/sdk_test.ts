@@ -159,9 +159,22 @@ Deno.test("browser client: batches, flips at the limit, caches checks, retries a
     assert.equal(state[t.feature].allowed, false);
     assert.equal(state.unknown_feature.reason, "feature_not_in_plan");
 
-    const stranger = createBrowserClient({ baseUrl: server.base, publishableKey: t.publishableKey, customerId: "nobody", storage: null });
+    const strangerErrors: string[] = [];
+    const stranger = createBrowserClient({
+      baseUrl: server.base,
+      publishableKey: t.publishableKey,
+      customerId: "nobody",
+      storage: null,
+      onError: (e, events) => strangerErrors.push(`${e.code}:${events.length}`),
+    });
     await assert.rejects(stranger.check(t.feature), (e: BillingApiError) => e.code === "customer_not_found" && e.status === 404);
+    stranger.track(t.feature, 1, { id: "stranger-1" });
+    const refused = await stranger.flush();
+    assert.deepEqual(refused.rejected.map((r) => [r.id, r.code]), [["stranger-1", "customer_not_found"]]);
+    assert.equal(refused.pending, 0, "a rejection is final: no retry");
+    assert.deepEqual(strangerErrors, ["customer_not_found:1"]);
     stranger.close();
+    assert.throws(() => stranger.track(t.feature), { code: "client_closed" });
   } finally {
     client.close();
     await server.stop();

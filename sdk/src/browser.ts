@@ -133,6 +133,7 @@ export class BrowserBillingClient {
   #queue: Pending[] = [];
   #chain: Promise<unknown> = Promise.resolve();
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerDue = 0;
   #failures = 0;
   #closed = false;
   readonly #decisions = new Map<string, { decision: Decision; expires_ms: number }>();
@@ -305,8 +306,15 @@ export class BrowserBillingClient {
     if (this.#closed) throw new BillingApiError("client_closed", "This billing client was closed");
   }
 
+  /** Arranges a flush in `delayMs` unless one is already due sooner. */
   #schedule(delayMs: number): void {
-    if (this.#timer !== undefined || this.#closed) return;
+    if (this.#closed) return;
+    const due = Date.now() + delayMs;
+    if (this.#timer !== undefined) {
+      if (this.#timerDue <= due) return;
+      clearTimeout(this.#timer);
+    }
+    this.#timerDue = due;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       void this.flush();
