@@ -288,4 +288,56 @@ export const contractCases: ContractCase[] = [
       assert.equal(balances.body.data.reduce((s: number, a: any) => s + a.debits_minus_credits, 0), 0);
     },
   },
+  {
+    name: "ledger: accounts, idempotent entries, holds captured in part, overdraft refused",
+    async run(target) {
+      const { secret_key: key } = await provision(target);
+      const account = async (name: string, type: string, extra: Record<string, unknown> = {}) => {
+        const res = await http(target, "POST", "/v1/ledger/accounts", { key, body: { name, type, currency: "USD", ...extra } });
+        assert.equal(res.status, 201, JSON.stringify(res.body));
+        return res.body.id as string;
+      };
+      const cash = await account("cash", "asset");
+      const wallet = await account("wallet:alice", "liability", { debits_must_not_exceed_credits: true });
+      const merchant = await account("merchant:bob", "liability");
+      const entry = { idempotency_key: "top-up-1", postings: [{ account_id: cash, amount: 1000, currency: "USD" }, { account_id: wallet, amount: -1000, currency: "USD" }] };
+      const posted = await http(target, "POST", "/v1/ledger/entries", { key, body: entry });
+      assert.deepEqual([posted.status, posted.body.replayed], [201, false]);
+      const replay = await http(target, "POST", "/v1/ledger/entries", { key, body: entry });
+      assert.deepEqual([replay.status, replay.body.replayed, replay.body.id, replay.headers.get("idempotent-replayed")], [200, true, posted.body.id, "true"]);
+      const reused = await http(target, "POST", "/v1/ledger/entries", {
+        key,
+        body: { ...entry, postings: [{ ...entry.postings[0], amount: 5 }, { ...entry.postings[1], amount: -5 }] },
+      });
+      assertProblem(reused, 409, "idempotency_key_reused");
+      const unbalanced = await http(target, "POST", "/v1/ledger/entries", {
+        key,
+        body: { idempotency_key: "bad", postings: [{ account_id: cash, amount: 10, currency: "USD" }, { account_id: wallet, amount: -9, currency: "USD" }] },
+      });
+      assert.equal(unbalanced.status >= 400 && unbalanced.status < 500, true, JSON.stringify(unbalanced.body));
+      const hold = await http(target, "POST", "/v1/ledger/holds", {
+        key,
+        body: { idempotency_key: "order-1", account_id: wallet, destination_account_id: merchant, amount: 300, currency: "USD", ttl_seconds: 600 },
+      });
+      assert.deepEqual([hold.status, hold.body.status], [201, "pending"]);
+      const held = await http(target, "GET", `/v1/ledger/accounts/${wallet}/balance`, { key });
+      assert.deepEqual([held.body.posted, held.body.held, held.body.available], [1000, 300, 700]);
+      assertProblem(
+        await http(target, "POST", "/v1/ledger/holds", {
+          key,
+          body: { idempotency_key: "order-2", account_id: wallet, amount: 701, currency: "USD", ttl_seconds: 600 },
+        }),
+        422,
+        "insufficient_balance",
+      );
+      const captured = await http(target, "POST", `/v1/ledger/holds/${hold.body.id}/capture`, { key, body: { amount: 200 } });
+      assert.deepEqual([captured.status, captured.body.hold.status, captured.body.hold.captured_amount], [200, "captured", 200]);
+      const again = await http(target, "POST", `/v1/ledger/holds/${hold.body.id}/capture`, { key, body: { amount: 200 } });
+      assert.deepEqual([again.status, again.body.replayed, again.body.entry.id], [200, true, captured.body.entry.id]);
+      const after = await http(target, "GET", `/v1/ledger/accounts/${wallet}/balance`, { key });
+      assert.deepEqual([after.body.posted, after.body.held, after.body.available], [800, 0, 800]);
+      const paid = await http(target, "GET", `/v1/ledger/accounts/${merchant}/balance`, { key });
+      assert.equal(paid.body.posted, 200);
+    },
+  },
 ];

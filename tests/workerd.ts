@@ -47,12 +47,23 @@ export async function buildWorker(outdir: string): Promise<WorkerBuild> {
   return { outdir, uploadKiB: Number(size[1]), gzipKiB: Number(size[2]), scriptBytes, output };
 }
 
+/** The Worker's non-HTTP handlers, dispatched by workerd as Queues and Cron Triggers would. */
+export interface WorkerHandlers {
+  /** Delivers a batch to the `queue()` handler; reports which messages it acked or retried. */
+  queue(
+    queueName: string,
+    messages: { id: string; timestamp: Date; attempts: number; body: unknown }[],
+  ): Promise<{ outcome: string; ackAll: boolean; explicitAcks: string[]; retryMessages: { msgId: string }[] }>;
+  /** Fires the `scheduled()` handler. */
+  scheduled(options: { scheduledTime: Date; cron: string }): Promise<{ outcome: string; noRetry: boolean }>;
+}
+
 /** A Worker served by workerd. */
 export interface RunningWorker {
   /** Base URL of the Worker (changes on restart). */
   url(): string;
-  /** The Miniflare instance (to dispatch queue batches and cron triggers to the Worker). */
-  miniflare(): Miniflare;
+  /** The Worker's queue and cron handlers in the running workerd. */
+  handlers(): Promise<WorkerHandlers>;
   /** Stops workerd and starts a new one on the same storage: every Durable Object is evicted. */
   restart(): Promise<void>;
   dispose(): Promise<void>;
@@ -93,7 +104,7 @@ export async function startWorker(build: WorkerBuild, persistDir: string, vars: 
   let url = (await mf.ready).href.replace(/\/$/, "");
   return {
     url: () => url,
-    miniflare: () => mf,
+    handlers: async () => (await mf.getWorker()) as unknown as WorkerHandlers,
     async restart() {
       await mf.dispose();
       mf = new Miniflare(options);

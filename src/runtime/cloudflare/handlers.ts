@@ -217,7 +217,7 @@ export function createWorker() {
             try {
               const response = await tenantStub(env, name).fetch(`https://tenant${INTERNAL_PREFIX}maintenance`, {
                 method: "POST",
-                body: JSON.stringify({ now }),
+                body: JSON.stringify({ scheduled_time: now }),
               });
               if (!response.ok) throw new Error(`status ${response.status}: ${await response.text()}`);
               log({ level: "info", msg: "maintenance", tenant_object: name, report: await response.json() });

@@ -19,11 +19,11 @@ import { createApp } from "../../http/app.ts";
 import { IngestBody } from "../../http/schemas.ts";
 import { type Clock, type Ctx, LifecycleDispatcher, type Services, systemClock } from "../../services/context.ts";
 import { MemoryEntitlementCache } from "../../services/entitlement_cache.ts";
-import { ingestEvents } from "../../services/usage.ts";
+import { recordUsage } from "../../services/entitlements.ts";
 import { apiKeys } from "../../storage/schema.ts";
 import { type DirectoryEntry, directoryStub } from "./directory_object.ts";
 import { DurableDatabase } from "./durable_database.ts";
-import { runMaintenance } from "../maintenance.ts";
+import { maintenanceSucceeded, runMaintenance } from "../maintenance.ts";
 import { loadMigrations } from "./migrations.ts";
 import type { DurableObjectState, Env, UsageMessage } from "./types.ts";
 
@@ -87,8 +87,8 @@ export class TenantObject {
       return Response.json(await this.#ingestQueued(await request.json() as UsageMessageEnvelope[]));
     }
     if (url.pathname === `${INTERNAL_PREFIX}maintenance` && request.method === "POST") {
-      const { now } = await request.json() as { now: string };
-      return Response.json(await runMaintenance(this.#services, new Date(now)));
+      const report = await runMaintenance(this.#services);
+      return Response.json(report, { status: maintenanceSucceeded(report) ? 200 : 500 });
     }
     const response = await this.#app.fetch(request);
     if (response.status === 201 && request.method === "POST" && url.pathname === "/v1/admin/tenants") {
@@ -124,14 +124,15 @@ export class TenantObject {
 
   /**
    * Appends queued usage batches: each message in its own transaction through the same
-   * `ingestEvents` as `POST /v1/events` (an event id is an idempotency key, so a redelivered
+   * `recordUsage` as `POST /v1/events` (storage, then the live entitlement counters) (an event id is an idempotency key, so a redelivered
    * message is counted once and reported as duplicates).
    */
   async #ingestQueued(envelopes: UsageMessageEnvelope[]): Promise<UsageMessageResult[]> {
     const results: UsageMessageResult[] = [];
     for (const { id, body } of envelopes) {
       const parsed = IngestBody.safeParse({ events: body.events });
-      if (body.v !== 1 || !parsed.success) {
+      const scoped = typeof body.scope?.tenantId === "string" && typeof body.scope?.appId === "string" && typeof body.key_id === "string";
+      if (body.v !== 1 || !parsed.success || !scoped || Number.isNaN(Date.parse(body.received_at))) {
         results.push({ id, outcome: "rejected", error: "Message body is not a valid usage batch" });
         continue;
       }
@@ -142,7 +143,7 @@ export class TenantObject {
         actor: body.key_id,
       };
       try {
-        const report = await ingestEvents(
+        const report = await recordUsage(
           ctx,
           parsed.data.events.map((e) => ({ ...e, timestamp: e.timestamp ? new Date(e.timestamp) : undefined })),
         );
