@@ -503,3 +503,28 @@ Deno.test("billing routes answer bad input with problem+json and write nothing",
     await env.close();
   }
 });
+
+Deno.test("scenario: a fixed end_at makes the subscription expired (not canceled) and bills the cut-short last period", async () => {
+  const env = await testEnv();
+  env.clock.set("2026-01-01T00:00:00Z");
+  try {
+    const { key, basicId } = await setup(env);
+    const sub = await call(env, "POST", "/v1/subscriptions", { key, body: { customer_id: "c1", plan_id: basicId, end_at: "2026-02-11T00:00:00Z" } });
+    assert.equal(sub.status, 201, JSON.stringify(sub.body));
+    assert.deepEqual([sub.body.status, sub.body.cancel_at, sub.body.cancel_at_period_end], ["active", "2026-02-11T00:00:00.000Z", false]);
+    const bad = await call(env, "POST", "/v1/subscriptions", { key, body: { customer_id: "c1", plan_id: basicId, end_at: "2025-12-01T00:00:00Z" } });
+    assert.deepEqual([bad.status, bad.body.code], [409, "subscription_exists"]); // another end than the live one
+    env.clock.set("2026-02-11T01:00:00Z");
+    await runBillingCycle(env.services);
+    const got = await call(env, "GET", `/v1/subscriptions/${sub.body.id}`, { key });
+    assert.equal(got.body.status, "expired");
+    const all = await invoicesOf(env, key);
+    // January full (3100); February (28 days) cut at the 11th, 18 days unused: 3100 − 3100 × 18/28 (1992.86 → 1993) = 1107
+    assert.deepEqual(all.map((i) => [i.period_end, i.total]), [["2026-02-01T00:00:00.000Z", 3100], ["2026-02-11T00:00:00.000Z", 1107]]);
+    await call(env, "POST", "/v1/customers", { key, body: { external_id: "c9" } });
+    const early = await call(env, "POST", "/v1/subscriptions", { key, body: { customer_id: "c9", plan_id: basicId, end_at: "2026-02-11T00:30:00Z" } });
+    assert.deepEqual([early.status, early.body.code], [422, "end_at_not_after_start"]);
+  } finally {
+    await env.close();
+  }
+});

@@ -73,6 +73,8 @@ export const CreatePlanBody = z.object({
   interval: z.enum(["month", "year"]),
   trial_days: z.int().min(0).max(730).optional(),
   base_amount: Amount.optional(),
+  invoice_grace_period_hours: z.int().min(0).max(720).optional()
+    .openapi({ description: "Hours after a period ends during which late usage is still accepted (default 1)" }),
   features: z.array(FeatureBody).max(100).optional(),
 }).strict().openapi("CreatePlan");
 export const UpdatePlanBody = z.object({
@@ -107,6 +109,7 @@ export const PlanSchema = z.object({
   interval: z.enum(["month", "year"]),
   trial_days: z.int(),
   base_amount: z.int(),
+  invoice_grace_period_hours: z.int(),
   features: z.array(FeatureSchema),
   status: z.enum(["active", "archived"]),
   created_at: z.string(),
@@ -133,13 +136,14 @@ export const CreateSubscriptionBody = z.object({
   customer_id: z.string().min(1).max(128).openapi({ description: "cus_ id or external id" }),
   plan_id: z.string().min(1).max(128),
   start_at: Instant.optional().openapi({ description: "Defaults to now; may be backdated up to 366 days" }),
+  end_at: Instant.optional().openapi({ description: "Fixed end: the subscription becomes expired then (the last period is cut there)" }),
 }).strict().openapi("CreateSubscription");
 export const CancelSubscriptionBody = z.object({ at_period_end: z.boolean().default(false) }).strict().openapi("CancelSubscription");
 export const SubscriptionSchema = z.object({
   id: Id("sub", "sub_01jd0000000000000000000000"),
   customer_id: z.string(),
   plan_id: z.string(),
-  status: z.enum(["trialing", "active", "canceled"]),
+  status: z.enum(["trialing", "active", "canceled", "expired"]),
   start_at: z.string(),
   trial_end: z.string().nullable(),
   billing_anchor: z.string(),
@@ -148,6 +152,8 @@ export const SubscriptionSchema = z.object({
   cancel_at_period_end: z.boolean(),
   cancel_at: z.string().nullable(),
   canceled_at: z.string().nullable(),
+  pending_change: z.object({ plan_id: z.string(), effective_at: z.string(), proration: z.enum(["prorate", "none"]) }).nullable()
+    .openapi({ description: "A plan change scheduled for later (period-end downgrade)" }),
   created_at: z.string(),
 }).openapi("Subscription");
 
@@ -211,30 +217,39 @@ export const PayInvoiceBody = z.object({
 export const InvoiceSchema = z.object({
   id: Id("inv", "inv_01jd0000000000000000000000"),
   number: z.string().nullable(),
-  status: z.enum(["draft", "open", "paid", "void"]),
+  status: z.enum(["draft", "open", "paid", "void", "uncollectible"]),
   customer_id: z.string(),
   subscription_id: z.string(),
   currency: z.string(),
   lines: z.array(z.object({
-    kind: z.enum(["base", "usage"]),
+    kind: z.enum(["base", "usage", "proration"]),
     description: z.string(),
     feature: z.string().nullable(),
     quantity: z.int(),
-    unit_amount: z.int(),
+    unit_amount: z.int().openapi({ description: "Negative for proration credits" }),
     amount: z.int(),
     tier: z.int().nullable(),
+    plan_id: z.string().nullable(),
+    discount_amount: z.int(),
+    tax_amount: z.int(),
   })),
   subtotal: z.int(),
   discount: z.int(),
   tax: z.int(),
   total: z.int(),
+  credits_applied: z.int().openapi({ description: "Prepaid monetary credits applied" }),
+  credited: z.int().openapi({ description: "Sum of credit notes" }),
   amount_paid: z.int(),
   amount_due: z.int(),
+  coupon_id: z.string().nullable(),
+  tax_rate: z.object({ id: z.string(), percentage_bp: z.int(), inclusive: z.boolean() }).nullable(),
   period_start: z.string(),
   period_end: z.string(),
+  due_at: z.string().nullable(),
   finalized_at: z.string().nullable(),
   paid_at: z.string().nullable(),
   voided_at: z.string().nullable(),
+  uncollectible_at: z.string().nullable(),
   created_at: z.string(),
 }).openapi("Invoice");
 export const InvoiceList = z.object({ data: z.array(InvoiceSchema), next_cursor: z.string().nullable() }).openapi("InvoiceList");

@@ -147,11 +147,11 @@ export async function loadSubscription(ctx: Ctx, exec: Executor, id: string): Pr
  * Subscribes a customer to a plan.
  *
  * @throws {BillingError} `customer_not_found`, `plan_not_found` (404); `plan_archived`,
- *   `start_at_in_future`, `start_at_too_old` (422); `subscription_exists` (409)
+ *   `start_at_in_future`, `start_at_too_old`, `end_at_not_after_start` (422); `subscription_exists` (409)
  */
 export async function createSubscription(
   ctx: Ctx,
-  input: { customer_id: string; plan_id: string; start_at?: Date },
+  input: { customer_id: string; plan_id: string; start_at?: Date; end_at?: Date },
 ): Promise<{ subscription: SubscriptionView; replayed: boolean }> {
   const now = ctx.clock.now();
   const result = await writeOp(ctx, async (tx, emit) => {
@@ -160,7 +160,8 @@ export async function createSubscription(
     const live = await liveSubscription(ctx, tx, customer.id, now);
     if (live) {
       const sameStart = input.start_at === undefined || live.start_at.getTime() === input.start_at.getTime();
-      if (live.plan_id === plan.id && sameStart) {
+      const sameEnd = input.end_at === undefined || live.cancel_at?.getTime() === input.end_at.getTime();
+      if (live.plan_id === plan.id && sameStart && sameEnd) {
         return { subscription: subscriptionView(live, plan.interval, now), replayed: true, customerId: customer.id };
       }
       throw new BillingError("subscription_exists", "conflict", `Customer "${customer.id}" already has live subscription "${live.id}"`);
@@ -169,6 +170,12 @@ export async function createSubscription(
       throw new BillingError("plan_archived", "unprocessable", `Plan "${plan.id}" is archived and takes no new subscriptions`);
     }
     const timeline = startTimeline({ start_at: input.start_at, trial_days: plan.trial_days, now });
+    if (input.end_at) {
+      if (input.end_at.getTime() <= Math.max(timeline.start_at.getTime(), now.getTime())) {
+        throw new BillingError("end_at_not_after_start", "unprocessable", `The end_at ${input.end_at.toISOString()} must be after the start and now`);
+      }
+      timeline.cancel_at = input.end_at; // a fixed end: cancel_at without canceled_at → "expired"
+    }
     const row: SubscriptionRow = {
       id: newId("sub"),
       tenant_id: ctx.scope.tenantId,

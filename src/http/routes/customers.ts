@@ -61,6 +61,7 @@ export function customerRoutes() {
         customer_id: input.customer_id,
         plan_id: input.plan_id,
         start_at: input.start_at ? new Date(input.start_at) : undefined,
+        end_at: input.end_at ? new Date(input.end_at) : undefined,
       });
       return replayed ? c.json(subscription, 200) : c.json(subscription, 201);
     },
