@@ -189,6 +189,30 @@ Deno.test("webhooks: a closed port is a network error; concurrent drains never s
   }
 });
 
+Deno.test("webhooks: a receiver answering 410 Gone disables its endpoint and is not retried", async () => {
+  const env = await testEnv();
+  const gone = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, () => new Response("gone", { status: 410 }));
+  try {
+    const t = await tenant(env);
+    const ep = await endpoint(env, t.secret_key, `http://127.0.0.1:${gone.addr.port}/`, ["customer.created"]);
+    await call(env, "POST", "/v1/customers", { key: t.secret_key, body: { external_id: "u1" } });
+    await call(env, "POST", "/v1/customers", { key: t.secret_key, body: { external_id: "u2" } });
+    const report = await drainWebhooksOnce(env.services, FAST);
+    assert.deepEqual([report.attempted, report.exhausted], [1, 1], "one attempt, then nothing more is sent to it");
+    const got = await call(env, "GET", `/v1/webhook-endpoints/${ep.id}`, { key: t.secret_key });
+    assert.equal(got.body.status, "disabled");
+    const audit = await call(env, "GET", `/v1/audit-events?resource_id=${ep.id}`, { key: t.secret_key });
+    assert.deepEqual(audit.body.data.map((a: { action: string; actor: string }) => [a.action, a.actor]), [
+      ["webhook_endpoint.disabled", "system"],
+      ["webhook_endpoint.created", audit.body.data[1].actor],
+    ]);
+    assert.equal((await drainWebhooksOnce(env.services, FAST)).attempted, 0);
+  } finally {
+    await gone.shutdown();
+    await env.close();
+  }
+});
+
 Deno.test("webhooks: the background worker delivers without being asked and stops cleanly", async () => {
   const env = await testEnv();
   const rx = receiver("ok");

@@ -27,6 +27,8 @@
  * - **Log**: every attempt is a `webhook_attempts` row (outcome, status, error, first 1 KiB of the
  *   response, duration). Manual redelivery puts a delivery back at its place in the endpoint's
  *   queue with a fresh attempt budget.
+ * - **410 Gone**: as the specification asks, a receiver answering 410 disables its endpoint
+ *   (event `webhook_endpoint.disabled`, actor `system`) and the delivery is not retried.
  * - **Time**: schedule instants come from the injectable `Clock`; the HTTP timeout is wall time.
  *
  * @module
@@ -38,7 +40,9 @@ import { payloadHash } from "../domain/hash.ts";
 import { isId, newId } from "../domain/ids.ts";
 import { outboxEvents, webhookAttempts, webhookDeliveries, webhookEndpoints } from "../storage/schema.ts";
 import { type Ctx, type Services, writeOp } from "./context.ts";
+import type { LifecycleEvent } from "../domain/events.ts";
 import { sweepTimedEvents } from "./lifecycle_sweeper.ts";
+import { recordLifecycle } from "./outbox.ts";
 import type { DeliveryOutcome } from "./metrics.ts";
 
 /** Most endpoints one app may have enabled (a limit on everything). */
@@ -582,7 +586,9 @@ export async function drainWebhooksOnce(services: Services, options: WebhookWork
     const startedAt = services.clock.now();
     const results = await Promise.all(claimed.map((c) => send(c, startedAt, o.timeoutMs, http)));
     const now = services.clock.now();
+    const disabled: LifecycleEvent[] = [];
     await services.database.write(async (tx) => {
+      disabled.length = 0;
       for (let i = 0; i < claimed.length; i++) {
         const { delivery } = claimed[i];
         const r = results[i];
@@ -603,9 +609,23 @@ export async function drainWebhooksOnce(services: Services, options: WebhookWork
         });
         let status: DeliveryRow["status"] = "pending";
         let next = delivery.next_attempt_at;
+        const gone = r.status_code === 410;
         if (r.outcome === "succeeded") status = "succeeded";
-        else if (attempt >= o.maxAttempts) status = "failed";
+        else if (attempt >= o.maxAttempts || gone) status = "failed";
         else next = new Date(now.getTime() + backoffDelayMs(attempt, o, random()));
+        if (gone) {
+          // Standard Webhooks: 410 Gone means the receiver wants no more messages.
+          const endpoint: EndpointRow = { ...claimed[i].endpoint, status: "disabled", updated_at: now };
+          await tx.update(webhookEndpoints).set({ status: "disabled", updated_at: now }).where(eq(webhookEndpoints.id, endpoint.id));
+          disabled.push({
+            type: "webhook_endpoint.disabled",
+            tenant_id: endpoint.tenant_id,
+            app_id: endpoint.app_id,
+            resource_id: endpoint.id,
+            occurred_at: now,
+            data: { ...endpointView(endpoint), reason: "receiver answered 410 Gone" },
+          });
+        }
         await tx.update(webhookDeliveries).set({
           status,
           attempts: attempt,
@@ -633,7 +653,9 @@ export async function drainWebhooksOnce(services: Services, options: WebhookWork
           delivery_status: status,
         });
       }
+      await recordLifecycle(tx, { actor: "system", requestId: null }, disabled);
     });
+    await services.lifecycle.dispatch(disabled);
     report.attempted += claimed.length;
   }
   return report;
