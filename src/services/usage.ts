@@ -21,6 +21,7 @@ import type { Executor } from "../storage/db.ts";
 import { usageEvents } from "../storage/schema.ts";
 import { type Ctx, type Scope, writeOp } from "./context.ts";
 import { resolveCustomerRefs } from "./customers.ts";
+import { timingGate } from "./late_usage.ts";
 
 /** Largest batch accepted by one ingestion call. */
 export const MAX_EVENTS_PER_BATCH = 1000;
@@ -42,7 +43,7 @@ export interface UsageEventInput {
 /** Why one event of a batch was not counted. */
 export interface RejectedEvent {
   id: string;
-  code: "idempotency_key_reused" | "customer_not_found";
+  code: "idempotency_key_reused" | "customer_not_found" | "timestamp_in_future" | "period_closed";
   status: number;
   message: string;
 }
@@ -83,6 +84,7 @@ export async function ingestEvents(ctx: Ctx, events: readonly UsageEventInput[])
   return await writeOp(ctx, async (tx, emit) => {
     const report: IngestReport = { accepted: 0, duplicates: 0, rejected: [] };
     const customerIds = await resolveCustomerRefs(ctx, tx, events.map((e) => e.customer_id));
+    const timing = await timingGate(ctx, tx, [...customerIds.values()], now); // issue 6: late events, clock skew
     const existing = await existingHashes(ctx.scope, tx, events.map((e) => e.id));
     const rows: (typeof usageEvents.$inferInsert)[] = [];
     for (const { input, hash } of hashed) {
@@ -102,6 +104,11 @@ export async function ingestEvents(ctx: Ctx, events: readonly UsageEventInput[])
       const customerId = customerIds.get(input.customer_id);
       if (!customerId) {
         report.rejected.push({ id: input.id, code: "customer_not_found", status: 404, message: `Customer "${input.customer_id}" was not found` });
+        continue;
+      }
+      const late = timing.check(customerId, input.timestamp ?? now);
+      if (late) {
+        report.rejected.push({ id: input.id, ...late });
         continue;
       }
       existing.set(input.id, hash);
