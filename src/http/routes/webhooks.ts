@@ -18,13 +18,13 @@ import {
 import { body, errors, json, router, secured } from "../env.ts";
 
 const EndpointSchema = z.object({
-  id: z.string().openapi({ example: "wep_01jd6…" }),
-  url: z.string(),
-  description: z.string().nullable(),
-  events: z.array(z.string()),
-  status: z.enum(["enabled", "disabled"]),
-  created_at: z.string(),
-  updated_at: z.string(),
+  id: z.string().openapi({ description: "TypeID of the endpoint", example: "wep_01jd6…" }),
+  url: z.string().openapi({ description: "Where deliveries are POSTed", example: "https://example.com/billing-hooks" }),
+  description: z.string().nullable().openapi({ description: "Your note", example: "Accounting sync" }),
+  events: z.array(z.string()).openapi({ description: "Event filters the endpoint receives", example: ["invoice.*"] }),
+  status: z.enum(["enabled", "disabled"]).openapi({ description: "disabled endpoints receive nothing", example: "enabled" }),
+  created_at: z.string().openapi({ description: "ISO 8601 UTC instant", example: "2026-11-01T00:00:00.000Z" }),
+  updated_at: z.string().openapi({ description: "ISO 8601 UTC instant of the last change", example: "2026-11-01T00:00:00.000Z" }),
 }).openapi("WebhookEndpoint");
 
 const CreatedEndpointSchema = EndpointSchema.extend({
@@ -32,42 +32,49 @@ const CreatedEndpointSchema = EndpointSchema.extend({
 }).openapi("WebhookEndpointCreated");
 
 const CreateEndpointBody = z.object({
-  url: z.string().min(1).max(2048).openapi({ example: "https://example.com/billing-hooks" }),
+  url: z.string().min(1).max(2048).openapi({ description: "https URL that receives the deliveries", example: "https://example.com/billing-hooks" }),
   events: z.array(z.string().min(1).max(130)).min(1).max(MAX_EVENT_FILTERS)
     .openapi({ description: '"*", an event type ("invoice.paid") or a resource wildcard ("invoice.*")', example: ["invoice.*"] }),
-  description: z.string().max(500).nullable().optional(),
+  description: z.string().max(500).nullable().optional().openapi({ description: "Your note", example: "Accounting sync" }),
 }).strict().openapi("CreateWebhookEndpoint");
 
 const AttemptSchema = z.object({
-  attempt: z.int(),
-  outcome: z.enum(["succeeded", "http_error", "timeout", "network_error"]),
-  status_code: z.int().nullable(),
-  error: z.string().nullable(),
-  response_body: z.string().nullable(),
-  duration_ms: z.int(),
-  started_at: z.string(),
+  attempt: z.int().openapi({ description: "1-based attempt number", example: 1 }),
+  outcome: z.enum(["succeeded", "http_error", "timeout", "network_error"]).openapi({ description: "How the attempt ended", example: "succeeded" }),
+  status_code: z.int().nullable().openapi({ description: "HTTP status the endpoint answered", example: 200 }),
+  error: z.string().nullable().openapi({ description: "Error text of a failed attempt", example: null }),
+  response_body: z.string().nullable().openapi({ description: "Start of the endpoint's answer", example: "ok" }),
+  duration_ms: z.int().openapi({ description: "Milliseconds the attempt took", example: 42 }),
+  started_at: z.string().openapi({ description: "ISO 8601 UTC instant", example: "2026-11-01T00:00:00.000Z" }),
 });
 
 const DeliverySchema = z.object({
-  id: z.string(),
-  endpoint_id: z.string(),
-  message_id: z.string().openapi({ description: "The webhook-id header value (stable across retries)" }),
-  event_type: z.string(),
-  status: z.enum(["pending", "succeeded", "failed"]),
-  attempts: z.int(),
-  next_attempt_at: z.string().nullable(),
-  last_status_code: z.int().nullable(),
-  last_error: z.string().nullable(),
-  created_at: z.string(),
-  updated_at: z.string(),
-  attempt_log: z.array(AttemptSchema),
+  id: z.string().openapi({ description: "TypeID of the delivery", example: "wdl_01jd0000000000000000000000" }),
+  endpoint_id: z.string().openapi({ description: "Endpoint it is delivered to", example: "wep_01jd0000000000000000000000" }),
+  message_id: z.string().openapi({ description: "The webhook-id header value (stable across retries)", example: "msg_01jd0000000000000000000000" }),
+  event_type: z.string().openapi({ description: "Lifecycle event type", example: "invoice.paid" }),
+  status: z.enum(["pending", "succeeded", "failed"]).openapi({ description: "failed = attempts exhausted", example: "succeeded" }),
+  attempts: z.int().openapi({ description: "Attempts made so far", example: 1 }),
+  next_attempt_at: z.string().nullable().openapi({ description: "When the next attempt is due; null when done", example: null }),
+  last_status_code: z.int().nullable().openapi({ description: "HTTP status of the last attempt", example: 200 }),
+  last_error: z.string().nullable().openapi({ description: "Error of the last attempt", example: null }),
+  created_at: z.string().openapi({ description: "ISO 8601 UTC instant", example: "2026-11-01T00:00:00.000Z" }),
+  updated_at: z.string().openapi({ description: "ISO 8601 UTC instant of the last attempt", example: "2026-11-01T00:00:00.000Z" }),
+  attempt_log: z.array(AttemptSchema).openapi({
+    description: "Every attempt, oldest first",
+    example: [{ attempt: 1, outcome: "succeeded", status_code: 200, error: null, response_body: "ok", duration_ms: 42, started_at: "2026-11-01T00:00:00.000Z" }],
+  }),
 }).openapi("WebhookDelivery");
 
-const EndpointParam = z.object({ id: z.string().min(1).max(128) });
-const DeliveryParam = z.object({ id: z.string().min(1).max(128), delivery_id: z.string().min(1).max(128) });
+const EndpointId = z.string().min(1).max(128).openapi({ description: "wep_ id of the endpoint", example: "wep_01jd0000000000000000000000" });
+const EndpointParam = z.object({ id: EndpointId });
+const DeliveryParam = z.object({
+  id: EndpointId,
+  delivery_id: z.string().min(1).max(128).openapi({ description: "wdl_ id of the delivery", example: "wdl_01jd0000000000000000000000" }),
+});
 const IdempotencyHeader = z.object({
   "idempotency-key": z.string().min(1).max(128).optional()
-    .openapi({ description: "Makes a retried creation return the same endpoint and secret" }),
+    .openapi({ description: "Makes a retried creation return the same endpoint and secret", example: "create-accounting-hook-1" }),
 });
 
 /** `/v1/webhook-endpoints` routes. */
@@ -95,7 +102,10 @@ export function webhookRoutes() {
       tags: ["webhooks"],
       summary: "List webhook endpoints",
       security: secured,
-      responses: { 200: json(z.object({ data: z.array(EndpointSchema) })), ...errors },
+      responses: {
+        200: json(z.object({ data: z.array(EndpointSchema).openapi({ description: "Endpoints of the app", example: [] }) })),
+        ...errors,
+      },
     }),
     async (c) => c.json({ data: await listWebhookEndpoints(c.var.ctx) }, 200),
   );
@@ -133,12 +143,18 @@ export function webhookRoutes() {
       request: {
         params: EndpointParam,
         query: z.object({
-          status: z.enum(["pending", "succeeded", "failed"]).optional(),
-          cursor: z.string().min(1).max(128).optional(),
-          limit: z.coerce.number().int().min(1).max(100).optional(),
+          status: z.enum(["pending", "succeeded", "failed"]).optional().openapi({ description: "Only deliveries in this status", example: "failed" }),
+          cursor: z.string().min(1).max(128).optional().openapi({ description: "next_cursor of the previous page", example: "wdl_01jd0000000000000000000000" }),
+          limit: z.coerce.number().int().min(1).max(100).optional().openapi({ description: "Page size, 1–100 (default 20)", example: 20 }),
         }),
       },
-      responses: { 200: json(z.object({ data: z.array(DeliverySchema), next_cursor: z.string().nullable() })), ...errors },
+      responses: {
+        200: json(z.object({
+          data: z.array(DeliverySchema).openapi({ description: "A page of deliveries, newest first", example: [] }),
+          next_cursor: z.string().nullable().openapi({ description: "Pass as cursor for the next page; null on the last page", example: null }),
+        })),
+        ...errors,
+      },
     }),
     async (c) => c.json(await listDeliveries(c.var.ctx, c.req.valid("param").id, c.req.valid("query")), 200),
   );
