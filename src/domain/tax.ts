@@ -4,12 +4,13 @@
  * - A tax rate is `percentage_bp` basis points (20 % VAT = 2000, 8.875 % = 887.5 → not
  *   representable, so rates are limited to 0.01 % steps: 8.88 % = 888) and is `inclusive` (the
  *   line amounts already contain the tax, as EU consumer prices) or exclusive (tax is added).
- * - Taxable amount of a line = its amount − its share of the discount (discounts reduce the tax
- *   base, as Stripe and Lago apply coupons before tax).
- * - **Rounding is per line** (as Stripe Tax and Lago compute tax per invoice line / fee), half
- *   away from zero: exclusive `tax = round_half_up(net × bp / 10 000)`; inclusive
- *   `tax = net − round_half_up(net × 10 000 / (10 000 + bp))`. The invoice tax is the sum of the
- *   line taxes. Rounding per invoice would give a different total when several lines have
+ * - Taxable amount of a line = its amount − its share of the discount (a coupon comes off the
+ *   subtotal, as Stripe's `amount_off` "taken off the subtotal", so it reduces the tax base).
+ * - **Rounding is per line**, half away from zero, as Zuora documents its default tax rounding
+ *   (each line's tax rounded to the currency's minor unit, then summed for the invoice):
+ *   exclusive `tax = round_half_up(net × bp / 10 000)`; inclusive
+ *   `tax = net − round_half_up(net × 10 000 / (10 000 + bp))` (Zuora's default "round the net
+ *   amount" rule for inclusive tax). The invoice tax is the sum of the line taxes. Rounding per invoice would give a different total when several lines have
  *   half-cent taxes (3 lines of 5 cents at 10 %: per line 1 + 1 + 1 = 3, per invoice
  *   round(1.5) = 2); this module deliberately does per line and the test pins it.
  * - Negative lines (proration credits) get negative tax by the same formula, so a credit gives back
