@@ -5,8 +5,16 @@
  */
 import assert from "node:assert/strict";
 import { Webhook } from "standardwebhooks";
-import { backoffDelayMs, drainWebhooksOnce, startWebhookWorker, type WebhookWorkerOptions } from "../src/services/webhooks.ts";
-import { apiPlanBody, call, tenant, TestClock, testEnv } from "./helpers.ts";
+import {
+  backoffDelayMs,
+  drainWebhooksOnce,
+  pruneWebhookHistory,
+  startWebhookWorker,
+  type WebhookWorkerOptions,
+} from "../src/services/webhooks.ts";
+import { apiPlanBody, call, countRows, tenant, TestClock, testEnv } from "./helpers.ts";
+
+const DAY = 24 * 3_600_000;
 
 type Mode = "ok" | "fail" | "hang";
 
@@ -276,6 +284,33 @@ Deno.test("webhook endpoints: secret shown once, idempotent creation, validation
     const audit = await call(env, "GET", "/v1/audit-events?resource_type=webhook_endpoint", { key: t.secret_key });
     assert.deepEqual(audit.body.data.map((e: { action: string }) => e.action), ["webhook_endpoint.disabled", "webhook_endpoint.created"]);
   } finally {
+    await env.close();
+  }
+});
+
+Deno.test("pruneWebhookHistory() deletes finished deliveries, their attempts and fanned-out messages past retention; pending ones stay", async () => {
+  const env = await testEnv();
+  const rx = receiver("ok");
+  try {
+    const t = await tenant(env);
+    const ok = await endpoint(env, t.secret_key, rx.url, ["customer.created"]);
+    for (const id of ["u1", "u2"]) await call(env, "POST", "/v1/customers", { key: t.secret_key, body: { external_id: id } });
+    await drainWebhooksOnce(env.services, FAST);
+    rx.fallback = "fail";
+    await call(env, "POST", "/v1/customers", { key: t.secret_key, body: { external_id: "u3" } });
+    await drainWebhooksOnce(env.services, FAST); // u3 stays pending (retrying)
+    const auditBefore = await countRows(env, "audit_events");
+
+    assert.deepEqual(await pruneWebhookHistory(env.services, { retentionMs: 30 * DAY }), { deliveries: 0, attempts: 0, outbox_messages: 0 });
+    env.clock.advance(31 * DAY);
+    const pruned = await pruneWebhookHistory(env.services, { retentionMs: 30 * DAY });
+    assert.deepEqual(pruned, { deliveries: 2, attempts: 2, outbox_messages: 4 }); // tenant, endpoint, u1, u2 (u3 is pending)
+    const left = await call(env, "GET", `/v1/webhook-endpoints/${ok.id}/deliveries`, { key: t.secret_key });
+    assert.deepEqual(left.body.data.map((d: { status: string }) => d.status), ["pending"]);
+    assert.equal(await countRows(env, "outbox_events"), 1, "the pending delivery's message is kept");
+    assert.equal(await countRows(env, "audit_events"), auditBefore, "the audit trail is never pruned");
+  } finally {
+    await rx.close();
     await env.close();
   }
 });

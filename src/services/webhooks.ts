@@ -661,6 +661,50 @@ export async function drainWebhooksOnce(services: Services, options: WebhookWork
   return report;
 }
 
+/** Default retention of delivered history (deliveries, attempts, fanned-out outbox rows): 30 days. */
+export const DEFAULT_RETENTION_MS = 30 * 24 * 3_600_000;
+
+/** What {@link pruneWebhookHistory} deleted. */
+export interface PruneReport {
+  deliveries: number;
+  attempts: number;
+  outbox_messages: number;
+}
+
+/**
+ * Deletes finished history older than `retentionMs`: succeeded/failed deliveries (last changed
+ * before the cutoff) with their attempt log, then outbox messages fanned out before the cutoff
+ * that no delivery references any more. Pending deliveries and their messages are never touched;
+ * audit rows are kept (they name the message id only). At most `limit` rows of each kind per call.
+ */
+export async function pruneWebhookHistory(
+  services: Services,
+  options: { retentionMs?: number; limit?: number } = {},
+): Promise<PruneReport> {
+  const cutoff = new Date(services.clock.now().getTime() - (options.retentionMs ?? DEFAULT_RETENTION_MS));
+  const limit = Math.max(1, Math.min(10_000, options.limit ?? 1_000));
+  return await services.database.write(async (tx) => {
+    const old = await tx.select({ id: webhookDeliveries.id }).from(webhookDeliveries)
+      .where(and(inArray(webhookDeliveries.status, ["succeeded", "failed"]), lt(webhookDeliveries.updated_at, cutoff)))
+      .limit(limit);
+    const ids = old.map((d) => d.id);
+    let attempts = 0;
+    if (ids.length > 0) {
+      attempts = (await tx.delete(webhookAttempts).where(inArray(webhookAttempts.delivery_id, ids)).returning({ id: webhookAttempts.id })).length;
+      await tx.delete(webhookDeliveries).where(inArray(webhookDeliveries.id, ids));
+    }
+    const messages = await tx.select({ seq: outboxEvents.seq }).from(outboxEvents)
+      .where(and(
+        sql`${outboxEvents.fanned_out_at} is not null`,
+        lt(outboxEvents.occurred_at, cutoff),
+        sql`not exists (select 1 from webhook_deliveries d where d.message_id = ${outboxEvents.id})`,
+      ))
+      .orderBy(asc(outboxEvents.seq)).limit(limit);
+    if (messages.length > 0) await tx.delete(outboxEvents).where(inArray(outboxEvents.seq, messages.map((m) => m.seq)));
+    return { deliveries: ids.length, attempts, outbox_messages: messages.length };
+  });
+}
+
 /** A running background delivery loop. */
 export interface WebhookWorker {
   /** Runs one drain now (waits for a running one first). */
@@ -669,25 +713,36 @@ export interface WebhookWorker {
   stop(): Promise<void>;
 }
 
+/** How often the background worker prunes old history, ms (hourly). */
+export const PRUNE_EVERY_MS = 3_600_000;
+
 /**
  * Starts the Deno background worker: a drain every `intervalMs` (default 1 000), never two at
  * once; errors are logged and the loop continues. With `sweep: true` each pass first emits the
  * due time-based lifecycle events (`lifecycle_sweeper.ts`), so they go out in the same pass.
+ * Hourly it prunes history older than `retentionMs` ({@link pruneWebhookHistory}).
  */
 export function startWebhookWorker(
   services: Services,
-  options: WebhookWorkerOptions & { intervalMs?: number; sweep?: boolean } = {},
+  options: WebhookWorkerOptions & { intervalMs?: number; sweep?: boolean; retentionMs?: number } = {},
 ): WebhookWorker {
   const intervalMs = options.intervalMs ?? 1_000;
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let running: Promise<DrainReport> | null = null;
+  let lastPrune = Number.NEGATIVE_INFINITY;
   const empty: DrainReport = { fanned_out: 0, deliveries_created: 0, attempted: 0, succeeded: 0, retried: 0, exhausted: 0 };
   const drain = async (): Promise<DrainReport> => {
     while (running) await running.catch(() => undefined);
     const current = (async () => {
       if (options.sweep) await sweepTimedEvents(services);
-      return await drainWebhooksOnce(services, options);
+      const report = await drainWebhooksOnce(services, options);
+      const now = services.clock.now().getTime();
+      if (now - lastPrune >= PRUNE_EVERY_MS) {
+        lastPrune = now;
+        await pruneWebhookHistory(services, { retentionMs: options.retentionMs });
+      }
+      return report;
     })();
     running = current;
     try {
