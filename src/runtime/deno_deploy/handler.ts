@@ -1,0 +1,111 @@
+/**
+ * Deno Deploy adapter: the same `createApp` as the local server, on a libSQL database (Turso over
+ * HTTP in production: Deploy has no writable disk), with the writes of each tenant serialized
+ * across isolates by a Deno KV lease ({@link TenantLock}), and the periodic jobs run by
+ * `Deno.cron` (`main.ts`). Deploy steps: docs/deploy.md.
+ *
+ * Which requests take the lease: every method except GET/HEAD/OPTIONS, keyed by the tenant of
+ * the API key (`sk_`/`pk_`), or by the tenant name for `POST /v1/admin/tenants`. Requests without
+ * a resolvable key are answered by the app without the lease (they are rejected before writing,
+ * or, like the Stripe webhook, are idempotent on the provider's event id).
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { requestId } from "hono/request-id";
+import type { Config } from "../../config.ts";
+import { errorToResponse } from "../../http/problem.ts";
+import { createApp } from "../../http/app.ts";
+import { LifecycleDispatcher, type Services, systemClock } from "../../services/context.ts";
+import { MemoryEntitlementCache } from "../../services/entitlement_cache.ts";
+import { Metrics } from "../../services/metrics.ts";
+import { KeyResolver } from "../../services/tenants.ts";
+import { type Database, openDatabase } from "../../storage/db.ts";
+import { redisServices } from "../../storage/redis/services.ts";
+import { type MaintenanceReport, runMaintenance } from "../maintenance.ts";
+import { TenantLock } from "./tenant_lock.ts";
+
+/** Methods that never write. */
+const READS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** A ready Deploy handler. */
+export interface DeployHandler {
+  fetch(request: Request): Promise<Response>;
+  /** The periodic jobs (`Deno.cron` calls this). */
+  maintenance(): Promise<MaintenanceReport>;
+  services: Services;
+  lock: TenantLock;
+  close(): void;
+}
+
+function bearer(header: string | null): string | null {
+  const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
+  return match ? match[1] : null;
+}
+
+/** JSON-lines logger honouring the configured level. */
+function logger(level: Config["logLevel"]): (record: Record<string, unknown>) => void {
+  if (level === "silent") return () => {};
+  return (record) => {
+    if (level === "error" && record.level !== "error") return;
+    console.log(JSON.stringify({ time: new Date().toISOString(), ...record }));
+  };
+}
+
+/**
+ * Opens the database (migrating it) and builds the handler.
+ *
+ * @param config `BILLING_ADMIN_TOKEN` is required (Deploy has no disk to keep a generated one)
+ * @param kv the deployment's KV (`Deno.openKv()`), shared by every isolate
+ * @throws when the admin token is missing or the database cannot be opened
+ */
+export async function createDeployHandler(config: Config, kv: Deno.Kv): Promise<DeployHandler> {
+  if (!config.adminToken) throw new Error("BILLING_ADMIN_TOKEN is required on Deno Deploy");
+  const database: Database = await openDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken });
+  const log = logger(config.logLevel);
+  const services: Services = {
+    database,
+    clock: systemClock,
+    lifecycle: new LifecycleDispatcher(log),
+    entitlementCache: new MemoryEntitlementCache(),
+    log,
+    metrics: new Metrics(),
+    ...redisServices(config, log),
+  };
+  services.lifecycle.subscribe(services.metrics!.subscriber());
+  const app = createApp(services, { adminToken: config.adminToken, stripeApiBase: config.stripeApiBase });
+  const keys = new KeyResolver(services);
+  const lock = new TenantLock(kv);
+
+  /** The lease key of a writing request, or null when it takes none. */
+  async function tenantOf(request: Request): Promise<string | null> {
+    const url = new URL(request.url);
+    if (url.pathname === "/v1/admin/tenants") {
+      const body = await request.clone().json().catch(() => null) as { name?: unknown } | null;
+      return typeof body?.name === "string" ? `name:${body.name}` : null;
+    }
+    const token = bearer(request.headers.get("authorization"));
+    const principal = token ? await keys.resolve(token) : null;
+    return principal ? `tenant:${principal.tenantId}` : null;
+  }
+
+  // Only the lease's own failure (`tenant_busy`) reaches this onError: the app answers the rest.
+  const front = new Hono<{ Variables: { requestId: string } }>();
+  front.use("*", requestId());
+  front.all("*", async (c) => {
+    const request = c.req.raw;
+    if (READS.has(request.method)) return await app.fetch(request);
+    const tenant = await tenantOf(request);
+    if (!tenant) return await app.fetch(request);
+    return await lock.run(tenant, async () => await app.fetch(request));
+  });
+  front.onError((error, c) => errorToResponse(error, c, log));
+
+  return {
+    services,
+    lock,
+    fetch: async (request) => await front.fetch(request),
+    maintenance: () => runMaintenance(services),
+    close: () => database.close(),
+  };
+}
