@@ -9,14 +9,19 @@
  *    (`sweepAllScopes`, issue 3);
  * 2. period rollover: plan changes that came due are applied, ended periods invoiced and, after
  *    the grace period, finalized (`runBillingCycle`, issue 6);
- * 3. webhook delivery: the outbox is fanned out and due deliveries attempted (`drainWebhooksOnce`).
+ * 3. time-based lifecycle events: trials ending within 3 days, fixed ends reached
+ *    (`sweepTimedEvents`, issue 7), so they go out with this run's deliveries;
+ * 4. webhook delivery: the outbox is fanned out and due deliveries attempted (`drainWebhooksOnce`);
+ * 5. history: finished deliveries and fanned-out outbox rows past retention are pruned
+ *    (`pruneWebhookHistory`, bounded per run).
  *
  * @module
  */
 import type { Services } from "../services/context.ts";
 import { type BillingCycleReport, runBillingCycle } from "../services/billing_cycle.ts";
 import { sweepAllScopes } from "../services/ledger.ts";
-import { type DrainReport, drainWebhooksOnce } from "../services/webhooks.ts";
+import { type SweepReport, sweepTimedEvents } from "../services/lifecycle_sweeper.ts";
+import { type DrainReport, drainWebhooksOnce, type PruneReport, pruneWebhookHistory } from "../services/webhooks.ts";
 
 /** What one maintenance run did; a failed job reports its error instead of its result. */
 export interface MaintenanceReport {
@@ -24,7 +29,9 @@ export interface MaintenanceReport {
   at: string;
   holds: { scopes_swept: number } | { error: string };
   billing_cycle: BillingCycleReport | { error: string };
+  lifecycle: SweepReport | { error: string };
   webhooks: DrainReport | { error: string };
+  history: PruneReport | { error: string };
 }
 
 async function attempt<T>(services: Services, job: string, run: () => Promise<T>): Promise<T | { error: string }> {
@@ -45,11 +52,13 @@ export async function runMaintenance(services: Services): Promise<MaintenanceRep
   const at = services.clock.now().toISOString();
   const holds = await attempt(services, "holds", async () => ({ scopes_swept: await sweepAllScopes(services) }));
   const billing_cycle = await attempt(services, "billing_cycle", () => runBillingCycle(services));
+  const lifecycle = await attempt(services, "lifecycle", () => sweepTimedEvents(services));
   const webhooks = await attempt(services, "webhooks", () => drainWebhooksOnce(services));
-  return { at, holds, billing_cycle, webhooks };
+  const history = await attempt(services, "history", () => pruneWebhookHistory(services));
+  return { at, holds, billing_cycle, lifecycle, webhooks, history };
 }
 
 /** Whether every job of a report succeeded. */
 export function maintenanceSucceeded(report: MaintenanceReport): boolean {
-  return !("error" in report.holds) && !("error" in report.billing_cycle) && !("error" in report.webhooks);
+  return [report.holds, report.billing_cycle, report.lifecycle, report.webhooks, report.history].every((r) => !("error" in r));
 }
