@@ -86,8 +86,12 @@ export class SimulatedCrash extends Error {}
 
 async function cycleSubscription(ctx: Ctx, subscriptionId: string, report: BillingCycleReport, fault?: FaultHook): Promise<void> {
   const now = ctx.clock.now();
-  // 1. plan changes due
-  const applied = await writeOp(ctx, async (tx, emit) => {
+  // 1. plan changes due (read first: the write transaction is only opened when one is due)
+  const current = await ctx.database.db.query.subscriptions.findFirst({ where: eq(subscriptions.id, subscriptionId) });
+  if (!current) return;
+  const known = await loadPlanChanges(ctx, ctx.database.db, subscriptionId);
+  const due = known.length > 0 && planIdAt(initialPlanId(current.plan_id, known), known, now) !== current.plan_id;
+  const applied = due && await writeOp(ctx, async (tx, emit) => {
     const sub = await tx.query.subscriptions.findFirst({ where: and(eq(subscriptions.tenant_id, ctx.scope.tenantId), eq(subscriptions.app_id, ctx.scope.appId), eq(subscriptions.id, subscriptionId)) });
     if (!sub) return false;
     const changes = await loadPlanChanges(ctx, tx, sub.id);
