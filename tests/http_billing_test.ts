@@ -528,3 +528,22 @@ Deno.test("scenario: a fixed end_at makes the subscription expired (not canceled
     await env.close();
   }
 });
+
+Deno.test("time zones: a period named with an offset is the same UTC period — one invoice, not two", async () => {
+  const env = await testEnv();
+  env.clock.set("2026-02-05T00:00:00Z");
+  try {
+    const { key, basicId } = await setup(env);
+    const sub = await call(env, "POST", "/v1/subscriptions", { key, body: { customer_id: "c1", plan_id: basicId, start_at: "2026-01-01T00:00:00Z" } });
+    const utc = await call(env, "POST", "/v1/invoices", { key, body: { subscription_id: sub.body.id, period_start: "2026-01-01T00:00:00Z", period_end: "2026-02-01T00:00:00Z" } });
+    assert.equal(utc.status, 201, JSON.stringify(utc.body));
+    // the same instants written in UTC−05:00 and UTC+09:00
+    const ny = await call(env, "POST", "/v1/invoices", { key, body: { subscription_id: sub.body.id, period_start: "2025-12-31T19:00:00-05:00", period_end: "2026-01-31T19:00:00-05:00" } });
+    const tokyo = await call(env, "POST", "/v1/invoices", { key, body: { subscription_id: sub.body.id, period_start: "2026-01-01T09:00:00+09:00", period_end: "2026-02-01T09:00:00+09:00" } });
+    assert.deepEqual([ny.status, ny.body.id, tokyo.status, tokyo.body.id], [200, utc.body.id, 200, utc.body.id]);
+    await runBillingCycle(env.services);
+    assert.equal((await invoicesOf(env, key)).length, 1, "the job finds the same invoice");
+  } finally {
+    await env.close();
+  }
+});
