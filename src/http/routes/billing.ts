@@ -17,137 +17,149 @@ import type { Services } from "../../services/context.ts";
 import { body, errors, json, router, secured } from "../env.ts";
 import { Amount, Currency, Instant, InvoiceSchema, Key, SubscriptionSchema } from "../schemas.ts";
 
-const IdParam = z.object({ id: z.string().min(1).max(128) });
+const IdParam = z.object({
+  id: z.string().min(1).max(128).openapi({ description: "Id of the resource in the path (TypeID; customers also by external id)", example: "sub_01jd0000000000000000000000" }),
+});
 const Ref = z.string().min(1).max(128);
 
 const ChangePlanBody = z.object({
-  plan_id: Ref,
-  proration: z.enum(["prorate", "none"]).optional().openapi({ description: "Default prorate (credit unused time, charge the rest, to the second)" }),
-  effective: z.enum(["now", "period_end"]).optional().openapi({ description: "Default: upgrades now, downgrades at period end" }),
+  plan_id: Ref.openapi({ description: "pln_ id or key of the new plan", example: "business" }),
+  proration: z.enum(["prorate", "none"]).optional().openapi({
+    description: "Default prorate (credit unused time, charge the rest, to the second)",
+    example: "prorate",
+  }),
+  effective: z.enum(["now", "period_end"]).optional().openapi({ description: "Default: upgrades now, downgrades at period end", example: "now" }),
 }).strict().openapi("ChangePlan");
 
 const CouponBody = z.object({
-  code: Key,
-  name: z.string().min(1).max(200).optional(),
+  code: Key.openapi({ description: "Code customers type, unique per app", example: "LAUNCH25" }),
+  name: z.string().min(1).max(200).optional().openapi({ description: "Display name", example: "Launch discount" }),
   percent_off: z.number().gt(0).max(100).optional().openapi({ description: "Percentage with at most 2 decimals", example: 25 }),
-  amount_off: Amount.optional(),
-  currency: Currency.optional(),
-  duration: z.enum(["once", "repeating", "forever"]),
-  duration_periods: z.int().min(1).max(1200).optional(),
-  max_redemptions: z.int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
-  valid_from: Instant.optional(),
-  redeem_by: Instant.optional(),
-  plan_ids: z.array(Ref).max(100).optional(),
+  amount_off: Amount.optional().openapi({ description: "Fixed discount per period in minor units (instead of percent_off)", example: 500 }),
+  currency: Currency.optional().openapi({ description: "Currency of amount_off (required with it)", example: "USD" }),
+  duration: z.enum(["once", "repeating", "forever"]).openapi({ description: "How many periods the discount lasts", example: "repeating" }),
+  duration_periods: z.int().min(1).max(1200).optional().openapi({ description: "Periods discounted (repeating only)", example: 3 }),
+  max_redemptions: z.int().min(1).max(Number.MAX_SAFE_INTEGER).optional().openapi({ description: "Times the coupon may be applied in total", example: 100 }),
+  valid_from: Instant.optional().openapi({ description: "Not redeemable before", example: "2026-11-01T00:00:00Z" }),
+  redeem_by: Instant.optional().openapi({ description: "Not redeemable after", example: "2026-12-31T23:59:59Z" }),
+  plan_ids: z.array(Ref).max(100).optional().openapi({ description: "Only for these plans (ids or keys); absent = any plan", example: ["pro"] }),
 }).strict().openapi("CreateCoupon");
 const CouponSchema = z.object({
-  id: z.string(),
-  code: z.string(),
-  name: z.string().nullable(),
-  percent_off: z.number().nullable(),
-  amount_off: z.int().nullable(),
-  currency: z.string().nullable(),
-  duration: z.enum(["once", "repeating", "forever"]),
-  duration_periods: z.int().nullable(),
-  max_redemptions: z.int().nullable(),
-  times_redeemed: z.int(),
-  valid_from: z.string().nullable(),
-  redeem_by: z.string().nullable(),
-  plan_ids: z.array(z.string()).nullable(),
-  created_at: z.string(),
-}).openapi("Coupon");
+  id: z.string().openapi({ description: "TypeID of the coupon", example: "cpn_01jd0000000000000000000000" }),
+  code: z.string().openapi({ description: "Code customers type", example: "LAUNCH25" }),
+  name: z.string().nullable().openapi({ description: "Display name", example: "Launch discount" }),
+  percent_off: z.number().nullable().openapi({ description: "Percentage off (at most 2 decimals)", example: 25 }),
+  amount_off: z.int().nullable().openapi({ description: "Minor units off per period", example: null }),
+  currency: z.string().nullable().openapi({ description: "Currency of amount_off", example: null }),
+  duration: z.enum(["once", "repeating", "forever"]).openapi({ description: "How many periods the discount lasts", example: "repeating" }),
+  duration_periods: z.int().nullable().openapi({ description: "Periods discounted (repeating)", example: 3 }),
+  max_redemptions: z.int().nullable().openapi({ description: "Redemption limit; null = unlimited", example: 100 }),
+  times_redeemed: z.int().openapi({ description: "Redemptions so far", example: 12 }),
+  valid_from: z.string().nullable().openapi({ description: "Not redeemable before", example: null }),
+  redeem_by: z.string().nullable().openapi({ description: "Not redeemable after", example: "2026-12-31T23:59:59.000Z" }),
+  plan_ids: z.array(z.string()).nullable().openapi({ description: "Plans it applies to; null = any", example: null }),
+  created_at: z.string().openapi({ description: "ISO 8601 UTC instant", example: "2026-11-01T00:00:00.000Z" }),
+}).openapi("Coupon", { description: "A coupon: a percentage or amount off for once, some or all periods" });
 const DiscountSchema = z.object({
-  id: z.string(),
-  subscription_id: z.string(),
+  id: z.string().openapi({ description: "TypeID of the discount", example: "sdi_01jd0000000000000000000000" }),
+  subscription_id: z.string().openapi({ description: "Subscription discounted", example: "sub_01jd0000000000000000000000" }),
   coupon: CouponSchema,
-  redeemed_at: z.string(),
-  first_period_index: z.int(),
+  redeemed_at: z.string().openapi({ description: "ISO 8601 UTC instant it was applied", example: "2026-11-01T00:00:00.000Z" }),
+  first_period_index: z.int().openapi({ description: "First recurring period discounted (0 = the first paid period)", example: 0 }),
 }).openapi("Discount");
 
 const TaxRateBody = z.object({
-  display_name: z.string().min(1).max(100),
-  jurisdiction: z.string().min(1).max(100).optional().openapi({ example: "DE" }),
+  display_name: z.string().min(1).max(100).openapi({ description: "Name on invoices", example: "VAT" }),
+  jurisdiction: z.string().min(1).max(100).optional().openapi({ description: "Where the rate applies", example: "DE" }),
   percentage: z.number().min(0).max(100).openapi({ description: "At most 2 decimals", example: 19 }),
-  inclusive: z.boolean(),
+  inclusive: z.boolean().openapi({ description: "Prices already include the tax (it is carved out, not added)", example: false }),
 }).strict().openapi("CreateTaxRate");
 const TaxRateSchema = z.object({
-  id: z.string(),
-  display_name: z.string(),
-  jurisdiction: z.string().nullable(),
-  percentage: z.number(),
-  percentage_bp: z.int(),
-  inclusive: z.boolean(),
-  created_at: z.string(),
-}).openapi("TaxRate");
+  id: z.string().openapi({ description: "TypeID of the tax rate", example: "txr_01jd0000000000000000000000" }),
+  display_name: z.string().openapi({ description: "Name on invoices", example: "VAT" }),
+  jurisdiction: z.string().nullable().openapi({ description: "Where the rate applies", example: "DE" }),
+  percentage: z.number().openapi({ description: "Rate in percent", example: 19 }),
+  percentage_bp: z.int().openapi({ description: "Rate in basis points (1900 = 19 %)", example: 1900 }),
+  inclusive: z.boolean().openapi({ description: "Prices already include the tax", example: false }),
+  created_at: z.string().openapi({ description: "ISO 8601 UTC instant", example: "2026-11-01T00:00:00.000Z" }),
+}).openapi("TaxRate", { description: "A tax rate applied to invoices of customers that have it" });
 
 const GrantBody = z.object({
-  reference: Key.openapi({ description: "Idempotency key of the grant" }),
-  kind: z.enum(["monetary", "units"]),
-  amount: Amount,
-  currency: Currency.optional(),
-  feature: Key.optional(),
-  priority: z.int().min(0).max(1000).optional(),
-  effective_at: Instant.optional(),
-  expires_at: Instant.optional(),
-  source: z.enum(["purchased", "promotional"]).optional(),
+  reference: Key.openapi({ description: "Idempotency key of the grant", example: "grant_2026_11_welcome" }),
+  kind: z.enum(["monetary", "units"]).openapi({ description: "monetary: money off invoices; units: free units of a feature", example: "monetary" }),
+  amount: Amount.openapi({ description: "Minor units of currency (monetary) or units of feature", example: 2000 }),
+  currency: Currency.optional().openapi({ description: "Currency of a monetary grant", example: "USD" }),
+  feature: Key.optional().openapi({ description: "Feature of a units grant", example: "api_calls" }),
+  priority: z.int().min(0).max(1000).optional().openapi({ description: "Higher spends first (default 0)", example: 0 }),
+  effective_at: Instant.optional().openapi({ description: "Usable from (default now)", example: "2026-11-01T00:00:00Z" }),
+  expires_at: Instant.optional().openapi({ description: "Unusable from; absent = never expires", example: "2027-11-01T00:00:00Z" }),
+  source: z.enum(["purchased", "promotional"]).optional().openapi({ description: "Why it was granted (default promotional)", example: "promotional" }),
 }).strict().openapi("CreateCreditGrant");
 const GrantSchema = z.object({
-  id: z.string(),
-  customer_id: z.string(),
-  kind: z.enum(["monetary", "units"]),
-  currency: z.string().nullable(),
-  feature: z.string().nullable(),
-  amount: z.int(),
-  remaining: z.int(),
-  priority: z.int(),
-  effective_at: z.string(),
-  expires_at: z.string().nullable(),
-  source: z.enum(["purchased", "promotional"]),
-  reference: z.string(),
-  entry_id: z.string().nullable(),
-  created_at: z.string(),
+  id: z.string().openapi({ description: "TypeID of the grant", example: "cgr_01jd0000000000000000000000" }),
+  customer_id: z.string().openapi({ description: "cus_ id", example: "cus_01jd0000000000000000000000" }),
+  kind: z.enum(["monetary", "units"]).openapi({ description: "monetary or units", example: "monetary" }),
+  currency: z.string().nullable().openapi({ description: "Currency of a monetary grant", example: "USD" }),
+  feature: z.string().nullable().openapi({ description: "Feature of a units grant", example: null }),
+  amount: z.int().openapi({ description: "Granted minor units or units", example: 2000 }),
+  remaining: z.int().openapi({ description: "Not yet spent", example: 1500 }),
+  priority: z.int().openapi({ description: "Higher spends first", example: 0 }),
+  effective_at: z.string().openapi({ description: "Usable from", example: "2026-11-01T00:00:00.000Z" }),
+  expires_at: z.string().nullable().openapi({ description: "Unusable from; null = never", example: null }),
+  source: z.enum(["purchased", "promotional"]).openapi({ description: "Why it was granted", example: "promotional" }),
+  reference: z.string().openapi({ description: "Your idempotency key", example: "grant_2026_11_welcome" }),
+  entry_id: z.string().nullable().openapi({ description: "Ledger entry that booked it (monetary)", example: "ent_01jd0000000000000000000000" }),
+  created_at: z.string().openapi({ description: "ISO 8601 UTC instant", example: "2026-11-01T00:00:00.000Z" }),
 }).openapi("CreditGrant");
 
 const CreditNoteBody = z.object({
-  amount: Amount.min(1),
-  reason: z.string().min(1).max(500).optional(),
-  reference: Key.openapi({ description: "Idempotency key of the credit note" }),
+  amount: Amount.min(1).openapi({ description: "Minor units credited (tax included on tax-inclusive invoices)", example: 1000 }),
+  reason: z.string().min(1).max(500).optional().openapi({ description: "Why", example: "Service outage on 2026-11-12" }),
+  reference: Key.openapi({ description: "Idempotency key of the credit note", example: "cn_outage_1112" }),
 }).strict().openapi("CreateCreditNote");
 const CreditNoteSchema = z.object({
-  id: z.string(),
-  number: z.string(),
-  invoice_id: z.string(),
-  amount: z.int(),
-  tax: z.int(),
-  reason: z.string().nullable(),
-  reference: z.string().nullable(),
-  entry_id: z.string(),
-  created_at: z.string(),
-}).openapi("CreditNote");
+  id: z.string().openapi({ description: "TypeID of the credit note", example: "cn_01jd0000000000000000000000" }),
+  number: z.string().openapi({ description: "Sequential number per app", example: "CN-000001" }),
+  invoice_id: z.string().openapi({ description: "Invoice credited", example: "inv_01jd0000000000000000000000" }),
+  amount: z.int().openapi({ description: "Minor units credited", example: 1000 }),
+  tax: z.int().openapi({ description: "Tax part of amount in minor units", example: 160 }),
+  reason: z.string().nullable().openapi({ description: "Why", example: "Service outage on 2026-11-12" }),
+  reference: z.string().nullable().openapi({ description: "Your idempotency key", example: "cn_outage_1112" }),
+  entry_id: z.string().openapi({ description: "Ledger entry that booked it", example: "ent_01jd0000000000000000000000" }),
+  created_at: z.string().openapi({ description: "ISO 8601 UTC instant", example: "2026-11-01T00:00:00.000Z" }),
+}).openapi("CreditNote", { description: "A credit note reducing what an open or paid invoice asks for" });
 
 const UsageQuery = z.object({
-  customer_id: Ref,
-  feature: Key,
-  from: Instant,
-  to: Instant,
-  group_by: z.enum(["day", "none"]).optional(),
+  customer_id: Ref.openapi({ description: "cus_ id or external id", example: "user_42" }),
+  feature: Key.openapi({ description: "Feature key", example: "api_calls" }),
+  from: Instant.openapi({ description: "Window start (inclusive, ISO 8601)", example: "2026-11-01T00:00:00Z" }),
+  to: Instant.openapi({ description: "Window end (exclusive, ISO 8601)", example: "2026-12-01T00:00:00Z" }),
+  group_by: z.enum(["day", "none"]).optional().openapi({ description: "day: one bucket per UTC day (default none)", example: "day" }),
 });
 const UsageResult = z.object({
-  customer_id: z.string(),
-  feature: z.string(),
-  aggregation: z.string(),
-  from: z.string(),
-  to: z.string(),
-  group_by: z.enum(["day", "none"]),
-  value: z.int(),
-  data: z.array(z.object({ start: z.string(), end: z.string(), value: z.int() })),
+  customer_id: z.string().openapi({ description: "cus_ id", example: "cus_01jd0000000000000000000000" }),
+  feature: z.string().openapi({ description: "Feature key", example: "api_calls" }),
+  aggregation: z.string().openapi({ description: "Aggregation of the feature", example: "sum" }),
+  from: z.string().openapi({ description: "Window start", example: "2026-11-01T00:00:00.000Z" }),
+  to: z.string().openapi({ description: "Window end", example: "2026-12-01T00:00:00.000Z" }),
+  group_by: z.enum(["day", "none"]).openapi({ description: "Bucketing", example: "day" }),
+  value: z.int().openapi({ description: "Aggregate over the whole window", example: 2500 }),
+  data: z.array(z.object({
+    start: z.string().openapi({ description: "Bucket start", example: "2026-11-01T00:00:00.000Z" }),
+    end: z.string().openapi({ description: "Bucket end", example: "2026-11-02T00:00:00.000Z" }),
+    value: z.int().openapi({ description: "Aggregate of the bucket", example: 120 }),
+  })).openapi({ description: "Buckets (one when group_by is none)", example: [{ start: "2026-11-01T00:00:00.000Z", end: "2026-11-02T00:00:00.000Z", value: 120 }] }),
 }).openapi("UsageAggregate");
 
 const CycleReport = z.object({
-  subscriptions_scanned: z.int(),
-  plan_changes_applied: z.int(),
-  invoices_generated: z.int(),
-  invoices_finalized: z.int(),
-  failures: z.array(z.object({ subscription_id: z.string(), error: z.string() })),
+  subscriptions_scanned: z.int().openapi({ description: "Subscriptions looked at", example: 120 }),
+  plan_changes_applied: z.int().openapi({ description: "Scheduled plan changes that took effect", example: 2 }),
+  invoices_generated: z.int().openapi({ description: "Invoices created for ended periods", example: 118 }),
+  invoices_finalized: z.int().openapi({ description: "Invoices finalized", example: 118 }),
+  failures: z.array(z.object({
+    subscription_id: z.string().openapi({ description: "Subscription that failed", example: "sub_01jd0000000000000000000000" }),
+    error: z.string().openapi({ description: "What went wrong", example: "plan_not_found" }),
+  })).openapi({ description: "Subscriptions that failed (the others went on)", example: [] }),
 }).openapi("BillingCycleReport");
 
 /** The routes of this module; `services` is used by the admin trigger of the billing job. */
@@ -172,7 +184,7 @@ export function billingRoutes(services: Services) {
       tags: ["subscriptions"],
       summary: "Apply a coupon (by code or id) to a subscription",
       security: secured,
-      request: { params: IdParam, body: body(z.object({ coupon: Ref }).strict().openapi("ApplyDiscount")) },
+      request: { params: IdParam, body: body(z.object({ coupon: Ref.openapi({ description: "Coupon code or cpn_ id", example: "LAUNCH25" }) }).strict().openapi("ApplyDiscount")) },
       responses: { 201: json(DiscountSchema, "Applied"), 200: json(DiscountSchema, "Already applied"), ...errors },
     }),
     async (c) => {
@@ -234,9 +246,18 @@ export function billingRoutes(services: Services) {
       tags: ["tax"],
       summary: "Set (or clear with null) the tax rate a customer is billed with",
       security: secured,
-      request: { params: IdParam, body: body(z.object({ tax_rate_id: Ref.nullable() }).strict().openapi("SetCustomerTaxRate")) },
+      request: { params: IdParam, body: body(
+        z.object({
+          tax_rate_id: Ref.nullable().openapi({ description: "txr_ id; null removes the customer's rate", example: "txr_01jd0000000000000000000000" }),
+        }).strict().openapi("SetCustomerTaxRate"),
+      ) },
       responses: {
-        200: json(z.object({ customer_id: z.string(), tax_rate: TaxRateSchema.nullable() }).openapi("CustomerTaxRate")),
+        200: json(
+          z.object({
+            customer_id: z.string().openapi({ description: "cus_ id", example: "cus_01jd0000000000000000000000" }),
+            tax_rate: TaxRateSchema.nullable(),
+          }).openapi("CustomerTaxRate"),
+        ),
         ...errors,
       },
     }),
@@ -270,7 +291,7 @@ export function billingRoutes(services: Services) {
       summary: "A customer's credit grants with remaining balances",
       security: secured,
       request: { params: IdParam },
-      responses: { 200: json(z.object({ data: z.array(GrantSchema) }).openapi("CreditGrantList")), ...errors },
+      responses: { 200: json(z.object({ data: z.array(GrantSchema).openapi({ description: "Grants of the customer", example: [] }) }).openapi("CreditGrantList")), ...errors },
     }),
     async (c) => c.json({ data: await listCreditGrants(c.var.ctx, c.req.valid("param").id) }, 200),
   );
@@ -313,7 +334,7 @@ export function billingRoutes(services: Services) {
       summary: "Credit notes of an invoice",
       security: secured,
       request: { params: IdParam },
-      responses: { 200: json(z.object({ data: z.array(CreditNoteSchema) }).openapi("CreditNoteList")), ...errors },
+      responses: { 200: json(z.object({ data: z.array(CreditNoteSchema).openapi({ description: "Credit notes of the invoice", example: [] }) }).openapi("CreditNoteList")), ...errors },
     }),
     async (c) => c.json({ data: await listCreditNotes(c.var.ctx, c.req.valid("param").id) }, 200),
   );
