@@ -8,6 +8,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import Stripe from "stripe";
 import { apiPlanBody } from "./helpers.ts";
 
 /** A running deployment under test. `url()` is read per request (a restarted runtime may move). */
@@ -338,6 +339,39 @@ export const contractCases: ContractCase[] = [
       assert.deepEqual([after.body.posted, after.body.held, after.body.available], [800, 0, 800]);
       const paid = await http(target, "GET", `/v1/ledger/accounts/${merchant}/balance`, { key });
       assert.equal(paid.body.posted, 200);
+    },
+  },
+  {
+    name: "audit trail, webhook endpoints (secret shown once) and the signed Stripe webhook route",
+    async run(target) {
+      const { secret_key: key, app_id } = await provision(target);
+      const created = await http(target, "POST", "/v1/webhook-endpoints", {
+        key,
+        body: { url: "https://example.com/hooks", events: ["invoice.*"] },
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      assert.match(created.body.secret, /^whsec_/);
+      const shown = await http(target, "GET", `/v1/webhook-endpoints/${created.body.id}`, { key });
+      assert.deepEqual([shown.status, shown.body.secret], [200, undefined]);
+      const audit = await http(target, "GET", `/v1/audit-events?resource_id=${created.body.id}`, { key });
+      assert.equal(audit.status, 200);
+      assert.deepEqual(audit.body.data.map((a: { action: string }) => a.action), ["webhook_endpoint.created"]);
+      assert.match(audit.body.data[0].actor, /^key_/);
+      assert.equal(audit.body.data[0].request_id, created.headers.get("x-request-id"));
+
+      const secret = "whsec_contractSigningSecret01";
+      const configured = await http(target, "PUT", "/v1/providers/stripe", { key, body: { secret_key: "sk_test_contract0123", webhook_secret: secret } });
+      assert.equal(configured.status, 200, JSON.stringify(configured.body));
+      const payload = JSON.stringify({ id: `evt_${crypto.randomUUID().slice(0, 8)}`, object: "event", type: "customer.updated", data: { object: { id: "cus_x", object: "customer" } } });
+      const signer = new Stripe("sk_test_contract0123");
+      const header = await signer.webhooks.generateTestHeaderStringAsync({ payload, secret });
+      const path = `/v1/providers/stripe/webhook/${app_id}`;
+      const ok = await http(target, "POST", path, { body: payload, headers: { "stripe-signature": header } });
+      assert.deepEqual([ok.status, ok.body.effect, ok.body.duplicate], [200, "ignored", false], JSON.stringify(ok.body));
+      const replay = await http(target, "POST", path, { body: payload, headers: { "stripe-signature": header } });
+      assert.deepEqual([replay.status, replay.body.duplicate], [200, true]);
+      const forged = await signer.webhooks.generateTestHeaderStringAsync({ payload, secret: "whsec_notTheRightSecret000" });
+      assertProblem(await http(target, "POST", path, { body: payload, headers: { "stripe-signature": forged } }), 400, "signature_invalid");
     },
   },
 ];

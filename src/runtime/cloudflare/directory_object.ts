@@ -34,6 +34,8 @@ export function directoryStub(env: Pick<Env, "DIRECTORY">): DurableObjectStub {
  * only; Durable Objects are not reachable from the internet):
  * - `POST /register` `{ tenant_object, keys: DirectoryEntry[] }` → 204 (idempotent)
  * - `GET /keys/:hash` → 200 {@link DirectoryEntry} or 404
+ * - `GET /apps/:app_id` → 200 `{ tenant_object, tenant_id, app_id }` or 404 (routes requests that
+ *   carry no API key but name their app, such as the Stripe webhook)
  * - `GET /tenants?after=&limit=` → 200 `{ tenants: string[] }` in name order
  */
 export class DirectoryObject {
@@ -50,13 +52,21 @@ export class DirectoryObject {
     if (request.method === "POST" && url.pathname === "/register") {
       const body = await request.json() as { tenant_object: string; keys: DirectoryEntry[] };
       const entries: Record<string, unknown> = { [`tenant:${body.tenant_object}`]: true };
-      for (const key of body.keys) entries[`key:${key.hash}`] = key;
+      for (const key of body.keys) {
+        entries[`key:${key.hash}`] = key;
+        entries[`app:${key.app_id}`] = { tenant_object: key.tenant_object, tenant_id: key.tenant_id, app_id: key.app_id };
+      }
       await storage.put(entries);
       return new Response(null, { status: 204 });
     }
     const key = url.pathname.match(/^\/keys\/([0-9a-f]{64})$/);
     if (request.method === "GET" && key) {
       const entry = await storage.get<DirectoryEntry>(`key:${key[1]}`);
+      return entry ? Response.json(entry) : new Response(null, { status: 404 });
+    }
+    const app = url.pathname.match(/^\/apps\/([a-z0-9_]{1,128})$/);
+    if (request.method === "GET" && app) {
+      const entry = await storage.get(`app:${app[1]}`);
       return entry ? Response.json(entry) : new Response(null, { status: 404 });
     }
     if (request.method === "GET" && url.pathname === "/tenants") {

@@ -9,6 +9,8 @@
  * - `/__internal/*` → 404 (only the Worker calls those paths on objects);
  * - `POST /v1/admin/tenants` with the admin token → the object `tenant:<name>` of the body's name;
  * - a well-formed `sk_`/`pk_` key known to the directory → that key's tenant object;
+ * - `POST /v1/providers/stripe/webhook/{app_id}` (Stripe sends no API key; the signature is checked
+ *   in the object) → the tenant object of that app, looked up in the directory;
  * - anything else (no or unknown key, `/openapi.json`, `/docs`, `/healthz`, other admin routes)
  *   → the object `public`, which holds no tenant and answers with the app's own 401/404/docs.
  *
@@ -36,6 +38,8 @@ export const USAGE_RETRY_DELAY_SECONDS = 5;
 export const MAX_CACHED_KEYS = 10_000;
 
 const KEY_PATTERN = /^(sk|pk)_[0-9a-f]{64}$/;
+/** The inbound Stripe webhook; its app id selects the tenant object. */
+const STRIPE_WEBHOOK_PATH = /^\/v1\/providers\/stripe\/webhook\/([a-z0-9_]{1,128})$/;
 
 function bearer(header: string | undefined): string | null {
   const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
@@ -102,6 +106,12 @@ export function createWorker() {
         const parsed = CreateTenantBody.safeParse(await c.req.raw.clone().json().catch(() => null));
         if (parsed.success) return await tenantStub(env, `tenant:${parsed.data.name}`).fetch(c.req.raw);
       }
+      return await tenantStub(env, PUBLIC_OBJECT).fetch(c.req.raw);
+    }
+    const stripeApp = url.pathname.match(STRIPE_WEBHOOK_PATH);
+    if (stripeApp) {
+      const found = await directoryStub(env).fetch(`https://directory/apps/${stripeApp[1]}`);
+      if (found.ok) return await tenantStub(env, ((await found.json()) as { tenant_object: string }).tenant_object).fetch(c.req.raw);
       return await tenantStub(env, PUBLIC_OBJECT).fetch(c.req.raw);
     }
     const entry = token && KEY_PATTERN.test(token) ? await lookupKey(env, token) : null;
