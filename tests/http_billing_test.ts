@@ -547,3 +547,37 @@ Deno.test("time zones: a period named with an offset is the same UTC period — 
     await env.close();
   }
 });
+
+Deno.test("scenario: a monetary grant expiring unspent is closed once as breakage, after the drafts that may spend it", async () => {
+  const env = await testEnv();
+  env.clock.set("2026-01-01T00:00:00Z");
+  try {
+    const { key, basicId } = await setup(env, { invoice_grace_period_hours: 48 });
+    await call(env, "POST", "/v1/customers/c1/credit_grants", {
+      key,
+      body: { reference: "bought", kind: "monetary", amount: 5000, currency: "USD", source: "purchased", expires_at: "2026-02-01T12:00:00Z" },
+    });
+    await call(env, "POST", "/v1/customers/c1/credit_grants", {
+      key,
+      body: { reference: "gift", kind: "monetary", amount: 700, currency: "USD", source: "promotional", priority: 9, expires_at: "2026-01-20T00:00:00Z" },
+    });
+    await subscribe(env, key, basicId);
+    env.clock.set("2026-02-02T00:00:00Z"); // both expired, January's invoice still a draft (48 h grace)
+    const waiting = await runBillingCycle(env.services);
+    assert.equal(waiting.credits_expired, 0, "a draft of an overlapping period may still spend them");
+    env.clock.set("2026-02-03T01:00:00Z");
+    const closing = await runBillingCycle(env.services);
+    assert.equal(closing.credits_expired, 2);
+    assert.equal((await runBillingCycle(env.services)).credits_expired, 0, "closed once");
+    const [jan] = await invoicesOf(env, key);
+    // January 3100: the gift (priority 9) gives 700, the purchase 2400; the purchase expires with 2600 left
+    assert.deepEqual([jan.credits_applied, jan.amount_due, jan.status], [3100, 0, "paid"]);
+    const grants = await call(env, "GET", "/v1/customers/c1/credit_grants", { key });
+    assert.deepEqual(grants.body.data.map((g: Json) => g.remaining), [0, 0]);
+    const b = await balances(env, key);
+    assert.deepEqual([b.customer_credit, b.credit_breakage, b.cash, b.revenue, b.accounts_receivable], [0, 2600, 5000, 3100, 0]);
+    assert.equal(b.promotional_credit_expense, 700);
+  } finally {
+    await env.close();
+  }
+});

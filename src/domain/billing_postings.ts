@@ -9,7 +9,8 @@
  * - `cash` (asset): money received (or refunded);
  * - `customer_credit:{customer}` (liability): prepaid credit balance owed back as service;
  * - `promotional_credit_expense` (expense): cost of credits given away;
- * - `bad_debt_expense` (expense): receivables written off as uncollectible.
+ * - `bad_debt_expense` (expense): receivables written off as uncollectible;
+ * - `credit_breakage` (revenue): purchased credit that expired unspent.
  *
  * @module
  */
@@ -33,6 +34,7 @@ export const BILLING_LEDGER_ACCOUNTS = {
   customerCredit: (customerId: string) => ({ name: `customer_credit:${customerId}`, type: "liability" as const }),
   promotionalExpense: { name: "promotional_credit_expense", type: "expense" as const },
   badDebt: { name: "bad_debt_expense", type: "expense" as const },
+  breakage: { name: "credit_breakage", type: "revenue" as const },
 } as const;
 
 function legs(currency: string, pairs: [string, number][]): BillingPosting[] {
@@ -68,6 +70,15 @@ export function creditNotePostings(
   currency: string,
 ): BillingPosting[] {
   return legs(currency, [[a.revenue, amount - tax], [a.taxPayable, tax], [a.counter, -amount]]);
+}
+
+/**
+ * A monetary grant expiring with `amount` unspent: debit `customer_credit`; credit
+ * `credit_breakage` (purchased credit becomes revenue) or `promotional_credit_expense`
+ * (promotional credit never given costs nothing).
+ */
+export function creditExpiryPostings(a: { customerCredit: string; counter: string }, amount: number, currency: string): BillingPosting[] {
+  return legs(currency, [[a.customerCredit, amount], [a.counter, -amount]]);
 }
 
 /** Writing off an uncollectible invoice: debit `bad_debt_expense`, credit the receivable. */

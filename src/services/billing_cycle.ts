@@ -8,6 +8,8 @@
  * 2. **Ended periods**: every billing period with `end ≤ now` (trial, recurring, the one cut short
  *    by cancellation) gets its invoice generated (draft), and finalized once
  *    `now ≥ period end + plan.invoice_grace_period_hours` (late usage is accepted until then).
+ * 3. **Expired credit**: monetary grants past `expires_at` with a balance are closed and their
+ *    remainder posted as breakage, once (`expireCredits` in `credits.ts`).
  *
  * Exactly once: each period is handled in **one write transaction** (generate + finalize), the
  * invoice is unique per (subscription, period) by a partial unique index, finalization of a
@@ -24,6 +26,7 @@ import { and, asc, eq, gt, inArray } from "drizzle-orm";
 import { initialPlanId, periodAt, planIdAt } from "../domain/subscription.ts";
 import { invoices, subscriptions } from "../storage/schema.ts";
 import { type Ctx, type Services, writeOp } from "./context.ts";
+import { expireCredits } from "./credits.ts";
 import { finalizeInvoiceTx, generateInvoiceTx, loadPlanChanges } from "./invoices.ts";
 import { loadPlan } from "./plans.ts";
 import { timelineOf } from "./subscriptions.ts";
@@ -39,6 +42,8 @@ export interface BillingCycleReport {
   plan_changes_applied: number;
   invoices_generated: number;
   invoices_finalized: number;
+  /** Monetary credit grants closed after expiry (breakage posted). */
+  credits_expired: number;
   /** Subscriptions whose processing failed (logged; the next run retries them). */
   failures: { subscription_id: string; error: string }[];
 }
@@ -57,6 +62,7 @@ export async function runBillingCycle(services: Services, options: { fault?: Fau
     plan_changes_applied: 0,
     invoices_generated: 0,
     invoices_finalized: 0,
+    credits_expired: 0,
     failures: [],
   };
   let after = "";
@@ -77,6 +83,8 @@ export async function runBillingCycle(services: Services, options: { fault?: Fau
     }
     after = page[page.length - 1].id;
   }
+  // After invoicing, so drafts of periods the grants overlap are finalized (and spend them) first.
+  report.credits_expired = await expireCredits(services, services.clock.now());
   services.log({ level: "info", msg: "billing cycle", ...report, failures: report.failures.length });
   return report;
 }

@@ -6,20 +6,22 @@
  *   credit debits `promotional_credit_expense`, both credit `customer_credit:{customer}`.
  * - Unit grants are an inventory of free units of one feature; what an invoice consumed is a
  *   `credit_consumptions` row (one per grant and invoice).
+ * - A monetary grant that expires with a balance is closed once by the billing job
+ *   ({@link expireCredits}): the remainder is posted as breakage.
  * - `reference` is the client's idempotency key per app: the same reference with the same grant
  *   returns it; with another grant → `idempotency_key_reused`.
  *
  * @module
  */
-import { and, eq, inArray, sql } from "drizzle-orm";
-import { BILLING_LEDGER_ACCOUNTS, creditGrantPostings } from "../domain/billing_postings.ts";
+import { and, eq, inArray, lt, lte, sql } from "drizzle-orm";
+import { BILLING_LEDGER_ACCOUNTS, creditExpiryPostings, creditGrantPostings } from "../domain/billing_postings.ts";
 import { BillingError, type FieldIssue, invalid } from "../domain/errors.ts";
 import { payloadHash } from "../domain/hash.ts";
 import { newId } from "../domain/ids.ts";
 import { assertAmount, currencyExponent } from "../domain/money.ts";
 import type { Executor } from "../storage/db.ts";
-import { creditConsumptions, creditGrants } from "../storage/schema.ts";
-import { type Ctx, writeOp } from "./context.ts";
+import { creditConsumptions, creditGrants, invoices } from "../storage/schema.ts";
+import { type Ctx, type Services, writeOp } from "./context.ts";
 import { loadCustomer } from "./customers.ts";
 import { ensureAccount, postEntry } from "./ledger.ts";
 
@@ -191,4 +193,68 @@ export async function listCreditGrants(ctx: Ctx, customerRef: string): Promise<C
     .groupBy(creditConsumptions.grant_id);
   const by = new Map(spent.map((s) => [s.grant_id, Number(s.total)]));
   return rows.map((r) => view(r, by.get(r.id) ?? 0));
+}
+
+/** Invoice id recorded on the consumption row that closes an expired grant. */
+export const EXPIRY_CONSUMPTION = "expiry";
+
+/**
+ * Closes monetary grants that expired with a balance (all scopes), at most `limit` per call: the
+ * unspent remainder is recorded as a consumption (`invoice_id = "expiry"`, so it happens once per
+ * grant) and posted as breakage (`creditExpiryPostings`). A grant is closed only when the customer
+ * has no draft invoice for a period starting before the expiry, because such a draft may still
+ * spend it (the grant covers periods it overlaps); the next run retries it.
+ *
+ * @returns how many grants were closed
+ */
+export async function expireCredits(services: Services, now: Date, limit = 500): Promise<number> {
+  const db = services.database.db;
+  const due = await db.select().from(creditGrants).where(and(
+    eq(creditGrants.kind, "monetary"),
+    lte(creditGrants.expires_at, now),
+    sql`not exists (select 1 from ${creditConsumptions} c where c.tenant_id = ${creditGrants.tenant_id} and c.app_id = ${creditGrants.app_id} and c.grant_id = ${creditGrants.id} and c.invoice_id = ${EXPIRY_CONSUMPTION})`,
+  )).orderBy(creditGrants.expires_at, creditGrants.id).limit(limit);
+  let closed = 0;
+  for (const grant of due) {
+    const ctx: Ctx = { ...services, scope: { tenantId: grant.tenant_id, appId: grant.app_id }, actor: "billing_cycle" };
+    const done = await writeOp(ctx, async (tx, emit) => {
+      const open = await tx.query.invoices.findFirst({
+        where: and(
+          eq(invoices.tenant_id, grant.tenant_id),
+          eq(invoices.app_id, grant.app_id),
+          eq(invoices.customer_id, grant.customer_id),
+          eq(invoices.status, "draft"),
+          lt(invoices.period_start, grant.expires_at!),
+        ),
+      });
+      if (open) return false;
+      const remaining = grant.amount - await spentOf(ctx, tx, grant.id);
+      await tx.insert(creditConsumptions).values({
+        id: newId("ccn"),
+        tenant_id: grant.tenant_id,
+        app_id: grant.app_id,
+        grant_id: grant.id,
+        invoice_id: EXPIRY_CONSUMPTION,
+        amount: remaining,
+        created_at: now,
+      });
+      if (remaining > 0) {
+        const currency = grant.currency!;
+        const ensure = async (a: { name: string; type: "asset" | "liability" | "revenue" | "expense" }) =>
+          (await ensureAccount(tx, ctx.scope, now, { ...a, currency })).id;
+        const customerCredit = await ensure(BILLING_LEDGER_ACCOUNTS.customerCredit(grant.customer_id));
+        const counter = await ensure(grant.source === "purchased" ? BILLING_LEDGER_ACCOUNTS.breakage : BILLING_LEDGER_ACCOUNTS.promotionalExpense);
+        const { entry } = await postEntry(tx, ctx.scope, now, {
+          idempotency_key: `credit_grant:${grant.id}:expire`,
+          description: `Credit grant ${grant.reference} expired with ${remaining} unspent`,
+          postings: creditExpiryPostings({ customerCredit, counter }, remaining, currency),
+          metadata: { credit_grant_id: grant.id },
+        });
+        emit("ledger.entry_posted", entry.id, entry as unknown as Record<string, unknown>);
+      }
+      return true;
+    });
+    if (done) closed++;
+  }
+  return closed;
 }

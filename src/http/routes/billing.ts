@@ -156,6 +156,7 @@ const CycleReport = z.object({
   plan_changes_applied: z.int().openapi({ description: "Scheduled plan changes that took effect", example: 2 }),
   invoices_generated: z.int().openapi({ description: "Invoices created for ended periods", example: 118 }),
   invoices_finalized: z.int().openapi({ description: "Invoices finalized", example: 118 }),
+  credits_expired: z.int().openapi({ description: "Monetary credit grants closed after expiry (breakage posted)", example: 0 }),
   failures: z.array(z.object({
     subscription_id: z.string().openapi({ description: "Subscription that failed", example: "sub_01jd0000000000000000000000" }),
     error: z.string().openapi({ description: "What went wrong", example: "plan_not_found" }),
