@@ -10,7 +10,7 @@ import { z } from "@hono/zod-openapi";
 import { MAX_POSTINGS_PER_ENTRY } from "../domain/ledger.ts";
 import { Currency, Key } from "./schemas.ts";
 
-const Metadata = z.record(z.string().max(64), z.unknown()).openapi({ description: "Free-form JSON object" });
+const Metadata = z.record(z.string().max(64), z.unknown()).openapi({ description: "Free-form JSON object", example: { order_id: "ord_1042" } });
 const ExternalId = z.string().min(1).max(255);
 const Name = z.string().min(1).max(255).openapi({ example: "customer_balance:cus_123" });
 /** Subject or item of the inventory ledger: 1–128 characters of letters, digits, `_ . : -`. */
@@ -21,238 +21,258 @@ const PositiveAmount = z.number().openapi({ description: "Positive integer of mi
 const Ttl = z.int().openapi({ description: "Seconds until the hold expires (1 to 2592000)", example: 900 });
 
 /** Marker present on every reply of an idempotent write. */
-const Replayed = z.boolean().openapi({ description: "True when this is the stored result of an earlier request with the same key" });
+const Replayed = z.boolean().openapi({ description: "True when this is the stored result of an earlier request with the same key", example: false });
 
 export const AccountTypeSchema = z.enum(["asset", "liability", "equity", "revenue", "expense"]);
 
 export const CreateAccountBody = z.object({
-  name: Name,
-  type: AccountTypeSchema,
-  currency: Currency,
-  metadata: Metadata.optional(),
-  debits_must_not_exceed_credits: z.boolean().optional(),
-  credits_must_not_exceed_debits: z.boolean().optional(),
+  name: Name.openapi({ description: "Unique account name per app", example: "customer_balance:cus_123" }),
+  type: AccountTypeSchema.openapi({ description: "Account type; decides its normal balance", example: "liability" }),
+  currency: Currency.openapi({ description: "ISO 4217 currency of every posting", example: "USD" }),
+  metadata: Metadata.optional().openapi({ description: "Free-form JSON object", example: {"owner": "billing"} }),
+  debits_must_not_exceed_credits: z.boolean().optional().openapi({ description: "Refuse entries that would make debits exceed credits (no overdraft of a credit-normal account)", example: true }),
+  credits_must_not_exceed_debits: z.boolean().optional().openapi({ description: "Refuse entries that would make credits exceed debits", example: false }),
 }).strict().openapi("CreateLedgerAccount");
 
 export const LedgerAccountSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  type: AccountTypeSchema,
-  currency: z.string(),
-  normal_balance: z.enum(["debit", "credit"]),
-  metadata: z.record(z.string(), z.unknown()).nullable(),
-  debits_must_not_exceed_credits: z.boolean(),
-  credits_must_not_exceed_debits: z.boolean(),
-  created_at: z.string(),
+  id: z.string().openapi({ description: "TypeID of the account", example: "acc_01jd0000000000000000000000" }),
+  name: z.string().openapi({ description: "Account name", example: "customer_balance:cus_123" }),
+  type: AccountTypeSchema.openapi({ description: "Account type", example: "liability" }),
+  currency: z.string().openapi({ description: "ISO 4217 currency", example: "USD" }),
+  normal_balance: z.enum(["debit", "credit"]).openapi({ description: "Side that increases the account", example: "credit" }),
+  metadata: z.record(z.string(), z.unknown()).nullable().openapi({ description: "Free-form JSON object", example: null }),
+  debits_must_not_exceed_credits: z.boolean().openapi({ description: "Overdraft guard", example: true }),
+  credits_must_not_exceed_debits: z.boolean().openapi({ description: "Reverse overdraft guard", example: false }),
+  created_at: z.string().openapi({ description: "ISO 8601 UTC instant", example: "2026-11-01T00:00:00.000Z" }),
 }).openapi("LedgerAccount");
 
 export const LedgerBalanceSchema = z.object({
-  account_id: z.string(),
-  currency: z.string(),
-  normal_balance: z.enum(["debit", "credit"]),
-  posted: z.int().openapi({ description: "Posted balance on the normal side" }),
-  pending: z.int().openapi({ description: "What pending holds into this account add on capture" }),
-  held: z.int().openapi({ description: "Σ pending holds authorized against this account" }),
-  available: z.int().openapi({ description: "posted − held" }),
-  debits_posted: z.int(),
-  credits_posted: z.int(),
-  debits_pending: z.int(),
-  credits_pending: z.int(),
+  account_id: z.string().openapi({ description: "Account", example: "acc_01jd0000000000000000000000" }),
+  currency: z.string().openapi({ description: "ISO 4217 currency", example: "USD" }),
+  normal_balance: z.enum(["debit", "credit"]).openapi({ description: "Side that increases the account", example: "credit" }),
+  posted: z.int().openapi({ description: "Posted balance on the normal side", example: 10000 }),
+  pending: z.int().openapi({ description: "What pending holds into this account add on capture", example: 0 }),
+  held: z.int().openapi({ description: "Σ pending holds authorized against this account", example: 2500 }),
+  available: z.int().openapi({ description: "posted − held", example: 7500 }),
+  debits_posted: z.int().openapi({ description: "Σ posted debits, minor units", example: 0 }),
+  credits_posted: z.int().openapi({ description: "Σ posted credits, minor units", example: 10000 }),
+  debits_pending: z.int().openapi({ description: "Σ debits of pending holds", example: 2500 }),
+  credits_pending: z.int().openapi({ description: "Σ credits of pending holds", example: 0 }),
 }).openapi("LedgerBalance");
 
 const Posting = z.object({
-  account_id: z.string().min(1).max(128),
-  amount: z.int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).openapi({ description: "Debit > 0, credit < 0, minor units" }),
-  currency: Currency,
+  account_id: z.string().min(1).max(128).openapi({ description: "acc_ id or account name", example: "acc_01jd0000000000000000000000" }),
+  amount: z.int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).openapi({ description: "Debit > 0, credit < 0, minor units", example: -2500 }),
+  currency: Currency.openapi({ description: "ISO 4217 currency (the account's)", example: "USD" }),
 }).strict();
 
 const ExternalIds = {
-  payment_intent_id: ExternalId.optional(),
-  refund_id: ExternalId.optional(),
-  payout_id: ExternalId.optional(),
-  dispute_id: ExternalId.optional(),
+  payment_intent_id: ExternalId.optional().openapi({ description: "Payment provider's payment id", example: "pi_3Q2w3e4r5t6y7u8i" }),
+  refund_id: ExternalId.optional().openapi({ description: "Payment provider's refund id", example: "re_3Q2w3e4r5t6y7u8i" }),
+  payout_id: ExternalId.optional().openapi({ description: "Payment provider's payout id", example: "po_1Q2w3e4r5t6y7u8i" }),
+  dispute_id: ExternalId.optional().openapi({ description: "Payment provider's dispute id", example: "dp_1Q2w3e4r5t6y7u8i" }),
 };
 
 export const CreateEntryBody = z.object({
-  idempotency_key: Key,
-  description: z.string().max(500).optional(),
-  postings: z.array(Posting).min(2).max(MAX_POSTINGS_PER_ENTRY),
-  metadata: Metadata.optional(),
+  idempotency_key: Key.openapi({ description: "A retry with the same key returns the first result", example: "order_1042_paid" }),
+  description: z.string().max(500).optional().openapi({ description: "Free text", example: "Order 1042 paid" }),
+  postings: z.array(Posting).min(2).max(MAX_POSTINGS_PER_ENTRY).openapi({ description: `2 to ${MAX_POSTINGS_PER_ENTRY} postings summing to zero per currency`, example: [{"account_id": "cash", "amount": 2500, "currency": "USD"}, {"account_id": "revenue", "amount": -2500, "currency": "USD"}] }),
+  metadata: Metadata.optional().openapi({ description: "Free-form JSON object", example: {"order_id": "ord_1042"} }),
   ...ExternalIds,
 }).strict().openapi("CreateLedgerEntry");
 
 export const ReverseEntryBody = z.object({
-  idempotency_key: Key,
-  description: z.string().max(500).optional(),
+  idempotency_key: Key.openapi({ description: "A retry with the same key returns the first reversal", example: "order_1042_refund" }),
+  description: z.string().max(500).optional().openapi({ description: "Free text", example: "Order 1042 canceled" }),
 }).strict().openapi("ReverseLedgerEntry");
 
 export const LedgerEntrySchema = z.object({
-  id: z.string(),
-  seq: z.int(),
-  idempotency_key: z.string(),
-  description: z.string().nullable(),
-  reverses_entry_id: z.string().nullable(),
-  metadata: z.record(z.string(), z.unknown()).nullable(),
-  payment_intent_id: z.string().nullable(),
-  refund_id: z.string().nullable(),
-  payout_id: z.string().nullable(),
-  dispute_id: z.string().nullable(),
-  postings: z.array(z.object({ account_id: z.string(), amount: z.int(), currency: z.string() })),
-  created_at: z.string(),
-}).openapi("LedgerEntry");
+  id: z.string().openapi({ description: "TypeID of the entry", example: "ent_01jd0000000000000000000000" }),
+  seq: z.int().openapi({ description: "Position in the app's journal (gapless, increasing)", example: 42 }),
+  idempotency_key: z.string().openapi({ description: "Key it was written with", example: "order_1042_paid" }),
+  description: z.string().nullable().openapi({ description: "Free text", example: "Order 1042 paid" }),
+  reverses_entry_id: z.string().nullable().openapi({ description: "Entry this one reverses", example: null }),
+  metadata: z.record(z.string(), z.unknown()).nullable().openapi({ description: "Free-form JSON object", example: null }),
+  payment_intent_id: z.string().nullable().openapi({ description: "Provider payment id", example: null }),
+  refund_id: z.string().nullable().openapi({ description: "Provider refund id", example: null }),
+  payout_id: z.string().nullable().openapi({ description: "Provider payout id", example: null }),
+  dispute_id: z.string().nullable().openapi({ description: "Provider dispute id", example: null }),
+  postings: z.array(z.object({
+    account_id: z.string().openapi({ description: "Account posted to", example: "acc_01jd0000000000000000000000" }),
+    amount: z.int().openapi({ description: "Debit > 0, credit < 0, minor units", example: 2500 }),
+    currency: z.string().openapi({ description: "ISO 4217 currency", example: "USD" }),
+  })).openapi({
+    description: "Postings; they sum to zero per currency",
+    example: [
+      { account_id: "acc_01jd0000000000000000000000", amount: 2500, currency: "USD" },
+      { account_id: "acc_01jd0000000000000000000001", amount: -2500, currency: "USD" },
+    ],
+  }),
+  created_at: z.string().openapi({ description: "ISO 8601 UTC instant", example: "2026-11-01T00:00:00.000Z" }),
+}).openapi("LedgerEntry", { description: "A journal entry: balanced postings written once, never changed (reversals are new entries)" });
 
 export const LedgerEntryReply = LedgerEntrySchema.extend({ replayed: Replayed }).openapi("LedgerEntryReply");
 
-export const LedgerEntryList = z.object({ data: z.array(LedgerEntrySchema), next_cursor: z.string().nullable() }).openapi("LedgerEntryList");
+export const LedgerEntryList = z.object({
+  data: z.array(LedgerEntrySchema).openapi({ description: "A page of entries in journal order", example: [] }),
+  next_cursor: z.string().nullable().openapi({ description: "Pass as cursor for the next page; null on the last page", example: null }),
+}).openapi("LedgerEntryList");
 
 export const ListEntriesQuery = z.object({
-  account_id: z.string().min(1).max(128).optional(),
+  account_id: z.string().min(1).max(128).optional().openapi({ description: "Only entries posting to this account", example: "acc_01jd0000000000000000000000" }),
   ...ExternalIds,
-  created_after: z.iso.datetime({ offset: true }).optional().openapi({ description: "Inclusive" }),
-  created_before: z.iso.datetime({ offset: true }).optional().openapi({ description: "Exclusive" }),
-  cursor: z.string().min(1).max(32).optional(),
-  limit: z.coerce.number().int().min(1).max(100).optional(),
-  order: z.enum(["asc", "desc"]).optional().openapi({ description: "Journal order (default asc: oldest first)" }),
+  created_after: z.iso.datetime({ offset: true }).optional().openapi({ description: "Inclusive", example: "2026-11-01T00:00:00Z" }),
+  created_before: z.iso.datetime({ offset: true }).optional().openapi({ description: "Exclusive", example: "2026-12-01T00:00:00Z" }),
+  cursor: z.string().min(1).max(32).optional().openapi({ description: "next_cursor of the previous page", example: "42" }),
+  limit: z.coerce.number().int().min(1).max(100).optional().openapi({ description: "Page size, 1–100 (default 50)", example: 50 }),
+  order: z.enum(["asc", "desc"]).optional().openapi({ description: "Journal order (default asc: oldest first)", example: "asc" }),
 });
 
 export const CreateHoldBody = z.object({
-  idempotency_key: Key,
-  account_id: z.string().min(1).max(128),
+  idempotency_key: Key.openapi({ description: "A retry with the same key returns the same hold", example: "order_1042_auth" }),
+  account_id: z.string().min(1).max(128).openapi({ description: "Account the money is reserved on", example: "acc_01jd0000000000000000000000" }),
   destination_account_id: z.string().min(1).max(128).optional()
-    .openapi({ description: "Account the capture moves the money to (default: the app's hold_captures liability)" }),
-  amount: PositiveAmount,
-  currency: Currency,
-  ttl_seconds: Ttl,
-  metadata: Metadata.optional(),
+    .openapi({
+      description: "Account the capture moves the money to (default: the app's hold_captures liability)",
+      example: "acc_01jd0000000000000000000001",
+    }),
+  amount: PositiveAmount.openapi({ description: "Positive integer of minor units", example: 2500 }),
+  currency: Currency.openapi({ description: "ISO 4217 currency", example: "USD" }),
+  ttl_seconds: Ttl.openapi({ description: "Seconds until the hold expires (1 to 2592000)", example: 900 }),
+  metadata: Metadata.optional().openapi({ description: "Free-form JSON object", example: {"order_id": "ord_1042"} }),
 }).strict().openapi("CreateLedgerHold");
 
 export const LedgerHoldSchema = z.object({
-  id: z.string(),
-  account_id: z.string(),
-  destination_account_id: z.string(),
-  amount: z.int(),
-  currency: z.string(),
-  status: z.enum(["pending", "captured", "voided", "expired"]),
-  captured_amount: z.int().nullable(),
-  capture_entry_id: z.string().nullable(),
-  idempotency_key: z.string(),
-  metadata: z.record(z.string(), z.unknown()).nullable(),
-  expires_at: z.string(),
-  created_at: z.string(),
-  updated_at: z.string(),
-}).openapi("LedgerHold");
+  id: z.string().openapi({ description: "TypeID of the hold", example: "hld_01jd0000000000000000000000" }),
+  account_id: z.string().openapi({ description: "Account the money is reserved on", example: "acc_01jd0000000000000000000000" }),
+  destination_account_id: z.string().openapi({ description: "Account a capture pays into", example: "acc_01jd0000000000000000000001" }),
+  amount: z.int().openapi({ description: "Held minor units", example: 2500 }),
+  currency: z.string().openapi({ description: "ISO 4217 currency", example: "USD" }),
+  status: z.enum(["pending", "captured", "voided", "expired"]).openapi({ description: "pending until captured, voided or expired", example: "pending" }),
+  captured_amount: z.int().nullable().openapi({ description: "Minor units captured", example: null }),
+  capture_entry_id: z.string().nullable().openapi({ description: "Entry of the capture", example: null }),
+  idempotency_key: z.string().openapi({ description: "Key it was created with", example: "order_1042_auth" }),
+  metadata: z.record(z.string(), z.unknown()).nullable().openapi({ description: "Free-form JSON object", example: null }),
+  expires_at: z.string().openapi({ description: "When a pending hold expires", example: "2026-11-01T00:15:00.000Z" }),
+  created_at: z.string().openapi({ description: "ISO 8601 UTC instant", example: "2026-11-01T00:00:00.000Z" }),
+  updated_at: z.string().openapi({ description: "ISO 8601 UTC instant of the last change", example: "2026-11-01T00:00:00.000Z" }),
+}).openapi("LedgerHold", { description: "An authorization hold: money reserved on an account until captured, voided or expired" });
 
 export const LedgerHoldReply = LedgerHoldSchema.extend({ replayed: Replayed }).openapi("LedgerHoldReply");
 
 export const CaptureHoldBody = z.object({
-  amount: PositiveAmount.optional().openapi({ description: "At most the held amount; default: all of it. The rest is released" }),
-  idempotency_key: Key.optional().openapi({ description: "Default: {hold_id}:capture" }),
+  amount: PositiveAmount.optional().openapi({ description: "At most the held amount; default: all of it. The rest is released", example: 2000 }),
+  idempotency_key: Key.optional().openapi({ description: "Default: {hold_id}:capture", example: "order_1042_capture" }),
 }).strict().openapi("CaptureLedgerHold");
 
 export const VoidHoldBody = z.object({
-  idempotency_key: Key.optional().openapi({ description: "Default: {hold_id}:void" }),
+  idempotency_key: Key.optional().openapi({ description: "Default: {hold_id}:void", example: "order_1042_void" }),
 }).strict().openapi("VoidLedgerHold");
 
-export const CaptureReply = z.object({ hold: LedgerHoldSchema, entry: LedgerEntrySchema, replayed: Replayed }).openapi("LedgerCaptureReply");
+export const CaptureReply = z.object({ hold: LedgerHoldSchema, entry: LedgerEntrySchema, replayed: Replayed }).openapi("LedgerCaptureReply", {
+  description: "The captured hold and the entry that moved the money",
+});
 
 export const PaymentBody = z.object({
-  payment_intent_id: ExternalId,
-  amount: PositiveAmount,
-  currency: Currency,
-  customer_id: ExternalId,
-  fees: z.number().optional().openapi({ description: "Platform fee kept from the payment, 0…amount (default 0)" }),
+  payment_intent_id: ExternalId.openapi({ description: "Provider payment id (idempotency key of the recording)", example: "pi_3Q2w3e4r5t6y7u8i" }),
+  amount: PositiveAmount.openapi({ description: "Positive integer of minor units", example: 2500 }),
+  currency: Currency.openapi({ description: "ISO 4217 currency", example: "USD" }),
+  customer_id: ExternalId.openapi({ description: "Who paid", example: "cus_01jd0000000000000000000000" }),
+  fees: z.number().optional().openapi({ description: "Platform fee kept from the payment, 0…amount (default 0)", example: 100 }),
 }).strict().openapi("RecordPayment");
 
 export const RefundBody = z.object({
-  refund_id: ExternalId,
-  amount: PositiveAmount,
-  currency: Currency,
-  customer_id: ExternalId,
-  payment_intent_id: ExternalId.optional(),
+  refund_id: ExternalId.openapi({ description: "Provider refund id (idempotency key)", example: "re_3Q2w3e4r5t6y7u8i" }),
+  amount: PositiveAmount.openapi({ description: "Positive integer of minor units", example: 1000 }),
+  currency: Currency.openapi({ description: "ISO 4217 currency", example: "USD" }),
+  customer_id: ExternalId.openapi({ description: "Who is refunded", example: "cus_01jd0000000000000000000000" }),
+  payment_intent_id: ExternalId.optional().openapi({ description: "Payment refunded", example: "pi_3Q2w3e4r5t6y7u8i" }),
 }).strict().openapi("RecordRefund");
 
 export const PayoutBody = z.object({
-  payout_id: ExternalId,
-  amount: PositiveAmount,
-  currency: Currency,
-  merchant_id: ExternalId,
+  payout_id: ExternalId.openapi({ description: "Provider payout id (idempotency key)", example: "po_1Q2w3e4r5t6y7u8i" }),
+  amount: PositiveAmount.openapi({ description: "Positive integer of minor units", example: 50000 }),
+  currency: Currency.openapi({ description: "ISO 4217 currency", example: "USD" }),
+  merchant_id: ExternalId.openapi({ description: "Who is paid out", example: "merchant_7" }),
 }).strict().openapi("RecordPayout");
 
 export const DisputeBody = z.object({
-  dispute_id: ExternalId,
-  amount: PositiveAmount,
-  currency: Currency,
-  customer_id: ExternalId,
-  payment_intent_id: ExternalId.optional(),
+  dispute_id: ExternalId.openapi({ description: "Provider dispute id (idempotency key)", example: "dp_1Q2w3e4r5t6y7u8i" }),
+  amount: PositiveAmount.openapi({ description: "Positive integer of minor units", example: 2500 }),
+  currency: Currency.openapi({ description: "ISO 4217 currency", example: "USD" }),
+  customer_id: ExternalId.openapi({ description: "Who disputed", example: "cus_01jd0000000000000000000000" }),
+  payment_intent_id: ExternalId.optional().openapi({ description: "Payment disputed", example: "pi_3Q2w3e4r5t6y7u8i" }),
 }).strict().openapi("RecordDispute");
 
 // ---- inventory ----
 
 export const InventoryMoveBody = z.object({
-  idempotency_key: Key,
-  subject: InventoryName,
-  item: InventoryName,
-  quantity: Quantity,
+  idempotency_key: Key.openapi({ description: "A retry with the same key returns the first result", example: "po_881_receive" }),
+  subject: InventoryName.openapi({ description: "Who holds the units", example: "warehouse_berlin" }),
+  item: InventoryName.openapi({ description: "What is counted", example: "sku_4711" }),
+  quantity: Quantity.openapi({ description: "Positive integer", example: 5 }),
 }).strict().openapi("InventoryMove");
 
 export const InventoryTransferBody = z.object({
-  idempotency_key: Key,
-  from: InventoryName,
-  to: InventoryName,
-  item: InventoryName,
-  quantity: Quantity,
+  idempotency_key: Key.openapi({ description: "A retry with the same key returns the first result", example: "move_881" }),
+  from: InventoryName.openapi({ description: "Subject giving the units", example: "warehouse_berlin" }),
+  to: InventoryName.openapi({ description: "Subject receiving the units", example: "store_munich" }),
+  item: InventoryName.openapi({ description: "What is counted", example: "sku_4711" }),
+  quantity: Quantity.openapi({ description: "Positive integer", example: 5 }),
 }).strict().openapi("InventoryTransfer");
 
 export const InventoryHoldBody = z.object({
-  idempotency_key: Key,
-  subject: InventoryName,
-  item: InventoryName,
-  quantity: Quantity,
-  ttl_seconds: Ttl,
+  idempotency_key: Key.openapi({ description: "A retry with the same key returns the same hold", example: "cart_77_hold" }),
+  subject: InventoryName.openapi({ description: "Who holds the units", example: "warehouse_berlin" }),
+  item: InventoryName.openapi({ description: "What is reserved", example: "sku_4711" }),
+  quantity: Quantity.openapi({ description: "Positive integer", example: 2 }),
+  ttl_seconds: Ttl.openapi({ description: "Seconds until the hold expires (1 to 2592000)", example: 900 }),
 }).strict().openapi("CreateInventoryHold");
 
 export const InventoryHoldActionBody = z.object({
-  idempotency_key: Key.optional().openapi({ description: "Default: {hold_id}:commit or {hold_id}:release" }),
+  idempotency_key: Key.optional().openapi({ description: "Default: {hold_id}:commit or {hold_id}:release", example: "cart_77_commit" }),
 }).strict().openapi("InventoryHoldAction");
 
 export const InventoryBalanceSchema = z.object({
-  subject: z.string(),
-  item: z.string(),
-  free: z.int(),
-  on_hold: z.int(),
-  total: z.int(),
-}).openapi("InventoryBalance");
+  subject: z.string().openapi({ description: "Who holds the units", example: "warehouse_berlin" }),
+  item: z.string().openapi({ description: "What is counted", example: "sku_4711" }),
+  free: z.int().openapi({ description: "Units not on hold", example: 8 }),
+  on_hold: z.int().openapi({ description: "Units reserved by pending holds", example: 2 }),
+  total: z.int().openapi({ description: "free + on_hold", example: 10 }),
+}).openapi("InventoryBalance", { description: "What a subject has of an item" });
 
 export const InventoryHoldSchema = z.object({
-  id: z.string(),
-  subject: z.string(),
-  item: z.string(),
-  quantity: z.int(),
-  status: z.enum(["pending", "committed", "released", "expired"]),
-  idempotency_key: z.string(),
-  expires_at: z.string(),
-  created_at: z.string(),
-  updated_at: z.string(),
-}).openapi("InventoryHold");
+  id: z.string().openapi({ description: "TypeID of the hold", example: "ihl_01jd0000000000000000000000" }),
+  subject: z.string().openapi({ description: "Who holds the units", example: "warehouse_berlin" }),
+  item: z.string().openapi({ description: "What is reserved", example: "sku_4711" }),
+  quantity: z.int().openapi({ description: "Units reserved", example: 2 }),
+  status: z.enum(["pending", "committed", "released", "expired"]).openapi({ description: "pending until committed, released or expired", example: "pending" }),
+  idempotency_key: z.string().openapi({ description: "Key it was created with", example: "cart_77_hold" }),
+  expires_at: z.string().openapi({ description: "When a pending hold expires", example: "2026-11-01T00:15:00.000Z" }),
+  created_at: z.string().openapi({ description: "ISO 8601 UTC instant", example: "2026-11-01T00:00:00.000Z" }),
+  updated_at: z.string().openapi({ description: "ISO 8601 UTC instant of the last change", example: "2026-11-01T00:00:00.000Z" }),
+}).openapi("InventoryHold", { description: "Units reserved until committed, released or expired" });
 
 export const InventoryOperationSchema = z.object({
-  id: z.string(),
-  seq: z.int(),
-  kind: z.enum(["acquire", "consume", "transfer", "hold", "commit", "release", "expire"]),
-  idempotency_key: z.string(),
-  subject: z.string(),
-  counterparty: z.string().nullable(),
-  item: z.string(),
-  quantity: z.int(),
-  hold_id: z.string().nullable(),
-  created_at: z.string(),
-}).openapi("InventoryOperation");
+  id: z.string().openapi({ description: "TypeID of the operation", example: "iop_01jd0000000000000000000000" }),
+  seq: z.int().openapi({ description: "Position in the app's inventory journal", example: 17 }),
+  kind: z.enum(["acquire", "consume", "transfer", "hold", "commit", "release", "expire"]).openapi({ description: "What happened", example: "transfer" }),
+  idempotency_key: z.string().openapi({ description: "Key it was made with", example: "move_881" }),
+  subject: z.string().openapi({ description: "Subject changed", example: "warehouse_berlin" }),
+  counterparty: z.string().nullable().openapi({ description: "Other subject of a transfer", example: "store_munich" }),
+  item: z.string().openapi({ description: "Item", example: "sku_4711" }),
+  quantity: z.int().openapi({ description: "Units", example: 5 }),
+  hold_id: z.string().nullable().openapi({ description: "Hold of a hold/commit/release/expire", example: null }),
+  created_at: z.string().openapi({ description: "ISO 8601 UTC instant", example: "2026-11-01T00:00:00.000Z" }),
+}).openapi("InventoryOperation", { description: "One change of the inventory ledger" });
 
 export const InventoryReplySchema = z.object({
-  operation: InventoryOperationSchema.nullable(),
-  balances: z.array(InventoryBalanceSchema),
-  hold: InventoryHoldSchema.optional(),
+  operation: InventoryOperationSchema.nullable().openapi({ description: "The operation written; null when nothing changed", example: null }),
+  balances: z.array(InventoryBalanceSchema).openapi({ description: "Balances after the operation", example: [{"subject": "warehouse_berlin", "item": "sku_4711", "free": 8, "on_hold": 2, "total": 10}] }),
+  hold: InventoryHoldSchema.optional().openapi({ description: "The hold, for hold operations", example: null }),
   replayed: Replayed,
 }).openapi("InventoryReply");
 
-export const InventoryBalanceList = z.object({ data: z.array(InventoryBalanceSchema) }).openapi("InventoryBalanceList");
+export const InventoryBalanceList = z.object({
+  data: z.array(InventoryBalanceSchema).openapi({ description: "Balances of the subject, one per item", example: [] }),
+}).openapi("InventoryBalanceList");
