@@ -26,7 +26,11 @@ import {
 } from "../schemas_ledger.ts";
 import { markReplay } from "./ledger.ts";
 
-const IdParam = z.object({ id: z.string().min(1).max(128) });
+const IdParam = z.object({
+  id: z.string().min(1).max(128).openapi({ description: "ihl_ id of the inventory hold", example: "ihl_01jd0000000000000000000000" }),
+});
+const Subject = InventoryName.openapi({ description: "Who holds the units", example: "warehouse_berlin" });
+const Item = InventoryName.openapi({ description: "What is counted", example: "sku_4711" });
 
 /** The inventory routes. */
 export function inventoryRoutes() {
@@ -125,7 +129,7 @@ export function inventoryRoutes() {
       tags: ["inventory"],
       summary: "Balance of a subject in one item (zeros when never touched)",
       security: secured,
-      request: { params: z.object({ subject: InventoryName, item: InventoryName }) },
+      request: { params: z.object({ subject: Subject, item: Item }) },
       responses: { 200: json(InventoryBalanceSchema), ...errors },
     }),
     async (c) => {
@@ -140,7 +144,7 @@ export function inventoryRoutes() {
       tags: ["inventory"],
       summary: "Every non-zero balance of a subject (free or on hold), by item",
       security: secured,
-      request: { params: z.object({ subject: InventoryName }) },
+      request: { params: z.object({ subject: Subject }) },
       responses: { 200: json(InventoryBalanceList), ...errors },
     }),
     async (c) => c.json({ data: await listInventoryBalances(c.var.ctx, c.req.valid("param").subject) }, 200),

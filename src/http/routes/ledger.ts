@@ -46,7 +46,9 @@ import {
 } from "../schemas_ledger.ts";
 import { Currency } from "../schemas.ts";
 
-const IdParam = z.object({ id: z.string().min(1).max(128) });
+const IdParam = z.object({
+  id: z.string().min(1).max(128).openapi({ description: "Id of the account (acc_ or its name), entry (ent_) or hold (hld_)", example: "acc_01jd0000000000000000000000" }),
+});
 
 /** Marks an idempotent replay on the response. */
 export function markReplay(c: Context, replayed: boolean): void {
@@ -93,7 +95,10 @@ export function ledgerRoutes() {
       tags: ["ledger"],
       summary: "Posted, pending, held and available balance of an account (available = posted − held on the normal side)",
       security: secured,
-      request: { params: IdParam, query: z.object({ currency: Currency.optional() }) },
+      request: {
+        params: IdParam,
+        query: z.object({ currency: Currency.optional().openapi({ description: "Currency of the balance (default: the account's)", example: "USD" }) }),
+      },
       responses: { 200: json(LedgerBalanceSchema), ...errors },
     }),
     async (c) => c.json(await getBalance(c.var.ctx, c.req.valid("param").id, c.req.valid("query").currency), 200),
