@@ -374,4 +374,40 @@ export const contractCases: ContractCase[] = [
       assertProblem(await http(target, "POST", path, { body: payload, headers: { "stripe-signature": forged } }), 400, "signature_invalid");
     },
   },
+  {
+    name: "CORS: a keyless preflight is approved for an origin an app allows; the key's own app decides the real request",
+    async run(target) {
+      const { secret_key: key, publishable_key: pk } = await provision(target);
+      const allowed = `https://shop-${crypto.randomUUID().slice(0, 8)}.example.com`;
+      const other = "https://evil.example.net";
+      const preflight = (origin: string) =>
+        fetch(new URL("/v1/events", target.url()), {
+          method: "OPTIONS",
+          headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "authorization,content-type" },
+        });
+      const before = await preflight(allowed);
+      await before.body?.cancel();
+      assert.equal(before.headers.get("access-control-allow-origin"), null, "no app allows it yet");
+      const patch = await http(target, "PATCH", "/v1/apps/current", { key, body: { allowed_origins: [allowed] } });
+      assert.equal(patch.status, 200, JSON.stringify(patch.body));
+      const ok = await preflight(allowed);
+      await ok.body?.cancel();
+      assert.deepEqual([ok.status, ok.headers.get("access-control-allow-origin")], [204, allowed]);
+      const refused = await preflight(other);
+      await refused.body?.cancel();
+      assert.equal(refused.headers.get("access-control-allow-origin"), null);
+      await http(target, "POST", "/v1/customers", { key, body: { external_id: "browser-user" } });
+      const check = await http(target, "POST", "/v1/entitlements/check", {
+        key: pk,
+        body: { customer_id: "browser-user", feature: "exports" },
+        headers: { origin: allowed },
+      });
+      assert.deepEqual([check.status, check.headers.get("access-control-allow-origin")], [200, allowed]);
+      assertProblem(
+        await http(target, "POST", "/v1/entitlements/check", { key: pk, body: { customer_id: "browser-user", feature: "exports" }, headers: { origin: other } }),
+        403,
+        "origin_not_allowed",
+      );
+    },
+  },
 ];

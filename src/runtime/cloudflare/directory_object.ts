@@ -36,6 +36,9 @@ export function directoryStub(env: Pick<Env, "DIRECTORY">): DurableObjectStub {
  * - `GET /keys/:hash` → 200 {@link DirectoryEntry} or 404
  * - `GET /apps/:app_id` → 200 `{ tenant_object, tenant_id, app_id }` or 404 (routes requests that
  *   carry no API key but name their app, such as the Stripe webhook)
+ * - `PUT /origins` `{ tenant_object, origins }` → 204: replaces the browser origins some app of
+ *   that tenant allows (CORS preflights carry no key, so they are routed by origin)
+ * - `GET /origins?origin=` → 200 `{ tenant_object }` of a tenant allowing it, or 404
  * - `GET /tenants?after=&limit=` → 200 `{ tenants: string[] }` in name order
  */
 export class DirectoryObject {
@@ -68,6 +71,22 @@ export class DirectoryObject {
     if (request.method === "GET" && app) {
       const entry = await storage.get(`app:${app[1]}`);
       return entry ? Response.json(entry) : new Response(null, { status: 404 });
+    }
+    if (request.method === "PUT" && url.pathname === "/origins") {
+      const body = await request.json() as { tenant_object: string; origins: string[] };
+      const listKey = `tenant_origins:${body.tenant_object}`;
+      const before = (await storage.get<string[]>(listKey)) ?? [];
+      const removed = before.filter((o) => !body.origins.includes(o));
+      if (removed.length > 0) await storage.delete(removed.map((o) => `origin:${o} ${body.tenant_object}`));
+      const entries: Record<string, unknown> = { [listKey]: body.origins };
+      for (const origin of body.origins) entries[`origin:${origin} ${body.tenant_object}`] = true;
+      await storage.put(entries);
+      return new Response(null, { status: 204 });
+    }
+    if (request.method === "GET" && url.pathname === "/origins") {
+      const prefix = `origin:${url.searchParams.get("origin") ?? ""} `;
+      const first = [...(await storage.list({ prefix, limit: 1 })).keys()][0];
+      return first ? Response.json({ tenant_object: first.slice(prefix.length) }) : new Response(null, { status: 404 });
     }
     if (request.method === "GET" && url.pathname === "/tenants") {
       const limit = Math.min(MAX_TENANT_PAGE, Math.max(1, Number(url.searchParams.get("limit") ?? MAX_TENANT_PAGE) || 1));

@@ -11,6 +11,8 @@
  * - a well-formed `sk_`/`pk_` key known to the directory → that key's tenant object;
  * - `POST /v1/providers/stripe/webhook/{app_id}` (Stripe sends no API key; the signature is checked
  *   in the object) → the tenant object of that app, looked up in the directory;
+ * - a CORS preflight (`OPTIONS` with `Origin`, no key) → an object whose app allows that origin
+ *   (published by the object after each `PATCH /v1/apps/current`);
  * - anything else (no or unknown key, `/openapi.json`, `/docs`, `/healthz`, other admin routes)
  *   → the object `public`, which holds no tenant and answers with the app's own 401/404/docs.
  *
@@ -112,6 +114,13 @@ export function createWorker() {
     if (stripeApp) {
       const found = await directoryStub(env).fetch(`https://directory/apps/${stripeApp[1]}`);
       if (found.ok) return await tenantStub(env, ((await found.json()) as { tenant_object: string }).tenant_object).fetch(c.req.raw);
+      return await tenantStub(env, PUBLIC_OBJECT).fetch(c.req.raw);
+    }
+    const origin = c.req.header("origin");
+    if (c.req.method === "OPTIONS" && origin && url.pathname.startsWith("/v1/")) {
+      // A preflight carries no key: any object whose app allows the origin answers it like the app does.
+      const owner = await directoryStub(env).fetch(`https://directory/origins?origin=${encodeURIComponent(origin)}`);
+      if (owner.ok) return await tenantStub(env, ((await owner.json()) as { tenant_object: string }).tenant_object).fetch(c.req.raw);
       return await tenantStub(env, PUBLIC_OBJECT).fetch(c.req.raw);
     }
     const entry = token && KEY_PATTERN.test(token) ? await lookupKey(env, token) : null;

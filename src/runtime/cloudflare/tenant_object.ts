@@ -20,7 +20,7 @@ import { IngestBody } from "../../http/schemas.ts";
 import { type Clock, type Ctx, LifecycleDispatcher, type Services, systemClock } from "../../services/context.ts";
 import { MemoryEntitlementCache } from "../../services/entitlement_cache.ts";
 import { recordUsage } from "../../services/entitlements.ts";
-import { apiKeys } from "../../storage/schema.ts";
+import { apiKeys, appOrigins } from "../../storage/schema.ts";
 import { type DirectoryEntry, directoryStub } from "./directory_object.ts";
 import { DurableDatabase } from "./durable_database.ts";
 import { maintenanceSucceeded, runMaintenance } from "../maintenance.ts";
@@ -94,7 +94,24 @@ export class TenantObject {
     if (response.status === 201 && request.method === "POST" && url.pathname === "/v1/admin/tenants") {
       await this.#register(await response.clone().json() as { tenant_id: string; app_id: string; secret_key: string; publishable_key: string });
     }
+    if (response.status === 200 && request.method === "PATCH" && url.pathname === "/v1/apps/current") await this.#publishOrigins();
     return response;
+  }
+
+  /**
+   * Tells the directory every browser origin an app of this tenant now allows, so the Worker can
+   * route key-less CORS preflights here (`app_origins` holds this tenant's rows only).
+   *
+   * @throws when the directory does not answer (the change is committed; the next change of the
+   *   origins publishes the full set again)
+   */
+  async #publishOrigins(): Promise<void> {
+    const rows = await this.#database.db.selectDistinct({ origin: appOrigins.origin }).from(appOrigins);
+    const response = await directoryStub(this.#env).fetch("https://directory/origins", {
+      method: "PUT",
+      body: JSON.stringify({ tenant_object: this.#state.id.name ?? "", origins: rows.map((r) => r.origin).sort() }),
+    });
+    if (!response.ok) throw new Error(`Directory refused the origins: ${response.status}`);
   }
 
   /**

@@ -37,6 +37,7 @@ export interface DurableObjectStorage {
   put(key: string, value: unknown): Promise<void>;
   put(entries: Record<string, unknown>): Promise<void>;
   list<T = unknown>(options?: { prefix?: string; startAfter?: string; limit?: number }): Promise<Map<string, T>>;
+  delete(keys: string[]): Promise<number>;
 }
 
 /** What a Durable Object class receives in its constructor. */
