@@ -34,6 +34,7 @@ const PAGE = `<!doctype html>
     onError: (e) => window.errors.push(e.code),
   });
   window.BillingApiError = BillingApiError;
+  window.createBrowserClient = createBrowserClient;
   window.restored = window.billing.pendingEvents;
   window.ready = true;
 </script></body></html>`;
@@ -112,7 +113,7 @@ Deno.test({
     try {
       const page = await browser.context.newPage();
 
-      await t.step("check() flips from allowed to denied at the hard limit", async () => {
+      await t.step("check() flips from allowed to denied at the hard limit; a secret key is refused", async () => {
         const tenant = await seedTenant(api.base, { limit: 3, allowedOrigins: [pages.origin] });
         await openApp(page, pages.origin, api.base, tenant.publishableKey, tenant.customerId);
         const allowed = await page.evaluate(async (feature) => {
@@ -126,6 +127,15 @@ Deno.test({
           return seen;
         }, tenant.feature);
         assert.deepEqual(allowed, [true, true, true, false, false]);
+        const refusal = await page.evaluate((secretKey) => {
+          try {
+            (window as any).createBrowserClient({ baseUrl: location.origin, publishableKey: secretKey, customerId: "x" });
+            return "accepted";
+          } catch (e) {
+            return (e as any).code;
+          }
+        }, tenant.secretKey);
+        assert.equal(refusal, "secret_key_in_browser");
         assert.equal(await usedOf(api.base, tenant.secretKey, tenant.customerId, tenant.feature), 3);
       });
 
