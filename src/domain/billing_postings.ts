@@ -17,8 +17,11 @@
 
 /** One leg of an entry, in the shape the ledger module's `postEntry` takes. */
 export interface BillingPosting {
+  /** Ledger account id. */
   account_id: string;
+  /** Minor units; > 0 debit, < 0 credit. */
   amount: number;
+  /** ISO 4217 code. */
   currency: string;
 }
 

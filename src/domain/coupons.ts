@@ -29,19 +29,27 @@ export type CouponDuration = "once" | "repeating" | "forever";
 
 /** A coupon as the rules need it. */
 export interface Coupon {
+  /** TypeID `cpn_…`. */
   id: string;
+  /** Client-chosen code, unique per app (`SPRING20`). */
   code: string;
   /** Basis points (1 = 0.01 %), 1…10 000, or null for an amount-off coupon. */
   percent_off_bp: number | null;
   /** Minor units of `currency`, or null for a percent-off coupon. */
   amount_off: number | null;
+  /** ISO 4217 code of `amount_off`, null for percent-off. */
   currency: string | null;
+  /** How many periods a redemption discounts (module rule). */
   duration: CouponDuration;
   /** Number of recurring periods for `repeating`, else null. */
   duration_periods: number | null;
+  /** Redemptions allowed in the app; null = unlimited. */
   max_redemptions: number | null;
+  /** Redemptions so far. */
   times_redeemed: number;
+  /** First instant it may be redeemed (inclusive), null = always. */
   valid_from: Date | null;
+  /** Instant from which it can no longer be redeemed (exclusive), null = never. */
   redeem_by: Date | null;
   /** Plans the coupon is restricted to; null = every plan. */
   plan_ids: string[] | null;
@@ -49,15 +57,25 @@ export interface Coupon {
 
 /** Coupon fields as a client sends them (percent as a decimal with at most 2 decimals). */
 export interface CouponInput {
+  /** Code, unique per app. */
   code: string;
+  /** Percentage 0 < x ≤ 100 with at most 2 decimals. */
   percent_off?: number;
+  /** Minor units of `currency`. */
   amount_off?: number;
+  /** ISO 4217 code, required with `amount_off`. */
   currency?: string;
+  /** `once`, `repeating` or `forever`. */
   duration: CouponDuration;
+  /** Periods for `repeating` (≥ 1). */
   duration_periods?: number;
+  /** Redemptions allowed in the app. */
   max_redemptions?: number;
+  /** Redeemable from (inclusive). */
   valid_from?: Date;
+  /** Redeemable until (exclusive). */
   redeem_by?: Date;
+  /** Plans it is restricted to (empty/absent = all). */
   plan_ids?: string[];
 }
 

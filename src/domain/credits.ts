@@ -19,9 +19,13 @@
 
 /** A grant with its remaining balance, as the spending rule needs it. */
 export interface GrantBalance {
+  /** TypeID `cgr_…` of the grant. */
   id: string;
+  /** Higher is spent first. */
   priority: number;
+  /** From when the grant may be spent (UTC). */
   effective_at: Date;
+  /** When it stops covering periods, null = never. */
   expires_at: Date | null;
   /** Amount left to spend (minor units or units), ≥ 0. */
   remaining: number;
@@ -29,7 +33,9 @@ export interface GrantBalance {
 
 /** One draw on a grant. */
 export interface Draw {
+  /** Grant drawn on. */
   grant_id: string;
+  /** Amount drawn (minor units or units), > 0. */
   amount: number;
 }
 

@@ -46,10 +46,13 @@ export type InvoiceLineKind = "base" | "usage" | "proration";
 export interface InvoiceLineDraft {
   /** `base` for the recurring fee, `usage` for a rated feature, `proration` for a plan-change or cancellation adjustment. */
   kind: InvoiceLineKind;
+  /** Human description (tier, included units, segment). */
   description: string;
   /** Feature key for usage lines, `null` otherwise. */
   feature: string | null;
+  /** Units (whole packages for `package`), 1 for fees. */
   quantity: number;
+  /** Price per unit in minor units (negative for credits). */
   unit_amount: number;
   /** quantity × unit_amount (+ flat); negative only for proration credits. */
   amount: number;
@@ -65,10 +68,15 @@ export interface InvoiceLineDraft {
 
 /** Output of {@link computeInvoice} / {@link computePeriodInvoice}. */
 export interface InvoiceDraft {
+  /** Lines in order: base, prorations, usage. */
   lines: InvoiceLineDraft[];
+  /** Sum of line amounts. */
   subtotal: number;
+  /** Coupon discount, 0…max(0, subtotal). */
   discount: number;
+  /** Sum of per-line taxes. */
   tax: number;
+  /** subtotal − discount (+ tax when exclusive), ≥ 0. */
   total: number;
   /** Monetary credits drawn (previewed on drafts, recorded at finalization). */
   credits_applied: number;
@@ -83,8 +91,11 @@ export type InvoicePlan = Pick<Plan, "name" | "base_amount" | "features"> & { id
 
 /** A slice of a period billed at one plan, with the usage aggregated over the slice. */
 export interface PlanSegment {
+  /** Plan billed in this slice. */
   plan: InvoicePlan;
+  /** Slice start (inclusive). */
   start: Date;
+  /** Slice end (exclusive). */
   end: Date;
   /** Aggregated usage per feature key over `[start, end)` (missing = 0). */
   usage: ReadonlyMap<string, number>;
@@ -94,6 +105,7 @@ export interface PlanSegment {
 
 /** A unit grant: like {@link GrantBalance} plus the feature it covers. */
 export interface UnitGrant extends GrantBalance {
+  /** Feature key whose billable units the grant covers. */
   feature: string;
 }
 
@@ -107,6 +119,7 @@ export interface PeriodInvoiceInput {
   segments: PlanSegment[];
   /** The subscription's coupon when it discounts this period, else null. */
   coupon: Pick<Coupon, "code" | "percent_off_bp" | "amount_off"> | null;
+  /** The customer's tax rate, or null. */
   tax_rate: Pick<TaxRate, "percentage_bp" | "inclusive"> | null;
   /** Monetary grants of the customer in the invoice currency, with remaining balances. */
   monetary_grants: readonly GrantBalance[];

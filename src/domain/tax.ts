@@ -23,10 +23,13 @@ import { assertAmount, divide, sum } from "./money.ts";
 
 /** A tax rate as the rules need it. */
 export interface TaxRate {
+  /** TypeID `txr_…`. */
   id: string;
+  /** Name printed on invoices (`VAT`). */
   display_name: string;
   /** Basis points, 0…10 000 (0.01 % steps). */
   percentage_bp: number;
+  /** Whether line amounts already contain the tax. */
   inclusive: boolean;
 }
 

@@ -28,15 +28,21 @@ export const IDEMPOTENCY_RETENTION_DAYS = 35;
 
 /** A closed period of a customer: `[start, end)` invoiced by the finalized invoice `number`. */
 export interface ClosedPeriod {
+  /** Period start (inclusive). */
   start: Date;
+  /** Period end (exclusive). */
   end: Date;
+  /** Number of the finalized invoice. */
   invoice_number: string | null;
 }
 
 /** Why an event's timestamp is refused. */
 export interface TimingViolation {
+  /** Stable code of the rejection. */
   code: "timestamp_in_future" | "period_closed";
+  /** HTTP status of the item (422 or 409). */
   status: number;
+  /** Human explanation naming the instants. */
   message: string;
 }
 

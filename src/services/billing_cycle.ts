@@ -38,9 +38,13 @@ export const MAX_PERIODS_PER_SUBSCRIPTION = 24;
 
 /** What one run did. */
 export interface BillingCycleReport {
+  /** Subscriptions looked at. */
   subscriptions_scanned: number;
+  /** Pending plan changes that took effect. */
   plan_changes_applied: number;
+  /** Invoices created for ended periods. */
   invoices_generated: number;
+  /** Drafts finalized after their grace period. */
   invoices_finalized: number;
   /** Monetary credit grants closed after expiry (breakage posted). */
   credits_expired: number;
