@@ -25,6 +25,8 @@ Deno.test({
       );
       assert.match(build.output, /env\.TENANTS \(TenantObject\)\s+Durable Object/);
       assert.match(build.output, /env\.USAGE_QUEUE \(billing-usage\)\s+Queue/);
+      // the Worker's module graph must stay free of the libSQL client (ADR 0005)
+      assert.doesNotMatch(await Deno.readTextFile(`${build.outdir}/worker.js`), /@libsql[+/]|libsql-client|from "@libsql/, "no libSQL client in the bundle");
       const worker = await startWorker(build, dir, { BILLING_ADMIN_TOKEN: ADMIN_TOKEN, LOG_LEVEL: "error" });
       const target: Target = { url: worker.url, adminToken: ADMIN_TOKEN };
       try {
@@ -192,3 +194,12 @@ async function cronMaintenance(target: Target, worker: RunningWorker) {
   const again = await http(target, "GET", "/v1/invoices?customer_id=erin", { key });
   assert.deepEqual(again.body.data.map((i: { id: string }) => i.id).sort(), invoices.body.data.map((i: { id: string }) => i.id).sort());
 }
+
+Deno.test("nothing in src/domain imports a runtime (cloudflare:, Deno-only or driver modules)", async () => {
+  const dir = new URL("../src/domain/", import.meta.url).pathname;
+  for await (const entry of Deno.readDir(dir)) {
+    if (!entry.name.endsWith(".ts")) continue;
+    const text = await Deno.readTextFile(`${dir}${entry.name}`);
+    assert.doesNotMatch(text, /from\s+"(cloudflare:|@libsql|drizzle-orm|hono)/, entry.name);
+  }
+});
