@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { testEnv } from "./helpers.ts";
 
+// deno-lint-ignore no-explicit-any -- walks arbitrary JSON of the OpenAPI document
 type Schema = Record<string, any>;
 
 /**

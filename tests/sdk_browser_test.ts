@@ -12,9 +12,20 @@ import * as esbuild from "esbuild";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { bundleBrowserStandalone } from "../scripts/sdk_build.ts";
 import { createServerClient, unwrap } from "../sdk/src/server.ts";
+import type { BillingApiError, BrowserBillingClient, createBrowserClient } from "../sdk/src/browser.ts";
 import { seedTenant, startSdkServer } from "./sdk_helpers.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
+
+/** What the test page puts on `window`. */
+interface PageGlobals {
+  billing: BrowserBillingClient;
+  errors: string[];
+  restored: number;
+  ready?: boolean;
+  createBrowserClient: typeof createBrowserClient;
+  BillingApiError: typeof BillingApiError;
+}
 const ARTIFACTS = new URL("../artifacts/", import.meta.url);
 
 /** The page: builds a client from its query string and exposes it as `window.billing`. */
@@ -91,7 +102,7 @@ async function launch(): Promise<{ context: BrowserContext; blocked: string[]; c
 async function openApp(page: Page, pageOrigin: string, api: string, pk: string, customer: string) {
   const query = new URLSearchParams({ api, pk, customer });
   await page.goto(`${pageOrigin}/app.html?${query}`);
-  await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
+  await page.waitForFunction(() => (globalThis as unknown as PageGlobals).ready === true);
 }
 
 async function usedOf(api: string, secretKey: string, customer: string, feature: string): Promise<number> {
@@ -117,7 +128,7 @@ Deno.test({
         const tenant = await seedTenant(api.base, { limit: 3, allowedOrigins: [pages.origin] });
         await openApp(page, pages.origin, api.base, tenant.publishableKey, tenant.customerId);
         const allowed = await page.evaluate(async (feature) => {
-          const billing = (window as any).billing;
+          const billing = (globalThis as unknown as PageGlobals).billing;
           const seen: boolean[] = [];
           for (let i = 0; i < 5; i++) {
             const decision = await billing.check(feature);
@@ -129,10 +140,10 @@ Deno.test({
         assert.deepEqual(allowed, [true, true, true, false, false]);
         const refusal = await page.evaluate((secretKey) => {
           try {
-            (window as any).createBrowserClient({ baseUrl: location.origin, publishableKey: secretKey, customerId: "x" });
+            (globalThis as unknown as PageGlobals).createBrowserClient({ baseUrl: location.origin, publishableKey: secretKey, customerId: "x" });
             return "accepted";
           } catch (e) {
-            return (e as any).code;
+            return (e as { code?: string }).code;
           }
         }, tenant.secretKey);
         assert.equal(refusal, "secret_key_in_browser");
@@ -144,8 +155,8 @@ Deno.test({
         await openApp(page, pages.origin, api.base, tenant.publishableKey, tenant.customerId);
         const values = [1, 2, 3, 4, 5, 6, 7];
         await page.evaluate(({ feature, values }) => {
-          for (const v of values) (window as any).billing.track(feature, v);
-          const document = (globalThis as any).document;
+          for (const v of values) (globalThis as unknown as PageGlobals).billing.track(feature, v);
+          const document = (globalThis as unknown as { document: EventTarget }).document;
           Object.defineProperty(document, "visibilityState", { value: "hidden", configurable: true });
           document.dispatchEvent(new Event("visibilitychange"));
         }, { feature: tenant.feature, values });
@@ -162,12 +173,12 @@ Deno.test({
         // the next page of the same origin resends whatever the last one could not confirm, same ids
         await openApp(page, pages.origin, api.base, tenant.publishableKey, tenant.customerId);
         const restored = await page.evaluate(async () => {
-          const billing = (window as any).billing;
+          const billing = (globalThis as unknown as PageGlobals).billing;
           await billing.flush();
-          return (window as any).restored as number;
+          return (globalThis as unknown as PageGlobals).restored as number;
         });
-        assert.equal(await page.evaluate(() => (window as any).billing.pendingEvents), 0);
-        assert.deepEqual(await page.evaluate(() => (window as any).errors), []);
+        assert.equal(await page.evaluate(() => (globalThis as unknown as PageGlobals).billing.pendingEvents), 0);
+        assert.deepEqual(await page.evaluate(() => (globalThis as unknown as PageGlobals).errors), []);
         assert.ok(restored >= 0 && restored <= values.length);
         assert.equal(await usedOf(api.base, tenant.secretKey, tenant.customerId, tenant.feature), total, "resent ids are not counted again");
       });
@@ -176,17 +187,17 @@ Deno.test({
         const tenant = await seedTenant(api.base, { limit: 10, allowedOrigins: [pages.origin] });
         await openApp(page, foreign.origin, api.base, tenant.publishableKey, tenant.customerId);
         const outcome = await page.evaluate(async (feature) => {
-          const billing = (window as any).billing;
+          const billing = (globalThis as unknown as PageGlobals).billing;
           let check: unknown;
           try {
             await billing.check(feature);
             check = "allowed";
           } catch (e) {
-            check = { code: (e as any).code, isBillingApiError: e instanceof (window as any).BillingApiError };
+            check = { code: (e as { code?: string }).code, isBillingApiError: e instanceof (globalThis as unknown as PageGlobals).BillingApiError };
           }
           billing.track(feature, 4);
           const flush = await billing.flush();
-          return { check, flush, errors: (window as any).errors };
+          return { check, flush, errors: (globalThis as unknown as PageGlobals).errors };
         }, tenant.feature);
         assert.deepEqual(outcome.check, { code: "network_error", isBillingApiError: true }, "the browser hides the refused answer");
         assert.equal(outcome.flush.accepted, 0);
