@@ -10,6 +10,10 @@
  * | `LOG_LEVEL` | `info` | `info`, `error` or `silent` |
  * | `STRIPE_API_BASE` | Stripe's own | base URL of the Stripe API (stripe-mock or a local test server) |
  * | `WEBHOOK_WORKER_INTERVAL_MS` | 1000 | pause between webhook delivery drains; `0` = no background worker |
+ * | `UPSTASH_REDIS_REST_URL` | – | Upstash Redis REST URL (or the local endpoint of `deno task upstash`); unset = in-process live entitlements |
+ * | `UPSTASH_REDIS_REST_TOKEN` | – | its token (required with the URL) |
+ * | `REDIS_KEY_PREFIX` | `billing:` | prefix of every Redis key (to share one Redis between deployments) |
+ * | `PUBLISHABLE_RATE_LIMIT` | `600/60` | requests / window seconds per customer for `pk_` keys (applied with Redis only; `0` = off) |
  *
  * @module
  */
@@ -29,6 +33,10 @@ export interface Config {
   stripeApiBase: string | undefined;
   /** Milliseconds between webhook drains of the background worker; 0 = disabled. */
   webhookWorkerIntervalMs: number;
+  /** Upstash-compatible Redis for live entitlements and rate limits; absent/`null` = in-process. */
+  redis?: { url: string; token: string; prefix: string } | null;
+  /** Per-customer limit of publishable keys (applied only with Redis); absent/`null` = off. */
+  publishableRateLimit?: { requests: number; windowSeconds: number } | null;
 }
 
 /** Default database: an embedded libSQL file. */
@@ -44,6 +52,12 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(["info", "error", "silent"]).default("info"),
   STRIPE_API_BASE: z.url({ protocol: /^https?$/ }).optional(),
   WEBHOOK_WORKER_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
+  UPSTASH_REDIS_REST_URL: z.url({ protocol: /^https?$/ }).optional(),
+  UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{0,64}$/, { message: "use letters, digits, _ . : - (at most 64)" }).default("billing:"),
+  PUBLISHABLE_RATE_LIMIT: z.string().regex(/^(0|[1-9][0-9]{0,6}\/[1-9][0-9]{0,5})$/, {
+    message: "use <requests>/<window seconds> such as 600/60, or 0 to turn it off",
+  }).default("600/60"),
 });
 
 /** A configuration error naming every offending variable. */
@@ -69,6 +83,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (!embedded && !e.BILLING_ADMIN_TOKEN) {
     throw new ConfigError("Invalid configuration:\n  BILLING_ADMIN_TOKEN: required when DATABASE_URL is not a local file");
   }
+  if (e.UPSTASH_REDIS_REST_URL && !e.UPSTASH_REDIS_REST_TOKEN) {
+    throw new ConfigError("Invalid configuration:\n  UPSTASH_REDIS_REST_TOKEN: required with UPSTASH_REDIS_REST_URL");
+  }
+  const [requests, windowSeconds] = e.PUBLISHABLE_RATE_LIMIT.split("/").map(Number);
   return {
     port: e.PORT,
     databaseUrl: e.DATABASE_URL,
@@ -78,5 +96,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     embedded,
     stripeApiBase: e.STRIPE_API_BASE,
     webhookWorkerIntervalMs: e.WEBHOOK_WORKER_INTERVAL_MS,
+    redis: e.UPSTASH_REDIS_REST_URL
+      ? { url: e.UPSTASH_REDIS_REST_URL, token: e.UPSTASH_REDIS_REST_TOKEN!, prefix: e.REDIS_KEY_PREFIX }
+      : null,
+    publishableRateLimit: requests > 0 ? { requests, windowSeconds } : null,
   };
 }

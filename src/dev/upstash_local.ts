@@ -16,7 +16,8 @@
  *   and nulls. Without it, strings are UTF-8 text;
  * - arguments are JSON strings or numbers (numbers are sent as their decimal text).
  * `EVAL`, `EVALSHA` (with Redis' own `NOSCRIPT` error, which the client's script helper relies
- * on) and `SCRIPT LOAD` pass through unchanged.
+ * on) and `SCRIPT LOAD` pass through, except that Upstash's own shebang flag `allow-key-locking`
+ * (used by `@upstash/ratelimit`) is accepted and dropped before Redis sees the script.
  *
  * Commands that would tie up or change the state of the one shared connection (`MULTI`, `EXEC`,
  * `WATCH`, `SELECT`, `SUBSCRIBE`, blocking pops, `QUIT`, …) are refused with an error; use
@@ -27,6 +28,7 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import { Redis as IORedis } from "ioredis";
 
 /** Options of {@link startUpstashLocal}. */
@@ -78,7 +80,52 @@ function toArgs(command: unknown): [string, string[]] {
   if (REFUSED.has(name)) throw new ProtocolError(`ERR command "${parts[0]}" is not supported over REST`);
   // Upper case on purpose: ioredis applies reply transformers (HGETALL → object, …) by the
   // lower-case name only, and the REST protocol wants Redis' raw reply.
-  return [name.toUpperCase(), parts.slice(1)];
+  return [name.toUpperCase(), scripting(name, parts.slice(1))];
+}
+
+/**
+ * Upstash accepts the script shebang flag `allow-key-locking` (lock only the keys in KEYS), which
+ * open-source Redis rejects ("Unexpected flag in script shebang"); `@upstash/ratelimit` sets it.
+ * The endpoint drops that flag before Redis sees the script and keeps the client's view of the
+ * script's identity: `SCRIPT LOAD` answers the SHA1 of the script as sent, and `EVALSHA` with that
+ * SHA1 runs the stored rewrite. Locking is moot here: Redis runs every script alone anyway.
+ */
+const UPSTASH_ONLY_FLAGS = new Set(["allow-key-locking"]);
+/** SHA1 of a script as a client sent it → SHA1 of the script Redis stored (bounded). */
+const scriptAliases = new Map<string, string>();
+const MAX_SCRIPT_ALIASES = 10_000;
+
+function sha1(text: string): string {
+  return createHash("sha1").update(text).digest("hex");
+}
+
+function withoutUpstashFlags(script: string): string {
+  const match = script.match(/^#!lua[ \t]+flags=([^\s]*)(.*)(\r?\n|$)/);
+  if (!match) return script;
+  const flags = match[1].split(",").filter((f) => f && !UPSTASH_ONLY_FLAGS.has(f));
+  const shebang = flags.length > 0 ? `#!lua flags=${flags.join(",")}${match[2]}` : `#!lua${match[2]}`;
+  const rewritten = shebang + script.slice(match[0].length - match[3].length);
+  if (rewritten !== script) {
+    if (scriptAliases.size >= MAX_SCRIPT_ALIASES) scriptAliases.delete(scriptAliases.keys().next().value!);
+    scriptAliases.set(sha1(script), sha1(rewritten));
+  }
+  return rewritten;
+}
+
+function scripting(name: string, args: string[]): string[] {
+  if ((name === "eval" || name === "eval_ro") && args.length > 0) return [withoutUpstashFlags(args[0]), ...args.slice(1)];
+  if ((name === "evalsha" || name === "evalsha_ro") && args.length > 0) {
+    return [scriptAliases.get(args[0].toLowerCase()) ?? args[0], ...args.slice(1)];
+  }
+  if (name === "script" && args[0]?.toLowerCase() === "load" && args.length === 2) return ["LOAD", withoutUpstashFlags(args[1])];
+  return args;
+}
+
+/** `SCRIPT LOAD` answers the SHA1 of the script as the client sent it (see {@link scripting}). */
+function scriptLoadReply(command: unknown, reply: Reply): Reply {
+  if (!Array.isArray(command) || command.length !== 3) return reply;
+  if (String(command[0]).toLowerCase() !== "script" || String(command[1]).toLowerCase() !== "load") return reply;
+  return reply instanceof Error ? reply : sha1(String(command[2]));
 }
 
 const utf8 = new TextDecoder();
@@ -143,7 +190,7 @@ export async function startUpstashLocal(options: UpstashLocalOptions): Promise<U
   async function one(command: unknown, base64: boolean): Promise<Response> {
     const [name, args] = toArgs(command);
     try {
-      const reply = await redis.callBuffer(name, ...args) as Reply;
+      const reply = scriptLoadReply(command, await redis.callBuffer(name, ...args) as Reply);
       return json(200, { result: encodeReply(reply, base64) });
     } catch (error) {
       return commandError(error);
@@ -163,7 +210,7 @@ export async function startUpstashLocal(options: UpstashLocalOptions): Promise<U
       return commandError(error);
     }
     if (results === null) return json(400, { error: "EXECABORT Transaction discarded" });
-    return json(200, results.map(([error, reply]) => item(error ?? (reply as Reply), base64)));
+    return json(200, results.map(([error, reply], i) => item(error ?? scriptLoadReply(commands[i], reply as Reply), base64)));
   }
 
   const server = Deno.serve({

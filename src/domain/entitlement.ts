@@ -79,3 +79,57 @@ export function decideEntitlement(input: {
   }
   return { ...common, allowed: false, limit: feature.limit, remaining, reason: "limit_reached" };
 }
+
+/** Aggregations whose usage grows by the consumed amount, so a check may consume units. */
+export type ConsumableAggregation = "sum" | "count";
+
+/** A decision that may have consumed units (`POST /v1/entitlements/check` with `consume`). */
+export interface ConsumptionDecision extends EntitlementDecision {
+  /** Units added to usage by this call: `requested` when allowed and counted, else 0. */
+  consumed: number;
+  /** Soft limit passed: usage after this call (or, for a plain check, after one more unit) exceeds the limit. */
+  over_soft_limit: boolean;
+}
+
+/**
+ * Decides a check-and-consume. Pure. Same rules as {@link decideEntitlement} with
+ * `requested = consume` (a plain check is `consume = 0` and asks about one unit); when the
+ * answer is allowed and the feature counts usage (metered or seat), `consume` units are added:
+ * `used` and `remaining` in the answer are the values after the consumption.
+ *
+ * Hard limit: allowed iff `used + consume ≤ limit`, and nothing is consumed when denied.
+ * Soft limit: always allowed; `over_soft_limit` once `used + consume > limit`.
+ * Boolean features and denials consume nothing.
+ *
+ * @param input.used usage before this call, in the feature's units
+ * @param input.consume units to add (0 = only ask)
+ */
+export function decideConsumption(input: {
+  featureKey: string;
+  subscribed: boolean;
+  feature: Feature | undefined;
+  used: number;
+  consume: number;
+  periodEnd: Date | null;
+}): ConsumptionDecision {
+  const decision = decideEntitlement({ ...input, requested: Math.max(1, input.consume) });
+  const counted = decision.allowed && decision.type !== null && decision.type !== "boolean";
+  const consumed = counted ? input.consume : 0;
+  const used = decision.used + consumed;
+  return {
+    ...decision,
+    used,
+    remaining: decision.limit === null ? null : Math.max(0, decision.limit - used),
+    consumed,
+    over_soft_limit: decision.reason === "soft_limit_exceeded",
+  };
+}
+
+/**
+ * The hard cap a check-and-consume enforces atomically in a counter store: `limit` for a hard
+ * limit, `null` when any amount is allowed (unlimited or soft limit). Stores apply exactly the
+ * rule of {@link decideConsumption}: allowed iff `cap === null || used + consume ≤ cap`.
+ */
+export function consumptionCap(feature: Pick<Feature, "limit" | "soft_limit">): number | null {
+  return feature.limit !== null && !feature.soft_limit ? feature.limit : null;
+}

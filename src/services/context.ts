@@ -8,6 +8,8 @@
 import type { LifecycleEvent, LifecycleEventType, LifecycleSubscriber } from "../domain/events.ts";
 import type { Store, Tx } from "../storage/db.ts";
 import type { EntitlementCache } from "./entitlement_cache.ts";
+import type { LiveEntitlementStore } from "./live_entitlements.ts";
+import type { PublishableRateLimiter } from "./rate_limit.ts";
 import type { Metrics } from "./metrics.ts";
 import { recordLifecycle } from "./outbox.ts";
 
@@ -36,6 +38,13 @@ export interface Services {
   log: (record: Record<string, unknown>) => void;
   /** Prometheus metrics (`services/metrics.ts`); absent in code paths that do not export any. */
   metrics?: Metrics;
+  /**
+   * Live entitlements and usage counters (`services/live_entitlements.ts`): Redis when
+   * configured; absent = one in-process store per database (`liveStore()`).
+   */
+  live?: LiveEntitlementStore;
+  /** Rate limiter for publishable keys (`services/rate_limit.ts`); absent = no limit. */
+  rateLimiter?: PublishableRateLimiter;
 }
 
 /** Dependencies plus the caller's scope. */

@@ -17,9 +17,9 @@ import { and, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import { payloadHash } from "../domain/hash.ts";
 import { newId } from "../domain/ids.ts";
 import type { Feature } from "../domain/plan.ts";
-import type { Executor } from "../storage/db.ts";
+import type { Executor, Tx } from "../storage/db.ts";
 import { usageEvents } from "../storage/schema.ts";
-import { type Ctx, type Scope, writeOp } from "./context.ts";
+import { type Ctx, type Emit, type Scope, writeOp } from "./context.ts";
 import { resolveCustomerRefs } from "./customers.ts";
 import { timingGate } from "./late_usage.ts";
 
@@ -70,8 +70,19 @@ export interface StoredEvent {
  * @returns the per-batch report and the events newly stored
  */
 export async function ingestEvents(ctx: Ctx, events: readonly UsageEventInput[]): Promise<IngestReport & { stored: StoredEvent[] }> {
-  const now = ctx.clock.now();
-  const hashed = await Promise.all(events.map(async (e) => ({
+  const hashed = await hashEvents(events);
+  return await writeOp(ctx, (tx, emit) => storeEvents(ctx, tx, emit, hashed));
+}
+
+/** An event with the hash of its client payload (what idempotency compares). */
+export interface HashedEvent {
+  input: UsageEventInput;
+  hash: string;
+}
+
+/** Hashes the client payload of each event (`customer_id`, `feature`, `value`, `timestamp`, `properties`). */
+export function hashEvents(events: readonly UsageEventInput[]): Promise<HashedEvent[]> {
+  return Promise.all(events.map(async (e) => ({
     input: e,
     hash: await payloadHash({
       customer_id: e.customer_id,
@@ -81,60 +92,69 @@ export async function ingestEvents(ctx: Ctx, events: readonly UsageEventInput[])
       properties: e.properties ?? null,
     }),
   })));
-  return await writeOp(ctx, async (tx, emit) => {
-    const report: IngestReport = { accepted: 0, duplicates: 0, rejected: [] };
-    const customerIds = await resolveCustomerRefs(ctx, tx, events.map((e) => e.customer_id));
-    const timing = await timingGate(ctx, tx, [...customerIds.values()], now); // issue 6: late events, clock skew
-    const existing = await existingHashes(ctx.scope, tx, events.map((e) => e.id));
-    const rows: (typeof usageEvents.$inferInsert)[] = [];
-    for (const { input, hash } of hashed) {
-      const seen = existing.get(input.id);
-      if (seen !== undefined) {
-        if (seen === hash) report.duplicates++;
-        else {
-          report.rejected.push({
-            id: input.id,
-            code: "idempotency_key_reused",
-            status: 409,
-            message: `Event id "${input.id}" was already used with a different payload`,
-          });
-        }
-        continue;
-      }
-      const customerId = customerIds.get(input.customer_id);
-      if (!customerId) {
-        report.rejected.push({ id: input.id, code: "customer_not_found", status: 404, message: `Customer "${input.customer_id}" was not found` });
-        continue;
-      }
-      const late = timing.check(customerId, input.timestamp ?? now);
-      if (late) {
-        report.rejected.push({ id: input.id, ...late });
-        continue;
-      }
-      existing.set(input.id, hash);
-      rows.push({
-        id: newId("evt"),
-        tenant_id: ctx.scope.tenantId,
-        app_id: ctx.scope.appId,
-        event_id: input.id,
-        customer_id: customerId,
-        feature: input.feature,
-        value: input.value ?? 1,
-        timestamp: input.timestamp ?? now,
-        properties: input.properties ?? null,
-        payload_hash: hash,
-        created_at: now,
-      });
-    }
-    for (let i = 0; i < rows.length; i += 500) await tx.insert(usageEvents).values(rows.slice(i, i + 500));
-    report.accepted = rows.length;
-    if (rows.length > 0) emit("usage.ingested", rows[0].id as string, { accepted: rows.length, duplicates: report.duplicates });
-    const stored = rows.map((r) => ({ customer_id: r.customer_id, feature: r.feature, value: r.value, timestamp: r.timestamp }));
-    return { ...report, stored };
-  });
 }
 
-async function existingHashes(scope: Scope, exec: Executor, ids: readonly string[]): Promise<Map<string, string>> {
+/**
+ * Stores hashed events inside an open write transaction (see {@link ingestEvents} for the
+ * idempotency rules). Callers that must decide and write in one transaction (a consuming
+ * entitlement check without Redis) use this directly.
+ */
+export async function storeEvents(ctx: Ctx, tx: Tx, emit: Emit, hashed: readonly HashedEvent[]): Promise<IngestReport & { stored: StoredEvent[] }> {
+  const now = ctx.clock.now();
+  const events = hashed.map((h) => h.input);
+  const report: IngestReport = { accepted: 0, duplicates: 0, rejected: [] };
+  const customerIds = await resolveCustomerRefs(ctx, tx, events.map((e) => e.customer_id));
+  const timing = await timingGate(ctx, tx, [...customerIds.values()], now); // issue 6: late events, clock skew
+  const existing = await existingHashes(ctx.scope, tx, events.map((e) => e.id));
+  const rows: (typeof usageEvents.$inferInsert)[] = [];
+  for (const { input, hash } of hashed) {
+    const seen = existing.get(input.id);
+    if (seen !== undefined) {
+      if (seen === hash) report.duplicates++;
+      else {
+        report.rejected.push({
+          id: input.id,
+          code: "idempotency_key_reused",
+          status: 409,
+          message: `Event id "${input.id}" was already used with a different payload`,
+        });
+      }
+      continue;
+    }
+    const customerId = customerIds.get(input.customer_id);
+    if (!customerId) {
+      report.rejected.push({ id: input.id, code: "customer_not_found", status: 404, message: `Customer "${input.customer_id}" was not found` });
+      continue;
+    }
+    const late = timing.check(customerId, input.timestamp ?? now);
+    if (late) {
+      report.rejected.push({ id: input.id, ...late });
+      continue;
+    }
+    existing.set(input.id, hash);
+    rows.push({
+      id: newId("evt"),
+      tenant_id: ctx.scope.tenantId,
+      app_id: ctx.scope.appId,
+      event_id: input.id,
+      customer_id: customerId,
+      feature: input.feature,
+      value: input.value ?? 1,
+      timestamp: input.timestamp ?? now,
+      properties: input.properties ?? null,
+      payload_hash: hash,
+      created_at: now,
+    });
+  }
+  for (let i = 0; i < rows.length; i += 500) await tx.insert(usageEvents).values(rows.slice(i, i + 500));
+  report.accepted = rows.length;
+  if (rows.length > 0) emit("usage.ingested", rows[0].id as string, { accepted: rows.length, duplicates: report.duplicates });
+  const stored = rows.map((r) => ({ customer_id: r.customer_id, feature: r.feature, value: r.value, timestamp: r.timestamp }));
+  return { ...report, stored };
+}
+
+/** Payload hashes of already stored events by client id (`event_id`), within the scope. */
+export async function existingHashes(scope: Scope, exec: Executor, ids: readonly string[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   const unique = [...new Set(ids)];
   for (let i = 0; i < unique.length; i += 500) {

@@ -8,6 +8,7 @@ import { createApp } from "../../http/app.ts";
 import { LifecycleDispatcher, type Services, systemClock } from "../../services/context.ts";
 import { MemoryEntitlementCache } from "../../services/entitlement_cache.ts";
 import { openDatabase } from "../../storage/db.ts";
+import { redisServices } from "../../storage/redis/services.ts";
 import { Metrics } from "../../services/metrics.ts";
 import { startWebhookWorker } from "../../services/webhooks.ts";
 
@@ -74,6 +75,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     entitlementCache: new MemoryEntitlementCache(),
     log,
     metrics: new Metrics(),
+    ...redisServices(config, log),
   };
   services.lifecycle.subscribe(services.metrics!.subscriber());
   const app = createApp(services, { adminToken: await adminToken(config), stripeApiBase: config.stripeApiBase });
@@ -84,7 +86,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const server = Deno.serve({
     port: config.port,
     hostname: "127.0.0.1",
-    onListen: ({ port }) => console.log(`Billing worker listening on http://127.0.0.1:${port} (database ${config.databaseUrl})`),
+    onListen: ({ port }) =>
+      console.log(
+        `Billing worker listening on http://127.0.0.1:${port} (database ${config.databaseUrl}; live entitlements ${services.live ? "on Redis" : "in-process"})`,
+      ),
   }, app.fetch);
   return {
     port: server.addr.port,

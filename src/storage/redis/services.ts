@@ -1,0 +1,37 @@
+/**
+ * Builds the Redis-backed services of a process from its configuration: the live entitlement
+ * store and the publishable-key rate limiter. Without Redis configured it returns nothing, and the
+ * services fall back to their in-process defaults (`liveStore()`, no rate limit).
+ *
+ * @module
+ */
+import { Redis } from "@upstash/redis";
+import type { Config } from "../../config.ts";
+import type { Services } from "../../services/context.ts";
+import { UpstashRateLimiter } from "../../services/rate_limit.ts";
+import { RedisLiveEntitlements } from "./live_entitlements.ts";
+
+/**
+ * @returns `{ live, rateLimiter }` for a config with `redis`, else `{}`
+ * @example
+ * const services: Services = { database, clock, lifecycle, entitlementCache, log, ...redisServices(config, log) };
+ */
+export function redisServices(
+  config: Pick<Config, "redis" | "publishableRateLimit">,
+  log: (record: Record<string, unknown>) => void,
+): Pick<Services, "live" | "rateLimiter"> {
+  if (!config.redis) return {};
+  const live = new RedisLiveEntitlements({ url: config.redis.url, token: config.redis.token, prefix: config.redis.prefix, log });
+  const limit = config.publishableRateLimit;
+  if (!limit) return { live };
+  // The limiter's own client keeps @upstash/ratelimit's expected defaults (deserialization on).
+  const redis = new Redis({ url: config.redis.url, token: config.redis.token, retry: { retries: 0 }, enableTelemetry: false });
+  const rateLimiter = new UpstashRateLimiter({
+    redis,
+    requests: limit.requests,
+    windowSeconds: limit.windowSeconds,
+    prefix: `${config.redis.prefix}rl`,
+    log,
+  });
+  return { live, rateLimiter };
+}
