@@ -147,6 +147,23 @@ Deno.test({
           }
         }, tenant.secretKey);
         assert.equal(refusal, "secret_key_in_browser");
+        const problem = await page.evaluate(async ({ api, pk, feature }) => {
+          const g = globalThis as unknown as PageGlobals;
+          const stranger = g.createBrowserClient({ baseUrl: api, publishableKey: pk, customerId: "nobody", storage: null });
+          try {
+            await stranger.check(feature);
+            return null;
+          } catch (e) {
+            const error = e as BillingApiError;
+            return { code: error.code, status: error.status, typed: e instanceof g.BillingApiError, requestId: error.requestId };
+          } finally {
+            stranger.close();
+          }
+        }, { api: api.base, pk: tenant.publishableKey, feature: tenant.feature });
+        assert.equal(problem?.code, "customer_not_found", "the problem code crosses CORS");
+        assert.equal(problem?.status, 404);
+        assert.equal(problem?.typed, true);
+        assert.match(problem?.requestId ?? "", /.+/, "x-request-id is exposed to the page");
         assert.equal(await usedOf(api.base, tenant.secretKey, tenant.customerId, tenant.feature), 3);
       });
 
