@@ -224,6 +224,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
+                    /** @description Only plans in this status */
                     status?: "active" | "archived";
                 };
                 header?: never;
@@ -405,6 +406,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @description pln_ id or plan key */
                     id: string;
                 };
                 cookie?: never;
@@ -487,6 +489,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @description pln_ id or plan key */
                     id: string;
                 };
                 cookie?: never;
@@ -579,6 +582,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @description pln_ id or plan key */
                     id: string;
                 };
                 cookie?: never;
@@ -772,6 +776,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @description The id (cus_ / sub_ TypeID), or the customer's external id */
                     id: string;
                 };
                 cookie?: never;
@@ -967,6 +972,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @description The id (cus_ / sub_ TypeID), or the customer's external id */
                     id: string;
                 };
                 cookie?: never;
@@ -1061,6 +1067,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @description The id (cus_ / sub_ TypeID), or the customer's external id */
                     id: string;
                 };
                 cookie?: never;
@@ -1228,6 +1235,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Publishable key over its per-customer rate limit (see Retry-After) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": Record<string, never>;
+                    };
+                };
             };
         };
         delete?: never;
@@ -1245,7 +1261,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** May this customer use this feature now? */
+        /**
+         * May this customer use this feature now? With consume: check and use atomically
+         * @description Without `consume` it only reads. With `consume: n` (and an `idempotency_key`) it atomically checks and adds n units: with a hard limit only if used + n ≤ limit (nothing is added when denied); with a soft limit always, flagged `over_soft_limit`. Consumed units are recorded as a usage event with the key as id.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -1322,6 +1341,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Publishable key over its per-customer rate limit (see Retry-After) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": Record<string, never>;
+                    };
+                };
             };
         };
         delete?: never;
@@ -1341,9 +1369,13 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
+                    /** @description Only this customer's invoices (cus_ or external id) */
                     customer_id?: string;
-                    status?: "draft" | "open" | "paid" | "void";
+                    /** @description Only invoices in this status */
+                    status?: "draft" | "open" | "paid" | "void" | "uncollectible";
+                    /** @description next_cursor of the previous page */
                     cursor?: string;
+                    /** @description Page size, 1–100 (default 20) */
                     limit?: number;
                 };
                 header?: never;
@@ -1525,6 +1557,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @description inv_ id */
                     id: string;
                 };
                 cookie?: never;
@@ -1619,6 +1652,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @description inv_ id */
                     id: string;
                 };
                 cookie?: never;
@@ -1711,6 +1745,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @description inv_ id */
                     id: string;
                 };
                 cookie?: never;
@@ -1803,6 +1838,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @description inv_ id */
                     id: string;
                 };
                 cookie?: never;
@@ -1974,35 +2010,4829 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/ledger/accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Find or create an account by name and currency (EnsureAccount) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateLedgerAccount"];
+                };
+            };
+            responses: {
+                /** @description Already existed with this type and constraints */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LedgerAccount"];
+                    };
+                };
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LedgerAccount"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ledger/accounts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get an account */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Id of the account (acc_ or its name), entry (ent_) or hold (hld_) */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LedgerAccount"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ledger/accounts/{id}/balance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Posted, pending, held and available balance of an account (available = posted − held on the normal side) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Currency of the balance (default: the account's) */
+                    currency?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description Id of the account (acc_ or its name), entry (ent_) or hold (hld_) */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LedgerBalance"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ledger/entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List entries in journal order, filtered by account, external ids and time; cursor pagination */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Only entries posting to this account */
+                    account_id?: string;
+                    /** @description Payment provider's payment id */
+                    payment_intent_id?: string;
+                    /** @description Payment provider's refund id */
+                    refund_id?: string;
+                    /** @description Payment provider's payout id */
+                    payout_id?: string;
+                    /** @description Payment provider's dispute id */
+                    dispute_id?: string;
+                    /** @description Inclusive */
+                    created_after?: string;
+                    /** @description Exclusive */
+                    created_before?: string;
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                    /** @description Page size, 1–100 (default 50) */
+                    limit?: number;
+                    /** @description Journal order (default asc: oldest first) */
+                    order?: "asc" | "desc";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LedgerEntryList"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Post a balanced entry (postings sum to zero per currency; idempotent on idempotency_key) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateLedgerEntry"];
+                };
+            };
+            responses: {
+                /** @description Idempotent replay */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LedgerEntryReply"];
+                    };
+                };
+                /** @description Posted */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LedgerEntryReply"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ledger/entries/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get an entry with its postings */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Id of the account (acc_ or its name), entry (ent_) or hold (hld_) */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LedgerEntry"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ledger/entries/{id}/reverse": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Post the reversal of an entry (its postings negated, referencing it); at most once */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Id of the account (acc_ or its name), entry (ent_) or hold (hld_) */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ReverseLedgerEntry"];
+                };
+            };
+            responses: {
+                /** @description Idempotent replay */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LedgerEntryReply"];
+                    };
+                };
+                /** @description Posted */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LedgerEntryReply"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ledger/holds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Authorize a hold against the account's available balance for ttl_seconds */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateLedgerHold"];
+                };
+            };
+            responses: {
+                /** @description Idempotent replay (current state) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LedgerHoldReply"];
+                    };
+                };
+                /** @description Authorized */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LedgerHoldReply"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ledger/holds/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a hold (a hold past its expiry is expired and released first) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Id of the account (acc_ or its name), entry (ent_) or hold (hld_) */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LedgerHold"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ledger/holds/{id}/capture": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Capture a pending hold (all, or amount ≤ held; the rest is released) and post the capture entry */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Id of the account (acc_ or its name), entry (ent_) or hold (hld_) */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["CaptureLedgerHold"];
+                };
+            };
+            responses: {
+                /** @description Captured (or idempotent replay) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LedgerCaptureReply"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ledger/holds/{id}/void": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Void a pending hold (release all of it) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Id of the account (acc_ or its name), entry (ent_) or hold (hld_) */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["VoidLedgerHold"];
+                };
+            };
+            responses: {
+                /** @description Voided (or idempotent replay) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LedgerHoldReply"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ledger/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record a payment: debit cash, credit the customer's balance (amount − fees) and platform_fees (fees); idempotent on payment_intent_id */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RecordPayment"];
+                };
+            };
+            responses: {
+                /** @description Idempotent replay */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LedgerEntryReply"];
+                    };
+                };
+                /** @description Posted */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LedgerEntryReply"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ledger/refunds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record a refund: debit the customer's balance (never below zero), credit cash; idempotent on refund_id */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RecordRefund"];
+                };
+            };
+            responses: {
+                /** @description Idempotent replay */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LedgerEntryReply"];
+                    };
+                };
+                /** @description Posted */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LedgerEntryReply"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ledger/payouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record a payout: debit merchant_settlement:{merchant_id}, credit cash; idempotent on payout_id */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RecordPayout"];
+                };
+            };
+            responses: {
+                /** @description Idempotent replay */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LedgerEntryReply"];
+                    };
+                };
+                /** @description Posted */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LedgerEntryReply"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ledger/disputes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record a dispute: debit disputes_held, credit cash; idempotent on dispute_id */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RecordDispute"];
+                };
+            };
+            responses: {
+                /** @description Idempotent replay */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LedgerEntryReply"];
+                    };
+                };
+                /** @description Posted */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LedgerEntryReply"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/inventory/acquire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Credit quantity of an item to a subject */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["InventoryMove"];
+                };
+            };
+            responses: {
+                /** @description Idempotent replay */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["InventoryReply"];
+                    };
+                };
+                /** @description Applied */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["InventoryReply"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/inventory/consume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Debit free quantity (insufficient_quantity when short) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["InventoryMove"];
+                };
+            };
+            responses: {
+                /** @description Idempotent replay */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["InventoryReply"];
+                    };
+                };
+                /** @description Applied */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["InventoryReply"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/inventory/transfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Move free quantity from one subject to another atomically */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["InventoryTransfer"];
+                };
+            };
+            responses: {
+                /** @description Idempotent replay */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["InventoryReply"];
+                    };
+                };
+                /** @description Applied */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["InventoryReply"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/inventory/holds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reserve quantity for ttl_seconds (moves it from free to on hold) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateInventoryHold"];
+                };
+            };
+            responses: {
+                /** @description Idempotent replay */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["InventoryReply"];
+                    };
+                };
+                /** @description Reserved */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["InventoryReply"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/inventory/holds/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get an inventory hold (expired first when past its expiry) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description ihl_ id of the inventory hold */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["InventoryHold"] & unknown;
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/inventory/holds/{id}/commit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Commit a pending hold: its quantity is consumed */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description ihl_ id of the inventory hold */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["InventoryHoldAction"];
+                };
+            };
+            responses: {
+                /** @description Applied (or idempotent replay) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["InventoryReply"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/inventory/holds/{id}/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Release a pending hold: its quantity returns to free */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description ihl_ id of the inventory hold */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["InventoryHoldAction"];
+                };
+            };
+            responses: {
+                /** @description Applied (or idempotent replay) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["InventoryReply"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/inventory/balances/{subject}/{item}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Balance of a subject in one item (zeros when never touched) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Who holds the units */
+                    subject: string;
+                    /** @description What is counted */
+                    item: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["InventoryBalance"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/inventory/balances/{subject}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every non-zero balance of a subject (free or on hold), by item */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Who holds the units */
+                    subject: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["InventoryBalanceList"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{id}/change": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Change the plan (upgrade now with proration, downgrade at period end by default) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Id of the resource in the path (TypeID; customers also by external id) */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ChangePlan"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Subscription"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{id}/discount": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Apply a coupon (by code or id) to a subscription */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Id of the resource in the path (TypeID; customers also by external id) */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ApplyDiscount"];
+                };
+            };
+            responses: {
+                /** @description Already applied */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Discount"];
+                    };
+                };
+                /** @description Applied */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Discount"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/coupons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create a coupon (an identical repeat returns it with 200) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateCoupon"];
+                };
+            };
+            responses: {
+                /** @description Already existed */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Coupon"];
+                    };
+                };
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Coupon"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/coupons/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a coupon by id or code */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Id of the resource in the path (TypeID; customers also by external id) */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Coupon"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tax_rates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create a tax rate (an identical repeat returns it with 200) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateTaxRate"];
+                };
+            };
+            responses: {
+                /** @description Already existed */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TaxRate"];
+                    };
+                };
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TaxRate"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{id}/tax_rate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set (or clear with null) the tax rate a customer is billed with */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Id of the resource in the path (TypeID; customers also by external id) */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SetCustomerTaxRate"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CustomerTaxRate"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{id}/credit_grants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A customer's credit grants with remaining balances */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Id of the resource in the path (TypeID; customers also by external id) */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CreditGrantList"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Grant prepaid credit (monetary or units); `reference` makes it retry-safe */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Id of the resource in the path (TypeID; customers also by external id) */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateCreditGrant"];
+                };
+            };
+            responses: {
+                /** @description Already granted */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CreditGrant"];
+                    };
+                };
+                /** @description Granted */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CreditGrant"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoices/{id}/mark_uncollectible": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Write an open invoice off as uncollectible */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Id of the resource in the path (TypeID; customers also by external id) */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Invoice"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoices/{id}/credit_notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Credit notes of an invoice */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Id of the resource in the path (TypeID; customers also by external id) */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CreditNoteList"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Issue a credit note against an open or paid invoice */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Id of the resource in the path (TypeID; customers also by external id) */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateCreditNote"];
+                };
+            };
+            responses: {
+                /** @description Already issued */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            credit_note: components["schemas"]["CreditNote"];
+                            invoice: components["schemas"]["Invoice"];
+                        };
+                    };
+                };
+                /** @description Issued */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CreditNoteIssued"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Aggregated usage of a customer's feature over [from, to), optionally per UTC day */
+        get: {
+            parameters: {
+                query: {
+                    /** @description cus_ id or external id */
+                    customer_id: string;
+                    /** @description Feature key */
+                    feature: string;
+                    /** @description Window start (inclusive, ISO 8601) */
+                    from: string;
+                    /** @description Window end (exclusive, ISO 8601) */
+                    to: string;
+                    /** @description day: one bucket per UTC day (default none) */
+                    group_by?: "day" | "none";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["UsageAggregate"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/billing_cycle/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run the billing cycle job once now (it also runs on an interval in the server) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BillingCycleReport"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List webhook endpoints */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * @description Endpoints of the app
+                             * @example []
+                             */
+                            data: components["schemas"]["WebhookEndpoint"][];
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a webhook endpoint; the signing secret is returned only in this response */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried creation return the same endpoint and secret */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateWebhookEndpoint"];
+                };
+            };
+            responses: {
+                /** @description Idempotent replay */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookEndpointCreated"];
+                    };
+                };
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookEndpointCreated"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a webhook endpoint (without its secret) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description wep_ id of the endpoint */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookEndpoint"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Disable a webhook endpoint (its delivery log stays readable) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description wep_ id of the endpoint */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookEndpoint"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Delivery log of an endpoint, newest message first, with every attempt */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Only deliveries in this status */
+                    status?: "pending" | "succeeded" | "failed";
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                    /** @description Page size, 1–100 (default 20) */
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    /** @description wep_ id of the endpoint */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * @description A page of deliveries, newest first
+                             * @example []
+                             */
+                            data: components["schemas"]["WebhookDelivery"][];
+                            /**
+                             * @description Pass as cursor for the next page; null on the last page
+                             * @example null
+                             */
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/deliveries/{delivery_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get one delivery with its attempts */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description wep_ id of the endpoint */
+                    id: string;
+                    /** @description wdl_ id of the delivery */
+                    delivery_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookDelivery"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a delivery again (back at its place in the endpoint's order, fresh attempt budget) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description wep_ id of the endpoint */
+                    id: string;
+                    /** @description wdl_ id of the delivery */
+                    delivery_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Scheduled */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookDelivery"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List audit events, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Only events of this resource */
+                    resource_id?: string;
+                    /** @description Only this kind of resource */
+                    resource_type?: string;
+                    /** @description Only this action */
+                    action?: string;
+                    /** @description Only changes by this actor */
+                    actor?: string;
+                    /** @description Only changes of this request */
+                    request_id?: string;
+                    /** @description Created at or after (ISO 8601) */
+                    since?: string;
+                    /** @description Created before (ISO 8601) */
+                    until?: string;
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                    /** @description Page size, 1–100 (default 50) */
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * @description A page of audit events, newest first
+                             * @example []
+                             */
+                            data: components["schemas"]["AuditEvent"][];
+                            /**
+                             * @description Pass as cursor for the next page; null on the last page
+                             * @example null
+                             */
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/providers/stripe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get the app's Stripe configuration (without secrets) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StripeConfig"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /** Set the app's Stripe secret key and webhook signing secret */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ConfigureStripe"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StripeConfig"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoices/{id}/collect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sync the customer and invoice to Stripe and create a PaymentIntent for the amount due */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description inv_ id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["InvoiceCollection"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Stripe failed or refused the request; retry */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/providers/stripe/webhook/{app_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Inbound Stripe webhook (signed with the app's Stripe webhook secret; no API key) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description app_ id the webhook belongs to (from webhook_path) */
+                    app_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StripeWebhookResult"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         TenantCreated: {
+            /**
+             * @description TypeID of the tenant
+             * @example ten_01jd0000000000000000000000
+             */
             tenant_id: string;
+            /**
+             * @description TypeID of the app
+             * @example app_01jd0000000000000000000000
+             */
             app_id: string;
-            /** @description Shown once. Full access to this tenant+app. */
+            /**
+             * @description Shown once. Full access to this tenant+app.
+             * @example sk_4f3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e
+             */
             secret_key: string;
-            /** @description Shown once. Entitlement checks and usage only, for browsers. */
+            /**
+             * @description Shown once. Entitlement checks and usage only, for browsers.
+             * @example pk_9a8b7c6d5e4f30211f0e9d8c7b6a59483726150f1e2d3c4b5a69788796a5b4c3
+             */
             publishable_key: string;
         };
         Problem: {
+            /**
+             * @description Relative URI of the problem type: /problems/{code}
+             * @example /problems/validation_failed
+             */
             type: string;
+            /**
+             * @description Short summary of the HTTP status
+             * @example Bad Request
+             */
             title: string;
+            /**
+             * @description HTTP status code of this response
+             * @example 400
+             */
             status: number;
+            /**
+             * @description What went wrong with this request, for humans
+             * @example The request has invalid fields
+             */
             detail: string;
-            /** @example validation_failed */
+            /**
+             * @description Stable snake_case code to branch on
+             * @example validation_failed
+             */
             code: string;
+            /**
+             * @description Id of the request (also in the x-request-id header), for support
+             * @example 0b6f1c2e-4d1a-4f7e-9d55-2a8b4d1f9e01
+             */
             request_id: string;
+            /**
+             * @description Each failing field (validation errors only)
+             * @example [
+             *       {
+             *         "path": "features.0.key",
+             *         "message": "Use letters, digits, _ . : - only"
+             *       }
+             *     ]
+             */
             fields?: {
+                /**
+                 * @description Dotted path of the failing field; `query.` or `path.` prefixed outside the body
+                 * @example features.0.key
+                 */
                 path: string;
+                /**
+                 * @description Why the field is invalid
+                 * @example Use letters, digits, _ . : - only
+                 */
                 message: string;
             }[];
         };
         CreateTenant: {
-            /** @example acme */
+            /**
+             * @description Tenant name, unique on this server; an existing name adds the app to that tenant
+             * @example acme
+             */
             name: string;
-            /** @example production */
+            /**
+             * @description App name within the tenant
+             * @example production
+             */
             app: string;
         };
         App: {
@@ -2045,116 +6875,376 @@ export interface components {
              * @example pln_01jd0000000000000000000000
              */
             id: string;
+            /**
+             * @description Plan key, unique per app
+             * @example pro
+             */
             key: string;
+            /**
+             * @description Display name
+             * @example Pro
+             */
             name: string;
+            /**
+             * @description Free text
+             * @example For growing teams
+             */
             description: string | null;
+            /**
+             * @description ISO 4217 currency
+             * @example USD
+             */
             currency: string;
-            /** @enum {string} */
+            /**
+             * @description Billing period length
+             * @example month
+             * @enum {string}
+             */
             interval: "month" | "year";
+            /**
+             * @description Trial days of new subscriptions
+             * @example 14
+             */
             trial_days: number;
+            /**
+             * @description Fixed fee per period in minor units
+             * @example 4900
+             */
             base_amount: number;
+            /**
+             * @description Hours late usage is still accepted after a period ends
+             * @example 1
+             */
             invoice_grace_period_hours: number;
+            /**
+             * @description Features of the plan
+             * @example [
+             *       {
+             *         "key": "sso",
+             *         "name": "Single sign-on",
+             *         "type": "boolean",
+             *         "limit": null,
+             *         "soft_limit": false,
+             *         "aggregation": "sum",
+             *         "included": 0,
+             *         "unique_property": null,
+             *         "pricing": null
+             *       }
+             *     ]
+             */
             features: components["schemas"]["Feature"][];
-            /** @enum {string} */
+            /**
+             * @description archived plans take no new subscriptions
+             * @example active
+             * @enum {string}
+             */
             status: "active" | "archived";
+            /**
+             * @description ISO 8601 UTC instant
+             * @example 2026-11-01T00:00:00.000Z
+             */
             created_at: string;
+            /**
+             * @description ISO 8601 UTC instant of the last change
+             * @example 2026-11-02T09:30:00.000Z
+             */
             updated_at: string;
         };
         Feature: {
+            /**
+             * @description Feature key
+             * @example api_calls
+             */
             key: string;
+            /**
+             * @description Display name
+             * @example API calls
+             */
             name: string;
-            /** @enum {string} */
+            /**
+             * @description metered, boolean or seat
+             * @example metered
+             * @enum {string}
+             */
             type: "metered" | "boolean" | "seat";
+            /**
+             * @description Units per period; null = unlimited
+             * @example 100000
+             */
             limit: number | null;
+            /**
+             * @description Usage past the limit is allowed and flagged
+             * @example false
+             */
             soft_limit: boolean;
-            /** @enum {string} */
+            /**
+             * @description How events make usage
+             * @example sum
+             * @enum {string}
+             */
             aggregation: "sum" | "count" | "max" | "unique_count" | "latest";
+            /**
+             * @description Units free each period
+             * @example 1000
+             */
             included: number;
+            /**
+             * @description Property counted by unique_count
+             * @example null
+             */
             unique_property: string | null;
+            /**
+             * @description Price of usage past included; null = free
+             * @example {
+             *       "model": "per_unit",
+             *       "unit_amount": 2
+             *     }
+             */
             pricing: {
-                /** @enum {string} */
+                /**
+                 * @description Pricing model
+                 * @example graduated
+                 * @enum {string}
+                 */
                 model: "per_unit" | "graduated" | "volume" | "package";
+                /**
+                 * @description Minor units per unit or per package
+                 * @example 2
+                 */
                 unit_amount?: number;
+                /**
+                 * @description Units per package
+                 * @example 1000
+                 */
                 package_size?: number;
+                /**
+                 * @description Tiers in ascending order
+                 * @example [
+                 *       {
+                 *         "up_to": null,
+                 *         "unit_amount": 1,
+                 *         "flat_amount": 0
+                 *       }
+                 *     ]
+                 */
                 tiers?: {
+                    /**
+                     * @description Inclusive upper bound in units; null for the last tier
+                     * @example 1000
+                     */
                     up_to: number | null;
+                    /**
+                     * @description Minor units per unit in this tier
+                     * @example 2
+                     */
                     unit_amount: number;
+                    /**
+                     * @description Minor units charged once when the tier is reached
+                     * @example 0
+                     */
                     flat_amount: number;
                 }[];
             } | null;
         };
         CreatePlan: {
-            /** @example pro */
+            /**
+             * @description Plan key, unique per app; plan_id fields accept it
+             * @example pro
+             */
             key: string;
+            /**
+             * @description Display name
+             * @example Pro
+             */
             name: string;
+            /**
+             * @description Free text shown to customers
+             * @example For growing teams
+             */
             description?: string | null;
-            /** @example USD */
+            /**
+             * @description ISO 4217 currency of every amount of the plan
+             * @example USD
+             */
             currency: string;
-            /** @enum {string} */
+            /**
+             * @description Billing period length
+             * @example month
+             * @enum {string}
+             */
             interval: "month" | "year";
+            /**
+             * @description Days of free trial before the first paid period (default 0)
+             * @example 14
+             */
             trial_days?: number;
             /**
-             * @description Integer amount in the currency's minor unit (cents for USD)
+             * @description Fixed fee per period in minor units (default 0)
              * @example 4900
              */
             base_amount?: number;
-            /** @description Hours after a period ends during which late usage is still accepted (default 1) */
+            /**
+             * @description Hours after a period ends during which late usage is still accepted (default 1)
+             * @example 1
+             */
             invoice_grace_period_hours?: number;
+            /**
+             * @description Features of the plan (at most 100)
+             * @example [
+             *       {
+             *         "key": "api_calls",
+             *         "type": "metered",
+             *         "limit": 100000,
+             *         "included": 1000,
+             *         "pricing": {
+             *           "model": "per_unit",
+             *           "unit_amount": 2
+             *         }
+             *       }
+             *     ]
+             */
             features?: components["schemas"]["FeatureInput"][];
         };
         FeatureInput: {
-            /** @example api_calls */
-            key: string;
-            name?: string;
-            /** @enum {string} */
-            type: "metered" | "boolean" | "seat";
-            /** @description Units per period; null = unlimited */
-            limit?: number | null;
-            soft_limit?: boolean;
-            /** @enum {string} */
-            aggregation?: "sum" | "count" | "max" | "unique_count" | "latest";
-            /** @description Units free each period */
-            included?: number;
-            unique_property?: string | null;
-            pricing?: components["schemas"]["Pricing"];
-        };
-        Pricing: {
-            /** @enum {string} */
-            model: "per_unit" | "graduated" | "volume" | "package";
             /**
-             * @description Integer amount in the currency's minor unit (cents for USD)
-             * @example 4900
+             * @description Feature key used by usage events and checks, unique within the plan
+             * @example api_calls
              */
-            unit_amount?: number;
-            package_size?: number;
-            tiers?: {
-                /** @description Inclusive upper bound in units; null for the last tier */
-                up_to: number | null;
+            key: string;
+            /**
+             * @description Display name (default: the key)
+             * @example API calls
+             */
+            name?: string;
+            /**
+             * @description metered: usage aggregated per period; boolean: on/off; seat: a count of assigned seats
+             * @example metered
+             * @enum {string}
+             */
+            type: "metered" | "boolean" | "seat";
+            /**
+             * @description Units per period; null = unlimited
+             * @example 100000
+             */
+            limit?: number | null;
+            /**
+             * @description true: usage past the limit is allowed and flagged (default false: hard limit)
+             * @example false
+             */
+            soft_limit?: boolean;
+            /**
+             * @description How a period's events make its usage (default sum)
+             * @example sum
+             * @enum {string}
+             */
+            aggregation?: "sum" | "count" | "max" | "unique_count" | "latest";
+            /**
+             * @description Units free each period
+             * @example 1000
+             */
+            included?: number;
+            /**
+             * @description Event property counted by unique_count
+             * @example user_id
+             */
+            unique_property?: string | null;
+            /**
+             * @description How usage past `included` is priced; null or absent = free
+             * @example {
+             *       "model": "per_unit",
+             *       "unit_amount": 2
+             *     }
+             */
+            pricing?: {
                 /**
-                 * @description Integer amount in the currency's minor unit (cents for USD)
-                 * @example 4900
+                 * @description per_unit: units × unit_amount; graduated: each tier prices its own units; volume: the tier reached prices all units; package: started packages of package_size × unit_amount
+                 * @example graduated
+                 * @enum {string}
                  */
-                unit_amount: number;
+                model: "per_unit" | "graduated" | "volume" | "package";
                 /**
-                 * @description Integer amount in the currency's minor unit (cents for USD)
-                 * @default 0
-                 * @example 4900
+                 * @description Minor units per unit (per_unit) or per package (package)
+                 * @example 2
                  */
-                flat_amount: number;
-            }[];
-        } | null;
+                unit_amount?: number;
+                /**
+                 * @description Units per package (package model)
+                 * @example 1000
+                 */
+                package_size?: number;
+                /**
+                 * @description Tiers in ascending order (graduated and volume); the last has up_to null
+                 * @example [
+                 *       {
+                 *         "up_to": 1000,
+                 *         "unit_amount": 2,
+                 *         "flat_amount": 0
+                 *       },
+                 *       {
+                 *         "up_to": null,
+                 *         "unit_amount": 1,
+                 *         "flat_amount": 500
+                 *       }
+                 *     ]
+                 */
+                tiers?: {
+                    /**
+                     * @description Inclusive upper bound in units; null for the last tier
+                     * @example 1000
+                     */
+                    up_to: number | null;
+                    /**
+                     * @description Integer amount in the currency's minor unit (cents for USD)
+                     * @example 4900
+                     */
+                    unit_amount: number;
+                    /**
+                     * @description Integer amount in the currency's minor unit (cents for USD)
+                     * @default 0
+                     * @example 4900
+                     */
+                    flat_amount: number;
+                }[];
+            } | null;
+        };
         PlanList: {
+            /**
+             * @description Plans of the app
+             * @example []
+             */
             data: components["schemas"]["Plan"][];
         };
         UpdatePlan: {
+            /**
+             * @description New display name
+             * @example Pro (2026)
+             */
             name?: string;
+            /**
+             * @description New description; null clears it
+             * @example For growing teams
+             */
             description?: string | null;
+            /**
+             * @description Trial days for new subscriptions
+             * @example 30
+             */
             trial_days?: number;
             /**
-             * @description Integer amount in the currency's minor unit (cents for USD)
-             * @example 4900
+             * @description New fixed fee per period in minor units
+             * @example 5900
              */
             base_amount?: number;
+            /**
+             * @description Replaces the whole feature list
+             * @example [
+             *       {
+             *         "key": "api_calls",
+             *         "type": "metered",
+             *         "limit": 200000
+             *       }
+             *     ]
+             */
             features?: components["schemas"]["FeatureInput"][];
         };
         Customer: {
@@ -2163,16 +7253,43 @@ export interface components {
              * @example cus_01jd0000000000000000000000
              */
             id: string;
+            /**
+             * @description Your id of the customer
+             * @example user_42
+             */
             external_id: string;
+            /**
+             * @description Display name
+             * @example Ada Lovelace
+             */
             name: string | null;
+            /**
+             * @description Billing email
+             * @example ada@example.com
+             */
             email: string | null;
+            /**
+             * @description ISO 8601 UTC instant
+             * @example 2026-11-01T00:00:00.000Z
+             */
             created_at: string;
         };
         CreateCustomer: {
-            /** @example user_42 */
+            /**
+             * @description Your id of the customer, unique per app; customer_id fields accept it
+             * @example user_42
+             */
             external_id: string;
+            /**
+             * @description Display name
+             * @example Ada Lovelace
+             */
             name?: string | null;
-            /** Format: email */
+            /**
+             * Format: email
+             * @description Billing email
+             * @example ada@example.com
+             */
             email?: string | null;
         };
         Subscription: {
@@ -2181,23 +7298,100 @@ export interface components {
              * @example sub_01jd0000000000000000000000
              */
             id: string;
+            /**
+             * @description cus_ id of the customer
+             * @example cus_01jd0000000000000000000000
+             */
             customer_id: string;
+            /**
+             * @description pln_ id of the current plan
+             * @example pln_01jd0000000000000000000000
+             */
             plan_id: string;
-            /** @enum {string} */
-            status: "trialing" | "active" | "canceled";
+            /**
+             * @description Derived from the instants below at request time
+             * @example active
+             * @enum {string}
+             */
+            status: "trialing" | "active" | "canceled" | "expired";
+            /**
+             * @description ISO 8601 UTC instant the subscription started
+             * @example 2026-11-01T00:00:00.000Z
+             */
             start_at: string;
+            /**
+             * @description End of the trial; null without trial
+             * @example null
+             */
             trial_end: string | null;
+            /**
+             * @description Instant periods are counted from (month-end days clamp)
+             * @example 2026-11-01T00:00:00.000Z
+             */
             billing_anchor: string;
+            /**
+             * @description Start of the current period (inclusive)
+             * @example 2026-11-01T00:00:00.000Z
+             */
             current_period_start: string;
+            /**
+             * @description End of the current period (exclusive)
+             * @example 2026-12-01T00:00:00.000Z
+             */
             current_period_end: string;
+            /**
+             * @description Cancellation is scheduled for the period end
+             * @example false
+             */
             cancel_at_period_end: boolean;
+            /**
+             * @description When the subscription ends; null if not canceled
+             * @example null
+             */
             cancel_at: string | null;
+            /**
+             * @description When the cancellation was requested
+             * @example null
+             */
             canceled_at: string | null;
+            /**
+             * @description A plan change scheduled for later (period-end downgrade)
+             * @example null
+             */
+            pending_change: {
+                /**
+                 * @description pln_ id of the plan it changes to
+                 * @example pln_01jd0000000000000000000001
+                 */
+                plan_id: string;
+                /**
+                 * @description ISO 8601 UTC instant the change takes effect
+                 * @example 2026-12-01T00:00:00.000Z
+                 */
+                effective_at: string;
+                /**
+                 * @description Whether the change is prorated
+                 * @example none
+                 * @enum {string}
+                 */
+                proration: "prorate" | "none";
+            } | null;
+            /**
+             * @description ISO 8601 UTC instant
+             * @example 2026-11-01T00:00:00.000Z
+             */
             created_at: string;
         };
         CreateSubscription: {
-            /** @description cus_ id or external id */
+            /**
+             * @description cus_ id or external id
+             * @example user_42
+             */
             customer_id: string;
+            /**
+             * @description pln_ id or plan key
+             * @example pro
+             */
             plan_id: string;
             /**
              * Format: date-time
@@ -2205,135 +7399,2276 @@ export interface components {
              * @example 2026-11-01T00:00:00Z
              */
             start_at?: string;
+            /**
+             * Format: date-time
+             * @description Fixed end: the subscription becomes expired then (the last period is cut there)
+             * @example 2026-11-01T00:00:00Z
+             */
+            end_at?: string;
         };
         CancelSubscription: {
-            /** @default false */
+            /**
+             * @description true: keep the subscription until the current period ends; false (default): cancel now
+             * @default false
+             * @example true
+             */
             at_period_end: boolean;
         };
         IngestReport: {
+            /**
+             * @description Events stored by this request
+             * @example 1
+             */
             accepted: number;
+            /**
+             * @description Events whose id was already stored with the same payload (retries)
+             * @example 0
+             */
             duplicates: number;
+            /**
+             * @description Events refused, each with its code; the others were processed
+             * @example []
+             */
             rejected: {
+                /**
+                 * @description Id of the refused event
+                 * @example req_8f2b
+                 */
                 id: string;
+                /**
+                 * @description Problem code of the refusal
+                 * @example customer_not_found
+                 */
                 code: string;
+                /**
+                 * @description HTTP status the event would have had alone
+                 * @example 404
+                 */
                 status: number;
+                /**
+                 * @description Why it was refused
+                 * @example Customer "user_43" was not found
+                 */
                 message: string;
             }[];
         };
         IngestEvents: {
+            /**
+             * @description 1 to 1000 events; each is judged on its own
+             * @example [
+             *       {
+             *         "id": "req_8f2a",
+             *         "customer_id": "user_42",
+             *         "feature": "api_calls",
+             *         "value": 1
+             *       }
+             *     ]
+             */
             events: {
                 /**
                  * @description Idempotency key of the event, unique per app
                  * @example req_8f2a
                  */
                 id: string;
+                /**
+                 * @description cus_ id or external id
+                 * @example user_42
+                 */
                 customer_id: string;
-                /** @example api_calls */
+                /**
+                 * @description Feature key of the customer's plan
+                 * @example api_calls
+                 */
                 feature: string;
-                /** @description Units (default 1) */
+                /**
+                 * @description Units (default 1)
+                 * @example 1
+                 */
                 value?: number;
                 /**
                  * Format: date-time
+                 * @description When the usage happened (default: when received)
                  * @example 2026-11-01T00:00:00Z
                  */
                 timestamp?: string;
+                /**
+                 * @description Free-form properties, at most 4096 bytes as JSON (unique_count reads one)
+                 * @example {
+                 *       "endpoint": "/search"
+                 *     }
+                 */
                 properties?: {
                     [key: string]: unknown;
                 };
             }[];
         };
         EntitlementDecision: {
+            /**
+             * @description Whether the customer may use the feature now
+             * @example true
+             */
             allowed: boolean;
+            /**
+             * @description The feature key asked about
+             * @example api_calls
+             */
             feature: string;
-            /** @enum {string|null} */
+            /**
+             * @description Feature type; null when not in the plan
+             * @example metered
+             * @enum {string|null}
+             */
             type: "metered" | "boolean" | "seat" | null;
+            /**
+             * @description Usage in the current period (after this call's consumption)
+             * @example 2500
+             */
             used: number;
+            /**
+             * @description Units per period; null = unlimited
+             * @example 100000
+             */
             limit: number | null;
+            /**
+             * @description limit − used, never negative; null = unlimited
+             * @example 97500
+             */
             remaining: number | null;
+            /**
+             * @description The limit is soft (usage past it is allowed and flagged)
+             * @example false
+             */
             soft_limit: boolean;
-            /** @enum {string} */
+            /**
+             * @description Why the answer is what it is
+             * @example within_limit
+             * @enum {string}
+             */
             reason: "no_active_subscription" | "feature_not_in_plan" | "included" | "unlimited" | "within_limit" | "limit_reached" | "soft_limit_exceeded";
+            /**
+             * @description End of the current period, when usage resets
+             * @example 2026-12-01T00:00:00.000Z
+             */
             resets_at: string | null;
+            /**
+             * @description Units consumed by this call (0 for a plain check or a denial)
+             * @example 0
+             */
+            consumed: number;
+            /**
+             * @description A soft limit is exceeded (after this call's consumption)
+             * @example false
+             */
+            over_soft_limit: boolean;
         };
         EntitlementCheck: {
+            /**
+             * @description cus_ id or external id
+             * @example user_42
+             */
             customer_id: string;
+            /**
+             * @description Feature key
+             * @example api_calls
+             */
             feature: string;
+            /**
+             * @description Units to consume atomically if allowed (hard limit: only when used + consume ≤ limit); recorded as a usage event whose id is idempotency_key
+             * @example 1
+             */
+            consume?: number;
+            /**
+             * @description Required with consume: the id of the usage event it records; a retry with the same key consumes once
+             * @example chk_3f9a
+             */
+            idempotency_key?: string;
         };
+        /** @description An invoice of one subscription period: lines, totals and payment state; amounts in minor units */
         Invoice: {
             /**
              * @description TypeID with prefix inv_
              * @example inv_01jd0000000000000000000000
              */
             id: string;
+            /**
+             * @description Sequential number per app, set when finalized
+             * @example INV-000001
+             */
             number: string | null;
-            /** @enum {string} */
-            status: "draft" | "open" | "paid" | "void";
+            /**
+             * @description draft (editable) → open (finalized) → paid; or void / uncollectible
+             * @example open
+             * @enum {string}
+             */
+            status: "draft" | "open" | "paid" | "void" | "uncollectible";
+            /**
+             * @description cus_ id
+             * @example cus_01jd0000000000000000000000
+             */
             customer_id: string;
+            /**
+             * @description sub_ id
+             * @example sub_01jd0000000000000000000000
+             */
             subscription_id: string;
+            /**
+             * @description ISO 4217 currency of every amount
+             * @example USD
+             */
             currency: string;
+            /**
+             * @description Invoice lines
+             * @example [
+             *       {
+             *         "kind": "base",
+             *         "description": "Pro (monthly)",
+             *         "feature": null,
+             *         "quantity": 1,
+             *         "unit_amount": 4900,
+             *         "amount": 4900,
+             *         "tier": null,
+             *         "plan_id": "pln_01jd0000000000000000000000",
+             *         "discount_amount": 0,
+             *         "tax_amount": 0
+             *       }
+             *     ]
+             */
             lines: {
-                /** @enum {string} */
-                kind: "base" | "usage";
+                /**
+                 * @description base fee, usage of a feature, or a proration
+                 * @example usage
+                 * @enum {string}
+                 */
+                kind: "base" | "usage" | "proration";
+                /**
+                 * @description Line text
+                 * @example API calls 1001–5000 × 1
+                 */
                 description: string;
+                /**
+                 * @description Feature key of a usage line
+                 * @example api_calls
+                 */
                 feature: string | null;
+                /**
+                 * @description Units billed on this line
+                 * @example 4000
+                 */
                 quantity: number;
+                /**
+                 * @description Negative for proration credits
+                 * @example 1
+                 */
                 unit_amount: number;
+                /**
+                 * @description Line amount in minor units (before discount and tax)
+                 * @example 4000
+                 */
                 amount: number;
+                /**
+                 * @description 1-based tier of a tiered price
+                 * @example 2
+                 */
                 tier: number | null;
+                /**
+                 * @description pln_ id the line is priced from
+                 * @example pln_01jd0000000000000000000000
+                 */
+                plan_id: string | null;
+                /**
+                 * @description Discount allocated to this line in minor units
+                 * @example 0
+                 */
+                discount_amount: number;
+                /**
+                 * @description Tax allocated to this line in minor units
+                 * @example 0
+                 */
+                tax_amount: number;
             }[];
+            /**
+             * @description Sum of line amounts in minor units
+             * @example 7400
+             */
             subtotal: number;
+            /**
+             * @description Discounts in minor units
+             * @example 0
+             */
             discount: number;
+            /**
+             * @description Tax in minor units
+             * @example 0
+             */
             tax: number;
+            /**
+             * @description subtotal − discount + exclusive tax, in minor units
+             * @example 7400
+             */
             total: number;
+            /**
+             * @description Prepaid monetary credits applied
+             * @example 0
+             */
+            credits_applied: number;
+            /**
+             * @description Sum of credit notes
+             * @example 0
+             */
+            credited: number;
+            /**
+             * @description Paid so far in minor units
+             * @example 0
+             */
             amount_paid: number;
+            /**
+             * @description Still owed in minor units
+             * @example 7400
+             */
             amount_due: number;
+            /**
+             * @description Coupon applied, if any
+             * @example null
+             */
+            coupon_id: string | null;
+            /**
+             * @description Tax rate applied, if any
+             * @example null
+             */
+            tax_rate: {
+                /**
+                 * @description Tax rate id
+                 * @example txr_01jd0000000000000000000000
+                 */
+                id: string;
+                /**
+                 * @description Rate in basis points (1900 = 19 %)
+                 * @example 1900
+                 */
+                percentage_bp: number;
+                /**
+                 * @description Prices already include the tax
+                 * @example false
+                 */
+                inclusive: boolean;
+            } | null;
+            /**
+             * @description Start of the billed period (inclusive)
+             * @example 2026-11-01T00:00:00.000Z
+             */
             period_start: string;
+            /**
+             * @description End of the billed period (exclusive)
+             * @example 2026-12-01T00:00:00.000Z
+             */
             period_end: string;
+            /**
+             * @description Payment due date
+             * @example 2026-12-15T00:00:00.000Z
+             */
+            due_at: string | null;
+            /**
+             * @description When it became open
+             * @example 2026-12-01T01:00:00.000Z
+             */
             finalized_at: string | null;
+            /**
+             * @description When fully paid
+             * @example null
+             */
             paid_at: string | null;
+            /**
+             * @description When voided
+             * @example null
+             */
             voided_at: string | null;
+            /**
+             * @description When marked uncollectible
+             * @example null
+             */
+            uncollectible_at: string | null;
+            /**
+             * @description ISO 8601 UTC instant
+             * @example 2026-12-01T01:00:00.000Z
+             */
             created_at: string;
         };
         GenerateInvoice: {
+            /**
+             * @description sub_ id
+             * @example sub_01jd0000000000000000000000
+             */
             subscription_id: string;
             /**
              * Format: date-time
+             * @description Start of the period to bill (default: the last completed period)
              * @example 2026-11-01T00:00:00Z
              */
             period_start?: string;
             /**
              * Format: date-time
+             * @description End of the period to bill; give both or neither
              * @example 2026-11-01T00:00:00Z
              */
             period_end?: string;
         };
         InvoiceList: {
+            /**
+             * @description A page of invoices, newest first
+             * @example []
+             */
             data: components["schemas"]["Invoice"][];
+            /**
+             * @description Pass as cursor for the next page; null on the last page
+             * @example null
+             */
             next_cursor: string | null;
         };
         PayInvoice: {
+            /**
+             * @description Minor units paid (default: the amount due)
+             * @example 7400
+             */
             amount?: number;
-            /** @description Your payment reference; makes retries safe */
+            /**
+             * @description Your payment reference; makes retries safe
+             * @example pay_2026_11_0042
+             */
             reference?: string;
         };
         AccountBalanceList: {
+            /**
+             * @description Accounts of the app with their balances
+             * @example []
+             */
             data: components["schemas"]["AccountBalance"][];
         };
         AccountBalance: {
+            /**
+             * @description Ledger account id
+             * @example acc_01jd0000000000000000000000
+             */
             id: string;
+            /**
+             * @description Account name (`kind:customer` or `kind`)
+             * @example accounts_receivable:cus_01jd0000000000000000000000
+             */
             name: string;
-            /** @enum {string} */
+            /**
+             * @description Account type
+             * @example asset
+             * @enum {string}
+             */
             type: "asset" | "liability" | "equity" | "revenue" | "expense";
+            /**
+             * @description ISO 4217 currency
+             * @example USD
+             */
             currency: string;
-            /** @enum {string} */
+            /**
+             * @description Side that increases the account
+             * @example debit
+             * @enum {string}
+             */
             normal_balance: "debit" | "credit";
+            /**
+             * @description Free-form metadata
+             * @example null
+             */
             metadata: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * @description ISO 8601 UTC instant
+             * @example 2026-11-01T00:00:00.000Z
+             */
             created_at: string;
+            /**
+             * @description Sum of debits minus sum of credits, minor units
+             * @example 7400
+             */
             debits_minus_credits: number;
-            /** @description Balance on the account's normal side */
+            /**
+             * @description Balance on the account's normal side
+             * @example 7400
+             */
             balance: number;
+        };
+        LedgerAccount: {
+            /**
+             * @description TypeID of the account
+             * @example acc_01jd0000000000000000000000
+             */
+            id: string;
+            /**
+             * @description Account name
+             * @example customer_balance:cus_123
+             */
+            name: string;
+            /**
+             * @description Account type
+             * @example liability
+             * @enum {string}
+             */
+            type: "asset" | "liability" | "equity" | "revenue" | "expense";
+            /**
+             * @description ISO 4217 currency
+             * @example USD
+             */
+            currency: string;
+            /**
+             * @description Side that increases the account
+             * @example credit
+             * @enum {string}
+             */
+            normal_balance: "debit" | "credit";
+            /**
+             * @description Free-form JSON object
+             * @example null
+             */
+            metadata: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * @description Overdraft guard
+             * @example true
+             */
+            debits_must_not_exceed_credits: boolean;
+            /**
+             * @description Reverse overdraft guard
+             * @example false
+             */
+            credits_must_not_exceed_debits: boolean;
+            /**
+             * @description ISO 8601 UTC instant
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            created_at: string;
+        };
+        CreateLedgerAccount: {
+            /**
+             * @description Unique account name per app
+             * @example customer_balance:cus_123
+             */
+            name: string;
+            /**
+             * @description Account type; decides its normal balance
+             * @example liability
+             * @enum {string}
+             */
+            type: "asset" | "liability" | "equity" | "revenue" | "expense";
+            /**
+             * @description ISO 4217 currency of every posting
+             * @example USD
+             */
+            currency: string;
+            /**
+             * @description Free-form JSON object
+             * @example {
+             *       "owner": "billing"
+             *     }
+             */
+            metadata?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description Refuse entries that would make debits exceed credits (no overdraft of a credit-normal account)
+             * @example true
+             */
+            debits_must_not_exceed_credits?: boolean;
+            /**
+             * @description Refuse entries that would make credits exceed debits
+             * @example false
+             */
+            credits_must_not_exceed_debits?: boolean;
+        };
+        LedgerBalance: {
+            /**
+             * @description Account
+             * @example acc_01jd0000000000000000000000
+             */
+            account_id: string;
+            /**
+             * @description ISO 4217 currency
+             * @example USD
+             */
+            currency: string;
+            /**
+             * @description Side that increases the account
+             * @example credit
+             * @enum {string}
+             */
+            normal_balance: "debit" | "credit";
+            /**
+             * @description Posted balance on the normal side
+             * @example 10000
+             */
+            posted: number;
+            /**
+             * @description What pending holds into this account add on capture
+             * @example 0
+             */
+            pending: number;
+            /**
+             * @description Σ pending holds authorized against this account
+             * @example 2500
+             */
+            held: number;
+            /**
+             * @description posted − held
+             * @example 7500
+             */
+            available: number;
+            /**
+             * @description Σ posted debits, minor units
+             * @example 0
+             */
+            debits_posted: number;
+            /**
+             * @description Σ posted credits, minor units
+             * @example 10000
+             */
+            credits_posted: number;
+            /**
+             * @description Σ debits of pending holds
+             * @example 2500
+             */
+            debits_pending: number;
+            /**
+             * @description Σ credits of pending holds
+             * @example 0
+             */
+            credits_pending: number;
+        };
+        /** @description A journal entry: balanced postings written once, never changed (reversals are new entries) */
+        LedgerEntryReply: components["schemas"]["LedgerEntry"] & {
+            /**
+             * @description True when this is the stored result of an earlier request with the same key
+             * @example false
+             */
+            replayed: boolean;
+        };
+        /** @description A journal entry: balanced postings written once, never changed (reversals are new entries) */
+        LedgerEntry: {
+            /**
+             * @description TypeID of the entry
+             * @example ent_01jd0000000000000000000000
+             */
+            id: string;
+            /**
+             * @description Position in the app's journal (gapless, increasing)
+             * @example 42
+             */
+            seq: number;
+            /**
+             * @description Key it was written with
+             * @example order_1042_paid
+             */
+            idempotency_key: string;
+            /**
+             * @description Free text
+             * @example Order 1042 paid
+             */
+            description: string | null;
+            /**
+             * @description Entry this one reverses
+             * @example null
+             */
+            reverses_entry_id: string | null;
+            /**
+             * @description Free-form JSON object
+             * @example null
+             */
+            metadata: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * @description Provider payment id
+             * @example null
+             */
+            payment_intent_id: string | null;
+            /**
+             * @description Provider refund id
+             * @example null
+             */
+            refund_id: string | null;
+            /**
+             * @description Provider payout id
+             * @example null
+             */
+            payout_id: string | null;
+            /**
+             * @description Provider dispute id
+             * @example null
+             */
+            dispute_id: string | null;
+            /**
+             * @description Postings; they sum to zero per currency
+             * @example [
+             *       {
+             *         "account_id": "acc_01jd0000000000000000000000",
+             *         "amount": 2500,
+             *         "currency": "USD"
+             *       },
+             *       {
+             *         "account_id": "acc_01jd0000000000000000000001",
+             *         "amount": -2500,
+             *         "currency": "USD"
+             *       }
+             *     ]
+             */
+            postings: {
+                /**
+                 * @description Account posted to
+                 * @example acc_01jd0000000000000000000000
+                 */
+                account_id: string;
+                /**
+                 * @description Debit > 0, credit < 0, minor units
+                 * @example 2500
+                 */
+                amount: number;
+                /**
+                 * @description ISO 4217 currency
+                 * @example USD
+                 */
+                currency: string;
+            }[];
+            /**
+             * @description ISO 8601 UTC instant
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            created_at: string;
+        };
+        CreateLedgerEntry: {
+            /**
+             * @description A retry with the same key returns the first result
+             * @example order_1042_paid
+             */
+            idempotency_key: string;
+            /**
+             * @description Free text
+             * @example Order 1042 paid
+             */
+            description?: string;
+            /**
+             * @description 2 to 128 postings summing to zero per currency
+             * @example [
+             *       {
+             *         "account_id": "cash",
+             *         "amount": 2500,
+             *         "currency": "USD"
+             *       },
+             *       {
+             *         "account_id": "revenue",
+             *         "amount": -2500,
+             *         "currency": "USD"
+             *       }
+             *     ]
+             */
+            postings: {
+                /**
+                 * @description acc_ id or account name
+                 * @example acc_01jd0000000000000000000000
+                 */
+                account_id: string;
+                /**
+                 * @description Debit > 0, credit < 0, minor units
+                 * @example -2500
+                 */
+                amount: number;
+                /**
+                 * @description ISO 4217 currency (the account's)
+                 * @example USD
+                 */
+                currency: string;
+            }[];
+            /**
+             * @description Free-form JSON object
+             * @example {
+             *       "order_id": "ord_1042"
+             *     }
+             */
+            metadata?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description Payment provider's payment id
+             * @example pi_3Q2w3e4r5t6y7u8i
+             */
+            payment_intent_id?: string;
+            /**
+             * @description Payment provider's refund id
+             * @example re_3Q2w3e4r5t6y7u8i
+             */
+            refund_id?: string;
+            /**
+             * @description Payment provider's payout id
+             * @example po_1Q2w3e4r5t6y7u8i
+             */
+            payout_id?: string;
+            /**
+             * @description Payment provider's dispute id
+             * @example dp_1Q2w3e4r5t6y7u8i
+             */
+            dispute_id?: string;
+        };
+        LedgerEntryList: {
+            /**
+             * @description A page of entries in journal order
+             * @example []
+             */
+            data: components["schemas"]["LedgerEntry"][];
+            /**
+             * @description Pass as cursor for the next page; null on the last page
+             * @example null
+             */
+            next_cursor: string | null;
+        };
+        ReverseLedgerEntry: {
+            /**
+             * @description A retry with the same key returns the first reversal
+             * @example order_1042_refund
+             */
+            idempotency_key: string;
+            /**
+             * @description Free text
+             * @example Order 1042 canceled
+             */
+            description?: string;
+        };
+        /** @description An authorization hold: money reserved on an account until captured, voided or expired */
+        LedgerHoldReply: components["schemas"]["LedgerHold"] & {
+            /**
+             * @description True when this is the stored result of an earlier request with the same key
+             * @example false
+             */
+            replayed: boolean;
+        };
+        /** @description An authorization hold: money reserved on an account until captured, voided or expired */
+        LedgerHold: {
+            /**
+             * @description TypeID of the hold
+             * @example hld_01jd0000000000000000000000
+             */
+            id: string;
+            /**
+             * @description Account the money is reserved on
+             * @example acc_01jd0000000000000000000000
+             */
+            account_id: string;
+            /**
+             * @description Account a capture pays into
+             * @example acc_01jd0000000000000000000001
+             */
+            destination_account_id: string;
+            /**
+             * @description Held minor units
+             * @example 2500
+             */
+            amount: number;
+            /**
+             * @description ISO 4217 currency
+             * @example USD
+             */
+            currency: string;
+            /**
+             * @description pending until captured, voided or expired
+             * @example pending
+             * @enum {string}
+             */
+            status: "pending" | "captured" | "voided" | "expired";
+            /**
+             * @description Minor units captured
+             * @example null
+             */
+            captured_amount: number | null;
+            /**
+             * @description Entry of the capture
+             * @example null
+             */
+            capture_entry_id: string | null;
+            /**
+             * @description Key it was created with
+             * @example order_1042_auth
+             */
+            idempotency_key: string;
+            /**
+             * @description Free-form JSON object
+             * @example null
+             */
+            metadata: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * @description When a pending hold expires
+             * @example 2026-11-01T00:15:00.000Z
+             */
+            expires_at: string;
+            /**
+             * @description ISO 8601 UTC instant
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * @description ISO 8601 UTC instant of the last change
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            updated_at: string;
+        };
+        CreateLedgerHold: {
+            /**
+             * @description A retry with the same key returns the same hold
+             * @example order_1042_auth
+             */
+            idempotency_key: string;
+            /**
+             * @description Account the money is reserved on
+             * @example acc_01jd0000000000000000000000
+             */
+            account_id: string;
+            /**
+             * @description Account the capture moves the money to (default: the app's hold_captures liability)
+             * @example acc_01jd0000000000000000000001
+             */
+            destination_account_id?: string;
+            /**
+             * @description Positive integer of minor units
+             * @example 2500
+             */
+            amount: number;
+            /**
+             * @description ISO 4217 currency
+             * @example USD
+             */
+            currency: string;
+            /**
+             * @description Seconds until the hold expires (1 to 2592000)
+             * @example 900
+             */
+            ttl_seconds: number;
+            /**
+             * @description Free-form JSON object
+             * @example {
+             *       "order_id": "ord_1042"
+             *     }
+             */
+            metadata?: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description The captured hold and the entry that moved the money */
+        LedgerCaptureReply: {
+            hold: components["schemas"]["LedgerHold"];
+            entry: components["schemas"]["LedgerEntry"];
+            /**
+             * @description True when this is the stored result of an earlier request with the same key
+             * @example false
+             */
+            replayed: boolean;
+        };
+        CaptureLedgerHold: {
+            /**
+             * @description At most the held amount; default: all of it. The rest is released
+             * @example 2000
+             */
+            amount?: number;
+            /**
+             * @description Default: {hold_id}:capture
+             * @example order_1042_capture
+             */
+            idempotency_key?: string;
+        };
+        VoidLedgerHold: {
+            /**
+             * @description Default: {hold_id}:void
+             * @example order_1042_void
+             */
+            idempotency_key?: string;
+        };
+        RecordPayment: {
+            /**
+             * @description Provider payment id (idempotency key of the recording)
+             * @example pi_3Q2w3e4r5t6y7u8i
+             */
+            payment_intent_id: string;
+            /**
+             * @description Positive integer of minor units
+             * @example 2500
+             */
+            amount: number;
+            /**
+             * @description ISO 4217 currency
+             * @example USD
+             */
+            currency: string;
+            /**
+             * @description Who paid
+             * @example cus_01jd0000000000000000000000
+             */
+            customer_id: string;
+            /**
+             * @description Platform fee kept from the payment, 0…amount (default 0)
+             * @example 100
+             */
+            fees?: number;
+        };
+        RecordRefund: {
+            /**
+             * @description Provider refund id (idempotency key)
+             * @example re_3Q2w3e4r5t6y7u8i
+             */
+            refund_id: string;
+            /**
+             * @description Positive integer of minor units
+             * @example 1000
+             */
+            amount: number;
+            /**
+             * @description ISO 4217 currency
+             * @example USD
+             */
+            currency: string;
+            /**
+             * @description Who is refunded
+             * @example cus_01jd0000000000000000000000
+             */
+            customer_id: string;
+            /**
+             * @description Payment refunded
+             * @example pi_3Q2w3e4r5t6y7u8i
+             */
+            payment_intent_id?: string;
+        };
+        RecordPayout: {
+            /**
+             * @description Provider payout id (idempotency key)
+             * @example po_1Q2w3e4r5t6y7u8i
+             */
+            payout_id: string;
+            /**
+             * @description Positive integer of minor units
+             * @example 50000
+             */
+            amount: number;
+            /**
+             * @description ISO 4217 currency
+             * @example USD
+             */
+            currency: string;
+            /**
+             * @description Who is paid out
+             * @example merchant_7
+             */
+            merchant_id: string;
+        };
+        RecordDispute: {
+            /**
+             * @description Provider dispute id (idempotency key)
+             * @example dp_1Q2w3e4r5t6y7u8i
+             */
+            dispute_id: string;
+            /**
+             * @description Positive integer of minor units
+             * @example 2500
+             */
+            amount: number;
+            /**
+             * @description ISO 4217 currency
+             * @example USD
+             */
+            currency: string;
+            /**
+             * @description Who disputed
+             * @example cus_01jd0000000000000000000000
+             */
+            customer_id: string;
+            /**
+             * @description Payment disputed
+             * @example pi_3Q2w3e4r5t6y7u8i
+             */
+            payment_intent_id?: string;
+        };
+        InventoryReply: {
+            operation: components["schemas"]["InventoryOperation"];
+            /**
+             * @description Balances after the operation
+             * @example [
+             *       {
+             *         "subject": "warehouse_berlin",
+             *         "item": "sku_4711",
+             *         "free": 8,
+             *         "on_hold": 2,
+             *         "total": 10
+             *       }
+             *     ]
+             */
+            balances: components["schemas"]["InventoryBalance"][];
+            hold?: components["schemas"]["InventoryHold"];
+            /**
+             * @description True when this is the stored result of an earlier request with the same key
+             * @example false
+             */
+            replayed: boolean;
+        };
+        /**
+         * @description The operation written; null when nothing changed
+         * @example null
+         */
+        InventoryOperation: {
+            /**
+             * @description TypeID of the operation
+             * @example iop_01jd0000000000000000000000
+             */
+            id: string;
+            /**
+             * @description Position in the app's inventory journal
+             * @example 17
+             */
+            seq: number;
+            /**
+             * @description What happened
+             * @example transfer
+             * @enum {string}
+             */
+            kind: "acquire" | "consume" | "transfer" | "hold" | "commit" | "release" | "expire";
+            /**
+             * @description Key it was made with
+             * @example move_881
+             */
+            idempotency_key: string;
+            /**
+             * @description Subject changed
+             * @example warehouse_berlin
+             */
+            subject: string;
+            /**
+             * @description Other subject of a transfer
+             * @example store_munich
+             */
+            counterparty: string | null;
+            /**
+             * @description Item
+             * @example sku_4711
+             */
+            item: string;
+            /**
+             * @description Units
+             * @example 5
+             */
+            quantity: number;
+            /**
+             * @description Hold of a hold/commit/release/expire
+             * @example null
+             */
+            hold_id: string | null;
+            /**
+             * @description ISO 8601 UTC instant
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            created_at: string;
+        } | null;
+        /** @description What a subject has of an item */
+        InventoryBalance: {
+            /**
+             * @description Who holds the units
+             * @example warehouse_berlin
+             */
+            subject: string;
+            /**
+             * @description What is counted
+             * @example sku_4711
+             */
+            item: string;
+            /**
+             * @description Units not on hold
+             * @example 8
+             */
+            free: number;
+            /**
+             * @description Units reserved by pending holds
+             * @example 2
+             */
+            on_hold: number;
+            /**
+             * @description free + on_hold
+             * @example 10
+             */
+            total: number;
+        };
+        /**
+         * @description The hold, for hold operations
+         * @example null
+         */
+        InventoryHold: {
+            /**
+             * @description TypeID of the hold
+             * @example ihl_01jd0000000000000000000000
+             */
+            id: string;
+            /**
+             * @description Who holds the units
+             * @example warehouse_berlin
+             */
+            subject: string;
+            /**
+             * @description What is reserved
+             * @example sku_4711
+             */
+            item: string;
+            /**
+             * @description Units reserved
+             * @example 2
+             */
+            quantity: number;
+            /**
+             * @description pending until committed, released or expired
+             * @example pending
+             * @enum {string}
+             */
+            status: "pending" | "committed" | "released" | "expired";
+            /**
+             * @description Key it was created with
+             * @example cart_77_hold
+             */
+            idempotency_key: string;
+            /**
+             * @description When a pending hold expires
+             * @example 2026-11-01T00:15:00.000Z
+             */
+            expires_at: string;
+            /**
+             * @description ISO 8601 UTC instant
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * @description ISO 8601 UTC instant of the last change
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            updated_at: string;
+        };
+        InventoryMove: {
+            /**
+             * @description A retry with the same key returns the first result
+             * @example po_881_receive
+             */
+            idempotency_key: string;
+            /**
+             * @description Who holds the units
+             * @example warehouse_berlin
+             */
+            subject: string;
+            /**
+             * @description What is counted
+             * @example sku_4711
+             */
+            item: string;
+            /**
+             * @description Positive integer
+             * @example 5
+             */
+            quantity: number;
+        };
+        InventoryTransfer: {
+            /**
+             * @description A retry with the same key returns the first result
+             * @example move_881
+             */
+            idempotency_key: string;
+            /**
+             * @description Subject giving the units
+             * @example warehouse_berlin
+             */
+            from: string;
+            /**
+             * @description Subject receiving the units
+             * @example store_munich
+             */
+            to: string;
+            /**
+             * @description What is counted
+             * @example sku_4711
+             */
+            item: string;
+            /**
+             * @description Positive integer
+             * @example 5
+             */
+            quantity: number;
+        };
+        CreateInventoryHold: {
+            /**
+             * @description A retry with the same key returns the same hold
+             * @example cart_77_hold
+             */
+            idempotency_key: string;
+            /**
+             * @description Who holds the units
+             * @example warehouse_berlin
+             */
+            subject: string;
+            /**
+             * @description What is reserved
+             * @example sku_4711
+             */
+            item: string;
+            /**
+             * @description Positive integer
+             * @example 2
+             */
+            quantity: number;
+            /**
+             * @description Seconds until the hold expires (1 to 2592000)
+             * @example 900
+             */
+            ttl_seconds: number;
+        };
+        InventoryHoldAction: {
+            /**
+             * @description Default: {hold_id}:commit or {hold_id}:release
+             * @example cart_77_commit
+             */
+            idempotency_key?: string;
+        };
+        InventoryBalanceList: {
+            /**
+             * @description Balances of the subject, one per item
+             * @example []
+             */
+            data: components["schemas"]["InventoryBalance"][];
+        };
+        ChangePlan: {
+            /**
+             * @description pln_ id or key of the new plan
+             * @example business
+             */
+            plan_id: string;
+            /**
+             * @description Default prorate (credit unused time, charge the rest, to the second)
+             * @example prorate
+             * @enum {string}
+             */
+            proration?: "prorate" | "none";
+            /**
+             * @description Default: upgrades now, downgrades at period end
+             * @example now
+             * @enum {string}
+             */
+            effective?: "now" | "period_end";
+        };
+        Discount: {
+            /**
+             * @description TypeID of the discount
+             * @example sdi_01jd0000000000000000000000
+             */
+            id: string;
+            /**
+             * @description Subscription discounted
+             * @example sub_01jd0000000000000000000000
+             */
+            subscription_id: string;
+            coupon: components["schemas"]["Coupon"];
+            /**
+             * @description ISO 8601 UTC instant it was applied
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            redeemed_at: string;
+            /**
+             * @description First recurring period discounted (0 = the first paid period)
+             * @example 0
+             */
+            first_period_index: number;
+        };
+        /** @description A coupon: a percentage or amount off for once, some or all periods */
+        Coupon: {
+            /**
+             * @description TypeID of the coupon
+             * @example cpn_01jd0000000000000000000000
+             */
+            id: string;
+            /**
+             * @description Code customers type
+             * @example LAUNCH25
+             */
+            code: string;
+            /**
+             * @description Display name
+             * @example Launch discount
+             */
+            name: string | null;
+            /**
+             * @description Percentage off (at most 2 decimals)
+             * @example 25
+             */
+            percent_off: number | null;
+            /**
+             * @description Minor units off per period
+             * @example null
+             */
+            amount_off: number | null;
+            /**
+             * @description Currency of amount_off
+             * @example null
+             */
+            currency: string | null;
+            /**
+             * @description How many periods the discount lasts
+             * @example repeating
+             * @enum {string}
+             */
+            duration: "once" | "repeating" | "forever";
+            /**
+             * @description Periods discounted (repeating)
+             * @example 3
+             */
+            duration_periods: number | null;
+            /**
+             * @description Redemption limit; null = unlimited
+             * @example 100
+             */
+            max_redemptions: number | null;
+            /**
+             * @description Redemptions so far
+             * @example 12
+             */
+            times_redeemed: number;
+            /**
+             * @description Not redeemable before
+             * @example null
+             */
+            valid_from: string | null;
+            /**
+             * @description Not redeemable after
+             * @example 2026-12-31T23:59:59.000Z
+             */
+            redeem_by: string | null;
+            /**
+             * @description Plans it applies to; null = any
+             * @example null
+             */
+            plan_ids: string[] | null;
+            /**
+             * @description ISO 8601 UTC instant
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            created_at: string;
+        };
+        ApplyDiscount: {
+            /**
+             * @description Coupon code or cpn_ id
+             * @example LAUNCH25
+             */
+            coupon: string;
+        };
+        CreateCoupon: {
+            /**
+             * @description Code customers type, unique per app
+             * @example LAUNCH25
+             */
+            code: string;
+            /**
+             * @description Display name
+             * @example Launch discount
+             */
+            name?: string;
+            /**
+             * @description Percentage with at most 2 decimals
+             * @example 25
+             */
+            percent_off?: number;
+            /**
+             * @description Fixed discount per period in minor units (instead of percent_off)
+             * @example 500
+             */
+            amount_off?: number;
+            /**
+             * @description Currency of amount_off (required with it)
+             * @example USD
+             */
+            currency?: string;
+            /**
+             * @description How many periods the discount lasts
+             * @example repeating
+             * @enum {string}
+             */
+            duration: "once" | "repeating" | "forever";
+            /**
+             * @description Periods discounted (repeating only)
+             * @example 3
+             */
+            duration_periods?: number;
+            /**
+             * @description Times the coupon may be applied in total
+             * @example 100
+             */
+            max_redemptions?: number;
+            /**
+             * Format: date-time
+             * @description Not redeemable before
+             * @example 2026-11-01T00:00:00Z
+             */
+            valid_from?: string;
+            /**
+             * Format: date-time
+             * @description Not redeemable after
+             * @example 2026-12-31T23:59:59Z
+             */
+            redeem_by?: string;
+            /**
+             * @description Only for these plans (ids or keys); absent = any plan
+             * @example [
+             *       "pro"
+             *     ]
+             */
+            plan_ids?: string[];
+        };
+        /** @description A tax rate applied to invoices of customers that have it */
+        TaxRate: {
+            /**
+             * @description TypeID of the tax rate
+             * @example txr_01jd0000000000000000000000
+             */
+            id: string;
+            /**
+             * @description Name on invoices
+             * @example VAT
+             */
+            display_name: string;
+            /**
+             * @description Where the rate applies
+             * @example DE
+             */
+            jurisdiction: string | null;
+            /**
+             * @description Rate in percent
+             * @example 19
+             */
+            percentage: number;
+            /**
+             * @description Rate in basis points (1900 = 19 %)
+             * @example 1900
+             */
+            percentage_bp: number;
+            /**
+             * @description Prices already include the tax
+             * @example false
+             */
+            inclusive: boolean;
+            /**
+             * @description ISO 8601 UTC instant
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            created_at: string;
+        };
+        CreateTaxRate: {
+            /**
+             * @description Name on invoices
+             * @example VAT
+             */
+            display_name: string;
+            /**
+             * @description Where the rate applies
+             * @example DE
+             */
+            jurisdiction?: string;
+            /**
+             * @description At most 2 decimals
+             * @example 19
+             */
+            percentage: number;
+            /**
+             * @description Prices already include the tax (it is carved out, not added)
+             * @example false
+             */
+            inclusive: boolean;
+        };
+        CustomerTaxRate: {
+            /**
+             * @description cus_ id
+             * @example cus_01jd0000000000000000000000
+             */
+            customer_id: string;
+            tax_rate: components["schemas"]["TaxRate"] & (Record<string, never> | null);
+        };
+        SetCustomerTaxRate: {
+            /**
+             * @description txr_ id; null removes the customer's rate
+             * @example txr_01jd0000000000000000000000
+             */
+            tax_rate_id: string | null;
+        };
+        CreditGrant: {
+            /**
+             * @description TypeID of the grant
+             * @example cgr_01jd0000000000000000000000
+             */
+            id: string;
+            /**
+             * @description cus_ id
+             * @example cus_01jd0000000000000000000000
+             */
+            customer_id: string;
+            /**
+             * @description monetary or units
+             * @example monetary
+             * @enum {string}
+             */
+            kind: "monetary" | "units";
+            /**
+             * @description Currency of a monetary grant
+             * @example USD
+             */
+            currency: string | null;
+            /**
+             * @description Feature of a units grant
+             * @example null
+             */
+            feature: string | null;
+            /**
+             * @description Granted minor units or units
+             * @example 2000
+             */
+            amount: number;
+            /**
+             * @description Not yet spent
+             * @example 1500
+             */
+            remaining: number;
+            /**
+             * @description Higher spends first
+             * @example 0
+             */
+            priority: number;
+            /**
+             * @description Usable from
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            effective_at: string;
+            /**
+             * @description Unusable from; null = never
+             * @example null
+             */
+            expires_at: string | null;
+            /**
+             * @description Why it was granted
+             * @example promotional
+             * @enum {string}
+             */
+            source: "purchased" | "promotional";
+            /**
+             * @description Your idempotency key
+             * @example grant_2026_11_welcome
+             */
+            reference: string;
+            /**
+             * @description Ledger entry that booked it (monetary)
+             * @example ent_01jd0000000000000000000000
+             */
+            entry_id: string | null;
+            /**
+             * @description ISO 8601 UTC instant
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            created_at: string;
+        };
+        CreateCreditGrant: {
+            /**
+             * @description Idempotency key of the grant
+             * @example grant_2026_11_welcome
+             */
+            reference: string;
+            /**
+             * @description monetary: money off invoices; units: free units of a feature
+             * @example monetary
+             * @enum {string}
+             */
+            kind: "monetary" | "units";
+            /**
+             * @description Minor units of currency (monetary) or units of feature
+             * @example 2000
+             */
+            amount: number;
+            /**
+             * @description Currency of a monetary grant
+             * @example USD
+             */
+            currency?: string;
+            /**
+             * @description Feature of a units grant
+             * @example api_calls
+             */
+            feature?: string;
+            /**
+             * @description Higher spends first (default 0)
+             * @example 0
+             */
+            priority?: number;
+            /**
+             * Format: date-time
+             * @description Usable from (default now)
+             * @example 2026-11-01T00:00:00Z
+             */
+            effective_at?: string;
+            /**
+             * Format: date-time
+             * @description Unusable from; absent = never expires
+             * @example 2027-11-01T00:00:00Z
+             */
+            expires_at?: string;
+            /**
+             * @description Why it was granted (default promotional)
+             * @example promotional
+             * @enum {string}
+             */
+            source?: "purchased" | "promotional";
+        };
+        CreditGrantList: {
+            /**
+             * @description Grants of the customer
+             * @example []
+             */
+            data: components["schemas"]["CreditGrant"][];
+        };
+        /** @description A credit note reducing what an open or paid invoice asks for */
+        CreditNote: {
+            /**
+             * @description TypeID of the credit note
+             * @example cn_01jd0000000000000000000000
+             */
+            id: string;
+            /**
+             * @description Sequential number per app
+             * @example CN-000001
+             */
+            number: string;
+            /**
+             * @description Invoice credited
+             * @example inv_01jd0000000000000000000000
+             */
+            invoice_id: string;
+            /**
+             * @description Minor units credited
+             * @example 1000
+             */
+            amount: number;
+            /**
+             * @description Tax part of amount in minor units
+             * @example 160
+             */
+            tax: number;
+            /**
+             * @description Why
+             * @example Service outage on 2026-11-12
+             */
+            reason: string | null;
+            /**
+             * @description Your idempotency key
+             * @example cn_outage_1112
+             */
+            reference: string | null;
+            /**
+             * @description Ledger entry that booked it
+             * @example ent_01jd0000000000000000000000
+             */
+            entry_id: string;
+            /**
+             * @description ISO 8601 UTC instant
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            created_at: string;
+        };
+        CreditNoteIssued: {
+            credit_note: components["schemas"]["CreditNote"];
+            invoice: components["schemas"]["Invoice"];
+        };
+        CreateCreditNote: {
+            /**
+             * @description Minor units credited (tax included on tax-inclusive invoices)
+             * @example 1000
+             */
+            amount: number;
+            /**
+             * @description Why
+             * @example Service outage on 2026-11-12
+             */
+            reason?: string;
+            /**
+             * @description Idempotency key of the credit note
+             * @example cn_outage_1112
+             */
+            reference: string;
+        };
+        CreditNoteList: {
+            /**
+             * @description Credit notes of the invoice
+             * @example []
+             */
+            data: components["schemas"]["CreditNote"][];
+        };
+        UsageAggregate: {
+            /**
+             * @description cus_ id
+             * @example cus_01jd0000000000000000000000
+             */
+            customer_id: string;
+            /**
+             * @description Feature key
+             * @example api_calls
+             */
+            feature: string;
+            /**
+             * @description Aggregation of the feature
+             * @example sum
+             */
+            aggregation: string;
+            /**
+             * @description Window start
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            from: string;
+            /**
+             * @description Window end
+             * @example 2026-12-01T00:00:00.000Z
+             */
+            to: string;
+            /**
+             * @description Bucketing
+             * @example day
+             * @enum {string}
+             */
+            group_by: "day" | "none";
+            /**
+             * @description Aggregate over the whole window
+             * @example 2500
+             */
+            value: number;
+            /**
+             * @description Buckets (one when group_by is none)
+             * @example [
+             *       {
+             *         "start": "2026-11-01T00:00:00.000Z",
+             *         "end": "2026-11-02T00:00:00.000Z",
+             *         "value": 120
+             *       }
+             *     ]
+             */
+            data: {
+                /**
+                 * @description Bucket start
+                 * @example 2026-11-01T00:00:00.000Z
+                 */
+                start: string;
+                /**
+                 * @description Bucket end
+                 * @example 2026-11-02T00:00:00.000Z
+                 */
+                end: string;
+                /**
+                 * @description Aggregate of the bucket
+                 * @example 120
+                 */
+                value: number;
+            }[];
+        };
+        BillingCycleReport: {
+            /**
+             * @description Subscriptions looked at
+             * @example 120
+             */
+            subscriptions_scanned: number;
+            /**
+             * @description Scheduled plan changes that took effect
+             * @example 2
+             */
+            plan_changes_applied: number;
+            /**
+             * @description Invoices created for ended periods
+             * @example 118
+             */
+            invoices_generated: number;
+            /**
+             * @description Invoices finalized
+             * @example 118
+             */
+            invoices_finalized: number;
+            /**
+             * @description Monetary credit grants closed after expiry (breakage posted)
+             * @example 0
+             */
+            credits_expired: number;
+            /**
+             * @description Subscriptions that failed (the others went on)
+             * @example []
+             */
+            failures: {
+                /**
+                 * @description Subscription that failed
+                 * @example sub_01jd0000000000000000000000
+                 */
+                subscription_id: string;
+                /**
+                 * @description What went wrong
+                 * @example plan_not_found
+                 */
+                error: string;
+            }[];
+        };
+        WebhookEndpointCreated: components["schemas"]["WebhookEndpoint"] & {
+            /**
+             * @description Standard Webhooks signing secret, shown only on creation
+             * @example whsec_…
+             */
+            secret: string;
+        };
+        WebhookEndpoint: {
+            /**
+             * @description TypeID of the endpoint
+             * @example wep_01jd6…
+             */
+            id: string;
+            /**
+             * @description Where deliveries are POSTed
+             * @example https://example.com/billing-hooks
+             */
+            url: string;
+            /**
+             * @description Your note
+             * @example Accounting sync
+             */
+            description: string | null;
+            /**
+             * @description Event filters the endpoint receives
+             * @example [
+             *       "invoice.*"
+             *     ]
+             */
+            events: string[];
+            /**
+             * @description disabled endpoints receive nothing
+             * @example enabled
+             * @enum {string}
+             */
+            status: "enabled" | "disabled";
+            /**
+             * @description ISO 8601 UTC instant
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * @description ISO 8601 UTC instant of the last change
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            updated_at: string;
+        };
+        CreateWebhookEndpoint: {
+            /**
+             * @description https URL that receives the deliveries
+             * @example https://example.com/billing-hooks
+             */
+            url: string;
+            /**
+             * @description "*", an event type ("invoice.paid") or a resource wildcard ("invoice.*")
+             * @example [
+             *       "invoice.*"
+             *     ]
+             */
+            events: string[];
+            /**
+             * @description Your note
+             * @example Accounting sync
+             */
+            description?: string | null;
+        };
+        WebhookDelivery: {
+            /**
+             * @description TypeID of the delivery
+             * @example wdl_01jd0000000000000000000000
+             */
+            id: string;
+            /**
+             * @description Endpoint it is delivered to
+             * @example wep_01jd0000000000000000000000
+             */
+            endpoint_id: string;
+            /**
+             * @description The webhook-id header value (stable across retries)
+             * @example msg_01jd0000000000000000000000
+             */
+            message_id: string;
+            /**
+             * @description Lifecycle event type
+             * @example invoice.paid
+             */
+            event_type: string;
+            /**
+             * @description failed = attempts exhausted
+             * @example succeeded
+             * @enum {string}
+             */
+            status: "pending" | "succeeded" | "failed";
+            /**
+             * @description Attempts made so far
+             * @example 1
+             */
+            attempts: number;
+            /**
+             * @description When the next attempt is due; null when done
+             * @example null
+             */
+            next_attempt_at: string | null;
+            /**
+             * @description HTTP status of the last attempt
+             * @example 200
+             */
+            last_status_code: number | null;
+            /**
+             * @description Error of the last attempt
+             * @example null
+             */
+            last_error: string | null;
+            /**
+             * @description ISO 8601 UTC instant
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * @description ISO 8601 UTC instant of the last attempt
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            updated_at: string;
+            /**
+             * @description Every attempt, oldest first
+             * @example [
+             *       {
+             *         "attempt": 1,
+             *         "outcome": "succeeded",
+             *         "status_code": 200,
+             *         "error": null,
+             *         "response_body": "ok",
+             *         "duration_ms": 42,
+             *         "started_at": "2026-11-01T00:00:00.000Z"
+             *       }
+             *     ]
+             */
+            attempt_log: {
+                /**
+                 * @description 1-based attempt number
+                 * @example 1
+                 */
+                attempt: number;
+                /**
+                 * @description How the attempt ended
+                 * @example succeeded
+                 * @enum {string}
+                 */
+                outcome: "succeeded" | "http_error" | "timeout" | "network_error";
+                /**
+                 * @description HTTP status the endpoint answered
+                 * @example 200
+                 */
+                status_code: number | null;
+                /**
+                 * @description Error text of a failed attempt
+                 * @example null
+                 */
+                error: string | null;
+                /**
+                 * @description Start of the endpoint's answer
+                 * @example ok
+                 */
+                response_body: string | null;
+                /**
+                 * @description Milliseconds the attempt took
+                 * @example 42
+                 */
+                duration_ms: number;
+                /**
+                 * @description ISO 8601 UTC instant
+                 * @example 2026-11-01T00:00:00.000Z
+                 */
+                started_at: string;
+            }[];
+        };
+        AuditEvent: {
+            /**
+             * @description TypeID of the audit event (time-ordered)
+             * @example aud_01jd6…
+             */
+            id: string;
+            /**
+             * @description API key id (key_…), admin, stripe or system
+             * @example key_01jd0000000000000000000000
+             */
+            actor: string;
+            /**
+             * @description Lifecycle event type of the change
+             * @example invoice.finalized
+             */
+            action: string;
+            /**
+             * @description Kind of resource changed
+             * @example invoice
+             */
+            resource_type: string;
+            /**
+             * @description Id of the resource changed
+             * @example inv_01jd0000000000000000000000
+             */
+            resource_id: string;
+            /**
+             * @description SHA-256 hex of the resource before the change
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            before_digest: string | null;
+            /**
+             * @description SHA-256 hex of the resource after the change
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            after_digest: string;
+            /**
+             * @description Request that made the change; null for background jobs
+             * @example 0b6f1c2e-4d1a-4f7e-9d55-2a8b4d1f9e01
+             */
+            request_id: string | null;
+            /**
+             * @description Outbox message (webhook-id) of the same change
+             * @example msg_01jd0000000000000000000000
+             */
+            message_id: string;
+            /**
+             * @description ISO 8601 UTC instant
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            created_at: string;
+        };
+        StripeConfig: {
+            /**
+             * @description Payment provider
+             * @example stripe
+             * @enum {string}
+             */
+            provider: "stripe";
+            /**
+             * @description true for a live key (sk_live_…), false for test mode
+             * @example false
+             */
+            livemode: boolean;
+            /**
+             * @description Last four characters of the configured secret key
+             * @example 4242
+             */
+            api_key_last4: string;
+            /**
+             * @description Register this path (on your public host) as a Stripe webhook endpoint
+             * @example /v1/providers/stripe/webhook/app_01jd0000000000000000000000
+             */
+            webhook_path: string;
+            /**
+             * @description ISO 8601 UTC instant of the last change
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            updated_at: string;
+        };
+        ConfigureStripe: {
+            /**
+             * @description Your Stripe secret key (stored, never shown again)
+             * @example sk_test_…
+             */
+            secret_key: string;
+            /**
+             * @description Signing secret of your Stripe webhook endpoint
+             * @example whsec_…
+             */
+            webhook_secret: string;
+        };
+        InvoiceCollection: {
+            /**
+             * @description inv_ id being collected
+             * @example inv_01jd0000000000000000000000
+             */
+            invoice_id: string;
+            /**
+             * @description Payment provider
+             * @example stripe
+             * @enum {string}
+             */
+            provider: "stripe";
+            /**
+             * @description Stripe customer id
+             * @example cus_Q1w2e3r4t5y6u7
+             */
+            provider_customer_id: string;
+            /**
+             * @description Stripe invoice id
+             * @example in_1Q2w3e4r5t6y7u8i
+             */
+            provider_invoice_id: string;
+            /**
+             * @description The PaymentIntent collecting the invoice
+             * @example {
+             *       "id": "pi_…",
+             *       "client_secret": null,
+             *       "status": "succeeded",
+             *       "amount": 7400,
+             *       "currency": "usd"
+             *     }
+             */
+            payment: {
+                /**
+                 * @description Stripe PaymentIntent id
+                 * @example pi_…
+                 */
+                id: string;
+                /**
+                 * @description For confirming the payment in the browser (Stripe.js)
+                 * @example pi_…_secret_…
+                 */
+                client_secret: string | null;
+                /**
+                 * @description Stripe PaymentIntent status
+                 * @example requires_payment_method
+                 */
+                status: string;
+                /**
+                 * @description Amount in minor units
+                 * @example 7400
+                 */
+                amount: number;
+                /**
+                 * @description ISO 4217 currency (lower case, as Stripe writes it)
+                 * @example usd
+                 */
+                currency: string;
+            };
+        };
+        StripeWebhookResult: {
+            /**
+             * @description Always true: the event was accepted
+             * @example true
+             * @enum {boolean}
+             */
+            received: true;
+            /**
+             * @description Stripe event id
+             * @example evt_1Q2w3e4r5t6y7u8i
+             */
+            event_id: string;
+            /**
+             * @description Stripe event type
+             * @example payment_intent.succeeded
+             */
+            type: string;
+            /**
+             * @description The event had been processed before (no second effect)
+             * @example false
+             */
+            duplicate: boolean;
+            /**
+             * @description What it did: payment_recorded, unapplied, payment_failed, refund_recorded, dispute_recorded, ignored or duplicate
+             * @example payment_recorded
+             */
+            effect: string;
         };
     };
     responses: never;
