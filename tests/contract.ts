@@ -410,4 +410,46 @@ export const contractCases: ContractCase[] = [
       );
     },
   },
+  {
+    name: "inventory: acquire, reserve, commit, release, refuse shortfalls, replay retries",
+    async run(target) {
+      const { secret_key: key } = await provision(target);
+      const balance = async (subject: string) => {
+        const res = await http(target, "GET", `/v1/inventory/balances/${subject}/sku_1`, { key });
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        return [res.body.free, res.body.on_hold, res.body.total];
+      };
+      const acquire = { idempotency_key: "receive-1", subject: "warehouse", item: "sku_1", quantity: 10 };
+      assert.equal((await http(target, "POST", "/v1/inventory/acquire", { key, body: acquire })).status, 201);
+      const replay = await http(target, "POST", "/v1/inventory/acquire", { key, body: acquire });
+      assert.deepEqual([replay.status, replay.body.replayed], [200, true]);
+      assert.deepEqual(await balance("warehouse"), [10, 0, 10]);
+      const hold = await http(target, "POST", "/v1/inventory/holds", {
+        key,
+        body: { idempotency_key: "cart-1", subject: "warehouse", item: "sku_1", quantity: 4, ttl_seconds: 600 },
+      });
+      assert.deepEqual([hold.status, hold.body.hold.status], [201, "pending"]);
+      assert.deepEqual(await balance("warehouse"), [6, 4, 10]);
+      assertProblem(
+        await http(target, "POST", "/v1/inventory/consume", { key, body: { idempotency_key: "sell-1", subject: "warehouse", item: "sku_1", quantity: 7 } }),
+        422,
+        "insufficient_quantity",
+      );
+      const committed = await http(target, "POST", `/v1/inventory/holds/${hold.body.hold.id}/commit`, { key });
+      assert.deepEqual([committed.status, committed.body.hold.status], [200, "committed"]);
+      assert.deepEqual(await balance("warehouse"), [6, 0, 6]);
+      const second = await http(target, "POST", "/v1/inventory/holds", {
+        key,
+        body: { idempotency_key: "cart-2", subject: "warehouse", item: "sku_1", quantity: 2, ttl_seconds: 600 },
+      });
+      const released = await http(target, "POST", `/v1/inventory/holds/${second.body.hold.id}/release`, { key });
+      assert.equal(released.body.hold.status, "released");
+      const moved = await http(target, "POST", "/v1/inventory/transfer", {
+        key,
+        body: { idempotency_key: "move-1", from: "warehouse", to: "store", item: "sku_1", quantity: 5 },
+      });
+      assert.equal(moved.status, 201, JSON.stringify(moved.body));
+      assert.deepEqual([await balance("warehouse"), await balance("store")], [[1, 0, 1], [5, 0, 5]]);
+    },
+  },
 ];
