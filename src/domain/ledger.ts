@@ -117,7 +117,7 @@ export function reversalPostings(postings: readonly PostingInput[]): PostingInpu
   return postings.map((p) => ({ ...p, amount: -p.amount }));
 }
 
-// ---- accounts, balances and the available rule (issue 3, ADR 0003) ----
+// ---- accounts, balances and the available rule (issue 3, ADR 0007) ----
 
 /**
  * Balance constraints of an account, TigerBeetle's flags (at most one may be set):
@@ -274,7 +274,7 @@ const named = (name: string, type: AccountType, constraints: Partial<AccountCons
 
 /**
  * The chart used by the high-level operations (seed `RecordPayment` …), per app and currency.
- * Types are chosen so every seed posting is coherent (ADR 0003):
+ * Types are chosen so every seed posting is coherent (ADR 0007):
  * - `cash` (asset): money received at the processor; the same account invoices post payments to;
  * - `platform_fees` (revenue): the fee the platform keeps from a payment (seed `platform:fees`);
  * - `customer_balance:{id}` (liability, debits must not exceed credits): what the platform owes a

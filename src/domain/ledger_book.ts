@@ -10,7 +10,7 @@
  * This follows the setup / compute / execute split (Autumn) and TigerBeetle's state machine:
  * storage loads the snapshot and writes the changes in one transaction; the rules live here.
  *
- * Rules (ADR 0003):
+ * Rules (ADR 0007; the single writer that runs this: ADR 0003):
  * - Idempotency: one namespace of keys per scope. The same key with the same payload replays the
  *   original result (`replayed: true`); with another payload it fails `idempotency_key_reused`.
  *   Only accepted commands are recorded, so a rejected command can be retried later.

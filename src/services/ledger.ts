@@ -4,7 +4,7 @@
  * single writer (`writer.ts`), except billing's {@link postEntry}, which posts inside the
  * invoice's own write transaction with the same batch code.
  *
- * Idempotency (ADR 0003): keys are unique per tenant **and app** (one namespace for entries,
+ * Idempotency (ADR 0007): keys are unique per tenant **and app** (one namespace for entries,
  * holds and their transitions). The same key with the same payload returns the original result
  * with `replayed: true`; with a different payload it fails `idempotency_key_reused` (409).
  * Entries are immutable; corrections are reversal entries (`reverses_entry_id`).

@@ -1,5 +1,5 @@
 /**
- * One writer per tenant (ADR 0002): every ledger posting, hold transition and inventory mutation
+ * One writer per tenant (ADR 0003): every ledger posting, hold transition and inventory mutation
  * of a scope (tenant + app) goes through {@link CommandWriter.submit}. This module holds the
  * in-process implementation for Deno; the Workers runtime puts a Durable Object behind the same
  * interface.
