@@ -452,4 +452,30 @@ export const contractCases: ContractCase[] = [
       assert.deepEqual([await balance("warehouse"), await balance("store")], [[1, 0, 1], [5, 0, 5]]);
     },
   },
+  {
+    name: "entitlement check with consume: atomic check-and-use at the hard limit, once per idempotency key",
+    async run(target) {
+      const { secret_key: key, publishable_key: pk } = await provision(target);
+      const plan = await http(target, "POST", "/v1/plans", {
+        key,
+        body: { key: "seats", name: "Seats", currency: "USD", interval: "month", features: [{ key: "exports", type: "metered", limit: 2 }] },
+      });
+      await http(target, "POST", "/v1/customers", { key, body: { external_id: "casey" } });
+      await http(target, "POST", "/v1/subscriptions", { key, body: { customer_id: "casey", plan_id: plan.body.id } });
+      const use = (id: string) =>
+        http(target, "POST", "/v1/entitlements/check", { key: pk, body: { customer_id: "casey", feature: "exports", consume: 1, idempotency_key: id } });
+      const first = await use("u1");
+      assert.deepEqual([first.status, first.body.allowed, first.body.used], [200, true, 1], JSON.stringify(first.body));
+      const retried = await use("u1");
+      assert.deepEqual([retried.body.allowed, retried.body.used], [true, 1], "a retry consumes once");
+      assert.equal((await use("u2")).body.allowed, true);
+      const denied = await use("u3");
+      assert.deepEqual([denied.body.allowed, denied.body.used, denied.body.reason], [false, 2, "limit_reached"]);
+      assertProblem(
+        await http(target, "POST", "/v1/entitlements/check", { key: pk, body: { customer_id: "casey", feature: "exports", consume: 1 } }),
+        400,
+        "validation_failed",
+      );
+    },
+  },
 ];
