@@ -149,6 +149,7 @@ function adjust(b: InventoryBalance, field: "free" | "on_hold", delta: number): 
  * command is accepted (and changes the book) or rejected (and changes nothing).
  */
 export class InventoryBook {
+  /** The batch's instant (created_at, expiry reference). */
   readonly now: Date;
   readonly #balances = new Map<string, InventoryBalance>();
   readonly #holds = new Map<string, InventoryHold>();
@@ -158,6 +159,7 @@ export class InventoryBook {
   readonly #dirtyHolds = new Set<string>();
   readonly #newOperations: InventoryOperation[] = [];
 
+  /** Builds the book of one batch from what storage loaded. */
   constructor(snapshot: InventorySnapshot, now: Date) {
     this.now = now;
     for (const b of snapshot.balances) this.#balances.set(pairKey(b.subject, b.item), { ...b });

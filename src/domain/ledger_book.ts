@@ -253,6 +253,7 @@ export const MAX_COMMANDS_PER_BOOK = 10_000;
  * const rows = book.changes();
  */
 export class LedgerBook {
+  /** The batch's instant: created_at of everything written, and the expiry reference. */
   readonly now: Date;
   readonly #accounts = new Map<string, LedgerAccount>();
   readonly #byName = new Map<string, LedgerAccount>();
@@ -269,6 +270,7 @@ export class LedgerBook {
   readonly #dirtyBalances = new Set<string>();
   readonly #newRecords: CommandRecord[] = [];
 
+  /** Builds the book of one batch from what storage loaded. */
   constructor(snapshot: LedgerSnapshot, now: Date) {
     this.now = now;
     for (const a of snapshot.accounts) this.#addAccount(a);
@@ -735,7 +737,11 @@ export class LedgerBook {
   }
 }
 
-/** @throws {BillingError} `unsupported_currency` (400) unless `code` is an ISO 4217 code */
+/**
+ * Checks a currency code.
+ *
+ * @throws {BillingError} `unsupported_currency` (400) unless `code` is an ISO 4217 code
+ */
 export function checkCurrency(code: string): void {
   if (!isCurrency(code)) {
     throw new BillingError("unsupported_currency", "invalid_request", `Currency "${code}" is not an ISO 4217 code`);

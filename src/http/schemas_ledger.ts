@@ -23,8 +23,10 @@ const Ttl = z.int().openapi({ description: "Seconds until the hold expires (1 to
 /** Marker present on every reply of an idempotent write. */
 const Replayed = z.boolean().openapi({ description: "True when this is the stored result of an earlier request with the same key", example: false });
 
+/** Class of a ledger account. */
 export const AccountTypeSchema = z.enum(["asset", "liability", "equity", "revenue", "expense"]);
 
+/** Body of `POST /v1/ledger/accounts` (find or create by name and currency). */
 export const CreateAccountBody = z.object({
   name: Name.openapi({ description: "Unique account name per app", example: "customer_balance:cus_123" }),
   type: AccountTypeSchema.openapi({ description: "Account type; decides its normal balance", example: "liability" }),
@@ -34,6 +36,7 @@ export const CreateAccountBody = z.object({
   credits_must_not_exceed_debits: z.boolean().optional().openapi({ description: "Refuse entries that would make credits exceed debits", example: false }),
 }).strict().openapi("CreateLedgerAccount");
 
+/** A ledger account. */
 export const LedgerAccountSchema = z.object({
   id: z.string().openapi({ description: "TypeID of the account", example: "acc_01jd0000000000000000000000" }),
   name: z.string().openapi({ description: "Account name", example: "customer_balance:cus_123" }),
@@ -46,6 +49,7 @@ export const LedgerAccountSchema = z.object({
   created_at: z.string().openapi({ description: "ISO 8601 UTC instant", example: "2026-11-01T00:00:00.000Z" }),
 }).openapi("LedgerAccount");
 
+/** Balance of an account in its currency (`GET /v1/ledger/accounts/{id}/balance`). */
 export const LedgerBalanceSchema = z.object({
   account_id: z.string().openapi({ description: "Account", example: "acc_01jd0000000000000000000000" }),
   currency: z.string().openapi({ description: "ISO 4217 currency", example: "USD" }),
@@ -73,6 +77,7 @@ const ExternalIds = {
   dispute_id: ExternalId.optional().openapi({ description: "Payment provider's dispute id", example: "dp_1Q2w3e4r5t6y7u8i" }),
 };
 
+/** Body of `POST /v1/ledger/entries`. */
 export const CreateEntryBody = z.object({
   idempotency_key: Key.openapi({ description: "A retry with the same key returns the first result", example: "order_1042_paid" }),
   description: z.string().max(500).optional().openapi({ description: "Free text", example: "Order 1042 paid" }),
@@ -81,11 +86,13 @@ export const CreateEntryBody = z.object({
   ...ExternalIds,
 }).strict().openapi("CreateLedgerEntry");
 
+/** Body of `POST /v1/ledger/entries/{id}/reverse`. */
 export const ReverseEntryBody = z.object({
   idempotency_key: Key.openapi({ description: "A retry with the same key returns the first reversal", example: "order_1042_refund" }),
   description: z.string().max(500).optional().openapi({ description: "Free text", example: "Order 1042 canceled" }),
 }).strict().openapi("ReverseLedgerEntry");
 
+/** A journal entry with its postings. */
 export const LedgerEntrySchema = z.object({
   id: z.string().openapi({ description: "TypeID of the entry", example: "ent_01jd0000000000000000000000" }),
   seq: z.int().openapi({ description: "Position in the app's journal (gapless, increasing)", example: 42 }),
@@ -111,13 +118,16 @@ export const LedgerEntrySchema = z.object({
   created_at: z.string().openapi({ description: "ISO 8601 UTC instant", example: "2026-11-01T00:00:00.000Z" }),
 }).openapi("LedgerEntry", { description: "A journal entry: balanced postings written once, never changed (reversals are new entries)" });
 
+/** An entry as a write returns it, with the replay marker. */
 export const LedgerEntryReply = LedgerEntrySchema.extend({ replayed: Replayed }).openapi("LedgerEntryReply");
 
+/** A page of entries (`GET /v1/ledger/entries`). */
 export const LedgerEntryList = z.object({
   data: z.array(LedgerEntrySchema).openapi({ description: "A page of entries in journal order", example: [] }),
   next_cursor: z.string().nullable().openapi({ description: "Pass as cursor for the next page; null on the last page", example: null }),
 }).openapi("LedgerEntryList");
 
+/** Query of `GET /v1/ledger/entries`. */
 export const ListEntriesQuery = z.object({
   account_id: z.string().min(1).max(128).optional().openapi({ description: "Only entries posting to this account", example: "acc_01jd0000000000000000000000" }),
   ...ExternalIds,
@@ -128,6 +138,7 @@ export const ListEntriesQuery = z.object({
   order: z.enum(["asc", "desc"]).optional().openapi({ description: "Journal order (default asc: oldest first)", example: "asc" }),
 });
 
+/** Body of `POST /v1/ledger/holds`. */
 export const CreateHoldBody = z.object({
   idempotency_key: Key.openapi({ description: "A retry with the same key returns the same hold", example: "order_1042_auth" }),
   account_id: z.string().min(1).max(128).openapi({ description: "Account the money is reserved on", example: "acc_01jd0000000000000000000000" }),
@@ -142,6 +153,7 @@ export const CreateHoldBody = z.object({
   metadata: Metadata.optional().openapi({ description: "Free-form JSON object", example: {"order_id": "ord_1042"} }),
 }).strict().openapi("CreateLedgerHold");
 
+/** An authorization hold. */
 export const LedgerHoldSchema = z.object({
   id: z.string().openapi({ description: "TypeID of the hold", example: "hld_01jd0000000000000000000000" }),
   account_id: z.string().openapi({ description: "Account the money is reserved on", example: "acc_01jd0000000000000000000000" }),
@@ -158,21 +170,26 @@ export const LedgerHoldSchema = z.object({
   updated_at: z.string().openapi({ description: "ISO 8601 UTC instant of the last change", example: "2026-11-01T00:00:00.000Z" }),
 }).openapi("LedgerHold", { description: "An authorization hold: money reserved on an account until captured, voided or expired" });
 
+/** A hold as a write returns it, with the replay marker. */
 export const LedgerHoldReply = LedgerHoldSchema.extend({ replayed: Replayed }).openapi("LedgerHoldReply");
 
+/** Body of `POST /v1/ledger/holds/{id}/capture` (optional). */
 export const CaptureHoldBody = z.object({
   amount: PositiveAmount.optional().openapi({ description: "At most the held amount; default: all of it. The rest is released", example: 2000 }),
   idempotency_key: Key.optional().openapi({ description: "Default: {hold_id}:capture", example: "order_1042_capture" }),
 }).strict().openapi("CaptureLedgerHold");
 
+/** Body of `POST /v1/ledger/holds/{id}/void` (optional). */
 export const VoidHoldBody = z.object({
   idempotency_key: Key.optional().openapi({ description: "Default: {hold_id}:void", example: "order_1042_void" }),
 }).strict().openapi("VoidLedgerHold");
 
+/** Reply of a capture: the hold, the capture entry, the replay marker. */
 export const CaptureReply = z.object({ hold: LedgerHoldSchema, entry: LedgerEntrySchema, replayed: Replayed }).openapi("LedgerCaptureReply", {
   description: "The captured hold and the entry that moved the money",
 });
 
+/** Body of `POST /v1/ledger/payments`. */
 export const PaymentBody = z.object({
   payment_intent_id: ExternalId.openapi({ description: "Provider payment id (idempotency key of the recording)", example: "pi_3Q2w3e4r5t6y7u8i" }),
   amount: PositiveAmount.openapi({ description: "Positive integer of minor units", example: 2500 }),
@@ -181,6 +198,7 @@ export const PaymentBody = z.object({
   fees: z.number().optional().openapi({ description: "Platform fee kept from the payment, 0…amount (default 0)", example: 100 }),
 }).strict().openapi("RecordPayment");
 
+/** Body of `POST /v1/ledger/refunds`. */
 export const RefundBody = z.object({
   refund_id: ExternalId.openapi({ description: "Provider refund id (idempotency key)", example: "re_3Q2w3e4r5t6y7u8i" }),
   amount: PositiveAmount.openapi({ description: "Positive integer of minor units", example: 1000 }),
@@ -189,6 +207,7 @@ export const RefundBody = z.object({
   payment_intent_id: ExternalId.optional().openapi({ description: "Payment refunded", example: "pi_3Q2w3e4r5t6y7u8i" }),
 }).strict().openapi("RecordRefund");
 
+/** Body of `POST /v1/ledger/payouts`. */
 export const PayoutBody = z.object({
   payout_id: ExternalId.openapi({ description: "Provider payout id (idempotency key)", example: "po_1Q2w3e4r5t6y7u8i" }),
   amount: PositiveAmount.openapi({ description: "Positive integer of minor units", example: 50000 }),
@@ -196,6 +215,7 @@ export const PayoutBody = z.object({
   merchant_id: ExternalId.openapi({ description: "Who is paid out", example: "merchant_7" }),
 }).strict().openapi("RecordPayout");
 
+/** Body of `POST /v1/ledger/disputes`. */
 export const DisputeBody = z.object({
   dispute_id: ExternalId.openapi({ description: "Provider dispute id (idempotency key)", example: "dp_1Q2w3e4r5t6y7u8i" }),
   amount: PositiveAmount.openapi({ description: "Positive integer of minor units", example: 2500 }),
@@ -206,6 +226,7 @@ export const DisputeBody = z.object({
 
 // ---- inventory ----
 
+/** Body of `POST /v1/inventory/acquire` and `/consume`. */
 export const InventoryMoveBody = z.object({
   idempotency_key: Key.openapi({ description: "A retry with the same key returns the first result", example: "po_881_receive" }),
   subject: InventoryName.openapi({ description: "Who holds the units", example: "warehouse_berlin" }),
@@ -213,6 +234,7 @@ export const InventoryMoveBody = z.object({
   quantity: Quantity.openapi({ description: "Positive integer", example: 5 }),
 }).strict().openapi("InventoryMove");
 
+/** Body of `POST /v1/inventory/transfer`. */
 export const InventoryTransferBody = z.object({
   idempotency_key: Key.openapi({ description: "A retry with the same key returns the first result", example: "move_881" }),
   from: InventoryName.openapi({ description: "Subject giving the units", example: "warehouse_berlin" }),
@@ -221,6 +243,7 @@ export const InventoryTransferBody = z.object({
   quantity: Quantity.openapi({ description: "Positive integer", example: 5 }),
 }).strict().openapi("InventoryTransfer");
 
+/** Body of `POST /v1/inventory/holds`. */
 export const InventoryHoldBody = z.object({
   idempotency_key: Key.openapi({ description: "A retry with the same key returns the same hold", example: "cart_77_hold" }),
   subject: InventoryName.openapi({ description: "Who holds the units", example: "warehouse_berlin" }),
@@ -229,10 +252,12 @@ export const InventoryHoldBody = z.object({
   ttl_seconds: Ttl.openapi({ description: "Seconds until the hold expires (1 to 2592000)", example: 900 }),
 }).strict().openapi("CreateInventoryHold");
 
+/** Body of `POST /v1/inventory/holds/{id}/commit|release` (optional). */
 export const InventoryHoldActionBody = z.object({
   idempotency_key: Key.optional().openapi({ description: "Default: {hold_id}:commit or {hold_id}:release", example: "cart_77_commit" }),
 }).strict().openapi("InventoryHoldAction");
 
+/** Balance of a subject in one item. */
 export const InventoryBalanceSchema = z.object({
   subject: z.string().openapi({ description: "Who holds the units", example: "warehouse_berlin" }),
   item: z.string().openapi({ description: "What is counted", example: "sku_4711" }),
@@ -241,6 +266,7 @@ export const InventoryBalanceSchema = z.object({
   total: z.int().openapi({ description: "free + on_hold", example: 10 }),
 }).openapi("InventoryBalance", { description: "What a subject has of an item" });
 
+/** An inventory reservation. */
 export const InventoryHoldSchema = z.object({
   id: z.string().openapi({ description: "TypeID of the hold", example: "ihl_01jd0000000000000000000000" }),
   subject: z.string().openapi({ description: "Who holds the units", example: "warehouse_berlin" }),
@@ -253,6 +279,7 @@ export const InventoryHoldSchema = z.object({
   updated_at: z.string().openapi({ description: "ISO 8601 UTC instant of the last change", example: "2026-11-01T00:00:00.000Z" }),
 }).openapi("InventoryHold", { description: "Units reserved until committed, released or expired" });
 
+/** One row of the inventory journal. */
 export const InventoryOperationSchema = z.object({
   id: z.string().openapi({ description: "TypeID of the operation", example: "iop_01jd0000000000000000000000" }),
   seq: z.int().openapi({ description: "Position in the app's inventory journal", example: 17 }),
@@ -266,6 +293,7 @@ export const InventoryOperationSchema = z.object({
   created_at: z.string().openapi({ description: "ISO 8601 UTC instant", example: "2026-11-01T00:00:00.000Z" }),
 }).openapi("InventoryOperation", { description: "One change of the inventory ledger" });
 
+/** Reply of an inventory mutation: the operation, the balances after it, the hold when there is one. */
 export const InventoryReplySchema = z.object({
   operation: InventoryOperationSchema.nullable().openapi({ description: "The operation written; null when nothing changed", example: null }),
   balances: z.array(InventoryBalanceSchema).openapi({ description: "Balances after the operation", example: [{"subject": "warehouse_berlin", "item": "sku_4711", "free": 8, "on_hold": 2, "total": 10}] }),
@@ -273,6 +301,7 @@ export const InventoryReplySchema = z.object({
   replayed: Replayed,
 }).openapi("InventoryReply");
 
+/** Every non-zero balance of a subject. */
 export const InventoryBalanceList = z.object({
   data: z.array(InventoryBalanceSchema).openapi({ description: "Balances of the subject, one per item", example: [] }),
 }).openapi("InventoryBalanceList");

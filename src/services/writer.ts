@@ -99,6 +99,11 @@ export class InProcessWriter implements CommandWriter {
   readonly #options: Required<Pick<WriterOptions, "maxBatchSize" | "maxQueueLength">> & WriterOptions;
   readonly #lanes = new Map<string, Lane>();
 
+  /**
+   * Creates a writer over a store; queues are created per scope on first use.
+   *
+   * @throws {RangeError} when `maxBatchSize` is not a positive integer
+   */
   constructor(options: WriterOptions) {
     const maxBatchSize = options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
     if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1) throw new RangeError("maxBatchSize must be a positive integer");
