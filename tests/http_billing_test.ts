@@ -383,16 +383,18 @@ Deno.test("scenario: VAT per customer, prepaid credits, partial payment, credit 
     assert.deepEqual([inv2.total, inv2.status], [3689, "open"]);
     const bad = await call(env, "POST", `/v1/invoices/${inv2.id}/mark_uncollectible`, { key });
     assert.deepEqual([bad.body.status, bad.body.amount_due], ["uncollectible", 3689]);
-    assert.equal((await call(env, "POST", `/v1/invoices/${inv2.id}/pay`, { key, body: {} })).body.code, "invoice_not_open");
     assert.equal((await call(env, "POST", `/v1/invoices/${inv2.id}/void`, { key })).body.code, "invoice_uncollectible");
+    // a later payment on the written-off invoice is a recovery: cash in, bad debt back
+    const recovered = await call(env, "POST", `/v1/invoices/${inv2.id}/pay`, { key, body: { amount: 1000, reference: "late-wire" } });
+    assert.deepEqual([recovered.body.status, recovered.body.amount_due], ["uncollectible", 2689]);
 
     const b = await balances(env, key);
-    // cash: 1000 top-up + 689 + 810 − 100 refund = 2399
-    assert.equal(b.cash, 2399);
+    // cash: 1000 top-up + 689 + 810 − 100 refund + 1000 recovered = 3399
+    assert.equal(b.cash, 3399);
     // tax payable: 589 × 2 = 1178, − 190 (cn-1), − round(100 × 589 / 3689 = 15.97) = 16 (refund) → 972
     assert.equal(b.tax_payable, 972);
     assert.equal(b.customer_credit, 0);
-    assert.equal(b.bad_debt_expense, 3689);
+    assert.equal(b.bad_debt_expense, 3689 - 1000);
     assert.equal(b.accounts_receivable, 0);
   } finally {
     await env.close();
@@ -499,6 +501,10 @@ Deno.test("billing routes answer bad input with problem+json and write nothing",
     assert.deepEqual([cnDraft.status, cnDraft.body.code], [409, "invoice_not_creditable"]);
     const unc = await call(env, "POST", `/v1/invoices/${draft.body.id}/mark_uncollectible`, { key });
     assert.deepEqual([unc.status, unc.body.code], [409, "invoice_not_open"]);
+    const badDue = await call(env, "POST", `/v1/invoices/${draft.body.id}/finalize`, { key, body: { days_until_due: 400 } });
+    assert.deepEqual([badDue.status, badDue.body.code], [400, "validation_failed"]);
+    const fin = await call(env, "POST", `/v1/invoices/${draft.body.id}/finalize`, { key, body: { days_until_due: 14 } });
+    assert.deepEqual([fin.body.status, fin.body.due_at], ["open", "2026-01-15T00:00:00.000Z"]);
   } finally {
     await env.close();
   }

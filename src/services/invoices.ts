@@ -543,8 +543,8 @@ export async function finalizeInvoice(ctx: Ctx, id: string, options: { days_unti
 }
 
 /**
- * Records a payment on an open invoice and posts it to the ledger; the invoice becomes `paid` when
- * nothing is due.
+ * Records a payment on an open (or uncollectible: a recovery) invoice and posts it to the ledger;
+ * the invoice becomes `paid` when nothing is due.
  *
  * @param input.amount minor units, 1…amount_due (default: the amount due)
  * @throws {BillingError} `invoice_not_found` (404); `invoice_not_open` (409);
@@ -570,20 +570,24 @@ export async function payInvoice(ctx: Ctx, id: string, input: { amount?: number;
         return await invoiceView(tx, ctx.scope, row);
       }
     }
-    if (row.status !== "open") {
-      throw new BillingError("invoice_not_open", "conflict", `Invoice "${id}" is ${row.status}; only open invoices take payments`);
+    if (row.status !== "open" && row.status !== "uncollectible") {
+      throw new BillingError("invoice_not_open", "conflict", `Invoice "${id}" is ${row.status}; only open or uncollectible invoices take payments`);
     }
     const due = amountDue(row);
+    // A payment on a written-off invoice is a recovery: it credits bad_debt_expense back instead of
+    // the receivable, which the write-off already cleared (as Stripe lets uncollectible invoices be paid).
+    const recovery = row.status === "uncollectible";
     const amount = input.amount ?? due;
     if (amount > due) {
       throw new BillingError("payment_exceeds_amount_due", "unprocessable", `The payment ${amount} exceeds the amount due ${due}`);
     }
     const paymentId = newId("pst");
     const accounts = await accountsFor(ctx, tx, row.customer_id, row.currency, now);
+    const counter = recovery ? { ...accounts, receivable: await ensure(ctx, tx, now, BILLING_LEDGER_ACCOUNTS.badDebt, row.currency) } : accounts;
     const { entry } = await postEntry(tx, ctx.scope, now, {
       idempotency_key: `invoice:${id}:payment:${paymentId}`,
-      description: `Payment on invoice ${row.number}${input.reference ? ` (${input.reference})` : ""}`,
-      postings: invoicePaymentPostings(accounts, amount, row.currency),
+      description: `${recovery ? "Recovery" : "Payment"} on invoice ${row.number}${input.reference ? ` (${input.reference})` : ""}`,
+      postings: invoicePaymentPostings(counter, amount, row.currency),
       metadata: { invoice_id: id, reference: input.reference ?? null },
     });
     await tx.insert(invoicePayments).values({
@@ -597,7 +601,7 @@ export async function payInvoice(ctx: Ctx, id: string, input: { amount?: number;
       created_at: now,
     });
     const paid = row.amount_paid + amount;
-    const status: InvoiceStatus = amount === due ? "paid" : "open";
+    const status: InvoiceStatus = amount === due ? "paid" : row.status;
     const updated: InvoiceRow = { ...row, amount_paid: paid, status, paid_at: status === "paid" ? now : null, updated_at: now };
     await tx.update(invoices).set({ amount_paid: paid, status, paid_at: updated.paid_at, updated_at: now })
       .where(and(scopedInvoices(ctx.scope), eq(invoices.id, id)));

@@ -63,8 +63,32 @@ export function invoiceRoutes() {
     }),
     async (c) => c.json(await getInvoice(c.var.ctx, c.req.valid("param").id), 200),
   );
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/invoices/{id}/finalize",
+      tags: ["invoices"],
+      summary: "Finalize a draft: number it, post it to the ledger, open it (due in days_until_due, default 30)",
+      security: secured,
+      request: {
+        params: IdParam,
+        body: {
+          required: false,
+          content: {
+            "application/json": {
+              schema: z.object({
+                days_until_due: z.int().min(0).max(365).optional()
+                  .openapi({ description: "Days from finalization to the due date (default 30)", example: 14 }),
+              }).strict().openapi("FinalizeInvoice"),
+            },
+          },
+        },
+      },
+      responses: { 200: json(InvoiceSchema), ...errors },
+    }),
+    async (c) => c.json(await finalizeInvoice(c.var.ctx, c.req.valid("param").id, c.req.valid("json") ?? {}), 200),
+  );
   for (const [verb, summary, run] of [
-    ["finalize", "Finalize a draft: number it, post it to the ledger, open it", finalizeInvoice],
     ["void", "Void a draft or an unpaid open invoice", voidInvoice],
   ] as const) {
     app.openapi(
