@@ -77,8 +77,12 @@ const stores: StoreCase[] = [
     ignore: redis === null,
     async attach(env) {
       const local = await upstashFor(redis!);
-      env.services.live = new RedisLiveEntitlements({ url: local.url, token: local.token, prefix: testPrefix("live") });
-      return () => local.stop();
+      const live = new RedisLiveEntitlements({ url: local.url, token: local.token, prefix: testPrefix("live") });
+      env.services.live = live;
+      return async () => {
+        await local.stop();
+        assert.equal(live.failures, 0, "every answer came from Redis, none from the libSQL fallback");
+      };
     },
   },
 ];
@@ -107,9 +111,13 @@ for (const store of stores) {
       assert.equal(after.body.used, 100);
       assert.equal(after.body.remaining, 0);
       assert.equal(after.body.allowed, false);
-      // the counter agrees with libSQL: drop it and let it be rebuilt from the stored events
+      // the store itself holds the counter (the answers did not come from the libSQL fallback)
       const customer = (await call(env, "GET", "/v1/customers/c1", { key: t.secret_key })).body.id;
-      await env.services.live!.forget([{ scope: { tenantId: t.tenant_id, appId: t.app_id }, customerId: customer, feature: "calls" }]);
+      const liveKey = { scope: { tenantId: t.tenant_id, appId: t.app_id }, customerId: customer, feature: "calls" };
+      const held = await env.services.live!.check(liveKey, 0, env.clock.now().getTime());
+      assert.deepEqual([held.status, held.status === "ok" && held.used], ["ok", 100]);
+      // the counter agrees with libSQL: drop it and let it be rebuilt from the stored events
+      await env.services.live!.forget([liveKey]);
       assert.equal((await check(env, t.secret_key, { feature: "calls" })).body.used, 100);
     } finally {
       await detach();
@@ -421,6 +429,9 @@ Deno.test("live entitlements (redis): two server processes sharing Redis and lib
     const plan = await post(a.base, "/v1/plans", t.secret_key, livePlan());
     await post(a.base, "/v1/customers", t.secret_key, { external_id: "c1" });
     assert.equal((await post(b.base, "/v1/subscriptions", t.secret_key, { customer_id: "c1", plan_id: plan.body.id })).status, 201);
+    for (const base of [a.base, b.base]) { // warm both (snapshot in Redis, code paths compiled)
+      assert.equal((await post(base, "/v1/entitlements/check", t.secret_key, { customer_id: "c1", feature: "calls" })).body.used, 0);
+    }
     const results = await Promise.all(Array.from({ length: 200 }, (_, i) =>
       post(i % 2 === 0 ? a.base : b.base, "/v1/entitlements/check", t.publishable_key, {
         customer_id: "c1",
@@ -430,7 +441,9 @@ Deno.test("live entitlements (redis): two server processes sharing Redis and lib
       })));
     for (const r of results) assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(results.filter((r) => r.body.allowed).length, 100);
-    assert.ok(results.filter((r, i) => r.body.allowed && i % 2 === 1).length > 0, "both processes consumed");
+    // which process wins how many is up to scheduling; together they never pass the limit
+    const byA = results.filter((r, i) => r.body.allowed && i % 2 === 0).length;
+    assert.equal(byA + results.filter((r, i) => r.body.allowed && i % 2 === 1).length, 100);
     for (const base of [a.base, b.base]) {
       const read = await post(base, "/v1/entitlements/check", t.secret_key, { customer_id: "c1", feature: "calls" });
       assert.deepEqual([read.body.used, read.body.allowed], [100, false]);
@@ -445,5 +458,48 @@ Deno.test("live entitlements (redis): two server processes sharing Redis and lib
     await b.stop();
     await upstash.stop();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});
+
+// ---- publishable-key rate limit (@upstash/ratelimit through the local Upstash endpoint) ----
+
+Deno.test("rate limit: publishable keys are limited per customer (429 problem, Retry-After, nothing written); secret keys are not", { ignore: redis === null, ...resources }, async () => {
+  const { Redis } = await import("@upstash/redis");
+  const { UpstashRateLimiter } = await import("../src/services/rate_limit.ts");
+  const local = await upstashFor(redis!);
+  const env = await testEnv();
+  try {
+    const limiterRedis = new Redis({ url: local.url, token: local.token, retry: { retries: 0 } });
+    env.services.rateLimiter = new UpstashRateLimiter({ redis: limiterRedis, requests: 5, windowSeconds: 60, prefix: testPrefix("rl") });
+    const t = await subscribed(env);
+    await call(env, "POST", "/v1/customers", { key: t.secret_key, body: { external_id: "c2" } });
+    for (let i = 0; i < 5; i++) assert.equal((await check(env, t.publishable_key, { feature: "calls" })).status, 200);
+    const limited = await call(env, "POST", "/v1/entitlements/check", {
+      key: t.publishable_key,
+      body: { customer_id: "c1", feature: "calls", consume: 1, idempotency_key: "rl1" },
+    });
+    assert.equal(limited.status, 429);
+    assert.match(limited.contentType, /application\/problem\+json/);
+    assert.equal(limited.body.code, "rate_limited");
+    const raw = await env.app.request("/v1/entitlements/check", {
+      method: "POST",
+      headers: { authorization: `Bearer ${t.publishable_key}`, "content-type": "application/json" },
+      body: JSON.stringify({ customer_id: "c1", feature: "calls" }),
+    });
+    assert.equal(raw.status, 429);
+    assert.ok(Number(raw.headers.get("retry-after")) >= 1);
+    await raw.body?.cancel();
+    const events = await call(env, "POST", "/v1/events", {
+      key: t.publishable_key,
+      body: { events: [{ id: "rl-e1", customer_id: "c1", feature: "calls", value: 1 }] },
+    });
+    assert.equal(events.status, 429);
+    assert.equal(await eventsOf(env, "calls"), 0, "a limited request writes nothing");
+    // another customer of the same app has its own budget; the secret key is never limited
+    assert.equal((await call(env, "POST", "/v1/entitlements/check", { key: t.publishable_key, body: { customer_id: "c2", feature: "calls" } })).status, 200);
+    assert.equal((await check(env, t.secret_key, { feature: "calls" })).status, 200);
+  } finally {
+    await local.stop();
+    await env.close();
   }
 });

@@ -158,6 +158,7 @@ export class RedisLiveEntitlements implements LiveEntitlementStore {
   readonly #log: (record: Record<string, unknown>) => void;
   readonly #scripts: Record<"check" | "put" | "seed" | "release" | "count" | "forget", Script>;
   #openUntil = 0;
+  #failures = 0;
   /** Deliveries owed to Redis: gen keys to bump, counters to drop. */
   readonly #owedGens = new Set<string>();
   readonly #owedForget = new Set<string>();
@@ -201,6 +202,11 @@ export class RedisLiveEntitlements implements LiveEntitlementStore {
     return [`${app}:gen`, `${app}:gen:${key.customerId}`];
   }
 
+  /** How many calls failed since start (each one answered from libSQL); for metrics and tests. */
+  get failures(): number {
+    return this.#failures;
+  }
+
   /** Whether the circuit is closed (Redis believed reachable). */
   get available(): boolean {
     return Date.now() >= this.#openUntil;
@@ -212,6 +218,7 @@ export class RedisLiveEntitlements implements LiveEntitlementStore {
       if (this.#owedGens.size > 0 || this.#owedForget.size > 0) await this.#deliverOwed();
       return await fn();
     } catch (error) {
+      this.#failures++;
       this.#openUntil = Date.now() + this.#retryAfterMs;
       this.#log({ level: "error", msg: "redis unavailable; answering from libSQL", error: String(error) });
       throw new LiveStoreUnavailable(`Redis is unavailable: ${String(error)}`, { cause: error });
