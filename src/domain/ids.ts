@@ -20,6 +20,7 @@ export const ID_PREFIX = {
   coupon: "cpn",
   subscriptionChange: "sch",
   subscriptionDiscount: "sdi",
+  subscriptionPause: "spa",
   taxRate: "txr",
   creditNote: "cn",
   creditGrant: "cgr",

@@ -217,6 +217,19 @@ export const subscriptionChanges = sqliteTable("subscription_changes", {
   created_at: ms("created_at").notNull(),
 }, (t) => [index("subscription_changes_sub_idx").on(t.tenant_id, t.app_id, t.subscription_id, t.effective_at)]);
 
+/**
+ * Pauses of subscriptions: `[start_at, end_at)`, `end_at` null while paused. No base fee and no
+ * usage for paused time; entitlement checks deny (see domain/subscription.ts).
+ */
+export const subscriptionPauses = sqliteTable("subscription_pauses", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  subscription_id: text("subscription_id").notNull(),
+  start_at: ms("start_at").notNull(),
+  end_at: ms("end_at"),
+  created_at: ms("created_at").notNull(),
+}, (t) => [index("subscription_pauses_sub_idx").on(t.tenant_id, t.app_id, t.subscription_id, t.start_at)]);
+
 /** Coupons (see domain/coupons.ts); `code` unique per app. */
 export const coupons = sqliteTable("coupons", {
   id: text("id").primaryKey(),
