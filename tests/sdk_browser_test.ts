@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import * as esbuild from "esbuild";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { bundleBrowserStandalone } from "../scripts/sdk_build.ts";
 import { createServerClient, unwrap } from "../sdk/src/server.ts";
 import type { BillingApiError, BrowserBillingClient, createBrowserClient } from "../sdk/src/browser.ts";
@@ -61,7 +61,19 @@ function servePages(bundle: string) {
   return { origin: `http://127.0.0.1:${server.addr.port}`, stop: () => server.shutdown() };
 }
 
+/**
+ * playwright-core, loaded after telling its bundled `is-wsl` check not to run at import: that
+ * check calls `existsSync` on `/proc/sys/…`, which Deno only allows under `--allow-all`, and
+ * `deno task test` grants narrower permissions. The WSL answer only matters to playwright's
+ * "open in the desktop browser" helper, which these tests never use.
+ */
+async function loadPlaywright() {
+  Deno.env.set("__IS_WSL_TEST__", "1");
+  return await import("playwright-core");
+}
+
 async function launch(): Promise<{ context: BrowserContext; blocked: string[]; close(): Promise<void> }> {
+  const { chromium } = await loadPlaywright();
   try {
     await Deno.stat(CHROMIUM);
   } catch {
