@@ -36,45 +36,71 @@ export type OperationKind = "acquire" | "consume" | "transfer" | "hold" | "commi
 
 /** One journal row. `counterparty` is the receiving subject of a transfer. */
 export interface InventoryOperation {
+  /** TypeID `iop_…`. */
   id: string;
+  /** Position in the scope's journal. */
   seq: number;
+  /** Key of the mutation (`expire:{hold_id}` for expiries). */
   idempotency_key: string;
+  /** SHA-256 of the payload (empty for expiries). */
   payload_hash: string;
+  /** What happened. */
   kind: OperationKind;
+  /** Owner whose balance changes (the sender of a transfer). */
   subject: string;
+  /** Receiving subject of a transfer, else null. */
   counterparty: string | null;
+  /** Item type. */
   item: string;
+  /** Units, > 0. */
   quantity: number;
+  /** Hold involved, if any. */
   hold_id: string | null;
+  /** Commit instant. */
   created_at: Date;
 }
 
 /** Balance of a (subject, item): `free` + `on_hold` units. */
 export interface InventoryBalance {
+  /** Owner. */
   subject: string;
+  /** Item type. */
   item: string;
+  /** Spendable units, ≥ 0. */
   free: number;
+  /** Units reserved by pending holds, ≥ 0. */
   on_hold: number;
 }
 
 /** A reservation: pending → committed | released | expired. */
 export interface InventoryHold {
+  /** TypeID `ihl_…`. */
   id: string;
+  /** Owner. */
   subject: string;
+  /** Item type. */
   item: string;
+  /** Reserved units, > 0. */
   quantity: number;
+  /** Lifecycle state. */
   status: "pending" | "committed" | "released" | "expired";
+  /** Key of the hold command. */
   idempotency_key: string;
+  /** When a pending hold expires. */
   expires_at: Date;
+  /** Creation instant. */
   created_at: Date;
+  /** Last transition instant. */
   updated_at: Date;
 }
 
 /** What an accepted inventory command returns. */
 export interface InventoryResult {
+  /** Journal row written (or replayed). */
   operation?: InventoryOperation;
   /** Balances after the operation (for a replay: as they are now). */
   balances: InventoryBalance[];
+  /** Hold created or moved (for a replay: as it is now). */
   hold?: InventoryHold;
   /** `inventory_sweep`: holds expired. */
   expired?: number;
@@ -82,17 +108,23 @@ export interface InventoryResult {
 
 /** Snapshot loaded by storage for one batch. */
 export interface InventorySnapshot {
+  /** Balances of the pairs the batch touches. */
   balances: InventoryBalance[];
+  /** Holds named, holds of prior operations, and due holds. */
   holds: InventoryHold[];
   /** Prior operations whose keys the batch uses. */
   operations: InventoryOperation[];
+  /** Highest journal `seq` so far. */
   lastSeq: number;
 }
 
 /** Rows to write. */
 export interface InventoryChanges {
+  /** Balances to upsert. */
   balances: InventoryBalance[];
+  /** Holds to upsert. */
   holds: InventoryHold[];
+  /** Journal rows to insert. */
   operations: InventoryOperation[];
 }
 

@@ -24,8 +24,11 @@ export function normalBalanceOf(type: AccountType): NormalBalance {
 
 /** One leg of an entry. `amount` > 0 debits the account, < 0 credits it; never 0. */
 export interface PostingInput {
+  /** TypeID `acc_…` of an account of the scope. */
   account_id: string;
+  /** Minor units, debit > 0, credit < 0. */
   amount: number;
+  /** ISO 4217, the account's currency. */
   currency: string;
 }
 
@@ -74,9 +77,13 @@ export const BILLING_ACCOUNTS = {
 
 /** Account references used to build postings (ids resolved by the caller). */
 export interface InvoiceAccounts {
+  /** `accounts_receivable:{customer}` (asset). */
   receivable: string;
+  /** `revenue` (revenue). */
   revenue: string;
+  /** `tax_payable` (liability). */
   taxPayable: string;
+  /** `cash` (asset). */
   cash: string;
 }
 
@@ -126,18 +133,27 @@ export function reversalPostings(postings: readonly PostingInput[]): PostingInpu
  * - `credits_must_not_exceed_debits`: `credits_pending + credits_posted ≤ debits_posted`.
  */
 export interface AccountConstraints {
+  /** debits_pending + debits_posted ≤ credits_posted. */
   debits_must_not_exceed_credits: boolean;
+  /** credits_pending + credits_posted ≤ debits_posted. */
   credits_must_not_exceed_debits: boolean;
 }
 
 /** An account of the chart, as the ledger keeps it. `currency` is its only currency (ISO 4217). */
 export interface LedgerAccount extends AccountConstraints {
+  /** TypeID `acc_…`. */
   id: string;
+  /** Unique per (scope, currency). */
   name: string;
+  /** Class in the chart of accounts. */
   type: AccountType;
+  /** ISO 4217. */
   currency: string;
+  /** Side on which the balance grows. */
   normal_balance: NormalBalance;
+  /** Free-form JSON. */
   metadata: Record<string, unknown> | null;
+  /** Creation instant. */
   created_at: Date;
 }
 
@@ -151,10 +167,15 @@ export interface LedgerAccount extends AccountConstraints {
  *   opposite its normal balance).
  */
 export interface BalanceCounters {
+  /** Σ debit postings, minor units. */
   debits_posted: number;
+  /** Σ credit postings, minor units. */
   credits_posted: number;
+  /** Σ pending holds that will debit it, minor units. */
   debits_pending: number;
+  /** Σ pending holds that will credit it, minor units. */
   credits_pending: number;
+  /** Σ pending holds authorized against it, minor units. */
   held: number;
 }
 
@@ -177,9 +198,13 @@ export function emptyBalance(): BalanceCounters {
  *   sign for every credit-normal account.
  */
 export interface BalanceSummary {
+  /** Posted balance on the normal side. */
   posted: number;
+  /** What pending holds into it add on capture. */
   pending: number;
+  /** Authorized against it, pending. */
   held: number;
+  /** posted − held. */
   available: number;
 }
 
@@ -261,7 +286,9 @@ export function checkPositiveAmount(amount: number, what = "amount"): number {
 
 /** An account the ledger finds or creates by name (high-level operations, default hold destination). */
 export interface NamedAccount extends AccountConstraints {
+  /** Account name. */
   name: string;
+  /** Class in the chart. */
   type: AccountType;
 }
 
@@ -294,8 +321,11 @@ export const LEDGER_CHART = {
 
 /** A posting whose account is named (found or created when the entry commits). */
 export interface NamedPosting {
+  /** The account by name. */
   account: NamedAccount;
+  /** Minor units, debit > 0, credit < 0. */
   amount: number;
+  /** ISO 4217. */
   currency: string;
 }
 

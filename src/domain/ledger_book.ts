@@ -53,27 +53,43 @@ import {
 
 /** External references an entry may carry (seed `Entry.PaymentIntentID` …); each is filterable. */
 export interface ExternalIds {
+  /** Processor payment intent (seed `PaymentIntentID`). */
   payment_intent_id?: string;
+  /** Processor refund id. */
   refund_id?: string;
+  /** Processor payout id. */
   payout_id?: string;
+  /** Processor dispute id. */
   dispute_id?: string;
 }
 
 /** A committed journal entry with its postings (in the order given). */
 export interface LedgerEntry {
+  /** TypeID `ent_…`. */
   id: string;
   /** Position in the scope's journal: 1, 2, 3… (listing order and cursor). */
   seq: number;
+  /** Key of the command that posted it (unique per scope). */
   idempotency_key: string;
+  /** SHA-256 of the command payload (replay vs conflict). */
   payload_hash: string;
+  /** Free text. */
   description: string | null;
+  /** The entry this one reverses, if any. */
   reverses_entry_id: string | null;
+  /** Free-form JSON. */
   metadata: Record<string, unknown> | null;
+  /** External id (filterable). */
   payment_intent_id: string | null;
+  /** External id (filterable). */
   refund_id: string | null;
+  /** External id (filterable). */
   payout_id: string | null;
+  /** External id (filterable). */
   dispute_id: string | null;
+  /** Legs in order; amount in minor units, debit > 0, credit < 0. */
   postings: (PostingInput & { id: string })[];
+  /** Commit instant of its batch. */
   created_at: Date;
 }
 
@@ -82,30 +98,47 @@ export type HoldStatus = "pending" | "captured" | "voided" | "expired";
 
 /** An authorization hold of `amount` against `account_id`, captured into `destination_account_id`. */
 export interface LedgerHold {
+  /** TypeID `hld_…`. */
   id: string;
+  /** Account authorized against. */
   account_id: string;
+  /** Account a capture moves the money into. */
   destination_account_id: string;
+  /** ISO 4217, the accounts' currency. */
   currency: string;
   /** Authorized amount, minor units, > 0. */
   amount: number;
   /** Captured amount (≤ amount) once captured, else null. */
   captured_amount: number | null;
+  /** Lifecycle state. */
   status: HoldStatus;
+  /** Key of the command that created it. */
   idempotency_key: string;
+  /** Entry posted by the capture. */
   capture_entry_id: string | null;
+  /** Free-form JSON. */
   metadata: Record<string, unknown> | null;
+  /** When a pending hold expires. */
   expires_at: Date;
+  /** Creation instant. */
   created_at: Date;
+  /** Last transition instant. */
   updated_at: Date;
 }
 
 /** Record of an accepted command (`ledger_commands`): what a replay returns. */
 export interface CommandRecord {
+  /** The key. */
   idempotency_key: string;
+  /** Which command it was. */
   kind: LedgerCommand["kind"];
+  /** SHA-256 of its payload. */
   payload_hash: string;
+  /** Entry it posted, if any. */
   entry_id: string | null;
+  /** Hold it created or moved, if any. */
   hold_id: string | null;
+  /** Commit instant. */
   created_at: Date;
 }
 
@@ -153,10 +186,13 @@ export type LedgerCommand =
 
 /** What an accepted command returns. */
 export interface LedgerResult {
+  /** `ensure_account`: the account. */
   account?: LedgerAccount;
   /** `ensure_account`: whether the account was created now. */
   created?: boolean;
+  /** Entry posted (or replayed). */
   entry?: LedgerEntry;
+  /** Hold created or moved (for a replay: as it is now). */
   hold?: LedgerHold;
   /** `sweep_holds`: holds expired by this sweep. */
   expired?: number;
@@ -216,10 +252,13 @@ export function commandPayload(command: LedgerCommand): unknown {
 
 /** Everything a batch may touch, loaded by storage before the book is built. */
 export interface LedgerSnapshot {
+  /** Accounts by id and by name that the batch touches. */
   accounts: LedgerAccount[];
   /** Stored counters by account id (accounts without a row have {@link emptyBalance}). */
   balances: Map<string, BalanceCounters>;
+  /** Holds the batch names, holds of replayed records, and due holds. */
   holds: LedgerHold[];
+  /** Prior records of the batch's keys. */
   records: CommandRecord[];
   /** Entries referenced by records (replays) or by reversals. */
   entries: LedgerEntry[];
@@ -231,12 +270,15 @@ export interface LedgerSnapshot {
 
 /** Rows a book asks storage to write. */
 export interface LedgerChanges {
+  /** Accounts to insert. */
   accounts: LedgerAccount[];
+  /** Entries (with postings) to insert, in journal order. */
   entries: LedgerEntry[];
   /** Holds created or changed (upsert by id). */
   holds: LedgerHold[];
   /** New counters by account id (upsert). */
   balances: Map<string, { account: LedgerAccount; counters: BalanceCounters }>;
+  /** Command records to insert. */
   records: CommandRecord[];
 }
 
@@ -754,10 +796,15 @@ export function checkCurrency(code: string): void {
  * loader after it has read the records.
  */
 export interface LedgerTouch {
+  /** Accounts named by id. */
   accountIds: Set<string>;
+  /** Accounts named by (name, currency). */
   names: { name: string; currency: string }[];
+  /** Holds named by id. */
   holdIds: Set<string>;
+  /** Entries to reverse. */
   entryIds: Set<string>;
+  /** Idempotency keys of the commands. */
   keys: Set<string>;
 }
 
