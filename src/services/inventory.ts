@@ -16,45 +16,73 @@ import { writerFor } from "./writer.ts";
 
 /** Balance as the API shows it: `free` + `on_hold` = `total`. */
 export interface InventoryBalanceView {
+  /** Owner. */
   subject: string;
+  /** Item type. */
   item: string;
+  /** Spendable units. */
   free: number;
+  /** Units reserved by pending holds. */
   on_hold: number;
+  /** free + on_hold. */
   total: number;
 }
 
 /** A journal operation as the API shows it. */
 export interface InventoryOperationView {
+  /** TypeID of the resource. */
   id: string;
+  /** Position in the journal (1, 2, 3…). */
   seq: number;
+  /** What happened. */
   kind: InventoryOperation["kind"];
+  /** Key of the command that wrote it. */
   idempotency_key: string;
+  /** Owner. */
   subject: string;
+  /** Receiving subject of a transfer, else null. */
   counterparty: string | null;
+  /** Item type. */
   item: string;
+  /** Units, > 0. */
   quantity: number;
+  /** Hold involved, if any. */
   hold_id: string | null;
+  /** ISO 8601 instant. */
   created_at: string;
 }
 
 /** A hold as the API shows it. */
 export interface InventoryHoldView {
+  /** TypeID of the resource. */
   id: string;
+  /** Owner. */
   subject: string;
+  /** Item type. */
   item: string;
+  /** Units, > 0. */
   quantity: number;
+  /** Lifecycle state. */
   status: InventoryHold["status"];
+  /** Key of the command that wrote it. */
   idempotency_key: string;
+  /** ISO 8601 instant a pending hold expires. */
   expires_at: string;
+  /** ISO 8601 instant. */
   created_at: string;
+  /** ISO 8601 instant of the last transition. */
   updated_at: string;
 }
 
 /** Reply of a mutation: the operation, the balances after it, the hold when there is one. */
 export interface InventoryReply {
+  /** Journal row written (null for a sweep). */
   operation: InventoryOperationView | null;
+  /** Balances after the operation (for a replay: now). */
   balances: InventoryBalanceView[];
+  /** Hold created or moved. */
   hold?: InventoryHoldView;
+  /** True when this is the stored result of an earlier request with the same key. */
   replayed: boolean;
 }
 

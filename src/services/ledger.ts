@@ -32,31 +32,51 @@ import { writerFor } from "./writer.ts";
 
 /** A ledger account as the API shows it. */
 export interface AccountView {
+  /** TypeID of the resource. */
   id: string;
+  /** Account name, unique per (app, currency). */
   name: string;
+  /** Class in the chart of accounts. */
   type: AccountType;
+  /** ISO 4217 code. */
   currency: string;
+  /** Side on which the balance grows. */
   normal_balance: NormalBalance;
+  /** Free-form JSON. */
   metadata: Record<string, unknown> | null;
+  /** TigerBeetle constraint flag. */
   debits_must_not_exceed_credits: boolean;
+  /** TigerBeetle constraint flag. */
   credits_must_not_exceed_debits: boolean;
+  /** ISO 8601 instant. */
   created_at: string;
 }
 
 /** A journal entry with its postings (in posting order). */
 export interface EntryView {
+  /** TypeID of the resource. */
   id: string;
   /** Position in the app's journal (1, 2, 3…). */
   seq: number;
+  /** Key of the command that wrote it. */
   idempotency_key: string;
+  /** Free text. */
   description: string | null;
+  /** Entry this one reverses, if any. */
   reverses_entry_id: string | null;
+  /** Free-form JSON. */
   metadata: Record<string, unknown> | null;
+  /** External id. */
   payment_intent_id: string | null;
+  /** External id. */
   refund_id: string | null;
+  /** External id. */
   payout_id: string | null;
+  /** External id. */
   dispute_id: string | null;
+  /** Legs in order; minor units, debit > 0, credit < 0. */
   postings: PostingInput[];
+  /** ISO 8601 instant. */
   created_at: string;
 }
 
@@ -74,33 +94,57 @@ export interface AccountBalance extends AccountView {
  * held for debit- and credit-normal accounts alike. The four TigerBeetle counters are raw.
  */
 export interface BalanceView {
+  /** TypeID `acc_…`. */
   account_id: string;
+  /** ISO 4217 code. */
   currency: string;
+  /** Side on which the balance grows. */
   normal_balance: NormalBalance;
+  /** Posted balance on the normal side, minor units. */
   posted: number;
+  /** What pending holds into the account add on capture, minor units. */
   pending: number;
+  /** Σ pending holds authorized against the account, minor units. */
   held: number;
+  /** posted − held, minor units. */
   available: number;
+  /** Σ debit postings, minor units. */
   debits_posted: number;
+  /** Σ credit postings, minor units. */
   credits_posted: number;
+  /** Σ pending holds that will debit it, minor units. */
   debits_pending: number;
+  /** Σ pending holds that will credit it, minor units. */
   credits_pending: number;
 }
 
 /** A hold as the API shows it. */
 export interface HoldView {
+  /** TypeID of the resource. */
   id: string;
+  /** TypeID `acc_…`. */
   account_id: string;
+  /** Account the capture moves the money into. */
   destination_account_id: string;
+  /** Authorized amount, minor units. */
   amount: number;
+  /** ISO 4217 code. */
   currency: string;
+  /** Lifecycle state. */
   status: LedgerHold["status"];
+  /** Captured amount (≤ amount), minor units, once captured. */
   captured_amount: number | null;
+  /** Entry posted by the capture. */
   capture_entry_id: string | null;
+  /** Key of the command that wrote it. */
   idempotency_key: string;
+  /** Free-form JSON. */
   metadata: Record<string, unknown> | null;
+  /** ISO 8601 instant a pending hold expires. */
   expires_at: string;
+  /** ISO 8601 instant. */
   created_at: string;
+  /** ISO 8601 instant of the last transition. */
   updated_at: string;
 }
 
@@ -363,11 +407,17 @@ export async function getEntry(ctx: Ctx, id: string): Promise<EntryView> {
 
 /** Filters of {@link listEntries}. `cursor` is the `seq` of the last entry of the previous page. */
 export interface EntryFilter extends ExternalIds {
+  /** TypeID `acc_…`. */
   account_id?: string;
+  /** Inclusive lower bound of created_at. */
   created_after?: Date;
+  /** Exclusive upper bound of created_at. */
   created_before?: Date;
+  /** `next_cursor` of the previous page. */
   cursor?: string;
+  /** Page size, 1…100 (default 50). */
   limit?: number;
+  /** Journal order, default `asc`. */
   order?: "asc" | "desc";
 }
 

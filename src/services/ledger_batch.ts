@@ -57,7 +57,9 @@ export type ResultOf<C extends Command> = C extends InventoryCommand ? Inventory
 
 /** A command with the hash of its payload (computed before the transaction). */
 export interface BatchItem {
+  /** The command. */
   command: Command;
+  /** SHA-256 of its idempotency payload ({@link hashCommand}). */
   hash: string;
 }
 
@@ -91,6 +93,7 @@ async function selectIn<T>(values: Iterable<string>, run: (chunk: string[]) => P
 
 /** What a batch produced: one outcome per item (same order) and the entries it committed. */
 export interface BatchResult {
+  /** One per item, in item order. */
   outcomes: Outcome<LedgerResult | InventoryResult>[];
   /** New entries in journal order, with the index of the item that produced each. */
   entries: { item: number; entry: LedgerEntry }[];

@@ -34,7 +34,9 @@ export type Submitter = Partial<WriteActor>;
 
 /** A command's accepted result and whether it was an idempotent replay. */
 export interface Accepted<T> {
+  /** The command's result. */
   value: T;
+  /** True when this is the stored result of an earlier request with the same key. */
   replayed: boolean;
 }
 
@@ -56,15 +58,21 @@ export interface CommandWriter {
 
 /** What a batch looked like (metrics, benchmarks). */
 export interface BatchReport {
+  /** Tenant + app of the batch. */
   scope: Scope;
+  /** Commands in the batch. */
   size: number;
+  /** Whether its transaction committed (and was acknowledged). */
   committed: boolean;
+  /** Wall time from hashing to the answer, ms. */
   duration_ms: number;
 }
 
 /** Options of {@link InProcessWriter}. */
 export interface WriterOptions {
+  /** Where batches are written (its `write` lane serializes them with every other write). */
   storage: Store;
+  /** Source of the batch instant. */
   clock: Clock;
   /** Most commands per transaction (default {@link DEFAULT_MAX_BATCH_SIZE}). */
   maxBatchSize?: number;
@@ -72,7 +80,9 @@ export interface WriterOptions {
   maxQueueLength?: number;
   /** When set, `ledger.entry_posted` events go to the outbox in the batch's transaction and are dispatched after commit. */
   lifecycle?: LifecycleDispatcher;
+  /** Structured log sink (isolated command failures). */
   log?: (record: Record<string, unknown>) => void;
+  /** Called after each batch (metrics, benchmarks). */
   onBatch?: (report: BatchReport) => void;
 }
 
