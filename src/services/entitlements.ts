@@ -226,11 +226,29 @@ async function checkLive(ctx: Ctx, store: LiveEntitlementStore, key: LiveKey, in
     }
     if (outcome === "replay") {
       await store.release(key, r.consumed, r.entitlement.period_start_ms!).catch(() => {});
-      return { ...decide(input, r.entitlement, r.used, 0), consumed: consume, used: r.used, allowed: true };
+      return replayAnswer(input, r.entitlement, r.used, consume);
     }
     return decision;
   }
   return null;
+}
+
+/**
+ * The answer to a retry of a consumption that was already recorded: allowed, `consumed` as the
+ * original, reason as the original decision would give (usage before it = current − consumed),
+ * `used` / `remaining` as they are now (the current usage already contains the original).
+ */
+function replayAnswer(input: CheckInput, entitlement: FeatureEntitlement, currentUsed: number, consume: number): ConsumptionDecision {
+  const original = decide(input, entitlement, Math.max(0, currentUsed - consume), consume);
+  const limit = original.limit;
+  return {
+    ...original,
+    allowed: true,
+    reason: original.allowed ? original.reason : "within_limit",
+    consumed: consume,
+    used: currentUsed,
+    remaining: limit === null ? null : Math.max(0, limit - currentUsed),
+  };
 }
 
 /**
@@ -251,8 +269,7 @@ async function replayedConsumption(
   if (seen !== hashed.hash) {
     throw new BillingError("idempotency_key_reused", "conflict", `Idempotency key "${input.idempotency_key}" was already used with a different consumption`);
   }
-  const answer = decide(input, entitlement, used, 0);
-  return { ...answer, allowed: true, consumed: consume, used };
+  return replayAnswer(input, entitlement, used, consume);
 }
 
 /**
@@ -281,7 +298,7 @@ async function checkFromDatabase(ctx: Ctx, key: LiveKey, input: CheckInput, cons
     if (!decision.allowed) return (await replayedConsumption(ctx, input, entitlement, used, consume)) ?? decision;
     if (decision.consumed === 0) return decision;
     const { stored: _stored, ...report } = await storeEvents(ctx, tx, emit, hashed);
-    if (replayOrConflict(report, input) === "replay") return { ...decide(input, entitlement, used, 0), allowed: true, consumed: consume, used };
+    if (replayOrConflict(report, input) === "replay") return replayAnswer(input, entitlement, used, consume);
     return decision;
   });
 }
