@@ -27,7 +27,7 @@ import type { ExternalIds, LedgerCommand, LedgerEntry, LedgerHold, LedgerResult 
 import type { Executor, Tx } from "../storage/db.ts";
 import { inventoryHolds, ledgerAccounts, ledgerBalances, ledgerEntries, ledgerHolds, ledgerPostings } from "../storage/schema.ts";
 import type { Ctx, Scope } from "./context.ts";
-import { accountOf, hashCommand, holdOf, loadEntries, runBatch } from "./ledger_batch.ts";
+import { accountOf, hashCommand, holdOf, loadEntries, MAX_EXPIRIES_PER_BATCH, runBatch } from "./ledger_batch.ts";
 import { writerFor } from "./writer.ts";
 
 /** A ledger account as the API shows it. */
@@ -340,7 +340,12 @@ async function expireNoticedHolds(ctx: Ctx): Promise<void> {
   const [due] = await ctx.database.db.select({ id: ledgerHolds.id }).from(ledgerHolds)
     .where(and(scoped(ledgerHolds, ctx.scope), eq(ledgerHolds.status, "pending"), lte(ledgerHolds.expires_at, ctx.clock.now())))
     .limit(1);
-  if (due) await submit(ctx, { kind: "sweep_holds" });
+  if (!due) return;
+  // A sweep expires at most MAX_EXPIRIES_PER_BATCH holds; a backlog takes a few (bounded) rounds.
+  for (let round = 0; round < 10; round++) {
+    const { value } = await submit(ctx, { kind: "sweep_holds" });
+    if ((value.expired ?? 0) < MAX_EXPIRIES_PER_BATCH) return;
+  }
 }
 
 /**
@@ -522,7 +527,9 @@ export type OperationCommand = Extract<LedgerCommand, { kind: "record_payment" |
  *   balance), `idempotency_key_reused` (409: same external id, other payload)
  */
 export async function recordOperation(ctx: Ctx, command: OperationCommand): Promise<{ entry: EntryView; replayed: boolean }> {
-  const { value, replayed } = await submit(ctx, command);
+  // Omitted fees and fees of 0 are the same payment (one idempotency payload).
+  const normalized: OperationCommand = command.kind === "record_payment" ? { ...command, fees: command.fees ?? 0 } : command;
+  const { value, replayed } = await submit(ctx, normalized);
   return { entry: entryView(value.entry!), replayed };
 }
 
