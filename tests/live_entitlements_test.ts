@@ -503,3 +503,18 @@ Deno.test("rate limit: publishable keys are limited per customer (429 problem, R
     await env.close();
   }
 });
+
+Deno.test("loadConfig() reads the Redis settings: URL needs its token, prefix and publishable rate limit are validated", async () => {
+  const { ConfigError, loadConfig } = await import("../src/config.ts");
+  const embedded = loadConfig({});
+  assert.equal(embedded.redis, null, "no URL: in-process live entitlements");
+  assert.deepEqual(embedded.publishableRateLimit, { requests: 600, windowSeconds: 60 });
+  const withRedis = loadConfig({ UPSTASH_REDIS_REST_URL: "http://127.0.0.1:8079", UPSTASH_REDIS_REST_TOKEN: "t", PUBLISHABLE_RATE_LIMIT: "20/10" });
+  assert.deepEqual(withRedis.redis, { url: "http://127.0.0.1:8079", token: "t", prefix: "billing:" });
+  assert.deepEqual(withRedis.publishableRateLimit, { requests: 20, windowSeconds: 10 });
+  assert.equal(loadConfig({ PUBLISHABLE_RATE_LIMIT: "0" }).publishableRateLimit, null);
+  assert.throws(() => loadConfig({ UPSTASH_REDIS_REST_URL: "http://127.0.0.1:8079" }), (e) => e instanceof ConfigError && /UPSTASH_REDIS_REST_TOKEN/.test(e.message));
+  assert.throws(() => loadConfig({ UPSTASH_REDIS_REST_URL: "redis://127.0.0.1:6379", UPSTASH_REDIS_REST_TOKEN: "t" }), /UPSTASH_REDIS_REST_URL/);
+  assert.throws(() => loadConfig({ PUBLISHABLE_RATE_LIMIT: "lots" }), /PUBLISHABLE_RATE_LIMIT/);
+  assert.throws(() => loadConfig({ REDIS_KEY_PREFIX: "has space" }), /REDIS_KEY_PREFIX/);
+});
