@@ -233,6 +233,30 @@ Deno.test({
         assert.equal(outcome.flush.pending, 1);
         assert.ok(outcome.errors.includes("network_error"));
         assert.equal(await usedOf(api.base, tenant.secretKey, tenant.customerId, tenant.feature), 0, "nothing was counted");
+
+        // another app allows the foreign origin: the keyless preflight passes, the key's own app still refuses
+        await seedTenant(api.base, { allowedOrigins: [foreign.origin] });
+        // the raw answers as Chromium's network layer saw them, before CORS hides them from the page
+        const cdp = await browser.context.newCDPSession(page);
+        await cdp.send("Network.enable");
+        const urls = new Map<string, string>();
+        const seenByApi: string[] = [];
+        cdp.on("Network.requestWillBeSent", (e) => urls.set(e.requestId, `${e.request.method} ${new URL(e.request.url).pathname}`));
+        cdp.on("Network.responseReceivedExtraInfo", (e) => seenByApi.push(`${urls.get(e.requestId) ?? "?"} ${e.statusCode}`));
+        cdp.on("Network.loadingFailed", (e) => seenByApi.push(`${urls.get(e.requestId) ?? "?"} failed ${e.corsErrorStatus?.corsError ?? e.errorText}`));
+        await openApp(page, foreign.origin, api.base, tenant.publishableKey, tenant.customerId);
+        const second = await page.evaluate(async (feature) => {
+          const billing = (globalThis as unknown as PageGlobals).billing;
+          billing.track(feature, 4);
+          const flush = await billing.flush();
+          return { flush, errors: (globalThis as unknown as PageGlobals).errors };
+        }, tenant.feature);
+        assert.equal(second.flush.accepted, 0);
+        assert.ok(second.errors.includes("network_error"), "the 403 carries no CORS header, so the page cannot read it");
+        assert.ok(seenByApi.includes("POST /v1/events 403"), `the API answered the real request 403 (saw ${JSON.stringify(seenByApi)})`);
+        assert.ok(seenByApi.includes("POST /v1/events failed MissingAllowOriginHeader"), `blocked by CORS (saw ${JSON.stringify(seenByApi)})`);
+        await cdp.detach();
+        assert.equal(await usedOf(api.base, tenant.secretKey, tenant.customerId, tenant.feature), 0, "still nothing counted");
       });
 
       await t.step("GET /docs renders the API reference without the internet; screenshot saved", async () => {
