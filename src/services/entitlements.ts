@@ -8,7 +8,8 @@
  *    a stale snapshot is reloaded from libSQL and a cold counter rebuilt from the stored events;
  * 3. the pure rule `decideConsumption` (`domain/entitlement.ts`) shapes the answer;
  * 4. consumed units are stored as a usage event whose id is the request's `idempotency_key`, so
- *    invoices (which read the events) and counters agree. A retry with the same key consumes once
+ *    invoices (which read the events) and counters agree (group-committed with concurrent
+ *    consumptions of the app: `consumption_writer.ts`). A retry with the same key consumes once
  *    (the reservation is given back and the answer says `consumed: n` again); the same key with a
  *    different payload is `idempotency_key_reused` (409). Denied consumptions write nothing.
  *
@@ -23,6 +24,7 @@ import { decideConsumption, type ConsumptionDecision } from "../domain/entitleme
 import { BillingError } from "../domain/errors.ts";
 import { findFeature } from "../domain/plan.ts";
 import type { Executor, Store } from "../storage/db.ts";
+import { consumptionWriter } from "./consumption_writer.ts";
 import { type Ctx, writeOp } from "./context.ts";
 import { loadCustomer } from "./customers.ts";
 import type { EntitlementContext } from "./entitlement_cache.ts";
@@ -218,8 +220,7 @@ async function checkLive(ctx: Ctx, store: LiveEntitlementStore, key: LiveKey, in
     }
     let outcome: "stored" | "replay";
     try {
-      const { stored: _stored, ...report } = await ingestEvents(ctx, [consumptionEvent(input, consume)]);
-      outcome = replayOrConflict(report, input);
+      outcome = replayOrConflict(await consumptionWriter(ctx.database).submit(ctx, consumptionEvent(input, consume)), input);
     } catch (error) {
       await store.release(key, r.consumed, r.entitlement.period_start_ms!).catch(() => {});
       throw error;

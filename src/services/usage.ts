@@ -43,7 +43,7 @@ export interface UsageEventInput {
 /** Why one event of a batch was not counted. */
 export interface RejectedEvent {
   id: string;
-  code: "idempotency_key_reused" | "customer_not_found" | "timestamp_in_future" | "period_closed";
+  code: "idempotency_key_reused" | "customer_not_found" | "timestamp_in_future" | "period_closed" | "subscription_paused";
   status: number;
   message: string;
 }
@@ -57,6 +57,8 @@ export interface IngestReport {
 
 /** An event that was stored by a call (for counters and lifecycle events). */
 export interface StoredEvent {
+  /** The client's id (idempotency key) of the event. */
+  event_id: string;
   customer_id: string;
   feature: string;
   value: number;
@@ -149,7 +151,7 @@ export async function storeEvents(ctx: Ctx, tx: Tx, emit: Emit, hashed: readonly
   for (let i = 0; i < rows.length; i += 500) await tx.insert(usageEvents).values(rows.slice(i, i + 500));
   report.accepted = rows.length;
   if (rows.length > 0) emit("usage.ingested", rows[0].id as string, { accepted: rows.length, duplicates: report.duplicates });
-  const stored = rows.map((r) => ({ customer_id: r.customer_id, feature: r.feature, value: r.value, timestamp: r.timestamp }));
+  const stored = rows.map((r) => ({ event_id: r.event_id, customer_id: r.customer_id, feature: r.feature, value: r.value, timestamp: r.timestamp }));
   return { ...report, stored };
 }
 
