@@ -356,3 +356,37 @@ Deno.test("usageBuckets(): UTC days, partial first and last day, bounded", () =>
   ]);
   assert.equal(usageBuckets(d("2020-01-01T00:00:00Z"), d("2026-01-01T00:00:00Z"), "day"), null);
 });
+
+Deno.test("pauses: status paused, slices clipped and merged, base credited for paused time, never below zero", async () => {
+  const { pausedSlices, statusAt: status } = await import("../src/domain/subscription.ts");
+  const t = startTimeline({ start_at: jan.start, trial_days: 0, now: jan.start });
+  const pauses = [{ start: d("2026-01-11T00:00:00Z"), end: d("2026-01-21T00:00:00Z") }, { start: d("2026-01-20T00:00:00Z"), end: null }];
+  assert.equal(status(t, d("2026-01-15T00:00:00Z"), pauses), "paused");
+  assert.equal(status(t, d("2026-01-05T00:00:00Z"), pauses), "active");
+  const slices = pausedSlices(pauses, jan.start, jan.end);
+  assert.deepEqual(slices.map((x) => [x.start.toISOString(), x.end.toISOString()]), [["2026-01-11T00:00:00.000Z", "2026-02-01T00:00:00.000Z"]]);
+  const inv = computePeriodInvoice({
+    period: { ...jan, trial: false },
+    full_period: jan,
+    segments: [{ plan: basic, start: jan.start, end: jan.end, usage: new Map([["calls", 10]]), proration: "none" }],
+    ...plain,
+    paused: slices,
+  });
+  // 3100 − 21 paused days × 100 = 1000, plus 10 calls × 2
+  assert.deepEqual(inv.lines.map((l) => [l.kind, l.amount]), [["base", 3100], ["proration", -2100], ["usage", 20]]);
+  // six pauses of 1/6 period each on a fee of 100: every credit rounds 16.67 up to 17
+  const six = Array.from({ length: 6 }, (_, i) => ({
+    start: new Date(jan.start.getTime() + i * (jan.end.getTime() - jan.start.getTime()) / 6),
+    end: new Date(jan.start.getTime() + (i + 1) * (jan.end.getTime() - jan.start.getTime()) / 6),
+  }));
+  const tiny = computePeriodInvoice({
+    period: { ...jan, trial: false },
+    full_period: jan,
+    segments: [{ plan: { ...basic, base_amount: 100, features: [] }, start: jan.start, end: jan.end, usage: new Map(), proration: "none" }],
+    ...plain,
+    paused: six,
+  });
+  // 6 × round(16.67) = 102 > 100: the last credit gives back 2, the fees sum to exactly 0
+  assert.equal(tiny.lines.reduce((acc, l) => acc + l.amount, 0), 0);
+  assert.equal(tiny.total, 0);
+});

@@ -587,3 +587,41 @@ Deno.test("scenario: a monetary grant expiring unspent is closed once as breakag
     await env.close();
   }
 });
+
+Deno.test("scenario: pause on day 11, resume on day 21 — no base fee, usage or entitlements while paused; the cycle keeps its anchor", async () => {
+  const env = await testEnv();
+  env.clock.set("2026-01-01T00:00:00Z");
+  try {
+    const { key, basicId, proId } = await setup(env);
+    const sub = await subscribe(env, key, basicId);
+    env.clock.set("2026-01-11T00:00:00Z");
+    const paused = await call(env, "POST", `/v1/subscriptions/${sub.id}/pause`, { key });
+    assert.deepEqual([paused.status, paused.body.status, paused.body.paused_at], [200, "paused", "2026-01-11T00:00:00.000Z"]);
+    assert.equal((await call(env, "POST", `/v1/subscriptions/${sub.id}/pause`, { key })).body.paused_at, "2026-01-11T00:00:00.000Z", "idempotent");
+    const check = await call(env, "POST", "/v1/entitlements/check", { key, body: { customer_id: "c1", feature: "calls" } });
+    assert.equal(check.body.allowed, false);
+    const during = await events(env, key, [{ id: "p1", value: 5, timestamp: "2026-01-11T00:00:00Z" }]);
+    assert.deepEqual(during.rejected.map((r: Json) => r.code), ["subscription_paused"]);
+    const change = await call(env, "POST", `/v1/subscriptions/${sub.id}/change`, { key, body: { plan_id: proId } });
+    assert.deepEqual([change.status, change.body.code], [409, "subscription_paused"]);
+    const again = await call(env, "POST", "/v1/subscriptions", { key, body: { customer_id: "c1", plan_id: proId } });
+    assert.equal(again.body.code, "subscription_exists", "a paused subscription still counts as the customer's one");
+
+    env.clock.set("2026-01-21T00:00:00Z");
+    const resumed = await call(env, "POST", `/v1/subscriptions/${sub.id}/resume`, { key });
+    assert.deepEqual([resumed.body.status, resumed.body.paused_at, resumed.body.current_period_end], ["active", null, "2026-02-01T00:00:00.000Z"]);
+    assert.equal((await call(env, "POST", `/v1/subscriptions/${sub.id}/resume`, { key })).body.status, "active", "idempotent");
+    await events(env, key, [{ id: "r1", value: 10, timestamp: "2026-01-21T00:00:00Z" }]);
+    const late = await events(env, key, [{ id: "p2", value: 7, timestamp: "2026-01-15T00:00:00Z" }]);
+    assert.deepEqual(late.rejected.map((r: Json) => r.code), ["subscription_paused"], "backfilled usage inside the pause is refused too");
+
+    env.clock.set("2026-02-01T01:00:00Z");
+    await runBillingCycle(env.services);
+    const [jan] = await invoicesOf(env, key);
+    // 3100 − 10 paused days × 100 = 2100; 10 calls × 2 = 20
+    assert.deepEqual(jan.lines.map((l: Json) => [l.kind, l.amount]), [["base", 3100], ["proration", -1000], ["usage", 20]]);
+    assert.equal(jan.total, 2120);
+  } finally {
+    await env.close();
+  }
+});

@@ -48,7 +48,9 @@ export type LifecycleEventType =
   | "subscription.discount_applied"
   | "tax_rate.created"
   | "customer.tax_rate_set"
-  | "credit_grant.created";
+  | "credit_grant.created"
+  | "subscription.paused"
+  | "subscription.resumed";
 
 /** One lifecycle event. `data` is the resource as the API shows it (or a summary). */
 export interface LifecycleEvent {

@@ -8,8 +8,11 @@
  *    `−prorate(old base, c → period end)` ("Unused time on Old") and a charge
  *    `+prorate(new base, c → period end)` ("Remaining time on New"); `proration: "none"` adds no
  *    line (the new base fee starts with the next period, as Stripe's `proration_behavior: none`).
- *    A period cut short by cancellation credits `prorate(last base, cancel → period end)`.
- *    See `proration.ts` for the to-the-second rule and its rounding.
+ *    A period cut short by cancellation credits `prorate(last base, cancel → period end)`; each
+ *    paused slice credits `prorate(running base, pause start → pause end)`.
+ *    See `proration.ts` for the to-the-second rule and its rounding. Should the credits, each
+ *    rounded on its own, exceed the fees by a few minor units, the excess is taken off the last
+ *    credit: fee lines never sum below zero.
  * 2. **Usage**, per plan segment: usage in `[segment start, segment end)` is rated at that
  *    segment's plan (its `included` allowance and tiers apply per segment, as Stripe invoices
  *    the old price's usage separately when a metered price changes). Unit credit grants reduce
@@ -121,6 +124,8 @@ export interface PeriodInvoiceInput {
   coupon: Pick<Coupon, "code" | "percent_off_bp" | "amount_off"> | null;
   /** The customer's tax rate, or null. */
   tax_rate: Pick<TaxRate, "percentage_bp" | "inclusive"> | null;
+  /** Paused parts of the period (see `pausedSlices`): their base fee is credited. */
+  paused?: readonly { start: Date; end: Date }[];
   /** Monetary grants of the customer in the invoice currency, with remaining balances. */
   monetary_grants: readonly GrantBalance[];
   /** Unit grants of the customer, with remaining balances. */
@@ -214,6 +219,26 @@ export function computePeriodInvoice(input: PeriodInvoiceInput): InvoiceDraft {
       }
       billed = segment.plan;
     }
+    for (const slice of input.paused ?? []) {
+      // the base fee running at the pause: the last prorated plan started by then
+      let running = first;
+      for (const segment of segments.slice(1)) {
+        if (segment.proration === "prorate" && segment.start.getTime() <= slice.start.getTime()) running = segment.plan;
+      }
+      const credit = prorate(running.base_amount, full, { from: slice.start, to: slice.end });
+      if (credit > 0) {
+        line({
+          kind: "proration",
+          description: `Paused ${slice.start.toISOString()} – ${slice.end.toISOString()} on ${running.name}`,
+          feature: null,
+          quantity: 1,
+          unit_amount: -credit,
+          amount: -credit,
+          tier: null,
+          plan_id: running.id ?? null,
+        });
+      }
+    }
     if (period.end.getTime() < full.end.getTime()) {
       const credit = prorate(billed.base_amount, full, { from: period.end, to: full.end });
       if (credit > 0) {
@@ -229,6 +254,15 @@ export function computePeriodInvoice(input: PeriodInvoiceInput): InvoiceDraft {
         });
       }
     }
+  }
+
+  // Credits rounded line by line could exceed, by a few minor units, the fees they offset (many
+  // short pauses); the excess comes off the last credit so the fees never go below zero.
+  const feeTotal = lines.reduce((acc, l) => acc + l.amount, 0);
+  if (feeTotal < 0) {
+    const last = lines.findLast((l) => l.amount < 0)!;
+    last.amount -= feeTotal;
+    last.unit_amount = last.amount;
   }
 
   // 2. usage per segment, unit credits before pricing

@@ -20,7 +20,42 @@ import { BillingError } from "./errors.ts";
 import { addDays, type Interval, type Period, periodContaining } from "./period.ts";
 
 /** Derived lifecycle status. */
-export type SubscriptionStatus = "trialing" | "active" | "canceled" | "expired";
+export type SubscriptionStatus = "trialing" | "active" | "paused" | "canceled" | "expired";
+
+/**
+ * A pause `[start, end)` (`end` null while paused). While paused: status `paused`, entitlement
+ * checks deny, no base fee is charged for the paused time (a proration credit on the period's
+ * invoice), usage events timestamped inside the pause are refused, and the plan cannot change.
+ * Periods stay anchored: a pause does not move the billing cycle (unlike a cancellation and a
+ * new subscription). Trials are not extended.
+ */
+export interface PauseWindow {
+  start: Date;
+  end: Date | null;
+}
+
+/** Whether `at` falls inside one of the pauses. */
+export function pausedAt(pauses: readonly PauseWindow[], at: Date): boolean {
+  return pauses.some((p) => p.start.getTime() <= at.getTime() && (p.end === null || at.getTime() < p.end.getTime()));
+}
+
+/** The paused parts of `[start, end)`, clipped, in time order, overlapping pauses merged. */
+export function pausedSlices(pauses: readonly PauseWindow[], start: Date, end: Date): { start: Date; end: Date }[] {
+  const slices = pauses
+    .map((p) => ({
+      start: Math.max(p.start.getTime(), start.getTime()),
+      end: Math.min(p.end?.getTime() ?? Number.POSITIVE_INFINITY, end.getTime()),
+    }))
+    .filter((p) => p.end > p.start)
+    .sort((a, b) => a.start - b.start);
+  const merged: { start: number; end: number }[] = [];
+  for (const p of slices) {
+    const last = merged[merged.length - 1];
+    if (last && p.start <= last.end) last.end = Math.max(last.end, p.end);
+    else merged.push({ ...p });
+  }
+  return merged.map((p) => ({ start: new Date(p.start), end: new Date(p.end) }));
+}
 
 /** The instants that define a subscription's timeline (UTC). */
 export interface SubscriptionTimeline {
@@ -65,9 +100,10 @@ export function startTimeline(input: { start_at?: Date; trial_days: number; now:
   return { start_at: start, trial_end: trialEnd, billing_anchor: trialEnd ?? start, cancel_at: null };
 }
 
-/** Status at `now`. */
-export function statusAt(t: SubscriptionTimeline, now: Date): SubscriptionStatus {
+/** Status at `now` (`paused` when `now` is inside one of `pauses`). */
+export function statusAt(t: SubscriptionTimeline, now: Date, pauses: readonly PauseWindow[] = []): SubscriptionStatus {
   if (t.cancel_at && now.getTime() >= t.cancel_at.getTime()) return t.canceled_at === null ? "expired" : "canceled";
+  if (pausedAt(pauses, now)) return "paused";
   if (t.trial_end && now.getTime() < t.trial_end.getTime()) return "trialing";
   return "active";
 }

@@ -11,6 +11,8 @@
  *   after the grace period. The billing job keeps a period's invoice a draft for the plan's
  *   `invoice_grace_period_hours` after the period ends, which is therefore the window for late
  *   events. A voided invoice reopens its period (it will be invoiced again).
+ * - **Pauses**: an event timestamped inside a pause of the customer's subscription is rejected
+ *   with `subscription_paused` (409 on the item): paused time is neither charged nor metered.
  * - **Idempotency keys** (event ids) are kept as long as the event row: at least
  *   {@link IDEMPOTENCY_RETENTION_DAYS} days (rows are never pruned today). A retry after a future
  *   retention window cannot double bill when the event carries its timestamp: its period is
@@ -39,7 +41,7 @@ export interface ClosedPeriod {
 /** Why an event's timestamp is refused. */
 export interface TimingViolation {
   /** Stable code of the rejection. */
-  code: "timestamp_in_future" | "period_closed";
+  code: "timestamp_in_future" | "period_closed" | "subscription_paused";
   /** HTTP status of the item (422 or 409). */
   status: number;
   /** Human explanation naming the instants. */
@@ -51,7 +53,12 @@ export interface TimingViolation {
  *
  * @returns the violation, or `null` when the event may be stored
  */
-export function eventTimingViolation(timestamp: Date, now: Date, closed: readonly ClosedPeriod[]): TimingViolation | null {
+export function eventTimingViolation(
+  timestamp: Date,
+  now: Date,
+  closed: readonly ClosedPeriod[],
+  paused: readonly { start: Date; end: Date | null }[] = [],
+): TimingViolation | null {
   if (timestamp.getTime() > now.getTime() + MAX_FUTURE_SKEW_SECONDS * 1000) {
     return {
       code: "timestamp_in_future",
@@ -65,6 +72,14 @@ export function eventTimingViolation(timestamp: Date, now: Date, closed: readonl
       code: "period_closed",
       status: 409,
       message: `The period ${period.start.toISOString()} – ${period.end.toISOString()} is closed (invoice ${period.invoice_number ?? "finalized"}); late usage is accepted only while its invoice is a draft`,
+    };
+  }
+  const pause = paused.find((p) => p.start.getTime() <= timestamp.getTime() && (p.end === null || timestamp.getTime() < p.end.getTime()));
+  if (pause) {
+    return {
+      code: "subscription_paused",
+      status: 409,
+      message: `The subscription was paused at ${timestamp.toISOString()} (paused from ${pause.start.toISOString()}); paused time takes no usage`,
     };
   }
   return null;

@@ -204,7 +204,7 @@ export const SubscriptionSchema = z.object({
   id: Id("sub", "sub_01jd0000000000000000000000"),
   customer_id: z.string().openapi({ description: "cus_ id of the customer", example: "cus_01jd0000000000000000000000" }),
   plan_id: z.string().openapi({ description: "pln_ id of the current plan", example: "pln_01jd0000000000000000000000" }),
-  status: z.enum(["trialing", "active", "canceled", "expired"]).openapi({ description: "Derived from the instants below at request time", example: "active" }),
+  status: z.enum(["trialing", "active", "paused", "canceled", "expired"]).openapi({ description: "Derived from the instants below at request time", example: "active" }),
   start_at: z.string().openapi({ description: "ISO 8601 UTC instant the subscription started", example: "2026-11-01T00:00:00.000Z" }),
   trial_end: z.string().nullable().openapi({ description: "End of the trial; null without trial", example: null }),
   billing_anchor: z.string().openapi({ description: "Instant periods are counted from (month-end days clamp)", example: "2026-11-01T00:00:00.000Z" }),
@@ -219,6 +219,7 @@ export const SubscriptionSchema = z.object({
     proration: z.enum(["prorate", "none"]).openapi({ description: "Whether the change is prorated", example: "none" }),
   }).nullable()
     .openapi({ description: "A plan change scheduled for later (period-end downgrade)", example: null }),
+  paused_at: z.string().nullable().openapi({ description: "Start of the current pause while paused, else null", example: null }),
   created_at: z.string().openapi({ description: "ISO 8601 UTC instant", example: "2026-11-01T00:00:00.000Z" }),
 }).openapi("Subscription");
 

@@ -48,7 +48,7 @@ import { BILLING_ACCOUNTS, type InvoiceAccounts, invoiceFinalizedPostings, invoi
 import { divide } from "../domain/money.ts";
 import { addDays } from "../domain/period.ts";
 import type { Plan } from "../domain/plan.ts";
-import { type BillingPeriod, initialPlanId, periodAt, planSegments, resolvePeriod } from "../domain/subscription.ts";
+import { type BillingPeriod, initialPlanId, pausedSlices, periodAt, planSegments, resolvePeriod } from "../domain/subscription.ts";
 import type { TaxRate } from "../domain/tax.ts";
 import type { Executor, Tx } from "../storage/db.ts";
 import {
@@ -70,7 +70,7 @@ import { type Ctx, type Emit, type Scope, writeOp } from "./context.ts";
 import { loadCustomer } from "./customers.ts";
 import { ensureAccount, loadEntry, postEntry } from "./ledger.ts";
 import { loadPlan } from "./plans.ts";
-import { billingPeriodAt, loadSubscription, type SubscriptionRow, timelineOf } from "./subscriptions.ts";
+import { billingPeriodAt, loadSubscription, pausesOf, type SubscriptionRow, timelineOf } from "./subscriptions.ts";
 import { aggregateUsage } from "./usage.ts";
 
 /** Default days between finalization and the due date. */
@@ -296,12 +296,14 @@ async function ratePeriod(ctx: Ctx, tx: Tx, sub: SubscriptionRow, currentPlan: P
     expires_at: g.expires_at,
     remaining: Math.max(0, g.remaining),
   });
+  const paused = pausedSlices(await pausesOf(ctx, tx, sub.id), period.start, period.end);
   const draft = computePeriodInvoice({
     period: { start: period.start, end: period.end, trial: period.trial },
     full_period: { start: full.start, end: full.end },
     segments,
     coupon,
     tax_rate: taxRate,
+    paused,
     monetary_grants: balances.filter((g) => g.kind === "monetary" && g.currency === currentPlan.currency).map(toBalance),
     unit_grants: balances.filter((g) => g.kind === "units" && g.feature).map((g): UnitGrant => ({ ...toBalance(g), feature: g.feature! })),
   });

@@ -23,6 +23,8 @@ import type { Plan } from "../domain/plan.ts";
 import {
   type BillingPeriod,
   cancelAt,
+  type PauseWindow,
+  pausedAt,
   type ChangeTiming,
   type PlanChange,
   planChangeDecision,
@@ -34,7 +36,7 @@ import {
   type SubscriptionTimeline,
 } from "../domain/subscription.ts";
 import type { Executor } from "../storage/db.ts";
-import { subscriptionChanges, subscriptions } from "../storage/schema.ts";
+import { subscriptionChanges, subscriptionPauses, subscriptions } from "../storage/schema.ts";
 import { type Ctx, type Scope, writeOp } from "./context.ts";
 import { loadCustomer } from "./customers.ts";
 import { invalidateEntitlements } from "./entitlements.ts";
@@ -58,6 +60,8 @@ export interface SubscriptionView {
   canceled_at: string | null;
   /** A plan change scheduled for later (period-end downgrade), or null. */
   pending_change: { plan_id: string; effective_at: string; proration: ProrationBehavior } | null;
+  /** Start of the current pause while `paused`, else null. */
+  paused_at: string | null;
   created_at: string;
 }
 
@@ -81,15 +85,18 @@ export function subscriptionView(
   interval: Interval,
   now: Date,
   changes: readonly PlanChange[] = [],
+  pauses: readonly PauseWindow[] = [],
 ): SubscriptionView {
   const t = timelineOf(row);
   const period = periodAt(t, interval, now);
   const pending = changes.find((c) => c.effective_at.getTime() > now.getTime());
+  const status = statusAt(t, now, pauses);
+  const pause = status === "paused" ? pauses.find((p) => pausedAt([p], now)) : undefined;
   return {
     id: row.id,
     customer_id: row.customer_id,
     plan_id: row.plan_id,
-    status: statusAt(t, now),
+    status,
     start_at: row.start_at.toISOString(),
     trial_end: row.trial_end?.toISOString() ?? null,
     billing_anchor: row.billing_anchor.toISOString(),
@@ -101,6 +108,7 @@ export function subscriptionView(
     pending_change: pending
       ? { plan_id: pending.to_plan_id, effective_at: pending.effective_at.toISOString(), proration: pending.proration }
       : null,
+    paused_at: pause?.start.toISOString() ?? null,
     created_at: row.created_at.toISOString(),
   };
 }
@@ -113,14 +121,31 @@ async function changesOf(ctx: Ctx, exec: Executor, subscriptionId: string): Prom
   )).orderBy(subscriptionChanges.effective_at, subscriptionChanges.id);
 }
 
+/** The pauses of a subscription, oldest first. */
+export async function pausesOf(ctx: Ctx, exec: Executor, subscriptionId: string): Promise<PauseWindow[]> {
+  return await exec.select({ start: subscriptionPauses.start_at, end: subscriptionPauses.end_at }).from(subscriptionPauses).where(and(
+    eq(subscriptionPauses.tenant_id, ctx.scope.tenantId),
+    eq(subscriptionPauses.app_id, ctx.scope.appId),
+    eq(subscriptionPauses.subscription_id, subscriptionId),
+  )).orderBy(subscriptionPauses.start_at, subscriptionPauses.id);
+}
+
 function scoped(scope: Scope) {
   return and(eq(subscriptions.tenant_id, scope.tenantId), eq(subscriptions.app_id, scope.appId));
 }
 
 /**
- * The customer's live subscription at `now` (not canceled by then), or `undefined`.
+ * The customer's live subscription at `now`: not ended by then and not paused (what entitlement
+ * checks serve), or `undefined`.
  */
 export async function liveSubscription(ctx: Ctx, exec: Executor, customerId: string, now: Date): Promise<SubscriptionRow | undefined> {
+  const current = await currentSubscription(ctx, exec, customerId, now);
+  if (!current) return undefined;
+  return pausedAt(await pausesOf(ctx, exec, current.id), now) ? undefined : current;
+}
+
+/** The customer's subscription that has not ended at `now` (paused or not), or `undefined`. */
+async function currentSubscription(ctx: Ctx, exec: Executor, customerId: string, now: Date): Promise<SubscriptionRow | undefined> {
   return await exec.query.subscriptions.findFirst({
     where: and(
       scoped(ctx.scope),
@@ -157,7 +182,7 @@ export async function createSubscription(
   const result = await writeOp(ctx, async (tx, emit) => {
     const customer = await loadCustomer(ctx, tx, input.customer_id);
     const plan = await loadPlan(ctx, tx, input.plan_id);
-    const live = await liveSubscription(ctx, tx, customer.id, now);
+    const live = await currentSubscription(ctx, tx, customer.id, now);
     if (live) {
       const sameStart = input.start_at === undefined || live.start_at.getTime() === input.start_at.getTime();
       const sameEnd = input.end_at === undefined || live.cancel_at?.getTime() === input.end_at.getTime();
@@ -198,7 +223,8 @@ export async function createSubscription(
 /** GET a subscription. @throws {BillingError} `subscription_not_found` */
 export async function getSubscription(ctx: Ctx, id: string): Promise<SubscriptionView> {
   const { row, plan } = await loadSubscription(ctx, ctx.database.db, id);
-  return subscriptionView(row, plan.interval, ctx.clock.now(), await changesOf(ctx, ctx.database.db, id));
+  const db = ctx.database.db;
+  return subscriptionView(row, plan.interval, ctx.clock.now(), await changesOf(ctx, db, id), await pausesOf(ctx, db, id));
 }
 
 /**
@@ -249,6 +275,9 @@ export async function changePlan(
     const { row, plan: current } = await loadSubscription(ctx, tx, id);
     const target = await loadPlan(ctx, tx, input.plan_id);
     const changes = await changesOf(ctx, tx, id);
+    if (pausedAt(await pausesOf(ctx, tx, id), now)) {
+      throw new BillingError("subscription_paused", "conflict", `Subscription "${id}" is paused; resume it before changing its plan`);
+    }
     const pending = changes.filter((c) => c.effective_at.getTime() > now.getTime());
     const unchanged = () => ({ subscription: subscriptionView(row, current.interval, now, changes), changed: false, customerId: row.customer_id });
     const scoped = and(scopedChanges(ctx.scope), eq(subscriptionChanges.subscription_id, id), gt(subscriptionChanges.effective_at, now));
@@ -311,4 +340,64 @@ function scoped_(scope: Scope) {
 /** The billing period of a subscription containing `at`. */
 export function billingPeriodAt(row: SubscriptionRow, interval: Interval, at: Date): BillingPeriod {
   return periodAt(timelineOf(row), interval, at);
+}
+
+/**
+ * Pauses a subscription now (see `PauseWindow` in `domain/subscription.ts` for what a pause means).
+ * Pausing a paused subscription returns it unchanged.
+ *
+ * @throws {BillingError} `subscription_not_found` (404); `subscription_canceled` (409) once ended
+ */
+export async function pauseSubscription(ctx: Ctx, id: string): Promise<SubscriptionView> {
+  return await setPause(ctx, id, "pause");
+}
+
+/**
+ * Resumes a paused subscription now; the billing cycle keeps its anchor. Resuming a subscription
+ * that is not paused returns it unchanged.
+ *
+ * @throws {BillingError} `subscription_not_found` (404); `subscription_canceled` (409) once ended
+ */
+export async function resumeSubscription(ctx: Ctx, id: string): Promise<SubscriptionView> {
+  return await setPause(ctx, id, "resume");
+}
+
+async function setPause(ctx: Ctx, id: string, action: "pause" | "resume"): Promise<SubscriptionView> {
+  const now = ctx.clock.now();
+  const result = await writeOp(ctx, async (tx, emit) => {
+    const { row, plan } = await loadSubscription(ctx, tx, id);
+    const t = timelineOf(row);
+    const status = statusAt(t, now);
+    if (status === "canceled" || status === "expired") {
+      throw new BillingError("subscription_canceled", "conflict", `Subscription "${id}" is ${status}`);
+    }
+    const changes = await changesOf(ctx, tx, id);
+    let pauses = await pausesOf(ctx, tx, id);
+    const paused = pausedAt(pauses, now);
+    if ((action === "pause") === paused) return { view: subscriptionView(row, plan.interval, now, changes, pauses), customerId: row.customer_id };
+    const where = and(
+      eq(subscriptionPauses.tenant_id, ctx.scope.tenantId),
+      eq(subscriptionPauses.app_id, ctx.scope.appId),
+      eq(subscriptionPauses.subscription_id, id),
+    );
+    if (action === "pause") {
+      await tx.insert(subscriptionPauses).values({
+        id: newId("spa"),
+        tenant_id: ctx.scope.tenantId,
+        app_id: ctx.scope.appId,
+        subscription_id: id,
+        start_at: now,
+        end_at: null,
+        created_at: now,
+      });
+    } else {
+      await tx.update(subscriptionPauses).set({ end_at: now }).where(and(where, isNull(subscriptionPauses.end_at)));
+    }
+    pauses = await pausesOf(ctx, tx, id);
+    const view = subscriptionView(row, plan.interval, now, changes, pauses);
+    emit(action === "pause" ? "subscription.paused" : "subscription.resumed", id, view as unknown as Record<string, unknown>);
+    return { view, customerId: row.customer_id };
+  });
+  ctx.entitlementCache.invalidateCustomer(ctx.scope, result.customerId);
+  return result.view;
 }

@@ -10,7 +10,7 @@ import { runBillingCycle } from "../../services/billing_cycle.ts";
 import { applyDiscount, createCoupon, getCoupon } from "../../services/coupons.ts";
 import { grantCredits, listCreditGrants } from "../../services/credits.ts";
 import { createCreditNote, listCreditNotes, markUncollectible } from "../../services/invoices.ts";
-import { changePlan } from "../../services/subscriptions.ts";
+import { changePlan, pauseSubscription, resumeSubscription } from "../../services/subscriptions.ts";
 import { createTaxRate, setCustomerTaxRate } from "../../services/tax_rates.ts";
 import { queryUsage } from "../../services/usage_windows.ts";
 import type { Services } from "../../services/context.ts";
@@ -178,6 +178,23 @@ export function billingRoutes(services: Services) {
     }),
     async (c) => c.json((await changePlan(c.var.ctx, c.req.valid("param").id, c.req.valid("json"))).subscription, 200),
   );
+  for (const [verb, summary, run] of [
+    ["pause", "Pause now: no base fee, no usage and no entitlements while paused (idempotent)", pauseSubscription],
+    ["resume", "Resume now; the billing cycle keeps its anchor (idempotent)", resumeSubscription],
+  ] as const) {
+    app.openapi(
+      createRoute({
+        method: "post",
+        path: `/v1/subscriptions/{id}/${verb}`,
+        tags: ["subscriptions"],
+        summary,
+        security: secured,
+        request: { params: IdParam },
+        responses: { 200: json(SubscriptionSchema), ...errors },
+      }),
+      async (c) => c.json(await run(c.var.ctx, c.req.valid("param").id), 200),
+    );
+  }
   app.openapi(
     createRoute({
       method: "post",
