@@ -518,3 +518,27 @@ Deno.test("loadConfig() reads the Redis settings: URL needs its token, prefix an
   assert.throws(() => loadConfig({ PUBLISHABLE_RATE_LIMIT: "lots" }), /PUBLISHABLE_RATE_LIMIT/);
   assert.throws(() => loadConfig({ REDIS_KEY_PREFIX: "has space" }), /REDIS_KEY_PREFIX/);
 });
+
+Deno.test("consumption writer: concurrent consumptions share transactions; the same key sent concurrently is stored once", resources, async () => {
+  const env = await testEnv();
+  try {
+    const t = await subscribed(env);
+    const k = t.secret_key;
+    const before = env.events.filter((e) => e.type === "usage.ingested").length;
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => check(env, k, { feature: "calls", consume: 1, idempotency_key: `g${i}` })));
+    assert.ok(results.every((r) => r.body.allowed && r.body.consumed === 1));
+    const commits = env.events.filter((e) => e.type === "usage.ingested").length - before;
+    assert.ok(commits < 50, `50 consumptions took ${commits} transactions`);
+    assert.equal(await eventsOf(env, "calls"), 50);
+    const twins = await Promise.all([1, 2].map(() => check(env, k, { feature: "calls", consume: 10, idempotency_key: "twin" })));
+    assert.deepEqual(twins.map((r) => [r.status, r.body.allowed, r.body.consumed]), [[200, true, 10], [200, true, 10]]);
+    assert.equal(await eventsOf(env, "calls"), 51);
+    assert.equal((await check(env, k, { feature: "calls" })).body.used, 60, "the twin's reservation was given back");
+    const rivals = await Promise.all([3, 4].map((n) => check(env, k, { feature: "calls", consume: n, idempotency_key: "rival" })));
+    assert.deepEqual(rivals.map((r) => r.status).sort(), [200, 409]);
+    const winner = rivals.find((r) => r.status === 200)!.body.consumed;
+    assert.equal((await check(env, k, { feature: "calls" })).body.used, 60 + winner);
+  } finally {
+    await env.close();
+  }
+});
