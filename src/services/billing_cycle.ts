@@ -27,6 +27,7 @@ import { initialPlanId, periodAt, planIdAt } from "../domain/subscription.ts";
 import { invoices, subscriptions } from "../storage/schema.ts";
 import { type Ctx, type Services, writeOp } from "./context.ts";
 import { expireCredits } from "./credits.ts";
+import { invalidateEntitlements } from "./entitlements.ts";
 import { finalizeInvoiceTx, generateInvoiceTx, loadPlanChanges } from "./invoices.ts";
 import { loadPlan } from "./plans.ts";
 import { timelineOf } from "./subscriptions.ts";
@@ -115,7 +116,7 @@ async function cycleSubscription(ctx: Ctx, subscriptionId: string, report: Billi
   });
   if (applied) {
     report.plan_changes_applied++;
-    ctx.entitlementCache.invalidateCustomer(ctx.scope, applied);
+    await invalidateEntitlements(ctx, { customerId: applied });
   }
 
   // 2. ended periods, one transaction each

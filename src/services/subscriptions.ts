@@ -398,6 +398,6 @@ async function setPause(ctx: Ctx, id: string, action: "pause" | "resume"): Promi
     emit(action === "pause" ? "subscription.paused" : "subscription.resumed", id, view as unknown as Record<string, unknown>);
     return { view, customerId: row.customer_id };
   });
-  ctx.entitlementCache.invalidateCustomer(ctx.scope, result.customerId);
+  await invalidateEntitlements(ctx, { customerId: result.customerId });
   return result.view;
 }
