@@ -212,7 +212,13 @@ async function checkLive(ctx: Ctx, store: LiveEntitlementStore, key: LiveKey, in
       if (decision.allowed) throw new Error(`Live store denied what the rule allows (used ${r.used}, consume ${consume})`);
       return (await replayedConsumption(ctx, input, r.entitlement, r.used, consume)) ?? decision;
     }
-    const decision = decide(input, r.entitlement, r.used, consume);
+    let decision: ConsumptionDecision;
+    try {
+      decision = decide(input, r.entitlement, r.used, consume);
+    } catch (error) {
+      if (r.consumed > 0) await store.release(key, r.consumed, r.entitlement.period_start_ms!).catch(() => {});
+      throw error;
+    }
     if (r.consumed === 0 && decision.consumed === 0) return decision;
     if (!decision.allowed || decision.consumed !== r.consumed) {
       await store.release(key, r.consumed, r.entitlement.period_start_ms!).catch(() => {});
