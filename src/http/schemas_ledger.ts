@@ -11,7 +11,8 @@ import { MAX_POSTINGS_PER_ENTRY } from "../domain/ledger.ts";
 import { Currency, Key } from "./schemas.ts";
 
 const Metadata = z.record(z.string().max(64), z.unknown()).openapi({ description: "Free-form JSON object", example: { order_id: "ord_1042" } });
-const ExternalId = z.string().min(1).max(255);
+/** An external id (processor object, customer, merchant): at most 200 characters so `customer_balance:{id}` fits an account name. */
+const ExternalId = z.string().min(1).max(200);
 const Name = z.string().min(1).max(255).openapi({ example: "customer_balance:cus_123" });
 /** Subject or item of the inventory ledger: 1–128 characters of letters, digits, `_ . : -`. */
 export const InventoryName = Key;
