@@ -39,6 +39,9 @@ Deno.test("decideConsumption() soft limit always consumes and flags over_soft_li
   const f = feature({ limit: 10, soft_limit: true });
   const within = decide(f, 5, 5);
   assert.deepEqual([within.allowed, within.consumed, within.used, within.over_soft_limit], [true, 5, 10, false]);
+  const atLimit = decide(f, 10, 0);
+  assert.deepEqual([atLimit.allowed, atLimit.reason, atLimit.over_soft_limit], [true, "soft_limit_exceeded", false], "one more would pass it; not passed yet");
+  assert.equal(decide(f, 11, 0).over_soft_limit, true);
   const over = decide(f, 10, 3);
   assert.deepEqual([over.allowed, over.consumed, over.used, over.remaining, over.over_soft_limit, over.reason], [true, 3, 13, 0, true, "soft_limit_exceeded"]);
 });

@@ -87,7 +87,7 @@ export type ConsumableAggregation = "sum" | "count";
 export interface ConsumptionDecision extends EntitlementDecision {
   /** Units added to usage by this call: `requested` when allowed and counted, else 0. */
   consumed: number;
-  /** Soft limit passed: usage after this call (or, for a plain check, after one more unit) exceeds the limit. */
+  /** A soft limit is passed: usage after this call (for a plain check: current usage) exceeds the limit. */
   over_soft_limit: boolean;
 }
 
@@ -98,7 +98,9 @@ export interface ConsumptionDecision extends EntitlementDecision {
  * `used` and `remaining` in the answer are the values after the consumption.
  *
  * Hard limit: allowed iff `used + consume ≤ limit`, and nothing is consumed when denied.
- * Soft limit: always allowed; `over_soft_limit` once `used + consume > limit`.
+ * Soft limit: always allowed; `over_soft_limit` once usage after the call exceeds the limit
+ * (`used + consume > limit`; for a plain check `used > limit`, while `reason` already says
+ * `soft_limit_exceeded` when one more unit would pass it).
  * Boolean features and denials consume nothing.
  *
  * @param input.used usage before this call, in the feature's units
@@ -121,7 +123,7 @@ export function decideConsumption(input: {
     used,
     remaining: decision.limit === null ? null : Math.max(0, decision.limit - used),
     consumed,
-    over_soft_limit: decision.reason === "soft_limit_exceeded",
+    over_soft_limit: decision.soft_limit && decision.limit !== null && used > decision.limit,
   };
 }
 
