@@ -11,6 +11,7 @@ import { openDatabase } from "../../storage/db.ts";
 import { redisServices } from "../../storage/redis/services.ts";
 import { Metrics } from "../../services/metrics.ts";
 import { startWebhookWorker } from "../../services/webhooks.ts";
+import { startHoldSweeper } from "../../services/hold_sweeper.ts";
 
 /** A running server. */
 export interface RunningServer {
@@ -83,6 +84,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const webhookWorker = config.webhookWorkerIntervalMs > 0
     ? startWebhookWorker(services, { intervalMs: config.webhookWorkerIntervalMs, sweep: true })
     : null;
+  // Expire due ledger and inventory holds of every tenant (on Workers: the maintenance cron).
+  const holdSweeper = startHoldSweeper(services);
   const server = Deno.serve({
     port: config.port,
     hostname: "127.0.0.1",
@@ -97,6 +100,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     async stop() {
       await server.shutdown();
       await webhookWorker?.stop();
+      await holdSweeper.stop();
       database.close();
     },
   };
