@@ -11,6 +11,7 @@ import type { EntitlementCache } from "./entitlement_cache.ts";
 import type { LiveEntitlementStore } from "./live_entitlements.ts";
 import type { PublishableRateLimiter } from "./rate_limit.ts";
 import type { Metrics } from "./metrics.ts";
+import type { CommandWriter } from "./writer.ts";
 import { recordLifecycle } from "./outbox.ts";
 
 /** Source of time. Tests inject a fixed or steppable clock. */
@@ -38,6 +39,11 @@ export interface Services {
   log: (record: Record<string, unknown>) => void;
   /** Prometheus metrics (`services/metrics.ts`); absent in code paths that do not export any. */
   metrics?: Metrics;
+  /**
+   * The single writer of ledger and inventory commands (ADR 0003). Absent: one in-process
+   * `InProcessWriter` per store, created on first use (`writerFor` in `services/writer.ts`).
+   */
+  ledgerWriter?: CommandWriter;
   /**
    * Live entitlements and usage counters (`services/live_entitlements.ts`): Redis when
    * configured; absent = one in-process store per database (`liveStore()`).
