@@ -625,3 +625,39 @@ Deno.test("scenario: pause on day 11, resume on day 21 — no base fee, usage or
     await env.close();
   }
 });
+
+Deno.test("billing routes are tenant-scoped: another app's subscription, invoice, coupon and customer answer 404 and nothing is written", async () => {
+  const env = await testEnv();
+  env.clock.set("2026-01-01T00:00:00Z");
+  try {
+    const { key, basicId } = await setup(env);
+    const sub = await subscribe(env, key, basicId);
+    await call(env, "POST", "/v1/coupons", { key, body: { code: "MINE", percent_off: 10, duration: "once" } });
+    const inv = await call(env, "POST", "/v1/invoices", { key, body: { subscription_id: sub.id } });
+    await call(env, "POST", `/v1/invoices/${inv.body.id}/finalize`, { key });
+    const { secret_key: other } = await tenant(env);
+    await call(env, "POST", "/v1/customers", { key: other, body: { external_id: "c1" } });
+    const before = await snapshotCounts(env);
+    const cases: [string, string, unknown, string][] = [
+      ["POST", `/v1/subscriptions/${sub.id}/change`, { plan_id: basicId }, "subscription_not_found"],
+      ["POST", `/v1/subscriptions/${sub.id}/pause`, undefined, "subscription_not_found"],
+      ["POST", `/v1/subscriptions/${sub.id}/resume`, undefined, "subscription_not_found"],
+      ["POST", `/v1/subscriptions/${sub.id}/discount`, { coupon: "MINE" }, "subscription_not_found"],
+      ["GET", "/v1/coupons/MINE", undefined, "coupon_not_found"],
+      ["POST", `/v1/invoices/${inv.body.id}/credit_notes`, { amount: 1, reference: "x" }, "invoice_not_found"],
+      ["POST", `/v1/invoices/${inv.body.id}/mark_uncollectible`, undefined, "invoice_not_found"],
+      ["GET", `/v1/invoices/${inv.body.id}/credit_notes`, undefined, "invoice_not_found"],
+    ];
+    for (const [method, path, body, code] of cases) {
+      const res = await call(env, method, path, { key: other, body });
+      assert.deepEqual([res.status, res.body.code], [404, code], `${method} ${path}`);
+    }
+    // the other app's own customer "c1" sees only its own (empty) usage and grants
+    const usage = await call(env, "GET", "/v1/usage?customer_id=c1&feature=calls&from=2025-12-01T00:00:00Z&to=2026-01-02T00:00:00Z", { key: other });
+    assert.equal(usage.body.value, 0);
+    assert.deepEqual((await call(env, "GET", "/v1/customers/c1/credit_grants", { key: other })).body.data, []);
+    assert.deepEqual(await snapshotCounts(env), before);
+  } finally {
+    await env.close();
+  }
+});
