@@ -661,3 +661,25 @@ Deno.test("billing routes are tenant-scoped: another app's subscription, invoice
     await env.close();
   }
 });
+
+Deno.test("scenario: anniversary Jan 30 in a leap year bills Jan 30 → Feb 29 → Mar 30, and a cancellation prorates against that period's 30 days", async () => {
+  const env = await testEnv();
+  env.clock.set("2028-01-30T00:00:00Z");
+  try {
+    const { key, basicId } = await setup(env);
+    const sub = await subscribe(env, key, basicId);
+    env.clock.set("2028-02-29T01:00:00Z");
+    await runBillingCycle(env.services);
+    env.clock.set("2028-03-15T00:00:00Z"); // 15 days into Feb 29 → Mar 30 (30 days), 15 unused
+    await call(env, "POST", `/v1/subscriptions/${sub.id}/cancel`, { key, body: { at_period_end: false } });
+    env.clock.set("2028-03-15T01:00:00Z");
+    await runBillingCycle(env.services);
+    const all = await invoicesOf(env, key);
+    assert.deepEqual(all.map((i) => [i.period_start, i.period_end, i.total, i.status]), [
+      ["2028-01-30T00:00:00.000Z", "2028-02-29T00:00:00.000Z", 3100, "open"],
+      ["2028-02-29T00:00:00.000Z", "2028-03-15T00:00:00.000Z", 3100 - 1550, "open"], // 3100 × 15/30 = 1550 credited
+    ]);
+  } finally {
+    await env.close();
+  }
+});
