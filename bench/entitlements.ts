@@ -50,7 +50,9 @@ async function build() {
     lifecycle: new LifecycleDispatcher(),
     entitlementCache: new MemoryEntitlementCache(),
     log: () => {},
-    ...redisServices({ redis: url ? { url, token: token!, prefix: `bench:${crypto.randomUUID().slice(0, 8)}:` } : null }, () => {}),
+    ...redisServices({
+      redis: url ? { url, token: token!, prefix: `bench:${crypto.randomUUID().slice(0, 8)}:` } : null,
+    }, () => {}),
   };
   const app = createApp(services, { adminToken: ADMIN });
   return { dir, database, services, app };
@@ -58,7 +60,10 @@ async function build() {
 
 /** Creates a tenant, a plan with a large limit, a customer `bench` and its subscription. */
 async function seed(request: (method: string, path: string, key: string, body?: unknown) => Promise<any>) {
-  const t = await request("POST", "/v1/admin/tenants", ADMIN, { name: `bench${crypto.randomUUID().slice(0, 6)}`, app: "production" });
+  const t = await request("POST", "/v1/admin/tenants", ADMIN, {
+    name: `bench${crypto.randomUUID().slice(0, 6)}`,
+    app: "production",
+  });
   const plan = await request("POST", "/v1/plans", t.secret_key, {
     key: "bench",
     name: "Bench",
@@ -129,7 +134,11 @@ async function inProcess(label: string, n: number) {
   }
   for (const [what, d] of [["checkEntitlement()", service], ["app.request()", viaApp]] as const) {
     d.sort((a, b) => a - b);
-    console.log(`  ${label.padEnd(22)} ${what.padEnd(19)} p50 ${fmt(percentile(d, 0.5)).padStart(9)}  p99 ${fmt(percentile(d, 0.99)).padStart(9)}  (n=${n})`);
+    console.log(
+      `  ${label.padEnd(22)} ${what.padEnd(19)} p50 ${fmt(percentile(d, 0.5)).padStart(9)}  p99 ${
+        fmt(percentile(d, 0.99)).padStart(9)
+      }  (n=${n})`,
+    );
   }
 }
 
@@ -159,7 +168,12 @@ async function spawnServer(env: Record<string, string>) {
   };
 }
 
-async function load(name: string, seconds: number, clients: number, send: (worker: number, i: number) => Promise<Response>) {
+async function load(
+  name: string,
+  seconds: number,
+  clients: number,
+  send: (worker: number, i: number) => Promise<Response>,
+) {
   const latencies: number[] = [];
   let errors = 0;
   const deadline = performance.now() + seconds * 1000;
@@ -177,9 +191,9 @@ async function load(name: string, seconds: number, clients: number, send: (worke
   latencies.sort((a, b) => a - b);
   const rps = latencies.length / elapsed;
   console.log(
-    `  ${name.padEnd(34)} ${rps.toFixed(0).padStart(7)} req/s  p50 ${fmt(percentile(latencies, 0.5)).padStart(9)}  p99 ${
-      fmt(percentile(latencies, 0.99)).padStart(9)
-    }${errors ? `  (${errors} non-2xx)` : ""}`,
+    `  ${name.padEnd(34)} ${rps.toFixed(0).padStart(7)} req/s  p50 ${
+      fmt(percentile(latencies, 0.5)).padStart(9)
+    }  p99 ${fmt(percentile(latencies, 0.99)).padStart(9)}${errors ? `  (${errors} non-2xx)` : ""}`,
   );
   return rps;
 }
@@ -198,19 +212,45 @@ async function overHttp(label: string, env: Record<string, string>, seconds: num
     const t = await seed(request);
     const headers = { authorization: `Bearer ${t.secret_key}`, "content-type": "application/json" };
     const read = JSON.stringify({ customer_id: "bench", feature: "calls" });
-    for (let i = 0; i < 200; i++) await (await fetch(`${server.base}/v1/entitlements/check`, { method: "POST", headers, body: read })).arrayBuffer();
+    for (let i = 0; i < 200; i++) {
+      await (await fetch(`${server.base}/v1/entitlements/check`, { method: "POST", headers, body: read }))
+        .arrayBuffer();
+    }
     console.log(`${label} (${clients} concurrent clients, ${seconds} s each, keep-alive):`);
-    const bare = await load("bare Hono route (constant JSON)", seconds, clients, () => fetch(`${server.base}/bench/bare`));
-    const check = await load("POST /v1/entitlements/check", seconds, clients, () =>
-      fetch(`${server.base}/v1/entitlements/check`, { method: "POST", headers, body: read }));
+    const bare = await load(
+      "bare Hono route (constant JSON)",
+      seconds,
+      clients,
+      () => fetch(`${server.base}/bench/bare`),
+    );
+    const check = await load(
+      "POST /v1/entitlements/check",
+      seconds,
+      clients,
+      () => fetch(`${server.base}/v1/entitlements/check`, { method: "POST", headers, body: read }),
+    );
     const run = crypto.randomUUID().slice(0, 8);
-    const consume = await load("  … with consume: 1 (writes an event)", seconds, clients, (w, i) =>
-      fetch(`${server.base}/v1/entitlements/check`, {
-        method: "POST",
-        headers,
-        body: JSON.stringify({ customer_id: "bench", feature: "free", consume: 1, idempotency_key: `b${run}-${w}-${i}` }),
-      }));
-    console.log(`  check / bare throughput ratio: ${(check / bare).toFixed(3)}; consuming check / bare: ${(consume / bare).toFixed(3)}`);
+    const consume = await load(
+      "  … with consume: 1 (writes an event)",
+      seconds,
+      clients,
+      (w, i) =>
+        fetch(`${server.base}/v1/entitlements/check`, {
+          method: "POST",
+          headers,
+          body: JSON.stringify({
+            customer_id: "bench",
+            feature: "free",
+            consume: 1,
+            idempotency_key: `b${run}-${w}-${i}`,
+          }),
+        }),
+    );
+    console.log(
+      `  check / bare throughput ratio: ${(check / bare).toFixed(3)}; consuming check / bare: ${
+        (consume / bare).toFixed(3)
+      }`,
+    );
   } finally {
     await server.stop();
   }
@@ -240,7 +280,11 @@ if (redis) {
   }).spawn();
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
-    const ok = await fetch(url, { method: "POST", headers: { authorization: `Bearer ${token}` }, body: '["PING"]' })
+    const ok = await fetch(url, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+      body: '["PING"]',
+    })
       .then(async (r) => (await r.json()).result === "PONG").catch(() => false);
     if (ok) break;
     await new Promise((r) => setTimeout(r, 100));
@@ -269,10 +313,15 @@ try {
   }
   await overHttp("HTTP on loopback, in-process store", {}, seconds, clients);
   if (upstash) {
-    await overHttp("HTTP on loopback, Redis via the local Upstash endpoint", {
-      UPSTASH_REDIS_REST_URL: upstash.url,
-      UPSTASH_REDIS_REST_TOKEN: upstash.token,
-    }, seconds, clients);
+    await overHttp(
+      "HTTP on loopback, Redis via the local Upstash endpoint",
+      {
+        UPSTASH_REDIS_REST_URL: upstash.url,
+        UPSTASH_REDIS_REST_TOKEN: upstash.token,
+      },
+      seconds,
+      clients,
+    );
   }
 } finally {
   await upstash?.stop();

@@ -50,7 +50,11 @@ export function freePort(): number {
 /** Whether a `redis-server` binary is installed. */
 export async function redisServerInstalled(): Promise<boolean> {
   try {
-    const out = await new Deno.Command("redis-server", { args: ["--version"], stdout: "null", stderr: "null" }).output();
+    const out = await new Deno.Command("redis-server", {
+      args: ["--version"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
     return out.success;
   } catch {
     return false;
@@ -64,7 +68,18 @@ export async function redisServerInstalled(): Promise<boolean> {
  */
 export async function startRedisServer(port = freePort()): Promise<TestRedis> {
   const child = new Deno.Command("redis-server", {
-    args: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no"],
+    args: [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--protected-mode",
+      "no",
+    ],
     stdout: "null",
     stderr: "null",
   }).spawn();
@@ -114,7 +129,9 @@ export async function acquireRedis(): Promise<TestRedis | null> {
   }
   unavailable = "no Redis answers on 127.0.0.1:6379 and redis-server is not installed";
   if (Deno.env.get("CI")) throw new Error(`Redis tests cannot run under CI: ${unavailable}`);
-  console.warn(`\n!!! SKIPPING REDIS TESTS: ${unavailable}. Install redis-server (apt-get install -y redis-server). !!!\n`);
+  console.warn(
+    `\n!!! SKIPPING REDIS TESTS: ${unavailable}. Install redis-server (apt-get install -y redis-server). !!!\n`,
+  );
   return null;
 }
 

@@ -10,39 +10,48 @@ import { acquireRedis, testPrefix, upstashFor } from "./redis_helpers.ts";
 const redis = await acquireRedis();
 const opts = { ignore: redis === null, sanitizeResources: false, sanitizeOps: false };
 
-Deno.test("upstash local: single commands, binary-safe base64 and plain encodings, errors", opts, async () => {
-  const local = await upstashFor(redis!);
-  try {
-    const p = testPrefix("upstash-single");
-    const client = new Redis({ url: local.url, token: local.token, retry: false });
-    assert.equal(await client.set(`${p}a`, "héllo wörld ✓"), "OK");
-    assert.equal(await client.get(`${p}a`), "héllo wörld ✓");
-    assert.equal(await client.incrby(`${p}n`, 41), 41);
-    assert.equal(await client.incr(`${p}n`), 42);
-    assert.equal(await client.get(`${p}missing`), null);
-    await client.hset(`${p}h`, { x: "1", y: "two" });
-    assert.deepEqual(await client.hgetall(`${p}h`), { x: 1, y: "two" }); // client deserializes JSON-looking values
-    await client.rpush(`${p}l`, "a", "b", "c");
-    assert.deepEqual(await client.lrange(`${p}l`, 0, -1), ["a", "b", "c"]);
-    // a string that is itself valid base64 text survives the round trip
-    await client.set(`${p}b64`, "T0s=");
-    assert.equal(await client.get(`${p}b64`), "T0s=");
-    // plain (utf-8) responses
-    const plain = new Redis({ url: local.url, token: local.token, responseEncoding: false, retry: false });
-    assert.equal(await plain.get(`${p}a`), "héllo wörld ✓");
-    // a Redis error surfaces as the client's error, with Redis' message
-    await assert.rejects(() => client.incr(`${p}a`), /not an integer/);
-    await client.del(`${p}a`, `${p}n`, `${p}h`, `${p}l`, `${p}b64`);
-  } finally {
-    await local.stop();
-  }
-});
+Deno.test(
+  "upstash local: single commands, binary-safe base64 and plain encodings, errors",
+  opts,
+  async () => {
+    const local = await upstashFor(redis!);
+    try {
+      const p = testPrefix("upstash-single");
+      const client = new Redis({ url: local.url, token: local.token, retry: false });
+      assert.equal(await client.set(`${p}a`, "héllo wörld ✓"), "OK");
+      assert.equal(await client.get(`${p}a`), "héllo wörld ✓");
+      assert.equal(await client.incrby(`${p}n`, 41), 41);
+      assert.equal(await client.incr(`${p}n`), 42);
+      assert.equal(await client.get(`${p}missing`), null);
+      await client.hset(`${p}h`, { x: "1", y: "two" });
+      assert.deepEqual(await client.hgetall(`${p}h`), { x: 1, y: "two" }); // client deserializes JSON-looking values
+      await client.rpush(`${p}l`, "a", "b", "c");
+      assert.deepEqual(await client.lrange(`${p}l`, 0, -1), ["a", "b", "c"]);
+      // a string that is itself valid base64 text survives the round trip
+      await client.set(`${p}b64`, "T0s=");
+      assert.equal(await client.get(`${p}b64`), "T0s=");
+      // plain (utf-8) responses
+      const plain = new Redis({ url: local.url, token: local.token, responseEncoding: false, retry: false });
+      assert.equal(await plain.get(`${p}a`), "héllo wörld ✓");
+      // a Redis error surfaces as the client's error, with Redis' message
+      await assert.rejects(() => client.incr(`${p}a`), /not an integer/);
+      await client.del(`${p}a`, `${p}n`, `${p}h`, `${p}l`, `${p}b64`);
+    } finally {
+      await local.stop();
+    }
+  },
+);
 
 Deno.test("upstash local: pipeline keeps per-command errors; multi-exec is atomic", opts, async () => {
   const local = await upstashFor(redis!);
   try {
     const p = testPrefix("upstash-pipe");
-    const client = new Redis({ url: local.url, token: local.token, retry: false, enableAutoPipelining: false });
+    const client = new Redis({
+      url: local.url,
+      token: local.token,
+      retry: false,
+      enableAutoPipelining: false,
+    });
     const results = await client.pipeline().set(`${p}k`, "v").incr(`${p}c`).get(`${p}k`).exec();
     assert.deepEqual(results, ["OK", 1, "v"]);
     const kept = await client.pipeline().incr(`${p}k`).incr(`${p}c`).exec({ keepErrors: true });
@@ -51,7 +60,9 @@ Deno.test("upstash local: pipeline keeps per-command errors; multi-exec is atomi
     const tx = await client.multi().incr(`${p}c`).incr(`${p}c`).get(`${p}c`).exec();
     assert.deepEqual(tx, [3, 4, 4]);
     // concurrent transactions never interleave: 50 × (INCR, INCR) always leaves even values between them
-    const all = await Promise.all(Array.from({ length: 50 }, () => client.multi().incr(`${p}t`).incr(`${p}t`).exec()));
+    const all = await Promise.all(
+      Array.from({ length: 50 }, () => client.multi().incr(`${p}t`).incr(`${p}t`).exec()),
+    );
     for (const [a, b] of all as number[][]) assert.equal(b, a + 1);
     assert.equal(await client.get(`${p}t`), 100);
     await client.del(`${p}k`, `${p}c`, `${p}t`);

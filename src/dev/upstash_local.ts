@@ -47,6 +47,7 @@ export interface UpstashLocalOptions {
 export interface UpstashLocal {
   /** `http://127.0.0.1:<port>`: the `url` to give `@upstash/redis`. */
   url: string;
+  /** The bound TCP port. */
   port: number;
   /** Stops serving and closes the Redis connection. */
   stop(): Promise<void>;
@@ -54,10 +55,39 @@ export interface UpstashLocal {
 
 /** Commands refused because they would change or block the shared connection. */
 const REFUSED = new Set([
-  "multi", "exec", "discard", "watch", "unwatch", "select", "subscribe", "psubscribe", "ssubscribe",
-  "unsubscribe", "punsubscribe", "sunsubscribe", "monitor", "quit", "reset", "hello", "auth",
-  "blpop", "brpop", "brpoplpush", "blmove", "bzpopmin", "bzpopmax", "blmpop", "bzmpop", "xread", "xreadgroup",
-  "wait", "waitaof", "client", "sync", "psync", "shutdown",
+  "multi",
+  "exec",
+  "discard",
+  "watch",
+  "unwatch",
+  "select",
+  "subscribe",
+  "psubscribe",
+  "ssubscribe",
+  "unsubscribe",
+  "punsubscribe",
+  "sunsubscribe",
+  "monitor",
+  "quit",
+  "reset",
+  "hello",
+  "auth",
+  "blpop",
+  "brpop",
+  "brpoplpush",
+  "blmove",
+  "bzpopmin",
+  "bzpopmax",
+  "blmpop",
+  "bzmpop",
+  "xread",
+  "xreadgroup",
+  "wait",
+  "waitaof",
+  "client",
+  "sync",
+  "psync",
+  "shutdown",
 ]);
 
 /** Largest number of commands in one pipeline or transaction (a limit on everything). */
@@ -69,7 +99,9 @@ type Json = null | number | string | Json[];
 class ProtocolError extends Error {}
 
 function toArgs(command: unknown): [string, string[]] {
-  if (!Array.isArray(command) || command.length === 0) throw new ProtocolError("ERR command must be a non-empty JSON array");
+  if (!Array.isArray(command) || command.length === 0) {
+    throw new ProtocolError("ERR command must be a non-empty JSON array");
+  }
   const parts = command.map((part) => {
     if (typeof part === "string") return part;
     if (typeof part === "number" && Number.isFinite(part)) return String(part);
@@ -113,18 +145,24 @@ function withoutUpstashFlags(script: string): string {
 }
 
 function scripting(name: string, args: string[]): string[] {
-  if ((name === "eval" || name === "eval_ro") && args.length > 0) return [withoutUpstashFlags(args[0]), ...args.slice(1)];
+  if ((name === "eval" || name === "eval_ro") && args.length > 0) {
+    return [withoutUpstashFlags(args[0]), ...args.slice(1)];
+  }
   if ((name === "evalsha" || name === "evalsha_ro") && args.length > 0) {
     return [scriptAliases.get(args[0].toLowerCase()) ?? args[0], ...args.slice(1)];
   }
-  if (name === "script" && args[0]?.toLowerCase() === "load" && args.length === 2) return ["LOAD", withoutUpstashFlags(args[1])];
+  if (name === "script" && args[0]?.toLowerCase() === "load" && args.length === 2) {
+    return ["LOAD", withoutUpstashFlags(args[1])];
+  }
   return args;
 }
 
 /** `SCRIPT LOAD` answers the SHA1 of the script as the client sent it (see {@link scripting}). */
 function scriptLoadReply(command: unknown, reply: Reply): Reply {
   if (!Array.isArray(command) || command.length !== 3) return reply;
-  if (String(command[0]).toLowerCase() !== "script" || String(command[1]).toLowerCase() !== "load") return reply;
+  if (String(command[0]).toLowerCase() !== "script" || String(command[1]).toLowerCase() !== "load") {
+    return reply;
+  }
   return reply instanceof Error ? reply : sha1(String(command[2]));
 }
 
@@ -139,7 +177,9 @@ function encodeReply(reply: Reply, base64: boolean): Json {
   const bytes = typeof reply === "string" ? new TextEncoder().encode(reply) : reply;
   if (!base64) return utf8.decode(bytes);
   let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
   return btoa(binary);
 }
 
@@ -198,8 +238,12 @@ export async function startUpstashLocal(options: UpstashLocalOptions): Promise<U
   }
 
   async function pipeline(commands: unknown, base64: boolean, atomic: boolean): Promise<Response> {
-    if (!Array.isArray(commands) || commands.length === 0) throw new ProtocolError("ERR body must be a non-empty array of commands");
-    if (commands.length > MAX_COMMANDS_PER_REQUEST) throw new ProtocolError(`ERR at most ${MAX_COMMANDS_PER_REQUEST} commands per request`);
+    if (!Array.isArray(commands) || commands.length === 0) {
+      throw new ProtocolError("ERR body must be a non-empty array of commands");
+    }
+    if (commands.length > MAX_COMMANDS_PER_REQUEST) {
+      throw new ProtocolError(`ERR at most ${MAX_COMMANDS_PER_REQUEST} commands per request`);
+    }
     const parsed = commands.map(toArgs);
     const batch = atomic ? redis.multi() : redis.pipeline();
     for (const [name, args] of parsed) batch.callBuffer(name, ...args);
@@ -210,7 +254,10 @@ export async function startUpstashLocal(options: UpstashLocalOptions): Promise<U
       return commandError(error);
     }
     if (results === null) return json(400, { error: "EXECABORT Transaction discarded" });
-    return json(200, results.map(([error, reply], i) => item(error ?? scriptLoadReply(commands[i], reply as Reply), base64)));
+    return json(
+      200,
+      results.map(([error, reply], i) => item(error ?? scriptLoadReply(commands[i], reply as Reply), base64)),
+    );
   }
 
   const server = Deno.serve({
@@ -249,7 +296,8 @@ export async function startUpstashLocal(options: UpstashLocalOptions): Promise<U
 /** Redis reply errors are the caller's (400); connection failures are ours (500). */
 function commandError(error: unknown): Response {
   const message = (error as Error)?.message ?? String(error);
-  const isReply = (error as Error)?.name === "ReplyError" || /^[A-Z]+ /.test(message) && !/Connection|Stream isn't writeable/i.test(message);
+  const isReply = (error as Error)?.name === "ReplyError" ||
+    /^[A-Z]+ /.test(message) && !/Connection|Stream isn't writeable/i.test(message);
   return json(isReply ? 400 : 500, { error: isReply ? message : `ERR Redis unavailable: ${message}` });
 }
 

@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { decideConsumption, type ConsumptionDecision } from "../domain/entitlement.ts";
+import { type ConsumptionDecision, decideConsumption } from "../domain/entitlement.ts";
 import { BillingError } from "../domain/errors.ts";
 import { findFeature } from "../domain/plan.ts";
 import type { Executor, Store } from "../storage/db.ts";
@@ -38,12 +38,24 @@ import {
 } from "./live_entitlements.ts";
 import { loadPlan } from "./plans.ts";
 import { billingPeriodAt, liveSubscription } from "./subscriptions.ts";
-import { aggregateUsage, existingHashes, hashEvents, ingestEvents, type IngestReport, storeEvents, type UsageEventInput } from "./usage.ts";
+import {
+  aggregateUsage,
+  existingHashes,
+  hashEvents,
+  ingestEvents,
+  type IngestReport,
+  storeEvents,
+  type UsageEventInput,
+} from "./usage.ts";
 
 /**
  * Loads the entitlement context of a customer at `now`, from the in-process cache or storage.
  */
-export async function entitlementContext(ctx: Ctx, customerId: string, now: Date): Promise<EntitlementContext> {
+export async function entitlementContext(
+  ctx: Ctx,
+  customerId: string,
+  now: Date,
+): Promise<EntitlementContext> {
   const cached = ctx.entitlementCache.get(ctx.scope, customerId, now);
   if (cached) return cached;
   const value = await loadEntitlementContext(ctx, ctx.database.db, customerId, now);
@@ -52,7 +64,12 @@ export async function entitlementContext(ctx: Ctx, customerId: string, now: Date
 }
 
 /** Reads a customer's live subscription, plan features and current period from storage. */
-async function loadEntitlementContext(ctx: Ctx, exec: Executor, customerId: string, now: Date): Promise<EntitlementContext> {
+async function loadEntitlementContext(
+  ctx: Ctx,
+  exec: Executor,
+  customerId: string,
+  now: Date,
+): Promise<EntitlementContext> {
   const sub = await liveSubscription(ctx, exec, customerId, now);
   if (!sub) return { subscription: null, features: [] };
   const plan = await loadPlan(ctx, exec, sub.plan_id);
@@ -110,6 +127,7 @@ async function resolveCustomerId(ctx: Ctx, ref: string): Promise<string> {
 export interface CheckInput {
   /** `cus_…` id or external id. */
   customer_id: string;
+  /** Feature key. */
   feature: string;
   /** Units to consume if allowed (absent or 0: only ask). */
   consume?: number;
@@ -131,9 +149,14 @@ const LIVE_ATTEMPTS = 4;
 export async function checkEntitlement(ctx: Ctx, input: CheckInput): Promise<ConsumptionDecision> {
   const consume = input.consume ?? 0;
   if (consume > 0 && !input.idempotency_key) {
-    throw new BillingError("idempotency_key_required", "invalid_request", "A consuming check needs an idempotency_key", {
-      fields: [{ path: "idempotency_key", message: "Required when consume is given" }],
-    });
+    throw new BillingError(
+      "idempotency_key_required",
+      "invalid_request",
+      "A consuming check needs an idempotency_key",
+      {
+        fields: [{ path: "idempotency_key", message: "Required when consume is given" }],
+      },
+    );
   }
   const customerId = await resolveCustomerId(ctx, input.customer_id);
   const key: LiveKey = { scope: ctx.scope, customerId, feature: input.feature };
@@ -145,13 +168,22 @@ export async function checkEntitlement(ctx: Ctx, input: CheckInput): Promise<Con
     if (!(error instanceof LiveStoreUnavailable)) throw error;
   }
   const answer = await checkFromDatabase(ctx, key, input, consume);
-  if (answer.consumed > 0) await store.forget([key]).catch(() => {/* owed; delivered when the store is back */});
+  if (answer.consumed > 0) {
+    await store.forget([key]).catch(() => {/* owed; delivered when the store is back */});
+  }
   return answer;
 }
 
-function decide(input: CheckInput, entitlement: FeatureEntitlement, used: number, consume: number): ConsumptionDecision {
+function decide(
+  input: CheckInput,
+  entitlement: FeatureEntitlement,
+  used: number,
+  consume: number,
+): ConsumptionDecision {
   const f = entitlement.feature;
-  if (consume > 0 && entitlement.subscribed && f && f.type !== "boolean") assertConsumable(f.aggregation, consume, input.feature);
+  if (consume > 0 && entitlement.subscribed && f && f.type !== "boolean") {
+    assertConsumable(f.aggregation, consume, input.feature);
+  }
   return decideConsumption({
     featureKey: input.feature,
     subscribed: entitlement.subscribed,
@@ -177,7 +209,12 @@ function assertConsumable(aggregation: string, consume: number, feature: string)
 
 /** The usage event a consumption records. */
 function consumptionEvent(input: CheckInput, consume: number): UsageEventInput {
-  return { id: input.idempotency_key!, customer_id: input.customer_id, feature: input.feature, value: consume };
+  return {
+    id: input.idempotency_key!,
+    customer_id: input.customer_id,
+    feature: input.feature,
+    value: consume,
+  };
 }
 
 function replayOrConflict(report: IngestReport, input: CheckInput): "stored" | "replay" {
@@ -185,13 +222,27 @@ function replayOrConflict(report: IngestReport, input: CheckInput): "stored" | "
   if (report.duplicates === 1) return "replay";
   const rejected = report.rejected[0];
   if (rejected?.code === "idempotency_key_reused") {
-    throw new BillingError("idempotency_key_reused", "conflict", `Idempotency key "${input.idempotency_key}" was already used with a different consumption`);
+    throw new BillingError(
+      "idempotency_key_reused",
+      "conflict",
+      `Idempotency key "${input.idempotency_key}" was already used with a different consumption`,
+    );
   }
-  throw new BillingError(rejected?.code ?? "consume_failed", "not_found", rejected?.message ?? "The consumption was not recorded");
+  throw new BillingError(
+    rejected?.code ?? "consume_failed",
+    "not_found",
+    rejected?.message ?? "The consumption was not recorded",
+  );
 }
 
 /** The live path; `null` when it could not settle in {@link LIVE_ATTEMPTS} (answer from libSQL). */
-async function checkLive(ctx: Ctx, store: LiveEntitlementStore, key: LiveKey, input: CheckInput, consume: number): Promise<ConsumptionDecision | null> {
+async function checkLive(
+  ctx: Ctx,
+  store: LiveEntitlementStore,
+  key: LiveKey,
+  input: CheckInput,
+  consume: number,
+): Promise<ConsumptionDecision | null> {
   for (let attempt = 0; attempt < LIVE_ATTEMPTS; attempt++) {
     const now = ctx.clock.now();
     const r = await store.check(key, consume, now.getTime());
@@ -202,21 +253,32 @@ async function checkLive(ctx: Ctx, store: LiveEntitlementStore, key: LiveKey, in
     }
     if (r.status === "cold") {
       const f = r.entitlement.feature!;
-      const value = await aggregateUsage(ctx.scope, ctx.database.db, key.customerId, f, new Date(r.entitlement.period_start_ms!), new Date(r.entitlement.period_end_ms!));
+      const value = await aggregateUsage(
+        ctx.scope,
+        ctx.database.db,
+        key.customerId,
+        f,
+        new Date(r.entitlement.period_start_ms!),
+        new Date(r.entitlement.period_end_ms!),
+      );
       const seeded = await store.seed(key, r.snapshot, value);
       if (seeded === null && consume === 0) return decide(input, r.entitlement, value, 0);
       continue;
     }
     if (r.status === "denied") {
       const decision = decide(input, r.entitlement, r.used, consume);
-      if (decision.allowed) throw new Error(`Live store denied what the rule allows (used ${r.used}, consume ${consume})`);
+      if (decision.allowed) {
+        throw new Error(`Live store denied what the rule allows (used ${r.used}, consume ${consume})`);
+      }
       return (await replayedConsumption(ctx, input, r.entitlement, r.used, consume)) ?? decision;
     }
     let decision: ConsumptionDecision;
     try {
       decision = decide(input, r.entitlement, r.used, consume);
     } catch (error) {
-      if (r.consumed > 0) await store.release(key, r.consumed, r.entitlement.period_start_ms!).catch(() => {});
+      if (r.consumed > 0) {
+        await store.release(key, r.consumed, r.entitlement.period_start_ms!).catch(() => {});
+      }
       throw error;
     }
     if (r.consumed === 0 && decision.consumed === 0) return decision;
@@ -226,7 +288,10 @@ async function checkLive(ctx: Ctx, store: LiveEntitlementStore, key: LiveKey, in
     }
     let outcome: "stored" | "replay";
     try {
-      outcome = replayOrConflict(await consumptionWriter(ctx.database).submit(ctx, consumptionEvent(input, consume)), input);
+      outcome = replayOrConflict(
+        await consumptionWriter(ctx.database).submit(ctx, consumptionEvent(input, consume)),
+        input,
+      );
     } catch (error) {
       await store.release(key, r.consumed, r.entitlement.period_start_ms!).catch(() => {});
       throw error;
@@ -245,7 +310,12 @@ async function checkLive(ctx: Ctx, store: LiveEntitlementStore, key: LiveKey, in
  * original, reason as the original decision would give (usage before it = current − consumed),
  * `used` / `remaining` as they are now (the current usage already contains the original).
  */
-function replayAnswer(input: CheckInput, entitlement: FeatureEntitlement, currentUsed: number, consume: number): ConsumptionDecision {
+function replayAnswer(
+  input: CheckInput,
+  entitlement: FeatureEntitlement,
+  currentUsed: number,
+  consume: number,
+): ConsumptionDecision {
   const original = decide(input, entitlement, Math.max(0, currentUsed - consume), consume);
   const limit = original.limit;
   return {
@@ -271,10 +341,16 @@ async function replayedConsumption(
 ): Promise<ConsumptionDecision | null> {
   if (consume === 0) return null;
   const [hashed] = await hashEvents([consumptionEvent(input, consume)]);
-  const seen = (await existingHashes(ctx.scope, ctx.database.db, [input.idempotency_key!])).get(input.idempotency_key!);
+  const seen = (await existingHashes(ctx.scope, ctx.database.db, [input.idempotency_key!])).get(
+    input.idempotency_key!,
+  );
   if (seen === undefined) return null;
   if (seen !== hashed.hash) {
-    throw new BillingError("idempotency_key_reused", "conflict", `Idempotency key "${input.idempotency_key}" was already used with a different consumption`);
+    throw new BillingError(
+      "idempotency_key_reused",
+      "conflict",
+      `Idempotency key "${input.idempotency_key}" was already used with a different consumption`,
+    );
   }
   return replayAnswer(input, entitlement, used, consume);
 }
@@ -283,14 +359,26 @@ async function replayedConsumption(
  * The libSQL path: fresh entitlement, usage aggregated from the events; a consumption decides and
  * writes in one write transaction, so concurrent consumers (in any process) serialize on it.
  */
-async function checkFromDatabase(ctx: Ctx, key: LiveKey, input: CheckInput, consume: number): Promise<ConsumptionDecision> {
+async function checkFromDatabase(
+  ctx: Ctx,
+  key: LiveKey,
+  input: CheckInput,
+  consume: number,
+): Promise<ConsumptionDecision> {
   const now = ctx.clock.now();
   const evaluate = async (exec: Executor) => {
     const context = await loadEntitlementContext(ctx, exec, key.customerId, now);
     const entitlement = featureEntitlement(context, input.feature);
     const f = entitlement.feature;
     const used = f && entitlement.subscribed && f.type !== "boolean"
-      ? await aggregateUsage(ctx.scope, exec, key.customerId, f, new Date(entitlement.period_start_ms!), new Date(entitlement.period_end_ms!))
+      ? await aggregateUsage(
+        ctx.scope,
+        exec,
+        key.customerId,
+        f,
+        new Date(entitlement.period_start_ms!),
+        new Date(entitlement.period_end_ms!),
+      )
       : 0;
     return { entitlement, used };
   };
@@ -302,7 +390,9 @@ async function checkFromDatabase(ctx: Ctx, key: LiveKey, input: CheckInput, cons
   return await writeOp(ctx, async (tx, emit) => {
     const { entitlement, used } = await evaluate(tx);
     const decision = decide(input, entitlement, used, consume);
-    if (!decision.allowed) return (await replayedConsumption(ctx, input, entitlement, used, consume)) ?? decision;
+    if (!decision.allowed) {
+      return (await replayedConsumption(ctx, input, entitlement, used, consume)) ?? decision;
+    }
     if (decision.consumed === 0) return decision;
     const { stored: _stored, ...report } = await storeEvents(ctx, tx, emit, hashed);
     if (replayOrConflict(report, input) === "replay") return replayAnswer(input, entitlement, used, consume);

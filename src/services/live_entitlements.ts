@@ -47,24 +47,33 @@ export interface FeatureEntitlement {
   subscribed: boolean;
   /** The plan's feature, `null` when the plan lacks it (or there is no subscription). */
   feature: Feature | null;
-  /** Current billing period, epoch milliseconds, `null` without a subscription. */
+  /** Start of the current billing period (inclusive), epoch ms; `null` without a subscription. */
   period_start_ms: number | null;
+  /** End of the current billing period (exclusive), epoch ms; `null` without a subscription. */
   period_end_ms: number | null;
 }
 
 /** Address of one entry. `customerId` is the `cus_…` id, never an external id. */
 export interface LiveKey {
+  /** Tenant and app. */
   scope: Scope;
+  /** `cus_…` id. */
   customerId: string;
+  /** Feature key. */
   feature: string;
 }
 
 /** Counters read by a check on a cold entry, handed back to {@link LiveEntitlementStore.seed}. */
 export interface SeedSnapshot {
+  /** Sum of the values of events counted for the entry so far. */
   psum: number;
+  /** Number of events counted for the entry so far. */
   pcount: number;
+  /** Number of counting steps applied so far. */
   ver: number;
+  /** Times the counter was dropped or its identity changed. */
   epoch: number;
+  /** Period of the counter, epoch ms. */
   period_start_ms: number;
 }
 
@@ -77,14 +86,19 @@ export type LiveCheck =
 
 /** A usage event newly stored in libSQL, to be counted by live counters. */
 export interface CountedEvent {
+  /** `cus_…` id. */
   customer_id: string;
+  /** Feature key. */
   feature: string;
+  /** Units. */
   value: number;
+  /** When the usage happened (decides the period it counts in). */
   timestamp: Date;
 }
 
 /** Thrown by a store that cannot be reached; callers fall back to libSQL. */
 export class LiveStoreUnavailable extends Error {
+  /** Error name. */
   override name = "LiveStoreUnavailable";
 }
 
@@ -97,6 +111,7 @@ export const PERIOD_MARGIN_MS = 24 * 60 * 60 * 1000;
  * A store of live entitlements. Every method may throw {@link LiveStoreUnavailable}.
  */
 export interface LiveEntitlementStore {
+  /** Which implementation this is. */
   readonly kind: "memory" | "redis";
   /**
    * One round trip: reads the entry and, with `consume > 0`, atomically checks and adds.
@@ -128,9 +143,13 @@ export interface EntryFields {
   cap: number | null;
   /** Whether the feature counts usage (subscribed, in plan, not boolean). */
   counted: boolean;
+  /** Start of the counter's period, epoch ms (0 without a subscription). */
   period_start_ms: number;
+  /** End of the counter's period, epoch ms; `null` without a subscription. */
   period_end_ms: number | null;
+  /** Aggregation of the feature, `""` when nothing is counted. */
   aggregation: Aggregation | "";
+  /** When the entry may be forgotten, epoch ms (business clock). */
   expires_at_ms: number;
 }
 
@@ -171,12 +190,17 @@ interface MemoryEntry extends EntryFields {
  * within the process (and only there: use Redis when several processes serve one database).
  */
 export class MemoryLiveEntitlements implements LiveEntitlementStore {
+  /** Always `memory`. */
   readonly kind = "memory" as const;
   readonly #entries = new Map<string, MemoryEntry>();
   readonly #gens = new Map<string, number>();
   readonly #maxEntries: number;
 
-  /** @param options.maxEntries bound on cached entries (oldest dropped first; default 100 000) */
+  /**
+   * Creates an empty store.
+   *
+   * @param options.maxEntries bound on cached entries (oldest dropped first; default 100 000)
+   */
   constructor(options: { maxEntries?: number } = {}) {
     this.#maxEntries = options.maxEntries ?? 100_000;
   }
@@ -204,14 +228,22 @@ export class MemoryLiveEntitlements implements LiveEntitlementStore {
     const entitlement = entry.entitlement;
     if (!entry.counted) return Promise.resolve({ status: "ok", entitlement, used: 0, consumed: 0 });
     if (entry.used === undefined) {
-      const snapshot = { psum: entry.psum, pcount: entry.pcount, ver: entry.ver, epoch: entry.epoch, period_start_ms: entry.period_start_ms };
+      const snapshot = {
+        psum: entry.psum,
+        pcount: entry.pcount,
+        ver: entry.ver,
+        epoch: entry.epoch,
+        period_start_ms: entry.period_start_ms,
+      };
       return Promise.resolve({ status: "cold", entitlement, snapshot });
     }
     const used = entry.used;
     if (consume > 0) {
       const consumable = entry.aggregation === "sum" || (entry.aggregation === "count" && consume === 1);
       if (!consumable) return Promise.resolve({ status: "ok", entitlement, used, consumed: 0 });
-      if (entry.cap !== null && used + consume > entry.cap) return Promise.resolve({ status: "denied", entitlement, used });
+      if (entry.cap !== null && used + consume > entry.cap) {
+        return Promise.resolve({ status: "denied", entitlement, used });
+      }
       entry.used = used + consume;
     }
     return Promise.resolve({ status: "ok", entitlement, used, consumed: consume });
@@ -221,7 +253,8 @@ export class MemoryLiveEntitlements implements LiveEntitlementStore {
     const k = entryKey(key);
     const fields = entryFields(entitlement, nowMs);
     const old = this.#live(k, nowMs);
-    const sameCounter = old !== undefined && old.period_start_ms === fields.period_start_ms && old.aggregation === fields.aggregation;
+    const sameCounter = old !== undefined && old.period_start_ms === fields.period_start_ms &&
+      old.aggregation === fields.aggregation;
     const entry: MemoryEntry = {
       ...fields,
       gen,
@@ -243,7 +276,9 @@ export class MemoryLiveEntitlements implements LiveEntitlementStore {
 
   seed(key: LiveKey, snapshot: SeedSnapshot, value: number): Promise<number | null> {
     const entry = this.#entries.get(entryKey(key));
-    if (!entry || entry.period_start_ms !== snapshot.period_start_ms || entry.epoch !== snapshot.epoch) return Promise.resolve(null);
+    if (!entry || entry.period_start_ms !== snapshot.period_start_ms || entry.epoch !== snapshot.epoch) {
+      return Promise.resolve(null);
+    }
     if (entry.used !== undefined) return Promise.resolve(entry.used);
     let seeded: number;
     if (entry.aggregation === "sum") seeded = value + entry.psum - snapshot.psum;

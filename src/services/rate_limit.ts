@@ -17,9 +17,11 @@ import type { Scope } from "./context.ts";
 
 /** Outcome of {@link PublishableRateLimiter.limit}. */
 export interface RateDecision {
+  /** Whether the request may proceed. */
   success: boolean;
   /** Requests allowed per window. */
   limit: number;
+  /** Tokens left in the window (of the customer closest to its limit). */
   remaining: number;
   /** When the window frees a token again, epoch ms. */
   reset_ms: number;
@@ -33,6 +35,7 @@ export interface PublishableRateLimiter {
 
 /** Options of {@link UpstashRateLimiter}. */
 export interface UpstashRateLimiterOptions {
+  /** The `@upstash/redis` client the limiter runs its scripts with. */
   redis: Redis;
   /** Requests per window per customer. */
   requests: number;
@@ -51,6 +54,7 @@ export class UpstashRateLimiter implements PublishableRateLimiter {
   readonly #limiter: Ratelimit;
   readonly #log: (record: Record<string, unknown>) => void;
 
+  /** Builds a sliding-window limiter of `requests` per `windowSeconds` per customer. */
   constructor(options: UpstashRateLimiterOptions) {
     this.#log = options.log ?? (() => {});
     this.#limiter = new Ratelimit({
@@ -66,14 +70,25 @@ export class UpstashRateLimiter implements PublishableRateLimiter {
     const unique = [...new Set(customerRefs)];
     let results: Awaited<ReturnType<Ratelimit["limit"]>>[];
     try {
-      results = await Promise.all(unique.map((ref) => this.#limiter.limit(`${scope.tenantId}:${scope.appId}:${ref}`)));
+      results = await Promise.all(
+        unique.map((ref) => this.#limiter.limit(`${scope.tenantId}:${scope.appId}:${ref}`)),
+      );
     } catch (error) {
       // Redis failed (not just slow): let the request through, as on a timeout, and say so.
-      this.#log({ level: "error", msg: "rate limiter unavailable; request let through", error: String(error) });
+      this.#log({
+        level: "error",
+        msg: "rate limiter unavailable; request let through",
+        error: String(error),
+      });
       return { success: true, limit: 0, remaining: 0, reset_ms: Date.now() };
     }
     const failed = results.find((r) => !r.success);
     const pick = failed ?? results.reduce((a, b) => (b.remaining < a.remaining ? b : a));
-    return { success: failed === undefined, limit: pick.limit, remaining: Math.max(0, pick.remaining), reset_ms: pick.reset };
+    return {
+      success: failed === undefined,
+      limit: pick.limit,
+      remaining: Math.max(0, pick.remaining),
+      reset_ms: pick.reset,
+    };
   }
 }

@@ -19,12 +19,20 @@ const rateLimited = {
  * Applies the per-customer limit to publishable keys; returns the 429 response when exceeded.
  * Secret keys, and servers without a limiter (no Redis), are not limited.
  */
-async function limitPublishable(c: Context<AppEnv>, customerRefs: readonly string[]): Promise<Response | null> {
+async function limitPublishable(
+  c: Context<AppEnv>,
+  customerRefs: readonly string[],
+): Promise<Response | null> {
   const limiter = c.var.ctx.rateLimiter;
   if (!limiter || c.var.principal.kind !== "publishable") return null;
   const decision = await limiter.limit(c.var.ctx.scope, customerRefs);
   if (decision.success) return null;
-  const res = problem(c, 429, "rate_limited", `Too many requests for this customer with a publishable key; retry after the window resets`);
+  const res = problem(
+    c,
+    429,
+    "rate_limited",
+    `Too many requests for this customer with a publishable key; retry after the window resets`,
+  );
   res.headers.set("retry-after", String(Math.max(1, Math.ceil((decision.reset_ms - Date.now()) / 1000))));
   res.headers.set("ratelimit-limit", String(decision.limit));
   res.headers.set("ratelimit-remaining", String(decision.remaining));
@@ -42,7 +50,11 @@ export function usageRoutes() {
       summary: "Ingest up to 1000 usage events; each id is an idempotency key",
       security: anyKey,
       request: { body: body(IngestBody) },
-      responses: { 200: json(IngestReportSchema, "Batch processed; see accepted / duplicates / rejected"), ...errors, ...rateLimited },
+      responses: {
+        200: json(IngestReportSchema, "Batch processed; see accepted / duplicates / rejected"),
+        ...errors,
+        ...rateLimited,
+      },
     }),
     async (c) => {
       const input = c.req.valid("json");
@@ -61,7 +73,8 @@ export function usageRoutes() {
       path: "/v1/entitlements/check",
       tags: ["entitlements"],
       summary: "May this customer use this feature now? With consume: check and use atomically",
-      description: "Without `consume` it only reads. With `consume: n` (and an `idempotency_key`) it atomically checks " +
+      description:
+        "Without `consume` it only reads. With `consume: n` (and an `idempotency_key`) it atomically checks " +
         "and adds n units: with a hard limit only if used + n ≤ limit (nothing is added when denied); with a soft " +
         "limit always, flagged `over_soft_limit`. Consumed units are recorded as a usage event with the key as id.",
       security: anyKey,

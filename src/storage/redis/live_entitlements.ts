@@ -150,6 +150,7 @@ export const MAX_PENDING = 100_000;
  * The Redis store. One instance per process; safe to share across requests.
  */
 export class RedisLiveEntitlements implements LiveEntitlementStore {
+  /** Always `redis`. */
   readonly kind = "redis" as const;
   /** The REST client (exposed for the rate limiter and tests). */
   readonly redis: Redis;
@@ -163,6 +164,7 @@ export class RedisLiveEntitlements implements LiveEntitlementStore {
   readonly #owedGens = new Set<string>();
   readonly #owedForget = new Set<string>();
 
+  /** Creates the client and the scripts (nothing is sent until the first call). */
   constructor(options: RedisLiveOptions) {
     const timeoutMs = options.timeoutMs ?? 1000;
     this.redis = new Redis({
@@ -242,13 +244,20 @@ export class RedisLiveEntitlements implements LiveEntitlementStore {
 
   check(key: LiveKey, consume: number, nowMs: number): Promise<LiveCheck> {
     return this.#call(async () => {
-      const reply = await this.#scripts.check.exec([this.entryKey(key), ...this.#genKeys(key)], [String(nowMs), String(consume)]) as unknown[];
+      const reply = await this.#scripts.check.exec([this.entryKey(key), ...this.#genKeys(key)], [
+        String(nowMs),
+        String(consume),
+      ]) as unknown[];
       const status = String(reply[0]);
       if (status === "stale") return { status: "stale", gen: String(reply[1]) };
       const entitlement = JSON.parse(String(reply[1])) as FeatureEntitlement;
       if (status === "cold") {
         const [psum, pcount, ver, epoch, pstart] = reply.slice(2, 7).map(Number);
-        return { status: "cold", entitlement, snapshot: { psum, pcount, ver, epoch, period_start_ms: pstart } };
+        return {
+          status: "cold",
+          entitlement,
+          snapshot: { psum, pcount, ver, epoch, period_start_ms: pstart },
+        };
       }
       if (status === "denied") return { status: "denied", entitlement, used: Number(reply[2]) };
       return { status: "ok", entitlement, used: Number(reply[2]), consumed: Number(reply[3]) };

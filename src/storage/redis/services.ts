@@ -12,7 +12,10 @@ import { UpstashRateLimiter } from "../../services/rate_limit.ts";
 import { RedisLiveEntitlements } from "./live_entitlements.ts";
 
 /**
- * @returns `{ live, rateLimiter }` for a config with `redis`, else `{}`
+ * The Redis-backed services for a configuration.
+ *
+ * @returns `{ live, rateLimiter }` for a config with `redis` (no limiter when
+ *   `publishableRateLimit` is off), else `{}`
  * @example
  * const services: Services = { database, clock, lifecycle, entitlementCache, log, ...redisServices(config, log) };
  */
@@ -21,11 +24,21 @@ export function redisServices(
   log: (record: Record<string, unknown>) => void,
 ): Pick<Services, "live" | "rateLimiter"> {
   if (!config.redis) return {};
-  const live = new RedisLiveEntitlements({ url: config.redis.url, token: config.redis.token, prefix: config.redis.prefix, log });
+  const live = new RedisLiveEntitlements({
+    url: config.redis.url,
+    token: config.redis.token,
+    prefix: config.redis.prefix,
+    log,
+  });
   const limit = config.publishableRateLimit;
   if (!limit) return { live };
   // The limiter's own client keeps @upstash/ratelimit's expected defaults (deserialization on).
-  const redis = new Redis({ url: config.redis.url, token: config.redis.token, retry: { retries: 0 }, enableTelemetry: false });
+  const redis = new Redis({
+    url: config.redis.url,
+    token: config.redis.token,
+    retry: { retries: 0 },
+    enableTelemetry: false,
+  });
   const rateLimiter = new UpstashRateLimiter({
     redis,
     requests: limit.requests,
