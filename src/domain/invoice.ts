@@ -21,7 +21,9 @@
  *    (`coupons.ts`); never makes a line or the total negative.
  * 4. **Tax** per line on the discounted amount, rounded per line (`tax.ts`). Exclusive tax is
  *    added: `total = subtotal − discount + tax`; inclusive tax is already in the amounts:
- *    `total = subtotal − discount`.
+ *    `total = subtotal − discount`. Should negative credit-line taxes out-round the positive ones
+ *    (fees netting to about zero), the credits' taxes give way (last first, never past zero) so the
+ *    invoice tax is ≥ 0; an inclusive invoice's tax is likewise capped at its total.
  * 5. **Monetary credits** are drawn against the total (`credits_applied`), so
  *    `amount_due = total − credits_applied − amount_paid − credited`.
  *
@@ -294,7 +296,29 @@ export function computePeriodInvoice(input: PeriodInvoiceInput): InvoiceDraft {
   // 4. tax per line
   const taxed = taxLines(input.tax_rate, lines.map((l) => l.amount - l.discount_amount));
   lines.forEach((l, i) => (l.tax_amount = taxed.lines[i]));
-  const tax = taxed.tax;
+  let tax = taxed.tax;
+  if (tax < 0) {
+    // Credit lines rounded on their own can out-round the charges they offset (fees netting to
+    // ~0): the taxable total is never negative, so neither is its tax. The credits' taxes give
+    // way from the last one back, each at most to zero (so no line's tax changes sign).
+    let excess = -tax;
+    for (let i = lines.length - 1; i >= 0 && excess > 0; i--) {
+      const give = Math.min(excess, Math.max(0, -lines[i].tax_amount));
+      lines[i].tax_amount += give;
+      excess -= give;
+    }
+    tax = 0;
+  }
+  if (input.tax_rate?.inclusive && tax > subtotal - discount) {
+    // Likewise an inclusive total cannot contain more tax than itself: the charges' taxes give way.
+    let excess = tax - (subtotal - discount);
+    for (let i = lines.length - 1; i >= 0 && excess > 0; i--) {
+      const give = Math.min(excess, Math.max(0, lines[i].tax_amount));
+      lines[i].tax_amount -= give;
+      excess -= give;
+    }
+    tax = subtotal - discount;
+  }
   const total = input.tax_rate?.inclusive ? subtotal - discount : sum([subtotal, -discount, tax], "invoice total");
   if (total < 0) throw new RangeError(`computePeriodInvoice(): negative total ${total}`);
 
