@@ -32,14 +32,20 @@ import {
 } from "../../services/live_entitlements.ts";
 
 /**
- * KEYS: entry, app gen, customer gen. ARGV: now_ms, consume. Consumes only for `sum`, or `count`
+ * KEYS: entry, app gen, customer gen. ARGV: now_ms, consume. An entry past its `exp` is deleted
+ * and reported stale. Consumes only for `sum`, or `count`
  * with consume 1 (the caller turns other requests into `consume_not_supported`).
  */
 const CHECK = `
 local g = (redis.call('GET', KEYS[2]) or '0') .. ':' .. (redis.call('GET', KEYS[3]) or '0')
-local h = redis.call('HMGET', KEYS[1], 'gen', 'ent', 'cap', 'counted', 'pend', 'used', 'psum', 'pcount', 'ver', 'epoch', 'pstart', 'agg')
+local h = redis.call('HMGET', KEYS[1], 'gen', 'ent', 'cap', 'counted', 'pend', 'used', 'psum', 'pcount', 'ver', 'epoch', 'pstart', 'agg', 'exp')
+local now = tonumber(ARGV[1])
+if h[13] and now >= tonumber(h[13]) then
+  redis.call('DEL', KEYS[1])
+  return {'stale', g}
+end
 if h[1] ~= g or not h[2] then return {'stale', g} end
-if h[5] ~= '' and tonumber(ARGV[1]) >= tonumber(h[5]) then return {'stale', g} end
+if h[5] ~= '' and now >= tonumber(h[5]) then return {'stale', g} end
 if h[4] ~= '1' then return {'ok', h[2], 0, 0} end
 if not h[6] then return {'cold', h[2], h[7], h[8], h[9], h[10], h[11]} end
 local used = tonumber(h[6])
@@ -53,17 +59,21 @@ return {'ok', h[2], used, n}
 `;
 
 /**
- * KEYS: entry. ARGV: gen, ent, cap, counted, pstart, pend, agg, ttl_ms. The TTL is relative
+ * KEYS: entry. ARGV: gen, ent, cap, counted, pstart, pend, agg, ttl_ms, expires_at_ms, now_ms.
+ * From `expires_at_ms` on (business time) the entry is gone for CHECK and PUT (deleted on sight,
+ * as the in-process store does); Redis itself drops it after `ttl_ms`. The TTL is relative
  * (PEXPIRE, not PEXPIREAT) so that business time (the injected clock) and Redis' own clock never
  * have to agree; staleness itself is decided by the script from `pend` and the caller's time.
  */
 const PUT = `
+local e = redis.call('HGET', KEYS[1], 'exp')
+if e and tonumber(ARGV[10]) >= tonumber(e) then redis.call('DEL', KEYS[1]) end
 local cur = redis.call('HMGET', KEYS[1], 'pstart', 'agg')
 if cur[1] ~= ARGV[5] or cur[2] ~= ARGV[7] then
   redis.call('HDEL', KEYS[1], 'used')
   redis.call('HINCRBY', KEYS[1], 'epoch', 1)
 end
-redis.call('HSET', KEYS[1], 'gen', ARGV[1], 'ent', ARGV[2], 'cap', ARGV[3], 'counted', ARGV[4], 'pstart', ARGV[5], 'pend', ARGV[6], 'agg', ARGV[7])
+redis.call('HSET', KEYS[1], 'gen', ARGV[1], 'ent', ARGV[2], 'cap', ARGV[3], 'counted', ARGV[4], 'pstart', ARGV[5], 'pend', ARGV[6], 'agg', ARGV[7], 'exp', ARGV[9])
 redis.call('HSETNX', KEYS[1], 'psum', 0)
 redis.call('HSETNX', KEYS[1], 'pcount', 0)
 redis.call('HSETNX', KEYS[1], 'ver', 0)
@@ -107,7 +117,7 @@ end
 if cnt == 0 then return 0 end
 redis.call('HINCRBY', KEYS[1], 'psum', sum)
 redis.call('HINCRBY', KEYS[1], 'pcount', cnt)
-redis.call('HINCRBY', KEYS[1], 'ver', 1)
+redis.call('HINCRBY', KEYS[1], 'ver', cnt)
 if h[4] then
   if h[3] == 'sum' then redis.call('HINCRBY', KEYS[1], 'used', sum)
   elseif h[3] == 'count' then redis.call('HINCRBY', KEYS[1], 'used', cnt)
@@ -276,6 +286,8 @@ export class RedisLiveEntitlements implements LiveEntitlementStore {
         f.period_end_ms === null ? "" : String(f.period_end_ms),
         f.aggregation,
         String(Math.max(1000, f.expires_at_ms - nowMs)),
+        String(f.expires_at_ms),
+        String(nowMs),
       ]);
     });
   }
