@@ -390,3 +390,21 @@ Deno.test("pauses: status paused, slices clipped and merged, base credited for p
   assert.equal(tiny.lines.reduce((acc, l) => acc + l.amount, 0), 0);
   assert.equal(tiny.total, 0);
 });
+
+Deno.test("invoiceFinalizedPostings(): balanced, zero legs left out (a total made only of tax after rounding)", async () => {
+  const { invoiceFinalizedPostings } = await import("../src/domain/billing_postings.ts");
+  const a = { receivable: "ar", revenue: "rev", taxPayable: "tax" };
+  assert.deepEqual(invoiceFinalizedPostings(a, { total: 1190, tax: 190, currency: "EUR" }).map((p: { account_id: string; amount: number }) => [p.account_id, p.amount]), [["ar", 1190], ["rev", -1000], ["tax", -190]]);
+  assert.deepEqual(invoiceFinalizedPostings(a, { total: 1, tax: 1, currency: "EUR" }).map((p: { account_id: string; amount: number }) => [p.account_id, p.amount]), [["ar", 1], ["tax", -1]]);
+  assert.deepEqual(invoiceFinalizedPostings(a, { total: 500, tax: 0, currency: "JPY" }).map((p: { amount: number }) => p.amount), [500, -500]);
+  assert.throws(() => invoiceFinalizedPostings(a, { total: 5, tax: 6, currency: "EUR" }), RangeError);
+  // exclusive 50 % on one 2-cent usage line: tax 1, total 3
+  const inv = computePeriodInvoice({
+    period: { ...jan, trial: false },
+    full_period: jan,
+    segments: [{ plan: { ...basic, base_amount: 0 }, start: jan.start, end: jan.end, usage: new Map([["calls", 1]]), proration: "none" }],
+    ...plain,
+    tax_rate: { percentage_bp: 5000, inclusive: false },
+  });
+  assert.deepEqual([inv.subtotal, inv.tax, inv.total], [2, 1, 3]);
+});

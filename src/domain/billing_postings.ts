@@ -45,6 +45,23 @@ function legs(currency: string, pairs: [string, number][]): BillingPosting[] {
 }
 
 /**
+ * A finalized invoice: debit the receivable `total`, credit `revenue` `total − tax` and
+ * `tax_payable` `tax`; zero legs are left out (a total made only of tax, after rounding, posts no
+ * revenue leg).
+ *
+ * @throws {RangeError} unless `total > 0` and `0 ≤ tax ≤ total` (a caller bug)
+ */
+export function invoiceFinalizedPostings(
+  a: { receivable: string; revenue: string; taxPayable: string },
+  amounts: { total: number; tax: number; currency: string },
+): BillingPosting[] {
+  if (amounts.total <= 0 || amounts.tax < 0 || amounts.tax > amounts.total) {
+    throw new RangeError(`invoiceFinalizedPostings(): total ${amounts.total}, tax ${amounts.tax}`);
+  }
+  return legs(amounts.currency, [[a.receivable, amounts.total], [a.revenue, -(amounts.total - amounts.tax)], [a.taxPayable, -amounts.tax]]);
+}
+
+/**
  * A monetary credit grant: purchased credit debits `cash`, promotional credit debits
  * `promotional_credit_expense`; both credit the customer's `customer_credit` liability.
  */

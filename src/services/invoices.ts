@@ -29,6 +29,7 @@ import {
   BILLING_LEDGER_ACCOUNTS,
   creditNotePostings,
   creditsAppliedPostings,
+  invoiceFinalizedPostings,
   uncollectiblePostings,
 } from "../domain/billing_postings.ts";
 import { type Coupon, discountApplies } from "../domain/coupons.ts";
@@ -44,7 +45,7 @@ import {
   type PlanSegment,
   type UnitGrant,
 } from "../domain/invoice.ts";
-import { BILLING_ACCOUNTS, type InvoiceAccounts, invoiceFinalizedPostings, invoicePaymentPostings, reversalPostings } from "../domain/ledger.ts";
+import { BILLING_ACCOUNTS, type InvoiceAccounts, invoicePaymentPostings, reversalPostings } from "../domain/ledger.ts";
 import { divide } from "../domain/money.ts";
 import { addDays } from "../domain/period.ts";
 import type { Plan } from "../domain/plan.ts";
