@@ -59,7 +59,9 @@ async function build() {
 }
 
 /** Creates a tenant, a plan with a large limit, a customer `bench` and its subscription. */
-async function seed(request: (method: string, path: string, key: string, body?: unknown) => Promise<any>) {
+async function seed(
+  request: (method: string, path: string, key: string, body?: unknown) => Promise<Record<string, string>>,
+) {
   const t = await request("POST", "/v1/admin/tenants", ADMIN, {
     name: `bench${crypto.randomUUID().slice(0, 6)}`,
     app: "production",
