@@ -334,3 +334,41 @@ export class MemoryLiveEntitlements implements LiveEntitlementStore {
     return Promise.resolve();
   }
 }
+
+/**
+ * No live store: every check answers from libSQL (fresh entitlement, aggregated usage) and every
+ * consumption decides and writes in one write transaction. The right choice for a runtime with
+ * several isolates sharing one database and no Redis (Deno Deploy without Upstash), where an
+ * in-process store per isolate would let consumers in different isolates overshoot a hard limit
+ * and would miss invalidations made by other isolates. Never use {@link MemoryLiveEntitlements}
+ * there.
+ */
+export class DatabaseOnlyEntitlements implements LiveEntitlementStore {
+  /** Reported as `memory` (nothing external); every read goes to libSQL. */
+  readonly kind = "memory" as const;
+
+  check(): Promise<LiveCheck> {
+    return Promise.reject(new LiveStoreUnavailable("No live store: answering from libSQL"));
+  }
+  put(): Promise<void> {
+    return Promise.resolve();
+  }
+  seed(): Promise<number | null> {
+    return Promise.resolve(null);
+  }
+  release(): Promise<void> {
+    return Promise.resolve();
+  }
+  count(): Promise<void> {
+    return Promise.resolve();
+  }
+  forget(): Promise<void> {
+    return Promise.resolve();
+  }
+  invalidateCustomer(): Promise<void> {
+    return Promise.resolve();
+  }
+  invalidateApp(): Promise<void> {
+    return Promise.resolve();
+  }
+}
