@@ -21,6 +21,7 @@ import { MemoryEntitlementCache } from "../../services/entitlement_cache.ts";
 import { Metrics } from "../../services/metrics.ts";
 import { KeyResolver } from "../../services/tenants.ts";
 import { type Database, openDatabase } from "../../storage/db.ts";
+import { DatabaseOnlyEntitlements } from "../../services/live_entitlements.ts";
 import { redisServices } from "../../storage/redis/services.ts";
 import { type MaintenanceReport, runMaintenance } from "../maintenance.ts";
 import { TenantLock } from "./tenant_lock.ts";
@@ -70,7 +71,9 @@ export async function createDeployHandler(config: Config, kv: Deno.Kv): Promise<
     entitlementCache: new MemoryEntitlementCache(),
     log,
     metrics: new Metrics(),
-    ...redisServices(config, log),
+    // Without Redis, per-isolate memory would let isolates overshoot a hard limit together:
+    // every check goes to libSQL instead (ADR 0006).
+    ...(config.redis ? redisServices(config, log) : { live: new DatabaseOnlyEntitlements() }),
   };
   services.lifecycle.subscribe(services.metrics!.subscriber());
   const app = createApp(services, { adminToken: config.adminToken, stripeApiBase: config.stripeApiBase });
