@@ -13,6 +13,7 @@
  * | `UPSTASH_REDIS_REST_URL` | – | Upstash Redis REST URL (or the local endpoint of `deno task upstash`); unset = in-process live entitlements |
  * | `UPSTASH_REDIS_REST_TOKEN` | – | its token (required with the URL) |
  * | `REDIS_KEY_PREFIX` | `billing:` | prefix of every Redis key (to share one Redis between deployments) |
+ * | `LIVE_ENTITLEMENTS` | `memory` | without Redis: `memory` (in-process cache and counters; one process per database) or `libsql` (no cache: every check on the database, for several processes sharing one database) |
  * | `PUBLISHABLE_RATE_LIMIT` | `600/60` | requests / window seconds per customer for `pk_` keys (applied with Redis only; `0` = off) |
  *
  * @module
@@ -35,6 +36,8 @@ export interface Config {
   webhookWorkerIntervalMs: number;
   /** Upstash-compatible Redis for live entitlements and rate limits; absent/`null` = in-process. */
   redis?: { url: string; token: string; prefix: string } | null;
+  /** Live entitlements without Redis: in-process (`memory`, default) or none (`libsql`). */
+  liveEntitlements?: "memory" | "libsql";
   /** Per-customer limit of publishable keys (applied only with Redis); absent/`null` = off. */
   publishableRateLimit?: { requests: number; windowSeconds: number } | null;
 }
@@ -55,6 +58,7 @@ const EnvSchema = z.object({
   UPSTASH_REDIS_REST_URL: z.url({ protocol: /^https?$/ }).optional(),
   UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{0,64}$/, { message: "use letters, digits, _ . : - (at most 64)" }).default("billing:"),
+  LIVE_ENTITLEMENTS: z.enum(["memory", "libsql"]).default("memory"),
   PUBLISHABLE_RATE_LIMIT: z.string().regex(/^(0|[1-9][0-9]{0,6}\/[1-9][0-9]{0,5})$/, {
     message: "use <requests>/<window seconds> such as 600/60, or 0 to turn it off",
   }).default("600/60"),
@@ -99,6 +103,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     redis: e.UPSTASH_REDIS_REST_URL
       ? { url: e.UPSTASH_REDIS_REST_URL, token: e.UPSTASH_REDIS_REST_TOKEN!, prefix: e.REDIS_KEY_PREFIX }
       : null,
+    liveEntitlements: e.LIVE_ENTITLEMENTS,
     publishableRateLimit: requests > 0 ? { requests, windowSeconds } : null,
   };
 }

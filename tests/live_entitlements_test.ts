@@ -799,6 +799,13 @@ Deno.test("loadConfig() reads the Redis settings: URL needs its token, prefix an
   );
   assert.throws(() => loadConfig({ PUBLISHABLE_RATE_LIMIT: "lots" }), /PUBLISHABLE_RATE_LIMIT/);
   assert.throws(() => loadConfig({ REDIS_KEY_PREFIX: "has space" }), /REDIS_KEY_PREFIX/);
+  assert.equal(embedded.liveEntitlements, "memory");
+  const { redisServices } = await import("../src/storage/redis/services.ts");
+  assert.deepEqual(redisServices(embedded, () => {}), {});
+  const libsql = redisServices(loadConfig({ LIVE_ENTITLEMENTS: "libsql" }), () => {});
+  assert.ok(libsql.live instanceof DatabaseOnlyEntitlements);
+  assert.ok(redisServices(withRedis, () => {}).live instanceof RedisLiveEntitlements);
+  assert.throws(() => loadConfig({ LIVE_ENTITLEMENTS: "sometimes" }), /LIVE_ENTITLEMENTS/);
 });
 
 Deno.test(

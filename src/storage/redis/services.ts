@@ -1,13 +1,15 @@
 /**
  * Builds the Redis-backed services of a process from its configuration: the live entitlement
  * store and the publishable-key rate limiter. Without Redis configured it returns nothing, and the
- * services fall back to their in-process defaults (`liveStore()`, no rate limit).
+ * services fall back to their in-process defaults (`liveStore()`, no rate limit) — or, with
+ * `LIVE_ENTITLEMENTS=libsql`, no live store at all (every check on the database).
  *
  * @module
  */
 import { Redis } from "@upstash/redis";
 import type { Config } from "../../config.ts";
 import type { Services } from "../../services/context.ts";
+import { DatabaseOnlyEntitlements } from "../../services/live_entitlements.ts";
 import { UpstashRateLimiter } from "../../services/rate_limit.ts";
 import { RedisLiveEntitlements } from "./live_entitlements.ts";
 
@@ -15,15 +17,18 @@ import { RedisLiveEntitlements } from "./live_entitlements.ts";
  * The Redis-backed services for a configuration.
  *
  * @returns `{ live, rateLimiter }` for a config with `redis` (no limiter when
- *   `publishableRateLimit` is off), else `{}`
+ *   `publishableRateLimit` is off); without it `{ live: DatabaseOnlyEntitlements }` for
+ *   `liveEntitlements: "libsql"`, else `{}`
  * @example
  * const services: Services = { database, clock, lifecycle, entitlementCache, log, ...redisServices(config, log) };
  */
 export function redisServices(
-  config: Pick<Config, "redis" | "publishableRateLimit">,
+  config: Pick<Config, "redis" | "publishableRateLimit" | "liveEntitlements">,
   log: (record: Record<string, unknown>) => void,
 ): Pick<Services, "live" | "rateLimiter"> {
-  if (!config.redis) return {};
+  if (!config.redis) {
+    return config.liveEntitlements === "libsql" ? { live: new DatabaseOnlyEntitlements() } : {};
+  }
   const live = new RedisLiveEntitlements({
     url: config.redis.url,
     token: config.redis.token,
