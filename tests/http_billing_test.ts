@@ -255,7 +255,9 @@ Deno.test("scenario: late events inside the grace period are billed, outside it 
   const env = await testEnv();
   env.clock.set("2026-01-01T00:00:00Z");
   try {
-    const { key, basicId } = await setup(env, { invoice_grace_period_hours: 24 });
+    const { key, basicId } = await setup(env, { invoice_grace_period_hours: 2 });
+    const patched = await call(env, "PATCH", `/v1/plans/${basicId}`, { key, body: { invoice_grace_period_hours: 24 } });
+    assert.deepEqual([patched.status, patched.body.invoice_grace_period_hours], [200, 24]);
     await subscribe(env, key, basicId);
     env.clock.set("2026-01-20T00:00:00Z");
     await events(env, key, [{ id: "on-time", value: 100, timestamp: "2026-01-20T00:00:00Z" }]);

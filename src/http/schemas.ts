@@ -116,6 +116,8 @@ export const UpdatePlanBody = z.object({
   description: z.string().max(2000).nullable().optional().openapi({ description: "New description; null clears it", example: "For growing teams" }),
   trial_days: z.int().min(0).max(730).optional().openapi({ description: "Trial days for new subscriptions", example: 30 }),
   base_amount: Amount.optional().openapi({ description: "New fixed fee per period in minor units", example: 5900 }),
+  invoice_grace_period_hours: z.int().min(0).max(720).optional()
+    .openapi({ description: "Hours after a period ends during which late usage is still accepted", example: 24 }),
   features: z.array(FeatureBody).max(100).optional().openapi({
     description: "Replaces the whole feature list",
     example: [{ key: "api_calls", type: "metered", limit: 200000 }],

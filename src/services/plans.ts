@@ -40,6 +40,8 @@ export interface UpdatePlanInput {
   name?: string;
   description?: string | null;
   trial_days?: number;
+  /** Hours a period's draft invoice takes late usage; applies to drafts not yet finalized. */
+  invoice_grace_period_hours?: number;
   base_amount?: number;
   features?: FeatureInput[];
 }
@@ -151,6 +153,7 @@ export async function updatePlan(ctx: Ctx, id: string, input: UpdatePlanInput): 
       name: input.name ?? plan.name,
       description: input.description === undefined ? plan.description : input.description,
       trial_days: input.trial_days ?? plan.trial_days,
+      invoice_grace_period_hours: input.invoice_grace_period_hours ?? plan.invoice_grace_period_hours,
       base_amount: input.base_amount ?? plan.base_amount,
       features: features ?? plan.features,
       updated_at: ctx.clock.now(),
@@ -159,6 +162,7 @@ export async function updatePlan(ctx: Ctx, id: string, input: UpdatePlanInput): 
       name: updated.name,
       description: updated.description,
       trial_days: updated.trial_days,
+      invoice_grace_period_hours: updated.invoice_grace_period_hours,
       base_amount: updated.base_amount,
       features: updated.features,
       updated_at: updated.updated_at,
