@@ -112,6 +112,13 @@ interface Item {
   attempt: number;
 }
 
+/** The parts of a writer reply the simulation compares (ledger and inventory results). */
+interface SimReply {
+  entry?: { id: string; idempotency_key: string; postings: { account_id: string; amount: number; currency: string }[] };
+  hold?: { id: string; idempotency_key: string; status: string; captured_amount?: number | null; expires_at: Date | string; destination_account_id?: string };
+  balances?: { subject: string; item: string; free: number; on_hold: number }[];
+}
+
 const SCOPE: Scope = { tenantId: "ten_sim", appId: "app_sim" };
 
 /** Runs one seed. @throws {SimulationFailure} on the first broken invariant or mismatch */
@@ -155,7 +162,7 @@ export async function simulate(options: SimOptions): Promise<SimReport> {
     if (history.length > 40) history.shift();
     if (options.verbose) console.log(line);
   };
-  const fail = (message: string): never => {
+  const fail: (message: string) => never = (message) => {
     throw new SimulationFailure(
       `Simulation failed (seed ${options.seed}, replay with: deno task sim:sweep --seed ${options.seed} --rounds ${options.rounds}): ${message}\n` +
         `Last rounds:\n  ${history.join("\n  ")}`,
@@ -323,7 +330,7 @@ export async function simulate(options: SimOptions): Promise<SimReport> {
       return;
     }
     if (outcome.status === "rejected") fail(`${describe(c)}: expected success ${canonicalJson(prediction.expect)}, got ${outcome.reason?.code ?? outcome.reason}`);
-    const { value, replayed } = (outcome as PromiseFulfilledResult<{ value: Record<string, any>; replayed: boolean }>).value;
+    const { value, replayed } = (outcome as PromiseFulfilledResult<{ value: SimReply; replayed: boolean }>).value;
     const e = prediction.expect;
     report.accepted++;
     if (replayed) report.replayed++;
@@ -348,7 +355,7 @@ export async function simulate(options: SimOptions): Promise<SimReport> {
       if (new Date(hold.expires_at).getTime() !== mh.expiresAt) fail(`${describe(c)}: hold expires_at ${hold.expires_at}`);
     }
     if (e.balances) {
-      const got = value.balances.map((b: { subject: string; item: string; free: number; on_hold: number }) => [b.subject, b.item, b.free, b.on_hold]);
+      const got = (value.balances ?? []).map((b) => [b.subject, b.item, b.free, b.on_hold]);
       if (canonicalJson(got) !== canonicalJson(e.balances)) fail(`${describe(c)}: balances ${canonicalJson(got)}, expected ${canonicalJson(e.balances)}`);
     }
     if (e.invHoldKey) {
