@@ -7426,6 +7426,11 @@ export interface components {
              */
             base_amount?: number;
             /**
+             * @description Hours after a period ends during which late usage is still accepted
+             * @example 24
+             */
+            invoice_grace_period_hours?: number;
+            /**
              * @description Replaces the whole feature list
              * @example [
              *       {
