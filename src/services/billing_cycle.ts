@@ -140,10 +140,10 @@ async function cycleSubscription(ctx: Ctx, subscriptionId: string, report: Billi
     const action = await writeOp(ctx, async (tx, emit) => {
       const sub = (await tx.query.subscriptions.findFirst({ where: eq(subscriptions.id, subscriptionId) }))!;
       const current = await loadPlan(ctx, tx, sub.plan_id);
-      const { row, created } = await generateInvoiceTx(ctx, tx, emit, sub, current, period);
+      const { row, created, fresh } = await generateInvoiceTx(ctx, tx, emit, sub, current, period);
       const graceEnds = new Date(period.end.getTime() + current.invoice_grace_period_hours * 3_600_000);
       if (row.status === "draft" && now.getTime() >= graceEnds.getTime()) {
-        await finalizeInvoiceTx(ctx, tx, emit, row.id);
+        await finalizeInvoiceTx(ctx, tx, emit, row.id, { fresh });
         return created ? "generated+finalized" : "finalized";
       }
       return created ? "generated" : "none";

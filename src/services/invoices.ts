@@ -244,7 +244,7 @@ export async function loadPlanChanges(ctx: Ctx, exec: Executor, subscriptionId: 
 }
 
 /** Computed invoice of a period plus what it was computed with. */
-interface RatedPeriod {
+export interface RatedPeriod {
   draft: InvoiceDraft;
   couponId: string | null;
   taxRate: TaxRate | null;
@@ -372,7 +372,7 @@ export async function generateInvoiceTx(
   sub: SubscriptionRow,
   plan: Plan,
   period: BillingPeriod,
-): Promise<{ row: InvoiceRow; created: boolean }> {
+): Promise<{ row: InvoiceRow; created: boolean; fresh: Fresh | null }> {
   const now = ctx.clock.now();
   const existing = await tx.query.invoices.findFirst({
     where: and(
@@ -384,8 +384,9 @@ export async function generateInvoiceTx(
     ),
   });
   if (existing) {
-    const row = existing.status === "draft" ? (await refreshDraft(ctx, tx, existing, emit)).row : existing;
-    return { row, created: false };
+    if (existing.status !== "draft") return { row: existing, created: false, fresh: null };
+    const refreshed = await refreshDraft(ctx, tx, existing, emit);
+    return { row: refreshed.row, created: false, fresh: refreshed };
   }
   const rated = await ratePeriod(ctx, tx, sub, plan, period);
   const row: InvoiceRow = {
@@ -415,7 +416,16 @@ export async function generateInvoiceTx(
   await tx.insert(invoices).values(row);
   await writeLines(ctx, tx, row.id, rated.draft.lines);
   emit("invoice.generated", row.id, (await invoiceView(tx, ctx.scope, row)) as unknown as Record<string, unknown>);
-  return { row, created: true };
+  return { row, created: true, fresh: { row, rated } };
+}
+
+/**
+ * A draft rated in the current transaction: finalizing it in the same transaction may skip the
+ * refresh, since nothing can have changed in between (the write lane is exclusive).
+ */
+export interface Fresh {
+  row: InvoiceRow;
+  rated: RatedPeriod;
 }
 
 /**
@@ -473,13 +483,13 @@ export async function finalizeInvoiceTx(
   tx: Tx,
   emit: Emit,
   id: string,
-  options: { days_until_due?: number } = {},
+  options: { days_until_due?: number; fresh?: Fresh | null } = {},
 ): Promise<InvoiceRow> {
   const now = ctx.clock.now();
   const current = await loadInvoiceRow(ctx, tx, id);
   if (current.status === "void") throw new BillingError("invoice_voided", "conflict", `Invoice "${id}" is void`);
   if (current.status !== "draft") return current;
-  const { row, rated } = await refreshDraft(ctx, tx, current, null);
+  const { row, rated } = options.fresh && options.fresh.row.id === id ? options.fresh : await refreshDraft(ctx, tx, current, null);
   const number = await nextNumber(ctx, tx, invoiceSequences, "INV");
   let entryId: string | null = null;
   if (row.total > 0) {
