@@ -28,7 +28,7 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import { Redis as IORedis } from "ioredis";
 
 /** Options of {@link startUpstashLocal}. */
@@ -265,7 +265,9 @@ export async function startUpstashLocal(options: UpstashLocalOptions): Promise<U
     hostname: options.hostname ?? "127.0.0.1",
     onListen: () => {},
   }, async (req) => {
-    if (req.headers.get("authorization") !== expected) return json(401, { error: "Unauthorized" });
+    if (!sameSecret(req.headers.get("authorization") ?? "", expected)) {
+      return json(401, { error: "Unauthorized" });
+    }
     if (req.method !== "POST") return json(405, { error: "ERR use POST with a JSON body" });
     const base64 = req.headers.get("upstash-encoding")?.toLowerCase() === "base64";
     const path = new URL(req.url).pathname.replace(/\/+$/, "");
@@ -291,6 +293,13 @@ export async function startUpstashLocal(options: UpstashLocalOptions): Promise<U
       redis.disconnect();
     },
   };
+}
+
+/** Constant-time comparison of the Authorization header with the expected one. */
+function sameSecret(given: string, expected: string): boolean {
+  const a = new TextEncoder().encode(given);
+  const b = new TextEncoder().encode(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** Redis reply errors are the caller's (400); connection failures are ours (500). */
