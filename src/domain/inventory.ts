@@ -183,6 +183,7 @@ function adjust(b: InventoryBalance, field: "free" | "on_hold", delta: number): 
 export class InventoryBook {
   /** The batch's instant (created_at, expiry reference). */
   readonly now: Date;
+  readonly #expired: InventoryHold[] = [];
   readonly #balances = new Map<string, InventoryBalance>();
   readonly #holds = new Map<string, InventoryHold>();
   readonly #operations = new Map<string, InventoryOperation>();
@@ -213,11 +214,18 @@ export class InventoryBook {
       const b = this.balance(hold.subject, hold.item);
       const next = adjust(adjust(b, "on_hold", -hold.quantity), "free", hold.quantity);
       this.#setBalance(next);
-      this.#setHold({ ...hold, status: "expired", updated_at: this.now });
+      const done: InventoryHold = { ...hold, status: "expired", updated_at: this.now };
+      this.#setHold(done);
+      this.#expired.push(done);
       this.#append(`expire:${hold.id}`, "", "expire", hold.subject, null, hold.item, hold.quantity, hold.id);
       expired++;
     }
     return expired;
+  }
+
+  /** Holds this book expired (by {@link InventoryBook.expireDue} or an `inventory_sweep`), in order. */
+  get expiredHolds(): readonly InventoryHold[] {
+    return this.#expired;
   }
 
   /** Applies one command; a rejection changes nothing. @throws {Error} only for broken invariants */

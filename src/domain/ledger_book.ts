@@ -297,6 +297,7 @@ export const MAX_COMMANDS_PER_BOOK = 10_000;
 export class LedgerBook {
   /** The batch's instant: created_at of everything written, and the expiry reference. */
   readonly now: Date;
+  readonly #expired: LedgerHold[] = [];
   readonly #accounts = new Map<string, LedgerAccount>();
   readonly #byName = new Map<string, LedgerAccount>();
   readonly #balances: Map<string, BalanceCounters>;
@@ -351,10 +352,17 @@ export class LedgerBook {
       if (hold.status !== "pending" || hold.expires_at.getTime() > this.now.getTime()) continue;
       const released = this.#release(hold);
       for (const [id, counters] of released) this.#setBalance(id, counters);
-      this.#setHold({ ...hold, status: "expired", updated_at: this.now });
+      const done: LedgerHold = { ...hold, status: "expired", updated_at: this.now };
+      this.#setHold(done);
+      this.#expired.push(done);
       expired++;
     }
     return expired;
+  }
+
+  /** Holds this book expired (by {@link LedgerBook.expireDue} or a `sweep_holds`), in order. */
+  get expiredHolds(): readonly LedgerHold[] {
+    return this.#expired;
   }
 
   /**

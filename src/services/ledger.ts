@@ -26,9 +26,10 @@ import {
 import type { ExternalIds, LedgerCommand, LedgerEntry, LedgerHold, LedgerResult } from "../domain/ledger_book.ts";
 import type { Executor, Tx } from "../storage/db.ts";
 import { inventoryHolds, ledgerAccounts, ledgerBalances, ledgerEntries, ledgerHolds, ledgerPostings } from "../storage/schema.ts";
-import type { Ctx, Scope } from "./context.ts";
+import type { Ctx, Emit, Scope } from "./context.ts";
+import { recordLifecycle } from "./outbox.ts";
 import { accountOf, hashCommand, holdOf, loadEntries, MAX_EXPIRIES_PER_BATCH, runBatch } from "./ledger_batch.ts";
-import { writerFor } from "./writer.ts";
+import { batchEvents, writerFor } from "./writer.ts";
 
 /** A ledger account as the API shows it. */
 export interface AccountView {
@@ -252,7 +253,9 @@ export async function ensureAccount(
 
 /**
  * Posts a balanced entry inside the caller's write transaction (billing flows), with the same
- * rules and materialized balances as the writer: a batch of one.
+ * rules and materialized balances as the writer: a batch of one. Due holds the batch notices are
+ * expired with it and reported as `hold.expired`: through `emit` when the caller passes its
+ * operation's emitter, else written straight to the outbox and audit trail of `tx`.
  *
  * @throws {BillingError} `validation_failed`, `postings_not_balanced` (422), `account_not_found`
  *   (404), `currency_mismatch` (422), `insufficient_balance` (422), `idempotency_key_reused` (409),
@@ -270,9 +273,16 @@ export async function postEntry(
     reverses_entry_id?: string | null;
     external?: ExternalIds;
   },
+  emit?: Emit,
 ): Promise<{ entry: EntryView; replayed: boolean }> {
   const command: LedgerCommand = { kind: "post_entry", ...input };
-  const { outcomes } = await runBatch(tx, scope, now, [{ command, hash: await hashCommand(command) }]);
+  const { outcomes, expired } = await runBatch(tx, scope, now, [{ command, hash: await hashCommand(command) }]);
+  // Due holds this write noticed were expired with it; report each in this same transaction.
+  if (expired.length > 0) {
+    const events = batchEvents(scope, now, [], { outcomes: [], entries: [], expired });
+    if (emit) for (const { event } of events) emit(event.type, event.resource_id, event.data);
+    else await recordLifecycle(tx, { actor: "system", requestId: null }, events.map((e) => e.event));
+  }
   const outcome = outcomes[0];
   if (!outcome.ok) throw outcome.error;
   const entry = (outcome.value as LedgerResult).entry!;

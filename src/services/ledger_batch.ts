@@ -97,7 +97,12 @@ export interface BatchResult {
   outcomes: Outcome<LedgerResult | InventoryResult>[];
   /** New entries in journal order, with the index of the item that produced each. */
   entries: { item: number; entry: LedgerEntry }[];
+  /** Holds expired by this batch (due holds noticed by it, or a sweep command), money then inventory. */
+  expired: ExpiredHold[];
 }
+
+/** A hold released by expiry in a batch: a money hold or an inventory hold. */
+export type ExpiredHold = { ledger: "money"; hold: LedgerHold } | { ledger: "inventory"; hold: InventoryHold };
 
 /**
  * Runs a batch inside `tx`. Rejected commands write nothing; the accepted ones and the expiries
@@ -108,6 +113,7 @@ export interface BatchResult {
 export async function runBatch(tx: Tx, scope: Scope, now: Date, items: readonly BatchItem[]): Promise<BatchResult> {
   const outcomes: Outcome<LedgerResult | InventoryResult>[] = new Array(items.length);
   const entries: { item: number; entry: LedgerEntry }[] = [];
+  const expired: ExpiredHold[] = [];
   const ledgerIndexes = items.flatMap((it, i) => (isInventoryCommand(it.command) ? [] : [i]));
   const inventoryIndexes = items.flatMap((it, i) => (isInventoryCommand(it.command) ? [i] : []));
   if (ledgerIndexes.length > 0) {
@@ -120,6 +126,7 @@ export async function runBatch(tx: Tx, scope: Scope, now: Date, items: readonly 
       if (outcome.ok && !outcome.replayed && outcome.value.entry) entries.push({ item: i, entry: outcome.value.entry });
     }
     await writeLedger(tx, scope, now, book);
+    for (const hold of book.expiredHolds) expired.push({ ledger: "money", hold });
   }
   if (inventoryIndexes.length > 0) {
     const commands = inventoryIndexes.map((i) => items[i].command as InventoryCommand);
@@ -127,8 +134,9 @@ export async function runBatch(tx: Tx, scope: Scope, now: Date, items: readonly 
     book.expireDue();
     for (const i of inventoryIndexes) outcomes[i] = book.apply(items[i].command as InventoryCommand, items[i].hash);
     await writeInventory(tx, scope, now, book);
+    for (const hold of book.expiredHolds) expired.push({ ledger: "inventory", hold });
   }
-  return { outcomes, entries };
+  return { outcomes, entries, expired };
 }
 
 // ---- ledger: load ----

@@ -23,10 +23,10 @@
  * @module
  */
 import { BillingError } from "../domain/errors.ts";
-import type { LifecycleEvent } from "../domain/events.ts";
+import type { LifecycleEvent, LifecycleEventType } from "../domain/events.ts";
 import type { Store } from "../storage/db.ts";
 import type { Clock, LifecycleDispatcher, Scope } from "./context.ts";
-import { type BatchItem, type Command, hashCommand, type ResultOf, runBatch } from "./ledger_batch.ts";
+import { type BatchItem, type BatchResult, type Command, hashCommand, type ResultOf, runBatch } from "./ledger_batch.ts";
 import { recordLifecycle, type WriteActor } from "./outbox.ts";
 
 /** Who submitted a command (audit trail). */
@@ -178,19 +178,11 @@ export class InProcessWriter implements CommandWriter {
         const out = await runBatch(tx, scope, now, items);
         if (this.#options.lifecycle) {
           const byWho = new Map<string, { who: WriteActor; events: LifecycleEvent[] }>();
-          for (const { item, entry } of out.entries) {
-            const who = { actor: batch[item].who.actor ?? "system", requestId: batch[item].who.requestId ?? null };
+          for (const { submitter, event } of batchEvents(scope, now, items, out)) {
+            const who = { actor: (submitter === null ? undefined : batch[submitter].who.actor) ?? "system", requestId: (submitter === null ? undefined : batch[submitter].who.requestId) ?? null };
             const k = `${who.actor}\u0000${who.requestId}`;
             let group = byWho.get(k);
             if (!group) byWho.set(k, group = { who, events: [] });
-            const event: LifecycleEvent = {
-              type: "ledger.entry_posted",
-              tenant_id: scope.tenantId,
-              app_id: scope.appId,
-              resource_id: entry.id,
-              occurred_at: now,
-              data: entryEventData(entry),
-            };
             group.events.push(event);
             events.push(event);
           }
@@ -217,6 +209,70 @@ export class InProcessWriter implements CommandWriter {
       for (const w of batch) await this.#runBatch(scope, [w]);
     }
   }
+}
+
+/**
+ * The lifecycle events of a committed batch, each with the index of the command that caused it
+ * (`null` for expiries, which the system performs): `ledger.entry_posted` for every new entry,
+ * `ledger.account_created`, `hold.created` / `hold.captured` / `hold.voided` for money holds,
+ * `inventory.changed` for every accepted inventory mutation, and `hold.expired` for every money or
+ * inventory hold the batch expired. Replays emit nothing: their change was reported when it happened.
+ */
+export function batchEvents(
+  scope: Scope,
+  now: Date,
+  items: readonly BatchItem[],
+  result: BatchResult,
+): { submitter: number | null; event: LifecycleEvent }[] {
+  const out: { submitter: number | null; event: LifecycleEvent }[] = [];
+  const push = (submitter: number | null, type: LifecycleEventType, resourceId: string, data: Record<string, unknown>) =>
+    out.push({ submitter, event: { type, tenant_id: scope.tenantId, app_id: scope.appId, resource_id: resourceId, occurred_at: now, data } });
+  const entryItems = new Set<number>();
+  for (const { item, entry } of result.entries) {
+    entryItems.add(item);
+    push(item, "ledger.entry_posted", entry.id, entryEventData(entry));
+  }
+  result.outcomes.forEach((outcome, i) => {
+    if (!outcome.ok || outcome.replayed) return;
+    const command = items[i].command;
+    const value = outcome.value as { account?: { id: string }; created?: boolean; hold?: { id: string }; operation?: { id?: string; seq?: number }; balances?: unknown };
+    switch (command.kind) {
+      case "ensure_account":
+        if (value.created && value.account) push(i, "ledger.account_created", value.account.id, plain(value.account));
+        break;
+      case "create_hold":
+      case "capture_hold":
+      case "void_hold": {
+        if (!value.hold) break;
+        const type = command.kind === "create_hold" ? "hold.created" : command.kind === "capture_hold" ? "hold.captured" : "hold.voided";
+        push(i, type, value.hold.id, { ledger: "money", ...plain(value.hold) });
+        break;
+      }
+      case "inventory_acquire":
+      case "inventory_consume":
+      case "inventory_transfer":
+      case "inventory_hold":
+      case "inventory_commit":
+      case "inventory_release":
+        push(i, "inventory.changed", String(value.hold?.id ?? value.operation?.id ?? command.kind), {
+          kind: command.kind,
+          operation: plain(value.operation ?? null),
+          hold: plain(value.hold ?? null),
+          balances: plain(value.balances ?? []),
+        });
+        break;
+    }
+  });
+  for (const expired of result.expired) push(null, "hold.expired", expired.hold.id, { ledger: expired.ledger, ...plain(expired.hold) });
+  return out;
+}
+
+/** A JSON-safe copy of a domain value: instants become ISO 8601 strings. */
+function plain(value: unknown): any {
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(plain);
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
+  return value;
 }
 
 /** Event payload of a committed entry: the entry as the API shows it. */
