@@ -135,3 +135,24 @@ export function decideConsumption(input: {
 export function consumptionCap(feature: Pick<Feature, "limit" | "soft_limit">): number | null {
   return feature.limit !== null && !feature.soft_limit ? feature.limit : null;
 }
+
+/**
+ * The limit crossing a change of usage makes, if any (for lifecycle events):
+ * - hard limit: `entitlement.quota_exceeded` when usage reaches the limit (`before < limit ≤ after`):
+ *   the quota is used up and the next unit will be denied;
+ * - soft limit: `entitlement.soft_limit_reached` when usage first passes it (`before ≤ limit < after`).
+ * Each crossing happens in exactly one write (writes of a customer's usage are serialized), so
+ * the event is emitted once per crossing. `null` without a limit or without a crossing.
+ *
+ * @param before usage before the change, after the feature's aggregation
+ * @param after usage after the change
+ */
+export function limitCrossing(
+  feature: { limit: number | null; soft_limit: boolean },
+  before: number,
+  after: number,
+): "entitlement.quota_exceeded" | "entitlement.soft_limit_reached" | null {
+  if (feature.limit === null) return null;
+  if (feature.soft_limit) return before <= feature.limit && after > feature.limit ? "entitlement.soft_limit_reached" : null;
+  return before < feature.limit && after >= feature.limit ? "entitlement.quota_exceeded" : null;
+}

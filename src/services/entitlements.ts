@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { type ConsumptionDecision, decideConsumption } from "../domain/entitlement.ts";
+import { type ConsumptionDecision, decideConsumption, limitCrossing } from "../domain/entitlement.ts";
 import { BillingError } from "../domain/errors.ts";
 import { findFeature } from "../domain/plan.ts";
 import type { Executor, Store } from "../storage/db.ts";
@@ -208,12 +208,34 @@ function assertConsumable(aggregation: string, consume: number, feature: string)
 }
 
 /** The usage event a consumption records. */
-function consumptionEvent(input: CheckInput, consume: number): UsageEventInput {
+function consumptionEvent(input: CheckInput, consume: number, crossing?: Crossing): UsageEventInput {
   return {
     id: input.idempotency_key!,
     customer_id: input.customer_id,
     feature: input.feature,
     value: consume,
+    ...(crossing ? { lifecycle: crossing } : {}),
+  };
+}
+
+type Crossing = NonNullable<UsageEventInput["lifecycle"]>;
+
+/** The lifecycle event of a consumption that crosses the feature's limit (see `limitCrossing`). */
+function crossingOf(input: CheckInput, entitlement: FeatureEntitlement, usedBefore: number, consumed: number): Crossing | undefined {
+  const f = entitlement.feature;
+  if (!f || consumed === 0) return undefined;
+  const type = limitCrossing(f, usedBefore, usedBefore + consumed);
+  if (!type) return undefined;
+  return {
+    type,
+    data: {
+      customer_id: input.customer_id,
+      feature: input.feature,
+      limit: f.limit,
+      soft_limit: f.soft_limit,
+      used: usedBefore + consumed,
+      period_end: entitlement.period_end_ms ? new Date(entitlement.period_end_ms).toISOString() : null,
+    },
   };
 }
 
@@ -289,7 +311,7 @@ async function checkLive(
     let outcome: "stored" | "replay";
     try {
       outcome = replayOrConflict(
-        await consumptionWriter(ctx.database).submit(ctx, consumptionEvent(input, consume)),
+        await consumptionWriter(ctx.database).submit(ctx, consumptionEvent(input, consume, crossingOf(input, r.entitlement, r.used, r.consumed))),
         input,
       );
     } catch (error) {
@@ -394,7 +416,9 @@ async function checkFromDatabase(
       return (await replayedConsumption(ctx, input, entitlement, used, consume)) ?? decision;
     }
     if (decision.consumed === 0) return decision;
-    const { stored: _stored, ...report } = await storeEvents(ctx, tx, emit, hashed);
+    const crossing = crossingOf(input, entitlement, used, decision.consumed);
+    const toStore = crossing ? hashed.map((h) => ({ ...h, input: { ...h.input, lifecycle: crossing } })) : hashed;
+    const { stored: _stored, ...report } = await storeEvents(ctx, tx, emit, toStore);
     if (replayOrConflict(report, input) === "replay") return replayAnswer(input, entitlement, used, consume);
     return decision;
   });

@@ -15,6 +15,7 @@
  */
 import { and, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import { payloadHash } from "../domain/hash.ts";
+import type { LifecycleEventType } from "../domain/events.ts";
 import { newId } from "../domain/ids.ts";
 import type { Feature } from "../domain/plan.ts";
 import type { Executor, Tx } from "../storage/db.ts";
@@ -38,6 +39,12 @@ export interface UsageEventInput {
   /** When the usage happened (default: ingestion time). */
   timestamp?: Date;
   properties?: Record<string, unknown>;
+  /**
+   * Server-side only (never from a client, never hashed): a lifecycle event to emit in the same
+   * transaction if, and only if, this usage event is newly stored (e.g. the limit crossing of a
+   * consuming entitlement check). Its resource is the customer.
+   */
+  lifecycle?: { type: LifecycleEventType; data: Record<string, unknown> };
 }
 
 /** Why one event of a batch was not counted. */
@@ -151,6 +158,12 @@ export async function storeEvents(ctx: Ctx, tx: Tx, emit: Emit, hashed: readonly
   for (let i = 0; i < rows.length; i += 500) await tx.insert(usageEvents).values(rows.slice(i, i + 500));
   report.accepted = rows.length;
   if (rows.length > 0) emit("usage.ingested", rows[0].id as string, { accepted: rows.length, duplicates: report.duplicates });
+  const storedIds = new Set(rows.map((r) => r.event_id));
+  for (const { input } of hashed) {
+    if (!input.lifecycle || !storedIds.has(input.id)) continue;
+    storedIds.delete(input.id); // a duplicate inside the batch is stored (and reported) once
+    emit(input.lifecycle.type, customerIds.get(input.customer_id)!, input.lifecycle.data);
+  }
   const stored = rows.map((r) => ({ event_id: r.event_id, customer_id: r.customer_id, feature: r.feature, value: r.value, timestamp: r.timestamp }));
   return { ...report, stored };
 }
