@@ -73,3 +73,23 @@ for (const [label, makeStore] of [
     }
   });
 }
+
+Deno.test("recordUsage() with a flush source emits usage.flushed once per batch that stored something new", async () => {
+  const { recordUsage } = await import("../src/services/entitlements.ts");
+  const env = await testEnv();
+  try {
+    const keys = await tenant(env);
+    await call(env, "POST", "/v1/customers", { key: keys.secret_key, body: { external_id: "q" } });
+    const ctx = { ...env.services, scope: { tenantId: keys.tenant_id, appId: keys.app_id } };
+    const events = [{ id: "q1", customer_id: "q", feature: "api_calls", value: 5 }, { id: "q2", customer_id: "q", feature: "api_calls" }];
+    const flush = { message_id: "msg-1", received_at: "2026-01-15T12:00:00.000Z" };
+    const first = await recordUsage(ctx, events, flush);
+    const redelivered = await recordUsage(ctx, events, flush);
+    assert.deepEqual([first.accepted, redelivered.duplicates], [2, 2]);
+    const flushed = env.events.filter((e) => e.type === "usage.flushed");
+    assert.equal(flushed.length, 1);
+    assert.deepEqual(flushed[0].data, { message_id: "msg-1", received_at: flush.received_at, accepted: 2, duplicates: 0, rejected: 0 });
+  } finally {
+    await env.close();
+  }
+});

@@ -46,6 +46,7 @@ import {
   type IngestReport,
   storeEvents,
   type UsageEventInput,
+  type UsageFlush,
 } from "./usage.ts";
 
 /**
@@ -429,8 +430,8 @@ async function checkFromDatabase(
  * the transaction committed. When the live store is unreachable the counters concerned are
  * dropped once it is back (rebuilt from libSQL), so they never miss an event.
  */
-export async function recordUsage(ctx: Ctx, events: readonly UsageEventInput[]): Promise<IngestReport> {
-  const { stored, ...report } = await ingestEvents(ctx, events);
+export async function recordUsage(ctx: Ctx, events: readonly UsageEventInput[], flush?: UsageFlush): Promise<IngestReport> {
+  const { stored, ...report } = await ingestEvents(ctx, events, flush);
   if (stored.length > 0) {
     const counted: CountedEvent[] = stored;
     await liveStore(ctx).count(ctx.scope, counted).catch((error) => {

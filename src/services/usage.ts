@@ -78,9 +78,37 @@ export interface StoredEvent {
  * @param events at most {@link MAX_EVENTS_PER_BATCH} (the HTTP schema enforces it)
  * @returns the per-batch report and the events newly stored
  */
-export async function ingestEvents(ctx: Ctx, events: readonly UsageEventInput[]): Promise<IngestReport & { stored: StoredEvent[] }> {
+export async function ingestEvents(
+  ctx: Ctx,
+  events: readonly UsageEventInput[],
+  flush?: UsageFlush,
+): Promise<IngestReport & { stored: StoredEvent[] }> {
   const hashed = await hashEvents(events);
-  return await writeOp(ctx, (tx, emit) => storeEvents(ctx, tx, emit, hashed));
+  return await writeOp(ctx, async (tx, emit) => {
+    const report = await storeEvents(ctx, tx, emit, hashed);
+    if (flush && report.accepted > 0) {
+      emit("usage.flushed", flush.message_id, {
+        message_id: flush.message_id,
+        received_at: flush.received_at,
+        accepted: report.accepted,
+        duplicates: report.duplicates,
+        rejected: report.rejected.length,
+      });
+    }
+    return report;
+  });
+}
+
+/**
+ * A buffered batch being written (the Workers usage queue): `usage.flushed` is emitted with the
+ * batch's counts in the same transaction, when it stored at least one new event (a redelivered,
+ * fully duplicate batch reports nothing new).
+ */
+export interface UsageFlush {
+  /** Id of the buffered batch (the queue message id). */
+  message_id: string;
+  /** When the batch was accepted from the client (ISO 8601). */
+  received_at: string;
 }
 
 /** An event with the hash of its client payload (what idempotency compares). */

@@ -163,6 +163,7 @@ export class TenantObject {
         const report = await recordUsage(
           ctx,
           parsed.data.events.map((e) => ({ ...e, timestamp: e.timestamp ? new Date(e.timestamp) : undefined })),
+          { message_id: id, received_at: body.received_at },
         );
         results.push({ id, outcome: "done", accepted: report.accepted, duplicates: report.duplicates, rejected: report.rejected.length });
         if (report.rejected.length > 0) {
