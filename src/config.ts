@@ -4,6 +4,8 @@
  * | variable | default | meaning |
  * |---|---|---|
  * | `PORT` | 8787 | HTTP port |
+ * | `HOST` | `127.0.0.1` | interface to listen on (`0.0.0.0` to accept outside connections) |
+ * | `BILLING_CYCLE_INTERVAL_MS` | 60000 | pause between billing-cycle runs (period rollover, plan changes due, finalization); `0` = off |
  * | `DATABASE_URL` | `file:./data/billing.db` | libSQL URL: `file:…`, `libsql://…`, `https://…` |
  * | `DATABASE_AUTH_TOKEN` | – | Turso auth token for remote URLs |
  * | `BILLING_ADMIN_TOKEN` | generated on the embedded default | token of `/v1/admin/*` |
@@ -23,6 +25,10 @@ import { z } from "zod";
 /** Parsed configuration. */
 export interface Config {
   port: number;
+  /** Interface to listen on. */
+  host: string;
+  /** Pause between billing-cycle runs in ms; 0 = no background run. */
+  billingCycleIntervalMs: number;
   databaseUrl: string;
   databaseAuthToken: string | undefined;
   /** `undefined` means: generate or load one under `./data/` (embedded default only). */
@@ -47,6 +53,8 @@ export const DEFAULT_DATABASE_URL = "file:./data/billing.db";
 
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+  HOST: z.union([z.ipv4(), z.ipv6(), z.literal("localhost")], { message: "must be an IP address or localhost" }).default("127.0.0.1"),
+  BILLING_CYCLE_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
   DATABASE_URL: z.string().regex(/^(file:|libsql:\/\/|https?:\/\/|wss?:\/\/|:memory:)/, {
     message: "must start with file:, libsql://, https://, http://, ws:// or wss://",
   }).default(DEFAULT_DATABASE_URL),
@@ -93,6 +101,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const [requests, windowSeconds] = e.PUBLISHABLE_RATE_LIMIT.split("/").map(Number);
   return {
     port: e.PORT,
+    host: e.HOST,
+    billingCycleIntervalMs: e.BILLING_CYCLE_INTERVAL_MS,
     databaseUrl: e.DATABASE_URL,
     databaseAuthToken: e.DATABASE_AUTH_TOKEN,
     adminToken: e.BILLING_ADMIN_TOKEN,

@@ -114,3 +114,45 @@ Deno.test("loadConfig() defaults to the embedded file and requires an admin toke
   assert.equal(remote.embedded, false);
   assert.throws(() => loadConfig({ BILLING_ADMIN_TOKEN: "short" }), /at least 16/);
 });
+
+Deno.test("startServer(): the billing cycle runs in the background and plugins receive committed events", async () => {
+  const { startServer } = await import("../src/runtime/deno/server.ts");
+  const dir = await Deno.makeTempDir({ prefix: "billing-bg-" });
+  const seen: string[] = [];
+  const server = await startServer(
+    loadConfig({ PORT: "0", DATABASE_URL: `file:${dir}/b.db`, BILLING_ADMIN_TOKEN: "admin-token-0123456789", LOG_LEVEL: "silent", BILLING_CYCLE_INTERVAL_MS: "100" }),
+    { plugins: [{ name: "recorder", events: ["plan.created", "invoice.generated"], handle: (e) => void seen.push(e.type) }] },
+  );
+  try {
+    assert.deepEqual(server.plugins.names(), ["recorder"]);
+    const base = `http://127.0.0.1:${server.port}`;
+    const keys = await http(base, "POST", "/v1/admin/tenants", "admin-token-0123456789", { name: "bg", app: "production" });
+    const key = keys.body.secret_key;
+    const plan = await http(base, "POST", "/v1/plans", key, apiPlanBody());
+    await http(base, "POST", "/v1/customers", key, { external_id: "bg1" });
+    const start = new Date(Date.now() - 40 * 86_400_000).toISOString();
+    const sub = await http(base, "POST", "/v1/subscriptions", key, { customer_id: "bg1", plan_id: plan.body.id, start_at: start });
+    assert.equal(sub.status, 201);
+    // the period that ended ~10 days ago is invoiced by the background job, nobody asked
+    let invoices: any[] = [];
+    for (let i = 0; i < 100 && invoices.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      invoices = (await http(base, "GET", "/v1/invoices", key)).body.data;
+    }
+    assert.equal(invoices.length, 1);
+    assert.equal(invoices[0].period_start, sub.body.billing_anchor);
+    assert.ok(seen.includes("plan.created"));
+    assert.ok(seen.includes("invoice.generated"));
+  } finally {
+    await server.stop();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});
+
+Deno.test("loadConfig(): HOST and BILLING_CYCLE_INTERVAL_MS", () => {
+  assert.equal(loadConfig({}).host, "127.0.0.1");
+  assert.equal(loadConfig({ HOST: "0.0.0.0" }).host, "0.0.0.0");
+  assert.throws(() => loadConfig({ HOST: "example.com" }), /HOST/);
+  assert.equal(loadConfig({}).billingCycleIntervalMs, 60_000);
+  assert.equal(loadConfig({ BILLING_CYCLE_INTERVAL_MS: "0" }).billingCycleIntervalMs, 0);
+});

@@ -12,11 +12,15 @@ import { redisServices } from "../../storage/redis/services.ts";
 import { Metrics } from "../../services/metrics.ts";
 import { startWebhookWorker } from "../../services/webhooks.ts";
 import { startHoldSweeper } from "../../services/hold_sweeper.ts";
+import { startBillingCycle } from "../../services/billing_cycle.ts";
+import { type Plugin, PluginRegistry } from "../../services/plugins.ts";
 
 /** A running server. */
 export interface RunningServer {
   port: number;
   services: Services;
+  /** Lifecycle plugins of this process (in-process, time-bounded subscribers). */
+  plugins: PluginRegistry;
   stop(): Promise<void>;
 }
 
@@ -64,7 +68,7 @@ async function adminToken(config: Config): Promise<string> {
 /**
  * Opens the database and serves the API on `config.port` (0 = any free port).
  */
-export async function startServer(config: Config): Promise<RunningServer> {
+export async function startServer(config: Config, options: { plugins?: Plugin[] } = {}): Promise<RunningServer> {
   const dir = fileDirectory(config.databaseUrl);
   if (dir) await Deno.mkdir(dir, { recursive: true });
   const database = await openDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken });
@@ -86,21 +90,30 @@ export async function startServer(config: Config): Promise<RunningServer> {
     : null;
   // Expire due ledger and inventory holds of every tenant (on Workers: the maintenance cron).
   const holdSweeper = startHoldSweeper(services);
+  // Roll periods over: plan changes that came due, invoices of ended periods, finalization after
+  // the grace period (on Workers and Deno Deploy: the maintenance cron).
+  const billingCycle = config.billingCycleIntervalMs > 0
+    ? startBillingCycle(services, { interval_ms: config.billingCycleIntervalMs })
+    : null;
+  const plugins = new PluginRegistry(services.lifecycle, log);
+  for (const plugin of options.plugins ?? []) plugins.register(plugin);
   const server = Deno.serve({
     port: config.port,
-    hostname: "127.0.0.1",
+    hostname: config.host,
     onListen: ({ port }) =>
       console.log(
-        `Billing worker listening on http://127.0.0.1:${port} (database ${config.databaseUrl}; live entitlements ${services.live ? "on Redis" : "in-process"})`,
+        `Billing worker listening on http://${config.host}:${port} (database ${config.databaseUrl}; live entitlements ${services.live ? "on Redis" : "in-process"})`,
       ),
   }, app.fetch);
   return {
     port: server.addr.port,
     services,
+    plugins,
     async stop() {
       await server.shutdown();
       await webhookWorker?.stop();
       await holdSweeper.stop();
+      await billingCycle?.stop();
       database.close();
     },
   };
