@@ -1,8 +1,10 @@
 /**
  * One writer per tenant (ADR 0003): every ledger posting, hold transition and inventory mutation
  * of a scope (tenant + app) goes through {@link CommandWriter.submit}. This module holds the
- * in-process implementation for Deno; the Workers runtime puts a Durable Object behind the same
- * interface.
+ * in-process implementation. On Deno it is the process's writer; on Workers the whole app runs
+ * inside the tenant's Durable Object (ADR 0005), so the same in-process writer there is the
+ * tenant's single writer across the deployment; on Deno Deploy a Deno KV lease per tenant
+ * serializes isolates around it.
  *
  * {@link InProcessWriter} keeps one FIFO queue per scope. While a batch of a scope is being
  * written, the commands that arrive wait; the next batch takes all of them (up to
@@ -291,8 +293,9 @@ export function entryEventData(entry: import("../domain/ledger_book.ts").LedgerE
 const writers = new WeakMap<Store, InProcessWriter>();
 
 /**
- * The process's writer for a store: `services.ledgerWriter` when set (the Workers runtime sets a
- * Durable Object client), else one {@link InProcessWriter} per store, created on first use.
+ * The process's writer for a store: `services.ledgerWriter` when set (an embedder's own
+ * {@link CommandWriter}, e.g. a test double), else one {@link InProcessWriter} per store, created
+ * on first use (also inside each tenant's Durable Object on Workers).
  */
 export function writerFor(services: {
   database: Store;
