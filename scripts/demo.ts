@@ -54,6 +54,10 @@ const plan = await api("POST", "/v1/plans", sk, {
   currency: "USD",
   interval: "month",
   base_amount: 4900,
+  // The demo backdates its subscriptions by 40 days and sends that month's usage now, as a late
+  // import would: the late-usage window (30 days, the maximum) keeps the ended period's invoice a
+  // draft that the server's billing cycle may open but will not finalize before the usage is in.
+  invoice_grace_period_hours: 720,
   features: [
     {
       key: "api_calls",
@@ -122,20 +126,23 @@ for (const c of customers) {
 
 let accepted = 0;
 let duplicates = 0;
+let rejected = 0;
 const batches: any[][] = [];
 for (let i = 0; i < events.length; i += 500) batches.push(events.slice(i, i + 500));
 for (const batch of batches) {
   const r = await api("POST", "/v1/events", pk, { events: batch }); // browsers and edge functions use the publishable key
   accepted += r.accepted;
   duplicates += r.duplicates;
+  rejected += r.rejected.length;
 }
 // network retries: two batches are delivered again
 for (const batch of [batches[1], batches[3]]) {
   const r = await api("POST", "/v1/events", pk, { events: batch });
   accepted += r.accepted;
   duplicates += r.duplicates;
+  rejected += r.rejected.length;
 }
-console.log(`usage: ${events.length} distinct events sent in ${batches.length} batches + 2 retried batches → accepted ${accepted}, duplicates ${duplicates}\n`);
+console.log(`usage: ${events.length} distinct events sent in ${batches.length} batches + 2 retried batches → accepted ${accepted}, duplicates ${duplicates}, rejected ${rejected}\n`);
 
 // Entitlements in the current period: the hard limit of 60 000 calls flips the check to denied.
 console.log("entitlement checks for contoso in the current period (hard limit 60 000 API calls):");
