@@ -10,14 +10,15 @@ import assert from "node:assert/strict";
 import { BillingError } from "../src/domain/errors.ts";
 import { TenantLock } from "../src/runtime/deno_deploy/tenant_lock.ts";
 import { contractCases, http, provision, type Target } from "./contract.ts";
+import { spawnDeno } from "./process.ts";
 
 const MAIN = new URL("../src/runtime/deno_deploy/main.ts", import.meta.url).pathname;
 const ADMIN_TOKEN = "deploy-admin-token-0123456789";
 
 /** Starts one "isolate" and waits for its listening line. */
 async function spawnIsolate(dir: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--unstable-kv", "--unstable-cron", MAIN],
+  const child = await spawnDeno({
+    args: ["-A", "--unstable-kv", "--unstable-cron", MAIN],
     env: {
       PORT: "0",
       DATABASE_URL: `file:${dir}/billing.db`,
@@ -25,29 +26,10 @@ async function spawnIsolate(dir: string) {
       BILLING_ADMIN_TOKEN: ADMIN_TOKEN,
       LOG_LEVEL: "error",
     },
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let output = "";
-  const deadline = Date.now() + 60_000;
-  while (!/listening on http:\/\/\S+:(\d+)/.test(output)) {
-    if (Date.now() > deadline) throw new Error(`isolate did not start: ${output}`);
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`isolate exited: ${output}`);
-    output += value;
-  }
-  const port = Number(output.match(/listening on http:\/\/\S+:(\d+)/)![1]);
-  // keep draining stdout so the child never blocks on a full pipe
-  (async () => {
-    while (!(await reader.read()).done) { /* discard */ }
-  })();
+  });
   return {
-    target: { url: () => `http://127.0.0.1:${port}`, adminToken: ADMIN_TOKEN } satisfies Target,
-    async stop() {
-      child.kill("SIGTERM");
-      await child.status;
-    },
+    target: { url: () => `http://127.0.0.1:${child.port}`, adminToken: ADMIN_TOKEN } satisfies Target,
+    stop: child.stop,
   };
 }
 

@@ -6,38 +6,12 @@
  */
 import assert from "node:assert/strict";
 import { openDatabase } from "../src/storage/db.ts";
+import { spawnServer } from "./process.ts";
 
-const MAIN = new URL("../src/runtime/deno/main.ts", import.meta.url).pathname;
-const PERMS = ["--allow-net", "--allow-env", "--allow-read", "--allow-write", "--allow-ffi", "--allow-sys"];
 const ADMIN = "two-process-admin-token-0123456789";
 
-async function spawnServer(url: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMS, MAIN],
-    env: { PORT: "0", DATABASE_URL: url, BILLING_ADMIN_TOKEN: ADMIN, LOG_LEVEL: "error" },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let output = "";
-  const deadline = Date.now() + 60_000;
-  while (!/listening on (http:\/\/\S+)/.test(output)) {
-    if (Date.now() > deadline) throw new Error(`server did not start: ${output}`);
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`server exited: ${output}`);
-    output += value;
-  }
-  const base = output.match(/listening on (http:\/\/\S+)/)![1];
-  return {
-    base,
-    async stop() {
-      child.kill("SIGTERM");
-      reader.releaseLock();
-      await child.stdout.cancel().catch(() => {});
-      await child.stderr.cancel().catch(() => {});
-      await child.status;
-    },
-  };
+function startServer(url: string) {
+  return spawnServer({ DATABASE_URL: url, BILLING_ADMIN_TOKEN: ADMIN, LOG_LEVEL: "error" });
 }
 
 async function http(base: string, method: string, path: string, key: string, body?: unknown) {
@@ -73,8 +47,8 @@ async function pool<T>(tasks: (() => Promise<T>)[], concurrency: number): Promis
 Deno.test("two server processes on one database file never double-spend or lose an update", async () => {
   const dir = await Deno.makeTempDir({ prefix: "ledger-2proc-" });
   const url = `file:${dir}/billing.db`;
-  const a = await spawnServer(url);
-  const b = await spawnServer(url);
+  const a = await startServer(url);
+  const b = await startServer(url);
   try {
     const created = await http(a.base, "POST", "/v1/admin/tenants", ADMIN, { name: "twoproc", app: "production" });
     assert.equal(created.status, 201);

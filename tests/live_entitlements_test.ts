@@ -18,6 +18,7 @@ import {
   upstashFor,
 } from "./redis_helpers.ts";
 import { startUpstashLocal } from "../src/dev/upstash_local.ts";
+import { spawnServer } from "./process.ts";
 
 const redis = await acquireRedis();
 const canStartRedis = await redisServerInstalled();
@@ -591,42 +592,8 @@ Deno.test(
 
 // ---- two server processes sharing Redis and the libSQL file ----
 
-const MAIN = new URL("../src/runtime/deno/main.ts", import.meta.url).pathname;
-const PERMS = ["--allow-net", "--allow-env", "--allow-read", "--allow-write", "--allow-ffi", "--allow-sys"];
-
-async function spawnServer(env: Record<string, string>) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMS, MAIN],
-    env: { ...env, PORT: "0", LOG_LEVEL: "error", WEBHOOK_WORKER_INTERVAL_MS: "0" },
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let output = "";
-  const deadline = Date.now() + 60_000;
-  while (!/listening on (http:\/\/\S+)/.test(output)) {
-    if (Date.now() > deadline) throw new Error(`server did not start: ${output}`);
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`server exited: ${output}`);
-    output += value;
-  }
-  // Keep draining stdout so a chatty child never blocks on a full pipe; error lines are shown.
-  const drained = (async () => {
-    for (;;) {
-      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
-      if (done) return;
-      if (value && value.trim()) console.error(`[server] ${value.trim()}`);
-    }
-  })();
-  return {
-    base: output.match(/listening on (http:\/\/\S+)/)![1],
-    output,
-    async stop() {
-      child.kill("SIGTERM");
-      await child.status;
-      await drained;
-    },
-  };
+function startServer(env: Record<string, string>) {
+  return spawnServer({ ...env, LOG_LEVEL: "error", WEBHOOK_WORKER_INTERVAL_MS: "0" }, { echo: true });
 }
 
 async function post(base: string, path: string, key: string, body: unknown) {
@@ -651,8 +618,8 @@ Deno.test(
       UPSTASH_REDIS_REST_TOKEN: upstash.token,
       REDIS_KEY_PREFIX: testPrefix("procs"),
     };
-    const a = await spawnServer(env);
-    const b = await spawnServer(env);
+    const a = await startServer(env);
+    const b = await startServer(env);
     try {
       assert.match(a.output, /live entitlements on Redis/);
       const t =

@@ -1,39 +1,11 @@
 import assert from "node:assert/strict";
 import { apiPlanBody } from "./helpers.ts";
 import { loadConfig } from "../src/config.ts";
+import { DENO_MAIN, spawnServer, START_PERMISSIONS } from "./process.ts";
 
-const MAIN = new URL("../src/runtime/deno/main.ts", import.meta.url).pathname;
-const PERMS = ["--allow-net", "--allow-env", "--allow-read", "--allow-write", "--allow-ffi", "--allow-sys"];
-
-/** Starts `deno run main.ts` as a real process and waits for its "listening" line. */
-async function spawnServer(env: Record<string, string>) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMS, MAIN],
-    env: { ...env, LOG_LEVEL: "error" },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let output = "";
-  const deadline = Date.now() + 60_000;
-  while (!/listening on (http:\/\/\S+)/.test(output)) {
-    if (Date.now() > deadline) throw new Error(`server did not start: ${output}`);
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`server exited: ${output}`);
-    output += value;
-  }
-  const base = output.match(/listening on (http:\/\/\S+)/)![1];
-  return {
-    base,
-    output,
-    async stop() {
-      child.kill("SIGTERM");
-      reader.releaseLock();
-      await child.stdout.cancel().catch(() => {});
-      await child.stderr.cancel().catch(() => {});
-      return await child.status;
-    },
-  };
+/** The server as `deno task start` runs it, with errors-only logs. */
+function startProcess(env: Record<string, string>) {
+  return spawnServer({ ...env, LOG_LEVEL: "error" });
 }
 
 async function http(base: string, method: string, path: string, key: string, body?: unknown) {
@@ -47,7 +19,7 @@ async function http(base: string, method: string, path: string, key: string, bod
 
 Deno.test("server process: starts on an embedded file with a generated admin token and bills end to end over TCP", async () => {
   const dir = await Deno.makeTempDir({ prefix: "billing-proc-" });
-  const server = await spawnServer({ PORT: "0", DATABASE_URL: `file:${dir}/db/billing.db` });
+  const server = await startProcess({ DATABASE_URL: `file:${dir}/db/billing.db` });
   try {
     const token = (await Deno.readTextFile(`${dir}/db/admin-token`)).trim();
     assert.ok(server.output.includes(token), "the generated admin token is printed at start-up");
@@ -78,7 +50,7 @@ Deno.test("server process: starts on an embedded file with a generated admin tok
     await server.stop();
   }
   // a restart keeps the data and the token
-  const again = await spawnServer({ PORT: "0", DATABASE_URL: `file:${dir}/db/billing.db` });
+  const again = await startProcess({ DATABASE_URL: `file:${dir}/db/billing.db` });
   try {
     const token = (await Deno.readTextFile(`${dir}/db/admin-token`)).trim();
     assert.ok(!again.output.includes(token), "an existing token is not printed again");
@@ -92,7 +64,7 @@ Deno.test("server process: starts on an embedded file with a generated admin tok
 
 Deno.test("server process: invalid configuration exits 2 with a message naming the variable", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMS, MAIN],
+    args: ["run", ...START_PERMISSIONS, DENO_MAIN],
     env: { PORT: "not-a-port", DATABASE_URL: "postgres://x" },
     stdout: "piped",
     stderr: "piped",
