@@ -5,11 +5,9 @@
  */
 import type { Config } from "../../config.ts";
 import { createApp } from "../../http/app.ts";
-import { LifecycleDispatcher, type Services, systemClock } from "../../services/context.ts";
-import { MemoryEntitlementCache } from "../../services/entitlement_cache.ts";
+import type { Services } from "../../services/context.ts";
 import { openDatabase } from "../../storage/db.ts";
-import { redisServices } from "../../storage/redis/services.ts";
-import { Metrics } from "../../services/metrics.ts";
+import { buildServices } from "../services.ts";
 import { startWebhookWorker } from "../../services/webhooks.ts";
 import { startHoldSweeper } from "../../services/hold_sweeper.ts";
 import { startBillingCycle } from "../../services/billing_cycle.ts";
@@ -22,15 +20,6 @@ export interface RunningServer {
   /** Lifecycle plugins of this process (in-process, time-bounded subscribers). */
   plugins: PluginRegistry;
   stop(): Promise<void>;
-}
-
-/** Logger writing JSON lines, filtered by level. */
-export function jsonLogger(level: Config["logLevel"]): (record: Record<string, unknown>) => void {
-  if (level === "silent") return () => {};
-  return (record) => {
-    if (level === "error" && record.level !== "error") return;
-    console.log(JSON.stringify({ time: new Date().toISOString(), ...record }));
-  };
 }
 
 /**
@@ -72,17 +61,8 @@ export async function startServer(config: Config, options: { plugins?: Plugin[] 
   const dir = fileDirectory(config.databaseUrl);
   if (dir) await Deno.mkdir(dir, { recursive: true });
   const database = await openDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken });
-  const log = jsonLogger(config.logLevel);
-  const services: Services = {
-    database,
-    clock: systemClock,
-    lifecycle: new LifecycleDispatcher(log),
-    entitlementCache: new MemoryEntitlementCache(),
-    log,
-    metrics: new Metrics(),
-    ...redisServices(config, log),
-  };
-  services.lifecycle.subscribe(services.metrics!.subscriber());
+  const services = buildServices(config, database);
+  const log = services.log;
   const app = createApp(services, { adminToken: await adminToken(config), stripeApiBase: config.stripeApiBase });
   // Background delivery of the outbox to webhook endpoints (on Workers: the queue consumer).
   const webhookWorker = config.webhookWorkerIntervalMs > 0

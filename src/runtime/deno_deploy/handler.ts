@@ -16,14 +16,11 @@ import { requestId } from "hono/request-id";
 import type { Config } from "../../config.ts";
 import { errorToResponse } from "../../http/problem.ts";
 import { createApp } from "../../http/app.ts";
-import { LifecycleDispatcher, type Services, systemClock } from "../../services/context.ts";
-import { MemoryEntitlementCache } from "../../services/entitlement_cache.ts";
-import { Metrics } from "../../services/metrics.ts";
+import type { Services } from "../../services/context.ts";
 import { KeyResolver } from "../../services/tenants.ts";
 import { type Database, openDatabase } from "../../storage/db.ts";
-import { DatabaseOnlyEntitlements } from "../../services/live_entitlements.ts";
-import { redisServices } from "../../storage/redis/services.ts";
 import { type MaintenanceReport, runMaintenance } from "../maintenance.ts";
+import { buildServices } from "../services.ts";
 import { TenantLock } from "./tenant_lock.ts";
 
 /** Methods that never write. */
@@ -44,15 +41,6 @@ function bearer(header: string | null): string | null {
   return match ? match[1] : null;
 }
 
-/** JSON-lines logger honouring the configured level. */
-function logger(level: Config["logLevel"]): (record: Record<string, unknown>) => void {
-  if (level === "silent") return () => {};
-  return (record) => {
-    if (level === "error" && record.level !== "error") return;
-    console.log(JSON.stringify({ time: new Date().toISOString(), ...record }));
-  };
-}
-
 /**
  * Opens the database (migrating it) and builds the handler.
  *
@@ -63,19 +51,7 @@ function logger(level: Config["logLevel"]): (record: Record<string, unknown>) =>
 export async function createDeployHandler(config: Config, kv: Deno.Kv): Promise<DeployHandler> {
   if (!config.adminToken) throw new Error("BILLING_ADMIN_TOKEN is required on Deno Deploy");
   const database: Database = await openDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken });
-  const log = logger(config.logLevel);
-  const services: Services = {
-    database,
-    clock: systemClock,
-    lifecycle: new LifecycleDispatcher(log),
-    entitlementCache: new MemoryEntitlementCache(),
-    log,
-    metrics: new Metrics(),
-    // Without Redis, per-isolate memory would let isolates overshoot a hard limit together:
-    // every check goes to libSQL instead (ADR 0006).
-    ...(config.redis ? redisServices(config, log) : { live: new DatabaseOnlyEntitlements() }),
-  };
-  services.lifecycle.subscribe(services.metrics!.subscriber());
+  const services = buildServices(config, database, { sharedByIsolates: true });
   const app = createApp(services, { adminToken: config.adminToken, stripeApiBase: config.stripeApiBase });
   const keys = new KeyResolver(services);
   const lock = new TenantLock(kv);
@@ -102,7 +78,7 @@ export async function createDeployHandler(config: Config, kv: Deno.Kv): Promise<
     if (!tenant) return await app.fetch(request);
     return await lock.run(tenant, async () => await app.fetch(request));
   });
-  front.onError((error, c) => errorToResponse(error, c, log));
+  front.onError((error, c) => errorToResponse(error, c, services.log));
 
   return {
     services,

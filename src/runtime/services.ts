@@ -1,0 +1,45 @@
+/**
+ * The services of a Deno process (the local server and each Deno Deploy isolate): one place
+ * that decides the logger, the live entitlement store and metrics from the configuration.
+ *
+ * @module
+ */
+import type { Config } from "../config.ts";
+import { LifecycleDispatcher, type Services, systemClock } from "../services/context.ts";
+import { MemoryEntitlementCache } from "../services/entitlement_cache.ts";
+import { DatabaseOnlyEntitlements } from "../services/live_entitlements.ts";
+import { Metrics } from "../services/metrics.ts";
+import type { Store } from "../storage/db.ts";
+import { redisServices } from "../storage/redis/services.ts";
+
+/** Logger writing JSON lines to stdout, filtered by level (`error` keeps only errors). */
+export function jsonLogger(level: Config["logLevel"]): (record: Record<string, unknown>) => void {
+  if (level === "silent") return () => {};
+  return (record) => {
+    if (level === "error" && record.level !== "error") return;
+    console.log(JSON.stringify({ time: new Date().toISOString(), ...record }));
+  };
+}
+
+/**
+ * Builds the services over an open store.
+ *
+ * Live entitlements: Redis when `UPSTASH_REDIS_REST_URL` is set; otherwise, when
+ * `sharedByIsolates` (Deno Deploy: many isolates, one database), every check goes to libSQL,
+ * because per-isolate counters could let isolates overshoot a hard limit together (ADR 0006);
+ * otherwise `LIVE_ENTITLEMENTS` decides (in-process by default). Metrics count every lifecycle event.
+ */
+export function buildServices(config: Config, database: Store, options: { sharedByIsolates?: boolean } = {}): Services {
+  const log = jsonLogger(config.logLevel);
+  const services: Services = {
+    database,
+    clock: systemClock,
+    lifecycle: new LifecycleDispatcher(log),
+    entitlementCache: new MemoryEntitlementCache(),
+    log,
+    metrics: new Metrics(),
+    ...(options.sharedByIsolates && !config.redis ? { live: new DatabaseOnlyEntitlements() } : redisServices(config, log)),
+  };
+  services.lifecycle.subscribe(services.metrics!.subscriber());
+  return services;
+}
