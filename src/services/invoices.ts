@@ -40,7 +40,6 @@ import {
   computePeriodInvoice,
   type InvoiceDraft,
   type InvoiceLineDraft,
-  type InvoiceLineKind,
   type InvoiceStatus,
   type PlanSegment,
   type UnitGrant,
@@ -77,19 +76,8 @@ import { aggregateUsage } from "./usage.ts";
 /** Default days between finalization and the due date. */
 export const DEFAULT_DAYS_UNTIL_DUE = 30;
 
-/** An invoice line as the API shows it. */
-export interface InvoiceLineView {
-  kind: InvoiceLineKind;
-  description: string;
-  feature: string | null;
-  quantity: number;
-  unit_amount: number;
-  amount: number;
-  tier: number | null;
-  plan_id: string | null;
-  discount_amount: number;
-  tax_amount: number;
-}
+/** An invoice line as the API shows it: exactly the computed line (`domain/invoice.ts`). */
+export type InvoiceLineView = InvoiceLineDraft;
 
 /** An invoice as the API shows it; amounts in minor units of `currency`. */
 export interface InvoiceView {
