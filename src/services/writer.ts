@@ -240,14 +240,14 @@ export function batchEvents(
     const value = outcome.value as { account?: { id: string }; created?: boolean; hold?: { id: string }; operation?: { id?: string; seq?: number }; balances?: unknown };
     switch (command.kind) {
       case "ensure_account":
-        if (value.created && value.account) push(i, "ledger.account_created", value.account.id, plain(value.account));
+        if (value.created && value.account) push(i, "ledger.account_created", value.account.id, plainRecord(value.account));
         break;
       case "create_hold":
       case "capture_hold":
       case "void_hold": {
         if (!value.hold) break;
         const type = command.kind === "create_hold" ? "hold.created" : command.kind === "capture_hold" ? "hold.captured" : "hold.voided";
-        push(i, type, value.hold.id, { ledger: "money", ...plain(value.hold) });
+        push(i, type, value.hold.id, { ledger: "money", ...plainRecord(value.hold) });
         break;
       }
       case "inventory_acquire":
@@ -265,16 +265,21 @@ export function batchEvents(
         break;
     }
   });
-  for (const expired of result.expired) push(null, "hold.expired", expired.hold.id, { ledger: expired.ledger, ...plain(expired.hold) });
+  for (const expired of result.expired) push(null, "hold.expired", expired.hold.id, { ledger: expired.ledger, ...plainRecord(expired.hold) });
   return out;
 }
 
 /** A JSON-safe copy of a domain value: instants become ISO 8601 strings. */
-function plain(value: unknown): any {
+function plain(value: unknown): unknown {
   if (value instanceof Date) return value.toISOString();
   if (Array.isArray(value)) return value.map(plain);
   if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
   return value;
+}
+
+/** {@link plain} of an object, typed as an event payload. */
+function plainRecord(value: object): Record<string, unknown> {
+  return plain(value) as Record<string, unknown>;
 }
 
 /** Event payload of a committed entry: the entry as the API shows it. */
