@@ -16,7 +16,7 @@
  * | `UPSTASH_REDIS_REST_TOKEN` | – | its token (required with the URL) |
  * | `REDIS_KEY_PREFIX` | `billing:` | prefix of every Redis key (to share one Redis between deployments) |
  * | `LIVE_ENTITLEMENTS` | `memory` | without Redis: `memory` (in-process cache and counters; one process per database) or `libsql` (no cache: every check on the database, for several processes sharing one database) |
- * | `PUBLISHABLE_RATE_LIMIT` | `600/60` | requests / window seconds per customer for `pk_` keys (applied with Redis only; `0` = off) |
+ * | `PUBLISHABLE_RATE_LIMIT` | `600/60` | requests / window seconds per customer for `pk_` keys (sliding window on Redis; without Redis a fixed window per process; `0` = off) |
  *
  * @module
  */

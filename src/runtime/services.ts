@@ -9,6 +9,7 @@ import { LifecycleDispatcher, type Services, systemClock } from "../services/con
 import { MemoryEntitlementCache } from "../services/entitlement_cache.ts";
 import { DatabaseOnlyEntitlements } from "../services/live_entitlements.ts";
 import { Metrics } from "../services/metrics.ts";
+import { MemoryRateLimiter } from "../services/rate_limit.ts";
 import type { Store } from "../storage/db.ts";
 import { redisServices } from "../storage/redis/services.ts";
 
@@ -27,7 +28,9 @@ export function jsonLogger(level: Config["logLevel"]): (record: Record<string, u
  * Live entitlements: Redis when `UPSTASH_REDIS_REST_URL` is set; otherwise, when
  * `sharedByIsolates` (Deno Deploy: many isolates, one database), every check goes to libSQL,
  * because per-isolate counters could let isolates overshoot a hard limit together (ADR 0006);
- * otherwise `LIVE_ENTITLEMENTS` decides (in-process by default). Metrics count every lifecycle event.
+ * otherwise `LIVE_ENTITLEMENTS` decides (in-process by default). Publishable keys are rate-limited
+ * on Redis when it is configured, else per process ({@link MemoryRateLimiter}); metrics count every
+ * lifecycle event.
  */
 export function buildServices(config: Config, database: Store, options: { sharedByIsolates?: boolean } = {}): Services {
   const log = jsonLogger(config.logLevel);
@@ -40,6 +43,7 @@ export function buildServices(config: Config, database: Store, options: { shared
     metrics: new Metrics(),
     ...(options.sharedByIsolates && !config.redis ? { live: new DatabaseOnlyEntitlements() } : redisServices(config, log)),
   };
+  if (!services.rateLimiter && config.publishableRateLimit) services.rateLimiter = new MemoryRateLimiter(config.publishableRateLimit);
   services.lifecycle.subscribe(services.metrics!.subscriber());
   return services;
 }

@@ -7,11 +7,13 @@
  * are never limited here. When Redis does not answer within the limiter's timeout
  * or fails, the request is let through (availability over strictness; the entitlement check
  * itself stays correct).
- * Without Redis (the embedded default) there is no limiter.
+ * Without Redis (the embedded default) {@link MemoryRateLimiter} limits per process with
+ * `rate-limiter-flexible` (fixed window; several processes or isolates each keep their own count).
  *
  * @module
  */
 import { Ratelimit } from "@upstash/ratelimit";
+import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import type { Redis } from "@upstash/redis";
 import type { Scope } from "./context.ts";
 
@@ -89,6 +91,43 @@ export class UpstashRateLimiter implements PublishableRateLimiter {
       limit: pick.limit,
       remaining: Math.max(0, pick.remaining),
       reset_ms: pick.reset,
+    };
+  }
+}
+
+/**
+ * The in-process limiter used without Redis: `rate-limiter-flexible`'s `RateLimiterMemory`,
+ * `requests` per fixed window of `windowSeconds` per customer (Upstash's sliding window smooths
+ * the window edge; a fixed window may let up to twice the rate through across one edge). Counts
+ * live in this process only and expire with their window, so memory stays bounded by the
+ * customers active in one window.
+ */
+export class MemoryRateLimiter implements PublishableRateLimiter {
+  readonly #limiter: RateLimiterMemory;
+  readonly #requests: number;
+
+  /** Builds a fixed-window limiter of `requests` per `windowSeconds` per customer. */
+  constructor(options: { requests: number; windowSeconds: number }) {
+    this.#requests = options.requests;
+    this.#limiter = new RateLimiterMemory({ points: options.requests, duration: options.windowSeconds, keyPrefix: "pk" });
+  }
+
+  async limit(scope: Scope, customerRefs: readonly string[]): Promise<RateDecision> {
+    const results = await Promise.all([...new Set(customerRefs)].map(async (ref) => {
+      try {
+        return { ok: true, res: await this.#limiter.consume(`${scope.tenantId}:${scope.appId}:${ref}`) };
+      } catch (rejection) {
+        if (rejection instanceof RateLimiterRes) return { ok: false, res: rejection };
+        throw rejection;
+      }
+    }));
+    const failed = results.find((r) => !r.ok);
+    const pick = failed ?? results.reduce((a, b) => (b.res.remainingPoints < a.res.remainingPoints ? b : a));
+    return {
+      success: failed === undefined,
+      limit: this.#requests,
+      remaining: Math.max(0, pick.res.remainingPoints),
+      reset_ms: Date.now() + pick.res.msBeforeNext,
     };
   }
 }

@@ -1,8 +1,9 @@
 /**
  * Builds the Redis-backed services of a process from its configuration: the live entitlement
  * store and the publishable-key rate limiter. Without Redis configured it returns nothing, and the
- * services fall back to their in-process defaults (`liveStore()`, no rate limit) — or, with
- * `LIVE_ENTITLEMENTS=libsql`, no live store at all (every check on the database).
+ * services fall back to their in-process defaults (`liveStore()`, and the per-process
+ * `MemoryRateLimiter` that `buildServices` adds) — or, with `LIVE_ENTITLEMENTS=libsql`, no live
+ * store at all (every check on the database).
  *
  * @module
  */
