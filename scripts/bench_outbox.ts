@@ -23,6 +23,7 @@ const services: Services = {
   lifecycle: new LifecycleDispatcher(),
   entitlementCache: new MemoryEntitlementCache(),
   log: () => {},
+  webhookAllowPrivateUrls: true, // the receiver is on 127.0.0.1
 };
 const created = await createTenantApp(services, { name: "bench", app: "production" });
 const ctx: Ctx = { ...services, scope: { tenantId: created.tenant_id, appId: created.app_id }, actor: "key_bench", requestId: "bench" };

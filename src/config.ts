@@ -12,6 +12,7 @@
  * | `LOG_LEVEL` | `info` | `info`, `error` or `silent` |
  * | `STRIPE_API_BASE` | Stripe's own | base URL of the Stripe API (stripe-mock or a local test server) |
  * | `WEBHOOK_WORKER_INTERVAL_MS` | 1000 | pause between webhook delivery drains; `0` = no background worker |
+ * | `WEBHOOK_ALLOW_PRIVATE_URLS` | `false` | `true` lets webhook endpoints use plain http and loopback/private/link-local hosts (local development only; otherwise the SSRF guard refuses them) |
  * | `UPSTASH_REDIS_REST_URL` | – | Upstash Redis REST URL (or the local endpoint of `deno task upstash`); unset = in-process live entitlements |
  * | `UPSTASH_REDIS_REST_TOKEN` | – | its token (required with the URL) |
  * | `REDIS_KEY_PREFIX` | `billing:` | prefix of every Redis key (to share one Redis between deployments) |
@@ -40,6 +41,8 @@ export interface Config {
   stripeApiBase: string | undefined;
   /** Milliseconds between webhook drains of the background worker; 0 = disabled. */
   webhookWorkerIntervalMs: number;
+  /** `WEBHOOK_ALLOW_PRIVATE_URLS`: webhook endpoints may target http and non-public addresses (default false). */
+  webhookAllowPrivateUrls?: boolean;
   /** Upstash-compatible Redis for live entitlements and rate limits; absent/`null` = in-process. */
   redis?: { url: string; token: string; prefix: string } | null;
   /** Live entitlements without Redis: in-process (`memory`, default) or none (`libsql`). */
@@ -63,6 +66,7 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(["info", "error", "silent"]).default("info"),
   STRIPE_API_BASE: z.url({ protocol: /^https?$/ }).optional(),
   WEBHOOK_WORKER_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
+  WEBHOOK_ALLOW_PRIVATE_URLS: z.enum(["true", "false"], { message: "must be true or false" }).default("false"),
   UPSTASH_REDIS_REST_URL: z.url({ protocol: /^https?$/ }).optional(),
   UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{0,64}$/, { message: "use letters, digits, _ . : - (at most 64)" }).default("billing:"),
@@ -110,6 +114,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     embedded,
     stripeApiBase: e.STRIPE_API_BASE,
     webhookWorkerIntervalMs: e.WEBHOOK_WORKER_INTERVAL_MS,
+    webhookAllowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS === "true",
     redis: e.UPSTASH_REDIS_REST_URL
       ? { url: e.UPSTASH_REDIS_REST_URL, token: e.UPSTASH_REDIS_REST_TOKEN!, prefix: e.REDIS_KEY_PREFIX }
       : null,

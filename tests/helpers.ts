@@ -59,6 +59,8 @@ export async function testEnv(
     lifecycle,
     entitlementCache: new MemoryEntitlementCache(),
     log: () => {},
+    // The suites deliver to receivers on 127.0.0.1; the SSRF guard's own tests pass false.
+    webhookAllowPrivateUrls: true,
     ...options.services,
   };
   const app = createApp(services, { adminToken: ADMIN_TOKEN, ...options.app });

@@ -9570,7 +9570,7 @@ export interface components {
         };
         CreateWebhookEndpoint: {
             /**
-             * @description https URL that receives the deliveries
+             * @description https URL on a public host that receives the deliveries; plain http and loopback, private, link-local, CGNAT, multicast or reserved hosts are refused (422 webhook_url_not_allowed) unless the server sets WEBHOOK_ALLOW_PRIVATE_URLS
              * @example https://example.com/billing-hooks
              */
             url: string;

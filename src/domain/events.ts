@@ -44,6 +44,7 @@ export type LifecycleEventType =
   | "webhook.received"
   | "webhook_endpoint.created"
   | "webhook_endpoint.disabled"
+  | "webhook_delivery.redelivered"
   | "payment_provider.configured"
   // Issue 6: billing depth.
   | "invoice.marked_uncollectible"

@@ -30,7 +30,7 @@ export function jsonLogger(level: Config["logLevel"]): (record: Record<string, u
  * because per-isolate counters could let isolates overshoot a hard limit together (ADR 0006);
  * otherwise `LIVE_ENTITLEMENTS` decides (in-process by default). Publishable keys are rate-limited
  * on Redis when it is configured, else per process ({@link MemoryRateLimiter}); metrics count every
- * lifecycle event.
+ * lifecycle event; `WEBHOOK_ALLOW_PRIVATE_URLS` switches the webhook SSRF guard off.
  */
 export function buildServices(config: Config, database: Store, options: { sharedByIsolates?: boolean } = {}): Services {
   const log = jsonLogger(config.logLevel);
@@ -41,6 +41,7 @@ export function buildServices(config: Config, database: Store, options: { shared
     entitlementCache: new MemoryEntitlementCache(),
     log,
     metrics: new Metrics(),
+    webhookAllowPrivateUrls: config.webhookAllowPrivateUrls === true,
     ...(options.sharedByIsolates && !config.redis ? { live: new DatabaseOnlyEntitlements() } : redisServices(config, log)),
   };
   if (!services.rateLimiter && config.publishableRateLimit) services.rateLimiter = new MemoryRateLimiter(config.publishableRateLimit);

@@ -51,6 +51,12 @@ export interface Services {
   live?: LiveEntitlementStore;
   /** Rate limiter for publishable keys (`services/rate_limit.ts`); absent = no limit. */
   rateLimiter?: PublishableRateLimiter;
+  /**
+   * `WEBHOOK_ALLOW_PRIVATE_URLS`: webhook endpoints may be plain http and target loopback or
+   * private addresses (local development, tests). Absent/false = the SSRF guard of
+   * `services/webhook_url_guard.ts` applies at creation and at delivery.
+   */
+  webhookAllowPrivateUrls?: boolean;
 }
 
 /** Dependencies plus the caller's scope. */

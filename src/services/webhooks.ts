@@ -27,6 +27,10 @@
  * - **Log**: every attempt is a `webhook_attempts` row (outcome, status, error, first 1 KiB of the
  *   response, duration). Manual redelivery puts a delivery back at its place in the endpoint's
  *   queue with a fresh attempt budget.
+ * - **SSRF guard** (`webhook_url_guard.ts`): unless `WEBHOOK_ALLOW_PRIVATE_URLS`, creation refuses
+ *   plain http and non-public literal hosts, and each attempt first resolves the host and refuses
+ *   (attempt `network_error`, nothing sent, delivery `failed` without retries) when it resolves to
+ *   a loopback, private, link-local, CGNAT, multicast or reserved address.
  * - **410 Gone**: as the specification asks, a receiver answering 410 disables its endpoint
  *   (event `webhook_endpoint.disabled`, actor `system`) and the delivery is not retried.
  * - **Time**: schedule instants come from the injectable `Clock`; the HTTP timeout is wall time.
@@ -44,6 +48,7 @@ import type { LifecycleEvent } from "../domain/events.ts";
 import { sweepTimedEvents } from "./lifecycle_sweeper.ts";
 import { recordLifecycle } from "./outbox.ts";
 import type { DeliveryOutcome } from "./metrics.ts";
+import { checkDeliveryTarget, denoResolver, type HostResolver, literalUrlRefusal, URL_NOT_ALLOWED } from "./webhook_url_guard.ts";
 
 /** Most endpoints one app may have enabled (a limit on everything). */
 export const MAX_ENDPOINTS_PER_APP = 50;
@@ -129,9 +134,12 @@ export function eventMatches(filters: readonly string[], type: string): boolean 
  * Creates an endpoint. With an `idempotencyKey`, a retry with the same body returns the same
  * endpoint and secret; another body fails.
  *
- * @param input.url `http(s)` URL without credentials, ≤ 2048 characters
+ * @param input.url `http(s)` URL without credentials, ≤ 2048 characters; `https` to a public host
+ *   unless `ctx.webhookAllowPrivateUrls` (SSRF guard, `webhook_url_guard.ts`)
  * @param input.events 1…{@link MAX_EVENT_FILTERS} filters: `*`, `resource.verb` or `resource.*`
  * @throws {BillingError} `validation_failed` (400) for a bad URL or filter;
+ *   `webhook_url_not_allowed` (422, field `url`) for plain http or a loopback, private,
+ *   link-local, CGNAT, multicast or reserved host while private targets are not allowed;
  *   `webhook_endpoint_limit_reached` (409); `idempotency_key_reused` (409)
  */
 export async function createWebhookEndpoint(
@@ -140,6 +148,12 @@ export async function createWebhookEndpoint(
   idempotencyKey?: string,
 ): Promise<{ endpoint: CreatedWebhookEndpoint; replayed: boolean }> {
   validateEndpoint(input);
+  const refusal = literalUrlRefusal(new URL(input.url), ctx.webhookAllowPrivateUrls === true);
+  if (refusal) {
+    throw new BillingError(URL_NOT_ALLOWED, "unprocessable", "The webhook URL does not reach a public https address", {
+      fields: [{ path: "url", message: refusal }],
+    });
+  }
   const events = [...new Set(input.events)];
   const hash = await payloadHash({ url: input.url, events, description: input.description ?? null });
   const now = ctx.clock.now();
@@ -328,7 +342,10 @@ export async function getDelivery(ctx: Ctx, endpointId: string, deliveryId: stri
 /**
  * Manual redelivery: the delivery becomes pending again at its place in the endpoint's queue,
  * due now, with a fresh attempt budget (its attempt log is kept and continues). Redelivering a
- * delivery that is already pending only makes it due now (idempotent).
+ * delivery that is already pending only makes it due now (idempotent). Audited like every
+ * change: the same transaction emits `webhook_delivery.redelivered` (resource = the delivery,
+ * data = its state after the reset), so the outbox and the audit trail (actor = the API key,
+ * request id) record who asked for it.
  *
  * @throws {BillingError} `webhook_endpoint_not_found`, `webhook_delivery_not_found` (404);
  *   `webhook_endpoint_disabled` (409)
@@ -340,9 +357,19 @@ export async function redeliver(ctx: Ctx, endpointId: string, deliveryId: string
   }
   const row = await loadDelivery(ctx, endpointId, deliveryId);
   const now = ctx.clock.now();
-  await ctx.database.write(async (tx) => {
+  await writeOp(ctx, async (tx, emit) => {
     await tx.update(webhookDeliveries).set({ status: "pending", attempts: 0, next_attempt_at: now, locked_until: null, updated_at: now })
       .where(and(eq(webhookDeliveries.tenant_id, ctx.scope.tenantId), eq(webhookDeliveries.app_id, ctx.scope.appId), eq(webhookDeliveries.id, row.id)));
+    emit("webhook_delivery.redelivered", row.id, {
+      id: row.id,
+      endpoint_id: row.endpoint_id,
+      message_id: row.message_id,
+      event_type: row.event_type,
+      status: "pending",
+      previous_status: row.status,
+      previous_attempts: row.attempts,
+      next_attempt_at: now.toISOString(),
+    });
   });
   return await getDelivery(ctx, endpointId, deliveryId);
 }
@@ -370,6 +397,11 @@ export interface WebhookWorkerOptions {
   random?: () => number;
   /** HTTP client (default global `fetch`). */
   fetch?: typeof fetch;
+  /**
+   * Resolver of endpoint host names for the delivery-time SSRF check (default `Deno.resolveDns`
+   * where it exists; none on Workers). Not used when `services.webhookAllowPrivateUrls`.
+   */
+  resolveHost?: HostResolver;
 }
 
 const DEFAULTS = {
@@ -524,9 +556,29 @@ interface AttemptResult {
   error: string | null;
   response_body: string | null;
   duration_ms: number;
+  /** The SSRF guard refused the target: nothing was sent and the delivery is not retried. */
+  refused?: boolean;
 }
 
-async function send(claimed: Claimed, now: Date, timeoutMs: number, http: typeof fetch): Promise<AttemptResult> {
+/** Where a delivery may go: the SSRF setting and the host resolver of the delivery-time check. */
+interface TargetPolicy {
+  allowPrivate: boolean;
+  resolve: HostResolver | undefined;
+}
+
+async function send(claimed: Claimed, now: Date, timeoutMs: number, http: typeof fetch, policy: TargetPolicy): Promise<AttemptResult> {
+  const checkStarted = performance.now();
+  const target = await checkDeliveryTarget(claimed.endpoint.url, policy.allowPrivate, policy.resolve, timeoutMs);
+  if (!target.ok) {
+    return {
+      outcome: "network_error",
+      status_code: null,
+      error: target.error,
+      response_body: null,
+      duration_ms: Math.round(performance.now() - checkStarted),
+      refused: target.permanent,
+    };
+  }
   const body = webhookBody(claimed.message);
   const signature = new Webhook(claimed.endpoint.secret).sign(claimed.message.id, now, body);
   const started = performance.now();
@@ -576,6 +628,7 @@ export async function drainWebhooksOnce(services: Services, options: WebhookWork
   const o = { ...DEFAULTS, ...options };
   const random = options.random ?? Math.random;
   const http = options.fetch ?? fetch;
+  const policy: TargetPolicy = { allowPrivate: services.webhookAllowPrivateUrls === true, resolve: options.resolveHost ?? denoResolver() };
   const report: DrainReport = { fanned_out: 0, deliveries_created: 0, attempted: 0, succeeded: 0, retried: 0, exhausted: 0 };
   const fan = await fanOut(services, o.fanOutBatch);
   report.fanned_out = fan.messages;
@@ -584,7 +637,7 @@ export async function drainWebhooksOnce(services: Services, options: WebhookWork
     const claimed = await claimHeads(services, o.endpointsPerRound, o.timeoutMs);
     if (claimed.length === 0) break;
     const startedAt = services.clock.now();
-    const results = await Promise.all(claimed.map((c) => send(c, startedAt, o.timeoutMs, http)));
+    const results = await Promise.all(claimed.map((c) => send(c, startedAt, o.timeoutMs, http, policy)));
     const now = services.clock.now();
     const disabled: LifecycleEvent[] = [];
     await services.database.write(async (tx) => {
@@ -611,7 +664,7 @@ export async function drainWebhooksOnce(services: Services, options: WebhookWork
         let next = delivery.next_attempt_at;
         const gone = r.status_code === 410;
         if (r.outcome === "succeeded") status = "succeeded";
-        else if (attempt >= o.maxAttempts || gone) status = "failed";
+        else if (attempt >= o.maxAttempts || gone || r.refused) status = "failed";
         else next = new Date(now.getTime() + backoffDelayMs(attempt, o, random()));
         if (gone) {
           // Standard Webhooks: 410 Gone means the receiver wants no more messages.

@@ -32,7 +32,11 @@ const CreatedEndpointSchema = EndpointSchema.extend({
 }).openapi("WebhookEndpointCreated");
 
 const CreateEndpointBody = z.object({
-  url: z.string().min(1).max(2048).openapi({ description: "https URL that receives the deliveries", example: "https://example.com/billing-hooks" }),
+  url: z.string().min(1).max(2048).openapi({
+    description: "https URL on a public host that receives the deliveries; plain http and loopback, private, link-local, " +
+      "CGNAT, multicast or reserved hosts are refused (422 webhook_url_not_allowed) unless the server sets WEBHOOK_ALLOW_PRIVATE_URLS",
+    example: "https://example.com/billing-hooks",
+  }),
   events: z.array(z.string().min(1).max(130)).min(1).max(MAX_EVENT_FILTERS)
     .openapi({ description: '"*", an event type ("invoice.paid") or a resource wildcard ("invoice.*")', example: ["invoice.*"] }),
   description: z.string().max(500).nullable().optional().openapi({ description: "Your note", example: "Accounting sync" }),

@@ -76,6 +76,7 @@ export class TenantObject {
       lifecycle: new LifecycleDispatcher(log),
       entitlementCache: new MemoryEntitlementCache(),
       log,
+      webhookAllowPrivateUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS === "true",
     };
     this.#app = createApp(this.#services, { adminToken: env.BILLING_ADMIN_TOKEN });
   }

@@ -129,4 +129,6 @@ export interface Env {
   BILLING_ADMIN_TOKEN: string;
   /** `info`, `error` or `silent` (default `info`). */
   LOG_LEVEL?: string;
+  /** `true`: webhook endpoints may use http and private hosts (local `wrangler dev` only; default off). */
+  WEBHOOK_ALLOW_PRIVATE_URLS?: string;
 }
