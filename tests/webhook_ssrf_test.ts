@@ -8,7 +8,10 @@ import assert from "node:assert/strict";
 import { loadConfig } from "../src/config.ts";
 import { blockedRange, checkDeliveryTarget, denoResolver, literalUrlRefusal } from "../src/services/webhook_url_guard.ts";
 import { drainWebhooksOnce, type WebhookWorkerOptions } from "../src/services/webhooks.ts";
-import { call, tenant, testEnv } from "./helpers.ts";
+import { createApp } from "../src/http/app.ts";
+import { buildServices } from "../src/runtime/services.ts";
+import { openDatabase } from "../src/storage/db.ts";
+import { ADMIN_TOKEN, call, tenant, testEnv } from "./helpers.ts";
 
 /** Every class the guard must refuse, as URL literals (several spellings each). */
 const REFUSED: [string, string][] = [
@@ -125,6 +128,24 @@ Deno.test("WEBHOOK_ALLOW_PRIVATE_URLS: false by default, true/false parsed, anyt
   assert.equal(loadConfig({ WEBHOOK_ALLOW_PRIVATE_URLS: "true" }).webhookAllowPrivateUrls, true);
   assert.equal(loadConfig({ WEBHOOK_ALLOW_PRIVATE_URLS: "false" }).webhookAllowPrivateUrls, false);
   assert.throws(() => loadConfig({ WEBHOOK_ALLOW_PRIVATE_URLS: "yes" }), /WEBHOOK_ALLOW_PRIVATE_URLS/);
+});
+
+Deno.test("buildServices() (Deno server, Deploy): the embedded default keeps the guard on; WEBHOOK_ALLOW_PRIVATE_URLS=true opens it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "billing-ssrf-" });
+  const database = await openDatabase({ url: `file:${dir}/b.db` });
+  try {
+    for (const [env, expected] of [[{}, 422], [{ WEBHOOK_ALLOW_PRIVATE_URLS: "true" }, 201]] as const) {
+      const services = buildServices(loadConfig({ LOG_LEVEL: "silent", DATABASE_URL: `file:${dir}/b.db`, ...env }), database);
+      const app = { app: createApp(services, { adminToken: ADMIN_TOKEN }) };
+      const t = await tenant(app);
+      const res = await call(app, "POST", "/v1/webhook-endpoints", { key: t.secret_key, body: { url: "http://localhost:8080/hooks", events: ["*"] } });
+      assert.equal(res.status, expected, JSON.stringify(res.body));
+      if (expected === 422) assert.match(res.body.detail, /WEBHOOK_ALLOW_PRIVATE_URLS=true/);
+    }
+  } finally {
+    database.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 /** A loopback receiver counting what reaches it. */

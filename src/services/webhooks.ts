@@ -150,7 +150,7 @@ export async function createWebhookEndpoint(
   validateEndpoint(input);
   const refusal = literalUrlRefusal(new URL(input.url), ctx.webhookAllowPrivateUrls === true);
   if (refusal) {
-    throw new BillingError(URL_NOT_ALLOWED, "unprocessable", "The webhook URL does not reach a public https address", {
+    throw new BillingError(URL_NOT_ALLOWED, "unprocessable", "The webhook URL does not reach a public https address (a development server may allow private targets: WEBHOOK_ALLOW_PRIVATE_URLS=true)", {
       fields: [{ path: "url", message: refusal }],
     });
   }

@@ -82,7 +82,8 @@ export async function startServer(config: Config, options: { plugins?: Plugin[] 
     hostname: config.host,
     onListen: ({ port }) =>
       console.log(
-        `Billing worker listening on http://${config.host}:${port} (database ${config.databaseUrl}; live entitlements ${services.live ? "on Redis" : "in-process"})`,
+        `Billing worker listening on http://${config.host}:${port} (database ${config.databaseUrl}; live entitlements ${services.live ? "on Redis" : "in-process"}` +
+          `${config.webhookAllowPrivateUrls ? "; WEBHOOK_ALLOW_PRIVATE_URLS: webhooks may target http and private addresses" : ""})`,
       ),
   }, app.fetch);
   return {
