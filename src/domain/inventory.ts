@@ -19,7 +19,7 @@
 import { BillingError, invalid, notFound } from "./errors.ts";
 import { newId } from "./ids.ts";
 import { checkTtl } from "./ledger.ts";
-import type { Outcome } from "./ledger_book.ts";
+import { applyOnce, type Outcome } from "./ledger_book.ts";
 
 /** Mutations of the inventory ledger. */
 export type InventoryCommand =
@@ -230,22 +230,9 @@ export class InventoryBook {
 
   /** Applies one command; a rejection changes nothing. @throws {Error} only for broken invariants */
   apply(command: InventoryCommand, hash: string): Outcome<InventoryResult> {
-    try {
-      const key = inventoryKey(command);
-      if (key !== null) {
-        const prior = this.#operations.get(key);
-        if (prior) {
-          if (prior.payload_hash !== hash) {
-            throw new BillingError("idempotency_key_reused", "conflict", `Idempotency key "${key}" was already used with a different payload`);
-          }
-          return { ok: true, replayed: true, value: this.#replay(prior) };
-        }
-      }
-      return { ok: true, replayed: false, value: this.#execute(command, key ?? "", hash) };
-    } catch (error) {
-      if (error instanceof BillingError) return { ok: false, error };
-      throw error;
-    }
+    const key = inventoryKey(command);
+    const prior = key === null ? undefined : this.#operations.get(key);
+    return applyOnce(key, hash, prior, () => this.#replay(prior!), () => this.#execute(command, key ?? "", hash));
   }
 
   /** Rows to write for everything applied so far. */

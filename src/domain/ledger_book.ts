@@ -202,6 +202,34 @@ export interface LedgerResult {
 export type Outcome<T> = { ok: true; replayed: boolean; value: T } | { ok: false; error: BillingError };
 
 /**
+ * The idempotency rule both books apply to a command (TigerBeetle's `exists` semantics): a key
+ * already recorded with the same payload hash replays the recorded result; with another hash the
+ * command is rejected with `idempotency_key_reused` (409); a new (or key-less) command executes.
+ * A `BillingError` thrown by `replay` or `execute` becomes a rejected outcome; anything else
+ * (a broken invariant) propagates.
+ */
+export function applyOnce<T>(
+  key: string | null,
+  hash: string,
+  prior: { payload_hash: string } | undefined,
+  replay: () => T,
+  execute: () => T,
+): Outcome<T> {
+  try {
+    if (key !== null && prior) {
+      if (prior.payload_hash !== hash) {
+        throw new BillingError("idempotency_key_reused", "conflict", `Idempotency key "${key}" was already used with a different payload`);
+      }
+      return { ok: true, replayed: true, value: replay() };
+    }
+    return { ok: true, replayed: false, value: execute() };
+  } catch (error) {
+    if (error instanceof BillingError) return { ok: false, error };
+    throw error;
+  }
+}
+
+/**
  * The idempotency key of a command: the client's key, or a natural key for operations on an
  * external id (`payment:{payment_intent_id}` …) or on a hold (`{hold_id}:capture`, a hold is
  * captured at most once). `null` for commands that are idempotent by nature (ensure, sweep).
@@ -374,22 +402,9 @@ export class LedgerBook {
    */
   apply(command: LedgerCommand, hash: string): Outcome<LedgerResult> {
     if (++this.#applied > MAX_COMMANDS_PER_BOOK) throw new Error(`invariant: more than ${MAX_COMMANDS_PER_BOOK} commands in one batch`);
-    try {
-      const key = commandKey(command);
-      if (key !== null) {
-        const prior = this.#records.get(key);
-        if (prior) {
-          if (prior.payload_hash !== hash) {
-            throw new BillingError("idempotency_key_reused", "conflict", `Idempotency key "${key}" was already used with a different payload`);
-          }
-          return { ok: true, replayed: true, value: this.#replay(prior) };
-        }
-      }
-      return { ok: true, replayed: false, value: this.#execute(command, key ?? "", hash) };
-    } catch (error) {
-      if (error instanceof BillingError) return { ok: false, error };
-      throw error;
-    }
+    const key = commandKey(command);
+    const prior = key === null ? undefined : this.#records.get(key);
+    return applyOnce(key, hash, prior, () => this.#replay(prior!), () => this.#execute(command, key ?? "", hash));
   }
 
   /** The rows to write for everything applied so far. */
