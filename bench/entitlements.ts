@@ -20,11 +20,13 @@
 import { parseArgs } from "node:util";
 import { Hono } from "hono";
 import { createApp } from "../src/http/app.ts";
-import { LifecycleDispatcher, type Services, systemClock } from "../src/services/context.ts";
-import { MemoryEntitlementCache } from "../src/services/entitlement_cache.ts";
-import { checkEntitlement } from "../src/services/entitlements.ts";
+import { LifecycleDispatcher } from "../src/lifecycle/dispatcher.ts";
+import type { Services } from "../src/context.ts";
+import { systemClock } from "../src/domain/scope.ts";
+import { MemoryEntitlementCache } from "../src/entitlements/cache.ts";
+import { checkEntitlement } from "../src/entitlements/service.ts";
 import { openDatabase } from "../src/storage/db.ts";
-import { redisServices } from "../src/storage/redis/services.ts";
+import { redisServices } from "../src/runtime/redis.ts";
 import { acquireRedis } from "../tests/redis_helpers.ts";
 
 const ADMIN = "bench-admin-token-0123456789";

@@ -14,8 +14,8 @@
 import { parseArgs } from "node:util";
 import { newId } from "../src/domain/ids.ts";
 import type { LedgerCommand } from "../src/domain/ledger_book.ts";
-import { hashCommand } from "../src/services/ledger_batch.ts";
-import { InProcessWriter } from "../src/services/writer.ts";
+import { hashCommand } from "../src/ledger/batch.ts";
+import { InProcessWriter } from "../src/ledger/writer.ts";
 import { openDatabase } from "../src/storage/db.ts";
 import { ledgerBalances, ledgerCommands, ledgerEntries, ledgerPostings } from "../src/storage/schema.ts";
 
@@ -49,10 +49,20 @@ function randomPair(): [number, number] {
 async function benchWriter(batchSize: number, count: number): Promise<number> {
   const { dir, database } = await freshDatabase();
   try {
-    const writer = new InProcessWriter({ storage: database, clock, maxBatchSize: batchSize, maxQueueLength: count + 1 });
+    const writer = new InProcessWriter({
+      storage: database,
+      clock,
+      maxBatchSize: batchSize,
+      maxQueueLength: count + 1,
+    });
     const ids: string[] = [];
     for (let i = 0; i < ACCOUNTS; i++) {
-      const { value } = await writer.submit(scope, { kind: "ensure_account", name: `acct:${i}`, type: i % 2 ? "asset" : "revenue", currency: "USD" });
+      const { value } = await writer.submit(scope, {
+        kind: "ensure_account",
+        name: `acct:${i}`,
+        type: i % 2 ? "asset" : "revenue",
+        currency: "USD",
+      });
       ids.push(value.account!.id);
     }
     const commands: LedgerCommand[] = Array.from({ length: count }, (_, i) => {
@@ -61,14 +71,20 @@ async function benchWriter(batchSize: number, count: number): Promise<number> {
       return {
         kind: "post_entry",
         idempotency_key: `bench-${i}`,
-        postings: [{ account_id: ids[a], amount, currency: "USD" }, { account_id: ids[b], amount: -amount, currency: "USD" }],
+        postings: [{ account_id: ids[a], amount, currency: "USD" }, {
+          account_id: ids[b],
+          amount: -amount,
+          currency: "USD",
+        }],
       };
     });
     const started = performance.now();
     const results = await Promise.allSettled(commands.map((c) => writer.submit(scope, c)));
     const seconds = (performance.now() - started) / 1000;
     const failed = results.filter((r) => r.status === "rejected");
-    if (failed.length > 0) throw new Error(`${failed.length} commands failed: ${(failed[0] as PromiseRejectedResult).reason}`);
+    if (failed.length > 0) {
+      throw new Error(`${failed.length} commands failed: ${(failed[0] as PromiseRejectedResult).reason}`);
+    }
     const rs = await database.client.execute("select count(*) as n from ledger_entries");
     if (Number(rs.rows[0].n) !== count) throw new Error(`expected ${count} entries, found ${rs.rows[0].n}`);
     return count / seconds;
@@ -91,20 +107,61 @@ async function benchCeiling(count: number): Promise<number> {
       const command: LedgerCommand = {
         kind: "post_entry",
         idempotency_key: `bench-${i}`,
-        postings: [{ account_id: ids[a], amount, currency: "USD" }, { account_id: ids[b], amount: -amount, currency: "USD" }],
+        postings: [{ account_id: ids[a], amount, currency: "USD" }, {
+          account_id: ids[b],
+          amount: -amount,
+          currency: "USD",
+        }],
       };
       const hash = await hashCommand(command);
       return {
-        entry: { ...s, id, seq: i + 1, idempotency_key: `bench-${i}`, payload_hash: hash, description: null, reverses_entry_id: null, metadata: null, created_at: now },
+        entry: {
+          ...s,
+          id,
+          seq: i + 1,
+          idempotency_key: `bench-${i}`,
+          payload_hash: hash,
+          description: null,
+          reverses_entry_id: null,
+          metadata: null,
+          created_at: now,
+        },
         postings: [
-          { ...s, id: newId("pst"), entry_id: id, account_id: ids[a], amount, currency: "USD", created_at: now, entry_seq: i + 1 },
-          { ...s, id: newId("pst"), entry_id: id, account_id: ids[b], amount: -amount, currency: "USD", created_at: now, entry_seq: i + 1 },
+          {
+            ...s,
+            id: newId("pst"),
+            entry_id: id,
+            account_id: ids[a],
+            amount,
+            currency: "USD",
+            created_at: now,
+            entry_seq: i + 1,
+          },
+          {
+            ...s,
+            id: newId("pst"),
+            entry_id: id,
+            account_id: ids[b],
+            amount: -amount,
+            currency: "USD",
+            created_at: now,
+            entry_seq: i + 1,
+          },
         ],
-        command: { ...s, idempotency_key: `bench-${i}`, kind: "post_entry", payload_hash: hash, entry_id: id, hold_id: null, created_at: now },
+        command: {
+          ...s,
+          idempotency_key: `bench-${i}`,
+          kind: "post_entry",
+          payload_hash: hash,
+          entry_id: id,
+          hold_id: null,
+          created_at: now,
+        },
         accounts: [a, b],
       };
     }));
-    const chunk = <T>(xs: T[], n = 400) => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, (i + 1) * n));
+    const chunk = <T>(xs: T[], n = 400) =>
+      Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, (i + 1) * n));
     const started = performance.now();
     for (const batch of chunk(rows, 1000)) {
       await database.write(async (tx) => {
@@ -132,15 +189,29 @@ async function benchCeiling(count: number): Promise<number> {
   }
 }
 
-console.log(`Ledger writer benchmark: two-posting entries between ${ACCOUNTS} accounts of one tenant, libSQL file (WAL), Deno ${Deno.version.deno}`);
+console.log(
+  `Ledger writer benchmark: two-posting entries between ${ACCOUNTS} accounts of one tenant, libSQL file (WAL), Deno ${Deno.version.deno}`,
+);
 const results: [string, number][] = [];
 for (const size of [1, 10, 100, 1000]) {
   const count = size === 1 ? ENTRIES_AT_1 : ENTRIES;
   const rate = await benchWriter(size, count);
   results.push([`writer batch ${size}`, rate]);
-  console.log(`writer batch size ${String(size).padStart(4)}: ${Math.round(rate).toString().padStart(7)} entries/s (${count} entries)`);
+  console.log(
+    `writer batch size ${String(size).padStart(4)}: ${
+      Math.round(rate).toString().padStart(7)
+    } entries/s (${count} entries)`,
+  );
 }
 const ceiling = await benchCeiling(ENTRIES);
-console.log(`plain batched INSERT (same rows, 1000 entries per transaction): ${Math.round(ceiling)} entries/s (${ENTRIES} entries)`);
+console.log(
+  `plain batched INSERT (same rows, 1000 entries per transaction): ${
+    Math.round(ceiling)
+  } entries/s (${ENTRIES} entries)`,
+);
 const best = Math.max(...results.map(([, r]) => r));
-console.log(`ratio best writer / ceiling: ${(best / ceiling).toFixed(2)} (batch 1000: ${(results[3][1] / ceiling).toFixed(2)})`);
+console.log(
+  `ratio best writer / ceiling: ${(best / ceiling).toFixed(2)} (batch 1000: ${
+    (results[3][1] / ceiling).toFixed(2)
+  })`,
+);

@@ -39,4 +39,6 @@ for (const seed of seeds) {
     Deno.exit(1);
   }
 }
-console.log(`${seeds.length} seeds, ${commands} commands, ${Math.round((performance.now() - started) / 1000)} s`);
+console.log(
+  `${seeds.length} seeds, ${commands} commands, ${Math.round((performance.now() - started) / 1000)} s`,
+);

@@ -8,13 +8,20 @@
  */
 import { customers } from "../src/storage/schema.ts";
 import { newId } from "../src/domain/ids.ts";
-import { type Ctx, LifecycleDispatcher, type Services, systemClock, writeOp } from "../src/services/context.ts";
-import { MemoryEntitlementCache } from "../src/services/entitlement_cache.ts";
-import { createTenantApp } from "../src/services/tenants.ts";
-import { createWebhookEndpoint, drainWebhooksOnce } from "../src/services/webhooks.ts";
+import type { Ctx, Services } from "../src/context.ts";
+import { LifecycleDispatcher } from "../src/lifecycle/dispatcher.ts";
+import { systemClock } from "../src/domain/scope.ts";
+import { writeOp } from "../src/lifecycle/write.ts";
+import { MemoryEntitlementCache } from "../src/entitlements/cache.ts";
+import { createTenantApp } from "../src/tenants/service.ts";
+import { createWebhookEndpoint, drainWebhooksOnce } from "../src/webhooks/service.ts";
 import { openDatabase } from "../src/storage/db.ts";
 
-const [writes, messages, endpointCount] = [Number(Deno.args[0] ?? 2000), Number(Deno.args[1] ?? 1000), Number(Deno.args[2] ?? 5)];
+const [writes, messages, endpointCount] = [
+  Number(Deno.args[0] ?? 2000),
+  Number(Deno.args[1] ?? 1000),
+  Number(Deno.args[2] ?? 5),
+];
 const dir = await Deno.makeTempDir({ prefix: "bench-outbox-" });
 const database = await openDatabase({ url: `file:${dir}/bench.db` });
 const services: Services = {
@@ -26,29 +33,54 @@ const services: Services = {
   webhookAllowPrivateUrls: true, // the receiver is on 127.0.0.1
 };
 const created = await createTenantApp(services, { name: "bench", app: "production" });
-const ctx: Ctx = { ...services, scope: { tenantId: created.tenant_id, appId: created.app_id }, actor: "key_bench", requestId: "bench" };
+const ctx: Ctx = {
+  ...services,
+  scope: { tenantId: created.tenant_id, appId: created.app_id },
+  actor: "key_bench",
+  requestId: "bench",
+};
 
 function row(i: number, tag: string) {
   const now = new Date();
-  return { id: newId("cus"), tenant_id: ctx.scope.tenantId, app_id: ctx.scope.appId, external_id: `${tag}${i}`, name: null, email: null, created_at: now };
+  return {
+    id: newId("cus"),
+    tenant_id: ctx.scope.tenantId,
+    app_id: ctx.scope.appId,
+    external_id: `${tag}${i}`,
+    name: null,
+    email: null,
+    created_at: now,
+  };
 }
 
 async function timed(label: string, n: number, fn: (i: number) => Promise<unknown>): Promise<number> {
   const started = performance.now();
   for (let i = 0; i < n; i++) await fn(i);
   const ms = performance.now() - started;
-  console.log(`${label.padEnd(46)} ${n} ops  ${(ms / n * 1000).toFixed(0).padStart(6)} µs/op  ${(n / ms * 1000).toFixed(0).padStart(6)} ops/s`);
+  console.log(
+    `${label.padEnd(46)} ${n} ops  ${(ms / n * 1000).toFixed(0).padStart(6)} µs/op  ${
+      (n / ms * 1000).toFixed(0).padStart(6)
+    } ops/s`,
+  );
   return ms / n;
 }
 
 console.log(`database ${dir}/bench.db (libSQL file, WAL)`);
-const plain = await timed("write tx, no event (baseline)", writes, (i) => database.write((tx) => tx.insert(customers).values(row(i, "a"))));
-const withOutbox = await timed("writeOp + 1 event (outbox row + audit row)", writes, (i) =>
-  writeOp(ctx, async (tx, emit) => {
-    const r = row(i, "b");
-    await tx.insert(customers).values(r);
-    emit("customer.created", r.id, { id: r.id, external_id: r.external_id });
-  }));
+const plain = await timed(
+  "write tx, no event (baseline)",
+  writes,
+  (i) => database.write((tx) => tx.insert(customers).values(row(i, "a"))),
+);
+const withOutbox = await timed(
+  "writeOp + 1 event (outbox row + audit row)",
+  writes,
+  (i) =>
+    writeOp(ctx, async (tx, emit) => {
+      const r = row(i, "b");
+      await tx.insert(customers).values(r);
+      emit("customer.created", r.id, { id: r.id, external_id: r.external_id });
+    }),
+);
 console.log(`outbox + audit overhead per write: ${((withOutbox - plain) * 1000).toFixed(0)} µs`);
 
 let received = 0;
@@ -58,7 +90,10 @@ const receiver = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {}
   return new Response(null, { status: 204 });
 });
 for (let e = 0; e < endpointCount; e++) {
-  await createWebhookEndpoint(ctx, { url: `http://127.0.0.1:${receiver.addr.port}/e${e}`, events: ["customer.created"] });
+  await createWebhookEndpoint(ctx, {
+    url: `http://127.0.0.1:${receiver.addr.port}/e${e}`,
+    events: ["customer.created"],
+  });
 }
 for (let i = 0; i < messages; i++) {
   await writeOp(ctx, async (tx, emit) => {

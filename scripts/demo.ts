@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-explicit-any -- JSON bodies of API answers are read untyped in this test code
 /**
  * Demo: drives the RUNNING server over HTTP through a realistic month and prints the invoices and
  * the ledger balances.
@@ -19,7 +20,10 @@ const ADMIN = Deno.env.get("BILLING_ADMIN_TOKEN") ?? (await Deno.readTextFile(".
 async function api(method: string, path: string, key: string, body?: unknown): Promise<any> {
   const res = await fetch(BASE_URL + path, {
     method,
-    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const json = await res.json();
@@ -88,20 +92,45 @@ const plan = await api("POST", "/v1/plans", sk, {
         ],
       },
     },
-    { key: "seats", name: "Seats", type: "seat", limit: 25, included: 3, pricing: { model: "per_unit", unit_amount: 800 } },
+    {
+      key: "seats",
+      name: "Seats",
+      type: "seat",
+      limit: 25,
+      included: 3,
+      pricing: { model: "per_unit", unit_amount: 800 },
+    },
     { key: "sso", name: "Single sign-on", type: "boolean" },
   ],
 });
 console.log(`plan ${plan.id} (${plan.name}, ${format(plan.base_amount, plan.currency)}/month)\n`);
 
 const customers = [
-  { external_id: "northwind", name: "Northwind Traders", email: "billing@northwind.example", calls: 2600, storage: 140, seats: 7 },
-  { external_id: "contoso", name: "Contoso Ltd", email: "ap@contoso.example", calls: 700, storage: 18, seats: 2 },
+  {
+    external_id: "northwind",
+    name: "Northwind Traders",
+    email: "billing@northwind.example",
+    calls: 2600,
+    storage: 140,
+    seats: 7,
+  },
+  {
+    external_id: "contoso",
+    name: "Contoso Ltd",
+    email: "ap@contoso.example",
+    calls: 700,
+    storage: 18,
+    seats: 2,
+  },
 ];
 const subs: Record<string, any> = {};
 for (const c of customers) {
   await api("POST", "/v1/customers", sk, { external_id: c.external_id, name: c.name, email: c.email });
-  subs[c.external_id] = await api("POST", "/v1/subscriptions", sk, { customer_id: c.external_id, plan_id: plan.id, start_at: start.toISOString() });
+  subs[c.external_id] = await api("POST", "/v1/subscriptions", sk, {
+    customer_id: c.external_id,
+    plan_id: plan.id,
+    start_at: start.toISOString(),
+  });
 }
 const first = subs.northwind;
 const periodStart = new Date(first.billing_anchor).getTime();
@@ -114,14 +143,32 @@ const events: any[] = [];
 for (const c of customers) {
   for (let i = 0; i < c.calls; i++) {
     const at = periodStart + Math.floor(random() * (periodEnd - periodStart - 1));
-    events.push({ id: `${c.external_id}-req-${i}`, customer_id: c.external_id, feature: "api_calls", value: 1 + Math.floor(random() * 40), timestamp: new Date(at).toISOString() });
+    events.push({
+      id: `${c.external_id}-req-${i}`,
+      customer_id: c.external_id,
+      feature: "api_calls",
+      value: 1 + Math.floor(random() * 40),
+      timestamp: new Date(at).toISOString(),
+    });
   }
   for (let day = 0; day < 28; day++) {
     const at = new Date(periodStart + day * DAY + 3_600_000).toISOString();
     const gb = Math.max(1, Math.round(c.storage * (0.5 + 0.5 * (day / 27))));
-    events.push({ id: `${c.external_id}-gb-${day}`, customer_id: c.external_id, feature: "storage_gb", value: gb, timestamp: at });
+    events.push({
+      id: `${c.external_id}-gb-${day}`,
+      customer_id: c.external_id,
+      feature: "storage_gb",
+      value: gb,
+      timestamp: at,
+    });
   }
-  events.push({ id: `${c.external_id}-seats`, customer_id: c.external_id, feature: "seats", value: c.seats, timestamp: new Date(periodStart + DAY).toISOString() });
+  events.push({
+    id: `${c.external_id}-seats`,
+    customer_id: c.external_id,
+    feature: "seats",
+    value: c.seats,
+    timestamp: new Date(periodStart + DAY).toISOString(),
+  });
 }
 
 let accepted = 0;
@@ -142,16 +189,27 @@ for (const batch of [batches[1], batches[3]]) {
   duplicates += r.duplicates;
   rejected += r.rejected.length;
 }
-console.log(`usage: ${events.length} distinct events sent in ${batches.length} batches + 2 retried batches → accepted ${accepted}, duplicates ${duplicates}, rejected ${rejected}\n`);
+console.log(
+  `usage: ${events.length} distinct events sent in ${batches.length} batches + 2 retried batches → accepted ${accepted}, duplicates ${duplicates}, rejected ${rejected}\n`,
+);
 
 // Entitlements in the current period: the hard limit of 60 000 calls flips the check to denied.
 console.log("entitlement checks for contoso in the current period (hard limit 60 000 API calls):");
 const sent = [59_000, 998, 1, 1];
 let n = 0;
 for (const value of sent) {
-  await api("POST", "/v1/events", pk, { events: [{ id: `contoso-now-${n++}`, customer_id: "contoso", feature: "api_calls", value }] });
-  const check = await api("POST", "/v1/entitlements/check", pk, { customer_id: "contoso", feature: "api_calls" });
-  console.log(`  after +${String(value).padStart(6)} calls: allowed=${String(check.allowed).padEnd(5)} used=${check.used} remaining=${check.remaining} reason=${check.reason}`);
+  await api("POST", "/v1/events", pk, {
+    events: [{ id: `contoso-now-${n++}`, customer_id: "contoso", feature: "api_calls", value }],
+  });
+  const check = await api("POST", "/v1/entitlements/check", pk, {
+    customer_id: "contoso",
+    feature: "api_calls",
+  });
+  console.log(
+    `  after +${String(value).padStart(6)} calls: allowed=${
+      String(check.allowed).padEnd(5)
+    } used=${check.used} remaining=${check.remaining} reason=${check.reason}`,
+  );
 }
 const sso = await api("POST", "/v1/entitlements/check", pk, { customer_id: "northwind", feature: "sso" });
 console.log(`  northwind sso: allowed=${sso.allowed} reason=${sso.reason}\n`);
@@ -166,7 +224,11 @@ for (const c of customers) {
   const paid = await api("POST", `/v1/invoices/${draft.id}/pay`, sk, { reference: `wire-${c.external_id}` });
   console.log(`invoice ${paid.number} for ${c.name} — ${paid.status}`);
   for (const line of open.lines) {
-    console.log(`  ${line.description.padEnd(64)} ${String(line.quantity).padStart(7)} × ${String(line.unit_amount).padStart(5)} = ${format(line.amount, paid.currency).padStart(14)}`);
+    console.log(
+      `  ${line.description.padEnd(64)} ${String(line.quantity).padStart(7)} × ${
+        String(line.unit_amount).padStart(5)
+      } = ${format(line.amount, paid.currency).padStart(14)}`,
+    );
   }
   console.log(`  ${"subtotal".padEnd(88)} ${format(paid.subtotal, paid.currency).padStart(14)}`);
   console.log(`  ${"total".padEnd(88)} ${format(paid.total, paid.currency).padStart(14)}`);

@@ -47,13 +47,37 @@ export async function bundleBrowserStandalone(): Promise<string> {
 /** Builds `sdk/dist/` (or `outDir`). */
 export async function buildSdk(outDir: URL = new URL("dist/", SDK_DIR)): Promise<void> {
   await Deno.remove(outDir, { recursive: true }).catch(() => {});
-  const common: esbuild.BuildOptions = { bundle: true, format: "esm", target: "es2022", external: ["openapi-fetch"], logLevel: "warning" };
-  await esbuild.build({ ...common, entryPoints: [entry("server")], platform: "neutral", outfile: new URL("server.js", outDir).pathname });
-  await esbuild.build({ ...common, entryPoints: [entry("browser")], platform: "browser", outfile: new URL("browser.js", outDir).pathname });
+  const common: esbuild.BuildOptions = {
+    bundle: true,
+    format: "esm",
+    target: "es2022",
+    external: ["openapi-fetch"],
+    logLevel: "warning",
+  };
+  await esbuild.build({
+    ...common,
+    entryPoints: [entry("server")],
+    platform: "neutral",
+    outfile: new URL("server.js", outDir).pathname,
+  });
+  await esbuild.build({
+    ...common,
+    entryPoints: [entry("browser")],
+    platform: "browser",
+    outfile: new URL("browser.js", outDir).pathname,
+  });
   assertNoNodeBuiltins(await Deno.readTextFile(new URL("browser.js", outDir)), "dist/browser.js");
 
   const tsc = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "npm:typescript@5.9.3/tsc", "-p", new URL("tsconfig.json", SDK_DIR).pathname, "--outDir", outDir.pathname],
+    args: [
+      "run",
+      "-A",
+      "npm:typescript@5.9.3/tsc",
+      "-p",
+      new URL("tsconfig.json", SDK_DIR).pathname,
+      "--outDir",
+      outDir.pathname,
+    ],
     stdout: "inherit",
     stderr: "inherit",
   });
@@ -81,7 +105,9 @@ export async function browserBundleSize(): Promise<{ minified_bytes: number; gzi
     logLevel: "silent",
   });
   const code = result.outputFiles[0].contents;
-  const gzip = await new Response(new Blob([new Uint8Array(code)]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer();
+  const gzip = await new Response(
+    new Blob([new Uint8Array(code)]).stream().pipeThrough(new CompressionStream("gzip")),
+  ).arrayBuffer();
   return { minified_bytes: code.length, gzip_bytes: gzip.byteLength };
 }
 

@@ -11,8 +11,9 @@
  */
 import openapiTS, { astToString } from "openapi-typescript";
 import { createApp } from "../src/http/app.ts";
-import { LifecycleDispatcher, systemClock } from "../src/services/context.ts";
-import { MemoryEntitlementCache } from "../src/services/entitlement_cache.ts";
+import { LifecycleDispatcher } from "../src/lifecycle/dispatcher.ts";
+import { systemClock } from "../src/domain/scope.ts";
+import { MemoryEntitlementCache } from "../src/entitlements/cache.ts";
 import { openDatabase } from "../src/storage/db.ts";
 
 /** Where the generated types live. */

@@ -25,7 +25,11 @@ async function exists(program: string): Promise<boolean> {
       return false;
     }
   }
-  const out = await new Deno.Command("sh", { args: ["-c", `command -v ${program}`], stdout: "null", stderr: "null" }).output();
+  const out = await new Deno.Command("sh", {
+    args: ["-c", `command -v ${program}`],
+    stdout: "null",
+    stderr: "null",
+  }).output();
   return out.success;
 }
 
@@ -43,12 +47,22 @@ const missing = [];
 for (const need of NEEDED) if (!(await exists(need.program))) missing.push(need);
 if (missing.length > 0) {
   const packages = missing.map((m) => m.pkg);
-  console.error(`test setup: installing Debian packages ${packages.join(", ")} (${missing.map((m) => m.why).join("; ")})`);
+  console.error(
+    `test setup: installing Debian packages ${packages.join(", ")} (${missing.map((m) => m.why).join("; ")})`,
+  );
   const isRoot = Deno.uid?.() === 0;
-  const sudo = isRoot ? [] : (await exists("sudo")) && (await run(["sudo", "-n", "true"])) ? ["sudo", "-n"] : null;
+  const sudo = isRoot
+    ? []
+    : (await exists("sudo")) && (await run(["sudo", "-n", "true"]))
+    ? ["sudo", "-n"]
+    : null;
   const hasApt = await exists("apt-get");
   if (sudo === null || !hasApt) {
-    console.error(`test setup: cannot install them here; run: sudo apt-get update && sudo apt-get install -y ${packages.join(" ")}`);
+    console.error(
+      `test setup: cannot install them here; run: sudo apt-get update && sudo apt-get install -y ${
+        packages.join(" ")
+      }`,
+    );
     Deno.exit(1);
   }
   const ok = (await run([...sudo, "apt-get", "update", "-qq"])) &&

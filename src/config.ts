@@ -56,7 +56,9 @@ export const DEFAULT_DATABASE_URL = "file:./data/billing.db";
 
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8787),
-  HOST: z.union([z.ipv4(), z.ipv6(), z.literal("localhost")], { message: "must be an IP address or localhost" }).default("127.0.0.1"),
+  HOST: z.union([z.ipv4(), z.ipv6(), z.literal("localhost")], {
+    message: "must be an IP address or localhost",
+  }).default("127.0.0.1"),
   BILLING_CYCLE_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
   DATABASE_URL: z.string().regex(/^(file:|libsql:\/\/|https?:\/\/|wss?:\/\/|:memory:)/, {
     message: "must start with file:, libsql://, https://, http://, ws:// or wss://",
@@ -66,10 +68,14 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(["info", "error", "silent"]).default("info"),
   STRIPE_API_BASE: z.url({ protocol: /^https?$/ }).optional(),
   WEBHOOK_WORKER_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
-  WEBHOOK_ALLOW_PRIVATE_URLS: z.enum(["true", "false"], { message: "must be true or false" }).default("false"),
+  WEBHOOK_ALLOW_PRIVATE_URLS: z.enum(["true", "false"], { message: "must be true or false" }).default(
+    "false",
+  ),
   UPSTASH_REDIS_REST_URL: z.url({ protocol: /^https?$/ }).optional(),
   UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
-  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{0,64}$/, { message: "use letters, digits, _ . : - (at most 64)" }).default("billing:"),
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{0,64}$/, {
+    message: "use letters, digits, _ . : - (at most 64)",
+  }).default("billing:"),
   LIVE_ENTITLEMENTS: z.enum(["memory", "libsql"]).default("memory"),
   PUBLISHABLE_RATE_LIMIT: z.string().regex(/^(0|[1-9][0-9]{0,6}\/[1-9][0-9]{0,5})$/, {
     message: "use <requests>/<window seconds> such as 600/60, or 0 to turn it off",
@@ -97,10 +103,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const e = parsed.data;
   const embedded = e.DATABASE_URL.startsWith("file:") || e.DATABASE_URL === ":memory:";
   if (!embedded && !e.BILLING_ADMIN_TOKEN) {
-    throw new ConfigError("Invalid configuration:\n  BILLING_ADMIN_TOKEN: required when DATABASE_URL is not a local file");
+    throw new ConfigError(
+      "Invalid configuration:\n  BILLING_ADMIN_TOKEN: required when DATABASE_URL is not a local file",
+    );
   }
   if (e.UPSTASH_REDIS_REST_URL && !e.UPSTASH_REDIS_REST_TOKEN) {
-    throw new ConfigError("Invalid configuration:\n  UPSTASH_REDIS_REST_TOKEN: required with UPSTASH_REDIS_REST_URL");
+    throw new ConfigError(
+      "Invalid configuration:\n  UPSTASH_REDIS_REST_TOKEN: required with UPSTASH_REDIS_REST_URL",
+    );
   }
   const [requests, windowSeconds] = e.PUBLISHABLE_RATE_LIMIT.split("/").map(Number);
   return {

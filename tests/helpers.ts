@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-explicit-any -- JSON bodies of API answers are read untyped in this test code
 /**
  * Shared test harness: a fresh libSQL file per test, services with a controllable clock, the app,
  * and small HTTP helpers. No mocks of our own storage.
@@ -5,8 +6,10 @@
  * @module
  */
 import { type AppOptions, createApp } from "../src/http/app.ts";
-import { type Clock, LifecycleDispatcher, type Services } from "../src/services/context.ts";
-import { MemoryEntitlementCache } from "../src/services/entitlement_cache.ts";
+import type { Clock } from "../src/domain/scope.ts";
+import { LifecycleDispatcher } from "../src/lifecycle/dispatcher.ts";
+import type { Services } from "../src/context.ts";
+import { MemoryEntitlementCache } from "../src/entitlements/cache.ts";
 import { type Database, openDatabase } from "../src/storage/db.ts";
 import type { LifecycleEvent } from "../src/domain/events.ts";
 
@@ -110,7 +113,11 @@ export async function call<T = any>(
 }
 
 /** Creates a tenant app through the admin route; returns its keys. */
-export async function tenant(env: Pick<TestEnv, "app">, name = `t${crypto.randomUUID().slice(0, 8)}`, app = "production") {
+export async function tenant(
+  env: Pick<TestEnv, "app">,
+  name = `t${crypto.randomUUID().slice(0, 8)}`,
+  app = "production",
+) {
   const res = await call(env, "POST", "/v1/admin/tenants", { key: ADMIN_TOKEN, body: { name, app } });
   if (res.status !== 201) throw new Error(`tenant(): ${res.status} ${JSON.stringify(res.body)}`);
   return res.body as { tenant_id: string; app_id: string; secret_key: string; publishable_key: string };
@@ -173,7 +180,14 @@ export function apiPlanBody(overrides: Record<string, unknown> = {}) {
           ],
         },
       },
-      { key: "seats", name: "Seats", type: "seat", limit: 5, included: 2, pricing: { model: "per_unit", unit_amount: 1000 } },
+      {
+        key: "seats",
+        name: "Seats",
+        type: "seat",
+        limit: 5,
+        included: 2,
+        pricing: { model: "per_unit", unit_amount: 1000 },
+      },
       { key: "sso", name: "Single sign-on", type: "boolean" },
     ],
     ...overrides,

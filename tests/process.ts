@@ -9,7 +9,14 @@
 /** The Deno server entry (`deno task start`). */
 export const DENO_MAIN = new URL("../src/runtime/deno/main.ts", import.meta.url).pathname;
 /** The permissions of `deno task start`. */
-export const START_PERMISSIONS = ["--allow-net", "--allow-env", "--allow-read", "--allow-write", "--allow-ffi", "--allow-sys"];
+export const START_PERMISSIONS = [
+  "--allow-net",
+  "--allow-env",
+  "--allow-read",
+  "--allow-write",
+  "--allow-ffi",
+  "--allow-sys",
+];
 
 /** A running child server. */
 export interface ChildServer {
@@ -29,7 +36,9 @@ export interface ChildServer {
  * @param options.echo print what the child writes after start-up to the test's stderr
  * @throws {Error} with the child's output when it exits or stays silent
  */
-export async function spawnDeno(options: { args: string[]; env: Record<string, string>; echo?: boolean }): Promise<ChildServer> {
+export async function spawnDeno(
+  options: { args: string[]; env: Record<string, string>; echo?: boolean },
+): Promise<ChildServer> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", ...options.args],
     env: options.env,
@@ -71,6 +80,13 @@ export async function spawnDeno(options: { args: string[]; env: Record<string, s
 }
 
 /** Starts the Deno server (`src/runtime/deno/main.ts`) with `env` on a free port. */
-export function spawnServer(env: Record<string, string>, options: { echo?: boolean } = {}): Promise<ChildServer> {
-  return spawnDeno({ args: [...START_PERMISSIONS, DENO_MAIN], env: { PORT: "0", ...env }, echo: options.echo });
+export function spawnServer(
+  env: Record<string, string>,
+  options: { echo?: boolean } = {},
+): Promise<ChildServer> {
+  return spawnDeno({
+    args: [...START_PERMISSIONS, DENO_MAIN],
+    env: { PORT: "0", ...env },
+    echo: options.echo,
+  });
 }

@@ -53,7 +53,9 @@ export interface WorkerHandlers {
   queue(
     queueName: string,
     messages: { id: string; timestamp: Date; attempts: number; body: unknown }[],
-  ): Promise<{ outcome: string; ackAll: boolean; explicitAcks: string[]; retryMessages: { msgId: string }[] }>;
+  ): Promise<
+    { outcome: string; ackAll: boolean; explicitAcks: string[]; retryMessages: { msgId: string }[] }
+  >;
   /** Fires the `scheduled()` handler. */
   scheduled(options: { scheduledTime: Date; cron: string }): Promise<{ outcome: string; noRetry: boolean }>;
 }
@@ -72,7 +74,10 @@ export interface RunningWorker {
 /** The Miniflare options of a built bundle under `wrangler.toml`'s bindings. */
 async function workerOptions(outdir: string, vars: Record<string, string>): Promise<WorkerOptions> {
   const { workerOptions: fromConfig } = unstable_getMiniflareWorkerOptions(`${ROOT}/wrangler.toml`);
-  const modules: { type: "ESModule" | "Text"; path: string }[] = [{ type: "ESModule", path: `${outdir}/worker.js` }];
+  const modules: { type: "ESModule" | "Text"; path: string }[] = [{
+    type: "ESModule",
+    path: `${outdir}/worker.js`,
+  }];
   for await (const entry of Deno.readDir(outdir)) {
     if (entry.name.endsWith(".sql")) modules.push({ type: "Text", path: `${outdir}/${entry.name}` });
   }
@@ -92,7 +97,11 @@ async function workerOptions(outdir: string, vars: Record<string, string>): Prom
  * @param persistDir where Durable Object and queue storage lives (kept across {@link RunningWorker.restart})
  * @param vars variables and secrets (`BILLING_ADMIN_TOKEN`, `LOG_LEVEL`)
  */
-export async function startWorker(build: WorkerBuild, persistDir: string, vars: Record<string, string>): Promise<RunningWorker> {
+export async function startWorker(
+  build: WorkerBuild,
+  persistDir: string,
+  vars: Record<string, string>,
+): Promise<RunningWorker> {
   const options = {
     ...(await workerOptions(build.outdir, vars)),
     host: "127.0.0.1",

@@ -35,7 +35,8 @@ import type { components, paths } from "./schema.gen.ts";
 export { BillingApiError, isProblem, type Problem, type SdkErrorCode } from "./errors.ts";
 
 /** Body of `POST /v1/entitlements/check`. */
-export type CheckRequest = paths["/v1/entitlements/check"]["post"]["requestBody"]["content"]["application/json"];
+export type CheckRequest =
+  paths["/v1/entitlements/check"]["post"]["requestBody"]["content"]["application/json"];
 /** Options of {@link BrowserBillingClient.check}: every check field other than customer and feature. */
 export type CheckOptions = Omit<CheckRequest, "customer_id" | "feature">;
 /** Answer of a check. */
@@ -139,7 +140,9 @@ export class BrowserBillingClient {
   readonly #decisions = new Map<string, { decision: Decision; expires_ms: number }>();
   readonly #checks = new Map<string, Promise<Decision>>();
   readonly #onVisibility = () => {
-    if ((globalThis as { document?: { visibilityState?: string } }).document?.visibilityState === "hidden") this.#flushOnHide();
+    if ((globalThis as { document?: { visibilityState?: string } }).document?.visibilityState === "hidden") {
+      this.#flushOnHide();
+    }
   };
   readonly #onPageHide = () => this.#flushOnHide();
 
@@ -154,7 +157,9 @@ export class BrowserBillingClient {
         "Secret keys (sk_…) must never reach a browser; use the app's publishable key (pk_…)",
       );
     }
-    if (!options.publishableKey.startsWith("pk_")) throw new BillingApiError("invalid_key", "publishableKey must start with pk_");
+    if (!options.publishableKey.startsWith("pk_")) {
+      throw new BillingApiError("invalid_key", "publishableKey must start with pk_");
+    }
     assertBaseUrl(options.baseUrl);
     if (!options.customerId) throw new BillingApiError("invalid_options", "customerId is required");
     this.customerId = options.customerId;
@@ -181,7 +186,10 @@ export class BrowserBillingClient {
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
     if (this.#options.flushOnHide && hasDocument) {
-      (globalThis as unknown as { document: EventTarget }).document.addEventListener("visibilitychange", this.#onVisibility);
+      (globalThis as unknown as { document: EventTarget }).document.addEventListener(
+        "visibilitychange",
+        this.#onVisibility,
+      );
       globalThis.addEventListener?.("pagehide", this.#onPageHide);
     }
     this.#restore();
@@ -218,9 +226,13 @@ export class BrowserBillingClient {
       } catch (error) {
         throw BillingApiError.network(error);
       }
-      if (result.error !== undefined || !result.response.ok) throw BillingApiError.fromResponse(result.response, result.error);
+      if (result.error !== undefined || !result.response.ok) {
+        throw BillingApiError.fromResponse(result.response, result.error);
+      }
       const decision = result.data as Decision;
-      if (cacheable) this.#decisions.set(feature, { decision, expires_ms: Date.now() + this.#options.cacheTtlMs });
+      if (cacheable) {
+        this.#decisions.set(feature, { decision, expires_ms: Date.now() + this.#options.cacheTtlMs });
+      }
       return decision;
     })();
     if (cacheable) this.#checks.set(feature, request);
@@ -262,13 +274,20 @@ export class BrowserBillingClient {
    * @throws {BillingApiError} `invalid_options` for a bad value, `queue_full` past `maxQueueSize`,
    *   `client_closed` after {@link close}
    */
-  track(feature: string, value = 1, extra: { id?: string; properties?: Record<string, unknown> } = {}): string {
+  track(
+    feature: string,
+    value = 1,
+    extra: { id?: string; properties?: Record<string, unknown> } = {},
+  ): string {
     this.#assertOpen();
     if (!Number.isSafeInteger(value) || value < 0) {
       throw new BillingApiError("invalid_options", `value must be a non-negative integer, got ${value}`);
     }
     if (this.#queue.length >= this.#options.maxQueueSize) {
-      throw new BillingApiError("queue_full", `${this.#queue.length} events are waiting to be sent; the limit is ${this.#options.maxQueueSize}`);
+      throw new BillingApiError(
+        "queue_full",
+        `${this.#queue.length} events are waiting to be sent; the limit is ${this.#options.maxQueueSize}`,
+      );
     }
     const event: UsageEvent = { id: extra.id ?? newEventId(), customer_id: this.customerId, feature, value };
     if (extra.properties) event.properties = extra.properties;
@@ -298,7 +317,10 @@ export class BrowserBillingClient {
     this.#flushOnHide();
     this.#closed = true;
     clearTimeout(this.#timer);
-    (globalThis as unknown as { document?: EventTarget }).document?.removeEventListener("visibilitychange", this.#onVisibility);
+    (globalThis as unknown as { document?: EventTarget }).document?.removeEventListener(
+      "visibilitychange",
+      this.#onVisibility,
+    );
     globalThis.removeEventListener?.("pagehide", this.#onPageHide);
   }
 
@@ -344,16 +366,23 @@ export class BrowserBillingClient {
         if (exhausted.length > 0) {
           this.#acknowledge(exhausted, null);
           this.#onError(
-            new BillingApiError("retries_exhausted", `Gave up after ${this.#options.maxAttempts} attempts: ${failure.message}`, {
-              status: failure.status,
-              problem: failure.problem,
-              cause: failure,
-            }),
+            new BillingApiError(
+              "retries_exhausted",
+              `Gave up after ${this.#options.maxAttempts} attempts: ${failure.message}`,
+              {
+                status: failure.status,
+                problem: failure.problem,
+                cause: failure,
+              },
+            ),
             exhausted.map((p) => p.event),
           );
         }
         this.#onError(failure, batch.map((p) => p.event));
-        const backoff = Math.min(this.#options.retryMaxMs, this.#options.retryBaseMs * 2 ** (this.#failures - 1));
+        const backoff = Math.min(
+          this.#options.retryMaxMs,
+          this.#options.retryBaseMs * 2 ** (this.#failures - 1),
+        );
         this.#schedule(backoff * (0.5 + Math.random() / 2));
         break;
       }
@@ -371,7 +400,11 @@ export class BrowserBillingClient {
       const rejected = new Set(report.rejected.map((r) => r.id));
       const first = report.rejected[0];
       this.#onError(
-        new BillingApiError(first.code, `${report.rejected.length} event(s) rejected, first: ${first.message}`, { status: first.status }),
+        new BillingApiError(
+          first.code,
+          `${report.rejected.length} event(s) rejected, first: ${first.message}`,
+          { status: first.status },
+        ),
         batch.filter((p) => rejected.has(p.event.id)).map((p) => p.event),
       );
     }
@@ -385,7 +418,9 @@ export class BrowserBillingClient {
     } catch (error) {
       throw BillingApiError.network(error);
     }
-    if (result.error !== undefined || !result.response.ok) throw BillingApiError.fromResponse(result.response, result.error);
+    if (result.error !== undefined || !result.response.ok) {
+      throw BillingApiError.fromResponse(result.response, result.error);
+    }
     return result.data as IngestReport;
   }
 
@@ -411,7 +446,9 @@ export class BrowserBillingClient {
     };
     for (const p of unsent) {
       const size = JSON.stringify(p.event).length + 1;
-      if (chunk.length > 0 && (bytes + size > KEEPALIVE_MAX_BYTES || chunk.length >= this.#options.maxBatchSize)) {
+      if (
+        chunk.length > 0 && (bytes + size > KEEPALIVE_MAX_BYTES || chunk.length >= this.#options.maxBatchSize)
+      ) {
         send(chunk);
         chunk = [];
         bytes = 20;
@@ -442,7 +479,9 @@ export class BrowserBillingClient {
     if (!Array.isArray(stored) || stored.length === 0) return;
     const known = new Set(this.#queue.map((p) => p.event.id));
     for (const event of stored.slice(0, this.#options.maxQueueSize) as UsageEvent[]) {
-      if (event && typeof event.id === "string" && typeof event.feature === "string" && !known.has(event.id)) {
+      if (
+        event && typeof event.id === "string" && typeof event.feature === "string" && !known.has(event.id)
+      ) {
         this.#queue.push({ event, attempts: 0, keepaliveSent: false });
       }
     }

@@ -47,7 +47,11 @@ export class BillingApiError extends Error {
   /** Whether sending the same request again may succeed (network errors, 408/425/429/5xx). */
   readonly retryable: boolean;
 
-  constructor(code: string, message: string, options: { status?: number; problem?: Problem | null; requestId?: string | null; cause?: unknown } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    options: { status?: number; problem?: Problem | null; requestId?: string | null; cause?: unknown } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = "BillingApiError";
     this.code = code;
@@ -61,15 +65,24 @@ export class BillingApiError extends Error {
   static fromResponse(response: Response, body: unknown): BillingApiError {
     const requestId = response.headers.get("x-request-id");
     if (isProblem(body)) {
-      return new BillingApiError(body.code, body.detail, { status: response.status, problem: body, requestId });
+      return new BillingApiError(body.code, body.detail, {
+        status: response.status,
+        problem: body,
+        requestId,
+      });
     }
-    return new BillingApiError("invalid_response", `HTTP ${response.status} without a problem body`, { status: response.status, requestId });
+    return new BillingApiError("invalid_response", `HTTP ${response.status} without a problem body`, {
+      status: response.status,
+      requestId,
+    });
   }
 
   /** The error of a `fetch` that threw (no response). */
   static network(cause: unknown): BillingApiError {
     const reason = cause instanceof Error ? cause.message : String(cause);
-    return new BillingApiError("network_error", `The request failed before a response arrived: ${reason}`, { cause });
+    return new BillingApiError("network_error", `The request failed before a response arrived: ${reason}`, {
+      cause,
+    });
   }
 }
 

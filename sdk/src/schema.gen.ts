@@ -1149,6 +1149,485 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/subscriptions/{id}/change": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Change the plan (upgrade now with proration, downgrade at period end by default) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Id of the resource in the path (TypeID; customers also by external id) */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ChangePlan"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Subscription"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pause now: no base fee, no usage and no entitlements while paused (idempotent) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Id of the resource in the path (TypeID; customers also by external id) */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Subscription"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resume now; the billing cycle keeps its anchor (idempotent) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Id of the resource in the path (TypeID; customers also by external id) */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Subscription"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{id}/discount": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Apply a coupon (by code or id) to a subscription */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Id of the resource in the path (TypeID; customers also by external id) */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ApplyDiscount"];
+                };
+            };
+            responses: {
+                /** @description Already applied */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Discount"];
+                    };
+                };
+                /** @description Applied */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Discount"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/billing_cycle/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run the billing cycle job once now (it also runs on an interval in the server) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BillingCycleReport"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/events": {
         parameters: {
             query?: never;
@@ -1246,6 +1725,107 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Aggregated usage of a customer's feature over [from, to), optionally per UTC day */
+        get: {
+            parameters: {
+                query: {
+                    /** @description cus_ id or external id */
+                    customer_id: string;
+                    /** @description Feature key */
+                    feature: string;
+                    /** @description Window start (inclusive, ISO 8601) */
+                    from: string;
+                    /** @description Window end (exclusive, ISO 8601) */
+                    to: string;
+                    /** @description day: one bucket per UTC day (default none) */
+                    group_by?: "day" | "none";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["UsageAggregate"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1860,6 +2440,285 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Invoice"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoices/{id}/mark_uncollectible": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Write an open invoice off as uncollectible */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Id of the resource in the path (TypeID; customers also by external id) */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Invoice"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoices/{id}/credit_notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Credit notes of an invoice */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Id of the resource in the path (TypeID; customers also by external id) */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CreditNoteList"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Key not allowed on this route */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found (or another tenant's) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the resource's state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Breaks a business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Issue a credit note against an open or paid invoice */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Id of the resource in the path (TypeID; customers also by external id) */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateCreditNote"];
+                };
+            };
+            responses: {
+                /** @description Already issued */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            credit_note: components["schemas"]["CreditNote"];
+                            invoice: components["schemas"]["Invoice"];
+                        };
+                    };
+                };
+                /** @description Issued */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CreditNoteIssued"];
                     };
                 };
                 /** @description Invalid request */
@@ -4392,395 +5251,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/subscriptions/{id}/change": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Change the plan (upgrade now with proration, downgrade at period end by default) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Id of the resource in the path (TypeID; customers also by external id) */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["ChangePlan"];
-                };
-            };
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Subscription"];
-                    };
-                };
-                /** @description Invalid request */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing or unknown API key */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Key not allowed on this route */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Not found (or another tenant's) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Conflict with the resource's state */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Breaks a business rule */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/subscriptions/{id}/pause": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Pause now: no base fee, no usage and no entitlements while paused (idempotent) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Id of the resource in the path (TypeID; customers also by external id) */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Subscription"];
-                    };
-                };
-                /** @description Invalid request */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing or unknown API key */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Key not allowed on this route */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Not found (or another tenant's) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Conflict with the resource's state */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Breaks a business rule */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/subscriptions/{id}/resume": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Resume now; the billing cycle keeps its anchor (idempotent) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Id of the resource in the path (TypeID; customers also by external id) */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Subscription"];
-                    };
-                };
-                /** @description Invalid request */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing or unknown API key */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Key not allowed on this route */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Not found (or another tenant's) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Conflict with the resource's state */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Breaks a business rule */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/subscriptions/{id}/discount": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Apply a coupon (by code or id) to a subscription */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Id of the resource in the path (TypeID; customers also by external id) */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["ApplyDiscount"];
-                };
-            };
-            responses: {
-                /** @description Already applied */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Discount"];
-                    };
-                };
-                /** @description Applied */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Discount"];
-                    };
-                };
-                /** @description Invalid request */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing or unknown API key */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Key not allowed on this route */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Not found (or another tenant's) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Conflict with the resource's state */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Breaks a business rule */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/coupons": {
         parameters: {
             query?: never;
@@ -5296,476 +5766,6 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["CreditGrant"];
-                    };
-                };
-                /** @description Invalid request */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing or unknown API key */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Key not allowed on this route */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Not found (or another tenant's) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Conflict with the resource's state */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Breaks a business rule */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/invoices/{id}/mark_uncollectible": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Write an open invoice off as uncollectible */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Id of the resource in the path (TypeID; customers also by external id) */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Invoice"];
-                    };
-                };
-                /** @description Invalid request */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing or unknown API key */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Key not allowed on this route */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Not found (or another tenant's) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Conflict with the resource's state */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Breaks a business rule */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/invoices/{id}/credit_notes": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Credit notes of an invoice */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Id of the resource in the path (TypeID; customers also by external id) */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["CreditNoteList"];
-                    };
-                };
-                /** @description Invalid request */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing or unknown API key */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Key not allowed on this route */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Not found (or another tenant's) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Conflict with the resource's state */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Breaks a business rule */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        /** Issue a credit note against an open or paid invoice */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Id of the resource in the path (TypeID; customers also by external id) */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["CreateCreditNote"];
-                };
-            };
-            responses: {
-                /** @description Already issued */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            credit_note: components["schemas"]["CreditNote"];
-                            invoice: components["schemas"]["Invoice"];
-                        };
-                    };
-                };
-                /** @description Issued */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["CreditNoteIssued"];
-                    };
-                };
-                /** @description Invalid request */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing or unknown API key */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Key not allowed on this route */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Not found (or another tenant's) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Conflict with the resource's state */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Breaks a business rule */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/usage": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Aggregated usage of a customer's feature over [from, to), optionally per UTC day */
-        get: {
-            parameters: {
-                query: {
-                    /** @description cus_ id or external id */
-                    customer_id: string;
-                    /** @description Feature key */
-                    feature: string;
-                    /** @description Window start (inclusive, ISO 8601) */
-                    from: string;
-                    /** @description Window end (exclusive, ISO 8601) */
-                    to: string;
-                    /** @description day: one bucket per UTC day (default none) */
-                    group_by?: "day" | "none";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["UsageAggregate"];
-                    };
-                };
-                /** @description Invalid request */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing or unknown API key */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Key not allowed on this route */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Not found (or another tenant's) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Conflict with the resource's state */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Breaks a business rule */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/admin/billing_cycle/run": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Run the billing cycle job once now (it also runs on an interval in the server) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["BillingCycleReport"];
                     };
                 };
                 /** @description Invalid request */
@@ -7614,6 +7614,172 @@ export interface components {
              */
             at_period_end: boolean;
         };
+        ChangePlan: {
+            /**
+             * @description pln_ id or key of the new plan
+             * @example business
+             */
+            plan_id: string;
+            /**
+             * @description Default prorate (credit unused time, charge the rest, to the second)
+             * @example prorate
+             * @enum {string}
+             */
+            proration?: "prorate" | "none";
+            /**
+             * @description Default: upgrades now, downgrades at period end
+             * @example now
+             * @enum {string}
+             */
+            effective?: "now" | "period_end";
+        };
+        Discount: {
+            /**
+             * @description TypeID of the discount
+             * @example sdi_01jd0000000000000000000000
+             */
+            id: string;
+            /**
+             * @description Subscription discounted
+             * @example sub_01jd0000000000000000000000
+             */
+            subscription_id: string;
+            coupon: components["schemas"]["Coupon"];
+            /**
+             * @description ISO 8601 UTC instant it was applied
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            redeemed_at: string;
+            /**
+             * @description First recurring period discounted (0 = the first paid period)
+             * @example 0
+             */
+            first_period_index: number;
+        };
+        /** @description A coupon: a percentage or amount off for once, some or all periods */
+        Coupon: {
+            /**
+             * @description TypeID of the coupon
+             * @example cpn_01jd0000000000000000000000
+             */
+            id: string;
+            /**
+             * @description Code customers type
+             * @example LAUNCH25
+             */
+            code: string;
+            /**
+             * @description Display name
+             * @example Launch discount
+             */
+            name: string | null;
+            /**
+             * @description Percentage off (at most 2 decimals)
+             * @example 25
+             */
+            percent_off: number | null;
+            /**
+             * @description Minor units off per period
+             * @example null
+             */
+            amount_off: number | null;
+            /**
+             * @description Currency of amount_off
+             * @example null
+             */
+            currency: string | null;
+            /**
+             * @description How many periods the discount lasts
+             * @example repeating
+             * @enum {string}
+             */
+            duration: "once" | "repeating" | "forever";
+            /**
+             * @description Periods discounted (repeating)
+             * @example 3
+             */
+            duration_periods: number | null;
+            /**
+             * @description Redemption limit; null = unlimited
+             * @example 100
+             */
+            max_redemptions: number | null;
+            /**
+             * @description Redemptions so far
+             * @example 12
+             */
+            times_redeemed: number;
+            /**
+             * @description Not redeemable before
+             * @example null
+             */
+            valid_from: string | null;
+            /**
+             * @description Not redeemable after
+             * @example 2026-12-31T23:59:59.000Z
+             */
+            redeem_by: string | null;
+            /**
+             * @description Plans it applies to; null = any
+             * @example null
+             */
+            plan_ids: string[] | null;
+            /**
+             * @description ISO 8601 UTC instant
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            created_at: string;
+        };
+        ApplyDiscount: {
+            /**
+             * @description Coupon code or cpn_ id
+             * @example LAUNCH25
+             */
+            coupon: string;
+        };
+        BillingCycleReport: {
+            /**
+             * @description Subscriptions looked at
+             * @example 120
+             */
+            subscriptions_scanned: number;
+            /**
+             * @description Scheduled plan changes that took effect
+             * @example 2
+             */
+            plan_changes_applied: number;
+            /**
+             * @description Invoices created for ended periods
+             * @example 118
+             */
+            invoices_generated: number;
+            /**
+             * @description Invoices finalized
+             * @example 118
+             */
+            invoices_finalized: number;
+            /**
+             * @description Monetary credit grants closed after expiry (breakage posted)
+             * @example 0
+             */
+            credits_expired: number;
+            /**
+             * @description Subscriptions that failed (the others went on)
+             * @example []
+             */
+            failures: {
+                /**
+                 * @description Subscription that failed
+                 * @example sub_01jd0000000000000000000000
+                 */
+                subscription_id: string;
+                /**
+                 * @description What went wrong
+                 * @example plan_not_found
+                 */
+                error: string;
+            }[];
+        };
         IngestReport: {
             /**
              * @description Events stored by this request
@@ -7700,6 +7866,71 @@ export interface components {
                 properties?: {
                     [key: string]: unknown;
                 };
+            }[];
+        };
+        UsageAggregate: {
+            /**
+             * @description cus_ id
+             * @example cus_01jd0000000000000000000000
+             */
+            customer_id: string;
+            /**
+             * @description Feature key
+             * @example api_calls
+             */
+            feature: string;
+            /**
+             * @description Aggregation of the feature
+             * @example sum
+             */
+            aggregation: string;
+            /**
+             * @description Window start
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            from: string;
+            /**
+             * @description Window end
+             * @example 2026-12-01T00:00:00.000Z
+             */
+            to: string;
+            /**
+             * @description Bucketing
+             * @example day
+             * @enum {string}
+             */
+            group_by: "day" | "none";
+            /**
+             * @description Aggregate over the whole window
+             * @example 2500
+             */
+            value: number;
+            /**
+             * @description Buckets (one when group_by is none)
+             * @example [
+             *       {
+             *         "start": "2026-11-01T00:00:00.000Z",
+             *         "end": "2026-11-02T00:00:00.000Z",
+             *         "value": 120
+             *       }
+             *     ]
+             */
+            data: {
+                /**
+                 * @description Bucket start
+                 * @example 2026-11-01T00:00:00.000Z
+                 */
+                start: string;
+                /**
+                 * @description Bucket end
+                 * @example 2026-11-02T00:00:00.000Z
+                 */
+                end: string;
+                /**
+                 * @description Aggregate of the bucket
+                 * @example 120
+                 */
+                value: number;
             }[];
         };
         EntitlementDecision: {
@@ -8042,6 +8273,82 @@ export interface components {
              * @example pay_2026_11_0042
              */
             reference?: string;
+        };
+        /** @description A credit note reducing what an open or paid invoice asks for */
+        CreditNote: {
+            /**
+             * @description TypeID of the credit note
+             * @example cn_01jd0000000000000000000000
+             */
+            id: string;
+            /**
+             * @description Sequential number per app
+             * @example CN-000001
+             */
+            number: string;
+            /**
+             * @description Invoice credited
+             * @example inv_01jd0000000000000000000000
+             */
+            invoice_id: string;
+            /**
+             * @description Minor units credited
+             * @example 1000
+             */
+            amount: number;
+            /**
+             * @description Tax part of amount in minor units
+             * @example 160
+             */
+            tax: number;
+            /**
+             * @description Why
+             * @example Service outage on 2026-11-12
+             */
+            reason: string | null;
+            /**
+             * @description Your idempotency key
+             * @example cn_outage_1112
+             */
+            reference: string | null;
+            /**
+             * @description Ledger entry that booked it
+             * @example ent_01jd0000000000000000000000
+             */
+            entry_id: string;
+            /**
+             * @description ISO 8601 UTC instant
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            created_at: string;
+        };
+        CreditNoteIssued: {
+            credit_note: components["schemas"]["CreditNote"];
+            invoice: components["schemas"]["Invoice"];
+        };
+        CreateCreditNote: {
+            /**
+             * @description Minor units credited (tax included on tax-inclusive invoices)
+             * @example 1000
+             */
+            amount: number;
+            /**
+             * @description Why
+             * @example Service outage on 2026-11-12
+             */
+            reason?: string;
+            /**
+             * @description Idempotency key of the credit note
+             * @example cn_outage_1112
+             */
+            reference: string;
+        };
+        CreditNoteList: {
+            /**
+             * @description Credit notes of the invoice
+             * @example []
+             */
+            data: components["schemas"]["CreditNote"][];
         };
         AccountBalanceList: {
             /**
@@ -8945,129 +9252,6 @@ export interface components {
              */
             data: components["schemas"]["InventoryBalance"][];
         };
-        ChangePlan: {
-            /**
-             * @description pln_ id or key of the new plan
-             * @example business
-             */
-            plan_id: string;
-            /**
-             * @description Default prorate (credit unused time, charge the rest, to the second)
-             * @example prorate
-             * @enum {string}
-             */
-            proration?: "prorate" | "none";
-            /**
-             * @description Default: upgrades now, downgrades at period end
-             * @example now
-             * @enum {string}
-             */
-            effective?: "now" | "period_end";
-        };
-        Discount: {
-            /**
-             * @description TypeID of the discount
-             * @example sdi_01jd0000000000000000000000
-             */
-            id: string;
-            /**
-             * @description Subscription discounted
-             * @example sub_01jd0000000000000000000000
-             */
-            subscription_id: string;
-            coupon: components["schemas"]["Coupon"];
-            /**
-             * @description ISO 8601 UTC instant it was applied
-             * @example 2026-11-01T00:00:00.000Z
-             */
-            redeemed_at: string;
-            /**
-             * @description First recurring period discounted (0 = the first paid period)
-             * @example 0
-             */
-            first_period_index: number;
-        };
-        /** @description A coupon: a percentage or amount off for once, some or all periods */
-        Coupon: {
-            /**
-             * @description TypeID of the coupon
-             * @example cpn_01jd0000000000000000000000
-             */
-            id: string;
-            /**
-             * @description Code customers type
-             * @example LAUNCH25
-             */
-            code: string;
-            /**
-             * @description Display name
-             * @example Launch discount
-             */
-            name: string | null;
-            /**
-             * @description Percentage off (at most 2 decimals)
-             * @example 25
-             */
-            percent_off: number | null;
-            /**
-             * @description Minor units off per period
-             * @example null
-             */
-            amount_off: number | null;
-            /**
-             * @description Currency of amount_off
-             * @example null
-             */
-            currency: string | null;
-            /**
-             * @description How many periods the discount lasts
-             * @example repeating
-             * @enum {string}
-             */
-            duration: "once" | "repeating" | "forever";
-            /**
-             * @description Periods discounted (repeating)
-             * @example 3
-             */
-            duration_periods: number | null;
-            /**
-             * @description Redemption limit; null = unlimited
-             * @example 100
-             */
-            max_redemptions: number | null;
-            /**
-             * @description Redemptions so far
-             * @example 12
-             */
-            times_redeemed: number;
-            /**
-             * @description Not redeemable before
-             * @example null
-             */
-            valid_from: string | null;
-            /**
-             * @description Not redeemable after
-             * @example 2026-12-31T23:59:59.000Z
-             */
-            redeem_by: string | null;
-            /**
-             * @description Plans it applies to; null = any
-             * @example null
-             */
-            plan_ids: string[] | null;
-            /**
-             * @description ISO 8601 UTC instant
-             * @example 2026-11-01T00:00:00.000Z
-             */
-            created_at: string;
-        };
-        ApplyDiscount: {
-            /**
-             * @description Coupon code or cpn_ id
-             * @example LAUNCH25
-             */
-            coupon: string;
-        };
         CreateCoupon: {
             /**
              * @description Code customers type, unique per app
@@ -9336,190 +9520,6 @@ export interface components {
              * @example []
              */
             data: components["schemas"]["CreditGrant"][];
-        };
-        /** @description A credit note reducing what an open or paid invoice asks for */
-        CreditNote: {
-            /**
-             * @description TypeID of the credit note
-             * @example cn_01jd0000000000000000000000
-             */
-            id: string;
-            /**
-             * @description Sequential number per app
-             * @example CN-000001
-             */
-            number: string;
-            /**
-             * @description Invoice credited
-             * @example inv_01jd0000000000000000000000
-             */
-            invoice_id: string;
-            /**
-             * @description Minor units credited
-             * @example 1000
-             */
-            amount: number;
-            /**
-             * @description Tax part of amount in minor units
-             * @example 160
-             */
-            tax: number;
-            /**
-             * @description Why
-             * @example Service outage on 2026-11-12
-             */
-            reason: string | null;
-            /**
-             * @description Your idempotency key
-             * @example cn_outage_1112
-             */
-            reference: string | null;
-            /**
-             * @description Ledger entry that booked it
-             * @example ent_01jd0000000000000000000000
-             */
-            entry_id: string;
-            /**
-             * @description ISO 8601 UTC instant
-             * @example 2026-11-01T00:00:00.000Z
-             */
-            created_at: string;
-        };
-        CreditNoteIssued: {
-            credit_note: components["schemas"]["CreditNote"];
-            invoice: components["schemas"]["Invoice"];
-        };
-        CreateCreditNote: {
-            /**
-             * @description Minor units credited (tax included on tax-inclusive invoices)
-             * @example 1000
-             */
-            amount: number;
-            /**
-             * @description Why
-             * @example Service outage on 2026-11-12
-             */
-            reason?: string;
-            /**
-             * @description Idempotency key of the credit note
-             * @example cn_outage_1112
-             */
-            reference: string;
-        };
-        CreditNoteList: {
-            /**
-             * @description Credit notes of the invoice
-             * @example []
-             */
-            data: components["schemas"]["CreditNote"][];
-        };
-        UsageAggregate: {
-            /**
-             * @description cus_ id
-             * @example cus_01jd0000000000000000000000
-             */
-            customer_id: string;
-            /**
-             * @description Feature key
-             * @example api_calls
-             */
-            feature: string;
-            /**
-             * @description Aggregation of the feature
-             * @example sum
-             */
-            aggregation: string;
-            /**
-             * @description Window start
-             * @example 2026-11-01T00:00:00.000Z
-             */
-            from: string;
-            /**
-             * @description Window end
-             * @example 2026-12-01T00:00:00.000Z
-             */
-            to: string;
-            /**
-             * @description Bucketing
-             * @example day
-             * @enum {string}
-             */
-            group_by: "day" | "none";
-            /**
-             * @description Aggregate over the whole window
-             * @example 2500
-             */
-            value: number;
-            /**
-             * @description Buckets (one when group_by is none)
-             * @example [
-             *       {
-             *         "start": "2026-11-01T00:00:00.000Z",
-             *         "end": "2026-11-02T00:00:00.000Z",
-             *         "value": 120
-             *       }
-             *     ]
-             */
-            data: {
-                /**
-                 * @description Bucket start
-                 * @example 2026-11-01T00:00:00.000Z
-                 */
-                start: string;
-                /**
-                 * @description Bucket end
-                 * @example 2026-11-02T00:00:00.000Z
-                 */
-                end: string;
-                /**
-                 * @description Aggregate of the bucket
-                 * @example 120
-                 */
-                value: number;
-            }[];
-        };
-        BillingCycleReport: {
-            /**
-             * @description Subscriptions looked at
-             * @example 120
-             */
-            subscriptions_scanned: number;
-            /**
-             * @description Scheduled plan changes that took effect
-             * @example 2
-             */
-            plan_changes_applied: number;
-            /**
-             * @description Invoices created for ended periods
-             * @example 118
-             */
-            invoices_generated: number;
-            /**
-             * @description Invoices finalized
-             * @example 118
-             */
-            invoices_finalized: number;
-            /**
-             * @description Monetary credit grants closed after expiry (breakage posted)
-             * @example 0
-             */
-            credits_expired: number;
-            /**
-             * @description Subscriptions that failed (the others went on)
-             * @example []
-             */
-            failures: {
-                /**
-                 * @description Subscription that failed
-                 * @example sub_01jd0000000000000000000000
-                 */
-                subscription_id: string;
-                /**
-                 * @description What went wrong
-                 * @example plan_not_found
-                 */
-                error: string;
-            }[];
         };
         WebhookEndpointCreated: components["schemas"]["WebhookEndpoint"] & {
             /**

@@ -51,7 +51,10 @@ export interface ServerClientOptions {
 export function createServerClient(options: ServerClientOptions): BillingClient {
   assertBaseUrl(options.baseUrl);
   if (options.secretKey !== undefined && !options.secretKey.startsWith("sk_")) {
-    throw new BillingApiError("invalid_key", "secretKey must be a secret key (sk_…); publishable keys belong in the browser client");
+    throw new BillingApiError(
+      "invalid_key",
+      "secretKey must be a secret key (sk_…); publishable keys belong in the browser client",
+    );
   }
   const client = createClient<paths>({
     baseUrl: options.baseUrl,
@@ -89,6 +92,8 @@ export interface FetchResult {
  */
 export async function unwrap<R extends FetchResult>(call: Promise<R>): Promise<NonNullable<R["data"]>> {
   const result = await call;
-  if (result.error !== undefined || !result.response.ok) throw BillingApiError.fromResponse(result.response, result.error);
+  if (result.error !== undefined || !result.response.ok) {
+    throw BillingApiError.fromResponse(result.response, result.error);
+  }
   return result.data as NonNullable<R["data"]>;
 }

@@ -34,14 +34,21 @@ export const BILLING_LEDGER_ACCOUNTS = {
   revenue: { name: "revenue", type: "revenue" as const },
   taxPayable: { name: "tax_payable", type: "liability" as const },
   cash: { name: "cash", type: "asset" as const },
-  customerCredit: (customerId: string) => ({ name: `customer_credit:${customerId}`, type: "liability" as const }),
+  customerCredit: (customerId: string) => ({
+    name: `customer_credit:${customerId}`,
+    type: "liability" as const,
+  }),
   promotionalExpense: { name: "promotional_credit_expense", type: "expense" as const },
   badDebt: { name: "bad_debt_expense", type: "expense" as const },
   breakage: { name: "credit_breakage", type: "revenue" as const },
 } as const;
 
 function legs(currency: string, pairs: [string, number][]): BillingPosting[] {
-  return pairs.filter(([, amount]) => amount !== 0).map(([account_id, amount]) => ({ account_id, amount, currency }));
+  return pairs.filter(([, amount]) => amount !== 0).map(([account_id, amount]) => ({
+    account_id,
+    amount,
+    currency,
+  }));
 }
 
 /**
@@ -58,7 +65,10 @@ export function invoiceFinalizedPostings(
   if (amounts.total <= 0 || amounts.tax < 0 || amounts.tax > amounts.total) {
     throw new RangeError(`invoiceFinalizedPostings(): total ${amounts.total}, tax ${amounts.tax}`);
   }
-  return legs(amounts.currency, [[a.receivable, amounts.total], [a.revenue, -(amounts.total - amounts.tax)], [a.taxPayable, -amounts.tax]]);
+  return legs(amounts.currency, [[a.receivable, amounts.total], [a.revenue, -(amounts.total - amounts.tax)], [
+    a.taxPayable,
+    -amounts.tax,
+  ]]);
 }
 
 /**
@@ -74,7 +84,11 @@ export function creditGrantPostings(
 }
 
 /** Monetary credits applied to a finalized invoice: debit `customer_credit`, credit the receivable. */
-export function creditsAppliedPostings(a: { customerCredit: string; receivable: string }, amount: number, currency: string): BillingPosting[] {
+export function creditsAppliedPostings(
+  a: { customerCredit: string; receivable: string },
+  amount: number,
+  currency: string,
+): BillingPosting[] {
   return legs(currency, [[a.customerCredit, amount], [a.receivable, -amount]]);
 }
 
@@ -97,11 +111,19 @@ export function creditNotePostings(
  * `credit_breakage` (purchased credit becomes revenue) or `promotional_credit_expense`
  * (promotional credit never given costs nothing).
  */
-export function creditExpiryPostings(a: { customerCredit: string; counter: string }, amount: number, currency: string): BillingPosting[] {
+export function creditExpiryPostings(
+  a: { customerCredit: string; counter: string },
+  amount: number,
+  currency: string,
+): BillingPosting[] {
   return legs(currency, [[a.customerCredit, amount], [a.counter, -amount]]);
 }
 
 /** Writing off an uncollectible invoice: debit `bad_debt_expense`, credit the receivable. */
-export function uncollectiblePostings(a: { badDebt: string; receivable: string }, amount: number, currency: string): BillingPosting[] {
+export function uncollectiblePostings(
+  a: { badDebt: string; receivable: string },
+  amount: number,
+  currency: string,
+): BillingPosting[] {
   return legs(currency, [[a.badDebt, amount], [a.receivable, -amount]]);
 }

@@ -86,18 +86,31 @@ export interface CouponInput {
  */
 export function checkCoupon(input: CouponInput): Pick<
   Coupon,
-  "percent_off_bp" | "amount_off" | "currency" | "duration" | "duration_periods" | "max_redemptions" | "valid_from" | "redeem_by" | "plan_ids"
+  | "percent_off_bp"
+  | "amount_off"
+  | "currency"
+  | "duration"
+  | "duration_periods"
+  | "max_redemptions"
+  | "valid_from"
+  | "redeem_by"
+  | "plan_ids"
 > {
   const issues: FieldIssue[] = [];
   const hasPercent = input.percent_off !== undefined;
   const hasAmount = input.amount_off !== undefined;
-  if (hasPercent === hasAmount) issues.push({ path: "percent_off", message: "Give exactly one of percent_off and amount_off" });
+  if (hasPercent === hasAmount) {
+    issues.push({ path: "percent_off", message: "Give exactly one of percent_off and amount_off" });
+  }
   let bp: number | null = null;
   if (hasPercent) {
     const scaled = Math.round(input.percent_off! * 100);
     // Exactly representable with at most two decimals: 12.5 → 1250; 12.345 is refused, not rounded.
     if (Math.abs(scaled - input.percent_off! * 100) > 1e-6 || scaled < 1 || scaled > 10_000) {
-      issues.push({ path: "percent_off", message: "Must be greater than 0 and at most 100, with at most 2 decimals" });
+      issues.push({
+        path: "percent_off",
+        message: "Must be greater than 0 and at most 100, with at most 2 decimals",
+      });
     } else bp = scaled;
   }
   if (hasAmount) {
@@ -109,10 +122,10 @@ export function checkCoupon(input: CouponInput): Pick<
   if (hasPercent && input.currency) issues.push({ path: "currency", message: "Only used with amount_off" });
   if (input.duration === "repeating") {
     if (input.duration_periods === undefined || input.duration_periods < 1) {
-      issues.push({ path: "duration_periods", message: "Required (≥ 1) when duration is \"repeating\"" });
+      issues.push({ path: "duration_periods", message: 'Required (≥ 1) when duration is "repeating"' });
     }
   } else if (input.duration_periods !== undefined) {
-    issues.push({ path: "duration_periods", message: "Only used when duration is \"repeating\"" });
+    issues.push({ path: "duration_periods", message: 'Only used when duration is "repeating"' });
   }
   if (input.valid_from && input.redeem_by && input.redeem_by.getTime() <= input.valid_from.getTime()) {
     issues.push({ path: "redeem_by", message: "Must be after valid_from" });
@@ -137,22 +150,40 @@ export function checkCoupon(input: CouponInput): Pick<
  * @throws {BillingError} `coupon_not_yet_valid`, `coupon_expired`, `coupon_max_redemptions_reached`,
  *   `coupon_not_applicable_to_plan`, `coupon_currency_mismatch` (all 422)
  */
-export function assertRedeemable(coupon: Coupon, input: { planId: string; currency: string; now: Date }): void {
+export function assertRedeemable(
+  coupon: Coupon,
+  input: { planId: string; currency: string; now: Date },
+): void {
   const fail = (code: string, message: string) => new BillingError(code, "unprocessable", message);
   if (coupon.valid_from && input.now.getTime() < coupon.valid_from.getTime()) {
-    throw fail("coupon_not_yet_valid", `Coupon "${coupon.code}" is valid from ${coupon.valid_from.toISOString()}`);
+    throw fail(
+      "coupon_not_yet_valid",
+      `Coupon "${coupon.code}" is valid from ${coupon.valid_from.toISOString()}`,
+    );
   }
   if (coupon.redeem_by && input.now.getTime() >= coupon.redeem_by.getTime()) {
-    throw fail("coupon_expired", `Coupon "${coupon.code}" could be redeemed until ${coupon.redeem_by.toISOString()}`);
+    throw fail(
+      "coupon_expired",
+      `Coupon "${coupon.code}" could be redeemed until ${coupon.redeem_by.toISOString()}`,
+    );
   }
   if (coupon.max_redemptions !== null && coupon.times_redeemed >= coupon.max_redemptions) {
-    throw fail("coupon_max_redemptions_reached", `Coupon "${coupon.code}" was redeemed ${coupon.times_redeemed} times already`);
+    throw fail(
+      "coupon_max_redemptions_reached",
+      `Coupon "${coupon.code}" was redeemed ${coupon.times_redeemed} times already`,
+    );
   }
   if (coupon.plan_ids && !coupon.plan_ids.includes(input.planId)) {
-    throw fail("coupon_not_applicable_to_plan", `Coupon "${coupon.code}" does not apply to plan "${input.planId}"`);
+    throw fail(
+      "coupon_not_applicable_to_plan",
+      `Coupon "${coupon.code}" does not apply to plan "${input.planId}"`,
+    );
   }
   if (coupon.currency && coupon.currency !== input.currency) {
-    throw fail("coupon_currency_mismatch", `Coupon "${coupon.code}" is in ${coupon.currency}, the subscription in ${input.currency}`);
+    throw fail(
+      "coupon_currency_mismatch",
+      `Coupon "${coupon.code}" is in ${coupon.currency}, the subscription in ${input.currency}`,
+    );
   }
 }
 
@@ -185,10 +216,16 @@ export function discountApplies(
  * Discount in minor units on a subtotal (see module rule). Never negative, never above
  * `max(0, subtotal)`.
  */
-export function discountAmount(coupon: Pick<Coupon, "percent_off_bp" | "amount_off">, subtotal: number): number {
+export function discountAmount(
+  coupon: Pick<Coupon, "percent_off_bp" | "amount_off">,
+  subtotal: number,
+): number {
   const discountable = Math.max(0, subtotal);
   if (coupon.percent_off_bp !== null) {
-    return assertAmount(divide(BigInt(discountable) * BigInt(coupon.percent_off_bp), 10_000n, "half_up"), "discount");
+    return assertAmount(
+      divide(BigInt(discountable) * BigInt(coupon.percent_off_bp), 10_000n, "half_up"),
+      "discount",
+    );
   }
   return Math.min(coupon.amount_off ?? 0, discountable);
 }
@@ -202,7 +239,9 @@ export function discountAmount(coupon: Pick<Coupon, "percent_off_bp" | "amount_o
 export function allocateDiscount(amounts: readonly number[], discount: number): number[] {
   const positive = amounts.reduce((s, a) => (a > 0 ? s + BigInt(a) : s), 0n);
   const total = BigInt(discount);
-  if (total < 0n || total > positive) throw new RangeError("allocateDiscount(): discount outside 0…positive subtotal");
+  if (total < 0n || total > positive) {
+    throw new RangeError("allocateDiscount(): discount outside 0…positive subtotal");
+  }
   if (total === 0n) return amounts.map(() => 0);
   const shares = amounts.map((a) => (a > 0 ? (BigInt(a) * total) / positive : 0n));
   const remainders = amounts.map((a, i) => ({ i, r: a > 0 ? (BigInt(a) * total) % positive : -1n }));

@@ -40,8 +40,13 @@ export interface Draw {
 }
 
 /** Whether a grant covers `[start, end)` (see module rule). */
-export function grantCovers(grant: Pick<GrantBalance, "effective_at" | "expires_at">, start: Date, end: Date): boolean {
-  return grant.effective_at.getTime() < end.getTime() && (grant.expires_at === null || grant.expires_at.getTime() > start.getTime());
+export function grantCovers(
+  grant: Pick<GrantBalance, "effective_at" | "expires_at">,
+  start: Date,
+  end: Date,
+): boolean {
+  return grant.effective_at.getTime() < end.getTime() &&
+    (grant.expires_at === null || grant.expires_at.getTime() > start.getTime());
 }
 
 /** Grants in spending order (see module rule). Does not mutate its input. */
@@ -51,7 +56,9 @@ export function spendingOrder<T extends GrantBalance>(grants: readonly T[]): T[]
     const ea = a.expires_at?.getTime() ?? Number.POSITIVE_INFINITY;
     const eb = b.expires_at?.getTime() ?? Number.POSITIVE_INFINITY;
     if (ea !== eb) return ea < eb ? -1 : 1;
-    if (a.effective_at.getTime() !== b.effective_at.getTime()) return a.effective_at.getTime() - b.effective_at.getTime();
+    if (a.effective_at.getTime() !== b.effective_at.getTime()) {
+      return a.effective_at.getTime() - b.effective_at.getTime();
+    }
     return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
   });
 }
@@ -62,7 +69,10 @@ export function spendingOrder<T extends GrantBalance>(grants: readonly T[]): T[]
  * @param needed non-negative integer
  * @returns the draws (only non-zero ones) and the total drawn (≤ needed)
  */
-export function drawCredits(grants: readonly GrantBalance[], needed: number): { draws: Draw[]; drawn: number } {
+export function drawCredits(
+  grants: readonly GrantBalance[],
+  needed: number,
+): { draws: Draw[]; drawn: number } {
   const draws: Draw[] = [];
   let left = Math.max(0, needed);
   for (const grant of spendingOrder(grants)) {

@@ -58,14 +58,41 @@ export function decideEntitlement(input: {
     resets_at: input.periodEnd ? input.periodEnd.toISOString() : null,
   };
   if (!input.subscribed) {
-    return { ...base, allowed: false, type: null, used: 0, limit: null, remaining: null, soft_limit: false, reason: "no_active_subscription" };
+    return {
+      ...base,
+      allowed: false,
+      type: null,
+      used: 0,
+      limit: null,
+      remaining: null,
+      soft_limit: false,
+      reason: "no_active_subscription",
+    };
   }
   const feature = input.feature;
   if (!feature) {
-    return { ...base, allowed: false, type: null, used: 0, limit: null, remaining: null, soft_limit: false, reason: "feature_not_in_plan" };
+    return {
+      ...base,
+      allowed: false,
+      type: null,
+      used: 0,
+      limit: null,
+      remaining: null,
+      soft_limit: false,
+      reason: "feature_not_in_plan",
+    };
   }
   if (feature.type === "boolean") {
-    return { ...base, allowed: true, type: "boolean", used: 0, limit: null, remaining: null, soft_limit: false, reason: "included" };
+    return {
+      ...base,
+      allowed: true,
+      type: "boolean",
+      used: 0,
+      limit: null,
+      remaining: null,
+      soft_limit: false,
+      reason: "included",
+    };
   }
   const common = { ...base, type: feature.type, used: input.used, soft_limit: feature.soft_limit };
   if (feature.limit === null) {
@@ -153,6 +180,8 @@ export function limitCrossing(
   after: number,
 ): "entitlement.quota_exceeded" | "entitlement.soft_limit_reached" | null {
   if (feature.limit === null) return null;
-  if (feature.soft_limit) return before <= feature.limit && after > feature.limit ? "entitlement.soft_limit_reached" : null;
+  if (feature.soft_limit) {
+    return before <= feature.limit && after > feature.limit ? "entitlement.soft_limit_reached" : null;
+  }
   return before < feature.limit && after >= feature.limit ? "entitlement.quota_exceeded" : null;
 }

@@ -25,8 +25,22 @@ import { applyOnce, type Outcome } from "./ledger_book.ts";
 export type InventoryCommand =
   | { kind: "inventory_acquire"; idempotency_key: string; subject: string; item: string; quantity: number }
   | { kind: "inventory_consume"; idempotency_key: string; subject: string; item: string; quantity: number }
-  | { kind: "inventory_transfer"; idempotency_key: string; from: string; to: string; item: string; quantity: number }
-  | { kind: "inventory_hold"; idempotency_key: string; subject: string; item: string; quantity: number; ttl_seconds: number }
+  | {
+    kind: "inventory_transfer";
+    idempotency_key: string;
+    from: string;
+    to: string;
+    item: string;
+    quantity: number;
+  }
+  | {
+    kind: "inventory_hold";
+    idempotency_key: string;
+    subject: string;
+    item: string;
+    quantity: number;
+    ttl_seconds: number;
+  }
   | { kind: "inventory_commit"; hold_id: string; idempotency_key?: string }
   | { kind: "inventory_release"; hold_id: string; idempotency_key?: string }
   | { kind: "inventory_sweep" };
@@ -155,9 +169,14 @@ export function inventoryPayload(command: InventoryCommand): unknown {
  */
 export function checkQuantity(quantity: number): number {
   if (!Number.isSafeInteger(quantity) || quantity <= 0) {
-    throw new BillingError("invalid_quantity", "invalid_request", `The quantity must be a positive integer, got ${quantity}`, {
-      fields: [{ path: "quantity", message: "Must be a positive integer" }],
-    });
+    throw new BillingError(
+      "invalid_quantity",
+      "invalid_request",
+      `The quantity must be a positive integer, got ${quantity}`,
+      {
+        fields: [{ path: "quantity", message: "Must be a positive integer" }],
+      },
+    );
   }
   return quantity;
 }
@@ -168,10 +187,20 @@ const pairKey = (subject: string, item: string) => `${subject}\u0000${item}`;
 function adjust(b: InventoryBalance, field: "free" | "on_hold", delta: number): InventoryBalance {
   const value = b[field] + delta;
   if (value < 0) {
-    throw new BillingError("insufficient_quantity", "unprocessable", `Subject "${b.subject}" has ${b[field]} ${field === "free" ? "free" : "held"} of "${b.item}", ${-delta} needed`);
+    throw new BillingError(
+      "insufficient_quantity",
+      "unprocessable",
+      `Subject "${b.subject}" has ${b[field]} ${
+        field === "free" ? "free" : "held"
+      } of "${b.item}", ${-delta} needed`,
+    );
   }
   if (value + (field === "free" ? b.on_hold : b.free) > Number.MAX_SAFE_INTEGER) {
-    throw new BillingError("quantity_out_of_range", "unprocessable", `The balance of "${b.item}" for "${b.subject}" would exceed 2^53 - 1`);
+    throw new BillingError(
+      "quantity_out_of_range",
+      "unprocessable",
+      `The balance of "${b.item}" for "${b.subject}" would exceed 2^53 - 1`,
+    );
   }
   return { ...b, [field]: value };
 }
@@ -232,7 +261,13 @@ export class InventoryBook {
   apply(command: InventoryCommand, hash: string): Outcome<InventoryResult> {
     const key = inventoryKey(command);
     const prior = key === null ? undefined : this.#operations.get(key);
-    return applyOnce(key, hash, prior, () => this.#replay(prior!), () => this.#execute(command, key ?? "", hash));
+    return applyOnce(
+      key,
+      hash,
+      prior,
+      () => this.#replay(prior!),
+      () => this.#execute(command, key ?? "", hash),
+    );
   }
 
   /** Rows to write for everything applied so far. */
@@ -258,14 +293,20 @@ export class InventoryBook {
         checkNames(command.subject, command.item);
         const b = adjust(this.balance(command.subject, command.item), "free", q);
         this.#setBalance(b);
-        return { operation: this.#append(key, hash, "acquire", command.subject, null, command.item, q, null), balances: [b] };
+        return {
+          operation: this.#append(key, hash, "acquire", command.subject, null, command.item, q, null),
+          balances: [b],
+        };
       }
       case "inventory_consume": {
         const q = checkQuantity(command.quantity);
         checkNames(command.subject, command.item);
         const b = adjust(this.balance(command.subject, command.item), "free", -q);
         this.#setBalance(b);
-        return { operation: this.#append(key, hash, "consume", command.subject, null, command.item, q, null), balances: [b] };
+        return {
+          operation: this.#append(key, hash, "consume", command.subject, null, command.item, q, null),
+          balances: [b],
+        };
       }
       case "inventory_transfer": {
         const q = checkQuantity(command.quantity);
@@ -276,7 +317,10 @@ export class InventoryBook {
         const to = adjust(this.balance(command.to, command.item), "free", q);
         this.#setBalance(from);
         this.#setBalance(to);
-        return { operation: this.#append(key, hash, "transfer", command.from, command.to, command.item, q, null), balances: [from, to] };
+        return {
+          operation: this.#append(key, hash, "transfer", command.from, command.to, command.item, q, null),
+          balances: [from, to],
+        };
       }
       case "inventory_hold": {
         const q = checkQuantity(command.quantity);
@@ -303,17 +347,43 @@ export class InventoryBook {
       case "inventory_release": {
         const hold = this.#holds.get(command.hold_id);
         if (!hold) throw notFound("hold", command.hold_id);
-        if (hold.status === "expired" || (hold.status === "pending" && hold.expires_at.getTime() <= this.now.getTime())) {
-          throw new BillingError("hold_expired", "conflict", `Hold "${hold.id}" expired at ${hold.expires_at.toISOString()}; its quantity was released`);
+        if (
+          hold.status === "expired" ||
+          (hold.status === "pending" && hold.expires_at.getTime() <= this.now.getTime())
+        ) {
+          throw new BillingError(
+            "hold_expired",
+            "conflict",
+            `Hold "${hold.id}" expired at ${hold.expires_at.toISOString()}; its quantity was released`,
+          );
         }
-        if (hold.status !== "pending") throw new BillingError("hold_not_pending", "conflict", `Hold "${hold.id}" is ${hold.status}, not pending`);
+        if (hold.status !== "pending") {
+          throw new BillingError(
+            "hold_not_pending",
+            "conflict",
+            `Hold "${hold.id}" is ${hold.status}, not pending`,
+          );
+        }
         const commit = command.kind === "inventory_commit";
         let b = adjust(this.balance(hold.subject, hold.item), "on_hold", -hold.quantity);
         if (!commit) b = adjust(b, "free", hold.quantity);
         this.#setBalance(b);
-        const next: InventoryHold = { ...hold, status: commit ? "committed" : "released", updated_at: this.now };
+        const next: InventoryHold = {
+          ...hold,
+          status: commit ? "committed" : "released",
+          updated_at: this.now,
+        };
         this.#setHold(next);
-        const operation = this.#append(key, hash, commit ? "commit" : "release", hold.subject, null, hold.item, hold.quantity, hold.id);
+        const operation = this.#append(
+          key,
+          hash,
+          commit ? "commit" : "release",
+          hold.subject,
+          null,
+          hold.item,
+          hold.quantity,
+          hold.id,
+        );
         return { operation, balances: [b], hold: { ...next } };
       }
       case "inventory_sweep":
@@ -362,8 +432,12 @@ export class InventoryBook {
 
 function checkNames(subject: string, item: string): void {
   const issues = [];
-  if (subject.length < 1 || subject.length > 128) issues.push({ path: "subject", message: "Must be 1 to 128 characters" });
-  if (item.length < 1 || item.length > 128) issues.push({ path: "item", message: "Must be 1 to 128 characters" });
+  if (subject.length < 1 || subject.length > 128) {
+    issues.push({ path: "subject", message: "Must be 1 to 128 characters" });
+  }
+  if (item.length < 1 || item.length > 128) {
+    issues.push({ path: "item", message: "Must be 1 to 128 characters" });
+  }
   if (issues.length > 0) throw invalid(issues);
 }
 
@@ -411,7 +485,9 @@ export function foldOperations(operations: readonly InventoryOperation[]): Map<s
 }
 
 /** Pairs a batch touches: (subject, item) of mutations, and hold ids. */
-export function inventoryTouch(commands: readonly InventoryCommand[]): { pairs: { subject: string; item: string }[]; holdIds: Set<string>; keys: Set<string> } {
+export function inventoryTouch(
+  commands: readonly InventoryCommand[],
+): { pairs: { subject: string; item: string }[]; holdIds: Set<string>; keys: Set<string> } {
   const pairs: { subject: string; item: string }[] = [];
   const holdIds = new Set<string>();
   const keys = new Set<string>();

@@ -34,12 +34,12 @@
  * @module
  */
 import { allocateDiscount, type Coupon, discountAmount } from "./coupons.ts";
-import { drawCredits, type Draw, grantCovers, type GrantBalance } from "./credits.ts";
+import { type Draw, drawCredits, type GrantBalance, grantCovers } from "./credits.ts";
 import { sum } from "./money.ts";
 import type { Feature, Plan } from "./plan.ts";
 import { rate, tierLabel } from "./pricing.ts";
 import { prorate } from "./proration.ts";
-import { type TaxRate, taxLines } from "./tax.ts";
+import { taxLines, type TaxRate } from "./tax.ts";
 
 /** Status of an invoice: draft → open → paid | void | uncollectible. */
 export type InvoiceStatus = "draft" | "open" | "paid" | "void" | "uncollectible";
@@ -171,7 +171,8 @@ export function computePeriodInvoice(input: PeriodInvoiceInput): InvoiceDraft {
   const { period, full_period: full, segments } = input;
   if (segments.length === 0) throw new RangeError("computePeriodInvoice(): no plan segment");
   const lines: InvoiceLineDraft[] = [];
-  const line = (l: Omit<InvoiceLineDraft, "discount_amount" | "tax_amount">) => lines.push({ ...l, discount_amount: 0, tax_amount: 0 });
+  const line = (l: Omit<InvoiceLineDraft, "discount_amount" | "tax_amount">) =>
+    lines.push({ ...l, discount_amount: 0, tax_amount: 0 });
 
   // 1. base fee and prorations
   if (!period.trial) {
@@ -225,7 +226,9 @@ export function computePeriodInvoice(input: PeriodInvoiceInput): InvoiceDraft {
       // the base fee running at the pause: the last prorated plan started by then
       let running = first;
       for (const segment of segments.slice(1)) {
-        if (segment.proration === "prorate" && segment.start.getTime() <= slice.start.getTime()) running = segment.plan;
+        if (segment.proration === "prorate" && segment.start.getTime() <= slice.start.getTime()) {
+          running = segment.plan;
+        }
       }
       const credit = prorate(running.base_amount, full, { from: slice.start, to: slice.end });
       if (credit > 0) {
@@ -283,7 +286,16 @@ export function computePeriodInvoice(input: PeriodInvoiceInput): InvoiceDraft {
         unitBalances.get(d.grant_id)!.remaining -= d.amount;
         unitDraws.set(d.grant_id, (unitDraws.get(d.grant_id) ?? 0) + d.amount);
       }
-      lines.push(...usageLines(feature, used, billable - drawn, drawn, segment.plan.id ?? null, segments.length > 1 ? segment : null));
+      lines.push(
+        ...usageLines(
+          feature,
+          used,
+          billable - drawn,
+          drawn,
+          segment.plan.id ?? null,
+          segments.length > 1 ? segment : null,
+        ),
+      );
     }
   }
   const subtotal = sum(lines.map((l) => l.amount), "invoice subtotal");
@@ -319,11 +331,16 @@ export function computePeriodInvoice(input: PeriodInvoiceInput): InvoiceDraft {
     }
     tax = subtotal - discount;
   }
-  const total = input.tax_rate?.inclusive ? subtotal - discount : sum([subtotal, -discount, tax], "invoice total");
+  const total = input.tax_rate?.inclusive
+    ? subtotal - discount
+    : sum([subtotal, -discount, tax], "invoice total");
   if (total < 0) throw new RangeError(`computePeriodInvoice(): negative total ${total}`);
 
   // 5. monetary credits against the total
-  const monetary = drawCredits(input.monetary_grants.filter((g) => grantCovers(g, period.start, period.end)), total);
+  const monetary = drawCredits(
+    input.monetary_grants.filter((g) => grantCovers(g, period.start, period.end)),
+    total,
+  );
   return {
     lines,
     subtotal,
@@ -353,14 +370,21 @@ function usageLines(
   const notes: string[] = [];
   if (feature.included > 0) notes.push(`${used} used, ${feature.included} included`);
   if (credited > 0) notes.push(`${credited} covered by prepaid credits`);
-  if (segment) notes.push(`${segment.start.toISOString()} – ${segment.end.toISOString()} on ${segment.plan.name}`);
+  if (segment) {
+    notes.push(`${segment.start.toISOString()} – ${segment.end.toISOString()} on ${segment.plan.name}`);
+  }
   const usageNote = notes.length > 0 ? ` (${notes.join("; ")})` : "";
   return rate(pricing, billable).map((rated) => {
     let description = `${feature.name}${usageNote}`;
-    if (rated.tier && pricing.model === "graduated") description = `${feature.name} — ${tierLabel(rated.tier)}${usageNote}`;
-    if (rated.tier && pricing.model === "volume") description = `${feature.name} — volume ${tierLabel(rated.tier)}${usageNote}`;
+    if (rated.tier && pricing.model === "graduated") {
+      description = `${feature.name} — ${tierLabel(rated.tier)}${usageNote}`;
+    }
+    if (rated.tier && pricing.model === "volume") {
+      description = `${feature.name} — volume ${tierLabel(rated.tier)}${usageNote}`;
+    }
     if (pricing.model === "package") {
-      description = `${feature.name} — ${rated.units} units in packages of ${pricing.package_size}${usageNote}`;
+      description =
+        `${feature.name} — ${rated.units} units in packages of ${pricing.package_size}${usageNote}`;
     }
     return {
       kind: "usage" as const,

@@ -59,7 +59,11 @@ export function checkPostings(postings: readonly PostingInput[]): void {
   const unbalanced = [...totals].filter(([, total]) => total !== 0n);
   if (unbalanced.length > 0) {
     const detail = unbalanced.map(([currency, total]) => `${currency} ${total}`).join(", ");
-    throw new BillingError("postings_not_balanced", "unprocessable", `The postings do not sum to zero per currency: ${detail}`);
+    throw new BillingError(
+      "postings_not_balanced",
+      "unprocessable",
+      `The postings do not sum to zero per currency: ${detail}`,
+    );
   }
 }
 
@@ -100,7 +104,9 @@ export function invoiceFinalizedPostings(
     { account_id: accounts.receivable, amount: total, currency: amounts.currency },
     { account_id: accounts.revenue, amount: -(total - amounts.tax), currency: amounts.currency },
   ];
-  if (amounts.tax > 0) postings.push({ account_id: accounts.taxPayable, amount: -amounts.tax, currency: amounts.currency });
+  if (amounts.tax > 0) {
+    postings.push({ account_id: accounts.taxPayable, amount: -amounts.tax, currency: amounts.currency });
+  }
   checkPostings(postings);
   return postings;
 }
@@ -218,7 +224,12 @@ export function summarizeBalance(normal: NormalBalance, b: BalanceCounters): Bal
   const posted = normal === "debit" ? b.debits_posted - b.credits_posted : b.credits_posted - b.debits_posted;
   const normalPending = normal === "debit" ? b.debits_pending : b.credits_pending;
   const oppositePending = normal === "debit" ? b.credits_pending : b.debits_pending;
-  return { posted, pending: normalPending - (oppositePending - b.held), held: b.held, available: posted - b.held };
+  return {
+    posted,
+    pending: normalPending - (oppositePending - b.held),
+    held: b.held,
+    available: posted - b.held,
+  };
 }
 
 /**
@@ -226,8 +237,12 @@ export function summarizeBalance(normal: NormalBalance, b: BalanceCounters): Bal
  * against the limit, so a hold reserves the room it may later use).
  */
 export function satisfiesConstraints(account: AccountConstraints, b: BalanceCounters): boolean {
-  if (account.debits_must_not_exceed_credits && b.debits_pending + b.debits_posted > b.credits_posted) return false;
-  if (account.credits_must_not_exceed_debits && b.credits_pending + b.credits_posted > b.debits_posted) return false;
+  if (account.debits_must_not_exceed_credits && b.debits_pending + b.debits_posted > b.credits_posted) {
+    return false;
+  }
+  if (account.credits_must_not_exceed_debits && b.credits_pending + b.credits_posted > b.debits_posted) {
+    return false;
+  }
   return true;
 }
 
@@ -249,7 +264,11 @@ export function addToSide(
   const next = { ...b, [field]: b[field] + amount, held: b.held + heldDelta };
   for (const key of [field, "held"] as const) {
     if (next[key] > Number.MAX_SAFE_INTEGER) {
-      throw new BillingError("amount_out_of_range", "unprocessable", `The ${key} counter would exceed 2^53 - 1 minor units`);
+      throw new BillingError(
+        "amount_out_of_range",
+        "unprocessable",
+        `The ${key} counter would exceed 2^53 - 1 minor units`,
+      );
     }
     if (next[key] < 0) throw new Error(`invariant: ${key} would go negative`);
   }
@@ -277,9 +296,14 @@ export function checkTtl(ttl_seconds: number): void {
  */
 export function checkPositiveAmount(amount: number, what = "amount"): number {
   if (!Number.isSafeInteger(amount) || amount <= 0) {
-    throw new BillingError("invalid_amount", "invalid_request", `The ${what} must be a positive integer of minor units, got ${amount}`, {
-      fields: [{ path: what, message: "Must be a positive integer of minor units" }],
-    });
+    throw new BillingError(
+      "invalid_amount",
+      "invalid_request",
+      `The ${what} must be a positive integer of minor units, got ${amount}`,
+      {
+        fields: [{ path: what, message: "Must be a positive integer of minor units" }],
+      },
+    );
   }
   return amount;
 }
@@ -292,7 +316,11 @@ export interface NamedAccount extends AccountConstraints {
   type: AccountType;
 }
 
-const named = (name: string, type: AccountType, constraints: Partial<AccountConstraints> = {}): NamedAccount => ({
+const named = (
+  name: string,
+  type: AccountType,
+  constraints: Partial<AccountConstraints> = {},
+): NamedAccount => ({
   name,
   type,
   debits_must_not_exceed_credits: constraints.debits_must_not_exceed_credits ?? false,
@@ -313,7 +341,8 @@ const named = (name: string, type: AccountType, constraints: Partial<AccountCons
 export const LEDGER_CHART = {
   cash: named(BILLING_ACCOUNTS.cash, "asset"),
   platformFees: named("platform_fees", "revenue"),
-  customerBalance: (customerId: string) => named(`customer_balance:${customerId}`, "liability", { debits_must_not_exceed_credits: true }),
+  customerBalance: (customerId: string) =>
+    named(`customer_balance:${customerId}`, "liability", { debits_must_not_exceed_credits: true }),
   merchantSettlement: (merchantId: string) => named(`merchant_settlement:${merchantId}`, "asset"),
   disputesHeld: named("disputes_held", "asset"),
   holdCaptures: named("hold_captures", "liability"),
@@ -336,23 +365,46 @@ export interface NamedPosting {
  * @throws {BillingError} `invalid_amount` (400) for a non-positive amount or negative fees;
  *   `fees_exceed_amount` (422) when fees > amount (the seed would credit the customer a negative amount)
  */
-export function paymentPostings(input: { amount: number; fees?: number; currency: string; customer_id: string }): NamedPosting[] {
+export function paymentPostings(
+  input: { amount: number; fees?: number; currency: string; customer_id: string },
+): NamedPosting[] {
   const amount = checkPositiveAmount(input.amount);
   const fees = input.fees ?? 0;
   if (!Number.isSafeInteger(fees) || fees < 0) {
-    throw new BillingError("invalid_amount", "invalid_request", `The fees must be a non-negative integer of minor units, got ${fees}`, {
-      fields: [{ path: "fees", message: "Must be a non-negative integer of minor units" }],
+    throw new BillingError(
+      "invalid_amount",
+      "invalid_request",
+      `The fees must be a non-negative integer of minor units, got ${fees}`,
+      {
+        fields: [{ path: "fees", message: "Must be a non-negative integer of minor units" }],
+      },
+    );
+  }
+  if (fees > amount) {
+    throw new BillingError(
+      "fees_exceed_amount",
+      "unprocessable",
+      `The fees ${fees} exceed the payment amount ${amount}`,
+    );
+  }
+  const postings: NamedPosting[] = [{ account: LEDGER_CHART.cash, amount, currency: input.currency }];
+  if (amount - fees > 0) {
+    postings.push({
+      account: LEDGER_CHART.customerBalance(input.customer_id),
+      amount: -(amount - fees),
+      currency: input.currency,
     });
   }
-  if (fees > amount) throw new BillingError("fees_exceed_amount", "unprocessable", `The fees ${fees} exceed the payment amount ${amount}`);
-  const postings: NamedPosting[] = [{ account: LEDGER_CHART.cash, amount, currency: input.currency }];
-  if (amount - fees > 0) postings.push({ account: LEDGER_CHART.customerBalance(input.customer_id), amount: -(amount - fees), currency: input.currency });
-  if (fees > 0) postings.push({ account: LEDGER_CHART.platformFees, amount: -fees, currency: input.currency });
+  if (fees > 0) {
+    postings.push({ account: LEDGER_CHART.platformFees, amount: -fees, currency: input.currency });
+  }
   return postings;
 }
 
 /** Postings of a refund (seed `RecordRefund`): debit the customer's balance, credit `cash`. @throws {BillingError} `invalid_amount` */
-export function refundPostings(input: { amount: number; currency: string; customer_id: string }): NamedPosting[] {
+export function refundPostings(
+  input: { amount: number; currency: string; customer_id: string },
+): NamedPosting[] {
   const amount = checkPositiveAmount(input.amount);
   return [
     { account: LEDGER_CHART.customerBalance(input.customer_id), amount, currency: input.currency },
@@ -361,7 +413,9 @@ export function refundPostings(input: { amount: number; currency: string; custom
 }
 
 /** Postings of a payout (seed `RecordPayout`): debit `merchant_settlement:{id}`, credit `cash`. @throws {BillingError} `invalid_amount` */
-export function payoutPostings(input: { amount: number; currency: string; merchant_id: string }): NamedPosting[] {
+export function payoutPostings(
+  input: { amount: number; currency: string; merchant_id: string },
+): NamedPosting[] {
   const amount = checkPositiveAmount(input.amount);
   return [
     { account: LEDGER_CHART.merchantSettlement(input.merchant_id), amount, currency: input.currency },

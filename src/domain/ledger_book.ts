@@ -41,8 +41,8 @@ import {
   type LedgerAccount,
   type NamedAccount,
   type NamedPosting,
-  normalBalanceOf,
   type NormalBalance,
+  normalBalanceOf,
   paymentPostings,
   payoutPostings,
   type PostingInput,
@@ -178,10 +178,31 @@ export type LedgerCommand =
   }
   | { kind: "capture_hold"; hold_id: string; amount?: number; idempotency_key?: string }
   | { kind: "void_hold"; hold_id: string; idempotency_key?: string }
-  | { kind: "record_payment"; payment_intent_id: string; amount: number; currency: string; customer_id: string; fees?: number }
-  | { kind: "record_refund"; refund_id: string; amount: number; currency: string; customer_id: string; payment_intent_id?: string }
+  | {
+    kind: "record_payment";
+    payment_intent_id: string;
+    amount: number;
+    currency: string;
+    customer_id: string;
+    fees?: number;
+  }
+  | {
+    kind: "record_refund";
+    refund_id: string;
+    amount: number;
+    currency: string;
+    customer_id: string;
+    payment_intent_id?: string;
+  }
   | { kind: "record_payout"; payout_id: string; amount: number; currency: string; merchant_id: string }
-  | { kind: "record_dispute"; dispute_id: string; amount: number; currency: string; customer_id: string; payment_intent_id?: string }
+  | {
+    kind: "record_dispute";
+    dispute_id: string;
+    amount: number;
+    currency: string;
+    customer_id: string;
+    payment_intent_id?: string;
+  }
   | { kind: "sweep_holds" };
 
 /** What an accepted command returns. */
@@ -218,7 +239,11 @@ export function applyOnce<T>(
   try {
     if (key !== null && prior) {
       if (prior.payload_hash !== hash) {
-        throw new BillingError("idempotency_key_reused", "conflict", `Idempotency key "${key}" was already used with a different payload`);
+        throw new BillingError(
+          "idempotency_key_reused",
+          "conflict",
+          `Idempotency key "${key}" was already used with a different payload`,
+        );
       }
       return { ok: true, replayed: true, value: replay() };
     }
@@ -401,10 +426,18 @@ export class LedgerBook {
    * @throws {Error} only for broken invariants (bugs), or past {@link MAX_COMMANDS_PER_BOOK}
    */
   apply(command: LedgerCommand, hash: string): Outcome<LedgerResult> {
-    if (++this.#applied > MAX_COMMANDS_PER_BOOK) throw new Error(`invariant: more than ${MAX_COMMANDS_PER_BOOK} commands in one batch`);
+    if (++this.#applied > MAX_COMMANDS_PER_BOOK) {
+      throw new Error(`invariant: more than ${MAX_COMMANDS_PER_BOOK} commands in one batch`);
+    }
     const key = commandKey(command);
     const prior = key === null ? undefined : this.#records.get(key);
-    return applyOnce(key, hash, prior, () => this.#replay(prior!), () => this.#execute(command, key ?? "", hash));
+    return applyOnce(
+      key,
+      hash,
+      prior,
+      () => this.#replay(prior!),
+      () => this.#execute(command, key ?? "", hash),
+    );
   }
 
   /** The rows to write for everything applied so far. */
@@ -426,12 +459,18 @@ export class LedgerBook {
     const result: LedgerResult = {};
     if (record.entry_id) {
       const entry = this.#entries.get(record.entry_id);
-      if (!entry) throw new Error(`invariant: entry ${record.entry_id} of key ${record.idempotency_key} was not loaded`);
+      if (!entry) {
+        throw new Error(
+          `invariant: entry ${record.entry_id} of key ${record.idempotency_key} was not loaded`,
+        );
+      }
       result.entry = entry;
     }
     if (record.hold_id) {
       const hold = this.#holds.get(record.hold_id);
-      if (!hold) throw new Error(`invariant: hold ${record.hold_id} of key ${record.idempotency_key} was not loaded`);
+      if (!hold) {
+        throw new Error(`invariant: hold ${record.hold_id} of key ${record.idempotency_key} was not loaded`);
+      }
       result.hold = { ...hold };
     }
     return result;
@@ -500,23 +539,38 @@ export class LedgerBook {
   }
 
   /** Finds a named account, or builds (without committing) the one to create. */
-  #resolveNamed(wanted: NamedAccount, currency: string, metadata: Record<string, unknown> | null): { account: LedgerAccount; created: boolean } {
+  #resolveNamed(
+    wanted: NamedAccount,
+    currency: string,
+    metadata: Record<string, unknown> | null,
+  ): { account: LedgerAccount; created: boolean } {
     if (wanted.name.length < 1 || wanted.name.length > 255) {
       throw invalid([{ path: "name", message: "Must be 1 to 255 characters" }]);
     }
     if (wanted.debits_must_not_exceed_credits && wanted.credits_must_not_exceed_debits) {
-      throw invalid([{ path: "credits_must_not_exceed_debits", message: "At most one balance constraint may be set (TigerBeetle: flags_are_mutually_exclusive)" }]);
+      throw invalid([{
+        path: "credits_must_not_exceed_debits",
+        message: "At most one balance constraint may be set (TigerBeetle: flags_are_mutually_exclusive)",
+      }]);
     }
     const existing = this.#byName.get(`${currency}\u0000${wanted.name}`);
     if (existing) {
       if (existing.type !== wanted.type) {
-        throw new BillingError("account_type_mismatch", "conflict", `Account "${wanted.name}" (${currency}) exists with type "${existing.type}"`);
+        throw new BillingError(
+          "account_type_mismatch",
+          "conflict",
+          `Account "${wanted.name}" (${currency}) exists with type "${existing.type}"`,
+        );
       }
       if (
         existing.debits_must_not_exceed_credits !== wanted.debits_must_not_exceed_credits ||
         existing.credits_must_not_exceed_debits !== wanted.credits_must_not_exceed_debits
       ) {
-        throw new BillingError("account_constraints_mismatch", "conflict", `Account "${wanted.name}" (${currency}) exists with other balance constraints`);
+        throw new BillingError(
+          "account_constraints_mismatch",
+          "conflict",
+          `Account "${wanted.name}" (${currency}) exists with other balance constraints`,
+        );
       }
       return { account: existing, created: false };
     }
@@ -545,14 +599,22 @@ export class LedgerBook {
     const account = this.#accounts.get(id);
     if (!account) throw notFound("account", id);
     if (account.currency !== currency) {
-      throw new BillingError("currency_mismatch", "unprocessable", `Account "${id}" holds ${account.currency}, not ${currency}`);
+      throw new BillingError(
+        "currency_mismatch",
+        "unprocessable",
+        `Account "${id}" holds ${account.currency}, not ${currency}`,
+      );
     }
     return account;
   }
 
   // ---- entries ----
 
-  #postEntry(command: Extract<LedgerCommand, { kind: "post_entry" }>, key: string, hash: string): LedgerResult {
+  #postEntry(
+    command: Extract<LedgerCommand, { kind: "post_entry" }>,
+    key: string,
+    hash: string,
+  ): LedgerResult {
     checkPostings(command.postings);
     for (const p of command.postings) checkCurrency(p.currency);
     const accounts = command.postings.map((p) => this.#account(p.account_id, p.currency));
@@ -569,14 +631,26 @@ export class LedgerBook {
     const original = this.#entries.get(entryId);
     if (!original) throw notFound("entry", entryId);
     if (this.#reversed.has(entryId)) {
-      throw new BillingError("entry_already_reversed", "conflict", `Entry "${entryId}" has already been reversed`);
+      throw new BillingError(
+        "entry_already_reversed",
+        "conflict",
+        `Entry "${entryId}" has already been reversed`,
+      );
     }
     return original;
   }
 
-  #reverseEntry(command: Extract<LedgerCommand, { kind: "reverse_entry" }>, key: string, hash: string): LedgerResult {
+  #reverseEntry(
+    command: Extract<LedgerCommand, { kind: "reverse_entry" }>,
+    key: string,
+    hash: string,
+  ): LedgerResult {
     const original = this.#checkReversible(command.entry_id);
-    const postings = original.postings.map((p) => ({ account_id: p.account_id, amount: -p.amount, currency: p.currency }));
+    const postings = original.postings.map((p) => ({
+      account_id: p.account_id,
+      amount: -p.amount,
+      currency: p.currency,
+    }));
     const accounts = postings.map((p) => this.#account(p.account_id, p.currency));
     return this.#commitEntry(command.kind, key, hash, accounts, postings, [], {
       description: command.description ?? `Reversal of ${original.id}`,
@@ -598,13 +672,17 @@ export class LedgerBook {
     const postings: PostingInput[] = [];
     for (const p of named) {
       const pending = created.find((a) => a.name === p.account.name && a.currency === p.currency);
-      const resolved = pending ? { account: pending, created: false } : this.#resolveNamed(p.account, p.currency, null);
+      const resolved = pending
+        ? { account: pending, created: false }
+        : this.#resolveNamed(p.account, p.currency, null);
       if (resolved.created) created.push(resolved.account);
       accounts.push(resolved.account);
       postings.push({ account_id: resolved.account.id, amount: p.amount, currency: p.currency });
     }
     checkPostings(postings);
-    const external = Object.fromEntries(Object.entries(info.external).filter(([, v]) => v !== undefined)) as ExternalIds;
+    const external = Object.fromEntries(
+      Object.entries(info.external).filter(([, v]) => v !== undefined),
+    ) as ExternalIds;
     return this.#commitEntry(kind, key, hash, accounts, postings, created, {
       description: info.description,
       metadata: info.metadata,
@@ -624,19 +702,31 @@ export class LedgerBook {
     accounts: LedgerAccount[],
     postings: PostingInput[],
     createdAccounts: LedgerAccount[],
-    info: { description: string | null; metadata: Record<string, unknown> | null; reverses_entry_id: string | null; external: ExternalIds },
+    info: {
+      description: string | null;
+      metadata: Record<string, unknown> | null;
+      reverses_entry_id: string | null;
+      external: ExternalIds;
+    },
     extra: { hold?: LedgerHold; released?: Map<string, BalanceCounters> } = {},
   ): LedgerResult {
     const next = new Map<string, BalanceCounters>(extra.released ?? []);
     postings.forEach((p, i) => {
       const account = accounts[i];
       const current = next.get(account.id) ?? this.balanceOf(account.id);
-      next.set(account.id, addToSide(current, "posted", p.amount > 0 ? "debit" : "credit", Math.abs(p.amount)));
+      next.set(
+        account.id,
+        addToSide(current, "posted", p.amount > 0 ? "debit" : "credit", Math.abs(p.amount)),
+      );
     });
     for (const [id, counters] of next) {
       const account = this.#accounts.get(id) ?? accounts.find((a) => a.id === id)!;
       if (!satisfiesConstraints(account, counters)) {
-        throw new BillingError("insufficient_balance", "unprocessable", `The entry would break the balance constraint of account "${account.name}" (${account.id})`);
+        throw new BillingError(
+          "insufficient_balance",
+          "unprocessable",
+          `The entry would break the balance constraint of account "${account.name}" (${account.id})`,
+        );
       }
     }
     // ---- commit (nothing below throws a BillingError) ----
@@ -654,7 +744,12 @@ export class LedgerBook {
       refund_id: info.external.refund_id ?? null,
       payout_id: info.external.payout_id ?? null,
       dispute_id: info.external.dispute_id ?? null,
-      postings: postings.map((p) => ({ id: newId("pst"), account_id: p.account_id, amount: p.amount, currency: p.currency })),
+      postings: postings.map((p) => ({
+        id: newId("pst"),
+        account_id: p.account_id,
+        amount: p.amount,
+        currency: p.currency,
+      })),
       created_at: this.now,
     };
     this.#entries.set(entry.id, entry);
@@ -665,13 +760,24 @@ export class LedgerBook {
       hold = { ...hold, capture_entry_id: entry.id };
       this.#setHold(hold);
     }
-    this.#record({ idempotency_key: key, kind, payload_hash: hash, entry_id: entry.id, hold_id: hold?.id ?? null, created_at: this.now });
+    this.#record({
+      idempotency_key: key,
+      kind,
+      payload_hash: hash,
+      entry_id: entry.id,
+      hold_id: hold?.id ?? null,
+      created_at: this.now,
+    });
     return hold ? { entry, hold: { ...hold } } : { entry };
   }
 
   // ---- holds ----
 
-  #createHold(command: Extract<LedgerCommand, { kind: "create_hold" }>, key: string, hash: string): LedgerResult {
+  #createHold(
+    command: Extract<LedgerCommand, { kind: "create_hold" }>,
+    key: string,
+    hash: string,
+  ): LedgerResult {
     const amount = checkPositiveAmount(command.amount);
     checkTtl(command.ttl_seconds);
     checkCurrency(command.currency);
@@ -691,15 +797,32 @@ export class LedgerBook {
     const sourceBefore = this.balanceOf(source.id);
     const available = summarizeBalance(source.normal_balance, sourceBefore).available;
     if (available < amount) {
-      throw new BillingError("insufficient_balance", "unprocessable", `Account "${source.id}" has ${available} available, the hold needs ${amount}`);
+      throw new BillingError(
+        "insufficient_balance",
+        "unprocessable",
+        `Account "${source.id}" has ${available} available, the hold needs ${amount}`,
+      );
     }
     const sourceAfter = addToSide(sourceBefore, "pending", heldSide(source.normal_balance), amount, amount);
-    const destinationAfter = addToSide(this.balanceOf(destination.id), "pending", source.normal_balance, amount);
+    const destinationAfter = addToSide(
+      this.balanceOf(destination.id),
+      "pending",
+      source.normal_balance,
+      amount,
+    );
     if (!satisfiesConstraints(source, sourceAfter)) {
-      throw new BillingError("insufficient_balance", "unprocessable", `The hold would break the balance constraint of account "${source.id}"`);
+      throw new BillingError(
+        "insufficient_balance",
+        "unprocessable",
+        `The hold would break the balance constraint of account "${source.id}"`,
+      );
     }
     if (!satisfiesConstraints(destination, destinationAfter)) {
-      throw new BillingError("insufficient_balance", "unprocessable", `The hold would break the balance constraint of account "${destination.id}"`);
+      throw new BillingError(
+        "insufficient_balance",
+        "unprocessable",
+        `The hold would break the balance constraint of account "${destination.id}"`,
+      );
     }
     // ---- commit ----
     if (createdDestination) this.#commitAccount(createdDestination);
@@ -721,7 +844,14 @@ export class LedgerBook {
       updated_at: this.now,
     };
     this.#setHold(hold);
-    this.#record({ idempotency_key: key, kind: command.kind, payload_hash: hash, entry_id: null, hold_id: hold.id, created_at: this.now });
+    this.#record({
+      idempotency_key: key,
+      kind: command.kind,
+      payload_hash: hash,
+      entry_id: null,
+      hold_id: hold.id,
+      created_at: this.now,
+    });
     return { hold: { ...hold } };
   }
 
@@ -729,10 +859,19 @@ export class LedgerBook {
   #pendingHold(id: string): LedgerHold {
     const hold = this.#holds.get(id);
     if (!hold) throw notFound("hold", id);
-    if (hold.status === "expired" || (hold.status === "pending" && hold.expires_at.getTime() <= this.now.getTime())) {
-      throw new BillingError("hold_expired", "conflict", `Hold "${id}" expired at ${hold.expires_at.toISOString()}; its amount was released`);
+    if (
+      hold.status === "expired" ||
+      (hold.status === "pending" && hold.expires_at.getTime() <= this.now.getTime())
+    ) {
+      throw new BillingError(
+        "hold_expired",
+        "conflict",
+        `Hold "${id}" expired at ${hold.expires_at.toISOString()}; its amount was released`,
+      );
     }
-    if (hold.status !== "pending") throw new BillingError("hold_not_pending", "conflict", `Hold "${id}" is ${hold.status}, not pending`);
+    if (hold.status !== "pending") {
+      throw new BillingError("hold_not_pending", "conflict", `Hold "${id}" is ${hold.status}, not pending`);
+    }
     return hold;
   }
 
@@ -744,16 +883,36 @@ export class LedgerBook {
       throw new Error(`invariant: account ${hold.destination_account_id} of hold ${hold.id} was not loaded`);
     }
     const out = new Map<string, BalanceCounters>();
-    out.set(source.id, addToSide(this.balanceOf(source.id), "pending", heldSide(source.normal_balance), -hold.amount, -hold.amount));
-    out.set(hold.destination_account_id, addToSide(this.balanceOf(hold.destination_account_id), "pending", source.normal_balance, -hold.amount));
+    out.set(
+      source.id,
+      addToSide(
+        this.balanceOf(source.id),
+        "pending",
+        heldSide(source.normal_balance),
+        -hold.amount,
+        -hold.amount,
+      ),
+    );
+    out.set(
+      hold.destination_account_id,
+      addToSide(this.balanceOf(hold.destination_account_id), "pending", source.normal_balance, -hold.amount),
+    );
     return out;
   }
 
-  #captureHold(command: Extract<LedgerCommand, { kind: "capture_hold" }>, key: string, hash: string): LedgerResult {
+  #captureHold(
+    command: Extract<LedgerCommand, { kind: "capture_hold" }>,
+    key: string,
+    hash: string,
+  ): LedgerResult {
     const hold = this.#pendingHold(command.hold_id);
     const amount = command.amount === undefined ? hold.amount : checkPositiveAmount(command.amount);
     if (amount > hold.amount) {
-      throw new BillingError("capture_exceeds_hold", "unprocessable", `The capture ${amount} exceeds the held amount ${hold.amount}`);
+      throw new BillingError(
+        "capture_exceeds_hold",
+        "unprocessable",
+        `The capture ${amount} exceeds the held amount ${hold.amount}`,
+      );
     }
     const source = this.#accounts.get(hold.account_id)!;
     const destination = this.#accounts.get(hold.destination_account_id)!;
@@ -780,7 +939,14 @@ export class LedgerBook {
     for (const [id, counters] of released) this.#setBalance(id, counters);
     const voided: LedgerHold = { ...hold, status: "voided", updated_at: this.now };
     this.#setHold(voided);
-    this.#record({ idempotency_key: key, kind: command.kind, payload_hash: hash, entry_id: null, hold_id: hold.id, created_at: this.now });
+    this.#record({
+      idempotency_key: key,
+      kind: command.kind,
+      payload_hash: hash,
+      entry_id: null,
+      hold_id: hold.id,
+      created_at: this.now,
+    });
     return { hold: { ...voided } };
   }
 
@@ -809,7 +975,11 @@ export class LedgerBook {
  */
 export function checkCurrency(code: string): void {
   if (!isCurrency(code)) {
-    throw new BillingError("unsupported_currency", "invalid_request", `Currency "${code}" is not an ISO 4217 code`);
+    throw new BillingError(
+      "unsupported_currency",
+      "invalid_request",
+      `Currency "${code}" is not an ISO 4217 code`,
+    );
   }
 }
 
@@ -833,7 +1003,13 @@ export interface LedgerTouch {
 
 /** Computes the {@link LedgerTouch} of commands (pure; tolerant of invalid input). */
 export function ledgerTouch(commands: readonly LedgerCommand[]): LedgerTouch {
-  const touch: LedgerTouch = { accountIds: new Set(), names: [], holdIds: new Set(), entryIds: new Set(), keys: new Set() };
+  const touch: LedgerTouch = {
+    accountIds: new Set(),
+    names: [],
+    holdIds: new Set(),
+    entryIds: new Set(),
+    keys: new Set(),
+  };
   const name = (n: NamedAccount, currency: string) => touch.names.push({ name: n.name, currency });
   for (const c of commands) {
     const key = commandKey(c);

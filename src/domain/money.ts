@@ -49,7 +49,11 @@ export function isCurrency(code: string): boolean {
 export function currencyExponent(code: string): number {
   const exponent = EXPONENTS[code];
   if (exponent === undefined) {
-    throw new BillingError("unsupported_currency", "invalid_request", `Currency "${code}" is not an ISO 4217 code`);
+    throw new BillingError(
+      "unsupported_currency",
+      "invalid_request",
+      `Currency "${code}" is not an ISO 4217 code`,
+    );
   }
   return exponent;
 }
@@ -67,12 +71,20 @@ export function currencies(): string[] {
 export function assertAmount(n: number | bigint, what = "amount"): number {
   if (typeof n === "bigint") {
     if (n > BigInt(MAX_AMOUNT) || n < -BigInt(MAX_AMOUNT)) {
-      throw new BillingError("amount_out_of_range", "unprocessable", `The ${what} ${n} exceeds 2^53 - 1 minor units`);
+      throw new BillingError(
+        "amount_out_of_range",
+        "unprocessable",
+        `The ${what} ${n} exceeds 2^53 - 1 minor units`,
+      );
     }
     return Number(n);
   }
   if (!Number.isSafeInteger(n)) {
-    throw new BillingError("amount_out_of_range", "unprocessable", `The ${what} ${n} is not a safe integer of minor units`);
+    throw new BillingError(
+      "amount_out_of_range",
+      "unprocessable",
+      `The ${what} ${n} is not a safe integer of minor units`,
+    );
   }
   return n;
 }

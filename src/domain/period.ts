@@ -57,7 +57,11 @@ export function addDays(date: Date, days: number): Date {
 
 /** The period with this index: `[anchor + index, anchor + index + 1)`. */
 export function periodAt(anchor: Date, interval: Interval, index: number): Period {
-  return { start: addIntervals(anchor, interval, index), end: addIntervals(anchor, interval, index + 1), index };
+  return {
+    start: addIntervals(anchor, interval, index),
+    end: addIntervals(anchor, interval, index + 1),
+    index,
+  };
 }
 
 /**
@@ -65,7 +69,8 @@ export function periodAt(anchor: Date, interval: Interval, index: number): Perio
  * negative indices, which callers normally reject.
  */
 export function periodContaining(anchor: Date, interval: Interval, at: Date): Period {
-  const monthsApart = (at.getUTCFullYear() - anchor.getUTCFullYear()) * 12 + at.getUTCMonth() - anchor.getUTCMonth();
+  const monthsApart = (at.getUTCFullYear() - anchor.getUTCFullYear()) * 12 + at.getUTCMonth() -
+    anchor.getUTCMonth();
   let index = interval === "year" ? Math.floor(monthsApart / 12) : monthsApart;
   // The estimate is off by at most one in either direction because of clamping and time of day.
   while (addIntervals(anchor, interval, index).getTime() > at.getTime()) index--;

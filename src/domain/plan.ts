@@ -92,14 +92,18 @@ export function checkFeatures(inputs: readonly FeatureInput[], path = "features"
   const seen = new Set<string>();
   const features = inputs.map((input, i): Feature => {
     const at = (field: string) => `${path}.${i}.${field}`;
-    if (seen.has(input.key)) issues.push({ path: at("key"), message: `Duplicate feature key "${input.key}"` });
+    if (seen.has(input.key)) {
+      issues.push({ path: at("key"), message: `Duplicate feature key "${input.key}"` });
+    }
     seen.add(input.key);
     if (input.type === "boolean") {
       if (input.pricing) issues.push({ path: at("pricing"), message: "Boolean features cannot be priced" });
       if (input.limit !== undefined && input.limit !== null) {
         issues.push({ path: at("limit"), message: "Boolean features have no limit" });
       }
-      if (input.soft_limit) issues.push({ path: at("soft_limit"), message: "Boolean features have no limit" });
+      if (input.soft_limit) {
+        issues.push({ path: at("soft_limit"), message: "Boolean features have no limit" });
+      }
       return {
         key: input.key,
         name: input.name ?? input.key,
@@ -115,10 +119,10 @@ export function checkFeatures(inputs: readonly FeatureInput[], path = "features"
     const aggregation = input.aggregation ?? (input.type === "seat" ? "latest" : "sum");
     const limit = input.limit ?? null;
     if (aggregation === "unique_count" && !input.unique_property) {
-      issues.push({ path: at("unique_property"), message: "Required when aggregation is \"unique_count\"" });
+      issues.push({ path: at("unique_property"), message: 'Required when aggregation is "unique_count"' });
     }
     if (aggregation !== "unique_count" && input.unique_property) {
-      issues.push({ path: at("unique_property"), message: "Only used when aggregation is \"unique_count\"" });
+      issues.push({ path: at("unique_property"), message: 'Only used when aggregation is "unique_count"' });
     }
     if (input.soft_limit && limit === null) {
       issues.push({ path: at("soft_limit"), message: "A soft limit needs a numeric limit" });

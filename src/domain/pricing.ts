@@ -65,7 +65,12 @@ export function rate(pricing: Pricing, quantity: number): RatedLine[] {
   }
   switch (pricing.model) {
     case "per_unit":
-      return [{ quantity, unit_amount: pricing.unit_amount, flat_amount: 0, amount: multiply(quantity, pricing.unit_amount) }];
+      return [{
+        quantity,
+        unit_amount: pricing.unit_amount,
+        flat_amount: 0,
+        amount: multiply(quantity, pricing.unit_amount),
+      }];
     case "package": {
       const packages = Number(divide(BigInt(quantity), BigInt(pricing.package_size), "ceil"));
       return [{
@@ -91,7 +96,13 @@ export function rateTotal(pricing: Pricing, quantity: number): number {
 function rateGraduated(tiers: Tier[], quantity: number): RatedLine[] {
   if (quantity === 0) {
     const first = tiers[0];
-    return [{ quantity: 0, unit_amount: first.unit_amount, flat_amount: 0, amount: 0, tier: { index: 1, from: 1, up_to: first.up_to } }];
+    return [{
+      quantity: 0,
+      unit_amount: first.unit_amount,
+      flat_amount: 0,
+      amount: 0,
+      tier: { index: 1, from: 1, up_to: first.up_to },
+    }];
   }
   const lines: RatedLine[] = [];
   let previousBound = 0;
@@ -117,7 +128,13 @@ function rateVolume(tiers: Tier[], quantity: number): RatedLine {
   const tier = tiers[index];
   const from = index === 0 ? 1 : (tiers[index - 1].up_to as number) + 1;
   if (quantity === 0) {
-    return { quantity: 0, unit_amount: tier.unit_amount, flat_amount: 0, amount: 0, tier: { index: 1, from: 1, up_to: tier.up_to } };
+    return {
+      quantity: 0,
+      unit_amount: tier.unit_amount,
+      flat_amount: 0,
+      amount: 0,
+      tier: { index: 1, from: 1, up_to: tier.up_to },
+    };
   }
   return {
     quantity,
@@ -138,9 +155,14 @@ export function pricingViolations(pricing: PricingInput, path: string): FieldIss
   const issues: FieldIssue[] = [];
   const at = (field: string) => (path ? `${path}.${field}` : field);
   if (pricing.model === "per_unit" || pricing.model === "package") {
-    if (pricing.unit_amount === undefined) issues.push({ path: at("unit_amount"), message: `Required for model "${pricing.model}"` });
+    if (pricing.unit_amount === undefined) {
+      issues.push({ path: at("unit_amount"), message: `Required for model "${pricing.model}"` });
+    }
     if (pricing.model === "package" && (pricing.package_size === undefined || pricing.package_size < 1)) {
-      issues.push({ path: at("package_size"), message: "Required for model \"package\" and must be at least 1" });
+      issues.push({
+        path: at("package_size"),
+        message: 'Required for model "package" and must be at least 1',
+      });
     }
     return issues;
   }
@@ -153,12 +175,19 @@ export function pricingViolations(pricing: PricingInput, path: string): FieldIss
   for (const [i, tier] of tiers.entries()) {
     const last = i === tiers.length - 1;
     if (tier.up_to === null) {
-      if (!last) issues.push({ path: at(`tiers.${i}.up_to`), message: "Only the last tier may be open-ended (null)" });
+      if (!last) {
+        issues.push({ path: at(`tiers.${i}.up_to`), message: "Only the last tier may be open-ended (null)" });
+      }
       continue;
     }
-    if (last) issues.push({ path: at(`tiers.${i}.up_to`), message: "The last tier must be open-ended (null)" });
+    if (last) {
+      issues.push({ path: at(`tiers.${i}.up_to`), message: "The last tier must be open-ended (null)" });
+    }
     if (tier.up_to <= previous) {
-      issues.push({ path: at(`tiers.${i}.up_to`), message: `Must be greater than the previous bound ${previous}` });
+      issues.push({
+        path: at(`tiers.${i}.up_to`),
+        message: `Must be greater than the previous bound ${previous}`,
+      });
     }
     previous = tier.up_to;
   }

@@ -30,12 +30,18 @@ export function epochSeconds(at: Date): bigint {
  * // 4900 cents, upgrade on day 10 of a 31-day month → 22 days left of 31
  * prorate(4900, { start: jan1, end: feb1 }, { from: jan10, to: feb1 }) // = 3477
  */
-export function prorate(fee: number, period: { start: Date; end: Date }, slice: { from: Date; to: Date }): number {
+export function prorate(
+  fee: number,
+  period: { start: Date; end: Date },
+  slice: { from: Date; to: Date },
+): number {
   const periodStart = epochSeconds(period.start);
   const periodEnd = epochSeconds(period.end);
   const from = epochSeconds(slice.from);
   const to = epochSeconds(slice.to);
   if (periodEnd <= periodStart) throw new RangeError("prorate(): empty period");
-  if (from < periodStart || to > periodEnd || to < from) throw new RangeError("prorate(): slice outside the period");
+  if (from < periodStart || to > periodEnd || to < from) {
+    throw new RangeError("prorate(): slice outside the period");
+  }
   return assertAmount(divide(BigInt(fee) * (to - from), periodEnd - periodStart, "half_up"), "proration");
 }

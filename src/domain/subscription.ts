@@ -36,11 +36,17 @@ export interface PauseWindow {
 
 /** Whether `at` falls inside one of the pauses. */
 export function pausedAt(pauses: readonly PauseWindow[], at: Date): boolean {
-  return pauses.some((p) => p.start.getTime() <= at.getTime() && (p.end === null || at.getTime() < p.end.getTime()));
+  return pauses.some((p) =>
+    p.start.getTime() <= at.getTime() && (p.end === null || at.getTime() < p.end.getTime())
+  );
 }
 
 /** The paused parts of `[start, end)`, clipped, in time order, overlapping pauses merged. */
-export function pausedSlices(pauses: readonly PauseWindow[], start: Date, end: Date): { start: Date; end: Date }[] {
+export function pausedSlices(
+  pauses: readonly PauseWindow[],
+  start: Date,
+  end: Date,
+): { start: Date; end: Date }[] {
   const slices = pauses
     .map((p) => ({
       start: Math.max(p.start.getTime(), start.getTime()),
@@ -84,10 +90,16 @@ export const MAX_BACKDATE_DAYS = 366;
  * @throws {BillingError} `start_at_in_future` (422) when `start_at` > now;
  *   `start_at_too_old` when backdated more than {@link MAX_BACKDATE_DAYS}
  */
-export function startTimeline(input: { start_at?: Date; trial_days: number; now: Date }): SubscriptionTimeline {
+export function startTimeline(
+  input: { start_at?: Date; trial_days: number; now: Date },
+): SubscriptionTimeline {
   const start = input.start_at ?? input.now;
   if (start.getTime() > input.now.getTime()) {
-    throw new BillingError("start_at_in_future", "unprocessable", `The start_at ${start.toISOString()} is in the future`);
+    throw new BillingError(
+      "start_at_in_future",
+      "unprocessable",
+      `The start_at ${start.toISOString()} is in the future`,
+    );
   }
   if (input.now.getTime() - start.getTime() > MAX_BACKDATE_DAYS * 86_400_000) {
     throw new BillingError(
@@ -101,8 +113,14 @@ export function startTimeline(input: { start_at?: Date; trial_days: number; now:
 }
 
 /** Status at `now` (`paused` when `now` is inside one of `pauses`). */
-export function statusAt(t: SubscriptionTimeline, now: Date, pauses: readonly PauseWindow[] = []): SubscriptionStatus {
-  if (t.cancel_at && now.getTime() >= t.cancel_at.getTime()) return t.canceled_at === null ? "expired" : "canceled";
+export function statusAt(
+  t: SubscriptionTimeline,
+  now: Date,
+  pauses: readonly PauseWindow[] = [],
+): SubscriptionStatus {
+  if (t.cancel_at && now.getTime() >= t.cancel_at.getTime()) {
+    return t.canceled_at === null ? "expired" : "canceled";
+  }
   if (pausedAt(pauses, now)) return "paused";
   if (t.trial_end && now.getTime() < t.trial_end.getTime()) return "trialing";
   return "active";
@@ -213,7 +231,11 @@ export function planChangeDecision(input: {
 }): PlanChangeDecision {
   const status = statusAt(input.timeline, input.now);
   if (status === "canceled" || status === "expired") {
-    throw new BillingError("subscription_canceled", "conflict", `The subscription is ${status}; its plan cannot change`);
+    throw new BillingError(
+      "subscription_canceled",
+      "conflict",
+      `The subscription is ${status}; its plan cannot change`,
+    );
   }
   if (input.from.currency !== input.to.currency) {
     throw new BillingError(
@@ -223,7 +245,11 @@ export function planChangeDecision(input: {
     );
   }
   if (input.from.interval !== input.to.interval) {
-    throw new BillingError("interval_mismatch", "unprocessable", `The new plan bills per ${input.to.interval}, the subscription per ${input.from.interval}`);
+    throw new BillingError(
+      "interval_mismatch",
+      "unprocessable",
+      `The new plan bills per ${input.to.interval}, the subscription per ${input.from.interval}`,
+    );
   }
   const direction = input.to.base_amount > input.from.base_amount ? "upgrade" : "downgrade";
   const timing = input.effective ?? (direction === "upgrade" ? "now" : "period_end");
@@ -231,7 +257,11 @@ export function planChangeDecision(input: {
     ? input.now
     : periodAt({ ...input.timeline, cancel_at: null }, input.from.interval, input.now).end;
   if (input.timeline.cancel_at && effectiveAt.getTime() >= input.timeline.cancel_at.getTime()) {
-    throw new BillingError("subscription_ending", "unprocessable", `The subscription ends at ${input.timeline.cancel_at.toISOString()}, before the change would take effect`);
+    throw new BillingError(
+      "subscription_ending",
+      "unprocessable",
+      `The subscription ends at ${input.timeline.cancel_at.toISOString()}, before the change would take effect`,
+    );
   }
   return { direction, effective_at: effectiveAt, proration: input.proration ?? "prorate" };
 }
@@ -264,11 +294,21 @@ export interface PlanSlice {
  * Splits `[start, end)` at the plan changes strictly inside it. Always at least one slice; a
  * change exactly at `start` decides the first slice's plan and prorates nothing.
  */
-export function planSegments(initialPlan: string, changes: readonly PlanChange[], start: Date, end: Date): PlanSlice[] {
+export function planSegments(
+  initialPlan: string,
+  changes: readonly PlanChange[],
+  start: Date,
+  end: Date,
+): PlanSlice[] {
   const inside = [...changes]
     .sort((a, b) => a.effective_at.getTime() - b.effective_at.getTime())
     .filter((c) => c.effective_at.getTime() > start.getTime() && c.effective_at.getTime() < end.getTime());
-  const slices: PlanSlice[] = [{ plan_id: planIdAt(initialPlan, changes, start), start, end, proration: "none" }];
+  const slices: PlanSlice[] = [{
+    plan_id: planIdAt(initialPlan, changes, start),
+    start,
+    end,
+    proration: "none",
+  }];
   for (const c of inside) {
     const last = slices[slices.length - 1];
     if (c.to_plan_id === last.plan_id) continue;

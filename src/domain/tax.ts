@@ -75,7 +75,10 @@ export interface TaxResult {
 }
 
 /** Per-line tax of net line amounts (null rate → all zero). */
-export function taxLines(rate: Pick<TaxRate, "percentage_bp" | "inclusive"> | null, nets: readonly number[]): TaxResult {
+export function taxLines(
+  rate: Pick<TaxRate, "percentage_bp" | "inclusive"> | null,
+  nets: readonly number[],
+): TaxResult {
   const lines = nets.map((net) => (rate ? lineTax(rate, net) : 0));
   return { lines, tax: sum(lines, "tax"), taxable: sum(nets, "taxable amount") };
 }

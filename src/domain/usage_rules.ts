@@ -63,30 +63,43 @@ export function eventTimingViolation(
     return {
       code: "timestamp_in_future",
       status: 422,
-      message: `The timestamp ${timestamp.toISOString()} is more than ${MAX_FUTURE_SKEW_SECONDS} s ahead of the server clock`,
+      message:
+        `The timestamp ${timestamp.toISOString()} is more than ${MAX_FUTURE_SKEW_SECONDS} s ahead of the server clock`,
     };
   }
-  const period = closed.find((p) => p.start.getTime() <= timestamp.getTime() && timestamp.getTime() < p.end.getTime());
+  const period = closed.find((p) =>
+    p.start.getTime() <= timestamp.getTime() && timestamp.getTime() < p.end.getTime()
+  );
   if (period) {
     return {
       code: "period_closed",
       status: 409,
-      message: `The period ${period.start.toISOString()} – ${period.end.toISOString()} is closed (invoice ${period.invoice_number ?? "finalized"}); late usage is accepted only while its invoice is a draft`,
+      message: `The period ${period.start.toISOString()} – ${period.end.toISOString()} is closed (invoice ${
+        period.invoice_number ?? "finalized"
+      }); late usage is accepted only while its invoice is a draft`,
     };
   }
-  const pause = paused.find((p) => p.start.getTime() <= timestamp.getTime() && (p.end === null || timestamp.getTime() < p.end.getTime()));
+  const pause = paused.find((p) =>
+    p.start.getTime() <= timestamp.getTime() && (p.end === null || timestamp.getTime() < p.end.getTime())
+  );
   if (pause) {
     return {
       code: "subscription_paused",
       status: 409,
-      message: `The subscription was paused at ${timestamp.toISOString()} (paused from ${pause.start.toISOString()}); paused time takes no usage`,
+      message:
+        `The subscription was paused at ${timestamp.toISOString()} (paused from ${pause.start.toISOString()}); paused time takes no usage`,
     };
   }
   return null;
 }
 
 /** Buckets of `[from, to)` by UTC day (`day`) or one bucket (`none`); at most `max` buckets. */
-export function usageBuckets(from: Date, to: Date, groupBy: "day" | "none", max = 366): { start: Date; end: Date }[] | null {
+export function usageBuckets(
+  from: Date,
+  to: Date,
+  groupBy: "day" | "none",
+  max = 366,
+): { start: Date; end: Date }[] | null {
   if (groupBy === "none") return [{ start: from, end: to }];
   const day = 86_400_000;
   const buckets: { start: Date; end: Date }[] = [];

@@ -9,26 +9,30 @@ import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import { requestId } from "hono/request-id";
 import { timingSafeEqual } from "hono/utils/buffer";
-import type { Services } from "../services/context.ts";
-import { KeyResolver } from "../services/tenants.ts";
-import { OriginPolicy } from "../services/apps.ts";
+import type { Services } from "../context.ts";
+import { KeyResolver } from "../tenants/service.ts";
+import { OriginPolicy } from "../apps/service.ts";
 import { browserCors } from "./cors.ts";
-import { type DocsScriptLoader, docsRoutes } from "./docs.ts";
+import { docsRoutes, type DocsScriptLoader } from "./docs.ts";
 import { type AppEnv, router } from "./env.ts";
 import { errorToResponse, problem } from "./problem.ts";
-import { adminRoutes } from "./routes/admin.ts";
-import { auditRoutes } from "./routes/audit.ts";
-import { metricsMiddleware, metricsRoutes } from "./routes/metrics.ts";
-import { STRIPE_WEBHOOK_PREFIX, stripeRoutes } from "./routes/stripe.ts";
-import { webhookRoutes } from "./routes/webhooks.ts";
-import { appRoutes } from "./routes/apps.ts";
-import { customerRoutes } from "./routes/customers.ts";
-import { invoiceRoutes } from "./routes/invoices.ts";
-import { inventoryRoutes } from "./routes/inventory.ts";
-import { ledgerRoutes } from "./routes/ledger.ts";
-import { planRoutes } from "./routes/plans.ts";
-import { usageRoutes } from "./routes/usage.ts";
-import { billingRoutes } from "./routes/billing.ts";
+import { tenantRoutes } from "../tenants/routes.ts";
+import { auditRoutes } from "../audit/routes.ts";
+import { metricsMiddleware, metricsRoutes } from "../metrics/routes.ts";
+import { STRIPE_WEBHOOK_PREFIX, stripeRoutes } from "../payments/routes.ts";
+import { webhookRoutes } from "../webhooks/routes.ts";
+import { appRoutes } from "../apps/routes.ts";
+import { couponRoutes } from "../coupons/routes.ts";
+import { creditRoutes } from "../credits/routes.ts";
+import { customerRoutes } from "../customers/routes.ts";
+import { entitlementRoutes } from "../entitlements/routes.ts";
+import { invoiceRoutes } from "../invoices/routes.ts";
+import { inventoryRoutes } from "../inventory/routes.ts";
+import { ledgerRoutes } from "../ledger/routes.ts";
+import { planRoutes } from "../plans/routes.ts";
+import { subscriptionRoutes } from "../subscriptions/routes.ts";
+import { taxRoutes } from "../tax/routes.ts";
+import { usageRoutes } from "../usage/routes.ts";
 
 /** Options of {@link createApp}. */
 export interface AppOptions {
@@ -43,7 +47,10 @@ export interface AppOptions {
 }
 
 /** Routes a publishable key (`pk_…`) may call: checks and usage, nothing else. */
-export const PUBLISHABLE_ROUTES: ReadonlySet<string> = new Set(["POST /v1/events", "POST /v1/entitlements/check"]);
+export const PUBLISHABLE_ROUTES: ReadonlySet<string> = new Set([
+  "POST /v1/events",
+  "POST /v1/entitlements/check",
+]);
 
 function bearer(header: string | undefined): string | null {
   const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
@@ -93,7 +100,12 @@ export function createApp(services: Services, options: AppOptions) {
     createMiddleware<AppEnv>(async (c, next) => {
       const token = bearer(c.req.header("authorization"));
       if (!token || !(await timingSafeEqual(token, options.adminToken))) {
-        return problem(c, 401, "unauthorized", "A valid admin token is required (Authorization: Bearer <BILLING_ADMIN_TOKEN>)");
+        return problem(
+          c,
+          401,
+          "unauthorized",
+          "A valid admin token is required (Authorization: Bearer <BILLING_ADMIN_TOKEN>)",
+        );
       }
       await next();
     }),
@@ -105,11 +117,18 @@ export function createApp(services: Services, options: AppOptions) {
       if (c.req.path.startsWith("/v1/admin/")) return await next();
       if (c.req.path.startsWith(STRIPE_WEBHOOK_PREFIX)) return await next(); // authenticated by Stripe-Signature
       const token = bearer(c.req.header("authorization"));
-      if (!token) return problem(c, 401, "unauthorized", "An API key is required (Authorization: Bearer sk_… or pk_…)");
+      if (!token) {
+        return problem(c, 401, "unauthorized", "An API key is required (Authorization: Bearer sk_… or pk_…)");
+      }
       const principal = await keys.resolve(token);
       if (!principal) return problem(c, 401, "unauthorized", "The API key is not valid");
       if (principal.kind === "publishable" && !PUBLISHABLE_ROUTES.has(`${c.req.method} ${c.req.path}`)) {
-        return problem(c, 403, "publishable_key_not_allowed", "Publishable keys may only check entitlements and send usage");
+        return problem(
+          c,
+          403,
+          "publishable_key_not_allowed",
+          "Publishable keys may only check entitlements and send usage",
+        );
       }
       c.set("principal", principal);
       c.set("ctx", {
@@ -122,15 +141,20 @@ export function createApp(services: Services, options: AppOptions) {
     }),
   );
 
-  app.route("/", adminRoutes(services));
+  // One route module per capability folder; no two modules serve the same path.
+  app.route("/", tenantRoutes(services));
   app.route("/", appRoutes(origins));
   app.route("/", planRoutes());
   app.route("/", customerRoutes());
+  app.route("/", subscriptionRoutes(services));
   app.route("/", usageRoutes());
+  app.route("/", entitlementRoutes());
   app.route("/", invoiceRoutes());
   app.route("/", ledgerRoutes());
   app.route("/", inventoryRoutes());
-  app.route("/", billingRoutes(services));
+  app.route("/", couponRoutes());
+  app.route("/", taxRoutes());
+  app.route("/", creditRoutes());
   app.route("/", webhookRoutes());
   app.route("/", auditRoutes());
   app.route("/", stripeRoutes(services, { apiBase: options.stripeApiBase }));
@@ -156,7 +180,8 @@ export function createApp(services: Services, options: AppOptions) {
     info: {
       title: "Edge billing worker API",
       version: "0.1.0",
-      description: "Plans, customers, subscriptions, usage, entitlements, invoices and a double-entry ledger. " +
+      description:
+        "Plans, customers, subscriptions, usage, entitlements, invoices and a double-entry ledger. " +
         "Amounts are integer minor units; errors are application/problem+json (RFC 9457).",
     },
   });

@@ -18,8 +18,8 @@
  */
 import { cors } from "hono/cors";
 import { createMiddleware } from "hono/factory";
-import type { OriginPolicy } from "../services/apps.ts";
-import type { KeyResolver } from "../services/tenants.ts";
+import type { OriginPolicy } from "../apps/service.ts";
+import type { KeyResolver } from "../tenants/service.ts";
 import type { AppEnv } from "./env.ts";
 import { problem } from "./problem.ts";
 
@@ -58,7 +58,12 @@ export function browserCors(keys: KeyResolver, policy: OriginPolicy, publishable
     const origin = c.req.header("origin");
     if (!publishablePaths.has(c.req.path)) {
       if (c.req.method === "OPTIONS" && c.req.header("access-control-request-method")) {
-        return problem(c, 403, "cors_not_allowed", `${c.req.path} is for secret keys on servers; browsers may only call the publishable-key routes`);
+        return problem(
+          c,
+          403,
+          "cors_not_allowed",
+          `${c.req.path} is for secret keys on servers; browsers may only call the publishable-key routes`,
+        );
       }
       return await next();
     }
@@ -66,7 +71,12 @@ export function browserCors(keys: KeyResolver, policy: OriginPolicy, publishable
       const token = bearer(c.req.header("authorization"));
       const principal = token ? await keys.resolve(token) : null;
       if (principal?.kind === "publishable" && !(await policy.allowsForApp(principal, origin))) {
-        return problem(c, 403, "origin_not_allowed", `Origin "${origin}" is not in this app's allowed_origins`);
+        return problem(
+          c,
+          403,
+          "origin_not_allowed",
+          `Origin "${origin}" is not in this app's allowed_origins`,
+        );
       }
     }
     return await publishableCors(c, next);

@@ -60,7 +60,12 @@ export function docsRoutes(load: DocsScriptLoader = defaultDocsScript) {
     const body = await script;
     if (body === null) {
       script = undefined;
-      return problem(c, 503, "docs_unavailable", "The API reference renderer is not available in this runtime");
+      return problem(
+        c,
+        503,
+        "docs_unavailable",
+        "The API reference renderer is not available in this runtime",
+      );
     }
     return c.body(body as Uint8Array<ArrayBuffer> | string, 200, {
       "content-type": "text/javascript; charset=utf-8",

@@ -4,8 +4,8 @@
  * @module
  */
 import { OpenAPIHono, type z } from "@hono/zod-openapi";
-import type { Ctx } from "../services/context.ts";
-import type { Principal } from "../services/tenants.ts";
+import type { Ctx } from "../context.ts";
+import type { Principal } from "../tenants/service.ts";
 import { problem, zodFields } from "./problem.ts";
 import { ProblemSchema } from "./schemas.ts";
 
@@ -25,7 +25,13 @@ export function router(): OpenAPIHono<AppEnv> {
       if (!result.success) {
         const where = (result as { target?: string }).target;
         const prefix = where === "query" ? "query" : where === "param" ? "path" : "";
-        return problem(c, 400, "validation_failed", "The request has invalid fields", zodFields(result.error as z.ZodError, prefix));
+        return problem(
+          c,
+          400,
+          "validation_failed",
+          "The request has invalid fields",
+          zodFields(result.error as z.ZodError, prefix),
+        );
       }
     },
   });

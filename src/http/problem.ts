@@ -49,7 +49,13 @@ const TITLES: Record<number, string> = {
 };
 
 /** Renders a problem response. */
-export function problem(c: Context, status: number, code: string, detail: string, fields?: FieldIssue[]): Response {
+export function problem(
+  c: Context,
+  status: number,
+  code: string,
+  detail: string,
+  fields?: FieldIssue[],
+): Response {
   const body: Problem = {
     type: `/problems/${code}`,
     title: TITLES[status] ?? "Error",
@@ -77,17 +83,31 @@ export function zodFields(error: ZodError, prefix = ""): FieldIssue[] {
  * The app's `onError`: known errors become problems with their status; anything else is logged
  * and answered 500 `internal_error` without internals.
  */
-export function errorToResponse(error: unknown, c: Context, log: (r: Record<string, unknown>) => void): Response {
+export function errorToResponse(
+  error: unknown,
+  c: Context,
+  log: (r: Record<string, unknown>) => void,
+): Response {
   if (error instanceof BillingError) {
     const status = STATUS_BY_KIND[error.kind];
     return problem(c, status, error.code, error.message, error.fields);
   }
   if (error instanceof HTTPException) {
     const status = error.status;
-    if (status === 400 && /json/i.test(error.message)) return problem(c, 400, "malformed_json", "The request body is not valid JSON");
-    const code = { 401: "unauthorized", 413: "payload_too_large", 415: "unsupported_media_type" }[status as number] ?? "bad_request";
+    if (status === 400 && /json/i.test(error.message)) {
+      return problem(c, 400, "malformed_json", "The request body is not valid JSON");
+    }
+    const code =
+      { 401: "unauthorized", 413: "payload_too_large", 415: "unsupported_media_type" }[status as number] ??
+        "bad_request";
     return problem(c, status, code, error.message || TITLES[status] || "Error");
   }
-  log({ level: "error", msg: "unhandled error", request_id: c.get("requestId"), error: String(error), stack: (error as Error)?.stack });
+  log({
+    level: "error",
+    msg: "unhandled error",
+    request_id: c.get("requestId"),
+    error: String(error),
+    stack: (error as Error)?.stack,
+  });
   return problem(c, 500, "internal_error", "An unexpected error occurred; it has been logged");
 }

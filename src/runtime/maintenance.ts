@@ -17,11 +17,16 @@
  *
  * @module
  */
-import type { Services } from "../services/context.ts";
-import { type BillingCycleReport, runBillingCycle } from "../services/billing_cycle.ts";
-import { sweepAllScopes } from "../services/ledger.ts";
-import { type SweepReport, sweepTimedEvents } from "../services/lifecycle_sweeper.ts";
-import { type DrainReport, drainWebhooksOnce, type PruneReport, pruneWebhookHistory } from "../services/webhooks.ts";
+import type { Services } from "../context.ts";
+import { type BillingCycleReport, runBillingCycle } from "../subscriptions/billing_cycle.ts";
+import { sweepAllScopes } from "../ledger/service.ts";
+import { type SweepReport, sweepTimedEvents } from "../lifecycle/sweeper.ts";
+import {
+  type DrainReport,
+  drainWebhooksOnce,
+  type PruneReport,
+  pruneWebhookHistory,
+} from "../webhooks/service.ts";
 
 /** What one maintenance run did; a failed job reports its error instead of its result. */
 export interface MaintenanceReport {
@@ -34,7 +39,11 @@ export interface MaintenanceReport {
   history: PruneReport | { error: string };
 }
 
-async function attempt<T>(services: Services, job: string, run: () => Promise<T>): Promise<T | { error: string }> {
+async function attempt<T>(
+  services: Services,
+  job: string,
+  run: () => Promise<T>,
+): Promise<T | { error: string }> {
   try {
     return await run();
   } catch (error) {
@@ -50,7 +59,11 @@ async function attempt<T>(services: Services, job: string, run: () => Promise<T>
  */
 export async function runMaintenance(services: Services): Promise<MaintenanceReport> {
   const at = services.clock.now().toISOString();
-  const holds = await attempt(services, "holds", async () => ({ scopes_swept: await sweepAllScopes(services) }));
+  const holds = await attempt(
+    services,
+    "holds",
+    async () => ({ scopes_swept: await sweepAllScopes(services) }),
+  );
   const billing_cycle = await attempt(services, "billing_cycle", () => runBillingCycle(services));
   const lifecycle = await attempt(services, "lifecycle", () => sweepTimedEvents(services));
   const webhooks = await attempt(services, "webhooks", () => drainWebhooksOnce(services));
@@ -60,5 +73,7 @@ export async function runMaintenance(services: Services): Promise<MaintenanceRep
 
 /** Whether every job of a report succeeded. */
 export function maintenanceSucceeded(report: MaintenanceReport): boolean {
-  return [report.holds, report.billing_cycle, report.lifecycle, report.webhooks, report.history].every((r) => !("error" in r));
+  return [report.holds, report.billing_cycle, report.lifecycle, report.webhooks, report.history].every((r) =>
+    !("error" in r)
+  );
 }

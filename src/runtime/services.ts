@@ -5,13 +5,15 @@
  * @module
  */
 import type { Config } from "../config.ts";
-import { LifecycleDispatcher, type Services, systemClock } from "../services/context.ts";
-import { MemoryEntitlementCache } from "../services/entitlement_cache.ts";
-import { DatabaseOnlyEntitlements } from "../services/live_entitlements.ts";
-import { Metrics } from "../services/metrics.ts";
-import { MemoryRateLimiter } from "../services/rate_limit.ts";
+import { LifecycleDispatcher } from "../lifecycle/dispatcher.ts";
+import type { Services } from "../context.ts";
+import { systemClock } from "../domain/scope.ts";
+import { MemoryEntitlementCache } from "../entitlements/cache.ts";
+import { DatabaseOnlyEntitlements } from "../entitlements/live_store.ts";
+import { Metrics } from "../metrics/service.ts";
+import { MemoryRateLimiter } from "../http/rate_limit.ts";
 import type { Store } from "../storage/db.ts";
-import { redisServices } from "../storage/redis/services.ts";
+import { redisServices } from "./redis.ts";
 
 /** Logger writing JSON lines to stdout, filtered by level (`error` keeps only errors). */
 export function jsonLogger(level: Config["logLevel"]): (record: Record<string, unknown>) => void {
@@ -32,7 +34,11 @@ export function jsonLogger(level: Config["logLevel"]): (record: Record<string, u
  * on Redis when it is configured, else per process ({@link MemoryRateLimiter}); metrics count every
  * lifecycle event; `WEBHOOK_ALLOW_PRIVATE_URLS` switches the webhook SSRF guard off.
  */
-export function buildServices(config: Config, database: Store, options: { sharedByIsolates?: boolean } = {}): Services {
+export function buildServices(
+  config: Config,
+  database: Store,
+  options: { sharedByIsolates?: boolean } = {},
+): Services {
   const log = jsonLogger(config.logLevel);
   const services: Services = {
     database,
@@ -42,9 +48,13 @@ export function buildServices(config: Config, database: Store, options: { shared
     log,
     metrics: new Metrics(),
     webhookAllowPrivateUrls: config.webhookAllowPrivateUrls === true,
-    ...(options.sharedByIsolates && !config.redis ? { live: new DatabaseOnlyEntitlements() } : redisServices(config, log)),
+    ...(options.sharedByIsolates && !config.redis
+      ? { live: new DatabaseOnlyEntitlements() }
+      : redisServices(config, log)),
   };
-  if (!services.rateLimiter && config.publishableRateLimit) services.rateLimiter = new MemoryRateLimiter(config.publishableRateLimit);
+  if (!services.rateLimiter && config.publishableRateLimit) {
+    services.rateLimiter = new MemoryRateLimiter(config.publishableRateLimit);
+  }
   services.lifecycle.subscribe(services.metrics!.subscriber());
   return services;
 }

@@ -84,7 +84,12 @@ export class Database implements Store {
         } catch (error) {
           if (!isBusy(error) || attempt >= MAX_BUSY_ATTEMPTS) {
             if (isBusy(error)) {
-              throw new BillingError("database_busy", "unavailable", "The database stayed locked; retry later", { cause: error });
+              throw new BillingError(
+                "database_busy",
+                "unavailable",
+                "The database stayed locked; retry later",
+                { cause: error },
+              );
             }
             throw error;
           }

@@ -116,7 +116,13 @@ export const usageEvents = sqliteTable("usage_events", {
   created_at: ms("created_at").notNull(),
 }, (t) => [
   uniqueIndex("usage_events_scope_event_uq").on(t.tenant_id, t.app_id, t.event_id),
-  index("usage_events_scope_customer_feature_ts_idx").on(t.tenant_id, t.app_id, t.customer_id, t.feature, t.timestamp),
+  index("usage_events_scope_customer_feature_ts_idx").on(
+    t.tenant_id,
+    t.app_id,
+    t.customer_id,
+    t.feature,
+    t.timestamp,
+  ),
 ]);
 
 /**
@@ -158,7 +164,13 @@ export const invoices = sqliteTable("invoices", {
   created_at: ms("created_at").notNull(),
   updated_at: ms("updated_at").notNull(),
 }, (t) => [
-  uniqueIndex("invoices_scope_period_uq").on(t.tenant_id, t.app_id, t.subscription_id, t.period_start, t.period_end)
+  uniqueIndex("invoices_scope_period_uq").on(
+    t.tenant_id,
+    t.app_id,
+    t.subscription_id,
+    t.period_start,
+    t.period_end,
+  )
     .where(sql`status <> 'void'`),
   uniqueIndex("invoices_scope_number_uq").on(t.tenant_id, t.app_id, t.number),
   index("invoices_scope_customer_idx").on(t.tenant_id, t.app_id, t.customer_id, t.status),
@@ -186,15 +198,19 @@ export const invoiceLines = sqliteTable("invoice_lines", {
 }, (t) => [index("invoice_lines_invoice_idx").on(t.tenant_id, t.app_id, t.invoice_id, t.position)]);
 
 /** Payments recorded against invoices; `reference` (client's) makes a retry return the same payment. */
-export const invoicePayments = sqliteTable("invoice_payments", {
-  id: text("id").primaryKey(),
-  ...scope(),
-  invoice_id: text("invoice_id").notNull(),
-  amount: integer("amount").notNull(),
-  reference: text("reference"),
-  entry_id: text("entry_id").notNull(),
-  created_at: ms("created_at").notNull(),
-}, (t) => [uniqueIndex("invoice_payments_reference_uq").on(t.tenant_id, t.app_id, t.invoice_id, t.reference)]);
+export const invoicePayments = sqliteTable(
+  "invoice_payments",
+  {
+    id: text("id").primaryKey(),
+    ...scope(),
+    invoice_id: text("invoice_id").notNull(),
+    amount: integer("amount").notNull(),
+    reference: text("reference"),
+    entry_id: text("entry_id").notNull(),
+    created_at: ms("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("invoice_payments_reference_uq").on(t.tenant_id, t.app_id, t.invoice_id, t.reference)],
+);
 
 /** Gapless invoice number sequence per tenant+app, advanced in the finalizing transaction. */
 export const invoiceSequences = sqliteTable("invoice_sequences", {
@@ -206,16 +222,20 @@ export const invoiceSequences = sqliteTable("invoice_sequences", {
  * Plan changes of subscriptions (issue 6): from `effective_at` on, the subscription is billed at
  * `to_plan_id`. A change in the future (period-end downgrade) is pending until then.
  */
-export const subscriptionChanges = sqliteTable("subscription_changes", {
-  id: text("id").primaryKey(),
-  ...scope(),
-  subscription_id: text("subscription_id").notNull(),
-  from_plan_id: text("from_plan_id").notNull(),
-  to_plan_id: text("to_plan_id").notNull(),
-  effective_at: ms("effective_at").notNull(),
-  proration: text("proration", { enum: ["prorate", "none"] }).notNull(),
-  created_at: ms("created_at").notNull(),
-}, (t) => [index("subscription_changes_sub_idx").on(t.tenant_id, t.app_id, t.subscription_id, t.effective_at)]);
+export const subscriptionChanges = sqliteTable(
+  "subscription_changes",
+  {
+    id: text("id").primaryKey(),
+    ...scope(),
+    subscription_id: text("subscription_id").notNull(),
+    from_plan_id: text("from_plan_id").notNull(),
+    to_plan_id: text("to_plan_id").notNull(),
+    effective_at: ms("effective_at").notNull(),
+    proration: text("proration", { enum: ["prorate", "none"] }).notNull(),
+    created_at: ms("created_at").notNull(),
+  },
+  (t) => [index("subscription_changes_sub_idx").on(t.tenant_id, t.app_id, t.subscription_id, t.effective_at)],
+);
 
 /**
  * Pauses of subscriptions: `[start_at, end_at)`, `end_at` null while paused. No base fee and no
@@ -326,14 +346,22 @@ export const creditGrants = sqliteTable("credit_grants", {
 ]);
 
 /** What a finalized invoice consumed of a grant; one row per grant and invoice. */
-export const creditConsumptions = sqliteTable("credit_consumptions", {
-  id: text("id").primaryKey(),
-  ...scope(),
-  grant_id: text("grant_id").notNull(),
-  invoice_id: text("invoice_id").notNull(),
-  amount: integer("amount").notNull(),
-  created_at: ms("created_at").notNull(),
-}, (t) => [uniqueIndex("credit_consumptions_grant_invoice_uq").on(t.tenant_id, t.app_id, t.grant_id, t.invoice_id)]);
+export const creditConsumptions = sqliteTable(
+  "credit_consumptions",
+  {
+    id: text("id").primaryKey(),
+    ...scope(),
+    grant_id: text("grant_id").notNull(),
+    invoice_id: text("invoice_id").notNull(),
+    amount: integer("amount").notNull(),
+    created_at: ms("created_at").notNull(),
+  },
+  (
+    t,
+  ) => [
+    uniqueIndex("credit_consumptions_grant_invoice_uq").on(t.tenant_id, t.app_id, t.grant_id, t.invoice_id),
+  ],
+);
 
 /** Ledger accounts (chart of accounts), unique by name and currency per app. */
 export const ledgerAccounts = sqliteTable("ledger_accounts", {
@@ -345,9 +373,11 @@ export const ledgerAccounts = sqliteTable("ledger_accounts", {
   normal_balance: text("normal_balance", { enum: ["debit", "credit"] }).notNull(),
   metadata: text("metadata", { mode: "json" }),
   /** TigerBeetle flag: debits_pending + debits_posted must stay ≤ credits_posted. */
-  debits_must_not_exceed_credits: integer("debits_must_not_exceed_credits", { mode: "boolean" }).notNull().default(false),
+  debits_must_not_exceed_credits: integer("debits_must_not_exceed_credits", { mode: "boolean" }).notNull()
+    .default(false),
   /** TigerBeetle flag: credits_pending + credits_posted must stay ≤ debits_posted. */
-  credits_must_not_exceed_debits: integer("credits_must_not_exceed_debits", { mode: "boolean" }).notNull().default(false),
+  credits_must_not_exceed_debits: integer("credits_must_not_exceed_debits", { mode: "boolean" }).notNull()
+    .default(false),
   created_at: ms("created_at").notNull(),
 }, (t) => [uniqueIndex("ledger_accounts_scope_name_uq").on(t.tenant_id, t.app_id, t.name, t.currency)]);
 
@@ -373,11 +403,21 @@ export const ledgerEntries = sqliteTable("ledger_entries", {
 }, (t) => [
   uniqueIndex("ledger_entries_scope_key_uq").on(t.tenant_id, t.app_id, t.idempotency_key),
   index("ledger_entries_scope_seq_idx").on(t.tenant_id, t.app_id, t.seq),
-  index("ledger_entries_scope_reverses_idx").on(t.tenant_id, t.app_id, t.reverses_entry_id).where(sql`reverses_entry_id is not null`),
-  index("ledger_entries_scope_payment_idx").on(t.tenant_id, t.app_id, t.payment_intent_id, t.seq).where(sql`payment_intent_id is not null`),
-  index("ledger_entries_scope_refund_idx").on(t.tenant_id, t.app_id, t.refund_id, t.seq).where(sql`refund_id is not null`),
-  index("ledger_entries_scope_payout_idx").on(t.tenant_id, t.app_id, t.payout_id, t.seq).where(sql`payout_id is not null`),
-  index("ledger_entries_scope_dispute_idx").on(t.tenant_id, t.app_id, t.dispute_id, t.seq).where(sql`dispute_id is not null`),
+  index("ledger_entries_scope_reverses_idx").on(t.tenant_id, t.app_id, t.reverses_entry_id).where(
+    sql`reverses_entry_id is not null`,
+  ),
+  index("ledger_entries_scope_payment_idx").on(t.tenant_id, t.app_id, t.payment_intent_id, t.seq).where(
+    sql`payment_intent_id is not null`,
+  ),
+  index("ledger_entries_scope_refund_idx").on(t.tenant_id, t.app_id, t.refund_id, t.seq).where(
+    sql`refund_id is not null`,
+  ),
+  index("ledger_entries_scope_payout_idx").on(t.tenant_id, t.app_id, t.payout_id, t.seq).where(
+    sql`payout_id is not null`,
+  ),
+  index("ledger_entries_scope_dispute_idx").on(t.tenant_id, t.app_id, t.dispute_id, t.seq).where(
+    sql`dispute_id is not null`,
+  ),
 ]);
 
 /** Postings of entries: positive = debit, negative = credit, minor units. */
@@ -465,18 +505,28 @@ export const inventoryBalances = sqliteTable("inventory_balances", {
 }, (t) => [primaryKey({ columns: [t.tenant_id, t.app_id, t.subject, t.item] })]);
 
 /** Inventory reservations: pending → committed | released | expired. */
-export const inventoryHolds = sqliteTable("inventory_holds", {
-  id: text("id").primaryKey(),
-  ...scope(),
-  subject: text("subject").notNull(),
-  item: text("item").notNull(),
-  quantity: integer("quantity").notNull(),
-  status: text("status", { enum: ["pending", "committed", "released", "expired"] }).notNull(),
-  idempotency_key: text("idempotency_key").notNull(),
-  expires_at: ms("expires_at").notNull(),
-  created_at: ms("created_at").notNull(),
-  updated_at: ms("updated_at").notNull(),
-}, (t) => [index("inventory_holds_scope_due_idx").on(t.tenant_id, t.app_id, t.expires_at).where(sql`status = 'pending'`)]);
+export const inventoryHolds = sqliteTable(
+  "inventory_holds",
+  {
+    id: text("id").primaryKey(),
+    ...scope(),
+    subject: text("subject").notNull(),
+    item: text("item").notNull(),
+    quantity: integer("quantity").notNull(),
+    status: text("status", { enum: ["pending", "committed", "released", "expired"] }).notNull(),
+    idempotency_key: text("idempotency_key").notNull(),
+    expires_at: ms("expires_at").notNull(),
+    created_at: ms("created_at").notNull(),
+    updated_at: ms("updated_at").notNull(),
+  },
+  (
+    t,
+  ) => [
+    index("inventory_holds_scope_due_idx").on(t.tenant_id, t.app_id, t.expires_at).where(
+      sql`status = 'pending'`,
+    ),
+  ],
+);
 
 /**
  * The inventory journal: one row per accepted mutation (and per expiry), in `seq` order.
@@ -488,7 +538,8 @@ export const inventoryOperations = sqliteTable("inventory_operations", {
   seq: integer("seq").notNull(),
   idempotency_key: text("idempotency_key").notNull(),
   payload_hash: text("payload_hash").notNull(),
-  kind: text("kind", { enum: ["acquire", "consume", "transfer", "hold", "commit", "release", "expire"] }).notNull(),
+  kind: text("kind", { enum: ["acquire", "consume", "transfer", "hold", "commit", "release", "expire"] })
+    .notNull(),
   subject: text("subject").notNull(),
   counterparty: text("counterparty"),
   item: text("item").notNull(),
@@ -525,7 +576,7 @@ export const outboxEvents = sqliteTable("outbox_events", {
 
 /**
  * Webhook endpoints. `secret` is the Standard Webhooks signing secret (`whsec_…`), kept
- * recoverable because signing needs it (see `services/webhooks.ts`); `events` is a JSON array of
+ * recoverable because signing needs it (see `webhooks/service.ts`); `events` is a JSON array of
  * event types (`["*"]` = all).
  */
 export const webhookEndpoints = sqliteTable("webhook_endpoints", {

@@ -40,14 +40,28 @@ export type ModelPosting = [name: string, amount: number, currency: string];
 export type SimCommand =
   | { kind: "post_entry"; key: string; postings: ModelPosting[]; unknownAccount?: boolean }
   | { kind: "reverse_entry"; key: string; entryKey: string }
-  | { kind: "create_hold"; key: string; source: string; dest: string | null; amount: number; currency: string; ttl: number }
+  | {
+    kind: "create_hold";
+    key: string;
+    source: string;
+    dest: string | null;
+    amount: number;
+    currency: string;
+    ttl: number;
+  }
   | { kind: "capture_hold"; holdKey: string; amount?: number; key?: string }
   | { kind: "void_hold"; holdKey: string; key?: string }
   | { kind: "record_payment"; id: string; amount: number; currency: string; customer: string; fees: number }
   | { kind: "record_refund"; id: string; amount: number; currency: string; customer: string }
   | { kind: "record_payout"; id: string; amount: number; currency: string; merchant: string }
   | { kind: "record_dispute"; id: string; amount: number; currency: string; customer: string }
-  | { kind: "inventory_acquire" | "inventory_consume"; key: string; subject: string; item: string; quantity: number }
+  | {
+    kind: "inventory_acquire" | "inventory_consume";
+    key: string;
+    subject: string;
+    item: string;
+    quantity: number;
+  }
   | { kind: "inventory_transfer"; key: string; from: string; to: string; item: string; quantity: number }
   | { kind: "inventory_hold"; key: string; subject: string; item: string; quantity: number; ttl: number }
   | { kind: "inventory_commit" | "inventory_release"; holdKey: string; key?: string };
@@ -121,7 +135,10 @@ export class Model {
   readonly free = new Map<string, number>();
   readonly onHold = new Map<string, number>();
   readonly invHolds = new Map<string, InvHold>();
-  readonly invAccepted = new Map<string, { payload: string; subject: string; counterparty: string | null; item: string; holdKey?: string }>();
+  readonly invAccepted = new Map<
+    string,
+    { payload: string; subject: string; counterparty: string | null; item: string; holdKey?: string }
+  >();
   now = 0;
 
   addAccount(a: ModelAccount): void {
@@ -157,7 +174,9 @@ export class Model {
 
   /** Expires every pending ledger hold due now. */
   expireLedger(): void {
-    for (const h of this.holds.values()) if (h.status === "pending" && h.expiresAt <= this.now) h.status = "expired";
+    for (const h of this.holds.values()) {
+      if (h.status === "pending" && h.expiresAt <= this.now) h.status = "expired";
+    }
   }
 
   /** Expires every pending inventory hold due now. */
@@ -179,7 +198,8 @@ export class Model {
   /** Whether a pending inventory hold of the subject (and item) is due. */
   inventoryDue(subject?: string, item?: string): boolean {
     return [...this.invHolds.values()].some((h) =>
-      h.status === "pending" && h.expiresAt <= this.now && (subject === undefined || h.subject === subject) && (item === undefined || h.item === item)
+      h.status === "pending" && h.expiresAt <= this.now && (subject === undefined || h.subject === subject) &&
+      (item === undefined || h.item === item)
     );
   }
 
@@ -224,7 +244,13 @@ export class Model {
   }
 
   /** Posts an entry; `virtual` accounts (chart accounts an operation creates) exist only if it is accepted. */
-  #post(key: string, payload: string, postings: ModelPosting[], extra: { holdKey?: string } = {}, virtual: ModelAccount[] = []): Expected {
+  #post(
+    key: string,
+    payload: string,
+    postings: ModelPosting[],
+    extra: { holdKey?: string } = {},
+    virtual: ModelAccount[] = [],
+  ): Expected {
     const totals = new Map<string, number>();
     for (const [, amount, currency] of postings) totals.set(currency, (totals.get(currency) ?? 0) + amount);
     if ([...totals.values()].some((t) => t !== 0)) throw new Reject("postings_not_balanced");
@@ -234,8 +260,12 @@ export class Model {
       if (a.currency !== currency) throw new Reject("currency_mismatch");
     }
     const next = new Map<string, number>();
-    for (const [name, amount] of postings) next.set(name, (next.get(name) ?? this.net.get(name) ?? 0) + amount);
-    for (const [name, net] of next) if (!this.#constraintOk(name, net, virtual)) throw new Reject("insufficient_balance");
+    for (const [name, amount] of postings) {
+      next.set(name, (next.get(name) ?? this.net.get(name) ?? 0) + amount);
+    }
+    for (const [name, net] of next) {
+      if (!this.#constraintOk(name, net, virtual)) throw new Reject("insufficient_balance");
+    }
     for (const v of virtual) if (!this.accounts.has(v.name)) this.addAccount(v);
     for (const [name, net] of next) this.net.set(name, net);
     this.entries.set(key, { postings, reversed: false });
@@ -260,7 +290,9 @@ export class Model {
         if (c.amount <= 0) throw new Reject("invalid_amount");
         const source = this.accounts.get(c.source)!;
         const dest = c.dest ?? `${c.currency}:hold_captures`;
-        const virtual: ModelAccount[] = this.accounts.has(dest) ? [] : [{ name: dest, currency: c.currency, normal: "credit", flagD: false, flagC: false }];
+        const virtual: ModelAccount[] = this.accounts.has(dest)
+          ? []
+          : [{ name: dest, currency: c.currency, normal: "credit", flagD: false, flagC: false }];
         const net = this.net.get(c.source) ?? 0;
         const posted = source.normal === "debit" ? net : -net;
         if (posted - this.pending(c.source).held < c.amount) throw new Reject("insufficient_balance");
@@ -276,7 +308,9 @@ export class Model {
           expiresAt: this.now + c.ttl * 1000,
         };
         this.holds.set(key, hold);
-        if (!this.#constraintOk(c.source, net) || !this.#constraintOk(dest, this.net.get(dest) ?? 0, virtual)) {
+        if (
+          !this.#constraintOk(c.source, net) || !this.#constraintOk(dest, this.net.get(dest) ?? 0, virtual)
+        ) {
           this.holds.delete(key);
           throw new Reject("insufficient_balance");
         }
@@ -316,23 +350,34 @@ export class Model {
       case "record_payment": {
         if (c.fees > c.amount) throw new Reject("fees_exceed_amount");
         const postings: ModelPosting[] = [[`${c.currency}:cash`, c.amount, c.currency]];
-        if (c.amount - c.fees > 0) postings.push([`${c.currency}:customer_balance:${c.customer}`, -(c.amount - c.fees), c.currency]);
+        if (c.amount - c.fees > 0) {
+          postings.push([`${c.currency}:customer_balance:${c.customer}`, -(c.amount - c.fees), c.currency]);
+        }
         if (c.fees > 0) postings.push([`${c.currency}:platform_fees`, -c.fees, c.currency]);
         return this.#post(key, payload, postings, {}, this.#chart(postings, c.currency));
       }
-      case "record_refund":
-      {
-        const postings: ModelPosting[] = [[`${c.currency}:customer_balance:${c.customer}`, c.amount, c.currency], [`${c.currency}:cash`, -c.amount, c.currency]];
+      case "record_refund": {
+        const postings: ModelPosting[] = [[
+          `${c.currency}:customer_balance:${c.customer}`,
+          c.amount,
+          c.currency,
+        ], [`${c.currency}:cash`, -c.amount, c.currency]];
         return this.#post(key, payload, postings, {}, this.#chart(postings, c.currency));
       }
-      case "record_payout":
-      {
-        const postings: ModelPosting[] = [[`${c.currency}:merchant_settlement:${c.merchant}`, c.amount, c.currency], [`${c.currency}:cash`, -c.amount, c.currency]];
+      case "record_payout": {
+        const postings: ModelPosting[] = [[
+          `${c.currency}:merchant_settlement:${c.merchant}`,
+          c.amount,
+          c.currency,
+        ], [`${c.currency}:cash`, -c.amount, c.currency]];
         return this.#post(key, payload, postings, {}, this.#chart(postings, c.currency));
       }
-      case "record_dispute":
-      {
-        const postings: ModelPosting[] = [[`${c.currency}:disputes_held`, c.amount, c.currency], [`${c.currency}:cash`, -c.amount, c.currency]];
+      case "record_dispute": {
+        const postings: ModelPosting[] = [[`${c.currency}:disputes_held`, c.amount, c.currency], [
+          `${c.currency}:cash`,
+          -c.amount,
+          c.currency,
+        ]];
         return this.#post(key, payload, postings, {}, this.#chart(postings, c.currency));
       }
       default:
@@ -346,7 +391,10 @@ export class Model {
     for (const [name] of postings) {
       if (this.accounts.has(name)) continue;
       const bare = name.slice(currency.length + 1);
-      const normal = bare.startsWith("customer_balance:") || bare === "platform_fees" || bare === "hold_captures" ? "credit" : "debit";
+      const normal =
+        bare.startsWith("customer_balance:") || bare === "platform_fees" || bare === "hold_captures"
+          ? "credit"
+          : "debit";
       out.push({ name, currency, normal, flagD: bare.startsWith("customer_balance:"), flagC: false });
     }
     return out;
@@ -366,7 +414,9 @@ export class Model {
       case "inventory_acquire":
       case "inventory_consume": {
         if (!Number.isSafeInteger(c.quantity) || c.quantity <= 0) throw new Reject("invalid_quantity");
-        if (c.kind === "inventory_consume" && free(c.subject, c.item) < c.quantity) throw new Reject("insufficient_quantity");
+        if (c.kind === "inventory_consume" && free(c.subject, c.item) < c.quantity) {
+          throw new Reject("insufficient_quantity");
+        }
         this.#add(this.free, c.subject, c.item, c.kind === "inventory_acquire" ? c.quantity : -c.quantity);
         this.invAccepted.set(key, { payload, subject: c.subject, counterparty: null, item: c.item });
         return { replayed: false, balances: [this.invBalance(c.subject, c.item)] };
@@ -377,16 +427,38 @@ export class Model {
         this.#add(this.free, c.from, c.item, -c.quantity);
         this.#add(this.free, c.to, c.item, c.quantity);
         this.invAccepted.set(key, { payload, subject: c.from, counterparty: c.to, item: c.item });
-        return { replayed: false, balances: [this.invBalance(c.from, c.item), this.invBalance(c.to, c.item)] };
+        return {
+          replayed: false,
+          balances: [this.invBalance(c.from, c.item), this.invBalance(c.to, c.item)],
+        };
       }
       case "inventory_hold": {
         if (!Number.isSafeInteger(c.quantity) || c.quantity <= 0) throw new Reject("invalid_quantity");
         if (free(c.subject, c.item) < c.quantity) throw new Reject("insufficient_quantity");
         this.#add(this.free, c.subject, c.item, -c.quantity);
         this.#add(this.onHold, c.subject, c.item, c.quantity);
-        this.invHolds.set(key, { key, id: null, subject: c.subject, item: c.item, quantity: c.quantity, status: "pending", expiresAt: this.now + c.ttl * 1000 });
-        this.invAccepted.set(key, { payload, subject: c.subject, counterparty: null, item: c.item, holdKey: key });
-        return { replayed: false, balances: [this.invBalance(c.subject, c.item)], invHoldKey: key, invHoldStatus: "pending" };
+        this.invHolds.set(key, {
+          key,
+          id: null,
+          subject: c.subject,
+          item: c.item,
+          quantity: c.quantity,
+          status: "pending",
+          expiresAt: this.now + c.ttl * 1000,
+        });
+        this.invAccepted.set(key, {
+          payload,
+          subject: c.subject,
+          counterparty: null,
+          item: c.item,
+          holdKey: key,
+        });
+        return {
+          replayed: false,
+          balances: [this.invBalance(c.subject, c.item)],
+          invHoldKey: key,
+          invHoldStatus: "pending",
+        };
       }
       case "inventory_commit":
       case "inventory_release": {
@@ -397,8 +469,19 @@ export class Model {
         this.#add(this.onHold, h.subject, h.item, -h.quantity);
         if (c.kind === "inventory_release") this.#add(this.free, h.subject, h.item, h.quantity);
         h.status = c.kind === "inventory_commit" ? "committed" : "released";
-        this.invAccepted.set(key, { payload, subject: h.subject, counterparty: null, item: h.item, holdKey: h.key });
-        return { replayed: false, balances: [this.invBalance(h.subject, h.item)], invHoldKey: h.key, invHoldStatus: h.status };
+        this.invAccepted.set(key, {
+          payload,
+          subject: h.subject,
+          counterparty: null,
+          item: h.item,
+          holdKey: h.key,
+        });
+        return {
+          replayed: false,
+          balances: [this.invBalance(h.subject, h.item)],
+          invHoldKey: h.key,
+          invHoldStatus: h.status,
+        };
       }
       default:
         throw new Error(`model: unexpected ${c.kind}`);

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { KeyKind } from "../../services/tenants.ts";
+import type { KeyKind } from "../../tenants/service.ts";
 import type { DurableObjectState, DurableObjectStub, Env } from "./types.ts";
 
 /** Where an API key leads. */
@@ -57,7 +57,11 @@ export class DirectoryObject {
       const entries: Record<string, unknown> = { [`tenant:${body.tenant_object}`]: true };
       for (const key of body.keys) {
         entries[`key:${key.hash}`] = key;
-        entries[`app:${key.app_id}`] = { tenant_object: key.tenant_object, tenant_id: key.tenant_id, app_id: key.app_id };
+        entries[`app:${key.app_id}`] = {
+          tenant_object: key.tenant_object,
+          tenant_id: key.tenant_id,
+          app_id: key.app_id,
+        };
       }
       await storage.put(entries);
       return new Response(null, { status: 204 });
@@ -86,12 +90,21 @@ export class DirectoryObject {
     if (request.method === "GET" && url.pathname === "/origins") {
       const prefix = `origin:${url.searchParams.get("origin") ?? ""} `;
       const first = [...(await storage.list({ prefix, limit: 1 })).keys()][0];
-      return first ? Response.json({ tenant_object: first.slice(prefix.length) }) : new Response(null, { status: 404 });
+      return first
+        ? Response.json({ tenant_object: first.slice(prefix.length) })
+        : new Response(null, { status: 404 });
     }
     if (request.method === "GET" && url.pathname === "/tenants") {
-      const limit = Math.min(MAX_TENANT_PAGE, Math.max(1, Number(url.searchParams.get("limit") ?? MAX_TENANT_PAGE) || 1));
+      const limit = Math.min(
+        MAX_TENANT_PAGE,
+        Math.max(1, Number(url.searchParams.get("limit") ?? MAX_TENANT_PAGE) || 1),
+      );
       const after = url.searchParams.get("after");
-      const page = await storage.list({ prefix: "tenant:", ...(after ? { startAfter: `tenant:${after}` } : {}), limit });
+      const page = await storage.list({
+        prefix: "tenant:",
+        ...(after ? { startAfter: `tenant:${after}` } : {}),
+        limit,
+      });
       return Response.json({ tenants: [...page.keys()].map((k) => k.slice("tenant:".length)) });
     }
     return new Response(null, { status: 404 });

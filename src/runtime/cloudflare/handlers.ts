@@ -23,10 +23,23 @@ import { requestId } from "hono/request-id";
 import { timingSafeEqual } from "hono/utils/buffer";
 import { sha256Hex } from "../../domain/hash.ts";
 import { problem } from "../../http/problem.ts";
-import { CreateTenantBody, IngestBody } from "../../http/schemas.ts";
+import { CreateTenantBody } from "../../tenants/schemas.ts";
+import { IngestBody } from "../../usage/schemas.ts";
 import { type DirectoryEntry, directoryStub, MAX_TENANT_PAGE } from "./directory_object.ts";
-import { INTERNAL_PREFIX, type UsageMessageEnvelope, type UsageMessageResult, workerLogger } from "./tenant_object.ts";
-import type { DurableObjectStub, Env, ExecutionContext, MessageBatch, ScheduledController, UsageMessage } from "./types.ts";
+import {
+  INTERNAL_PREFIX,
+  type UsageMessageEnvelope,
+  type UsageMessageResult,
+  workerLogger,
+} from "./tenant_object.ts";
+import type {
+  DurableObjectStub,
+  Env,
+  ExecutionContext,
+  MessageBatch,
+  ScheduledController,
+  UsageMessage,
+} from "./types.ts";
 
 /** Name of the object that answers requests belonging to no tenant. */
 export const PUBLIC_OBJECT = "public";
@@ -103,8 +116,10 @@ export function createWorker() {
     }
     const token = bearer(c.req.header("authorization"));
     if (url.pathname.startsWith("/v1/admin/")) {
-      if (c.req.method === "POST" && url.pathname === "/v1/admin/tenants" && token && env.BILLING_ADMIN_TOKEN &&
-        (await timingSafeEqual(token, env.BILLING_ADMIN_TOKEN))) {
+      if (
+        c.req.method === "POST" && url.pathname === "/v1/admin/tenants" && token && env.BILLING_ADMIN_TOKEN &&
+        (await timingSafeEqual(token, env.BILLING_ADMIN_TOKEN))
+      ) {
         const parsed = CreateTenantBody.safeParse(await c.req.raw.clone().json().catch(() => null));
         if (parsed.success) return await tenantStub(env, `tenant:${parsed.data.name}`).fetch(c.req.raw);
       }
@@ -113,29 +128,49 @@ export function createWorker() {
     const stripeApp = url.pathname.match(STRIPE_WEBHOOK_PATH);
     if (stripeApp) {
       const found = await directoryStub(env).fetch(`https://directory/apps/${stripeApp[1]}`);
-      if (found.ok) return await tenantStub(env, ((await found.json()) as { tenant_object: string }).tenant_object).fetch(c.req.raw);
+      if (found.ok) {
+        return await tenantStub(env, ((await found.json()) as { tenant_object: string }).tenant_object).fetch(
+          c.req.raw,
+        );
+      }
       return await tenantStub(env, PUBLIC_OBJECT).fetch(c.req.raw);
     }
     const origin = c.req.header("origin");
     if (c.req.method === "OPTIONS" && origin && url.pathname.startsWith("/v1/")) {
       // A preflight carries no key: any object whose app allows the origin answers it like the app does.
-      const owner = await directoryStub(env).fetch(`https://directory/origins?origin=${encodeURIComponent(origin)}`);
-      if (owner.ok) return await tenantStub(env, ((await owner.json()) as { tenant_object: string }).tenant_object).fetch(c.req.raw);
+      const owner = await directoryStub(env).fetch(
+        `https://directory/origins?origin=${encodeURIComponent(origin)}`,
+      );
+      if (owner.ok) {
+        return await tenantStub(env, ((await owner.json()) as { tenant_object: string }).tenant_object).fetch(
+          c.req.raw,
+        );
+      }
       return await tenantStub(env, PUBLIC_OBJECT).fetch(c.req.raw);
     }
     const entry = token && KEY_PATTERN.test(token) ? await lookupKey(env, token) : null;
     if (!entry) return await tenantStub(env, PUBLIC_OBJECT).fetch(c.req.raw);
-    if (c.req.method === "POST" && url.pathname === "/v1/events" && /\brespond-async\b/i.test(c.req.header("prefer") ?? "")) {
+    if (
+      c.req.method === "POST" && url.pathname === "/v1/events" &&
+      /\brespond-async\b/i.test(c.req.header("prefer") ?? "")
+    ) {
       const queued = await enqueueUsage(env, entry, c.req.raw);
       if (queued) {
-        return c.json({ queued_events: queued.events, messages: queued.messages }, 202, { "preference-applied": "respond-async" });
+        return c.json({ queued_events: queued.events, messages: queued.messages }, 202, {
+          "preference-applied": "respond-async",
+        });
       }
     }
     return await tenantStub(env, entry.tenant_object).fetch(c.req.raw);
   });
   front.onError((error, c) => {
     workerLogger(c.env.LOG_LEVEL)({ level: "error", msg: "worker routing failed", error: String(error) });
-    return problem(c, 503, "upstream_unavailable", "The tenant's storage did not answer; retry with the same idempotency keys");
+    return problem(
+      c,
+      503,
+      "upstream_unavailable",
+      "The tenant's storage did not answer; retry with the same idempotency keys",
+    );
   });
 
   /**
@@ -144,7 +179,11 @@ export function createWorker() {
    * @returns what was queued, or `null` when the batch must be processed synchronously (invalid
    *   body: the tenant object answers with the canonical 400; an event too large for a message)
    */
-  async function enqueueUsage(env: Env, entry: DirectoryEntry, request: Request): Promise<{ events: number; messages: number } | null> {
+  async function enqueueUsage(
+    env: Env,
+    entry: DirectoryEntry,
+    request: Request,
+  ): Promise<{ events: number; messages: number } | null> {
     const parsed = IngestBody.safeParse(await request.clone().json().catch(() => null));
     if (!parsed.success) return null;
     const raw = (await request.clone().json() as { events: unknown[] }).events;
@@ -199,7 +238,13 @@ export function createWorker() {
           if (!response.ok) throw new Error(`Tenant object answered ${response.status}`);
           results = await response.json() as UsageMessageResult[];
         } catch (error) {
-          log({ level: "error", msg: "usage batch failed; retrying", tenant_object: name, messages: messages.length, error: String(error) });
+          log({
+            level: "error",
+            msg: "usage batch failed; retrying",
+            tenant_object: name,
+            messages: messages.length,
+            error: String(error),
+          });
           for (const m of messages) m.retry({ delaySeconds: USAGE_RETRY_DELAY_SECONDS });
           continue;
         }
@@ -209,7 +254,9 @@ export function createWorker() {
           if (!result || result.outcome === "retry") {
             m.retry({ delaySeconds: USAGE_RETRY_DELAY_SECONDS });
           } else {
-            if (result.outcome === "rejected") log({ level: "error", msg: "usage message rejected", message_id: m.id, error: result.error });
+            if (result.outcome === "rejected") {
+              log({ level: "error", msg: "usage message rejected", message_id: m.id, error: result.error });
+            }
             m.ack();
           }
         }
@@ -228,23 +275,35 @@ export function createWorker() {
       let failures = 0;
       for (;;) {
         const page = await directoryStub(env).fetch(
-          `https://directory/tenants?limit=${MAX_TENANT_PAGE}${after ? `&after=${encodeURIComponent(after)}` : ""}`,
+          `https://directory/tenants?limit=${MAX_TENANT_PAGE}${
+            after ? `&after=${encodeURIComponent(after)}` : ""
+          }`,
         );
         const { tenants } = await page.json() as { tenants: string[] };
         for (let i = 0; i < tenants.length; i += MAINTENANCE_CONCURRENCY) {
-          await Promise.all(tenants.slice(i, i + MAINTENANCE_CONCURRENCY).map(async (name) => {
-            try {
-              const response = await tenantStub(env, name).fetch(`https://tenant${INTERNAL_PREFIX}maintenance`, {
-                method: "POST",
-                body: JSON.stringify({ scheduled_time: now }),
-              });
-              if (!response.ok) throw new Error(`status ${response.status}: ${await response.text()}`);
-              log({ level: "info", msg: "maintenance", tenant_object: name, report: await response.json() });
-            } catch (error) {
-              failures++;
-              log({ level: "error", msg: "maintenance failed", tenant_object: name, error: String(error) });
-            }
-          }));
+          await Promise.all(
+            tenants.slice(i, i + MAINTENANCE_CONCURRENCY).map(async (name) => {
+              try {
+                const response = await tenantStub(env, name).fetch(
+                  `https://tenant${INTERNAL_PREFIX}maintenance`,
+                  {
+                    method: "POST",
+                    body: JSON.stringify({ scheduled_time: now }),
+                  },
+                );
+                if (!response.ok) throw new Error(`status ${response.status}: ${await response.text()}`);
+                log({
+                  level: "info",
+                  msg: "maintenance",
+                  tenant_object: name,
+                  report: await response.json(),
+                });
+              } catch (error) {
+                failures++;
+                log({ level: "error", msg: "maintenance failed", tenant_object: name, error: String(error) });
+              }
+            }),
+          );
         }
         if (tenants.length < MAX_TENANT_PAGE) break;
         after = tenants[tenants.length - 1];

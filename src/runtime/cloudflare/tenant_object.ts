@@ -16,10 +16,12 @@ import { and, eq } from "drizzle-orm";
 import { BillingError } from "../../domain/errors.ts";
 import { sha256Hex } from "../../domain/hash.ts";
 import { createApp } from "../../http/app.ts";
-import { IngestBody } from "../../http/schemas.ts";
-import { type Clock, type Ctx, LifecycleDispatcher, type Services, systemClock } from "../../services/context.ts";
-import { MemoryEntitlementCache } from "../../services/entitlement_cache.ts";
-import { recordUsage } from "../../services/entitlements.ts";
+import { IngestBody } from "../../usage/schemas.ts";
+import { type Clock, systemClock } from "../../domain/scope.ts";
+import type { Ctx, Services } from "../../context.ts";
+import { LifecycleDispatcher } from "../../lifecycle/dispatcher.ts";
+import { MemoryEntitlementCache } from "../../entitlements/cache.ts";
+import { recordUsage } from "../../entitlements/service.ts";
 import { apiKeys, appOrigins } from "../../storage/schema.ts";
 import { type DirectoryEntry, directoryStub } from "./directory_object.ts";
 import { DurableDatabase } from "./durable_database.ts";
@@ -93,9 +95,18 @@ export class TenantObject {
     }
     const response = await this.#app.fetch(request);
     if (response.status === 201 && request.method === "POST" && url.pathname === "/v1/admin/tenants") {
-      await this.#register(await response.clone().json() as { tenant_id: string; app_id: string; secret_key: string; publishable_key: string });
+      await this.#register(
+        await response.clone().json() as {
+          tenant_id: string;
+          app_id: string;
+          secret_key: string;
+          publishable_key: string;
+        },
+      );
     }
-    if (response.status === 200 && request.method === "PATCH" && url.pathname === "/v1/apps/current") await this.#publishOrigins();
+    if (response.status === 200 && request.method === "PATCH" && url.pathname === "/v1/apps/current") {
+      await this.#publishOrigins();
+    }
     return response;
   }
 
@@ -110,7 +121,10 @@ export class TenantObject {
     const rows = await this.#database.db.selectDistinct({ origin: appOrigins.origin }).from(appOrigins);
     const response = await directoryStub(this.#env).fetch("https://directory/origins", {
       method: "PUT",
-      body: JSON.stringify({ tenant_object: this.#state.id.name ?? "", origins: rows.map((r) => r.origin).sort() }),
+      body: JSON.stringify({
+        tenant_object: this.#state.id.name ?? "",
+        origins: rows.map((r) => r.origin).sort(),
+      }),
     });
     if (!response.ok) throw new Error(`Directory refused the origins: ${response.status}`);
   }
@@ -122,7 +136,9 @@ export class TenantObject {
    * @throws when the directory does not answer (the client sees a 500 and the keys are unusable;
    *   see ADR 0005 on this window)
    */
-  async #register(created: { tenant_id: string; app_id: string; secret_key: string; publishable_key: string }): Promise<void> {
+  async #register(
+    created: { tenant_id: string; app_id: string; secret_key: string; publishable_key: string },
+  ): Promise<void> {
     const tenantObject = this.#state.id.name ?? "";
     const entries: DirectoryEntry[] = [];
     for (const key of [created.secret_key, created.publishable_key]) {
@@ -131,13 +147,22 @@ export class TenantObject {
         where: and(eq(apiKeys.hash, hash), eq(apiKeys.app_id, created.app_id)),
       });
       if (!row) throw new Error(`Key of app ${created.app_id} missing right after its creation`);
-      entries.push({ hash, tenant_object: tenantObject, tenant_id: row.tenant_id, app_id: row.app_id, key_id: row.id, kind: row.kind });
+      entries.push({
+        hash,
+        tenant_object: tenantObject,
+        tenant_id: row.tenant_id,
+        app_id: row.app_id,
+        key_id: row.id,
+        kind: row.kind,
+      });
     }
     const response = await directoryStub(this.#env).fetch("https://directory/register", {
       method: "POST",
       body: JSON.stringify({ tenant_object: tenantObject, keys: entries }),
     });
-    if (!response.ok) throw new Error(`Directory refused the keys of app ${created.app_id}: ${response.status}`);
+    if (!response.ok) {
+      throw new Error(`Directory refused the keys of app ${created.app_id}: ${response.status}`);
+    }
   }
 
   /**
@@ -149,7 +174,8 @@ export class TenantObject {
     const results: UsageMessageResult[] = [];
     for (const { id, body } of envelopes) {
       const parsed = IngestBody.safeParse({ events: body.events });
-      const scoped = typeof body.scope?.tenantId === "string" && typeof body.scope?.appId === "string" && typeof body.key_id === "string";
+      const scoped = typeof body.scope?.tenantId === "string" && typeof body.scope?.appId === "string" &&
+        typeof body.key_id === "string";
       if (body.v !== 1 || !parsed.success || !scoped || Number.isNaN(Date.parse(body.received_at))) {
         results.push({ id, outcome: "rejected", error: "Message body is not a valid usage batch" });
         continue;
@@ -163,12 +189,26 @@ export class TenantObject {
       try {
         const report = await recordUsage(
           ctx,
-          parsed.data.events.map((e) => ({ ...e, timestamp: e.timestamp ? new Date(e.timestamp) : undefined })),
+          parsed.data.events.map((e) => ({
+            ...e,
+            timestamp: e.timestamp ? new Date(e.timestamp) : undefined,
+          })),
           { message_id: id, received_at: body.received_at },
         );
-        results.push({ id, outcome: "done", accepted: report.accepted, duplicates: report.duplicates, rejected: report.rejected.length });
+        results.push({
+          id,
+          outcome: "done",
+          accepted: report.accepted,
+          duplicates: report.duplicates,
+          rejected: report.rejected.length,
+        });
         if (report.rejected.length > 0) {
-          this.#services.log({ level: "error", msg: "queued usage events rejected", message_id: id, rejected: report.rejected });
+          this.#services.log({
+            level: "error",
+            msg: "queued usage events rejected",
+            message_id: id,
+            rejected: report.rejected,
+          });
         }
       } catch (error) {
         const transient = !(error instanceof BillingError) || error.retryable;

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { Scope } from "../../services/context.ts";
+import type { Scope } from "../../domain/scope.ts";
 
 /** A Durable Object's SQL cursor (`ctx.storage.sql.exec(...)`). */
 export interface SqlStorageCursor<T = Record<string, unknown>> extends Iterable<T> {
@@ -36,7 +36,9 @@ export interface DurableObjectStorage {
   get<T = unknown>(key: string): Promise<T | undefined>;
   put(key: string, value: unknown): Promise<void>;
   put(entries: Record<string, unknown>): Promise<void>;
-  list<T = unknown>(options?: { prefix?: string; startAfter?: string; limit?: number }): Promise<Map<string, T>>;
+  list<T = unknown>(
+    options?: { prefix?: string; startAfter?: string; limit?: number },
+  ): Promise<Map<string, T>>;
   delete(keys: string[]): Promise<number>;
 }
 

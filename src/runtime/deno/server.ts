@@ -5,13 +5,13 @@
  */
 import type { Config } from "../../config.ts";
 import { createApp } from "../../http/app.ts";
-import type { Services } from "../../services/context.ts";
+import type { Services } from "../../context.ts";
 import { openDatabase } from "../../storage/db.ts";
 import { buildServices } from "../services.ts";
-import { startWebhookWorker } from "../../services/webhooks.ts";
-import { startHoldSweeper } from "../../services/hold_sweeper.ts";
-import { startBillingCycle } from "../../services/billing_cycle.ts";
-import { type Plugin, PluginRegistry } from "../../services/plugins.ts";
+import { startWebhookWorker } from "../../webhooks/service.ts";
+import { startHoldSweeper } from "../../ledger/hold_sweeper.ts";
+import { startBillingCycle } from "../../subscriptions/billing_cycle.ts";
+import { type Plugin, PluginRegistry } from "../../lifecycle/plugins.ts";
 
 /** A running server. */
 export interface RunningServer {
@@ -57,13 +57,19 @@ async function adminToken(config: Config): Promise<string> {
 /**
  * Opens the database and serves the API on `config.port` (0 = any free port).
  */
-export async function startServer(config: Config, options: { plugins?: Plugin[] } = {}): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  options: { plugins?: Plugin[] } = {},
+): Promise<RunningServer> {
   const dir = fileDirectory(config.databaseUrl);
   if (dir) await Deno.mkdir(dir, { recursive: true });
   const database = await openDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken });
   const services = buildServices(config, database);
   const log = services.log;
-  const app = createApp(services, { adminToken: await adminToken(config), stripeApiBase: config.stripeApiBase });
+  const app = createApp(services, {
+    adminToken: await adminToken(config),
+    stripeApiBase: config.stripeApiBase,
+  });
   // Background delivery of the outbox to webhook endpoints (on Workers: the queue consumer).
   const webhookWorker = config.webhookWorkerIntervalMs > 0
     ? startWebhookWorker(services, { intervalMs: config.webhookWorkerIntervalMs, sweep: true })
@@ -82,8 +88,14 @@ export async function startServer(config: Config, options: { plugins?: Plugin[] 
     hostname: config.host,
     onListen: ({ port }) =>
       console.log(
-        `Billing worker listening on http://${config.host}:${port} (database ${config.databaseUrl}; live entitlements ${services.live ? "on Redis" : "in-process"}` +
-          `${config.webhookAllowPrivateUrls ? "; WEBHOOK_ALLOW_PRIVATE_URLS: webhooks may target http and private addresses" : ""})`,
+        `Billing worker listening on http://${config.host}:${port} (database ${config.databaseUrl}; live entitlements ${
+          services.live ? "on Redis" : "in-process"
+        }` +
+          `${
+            config.webhookAllowPrivateUrls
+              ? "; WEBHOOK_ALLOW_PRIVATE_URLS: webhooks may target http and private addresses"
+              : ""
+          })`,
       ),
   }, app.fetch);
   return {

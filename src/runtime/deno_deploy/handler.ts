@@ -16,8 +16,8 @@ import { requestId } from "hono/request-id";
 import type { Config } from "../../config.ts";
 import { errorToResponse } from "../../http/problem.ts";
 import { createApp } from "../../http/app.ts";
-import type { Services } from "../../services/context.ts";
-import { KeyResolver } from "../../services/tenants.ts";
+import type { Services } from "../../context.ts";
+import { KeyResolver } from "../../tenants/service.ts";
 import { type Database, openDatabase } from "../../storage/db.ts";
 import { type MaintenanceReport, runMaintenance } from "../maintenance.ts";
 import { buildServices } from "../services.ts";
@@ -50,7 +50,10 @@ function bearer(header: string | null): string | null {
  */
 export async function createDeployHandler(config: Config, kv: Deno.Kv): Promise<DeployHandler> {
   if (!config.adminToken) throw new Error("BILLING_ADMIN_TOKEN is required on Deno Deploy");
-  const database: Database = await openDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken });
+  const database: Database = await openDatabase({
+    url: config.databaseUrl,
+    authToken: config.databaseAuthToken,
+  });
   const services = buildServices(config, database, { sharedByIsolates: true });
   const app = createApp(services, { adminToken: config.adminToken, stripeApiBase: config.stripeApiBase });
   const keys = new KeyResolver(services);

@@ -25,7 +25,8 @@ try {
   });
   Deno.serve({
     port: config.port,
-    onListen: ({ hostname, port }) => console.log(`Billing worker (Deno Deploy entry) listening on http://${hostname}:${port}`),
+    onListen: ({ hostname, port }) =>
+      console.log(`Billing worker (Deno Deploy entry) listening on http://${hostname}:${port}`),
   }, deploy.fetch);
 } catch (error) {
   if (error instanceof ConfigError) {

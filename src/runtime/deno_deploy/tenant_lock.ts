@@ -84,7 +84,9 @@ export class TenantLock {
         if (free) {
           const committed = await this.#kv.atomic()
             .check(current)
-            .set(key, { owner: token, expires_at_ms: now + this.#leaseMs } satisfies Lease, { expireIn: this.#leaseMs })
+            .set(key, { owner: token, expires_at_ms: now + this.#leaseMs } satisfies Lease, {
+              expireIn: this.#leaseMs,
+            })
             .commit();
           if (committed.ok) {
             this.stats.acquired++;
@@ -98,9 +100,14 @@ export class TenantLock {
       }
       this.stats.contended++;
       if (Date.now() >= deadline) {
-        throw new BillingError("tenant_busy", "unavailable", `Tenant "${tenant}" stayed busy for ${this.#maxWaitMs} ms; retry later`, {
-          retryable: true,
-        });
+        throw new BillingError(
+          "tenant_busy",
+          "unavailable",
+          `Tenant "${tenant}" stayed busy for ${this.#maxWaitMs} ms; retry later`,
+          {
+            retryable: true,
+          },
+        );
       }
       // Short, jittered, growing pauses: a write holds the lease for milliseconds.
       await new Promise((r) => setTimeout(r, Math.min(50, 2 + attempt * 2) + Math.random() * 3));

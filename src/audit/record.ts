@@ -1,0 +1,72 @@
+/**
+ * Writes the append-only audit trail: one row per lifecycle event, inside the transaction of the
+ * change it reports (see `service.ts` for what a row holds). Kept apart from the read side so the
+ * outbox can call it without depending on the service container.
+ *
+ * @module
+ */
+import { and, desc, eq } from "drizzle-orm";
+import type { LifecycleEvent } from "../domain/events.ts";
+import { payloadHash } from "../domain/hash.ts";
+import { newId } from "../domain/ids.ts";
+import type { Tx } from "../storage/db.ts";
+import { auditEvents } from "../storage/schema.ts";
+
+/** Who caused a write, for the audit trail. */
+export interface WriteActor {
+  /** API key id (`key_…`), or `admin`, `stripe`, `system`. */
+  actor: string;
+  /** Request id (`X-Request-Id`) of the HTTP request, when there was one. */
+  requestId: string | null;
+}
+
+/**
+ * Appends one audit row per event, inside `tx`. Events must already carry their message id.
+ */
+export async function recordAudit(tx: Tx, who: WriteActor, events: readonly LifecycleEvent[]): Promise<void> {
+  const lastDigest = new Map<string, string | null>();
+  const rows: (typeof auditEvents.$inferInsert)[] = [];
+  for (const event of events) {
+    const key = `${event.tenant_id}/${event.app_id}/${event.resource_id}`;
+    let before = lastDigest.get(key);
+    if (before === undefined && introducesResource(event.type)) before = null;
+    if (before === undefined) {
+      const prior = await tx.select({ digest: auditEvents.after_digest }).from(auditEvents)
+        .where(
+          and(
+            eq(auditEvents.tenant_id, event.tenant_id),
+            eq(auditEvents.app_id, event.app_id),
+            eq(auditEvents.resource_id, event.resource_id),
+          ),
+        )
+        .orderBy(desc(auditEvents.id)).limit(1);
+      before = prior[0]?.digest ?? null;
+    }
+    const after = await payloadHash(event.data);
+    lastDigest.set(key, after);
+    rows.push({
+      id: newId("aud"),
+      tenant_id: event.tenant_id,
+      app_id: event.app_id,
+      actor: who.actor,
+      action: event.type,
+      resource_type: event.type.slice(0, event.type.indexOf(".")),
+      resource_id: event.resource_id,
+      before_digest: before,
+      after_digest: after,
+      request_id: who.requestId,
+      message_id: event.id!,
+      created_at: event.occurred_at,
+    });
+  }
+  if (rows.length > 0) await tx.insert(auditEvents).values(rows);
+}
+
+/**
+ * Events that always name a resource id that did not exist before (`*.created`, and
+ * `usage.ingested` whose resource is the batch's first new usage row): their `before_digest` is
+ * `null` without a lookup, which keeps the hot ingestion path one query shorter.
+ */
+function introducesResource(type: string): boolean {
+  return type.endsWith(".created") || type === "usage.ingested";
+}

@@ -1,0 +1,122 @@
+/** `GET /v1/audit-events`: the app's append-only audit trail, filtered, newest first. @module */
+import { createRoute, z } from "@hono/zod-openapi";
+import { listAuditEvents } from "./service.ts";
+import { errors, json, router, secured } from "../http/env.ts";
+
+const AuditEventSchema = z.object({
+  id: z.string().openapi({ description: "TypeID of the audit event (time-ordered)", example: "aud_01jd6…" }),
+  actor: z.string().openapi({
+    description: "API key id (key_…), admin, stripe or system",
+    example: "key_01jd0000000000000000000000",
+  }),
+  action: z.string().openapi({
+    description: "Lifecycle event type of the change",
+    example: "invoice.finalized",
+  }),
+  resource_type: z.string().openapi({ description: "Kind of resource changed", example: "invoice" }),
+  resource_id: z.string().openapi({
+    description: "Id of the resource changed",
+    example: "inv_01jd0000000000000000000000",
+  }),
+  before_digest: z.string().nullable().openapi({
+    description: "SHA-256 hex of the resource before the change",
+    example: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+  }),
+  after_digest: z.string().openapi({
+    description: "SHA-256 hex of the resource after the change",
+    example: "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752",
+  }),
+  request_id: z.string().nullable().openapi({
+    description: "Request that made the change; null for background jobs",
+    example: "0b6f1c2e-4d1a-4f7e-9d55-2a8b4d1f9e01",
+  }),
+  message_id: z.string().openapi({
+    description: "Outbox message (webhook-id) of the same change",
+    example: "msg_01jd0000000000000000000000",
+  }),
+  created_at: z.string().openapi({
+    description: "ISO 8601 UTC instant",
+    example: "2026-11-01T00:00:00.000Z",
+  }),
+}).openapi("AuditEvent");
+
+const Instant = z.iso.datetime({ offset: true });
+
+/** Audit routes. */
+export function auditRoutes() {
+  const app = router();
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/audit-events",
+      tags: ["audit"],
+      summary: "List audit events, newest first",
+      security: secured,
+      request: {
+        query: z.object({
+          resource_id: z.string().min(1).max(128).optional().openapi({
+            description: "Only events of this resource",
+            example: "inv_01jd0000000000000000000000",
+          }),
+          resource_type: z.string().min(1).max(64).optional().openapi({
+            description: "Only this kind of resource",
+            example: "invoice",
+          }),
+          action: z.string().min(1).max(130).optional().openapi({
+            description: "Only this action",
+            example: "invoice.finalized",
+          }),
+          actor: z.string().min(1).max(128).optional().openapi({
+            description: "Only changes by this actor",
+            example: "system",
+          }),
+          request_id: z.string().min(1).max(200).optional().openapi({
+            description: "Only changes of this request",
+            example: "0b6f1c2e-4d1a-4f7e-9d55-2a8b4d1f9e01",
+          }),
+          since: Instant.optional().openapi({
+            description: "Created at or after (ISO 8601)",
+            example: "2026-11-01T00:00:00Z",
+          }),
+          until: Instant.optional().openapi({
+            description: "Created before (ISO 8601)",
+            example: "2026-12-01T00:00:00Z",
+          }),
+          cursor: z.string().min(1).max(128).optional().openapi({
+            description: "next_cursor of the previous page",
+            example: "aud_01jd0000000000000000000000",
+          }),
+          limit: z.coerce.number().int().min(1).max(100).optional().openapi({
+            description: "Page size, 1–100 (default 50)",
+            example: 50,
+          }),
+        }),
+      },
+      responses: {
+        200: json(z.object({
+          data: z.array(AuditEventSchema).openapi({
+            description: "A page of audit events, newest first",
+            example: [],
+          }),
+          next_cursor: z.string().nullable().openapi({
+            description: "Pass as cursor for the next page; null on the last page",
+            example: null,
+          }),
+        })),
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      return c.json(
+        await listAuditEvents(c.var.ctx, {
+          ...q,
+          since: q.since ? new Date(q.since) : undefined,
+          until: q.until ? new Date(q.until) : undefined,
+        }),
+        200,
+      );
+    },
+  );
+  return app;
+}

@@ -1,0 +1,94 @@
+/**
+ * Append-only audit trail.
+ *
+ * One row per lifecycle event, written by `recordAudit` (`record.ts`) inside the transaction of the change
+ * (OpenStatus-style: the write and its audit row commit together). A row says who (`actor`: the
+ * API key id from the auth middleware, or `admin` / `stripe` / `system`), what (`action`: the
+ * event type), to what (`resource_type`, `resource_id`), the request (`request_id`) and the state
+ * change as SHA-256 digests of the canonical JSON of the resource: `after_digest` of the event's
+ * data, `before_digest` = the `after_digest` of the previous audit row of that resource (`null`
+ * on creation). Digests, not copies: the trail proves what changed without duplicating
+ * customer data. The table refuses UPDATE and DELETE (triggers in migration 0002).
+ *
+ * @module
+ */
+import { and, desc, eq, gte, lt, type SQL } from "drizzle-orm";
+import { auditEvents } from "../storage/schema.ts";
+import type { Ctx } from "../context.ts";
+
+/** An audit row as the API shows it. */
+export interface AuditEventView {
+  id: string;
+  actor: string;
+  action: string;
+  resource_type: string;
+  resource_id: string;
+  /** SHA-256 hex of the resource before the change; `null` when the trail has no earlier row. */
+  before_digest: string | null;
+  /** SHA-256 hex of the resource (the event's data) after the change. */
+  after_digest: string;
+  request_id: string | null;
+  /** The outbox message (`msg_…`) this row accompanies. */
+  message_id: string;
+  created_at: string;
+}
+
+/** Filters of {@link listAuditEvents}; every one optional. */
+export interface AuditFilter {
+  resource_id?: string;
+  resource_type?: string;
+  action?: string;
+  actor?: string;
+  request_id?: string;
+  /** Inclusive lower bound of `created_at`. */
+  since?: Date;
+  /** Exclusive upper bound of `created_at`. */
+  until?: Date;
+  /** Id of the last row of the previous page. */
+  cursor?: string;
+  /** 1…100 (default 50). */
+  limit?: number;
+}
+
+/**
+ * Lists the app's audit rows newest first, filtered, paginated by cursor.
+ *
+ * @returns `data` and `next_cursor` (`null` on the last page)
+ */
+export async function listAuditEvents(
+  ctx: Ctx,
+  filter: AuditFilter,
+): Promise<{ data: AuditEventView[]; next_cursor: string | null }> {
+  const where: SQL[] = [
+    eq(auditEvents.tenant_id, ctx.scope.tenantId),
+    eq(auditEvents.app_id, ctx.scope.appId),
+  ];
+  if (filter.resource_id) where.push(eq(auditEvents.resource_id, filter.resource_id));
+  if (filter.resource_type) where.push(eq(auditEvents.resource_type, filter.resource_type));
+  if (filter.action) where.push(eq(auditEvents.action, filter.action));
+  if (filter.actor) where.push(eq(auditEvents.actor, filter.actor));
+  if (filter.request_id) where.push(eq(auditEvents.request_id, filter.request_id));
+  if (filter.since) where.push(gte(auditEvents.created_at, filter.since));
+  if (filter.until) where.push(lt(auditEvents.created_at, filter.until));
+  if (filter.cursor) where.push(lt(auditEvents.id, filter.cursor));
+  const limit = Math.max(1, Math.min(100, filter.limit ?? 50));
+  const rows = await ctx.database.db.select().from(auditEvents).where(and(...where)).orderBy(
+    desc(auditEvents.id),
+  ).limit(limit + 1);
+  const page = rows.slice(0, limit);
+  return {
+    data: page.map((r) => ({
+      id: r.id,
+      actor: r.actor,
+      action: r.action,
+      resource_type: r.resource_type,
+      resource_id: r.resource_id,
+      before_digest: r.before_digest,
+      after_digest: r.after_digest,
+      request_id: r.request_id,
+      message_id: r.message_id,
+      created_at: r.created_at.toISOString(),
+    })),
+    next_cursor: rows.length > limit ? page[page.length - 1].id : null,
+  };
+}

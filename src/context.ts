@@ -1,0 +1,55 @@
+/**
+ * The dependency container: what every service operation receives: storage, the clock, the lifecycle dispatcher, the
+ * entitlement cache, and the caller's scope (tenant + app). Built once per process
+ * ({@link Services}) and narrowed per request ({@link Ctx}).
+ *
+ * @module
+ */
+import type { Clock, Scope } from "./domain/scope.ts";
+import type { LifecycleDispatcher } from "./lifecycle/dispatcher.ts";
+import type { Store } from "./storage/db.ts";
+import type { EntitlementCache } from "./entitlements/cache.ts";
+import type { LiveEntitlementStore } from "./entitlements/live_store.ts";
+import type { PublishableRateLimiter } from "./http/rate_limit.ts";
+import type { Metrics } from "./metrics/service.ts";
+import type { CommandWriter } from "./ledger/writer.ts";
+
+/** Process-wide dependencies. */
+export interface Services {
+  /** Storage: libSQL on Deno, the tenant Durable Object's SQLite on Workers (`Store`). */
+  database: Store;
+  clock: Clock;
+  lifecycle: LifecycleDispatcher;
+  entitlementCache: EntitlementCache;
+  /** Where structured logs go (JSON lines on stdout by default). */
+  log: (record: Record<string, unknown>) => void;
+  /** Prometheus metrics (`metrics/service.ts`); absent in code paths that do not export any. */
+  metrics?: Metrics;
+  /**
+   * The single writer of ledger and inventory commands (ADR 0003). Absent: one in-process
+   * `InProcessWriter` per store, created on first use (`writerFor` in `ledger/writer.ts`).
+   */
+  ledgerWriter?: CommandWriter;
+  /**
+   * Live entitlements and usage counters (`entitlements/live_store.ts`): Redis when
+   * configured; absent = one in-process store per database (`liveStore()`).
+   */
+  live?: LiveEntitlementStore;
+  /** Rate limiter for publishable keys (`http/rate_limit.ts`); absent = no limit. */
+  rateLimiter?: PublishableRateLimiter;
+  /**
+   * `WEBHOOK_ALLOW_PRIVATE_URLS`: webhook endpoints may be plain http and target loopback or
+   * private addresses (local development, tests). Absent/false = the SSRF guard of
+   * `webhooks/url_guard.ts` applies at creation and at delivery.
+   */
+  webhookAllowPrivateUrls?: boolean;
+}
+
+/** Dependencies plus the caller's scope. */
+export interface Ctx extends Services {
+  scope: Scope;
+  /** Who acts, for the audit trail: the API key id (`key_…`), `admin`, `stripe`; default `system`. */
+  actor?: string;
+  /** Request id of the HTTP request (audit trail, logs); absent outside requests. */
+  requestId?: string;
+}

@@ -1,0 +1,297 @@
+/**
+ * Prepaid credit grants. Rules (coverage, spending order, once-only consumption) live in
+ * `domain/credits.ts`; invoices spend them at finalization (`invoices.ts`).
+ *
+ * - Monetary grants post to the ledger when granted: purchased credit debits `cash`, promotional
+ *   credit debits `promotional_credit_expense`, both credit `customer_credit:{customer}`.
+ * - Unit grants are an inventory of free units of one feature; what an invoice consumed is a
+ *   `credit_consumptions` row (one per grant and invoice).
+ * - A monetary grant that expires with a balance is closed once by the billing job
+ *   ({@link expireCredits}): the remainder is posted as breakage.
+ * - `reference` is the client's idempotency key per app: the same reference with the same grant
+ *   returns it; with another grant → `idempotency_key_reused`.
+ *
+ * @module
+ */
+import { and, eq, inArray, lt, lte, sql } from "drizzle-orm";
+import {
+  BILLING_LEDGER_ACCOUNTS,
+  creditExpiryPostings,
+  creditGrantPostings,
+} from "../domain/billing_postings.ts";
+import { BillingError, type FieldIssue, invalid } from "../domain/errors.ts";
+import { payloadHash } from "../domain/hash.ts";
+import { newId } from "../domain/ids.ts";
+import { assertAmount, currencyExponent } from "../domain/money.ts";
+import type { Executor } from "../storage/db.ts";
+import { creditConsumptions, creditGrants, invoices } from "../storage/schema.ts";
+import type { Ctx, Services } from "../context.ts";
+import { writeOp } from "../lifecycle/write.ts";
+import { loadCustomer } from "../customers/service.ts";
+import { ensureAccount, postEntry } from "../ledger/service.ts";
+
+/** Body of a grant. */
+export interface CreditGrantInput {
+  reference: string;
+  kind: "monetary" | "units";
+  /** Minor units of `currency` (monetary) or units of `feature`. */
+  amount: number;
+  currency?: string;
+  feature?: string;
+  /** Higher spends first (default 0). */
+  priority?: number;
+  effective_at?: Date;
+  expires_at?: Date;
+  source?: "purchased" | "promotional";
+}
+
+/** A grant as the API shows it, with what is left. */
+export interface CreditGrantView {
+  id: string;
+  customer_id: string;
+  kind: "monetary" | "units";
+  currency: string | null;
+  feature: string | null;
+  amount: number;
+  remaining: number;
+  priority: number;
+  effective_at: string;
+  expires_at: string | null;
+  source: "purchased" | "promotional";
+  reference: string;
+  entry_id: string | null;
+  created_at: string;
+}
+
+type GrantRow = typeof creditGrants.$inferSelect;
+
+function view(row: GrantRow, spent: number): CreditGrantView {
+  return {
+    id: row.id,
+    customer_id: row.customer_id,
+    kind: row.kind,
+    currency: row.currency,
+    feature: row.feature,
+    amount: row.amount,
+    remaining: row.amount - spent,
+    priority: row.priority,
+    effective_at: row.effective_at.toISOString(),
+    expires_at: row.expires_at?.toISOString() ?? null,
+    source: row.source,
+    reference: row.reference,
+    entry_id: row.entry_id,
+    created_at: row.created_at.toISOString(),
+  };
+}
+
+/**
+ * Grants prepaid credit to a customer.
+ *
+ * @throws {BillingError} `customer_not_found` (404); `validation_failed`, `unsupported_currency`;
+ *   `idempotency_key_reused` (409)
+ */
+export async function grantCredits(
+  ctx: Ctx,
+  customerRef: string,
+  input: CreditGrantInput,
+): Promise<{ grant: CreditGrantView; replayed: boolean }> {
+  const issues: FieldIssue[] = [];
+  assertAmount(input.amount);
+  if (input.amount < 1) issues.push({ path: "amount", message: "Must be at least 1" });
+  if (input.kind === "monetary") {
+    if (!input.currency) issues.push({ path: "currency", message: "Required for monetary grants" });
+    if (input.feature) issues.push({ path: "feature", message: "Only used for unit grants" });
+  } else {
+    if (!input.feature) issues.push({ path: "feature", message: "Required for unit grants" });
+    if (input.currency) issues.push({ path: "currency", message: "Only used for monetary grants" });
+  }
+  const now = ctx.clock.now();
+  const effective = input.effective_at ?? now;
+  if (input.expires_at && input.expires_at.getTime() <= effective.getTime()) {
+    issues.push({ path: "expires_at", message: "Must be after effective_at" });
+  }
+  if (issues.length > 0) throw invalid(issues, "The credit grant breaks one or more rules");
+  if (input.currency) currencyExponent(input.currency);
+  const hash = await payloadHash({
+    customer: customerRef,
+    kind: input.kind,
+    amount: input.amount,
+    currency: input.currency ?? null,
+    feature: input.feature ?? null,
+    priority: input.priority ?? 0,
+    effective_at: input.effective_at?.getTime() ?? null,
+    expires_at: input.expires_at?.getTime() ?? null,
+    source: input.source ?? "purchased",
+  });
+  return await writeOp(ctx, async (tx, emit) => {
+    const customer = await loadCustomer(ctx, tx, customerRef);
+    const prior = await tx.query.creditGrants.findFirst({
+      where: and(
+        eq(creditGrants.tenant_id, ctx.scope.tenantId),
+        eq(creditGrants.app_id, ctx.scope.appId),
+        eq(creditGrants.reference, input.reference),
+      ),
+    });
+    if (prior) {
+      if (prior.payload_hash !== hash) {
+        throw new BillingError(
+          "idempotency_key_reused",
+          "conflict",
+          `Credit grant reference "${input.reference}" was used for another grant`,
+        );
+      }
+      return { grant: view(prior, await spentOf(ctx, tx, prior.id)), replayed: true };
+    }
+    const id = newId("cgr");
+    let entryId: string | null = null;
+    const source = input.source ?? "purchased";
+    if (input.kind === "monetary") {
+      const currency = input.currency!;
+      const ensure = async (a: { name: string; type: "asset" | "liability" | "revenue" | "expense" }) =>
+        (await ensureAccount(tx, ctx.scope, now, { ...a, currency })).id;
+      const from = await ensure(
+        source === "purchased" ? BILLING_LEDGER_ACCOUNTS.cash : BILLING_LEDGER_ACCOUNTS.promotionalExpense,
+      );
+      const customerCredit = await ensure(BILLING_LEDGER_ACCOUNTS.customerCredit(customer.id));
+      const { entry } = await postEntry(tx, ctx.scope, now, {
+        idempotency_key: `credit_grant:${id}`,
+        description: `${source === "purchased" ? "Purchased" : "Promotional"} credit for ${customer.id}`,
+        postings: creditGrantPostings({ source: from, customerCredit }, input.amount, currency),
+        metadata: { credit_grant_id: id, reference: input.reference },
+      });
+      entryId = entry.id;
+      emit("ledger.entry_posted", entry.id, entry as unknown as Record<string, unknown>);
+    }
+    const row: GrantRow = {
+      id,
+      tenant_id: ctx.scope.tenantId,
+      app_id: ctx.scope.appId,
+      customer_id: customer.id,
+      kind: input.kind,
+      currency: input.currency ?? null,
+      feature: input.feature ?? null,
+      amount: input.amount,
+      priority: input.priority ?? 0,
+      effective_at: effective,
+      expires_at: input.expires_at ?? null,
+      source,
+      reference: input.reference,
+      payload_hash: hash,
+      entry_id: entryId,
+      created_at: now,
+    };
+    await tx.insert(creditGrants).values(row);
+    emit("credit_grant.created", id, view(row, 0) as unknown as Record<string, unknown>);
+    return { grant: view(row, 0), replayed: false };
+  });
+}
+
+async function spentOf(ctx: Ctx, exec: Executor, grantId: string): Promise<number> {
+  const [row] = await exec.select({ total: sql<number>`coalesce(sum(${creditConsumptions.amount}), 0)` })
+    .from(creditConsumptions)
+    .where(
+      and(
+        eq(creditConsumptions.tenant_id, ctx.scope.tenantId),
+        eq(creditConsumptions.app_id, ctx.scope.appId),
+        eq(creditConsumptions.grant_id, grantId),
+      ),
+    );
+  return Number(row?.total ?? 0);
+}
+
+/** A customer's grants, oldest first, with remaining balances. @throws {BillingError} `customer_not_found` */
+export async function listCreditGrants(ctx: Ctx, customerRef: string): Promise<CreditGrantView[]> {
+  const db = ctx.database.db;
+  const customer = await loadCustomer(ctx, db, customerRef);
+  const rows = await db.select().from(creditGrants).where(and(
+    eq(creditGrants.tenant_id, ctx.scope.tenantId),
+    eq(creditGrants.app_id, ctx.scope.appId),
+    eq(creditGrants.customer_id, customer.id),
+  )).orderBy(creditGrants.id);
+  if (rows.length === 0) return [];
+  const spent = await db.select({
+    grant_id: creditConsumptions.grant_id,
+    total: sql<number>`sum(${creditConsumptions.amount})`,
+  })
+    .from(creditConsumptions)
+    .where(and(
+      eq(creditConsumptions.tenant_id, ctx.scope.tenantId),
+      eq(creditConsumptions.app_id, ctx.scope.appId),
+      inArray(creditConsumptions.grant_id, rows.map((r) => r.id)),
+    ))
+    .groupBy(creditConsumptions.grant_id);
+  const by = new Map(spent.map((s) => [s.grant_id, Number(s.total)]));
+  return rows.map((r) => view(r, by.get(r.id) ?? 0));
+}
+
+/** Invoice id recorded on the consumption row that closes an expired grant. */
+export const EXPIRY_CONSUMPTION = "expiry";
+
+/**
+ * Closes monetary grants that expired with a balance (all scopes), at most `limit` per call: the
+ * unspent remainder is recorded as a consumption (`invoice_id = "expiry"`, so it happens once per
+ * grant) and posted as breakage (`creditExpiryPostings`). A grant is closed only when the customer
+ * has no draft invoice for a period starting before the expiry, because such a draft may still
+ * spend it (the grant covers periods it overlaps); the next run retries it.
+ *
+ * @returns how many grants were closed
+ */
+export async function expireCredits(services: Services, now: Date, limit = 500): Promise<number> {
+  const db = services.database.db;
+  const due = await db.select().from(creditGrants).where(and(
+    eq(creditGrants.kind, "monetary"),
+    lte(creditGrants.expires_at, now),
+    sql`not exists (select 1 from ${creditConsumptions} c where c.tenant_id = ${creditGrants.tenant_id} and c.app_id = ${creditGrants.app_id} and c.grant_id = ${creditGrants.id} and c.invoice_id = ${EXPIRY_CONSUMPTION})`,
+  )).orderBy(creditGrants.expires_at, creditGrants.id).limit(limit);
+  let closed = 0;
+  for (const grant of due) {
+    const ctx: Ctx = {
+      ...services,
+      scope: { tenantId: grant.tenant_id, appId: grant.app_id },
+      actor: "billing_cycle",
+    };
+    const done = await writeOp(ctx, async (tx, emit) => {
+      const open = await tx.query.invoices.findFirst({
+        where: and(
+          eq(invoices.tenant_id, grant.tenant_id),
+          eq(invoices.app_id, grant.app_id),
+          eq(invoices.customer_id, grant.customer_id),
+          eq(invoices.status, "draft"),
+          lt(invoices.period_start, grant.expires_at!),
+        ),
+      });
+      if (open) return false;
+      const remaining = grant.amount - await spentOf(ctx, tx, grant.id);
+      await tx.insert(creditConsumptions).values({
+        id: newId("ccn"),
+        tenant_id: grant.tenant_id,
+        app_id: grant.app_id,
+        grant_id: grant.id,
+        invoice_id: EXPIRY_CONSUMPTION,
+        amount: remaining,
+        created_at: now,
+      });
+      if (remaining > 0) {
+        const currency = grant.currency!;
+        const ensure = async (a: { name: string; type: "asset" | "liability" | "revenue" | "expense" }) =>
+          (await ensureAccount(tx, ctx.scope, now, { ...a, currency })).id;
+        const customerCredit = await ensure(BILLING_LEDGER_ACCOUNTS.customerCredit(grant.customer_id));
+        const counter = await ensure(
+          grant.source === "purchased"
+            ? BILLING_LEDGER_ACCOUNTS.breakage
+            : BILLING_LEDGER_ACCOUNTS.promotionalExpense,
+        );
+        const { entry } = await postEntry(tx, ctx.scope, now, {
+          idempotency_key: `credit_grant:${grant.id}:expire`,
+          description: `Credit grant ${grant.reference} expired with ${remaining} unspent`,
+          postings: creditExpiryPostings({ customerCredit, counter }, remaining, currency),
+          metadata: { credit_grant_id: grant.id },
+        });
+        emit("ledger.entry_posted", entry.id, entry as unknown as Record<string, unknown>);
+      }
+      return true;
+    });
+    if (done) closed++;
+  }
+  return closed;
+}

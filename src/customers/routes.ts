@@ -1,0 +1,45 @@
+/** Customer routes (`/v1/customers`). @module */
+import { createRoute } from "@hono/zod-openapi";
+import { createCustomer, getCustomer } from "./service.ts";
+import { body, errors, json, router, secured } from "../http/env.ts";
+import { idParam } from "../http/schemas.ts";
+import { CreateCustomerBody, CustomerSchema } from "./schemas.ts";
+
+const IdParam = idParam("The id (cus_ / sub_ TypeID), or the customer's external id", "user_42");
+
+/** `POST /v1/customers` and `GET /v1/customers/{id}`. */
+export function customerRoutes() {
+  const app = router();
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/customers",
+      tags: ["customers"],
+      summary: "Create a customer (an identical repeat returns it with 200)",
+      security: secured,
+      request: { body: body(CreateCustomerBody) },
+      responses: {
+        201: json(CustomerSchema, "Created"),
+        200: json(CustomerSchema, "Already existed"),
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const { customer, replayed } = await createCustomer(c.var.ctx, c.req.valid("json"));
+      return replayed ? c.json(customer, 200) : c.json(customer, 201);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/customers/{id}",
+      tags: ["customers"],
+      summary: "Get a customer by cus_ id or external id",
+      security: secured,
+      request: { params: IdParam },
+      responses: { 200: json(CustomerSchema), ...errors },
+    }),
+    async (c) => c.json(await getCustomer(c.var.ctx, c.req.valid("param").id), 200),
+  );
+  return app;
+}

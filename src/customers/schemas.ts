@@ -1,0 +1,34 @@
+/**
+ * Request and response schemas of customers (`/v1/customers`).
+ *
+ * @module
+ */
+import { z } from "@hono/zod-openapi";
+import { Key, typeId } from "../http/schemas.ts";
+
+/** Body of `POST /v1/customers`. */
+export const CreateCustomerBody = z.object({
+  external_id: Key.openapi({
+    description: "Your id of the customer, unique per app; customer_id fields accept it",
+    example: "user_42",
+  }),
+  name: z.string().min(1).max(200).nullable().optional().openapi({
+    description: "Display name",
+    example: "Ada Lovelace",
+  }),
+  email: z.email().max(320).nullable().optional().openapi({
+    description: "Billing email",
+    example: "ada@example.com",
+  }),
+}).strict().openapi("CreateCustomer");
+/** A customer. */
+export const CustomerSchema = z.object({
+  id: typeId("cus", "cus_01jd0000000000000000000000"),
+  external_id: z.string().openapi({ description: "Your id of the customer", example: "user_42" }),
+  name: z.string().nullable().openapi({ description: "Display name", example: "Ada Lovelace" }),
+  email: z.string().nullable().openapi({ description: "Billing email", example: "ada@example.com" }),
+  created_at: z.string().openapi({
+    description: "ISO 8601 UTC instant",
+    example: "2026-11-01T00:00:00.000Z",
+  }),
+}).openapi("Customer");

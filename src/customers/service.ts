@@ -1,0 +1,121 @@
+/**
+ * Customers. `external_id` is the client's own identifier, unique per app; a repeated create with
+ * the same fields returns the existing customer (`replayed`), with other fields `customer_exists`.
+ * Wherever a `customer_id` is accepted, either our `cus_…` id or the external id may be given.
+ *
+ * @module
+ */
+import { and, eq, inArray, or } from "drizzle-orm";
+import { BillingError, notFound } from "../domain/errors.ts";
+import { newId } from "../domain/ids.ts";
+import type { Executor } from "../storage/db.ts";
+import { customers } from "../storage/schema.ts";
+import type { Ctx } from "../context.ts";
+import type { Scope } from "../domain/scope.ts";
+import { writeOp } from "../lifecycle/write.ts";
+
+/** A customer as the API shows it. */
+export interface CustomerView {
+  id: string;
+  external_id: string;
+  name: string | null;
+  email: string | null;
+  created_at: string;
+}
+
+type CustomerRow = typeof customers.$inferSelect;
+
+function view(row: CustomerRow): CustomerView {
+  return {
+    id: row.id,
+    external_id: row.external_id,
+    name: row.name,
+    email: row.email,
+    created_at: row.created_at.toISOString(),
+  };
+}
+
+/**
+ * Creates a customer.
+ *
+ * @throws {BillingError} `customer_exists` (409) when the external id is taken with other fields
+ */
+export async function createCustomer(
+  ctx: Ctx,
+  input: { external_id: string; name?: string | null; email?: string | null },
+): Promise<{ customer: CustomerView; replayed: boolean }> {
+  return await writeOp(ctx, async (tx, emit) => {
+    const existing = await tx.query.customers.findFirst({
+      where: and(scoped(ctx.scope), eq(customers.external_id, input.external_id)),
+    });
+    if (existing) {
+      if (
+        (existing.name ?? null) === (input.name ?? null) && (existing.email ?? null) === (input.email ?? null)
+      ) {
+        return { customer: view(existing), replayed: true };
+      }
+      throw new BillingError(
+        "customer_exists",
+        "conflict",
+        `A different customer with external_id "${input.external_id}" exists`,
+      );
+    }
+    const row: CustomerRow = {
+      id: newId("cus"),
+      tenant_id: ctx.scope.tenantId,
+      app_id: ctx.scope.appId,
+      external_id: input.external_id,
+      name: input.name ?? null,
+      email: input.email ?? null,
+      created_at: ctx.clock.now(),
+    };
+    await tx.insert(customers).values(row);
+    emit("customer.created", row.id, view(row) as unknown as Record<string, unknown>);
+    return { customer: view(row), replayed: false };
+  });
+}
+
+function scoped(scope: Scope) {
+  return and(eq(customers.tenant_id, scope.tenantId), eq(customers.app_id, scope.appId));
+}
+
+/**
+ * Finds a customer by `cus_…` id or external id.
+ *
+ * @throws {BillingError} `customer_not_found` (404)
+ */
+export async function loadCustomer(ctx: Ctx, exec: Executor, ref: string): Promise<CustomerView> {
+  const row = await exec.query.customers.findFirst({
+    where: and(scoped(ctx.scope), or(eq(customers.id, ref), eq(customers.external_id, ref))),
+  });
+  if (!row) throw notFound("customer", ref);
+  return view(row);
+}
+
+/** GET a customer. @throws {BillingError} `customer_not_found` */
+export function getCustomer(ctx: Ctx, ref: string): Promise<CustomerView> {
+  return loadCustomer(ctx, ctx.database.db, ref);
+}
+
+/**
+ * Resolves many customer references (ids or external ids) in one query.
+ *
+ * @returns map from each given reference to its `cus_…` id (unknown references are absent)
+ */
+export async function resolveCustomerRefs(
+  ctx: Ctx,
+  exec: Executor,
+  refs: readonly string[],
+): Promise<Map<string, string>> {
+  const unique = [...new Set(refs)];
+  const out = new Map<string, string>();
+  for (let i = 0; i < unique.length; i += 400) {
+    const chunk = unique.slice(i, i + 400);
+    const rows = await exec.select({ id: customers.id, external_id: customers.external_id }).from(customers)
+      .where(and(scoped(ctx.scope), or(inArray(customers.id, chunk), inArray(customers.external_id, chunk))));
+    // An id match wins over an external-id match of another customer: ids are set last.
+    for (const row of rows) out.set(row.external_id, row.id);
+    for (const row of rows) out.set(row.id, row.id);
+  }
+  return out;
+}

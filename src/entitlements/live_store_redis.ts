@@ -1,0 +1,362 @@
+/**
+ * Live entitlements on Redis through `@upstash/redis` (REST: works on Workers, Deno Deploy and
+ * here against the local endpoint `deno task upstash`). The state machine is the one documented
+ * in `src/entitlements/live_store.ts`; each step is one Lua script, so a check (with or without
+ * consumption) is one round trip and atomic across every process sharing the Redis.
+ *
+ * Keys (all of an app in one cluster slot thanks to the `{tenant:app}` hash tag):
+ * - `<prefix>{<tenant>:<app>}:e:<customer>:<feature>` — hash: gen, ent (snapshot JSON), cap,
+ *   counted, pstart, pend, agg, used, psum, pcount, ver, epoch; expires one day after its period;
+ * - `<prefix>{<tenant>:<app>}:gen` and `…:gen:<customer>` — invalidation generations.
+ *
+ * Failures: every Redis error or timeout opens a short circuit ({@link RedisLiveOptions.retryAfterMs})
+ * and surfaces as {@link LiveStoreUnavailable}, so callers answer from libSQL. Invalidations and
+ * counter updates that could not be delivered, and counters that libSQL-only writes made stale,
+ * are remembered in this process and delivered before Redis is used again. (A process that dies
+ * while Redis is unreachable loses that list; its stale counters then live until they are next
+ * invalidated or expire — run Redis with `maxmemory-policy noeviction` and persistence.)
+ *
+ * @module
+ */
+import { Redis } from "@upstash/redis";
+import type { Scope } from "../domain/scope.ts";
+import {
+  type CountedEvent,
+  entryFields,
+  type FeatureEntitlement,
+  type LiveCheck,
+  type LiveEntitlementStore,
+  type LiveKey,
+  LiveStoreUnavailable,
+  type SeedSnapshot,
+} from "./live_store.ts";
+
+/**
+ * KEYS: entry, app gen, customer gen. ARGV: now_ms, consume. An entry past its `exp` is deleted
+ * and reported stale. Consumes only for `sum`, or `count`
+ * with consume 1 (the caller turns other requests into `consume_not_supported`).
+ */
+const CHECK = `
+local g = (redis.call('GET', KEYS[2]) or '0') .. ':' .. (redis.call('GET', KEYS[3]) or '0')
+local h = redis.call('HMGET', KEYS[1], 'gen', 'ent', 'cap', 'counted', 'pend', 'used', 'psum', 'pcount', 'ver', 'epoch', 'pstart', 'agg', 'exp')
+local now = tonumber(ARGV[1])
+if h[13] and now >= tonumber(h[13]) then
+  redis.call('DEL', KEYS[1])
+  return {'stale', g}
+end
+if h[1] ~= g or not h[2] then return {'stale', g} end
+if h[5] ~= '' and now >= tonumber(h[5]) then return {'stale', g} end
+if h[4] ~= '1' then return {'ok', h[2], 0, 0} end
+if not h[6] then return {'cold', h[2], h[7], h[8], h[9], h[10], h[11]} end
+local used = tonumber(h[6])
+local n = tonumber(ARGV[2])
+if n > 0 then
+  if not (h[12] == 'sum' or (h[12] == 'count' and n == 1)) then return {'ok', h[2], used, 0} end
+  if h[3] ~= '' and used + n > tonumber(h[3]) then return {'denied', h[2], used} end
+  redis.call('HINCRBY', KEYS[1], 'used', n)
+end
+return {'ok', h[2], used, n}
+`;
+
+/**
+ * KEYS: entry. ARGV: gen, ent, cap, counted, pstart, pend, agg, ttl_ms, expires_at_ms, now_ms.
+ * From `expires_at_ms` on (business time) the entry is gone for CHECK and PUT (deleted on sight,
+ * as the in-process store does); Redis itself drops it after `ttl_ms`. The TTL is relative
+ * (PEXPIRE, not PEXPIREAT) so that business time (the injected clock) and Redis' own clock never
+ * have to agree; staleness itself is decided by the script from `pend` and the caller's time.
+ */
+const PUT = `
+local e = redis.call('HGET', KEYS[1], 'exp')
+if e and tonumber(ARGV[10]) >= tonumber(e) then redis.call('DEL', KEYS[1]) end
+local cur = redis.call('HMGET', KEYS[1], 'pstart', 'agg')
+if cur[1] ~= ARGV[5] or cur[2] ~= ARGV[7] then
+  redis.call('HDEL', KEYS[1], 'used')
+  redis.call('HINCRBY', KEYS[1], 'epoch', 1)
+end
+redis.call('HSET', KEYS[1], 'gen', ARGV[1], 'ent', ARGV[2], 'cap', ARGV[3], 'counted', ARGV[4], 'pstart', ARGV[5], 'pend', ARGV[6], 'agg', ARGV[7], 'exp', ARGV[9])
+redis.call('HSETNX', KEYS[1], 'psum', 0)
+redis.call('HSETNX', KEYS[1], 'pcount', 0)
+redis.call('HSETNX', KEYS[1], 'ver', 0)
+redis.call('PEXPIRE', KEYS[1], ARGV[8])
+return 1
+`;
+
+/** KEYS: entry. ARGV: pstart, value, psum, pcount, ver, epoch. Returns the counter or nil. */
+const SEED = `
+local h = redis.call('HMGET', KEYS[1], 'pstart', 'agg', 'used', 'psum', 'pcount', 'ver', 'epoch')
+if h[1] ~= ARGV[1] or h[7] ~= ARGV[6] then return false end
+if h[3] then return tonumber(h[3]) end
+local v = tonumber(ARGV[2])
+if h[2] == 'sum' then v = v + tonumber(h[4]) - tonumber(ARGV[3])
+elseif h[2] == 'count' then v = v + tonumber(h[5]) - tonumber(ARGV[4])
+elseif h[6] ~= ARGV[5] then return false end
+redis.call('HSET', KEYS[1], 'used', v)
+return v
+`;
+
+/** KEYS: entry. ARGV: pstart, consume. */
+const RELEASE = `
+local h = redis.call('HMGET', KEYS[1], 'pstart', 'used')
+if h[1] == ARGV[1] and h[2] then redis.call('HINCRBY', KEYS[1], 'used', -tonumber(ARGV[2])) end
+return 1
+`;
+
+/** KEYS: entry. ARGV: ts1, value1, ts2, value2, … Returns how many events were counted. */
+const COUNT = `
+local h = redis.call('HMGET', KEYS[1], 'pstart', 'pend', 'agg', 'used', 'counted')
+if h[5] ~= '1' or h[2] == '' then return 0 end
+local ps, pe = tonumber(h[1]), tonumber(h[2])
+local sum, cnt = 0, 0
+for i = 1, #ARGV, 2 do
+  local ts = tonumber(ARGV[i])
+  if ts >= ps and ts < pe then
+    sum = sum + tonumber(ARGV[i + 1])
+    cnt = cnt + 1
+  end
+end
+if cnt == 0 then return 0 end
+redis.call('HINCRBY', KEYS[1], 'psum', sum)
+redis.call('HINCRBY', KEYS[1], 'pcount', cnt)
+redis.call('HINCRBY', KEYS[1], 'ver', cnt)
+if h[4] then
+  if h[3] == 'sum' then redis.call('HINCRBY', KEYS[1], 'used', sum)
+  elseif h[3] == 'count' then redis.call('HINCRBY', KEYS[1], 'used', cnt)
+  else redis.call('HDEL', KEYS[1], 'used') end
+end
+return cnt
+`;
+
+/** KEYS: entry. Drops the counter (rebuilt from libSQL on the next check). */
+const FORGET = `
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HDEL', KEYS[1], 'used')
+  redis.call('HINCRBY', KEYS[1], 'epoch', 1)
+end
+return 1
+`;
+
+/** Options of {@link RedisLiveEntitlements}. */
+export interface RedisLiveOptions {
+  /** `UPSTASH_REDIS_REST_URL` */
+  url: string;
+  /** `UPSTASH_REDIS_REST_TOKEN` */
+  token: string;
+  /** Prepended to every key (tests use one per suite). Default `billing:`. */
+  prefix?: string;
+  /** Per-request timeout (default 1000 ms). */
+  timeoutMs?: number;
+  /** After a failure, Redis is not tried again for this long (default 1000 ms). */
+  retryAfterMs?: number;
+  /** Structured log sink. */
+  log?: (record: Record<string, unknown>) => void;
+}
+
+type Script = ReturnType<Redis["createScript"]>;
+
+/** Most keys remembered for a later delivery while Redis is unreachable (a limit on everything). */
+export const MAX_PENDING = 100_000;
+
+/**
+ * The Redis store. One instance per process; safe to share across requests.
+ */
+export class RedisLiveEntitlements implements LiveEntitlementStore {
+  /** Always `redis`. */
+  readonly kind = "redis" as const;
+  /** The REST client (exposed for the rate limiter and tests). */
+  readonly redis: Redis;
+  readonly #prefix: string;
+  readonly #retryAfterMs: number;
+  readonly #log: (record: Record<string, unknown>) => void;
+  readonly #scripts: Record<"check" | "put" | "seed" | "release" | "count" | "forget", Script>;
+  #openUntil = 0;
+  #failures = 0;
+  /** Deliveries owed to Redis: gen keys to bump, counters to drop. */
+  readonly #owedGens = new Set<string>();
+  readonly #owedForget = new Set<string>();
+
+  /** Creates the client and the scripts (nothing is sent until the first call). */
+  constructor(options: RedisLiveOptions) {
+    const timeoutMs = options.timeoutMs ?? 1000;
+    this.redis = new Redis({
+      url: options.url,
+      token: options.token,
+      retry: { retries: 0 },
+      automaticDeserialization: false,
+      enableTelemetry: false,
+      readYourWrites: false,
+      signal: () => AbortSignal.timeout(timeoutMs),
+    });
+    this.#prefix = options.prefix ?? "billing:";
+    this.#retryAfterMs = options.retryAfterMs ?? 1000;
+    this.#log = options.log ?? (() => {});
+    const script = (lua: string) => this.redis.createScript(lua);
+    this.#scripts = {
+      check: script(CHECK),
+      put: script(PUT),
+      seed: script(SEED),
+      release: script(RELEASE),
+      count: script(COUNT),
+      forget: script(FORGET),
+    };
+  }
+
+  #app(scope: Scope): string {
+    return `${this.#prefix}{${scope.tenantId}:${scope.appId}}`;
+  }
+
+  /** Redis key of an entry. */
+  entryKey(key: LiveKey): string {
+    return `${this.#app(key.scope)}:e:${key.customerId}:${key.feature}`;
+  }
+
+  #genKeys(key: LiveKey): [string, string] {
+    const app = this.#app(key.scope);
+    return [`${app}:gen`, `${app}:gen:${key.customerId}`];
+  }
+
+  /** How many calls failed since start (each one answered from libSQL); for metrics and tests. */
+  get failures(): number {
+    return this.#failures;
+  }
+
+  /** Whether the circuit is closed (Redis believed reachable). */
+  get available(): boolean {
+    return Date.now() >= this.#openUntil;
+  }
+
+  async #call<T>(fn: () => Promise<T>): Promise<T> {
+    if (!this.available) throw new LiveStoreUnavailable("Redis is unavailable (circuit open)");
+    try {
+      if (this.#owedGens.size > 0 || this.#owedForget.size > 0) await this.#deliverOwed();
+      return await fn();
+    } catch (error) {
+      this.#failures++;
+      this.#openUntil = Date.now() + this.#retryAfterMs;
+      this.#log({ level: "error", msg: "redis unavailable; answering from libSQL", error: String(error) });
+      throw new LiveStoreUnavailable(`Redis is unavailable: ${String(error)}`, { cause: error });
+    }
+  }
+
+  async #deliverOwed(): Promise<void> {
+    const gens = [...this.#owedGens];
+    const forget = [...this.#owedForget];
+    await Promise.all([
+      ...gens.map((k) => this.redis.incr(k)),
+      ...forget.map((k) => this.#scripts.forget.exec([k], [])),
+    ]);
+    for (const k of gens) this.#owedGens.delete(k);
+    for (const k of forget) this.#owedForget.delete(k);
+  }
+
+  #owe(set: Set<string>, keys: readonly string[]): void {
+    for (const k of keys) if (set.size < MAX_PENDING) set.add(k);
+  }
+
+  check(key: LiveKey, consume: number, nowMs: number): Promise<LiveCheck> {
+    return this.#call(async () => {
+      const reply = await this.#scripts.check.exec([this.entryKey(key), ...this.#genKeys(key)], [
+        String(nowMs),
+        String(consume),
+      ]) as unknown[];
+      const status = String(reply[0]);
+      if (status === "stale") return { status: "stale", gen: String(reply[1]) };
+      const entitlement = JSON.parse(String(reply[1])) as FeatureEntitlement;
+      if (status === "cold") {
+        const [psum, pcount, ver, epoch, pstart] = reply.slice(2, 7).map(Number);
+        return {
+          status: "cold",
+          entitlement,
+          snapshot: { psum, pcount, ver, epoch, period_start_ms: pstart },
+        };
+      }
+      if (status === "denied") return { status: "denied", entitlement, used: Number(reply[2]) };
+      return { status: "ok", entitlement, used: Number(reply[2]), consumed: Number(reply[3]) };
+    });
+  }
+
+  put(key: LiveKey, gen: string, entitlement: FeatureEntitlement, nowMs: number): Promise<void> {
+    const f = entryFields(entitlement, nowMs);
+    return this.#call(async () => {
+      await this.#scripts.put.exec([this.entryKey(key)], [
+        gen,
+        JSON.stringify(entitlement),
+        f.cap === null ? "" : String(f.cap),
+        f.counted ? "1" : "0",
+        String(f.period_start_ms),
+        f.period_end_ms === null ? "" : String(f.period_end_ms),
+        f.aggregation,
+        String(Math.max(1000, f.expires_at_ms - nowMs)),
+        String(f.expires_at_ms),
+        String(nowMs),
+      ]);
+    });
+  }
+
+  seed(key: LiveKey, snapshot: SeedSnapshot, value: number): Promise<number | null> {
+    return this.#call(async () => {
+      const reply = await this.#scripts.seed.exec([this.entryKey(key)], [
+        String(snapshot.period_start_ms),
+        String(value),
+        String(snapshot.psum),
+        String(snapshot.pcount),
+        String(snapshot.ver),
+        String(snapshot.epoch),
+      ]);
+      return reply === null || reply === undefined ? null : Number(reply);
+    });
+  }
+
+  release(key: LiveKey, consume: number, periodStartMs: number): Promise<void> {
+    return this.#call(async () => {
+      await this.#scripts.release.exec([this.entryKey(key)], [String(periodStartMs), String(consume)]);
+    }).catch((error) => {
+      // The reservation stays counted until the counter is rebuilt: too high, never too low.
+      this.#owe(this.#owedForget, [this.entryKey(key)]);
+      throw error;
+    });
+  }
+
+  count(scope: Scope, events: readonly CountedEvent[]): Promise<void> {
+    const byKey = new Map<string, string[]>();
+    for (const e of events) {
+      const k = this.entryKey({ scope, customerId: e.customer_id, feature: e.feature });
+      let args = byKey.get(k);
+      if (!args) byKey.set(k, args = []);
+      args.push(String(e.timestamp.getTime()), String(e.value));
+    }
+    if (byKey.size === 0) return Promise.resolve();
+    return this.#call(async () => {
+      await Promise.all([...byKey].map(([k, args]) => this.#scripts.count.exec([k], args)));
+    }).catch((error) => {
+      this.#owe(this.#owedForget, [...byKey.keys()]);
+      throw error;
+    });
+  }
+
+  forget(keys: readonly LiveKey[]): Promise<void> {
+    const ks = keys.map((k) => this.entryKey(k));
+    if (ks.length === 0) return Promise.resolve();
+    return this.#call(async () => {
+      await Promise.all(ks.map((k) => this.#scripts.forget.exec([k], [])));
+    }).catch((error) => {
+      this.#owe(this.#owedForget, ks);
+      throw error;
+    });
+  }
+
+  invalidateCustomer(scope: Scope, customerId: string): Promise<void> {
+    const k = `${this.#app(scope)}:gen:${customerId}`;
+    return this.#call(async () => void await this.redis.incr(k)).catch((error) => {
+      this.#owe(this.#owedGens, [k]);
+      throw error;
+    });
+  }
+
+  invalidateApp(scope: Scope): Promise<void> {
+    const k = `${this.#app(scope)}:gen`;
+    return this.#call(async () => void await this.redis.incr(k)).catch((error) => {
+      this.#owe(this.#owedGens, [k]);
+      throw error;
+    });
+  }
+}

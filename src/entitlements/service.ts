@@ -1,0 +1,447 @@
+/**
+ * Entitlement checks, with optional atomic consumption.
+ *
+ * Flow of `POST /v1/entitlements/check` (setup → compute → execute):
+ * 1. resolve the customer reference to its `cus_…` id (cached in-process: the mapping never changes);
+ * 2. one round trip to the live store (`live_entitlements.ts`: Redis or in-process) that reads the
+ *    cached entitlement and counter and, with `consume`, checks and adds atomically;
+ *    a stale snapshot is reloaded from libSQL and a cold counter rebuilt from the stored events;
+ * 3. the pure rule `decideConsumption` (`domain/entitlement.ts`) shapes the answer;
+ * 4. consumed units are stored as a usage event whose id is the request's `idempotency_key`, so
+ *    invoices (which read the events) and counters agree (group-committed with concurrent
+ *    consumptions of the app: `consumption_writer.ts`). A retry with the same key consumes once
+ *    (the reservation is given back and the answer says `consumed: n` again); the same key with a
+ *    different payload is `idempotency_key_reused` (409). Denied consumptions write nothing.
+ *
+ * Without a reachable live store (Redis down), checks answer from libSQL, reading the entitlement
+ * fresh (never from a cache another process cannot invalidate), and a consumption decides and
+ * writes inside one write transaction (`BEGIN IMMEDIATE`, serialized across processes), so the
+ * hard limit holds there too; the affected counters are dropped from Redis once it is back.
+ *
+ * @module
+ */
+import { type ConsumptionDecision, decideConsumption, limitCrossing } from "../domain/entitlement.ts";
+import { BillingError } from "../domain/errors.ts";
+import { findFeature } from "../domain/plan.ts";
+import type { Executor, Store } from "../storage/db.ts";
+import { consumptionWriter } from "./consumption_writer.ts";
+import { liveStore } from "./invalidate.ts";
+import type { Ctx } from "../context.ts";
+import { writeOp } from "../lifecycle/write.ts";
+import { loadCustomer } from "../customers/service.ts";
+import type { EntitlementContext } from "./cache.ts";
+import {
+  type CountedEvent,
+  type FeatureEntitlement,
+  type LiveEntitlementStore,
+  type LiveKey,
+  LiveStoreUnavailable,
+} from "./live_store.ts";
+import { loadPlan } from "../plans/service.ts";
+import { billingPeriodAt, liveSubscription } from "../subscriptions/read.ts";
+import {
+  aggregateUsage,
+  existingHashes,
+  hashEvents,
+  ingestEvents,
+  type IngestReport,
+  storeEvents,
+  type UsageEventInput,
+  type UsageFlush,
+} from "../usage/service.ts";
+
+/**
+ * Loads the entitlement context of a customer at `now`, from the in-process cache or storage.
+ */
+export async function entitlementContext(
+  ctx: Ctx,
+  customerId: string,
+  now: Date,
+): Promise<EntitlementContext> {
+  const cached = ctx.entitlementCache.get(ctx.scope, customerId, now);
+  if (cached) return cached;
+  const value = await loadEntitlementContext(ctx, ctx.database.db, customerId, now);
+  ctx.entitlementCache.set(ctx.scope, customerId, value, now);
+  return value;
+}
+
+/** Reads a customer's live subscription, plan features and current period from storage. */
+async function loadEntitlementContext(
+  ctx: Ctx,
+  exec: Executor,
+  customerId: string,
+  now: Date,
+): Promise<EntitlementContext> {
+  const sub = await liveSubscription(ctx, exec, customerId, now);
+  if (!sub) return { subscription: null, features: [] };
+  const plan = await loadPlan(ctx, exec, sub.plan_id);
+  const period = billingPeriodAt(sub, plan.interval, now);
+  return {
+    subscription: { id: sub.id, plan_id: plan.id, period_start: period.start, period_end: period.end },
+    features: plan.features,
+  };
+}
+
+/** The snapshot of one feature the live store caches. */
+function featureEntitlement(context: EntitlementContext, featureKey: string): FeatureEntitlement {
+  const sub = context.subscription;
+  return {
+    subscribed: sub !== null,
+    feature: sub ? findFeature(context, featureKey) ?? null : null,
+    period_start_ms: sub ? sub.period_start.getTime() : null,
+    period_end_ms: sub ? sub.period_end.getTime() : null,
+  };
+}
+
+/** Largest number of customer references remembered per database (a limit on everything). */
+const MAX_CUSTOMER_REFS = 100_000;
+const customerRefs = new WeakMap<Store, Map<string, string>>();
+
+/**
+ * Resolves a `cus_…` id or external id to the `cus_…` id. Customers are never deleted and their
+ * external id never changes, so a found mapping is cached in-process for good (bounded).
+ *
+ * @throws {BillingError} `customer_not_found` (404)
+ */
+async function resolveCustomerId(ctx: Ctx, ref: string): Promise<string> {
+  let refs = customerRefs.get(ctx.database);
+  if (!refs) customerRefs.set(ctx.database, refs = new Map());
+  const k = `${ctx.scope.tenantId}:${ctx.scope.appId}:${ref}`;
+  const hit = refs.get(k);
+  if (hit) return hit;
+  const customer = await loadCustomer(ctx, ctx.database.db, ref);
+  if (refs.size >= MAX_CUSTOMER_REFS) refs.delete(refs.keys().next().value!);
+  refs.set(k, customer.id);
+  return customer.id;
+}
+
+/** Input of {@link checkEntitlement}. */
+export interface CheckInput {
+  /** `cus_…` id or external id. */
+  customer_id: string;
+  /** Feature key. */
+  feature: string;
+  /** Units to consume if allowed (absent or 0: only ask). */
+  consume?: number;
+  /** Id of the usage event a consumption records; required with `consume`. */
+  idempotency_key?: string;
+}
+
+/** Attempts at the live path before answering from libSQL (stale → reload, cold → rebuild, retry). */
+const LIVE_ATTEMPTS = 4;
+
+/**
+ * Checks whether a customer may use a feature now and, with `consume`, uses it atomically.
+ *
+ * @returns the decision; `used` / `remaining` are after this call's consumption
+ * @throws {BillingError} `customer_not_found` (404); `consume_not_supported` (422) when the
+ *   feature's aggregation is not `sum` (or `count` with `consume: 1`); `idempotency_key_required`
+ *   (400) for `consume` without a key; `idempotency_key_reused` (409); `database_busy` (503)
+ */
+export async function checkEntitlement(ctx: Ctx, input: CheckInput): Promise<ConsumptionDecision> {
+  const consume = input.consume ?? 0;
+  if (consume > 0 && !input.idempotency_key) {
+    throw new BillingError(
+      "idempotency_key_required",
+      "invalid_request",
+      "A consuming check needs an idempotency_key",
+      {
+        fields: [{ path: "idempotency_key", message: "Required when consume is given" }],
+      },
+    );
+  }
+  const customerId = await resolveCustomerId(ctx, input.customer_id);
+  const key: LiveKey = { scope: ctx.scope, customerId, feature: input.feature };
+  const store = liveStore(ctx);
+  try {
+    const answer = await checkLive(ctx, store, key, input, consume);
+    if (answer) return answer;
+  } catch (error) {
+    if (!(error instanceof LiveStoreUnavailable)) throw error;
+  }
+  const answer = await checkFromDatabase(ctx, key, input, consume);
+  if (answer.consumed > 0) {
+    await store.forget([key]).catch(() => {/* owed; delivered when the store is back */});
+  }
+  return answer;
+}
+
+function decide(
+  input: CheckInput,
+  entitlement: FeatureEntitlement,
+  used: number,
+  consume: number,
+): ConsumptionDecision {
+  const f = entitlement.feature;
+  if (consume > 0 && entitlement.subscribed && f && f.type !== "boolean") {
+    assertConsumable(f.aggregation, consume, input.feature);
+  }
+  return decideConsumption({
+    featureKey: input.feature,
+    subscribed: entitlement.subscribed,
+    feature: entitlement.feature ?? undefined,
+    used,
+    consume,
+    periodEnd: entitlement.period_end_ms === null ? null : new Date(entitlement.period_end_ms),
+  });
+}
+
+/** Only additive aggregations can be consumed: `sum` (any amount) and `count` (one event = 1). */
+function assertConsumable(aggregation: string, consume: number, feature: string): void {
+  if (aggregation === "sum" || (aggregation === "count" && consume === 1)) return;
+  throw new BillingError(
+    "consume_not_supported",
+    "unprocessable",
+    aggregation === "count"
+      ? `Feature "${feature}" counts events: consume 1 unit per check`
+      : `Feature "${feature}" is aggregated by "${aggregation}", which a check cannot consume; report usage events instead`,
+    { fields: [{ path: "consume", message: `Not supported for aggregation "${aggregation}"` }] },
+  );
+}
+
+/** The usage event a consumption records. */
+function consumptionEvent(input: CheckInput, consume: number, crossing?: Crossing): UsageEventInput {
+  return {
+    id: input.idempotency_key!,
+    customer_id: input.customer_id,
+    feature: input.feature,
+    value: consume,
+    ...(crossing ? { lifecycle: crossing } : {}),
+  };
+}
+
+type Crossing = NonNullable<UsageEventInput["lifecycle"]>;
+
+/** The lifecycle event of a consumption that crosses the feature's limit (see `limitCrossing`). */
+function crossingOf(
+  input: CheckInput,
+  entitlement: FeatureEntitlement,
+  usedBefore: number,
+  consumed: number,
+): Crossing | undefined {
+  const f = entitlement.feature;
+  if (!f || consumed === 0) return undefined;
+  const type = limitCrossing(f, usedBefore, usedBefore + consumed);
+  if (!type) return undefined;
+  return {
+    type,
+    data: {
+      customer_id: input.customer_id,
+      feature: input.feature,
+      limit: f.limit,
+      soft_limit: f.soft_limit,
+      used: usedBefore + consumed,
+      period_end: entitlement.period_end_ms ? new Date(entitlement.period_end_ms).toISOString() : null,
+    },
+  };
+}
+
+function replayOrConflict(report: IngestReport, input: CheckInput): "stored" | "replay" {
+  if (report.accepted === 1) return "stored";
+  if (report.duplicates === 1) return "replay";
+  const rejected = report.rejected[0];
+  if (rejected?.code === "idempotency_key_reused") {
+    throw new BillingError(
+      "idempotency_key_reused",
+      "conflict",
+      `Idempotency key "${input.idempotency_key}" was already used with a different consumption`,
+    );
+  }
+  throw new BillingError(
+    rejected?.code ?? "consume_failed",
+    "not_found",
+    rejected?.message ?? "The consumption was not recorded",
+  );
+}
+
+/** The live path; `null` when it could not settle in {@link LIVE_ATTEMPTS} (answer from libSQL). */
+async function checkLive(
+  ctx: Ctx,
+  store: LiveEntitlementStore,
+  key: LiveKey,
+  input: CheckInput,
+  consume: number,
+): Promise<ConsumptionDecision | null> {
+  for (let attempt = 0; attempt < LIVE_ATTEMPTS; attempt++) {
+    const now = ctx.clock.now();
+    const r = await store.check(key, consume, now.getTime());
+    if (r.status === "stale") {
+      const context = await loadEntitlementContext(ctx, ctx.database.db, key.customerId, now);
+      await store.put(key, r.gen, featureEntitlement(context, input.feature), now.getTime());
+      continue;
+    }
+    if (r.status === "cold") {
+      const f = r.entitlement.feature!;
+      const value = await aggregateUsage(
+        ctx.scope,
+        ctx.database.db,
+        key.customerId,
+        f,
+        new Date(r.entitlement.period_start_ms!),
+        new Date(r.entitlement.period_end_ms!),
+      );
+      const seeded = await store.seed(key, r.snapshot, value);
+      if (seeded === null && consume === 0) return decide(input, r.entitlement, value, 0);
+      continue;
+    }
+    if (r.status === "denied") {
+      const decision = decide(input, r.entitlement, r.used, consume);
+      if (decision.allowed) {
+        throw new Error(`Live store denied what the rule allows (used ${r.used}, consume ${consume})`);
+      }
+      return (await replayedConsumption(ctx, input, r.entitlement, r.used, consume)) ?? decision;
+    }
+    let decision: ConsumptionDecision;
+    try {
+      decision = decide(input, r.entitlement, r.used, consume);
+    } catch (error) {
+      if (r.consumed > 0) {
+        await store.release(key, r.consumed, r.entitlement.period_start_ms!).catch(() => {});
+      }
+      throw error;
+    }
+    if (r.consumed === 0 && decision.consumed === 0) return decision;
+    if (!decision.allowed || decision.consumed !== r.consumed) {
+      await store.release(key, r.consumed, r.entitlement.period_start_ms!).catch(() => {});
+      throw new Error(`Live store consumed what the rule denies (used ${r.used}, consume ${consume})`);
+    }
+    let outcome: "stored" | "replay";
+    try {
+      outcome = replayOrConflict(
+        await consumptionWriter(ctx.database).submit(
+          ctx,
+          consumptionEvent(input, consume, crossingOf(input, r.entitlement, r.used, r.consumed)),
+        ),
+        input,
+      );
+    } catch (error) {
+      await store.release(key, r.consumed, r.entitlement.period_start_ms!).catch(() => {});
+      throw error;
+    }
+    if (outcome === "replay") {
+      await store.release(key, r.consumed, r.entitlement.period_start_ms!).catch(() => {});
+      return replayAnswer(input, r.entitlement, r.used, consume);
+    }
+    return decision;
+  }
+  return null;
+}
+
+/**
+ * The answer to a retry of a consumption that was already recorded: allowed, `consumed` as the
+ * original, reason as the original decision would give (usage before it = current − consumed),
+ * `used` / `remaining` as they are now (the current usage already contains the original).
+ */
+function replayAnswer(
+  input: CheckInput,
+  entitlement: FeatureEntitlement,
+  currentUsed: number,
+  consume: number,
+): ConsumptionDecision {
+  const original = decide(input, entitlement, Math.max(0, currentUsed - consume), consume);
+  const limit = original.limit;
+  return {
+    ...original,
+    allowed: true,
+    reason: original.allowed ? original.reason : "within_limit",
+    consumed: consume,
+    used: currentUsed,
+    remaining: limit === null ? null : Math.max(0, limit - currentUsed),
+  };
+}
+
+/**
+ * A denied consumption whose idempotency key already recorded the same consumption is a retry of
+ * an allowed one: it answers allowed with `consumed` again. Same key, other payload → 409.
+ */
+async function replayedConsumption(
+  ctx: Ctx,
+  input: CheckInput,
+  entitlement: FeatureEntitlement,
+  used: number,
+  consume: number,
+): Promise<ConsumptionDecision | null> {
+  if (consume === 0) return null;
+  const [hashed] = await hashEvents([consumptionEvent(input, consume)]);
+  const seen = (await existingHashes(ctx.scope, ctx.database.db, [input.idempotency_key!])).get(
+    input.idempotency_key!,
+  );
+  if (seen === undefined) return null;
+  if (seen !== hashed.hash) {
+    throw new BillingError(
+      "idempotency_key_reused",
+      "conflict",
+      `Idempotency key "${input.idempotency_key}" was already used with a different consumption`,
+    );
+  }
+  return replayAnswer(input, entitlement, used, consume);
+}
+
+/**
+ * The libSQL path: fresh entitlement, usage aggregated from the events; a consumption decides and
+ * writes in one write transaction, so concurrent consumers (in any process) serialize on it.
+ */
+async function checkFromDatabase(
+  ctx: Ctx,
+  key: LiveKey,
+  input: CheckInput,
+  consume: number,
+): Promise<ConsumptionDecision> {
+  const now = ctx.clock.now();
+  const evaluate = async (exec: Executor) => {
+    const context = await loadEntitlementContext(ctx, exec, key.customerId, now);
+    const entitlement = featureEntitlement(context, input.feature);
+    const f = entitlement.feature;
+    const used = f && entitlement.subscribed && f.type !== "boolean"
+      ? await aggregateUsage(
+        ctx.scope,
+        exec,
+        key.customerId,
+        f,
+        new Date(entitlement.period_start_ms!),
+        new Date(entitlement.period_end_ms!),
+      )
+      : 0;
+    return { entitlement, used };
+  };
+  if (consume === 0) {
+    const { entitlement, used } = await evaluate(ctx.database.db);
+    return decide(input, entitlement, used, 0);
+  }
+  const hashed = await hashEvents([consumptionEvent(input, consume)]);
+  return await writeOp(ctx, async (tx, emit) => {
+    const { entitlement, used } = await evaluate(tx);
+    const decision = decide(input, entitlement, used, consume);
+    if (!decision.allowed) {
+      return (await replayedConsumption(ctx, input, entitlement, used, consume)) ?? decision;
+    }
+    if (decision.consumed === 0) return decision;
+    const crossing = crossingOf(input, entitlement, used, decision.consumed);
+    const toStore = crossing
+      ? hashed.map((h) => ({ ...h, input: { ...h.input, lifecycle: crossing } }))
+      : hashed;
+    const { stored: _stored, ...report } = await storeEvents(ctx, tx, emit, toStore);
+    if (replayOrConflict(report, input) === "replay") return replayAnswer(input, entitlement, used, consume);
+    return decision;
+  });
+}
+
+/**
+ * Ingests usage events (`POST /v1/events`) and counts the stored ones in the live counters after
+ * the transaction committed. When the live store is unreachable the counters concerned are
+ * dropped once it is back (rebuilt from libSQL), so they never miss an event.
+ */
+export async function recordUsage(
+  ctx: Ctx,
+  events: readonly UsageEventInput[],
+  flush?: UsageFlush,
+): Promise<IngestReport> {
+  const { stored, ...report } = await ingestEvents(ctx, events, flush);
+  if (stored.length > 0) {
+    const counted: CountedEvent[] = stored;
+    await liveStore(ctx).count(ctx.scope, counted).catch((error) => {
+      if (!(error instanceof LiveStoreUnavailable)) throw error;
+    });
+  }
+  return report;
+}

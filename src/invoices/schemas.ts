@@ -1,0 +1,191 @@
+/**
+ * Request and response schemas of invoices (`/v1/invoices`) and their credit notes.
+ *
+ * @module
+ */
+import { z } from "@hono/zod-openapi";
+import { Amount, Instant, Key, SafeInt, typeId } from "../http/schemas.ts";
+
+/** Body of `POST /v1/invoices`. */
+export const GenerateInvoiceBody = z.object({
+  subscription_id: z.string().min(1).max(128).openapi({
+    description: "sub_ id",
+    example: "sub_01jd0000000000000000000000",
+  }),
+  period_start: Instant.optional().openapi({
+    description: "Start of the period to bill (default: the last completed period)",
+  }),
+  period_end: Instant.optional().openapi({ description: "End of the period to bill; give both or neither" }),
+}).strict().refine((b) => (b.period_start === undefined) === (b.period_end === undefined), {
+  message: "Give both period_start and period_end, or neither",
+  path: ["period_end"],
+}).openapi("GenerateInvoice");
+/** Body of `POST /v1/invoices/{id}/pay`. */
+export const PayInvoiceBody = z.object({
+  amount: SafeInt.min(1).optional().openapi({
+    description: "Minor units paid (default: the amount due)",
+    example: 7400,
+  }),
+  reference: Key.optional().openapi({
+    description: "Your payment reference; makes retries safe",
+    example: "pay_2026_11_0042",
+  }),
+}).strict().openapi("PayInvoice");
+/** An invoice with its lines, totals and payment state. */
+export const InvoiceSchema = z.object({
+  id: typeId("inv", "inv_01jd0000000000000000000000"),
+  number: z.string().nullable().openapi({
+    description: "Sequential number per app, set when finalized",
+    example: "INV-000001",
+  }),
+  status: z.enum(["draft", "open", "paid", "void", "uncollectible"]).openapi({
+    description: "draft (editable) → open (finalized) → paid; or void / uncollectible",
+    example: "open",
+  }),
+  customer_id: z.string().openapi({ description: "cus_ id", example: "cus_01jd0000000000000000000000" }),
+  subscription_id: z.string().openapi({ description: "sub_ id", example: "sub_01jd0000000000000000000000" }),
+  currency: z.string().openapi({ description: "ISO 4217 currency of every amount", example: "USD" }),
+  lines: z.array(z.object({
+    kind: z.enum(["base", "usage", "proration"]).openapi({
+      description: "base fee, usage of a feature, or a proration",
+      example: "usage",
+    }),
+    description: z.string().openapi({ description: "Line text", example: "API calls 1001–5000 × 1" }),
+    feature: z.string().nullable().openapi({
+      description: "Feature key of a usage line",
+      example: "api_calls",
+    }),
+    quantity: z.int().openapi({ description: "Units billed on this line", example: 4000 }),
+    unit_amount: z.int().openapi({ description: "Negative for proration credits", example: 1 }),
+    amount: z.int().openapi({
+      description: "Line amount in minor units (before discount and tax)",
+      example: 4000,
+    }),
+    tier: z.int().nullable().openapi({ description: "1-based tier of a tiered price", example: 2 }),
+    plan_id: z.string().nullable().openapi({
+      description: "pln_ id the line is priced from",
+      example: "pln_01jd0000000000000000000000",
+    }),
+    discount_amount: z.int().openapi({
+      description: "Discount allocated to this line in minor units",
+      example: 0,
+    }),
+    tax_amount: z.int().openapi({ description: "Tax allocated to this line in minor units", example: 0 }),
+  })).openapi({
+    description: "Invoice lines",
+    example: [{
+      kind: "base",
+      description: "Pro (monthly)",
+      feature: null,
+      quantity: 1,
+      unit_amount: 4900,
+      amount: 4900,
+      tier: null,
+      plan_id: "pln_01jd0000000000000000000000",
+      discount_amount: 0,
+      tax_amount: 0,
+    }],
+  }),
+  subtotal: z.int().openapi({ description: "Sum of line amounts in minor units", example: 7400 }),
+  discount: z.int().openapi({ description: "Discounts in minor units", example: 0 }),
+  tax: z.int().openapi({ description: "Tax in minor units", example: 0 }),
+  total: z.int().openapi({
+    description: "subtotal − discount + exclusive tax, in minor units",
+    example: 7400,
+  }),
+  credits_applied: z.int().openapi({ description: "Prepaid monetary credits applied", example: 0 }),
+  credited: z.int().openapi({ description: "Sum of credit notes", example: 0 }),
+  amount_paid: z.int().openapi({ description: "Paid so far in minor units", example: 0 }),
+  amount_due: z.int().openapi({ description: "Still owed in minor units", example: 7400 }),
+  coupon_id: z.string().nullable().openapi({ description: "Coupon applied, if any", example: null }),
+  tax_rate: z.object({
+    id: z.string().openapi({ description: "Tax rate id", example: "txr_01jd0000000000000000000000" }),
+    percentage_bp: z.int().openapi({ description: "Rate in basis points (1900 = 19 %)", example: 1900 }),
+    inclusive: z.boolean().openapi({ description: "Prices already include the tax", example: false }),
+  }).nullable().openapi({ description: "Tax rate applied, if any", example: null }),
+  period_start: z.string().openapi({
+    description: "Start of the billed period (inclusive)",
+    example: "2026-11-01T00:00:00.000Z",
+  }),
+  period_end: z.string().openapi({
+    description: "End of the billed period (exclusive)",
+    example: "2026-12-01T00:00:00.000Z",
+  }),
+  due_at: z.string().nullable().openapi({
+    description: "Payment due date",
+    example: "2026-12-15T00:00:00.000Z",
+  }),
+  finalized_at: z.string().nullable().openapi({
+    description: "When it became open",
+    example: "2026-12-01T01:00:00.000Z",
+  }),
+  paid_at: z.string().nullable().openapi({ description: "When fully paid", example: null }),
+  voided_at: z.string().nullable().openapi({ description: "When voided", example: null }),
+  uncollectible_at: z.string().nullable().openapi({
+    description: "When marked uncollectible",
+    example: null,
+  }),
+  created_at: z.string().openapi({
+    description: "ISO 8601 UTC instant",
+    example: "2026-12-01T01:00:00.000Z",
+  }),
+}).openapi("Invoice", {
+  description:
+    "An invoice of one subscription period: lines, totals and payment state; amounts in minor units",
+});
+/** A page of invoices (`GET /v1/invoices`). */
+export const InvoiceList = z.object({
+  data: z.array(InvoiceSchema).openapi({ description: "A page of invoices, newest first", example: [] }),
+  next_cursor: z.string().nullable().openapi({
+    description: "Pass as cursor for the next page; null on the last page",
+    example: null,
+  }),
+}).openapi("InvoiceList");
+
+/** Body of `POST /v1/invoices/{id}/credit_notes`. */
+export const CreateCreditNoteBody = z.object({
+  amount: Amount.min(1).openapi({
+    description: "Minor units credited (tax included on tax-inclusive invoices)",
+    example: 1000,
+  }),
+  reason: z.string().min(1).max(500).optional().openapi({
+    description: "Why",
+    example: "Service outage on 2026-11-12",
+  }),
+  reference: Key.openapi({ description: "Idempotency key of the credit note", example: "cn_outage_1112" }),
+}).strict().openapi("CreateCreditNote");
+/** A credit note against an invoice. */
+export const CreditNoteSchema = z.object({
+  id: z.string().openapi({
+    description: "TypeID of the credit note",
+    example: "cn_01jd0000000000000000000000",
+  }),
+  number: z.string().openapi({ description: "Sequential number per app", example: "CN-000001" }),
+  invoice_id: z.string().openapi({
+    description: "Invoice credited",
+    example: "inv_01jd0000000000000000000000",
+  }),
+  amount: z.int().openapi({ description: "Minor units credited", example: 1000 }),
+  tax: z.int().openapi({ description: "Tax part of amount in minor units", example: 160 }),
+  reason: z.string().nullable().openapi({ description: "Why", example: "Service outage on 2026-11-12" }),
+  reference: z.string().nullable().openapi({
+    description: "Your idempotency key",
+    example: "cn_outage_1112",
+  }),
+  entry_id: z.string().openapi({
+    description: "Ledger entry that booked it",
+    example: "ent_01jd0000000000000000000000",
+  }),
+  created_at: z.string().openapi({
+    description: "ISO 8601 UTC instant",
+    example: "2026-11-01T00:00:00.000Z",
+  }),
+}).openapi("CreditNote", { description: "A credit note reducing what an open or paid invoice asks for" });
+/** A credit note just issued, with the invoice it reduced. */
+export const CreditNoteIssued = z.object({ credit_note: CreditNoteSchema, invoice: InvoiceSchema }).openapi(
+  "CreditNoteIssued",
+);
+/** Credit notes of an invoice (`GET /v1/invoices/{id}/credit_notes`). */
+export const CreditNoteList = z.object({
+  data: z.array(CreditNoteSchema).openapi({ description: "Credit notes of the invoice", example: [] }),
+}).openapi("CreditNoteList");

@@ -1,0 +1,518 @@
+/**
+ * One batch of ledger and inventory commands of one scope, inside one write transaction:
+ * load everything the batch touches once (setup), apply the commands in order on the pure books
+ * (`domain/ledger_book.ts`, `domain/inventory.ts`: compute), write the changed rows with a few
+ * multi-row statements (execute). Expired holds of the scope are released first, so a capture of
+ * a due hold answers `hold_expired` and the release happens exactly once.
+ *
+ * Used by the per-tenant writer (`writer.ts`) for every batch, and by billing's `postEntry` with
+ * a batch of one inside the invoice's own transaction.
+ *
+ * @module
+ */
+import { and, eq, inArray, lte, max, sql } from "drizzle-orm";
+import type { BillingError } from "../domain/errors.ts";
+import { payloadHash } from "../domain/hash.ts";
+import {
+  type InventoryBalance,
+  InventoryBook,
+  type InventoryCommand,
+  type InventoryHold,
+  type InventoryOperation,
+  inventoryPayload,
+  inventoryTouch,
+} from "../domain/inventory.ts";
+import type { BalanceCounters, LedgerAccount } from "../domain/ledger.ts";
+import {
+  commandPayload,
+  type CommandRecord,
+  LedgerBook,
+  type LedgerCommand,
+  type LedgerEntry,
+  type LedgerHold,
+  type LedgerResult,
+  ledgerTouch,
+  type Outcome,
+} from "../domain/ledger_book.ts";
+import type { InventoryResult } from "../domain/inventory.ts";
+import type { Executor, Tx } from "../storage/db.ts";
+import {
+  inventoryBalances,
+  inventoryHolds,
+  inventoryOperations,
+  ledgerAccounts,
+  ledgerBalances,
+  ledgerCommands,
+  ledgerEntries,
+  ledgerHolds,
+  ledgerPostings,
+} from "../storage/schema.ts";
+import type { Scope } from "../domain/scope.ts";
+
+/** Any command the writer serializes. */
+export type Command = LedgerCommand | InventoryCommand;
+
+/** The result type of a command. */
+export type ResultOf<C extends Command> = C extends InventoryCommand ? InventoryResult : LedgerResult;
+
+/** A command with the hash of its payload (computed before the transaction). */
+export interface BatchItem {
+  /** The command. */
+  command: Command;
+  /** SHA-256 of its idempotency payload ({@link hashCommand}). */
+  hash: string;
+}
+
+/** Whether a command belongs to the inventory ledger. */
+export function isInventoryCommand(command: Command): command is InventoryCommand {
+  return command.kind.startsWith("inventory_");
+}
+
+/** SHA-256 of a command's idempotency payload. */
+export function hashCommand(command: Command): Promise<string> {
+  return payloadHash(isInventoryCommand(command) ? inventoryPayload(command) : commandPayload(command));
+}
+
+/** Most due holds a batch expires (the rest go in the next batch or sweep): a limit on everything. */
+export const MAX_EXPIRIES_PER_BATCH = 1000;
+/** Rows per multi-row statement / ids per `IN (…)` list (SQLite binds at most 32 766 variables). */
+const CHUNK = 400;
+
+function chunks<T>(values: readonly T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < values.length; i += size) out.push(values.slice(i, i + size));
+  return out;
+}
+
+async function selectIn<T>(values: Iterable<string>, run: (chunk: string[]) => Promise<T[]>): Promise<T[]> {
+  const list = [...new Set(values)];
+  const out: T[] = [];
+  for (const chunk of chunks(list)) out.push(...(await run(chunk)));
+  return out;
+}
+
+/** What a batch produced: one outcome per item (same order) and the entries it committed. */
+export interface BatchResult {
+  /** One per item, in item order. */
+  outcomes: Outcome<LedgerResult | InventoryResult>[];
+  /** New entries in journal order, with the index of the item that produced each. */
+  entries: { item: number; entry: LedgerEntry }[];
+  /** Holds expired by this batch (due holds noticed by it, or a sweep command), money then inventory. */
+  expired: ExpiredHold[];
+}
+
+/** A hold released by expiry in a batch: a money hold or an inventory hold. */
+export type ExpiredHold = { ledger: "money"; hold: LedgerHold } | {
+  ledger: "inventory";
+  hold: InventoryHold;
+};
+
+/**
+ * Runs a batch inside `tx`. Rejected commands write nothing; the accepted ones and the expiries
+ * are written before this resolves. The caller commits.
+ *
+ * @throws {Error} for storage failures and broken invariants (the caller rolls back)
+ */
+export async function runBatch(
+  tx: Tx,
+  scope: Scope,
+  now: Date,
+  items: readonly BatchItem[],
+): Promise<BatchResult> {
+  const outcomes: Outcome<LedgerResult | InventoryResult>[] = new Array(items.length);
+  const entries: { item: number; entry: LedgerEntry }[] = [];
+  const expired: ExpiredHold[] = [];
+  const ledgerIndexes = items.flatMap((it, i) => (isInventoryCommand(it.command) ? [] : [i]));
+  const inventoryIndexes = items.flatMap((it, i) => (isInventoryCommand(it.command) ? [i] : []));
+  if (ledgerIndexes.length > 0) {
+    const commands = ledgerIndexes.map((i) => items[i].command as LedgerCommand);
+    const book = new LedgerBook(await loadLedger(tx, scope, now, commands), now);
+    book.expireDue();
+    for (const i of ledgerIndexes) {
+      const outcome = book.apply(items[i].command as LedgerCommand, items[i].hash);
+      outcomes[i] = outcome;
+      if (outcome.ok && !outcome.replayed && outcome.value.entry) {
+        entries.push({ item: i, entry: outcome.value.entry });
+      }
+    }
+    await writeLedger(tx, scope, now, book);
+    for (const hold of book.expiredHolds) expired.push({ ledger: "money", hold });
+  }
+  if (inventoryIndexes.length > 0) {
+    const commands = inventoryIndexes.map((i) => items[i].command as InventoryCommand);
+    const book = new InventoryBook(await loadInventory(tx, scope, now, commands), now);
+    book.expireDue();
+    for (const i of inventoryIndexes) {
+      outcomes[i] = book.apply(items[i].command as InventoryCommand, items[i].hash);
+    }
+    await writeInventory(tx, scope, now, book);
+    for (const hold of book.expiredHolds) expired.push({ ledger: "inventory", hold });
+  }
+  return { outcomes, entries, expired };
+}
+
+// ---- ledger: load ----
+
+type AccountRow = typeof ledgerAccounts.$inferSelect;
+type HoldRow = typeof ledgerHolds.$inferSelect;
+
+/** Domain account of a row. */
+export function accountOf(row: AccountRow): LedgerAccount {
+  return {
+    id: row.id,
+    name: row.name,
+    type: row.type,
+    currency: row.currency,
+    normal_balance: row.normal_balance,
+    metadata: (row.metadata as Record<string, unknown> | null) ?? null,
+    debits_must_not_exceed_credits: row.debits_must_not_exceed_credits,
+    credits_must_not_exceed_debits: row.credits_must_not_exceed_debits,
+    created_at: row.created_at,
+  };
+}
+
+/** Domain hold of a row. */
+export function holdOf(row: HoldRow): LedgerHold {
+  return {
+    id: row.id,
+    account_id: row.account_id,
+    destination_account_id: row.destination_account_id,
+    currency: row.currency,
+    amount: row.amount,
+    captured_amount: row.captured_amount,
+    status: row.status,
+    idempotency_key: row.idempotency_key,
+    capture_entry_id: row.capture_entry_id,
+    metadata: (row.metadata as Record<string, unknown> | null) ?? null,
+    expires_at: row.expires_at,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+const inScope = <T extends { tenant_id: unknown; app_id: unknown }>(table: T, scope: Scope) =>
+  // deno-lint-ignore no-explicit-any
+  and(eq((table as any).tenant_id, scope.tenantId), eq((table as any).app_id, scope.appId));
+
+/** Loads entries with their postings (postings in id order, which is creation order). */
+export async function loadEntries(
+  exec: Executor,
+  scope: Scope,
+  ids: Iterable<string>,
+): Promise<LedgerEntry[]> {
+  const rows = await selectIn(
+    ids,
+    (chunk) =>
+      exec.select().from(ledgerEntries).where(
+        and(inScope(ledgerEntries, scope), inArray(ledgerEntries.id, chunk)),
+      ),
+  );
+  if (rows.length === 0) return [];
+  const postings = await selectIn(
+    rows.map((r) => r.id),
+    (chunk) =>
+      exec.select().from(ledgerPostings).where(
+        and(inScope(ledgerPostings, scope), inArray(ledgerPostings.entry_id, chunk)),
+      ).orderBy(ledgerPostings.id),
+  );
+  const byEntry = new Map<string, LedgerEntry["postings"]>();
+  for (const p of postings) {
+    let list = byEntry.get(p.entry_id);
+    if (!list) byEntry.set(p.entry_id, list = []);
+    list.push({ id: p.id, account_id: p.account_id, amount: p.amount, currency: p.currency });
+  }
+  return rows.map((r) => ({
+    id: r.id,
+    seq: r.seq,
+    idempotency_key: r.idempotency_key,
+    payload_hash: r.payload_hash,
+    description: r.description,
+    reverses_entry_id: r.reverses_entry_id,
+    metadata: (r.metadata as Record<string, unknown> | null) ?? null,
+    payment_intent_id: r.payment_intent_id,
+    refund_id: r.refund_id,
+    payout_id: r.payout_id,
+    dispute_id: r.dispute_id,
+    postings: byEntry.get(r.id) ?? [],
+    created_at: r.created_at,
+  }));
+}
+
+async function loadLedger(tx: Tx, scope: Scope, now: Date, commands: LedgerCommand[]) {
+  const touch = ledgerTouch(commands);
+  const records: CommandRecord[] = (await selectIn(
+    touch.keys,
+    (chunk) =>
+      tx.select().from(ledgerCommands).where(
+        and(inScope(ledgerCommands, scope), inArray(ledgerCommands.idempotency_key, chunk)),
+      ),
+  ))
+    .map((r) => ({ ...r, kind: r.kind as CommandRecord["kind"] }));
+  const holdIds = new Set(touch.holdIds);
+  const entryIds = new Set(touch.entryIds);
+  for (const r of records) {
+    if (r.hold_id) holdIds.add(r.hold_id);
+    if (r.entry_id) entryIds.add(r.entry_id);
+  }
+  const holdRows = await selectIn(
+    holdIds,
+    (chunk) =>
+      tx.select().from(ledgerHolds).where(and(inScope(ledgerHolds, scope), inArray(ledgerHolds.id, chunk))),
+  );
+  const due = await tx.select().from(ledgerHolds)
+    .where(
+      and(inScope(ledgerHolds, scope), eq(ledgerHolds.status, "pending"), lte(ledgerHolds.expires_at, now)),
+    )
+    .limit(MAX_EXPIRIES_PER_BATCH);
+  const holds = new Map<string, LedgerHold>();
+  for (const row of [...holdRows, ...due]) holds.set(row.id, holdOf(row));
+  const entries = await loadEntries(tx, scope, entryIds);
+  const accountIds = new Set(touch.accountIds);
+  for (const h of holds.values()) accountIds.add(h.account_id).add(h.destination_account_id);
+  for (const e of entries) {
+    if (touch.entryIds.has(e.id)) { for (const p of e.postings) accountIds.add(p.account_id); }
+  }
+  const accounts = new Map<string, LedgerAccount>();
+  for (
+    const row of await selectIn(accountIds, (chunk) =>
+      tx.select().from(ledgerAccounts).where(
+        and(inScope(ledgerAccounts, scope), inArray(ledgerAccounts.id, chunk)),
+      ))
+  ) {
+    accounts.set(row.id, accountOf(row));
+  }
+  const wanted = new Set(touch.names.map((n) => `${n.currency}\u0000${n.name}`));
+  const byName = await selectIn(
+    touch.names.map((n) => n.name),
+    (chunk) =>
+      tx.select().from(ledgerAccounts).where(
+        and(inScope(ledgerAccounts, scope), inArray(ledgerAccounts.name, chunk)),
+      ),
+  );
+  for (const row of byName) {
+    if (wanted.has(`${row.currency}\u0000${row.name}`)) accounts.set(row.id, accountOf(row));
+  }
+  const balances = new Map<string, BalanceCounters>();
+  for (
+    const row of await selectIn(accounts.keys(), (chunk) =>
+      tx.select().from(ledgerBalances).where(
+        and(inScope(ledgerBalances, scope), inArray(ledgerBalances.account_id, chunk)),
+      ))
+  ) {
+    if (accounts.get(row.account_id)?.currency !== row.currency) continue;
+    balances.set(row.account_id, {
+      debits_posted: row.debits_posted,
+      credits_posted: row.credits_posted,
+      debits_pending: row.debits_pending,
+      credits_pending: row.credits_pending,
+      held: row.held,
+    });
+  }
+  const reversed = new Set<string>();
+  if (touch.entryIds.size > 0) {
+    const rows = await selectIn(
+      touch.entryIds,
+      (chunk) =>
+        tx.select({ id: ledgerEntries.reverses_entry_id }).from(ledgerEntries).where(
+          and(inScope(ledgerEntries, scope), inArray(ledgerEntries.reverses_entry_id, chunk)),
+        ),
+    );
+    for (const r of rows) if (r.id) reversed.add(r.id);
+  }
+  const [last] = await tx.select({ seq: max(ledgerEntries.seq) }).from(ledgerEntries).where(
+    inScope(ledgerEntries, scope),
+  );
+  return {
+    accounts: [...accounts.values()],
+    balances,
+    holds: [...holds.values()],
+    records,
+    entries,
+    reversedEntryIds: reversed,
+    lastSeq: Number(last?.seq ?? 0),
+  };
+}
+
+// ---- ledger: write ----
+
+async function writeLedger(tx: Tx, scope: Scope, now: Date, book: LedgerBook): Promise<void> {
+  const changes = book.changes();
+  const s = { tenant_id: scope.tenantId, app_id: scope.appId };
+  for (const chunk of chunks(changes.accounts)) {
+    await tx.insert(ledgerAccounts).values(chunk.map((a) => ({ ...s, ...a })));
+  }
+  for (const chunk of chunks(changes.entries)) {
+    await tx.insert(ledgerEntries).values(chunk.map((e) => ({
+      ...s,
+      id: e.id,
+      seq: e.seq,
+      idempotency_key: e.idempotency_key,
+      payload_hash: e.payload_hash,
+      description: e.description,
+      reverses_entry_id: e.reverses_entry_id,
+      metadata: e.metadata,
+      payment_intent_id: e.payment_intent_id,
+      refund_id: e.refund_id,
+      payout_id: e.payout_id,
+      dispute_id: e.dispute_id,
+      created_at: e.created_at,
+    })));
+  }
+  const postings = changes.entries.flatMap((e) =>
+    e.postings.map((p) => ({
+      ...s,
+      id: p.id,
+      entry_id: e.id,
+      account_id: p.account_id,
+      amount: p.amount,
+      currency: p.currency,
+      created_at: e.created_at,
+      entry_seq: e.seq,
+    }))
+  );
+  for (const chunk of chunks(postings)) await tx.insert(ledgerPostings).values(chunk);
+  for (const chunk of chunks(changes.holds)) {
+    await tx.insert(ledgerHolds).values(chunk.map((h) => ({ ...s, ...h }))).onConflictDoUpdate({
+      target: ledgerHolds.id,
+      set: {
+        status: sql`excluded.status`,
+        captured_amount: sql`excluded.captured_amount`,
+        capture_entry_id: sql`excluded.capture_entry_id`,
+        updated_at: sql`excluded.updated_at`,
+      },
+    });
+  }
+  const balances = [...changes.balances.values()].map(({ account, counters }) => ({
+    ...s,
+    account_id: account.id,
+    currency: account.currency,
+    ...counters,
+    updated_at: now,
+  }));
+  for (const chunk of chunks(balances)) {
+    await tx.insert(ledgerBalances).values(chunk).onConflictDoUpdate({
+      target: [
+        ledgerBalances.tenant_id,
+        ledgerBalances.app_id,
+        ledgerBalances.account_id,
+        ledgerBalances.currency,
+      ],
+      set: {
+        debits_posted: sql`excluded.debits_posted`,
+        credits_posted: sql`excluded.credits_posted`,
+        debits_pending: sql`excluded.debits_pending`,
+        credits_pending: sql`excluded.credits_pending`,
+        held: sql`excluded.held`,
+        updated_at: sql`excluded.updated_at`,
+      },
+    });
+  }
+  for (const chunk of chunks(changes.records)) {
+    await tx.insert(ledgerCommands).values(chunk.map((r) => ({ ...s, ...r })));
+  }
+}
+
+// ---- inventory ----
+
+type InvHoldRow = typeof inventoryHolds.$inferSelect;
+
+/** Domain inventory hold of a row. */
+export function inventoryHoldOf(row: InvHoldRow): InventoryHold {
+  return {
+    id: row.id,
+    subject: row.subject,
+    item: row.item,
+    quantity: row.quantity,
+    status: row.status,
+    idempotency_key: row.idempotency_key,
+    expires_at: row.expires_at,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+async function loadInventory(tx: Tx, scope: Scope, now: Date, commands: InventoryCommand[]) {
+  const touch = inventoryTouch(commands);
+  const operations: InventoryOperation[] = await selectIn(
+    touch.keys,
+    (chunk) =>
+      tx.select().from(inventoryOperations).where(
+        and(inScope(inventoryOperations, scope), inArray(inventoryOperations.idempotency_key, chunk)),
+      ),
+  );
+  const holdIds = new Set(touch.holdIds);
+  const pairs = [...touch.pairs];
+  for (const op of operations) {
+    if (op.hold_id) holdIds.add(op.hold_id);
+    pairs.push({ subject: op.subject, item: op.item });
+    if (op.counterparty) pairs.push({ subject: op.counterparty, item: op.item });
+  }
+  const holdRows = await selectIn(
+    holdIds,
+    (chunk) =>
+      tx.select().from(inventoryHolds).where(
+        and(inScope(inventoryHolds, scope), inArray(inventoryHolds.id, chunk)),
+      ),
+  );
+  const due = await tx.select().from(inventoryHolds)
+    .where(
+      and(
+        inScope(inventoryHolds, scope),
+        eq(inventoryHolds.status, "pending"),
+        lte(inventoryHolds.expires_at, now),
+      ),
+    )
+    .limit(MAX_EXPIRIES_PER_BATCH);
+  const holds = new Map<string, InventoryHold>();
+  for (const row of [...holdRows, ...due]) holds.set(row.id, inventoryHoldOf(row));
+  for (const h of holds.values()) pairs.push({ subject: h.subject, item: h.item });
+  const wanted = new Set(pairs.map((p) => `${p.subject}\u0000${p.item}`));
+  const rows = await selectIn(
+    pairs.map((p) => p.subject),
+    (chunk) =>
+      tx.select().from(inventoryBalances).where(
+        and(inScope(inventoryBalances, scope), inArray(inventoryBalances.subject, chunk)),
+      ),
+  );
+  const balances: InventoryBalance[] = rows.filter((r) => wanted.has(`${r.subject}\u0000${r.item}`))
+    .map((r) => ({ subject: r.subject, item: r.item, free: r.free, on_hold: r.on_hold }));
+  const [last] = await tx.select({ seq: max(inventoryOperations.seq) }).from(inventoryOperations).where(
+    inScope(inventoryOperations, scope),
+  );
+  return { balances, holds: [...holds.values()], operations, lastSeq: Number(last?.seq ?? 0) };
+}
+
+async function writeInventory(tx: Tx, scope: Scope, now: Date, book: InventoryBook): Promise<void> {
+  const changes = book.changes();
+  const s = { tenant_id: scope.tenantId, app_id: scope.appId };
+  for (const chunk of chunks(changes.balances)) {
+    await tx.insert(inventoryBalances).values(chunk.map((b) => ({ ...s, ...b, updated_at: now })))
+      .onConflictDoUpdate({
+        target: [
+          inventoryBalances.tenant_id,
+          inventoryBalances.app_id,
+          inventoryBalances.subject,
+          inventoryBalances.item,
+        ],
+        set: {
+          free: sql`excluded.free`,
+          on_hold: sql`excluded.on_hold`,
+          updated_at: sql`excluded.updated_at`,
+        },
+      });
+  }
+  for (const chunk of chunks(changes.holds)) {
+    await tx.insert(inventoryHolds).values(chunk.map((h) => ({ ...s, ...h }))).onConflictDoUpdate({
+      target: inventoryHolds.id,
+      set: { status: sql`excluded.status`, updated_at: sql`excluded.updated_at` },
+    });
+  }
+  for (const chunk of chunks(changes.operations)) {
+    await tx.insert(inventoryOperations).values(chunk.map((o) => ({ ...s, ...o })));
+  }
+}
+
+/** Narrowing helper: the error of a rejected outcome. */
+export function rejection(outcome: Outcome<unknown>): BillingError | null {
+  return outcome.ok ? null : outcome.error;
+}

@@ -1,0 +1,351 @@
+/**
+ * `/v1/ledger/*` routes: every account's balance, accounts, entries, holds and the high-level operations.
+ * Every write is idempotent: a new result answers 201, a replay of the same key and payload
+ * answers 200 with `replayed: true` and the header `Idempotent-Replayed: true`.
+ *
+ * @module
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import {
+  captureHold,
+  createAccount,
+  createEntry,
+  createHold,
+  getAccount,
+  getBalance,
+  getEntry,
+  getHold,
+  listAccountBalances,
+  listEntries,
+  type OperationCommand,
+  recordOperation,
+  reverseEntry,
+  voidHold,
+} from "./service.ts";
+import { body, errors, json, router, secured } from "../http/env.ts";
+import {
+  AccountBalanceList,
+  CaptureHoldBody,
+  CaptureReply,
+  CreateAccountBody,
+  CreateEntryBody,
+  CreateHoldBody,
+  DisputeBody,
+  LedgerAccountSchema,
+  LedgerBalanceSchema,
+  LedgerEntryList,
+  LedgerEntryReply,
+  LedgerEntrySchema,
+  LedgerHoldReply,
+  LedgerHoldSchema,
+  ListEntriesQuery,
+  PaymentBody,
+  PayoutBody,
+  RefundBody,
+  ReverseEntryBody,
+  VoidHoldBody,
+} from "./schemas.ts";
+import { Currency, idParam } from "../http/schemas.ts";
+
+const IdParam = idParam(
+  "Id of the account (acc_ or its name), entry (ent_) or hold (hld_)",
+  "acc_01jd0000000000000000000000",
+);
+
+/** Marks an idempotent replay on the response. */
+export function markReplay(c: Context, replayed: boolean): void {
+  if (replayed) c.header("Idempotent-Replayed", "true");
+}
+
+const optionalBody = <T extends z.ZodType>(schema: T) => ({
+  required: false,
+  content: { "application/json": { schema } },
+});
+
+/** The ledger routes. */
+export function ledgerRoutes() {
+  const app = router();
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/ledger/balances",
+      tags: ["ledger"],
+      summary: "Posted balance of every ledger account of the app",
+      security: secured,
+      responses: { 200: json(AccountBalanceList), ...errors },
+    }),
+    async (c) => c.json({ data: await listAccountBalances(c.var.ctx) }, 200),
+  );
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/ledger/accounts",
+      tags: ["ledger"],
+      summary: "Find or create an account by name and currency (EnsureAccount)",
+      security: secured,
+      request: { body: body(CreateAccountBody) },
+      responses: {
+        201: json(LedgerAccountSchema, "Created"),
+        200: json(LedgerAccountSchema, "Already existed with this type and constraints"),
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const { account, created } = await createAccount(c.var.ctx, c.req.valid("json"));
+      return created ? c.json(account, 201) : c.json(account, 200);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/ledger/accounts/{id}",
+      tags: ["ledger"],
+      summary: "Get an account",
+      security: secured,
+      request: { params: IdParam },
+      responses: { 200: json(LedgerAccountSchema), ...errors },
+    }),
+    async (c) => c.json(await getAccount(c.var.ctx, c.req.valid("param").id), 200),
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/ledger/accounts/{id}/balance",
+      tags: ["ledger"],
+      summary:
+        "Posted, pending, held and available balance of an account (available = posted − held on the normal side)",
+      security: secured,
+      request: {
+        params: IdParam,
+        query: z.object({
+          currency: Currency.optional().openapi({
+            description: "Currency of the balance (default: the account's)",
+            example: "USD",
+          }),
+        }),
+      },
+      responses: { 200: json(LedgerBalanceSchema), ...errors },
+    }),
+    async (c) =>
+      c.json(await getBalance(c.var.ctx, c.req.valid("param").id, c.req.valid("query").currency), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/ledger/entries",
+      tags: ["ledger"],
+      summary: "Post a balanced entry (postings sum to zero per currency; idempotent on idempotency_key)",
+      security: secured,
+      request: { body: body(CreateEntryBody) },
+      responses: {
+        201: json(LedgerEntryReply, "Posted"),
+        200: json(LedgerEntryReply, "Idempotent replay"),
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const {
+        idempotency_key,
+        description,
+        postings,
+        metadata,
+        payment_intent_id,
+        refund_id,
+        payout_id,
+        dispute_id,
+      } = c.req.valid("json");
+      const external = Object.fromEntries(
+        Object.entries({ payment_intent_id, refund_id, payout_id, dispute_id }).filter(([, v]) =>
+          v !== undefined
+        ),
+      );
+      const { entry, replayed } = await createEntry(c.var.ctx, {
+        idempotency_key,
+        description,
+        postings,
+        metadata,
+        ...(Object.keys(external).length > 0 ? { external } : {}),
+      });
+      markReplay(c, replayed);
+      return replayed ? c.json({ ...entry, replayed }, 200) : c.json({ ...entry, replayed }, 201);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/ledger/entries",
+      tags: ["ledger"],
+      summary: "List entries in journal order, filtered by account, external ids and time; cursor pagination",
+      security: secured,
+      request: { query: ListEntriesQuery },
+      responses: { 200: json(LedgerEntryList), ...errors },
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      return c.json(
+        await listEntries(c.var.ctx, {
+          ...q,
+          created_after: q.created_after ? new Date(q.created_after) : undefined,
+          created_before: q.created_before ? new Date(q.created_before) : undefined,
+        }),
+        200,
+      );
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/ledger/entries/{id}",
+      tags: ["ledger"],
+      summary: "Get an entry with its postings",
+      security: secured,
+      request: { params: IdParam },
+      responses: { 200: json(LedgerEntrySchema), ...errors },
+    }),
+    async (c) => c.json(await getEntry(c.var.ctx, c.req.valid("param").id), 200),
+  );
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/ledger/entries/{id}/reverse",
+      tags: ["ledger"],
+      summary: "Post the reversal of an entry (its postings negated, referencing it); at most once",
+      security: secured,
+      request: { params: IdParam, body: body(ReverseEntryBody) },
+      responses: {
+        201: json(LedgerEntryReply, "Posted"),
+        200: json(LedgerEntryReply, "Idempotent replay"),
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const { entry, replayed } = await reverseEntry(c.var.ctx, c.req.valid("param").id, c.req.valid("json"));
+      markReplay(c, replayed);
+      return replayed ? c.json({ ...entry, replayed }, 200) : c.json({ ...entry, replayed }, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/ledger/holds",
+      tags: ["ledger"],
+      summary: "Authorize a hold against the account's available balance for ttl_seconds",
+      security: secured,
+      request: { body: body(CreateHoldBody) },
+      responses: {
+        201: json(LedgerHoldReply, "Authorized"),
+        200: json(LedgerHoldReply, "Idempotent replay (current state)"),
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const { hold, replayed } = await createHold(c.var.ctx, c.req.valid("json"));
+      markReplay(c, replayed);
+      return replayed ? c.json({ ...hold, replayed }, 200) : c.json({ ...hold, replayed }, 201);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/ledger/holds/{id}",
+      tags: ["ledger"],
+      summary: "Get a hold (a hold past its expiry is expired and released first)",
+      security: secured,
+      request: { params: IdParam },
+      responses: { 200: json(LedgerHoldSchema), ...errors },
+    }),
+    async (c) => c.json(await getHold(c.var.ctx, c.req.valid("param").id), 200),
+  );
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/ledger/holds/{id}/capture",
+      tags: ["ledger"],
+      summary:
+        "Capture a pending hold (all, or amount ≤ held; the rest is released) and post the capture entry",
+      security: secured,
+      request: { params: IdParam, body: optionalBody(CaptureHoldBody) },
+      responses: { 200: json(CaptureReply, "Captured (or idempotent replay)"), ...errors },
+    }),
+    async (c) => {
+      const result = await captureHold(c.var.ctx, c.req.valid("param").id, c.req.valid("json") ?? {});
+      markReplay(c, result.replayed);
+      return c.json(result, 200);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/ledger/holds/{id}/void",
+      tags: ["ledger"],
+      summary: "Void a pending hold (release all of it)",
+      security: secured,
+      request: { params: IdParam, body: optionalBody(VoidHoldBody) },
+      responses: { 200: json(LedgerHoldReply, "Voided (or idempotent replay)"), ...errors },
+    }),
+    async (c) => {
+      const { hold, replayed } = await voidHold(
+        c.var.ctx,
+        c.req.valid("param").id,
+        c.req.valid("json") ?? {},
+      );
+      markReplay(c, replayed);
+      return c.json({ ...hold, replayed }, 200);
+    },
+  );
+
+  const operations = [
+    [
+      "payments",
+      "record_payment",
+      PaymentBody,
+      "Record a payment: debit cash, credit the customer's balance (amount − fees) and platform_fees (fees); idempotent on payment_intent_id",
+    ],
+    [
+      "refunds",
+      "record_refund",
+      RefundBody,
+      "Record a refund: debit the customer's balance (never below zero), credit cash; idempotent on refund_id",
+    ],
+    [
+      "payouts",
+      "record_payout",
+      PayoutBody,
+      "Record a payout: debit merchant_settlement:{merchant_id}, credit cash; idempotent on payout_id",
+    ],
+    [
+      "disputes",
+      "record_dispute",
+      DisputeBody,
+      "Record a dispute: debit disputes_held, credit cash; idempotent on dispute_id",
+    ],
+  ] as const;
+  for (const [path, kind, schema, summary] of operations) {
+    app.openapi(
+      createRoute({
+        method: "post",
+        path: `/v1/ledger/${path}`,
+        tags: ["ledger"],
+        summary,
+        security: secured,
+        request: { body: body(schema) },
+        responses: {
+          201: json(LedgerEntryReply, "Posted"),
+          200: json(LedgerEntryReply, "Idempotent replay"),
+          ...errors,
+        },
+      }),
+      async (c) => {
+        const input = c.req.valid("json") as Record<string, unknown>;
+        const { entry, replayed } = await recordOperation(c.var.ctx, { kind, ...input } as OperationCommand);
+        markReplay(c, replayed);
+        return replayed ? c.json({ ...entry, replayed }, 200) : c.json({ ...entry, replayed }, 201);
+      },
+    );
+  }
+  return app;
+}

@@ -1,0 +1,95 @@
+/**
+ * Transactional outbox of lifecycle events.
+ *
+ * {@link recordLifecycle} runs inside the write transaction of every operation (`writeOp` in
+ * `context.ts`, and tenant provisioning): it stores each emitted event as an `outbox_events` row
+ * and appends its audit row (`audit.ts`). Both commit or roll back with the change itself, so
+ * there is no event without its change and no change without its event (the outbox pattern as
+ * described by Chris Richardson's microservices.io and used by Svix/Hookdeck).
+ *
+ * Consumers read the outbox, never the in-process dispatch: the webhook worker
+ * (`webhooks.ts`, on Deno a background loop, on Workers a queue consumer calling the same
+ * `drainWebhooksOnce`) fans rows out to endpoint deliveries in `seq` order.
+ *
+ * @module
+ */
+import { and, asc, eq, gt } from "drizzle-orm";
+import type { LifecycleEvent, LifecycleEventType } from "../domain/events.ts";
+import { newId } from "../domain/ids.ts";
+import type { Executor, Tx } from "../storage/db.ts";
+import { outboxEvents } from "../storage/schema.ts";
+import { recordAudit, type WriteActor } from "../audit/record.ts";
+import type { Scope } from "../domain/scope.ts";
+
+export type { WriteActor };
+
+/** Largest number of events one transaction may emit (a limit on everything). */
+export const MAX_EVENTS_PER_WRITE = 10_000;
+
+/**
+ * Writes the events of one transaction to the outbox and the audit trail, in emission order.
+ * Assigns each event its message id (`msg_…`) when it has none, so the in-process dispatch after
+ * commit, the webhook deliveries and the audit rows all name the same message.
+ *
+ * @param tx the operation's open write transaction
+ * @throws {Error} when more than {@link MAX_EVENTS_PER_WRITE} events were emitted (a bug)
+ */
+export async function recordLifecycle(tx: Tx, who: WriteActor, events: LifecycleEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  if (events.length > MAX_EVENTS_PER_WRITE) {
+    throw new Error(
+      `invariant: one write emitted ${events.length} lifecycle events (limit ${MAX_EVENTS_PER_WRITE})`,
+    );
+  }
+  for (const event of events) event.id ??= newId("msg");
+  await tx.insert(outboxEvents).values(events.map((e) => ({
+    id: e.id!,
+    tenant_id: e.tenant_id,
+    app_id: e.app_id,
+    type: e.type,
+    resource_id: e.resource_id,
+    data: e.data,
+    occurred_at: e.occurred_at,
+    fanned_out_at: null,
+  })));
+  await recordAudit(tx, who, events);
+}
+
+/** An outbox row as consumers see it. */
+export interface OutboxMessage {
+  seq: number;
+  id: string;
+  tenant_id: string;
+  app_id: string;
+  type: LifecycleEventType;
+  resource_id: string;
+  data: Record<string, unknown>;
+  occurred_at: Date;
+}
+
+/**
+ * Reads the outbox of one app in commit order, after `afterSeq` (for replays and tests).
+ *
+ * @param limit 1…1000 rows
+ */
+export async function readOutbox(
+  exec: Executor,
+  scope: Scope,
+  options: { afterSeq?: number; limit?: number } = {},
+): Promise<OutboxMessage[]> {
+  const limit = Math.max(1, Math.min(1000, options.limit ?? 100));
+  const rows = await exec.select().from(outboxEvents)
+    .where(
+      and(
+        eq(outboxEvents.tenant_id, scope.tenantId),
+        eq(outboxEvents.app_id, scope.appId),
+        gt(outboxEvents.seq, options.afterSeq ?? 0),
+      ),
+    )
+    .orderBy(asc(outboxEvents.seq)).limit(limit);
+  return rows.map((r) => ({
+    ...r,
+    type: r.type as LifecycleEventType,
+    data: r.data as Record<string, unknown>,
+  }));
+}

@@ -1,0 +1,98 @@
+/**
+ * Lifecycle events that no request causes: time passing.
+ *
+ * - `subscription.trial_ending`: once per subscription, when its trial ends within
+ *   {@link TRIAL_ENDING_NOTICE_MS} (3 days, Stripe's `customer.subscription.trial_will_end`
+ *   notice) and has not ended yet.
+ * - `subscription.expired`: once per subscription, when a fixed end (`cancel_at` without a
+ *   client cancellation, see `domain/subscription.ts`) has passed, within the last
+ *   {@link EXPIRY_LOOKBACK_MS} (so a sweep does not rescan all history; the sweep must run at
+ *   least that often — the Deno worker sweeps every second, the Workers cron every minute).
+ *
+ * "Once" is enforced by the audit trail itself: a subscription is a candidate only while it has
+ * no audit row of that action (index `audit_events_scope_resource_idx`), and the event, its
+ * outbox row and its audit row are written in one transaction, so a crash or a concurrent sweep
+ * can at worst find nothing left to do.
+ *
+ * @module
+ */
+import { and, asc, gt, isNotNull, isNull, lte, sql } from "drizzle-orm";
+import type { LifecycleEvent } from "../domain/events.ts";
+import { subscriptions } from "../storage/schema.ts";
+import type { Services } from "../context.ts";
+import { recordLifecycle } from "./outbox.ts";
+
+/** Notice before a trial ends, ms (3 days). */
+export const TRIAL_ENDING_NOTICE_MS = 3 * 24 * 3_600_000;
+/** How far back expiries are looked for, ms (7 days). */
+export const EXPIRY_LOOKBACK_MS = 7 * 24 * 3_600_000;
+/** Most events one sweep emits per kind (a limit on everything; the next sweep continues). */
+export const MAX_SWEEP_EVENTS = 500;
+
+/** What one sweep emitted. */
+export interface SweepReport {
+  trial_ending: number;
+  expired: number;
+}
+
+const notAudited = (action: string) =>
+  sql`not exists (select 1 from audit_events a where a.tenant_id = ${subscriptions.tenant_id} and a.app_id = ${subscriptions.app_id}
+    and a.resource_id = ${subscriptions.id} and a.action = ${action})`;
+
+/**
+ * Emits the due time-based subscription events, as of `services.clock.now()`, in one write
+ * transaction (outbox + audit, actor `system`); dispatches them after the commit.
+ */
+export async function sweepTimedEvents(
+  services: Services,
+  limit: number = MAX_SWEEP_EVENTS,
+): Promise<SweepReport> {
+  const now = services.clock.now();
+  const events: LifecycleEvent[] = [];
+  const report = await services.database.write(async (tx) => {
+    events.length = 0;
+    const trials = await tx.select().from(subscriptions).where(and(
+      isNotNull(subscriptions.trial_end),
+      gt(subscriptions.trial_end, now),
+      lte(subscriptions.trial_end, new Date(now.getTime() + TRIAL_ENDING_NOTICE_MS)),
+      sql`(${subscriptions.cancel_at} is null or ${subscriptions.cancel_at} > ${subscriptions.trial_end})`,
+      notAudited("subscription.trial_ending"),
+    )).orderBy(asc(subscriptions.trial_end), asc(subscriptions.id)).limit(limit);
+    const expiries = await tx.select().from(subscriptions).where(and(
+      isNotNull(subscriptions.cancel_at),
+      isNull(subscriptions.canceled_at),
+      lte(subscriptions.cancel_at, now),
+      gt(subscriptions.cancel_at, new Date(now.getTime() - EXPIRY_LOOKBACK_MS)),
+      notAudited("subscription.expired"),
+    )).orderBy(asc(subscriptions.cancel_at), asc(subscriptions.id)).limit(limit);
+    const base = (s: typeof subscriptions.$inferSelect) => ({
+      id: s.id,
+      customer_id: s.customer_id,
+      plan_id: s.plan_id,
+    });
+    for (const s of trials) {
+      events.push({
+        type: "subscription.trial_ending",
+        tenant_id: s.tenant_id,
+        app_id: s.app_id,
+        resource_id: s.id,
+        occurred_at: now,
+        data: { ...base(s), status: "trialing", trial_end: s.trial_end!.toISOString() },
+      });
+    }
+    for (const s of expiries) {
+      events.push({
+        type: "subscription.expired",
+        tenant_id: s.tenant_id,
+        app_id: s.app_id,
+        resource_id: s.id,
+        occurred_at: now,
+        data: { ...base(s), status: "expired", ended_at: s.cancel_at!.toISOString() },
+      });
+    }
+    await recordLifecycle(tx, { actor: "system", requestId: null }, events);
+    return { trial_ending: trials.length, expired: expiries.length };
+  });
+  await services.lifecycle.dispatch(events);
+  return report;
+}

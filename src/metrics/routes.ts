@@ -1,0 +1,56 @@
+/**
+ * `GET /metrics` (Prometheus text format, admin token) and the middleware that records request
+ * counts and latency per route pattern.
+ *
+ * @module
+ */
+import { createMiddleware } from "hono/factory";
+import { routePath } from "hono/route";
+import { timingSafeEqual } from "hono/utils/buffer";
+import type { Metrics } from "./service.ts";
+import { type AppEnv, router } from "../http/env.ts";
+import { problem } from "../http/problem.ts";
+
+/** The matched route pattern (`/v1/invoices/:id`), or `unmatched` (bounded label values). */
+function routeLabel(c: Parameters<Parameters<typeof createMiddleware<AppEnv>>[0]>[0]): string {
+  const path = routePath(c, -1);
+  return !path || path.endsWith("*") ? "unmatched" : path;
+}
+
+/**
+ * Records every request (method, route pattern, status, seconds) and, for entitlement checks,
+ * whether the answer allowed or denied (read from the JSON answer, so the check itself needs no
+ * metrics code).
+ */
+export function metricsMiddleware(metrics: Metrics) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const started = performance.now();
+    await next();
+    const route = routeLabel(c);
+    metrics.observeRequest(c.req.method, route, c.res.status, (performance.now() - started) / 1000);
+    if (c.req.method === "POST" && route === "/v1/entitlements/check" && c.res.status === 200) {
+      try {
+        const answer = await c.res.clone().json() as { allowed?: unknown };
+        if (typeof answer.allowed === "boolean") metrics.recordEntitlementCheck(answer.allowed);
+      } catch { /* not JSON: nothing to count */ }
+    }
+  });
+}
+
+/** `GET /metrics`, protected by the admin token (`Authorization: Bearer <BILLING_ADMIN_TOKEN>`). */
+export function metricsRoutes(metrics: Metrics, adminToken: string) {
+  const app = router();
+  app.get("/metrics", async (c) => {
+    const match = c.req.header("authorization")?.match(/^Bearer\s+(\S+)\s*$/i);
+    if (!match || !(await timingSafeEqual(match[1], adminToken))) {
+      return problem(
+        c,
+        401,
+        "unauthorized",
+        "A valid admin token is required (Authorization: Bearer <BILLING_ADMIN_TOKEN>)",
+      );
+    }
+    return c.body(await metrics.render(), 200, { "content-type": metrics.contentType });
+  });
+  return app;
+}

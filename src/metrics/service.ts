@@ -1,0 +1,138 @@
+/**
+ * Prometheus metrics via `prom-client` (the Node.js Prometheus client; it runs unchanged under
+ * Deno through `npm:`). Each {@link Metrics} owns its own registry, so tests and several apps in
+ * one process never share counters; `GET /metrics` (admin token) renders it in the text format.
+ *
+ * | metric | type | labels |
+ * |---|---|---|
+ * | `billing_http_requests_total` | counter | `method`, `route` (the route pattern, e.g. `/v1/invoices/:id`), `status` |
+ * | `billing_http_request_duration_seconds` | histogram | `method`, `route` |
+ * | `billing_entitlement_checks_total` | counter | `result` = `allowed` / `denied` |
+ * | `billing_usage_events_ingested_total` | counter | – |
+ * | `billing_ledger_entries_committed_total` | counter | – |
+ * | `billing_writer_batch_size` | histogram | – (events per write batch; fed by the usage writer through {@link Metrics.observeWriterBatch}) |
+ * | `billing_webhook_deliveries_total` | counter | `outcome` = `succeeded` / `http_error` / `timeout` / `network_error` / `exhausted` |
+ * | `billing_lifecycle_events_total` | counter | `type` |
+ *
+ * Counts that follow committed writes (usage ingested, ledger entries, lifecycle events) come
+ * from a lifecycle subscriber ({@link Metrics.subscriber}), so operations need no metrics code.
+ *
+ * @module
+ */
+import { Counter, Histogram, Registry } from "prom-client";
+import type { LifecycleEvent, LifecycleSubscriber } from "../domain/events.ts";
+
+/** Outcome of one webhook delivery attempt (or `exhausted` when a delivery gave up). */
+export type DeliveryOutcome = "succeeded" | "http_error" | "timeout" | "network_error" | "exhausted";
+
+/** The service's metrics on their own registry. */
+export class Metrics {
+  /** The prom-client registry holding every metric below. */
+  readonly registry: Registry = new Registry();
+  readonly #requests: Counter<"method" | "route" | "status">;
+  readonly #duration: Histogram<"method" | "route">;
+  readonly #checks: Counter<"result">;
+  readonly #ingested: Counter;
+  readonly #ledgerEntries: Counter;
+  readonly #batchSize: Histogram;
+  readonly #deliveries: Counter<"outcome">;
+  readonly #events: Counter<"type">;
+
+  constructor() {
+    const registers = [this.registry];
+    this.#requests = new Counter({
+      name: "billing_http_requests_total",
+      help: "HTTP requests by method, route pattern and status",
+      labelNames: ["method", "route", "status"],
+      registers,
+    });
+    this.#duration = new Histogram({
+      name: "billing_http_request_duration_seconds",
+      help: "HTTP request latency in seconds by method and route pattern",
+      labelNames: ["method", "route"],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.#checks = new Counter({
+      name: "billing_entitlement_checks_total",
+      help: "Entitlement checks by result",
+      labelNames: ["result"],
+      registers,
+    });
+    this.#ingested = new Counter({
+      name: "billing_usage_events_ingested_total",
+      help: "Usage events accepted (duplicates excluded)",
+      registers,
+    });
+    this.#ledgerEntries = new Counter({
+      name: "billing_ledger_entries_committed_total",
+      help: "Ledger entries committed",
+      registers,
+    });
+    this.#batchSize = new Histogram({
+      name: "billing_writer_batch_size",
+      help: "Usage events per write batch",
+      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000],
+      registers,
+    });
+    this.#deliveries = new Counter({
+      name: "billing_webhook_deliveries_total",
+      help: "Webhook delivery attempts by outcome (exhausted = a delivery gave up after its last attempt)",
+      labelNames: ["outcome"],
+      registers,
+    });
+    this.#events = new Counter({
+      name: "billing_lifecycle_events_total",
+      help: "Lifecycle events committed, by type",
+      labelNames: ["type"],
+      registers,
+    });
+  }
+
+  /** Records one HTTP request. @param seconds latency in seconds */
+  observeRequest(method: string, route: string, status: number, seconds: number): void {
+    this.#requests.inc({ method, route, status: String(status) });
+    this.#duration.observe({ method, route }, seconds);
+  }
+
+  /** Records one entitlement decision. */
+  recordEntitlementCheck(allowed: boolean): void {
+    this.#checks.inc({ result: allowed ? "allowed" : "denied" });
+  }
+
+  /** Records the size of one usage write batch (hook for the batching writer). @param size events, ≥ 0 */
+  observeWriterBatch(size: number): void {
+    this.#batchSize.observe(size);
+  }
+
+  /** Records one webhook delivery attempt's outcome. */
+  recordWebhookDelivery(outcome: DeliveryOutcome): void {
+    this.#deliveries.inc({ outcome });
+  }
+
+  /** Counts a committed lifecycle event (usage ingested and ledger entries follow from it). */
+  recordLifecycleEvent(event: LifecycleEvent): void {
+    this.#events.inc({ type: event.type });
+    if (event.type === "usage.ingested") {
+      const accepted = Number(event.data.accepted ?? 0);
+      if (Number.isSafeInteger(accepted) && accepted > 0) this.#ingested.inc(accepted);
+    } else if (event.type === "ledger.entry_posted") {
+      this.#ledgerEntries.inc();
+    }
+  }
+
+  /** A lifecycle subscriber feeding {@link Metrics.recordLifecycleEvent}. */
+  subscriber(): LifecycleSubscriber {
+    return { name: "metrics", handle: (event) => this.recordLifecycleEvent(event) };
+  }
+
+  /** The registry in the Prometheus text exposition format. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** `Content-Type` of {@link Metrics.render}'s output. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * Reading subscriptions: the row, its plan changes and pauses, the live one of a customer, and
+ * the view the API shows. Invoices and entitlements read through here; the writes live in
+ * `service.ts`, so neither depends on the other's writes.
+ *
+ * @module
+ */
+import { and, desc, eq, gt, isNull, or } from "drizzle-orm";
+import { notFound } from "../domain/errors.ts";
+import { isId } from "../domain/ids.ts";
+import type { Interval } from "../domain/period.ts";
+import type { Plan } from "../domain/plan.ts";
+import {
+  type BillingPeriod,
+  pausedAt,
+  type PauseWindow,
+  periodAt,
+  type PlanChange,
+  type ProrationBehavior,
+  statusAt,
+  type SubscriptionStatus,
+  type SubscriptionTimeline,
+} from "../domain/subscription.ts";
+import type { Executor } from "../storage/db.ts";
+import { subscriptionChanges, subscriptionPauses, subscriptions } from "../storage/schema.ts";
+import type { Ctx } from "../context.ts";
+import type { Scope } from "../domain/scope.ts";
+import { loadPlan } from "../plans/service.ts";
+
+/** A subscription as the API shows it (instants in ISO 8601 UTC). */
+export interface SubscriptionView {
+  id: string;
+  customer_id: string;
+  plan_id: string;
+  status: SubscriptionStatus;
+  start_at: string;
+  trial_end: string | null;
+  billing_anchor: string;
+  current_period_start: string;
+  current_period_end: string;
+  cancel_at_period_end: boolean;
+  cancel_at: string | null;
+  canceled_at: string | null;
+  /** A plan change scheduled for later (period-end downgrade), or null. */
+  pending_change: { plan_id: string; effective_at: string; proration: ProrationBehavior } | null;
+  /** Start of the current pause while `paused`, else null. */
+  paused_at: string | null;
+  created_at: string;
+}
+
+/** A stored subscription. */
+export type SubscriptionRow = typeof subscriptions.$inferSelect;
+
+/** The timeline part of a row. */
+export function timelineOf(row: SubscriptionRow): SubscriptionTimeline {
+  return {
+    start_at: row.start_at,
+    trial_end: row.trial_end,
+    billing_anchor: row.billing_anchor,
+    cancel_at: row.cancel_at,
+    canceled_at: row.canceled_at,
+  };
+}
+
+/** Row → view at `now` for a plan of `interval`. */
+export function subscriptionView(
+  row: SubscriptionRow,
+  interval: Interval,
+  now: Date,
+  changes: readonly PlanChange[] = [],
+  pauses: readonly PauseWindow[] = [],
+): SubscriptionView {
+  const t = timelineOf(row);
+  const period = periodAt(t, interval, now);
+  const pending = changes.find((c) => c.effective_at.getTime() > now.getTime());
+  const status = statusAt(t, now, pauses);
+  const pause = status === "paused" ? pauses.find((p) => pausedAt([p], now)) : undefined;
+  return {
+    id: row.id,
+    customer_id: row.customer_id,
+    plan_id: row.plan_id,
+    status,
+    start_at: row.start_at.toISOString(),
+    trial_end: row.trial_end?.toISOString() ?? null,
+    billing_anchor: row.billing_anchor.toISOString(),
+    current_period_start: period.start.toISOString(),
+    current_period_end: period.end.toISOString(),
+    cancel_at_period_end: row.cancel_at !== null && row.canceled_at !== null &&
+      row.cancel_at.getTime() > row.canceled_at.getTime(),
+    cancel_at: row.cancel_at?.toISOString() ?? null,
+    canceled_at: row.canceled_at?.toISOString() ?? null,
+    pending_change: pending
+      ? {
+        plan_id: pending.to_plan_id,
+        effective_at: pending.effective_at.toISOString(),
+        proration: pending.proration,
+      }
+      : null,
+    paused_at: pause?.start.toISOString() ?? null,
+    created_at: row.created_at.toISOString(),
+  };
+}
+
+export async function changesOf(ctx: Ctx, exec: Executor, subscriptionId: string): Promise<PlanChange[]> {
+  return await exec.select().from(subscriptionChanges).where(and(
+    eq(subscriptionChanges.tenant_id, ctx.scope.tenantId),
+    eq(subscriptionChanges.app_id, ctx.scope.appId),
+    eq(subscriptionChanges.subscription_id, subscriptionId),
+  )).orderBy(subscriptionChanges.effective_at, subscriptionChanges.id);
+}
+
+/** The pauses of a subscription, oldest first. */
+export async function pausesOf(ctx: Ctx, exec: Executor, subscriptionId: string): Promise<PauseWindow[]> {
+  return await exec.select({ start: subscriptionPauses.start_at, end: subscriptionPauses.end_at }).from(
+    subscriptionPauses,
+  ).where(and(
+    eq(subscriptionPauses.tenant_id, ctx.scope.tenantId),
+    eq(subscriptionPauses.app_id, ctx.scope.appId),
+    eq(subscriptionPauses.subscription_id, subscriptionId),
+  )).orderBy(subscriptionPauses.start_at, subscriptionPauses.id);
+}
+
+/** The tenancy filter of `subscriptions`. */
+export function scoped(scope: Scope) {
+  return and(eq(subscriptions.tenant_id, scope.tenantId), eq(subscriptions.app_id, scope.appId));
+}
+
+/**
+ * The customer's live subscription at `now`: not ended by then and not paused (what entitlement
+ * checks serve), or `undefined`.
+ */
+export async function liveSubscription(
+  ctx: Ctx,
+  exec: Executor,
+  customerId: string,
+  now: Date,
+): Promise<SubscriptionRow | undefined> {
+  const current = await currentSubscription(ctx, exec, customerId, now);
+  if (!current) return undefined;
+  return pausedAt(await pausesOf(ctx, exec, current.id), now) ? undefined : current;
+}
+
+/** The customer's subscription that has not ended at `now` (paused or not), or `undefined`. */
+export async function currentSubscription(
+  ctx: Ctx,
+  exec: Executor,
+  customerId: string,
+  now: Date,
+): Promise<SubscriptionRow | undefined> {
+  return await exec.query.subscriptions.findFirst({
+    where: and(
+      scoped(ctx.scope),
+      eq(subscriptions.customer_id, customerId),
+      or(isNull(subscriptions.cancel_at), gt(subscriptions.cancel_at, now)),
+    ),
+    orderBy: desc(subscriptions.id),
+  });
+}
+
+/**
+ * Loads a subscription with its plan.
+ *
+ * @throws {BillingError} `subscription_not_found` (404)
+ */
+export async function loadSubscription(
+  ctx: Ctx,
+  exec: Executor,
+  id: string,
+): Promise<{ row: SubscriptionRow; plan: Plan }> {
+  if (!isId("sub", id)) throw notFound("subscription", id);
+  const row = await exec.query.subscriptions.findFirst({
+    where: and(scoped(ctx.scope), eq(subscriptions.id, id)),
+  });
+  if (!row) throw notFound("subscription", id);
+  return { row, plan: await loadPlan(ctx, exec, row.plan_id) };
+}
+
+export function scopedChanges(scope: Scope) {
+  return and(eq(subscriptionChanges.tenant_id, scope.tenantId), eq(subscriptionChanges.app_id, scope.appId));
+}
+
+/** The billing period of a subscription containing `at`. */
+export function billingPeriodAt(row: SubscriptionRow, interval: Interval, at: Date): BillingPeriod {
+  return periodAt(timelineOf(row), interval, at);
+}

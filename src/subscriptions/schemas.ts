@@ -1,0 +1,133 @@
+/**
+ * Request and response schemas of subscriptions (`/v1/subscriptions`): creation, cancellation,
+ * plan changes, and the report of the billing cycle job.
+ *
+ * @module
+ */
+import { z } from "@hono/zod-openapi";
+import { Instant, Ref, typeId } from "../http/schemas.ts";
+
+/** Body of `POST /v1/subscriptions`. */
+export const CreateSubscriptionBody = z.object({
+  customer_id: z.string().min(1).max(128).openapi({
+    description: "cus_ id or external id",
+    example: "user_42",
+  }),
+  plan_id: z.string().min(1).max(128).openapi({ description: "pln_ id or plan key", example: "pro" }),
+  start_at: Instant.optional().openapi({ description: "Defaults to now; may be backdated up to 366 days" }),
+  end_at: Instant.optional().openapi({
+    description: "Fixed end: the subscription becomes expired then (the last period is cut there)",
+  }),
+}).strict().openapi("CreateSubscription");
+/** Body of `POST /v1/subscriptions/{id}/cancel`. */
+export const CancelSubscriptionBody = z.object({
+  at_period_end: z.boolean().default(false).openapi({
+    description: "true: keep the subscription until the current period ends; false (default): cancel now",
+    example: true,
+  }),
+}).strict().openapi("CancelSubscription");
+/** A subscription with its current period and scheduled changes. */
+export const SubscriptionSchema = z.object({
+  id: typeId("sub", "sub_01jd0000000000000000000000"),
+  customer_id: z.string().openapi({
+    description: "cus_ id of the customer",
+    example: "cus_01jd0000000000000000000000",
+  }),
+  plan_id: z.string().openapi({
+    description: "pln_ id of the current plan",
+    example: "pln_01jd0000000000000000000000",
+  }),
+  status: z.enum(["trialing", "active", "paused", "canceled", "expired"]).openapi({
+    description: "Derived from the instants below at request time",
+    example: "active",
+  }),
+  start_at: z.string().openapi({
+    description: "ISO 8601 UTC instant the subscription started",
+    example: "2026-11-01T00:00:00.000Z",
+  }),
+  trial_end: z.string().nullable().openapi({
+    description: "End of the trial; null without trial",
+    example: null,
+  }),
+  billing_anchor: z.string().openapi({
+    description: "Instant periods are counted from (month-end days clamp)",
+    example: "2026-11-01T00:00:00.000Z",
+  }),
+  current_period_start: z.string().openapi({
+    description: "Start of the current period (inclusive)",
+    example: "2026-11-01T00:00:00.000Z",
+  }),
+  current_period_end: z.string().openapi({
+    description: "End of the current period (exclusive)",
+    example: "2026-12-01T00:00:00.000Z",
+  }),
+  cancel_at_period_end: z.boolean().openapi({
+    description: "Cancellation is scheduled for the period end",
+    example: false,
+  }),
+  cancel_at: z.string().nullable().openapi({
+    description: "When the subscription ends; null if not canceled",
+    example: null,
+  }),
+  canceled_at: z.string().nullable().openapi({
+    description: "When the cancellation was requested",
+    example: null,
+  }),
+  pending_change: z.object({
+    plan_id: z.string().openapi({
+      description: "pln_ id of the plan it changes to",
+      example: "pln_01jd0000000000000000000001",
+    }),
+    effective_at: z.string().openapi({
+      description: "ISO 8601 UTC instant the change takes effect",
+      example: "2026-12-01T00:00:00.000Z",
+    }),
+    proration: z.enum(["prorate", "none"]).openapi({
+      description: "Whether the change is prorated",
+      example: "none",
+    }),
+  }).nullable()
+    .openapi({ description: "A plan change scheduled for later (period-end downgrade)", example: null }),
+  paused_at: z.string().nullable().openapi({
+    description: "Start of the current pause while paused, else null",
+    example: null,
+  }),
+  created_at: z.string().openapi({
+    description: "ISO 8601 UTC instant",
+    example: "2026-11-01T00:00:00.000Z",
+  }),
+}).openapi("Subscription");
+/** Body of `POST /v1/subscriptions/{id}/change`. */
+export const ChangePlanBody = z.object({
+  plan_id: Ref.openapi({ description: "pln_ id or key of the new plan", example: "business" }),
+  proration: z.enum(["prorate", "none"]).optional().openapi({
+    description: "Default prorate (credit unused time, charge the rest, to the second)",
+    example: "prorate",
+  }),
+  effective: z.enum(["now", "period_end"]).optional().openapi({
+    description: "Default: upgrades now, downgrades at period end",
+    example: "now",
+  }),
+}).strict().openapi("ChangePlan");
+
+/** What one run of the billing cycle job did (`POST /v1/admin/billing_cycle/run`). */
+export const BillingCycleReportSchema = z.object({
+  subscriptions_scanned: z.int().openapi({ description: "Subscriptions looked at", example: 120 }),
+  plan_changes_applied: z.int().openapi({
+    description: "Scheduled plan changes that took effect",
+    example: 2,
+  }),
+  invoices_generated: z.int().openapi({ description: "Invoices created for ended periods", example: 118 }),
+  invoices_finalized: z.int().openapi({ description: "Invoices finalized", example: 118 }),
+  credits_expired: z.int().openapi({
+    description: "Monetary credit grants closed after expiry (breakage posted)",
+    example: 0,
+  }),
+  failures: z.array(z.object({
+    subscription_id: z.string().openapi({
+      description: "Subscription that failed",
+      example: "sub_01jd0000000000000000000000",
+    }),
+    error: z.string().openapi({ description: "What went wrong", example: "plan_not_found" }),
+  })).openapi({ description: "Subscriptions that failed (the others went on)", example: [] }),
+}).openapi("BillingCycleReport");

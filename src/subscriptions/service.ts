@@ -1,0 +1,340 @@
+/**
+ * Subscriptions: create, read, change plan, cancel. Rules live in `domain/subscription.ts`.
+ *
+ * Plan changes (issue 6) are rows of `subscription_changes`; `subscriptions.plan_id` is the plan in
+ * effect (what entitlement checks read): an immediate change sets it in the same transaction, a
+ * period-end change is pending until the billing job (`billing_cycle.ts`) applies it at the
+ * boundary. Cancelling now also generates the final invoice (draft: usage to date and the
+ * proration credit for the unused part of the base fee); the job finalizes it after the plan's
+ * grace period.
+ *
+ * A customer has at most one live (trialing or active) subscription per app: the entitlement
+ * check needs one unambiguous plan. Creating a subscription while one is live returns it
+ * (`replayed`) when it is for the same plan and start, else fails with `subscription_exists`.
+ * The check and the insert run in one write transaction, so concurrent creates cannot both win.
+ *
+ * @module
+ */
+import { and, eq, gt, isNull } from "drizzle-orm";
+import { BillingError } from "../domain/errors.ts";
+import { newId } from "../domain/ids.ts";
+import {
+  cancelAt,
+  type ChangeTiming,
+  pausedAt,
+  planChangeDecision,
+  type ProrationBehavior,
+  startTimeline,
+  statusAt,
+} from "../domain/subscription.ts";
+import { subscriptionChanges, subscriptionPauses, subscriptions } from "../storage/schema.ts";
+import type { Ctx } from "../context.ts";
+import { writeOp } from "../lifecycle/write.ts";
+import { loadCustomer } from "../customers/service.ts";
+import { invalidateEntitlements } from "../entitlements/invalidate.ts";
+import { loadPlan } from "../plans/service.ts";
+import { generateInvoice } from "../invoices/service.ts";
+import {
+  changesOf,
+  currentSubscription,
+  loadSubscription,
+  pausesOf,
+  scoped,
+  scopedChanges,
+  type SubscriptionRow,
+  type SubscriptionView,
+  subscriptionView,
+  timelineOf,
+} from "./read.ts";
+
+export type { SubscriptionView };
+
+/**
+ * Subscribes a customer to a plan.
+ *
+ * @throws {BillingError} `customer_not_found`, `plan_not_found` (404); `plan_archived`,
+ *   `start_at_in_future`, `start_at_too_old`, `end_at_not_after_start` (422); `subscription_exists` (409)
+ */
+export async function createSubscription(
+  ctx: Ctx,
+  input: { customer_id: string; plan_id: string; start_at?: Date; end_at?: Date },
+): Promise<{ subscription: SubscriptionView; replayed: boolean }> {
+  const now = ctx.clock.now();
+  const result = await writeOp(ctx, async (tx, emit) => {
+    const customer = await loadCustomer(ctx, tx, input.customer_id);
+    const plan = await loadPlan(ctx, tx, input.plan_id);
+    const live = await currentSubscription(ctx, tx, customer.id, now);
+    if (live) {
+      const sameStart = input.start_at === undefined || live.start_at.getTime() === input.start_at.getTime();
+      const sameEnd = input.end_at === undefined || live.cancel_at?.getTime() === input.end_at.getTime();
+      if (live.plan_id === plan.id && sameStart && sameEnd) {
+        return {
+          subscription: subscriptionView(live, plan.interval, now),
+          replayed: true,
+          customerId: customer.id,
+        };
+      }
+      throw new BillingError(
+        "subscription_exists",
+        "conflict",
+        `Customer "${customer.id}" already has live subscription "${live.id}"`,
+      );
+    }
+    if (plan.status === "archived") {
+      throw new BillingError(
+        "plan_archived",
+        "unprocessable",
+        `Plan "${plan.id}" is archived and takes no new subscriptions`,
+      );
+    }
+    const timeline = startTimeline({ start_at: input.start_at, trial_days: plan.trial_days, now });
+    if (input.end_at) {
+      if (input.end_at.getTime() <= Math.max(timeline.start_at.getTime(), now.getTime())) {
+        throw new BillingError(
+          "end_at_not_after_start",
+          "unprocessable",
+          `The end_at ${input.end_at.toISOString()} must be after the start and now`,
+        );
+      }
+      timeline.cancel_at = input.end_at; // a fixed end: cancel_at without canceled_at → "expired"
+    }
+    const row: SubscriptionRow = {
+      id: newId("sub"),
+      tenant_id: ctx.scope.tenantId,
+      app_id: ctx.scope.appId,
+      customer_id: customer.id,
+      plan_id: plan.id,
+      ...timeline,
+      canceled_at: null,
+      created_at: now,
+    };
+    await tx.insert(subscriptions).values(row);
+    const view = subscriptionView(row, plan.interval, now);
+    emit("subscription.created", row.id, view as unknown as Record<string, unknown>);
+    return { subscription: view, replayed: false, customerId: customer.id };
+  });
+  await invalidateEntitlements(ctx, { customerId: result.customerId });
+  return { subscription: result.subscription, replayed: result.replayed };
+}
+
+/** GET a subscription. @throws {BillingError} `subscription_not_found` */
+export async function getSubscription(ctx: Ctx, id: string): Promise<SubscriptionView> {
+  const { row, plan } = await loadSubscription(ctx, ctx.database.db, id);
+  const db = ctx.database.db;
+  return subscriptionView(
+    row,
+    plan.interval,
+    ctx.clock.now(),
+    await changesOf(ctx, db, id),
+    await pausesOf(ctx, db, id),
+  );
+}
+
+/**
+ * Cancels now or at the end of the current period. Repeating a cancellation is a no-op; cancelling
+ * now after a period-end cancellation moves the end earlier.
+ *
+ * @throws {BillingError} `subscription_not_found`; `subscription_canceled` (409) once ended
+ */
+export async function cancelSubscription(
+  ctx: Ctx,
+  id: string,
+  input: { at_period_end: boolean },
+): Promise<SubscriptionView> {
+  const now = ctx.clock.now();
+  const result = await writeOp(ctx, async (tx, emit) => {
+    const { row, plan } = await loadSubscription(ctx, tx, id);
+    const end = cancelAt(timelineOf(row), plan.interval, input.at_period_end, now);
+    if (row.cancel_at && row.cancel_at.getTime() === end.getTime()) {
+      return subscriptionView(row, plan.interval, now);
+    }
+    const updated: SubscriptionRow = { ...row, cancel_at: end, canceled_at: now };
+    await tx.update(subscriptions).set({ cancel_at: end, canceled_at: now }).where(
+      and(scoped(ctx.scope), eq(subscriptions.id, id)),
+    );
+    const view = subscriptionView(updated, plan.interval, now);
+    emit("subscription.canceled", id, view as unknown as Record<string, unknown>);
+    return view;
+  });
+  await invalidateEntitlements(ctx, { customerId: result.customer_id });
+  if (
+    !input.at_period_end && result.cancel_at && result.canceled_at && result.cancel_at === result.canceled_at
+  ) {
+    // The final invoice of the cut-short period. A crash before this line leaves the period to the
+    // billing job, which invoices every ended period, so the invoice exists exactly once either way.
+    await generateInvoice(ctx, { subscription_id: id });
+  }
+  return result;
+}
+
+/**
+ * Changes a subscription's plan (rules: `planChangeDecision` in `domain/subscription.ts`).
+ * An immediate change takes effect at `now` (the period's invoice splits usage at that instant and
+ * carries the proration lines); a period-end change is stored as pending and replaces any other
+ * pending change. Retry-safe: asking again for the plan already in effect (and nothing pending),
+ * or for the change already pending, returns the subscription unchanged. Asking for the current
+ * plan while a change is pending cancels the pending change.
+ *
+ * @throws {BillingError} `subscription_not_found`, `plan_not_found` (404); `plan_archived`,
+ *   `currency_mismatch`, `interval_mismatch`, `subscription_ending` (422); `subscription_canceled` (409)
+ */
+export async function changePlan(
+  ctx: Ctx,
+  id: string,
+  input: { plan_id: string; proration?: ProrationBehavior; effective?: ChangeTiming },
+): Promise<{ subscription: SubscriptionView; changed: boolean }> {
+  const now = ctx.clock.now();
+  const result = await writeOp(ctx, async (tx, emit) => {
+    const { row, plan: current } = await loadSubscription(ctx, tx, id);
+    const target = await loadPlan(ctx, tx, input.plan_id);
+    const changes = await changesOf(ctx, tx, id);
+    if (pausedAt(await pausesOf(ctx, tx, id), now)) {
+      throw new BillingError(
+        "subscription_paused",
+        "conflict",
+        `Subscription "${id}" is paused; resume it before changing its plan`,
+      );
+    }
+    const pending = changes.filter((c) => c.effective_at.getTime() > now.getTime());
+    const unchanged = () => ({
+      subscription: subscriptionView(row, current.interval, now, changes),
+      changed: false,
+      customerId: row.customer_id,
+    });
+    const pendingChanges = and(
+      scopedChanges(ctx.scope),
+      eq(subscriptionChanges.subscription_id, id),
+      gt(subscriptionChanges.effective_at, now),
+    );
+    if (target.id === current.id) {
+      if (pending.length === 0) return unchanged();
+      await tx.delete(subscriptionChanges).where(pendingChanges);
+      const view = subscriptionView(row, current.interval, now, []);
+      emit("subscription.changed", id, view as unknown as Record<string, unknown>);
+      return { subscription: view, changed: true, customerId: row.customer_id };
+    }
+    if (target.status === "archived") {
+      throw new BillingError(
+        "plan_archived",
+        "unprocessable",
+        `Plan "${target.id}" is archived and takes no new subscriptions`,
+      );
+    }
+    const decision = planChangeDecision({
+      timeline: timelineOf(row),
+      from: current,
+      to: target,
+      effective: input.effective,
+      proration: input.proration,
+      now,
+    });
+    const same = pending.find((c) =>
+      c.to_plan_id === target.id && c.effective_at.getTime() === decision.effective_at.getTime() &&
+      c.proration === decision.proration
+    );
+    if (same) return unchanged();
+    await tx.delete(subscriptionChanges).where(pendingChanges);
+    const change = {
+      id: newId("sch"),
+      tenant_id: ctx.scope.tenantId,
+      app_id: ctx.scope.appId,
+      subscription_id: id,
+      from_plan_id: current.id,
+      to_plan_id: target.id,
+      effective_at: decision.effective_at,
+      proration: decision.proration,
+      created_at: now,
+    };
+    await tx.insert(subscriptionChanges).values(change);
+    let updated = row;
+    if (decision.effective_at.getTime() <= now.getTime()) {
+      updated = { ...row, plan_id: target.id };
+      await tx.update(subscriptions).set({ plan_id: target.id }).where(
+        and(scoped(ctx.scope), eq(subscriptions.id, id)),
+      );
+    }
+    const view = subscriptionView(updated, current.interval, now, [
+      ...changes.filter((c) => c.effective_at.getTime() <= now.getTime()),
+      change,
+    ]);
+    emit(
+      "subscription.changed",
+      id,
+      { ...view, direction: decision.direction } as unknown as Record<string, unknown>,
+    );
+    return { subscription: view, changed: true, customerId: row.customer_id };
+  });
+  await invalidateEntitlements(ctx, { customerId: result.customerId });
+  return { subscription: result.subscription, changed: result.changed };
+}
+
+/**
+ * Pauses a subscription now (see `PauseWindow` in `domain/subscription.ts` for what a pause means).
+ * Pausing a paused subscription returns it unchanged.
+ *
+ * @throws {BillingError} `subscription_not_found` (404); `subscription_canceled` (409) once ended
+ */
+export async function pauseSubscription(ctx: Ctx, id: string): Promise<SubscriptionView> {
+  return await setPause(ctx, id, "pause");
+}
+
+/**
+ * Resumes a paused subscription now; the billing cycle keeps its anchor. Resuming a subscription
+ * that is not paused returns it unchanged.
+ *
+ * @throws {BillingError} `subscription_not_found` (404); `subscription_canceled` (409) once ended
+ */
+export async function resumeSubscription(ctx: Ctx, id: string): Promise<SubscriptionView> {
+  return await setPause(ctx, id, "resume");
+}
+
+async function setPause(ctx: Ctx, id: string, action: "pause" | "resume"): Promise<SubscriptionView> {
+  const now = ctx.clock.now();
+  const result = await writeOp(ctx, async (tx, emit) => {
+    const { row, plan } = await loadSubscription(ctx, tx, id);
+    const t = timelineOf(row);
+    const status = statusAt(t, now);
+    if (status === "canceled" || status === "expired") {
+      throw new BillingError("subscription_canceled", "conflict", `Subscription "${id}" is ${status}`);
+    }
+    const changes = await changesOf(ctx, tx, id);
+    let pauses = await pausesOf(ctx, tx, id);
+    const paused = pausedAt(pauses, now);
+    if ((action === "pause") === paused) {
+      return {
+        view: subscriptionView(row, plan.interval, now, changes, pauses),
+        customerId: row.customer_id,
+      };
+    }
+    const where = and(
+      eq(subscriptionPauses.tenant_id, ctx.scope.tenantId),
+      eq(subscriptionPauses.app_id, ctx.scope.appId),
+      eq(subscriptionPauses.subscription_id, id),
+    );
+    if (action === "pause") {
+      await tx.insert(subscriptionPauses).values({
+        id: newId("spa"),
+        tenant_id: ctx.scope.tenantId,
+        app_id: ctx.scope.appId,
+        subscription_id: id,
+        start_at: now,
+        end_at: null,
+        created_at: now,
+      });
+    } else {
+      await tx.update(subscriptionPauses).set({ end_at: now }).where(
+        and(where, isNull(subscriptionPauses.end_at)),
+      );
+    }
+    pauses = await pausesOf(ctx, tx, id);
+    const view = subscriptionView(row, plan.interval, now, changes, pauses);
+    emit(
+      action === "pause" ? "subscription.paused" : "subscription.resumed",
+      id,
+      view as unknown as Record<string, unknown>,
+    );
+    return { view, customerId: row.customer_id };
+  });
+  await invalidateEntitlements(ctx, { customerId: result.customerId });
+  return result.view;
+}

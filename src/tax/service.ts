@@ -1,0 +1,129 @@
+/**
+ * Tax rates and the customer's rate. Rules live in `domain/tax.ts`.
+ *
+ * A tax rate is identified by what it is (display name, jurisdiction, percentage, inclusive):
+ * creating the same rate again returns it (`replayed`), so retries never duplicate rates. Each
+ * customer is billed with at most one rate (its jurisdiction's), set with
+ * `PUT /v1/customers/{id}/tax_rate`; draft invoices pick it up on their next refresh and
+ * finalization snapshots it on the invoice.
+ *
+ * @module
+ */
+import { and, eq } from "drizzle-orm";
+import { notFound } from "../domain/errors.ts";
+import { isId, newId } from "../domain/ids.ts";
+import { percentageToBasisPoints } from "../domain/tax.ts";
+import { customerTaxRates, taxRates } from "../storage/schema.ts";
+import type { Ctx } from "../context.ts";
+import { writeOp } from "../lifecycle/write.ts";
+import { loadCustomer } from "../customers/service.ts";
+
+/** A tax rate as the API shows it (`percentage` as a decimal, `percentage_bp` exact). */
+export interface TaxRateView {
+  id: string;
+  display_name: string;
+  jurisdiction: string | null;
+  percentage: number;
+  percentage_bp: number;
+  inclusive: boolean;
+  created_at: string;
+}
+
+type TaxRateRow = typeof taxRates.$inferSelect;
+
+function view(row: TaxRateRow): TaxRateView {
+  return {
+    id: row.id,
+    display_name: row.display_name,
+    jurisdiction: row.jurisdiction,
+    percentage: row.percentage_bp / 100,
+    percentage_bp: row.percentage_bp,
+    inclusive: row.inclusive,
+    created_at: row.created_at.toISOString(),
+  };
+}
+
+/**
+ * Creates (or returns the identical) tax rate.
+ *
+ * @param input.percentage 0…100 with at most two decimals (20 → 2000 bp)
+ * @throws {BillingError} `validation_failed`
+ */
+export async function createTaxRate(
+  ctx: Ctx,
+  input: { display_name: string; jurisdiction?: string; percentage: number; inclusive: boolean },
+): Promise<{ tax_rate: TaxRateView; replayed: boolean }> {
+  const bp = percentageToBasisPoints(input.percentage);
+  const now = ctx.clock.now();
+  return await writeOp(ctx, async (tx, emit) => {
+    const candidates = await tx.select().from(taxRates).where(and(
+      eq(taxRates.tenant_id, ctx.scope.tenantId),
+      eq(taxRates.app_id, ctx.scope.appId),
+      eq(taxRates.display_name, input.display_name),
+      eq(taxRates.percentage_bp, bp),
+      eq(taxRates.inclusive, input.inclusive),
+    ));
+    const same = candidates.find((r) => r.jurisdiction === (input.jurisdiction ?? null));
+    if (same) return { tax_rate: view(same), replayed: true };
+    const row: TaxRateRow = {
+      id: newId("txr"),
+      tenant_id: ctx.scope.tenantId,
+      app_id: ctx.scope.appId,
+      display_name: input.display_name,
+      jurisdiction: input.jurisdiction ?? null,
+      percentage_bp: bp,
+      inclusive: input.inclusive,
+      created_at: now,
+    };
+    await tx.insert(taxRates).values(row);
+    emit("tax_rate.created", row.id, view(row) as unknown as Record<string, unknown>);
+    return { tax_rate: view(row), replayed: false };
+  });
+}
+
+/**
+ * Sets (or clears, with `null`) the tax rate a customer is billed with. Idempotent.
+ *
+ * @throws {BillingError} `customer_not_found`, `tax_rate_not_found` (404)
+ */
+export async function setCustomerTaxRate(
+  ctx: Ctx,
+  customerRef: string,
+  taxRateId: string | null,
+): Promise<{ customer_id: string; tax_rate: TaxRateView | null }> {
+  const now = ctx.clock.now();
+  return await writeOp(ctx, async (tx, emit) => {
+    const customer = await loadCustomer(ctx, tx, customerRef);
+    const where = and(
+      eq(customerTaxRates.tenant_id, ctx.scope.tenantId),
+      eq(customerTaxRates.app_id, ctx.scope.appId),
+      eq(customerTaxRates.customer_id, customer.id),
+    );
+    if (taxRateId === null) {
+      await tx.delete(customerTaxRates).where(where);
+      emit("customer.tax_rate_set", customer.id, { customer_id: customer.id, tax_rate_id: null });
+      return { customer_id: customer.id, tax_rate: null };
+    }
+    if (!isId("txr", taxRateId)) throw notFound("tax_rate", taxRateId);
+    const rate = await tx.query.taxRates.findFirst({
+      where: and(
+        eq(taxRates.tenant_id, ctx.scope.tenantId),
+        eq(taxRates.app_id, ctx.scope.appId),
+        eq(taxRates.id, taxRateId),
+      ),
+    });
+    if (!rate) throw notFound("tax_rate", taxRateId);
+    await tx.insert(customerTaxRates).values({
+      tenant_id: ctx.scope.tenantId,
+      app_id: ctx.scope.appId,
+      customer_id: customer.id,
+      tax_rate_id: rate.id,
+      updated_at: now,
+    }).onConflictDoUpdate({
+      target: [customerTaxRates.tenant_id, customerTaxRates.app_id, customerTaxRates.customer_id],
+      set: { tax_rate_id: rate.id, updated_at: now },
+    });
+    emit("customer.tax_rate_set", customer.id, { customer_id: customer.id, tax_rate_id: rate.id });
+    return { customer_id: customer.id, tax_rate: view(rate) };
+  });
+}

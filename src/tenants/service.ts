@@ -1,0 +1,150 @@
+/**
+ * Tenants, apps and API keys.
+ *
+ * Keys: `sk_…` (secret: every route of its tenant+app) and `pk_…` (publishable: entitlement checks
+ * and usage for browsers). A key is 32 random bytes, hex-encoded, shown once; only its SHA-256
+ * is stored (high-entropy keys need no slow hash, as Unkey and Stripe do it).
+ *
+ * @module
+ */
+import { and, eq, isNull } from "drizzle-orm";
+import { BillingError } from "../domain/errors.ts";
+import { sha256Hex } from "../domain/hash.ts";
+import { newId } from "../domain/ids.ts";
+import { apiKeys, apps, tenants } from "../storage/schema.ts";
+import type { LifecycleEvent } from "../domain/events.ts";
+import type { Scope } from "../domain/scope.ts";
+import type { Services } from "../context.ts";
+import { recordLifecycle } from "../lifecycle/outbox.ts";
+
+/** Kind of an API key. */
+export type KeyKind = "secret" | "publishable";
+
+/** Who is calling: resolved from an API key. */
+export interface Principal extends Scope {
+  keyId: string;
+  kind: KeyKind;
+}
+
+/** Result of {@link createTenantApp}; the keys are shown only here. */
+export interface CreatedTenantApp {
+  tenant_id: string;
+  app_id: string;
+  secret_key: string;
+  publishable_key: string;
+}
+
+function randomKey(prefix: "sk" | "pk"): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return `${prefix}_${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+/**
+ * Creates an app (and its tenant when the name is new) with a secret and a publishable key.
+ * A second app of an existing tenant is added to it.
+ *
+ * The `tenant.created` event goes to the outbox and the audit trail (actor `admin`) in the same
+ * transaction, and to in-process subscribers after the commit.
+ *
+ * @param options.requestId request id for the audit row
+ * @throws {BillingError} `tenant_app_exists` (409) when the tenant already has an app of that name
+ */
+export async function createTenantApp(
+  services: Services,
+  input: { name: string; app: string },
+  options: { requestId?: string } = {},
+): Promise<CreatedTenantApp> {
+  const secret = randomKey("sk");
+  const publishable = randomKey("pk");
+  const [secretHash, publishableHash] = await Promise.all([sha256Hex(secret), sha256Hex(publishable)]);
+  const now = services.clock.now();
+  let event: LifecycleEvent | undefined;
+  const created = await services.database.write(async (tx) => {
+    let tenant = await tx.query.tenants.findFirst({ where: eq(tenants.name, input.name) });
+    if (!tenant) {
+      tenant = { id: newId("ten"), name: input.name, created_at: now };
+      await tx.insert(tenants).values(tenant);
+    }
+    const existing = await tx.query.apps.findFirst({
+      where: and(eq(apps.tenant_id, tenant.id), eq(apps.name, input.app)),
+    });
+    if (existing) {
+      throw new BillingError(
+        "tenant_app_exists",
+        "conflict",
+        `Tenant "${input.name}" already has an app "${input.app}"`,
+      );
+    }
+    const appId = newId("app");
+    await tx.insert(apps).values({ id: appId, tenant_id: tenant.id, name: input.app, created_at: now });
+    await tx.insert(apiKeys).values([
+      {
+        id: newId("key"),
+        tenant_id: tenant.id,
+        app_id: appId,
+        kind: "secret",
+        hash: secretHash,
+        prefix: secret.slice(0, 10),
+        created_at: now,
+      },
+      {
+        id: newId("key"),
+        tenant_id: tenant.id,
+        app_id: appId,
+        kind: "publishable",
+        hash: publishableHash,
+        prefix: publishable.slice(0, 10),
+        created_at: now,
+      },
+    ]);
+    event = {
+      type: "tenant.created",
+      tenant_id: tenant.id,
+      app_id: appId,
+      resource_id: appId,
+      occurred_at: now,
+      data: { name: input.name, app: input.app },
+    };
+    await recordLifecycle(tx, { actor: "admin", requestId: options.requestId ?? null }, [event]);
+    return { tenant_id: tenant.id, app_id: appId };
+  });
+  await services.lifecycle.dispatch([event!]);
+  return { ...created, secret_key: secret, publishable_key: publishable };
+}
+
+/**
+ * Resolves API keys to principals, with a small in-process cache (keys cannot be revoked yet,
+ * so a cached answer cannot go stale; a miss costs one indexed read).
+ */
+export class KeyResolver {
+  readonly #cache = new Map<string, Principal | null>();
+  readonly #services: Services;
+  static readonly MAX_ENTRIES = 10_000;
+
+  constructor(services: Services) {
+    this.#services = services;
+  }
+
+  /**
+   * @returns the principal, or `null` for an unknown or malformed key
+   */
+  async resolve(key: string): Promise<Principal | null> {
+    if (!/^(sk|pk)_[0-9a-f]{64}$/.test(key)) return null;
+    const hash = await sha256Hex(key);
+    const cached = this.#cache.get(hash);
+    if (cached) return cached;
+    const row = await this.#services.database.db.query.apiKeys.findFirst({
+      where: and(eq(apiKeys.hash, hash), isNull(apiKeys.revoked_at)),
+    });
+    if (!row) return null;
+    const principal: Principal = {
+      tenantId: row.tenant_id,
+      appId: row.app_id,
+      keyId: row.id,
+      kind: row.kind,
+    };
+    if (this.#cache.size >= KeyResolver.MAX_ENTRIES) this.#cache.clear();
+    this.#cache.set(hash, principal);
+    return principal;
+  }
+}

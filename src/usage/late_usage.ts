@@ -1,0 +1,80 @@
+/**
+ * The late-event gate of usage ingestion: closed periods (finalized invoices) and pauses of the
+ * batch's customers, checked with the pure rule `eventTimingViolation` of `domain/usage_rules.ts`.
+ * Two queries per batch.
+ *
+ * @module
+ */
+import { and, eq, inArray } from "drizzle-orm";
+import { type ClosedPeriod, eventTimingViolation, type TimingViolation } from "../domain/usage_rules.ts";
+import type { Executor } from "../storage/db.ts";
+import { invoices, subscriptionPauses, subscriptions } from "../storage/schema.ts";
+import type { Ctx } from "../context.ts";
+
+/** Checks timestamps of a batch against the clock and each customer's closed periods. */
+export interface TimingGate {
+  /** The violation for an event of `customerId` at `timestamp`, or null. */
+  check(customerId: string, timestamp: Date): TimingViolation | null;
+}
+
+/**
+ * Loads the closed periods (finalized invoices) and pauses of the batch's customers and returns
+ * the gate. Two queries per 500 customers.
+ */
+export async function timingGate(
+  ctx: Ctx,
+  exec: Executor,
+  customerIds: readonly string[],
+  now: Date,
+): Promise<TimingGate> {
+  const unique = [...new Set(customerIds)];
+  const closed = new Map<string, ClosedPeriod[]>();
+  const paused = new Map<string, { start: Date; end: Date | null }[]>();
+  for (let i = 0; i < unique.length; i += 500) {
+    const slice = unique.slice(i, i + 500);
+    const rows = await exec.select({
+      customer_id: invoices.customer_id,
+      start: invoices.period_start,
+      end: invoices.period_end,
+      number: invoices.number,
+    }).from(invoices).where(and(
+      eq(invoices.tenant_id, ctx.scope.tenantId),
+      eq(invoices.app_id, ctx.scope.appId),
+      inArray(invoices.customer_id, slice),
+      inArray(invoices.status, ["open", "paid", "uncollectible"]),
+    ));
+    for (const r of rows) {
+      const list = closed.get(r.customer_id) ?? [];
+      list.push({ start: r.start, end: r.end, invoice_number: r.number });
+      closed.set(r.customer_id, list);
+    }
+    const pauses = await exec.select({
+      customer_id: subscriptions.customer_id,
+      start: subscriptionPauses.start_at,
+      end: subscriptionPauses.end_at,
+    })
+      .from(subscriptionPauses)
+      .innerJoin(
+        subscriptions,
+        and(
+          eq(subscriptions.id, subscriptionPauses.subscription_id),
+          eq(subscriptions.tenant_id, subscriptionPauses.tenant_id),
+          eq(subscriptions.app_id, subscriptionPauses.app_id),
+        ),
+      )
+      .where(and(
+        eq(subscriptionPauses.tenant_id, ctx.scope.tenantId),
+        eq(subscriptionPauses.app_id, ctx.scope.appId),
+        inArray(subscriptions.customer_id, slice),
+      ));
+    for (const p of pauses) {
+      const list = paused.get(p.customer_id) ?? [];
+      list.push({ start: p.start, end: p.end });
+      paused.set(p.customer_id, list);
+    }
+  }
+  return {
+    check: (customerId, timestamp) =>
+      eventTimingViolation(timestamp, now, closed.get(customerId) ?? [], paused.get(customerId) ?? []),
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * Usage routes: event ingestion (`POST /v1/events`, open to publishable keys, which are
+ * rate-limited per customer) and the aggregated usage query (`GET /v1/usage`).
+ *
+ * @module
+ */
+import { createRoute } from "@hono/zod-openapi";
+import { recordUsage } from "../entitlements/service.ts";
+import { queryUsage } from "./windows.ts";
+import { body, errors, json, router, secured } from "../http/env.ts";
+import { anyKey, limitPublishable, rateLimited } from "../http/publishable.ts";
+import { IngestBody, IngestReportSchema, UsageAggregateSchema, UsageQuery } from "./schemas.ts";
+
+/** `POST /v1/events` and `GET /v1/usage`. */
+export function usageRoutes() {
+  const app = router();
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/events",
+      tags: ["usage"],
+      summary: "Ingest up to 1000 usage events; each id is an idempotency key",
+      security: anyKey,
+      request: { body: body(IngestBody) },
+      responses: {
+        200: json(IngestReportSchema, "Batch processed; see accepted / duplicates / rejected"),
+        ...errors,
+        ...rateLimited,
+      },
+    }),
+    async (c) => {
+      const input = c.req.valid("json");
+      const limited = await limitPublishable(c, input.events.map((e) => e.customer_id));
+      if (limited) return limited as never;
+      const report = await recordUsage(
+        c.var.ctx,
+        input.events.map((e) => ({ ...e, timestamp: e.timestamp ? new Date(e.timestamp) : undefined })),
+      );
+      return c.json(report, 200);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/usage",
+      tags: ["usage"],
+      summary: "Aggregated usage of a customer's feature over [from, to), optionally per UTC day",
+      security: secured,
+      request: { query: UsageQuery },
+      responses: { 200: json(UsageAggregateSchema), ...errors },
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      return c.json(await queryUsage(c.var.ctx, { ...q, from: new Date(q.from), to: new Date(q.to) }), 200);
+    },
+  );
+  return app;
+}

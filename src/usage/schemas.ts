@@ -1,0 +1,86 @@
+/**
+ * Request and response schemas of usage: event ingestion (`POST /v1/events`) and the usage query (`GET /v1/usage`).
+ *
+ * @module
+ */
+import { z } from "@hono/zod-openapi";
+import { Instant, Key, Ref, SafeInt } from "../http/schemas.ts";
+import { MAX_EVENTS_PER_BATCH } from "./service.ts";
+
+/** One usage event of a batch. */
+const EventBody = z.object({
+  id: Key.openapi({ description: "Idempotency key of the event, unique per app", example: "req_8f2a" }),
+  customer_id: z.string().min(1).max(128).openapi({
+    description: "cus_ id or external id",
+    example: "user_42",
+  }),
+  feature: Key.openapi({ description: "Feature key of the customer's plan", example: "api_calls" }),
+  value: SafeInt.optional().openapi({ description: "Units (default 1)", example: 1 }),
+  timestamp: Instant.optional().openapi({ description: "When the usage happened (default: when received)" }),
+  properties: z.record(z.string().max(64), z.unknown()).optional()
+    .refine(
+      (p) => p === undefined || JSON.stringify(p).length <= 4096,
+      "Properties must serialize to at most 4096 bytes",
+    )
+    .openapi({
+      description: "Free-form properties, at most 4096 bytes as JSON (unique_count reads one)",
+      example: { endpoint: "/search" },
+    }),
+}).strict();
+/** Body of `POST /v1/events`. */
+export const IngestBody = z.object({
+  events: z.array(EventBody).min(1).max(MAX_EVENTS_PER_BATCH).openapi({
+    description: `1 to ${MAX_EVENTS_PER_BATCH} events; each is judged on its own`,
+    example: [{ id: "req_8f2a", customer_id: "user_42", feature: "api_calls", value: 1 }],
+  }),
+}).strict().openapi("IngestEvents");
+/** What `POST /v1/events` did with each event of the batch. */
+export const IngestReportSchema = z.object({
+  accepted: z.int().openapi({ description: "Events stored by this request", example: 1 }),
+  duplicates: z.int().openapi({
+    description: "Events whose id was already stored with the same payload (retries)",
+    example: 0,
+  }),
+  rejected: z.array(z.object({
+    id: z.string().openapi({ description: "Id of the refused event", example: "req_8f2b" }),
+    code: z.string().openapi({ description: "Problem code of the refusal", example: "customer_not_found" }),
+    status: z.int().openapi({ description: "HTTP status the event would have had alone", example: 404 }),
+    message: z.string().openapi({
+      description: "Why it was refused",
+      example: 'Customer "user_43" was not found',
+    }),
+  })).openapi({ description: "Events refused, each with its code; the others were processed", example: [] }),
+}).openapi("IngestReport");
+
+/** Query of `GET /v1/usage`. */
+export const UsageQuery = z.object({
+  customer_id: Ref.openapi({ description: "cus_ id or external id", example: "user_42" }),
+  feature: Key.openapi({ description: "Feature key", example: "api_calls" }),
+  from: Instant.openapi({
+    description: "Window start (inclusive, ISO 8601)",
+    example: "2026-11-01T00:00:00Z",
+  }),
+  to: Instant.openapi({ description: "Window end (exclusive, ISO 8601)", example: "2026-12-01T00:00:00Z" }),
+  group_by: z.enum(["day", "none"]).optional().openapi({
+    description: "day: one bucket per UTC day (default none)",
+    example: "day",
+  }),
+});
+/** Aggregated usage of a customer's feature over a window (`GET /v1/usage`). */
+export const UsageAggregateSchema = z.object({
+  customer_id: z.string().openapi({ description: "cus_ id", example: "cus_01jd0000000000000000000000" }),
+  feature: z.string().openapi({ description: "Feature key", example: "api_calls" }),
+  aggregation: z.string().openapi({ description: "Aggregation of the feature", example: "sum" }),
+  from: z.string().openapi({ description: "Window start", example: "2026-11-01T00:00:00.000Z" }),
+  to: z.string().openapi({ description: "Window end", example: "2026-12-01T00:00:00.000Z" }),
+  group_by: z.enum(["day", "none"]).openapi({ description: "Bucketing", example: "day" }),
+  value: z.int().openapi({ description: "Aggregate over the whole window", example: 2500 }),
+  data: z.array(z.object({
+    start: z.string().openapi({ description: "Bucket start", example: "2026-11-01T00:00:00.000Z" }),
+    end: z.string().openapi({ description: "Bucket end", example: "2026-11-02T00:00:00.000Z" }),
+    value: z.int().openapi({ description: "Aggregate of the bucket", example: 120 }),
+  })).openapi({
+    description: "Buckets (one when group_by is none)",
+    example: [{ start: "2026-11-01T00:00:00.000Z", end: "2026-11-02T00:00:00.000Z", value: 120 }],
+  }),
+}).openapi("UsageAggregate");

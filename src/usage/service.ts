@@ -1,0 +1,285 @@
+/**
+ * Usage ingestion and aggregation.
+ *
+ * Idempotency: an event's `id` is the client's idempotency key per tenant+app. The same id with
+ * the same payload is counted once and reported as a duplicate; the same id with a different
+ * payload is rejected with `idempotency_key_reused` (status 409 on the item) and leaves the stored
+ * event untouched. The payload compared is what the client sent (`customer_id`, `feature`, `value`,
+ * `timestamp`, `properties`), so a retry without a timestamp is still a duplicate even though the
+ * server stamped the first delivery. Each item succeeds or fails on its own; the accepted ones are
+ * written in one transaction.
+ *
+ * Quantities are non-negative safe integers in the feature's unit (report MB, not 0.5 GB).
+ *
+ * @module
+ */
+import { and, eq, gte, inArray, lt, sql } from "drizzle-orm";
+import { payloadHash } from "../domain/hash.ts";
+import type { LifecycleEventType } from "../domain/events.ts";
+import { newId } from "../domain/ids.ts";
+import type { Feature } from "../domain/plan.ts";
+import type { Executor, Tx } from "../storage/db.ts";
+import { usageEvents } from "../storage/schema.ts";
+import type { Ctx } from "../context.ts";
+import { type Emit, writeOp } from "../lifecycle/write.ts";
+import type { Scope } from "../domain/scope.ts";
+import { resolveCustomerRefs } from "../customers/service.ts";
+import { timingGate } from "./late_usage.ts";
+
+/** Largest batch accepted by one ingestion call. */
+export const MAX_EVENTS_PER_BATCH = 1000;
+
+/** A usage event as a client sends it. */
+export interface UsageEventInput {
+  /** Client idempotency key, unique per app. */
+  id: string;
+  /** `cus_…` id or the customer's external id. */
+  customer_id: string;
+  feature: string;
+  /** Units (default 1). */
+  value?: number;
+  /** When the usage happened (default: ingestion time). */
+  timestamp?: Date;
+  properties?: Record<string, unknown>;
+  /**
+   * Server-side only (never from a client, never hashed): a lifecycle event to emit in the same
+   * transaction if, and only if, this usage event is newly stored (e.g. the limit crossing of a
+   * consuming entitlement check). Its resource is the customer.
+   */
+  lifecycle?: { type: LifecycleEventType; data: Record<string, unknown> };
+}
+
+/** Why one event of a batch was not counted. */
+export interface RejectedEvent {
+  id: string;
+  code:
+    | "idempotency_key_reused"
+    | "customer_not_found"
+    | "timestamp_in_future"
+    | "period_closed"
+    | "subscription_paused";
+  status: number;
+  message: string;
+}
+
+/** Outcome of a batch. */
+export interface IngestReport {
+  accepted: number;
+  duplicates: number;
+  rejected: RejectedEvent[];
+}
+
+/** An event that was stored by a call (for counters and lifecycle events). */
+export interface StoredEvent {
+  /** The client's id (idempotency key) of the event. */
+  event_id: string;
+  customer_id: string;
+  feature: string;
+  value: number;
+  timestamp: Date;
+}
+
+/**
+ * Ingests a batch of usage events.
+ *
+ * @param events at most {@link MAX_EVENTS_PER_BATCH} (the HTTP schema enforces it)
+ * @returns the per-batch report and the events newly stored
+ */
+export async function ingestEvents(
+  ctx: Ctx,
+  events: readonly UsageEventInput[],
+  flush?: UsageFlush,
+): Promise<IngestReport & { stored: StoredEvent[] }> {
+  const hashed = await hashEvents(events);
+  return await writeOp(ctx, async (tx, emit) => {
+    const report = await storeEvents(ctx, tx, emit, hashed);
+    if (flush && report.accepted > 0) {
+      emit("usage.flushed", flush.message_id, {
+        message_id: flush.message_id,
+        received_at: flush.received_at,
+        accepted: report.accepted,
+        duplicates: report.duplicates,
+        rejected: report.rejected.length,
+      });
+    }
+    return report;
+  });
+}
+
+/**
+ * A buffered batch being written (the Workers usage queue): `usage.flushed` is emitted with the
+ * batch's counts in the same transaction, when it stored at least one new event (a redelivered,
+ * fully duplicate batch reports nothing new).
+ */
+export interface UsageFlush {
+  /** Id of the buffered batch (the queue message id). */
+  message_id: string;
+  /** When the batch was accepted from the client (ISO 8601). */
+  received_at: string;
+}
+
+/** An event with the hash of its client payload (what idempotency compares). */
+export interface HashedEvent {
+  input: UsageEventInput;
+  hash: string;
+}
+
+/** Hashes the client payload of each event (`customer_id`, `feature`, `value`, `timestamp`, `properties`). */
+export function hashEvents(events: readonly UsageEventInput[]): Promise<HashedEvent[]> {
+  return Promise.all(events.map(async (e) => ({
+    input: e,
+    hash: await payloadHash({
+      customer_id: e.customer_id,
+      feature: e.feature,
+      value: e.value ?? 1,
+      timestamp: e.timestamp ? e.timestamp.getTime() : null,
+      properties: e.properties ?? null,
+    }),
+  })));
+}
+
+/**
+ * Stores hashed events inside an open write transaction (see {@link ingestEvents} for the
+ * idempotency rules). Callers that must decide and write in one transaction (a consuming
+ * entitlement check without Redis) use this directly.
+ */
+export async function storeEvents(
+  ctx: Ctx,
+  tx: Tx,
+  emit: Emit,
+  hashed: readonly HashedEvent[],
+): Promise<IngestReport & { stored: StoredEvent[] }> {
+  const now = ctx.clock.now();
+  const events = hashed.map((h) => h.input);
+  const report: IngestReport = { accepted: 0, duplicates: 0, rejected: [] };
+  const customerIds = await resolveCustomerRefs(ctx, tx, events.map((e) => e.customer_id));
+  const timing = await timingGate(ctx, tx, [...customerIds.values()], now); // issue 6: late events, clock skew
+  const existing = await existingHashes(ctx.scope, tx, events.map((e) => e.id));
+  const rows: (typeof usageEvents.$inferInsert)[] = [];
+  for (const { input, hash } of hashed) {
+    const seen = existing.get(input.id);
+    if (seen !== undefined) {
+      if (seen === hash) report.duplicates++;
+      else {
+        report.rejected.push({
+          id: input.id,
+          code: "idempotency_key_reused",
+          status: 409,
+          message: `Event id "${input.id}" was already used with a different payload`,
+        });
+      }
+      continue;
+    }
+    const customerId = customerIds.get(input.customer_id);
+    if (!customerId) {
+      report.rejected.push({
+        id: input.id,
+        code: "customer_not_found",
+        status: 404,
+        message: `Customer "${input.customer_id}" was not found`,
+      });
+      continue;
+    }
+    const late = timing.check(customerId, input.timestamp ?? now);
+    if (late) {
+      report.rejected.push({ id: input.id, ...late });
+      continue;
+    }
+    existing.set(input.id, hash);
+    rows.push({
+      id: newId("evt"),
+      tenant_id: ctx.scope.tenantId,
+      app_id: ctx.scope.appId,
+      event_id: input.id,
+      customer_id: customerId,
+      feature: input.feature,
+      value: input.value ?? 1,
+      timestamp: input.timestamp ?? now,
+      properties: input.properties ?? null,
+      payload_hash: hash,
+      created_at: now,
+    });
+  }
+  for (let i = 0; i < rows.length; i += 500) await tx.insert(usageEvents).values(rows.slice(i, i + 500));
+  report.accepted = rows.length;
+  if (rows.length > 0) {
+    emit("usage.ingested", rows[0].id as string, { accepted: rows.length, duplicates: report.duplicates });
+  }
+  const storedIds = new Set(rows.map((r) => r.event_id));
+  for (const { input } of hashed) {
+    if (!input.lifecycle || !storedIds.has(input.id)) continue;
+    storedIds.delete(input.id); // a duplicate inside the batch is stored (and reported) once
+    emit(input.lifecycle.type, customerIds.get(input.customer_id)!, input.lifecycle.data);
+  }
+  const stored = rows.map((r) => ({
+    event_id: r.event_id,
+    customer_id: r.customer_id,
+    feature: r.feature,
+    value: r.value,
+    timestamp: r.timestamp,
+  }));
+  return { ...report, stored };
+}
+
+/** Payload hashes of already stored events by client id (`event_id`), within the scope. */
+export async function existingHashes(
+  scope: Scope,
+  exec: Executor,
+  ids: readonly string[],
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const unique = [...new Set(ids)];
+  for (let i = 0; i < unique.length; i += 500) {
+    const rows = await exec.select({ event_id: usageEvents.event_id, hash: usageEvents.payload_hash }).from(
+      usageEvents,
+    )
+      .where(
+        and(
+          eq(usageEvents.tenant_id, scope.tenantId),
+          eq(usageEvents.app_id, scope.appId),
+          inArray(usageEvents.event_id, unique.slice(i, i + 500)),
+        ),
+      );
+    for (const r of rows) out.set(r.event_id, r.hash);
+  }
+  return out;
+}
+
+/**
+ * Aggregates a customer's usage of a feature over `[start, end)` by the feature's aggregation:
+ * `sum` of values, `count` of events, `max` value, `latest` value (by timestamp, then ingestion
+ * order), or `unique_count` of distinct values of `properties.<unique_property>` (events without
+ * it are ignored). No events → 0.
+ */
+export async function aggregateUsage(
+  scope: Scope,
+  exec: Executor,
+  customerId: string,
+  feature: Pick<Feature, "key" | "aggregation" | "unique_property">,
+  start: Date,
+  end: Date,
+): Promise<number> {
+  const where = and(
+    eq(usageEvents.tenant_id, scope.tenantId),
+    eq(usageEvents.app_id, scope.appId),
+    eq(usageEvents.customer_id, customerId),
+    eq(usageEvents.feature, feature.key),
+    gte(usageEvents.timestamp, start),
+    lt(usageEvents.timestamp, end),
+  );
+  if (feature.aggregation === "latest") {
+    const [row] = await exec.select({ value: usageEvents.value }).from(usageEvents).where(where)
+      .orderBy(sql`${usageEvents.timestamp} desc, ${usageEvents.id} desc`).limit(1);
+    return row?.value ?? 0;
+  }
+  const expression = {
+    sum: sql<number>`coalesce(sum(${usageEvents.value}), 0)`,
+    count: sql<number>`count(*)`,
+    max: sql<number>`coalesce(max(${usageEvents.value}), 0)`,
+    unique_count: sql<number>`count(distinct json_extract(${usageEvents.properties}, ${
+      "$." + (feature.unique_property ?? "")
+    }))`,
+  }[feature.aggregation];
+  const [row] = await exec.select({ value: expression }).from(usageEvents).where(where);
+  return Number(row?.value ?? 0);
+}

@@ -1,0 +1,92 @@
+/**
+ * The usage query of `GET /v1/usage`: aggregation per UTC day or over the whole range.
+ *
+ * @module
+ */
+import { and, desc, eq } from "drizzle-orm";
+import { BillingError, invalid } from "../domain/errors.ts";
+import type { Aggregation } from "../domain/plan.ts";
+import { usageBuckets } from "../domain/usage_rules.ts";
+import { subscriptions } from "../storage/schema.ts";
+import type { Ctx } from "../context.ts";
+import { loadCustomer } from "../customers/service.ts";
+import { loadPlan } from "../plans/service.ts";
+import { aggregateUsage } from "./service.ts";
+
+/** Answer of {@link queryUsage}. */
+export interface UsageQueryResult {
+  customer_id: string;
+  feature: string;
+  aggregation: Aggregation;
+  from: string;
+  to: string;
+  group_by: "day" | "none";
+  /** The aggregation over the whole range (not the sum of buckets for max/latest/unique). */
+  value: number;
+  data: { start: string; end: string; value: number }[];
+}
+
+/**
+ * Aggregated usage of a customer's feature over `[from, to)`, optionally per UTC day. The
+ * aggregation is the feature's in the customer's latest subscription plan (`sum` when the plan
+ * does not have the feature).
+ *
+ * @throws {BillingError} `customer_not_found` (404); `validation_failed` when `to ≤ from` or the
+ *   range has more than 366 days with `group_by=day`
+ */
+export async function queryUsage(
+  ctx: Ctx,
+  input: { customer_id: string; feature: string; from: Date; to: Date; group_by?: "day" | "none" },
+): Promise<UsageQueryResult> {
+  const db = ctx.database.db;
+  if (input.to.getTime() <= input.from.getTime()) {
+    throw invalid([{ path: "query.to", message: "Must be after from" }]);
+  }
+  const groupBy = input.group_by ?? "none";
+  const buckets = usageBuckets(input.from, input.to, groupBy);
+  if (!buckets) throw invalid([{ path: "query.from", message: "At most 366 daily buckets per query" }]);
+  const customer = await loadCustomer(ctx, db, input.customer_id);
+  const sub = await db.query.subscriptions.findFirst({
+    where: and(
+      eq(subscriptions.tenant_id, ctx.scope.tenantId),
+      eq(subscriptions.app_id, ctx.scope.appId),
+      eq(subscriptions.customer_id, customer.id),
+    ),
+    orderBy: desc(subscriptions.id),
+  });
+  let feature = {
+    key: input.feature,
+    aggregation: "sum" as Aggregation,
+    unique_property: null as string | null,
+  };
+  if (sub) {
+    const found = (await loadPlan(ctx, db, sub.plan_id)).features.find((f) => f.key === input.feature);
+    if (found && found.type !== "boolean") {
+      feature = { key: found.key, aggregation: found.aggregation, unique_property: found.unique_property };
+    }
+  }
+  const data = [];
+  for (const b of buckets) {
+    data.push({
+      start: b.start.toISOString(),
+      end: b.end.toISOString(),
+      value: await aggregateUsage(ctx.scope, db, customer.id, feature, b.start, b.end),
+    });
+  }
+  const value = groupBy === "none"
+    ? data[0].value
+    : await aggregateUsage(ctx.scope, db, customer.id, feature, input.from, input.to);
+  if (!Number.isSafeInteger(value)) {
+    throw new BillingError("amount_out_of_range", "unprocessable", "The aggregated usage exceeds 2^53 - 1");
+  }
+  return {
+    customer_id: customer.id,
+    feature: input.feature,
+    aggregation: feature.aggregation,
+    from: input.from.toISOString(),
+    to: input.to.toISOString(),
+    group_by: groupBy,
+    value,
+    data,
+  };
+}

@@ -1,0 +1,769 @@
+// deno-lint-ignore-file no-explicit-any -- JSON bodies of API answers are read untyped in this test code
+/**
+ * The HTTP contract suite: one list of cases, each a function of a running deployment's base URL
+ * and admin token, run unchanged against every runtime (`contract_deno_test.ts`: the Deno server
+ * on an embedded libSQL file; `worker_runtime_test.ts`: the Worker and its Durable Objects in
+ * workerd). Only real HTTP; no in-process shortcuts, no clock control (dates are computed from
+ * the wall clock), no reads of the database behind the API.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import Stripe from "stripe";
+import { apiPlanBody } from "../helpers.ts";
+
+/** A running deployment under test. `url()` is read per request (a restarted runtime may move). */
+export interface Target {
+  url(): string;
+  adminToken: string;
+}
+
+/** Response of {@link http}. */
+export interface HttpResult<T = any> {
+  status: number;
+  body: T;
+  contentType: string;
+  headers: Headers;
+}
+
+/** One request over the network; `body` is JSON-encoded unless it is a string. */
+export async function http<T = any>(
+  target: Target,
+  method: string,
+  path: string,
+  options: { key?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<HttpResult<T>> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.key) headers.authorization = `Bearer ${options.key}`;
+  let payload: string | undefined;
+  if (options.body !== undefined) {
+    payload = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
+    headers["content-type"] ??= "application/json";
+  }
+  const res = await fetch(new URL(path, target.url()), { method, headers, body: payload });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch { /* keep text */ }
+  return {
+    status: res.status,
+    body: body as T,
+    contentType: res.headers.get("content-type") ?? "",
+    headers: res.headers,
+  };
+}
+
+/** Keys of a tenant app created through the admin route. */
+export interface TenantKeys {
+  tenant_id: string;
+  app_id: string;
+  secret_key: string;
+  publishable_key: string;
+}
+
+/** Creates a tenant app (fresh random tenant name unless given). */
+export async function provision(
+  target: Target,
+  name = `t${crypto.randomUUID().slice(0, 12)}`,
+  app = "production",
+): Promise<TenantKeys> {
+  const res = await http(target, "POST", "/v1/admin/tenants", {
+    key: target.adminToken,
+    body: { name, app },
+  });
+  assert.equal(res.status, 201, `provision(): ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body as TenantKeys;
+}
+
+/** Asserts an RFC 9457 problem with the given status and code. */
+export function assertProblem(res: HttpResult, status: number, code: string): void {
+  assert.equal(res.status, status, JSON.stringify(res.body));
+  assert.match(res.contentType, /^application\/problem\+json/);
+  assert.equal(res.body.code, code);
+  assert.equal(res.body.status, status);
+  assert.equal(res.body.type, `/problems/${code}`);
+}
+
+/** First instant of the UTC month `offset` months from now's month. */
+function monthStart(offset: number): Date {
+  const now = new Date();
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + offset, 1));
+}
+
+/** One contract case. */
+export interface ContractCase {
+  name: string;
+  run(target: Target): Promise<void>;
+}
+
+/** The cases, in a stable order. */
+export const contractCases: ContractCase[] = [
+  {
+    name: "health, OpenAPI document and unknown routes",
+    async run(target) {
+      const health = await http(target, "GET", "/healthz");
+      assert.deepEqual([health.status, health.body], [200, { ok: true }]);
+      const doc = await http(target, "GET", "/openapi.json");
+      assert.equal(doc.status, 200);
+      assert.equal(doc.body.openapi, "3.1.0");
+      for (
+        const path of [
+          "/v1/plans",
+          "/v1/events",
+          "/v1/entitlements/check",
+          "/v1/invoices",
+          "/v1/ledger/balances",
+        ]
+      ) {
+        assert.ok(doc.body.paths[path], `OpenAPI lists ${path}`);
+      }
+      const missing = await http(target, "GET", "/v1/nowhere", {});
+      assert.equal(missing.status, 401); // /v1/* needs a key before routing
+      assertProblem(await http(target, "GET", "/nowhere"), 404, "route_not_found");
+      // the Worker's internal prefix is not reachable from outside on any runtime
+      assertProblem(await http(target, "POST", "/__internal/usage", { body: [] }), 404, "route_not_found");
+    },
+  },
+  {
+    name: "authentication: admin token, secret and publishable keys",
+    async run(target) {
+      assertProblem(
+        await http(target, "POST", "/v1/admin/tenants", { body: { name: "x", app: "y" } }),
+        401,
+        "unauthorized",
+      );
+      assertProblem(
+        await http(target, "POST", "/v1/admin/tenants", {
+          key: "wrong-token-0123456789",
+          body: { name: "x", app: "y" },
+        }),
+        401,
+        "unauthorized",
+      );
+      assertProblem(await http(target, "GET", "/v1/plans"), 401, "unauthorized");
+      assertProblem(
+        await http(target, "GET", "/v1/plans", { key: `sk_${"0".repeat(64)}` }),
+        401,
+        "unauthorized",
+      );
+      assertProblem(await http(target, "GET", "/v1/plans", { key: "sk_short" }), 401, "unauthorized");
+      const keys = await provision(target);
+      assert.match(keys.tenant_id, /^ten_/);
+      assert.match(keys.secret_key, /^sk_[0-9a-f]{64}$/);
+      assert.equal((await http(target, "GET", "/v1/plans", { key: keys.secret_key })).status, 200);
+      assertProblem(
+        await http(target, "GET", "/v1/plans", { key: keys.publishable_key }),
+        403,
+        "publishable_key_not_allowed",
+      );
+      // the admin token is not an API key
+      assertProblem(await http(target, "GET", "/v1/plans", { key: target.adminToken }), 401, "unauthorized");
+    },
+  },
+  {
+    name: "provisioning: a second app joins its tenant; a repeated app conflicts; apps are isolated",
+    async run(target) {
+      const name = `t${crypto.randomUUID().slice(0, 12)}`;
+      const prod = await provision(target, name, "production");
+      const staging = await provision(target, name, "staging");
+      assert.equal(staging.tenant_id, prod.tenant_id);
+      assert.notEqual(staging.app_id, prod.app_id);
+      assertProblem(
+        await http(target, "POST", "/v1/admin/tenants", {
+          key: target.adminToken,
+          body: { name, app: "production" },
+        }),
+        409,
+        "tenant_app_exists",
+      );
+      const plan = await http(target, "POST", "/v1/plans", { key: prod.secret_key, body: apiPlanBody() });
+      assert.equal(plan.status, 201);
+      assertProblem(
+        await http(target, "GET", `/v1/plans/${plan.body.id}`, { key: staging.secret_key }),
+        404,
+        "plan_not_found",
+      );
+      const other = await provision(target);
+      assertProblem(
+        await http(target, "GET", `/v1/plans/${plan.body.id}`, { key: other.secret_key }),
+        404,
+        "plan_not_found",
+      );
+      assert.deepEqual((await http(target, "GET", "/v1/plans", { key: other.secret_key })).body.data, []);
+    },
+  },
+  {
+    name: "bad input answers problem+json with field paths and writes nothing",
+    async run(target) {
+      const { secret_key: key } = await provision(target);
+      const broken = await http(target, "POST", "/v1/plans", { key, body: "{not json" });
+      assert.equal(broken.status, 400);
+      assert.match(broken.contentType, /^application\/problem\+json/);
+      const invalid = await http(target, "POST", "/v1/plans", {
+        key,
+        body: { ...apiPlanBody(), currency: "usd", base_amount: -1 },
+      });
+      assertProblem(invalid, 400, "validation_failed");
+      const paths = invalid.body.fields.map((f: { path: string }) => f.path).sort();
+      assert.deepEqual(paths, ["base_amount", "currency"]);
+      const plain = await http(target, "POST", "/v1/plans", {
+        key,
+        body: JSON.stringify(apiPlanBody()),
+        headers: { "content-type": "text/plain" },
+      });
+      assert.equal(plain.status, 415);
+      assert.deepEqual((await http(target, "GET", "/v1/plans", { key })).body.data, []);
+      assertProblem(await http(target, "GET", "/v1/invoices/inv_nothing", { key }), 404, "invoice_not_found");
+    },
+  },
+  {
+    name: "plans CRUD and archive; an archived plan takes no subscriptions",
+    async run(target) {
+      const { secret_key: key } = await provision(target);
+      const created = await http(target, "POST", "/v1/plans", { key, body: apiPlanBody() });
+      assert.equal(created.status, 201);
+      assert.match(created.body.id, /^pln_/);
+      assert.equal(created.body.features[2].aggregation, "latest");
+      assert.deepEqual(
+        (await http(target, "GET", `/v1/plans/${created.body.id}`, { key })).body,
+        created.body,
+      );
+      const replay = await http(target, "POST", "/v1/plans", { key, body: apiPlanBody() });
+      assert.equal(replay.body.id, created.body.id, "an identical create is a replay");
+      const patched = await http(target, "PATCH", `/v1/plans/${created.body.id}`, {
+        key,
+        body: { name: "API Pro 2", base_amount: 5900 },
+      });
+      assert.deepEqual([patched.status, patched.body.name, patched.body.base_amount], [
+        200,
+        "API Pro 2",
+        5900,
+      ]);
+      const archived = await http(target, "POST", `/v1/plans/${created.body.id}/archive`, { key });
+      assert.equal(archived.body.status, "archived");
+      await http(target, "POST", "/v1/plans", { key, body: apiPlanBody({ key: "basic", name: "Basic" }) });
+      const active = await http(target, "GET", "/v1/plans?status=active", { key });
+      assert.deepEqual(active.body.data.map((p: { key: string }) => p.key), ["basic"]);
+      await http(target, "POST", "/v1/customers", { key, body: { external_id: "c1" } });
+      assertProblem(
+        await http(target, "POST", "/v1/subscriptions", {
+          key,
+          body: { customer_id: "c1", plan_id: created.body.id },
+        }),
+        422,
+        "plan_archived",
+      );
+    },
+  },
+  {
+    name: "usage idempotency and entitlements flipping at the hard limit",
+    async run(target) {
+      const { secret_key: key, publishable_key: pk } = await provision(target);
+      const plan = await http(target, "POST", "/v1/plans", {
+        key,
+        body: {
+          key: "small",
+          name: "Small",
+          currency: "EUR",
+          interval: "month",
+          features: [
+            { key: "exports", type: "metered", limit: 3, aggregation: "count" },
+            { key: "emails", type: "metered", limit: 10, soft_limit: true },
+            { key: "sso", type: "boolean" },
+          ],
+        },
+      });
+      await http(target, "POST", "/v1/customers", { key, body: { external_id: "acme-user" } });
+      const check = (feature: string) =>
+        http(target, "POST", "/v1/entitlements/check", {
+          key: pk,
+          body: { customer_id: "acme-user", feature },
+        });
+      assert.equal((await check("exports")).body.reason, "no_active_subscription");
+      const sub = await http(target, "POST", "/v1/subscriptions", {
+        key,
+        body: { customer_id: "acme-user", plan_id: plan.body.id },
+      });
+      assert.equal(sub.body.status, "active");
+      const allowed: boolean[] = [];
+      for (let i = 0; i < 4; i++) {
+        const decision = await check("exports");
+        allowed.push(decision.body.allowed);
+        if (decision.body.allowed) {
+          const sent = await http(target, "POST", "/v1/events", {
+            key: pk,
+            body: { events: [{ id: `x${i}`, customer_id: "acme-user", feature: "exports" }] },
+          });
+          assert.deepEqual(sent.body, { accepted: 1, duplicates: 0, rejected: [] });
+        }
+      }
+      assert.deepEqual(allowed, [true, true, true, false]);
+      const denied = await check("exports");
+      assert.deepEqual([denied.body.used, denied.body.remaining, denied.body.reason], [
+        3,
+        0,
+        "limit_reached",
+      ]);
+      // a retried batch is all duplicates; a reused id with another payload is rejected alone
+      const batch = {
+        events: [{ id: "m1", customer_id: "acme-user", feature: "emails", value: 12 }, {
+          id: "m2",
+          customer_id: "acme-user",
+          feature: "emails",
+          value: 1,
+        }],
+      };
+      assert.deepEqual((await http(target, "POST", "/v1/events", { key, body: batch })).body, {
+        accepted: 2,
+        duplicates: 0,
+        rejected: [],
+      });
+      assert.deepEqual((await http(target, "POST", "/v1/events", { key, body: batch })).body, {
+        accepted: 0,
+        duplicates: 2,
+        rejected: [],
+      });
+      const reused = await http(target, "POST", "/v1/events", {
+        key,
+        body: { events: [{ id: "m1", customer_id: "acme-user", feature: "emails", value: 99 }] },
+      });
+      assert.deepEqual([reused.body.accepted, reused.body.rejected[0].code, reused.body.rejected[0].status], [
+        0,
+        "idempotency_key_reused",
+        409,
+      ]);
+      const soft = await check("emails");
+      assert.deepEqual([soft.body.allowed, soft.body.used, soft.body.reason], [
+        true,
+        13,
+        "soft_limit_exceeded",
+      ]);
+      assert.equal((await check("sso")).body.reason, "included");
+      assert.equal((await check("sla")).body.reason, "feature_not_in_plan");
+      const canceled = await http(target, "POST", `/v1/subscriptions/${sub.body.id}/cancel`, {
+        key,
+        body: { at_period_end: false },
+      });
+      assert.equal(canceled.body.status, "canceled");
+      assert.equal((await check("sso")).body.reason, "no_active_subscription");
+    },
+  },
+  {
+    name: "a month is invoiced with worked totals, finalized, paid in parts and balanced in the ledger",
+    async run(target) {
+      const { secret_key: key } = await provision(target);
+      const plan = await http(target, "POST", "/v1/plans", { key, body: apiPlanBody() });
+      const start = monthStart(-3);
+      const end = monthStart(-2);
+      await http(target, "POST", "/v1/customers", {
+        key,
+        body: { external_id: "alice", email: "alice@example.test" },
+      });
+      const sub = await http(target, "POST", "/v1/subscriptions", {
+        key,
+        body: { customer_id: "alice", plan_id: plan.body.id, start_at: start.toISOString() },
+      });
+      assert.equal(sub.status, 201, JSON.stringify(sub.body));
+      const at = (days: number) => new Date(start.getTime() + days * 86_400_000).toISOString();
+      const events = [
+        { id: "a1", customer_id: "alice", feature: "api_calls", value: 6000, timestamp: at(9) },
+        {
+          id: "a2",
+          customer_id: "alice",
+          feature: "api_calls",
+          value: 200,
+          timestamp: new Date(end.getTime() - 1000).toISOString(),
+        },
+        { id: "a3", customer_id: "alice", feature: "api_calls", value: 999, timestamp: end.toISOString() }, // next period
+        { id: "a4", customer_id: "alice", feature: "storage_gb", value: 12, timestamp: at(10) },
+        { id: "a5", customer_id: "alice", feature: "storage_gb", value: 7, timestamp: at(11) },
+        { id: "a6", customer_id: "alice", feature: "seats", value: 4, timestamp: at(1) },
+      ];
+      assert.deepEqual((await http(target, "POST", "/v1/events", { key, body: { events } })).body, {
+        accepted: 6,
+        duplicates: 0,
+        rejected: [],
+      });
+      const period = { period_start: start.toISOString(), period_end: end.toISOString() };
+      const inv = await http(target, "POST", "/v1/invoices", {
+        key,
+        body: { subscription_id: sub.body.id, ...period },
+      });
+      assert.equal(inv.status, 201, JSON.stringify(inv.body));
+      // 6200 calls − 1000 included → 1000×2 + 4000×1 + 200×1 + 500 flat; 12 GB × 80; (4−2) seats × 1000
+      assert.deepEqual(inv.body.lines.map((l: any) => [l.feature, l.quantity, l.amount]), [
+        [null, 1, 4900],
+        ["api_calls", 1000, 2000],
+        ["api_calls", 4000, 4000],
+        ["api_calls", 200, 700],
+        ["storage_gb", 12, 960],
+        ["seats", 2, 2000],
+      ]);
+      assert.equal(inv.body.total, 14560);
+      const again = await http(target, "POST", "/v1/invoices", {
+        key,
+        body: { subscription_id: sub.body.id, ...period },
+      });
+      assert.deepEqual([again.status, again.body.id], [200, inv.body.id]);
+      const final = await http(target, "POST", `/v1/invoices/${inv.body.id}/finalize`, { key });
+      assert.deepEqual([final.body.status, final.body.number], ["open", "INV-000001"]);
+      const part = await http(target, "POST", `/v1/invoices/${inv.body.id}/pay`, {
+        key,
+        body: { amount: 4560, reference: "wire-1" },
+      });
+      assert.deepEqual([part.body.amount_paid, part.body.amount_due], [4560, 10000]);
+      const retry = await http(target, "POST", `/v1/invoices/${inv.body.id}/pay`, {
+        key,
+        body: { amount: 4560, reference: "wire-1" },
+      });
+      assert.equal(retry.body.amount_paid, 4560, "a retried payment is not applied twice");
+      assertProblem(
+        await http(target, "POST", `/v1/invoices/${inv.body.id}/pay`, { key, body: { amount: 10001 } }),
+        422,
+        "payment_exceeds_amount_due",
+      );
+      const rest = await http(target, "POST", `/v1/invoices/${inv.body.id}/pay`, {
+        key,
+        body: { reference: "wire-2" },
+      });
+      assert.deepEqual([rest.body.status, rest.body.amount_due], ["paid", 0]);
+      assertProblem(
+        await http(target, "POST", `/v1/invoices/${inv.body.id}/pay`, { key, body: {} }),
+        409,
+        "invoice_not_open",
+      );
+      const balances = await http(target, "GET", "/v1/ledger/balances", { key });
+      const by = Object.fromEntries(balances.body.data.map((a: any) => [a.name, a.balance]));
+      assert.deepEqual([by.cash, by.revenue, by[`accounts_receivable:${inv.body.customer_id}`]], [
+        14560,
+        14560,
+        0,
+      ]);
+      assert.equal(balances.body.data.reduce((s: number, a: any) => s + a.debits_minus_credits, 0), 0);
+    },
+  },
+  {
+    name: "ledger: accounts, idempotent entries, holds captured in part, overdraft refused",
+    async run(target) {
+      const { secret_key: key } = await provision(target);
+      const account = async (name: string, type: string, extra: Record<string, unknown> = {}) => {
+        const res = await http(target, "POST", "/v1/ledger/accounts", {
+          key,
+          body: { name, type, currency: "USD", ...extra },
+        });
+        assert.equal(res.status, 201, JSON.stringify(res.body));
+        return res.body.id as string;
+      };
+      const cash = await account("cash", "asset");
+      const wallet = await account("wallet:alice", "liability", { debits_must_not_exceed_credits: true });
+      const merchant = await account("merchant:bob", "liability");
+      const entry = {
+        idempotency_key: "top-up-1",
+        postings: [{ account_id: cash, amount: 1000, currency: "USD" }, {
+          account_id: wallet,
+          amount: -1000,
+          currency: "USD",
+        }],
+      };
+      const posted = await http(target, "POST", "/v1/ledger/entries", { key, body: entry });
+      assert.deepEqual([posted.status, posted.body.replayed], [201, false]);
+      const replay = await http(target, "POST", "/v1/ledger/entries", { key, body: entry });
+      assert.deepEqual([
+        replay.status,
+        replay.body.replayed,
+        replay.body.id,
+        replay.headers.get("idempotent-replayed"),
+      ], [200, true, posted.body.id, "true"]);
+      const reused = await http(target, "POST", "/v1/ledger/entries", {
+        key,
+        body: {
+          ...entry,
+          postings: [{ ...entry.postings[0], amount: 5 }, { ...entry.postings[1], amount: -5 }],
+        },
+      });
+      assertProblem(reused, 409, "idempotency_key_reused");
+      const unbalanced = await http(target, "POST", "/v1/ledger/entries", {
+        key,
+        body: {
+          idempotency_key: "bad",
+          postings: [{ account_id: cash, amount: 10, currency: "USD" }, {
+            account_id: wallet,
+            amount: -9,
+            currency: "USD",
+          }],
+        },
+      });
+      assert.equal(
+        unbalanced.status >= 400 && unbalanced.status < 500,
+        true,
+        JSON.stringify(unbalanced.body),
+      );
+      const hold = await http(target, "POST", "/v1/ledger/holds", {
+        key,
+        body: {
+          idempotency_key: "order-1",
+          account_id: wallet,
+          destination_account_id: merchant,
+          amount: 300,
+          currency: "USD",
+          ttl_seconds: 600,
+        },
+      });
+      assert.deepEqual([hold.status, hold.body.status], [201, "pending"]);
+      const held = await http(target, "GET", `/v1/ledger/accounts/${wallet}/balance`, { key });
+      assert.deepEqual([held.body.posted, held.body.held, held.body.available], [1000, 300, 700]);
+      assertProblem(
+        await http(target, "POST", "/v1/ledger/holds", {
+          key,
+          body: {
+            idempotency_key: "order-2",
+            account_id: wallet,
+            amount: 701,
+            currency: "USD",
+            ttl_seconds: 600,
+          },
+        }),
+        422,
+        "insufficient_balance",
+      );
+      const captured = await http(target, "POST", `/v1/ledger/holds/${hold.body.id}/capture`, {
+        key,
+        body: { amount: 200 },
+      });
+      assert.deepEqual([captured.status, captured.body.hold.status, captured.body.hold.captured_amount], [
+        200,
+        "captured",
+        200,
+      ]);
+      const again = await http(target, "POST", `/v1/ledger/holds/${hold.body.id}/capture`, {
+        key,
+        body: { amount: 200 },
+      });
+      assert.deepEqual([again.status, again.body.replayed, again.body.entry.id], [
+        200,
+        true,
+        captured.body.entry.id,
+      ]);
+      const after = await http(target, "GET", `/v1/ledger/accounts/${wallet}/balance`, { key });
+      assert.deepEqual([after.body.posted, after.body.held, after.body.available], [800, 0, 800]);
+      const paid = await http(target, "GET", `/v1/ledger/accounts/${merchant}/balance`, { key });
+      assert.equal(paid.body.posted, 200);
+    },
+  },
+  {
+    name: "audit trail, webhook endpoints (secret shown once) and the signed Stripe webhook route",
+    async run(target) {
+      const { secret_key: key, app_id } = await provision(target);
+      const created = await http(target, "POST", "/v1/webhook-endpoints", {
+        key,
+        body: { url: "https://example.com/hooks", events: ["invoice.*"] },
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      assert.match(created.body.secret, /^whsec_/);
+      const shown = await http(target, "GET", `/v1/webhook-endpoints/${created.body.id}`, { key });
+      assert.deepEqual([shown.status, shown.body.secret], [200, undefined]);
+      const audit = await http(target, "GET", `/v1/audit-events?resource_id=${created.body.id}`, { key });
+      assert.equal(audit.status, 200);
+      assert.deepEqual(audit.body.data.map((a: { action: string }) => a.action), [
+        "webhook_endpoint.created",
+      ]);
+      assert.match(audit.body.data[0].actor, /^key_/);
+      assert.equal(audit.body.data[0].request_id, created.headers.get("x-request-id"));
+
+      const secret = "whsec_contractSigningSecret01";
+      const configured = await http(target, "PUT", "/v1/providers/stripe", {
+        key,
+        body: { secret_key: "sk_test_contract0123", webhook_secret: secret },
+      });
+      assert.equal(configured.status, 200, JSON.stringify(configured.body));
+      const payload = JSON.stringify({
+        id: `evt_${crypto.randomUUID().slice(0, 8)}`,
+        object: "event",
+        type: "customer.updated",
+        data: { object: { id: "cus_x", object: "customer" } },
+      });
+      const signer = new Stripe("sk_test_contract0123");
+      const header = await signer.webhooks.generateTestHeaderStringAsync({ payload, secret });
+      const path = `/v1/providers/stripe/webhook/${app_id}`;
+      const ok = await http(target, "POST", path, { body: payload, headers: { "stripe-signature": header } });
+      assert.deepEqual(
+        [ok.status, ok.body.effect, ok.body.duplicate],
+        [200, "ignored", false],
+        JSON.stringify(ok.body),
+      );
+      const replay = await http(target, "POST", path, {
+        body: payload,
+        headers: { "stripe-signature": header },
+      });
+      assert.deepEqual([replay.status, replay.body.duplicate], [200, true]);
+      const forged = await signer.webhooks.generateTestHeaderStringAsync({
+        payload,
+        secret: "whsec_notTheRightSecret000",
+      });
+      assertProblem(
+        await http(target, "POST", path, { body: payload, headers: { "stripe-signature": forged } }),
+        400,
+        "signature_invalid",
+      );
+    },
+  },
+  {
+    name:
+      "CORS: a keyless preflight is approved for an origin an app allows; the key's own app decides the real request",
+    async run(target) {
+      const { secret_key: key, publishable_key: pk } = await provision(target);
+      const allowed = `https://shop-${crypto.randomUUID().slice(0, 8)}.example.com`;
+      const other = "https://evil.example.net";
+      const preflight = (origin: string) =>
+        fetch(new URL("/v1/events", target.url()), {
+          method: "OPTIONS",
+          headers: {
+            origin,
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "authorization,content-type",
+          },
+        });
+      const before = await preflight(allowed);
+      await before.body?.cancel();
+      assert.equal(before.headers.get("access-control-allow-origin"), null, "no app allows it yet");
+      const patch = await http(target, "PATCH", "/v1/apps/current", {
+        key,
+        body: { allowed_origins: [allowed] },
+      });
+      assert.equal(patch.status, 200, JSON.stringify(patch.body));
+      const ok = await preflight(allowed);
+      await ok.body?.cancel();
+      assert.deepEqual([ok.status, ok.headers.get("access-control-allow-origin")], [204, allowed]);
+      const refused = await preflight(other);
+      await refused.body?.cancel();
+      assert.equal(refused.headers.get("access-control-allow-origin"), null);
+      await http(target, "POST", "/v1/customers", { key, body: { external_id: "browser-user" } });
+      const check = await http(target, "POST", "/v1/entitlements/check", {
+        key: pk,
+        body: { customer_id: "browser-user", feature: "exports" },
+        headers: { origin: allowed },
+      });
+      assert.deepEqual([check.status, check.headers.get("access-control-allow-origin")], [200, allowed]);
+      assertProblem(
+        await http(target, "POST", "/v1/entitlements/check", {
+          key: pk,
+          body: { customer_id: "browser-user", feature: "exports" },
+          headers: { origin: other },
+        }),
+        403,
+        "origin_not_allowed",
+      );
+    },
+  },
+  {
+    name: "inventory: acquire, reserve, commit, release, refuse shortfalls, replay retries",
+    async run(target) {
+      const { secret_key: key } = await provision(target);
+      const balance = async (subject: string) => {
+        const res = await http(target, "GET", `/v1/inventory/balances/${subject}/sku_1`, { key });
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        return [res.body.free, res.body.on_hold, res.body.total];
+      };
+      const acquire = { idempotency_key: "receive-1", subject: "warehouse", item: "sku_1", quantity: 10 };
+      assert.equal((await http(target, "POST", "/v1/inventory/acquire", { key, body: acquire })).status, 201);
+      const replay = await http(target, "POST", "/v1/inventory/acquire", { key, body: acquire });
+      assert.deepEqual([replay.status, replay.body.replayed], [200, true]);
+      assert.deepEqual(await balance("warehouse"), [10, 0, 10]);
+      const hold = await http(target, "POST", "/v1/inventory/holds", {
+        key,
+        body: {
+          idempotency_key: "cart-1",
+          subject: "warehouse",
+          item: "sku_1",
+          quantity: 4,
+          ttl_seconds: 600,
+        },
+      });
+      assert.deepEqual([hold.status, hold.body.hold.status], [201, "pending"]);
+      assert.deepEqual(await balance("warehouse"), [6, 4, 10]);
+      assertProblem(
+        await http(target, "POST", "/v1/inventory/consume", {
+          key,
+          body: { idempotency_key: "sell-1", subject: "warehouse", item: "sku_1", quantity: 7 },
+        }),
+        422,
+        "insufficient_quantity",
+      );
+      const committed = await http(target, "POST", `/v1/inventory/holds/${hold.body.hold.id}/commit`, {
+        key,
+      });
+      assert.deepEqual([committed.status, committed.body.hold.status], [200, "committed"]);
+      assert.deepEqual(await balance("warehouse"), [6, 0, 6]);
+      const second = await http(target, "POST", "/v1/inventory/holds", {
+        key,
+        body: {
+          idempotency_key: "cart-2",
+          subject: "warehouse",
+          item: "sku_1",
+          quantity: 2,
+          ttl_seconds: 600,
+        },
+      });
+      const released = await http(target, "POST", `/v1/inventory/holds/${second.body.hold.id}/release`, {
+        key,
+      });
+      assert.equal(released.body.hold.status, "released");
+      const moved = await http(target, "POST", "/v1/inventory/transfer", {
+        key,
+        body: { idempotency_key: "move-1", from: "warehouse", to: "store", item: "sku_1", quantity: 5 },
+      });
+      assert.equal(moved.status, 201, JSON.stringify(moved.body));
+      assert.deepEqual([await balance("warehouse"), await balance("store")], [[1, 0, 1], [5, 0, 5]]);
+    },
+  },
+  {
+    name: "entitlement check with consume: atomic check-and-use at the hard limit, once per idempotency key",
+    async run(target) {
+      const { secret_key: key, publishable_key: pk } = await provision(target);
+      const plan = await http(target, "POST", "/v1/plans", {
+        key,
+        body: {
+          key: "seats",
+          name: "Seats",
+          currency: "USD",
+          interval: "month",
+          features: [{ key: "exports", type: "metered", limit: 2 }],
+        },
+      });
+      await http(target, "POST", "/v1/customers", { key, body: { external_id: "casey" } });
+      await http(target, "POST", "/v1/subscriptions", {
+        key,
+        body: { customer_id: "casey", plan_id: plan.body.id },
+      });
+      const use = (id: string) =>
+        http(target, "POST", "/v1/entitlements/check", {
+          key: pk,
+          body: { customer_id: "casey", feature: "exports", consume: 1, idempotency_key: id },
+        });
+      const first = await use("u1");
+      assert.deepEqual(
+        [first.status, first.body.allowed, first.body.used],
+        [200, true, 1],
+        JSON.stringify(first.body),
+      );
+      const retried = await use("u1");
+      assert.deepEqual([retried.body.allowed, retried.body.used], [true, 1], "a retry consumes once");
+      assert.equal((await use("u2")).body.allowed, true);
+      const denied = await use("u3");
+      assert.deepEqual([denied.body.allowed, denied.body.used, denied.body.reason], [
+        false,
+        2,
+        "limit_reached",
+      ]);
+      assertProblem(
+        await http(target, "POST", "/v1/entitlements/check", {
+          key: pk,
+          body: { customer_id: "casey", feature: "exports", consume: 1 },
+        }),
+        400,
+        "validation_failed",
+      );
+    },
+  },
+];

@@ -1,0 +1,126 @@
+import assert from "node:assert/strict";
+import { consumptionCap, decideConsumption } from "../../src/domain/entitlement.ts";
+import type { Feature } from "../../src/domain/plan.ts";
+
+const feature = (over: Partial<Feature> = {}): Feature => ({
+  key: "calls",
+  name: "Calls",
+  type: "metered",
+  limit: 100,
+  soft_limit: false,
+  aggregation: "sum",
+  included: 0,
+  unique_property: null,
+  pricing: null,
+  ...over,
+});
+const decide = (f: Feature | undefined, used: number, consume: number, subscribed = true) =>
+  decideConsumption({
+    featureKey: "calls",
+    subscribed,
+    feature: f,
+    used,
+    consume,
+    periodEnd: new Date("2026-02-01T00:00:00Z"),
+  });
+
+Deno.test("decideConsumption() hard limit: allowed iff used + consume ≤ limit; used and remaining are after the consumption", () => {
+  assert.deepEqual(
+    [
+      decide(feature(), 99, 1).allowed,
+      decide(feature(), 99, 1).consumed,
+      decide(feature(), 99, 1).used,
+      decide(feature(), 99, 1).remaining,
+    ],
+    [true, 1, 100, 0],
+  );
+  const denied = decide(feature(), 99, 2);
+  assert.deepEqual([denied.allowed, denied.consumed, denied.used, denied.remaining, denied.reason], [
+    false,
+    0,
+    99,
+    1,
+    "limit_reached",
+  ]);
+  const exact = decide(feature(), 0, 100);
+  assert.deepEqual([exact.allowed, exact.used, exact.remaining], [true, 100, 0]);
+});
+
+Deno.test("decideConsumption() plain check (consume 0) asks about one unit and consumes nothing", () => {
+  const at = decide(feature(), 100, 0);
+  assert.deepEqual([at.allowed, at.consumed, at.used, at.reason], [false, 0, 100, "limit_reached"]);
+  const below = decide(feature(), 99, 0);
+  assert.deepEqual([below.allowed, below.consumed, below.used, below.remaining], [true, 0, 99, 1]);
+});
+
+Deno.test("decideConsumption() soft limit always consumes and flags over_soft_limit once past the limit", () => {
+  const f = feature({ limit: 10, soft_limit: true });
+  const within = decide(f, 5, 5);
+  assert.deepEqual([within.allowed, within.consumed, within.used, within.over_soft_limit], [
+    true,
+    5,
+    10,
+    false,
+  ]);
+  const atLimit = decide(f, 10, 0);
+  assert.deepEqual([atLimit.allowed, atLimit.reason, atLimit.over_soft_limit], [
+    true,
+    "soft_limit_exceeded",
+    false,
+  ], "one more would pass it; not passed yet");
+  assert.equal(decide(f, 11, 0).over_soft_limit, true);
+  const over = decide(f, 10, 3);
+  assert.deepEqual([
+    over.allowed,
+    over.consumed,
+    over.used,
+    over.remaining,
+    over.over_soft_limit,
+    over.reason,
+  ], [true, 3, 13, 0, true, "soft_limit_exceeded"]);
+});
+
+Deno.test("decideConsumption() consumes nothing for boolean features, missing features and customers without subscription", () => {
+  const flag = decide(feature({ type: "boolean", limit: null }), 0, 5);
+  assert.deepEqual([flag.allowed, flag.consumed, flag.reason], [true, 0, "included"]);
+  assert.deepEqual([decide(undefined, 0, 5).allowed, decide(undefined, 0, 5).consumed], [false, 0]);
+  const unsubscribed = decide(feature(), 0, 5, false);
+  assert.deepEqual([unsubscribed.allowed, unsubscribed.consumed, unsubscribed.reason], [
+    false,
+    0,
+    "no_active_subscription",
+  ]);
+  const unlimited = decide(feature({ limit: null }), 1_000_000, 1_000_000);
+  assert.deepEqual([unlimited.allowed, unlimited.consumed, unlimited.used, unlimited.remaining], [
+    true,
+    1_000_000,
+    2_000_000,
+    null,
+  ]);
+});
+
+Deno.test("consumptionCap() is the limit for hard limits and null for soft or no limit (the stores' atomic rule)", () => {
+  assert.equal(consumptionCap(feature()), 100);
+  assert.equal(consumptionCap(feature({ soft_limit: true })), null);
+  assert.equal(consumptionCap(feature({ limit: null })), null);
+  // the stores' rule (cap === null || used + n ≤ cap) agrees with decideConsumption on a grid
+  for (
+    const f of [
+      feature(),
+      feature({ soft_limit: true, limit: 7 }),
+      feature({ limit: null }),
+      feature({ limit: 0 }),
+    ]
+  ) {
+    for (let used = 0; used <= 12; used++) {
+      for (let n = 1; n <= 12; n++) {
+        const cap = consumptionCap(f);
+        assert.equal(
+          cap === null || used + n <= cap,
+          decide(f, used, n).allowed,
+          `limit ${f.limit} soft ${f.soft_limit} used ${used} n ${n}`,
+        );
+      }
+    }
+  }
+});

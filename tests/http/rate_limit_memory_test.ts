@@ -1,0 +1,52 @@
+/**
+ * Publishable keys are rate-limited per customer without Redis too (the embedded default):
+ * `MemoryRateLimiter` (rate-limiter-flexible, fixed window per process).
+ */
+import assert from "node:assert/strict";
+import { loadConfig } from "../../src/config.ts";
+import { buildServices } from "../../src/runtime/services.ts";
+import { MemoryRateLimiter } from "../../src/http/rate_limit.ts";
+import { openDatabase } from "../../src/storage/db.ts";
+import { call, tenant, testEnv } from "../helpers.ts";
+
+Deno.test("pk_ keys without Redis: the 4th request of a customer in a 3/60 window is 429; other customers and sk_ keys are not limited", async () => {
+  const env = await testEnv({
+    services: { rateLimiter: new MemoryRateLimiter({ requests: 3, windowSeconds: 60 }) },
+  });
+  try {
+    const keys = await tenant(env);
+    await call(env, "POST", "/v1/customers", { key: keys.secret_key, body: { external_id: "a" } });
+    await call(env, "POST", "/v1/customers", { key: keys.secret_key, body: { external_id: "b" } });
+    const check = (key: string, customer: string) =>
+      call(env, "POST", "/v1/entitlements/check", { key, body: { customer_id: customer, feature: "x" } });
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await check(keys.publishable_key, "a")).status);
+    assert.deepEqual(statuses, [200, 200, 200, 429]);
+    const limited = await check(keys.publishable_key, "a");
+    assert.equal(limited.body.code, "rate_limited");
+    assert.equal(limited.contentType, "application/problem+json");
+    assert.equal((await check(keys.publishable_key, "b")).status, 200, "another customer has its own window");
+    assert.equal((await check(keys.secret_key, "a")).status, 200, "secret keys are not limited");
+    const events = await call(env, "POST", "/v1/events", {
+      key: keys.publishable_key,
+      body: { events: [{ id: "e1", customer_id: "a", feature: "x" }] },
+    });
+    assert.equal(events.status, 429, "usage from the same customer shares the window");
+  } finally {
+    await env.close();
+  }
+});
+
+Deno.test("buildServices(): without Redis a per-process limiter, none when PUBLISHABLE_RATE_LIMIT=0", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "billing-rl-" });
+  const database = await openDatabase({ url: `file:${dir}/rl.db` });
+  try {
+    const on = buildServices(loadConfig({ LOG_LEVEL: "silent" }), database);
+    assert.ok(on.rateLimiter instanceof MemoryRateLimiter);
+    const off = buildServices(loadConfig({ LOG_LEVEL: "silent", PUBLISHABLE_RATE_LIMIT: "0" }), database);
+    assert.equal(off.rateLimiter, undefined);
+  } finally {
+    database.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
