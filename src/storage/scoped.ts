@@ -1,0 +1,141 @@
+/**
+ * The one tenancy filter. Every query of a tenant's data goes through {@link scoped}: it ANDs
+ * `tenant_id = scope.tenantId AND app_id = scope.appId` into every read, update and delete, and
+ * stamps both columns on every inserted row, so a repository cannot forget either half of the
+ * scope. Capability repositories (`src/<capability>/repository.ts`) are built on it; services call
+ * repositories and never drizzle directly (`tests/storage/no_direct_drizzle_test.ts`).
+ *
+ * Queries that need a projection, a join or an aggregate build it in the repository with
+ * {@link Scoped.filter}, which returns the same tenancy condition plus the given ones.
+ *
+ * @example
+ * ```ts
+ * const s = scoped(tx, ctx.scope);
+ * const plan = await s.first(plans, eq(plans.id, id));
+ * await s.insert(customers, { id, external_id: "user_42", name: null, email: null, created_at: now });
+ * ```
+ *
+ * @module
+ */
+import { and, count, eq, type SQL } from "drizzle-orm";
+import type { SQLiteColumn, SQLiteInsertBase, SQLiteTable } from "drizzle-orm/sqlite-core";
+import type { ResultSet } from "@libsql/client";
+import type { Scope } from "../domain/scope.ts";
+import type { Executor } from "./db.ts";
+
+/** A table whose rows belong to one tenant's app: it has `tenant_id` and `app_id` columns. */
+export type TenantTable = SQLiteTable & { tenant_id: SQLiteColumn; app_id: SQLiteColumn };
+
+/** A row of `T` as read. */
+export type Row<T extends TenantTable> = T["$inferSelect"];
+
+/** A row of `T` to insert, without the scope columns ({@link Scoped.insert} stamps them). */
+export type NewRow<T extends TenantTable> = Omit<T["$inferInsert"], "tenant_id" | "app_id">;
+
+/** Ordering and paging of {@link Scoped.select}. */
+export interface ReadOptions {
+  /** Sort keys, first the most significant (columns or `desc(column)`). */
+  orderBy?: (SQLiteColumn | SQL)[];
+  /** At most this many rows. */
+  limit?: number;
+  /** Skip this many rows first. */
+  offset?: number;
+}
+
+/** The insert statement of {@link Scoped.insert}: chain `.onConflictDoNothing()` etc., then await. */
+export type ScopedInsert<T extends TenantTable> = SQLiteInsertBase<T, "async", ResultSet>;
+
+/** Typed access to one scope's rows on one executor (database or open transaction). */
+export interface Scoped {
+  /** The scope every statement is limited to. */
+  readonly scope: Scope;
+  /** The executor statements run on. */
+  readonly exec: Executor;
+  /**
+   * The tenancy condition of `table` ANDed with `conditions` (undefined ones are skipped), for
+   * queries built by hand in a repository (projections, joins, aggregates).
+   */
+  filter<T extends TenantTable>(table: T, ...conditions: (SQL | undefined)[]): SQL;
+  /** The scope's rows of `table` matching `where`. */
+  select<T extends TenantTable>(table: T, where?: SQL, options?: ReadOptions): Promise<Row<T>[]>;
+  /** The scope's first row of `table` matching `where` (in `options.orderBy`), or undefined. */
+  first<T extends TenantTable>(
+    table: T,
+    where?: SQL,
+    options?: Omit<ReadOptions, "limit">,
+  ): Promise<Row<T> | undefined>;
+  /** How many of the scope's rows of `table` match `where`. */
+  count<T extends TenantTable>(table: T, where?: SQL): Promise<number>;
+  /** Inserts `rows` stamped with the scope's `tenant_id` and `app_id`. */
+  insert<T extends TenantTable>(table: T, rows: NewRow<T> | NewRow<T>[]): ScopedInsert<T>;
+  /** Sets `set` on the scope's rows of `table` matching `where`. */
+  update<T extends TenantTable>(table: T, set: Partial<NewRow<T>>, where?: SQL): Promise<void>;
+  /** Deletes the scope's rows of `table` matching `where`. */
+  delete<T extends TenantTable>(table: T, where?: SQL): Promise<void>;
+}
+
+/** `tenant_id = … AND app_id = …` of `table` for `scope`. */
+export function tenancy(table: TenantTable, scope: Scope): SQL {
+  return and(eq(table.tenant_id, scope.tenantId), eq(table.app_id, scope.appId))!;
+}
+
+/**
+ * Access to the rows of `scope` through `exec`; every statement carries the tenancy filter.
+ *
+ * @param exec the database (reads) or an open write transaction
+ * @param scope the tenant and app every statement is limited to
+ */
+export function scoped(exec: Executor, scope: Scope): Scoped {
+  const filter = <T extends TenantTable>(table: T, ...conditions: (SQL | undefined)[]): SQL =>
+    and(tenancy(table, scope), ...conditions)!;
+  // drizzle's builders do not resolve row types for a generic table; the public signatures above
+  // carry them, so the bodies work on the erased table type.
+  const db = exec as unknown as {
+    select: (fields?: unknown) => {
+      from: (t: SQLiteTable) => {
+        where: (w: SQL) => {
+          orderBy: (...o: unknown[]) => unknown;
+          limit: (n: number) => unknown;
+          offset: (n: number) => unknown;
+        } & Promise<unknown[]>;
+      };
+    };
+    insert: (t: SQLiteTable) => { values: (v: unknown) => unknown };
+    update: (t: SQLiteTable) => { set: (v: unknown) => { where: (w: SQL) => Promise<unknown> } };
+    delete: (t: SQLiteTable) => { where: (w: SQL) => Promise<unknown> };
+  };
+  const select = <T extends TenantTable>(table: T, where?: SQL, options: ReadOptions = {}) => {
+    // deno-lint-ignore no-explicit-any -- chained builder of an erased table type
+    let query: any = db.select().from(table).where(filter(table, where));
+    if (options.orderBy?.length) query = query.orderBy(...options.orderBy);
+    if (options.limit !== undefined) query = query.limit(options.limit);
+    if (options.offset !== undefined) query = query.offset(options.offset);
+    return query as Promise<Row<T>[]>;
+  };
+  const stamp = (row: object) => ({ ...row, tenant_id: scope.tenantId, app_id: scope.appId });
+  return {
+    scope,
+    exec,
+    filter,
+    select,
+    async first(table, where, options = {}) {
+      const rows = await select(table, where, { ...options, limit: 1 });
+      return rows[0];
+    },
+    async count(table, where) {
+      const rows = await db.select({ n: count() }).from(table).where(filter(table, where)) as { n: number }[];
+      return rows[0]?.n ?? 0;
+    },
+    insert<T extends TenantTable>(table: T, rows: NewRow<T> | NewRow<T>[]): ScopedInsert<T> {
+      const values = Array.isArray(rows) ? rows.map(stamp) : stamp(rows);
+      return db.insert(table).values(values) as ScopedInsert<T>;
+    },
+    async update(table, set, where) {
+      const { tenant_id: _t, app_id: _a, ...rest } = set as Record<string, unknown>;
+      await db.update(table).set(rest).where(filter(table, where));
+    },
+    async delete(table, where) {
+      await db.delete(table).where(filter(table, where));
+    },
+  };
+}
