@@ -617,14 +617,22 @@ async function claimHeads(services: Services, limit: number, timeoutMs: number):
     })
       .from(webhookDeliveries)
       .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpoint_id))
-      .innerJoin(outboxEvents, eq(outboxEvents.id, webhookDeliveries.message_id))
+      .innerJoin(
+        outboxEvents,
+        and(
+          eq(outboxEvents.tenant_id, webhookDeliveries.tenant_id),
+          eq(outboxEvents.app_id, webhookDeliveries.app_id),
+          eq(outboxEvents.id, webhookDeliveries.message_id),
+        ),
+      )
       .where(and(
         eq(webhookDeliveries.status, "pending"),
         eq(webhookEndpoints.status, "enabled"),
         // The endpoint's oldest pending delivery (written out: the correlated column must stay
         // qualified with the outer table's name).
         sql`${webhookDeliveries.message_seq} = (select min(d2.message_seq) from webhook_deliveries d2
-          where d2.endpoint_id = "webhook_deliveries"."endpoint_id" and d2.status = 'pending')`,
+          where d2.tenant_id = "webhook_deliveries"."tenant_id" and d2.app_id = "webhook_deliveries"."app_id"
+          and d2.endpoint_id = "webhook_deliveries"."endpoint_id" and d2.status = 'pending')`,
         lte(webhookDeliveries.next_attempt_at, now),
         or(isNull(webhookDeliveries.locked_until), lte(webhookDeliveries.locked_until, now)),
       ))
@@ -905,7 +913,8 @@ export async function pruneWebhookHistory(
       .where(and(
         sql`${outboxEvents.fanned_out_at} is not null`,
         lt(outboxEvents.occurred_at, cutoff),
-        sql`not exists (select 1 from webhook_deliveries d where d.message_id = ${outboxEvents.id})`,
+        sql`not exists (select 1 from webhook_deliveries d where d.tenant_id = ${outboxEvents.tenant_id}
+          and d.app_id = ${outboxEvents.app_id} and d.message_id = ${outboxEvents.id})`,
       ))
       .orderBy(asc(outboxEvents.seq)).limit(limit);
     if (messages.length > 0) {
