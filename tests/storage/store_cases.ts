@@ -115,7 +115,11 @@ export const storeCases: StoreCase[] = [
         .map((r) => r.name)
         .sort();
       // Documented in src/storage/schema.ts and the README: key lookup, CORS preflight, fan-out queue.
-      assert.deepEqual(offenders, ["api_keys_hash_uq", "app_origins_origin_idx", "outbox_events_pending_idx"]);
+      assert.deepEqual(offenders, [
+        "api_keys_hash_uq",
+        "app_origins_origin_idx",
+        "outbox_events_pending_idx",
+      ]);
     },
   },
   {
@@ -123,7 +127,13 @@ export const storeCases: StoreCase[] = [
     async run(store) {
       const a = { tenantId: "ten_a", appId: "app_a" };
       const b = { tenantId: "ten_a", appId: "app_b" };
-      const row = (id: string) => ({ id, external_id: "same", name: null, email: null, created_at: new Date(0) });
+      const row = (id: string) => ({
+        id,
+        external_id: "same",
+        name: null,
+        email: null,
+        created_at: new Date(0),
+      });
       await store.write(async (tx) => {
         await scoped(tx, a).insert(customers, row("cus_a"));
         await scoped(tx, b).insert(customers, [row("cus_b")]);
@@ -135,7 +145,7 @@ export const storeCases: StoreCase[] = [
       ]);
       const sa = scoped(store.db, a);
       assert.deepEqual((await sa.select(customers)).map((r) => r.id), ["cus_a"]);
-      assert.equal((await sa.first(customers, eq(customers.id, "cus_b"))), undefined);
+      assert.equal(await sa.first(customers, eq(customers.id, "cus_b")), undefined);
       assert.equal(await sa.count(customers), 1);
       await store.write(async (tx) => {
         await scoped(tx, a).update(customers, { name: "renamed" });
