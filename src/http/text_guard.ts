@@ -5,17 +5,12 @@
  * acknowledged (an account created as `"cash\u0000evil"` lists as `"cash"`). PostgreSQL refuses
  * NUL in `text` outright; refusing it at the edge makes every store behave the same.
  *
- * The check runs before validation and before any write, so a refused request writes nothing.
- * Answer: 400 `validation_failed` whose `fields` name each offending location.
+ * `app.ts` runs {@link nulFields} before validation and before any write, so a refused request
+ * writes nothing; it answers 400 `validation_failed` whose `fields` name each offending location.
  *
  * @module
  */
-import type { Context, Next } from "hono";
 import type { FieldIssue } from "../domain/errors.ts";
-import { problem } from "./problem.ts";
-
-/** Hono's request context and continuation, re-exported because {@link refuseNul} names them. */
-export type { Context, Next };
 
 /** Largest number of offending fields listed in one answer (a limit on everything). */
 const MAX_LISTED = 20;
@@ -58,15 +53,28 @@ function hasEncodedNul(raw: string): boolean {
   return /%00/i.test(raw);
 }
 
+/** The parts of a request {@link nulFields} reads (Hono's `c.req` has them). */
+export interface RequestText {
+  /** The full request URL (path and query still percent-encoded). */
+  url: string;
+  /** HTTP method. */
+  method: string;
+  /** A request header by name (case-insensitive), or `undefined`. */
+  header(name: string): string | undefined;
+  /** The body as text; Hono caches it, so later readers (the validator, Stripe's signature check) see the same bytes. */
+  text(): Promise<string>;
+}
+
 /**
- * Hono middleware refusing U+0000 in the JSON body, the query and the path of a request.
- * A JSON text can only carry NUL as the escape `\u0000` (a raw control character is not valid
- * JSON), so bodies without that escape are not parsed here. The body is read as text, which
- * Hono caches: the route's validator parses the same text, and signature checks (Stripe) see
- * the exact bytes.
+ * The locations where a request carries U+0000: path, query parameters, and the JSON body's
+ * string values and keys. A JSON text can only carry NUL as the escape `\u0000` (a raw control
+ * character is not valid JSON), so bodies without that escape are not parsed here; malformed JSON
+ * is left to the route's own validation.
+ *
+ * @returns at most 20 issues, each `{ path, message }` like validation errors (`query.x`, `path`, `events.0.id`)
  */
-export async function refuseNul(c: Context, next: Next): Promise<Response | void> {
-  const url = new URL(c.req.url);
+export async function nulFields(request: RequestText): Promise<FieldIssue[]> {
+  const url = new URL(request.url);
   const fields: FieldIssue[] = [];
   if (hasEncodedNul(url.pathname)) fields.push({ path: "path", message: NUL_MESSAGE });
   if (hasEncodedNul(url.search)) {
@@ -76,27 +84,18 @@ export async function refuseNul(c: Context, next: Next): Promise<Response | void
       }
     }
   }
-  const type = c.req.header("content-type") ?? "";
-  if (fields.length === 0 && c.req.method !== "GET" && c.req.method !== "HEAD" && type.includes("json")) {
-    const text = await c.req.text();
+  const type = request.header("content-type") ?? "";
+  if (fields.length === 0 && request.method !== "GET" && request.method !== "HEAD" && type.includes("json")) {
+    const text = await request.text();
     if (text.includes("\\u0000")) {
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
       } catch {
-        parsed = undefined; // malformed JSON: the route's own validation answers it
+        parsed = undefined;
       }
       for (const path of nulPaths(parsed)) fields.push({ path, message: NUL_MESSAGE });
     }
   }
-  if (fields.length > 0) {
-    return problem(
-      c,
-      400,
-      "validation_failed",
-      "The request has invalid fields",
-      fields.slice(0, MAX_LISTED),
-    );
-  }
-  await next();
+  return fields.slice(0, MAX_LISTED);
 }
