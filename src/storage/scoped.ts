@@ -6,7 +6,10 @@
  * repositories and never drizzle directly (`tests/storage/no_direct_drizzle_test.ts`).
  *
  * Queries that need a projection, a join or an aggregate build it in the repository with
- * {@link Scoped.filter}, which returns the same tenancy condition plus the given ones.
+ * {@link Scoped.filter}, which returns the same tenancy condition plus the given ones. Plain
+ * lookups by equal columns need no drizzle at all: {@link tableRepository} gives a table's
+ * repository whose filters are objects of column values (`{ id }`, `{ status: "pending" }`,
+ * `{ id: [a, b] }` for a list, `{ cancel_at: null }` for SQL NULL).
  *
  * @example
  * ```ts
@@ -17,7 +20,7 @@
  *
  * @module
  */
-import { and, count, eq, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, isNull, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn, SQLiteInsertBase, SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { ResultSet } from "@libsql/client";
 import type { Scope } from "../domain/scope.ts";
@@ -137,5 +140,96 @@ export function scoped(exec: Executor, scope: Scope): Scoped {
     async delete(table, where) {
       await db.delete(table).where(filter(table, where));
     },
+  };
+}
+
+/**
+ * A filter by column values: every given column must equal its value (`null` = SQL NULL); an
+ * array means "one of" (an empty array matches nothing). Callers keep arrays within the store's
+ * bound-parameter limit (100 on Durable Object SQLite, minus the two of the scope).
+ */
+export type Match<T extends TenantTable> = {
+  [K in keyof Row<T>]?: Row<T>[K] | readonly NonNullable<Row<T>[K]>[];
+};
+
+/** Sort keys of {@link TableRepository}: `[column, "asc" | "desc"]`, most significant first. */
+export type Order<T extends TenantTable> = readonly (readonly [keyof Row<T> & string, "asc" | "desc"])[];
+
+/** Ordering and paging of {@link TableRepository.list}. */
+export interface ListOptions<T extends TenantTable> {
+  /** Sort keys, most significant first. */
+  orderBy?: Order<T>;
+  /** At most this many rows. */
+  limit?: number;
+  /** Skip this many rows first. */
+  offset?: number;
+}
+
+/** One table's rows of a scope, filtered by column values (no drizzle in the caller). */
+export interface TableRepository<T extends TenantTable> {
+  /** The scope's first row matching `match` (in `orderBy`), or undefined. */
+  first(exec: Executor, scope: Scope, match?: Match<T>, orderBy?: Order<T>): Promise<Row<T> | undefined>;
+  /** The scope's rows matching `match`. */
+  list(exec: Executor, scope: Scope, match?: Match<T>, options?: ListOptions<T>): Promise<Row<T>[]>;
+  /** How many of the scope's rows match `match`. */
+  count(exec: Executor, scope: Scope, match?: Match<T>): Promise<number>;
+  /** Inserts rows stamped with the scope (chain `.onConflictDoNothing()` etc., then await). */
+  insert(exec: Executor, scope: Scope, rows: NewRow<T> | NewRow<T>[]): ScopedInsert<T>;
+  /** Sets `set` on the scope's rows matching `match`. */
+  update(exec: Executor, scope: Scope, match: Match<T>, set: Partial<NewRow<T>>): Promise<void>;
+  /** Deletes the scope's rows matching `match`. */
+  delete(exec: Executor, scope: Scope, match: Match<T>): Promise<void>;
+}
+
+/**
+ * The condition "every column of `match` equals its value" on `table` (no tenancy: callers AND it
+ * through {@link Scoped}).
+ *
+ * @throws {Error} when `match` names a column `table` does not have (a programming error)
+ */
+export function matchWhere<T extends TenantTable>(table: T, match: Match<T> = {}): SQL | undefined {
+  const conditions: SQL[] = [];
+  for (const [name, value] of Object.entries(match)) {
+    if (value === undefined) continue;
+    const column = (table as unknown as Record<string, SQLiteColumn>)[name];
+    if (!column) throw new Error(`Table has no column "${name}"`);
+    if (value === null) conditions.push(isNull(column));
+    else if (Array.isArray(value)) conditions.push(value.length === 0 ? sql`0` : inArray(column, value));
+    else conditions.push(eq(column, value));
+  }
+  return conditions.length === 0 ? undefined : and(...conditions);
+}
+
+function orderOf<T extends TenantTable>(table: T, orderBy: Order<T> = []): SQL[] {
+  return orderBy.map(([name, direction]) => {
+    const column = (table as unknown as Record<string, SQLiteColumn>)[name];
+    return direction === "asc" ? asc(column) : desc(column);
+  });
+}
+
+/**
+ * The repository of one scoped table: lookups by column values through {@link scoped}, so the
+ * tenancy filter is always applied.
+ *
+ * @example
+ * ```ts
+ * const planRows = tableRepository(plans);
+ * const plan = await planRows.first(tx, ctx.scope, { key: "pro" });
+ * ```
+ */
+export function tableRepository<T extends TenantTable>(table: T): TableRepository<T> {
+  return {
+    first: (exec, scope, match, orderBy) =>
+      scoped(exec, scope).first(table, matchWhere(table, match), { orderBy: orderOf(table, orderBy) }),
+    list: (exec, scope, match, options = {}) =>
+      scoped(exec, scope).select(table, matchWhere(table, match), {
+        orderBy: orderOf(table, options.orderBy),
+        limit: options.limit,
+        offset: options.offset,
+      }),
+    count: (exec, scope, match) => scoped(exec, scope).count(table, matchWhere(table, match)),
+    insert: (exec, scope, rows) => scoped(exec, scope).insert(table, rows),
+    update: (exec, scope, match, set) => scoped(exec, scope).update(table, set, matchWhere(table, match)),
+    delete: (exec, scope, match) => scoped(exec, scope).delete(table, matchWhere(table, match)),
   };
 }
