@@ -1,0 +1,20 @@
+/**
+ * Allowed browser origins of one scope, through the one tenancy filter of `storage/scoped.ts`,
+ * plus the one global lookup a key-less CORS preflight needs (`app_origins_origin_idx`).
+ *
+ * @module
+ */
+import { eq } from "drizzle-orm";
+import type { Executor } from "../storage/db.ts";
+import { appOrigins } from "../storage/schema.ts";
+import { type TableRepository, tableRepository } from "../storage/scoped.ts";
+
+/** The scope's allowed origins. */
+export const originRows: TableRepository<typeof appOrigins> = tableRepository(appOrigins);
+
+/** Whether any app of any tenant allows `origin` (global on purpose: a preflight has no key). */
+export async function anyAppAllowsOrigin(exec: Executor, origin: string): Promise<boolean> {
+  const rows = await exec.select({ app_id: appOrigins.app_id }).from(appOrigins)
+    .where(eq(appOrigins.origin, origin)).limit(1);
+  return rows.length > 0;
+}
