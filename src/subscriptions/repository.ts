@@ -1,0 +1,59 @@
+/**
+ * Subscriptions, their plan changes and pauses, of one scope, through the one tenancy filter of
+ * `storage/scoped.ts`.
+ *
+ * @module
+ */
+import { desc, eq, gt, isNull, or } from "drizzle-orm";
+import type { Scope } from "../domain/scope.ts";
+import type { Executor } from "../storage/db.ts";
+import { subscriptionChanges, subscriptionPauses, subscriptions } from "../storage/schema.ts";
+import { type Row, scoped, type TableRepository, tableRepository } from "../storage/scoped.ts";
+
+/** A subscription row as stored. */
+export type SubscriptionRow = Row<typeof subscriptions>;
+/** A plan change row as stored. */
+export type SubscriptionChangeRow = Row<typeof subscriptionChanges>;
+
+/** The scope's subscriptions. */
+export const subscriptionRows: TableRepository<typeof subscriptions> = tableRepository(subscriptions);
+/** The scope's scheduled and applied plan changes. */
+export const changeRows: TableRepository<typeof subscriptionChanges> = tableRepository(subscriptionChanges);
+/** The scope's pauses (`end_at` null = still paused). */
+export const pauseRows: TableRepository<typeof subscriptionPauses> = tableRepository(subscriptionPauses);
+
+/** The customer's newest subscription that has not ended at `now` (paused or not), or undefined. */
+export function openSubscriptionOf(
+  exec: Executor,
+  scope: Scope,
+  customerId: string,
+  now: Date,
+): Promise<SubscriptionRow | undefined> {
+  const s = scoped(exec, scope);
+  return s.first(
+    subscriptions,
+    s.filter(
+      subscriptions,
+      eq(subscriptions.customer_id, customerId),
+      or(isNull(subscriptions.cancel_at), gt(subscriptions.cancel_at, now)),
+    ),
+    { orderBy: [desc(subscriptions.id)] },
+  );
+}
+
+/** Deletes the subscription's plan changes that take effect after `now` (not yet applied). */
+export async function deletePendingChanges(
+  exec: Executor,
+  scope: Scope,
+  subscriptionId: string,
+  now: Date,
+): Promise<void> {
+  await scoped(exec, scope).delete(
+    subscriptionChanges,
+    scoped(exec, scope).filter(
+      subscriptionChanges,
+      eq(subscriptionChanges.subscription_id, subscriptionId),
+      gt(subscriptionChanges.effective_at, now),
+    ),
+  );
+}
