@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { desc, eq, gt, isNull, or } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, isNull, or } from "drizzle-orm";
 import type { Scope } from "../domain/scope.ts";
 import type { Executor } from "../storage/db.ts";
 import { subscriptionChanges, subscriptionPauses, subscriptions } from "../storage/schema.ts";
@@ -56,4 +56,43 @@ export async function deletePendingChanges(
       gt(subscriptionChanges.effective_at, now),
     ),
   );
+}
+
+/**
+ * Up to `limit` subscriptions of every scope with an id above `afterId`, in id order. Global on
+ * purpose: the billing cycle walks every tenant's subscriptions and then works on each one in its
+ * own scope.
+ */
+export function subscriptionsOfAllScopesAfter(
+  exec: Executor,
+  afterId: string,
+  limit: number,
+): Promise<SubscriptionRow[]> {
+  return exec.select().from(subscriptions).where(gt(subscriptions.id, afterId)).orderBy(subscriptions.id)
+    .limit(limit);
+}
+
+/** The pauses of these customers' subscriptions in the scope (one IN list). */
+export async function pausesOfCustomers(
+  exec: Executor,
+  scope: Scope,
+  customerIds: readonly string[],
+): Promise<{ customer_id: string; start: Date; end: Date | null }[]> {
+  if (customerIds.length === 0) return [];
+  const s = scoped(exec, scope);
+  return await exec.select({
+    customer_id: subscriptions.customer_id,
+    start: subscriptionPauses.start_at,
+    end: subscriptionPauses.end_at,
+  })
+    .from(subscriptionPauses)
+    .innerJoin(
+      subscriptions,
+      and(
+        eq(subscriptions.id, subscriptionPauses.subscription_id),
+        eq(subscriptions.tenant_id, subscriptionPauses.tenant_id),
+        eq(subscriptions.app_id, subscriptionPauses.app_id),
+      ),
+    )
+    .where(s.filter(subscriptionPauses, inArray(subscriptions.customer_id, [...customerIds])));
 }

@@ -13,13 +13,17 @@
  *
  * @module
  */
-import { and, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import { payloadHash } from "../domain/hash.ts";
 import type { LifecycleEventType } from "../domain/events.ts";
 import { newId } from "../domain/ids.ts";
 import type { Feature } from "../domain/plan.ts";
 import type { Executor, Tx } from "../storage/db.ts";
-import { usageEvents } from "../storage/schema.ts";
+import {
+  aggregateUsageEvents,
+  hashesOfEvents,
+  insertUsageEvents,
+  type NewUsageEventRow,
+} from "./repository.ts";
 import type { Ctx } from "../context.ts";
 import { type Emit, writeOp } from "../lifecycle/write.ts";
 import type { Scope } from "../domain/scope.ts";
@@ -155,7 +159,7 @@ export async function storeEvents(
   const customerIds = await resolveCustomerRefs(ctx, tx, events.map((e) => e.customer_id));
   const timing = await timingGate(ctx, tx, [...customerIds.values()], now); // issue 6: late events, clock skew
   const existing = await existingHashes(ctx.scope, tx, events.map((e) => e.id));
-  const rows: (typeof usageEvents.$inferInsert)[] = [];
+  const rows: NewUsageEventRow[] = [];
   for (const { input, hash } of hashed) {
     const seen = existing.get(input.id);
     if (seen !== undefined) {
@@ -188,8 +192,6 @@ export async function storeEvents(
     existing.set(input.id, hash);
     rows.push({
       id: newId("evt"),
-      tenant_id: ctx.scope.tenantId,
-      app_id: ctx.scope.appId,
       event_id: input.id,
       customer_id: customerId,
       feature: input.feature,
@@ -200,7 +202,7 @@ export async function storeEvents(
       created_at: now,
     });
   }
-  for (let i = 0; i < rows.length; i += 500) await tx.insert(usageEvents).values(rows.slice(i, i + 500));
+  for (let i = 0; i < rows.length; i += 500) await insertUsageEvents(tx, ctx.scope, rows.slice(i, i + 500));
   report.accepted = rows.length;
   if (rows.length > 0) {
     emit("usage.ingested", rows[0].id as string, { accepted: rows.length, duplicates: report.duplicates });
@@ -230,16 +232,7 @@ export async function existingHashes(
   const out = new Map<string, string>();
   const unique = [...new Set(ids)];
   for (let i = 0; i < unique.length; i += 500) {
-    const rows = await exec.select({ event_id: usageEvents.event_id, hash: usageEvents.payload_hash }).from(
-      usageEvents,
-    )
-      .where(
-        and(
-          eq(usageEvents.tenant_id, scope.tenantId),
-          eq(usageEvents.app_id, scope.appId),
-          inArray(usageEvents.event_id, unique.slice(i, i + 500)),
-        ),
-      );
+    const rows = await hashesOfEvents(exec, scope, unique.slice(i, i + 500));
     for (const r of rows) out.set(r.event_id, r.hash);
   }
   return out;
@@ -259,27 +252,5 @@ export async function aggregateUsage(
   start: Date,
   end: Date,
 ): Promise<number> {
-  const where = and(
-    eq(usageEvents.tenant_id, scope.tenantId),
-    eq(usageEvents.app_id, scope.appId),
-    eq(usageEvents.customer_id, customerId),
-    eq(usageEvents.feature, feature.key),
-    gte(usageEvents.timestamp, start),
-    lt(usageEvents.timestamp, end),
-  );
-  if (feature.aggregation === "latest") {
-    const [row] = await exec.select({ value: usageEvents.value }).from(usageEvents).where(where)
-      .orderBy(sql`${usageEvents.timestamp} desc, ${usageEvents.id} desc`).limit(1);
-    return row?.value ?? 0;
-  }
-  const expression = {
-    sum: sql<number>`coalesce(sum(${usageEvents.value}), 0)`,
-    count: sql<number>`count(*)`,
-    max: sql<number>`coalesce(max(${usageEvents.value}), 0)`,
-    unique_count: sql<number>`count(distinct json_extract(${usageEvents.properties}, ${
-      "$." + (feature.unique_property ?? "")
-    }))`,
-  }[feature.aggregation];
-  const [row] = await exec.select({ value: expression }).from(usageEvents).where(where);
-  return Number(row?.value ?? 0);
+  return await aggregateUsageEvents(exec, scope, customerId, feature, start, end);
 }
