@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { and, desc, eq, gt, inArray, isNull, or } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lte, or, sql } from "drizzle-orm";
 import type { Scope } from "../domain/scope.ts";
 import type { Executor } from "../storage/db.ts";
 import { subscriptionChanges, subscriptionPauses, subscriptions } from "../storage/schema.ts";
@@ -95,4 +95,49 @@ export async function pausesOfCustomers(
       ),
     )
     .where(s.filter(subscriptionPauses, inArray(subscriptions.customer_id, [...customerIds])));
+}
+
+/** `not exists` an audit row of `action` about the subscription (the sweeper emits each event once). */
+const notAudited = (action: string) =>
+  sql`not exists (select 1 from audit_events a where a.tenant_id = ${subscriptions.tenant_id} and a.app_id = ${subscriptions.app_id}
+    and a.resource_id = ${subscriptions.id} and a.action = ${action})`;
+
+/**
+ * Subscriptions of every scope whose trial ends in `(now, until]` (and not after they end), not
+ * yet reported with `subscription.trial_ending`, soonest first, at most `limit`. Global on purpose:
+ * the sweeper serves every tenant in one pass.
+ */
+export function trialsEndingOfAllScopes(
+  exec: Executor,
+  now: Date,
+  until: Date,
+  limit: number,
+): Promise<SubscriptionRow[]> {
+  return exec.select().from(subscriptions).where(and(
+    isNotNull(subscriptions.trial_end),
+    gt(subscriptions.trial_end, now),
+    lte(subscriptions.trial_end, until),
+    sql`(${subscriptions.cancel_at} is null or ${subscriptions.cancel_at} > ${subscriptions.trial_end})`,
+    notAudited("subscription.trial_ending"),
+  )).orderBy(asc(subscriptions.trial_end), asc(subscriptions.id)).limit(limit);
+}
+
+/**
+ * Subscriptions of every scope that ran out (a scheduled end in `(since, now]`, not canceled
+ * explicitly) and were not yet reported with `subscription.expired`, oldest first, at most
+ * `limit`. Global on purpose, like {@link trialsEndingOfAllScopes}.
+ */
+export function expiriesOfAllScopes(
+  exec: Executor,
+  now: Date,
+  since: Date,
+  limit: number,
+): Promise<SubscriptionRow[]> {
+  return exec.select().from(subscriptions).where(and(
+    isNotNull(subscriptions.cancel_at),
+    isNull(subscriptions.canceled_at),
+    lte(subscriptions.cancel_at, now),
+    gt(subscriptions.cancel_at, since),
+    notAudited("subscription.expired"),
+  )).orderBy(asc(subscriptions.cancel_at), asc(subscriptions.id)).limit(limit);
 }
