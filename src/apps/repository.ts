@@ -18,3 +18,12 @@ export async function anyAppAllowsOrigin(exec: Executor, origin: string): Promis
     .where(eq(appOrigins.origin, origin)).limit(1);
   return rows.length > 0;
 }
+
+/**
+ * Every origin any app of the database allows, once each. On a tenant's Durable Object the
+ * database holds that one tenant, so this is the tenant's set (published to the directory).
+ */
+export async function originsOfAllApps(exec: Executor): Promise<string[]> {
+  const rows = await exec.selectDistinct({ origin: appOrigins.origin }).from(appOrigins);
+  return rows.map((r) => r.origin);
+}

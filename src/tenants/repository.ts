@@ -50,3 +50,8 @@ export async function insertAppWithKeys(
 export function activeKeyByHash(exec: Executor, hash: string): Promise<ApiKeyRow | undefined> {
   return exec.query.apiKeys.findFirst({ where: and(eq(apiKeys.hash, hash), isNull(apiKeys.revoked_at)) });
 }
+
+/** The key of app `appId` whose SHA-256 is `hash` (revoked or not), or undefined. */
+export function keyOfAppByHash(exec: Executor, appId: string, hash: string): Promise<ApiKeyRow | undefined> {
+  return exec.query.apiKeys.findFirst({ where: and(eq(apiKeys.hash, hash), eq(apiKeys.app_id, appId)) });
+}
