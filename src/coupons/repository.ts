@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Scope } from "../domain/scope.ts";
 import type { Executor } from "../storage/db.ts";
 import { coupons, subscriptionDiscounts } from "../storage/schema.ts";
@@ -30,4 +30,28 @@ export async function countRedemption(exec: Executor, scope: Scope, couponId: st
     { times_redeemed: sql`${coupons.times_redeemed} + 1` as never },
     eq(coupons.id, couponId),
   );
+}
+
+/** The subscription's discount with its coupon, or undefined. */
+export async function discountWithCoupon(
+  exec: Executor,
+  scope: Scope,
+  subscriptionId: string,
+): Promise<{ d: DiscountRow; c: CouponRow } | undefined> {
+  const [row] = await exec.select({ d: subscriptionDiscounts, c: coupons }).from(subscriptionDiscounts)
+    .innerJoin(
+      coupons,
+      and(
+        eq(coupons.id, subscriptionDiscounts.coupon_id),
+        eq(coupons.tenant_id, subscriptionDiscounts.tenant_id),
+        eq(coupons.app_id, subscriptionDiscounts.app_id),
+      ),
+    )
+    .where(
+      scoped(exec, scope).filter(
+        subscriptionDiscounts,
+        eq(subscriptionDiscounts.subscription_id, subscriptionId),
+      ),
+    );
+  return row;
 }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { and, eq } from "drizzle-orm";
 import type { Scope } from "../domain/scope.ts";
 import type { Executor } from "../storage/db.ts";
 import { customerTaxRates, taxRates } from "../storage/schema.ts";
@@ -36,4 +37,23 @@ export async function upsertCustomerTaxRate(
     target: [customerTaxRates.tenant_id, customerTaxRates.app_id, customerTaxRates.customer_id],
     set: { tax_rate_id: taxRateId, updated_at: now },
   });
+}
+
+/** The tax rate the customer is billed with, or undefined. */
+export async function taxRateOfCustomer(
+  exec: Executor,
+  scope: Scope,
+  customerId: string,
+): Promise<TaxRateRow | undefined> {
+  const [row] = await exec.select({ rate: taxRates }).from(customerTaxRates)
+    .innerJoin(
+      taxRates,
+      and(
+        eq(taxRates.id, customerTaxRates.tax_rate_id),
+        eq(taxRates.tenant_id, customerTaxRates.tenant_id),
+        eq(taxRates.app_id, customerTaxRates.app_id),
+      ),
+    )
+    .where(scoped(exec, scope).filter(customerTaxRates, eq(customerTaxRates.customer_id, customerId)));
+  return row?.rate;
 }
