@@ -55,3 +55,8 @@ export function activeKeyByHash(exec: Executor, hash: string): Promise<ApiKeyRow
 export function keyOfAppByHash(exec: Executor, appId: string, hash: string): Promise<ApiKeyRow | undefined> {
   return exec.query.apiKeys.findFirst({ where: and(eq(apiKeys.hash, hash), eq(apiKeys.app_id, appId)) });
 }
+
+/** The app with id `appId` of whichever tenant owns it, or undefined (global: provider callbacks name the app). */
+export function appOfAnyTenant(exec: Executor, appId: string): Promise<AppRow | undefined> {
+  return exec.query.apps.findFirst({ where: eq(apps.id, appId) });
+}

@@ -17,7 +17,6 @@ const SRC = new URL("../../src/", import.meta.url).pathname;
 const EXCEPTIONS: Record<string, string> = {
   "runtime/cloudflare/durable_database.ts": "the Durable Object driver itself (drizzle's durable-sqlite)",
   "ledger/batch.ts": "the single writer's batch executor: bulk multi-table writes of one scope per batch",
-  "payments/stripe.ts": "not converted yet (being split into smaller modules in parallel)",
 };
 
 /** Every `.ts` file under `src/`, relative to it. */
