@@ -56,6 +56,7 @@ import {
   literalUrlRefusal,
   URL_NOT_ALLOWED,
 } from "./url_guard.ts";
+import { inChunks, rowChunks } from "../storage/limits.ts";
 
 /** Most endpoints one app may have enabled (a limit on everything). */
 export const MAX_ENDPOINTS_PER_APP = 50;
@@ -548,21 +549,28 @@ export async function fanOut(
       .orderBy(asc(outboxEvents.seq)).limit(batch);
     if (messages.length === 0) return { messages: 0, deliveries: 0 };
     const apps = [...new Set(messages.map((m) => m.app_id))];
-    const endpoints = await tx.select().from(webhookEndpoints)
-      .where(and(inArray(webhookEndpoints.app_id, apps), eq(webhookEndpoints.status, "enabled")));
+    const endpoints: EndpointRow[] = [];
+    for (const chunk of inChunks(tx, apps, 4)) {
+      endpoints.push(
+        ...await tx.select().from(webhookEndpoints)
+          .where(and(inArray(webhookEndpoints.app_id, chunk), eq(webhookEndpoints.status, "enabled"))),
+      );
+    }
     // An endpoint receives the messages committed after its own creation (exact, by sequence).
     const createdAt = new Map<string, number>();
-    if (endpoints.length > 0) {
-      const births = await tx.select({ resource_id: outboxEvents.resource_id, seq: outboxEvents.seq }).from(
-        outboxEvents,
-      )
-        .where(and(
-          inArray(outboxEvents.tenant_id, [...new Set(endpoints.map((e) => e.tenant_id))]),
-          inArray(outboxEvents.app_id, apps),
-          eq(outboxEvents.type, "webhook_endpoint.created"),
-          inArray(outboxEvents.resource_id, endpoints.map((e) => e.id)),
-        ));
-      for (const b of births) createdAt.set(b.resource_id, b.seq);
+    const byScope = Map.groupBy(endpoints, (e) => `${e.tenant_id}\u0000${e.app_id}`);
+    for (const group of byScope.values()) {
+      for (const chunk of inChunks(tx, group.map((e) => e.id), 6)) {
+        const births = await tx.select({ resource_id: outboxEvents.resource_id, seq: outboxEvents.seq })
+          .from(outboxEvents)
+          .where(and(
+            eq(outboxEvents.tenant_id, group[0].tenant_id),
+            eq(outboxEvents.app_id, group[0].app_id),
+            eq(outboxEvents.type, "webhook_endpoint.created"),
+            inArray(outboxEvents.resource_id, chunk),
+          ));
+        for (const b of births) createdAt.set(b.resource_id, b.seq);
+      }
     }
     const rows: DeliveryRow[] = [];
     for (const m of messages) {
@@ -589,12 +597,12 @@ export async function fanOut(
         });
       }
     }
-    for (let i = 0; i < rows.length; i += 200) {
-      await tx.insert(webhookDeliveries).values(rows.slice(i, i + 200)).onConflictDoNothing();
+    for (const chunk of rowChunks(tx, webhookDeliveries, rows)) {
+      await tx.insert(webhookDeliveries).values(chunk).onConflictDoNothing();
     }
-    await tx.update(outboxEvents).set({ fanned_out_at: now }).where(
-      inArray(outboxEvents.seq, messages.map((m) => m.seq)),
-    );
+    for (const chunk of inChunks(tx, messages.map((m) => m.seq), 4)) {
+      await tx.update(outboxEvents).set({ fanned_out_at: now }).where(inArray(outboxEvents.seq, chunk));
+    }
     return { messages: messages.length, deliveries: rows.length };
   });
 }
@@ -630,9 +638,10 @@ async function claimHeads(services: Services, limit: number, timeoutMs: number):
       ))
       .orderBy(asc(webhookDeliveries.message_seq))
       .limit(limit);
-    if (heads.length > 0) {
-      await tx.update(webhookDeliveries).set({ locked_until: lease })
-        .where(inArray(webhookDeliveries.id, heads.map((h) => h.delivery.id)));
+    for (const chunk of inChunks(tx, heads.map((h) => h.delivery.id), 4)) {
+      await tx.update(webhookDeliveries).set({ locked_until: lease }).where(
+        inArray(webhookDeliveries.id, chunk),
+      );
     }
     return heads;
   });
@@ -894,12 +903,12 @@ export async function pruneWebhookHistory(
       .limit(limit);
     const ids = old.map((d) => d.id);
     let attempts = 0;
-    if (ids.length > 0) {
-      attempts =
-        (await tx.delete(webhookAttempts).where(inArray(webhookAttempts.delivery_id, ids)).returning({
+    for (const chunk of inChunks(tx, ids, 4)) {
+      attempts +=
+        (await tx.delete(webhookAttempts).where(inArray(webhookAttempts.delivery_id, chunk)).returning({
           id: webhookAttempts.id,
         })).length;
-      await tx.delete(webhookDeliveries).where(inArray(webhookDeliveries.id, ids));
+      await tx.delete(webhookDeliveries).where(inArray(webhookDeliveries.id, chunk));
     }
     const messages = await tx.select({ seq: outboxEvents.seq }).from(outboxEvents)
       .where(and(
@@ -908,8 +917,8 @@ export async function pruneWebhookHistory(
         sql`not exists (select 1 from webhook_deliveries d where d.message_id = ${outboxEvents.id})`,
       ))
       .orderBy(asc(outboxEvents.seq)).limit(limit);
-    if (messages.length > 0) {
-      await tx.delete(outboxEvents).where(inArray(outboxEvents.seq, messages.map((m) => m.seq)));
+    for (const chunk of inChunks(tx, messages.map((m) => m.seq), 4)) {
+      await tx.delete(outboxEvents).where(inArray(outboxEvents.seq, chunk));
     }
     return { deliveries: ids.length, attempts, outbox_messages: messages.length };
   });
