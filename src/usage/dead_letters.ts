@@ -1,0 +1,134 @@
+/**
+ * Dead letters of queued usage: what the queue consumer could not append is recorded here for an
+ * operator instead of being dropped (`GET /v1/admin/dead_letters`). Three reasons:
+ * - `failed`: a message kept failing (its tenant object answered errors for every attempt);
+ * - `malformed`: a message that can never be appended (no valid scope or batch);
+ * - `rejected`: the events of an appended message that its tenant refused (unknown customer,
+ *   late event, reused id): a synchronous caller sees those in its 200, an asynchronous one
+ *   only here.
+ *
+ * One row per queue message (unique `message_id`): recording the same message again keeps the
+ * first row, so a consumer retry after a lost acknowledgement adds nothing.
+ *
+ * @module
+ */
+import { z } from "@hono/zod-openapi";
+import { desc, lt } from "drizzle-orm";
+import { newId } from "../domain/ids.ts";
+import type { Services } from "../context.ts";
+import { usageDeadLetters } from "../storage/schema.ts";
+
+/** Why a queued message (or part of it) became a dead letter. */
+export type DeadLetterReason = "failed" | "malformed" | "rejected";
+
+/** What the consumer records for one queue message. */
+export interface DeadLetterInput {
+  /** The queue's message id. */
+  message_id: string;
+  reason: DeadLetterReason;
+  /** `tenant:<name>` from the message, when it had one. */
+  tenant_object?: string | null;
+  tenant_id?: string | null;
+  app_id?: string | null;
+  /** API key id that sent the batch. */
+  key_id?: string | null;
+  /** When the Worker accepted the batch (ISO 8601), as queued. */
+  received_at?: string | null;
+  /** The events as queued (`failed`, `malformed`) or the refused ones (`rejected`). */
+  events: unknown[];
+  /** The last error, or a JSON list of the refusals. */
+  error: string;
+  /** Deliveries of the message so far. */
+  attempts: number;
+}
+
+/** Longest error text kept per dead letter (characters): a limit on everything. */
+export const MAX_DEAD_LETTER_ERROR_CHARS = 4_000;
+
+/**
+ * Records a dead letter unless this message already has one.
+ *
+ * @returns whether a new row was written (false: the message was recorded before)
+ * @throws the store's error when the write fails (the consumer then retries the message)
+ */
+export async function recordDeadLetter(services: Services, input: DeadLetterInput): Promise<boolean> {
+  const now = services.clock.now();
+  const inserted = await services.database.write(async (tx) =>
+    await tx.insert(usageDeadLetters).values({
+      id: newId("dlq"),
+      message_id: input.message_id,
+      reason: input.reason,
+      tenant_object: input.tenant_object ?? null,
+      tenant_id: input.tenant_id ?? null,
+      app_id: input.app_id ?? null,
+      key_id: input.key_id ?? null,
+      received_at: input.received_at ?? null,
+      events: input.events,
+      error: input.error.slice(0, MAX_DEAD_LETTER_ERROR_CHARS),
+      attempts: input.attempts,
+      created_at: now,
+    }).onConflictDoNothing().returning({ id: usageDeadLetters.id })
+  );
+  if (inserted.length > 0) {
+    services.metrics?.recordDeadLetter(input.reason);
+    services.log({
+      level: "error",
+      msg: "usage dead letter recorded",
+      message_id: input.message_id,
+      reason: input.reason,
+      tenant_object: input.tenant_object ?? null,
+      events: input.events.length,
+    });
+  }
+  return inserted.length > 0;
+}
+
+/** One dead letter as the admin route answers it. */
+export const DeadLetterSchema = z.object({
+  id: z.string().openapi({ example: "dlq_01jd0000000000000000000000" }),
+  message_id: z.string().openapi({ description: "The queue message id" }),
+  reason: z.enum(["failed", "malformed", "rejected"]).openapi({
+    description:
+      "`failed`: kept failing; `malformed`: can never be appended; `rejected`: events the tenant refused",
+  }),
+  tenant_object: z.string().nullable(),
+  tenant_id: z.string().nullable(),
+  app_id: z.string().nullable(),
+  key_id: z.string().nullable(),
+  received_at: z.string().nullable(),
+  events: z.array(z.unknown()).openapi({ description: "The events, as queued or as refused" }),
+  error: z.string(),
+  attempts: z.int(),
+  created_at: z.string(),
+}).openapi("UsageDeadLetter");
+
+/** A page of dead letters, newest first. */
+export const DeadLetterPageSchema = z.object({
+  data: z.array(DeadLetterSchema),
+  next_cursor: z.string().nullable().openapi({ description: "Pass as `cursor` for the next page" }),
+}).openapi("UsageDeadLetterPage");
+
+/** Query of `GET /v1/admin/dead_letters`. */
+export const DeadLetterQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().min(1).max(128).optional(),
+});
+
+/** One page of dead letters, newest first (`cursor`: the last id of the previous page). */
+export async function listDeadLetters(
+  services: Services,
+  query: { limit: number; cursor?: string },
+): Promise<z.infer<typeof DeadLetterPageSchema>> {
+  const rows = await services.database.db.select().from(usageDeadLetters)
+    .where(query.cursor ? lt(usageDeadLetters.id, query.cursor) : undefined)
+    .orderBy(desc(usageDeadLetters.id)).limit(query.limit + 1);
+  const page = rows.slice(0, query.limit);
+  return {
+    data: page.map((r) => ({
+      ...r,
+      events: r.events as unknown[],
+      created_at: r.created_at.toISOString(),
+    })),
+    next_cursor: rows.length > query.limit ? page[page.length - 1].id : null,
+  };
+}
