@@ -9,6 +9,7 @@ CREATE TABLE `usage_dead_letters` (
 	`received_at` text,
 	`events` text NOT NULL,
 	`error` text NOT NULL,
+	`refusals` text,
 	`attempts` integer NOT NULL,
 	`created_at` integer NOT NULL
 );

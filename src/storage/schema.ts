@@ -721,8 +721,10 @@ export const usageDeadLetters = sqliteTable("usage_dead_letters", {
   received_at: text("received_at"),
   /** The events as queued (`failed`, `malformed`) or the refused ones (`rejected`). */
   events: text("events", { mode: "json" }).notNull(),
-  /** Why: the last error, or the refusal of each event (`[{ id, code, message }]` as JSON). */
+  /** Why, in one line: the last error, or the count of refused events by code. */
   error: text("error").notNull(),
+  /** `rejected` only: why each event was refused (`[{ id, code, message }]`). */
+  refusals: text("refusals", { mode: "json" }),
   attempts: integer("attempts").notNull(),
   created_at: ms("created_at").notNull(),
 }, (t) => [

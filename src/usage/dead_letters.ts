@@ -36,8 +36,10 @@ export interface DeadLetterInput {
   received_at?: string | null;
   /** The events as queued (`failed`, `malformed`) or the refused ones (`rejected`). */
   events: unknown[];
-  /** The last error, or a JSON list of the refusals. */
+  /** Why, in one line: the last error, or the count of refused events by code. */
   error: string;
+  /** `rejected` only: why each event was refused. */
+  refusals?: { id: string; code: string; message: string }[] | null;
   /** Deliveries of the message so far. */
   attempts: number;
 }
@@ -65,6 +67,7 @@ export async function recordDeadLetter(services: Services, input: DeadLetterInpu
       received_at: input.received_at ?? null,
       events: input.events,
       error: input.error.slice(0, MAX_DEAD_LETTER_ERROR_CHARS),
+      refusals: input.refusals ?? null,
       attempts: input.attempts,
       created_at: now,
     }).onConflictDoNothing().returning({ id: usageDeadLetters.id })
@@ -97,7 +100,10 @@ export const DeadLetterSchema = z.object({
   key_id: z.string().nullable(),
   received_at: z.string().nullable(),
   events: z.array(z.unknown()).openapi({ description: "The events, as queued or as refused" }),
-  error: z.string(),
+  error: z.string().openapi({ description: "Why, in one line: the last error, or refused events by code" }),
+  refusals: z.array(z.object({ id: z.string(), code: z.string(), message: z.string() })).nullable().openapi({
+    description: "`rejected` only: why each event was refused",
+  }),
   attempts: z.int(),
   created_at: z.string(),
 }).openapi("UsageDeadLetter");
@@ -127,6 +133,7 @@ export async function listDeadLetters(
     data: page.map((r) => ({
       ...r,
       events: r.events as unknown[],
+      refusals: r.refusals as { id: string; code: string; message: string }[] | null,
       created_at: r.created_at.toISOString(),
     })),
     next_cursor: rows.length > query.limit ? page[page.length - 1].id : null,

@@ -302,7 +302,7 @@ export function createWorker() {
         m: Delivery,
         reason: DeadLetterInput["reason"],
         error: string,
-        events?: unknown[],
+        refused?: NonNullable<UsageMessageResult["refused"]>,
       ) => {
         const body = (m.body ?? {}) as Partial<UsageMessage>;
         const text = (v: unknown) => (typeof v === "string" ? v : null);
@@ -316,8 +316,9 @@ export function createWorker() {
             app_id: text(body.scope?.appId),
             key_id: text(body.key_id),
             received_at: text(body.received_at),
-            events: events ?? (Array.isArray(body.events) ? body.events : []),
+            events: refused ? refused.map((r) => r.event) : Array.isArray(body.events) ? body.events : [],
             error,
+            refusals: refused ? refused.map((r) => r.reason) : null,
             attempts: m.attempts,
           },
         });
@@ -369,12 +370,9 @@ export function createWorker() {
           const result = byId.get(m.id) ?? { id: m.id, outcome: "retry", error: "No result for the message" };
           if (result.outcome === "done") {
             if (result.refused && result.refused.length > 0) {
-              letterOf(
-                m,
-                "rejected",
-                JSON.stringify(result.refused.map((r) => r.reason)),
-                result.refused.map((r) => r.event),
-              );
+              const byCode = Map.groupBy(result.refused, (r) => r.reason.code);
+              const counts = [...byCode].map(([code, list]) => `${code} ×${list.length}`).join(", ");
+              letterOf(m, "rejected", `${result.refused.length} events refused: ${counts}`, result.refused);
             } else m.ack();
           } else if (result.outcome === "rejected") {
             letterOf(m, "malformed", result.error ?? "Rejected by the tenant object");
