@@ -1832,6 +1832,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/dead_letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Queued usage that could not be appended (failed, malformed or refused events), newest first
+         * @description Usage sent with `Prefer: respond-async` is appended by a queue consumer. A message that kept failing, could never be appended, or whose events the tenant refused is recorded here instead of being dropped. Event ids remain idempotency keys: re-sending the listed events counts each at most once.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["UsageDeadLetterPage"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/entitlements/check": {
         parameters: {
             query?: never;
@@ -7932,6 +7992,39 @@ export interface components {
                  */
                 value: number;
             }[];
+        };
+        UsageDeadLetterPage: {
+            data: components["schemas"]["UsageDeadLetter"][];
+            /** @description Pass as `cursor` for the next page */
+            next_cursor: string | null;
+        };
+        UsageDeadLetter: {
+            /** @example dlq_01jd0000000000000000000000 */
+            id: string;
+            /** @description The queue message id */
+            message_id: string;
+            /**
+             * @description `failed`: kept failing; `malformed`: can never be appended; `rejected`: events the tenant refused
+             * @enum {string}
+             */
+            reason: "failed" | "malformed" | "rejected";
+            tenant_object: string | null;
+            tenant_id: string | null;
+            app_id: string | null;
+            key_id: string | null;
+            received_at: string | null;
+            /** @description The events, as queued or as refused */
+            events: unknown[];
+            /** @description Why, in one line: the last error, or refused events by code */
+            error: string;
+            /** @description `rejected` only: why each event was refused */
+            refusals: {
+                id: string;
+                code: string;
+                message: string;
+            }[] | null;
+            attempts: number;
+            created_at: string;
         };
         EntitlementDecision: {
             /**
