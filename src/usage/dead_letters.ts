@@ -25,10 +25,13 @@ export type DeadLetterReason = "failed" | "malformed" | "rejected";
 export interface DeadLetterInput {
   /** The queue's message id. */
   message_id: string;
+  /** Why it became a dead letter. */
   reason: DeadLetterReason;
   /** `tenant:<name>` from the message, when it had one. */
   tenant_object?: string | null;
+  /** Tenant of the message's scope, when it had a valid one. */
   tenant_id?: string | null;
+  /** App of the message's scope, when it had a valid one. */
   app_id?: string | null;
   /** API key id that sent the batch. */
   key_id?: string | null;

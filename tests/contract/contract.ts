@@ -1080,7 +1080,10 @@ function atSizeCases(): ContractCase[] {
             await target.maintain();
             assert.equal(received.length, total, "one maintenance run delivered every event");
           } else {
-            await eventually(`all ${total} events delivered`, async () => received.length >= total);
+            await eventually(
+              `all ${total} events delivered`,
+              () => Promise.resolve(received.length >= total),
+            );
           }
           assert.equal(received.length, total, "no event delivered twice");
           assert.equal(new Set(received).size, total);

@@ -50,7 +50,7 @@ function fakeEnv(options: { refuseLetters?: boolean } = {}) {
     TENANTS: {
       idFromName: (name: string) => ({ name, toString: () => name }),
       get: (id: { name: string }) => ({
-        async fetch(input: string, init?: RequestInit) {
+        fetch(input: string, init?: RequestInit): Promise<Response> | Response {
           const path = new URL(input).pathname;
           if (path.endsWith("/dead_letters")) {
             if (options.refuseLetters) return new Response("down", { status: 503 });

@@ -35,14 +35,19 @@ export const INTERNAL_PREFIX = "/__internal/";
 
 /** Outcome of one queued usage message, as the consumer needs it to ack or retry. */
 export interface UsageMessageResult {
+  /** The queue message id. */
   id: string;
   /** `done`: counted (or a duplicate); `rejected`: permanently invalid, ack and log; `retry`: transient. */
   outcome: "done" | "rejected" | "retry";
+  /** Events stored (`done`). */
   accepted?: number;
+  /** Events already stored before (`done`). */
   duplicates?: number;
+  /** Events refused (`done`). */
   rejected?: number;
   /** Events of a `done` message that the tenant refused (unknown customer, late, reused id), with why. */
   refused?: { event: unknown; reason: { id: string; code: string; message: string } }[];
+  /** Why a `rejected` or `retry` message failed. */
   error?: string;
 }
 
@@ -238,6 +243,8 @@ export class TenantObject {
 
 /** One queued message as the consumer forwards it. */
 export interface UsageMessageEnvelope {
+  /** The queue message id. */
   id: string;
+  /** The message as the Worker queued it. */
   body: UsageMessage;
 }
