@@ -91,36 +91,81 @@ export async function recordDeadLetter(services: Services, input: DeadLetterInpu
 
 /** One dead letter as the admin route answers it. */
 export const DeadLetterSchema = z.object({
-  id: z.string().openapi({ example: "dlq_01jd0000000000000000000000" }),
-  message_id: z.string().openapi({ description: "The queue message id" }),
+  id: z.string().openapi({
+    description: "TypeID of the dead letter",
+    example: "dlq_01jd0000000000000000000000",
+  }),
+  message_id: z.string().openapi({
+    description: "The queue message id",
+    example: "ef9215392f576c06961c81505a95138e",
+  }),
   reason: z.enum(["failed", "malformed", "rejected"]).openapi({
     description:
       "`failed`: kept failing; `malformed`: can never be appended; `rejected`: events the tenant refused",
+    example: "rejected",
   }),
-  tenant_object: z.string().nullable(),
-  tenant_id: z.string().nullable(),
-  app_id: z.string().nullable(),
-  key_id: z.string().nullable(),
-  received_at: z.string().nullable(),
-  events: z.array(z.unknown()).openapi({ description: "The events, as queued or as refused" }),
-  error: z.string().openapi({ description: "Why, in one line: the last error, or refused events by code" }),
-  refusals: z.array(z.object({ id: z.string(), code: z.string(), message: z.string() })).nullable().openapi({
+  tenant_object: z.string().nullable().openapi({
+    description: "Durable Object of the tenant the message was queued for",
+    example: "tenant:acme",
+  }),
+  tenant_id: z.string().nullable().openapi({
+    description: "Tenant of the message's scope (null when it had none)",
+    example: "ten_01jd0000000000000000000000",
+  }),
+  app_id: z.string().nullable().openapi({
+    description: "App of the message's scope (null when it had none)",
+    example: "app_01jd0000000000000000000000",
+  }),
+  key_id: z.string().nullable().openapi({
+    description: "API key that sent the batch",
+    example: "key_01jd0000000000000000000000",
+  }),
+  received_at: z.string().nullable().openapi({
+    description: "When the Worker accepted the batch (default timestamp of its events)",
+    example: "2026-11-01T12:00:00.000Z",
+  }),
+  events: z.array(z.unknown()).openapi({
+    description: "The events, as queued (`failed`, `malformed`) or as refused (`rejected`)",
+    example: [{ id: "evt-1", customer_id: "acme-user", feature: "api_calls", value: 1 }],
+  }),
+  error: z.string().openapi({
+    description: "Why, in one line: the last error, or refused events by code",
+    example: "1 events refused: customer_not_found ×1",
+  }),
+  refusals: z.array(z.object({
+    id: z.string().openapi({ description: "Event id", example: "evt-1" }),
+    code: z.string().openapi({ description: "Stable refusal code", example: "customer_not_found" }),
+    message: z.string().openapi({ description: "Why", example: 'Customer "acme-user" was not found' }),
+  })).nullable().openapi({
     description: "`rejected` only: why each event was refused",
+    example: [{ id: "evt-1", code: "customer_not_found", message: 'Customer "acme-user" was not found' }],
   }),
-  attempts: z.int(),
-  created_at: z.string(),
+  attempts: z.int().openapi({ description: "Deliveries of the message when it was recorded", example: 1 }),
+  created_at: z.string().openapi({
+    description: "When it was recorded (ISO 8601)",
+    example: "2026-11-01T12:00:01.000Z",
+  }),
 }).openapi("UsageDeadLetter");
 
 /** A page of dead letters, newest first. */
 export const DeadLetterPageSchema = z.object({
-  data: z.array(DeadLetterSchema),
-  next_cursor: z.string().nullable().openapi({ description: "Pass as `cursor` for the next page" }),
+  data: z.array(DeadLetterSchema).openapi({ description: "Dead letters, newest first", example: [] }),
+  next_cursor: z.string().nullable().openapi({
+    description: "Pass as `cursor` for the next page; null on the last page",
+    example: "dlq_01jd0000000000000000000000",
+  }),
 }).openapi("UsageDeadLetterPage");
 
 /** Query of `GET /v1/admin/dead_letters`. */
 export const DeadLetterQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().min(1).max(128).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50).openapi({
+    description: "Page size (1–200, default 50)",
+    example: 50,
+  }),
+  cursor: z.string().min(1).max(128).optional().openapi({
+    description: "`next_cursor` of the previous page",
+    example: "dlq_01jd0000000000000000000000",
+  }),
 });
 
 /** One page of dead letters, newest first (`cursor`: the last id of the previous page). */
