@@ -122,7 +122,11 @@ export async function setAllowedOrigins(
   await writeOp(ctx, async (tx) => {
     await originRows.delete(tx, ctx.scope, {});
     if (normalized.size > 0) {
-      await originRows.insert(tx, ctx.scope, [...normalized].map((origin) => ({ origin, created_at: now })));
+      await originRows.insertMany(
+        tx,
+        ctx.scope,
+        [...normalized].map((origin) => ({ origin, created_at: now })),
+      );
     }
   });
   policy?.invalidate(ctx.scope);

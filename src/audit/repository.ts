@@ -75,5 +75,5 @@ export async function appendAuditRows(
   scope: Scope,
   rows: NewRow<typeof auditEvents>[],
 ): Promise<void> {
-  if (rows.length > 0) await scoped(exec, scope).insert(auditEvents, rows);
+  await scoped(exec, scope).insertMany(auditEvents, rows);
 }

@@ -9,6 +9,7 @@ import type { Scope } from "../domain/scope.ts";
 import type { Executor } from "../storage/db.ts";
 import { creditConsumptions, creditGrants, invoices } from "../storage/schema.ts";
 import { type Row, scoped, type TableRepository, tableRepository } from "../storage/scoped.ts";
+import { inChunks } from "../storage/limits.ts";
 
 /** A credit grant row as stored. */
 export type CreditGrantRow = Row<typeof creditGrants>;
@@ -35,16 +36,20 @@ export async function spentOfGrants(
   scope: Scope,
   grantIds: readonly string[],
 ): Promise<Map<string, number>> {
-  if (grantIds.length === 0) return new Map();
   const s = scoped(exec, scope);
-  const spent = await exec.select({
-    grant_id: creditConsumptions.grant_id,
-    total: sql<number>`sum(${creditConsumptions.amount})`,
-  })
-    .from(creditConsumptions)
-    .where(s.filter(creditConsumptions, inArray(creditConsumptions.grant_id, [...grantIds])))
-    .groupBy(creditConsumptions.grant_id);
-  return new Map(spent.map((row) => [row.grant_id, Number(row.total)]));
+  const out = new Map<string, number>();
+  // Each statement binds the scope's two columns beside the IN list (4 reserved, generously).
+  for (const chunk of inChunks(exec, grantIds, 4)) {
+    const spent = await exec.select({
+      grant_id: creditConsumptions.grant_id,
+      total: sql<number>`sum(${creditConsumptions.amount})`,
+    })
+      .from(creditConsumptions)
+      .where(s.filter(creditConsumptions, inArray(creditConsumptions.grant_id, chunk)))
+      .groupBy(creditConsumptions.grant_id);
+    for (const row of spent) out.set(row.grant_id, Number(row.total));
+  }
+  return out;
 }
 
 /**

@@ -17,6 +17,7 @@ import {
 } from "./repository.ts";
 import type { Ctx } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
+import { limitsOf, rowsPerStatement, slices } from "../storage/limits.ts";
 
 /** A customer as the API shows it. */
 export interface CustomerView {
@@ -103,8 +104,8 @@ export async function resolveCustomerRefs(
 ): Promise<Map<string, string>> {
   const unique = [...new Set(refs)];
   const out = new Map<string, string>();
-  for (let i = 0; i < unique.length; i += 400) {
-    const chunk = unique.slice(i, i + 400);
+  // Each reference is bound twice (id and external id) beside the two scope columns.
+  for (const chunk of slices(unique, rowsPerStatement(limitsOf(exec), 2, 4))) {
     const rows = await customersByRefs(exec, ctx.scope, chunk);
     // An id match wins over an external-id match of another customer: ids are set last.
     for (const row of rows) out.set(row.external_id, row.id);

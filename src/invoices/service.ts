@@ -318,7 +318,7 @@ async function ratePeriod(
 async function writeLines(ctx: Ctx, tx: Tx, invoiceId: string, lines: InvoiceLineDraft[]): Promise<void> {
   await invoiceLineRows.delete(tx, ctx.scope, { invoice_id: invoiceId });
   if (lines.length === 0) return;
-  await invoiceLineRows.insert(
+  await invoiceLineRows.insertMany(
     tx,
     ctx.scope,
     lines.map((l, position) => ({
@@ -566,7 +566,7 @@ export async function finalizeInvoiceTx(
   }
   const draws = [...rated.draft.monetary_draws, ...rated.draft.unit_draws];
   if (draws.length > 0) {
-    await consumptionRows.insert(
+    await consumptionRows.insertMany(
       tx,
       ctx.scope,
       draws.map((d) => ({

@@ -20,7 +20,7 @@ export async function appendOutbox(exec: Executor, events: readonly LifecycleEve
   // Consecutive events of one scope share a statement; order across scopes is kept (seq is global).
   let run: { scope: Scope; rows: NewRow<typeof outboxEvents>[] } | undefined;
   const flush = async () => {
-    if (run && run.rows.length > 0) await scoped(exec, run.scope).insert(outboxEvents, run.rows);
+    if (run) await scoped(exec, run.scope).insertMany(outboxEvents, run.rows);
   };
   for (const e of events) {
     if (!run || run.scope.tenantId !== e.tenant_id || run.scope.appId !== e.app_id) {

@@ -25,6 +25,7 @@ import type { SQLiteColumn, SQLiteInsertBase, SQLiteTable } from "drizzle-orm/sq
 import type { ResultSet } from "@libsql/client";
 import type { Scope } from "../domain/scope.ts";
 import type { Executor } from "./db.ts";
+import { insertChunked } from "./limits.ts";
 
 /** A table whose rows belong to one tenant's app: it has `tenant_id` and `app_id` columns. */
 export type TenantTable = SQLiteTable & { tenant_id: SQLiteColumn; app_id: SQLiteColumn };
@@ -69,8 +70,13 @@ export interface Scoped {
   ): Promise<Row<T> | undefined>;
   /** How many of the scope's rows of `table` match `where`. */
   count<T extends TenantTable>(table: T, where?: SQL): Promise<number>;
-  /** Inserts `rows` stamped with the scope's `tenant_id` and `app_id`. */
+  /** Inserts `rows` stamped with the scope's `tenant_id` and `app_id` (one statement). */
   insert<T extends TenantTable>(table: T, rows: NewRow<T> | NewRow<T>[]): ScopedInsert<T>;
+  /**
+   * Inserts any number of rows stamped with the scope, in as many statements as the executor's
+   * store needs (`storage/limits.ts`); inside a transaction all or nothing. No rows: no statement.
+   */
+  insertMany<T extends TenantTable>(table: T, rows: readonly NewRow<T>[]): Promise<void>;
   /** Sets `set` on the scope's rows of `table` matching `where`. */
   update<T extends TenantTable>(table: T, set: Partial<NewRow<T>>, where?: SQL): Promise<void>;
   /** Deletes the scope's rows of `table` matching `where`. */
@@ -133,6 +139,11 @@ export function scoped(exec: Executor, scope: Scope): Scoped {
       const values = Array.isArray(rows) ? rows.map(stamp) : stamp(rows);
       return db.insert(table).values(values) as ScopedInsert<T>;
     },
+    async insertMany<T extends TenantTable>(table: T, rows: readonly NewRow<T>[]): Promise<void> {
+      if (rows.length === 0) return;
+      // deno-lint-ignore no-explicit-any -- the erased executor of a generic table
+      await insertChunked(exec as any, table, rows.map(stamp) as T["$inferInsert"][]);
+    },
     async update(table, set, where) {
       const { tenant_id: _t, app_id: _a, ...rest } = set as Record<string, unknown>;
       await db.update(table).set(rest).where(filter(table, where));
@@ -175,6 +186,8 @@ export interface TableRepository<T extends TenantTable> {
   count(exec: Executor, scope: Scope, match?: Match<T>): Promise<number>;
   /** Inserts rows stamped with the scope (chain `.onConflictDoNothing()` etc., then await). */
   insert(exec: Executor, scope: Scope, rows: NewRow<T> | NewRow<T>[]): ScopedInsert<T>;
+  /** Inserts any number of rows stamped with the scope, chunked to the store's statement limits. */
+  insertMany(exec: Executor, scope: Scope, rows: readonly NewRow<T>[]): Promise<void>;
   /** Sets `set` on the scope's rows matching `match`. */
   update(exec: Executor, scope: Scope, match: Match<T>, set: Partial<NewRow<T>>): Promise<void>;
   /** Deletes the scope's rows matching `match`. */
@@ -229,6 +242,7 @@ export function tableRepository<T extends TenantTable>(table: T): TableRepositor
       }),
     count: (exec, scope, match) => scoped(exec, scope).count(table, matchWhere(table, match)),
     insert: (exec, scope, rows) => scoped(exec, scope).insert(table, rows),
+    insertMany: (exec, scope, rows) => scoped(exec, scope).insertMany(table, rows),
     update: (exec, scope, match, set) => scoped(exec, scope).update(table, set, matchWhere(table, match)),
     delete: (exec, scope, match) => scoped(exec, scope).delete(table, matchWhere(table, match)),
   };

@@ -3,23 +3,23 @@
  *
  * @module
  */
-import { eq, gte, inArray, lt, sql } from "drizzle-orm";
+import { desc, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import type { Feature } from "../domain/plan.ts";
 import type { Scope } from "../domain/scope.ts";
 import type { Executor } from "../storage/db.ts";
-import { usageEvents } from "../storage/schema.ts";
+import { usageDeadLetters, usageEvents } from "../storage/schema.ts";
 import { type NewRow, scoped } from "../storage/scoped.ts";
 
 /** A usage event row to insert (the scope columns are stamped by the repository). */
 export type NewUsageEventRow = NewRow<typeof usageEvents>;
 
-/** Inserts usage event rows of the scope (the caller keeps batches within statement limits). */
+/** Inserts usage event rows of the scope, chunked to the store's statement limits. */
 export async function insertUsageEvents(
   exec: Executor,
   scope: Scope,
   rows: NewUsageEventRow[],
 ): Promise<void> {
-  if (rows.length > 0) await scoped(exec, scope).insert(usageEvents, rows);
+  await scoped(exec, scope).insertMany(usageEvents, rows);
 }
 
 /** Stored payload hashes of the scope's events whose client id is in `eventIds` (one IN list). */
@@ -70,4 +70,33 @@ export async function aggregateUsageEvents(
   }[feature.aggregation];
   const [row] = await exec.select({ value: expression }).from(usageEvents).where(where);
   return Number(row?.value ?? 0);
+}
+
+/** A dead letter row as stored. */
+export type DeadLetterRow = typeof usageDeadLetters.$inferSelect;
+
+/**
+ * Records a dead letter unless one exists for its queue message. Global on purpose: dead letters
+ * are the operator's (admin route), and a malformed message may carry no valid scope at all.
+ *
+ * @returns whether a row was inserted
+ */
+export async function insertDeadLetterIfAbsent(
+  exec: Executor,
+  row: typeof usageDeadLetters.$inferInsert,
+): Promise<boolean> {
+  const inserted = await exec.insert(usageDeadLetters).values(row).onConflictDoNothing()
+    .returning({ id: usageDeadLetters.id });
+  return inserted.length > 0;
+}
+
+/** A page of every dead letter, newest first, with ids below `beforeId` when given (global, admin). */
+export function deadLetterPage(
+  exec: Executor,
+  beforeId: string | undefined,
+  limit: number,
+): Promise<DeadLetterRow[]> {
+  return exec.select().from(usageDeadLetters)
+    .where(beforeId ? lt(usageDeadLetters.id, beforeId) : undefined)
+    .orderBy(desc(usageDeadLetters.id)).limit(limit);
 }

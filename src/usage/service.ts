@@ -29,6 +29,7 @@ import { type Emit, writeOp } from "../lifecycle/write.ts";
 import type { Scope } from "../domain/scope.ts";
 import { resolveCustomerRefs } from "../customers/service.ts";
 import { timingGate } from "./late_usage.ts";
+import { inChunks } from "../storage/limits.ts";
 
 /** Largest batch accepted by one ingestion call. */
 export const MAX_EVENTS_PER_BATCH = 1000;
@@ -202,7 +203,7 @@ export async function storeEvents(
       created_at: now,
     });
   }
-  for (let i = 0; i < rows.length; i += 500) await insertUsageEvents(tx, ctx.scope, rows.slice(i, i + 500));
+  await insertUsageEvents(tx, ctx.scope, rows);
   report.accepted = rows.length;
   if (rows.length > 0) {
     emit("usage.ingested", rows[0].id as string, { accepted: rows.length, duplicates: report.duplicates });
@@ -231,8 +232,8 @@ export async function existingHashes(
 ): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   const unique = [...new Set(ids)];
-  for (let i = 0; i < unique.length; i += 500) {
-    const rows = await hashesOfEvents(exec, scope, unique.slice(i, i + 500));
+  for (const chunk of inChunks(exec, unique, 4)) {
+    const rows = await hashesOfEvents(exec, scope, chunk);
     for (const r of rows) out.set(r.event_id, r.hash);
   }
   return out;

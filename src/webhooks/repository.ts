@@ -10,6 +10,7 @@ import { and, asc, desc, eq, inArray, isNull, lt, lte, or, type SQL, sql } from 
 import type { Scope } from "../domain/scope.ts";
 import type { Executor } from "../storage/db.ts";
 import { outboxEvents, webhookAttempts, webhookDeliveries, webhookEndpoints } from "../storage/schema.ts";
+import { inChunks, rowChunks } from "../storage/limits.ts";
 import { type NewRow, type Row, scoped, type TableRepository, tableRepository } from "../storage/scoped.ts";
 
 /** A webhook endpoint row as stored. */
@@ -61,7 +62,9 @@ export async function insertDeliveriesIfAbsent(exec: Executor, rows: readonly De
     byScope.get(key)!.rows.push(row);
   }
   for (const group of byScope.values()) {
-    await scoped(exec, group.scope).insert(webhookDeliveries, group.rows).onConflictDoNothing();
+    for (const chunk of rowChunks(exec, webhookDeliveries, group.rows)) {
+      await scoped(exec, group.scope).insert(webhookDeliveries, chunk).onConflictDoNothing();
+    }
   }
 }
 
@@ -74,10 +77,18 @@ export function unfannedMessagesOfAllScopes(exec: Executor, limit: number): Prom
 }
 
 /** Enabled endpoints of these apps (of any tenant; the caller matches tenant and app). */
-export function enabledEndpointsOfApps(exec: Executor, appIds: readonly string[]): Promise<EndpointRow[]> {
-  if (appIds.length === 0) return Promise.resolve([]);
-  return exec.select().from(webhookEndpoints)
-    .where(and(inArray(webhookEndpoints.app_id, [...appIds]), eq(webhookEndpoints.status, "enabled")));
+export async function enabledEndpointsOfApps(
+  exec: Executor,
+  appIds: readonly string[],
+): Promise<EndpointRow[]> {
+  const out: EndpointRow[] = [];
+  for (const chunk of inChunks(exec, appIds, 4)) {
+    out.push(
+      ...await exec.select().from(webhookEndpoints)
+        .where(and(inArray(webhookEndpoints.app_id, chunk), eq(webhookEndpoints.status, "enabled"))),
+    );
+  }
+  return out;
 }
 
 /** The outbox sequence of each endpoint's `webhook_endpoint.created` message. */
@@ -85,22 +96,29 @@ export async function endpointBirths(
   exec: Executor,
   endpoints: readonly EndpointRow[],
 ): Promise<Map<string, number>> {
-  if (endpoints.length === 0) return new Map();
-  const births = await exec.select({ resource_id: outboxEvents.resource_id, seq: outboxEvents.seq })
-    .from(outboxEvents)
-    .where(and(
-      inArray(outboxEvents.tenant_id, [...new Set(endpoints.map((e) => e.tenant_id))]),
-      inArray(outboxEvents.app_id, [...new Set(endpoints.map((e) => e.app_id))]),
-      eq(outboxEvents.type, "webhook_endpoint.created"),
-      inArray(outboxEvents.resource_id, endpoints.map((e) => e.id)),
-    ));
-  return new Map(births.map((b) => [b.resource_id, b.seq]));
+  const createdAt = new Map<string, number>();
+  const byScope = Map.groupBy(endpoints, (e) => `${e.tenant_id}\u0000${e.app_id}`);
+  for (const group of byScope.values()) {
+    const s = scoped(exec, scopeOf(group[0]));
+    for (const chunk of inChunks(exec, group.map((e) => e.id), 6)) {
+      const births = await exec.select({ resource_id: outboxEvents.resource_id, seq: outboxEvents.seq })
+        .from(outboxEvents)
+        .where(s.filter(
+          outboxEvents,
+          eq(outboxEvents.type, "webhook_endpoint.created"),
+          inArray(outboxEvents.resource_id, chunk),
+        ));
+      for (const b of births) createdAt.set(b.resource_id, b.seq);
+    }
+  }
+  return createdAt;
 }
 
 /** Stamps outbox messages (by global sequence) as fanned out at `now`. */
 export async function markFannedOut(exec: Executor, seqs: readonly number[], now: Date): Promise<void> {
-  if (seqs.length === 0) return;
-  await exec.update(outboxEvents).set({ fanned_out_at: now }).where(inArray(outboxEvents.seq, [...seqs]));
+  for (const chunk of inChunks(exec, seqs, 4)) {
+    await exec.update(outboxEvents).set({ fanned_out_at: now }).where(inArray(outboxEvents.seq, chunk));
+  }
 }
 
 /**
@@ -140,9 +158,11 @@ export function claimableHeadsOfAllScopes(
 
 /** Leases deliveries (by id, of any scope) until `until`. */
 export async function leaseDeliveries(exec: Executor, ids: readonly string[], until: Date): Promise<void> {
-  if (ids.length === 0) return;
-  await exec.update(webhookDeliveries).set({ locked_until: until })
-    .where(inArray(webhookDeliveries.id, [...ids]));
+  for (const chunk of inChunks(exec, ids, 4)) {
+    await exec.update(webhookDeliveries).set({ locked_until: until }).where(
+      inArray(webhookDeliveries.id, chunk),
+    );
+  }
 }
 
 /**
@@ -165,12 +185,14 @@ export async function pruneFinishedDeliveriesOfAllScopes(
     )
     .limit(limit);
   const ids = old.map((d) => d.id);
-  if (ids.length === 0) return { deliveries: 0, attempts: 0 };
-  const attempts =
-    (await exec.delete(webhookAttempts).where(inArray(webhookAttempts.delivery_id, ids)).returning({
-      id: webhookAttempts.id,
-    })).length;
-  await exec.delete(webhookDeliveries).where(inArray(webhookDeliveries.id, ids));
+  let attempts = 0;
+  for (const chunk of inChunks(exec, ids, 4)) {
+    attempts +=
+      (await exec.delete(webhookAttempts).where(inArray(webhookAttempts.delivery_id, chunk)).returning({
+        id: webhookAttempts.id,
+      })).length;
+    await exec.delete(webhookDeliveries).where(inArray(webhookDeliveries.id, chunk));
+  }
   return { deliveries: ids.length, attempts };
 }
 
@@ -193,8 +215,8 @@ export async function pruneDeliveredMessagesOfAllScopes(
   )!;
   const messages = await exec.select({ seq: outboxEvents.seq }).from(outboxEvents).where(where)
     .orderBy(asc(outboxEvents.seq)).limit(limit);
-  if (messages.length > 0) {
-    await exec.delete(outboxEvents).where(inArray(outboxEvents.seq, messages.map((m) => m.seq)));
+  for (const chunk of inChunks(exec, messages.map((m) => m.seq), 4)) {
+    await exec.delete(outboxEvents).where(inArray(outboxEvents.seq, chunk));
   }
   return messages.length;
 }

@@ -445,8 +445,14 @@ export interface WebhookWorkerOptions {
   fanOutBatch?: number;
   /** Endpoints sent to per round (default 50). */
   endpointsPerRound?: number;
-  /** Rounds per drain: each sends at most one message per endpoint (default 10). */
+  /**
+   * Rounds per drain: each sends at most one message per endpoint (default 200: on Workers a
+   * drain runs once per cron tick, and a burst of a few hundred events to one endpoint must not
+   * take hours to go out).
+   */
   roundsPerDrain?: number;
+  /** No new round starts once a drain has run this long, ms (default 60 000): a bound on one drain. */
+  drainBudgetMs?: number;
   /** Uniform random in [0, 1) for jitter (default `Math.random`). */
   random?: () => number;
   /** HTTP client (default global `fetch`). */
@@ -465,7 +471,8 @@ const DEFAULTS = {
   timeoutMs: 10_000,
   fanOutBatch: 500,
   endpointsPerRound: 50,
-  roundsPerDrain: 10,
+  roundsPerDrain: 200,
+  drainBudgetMs: 60_000,
 } as const;
 
 /**
@@ -707,7 +714,8 @@ export async function drainWebhooksOnce(
   const fan = await fanOut(services, o.fanOutBatch);
   report.fanned_out = fan.messages;
   report.deliveries_created = fan.deliveries;
-  for (let round = 0; round < o.roundsPerDrain; round++) {
+  const started = Date.now();
+  for (let round = 0; round < o.roundsPerDrain && Date.now() - started < o.drainBudgetMs; round++) {
     const claimed = await claimHeads(services, o.endpointsPerRound, o.timeoutMs);
     if (claimed.length === 0) break;
     const startedAt = services.clock.now();

@@ -7,11 +7,12 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { count, eq, sql } from "drizzle-orm";
+import { count, eq, inArray, sql } from "drizzle-orm";
 import type { Store } from "../../src/storage/db.ts";
 import { isUniqueViolation } from "../../src/storage/sql_errors.ts";
 import { customers, tenants } from "../../src/storage/schema.ts";
 import { scoped } from "../../src/storage/scoped.ts";
+import { inChunks, insertChunked, limitsOf, parametersPerRow } from "../../src/storage/limits.ts";
 
 /** One storage case. */
 export interface StoreCase {
@@ -105,8 +106,10 @@ export const storeCases: StoreCase[] = [
       const rows = await store.db.all<{ type: string; name: string; tbl_name: string; sql: string | null }>(
         sql`select type, name, tbl_name, sql from sqlite_master where type in ('table', 'index')`,
       );
+      // Tables whose every row belongs to one scope (the operator's dead letters may have none).
       const scopedTables = new Set(
-        rows.filter((r) => r.type === "table" && /[`"]app_id[`"]/.test(r.sql ?? "")).map((r) => r.tbl_name),
+        rows.filter((r) => r.type === "table" && /[`"]app_id[`"] text NOT NULL/.test(r.sql ?? ""))
+          .map((r) => r.tbl_name),
       );
       assert.ok(scopedTables.size >= 30, `scoped tables found: ${scopedTables.size}`);
       const offenders = rows
@@ -153,6 +156,39 @@ export const storeCases: StoreCase[] = [
       });
       const after = await store.db.select().from(customers).orderBy(customers.id);
       assert.deepEqual(after.map((r) => [r.id, r.name]), [["cus_a", "renamed"], ["cus_b", null]]);
+    },
+  },
+  {
+    name: "statement limits are the store's real ones; insertChunked and inChunks stay under them",
+    async run(store) {
+      const limits = store.limits;
+      assert.equal(limitsOf(store.db), limits, "the read handle carries the store's limits");
+      const perRow = parametersPerRow(tenants);
+      const n = Math.floor(limits.maxParameters / perRow) + 1; // one row more than one statement binds
+      const rows = Array.from({ length: n }, (_, i) => ({
+        id: `ten_${String(i).padStart(6, "0")}`,
+        name: `limit-${i}`,
+        created_at: new Date(i),
+      }));
+      await assert.rejects(
+        store.write(async (tx) => void (await tx.insert(tenants).values(rows))),
+        "one statement over the limit is refused by the store itself",
+      );
+      assert.equal(await tenantCount(store), 0);
+      await store.write(async (tx) => {
+        assert.equal(limitsOf(tx), limits, "a transaction handle carries the store's limits");
+        await insertChunked(tx, tenants, rows);
+      });
+      assert.equal(await tenantCount(store), n);
+      const ids = rows.map((r) => r.id);
+      const found: string[] = [];
+      for (const chunk of inChunks(store.db, ids, 0)) {
+        found.push(
+          ...(await store.db.select({ id: tenants.id }).from(tenants).where(inArray(tenants.id, chunk)))
+            .map((r) => r.id),
+        );
+      }
+      assert.deepEqual(found.sort(), ids);
     },
   },
 ];
