@@ -191,4 +191,27 @@ export const storeCases: StoreCase[] = [
       assert.deepEqual(found.sort(), ids);
     },
   },
+  {
+    name: "scoped().insertMany() stamps 1000 rows in statements under the store's limits",
+    async run(store) {
+      const scope = { tenantId: "ten_many", appId: "app_many" };
+      const rows = Array.from({ length: 1000 }, (_, i) => ({
+        id: `cus_${String(i).padStart(6, "0")}`,
+        external_id: `ext-${i}`,
+        name: null,
+        email: null,
+        created_at: new Date(i),
+      }));
+      await store.write((tx) => scoped(tx, scope).insertMany(customers, rows));
+      const s = scoped(store.db, scope);
+      assert.equal(await s.count(customers), 1000);
+      assert.equal(await scoped(store.db, { tenantId: "ten_many", appId: "other" }).count(customers), 0);
+      const stored = await s.select(customers, undefined, { orderBy: [customers.id], limit: 3 });
+      assert.deepEqual(stored.map((r) => [r.id, r.tenant_id, r.app_id]), [
+        ["cus_000000", "ten_many", "app_many"],
+        ["cus_000001", "ten_many", "app_many"],
+        ["cus_000002", "ten_many", "app_many"],
+      ]);
+    },
+  },
 ];
