@@ -22,10 +22,20 @@ export type SdkErrorCode =
   | "invalid_options"
   | "retries_exhausted"
   | "queue_full"
-  | "client_closed";
+  | "client_closed"
+  | "webhook_signature_invalid";
 
 /** HTTP statuses after which the same request may succeed (plus 0: no response at all). */
-const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([0, 408, 425, 429, 500, 502, 503, 504]);
+const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([
+  0,
+  408,
+  425,
+  429,
+  500,
+  502,
+  503,
+  504,
+]);
 
 /**
  * A failed API call or SDK operation.
@@ -50,7 +60,12 @@ export class BillingApiError extends Error {
   constructor(
     code: string,
     message: string,
-    options: { status?: number; problem?: Problem | null; requestId?: string | null; cause?: unknown } = {},
+    options: {
+      status?: number;
+      problem?: Problem | null;
+      requestId?: string | null;
+      cause?: unknown;
+    } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = "BillingApiError";
@@ -71,24 +86,33 @@ export class BillingApiError extends Error {
         requestId,
       });
     }
-    return new BillingApiError("invalid_response", `HTTP ${response.status} without a problem body`, {
-      status: response.status,
-      requestId,
-    });
+    return new BillingApiError(
+      "invalid_response",
+      `HTTP ${response.status} without a problem body`,
+      {
+        status: response.status,
+        requestId,
+      },
+    );
   }
 
   /** The error of a `fetch` that threw (no response). */
   static network(cause: unknown): BillingApiError {
     const reason = cause instanceof Error ? cause.message : String(cause);
-    return new BillingApiError("network_error", `The request failed before a response arrived: ${reason}`, {
-      cause,
-    });
+    return new BillingApiError(
+      "network_error",
+      `The request failed before a response arrived: ${reason}`,
+      {
+        cause,
+      },
+    );
   }
 }
 
 /** Whether `value` looks like a problem body of the API. */
 export function isProblem(value: unknown): value is Problem {
-  return typeof value === "object" && value !== null && typeof (value as Problem).code === "string" &&
+  return typeof value === "object" && value !== null &&
+    typeof (value as Problem).code === "string" &&
     typeof (value as Problem).status === "number";
 }
 
@@ -99,6 +123,9 @@ export function assertBaseUrl(baseUrl: string): void {
     url = new URL(baseUrl);
   } catch { /* reported below */ }
   if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
-    throw new BillingApiError("invalid_options", `baseUrl must be an absolute http(s) URL, got "${baseUrl}"`);
+    throw new BillingApiError(
+      "invalid_options",
+      `baseUrl must be an absolute http(s) URL, got "${baseUrl}"`,
+    );
   }
 }
