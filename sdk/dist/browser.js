@@ -475,16 +475,7 @@ function removeTrailingSlash(url) {
 }
 
 // sdk/src/errors.ts
-var RETRYABLE_STATUSES = /* @__PURE__ */ new Set([
-  0,
-  408,
-  425,
-  429,
-  500,
-  502,
-  503,
-  504
-]);
+var RETRYABLE_STATUSES = /* @__PURE__ */ new Set([0, 408, 425, 429, 500, 502, 503, 504]);
 var BillingApiError = class _BillingApiError extends Error {
   /** Stable snake_case code: the problem's `code`, or an {@link SdkErrorCode}. */
   code;
@@ -515,25 +506,17 @@ var BillingApiError = class _BillingApiError extends Error {
         requestId
       });
     }
-    return new _BillingApiError(
-      "invalid_response",
-      `HTTP ${response.status} without a problem body`,
-      {
-        status: response.status,
-        requestId
-      }
-    );
+    return new _BillingApiError("invalid_response", `HTTP ${response.status} without a problem body`, {
+      status: response.status,
+      requestId
+    });
   }
   /** The error of a `fetch` that threw (no response). */
   static network(cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);
-    return new _BillingApiError(
-      "network_error",
-      `The request failed before a response arrived: ${reason}`,
-      {
-        cause
-      }
-    );
+    return new _BillingApiError("network_error", `The request failed before a response arrived: ${reason}`, {
+      cause
+    });
   }
 };
 function isProblem(value) {
@@ -546,10 +529,7 @@ function assertBaseUrl(baseUrl) {
   } catch {
   }
   if (!url || url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new BillingApiError(
-      "invalid_options",
-      `baseUrl must be an absolute http(s) URL, got "${baseUrl}"`
-    );
+    throw new BillingApiError("invalid_options", `baseUrl must be an absolute http(s) URL, got "${baseUrl}"`);
   }
 }
 

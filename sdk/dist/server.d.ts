@@ -20,9 +20,9 @@
 import { type Client } from "./vendor/openapi-fetch.js";
 import { type RetryOptions } from "./retry.js";
 import type { components, paths } from "./schema.gen.js";
-export { BillingApiError, isProblem, type Problem, type SdkErrorCode, } from "./errors.js";
+export { BillingApiError, isProblem, type Problem, type SdkErrorCode } from "./errors.js";
 export type { components, operations, paths, webhooks } from "./schema.gen.js";
-export { backoffMs, isRetryableStatus, retryAfterMs, retryingFetch, type RetryOptions, } from "./retry.js";
+export { backoffMs, isRetryableStatus, retryAfterMs, retryingFetch, type RetryOptions } from "./retry.js";
 export { verifyWebhook, type WebhookEvent, type WebhookEventOf, type WebhookEventType, type WebhookHeaders, } from "./webhooks.js";
 /** Named schemas of the API (`Schemas["Plan"]`, `Schemas["Invoice"]`, …). */
 export type Schemas = components["schemas"];

@@ -26,16 +26,7 @@ export type SdkErrorCode =
   | "webhook_signature_invalid";
 
 /** HTTP statuses after which the same request may succeed (plus 0: no response at all). */
-const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([
-  0,
-  408,
-  425,
-  429,
-  500,
-  502,
-  503,
-  504,
-]);
+const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([0, 408, 425, 429, 500, 502, 503, 504]);
 
 /**
  * A failed API call or SDK operation.
@@ -60,12 +51,7 @@ export class BillingApiError extends Error {
   constructor(
     code: string,
     message: string,
-    options: {
-      status?: number;
-      problem?: Problem | null;
-      requestId?: string | null;
-      cause?: unknown;
-    } = {},
+    options: { status?: number; problem?: Problem | null; requestId?: string | null; cause?: unknown } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = "BillingApiError";
@@ -86,33 +72,24 @@ export class BillingApiError extends Error {
         requestId,
       });
     }
-    return new BillingApiError(
-      "invalid_response",
-      `HTTP ${response.status} without a problem body`,
-      {
-        status: response.status,
-        requestId,
-      },
-    );
+    return new BillingApiError("invalid_response", `HTTP ${response.status} without a problem body`, {
+      status: response.status,
+      requestId,
+    });
   }
 
   /** The error of a `fetch` that threw (no response). */
   static network(cause: unknown): BillingApiError {
     const reason = cause instanceof Error ? cause.message : String(cause);
-    return new BillingApiError(
-      "network_error",
-      `The request failed before a response arrived: ${reason}`,
-      {
-        cause,
-      },
-    );
+    return new BillingApiError("network_error", `The request failed before a response arrived: ${reason}`, {
+      cause,
+    });
   }
 }
 
 /** Whether `value` looks like a problem body of the API. */
 export function isProblem(value: unknown): value is Problem {
-  return typeof value === "object" && value !== null &&
-    typeof (value as Problem).code === "string" &&
+  return typeof value === "object" && value !== null && typeof (value as Problem).code === "string" &&
     typeof (value as Problem).status === "number";
 }
 
@@ -123,9 +100,6 @@ export function assertBaseUrl(baseUrl: string): void {
     url = new URL(baseUrl);
   } catch { /* reported below */ }
   if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
-    throw new BillingApiError(
-      "invalid_options",
-      `baseUrl must be an absolute http(s) URL, got "${baseUrl}"`,
-    );
+    throw new BillingApiError("invalid_options", `baseUrl must be an absolute http(s) URL, got "${baseUrl}"`);
   }
 }

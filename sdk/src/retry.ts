@@ -76,8 +76,7 @@ export function backoffMs(retry: number, options: RetryOptions = {}): number {
   return Math.round((options.random ?? Math.random)() * cap);
 }
 
-const defaultSleep = (ms: number) =>
-  new Promise<void>((resolve) => setTimeout(resolve, ms));
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Wraps `fetch` with idempotency keys on creating requests, retries with backoff and per-attempt
@@ -87,8 +86,7 @@ const defaultSleep = (ms: number) =>
  * @returns a fetch taking a `Request`; it throws what the last attempt threw when retries run out
  */
 export function retryingFetch(
-  fetchImpl: (request: Request) => Promise<Response> = (request) =>
-    fetch(request),
+  fetchImpl: (request: Request) => Promise<Response> = (request) => fetch(request),
   options: RetryOptions = {},
 ): (request: Request) => Promise<Response> {
   const maxRetries = Math.max(0, options.maxRetries ?? 2);
@@ -121,9 +119,7 @@ export function retryingFetch(
         if (attempt >= maxRetries) {
           if (timeout.aborted) {
             throw new Error(
-              `The request timed out after ${timeoutMs} ms (${
-                attempt + 1
-              } attempts)`,
+              `The request timed out after ${timeoutMs} ms (${attempt + 1} attempts)`,
               {
                 cause: error,
               },

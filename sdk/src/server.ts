@@ -22,20 +22,9 @@ import { assertBaseUrl, BillingApiError } from "./errors.ts";
 import { retryingFetch, type RetryOptions } from "./retry.ts";
 import type { components, paths } from "./schema.gen.ts";
 
-export {
-  BillingApiError,
-  isProblem,
-  type Problem,
-  type SdkErrorCode,
-} from "./errors.ts";
+export { BillingApiError, isProblem, type Problem, type SdkErrorCode } from "./errors.ts";
 export type { components, operations, paths, webhooks } from "./schema.gen.ts";
-export {
-  backoffMs,
-  isRetryableStatus,
-  retryAfterMs,
-  retryingFetch,
-  type RetryOptions,
-} from "./retry.ts";
+export { backoffMs, isRetryableStatus, retryAfterMs, retryingFetch, type RetryOptions } from "./retry.ts";
 export {
   verifyWebhook,
   type WebhookEvent,
@@ -100,9 +89,7 @@ export function createServerClient(
       return request;
     },
     onError({ error }) {
-      return error instanceof BillingApiError
-        ? error
-        : BillingApiError.network(error);
+      return error instanceof BillingApiError ? error : BillingApiError.network(error);
     },
   };
   client.use(auth);

@@ -63,9 +63,7 @@ export function verifyWebhook(
   } catch (error) {
     throw new BillingApiError(
       "webhook_signature_invalid",
-      `The webhook did not verify: ${
-        error instanceof Error ? error.message : String(error)
-      }`,
+      `The webhook did not verify: ${error instanceof Error ? error.message : String(error)}`,
       { cause: error },
     );
   }

@@ -12,11 +12,7 @@ import * as esbuild from "esbuild";
 import type { BrowserContext, Page } from "playwright-core";
 import { bundleBrowserStandalone } from "../../scripts/sdk_build.ts";
 import { createServerClient, unwrap } from "../../sdk/src/server.ts";
-import type {
-  BillingApiError,
-  BrowserBillingClient,
-  createBrowserClient,
-} from "../../sdk/src/browser.ts";
+import type { BillingApiError, BrowserBillingClient, createBrowserClient } from "../../sdk/src/browser.ts";
 import { seedTenant, startSdkServer } from "./helpers.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -56,26 +52,13 @@ const PAGE = `<!doctype html>
 
 /** Serves the page and the bundled SDK on 127.0.0.1 (any free port). */
 function servePages(bundle: string) {
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    onListen: () => {},
-  }, (req) => {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
     const path = new URL(req.url).pathname;
-    if (path === "/sdk.js") {
-      return new Response(bundle, {
-        headers: { "content-type": "text/javascript" },
-      });
-    }
-    if (path === "/app.html") {
-      return new Response(PAGE, { headers: { "content-type": "text/html" } });
-    }
+    if (path === "/sdk.js") return new Response(bundle, { headers: { "content-type": "text/javascript" } });
+    if (path === "/app.html") return new Response(PAGE, { headers: { "content-type": "text/html" } });
     return new Response("not found", { status: 404 });
   });
-  return {
-    origin: `http://127.0.0.1:${server.addr.port}`,
-    stop: () => server.shutdown(),
-  };
+  return { origin: `http://127.0.0.1:${server.addr.port}`, stop: () => server.shutdown() };
 }
 
 /**
@@ -89,9 +72,7 @@ async function loadPlaywright() {
   return await import("playwright-core");
 }
 
-async function launch(): Promise<
-  { context: BrowserContext; blocked: string[]; close(): Promise<void> }
-> {
+async function launch(): Promise<{ context: BrowserContext; blocked: string[]; close(): Promise<void> }> {
   const { chromium } = await loadPlaywright();
   try {
     await Deno.stat(CHROMIUM);
@@ -118,10 +99,7 @@ async function launch(): Promise<
   const blocked: string[] = [];
   await context.route("**/*", (route) => {
     const url = new URL(route.request().url());
-    if (
-      url.hostname === "127.0.0.1" || url.protocol === "data:" ||
-      url.protocol === "blob:"
-    ) {
+    if (url.hostname === "127.0.0.1" || url.protocol === "data:" || url.protocol === "blob:") {
       return route.continue();
     }
     blocked.push(url.href);
@@ -137,32 +115,15 @@ async function launch(): Promise<
   };
 }
 
-async function openApp(
-  page: Page,
-  pageOrigin: string,
-  api: string,
-  pk: string,
-  customer: string,
-) {
+async function openApp(page: Page, pageOrigin: string, api: string, pk: string, customer: string) {
   const query = new URLSearchParams({ api, pk, customer });
   await page.goto(`${pageOrigin}/app.html?${query}`);
-  await page.waitForFunction(() =>
-    (globalThis as unknown as PageGlobals).ready === true
-  );
+  await page.waitForFunction(() => (globalThis as unknown as PageGlobals).ready === true);
 }
 
-async function usedOf(
-  api: string,
-  secretKey: string,
-  customer: string,
-  feature: string,
-): Promise<number> {
+async function usedOf(api: string, secretKey: string, customer: string, feature: string): Promise<number> {
   const billing = createServerClient({ baseUrl: api, secretKey });
-  return (await unwrap(
-    billing.POST("/v1/entitlements/check", {
-      body: { customer_id: customer, feature },
-    }),
-  ))
+  return (await unwrap(billing.POST("/v1/entitlements/check", { body: { customer_id: customer, feature } })))
     .used;
 }
 
@@ -184,17 +145,8 @@ Deno.test({
       await t.step(
         "check() flips from allowed to denied at the hard limit; a secret key is refused",
         async () => {
-          const tenant = await seedTenant(api.base, {
-            limit: 3,
-            allowedOrigins: [pages.origin],
-          });
-          await openApp(
-            page,
-            pages.origin,
-            api.base,
-            tenant.publishableKey,
-            tenant.customerId,
-          );
+          const tenant = await seedTenant(api.base, { limit: 3, allowedOrigins: [pages.origin] });
+          await openApp(page, pages.origin, api.base, tenant.publishableKey, tenant.customerId);
           const allowed = await page.evaluate(async (feature) => {
             const billing = (globalThis as unknown as PageGlobals).billing;
             const seen: boolean[] = [];
@@ -241,270 +193,153 @@ Deno.test({
             } finally {
               stranger.close();
             }
-          }, {
-            api: api.base,
-            pk: tenant.publishableKey,
-            feature: tenant.feature,
-          });
-          assert.equal(
-            problem?.code,
-            "customer_not_found",
-            "the problem code crosses CORS",
-          );
+          }, { api: api.base, pk: tenant.publishableKey, feature: tenant.feature });
+          assert.equal(problem?.code, "customer_not_found", "the problem code crosses CORS");
           assert.equal(problem?.status, 404);
           assert.equal(problem?.typed, true);
-          assert.match(
-            problem?.requestId ?? "",
-            /.+/,
-            "x-request-id is exposed to the page",
-          );
-          assert.equal(
-            await usedOf(
-              api.base,
-              tenant.secretKey,
-              tenant.customerId,
-              tenant.feature,
-            ),
-            3,
-          );
+          assert.match(problem?.requestId ?? "", /.+/, "x-request-id is exposed to the page");
+          assert.equal(await usedOf(api.base, tenant.secretKey, tenant.customerId, tenant.feature), 3);
         },
       );
 
       await t.step(
         "events tracked before visibilitychange + pagehide are delivered by keepalive and counted once",
         async () => {
-          const tenant = await seedTenant(api.base, {
-            limit: 1000,
-            allowedOrigins: [pages.origin],
-          });
-          await openApp(
-            page,
-            pages.origin,
-            api.base,
-            tenant.publishableKey,
-            tenant.customerId,
-          );
+          const tenant = await seedTenant(api.base, { limit: 1000, allowedOrigins: [pages.origin] });
+          await openApp(page, pages.origin, api.base, tenant.publishableKey, tenant.customerId);
           const values = [1, 2, 3, 4, 5, 6, 7];
           await page.evaluate(({ feature, values }) => {
-            for (const v of values) {
-              (globalThis as unknown as PageGlobals).billing.track(feature, v);
-            }
-            const document =
-              (globalThis as unknown as { document: EventTarget }).document;
-            Object.defineProperty(document, "visibilityState", {
-              value: "hidden",
-              configurable: true,
-            });
+            for (const v of values) (globalThis as unknown as PageGlobals).billing.track(feature, v);
+            const document = (globalThis as unknown as { document: EventTarget }).document;
+            Object.defineProperty(document, "visibilityState", { value: "hidden", configurable: true });
             document.dispatchEvent(new Event("visibilitychange"));
           }, { feature: tenant.feature, values });
           await page.goto("about:blank"); // pagehide: the page is gone, only keepalive requests survive
           const total = values.reduce((a, b) => a + b, 0);
           let used = 0;
           for (const deadline = Date.now() + 15_000; Date.now() < deadline;) {
-            used = await usedOf(
-              api.base,
-              tenant.secretKey,
-              tenant.customerId,
-              tenant.feature,
-            );
+            used = await usedOf(api.base, tenant.secretKey, tenant.customerId, tenant.feature);
             if (used >= total) break;
             await new Promise((r) => setTimeout(r, 100));
           }
-          assert.equal(
-            used,
-            total,
-            "every event tracked before pagehide arrived, each once",
-          );
+          assert.equal(used, total, "every event tracked before pagehide arrived, each once");
 
           // the next page of the same origin resends whatever the last one could not confirm, same ids
-          await openApp(
-            page,
-            pages.origin,
-            api.base,
-            tenant.publishableKey,
-            tenant.customerId,
-          );
+          await openApp(page, pages.origin, api.base, tenant.publishableKey, tenant.customerId);
           const restored = await page.evaluate(async () => {
             const billing = (globalThis as unknown as PageGlobals).billing;
             await billing.flush();
             return (globalThis as unknown as PageGlobals).restored as number;
           });
           assert.equal(
-            await page.evaluate(() =>
-              (globalThis as unknown as PageGlobals).billing.pendingEvents
-            ),
+            await page.evaluate(() => (globalThis as unknown as PageGlobals).billing.pendingEvents),
             0,
           );
-          assert.deepEqual(
-            await page.evaluate(() =>
-              (globalThis as unknown as PageGlobals).errors
-            ),
-            [],
-          );
+          assert.deepEqual(await page.evaluate(() => (globalThis as unknown as PageGlobals).errors), []);
           assert.ok(restored >= 0 && restored <= values.length);
           assert.equal(
-            await usedOf(
-              api.base,
-              tenant.secretKey,
-              tenant.customerId,
-              tenant.feature,
-            ),
+            await usedOf(api.base, tenant.secretKey, tenant.customerId, tenant.feature),
             total,
             "resent ids are not counted again",
           );
         },
       );
 
-      await t.step(
-        "a page on an origin the app does not allow is refused",
-        async () => {
-          const tenant = await seedTenant(api.base, {
-            limit: 10,
-            allowedOrigins: [pages.origin],
-          });
-          await openApp(
-            page,
-            foreign.origin,
-            api.base,
-            tenant.publishableKey,
-            tenant.customerId,
-          );
-          const outcome = await page.evaluate(async (feature) => {
-            const billing = (globalThis as unknown as PageGlobals).billing;
-            let check: unknown;
-            try {
-              await billing.check(feature);
-              check = "allowed";
-            } catch (e) {
-              check = {
-                code: (e as { code?: string }).code,
-                isBillingApiError: e instanceof
-                  (globalThis as unknown as PageGlobals).BillingApiError,
-              };
-            }
-            billing.track(feature, 4);
-            const flush = await billing.flush();
-            return {
-              check,
-              flush,
-              errors: (globalThis as unknown as PageGlobals).errors,
+      await t.step("a page on an origin the app does not allow is refused", async () => {
+        const tenant = await seedTenant(api.base, { limit: 10, allowedOrigins: [pages.origin] });
+        await openApp(page, foreign.origin, api.base, tenant.publishableKey, tenant.customerId);
+        const outcome = await page.evaluate(async (feature) => {
+          const billing = (globalThis as unknown as PageGlobals).billing;
+          let check: unknown;
+          try {
+            await billing.check(feature);
+            check = "allowed";
+          } catch (e) {
+            check = {
+              code: (e as { code?: string }).code,
+              isBillingApiError: e instanceof (globalThis as unknown as PageGlobals).BillingApiError,
             };
-          }, tenant.feature);
-          assert.deepEqual(
-            outcome.check,
-            { code: "network_error", isBillingApiError: true },
-            "the browser hides the refused answer",
-          );
-          assert.equal(outcome.flush.accepted, 0);
-          assert.equal(outcome.flush.pending, 1);
-          assert.ok(outcome.errors.includes("network_error"));
-          assert.equal(
-            await usedOf(
-              api.base,
-              tenant.secretKey,
-              tenant.customerId,
-              tenant.feature,
-            ),
-            0,
-            "nothing was counted",
-          );
+          }
+          billing.track(feature, 4);
+          const flush = await billing.flush();
+          return { check, flush, errors: (globalThis as unknown as PageGlobals).errors };
+        }, tenant.feature);
+        assert.deepEqual(
+          outcome.check,
+          { code: "network_error", isBillingApiError: true },
+          "the browser hides the refused answer",
+        );
+        assert.equal(outcome.flush.accepted, 0);
+        assert.equal(outcome.flush.pending, 1);
+        assert.ok(outcome.errors.includes("network_error"));
+        assert.equal(
+          await usedOf(api.base, tenant.secretKey, tenant.customerId, tenant.feature),
+          0,
+          "nothing was counted",
+        );
 
-          // another app allows the foreign origin: the keyless preflight passes, the key's own app still refuses
-          await seedTenant(api.base, { allowedOrigins: [foreign.origin] });
-          // the raw answers as Chromium's network layer saw them, before CORS hides them from the page
-          const cdp = await browser.context.newCDPSession(page);
-          await cdp.send("Network.enable");
-          const urls = new Map<string, string>();
-          const seenByApi: string[] = [];
-          cdp.on(
-            "Network.requestWillBeSent",
-            (e) =>
-              urls.set(
-                e.requestId,
-                `${e.request.method} ${new URL(e.request.url).pathname}`,
-              ),
-          );
-          cdp.on(
-            "Network.responseReceivedExtraInfo",
-            (e) =>
-              seenByApi.push(`${urls.get(e.requestId) ?? "?"} ${e.statusCode}`),
-          );
-          cdp.on(
-            "Network.loadingFailed",
-            (e) =>
-              seenByApi.push(
-                `${urls.get(e.requestId) ?? "?"} failed ${
-                  e.corsErrorStatus?.corsError ?? e.errorText
-                }`,
-              ),
-          );
-          await openApp(
-            page,
-            foreign.origin,
-            api.base,
-            tenant.publishableKey,
-            tenant.customerId,
-          );
-          const second = await page.evaluate(async (feature) => {
-            const billing = (globalThis as unknown as PageGlobals).billing;
-            billing.track(feature, 4);
-            const flush = await billing.flush();
-            return {
-              flush,
-              errors: (globalThis as unknown as PageGlobals).errors,
-            };
-          }, tenant.feature);
-          assert.equal(second.flush.accepted, 0);
-          assert.ok(
-            second.errors.includes("network_error"),
-            "the 403 carries no CORS header, so the page cannot read it",
-          );
-          assert.ok(
-            seenByApi.includes("POST /v1/events 403"),
-            `the API answered the real request 403 (saw ${
-              JSON.stringify(seenByApi)
-            })`,
-          );
-          assert.ok(
-            seenByApi.includes(
-              "POST /v1/events failed MissingAllowOriginHeader",
+        // another app allows the foreign origin: the keyless preflight passes, the key's own app still refuses
+        await seedTenant(api.base, { allowedOrigins: [foreign.origin] });
+        // the raw answers as Chromium's network layer saw them, before CORS hides them from the page
+        const cdp = await browser.context.newCDPSession(page);
+        await cdp.send("Network.enable");
+        const urls = new Map<string, string>();
+        const seenByApi: string[] = [];
+        cdp.on(
+          "Network.requestWillBeSent",
+          (e) => urls.set(e.requestId, `${e.request.method} ${new URL(e.request.url).pathname}`),
+        );
+        cdp.on(
+          "Network.responseReceivedExtraInfo",
+          (e) => seenByApi.push(`${urls.get(e.requestId) ?? "?"} ${e.statusCode}`),
+        );
+        cdp.on(
+          "Network.loadingFailed",
+          (e) =>
+            seenByApi.push(
+              `${urls.get(e.requestId) ?? "?"} failed ${e.corsErrorStatus?.corsError ?? e.errorText}`,
             ),
-            `blocked by CORS (saw ${JSON.stringify(seenByApi)})`,
-          );
-          await cdp.detach();
-          assert.equal(
-            await usedOf(
-              api.base,
-              tenant.secretKey,
-              tenant.customerId,
-              tenant.feature,
-            ),
-            0,
-            "still nothing counted",
-          );
-        },
-      );
+        );
+        await openApp(page, foreign.origin, api.base, tenant.publishableKey, tenant.customerId);
+        const second = await page.evaluate(async (feature) => {
+          const billing = (globalThis as unknown as PageGlobals).billing;
+          billing.track(feature, 4);
+          const flush = await billing.flush();
+          return { flush, errors: (globalThis as unknown as PageGlobals).errors };
+        }, tenant.feature);
+        assert.equal(second.flush.accepted, 0);
+        assert.ok(
+          second.errors.includes("network_error"),
+          "the 403 carries no CORS header, so the page cannot read it",
+        );
+        assert.ok(
+          seenByApi.includes("POST /v1/events 403"),
+          `the API answered the real request 403 (saw ${JSON.stringify(seenByApi)})`,
+        );
+        assert.ok(
+          seenByApi.includes("POST /v1/events failed MissingAllowOriginHeader"),
+          `blocked by CORS (saw ${JSON.stringify(seenByApi)})`,
+        );
+        await cdp.detach();
+        assert.equal(
+          await usedOf(api.base, tenant.secretKey, tenant.customerId, tenant.feature),
+          0,
+          "still nothing counted",
+        );
+      });
 
-      await t.step(
-        "GET /docs renders the API reference without the internet; screenshot saved",
-        async () => {
-          await page.goto(`${api.base}/docs`);
-          await page.getByText("Edge billing worker API").first().waitFor({
-            timeout: 30_000,
-          });
-          await Deno.mkdir(ARTIFACTS, { recursive: true });
-          const path = new URL("docs.png", ARTIFACTS).pathname;
-          await page.getByText("entitlements", { exact: true }).first().click();
-          await page.getByText("May this customer use this feature now?")
-            .first().waitFor({ timeout: 30_000 });
-          await page.getByText("/v1/entitlements/check").first().waitFor({
-            timeout: 30_000,
-          });
-          await page.waitForTimeout(500); // let the section finish painting
-          await page.screenshot({ path, fullPage: false });
-          assert.ok((await Deno.stat(path)).size > 10_000);
-        },
-      );
+      await t.step("GET /docs renders the API reference without the internet; screenshot saved", async () => {
+        await page.goto(`${api.base}/docs`);
+        await page.getByText("Edge billing worker API").first().waitFor({ timeout: 30_000 });
+        await Deno.mkdir(ARTIFACTS, { recursive: true });
+        const path = new URL("docs.png", ARTIFACTS).pathname;
+        await page.getByText("entitlements", { exact: true }).first().click();
+        await page.getByText("May this customer use this feature now?").first().waitFor({ timeout: 30_000 });
+        await page.getByText("/v1/entitlements/check").first().waitFor({ timeout: 30_000 });
+        await page.waitForTimeout(500); // let the section finish painting
+        await page.screenshot({ path, fullPage: false });
+        assert.ok((await Deno.stat(path)).size > 10_000);
+      });
 
       assert.deepEqual(browser.blocked, [], "no request left loopback");
     } finally {

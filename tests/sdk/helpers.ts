@@ -53,17 +53,11 @@ export async function seedTenant(
   options: { limit?: number; allowedOrigins?: string[] } = {},
 ): Promise<SeededTenant> {
   const limit = options.limit ?? 5;
-  const admin = createServerClient({
-    baseUrl: base,
-    adminToken: SDK_ADMIN_TOKEN,
-  });
+  const admin = createServerClient({ baseUrl: base, adminToken: SDK_ADMIN_TOKEN });
   const keys = await unwrap(admin.POST("/v1/admin/tenants", {
     body: { name: `sdk${crypto.randomUUID().slice(0, 8)}`, app: "production" },
   }));
-  const billing = createServerClient({
-    baseUrl: base,
-    secretKey: keys.secret_key,
-  });
+  const billing = createServerClient({ baseUrl: base, secretKey: keys.secret_key });
   const plan = await unwrap(billing.POST("/v1/plans", {
     body: {
       key: "starter",
@@ -71,31 +65,15 @@ export async function seedTenant(
       currency: "USD",
       interval: "month",
       base_amount: 900,
-      features: [{
-        key: "exports",
-        name: "Exports",
-        type: "metered",
-        limit,
-        aggregation: "sum",
-      }],
+      features: [{ key: "exports", name: "Exports", type: "metered", limit, aggregation: "sum" }],
     },
   }));
   const customer = await unwrap(
-    billing.POST("/v1/customers", {
-      body: { external_id: "user_42", email: "ada@example.com" },
-    }),
+    billing.POST("/v1/customers", { body: { external_id: "user_42", email: "ada@example.com" } }),
   );
-  await unwrap(
-    billing.POST("/v1/subscriptions", {
-      body: { customer_id: customer.id, plan_id: plan.id },
-    }),
-  );
+  await unwrap(billing.POST("/v1/subscriptions", { body: { customer_id: customer.id, plan_id: plan.id } }));
   if (options.allowedOrigins) {
-    await unwrap(
-      billing.PATCH("/v1/apps/current", {
-        body: { allowed_origins: options.allowedOrigins },
-      }),
-    );
+    await unwrap(billing.PATCH("/v1/apps/current", { body: { allowed_origins: options.allowedOrigins } }));
   }
   return {
     secretKey: keys.secret_key,

@@ -26,9 +26,7 @@ console.log(JSON.stringify(out));
 Deno.test("built package (deno task sdk:build) runs unchanged on Node 20 through its package exports", async () => {
   await buildSdk();
   await esbuild.stop();
-  const dist = [...Deno.readDirSync(new URL("dist/", SDK_DIR))].map((e) =>
-    e.name
-  ).sort();
+  const dist = [...Deno.readDirSync(new URL("dist/", SDK_DIR))].map((e) => e.name).sort();
   assert.deepEqual(dist, [
     "browser.d.ts",
     "browser.js",
@@ -62,19 +60,10 @@ Deno.test("built package (deno task sdk:build) runs unchanged on Node 20 through
     const out = JSON.parse(new TextDecoder().decode(run.stdout));
     assert.match(out.node, /^v(2\d|[3-9]\d)\./, "Node 20 or later");
     assert.equal(out.customer, "user_42");
-    assert.deepEqual(out.flush, {
-      accepted: 1,
-      duplicates: 0,
-      rejected: [],
-      pending: 0,
-    });
+    assert.deepEqual(out.flush, { accepted: 1, duplicates: 0, rejected: [], pending: 0 });
     assert.equal(out.decision.used, 2);
     assert.equal(out.decision.allowed, true);
-    assert.deepEqual(out.error, {
-      isBillingApiError: true,
-      code: "plan_not_found",
-      status: 404,
-    });
+    assert.deepEqual(out.error, { isBillingApiError: true, code: "plan_not_found", status: 404 });
     assert.equal(out.refused, "secret_key_in_browser");
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});

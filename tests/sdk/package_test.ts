@@ -39,9 +39,7 @@ async function sh(
 /** Paths of the files under `dir`, relative, sorted. */
 function listFiles(dir: string, prefix = ""): string[] {
   return [...Deno.readDirSync(`${dir}/${prefix}`)].flatMap((e) =>
-    e.isDirectory
-      ? listFiles(dir, `${prefix}${e.name}/`)
-      : [`${prefix}${e.name}`]
+    e.isDirectory ? listFiles(dir, `${prefix}${e.name}/`) : [`${prefix}${e.name}`]
   ).sort();
 }
 

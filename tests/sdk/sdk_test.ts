@@ -1,18 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  generateSchemaTypes,
-  SCHEMA_FILE,
-} from "../../scripts/sdk_generate.ts";
-import {
-  BillingApiError,
-  createServerClient,
-  unwrap,
-} from "../../sdk/src/server.ts";
-import {
-  createBrowserClient,
-  type KeyValueStorage,
-  type UsageEvent,
-} from "../../sdk/src/browser.ts";
+import { generateSchemaTypes, SCHEMA_FILE } from "../../scripts/sdk_generate.ts";
+import { BillingApiError, createServerClient, unwrap } from "../../sdk/src/server.ts";
+import { createBrowserClient, type KeyValueStorage, type UsageEvent } from "../../sdk/src/browser.ts";
 import { seedTenant, startSdkServer } from "./helpers.ts";
 
 class MemoryStorage implements KeyValueStorage {
@@ -37,20 +26,12 @@ async function eventIds(request: Request): Promise<string[]> {
 Deno.test("sdk/src/schema.gen.ts is generated from the current /openapi.json (run `deno task sdk:generate`)", async () => {
   const expected = await generateSchemaTypes();
   const committed = await Deno.readTextFile(SCHEMA_FILE);
-  assert.ok(
-    expected.includes('"/v1/entitlements/check"') &&
-      expected.includes('"/v1/apps/current"'),
-  );
+  assert.ok(expected.includes('"/v1/entitlements/check"') && expected.includes('"/v1/apps/current"'));
   if (committed !== expected) {
-    const routes = (text: string) =>
-      new Set(text.match(/^ {4}"\/[^"]*": \{$/gm) ?? []);
+    const routes = (text: string) => new Set(text.match(/^ {4}"\/[^"]*": \{$/gm) ?? []);
     const [now, then] = [routes(expected), routes(committed)];
-    const added = [...now].filter((r) => !then.has(r)).map((r) =>
-      r.trim().slice(0, -3)
-    );
-    const removed = [...then].filter((r) => !now.has(r)).map((r) =>
-      r.trim().slice(0, -3)
-    );
+    const added = [...now].filter((r) => !then.has(r)).map((r) => r.trim().slice(0, -3));
+    const removed = [...then].filter((r) => !now.has(r)).map((r) => r.trim().slice(0, -3));
     assert.fail(
       `sdk/src/schema.gen.ts is stale: run \`deno task sdk:generate\` and commit it (paths added ${
         JSON.stringify(added)
@@ -77,38 +58,23 @@ Deno.test("server client: typed calls over HTTP, problem code on BillingApiError
         return fetch(request);
       },
     });
-    const customer = await unwrap(
-      billing.GET("/v1/customers/{id}", {
-        params: { path: { id: "user_42" } },
-      }),
-    );
+    const customer = await unwrap(billing.GET("/v1/customers/{id}", { params: { path: { id: "user_42" } } }));
     assert.equal(customer.external_id, "user_42");
     assert.match(customer.id, /^cus_/);
     assert.deepEqual(seen, ["GET /v1/customers/user_42 Bearer sk_"]);
 
     const report = await unwrap(billing.POST("/v1/events", {
-      body: {
-        events: [{
-          id: "srv-1",
-          customer_id: "user_42",
-          feature: "exports",
-          value: 3,
-        }],
-      },
+      body: { events: [{ id: "srv-1", customer_id: "user_42", feature: "exports", value: 3 }] },
     }));
     assert.deepEqual(report, { accepted: 1, duplicates: 0, rejected: [] });
     const decision = await unwrap(
-      billing.POST("/v1/entitlements/check", {
-        body: { customer_id: "user_42", feature: "exports" },
-      }),
+      billing.POST("/v1/entitlements/check", { body: { customer_id: "user_42", feature: "exports" } }),
     );
     assert.equal(decision.allowed, false);
     assert.equal(decision.reason, "limit_reached");
     assert.equal(decision.used, 3);
 
-    const missing = await unwrap(
-      billing.GET("/v1/customers/{id}", { params: { path: { id: "nobody" } } }),
-    )
+    const missing = await unwrap(billing.GET("/v1/customers/{id}", { params: { path: { id: "nobody" } } }))
       .catch((e) => e);
     assert.ok(missing instanceof BillingApiError);
     assert.equal(missing.code, "customer_not_found");
@@ -117,66 +83,33 @@ Deno.test("server client: typed calls over HTTP, problem code on BillingApiError
     assert.equal(missing.problem?.code, "customer_not_found");
     assert.match(missing.requestId ?? "", /.+/);
 
-    const invalid = await unwrap(
-      billing.POST("/v1/customers", { body: { external_id: "has spaces" } }),
-    )
+    const invalid = await unwrap(billing.POST("/v1/customers", { body: { external_id: "has spaces" } }))
       .catch((e) => e);
     assert.equal(invalid.code, "validation_failed");
-    assert.deepEqual(
-      invalid.problem.fields.map((f: { path: string }) => f.path),
-      ["external_id"],
-    );
+    assert.deepEqual(invalid.problem.fields.map((f: { path: string }) => f.path), ["external_id"]);
 
-    const offline = createServerClient({
-      baseUrl: "http://127.0.0.1:9",
-      secretKey: t.secretKey,
-    });
-    const down = await unwrap(
-      offline.GET("/v1/customers/{id}", {
-        params: { path: { id: "user_42" } },
-      }),
-    )
+    const offline = createServerClient({ baseUrl: "http://127.0.0.1:9", secretKey: t.secretKey });
+    const down = await unwrap(offline.GET("/v1/customers/{id}", { params: { path: { id: "user_42" } } }))
       .catch((e) => e);
     assert.ok(down instanceof BillingApiError);
     assert.equal(down.code, "network_error");
     assert.equal(down.retryable, true);
 
-    assert.throws(
-      () =>
-        createServerClient({
-          baseUrl: server.base,
-          secretKey: t.publishableKey,
-        }),
-      {
-        code: "invalid_key",
-      },
-    );
-    assert.throws(
-      () => createServerClient({ baseUrl: "billing.example.com" }),
-      { code: "invalid_options" },
-    );
+    assert.throws(() => createServerClient({ baseUrl: server.base, secretKey: t.publishableKey }), {
+      code: "invalid_key",
+    });
+    assert.throws(() => createServerClient({ baseUrl: "billing.example.com" }), { code: "invalid_options" });
   } finally {
     await server.stop();
   }
 });
 
 Deno.test("browser client refuses secret keys and anything that is not a publishable key", () => {
-  const base = {
-    baseUrl: "http://127.0.0.1:1",
-    customerId: "u",
-    storage: null,
-  };
-  assert.throws(
-    () =>
-      createBrowserClient({ ...base, publishableKey: "sk_" + "0".repeat(64) }),
-    {
-      code: "secret_key_in_browser",
-    },
-  );
-  assert.throws(
-    () => createBrowserClient({ ...base, publishableKey: "adm_token" }),
-    { code: "invalid_key" },
-  );
+  const base = { baseUrl: "http://127.0.0.1:1", customerId: "u", storage: null };
+  assert.throws(() => createBrowserClient({ ...base, publishableKey: "sk_" + "0".repeat(64) }), {
+    code: "secret_key_in_browser",
+  });
+  assert.throws(() => createBrowserClient({ ...base, publishableKey: "adm_token" }), { code: "invalid_key" });
 });
 
 Deno.test("browser client: batches, flips at the limit, caches checks, retries a lost batch with the same ids (counted once)", async () => {
@@ -213,25 +146,15 @@ Deno.test("browser client: batches, flips at the limit, caches checks, retries a
     const first = await client.check(t.feature);
     assert.equal(first.allowed, true);
     assert.equal(client.peek(t.feature), first, "fresh answers are cached");
-    assert.equal(
-      await client.check(t.feature),
-      first,
-      "a second check within the TTL makes no request",
-    );
+    assert.equal(await client.check(t.feature), first, "a second check within the TTL makes no request");
 
     const ids = [1, 2, 3, 4].map(() => client.track(t.feature, 1));
     assert.equal(new Set(ids).size, 4);
-    assert.equal(
-      client.peek(t.feature),
-      undefined,
-      "tracking drops the cached answer",
-    );
+    assert.equal(client.peek(t.feature), undefined, "tracking drops the cached answer");
     // maxBatchSize 3: the first three went out at once and their answer was lost
     const flushed = await client.flush();
     assert.ok(flushed.pending > 0 || posts.length >= 2);
-    for (let i = 0; i < 50 && client.pendingEvents > 0; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    for (let i = 0; i < 50 && client.pendingEvents > 0; i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal(client.pendingEvents, 0);
     assert.deepEqual(posts[0], ids.slice(0, 3));
     const resent = posts.slice(1).flat();
@@ -265,15 +188,11 @@ Deno.test("browser client: batches, flips at the limit, caches checks, retries a
     });
     await assert.rejects(
       stranger.check(t.feature),
-      (e: BillingApiError) =>
-        e.code === "customer_not_found" && e.status === 404,
+      (e: BillingApiError) => e.code === "customer_not_found" && e.status === 404,
     );
     stranger.track(t.feature, 1, { id: "stranger-1" });
     const refused = await stranger.flush();
-    assert.deepEqual(refused.rejected.map((r) => [r.id, r.code]), [[
-      "stranger-1",
-      "customer_not_found",
-    ]]);
+    assert.deepEqual(refused.rejected.map((r) => [r.id, r.code]), [["stranger-1", "customer_not_found"]]);
     assert.equal(refused.pending, 0, "a rejection is final: no retry");
     assert.deepEqual(strangerErrors, ["customer_not_found:1"]);
     stranger.close();
@@ -321,13 +240,8 @@ Deno.test("browser client: events unacknowledged at close are stored and resent 
       // a third page restores nothing: storage was cleared on acknowledgement
       assert.equal(storage.items.size, 0);
       // and the same ids sent again are duplicates, never counted twice
-      const billing = createServerClient({
-        baseUrl: server.base,
-        secretKey: t.secretKey,
-      });
-      const again = await unwrap(
-        billing.POST("/v1/events", { body: { events: stored } }),
-      );
+      const billing = createServerClient({ baseUrl: server.base, secretKey: t.secretKey });
+      const again = await unwrap(billing.POST("/v1/events", { body: { events: stored } }));
       assert.equal(again.duplicates, 2);
       const decision = await next.check(t.feature);
       assert.equal(decision.used, 5);

@@ -31,8 +31,7 @@ export default {
 `;
 
 Deno.test({
-  name:
-    "SDK runs unchanged in workerd (Cloudflare Workers runtime): server and edge clients against the API",
+  name: "SDK runs unchanged in workerd (Cloudflare Workers runtime): server and edge clients against the API",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
@@ -58,11 +57,7 @@ Deno.test({
         modules: true,
         script: built.outputFiles[0].text,
         compatibilityDate: "2026-04-20",
-        bindings: {
-          API: server.base,
-          SECRET_KEY: t.secretKey,
-          PUBLISHABLE_KEY: t.publishableKey,
-        },
+        bindings: { API: server.base, SECRET_KEY: t.secretKey, PUBLISHABLE_KEY: t.publishableKey },
       });
       const res = await mf.dispatchFetch("http://worker.test/");
       const text = await res.text();
@@ -70,18 +65,9 @@ Deno.test({
       const out = JSON.parse(text);
       assert.equal(out.runtime, "Cloudflare-Workers");
       assert.equal(out.customer, "user_42");
-      assert.deepEqual(out.flush, {
-        accepted: 1,
-        duplicates: 0,
-        rejected: [],
-        pending: 0,
-      });
+      assert.deepEqual(out.flush, { accepted: 1, duplicates: 0, rejected: [], pending: 0 });
       assert.equal(out.decision.used, 3);
-      assert.deepEqual(out.error, {
-        isBillingApiError: true,
-        code: "customer_not_found",
-        status: 404,
-      });
+      assert.deepEqual(out.error, { isBillingApiError: true, code: "customer_not_found", status: 404 });
     } finally {
       await mf?.dispose();
       await server.stop();
