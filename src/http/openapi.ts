@@ -68,6 +68,7 @@ export const TAGS: readonly { name: string; description: string }[] = [
 const OPERATION_IDS: Readonly<Record<string, string>> = {
   "POST /v1/admin/tenants": "createTenant",
   "POST /v1/admin/billing_cycle/run": "runBillingCycle",
+  "GET /v1/admin/dead_letters": "listDeadLetters",
   "GET /v1/apps/current": "getCurrentApp",
   "PATCH /v1/apps/current": "updateCurrentApp",
   "POST /v1/plans": "createPlan",
