@@ -55,6 +55,39 @@ Deno.test("a creating request whose answer is lost to the timeout is retried onc
   }
 });
 
+Deno.test("a timed-out webhook endpoint creation (a route keyed by the Idempotency-Key header) retried once creates one endpoint with one secret", async () => {
+  const server = await startSdkServer();
+  try {
+    const t = await seedTenant(server.base);
+    const answers: { key: string | null; body: unknown }[] = [];
+    const billing = createServerClient({
+      baseUrl: server.base,
+      secretKey: t.secretKey,
+      retry: { maxRetries: 1, timeoutMs: 1000, sleep: () => Promise.resolve() },
+      fetch: async (request) => {
+        const response = await fetch(request.clone(), { signal: undefined });
+        answers.push({ key: request.headers.get("idempotency-key"), body: await response.clone().json() });
+        if (answers.length === 1) {
+          await response.body?.cancel();
+          return await untilAborted(request); // the first answer (with the secret) is lost
+        }
+        return response;
+      },
+    });
+    const endpoint = await unwrap(billing.POST("/v1/webhook-endpoints", {
+      body: { url: "https://example.com/billing-hooks", events: ["invoice.*"] },
+    }));
+    assert.equal(answers.length, 2);
+    assert.equal(answers[1].key, answers[0].key);
+    assert.deepEqual(answers[1].body, answers[0].body, "the retry gets the first creation's answer");
+    assert.match(endpoint.secret, /^whsec_/);
+    const listed = await unwrap(billing.GET("/v1/webhook-endpoints"));
+    assert.deepEqual(listed.data.map((e) => e.id), [endpoint.id], "one endpoint");
+  } finally {
+    await server.stop();
+  }
+});
+
 /** A scripted transport: answers (or throws) in order, recording each request's key. */
 function scripted(script: (Response | Error)[]) {
   const keys: (string | null)[] = [];
