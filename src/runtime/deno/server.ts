@@ -6,7 +6,7 @@
 import type { Config } from "../../config.ts";
 import { createApp } from "../../http/app.ts";
 import type { Services } from "../../context.ts";
-import { openDatabase } from "../../storage/db.ts";
+import { openStore } from "../../storage/open.ts";
 import { buildServices } from "../services.ts";
 import { startWebhookWorker } from "../../webhooks/service.ts";
 import { startHoldSweeper } from "../../ledger/hold_sweeper.ts";
@@ -30,6 +30,18 @@ function fileDirectory(url: string): string | null {
   const path = url.slice("file:".length);
   const slash = path.lastIndexOf("/");
   return slash <= 0 ? "." : path.slice(0, slash);
+}
+
+/** `url` with its password (if any) replaced by `***`, for logs. */
+function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.password) return url;
+    parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return url;
+  }
 }
 
 /**
@@ -63,7 +75,12 @@ export async function startServer(
 ): Promise<RunningServer> {
   const dir = fileDirectory(config.databaseUrl);
   if (dir) await Deno.mkdir(dir, { recursive: true });
-  const database = await openDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken });
+  const database = await openStore({
+    url: config.databaseUrl,
+    authToken: config.databaseAuthToken,
+    poolMax: config.databasePoolMax,
+    statementTimeoutMs: config.databaseStatementTimeoutMs,
+  });
   const services = buildServices(config, database);
   const log = services.log;
   const app = createApp(services, {
@@ -88,8 +105,10 @@ export async function startServer(
     hostname: config.host,
     onListen: ({ port }) =>
       console.log(
-        `Billing worker listening on http://${config.host}:${port} (database ${config.databaseUrl}; live entitlements ${
-          services.live ? "on Redis" : "in-process"
+        `Billing worker listening on http://${config.host}:${port} (database ${
+          withoutPassword(config.databaseUrl)
+        }; live entitlements ${
+          services.live ? (config.redis ? "on Redis" : "on the database") : "in-process"
         }` +
           `${
             config.webhookAllowPrivateUrls
@@ -107,7 +126,7 @@ export async function startServer(
       await webhookWorker?.stop();
       await holdSweeper.stop();
       await billingCycle?.stop();
-      database.close();
+      await database.close();
     },
   };
 }
