@@ -27,6 +27,8 @@ export interface ChildServer {
   output: string;
   /** SIGTERM, then wait for the exit; returns the exit status. */
   stop(): Promise<Deno.CommandStatus>;
+  /** SIGKILL (no shutdown at all, as `kill -9`), then wait for the exit. */
+  kill(): Promise<Deno.CommandStatus>;
 }
 
 /**
@@ -72,6 +74,12 @@ export async function spawnDeno(
     output,
     async stop() {
       child.kill("SIGTERM");
+      const status = await child.status;
+      await drained;
+      return status;
+    },
+    async kill() {
+      child.kill("SIGKILL");
       const status = await child.status;
       await drained;
       return status;

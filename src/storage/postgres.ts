@@ -217,6 +217,14 @@ export async function openPostgres(options: PostgresOptions): Promise<PostgresSt
         serialize: (x: number) => String(x),
         parse: (x: string) => Number(x),
       },
+      // SQLite binds booleans as 1/0; the client serializes by the type the server inferred for the
+      // parameter, and its own boolean serializer would turn 1 into false.
+      boolean: {
+        to: 16,
+        from: [16],
+        serialize: (x: unknown) => (x === true || x === 1 || x === "1" || x === "t" ? "t" : "f"),
+        parse: (x: string) => x === "t",
+      },
       // JSON stays text: the sqlite-core columns parse it themselves.
       jsonText: { to: 114, from: [114, 3802], serialize: (x: string) => x, parse: (x: string) => x },
     },

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { eq } from "drizzle-orm";
 import { openPostgres, toPostgresSql } from "../../src/storage/postgres.ts";
-import { invoiceSequences, tenants } from "../../src/storage/schema.ts";
+import { invoiceSequences, ledgerAccounts, tenants } from "../../src/storage/schema.ts";
 import { freshPostgresDatabase } from "../pg_helpers.ts";
 
 Deno.test("toPostgresSql() numbers placeholders outside quotes and unqualifies on-conflict targets", () => {
@@ -46,7 +46,7 @@ Deno.test("openPostgres(): four processes starting together apply each migration
   }
 });
 
-Deno.test("PostgresStore.write(): a throwing write rolls back; values read back as on SQLite", async () => {
+Deno.test("PostgresStore.write(): a throwing write rolls back; instants, booleans and JSON read back as on SQLite", async () => {
   const database = await freshPostgresDatabase("tx");
   const store = await openPostgres({ url: database.url, poolMax: 2 });
   try {
@@ -62,6 +62,25 @@ Deno.test("PostgresStore.write(): a throwing write rolls back; values read back 
     await store.write((tx) => tx.insert(tenants).values({ id: "ten_a", name: "a", created_at }));
     const [row] = await store.db.select().from(tenants).where(eq(tenants.id, "ten_a"));
     assert.deepEqual(row, { id: "ten_a", name: "a", created_at });
+    // booleans bind as 1/0 on SQLite; both must survive the trip, as must JSON text byte for byte
+    const account = {
+      id: "acc_1",
+      tenant_id: "ten_a",
+      app_id: "app_a",
+      name: "wallet",
+      type: "liability" as const,
+      currency: "USD",
+      normal_balance: "credit" as const,
+      metadata: { z: 1, a: [true, null] },
+      debits_must_not_exceed_credits: true,
+      credits_must_not_exceed_debits: false,
+      created_at,
+    };
+    await store.write((tx) => tx.insert(ledgerAccounts).values(account));
+    assert.deepEqual(await store.db.select().from(ledgerAccounts), [account]);
+    const [raw] = await store
+      .sql`select metadata::text as m, debits_must_not_exceed_credits as d from ledger_accounts`;
+    assert.deepEqual(raw, { m: '{"z":1,"a":[true,null]}', d: true });
   } finally {
     await store.close();
     await database.drop();
