@@ -146,9 +146,31 @@ export class PostgresStore implements Store {
   readonly limits: StatementLimits = POSTGRES_LIMITS;
 
   /** Wraps an open `postgres` pool (see {@link openPostgres}, which also migrates). */
-  constructor(sql: postgres.Sql) {
+  /** Write transactions this process may have open at once (the rest of the pool stays for reads). */
+  readonly writeSlots: number;
+  #writing = 0;
+  #waiting: (() => void)[] = [];
+
+  constructor(sql: postgres.Sql, poolMax = 10) {
     this.sql = sql;
     this.db = bindLimits(proxyOver(sql), POSTGRES_LIMITS);
+    // A write may read through `db` (another pooled connection) while it holds its tenant's lock;
+    // if every connection were a write waiting for that lock, the read would never get one.
+    this.writeSlots = Math.max(1, Math.floor(poolMax / 2));
+  }
+
+  async #slot(): Promise<void> {
+    if (this.#writing < this.writeSlots) {
+      this.#writing++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.#waiting.push(resolve));
+  }
+
+  #release(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#writing--;
   }
 
   /**
@@ -160,6 +182,15 @@ export class PostgresStore implements Store {
    *   {@link MAX_WRITE_ATTEMPTS} serialization failures or deadlocks
    */
   async write<T>(fn: (tx: Tx) => Promise<T>, scope?: Scope): Promise<T> {
+    await this.#slot();
+    try {
+      return await this.#write(fn, scope);
+    } finally {
+      this.#release();
+    }
+  }
+
+  async #write<T>(fn: (tx: Tx) => Promise<T>, scope?: Scope): Promise<T> {
     for (let attempt = 1;; attempt++) {
       try {
         return await this.sql.begin(async (connection) => {
@@ -229,7 +260,7 @@ export async function openPostgres(options: PostgresOptions): Promise<PostgresSt
       jsonText: { to: 114, from: [114, 3802], serialize: (x: string) => x, parse: (x: string) => x },
     },
   });
-  const store = new PostgresStore(sql);
+  const store = new PostgresStore(sql, options.poolMax ?? 10);
   if (options.migrate ?? true) {
     try {
       await migratePostgres(sql);
