@@ -166,7 +166,14 @@ export async function checkEntitlement(ctx: Ctx, input: CheckInput): Promise<Con
   return answer;
 }
 
-function decide(
+/**
+ * The decision of a check from a live snapshot and the usage before this call (the pure rule
+ * `decideConsumption`), shared by the service and the Worker's edge path.
+ *
+ * @throws {BillingError} `consume_not_supported` (422) for a consumption the feature's
+ *   aggregation cannot take
+ */
+export function decide(
   input: CheckInput,
   entitlement: FeatureEntitlement,
   used: number,
@@ -199,8 +206,8 @@ function assertConsumable(aggregation: string, consume: number, feature: string)
   );
 }
 
-/** The usage event a consumption records. */
-function consumptionEvent(input: CheckInput, consume: number, crossing?: Crossing): UsageEventInput {
+/** The usage event a consumption records (its id is the check's `idempotency_key`). */
+export function consumptionEvent(input: CheckInput, consume: number, crossing?: Crossing): UsageEventInput {
   return {
     id: input.idempotency_key!,
     customer_id: input.customer_id,
@@ -210,10 +217,11 @@ function consumptionEvent(input: CheckInput, consume: number, crossing?: Crossin
   };
 }
 
-type Crossing = NonNullable<UsageEventInput["lifecycle"]>;
+/** The lifecycle event a consumption event carries when it crosses a limit. */
+export type Crossing = NonNullable<UsageEventInput["lifecycle"]>;
 
 /** The lifecycle event of a consumption that crosses the feature's limit (see `limitCrossing`). */
-function crossingOf(
+export function crossingOf(
   input: CheckInput,
   entitlement: FeatureEntitlement,
   usedBefore: number,
@@ -332,7 +340,7 @@ async function checkLive(
  * original, reason as the original decision would give (usage before it = current − consumed),
  * `used` / `remaining` as they are now (the current usage already contains the original).
  */
-function replayAnswer(
+export function replayAnswer(
   input: CheckInput,
   entitlement: FeatureEntitlement,
   currentUsed: number,

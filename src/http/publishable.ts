@@ -8,6 +8,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "./env.ts";
 import { problem } from "./problem.ts";
+import type { RateDecision } from "./rate_limit.ts";
 
 /** Security requirement of routes that accept a secret or a publishable key. */
 export const anyKey: Record<string, string[]>[] = [{ bearerAuth: [] }, { publishableKey: [] }];
@@ -32,6 +33,14 @@ export async function limitPublishable(
   if (!limiter || c.var.principal.kind !== "publishable") return null;
   const decision = await limiter.limit(c.var.ctx.scope, customerRefs);
   if (decision.success) return null;
+  return rateLimitedResponse(c, decision);
+}
+
+/**
+ * The 429 `rate_limited` problem of a publishable key over its limit, with `retry-after`
+ * (seconds, at least 1) and the `ratelimit-*` headers of the decision.
+ */
+export function rateLimitedResponse(c: Context, decision: RateDecision): Response {
   const res = problem(
     c,
     429,

@@ -26,6 +26,7 @@ import { problem } from "../../http/problem.ts";
 import { CreateTenantBody } from "../../tenants/schemas.ts";
 import { IngestBody } from "../../usage/schemas.ts";
 import { type DirectoryEntry, directoryStub, MAX_TENANT_PAGE } from "./directory_object.ts";
+import { edgeHotPath } from "./edge_checks.ts";
 import {
   INTERNAL_PREFIX,
   type UsageMessageEnvelope,
@@ -150,6 +151,18 @@ export function createWorker() {
     }
     const entry = token && KEY_PATTERN.test(token) ? await lookupKey(env, token) : null;
     if (!entry) return await tenantStub(env, PUBLIC_OBJECT).fetch(c.req.raw);
+    const edge = edgeHotPath(env, workerLogger(env.LOG_LEVEL));
+    if (edge) {
+      const answered = await edge.handle(c, entry, {
+        forward: () => tenantStub(env, entry.tenant_object).fetch(c.req.raw),
+        internal: (path) =>
+          tenantStub(env, entry.tenant_object).fetch(`https://tenant${INTERNAL_PREFIX}${path}`),
+        enqueue: (message) =>
+          env.USAGE_QUEUE.send({ ...message, tenant_object: entry.tenant_object }, { contentType: "json" }),
+        enqueueBatch: () => enqueueUsage(env, entry, c.req.raw),
+      });
+      if (answered) return answered;
+    }
     if (
       c.req.method === "POST" && url.pathname === "/v1/events" &&
       /\brespond-async\b/i.test(c.req.header("prefer") ?? "")
