@@ -8,10 +8,12 @@
  * - the next end of a live subscription's billing period (rollover, invoicing).
  *
  * After every write the object calls {@link armAfterWrite}: when the write left deliveries due,
- * the alarm is moved to now, so a webhook leaves within the alarm's latency of the commit. The
- * alarm runs the same `runMaintenance` as the cron trigger (every job is idempotent, so an alarm
- * and a cron run overlapping is harmless) and schedules itself for the next due instant, at the
- * latest {@link BACKSTOP_MS} later. The cron trigger stays as a backstop.
+ * the alarm is moved to now, so a webhook leaves within the alarm's latency of the commit. An
+ * alarm expires due holds and delivers due webhooks; when the billing cycle is due (the next
+ * period end, but never sooner than `BILLING_CYCLE_INTERVAL_MS` after the previous run, as the
+ * Deno server's loop) it runs the same `runMaintenance` as the cron trigger (every job is
+ * idempotent, so an alarm and a cron run overlapping is harmless). It then schedules itself for
+ * the next due instant. The cron trigger stays as a backstop.
  *
  * @module
  */
@@ -29,6 +31,8 @@ import type { Db } from "../../storage/db.ts";
 import { billingPeriodAt } from "../../subscriptions/read.ts";
 import { type MaintenanceReport, maintenanceSucceeded, runMaintenance } from "../maintenance.ts";
 import type { DurableObjectStorage } from "./types.ts";
+import { sweepAllScopes } from "../../ledger/service.ts";
+import { type DrainReport, drainWebhooksOnce } from "../../webhooks/service.ts";
 
 /** Longest sleep of an object with scheduled work it could not date (one hour, in ms). */
 export const BACKSTOP_MS = 60 * 60 * 1000;
@@ -44,17 +48,22 @@ function numberOrNull(rows: { at: unknown }[]): number | null {
 
 /**
  * When the next webhook delivery or hold expiry of this object is due (epoch ms), `nowMs` when
- * outbox messages wait to be fanned out; `null` when nothing of that kind is pending.
+ * outbox messages wait to be fanned out; `null` when nothing of that kind is pending. Without
+ * `deliveries`, only hold expiries count.
  */
-export async function nextDeliveryOrExpiry(db: Db, nowMs: number): Promise<number | null> {
-  const unfanned = await db.select({ seq: outboxEvents.seq }).from(outboxEvents)
-    .where(isNull(outboxEvents.fanned_out_at)).limit(1);
-  if (unfanned.length > 0) return nowMs;
+export async function nextDeliveryOrExpiry(db: Db, nowMs: number, deliveries = true): Promise<number | null> {
+  if (deliveries) {
+    const unfanned = await db.select({ seq: outboxEvents.seq }).from(outboxEvents)
+      .where(isNull(outboxEvents.fanned_out_at)).limit(1);
+    if (unfanned.length > 0) return nowMs;
+  }
   const candidates = [
-    numberOrNull(
-      await db.select({ at: sql<number | null>`min(${webhookDeliveries.next_attempt_at})` })
-        .from(webhookDeliveries).where(eq(webhookDeliveries.status, "pending")),
-    ),
+    deliveries
+      ? numberOrNull(
+        await db.select({ at: sql<number | null>`min(${webhookDeliveries.next_attempt_at})` })
+          .from(webhookDeliveries).where(eq(webhookDeliveries.status, "pending")),
+      )
+      : null,
     numberOrNull(
       await db.select({ at: sql<number | null>`min(${ledgerHolds.expires_at})` }).from(ledgerHolds)
         .where(eq(ledgerHolds.status, "pending")),
@@ -95,46 +104,125 @@ export async function nextPeriodEnd(db: Db, nowMs: number): Promise<number | nul
   return next;
 }
 
+/** The settings of {@link armAfterWrite} and {@link runAlarm} (from the validated config). */
+export interface AlarmSettings {
+  /** `BILLING_CYCLE_INTERVAL_MS`: least pause between two billing-cycle runs of the object; 0 = only the cron runs it. */
+  billingCycleIntervalMs: number;
+  /** `WEBHOOK_WORKER_INTERVAL_MS`: 0 = the alarm does not deliver webhooks (only the cron does). */
+  webhookWorkerIntervalMs: number;
+}
+
+/** Storage key of the instant the next billing-cycle run of this object is due (epoch ms). */
+export const CYCLE_AT_KEY = "alarm:cycle_at";
+
+/** What one alarm did: the full maintenance when the cycle was due, else holds and deliveries. */
+export type AlarmReport = MaintenanceReport | {
+  /** When the run started (ISO 8601). */
+  at: string;
+  /** Hold expiry. */
+  holds: { scopes_swept: number } | { error: string };
+  /** Webhook delivery; `null` when the alarm does not deliver. */
+  webhooks: DrainReport | { error: string } | null;
+};
+
+async function attempt<T>(
+  services: Services,
+  job: string,
+  run: () => Promise<T>,
+): Promise<T | { error: string }> {
+  try {
+    return await run();
+  } catch (error) {
+    services.log({ level: "error", msg: "alarm job failed", job, error: String(error) });
+    return { error: String(error) };
+  }
+}
+
+async function cycleAt(storage: DurableObjectStorage, settings: AlarmSettings, nowMs: number) {
+  if (settings.billingCycleIntervalMs <= 0) return null;
+  const at = await storage.get<number>(CYCLE_AT_KEY);
+  if (at !== undefined) return at;
+  // Like the Deno server's loop: the first run one interval after the object first wrote.
+  const first = nowMs + settings.billingCycleIntervalMs;
+  await storage.put(CYCLE_AT_KEY, first);
+  return first;
+}
+
 /**
- * Moves the alarm earlier when a write just left work due (deliveries, a hold expiry), and
- * makes sure an object with data has an alarm at all. Never moves the alarm later.
+ * Moves the alarm earlier when a write just left work due (deliveries, a hold expiry, the
+ * billing cycle). Never moves the alarm later.
  *
  * @throws when the object's storage fails (the write itself is already committed; the cron
  *   trigger picks the work up)
  */
-export async function armAfterWrite(storage: DurableObjectStorage, services: Services): Promise<void> {
+export async function armAfterWrite(
+  storage: DurableObjectStorage,
+  services: Services,
+  settings: AlarmSettings,
+): Promise<void> {
   const nowMs = Date.now();
-  const due = (await nextDeliveryOrExpiry(services.database.db, nowMs)) ?? nowMs + BACKSTOP_MS;
+  const candidates = [
+    await nextDeliveryOrExpiry(services.database.db, nowMs, settings.webhookWorkerIntervalMs > 0),
+    await cycleAt(storage, settings, nowMs),
+  ].filter((at): at is number => at !== null);
+  if (candidates.length === 0) return;
+  const due = Math.max(nowMs, Math.min(...candidates));
   const current = await storage.getAlarm();
-  if (current === null || due < current) await storage.setAlarm(Math.max(nowMs, due));
+  if (current === null || due < current) await storage.setAlarm(due);
 }
 
 /**
- * The alarm handler: runs every periodic job once, then schedules the next alarm at the earliest
- * due instant (deliveries, hold expiries, period ends), at most {@link BACKSTOP_MS} away; after a
- * failed job, {@link FAILED_ALARM_RETRY_MS} away.
+ * The alarm handler. When the billing cycle is due it runs every periodic job
+ * (`runMaintenance`) and dates the next cycle at the next period end (at least one interval,
+ * at most {@link BACKSTOP_MS} away); otherwise it expires due holds and delivers due webhooks.
+ * Then it sets the next alarm at the earliest due instant; after a failed job,
+ * {@link FAILED_ALARM_RETRY_MS} away.
  *
- * @returns the maintenance report and when the next alarm fires (epoch ms)
+ * @returns what ran and when the next alarm fires (epoch ms; `null` when nothing is scheduled)
  */
 export async function runAlarm(
   storage: DurableObjectStorage,
   services: Services,
-): Promise<{ report: MaintenanceReport; next_alarm_ms: number }> {
-  const report = await runMaintenance(services);
-  const nowMs = Date.now();
+  settings: AlarmSettings,
+): Promise<{ report: AlarmReport; next_alarm_ms: number | null }> {
+  const startMs = Date.now();
   const db = services.database.db;
-  let next: number;
-  if (maintenanceSucceeded(report)) {
-    const candidates = [
-      nowMs + BACKSTOP_MS,
-      await nextDeliveryOrExpiry(db, nowMs),
-      await nextPeriodEnd(db, nowMs),
-    ].filter((at): at is number => at !== null);
-    // Work still due "now" after a full run is work the run could not take (a busy endpoint): no hot loop.
-    next = Math.max(nowMs + 1000, Math.min(...candidates));
+  const deliveries = settings.webhookWorkerIntervalMs > 0;
+  const cycle = await cycleAt(storage, settings, startMs);
+  let report: AlarmReport;
+  let failed: boolean;
+  if (cycle !== null && cycle <= startMs) {
+    const full = await runMaintenance(services);
+    failed = !maintenanceSucceeded(full);
+    report = full;
+    const doneMs = Date.now();
+    const periodEnd = await nextPeriodEnd(db, doneMs);
+    const next = Math.min(periodEnd ?? doneMs + BACKSTOP_MS, doneMs + BACKSTOP_MS);
+    await storage.put(CYCLE_AT_KEY, Math.max(doneMs + settings.billingCycleIntervalMs, next));
   } else {
-    next = nowMs + FAILED_ALARM_RETRY_MS;
+    const holds = await attempt(
+      services,
+      "holds",
+      async () => ({ scopes_swept: await sweepAllScopes(services) }),
+    );
+    const webhooks = deliveries
+      ? await attempt(services, "webhooks", () => drainWebhooksOnce(services))
+      : null;
+    failed = "error" in holds || (webhooks !== null && webhooks !== undefined && "error" in webhooks);
+    report = { at: new Date(startMs).toISOString(), holds, webhooks };
   }
-  await storage.setAlarm(next);
+  const nowMs = Date.now();
+  let next: number | null;
+  if (failed) {
+    next = nowMs + FAILED_ALARM_RETRY_MS;
+  } else {
+    const candidates = [
+      await nextDeliveryOrExpiry(db, nowMs, deliveries),
+      await cycleAt(storage, settings, nowMs),
+    ].filter((at): at is number => at !== null);
+    // Work still due "now" after a run is work the run could not take (a busy endpoint): no hot loop.
+    next = candidates.length === 0 ? null : Math.max(nowMs + 1000, Math.min(...candidates));
+  }
+  if (next !== null) await storage.setAlarm(next);
   return { report, next_alarm_ms: next };
 }

@@ -26,7 +26,7 @@ import { DurableDatabase } from "./durable_database.ts";
 import { maintenanceSucceeded, runMaintenance } from "../maintenance.ts";
 import { jsonLogger } from "../log.ts";
 import { buildServices } from "../services.ts";
-import { armAfterWrite, runAlarm } from "./alarms.ts";
+import { type AlarmSettings, armAfterWrite, runAlarm } from "./alarms.ts";
 import { ingestConsumptions, resolveCustomerRef } from "./edge_object.ts";
 import { workerConfig } from "./env.ts";
 import { loadMigrations } from "./migrations.ts";
@@ -61,6 +61,7 @@ export class TenantObject {
   readonly #database: DurableDatabase;
   readonly #services: Services;
   readonly #app: ReturnType<typeof createApp>;
+  readonly #alarms: AlarmSettings;
   /** Requests this instance served since it was (re)started, internal calls included. */
   #calls = 0;
 
@@ -74,6 +75,7 @@ export class TenantObject {
     // rate limit when UPSTASH_REDIS_REST_URL is set, metrics, the webhook URL guard).
     const config = workerConfig(env);
     this.#services = buildServices(config, this.#database);
+    this.#alarms = config;
     this.#app = createApp(this.#services, { adminToken: config.adminToken ?? "" });
   }
 
@@ -88,7 +90,7 @@ export class TenantObject {
     const response = await this.#serve(request, url);
     if (request.method !== "GET" && request.method !== "HEAD" && request.method !== "OPTIONS") {
       // A write may have left webhook deliveries or a hold expiry due: wake up for them.
-      await armAfterWrite(this.#state.storage, this.#services).catch((error) =>
+      await armAfterWrite(this.#state.storage, this.#services, this.#alarms).catch((error) =>
         this.#services.log({ level: "error", msg: "alarm not armed", error: String(error) })
       );
     }
@@ -97,7 +99,7 @@ export class TenantObject {
 
   /** The alarm: periodic work of this tenant when it is due (`alarms.ts`). */
   async alarm(): Promise<void> {
-    await runAlarm(this.#state.storage, this.#services);
+    await runAlarm(this.#state.storage, this.#services, this.#alarms);
   }
 
   async #serve(request: Request, url: URL): Promise<Response> {
