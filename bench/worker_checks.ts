@@ -63,7 +63,7 @@ async function run(
 ): Promise<Row> {
   const body = (i: number) =>
     consume
-      ? { customer_id: "bench-user", feature: "calls", consume: 1, idempotency_key: `${scenario}-${i}` }
+      ? { customer_id: "bench-user", feature: "calls", consume: 1, idempotency_key: `k${i}` }
       : { customer_id: "bench-user", feature: "calls" };
   for (let i = 0; i < 20; i++) {
     await http(target, "POST", "/v1/entitlements/check", { key: tenant.key, body: body(-1 - i) });
@@ -78,7 +78,9 @@ async function run(
       const t0 = performance.now();
       const res = await http(target, "POST", "/v1/entitlements/check", { key: tenant.key, body: body(i) });
       latencies.push(performance.now() - t0);
-      if (res.status !== 200 || !res.body.allowed) throw new Error(`Check failed: ${JSON.stringify(res.body)}`);
+      if (res.status !== 200 || !res.body.allowed) {
+        throw new Error(`Check failed: ${JSON.stringify(res.body)}`);
+      }
     }
   }));
   const seconds = (performance.now() - started) / 1000;
@@ -125,5 +127,7 @@ try {
   await upstash.stop();
   await Deno.remove(dir, { recursive: true }).catch(() => {});
 }
-console.log(`Worker in workerd, ${CHECKS} checks per row, ${CONCURRENCY} in flight, local Upstash endpoint over redis-server`);
+console.log(
+  `Worker in workerd, ${CHECKS} checks per row, ${CONCURRENCY} in flight, local Upstash endpoint over redis-server`,
+);
 console.table(rows);

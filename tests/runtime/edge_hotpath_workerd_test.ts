@@ -1,4 +1,3 @@
-// deno-lint-ignore-file no-explicit-any -- JSON bodies of API answers are read untyped in this test code
 /**
  * The Worker's edge hot path in real workerd (ADR 0009): entitlement checks and consumptions
  * answered by the stateless Worker against Upstash Redis (the local REST endpoint over the real

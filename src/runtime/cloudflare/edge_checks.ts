@@ -94,6 +94,8 @@ export class EdgeHotPath {
   readonly #customers = new Map<string, string>();
 
   /**
+   * Builds the Redis clients (nothing is sent until the first request).
+   *
    * @param config a validated configuration with `redis` set
    * @throws {Error} when `config.redis` is absent
    */
