@@ -211,16 +211,29 @@ async function planChange(target: Target) {
     "the first check after the 200 sees the new plan",
   );
 
-  // A plan edit (the whole app's snapshots) is seen at once too.
-  const edited = await http(target, "PATCH", `/v1/plans/${bigger.body.id}`, {
-    key,
-    body: { features: [{ key: "calls", type: "metered", limit: 7, aggregation: "count" }] },
-  });
-  if (edited.status === 200) {
-    assert.equal((await check(target, key, external)).limit, 7, "the first check after the edit sees it");
-  } else {
-    assert.equal(edited.status, 409, JSON.stringify(edited.body)); // plans in use may be immutable
+  // Consumptions in between run on the Worker; a downgrade below them denies at once.
+  for (let i = 0; i < 5; i++) {
+    assert.equal(
+      (await check(target, key, external, { consume: 1, idempotency_key: `pc-${i}` })).allowed,
+      true,
+    );
   }
+  const back = await http(target, "POST", `/v1/subscriptions/${subscription.id}/change`, {
+    key,
+    body: { plan_id: subscription.plan_id, effective: "now", proration: "none" },
+  });
+  assert.equal(back.status, 200, JSON.stringify(back.body));
+  const denied = await check(target, key, external, { consume: 1, idempotency_key: "pc-after-downgrade" });
+  assert.deepEqual([denied.allowed, denied.limit, denied.reason], [false, 3, "limit_reached"]);
+
+  // Cancellation: the first check after the 200 finds no subscription.
+  const canceled = await http(target, "POST", `/v1/subscriptions/${subscription.id}/cancel`, {
+    key,
+    body: { at_period_end: false },
+  });
+  assert.equal(canceled.status, 200, JSON.stringify(canceled.body));
+  const after = await check(target, key, external);
+  assert.deepEqual([after.allowed, after.reason], [false, "no_active_subscription"]);
 }
 
 async function webhookOnAlarm(target: Target) {
