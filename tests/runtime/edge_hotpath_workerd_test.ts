@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { apiPlanBody } from "../helpers.ts";
 import { http, provision, type Target } from "../contract/contract.ts";
 import { acquireRedis, testPrefix, upstashFor } from "../redis_helpers.ts";
+import { startUpstashLocal, type UpstashLocal } from "../../src/dev/upstash_local.ts";
 import { buildWorker, type RunningWorker, startWorker } from "../workerd.ts";
 
 const ADMIN_TOKEN = "edge-admin-token-0123456789";
@@ -24,6 +25,7 @@ Deno.test({
     const redis = await acquireRedis();
     if (!redis) return;
     const upstash = await upstashFor(redis);
+    const restarted: { current: UpstashLocal | null } = { current: null };
     const dir = await Deno.makeTempDir({ prefix: "worker-edge-" });
     try {
       const build = await buildWorker(`${dir}/dist`);
@@ -53,11 +55,23 @@ Deno.test({
           "Redis stopped mid-test: the tenant object answers, and never allows past the limit",
           () => redisStopped(target, upstash.stop),
         );
+        await t.step(
+          "Redis back: the object's owed counter drop lands (its next Redis call or its alarm), then the Worker answers again and still denies past the limit",
+          () =>
+            redisBack(target, worker, async () => {
+              restarted.current = await startUpstashLocal({
+                port: upstash.port,
+                token: upstash.token,
+                redisUrl: redis.url,
+              });
+            }),
+        );
       } finally {
         await worker.dispose();
       }
     } finally {
       await upstash.stop().catch(() => {});
+      await restarted.current?.stop().catch(() => {});
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
   },
@@ -262,8 +276,12 @@ async function webhookOnAlarm(target: Target) {
   }
 }
 
+/** The tenant of the Redis outage steps (created while Redis is up). */
+let outage: { name: string; key: string; external: string } | null = null;
+
 async function redisStopped(target: Target, stopRedis: () => Promise<void>) {
-  const { key, external } = await meteredCustomer(target, 5, "rhea");
+  const { name, key, external } = await meteredCustomer(target, 5, "rhea");
+  outage = { name, key, external };
   for (let i = 0; i < 2; i++) {
     assert.equal(
       (await check(target, key, external, { consume: 1, idempotency_key: `r-${i}` })).allowed,
@@ -282,4 +300,26 @@ async function redisStopped(target: Target, stopRedis: () => Promise<void>) {
   assert.equal(await stored(target, key, external), 5);
   const retried = await check(target, key, external, { consume: 1, idempotency_key: "r-3" });
   assert.deepEqual([retried.allowed, retried.consumed], [true, 1], "a retry is still a replay");
+}
+
+async function redisBack(target: Target, worker: RunningWorker, startRedis: () => Promise<void>) {
+  assert.ok(outage, "runs after the outage step");
+  const { name, key, external } = outage;
+  await startRedis();
+  // Redis still holds the counter from before the outage (2); the object owes its drop and
+  // delivers it on its alarm, after which the next check rebuilds the counter from the store (5).
+  await until(
+    "the counter matches the store again",
+    async () => (await check(target, key, external)).used === 5,
+  );
+  const denied = await check(target, key, external, { consume: 1, idempotency_key: "back-1" });
+  assert.deepEqual([denied.allowed, denied.used], [false, 5]);
+  // The Worker's circuit stays open for a moment after its last failure; then warm checks are its own again.
+  await until("warm checks are the Worker's again", async () => {
+    const before = await objectCalls(worker, name);
+    assert.equal((await check(target, key, external)).used, 5);
+    return (await objectCalls(worker, name)) === before;
+  });
+  const again = await check(target, key, external, { consume: 1, idempotency_key: "back-2" });
+  assert.deepEqual([again.allowed, again.used], [false, 5], "denied by the Worker itself");
 }

@@ -13,7 +13,10 @@
  * period end, but never sooner than `BILLING_CYCLE_INTERVAL_MS` after the previous run, as the
  * Deno server's loop) it runs the same `runMaintenance` as the cron trigger (every job is
  * idempotent, so an alarm and a cron run overlapping is harmless). It then schedules itself for
- * the next due instant. The cron trigger stays as a backstop.
+ * the next due instant. The cron trigger stays as a backstop. While the object owes Redis
+ * invalidations or counter drops (Redis was unreachable during a write), the alarm retries
+ * delivering them every {@link OWED_RETRY_MS}: the Worker's edge path reads Redis directly and
+ * cannot see what this object still owes.
  *
  * @module
  */
@@ -104,6 +107,23 @@ export async function nextPeriodEnd(db: Db, nowMs: number): Promise<number | nul
   return next;
 }
 
+/** Delay between two attempts to deliver invalidations owed to Redis (ms). */
+export const OWED_RETRY_MS = 1000;
+
+/** A live store that can owe Redis deliveries (`RedisLiveEntitlements`). */
+interface OwingStore {
+  readonly owed: number;
+  deliverOwed(): Promise<boolean>;
+}
+
+/** The live store when it owes deliveries to Redis, else null. */
+function owing(services: Services): OwingStore | null {
+  const live = services.live as Partial<OwingStore> | undefined;
+  return live && typeof live.owed === "number" && live.owed > 0 && typeof live.deliverOwed === "function"
+    ? live as OwingStore
+    : null;
+}
+
 /** The settings of {@link armAfterWrite} and {@link runAlarm} (from the validated config). */
 export interface AlarmSettings {
   /** `BILLING_CYCLE_INTERVAL_MS`: least pause between two billing-cycle runs of the object; 0 = only the cron runs it. */
@@ -164,6 +184,8 @@ export async function armAfterWrite(
   const candidates = [
     await nextDeliveryOrExpiry(services.database.db, nowMs, settings.webhookWorkerIntervalMs > 0),
     await cycleAt(storage, settings, nowMs),
+    // Counters and snapshots Redis still has wrong (it was unreachable): the Worker reads them.
+    owing(services) ? nowMs + OWED_RETRY_MS : null,
   ].filter((at): at is number => at !== null);
   if (candidates.length === 0) return;
   const due = Math.max(nowMs, Math.min(...candidates));
@@ -187,6 +209,7 @@ export async function runAlarm(
 ): Promise<{ report: AlarmReport; next_alarm_ms: number | null }> {
   const startMs = Date.now();
   const db = services.database.db;
+  await owing(services)?.deliverOwed();
   const deliveries = settings.webhookWorkerIntervalMs > 0;
   const cycle = await cycleAt(storage, settings, startMs);
   let report: AlarmReport;
@@ -219,6 +242,7 @@ export async function runAlarm(
     const candidates = [
       await nextDeliveryOrExpiry(db, nowMs, deliveries),
       await cycleAt(storage, settings, nowMs),
+      owing(services) ? nowMs + OWED_RETRY_MS : null,
     ].filter((at): at is number => at !== null);
     // Work still due "now" after a run is work the run could not take (a busy endpoint): no hot loop.
     next = candidates.length === 0 ? null : Math.max(nowMs + 1000, Math.min(...candidates));
