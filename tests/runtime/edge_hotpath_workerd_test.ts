@@ -45,7 +45,7 @@ Deno.test({
         );
         await t.step(
           "a plan change followed at once by a check sees the new limit",
-          () => planChange(target),
+          () => planChange(target, worker),
         );
         await t.step(
           "a webhook delivery starts right after the commit, on the tenant object's alarm (no cron)",
@@ -201,8 +201,8 @@ function allowedKey(answers: { allowed: boolean }[]): string {
   return `p-${answers.findIndex((a) => a.allowed)}`;
 }
 
-async function planChange(target: Target) {
-  const { key, external, subscription } = await meteredCustomer(target, 3, "pat");
+async function planChange(target: Target, worker: RunningWorker) {
+  const { name, key, external, subscription } = await meteredCustomer(target, 3, "pat");
   const bigger = await http(target, "POST", "/v1/plans", {
     key,
     body: apiPlanBody({
@@ -219,10 +219,16 @@ async function planChange(target: Target) {
     body: { plan_id: bigger.body.id, effective: "now", proration: "none" },
   });
   assert.equal(changed.status, 200, JSON.stringify(changed.body));
+  const callsBefore = await objectCalls(worker, name);
   assert.equal(
     (await check(target, key, external)).limit,
     50,
     "the first check after the 200 sees the new plan",
+  );
+  assert.equal(
+    await objectCalls(worker, name),
+    callsBefore,
+    "published by the object: the Worker answered it",
   );
 
   // Consumptions in between run on the Worker; a downgrade below them denies at once.

@@ -9,7 +9,8 @@ import { loadCustomer } from "../../customers/service.ts";
 import { BillingError } from "../../domain/errors.ts";
 import type { Clock } from "../../domain/scope.ts";
 import { liveStore } from "../../entitlements/invalidate.ts";
-import { LiveStoreUnavailable } from "../../entitlements/live_store.ts";
+import { type LiveEntitlementStore, LiveStoreUnavailable } from "../../entitlements/live_store.ts";
+import { publishEntitlements } from "../../entitlements/service.ts";
 import type { UsageEventInput } from "../../usage/service.ts";
 import { consumptionWriter } from "../../entitlements/consumption_writer.ts";
 import type { UsageMessage } from "./types.ts";
@@ -150,4 +151,46 @@ export async function resolveCustomerRef(services: Services, url: URL): Promise<
     }
     throw error;
   }
+}
+
+/** A live store that publishes on invalidation, and passes on what the wrapped store owes Redis. */
+export interface PublishingStore extends LiveEntitlementStore {
+  /** Invalidations and counter drops the wrapped store owes Redis (0 for other stores). */
+  readonly owed: number;
+  /** Delivers them now; whether nothing is owed any more. */
+  deliverOwed(): Promise<boolean>;
+}
+
+/**
+ * Wraps a live store so that invalidating a customer also publishes that customer's fresh
+ * entitlements (`publishEntitlements`) before the write that invalidated them answers: the
+ * Worker's edge path then serves the first check after a subscription change itself. An app-wide
+ * invalidation (a plan edit) stays lazy: each customer's next check reloads through the object.
+ *
+ * @returns a store with the same behaviour plus the publication (which never fails the write)
+ */
+export function publishingStore(inner: LiveEntitlementStore, services: Services): PublishingStore {
+  const owing = inner as Partial<Pick<PublishingStore, "owed" | "deliverOwed">>;
+  return {
+    get owed(): number {
+      return owing.owed ?? 0;
+    },
+    deliverOwed: (): Promise<boolean> => owing.deliverOwed?.() ?? Promise.resolve(true),
+    kind: inner.kind,
+    check: (key, consume, nowMs) => inner.check(key, consume, nowMs),
+    put: (key, gen, entitlement, nowMs) => inner.put(key, gen, entitlement, nowMs),
+    seed: (key, snapshot, value) => inner.seed(key, snapshot, value),
+    release: (key, consume, periodStartMs) => inner.release(key, consume, periodStartMs),
+    count: (scope, events) => inner.count(scope, events),
+    forget: (keys) => inner.forget(keys),
+    invalidateApp: (scope) => inner.invalidateApp(scope),
+    async invalidateCustomer(scope, customerId) {
+      await inner.invalidateCustomer(scope, customerId);
+      await publishEntitlements({ ...services, live: inner, scope }, inner, customerId).catch((error) => {
+        if (!(error instanceof LiveStoreUnavailable)) {
+          services.log({ level: "error", msg: "entitlements not published", error: String(error) });
+        }
+      });
+    },
+  };
 }

@@ -27,7 +27,7 @@ import { maintenanceSucceeded, runMaintenance } from "../maintenance.ts";
 import { jsonLogger } from "../log.ts";
 import { buildServices } from "../services.ts";
 import { type AlarmSettings, armAfterWrite, runAlarm } from "./alarms.ts";
-import { ingestConsumptions, resolveCustomerRef } from "./edge_object.ts";
+import { ingestConsumptions, publishingStore, resolveCustomerRef } from "./edge_object.ts";
 import { workerConfig } from "./env.ts";
 import { loadMigrations } from "./migrations.ts";
 import type { DurableObjectState, Env, UsageMessage } from "./types.ts";
@@ -75,6 +75,10 @@ export class TenantObject {
     // rate limit when UPSTASH_REDIS_REST_URL is set, metrics, the webhook URL guard).
     const config = workerConfig(env);
     this.#services = buildServices(config, this.#database);
+    // With Redis the Worker reads entitlements there itself: publish them as soon as they change.
+    if (this.#services.live?.kind === "redis") {
+      this.#services.live = publishingStore(this.#services.live, this.#services);
+    }
     this.#alarms = config;
     this.#app = createApp(this.#services, { adminToken: config.adminToken ?? "" });
   }
