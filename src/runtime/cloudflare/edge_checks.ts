@@ -55,6 +55,8 @@ export const MAX_CACHED_CUSTOMERS = 10_000;
 
 /** What the hot path needs from the Worker around it. */
 export interface EdgeRoute {
+  /** The request's JSON body (already read by the Worker), `null` when absent or not JSON. */
+  json: unknown;
   /** Sends the original request to the tenant's object (today's path). */
   forward(): Promise<Response>;
   /** Asks the tenant's object one internal question (`/__internal/<path>`). */
@@ -139,7 +141,7 @@ export class EdgeHotPath {
   }
 
   async #events(c: Context, entry: DirectoryEntry, route: EdgeRoute): Promise<Response | null> {
-    const parsed = IngestBody.safeParse(await c.req.raw.clone().json().catch(() => null));
+    const parsed = IngestBody.safeParse(route.json);
     if (!parsed.success) return null; // the object answers the canonical 400
     const limited = await this.#limited(c, entry, [...new Set(parsed.data.events.map((e) => e.customer_id))]);
     if (limited) return limited;
@@ -176,7 +178,7 @@ export class EdgeHotPath {
   }
 
   async #check(c: Context, entry: DirectoryEntry, route: EdgeRoute): Promise<Response> {
-    const parsed = CheckBody.safeParse(await c.req.raw.clone().json().catch(() => null));
+    const parsed = CheckBody.safeParse(route.json);
     if (!parsed.success) return await route.forward(); // the canonical 400
     const input = parsed.data;
     const scope: Scope = { tenantId: entry.tenant_id, appId: entry.app_id };

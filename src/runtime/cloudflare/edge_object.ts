@@ -31,12 +31,6 @@ export interface ConsumptionResult {
   error?: string;
 }
 
-/**
- * Consumptions stored per transaction. A usage row binds 12 parameters and Durable Object SQLite
- * allows 100 per statement, so a multi-row insert holds at most 8 rows unless the store splits it.
- */
-export const CONSUMPTIONS_PER_COMMIT = 8;
-
 function fixedClock(at: Date): Clock {
   return { now: () => new Date(at.getTime()) };
 }
@@ -61,12 +55,8 @@ export async function ingestConsumptions(
   services: Services,
   envelopes: readonly { id: string; body: UsageMessage }[],
 ): Promise<ConsumptionResult[]> {
-  const results: ConsumptionResult[] = [];
-  for (let i = 0; i < envelopes.length; i += CONSUMPTIONS_PER_COMMIT) {
-    const group = envelopes.slice(i, i + CONSUMPTIONS_PER_COMMIT);
-    results.push(...await Promise.all(group.map(({ id, body }) => ingestConsumption(services, id, body))));
-  }
-  return results;
+  // The consumption writer group-commits them; the store splits each statement under its limits.
+  return await Promise.all(envelopes.map(({ id, body }) => ingestConsumption(services, id, body)));
 }
 
 /**
