@@ -27,6 +27,8 @@ export interface ConsumptionResult {
   duplicates?: number;
   /** Events the store refused. */
   rejected?: number;
+  /** The consumption event the store refused (`done`), with why: recorded as a dead letter. */
+  refused?: { event: unknown; reason: { id: string; code: string; message: string } }[];
   /** Why the message failed. */
   error?: string;
 }
@@ -111,6 +113,11 @@ export async function ingestConsumption(
       accepted: report.accepted,
       duplicates: report.duplicates,
       rejected: report.rejected.length,
+      // Consumed at the edge but refused by the store: kept as a dead letter (the counter was dropped above).
+      refused: report.rejected.map((r) => ({
+        event,
+        reason: { id: r.id, code: r.code, message: r.message },
+      })),
     };
   } catch (error) {
     const transient = !(error instanceof BillingError) || error.retryable;
