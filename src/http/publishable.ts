@@ -23,7 +23,10 @@ export const rateLimited = {
 
 /**
  * Applies the per-customer limit to publishable keys; returns the 429 response when exceeded.
- * Secret keys, and servers without a limiter (no Redis), are not limited.
+ * Every limited answer (the 2xx as well as the 429) carries the IETF draft headers
+ * `RateLimit-Limit` (requests per window), `RateLimit-Remaining` and `RateLimit-Reset` (seconds
+ * until the window frees a request); the 429 also carries `Retry-After` (seconds). Secret keys,
+ * and answers let through because the limiter failed, carry none.
  */
 export async function limitPublishable(
   c: Context<AppEnv>,
@@ -32,13 +35,27 @@ export async function limitPublishable(
   const limiter = c.var.ctx.rateLimiter;
   if (!limiter || c.var.principal.kind !== "publishable") return null;
   const decision = await limiter.limit(c.var.ctx.scope, customerRefs);
-  if (decision.success) return null;
+  if (decision.success) {
+    for (const [name, value] of Object.entries(rateLimitHeaders(decision))) c.header(name, value);
+    return null;
+  }
   return rateLimitedResponse(c, decision);
 }
 
+/** The `RateLimit-*` headers of a decision (none when the limiter failed open: `limit` 0). */
+export function rateLimitHeaders(decision: RateDecision): Record<string, string> {
+  if (decision.limit <= 0) return {};
+  return {
+    "ratelimit-limit": String(decision.limit),
+    "ratelimit-remaining": String(decision.remaining),
+    "ratelimit-reset": String(Math.max(0, Math.ceil((decision.reset_ms - Date.now()) / 1000))),
+  };
+}
+
 /**
- * The 429 `rate_limited` problem of a publishable key over its limit, with `retry-after`
- * (seconds, at least 1) and the `ratelimit-*` headers of the decision.
+ * The 429 `rate_limited` problem of a publishable key over its limit, with `Retry-After`
+ * (seconds, at least 1) and the `RateLimit-*` headers of the decision. Shared by the app and the
+ * Worker's edge path.
  */
 export function rateLimitedResponse(c: Context, decision: RateDecision): Response {
   const res = problem(
@@ -47,8 +64,8 @@ export function rateLimitedResponse(c: Context, decision: RateDecision): Respons
     "rate_limited",
     `Too many requests for this customer with a publishable key; retry after the window resets`,
   );
-  res.headers.set("retry-after", String(Math.max(1, Math.ceil((decision.reset_ms - Date.now()) / 1000))));
-  res.headers.set("ratelimit-limit", String(decision.limit));
-  res.headers.set("ratelimit-remaining", String(decision.remaining));
+  for (const [name, value] of Object.entries(rateLimitHeaders(decision))) res.headers.set(name, value);
+  const resetSeconds = Math.max(0, Math.ceil((decision.reset_ms - Date.now()) / 1000));
+  res.headers.set("retry-after", String(Math.max(1, resetSeconds)));
   return res;
 }

@@ -37,7 +37,7 @@ import { type LiveCheck, type LiveKey, LiveStoreUnavailable } from "../../entitl
 import type { RedisLiveEntitlements } from "../../entitlements/live_store_redis.ts";
 import { consumptionEvent, crossingOf, decide, replayAnswer } from "../../entitlements/service.ts";
 import { errorToResponse, problem } from "../../http/problem.ts";
-import { rateLimitedResponse } from "../../http/publishable.ts";
+import { rateLimitedResponse, rateLimitHeaders } from "../../http/publishable.ts";
 import type { PublishableRateLimiter } from "../../http/rate_limit.ts";
 import { IngestBody } from "../../usage/schemas.ts";
 import type { LogSink } from "../log.ts";
@@ -137,7 +137,10 @@ export class EdgeHotPath {
   async #limited(c: Context, entry: DirectoryEntry, refs: readonly string[]): Promise<Response | null> {
     if (!this.#limiter || entry.kind !== "publishable") return null;
     const decision = await this.#limiter.limit({ tenantId: entry.tenant_id, appId: entry.app_id }, refs);
-    return decision.success ? null : rateLimitedResponse(c, decision);
+    if (!decision.success) return rateLimitedResponse(c, decision);
+    // Like the app: every limited answer carries the RateLimit-* headers.
+    for (const [name, value] of Object.entries(rateLimitHeaders(decision))) c.header(name, value);
+    return null;
   }
 
   async #events(c: Context, entry: DirectoryEntry, route: EdgeRoute): Promise<Response | null> {
