@@ -20,17 +20,9 @@
  *
  * @module
  */
-import { and, eq, isNull, lte, sql } from "drizzle-orm";
 import type { Services } from "../../context.ts";
-import {
-  inventoryHolds,
-  ledgerHolds,
-  outboxEvents,
-  plans,
-  subscriptions,
-  webhookDeliveries,
-} from "../../storage/schema.ts";
 import type { Db } from "../../storage/db.ts";
+import { nextDeliveryOrExpiry, subscriptionsStartedBefore } from "../../storage/due_work.ts";
 import { billingPeriodAt } from "../../subscriptions/read.ts";
 import { type MaintenanceReport, maintenanceSucceeded, runMaintenance } from "../maintenance.ts";
 import type { DurableObjectStorage } from "./types.ts";
@@ -44,41 +36,6 @@ export const FAILED_ALARM_RETRY_MS = 10_000;
 /** Most subscriptions whose period end is computed per alarm (a limit on everything). */
 export const MAX_SUBSCRIPTIONS_SCANNED = 1000;
 
-function numberOrNull(rows: { at: unknown }[]): number | null {
-  const at = rows[0]?.at;
-  return at === null || at === undefined ? null : Number(at);
-}
-
-/**
- * When the next webhook delivery or hold expiry of this object is due (epoch ms), `nowMs` when
- * outbox messages wait to be fanned out; `null` when nothing of that kind is pending. Without
- * `deliveries`, only hold expiries count.
- */
-export async function nextDeliveryOrExpiry(db: Db, nowMs: number, deliveries = true): Promise<number | null> {
-  if (deliveries) {
-    const unfanned = await db.select({ seq: outboxEvents.seq }).from(outboxEvents)
-      .where(isNull(outboxEvents.fanned_out_at)).limit(1);
-    if (unfanned.length > 0) return nowMs;
-  }
-  const candidates = [
-    deliveries
-      ? numberOrNull(
-        await db.select({ at: sql<number | null>`min(${webhookDeliveries.next_attempt_at})` })
-          .from(webhookDeliveries).where(eq(webhookDeliveries.status, "pending")),
-      )
-      : null,
-    numberOrNull(
-      await db.select({ at: sql<number | null>`min(${ledgerHolds.expires_at})` }).from(ledgerHolds)
-        .where(eq(ledgerHolds.status, "pending")),
-    ),
-    numberOrNull(
-      await db.select({ at: sql<number | null>`min(${inventoryHolds.expires_at})` }).from(inventoryHolds)
-        .where(eq(inventoryHolds.status, "pending")),
-    ),
-  ].filter((at): at is number => at !== null);
-  return candidates.length === 0 ? null : Math.min(...candidates);
-}
-
 /**
  * The next end of a live subscription's current billing period after `nowMs` (epoch ms), `null`
  * without live subscriptions or when there are more than {@link MAX_SUBSCRIPTIONS_SCANNED}
@@ -86,17 +43,7 @@ export async function nextDeliveryOrExpiry(db: Db, nowMs: number, deliveries = t
  */
 export async function nextPeriodEnd(db: Db, nowMs: number): Promise<number | null> {
   const now = new Date(nowMs);
-  const rows = await db.select({ sub: subscriptions, interval: plans.interval }).from(subscriptions)
-    .innerJoin(
-      plans,
-      and(
-        eq(plans.id, subscriptions.plan_id),
-        eq(plans.tenant_id, subscriptions.tenant_id),
-        eq(plans.app_id, subscriptions.app_id),
-      ),
-    )
-    .where(lte(subscriptions.start_at, new Date(nowMs + BACKSTOP_MS)))
-    .limit(MAX_SUBSCRIPTIONS_SCANNED + 1);
+  const rows = await subscriptionsStartedBefore(db, nowMs + BACKSTOP_MS, MAX_SUBSCRIPTIONS_SCANNED + 1);
   if (rows.length > MAX_SUBSCRIPTIONS_SCANNED) return null;
   let next: number | null = null;
   for (const { sub, interval } of rows) {
