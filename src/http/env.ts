@@ -38,12 +38,17 @@ export function router(): OpenAPIHono<AppEnv> {
 }
 
 /** JSON body/response content of a schema. */
-export function json<T extends z.ZodType>(schema: T, description = "OK") {
+export function json<T extends z.ZodType>(
+  schema: T,
+  description = "OK",
+): { description: string; content: { "application/json": { schema: T } } } {
   return { description, content: { "application/json": { schema } } };
 }
 
 /** A required JSON request body. */
-export function body<T extends z.ZodType>(schema: T) {
+export function body<T extends z.ZodType>(
+  schema: T,
+): { required: boolean; content: { "application/json": { schema: T } } } {
   return { required: true, content: { "application/json": { schema } } };
 }
 
