@@ -11,9 +11,13 @@ import { ProblemSchema } from "./schemas.ts";
 
 /** Variables set by middleware for each request. */
 export interface AppEnv {
+  /** Read with `c.get(name)` in handlers. */
   Variables: {
+    /** Id of the request (`X-Request-Id` from the client, or generated), echoed in problems. */
     requestId: string;
+    /** Who called: the resolved API key (secret or publishable) or the admin token. */
     principal: Principal;
+    /** Services narrowed to the caller's scope, with actor and request id for the audit trail. */
     ctx: Ctx;
   };
 }
