@@ -60,7 +60,7 @@ export function usageRoutes(): OpenAPIHono<AppEnv> {
 }
 
 /** `GET /v1/admin/dead_letters` (admin token required by the app's middleware). */
-export function deadLetterRoutes(services: Services) {
+export function deadLetterRoutes(services: Services): OpenAPIHono<AppEnv> {
   const app = router();
   app.openapi(
     createRoute({
