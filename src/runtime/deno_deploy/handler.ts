@@ -30,11 +30,15 @@ const READS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** A ready Deploy handler. */
 export interface DeployHandler {
+  /** Serves one request (a write starts a webhook delivery pass once it committed). */
   fetch(request: Request): Promise<Response>;
   /** The periodic jobs (`Deno.cron` calls this). */
   maintenance(): Promise<MaintenanceReport>;
+  /** The isolate's services (`buildServices`). */
   services: Services;
+  /** The per-tenant write lease shared by every isolate through Deno KV. */
   lock: TenantLock;
+  /** Closes the database. */
   close(): void;
 }
 
