@@ -25,8 +25,8 @@ export interface ChildServer {
   port: number;
   /** Everything it printed up to and including the listening line. */
   output: string;
-  /** SIGTERM, then wait for the exit; returns the exit status. */
-  stop(): Promise<Deno.CommandStatus>;
+  /** Sends `signal` (default SIGTERM), then waits for the exit; returns the exit status. */
+  stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
 }
 
 /**
@@ -70,8 +70,8 @@ export async function spawnDeno(
     base,
     port: Number(port),
     output,
-    async stop() {
-      child.kill("SIGTERM");
+    async stop(signal: Deno.Signal = "SIGTERM") {
+      child.kill(signal);
       const status = await child.status;
       await drained;
       return status;
