@@ -13,13 +13,12 @@ RUN mkdir -p /data && chown deno:deno /data
 # The official image's user (not root); the module cache (DENO_DIR) belongs to it.
 USER deno
 
-# Dependencies first, so code changes reuse this layer: exactly the server's module graph,
-# pinned by the lockfile, plus the Stripe SDK the server loads on first use.
+# Exactly the server's module graph, pinned by its own lockfile (deno.lock; the test and build
+# tools are in deno.tools.lock and stay out of the image).
 COPY --chown=deno:deno deno.json deno.lock ./
 COPY --chown=deno:deno src/ src/
 COPY --chown=deno:deno migrations/ migrations/
-RUN deno install --frozen --entrypoint src/runtime/deno/main.ts \
-    && deno cache --frozen npm:stripe@23.1.0
+RUN deno install --frozen --lock=deno.lock --entrypoint src/runtime/deno/main.ts
 
 VOLUME ["/data"]
 EXPOSE 8787
@@ -28,4 +27,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 
 # The official entrypoint runs `deno` with these arguments (under tini, so signals reach it):
 # the same command as `deno task start` (tests/runtime/container_test.ts keeps them equal).
-CMD ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-write", "--allow-ffi", "--allow-sys", "src/runtime/deno/main.ts"]
+CMD ["run", "--lock=deno.lock", "--allow-net", "--allow-env", "--allow-read", "--allow-write", "--allow-ffi", "--allow-sys", "src/runtime/deno/main.ts"]

@@ -34,7 +34,7 @@
  *
  * @module
  */
-import type Stripe from "stripe";
+import Stripe from "stripe";
 import { and, eq, sql } from "drizzle-orm";
 import { BillingError } from "../domain/errors.ts";
 import { newId } from "../domain/ids.ts";
@@ -74,41 +74,8 @@ export const STRIPE_ACCOUNTS = {
   disputes: "disputed_funds",
 } as const;
 
-/** The `stripe` package's module namespace. */
-export type StripeModule = typeof import("stripe");
-
-/**
- * The package name, kept out of a literal `import()` on purpose: Deno fetches every package a
- * literal import names before the first line runs, and the Deno server should download the
- * Stripe SDK (~19 MB) only when an app first talks to Stripe. Bundled runtimes (Workers, Deno
- * Deploy) register a literal loader with {@link setStripeLoader} so their bundler includes it.
- */
-const STRIPE_PACKAGE = "stripe";
-let loadStripe: () => Promise<StripeModule> = () => import(STRIPE_PACKAGE) as Promise<StripeModule>;
-let stripeModule: Promise<StripeModule> | undefined;
-
-/**
- * Replaces how the Stripe SDK is loaded (call once at start-up, before any request).
- *
- * @param loader resolves to the `stripe` module, e.g. `() => import("stripe")`
- */
-export function setStripeLoader(loader: () => Promise<StripeModule>): void {
-  loadStripe = loader;
-  stripeModule = undefined;
-}
-
-/** The Stripe SDK, loaded on first use (a failed load is retried on the next call). */
-function stripeSdk(): Promise<StripeModule> {
-  stripeModule ??= loadStripe().catch((error) => {
-    stripeModule = undefined;
-    throw error;
-  });
-  return stripeModule;
-}
-
-/** A Stripe client for one secret key (loads the SDK on first use). */
-export async function stripeClient(apiKey: string, options: StripeOptions = {}): Promise<Stripe> {
-  const { default: StripeSdk } = await stripeSdk();
+/** A Stripe client for one secret key. */
+export function stripeClient(apiKey: string, options: StripeOptions = {}): Stripe {
   const config: Stripe.StripeConfig = {
     timeout: options.timeoutMs ?? 20_000,
     maxNetworkRetries: options.maxNetworkRetries ?? 2,
@@ -120,7 +87,7 @@ export async function stripeClient(apiKey: string, options: StripeOptions = {}):
     config.protocol = url.protocol === "http:" ? "http" : "https";
     config.port = url.port ? Number(url.port) : (url.protocol === "http:" ? 80 : 443);
   }
-  return new StripeSdk(apiKey, config);
+  return new Stripe(apiKey, config);
 }
 
 /** {@link PaymentProvider} backed by Stripe. */
@@ -400,7 +367,7 @@ export async function collectInvoice(
   }
   const config = await loadConfig(ctx, ctx.scope);
   if (!config) throw notConfigured();
-  const provider = new StripeProvider(await stripeClient(config.api_key, options));
+  const provider = new StripeProvider(stripeClient(config.api_key, options));
   try {
     let remoteCustomer = await remoteIdOf(ctx, ctx.scope, "customer", invoice.customer_id);
     if (!remoteCustomer) {
@@ -438,7 +405,7 @@ export async function collectInvoice(
     };
   } catch (error) {
     if (error instanceof BillingError) throw error;
-    if (error instanceof (await stripeSdk()).default.errors.StripeError) {
+    if (error instanceof Stripe.errors.StripeError) {
       throw new BillingError(
         "payment_provider_error",
         "unavailable",
@@ -500,7 +467,7 @@ export async function handleStripeWebhook(
   const scope: Scope = { tenantId: app.tenant_id, appId: app.id };
   const config = await loadConfig(services, scope);
   if (!config) throw notConfigured();
-  const stripe = await stripeClient(config.api_key, request.options);
+  const stripe = stripeClient(config.api_key, request.options);
   let event: Stripe.Event;
   try {
     if (!signature) throw new Error("No Stripe-Signature header");

@@ -5,14 +5,10 @@
  *
  * @module
  */
-import { setStripeLoader } from "../../payments/stripe.ts";
 import { createWorker } from "./handlers.ts";
 
 export { DirectoryObject } from "./directory_object.ts";
 export { TenantObject } from "./tenant_object.ts";
-
-// A literal import, so the bundle includes the Stripe SDK (the default loader hides its name).
-setStripeLoader(() => import("stripe"));
 
 /** `fetch`, `queue` and `scheduled` handlers. */
 export default createWorker();

@@ -10,14 +10,10 @@
  * @module
  */
 import { ConfigError, loadConfig } from "../../config.ts";
-import { setStripeLoader } from "../../payments/stripe.ts";
 import { createDeployHandler } from "./handler.ts";
 
 /** Schedule of the maintenance cron (same as the Workers cron trigger). */
 export const MAINTENANCE_SCHEDULE = "*/5 * * * *";
-
-// Deploy builds its module graph ahead of time: name the Stripe SDK literally so it is included.
-setStripeLoader(() => import("stripe"));
 
 try {
   const config = loadConfig(Deno.env.toObject());
