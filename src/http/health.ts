@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import type { Services } from "../context.ts";
-import { json, router } from "./env.ts";
+import { type AppEnv, json, router } from "./env.ts";
 import { problem } from "./problem.ts";
 import { ProblemSchema } from "./schemas.ts";
 
@@ -72,7 +72,7 @@ const CheckSchema = z.object({
 }).openapi("ReadinessCheck");
 
 /** `/healthz` and `/readyz` (no authentication). */
-export function healthRoutes(readiness: Readiness) {
+export function healthRoutes(readiness: Readiness): OpenAPIHono<AppEnv> {
   const app = router();
   app.openapi(
     createRoute({

@@ -26,11 +26,14 @@ interface ProcReader {
 function procReader(): ProcReader | null {
   let lib;
   try {
-    lib = Deno.dlopen("libc.so.6", {
-      open: { parameters: ["buffer", "i32"], result: "i32" },
-      read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
-      close: { parameters: ["i32"], result: "i32" },
-    } as const);
+    lib = Deno.dlopen(
+      "libc.so.6",
+      {
+        open: { parameters: ["buffer", "i32"], result: "i32" },
+        read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+        close: { parameters: ["i32"], result: "i32" },
+      } as const,
+    );
   } catch {
     return null;
   }
