@@ -82,7 +82,9 @@ export function healthRoutes(readiness: Readiness): OpenAPIHono<AppEnv> {
       summary: "Liveness: the process answers (checks nothing else)",
       responses: {
         200: json(
-          z.object({ ok: z.literal(true).openapi({ description: "Always true" }) }).openapi("Liveness"),
+          z.object({ ok: z.literal(true).openapi({ description: "Always true", example: true }) }).openapi(
+            "Liveness",
+          ),
           "The process is alive",
         ),
       },
@@ -100,8 +102,11 @@ export function healthRoutes(readiness: Readiness): OpenAPIHono<AppEnv> {
       responses: {
         200: json(
           z.object({
-            ready: z.literal(true).openapi({ description: "Always true on 200" }),
-            checks: z.array(CheckSchema),
+            ready: z.literal(true).openapi({ description: "Always true on 200", example: true }),
+            checks: z.array(CheckSchema).openapi({
+              description: "Every check that ran, in order",
+              example: [{ name: "database", ok: true, detail: "answers" }],
+            }),
           }).openapi("Readiness"),
           "Every check passed",
         ),
