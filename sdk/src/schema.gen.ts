@@ -6934,6 +6934,90 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/healthz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness: the process answers (checks nothing else) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The process is alive */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Liveness"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness: database reachable, migrations applied, Redis reachable when configured
+         * @description Answers 503 `not_ready` (naming each failed check) while any check fails, and while the process is shutting down, so a load balancer stops sending it traffic.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Every check passed */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Readiness"];
+                    };
+                };
+                /** @description A check failed (`not_ready`) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -9876,6 +9960,50 @@ export interface components {
              * @example payment_recorded
              */
             effect: string;
+        };
+        Liveness: {
+            /**
+             * @description Always true
+             * @example true
+             * @enum {boolean}
+             */
+            ok: true;
+        };
+        Readiness: {
+            /**
+             * @description Always true on 200
+             * @example true
+             * @enum {boolean}
+             */
+            ready: true;
+            /**
+             * @description Every check that ran, in order
+             * @example [
+             *       {
+             *         "name": "database",
+             *         "ok": true,
+             *         "detail": "answers"
+             *       }
+             *     ]
+             */
+            checks: components["schemas"]["ReadinessCheck"][];
+        };
+        ReadinessCheck: {
+            /**
+             * @description What was checked
+             * @example database
+             */
+            name: string;
+            /**
+             * @description Whether it passed
+             * @example true
+             */
+            ok: boolean;
+            /**
+             * @description What was seen
+             * @example answers
+             */
+            detail: string;
         };
     };
     responses: never;
