@@ -13,6 +13,7 @@ import { customers } from "../storage/schema.ts";
 import type { Ctx } from "../context.ts";
 import type { Scope } from "../domain/scope.ts";
 import { writeOp } from "../lifecycle/write.ts";
+import { limitsOf, rowsPerStatement, slices } from "../storage/limits.ts";
 
 /** A customer as the API shows it. */
 export interface CustomerView {
@@ -109,8 +110,8 @@ export async function resolveCustomerRefs(
 ): Promise<Map<string, string>> {
   const unique = [...new Set(refs)];
   const out = new Map<string, string>();
-  for (let i = 0; i < unique.length; i += 400) {
-    const chunk = unique.slice(i, i + 400);
+  // Each reference is bound twice (id and external id) beside the two scope columns.
+  for (const chunk of slices(unique, rowsPerStatement(limitsOf(exec), 2, 4))) {
     const rows = await exec.select({ id: customers.id, external_id: customers.external_id }).from(customers)
       .where(and(scoped(ctx.scope), or(inArray(customers.id, chunk), inArray(customers.external_id, chunk))));
     // An id match wins over an external-id match of another customer: ids are set last.

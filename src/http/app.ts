@@ -17,6 +17,7 @@ import { databaseReadiness, healthRoutes, type Readiness } from "./health.ts";
 import { docsRoutes, type DocsScriptLoader } from "./docs.ts";
 import { type AppEnv, router } from "./env.ts";
 import { errorToResponse, problem } from "./problem.ts";
+import { nulFields } from "./text_guard.ts";
 import { tenantRoutes } from "../tenants/routes.ts";
 import { auditRoutes } from "../audit/routes.ts";
 import { metricsMiddleware, metricsRoutes } from "../metrics/routes.ts";
@@ -33,7 +34,10 @@ import { ledgerRoutes } from "../ledger/routes.ts";
 import { planRoutes } from "../plans/routes.ts";
 import { subscriptionRoutes } from "../subscriptions/routes.ts";
 import { taxRoutes } from "../tax/routes.ts";
-import { usageRoutes } from "../usage/routes.ts";
+import { deadLetterRoutes, usageRoutes } from "../usage/routes.ts";
+
+/** Largest request body `/v1/*` accepts by default (bytes); larger bodies answer 413 `payload_too_large`. */
+export const DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 /** Options of {@link createApp}. */
 export interface AppOptions {
@@ -90,7 +94,7 @@ export function createApp(services: Services, options: AppOptions) {
   app.use(
     "/v1/*",
     bodyLimit({
-      maxSize: options.maxBodyBytes ?? 2 * 1024 * 1024,
+      maxSize: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       onError: (c) => problem(c, 413, "payload_too_large", "The request body is too large"),
     }),
   );
@@ -145,12 +149,22 @@ export function createApp(services: Services, options: AppOptions) {
   );
 
   // One route module per capability folder; no two modules serve the same path.
+  // U+0000 in any text is refused before validation and before any write (text_guard.ts).
+  app.use("/v1/*", async (c, next) => {
+    const fields = await nulFields(c.req);
+    if (fields.length > 0) {
+      return problem(c, 400, "validation_failed", "The request has invalid fields", fields);
+    }
+    await next();
+  });
+
   app.route("/", tenantRoutes(services));
   app.route("/", appRoutes(origins));
   app.route("/", planRoutes());
   app.route("/", customerRoutes());
   app.route("/", subscriptionRoutes(services));
   app.route("/", usageRoutes());
+  app.route("/", deadLetterRoutes(services));
   app.route("/", entitlementRoutes());
   app.route("/", invoiceRoutes());
   app.route("/", ledgerRoutes());

@@ -92,6 +92,7 @@ import {
   timelineOf,
 } from "../subscriptions/read.ts";
 import { aggregateUsage } from "../usage/service.ts";
+import { inChunks, insertChunked } from "../storage/limits.ts";
 
 /** Default days between finalization and the due date. */
 export const DEFAULT_DAYS_UNTIL_DUE = 30;
@@ -230,17 +231,22 @@ async function grantBalances(ctx: Ctx, exec: Executor, customerId: string) {
     eq(creditGrants.customer_id, customerId),
   ));
   if (grants.length === 0) return [];
-  const used = await exec.select({
-    grant_id: creditConsumptions.grant_id,
-    total: sql<number>`sum(${creditConsumptions.amount})`,
-  })
-    .from(creditConsumptions)
-    .where(and(
-      eq(creditConsumptions.tenant_id, ctx.scope.tenantId),
-      eq(creditConsumptions.app_id, ctx.scope.appId),
-      inArray(creditConsumptions.grant_id, grants.map((g) => g.id)),
-    ))
-    .groupBy(creditConsumptions.grant_id);
+  const used: { grant_id: string; total: number }[] = [];
+  for (const chunk of inChunks(exec, grants.map((g) => g.id), 4)) {
+    used.push(
+      ...await exec.select({
+        grant_id: creditConsumptions.grant_id,
+        total: sql<number>`sum(${creditConsumptions.amount})`,
+      })
+        .from(creditConsumptions)
+        .where(and(
+          eq(creditConsumptions.tenant_id, ctx.scope.tenantId),
+          eq(creditConsumptions.app_id, ctx.scope.appId),
+          inArray(creditConsumptions.grant_id, chunk),
+        ))
+        .groupBy(creditConsumptions.grant_id),
+    );
+  }
   const spent = new Map(used.map((u) => [u.grant_id, Number(u.total)]));
   return grants.map((g) => ({ ...g, remaining: g.amount - (spent.get(g.id) ?? 0) }));
 }
@@ -378,14 +384,18 @@ async function writeLines(ctx: Ctx, tx: Tx, invoiceId: string, lines: InvoiceLin
     eq(invoiceLines.invoice_id, invoiceId),
   ));
   if (lines.length === 0) return;
-  await tx.insert(invoiceLines).values(lines.map((l, position) => ({
-    id: newId("il"),
-    tenant_id: ctx.scope.tenantId,
-    app_id: ctx.scope.appId,
-    invoice_id: invoiceId,
-    position,
-    ...l,
-  })));
+  await insertChunked(
+    tx,
+    invoiceLines,
+    lines.map((l, position) => ({
+      id: newId("il"),
+      tenant_id: ctx.scope.tenantId,
+      app_id: ctx.scope.appId,
+      invoice_id: invoiceId,
+      position,
+      ...l,
+    })),
+  );
 }
 
 function amountsOf(rated: RatedPeriod) {
@@ -636,15 +646,19 @@ export async function finalizeInvoiceTx(
   }
   const draws = [...rated.draft.monetary_draws, ...rated.draft.unit_draws];
   if (draws.length > 0) {
-    await tx.insert(creditConsumptions).values(draws.map((d) => ({
-      id: newId("ccn"),
-      tenant_id: ctx.scope.tenantId,
-      app_id: ctx.scope.appId,
-      grant_id: d.grant_id,
-      invoice_id: row.id,
-      amount: d.amount,
-      created_at: now,
-    })));
+    await insertChunked(
+      tx,
+      creditConsumptions,
+      draws.map((d) => ({
+        id: newId("ccn"),
+        tenant_id: ctx.scope.tenantId,
+        app_id: ctx.scope.appId,
+        grant_id: d.grant_id,
+        invoice_id: row.id,
+        amount: d.amount,
+        created_at: now,
+      })),
+    );
   }
   const due = row.total - row.credits_applied;
   const status: InvoiceStatus = due === 0 ? "paid" : "open";
