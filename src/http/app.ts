@@ -17,6 +17,8 @@ import { databaseReadiness, healthRoutes, type Readiness } from "./health.ts";
 import { docsRoutes, type DocsScriptLoader } from "./docs.ts";
 import { type AppEnv, router } from "./env.ts";
 import { errorToResponse, problem } from "./problem.ts";
+import { finishDocument, webhookConfigs } from "./openapi.ts";
+import { problemIndexResponse, problemTypeResponse } from "./problem_types.ts";
 import { nulFields } from "./text_guard.ts";
 import { tenantRoutes } from "../tenants/routes.ts";
 import { auditRoutes } from "../audit/routes.ts";
@@ -192,16 +194,39 @@ export function createApp(services: Services, options: AppOptions) {
     scheme: "bearer",
     description: "BILLING_ADMIN_TOKEN",
   });
-  app.doc31("/openapi.json", {
+  for (const webhook of webhookConfigs()) {
+    app.openAPIRegistry.registerWebhook(webhook as Parameters<typeof app.openAPIRegistry.registerWebhook>[0]);
+  }
+  const documentConfig = {
     openapi: "3.1.0",
     info: {
       title: "Edge billing worker API",
       version: "0.1.0",
       description:
         "Plans, customers, subscriptions, usage, entitlements, invoices and a double-entry ledger. " +
-        "Amounts are integer minor units; errors are application/problem+json (RFC 9457).",
+        "Amounts are integer minor units; errors are application/problem+json (RFC 9457) whose `type` " +
+        "URI (`/problems/{code}`) explains the code.",
     },
+  };
+  // Built once per origin it is served on (servers[0] is the caller's origin, so samples paste).
+  const documents = new Map<string, string>();
+  app.get("/openapi.json", (c) => {
+    const origin = new URL(c.req.url).origin;
+    let text = documents.get(origin);
+    if (!text) {
+      const document = app.getOpenAPI31Document(documentConfig) as unknown as Record<string, unknown>;
+      text = JSON.stringify(
+        finishDocument(document, { serverUrl: origin, publishableRoutes: PUBLISHABLE_ROUTES }),
+      );
+      if (documents.size < 16) documents.set(origin, text);
+    }
+    return c.body(text, 200, { "content-type": "application/json; charset=utf-8" });
   });
+  app.get("/problems", (c) => problemIndexResponse(c.req.header("accept")));
+  app.get(
+    "/problems/:code",
+    (c) => problemTypeResponse(c.req.param("code"), c.req.header("accept")) ?? c.notFound(),
+  );
   app.route("/", healthRoutes(options.readiness ?? databaseReadiness(services)));
   app.route("/", docsRoutes(options.docsScript));
 

@@ -39,6 +39,7 @@
  */
 import { and, asc, desc, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
+import type { WebhookPayload } from "./events.ts";
 import { BillingError, notFound } from "../domain/errors.ts";
 import { payloadHash } from "../domain/hash.ts";
 import { isId, newId } from "../domain/ids.ts";
@@ -654,7 +655,10 @@ async function claimHeads(services: Services, limit: number, timeoutMs: number):
   });
 }
 
-/** The JSON body of a message (Standard Webhooks payload: `type`, `timestamp`, `data`). */
+/**
+ * The JSON body of a message (Standard Webhooks payload: `type`, `timestamp`, `data`), shaped by
+ * {@link WebhookPayload}, the envelope the OpenAPI `webhooks` document (`events.ts`).
+ */
 export function webhookBody(
   message: {
     id: string;
@@ -665,14 +669,15 @@ export function webhookBody(
     data: unknown;
   },
 ): string {
-  return JSON.stringify({
+  const payload: WebhookPayload = {
     id: message.id,
     type: message.type,
     timestamp: message.occurred_at.toISOString(),
     app_id: message.app_id,
     resource_id: message.resource_id,
     data: message.data,
-  });
+  };
+  return JSON.stringify(payload);
 }
 
 interface AttemptResult {
