@@ -8,7 +8,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import type { Services } from "../context.ts";
-import { type AppEnv, json, router } from "./env.ts";
+import { type AppEnv, errors, json, router } from "./env.ts";
 import { problem } from "./problem.ts";
 import { ProblemSchema } from "./schemas.ts";
 
@@ -71,7 +71,10 @@ const CheckSchema = z.object({
   detail: z.string().openapi({ description: "What was seen", example: "answers" }),
 }).openapi("ReadinessCheck");
 
-/** `/healthz` and `/readyz` (no authentication). */
+/** Probes send no query; anything else is a mistake worth a 400 rather than silence. */
+const NO_QUERY = z.strictObject({});
+
+/** `/healthz` and `/readyz` (no authentication; a query parameter answers 400 `validation_failed`). */
 export function healthRoutes(readiness: Readiness): OpenAPIHono<AppEnv> {
   const app = router();
   app.openapi(
@@ -80,7 +83,9 @@ export function healthRoutes(readiness: Readiness): OpenAPIHono<AppEnv> {
       path: "/healthz",
       tags: ["health"],
       summary: "Liveness: the process answers (checks nothing else)",
+      request: { query: NO_QUERY },
       responses: {
+        400: errors[400],
         200: json(
           z.object({ ok: z.literal(true).openapi({ description: "Always true", example: true }) }).openapi(
             "Liveness",
@@ -99,7 +104,9 @@ export function healthRoutes(readiness: Readiness): OpenAPIHono<AppEnv> {
       summary: "Readiness: database reachable, migrations applied, Redis reachable when configured",
       description: "Answers 503 `not_ready` (naming each failed check) while any check fails, and " +
         "while the process is shutting down, so a load balancer stops sending it traffic.",
+      request: { query: NO_QUERY },
       responses: {
+        400: errors[400],
         200: json(
           z.object({
             ready: z.literal(true).openapi({ description: "Always true on 200", example: true }),

@@ -18,6 +18,9 @@ Deno.test("healthRoutes(): /readyz answers 503 not_ready naming each failed chec
   assert.equal(body.code, "not_ready");
   assert.match(body.detail, /redis \(connection refused\)/);
   assert.doesNotMatch(body.detail, /database/);
+  const query = await app.request("/readyz?verbose=1");
+  assert.equal(query.status, 400);
+  assert.equal((await query.json() as any).code, "validation_failed");
   const live = await app.request("/healthz");
   assert.equal(live.status, 200);
   assert.deepEqual(await live.json(), { ok: true });
