@@ -24,7 +24,6 @@
  *
  * @module
  */
-import { and, desc, eq, inArray, lt, ne, sql } from "drizzle-orm";
 import {
   BILLING_LEDGER_ACCOUNTS,
   creditNotePostings,
@@ -63,21 +62,21 @@ import {
 } from "../domain/subscription.ts";
 import type { TaxRate } from "../domain/tax.ts";
 import type { Executor, Tx } from "../storage/db.ts";
+import { discountWithCoupon } from "../coupons/repository.ts";
+import { consumptionRows, creditGrantRows, spentOfGrants } from "../credits/repository.ts";
+import { changeRows } from "../subscriptions/repository.ts";
+import { taxRateOfCustomer } from "../tax/repository.ts";
 import {
-  coupons,
-  creditConsumptions,
-  creditGrants,
-  creditNotes,
-  creditNoteSequences,
-  customerTaxRates,
-  invoiceLines,
-  invoicePayments,
-  invoices,
-  invoiceSequences,
-  subscriptionChanges,
-  subscriptionDiscounts,
-  taxRates,
-} from "../storage/schema.ts";
+  type CreditNoteRow,
+  creditNoteRows,
+  invoiceLineRows,
+  invoiceOfPeriod,
+  invoicePage,
+  invoicePaymentRows,
+  type InvoiceRow,
+  invoiceRows,
+  nextSequenceNumber,
+} from "./repository.ts";
 import type { Ctx } from "../context.ts";
 import { type Emit, writeOp } from "../lifecycle/write.ts";
 import type { Scope } from "../domain/scope.ts";
@@ -92,7 +91,6 @@ import {
   timelineOf,
 } from "../subscriptions/read.ts";
 import { aggregateUsage } from "../usage/service.ts";
-import { inChunks, insertChunked } from "../storage/limits.ts";
 
 /** Default days between finalization and the due date. */
 export const DEFAULT_DAYS_UNTIL_DUE = 30;
@@ -146,11 +144,7 @@ export interface CreditNoteView {
 }
 
 /** A stored invoice. */
-export type InvoiceRow = typeof invoices.$inferSelect;
-
-function scopedInvoices(scope: Scope) {
-  return and(eq(invoices.tenant_id, scope.tenantId), eq(invoices.app_id, scope.appId));
-}
+export type { InvoiceRow };
 
 function amountDue(row: InvoiceRow): number {
   if (row.status !== "open" && row.status !== "uncollectible") return 0;
@@ -159,15 +153,9 @@ function amountDue(row: InvoiceRow): number {
 
 /** Row → view (reads the lines). */
 export async function invoiceView(exec: Executor, scope: Scope, row: InvoiceRow): Promise<InvoiceView> {
-  const lines = await exec.select().from(invoiceLines)
-    .where(
-      and(
-        eq(invoiceLines.tenant_id, scope.tenantId),
-        eq(invoiceLines.app_id, scope.appId),
-        eq(invoiceLines.invoice_id, row.id),
-      ),
-    )
-    .orderBy(invoiceLines.position);
+  const lines = await invoiceLineRows.list(exec, scope, { invoice_id: row.id }, {
+    orderBy: [["position", "asc"]],
+  });
   return {
     id: row.id,
     number: row.number,
@@ -216,74 +204,37 @@ export async function invoiceView(exec: Executor, scope: Scope, row: InvoiceRow)
 
 async function loadInvoiceRow(ctx: Ctx, exec: Executor, id: string): Promise<InvoiceRow> {
   if (!isId("inv", id)) throw notFound("invoice", id);
-  const row = await exec.query.invoices.findFirst({
-    where: and(scopedInvoices(ctx.scope), eq(invoices.id, id)),
-  });
+  const row = await invoiceRows.first(exec, ctx.scope, { id });
   if (!row) throw notFound("invoice", id);
   return row;
 }
 
 /** Remaining balances of a customer's grants: amount − every recorded consumption. */
 async function grantBalances(ctx: Ctx, exec: Executor, customerId: string) {
-  const grants = await exec.select().from(creditGrants).where(and(
-    eq(creditGrants.tenant_id, ctx.scope.tenantId),
-    eq(creditGrants.app_id, ctx.scope.appId),
-    eq(creditGrants.customer_id, customerId),
-  ));
+  const grants = await creditGrantRows.list(exec, ctx.scope, { customer_id: customerId });
   if (grants.length === 0) return [];
-  const used: { grant_id: string; total: number }[] = [];
-  for (const chunk of inChunks(exec, grants.map((g) => g.id), 4)) {
-    used.push(
-      ...await exec.select({
-        grant_id: creditConsumptions.grant_id,
-        total: sql<number>`sum(${creditConsumptions.amount})`,
-      })
-        .from(creditConsumptions)
-        .where(and(
-          eq(creditConsumptions.tenant_id, ctx.scope.tenantId),
-          eq(creditConsumptions.app_id, ctx.scope.appId),
-          inArray(creditConsumptions.grant_id, chunk),
-        ))
-        .groupBy(creditConsumptions.grant_id),
-    );
-  }
-  const spent = new Map(used.map((u) => [u.grant_id, Number(u.total)]));
+  const spent = await spentOfGrants(exec, ctx.scope, grants.map((g) => g.id));
   return grants.map((g) => ({ ...g, remaining: g.amount - (spent.get(g.id) ?? 0) }));
 }
 
 /** The customer's tax rate, or null. */
 export async function customerTaxRate(ctx: Ctx, exec: Executor, customerId: string): Promise<TaxRate | null> {
-  const [row] = await exec.select({ rate: taxRates }).from(customerTaxRates)
-    .innerJoin(
-      taxRates,
-      and(
-        eq(taxRates.id, customerTaxRates.tax_rate_id),
-        eq(taxRates.tenant_id, customerTaxRates.tenant_id),
-        eq(taxRates.app_id, customerTaxRates.app_id),
-      ),
-    )
-    .where(and(
-      eq(customerTaxRates.tenant_id, ctx.scope.tenantId),
-      eq(customerTaxRates.app_id, ctx.scope.appId),
-      eq(customerTaxRates.customer_id, customerId),
-    ));
-  return row
+  const rate = await taxRateOfCustomer(exec, ctx.scope, customerId);
+  return rate
     ? {
-      id: row.rate.id,
-      display_name: row.rate.display_name,
-      percentage_bp: row.rate.percentage_bp,
-      inclusive: row.rate.inclusive,
+      id: rate.id,
+      display_name: rate.display_name,
+      percentage_bp: rate.percentage_bp,
+      inclusive: rate.inclusive,
     }
     : null;
 }
 
 /** The plan changes of a subscription, oldest first. */
 export async function loadPlanChanges(ctx: Ctx, exec: Executor, subscriptionId: string) {
-  return await exec.select().from(subscriptionChanges).where(and(
-    eq(subscriptionChanges.tenant_id, ctx.scope.tenantId),
-    eq(subscriptionChanges.app_id, ctx.scope.appId),
-    eq(subscriptionChanges.subscription_id, subscriptionId),
-  )).orderBy(subscriptionChanges.effective_at, subscriptionChanges.id);
+  return await changeRows.list(exec, ctx.scope, { subscription_id: subscriptionId }, {
+    orderBy: [["effective_at", "asc"], ["id", "asc"]],
+  });
 }
 
 /** Computed invoice of a period plus what it was computed with. */
@@ -329,20 +280,7 @@ async function ratePeriod(
     : periodAt({ ...timeline, cancel_at: null }, currentPlan.interval, period.start);
 
   let coupon: Coupon | null = null;
-  const [discount] = await tx.select({ d: subscriptionDiscounts, c: coupons }).from(subscriptionDiscounts)
-    .innerJoin(
-      coupons,
-      and(
-        eq(coupons.id, subscriptionDiscounts.coupon_id),
-        eq(coupons.tenant_id, subscriptionDiscounts.tenant_id),
-        eq(coupons.app_id, subscriptionDiscounts.app_id),
-      ),
-    )
-    .where(and(
-      eq(subscriptionDiscounts.tenant_id, ctx.scope.tenantId),
-      eq(subscriptionDiscounts.app_id, ctx.scope.appId),
-      eq(subscriptionDiscounts.subscription_id, sub.id),
-    ));
+  const discount = await discountWithCoupon(tx, ctx.scope, sub.id);
   if (discount && !period.trial) {
     const c = { ...discount.c, plan_ids: discount.c.plan_ids as string[] | null };
     if (
@@ -378,19 +316,13 @@ async function ratePeriod(
 }
 
 async function writeLines(ctx: Ctx, tx: Tx, invoiceId: string, lines: InvoiceLineDraft[]): Promise<void> {
-  await tx.delete(invoiceLines).where(and(
-    eq(invoiceLines.tenant_id, ctx.scope.tenantId),
-    eq(invoiceLines.app_id, ctx.scope.appId),
-    eq(invoiceLines.invoice_id, invoiceId),
-  ));
+  await invoiceLineRows.delete(tx, ctx.scope, { invoice_id: invoiceId });
   if (lines.length === 0) return;
-  await insertChunked(
+  await invoiceLineRows.insertMany(
     tx,
-    invoiceLines,
+    ctx.scope,
     lines.map((l, position) => ({
       id: newId("il"),
-      tenant_id: ctx.scope.tenantId,
-      app_id: ctx.scope.appId,
       invoice_id: invoiceId,
       position,
       ...l,
@@ -429,8 +361,10 @@ async function refreshDraft(
   const rated = await ratePeriod(ctx, tx, sub, plan, periodOfRow(sub, plan, row));
   const updated: InvoiceRow = { ...row, ...amountsOf(rated), updated_at: ctx.clock.now() };
   await writeLines(ctx, tx, row.id, rated.draft.lines);
-  await tx.update(invoices).set({ ...amountsOf(rated), updated_at: updated.updated_at })
-    .where(and(scopedInvoices(ctx.scope), eq(invoices.id, row.id)));
+  await invoiceRows.update(tx, ctx.scope, { id: row.id }, {
+    ...amountsOf(rated),
+    updated_at: updated.updated_at,
+  });
   if (emit && updated.total !== row.total) {
     emit("invoice.updated", row.id, { total: updated.total, previous_total: row.total });
   }
@@ -451,15 +385,7 @@ export async function generateInvoiceTx(
   period: BillingPeriod,
 ): Promise<{ row: InvoiceRow; created: boolean; fresh: Fresh | null }> {
   const now = ctx.clock.now();
-  const existing = await tx.query.invoices.findFirst({
-    where: and(
-      scopedInvoices(ctx.scope),
-      eq(invoices.subscription_id, sub.id),
-      eq(invoices.period_start, period.start),
-      eq(invoices.period_end, period.end),
-      ne(invoices.status, "void"),
-    ),
-  });
+  const existing = await invoiceOfPeriod(tx, ctx.scope, sub.id, period.start, period.end);
   if (existing) {
     if (existing.status !== "draft") return { row: existing, created: false, fresh: null };
     const refreshed = await refreshDraft(ctx, tx, existing, emit);
@@ -490,7 +416,7 @@ export async function generateInvoiceTx(
     created_at: now,
     updated_at: now,
   };
-  await tx.insert(invoices).values(row);
+  await invoiceRows.insert(tx, ctx.scope, row);
   await writeLines(ctx, tx, row.id, rated.draft.lines);
   emit(
     "invoice.generated",
@@ -571,17 +497,11 @@ async function accountsFor(
 async function nextNumber(
   ctx: Ctx,
   tx: Tx,
-  table: typeof invoiceSequences | typeof creditNoteSequences,
+  kind: "invoice" | "credit_note",
   prefix: string,
 ): Promise<string> {
-  const [sequence] = await tx.insert(table)
-    .values({ tenant_id: ctx.scope.tenantId, app_id: ctx.scope.appId, last_number: 1 })
-    .onConflictDoUpdate({
-      target: [table.tenant_id, table.app_id],
-      set: { last_number: sql`${table.last_number} + 1` },
-    })
-    .returning({ last_number: table.last_number });
-  return `${prefix}-${String(sequence.last_number).padStart(6, "0")}`;
+  const last = await nextSequenceNumber(tx, ctx.scope, kind);
+  return `${prefix}-${String(last).padStart(6, "0")}`;
 }
 
 /**
@@ -607,7 +527,7 @@ export async function finalizeInvoiceTx(
   const { row, rated } = options.fresh && options.fresh.row.id === id
     ? options.fresh
     : await refreshDraft(ctx, tx, current, null);
-  const number = await nextNumber(ctx, tx, invoiceSequences, "INV");
+  const number = await nextNumber(ctx, tx, "invoice", "INV");
   let entryId: string | null = null;
   if (row.total > 0) {
     const accounts = await accountsFor(ctx, tx, row.customer_id, row.currency, now);
@@ -646,13 +566,11 @@ export async function finalizeInvoiceTx(
   }
   const draws = [...rated.draft.monetary_draws, ...rated.draft.unit_draws];
   if (draws.length > 0) {
-    await insertChunked(
+    await consumptionRows.insertMany(
       tx,
-      creditConsumptions,
+      ctx.scope,
       draws.map((d) => ({
         id: newId("ccn"),
-        tenant_id: ctx.scope.tenantId,
-        app_id: ctx.scope.appId,
         grant_id: d.grant_id,
         invoice_id: row.id,
         amount: d.amount,
@@ -671,7 +589,7 @@ export async function finalizeInvoiceTx(
     due_at: status === "open" ? addDays(now, options.days_until_due ?? DEFAULT_DAYS_UNTIL_DUE) : null,
     updated_at: now,
   };
-  await tx.update(invoices).set(fields).where(and(scopedInvoices(ctx.scope), eq(invoices.id, id)));
+  await invoiceRows.update(tx, ctx.scope, { id }, fields);
   const finalized: InvoiceRow = { ...row, ...fields };
   const view = await invoiceView(tx, ctx.scope, finalized);
   emit("invoice.finalized", id, view as unknown as Record<string, unknown>);
@@ -714,13 +632,9 @@ export async function payInvoice(
   return await writeOp(ctx, async (tx, emit) => {
     const row = await loadInvoiceRow(ctx, tx, id);
     if (input.reference !== undefined) {
-      const prior = await tx.query.invoicePayments.findFirst({
-        where: and(
-          eq(invoicePayments.tenant_id, ctx.scope.tenantId),
-          eq(invoicePayments.app_id, ctx.scope.appId),
-          eq(invoicePayments.invoice_id, id),
-          eq(invoicePayments.reference, input.reference),
-        ),
+      const prior = await invoicePaymentRows.first(tx, ctx.scope, {
+        invoice_id: id,
+        reference: input.reference,
       });
       if (prior) {
         if (input.amount !== undefined && input.amount !== prior.amount) {
@@ -765,10 +679,8 @@ export async function payInvoice(
       postings: invoicePaymentPostings(counter, amount, row.currency),
       metadata: { invoice_id: id, reference: input.reference ?? null },
     });
-    await tx.insert(invoicePayments).values({
+    await invoicePaymentRows.insert(tx, ctx.scope, {
       id: paymentId,
-      tenant_id: ctx.scope.tenantId,
-      app_id: ctx.scope.appId,
       invoice_id: id,
       amount,
       reference: input.reference ?? null,
@@ -784,8 +696,12 @@ export async function payInvoice(
       paid_at: status === "paid" ? now : null,
       updated_at: now,
     };
-    await tx.update(invoices).set({ amount_paid: paid, status, paid_at: updated.paid_at, updated_at: now })
-      .where(and(scopedInvoices(ctx.scope), eq(invoices.id, id)));
+    await invoiceRows.update(tx, ctx.scope, { id }, {
+      amount_paid: paid,
+      status,
+      paid_at: updated.paid_at,
+      updated_at: now,
+    });
     const view = await invoiceView(tx, ctx.scope, updated);
     emit("ledger.entry_posted", entry.id, entry as unknown as Record<string, unknown>);
     emit("invoice.payment_recorded", id, { amount, reference: input.reference ?? null, entry_id: entry.id });
@@ -870,14 +786,9 @@ export async function voidInvoice(ctx: Ctx, id: string): Promise<InvoiceView> {
         emit("ledger.entry_posted", back.id, back as unknown as Record<string, unknown>);
       }
     }
-    await tx.delete(creditConsumptions).where(and(
-      eq(creditConsumptions.tenant_id, ctx.scope.tenantId),
-      eq(creditConsumptions.app_id, ctx.scope.appId),
-      eq(creditConsumptions.invoice_id, id),
-    ));
+    await consumptionRows.delete(tx, ctx.scope, { invoice_id: id });
     const updated: InvoiceRow = { ...row, status: "void", voided_at: now, updated_at: now };
-    await tx.update(invoices).set({ status: "void", voided_at: now, updated_at: now })
-      .where(and(scopedInvoices(ctx.scope), eq(invoices.id, id)));
+    await invoiceRows.update(tx, ctx.scope, { id }, { status: "void", voided_at: now, updated_at: now });
     const view = await invoiceView(tx, ctx.scope, updated);
     emit("invoice.voided", id, view as unknown as Record<string, unknown>);
     return view;
@@ -929,20 +840,19 @@ export async function markUncollectible(ctx: Ctx, id: string): Promise<InvoiceVi
       uncollectible_entry_id: entryId,
       updated_at: now,
     };
-    await tx.update(invoices).set({
+    await invoiceRows.update(tx, ctx.scope, { id }, {
       status: "uncollectible",
       uncollectible_at: now,
       uncollectible_entry_id: entryId,
       updated_at: now,
-    })
-      .where(and(scopedInvoices(ctx.scope), eq(invoices.id, id)));
+    });
     const view = await invoiceView(tx, ctx.scope, updated);
     emit("invoice.marked_uncollectible", id, view as unknown as Record<string, unknown>);
     return view;
   });
 }
 
-function creditNoteView(row: typeof creditNotes.$inferSelect): CreditNoteView {
+function creditNoteView(row: CreditNoteRow): CreditNoteView {
   return {
     id: row.id,
     number: row.number,
@@ -975,13 +885,9 @@ export async function createCreditNote(
   const now = ctx.clock.now();
   return await writeOp(ctx, async (tx, emit) => {
     const row = await loadInvoiceRow(ctx, tx, invoiceId);
-    const prior = await tx.query.creditNotes.findFirst({
-      where: and(
-        eq(creditNotes.tenant_id, ctx.scope.tenantId),
-        eq(creditNotes.app_id, ctx.scope.appId),
-        eq(creditNotes.invoice_id, invoiceId),
-        eq(creditNotes.reference, input.reference),
-      ),
+    const prior = await creditNoteRows.first(tx, ctx.scope, {
+      invoice_id: invoiceId,
+      reference: input.reference,
     });
     if (prior) {
       if (prior.amount !== input.amount) {
@@ -1019,7 +925,7 @@ export async function createCreditNote(
       : 0;
     const accounts = await accountsFor(ctx, tx, row.customer_id, row.currency, now);
     const id = newId("cn");
-    const number = await nextNumber(ctx, tx, creditNoteSequences, "CN");
+    const number = await nextNumber(ctx, tx, "credit_note", "CN");
     const { entry } = await postEntry(tx, ctx.scope, now, {
       idempotency_key: `credit_note:${id}`,
       description: `Credit note ${number} on invoice ${row.number}`,
@@ -1048,19 +954,18 @@ export async function createCreditNote(
       entry_id: entry.id,
       created_at: now,
     };
-    await tx.insert(creditNotes).values(note);
+    await creditNoteRows.insert(tx, ctx.scope, note);
     const credited = row.credited + input.amount;
     let updated: InvoiceRow = { ...row, credited, updated_at: now };
     if (row.status === "open" && amountDue(updated) === 0) {
       updated = { ...updated, status: "paid", paid_at: now };
     }
-    await tx.update(invoices).set({
+    await invoiceRows.update(tx, ctx.scope, { id: invoiceId }, {
       credited,
       status: updated.status,
       paid_at: updated.paid_at,
       updated_at: now,
-    })
-      .where(and(scopedInvoices(ctx.scope), eq(invoices.id, invoiceId)));
+    });
     const view = await invoiceView(tx, ctx.scope, updated);
     emit("ledger.entry_posted", entry.id, entry as unknown as Record<string, unknown>);
     emit("invoice.credit_note_issued", invoiceId, creditNoteView(note) as unknown as Record<string, unknown>);
@@ -1075,11 +980,9 @@ export async function createCreditNote(
 export async function listCreditNotes(ctx: Ctx, invoiceId: string): Promise<CreditNoteView[]> {
   const db = ctx.database.db;
   await loadInvoiceRow(ctx, db, invoiceId);
-  const rows = await db.select().from(creditNotes).where(and(
-    eq(creditNotes.tenant_id, ctx.scope.tenantId),
-    eq(creditNotes.app_id, ctx.scope.appId),
-    eq(creditNotes.invoice_id, invoiceId),
-  )).orderBy(creditNotes.id);
+  const rows = await creditNoteRows.list(db, ctx.scope, { invoice_id: invoiceId }, {
+    orderBy: [["id", "asc"]],
+  });
   return rows.map(creditNoteView);
 }
 
@@ -1101,16 +1004,13 @@ export async function listInvoices(
   filter: { customer_id?: string; status?: InvoiceStatus; cursor?: string; limit?: number },
 ): Promise<{ data: InvoiceView[]; next_cursor: string | null }> {
   const db = ctx.database.db;
-  const where = [scopedInvoices(ctx.scope)];
-  if (filter.customer_id) {
-    where.push(eq(invoices.customer_id, (await loadCustomer(ctx, db, filter.customer_id)).id));
-  }
-  if (filter.status) where.push(eq(invoices.status, filter.status));
-  if (filter.cursor) where.push(lt(invoices.id, filter.cursor));
+  const customerId = filter.customer_id ? (await loadCustomer(ctx, db, filter.customer_id)).id : undefined;
   const limit = filter.limit ?? 20;
-  const rows = await db.select().from(invoices).where(and(...where)).orderBy(desc(invoices.id)).limit(
-    limit + 1,
-  );
+  const rows = await invoicePage(db, ctx.scope, {
+    customer_id: customerId,
+    status: filter.status,
+    before_id: filter.cursor,
+  }, limit + 1);
   const page = rows.slice(0, limit);
   return {
     data: await Promise.all(page.map((r) => invoiceView(db, ctx.scope, r))),

@@ -35,12 +35,19 @@
  * @module
  */
 import Stripe from "stripe";
-import { and, eq, sql } from "drizzle-orm";
 import { BillingError } from "../domain/errors.ts";
 import { newId } from "../domain/ids.ts";
 import type { Executor, Tx } from "../storage/db.ts";
 import { isUniqueViolation } from "../storage/sql_errors.ts";
-import { apps, paymentProviderConfigs, providerEvents, providerObjects } from "../storage/schema.ts";
+import { appOfAnyTenant } from "../tenants/repository.ts";
+import {
+  type ConfigRow,
+  configRows,
+  providerEventRows,
+  providerObjectRows,
+  recordedAmount,
+  upsertConfig,
+} from "./repository.ts";
 import type { Ctx, Services } from "../context.ts";
 import { type Emit, writeOp } from "../lifecycle/write.ts";
 import type { Scope } from "../domain/scope.ts";
@@ -175,8 +182,6 @@ export class StripeProvider implements PaymentProvider {
 // ---------------------------------------------------------------------------------------------
 // Configuration
 
-type ConfigRow = typeof paymentProviderConfigs.$inferSelect;
-
 /** The Stripe configuration of an app as the API shows it (no secrets). */
 export interface StripeConfigView {
   provider: "stripe";
@@ -232,14 +237,7 @@ export async function configureStripe(
       created_at: now,
       updated_at: now,
     };
-    await tx.insert(paymentProviderConfigs).values(row).onConflictDoUpdate({
-      target: [
-        paymentProviderConfigs.tenant_id,
-        paymentProviderConfigs.app_id,
-        paymentProviderConfigs.provider,
-      ],
-      set: { api_key: row.api_key, webhook_secret: row.webhook_secret, updated_at: now },
-    });
+    await upsertConfig(tx, ctx.scope, row, now);
     const view = configView(row);
     emit("payment_provider.configured", ctx.scope.appId, view as unknown as Record<string, unknown>);
     return view;
@@ -247,13 +245,7 @@ export async function configureStripe(
 }
 
 async function loadConfig(services: Services, scope: Scope): Promise<ConfigRow | undefined> {
-  return await services.database.db.query.paymentProviderConfigs.findFirst({
-    where: and(
-      eq(paymentProviderConfigs.tenant_id, scope.tenantId),
-      eq(paymentProviderConfigs.app_id, scope.appId),
-      eq(paymentProviderConfigs.provider, "stripe"),
-    ),
-  });
+  return await configRows.first(services.database.db, scope, { provider: "stripe" });
 }
 
 /** GET the app's Stripe configuration. @throws {BillingError} `payment_provider_not_configured` (404) */
@@ -280,14 +272,10 @@ async function remoteIdOf(
   kind: string,
   localId: string,
 ): Promise<string | undefined> {
-  const row = await services.database.db.query.providerObjects.findFirst({
-    where: and(
-      eq(providerObjects.tenant_id, scope.tenantId),
-      eq(providerObjects.app_id, scope.appId),
-      eq(providerObjects.provider, "stripe"),
-      eq(providerObjects.kind, kind),
-      eq(providerObjects.local_id, localId),
-    ),
+  const row = await providerObjectRows.first(services.database.db, scope, {
+    provider: "stripe",
+    kind,
+    local_id: localId,
   });
   return row?.remote_id;
 }
@@ -298,15 +286,7 @@ async function localIdOf(
   kind: string,
   remoteId: string,
 ): Promise<string | undefined> {
-  const row = await exec.query.providerObjects.findFirst({
-    where: and(
-      eq(providerObjects.tenant_id, scope.tenantId),
-      eq(providerObjects.app_id, scope.appId),
-      eq(providerObjects.provider, "stripe"),
-      eq(providerObjects.kind, kind),
-      eq(providerObjects.remote_id, remoteId),
-    ),
-  });
+  const row = await providerObjectRows.first(exec, scope, { provider: "stripe", kind, remote_id: remoteId });
   return row?.local_id;
 }
 
@@ -319,9 +299,7 @@ async function remember(
 ): Promise<void> {
   const now = services.clock.now();
   await services.database.write(async (tx) => {
-    await tx.insert(providerObjects).values({
-      tenant_id: scope.tenantId,
-      app_id: scope.appId,
+    await providerObjectRows.insert(tx, scope, {
       provider: "stripe",
       kind,
       local_id: localId,
@@ -462,7 +440,7 @@ export async function handleStripeWebhook(
   signature: string | undefined,
   request: { requestId?: string; options?: StripeOptions },
 ): Promise<StripeWebhookResult> {
-  const app = await services.database.db.query.apps.findFirst({ where: eq(apps.id, appId) });
+  const app = await appOfAnyTenant(services.database.db, appId);
   if (!app) throw notConfigured();
   const scope: Scope = { tenantId: app.tenant_id, appId: app.id };
   const config = await loadConfig(services, scope);
@@ -508,13 +486,9 @@ function objectIdOf(event: Stripe.Event): string {
 }
 
 async function alreadyProcessed(ctx: Ctx, eventId: string): Promise<boolean> {
-  const row = await ctx.database.db.query.providerEvents.findFirst({
-    where: and(
-      eq(providerEvents.tenant_id, ctx.scope.tenantId),
-      eq(providerEvents.app_id, ctx.scope.appId),
-      eq(providerEvents.provider, "stripe"),
-      eq(providerEvents.event_id, eventId),
-    ),
+  const row = await providerEventRows.first(ctx.database.db, ctx.scope, {
+    provider: "stripe",
+    event_id: eventId,
   });
   return row !== undefined;
 }
@@ -534,10 +508,8 @@ async function record(
     await writeOp(ctx, async (tx, emit) => {
       const done = effect ? await effect(tx, emit) : { entryId: null };
       const entryId = done.entryId;
-      await tx.insert(providerEvents).values({
+      await providerEventRows.insert(tx, ctx.scope, {
         id: newId("pev"),
-        tenant_id: ctx.scope.tenantId,
-        app_id: ctx.scope.appId,
         provider: "stripe",
         event_id: event.id,
         type: event.type,
@@ -729,16 +701,11 @@ async function onChargeRefunded(
     event,
     { objectId: charge.id, invoiceId, amount: 0, effect: "refund_recorded" },
     async (tx, emit) => {
-      const [{ recorded }] = await tx.select({
-        recorded: sql<number>`coalesce(sum(${providerEvents.amount}), 0)`,
-      }).from(providerEvents)
-        .where(and(
-          eq(providerEvents.tenant_id, ctx.scope.tenantId),
-          eq(providerEvents.app_id, ctx.scope.appId),
-          eq(providerEvents.provider, "stripe"),
-          eq(providerEvents.type, "charge.refunded"),
-          eq(providerEvents.object_id, charge.id),
-        ));
+      const recorded = await recordedAmount(tx, ctx.scope, {
+        provider: "stripe",
+        type: "charge.refunded",
+        object_id: charge.id,
+      });
       // Stripe's amount_refunded is cumulative; record only what earlier refund events did not.
       const delta = Math.max(0, charge.amount_refunded - Number(recorded));
       if (delta === 0) return { entryId: null, amount: 0 };

@@ -37,13 +37,30 @@
  *
  * @module
  */
-import { and, asc, desc, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import type { WebhookPayload } from "./events.ts";
 import { BillingError, notFound } from "../domain/errors.ts";
 import { payloadHash } from "../domain/hash.ts";
 import { isId, newId } from "../domain/ids.ts";
-import { outboxEvents, webhookAttempts, webhookDeliveries, webhookEndpoints } from "../storage/schema.ts";
+import {
+  attemptRows,
+  claimableHeadsOfAllScopes,
+  deliveryPage,
+  type DeliveryRow,
+  deliveryRows,
+  enabledEndpointsOfApps,
+  endpointBirths,
+  type EndpointRow,
+  endpointRows,
+  insertDeliveriesIfAbsent,
+  leaseDeliveries,
+  markFannedOut,
+  type MessageRow,
+  pruneDeliveredMessagesOfAllScopes,
+  pruneFinishedDeliveriesOfAllScopes,
+  scopeOf,
+  unfannedMessagesOfAllScopes,
+} from "./repository.ts";
 import type { Ctx, Services } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import type { LifecycleEvent } from "../domain/events.ts";
@@ -57,7 +74,6 @@ import {
   literalUrlRefusal,
   URL_NOT_ALLOWED,
 } from "./url_guard.ts";
-import { inChunks, rowChunks } from "../storage/limits.ts";
 
 /** Most endpoints one app may have enabled (a limit on everything). */
 export const MAX_ENDPOINTS_PER_APP = 50;
@@ -109,9 +125,6 @@ export interface WebhookDeliveryView {
   updated_at: string;
   attempt_log: WebhookAttemptView[];
 }
-
-type EndpointRow = typeof webhookEndpoints.$inferSelect;
-type DeliveryRow = typeof webhookDeliveries.$inferSelect;
 
 function endpointView(row: EndpointRow): WebhookEndpointView {
   return {
@@ -172,14 +185,8 @@ export async function createWebhookEndpoint(
   const hash = await payloadHash({ url: input.url, events, description: input.description ?? null });
   const now = ctx.clock.now();
   return await writeOp(ctx, async (tx, emit) => {
-    const scope = and(
-      eq(webhookEndpoints.tenant_id, ctx.scope.tenantId),
-      eq(webhookEndpoints.app_id, ctx.scope.appId),
-    );
     if (idempotencyKey) {
-      const prior = await tx.query.webhookEndpoints.findFirst({
-        where: and(scope, eq(webhookEndpoints.idempotency_key, idempotencyKey)),
-      });
+      const prior = await endpointRows.first(tx, ctx.scope, { idempotency_key: idempotencyKey });
       if (prior) {
         if (prior.payload_hash !== hash) {
           throw new BillingError(
@@ -191,8 +198,7 @@ export async function createWebhookEndpoint(
         return { endpoint: { ...endpointView(prior), secret: prior.secret }, replayed: true };
       }
     }
-    const [{ n }] = await tx.select({ n: sql<number>`count(*)` }).from(webhookEndpoints)
-      .where(and(scope, eq(webhookEndpoints.status, "enabled")));
+    const n = await endpointRows.count(tx, ctx.scope, { status: "enabled" });
     if (Number(n) >= MAX_ENDPOINTS_PER_APP) {
       throw new BillingError(
         "webhook_endpoint_limit_reached",
@@ -214,7 +220,7 @@ export async function createWebhookEndpoint(
       created_at: now,
       updated_at: now,
     };
-    await tx.insert(webhookEndpoints).values(row);
+    await endpointRows.insert(tx, ctx.scope, row);
     const view = endpointView(row);
     emit("webhook_endpoint.created", row.id, view as unknown as Record<string, unknown>);
     return { endpoint: { ...view, secret: row.secret }, replayed: false };
@@ -255,13 +261,7 @@ function validateEndpoint(input: { url: string; events: string[] }): void {
 
 async function loadEndpoint(ctx: Ctx, id: string): Promise<EndpointRow> {
   if (!isId("wep", id)) throw notFound("webhook_endpoint", id);
-  const row = await ctx.database.db.query.webhookEndpoints.findFirst({
-    where: and(
-      eq(webhookEndpoints.tenant_id, ctx.scope.tenantId),
-      eq(webhookEndpoints.app_id, ctx.scope.appId),
-      eq(webhookEndpoints.id, id),
-    ),
-  });
+  const row = await endpointRows.first(ctx.database.db, ctx.scope, { id });
   if (!row) throw notFound("webhook_endpoint", id);
   return row;
 }
@@ -273,11 +273,7 @@ export async function getWebhookEndpoint(ctx: Ctx, id: string): Promise<WebhookE
 
 /** The app's endpoints, oldest first. */
 export async function listWebhookEndpoints(ctx: Ctx): Promise<WebhookEndpointView[]> {
-  const rows = await ctx.database.db.select().from(webhookEndpoints)
-    .where(
-      and(eq(webhookEndpoints.tenant_id, ctx.scope.tenantId), eq(webhookEndpoints.app_id, ctx.scope.appId)),
-    )
-    .orderBy(asc(webhookEndpoints.id));
+  const rows = await endpointRows.list(ctx.database.db, ctx.scope, {}, { orderBy: [["id", "asc"]] });
   return rows.map(endpointView);
 }
 
@@ -292,14 +288,7 @@ export async function disableWebhookEndpoint(ctx: Ctx, id: string): Promise<Webh
   if (row.status === "disabled") return endpointView(row);
   const now = ctx.clock.now();
   return await writeOp(ctx, async (tx, emit) => {
-    await tx.update(webhookEndpoints).set({ status: "disabled", updated_at: now })
-      .where(
-        and(
-          eq(webhookEndpoints.tenant_id, ctx.scope.tenantId),
-          eq(webhookEndpoints.app_id, ctx.scope.appId),
-          eq(webhookEndpoints.id, id),
-        ),
-      );
+    await endpointRows.update(tx, ctx.scope, { id }, { status: "disabled", updated_at: now });
     const view = endpointView({ ...row, status: "disabled", updated_at: now });
     emit("webhook_endpoint.disabled", id, view as unknown as Record<string, unknown>);
     return view;
@@ -307,15 +296,9 @@ export async function disableWebhookEndpoint(ctx: Ctx, id: string): Promise<Webh
 }
 
 async function deliveryView(ctx: Ctx, row: DeliveryRow): Promise<WebhookDeliveryView> {
-  const attempts = await ctx.database.db.select().from(webhookAttempts)
-    .where(
-      and(
-        eq(webhookAttempts.tenant_id, ctx.scope.tenantId),
-        eq(webhookAttempts.app_id, ctx.scope.appId),
-        eq(webhookAttempts.delivery_id, row.id),
-      ),
-    )
-    .orderBy(asc(webhookAttempts.started_at), asc(webhookAttempts.id));
+  const attempts = await attemptRows.list(ctx.database.db, ctx.scope, { delivery_id: row.id }, {
+    orderBy: [["started_at", "asc"], ["id", "asc"]],
+  });
   return {
     id: row.id,
     endpoint_id: row.endpoint_id,
@@ -352,15 +335,12 @@ export async function listDeliveries(
   filter: { status?: "pending" | "succeeded" | "failed"; cursor?: string; limit?: number },
 ): Promise<{ data: WebhookDeliveryView[]; next_cursor: string | null }> {
   await loadEndpoint(ctx, endpointId);
-  const where = [
-    eq(webhookDeliveries.tenant_id, ctx.scope.tenantId),
-    eq(webhookDeliveries.app_id, ctx.scope.appId),
-    eq(webhookDeliveries.endpoint_id, endpointId),
-  ];
-  if (filter.status) where.push(eq(webhookDeliveries.status, filter.status));
+  let beforeSeq: number | undefined;
   if (filter.cursor) {
-    const cursorRow = await ctx.database.db.query.webhookDeliveries.findFirst({
-      where: and(...where, eq(webhookDeliveries.id, filter.cursor)),
+    const cursorRow = await deliveryRows.first(ctx.database.db, ctx.scope, {
+      endpoint_id: endpointId,
+      status: filter.status,
+      id: filter.cursor,
     });
     if (!cursorRow) {
       throw new BillingError(
@@ -369,11 +349,13 @@ export async function listDeliveries(
         `Cursor "${filter.cursor}" is not a delivery of this endpoint`,
       );
     }
-    where.push(lt(webhookDeliveries.message_seq, cursorRow.message_seq));
+    beforeSeq = cursorRow.message_seq;
   }
   const limit = Math.max(1, Math.min(100, filter.limit ?? 20));
-  const rows = await ctx.database.db.select().from(webhookDeliveries).where(and(...where))
-    .orderBy(desc(webhookDeliveries.message_seq)).limit(limit + 1);
+  const rows = await deliveryPage(ctx.database.db, ctx.scope, endpointId, {
+    status: filter.status,
+    before_seq: beforeSeq,
+  }, limit + 1);
   const page = rows.slice(0, limit);
   return {
     data: await Promise.all(page.map((r) => deliveryView(ctx, r))),
@@ -384,14 +366,7 @@ export async function listDeliveries(
 async function loadDelivery(ctx: Ctx, endpointId: string, deliveryId: string): Promise<DeliveryRow> {
   await loadEndpoint(ctx, endpointId);
   const row = isId("wdl", deliveryId)
-    ? await ctx.database.db.query.webhookDeliveries.findFirst({
-      where: and(
-        eq(webhookDeliveries.tenant_id, ctx.scope.tenantId),
-        eq(webhookDeliveries.app_id, ctx.scope.appId),
-        eq(webhookDeliveries.endpoint_id, endpointId),
-        eq(webhookDeliveries.id, deliveryId),
-      ),
-    })
+    ? await deliveryRows.first(ctx.database.db, ctx.scope, { endpoint_id: endpointId, id: deliveryId })
     : undefined;
   if (!row) throw notFound("webhook_delivery", deliveryId);
   return row;
@@ -433,20 +408,13 @@ export async function redeliver(
   const row = await loadDelivery(ctx, endpointId, deliveryId);
   const now = ctx.clock.now();
   await writeOp(ctx, async (tx, emit) => {
-    await tx.update(webhookDeliveries).set({
+    await deliveryRows.update(tx, ctx.scope, { id: row.id }, {
       status: "pending",
       attempts: 0,
       next_attempt_at: now,
       locked_until: null,
       updated_at: now,
-    })
-      .where(
-        and(
-          eq(webhookDeliveries.tenant_id, ctx.scope.tenantId),
-          eq(webhookDeliveries.app_id, ctx.scope.appId),
-          eq(webhookDeliveries.id, row.id),
-        ),
-      );
+    });
     emit("webhook_delivery.redelivered", row.id, {
       id: row.id,
       endpoint_id: row.endpoint_id,
@@ -553,33 +521,12 @@ export async function fanOut(
 ): Promise<{ messages: number; deliveries: number }> {
   const now = services.clock.now();
   return await services.database.write(async (tx) => {
-    const messages = await tx.select().from(outboxEvents).where(isNull(outboxEvents.fanned_out_at))
-      .orderBy(asc(outboxEvents.seq)).limit(batch);
+    const messages = await unfannedMessagesOfAllScopes(tx, batch);
     if (messages.length === 0) return { messages: 0, deliveries: 0 };
     const apps = [...new Set(messages.map((m) => m.app_id))];
-    const endpoints: EndpointRow[] = [];
-    for (const chunk of inChunks(tx, apps, 4)) {
-      endpoints.push(
-        ...await tx.select().from(webhookEndpoints)
-          .where(and(inArray(webhookEndpoints.app_id, chunk), eq(webhookEndpoints.status, "enabled"))),
-      );
-    }
+    const endpoints = await enabledEndpointsOfApps(tx, apps);
     // An endpoint receives the messages committed after its own creation (exact, by sequence).
-    const createdAt = new Map<string, number>();
-    const byScope = Map.groupBy(endpoints, (e) => `${e.tenant_id}\u0000${e.app_id}`);
-    for (const group of byScope.values()) {
-      for (const chunk of inChunks(tx, group.map((e) => e.id), 6)) {
-        const births = await tx.select({ resource_id: outboxEvents.resource_id, seq: outboxEvents.seq })
-          .from(outboxEvents)
-          .where(and(
-            eq(outboxEvents.tenant_id, group[0].tenant_id),
-            eq(outboxEvents.app_id, group[0].app_id),
-            eq(outboxEvents.type, "webhook_endpoint.created"),
-            inArray(outboxEvents.resource_id, chunk),
-          ));
-        for (const b of births) createdAt.set(b.resource_id, b.seq);
-      }
-    }
+    const createdAt = await endpointBirths(tx, endpoints);
     const rows: DeliveryRow[] = [];
     for (const m of messages) {
       for (const e of endpoints) {
@@ -605,12 +552,8 @@ export async function fanOut(
         });
       }
     }
-    for (const chunk of rowChunks(tx, webhookDeliveries, rows)) {
-      await tx.insert(webhookDeliveries).values(chunk).onConflictDoNothing();
-    }
-    for (const chunk of inChunks(tx, messages.map((m) => m.seq), 4)) {
-      await tx.update(outboxEvents).set({ fanned_out_at: now }).where(inArray(outboxEvents.seq, chunk));
-    }
+    for (let i = 0; i < rows.length; i += 200) await insertDeliveriesIfAbsent(tx, rows.slice(i, i + 200));
+    await markFannedOut(tx, messages.map((m) => m.seq), now);
     return { messages: messages.length, deliveries: rows.length };
   });
 }
@@ -618,7 +561,7 @@ export async function fanOut(
 interface Claimed {
   delivery: DeliveryRow;
   endpoint: EndpointRow;
-  message: typeof outboxEvents.$inferSelect;
+  message: MessageRow;
 }
 
 /** Claims the due head delivery of up to `limit` endpoints (lease = timeout + 30 s). */
@@ -626,31 +569,8 @@ async function claimHeads(services: Services, limit: number, timeoutMs: number):
   const now = services.clock.now();
   const lease = new Date(now.getTime() + timeoutMs + 30_000);
   return await services.database.write(async (tx) => {
-    const heads = await tx.select({
-      delivery: webhookDeliveries,
-      endpoint: webhookEndpoints,
-      message: outboxEvents,
-    })
-      .from(webhookDeliveries)
-      .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpoint_id))
-      .innerJoin(outboxEvents, eq(outboxEvents.id, webhookDeliveries.message_id))
-      .where(and(
-        eq(webhookDeliveries.status, "pending"),
-        eq(webhookEndpoints.status, "enabled"),
-        // The endpoint's oldest pending delivery (written out: the correlated column must stay
-        // qualified with the outer table's name).
-        sql`${webhookDeliveries.message_seq} = (select min(d2.message_seq) from webhook_deliveries d2
-          where d2.endpoint_id = "webhook_deliveries"."endpoint_id" and d2.status = 'pending')`,
-        lte(webhookDeliveries.next_attempt_at, now),
-        or(isNull(webhookDeliveries.locked_until), lte(webhookDeliveries.locked_until, now)),
-      ))
-      .orderBy(asc(webhookDeliveries.message_seq))
-      .limit(limit);
-    for (const chunk of inChunks(tx, heads.map((h) => h.delivery.id), 4)) {
-      await tx.update(webhookDeliveries).set({ locked_until: lease }).where(
-        inArray(webhookDeliveries.id, chunk),
-      );
-    }
+    const heads = await claimableHeadsOfAllScopes(tx, now, limit);
+    await leaseDeliveries(tx, heads.map((h) => h.delivery.id), lease);
     return heads;
   });
 }
@@ -813,10 +733,8 @@ export async function drainWebhooksOnce(
         const { delivery } = claimed[i];
         const r = results[i];
         const attempt = delivery.attempts + 1;
-        await tx.insert(webhookAttempts).values({
+        await attemptRows.insert(tx, scopeOf(delivery), {
           id: newId("wat"),
-          tenant_id: delivery.tenant_id,
-          app_id: delivery.app_id,
           delivery_id: delivery.id,
           endpoint_id: delivery.endpoint_id,
           attempt,
@@ -836,9 +754,10 @@ export async function drainWebhooksOnce(
         if (gone) {
           // Standard Webhooks: 410 Gone means the receiver wants no more messages.
           const endpoint: EndpointRow = { ...claimed[i].endpoint, status: "disabled", updated_at: now };
-          await tx.update(webhookEndpoints).set({ status: "disabled", updated_at: now }).where(
-            eq(webhookEndpoints.id, endpoint.id),
-          );
+          await endpointRows.update(tx, scopeOf(endpoint), { id: endpoint.id }, {
+            status: "disabled",
+            updated_at: now,
+          });
           disabled.push({
             type: "webhook_endpoint.disabled",
             tenant_id: endpoint.tenant_id,
@@ -848,7 +767,7 @@ export async function drainWebhooksOnce(
             data: { ...endpointView(endpoint), reason: "receiver answered 410 Gone" },
           });
         }
-        await tx.update(webhookDeliveries).set({
+        await deliveryRows.update(tx, scopeOf(delivery), { id: delivery.id }, {
           status,
           attempts: attempt,
           next_attempt_at: next,
@@ -856,7 +775,7 @@ export async function drainWebhooksOnce(
           last_status_code: r.status_code,
           last_error: r.error,
           updated_at: now,
-        }).where(eq(webhookDeliveries.id, delivery.id));
+        });
         services.metrics?.recordWebhookDelivery(r.outcome);
         if (status === "succeeded") report.succeeded++;
         else if (status === "failed") {
@@ -906,34 +825,9 @@ export async function pruneWebhookHistory(
   const cutoff = new Date(services.clock.now().getTime() - (options.retentionMs ?? DEFAULT_RETENTION_MS));
   const limit = Math.max(1, Math.min(10_000, options.limit ?? 1_000));
   return await services.database.write(async (tx) => {
-    const old = await tx.select({ id: webhookDeliveries.id }).from(webhookDeliveries)
-      .where(
-        and(
-          inArray(webhookDeliveries.status, ["succeeded", "failed"]),
-          lt(webhookDeliveries.updated_at, cutoff),
-        ),
-      )
-      .limit(limit);
-    const ids = old.map((d) => d.id);
-    let attempts = 0;
-    for (const chunk of inChunks(tx, ids, 4)) {
-      attempts +=
-        (await tx.delete(webhookAttempts).where(inArray(webhookAttempts.delivery_id, chunk)).returning({
-          id: webhookAttempts.id,
-        })).length;
-      await tx.delete(webhookDeliveries).where(inArray(webhookDeliveries.id, chunk));
-    }
-    const messages = await tx.select({ seq: outboxEvents.seq }).from(outboxEvents)
-      .where(and(
-        sql`${outboxEvents.fanned_out_at} is not null`,
-        lt(outboxEvents.occurred_at, cutoff),
-        sql`not exists (select 1 from webhook_deliveries d where d.message_id = ${outboxEvents.id})`,
-      ))
-      .orderBy(asc(outboxEvents.seq)).limit(limit);
-    for (const chunk of inChunks(tx, messages.map((m) => m.seq), 4)) {
-      await tx.delete(outboxEvents).where(inArray(outboxEvents.seq, chunk));
-    }
-    return { deliveries: ids.length, attempts, outbox_messages: messages.length };
+    const { deliveries, attempts } = await pruneFinishedDeliveriesOfAllScopes(tx, cutoff, limit);
+    const outboxMessages = await pruneDeliveredMessagesOfAllScopes(tx, cutoff, limit);
+    return { deliveries, attempts, outbox_messages: outboxMessages };
   });
 }
 
