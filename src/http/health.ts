@@ -6,8 +6,8 @@
  * @module
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { sql } from "drizzle-orm";
 import type { Services } from "../context.ts";
+import { pingStore } from "../storage/ping.ts";
 import { type AppEnv, errors, json, router } from "./env.ts";
 import { problem } from "./problem.ts";
 import { ProblemSchema } from "./schemas.ts";
@@ -59,7 +59,7 @@ export async function runCheck(
 export function databaseReadiness(services: Pick<Services, "database">): Readiness {
   return async () => [
     await runCheck("database", async () => {
-      await services.database.db.get(sql`select 1`);
+      await pingStore(services.database);
       return "answers";
     }),
   ];
