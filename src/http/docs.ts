@@ -11,6 +11,7 @@
  */
 import { Scalar } from "@scalar/hono-api-reference";
 import type { Context } from "hono";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { type AppEnv, router } from "./env.ts";
 import { problem } from "./problem.ts";
 
@@ -30,7 +31,7 @@ const RENDERER_PACKAGE = "@scalar/api-reference";
  * `fetch` reads files, as in Deno). Other runtimes pass their own loader in `AppOptions.docsScript`
  * (e.g. a Worker imports the file as a text module).
  */
-export const defaultDocsScript: DocsScriptLoader = async () => {
+export const defaultDocsScript: DocsScriptLoader = async (): Promise<Uint8Array | null> => {
   try {
     let entry = import.meta.resolve(RENDERER_PACKAGE);
     if (!entry.startsWith("file:")) {
@@ -51,7 +52,7 @@ export const defaultDocsScript: DocsScriptLoader = async () => {
  * Routes `GET /docs` (HTML) and `GET /docs/scalar.js` (the renderer, cached in memory after the
  * first load, `Cache-Control: public, max-age=86400`).
  */
-export function docsRoutes(load: DocsScriptLoader = defaultDocsScript) {
+export function docsRoutes(load: DocsScriptLoader = defaultDocsScript): OpenAPIHono<AppEnv> {
   const app = router();
   let script: Promise<Uint8Array | string | null> | undefined;
   app.get(
