@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { openDatabase, type Store } from "./db.ts";
-import { isPostgresUrl, openPostgres } from "./postgres.ts";
+import { Database, MIGRATIONS_FOLDER, openDatabase, type Store } from "./db.ts";
+import { isPostgresUrl, openPostgres, PG_MIGRATIONS_FOLDER, PostgresStore } from "./postgres.ts";
 
 /** A store the server opened and must close on shutdown. */
 export interface OpenStore extends Store {
@@ -40,4 +40,33 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenStore> {
     });
   }
   return await openDatabase({ url: options.url, authToken: options.authToken });
+}
+
+/** Migrations of a store: how many the journal lists and how many the database recorded as applied. */
+export interface MigrationStatus {
+  /** Entries of the store's `meta/_journal.json`. */
+  expected: number;
+  /** Rows of drizzle's bookkeeping table. */
+  applied: number;
+}
+
+/**
+ * Counts the migrations `store` has applied against those its folder lists (readiness probes).
+ *
+ * @throws the driver's error when the database does not answer
+ */
+export async function migrationStatus(store: OpenStore): Promise<MigrationStatus> {
+  const folder = store instanceof PostgresStore ? PG_MIGRATIONS_FOLDER : MIGRATIONS_FOLDER;
+  const journal = JSON.parse(await Deno.readTextFile(`${folder}/meta/_journal.json`)) as {
+    entries: unknown[];
+  };
+  let applied = 0;
+  if (store instanceof PostgresStore) {
+    const [row] = await store.sql`select count(*) as n from drizzle.__drizzle_migrations`;
+    applied = Number(row?.n ?? 0);
+  } else if (store instanceof Database) {
+    const result = await store.client.execute("select count(*) as n from __drizzle_migrations");
+    applied = Number(result.rows[0]?.n ?? 0);
+  }
+  return { expected: journal.entries.length, applied };
 }

@@ -145,12 +145,15 @@ export class PostgresStore implements Store {
   /** PostgreSQL's statement limits. */
   readonly limits: StatementLimits = POSTGRES_LIMITS;
 
-  /** Wraps an open `postgres` pool (see {@link openPostgres}, which also migrates). */
   /** Write transactions this process may have open at once (the rest of the pool stays for reads). */
   readonly writeSlots: number;
   #writing = 0;
   #waiting: (() => void)[] = [];
 
+  /**
+   * Wraps an open `postgres` pool of at most `poolMax` connections (see {@link openPostgres},
+   * which also migrates).
+   */
   constructor(sql: postgres.Sql, poolMax = 10) {
     this.sql = sql;
     this.db = bindLimits(proxyOver(sql), POSTGRES_LIMITS);

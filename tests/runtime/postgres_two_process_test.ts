@@ -176,7 +176,7 @@ Deno.test("two server processes on one PostgreSQL database", async (t) => {
       };
       const load = pool(Array.from({ length: 400 }, (_, i) => () => send(i)), 16);
       while (acknowledged.length < 60) await new Promise((r) => setTimeout(r, 5));
-      await a.kill();
+      await a.stop("SIGKILL");
       killed = true;
       await load;
       assert.ok(killed && acknowledged.length >= 60);
