@@ -1,7 +1,7 @@
 /**
  * Ledger entries/s and ingested usage events/s through real server processes over HTTP, on
  * libSQL (one process, embedded file) and on PostgreSQL with one and with two processes, in one
- * run. Several tenants share the load (one writer per tenant is the design: ADR 0003, 0009).
+ * run. Several tenants share the load (one writer per tenant is the design: ADR 0003, 0010).
  *
  *     deno task bench:postgres [-- --entries 2000 --batches 20 --tenants 4]
  *
