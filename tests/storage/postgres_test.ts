@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { eq } from "drizzle-orm";
+import postgres from "postgres";
 import { openPostgres, toPostgresSql } from "../../src/storage/postgres.ts";
 import { invoiceSequences, ledgerAccounts, tenants } from "../../src/storage/schema.ts";
 import { freshPostgresDatabase } from "../pg_helpers.ts";
@@ -112,6 +113,37 @@ Deno.test("PostgresStore.write(scope): two pools read-modify-write one counter 2
   } finally {
     await a.close();
     await b.close();
+    await database.drop();
+  }
+});
+
+Deno.test("PostgresStore: after the server ends every connection (as a restart does), the next queries reconnect", async () => {
+  const database = await freshPostgresDatabase("reconnect");
+  const store = await openPostgres({ url: database.url, poolMax: 4 });
+  const admin = postgres(database.url.replace(/\/[^/]+$/, "/postgres"), { max: 1, onnotice: () => {} });
+  try {
+    const created_at = new Date(1_790_000_000_000);
+    await store.write((tx) => tx.insert(tenants).values({ id: "ten_1", name: "one", created_at }));
+    const [{ n }] = await admin`select count(*)::int as n from (
+      select pg_terminate_backend(pid) from pg_stat_activity where datname = ${database.url.split("/").pop()!}
+    ) t`;
+    assert.ok(n >= 1, "the store had open connections to end");
+    // the first query may meet a connection the server just closed; the client then opens new ones
+    let reads = 0;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        reads = (await store.db.select().from(tenants)).length;
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    assert.equal(reads, 1);
+    await store.write((tx) => tx.insert(tenants).values({ id: "ten_2", name: "two", created_at }));
+    assert.equal((await store.db.select().from(tenants)).length, 2);
+  } finally {
+    await admin.end({ timeout: 1 });
+    await store.close();
     await database.drop();
   }
 });
