@@ -24,408 +24,54 @@
  *
  * @module
  */
-import { and, desc, eq, inArray, lt, ne, sql } from "drizzle-orm";
+import { and, eq, ne, sql } from "drizzle-orm";
 import {
   BILLING_LEDGER_ACCOUNTS,
-  creditNotePostings,
   creditsAppliedPostings,
   invoiceFinalizedPostings,
   uncollectiblePostings,
 } from "../domain/billing_postings.ts";
-import { type Coupon, discountApplies } from "../domain/coupons.ts";
-import type { GrantBalance } from "../domain/credits.ts";
-import { BillingError, notFound } from "../domain/errors.ts";
-import { isId, newId } from "../domain/ids.ts";
-import {
-  computePeriodInvoice,
-  type InvoiceDraft,
-  type InvoiceLineDraft,
-  type InvoiceStatus,
-  type PlanSegment,
-  type UnitGrant,
-} from "../domain/invoice.ts";
+import { newId } from "../domain/ids.ts";
 import {
   BILLING_ACCOUNTS,
   type InvoiceAccounts,
   invoicePaymentPostings,
   reversalPostings,
 } from "../domain/ledger.ts";
-import { divide } from "../domain/money.ts";
+import { BillingError } from "../domain/errors.ts";
+import {
+  amountDue,
+  finalizeTransition,
+  paymentTransition,
+  statusAfterFinalize,
+  uncollectibleTransition,
+  voidTransition,
+} from "../domain/invoice_state.ts";
 import { addDays } from "../domain/period.ts";
 import type { Plan } from "../domain/plan.ts";
+import { type BillingPeriod, resolvePeriod } from "../domain/subscription.ts";
+import type { Tx } from "../storage/db.ts";
 import {
-  type BillingPeriod,
-  initialPlanId,
-  pausedSlices,
-  periodAt,
-  planSegments,
-  resolvePeriod,
-} from "../domain/subscription.ts";
-import type { TaxRate } from "../domain/tax.ts";
-import type { Executor, Tx } from "../storage/db.ts";
-import {
-  coupons,
   creditConsumptions,
-  creditGrants,
-  creditNotes,
   creditNoteSequences,
-  customerTaxRates,
-  invoiceLines,
   invoicePayments,
   invoices,
   invoiceSequences,
-  subscriptionChanges,
-  subscriptionDiscounts,
-  taxRates,
 } from "../storage/schema.ts";
 import type { Ctx } from "../context.ts";
 import { type Emit, writeOp } from "../lifecycle/write.ts";
-import type { Scope } from "../domain/scope.ts";
-import { loadCustomer } from "../customers/service.ts";
 import { ensureAccount, loadEntry, postEntry } from "../ledger/service.ts";
-import { loadPlan } from "../plans/service.ts";
 import {
   billingPeriodAt,
   loadSubscription,
-  pausesOf,
   type SubscriptionRow,
   timelineOf,
 } from "../subscriptions/read.ts";
-import { aggregateUsage } from "../usage/service.ts";
+import { amountsOf, type Fresh, ratePeriod, refreshDraft, writeLines } from "./rating.ts";
+import { type InvoiceRow, type InvoiceView, invoiceView, loadInvoiceRow, scopedInvoices } from "./view.ts";
 
 /** Default days between finalization and the due date. */
 export const DEFAULT_DAYS_UNTIL_DUE = 30;
-
-/** An invoice line as the API shows it: exactly the computed line (`domain/invoice.ts`). */
-export type InvoiceLineView = InvoiceLineDraft;
-
-/** An invoice as the API shows it; amounts in minor units of `currency`. */
-export interface InvoiceView {
-  id: string;
-  number: string | null;
-  status: InvoiceStatus;
-  customer_id: string;
-  subscription_id: string;
-  currency: string;
-  lines: InvoiceLineView[];
-  subtotal: number;
-  discount: number;
-  tax: number;
-  total: number;
-  /** Prepaid monetary credits applied (a draft shows the preview). */
-  credits_applied: number;
-  /** Sum of credit notes against the invoice. */
-  credited: number;
-  amount_paid: number;
-  /** `total − credits_applied − amount_paid − credited` while open or uncollectible, else 0. */
-  amount_due: number;
-  coupon_id: string | null;
-  tax_rate: { id: string; percentage_bp: number; inclusive: boolean } | null;
-  period_start: string;
-  period_end: string;
-  due_at: string | null;
-  finalized_at: string | null;
-  paid_at: string | null;
-  voided_at: string | null;
-  uncollectible_at: string | null;
-  created_at: string;
-}
-
-/** A credit note as the API shows it. */
-export interface CreditNoteView {
-  id: string;
-  number: string;
-  invoice_id: string;
-  amount: number;
-  tax: number;
-  reason: string | null;
-  reference: string | null;
-  entry_id: string;
-  created_at: string;
-}
-
-/** A stored invoice. */
-export type InvoiceRow = typeof invoices.$inferSelect;
-
-function scopedInvoices(scope: Scope) {
-  return and(eq(invoices.tenant_id, scope.tenantId), eq(invoices.app_id, scope.appId));
-}
-
-function amountDue(row: InvoiceRow): number {
-  if (row.status !== "open" && row.status !== "uncollectible") return 0;
-  return row.total - row.credits_applied - row.amount_paid - row.credited;
-}
-
-/** Row → view (reads the lines). */
-export async function invoiceView(exec: Executor, scope: Scope, row: InvoiceRow): Promise<InvoiceView> {
-  const lines = await exec.select().from(invoiceLines)
-    .where(
-      and(
-        eq(invoiceLines.tenant_id, scope.tenantId),
-        eq(invoiceLines.app_id, scope.appId),
-        eq(invoiceLines.invoice_id, row.id),
-      ),
-    )
-    .orderBy(invoiceLines.position);
-  return {
-    id: row.id,
-    number: row.number,
-    status: row.status,
-    customer_id: row.customer_id,
-    subscription_id: row.subscription_id,
-    currency: row.currency,
-    lines: lines.map((l) => ({
-      kind: l.kind,
-      description: l.description,
-      feature: l.feature,
-      quantity: l.quantity,
-      unit_amount: l.unit_amount,
-      amount: l.amount,
-      tier: l.tier,
-      plan_id: l.plan_id,
-      discount_amount: l.discount_amount,
-      tax_amount: l.tax_amount,
-    })),
-    subtotal: row.subtotal,
-    discount: row.discount,
-    tax: row.tax,
-    total: row.total,
-    credits_applied: row.credits_applied,
-    credited: row.credited,
-    amount_paid: row.amount_paid,
-    amount_due: amountDue(row),
-    coupon_id: row.coupon_id,
-    tax_rate: row.tax_rate_id
-      ? {
-        id: row.tax_rate_id,
-        percentage_bp: row.tax_percentage_bp ?? 0,
-        inclusive: row.tax_inclusive ?? false,
-      }
-      : null,
-    period_start: row.period_start.toISOString(),
-    period_end: row.period_end.toISOString(),
-    due_at: row.due_at?.toISOString() ?? null,
-    finalized_at: row.finalized_at?.toISOString() ?? null,
-    paid_at: row.paid_at?.toISOString() ?? null,
-    voided_at: row.voided_at?.toISOString() ?? null,
-    uncollectible_at: row.uncollectible_at?.toISOString() ?? null,
-    created_at: row.created_at.toISOString(),
-  };
-}
-
-async function loadInvoiceRow(ctx: Ctx, exec: Executor, id: string): Promise<InvoiceRow> {
-  if (!isId("inv", id)) throw notFound("invoice", id);
-  const row = await exec.query.invoices.findFirst({
-    where: and(scopedInvoices(ctx.scope), eq(invoices.id, id)),
-  });
-  if (!row) throw notFound("invoice", id);
-  return row;
-}
-
-/** Remaining balances of a customer's grants: amount − every recorded consumption. */
-async function grantBalances(ctx: Ctx, exec: Executor, customerId: string) {
-  const grants = await exec.select().from(creditGrants).where(and(
-    eq(creditGrants.tenant_id, ctx.scope.tenantId),
-    eq(creditGrants.app_id, ctx.scope.appId),
-    eq(creditGrants.customer_id, customerId),
-  ));
-  if (grants.length === 0) return [];
-  const used = await exec.select({
-    grant_id: creditConsumptions.grant_id,
-    total: sql<number>`sum(${creditConsumptions.amount})`,
-  })
-    .from(creditConsumptions)
-    .where(and(
-      eq(creditConsumptions.tenant_id, ctx.scope.tenantId),
-      eq(creditConsumptions.app_id, ctx.scope.appId),
-      inArray(creditConsumptions.grant_id, grants.map((g) => g.id)),
-    ))
-    .groupBy(creditConsumptions.grant_id);
-  const spent = new Map(used.map((u) => [u.grant_id, Number(u.total)]));
-  return grants.map((g) => ({ ...g, remaining: g.amount - (spent.get(g.id) ?? 0) }));
-}
-
-/** The customer's tax rate, or null. */
-export async function customerTaxRate(ctx: Ctx, exec: Executor, customerId: string): Promise<TaxRate | null> {
-  const [row] = await exec.select({ rate: taxRates }).from(customerTaxRates)
-    .innerJoin(
-      taxRates,
-      and(
-        eq(taxRates.id, customerTaxRates.tax_rate_id),
-        eq(taxRates.tenant_id, customerTaxRates.tenant_id),
-        eq(taxRates.app_id, customerTaxRates.app_id),
-      ),
-    )
-    .where(and(
-      eq(customerTaxRates.tenant_id, ctx.scope.tenantId),
-      eq(customerTaxRates.app_id, ctx.scope.appId),
-      eq(customerTaxRates.customer_id, customerId),
-    ));
-  return row
-    ? {
-      id: row.rate.id,
-      display_name: row.rate.display_name,
-      percentage_bp: row.rate.percentage_bp,
-      inclusive: row.rate.inclusive,
-    }
-    : null;
-}
-
-/** The plan changes of a subscription, oldest first. */
-export async function loadPlanChanges(ctx: Ctx, exec: Executor, subscriptionId: string) {
-  return await exec.select().from(subscriptionChanges).where(and(
-    eq(subscriptionChanges.tenant_id, ctx.scope.tenantId),
-    eq(subscriptionChanges.app_id, ctx.scope.appId),
-    eq(subscriptionChanges.subscription_id, subscriptionId),
-  )).orderBy(subscriptionChanges.effective_at, subscriptionChanges.id);
-}
-
-/** Computed invoice of a period plus what it was computed with. */
-export interface RatedPeriod {
-  draft: InvoiceDraft;
-  couponId: string | null;
-  taxRate: TaxRate | null;
-  currency: string;
-}
-
-/**
- * Setup + compute of one period (Autumn's split): loads the plan segments with their usage, the
- * coupon, tax rate and credit balances, then calls the pure {@link computePeriodInvoice}.
- */
-async function ratePeriod(
-  ctx: Ctx,
-  tx: Tx,
-  sub: SubscriptionRow,
-  currentPlan: Plan,
-  period: BillingPeriod,
-): Promise<RatedPeriod> {
-  const changes = await loadPlanChanges(ctx, tx, sub.id);
-  const initial = initialPlanId(sub.plan_id, changes);
-  const slices = planSegments(initial, changes, period.start, period.end);
-  const plans = new Map<string, Plan>([[currentPlan.id, currentPlan]]);
-  const segments: PlanSegment[] = [];
-  for (const slice of slices) {
-    if (!plans.has(slice.plan_id)) plans.set(slice.plan_id, await loadPlan(ctx, tx, slice.plan_id));
-    const plan = plans.get(slice.plan_id)!;
-    const usage = new Map<string, number>();
-    for (const feature of plan.features) {
-      if (!feature.pricing) continue;
-      usage.set(
-        feature.key,
-        await aggregateUsage(ctx.scope, tx, sub.customer_id, feature, slice.start, slice.end),
-      );
-    }
-    segments.push({ plan, start: slice.start, end: slice.end, usage, proration: slice.proration });
-  }
-  const timeline = timelineOf(sub);
-  const full = period.trial
-    ? { start: period.start, end: timeline.trial_end ?? period.end }
-    : periodAt({ ...timeline, cancel_at: null }, currentPlan.interval, period.start);
-
-  let coupon: Coupon | null = null;
-  const [discount] = await tx.select({ d: subscriptionDiscounts, c: coupons }).from(subscriptionDiscounts)
-    .innerJoin(
-      coupons,
-      and(
-        eq(coupons.id, subscriptionDiscounts.coupon_id),
-        eq(coupons.tenant_id, subscriptionDiscounts.tenant_id),
-        eq(coupons.app_id, subscriptionDiscounts.app_id),
-      ),
-    )
-    .where(and(
-      eq(subscriptionDiscounts.tenant_id, ctx.scope.tenantId),
-      eq(subscriptionDiscounts.app_id, ctx.scope.appId),
-      eq(subscriptionDiscounts.subscription_id, sub.id),
-    ));
-  if (discount && !period.trial) {
-    const c = { ...discount.c, plan_ids: discount.c.plan_ids as string[] | null };
-    if (
-      discountApplies(c, discount.d.first_period_index, period.index, segments[0].plan.id ?? currentPlan.id)
-    ) coupon = c;
-  }
-  const taxRate = await customerTaxRate(ctx, tx, sub.customer_id);
-  const balances = await grantBalances(ctx, tx, sub.customer_id);
-  const toBalance = (g: (typeof balances)[number]): GrantBalance => ({
-    id: g.id,
-    priority: g.priority,
-    effective_at: g.effective_at,
-    expires_at: g.expires_at,
-    remaining: Math.max(0, g.remaining),
-  });
-  const paused = pausedSlices(await pausesOf(ctx, tx, sub.id), period.start, period.end);
-  const draft = computePeriodInvoice({
-    period: { start: period.start, end: period.end, trial: period.trial },
-    full_period: { start: full.start, end: full.end },
-    segments,
-    coupon,
-    tax_rate: taxRate,
-    paused,
-    monetary_grants: balances.filter((g) => g.kind === "monetary" && g.currency === currentPlan.currency).map(
-      toBalance,
-    ),
-    unit_grants: balances.filter((g) => g.kind === "units" && g.feature).map((g): UnitGrant => ({
-      ...toBalance(g),
-      feature: g.feature!,
-    })),
-  });
-  return { draft, couponId: coupon?.id ?? null, taxRate, currency: currentPlan.currency };
-}
-
-async function writeLines(ctx: Ctx, tx: Tx, invoiceId: string, lines: InvoiceLineDraft[]): Promise<void> {
-  await tx.delete(invoiceLines).where(and(
-    eq(invoiceLines.tenant_id, ctx.scope.tenantId),
-    eq(invoiceLines.app_id, ctx.scope.appId),
-    eq(invoiceLines.invoice_id, invoiceId),
-  ));
-  if (lines.length === 0) return;
-  await tx.insert(invoiceLines).values(lines.map((l, position) => ({
-    id: newId("il"),
-    tenant_id: ctx.scope.tenantId,
-    app_id: ctx.scope.appId,
-    invoice_id: invoiceId,
-    position,
-    ...l,
-  })));
-}
-
-function amountsOf(rated: RatedPeriod) {
-  return {
-    subtotal: rated.draft.subtotal,
-    discount: rated.draft.discount,
-    tax: rated.draft.tax,
-    total: rated.draft.total,
-    credits_applied: rated.draft.credits_applied,
-    coupon_id: rated.couponId,
-    tax_rate_id: rated.taxRate?.id ?? null,
-    tax_percentage_bp: rated.taxRate?.percentage_bp ?? null,
-    tax_inclusive: rated.taxRate?.inclusive ?? null,
-  };
-}
-
-/** The billing period an invoice row covers (index and trial flag recomputed from the timeline). */
-function periodOfRow(sub: SubscriptionRow, plan: Plan, row: InvoiceRow): BillingPeriod {
-  const period = billingPeriodAt(sub, plan.interval, row.period_start);
-  return { ...period, start: row.period_start, end: row.period_end };
-}
-
-/** Recomputes a draft from current usage; returns the updated row and the computation. */
-async function refreshDraft(
-  ctx: Ctx,
-  tx: Tx,
-  row: InvoiceRow,
-  emit: Emit | null,
-): Promise<{ row: InvoiceRow; rated: RatedPeriod }> {
-  const { row: sub, plan } = await loadSubscription(ctx, tx, row.subscription_id);
-  const rated = await ratePeriod(ctx, tx, sub, plan, periodOfRow(sub, plan, row));
-  const updated: InvoiceRow = { ...row, ...amountsOf(rated), updated_at: ctx.clock.now() };
-  await writeLines(ctx, tx, row.id, rated.draft.lines);
-  await tx.update(invoices).set({ ...amountsOf(rated), updated_at: updated.updated_at })
-    .where(and(scopedInvoices(ctx.scope), eq(invoices.id, row.id)));
-  if (emit && updated.total !== row.total) {
-    emit("invoice.updated", row.id, { total: updated.total, previous_total: row.total });
-  }
-  return { row: updated, rated };
-}
 
 /**
  * Generates (or refreshes) the invoice of one period inside the caller's transaction.
@@ -491,15 +137,6 @@ export async function generateInvoiceTx(
 }
 
 /**
- * A draft rated in the current transaction: finalizing it in the same transaction may skip the
- * refresh, since nothing can have changed in between (the write lane is exclusive).
- */
-export interface Fresh {
-  row: InvoiceRow;
-  rated: RatedPeriod;
-}
-
-/**
  * Generates (or returns) the invoice of a subscription's period: the current period, or the one
  * named by `period_start`/`period_end`.
  *
@@ -531,7 +168,8 @@ async function ensure(
   return (await ensureAccount(tx, ctx.scope, now, { ...account, currency })).id;
 }
 
-async function accountsFor(
+/** The ledger accounts an invoice posts to, created on first use. */
+export async function accountsFor(
   ctx: Ctx,
   tx: Tx,
   customerId: string,
@@ -558,7 +196,8 @@ async function accountsFor(
   };
 }
 
-async function nextNumber(
+/** The next number of a gapless per-app sequence: `INV-000001`, `CN-000001`. */
+export async function nextNumber(
   ctx: Ctx,
   tx: Tx,
   table: typeof invoiceSequences | typeof creditNoteSequences,
@@ -590,10 +229,7 @@ export async function finalizeInvoiceTx(
 ): Promise<InvoiceRow> {
   const now = ctx.clock.now();
   const current = await loadInvoiceRow(ctx, tx, id);
-  if (current.status === "void") {
-    throw new BillingError("invoice_voided", "conflict", `Invoice "${id}" is void`);
-  }
-  if (current.status !== "draft") return current;
+  if (finalizeTransition(id, current.status) === "unchanged") return current;
   const { row, rated } = options.fresh && options.fresh.row.id === id
     ? options.fresh
     : await refreshDraft(ctx, tx, current, null);
@@ -646,8 +282,7 @@ export async function finalizeInvoiceTx(
       created_at: now,
     })));
   }
-  const due = row.total - row.credits_applied;
-  const status: InvoiceStatus = due === 0 ? "paid" : "open";
+  const status = statusAfterFinalize(row.total - row.credits_applied);
   const fields = {
     number,
     status,
@@ -719,25 +354,9 @@ export async function payInvoice(
         return await invoiceView(tx, ctx.scope, row);
       }
     }
-    if (row.status !== "open" && row.status !== "uncollectible") {
-      throw new BillingError(
-        "invoice_not_open",
-        "conflict",
-        `Invoice "${id}" is ${row.status}; only open or uncollectible invoices take payments`,
-      );
-    }
-    const due = amountDue(row);
     // A payment on a written-off invoice is a recovery: it credits bad_debt_expense back instead of
     // the receivable, which the write-off already cleared (as Stripe lets uncollectible invoices be paid).
-    const recovery = row.status === "uncollectible";
-    const amount = input.amount ?? due;
-    if (amount > due) {
-      throw new BillingError(
-        "payment_exceeds_amount_due",
-        "unprocessable",
-        `The payment ${amount} exceeds the amount due ${due}`,
-      );
-    }
+    const { amount, status, recovery } = paymentTransition(id, row, input.amount);
     const paymentId = newId("pst");
     const accounts = await accountsFor(ctx, tx, row.customer_id, row.currency, now);
     const counter = recovery
@@ -762,7 +381,6 @@ export async function payInvoice(
       created_at: now,
     });
     const paid = row.amount_paid + amount;
-    const status: InvoiceStatus = amount === due ? "paid" : row.status;
     const updated: InvoiceRow = {
       ...row,
       amount_paid: paid,
@@ -792,31 +410,7 @@ export async function voidInvoice(ctx: Ctx, id: string): Promise<InvoiceView> {
   const now = ctx.clock.now();
   return await writeOp(ctx, async (tx, emit) => {
     const row = await loadInvoiceRow(ctx, tx, id);
-    if (row.status === "void") return await invoiceView(tx, ctx.scope, row);
-    if (row.status === "paid") {
-      throw new BillingError("invoice_paid", "conflict", `Invoice "${id}" is paid and cannot be voided`);
-    }
-    if (row.status === "uncollectible") {
-      throw new BillingError(
-        "invoice_uncollectible",
-        "conflict",
-        `Invoice "${id}" was written off as uncollectible`,
-      );
-    }
-    if (row.amount_paid > 0) {
-      throw new BillingError(
-        "invoice_has_payments",
-        "conflict",
-        `Invoice "${id}" has payments and cannot be voided`,
-      );
-    }
-    if (row.credited > 0) {
-      throw new BillingError(
-        "invoice_has_credit_notes",
-        "conflict",
-        `Invoice "${id}" has credit notes and cannot be voided`,
-      );
-    }
+    if (voidTransition(id, row) === "unchanged") return await invoiceView(tx, ctx.scope, row);
     if (row.finalize_entry_id) {
       const original = await loadEntry(tx, ctx.scope, row.finalize_entry_id);
       if (!original) {
@@ -880,14 +474,7 @@ export async function markUncollectible(ctx: Ctx, id: string): Promise<InvoiceVi
   const now = ctx.clock.now();
   return await writeOp(ctx, async (tx, emit) => {
     const row = await loadInvoiceRow(ctx, tx, id);
-    if (row.status === "uncollectible") return await invoiceView(tx, ctx.scope, row);
-    if (row.status !== "open") {
-      throw new BillingError(
-        "invoice_not_open",
-        "conflict",
-        `Invoice "${id}" is ${row.status}; only open invoices can be marked uncollectible`,
-      );
-    }
+    if (uncollectibleTransition(id, row.status) === "unchanged") return await invoiceView(tx, ctx.scope, row);
     const due = amountDue(row);
     let entryId: string | null = null;
     if (due > 0) {
@@ -926,180 +513,4 @@ export async function markUncollectible(ctx: Ctx, id: string): Promise<InvoiceVi
     emit("invoice.marked_uncollectible", id, view as unknown as Record<string, unknown>);
     return view;
   });
-}
-
-function creditNoteView(row: typeof creditNotes.$inferSelect): CreditNoteView {
-  return {
-    id: row.id,
-    number: row.number,
-    invoice_id: row.invoice_id,
-    amount: row.amount,
-    tax: row.tax,
-    reason: row.reason,
-    reference: row.reference,
-    entry_id: row.entry_id,
-    created_at: row.created_at.toISOString(),
-  };
-}
-
-/**
- * Issues a credit note against an open or paid invoice. `amount` includes tax; its tax part is
- * `round_half_up(amount × invoice.tax / invoice.total)`. On an open invoice it lowers the amount
- * due (and pays the invoice off when nothing is left); on a paid invoice it is a refund to cash.
- * `reference` makes it retry-safe (same reference and amount → the same credit note).
- *
- * @param input.amount minor units, 1…creditable (open: the amount due; paid: total − credits
- *   applied − already credited)
- * @throws {BillingError} `invoice_not_found` (404); `invoice_not_creditable` (409) unless open or
- *   paid; `credit_note_exceeds_creditable` (422); `idempotency_key_reused` (409)
- */
-export async function createCreditNote(
-  ctx: Ctx,
-  invoiceId: string,
-  input: { amount: number; reason?: string; reference: string },
-): Promise<{ credit_note: CreditNoteView; invoice: InvoiceView; replayed: boolean }> {
-  const now = ctx.clock.now();
-  return await writeOp(ctx, async (tx, emit) => {
-    const row = await loadInvoiceRow(ctx, tx, invoiceId);
-    const prior = await tx.query.creditNotes.findFirst({
-      where: and(
-        eq(creditNotes.tenant_id, ctx.scope.tenantId),
-        eq(creditNotes.app_id, ctx.scope.appId),
-        eq(creditNotes.invoice_id, invoiceId),
-        eq(creditNotes.reference, input.reference),
-      ),
-    });
-    if (prior) {
-      if (prior.amount !== input.amount) {
-        throw new BillingError(
-          "idempotency_key_reused",
-          "conflict",
-          `Credit note reference "${input.reference}" was used with amount ${prior.amount}`,
-        );
-      }
-      return {
-        credit_note: creditNoteView(prior),
-        invoice: await invoiceView(tx, ctx.scope, row),
-        replayed: true,
-      };
-    }
-    if (row.status !== "open" && row.status !== "paid") {
-      throw new BillingError(
-        "invoice_not_creditable",
-        "conflict",
-        `Invoice "${invoiceId}" is ${row.status}; credit notes need an open or paid invoice`,
-      );
-    }
-    const creditable = row.status === "open"
-      ? amountDue(row)
-      : row.total - row.credits_applied - row.credited;
-    if (input.amount > creditable) {
-      throw new BillingError(
-        "credit_note_exceeds_creditable",
-        "unprocessable",
-        `The credit note ${input.amount} exceeds the creditable amount ${creditable}`,
-      );
-    }
-    const tax = row.total > 0
-      ? Number(divide(BigInt(input.amount) * BigInt(row.tax), BigInt(row.total), "half_up"))
-      : 0;
-    const accounts = await accountsFor(ctx, tx, row.customer_id, row.currency, now);
-    const id = newId("cn");
-    const number = await nextNumber(ctx, tx, creditNoteSequences, "CN");
-    const { entry } = await postEntry(tx, ctx.scope, now, {
-      idempotency_key: `credit_note:${id}`,
-      description: `Credit note ${number} on invoice ${row.number}`,
-      postings: creditNotePostings(
-        {
-          revenue: accounts.revenue,
-          taxPayable: accounts.taxPayable,
-          counter: row.status === "open" ? accounts.receivable : accounts.cash,
-        },
-        input.amount,
-        tax,
-        row.currency,
-      ),
-      metadata: { invoice_id: invoiceId, credit_note_id: id },
-    });
-    const note = {
-      id,
-      tenant_id: ctx.scope.tenantId,
-      app_id: ctx.scope.appId,
-      invoice_id: invoiceId,
-      number,
-      amount: input.amount,
-      tax,
-      reason: input.reason ?? null,
-      reference: input.reference,
-      entry_id: entry.id,
-      created_at: now,
-    };
-    await tx.insert(creditNotes).values(note);
-    const credited = row.credited + input.amount;
-    let updated: InvoiceRow = { ...row, credited, updated_at: now };
-    if (row.status === "open" && amountDue(updated) === 0) {
-      updated = { ...updated, status: "paid", paid_at: now };
-    }
-    await tx.update(invoices).set({
-      credited,
-      status: updated.status,
-      paid_at: updated.paid_at,
-      updated_at: now,
-    })
-      .where(and(scopedInvoices(ctx.scope), eq(invoices.id, invoiceId)));
-    const view = await invoiceView(tx, ctx.scope, updated);
-    emit("ledger.entry_posted", entry.id, entry as unknown as Record<string, unknown>);
-    emit("invoice.credit_note_issued", invoiceId, creditNoteView(note) as unknown as Record<string, unknown>);
-    if (updated.status === "paid" && row.status === "open") {
-      emit("invoice.paid", invoiceId, view as unknown as Record<string, unknown>);
-    }
-    return { credit_note: creditNoteView(note), invoice: view, replayed: false };
-  });
-}
-
-/** Credit notes of an invoice, oldest first. @throws {BillingError} `invoice_not_found` */
-export async function listCreditNotes(ctx: Ctx, invoiceId: string): Promise<CreditNoteView[]> {
-  const db = ctx.database.db;
-  await loadInvoiceRow(ctx, db, invoiceId);
-  const rows = await db.select().from(creditNotes).where(and(
-    eq(creditNotes.tenant_id, ctx.scope.tenantId),
-    eq(creditNotes.app_id, ctx.scope.appId),
-    eq(creditNotes.invoice_id, invoiceId),
-  )).orderBy(creditNotes.id);
-  return rows.map(creditNoteView);
-}
-
-/** GET an invoice. @throws {BillingError} `invoice_not_found` */
-export async function getInvoice(ctx: Ctx, id: string): Promise<InvoiceView> {
-  const db = ctx.database.db;
-  return await invoiceView(db, ctx.scope, await loadInvoiceRow(ctx, db, id));
-}
-
-/**
- * Lists invoices newest first, filtered by customer and status, paginated by `cursor` (the last
- * id of the previous page).
- *
- * @param filter.limit 1…100 (default 20)
- * @throws {BillingError} `customer_not_found` when the customer filter names no customer
- */
-export async function listInvoices(
-  ctx: Ctx,
-  filter: { customer_id?: string; status?: InvoiceStatus; cursor?: string; limit?: number },
-): Promise<{ data: InvoiceView[]; next_cursor: string | null }> {
-  const db = ctx.database.db;
-  const where = [scopedInvoices(ctx.scope)];
-  if (filter.customer_id) {
-    where.push(eq(invoices.customer_id, (await loadCustomer(ctx, db, filter.customer_id)).id));
-  }
-  if (filter.status) where.push(eq(invoices.status, filter.status));
-  if (filter.cursor) where.push(lt(invoices.id, filter.cursor));
-  const limit = filter.limit ?? 20;
-  const rows = await db.select().from(invoices).where(and(...where)).orderBy(desc(invoices.id)).limit(
-    limit + 1,
-  );
-  const page = rows.slice(0, limit);
-  return {
-    data: await Promise.all(page.map((r) => invoiceView(db, ctx.scope, r))),
-    next_cursor: rows.length > limit ? page[page.length - 1].id : null,
-  };
 }

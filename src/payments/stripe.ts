@@ -45,7 +45,8 @@ import type { Ctx, Services } from "../context.ts";
 import { type Emit, writeOp } from "../lifecycle/write.ts";
 import type { Scope } from "../domain/scope.ts";
 import { getCustomer } from "../customers/service.ts";
-import { getInvoice, payInvoice } from "../invoices/service.ts";
+import { payInvoice } from "../invoices/service.ts";
+import { getInvoice } from "../invoices/view.ts";
 import { ensureAccount, postEntry } from "../ledger/service.ts";
 import type {
   PaymentProvider,

@@ -29,7 +29,8 @@ import type { Ctx, Services } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import { expireCredits } from "../credits/service.ts";
 import { invalidateEntitlements } from "../entitlements/invalidate.ts";
-import { finalizeInvoiceTx, generateInvoiceTx, loadPlanChanges } from "../invoices/service.ts";
+import { finalizeInvoiceTx, generateInvoiceTx } from "../invoices/service.ts";
+import { loadPlanChanges } from "../invoices/rating.ts";
 import { loadPlan } from "../plans/service.ts";
 import { timelineOf } from "./read.ts";
 

@@ -1,0 +1,224 @@
+/**
+ * Invoice views: a stored invoice (and credit note) as the API shows it, and the reads (get, list).
+ *
+ * @module
+ */
+import { and, desc, eq, lt } from "drizzle-orm";
+import { isId } from "../domain/ids.ts";
+import { notFound } from "../domain/errors.ts";
+import type { InvoiceLineDraft } from "../domain/invoice.ts";
+import type { InvoiceStatus } from "../domain/invoice_state.ts";
+import { amountDue } from "../domain/invoice_state.ts";
+import type { Executor } from "../storage/db.ts";
+import { creditNotes, invoiceLines, invoices } from "../storage/schema.ts";
+import type { Ctx } from "../context.ts";
+import type { Scope } from "../domain/scope.ts";
+import { loadCustomer } from "../customers/service.ts";
+
+/** An invoice line as the API shows it: exactly the computed line (`domain/invoice.ts`). */
+export type InvoiceLineView = InvoiceLineDraft;
+
+/** An invoice as the API shows it; amounts in minor units of `currency`. */
+export interface InvoiceView {
+  /** TypeID (`inv_…` / `cn_…`). */
+  id: string;
+  /** Gapless number (`INV-000001` / `CN-000001`); null while a draft. */
+  number: string | null;
+  /** Lifecycle status (`domain/invoice_state.ts`). */
+  status: InvoiceStatus;
+  /** Customer TypeID. */
+  customer_id: string;
+  /** Subscription TypeID. */
+  subscription_id: string;
+  /** ISO 4217 code. */
+  currency: string;
+  /** Computed lines in order. */
+  lines: InvoiceLineView[];
+  /** Sum of lines before discount and tax. */
+  subtotal: number;
+  /** Coupon discount. */
+  discount: number;
+  /** Tax amount. */
+  tax: number;
+  /** subtotal − discount + exclusive tax. */
+  total: number;
+  /** Prepaid monetary credits applied (a draft shows the preview). */
+  credits_applied: number;
+  /** Sum of credit notes against the invoice. */
+  credited: number;
+  /** Sum of payments recorded. */
+  amount_paid: number;
+  /** `total − credits_applied − amount_paid − credited` while open or uncollectible, else 0. */
+  amount_due: number;
+  /** Coupon applied, if any. */
+  coupon_id: string | null;
+  /** Tax rate applied (basis points), if any. */
+  tax_rate: { id: string; percentage_bp: number; inclusive: boolean } | null;
+  /** ISO 8601 start of the billed period (inclusive). */
+  period_start: string;
+  /** ISO 8601 end of the billed period (exclusive). */
+  period_end: string;
+  /** ISO 8601 due date, while open. */
+  due_at: string | null;
+  /** ISO 8601 time of finalization. */
+  finalized_at: string | null;
+  /** ISO 8601 time it became paid. */
+  paid_at: string | null;
+  /** ISO 8601 time it was voided. */
+  voided_at: string | null;
+  /** ISO 8601 time it was written off. */
+  uncollectible_at: string | null;
+  /** ISO 8601 creation time. */
+  created_at: string;
+}
+
+/** A credit note as the API shows it. */
+export interface CreditNoteView {
+  /** TypeID (`inv_…` / `cn_…`). */
+  id: string;
+  /** Gapless number (`INV-000001` / `CN-000001`); null while a draft. */
+  number: string;
+  /** Invoice TypeID the credit note is against. */
+  invoice_id: string;
+  /** Amount credited, tax included. */
+  amount: number;
+  /** Tax amount. */
+  tax: number;
+  /** Free-text reason. */
+  reason: string | null;
+  /** Caller's retry-safety reference. */
+  reference: string | null;
+  /** Ledger entry TypeID of its posting. */
+  entry_id: string;
+  /** ISO 8601 creation time. */
+  created_at: string;
+}
+
+/** A stored invoice. */
+export type InvoiceRow = typeof invoices.$inferSelect;
+
+/** The filter that keeps a query on invoices inside one tenant's app. */
+export function scopedInvoices(scope: Scope): ReturnType<typeof and> {
+  return and(eq(invoices.tenant_id, scope.tenantId), eq(invoices.app_id, scope.appId));
+}
+
+/** Row → view (reads the lines). */
+export async function invoiceView(exec: Executor, scope: Scope, row: InvoiceRow): Promise<InvoiceView> {
+  const lines = await exec.select().from(invoiceLines)
+    .where(
+      and(
+        eq(invoiceLines.tenant_id, scope.tenantId),
+        eq(invoiceLines.app_id, scope.appId),
+        eq(invoiceLines.invoice_id, row.id),
+      ),
+    )
+    .orderBy(invoiceLines.position);
+  return {
+    id: row.id,
+    number: row.number,
+    status: row.status,
+    customer_id: row.customer_id,
+    subscription_id: row.subscription_id,
+    currency: row.currency,
+    lines: lines.map((l) => ({
+      kind: l.kind,
+      description: l.description,
+      feature: l.feature,
+      quantity: l.quantity,
+      unit_amount: l.unit_amount,
+      amount: l.amount,
+      tier: l.tier,
+      plan_id: l.plan_id,
+      discount_amount: l.discount_amount,
+      tax_amount: l.tax_amount,
+    })),
+    subtotal: row.subtotal,
+    discount: row.discount,
+    tax: row.tax,
+    total: row.total,
+    credits_applied: row.credits_applied,
+    credited: row.credited,
+    amount_paid: row.amount_paid,
+    amount_due: amountDue(row),
+    coupon_id: row.coupon_id,
+    tax_rate: row.tax_rate_id
+      ? {
+        id: row.tax_rate_id,
+        percentage_bp: row.tax_percentage_bp ?? 0,
+        inclusive: row.tax_inclusive ?? false,
+      }
+      : null,
+    period_start: row.period_start.toISOString(),
+    period_end: row.period_end.toISOString(),
+    due_at: row.due_at?.toISOString() ?? null,
+    finalized_at: row.finalized_at?.toISOString() ?? null,
+    paid_at: row.paid_at?.toISOString() ?? null,
+    voided_at: row.voided_at?.toISOString() ?? null,
+    uncollectible_at: row.uncollectible_at?.toISOString() ?? null,
+    created_at: row.created_at.toISOString(),
+  };
+}
+
+/**
+ * Loads one invoice of the scope.
+ *
+ * @throws {BillingError} `invoice_not_found` (404) for a malformed, missing or foreign id
+ */
+export async function loadInvoiceRow(ctx: Ctx, exec: Executor, id: string): Promise<InvoiceRow> {
+  if (!isId("inv", id)) throw notFound("invoice", id);
+  const row = await exec.query.invoices.findFirst({
+    where: and(scopedInvoices(ctx.scope), eq(invoices.id, id)),
+  });
+  if (!row) throw notFound("invoice", id);
+  return row;
+}
+
+/** A stored credit note → its view. */
+export function creditNoteView(row: typeof creditNotes.$inferSelect): CreditNoteView {
+  return {
+    id: row.id,
+    number: row.number,
+    invoice_id: row.invoice_id,
+    amount: row.amount,
+    tax: row.tax,
+    reason: row.reason,
+    reference: row.reference,
+    entry_id: row.entry_id,
+    created_at: row.created_at.toISOString(),
+  };
+}
+
+/** GET an invoice. @throws {BillingError} `invoice_not_found` */
+export async function getInvoice(ctx: Ctx, id: string): Promise<InvoiceView> {
+  const db = ctx.database.db;
+  return await invoiceView(db, ctx.scope, await loadInvoiceRow(ctx, db, id));
+}
+
+/**
+ * Lists invoices newest first, filtered by customer and status, paginated by `cursor` (the last
+ * id of the previous page).
+ *
+ * @param filter.limit 1…100 (default 20)
+ * @throws {BillingError} `customer_not_found` when the customer filter names no customer
+ */
+export async function listInvoices(
+  ctx: Ctx,
+  filter: { customer_id?: string; status?: InvoiceStatus; cursor?: string; limit?: number },
+): Promise<{ data: InvoiceView[]; next_cursor: string | null }> {
+  const db = ctx.database.db;
+  const where = [scopedInvoices(ctx.scope)];
+  if (filter.customer_id) {
+    where.push(eq(invoices.customer_id, (await loadCustomer(ctx, db, filter.customer_id)).id));
+  }
+  if (filter.status) where.push(eq(invoices.status, filter.status));
+  if (filter.cursor) where.push(lt(invoices.id, filter.cursor));
+  const limit = filter.limit ?? 20;
+  const rows = await db.select().from(invoices).where(and(...where)).orderBy(desc(invoices.id)).limit(
+    limit + 1,
+  );
+  const page = rows.slice(0, limit);
+  return {
+    data: await Promise.all(page.map((r) => invoiceView(db, ctx.scope, r))),
+    next_cursor: rows.length > limit ? page[page.length - 1].id : null,
+  };
+}
