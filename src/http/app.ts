@@ -16,6 +16,7 @@ import { browserCors } from "./cors.ts";
 import { docsRoutes, type DocsScriptLoader } from "./docs.ts";
 import { type AppEnv, router } from "./env.ts";
 import { errorToResponse, problem } from "./problem.ts";
+import { nulFields } from "./text_guard.ts";
 import { tenantRoutes } from "../tenants/routes.ts";
 import { auditRoutes } from "../audit/routes.ts";
 import { metricsMiddleware, metricsRoutes } from "../metrics/routes.ts";
@@ -142,6 +143,15 @@ export function createApp(services: Services, options: AppOptions) {
   );
 
   // One route module per capability folder; no two modules serve the same path.
+  // U+0000 in any text is refused before validation and before any write (text_guard.ts).
+  app.use("/v1/*", async (c, next) => {
+    const fields = await nulFields(c.req);
+    if (fields.length > 0) {
+      return problem(c, 400, "validation_failed", "The request has invalid fields", fields);
+    }
+    await next();
+  });
+
   app.route("/", tenantRoutes(services));
   app.route("/", appRoutes(origins));
   app.route("/", planRoutes());
