@@ -14,7 +14,8 @@ import { systemClock } from "../src/domain/scope.ts";
 import { writeOp } from "../src/lifecycle/write.ts";
 import { MemoryEntitlementCache } from "../src/entitlements/cache.ts";
 import { createTenantApp } from "../src/tenants/service.ts";
-import { createWebhookEndpoint, drainWebhooksOnce } from "../src/webhooks/service.ts";
+import { createWebhookEndpoint } from "../src/webhooks/endpoints.ts";
+import { drainWebhooksOnce } from "../src/webhooks/delivery.ts";
 import { openDatabase } from "../src/storage/db.ts";
 
 const [writes, messages, endpointCount] = [

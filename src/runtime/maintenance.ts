@@ -21,12 +21,8 @@ import type { Services } from "../context.ts";
 import { type BillingCycleReport, runBillingCycle } from "../subscriptions/billing_cycle.ts";
 import { sweepAllScopes } from "../ledger/service.ts";
 import { type SweepReport, sweepTimedEvents } from "../lifecycle/sweeper.ts";
-import {
-  type DrainReport,
-  drainWebhooksOnce,
-  type PruneReport,
-  pruneWebhookHistory,
-} from "../webhooks/service.ts";
+import { type DrainReport, drainWebhooksOnce } from "../webhooks/delivery.ts";
+import { type PruneReport, pruneWebhookHistory } from "../webhooks/retention.ts";
 
 /** What one maintenance run did; a failed job reports its error instead of its result. */
 export interface MaintenanceReport {

@@ -576,7 +576,7 @@ export const outboxEvents = sqliteTable("outbox_events", {
 
 /**
  * Webhook endpoints. `secret` is the Standard Webhooks signing secret (`whsec_…`), kept
- * recoverable because signing needs it (see `webhooks/service.ts`); `events` is a JSON array of
+ * recoverable because signing needs it (see `webhooks/endpoints.ts`); `events` is a JSON array of
  * event types (`["*"]` = all).
  */
 export const webhookEndpoints = sqliteTable("webhook_endpoints", {

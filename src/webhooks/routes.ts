@@ -1,6 +1,6 @@
 /**
  * Webhook endpoint routes: create (secret shown once), list, get, disable, delivery log and
- * manual redelivery. Deliveries themselves are sent by the worker (`webhooks/service.ts`).
+ * manual redelivery. Deliveries themselves are sent by the worker (`webhooks/delivery.ts`).
  *
  * @module
  */
@@ -14,7 +14,7 @@ import {
   listWebhookEndpoints,
   MAX_EVENT_FILTERS,
   redeliver,
-} from "./service.ts";
+} from "./endpoints.ts";
 import { body, errors, json, router, secured } from "../http/env.ts";
 
 const EndpointSchema = z.object({

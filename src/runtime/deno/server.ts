@@ -8,7 +8,7 @@ import { createApp } from "../../http/app.ts";
 import type { Services } from "../../context.ts";
 import { openDatabase } from "../../storage/db.ts";
 import { buildServices } from "../services.ts";
-import { startWebhookWorker } from "../../webhooks/service.ts";
+import { startWebhookWorker } from "../../webhooks/delivery.ts";
 import { startHoldSweeper } from "../../ledger/hold_sweeper.ts";
 import { startBillingCycle } from "../../subscriptions/billing_cycle.ts";
 import { type Plugin, PluginRegistry } from "../../lifecycle/plugins.ts";

@@ -1,0 +1,500 @@
+/**
+ * Webhook delivery (Standard Webhooks): the worker fans outbox messages out to the subscribed
+ * endpoints, sends each endpoint's queue in order, retries with backoff and logs every attempt.
+ * Endpoints and the delivery log are in `endpoints.ts`, pruning of old history in `retention.ts`;
+ * the rules (order, retries, SSRF guard, 410 Gone) are described there.
+ *
+ * @module
+ */
+import { and, asc, eq, inArray, isNull, lte, or, sql } from "drizzle-orm";
+import { Webhook } from "standardwebhooks";
+import { newId } from "../domain/ids.ts";
+import { outboxEvents, webhookAttempts, webhookDeliveries, webhookEndpoints } from "../storage/schema.ts";
+import type { Services } from "../context.ts";
+import type { LifecycleEvent } from "../domain/events.ts";
+import { sweepTimedEvents } from "../lifecycle/sweeper.ts";
+import { recordLifecycle } from "../lifecycle/outbox.ts";
+import type { DeliveryOutcome } from "../metrics/service.ts";
+import { checkDeliveryTarget, denoResolver, type HostResolver } from "./url_guard.ts";
+import {
+  type DeliveryRow,
+  type EndpointRow,
+  endpointView,
+  eventMatches,
+  RESPONSE_EXCERPT_BYTES,
+} from "./endpoints.ts";
+import { pruneWebhookHistory } from "./retention.ts";
+
+// Worker
+
+/** Tuning of the delivery worker; every field has a default. */
+export interface WebhookWorkerOptions {
+  /** Attempts per delivery before it is `failed` (default 8). */
+  maxAttempts?: number;
+  /** Backoff before the 2nd attempt, ms (default 5 000); doubles each attempt. */
+  baseDelayMs?: number;
+  /** Cap of one backoff, ms (default 3 600 000 = 1 h). */
+  maxDelayMs?: number;
+  /** Wall-clock timeout of one HTTP attempt, ms (default 10 000). */
+  timeoutMs?: number;
+  /** Outbox messages fanned out per drain (default 500). */
+  fanOutBatch?: number;
+  /** Endpoints sent to per round (default 50). */
+  endpointsPerRound?: number;
+  /** Rounds per drain: each sends at most one message per endpoint (default 10). */
+  roundsPerDrain?: number;
+  /** Uniform random in [0, 1) for jitter (default `Math.random`). */
+  random?: () => number;
+  /** HTTP client (default global `fetch`). */
+  fetch?: typeof fetch;
+  /**
+   * Resolver of endpoint host names for the delivery-time SSRF check (default `Deno.resolveDns`
+   * where it exists; none on Workers). Not used when `services.webhookAllowPrivateUrls`.
+   */
+  resolveHost?: HostResolver;
+}
+
+const DEFAULTS = {
+  maxAttempts: 8,
+  baseDelayMs: 5_000,
+  maxDelayMs: 3_600_000,
+  timeoutMs: 10_000,
+  fanOutBatch: 500,
+  endpointsPerRound: 50,
+  roundsPerDrain: 10,
+} as const;
+
+/**
+ * Delay before attempt `attempt + 1` after `attempt` failures: `min(maxDelayMs, baseDelayMs ·
+ * 2^(attempt−1))`, then "equal jitter": half of it plus a uniform random share of the other half.
+ * Always within [cap/2, cap], so retries of many endpoints spread out but never wait unbounded.
+ *
+ * @param attempt failed attempts so far, ≥ 1
+ * @param random uniform in [0, 1)
+ * @returns whole milliseconds
+ */
+export function backoffDelayMs(
+  attempt: number,
+  options: { baseDelayMs: number; maxDelayMs: number },
+  random: number,
+): number {
+  const exponent = Math.min(attempt - 1, 40);
+  const capped = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** exponent);
+  return Math.floor(capped / 2 + random * (capped / 2));
+}
+
+/** What one drain did. */
+export interface DrainReport {
+  /** Outbox messages fanned out. */
+  fanned_out: number;
+  /** Deliveries created by the fan-out. */
+  deliveries_created: number;
+  /** HTTP attempts made. */
+  attempted: number;
+  succeeded: number;
+  /** Attempts that failed and were rescheduled. */
+  retried: number;
+  /** Deliveries that failed their last attempt and gave up. */
+  exhausted: number;
+}
+
+/**
+ * Fans new outbox messages out to deliveries, in one write transaction, oldest first.
+ *
+ * @returns messages processed and deliveries created
+ */
+export async function fanOut(
+  services: Services,
+  batch: number = DEFAULTS.fanOutBatch,
+): Promise<{ messages: number; deliveries: number }> {
+  const now = services.clock.now();
+  return await services.database.write(async (tx) => {
+    const messages = await tx.select().from(outboxEvents).where(isNull(outboxEvents.fanned_out_at))
+      .orderBy(asc(outboxEvents.seq)).limit(batch);
+    if (messages.length === 0) return { messages: 0, deliveries: 0 };
+    const apps = [...new Set(messages.map((m) => m.app_id))];
+    const endpoints = await tx.select().from(webhookEndpoints)
+      .where(and(inArray(webhookEndpoints.app_id, apps), eq(webhookEndpoints.status, "enabled")));
+    // An endpoint receives the messages committed after its own creation (exact, by sequence).
+    const createdAt = new Map<string, number>();
+    if (endpoints.length > 0) {
+      const births = await tx.select({ resource_id: outboxEvents.resource_id, seq: outboxEvents.seq }).from(
+        outboxEvents,
+      )
+        .where(and(
+          inArray(outboxEvents.tenant_id, [...new Set(endpoints.map((e) => e.tenant_id))]),
+          inArray(outboxEvents.app_id, apps),
+          eq(outboxEvents.type, "webhook_endpoint.created"),
+          inArray(outboxEvents.resource_id, endpoints.map((e) => e.id)),
+        ));
+      for (const b of births) createdAt.set(b.resource_id, b.seq);
+    }
+    const rows: DeliveryRow[] = [];
+    for (const m of messages) {
+      for (const e of endpoints) {
+        if (e.tenant_id !== m.tenant_id || e.app_id !== m.app_id) continue;
+        if (m.seq <= (createdAt.get(e.id) ?? Number.MAX_SAFE_INTEGER)) continue;
+        if (!eventMatches(e.events as string[], m.type)) continue;
+        rows.push({
+          id: newId("wdl"),
+          tenant_id: m.tenant_id,
+          app_id: m.app_id,
+          endpoint_id: e.id,
+          message_id: m.id,
+          message_seq: m.seq,
+          event_type: m.type,
+          status: "pending",
+          attempts: 0,
+          next_attempt_at: now,
+          locked_until: null,
+          last_status_code: null,
+          last_error: null,
+          created_at: now,
+          updated_at: now,
+        });
+      }
+    }
+    for (let i = 0; i < rows.length; i += 200) {
+      await tx.insert(webhookDeliveries).values(rows.slice(i, i + 200)).onConflictDoNothing();
+    }
+    await tx.update(outboxEvents).set({ fanned_out_at: now }).where(
+      inArray(outboxEvents.seq, messages.map((m) => m.seq)),
+    );
+    return { messages: messages.length, deliveries: rows.length };
+  });
+}
+
+interface Claimed {
+  delivery: DeliveryRow;
+  endpoint: EndpointRow;
+  message: typeof outboxEvents.$inferSelect;
+}
+
+/** Claims the due head delivery of up to `limit` endpoints (lease = timeout + 30 s). */
+async function claimHeads(services: Services, limit: number, timeoutMs: number): Promise<Claimed[]> {
+  const now = services.clock.now();
+  const lease = new Date(now.getTime() + timeoutMs + 30_000);
+  return await services.database.write(async (tx) => {
+    const heads = await tx.select({
+      delivery: webhookDeliveries,
+      endpoint: webhookEndpoints,
+      message: outboxEvents,
+    })
+      .from(webhookDeliveries)
+      .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpoint_id))
+      .innerJoin(outboxEvents, eq(outboxEvents.id, webhookDeliveries.message_id))
+      .where(and(
+        eq(webhookDeliveries.status, "pending"),
+        eq(webhookEndpoints.status, "enabled"),
+        // The endpoint's oldest pending delivery (written out: the correlated column must stay
+        // qualified with the outer table's name).
+        sql`${webhookDeliveries.message_seq} = (select min(d2.message_seq) from webhook_deliveries d2
+          where d2.endpoint_id = "webhook_deliveries"."endpoint_id" and d2.status = 'pending')`,
+        lte(webhookDeliveries.next_attempt_at, now),
+        or(isNull(webhookDeliveries.locked_until), lte(webhookDeliveries.locked_until, now)),
+      ))
+      .orderBy(asc(webhookDeliveries.message_seq))
+      .limit(limit);
+    if (heads.length > 0) {
+      await tx.update(webhookDeliveries).set({ locked_until: lease })
+        .where(inArray(webhookDeliveries.id, heads.map((h) => h.delivery.id)));
+    }
+    return heads;
+  });
+}
+
+/** The JSON body of a message (Standard Webhooks payload: `type`, `timestamp`, `data`). */
+export function webhookBody(
+  message: {
+    id: string;
+    type: string;
+    occurred_at: Date;
+    app_id: string;
+    resource_id: string;
+    data: unknown;
+  },
+): string {
+  return JSON.stringify({
+    id: message.id,
+    type: message.type,
+    timestamp: message.occurred_at.toISOString(),
+    app_id: message.app_id,
+    resource_id: message.resource_id,
+    data: message.data,
+  });
+}
+
+interface AttemptResult {
+  outcome: Exclude<DeliveryOutcome, "exhausted">;
+  status_code: number | null;
+  error: string | null;
+  response_body: string | null;
+  duration_ms: number;
+  /** The SSRF guard refused the target: nothing was sent and the delivery is not retried. */
+  refused?: boolean;
+}
+
+/** Where a delivery may go: the SSRF setting and the host resolver of the delivery-time check. */
+interface TargetPolicy {
+  allowPrivate: boolean;
+  resolve: HostResolver | undefined;
+}
+
+async function send(
+  claimed: Claimed,
+  now: Date,
+  timeoutMs: number,
+  http: typeof fetch,
+  policy: TargetPolicy,
+): Promise<AttemptResult> {
+  const checkStarted = performance.now();
+  const target = await checkDeliveryTarget(
+    claimed.endpoint.url,
+    policy.allowPrivate,
+    policy.resolve,
+    timeoutMs,
+  );
+  if (!target.ok) {
+    return {
+      outcome: "network_error",
+      status_code: null,
+      error: target.error,
+      response_body: null,
+      duration_ms: Math.round(performance.now() - checkStarted),
+      refused: target.permanent,
+    };
+  }
+  const body = webhookBody(claimed.message);
+  const signature = new Webhook(claimed.endpoint.secret).sign(claimed.message.id, now, body);
+  const started = performance.now();
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const elapsed = () => Math.round(performance.now() - started);
+  try {
+    const res = await http(claimed.endpoint.url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "user-agent": "edge-billing-webhooks/1",
+        "webhook-id": claimed.message.id,
+        "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
+        "webhook-signature": signature,
+      },
+      body,
+      signal: controller.signal,
+      redirect: "manual",
+    });
+    const text = (await res.text()).slice(0, RESPONSE_EXCERPT_BYTES);
+    const ok = res.status >= 200 && res.status < 300;
+    return {
+      outcome: ok ? "succeeded" : "http_error",
+      status_code: res.status,
+      error: ok ? null : `HTTP ${res.status}`,
+      response_body: text,
+      duration_ms: elapsed(),
+    };
+  } catch (error) {
+    if (controller.signal.aborted) {
+      return {
+        outcome: "timeout",
+        status_code: null,
+        error: `No response within ${timeoutMs} ms`,
+        response_body: null,
+        duration_ms: elapsed(),
+      };
+    }
+    return {
+      outcome: "network_error",
+      status_code: null,
+      error: String(error).slice(0, 500),
+      response_body: null,
+      duration_ms: elapsed(),
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * One pass of the delivery worker: fan out new outbox messages, then up to `roundsPerDrain`
+ * rounds of "send the due head of each endpoint". Safe to call concurrently from several
+ * processes (deliveries are leased). Used by the Deno background loop
+ * ({@link startWebhookWorker}), by tests, and by a Workers queue consumer.
+ */
+export async function drainWebhooksOnce(
+  services: Services,
+  options: WebhookWorkerOptions = {},
+): Promise<DrainReport> {
+  const o = { ...DEFAULTS, ...options };
+  const random = options.random ?? Math.random;
+  const http = options.fetch ?? fetch;
+  const policy: TargetPolicy = {
+    allowPrivate: services.webhookAllowPrivateUrls === true,
+    resolve: options.resolveHost ?? denoResolver(),
+  };
+  const report: DrainReport = {
+    fanned_out: 0,
+    deliveries_created: 0,
+    attempted: 0,
+    succeeded: 0,
+    retried: 0,
+    exhausted: 0,
+  };
+  const fan = await fanOut(services, o.fanOutBatch);
+  report.fanned_out = fan.messages;
+  report.deliveries_created = fan.deliveries;
+  for (let round = 0; round < o.roundsPerDrain; round++) {
+    const claimed = await claimHeads(services, o.endpointsPerRound, o.timeoutMs);
+    if (claimed.length === 0) break;
+    const startedAt = services.clock.now();
+    const results = await Promise.all(claimed.map((c) => send(c, startedAt, o.timeoutMs, http, policy)));
+    const now = services.clock.now();
+    const disabled: LifecycleEvent[] = [];
+    await services.database.write(async (tx) => {
+      disabled.length = 0;
+      for (let i = 0; i < claimed.length; i++) {
+        const { delivery } = claimed[i];
+        const r = results[i];
+        const attempt = delivery.attempts + 1;
+        await tx.insert(webhookAttempts).values({
+          id: newId("wat"),
+          tenant_id: delivery.tenant_id,
+          app_id: delivery.app_id,
+          delivery_id: delivery.id,
+          endpoint_id: delivery.endpoint_id,
+          attempt,
+          outcome: r.outcome,
+          status_code: r.status_code,
+          error: r.error,
+          response_body: r.response_body,
+          duration_ms: r.duration_ms,
+          started_at: startedAt,
+        });
+        let status: DeliveryRow["status"] = "pending";
+        let next = delivery.next_attempt_at;
+        const gone = r.status_code === 410;
+        if (r.outcome === "succeeded") status = "succeeded";
+        else if (attempt >= o.maxAttempts || gone || r.refused) status = "failed";
+        else next = new Date(now.getTime() + backoffDelayMs(attempt, o, random()));
+        if (gone) {
+          // Standard Webhooks: 410 Gone means the receiver wants no more messages.
+          const endpoint: EndpointRow = { ...claimed[i].endpoint, status: "disabled", updated_at: now };
+          await tx.update(webhookEndpoints).set({ status: "disabled", updated_at: now }).where(
+            eq(webhookEndpoints.id, endpoint.id),
+          );
+          disabled.push({
+            type: "webhook_endpoint.disabled",
+            tenant_id: endpoint.tenant_id,
+            app_id: endpoint.app_id,
+            resource_id: endpoint.id,
+            occurred_at: now,
+            data: { ...endpointView(endpoint), reason: "receiver answered 410 Gone" },
+          });
+        }
+        await tx.update(webhookDeliveries).set({
+          status,
+          attempts: attempt,
+          next_attempt_at: next,
+          locked_until: null,
+          last_status_code: r.status_code,
+          last_error: r.error,
+          updated_at: now,
+        }).where(eq(webhookDeliveries.id, delivery.id));
+        services.metrics?.recordWebhookDelivery(r.outcome);
+        if (status === "succeeded") report.succeeded++;
+        else if (status === "failed") {
+          report.exhausted++;
+          services.metrics?.recordWebhookDelivery("exhausted");
+        } else report.retried++;
+        services.log({
+          level: status === "failed" ? "error" : "info",
+          msg: "webhook attempt",
+          endpoint_id: delivery.endpoint_id,
+          delivery_id: delivery.id,
+          message_id: delivery.message_id,
+          attempt,
+          outcome: r.outcome,
+          status_code: r.status_code,
+          delivery_status: status,
+        });
+      }
+      await recordLifecycle(tx, { actor: "system", requestId: null }, disabled);
+    });
+    await services.lifecycle.dispatch(disabled);
+    report.attempted += claimed.length;
+  }
+  return report;
+}
+
+/** A running background delivery loop. */
+export interface WebhookWorker {
+  /** Runs one drain now (waits for a running one first). */
+  drainNow(): Promise<DrainReport>;
+  /** Stops the loop after the drain in progress (if any) has finished. */
+  stop(): Promise<void>;
+}
+
+/** How often the background worker prunes old history, ms (hourly). */
+export const PRUNE_EVERY_MS = 3_600_000;
+
+/**
+ * Starts the Deno background worker: a drain every `intervalMs` (default 1 000), never two at
+ * once; errors are logged and the loop continues. With `sweep: true` each pass first emits the
+ * due time-based lifecycle events (`lifecycle_sweeper.ts`), so they go out in the same pass.
+ * Hourly it prunes history older than `retentionMs` ({@link pruneWebhookHistory}).
+ */
+export function startWebhookWorker(
+  services: Services,
+  options: WebhookWorkerOptions & { intervalMs?: number; sweep?: boolean; retentionMs?: number } = {},
+): WebhookWorker {
+  const intervalMs = options.intervalMs ?? 1_000;
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let running: Promise<DrainReport> | null = null;
+  let lastPrune = Number.NEGATIVE_INFINITY;
+  const empty: DrainReport = {
+    fanned_out: 0,
+    deliveries_created: 0,
+    attempted: 0,
+    succeeded: 0,
+    retried: 0,
+    exhausted: 0,
+  };
+  const drain = async (): Promise<DrainReport> => {
+    while (running) await running.catch(() => undefined);
+    const current = (async () => {
+      if (options.sweep) await sweepTimedEvents(services);
+      const report = await drainWebhooksOnce(services, options);
+      const now = services.clock.now().getTime();
+      if (now - lastPrune >= PRUNE_EVERY_MS) {
+        lastPrune = now;
+        await pruneWebhookHistory(services, { retentionMs: options.retentionMs });
+      }
+      return report;
+    })();
+    running = current;
+    try {
+      return await current;
+    } finally {
+      running = null;
+    }
+  };
+  const tick = async () => {
+    if (stopped) return;
+    try {
+      await drain();
+    } catch (error) {
+      services.log({ level: "error", msg: "webhook worker drain failed", error: String(error) });
+    }
+    if (!stopped) timer = setTimeout(tick, intervalMs);
+  };
+  timer = setTimeout(tick, intervalMs);
+  return {
+    drainNow: () => (stopped ? Promise.resolve(empty) : drain()),
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      while (running) await running.catch(() => undefined);
+    },
+  };
+}
