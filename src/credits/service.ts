@@ -29,6 +29,8 @@ import type { Ctx, Services } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import { loadCustomer } from "../customers/service.ts";
 import { ensureAccount, postEntry } from "../ledger/service.ts";
+import type { CreditGrantView } from "../domain/views.ts";
+export type { CreditGrantView };
 
 /** Body of a grant. */
 export interface CreditGrantInput {
@@ -43,24 +45,6 @@ export interface CreditGrantInput {
   effective_at?: Date;
   expires_at?: Date;
   source?: "purchased" | "promotional";
-}
-
-/** A grant as the API shows it, with what is left. */
-export interface CreditGrantView {
-  id: string;
-  customer_id: string;
-  kind: "monetary" | "units";
-  currency: string | null;
-  feature: string | null;
-  amount: number;
-  remaining: number;
-  priority: number;
-  effective_at: string;
-  expires_at: string | null;
-  source: "purchased" | "promotional";
-  reference: string;
-  entry_id: string | null;
-  created_at: string;
 }
 
 type GrantRow = typeof creditGrants.$inferSelect;
@@ -160,7 +144,7 @@ export async function grantCredits(
         metadata: { credit_grant_id: id, reference: input.reference },
       });
       entryId = entry.id;
-      emit("ledger.entry_posted", entry.id, entry as unknown as Record<string, unknown>);
+      emit("ledger.entry_posted", entry.id, entry);
     }
     const row: GrantRow = {
       id,
@@ -181,7 +165,7 @@ export async function grantCredits(
       created_at: now,
     };
     await tx.insert(creditGrants).values(row);
-    emit("credit_grant.created", id, view(row, 0) as unknown as Record<string, unknown>);
+    emit("credit_grant.created", id, view(row, 0));
     return { grant: view(row, 0), replayed: false };
   });
 }
@@ -287,7 +271,7 @@ export async function expireCredits(services: Services, now: Date, limit = 500):
           postings: creditExpiryPostings({ customerCredit, counter }, remaining, currency),
           metadata: { credit_grant_id: grant.id },
         });
-        emit("ledger.entry_posted", entry.id, entry as unknown as Record<string, unknown>);
+        emit("ledger.entry_posted", entry.id, entry);
       }
       return true;
     });

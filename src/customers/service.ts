@@ -13,15 +13,8 @@ import { customers } from "../storage/schema.ts";
 import type { Ctx } from "../context.ts";
 import type { Scope } from "../domain/scope.ts";
 import { writeOp } from "../lifecycle/write.ts";
-
-/** A customer as the API shows it. */
-export interface CustomerView {
-  id: string;
-  external_id: string;
-  name: string | null;
-  email: string | null;
-  created_at: string;
-}
+import type { CustomerView } from "../domain/views.ts";
+export type { CustomerView };
 
 type CustomerRow = typeof customers.$inferSelect;
 
@@ -70,7 +63,7 @@ export async function createCustomer(
       created_at: ctx.clock.now(),
     };
     await tx.insert(customers).values(row);
-    emit("customer.created", row.id, view(row) as unknown as Record<string, unknown>);
+    emit("customer.created", row.id, view(row));
     return { customer: view(row), replayed: false };
   });
 }

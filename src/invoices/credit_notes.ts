@@ -118,10 +118,10 @@ export async function createCreditNote(
     })
       .where(and(scopedInvoices(ctx.scope), eq(invoices.id, invoiceId)));
     const view = await invoiceView(tx, ctx.scope, updated);
-    emit("ledger.entry_posted", entry.id, entry as unknown as Record<string, unknown>);
-    emit("invoice.credit_note_issued", invoiceId, creditNoteView(note) as unknown as Record<string, unknown>);
+    emit("ledger.entry_posted", entry.id, entry);
+    emit("invoice.credit_note_issued", invoiceId, creditNoteView(note));
     if (updated.status === "paid" && row.status === "open") {
-      emit("invoice.paid", invoiceId, view as unknown as Record<string, unknown>);
+      emit("invoice.paid", invoiceId, view);
     }
     return { credit_note: creditNoteView(note), invoice: view, replayed: false };
   });

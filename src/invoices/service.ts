@@ -131,7 +131,7 @@ export async function generateInvoiceTx(
   emit(
     "invoice.generated",
     row.id,
-    (await invoiceView(tx, ctx.scope, row)) as unknown as Record<string, unknown>,
+    await invoiceView(tx, ctx.scope, row),
   );
   return { row, created: true, fresh: { row, rated } };
 }
@@ -248,7 +248,7 @@ export async function finalizeInvoiceTx(
       metadata: { invoice_id: row.id },
     });
     entryId = entry.id;
-    emit("ledger.entry_posted", entry.id, entry as unknown as Record<string, unknown>);
+    emit("ledger.entry_posted", entry.id, entry);
     if (row.credits_applied > 0) {
       const customerCredit = await ensure(
         ctx,
@@ -267,7 +267,7 @@ export async function finalizeInvoiceTx(
         ),
         metadata: { invoice_id: row.id, draws: rated.draft.monetary_draws },
       });
-      emit("ledger.entry_posted", credits.id, credits as unknown as Record<string, unknown>);
+      emit("ledger.entry_posted", credits.id, credits);
     }
   }
   const draws = [...rated.draft.monetary_draws, ...rated.draft.unit_draws];
@@ -295,8 +295,8 @@ export async function finalizeInvoiceTx(
   await tx.update(invoices).set(fields).where(and(scopedInvoices(ctx.scope), eq(invoices.id, id)));
   const finalized: InvoiceRow = { ...row, ...fields };
   const view = await invoiceView(tx, ctx.scope, finalized);
-  emit("invoice.finalized", id, view as unknown as Record<string, unknown>);
-  if (status === "paid") emit("invoice.paid", id, view as unknown as Record<string, unknown>);
+  emit("invoice.finalized", id, view);
+  if (status === "paid") emit("invoice.paid", id, view);
   return finalized;
 }
 
@@ -391,9 +391,9 @@ export async function payInvoice(
     await tx.update(invoices).set({ amount_paid: paid, status, paid_at: updated.paid_at, updated_at: now })
       .where(and(scopedInvoices(ctx.scope), eq(invoices.id, id)));
     const view = await invoiceView(tx, ctx.scope, updated);
-    emit("ledger.entry_posted", entry.id, entry as unknown as Record<string, unknown>);
+    emit("ledger.entry_posted", entry.id, entry);
     emit("invoice.payment_recorded", id, { amount, reference: input.reference ?? null, entry_id: entry.id });
-    if (status === "paid") emit("invoice.paid", id, view as unknown as Record<string, unknown>);
+    if (status === "paid") emit("invoice.paid", id, view);
     return view;
   });
 }
@@ -423,7 +423,7 @@ export async function voidInvoice(ctx: Ctx, id: string): Promise<InvoiceView> {
         metadata: { invoice_id: id },
         reverses_entry_id: original.id,
       });
-      emit("ledger.entry_posted", entry.id, entry as unknown as Record<string, unknown>);
+      emit("ledger.entry_posted", entry.id, entry);
       if (row.credits_applied > 0) {
         const receivable = await ensure(
           ctx,
@@ -447,7 +447,7 @@ export async function voidInvoice(ctx: Ctx, id: string): Promise<InvoiceView> {
           ),
           metadata: { invoice_id: id },
         });
-        emit("ledger.entry_posted", back.id, back as unknown as Record<string, unknown>);
+        emit("ledger.entry_posted", back.id, back);
       }
     }
     await tx.delete(creditConsumptions).where(and(
@@ -459,7 +459,7 @@ export async function voidInvoice(ctx: Ctx, id: string): Promise<InvoiceView> {
     await tx.update(invoices).set({ status: "void", voided_at: now, updated_at: now })
       .where(and(scopedInvoices(ctx.scope), eq(invoices.id, id)));
     const view = await invoiceView(tx, ctx.scope, updated);
-    emit("invoice.voided", id, view as unknown as Record<string, unknown>);
+    emit("invoice.voided", id, view);
     return view;
   });
 }
@@ -493,7 +493,7 @@ export async function markUncollectible(ctx: Ctx, id: string): Promise<InvoiceVi
         metadata: { invoice_id: id },
       });
       entryId = entry.id;
-      emit("ledger.entry_posted", entry.id, entry as unknown as Record<string, unknown>);
+      emit("ledger.entry_posted", entry.id, entry);
     }
     const updated: InvoiceRow = {
       ...row,
@@ -510,7 +510,7 @@ export async function markUncollectible(ctx: Ctx, id: string): Promise<InvoiceVi
     })
       .where(and(scopedInvoices(ctx.scope), eq(invoices.id, id)));
     const view = await invoiceView(tx, ctx.scope, updated);
-    emit("invoice.marked_uncollectible", id, view as unknown as Record<string, unknown>);
+    emit("invoice.marked_uncollectible", id, view);
     return view;
   });
 }

@@ -6,7 +6,6 @@
 import { and, desc, eq, lt } from "drizzle-orm";
 import { isId } from "../domain/ids.ts";
 import { notFound } from "../domain/errors.ts";
-import type { InvoiceLineDraft } from "../domain/invoice.ts";
 import type { InvoiceStatus } from "../domain/invoice_state.ts";
 import { amountDue } from "../domain/invoice_state.ts";
 import type { Executor } from "../storage/db.ts";
@@ -14,85 +13,8 @@ import { creditNotes, invoiceLines, invoices } from "../storage/schema.ts";
 import type { Ctx } from "../context.ts";
 import type { Scope } from "../domain/scope.ts";
 import { loadCustomer } from "../customers/service.ts";
-
-/** An invoice line as the API shows it: exactly the computed line (`domain/invoice.ts`). */
-export type InvoiceLineView = InvoiceLineDraft;
-
-/** An invoice as the API shows it; amounts in minor units of `currency`. */
-export interface InvoiceView {
-  /** TypeID (`inv_…` / `cn_…`). */
-  id: string;
-  /** Gapless number (`INV-000001` / `CN-000001`); null while a draft. */
-  number: string | null;
-  /** Lifecycle status (`domain/invoice_state.ts`). */
-  status: InvoiceStatus;
-  /** Customer TypeID. */
-  customer_id: string;
-  /** Subscription TypeID. */
-  subscription_id: string;
-  /** ISO 4217 code. */
-  currency: string;
-  /** Computed lines in order. */
-  lines: InvoiceLineView[];
-  /** Sum of lines before discount and tax. */
-  subtotal: number;
-  /** Coupon discount. */
-  discount: number;
-  /** Tax amount. */
-  tax: number;
-  /** subtotal − discount + exclusive tax. */
-  total: number;
-  /** Prepaid monetary credits applied (a draft shows the preview). */
-  credits_applied: number;
-  /** Sum of credit notes against the invoice. */
-  credited: number;
-  /** Sum of payments recorded. */
-  amount_paid: number;
-  /** `total − credits_applied − amount_paid − credited` while open or uncollectible, else 0. */
-  amount_due: number;
-  /** Coupon applied, if any. */
-  coupon_id: string | null;
-  /** Tax rate applied (basis points), if any. */
-  tax_rate: { id: string; percentage_bp: number; inclusive: boolean } | null;
-  /** ISO 8601 start of the billed period (inclusive). */
-  period_start: string;
-  /** ISO 8601 end of the billed period (exclusive). */
-  period_end: string;
-  /** ISO 8601 due date, while open. */
-  due_at: string | null;
-  /** ISO 8601 time of finalization. */
-  finalized_at: string | null;
-  /** ISO 8601 time it became paid. */
-  paid_at: string | null;
-  /** ISO 8601 time it was voided. */
-  voided_at: string | null;
-  /** ISO 8601 time it was written off. */
-  uncollectible_at: string | null;
-  /** ISO 8601 creation time. */
-  created_at: string;
-}
-
-/** A credit note as the API shows it. */
-export interface CreditNoteView {
-  /** TypeID (`inv_…` / `cn_…`). */
-  id: string;
-  /** Gapless number (`INV-000001` / `CN-000001`); null while a draft. */
-  number: string;
-  /** Invoice TypeID the credit note is against. */
-  invoice_id: string;
-  /** Amount credited, tax included. */
-  amount: number;
-  /** Tax amount. */
-  tax: number;
-  /** Free-text reason. */
-  reason: string | null;
-  /** Caller's retry-safety reference. */
-  reference: string | null;
-  /** Ledger entry TypeID of its posting. */
-  entry_id: string;
-  /** ISO 8601 creation time. */
-  created_at: string;
-}
+import type { CreditNoteView, InvoiceLineView, InvoiceView } from "../domain/views.ts";
+export type { CreditNoteView, InvoiceLineView, InvoiceView };
 
 /** A stored invoice. */
 export type InvoiceRow = typeof invoices.$inferSelect;

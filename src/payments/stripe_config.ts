@@ -10,20 +10,11 @@ import { paymentProviderConfigs } from "../storage/schema.ts";
 import type { Ctx, Services } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import type { Scope } from "../domain/scope.ts";
+import type { StripeConfigView } from "../domain/views.ts";
+export type { StripeConfigView };
 
 /** A stored Stripe configuration of one app. */
 export type ConfigRow = typeof paymentProviderConfigs.$inferSelect;
-
-/** The Stripe configuration of an app as the API shows it (no secrets). */
-export interface StripeConfigView {
-  provider: "stripe";
-  livemode: boolean;
-  /** Last 4 characters of the secret key, to recognise it. */
-  api_key_last4: string;
-  /** Path of this app's Stripe webhook endpoint (register it in the Stripe dashboard). */
-  webhook_path: string;
-  updated_at: string;
-}
 
 function configView(row: ConfigRow): StripeConfigView {
   return {
@@ -78,7 +69,7 @@ export async function configureStripe(
       set: { api_key: row.api_key, webhook_secret: row.webhook_secret, updated_at: now },
     });
     const view = configView(row);
-    emit("payment_provider.configured", ctx.scope.appId, view as unknown as Record<string, unknown>);
+    emit("payment_provider.configured", ctx.scope.appId, view);
     return view;
   });
 }

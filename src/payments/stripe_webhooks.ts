@@ -191,7 +191,7 @@ async function postTwoLegs(
     ],
     metadata: input.metadata,
   });
-  if (!replayed) emit("ledger.entry_posted", entry.id, entry as unknown as Record<string, unknown>);
+  if (!replayed) emit("ledger.entry_posted", entry.id, entry);
   return entry.id;
 }
 

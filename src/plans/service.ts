@@ -28,6 +28,8 @@ import { plans } from "../storage/schema.ts";
 import type { Ctx } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import { invalidateEntitlements } from "../entitlements/invalidate.ts";
+import type { PlanView } from "../domain/views.ts";
+export type { PlanView };
 
 /** Body of plan creation. Amounts are integer minor units of `currency`. */
 export interface CreatePlanInput {
@@ -52,12 +54,6 @@ export interface UpdatePlanInput {
   invoice_grace_period_hours?: number;
   base_amount?: number;
   features?: FeatureInput[];
-}
-
-/** A plan as the API shows it. */
-export interface PlanView extends Omit<Plan, "created_at" | "updated_at"> {
-  created_at: string;
-  updated_at: string;
 }
 
 type PlanRow = typeof plans.$inferSelect;
@@ -120,7 +116,7 @@ export async function createPlan(
       );
     }
     await tx.insert(plans).values({ ...plan, tenant_id: ctx.scope.tenantId, app_id: ctx.scope.appId });
-    emit("plan.created", plan.id, planView(plan) as unknown as Record<string, unknown>);
+    emit("plan.created", plan.id, planView(plan));
     return { plan: planView(plan), replayed: false };
   });
 }
@@ -190,7 +186,7 @@ export async function updatePlan(ctx: Ctx, id: string, input: UpdatePlanInput): 
     }).where(
       and(eq(plans.tenant_id, ctx.scope.tenantId), eq(plans.app_id, ctx.scope.appId), eq(plans.id, id)),
     );
-    emit("plan.updated", id, planView(updated) as unknown as Record<string, unknown>);
+    emit("plan.updated", id, planView(updated));
     return planView(updated);
   });
   await invalidateEntitlements(ctx);
@@ -211,7 +207,7 @@ export async function archivePlan(ctx: Ctx, id: string): Promise<PlanView> {
       .where(
         and(eq(plans.tenant_id, ctx.scope.tenantId), eq(plans.app_id, ctx.scope.appId), eq(plans.id, id)),
       );
-    emit("plan.archived", id, planView(updated) as unknown as Record<string, unknown>);
+    emit("plan.archived", id, planView(updated));
     return planView(updated);
   });
   await invalidateEntitlements(ctx);

@@ -110,7 +110,7 @@ export async function createSubscription(
     };
     await tx.insert(subscriptions).values(row);
     const view = subscriptionView(row, plan.interval, now);
-    emit("subscription.created", row.id, view as unknown as Record<string, unknown>);
+    emit("subscription.created", row.id, view);
     return { subscription: view, replayed: false, customerId: customer.id };
   });
   await invalidateEntitlements(ctx, { customerId: result.customerId });
@@ -153,7 +153,7 @@ export async function cancelSubscription(
       and(scoped(ctx.scope), eq(subscriptions.id, id)),
     );
     const view = subscriptionView(updated, plan.interval, now);
-    emit("subscription.canceled", id, view as unknown as Record<string, unknown>);
+    emit("subscription.canceled", id, view);
     return view;
   });
   await invalidateEntitlements(ctx, { customerId: result.customer_id });
@@ -210,7 +210,7 @@ export async function changePlan(
       if (pending.length === 0) return unchanged();
       await tx.delete(subscriptionChanges).where(pendingChanges);
       const view = subscriptionView(row, current.interval, now, []);
-      emit("subscription.changed", id, view as unknown as Record<string, unknown>);
+      emit("subscription.changed", id, view);
       return { subscription: view, changed: true, customerId: row.customer_id };
     }
     if (target.status === "archived") {
@@ -260,7 +260,7 @@ export async function changePlan(
     emit(
       "subscription.changed",
       id,
-      { ...view, direction: decision.direction } as unknown as Record<string, unknown>,
+      { ...view, direction: decision.direction },
     );
     return { subscription: view, changed: true, customerId: row.customer_id };
   });
@@ -331,7 +331,7 @@ async function setPause(ctx: Ctx, id: string, action: "pause" | "resume"): Promi
     emit(
       action === "pause" ? "subscription.paused" : "subscription.resumed",
       id,
-      view as unknown as Record<string, unknown>,
+      view,
     );
     return { view, customerId: row.customer_id };
   });

@@ -17,17 +17,8 @@ import { customerTaxRates, taxRates } from "../storage/schema.ts";
 import type { Ctx } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import { loadCustomer } from "../customers/service.ts";
-
-/** A tax rate as the API shows it (`percentage` as a decimal, `percentage_bp` exact). */
-export interface TaxRateView {
-  id: string;
-  display_name: string;
-  jurisdiction: string | null;
-  percentage: number;
-  percentage_bp: number;
-  inclusive: boolean;
-  created_at: string;
-}
+import type { TaxRateView } from "../domain/views.ts";
+export type { TaxRateView };
 
 type TaxRateRow = typeof taxRates.$inferSelect;
 
@@ -76,7 +67,7 @@ export async function createTaxRate(
       created_at: now,
     };
     await tx.insert(taxRates).values(row);
-    emit("tax_rate.created", row.id, view(row) as unknown as Record<string, unknown>);
+    emit("tax_rate.created", row.id, view(row));
     return { tax_rate: view(row), replayed: false };
   });
 }

@@ -15,13 +15,13 @@
  */
 import { and, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import { payloadHash } from "../domain/hash.ts";
-import type { LifecycleEventType } from "../domain/events.ts";
+import type { LifecycleFact } from "../domain/events.ts";
 import { newId } from "../domain/ids.ts";
 import type { Feature } from "../domain/plan.ts";
 import type { Executor, Tx } from "../storage/db.ts";
 import { usageEvents } from "../storage/schema.ts";
 import type { Ctx } from "../context.ts";
-import { type Emit, writeOp } from "../lifecycle/write.ts";
+import { type Emit, emitFact, writeOp } from "../lifecycle/write.ts";
 import type { Scope } from "../domain/scope.ts";
 import { resolveCustomerRefs } from "../customers/service.ts";
 import { timingGate } from "./late_usage.ts";
@@ -46,7 +46,7 @@ export interface UsageEventInput {
    * transaction if, and only if, this usage event is newly stored (e.g. the limit crossing of a
    * consuming entitlement check). Its resource is the customer.
    */
-  lifecycle?: { type: LifecycleEventType; data: Record<string, unknown> };
+  lifecycle?: LifecycleFact<"entitlement.quota_exceeded" | "entitlement.soft_limit_reached">;
 }
 
 /** Why one event of a batch was not counted. */
@@ -209,7 +209,7 @@ export async function storeEvents(
   for (const { input } of hashed) {
     if (!input.lifecycle || !storedIds.has(input.id)) continue;
     storedIds.delete(input.id); // a duplicate inside the batch is stored (and reported) once
-    emit(input.lifecycle.type, customerIds.get(input.customer_id)!, input.lifecycle.data);
+    emitFact(emit, customerIds.get(input.customer_id)!, input.lifecycle);
   }
   const stored = rows.map((r) => ({
     event_id: r.event_id,

@@ -46,6 +46,8 @@ import type { Ctx } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import type { DeliveryOutcome } from "../metrics/service.ts";
 import { literalUrlRefusal, URL_NOT_ALLOWED } from "./url_guard.ts";
+import type { WebhookEndpointView } from "../domain/views.ts";
+export type { WebhookEndpointView };
 
 /** Most endpoints one app may have enabled (a limit on everything). */
 export const MAX_ENDPOINTS_PER_APP = 50;
@@ -53,17 +55,6 @@ export const MAX_ENDPOINTS_PER_APP = 50;
 export const MAX_EVENT_FILTERS = 100;
 /** Bytes of a receiver's response kept in the attempt log. */
 export const RESPONSE_EXCERPT_BYTES = 1024;
-
-/** An endpoint as the API shows it (never with its secret, except on creation). */
-export interface WebhookEndpointView {
-  id: string;
-  url: string;
-  description: string | null;
-  events: string[];
-  status: "enabled" | "disabled";
-  created_at: string;
-  updated_at: string;
-}
 
 /** Creation result: the endpoint and its signing secret, shown only here. */
 export interface CreatedWebhookEndpoint extends WebhookEndpointView {
@@ -207,7 +198,7 @@ export async function createWebhookEndpoint(
     };
     await tx.insert(webhookEndpoints).values(row);
     const view = endpointView(row);
-    emit("webhook_endpoint.created", row.id, view as unknown as Record<string, unknown>);
+    emit("webhook_endpoint.created", row.id, view);
     return { endpoint: { ...view, secret: row.secret }, replayed: false };
   });
 }
@@ -292,7 +283,7 @@ export async function disableWebhookEndpoint(ctx: Ctx, id: string): Promise<Webh
         ),
       );
     const view = endpointView({ ...row, status: "disabled", updated_at: now });
-    emit("webhook_endpoint.disabled", id, view as unknown as Record<string, unknown>);
+    emit("webhook_endpoint.disabled", id, view);
     return view;
   });
 }
