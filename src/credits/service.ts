@@ -19,8 +19,9 @@ import {
   creditExpiryPostings,
   creditGrantPostings,
 } from "../domain/billing_postings.ts";
-import { BillingError, type FieldIssue, invalid } from "../domain/errors.ts";
+import { type FieldIssue, invalid } from "../domain/errors.ts";
 import { payloadHash } from "../domain/hash.ts";
+import { keyReused, onceVerdict } from "../domain/idempotency.ts";
 import { newId } from "../domain/ids.ts";
 import { assertAmount, currencyExponent } from "../domain/money.ts";
 import type { Executor } from "../storage/db.ts";
@@ -116,14 +117,9 @@ export async function grantCredits(
         eq(creditGrants.reference, input.reference),
       ),
     });
-    if (prior) {
-      if (prior.payload_hash !== hash) {
-        throw new BillingError(
-          "idempotency_key_reused",
-          "conflict",
-          `Credit grant reference "${input.reference}" was used for another grant`,
-        );
-      }
+    const verdict = onceVerdict(input.reference, hash, prior);
+    if (verdict === "conflict") throw keyReused(`Credit grant reference "${input.reference}"`);
+    if (prior && verdict === "replay") {
       return { grant: view(prior, await spentOf(ctx, tx, prior.id)), replayed: true };
     }
     const id = newId("cgr");

@@ -6,7 +6,7 @@
  */
 import { and, eq } from "drizzle-orm";
 import { creditNotePostings } from "../domain/billing_postings.ts";
-import { BillingError } from "../domain/errors.ts";
+import { keyReused, onceVerdict } from "../domain/idempotency.ts";
 import { newId } from "../domain/ids.ts";
 import { creditNoteTransition } from "../domain/invoice_state.ts";
 import { divide } from "../domain/money.ts";
@@ -14,7 +14,7 @@ import { creditNotes, creditNoteSequences, invoices } from "../storage/schema.ts
 import type { Ctx } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import { postEntry } from "../ledger/service.ts";
-import { accountsFor, nextNumber } from "./service.ts";
+import { accountsFor, nextNumber, paymentHash } from "./service.ts";
 import {
   type CreditNoteView,
   creditNoteView,
@@ -53,13 +53,10 @@ export async function createCreditNote(
       ),
     });
     if (prior) {
-      if (prior.amount !== input.amount) {
-        throw new BillingError(
-          "idempotency_key_reused",
-          "conflict",
-          `Credit note reference "${input.reference}" was used with amount ${prior.amount}`,
-        );
-      }
+      const verdict = onceVerdict(input.reference, await paymentHash(input.amount), {
+        payload_hash: await paymentHash(prior.amount),
+      });
+      if (verdict === "conflict") throw keyReused(`Credit note reference "${input.reference}"`);
       return {
         credit_note: creditNoteView(prior),
         invoice: await invoiceView(tx, ctx.scope, row),

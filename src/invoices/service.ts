@@ -31,6 +31,8 @@ import {
   invoiceFinalizedPostings,
   uncollectiblePostings,
 } from "../domain/billing_postings.ts";
+import { payloadHash } from "../domain/hash.ts";
+import { keyReused, onceVerdict } from "../domain/idempotency.ts";
 import { newId } from "../domain/ids.ts";
 import {
   BILLING_ACCOUNTS,
@@ -38,7 +40,6 @@ import {
   invoicePaymentPostings,
   reversalPostings,
 } from "../domain/ledger.ts";
-import { BillingError } from "../domain/errors.ts";
 import {
   amountDue,
   finalizeTransition,
@@ -344,13 +345,14 @@ export async function payInvoice(
         ),
       });
       if (prior) {
-        if (input.amount !== undefined && input.amount !== prior.amount) {
-          throw new BillingError(
-            "idempotency_key_reused",
-            "conflict",
-            `Payment reference "${input.reference}" was used with amount ${prior.amount}`,
-          );
-        }
+        // The request a payment records is its amount; a retry that omits it asks for "the amount
+        // due", which the recorded payment settled, so it names the recorded amount too.
+        const verdict = onceVerdict(
+          input.reference,
+          await paymentHash(input.amount ?? prior.amount),
+          { payload_hash: await paymentHash(prior.amount) },
+        );
+        if (verdict === "conflict") throw keyReused(`Payment reference "${input.reference}"`);
         return await invoiceView(tx, ctx.scope, row);
       }
     }
@@ -396,6 +398,11 @@ export async function payInvoice(
     if (status === "paid") emit("invoice.paid", id, view);
     return view;
   });
+}
+
+/** The request hash of a payment (or credit note) retried by reference: its amount. */
+export function paymentHash(amount: number): Promise<string> {
+  return payloadHash({ amount });
 }
 
 /**

@@ -15,6 +15,7 @@
  */
 import { and, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import { payloadHash } from "../domain/hash.ts";
+import { keyReused, onceVerdict } from "../domain/idempotency.ts";
 import type { LifecycleFact } from "../domain/events.ts";
 import { newId } from "../domain/ids.ts";
 import type { Feature } from "../domain/plan.ts";
@@ -158,16 +159,19 @@ export async function storeEvents(
   const rows: (typeof usageEvents.$inferInsert)[] = [];
   for (const { input, hash } of hashed) {
     const seen = existing.get(input.id);
-    if (seen !== undefined) {
-      if (seen === hash) report.duplicates++;
-      else {
-        report.rejected.push({
-          id: input.id,
-          code: "idempotency_key_reused",
-          status: 409,
-          message: `Event id "${input.id}" was already used with a different payload`,
-        });
-      }
+    const verdict = onceVerdict(input.id, hash, seen === undefined ? undefined : { payload_hash: seen });
+    if (verdict === "replay") {
+      report.duplicates++;
+      continue;
+    }
+    if (verdict === "conflict") {
+      const error = keyReused(`Event id "${input.id}"`);
+      report.rejected.push({
+        id: input.id,
+        code: "idempotency_key_reused",
+        status: 409,
+        message: error.message,
+      });
       continue;
     }
     const customerId = customerIds.get(input.customer_id);

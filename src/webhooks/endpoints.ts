@@ -40,6 +40,7 @@
 import { and, asc, desc, eq, lt, sql } from "drizzle-orm";
 import { BillingError, notFound } from "../domain/errors.ts";
 import { payloadHash } from "../domain/hash.ts";
+import { keyReused, onceVerdict } from "../domain/idempotency.ts";
 import { isId, newId } from "../domain/ids.ts";
 import { webhookAttempts, webhookDeliveries, webhookEndpoints } from "../storage/schema.ts";
 import type { Ctx } from "../context.ts";
@@ -162,14 +163,9 @@ export async function createWebhookEndpoint(
       const prior = await tx.query.webhookEndpoints.findFirst({
         where: and(scope, eq(webhookEndpoints.idempotency_key, idempotencyKey)),
       });
-      if (prior) {
-        if (prior.payload_hash !== hash) {
-          throw new BillingError(
-            "idempotency_key_reused",
-            "conflict",
-            `Idempotency key "${idempotencyKey}" was used for a different endpoint`,
-          );
-        }
+      const verdict = onceVerdict(idempotencyKey, hash, prior);
+      if (verdict === "conflict") throw keyReused(`Idempotency key "${idempotencyKey}"`);
+      if (prior && verdict === "replay") {
         return { endpoint: { ...endpointView(prior), secret: prior.secret }, replayed: true };
       }
     }
