@@ -303,7 +303,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -316,6 +322,8 @@ export interface paths {
                 /** @description Identical plan already existed */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -325,6 +333,8 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -580,7 +590,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     /** @description pln_ id or plan key */
                     id: string;
@@ -592,6 +608,8 @@ export interface paths {
                 /** @description OK */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -673,7 +691,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -686,6 +710,8 @@ export interface paths {
                 /** @description Already existed */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -695,6 +721,8 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -869,7 +897,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -882,6 +916,8 @@ export interface paths {
                 /** @description Already existed */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -891,6 +927,8 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -1065,7 +1103,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     /** @description The id (cus_ / sub_ TypeID), or the customer's external id */
                     id: string;
@@ -1081,6 +1125,8 @@ export interface paths {
                 /** @description OK */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -1162,7 +1208,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     /** @description Id of the resource in the path (TypeID; customers also by external id) */
                     id: string;
@@ -1178,6 +1230,8 @@ export interface paths {
                 /** @description OK */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -1259,7 +1313,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     /** @description Id of the resource in the path (TypeID; customers also by external id) */
                     id: string;
@@ -1271,6 +1331,8 @@ export interface paths {
                 /** @description OK */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -1352,7 +1414,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     /** @description Id of the resource in the path (TypeID; customers also by external id) */
                     id: string;
@@ -1364,6 +1432,8 @@ export interface paths {
                 /** @description OK */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -1445,7 +1515,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     /** @description Id of the resource in the path (TypeID; customers also by external id) */
                     id: string;
@@ -1461,6 +1537,8 @@ export interface paths {
                 /** @description Already applied */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -1470,6 +1548,8 @@ export interface paths {
                 /** @description Applied */
                 201: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -1641,7 +1721,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -1654,6 +1740,8 @@ export interface paths {
                 /** @description Batch processed; see accepted / duplicates / rejected */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -1848,7 +1936,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -1861,6 +1955,8 @@ export interface paths {
                 /** @description OK */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -2034,7 +2130,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -2047,6 +2149,8 @@ export interface paths {
                 /** @description Existing invoice (a draft is refreshed) */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -2056,6 +2160,8 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -2230,7 +2336,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     /** @description inv_ id */
                     id: string;
@@ -2246,6 +2358,8 @@ export interface paths {
                 /** @description OK */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -2327,7 +2441,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     /** @description inv_ id */
                     id: string;
@@ -2339,6 +2459,8 @@ export interface paths {
                 /** @description OK */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -2420,7 +2542,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     /** @description inv_ id */
                     id: string;
@@ -2436,6 +2564,8 @@ export interface paths {
                 /** @description OK */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -2517,7 +2647,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     /** @description Id of the resource in the path (TypeID; customers also by external id) */
                     id: string;
@@ -2529,6 +2665,8 @@ export interface paths {
                 /** @description OK */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -2687,7 +2825,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     /** @description Id of the resource in the path (TypeID; customers also by external id) */
                     id: string;
@@ -2703,6 +2847,8 @@ export interface paths {
                 /** @description Already issued */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -2715,6 +2861,8 @@ export interface paths {
                 /** @description Issued */
                 201: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -2886,7 +3034,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -2899,6 +3053,8 @@ export interface paths {
                 /** @description Already existed with this type and constraints */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -2908,6 +3064,8 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -3273,7 +3431,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -3286,6 +3450,8 @@ export interface paths {
                 /** @description Idempotent replay */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -3295,6 +3461,8 @@ export interface paths {
                 /** @description Posted */
                 201: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -3469,7 +3637,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     /** @description Id of the account (acc_ or its name), entry (ent_) or hold (hld_) */
                     id: string;
@@ -3485,6 +3659,8 @@ export interface paths {
                 /** @description Idempotent replay */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -3494,6 +3670,8 @@ export interface paths {
                 /** @description Posted */
                 201: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -3575,7 +3753,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -3588,6 +3772,8 @@ export interface paths {
                 /** @description Idempotent replay (current state) */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -3597,6 +3783,8 @@ export interface paths {
                 /** @description Authorized */
                 201: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -3771,7 +3959,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     /** @description Id of the account (acc_ or its name), entry (ent_) or hold (hld_) */
                     id: string;
@@ -3787,6 +3981,8 @@ export interface paths {
                 /** @description Captured (or idempotent replay) */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -3868,7 +4064,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     /** @description Id of the account (acc_ or its name), entry (ent_) or hold (hld_) */
                     id: string;
@@ -3884,6 +4086,8 @@ export interface paths {
                 /** @description Voided (or idempotent replay) */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -3965,7 +4169,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -3978,6 +4188,8 @@ export interface paths {
                 /** @description Idempotent replay */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -3987,6 +4199,8 @@ export interface paths {
                 /** @description Posted */
                 201: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -4068,7 +4282,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -4081,6 +4301,8 @@ export interface paths {
                 /** @description Idempotent replay */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -4090,6 +4312,8 @@ export interface paths {
                 /** @description Posted */
                 201: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -4171,7 +4395,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -4184,6 +4414,8 @@ export interface paths {
                 /** @description Idempotent replay */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -4193,6 +4425,8 @@ export interface paths {
                 /** @description Posted */
                 201: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -4274,7 +4508,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -4287,6 +4527,8 @@ export interface paths {
                 /** @description Idempotent replay */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -4296,6 +4538,8 @@ export interface paths {
                 /** @description Posted */
                 201: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -4377,7 +4621,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -4390,6 +4640,8 @@ export interface paths {
                 /** @description Idempotent replay */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -4399,6 +4651,8 @@ export interface paths {
                 /** @description Applied */
                 201: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -4480,7 +4734,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -4493,6 +4753,8 @@ export interface paths {
                 /** @description Idempotent replay */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -4502,6 +4764,8 @@ export interface paths {
                 /** @description Applied */
                 201: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -4583,7 +4847,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -4596,6 +4866,8 @@ export interface paths {
                 /** @description Idempotent replay */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -4605,6 +4877,8 @@ export interface paths {
                 /** @description Applied */
                 201: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -4686,7 +4960,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -4699,6 +4979,8 @@ export interface paths {
                 /** @description Idempotent replay */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -4708,6 +4990,8 @@ export interface paths {
                 /** @description Reserved */
                 201: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -4882,7 +5166,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     /** @description ihl_ id of the inventory hold */
                     id: string;
@@ -4898,6 +5188,8 @@ export interface paths {
                 /** @description Applied (or idempotent replay) */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -4979,7 +5271,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     /** @description ihl_ id of the inventory hold */
                     id: string;
@@ -4995,6 +5293,8 @@ export interface paths {
                 /** @description Applied (or idempotent replay) */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -5264,7 +5564,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -5277,6 +5583,8 @@ export interface paths {
                 /** @description Already existed */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -5286,6 +5594,8 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -5460,7 +5770,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -5473,6 +5789,8 @@ export interface paths {
                 /** @description Already existed */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -5482,6 +5800,8 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -5737,7 +6057,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     /** @description Id of the resource in the path (TypeID; customers also by external id) */
                     id: string;
@@ -5753,6 +6079,8 @@ export interface paths {
                 /** @description Already granted */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -5762,6 +6090,8 @@ export interface paths {
                 /** @description Granted */
                 201: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -5939,6 +6269,8 @@ export interface paths {
                 /** @description Idempotent replay */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -5948,6 +6280,8 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -6405,7 +6739,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     /** @description wep_ id of the endpoint */
                     id: string;
@@ -6419,6 +6759,8 @@ export interface paths {
                 /** @description Scheduled */
                 202: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {
@@ -6788,7 +7130,13 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /**
+                     * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                     * @example order-7f3a-attempt
+                     */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     /** @description inv_ id */
                     id: string;
@@ -6800,6 +7148,8 @@ export interface paths {
                 /** @description OK */
                 200: {
                     headers: {
+                        /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                        "Idempotent-Replayed"?: "true";
                         [name: string]: unknown;
                     };
                     content: {

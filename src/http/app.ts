@@ -17,6 +17,7 @@ import { docsRoutes, type DocsScriptLoader } from "./docs.ts";
 import { type AppEnv, router } from "./env.ts";
 import { errorToResponse, problem } from "./problem.ts";
 import { nulFields } from "./text_guard.ts";
+import { documentIdempotency, idempotencyMiddleware } from "./idempotency.ts";
 import { tenantRoutes } from "../tenants/routes.ts";
 import { auditRoutes } from "../audit/routes.ts";
 import { metricsMiddleware, metricsRoutes } from "../metrics/routes.ts";
@@ -151,6 +152,7 @@ export function createApp(services: Services, options: AppOptions) {
     }
     await next();
   });
+  app.use("/v1/*", idempotencyMiddleware());
 
   app.route("/", tenantRoutes(services));
   app.route("/", appRoutes(origins));
@@ -185,16 +187,18 @@ export function createApp(services: Services, options: AppOptions) {
     scheme: "bearer",
     description: "BILLING_ADMIN_TOKEN",
   });
-  app.doc31("/openapi.json", {
+  const documentConfig = {
     openapi: "3.1.0",
     info: {
       title: "Edge billing worker API",
       version: "0.1.0",
       description:
         "Plans, customers, subscriptions, usage, entitlements, invoices and a double-entry ledger. " +
-        "Amounts are integer minor units; errors are application/problem+json (RFC 9457).",
+        "Amounts are integer minor units; errors are application/problem+json (RFC 9457). Every POST " +
+        "that creates or changes something takes an `Idempotency-Key` header (Stripe semantics).",
     },
-  });
+  };
+  app.get("/openapi.json", (c) => c.json(documentIdempotency(app.getOpenAPI31Document(documentConfig))));
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.route("/", docsRoutes(options.docsScript));
 

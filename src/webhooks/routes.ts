@@ -179,6 +179,7 @@ export function webhookRoutes() {
         c.req.valid("json"),
         c.req.valid("header")["idempotency-key"],
       );
+      if (replayed) c.header("Idempotent-Replayed", "true");
       return replayed ? c.json(endpoint, 200) : c.json(endpoint, 201);
     },
   );
