@@ -9,6 +9,7 @@
 import { and, asc, eq, inArray, isNull, lte, or, sql } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import { newId } from "../domain/ids.ts";
+import { backoffDelayMs } from "../storage/retry.ts";
 import { outboxEvents, webhookAttempts, webhookDeliveries, webhookEndpoints } from "../storage/schema.ts";
 import type { Services } from "../context.ts";
 import type { LifecycleEvent } from "../domain/events.ts";
@@ -64,24 +65,7 @@ const DEFAULTS = {
   roundsPerDrain: 10,
 } as const;
 
-/**
- * Delay before attempt `attempt + 1` after `attempt` failures: `min(maxDelayMs, baseDelayMs ·
- * 2^(attempt−1))`, then "equal jitter": half of it plus a uniform random share of the other half.
- * Always within [cap/2, cap], so retries of many endpoints spread out but never wait unbounded.
- *
- * @param attempt failed attempts so far, ≥ 1
- * @param random uniform in [0, 1)
- * @returns whole milliseconds
- */
-export function backoffDelayMs(
-  attempt: number,
-  options: { baseDelayMs: number; maxDelayMs: number },
-  random: number,
-): number {
-  const exponent = Math.min(attempt - 1, 40);
-  const capped = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** exponent);
-  return Math.floor(capped / 2 + random * (capped / 2));
-}
+export { backoffDelayMs };
 
 /** What one drain did. */
 export interface DrainReport {
