@@ -1,7 +1,7 @@
 /**
  * Outgoing webhooks following the Standard Webhooks specification (standardwebhooks.com).
  *
- * - **Endpoints** (`POST /v1/webhook-endpoints`): a URL and the event types it wants (`"*"`, an
+ * - **Endpoints** (`POST /v1/webhook_endpoints`): a URL and the event types it wants (`"*"`, an
  *   exact type such as `invoice.paid`, or a resource wildcard such as `invoice.*`). The signing
  *   secret (`whsec_` + base64 of 32 random bytes) is returned once, on creation (and on an
  *   idempotent replay of that same creation, as Stripe replays a response).
