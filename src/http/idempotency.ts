@@ -17,13 +17,14 @@
  *
  * @module
  */
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { createMiddleware } from "hono/factory";
 import type { MiddlewareHandler } from "hono";
 import { canonicalJson, payloadHash } from "../domain/hash.ts";
 import { keyReused, onceVerdict } from "../domain/idempotency.ts";
 import { idempotentRequests } from "../storage/schema.ts";
 import type { AppEnv } from "./env.ts";
+import type { Services } from "../context.ts";
 import { problem } from "./problem.ts";
 
 /** Name of the request header. */
@@ -181,4 +182,23 @@ export function documentIdempotency<T>(document: T): T {
     }
   }
   return document;
+}
+
+/**
+ * Deletes stored answers older than {@link IDEMPOTENCY_RETENTION_MS} (all tenants of the
+ * database), at most `limit` per call.
+ *
+ * @returns rows deleted
+ */
+export async function pruneIdempotentRequests(
+  services: Pick<Services, "database" | "clock">,
+  limit = 10_000,
+): Promise<number> {
+  const cutoff = new Date(services.clock.now().getTime() - IDEMPOTENCY_RETENTION_MS);
+  return await services.database.write(async (tx) => {
+    const deleted = await tx.delete(idempotentRequests).where(sql`rowid in (
+      select rowid from idempotent_requests where created_at < ${cutoff.getTime()} limit ${limit}
+    )`).returning({ key: idempotentRequests.idempotency_key });
+    return deleted.length;
+  });
 }

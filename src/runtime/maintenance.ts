@@ -13,7 +13,11 @@
  *    (`sweepTimedEvents`, issue 7), so they go out with this run's deliveries;
  * 4. webhook delivery: the outbox is fanned out and due deliveries attempted (`drainWebhooksOnce`);
  * 5. history: finished deliveries and fanned-out outbox rows past retention are pruned
- *    (`pruneWebhookHistory`, bounded per run).
+ *    (`pruneWebhookHistory`, bounded per run), and stored `Idempotency-Key` answers past their
+ *    24 hours (`pruneIdempotentRequests`).
+ *
+ * A long-running process (the Deno server) runs the same jobs through {@link startScheduler}:
+ * one loop, each job at its own cadence ({@link maintenanceJobs}).
  *
  * @module
  */
@@ -21,8 +25,10 @@ import type { Services } from "../context.ts";
 import { type BillingCycleReport, runBillingCycle } from "../subscriptions/billing_cycle.ts";
 import { sweepAllScopes } from "../ledger/service.ts";
 import { type SweepReport, sweepTimedEvents } from "../lifecycle/sweeper.ts";
-import { type DrainReport, drainWebhooksOnce } from "../webhooks/delivery.ts";
+import { type DrainReport, drainWebhooksOnce, PRUNE_EVERY_MS } from "../webhooks/delivery.ts";
 import { type PruneReport, pruneWebhookHistory } from "../webhooks/retention.ts";
+import { pruneIdempotentRequests } from "../http/idempotency.ts";
+import { DEFAULT_HOLD_SWEEP_INTERVAL_MS } from "../ledger/hold_sweeper.ts";
 
 /** What one maintenance run did; a failed job reports its error instead of its result. */
 export interface MaintenanceReport {
@@ -33,6 +39,8 @@ export interface MaintenanceReport {
   lifecycle: SweepReport | { error: string };
   webhooks: DrainReport | { error: string };
   history: PruneReport | { error: string };
+  /** Stored `Idempotency-Key` answers deleted. */
+  idempotency: { deleted: number } | { error: string };
 }
 
 async function attempt<T>(
@@ -64,12 +72,144 @@ export async function runMaintenance(services: Services): Promise<MaintenanceRep
   const lifecycle = await attempt(services, "lifecycle", () => sweepTimedEvents(services));
   const webhooks = await attempt(services, "webhooks", () => drainWebhooksOnce(services));
   const history = await attempt(services, "history", () => pruneWebhookHistory(services));
-  return { at, holds, billing_cycle, lifecycle, webhooks, history };
+  const idempotency = await attempt(
+    services,
+    "idempotency",
+    async () => ({ deleted: await pruneIdempotentRequests(services) }),
+  );
+  return { at, holds, billing_cycle, lifecycle, webhooks, history, idempotency };
 }
 
 /** Whether every job of a report succeeded. */
 export function maintenanceSucceeded(report: MaintenanceReport): boolean {
-  return [report.holds, report.billing_cycle, report.lifecycle, report.webhooks, report.history].every((r) =>
-    !("error" in r)
-  );
+  return [
+    report.holds,
+    report.billing_cycle,
+    report.lifecycle,
+    report.webhooks,
+    report.history,
+    report.idempotency,
+  ].every((r) => !("error" in r));
+}
+
+/** One periodic job of {@link startScheduler}. */
+export interface PeriodicJob {
+  /** Name in logs (`webhooks`, `holds`, `billing_cycle`…). */
+  name: string;
+  /** Pause between the end of one run and the start of the next, ms (> 0). */
+  intervalMs: number;
+  /** One run; a rejection is logged and the job runs again after its interval. */
+  run: () => Promise<unknown>;
+}
+
+/**
+ * The periodic jobs of a long-running process, with the cadences its configuration gives
+ * (`0` turns a job off, as the variables document):
+ * - `webhooks` every `webhookWorkerIntervalMs` (`WEBHOOK_WORKER_INTERVAL_MS`): time-based lifecycle
+ *   events, then a delivery drain, so they go out in the same pass;
+ * - `holds` every `holdSweepIntervalMs` (default 5 s): expire due holds of every tenant;
+ * - `billing_cycle` every `billingCycleIntervalMs` (`BILLING_CYCLE_INTERVAL_MS`): period rollover;
+ * - `history` hourly: prune webhook history and expired `Idempotency-Key` answers (with webhooks on).
+ */
+export function maintenanceJobs(
+  services: Services,
+  cadence: { webhookWorkerIntervalMs: number; billingCycleIntervalMs: number; holdSweepIntervalMs?: number },
+): PeriodicJob[] {
+  const jobs: PeriodicJob[] = [];
+  if (cadence.webhookWorkerIntervalMs > 0) {
+    jobs.push({
+      name: "webhooks",
+      intervalMs: cadence.webhookWorkerIntervalMs,
+      run: async () => {
+        await sweepTimedEvents(services);
+        return await drainWebhooksOnce(services);
+      },
+    });
+  }
+  jobs.push({
+    name: "holds",
+    intervalMs: cadence.holdSweepIntervalMs ?? DEFAULT_HOLD_SWEEP_INTERVAL_MS,
+    run: () => sweepAllScopes(services),
+  });
+  if (cadence.billingCycleIntervalMs > 0) {
+    jobs.push({
+      name: "billing_cycle",
+      intervalMs: cadence.billingCycleIntervalMs,
+      run: () => runBillingCycle(services),
+    });
+  }
+  if (cadence.webhookWorkerIntervalMs > 0) {
+    jobs.push({
+      name: "history",
+      intervalMs: PRUNE_EVERY_MS,
+      run: async () => {
+        await pruneWebhookHistory(services);
+        return await pruneIdempotentRequests(services);
+      },
+    });
+  }
+  return jobs;
+}
+
+/** A running {@link startScheduler} loop. */
+export interface Scheduler {
+  /** Runs one job now (after a run in progress), outside its cadence; resolves when it finished. */
+  runNow(name: string): Promise<void>;
+  /** Stops the loop after the run in progress (if any) has finished. */
+  stop(): Promise<void>;
+}
+
+/**
+ * One loop of periodic work: each job runs `intervalMs` after its previous run ended (wall time),
+ * one job at a time, in the order given when several are due. A failing run is logged and does
+ * not stop the loop or the other jobs.
+ *
+ * @example
+ * const scheduler = startScheduler(services, maintenanceJobs(services, config));
+ * await scheduler.stop();
+ */
+export function startScheduler(services: Services, jobs: readonly PeriodicJob[]): Scheduler {
+  const due = new Map(jobs.map((job) => [job.name, Date.now() + job.intervalMs]));
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let running: Promise<void> = Promise.resolve();
+  const runJob = async (job: PeriodicJob): Promise<void> => {
+    try {
+      await job.run();
+    } catch (error) {
+      services.log({ level: "error", msg: "periodic job failed", job: job.name, error: String(error) });
+    }
+    due.set(job.name, Date.now() + job.intervalMs);
+  };
+  const serial = (work: () => Promise<void>): Promise<void> => {
+    const next = running.then(work);
+    running = next.catch(() => undefined);
+    return next;
+  };
+  const schedule = () => {
+    if (stopped || jobs.length === 0) return;
+    const wait = Math.max(0, Math.min(...jobs.map((job) => due.get(job.name)!)) - Date.now());
+    timer = setTimeout(tick, wait);
+  };
+  const tick = () => {
+    void serial(async () => {
+      for (const job of jobs) {
+        if (stopped) return;
+        if (due.get(job.name)! <= Date.now()) await runJob(job);
+      }
+    }).finally(schedule);
+  };
+  schedule();
+  return {
+    runNow(name) {
+      const job = jobs.find((j) => j.name === name);
+      if (!job) return Promise.reject(new Error(`No periodic job "${name}"`));
+      return serial(() => stopped ? Promise.resolve() : runJob(job));
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
 }
