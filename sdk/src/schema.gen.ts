@@ -1920,6 +1920,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/dead_letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Queued usage that could not be appended (failed, malformed or refused events), newest first
+         * @description Usage sent with `Prefer: respond-async` is appended by a queue consumer. A message that kept failing, could never be appended, or whose events the tenant refused is recorded here instead of being dropped. Event ids remain idempotency keys: re-sending the listed events counts each at most once.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page size (1–200, default 50) */
+                    limit?: number;
+                    /** @description `next_cursor` of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["UsageDeadLetterPage"];
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/entitlements/check": {
         parameters: {
             query?: never;
@@ -9095,6 +9157,115 @@ export interface components {
                  */
                 value: number;
             }[];
+        };
+        UsageDeadLetterPage: {
+            /**
+             * @description Dead letters, newest first
+             * @example []
+             */
+            data: components["schemas"]["UsageDeadLetter"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page
+             * @example dlq_01jd0000000000000000000000
+             */
+            next_cursor: string | null;
+        };
+        UsageDeadLetter: {
+            /**
+             * @description TypeID of the dead letter
+             * @example dlq_01jd0000000000000000000000
+             */
+            id: string;
+            /**
+             * @description The queue message id
+             * @example ef9215392f576c06961c81505a95138e
+             */
+            message_id: string;
+            /**
+             * @description `failed`: kept failing; `malformed`: can never be appended; `rejected`: events the tenant refused
+             * @example rejected
+             * @enum {string}
+             */
+            reason: "failed" | "malformed" | "rejected";
+            /**
+             * @description Durable Object of the tenant the message was queued for
+             * @example tenant:acme
+             */
+            tenant_object: string | null;
+            /**
+             * @description Tenant of the message's scope (null when it had none)
+             * @example ten_01jd0000000000000000000000
+             */
+            tenant_id: string | null;
+            /**
+             * @description App of the message's scope (null when it had none)
+             * @example app_01jd0000000000000000000000
+             */
+            app_id: string | null;
+            /**
+             * @description API key that sent the batch
+             * @example key_01jd0000000000000000000000
+             */
+            key_id: string | null;
+            /**
+             * @description When the Worker accepted the batch (default timestamp of its events)
+             * @example 2026-11-01T12:00:00.000Z
+             */
+            received_at: string | null;
+            /**
+             * @description The events, as queued (`failed`, `malformed`) or as refused (`rejected`)
+             * @example [
+             *       {
+             *         "id": "evt-1",
+             *         "customer_id": "acme-user",
+             *         "feature": "api_calls",
+             *         "value": 1
+             *       }
+             *     ]
+             */
+            events: unknown[];
+            /**
+             * @description Why, in one line: the last error, or refused events by code
+             * @example 1 events refused: customer_not_found ×1
+             */
+            error: string;
+            /**
+             * @description `rejected` only: why each event was refused
+             * @example [
+             *       {
+             *         "id": "evt-1",
+             *         "code": "customer_not_found",
+             *         "message": "Customer \"acme-user\" was not found"
+             *       }
+             *     ]
+             */
+            refusals: {
+                /**
+                 * @description Event id
+                 * @example evt-1
+                 */
+                id: string;
+                /**
+                 * @description Stable refusal code
+                 * @example customer_not_found
+                 */
+                code: string;
+                /**
+                 * @description Why
+                 * @example Customer "acme-user" was not found
+                 */
+                message: string;
+            }[] | null;
+            /**
+             * @description Deliveries of the message when it was recorded
+             * @example 1
+             */
+            attempts: number;
+            /**
+             * @description When it was recorded (ISO 8601)
+             * @example 2026-11-01T12:00:01.000Z
+             */
+            created_at: string;
         };
         EntitlementDecision: {
             /**

@@ -16,6 +16,7 @@ import { appOrigins, apps } from "../storage/schema.ts";
 import type { Ctx, Services } from "../context.ts";
 import type { Scope } from "../domain/scope.ts";
 import { writeOp } from "../lifecycle/write.ts";
+import { insertChunked } from "../storage/limits.ts";
 
 /** Most origins one app may list (a limit on everything). */
 export const MAX_ALLOWED_ORIGINS = 50;
@@ -127,7 +128,9 @@ export async function setAllowedOrigins(
     const where = and(eq(appOrigins.tenant_id, ctx.scope.tenantId), eq(appOrigins.app_id, ctx.scope.appId));
     await tx.delete(appOrigins).where(where);
     if (normalized.size > 0) {
-      await tx.insert(appOrigins).values(
+      await insertChunked(
+        tx,
+        appOrigins,
         [...normalized].map((origin) => ({
           tenant_id: ctx.scope.tenantId,
           app_id: ctx.scope.appId,

@@ -11,6 +11,7 @@ import { payloadHash } from "../domain/hash.ts";
 import { newId } from "../domain/ids.ts";
 import type { Tx } from "../storage/db.ts";
 import { auditEvents } from "../storage/schema.ts";
+import { insertChunked } from "../storage/limits.ts";
 
 /** Who caused a write, for the audit trail. */
 export interface WriteActor {
@@ -59,7 +60,7 @@ export async function recordAudit(tx: Tx, who: WriteActor, events: readonly Life
       created_at: event.occurred_at,
     });
   }
-  if (rows.length > 0) await tx.insert(auditEvents).values(rows);
+  await insertChunked(tx, auditEvents, rows);
 }
 
 /**

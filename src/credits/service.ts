@@ -32,6 +32,7 @@ import { loadCustomer } from "../customers/service.ts";
 import { ensureAccount, postEntry } from "../ledger/service.ts";
 import type { CreditGrantView } from "../domain/views.ts";
 export type { CreditGrantView };
+import { inChunks } from "../storage/limits.ts";
 
 /** Body of a grant. */
 export interface CreditGrantInput {
@@ -189,17 +190,22 @@ export async function listCreditGrants(ctx: Ctx, customerRef: string): Promise<C
     eq(creditGrants.customer_id, customer.id),
   )).orderBy(creditGrants.id);
   if (rows.length === 0) return [];
-  const spent = await db.select({
-    grant_id: creditConsumptions.grant_id,
-    total: sql<number>`sum(${creditConsumptions.amount})`,
-  })
-    .from(creditConsumptions)
-    .where(and(
-      eq(creditConsumptions.tenant_id, ctx.scope.tenantId),
-      eq(creditConsumptions.app_id, ctx.scope.appId),
-      inArray(creditConsumptions.grant_id, rows.map((r) => r.id)),
-    ))
-    .groupBy(creditConsumptions.grant_id);
+  const spent: { grant_id: string; total: number }[] = [];
+  for (const chunk of inChunks(db, rows.map((r) => r.id), 4)) {
+    spent.push(
+      ...await db.select({
+        grant_id: creditConsumptions.grant_id,
+        total: sql<number>`sum(${creditConsumptions.amount})`,
+      })
+        .from(creditConsumptions)
+        .where(and(
+          eq(creditConsumptions.tenant_id, ctx.scope.tenantId),
+          eq(creditConsumptions.app_id, ctx.scope.appId),
+          inArray(creditConsumptions.grant_id, chunk),
+        ))
+        .groupBy(creditConsumptions.grant_id),
+    );
+  }
   const by = new Map(spent.map((s) => [s.grant_id, Number(s.total)]));
   return rows.map((r) => view(r, by.get(r.id) ?? 0));
 }

@@ -15,6 +15,7 @@ import type { Scope } from "../domain/scope.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import type { CustomerView } from "../domain/views.ts";
 export type { CustomerView };
+import { limitsOf, rowsPerStatement, slices } from "../storage/limits.ts";
 
 type CustomerRow = typeof customers.$inferSelect;
 
@@ -102,8 +103,8 @@ export async function resolveCustomerRefs(
 ): Promise<Map<string, string>> {
   const unique = [...new Set(refs)];
   const out = new Map<string, string>();
-  for (let i = 0; i < unique.length; i += 400) {
-    const chunk = unique.slice(i, i + 400);
+  // Each reference is bound twice (id and external id) beside the two scope columns.
+  for (const chunk of slices(unique, rowsPerStatement(limitsOf(exec), 2, 4))) {
     const rows = await exec.select({ id: customers.id, external_id: customers.external_id }).from(customers)
       .where(and(scoped(ctx.scope), or(inArray(customers.id, chunk), inArray(customers.external_id, chunk))));
     // An id match wins over an external-id match of another customer: ids are set last.

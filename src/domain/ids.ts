@@ -37,6 +37,7 @@ export const ID_PREFIX = {
   webhookAttempt: "wat",
   auditEvent: "aud",
   providerEvent: "pev",
+  usageDeadLetter: "dlq",
 } as const;
 
 /** A prefix from {@link ID_PREFIX}. */

@@ -34,7 +34,10 @@ import { ledgerRoutes } from "../ledger/routes.ts";
 import { planRoutes } from "../plans/routes.ts";
 import { subscriptionRoutes } from "../subscriptions/routes.ts";
 import { taxRoutes } from "../tax/routes.ts";
-import { usageRoutes } from "../usage/routes.ts";
+import { deadLetterRoutes, usageRoutes } from "../usage/routes.ts";
+
+/** Largest request body `/v1/*` accepts by default (bytes); larger bodies answer 413 `payload_too_large`. */
+export const DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 /** Options of {@link createApp}. */
 export interface AppOptions {
@@ -89,7 +92,7 @@ export function createApp(services: Services, options: AppOptions) {
   app.use(
     "/v1/*",
     bodyLimit({
-      maxSize: options.maxBodyBytes ?? 2 * 1024 * 1024,
+      maxSize: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       onError: (c) => problem(c, 413, "payload_too_large", "The request body is too large"),
     }),
   );
@@ -160,6 +163,7 @@ export function createApp(services: Services, options: AppOptions) {
   app.route("/", customerRoutes());
   app.route("/", subscriptionRoutes(services));
   app.route("/", usageRoutes());
+  app.route("/", deadLetterRoutes(services));
   app.route("/", entitlementRoutes());
   app.route("/", invoiceRoutes());
   app.route("/", ledgerRoutes());

@@ -48,6 +48,7 @@ import {
   timelineOf,
 } from "../subscriptions/read.ts";
 import { aggregateUsage } from "../usage/service.ts";
+import { inChunks, insertChunked } from "../storage/limits.ts";
 import { type InvoiceRow, scopedInvoices } from "./view.ts";
 
 /** Remaining balances of a customer's grants: amount − every recorded consumption. */
@@ -58,17 +59,22 @@ async function grantBalances(ctx: Ctx, exec: Executor, customerId: string) {
     eq(creditGrants.customer_id, customerId),
   ));
   if (grants.length === 0) return [];
-  const used = await exec.select({
-    grant_id: creditConsumptions.grant_id,
-    total: sql<number>`sum(${creditConsumptions.amount})`,
-  })
-    .from(creditConsumptions)
-    .where(and(
-      eq(creditConsumptions.tenant_id, ctx.scope.tenantId),
-      eq(creditConsumptions.app_id, ctx.scope.appId),
-      inArray(creditConsumptions.grant_id, grants.map((g) => g.id)),
-    ))
-    .groupBy(creditConsumptions.grant_id);
+  const used: { grant_id: string; total: number }[] = [];
+  for (const chunk of inChunks(exec, grants.map((g) => g.id), 4)) {
+    used.push(
+      ...await exec.select({
+        grant_id: creditConsumptions.grant_id,
+        total: sql<number>`sum(${creditConsumptions.amount})`,
+      })
+        .from(creditConsumptions)
+        .where(and(
+          eq(creditConsumptions.tenant_id, ctx.scope.tenantId),
+          eq(creditConsumptions.app_id, ctx.scope.appId),
+          inArray(creditConsumptions.grant_id, chunk),
+        ))
+        .groupBy(creditConsumptions.grant_id),
+    );
+  }
   const spent = new Map(used.map((u) => [u.grant_id, Number(u.total)]));
   return grants.map((g) => ({ ...g, remaining: g.amount - (spent.get(g.id) ?? 0) }));
 }
@@ -211,14 +217,18 @@ export async function writeLines(
     eq(invoiceLines.invoice_id, invoiceId),
   ));
   if (lines.length === 0) return;
-  await tx.insert(invoiceLines).values(lines.map((l, position) => ({
-    id: newId("il"),
-    tenant_id: ctx.scope.tenantId,
-    app_id: ctx.scope.appId,
-    invoice_id: invoiceId,
-    position,
-    ...l,
-  })));
+  await insertChunked(
+    tx,
+    invoiceLines,
+    lines.map((l, position) => ({
+      id: newId("il"),
+      tenant_id: ctx.scope.tenantId,
+      app_id: ctx.scope.appId,
+      invoice_id: invoiceId,
+      position,
+      ...l,
+    })),
+  );
 }
 
 export function amountsOf(rated: RatedPeriod) {

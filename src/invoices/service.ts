@@ -68,6 +68,7 @@ import {
   type SubscriptionRow,
   timelineOf,
 } from "../subscriptions/read.ts";
+import { insertChunked } from "../storage/limits.ts";
 import { amountsOf, type Fresh, ratePeriod, refreshDraft, writeLines } from "./rating.ts";
 import { type InvoiceRow, type InvoiceView, invoiceView, loadInvoiceRow, scopedInvoices } from "./view.ts";
 
@@ -273,15 +274,19 @@ export async function finalizeInvoiceTx(
   }
   const draws = [...rated.draft.monetary_draws, ...rated.draft.unit_draws];
   if (draws.length > 0) {
-    await tx.insert(creditConsumptions).values(draws.map((d) => ({
-      id: newId("ccn"),
-      tenant_id: ctx.scope.tenantId,
-      app_id: ctx.scope.appId,
-      grant_id: d.grant_id,
-      invoice_id: row.id,
-      amount: d.amount,
-      created_at: now,
-    })));
+    await insertChunked(
+      tx,
+      creditConsumptions,
+      draws.map((d) => ({
+        id: newId("ccn"),
+        tenant_id: ctx.scope.tenantId,
+        app_id: ctx.scope.appId,
+        grant_id: d.grant_id,
+        invoice_id: row.id,
+        amount: d.amount,
+        created_at: now,
+      })),
+    );
   }
   const status = statusAfterFinalize(row.total - row.credits_applied);
   const fields = {

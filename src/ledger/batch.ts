@@ -47,6 +47,7 @@ import {
   ledgerHolds,
   ledgerPostings,
 } from "../storage/schema.ts";
+import { inChunks, rowChunks } from "../storage/limits.ts";
 import type { Scope } from "../domain/scope.ts";
 
 /** Any command the writer serializes. */
@@ -75,19 +76,19 @@ export function hashCommand(command: Command): Promise<string> {
 
 /** Most due holds a batch expires (the rest go in the next batch or sweep): a limit on everything. */
 export const MAX_EXPIRIES_PER_BATCH = 1000;
-/** Rows per multi-row statement / ids per `IN (…)` list (SQLite binds at most 32 766 variables). */
-const CHUNK = 400;
+/** Parameters besides the `IN (…)` list in a scoped select of this module (scope + margin). */
+const SELECT_RESERVED_PARAMETERS = 8;
 
-function chunks<T>(values: readonly T[], size = CHUNK): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < values.length; i += size) out.push(values.slice(i, i + size));
-  return out;
-}
-
-async function selectIn<T>(values: Iterable<string>, run: (chunk: string[]) => Promise<T[]>): Promise<T[]> {
-  const list = [...new Set(values)];
+/** Runs `run` once per chunk of distinct `values` sized for `tx`'s store (`storage/limits.ts`). */
+async function selectIn<T>(
+  exec: Executor,
+  values: Iterable<string>,
+  run: (chunk: string[]) => Promise<T[]>,
+): Promise<T[]> {
   const out: T[] = [];
-  for (const chunk of chunks(list)) out.push(...(await run(chunk)));
+  for (const chunk of inChunks(exec, new Set(values), SELECT_RESERVED_PARAMETERS)) {
+    out.push(...(await run(chunk)));
+  }
   return out;
 }
 
@@ -200,15 +201,13 @@ export async function loadEntries(
   scope: Scope,
   ids: Iterable<string>,
 ): Promise<LedgerEntry[]> {
-  const rows = await selectIn(
-    ids,
-    (chunk) =>
-      exec.select().from(ledgerEntries).where(
-        and(inScope(ledgerEntries, scope), inArray(ledgerEntries.id, chunk)),
-      ),
-  );
+  const rows = await selectIn(exec, ids, (chunk) =>
+    exec.select().from(ledgerEntries).where(
+      and(inScope(ledgerEntries, scope), inArray(ledgerEntries.id, chunk)),
+    ));
   if (rows.length === 0) return [];
   const postings = await selectIn(
+    exec,
     rows.map((r) => r.id),
     (chunk) =>
       exec.select().from(ledgerPostings).where(
@@ -240,14 +239,12 @@ export async function loadEntries(
 
 async function loadLedger(tx: Tx, scope: Scope, now: Date, commands: LedgerCommand[]) {
   const touch = ledgerTouch(commands);
-  const records: CommandRecord[] = (await selectIn(
-    touch.keys,
-    (chunk) =>
+  const records: CommandRecord[] =
+    (await selectIn(tx, touch.keys, (chunk) =>
       tx.select().from(ledgerCommands).where(
         and(inScope(ledgerCommands, scope), inArray(ledgerCommands.idempotency_key, chunk)),
-      ),
-  ))
-    .map((r) => ({ ...r, kind: r.kind as CommandRecord["kind"] }));
+      )))
+      .map((r) => ({ ...r, kind: r.kind as CommandRecord["kind"] }));
   const holdIds = new Set(touch.holdIds);
   const entryIds = new Set(touch.entryIds);
   for (const r of records) {
@@ -255,6 +252,7 @@ async function loadLedger(tx: Tx, scope: Scope, now: Date, commands: LedgerComma
     if (r.entry_id) entryIds.add(r.entry_id);
   }
   const holdRows = await selectIn(
+    tx,
     holdIds,
     (chunk) =>
       tx.select().from(ledgerHolds).where(and(inScope(ledgerHolds, scope), inArray(ledgerHolds.id, chunk))),
@@ -274,7 +272,7 @@ async function loadLedger(tx: Tx, scope: Scope, now: Date, commands: LedgerComma
   }
   const accounts = new Map<string, LedgerAccount>();
   for (
-    const row of await selectIn(accountIds, (chunk) =>
+    const row of await selectIn(tx, accountIds, (chunk) =>
       tx.select().from(ledgerAccounts).where(
         and(inScope(ledgerAccounts, scope), inArray(ledgerAccounts.id, chunk)),
       ))
@@ -283,6 +281,7 @@ async function loadLedger(tx: Tx, scope: Scope, now: Date, commands: LedgerComma
   }
   const wanted = new Set(touch.names.map((n) => `${n.currency}\u0000${n.name}`));
   const byName = await selectIn(
+    tx,
     touch.names.map((n) => n.name),
     (chunk) =>
       tx.select().from(ledgerAccounts).where(
@@ -294,7 +293,7 @@ async function loadLedger(tx: Tx, scope: Scope, now: Date, commands: LedgerComma
   }
   const balances = new Map<string, BalanceCounters>();
   for (
-    const row of await selectIn(accounts.keys(), (chunk) =>
+    const row of await selectIn(tx, accounts.keys(), (chunk) =>
       tx.select().from(ledgerBalances).where(
         and(inScope(ledgerBalances, scope), inArray(ledgerBalances.account_id, chunk)),
       ))
@@ -311,6 +310,7 @@ async function loadLedger(tx: Tx, scope: Scope, now: Date, commands: LedgerComma
   const reversed = new Set<string>();
   if (touch.entryIds.size > 0) {
     const rows = await selectIn(
+      tx,
       touch.entryIds,
       (chunk) =>
         tx.select({ id: ledgerEntries.reverses_entry_id }).from(ledgerEntries).where(
@@ -338,10 +338,10 @@ async function loadLedger(tx: Tx, scope: Scope, now: Date, commands: LedgerComma
 async function writeLedger(tx: Tx, scope: Scope, now: Date, book: LedgerBook): Promise<void> {
   const changes = book.changes();
   const s = { tenant_id: scope.tenantId, app_id: scope.appId };
-  for (const chunk of chunks(changes.accounts)) {
+  for (const chunk of rowChunks(tx, ledgerAccounts, changes.accounts)) {
     await tx.insert(ledgerAccounts).values(chunk.map((a) => ({ ...s, ...a })));
   }
-  for (const chunk of chunks(changes.entries)) {
+  for (const chunk of rowChunks(tx, ledgerEntries, changes.entries)) {
     await tx.insert(ledgerEntries).values(chunk.map((e) => ({
       ...s,
       id: e.id,
@@ -370,8 +370,8 @@ async function writeLedger(tx: Tx, scope: Scope, now: Date, book: LedgerBook): P
       entry_seq: e.seq,
     }))
   );
-  for (const chunk of chunks(postings)) await tx.insert(ledgerPostings).values(chunk);
-  for (const chunk of chunks(changes.holds)) {
+  for (const chunk of rowChunks(tx, ledgerPostings, postings)) await tx.insert(ledgerPostings).values(chunk);
+  for (const chunk of rowChunks(tx, ledgerHolds, changes.holds)) {
     await tx.insert(ledgerHolds).values(chunk.map((h) => ({ ...s, ...h }))).onConflictDoUpdate({
       target: ledgerHolds.id,
       set: {
@@ -389,7 +389,7 @@ async function writeLedger(tx: Tx, scope: Scope, now: Date, book: LedgerBook): P
     ...counters,
     updated_at: now,
   }));
-  for (const chunk of chunks(balances)) {
+  for (const chunk of rowChunks(tx, ledgerBalances, balances)) {
     await tx.insert(ledgerBalances).values(chunk).onConflictDoUpdate({
       target: [
         ledgerBalances.tenant_id,
@@ -407,7 +407,7 @@ async function writeLedger(tx: Tx, scope: Scope, now: Date, book: LedgerBook): P
       },
     });
   }
-  for (const chunk of chunks(changes.records)) {
+  for (const chunk of rowChunks(tx, ledgerCommands, changes.records)) {
     await tx.insert(ledgerCommands).values(chunk.map((r) => ({ ...s, ...r })));
   }
 }
@@ -434,6 +434,7 @@ export function inventoryHoldOf(row: InvHoldRow): InventoryHold {
 async function loadInventory(tx: Tx, scope: Scope, now: Date, commands: InventoryCommand[]) {
   const touch = inventoryTouch(commands);
   const operations: InventoryOperation[] = await selectIn(
+    tx,
     touch.keys,
     (chunk) =>
       tx.select().from(inventoryOperations).where(
@@ -447,13 +448,10 @@ async function loadInventory(tx: Tx, scope: Scope, now: Date, commands: Inventor
     pairs.push({ subject: op.subject, item: op.item });
     if (op.counterparty) pairs.push({ subject: op.counterparty, item: op.item });
   }
-  const holdRows = await selectIn(
-    holdIds,
-    (chunk) =>
-      tx.select().from(inventoryHolds).where(
-        and(inScope(inventoryHolds, scope), inArray(inventoryHolds.id, chunk)),
-      ),
-  );
+  const holdRows = await selectIn(tx, holdIds, (chunk) =>
+    tx.select().from(inventoryHolds).where(
+      and(inScope(inventoryHolds, scope), inArray(inventoryHolds.id, chunk)),
+    ));
   const due = await tx.select().from(inventoryHolds)
     .where(
       and(
@@ -468,6 +466,7 @@ async function loadInventory(tx: Tx, scope: Scope, now: Date, commands: Inventor
   for (const h of holds.values()) pairs.push({ subject: h.subject, item: h.item });
   const wanted = new Set(pairs.map((p) => `${p.subject}\u0000${p.item}`));
   const rows = await selectIn(
+    tx,
     pairs.map((p) => p.subject),
     (chunk) =>
       tx.select().from(inventoryBalances).where(
@@ -485,7 +484,7 @@ async function loadInventory(tx: Tx, scope: Scope, now: Date, commands: Inventor
 async function writeInventory(tx: Tx, scope: Scope, now: Date, book: InventoryBook): Promise<void> {
   const changes = book.changes();
   const s = { tenant_id: scope.tenantId, app_id: scope.appId };
-  for (const chunk of chunks(changes.balances)) {
+  for (const chunk of rowChunks(tx, inventoryBalances, changes.balances)) {
     await tx.insert(inventoryBalances).values(chunk.map((b) => ({ ...s, ...b, updated_at: now })))
       .onConflictDoUpdate({
         target: [
@@ -501,13 +500,13 @@ async function writeInventory(tx: Tx, scope: Scope, now: Date, book: InventoryBo
         },
       });
   }
-  for (const chunk of chunks(changes.holds)) {
+  for (const chunk of rowChunks(tx, inventoryHolds, changes.holds)) {
     await tx.insert(inventoryHolds).values(chunk.map((h) => ({ ...s, ...h }))).onConflictDoUpdate({
       target: inventoryHolds.id,
       set: { status: sql`excluded.status`, updated_at: sql`excluded.updated_at` },
     });
   }
-  for (const chunk of chunks(changes.operations)) {
+  for (const chunk of rowChunks(tx, inventoryOperations, changes.operations)) {
     await tx.insert(inventoryOperations).values(chunk.map((o) => ({ ...s, ...o })));
   }
 }

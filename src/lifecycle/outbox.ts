@@ -20,6 +20,7 @@ import type { Executor, Tx } from "../storage/db.ts";
 import { outboxEvents } from "../storage/schema.ts";
 import { recordAudit, type WriteActor } from "../audit/record.ts";
 import type { Scope } from "../domain/scope.ts";
+import { insertChunked } from "../storage/limits.ts";
 
 export type { WriteActor };
 
@@ -42,16 +43,20 @@ export async function recordLifecycle(tx: Tx, who: WriteActor, events: Lifecycle
     );
   }
   for (const event of events) event.id ??= newId("msg");
-  await tx.insert(outboxEvents).values(events.map((e) => ({
-    id: e.id!,
-    tenant_id: e.tenant_id,
-    app_id: e.app_id,
-    type: e.type,
-    resource_id: e.resource_id,
-    data: e.data,
-    occurred_at: e.occurred_at,
-    fanned_out_at: null,
-  })));
+  await insertChunked(
+    tx,
+    outboxEvents,
+    events.map((e) => ({
+      id: e.id!,
+      tenant_id: e.tenant_id,
+      app_id: e.app_id,
+      type: e.type,
+      resource_id: e.resource_id,
+      data: e.data,
+      occurred_at: e.occurred_at,
+      fanned_out_at: null,
+    })),
+  );
   await recordAudit(tx, who, events);
 }
 

@@ -13,6 +13,7 @@
  * | `billing_writer_batch_size` | histogram | – (events per write batch; fed by the usage writer through {@link Metrics.observeWriterBatch}) |
  * | `billing_webhook_deliveries_total` | counter | `outcome` = `succeeded` / `http_error` / `timeout` / `network_error` / `exhausted` |
  * | `billing_lifecycle_events_total` | counter | `type` |
+ * | `billing_usage_dead_letters_total` | counter | `reason` = `failed` / `malformed` / `rejected` (queued usage recorded for an operator, `GET /v1/admin/dead_letters`) |
  *
  * Counts that follow committed writes (usage ingested, ledger entries, lifecycle events) come
  * from a lifecycle subscriber ({@link Metrics.subscriber}), so operations need no metrics code.
@@ -37,6 +38,7 @@ export class Metrics {
   readonly #batchSize: Histogram;
   readonly #deliveries: Counter<"outcome">;
   readonly #events: Counter<"type">;
+  readonly #deadLetters: Counter<"reason">;
 
   constructor() {
     const registers = [this.registry];
@@ -87,6 +89,17 @@ export class Metrics {
       labelNames: ["type"],
       registers,
     });
+    this.#deadLetters = new Counter({
+      name: "billing_usage_dead_letters_total",
+      help: "Queued usage messages recorded as dead letters, by reason",
+      labelNames: ["reason"],
+      registers,
+    });
+  }
+
+  /** Counts one queued usage message recorded as a dead letter. */
+  recordDeadLetter(reason: "failed" | "malformed" | "rejected"): void {
+    this.#deadLetters.inc({ reason });
   }
 
   /** Records one HTTP request. @param seconds latency in seconds */

@@ -15,6 +15,7 @@ import { migrate } from "drizzle-orm/libsql/migrator";
 import { BillingError } from "../domain/errors.ts";
 import { retrying } from "./retry.ts";
 import * as schema from "./schema.ts";
+import { bindLimits, LIBSQL_LIMITS, type StatementLimits } from "./limits.ts";
 
 /** The drizzle database over the schema. */
 export type Db = LibSQLDatabase<typeof schema>;
@@ -38,6 +39,11 @@ export interface Store {
    * `fn` resolves, rolls back when it throws (nothing half-written).
    */
   write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * What one statement may carry on this store (`limits.ts`); the chunking helpers read it from
+   * the executor ({@link Store.db} and every transaction handle are registered with it).
+   */
+  readonly limits: StatementLimits;
 }
 
 /** Options of {@link openDatabase}. */
@@ -63,11 +69,13 @@ export const MAX_BUSY_ATTEMPTS = 8;
 export class Database implements Store {
   readonly client: Client;
   readonly db: Db;
+  /** SQLite's own limits (32,766 parameters per statement). */
+  readonly limits: StatementLimits = LIBSQL_LIMITS;
   #lane: Promise<unknown> = Promise.resolve();
 
   constructor(client: Client) {
     this.client = client;
-    this.db = drizzle(client, { schema });
+    this.db = bindLimits(drizzle(client, { schema }), LIBSQL_LIMITS);
   }
 
   /**
@@ -80,7 +88,7 @@ export class Database implements Store {
   write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     const run = async () => {
       try {
-        return await retrying(() => this.db.transaction(fn), {
+        return await retrying(() => this.db.transaction((tx) => fn(bindLimits(tx, LIBSQL_LIMITS))), {
           attempts: MAX_BUSY_ATTEMPTS,
           firstDelayMs: 10,
           maxDelayMs: 200,

@@ -722,3 +722,33 @@ export const idempotentRequests = sqliteTable("idempotent_requests", {
   primaryKey({ columns: [t.tenant_id, t.app_id, t.idempotency_key] }),
   index("idempotent_requests_created_idx").on(t.tenant_id, t.app_id, t.created_at),
 ]);
+
+/**
+ * Queued usage that could not be appended (an operator table, like `tenants`: a dead letter may
+ * carry no valid scope). One row per queue message (`message_id` unique): the whole message when
+ * it kept failing or was malformed (`reason` `failed` / `malformed`), or only the events its
+ * tenant refused (`reason` `rejected`: unknown customer, late event…). Listed by
+ * `GET /v1/admin/dead_letters`; event ids stay idempotency keys, so re-sending the events counts
+ * each at most once.
+ */
+export const usageDeadLetters = sqliteTable("usage_dead_letters", {
+  id: text("id").primaryKey(),
+  message_id: text("message_id").notNull(),
+  reason: text("reason", { enum: ["failed", "malformed", "rejected"] }).notNull(),
+  tenant_object: text("tenant_object"),
+  tenant_id: text("tenant_id"),
+  app_id: text("app_id"),
+  key_id: text("key_id"),
+  received_at: text("received_at"),
+  /** The events as queued (`failed`, `malformed`) or the refused ones (`rejected`). */
+  events: text("events", { mode: "json" }).notNull(),
+  /** Why, in one line: the last error, or the count of refused events by code. */
+  error: text("error").notNull(),
+  /** `rejected` only: why each event was refused (`[{ id, code, message }]`). */
+  refusals: text("refusals", { mode: "json" }),
+  attempts: integer("attempts").notNull(),
+  created_at: ms("created_at").notNull(),
+}, (t) => [
+  uniqueIndex("usage_dead_letters_message_uq").on(t.message_id),
+  index("usage_dead_letters_created_idx").on(t.created_at, t.id),
+]);

@@ -10,6 +10,7 @@ import { type ClosedPeriod, eventTimingViolation, type TimingViolation } from ".
 import type { Executor } from "../storage/db.ts";
 import { invoices, subscriptionPauses, subscriptions } from "../storage/schema.ts";
 import type { Ctx } from "../context.ts";
+import { inChunks } from "../storage/limits.ts";
 
 /** Checks timestamps of a batch against the clock and each customer's closed periods. */
 export interface TimingGate {
@@ -30,8 +31,7 @@ export async function timingGate(
   const unique = [...new Set(customerIds)];
   const closed = new Map<string, ClosedPeriod[]>();
   const paused = new Map<string, { start: Date; end: Date | null }[]>();
-  for (let i = 0; i < unique.length; i += 500) {
-    const slice = unique.slice(i, i + 500);
+  for (const slice of inChunks(exec, unique, 8)) {
     const rows = await exec.select({
       customer_id: invoices.customer_id,
       start: invoices.period_start,

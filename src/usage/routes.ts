@@ -9,6 +9,8 @@ import { recordUsage } from "../entitlements/service.ts";
 import { queryUsage } from "./windows.ts";
 import { body, errors, json, router, secured } from "../http/env.ts";
 import { anyKey, limitPublishable, rateLimited } from "../http/publishable.ts";
+import type { Services } from "../context.ts";
+import { DeadLetterPageSchema, DeadLetterQuery, listDeadLetters } from "./dead_letters.ts";
 import { IngestBody, IngestReportSchema, UsageAggregateSchema, UsageQuery } from "./schemas.ts";
 
 /** `POST /v1/events` and `GET /v1/usage`. */
@@ -53,6 +55,28 @@ export function usageRoutes() {
       const q = c.req.valid("query");
       return c.json(await queryUsage(c.var.ctx, { ...q, from: new Date(q.from), to: new Date(q.to) }), 200);
     },
+  );
+  return app;
+}
+
+/** `GET /v1/admin/dead_letters` (admin token required by the app's middleware). */
+export function deadLetterRoutes(services: Services) {
+  const app = router();
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/admin/dead_letters",
+      tags: ["admin"],
+      summary: "Queued usage that could not be appended (failed, malformed or refused events), newest first",
+      description:
+        "Usage sent with `Prefer: respond-async` is appended by a queue consumer. A message that kept failing, " +
+        "could never be appended, or whose events the tenant refused is recorded here instead of being dropped. " +
+        "Event ids remain idempotency keys: re-sending the listed events counts each at most once.",
+      security: [{ adminAuth: [] }],
+      request: { query: DeadLetterQuery },
+      responses: { 200: json(DeadLetterPageSchema), 400: errors[400], 401: errors[401] },
+    }),
+    async (c) => c.json(await listDeadLetters(services, c.req.valid("query")), 200),
   );
   return app;
 }

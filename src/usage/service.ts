@@ -26,6 +26,7 @@ import { type Emit, emitFact, writeOp } from "../lifecycle/write.ts";
 import type { Scope } from "../domain/scope.ts";
 import { resolveCustomerRefs } from "../customers/service.ts";
 import { timingGate } from "./late_usage.ts";
+import { inChunks, insertChunked } from "../storage/limits.ts";
 
 /** Largest batch accepted by one ingestion call. */
 export const MAX_EVENTS_PER_BATCH = 1000;
@@ -204,7 +205,7 @@ export async function storeEvents(
       created_at: now,
     });
   }
-  for (let i = 0; i < rows.length; i += 500) await tx.insert(usageEvents).values(rows.slice(i, i + 500));
+  await insertChunked(tx, usageEvents, rows);
   report.accepted = rows.length;
   if (rows.length > 0) {
     emit("usage.ingested", rows[0].id as string, { accepted: rows.length, duplicates: report.duplicates });
@@ -233,7 +234,7 @@ export async function existingHashes(
 ): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   const unique = [...new Set(ids)];
-  for (let i = 0; i < unique.length; i += 500) {
+  for (const chunk of inChunks(exec, unique, 4)) {
     const rows = await exec.select({ event_id: usageEvents.event_id, hash: usageEvents.payload_hash }).from(
       usageEvents,
     )
@@ -241,7 +242,7 @@ export async function existingHashes(
         and(
           eq(usageEvents.tenant_id, scope.tenantId),
           eq(usageEvents.app_id, scope.appId),
-          inArray(usageEvents.event_id, unique.slice(i, i + 500)),
+          inArray(usageEvents.event_id, chunk),
         ),
       );
     for (const r of rows) out.set(r.event_id, r.hash);

@@ -10,6 +10,7 @@ import { and, asc, eq, inArray, isNull, lte, or, sql } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import { newId } from "../domain/ids.ts";
 import { backoffDelayMs } from "../storage/retry.ts";
+import { inChunks, rowChunks } from "../storage/limits.ts";
 import { outboxEvents, webhookAttempts, webhookDeliveries, webhookEndpoints } from "../storage/schema.ts";
 import type { Services } from "../context.ts";
 import type { LifecycleEvent } from "../domain/events.ts";
@@ -42,8 +43,14 @@ export interface WebhookWorkerOptions {
   fanOutBatch?: number;
   /** Endpoints sent to per round (default 50). */
   endpointsPerRound?: number;
-  /** Rounds per drain: each sends at most one message per endpoint (default 10). */
+  /**
+   * Rounds per drain: each sends at most one message per endpoint (default 200: on Workers a
+   * drain runs once per cron tick, and a burst of a few hundred events to one endpoint must not
+   * take hours to go out).
+   */
   roundsPerDrain?: number;
+  /** No new round starts once a drain has run this long, ms (default 60 000): a bound on one drain. */
+  drainBudgetMs?: number;
   /** Uniform random in [0, 1) for jitter (default `Math.random`). */
   random?: () => number;
   /** HTTP client (default global `fetch`). */
@@ -62,7 +69,8 @@ const DEFAULTS = {
   timeoutMs: 10_000,
   fanOutBatch: 500,
   endpointsPerRound: 50,
-  roundsPerDrain: 10,
+  roundsPerDrain: 200,
+  drainBudgetMs: 60_000,
 } as const;
 
 export { backoffDelayMs };
@@ -97,21 +105,28 @@ export async function fanOut(
       .orderBy(asc(outboxEvents.seq)).limit(batch);
     if (messages.length === 0) return { messages: 0, deliveries: 0 };
     const apps = [...new Set(messages.map((m) => m.app_id))];
-    const endpoints = await tx.select().from(webhookEndpoints)
-      .where(and(inArray(webhookEndpoints.app_id, apps), eq(webhookEndpoints.status, "enabled")));
+    const endpoints: EndpointRow[] = [];
+    for (const chunk of inChunks(tx, apps, 4)) {
+      endpoints.push(
+        ...await tx.select().from(webhookEndpoints)
+          .where(and(inArray(webhookEndpoints.app_id, chunk), eq(webhookEndpoints.status, "enabled"))),
+      );
+    }
     // An endpoint receives the messages committed after its own creation (exact, by sequence).
     const createdAt = new Map<string, number>();
-    if (endpoints.length > 0) {
-      const births = await tx.select({ resource_id: outboxEvents.resource_id, seq: outboxEvents.seq }).from(
-        outboxEvents,
-      )
-        .where(and(
-          inArray(outboxEvents.tenant_id, [...new Set(endpoints.map((e) => e.tenant_id))]),
-          inArray(outboxEvents.app_id, apps),
-          eq(outboxEvents.type, "webhook_endpoint.created"),
-          inArray(outboxEvents.resource_id, endpoints.map((e) => e.id)),
-        ));
-      for (const b of births) createdAt.set(b.resource_id, b.seq);
+    const byScope = Map.groupBy(endpoints, (e) => `${e.tenant_id}\u0000${e.app_id}`);
+    for (const group of byScope.values()) {
+      for (const chunk of inChunks(tx, group.map((e) => e.id), 6)) {
+        const births = await tx.select({ resource_id: outboxEvents.resource_id, seq: outboxEvents.seq })
+          .from(outboxEvents)
+          .where(and(
+            eq(outboxEvents.tenant_id, group[0].tenant_id),
+            eq(outboxEvents.app_id, group[0].app_id),
+            eq(outboxEvents.type, "webhook_endpoint.created"),
+            inArray(outboxEvents.resource_id, chunk),
+          ));
+        for (const b of births) createdAt.set(b.resource_id, b.seq);
+      }
     }
     const rows: DeliveryRow[] = [];
     for (const m of messages) {
@@ -138,12 +153,12 @@ export async function fanOut(
         });
       }
     }
-    for (let i = 0; i < rows.length; i += 200) {
-      await tx.insert(webhookDeliveries).values(rows.slice(i, i + 200)).onConflictDoNothing();
+    for (const chunk of rowChunks(tx, webhookDeliveries, rows)) {
+      await tx.insert(webhookDeliveries).values(chunk).onConflictDoNothing();
     }
-    await tx.update(outboxEvents).set({ fanned_out_at: now }).where(
-      inArray(outboxEvents.seq, messages.map((m) => m.seq)),
-    );
+    for (const chunk of inChunks(tx, messages.map((m) => m.seq), 4)) {
+      await tx.update(outboxEvents).set({ fanned_out_at: now }).where(inArray(outboxEvents.seq, chunk));
+    }
     return { messages: messages.length, deliveries: rows.length };
   });
 }
@@ -179,9 +194,10 @@ async function claimHeads(services: Services, limit: number, timeoutMs: number):
       ))
       .orderBy(asc(webhookDeliveries.message_seq))
       .limit(limit);
-    if (heads.length > 0) {
-      await tx.update(webhookDeliveries).set({ locked_until: lease })
-        .where(inArray(webhookDeliveries.id, heads.map((h) => h.delivery.id)));
+    for (const chunk of inChunks(tx, heads.map((h) => h.delivery.id), 4)) {
+      await tx.update(webhookDeliveries).set({ locked_until: lease }).where(
+        inArray(webhookDeliveries.id, chunk),
+      );
     }
     return heads;
   });
@@ -327,7 +343,8 @@ export async function drainWebhooksOnce(
   const fan = await fanOut(services, o.fanOutBatch);
   report.fanned_out = fan.messages;
   report.deliveries_created = fan.deliveries;
-  for (let round = 0; round < o.roundsPerDrain; round++) {
+  const started = Date.now();
+  for (let round = 0; round < o.roundsPerDrain && Date.now() - started < o.drainBudgetMs; round++) {
     const claimed = await claimHeads(services, o.endpointsPerRound, o.timeoutMs);
     if (claimed.length === 0) break;
     const startedAt = services.clock.now();

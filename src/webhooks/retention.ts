@@ -7,6 +7,7 @@
 import { and, asc, inArray, lt, sql } from "drizzle-orm";
 import { outboxEvents, webhookAttempts, webhookDeliveries } from "../storage/schema.ts";
 import type { Services } from "../context.ts";
+import { inChunks } from "../storage/limits.ts";
 
 /** Default retention of delivered history (deliveries, attempts, fanned-out outbox rows): 30 days. */
 export const DEFAULT_RETENTION_MS = 30 * 24 * 3_600_000;
@@ -41,12 +42,12 @@ export async function pruneWebhookHistory(
       .limit(limit);
     const ids = old.map((d) => d.id);
     let attempts = 0;
-    if (ids.length > 0) {
-      attempts =
-        (await tx.delete(webhookAttempts).where(inArray(webhookAttempts.delivery_id, ids)).returning({
+    for (const chunk of inChunks(tx, ids, 4)) {
+      attempts +=
+        (await tx.delete(webhookAttempts).where(inArray(webhookAttempts.delivery_id, chunk)).returning({
           id: webhookAttempts.id,
         })).length;
-      await tx.delete(webhookDeliveries).where(inArray(webhookDeliveries.id, ids));
+      await tx.delete(webhookDeliveries).where(inArray(webhookDeliveries.id, chunk));
     }
     const messages = await tx.select({ seq: outboxEvents.seq }).from(outboxEvents)
       .where(and(
@@ -55,8 +56,8 @@ export async function pruneWebhookHistory(
         sql`not exists (select 1 from webhook_deliveries d where d.message_id = ${outboxEvents.id})`,
       ))
       .orderBy(asc(outboxEvents.seq)).limit(limit);
-    if (messages.length > 0) {
-      await tx.delete(outboxEvents).where(inArray(outboxEvents.seq, messages.map((m) => m.seq)));
+    for (const chunk of inChunks(tx, messages.map((m) => m.seq), 4)) {
+      await tx.delete(outboxEvents).where(inArray(outboxEvents.seq, chunk));
     }
     return { deliveries: ids.length, attempts, outbox_messages: messages.length };
   });

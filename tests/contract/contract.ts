@@ -16,6 +16,12 @@ import { apiPlanBody } from "../helpers.ts";
 export interface Target {
   url(): string;
   adminToken: string;
+  /**
+   * Runs the periodic jobs once, as the runtime's scheduler would (the Workers cron trigger,
+   * `Deno.cron`) and fails when a job failed. Absent: the runtime runs them in the background
+   * (the Deno server's loops), and a case waits for their effect.
+   */
+  maintain?(): Promise<void>;
 }
 
 /** Response of {@link http}. */
@@ -766,4 +772,367 @@ export const contractCases: ContractCase[] = [
       );
     },
   },
+  ...atSizeCases(),
 ];
+
+/** Polls `probe` until it returns true; fails after `seconds` (a bound for slow CI, not a timing assertion). */
+async function eventually(what: string, probe: () => Promise<boolean>, seconds = 90): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  while (!(await probe())) {
+    assert.ok(Date.now() < deadline, `${what} (gave up after ${seconds} s)`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Entitlement check of `feature` for `customer`: units used in the current period. */
+async function usedUnits(target: Target, key: string, customer: string, feature: string): Promise<number> {
+  const res = await http(target, "POST", "/v1/entitlements/check", {
+    key,
+    body: { customer_id: customer, feature },
+  });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return res.body.used;
+}
+
+/** Sends events synchronously in batches of 1000 and asserts each is accepted whole. */
+async function sendAll(target: Target, key: string, events: unknown[]): Promise<void> {
+  for (let i = 0; i < events.length; i += 1000) {
+    const res = await http(target, "POST", "/v1/events", {
+      key,
+      body: { events: events.slice(i, i + 1000) },
+    });
+    const n = Math.min(1000, events.length - i);
+    assert.deepEqual(
+      [res.status, res.body.accepted, res.body.rejected],
+      [200, n, []],
+      JSON.stringify(res.body),
+    );
+  }
+}
+
+/**
+ * Cases at the sizes real traffic has: every multi-row statement they cause is far above 100
+ * bound parameters (the Durable Object SQLite limit), so each store must cut its statements.
+ */
+function atSizeCases(): ContractCase[] {
+  return [
+    {
+      name: "usage at size: 1000-event batches, synchronous and respond-async, counted exactly once",
+      async run(target) {
+        const { secret_key: key, publishable_key: pk } = await provision(target);
+        const plan = await http(target, "POST", "/v1/plans", { key, body: apiPlanBody() });
+        await http(target, "POST", "/v1/customers", { key, body: { external_id: "bulk" } });
+        await http(target, "POST", "/v1/subscriptions", {
+          key,
+          body: { customer_id: "bulk", plan_id: plan.body.id },
+        });
+        const batch = (prefix: string, value: number) => ({
+          events: Array.from({ length: 1000 }, (_, i) => ({
+            id: `${prefix}-${i}`,
+            customer_id: "bulk",
+            feature: "api_calls",
+            value,
+            properties: { region: `r${i % 7}`, request: `req-${prefix}-${i}` },
+          })),
+        });
+        const sync = await http(target, "POST", "/v1/events", { key: pk, body: batch("s", 1) });
+        assert.deepEqual([sync.status, sync.body], [200, { accepted: 1000, duplicates: 0, rejected: [] }]);
+        const resent = await http(target, "POST", "/v1/events", { key, body: batch("s", 1) });
+        assert.deepEqual(resent.body, { accepted: 0, duplicates: 1000, rejected: [] });
+        assert.equal(await usedUnits(target, key, "bulk", "api_calls"), 1000);
+
+        const async = (body: unknown) =>
+          http(target, "POST", "/v1/events", { key: pk, body, headers: { prefer: "respond-async" } });
+        const queued = await async(batch("a", 2));
+        if (queued.status === 202) {
+          // Workers: queued, then appended by the consumer
+          assert.equal(queued.body.queued_events, 1000);
+          assert.equal(queued.headers.get("preference-applied"), "respond-async");
+          await eventually(
+            "the consumer appended the queued batch",
+            async () => (await usedUnits(target, key, "bulk", "api_calls")) >= 3000,
+          );
+        } else {
+          // a runtime without a queue answers synchronously
+          assert.deepEqual([queued.status, queued.body], [200, {
+            accepted: 1000,
+            duplicates: 0,
+            rejected: [],
+          }]);
+        }
+        // the same batch again, then a one-event marker: once the marker counts, the resend was consumed
+        const again = await async(batch("a", 2));
+        assert.ok(again.status === 202 || again.body.duplicates === 1000, JSON.stringify(again.body));
+        await async({ events: [{ id: "marker", customer_id: "bulk", feature: "api_calls", value: 5 }] });
+        await eventually(
+          "the marker batch was appended",
+          async () => (await usedUnits(target, key, "bulk", "api_calls")) >= 3005,
+        );
+        assert.equal(
+          await usedUnits(target, key, "bulk", "api_calls"),
+          3005,
+          "every event counted exactly once",
+        );
+        const dup = await http(target, "POST", "/v1/events", { key, body: batch("a", 2) });
+        assert.deepEqual(
+          dup.body,
+          { accepted: 0, duplicates: 1000, rejected: [] },
+          "the queued events are stored",
+        );
+        const from = new Date(Date.now() - 86_400_000).toISOString();
+        const to = new Date(Date.now() + 86_400_000).toISOString();
+        const usage = await http(
+          target,
+          "GET",
+          `/v1/usage?customer_id=bulk&feature=api_calls&from=${from}&to=${to}`,
+          { key },
+        );
+        assert.equal(usage.status, 200, JSON.stringify(usage.body));
+        assert.equal(usage.body.value, 3005);
+      },
+    },
+    {
+      name: "queued usage the tenant refuses is recorded as a dead letter an operator can list",
+      async run(target) {
+        const { secret_key: key, publishable_key: pk } = await provision(target);
+        await http(target, "POST", "/v1/customers", { key, body: { external_id: "known" } });
+        const events = Array.from({ length: 300 }, (_, i) => ({
+          id: `dl-${i}`,
+          customer_id: i % 3 === 0 ? "nobody" : "known",
+          feature: "api_calls",
+          value: 1,
+        }));
+        const res = await http(target, "POST", "/v1/events", {
+          key: pk,
+          body: { events },
+          headers: { prefer: "respond-async" },
+        });
+        if (res.status === 200) {
+          // answered synchronously: the caller sees the refusals itself
+          assert.deepEqual([res.body.accepted, res.body.rejected.length], [200, 100]);
+          assert.ok(res.body.rejected.every((r: any) => r.code === "customer_not_found"));
+          return;
+        }
+        assert.equal(res.status, 202, JSON.stringify(res.body));
+        let letter: any;
+        await eventually("the refused events were recorded", async () => {
+          const page = await http(target, "GET", "/v1/admin/dead_letters?limit=200", {
+            key: target.adminToken,
+          });
+          assert.equal(page.status, 200, JSON.stringify(page.body));
+          letter = page.body.data.find((l: any) =>
+            l.reason === "rejected" && l.events.some((e: any) => e.id === "dl-0") && l.app_id !== null
+          );
+          return letter !== undefined;
+        });
+        assert.deepEqual(
+          letter.events.map((e: any) => e.id).sort(),
+          events.filter((e) => e.customer_id === "nobody").map((e) => e.id).sort(),
+        );
+        assert.deepEqual(
+          [...new Set(letter.refusals.map((r: any) => r.code))],
+          ["customer_not_found"],
+          letter.error,
+        );
+        assert.match(letter.error, /100 events refused: customer_not_found ×100/);
+        assertProblem(await http(target, "GET", "/v1/admin/dead_letters", { key }), 401, "unauthorized");
+      },
+    },
+    {
+      name: "an invoice with 45 metered lines is rated, finalized and balanced",
+      async run(target) {
+        const { secret_key: key } = await provision(target);
+        const features = Array.from({ length: 45 }, (_, i) => ({
+          key: `metric_${i}`,
+          type: "metered",
+          limit: null,
+          aggregation: "sum",
+          pricing: { model: "per_unit", unit_amount: i + 1 },
+        }));
+        const plan = await http(target, "POST", "/v1/plans", {
+          key,
+          body: {
+            key: "wide",
+            name: "Wide",
+            currency: "USD",
+            interval: "month",
+            base_amount: 1000,
+            features,
+          },
+        });
+        assert.equal(plan.status, 201, JSON.stringify(plan.body));
+        const start = monthStart(-3);
+        const end = monthStart(-2);
+        await http(target, "POST", "/v1/customers", { key, body: { external_id: "wide" } });
+        const sub = await http(target, "POST", "/v1/subscriptions", {
+          key,
+          body: { customer_id: "wide", plan_id: plan.body.id, start_at: start.toISOString() },
+        });
+        assert.equal(sub.status, 201, JSON.stringify(sub.body));
+        const events = features.flatMap((f, i) =>
+          Array.from({ length: 10 }, (_, j) => ({
+            id: `${f.key}-${j}`,
+            customer_id: "wide",
+            feature: f.key,
+            value: i + 1,
+            timestamp: new Date(start.getTime() + (j + 1) * 86_400_000).toISOString(),
+          }))
+        );
+        await sendAll(target, key, events);
+        const inv = await http(target, "POST", "/v1/invoices", {
+          key,
+          body: {
+            subscription_id: sub.body.id,
+            period_start: start.toISOString(),
+            period_end: end.toISOString(),
+          },
+        });
+        assert.equal(inv.status, 201, JSON.stringify(inv.body));
+        assert.equal(inv.body.lines.length, 46, "the base fee and one line per feature");
+        // feature i: 10 events of i+1 units at i+1 per unit
+        const usage = features.reduce((sum, _f, i) => sum + 10 * (i + 1) * (i + 1), 0);
+        assert.equal(inv.body.total, 1000 + usage);
+        const final = await http(target, "POST", `/v1/invoices/${inv.body.id}/finalize`, { key });
+        assert.deepEqual([final.status, final.body.status, final.body.lines.length], [200, "open", 46]);
+        const paid = await http(target, "POST", `/v1/invoices/${inv.body.id}/pay`, {
+          key,
+          body: { reference: "all" },
+        });
+        assert.deepEqual([paid.body.status, paid.body.amount_due], ["paid", 0]);
+        const balances = await http(target, "GET", "/v1/ledger/balances", { key });
+        const by = Object.fromEntries(balances.body.data.map((a: any) => [a.name, a.balance]));
+        assert.deepEqual([by.cash, by.revenue], [1000 + usage, 1000 + usage]);
+      },
+    },
+    {
+      name: "a ledger entry with the maximum number of postings (128) posts, replays and balances",
+      async run(target) {
+        const { secret_key: key } = await provision(target);
+        const account = async (name: string, type: string) => {
+          const res = await http(target, "POST", "/v1/ledger/accounts", {
+            key,
+            body: { name, type, currency: "USD" },
+          });
+          assert.equal(res.status, 201, JSON.stringify(res.body));
+          return res.body.id as string;
+        };
+        const cash = await account("cash", "asset");
+        const wallets: string[] = [];
+        for (let i = 0; i < 127; i++) wallets.push(await account(`wallet:${i}`, "liability"));
+        const total = wallets.reduce((sum, _w, i) => sum + i + 1, 0);
+        const body = {
+          idempotency_key: "fan-out",
+          postings: [
+            { account_id: cash, amount: total, currency: "USD" },
+            ...wallets.map((w, i) => ({ account_id: w, amount: -(i + 1), currency: "USD" })),
+          ],
+        };
+        assert.equal(body.postings.length, 128);
+        const posted = await http(target, "POST", "/v1/ledger/entries", { key, body });
+        assert.equal(posted.status, 201, JSON.stringify(posted.body));
+        assert.equal(posted.body.postings.length, 128);
+        const replay = await http(target, "POST", "/v1/ledger/entries", { key, body });
+        assert.deepEqual([replay.status, replay.body.id], [200, posted.body.id]);
+        const tooMany = await http(target, "POST", "/v1/ledger/entries", {
+          key,
+          body: { ...body, idempotency_key: "too-many", postings: [...body.postings, body.postings[1]] },
+        });
+        assertProblem(tooMany, 400, "validation_failed");
+        const balances = await http(target, "GET", "/v1/ledger/balances", { key });
+        assert.equal(balances.status, 200, JSON.stringify(balances.body));
+        const by = Object.fromEntries(balances.body.data.map((a: any) => [a.name, a.balance]));
+        assert.equal(by.cash, total);
+        assert.equal(by["wallet:126"], 127);
+        assert.equal(balances.body.data.reduce((s: number, a: any) => s + a.debits_minus_credits, 0), 0);
+      },
+    },
+    {
+      name:
+        "160 lifecycle events between maintenance runs are all delivered to a webhook receiver, once each",
+      async run(target) {
+        const received: string[] = [];
+        const receiver = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+          const body = await req.json();
+          if (body.type === "customer.created") received.push(req.headers.get("webhook-id") ?? "");
+          return new Response(null, { status: 204 });
+        });
+        try {
+          const { secret_key: key } = await provision(target);
+          const endpoint = await http(target, "POST", "/v1/webhook-endpoints", {
+            key,
+            body: { url: `http://127.0.0.1:${receiver.addr.port}/hooks`, events: ["customer.created"] },
+          });
+          assert.equal(endpoint.status, 201, JSON.stringify(endpoint.body));
+          const total = 160;
+          for (let i = 0; i < total; i += 20) {
+            await Promise.all(
+              Array.from({ length: 20 }, async (_, j) => {
+                const res = await http(target, "POST", "/v1/customers", {
+                  key,
+                  body: { external_id: `hook-${i + j}` },
+                });
+                assert.equal(res.status, 201, JSON.stringify(res.body));
+              }),
+            );
+          }
+          if (target.maintain) {
+            // one scheduled run fans out and delivers the whole burst
+            await target.maintain();
+            assert.equal(received.length, total, "one maintenance run delivered every event");
+          } else {
+            await eventually(
+              `all ${total} events delivered`,
+              () => Promise.resolve(received.length >= total),
+            );
+          }
+          assert.equal(received.length, total, "no event delivered twice");
+          assert.equal(new Set(received).size, total);
+        } finally {
+          await receiver.shutdown();
+        }
+      },
+    },
+    {
+      name:
+        "publishable-key refusals with unread bodies interleaved with writes leave the next requests intact",
+      async run(target) {
+        const { secret_key: key, publishable_key: pk } = await provision(target);
+        const filler = "x".repeat(256 * 1024);
+        const created: string[] = [];
+        for (let i = 0; i < 15; i++) {
+          assertProblem(
+            await http(target, "POST", "/v1/plans", {
+              key: pk,
+              body: { ...apiPlanBody({ key: `p${i}` }), filler },
+            }),
+            403,
+            "publishable_key_not_allowed",
+          );
+          const customer = await http(target, "POST", "/v1/customers", {
+            key,
+            body: { external_id: `mix-${i}` },
+          });
+          assert.equal(customer.status, 201, JSON.stringify(customer.body));
+          created.push(customer.body.id);
+          assertProblem(
+            await http(target, "POST", "/v1/customers", {
+              key: pk,
+              body: { external_id: `no-${i}`, filler },
+            }),
+            403,
+            "publishable_key_not_allowed",
+          );
+          const events = await http(target, "POST", "/v1/events", {
+            key: pk,
+            body: { events: [{ id: `mix-${i}`, customer_id: `mix-${i}`, feature: "api_calls" }] },
+          });
+          assert.deepEqual([events.status, events.body.accepted], [200, 1], JSON.stringify(events.body));
+        }
+        for (const id of created) {
+          assert.equal((await http(target, "GET", `/v1/customers/${id}`, { key })).status, 200);
+        }
+        assertProblem(await http(target, "GET", "/v1/customers/no-0", { key }), 404, "customer_not_found");
+      },
+    },
+  ];
+}

@@ -17,6 +17,8 @@ Deno.test("contract suite: Deno server (embedded libSQL)", async (t) => {
     DATABASE_URL: `file:${dir}/billing.db`,
     BILLING_ADMIN_TOKEN: ADMIN_TOKEN,
     LOG_LEVEL: "silent",
+    // the webhook case delivers to a receiver on 127.0.0.1
+    WEBHOOK_ALLOW_PRIVATE_URLS: "true",
   }));
   const target: Target = { url: () => `http://127.0.0.1:${server.port}`, adminToken: ADMIN_TOKEN };
   try {

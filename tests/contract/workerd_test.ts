@@ -33,8 +33,24 @@ Deno.test({
         /@libsql[+/]|libsql-client|from "@libsql/,
         "no libSQL client in the bundle",
       );
-      const worker = await startWorker(build, dir, { BILLING_ADMIN_TOKEN: ADMIN_TOKEN, LOG_LEVEL: "error" });
-      const target: Target = { url: worker.url, adminToken: ADMIN_TOKEN };
+      const worker = await startWorker(build, dir, {
+        BILLING_ADMIN_TOKEN: ADMIN_TOKEN,
+        LOG_LEVEL: "error",
+        // the webhook case delivers to a receiver on 127.0.0.1
+        WEBHOOK_ALLOW_PRIVATE_URLS: "true",
+      });
+      const target: Target = {
+        url: worker.url,
+        adminToken: ADMIN_TOKEN,
+        async maintain() {
+          // the cron trigger; it fails the invocation when any tenant object's maintenance failed
+          const run = await (await worker.handlers()).scheduled({
+            scheduledTime: new Date(),
+            cron: "*/5 * * * *",
+          });
+          assert.equal(run.outcome, "ok", "every tenant object's maintenance succeeded");
+        },
+      };
       try {
         for (const c of contractCases) await t.step(`contract: ${c.name}`, () => c.run(target));
         await t.step(

@@ -56,6 +56,10 @@ export class FaultyStore implements Store {
     return this.database.db;
   }
 
+  get limits() {
+    return this.database.limits;
+  }
+
   async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     const fault = this.enabled ? this.decide() : "none";
     this.log.push(fault);

@@ -7,10 +7,11 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { count, eq } from "drizzle-orm";
+import { count, eq, inArray } from "drizzle-orm";
 import type { Store } from "../../src/storage/db.ts";
 import { isUniqueViolation } from "../../src/storage/sql_errors.ts";
 import { tenants } from "../../src/storage/schema.ts";
+import { inChunks, insertChunked, limitsOf, parametersPerRow } from "../../src/storage/limits.ts";
 
 /** One storage case. */
 export interface StoreCase {
@@ -96,6 +97,39 @@ export const storeCases: StoreCase[] = [
       }
       assert.ok(isUniqueViolation(caught), `not recognized as a UNIQUE violation: ${String(caught)}`);
       assert.equal(await tenantCount(store), 1);
+    },
+  },
+  {
+    name: "statement limits are the store's real ones; insertChunked and inChunks stay under them",
+    async run(store) {
+      const limits = store.limits;
+      assert.equal(limitsOf(store.db), limits, "the read handle carries the store's limits");
+      const perRow = parametersPerRow(tenants);
+      const n = Math.floor(limits.maxParameters / perRow) + 1; // one row more than one statement binds
+      const rows = Array.from({ length: n }, (_, i) => ({
+        id: `ten_${String(i).padStart(6, "0")}`,
+        name: `limit-${i}`,
+        created_at: new Date(i),
+      }));
+      await assert.rejects(
+        store.write(async (tx) => void (await tx.insert(tenants).values(rows))),
+        "one statement over the limit is refused by the store itself",
+      );
+      assert.equal(await tenantCount(store), 0);
+      await store.write(async (tx) => {
+        assert.equal(limitsOf(tx), limits, "a transaction handle carries the store's limits");
+        await insertChunked(tx, tenants, rows);
+      });
+      assert.equal(await tenantCount(store), n);
+      const ids = rows.map((r) => r.id);
+      const found: string[] = [];
+      for (const chunk of inChunks(store.db, ids, 0)) {
+        found.push(
+          ...(await store.db.select({ id: tenants.id }).from(tenants).where(inArray(tenants.id, chunk)))
+            .map((r) => r.id),
+        );
+      }
+      assert.deepEqual(found.sort(), ids);
     },
   },
 ];

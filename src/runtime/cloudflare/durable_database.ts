@@ -16,6 +16,7 @@
 import { drizzle } from "drizzle-orm/durable-sqlite";
 import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import type { Db, Store, Tx } from "../../storage/db.ts";
+import { bindLimits, DURABLE_OBJECT_LIMITS, type StatementLimits } from "../../storage/limits.ts";
 import * as schema from "../../storage/schema.ts";
 import type { DurableObjectStorage } from "./types.ts";
 
@@ -28,6 +29,8 @@ export interface MigrationBundle {
 /** A Durable Object's SQLite as a {@link Store}. */
 export class DurableDatabase implements Store {
   readonly db: Db;
+  /** 100 bound parameters and 100 KB of SQL per statement. */
+  readonly limits: StatementLimits = DURABLE_OBJECT_LIMITS;
   readonly #storage: DurableObjectStorage;
   readonly #durable: ReturnType<typeof drizzle<typeof schema>>;
   #lane: Promise<unknown> = Promise.resolve();
@@ -37,7 +40,7 @@ export class DurableDatabase implements Store {
     // deno-lint-ignore no-explicit-any -- our structural DurableObjectStorage vs workers-types' class
     this.#durable = drizzle(storage as any, { schema });
     // Same query builder (sqlite-core) as libSQL; sync results are awaited like async ones.
-    this.db = this.#durable as unknown as Db;
+    this.db = bindLimits(this.#durable as unknown as Db, DURABLE_OBJECT_LIMITS);
   }
 
   /**

@@ -22,10 +22,12 @@ import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { timingSafeEqual } from "hono/utils/buffer";
 import { sha256Hex } from "../../domain/hash.ts";
+import { DEFAULT_MAX_BODY_BYTES } from "../../http/app.ts";
 import { problem } from "../../http/problem.ts";
 import { CreateTenantBody } from "../../tenants/schemas.ts";
 import { IngestBody } from "../../usage/schemas.ts";
 import { type DirectoryEntry, directoryStub, MAX_TENANT_PAGE } from "./directory_object.ts";
+import type { DeadLetterInput } from "../../usage/dead_letters.ts";
 import {
   INTERNAL_PREFIX,
   type UsageMessageEnvelope,
@@ -49,6 +51,13 @@ export const MAX_QUEUE_MESSAGE_BYTES = 96 * 1024;
 export const MAINTENANCE_CONCURRENCY = 8;
 /** Seconds before a usage message whose tenant object failed is delivered again. */
 export const USAGE_RETRY_DELAY_SECONDS = 5;
+/**
+ * Deliveries after which a usage message that still fails is recorded as a dead letter (in the
+ * `public` object, listed by `GET /v1/admin/dead_letters`) and acknowledged, instead of going on
+ * to the queue's dead-letter queue. Below `max_retries` (10, `wrangler.toml`), so a failure to
+ * record it still has deliveries left.
+ */
+export const RECORD_DEAD_LETTER_AFTER_ATTEMPTS = 5;
 /** Directory answers cached per isolate (keys cannot be revoked yet, so none goes stale). */
 export const MAX_CACHED_KEYS = 10_000;
 
@@ -64,6 +73,69 @@ function bearer(header: string | undefined): string | null {
 /** The Durable Object stub of a tenant object name. */
 function tenantStub(env: Env, name: string): DurableObjectStub {
   return env.TENANTS.get(env.TENANTS.idFromName(name));
+}
+
+/**
+ * Reads a request body completely, up to `maxBytes`.
+ *
+ * @returns the bytes, `null` for a request without a body, or `"too_large"`
+ */
+async function readBounded(
+  request: Request,
+  maxBytes: number,
+): Promise<Uint8Array<ArrayBuffer> | null | "too_large"> {
+  if (request.body === null) return null;
+  const declared = Number(request.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await request.body.cancel().catch(() => {});
+    return "too_large";
+  }
+  const reader = request.body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {});
+      return "too_large";
+    }
+    parts.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const part of parts) {
+    bytes.set(part, offset);
+    offset += part.byteLength;
+  }
+  return bytes;
+}
+
+/**
+ * Forwards a request to an object with its body already read (`bytes`): the object may answer
+ * without reading the body (a 401/403 before validation), and a streamed body left unread by
+ * the object broke the Worker's next request ("Can't read from request stream after response
+ * has been sent").
+ */
+function forward(
+  stub: DurableObjectStub,
+  request: Request,
+  bytes: Uint8Array<ArrayBuffer> | null,
+): Promise<Response> {
+  return stub.fetch(
+    new Request(request.url, { method: request.method, headers: request.headers, body: bytes }),
+  );
+}
+
+/** Parses buffered JSON; `null` when absent or not JSON. */
+function parseJson(bytes: Uint8Array | null): unknown {
+  if (!bytes) return null;
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return null;
+  }
 }
 
 /** Splits events into chunks whose JSON stays under {@link MAX_QUEUE_MESSAGE_BYTES}; null if one event alone is larger. */
@@ -114,26 +186,27 @@ export function createWorker() {
     if (url.pathname.startsWith(INTERNAL_PREFIX)) {
       return problem(c, 404, "route_not_found", `No route ${c.req.method} ${url.pathname}`);
     }
+    const body = await readBounded(c.req.raw, DEFAULT_MAX_BODY_BYTES);
+    if (body === "too_large") return problem(c, 413, "payload_too_large", "The request body is too large");
+    const pass = (stub: DurableObjectStub) => forward(stub, c.req.raw, body);
     const token = bearer(c.req.header("authorization"));
     if (url.pathname.startsWith("/v1/admin/")) {
       if (
         c.req.method === "POST" && url.pathname === "/v1/admin/tenants" && token && env.BILLING_ADMIN_TOKEN &&
         (await timingSafeEqual(token, env.BILLING_ADMIN_TOKEN))
       ) {
-        const parsed = CreateTenantBody.safeParse(await c.req.raw.clone().json().catch(() => null));
-        if (parsed.success) return await tenantStub(env, `tenant:${parsed.data.name}`).fetch(c.req.raw);
+        const parsed = CreateTenantBody.safeParse(parseJson(body));
+        if (parsed.success) return await pass(tenantStub(env, `tenant:${parsed.data.name}`));
       }
-      return await tenantStub(env, PUBLIC_OBJECT).fetch(c.req.raw);
+      return await pass(tenantStub(env, PUBLIC_OBJECT));
     }
     const stripeApp = url.pathname.match(STRIPE_WEBHOOK_PATH);
     if (stripeApp) {
       const found = await directoryStub(env).fetch(`https://directory/apps/${stripeApp[1]}`);
       if (found.ok) {
-        return await tenantStub(env, ((await found.json()) as { tenant_object: string }).tenant_object).fetch(
-          c.req.raw,
-        );
+        return await pass(tenantStub(env, ((await found.json()) as { tenant_object: string }).tenant_object));
       }
-      return await tenantStub(env, PUBLIC_OBJECT).fetch(c.req.raw);
+      return await pass(tenantStub(env, PUBLIC_OBJECT));
     }
     const origin = c.req.header("origin");
     if (c.req.method === "OPTIONS" && origin && url.pathname.startsWith("/v1/")) {
@@ -142,26 +215,24 @@ export function createWorker() {
         `https://directory/origins?origin=${encodeURIComponent(origin)}`,
       );
       if (owner.ok) {
-        return await tenantStub(env, ((await owner.json()) as { tenant_object: string }).tenant_object).fetch(
-          c.req.raw,
-        );
+        return await pass(tenantStub(env, ((await owner.json()) as { tenant_object: string }).tenant_object));
       }
-      return await tenantStub(env, PUBLIC_OBJECT).fetch(c.req.raw);
+      return await pass(tenantStub(env, PUBLIC_OBJECT));
     }
     const entry = token && KEY_PATTERN.test(token) ? await lookupKey(env, token) : null;
-    if (!entry) return await tenantStub(env, PUBLIC_OBJECT).fetch(c.req.raw);
+    if (!entry) return await pass(tenantStub(env, PUBLIC_OBJECT));
     if (
       c.req.method === "POST" && url.pathname === "/v1/events" &&
       /\brespond-async\b/i.test(c.req.header("prefer") ?? "")
     ) {
-      const queued = await enqueueUsage(env, entry, c.req.raw);
+      const queued = await enqueueUsage(env, entry, parseJson(body));
       if (queued) {
         return c.json({ queued_events: queued.events, messages: queued.messages }, 202, {
           "preference-applied": "respond-async",
         });
       }
     }
-    return await tenantStub(env, entry.tenant_object).fetch(c.req.raw);
+    return await pass(tenantStub(env, entry.tenant_object));
   });
   front.onError((error, c) => {
     workerLogger(c.env.LOG_LEVEL)({ level: "error", msg: "worker routing failed", error: String(error) });
@@ -182,11 +253,11 @@ export function createWorker() {
   async function enqueueUsage(
     env: Env,
     entry: DirectoryEntry,
-    request: Request,
+    json: unknown,
   ): Promise<{ events: number; messages: number } | null> {
-    const parsed = IngestBody.safeParse(await request.clone().json().catch(() => null));
+    const parsed = IngestBody.safeParse(json);
     if (!parsed.success) return null;
-    const raw = (await request.clone().json() as { events: unknown[] }).events;
+    const raw = (json as { events: unknown[] }).events;
     const chunks = chunkEvents(raw);
     if (!chunks) return null;
     const received_at = new Date().toISOString();
@@ -212,56 +283,125 @@ export function createWorker() {
 
     /**
      * Usage queue consumer: groups a batch by tenant object and appends each group in one call
-     * to that object. A message is acked once counted (or permanently rejected, logged), retried
-     * when its object failed; a redelivered message is idempotent (event ids).
+     * to that object; when that call fails, each message of the group is appended on its own, so
+     * one bad message cannot hold back the others. Per message:
+     * - counted (or a duplicate: event ids are idempotency keys) → ack; events the tenant refused
+     *   are recorded as a `rejected` dead letter first;
+     * - malformed (can never be appended) → recorded as a `malformed` dead letter, ack;
+     * - failed → retried after {@link USAGE_RETRY_DELAY_SECONDS}; from the
+     *   {@link RECORD_DEAD_LETTER_AFTER_ATTEMPTS}th delivery on it is recorded as a `failed` dead
+     *   letter and acked instead.
+     * Dead letters live in the `public` object (`GET /v1/admin/dead_letters`); a message whose
+     * dead letter could not be recorded is retried, never acked unrecorded.
      */
     async queue(batch: MessageBatch<UsageMessage>, env: Env): Promise<void> {
       const log = workerLogger(env.LOG_LEVEL);
-      const groups = new Map<string, typeof batch.messages[number][]>();
+      type Delivery = typeof batch.messages[number];
+      const letters: { message: Delivery; letter: DeadLetterInput }[] = [];
+      const letterOf = (
+        m: Delivery,
+        reason: DeadLetterInput["reason"],
+        error: string,
+        refused?: NonNullable<UsageMessageResult["refused"]>,
+      ) => {
+        const body = (m.body ?? {}) as Partial<UsageMessage>;
+        const text = (v: unknown) => (typeof v === "string" ? v : null);
+        letters.push({
+          message: m,
+          letter: {
+            message_id: m.id,
+            reason,
+            tenant_object: text(body.tenant_object),
+            tenant_id: text(body.scope?.tenantId),
+            app_id: text(body.scope?.appId),
+            key_id: text(body.key_id),
+            received_at: text(body.received_at),
+            events: refused ? refused.map((r) => r.event) : Array.isArray(body.events) ? body.events : [],
+            error,
+            refusals: refused ? refused.map((r) => r.reason) : null,
+            attempts: m.attempts,
+          },
+        });
+      };
+      const groups = new Map<string, Delivery[]>();
       for (const message of batch.messages) {
         const name = message.body?.tenant_object;
         if (typeof name !== "string" || !name.startsWith("tenant:")) {
-          log({ level: "error", msg: "usage message without tenant object dropped", message_id: message.id });
-          message.ack();
+          letterOf(message, "malformed", "Message names no tenant object");
           continue;
         }
         groups.set(name, [...(groups.get(name) ?? []), message]);
       }
-      for (const [name, messages] of groups) {
+      const append = async (name: string, messages: Delivery[]): Promise<UsageMessageResult[]> => {
         const envelopes: UsageMessageEnvelope[] = messages.map((m) => ({ id: m.id, body: m.body }));
+        const response = await tenantStub(env, name).fetch(`https://tenant${INTERNAL_PREFIX}usage`, {
+          method: "POST",
+          body: JSON.stringify(envelopes),
+        });
+        if (!response.ok) {
+          throw new Error(`Tenant object answered ${response.status}: ${await response.text()}`);
+        }
+        return await response.json() as UsageMessageResult[];
+      };
+      const retry: Delivery[] = [];
+      for (const [name, messages] of groups) {
         let results: UsageMessageResult[];
         try {
-          const response = await tenantStub(env, name).fetch(`https://tenant${INTERNAL_PREFIX}usage`, {
-            method: "POST",
-            body: JSON.stringify(envelopes),
-          });
-          if (!response.ok) throw new Error(`Tenant object answered ${response.status}`);
-          results = await response.json() as UsageMessageResult[];
+          results = await append(name, messages);
         } catch (error) {
           log({
             level: "error",
-            msg: "usage batch failed; retrying",
+            msg: "usage batch failed; appending its messages one by one",
             tenant_object: name,
             messages: messages.length,
             error: String(error),
           });
-          for (const m of messages) m.retry({ delaySeconds: USAGE_RETRY_DELAY_SECONDS });
-          continue;
+          results = [];
+          for (const m of messages) {
+            try {
+              results.push(...await append(name, [m]));
+            } catch (single) {
+              results.push({ id: m.id, outcome: "retry", error: String(single) });
+            }
+          }
         }
         const byId = new Map(results.map((r) => [r.id, r]));
         for (const m of messages) {
-          const result = byId.get(m.id);
-          if (!result || result.outcome === "retry") {
-            m.retry({ delaySeconds: USAGE_RETRY_DELAY_SECONDS });
+          const result = byId.get(m.id) ?? { id: m.id, outcome: "retry", error: "No result for the message" };
+          if (result.outcome === "done") {
+            if (result.refused && result.refused.length > 0) {
+              const byCode = Map.groupBy(result.refused, (r) => r.reason.code);
+              const counts = [...byCode].map(([code, list]) => `${code} ×${list.length}`).join(", ");
+              letterOf(m, "rejected", `${result.refused.length} events refused: ${counts}`, result.refused);
+            } else m.ack();
+          } else if (result.outcome === "rejected") {
+            letterOf(m, "malformed", result.error ?? "Rejected by the tenant object");
+          } else if (m.attempts >= RECORD_DEAD_LETTER_AFTER_ATTEMPTS) {
+            letterOf(m, "failed", result.error ?? "Failed");
           } else {
-            if (result.outcome === "rejected") {
-              log({ level: "error", msg: "usage message rejected", message_id: m.id, error: result.error });
-            }
-            m.ack();
+            retry.push(m);
           }
         }
         log({ level: "info", msg: "usage batch appended", tenant_object: name, results });
       }
+      if (letters.length > 0) {
+        let recorded = false;
+        try {
+          const response = await tenantStub(env, PUBLIC_OBJECT).fetch(
+            `https://tenant${INTERNAL_PREFIX}dead_letters`,
+            { method: "POST", body: JSON.stringify(letters.map((l) => l.letter)) },
+          );
+          recorded = response.ok;
+          if (!recorded) log({ level: "error", msg: "dead letters not recorded", status: response.status });
+        } catch (error) {
+          log({ level: "error", msg: "dead letters not recorded", error: String(error) });
+        }
+        for (const { message } of letters) {
+          if (recorded) message.ack();
+          else retry.push(message);
+        }
+      }
+      for (const m of retry) m.retry({ delaySeconds: USAGE_RETRY_DELAY_SECONDS });
     },
 
     /**

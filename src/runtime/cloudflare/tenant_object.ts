@@ -22,6 +22,7 @@ import type { Ctx, Services } from "../../context.ts";
 import { LifecycleDispatcher } from "../../lifecycle/dispatcher.ts";
 import { MemoryEntitlementCache } from "../../entitlements/cache.ts";
 import { recordUsage } from "../../entitlements/service.ts";
+import { type DeadLetterInput, recordDeadLetter } from "../../usage/dead_letters.ts";
 import { apiKeys, appOrigins } from "../../storage/schema.ts";
 import { type DirectoryEntry, directoryStub } from "./directory_object.ts";
 import { DurableDatabase } from "./durable_database.ts";
@@ -34,12 +35,19 @@ export const INTERNAL_PREFIX = "/__internal/";
 
 /** Outcome of one queued usage message, as the consumer needs it to ack or retry. */
 export interface UsageMessageResult {
+  /** The queue message id. */
   id: string;
   /** `done`: counted (or a duplicate); `rejected`: permanently invalid, ack and log; `retry`: transient. */
   outcome: "done" | "rejected" | "retry";
+  /** Events stored (`done`). */
   accepted?: number;
+  /** Events already stored before (`done`). */
   duplicates?: number;
+  /** Events refused (`done`). */
   rejected?: number;
+  /** Events of a `done` message that the tenant refused (unknown customer, late, reused id), with why. */
+  refused?: { event: unknown; reason: { id: string; code: string; message: string } }[];
+  /** Why a `rejected` or `retry` message failed. */
   error?: string;
 }
 
@@ -88,6 +96,13 @@ export class TenantObject {
     const url = new URL(request.url);
     if (url.pathname === `${INTERNAL_PREFIX}usage` && request.method === "POST") {
       return Response.json(await this.#ingestQueued(await request.json() as UsageMessageEnvelope[]));
+    }
+    if (url.pathname === `${INTERNAL_PREFIX}dead_letters` && request.method === "POST") {
+      // The consumer records every dead letter in the `public` object, read by the admin route.
+      for (const letter of await request.json() as DeadLetterInput[]) {
+        await recordDeadLetter(this.#services, letter);
+      }
+      return new Response(null, { status: 204 });
     }
     if (url.pathname === `${INTERNAL_PREFIX}maintenance` && request.method === "POST") {
       const report = await runMaintenance(this.#services);
@@ -173,10 +188,10 @@ export class TenantObject {
   async #ingestQueued(envelopes: UsageMessageEnvelope[]): Promise<UsageMessageResult[]> {
     const results: UsageMessageResult[] = [];
     for (const { id, body } of envelopes) {
-      const parsed = IngestBody.safeParse({ events: body.events });
-      const scoped = typeof body.scope?.tenantId === "string" && typeof body.scope?.appId === "string" &&
+      const parsed = IngestBody.safeParse({ events: body?.events });
+      const scoped = typeof body?.scope?.tenantId === "string" && typeof body.scope?.appId === "string" &&
         typeof body.key_id === "string";
-      if (body.v !== 1 || !parsed.success || !scoped || Number.isNaN(Date.parse(body.received_at))) {
+      if (body?.v !== 1 || !parsed.success || !scoped || Number.isNaN(Date.parse(body.received_at))) {
         results.push({ id, outcome: "rejected", error: "Message body is not a valid usage batch" });
         continue;
       }
@@ -195,12 +210,19 @@ export class TenantObject {
           })),
           { message_id: id, received_at: body.received_at },
         );
+        const refusedIds = new Map(report.rejected.map((r) => [r.id, r]));
         results.push({
           id,
           outcome: "done",
           accepted: report.accepted,
           duplicates: report.duplicates,
           rejected: report.rejected.length,
+          refused: (body.events as { id?: unknown }[]).flatMap((event) => {
+            const reason = typeof event?.id === "string" ? refusedIds.get(event.id) : undefined;
+            if (!reason) return [];
+            refusedIds.delete(event.id as string); // a duplicate id inside the batch is refused once
+            return [{ event, reason: { id: reason.id, code: reason.code, message: reason.message } }];
+          }),
         });
         if (report.rejected.length > 0) {
           this.#services.log({
@@ -221,6 +243,8 @@ export class TenantObject {
 
 /** One queued message as the consumer forwards it. */
 export interface UsageMessageEnvelope {
+  /** The queue message id. */
   id: string;
+  /** The message as the Worker queued it. */
   body: UsageMessage;
 }

@@ -1,0 +1,137 @@
+/**
+ * Statement limits of each store, and the helpers that cut multi-row INSERTs, upserts and
+ * `IN (…)` lists so every statement stays under them.
+ *
+ * The same service code runs on libSQL (SQLite's own limit: 32,766 bound parameters) and on a
+ * Durable Object's SQLite (at most 100 bound parameters and 100 KB of SQL text per statement).
+ * Services never size a chunk themselves: they ask the executor they write with
+ * ({@link limitsOf}), through {@link rowChunks}, {@link insertChunked} and {@link inChunks}.
+ * A store registers its handles ({@link bindLimits}); an executor no store registered gets
+ * {@link STRICTEST_LIMITS}, so an unknown handle can only make statements smaller.
+ *
+ * Driver-free on purpose: the Worker bundle imports this module (ADR 0005).
+ *
+ * @module
+ */
+import { getTableColumns, type Table } from "drizzle-orm";
+import type { SQLiteTable } from "drizzle-orm/sqlite-core";
+
+/** What one SQL statement may carry on a store. */
+export interface StatementLimits {
+  /** Most bound parameters (`?`) in one statement. */
+  readonly maxParameters: number;
+  /** Most bytes of SQL text in one statement. */
+  readonly maxStatementBytes: number;
+}
+
+/** libSQL / SQLite ≥ 3.32 (`SQLITE_MAX_VARIABLE_NUMBER` 32,766; `SQLITE_MAX_SQL_LENGTH` 1,000,000,000). */
+export const LIBSQL_LIMITS: StatementLimits = Object.freeze({
+  maxParameters: 32_766,
+  maxStatementBytes: 1_000_000_000,
+});
+
+/** A Durable Object's SQLite: 100 bound parameters and 100 KB of SQL per statement. */
+export const DURABLE_OBJECT_LIMITS: StatementLimits = Object.freeze({
+  maxParameters: 100,
+  maxStatementBytes: 100_000,
+});
+
+/** The smallest limits of every store: what an executor gets when no store registered it. */
+export const STRICTEST_LIMITS: StatementLimits = DURABLE_OBJECT_LIMITS;
+
+/**
+ * Rows per statement never exceed this, whatever the store allows: a bound on the size of one
+ * statement's text and of the work one statement holds the write lock for.
+ */
+export const MAX_ROWS_PER_STATEMENT = 500;
+
+const registry = new WeakMap<object, StatementLimits>();
+
+/**
+ * Records the limits of a store's handle (its database or an open transaction).
+ *
+ * @returns `executor` itself, for chaining
+ */
+export function bindLimits<T extends object>(executor: T, limits: StatementLimits): T {
+  registry.set(executor, limits);
+  return executor;
+}
+
+/** The limits of an executor: what its store registered, else {@link STRICTEST_LIMITS}. */
+export function limitsOf(executor: object): StatementLimits {
+  return registry.get(executor) ?? STRICTEST_LIMITS;
+}
+
+/** Bound parameters one row of `table` takes in a multi-row INSERT (drizzle binds every column). */
+export function parametersPerRow(table: Table): number {
+  return Object.keys(getTableColumns(table)).length;
+}
+
+/**
+ * Splits `values` into slices of at most `size` elements (the last may be shorter).
+ *
+ * @throws RangeError when `size` is not a positive integer
+ */
+export function slices<T>(values: readonly T[], size: number): T[][] {
+  if (!Number.isInteger(size) || size < 1) {
+    throw new RangeError(`Chunk size ${size} is not a positive integer`);
+  }
+  const out: T[][] = [];
+  for (let i = 0; i < values.length; i += size) out.push(values.slice(i, i + size));
+  return out;
+}
+
+/**
+ * Rows per statement for rows of `perRow` parameters plus `reserved` other parameters in the
+ * same statement (an upsert's `SET`, a `WHERE`), under `limits`.
+ *
+ * @throws RangeError when not even one row fits
+ */
+export function rowsPerStatement(limits: StatementLimits, perRow: number, reserved = 0): number {
+  const rows = Math.min(MAX_ROWS_PER_STATEMENT, Math.floor((limits.maxParameters - reserved) / perRow));
+  if (rows < 1) {
+    throw new RangeError(
+      `One row of ${perRow} parameters (+${reserved}) exceeds ${limits.maxParameters} parameters per statement`,
+    );
+  }
+  return rows;
+}
+
+/**
+ * Cuts rows bound for a multi-row INSERT (or upsert) into `table` into chunks that fit one
+ * statement on `executor`'s store.
+ *
+ * @param reserved parameters the statement binds besides the rows (e.g. an upsert's `SET` values)
+ * @throws RangeError when one row alone does not fit
+ */
+export function rowChunks<T>(executor: object, table: SQLiteTable, rows: readonly T[], reserved = 0): T[][] {
+  return slices(rows, rowsPerStatement(limitsOf(executor), parametersPerRow(table), reserved));
+}
+
+/**
+ * Inserts `rows` into `table` in as many statements as `executor`'s store needs (inside the
+ * caller's transaction, so all or nothing).
+ *
+ * @throws the driver's error of a failing statement; RangeError when one row alone does not fit
+ */
+export async function insertChunked<T extends SQLiteTable>(
+  executor: {
+    insert(table: T): { values(rows: T["$inferInsert"][]): PromiseLike<unknown> };
+  },
+  table: T,
+  rows: readonly T["$inferInsert"][],
+): Promise<void> {
+  for (const chunk of rowChunks(executor, table, rows)) await executor.insert(table).values(chunk);
+}
+
+/**
+ * Cuts the values of an `IN (…)` list into chunks that fit one statement on `executor`'s store.
+ *
+ * @param reserved every other parameter the statement binds (scope columns, other conditions,
+ *   `LIMIT`); count generously
+ * @throws RangeError when no value fits beside `reserved`
+ */
+export function inChunks<T>(executor: object, values: Iterable<T>, reserved: number): T[][] {
+  const list = [...values];
+  return slices(list, rowsPerStatement(limitsOf(executor), 1, reserved));
+}
