@@ -22,6 +22,7 @@ import type {
 
 /** A JSON object whose fields are not pinned down further (a copy of a ledger value). */
 export interface JsonFields {
+  /** Any field, JSON-ready. */
   [field: string]: unknown;
 }
 
@@ -291,6 +292,8 @@ export function lifecycleEvent<K extends LifecycleEventType>(event: LifecycleEve
  * throw into the operation; the dispatcher isolates failures.
  */
 export interface LifecycleSubscriber {
+  /** Name in logs. */
   name: string;
+  /** Handles one committed event. */
   handle(event: LifecycleEvent): void | Promise<void>;
 }

@@ -17,7 +17,9 @@ export type InvoiceLineView = InvoiceLineDraft;
 
 /** A plan as the API shows it. */
 export interface PlanView extends Omit<Plan, "created_at" | "updated_at"> {
+  /** ISO 8601 creation time. */
   created_at: string;
+  /** ISO 8601 time of the last change. */
   updated_at: string;
 }
 
@@ -99,21 +101,33 @@ export interface CreditNoteView {
 
 /** A customer as the API shows it. */
 export interface CustomerView {
+  /** TypeID of the resource. */
   id: string;
+  /** The caller's own id of the customer. */
   external_id: string;
+  /** Display name. */
   name: string | null;
+  /** Email address. */
   email: string | null;
+  /** ISO 8601 creation time. */
   created_at: string;
 }
 
 /** A tax rate as the API shows it (`percentage` as a decimal, `percentage_bp` exact). */
 export interface TaxRateView {
+  /** TypeID of the resource. */
   id: string;
+  /** Name shown on invoices. */
   display_name: string;
+  /** Where the rate applies (free text). */
   jurisdiction: string | null;
+  /** Rate in percent (e.g. 20.5). */
   percentage: number;
+  /** Rate in basis points (2050 = 20.5 %). */
   percentage_bp: number;
+  /** Whether prices already include the tax. */
   inclusive: boolean;
+  /** ISO 8601 creation time. */
   created_at: string;
 }
 
@@ -147,27 +161,45 @@ export interface EntryView {
 
 /** A coupon as the API shows it (`percent_off` back as a decimal percentage). */
 export interface CouponView {
+  /** TypeID of the resource. */
   id: string;
+  /** Code customers redeem. */
   code: string;
+  /** Display name. */
   name: string | null;
+  /** Percentage off (null: amount_off). */
   percent_off: number | null;
+  /** Fixed amount off, minor units (null: percent_off). */
   amount_off: number | null;
+  /** ISO 4217 code (null: any). */
   currency: string | null;
+  /** `once`, `repeating` or `forever`. */
   duration: Coupon["duration"];
+  /** Periods a repeating coupon applies. */
   duration_periods: number | null;
+  /** Most redemptions (null: unlimited). */
   max_redemptions: number | null;
+  /** Redemptions so far. */
   times_redeemed: number;
+  /** ISO 8601 start of redeemability. */
   valid_from: string | null;
+  /** ISO 8601 end of redeemability. */
   redeem_by: string | null;
+  /** Plans the coupon applies to (null: all). */
   plan_ids: string[] | null;
+  /** ISO 8601 creation time. */
   created_at: string;
 }
 
 /** A discount on a subscription. */
 export interface DiscountView {
+  /** TypeID of the resource. */
   id: string;
+  /** Subscription TypeID. */
   subscription_id: string;
+  /** The coupon applied. */
   coupon: CouponView;
+  /** ISO 8601 time of redemption. */
   redeemed_at: string;
   /** First recurring period index discounted (0 = the first paid period). */
   first_period_index: number;
@@ -175,61 +207,98 @@ export interface DiscountView {
 
 /** A grant as the API shows it, with what is left. */
 export interface CreditGrantView {
+  /** TypeID of the resource. */
   id: string;
+  /** Customer TypeID. */
   customer_id: string;
+  /** `monetary` (money) or `units` (of a feature). */
   kind: "monetary" | "units";
+  /** ISO 4217 code (null: any). */
   currency: string | null;
+  /** Feature key of a unit grant. */
   feature: string | null;
+  /** Amount, integer minor units (or units for unit grants). */
   amount: number;
+  /** What is left to spend. */
   remaining: number;
+  /** Lower is spent first. */
   priority: number;
+  /** ISO 8601 time the grant starts. */
   effective_at: string;
+  /** ISO 8601 expiry, if any. */
   expires_at: string | null;
+  /** `purchased` or `promotional`. */
   source: "purchased" | "promotional";
+  /** The caller's reference; makes the creation retry-safe. */
   reference: string;
+  /** Ledger entry TypeID of its posting, if any. */
   entry_id: string | null;
+  /** ISO 8601 creation time. */
   created_at: string;
 }
 
 /** A subscription as the API shows it (instants in ISO 8601 UTC). */
 export interface SubscriptionView {
+  /** TypeID of the resource. */
   id: string;
+  /** Customer TypeID. */
   customer_id: string;
+  /** Plan TypeID. */
   plan_id: string;
+  /** Lifecycle status. */
   status: SubscriptionStatus;
+  /** ISO 8601 start of the subscription. */
   start_at: string;
+  /** ISO 8601 end of the trial, if any. */
   trial_end: string | null;
+  /** ISO 8601 anchor of the billing periods. */
   billing_anchor: string;
+  /** ISO 8601 start of the current period. */
   current_period_start: string;
+  /** ISO 8601 end of the current period. */
   current_period_end: string;
+  /** Whether it ends at the end of the current period. */
   cancel_at_period_end: boolean;
+  /** ISO 8601 time it ends, if scheduled. */
   cancel_at: string | null;
+  /** ISO 8601 time the cancellation was requested. */
   canceled_at: string | null;
   /** A plan change scheduled for later (period-end downgrade), or null. */
   pending_change: { plan_id: string; effective_at: string; proration: ProrationBehavior } | null;
   /** Start of the current pause while `paused`, else null. */
   paused_at: string | null;
+  /** ISO 8601 creation time. */
   created_at: string;
 }
 
 /** The Stripe configuration of an app as the API shows it (no secrets). */
 export interface StripeConfigView {
+  /** Payment provider. */
   provider: "stripe";
+  /** Whether the key is a live-mode key. */
   livemode: boolean;
   /** Last 4 characters of the secret key, to recognise it. */
   api_key_last4: string;
   /** Path of this app's Stripe webhook endpoint (register it in the Stripe dashboard). */
   webhook_path: string;
+  /** ISO 8601 time of the last change. */
   updated_at: string;
 }
 
 /** An endpoint as the API shows it (never with its secret, except on creation). */
 export interface WebhookEndpointView {
+  /** TypeID of the resource. */
   id: string;
+  /** Where deliveries are POSTed. */
   url: string;
+  /** Free-text description. */
   description: string | null;
+  /** Event types delivered (`*`, `invoice.*`, exact types). */
   events: string[];
+  /** Lifecycle status. */
   status: "enabled" | "disabled";
+  /** ISO 8601 creation time. */
   created_at: string;
+  /** ISO 8601 time of the last change. */
   updated_at: string;
 }

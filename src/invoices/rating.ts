@@ -106,7 +106,11 @@ export async function customerTaxRate(ctx: Ctx, exec: Executor, customerId: stri
 }
 
 /** The plan changes of a subscription, oldest first. */
-export async function loadPlanChanges(ctx: Ctx, exec: Executor, subscriptionId: string) {
+export async function loadPlanChanges(
+  ctx: Ctx,
+  exec: Executor,
+  subscriptionId: string,
+): Promise<(typeof subscriptionChanges.$inferSelect)[]> {
   return await exec.select().from(subscriptionChanges).where(and(
     eq(subscriptionChanges.tenant_id, ctx.scope.tenantId),
     eq(subscriptionChanges.app_id, ctx.scope.appId),
@@ -116,9 +120,13 @@ export async function loadPlanChanges(ctx: Ctx, exec: Executor, subscriptionId: 
 
 /** Computed invoice of a period plus what it was computed with. */
 export interface RatedPeriod {
+  /** The computed invoice (`domain/invoice.ts`). */
   draft: InvoiceDraft;
+  /** Coupon applied, if any. */
   couponId: string | null;
+  /** Tax rate applied, if any. */
   taxRate: TaxRate | null;
+  /** ISO 4217 code of the plan. */
   currency: string;
 }
 
@@ -205,6 +213,7 @@ export async function ratePeriod(
   return { draft, couponId: coupon?.id ?? null, taxRate, currency: currentPlan.currency };
 }
 
+/** Replaces the stored lines of an invoice with `lines`, in order. */
 export async function writeLines(
   ctx: Ctx,
   tx: Tx,
@@ -231,7 +240,19 @@ export async function writeLines(
   );
 }
 
-export function amountsOf(rated: RatedPeriod) {
+/** The invoice columns a rating sets (amounts, coupon, tax rate). */
+export function amountsOf(rated: RatedPeriod): Pick<
+  InvoiceRow,
+  | "subtotal"
+  | "discount"
+  | "tax"
+  | "total"
+  | "credits_applied"
+  | "coupon_id"
+  | "tax_rate_id"
+  | "tax_percentage_bp"
+  | "tax_inclusive"
+> {
   return {
     subtotal: rated.draft.subtotal,
     discount: rated.draft.discount,
@@ -275,6 +296,8 @@ export async function refreshDraft(
  * refresh, since nothing can have changed in between (the write lane is exclusive).
  */
 export interface Fresh {
+  /** The draft as written. */
   row: InvoiceRow;
+  /** What it was rated with. */
   rated: RatedPeriod;
 }

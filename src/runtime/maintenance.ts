@@ -34,10 +34,15 @@ import { DEFAULT_HOLD_SWEEP_INTERVAL_MS } from "../ledger/hold_sweeper.ts";
 export interface MaintenanceReport {
   /** When the run started (ISO 8601, the services' clock). */
   at: string;
+  /** Hold expiry: tenant scopes swept. */
   holds: { scopes_swept: number } | { error: string };
+  /** Period rollover. */
   billing_cycle: BillingCycleReport | { error: string };
+  /** Time-based lifecycle events emitted. */
   lifecycle: SweepReport | { error: string };
+  /** Webhook delivery drain. */
   webhooks: DrainReport | { error: string };
+  /** Webhook history pruned. */
   history: PruneReport | { error: string };
   /** Stored `Idempotency-Key` answers deleted. */
   idempotency: { deleted: number } | { error: string };

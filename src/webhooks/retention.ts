@@ -14,8 +14,11 @@ export const DEFAULT_RETENTION_MS = 30 * 24 * 3_600_000;
 
 /** What {@link pruneWebhookHistory} deleted. */
 export interface PruneReport {
+  /** Finished deliveries deleted. */
   deliveries: number;
+  /** Their attempt rows deleted. */
   attempts: number;
+  /** Fanned-out outbox messages deleted. */
   outbox_messages: number;
 }
 
