@@ -29,6 +29,10 @@ import { type DrainReport, drainWebhooksOnce, PRUNE_EVERY_MS } from "../webhooks
 import { type PruneReport, pruneWebhookHistory } from "../webhooks/retention.ts";
 import { pruneIdempotentRequests } from "../http/idempotency.ts";
 import { DEFAULT_HOLD_SWEEP_INTERVAL_MS } from "../ledger/hold_sweeper.ts";
+import { type PeriodicJob, type Scheduler, startScheduler } from "../lifecycle/scheduler.ts";
+
+/** Re-exported: the one loop lives in `lifecycle/scheduler.ts`, below the capabilities that use it. */
+export { type PeriodicJob, type Scheduler, startScheduler };
 
 /** What one maintenance run did; a failed job reports its error instead of its result. */
 export interface MaintenanceReport {
@@ -97,16 +101,6 @@ export function maintenanceSucceeded(report: MaintenanceReport): boolean {
   ].every((r) => !("error" in r));
 }
 
-/** One periodic job of {@link startScheduler}. */
-export interface PeriodicJob {
-  /** Name in logs (`webhooks`, `holds`, `billing_cycle`…). */
-  name: string;
-  /** Pause between the end of one run and the start of the next, ms (> 0). */
-  intervalMs: number;
-  /** One run; a rejection is logged and the job runs again after its interval. */
-  run: () => Promise<unknown>;
-}
-
 /**
  * The periodic jobs of a long-running process, with the cadences its configuration gives
  * (`0` turns a job off, as the variables document):
@@ -154,67 +148,4 @@ export function maintenanceJobs(
     });
   }
   return jobs;
-}
-
-/** A running {@link startScheduler} loop. */
-export interface Scheduler {
-  /** Runs one job now (after a run in progress), outside its cadence; resolves when it finished. */
-  runNow(name: string): Promise<void>;
-  /** Stops the loop after the run in progress (if any) has finished. */
-  stop(): Promise<void>;
-}
-
-/**
- * One loop of periodic work: each job runs `intervalMs` after its previous run ended (wall time),
- * one job at a time, in the order given when several are due. A failing run is logged and does
- * not stop the loop or the other jobs.
- *
- * @example
- * const scheduler = startScheduler(services, maintenanceJobs(services, config));
- * await scheduler.stop();
- */
-export function startScheduler(services: Services, jobs: readonly PeriodicJob[]): Scheduler {
-  const due = new Map(jobs.map((job) => [job.name, Date.now() + job.intervalMs]));
-  let stopped = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let running: Promise<void> = Promise.resolve();
-  const runJob = async (job: PeriodicJob): Promise<void> => {
-    try {
-      await job.run();
-    } catch (error) {
-      services.log({ level: "error", msg: "periodic job failed", job: job.name, error: String(error) });
-    }
-    due.set(job.name, Date.now() + job.intervalMs);
-  };
-  const serial = (work: () => Promise<void>): Promise<void> => {
-    const next = running.then(work);
-    running = next.catch(() => undefined);
-    return next;
-  };
-  const schedule = () => {
-    if (stopped || jobs.length === 0) return;
-    const wait = Math.max(0, Math.min(...jobs.map((job) => due.get(job.name)!)) - Date.now());
-    timer = setTimeout(tick, wait);
-  };
-  const tick = () => {
-    void serial(async () => {
-      for (const job of jobs) {
-        if (stopped) return;
-        if (due.get(job.name)! <= Date.now()) await runJob(job);
-      }
-    }).finally(schedule);
-  };
-  schedule();
-  return {
-    runNow(name) {
-      const job = jobs.find((j) => j.name === name);
-      if (!job) return Promise.reject(new Error(`No periodic job "${name}"`));
-      return serial(() => stopped ? Promise.resolve() : runJob(job));
-    },
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
 }

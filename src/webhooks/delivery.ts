@@ -15,6 +15,7 @@ import { outboxEvents, webhookAttempts, webhookDeliveries, webhookEndpoints } fr
 import type { Services } from "../context.ts";
 import type { LifecycleEvent } from "../domain/events.ts";
 import { sweepTimedEvents } from "../lifecycle/sweeper.ts";
+import { startScheduler } from "../lifecycle/scheduler.ts";
 import { recordLifecycle } from "../lifecycle/outbox.ts";
 import type { DeliveryOutcome } from "../metrics/service.ts";
 import { checkDeliveryTarget, denoResolver, type HostResolver } from "./url_guard.ts";
@@ -439,19 +440,18 @@ export interface WebhookWorker {
 export const PRUNE_EVERY_MS = 3_600_000;
 
 /**
- * Starts the Deno background worker: a drain every `intervalMs` (default 1 000), never two at
- * once; errors are logged and the loop continues. With `sweep: true` each pass first emits the
- * due time-based lifecycle events (`lifecycle_sweeper.ts`), so they go out in the same pass.
+ * Starts a webhook-only worker on the one scheduler (`lifecycle/scheduler.ts`): a drain every
+ * `intervalMs` (default 1 000), never two at once; errors are logged and the loop continues.
+ * The Deno server runs the same work as its `webhooks` maintenance job. With `sweep: true` each
+ * pass first emits the due time-based lifecycle events (`lifecycle/sweeper.ts`), so they go out
+ * in the same pass.
  * Hourly it prunes history older than `retentionMs` ({@link pruneWebhookHistory}).
  */
 export function startWebhookWorker(
   services: Services,
   options: WebhookWorkerOptions & { intervalMs?: number; sweep?: boolean; retentionMs?: number } = {},
 ): WebhookWorker {
-  const intervalMs = options.intervalMs ?? 1_000;
   let stopped = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let running: Promise<DrainReport> | null = null;
   let lastPrune = Number.NEGATIVE_INFINITY;
   const empty: DrainReport = {
     fanned_out: 0,
@@ -462,40 +462,25 @@ export function startWebhookWorker(
     exhausted: 0,
   };
   const drain = async (): Promise<DrainReport> => {
-    while (running) await running.catch(() => undefined);
-    const current = (async () => {
-      if (options.sweep) await sweepTimedEvents(services);
-      const report = await drainWebhooksOnce(services, options);
-      const now = services.clock.now().getTime();
-      if (now - lastPrune >= PRUNE_EVERY_MS) {
-        lastPrune = now;
-        await pruneWebhookHistory(services, { retentionMs: options.retentionMs });
-      }
-      return report;
-    })();
-    running = current;
-    try {
-      return await current;
-    } finally {
-      running = null;
+    if (options.sweep) await sweepTimedEvents(services);
+    const report = await drainWebhooksOnce(services, options);
+    const now = services.clock.now().getTime();
+    if (now - lastPrune >= PRUNE_EVERY_MS) {
+      lastPrune = now;
+      await pruneWebhookHistory(services, { retentionMs: options.retentionMs });
     }
+    return report;
   };
-  const tick = async () => {
-    if (stopped) return;
-    try {
-      await drain();
-    } catch (error) {
-      services.log({ level: "error", msg: "webhook worker drain failed", error: String(error) });
-    }
-    if (!stopped) timer = setTimeout(tick, intervalMs);
-  };
-  timer = setTimeout(tick, intervalMs);
+  const scheduler = startScheduler(services, [{
+    name: "webhooks",
+    intervalMs: options.intervalMs ?? 1_000,
+    run: drain,
+  }]);
   return {
-    drainNow: () => (stopped ? Promise.resolve(empty) : drain()),
+    drainNow: () => (stopped ? Promise.resolve(empty) : scheduler.exclusive(drain)),
     async stop() {
       stopped = true;
-      clearTimeout(timer);
-      while (running) await running.catch(() => undefined);
+      await scheduler.stop();
     },
   };
 }
