@@ -87,6 +87,8 @@ export interface CallResult<T = any> {
   status: number;
   body: T;
   contentType: string;
+  /** Response headers. */
+  headers: Headers;
 }
 
 /** Calls the app in-process (`app.request`). `body` is JSON-encoded unless it is a string. */
@@ -109,7 +111,12 @@ export async function call<T = any>(
   try {
     body = text ? JSON.parse(text) : null;
   } catch { /* keep text */ }
-  return { status: res.status, body: body as T, contentType: res.headers.get("content-type") ?? "" };
+  return {
+    status: res.status,
+    body: body as T,
+    contentType: res.headers.get("content-type") ?? "",
+    headers: res.headers,
+  };
 }
 
 /** Creates a tenant app through the admin route; returns its keys. */

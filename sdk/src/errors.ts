@@ -22,7 +22,8 @@ export type SdkErrorCode =
   | "invalid_options"
   | "retries_exhausted"
   | "queue_full"
-  | "client_closed";
+  | "client_closed"
+  | "webhook_signature_invalid";
 
 /** HTTP statuses after which the same request may succeed (plus 0: no response at all). */
 const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([0, 408, 425, 429, 500, 502, 503, 504]);

@@ -12,14 +12,26 @@
  * const plan = await unwrap(billing.POST("/v1/plans", { body: { key: "pro", name: "Pro", currency: "USD", interval: "month" } }));
  * const decision = await unwrap(billing.POST("/v1/entitlements/check", { body: { customer_id: "user_42", feature: "api_calls" } }));
  *
+ * Every `POST` carries an `Idempotency-Key` (generated, or yours via `headers`), reused by the
+ * automatic retries of network errors, timeouts, 429 and 5xx (see `RetryOptions`).
+ *
  * @module
  */
 import createClient, { type Client, type Middleware } from "openapi-fetch";
 import { assertBaseUrl, BillingApiError } from "./errors.ts";
+import { retryingFetch, type RetryOptions } from "./retry.ts";
 import type { components, paths } from "./schema.gen.ts";
 
 export { BillingApiError, isProblem, type Problem, type SdkErrorCode } from "./errors.ts";
-export type { components, paths } from "./schema.gen.ts";
+export type { components, operations, paths, webhooks } from "./schema.gen.ts";
+export { backoffMs, isRetryableStatus, retryAfterMs, retryingFetch, type RetryOptions } from "./retry.ts";
+export {
+  verifyWebhook,
+  type WebhookEvent,
+  type WebhookEventOf,
+  type WebhookEventType,
+  type WebhookHeaders,
+} from "./webhooks.ts";
 
 /** Named schemas of the API (`Schemas["Plan"]`, `Schemas["Invoice"]`, …). */
 export type Schemas = components["schemas"];
@@ -39,6 +51,12 @@ export interface ServerClientOptions {
   fetch?: (request: Request) => Promise<Response>;
   /** Extra headers on every request. */
   headers?: Record<string, string>;
+  /**
+   * Retries, timeouts and idempotency keys (see `retry.ts`): by default every `POST` gets an
+   * `Idempotency-Key`, network errors, timeouts, 429 and 5xx are retried twice with exponential
+   * backoff and jitter (honouring `Retry-After`), and each attempt times out after 30 s.
+   */
+  retry?: RetryOptions;
 }
 
 /**
@@ -48,7 +66,9 @@ export interface ServerClientOptions {
  * @throws {BillingApiError} `invalid_key` when `secretKey` is not an `sk_` key;
  *   `invalid_options` when `baseUrl` is not an absolute http(s) URL
  */
-export function createServerClient(options: ServerClientOptions): BillingClient {
+export function createServerClient(
+  options: ServerClientOptions,
+): BillingClient {
   assertBaseUrl(options.baseUrl);
   if (options.secretKey !== undefined && !options.secretKey.startsWith("sk_")) {
     throw new BillingApiError(
@@ -59,7 +79,7 @@ export function createServerClient(options: ServerClientOptions): BillingClient 
   const client = createClient<paths>({
     baseUrl: options.baseUrl,
     headers: options.headers,
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    fetch: retryingFetch(options.fetch, options.retry),
   });
   const auth: Middleware = {
     onRequest({ request }) {
@@ -90,7 +110,9 @@ export interface FetchResult {
  * @throws {BillingApiError} for every non-2xx response (`error.code` is the problem's code) and for
  *   network failures (`network_error`)
  */
-export async function unwrap<R extends FetchResult>(call: Promise<R>): Promise<NonNullable<R["data"]>> {
+export async function unwrap<R extends FetchResult>(
+  call: Promise<R>,
+): Promise<NonNullable<R["data"]>> {
   const result = await call;
   if (result.error !== undefined || !result.response.ok) {
     throw BillingApiError.fromResponse(result.response, result.error);

@@ -16,6 +16,8 @@ import { browserCors } from "./cors.ts";
 import { docsRoutes, type DocsScriptLoader } from "./docs.ts";
 import { type AppEnv, router } from "./env.ts";
 import { errorToResponse, problem } from "./problem.ts";
+import { finishDocument, webhookConfigs } from "./openapi.ts";
+import { problemIndexResponse, problemTypeResponse } from "./problem_types.ts";
 import { nulFields } from "./text_guard.ts";
 import { documentIdempotency, idempotencyMiddleware } from "./idempotency.ts";
 import { tenantRoutes } from "../tenants/routes.ts";
@@ -191,6 +193,9 @@ export function createApp(services: Services, options: AppOptions) {
     scheme: "bearer",
     description: "BILLING_ADMIN_TOKEN",
   });
+  for (const webhook of webhookConfigs()) {
+    app.openAPIRegistry.registerWebhook(webhook as Parameters<typeof app.openAPIRegistry.registerWebhook>[0]);
+  }
   const documentConfig = {
     openapi: "3.1.0",
     info: {
@@ -198,11 +203,33 @@ export function createApp(services: Services, options: AppOptions) {
       version: "0.1.0",
       description:
         "Plans, customers, subscriptions, usage, entitlements, invoices and a double-entry ledger. " +
-        "Amounts are integer minor units; errors are application/problem+json (RFC 9457). Every POST " +
-        "that creates or changes something takes an `Idempotency-Key` header (Stripe semantics).",
+        "Amounts are integer minor units; errors are application/problem+json (RFC 9457) whose `type` " +
+        "URI (`/problems/{code}`) explains the code. Every POST that creates or changes something takes an " +
+        "`Idempotency-Key` header (Stripe semantics).",
     },
   };
-  app.get("/openapi.json", (c) => c.json(documentIdempotency(app.getOpenAPI31Document(documentConfig))));
+  // Built once per origin it is served on (servers[0] is the caller's origin, so samples paste).
+  const documents = new Map<string, string>();
+  app.get("/openapi.json", (c) => {
+    const origin = new URL(c.req.url).origin;
+    let text = documents.get(origin);
+    if (!text) {
+      const document = app.getOpenAPI31Document(documentConfig) as unknown as Record<string, unknown>;
+      text = JSON.stringify(
+        finishDocument(documentIdempotency(document), {
+          serverUrl: origin,
+          publishableRoutes: PUBLISHABLE_ROUTES,
+        }),
+      );
+      if (documents.size < 16) documents.set(origin, text);
+    }
+    return c.body(text, 200, { "content-type": "application/json; charset=utf-8" });
+  });
+  app.get("/problems", (c) => problemIndexResponse(c.req.header("accept")));
+  app.get(
+    "/problems/:code",
+    (c) => problemTypeResponse(c.req.param("code"), c.req.header("accept")) ?? c.notFound(),
+  );
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.route("/", docsRoutes(options.docsScript));
 

@@ -50,7 +50,15 @@ export function browserCors(keys: KeyResolver, policy: OriginPolicy, publishable
     },
     allowMethods: ["POST"],
     allowHeaders: ["authorization", "content-type"],
-    exposeHeaders: ["x-request-id"],
+    // Readable by the page: the request id, replays, and the rate limit (so clients can pace themselves)
+    exposeHeaders: [
+      "x-request-id",
+      "idempotent-replayed",
+      "ratelimit-limit",
+      "ratelimit-remaining",
+      "ratelimit-reset",
+      "retry-after",
+    ],
     maxAge: PREFLIGHT_MAX_AGE_SECONDS,
   });
 

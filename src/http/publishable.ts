@@ -22,7 +22,10 @@ export const rateLimited = {
 
 /**
  * Applies the per-customer limit to publishable keys; returns the 429 response when exceeded.
- * Secret keys, and servers without a limiter (no Redis), are not limited.
+ * Every limited answer (the 2xx as well as the 429) carries the IETF draft headers
+ * `RateLimit-Limit` (requests per window), `RateLimit-Remaining` and `RateLimit-Reset` (seconds
+ * until the window frees a request); the 429 also carries `Retry-After` (seconds). Secret keys,
+ * and answers let through because the limiter failed, carry none.
  */
 export async function limitPublishable(
   c: Context<AppEnv>,
@@ -31,15 +34,25 @@ export async function limitPublishable(
   const limiter = c.var.ctx.rateLimiter;
   if (!limiter || c.var.principal.kind !== "publishable") return null;
   const decision = await limiter.limit(c.var.ctx.scope, customerRefs);
-  if (decision.success) return null;
+  const resetSeconds = Math.max(0, Math.ceil((decision.reset_ms - Date.now()) / 1000));
+  const headers: Record<string, string> = decision.limit > 0
+    ? {
+      "ratelimit-limit": String(decision.limit),
+      "ratelimit-remaining": String(decision.remaining),
+      "ratelimit-reset": String(resetSeconds),
+    }
+    : {};
+  if (decision.success) {
+    for (const [name, value] of Object.entries(headers)) c.header(name, value);
+    return null;
+  }
   const res = problem(
     c,
     429,
     "rate_limited",
     `Too many requests for this customer with a publishable key; retry after the window resets`,
   );
-  res.headers.set("retry-after", String(Math.max(1, Math.ceil((decision.reset_ms - Date.now()) / 1000))));
-  res.headers.set("ratelimit-limit", String(decision.limit));
-  res.headers.set("ratelimit-remaining", String(decision.remaining));
+  for (const [name, value] of Object.entries(headers)) res.headers.set(name, value);
+  res.headers.set("retry-after", String(Math.max(1, resetSeconds)));
   return res;
 }

@@ -8,6 +8,7 @@
  */
 import { and, asc, eq, inArray, isNull, lte, or, sql } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
+import type { WebhookPayload } from "./events.ts";
 import { newId } from "../domain/ids.ts";
 import { backoffDelayMs } from "../storage/retry.ts";
 import { inChunks, rowChunks } from "../storage/limits.ts";
@@ -204,7 +205,10 @@ async function claimHeads(services: Services, limit: number, timeoutMs: number):
   });
 }
 
-/** The JSON body of a message (Standard Webhooks payload: `type`, `timestamp`, `data`). */
+/**
+ * The JSON body of a message (Standard Webhooks payload: `type`, `timestamp`, `data`), shaped by
+ * {@link WebhookPayload}, the envelope the OpenAPI `webhooks` document (`events.ts`).
+ */
 export function webhookBody(
   message: {
     id: string;
@@ -215,14 +219,15 @@ export function webhookBody(
     data: unknown;
   },
 ): string {
-  return JSON.stringify({
+  const payload: WebhookPayload = {
     id: message.id,
     type: message.type,
     timestamp: message.occurred_at.toISOString(),
     app_id: message.app_id,
     resource_id: message.resource_id,
     data: message.data,
-  });
+  };
+  return JSON.stringify(payload);
 }
 
 interface AttemptResult {

@@ -140,7 +140,10 @@ Deno.test("publishable key from an allowed origin gets CORS headers; from anothe
     const ok = await post(a.publishable_key, ALLOWED, "e1");
     assert.equal(ok.status, 200, await ok.clone().text());
     assert.equal(ok.headers.get("access-control-allow-origin"), ALLOWED);
-    assert.equal(ok.headers.get("access-control-expose-headers"), "x-request-id");
+    assert.equal(
+      ok.headers.get("access-control-expose-headers"),
+      "x-request-id,idempotent-replayed,ratelimit-limit,ratelimit-remaining,ratelimit-reset,retry-after",
+    );
 
     const before = await countRows(env, "usage_events");
     const refused = await post(a.publishable_key, OTHER, "e2");

@@ -19,14 +19,25 @@ Deno.test("pk_ keys without Redis: the 4th request of a customer in a 3/60 windo
     await call(env, "POST", "/v1/customers", { key: keys.secret_key, body: { external_id: "b" } });
     const check = (key: string, customer: string) =>
       call(env, "POST", "/v1/entitlements/check", { key, body: { customer_id: customer, feature: "x" } });
-    const statuses = [];
-    for (let i = 0; i < 4; i++) statuses.push((await check(keys.publishable_key, "a")).status);
-    assert.deepEqual(statuses, [200, 200, 200, 429]);
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push(await check(keys.publishable_key, "a"));
+    assert.deepEqual(answers.map((r) => r.status), [200, 200, 200, 429]);
+    // Every limited answer says where the customer stands (IETF RateLimit draft header names)
+    assert.deepEqual(answers.map((r) => r.headers.get("ratelimit-remaining")), ["2", "1", "0", "0"]);
+    for (const r of answers) {
+      assert.equal(r.headers.get("ratelimit-limit"), "3");
+      const reset = Number(r.headers.get("ratelimit-reset"));
+      assert.ok(reset >= 1 && reset <= 60, `RateLimit-Reset is seconds into the 60 s window, got ${reset}`);
+    }
+    assert.equal(answers[3].headers.get("retry-after"), answers[3].headers.get("ratelimit-reset"));
+    assert.equal(answers[0].headers.get("retry-after"), null);
     const limited = await check(keys.publishable_key, "a");
     assert.equal(limited.body.code, "rate_limited");
     assert.equal(limited.contentType, "application/problem+json");
     assert.equal((await check(keys.publishable_key, "b")).status, 200, "another customer has its own window");
-    assert.equal((await check(keys.secret_key, "a")).status, 200, "secret keys are not limited");
+    const secret = await check(keys.secret_key, "a");
+    assert.equal(secret.status, 200, "secret keys are not limited");
+    assert.equal(secret.headers.get("ratelimit-limit"), null);
     const events = await call(env, "POST", "/v1/events", {
       key: keys.publishable_key,
       body: { events: [{ id: "e1", customer_id: "a", feature: "x" }] },

@@ -143,6 +143,50 @@ Deno.test({
       const page = await browser.context.newPage();
 
       await t.step(
+        "the page reads RateLimit-* (and Retry-After on the 429) on cross-origin answers",
+        async () => {
+          const limited = await startSdkServer({ PUBLISHABLE_RATE_LIMIT: "3/60" });
+          try {
+            const tenant = await seedTenant(limited.base, { allowedOrigins: [pages.origin] });
+            await openApp(page, pages.origin, limited.base, tenant.publishableKey, tenant.customerId);
+            const seen = await page.evaluate(async ({ api, pk, customer, feature }) => {
+              const out = [];
+              for (let i = 0; i < 4; i++) {
+                const res = await fetch(`${api}/v1/entitlements/check`, {
+                  method: "POST",
+                  headers: { authorization: `Bearer ${pk}`, "content-type": "application/json" },
+                  body: JSON.stringify({ customer_id: customer, feature }),
+                });
+                out.push({
+                  status: res.status,
+                  limit: res.headers.get("ratelimit-limit"),
+                  remaining: res.headers.get("ratelimit-remaining"),
+                  reset: res.headers.get("ratelimit-reset"),
+                  retryAfter: res.headers.get("retry-after"),
+                });
+              }
+              return out;
+            }, {
+              api: limited.base,
+              pk: tenant.publishableKey,
+              customer: tenant.customerId,
+              feature: tenant.feature,
+            });
+            assert.deepEqual(seen.map((s) => s.status), [200, 200, 200, 429]);
+            assert.deepEqual(seen.map((s) => s.limit), ["3", "3", "3", "3"]);
+            assert.deepEqual(seen.map((s) => s.remaining), ["2", "1", "0", "0"]);
+            for (const s of seen) {
+              assert.ok(Number(s.reset) >= 1 && Number(s.reset) <= 60, `reset ${s.reset}`);
+            }
+            assert.equal(seen[3].retryAfter, seen[3].reset, "the page can read when to retry");
+            assert.equal(seen[0].retryAfter, null);
+          } finally {
+            await limited.stop();
+          }
+        },
+      );
+
+      await t.step(
         "check() flips from allowed to denied at the hard limit; a secret key is refused",
         async () => {
           const tenant = await seedTenant(api.base, { limit: 3, allowedOrigins: [pages.origin] });
@@ -153,7 +197,9 @@ Deno.test({
             for (let i = 0; i < 5; i++) {
               const decision = await billing.check(feature);
               seen.push(decision.allowed);
-              if (decision.allowed) billing.track(feature, 1);
+              if (decision.allowed) {
+                billing.track(feature, 1);
+              }
             }
             return seen;
           }, tenant.feature);

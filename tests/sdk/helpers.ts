@@ -17,14 +17,19 @@ export interface SdkServer {
   stop(): Promise<void>;
 }
 
-/** Starts the Deno server on 127.0.0.1, any free port, with a fresh database file. */
-export async function startSdkServer(): Promise<SdkServer> {
+/**
+ * Starts the Deno server on 127.0.0.1, any free port, with a fresh database file.
+ *
+ * @param env further configuration variables (e.g. `PUBLISHABLE_RATE_LIMIT`)
+ */
+export async function startSdkServer(env: Record<string, string> = {}): Promise<SdkServer> {
   const dir = await Deno.makeTempDir({ prefix: "billing-sdk-" });
   const server = await startServer(loadConfig({
     PORT: "0",
     DATABASE_URL: `file:${dir}/billing.db`,
     BILLING_ADMIN_TOKEN: SDK_ADMIN_TOKEN,
     LOG_LEVEL: "silent",
+    ...env,
   }));
   return {
     base: `http://127.0.0.1:${server.port}`,

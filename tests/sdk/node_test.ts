@@ -31,9 +31,12 @@ Deno.test("built package (deno task sdk:build) runs unchanged on Node 20 through
     "browser.d.ts",
     "browser.js",
     "errors.d.ts",
+    "retry.d.ts",
     "schema.gen.d.ts",
     "server.d.ts",
     "server.js",
+    "vendor",
+    "webhooks.d.ts",
   ]);
 
   const server = await startSdkServer();

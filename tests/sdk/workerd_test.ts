@@ -44,6 +44,7 @@ Deno.test({
       bundle: true,
       format: "esm",
       platform: "neutral",
+      mainFields: ["module", "main"], // standardwebhooks (verifyWebhook) is CommonJS
       target: "es2022",
       write: false,
       logLevel: "silent",

@@ -1,0 +1,55 @@
+/**
+ * The server client's transport: idempotency keys, retries and timeouts, as Stripe's SDKs do.
+ *
+ * - Every creating request (`POST`) carries an `Idempotency-Key`: the caller's, or a random UUID the
+ *   SDK generates once per call. Every retry of that call sends the same key, so the API applies
+ *   the request once however many times it arrives.
+ * - Network errors, timeouts, `408`, `425`, `429`, `503` and every other `5xx` are retried up to `maxRetries` times, after `min(maxDelayMs, baseDelayMs·2^n)` with
+ *   full jitter, or after `Retry-After` when the API sends it (capped at `maxRetryAfterMs`).
+ * - Each attempt is aborted after `timeoutMs` (and whenever the caller's own signal aborts; a
+ *   caller's abort is never retried).
+ *
+ * @module
+ */
+/** Options of {@link retryingFetch}. */
+export interface RetryOptions {
+    /** Retries after the first attempt (default 2; 0 disables retries). */
+    maxRetries?: number;
+    /** Timeout of each attempt in milliseconds (default 30 000). */
+    timeoutMs?: number;
+    /** First backoff in milliseconds, doubled per retry (default 500). */
+    baseDelayMs?: number;
+    /** Largest backoff in milliseconds (default 8 000). */
+    maxDelayMs?: number;
+    /** Largest `Retry-After` honoured, in milliseconds (default 60 000). */
+    maxRetryAfterMs?: number;
+    /** Waits `ms` milliseconds (tests inject a recorder). */
+    sleep?: (ms: number) => Promise<void>;
+    /** A random number in [0, 1) for the jitter (default `Math.random`). */
+    random?: () => number;
+    /** Generates idempotency keys (default `crypto.randomUUID`). */
+    idempotencyKey?: () => string;
+}
+/** Whether an answer with `status` is worth sending again. */
+export declare function isRetryableStatus(status: number): boolean;
+/**
+ * Milliseconds a `Retry-After` header asks for (delta seconds or an HTTP date), or null.
+ *
+ * @param value the header's value
+ * @param now current time, epoch ms
+ */
+export declare function retryAfterMs(value: string | null, now?: number): number | null;
+/**
+ * Backoff before retry number `retry` (1-based): full jitter over `min(maxDelayMs, baseDelayMs·2^(retry−1))`.
+ *
+ * @returns milliseconds to wait
+ */
+export declare function backoffMs(retry: number, options?: RetryOptions): number;
+/**
+ * Wraps `fetch` with idempotency keys on creating requests, retries with backoff and per-attempt
+ * timeouts (see the module doc).
+ *
+ * @param fetchImpl the underlying fetch (default: the global one)
+ * @returns a fetch taking a `Request`; it throws what the last attempt threw when retries run out
+ */
+export declare function retryingFetch(fetchImpl?: (request: Request) => Promise<Response>, options?: RetryOptions): (request: Request) => Promise<Response>;
