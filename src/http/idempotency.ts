@@ -17,12 +17,11 @@
  *
  * @module
  */
-import { and, eq, sql } from "drizzle-orm";
 import { createMiddleware } from "hono/factory";
 import type { MiddlewareHandler } from "hono";
 import { canonicalJson, payloadHash } from "../domain/hash.ts";
 import { keyReused, onceVerdict } from "../domain/idempotency.ts";
-import { idempotentRequests } from "../storage/schema.ts";
+import { findStoredAnswer, pruneStoredAnswers, storeAnswer } from "../storage/idempotent_requests.ts";
 import type { AppEnv } from "./env.ts";
 import type { Services } from "../context.ts";
 import { problem } from "./problem.ts";
@@ -83,15 +82,10 @@ export function idempotencyMiddleware(): MiddlewareHandler<AppEnv> {
     }
     const request = `${c.req.method} ${c.req.path}`;
     const hash = await payloadHash({ request, body: canonicalJson(body) });
-    const where = and(
-      eq(idempotentRequests.tenant_id, ctx.scope.tenantId),
-      eq(idempotentRequests.app_id, ctx.scope.appId),
-      eq(idempotentRequests.idempotency_key, key),
-    );
     const now = ctx.clock.now();
-    const found = await ctx.database.db.select().from(idempotentRequests).where(where).limit(1);
-    const prior = found[0] && now.getTime() - found[0].created_at.getTime() < IDEMPOTENCY_RETENTION_MS
-      ? found[0]
+    const found = await findStoredAnswer(ctx.database, ctx.scope, key);
+    const prior = found && now.getTime() - found.created_at.getTime() < IDEMPOTENCY_RETENTION_MS
+      ? found
       : undefined;
     const verdict = onceVerdict(key, hash, prior);
     if (verdict === "conflict") {
@@ -119,12 +113,9 @@ export function idempotencyMiddleware(): MiddlewareHandler<AppEnv> {
       body: answer,
       created_at: now,
     };
-    await ctx.database.write(async (tx) => {
-      // An expired row under the key is replaced; a row stored meanwhile by a concurrent first
-      // request is kept (the first stored answer wins).
-      if (found[0] && !prior) await tx.delete(idempotentRequests).where(where);
-      await tx.insert(idempotentRequests).values(row).onConflictDoNothing();
-    });
+    // An expired answer under the key is replaced; one stored meanwhile by a concurrent first
+    // request is kept (the first stored answer wins).
+    await storeAnswer(ctx.database, row, found !== undefined && !prior);
   });
 }
 
@@ -195,10 +186,5 @@ export async function pruneIdempotentRequests(
   limit = 10_000,
 ): Promise<number> {
   const cutoff = new Date(services.clock.now().getTime() - IDEMPOTENCY_RETENTION_MS);
-  return await services.database.write(async (tx) => {
-    const deleted = await tx.delete(idempotentRequests).where(sql`rowid in (
-      select rowid from idempotent_requests where created_at < ${cutoff.getTime()} limit ${limit}
-    )`).returning({ key: idempotentRequests.idempotency_key });
-    return deleted.length;
-  });
+  return await pruneStoredAnswers(services.database, cutoff, limit);
 }
