@@ -10,13 +10,12 @@
  *
  * @module
  */
-import { and, eq } from "drizzle-orm";
 import { BillingError, type FieldIssue } from "../domain/errors.ts";
-import { appOrigins, apps } from "../storage/schema.ts";
+import { appById } from "../tenants/repository.ts";
+import { anyAppAllowsOrigin, originRows } from "./repository.ts";
 import type { Ctx, Services } from "../context.ts";
 import type { Scope } from "../domain/scope.ts";
 import { writeOp } from "../lifecycle/write.ts";
-import { insertChunked } from "../storage/limits.ts";
 
 /** Most origins one app may list (a limit on everything). */
 export const MAX_ALLOWED_ORIGINS = 50;
@@ -57,17 +56,13 @@ export function normalizeOrigin(value: string): string | null {
 }
 
 async function loadApp(ctx: Ctx) {
-  const db = ctx.database.db;
-  const row = await db.query.apps.findFirst({
-    where: and(eq(apps.id, ctx.scope.appId), eq(apps.tenant_id, ctx.scope.tenantId)),
-  });
+  const row = await appById(ctx.database.db, ctx.scope.tenantId, ctx.scope.appId);
   if (!row) throw new BillingError("app_not_found", "not_found", `App "${ctx.scope.appId}" was not found`);
   return row;
 }
 
 async function listOrigins(services: Services, scope: Scope): Promise<string[]> {
-  const rows = await services.database.db.select({ origin: appOrigins.origin }).from(appOrigins)
-    .where(and(eq(appOrigins.tenant_id, scope.tenantId), eq(appOrigins.app_id, scope.appId)));
+  const rows = await originRows.list(services.database.db, scope);
   return rows.map((r) => r.origin).sort();
 }
 
@@ -125,18 +120,12 @@ export async function setAllowedOrigins(
   const row = await loadApp(ctx);
   const now = ctx.clock.now();
   await writeOp(ctx, async (tx) => {
-    const where = and(eq(appOrigins.tenant_id, ctx.scope.tenantId), eq(appOrigins.app_id, ctx.scope.appId));
-    await tx.delete(appOrigins).where(where);
+    await originRows.delete(tx, ctx.scope, {});
     if (normalized.size > 0) {
-      await insertChunked(
+      await originRows.insertMany(
         tx,
-        appOrigins,
-        [...normalized].map((origin) => ({
-          tenant_id: ctx.scope.tenantId,
-          app_id: ctx.scope.appId,
-          origin,
-          created_at: now,
-        })),
+        ctx.scope,
+        [...normalized].map((origin) => ({ origin, created_at: now })),
       );
     }
   });
@@ -185,9 +174,7 @@ export class OriginPolicy {
     const now = Date.now();
     const hit = this.#byOrigin.get(origin);
     if (hit && hit.expires_ms > now) return hit.allowed;
-    const rows = await this.#services.database.db.select({ app_id: appOrigins.app_id }).from(appOrigins)
-      .where(eq(appOrigins.origin, origin)).limit(1);
-    const allowed = rows.length > 0;
+    const allowed = await anyAppAllowsOrigin(this.#services.database.db, origin);
     if (this.#byOrigin.size >= OriginPolicy.MAX_ENTRIES) this.#byOrigin.clear();
     this.#byOrigin.set(origin, { allowed, expires_ms: now + this.#ttlMs });
     return allowed;

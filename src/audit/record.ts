@@ -5,13 +5,11 @@
  *
  * @module
  */
-import { and, desc, eq } from "drizzle-orm";
 import type { LifecycleEvent } from "../domain/events.ts";
 import { payloadHash } from "../domain/hash.ts";
 import { newId } from "../domain/ids.ts";
 import type { Tx } from "../storage/db.ts";
-import { auditEvents } from "../storage/schema.ts";
-import { insertChunked } from "../storage/limits.ts";
+import { appendAuditRows, type AuditRow, lastAuditDigest } from "./repository.ts";
 
 /** Who caused a write, for the audit trail. */
 export interface WriteActor {
@@ -26,26 +24,26 @@ export interface WriteActor {
  */
 export async function recordAudit(tx: Tx, who: WriteActor, events: readonly LifecycleEvent[]): Promise<void> {
   const lastDigest = new Map<string, string | null>();
-  const rows: (typeof auditEvents.$inferInsert)[] = [];
+  // Grouped by scope: every row is written through that scope's accessor.
+  const rows = new Map<string, { scope: { tenantId: string; appId: string }; rows: AuditRow[] }>();
   for (const event of events) {
     const key = `${event.tenant_id}/${event.app_id}/${event.resource_id}`;
     let before = lastDigest.get(key);
     if (before === undefined && introducesResource(event.type)) before = null;
     if (before === undefined) {
-      const prior = await tx.select({ digest: auditEvents.after_digest }).from(auditEvents)
-        .where(
-          and(
-            eq(auditEvents.tenant_id, event.tenant_id),
-            eq(auditEvents.app_id, event.app_id),
-            eq(auditEvents.resource_id, event.resource_id),
-          ),
-        )
-        .orderBy(desc(auditEvents.id)).limit(1);
-      before = prior[0]?.digest ?? null;
+      before = await lastAuditDigest(
+        tx,
+        { tenantId: event.tenant_id, appId: event.app_id },
+        event.resource_id,
+      );
     }
     const after = await payloadHash(event.data);
     lastDigest.set(key, after);
-    rows.push({
+    const scopeKey = `${event.tenant_id}/${event.app_id}`;
+    if (!rows.has(scopeKey)) {
+      rows.set(scopeKey, { scope: { tenantId: event.tenant_id, appId: event.app_id }, rows: [] });
+    }
+    rows.get(scopeKey)!.rows.push({
       id: newId("aud"),
       tenant_id: event.tenant_id,
       app_id: event.app_id,
@@ -60,7 +58,7 @@ export async function recordAudit(tx: Tx, who: WriteActor, events: readonly Life
       created_at: event.occurred_at,
     });
   }
-  await insertChunked(tx, auditEvents, rows);
+  for (const group of rows.values()) await appendAuditRows(tx, group.scope, group.rows);
 }
 
 /**

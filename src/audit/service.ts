@@ -12,8 +12,7 @@
  *
  * @module
  */
-import { and, desc, eq, gte, lt, type SQL } from "drizzle-orm";
-import { auditEvents } from "../storage/schema.ts";
+import { auditPage } from "./repository.ts";
 import type { Ctx } from "../context.ts";
 
 /** An audit row as the API shows it. */
@@ -59,22 +58,9 @@ export async function listAuditEvents(
   ctx: Ctx,
   filter: AuditFilter,
 ): Promise<{ data: AuditEventView[]; next_cursor: string | null }> {
-  const where: SQL[] = [
-    eq(auditEvents.tenant_id, ctx.scope.tenantId),
-    eq(auditEvents.app_id, ctx.scope.appId),
-  ];
-  if (filter.resource_id) where.push(eq(auditEvents.resource_id, filter.resource_id));
-  if (filter.resource_type) where.push(eq(auditEvents.resource_type, filter.resource_type));
-  if (filter.action) where.push(eq(auditEvents.action, filter.action));
-  if (filter.actor) where.push(eq(auditEvents.actor, filter.actor));
-  if (filter.request_id) where.push(eq(auditEvents.request_id, filter.request_id));
-  if (filter.since) where.push(gte(auditEvents.created_at, filter.since));
-  if (filter.until) where.push(lt(auditEvents.created_at, filter.until));
-  if (filter.cursor) where.push(lt(auditEvents.id, filter.cursor));
   const limit = Math.max(1, Math.min(100, filter.limit ?? 50));
-  const rows = await ctx.database.db.select().from(auditEvents).where(and(...where)).orderBy(
-    desc(auditEvents.id),
-  ).limit(limit + 1);
+  const { cursor, limit: _limit, ...rest } = filter;
+  const rows = await auditPage(ctx.database.db, ctx.scope, { ...rest, before_id: cursor }, limit + 1);
   const page = rows.slice(0, limit);
   return {
     data: page.map((r) => ({

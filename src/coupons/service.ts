@@ -11,7 +11,6 @@
  *
  * @module
  */
-import { and, eq, sql } from "drizzle-orm";
 import { assertRedeemable, checkCoupon, type CouponInput } from "../domain/coupons.ts";
 import { BillingError, notFound } from "../domain/errors.ts";
 import { canonicalJson } from "../domain/hash.ts";
@@ -19,14 +18,12 @@ import { isId, newId } from "../domain/ids.ts";
 import { currencyExponent } from "../domain/money.ts";
 import { periodAt } from "../domain/subscription.ts";
 import type { Executor } from "../storage/db.ts";
-import { coupons, subscriptionDiscounts } from "../storage/schema.ts";
+import { countRedemption, type CouponRow, couponRows, type DiscountRow, discountRows } from "./repository.ts";
 import type { Ctx } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import { loadSubscription, timelineOf } from "../subscriptions/read.ts";
 import type { CouponView, DiscountView } from "../domain/views.ts";
 export type { CouponView, DiscountView };
-
-type CouponRow = typeof coupons.$inferSelect;
 
 function couponView(row: CouponRow): CouponView {
   return {
@@ -71,13 +68,7 @@ export async function createCoupon(
   const now = ctx.clock.now();
   return await writeOp(ctx, async (tx, emit) => {
     const fields = { code: input.code, name: input.name ?? null, ...checked };
-    const existing = await tx.query.coupons.findFirst({
-      where: and(
-        eq(coupons.tenant_id, ctx.scope.tenantId),
-        eq(coupons.app_id, ctx.scope.appId),
-        eq(coupons.code, input.code),
-      ),
-    });
+    const existing = await couponRows.first(tx, ctx.scope, { code: input.code });
     if (existing) {
       const { id: _i, tenant_id: _t, app_id: _a, times_redeemed: _r, created_at: _c, ...rest } = existing;
       if (definition({ ...rest, plan_ids: rest.plan_ids as string[] | null }) === definition(fields)) {
@@ -97,17 +88,14 @@ export async function createCoupon(
       times_redeemed: 0,
       created_at: now,
     };
-    await tx.insert(coupons).values(row);
+    await couponRows.insert(tx, ctx.scope, row);
     emit("coupon.created", row.id, couponView(row));
     return { coupon: couponView(row), replayed: false };
   });
 }
 
 async function loadCoupon(ctx: Ctx, exec: Executor, ref: string): Promise<CouponRow> {
-  const byId = isId("cpn", ref) ? eq(coupons.id, ref) : eq(coupons.code, ref);
-  const row = await exec.query.coupons.findFirst({
-    where: and(eq(coupons.tenant_id, ctx.scope.tenantId), eq(coupons.app_id, ctx.scope.appId), byId),
-  });
+  const row = await couponRows.first(exec, ctx.scope, isId("cpn", ref) ? { id: ref } : { code: ref });
   if (!row) throw notFound("coupon", ref);
   return row;
 }
@@ -133,13 +121,7 @@ export async function applyDiscount(
   return await writeOp(ctx, async (tx, emit) => {
     const { row: sub, plan } = await loadSubscription(ctx, tx, subscriptionId);
     const coupon = await loadCoupon(ctx, tx, input.coupon);
-    const existing = await tx.query.subscriptionDiscounts.findFirst({
-      where: and(
-        eq(subscriptionDiscounts.tenant_id, ctx.scope.tenantId),
-        eq(subscriptionDiscounts.app_id, ctx.scope.appId),
-        eq(subscriptionDiscounts.subscription_id, sub.id),
-      ),
-    });
+    const existing = await discountRows.first(tx, ctx.scope, { subscription_id: sub.id });
     if (existing) {
       if (existing.coupon_id === coupon.id) {
         return { discount: discountView(existing, coupon), replayed: true };
@@ -173,17 +155,15 @@ export async function applyDiscount(
       first_period_index: firstPeriodIndex,
       created_at: now,
     };
-    await tx.insert(subscriptionDiscounts).values(row);
-    await tx.update(coupons).set({ times_redeemed: sql`${coupons.times_redeemed} + 1` }).where(
-      eq(coupons.id, coupon.id),
-    );
+    await discountRows.insert(tx, ctx.scope, row);
+    await countRedemption(tx, ctx.scope, coupon.id);
     const view = discountView(row, { ...coupon, times_redeemed: coupon.times_redeemed + 1 });
     emit("subscription.discount_applied", sub.id, view);
     return { discount: view, replayed: false };
   });
 }
 
-function discountView(row: typeof subscriptionDiscounts.$inferSelect, coupon: CouponRow): DiscountView {
+function discountView(row: DiscountRow, coupon: CouponRow): DiscountView {
   return {
     id: row.id,
     subscription_id: row.subscription_id,

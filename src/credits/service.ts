@@ -13,7 +13,6 @@
  *
  * @module
  */
-import { and, eq, inArray, lt, lte, sql } from "drizzle-orm";
 import {
   BILLING_LEDGER_ACCOUNTS,
   creditExpiryPostings,
@@ -25,14 +24,21 @@ import { keyReused, onceVerdict } from "../domain/idempotency.ts";
 import { newId } from "../domain/ids.ts";
 import { assertAmount, currencyExponent } from "../domain/money.ts";
 import type { Executor } from "../storage/db.ts";
-import { creditConsumptions, creditGrants, invoices } from "../storage/schema.ts";
+import {
+  consumptionRows,
+  type CreditGrantRow,
+  creditGrantRows,
+  expiredOpenGrantsOfAllScopes,
+  hasDraftStartingBefore,
+  spentOfGrant,
+  spentOfGrants,
+} from "./repository.ts";
 import type { Ctx, Services } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import { loadCustomer } from "../customers/service.ts";
 import { ensureAccount, postEntry } from "../ledger/service.ts";
 import type { CreditGrantView } from "../domain/views.ts";
 export type { CreditGrantView };
-import { inChunks } from "../storage/limits.ts";
 
 /** Body of a grant. */
 export interface CreditGrantInput {
@@ -49,7 +55,7 @@ export interface CreditGrantInput {
   source?: "purchased" | "promotional";
 }
 
-type GrantRow = typeof creditGrants.$inferSelect;
+type GrantRow = CreditGrantRow;
 
 function view(row: GrantRow, spent: number): CreditGrantView {
   return {
@@ -111,13 +117,7 @@ export async function grantCredits(
   });
   return await writeOp(ctx, async (tx, emit) => {
     const customer = await loadCustomer(ctx, tx, customerRef);
-    const prior = await tx.query.creditGrants.findFirst({
-      where: and(
-        eq(creditGrants.tenant_id, ctx.scope.tenantId),
-        eq(creditGrants.app_id, ctx.scope.appId),
-        eq(creditGrants.reference, input.reference),
-      ),
-    });
+    const prior = await creditGrantRows.first(tx, ctx.scope, { reference: input.reference });
     const verdict = onceVerdict(input.reference, hash, prior);
     if (verdict === "conflict") throw keyReused(`Credit grant reference "${input.reference}"`);
     if (prior && verdict === "replay") {
@@ -161,52 +161,25 @@ export async function grantCredits(
       entry_id: entryId,
       created_at: now,
     };
-    await tx.insert(creditGrants).values(row);
+    await creditGrantRows.insert(tx, ctx.scope, row);
     emit("credit_grant.created", id, view(row, 0));
     return { grant: view(row, 0), replayed: false };
   });
 }
 
 async function spentOf(ctx: Ctx, exec: Executor, grantId: string): Promise<number> {
-  const [row] = await exec.select({ total: sql<number>`coalesce(sum(${creditConsumptions.amount}), 0)` })
-    .from(creditConsumptions)
-    .where(
-      and(
-        eq(creditConsumptions.tenant_id, ctx.scope.tenantId),
-        eq(creditConsumptions.app_id, ctx.scope.appId),
-        eq(creditConsumptions.grant_id, grantId),
-      ),
-    );
-  return Number(row?.total ?? 0);
+  return await spentOfGrant(exec, ctx.scope, grantId);
 }
 
 /** A customer's grants, oldest first, with remaining balances. @throws {BillingError} `customer_not_found` */
 export async function listCreditGrants(ctx: Ctx, customerRef: string): Promise<CreditGrantView[]> {
   const db = ctx.database.db;
   const customer = await loadCustomer(ctx, db, customerRef);
-  const rows = await db.select().from(creditGrants).where(and(
-    eq(creditGrants.tenant_id, ctx.scope.tenantId),
-    eq(creditGrants.app_id, ctx.scope.appId),
-    eq(creditGrants.customer_id, customer.id),
-  )).orderBy(creditGrants.id);
+  const rows = await creditGrantRows.list(db, ctx.scope, { customer_id: customer.id }, {
+    orderBy: [["id", "asc"]],
+  });
   if (rows.length === 0) return [];
-  const spent: { grant_id: string; total: number }[] = [];
-  for (const chunk of inChunks(db, rows.map((r) => r.id), 4)) {
-    spent.push(
-      ...await db.select({
-        grant_id: creditConsumptions.grant_id,
-        total: sql<number>`sum(${creditConsumptions.amount})`,
-      })
-        .from(creditConsumptions)
-        .where(and(
-          eq(creditConsumptions.tenant_id, ctx.scope.tenantId),
-          eq(creditConsumptions.app_id, ctx.scope.appId),
-          inArray(creditConsumptions.grant_id, chunk),
-        ))
-        .groupBy(creditConsumptions.grant_id),
-    );
-  }
-  const by = new Map(spent.map((s) => [s.grant_id, Number(s.total)]));
+  const by = await spentOfGrants(db, ctx.scope, rows.map((r) => r.id));
   return rows.map((r) => view(r, by.get(r.id) ?? 0));
 }
 
@@ -224,11 +197,7 @@ export const EXPIRY_CONSUMPTION = "expiry";
  */
 export async function expireCredits(services: Services, now: Date, limit = 500): Promise<number> {
   const db = services.database.db;
-  const due = await db.select().from(creditGrants).where(and(
-    eq(creditGrants.kind, "monetary"),
-    lte(creditGrants.expires_at, now),
-    sql`not exists (select 1 from ${creditConsumptions} c where c.tenant_id = ${creditGrants.tenant_id} and c.app_id = ${creditGrants.app_id} and c.grant_id = ${creditGrants.id} and c.invoice_id = ${EXPIRY_CONSUMPTION})`,
-  )).orderBy(creditGrants.expires_at, creditGrants.id).limit(limit);
+  const due = await expiredOpenGrantsOfAllScopes(db, now, EXPIRY_CONSUMPTION, limit);
   let closed = 0;
   for (const grant of due) {
     const ctx: Ctx = {
@@ -237,21 +206,11 @@ export async function expireCredits(services: Services, now: Date, limit = 500):
       actor: "billing_cycle",
     };
     const done = await writeOp(ctx, async (tx, emit) => {
-      const open = await tx.query.invoices.findFirst({
-        where: and(
-          eq(invoices.tenant_id, grant.tenant_id),
-          eq(invoices.app_id, grant.app_id),
-          eq(invoices.customer_id, grant.customer_id),
-          eq(invoices.status, "draft"),
-          lt(invoices.period_start, grant.expires_at!),
-        ),
-      });
+      const open = await hasDraftStartingBefore(tx, ctx.scope, grant.customer_id, grant.expires_at!);
       if (open) return false;
       const remaining = grant.amount - await spentOf(ctx, tx, grant.id);
-      await tx.insert(creditConsumptions).values({
+      await consumptionRows.insert(tx, ctx.scope, {
         id: newId("ccn"),
-        tenant_id: grant.tenant_id,
-        app_id: grant.app_id,
         grant_id: grant.id,
         invoice_id: EXPIRY_CONSUMPTION,
         amount: remaining,

@@ -5,19 +5,21 @@
  *
  * @module
  */
-import { and, eq, inArray, or } from "drizzle-orm";
 import { BillingError, notFound } from "../domain/errors.ts";
 import { newId } from "../domain/ids.ts";
 import type { Executor } from "../storage/db.ts";
-import { customers } from "../storage/schema.ts";
+import {
+  customerByExternalId,
+  customerByRef,
+  type CustomerRow,
+  customersByRefs,
+  insertCustomer,
+} from "./repository.ts";
 import type { Ctx } from "../context.ts";
-import type { Scope } from "../domain/scope.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import type { CustomerView } from "../domain/views.ts";
 export type { CustomerView };
 import { limitsOf, rowsPerStatement, slices } from "../storage/limits.ts";
-
-type CustomerRow = typeof customers.$inferSelect;
 
 function view(row: CustomerRow): CustomerView {
   return {
@@ -39,9 +41,7 @@ export async function createCustomer(
   input: { external_id: string; name?: string | null; email?: string | null },
 ): Promise<{ customer: CustomerView; replayed: boolean }> {
   return await writeOp(ctx, async (tx, emit) => {
-    const existing = await tx.query.customers.findFirst({
-      where: and(scoped(ctx.scope), eq(customers.external_id, input.external_id)),
-    });
+    const existing = await customerByExternalId(tx, ctx.scope, input.external_id);
     if (existing) {
       if (
         (existing.name ?? null) === (input.name ?? null) && (existing.email ?? null) === (input.email ?? null)
@@ -63,14 +63,10 @@ export async function createCustomer(
       email: input.email ?? null,
       created_at: ctx.clock.now(),
     };
-    await tx.insert(customers).values(row);
+    await insertCustomer(tx, ctx.scope, row);
     emit("customer.created", row.id, view(row));
     return { customer: view(row), replayed: false };
   });
-}
-
-function scoped(scope: Scope) {
-  return and(eq(customers.tenant_id, scope.tenantId), eq(customers.app_id, scope.appId));
 }
 
 /**
@@ -79,9 +75,7 @@ function scoped(scope: Scope) {
  * @throws {BillingError} `customer_not_found` (404)
  */
 export async function loadCustomer(ctx: Ctx, exec: Executor, ref: string): Promise<CustomerView> {
-  const row = await exec.query.customers.findFirst({
-    where: and(scoped(ctx.scope), or(eq(customers.id, ref), eq(customers.external_id, ref))),
-  });
+  const row = await customerByRef(exec, ctx.scope, ref);
   if (!row) throw notFound("customer", ref);
   return view(row);
 }
@@ -105,8 +99,7 @@ export async function resolveCustomerRefs(
   const out = new Map<string, string>();
   // Each reference is bound twice (id and external id) beside the two scope columns.
   for (const chunk of slices(unique, rowsPerStatement(limitsOf(exec), 2, 4))) {
-    const rows = await exec.select({ id: customers.id, external_id: customers.external_id }).from(customers)
-      .where(and(scoped(ctx.scope), or(inArray(customers.id, chunk), inArray(customers.external_id, chunk))));
+    const rows = await customersByRefs(exec, ctx.scope, chunk);
     // An id match wins over an external-id match of another customer: ids are set last.
     for (const row of rows) out.set(row.external_id, row.id);
     for (const row of rows) out.set(row.id, row.id);

@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { and, asc, eq, gt, lte, or } from "drizzle-orm";
 import { notFound } from "../domain/errors.ts";
 import { isId } from "../domain/ids.ts";
 import type {
@@ -15,7 +14,12 @@ import type {
   InventoryOperation,
   InventoryResult,
 } from "../domain/inventory.ts";
-import { inventoryBalances, inventoryHolds } from "../storage/schema.ts";
+import {
+  hasDueInventoryHold,
+  inventoryBalanceRows,
+  inventoryHoldRows,
+  nonZeroBalancesOf,
+} from "./repository.ts";
 import type { Ctx } from "../context.ts";
 import { inventoryHoldOf } from "../ledger/batch.ts";
 import { writerFor } from "../ledger/writer.ts";
@@ -162,15 +166,7 @@ export async function mutateInventory(
 
 /** Sweeps due inventory holds of the scope through the writer when a read notices one. */
 async function expireNoticed(ctx: Ctx, subject: string, item?: string): Promise<void> {
-  const [due] = await ctx.database.db.select({ id: inventoryHolds.id }).from(inventoryHolds)
-    .where(and(
-      eq(inventoryHolds.tenant_id, ctx.scope.tenantId),
-      eq(inventoryHolds.app_id, ctx.scope.appId),
-      eq(inventoryHolds.status, "pending"),
-      lte(inventoryHolds.expires_at, ctx.clock.now()),
-      eq(inventoryHolds.subject, subject),
-      ...(item === undefined ? [] : [eq(inventoryHolds.item, item)]),
-    )).limit(1);
+  const due = await hasDueInventoryHold(ctx.database.db, ctx.scope, ctx.clock.now(), subject, item);
   if (due) await writerFor(ctx).submit(ctx.scope, { kind: "inventory_sweep" });
 }
 
@@ -181,14 +177,7 @@ export async function getInventoryBalance(
   item: string,
 ): Promise<InventoryBalanceView> {
   await expireNoticed(ctx, subject, item);
-  const row = await ctx.database.db.query.inventoryBalances.findFirst({
-    where: and(
-      eq(inventoryBalances.tenant_id, ctx.scope.tenantId),
-      eq(inventoryBalances.app_id, ctx.scope.appId),
-      eq(inventoryBalances.subject, subject),
-      eq(inventoryBalances.item, item),
-    ),
-  });
+  const row = await inventoryBalanceRows.first(ctx.database.db, ctx.scope, { subject, item });
   return inventoryBalanceView(row ?? { subject, item, free: 0, on_hold: 0 });
 }
 
@@ -198,32 +187,19 @@ export async function getInventoryBalance(
  */
 export async function listInventoryBalances(ctx: Ctx, subject: string): Promise<InventoryBalanceView[]> {
   await expireNoticed(ctx, subject);
-  const rows = await ctx.database.db.select().from(inventoryBalances)
-    .where(and(
-      eq(inventoryBalances.tenant_id, ctx.scope.tenantId),
-      eq(inventoryBalances.app_id, ctx.scope.appId),
-      eq(inventoryBalances.subject, subject),
-      or(gt(inventoryBalances.free, 0), gt(inventoryBalances.on_hold, 0)),
-    ))
-    .orderBy(asc(inventoryBalances.item))
-    .limit(1000);
+  const rows = await nonZeroBalancesOf(ctx.database.db, ctx.scope, subject, 1000);
   return rows.map(inventoryBalanceView);
 }
 
 /** GET an inventory hold (a due hold is expired first). @throws {BillingError} `hold_not_found` (404) */
 export async function getInventoryHold(ctx: Ctx, id: string): Promise<InventoryHoldView> {
   if (!isId("ihl", id)) throw notFound("hold", id);
-  const where = and(
-    eq(inventoryHolds.tenant_id, ctx.scope.tenantId),
-    eq(inventoryHolds.app_id, ctx.scope.appId),
-    eq(inventoryHolds.id, id),
-  );
-  const first = await ctx.database.db.query.inventoryHolds.findFirst({ where });
+  const first = await inventoryHoldRows.first(ctx.database.db, ctx.scope, { id });
   if (!first) throw notFound("hold", id);
   if (first.status === "pending" && first.expires_at.getTime() <= ctx.clock.now().getTime()) {
     await writerFor(ctx).submit(ctx.scope, { kind: "inventory_sweep" });
     return inventoryHoldView(
-      inventoryHoldOf((await ctx.database.db.query.inventoryHolds.findFirst({ where }))!),
+      inventoryHoldOf((await inventoryHoldRows.first(ctx.database.db, ctx.scope, { id }))!),
     );
   }
   return inventoryHoldView(inventoryHoldOf(first));

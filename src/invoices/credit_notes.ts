@@ -4,16 +4,15 @@
  *
  * @module
  */
-import { and, eq } from "drizzle-orm";
 import { creditNotePostings } from "../domain/billing_postings.ts";
 import { keyReused, onceVerdict } from "../domain/idempotency.ts";
 import { newId } from "../domain/ids.ts";
 import { creditNoteTransition } from "../domain/invoice_state.ts";
 import { divide } from "../domain/money.ts";
-import { creditNotes, creditNoteSequences, invoices } from "../storage/schema.ts";
 import type { Ctx } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import { postEntry } from "../ledger/service.ts";
+import { creditNoteRows, invoiceRows } from "./repository.ts";
 import { accountsFor, nextNumber, paymentHash } from "./service.ts";
 import {
   type CreditNoteView,
@@ -22,7 +21,6 @@ import {
   type InvoiceView,
   invoiceView,
   loadInvoiceRow,
-  scopedInvoices,
 } from "./view.ts";
 
 /**
@@ -44,13 +42,9 @@ export async function createCreditNote(
   const now = ctx.clock.now();
   return await writeOp(ctx, async (tx, emit) => {
     const row = await loadInvoiceRow(ctx, tx, invoiceId);
-    const prior = await tx.query.creditNotes.findFirst({
-      where: and(
-        eq(creditNotes.tenant_id, ctx.scope.tenantId),
-        eq(creditNotes.app_id, ctx.scope.appId),
-        eq(creditNotes.invoice_id, invoiceId),
-        eq(creditNotes.reference, input.reference),
-      ),
+    const prior = await creditNoteRows.first(tx, ctx.scope, {
+      invoice_id: invoiceId,
+      reference: input.reference,
     });
     if (prior) {
       const verdict = onceVerdict(input.reference, await paymentHash(input.amount), {
@@ -69,7 +63,7 @@ export async function createCreditNote(
       : 0;
     const accounts = await accountsFor(ctx, tx, row.customer_id, row.currency, now);
     const id = newId("cn");
-    const number = await nextNumber(ctx, tx, creditNoteSequences, "CN");
+    const number = await nextNumber(ctx, tx, "credit_note", "CN");
     const { entry } = await postEntry(tx, ctx.scope, now, {
       idempotency_key: `credit_note:${id}`,
       description: `Credit note ${number} on invoice ${row.number}`,
@@ -98,7 +92,7 @@ export async function createCreditNote(
       entry_id: entry.id,
       created_at: now,
     };
-    await tx.insert(creditNotes).values(note);
+    await creditNoteRows.insert(tx, ctx.scope, note);
     const credited = row.credited + input.amount;
     const updated: InvoiceRow = {
       ...row,
@@ -107,13 +101,12 @@ export async function createCreditNote(
       paid_at: status === "paid" && row.status === "open" ? now : row.paid_at,
       updated_at: now,
     };
-    await tx.update(invoices).set({
+    await invoiceRows.update(tx, ctx.scope, { id: invoiceId }, {
       credited,
       status: updated.status,
       paid_at: updated.paid_at,
       updated_at: now,
-    })
-      .where(and(scopedInvoices(ctx.scope), eq(invoices.id, invoiceId)));
+    });
     const view = await invoiceView(tx, ctx.scope, updated);
     emit("ledger.entry_posted", entry.id, entry);
     emit("invoice.credit_note_issued", invoiceId, creditNoteView(note));
@@ -128,10 +121,8 @@ export async function createCreditNote(
 export async function listCreditNotes(ctx: Ctx, invoiceId: string): Promise<CreditNoteView[]> {
   const db = ctx.database.db;
   await loadInvoiceRow(ctx, db, invoiceId);
-  const rows = await db.select().from(creditNotes).where(and(
-    eq(creditNotes.tenant_id, ctx.scope.tenantId),
-    eq(creditNotes.app_id, ctx.scope.appId),
-    eq(creditNotes.invoice_id, invoiceId),
-  )).orderBy(creditNotes.id);
+  const rows = await creditNoteRows.list(db, ctx.scope, { invoice_id: invoiceId }, {
+    orderBy: [["id", "asc"]],
+  });
   return rows.map(creditNoteView);
 }

@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { and, eq, inArray, sql } from "drizzle-orm";
 import { type Coupon, discountApplies } from "../domain/coupons.ts";
 import type { GrantBalance } from "../domain/credits.ts";
 import { newId } from "../domain/ids.ts";
@@ -26,17 +25,10 @@ import {
 } from "../domain/subscription.ts";
 import type { TaxRate } from "../domain/tax.ts";
 import type { Executor, Tx } from "../storage/db.ts";
-import {
-  coupons,
-  creditConsumptions,
-  creditGrants,
-  customerTaxRates,
-  invoiceLines,
-  invoices,
-  subscriptionChanges,
-  subscriptionDiscounts,
-  taxRates,
-} from "../storage/schema.ts";
+import { discountWithCoupon } from "../coupons/repository.ts";
+import { creditGrantRows, spentOfGrants } from "../credits/repository.ts";
+import { changeRows, type SubscriptionChangeRow } from "../subscriptions/repository.ts";
+import { taxRateOfCustomer } from "../tax/repository.ts";
 import type { Ctx } from "../context.ts";
 import type { Emit } from "../lifecycle/write.ts";
 import { loadPlan } from "../plans/service.ts";
@@ -48,59 +40,25 @@ import {
   timelineOf,
 } from "../subscriptions/read.ts";
 import { aggregateUsage } from "../usage/service.ts";
-import { inChunks, insertChunked } from "../storage/limits.ts";
-import { type InvoiceRow, scopedInvoices } from "./view.ts";
+import { invoiceLineRows, type InvoiceRow, invoiceRows } from "./repository.ts";
 
 /** Remaining balances of a customer's grants: amount − every recorded consumption. */
 async function grantBalances(ctx: Ctx, exec: Executor, customerId: string) {
-  const grants = await exec.select().from(creditGrants).where(and(
-    eq(creditGrants.tenant_id, ctx.scope.tenantId),
-    eq(creditGrants.app_id, ctx.scope.appId),
-    eq(creditGrants.customer_id, customerId),
-  ));
+  const grants = await creditGrantRows.list(exec, ctx.scope, { customer_id: customerId });
   if (grants.length === 0) return [];
-  const used: { grant_id: string; total: number }[] = [];
-  for (const chunk of inChunks(exec, grants.map((g) => g.id), 4)) {
-    used.push(
-      ...await exec.select({
-        grant_id: creditConsumptions.grant_id,
-        total: sql<number>`sum(${creditConsumptions.amount})`,
-      })
-        .from(creditConsumptions)
-        .where(and(
-          eq(creditConsumptions.tenant_id, ctx.scope.tenantId),
-          eq(creditConsumptions.app_id, ctx.scope.appId),
-          inArray(creditConsumptions.grant_id, chunk),
-        ))
-        .groupBy(creditConsumptions.grant_id),
-    );
-  }
-  const spent = new Map(used.map((u) => [u.grant_id, Number(u.total)]));
+  const spent = await spentOfGrants(exec, ctx.scope, grants.map((g) => g.id));
   return grants.map((g) => ({ ...g, remaining: g.amount - (spent.get(g.id) ?? 0) }));
 }
 
 /** The customer's tax rate, or null. */
 export async function customerTaxRate(ctx: Ctx, exec: Executor, customerId: string): Promise<TaxRate | null> {
-  const [row] = await exec.select({ rate: taxRates }).from(customerTaxRates)
-    .innerJoin(
-      taxRates,
-      and(
-        eq(taxRates.id, customerTaxRates.tax_rate_id),
-        eq(taxRates.tenant_id, customerTaxRates.tenant_id),
-        eq(taxRates.app_id, customerTaxRates.app_id),
-      ),
-    )
-    .where(and(
-      eq(customerTaxRates.tenant_id, ctx.scope.tenantId),
-      eq(customerTaxRates.app_id, ctx.scope.appId),
-      eq(customerTaxRates.customer_id, customerId),
-    ));
-  return row
+  const rate = await taxRateOfCustomer(exec, ctx.scope, customerId);
+  return rate
     ? {
-      id: row.rate.id,
-      display_name: row.rate.display_name,
-      percentage_bp: row.rate.percentage_bp,
-      inclusive: row.rate.inclusive,
+      id: rate.id,
+      display_name: rate.display_name,
+      percentage_bp: rate.percentage_bp,
+      inclusive: rate.inclusive,
     }
     : null;
 }
@@ -110,12 +68,10 @@ export async function loadPlanChanges(
   ctx: Ctx,
   exec: Executor,
   subscriptionId: string,
-): Promise<(typeof subscriptionChanges.$inferSelect)[]> {
-  return await exec.select().from(subscriptionChanges).where(and(
-    eq(subscriptionChanges.tenant_id, ctx.scope.tenantId),
-    eq(subscriptionChanges.app_id, ctx.scope.appId),
-    eq(subscriptionChanges.subscription_id, subscriptionId),
-  )).orderBy(subscriptionChanges.effective_at, subscriptionChanges.id);
+): Promise<SubscriptionChangeRow[]> {
+  return await changeRows.list(exec, ctx.scope, { subscription_id: subscriptionId }, {
+    orderBy: [["effective_at", "asc"], ["id", "asc"]],
+  });
 }
 
 /** Computed invoice of a period plus what it was computed with. */
@@ -165,20 +121,7 @@ export async function ratePeriod(
     : periodAt({ ...timeline, cancel_at: null }, currentPlan.interval, period.start);
 
   let coupon: Coupon | null = null;
-  const [discount] = await tx.select({ d: subscriptionDiscounts, c: coupons }).from(subscriptionDiscounts)
-    .innerJoin(
-      coupons,
-      and(
-        eq(coupons.id, subscriptionDiscounts.coupon_id),
-        eq(coupons.tenant_id, subscriptionDiscounts.tenant_id),
-        eq(coupons.app_id, subscriptionDiscounts.app_id),
-      ),
-    )
-    .where(and(
-      eq(subscriptionDiscounts.tenant_id, ctx.scope.tenantId),
-      eq(subscriptionDiscounts.app_id, ctx.scope.appId),
-      eq(subscriptionDiscounts.subscription_id, sub.id),
-    ));
+  const discount = await discountWithCoupon(tx, ctx.scope, sub.id);
   if (discount && !period.trial) {
     const c = { ...discount.c, plan_ids: discount.c.plan_ids as string[] | null };
     if (
@@ -220,19 +163,13 @@ export async function writeLines(
   invoiceId: string,
   lines: InvoiceLineDraft[],
 ): Promise<void> {
-  await tx.delete(invoiceLines).where(and(
-    eq(invoiceLines.tenant_id, ctx.scope.tenantId),
-    eq(invoiceLines.app_id, ctx.scope.appId),
-    eq(invoiceLines.invoice_id, invoiceId),
-  ));
+  await invoiceLineRows.delete(tx, ctx.scope, { invoice_id: invoiceId });
   if (lines.length === 0) return;
-  await insertChunked(
+  await invoiceLineRows.insertMany(
     tx,
-    invoiceLines,
+    ctx.scope,
     lines.map((l, position) => ({
       id: newId("il"),
-      tenant_id: ctx.scope.tenantId,
-      app_id: ctx.scope.appId,
       invoice_id: invoiceId,
       position,
       ...l,
@@ -283,8 +220,10 @@ export async function refreshDraft(
   const rated = await ratePeriod(ctx, tx, sub, plan, periodOfRow(sub, plan, row));
   const updated: InvoiceRow = { ...row, ...amountsOf(rated), updated_at: ctx.clock.now() };
   await writeLines(ctx, tx, row.id, rated.draft.lines);
-  await tx.update(invoices).set({ ...amountsOf(rated), updated_at: updated.updated_at })
-    .where(and(scopedInvoices(ctx.scope), eq(invoices.id, row.id)));
+  await invoiceRows.update(tx, ctx.scope, { id: row.id }, {
+    ...amountsOf(rated),
+    updated_at: updated.updated_at,
+  });
   if (emit && updated.total !== row.total) {
     emit("invoice.updated", row.id, { total: updated.total, previous_total: row.total });
   }

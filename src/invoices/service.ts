@@ -24,7 +24,6 @@
  *
  * @module
  */
-import { and, eq, ne, sql } from "drizzle-orm";
 import {
   BILLING_LEDGER_ACCOUNTS,
   creditsAppliedPostings,
@@ -52,13 +51,8 @@ import { addDays } from "../domain/period.ts";
 import type { Plan } from "../domain/plan.ts";
 import { type BillingPeriod, resolvePeriod } from "../domain/subscription.ts";
 import type { Tx } from "../storage/db.ts";
-import {
-  creditConsumptions,
-  creditNoteSequences,
-  invoicePayments,
-  invoices,
-  invoiceSequences,
-} from "../storage/schema.ts";
+import { consumptionRows } from "../credits/repository.ts";
+import { invoiceOfPeriod, invoicePaymentRows, invoiceRows, nextSequenceNumber } from "./repository.ts";
 import type { Ctx } from "../context.ts";
 import { type Emit, writeOp } from "../lifecycle/write.ts";
 import { ensureAccount, loadEntry, postEntry } from "../ledger/service.ts";
@@ -68,9 +62,8 @@ import {
   type SubscriptionRow,
   timelineOf,
 } from "../subscriptions/read.ts";
-import { insertChunked } from "../storage/limits.ts";
 import { amountsOf, type Fresh, ratePeriod, refreshDraft, writeLines } from "./rating.ts";
-import { type InvoiceRow, type InvoiceView, invoiceView, loadInvoiceRow, scopedInvoices } from "./view.ts";
+import { type InvoiceRow, type InvoiceView, invoiceView, loadInvoiceRow } from "./view.ts";
 
 /** Default days between finalization and the due date. */
 export const DEFAULT_DAYS_UNTIL_DUE = 30;
@@ -89,15 +82,7 @@ export async function generateInvoiceTx(
   period: BillingPeriod,
 ): Promise<{ row: InvoiceRow; created: boolean; fresh: Fresh | null }> {
   const now = ctx.clock.now();
-  const existing = await tx.query.invoices.findFirst({
-    where: and(
-      scopedInvoices(ctx.scope),
-      eq(invoices.subscription_id, sub.id),
-      eq(invoices.period_start, period.start),
-      eq(invoices.period_end, period.end),
-      ne(invoices.status, "void"),
-    ),
-  });
+  const existing = await invoiceOfPeriod(tx, ctx.scope, sub.id, period.start, period.end);
   if (existing) {
     if (existing.status !== "draft") return { row: existing, created: false, fresh: null };
     const refreshed = await refreshDraft(ctx, tx, existing, emit);
@@ -128,7 +113,7 @@ export async function generateInvoiceTx(
     created_at: now,
     updated_at: now,
   };
-  await tx.insert(invoices).values(row);
+  await invoiceRows.insert(tx, ctx.scope, row);
   await writeLines(ctx, tx, row.id, rated.draft.lines);
   emit(
     "invoice.generated",
@@ -202,17 +187,11 @@ export async function accountsFor(
 export async function nextNumber(
   ctx: Ctx,
   tx: Tx,
-  table: typeof invoiceSequences | typeof creditNoteSequences,
+  kind: "invoice" | "credit_note",
   prefix: string,
 ): Promise<string> {
-  const [sequence] = await tx.insert(table)
-    .values({ tenant_id: ctx.scope.tenantId, app_id: ctx.scope.appId, last_number: 1 })
-    .onConflictDoUpdate({
-      target: [table.tenant_id, table.app_id],
-      set: { last_number: sql`${table.last_number} + 1` },
-    })
-    .returning({ last_number: table.last_number });
-  return `${prefix}-${String(sequence.last_number).padStart(6, "0")}`;
+  const last = await nextSequenceNumber(tx, ctx.scope, kind);
+  return `${prefix}-${String(last).padStart(6, "0")}`;
 }
 
 /**
@@ -235,7 +214,7 @@ export async function finalizeInvoiceTx(
   const { row, rated } = options.fresh && options.fresh.row.id === id
     ? options.fresh
     : await refreshDraft(ctx, tx, current, null);
-  const number = await nextNumber(ctx, tx, invoiceSequences, "INV");
+  const number = await nextNumber(ctx, tx, "invoice", "INV");
   let entryId: string | null = null;
   if (row.total > 0) {
     const accounts = await accountsFor(ctx, tx, row.customer_id, row.currency, now);
@@ -274,13 +253,11 @@ export async function finalizeInvoiceTx(
   }
   const draws = [...rated.draft.monetary_draws, ...rated.draft.unit_draws];
   if (draws.length > 0) {
-    await insertChunked(
+    await consumptionRows.insertMany(
       tx,
-      creditConsumptions,
+      ctx.scope,
       draws.map((d) => ({
         id: newId("ccn"),
-        tenant_id: ctx.scope.tenantId,
-        app_id: ctx.scope.appId,
         grant_id: d.grant_id,
         invoice_id: row.id,
         amount: d.amount,
@@ -298,7 +275,7 @@ export async function finalizeInvoiceTx(
     due_at: status === "open" ? addDays(now, options.days_until_due ?? DEFAULT_DAYS_UNTIL_DUE) : null,
     updated_at: now,
   };
-  await tx.update(invoices).set(fields).where(and(scopedInvoices(ctx.scope), eq(invoices.id, id)));
+  await invoiceRows.update(tx, ctx.scope, { id }, fields);
   const finalized: InvoiceRow = { ...row, ...fields };
   const view = await invoiceView(tx, ctx.scope, finalized);
   emit("invoice.finalized", id, view);
@@ -341,13 +318,9 @@ export async function payInvoice(
   return await writeOp(ctx, async (tx, emit) => {
     const row = await loadInvoiceRow(ctx, tx, id);
     if (input.reference !== undefined) {
-      const prior = await tx.query.invoicePayments.findFirst({
-        where: and(
-          eq(invoicePayments.tenant_id, ctx.scope.tenantId),
-          eq(invoicePayments.app_id, ctx.scope.appId),
-          eq(invoicePayments.invoice_id, id),
-          eq(invoicePayments.reference, input.reference),
-        ),
+      const prior = await invoicePaymentRows.first(tx, ctx.scope, {
+        invoice_id: id,
+        reference: input.reference,
       });
       if (prior) {
         // The request a payment records is its amount; a retry that omits it asks for "the amount
@@ -377,10 +350,8 @@ export async function payInvoice(
       postings: invoicePaymentPostings(counter, amount, row.currency),
       metadata: { invoice_id: id, reference: input.reference ?? null },
     });
-    await tx.insert(invoicePayments).values({
+    await invoicePaymentRows.insert(tx, ctx.scope, {
       id: paymentId,
-      tenant_id: ctx.scope.tenantId,
-      app_id: ctx.scope.appId,
       invoice_id: id,
       amount,
       reference: input.reference ?? null,
@@ -395,8 +366,12 @@ export async function payInvoice(
       paid_at: status === "paid" ? now : null,
       updated_at: now,
     };
-    await tx.update(invoices).set({ amount_paid: paid, status, paid_at: updated.paid_at, updated_at: now })
-      .where(and(scopedInvoices(ctx.scope), eq(invoices.id, id)));
+    await invoiceRows.update(tx, ctx.scope, { id }, {
+      amount_paid: paid,
+      status,
+      paid_at: updated.paid_at,
+      updated_at: now,
+    });
     const view = await invoiceView(tx, ctx.scope, updated);
     emit("ledger.entry_posted", entry.id, entry);
     emit("invoice.payment_recorded", id, { amount, reference: input.reference ?? null, entry_id: entry.id });
@@ -462,14 +437,9 @@ export async function voidInvoice(ctx: Ctx, id: string): Promise<InvoiceView> {
         emit("ledger.entry_posted", back.id, back);
       }
     }
-    await tx.delete(creditConsumptions).where(and(
-      eq(creditConsumptions.tenant_id, ctx.scope.tenantId),
-      eq(creditConsumptions.app_id, ctx.scope.appId),
-      eq(creditConsumptions.invoice_id, id),
-    ));
+    await consumptionRows.delete(tx, ctx.scope, { invoice_id: id });
     const updated: InvoiceRow = { ...row, status: "void", voided_at: now, updated_at: now };
-    await tx.update(invoices).set({ status: "void", voided_at: now, updated_at: now })
-      .where(and(scopedInvoices(ctx.scope), eq(invoices.id, id)));
+    await invoiceRows.update(tx, ctx.scope, { id }, { status: "void", voided_at: now, updated_at: now });
     const view = await invoiceView(tx, ctx.scope, updated);
     emit("invoice.voided", id, view);
     return view;
@@ -514,13 +484,12 @@ export async function markUncollectible(ctx: Ctx, id: string): Promise<InvoiceVi
       uncollectible_entry_id: entryId,
       updated_at: now,
     };
-    await tx.update(invoices).set({
+    await invoiceRows.update(tx, ctx.scope, { id }, {
       status: "uncollectible",
       uncollectible_at: now,
       uncollectible_entry_id: entryId,
       updated_at: now,
-    })
-      .where(and(scopedInvoices(ctx.scope), eq(invoices.id, id)));
+    });
     const view = await invoiceView(tx, ctx.scope, updated);
     emit("invoice.marked_uncollectible", id, view);
     return view;

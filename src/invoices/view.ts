@@ -3,13 +3,18 @@
  *
  * @module
  */
-import { and, desc, eq, lt } from "drizzle-orm";
 import { isId } from "../domain/ids.ts";
 import { notFound } from "../domain/errors.ts";
 import type { InvoiceStatus } from "../domain/invoice_state.ts";
 import { amountDue } from "../domain/invoice_state.ts";
 import type { Executor } from "../storage/db.ts";
-import { creditNotes, invoiceLines, invoices } from "../storage/schema.ts";
+import {
+  type CreditNoteRow,
+  invoiceLineRows,
+  invoicePage,
+  type InvoiceRow,
+  invoiceRows,
+} from "./repository.ts";
 import type { Ctx } from "../context.ts";
 import type { Scope } from "../domain/scope.ts";
 import { loadCustomer } from "../customers/service.ts";
@@ -17,24 +22,13 @@ import type { CreditNoteView, InvoiceLineView, InvoiceView } from "../domain/vie
 export type { CreditNoteView, InvoiceLineView, InvoiceView };
 
 /** A stored invoice. */
-export type InvoiceRow = typeof invoices.$inferSelect;
-
-/** The filter that keeps a query on invoices inside one tenant's app. */
-export function scopedInvoices(scope: Scope): ReturnType<typeof and> {
-  return and(eq(invoices.tenant_id, scope.tenantId), eq(invoices.app_id, scope.appId));
-}
+export type { InvoiceRow };
 
 /** Row → view (reads the lines). */
 export async function invoiceView(exec: Executor, scope: Scope, row: InvoiceRow): Promise<InvoiceView> {
-  const lines = await exec.select().from(invoiceLines)
-    .where(
-      and(
-        eq(invoiceLines.tenant_id, scope.tenantId),
-        eq(invoiceLines.app_id, scope.appId),
-        eq(invoiceLines.invoice_id, row.id),
-      ),
-    )
-    .orderBy(invoiceLines.position);
+  const lines = await invoiceLineRows.list(exec, scope, { invoice_id: row.id }, {
+    orderBy: [["position", "asc"]],
+  });
   return {
     id: row.id,
     number: row.number,
@@ -88,15 +82,13 @@ export async function invoiceView(exec: Executor, scope: Scope, row: InvoiceRow)
  */
 export async function loadInvoiceRow(ctx: Ctx, exec: Executor, id: string): Promise<InvoiceRow> {
   if (!isId("inv", id)) throw notFound("invoice", id);
-  const row = await exec.query.invoices.findFirst({
-    where: and(scopedInvoices(ctx.scope), eq(invoices.id, id)),
-  });
+  const row = await invoiceRows.first(exec, ctx.scope, { id });
   if (!row) throw notFound("invoice", id);
   return row;
 }
 
 /** A stored credit note → its view. */
-export function creditNoteView(row: typeof creditNotes.$inferSelect): CreditNoteView {
+export function creditNoteView(row: CreditNoteRow): CreditNoteView {
   return {
     id: row.id,
     number: row.number,
@@ -128,16 +120,13 @@ export async function listInvoices(
   filter: { customer_id?: string; status?: InvoiceStatus; cursor?: string; limit?: number },
 ): Promise<{ data: InvoiceView[]; next_cursor: string | null }> {
   const db = ctx.database.db;
-  const where = [scopedInvoices(ctx.scope)];
-  if (filter.customer_id) {
-    where.push(eq(invoices.customer_id, (await loadCustomer(ctx, db, filter.customer_id)).id));
-  }
-  if (filter.status) where.push(eq(invoices.status, filter.status));
-  if (filter.cursor) where.push(lt(invoices.id, filter.cursor));
+  const customerId = filter.customer_id ? (await loadCustomer(ctx, db, filter.customer_id)).id : undefined;
   const limit = filter.limit ?? 20;
-  const rows = await db.select().from(invoices).where(and(...where)).orderBy(desc(invoices.id)).limit(
-    limit + 1,
-  );
+  const rows = await invoicePage(db, ctx.scope, {
+    customer_id: customerId,
+    status: filter.status,
+    before_id: filter.cursor,
+  }, limit + 1);
   const page = rows.slice(0, limit);
   return {
     data: await Promise.all(page.map((r) => invoiceView(db, ctx.scope, r))),

@@ -48,6 +48,7 @@ import {
   ledgerPostings,
 } from "../storage/schema.ts";
 import { inChunks, rowChunks } from "../storage/limits.ts";
+import { tenancy } from "../storage/scoped.ts";
 import type { Scope } from "../domain/scope.ts";
 
 /** Any command the writer serializes. */
@@ -191,9 +192,8 @@ export function holdOf(row: HoldRow): LedgerHold {
   };
 }
 
-const inScope = <T extends { tenant_id: unknown; app_id: unknown }>(table: T, scope: Scope) =>
-  // deno-lint-ignore no-explicit-any
-  and(eq((table as any).tenant_id, scope.tenantId), eq((table as any).app_id, scope.appId));
+/** The one tenancy filter (`storage/scoped.ts`), for the book store's bulk loads. */
+const inScope = tenancy;
 
 /** Loads entries with their postings (postings in id order, which is creation order). */
 export async function loadEntries(

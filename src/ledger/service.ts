@@ -11,7 +11,6 @@
  *
  * @module
  */
-import { and, asc, desc, eq, gt, gte, inArray, lt, lte, type SQL } from "drizzle-orm";
 import { BillingError, notFound } from "../domain/errors.ts";
 import { isId, newId } from "../domain/ids.ts";
 import {
@@ -32,13 +31,15 @@ import type {
 } from "../domain/ledger_book.ts";
 import type { Executor, Tx } from "../storage/db.ts";
 import {
-  inventoryHolds,
-  ledgerAccounts,
-  ledgerBalances,
-  ledgerEntries,
-  ledgerHolds,
-  ledgerPostings,
-} from "../storage/schema.ts";
+  accountRows,
+  accountsWithBalances,
+  balanceRows,
+  entryPage,
+  hasDueLedgerHold,
+  holdRows,
+  insertAccountIfAbsent,
+  scopesWithDueHolds,
+} from "./repository.ts";
 import type { Ctx } from "../context.ts";
 import type { Emit } from "../lifecycle/write.ts";
 import type { Scope } from "../domain/scope.ts";
@@ -190,10 +191,6 @@ export function holdView(h: LedgerHold): HoldView {
   };
 }
 
-const scoped = <T extends { tenant_id: unknown; app_id: unknown }>(table: T, scope: Scope) =>
-  // deno-lint-ignore no-explicit-any
-  and(eq((table as any).tenant_id, scope.tenantId), eq((table as any).app_id, scope.appId))!;
-
 // ---- billing's in-transaction API (invoices) ----
 
 /**
@@ -221,10 +218,8 @@ export async function ensureAccount(
     debits_must_not_exceed_credits: input.debits_must_not_exceed_credits ?? false,
     credits_must_not_exceed_debits: input.credits_must_not_exceed_debits ?? false,
   };
-  await tx.insert(ledgerAccounts).values({
+  const row = await insertAccountIfAbsent(tx, scope, {
     id: newId("acc"),
-    tenant_id: scope.tenantId,
-    app_id: scope.appId,
     name: input.name,
     type: input.type,
     currency: input.currency,
@@ -232,13 +227,6 @@ export async function ensureAccount(
     metadata: null,
     ...flags,
     created_at: now,
-  }).onConflictDoNothing();
-  const row = await tx.query.ledgerAccounts.findFirst({
-    where: and(
-      scoped(ledgerAccounts, scope),
-      eq(ledgerAccounts.name, input.name),
-      eq(ledgerAccounts.currency, input.currency),
-    ),
   });
   if (!row) throw new Error(`invariant: account ${input.name} vanished after insert`);
   if (row.type !== input.type) {
@@ -311,20 +299,7 @@ export async function loadEntry(exec: Executor, scope: Scope, id: string): Promi
 /** Every account of the app with its posted balance, by name (read from the materialized balances). */
 export async function listAccountBalances(ctx: Ctx): Promise<AccountBalance[]> {
   const scope = ctx.scope;
-  const rows = await ctx.database.db.select({ account: ledgerAccounts, balance: ledgerBalances }).from(
-    ledgerAccounts,
-  )
-    .leftJoin(
-      ledgerBalances,
-      and(
-        eq(ledgerBalances.tenant_id, ledgerAccounts.tenant_id),
-        eq(ledgerBalances.app_id, ledgerAccounts.app_id),
-        eq(ledgerBalances.account_id, ledgerAccounts.id),
-        eq(ledgerBalances.currency, ledgerAccounts.currency),
-      ),
-    )
-    .where(scoped(ledgerAccounts, scope))
-    .orderBy(asc(ledgerAccounts.name), asc(ledgerAccounts.currency));
+  const rows = await accountsWithBalances(ctx.database.db, scope);
   return rows.map(({ account, balance }) => {
     const net = (balance?.debits_posted ?? 0) - (balance?.credits_posted ?? 0);
     return {
@@ -366,9 +341,7 @@ export async function createAccount(
 /** GET an account. @throws {BillingError} `account_not_found` (404) */
 export async function getAccount(ctx: Ctx, id: string): Promise<AccountView> {
   if (!isId("acc", id)) throw notFound("account", id);
-  const row = await ctx.database.db.query.ledgerAccounts.findFirst({
-    where: and(scoped(ledgerAccounts, ctx.scope), eq(ledgerAccounts.id, id)),
-  });
+  const row = await accountRows.first(ctx.database.db, ctx.scope, { id });
   if (!row) throw notFound("account", id);
   return accountView(accountOf(row));
 }
@@ -378,16 +351,7 @@ export async function getAccount(ctx: Ctx, id: string): Promise<AccountView> {
  * read never shows an expired hold as held, and the release still happens exactly once).
  */
 async function expireNoticedHolds(ctx: Ctx): Promise<void> {
-  const [due] = await ctx.database.db.select({ id: ledgerHolds.id }).from(ledgerHolds)
-    .where(
-      and(
-        scoped(ledgerHolds, ctx.scope),
-        eq(ledgerHolds.status, "pending"),
-        lte(ledgerHolds.expires_at, ctx.clock.now()),
-      ),
-    )
-    .limit(1);
-  if (!due) return;
+  if (!await hasDueLedgerHold(ctx.database.db, ctx.scope, ctx.clock.now())) return;
   // A sweep expires at most MAX_EXPIRIES_PER_BATCH holds; a backlog takes a few (bounded) rounds.
   for (let round = 0; round < 10; round++) {
     const { value } = await submit(ctx, { kind: "sweep_holds" });
@@ -410,12 +374,9 @@ export async function getBalance(ctx: Ctx, id: string, currency?: string): Promi
     );
   }
   await expireNoticedHolds(ctx);
-  const row = await ctx.database.db.query.ledgerBalances.findFirst({
-    where: and(
-      scoped(ledgerBalances, ctx.scope),
-      eq(ledgerBalances.account_id, id),
-      eq(ledgerBalances.currency, account.currency),
-    ),
+  const row = await balanceRows.first(ctx.database.db, ctx.scope, {
+    account_id: id,
+    currency: account.currency,
   });
   const counters = row
     ? {
@@ -510,35 +471,31 @@ export async function listEntries(
 ): Promise<{ data: EntryView[]; next_cursor: string | null }> {
   const limit = Math.min(Math.max(filter.limit ?? 50, 1), 100);
   const order = filter.order ?? "asc";
-  const where: SQL[] = [scoped(ledgerEntries, ctx.scope)];
+  let afterSeq: number | undefined;
   if (filter.cursor !== undefined) {
     if (!/^[0-9]{1,15}$/.test(filter.cursor)) {
       throw new BillingError("validation_failed", "invalid_request", "The cursor is not valid", {
         fields: [{ path: "query.cursor", message: "Use next_cursor of a previous page" }],
       });
     }
-    const seq = Number(filter.cursor);
-    where.push(order === "asc" ? gt(ledgerEntries.seq, seq) : lt(ledgerEntries.seq, seq));
+    afterSeq = Number(filter.cursor);
   }
-  if (filter.payment_intent_id) where.push(eq(ledgerEntries.payment_intent_id, filter.payment_intent_id));
-  if (filter.refund_id) where.push(eq(ledgerEntries.refund_id, filter.refund_id));
-  if (filter.payout_id) where.push(eq(ledgerEntries.payout_id, filter.payout_id));
-  if (filter.dispute_id) where.push(eq(ledgerEntries.dispute_id, filter.dispute_id));
-  if (filter.created_after) where.push(gte(ledgerEntries.created_at, filter.created_after));
-  if (filter.created_before) where.push(lt(ledgerEntries.created_at, filter.created_before));
-  if (filter.account_id) {
-    where.push(inArray(
-      ledgerEntries.seq,
-      ctx.database.db.select({ seq: ledgerPostings.entry_seq }).from(ledgerPostings)
-        .where(and(scoped(ledgerPostings, ctx.scope), eq(ledgerPostings.account_id, filter.account_id))),
-    ));
-  }
-  const rows = await ctx.database.db.select({ id: ledgerEntries.id, seq: ledgerEntries.seq }).from(
-    ledgerEntries,
-  )
-    .where(and(...where))
-    .orderBy(order === "asc" ? asc(ledgerEntries.seq) : desc(ledgerEntries.seq))
-    .limit(limit + 1);
+  const rows = await entryPage(
+    ctx.database.db,
+    ctx.scope,
+    {
+      after_seq: afterSeq,
+      payment_intent_id: filter.payment_intent_id,
+      refund_id: filter.refund_id,
+      payout_id: filter.payout_id,
+      dispute_id: filter.dispute_id,
+      created_after: filter.created_after,
+      created_before: filter.created_before,
+      account_id: filter.account_id,
+    },
+    order,
+    limit + 1,
+  );
   const page = rows.slice(0, limit);
   const entries = new Map(
     (await loadEntries(ctx.database.db, ctx.scope, page.map((r) => r.id))).map((e) => [e.id, e]),
@@ -607,9 +564,7 @@ export async function voidHold(
 export async function getHold(ctx: Ctx, id: string): Promise<HoldView> {
   if (!isId("hld", id)) throw notFound("hold", id);
   await expireNoticedHolds(ctx);
-  const row = await ctx.database.db.query.ledgerHolds.findFirst({
-    where: and(scoped(ledgerHolds, ctx.scope), eq(ledgerHolds.id, id)),
-  });
+  const row = await holdRows.first(ctx.database.db, ctx.scope, { id });
   if (!row) throw notFound("hold", id);
   return holdView(holdOf(row));
 }
@@ -642,18 +597,11 @@ export async function recordOperation(
 /** Expires due holds of every scope once (the periodic sweep); returns how many scopes were swept. */
 export async function sweepAllScopes(services: Omit<Ctx, "scope">): Promise<number> {
   const now = services.clock.now();
-  const scopes = await services.database.db.selectDistinct({
-    tenantId: ledgerHolds.tenant_id,
-    appId: ledgerHolds.app_id,
-  }).from(ledgerHolds)
-    .where(and(eq(ledgerHolds.status, "pending"), lte(ledgerHolds.expires_at, now)))
-    .limit(1000);
-  const inventoryScopes = await services.database.db.selectDistinct({
-    tenantId: inventoryHolds.tenant_id,
-    appId: inventoryHolds.app_id,
-  }).from(inventoryHolds)
-    .where(and(eq(inventoryHolds.status, "pending"), lte(inventoryHolds.expires_at, now)))
-    .limit(1000);
+  const { ledger: scopes, inventory: inventoryScopes } = await scopesWithDueHolds(
+    services.database.db,
+    now,
+    1000,
+  );
   const writer = writerFor(services);
   for (const scope of scopes) await writer.submit(scope, { kind: "sweep_holds" });
   for (const scope of inventoryScopes) await writer.submit(scope, { kind: "inventory_sweep" });

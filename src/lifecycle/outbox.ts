@@ -13,14 +13,12 @@
  *
  * @module
  */
-import { and, asc, eq, gt } from "drizzle-orm";
 import type { LifecycleEvent, LifecycleEventType } from "../domain/events.ts";
 import { newId } from "../domain/ids.ts";
 import type { Executor, Tx } from "../storage/db.ts";
-import { outboxEvents } from "../storage/schema.ts";
+import { appendOutbox, outboxAfter } from "./repository.ts";
 import { recordAudit, type WriteActor } from "../audit/record.ts";
 import type { Scope } from "../domain/scope.ts";
-import { insertChunked } from "../storage/limits.ts";
 
 export type { WriteActor };
 
@@ -43,20 +41,7 @@ export async function recordLifecycle(tx: Tx, who: WriteActor, events: Lifecycle
     );
   }
   for (const event of events) event.id ??= newId("msg");
-  await insertChunked(
-    tx,
-    outboxEvents,
-    events.map((e) => ({
-      id: e.id!,
-      tenant_id: e.tenant_id,
-      app_id: e.app_id,
-      type: e.type,
-      resource_id: e.resource_id,
-      data: e.data,
-      occurred_at: e.occurred_at,
-      fanned_out_at: null,
-    })),
-  );
+  await appendOutbox(tx, events);
   await recordAudit(tx, who, events);
 }
 
@@ -83,15 +68,7 @@ export async function readOutbox(
   options: { afterSeq?: number; limit?: number } = {},
 ): Promise<OutboxMessage[]> {
   const limit = Math.max(1, Math.min(1000, options.limit ?? 100));
-  const rows = await exec.select().from(outboxEvents)
-    .where(
-      and(
-        eq(outboxEvents.tenant_id, scope.tenantId),
-        eq(outboxEvents.app_id, scope.appId),
-        gt(outboxEvents.seq, options.afterSeq ?? 0),
-      ),
-    )
-    .orderBy(asc(outboxEvents.seq)).limit(limit);
+  const rows = await outboxAfter(exec, scope, options.afterSeq ?? 0, limit);
   return rows.map((r) => ({
     ...r,
     type: r.type as LifecycleEventType,

@@ -16,9 +16,12 @@
  *
  * @module
  */
-import { and, asc, gt, isNotNull, isNull, lte, sql } from "drizzle-orm";
 import type { LifecycleEvent } from "../domain/events.ts";
-import { subscriptions } from "../storage/schema.ts";
+import {
+  expiriesOfAllScopes,
+  type SubscriptionRow,
+  trialsEndingOfAllScopes,
+} from "../subscriptions/repository.ts";
 import type { Services } from "../context.ts";
 import { recordLifecycle } from "./outbox.ts";
 
@@ -35,10 +38,6 @@ export interface SweepReport {
   expired: number;
 }
 
-const notAudited = (action: string) =>
-  sql`not exists (select 1 from audit_events a where a.tenant_id = ${subscriptions.tenant_id} and a.app_id = ${subscriptions.app_id}
-    and a.resource_id = ${subscriptions.id} and a.action = ${action})`;
-
 /**
  * Emits the due time-based subscription events, as of `services.clock.now()`, in one write
  * transaction (outbox + audit, actor `system`); dispatches them after the commit.
@@ -51,21 +50,14 @@ export async function sweepTimedEvents(
   const events: LifecycleEvent[] = [];
   const report = await services.database.write(async (tx) => {
     events.length = 0;
-    const trials = await tx.select().from(subscriptions).where(and(
-      isNotNull(subscriptions.trial_end),
-      gt(subscriptions.trial_end, now),
-      lte(subscriptions.trial_end, new Date(now.getTime() + TRIAL_ENDING_NOTICE_MS)),
-      sql`(${subscriptions.cancel_at} is null or ${subscriptions.cancel_at} > ${subscriptions.trial_end})`,
-      notAudited("subscription.trial_ending"),
-    )).orderBy(asc(subscriptions.trial_end), asc(subscriptions.id)).limit(limit);
-    const expiries = await tx.select().from(subscriptions).where(and(
-      isNotNull(subscriptions.cancel_at),
-      isNull(subscriptions.canceled_at),
-      lte(subscriptions.cancel_at, now),
-      gt(subscriptions.cancel_at, new Date(now.getTime() - EXPIRY_LOOKBACK_MS)),
-      notAudited("subscription.expired"),
-    )).orderBy(asc(subscriptions.cancel_at), asc(subscriptions.id)).limit(limit);
-    const base = (s: typeof subscriptions.$inferSelect) => ({
+    const trials = await trialsEndingOfAllScopes(
+      tx,
+      now,
+      new Date(now.getTime() + TRIAL_ENDING_NOTICE_MS),
+      limit,
+    );
+    const expiries = await expiriesOfAllScopes(tx, now, new Date(now.getTime() - EXPIRY_LOOKBACK_MS), limit);
+    const base = (s: SubscriptionRow) => ({
       id: s.id,
       customer_id: s.customer_id,
       plan_id: s.plan_id,

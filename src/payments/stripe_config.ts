@@ -4,9 +4,8 @@
  *
  * @module
  */
-import { and, eq } from "drizzle-orm";
 import { BillingError } from "../domain/errors.ts";
-import { paymentProviderConfigs } from "../storage/schema.ts";
+import { type ConfigRow, configRows, upsertConfig } from "./repository.ts";
 import type { Ctx, Services } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import type { Scope } from "../domain/scope.ts";
@@ -14,7 +13,7 @@ import type { StripeConfigView } from "../domain/views.ts";
 export type { StripeConfigView };
 
 /** A stored Stripe configuration of one app. */
-export type ConfigRow = typeof paymentProviderConfigs.$inferSelect;
+export type { ConfigRow };
 
 function configView(row: ConfigRow): StripeConfigView {
   return {
@@ -60,14 +59,7 @@ export async function configureStripe(
       created_at: now,
       updated_at: now,
     };
-    await tx.insert(paymentProviderConfigs).values(row).onConflictDoUpdate({
-      target: [
-        paymentProviderConfigs.tenant_id,
-        paymentProviderConfigs.app_id,
-        paymentProviderConfigs.provider,
-      ],
-      set: { api_key: row.api_key, webhook_secret: row.webhook_secret, updated_at: now },
-    });
+    await upsertConfig(tx, ctx.scope, row, now);
     const view = configView(row);
     emit("payment_provider.configured", ctx.scope.appId, view);
     return view;
@@ -76,13 +68,7 @@ export async function configureStripe(
 
 /** The app's Stripe configuration, if any. */
 export async function loadConfig(services: Services, scope: Scope): Promise<ConfigRow | undefined> {
-  return await services.database.db.query.paymentProviderConfigs.findFirst({
-    where: and(
-      eq(paymentProviderConfigs.tenant_id, scope.tenantId),
-      eq(paymentProviderConfigs.app_id, scope.appId),
-      eq(paymentProviderConfigs.provider, "stripe"),
-    ),
-  });
+  return await configRows.first(services.database.db, scope, { provider: "stripe" });
 }
 
 /** GET the app's Stripe configuration. @throws {BillingError} `payment_provider_not_configured` (404) */

@@ -3,9 +3,8 @@
  *
  * @module
  */
-import { and, eq } from "drizzle-orm";
 import type { Executor } from "../storage/db.ts";
-import { providerObjects } from "../storage/schema.ts";
+import { providerObjectRows } from "./repository.ts";
 import type { Services } from "../context.ts";
 import type { Scope } from "../domain/scope.ts";
 
@@ -16,14 +15,10 @@ export async function remoteIdOf(
   kind: string,
   localId: string,
 ): Promise<string | undefined> {
-  const row = await services.database.db.query.providerObjects.findFirst({
-    where: and(
-      eq(providerObjects.tenant_id, scope.tenantId),
-      eq(providerObjects.app_id, scope.appId),
-      eq(providerObjects.provider, "stripe"),
-      eq(providerObjects.kind, kind),
-      eq(providerObjects.local_id, localId),
-    ),
+  const row = await providerObjectRows.first(services.database.db, scope, {
+    provider: "stripe",
+    kind,
+    local_id: localId,
   });
   return row?.remote_id;
 }
@@ -35,15 +30,7 @@ export async function localIdOf(
   kind: string,
   remoteId: string,
 ): Promise<string | undefined> {
-  const row = await exec.query.providerObjects.findFirst({
-    where: and(
-      eq(providerObjects.tenant_id, scope.tenantId),
-      eq(providerObjects.app_id, scope.appId),
-      eq(providerObjects.provider, "stripe"),
-      eq(providerObjects.kind, kind),
-      eq(providerObjects.remote_id, remoteId),
-    ),
-  });
+  const row = await providerObjectRows.first(exec, scope, { provider: "stripe", kind, remote_id: remoteId });
   return row?.local_id;
 }
 
@@ -57,9 +44,7 @@ export async function remember(
 ): Promise<void> {
   const now = services.clock.now();
   await services.database.write(async (tx) => {
-    await tx.insert(providerObjects).values({
-      tenant_id: scope.tenantId,
-      app_id: scope.appId,
+    await providerObjectRows.insert(tx, scope, {
       provider: "stripe",
       kind,
       local_id: localId,

@@ -5,12 +5,12 @@
  * @module
  */
 import Stripe from "stripe";
-import { and, eq, sql } from "drizzle-orm";
 import { BillingError } from "../domain/errors.ts";
 import { newId } from "../domain/ids.ts";
 import type { Tx } from "../storage/db.ts";
 import { isUniqueViolation } from "../storage/sql_errors.ts";
-import { apps, providerEvents } from "../storage/schema.ts";
+import { appOfAnyTenant } from "../tenants/repository.ts";
+import { providerEventRows, recordedAmount } from "./repository.ts";
 import type { Ctx, Services } from "../context.ts";
 import { type Emit, writeOp } from "../lifecycle/write.ts";
 import type { Scope } from "../domain/scope.ts";
@@ -47,7 +47,7 @@ export async function handleStripeWebhook(
   signature: string | undefined,
   request: { requestId?: string; options?: StripeOptions },
 ): Promise<StripeWebhookResult> {
-  const app = await services.database.db.query.apps.findFirst({ where: eq(apps.id, appId) });
+  const app = await appOfAnyTenant(services.database.db, appId);
   if (!app) throw notConfigured();
   const scope: Scope = { tenantId: app.tenant_id, appId: app.id };
   const config = await loadConfig(services, scope);
@@ -93,13 +93,9 @@ function objectIdOf(event: Stripe.Event): string {
 }
 
 async function alreadyProcessed(ctx: Ctx, eventId: string): Promise<boolean> {
-  const row = await ctx.database.db.query.providerEvents.findFirst({
-    where: and(
-      eq(providerEvents.tenant_id, ctx.scope.tenantId),
-      eq(providerEvents.app_id, ctx.scope.appId),
-      eq(providerEvents.provider, "stripe"),
-      eq(providerEvents.event_id, eventId),
-    ),
+  const row = await providerEventRows.first(ctx.database.db, ctx.scope, {
+    provider: "stripe",
+    event_id: eventId,
   });
   return row !== undefined;
 }
@@ -119,10 +115,8 @@ async function record(
     await writeOp(ctx, async (tx, emit) => {
       const done = effect ? await effect(tx, emit) : { entryId: null };
       const entryId = done.entryId;
-      await tx.insert(providerEvents).values({
+      await providerEventRows.insert(tx, ctx.scope, {
         id: newId("pev"),
-        tenant_id: ctx.scope.tenantId,
-        app_id: ctx.scope.appId,
         provider: "stripe",
         event_id: event.id,
         type: event.type,
@@ -314,16 +308,11 @@ async function onChargeRefunded(
     event,
     { objectId: charge.id, invoiceId, amount: 0, effect: "refund_recorded" },
     async (tx, emit) => {
-      const [{ recorded }] = await tx.select({
-        recorded: sql<number>`coalesce(sum(${providerEvents.amount}), 0)`,
-      }).from(providerEvents)
-        .where(and(
-          eq(providerEvents.tenant_id, ctx.scope.tenantId),
-          eq(providerEvents.app_id, ctx.scope.appId),
-          eq(providerEvents.provider, "stripe"),
-          eq(providerEvents.type, "charge.refunded"),
-          eq(providerEvents.object_id, charge.id),
-        ));
+      const recorded = await recordedAmount(tx, ctx.scope, {
+        provider: "stripe",
+        type: "charge.refunded",
+        object_id: charge.id,
+      });
       // Stripe's amount_refunded is cumulative; record only what earlier refund events did not.
       const delta = Math.max(0, charge.amount_refunded - Number(recorded));
       if (delta === 0) return { entryId: null, amount: 0 };

@@ -9,7 +9,6 @@
  *
  * @module
  */
-import { and, desc, eq } from "drizzle-orm";
 import { BillingError, notFound } from "../domain/errors.ts";
 import { canonicalJson } from "../domain/hash.ts";
 import { isId, newId } from "../domain/ids.ts";
@@ -24,7 +23,7 @@ import {
   type PlanStatus,
 } from "../domain/plan.ts";
 import type { Executor } from "../storage/db.ts";
-import { plans } from "../storage/schema.ts";
+import { type PlanRow, planRows } from "./repository.ts";
 import type { Ctx } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import { invalidateEntitlements } from "../entitlements/invalidate.ts";
@@ -55,8 +54,6 @@ export interface UpdatePlanInput {
   base_amount?: number;
   features?: FeatureInput[];
 }
-
-type PlanRow = typeof plans.$inferSelect;
 
 /** Row → domain plan. */
 export function planFromRow(row: PlanRow): Plan {
@@ -99,13 +96,7 @@ export async function createPlan(
     updated_at: now,
   };
   return await writeOp(ctx, async (tx, emit) => {
-    const existing = await tx.query.plans.findFirst({
-      where: and(
-        eq(plans.tenant_id, ctx.scope.tenantId),
-        eq(plans.app_id, ctx.scope.appId),
-        eq(plans.key, input.key),
-      ),
-    });
+    const existing = await planRows.first(tx, ctx.scope, { key: input.key });
     if (existing) {
       const current = planFromRow(existing);
       if (definition(current) === definition(plan)) return { plan: planView(current), replayed: true };
@@ -115,7 +106,7 @@ export async function createPlan(
         `A different plan with key "${input.key}" already exists`,
       );
     }
-    await tx.insert(plans).values({ ...plan, tenant_id: ctx.scope.tenantId, app_id: ctx.scope.appId });
+    await planRows.insert(tx, ctx.scope, plan);
     emit("plan.created", plan.id, planView(plan));
     return { plan: planView(plan), replayed: false };
   });
@@ -133,9 +124,7 @@ function definition(p: Plan): string {
  */
 export async function loadPlan(ctx: Ctx, exec: Executor, id: string): Promise<Plan> {
   if (!isId("pln", id)) throw notFound("plan", id);
-  const row = await exec.query.plans.findFirst({
-    where: and(eq(plans.tenant_id, ctx.scope.tenantId), eq(plans.app_id, ctx.scope.appId), eq(plans.id, id)),
-  });
+  const row = await planRows.first(exec, ctx.scope, { id });
   if (!row) throw notFound("plan", id);
   return planFromRow(row);
 }
@@ -147,11 +136,10 @@ export async function getPlan(ctx: Ctx, id: string): Promise<PlanView> {
 
 /** Lists the app's plans, newest first, optionally by status (at most 500). */
 export async function listPlans(ctx: Ctx, filter: { status?: PlanStatus }): Promise<PlanView[]> {
-  const where = [eq(plans.tenant_id, ctx.scope.tenantId), eq(plans.app_id, ctx.scope.appId)];
-  if (filter.status) where.push(eq(plans.status, filter.status));
-  const rows = await ctx.database.db.select().from(plans).where(and(...where)).orderBy(desc(plans.id)).limit(
-    500,
-  );
+  const rows = await planRows.list(ctx.database.db, ctx.scope, { status: filter.status }, {
+    orderBy: [["id", "desc"]],
+    limit: 500,
+  });
   return rows.map((r) => planView(planFromRow(r)));
 }
 
@@ -175,7 +163,7 @@ export async function updatePlan(ctx: Ctx, id: string, input: UpdatePlanInput): 
       features: features ?? plan.features,
       updated_at: ctx.clock.now(),
     };
-    await tx.update(plans).set({
+    await planRows.update(tx, ctx.scope, { id }, {
       name: updated.name,
       description: updated.description,
       trial_days: updated.trial_days,
@@ -183,9 +171,7 @@ export async function updatePlan(ctx: Ctx, id: string, input: UpdatePlanInput): 
       base_amount: updated.base_amount,
       features: updated.features,
       updated_at: updated.updated_at,
-    }).where(
-      and(eq(plans.tenant_id, ctx.scope.tenantId), eq(plans.app_id, ctx.scope.appId), eq(plans.id, id)),
-    );
+    });
     emit("plan.updated", id, planView(updated));
     return planView(updated);
   });
@@ -203,10 +189,7 @@ export async function archivePlan(ctx: Ctx, id: string): Promise<PlanView> {
     const plan = await loadPlan(ctx, tx, id);
     if (plan.status === "archived") return planView(plan);
     const updated: Plan = { ...plan, status: "archived", updated_at: ctx.clock.now() };
-    await tx.update(plans).set({ status: "archived", updated_at: updated.updated_at })
-      .where(
-        and(eq(plans.tenant_id, ctx.scope.tenantId), eq(plans.app_id, ctx.scope.appId), eq(plans.id, id)),
-      );
+    await planRows.update(tx, ctx.scope, { id }, { status: "archived", updated_at: updated.updated_at });
     emit("plan.archived", id, planView(updated));
     return planView(updated);
   });

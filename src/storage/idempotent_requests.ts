@@ -1,25 +1,20 @@
 /**
  * The table of stored `Idempotency-Key` answers (`idempotent_requests`): read one key of an app,
  * store an answer (replacing an expired one, keeping one stored meanwhile), prune old answers.
- * The HTTP middleware (`http/idempotency.ts`) decides; this module only reads and writes.
+ * The HTTP middleware (`http/idempotency.ts`) decides; this module only reads and writes, each
+ * scope's rows through the tenancy filter of `scoped.ts` (pruning is global on purpose: one
+ * maintenance job expires every tenant's answers).
  *
  * @module
  */
-import { and, eq, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Scope } from "../domain/scope.ts";
 import type { Store } from "./db.ts";
 import { idempotentRequests } from "./schema.ts";
+import { scoped } from "./scoped.ts";
 
 /** One stored answer. */
 export type StoredAnswer = typeof idempotentRequests.$inferSelect;
-
-function keyOf(scope: Scope, key: string) {
-  return and(
-    eq(idempotentRequests.tenant_id, scope.tenantId),
-    eq(idempotentRequests.app_id, scope.appId),
-    eq(idempotentRequests.idempotency_key, key),
-  );
-}
 
 /** The answer stored under `key` in the scope's app, if any (expired or not). */
 export async function findStoredAnswer(
@@ -27,8 +22,7 @@ export async function findStoredAnswer(
   scope: Scope,
   key: string,
 ): Promise<StoredAnswer | undefined> {
-  const [row] = await store.db.select().from(idempotentRequests).where(keyOf(scope, key)).limit(1);
-  return row;
+  return await scoped(store.db, scope).first(idempotentRequests, eq(idempotentRequests.idempotency_key, key));
 }
 
 /**
@@ -36,10 +30,13 @@ export async function findStoredAnswer(
  * otherwise an answer stored meanwhile (a concurrent first request) is kept: the first one wins.
  */
 export async function storeAnswer(store: Store, row: StoredAnswer, replaceExpired: boolean): Promise<void> {
-  const scope = { tenantId: row.tenant_id, appId: row.app_id };
+  const { tenant_id, app_id, ...answer } = row;
   await store.write(async (tx) => {
-    if (replaceExpired) await tx.delete(idempotentRequests).where(keyOf(scope, row.idempotency_key));
-    await tx.insert(idempotentRequests).values(row).onConflictDoNothing();
+    const s = scoped(tx, { tenantId: tenant_id, appId: app_id });
+    if (replaceExpired) {
+      await s.delete(idempotentRequests, eq(idempotentRequests.idempotency_key, row.idempotency_key));
+    }
+    await s.insert(idempotentRequests, answer).onConflictDoNothing();
   });
 }
 

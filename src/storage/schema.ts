@@ -1,7 +1,10 @@
 /**
  * drizzle schema (sqlite-core) of the libSQL database. Every table carries `tenant_id` and
  * `app_id` (tenancy tables excepted) and every index starts with them, so each query of a tenant
- * stays inside its own key range. Instants are integer milliseconds since the Unix epoch (UTC);
+ * stays inside its own key range. Three indexes are global on purpose, each marked `Global:`
+ * where it is declared: the API key hash (the lookup that finds the scope), the allowed browser
+ * origins (a CORS preflight carries no key) and the outbox's pending queue (one worker drains every
+ * tenant). Repositories reach tenant rows only through `scoped.ts`. Instants are integer milliseconds since the Unix epoch (UTC);
  * amounts are integer minor units. `deno task db:generate` turns changes into `migrations/`.
  *
  * @module
@@ -39,7 +42,10 @@ export const apiKeys = sqliteTable("api_keys", {
   prefix: text("prefix").notNull(),
   created_at: ms("created_at").notNull(),
   revoked_at: ms("revoked_at"),
-}, (t) => [uniqueIndex("api_keys_hash_uq").on(t.hash)]);
+}, (t) => [
+  // Global: authentication looks a key up by its hash before any scope is known.
+  uniqueIndex("api_keys_hash_uq").on(t.hash),
+]);
 
 /**
  * Browser origins (`https://app.example.com`, scheme + host + port, no path) allowed to call the
@@ -53,6 +59,7 @@ export const appOrigins = sqliteTable("app_origins", {
   created_at: ms("created_at").notNull(),
 }, (t) => [
   primaryKey({ columns: [t.tenant_id, t.app_id, t.origin] }),
+  // Global: a CORS preflight carries no key, so it is answered for an origin that some app allows.
   index("app_origins_origin_idx").on(t.origin),
 ]);
 
@@ -569,7 +576,8 @@ export const outboxEvents = sqliteTable("outbox_events", {
   occurred_at: ms("occurred_at").notNull(),
   fanned_out_at: ms("fanned_out_at"),
 }, (t) => [
-  uniqueIndex("outbox_events_id_uq").on(t.id),
+  uniqueIndex("outbox_events_scope_id_uq").on(t.tenant_id, t.app_id, t.id),
+  // Global: one fan-out worker drains the pending events of every tenant in `seq` order.
   index("outbox_events_pending_idx").on(t.seq).where(sql`fanned_out_at is null`),
   index("outbox_events_scope_type_idx").on(t.tenant_id, t.app_id, t.type, t.seq),
 ]);
@@ -617,8 +625,15 @@ export const webhookDeliveries = sqliteTable("webhook_deliveries", {
   created_at: ms("created_at").notNull(),
   updated_at: ms("updated_at").notNull(),
 }, (t) => [
-  uniqueIndex("webhook_deliveries_endpoint_message_uq").on(t.endpoint_id, t.message_id),
-  index("webhook_deliveries_pending_idx").on(t.endpoint_id, t.message_seq).where(sql`status = 'pending'`),
+  uniqueIndex("webhook_deliveries_scope_endpoint_message_uq").on(
+    t.tenant_id,
+    t.app_id,
+    t.endpoint_id,
+    t.message_id,
+  ),
+  index("webhook_deliveries_scope_pending_idx").on(t.tenant_id, t.app_id, t.endpoint_id, t.message_seq).where(
+    sql`status = 'pending'`,
+  ),
   index("webhook_deliveries_scope_endpoint_idx").on(t.tenant_id, t.app_id, t.endpoint_id, t.message_seq),
 ]);
 

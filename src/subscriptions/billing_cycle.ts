@@ -22,9 +22,9 @@
  *
  * @module
  */
-import { and, asc, eq, gt, inArray } from "drizzle-orm";
 import { initialPlanId, periodAt, planIdAt } from "../domain/subscription.ts";
-import { invoices, subscriptions } from "../storage/schema.ts";
+import { invoiceRows } from "../invoices/repository.ts";
+import { subscriptionRows, subscriptionsOfAllScopesAfter } from "./repository.ts";
 import type { Ctx, Services } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import { expireCredits } from "../credits/service.ts";
@@ -79,8 +79,7 @@ export async function runBillingCycle(
   };
   let after = "";
   for (;;) {
-    const page = await services.database.db.select().from(subscriptions)
-      .where(gt(subscriptions.id, after)).orderBy(asc(subscriptions.id)).limit(PAGE_SIZE);
+    const page = await subscriptionsOfAllScopesAfter(services.database.db, after, PAGE_SIZE);
     if (page.length === 0) break;
     for (const sub of page) {
       report.subscriptions_scanned++;
@@ -121,26 +120,18 @@ async function cycleSubscription(
 ): Promise<void> {
   const now = ctx.clock.now();
   // 1. plan changes due (read first: the write transaction is only opened when one is due)
-  const current = await ctx.database.db.query.subscriptions.findFirst({
-    where: eq(subscriptions.id, subscriptionId),
-  });
+  const current = await subscriptionRows.first(ctx.database.db, ctx.scope, { id: subscriptionId });
   if (!current) return;
   const known = await loadPlanChanges(ctx, ctx.database.db, subscriptionId);
   const due = known.length > 0 &&
     planIdAt(initialPlanId(current.plan_id, known), known, now) !== current.plan_id;
   const applied = due && await writeOp(ctx, async (tx, emit) => {
-    const sub = await tx.query.subscriptions.findFirst({
-      where: and(
-        eq(subscriptions.tenant_id, ctx.scope.tenantId),
-        eq(subscriptions.app_id, ctx.scope.appId),
-        eq(subscriptions.id, subscriptionId),
-      ),
-    });
+    const sub = await subscriptionRows.first(tx, ctx.scope, { id: subscriptionId });
     if (!sub) return false;
     const changes = await loadPlanChanges(ctx, tx, sub.id);
     const effective = planIdAt(initialPlanId(sub.plan_id, changes), changes, now);
     if (effective === sub.plan_id) return false;
-    await tx.update(subscriptions).set({ plan_id: effective }).where(eq(subscriptions.id, sub.id));
+    await subscriptionRows.update(tx, ctx.scope, { id: sub.id }, { plan_id: effective });
     emit("subscription.changed", sub.id, {
       plan_id: effective,
       previous_plan_id: sub.plan_id,
@@ -154,17 +145,13 @@ async function cycleSubscription(
   }
 
   // 2. ended periods, one transaction each
-  const first = await ctx.database.db.query.subscriptions.findFirst({
-    where: eq(subscriptions.id, subscriptionId),
-  });
+  const first = await subscriptionRows.first(ctx.database.db, ctx.scope, { id: subscriptionId });
   if (!first) return;
   const plan = await loadPlan(ctx, ctx.database.db, first.plan_id);
-  const closed = await ctx.database.db.select({ end: invoices.period_end }).from(invoices).where(and(
-    eq(invoices.tenant_id, ctx.scope.tenantId),
-    eq(invoices.app_id, ctx.scope.appId),
-    eq(invoices.subscription_id, subscriptionId),
-    inArray(invoices.status, ["open", "paid", "uncollectible"]),
-  ));
+  const closed = (await invoiceRows.list(ctx.database.db, ctx.scope, {
+    subscription_id: subscriptionId,
+    status: ["open", "paid", "uncollectible"],
+  })).map((row) => ({ end: row.period_end }));
   // Start at the latest period already closed (its successor is the first one that may need work).
   let at = first.start_at;
   for (const c of closed) if (c.end.getTime() > at.getTime()) at = c.end;
@@ -174,7 +161,7 @@ async function cycleSubscription(
     const period = periodAt(timeline, plan.interval, at);
     if (period.end.getTime() > now.getTime()) break;
     const action = await writeOp(ctx, async (tx, emit) => {
-      const sub = (await tx.query.subscriptions.findFirst({ where: eq(subscriptions.id, subscriptionId) }))!;
+      const sub = (await subscriptionRows.first(tx, ctx.scope, { id: subscriptionId }))!;
       const current = await loadPlan(ctx, tx, sub.plan_id);
       const { row, created, fresh } = await generateInvoiceTx(ctx, tx, emit, sub, current, period);
       const graceEnds = new Date(period.end.getTime() + current.invoice_grace_period_hours * 3_600_000);

@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { and, desc, eq, gt, isNull, or } from "drizzle-orm";
 import { notFound } from "../domain/errors.ts";
 import { isId } from "../domain/ids.ts";
 import type { Interval } from "../domain/period.ts";
@@ -20,15 +19,20 @@ import {
   type SubscriptionTimeline,
 } from "../domain/subscription.ts";
 import type { Executor } from "../storage/db.ts";
-import { subscriptionChanges, subscriptionPauses, subscriptions } from "../storage/schema.ts";
+import {
+  changeRows,
+  openSubscriptionOf,
+  pauseRows,
+  type SubscriptionRow,
+  subscriptionRows,
+} from "./repository.ts";
 import type { Ctx } from "../context.ts";
-import type { Scope } from "../domain/scope.ts";
 import { loadPlan } from "../plans/service.ts";
 import type { SubscriptionView } from "../domain/views.ts";
 export type { SubscriptionView };
 
 /** A stored subscription. */
-export type SubscriptionRow = typeof subscriptions.$inferSelect;
+export type { SubscriptionRow };
 
 /** The timeline part of a row. */
 export function timelineOf(row: SubscriptionRow): SubscriptionTimeline {
@@ -81,27 +85,17 @@ export function subscriptionView(
 }
 
 export async function changesOf(ctx: Ctx, exec: Executor, subscriptionId: string): Promise<PlanChange[]> {
-  return await exec.select().from(subscriptionChanges).where(and(
-    eq(subscriptionChanges.tenant_id, ctx.scope.tenantId),
-    eq(subscriptionChanges.app_id, ctx.scope.appId),
-    eq(subscriptionChanges.subscription_id, subscriptionId),
-  )).orderBy(subscriptionChanges.effective_at, subscriptionChanges.id);
+  return await changeRows.list(exec, ctx.scope, { subscription_id: subscriptionId }, {
+    orderBy: [["effective_at", "asc"], ["id", "asc"]],
+  });
 }
 
 /** The pauses of a subscription, oldest first. */
 export async function pausesOf(ctx: Ctx, exec: Executor, subscriptionId: string): Promise<PauseWindow[]> {
-  return await exec.select({ start: subscriptionPauses.start_at, end: subscriptionPauses.end_at }).from(
-    subscriptionPauses,
-  ).where(and(
-    eq(subscriptionPauses.tenant_id, ctx.scope.tenantId),
-    eq(subscriptionPauses.app_id, ctx.scope.appId),
-    eq(subscriptionPauses.subscription_id, subscriptionId),
-  )).orderBy(subscriptionPauses.start_at, subscriptionPauses.id);
-}
-
-/** The tenancy filter of `subscriptions`. */
-export function scoped(scope: Scope) {
-  return and(eq(subscriptions.tenant_id, scope.tenantId), eq(subscriptions.app_id, scope.appId));
+  const rows = await pauseRows.list(exec, ctx.scope, { subscription_id: subscriptionId }, {
+    orderBy: [["start_at", "asc"], ["id", "asc"]],
+  });
+  return rows.map((p) => ({ start: p.start_at, end: p.end_at }));
 }
 
 /**
@@ -126,14 +120,7 @@ export async function currentSubscription(
   customerId: string,
   now: Date,
 ): Promise<SubscriptionRow | undefined> {
-  return await exec.query.subscriptions.findFirst({
-    where: and(
-      scoped(ctx.scope),
-      eq(subscriptions.customer_id, customerId),
-      or(isNull(subscriptions.cancel_at), gt(subscriptions.cancel_at, now)),
-    ),
-    orderBy: desc(subscriptions.id),
-  });
+  return await openSubscriptionOf(exec, ctx.scope, customerId, now);
 }
 
 /**
@@ -147,15 +134,9 @@ export async function loadSubscription(
   id: string,
 ): Promise<{ row: SubscriptionRow; plan: Plan }> {
   if (!isId("sub", id)) throw notFound("subscription", id);
-  const row = await exec.query.subscriptions.findFirst({
-    where: and(scoped(ctx.scope), eq(subscriptions.id, id)),
-  });
+  const row = await subscriptionRows.first(exec, ctx.scope, { id });
   if (!row) throw notFound("subscription", id);
   return { row, plan: await loadPlan(ctx, exec, row.plan_id) };
-}
-
-export function scopedChanges(scope: Scope) {
-  return and(eq(subscriptionChanges.tenant_id, scope.tenantId), eq(subscriptionChanges.app_id, scope.appId));
 }
 
 /** The billing period of a subscription containing `at`. */

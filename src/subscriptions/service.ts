@@ -15,7 +15,6 @@
  *
  * @module
  */
-import { and, eq, gt, isNull } from "drizzle-orm";
 import { BillingError } from "../domain/errors.ts";
 import { newId } from "../domain/ids.ts";
 import {
@@ -27,7 +26,7 @@ import {
   startTimeline,
   statusAt,
 } from "../domain/subscription.ts";
-import { subscriptionChanges, subscriptionPauses, subscriptions } from "../storage/schema.ts";
+import { changeRows, deletePendingChanges, pauseRows, subscriptionRows } from "./repository.ts";
 import type { Ctx } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import { loadCustomer } from "../customers/service.ts";
@@ -39,8 +38,6 @@ import {
   currentSubscription,
   loadSubscription,
   pausesOf,
-  scoped,
-  scopedChanges,
   type SubscriptionRow,
   type SubscriptionView,
   subscriptionView,
@@ -108,7 +105,7 @@ export async function createSubscription(
       canceled_at: null,
       created_at: now,
     };
-    await tx.insert(subscriptions).values(row);
+    await subscriptionRows.insert(tx, ctx.scope, row);
     const view = subscriptionView(row, plan.interval, now);
     emit("subscription.created", row.id, view);
     return { subscription: view, replayed: false, customerId: customer.id };
@@ -149,9 +146,7 @@ export async function cancelSubscription(
       return subscriptionView(row, plan.interval, now);
     }
     const updated: SubscriptionRow = { ...row, cancel_at: end, canceled_at: now };
-    await tx.update(subscriptions).set({ cancel_at: end, canceled_at: now }).where(
-      and(scoped(ctx.scope), eq(subscriptions.id, id)),
-    );
+    await subscriptionRows.update(tx, ctx.scope, { id }, { cancel_at: end, canceled_at: now });
     const view = subscriptionView(updated, plan.interval, now);
     emit("subscription.canceled", id, view);
     return view;
@@ -201,14 +196,9 @@ export async function changePlan(
       changed: false,
       customerId: row.customer_id,
     });
-    const pendingChanges = and(
-      scopedChanges(ctx.scope),
-      eq(subscriptionChanges.subscription_id, id),
-      gt(subscriptionChanges.effective_at, now),
-    );
     if (target.id === current.id) {
       if (pending.length === 0) return unchanged();
-      await tx.delete(subscriptionChanges).where(pendingChanges);
+      await deletePendingChanges(tx, ctx.scope, id, now);
       const view = subscriptionView(row, current.interval, now, []);
       emit("subscription.changed", id, view);
       return { subscription: view, changed: true, customerId: row.customer_id };
@@ -233,7 +223,7 @@ export async function changePlan(
       c.proration === decision.proration
     );
     if (same) return unchanged();
-    await tx.delete(subscriptionChanges).where(pendingChanges);
+    await deletePendingChanges(tx, ctx.scope, id, now);
     const change = {
       id: newId("sch"),
       tenant_id: ctx.scope.tenantId,
@@ -245,13 +235,11 @@ export async function changePlan(
       proration: decision.proration,
       created_at: now,
     };
-    await tx.insert(subscriptionChanges).values(change);
+    await changeRows.insert(tx, ctx.scope, change);
     let updated = row;
     if (decision.effective_at.getTime() <= now.getTime()) {
       updated = { ...row, plan_id: target.id };
-      await tx.update(subscriptions).set({ plan_id: target.id }).where(
-        and(scoped(ctx.scope), eq(subscriptions.id, id)),
-      );
+      await subscriptionRows.update(tx, ctx.scope, { id }, { plan_id: target.id });
     }
     const view = subscriptionView(updated, current.interval, now, [
       ...changes.filter((c) => c.effective_at.getTime() <= now.getTime()),
@@ -306,25 +294,16 @@ async function setPause(ctx: Ctx, id: string, action: "pause" | "resume"): Promi
         customerId: row.customer_id,
       };
     }
-    const where = and(
-      eq(subscriptionPauses.tenant_id, ctx.scope.tenantId),
-      eq(subscriptionPauses.app_id, ctx.scope.appId),
-      eq(subscriptionPauses.subscription_id, id),
-    );
     if (action === "pause") {
-      await tx.insert(subscriptionPauses).values({
+      await pauseRows.insert(tx, ctx.scope, {
         id: newId("spa"),
-        tenant_id: ctx.scope.tenantId,
-        app_id: ctx.scope.appId,
         subscription_id: id,
         start_at: now,
         end_at: null,
         created_at: now,
       });
     } else {
-      await tx.update(subscriptionPauses).set({ end_at: now }).where(
-        and(where, isNull(subscriptionPauses.end_at)),
-      );
+      await pauseRows.update(tx, ctx.scope, { subscription_id: id, end_at: null }, { end_at: now });
     }
     pauses = await pausesOf(ctx, tx, id);
     const view = subscriptionView(row, plan.interval, now, changes, pauses);

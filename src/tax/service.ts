@@ -9,18 +9,15 @@
  *
  * @module
  */
-import { and, eq } from "drizzle-orm";
 import { notFound } from "../domain/errors.ts";
 import { isId, newId } from "../domain/ids.ts";
 import { percentageToBasisPoints } from "../domain/tax.ts";
-import { customerTaxRates, taxRates } from "../storage/schema.ts";
+import { customerTaxRateRows, type TaxRateRow, taxRateRows, upsertCustomerTaxRate } from "./repository.ts";
 import type { Ctx } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import { loadCustomer } from "../customers/service.ts";
 import type { TaxRateView } from "../domain/views.ts";
 export type { TaxRateView };
-
-type TaxRateRow = typeof taxRates.$inferSelect;
 
 function view(row: TaxRateRow): TaxRateView {
   return {
@@ -47,13 +44,11 @@ export async function createTaxRate(
   const bp = percentageToBasisPoints(input.percentage);
   const now = ctx.clock.now();
   return await writeOp(ctx, async (tx, emit) => {
-    const candidates = await tx.select().from(taxRates).where(and(
-      eq(taxRates.tenant_id, ctx.scope.tenantId),
-      eq(taxRates.app_id, ctx.scope.appId),
-      eq(taxRates.display_name, input.display_name),
-      eq(taxRates.percentage_bp, bp),
-      eq(taxRates.inclusive, input.inclusive),
-    ));
+    const candidates = await taxRateRows.list(tx, ctx.scope, {
+      display_name: input.display_name,
+      percentage_bp: bp,
+      inclusive: input.inclusive,
+    });
     const same = candidates.find((r) => r.jurisdiction === (input.jurisdiction ?? null));
     if (same) return { tax_rate: view(same), replayed: true };
     const row: TaxRateRow = {
@@ -66,7 +61,7 @@ export async function createTaxRate(
       inclusive: input.inclusive,
       created_at: now,
     };
-    await tx.insert(taxRates).values(row);
+    await taxRateRows.insert(tx, ctx.scope, row);
     emit("tax_rate.created", row.id, view(row));
     return { tax_rate: view(row), replayed: false };
   });
@@ -85,35 +80,15 @@ export async function setCustomerTaxRate(
   const now = ctx.clock.now();
   return await writeOp(ctx, async (tx, emit) => {
     const customer = await loadCustomer(ctx, tx, customerRef);
-    const where = and(
-      eq(customerTaxRates.tenant_id, ctx.scope.tenantId),
-      eq(customerTaxRates.app_id, ctx.scope.appId),
-      eq(customerTaxRates.customer_id, customer.id),
-    );
     if (taxRateId === null) {
-      await tx.delete(customerTaxRates).where(where);
+      await customerTaxRateRows.delete(tx, ctx.scope, { customer_id: customer.id });
       emit("customer.tax_rate_set", customer.id, { customer_id: customer.id, tax_rate_id: null });
       return { customer_id: customer.id, tax_rate: null };
     }
     if (!isId("txr", taxRateId)) throw notFound("tax_rate", taxRateId);
-    const rate = await tx.query.taxRates.findFirst({
-      where: and(
-        eq(taxRates.tenant_id, ctx.scope.tenantId),
-        eq(taxRates.app_id, ctx.scope.appId),
-        eq(taxRates.id, taxRateId),
-      ),
-    });
+    const rate = await taxRateRows.first(tx, ctx.scope, { id: taxRateId });
     if (!rate) throw notFound("tax_rate", taxRateId);
-    await tx.insert(customerTaxRates).values({
-      tenant_id: ctx.scope.tenantId,
-      app_id: ctx.scope.appId,
-      customer_id: customer.id,
-      tax_rate_id: rate.id,
-      updated_at: now,
-    }).onConflictDoUpdate({
-      target: [customerTaxRates.tenant_id, customerTaxRates.app_id, customerTaxRates.customer_id],
-      set: { tax_rate_id: rate.id, updated_at: now },
-    });
+    await upsertCustomerTaxRate(tx, ctx.scope, customer.id, rate.id, now);
     emit("customer.tax_rate_set", customer.id, { customer_id: customer.id, tax_rate_id: rate.id });
     return { customer_id: customer.id, tax_rate: view(rate) };
   });

@@ -7,11 +7,10 @@
  *
  * @module
  */
-import { and, eq, isNull } from "drizzle-orm";
 import { BillingError } from "../domain/errors.ts";
 import { sha256Hex } from "../domain/hash.ts";
 import { newId } from "../domain/ids.ts";
-import { apiKeys, apps, tenants } from "../storage/schema.ts";
+import { activeKeyByHash, appByName, insertAppWithKeys, insertTenant, tenantByName } from "./repository.ts";
 import type { LifecycleEvent } from "../domain/events.ts";
 import type { Scope } from "../domain/scope.ts";
 import type { Services } from "../context.ts";
@@ -60,14 +59,12 @@ export async function createTenantApp(
   const now = services.clock.now();
   let event: LifecycleEvent | undefined;
   const created = await services.database.write(async (tx) => {
-    let tenant = await tx.query.tenants.findFirst({ where: eq(tenants.name, input.name) });
+    let tenant = await tenantByName(tx, input.name);
     if (!tenant) {
       tenant = { id: newId("ten"), name: input.name, created_at: now };
-      await tx.insert(tenants).values(tenant);
+      await insertTenant(tx, tenant);
     }
-    const existing = await tx.query.apps.findFirst({
-      where: and(eq(apps.tenant_id, tenant.id), eq(apps.name, input.app)),
-    });
+    const existing = await appByName(tx, tenant.id, input.app);
     if (existing) {
       throw new BillingError(
         "tenant_app_exists",
@@ -76,8 +73,7 @@ export async function createTenantApp(
       );
     }
     const appId = newId("app");
-    await tx.insert(apps).values({ id: appId, tenant_id: tenant.id, name: input.app, created_at: now });
-    await tx.insert(apiKeys).values([
+    await insertAppWithKeys(tx, { id: appId, tenant_id: tenant.id, name: input.app, created_at: now }, [
       {
         id: newId("key"),
         tenant_id: tenant.id,
@@ -133,9 +129,7 @@ export class KeyResolver {
     const hash = await sha256Hex(key);
     const cached = this.#cache.get(hash);
     if (cached) return cached;
-    const row = await this.#services.database.db.query.apiKeys.findFirst({
-      where: and(eq(apiKeys.hash, hash), isNull(apiKeys.revoked_at)),
-    });
+    const row = await activeKeyByHash(this.#services.database.db, hash);
     if (!row) return null;
     const principal: Principal = {
       tenantId: row.tenant_id,

@@ -13,10 +13,9 @@
  * @module
  */
 import { z } from "@hono/zod-openapi";
-import { desc, lt } from "drizzle-orm";
 import { newId } from "../domain/ids.ts";
 import type { Services } from "../context.ts";
-import { usageDeadLetters } from "../storage/schema.ts";
+import { deadLetterPage, insertDeadLetterIfAbsent } from "./repository.ts";
 
 /** Why a queued message (or part of it) became a dead letter. */
 export type DeadLetterReason = "failed" | "malformed" | "rejected";
@@ -59,7 +58,7 @@ export const MAX_DEAD_LETTER_ERROR_CHARS = 4_000;
 export async function recordDeadLetter(services: Services, input: DeadLetterInput): Promise<boolean> {
   const now = services.clock.now();
   const inserted = await services.database.write(async (tx) =>
-    await tx.insert(usageDeadLetters).values({
+    await insertDeadLetterIfAbsent(tx, {
       id: newId("dlq"),
       message_id: input.message_id,
       reason: input.reason,
@@ -73,9 +72,9 @@ export async function recordDeadLetter(services: Services, input: DeadLetterInpu
       refusals: input.refusals ?? null,
       attempts: input.attempts,
       created_at: now,
-    }).onConflictDoNothing().returning({ id: usageDeadLetters.id })
+    })
   );
-  if (inserted.length > 0) {
+  if (inserted) {
     services.metrics?.recordDeadLetter(input.reason);
     services.log({
       level: "error",
@@ -86,7 +85,7 @@ export async function recordDeadLetter(services: Services, input: DeadLetterInpu
       events: input.events.length,
     });
   }
-  return inserted.length > 0;
+  return inserted;
 }
 
 /** One dead letter as the admin route answers it. */
@@ -173,9 +172,7 @@ export async function listDeadLetters(
   services: Services,
   query: { limit: number; cursor?: string },
 ): Promise<z.infer<typeof DeadLetterPageSchema>> {
-  const rows = await services.database.db.select().from(usageDeadLetters)
-    .where(query.cursor ? lt(usageDeadLetters.id, query.cursor) : undefined)
-    .orderBy(desc(usageDeadLetters.id)).limit(query.limit + 1);
+  const rows = await deadLetterPage(services.database.db, query.cursor, query.limit + 1);
   const page = rows.slice(0, query.limit);
   return {
     data: page.map((r) => ({

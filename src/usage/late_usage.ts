@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { and, eq, inArray } from "drizzle-orm";
 import { type ClosedPeriod, eventTimingViolation, type TimingViolation } from "../domain/usage_rules.ts";
 import type { Executor } from "../storage/db.ts";
-import { invoices, subscriptionPauses, subscriptions } from "../storage/schema.ts";
+import { closedPeriodsOfCustomers } from "../invoices/repository.ts";
+import { pausesOfCustomers } from "../subscriptions/repository.ts";
 import type { Ctx } from "../context.ts";
 import { inChunks } from "../storage/limits.ts";
 
@@ -32,41 +32,13 @@ export async function timingGate(
   const closed = new Map<string, ClosedPeriod[]>();
   const paused = new Map<string, { start: Date; end: Date | null }[]>();
   for (const slice of inChunks(exec, unique, 8)) {
-    const rows = await exec.select({
-      customer_id: invoices.customer_id,
-      start: invoices.period_start,
-      end: invoices.period_end,
-      number: invoices.number,
-    }).from(invoices).where(and(
-      eq(invoices.tenant_id, ctx.scope.tenantId),
-      eq(invoices.app_id, ctx.scope.appId),
-      inArray(invoices.customer_id, slice),
-      inArray(invoices.status, ["open", "paid", "uncollectible"]),
-    ));
+    const rows = await closedPeriodsOfCustomers(exec, ctx.scope, slice);
     for (const r of rows) {
       const list = closed.get(r.customer_id) ?? [];
       list.push({ start: r.start, end: r.end, invoice_number: r.number });
       closed.set(r.customer_id, list);
     }
-    const pauses = await exec.select({
-      customer_id: subscriptions.customer_id,
-      start: subscriptionPauses.start_at,
-      end: subscriptionPauses.end_at,
-    })
-      .from(subscriptionPauses)
-      .innerJoin(
-        subscriptions,
-        and(
-          eq(subscriptions.id, subscriptionPauses.subscription_id),
-          eq(subscriptions.tenant_id, subscriptionPauses.tenant_id),
-          eq(subscriptions.app_id, subscriptionPauses.app_id),
-        ),
-      )
-      .where(and(
-        eq(subscriptionPauses.tenant_id, ctx.scope.tenantId),
-        eq(subscriptionPauses.app_id, ctx.scope.appId),
-        inArray(subscriptions.customer_id, slice),
-      ));
+    const pauses = await pausesOfCustomers(exec, ctx.scope, slice);
     for (const p of pauses) {
       const list = paused.get(p.customer_id) ?? [];
       list.push({ start: p.start, end: p.end });

@@ -13,20 +13,24 @@
  *
  * @module
  */
-import { and, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import { payloadHash } from "../domain/hash.ts";
 import { keyReused, onceVerdict } from "../domain/idempotency.ts";
 import type { LifecycleFact } from "../domain/events.ts";
 import { newId } from "../domain/ids.ts";
 import type { Feature } from "../domain/plan.ts";
 import type { Executor, Tx } from "../storage/db.ts";
-import { usageEvents } from "../storage/schema.ts";
+import {
+  aggregateUsageEvents,
+  hashesOfEvents,
+  insertUsageEvents,
+  type NewUsageEventRow,
+} from "./repository.ts";
 import type { Ctx } from "../context.ts";
 import { type Emit, emitFact, writeOp } from "../lifecycle/write.ts";
 import type { Scope } from "../domain/scope.ts";
 import { resolveCustomerRefs } from "../customers/service.ts";
 import { timingGate } from "./late_usage.ts";
-import { inChunks, insertChunked } from "../storage/limits.ts";
+import { inChunks } from "../storage/limits.ts";
 
 /** Largest batch accepted by one ingestion call. */
 export const MAX_EVENTS_PER_BATCH = 1000;
@@ -157,7 +161,7 @@ export async function storeEvents(
   const customerIds = await resolveCustomerRefs(ctx, tx, events.map((e) => e.customer_id));
   const timing = await timingGate(ctx, tx, [...customerIds.values()], now); // issue 6: late events, clock skew
   const existing = await existingHashes(ctx.scope, tx, events.map((e) => e.id));
-  const rows: (typeof usageEvents.$inferInsert)[] = [];
+  const rows: NewUsageEventRow[] = [];
   for (const { input, hash } of hashed) {
     const seen = existing.get(input.id);
     const verdict = onceVerdict(input.id, hash, seen === undefined ? undefined : { payload_hash: seen });
@@ -193,8 +197,6 @@ export async function storeEvents(
     existing.set(input.id, hash);
     rows.push({
       id: newId("evt"),
-      tenant_id: ctx.scope.tenantId,
-      app_id: ctx.scope.appId,
       event_id: input.id,
       customer_id: customerId,
       feature: input.feature,
@@ -205,7 +207,7 @@ export async function storeEvents(
       created_at: now,
     });
   }
-  await insertChunked(tx, usageEvents, rows);
+  await insertUsageEvents(tx, ctx.scope, rows);
   report.accepted = rows.length;
   if (rows.length > 0) {
     emit("usage.ingested", rows[0].id as string, { accepted: rows.length, duplicates: report.duplicates });
@@ -235,16 +237,7 @@ export async function existingHashes(
   const out = new Map<string, string>();
   const unique = [...new Set(ids)];
   for (const chunk of inChunks(exec, unique, 4)) {
-    const rows = await exec.select({ event_id: usageEvents.event_id, hash: usageEvents.payload_hash }).from(
-      usageEvents,
-    )
-      .where(
-        and(
-          eq(usageEvents.tenant_id, scope.tenantId),
-          eq(usageEvents.app_id, scope.appId),
-          inArray(usageEvents.event_id, chunk),
-        ),
-      );
+    const rows = await hashesOfEvents(exec, scope, chunk);
     for (const r of rows) out.set(r.event_id, r.hash);
   }
   return out;
@@ -264,27 +257,5 @@ export async function aggregateUsage(
   start: Date,
   end: Date,
 ): Promise<number> {
-  const where = and(
-    eq(usageEvents.tenant_id, scope.tenantId),
-    eq(usageEvents.app_id, scope.appId),
-    eq(usageEvents.customer_id, customerId),
-    eq(usageEvents.feature, feature.key),
-    gte(usageEvents.timestamp, start),
-    lt(usageEvents.timestamp, end),
-  );
-  if (feature.aggregation === "latest") {
-    const [row] = await exec.select({ value: usageEvents.value }).from(usageEvents).where(where)
-      .orderBy(sql`${usageEvents.timestamp} desc, ${usageEvents.id} desc`).limit(1);
-    return row?.value ?? 0;
-  }
-  const expression = {
-    sum: sql<number>`coalesce(sum(${usageEvents.value}), 0)`,
-    count: sql<number>`count(*)`,
-    max: sql<number>`coalesce(max(${usageEvents.value}), 0)`,
-    unique_count: sql<number>`count(distinct json_extract(${usageEvents.properties}, ${
-      "$." + (feature.unique_property ?? "")
-    }))`,
-  }[feature.aggregation];
-  const [row] = await exec.select({ value: expression }).from(usageEvents).where(where);
-  return Number(row?.value ?? 0);
+  return await aggregateUsageEvents(exec, scope, customerId, feature, start, end);
 }

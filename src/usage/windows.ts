@@ -3,11 +3,10 @@
  *
  * @module
  */
-import { and, desc, eq } from "drizzle-orm";
 import { BillingError, invalid } from "../domain/errors.ts";
 import type { Aggregation } from "../domain/plan.ts";
 import { usageBuckets } from "../domain/usage_rules.ts";
-import { subscriptions } from "../storage/schema.ts";
+import { subscriptionRows } from "../subscriptions/repository.ts";
 import type { Ctx } from "../context.ts";
 import { loadCustomer } from "../customers/service.ts";
 import { loadPlan } from "../plans/service.ts";
@@ -46,14 +45,7 @@ export async function queryUsage(
   const buckets = usageBuckets(input.from, input.to, groupBy);
   if (!buckets) throw invalid([{ path: "query.from", message: "At most 366 daily buckets per query" }]);
   const customer = await loadCustomer(ctx, db, input.customer_id);
-  const sub = await db.query.subscriptions.findFirst({
-    where: and(
-      eq(subscriptions.tenant_id, ctx.scope.tenantId),
-      eq(subscriptions.app_id, ctx.scope.appId),
-      eq(subscriptions.customer_id, customer.id),
-    ),
-    orderBy: desc(subscriptions.id),
-  });
+  const sub = await subscriptionRows.first(db, ctx.scope, { customer_id: customer.id }, [["id", "desc"]]);
   let feature = {
     key: input.feature,
     aggregation: "sum" as Aggregation,

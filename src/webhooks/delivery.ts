@@ -6,13 +6,24 @@
  *
  * @module
  */
-import { and, asc, eq, inArray, isNull, lte, or, sql } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import type { WebhookPayload } from "./events.ts";
 import { newId } from "../domain/ids.ts";
 import { backoffDelayMs } from "../storage/retry.ts";
-import { inChunks, rowChunks } from "../storage/limits.ts";
-import { outboxEvents, webhookAttempts, webhookDeliveries, webhookEndpoints } from "../storage/schema.ts";
+import {
+  attemptRows,
+  claimableHeadsOfAllScopes,
+  deliveryRows,
+  enabledEndpointsOfApps,
+  endpointBirths,
+  endpointRows,
+  insertDeliveriesIfAbsent,
+  leaseDeliveries,
+  markFannedOut,
+  type MessageRow,
+  scopeOf,
+  unfannedMessagesOfAllScopes,
+} from "./repository.ts";
 import type { Services } from "../context.ts";
 import type { LifecycleEvent } from "../domain/events.ts";
 import { sweepTimedEvents } from "../lifecycle/sweeper.ts";
@@ -103,33 +114,12 @@ export async function fanOut(
 ): Promise<{ messages: number; deliveries: number }> {
   const now = services.clock.now();
   return await services.database.write(async (tx) => {
-    const messages = await tx.select().from(outboxEvents).where(isNull(outboxEvents.fanned_out_at))
-      .orderBy(asc(outboxEvents.seq)).limit(batch);
+    const messages = await unfannedMessagesOfAllScopes(tx, batch);
     if (messages.length === 0) return { messages: 0, deliveries: 0 };
     const apps = [...new Set(messages.map((m) => m.app_id))];
-    const endpoints: EndpointRow[] = [];
-    for (const chunk of inChunks(tx, apps, 4)) {
-      endpoints.push(
-        ...await tx.select().from(webhookEndpoints)
-          .where(and(inArray(webhookEndpoints.app_id, chunk), eq(webhookEndpoints.status, "enabled"))),
-      );
-    }
+    const endpoints = await enabledEndpointsOfApps(tx, apps);
     // An endpoint receives the messages committed after its own creation (exact, by sequence).
-    const createdAt = new Map<string, number>();
-    const byScope = Map.groupBy(endpoints, (e) => `${e.tenant_id}\u0000${e.app_id}`);
-    for (const group of byScope.values()) {
-      for (const chunk of inChunks(tx, group.map((e) => e.id), 6)) {
-        const births = await tx.select({ resource_id: outboxEvents.resource_id, seq: outboxEvents.seq })
-          .from(outboxEvents)
-          .where(and(
-            eq(outboxEvents.tenant_id, group[0].tenant_id),
-            eq(outboxEvents.app_id, group[0].app_id),
-            eq(outboxEvents.type, "webhook_endpoint.created"),
-            inArray(outboxEvents.resource_id, chunk),
-          ));
-        for (const b of births) createdAt.set(b.resource_id, b.seq);
-      }
-    }
+    const createdAt = await endpointBirths(tx, endpoints);
     const rows: DeliveryRow[] = [];
     for (const m of messages) {
       for (const e of endpoints) {
@@ -155,12 +145,8 @@ export async function fanOut(
         });
       }
     }
-    for (const chunk of rowChunks(tx, webhookDeliveries, rows)) {
-      await tx.insert(webhookDeliveries).values(chunk).onConflictDoNothing();
-    }
-    for (const chunk of inChunks(tx, messages.map((m) => m.seq), 4)) {
-      await tx.update(outboxEvents).set({ fanned_out_at: now }).where(inArray(outboxEvents.seq, chunk));
-    }
+    await insertDeliveriesIfAbsent(tx, rows);
+    await markFannedOut(tx, messages.map((m) => m.seq), now);
     return { messages: messages.length, deliveries: rows.length };
   });
 }
@@ -168,7 +154,7 @@ export async function fanOut(
 interface Claimed {
   delivery: DeliveryRow;
   endpoint: EndpointRow;
-  message: typeof outboxEvents.$inferSelect;
+  message: MessageRow;
 }
 
 /** Claims the due head delivery of up to `limit` endpoints (lease = timeout + 30 s). */
@@ -176,31 +162,8 @@ async function claimHeads(services: Services, limit: number, timeoutMs: number):
   const now = services.clock.now();
   const lease = new Date(now.getTime() + timeoutMs + 30_000);
   return await services.database.write(async (tx) => {
-    const heads = await tx.select({
-      delivery: webhookDeliveries,
-      endpoint: webhookEndpoints,
-      message: outboxEvents,
-    })
-      .from(webhookDeliveries)
-      .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpoint_id))
-      .innerJoin(outboxEvents, eq(outboxEvents.id, webhookDeliveries.message_id))
-      .where(and(
-        eq(webhookDeliveries.status, "pending"),
-        eq(webhookEndpoints.status, "enabled"),
-        // The endpoint's oldest pending delivery (written out: the correlated column must stay
-        // qualified with the outer table's name).
-        sql`${webhookDeliveries.message_seq} = (select min(d2.message_seq) from webhook_deliveries d2
-          where d2.endpoint_id = "webhook_deliveries"."endpoint_id" and d2.status = 'pending')`,
-        lte(webhookDeliveries.next_attempt_at, now),
-        or(isNull(webhookDeliveries.locked_until), lte(webhookDeliveries.locked_until, now)),
-      ))
-      .orderBy(asc(webhookDeliveries.message_seq))
-      .limit(limit);
-    for (const chunk of inChunks(tx, heads.map((h) => h.delivery.id), 4)) {
-      await tx.update(webhookDeliveries).set({ locked_until: lease }).where(
-        inArray(webhookDeliveries.id, chunk),
-      );
-    }
+    const heads = await claimableHeadsOfAllScopes(tx, now, limit);
+    await leaseDeliveries(tx, heads.map((h) => h.delivery.id), lease);
     return heads;
   });
 }
@@ -363,10 +326,8 @@ export async function drainWebhooksOnce(
         const { delivery } = claimed[i];
         const r = results[i];
         const attempt = delivery.attempts + 1;
-        await tx.insert(webhookAttempts).values({
+        await attemptRows.insert(tx, scopeOf(delivery), {
           id: newId("wat"),
-          tenant_id: delivery.tenant_id,
-          app_id: delivery.app_id,
           delivery_id: delivery.id,
           endpoint_id: delivery.endpoint_id,
           attempt,
@@ -386,9 +347,10 @@ export async function drainWebhooksOnce(
         if (gone) {
           // Standard Webhooks: 410 Gone means the receiver wants no more messages.
           const endpoint: EndpointRow = { ...claimed[i].endpoint, status: "disabled", updated_at: now };
-          await tx.update(webhookEndpoints).set({ status: "disabled", updated_at: now }).where(
-            eq(webhookEndpoints.id, endpoint.id),
-          );
+          await endpointRows.update(tx, scopeOf(endpoint), { id: endpoint.id }, {
+            status: "disabled",
+            updated_at: now,
+          });
           disabled.push({
             type: "webhook_endpoint.disabled",
             tenant_id: endpoint.tenant_id,
@@ -398,7 +360,7 @@ export async function drainWebhooksOnce(
             data: { ...endpointView(endpoint), reason: "receiver answered 410 Gone" },
           });
         }
-        await tx.update(webhookDeliveries).set({
+        await deliveryRows.update(tx, scopeOf(delivery), { id: delivery.id }, {
           status,
           attempts: attempt,
           next_attempt_at: next,
@@ -406,7 +368,7 @@ export async function drainWebhooksOnce(
           last_status_code: r.status_code,
           last_error: r.error,
           updated_at: now,
-        }).where(eq(webhookDeliveries.id, delivery.id));
+        });
         services.metrics?.recordWebhookDelivery(r.outcome);
         if (status === "succeeded") report.succeeded++;
         else if (status === "failed") {

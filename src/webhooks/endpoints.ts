@@ -37,12 +37,18 @@
  *
  * @module
  */
-import { and, asc, desc, eq, lt, sql } from "drizzle-orm";
 import { BillingError, notFound } from "../domain/errors.ts";
 import { payloadHash } from "../domain/hash.ts";
 import { keyReused, onceVerdict } from "../domain/idempotency.ts";
 import { isId, newId } from "../domain/ids.ts";
-import { webhookAttempts, webhookDeliveries, webhookEndpoints } from "../storage/schema.ts";
+import {
+  attemptRows,
+  deliveryPage,
+  type DeliveryRow,
+  deliveryRows,
+  type EndpointRow,
+  endpointRows,
+} from "./repository.ts";
 import type { Ctx } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import type { DeliveryOutcome } from "../metrics/service.ts";
@@ -90,10 +96,8 @@ export interface WebhookDeliveryView {
   attempt_log: WebhookAttemptView[];
 }
 
-/** A stored webhook endpoint. */
-export type EndpointRow = typeof webhookEndpoints.$inferSelect;
-/** A stored webhook delivery. */
-export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
+/** A stored webhook endpoint; a stored webhook delivery. */
+export type { DeliveryRow, EndpointRow };
 
 /** A stored endpoint → its view (never the secret). */
 export function endpointView(row: EndpointRow): WebhookEndpointView {
@@ -155,23 +159,16 @@ export async function createWebhookEndpoint(
   const hash = await payloadHash({ url: input.url, events, description: input.description ?? null });
   const now = ctx.clock.now();
   return await writeOp(ctx, async (tx, emit) => {
-    const scope = and(
-      eq(webhookEndpoints.tenant_id, ctx.scope.tenantId),
-      eq(webhookEndpoints.app_id, ctx.scope.appId),
-    );
     if (idempotencyKey) {
-      const prior = await tx.query.webhookEndpoints.findFirst({
-        where: and(scope, eq(webhookEndpoints.idempotency_key, idempotencyKey)),
-      });
+      const prior = await endpointRows.first(tx, ctx.scope, { idempotency_key: idempotencyKey });
       const verdict = onceVerdict(idempotencyKey, hash, prior);
       if (verdict === "conflict") throw keyReused(`Idempotency key "${idempotencyKey}"`);
       if (prior && verdict === "replay") {
         return { endpoint: { ...endpointView(prior), secret: prior.secret }, replayed: true };
       }
     }
-    const [{ n }] = await tx.select({ n: sql<number>`count(*)` }).from(webhookEndpoints)
-      .where(and(scope, eq(webhookEndpoints.status, "enabled")));
-    if (Number(n) >= MAX_ENDPOINTS_PER_APP) {
+    const n = await endpointRows.count(tx, ctx.scope, { status: "enabled" });
+    if (n >= MAX_ENDPOINTS_PER_APP) {
       throw new BillingError(
         "webhook_endpoint_limit_reached",
         "conflict",
@@ -192,7 +189,7 @@ export async function createWebhookEndpoint(
       created_at: now,
       updated_at: now,
     };
-    await tx.insert(webhookEndpoints).values(row);
+    await endpointRows.insert(tx, ctx.scope, row);
     const view = endpointView(row);
     emit("webhook_endpoint.created", row.id, view);
     return { endpoint: { ...view, secret: row.secret }, replayed: false };
@@ -233,13 +230,7 @@ function validateEndpoint(input: { url: string; events: string[] }): void {
 
 async function loadEndpoint(ctx: Ctx, id: string): Promise<EndpointRow> {
   if (!isId("wep", id)) throw notFound("webhook_endpoint", id);
-  const row = await ctx.database.db.query.webhookEndpoints.findFirst({
-    where: and(
-      eq(webhookEndpoints.tenant_id, ctx.scope.tenantId),
-      eq(webhookEndpoints.app_id, ctx.scope.appId),
-      eq(webhookEndpoints.id, id),
-    ),
-  });
+  const row = await endpointRows.first(ctx.database.db, ctx.scope, { id });
   if (!row) throw notFound("webhook_endpoint", id);
   return row;
 }
@@ -251,11 +242,7 @@ export async function getWebhookEndpoint(ctx: Ctx, id: string): Promise<WebhookE
 
 /** The app's endpoints, oldest first. */
 export async function listWebhookEndpoints(ctx: Ctx): Promise<WebhookEndpointView[]> {
-  const rows = await ctx.database.db.select().from(webhookEndpoints)
-    .where(
-      and(eq(webhookEndpoints.tenant_id, ctx.scope.tenantId), eq(webhookEndpoints.app_id, ctx.scope.appId)),
-    )
-    .orderBy(asc(webhookEndpoints.id));
+  const rows = await endpointRows.list(ctx.database.db, ctx.scope, {}, { orderBy: [["id", "asc"]] });
   return rows.map(endpointView);
 }
 
@@ -270,14 +257,7 @@ export async function disableWebhookEndpoint(ctx: Ctx, id: string): Promise<Webh
   if (row.status === "disabled") return endpointView(row);
   const now = ctx.clock.now();
   return await writeOp(ctx, async (tx, emit) => {
-    await tx.update(webhookEndpoints).set({ status: "disabled", updated_at: now })
-      .where(
-        and(
-          eq(webhookEndpoints.tenant_id, ctx.scope.tenantId),
-          eq(webhookEndpoints.app_id, ctx.scope.appId),
-          eq(webhookEndpoints.id, id),
-        ),
-      );
+    await endpointRows.update(tx, ctx.scope, { id }, { status: "disabled", updated_at: now });
     const view = endpointView({ ...row, status: "disabled", updated_at: now });
     emit("webhook_endpoint.disabled", id, view);
     return view;
@@ -285,15 +265,9 @@ export async function disableWebhookEndpoint(ctx: Ctx, id: string): Promise<Webh
 }
 
 async function deliveryView(ctx: Ctx, row: DeliveryRow): Promise<WebhookDeliveryView> {
-  const attempts = await ctx.database.db.select().from(webhookAttempts)
-    .where(
-      and(
-        eq(webhookAttempts.tenant_id, ctx.scope.tenantId),
-        eq(webhookAttempts.app_id, ctx.scope.appId),
-        eq(webhookAttempts.delivery_id, row.id),
-      ),
-    )
-    .orderBy(asc(webhookAttempts.started_at), asc(webhookAttempts.id));
+  const attempts = await attemptRows.list(ctx.database.db, ctx.scope, { delivery_id: row.id }, {
+    orderBy: [["started_at", "asc"], ["id", "asc"]],
+  });
   return {
     id: row.id,
     endpoint_id: row.endpoint_id,
@@ -330,15 +304,12 @@ export async function listDeliveries(
   filter: { status?: "pending" | "succeeded" | "failed"; cursor?: string; limit?: number },
 ): Promise<{ data: WebhookDeliveryView[]; next_cursor: string | null }> {
   await loadEndpoint(ctx, endpointId);
-  const where = [
-    eq(webhookDeliveries.tenant_id, ctx.scope.tenantId),
-    eq(webhookDeliveries.app_id, ctx.scope.appId),
-    eq(webhookDeliveries.endpoint_id, endpointId),
-  ];
-  if (filter.status) where.push(eq(webhookDeliveries.status, filter.status));
+  let beforeSeq: number | undefined;
   if (filter.cursor) {
-    const cursorRow = await ctx.database.db.query.webhookDeliveries.findFirst({
-      where: and(...where, eq(webhookDeliveries.id, filter.cursor)),
+    const cursorRow = await deliveryRows.first(ctx.database.db, ctx.scope, {
+      endpoint_id: endpointId,
+      status: filter.status,
+      id: filter.cursor,
     });
     if (!cursorRow) {
       throw new BillingError(
@@ -347,11 +318,13 @@ export async function listDeliveries(
         `Cursor "${filter.cursor}" is not a delivery of this endpoint`,
       );
     }
-    where.push(lt(webhookDeliveries.message_seq, cursorRow.message_seq));
+    beforeSeq = cursorRow.message_seq;
   }
   const limit = Math.max(1, Math.min(100, filter.limit ?? 20));
-  const rows = await ctx.database.db.select().from(webhookDeliveries).where(and(...where))
-    .orderBy(desc(webhookDeliveries.message_seq)).limit(limit + 1);
+  const rows = await deliveryPage(ctx.database.db, ctx.scope, endpointId, {
+    status: filter.status,
+    before_seq: beforeSeq,
+  }, limit + 1);
   const page = rows.slice(0, limit);
   return {
     data: await Promise.all(page.map((r) => deliveryView(ctx, r))),
@@ -362,14 +335,7 @@ export async function listDeliveries(
 async function loadDelivery(ctx: Ctx, endpointId: string, deliveryId: string): Promise<DeliveryRow> {
   await loadEndpoint(ctx, endpointId);
   const row = isId("wdl", deliveryId)
-    ? await ctx.database.db.query.webhookDeliveries.findFirst({
-      where: and(
-        eq(webhookDeliveries.tenant_id, ctx.scope.tenantId),
-        eq(webhookDeliveries.app_id, ctx.scope.appId),
-        eq(webhookDeliveries.endpoint_id, endpointId),
-        eq(webhookDeliveries.id, deliveryId),
-      ),
-    })
+    ? await deliveryRows.first(ctx.database.db, ctx.scope, { endpoint_id: endpointId, id: deliveryId })
     : undefined;
   if (!row) throw notFound("webhook_delivery", deliveryId);
   return row;
@@ -411,20 +377,13 @@ export async function redeliver(
   const row = await loadDelivery(ctx, endpointId, deliveryId);
   const now = ctx.clock.now();
   await writeOp(ctx, async (tx, emit) => {
-    await tx.update(webhookDeliveries).set({
+    await deliveryRows.update(tx, ctx.scope, { id: row.id }, {
       status: "pending",
       attempts: 0,
       next_attempt_at: now,
       locked_until: null,
       updated_at: now,
-    })
-      .where(
-        and(
-          eq(webhookDeliveries.tenant_id, ctx.scope.tenantId),
-          eq(webhookDeliveries.app_id, ctx.scope.appId),
-          eq(webhookDeliveries.id, row.id),
-        ),
-      );
+    });
     emit("webhook_delivery.redelivered", row.id, {
       id: row.id,
       endpoint_id: row.endpoint_id,

@@ -4,10 +4,8 @@
  *
  * @module
  */
-import { and, asc, inArray, lt, sql } from "drizzle-orm";
-import { outboxEvents, webhookAttempts, webhookDeliveries } from "../storage/schema.ts";
 import type { Services } from "../context.ts";
-import { inChunks } from "../storage/limits.ts";
+import { pruneDeliveredMessagesOfAllScopes, pruneFinishedDeliveriesOfAllScopes } from "./repository.ts";
 
 /** Default retention of delivered history (deliveries, attempts, fanned-out outbox rows): 30 days. */
 export const DEFAULT_RETENTION_MS = 30 * 24 * 3_600_000;
@@ -35,33 +33,8 @@ export async function pruneWebhookHistory(
   const cutoff = new Date(services.clock.now().getTime() - (options.retentionMs ?? DEFAULT_RETENTION_MS));
   const limit = Math.max(1, Math.min(10_000, options.limit ?? 1_000));
   return await services.database.write(async (tx) => {
-    const old = await tx.select({ id: webhookDeliveries.id }).from(webhookDeliveries)
-      .where(
-        and(
-          inArray(webhookDeliveries.status, ["succeeded", "failed"]),
-          lt(webhookDeliveries.updated_at, cutoff),
-        ),
-      )
-      .limit(limit);
-    const ids = old.map((d) => d.id);
-    let attempts = 0;
-    for (const chunk of inChunks(tx, ids, 4)) {
-      attempts +=
-        (await tx.delete(webhookAttempts).where(inArray(webhookAttempts.delivery_id, chunk)).returning({
-          id: webhookAttempts.id,
-        })).length;
-      await tx.delete(webhookDeliveries).where(inArray(webhookDeliveries.id, chunk));
-    }
-    const messages = await tx.select({ seq: outboxEvents.seq }).from(outboxEvents)
-      .where(and(
-        sql`${outboxEvents.fanned_out_at} is not null`,
-        lt(outboxEvents.occurred_at, cutoff),
-        sql`not exists (select 1 from webhook_deliveries d where d.message_id = ${outboxEvents.id})`,
-      ))
-      .orderBy(asc(outboxEvents.seq)).limit(limit);
-    for (const chunk of inChunks(tx, messages.map((m) => m.seq), 4)) {
-      await tx.delete(outboxEvents).where(inArray(outboxEvents.seq, chunk));
-    }
-    return { deliveries: ids.length, attempts, outbox_messages: messages.length };
+    const { deliveries, attempts } = await pruneFinishedDeliveriesOfAllScopes(tx, cutoff, limit);
+    const outboxMessages = await pruneDeliveredMessagesOfAllScopes(tx, cutoff, limit);
+    return { deliveries, attempts, outbox_messages: outboxMessages };
   });
 }

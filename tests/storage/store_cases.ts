@@ -7,10 +7,11 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { count, eq, inArray } from "drizzle-orm";
+import { count, eq, inArray, sql } from "drizzle-orm";
 import type { Store } from "../../src/storage/db.ts";
 import { isUniqueViolation } from "../../src/storage/sql_errors.ts";
-import { tenants } from "../../src/storage/schema.ts";
+import { customers, tenants } from "../../src/storage/schema.ts";
+import { scoped } from "../../src/storage/scoped.ts";
 import { inChunks, insertChunked, limitsOf, parametersPerRow } from "../../src/storage/limits.ts";
 
 /** One storage case. */
@@ -100,6 +101,64 @@ export const storeCases: StoreCase[] = [
     },
   },
   {
+    name: "every index of a scoped table starts with tenant_id, app_id except the three global ones",
+    async run(store) {
+      const rows = await store.db.all<{ type: string; name: string; tbl_name: string; sql: string | null }>(
+        sql`select type, name, tbl_name, sql from sqlite_master where type in ('table', 'index')`,
+      );
+      // Tables whose every row belongs to one scope (the operator's dead letters may have none).
+      const scopedTables = new Set(
+        rows.filter((r) => r.type === "table" && /[`"]app_id[`"] text NOT NULL/.test(r.sql ?? ""))
+          .map((r) => r.tbl_name),
+      );
+      assert.ok(scopedTables.size >= 30, `scoped tables found: ${scopedTables.size}`);
+      const offenders = rows
+        .filter((r) => r.type === "index" && r.sql !== null && scopedTables.has(r.tbl_name))
+        .filter((r) => !/\(\s*[`"]tenant_id[`"]\s*,\s*[`"]app_id[`"]/.test(r.sql!))
+        .map((r) => r.name)
+        .sort();
+      // Documented in src/storage/schema.ts and the README: key lookup, CORS preflight, fan-out queue.
+      assert.deepEqual(offenders, [
+        "api_keys_hash_uq",
+        "app_origins_origin_idx",
+        "outbox_events_pending_idx",
+      ]);
+    },
+  },
+  {
+    name: "scoped(): reads, updates and deletes see only their scope; inserts stamp it",
+    async run(store) {
+      const a = { tenantId: "ten_a", appId: "app_a" };
+      const b = { tenantId: "ten_a", appId: "app_b" };
+      const row = (id: string) => ({
+        id,
+        external_id: "same",
+        name: null,
+        email: null,
+        created_at: new Date(0),
+      });
+      await store.write(async (tx) => {
+        await scoped(tx, a).insert(customers, row("cus_a"));
+        await scoped(tx, b).insert(customers, [row("cus_b")]);
+      });
+      const all = await store.db.select().from(customers).orderBy(customers.id);
+      assert.deepEqual(all.map((r) => [r.id, r.tenant_id, r.app_id]), [
+        ["cus_a", "ten_a", "app_a"],
+        ["cus_b", "ten_a", "app_b"],
+      ]);
+      const sa = scoped(store.db, a);
+      assert.deepEqual((await sa.select(customers)).map((r) => r.id), ["cus_a"]);
+      assert.equal(await sa.first(customers, eq(customers.id, "cus_b")), undefined);
+      assert.equal(await sa.count(customers), 1);
+      await store.write(async (tx) => {
+        await scoped(tx, a).update(customers, { name: "renamed" });
+        await scoped(tx, a).delete(customers, eq(customers.id, "cus_b"));
+      });
+      const after = await store.db.select().from(customers).orderBy(customers.id);
+      assert.deepEqual(after.map((r) => [r.id, r.name]), [["cus_a", "renamed"], ["cus_b", null]]);
+    },
+  },
+  {
     name: "statement limits are the store's real ones; insertChunked and inChunks stay under them",
     async run(store) {
       const limits = store.limits;
@@ -130,6 +189,29 @@ export const storeCases: StoreCase[] = [
         );
       }
       assert.deepEqual(found.sort(), ids);
+    },
+  },
+  {
+    name: "scoped().insertMany() stamps 1000 rows in statements under the store's limits",
+    async run(store) {
+      const scope = { tenantId: "ten_many", appId: "app_many" };
+      const rows = Array.from({ length: 1000 }, (_, i) => ({
+        id: `cus_${String(i).padStart(6, "0")}`,
+        external_id: `ext-${i}`,
+        name: null,
+        email: null,
+        created_at: new Date(i),
+      }));
+      await store.write((tx) => scoped(tx, scope).insertMany(customers, rows));
+      const s = scoped(store.db, scope);
+      assert.equal(await s.count(customers), 1000);
+      assert.equal(await scoped(store.db, { tenantId: "ten_many", appId: "other" }).count(customers), 0);
+      const stored = await s.select(customers, undefined, { orderBy: [customers.id], limit: 3 });
+      assert.deepEqual(stored.map((r) => [r.id, r.tenant_id, r.app_id]), [
+        ["cus_000000", "ten_many", "app_many"],
+        ["cus_000001", "ten_many", "app_many"],
+        ["cus_000002", "ten_many", "app_many"],
+      ]);
     },
   },
 ];

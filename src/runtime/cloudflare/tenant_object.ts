@@ -12,7 +12,6 @@
  *
  * @module
  */
-import { and, eq } from "drizzle-orm";
 import { BillingError } from "../../domain/errors.ts";
 import { sha256Hex } from "../../domain/hash.ts";
 import { createApp } from "../../http/app.ts";
@@ -22,8 +21,9 @@ import type { Ctx, Services } from "../../context.ts";
 import { LifecycleDispatcher } from "../../lifecycle/dispatcher.ts";
 import { MemoryEntitlementCache } from "../../entitlements/cache.ts";
 import { recordUsage } from "../../entitlements/service.ts";
+import { originsOfAllApps } from "../../apps/repository.ts";
+import { keyOfAppByHash } from "../../tenants/repository.ts";
 import { type DeadLetterInput, recordDeadLetter } from "../../usage/dead_letters.ts";
-import { apiKeys, appOrigins } from "../../storage/schema.ts";
 import { type DirectoryEntry, directoryStub } from "./directory_object.ts";
 import { DurableDatabase } from "./durable_database.ts";
 import { maintenanceSucceeded, runMaintenance } from "../maintenance.ts";
@@ -133,12 +133,12 @@ export class TenantObject {
    *   origins publishes the full set again)
    */
   async #publishOrigins(): Promise<void> {
-    const rows = await this.#database.db.selectDistinct({ origin: appOrigins.origin }).from(appOrigins);
+    const origins = await originsOfAllApps(this.#database.db);
     const response = await directoryStub(this.#env).fetch("https://directory/origins", {
       method: "PUT",
       body: JSON.stringify({
         tenant_object: this.#state.id.name ?? "",
-        origins: rows.map((r) => r.origin).sort(),
+        origins: origins.sort(),
       }),
     });
     if (!response.ok) throw new Error(`Directory refused the origins: ${response.status}`);
@@ -158,9 +158,7 @@ export class TenantObject {
     const entries: DirectoryEntry[] = [];
     for (const key of [created.secret_key, created.publishable_key]) {
       const hash = await sha256Hex(key);
-      const row = await this.#database.db.query.apiKeys.findFirst({
-        where: and(eq(apiKeys.hash, hash), eq(apiKeys.app_id, created.app_id)),
-      });
+      const row = await keyOfAppByHash(this.#database.db, created.app_id, hash);
       if (!row) throw new Error(`Key of app ${created.app_id} missing right after its creation`);
       entries.push({
         hash,

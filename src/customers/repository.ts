@@ -1,0 +1,50 @@
+/**
+ * Customer rows of one scope (built on the one tenancy filter of `storage/scoped.ts`).
+ *
+ * @module
+ */
+import { eq, inArray, or } from "drizzle-orm";
+import type { Scope } from "../domain/scope.ts";
+import type { Executor } from "../storage/db.ts";
+import { customers } from "../storage/schema.ts";
+import { scoped } from "../storage/scoped.ts";
+
+/** A customer row as stored. */
+export type CustomerRow = typeof customers.$inferSelect;
+
+/** The scope's customer with this external id, or undefined. */
+export function customerByExternalId(
+  exec: Executor,
+  scope: Scope,
+  externalId: string,
+): Promise<CustomerRow | undefined> {
+  return scoped(exec, scope).first(customers, eq(customers.external_id, externalId));
+}
+
+/** The scope's customer whose `cus_…` id or external id is `ref`, or undefined. */
+export function customerByRef(exec: Executor, scope: Scope, ref: string): Promise<CustomerRow | undefined> {
+  return scoped(exec, scope).first(customers, or(eq(customers.id, ref), eq(customers.external_id, ref)));
+}
+
+/** Inserts a customer row (scope columns stamped from `scope`). */
+export async function insertCustomer(
+  exec: Executor,
+  scope: Scope,
+  row: Omit<CustomerRow, "tenant_id" | "app_id">,
+): Promise<void> {
+  await scoped(exec, scope).insert(customers, row);
+}
+
+/**
+ * The scope's customers whose id or external id is one of `refs` (at most a few hundred per call:
+ * the caller chunks, two IN lists share the statement's bound parameters).
+ */
+export async function customersByRefs(
+  exec: Executor,
+  scope: Scope,
+  refs: string[],
+): Promise<{ id: string; external_id: string }[]> {
+  const s = scoped(exec, scope);
+  return await exec.select({ id: customers.id, external_id: customers.external_id }).from(customers)
+    .where(s.filter(customers, or(inArray(customers.id, refs), inArray(customers.external_id, refs))));
+}

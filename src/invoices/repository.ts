@@ -1,0 +1,112 @@
+/**
+ * Invoices, their lines, payments, credit notes and number sequences of one scope, through the
+ * one tenancy filter of `storage/scoped.ts`.
+ *
+ * @module
+ */
+import { desc, eq, inArray, lt, ne, sql } from "drizzle-orm";
+import type { Scope } from "../domain/scope.ts";
+import type { Executor } from "../storage/db.ts";
+import {
+  creditNotes,
+  creditNoteSequences,
+  invoiceLines,
+  invoicePayments,
+  invoices,
+  invoiceSequences,
+} from "../storage/schema.ts";
+import { type Row, scoped, type TableRepository, tableRepository } from "../storage/scoped.ts";
+
+/** An invoice row as stored. */
+export type InvoiceRow = Row<typeof invoices>;
+/** A credit note row as stored. */
+export type CreditNoteRow = Row<typeof creditNotes>;
+
+/** The scope's invoices. */
+export const invoiceRows: TableRepository<typeof invoices> = tableRepository(invoices);
+/** The scope's invoice lines. */
+export const invoiceLineRows: TableRepository<typeof invoiceLines> = tableRepository(invoiceLines);
+/** The scope's recorded invoice payments. */
+export const invoicePaymentRows: TableRepository<typeof invoicePayments> = tableRepository(invoicePayments);
+/** The scope's credit notes. */
+export const creditNoteRows: TableRepository<typeof creditNotes> = tableRepository(creditNotes);
+
+/** The scope's closed (open, paid or uncollectible) invoice periods of these customers (one IN list). */
+export async function closedPeriodsOfCustomers(
+  exec: Executor,
+  scope: Scope,
+  customerIds: readonly string[],
+): Promise<{ customer_id: string; start: Date; end: Date; number: string | null }[]> {
+  if (customerIds.length === 0) return [];
+  const s = scoped(exec, scope);
+  return await exec.select({
+    customer_id: invoices.customer_id,
+    start: invoices.period_start,
+    end: invoices.period_end,
+    number: invoices.number,
+  }).from(invoices).where(s.filter(
+    invoices,
+    inArray(invoices.customer_id, [...customerIds]),
+    inArray(invoices.status, ["open", "paid", "uncollectible"]),
+  ));
+}
+
+/** The subscription's invoice of exactly this period that is not void, or undefined. */
+export function invoiceOfPeriod(
+  exec: Executor,
+  scope: Scope,
+  subscriptionId: string,
+  start: Date,
+  end: Date,
+): Promise<InvoiceRow | undefined> {
+  const s = scoped(exec, scope);
+  return s.first(
+    invoices,
+    s.filter(
+      invoices,
+      eq(invoices.subscription_id, subscriptionId),
+      eq(invoices.period_start, start),
+      eq(invoices.period_end, end),
+      ne(invoices.status, "void"),
+    ),
+  );
+}
+
+/** A page of the scope's invoices, newest first, with ids below `beforeId` when given. */
+export function invoicePage(
+  exec: Executor,
+  scope: Scope,
+  filter: { customer_id?: string; status?: InvoiceRow["status"]; before_id?: string },
+  limit: number,
+): Promise<InvoiceRow[]> {
+  const s = scoped(exec, scope);
+  return s.select(
+    invoices,
+    s.filter(
+      invoices,
+      filter.customer_id ? eq(invoices.customer_id, filter.customer_id) : undefined,
+      filter.status ? eq(invoices.status, filter.status) : undefined,
+      filter.before_id ? lt(invoices.id, filter.before_id) : undefined,
+    ),
+    { orderBy: [desc(invoices.id)], limit },
+  );
+}
+
+/**
+ * The scope's next number of the invoice or credit note sequence (1, 2, …), race-free: one
+ * upsert that increments in the statement.
+ */
+export async function nextSequenceNumber(
+  exec: Executor,
+  scope: Scope,
+  kind: "invoice" | "credit_note",
+): Promise<number> {
+  const table = kind === "invoice" ? invoiceSequences : creditNoteSequences;
+  const [sequence] = await scoped(exec, scope).insert(table, { last_number: 1 })
+    .onConflictDoUpdate({
+      target: [table.tenant_id, table.app_id],
+      set: { last_number: sql`${table.last_number} + 1` },
+    })
+    .returning({ last_number: table.last_number });
+  return sequence.last_number;
+}

@@ -1,0 +1,143 @@
+/**
+ * Subscriptions, their plan changes and pauses, of one scope, through the one tenancy filter of
+ * `storage/scoped.ts`.
+ *
+ * @module
+ */
+import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lte, or, sql } from "drizzle-orm";
+import type { Scope } from "../domain/scope.ts";
+import type { Executor } from "../storage/db.ts";
+import { subscriptionChanges, subscriptionPauses, subscriptions } from "../storage/schema.ts";
+import { type Row, scoped, type TableRepository, tableRepository } from "../storage/scoped.ts";
+
+/** A subscription row as stored. */
+export type SubscriptionRow = Row<typeof subscriptions>;
+/** A plan change row as stored. */
+export type SubscriptionChangeRow = Row<typeof subscriptionChanges>;
+
+/** The scope's subscriptions. */
+export const subscriptionRows: TableRepository<typeof subscriptions> = tableRepository(subscriptions);
+/** The scope's scheduled and applied plan changes. */
+export const changeRows: TableRepository<typeof subscriptionChanges> = tableRepository(subscriptionChanges);
+/** The scope's pauses (`end_at` null = still paused). */
+export const pauseRows: TableRepository<typeof subscriptionPauses> = tableRepository(subscriptionPauses);
+
+/** The customer's newest subscription that has not ended at `now` (paused or not), or undefined. */
+export function openSubscriptionOf(
+  exec: Executor,
+  scope: Scope,
+  customerId: string,
+  now: Date,
+): Promise<SubscriptionRow | undefined> {
+  const s = scoped(exec, scope);
+  return s.first(
+    subscriptions,
+    s.filter(
+      subscriptions,
+      eq(subscriptions.customer_id, customerId),
+      or(isNull(subscriptions.cancel_at), gt(subscriptions.cancel_at, now)),
+    ),
+    { orderBy: [desc(subscriptions.id)] },
+  );
+}
+
+/** Deletes the subscription's plan changes that take effect after `now` (not yet applied). */
+export async function deletePendingChanges(
+  exec: Executor,
+  scope: Scope,
+  subscriptionId: string,
+  now: Date,
+): Promise<void> {
+  await scoped(exec, scope).delete(
+    subscriptionChanges,
+    scoped(exec, scope).filter(
+      subscriptionChanges,
+      eq(subscriptionChanges.subscription_id, subscriptionId),
+      gt(subscriptionChanges.effective_at, now),
+    ),
+  );
+}
+
+/**
+ * Up to `limit` subscriptions of every scope with an id above `afterId`, in id order. Global on
+ * purpose: the billing cycle walks every tenant's subscriptions and then works on each one in its
+ * own scope.
+ */
+export function subscriptionsOfAllScopesAfter(
+  exec: Executor,
+  afterId: string,
+  limit: number,
+): Promise<SubscriptionRow[]> {
+  return exec.select().from(subscriptions).where(gt(subscriptions.id, afterId)).orderBy(subscriptions.id)
+    .limit(limit);
+}
+
+/** The pauses of these customers' subscriptions in the scope (one IN list). */
+export async function pausesOfCustomers(
+  exec: Executor,
+  scope: Scope,
+  customerIds: readonly string[],
+): Promise<{ customer_id: string; start: Date; end: Date | null }[]> {
+  if (customerIds.length === 0) return [];
+  const s = scoped(exec, scope);
+  return await exec.select({
+    customer_id: subscriptions.customer_id,
+    start: subscriptionPauses.start_at,
+    end: subscriptionPauses.end_at,
+  })
+    .from(subscriptionPauses)
+    .innerJoin(
+      subscriptions,
+      and(
+        eq(subscriptions.id, subscriptionPauses.subscription_id),
+        eq(subscriptions.tenant_id, subscriptionPauses.tenant_id),
+        eq(subscriptions.app_id, subscriptionPauses.app_id),
+      ),
+    )
+    .where(s.filter(subscriptionPauses, inArray(subscriptions.customer_id, [...customerIds])));
+}
+
+/** `not exists` an audit row of `action` about the subscription (the sweeper emits each event once). */
+const notAudited = (action: string) =>
+  sql`not exists (select 1 from audit_events a where a.tenant_id = ${subscriptions.tenant_id} and a.app_id = ${subscriptions.app_id}
+    and a.resource_id = ${subscriptions.id} and a.action = ${action})`;
+
+/**
+ * Subscriptions of every scope whose trial ends in `(now, until]` (and not after they end), not
+ * yet reported with `subscription.trial_ending`, soonest first, at most `limit`. Global on purpose:
+ * the sweeper serves every tenant in one pass.
+ */
+export function trialsEndingOfAllScopes(
+  exec: Executor,
+  now: Date,
+  until: Date,
+  limit: number,
+): Promise<SubscriptionRow[]> {
+  return exec.select().from(subscriptions).where(and(
+    isNotNull(subscriptions.trial_end),
+    gt(subscriptions.trial_end, now),
+    lte(subscriptions.trial_end, until),
+    sql`(${subscriptions.cancel_at} is null or ${subscriptions.cancel_at} > ${subscriptions.trial_end})`,
+    notAudited("subscription.trial_ending"),
+  )).orderBy(asc(subscriptions.trial_end), asc(subscriptions.id)).limit(limit);
+}
+
+/**
+ * Subscriptions of every scope that ran out (a scheduled end in `(since, now]`, not canceled
+ * explicitly) and were not yet reported with `subscription.expired`, oldest first, at most
+ * `limit`. Global on purpose, like {@link trialsEndingOfAllScopes}.
+ */
+export function expiriesOfAllScopes(
+  exec: Executor,
+  now: Date,
+  since: Date,
+  limit: number,
+): Promise<SubscriptionRow[]> {
+  return exec.select().from(subscriptions).where(and(
+    isNotNull(subscriptions.cancel_at),
+    isNull(subscriptions.canceled_at),
+    lte(subscriptions.cancel_at, now),
+    gt(subscriptions.cancel_at, since),
+    notAudited("subscription.expired"),
+  )).orderBy(asc(subscriptions.cancel_at), asc(subscriptions.id)).limit(limit);
+}
