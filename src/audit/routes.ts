@@ -1,7 +1,7 @@
 /** `GET /v1/audit_events`: the app's append-only audit trail, filtered, newest first. @module */
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { listAuditEvents } from "./service.ts";
-import { errors, json, router, secured } from "../http/env.ts";
+import { type AppEnv, errors, json, router, secured } from "../http/env.ts";
 
 const AuditEventSchema = z.object({
   id: z.string().openapi({ description: "TypeID of the audit event (time-ordered)", example: "aud_01jd6…" }),
@@ -52,7 +52,7 @@ export const AUDIT_EVENT_PATHS: readonly { base: string; deprecated: boolean }[]
 ];
 
 /** Audit routes: `/v1/audit_events` (and the deprecated `/v1/audit-events`). */
-export function auditRoutes() {
+export function auditRoutes(): OpenAPIHono<AppEnv> {
   const app = router();
   for (const { base, deprecated } of AUDIT_EVENT_PATHS) {
     app.openapi(

@@ -251,17 +251,17 @@ export interface LifecycleEventOf<K extends LifecycleEventType> {
    * and the `message_id` of its audit row. Absent only on events built outside a write.
    */
   id?: string;
-  /** Event name. */
+  /** What happened, `resource.verb` (the webhook event type). */
   type: K;
-  /** Tenant the event belongs to. */
+  /** Tenant the resource belongs to (`ten_…`). */
   tenant_id: string;
-  /** App the event belongs to. */
+  /** App of the tenant the resource belongs to (`app_…`); webhooks go to this app's endpoints. */
   app_id: string;
   /** TypeID of the resource the event is about. */
   resource_id: string;
-  /** When it happened (the write's clock). */
+  /** When the change happened, by the service clock (the commit's time). */
   occurred_at: Date;
-  /** Payload, shaped by {@link LifecycleEventMap}. */
+  /** The resource as the API shows it after the change (or a summary), by {@link LifecycleEventMap}. */
   data: LifecycleEventMap[K];
 }
 
@@ -292,8 +292,8 @@ export function lifecycleEvent<K extends LifecycleEventType>(event: LifecycleEve
  * throw into the operation; the dispatcher isolates failures.
  */
 export interface LifecycleSubscriber {
-  /** Name in logs. */
+  /** Name in logs when the subscriber fails (e.g. `metrics`, `entitlement-invalidation`). */
   name: string;
-  /** Handles one committed event. */
+  /** Reacts to one committed event; a rejection or throw is logged by the dispatcher and dropped. */
   handle(event: LifecycleEvent): void | Promise<void>;
 }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import { requestId } from "hono/request-id";
@@ -71,7 +72,7 @@ function bearer(header: string | undefined): string | null {
  * const app = createApp(services, { adminToken });
  * Deno.serve({ port: 8787 }, app.fetch);
  */
-export function createApp(services: Services, options: AppOptions) {
+export function createApp(services: Services, options: AppOptions): OpenAPIHono<AppEnv> {
   const app = router();
   const keys = new KeyResolver(services);
   const origins = new OriginPolicy(services);

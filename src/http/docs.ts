@@ -11,6 +11,7 @@
  */
 import { Scalar } from "@scalar/hono-api-reference";
 import type { Context } from "hono";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { type AppEnv, router } from "./env.ts";
 import { problem } from "./problem.ts";
 
@@ -23,7 +24,7 @@ export type DocsScriptLoader = () => Promise<Uint8Array | string | null>;
  * `fetch` reads files, as in Deno). Other runtimes pass their own loader in `AppOptions.docsScript`
  * (e.g. a Worker imports the file as a text module).
  */
-export const defaultDocsScript: DocsScriptLoader = async () => {
+export const defaultDocsScript: DocsScriptLoader = async (): Promise<Uint8Array | null> => {
   try {
     const entry = import.meta.resolve("@scalar/api-reference");
     if (!entry.startsWith("file:")) return null;
@@ -38,7 +39,7 @@ export const defaultDocsScript: DocsScriptLoader = async () => {
  * Routes `GET /docs` (HTML) and `GET /docs/scalar.js` (the renderer, cached in memory after the
  * first load, `Cache-Control: public, max-age=86400`).
  */
-export function docsRoutes(load: DocsScriptLoader = defaultDocsScript) {
+export function docsRoutes(load: DocsScriptLoader = defaultDocsScript): OpenAPIHono<AppEnv> {
   const app = router();
   let script: Promise<Uint8Array | string | null> | undefined;
   app.get(

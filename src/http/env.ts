@@ -11,9 +11,13 @@ import { ProblemSchema } from "./schemas.ts";
 
 /** Variables set by middleware for each request. */
 export interface AppEnv {
+  /** Read with `c.get(name)` in handlers. */
   Variables: {
+    /** Id of the request (`X-Request-Id` from the client, or generated), echoed in problems. */
     requestId: string;
+    /** Who called: the resolved API key (secret or publishable) or the admin token. */
     principal: Principal;
+    /** Services narrowed to the caller's scope, with actor and request id for the audit trail. */
     ctx: Ctx;
   };
 }
@@ -38,12 +42,17 @@ export function router(): OpenAPIHono<AppEnv> {
 }
 
 /** JSON body/response content of a schema. */
-export function json<T extends z.ZodType>(schema: T, description = "OK") {
+export function json<T extends z.ZodType>(
+  schema: T,
+  description = "OK",
+): { description: string; content: { "application/json": { schema: T } } } {
   return { description, content: { "application/json": { schema } } };
 }
 
 /** A required JSON request body. */
-export function body<T extends z.ZodType>(schema: T) {
+export function body<T extends z.ZodType>(
+  schema: T,
+): { required: boolean; content: { "application/json": { schema: T } } } {
   return { required: true, content: { "application/json": { schema } } };
 }
 

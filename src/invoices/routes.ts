@@ -1,9 +1,9 @@
 /** Invoice routes (`/v1/invoices`): generate, list, get, finalize, void, pay, write off, credit notes. @module */
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { createCreditNote, listCreditNotes } from "./credit_notes.ts";
 import { finalizeInvoice, generateInvoice, markUncollectible, payInvoice, voidInvoice } from "./service.ts";
 import { getInvoice, listInvoices } from "./view.ts";
-import { body, errors, json, router, secured } from "../http/env.ts";
+import { type AppEnv, body, errors, json, router, secured } from "../http/env.ts";
 import { idParam, ResourceIdParam } from "../http/schemas.ts";
 import {
   CreateCreditNoteBody,
@@ -19,7 +19,7 @@ import {
 const IdParam = idParam("inv_ id", "inv_01jd0000000000000000000000");
 
 /** `/v1/invoices` routes. */
-export function invoiceRoutes() {
+export function invoiceRoutes(): OpenAPIHono<AppEnv> {
   const app = router();
   app.openapi(
     createRoute({

@@ -7,13 +7,13 @@
  *
  * @module
  */
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Services } from "../context.ts";
 import type { StripeOptions } from "./stripe.ts";
 import { configureStripe, getStripeConfig } from "./stripe_config.ts";
 import { collectInvoice } from "./stripe_collection.ts";
 import { handleStripeWebhook } from "./stripe_webhooks.ts";
-import { body, errors, json, router, secured } from "../http/env.ts";
+import { type AppEnv, body, errors, json, router, secured } from "../http/env.ts";
 
 /** Path prefix of the inbound webhook; the auth middleware skips it. */
 export const STRIPE_WEBHOOK_PREFIX = "/v1/providers/stripe/webhook/";
@@ -100,7 +100,7 @@ const WebhookResult = z.object({
 }).openapi("StripeWebhookResult");
 
 /** Stripe routes; `options.apiBase` points the client at another Stripe API host (tests, stripe-mock). */
-export function stripeRoutes(services: Services, options: StripeOptions = {}) {
+export function stripeRoutes(services: Services, options: StripeOptions = {}): OpenAPIHono<AppEnv> {
   const app = router();
   app.openapi(
     createRoute({

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import {
   createWebhookEndpoint,
   disableWebhookEndpoint,
@@ -15,7 +15,7 @@ import {
   MAX_EVENT_FILTERS,
   redeliver,
 } from "./endpoints.ts";
-import { body, errors, json, router, secured } from "../http/env.ts";
+import { type AppEnv, body, errors, json, router, secured } from "../http/env.ts";
 
 const EndpointSchema = z.object({
   id: z.string().openapi({ description: "TypeID of the endpoint", example: "wep_01jd6…" }),
@@ -166,7 +166,7 @@ export const WEBHOOK_ENDPOINT_PATHS: readonly { base: string; deprecated: boolea
 ];
 
 /** `/v1/webhook_endpoints` routes (and their deprecated `/v1/webhook-endpoints` aliases). */
-export function webhookRoutes() {
+export function webhookRoutes(): OpenAPIHono<AppEnv> {
   const app = router();
   for (const { base, deprecated } of WEBHOOK_ENDPOINT_PATHS) {
     app.openapi(
