@@ -85,6 +85,7 @@ export class StripeProvider implements PaymentProvider {
   readonly name = "stripe";
   readonly #stripe: Stripe;
 
+  /** Wraps a Stripe client (see `stripeClient`): its key and API host decide where calls go. */
   constructor(stripe: Stripe) {
     this.#stripe = stripe;
   }

@@ -16,10 +16,15 @@ import { remember, remoteIdOf } from "./stripe_ids.ts";
 
 /** Result of {@link collectInvoice}. */
 export interface CollectionView {
+  /** Our invoice (`inv_…`). */
   invoice_id: string;
+  /** The payment provider. */
   provider: "stripe";
+  /** Stripe's customer id (`cus_…`). */
   provider_customer_id: string;
+  /** Stripe's invoice id (`in_…`). */
   provider_invoice_id: string;
+  /** The payment Stripe started for it. */
   payment: ProviderPayment;
 }
 
@@ -103,7 +108,7 @@ export async function collectInvoice(
  */
 export function mirrorLines(
   invoice: { lines: { description: string; amount: number }[]; discount: number; tax: number; total: number },
-) {
+): { description: string; amount: number }[] {
   const lines = invoice.lines.map((l) => ({ description: l.description, amount: l.amount }));
   if (invoice.discount > 0) lines.push({ description: "Discount", amount: -invoice.discount });
   if (invoice.tax > 0) lines.push({ description: "Tax", amount: invoice.tax });

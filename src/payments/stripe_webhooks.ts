@@ -22,8 +22,11 @@ import { localIdOf } from "./stripe_ids.ts";
 
 /** Result of {@link handleStripeWebhook}. */
 export interface StripeWebhookResult {
+  /** Always true: the event was accepted. */
   received: true;
+  /** Stripe's event id (`evt_…`). */
   event_id: string;
+  /** Stripe's event type (`payment_intent.succeeded`, …). */
   type: string;
   /** `true` when this Stripe event id was processed before (nothing was done again). */
   duplicate: boolean;

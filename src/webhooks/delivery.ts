@@ -96,6 +96,7 @@ export interface DrainReport {
   deliveries_created: number;
   /** HTTP attempts made. */
   attempted: number;
+  /** Attempts the receiver accepted (2xx). */
   succeeded: number;
   /** Attempts that failed and were rescheduled. */
   retried: number;

@@ -71,28 +71,47 @@ export interface CreatedWebhookEndpoint extends WebhookEndpointView {
 
 /** One HTTP attempt of a delivery. */
 export interface WebhookAttemptView {
+  /** 1 for the first attempt, counting on across manual redeliveries. */
   attempt: number;
+  /** How the attempt ended (`succeeded`, `failed`, `timeout`, …). */
   outcome: Exclude<DeliveryOutcome, "exhausted">;
+  /** The receiver's HTTP status, or null when no answer came. */
   status_code: number | null;
+  /** Why the attempt failed (network error, refused target), or null. */
   error: string | null;
+  /** The first bytes of the receiver's answer ({@link RESPONSE_EXCERPT_BYTES}), or null. */
   response_body: string | null;
+  /** Wall time of the attempt, in milliseconds. */
   duration_ms: number;
+  /** When the attempt started (ISO 8601). */
   started_at: string;
 }
 
 /** A delivery of one message to one endpoint, with its attempt log. */
 export interface WebhookDeliveryView {
+  /** TypeID of the delivery (`wdl_…`). */
   id: string;
+  /** The endpoint it goes to (`wep_…`). */
   endpoint_id: string;
+  /** The message it carries (the lifecycle event's id, the `webhook-id` header). */
   message_id: string;
+  /** The message's event type (`invoice.paid`, …). */
   event_type: string;
+  /** `pending` until it succeeds or its attempts run out (`failed`). */
   status: "pending" | "succeeded" | "failed";
+  /** HTTP attempts made since the last (re)delivery. */
   attempts: number;
+  /** When the next attempt is due (ISO 8601), or null unless pending. */
   next_attempt_at: string | null;
+  /** HTTP status of the last attempt, or null. */
   last_status_code: number | null;
+  /** Error of the last attempt, or null. */
   last_error: string | null;
+  /** When the delivery was created (ISO 8601). */
   created_at: string;
+  /** When it last changed (ISO 8601). */
   updated_at: string;
+  /** Every attempt, oldest first. */
   attempt_log: WebhookAttemptView[];
 }
 
