@@ -735,6 +735,27 @@ export const providerEvents = pgTable("provider_events", {
 ]);
 
 /**
+ * Responses stored for the `Idempotency-Key` header (`http/idempotency.ts`), one per key and app:
+ * the hash of the request (method, path, body) tells a retry from a conflicting reuse; a retry
+ * gets `status` and `body` back. Kept at least 24 hours (`created_at`); older rows are replaced
+ * by a new request with the same key and pruned by the maintenance loop.
+ */
+export const idempotentRequests = pgTable("idempotent_requests", {
+  ...scope(),
+  idempotency_key: text("idempotency_key").notNull(),
+  /** `POST /v1/plans`: the route the key was first used on. */
+  request: text("request").notNull(),
+  payload_hash: text("payload_hash").notNull(),
+  status: whole("status").notNull(),
+  content_type: text("content_type"),
+  body: text("body").notNull(),
+  created_at: ms("created_at").notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.tenant_id, t.app_id, t.idempotency_key] }),
+  index("idempotent_requests_created_idx").on(t.tenant_id, t.app_id, t.created_at),
+]);
+
+/**
  * Queued usage that could not be appended (an operator table, like `tenants`: a dead letter may
  * carry no valid scope). One row per queue message (`message_id` unique): the whole message when
  * it kept failing or was malformed (`reason` `failed` / `malformed`), or only the events its
