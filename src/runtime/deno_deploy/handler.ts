@@ -28,11 +28,18 @@ const READS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** A ready Deploy handler. */
 export interface DeployHandler {
+  /**
+   * Answers one HTTP request (`Deno.serve` calls this). Writing requests run under their tenant's
+   * lease; a lease that stays taken answers `tenant_busy` (503, retryable) as problem+json.
+   */
   fetch(request: Request): Promise<Response>;
   /** The periodic jobs (`Deno.cron` calls this). */
   maintenance(): Promise<MaintenanceReport>;
+  /** The services the app runs on (tests reach the database and clock through them). */
   services: Services;
+  /** The per-tenant KV lease that serializes writes across isolates (its `stats` for tests). */
   lock: TenantLock;
+  /** Closes the database connection; the KV handle belongs to the caller. */
   close(): void;
 }
 
