@@ -39,34 +39,64 @@ import { ensureAccount, postEntry } from "../ledger/service.ts";
 
 /** Body of a grant. */
 export interface CreditGrantInput {
+  /**
+   * The client's idempotency key, unique per app: a retry with the same grant returns the first one, the
+   * same reference with another grant is `idempotency_key_reused`.
+   */
   reference: string;
+  /**
+   * `monetary` (minor units spent against invoice totals after tax) or `units` (free units of `feature`,
+   * spent before pricing).
+   */
   kind: "monetary" | "units";
   /** Minor units of `currency` (monetary) or units of `feature`. */
   amount: number;
+  /** ISO 4217 code; required for `monetary`, rejected for `units`. */
   currency?: string;
+  /** Feature key; required for `units`, rejected for `monetary`. */
   feature?: string;
   /** Higher spends first (default 0). */
   priority?: number;
+  /** When the grant starts covering periods (default now). */
   effective_at?: Date;
+  /** When it stops covering periods; after `effective_at`; absent = never. */
   expires_at?: Date;
+  /**
+   * `purchased` (booked against cash) or `promotional` (booked against promotional expense); default
+   * `purchased`.
+   */
   source?: "purchased" | "promotional";
 }
 
 /** A grant as the API shows it, with what is left. */
 export interface CreditGrantView {
+  /** TypeID of the grant (`cgr_…`). */
   id: string;
+  /** The customer it belongs to (`cus_…`). */
   customer_id: string;
+  /** `monetary` (minor units of `currency`) or `units` (units of `feature`). */
   kind: "monetary" | "units";
+  /** ISO 4217 code of a monetary grant; `null` for units. */
   currency: string | null;
+  /** Feature key of a units grant; `null` for monetary. */
   feature: string | null;
+  /** Amount granted (minor units or units). */
   amount: number;
+  /** `amount` minus what finalized invoices consumed; drafts only preview consumption. */
   remaining: number;
+  /** Spending order: higher first, then earliest expiry, then oldest (as Stripe's credit grants). */
   priority: number;
+  /** When it starts covering periods (ISO 8601 UTC). */
   effective_at: string;
+  /** When it stops covering periods (ISO 8601 UTC); `null` = never. */
   expires_at: string | null;
+  /** `purchased` or `promotional` (decides the ledger account it was booked against). */
   source: "purchased" | "promotional";
+  /** The client's idempotency key the grant was created with. */
   reference: string;
+  /** Ledger entry that booked a monetary grant; `null` for units grants. */
   entry_id: string | null;
+  /** When the grant was recorded (ISO 8601 UTC). */
   created_at: string;
 }
 

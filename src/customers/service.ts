@@ -21,10 +21,15 @@ import { limitsOf, rowsPerStatement, slices } from "../storage/limits.ts";
 
 /** A customer as the API shows it. */
 export interface CustomerView {
+  /** TypeID of the customer (`cus_…`). */
   id: string;
+  /** The client's own id of the customer, unique per app; `customer_id` fields accept it. */
   external_id: string;
+  /** Display name, or `null`. */
   name: string | null;
+  /** Billing email, or `null`. */
   email: string | null;
+  /** When the customer was created (ISO 8601 UTC). */
   created_at: string;
 }
 

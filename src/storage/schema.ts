@@ -272,7 +272,7 @@ export const invoiceSequences = sqliteTable("invoice_sequences", {
 }, (t) => [primaryKey({ columns: [t.tenant_id, t.app_id] })]);
 
 /**
- * Plan changes of subscriptions (issue 6): from `effective_at` on, the subscription is billed at
+ * Plan changes of subscriptions (docs/adr/0004-billing-rules.md): from `effective_at` on, the subscription is billed at
  * `to_plan_id`. A change in the future (period-end downgrade) is pending until then.
  *
  * @ignore

@@ -19,12 +19,19 @@ import { loadCustomer } from "../customers/service.ts";
 
 /** A tax rate as the API shows it (`percentage` as a decimal, `percentage_bp` exact). */
 export interface TaxRateView {
+  /** TypeID of the tax rate (`txr_…`). */
   id: string;
+  /** Name on invoices (`VAT`). */
   display_name: string;
+  /** Where the rate applies (`DE`), or `null`. */
   jurisdiction: string | null;
+  /** Rate in percent, decimal (`percentage_bp / 100`), for display. */
   percentage: number;
+  /** Rate in basis points (1900 = 19 %), the exact value invoices compute with. */
   percentage_bp: number;
+  /** Whether prices already include the tax (it is carved out, not added). */
   inclusive: boolean;
+  /** When the rate was created (ISO 8601 UTC). */
   created_at: string;
 }
 
