@@ -14,6 +14,7 @@ import type { Services } from "../context.ts";
 import { KeyResolver } from "../tenants/service.ts";
 import { OriginPolicy } from "../apps/service.ts";
 import { browserCors } from "./cors.ts";
+import { databaseReadiness, healthRoutes, type Readiness } from "./health.ts";
 import { docsRoutes, type DocsScriptLoader } from "./docs.ts";
 import { type AppEnv, router } from "./env.ts";
 import { errorToResponse, problem } from "./problem.ts";
@@ -51,6 +52,8 @@ export interface AppOptions {
   docsScript?: DocsScriptLoader;
   /** Base URL of the Stripe API (`STRIPE_API_BASE`; tests point it at a local server). */
   stripeApiBase?: string;
+  /** Checks behind `GET /readyz` (default: the database answers; see `health.ts`). */
+  readiness?: Readiness;
 }
 
 /** Routes a publishable key (`pk_…`) may call: checks and usage, nothing else. */
@@ -225,7 +228,7 @@ export function createApp(services: Services, options: AppOptions): OpenAPIHono<
     "/problems/:code",
     (c) => problemTypeResponse(c.req.param("code"), c.req.header("accept")) ?? c.notFound(),
   );
-  app.get("/healthz", (c) => c.json({ ok: true }));
+  app.route("/", healthRoutes(options.readiness ?? databaseReadiness(services)));
   app.route("/", docsRoutes(options.docsScript));
 
   app.notFound((c) => problem(c, 404, "route_not_found", `No route ${c.req.method} ${c.req.path}`));

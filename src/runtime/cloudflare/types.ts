@@ -41,6 +41,10 @@ export interface DurableObjectStorage {
   transaction<T>(closure: (txn: unknown) => Promise<T>): Promise<T>;
   /** The synchronous variant: `closure` must not await. */
   transactionSync<T>(closure: () => T): T;
+  /** Epoch ms of the scheduled alarm, `null` when none is set. */
+  getAlarm(): Promise<number | null>;
+  /** Schedules the object's `alarm()` at `scheduledTime` (epoch ms; a past time fires at once), replacing any earlier one. */
+  setAlarm(scheduledTime: number): Promise<void>;
   /** Value stored under `key` by the key-value API, `undefined` when absent. */
   get<T = unknown>(key: string): Promise<T | undefined>;
   /** Stores one value (structured-clone serialisable) under `key`. */
@@ -151,6 +155,22 @@ export interface UsageMessage {
   received_at: string;
   /** The events exactly as the client sent them (validated against `IngestBody`). */
   events: unknown[];
+  /**
+   * Present when the message carries one consumption the Worker already counted in Redis (edge
+   * hot path, ADR 0009): its event is stored without being counted again, and a duplicate or a
+   * rejection drops the Redis counter so it is rebuilt from the store.
+   */
+  consumption?: ConsumptionRef;
+}
+
+/** The live counter a queued consumption was taken from. */
+export interface ConsumptionRef {
+  /** `cus_…` id. */
+  customer_id: string;
+  /** Feature key. */
+  feature: string;
+  /** Start of the counter's period, epoch ms. */
+  period_start_ms: number;
 }
 
 /** Bindings and variables of the Worker (`wrangler.toml`). */
@@ -167,4 +187,12 @@ export interface Env {
   LOG_LEVEL?: string;
   /** `true`: webhook endpoints may use http and private hosts (local `wrangler dev` only; default off). */
   WEBHOOK_ALLOW_PRIVATE_URLS?: string;
+  /** Upstash Redis REST URL: turns on the edge hot path (ADR 0009); unset = every request via the objects. */
+  UPSTASH_REDIS_REST_URL?: string;
+  /** Its token (a secret: `wrangler secret put UPSTASH_REDIS_REST_TOKEN`). */
+  UPSTASH_REDIS_REST_TOKEN?: string;
+  /** Prefix of every Redis key (default `billing:`). */
+  REDIS_KEY_PREFIX?: string;
+  /** `<requests>/<window seconds>` per customer for `pk_` keys (default `600/60`; `0` = off). */
+  PUBLISHABLE_RATE_LIMIT?: string;
 }
