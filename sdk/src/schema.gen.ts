@@ -1133,7 +1133,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/webhook-endpoints": {
+    "/v1/webhook_endpoints": {
         parameters: {
             query?: never;
             header?: never;
@@ -1157,7 +1157,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/webhook-endpoints/{id}": {
+    "/v1/webhook_endpoints/{id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -1181,7 +1181,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/webhook-endpoints/{id}/deliveries": {
+    "/v1/webhook_endpoints/{id}/deliveries": {
         parameters: {
             query?: never;
             header?: never;
@@ -1201,7 +1201,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/webhook-endpoints/{id}/deliveries/{delivery_id}": {
+    "/v1/webhook_endpoints/{id}/deliveries/{delivery_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -1221,7 +1221,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/redeliver": {
+    "/v1/webhook_endpoints/{id}/deliveries/{delivery_id}/redeliver": {
         parameters: {
             query?: never;
             header?: never;
@@ -1241,7 +1241,122 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/audit-events": {
+    "/v1/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook endpoints
+         * @deprecated
+         * @description List webhook endpoints. Requires a secret key.
+         */
+        get: operations["listWebhookEndpointsDeprecated"];
+        put?: never;
+        /**
+         * Create a webhook endpoint; the signing secret is returned only in this response
+         * @deprecated
+         * @description Create a webhook endpoint; the signing secret is returned only in this response. Requires a secret key.
+         */
+        post: operations["createWebhookEndpointDeprecated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a webhook endpoint (without its secret)
+         * @deprecated
+         * @description Get a webhook endpoint (without its secret). Requires a secret key.
+         */
+        get: operations["getWebhookEndpointDeprecated"];
+        put?: never;
+        post?: never;
+        /**
+         * Disable a webhook endpoint (its delivery log stays readable)
+         * @deprecated
+         * @description Disable a webhook endpoint (its delivery log stays readable). Requires a secret key.
+         */
+        delete: operations["disableWebhookEndpointDeprecated"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Delivery log of an endpoint, newest message first, with every attempt
+         * @deprecated
+         * @description Delivery log of an endpoint, newest message first, with every attempt. Requires a secret key.
+         */
+        get: operations["listWebhookDeliveriesDeprecated"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/deliveries/{delivery_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get one delivery with its attempts
+         * @deprecated
+         * @description Get one delivery with its attempts. Requires a secret key.
+         */
+        get: operations["getWebhookDeliveryDeprecated"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery again (back at its place in the endpoint's order, fresh attempt budget)
+         * @deprecated
+         * @description Send a delivery again (back at its place in the endpoint's order, fresh attempt budget). Requires a secret key.
+         */
+        post: operations["redeliverWebhookDeliveryDeprecated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit_events": {
         parameters: {
             query?: never;
             header?: never;
@@ -1253,6 +1368,27 @@ export interface paths {
          * @description List audit events, newest first. Requires a secret key.
          */
         get: operations["listAuditEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List audit events, newest first
+         * @deprecated
+         * @description List audit events, newest first. Requires a secret key.
+         */
+        get: operations["listAuditEventsDeprecated"];
         put?: never;
         post?: never;
         delete?: never;
@@ -5444,7 +5580,7 @@ export interface components {
              * @example validation_failed
              * @enum {string}
              */
-            code: "account_constraints_mismatch" | "account_not_found" | "account_type_mismatch" | "amount_out_of_range" | "app_not_found" | "bad_request" | "capture_exceeds_hold" | "consume_not_supported" | "cors_not_allowed" | "coupon_code_exists" | "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_found" | "coupon_not_yet_valid" | "credit_note_exceeds_creditable" | "currency_mismatch" | "customer_exists" | "customer_not_found" | "database_busy" | "discount_exists" | "docs_unavailable" | "end_at_not_after_start" | "entry_already_reversed" | "entry_not_found" | "fees_exceed_amount" | "hold_expired" | "hold_not_found" | "hold_not_pending" | "idempotency_key_required" | "idempotency_key_reused" | "insufficient_balance" | "insufficient_quantity" | "internal_error" | "interval_mismatch" | "invalid_amount" | "invalid_cursor" | "invalid_origin" | "invalid_period" | "invalid_quantity" | "invoice_has_credit_notes" | "invoice_has_payments" | "invoice_not_creditable" | "invoice_not_found" | "invoice_not_open" | "invoice_paid" | "invoice_uncollectible" | "invoice_voided" | "malformed_json" | "not_ready" | "origin_not_allowed" | "payload_too_large" | "payment_exceeds_amount_due" | "payment_provider_error" | "payment_provider_not_configured" | "plan_archived" | "plan_key_exists" | "plan_not_found" | "postings_not_balanced" | "publishable_key_not_allowed" | "quantity_out_of_range" | "rate_limited" | "route_not_found" | "signature_invalid" | "start_at_in_future" | "start_at_too_old" | "subscription_canceled" | "subscription_ending" | "subscription_exists" | "subscription_not_found" | "subscription_paused" | "tax_rate_not_found" | "tenant_app_exists" | "tenant_busy" | "too_many_origins" | "unauthorized" | "unsupported_currency" | "unsupported_media_type" | "upstream_unavailable" | "validation_failed" | "webhook_delivery_not_found" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "webhook_endpoint_not_found" | "writer_overloaded";
+            code: "account_constraints_mismatch" | "account_not_found" | "account_type_mismatch" | "amount_out_of_range" | "app_not_found" | "bad_request" | "capture_exceeds_hold" | "consume_not_supported" | "cors_not_allowed" | "coupon_code_exists" | "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_found" | "coupon_not_yet_valid" | "credit_note_exceeds_creditable" | "currency_mismatch" | "customer_exists" | "customer_not_found" | "database_busy" | "discount_exists" | "docs_unavailable" | "end_at_not_after_start" | "entry_already_reversed" | "entry_not_found" | "fees_exceed_amount" | "hold_expired" | "hold_not_found" | "hold_not_pending" | "idempotency_key_mismatch" | "idempotency_key_required" | "idempotency_key_reused" | "insufficient_balance" | "insufficient_quantity" | "internal_error" | "interval_mismatch" | "invalid_amount" | "invalid_cursor" | "invalid_origin" | "invalid_period" | "invalid_quantity" | "invoice_has_credit_notes" | "invoice_has_payments" | "invoice_not_creditable" | "invoice_not_found" | "invoice_not_open" | "invoice_paid" | "invoice_uncollectible" | "invoice_voided" | "malformed_json" | "not_ready" | "origin_not_allowed" | "payload_too_large" | "payment_exceeds_amount_due" | "payment_provider_error" | "payment_provider_not_configured" | "plan_archived" | "plan_key_exists" | "plan_not_found" | "postings_not_balanced" | "publishable_key_not_allowed" | "quantity_out_of_range" | "rate_limited" | "route_not_found" | "signature_invalid" | "start_at_in_future" | "start_at_too_old" | "subscription_canceled" | "subscription_ending" | "subscription_exists" | "subscription_not_found" | "subscription_paused" | "tax_rate_not_found" | "tenant_app_exists" | "tenant_busy" | "too_many_origins" | "unauthorized" | "unsupported_currency" | "unsupported_media_type" | "upstream_unavailable" | "validation_failed" | "webhook_delivery_not_found" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "webhook_endpoint_not_found" | "writer_overloaded";
             /**
              * @description Id of the request (also in the x-request-id header), for support
              * @example 0b6f1c2e-4d1a-4f7e-9d55-2a8b4d1f9e01
@@ -8202,7 +8338,13 @@ export interface operations {
     createPlan: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8215,8 +8357,8 @@ export interface operations {
             /** @description Identical plan already existed */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8226,8 +8368,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8661,7 +8803,13 @@ export interface operations {
     archivePlan: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description pln_ id or plan key */
                 id: string;
@@ -8673,8 +8821,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8798,7 +8946,13 @@ export interface operations {
     createCustomer: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8811,8 +8965,8 @@ export interface operations {
             /** @description Already existed */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8822,8 +8976,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9100,7 +9254,13 @@ export interface operations {
     createSubscription: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -9113,8 +9273,8 @@ export interface operations {
             /** @description Already existed */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9124,8 +9284,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9416,7 +9576,13 @@ export interface operations {
     cancelSubscription: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The id (cus_ / sub_ TypeID), or the customer's external id */
                 id: string;
@@ -9432,8 +9598,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9581,7 +9747,13 @@ export interface operations {
     changeSubscription: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Id of the resource in the path (TypeID; customers also by external id) */
                 id: string;
@@ -9597,8 +9769,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9746,7 +9918,13 @@ export interface operations {
     pauseSubscription: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Id of the resource in the path (TypeID; customers also by external id) */
                 id: string;
@@ -9758,8 +9936,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9890,7 +10068,13 @@ export interface operations {
     resumeSubscription: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Id of the resource in the path (TypeID; customers also by external id) */
                 id: string;
@@ -9902,8 +10086,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10034,7 +10218,13 @@ export interface operations {
     applySubscriptionDiscount: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Id of the resource in the path (TypeID; customers also by external id) */
                 id: string;
@@ -10050,8 +10240,8 @@ export interface operations {
             /** @description Already applied */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10061,8 +10251,8 @@ export interface operations {
             /** @description Applied */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10337,7 +10527,13 @@ export interface operations {
     ingestEvents: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -10350,8 +10546,8 @@ export interface operations {
             /** @description Batch processed; see accepted / duplicates / rejected */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
@@ -10751,7 +10947,13 @@ export interface operations {
     checkEntitlement: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -10764,8 +10966,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
@@ -10775,7 +10977,7 @@ export interface operations {
                     "application/json": components["schemas"]["EntitlementDecision"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_required`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `idempotency_key_required`, `malformed_json`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10788,7 +10990,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "idempotency_key_required" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "idempotency_key_required" | "malformed_json" | "validation_failed";
                     };
                 };
             };
@@ -11086,7 +11288,13 @@ export interface operations {
     createInvoice: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -11099,8 +11307,8 @@ export interface operations {
             /** @description Existing invoice (a draft is refreshed) */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11110,8 +11318,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11402,7 +11610,13 @@ export interface operations {
     finalizeInvoice: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description inv_ id */
                 id: string;
@@ -11418,8 +11632,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11567,7 +11781,13 @@ export interface operations {
     voidInvoice: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description inv_ id */
                 id: string;
@@ -11579,8 +11799,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11711,7 +11931,13 @@ export interface operations {
     payInvoice: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description inv_ id */
                 id: string;
@@ -11727,8 +11953,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11876,7 +12102,13 @@ export interface operations {
     markInvoiceUncollectible: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Id of the resource in the path (TypeID; customers also by external id) */
                 id: string;
@@ -11888,8 +12120,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12163,7 +12395,13 @@ export interface operations {
     createCreditNote: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Id of the resource in the path (TypeID; customers also by external id) */
                 id: string;
@@ -12179,8 +12417,8 @@ export interface operations {
             /** @description Already issued */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12193,8 +12431,8 @@ export interface operations {
             /** @description Issued */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12358,7 +12596,7 @@ export interface operations {
                     "application/json": components["schemas"]["AccountBalanceList"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12371,7 +12609,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
                     };
                 };
             };
@@ -12482,7 +12720,13 @@ export interface operations {
     ensureLedgerAccount: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -12495,8 +12739,8 @@ export interface operations {
             /** @description Already existed with this type and constraints */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12506,15 +12750,15 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["LedgerAccount"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12527,7 +12771,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
                     };
                 };
             };
@@ -12674,7 +12918,7 @@ export interface operations {
                     "application/json": components["schemas"]["LedgerAccount"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12687,7 +12931,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
                     };
                 };
             };
@@ -12820,7 +13064,7 @@ export interface operations {
                     "application/json": components["schemas"]["LedgerBalance"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12833,7 +13077,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
                     };
                 };
             };
@@ -12981,7 +13225,7 @@ export interface operations {
                     "application/json": components["schemas"]["LedgerEntryList"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12994,7 +13238,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
                     };
                 };
             };
@@ -13105,7 +13349,13 @@ export interface operations {
     createLedgerEntry: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -13118,8 +13368,8 @@ export interface operations {
             /** @description Idempotent replay */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13129,15 +13379,15 @@ export interface operations {
             /** @description Posted */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["LedgerEntryReply"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -13150,7 +13400,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
                     };
                 };
             };
@@ -13297,7 +13547,7 @@ export interface operations {
                     "application/json": components["schemas"]["LedgerEntry"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -13310,7 +13560,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
                     };
                 };
             };
@@ -13421,7 +13671,13 @@ export interface operations {
     reverseLedgerEntry: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Id of the account (acc_ or its name), entry (ent_) or hold (hld_) */
                 id: string;
@@ -13437,8 +13693,8 @@ export interface operations {
             /** @description Idempotent replay */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13448,15 +13704,15 @@ export interface operations {
             /** @description Posted */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["LedgerEntryReply"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -13469,7 +13725,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
                     };
                 };
             };
@@ -13597,7 +13853,13 @@ export interface operations {
     createLedgerHold: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -13610,8 +13872,8 @@ export interface operations {
             /** @description Idempotent replay (current state) */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13621,15 +13883,15 @@ export interface operations {
             /** @description Authorized */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["LedgerHoldReply"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -13642,7 +13904,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
                     };
                 };
             };
@@ -13789,7 +14051,7 @@ export interface operations {
                     "application/json": components["schemas"]["LedgerHold"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -13802,7 +14064,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
                     };
                 };
             };
@@ -13913,7 +14175,13 @@ export interface operations {
     captureLedgerHold: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Id of the account (acc_ or its name), entry (ent_) or hold (hld_) */
                 id: string;
@@ -13929,15 +14197,15 @@ export interface operations {
             /** @description Captured (or idempotent replay) */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["LedgerCaptureReply"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -13950,7 +14218,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
                     };
                 };
             };
@@ -14078,7 +14346,13 @@ export interface operations {
     voidLedgerHold: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Id of the account (acc_ or its name), entry (ent_) or hold (hld_) */
                 id: string;
@@ -14094,15 +14368,15 @@ export interface operations {
             /** @description Voided (or idempotent replay) */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["LedgerHoldReply"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -14115,7 +14389,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
                     };
                 };
             };
@@ -14243,7 +14517,13 @@ export interface operations {
     recordLedgerPayment: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -14256,8 +14536,8 @@ export interface operations {
             /** @description Idempotent replay */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14267,15 +14547,15 @@ export interface operations {
             /** @description Posted */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["LedgerEntryReply"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -14288,7 +14568,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
                     };
                 };
             };
@@ -14416,7 +14696,13 @@ export interface operations {
     recordLedgerRefund: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -14429,8 +14715,8 @@ export interface operations {
             /** @description Idempotent replay */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14440,15 +14726,15 @@ export interface operations {
             /** @description Posted */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["LedgerEntryReply"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -14461,7 +14747,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
                     };
                 };
             };
@@ -14589,7 +14875,13 @@ export interface operations {
     recordLedgerPayout: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -14602,8 +14894,8 @@ export interface operations {
             /** @description Idempotent replay */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14613,15 +14905,15 @@ export interface operations {
             /** @description Posted */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["LedgerEntryReply"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -14634,7 +14926,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
                     };
                 };
             };
@@ -14762,7 +15054,13 @@ export interface operations {
     recordLedgerDispute: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -14775,8 +15073,8 @@ export interface operations {
             /** @description Idempotent replay */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14786,15 +15084,15 @@ export interface operations {
             /** @description Posted */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["LedgerEntryReply"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -14807,7 +15105,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
                     };
                 };
             };
@@ -14935,7 +15233,13 @@ export interface operations {
     acquireInventory: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -14948,8 +15252,8 @@ export interface operations {
             /** @description Idempotent replay */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14959,15 +15263,15 @@ export interface operations {
             /** @description Applied */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["InventoryReply"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_quantity`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_quantity`, `malformed_json`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -14980,7 +15284,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_quantity" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_quantity" | "malformed_json" | "validation_failed";
                     };
                 };
             };
@@ -15108,7 +15412,13 @@ export interface operations {
     consumeInventory: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -15121,8 +15431,8 @@ export interface operations {
             /** @description Idempotent replay */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15132,15 +15442,15 @@ export interface operations {
             /** @description Applied */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["InventoryReply"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_quantity`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_quantity`, `malformed_json`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -15153,7 +15463,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_quantity" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_quantity" | "malformed_json" | "validation_failed";
                     };
                 };
             };
@@ -15281,7 +15591,13 @@ export interface operations {
     transferInventory: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -15294,8 +15610,8 @@ export interface operations {
             /** @description Idempotent replay */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15305,15 +15621,15 @@ export interface operations {
             /** @description Applied */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["InventoryReply"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_quantity`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_quantity`, `malformed_json`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -15326,7 +15642,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_quantity" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_quantity" | "malformed_json" | "validation_failed";
                     };
                 };
             };
@@ -15454,7 +15770,13 @@ export interface operations {
     createInventoryHold: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -15467,8 +15789,8 @@ export interface operations {
             /** @description Idempotent replay */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15478,15 +15800,15 @@ export interface operations {
             /** @description Reserved */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["InventoryReply"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_quantity`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_quantity`, `malformed_json`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -15499,7 +15821,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_quantity" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_quantity" | "malformed_json" | "validation_failed";
                     };
                 };
             };
@@ -15646,7 +15968,7 @@ export interface operations {
                     "application/json": components["schemas"]["InventoryHold"] & unknown;
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_quantity`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_quantity`, `malformed_json`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -15659,7 +15981,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_quantity" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_quantity" | "malformed_json" | "validation_failed";
                     };
                 };
             };
@@ -15770,7 +16092,13 @@ export interface operations {
     commitInventoryHold: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description ihl_ id of the inventory hold */
                 id: string;
@@ -15786,15 +16114,15 @@ export interface operations {
             /** @description Applied (or idempotent replay) */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["InventoryReply"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_quantity`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_quantity`, `malformed_json`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -15807,7 +16135,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_quantity" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_quantity" | "malformed_json" | "validation_failed";
                     };
                 };
             };
@@ -15935,7 +16263,13 @@ export interface operations {
     releaseInventoryHold: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description ihl_ id of the inventory hold */
                 id: string;
@@ -15951,15 +16285,15 @@ export interface operations {
             /** @description Applied (or idempotent replay) */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["InventoryReply"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_quantity`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_quantity`, `malformed_json`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -15972,7 +16306,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_quantity" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_quantity" | "malformed_json" | "validation_failed";
                     };
                 };
             };
@@ -16121,7 +16455,7 @@ export interface operations {
                     "application/json": components["schemas"]["InventoryBalance"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_quantity`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_quantity`, `malformed_json`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -16134,7 +16468,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_quantity" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_quantity" | "malformed_json" | "validation_failed";
                     };
                 };
             };
@@ -16264,7 +16598,7 @@ export interface operations {
                     "application/json": components["schemas"]["InventoryBalanceList"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_quantity`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_quantity`, `malformed_json`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -16277,7 +16611,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_quantity" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_quantity" | "malformed_json" | "validation_failed";
                     };
                 };
             };
@@ -16388,7 +16722,13 @@ export interface operations {
     createCoupon: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -16401,8 +16741,8 @@ export interface operations {
             /** @description Already existed */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16412,8 +16752,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16704,7 +17044,13 @@ export interface operations {
     createTaxRate: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -16717,8 +17063,8 @@ export interface operations {
             /** @description Already existed */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16728,8 +17074,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17156,7 +17502,13 @@ export interface operations {
     createCreditGrant: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Id of the resource in the path (TypeID; customers also by external id) */
                 id: string;
@@ -17172,8 +17524,8 @@ export interface operations {
             /** @description Already granted */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17183,8 +17535,8 @@ export interface operations {
             /** @description Granted */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17487,8 +17839,8 @@ export interface operations {
             /** @description Idempotent replay */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17498,8 +17850,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18204,7 +18556,13 @@ export interface operations {
     redeliverWebhookDelivery: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description wep_ id of the endpoint */
                 id: string;
@@ -18217,6 +18575,880 @@ export interface operations {
         responses: {
             /** @description Scheduled */
             202: {
+                headers: {
+                    /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `invalid_cursor`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "invalid_cursor" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `webhook_delivery_not_found`, `webhook_endpoint_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example webhook_delivery_not_found
+                         * @enum {string}
+                         */
+                        code?: "webhook_delivery_not_found" | "webhook_endpoint_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `idempotency_key_reused`, `webhook_endpoint_disabled`, `webhook_endpoint_limit_reached` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example idempotency_key_reused
+                         * @enum {string}
+                         */
+                        code?: "idempotency_key_reused" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    listWebhookEndpointsDeprecated: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * @description Endpoints of the app
+                         * @example []
+                         */
+                        data: components["schemas"]["WebhookEndpoint"][];
+                    };
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `invalid_cursor`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "invalid_cursor" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `webhook_delivery_not_found`, `webhook_endpoint_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example webhook_delivery_not_found
+                         * @enum {string}
+                         */
+                        code?: "webhook_delivery_not_found" | "webhook_endpoint_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `idempotency_key_reused`, `webhook_endpoint_disabled`, `webhook_endpoint_limit_reached` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example idempotency_key_reused
+                         * @enum {string}
+                         */
+                        code?: "idempotency_key_reused" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    createWebhookEndpointDeprecated: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retried creation return the same endpoint and secret */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookEndpoint"];
+            };
+        };
+        responses: {
+            /** @description Idempotent replay */
+            200: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointCreated"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointCreated"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `invalid_cursor`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "invalid_cursor" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `webhook_delivery_not_found`, `webhook_endpoint_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example webhook_delivery_not_found
+                         * @enum {string}
+                         */
+                        code?: "webhook_delivery_not_found" | "webhook_endpoint_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `idempotency_key_reused`, `webhook_endpoint_disabled`, `webhook_endpoint_limit_reached` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example idempotency_key_reused
+                         * @enum {string}
+                         */
+                        code?: "idempotency_key_reused" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached";
+                    };
+                };
+            };
+            /** @description Request body too large. Problem codes: `payload_too_large` */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example payload_too_large
+                         * @enum {string}
+                         */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    getWebhookEndpointDeprecated: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description wep_ id of the endpoint */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `invalid_cursor`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "invalid_cursor" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `webhook_delivery_not_found`, `webhook_endpoint_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example webhook_delivery_not_found
+                         * @enum {string}
+                         */
+                        code?: "webhook_delivery_not_found" | "webhook_endpoint_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `idempotency_key_reused`, `webhook_endpoint_disabled`, `webhook_endpoint_limit_reached` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example idempotency_key_reused
+                         * @enum {string}
+                         */
+                        code?: "idempotency_key_reused" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    disableWebhookEndpointDeprecated: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description wep_ id of the endpoint */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `invalid_cursor`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "invalid_cursor" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `webhook_delivery_not_found`, `webhook_endpoint_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example webhook_delivery_not_found
+                         * @enum {string}
+                         */
+                        code?: "webhook_delivery_not_found" | "webhook_endpoint_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `idempotency_key_reused`, `webhook_endpoint_disabled`, `webhook_endpoint_limit_reached` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example idempotency_key_reused
+                         * @enum {string}
+                         */
+                        code?: "idempotency_key_reused" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    listWebhookDeliveriesDeprecated: {
+        parameters: {
+            query?: {
+                /** @description Only deliveries in this status */
+                status?: "pending" | "succeeded" | "failed";
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+                /** @description Page size, 1–100 (default 20) */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description wep_ id of the endpoint */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * @description A page of deliveries, newest first
+                         * @example []
+                         */
+                        data: components["schemas"]["WebhookDelivery"][];
+                        /**
+                         * @description Pass as cursor for the next page; null on the last page
+                         * @example null
+                         */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `invalid_cursor`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "invalid_cursor" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `webhook_delivery_not_found`, `webhook_endpoint_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example webhook_delivery_not_found
+                         * @enum {string}
+                         */
+                        code?: "webhook_delivery_not_found" | "webhook_endpoint_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `idempotency_key_reused`, `webhook_endpoint_disabled`, `webhook_endpoint_limit_reached` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example idempotency_key_reused
+                         * @enum {string}
+                         */
+                        code?: "idempotency_key_reused" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    getWebhookDeliveryDeprecated: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description wep_ id of the endpoint */
+                id: string;
+                /** @description wdl_ id of the delivery */
+                delivery_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -18339,7 +19571,302 @@ export interface operations {
             };
         };
     };
+    redeliverWebhookDeliveryDeprecated: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description wep_ id of the endpoint */
+                id: string;
+                /** @description wdl_ id of the delivery */
+                delivery_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Scheduled */
+            202: {
+                headers: {
+                    /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `invalid_cursor`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "invalid_cursor" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `webhook_delivery_not_found`, `webhook_endpoint_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example webhook_delivery_not_found
+                         * @enum {string}
+                         */
+                        code?: "webhook_delivery_not_found" | "webhook_endpoint_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `idempotency_key_reused`, `webhook_endpoint_disabled`, `webhook_endpoint_limit_reached` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example idempotency_key_reused
+                         * @enum {string}
+                         */
+                        code?: "idempotency_key_reused" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
     listAuditEvents: {
+        parameters: {
+            query?: {
+                /** @description Only events of this resource */
+                resource_id?: string;
+                /** @description Only this kind of resource */
+                resource_type?: string;
+                /** @description Only this action */
+                action?: string;
+                /** @description Only changes by this actor */
+                actor?: string;
+                /** @description Only changes of this request */
+                request_id?: string;
+                /** @description Created at or after (ISO 8601) */
+                since?: string;
+                /** @description Created before (ISO 8601) */
+                until?: string;
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+                /** @description Page size, 1–100 (default 50) */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * @description A page of audit events, newest first
+                         * @example []
+                         */
+                        data: components["schemas"]["AuditEvent"][];
+                        /**
+                         * @description Pass as cursor for the next page; null on the last page
+                         * @example null
+                         */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `invalid_cursor`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "invalid_cursor" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: no specific code */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: no specific code */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    listAuditEventsDeprecated: {
         parameters: {
             query?: {
                 /** @description Only events of this resource */
@@ -18792,7 +20319,13 @@ export interface operations {
     collectInvoice: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description inv_ id */
                 id: string;
@@ -18804,8 +20337,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {

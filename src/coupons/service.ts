@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { assertRedeemable, checkCoupon, type Coupon, type CouponInput } from "../domain/coupons.ts";
+import { assertRedeemable, checkCoupon, type CouponInput } from "../domain/coupons.ts";
 import { BillingError, notFound } from "../domain/errors.ts";
 import { canonicalJson } from "../domain/hash.ts";
 import { isId, newId } from "../domain/ids.ts";
@@ -22,55 +22,8 @@ import { countRedemption, type CouponRow, couponRows, type DiscountRow, discount
 import type { Ctx } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import { loadSubscription, timelineOf } from "../subscriptions/read.ts";
-
-/** A coupon as the API shows it (`percent_off` back as a decimal percentage). */
-export interface CouponView {
-  /** TypeID of the coupon (`cpn_…`). */
-  id: string;
-  /** The code customers type, unique per app. */
-  code: string;
-  /** Display name, or `null`. */
-  name: string | null;
-  /**
-   * Percentage off as a decimal with at most 2 decimals (stored as basis points: 12.5 → 1250); `null` for
-   * an amount-off coupon.
-   */
-  percent_off: number | null;
-  /** Minor units of `currency` off per discounted period; `null` for a percent-off coupon. */
-  amount_off: number | null;
-  /** ISO 4217 code of `amount_off`; `null` for a percent-off coupon. */
-  currency: string | null;
-  /** How long a redemption discounts, as Stripe's coupon `duration`: `once`, `repeating` or `forever`. */
-  duration: Coupon["duration"];
-  /** Recurring periods discounted by a `repeating` coupon; `null` otherwise. */
-  duration_periods: number | null;
-  /** Most redemptions in the app; `null` = unlimited. */
-  max_redemptions: number | null;
-  /** Redemptions so far. */
-  times_redeemed: number;
-  /** First instant it may be redeemed (inclusive, ISO 8601 UTC); `null` = always. */
-  valid_from: string | null;
-  /** Instant from which it can no longer be redeemed (exclusive, ISO 8601 UTC); `null` = never. */
-  redeem_by: string | null;
-  /** Plans (`pln_…`) it may be redeemed for; `null` = any plan. */
-  plan_ids: string[] | null;
-  /** When the coupon was created (ISO 8601 UTC). */
-  created_at: string;
-}
-
-/** A discount on a subscription. */
-export interface DiscountView {
-  /** TypeID of the discount (`sdi_…`). */
-  id: string;
-  /** The discounted subscription (`sub_…`); at most one discount per subscription. */
-  subscription_id: string;
-  /** The coupon redeemed, as it is now. */
-  coupon: CouponView;
-  /** When the coupon was applied (ISO 8601 UTC). */
-  redeemed_at: string;
-  /** First recurring period index discounted (0 = the first paid period). */
-  first_period_index: number;
-}
+import type { CouponView, DiscountView } from "../domain/views.ts";
+export type { CouponView, DiscountView };
 
 function couponView(row: CouponRow): CouponView {
   return {
@@ -136,7 +89,7 @@ export async function createCoupon(
       created_at: now,
     };
     await couponRows.insert(tx, ctx.scope, row);
-    emit("coupon.created", row.id, couponView(row) as unknown as Record<string, unknown>);
+    emit("coupon.created", row.id, couponView(row));
     return { coupon: couponView(row), replayed: false };
   });
 }
@@ -205,7 +158,7 @@ export async function applyDiscount(
     await discountRows.insert(tx, ctx.scope, row);
     await countRedemption(tx, ctx.scope, coupon.id);
     const view = discountView(row, { ...coupon, times_redeemed: coupon.times_redeemed + 1 });
-    emit("subscription.discount_applied", sub.id, view as unknown as Record<string, unknown>);
+    emit("subscription.discount_applied", sub.id, view);
     return { discount: view, replayed: false };
   });
 }

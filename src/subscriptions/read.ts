@@ -15,9 +15,7 @@ import {
   type PauseWindow,
   periodAt,
   type PlanChange,
-  type ProrationBehavior,
   statusAt,
-  type SubscriptionStatus,
   type SubscriptionTimeline,
 } from "../domain/subscription.ts";
 import type { Executor } from "../storage/db.ts";
@@ -30,40 +28,8 @@ import {
 } from "./repository.ts";
 import type { Ctx } from "../context.ts";
 import { loadPlan } from "../plans/service.ts";
-
-/** A subscription as the API shows it (instants in ISO 8601 UTC). */
-export interface SubscriptionView {
-  /** TypeID of the subscription (`sub_…`). */
-  id: string;
-  /** The subscribed customer (`cus_…`). */
-  customer_id: string;
-  /** The current plan (`pln_…`). */
-  plan_id: string;
-  /** Derived from the instants at request time (`domain/subscription.ts`). */
-  status: SubscriptionStatus;
-  /** When the subscription started. */
-  start_at: string;
-  /** End of the trial; `null` without trial. */
-  trial_end: string | null;
-  /** Instant periods are counted from (month-end days clamp, `domain/period.ts`). */
-  billing_anchor: string;
-  /** Start of the current period (inclusive). */
-  current_period_start: string;
-  /** End of the current period (exclusive). */
-  current_period_end: string;
-  /** Whether the cancellation takes effect at the end of the current period. */
-  cancel_at_period_end: boolean;
-  /** When the subscription ends; `null` when not canceled. */
-  cancel_at: string | null;
-  /** When the cancellation was requested; `null` when not canceled. */
-  canceled_at: string | null;
-  /** A plan change scheduled for later (period-end downgrade), or null. */
-  pending_change: { plan_id: string; effective_at: string; proration: ProrationBehavior } | null;
-  /** Start of the current pause while `paused`, else null. */
-  paused_at: string | null;
-  /** When the subscription was created. */
-  created_at: string;
-}
+import type { SubscriptionView } from "../domain/views.ts";
+export type { SubscriptionView };
 
 /** A stored subscription. */
 export type { SubscriptionRow };

@@ -16,24 +16,8 @@ import { customerTaxRateRows, type TaxRateRow, taxRateRows, upsertCustomerTaxRat
 import type { Ctx } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import { loadCustomer } from "../customers/service.ts";
-
-/** A tax rate as the API shows it (`percentage` as a decimal, `percentage_bp` exact). */
-export interface TaxRateView {
-  /** TypeID of the tax rate (`txr_…`). */
-  id: string;
-  /** Name on invoices (`VAT`). */
-  display_name: string;
-  /** Where the rate applies (`DE`), or `null`. */
-  jurisdiction: string | null;
-  /** Rate in percent, decimal (`percentage_bp / 100`), for display. */
-  percentage: number;
-  /** Rate in basis points (1900 = 19 %), the exact value invoices compute with. */
-  percentage_bp: number;
-  /** Whether prices already include the tax (it is carved out, not added). */
-  inclusive: boolean;
-  /** When the rate was created (ISO 8601 UTC). */
-  created_at: string;
-}
+import type { TaxRateView } from "../domain/views.ts";
+export type { TaxRateView };
 
 function view(row: TaxRateRow): TaxRateView {
   return {
@@ -78,7 +62,7 @@ export async function createTaxRate(
       created_at: now,
     };
     await taxRateRows.insert(tx, ctx.scope, row);
-    emit("tax_rate.created", row.id, view(row) as unknown as Record<string, unknown>);
+    emit("tax_rate.created", row.id, view(row));
     return { tax_rate: view(row), replayed: false };
   });
 }
