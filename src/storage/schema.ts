@@ -854,6 +854,8 @@ export const providerEvents = sqliteTable("provider_events", {
  * the hash of the request (method, path, body) tells a retry from a conflicting reuse; a retry
  * gets `status` and `body` back. Kept at least 24 hours (`created_at`); older rows are replaced
  * by a new request with the same key and pruned by the maintenance loop.
+ *
+ * @ignore
  */
 export const idempotentRequests = sqliteTable("idempotent_requests", {
   ...scope(),
