@@ -149,8 +149,14 @@ export class OriginPolicy {
   readonly #ttlMs: number;
   readonly #byApp = new Map<string, { origins: Set<string>; expires_ms: number }>();
   readonly #byOrigin = new Map<string, { allowed: boolean; expires_ms: number }>();
+  /** Most entries of each cache map; a full map is cleared (a limit on everything). */
   static readonly MAX_ENTRIES = 10_000;
 
+  /**
+   * Creates a policy with empty caches.
+   *
+   * @param options `ttlMs`: how long an answer is cached, in milliseconds (default 10 000)
+   */
   constructor(services: Services, options: { ttlMs?: number } = {}) {
     this.#services = services;
     this.#ttlMs = options.ttlMs ?? 10_000;

@@ -17,27 +17,39 @@ import type { Ctx } from "../context.ts";
 
 /** An audit row as the API shows it. */
 export interface AuditEventView {
+  /** TypeID of the audit row (`aud_…`). */
   id: string;
+  /** Who caused the change: the API key id (`key_…`), or `admin`, `stripe`, `system`. */
   actor: string;
+  /** The lifecycle event type the row records (`invoice.finalized`). */
   action: string;
+  /** The resource kind: the part of `action` before the dot (`invoice`). */
   resource_type: string;
+  /** TypeID of the changed resource. */
   resource_id: string;
   /** SHA-256 hex of the resource before the change; `null` when the trail has no earlier row. */
   before_digest: string | null;
   /** SHA-256 hex of the resource (the event's data) after the change. */
   after_digest: string;
+  /** `X-Request-Id` of the HTTP request that caused the change; `null` for background jobs. */
   request_id: string | null;
   /** The outbox message (`msg_…`) this row accompanies. */
   message_id: string;
+  /** When the change committed (ISO 8601 UTC, the services' clock). */
   created_at: string;
 }
 
 /** Filters of {@link listAuditEvents}; every one optional. */
 export interface AuditFilter {
+  /** Only rows about this resource (TypeID). */
   resource_id?: string;
+  /** Only rows of this resource kind (`invoice`, `subscription`). */
   resource_type?: string;
+  /** Only rows of this event type (`invoice.paid`). */
   action?: string;
+  /** Only rows caused by this actor (`key_…`, `admin`, `stripe`, `system`). */
   actor?: string;
+  /** Only rows written by this HTTP request (`X-Request-Id`). */
   request_id?: string;
   /** Inclusive lower bound of `created_at`. */
   since?: Date;

@@ -42,16 +42,32 @@ export type { CreditGrantView };
 
 /** Body of a grant. */
 export interface CreditGrantInput {
+  /**
+   * The client's idempotency key, unique per app: a retry with the same grant returns the first one, the
+   * same reference with another grant is `idempotency_key_reused`.
+   */
   reference: string;
+  /**
+   * `monetary` (minor units spent against invoice totals after tax) or `units` (free units of `feature`,
+   * spent before pricing).
+   */
   kind: "monetary" | "units";
   /** Minor units of `currency` (monetary) or units of `feature`. */
   amount: number;
+  /** ISO 4217 code; required for `monetary`, rejected for `units`. */
   currency?: string;
+  /** Feature key; required for `units`, rejected for `monetary`. */
   feature?: string;
   /** Higher spends first (default 0). */
   priority?: number;
+  /** When the grant starts covering periods (default now). */
   effective_at?: Date;
+  /** When it stops covering periods; after `effective_at`; absent = never. */
   expires_at?: Date;
+  /**
+   * `purchased` (booked against cash) or `promotional` (booked against promotional expense); default
+   * `purchased`.
+   */
   source?: "purchased" | "promotional";
 }
 

@@ -1,6 +1,6 @@
 /**
  * Invoice computation (pure): the lines, subtotal, discount, tax, credits and total of one
- * billing period. Every rule of issue 6 meets here, in this order (ADR 0004):
+ * billing period. Every billing rule of ADR 0004 meets here, in this order:
  *
  * 1. **Base fee** (in arrears, with the period's invoice). The plan in effect at the period start
  *    bills its full `base_amount` (waived in a trial period). Each plan change with

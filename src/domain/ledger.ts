@@ -130,7 +130,7 @@ export function reversalPostings(postings: readonly PostingInput[]): PostingInpu
   return postings.map((p) => ({ ...p, amount: -p.amount }));
 }
 
-// ---- accounts, balances and the available rule (issue 3, ADR 0007) ----
+// ---- accounts, balances and the available rule (ADR 0007) ----
 
 /**
  * Balance constraints of an account, TigerBeetle's flags (at most one may be set):

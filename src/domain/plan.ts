@@ -89,7 +89,7 @@ export interface Plan {
   base_amount: number;
   /**
    * Hours after a period ends during which its draft invoice still takes late usage; the billing
-   * job finalizes it afterwards (issue 6; default {@link DEFAULT_INVOICE_GRACE_PERIOD_HOURS}).
+   * job finalizes it afterwards (ADR 0004; default {@link DEFAULT_INVOICE_GRACE_PERIOD_HOURS}).
    */
   invoice_grace_period_hours: number;
   /** Features with their limits and pricing, in the order the client sent them. */

@@ -10,7 +10,7 @@
  *   `cancel_at` on, the status is `canceled` and the last period is truncated at `cancel_at`.
  * - A subscription created with a fixed end (`end_at`) stores it as `cancel_at` without a
  *   `canceled_at`: it reaches `expired` instead of `canceled` (Lago's "terminated at ending_at").
- * - Plan changes (issue 6): `planChangeDecision` picks when a change takes effect and whether it
+ * - Plan changes (ADR 0004): `planChangeDecision` picks when a change takes effect and whether it
  *   prorates; `planSegments` splits a period into slices billed at one plan each.
  * Status is derived from these instants and the clock, never stored, so it cannot go stale.
  *

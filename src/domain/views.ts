@@ -25,17 +25,17 @@ export interface PlanView extends Omit<Plan, "created_at" | "updated_at"> {
 
 /** An invoice as the API shows it; amounts in minor units of `currency`. */
 export interface InvoiceView {
-  /** TypeID (`inv_…` / `cn_…`). */
+  /** TypeID of the invoice (`inv_…`). */
   id: string;
-  /** Gapless number (`INV-000001` / `CN-000001`); null while a draft. */
+  /** Gapless number per app (`INV-000001`), assigned at finalization; `null` while a draft. */
   number: string | null;
   /** Lifecycle status (`domain/invoice_state.ts`). */
   status: InvoiceStatus;
-  /** Customer TypeID. */
+  /** The billed customer (`cus_…`). */
   customer_id: string;
-  /** Subscription TypeID. */
+  /** The subscription whose period it bills (`sub_…`). */
   subscription_id: string;
-  /** ISO 4217 code. */
+  /** ISO 4217 code of every amount of the invoice. */
   currency: string;
   /** Computed lines in order. */
   lines: InvoiceLineView[];
@@ -79,19 +79,19 @@ export interface InvoiceView {
 
 /** A credit note as the API shows it. */
 export interface CreditNoteView {
-  /** TypeID (`inv_…` / `cn_…`). */
+  /** TypeID of the credit note (`cn_…`). */
   id: string;
-  /** Gapless number (`INV-000001` / `CN-000001`); null while a draft. */
+  /** Gapless number per app (`CN-000001`), assigned at creation. */
   number: string;
-  /** Invoice TypeID the credit note is against. */
+  /** The invoice credited (`inv_…`). */
   invoice_id: string;
-  /** Amount credited, tax included. */
+  /** Amount credited in minor units of the invoice's currency, tax included. */
   amount: number;
-  /** Tax amount. */
+  /** The tax part of `amount`, minor units. */
   tax: number;
   /** Free-text reason. */
   reason: string | null;
-  /** Caller's retry-safety reference. */
+  /** The client's idempotency key of the credit note, or `null`. */
   reference: string | null;
   /** Ledger entry TypeID of its posting. */
   entry_id: string;
@@ -101,13 +101,13 @@ export interface CreditNoteView {
 
 /** A customer as the API shows it. */
 export interface CustomerView {
-  /** TypeID of the resource. */
+  /** TypeID of the customer (`cus_…`). */
   id: string;
-  /** The caller's own id of the customer. */
+  /** The client's own id of the customer, unique per app; `customer_id` fields accept it. */
   external_id: string;
-  /** Display name. */
+  /** Display name, or `null`. */
   name: string | null;
-  /** Email address. */
+  /** Billing email, or `null`. */
   email: string | null;
   /** ISO 8601 creation time. */
   created_at: string;
@@ -115,17 +115,17 @@ export interface CustomerView {
 
 /** A tax rate as the API shows it (`percentage` as a decimal, `percentage_bp` exact). */
 export interface TaxRateView {
-  /** TypeID of the resource. */
+  /** TypeID of the tax rate (`txr_…`). */
   id: string;
   /** Name shown on invoices. */
   display_name: string;
   /** Where the rate applies (free text). */
   jurisdiction: string | null;
-  /** Rate in percent (e.g. 20.5). */
+  /** Rate in percent, decimal (`percentage_bp / 100`), for display. */
   percentage: number;
-  /** Rate in basis points (2050 = 20.5 %). */
+  /** Rate in basis points (2050 = 20.5 %), the exact value invoices compute with. */
   percentage_bp: number;
-  /** Whether prices already include the tax. */
+  /** Whether prices already include the tax (it is carved out, not added). */
   inclusive: boolean;
   /** ISO 8601 creation time. */
   created_at: string;
@@ -161,31 +161,34 @@ export interface EntryView {
 
 /** A coupon as the API shows it (`percent_off` back as a decimal percentage). */
 export interface CouponView {
-  /** TypeID of the resource. */
+  /** TypeID of the coupon (`cpn_…`). */
   id: string;
-  /** Code customers redeem. */
+  /** The code customers type, unique per app. */
   code: string;
-  /** Display name. */
+  /** Display name, or `null`. */
   name: string | null;
-  /** Percentage off (null: amount_off). */
+  /**
+   * Percentage off as a decimal with at most 2 decimals (stored as basis points: 12.5 → 1250); `null` for
+   * an amount-off coupon.
+   */
   percent_off: number | null;
-  /** Fixed amount off, minor units (null: percent_off). */
+  /** Minor units of `currency` off per discounted period; `null` for a percent-off coupon. */
   amount_off: number | null;
-  /** ISO 4217 code (null: any). */
+  /** ISO 4217 code of `amount_off`; `null` for a percent-off coupon. */
   currency: string | null;
-  /** `once`, `repeating` or `forever`. */
+  /** How long a redemption discounts, as Stripe's coupon `duration`: `once`, `repeating` or `forever`. */
   duration: Coupon["duration"];
-  /** Periods a repeating coupon applies. */
+  /** Recurring periods discounted by a `repeating` coupon; `null` otherwise. */
   duration_periods: number | null;
-  /** Most redemptions (null: unlimited). */
+  /** Most redemptions in the app; `null` = unlimited. */
   max_redemptions: number | null;
   /** Redemptions so far. */
   times_redeemed: number;
-  /** ISO 8601 start of redeemability. */
+  /** First instant it may be redeemed (inclusive, ISO 8601 UTC); `null` = always. */
   valid_from: string | null;
-  /** ISO 8601 end of redeemability. */
+  /** Instant from which it can no longer be redeemed (exclusive, ISO 8601 UTC); `null` = never. */
   redeem_by: string | null;
-  /** Plans the coupon applies to (null: all). */
+  /** Plans (`pln_…`) it may be redeemed for; `null` = any plan. */
   plan_ids: string[] | null;
   /** ISO 8601 creation time. */
   created_at: string;
@@ -193,11 +196,11 @@ export interface CouponView {
 
 /** A discount on a subscription. */
 export interface DiscountView {
-  /** TypeID of the resource. */
+  /** TypeID of the discount (`sdi_…`). */
   id: string;
-  /** Subscription TypeID. */
+  /** The discounted subscription (`sub_…`); at most one discount per subscription. */
   subscription_id: string;
-  /** The coupon applied. */
+  /** The coupon redeemed, as it is now. */
   coupon: CouponView;
   /** ISO 8601 time of redemption. */
   redeemed_at: string;
@@ -207,31 +210,34 @@ export interface DiscountView {
 
 /** A grant as the API shows it, with what is left. */
 export interface CreditGrantView {
-  /** TypeID of the resource. */
+  /** TypeID of the grant (`cgr_…`). */
   id: string;
-  /** Customer TypeID. */
+  /** The customer it belongs to (`cus_…`). */
   customer_id: string;
-  /** `monetary` (money) or `units` (of a feature). */
+  /**
+   * `monetary` (minor units of `currency`, spent against invoice totals after tax) or `units` (units of
+   * `feature`, spent before pricing).
+   */
   kind: "monetary" | "units";
-  /** ISO 4217 code (null: any). */
+  /** ISO 4217 code of a monetary grant; `null` for a units grant. */
   currency: string | null;
-  /** Feature key of a unit grant. */
+  /** Feature key of a units grant; `null` for a monetary grant. */
   feature: string | null;
-  /** Amount, integer minor units (or units for unit grants). */
+  /** Amount granted: minor units of `currency` (monetary) or units of `feature`. */
   amount: number;
-  /** What is left to spend. */
+  /** `amount` minus what finalized invoices consumed; drafts only preview consumption. */
   remaining: number;
-  /** Lower is spent first. */
+  /** Spending order: higher first, then earliest expiry, then oldest (as Stripe's credit grants). */
   priority: number;
-  /** ISO 8601 time the grant starts. */
+  /** When it starts covering periods (ISO 8601 UTC). */
   effective_at: string;
-  /** ISO 8601 expiry, if any. */
+  /** When it stops covering periods (ISO 8601 UTC); `null` = never. */
   expires_at: string | null;
-  /** `purchased` or `promotional`. */
+  /** `purchased` (booked against cash) or `promotional` (booked against promotional expense). */
   source: "purchased" | "promotional";
-  /** The caller's reference; makes the creation retry-safe. */
+  /** The client's idempotency key the grant was created with (unique per app). */
   reference: string;
-  /** Ledger entry TypeID of its posting, if any. */
+  /** Ledger entry that booked a monetary grant; `null` for a units grant. */
   entry_id: string | null;
   /** ISO 8601 creation time. */
   created_at: string;
@@ -239,27 +245,27 @@ export interface CreditGrantView {
 
 /** A subscription as the API shows it (instants in ISO 8601 UTC). */
 export interface SubscriptionView {
-  /** TypeID of the resource. */
+  /** TypeID of the subscription (`sub_…`). */
   id: string;
-  /** Customer TypeID. */
+  /** The subscribed customer (`cus_…`). */
   customer_id: string;
-  /** Plan TypeID. */
+  /** The current plan (`pln_…`). */
   plan_id: string;
-  /** Lifecycle status. */
+  /** Derived from the instants at request time (`domain/subscription.ts`). */
   status: SubscriptionStatus;
   /** ISO 8601 start of the subscription. */
   start_at: string;
   /** ISO 8601 end of the trial, if any. */
   trial_end: string | null;
-  /** ISO 8601 anchor of the billing periods. */
+  /** ISO 8601 instant periods are counted from (month-end days clamp, `domain/period.ts`). */
   billing_anchor: string;
-  /** ISO 8601 start of the current period. */
+  /** ISO 8601 start of the current period (inclusive). */
   current_period_start: string;
-  /** ISO 8601 end of the current period. */
+  /** ISO 8601 end of the current period (exclusive). */
   current_period_end: string;
-  /** Whether it ends at the end of the current period. */
+  /** Whether the cancellation takes effect at the end of the current period. */
   cancel_at_period_end: boolean;
-  /** ISO 8601 time it ends, if scheduled. */
+  /** ISO 8601 instant the subscription ends (a cancellation or a fixed end); `null` when none. */
   cancel_at: string | null;
   /** ISO 8601 time the cancellation was requested. */
   canceled_at: string | null;

@@ -13,6 +13,9 @@ import { type Row, scoped, type TableRepository, tableRepository } from "../stor
 /** An inventory balance row as stored. */
 export type InventoryBalanceRow = Row<typeof inventoryBalances>;
 
+/** An inventory hold (reservation) row as stored; `quantity` in whole units of the item. */
+export type InventoryHoldRow = Row<typeof inventoryHolds>;
+
 /** The scope's inventory balances. */
 export const inventoryBalanceRows: TableRepository<typeof inventoryBalances> = tableRepository(
   inventoryBalances,

@@ -48,6 +48,8 @@ import {
   ledgerPostings,
 } from "../storage/schema.ts";
 import { inChunks, rowChunks } from "../storage/limits.ts";
+import type { AccountRow, HoldRow } from "./repository.ts";
+import type { InventoryHoldRow } from "../inventory/repository.ts";
 import { tenancy } from "../storage/scoped.ts";
 import type { Scope } from "../domain/scope.ts";
 
@@ -154,9 +156,6 @@ export async function runBatch(
 }
 
 // ---- ledger: load ----
-
-type AccountRow = typeof ledgerAccounts.$inferSelect;
-type HoldRow = typeof ledgerHolds.$inferSelect;
 
 /** Domain account of a row. */
 export function accountOf(row: AccountRow): LedgerAccount {
@@ -414,10 +413,8 @@ async function writeLedger(tx: Tx, scope: Scope, now: Date, book: LedgerBook): P
 
 // ---- inventory ----
 
-type InvHoldRow = typeof inventoryHolds.$inferSelect;
-
 /** Domain inventory hold of a row. */
-export function inventoryHoldOf(row: InvHoldRow): InventoryHold {
+export function inventoryHoldOf(row: InventoryHoldRow): InventoryHold {
   return {
     id: row.id,
     subject: row.subject,

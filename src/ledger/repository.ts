@@ -19,6 +19,8 @@ import { type NewRow, type Row, scoped, type TableRepository, tableRepository } 
 
 /** A ledger account row as stored. */
 export type AccountRow = Row<typeof ledgerAccounts>;
+/** An authorization hold row as stored (amounts in minor units, instants as `Date`). */
+export type HoldRow = Row<typeof ledgerHolds>;
 /** A materialized balance row as stored. */
 export type BalanceRow = Row<typeof ledgerBalances>;
 

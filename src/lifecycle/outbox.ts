@@ -47,13 +47,21 @@ export async function recordLifecycle(tx: Tx, who: WriteActor, events: Lifecycle
 
 /** An outbox row as consumers see it. */
 export interface OutboxMessage {
+  /** Position in the global outbox order (SQLite autoincrement); consumers resume after the last seen. */
   seq: number;
+  /** Message id (`msg_…` TypeID): the `webhook-id` of its deliveries and the audit row's `message_id`. */
   id: string;
+  /** Tenant the event belongs to (`ten_…`). */
   tenant_id: string;
+  /** App of the tenant (`app_…`); its webhook endpoints receive the event. */
   app_id: string;
+  /** What happened, `resource.verb` (the webhook event type). */
   type: LifecycleEventType;
+  /** TypeID of the resource the event is about. */
   resource_id: string;
+  /** The resource as the API showed it after the change; the webhook payload's `data`. */
   data: Record<string, unknown>;
+  /** When the change committed, by the service clock. */
   occurred_at: Date;
 }
 

@@ -48,6 +48,12 @@ export class PluginRegistry {
   readonly #dispatcher: LifecycleDispatcher;
   readonly #log: (record: Record<string, unknown>) => void;
 
+  /**
+   * Creates an empty registry; plugins attach with {@link PluginRegistry.register}.
+   *
+   * @param dispatcher the dispatcher plugins subscribe to (events arrive after their commit)
+   * @param log structured logger for plugin failures and time-outs (default: discard)
+   */
   constructor(dispatcher: LifecycleDispatcher, log: (record: Record<string, unknown>) => void = () => {}) {
     this.#dispatcher = dispatcher;
     this.#log = log;

@@ -34,7 +34,9 @@ export const MAX_SWEEP_EVENTS = 500;
 
 /** What one sweep emitted. */
 export interface SweepReport {
+  /** `subscription.trial_ending` events emitted (at most {@link MAX_SWEEP_EVENTS}). */
   trial_ending: number;
+  /** `subscription.expired` events emitted (at most {@link MAX_SWEEP_EVENTS}). */
   expired: number;
 }
 

@@ -13,14 +13,19 @@
 export interface ProviderCustomerInput {
   /** Our `cus_…` id (stored in the provider's metadata). */
   id: string;
+  /** The client's own id of the customer (stored in the provider's metadata). */
   external_id: string;
+  /** Display name, or `null` (not sent). */
   name: string | null;
+  /** Billing email, or `null` (not sent). */
   email: string | null;
 }
 
 /** One line to mirror on the provider's invoice; `amount` may be negative (a discount). */
 export interface ProviderInvoiceLine {
+  /** Line text as shown on our invoice. */
   description: string;
+  /** Minor units of the invoice's currency; negative for a discount. */
   amount: number;
 }
 
@@ -28,18 +33,25 @@ export interface ProviderInvoiceLine {
 export interface ProviderInvoiceInput {
   /** Our `inv_…` id. */
   id: string;
+  /** Our gapless invoice number (`INV-000001`), or `null` while a draft. */
   number: string | null;
+  /** ISO 4217 code, upper case. */
   currency: string;
+  /** The lines in invoice order; their sum is the amount the provider shows. */
   lines: ProviderInvoiceLine[];
 }
 
 /** A payment collection started at the provider. */
 export interface ProviderPayment {
+  /** The provider's payment id (Stripe: `pi_…`). */
   id: string;
   /** Secret the customer's browser uses to confirm the payment (Stripe: the PaymentIntent client secret). */
   client_secret: string | null;
+  /** The provider's own status word, passed through (Stripe: `requires_payment_method`, `succeeded`…). */
   status: string;
+  /** Minor units being collected. */
   amount: number;
+  /** ISO 4217 code, upper case. */
   currency: string;
 }
 

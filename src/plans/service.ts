@@ -32,26 +32,39 @@ export type { PlanView };
 
 /** Body of plan creation. Amounts are integer minor units of `currency`. */
 export interface CreatePlanInput {
+  /** Plan key, unique per app; `plan_id` fields accept it. */
   key: string;
+  /** Display name. */
   name: string;
+  /** Free text shown to customers. */
   description?: string | null;
+  /** ISO 4217 code of every amount of the plan. */
   currency: string;
+  /** Billing period length (`month` or `year`). */
   interval: Interval;
+  /** Days of free trial before the first paid period (default 0). */
   trial_days?: number;
+  /** Fixed fee per period in minor units of `currency` (default 0). */
   base_amount?: number;
   /** Hours a period's draft invoice takes late usage (default 1). */
   invoice_grace_period_hours?: number;
+  /** Features with limits and prices, checked by `domain/plan.ts` (at most 100). */
   features?: FeatureInput[];
 }
 
 /** Fields a plan update may change. */
 export interface UpdatePlanInput {
+  /** New display name. */
   name?: string;
+  /** New description; `null` clears it. */
   description?: string | null;
+  /** Trial days for subscriptions created after the update. */
   trial_days?: number;
   /** Hours a period's draft invoice takes late usage; applies to drafts not yet finalized. */
   invoice_grace_period_hours?: number;
+  /** New fixed fee per period in minor units of the plan's currency. */
   base_amount?: number;
+  /** The full new feature list (replaces the old one), checked by `domain/plan.ts`. */
   features?: FeatureInput[];
 }
 

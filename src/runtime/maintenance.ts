@@ -6,11 +6,12 @@
  *
  * Jobs, in order:
  * 1. hold expiry: due ledger and inventory holds are expired through the single writer
- *    (`sweepAllScopes`, issue 3);
+ *    (`sweepAllScopes`, docs/adr/0007-ledger-balances-holds-and-seed-fixes.md);
  * 2. period rollover: plan changes that came due are applied, ended periods invoiced and, after
- *    the grace period, finalized (`runBillingCycle`, issue 6);
+ *    the grace period, finalized (`runBillingCycle`, docs/adr/0004-billing-rules.md);
  * 3. time-based lifecycle events: trials ending within 3 days, fixed ends reached
- *    (`sweepTimedEvents`, issue 7), so they go out with this run's deliveries;
+ *    (`sweepTimedEvents`, docs/adr/0002-outbox-webhooks-audit-stripe.md), so they go out with this
+ *    run's deliveries;
  * 4. webhook delivery: the outbox is fanned out and due deliveries attempted (`drainWebhooksOnce`);
  * 5. history: finished deliveries and fanned-out outbox rows past retention are pruned
  *    (`pruneWebhookHistory`, bounded per run), and stored `Idempotency-Key` answers past their
@@ -38,15 +39,15 @@ export { type PeriodicJob, type Scheduler, startScheduler };
 export interface MaintenanceReport {
   /** When the run started (ISO 8601, the services' clock). */
   at: string;
-  /** Hold expiry: tenant scopes swept. */
+  /** Hold expiry: how many tenant scopes had due ledger or inventory holds expired. */
   holds: { scopes_swept: number } | { error: string };
-  /** Period rollover. */
+  /** Period rollover: plan changes applied, periods invoiced and drafts finalized. */
   billing_cycle: BillingCycleReport | { error: string };
-  /** Time-based lifecycle events emitted. */
+  /** Time-based lifecycle events emitted (trials ending, fixed ends reached). */
   lifecycle: SweepReport | { error: string };
-  /** Webhook delivery drain. */
+  /** Webhook fan-out and delivery attempts of this run. */
   webhooks: DrainReport | { error: string };
-  /** Webhook history pruned. */
+  /** Finished deliveries and fanned-out outbox rows pruned past retention. */
   history: PruneReport | { error: string };
   /** Stored `Idempotency-Key` answers deleted. */
   idempotency: { deleted: number } | { error: string };

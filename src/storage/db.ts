@@ -53,6 +53,7 @@ export interface Store {
 export interface OpenOptions {
   /** `file:path`, `libsql://…`, `https://…` or `:memory:` */
   url: string;
+  /** Bearer token of a remote libSQL server (Turso); unused for files and `:memory:`. */
   authToken?: string;
   /** SQLite busy timeout in ms for embedded files (default 5000). */
   busyTimeoutMs?: number;
@@ -60,8 +61,8 @@ export interface OpenOptions {
   migrate?: boolean;
 }
 
-/** Where drizzle-kit writes the SQL migrations. */
-export const MIGRATIONS_FOLDER = new URL("../../migrations", import.meta.url).pathname;
+/** Absolute filesystem path of `migrations/`, where drizzle-kit writes the SQL migrations. */
+export const MIGRATIONS_FOLDER: string = new URL("../../migrations", import.meta.url).pathname;
 
 /** Attempts of a write transaction that keeps meeting `SQLITE_BUSY` (a limit on everything). */
 export const MAX_BUSY_ATTEMPTS = 8;
@@ -70,12 +71,15 @@ export const MAX_BUSY_ATTEMPTS = 8;
  * An open database with a serialized write lane.
  */
 export class Database implements Store {
+  /** The libSQL client underneath, closed by {@link Database.close}. */
   readonly client: Client;
+  /** drizzle over {@link Database.client}, for reads outside a write transaction. */
   readonly db: Db;
   /** SQLite's own limits (32,766 parameters per statement). */
   readonly limits: StatementLimits = LIBSQL_LIMITS;
   #lane: Promise<unknown> = Promise.resolve();
 
+  /** Wraps an open libSQL client; {@link openDatabase} opens, configures and migrates one. */
   constructor(client: Client) {
     this.client = client;
     this.db = bindLimits(drizzle(client, { schema }), LIBSQL_LIMITS);

@@ -7,6 +7,10 @@
  * tenant). Repositories reach tenant rows only through `scoped.ts`. Instants are integer milliseconds since the Unix epoch (UTC);
  * amounts are integer minor units. `deno task db:generate` turns changes into `migrations/`.
  *
+ * The tables are documented here and in `migrations/`, and left out of generated API docs
+ * (`@ignore`) because their drizzle types are inferred: spelling out a `SQLiteTableWithColumns<…>`
+ * per table would repeat every column's type by hand.
+ *
  * @module
  */
 import { sql } from "drizzle-orm";
@@ -18,14 +22,22 @@ const scope = () => ({
   app_id: text("app_id").notNull(),
 });
 
-/** Tenants: one per customer company of the platform. */
+/**
+ * Tenants: one per customer company of the platform.
+ *
+ * @ignore
+ */
 export const tenants = sqliteTable("tenants", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
   created_at: ms("created_at").notNull(),
 }, (t) => [uniqueIndex("tenants_name_uq").on(t.name)]);
 
-/** Apps of a tenant (`production`, `staging`): the second half of every scope. */
+/**
+ * Apps of a tenant (`production`, `staging`): the second half of every scope.
+ *
+ * @ignore
+ */
 export const apps = sqliteTable("apps", {
   id: text("id").primaryKey(),
   tenant_id: text("tenant_id").notNull(),
@@ -33,7 +45,11 @@ export const apps = sqliteTable("apps", {
   created_at: ms("created_at").notNull(),
 }, (t) => [uniqueIndex("apps_tenant_name_uq").on(t.tenant_id, t.name)]);
 
-/** API keys, stored as SHA-256 hashes of the full key; `prefix` is shown for identification. */
+/**
+ * API keys, stored as SHA-256 hashes of the full key; `prefix` is shown for identification.
+ *
+ * @ignore
+ */
 export const apiKeys = sqliteTable("api_keys", {
   id: text("id").primaryKey(),
   ...scope(),
@@ -52,6 +68,8 @@ export const apiKeys = sqliteTable("api_keys", {
  * publishable-key routes of an app (CORS). Indexed by origin too, because a preflight carries no
  * key: it is answered for an origin that some app allows; the real request is then checked against
  * the key's own app.
+ *
+ * @ignore
  */
 export const appOrigins = sqliteTable("app_origins", {
   ...scope(),
@@ -63,7 +81,11 @@ export const appOrigins = sqliteTable("app_origins", {
   index("app_origins_origin_idx").on(t.origin),
 ]);
 
-/** Plans; `features` is the checked feature list as JSON (see `domain/plan.ts`). */
+/**
+ * Plans; `features` is the checked feature list as JSON (see `domain/plan.ts`).
+ *
+ * @ignore
+ */
 export const plans = sqliteTable("plans", {
   id: text("id").primaryKey(),
   ...scope(),
@@ -82,7 +104,11 @@ export const plans = sqliteTable("plans", {
   updated_at: ms("updated_at").notNull(),
 }, (t) => [uniqueIndex("plans_scope_key_uq").on(t.tenant_id, t.app_id, t.key)]);
 
-/** Customers; `external_id` is the client's own id, unique per app. */
+/**
+ * Customers; `external_id` is the client's own id, unique per app.
+ *
+ * @ignore
+ */
 export const customers = sqliteTable("customers", {
   id: text("id").primaryKey(),
   ...scope(),
@@ -92,7 +118,11 @@ export const customers = sqliteTable("customers", {
   created_at: ms("created_at").notNull(),
 }, (t) => [uniqueIndex("customers_scope_external_uq").on(t.tenant_id, t.app_id, t.external_id)]);
 
-/** Subscriptions; status is derived from the instants (see `domain/subscription.ts`). */
+/**
+ * Subscriptions; status is derived from the instants (see `domain/subscription.ts`).
+ *
+ * @ignore
+ */
 export const subscriptions = sqliteTable("subscriptions", {
   id: text("id").primaryKey(),
   ...scope(),
@@ -109,6 +139,8 @@ export const subscriptions = sqliteTable("subscriptions", {
 /**
  * Ingested usage events. `event_id` is the client's idempotency key (unique per app);
  * `payload_hash` tells a retry (same hash) from a conflicting reuse (different hash).
+ *
+ * @ignore
  */
 export const usageEvents = sqliteTable("usage_events", {
   id: text("id").primaryKey(),
@@ -135,6 +167,8 @@ export const usageEvents = sqliteTable("usage_events", {
 /**
  * Invoices. One non-void invoice per subscription and period (partial unique index), numbers
  * unique per app once finalized.
+ *
+ * @ignore
  */
 export const invoices = sqliteTable("invoices", {
   id: text("id").primaryKey(),
@@ -183,7 +217,11 @@ export const invoices = sqliteTable("invoices", {
   index("invoices_scope_customer_idx").on(t.tenant_id, t.app_id, t.customer_id, t.status),
 ]);
 
-/** Lines of an invoice, in `position` order. */
+/**
+ * Lines of an invoice, in `position` order.
+ *
+ * @ignore
+ */
 export const invoiceLines = sqliteTable("invoice_lines", {
   id: text("id").primaryKey(),
   ...scope(),
@@ -204,7 +242,11 @@ export const invoiceLines = sqliteTable("invoice_lines", {
   tax_amount: integer("tax_amount").notNull().default(0),
 }, (t) => [index("invoice_lines_invoice_idx").on(t.tenant_id, t.app_id, t.invoice_id, t.position)]);
 
-/** Payments recorded against invoices; `reference` (client's) makes a retry return the same payment. */
+/**
+ * Payments recorded against invoices; `reference` (client's) makes a retry return the same payment.
+ *
+ * @ignore
+ */
 export const invoicePayments = sqliteTable(
   "invoice_payments",
   {
@@ -219,15 +261,21 @@ export const invoicePayments = sqliteTable(
   (t) => [uniqueIndex("invoice_payments_reference_uq").on(t.tenant_id, t.app_id, t.invoice_id, t.reference)],
 );
 
-/** Gapless invoice number sequence per tenant+app, advanced in the finalizing transaction. */
+/**
+ * Gapless invoice number sequence per tenant+app, advanced in the finalizing transaction.
+ *
+ * @ignore
+ */
 export const invoiceSequences = sqliteTable("invoice_sequences", {
   ...scope(),
   last_number: integer("last_number").notNull(),
 }, (t) => [primaryKey({ columns: [t.tenant_id, t.app_id] })]);
 
 /**
- * Plan changes of subscriptions (issue 6): from `effective_at` on, the subscription is billed at
+ * Plan changes of subscriptions (docs/adr/0004-billing-rules.md): from `effective_at` on, the subscription is billed at
  * `to_plan_id`. A change in the future (period-end downgrade) is pending until then.
+ *
+ * @ignore
  */
 export const subscriptionChanges = sqliteTable(
   "subscription_changes",
@@ -247,6 +295,8 @@ export const subscriptionChanges = sqliteTable(
 /**
  * Pauses of subscriptions: `[start_at, end_at)`, `end_at` null while paused. No base fee and no
  * usage for paused time; entitlement checks deny (see domain/subscription.ts).
+ *
+ * @ignore
  */
 export const subscriptionPauses = sqliteTable("subscription_pauses", {
   id: text("id").primaryKey(),
@@ -257,7 +307,11 @@ export const subscriptionPauses = sqliteTable("subscription_pauses", {
   created_at: ms("created_at").notNull(),
 }, (t) => [index("subscription_pauses_sub_idx").on(t.tenant_id, t.app_id, t.subscription_id, t.start_at)]);
 
-/** Coupons (see domain/coupons.ts); `code` unique per app. */
+/**
+ * Coupons (see domain/coupons.ts); `code` unique per app.
+ *
+ * @ignore
+ */
 export const coupons = sqliteTable("coupons", {
   id: text("id").primaryKey(),
   ...scope(),
@@ -276,7 +330,11 @@ export const coupons = sqliteTable("coupons", {
   created_at: ms("created_at").notNull(),
 }, (t) => [uniqueIndex("coupons_scope_code_uq").on(t.tenant_id, t.app_id, t.code)]);
 
-/** A coupon redeemed on a subscription; at most one per subscription. */
+/**
+ * A coupon redeemed on a subscription; at most one per subscription.
+ *
+ * @ignore
+ */
 export const subscriptionDiscounts = sqliteTable("subscription_discounts", {
   id: text("id").primaryKey(),
   ...scope(),
@@ -288,7 +346,11 @@ export const subscriptionDiscounts = sqliteTable("subscription_discounts", {
   created_at: ms("created_at").notNull(),
 }, (t) => [uniqueIndex("subscription_discounts_sub_uq").on(t.tenant_id, t.app_id, t.subscription_id)]);
 
-/** Tax rates in basis points, inclusive or exclusive, per jurisdiction. */
+/**
+ * Tax rates in basis points, inclusive or exclusive, per jurisdiction.
+ *
+ * @ignore
+ */
 export const taxRates = sqliteTable("tax_rates", {
   id: text("id").primaryKey(),
   ...scope(),
@@ -299,7 +361,11 @@ export const taxRates = sqliteTable("tax_rates", {
   created_at: ms("created_at").notNull(),
 });
 
-/** The tax rate a customer is billed with (one per customer). */
+/**
+ * The tax rate a customer is billed with (one per customer).
+ *
+ * @ignore
+ */
 export const customerTaxRates = sqliteTable("customer_tax_rates", {
   ...scope(),
   customer_id: text("customer_id").notNull(),
@@ -307,7 +373,11 @@ export const customerTaxRates = sqliteTable("customer_tax_rates", {
   updated_at: ms("updated_at").notNull(),
 }, (t) => [primaryKey({ columns: [t.tenant_id, t.app_id, t.customer_id] })]);
 
-/** Credit notes against open or paid invoices; numbered gaplessly per app (`CN-000001`). */
+/**
+ * Credit notes against open or paid invoices; numbered gaplessly per app (`CN-000001`).
+ *
+ * @ignore
+ */
 export const creditNotes = sqliteTable("credit_notes", {
   id: text("id").primaryKey(),
   ...scope(),
@@ -324,13 +394,21 @@ export const creditNotes = sqliteTable("credit_notes", {
   uniqueIndex("credit_notes_reference_uq").on(t.tenant_id, t.app_id, t.invoice_id, t.reference),
 ]);
 
-/** Gapless credit note number sequence per tenant+app. */
+/**
+ * Gapless credit note number sequence per tenant+app.
+ *
+ * @ignore
+ */
 export const creditNoteSequences = sqliteTable("credit_note_sequences", {
   ...scope(),
   last_number: integer("last_number").notNull(),
 }, (t) => [primaryKey({ columns: [t.tenant_id, t.app_id] })]);
 
-/** Prepaid credit grants: monetary (currency) or in units of a feature. */
+/**
+ * Prepaid credit grants: monetary (currency) or in units of a feature.
+ *
+ * @ignore
+ */
 export const creditGrants = sqliteTable("credit_grants", {
   id: text("id").primaryKey(),
   ...scope(),
@@ -352,7 +430,11 @@ export const creditGrants = sqliteTable("credit_grants", {
   index("credit_grants_customer_idx").on(t.tenant_id, t.app_id, t.customer_id),
 ]);
 
-/** What a finalized invoice consumed of a grant; one row per grant and invoice. */
+/**
+ * What a finalized invoice consumed of a grant; one row per grant and invoice.
+ *
+ * @ignore
+ */
 export const creditConsumptions = sqliteTable(
   "credit_consumptions",
   {
@@ -370,7 +452,11 @@ export const creditConsumptions = sqliteTable(
   ],
 );
 
-/** Ledger accounts (chart of accounts), unique by name and currency per app. */
+/**
+ * Ledger accounts (chart of accounts), unique by name and currency per app.
+ *
+ * @ignore
+ */
 export const ledgerAccounts = sqliteTable("ledger_accounts", {
   id: text("id").primaryKey(),
   ...scope(),
@@ -392,6 +478,8 @@ export const ledgerAccounts = sqliteTable("ledger_accounts", {
  * Journal entries; immutable. `idempotency_key` is unique per app; `seq` is the entry's position
  * in the app's journal (1, 2, 3… assigned under the write lock; the listing order and cursor).
  * External ids (seed `Entry.PaymentIntentID` …) are filterable.
+ *
+ * @ignore
  */
 export const ledgerEntries = sqliteTable("ledger_entries", {
   id: text("id").primaryKey(),
@@ -427,7 +515,11 @@ export const ledgerEntries = sqliteTable("ledger_entries", {
   ),
 ]);
 
-/** Postings of entries: positive = debit, negative = credit, minor units. */
+/**
+ * Postings of entries: positive = debit, negative = credit, minor units.
+ *
+ * @ignore
+ */
 export const ledgerPostings = sqliteTable("ledger_postings", {
   id: text("id").primaryKey(),
   ...scope(),
@@ -444,13 +536,15 @@ export const ledgerPostings = sqliteTable("ledger_postings", {
   index("ledger_postings_account_seq_idx").on(t.tenant_id, t.app_id, t.account_id, t.entry_seq),
 ]);
 
-// ---- issue 3: materialized balances, holds, command log, inventory ledger ----
+// ---- materialized balances, holds, command log, inventory ledger ----
 
 /**
  * Materialized balance of an account in a currency (TigerBeetle's four fields plus `held`),
  * updated in the same transaction as the postings and holds that change it; rebuilding it from
  * `ledger_postings` and pending `ledger_holds` gives the same numbers (the simulation checks it).
  * All fields are non-negative minor units.
+ *
+ * @ignore
  */
 export const ledgerBalances = sqliteTable("ledger_balances", {
   ...scope(),
@@ -465,7 +559,11 @@ export const ledgerBalances = sqliteTable("ledger_balances", {
   updated_at: ms("updated_at").notNull(),
 }, (t) => [primaryKey({ columns: [t.tenant_id, t.app_id, t.account_id, t.currency] })]);
 
-/** Authorization holds on an account: pending → captured | voided | expired. */
+/**
+ * Authorization holds on an account: pending → captured | voided | expired.
+ *
+ * @ignore
+ */
 export const ledgerHolds = sqliteTable("ledger_holds", {
   id: text("id").primaryKey(),
   ...scope(),
@@ -490,6 +588,8 @@ export const ledgerHolds = sqliteTable("ledger_holds", {
  * Every accepted ledger command by idempotency key (one namespace per app): its kind, the hash
  * of its payload (retry vs conflicting reuse) and what it produced. Rejected commands are not
  * recorded, so a rejected command leaves the database byte-identical.
+ *
+ * @ignore
  */
 export const ledgerCommands = sqliteTable("ledger_commands", {
   ...scope(),
@@ -501,7 +601,11 @@ export const ledgerCommands = sqliteTable("ledger_commands", {
   created_at: ms("created_at").notNull(),
 }, (t) => [primaryKey({ columns: [t.tenant_id, t.app_id, t.idempotency_key] })]);
 
-/** Inventory: `subject` owns `free` + `on_hold` units of `item`. */
+/**
+ * Inventory: `subject` owns `free` + `on_hold` units of `item`.
+ *
+ * @ignore
+ */
 export const inventoryBalances = sqliteTable("inventory_balances", {
   ...scope(),
   subject: text("subject").notNull(),
@@ -511,7 +615,11 @@ export const inventoryBalances = sqliteTable("inventory_balances", {
   updated_at: ms("updated_at").notNull(),
 }, (t) => [primaryKey({ columns: [t.tenant_id, t.app_id, t.subject, t.item] })]);
 
-/** Inventory reservations: pending → committed | released | expired. */
+/**
+ * Inventory reservations: pending → committed | released | expired.
+ *
+ * @ignore
+ */
 export const inventoryHolds = sqliteTable(
   "inventory_holds",
   {
@@ -538,6 +646,8 @@ export const inventoryHolds = sqliteTable(
 /**
  * The inventory journal: one row per accepted mutation (and per expiry), in `seq` order.
  * Folding it rebuilds `inventory_balances`. `idempotency_key` is unique per app.
+ *
+ * @ignore
  */
 export const inventoryOperations = sqliteTable("inventory_operations", {
   id: text("id").primaryKey(),
@@ -558,13 +668,15 @@ export const inventoryOperations = sqliteTable("inventory_operations", {
   index("inventory_operations_scope_seq_idx").on(t.tenant_id, t.app_id, t.seq),
 ]);
 
-// ---- issue 7: outbox, webhooks, audit, payment providers ----
+// ---- outbox, webhooks, audit, payment providers ----
 
 /**
  * Transactional outbox: every lifecycle event, written in the same transaction as the change it
  * reports. `seq` (autoincrement) is the global order; the webhook worker fans rows out to
  * endpoint deliveries and stamps `fanned_out_at`. The pending index is global (not per tenant)
  * because one worker drains every tenant.
+ *
+ * @ignore
  */
 export const outboxEvents = sqliteTable("outbox_events", {
   seq: integer("seq").primaryKey({ autoIncrement: true }),
@@ -586,6 +698,8 @@ export const outboxEvents = sqliteTable("outbox_events", {
  * Webhook endpoints. `secret` is the Standard Webhooks signing secret (`whsec_…`), kept
  * recoverable because signing needs it (see `webhooks/endpoints.ts`); `events` is a JSON array of
  * event types (`["*"]` = all).
+ *
+ * @ignore
  */
 export const webhookEndpoints = sqliteTable("webhook_endpoints", {
   id: text("id").primaryKey(),
@@ -608,6 +722,8 @@ export const webhookEndpoints = sqliteTable("webhook_endpoints", {
  * One message for one endpoint. Per endpoint, only the pending delivery with the lowest
  * `message_seq` is attempted (in-order delivery); `locked_until` is the lease of a worker that
  * is sending it.
+ *
+ * @ignore
  */
 export const webhookDeliveries = sqliteTable("webhook_deliveries", {
   id: text("id").primaryKey(),
@@ -637,7 +753,11 @@ export const webhookDeliveries = sqliteTable("webhook_deliveries", {
   index("webhook_deliveries_scope_endpoint_idx").on(t.tenant_id, t.app_id, t.endpoint_id, t.message_seq),
 ]);
 
-/** Log of every HTTP attempt of a delivery (append-only). */
+/**
+ * Log of every HTTP attempt of a delivery (append-only).
+ *
+ * @ignore
+ */
 export const webhookAttempts = sqliteTable("webhook_attempts", {
   id: text("id").primaryKey(),
   ...scope(),
@@ -656,6 +776,8 @@ export const webhookAttempts = sqliteTable("webhook_attempts", {
  * Append-only audit trail (UPDATE and DELETE are refused by triggers): who (`actor` = API key
  * id, `admin`, `stripe`, `system`) did what (`action` = lifecycle event type) to which resource,
  * with SHA-256 digests of the resource before and after, and the request id.
+ *
+ * @ignore
  */
 export const auditEvents = sqliteTable("audit_events", {
   id: text("id").primaryKey(),
@@ -674,7 +796,11 @@ export const auditEvents = sqliteTable("audit_events", {
   index("audit_events_scope_resource_idx").on(t.tenant_id, t.app_id, t.resource_id, t.id),
 ]);
 
-/** Per-app payment-provider credentials (`stripe`: secret API key and webhook signing secret). */
+/**
+ * Per-app payment-provider credentials (`stripe`: secret API key and webhook signing secret).
+ *
+ * @ignore
+ */
 export const paymentProviderConfigs = sqliteTable("payment_provider_configs", {
   ...scope(),
   provider: text("provider", { enum: ["stripe"] }).notNull(),
@@ -684,7 +810,11 @@ export const paymentProviderConfigs = sqliteTable("payment_provider_configs", {
   updated_at: ms("updated_at").notNull(),
 }, (t) => [primaryKey({ columns: [t.tenant_id, t.app_id, t.provider] })]);
 
-/** Our object ↔ the provider's object (`customer`, `invoice`, `payment_intent`). */
+/**
+ * Our object ↔ the provider's object (`customer`, `invoice`, `payment_intent`).
+ *
+ * @ignore
+ */
 export const providerObjects = sqliteTable("provider_objects", {
   ...scope(),
   provider: text("provider").notNull(),
@@ -700,6 +830,8 @@ export const providerObjects = sqliteTable("provider_objects", {
 /**
  * Provider webhook events already processed, unique on the provider's event id: a redelivered
  * event is acknowledged without a second effect.
+ *
+ * @ignore
  */
 export const providerEvents = sqliteTable("provider_events", {
   id: text("id").primaryKey(),
@@ -722,6 +854,8 @@ export const providerEvents = sqliteTable("provider_events", {
  * the hash of the request (method, path, body) tells a retry from a conflicting reuse; a retry
  * gets `status` and `body` back. Kept at least 24 hours (`created_at`); older rows are replaced
  * by a new request with the same key and pruned by the maintenance loop.
+ *
+ * @ignore
  */
 export const idempotentRequests = sqliteTable("idempotent_requests", {
   ...scope(),
@@ -745,6 +879,8 @@ export const idempotentRequests = sqliteTable("idempotent_requests", {
  * tenant refused (`reason` `rejected`: unknown customer, late event…). Listed by
  * `GET /v1/admin/dead_letters`; event ids stay idempotency keys, so re-sending the events counts
  * each at most once.
+ *
+ * @ignore
  */
 export const usageDeadLetters = sqliteTable("usage_dead_letters", {
   id: text("id").primaryKey(),

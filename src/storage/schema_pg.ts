@@ -9,7 +9,8 @@
  * SQLite `INTEGER` (amounts, counts, instants in ms since the epoch) is `bigint`, a boolean
  * `INTEGER` is `boolean` (PostgreSQL reads the `1`/`0` SQLite binds), a JSON `TEXT` is `json`
  * (kept as sent, byte for byte: `jsonb` would reorder keys), the outbox's autoincrement key is
- * `bigserial`.
+ * `bigserial`. The tables are left out of the API docs (`@ignore`), as in `schema.ts`: their drizzle
+ * types are inferred.
  *
  * @module
  */
@@ -35,14 +36,22 @@ const scope = () => ({
   app_id: text("app_id").notNull(),
 });
 
-/** Tenants: one per customer company of the platform. */
+/**
+ * Tenants: one per customer company of the platform.
+ *
+ * @ignore
+ */
 export const tenants = pgTable("tenants", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
   created_at: ms("created_at").notNull(),
 }, (t) => [uniqueIndex("tenants_name_uq").on(t.name)]);
 
-/** Apps of a tenant (`production`, `staging`): the second half of every scope. */
+/**
+ * Apps of a tenant (`production`, `staging`): the second half of every scope.
+ *
+ * @ignore
+ */
 export const apps = pgTable("apps", {
   id: text("id").primaryKey(),
   tenant_id: text("tenant_id").notNull(),
@@ -50,7 +59,11 @@ export const apps = pgTable("apps", {
   created_at: ms("created_at").notNull(),
 }, (t) => [uniqueIndex("apps_tenant_name_uq").on(t.tenant_id, t.name)]);
 
-/** API keys, stored as SHA-256 hashes of the full key; `prefix` is shown for identification. */
+/**
+ * API keys, stored as SHA-256 hashes of the full key; `prefix` is shown for identification.
+ *
+ * @ignore
+ */
 export const apiKeys = pgTable("api_keys", {
   id: text("id").primaryKey(),
   ...scope(),
@@ -69,6 +82,8 @@ export const apiKeys = pgTable("api_keys", {
  * publishable-key routes of an app (CORS). Indexed by origin too, because a preflight carries no
  * key: it is answered for an origin that some app allows; the real request is then checked against
  * the key's own app.
+ *
+ * @ignore
  */
 export const appOrigins = pgTable("app_origins", {
   ...scope(),
@@ -80,7 +95,11 @@ export const appOrigins = pgTable("app_origins", {
   index("app_origins_origin_idx").on(t.origin),
 ]);
 
-/** Plans; `features` is the checked feature list as JSON (see `domain/plan.ts`). */
+/**
+ * Plans; `features` is the checked feature list as JSON (see `domain/plan.ts`).
+ *
+ * @ignore
+ */
 export const plans = pgTable("plans", {
   id: text("id").primaryKey(),
   ...scope(),
@@ -99,7 +118,11 @@ export const plans = pgTable("plans", {
   updated_at: ms("updated_at").notNull(),
 }, (t) => [uniqueIndex("plans_scope_key_uq").on(t.tenant_id, t.app_id, t.key)]);
 
-/** Customers; `external_id` is the client's own id, unique per app. */
+/**
+ * Customers; `external_id` is the client's own id, unique per app.
+ *
+ * @ignore
+ */
 export const customers = pgTable("customers", {
   id: text("id").primaryKey(),
   ...scope(),
@@ -109,7 +132,11 @@ export const customers = pgTable("customers", {
   created_at: ms("created_at").notNull(),
 }, (t) => [uniqueIndex("customers_scope_external_uq").on(t.tenant_id, t.app_id, t.external_id)]);
 
-/** Subscriptions; status is derived from the instants (see `domain/subscription.ts`). */
+/**
+ * Subscriptions; status is derived from the instants (see `domain/subscription.ts`).
+ *
+ * @ignore
+ */
 export const subscriptions = pgTable("subscriptions", {
   id: text("id").primaryKey(),
   ...scope(),
@@ -126,6 +153,8 @@ export const subscriptions = pgTable("subscriptions", {
 /**
  * Ingested usage events. `event_id` is the client's idempotency key (unique per app);
  * `payload_hash` tells a retry (same hash) from a conflicting reuse (different hash).
+ *
+ * @ignore
  */
 export const usageEvents = pgTable("usage_events", {
   id: text("id").primaryKey(),
@@ -152,6 +181,8 @@ export const usageEvents = pgTable("usage_events", {
 /**
  * Invoices. One non-void invoice per subscription and period (partial unique index), numbers
  * unique per app once finalized.
+ *
+ * @ignore
  */
 export const invoices = pgTable("invoices", {
   id: text("id").primaryKey(),
@@ -200,7 +231,11 @@ export const invoices = pgTable("invoices", {
   index("invoices_scope_customer_idx").on(t.tenant_id, t.app_id, t.customer_id, t.status),
 ]);
 
-/** Lines of an invoice, in `position` order. */
+/**
+ * Lines of an invoice, in `position` order.
+ *
+ * @ignore
+ */
 export const invoiceLines = pgTable("invoice_lines", {
   id: text("id").primaryKey(),
   ...scope(),
@@ -221,7 +256,11 @@ export const invoiceLines = pgTable("invoice_lines", {
   tax_amount: whole("tax_amount").notNull().default(0),
 }, (t) => [index("invoice_lines_invoice_idx").on(t.tenant_id, t.app_id, t.invoice_id, t.position)]);
 
-/** Payments recorded against invoices; `reference` (client's) makes a retry return the same payment. */
+/**
+ * Payments recorded against invoices; `reference` (client's) makes a retry return the same payment.
+ *
+ * @ignore
+ */
 export const invoicePayments = pgTable(
   "invoice_payments",
   {
@@ -236,7 +275,11 @@ export const invoicePayments = pgTable(
   (t) => [uniqueIndex("invoice_payments_reference_uq").on(t.tenant_id, t.app_id, t.invoice_id, t.reference)],
 );
 
-/** Gapless invoice number sequence per tenant+app, advanced in the finalizing transaction. */
+/**
+ * Gapless invoice number sequence per tenant+app, advanced in the finalizing transaction.
+ *
+ * @ignore
+ */
 export const invoiceSequences = pgTable("invoice_sequences", {
   ...scope(),
   last_number: whole("last_number").notNull(),
@@ -245,6 +288,8 @@ export const invoiceSequences = pgTable("invoice_sequences", {
 /**
  * Plan changes of subscriptions (issue 6): from `effective_at` on, the subscription is billed at
  * `to_plan_id`. A change in the future (period-end downgrade) is pending until then.
+ *
+ * @ignore
  */
 export const subscriptionChanges = pgTable(
   "subscription_changes",
@@ -264,6 +309,8 @@ export const subscriptionChanges = pgTable(
 /**
  * Pauses of subscriptions: `[start_at, end_at)`, `end_at` null while paused. No base fee and no
  * usage for paused time; entitlement checks deny (see domain/subscription.ts).
+ *
+ * @ignore
  */
 export const subscriptionPauses = pgTable("subscription_pauses", {
   id: text("id").primaryKey(),
@@ -274,7 +321,11 @@ export const subscriptionPauses = pgTable("subscription_pauses", {
   created_at: ms("created_at").notNull(),
 }, (t) => [index("subscription_pauses_sub_idx").on(t.tenant_id, t.app_id, t.subscription_id, t.start_at)]);
 
-/** Coupons (see domain/coupons.ts); `code` unique per app. */
+/**
+ * Coupons (see domain/coupons.ts); `code` unique per app.
+ *
+ * @ignore
+ */
 export const coupons = pgTable("coupons", {
   id: text("id").primaryKey(),
   ...scope(),
@@ -293,7 +344,11 @@ export const coupons = pgTable("coupons", {
   created_at: ms("created_at").notNull(),
 }, (t) => [uniqueIndex("coupons_scope_code_uq").on(t.tenant_id, t.app_id, t.code)]);
 
-/** A coupon redeemed on a subscription; at most one per subscription. */
+/**
+ * A coupon redeemed on a subscription; at most one per subscription.
+ *
+ * @ignore
+ */
 export const subscriptionDiscounts = pgTable("subscription_discounts", {
   id: text("id").primaryKey(),
   ...scope(),
@@ -305,7 +360,11 @@ export const subscriptionDiscounts = pgTable("subscription_discounts", {
   created_at: ms("created_at").notNull(),
 }, (t) => [uniqueIndex("subscription_discounts_sub_uq").on(t.tenant_id, t.app_id, t.subscription_id)]);
 
-/** Tax rates in basis points, inclusive or exclusive, per jurisdiction. */
+/**
+ * Tax rates in basis points, inclusive or exclusive, per jurisdiction.
+ *
+ * @ignore
+ */
 export const taxRates = pgTable("tax_rates", {
   id: text("id").primaryKey(),
   ...scope(),
@@ -316,7 +375,11 @@ export const taxRates = pgTable("tax_rates", {
   created_at: ms("created_at").notNull(),
 });
 
-/** The tax rate a customer is billed with (one per customer). */
+/**
+ * The tax rate a customer is billed with (one per customer).
+ *
+ * @ignore
+ */
 export const customerTaxRates = pgTable("customer_tax_rates", {
   ...scope(),
   customer_id: text("customer_id").notNull(),
@@ -324,7 +387,11 @@ export const customerTaxRates = pgTable("customer_tax_rates", {
   updated_at: ms("updated_at").notNull(),
 }, (t) => [primaryKey({ columns: [t.tenant_id, t.app_id, t.customer_id] })]);
 
-/** Credit notes against open or paid invoices; numbered gaplessly per app (`CN-000001`). */
+/**
+ * Credit notes against open or paid invoices; numbered gaplessly per app (`CN-000001`).
+ *
+ * @ignore
+ */
 export const creditNotes = pgTable("credit_notes", {
   id: text("id").primaryKey(),
   ...scope(),
@@ -341,13 +408,21 @@ export const creditNotes = pgTable("credit_notes", {
   uniqueIndex("credit_notes_reference_uq").on(t.tenant_id, t.app_id, t.invoice_id, t.reference),
 ]);
 
-/** Gapless credit note number sequence per tenant+app. */
+/**
+ * Gapless credit note number sequence per tenant+app.
+ *
+ * @ignore
+ */
 export const creditNoteSequences = pgTable("credit_note_sequences", {
   ...scope(),
   last_number: whole("last_number").notNull(),
 }, (t) => [primaryKey({ columns: [t.tenant_id, t.app_id] })]);
 
-/** Prepaid credit grants: monetary (currency) or in units of a feature. */
+/**
+ * Prepaid credit grants: monetary (currency) or in units of a feature.
+ *
+ * @ignore
+ */
 export const creditGrants = pgTable("credit_grants", {
   id: text("id").primaryKey(),
   ...scope(),
@@ -369,7 +444,11 @@ export const creditGrants = pgTable("credit_grants", {
   index("credit_grants_customer_idx").on(t.tenant_id, t.app_id, t.customer_id),
 ]);
 
-/** What a finalized invoice consumed of a grant; one row per grant and invoice. */
+/**
+ * What a finalized invoice consumed of a grant; one row per grant and invoice.
+ *
+ * @ignore
+ */
 export const creditConsumptions = pgTable(
   "credit_consumptions",
   {
@@ -387,7 +466,11 @@ export const creditConsumptions = pgTable(
   ],
 );
 
-/** Ledger accounts (chart of accounts), unique by name and currency per app. */
+/**
+ * Ledger accounts (chart of accounts), unique by name and currency per app.
+ *
+ * @ignore
+ */
 export const ledgerAccounts = pgTable("ledger_accounts", {
   id: text("id").primaryKey(),
   ...scope(),
@@ -409,6 +492,8 @@ export const ledgerAccounts = pgTable("ledger_accounts", {
  * Journal entries; immutable. `idempotency_key` is unique per app; `seq` is the entry's position
  * in the app's journal (1, 2, 3… assigned under the write lock; the listing order and cursor).
  * External ids (seed `Entry.PaymentIntentID` …) are filterable.
+ *
+ * @ignore
  */
 export const ledgerEntries = pgTable("ledger_entries", {
   id: text("id").primaryKey(),
@@ -444,7 +529,11 @@ export const ledgerEntries = pgTable("ledger_entries", {
   ),
 ]);
 
-/** Postings of entries: positive = debit, negative = credit, minor units. */
+/**
+ * Postings of entries: positive = debit, negative = credit, minor units.
+ *
+ * @ignore
+ */
 export const ledgerPostings = pgTable("ledger_postings", {
   id: text("id").primaryKey(),
   ...scope(),
@@ -468,6 +557,8 @@ export const ledgerPostings = pgTable("ledger_postings", {
  * updated in the same transaction as the postings and holds that change it; rebuilding it from
  * `ledger_postings` and pending `ledger_holds` gives the same numbers (the simulation checks it).
  * All fields are non-negative minor units.
+ *
+ * @ignore
  */
 export const ledgerBalances = pgTable("ledger_balances", {
   ...scope(),
@@ -482,7 +573,11 @@ export const ledgerBalances = pgTable("ledger_balances", {
   updated_at: ms("updated_at").notNull(),
 }, (t) => [primaryKey({ columns: [t.tenant_id, t.app_id, t.account_id, t.currency] })]);
 
-/** Authorization holds on an account: pending → captured | voided | expired. */
+/**
+ * Authorization holds on an account: pending → captured | voided | expired.
+ *
+ * @ignore
+ */
 export const ledgerHolds = pgTable("ledger_holds", {
   id: text("id").primaryKey(),
   ...scope(),
@@ -507,6 +602,8 @@ export const ledgerHolds = pgTable("ledger_holds", {
  * Every accepted ledger command by idempotency key (one namespace per app): its kind, the hash
  * of its payload (retry vs conflicting reuse) and what it produced. Rejected commands are not
  * recorded, so a rejected command leaves the database byte-identical.
+ *
+ * @ignore
  */
 export const ledgerCommands = pgTable("ledger_commands", {
   ...scope(),
@@ -518,7 +615,11 @@ export const ledgerCommands = pgTable("ledger_commands", {
   created_at: ms("created_at").notNull(),
 }, (t) => [primaryKey({ columns: [t.tenant_id, t.app_id, t.idempotency_key] })]);
 
-/** Inventory: `subject` owns `free` + `on_hold` units of `item`. */
+/**
+ * Inventory: `subject` owns `free` + `on_hold` units of `item`.
+ *
+ * @ignore
+ */
 export const inventoryBalances = pgTable("inventory_balances", {
   ...scope(),
   subject: text("subject").notNull(),
@@ -528,7 +629,11 @@ export const inventoryBalances = pgTable("inventory_balances", {
   updated_at: ms("updated_at").notNull(),
 }, (t) => [primaryKey({ columns: [t.tenant_id, t.app_id, t.subject, t.item] })]);
 
-/** Inventory reservations: pending → committed | released | expired. */
+/**
+ * Inventory reservations: pending → committed | released | expired.
+ *
+ * @ignore
+ */
 export const inventoryHolds = pgTable(
   "inventory_holds",
   {
@@ -555,6 +660,8 @@ export const inventoryHolds = pgTable(
 /**
  * The inventory journal: one row per accepted mutation (and per expiry), in `seq` order.
  * Folding it rebuilds `inventory_balances`. `idempotency_key` is unique per app.
+ *
+ * @ignore
  */
 export const inventoryOperations = pgTable("inventory_operations", {
   id: text("id").primaryKey(),
@@ -582,6 +689,8 @@ export const inventoryOperations = pgTable("inventory_operations", {
  * reports. `seq` (autoincrement) is the global order; the webhook worker fans rows out to
  * endpoint deliveries and stamps `fanned_out_at`. The pending index is global (not per tenant)
  * because one worker drains every tenant.
+ *
+ * @ignore
  */
 export const outboxEvents = pgTable("outbox_events", {
   seq: bigserial("seq", { mode: "number" }).primaryKey(),
@@ -603,6 +712,8 @@ export const outboxEvents = pgTable("outbox_events", {
  * Webhook endpoints. `secret` is the Standard Webhooks signing secret (`whsec_…`), kept
  * recoverable because signing needs it (see `webhooks/service.ts`); `events` is a JSON array of
  * event types (`["*"]` = all).
+ *
+ * @ignore
  */
 export const webhookEndpoints = pgTable("webhook_endpoints", {
   id: text("id").primaryKey(),
@@ -625,6 +736,8 @@ export const webhookEndpoints = pgTable("webhook_endpoints", {
  * One message for one endpoint. Per endpoint, only the pending delivery with the lowest
  * `message_seq` is attempted (in-order delivery); `locked_until` is the lease of a worker that
  * is sending it.
+ *
+ * @ignore
  */
 export const webhookDeliveries = pgTable("webhook_deliveries", {
   id: text("id").primaryKey(),
@@ -654,7 +767,11 @@ export const webhookDeliveries = pgTable("webhook_deliveries", {
   index("webhook_deliveries_scope_endpoint_idx").on(t.tenant_id, t.app_id, t.endpoint_id, t.message_seq),
 ]);
 
-/** Log of every HTTP attempt of a delivery (append-only). */
+/**
+ * Log of every HTTP attempt of a delivery (append-only).
+ *
+ * @ignore
+ */
 export const webhookAttempts = pgTable("webhook_attempts", {
   id: text("id").primaryKey(),
   ...scope(),
@@ -673,6 +790,8 @@ export const webhookAttempts = pgTable("webhook_attempts", {
  * Append-only audit trail (UPDATE and DELETE are refused by triggers): who (`actor` = API key
  * id, `admin`, `stripe`, `system`) did what (`action` = lifecycle event type) to which resource,
  * with SHA-256 digests of the resource before and after, and the request id.
+ *
+ * @ignore
  */
 export const auditEvents = pgTable("audit_events", {
   id: text("id").primaryKey(),
@@ -691,7 +810,11 @@ export const auditEvents = pgTable("audit_events", {
   index("audit_events_scope_resource_idx").on(t.tenant_id, t.app_id, t.resource_id, t.id),
 ]);
 
-/** Per-app payment-provider credentials (`stripe`: secret API key and webhook signing secret). */
+/**
+ * Per-app payment-provider credentials (`stripe`: secret API key and webhook signing secret).
+ *
+ * @ignore
+ */
 export const paymentProviderConfigs = pgTable("payment_provider_configs", {
   ...scope(),
   provider: text("provider", { enum: ["stripe"] }).notNull(),
@@ -701,7 +824,11 @@ export const paymentProviderConfigs = pgTable("payment_provider_configs", {
   updated_at: ms("updated_at").notNull(),
 }, (t) => [primaryKey({ columns: [t.tenant_id, t.app_id, t.provider] })]);
 
-/** Our object ↔ the provider's object (`customer`, `invoice`, `payment_intent`). */
+/**
+ * Our object ↔ the provider's object (`customer`, `invoice`, `payment_intent`).
+ *
+ * @ignore
+ */
 export const providerObjects = pgTable("provider_objects", {
   ...scope(),
   provider: text("provider").notNull(),
@@ -717,6 +844,8 @@ export const providerObjects = pgTable("provider_objects", {
 /**
  * Provider webhook events already processed, unique on the provider's event id: a redelivered
  * event is acknowledged without a second effect.
+ *
+ * @ignore
  */
 export const providerEvents = pgTable("provider_events", {
   id: text("id").primaryKey(),
@@ -739,6 +868,8 @@ export const providerEvents = pgTable("provider_events", {
  * the hash of the request (method, path, body) tells a retry from a conflicting reuse; a retry
  * gets `status` and `body` back. Kept at least 24 hours (`created_at`); older rows are replaced
  * by a new request with the same key and pruned by the maintenance loop.
+ *
+ * @ignore
  */
 export const idempotentRequests = pgTable("idempotent_requests", {
   ...scope(),
@@ -762,6 +893,8 @@ export const idempotentRequests = pgTable("idempotent_requests", {
  * tenant refused (`reason` `rejected`: unknown customer, late event…). Listed by
  * `GET /v1/admin/dead_letters`; event ids stay idempotency keys, so re-sending the events counts
  * each at most once.
+ *
+ * @ignore
  */
 export const usageDeadLetters = pgTable("usage_dead_letters", {
   id: text("id").primaryKey(),

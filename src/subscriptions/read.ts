@@ -84,6 +84,7 @@ export function subscriptionView(
   };
 }
 
+/** The plan changes of a subscription (applied and scheduled), in order of `effective_at`. */
 export async function changesOf(ctx: Ctx, exec: Executor, subscriptionId: string): Promise<PlanChange[]> {
   return await changeRows.list(exec, ctx.scope, { subscription_id: subscriptionId }, {
     orderBy: [["effective_at", "asc"], ["id", "asc"]],

@@ -1,7 +1,7 @@
 /**
  * Subscriptions: create, read, change plan, cancel. Rules live in `domain/subscription.ts`.
  *
- * Plan changes (issue 6) are rows of `subscription_changes`; `subscriptions.plan_id` is the plan in
+ * Plan changes (docs/adr/0004-billing-rules.md) are rows of `subscription_changes`; `subscriptions.plan_id` is the plan in
  * effect (what entitlement checks read): an immediate change sets it in the same transaction, a
  * period-end change is pending until the billing job (`billing_cycle.ts`) applies it at the
  * boundary. Cancelling now also generates the final invoice (draft: usage to date and the

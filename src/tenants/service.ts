@@ -21,15 +21,23 @@ export type KeyKind = "secret" | "publishable";
 
 /** Who is calling: resolved from an API key. */
 export interface Principal extends Scope {
+  /** Id of the API key that was presented (`key_…`); the audit trail's actor. */
   keyId: string;
+  /**
+   * `secret` (server-side, every route) or `publishable` (browser, the publishable routes only; ADR 0008).
+   */
   kind: KeyKind;
 }
 
 /** Result of {@link createTenantApp}; the keys are shown only here. */
 export interface CreatedTenantApp {
+  /** The new tenant (`ten_…`). */
   tenant_id: string;
+  /** Its first app (`app_…`). */
   app_id: string;
+  /** The secret API key (`sk_…`, 64 hex digits); only its SHA-256 hash is stored. */
   secret_key: string;
+  /** The publishable API key (`pk_…`) for browsers; only its SHA-256 hash is stored. */
   publishable_key: string;
 }
 
@@ -115,13 +123,18 @@ export async function createTenantApp(
 export class KeyResolver {
   readonly #cache = new Map<string, Principal | null>();
   readonly #services: Services;
+  /** Most cached keys; the cache is cleared when full (a limit on everything). */
   static readonly MAX_ENTRIES = 10_000;
 
+  /** Creates a resolver with an empty cache over the services' database. */
   constructor(services: Services) {
     this.#services = services;
   }
 
   /**
+   * Looks an API key up by its SHA-256 hash (the global `api_keys_hash_uq` index).
+   *
+   * @param key the bearer token as presented (`sk_…` or `pk_…` followed by 64 hex digits)
    * @returns the principal, or `null` for an unknown or malformed key
    */
   async resolve(key: string): Promise<Principal | null> {

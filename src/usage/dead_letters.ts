@@ -89,7 +89,26 @@ export async function recordDeadLetter(services: Services, input: DeadLetterInpu
 }
 
 /** One dead letter as the admin route answers it. */
-export const DeadLetterSchema = z.object({
+export const DeadLetterSchema: z.ZodObject<
+  {
+    id: z.ZodString;
+    message_id: z.ZodString;
+    reason: z.ZodEnum<{ failed: "failed"; malformed: "malformed"; rejected: "rejected" }>;
+    tenant_object: z.ZodNullable<z.ZodString>;
+    tenant_id: z.ZodNullable<z.ZodString>;
+    app_id: z.ZodNullable<z.ZodString>;
+    key_id: z.ZodNullable<z.ZodString>;
+    received_at: z.ZodNullable<z.ZodString>;
+    events: z.ZodArray<z.ZodUnknown>;
+    error: z.ZodString;
+    refusals: z.ZodNullable<
+      z.ZodArray<z.ZodObject<{ id: z.ZodString; code: z.ZodString; message: z.ZodString }, z.core.$strip>>
+    >;
+    attempts: z.ZodInt;
+    created_at: z.ZodString;
+  },
+  z.core.$strip
+> = z.object({
   id: z.string().openapi({
     description: "TypeID of the dead letter",
     example: "dlq_01jd0000000000000000000000",
@@ -147,7 +166,10 @@ export const DeadLetterSchema = z.object({
 }).openapi("UsageDeadLetter");
 
 /** A page of dead letters, newest first. */
-export const DeadLetterPageSchema = z.object({
+export const DeadLetterPageSchema: z.ZodObject<
+  { data: z.ZodArray<typeof DeadLetterSchema>; next_cursor: z.ZodNullable<z.ZodString> },
+  z.core.$strip
+> = z.object({
   data: z.array(DeadLetterSchema).openapi({ description: "Dead letters, newest first", example: [] }),
   next_cursor: z.string().nullable().openapi({
     description: "Pass as `cursor` for the next page; null on the last page",
@@ -156,7 +178,10 @@ export const DeadLetterPageSchema = z.object({
 }).openapi("UsageDeadLetterPage");
 
 /** Query of `GET /v1/admin/dead_letters`. */
-export const DeadLetterQuery = z.object({
+export const DeadLetterQuery: z.ZodObject<
+  { limit: z.ZodDefault<z.ZodCoercedNumber<unknown>>; cursor: z.ZodOptional<z.ZodString> },
+  z.core.$strip
+> = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50).openapi({
     description: "Page size (1–200, default 50)",
     example: 50,

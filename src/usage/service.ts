@@ -41,11 +41,13 @@ export interface UsageEventInput {
   id: string;
   /** `cus_…` id or the customer's external id. */
   customer_id: string;
+  /** Feature key the usage counts toward (as in the plan's features). */
   feature: string;
   /** Units (default 1). */
   value?: number;
   /** When the usage happened (default: ingestion time). */
   timestamp?: Date;
+  /** Free-form JSON properties (hashed; `unique_count` counts one of them). */
   properties?: Record<string, unknown>;
   /**
    * Server-side only (never from a client, never hashed): a lifecycle event to emit in the same
@@ -57,21 +59,28 @@ export interface UsageEventInput {
 
 /** Why one event of a batch was not counted. */
 export interface RejectedEvent {
+  /** The client's id (idempotency key) of the refused event. */
   id: string;
+  /** Stable refusal code, as the single-event error would carry it. */
   code:
     | "idempotency_key_reused"
     | "customer_not_found"
     | "timestamp_in_future"
     | "period_closed"
     | "subscription_paused";
+  /** HTTP status the same error would have as a single request (404, 409, 422). */
   status: number;
+  /** Human-readable reason naming the offending value. */
   message: string;
 }
 
 /** Outcome of a batch. */
 export interface IngestReport {
+  /** Events newly stored by this call. */
   accepted: number;
+  /** Retries of events already stored with the same payload (not counted again). */
   duplicates: number;
+  /** Events refused, each with its reason; the others of the batch are still stored. */
   rejected: RejectedEvent[];
 }
 
@@ -79,9 +88,13 @@ export interface IngestReport {
 export interface StoredEvent {
   /** The client's id (idempotency key) of the event. */
   event_id: string;
+  /** The customer's `cus_…` id (resolved from an external id when one was sent). */
   customer_id: string;
+  /** Feature key the usage counts toward. */
   feature: string;
+  /** Units recorded. */
   value: number;
+  /** When the usage happened. */
   timestamp: Date;
 }
 
@@ -126,7 +139,9 @@ export interface UsageFlush {
 
 /** An event with the hash of its client payload (what idempotency compares). */
 export interface HashedEvent {
+  /** The event as the client sent it. */
   input: UsageEventInput;
+  /** SHA-256 hex of its client payload: equal hash = retry, other hash = `idempotency_key_reused`. */
   hash: string;
 }
 
@@ -159,7 +174,7 @@ export async function storeEvents(
   const events = hashed.map((h) => h.input);
   const report: IngestReport = { accepted: 0, duplicates: 0, rejected: [] };
   const customerIds = await resolveCustomerRefs(ctx, tx, events.map((e) => e.customer_id));
-  const timing = await timingGate(ctx, tx, [...customerIds.values()], now); // issue 6: late events, clock skew
+  const timing = await timingGate(ctx, tx, [...customerIds.values()], now); // late events, clock skew (docs/adr/0004-billing-rules.md)
   const existing = await existingHashes(ctx.scope, tx, events.map((e) => e.id));
   const rows: NewUsageEventRow[] = [];
   for (const { input, hash } of hashed) {

@@ -14,14 +14,21 @@ import { aggregateUsage } from "./service.ts";
 
 /** Answer of {@link queryUsage}. */
 export interface UsageQueryResult {
+  /** The customer's `cus_…` id. */
   customer_id: string;
+  /** The feature key queried. */
   feature: string;
+  /** How events make a value: the feature's in the latest plan, `sum` when the plan lacks it. */
   aggregation: Aggregation;
+  /** Start of the range (inclusive, ISO 8601 UTC). */
   from: string;
+  /** End of the range (exclusive, ISO 8601 UTC). */
   to: string;
+  /** `day`: one bucket per UTC day; `none`: one bucket for the range. */
   group_by: "day" | "none";
   /** The aggregation over the whole range (not the sum of buckets for max/latest/unique). */
   value: number;
+  /** The buckets in time order, each `[start, end)` (ISO 8601 UTC) with its aggregated value in units. */
   data: { start: string; end: string; value: number }[];
 }
 

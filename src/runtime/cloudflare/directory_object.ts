@@ -15,9 +15,13 @@ export interface DirectoryEntry {
   hash: string;
   /** Name of the tenant's Durable Object (`tenant:<tenant name>`). */
   tenant_object: string;
+  /** Tenant of the key (`ten_…`). */
   tenant_id: string;
+  /** App of the key (`app_…`); with `tenant_id` the scope of every request made with it. */
   app_id: string;
+  /** Id of the key (`key_…`), the audit actor of its writes. */
   key_id: string;
+  /** `secret` or `publishable` (which routes the key may call; ADR 0008). */
   kind: KeyKind;
 }
 
@@ -44,6 +48,7 @@ export function directoryStub(env: Pick<Env, "DIRECTORY">): DurableObjectStub {
 export class DirectoryObject {
   readonly #state: DurableObjectState;
 
+  /** Called by workerd once per instance; all state lives in `state.storage`. */
   constructor(state: DurableObjectState, _env: Env) {
     this.#state = state;
   }

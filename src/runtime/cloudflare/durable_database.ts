@@ -22,7 +22,12 @@ import type { DurableObjectStorage } from "./types.ts";
 
 /** drizzle-kit's journal (`migrations/meta/_journal.json`) plus each migration's SQL by `mNNNN`. */
 export interface MigrationBundle {
+  /**
+   * drizzle-kit's journal: one entry per migration in apply order (`tag` names its SQL file, `when` is
+   * epoch ms).
+   */
   journal: { entries: { idx: number; when: number; tag: string; breakpoints: boolean }[] };
+  /** The SQL of each migration keyed `m0000`, `m0001`… (the journal's `idx`, zero-padded). */
   migrations: Record<string, string>;
 }
 
@@ -35,6 +40,10 @@ export class DurableDatabase implements Store {
   readonly #durable: ReturnType<typeof drizzle<typeof schema>>;
   #lane: Promise<unknown> = Promise.resolve();
 
+  /**
+   * Wraps the object's storage; call {@link DurableDatabase.migrate} (inside
+   * `blockConcurrencyWhile`) before the first query.
+   */
   constructor(storage: DurableObjectStorage) {
     this.#storage = storage;
     // deno-lint-ignore no-explicit-any -- our structural DurableObjectStorage vs workers-types' class

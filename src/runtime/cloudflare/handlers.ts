@@ -160,10 +160,29 @@ function chunkEvents(events: unknown[]): unknown[][] | null {
 }
 
 /**
+ * The Worker's event handlers, as workerd calls them on the entry module's default export
+ * (Cloudflare's `ExportedHandler` shape, limited to the three events this Worker serves).
+ */
+export interface WorkerHandlers {
+  /**
+   * HTTP requests: routed to the tenant object of the API key (looked up in the directory), to the
+   * `public` object without one, or answered at the edge (checks and usage on Redis, ADR 0009).
+   */
+  fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response>;
+  /**
+   * Usage queue consumer: appends each message's events to its tenant object; refused, malformed
+   * and repeatedly failing messages become dead letters in the `public` object.
+   */
+  queue(batch: MessageBatch<UsageMessage>, env: Env): Promise<void>;
+  /** Cron trigger: runs `runMaintenance` in every tenant object as of the scheduled time. */
+  scheduled(controller: ScheduledController, env: Env): Promise<void>;
+}
+
+/**
  * Builds the Worker's handlers (`worker.ts` exports them as the default export); the key cache
  * lives as long as the isolate.
  */
-export function createWorker() {
+export function createWorker(): WorkerHandlers {
   const keyCache = new Map<string, DirectoryEntry>();
 
   async function lookupKey(env: Env, key: string): Promise<DirectoryEntry | null> {

@@ -73,6 +73,10 @@ export class TenantObject {
   /** Requests this instance served since it was (re)started, internal calls included. */
   #calls = 0;
 
+  /**
+   * Called by workerd once per instance: migrates the object's SQLite before any event reaches it
+   * (`blockConcurrencyWhile`) and builds the services from the Worker's environment.
+   */
   constructor(state: DurableObjectState, env: Env) {
     this.#state = state;
     this.#env = env;

@@ -5,10 +5,11 @@
  *
  * @module
  */
-import { createWorker } from "./handlers.ts";
+import { createWorker, type WorkerHandlers } from "./handlers.ts";
 
 export { DirectoryObject } from "./directory_object.ts";
 export { TenantObject } from "./tenant_object.ts";
 
 /** `fetch`, `queue` and `scheduled` handlers. */
-export default createWorker();
+const handlers: WorkerHandlers = createWorker();
+export default handlers;

@@ -30,15 +30,19 @@ const READS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** A ready Deploy handler. */
 export interface DeployHandler {
-  /** Serves one request (a write starts a webhook delivery pass once it committed). */
+  /**
+   * Serves one request (`Deno.serve` calls this). A write runs under its tenant's lease (a lease
+   * that stays taken answers `tenant_busy`, 503, retryable) and starts a webhook delivery pass once
+   * it committed.
+   */
   fetch(request: Request): Promise<Response>;
   /** The periodic jobs (`Deno.cron` calls this). */
   maintenance(): Promise<MaintenanceReport>;
-  /** The isolate's services (`buildServices`). */
+  /** The isolate's services (`buildServices`); tests reach the database and clock through them. */
   services: Services;
-  /** The per-tenant write lease shared by every isolate through Deno KV. */
+  /** The per-tenant write lease shared by every isolate through Deno KV (its `stats` for tests). */
   lock: TenantLock;
-  /** Closes the database. */
+  /** Closes the database; the KV handle belongs to the caller. */
   close(): void;
 }
 

@@ -31,6 +31,7 @@ interface Lease {
 
 /** Statistics of one {@link TenantLock} (tests and logs). */
 export interface LockStats {
+  /** Leases taken (each successful {@link TenantLock.run} takes one). */
   acquired: number;
   /** Attempts that found the lease held by someone else (or lost the race) and waited. */
   contended: number;
@@ -50,8 +51,16 @@ export class TenantLock {
   readonly #owner = crypto.randomUUID();
   readonly #leaseMs: number;
   readonly #maxWaitMs: number;
+  /** Counters since this lock was created; read by tests and logs. */
   readonly stats: LockStats = { acquired: 0, contended: 0, stolen: 0 };
 
+  /**
+   * Creates a lock owned by this isolate (a random owner id); no lease is taken until `run`.
+   *
+   * @param kv the KV database holding the leases (shared by every isolate of a deployment)
+   * @param options `leaseMs` (default {@link LEASE_MS}) and `maxWaitMs` (default
+   *   {@link MAX_WAIT_MS}), both in milliseconds; tests shorten them
+   */
   constructor(kv: Deno.Kv, options: { leaseMs?: number; maxWaitMs?: number } = {}) {
     this.#kv = kv;
     this.#leaseMs = options.leaseMs ?? LEASE_MS;
