@@ -13,6 +13,9 @@ import type { Services } from "../context.ts";
 import { KeyResolver } from "../tenants/service.ts";
 import { OriginPolicy } from "../apps/service.ts";
 import { browserCors } from "./cors.ts";
+import { CUSTOMER_SESSION_HEADER } from "./publishable.ts";
+import { SessionSigner } from "../sessions/token.ts";
+import { sessionRoutes } from "../sessions/routes.ts";
 import { docsRoutes, type DocsScriptLoader } from "./docs.ts";
 import { type AppEnv, router } from "./env.ts";
 import { errorToResponse, problem } from "./problem.ts";
@@ -48,6 +51,12 @@ export interface AppOptions {
   maxBodyBytes?: number;
   /** Loads the `/docs` renderer bundle (default: from the `@scalar/api-reference` package; see `docs.ts`). */
   docsScript?: DocsScriptLoader;
+  /**
+   * Secret that customer session tokens are signed with (HMAC keys per app are derived from it).
+   * Default: the admin token, so every process and Durable Object of one deployment agrees and
+   * changing the admin token ends every session (they last at most an hour anyway).
+   */
+  sessionSecret?: string;
   /** Base URL of the Stripe API (`STRIPE_API_BASE`; tests point it at a local server). */
   stripeApiBase?: string;
 }
@@ -74,6 +83,7 @@ export function createApp(services: Services, options: AppOptions) {
   const app = router();
   const keys = new KeyResolver(services);
   const origins = new OriginPolicy(services);
+  const signer = new SessionSigner(options.sessionSecret ?? options.adminToken);
 
   app.use("*", requestId());
   if (services.metrics) app.use("*", metricsMiddleware(services.metrics));
@@ -136,6 +146,28 @@ export function createApp(services: Services, options: AppOptions) {
           "Publishable keys may only check entitlements and send usage",
         );
       }
+      if (principal.kind === "publishable") {
+        const token = c.req.header(CUSTOMER_SESSION_HEADER);
+        if (!token) {
+          return problem(
+            c,
+            401,
+            "customer_session_required",
+            "Publishable keys need a Customer-Session token minted by your backend (POST /v1/customer_sessions)",
+          );
+        }
+        const verified = await signer.verify(token, services.clock.now().getTime());
+        if (!verified.ok && verified.reason === "expired") {
+          return problem(c, 401, "customer_session_expired", "The customer session has expired; mint a new one");
+        }
+        if (
+          !verified.ok || verified.claims.ten !== principal.tenantId || verified.claims.app !== principal.appId ||
+          !(await keys.isActive(principal.appId, verified.claims.kid))
+        ) {
+          return problem(c, 401, "customer_session_invalid", "The customer session token is not valid");
+        }
+        c.set("session", verified.claims);
+      }
       c.set("principal", principal);
       c.set("ctx", {
         ...services,
@@ -161,6 +193,7 @@ export function createApp(services: Services, options: AppOptions) {
   app.route("/", appRoutes(origins));
   app.route("/", planRoutes());
   app.route("/", customerRoutes());
+  app.route("/", sessionRoutes(signer));
   app.route("/", subscriptionRoutes(services));
   app.route("/", usageRoutes());
   app.route("/", deadLetterRoutes(services));
@@ -184,7 +217,9 @@ export function createApp(services: Services, options: AppOptions) {
   app.openAPIRegistry.registerComponent("securitySchemes", "publishableKey", {
     type: "http",
     scheme: "bearer",
-    description: "Publishable key pk_… (entitlement checks and usage only)",
+    description:
+      "Publishable key pk_… (entitlement checks and usage only), always with a `Customer-Session` header " +
+      "holding a token from POST /v1/customer_sessions; the request may act only on that token's customer",
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "adminAuth", {
     type: "http",

@@ -49,7 +49,7 @@ export function browserCors(keys: KeyResolver, policy: OriginPolicy, publishable
       return (await policy.allowsForApp(principal, origin)) ? origin : null;
     },
     allowMethods: ["POST"],
-    allowHeaders: ["authorization", "content-type"],
+    allowHeaders: ["authorization", "content-type", "customer-session"],
     // Readable by the page: the request id, replays, and the rate limit (so clients can pace themselves)
     exposeHeaders: [
       "x-request-id",

@@ -6,6 +6,7 @@
 import { OpenAPIHono, type z } from "@hono/zod-openapi";
 import type { Ctx } from "../context.ts";
 import type { Principal } from "../tenants/service.ts";
+import type { SessionClaims } from "../sessions/token.ts";
 import { problem, zodFields } from "./problem.ts";
 import { ProblemSchema } from "./schemas.ts";
 
@@ -14,6 +15,8 @@ export interface AppEnv {
   Variables: {
     requestId: string;
     principal: Principal;
+    /** The verified customer session of a publishable-key request (absent for secret keys). */
+    session?: SessionClaims;
     ctx: Ctx;
   };
 }
