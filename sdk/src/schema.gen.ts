@@ -157,6 +157,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/customer_sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mint a short-lived token that lets a browser act for one customer
+         * @description Call it from your backend with a secret key once the customer has signed in, and hand the token to the page. The browser sends it as `Customer-Session: <token>` next to `Authorization: Bearer pk_…`; with it the publishable-key routes act only on this customer (and only on `features` when given). The token is signed, verified without a database read, ends at `expires_at` (at most one hour) and when the minting key is revoked.
+         */
+        post: operations["postCustomerSessions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/subscriptions": {
         parameters: {
             query?: never;
@@ -5404,7 +5424,7 @@ export interface components {
              * @example validation_failed
              * @enum {string}
              */
-            code: "account_constraints_mismatch" | "account_not_found" | "account_type_mismatch" | "amount_out_of_range" | "app_not_found" | "bad_request" | "capture_exceeds_hold" | "consume_not_supported" | "cors_not_allowed" | "coupon_code_exists" | "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_found" | "coupon_not_yet_valid" | "credit_note_exceeds_creditable" | "currency_mismatch" | "customer_exists" | "customer_not_found" | "database_busy" | "discount_exists" | "docs_unavailable" | "end_at_not_after_start" | "entry_already_reversed" | "entry_not_found" | "fees_exceed_amount" | "hold_expired" | "hold_not_found" | "hold_not_pending" | "idempotency_key_required" | "idempotency_key_reused" | "insufficient_balance" | "insufficient_quantity" | "internal_error" | "interval_mismatch" | "invalid_amount" | "invalid_cursor" | "invalid_origin" | "invalid_period" | "invalid_quantity" | "invoice_has_credit_notes" | "invoice_has_payments" | "invoice_not_creditable" | "invoice_not_found" | "invoice_not_open" | "invoice_paid" | "invoice_uncollectible" | "invoice_voided" | "malformed_json" | "origin_not_allowed" | "payload_too_large" | "payment_exceeds_amount_due" | "payment_provider_error" | "payment_provider_not_configured" | "plan_archived" | "plan_key_exists" | "plan_not_found" | "postings_not_balanced" | "publishable_key_not_allowed" | "quantity_out_of_range" | "rate_limited" | "route_not_found" | "signature_invalid" | "start_at_in_future" | "start_at_too_old" | "subscription_canceled" | "subscription_ending" | "subscription_exists" | "subscription_not_found" | "subscription_paused" | "tax_rate_not_found" | "tenant_app_exists" | "tenant_busy" | "too_many_origins" | "unauthorized" | "unsupported_currency" | "unsupported_media_type" | "upstream_unavailable" | "validation_failed" | "webhook_delivery_not_found" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "webhook_endpoint_not_found" | "writer_overloaded";
+            code: "account_constraints_mismatch" | "account_not_found" | "account_type_mismatch" | "amount_out_of_range" | "app_not_found" | "bad_request" | "capture_exceeds_hold" | "consume_not_supported" | "cors_not_allowed" | "coupon_code_exists" | "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_found" | "coupon_not_yet_valid" | "credit_note_exceeds_creditable" | "currency_mismatch" | "customer_exists" | "customer_not_allowed" | "customer_not_found" | "customer_session_expired" | "customer_session_invalid" | "customer_session_required" | "database_busy" | "discount_exists" | "docs_unavailable" | "end_at_not_after_start" | "entry_already_reversed" | "entry_not_found" | "feature_not_allowed" | "fees_exceed_amount" | "hold_expired" | "hold_not_found" | "hold_not_pending" | "idempotency_key_required" | "idempotency_key_reused" | "insufficient_balance" | "insufficient_quantity" | "internal_error" | "interval_mismatch" | "invalid_amount" | "invalid_cursor" | "invalid_origin" | "invalid_period" | "invalid_quantity" | "invoice_has_credit_notes" | "invoice_has_payments" | "invoice_not_creditable" | "invoice_not_found" | "invoice_not_open" | "invoice_paid" | "invoice_uncollectible" | "invoice_voided" | "malformed_json" | "origin_not_allowed" | "payload_too_large" | "payment_exceeds_amount_due" | "payment_provider_error" | "payment_provider_not_configured" | "plan_archived" | "plan_key_exists" | "plan_not_found" | "postings_not_balanced" | "publishable_key_not_allowed" | "quantity_out_of_range" | "rate_limited" | "route_not_found" | "signature_invalid" | "start_at_in_future" | "start_at_too_old" | "subscription_canceled" | "subscription_ending" | "subscription_exists" | "subscription_not_found" | "subscription_paused" | "tax_rate_not_found" | "tenant_app_exists" | "tenant_busy" | "too_many_origins" | "unauthorized" | "unsupported_currency" | "unsupported_media_type" | "upstream_unavailable" | "validation_failed" | "webhook_delivery_not_found" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "webhook_endpoint_not_found" | "writer_overloaded";
             /**
              * @description Id of the request (also in the x-request-id header), for support
              * @example 0b6f1c2e-4d1a-4f7e-9d55-2a8b4d1f9e01
@@ -5702,6 +5722,55 @@ export interface components {
              * @example ada@example.com
              */
             email?: string | null;
+        };
+        CustomerSession: {
+            /**
+             * @description Send it from the browser as `Customer-Session: <token>` next to the publishable key
+             * @example cs_eyJ2IjoxfQ.c2lnbmF0dXJl
+             */
+            token: string;
+            /**
+             * Format: date-time
+             * @description When the token stops working (ISO 8601 UTC)
+             * @example 2026-11-01T00:15:00.000Z
+             */
+            expires_at: string;
+            /**
+             * @description The customer's cus_ id
+             * @example cus_01jd0000000000000000000000
+             */
+            customer_id: string;
+            /**
+             * @description The customer's external id
+             * @example user_42
+             */
+            external_id: string;
+            /**
+             * @description Features the token is limited to; null = every feature
+             * @example [
+             *       "api_calls"
+             *     ]
+             */
+            features: string[] | null;
+        };
+        CreateCustomerSession: {
+            /**
+             * @description The signed-in customer the browser may act for: cus_ id or external id
+             * @example user_42
+             */
+            customer_id: string;
+            /**
+             * @description Seconds the token stays valid (1–3600, default 900)
+             * @example 900
+             */
+            expires_in_seconds?: number;
+            /**
+             * @description Features the browser may check and record; absent = every feature
+             * @example [
+             *       "api_calls"
+             *     ]
+             */
+            features?: string[];
         };
         CreateSubscription: {
             /**
@@ -9013,6 +9082,161 @@ export interface operations {
             };
         };
     };
+    postCustomerSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateCustomerSession"];
+            };
+        };
+        responses: {
+            /** @description Minted */
+            201: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerSession"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `customer_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example customer_not_found
+                         * @enum {string}
+                         */
+                        code?: "customer_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `customer_exists` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example customer_exists
+                         * @enum {string}
+                         */
+                        code?: "customer_exists";
+                    };
+                };
+            };
+            /** @description Request body too large. Problem codes: `payload_too_large` */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example payload_too_large
+                         * @enum {string}
+                         */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
     createSubscription: {
         parameters: {
             query?: never;
@@ -10294,7 +10518,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            /** @description Missing or unknown API key. Problem codes: `customer_session_expired`, `customer_session_invalid`, `customer_session_required`, `unauthorized` */
             401: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10304,14 +10528,14 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /**
                          * @description The codes this operation answers with this status
-                         * @example unauthorized
+                         * @example customer_session_expired
                          * @enum {string}
                          */
-                        code?: "unauthorized";
+                        code?: "customer_session_expired" | "customer_session_invalid" | "customer_session_required" | "unauthorized";
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `origin_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `customer_not_allowed`, `feature_not_allowed`, `origin_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10324,7 +10548,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "origin_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "customer_not_allowed" | "feature_not_allowed" | "origin_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -10483,7 +10707,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            /** @description Missing or unknown API key. Problem codes: `customer_session_expired`, `customer_session_invalid`, `customer_session_required`, `unauthorized` */
             401: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10493,14 +10717,14 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /**
                          * @description The codes this operation answers with this status
-                         * @example unauthorized
+                         * @example customer_session_expired
                          * @enum {string}
                          */
-                        code?: "unauthorized";
+                        code?: "customer_session_expired" | "customer_session_invalid" | "customer_session_required" | "unauthorized";
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `origin_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `customer_not_allowed`, `feature_not_allowed`, `origin_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10513,7 +10737,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "origin_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "customer_not_allowed" | "feature_not_allowed" | "origin_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -10708,7 +10932,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            /** @description Missing or unknown API key. Problem codes: `customer_session_expired`, `customer_session_invalid`, `customer_session_required`, `unauthorized` */
             401: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10718,14 +10942,14 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /**
                          * @description The codes this operation answers with this status
-                         * @example unauthorized
+                         * @example customer_session_expired
                          * @enum {string}
                          */
-                        code?: "unauthorized";
+                        code?: "customer_session_expired" | "customer_session_invalid" | "customer_session_required" | "unauthorized";
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `origin_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `customer_not_allowed`, `feature_not_allowed`, `origin_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10738,7 +10962,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "origin_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "customer_not_allowed" | "feature_not_allowed" | "origin_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };

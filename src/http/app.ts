@@ -158,10 +158,16 @@ export function createApp(services: Services, options: AppOptions) {
         }
         const verified = await signer.verify(token, services.clock.now().getTime());
         if (!verified.ok && verified.reason === "expired") {
-          return problem(c, 401, "customer_session_expired", "The customer session has expired; mint a new one");
+          return problem(
+            c,
+            401,
+            "customer_session_expired",
+            "The customer session has expired; mint a new one",
+          );
         }
         if (
-          !verified.ok || verified.claims.ten !== principal.tenantId || verified.claims.app !== principal.appId ||
+          !verified.ok || verified.claims.ten !== principal.tenantId ||
+          verified.claims.app !== principal.appId ||
           !(await keys.isActive(principal.appId, verified.claims.kid))
         ) {
           return problem(c, 401, "customer_session_invalid", "The customer session token is not valid");

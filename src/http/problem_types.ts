@@ -80,7 +80,8 @@ export const PROBLEM_TYPES: Readonly<Record<string, ProblemType>> = {
   customer_session_expired: {
     status: 401,
     title: "Customer session expired",
-    explanation: "The `Customer-Session` token is past its `expires_at`. Mint a new one from your backend and resend.",
+    explanation:
+      "The `Customer-Session` token is past its `expires_at`. Mint a new one from your backend and resend.",
     tags: ["usage", "entitlements"],
   },
   customer_not_allowed: {

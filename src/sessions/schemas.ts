@@ -20,7 +20,8 @@ export const CreateSessionBody = z.object({
     example: "user_42",
   }),
   expires_in_seconds: z.int().min(1).max(MAX_SESSION_SECONDS).optional().openapi({
-    description: `Seconds the token stays valid (1–${MAX_SESSION_SECONDS}, default ${DEFAULT_SESSION_SECONDS})`,
+    description:
+      `Seconds the token stays valid (1–${MAX_SESSION_SECONDS}, default ${DEFAULT_SESSION_SECONDS})`,
     example: DEFAULT_SESSION_SECONDS,
   }),
   features: z.array(Key).min(1).max(MAX_SESSION_FEATURES).optional().openapi({
@@ -35,8 +36,14 @@ export const CustomerSessionSchema = z.object({
     description: "Send it from the browser as `Customer-Session: <token>` next to the publishable key",
     example: "cs_eyJ2IjoxfQ.c2lnbmF0dXJl",
   }),
-  expires_at: z.string().openapi({ description: "When the token stops working (ISO 8601 UTC)", example: "2026-11-01T00:15:00.000Z" }),
-  customer_id: z.string().openapi({ description: "The customer's cus_ id", example: "cus_01jd0000000000000000000000" }),
+  expires_at: z.string().openapi({
+    description: "When the token stops working (ISO 8601 UTC)",
+    example: "2026-11-01T00:15:00.000Z",
+  }),
+  customer_id: z.string().openapi({
+    description: "The customer's cus_ id",
+    example: "cus_01jd0000000000000000000000",
+  }),
   external_id: z.string().openapi({ description: "The customer's external id", example: "user_42" }),
   features: z.array(z.string()).nullable().openapi({
     description: "Features the token is limited to; null = every feature",

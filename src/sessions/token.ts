@@ -118,7 +118,9 @@ export class SessionSigner {
     token: string,
     nowMs: number,
   ): Promise<{ ok: true; claims: SessionClaims } | { ok: false; reason: SessionFailure }> {
-    if (token.length > MAX_SESSION_TOKEN_CHARS || !token.startsWith("cs_")) return { ok: false, reason: "malformed" };
+    if (token.length > MAX_SESSION_TOKEN_CHARS || !token.startsWith("cs_")) {
+      return { ok: false, reason: "malformed" };
+    }
     const [payload, signatureText, extra] = token.slice(3).split(".");
     if (extra !== undefined || !payload || !signatureText) return { ok: false, reason: "malformed" };
     const payloadBytes = fromBase64url(payload);

@@ -52,7 +52,11 @@ export function activeKeyByHash(exec: Executor, hash: string): Promise<ApiKeyRow
 }
 
 /** The unrevoked key with id `keyId` of app `appId`, or undefined. */
-export function activeKeyOfAppById(exec: Executor, appId: string, keyId: string): Promise<ApiKeyRow | undefined> {
+export function activeKeyOfAppById(
+  exec: Executor,
+  appId: string,
+  keyId: string,
+): Promise<ApiKeyRow | undefined> {
   return exec.query.apiKeys.findFirst({
     where: and(eq(apiKeys.id, keyId), eq(apiKeys.app_id, appId), isNull(apiKeys.revoked_at)),
   });

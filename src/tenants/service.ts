@@ -10,7 +10,14 @@
 import { BillingError } from "../domain/errors.ts";
 import { sha256Hex } from "../domain/hash.ts";
 import { newId } from "../domain/ids.ts";
-import { activeKeyByHash, activeKeyOfAppById, appByName, insertAppWithKeys, insertTenant, tenantByName } from "./repository.ts";
+import {
+  activeKeyByHash,
+  activeKeyOfAppById,
+  appByName,
+  insertAppWithKeys,
+  insertTenant,
+  tenantByName,
+} from "./repository.ts";
 import type { LifecycleEvent } from "../domain/events.ts";
 import type { Scope } from "../domain/scope.ts";
 import type { Services } from "../context.ts";

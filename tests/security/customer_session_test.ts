@@ -71,7 +71,14 @@ Deno.test("customer sessions: a token for one customer cannot read or write anot
         key: keys.publishable_key,
         headers,
         // one foreign event hidden in a batch of 1000 of alice's refuses the whole batch
-        body: { events: [...events(alice.id, 999), { id: "x", customer_id: other, feature: "api_calls", value: 99000 }] },
+        body: {
+          events: [...events(alice.id, 999), {
+            id: "x",
+            customer_id: other,
+            feature: "api_calls",
+            value: 99000,
+          }],
+        },
       });
       const read = await call(env, "POST", "/v1/entitlements/check", {
         key: keys.publishable_key,
