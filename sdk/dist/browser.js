@@ -633,6 +633,8 @@ var BrowserBillingClient = class {
       );
       globalThis.addEventListener?.("pagehide", this.#onPageHide);
     }
+    this.#sessionToken().catch(() => {
+    });
     this.#restore();
   }
   /** The current session token, fetched (again) when absent or about to expire. */

@@ -162,7 +162,9 @@ function defaultStorage(): KeyValueStorage | null {
 export class BrowserBillingClient {
   readonly customerId: string;
   readonly #api;
-  readonly #options: Required<Omit<BrowserClientOptions, "fetch" | "onError" | "storage" | "customerSession">>;
+  readonly #options: Required<
+    Omit<BrowserClientOptions, "fetch" | "onError" | "storage" | "customerSession">
+  >;
   readonly #sessionSource: CustomerSessionSource;
   #session: Promise<{ token: string; renew_ms: number }> | undefined;
   readonly #onError: (error: BillingApiError, events: readonly UsageEvent[]) => void;
@@ -242,6 +244,8 @@ export class BrowserBillingClient {
       );
       globalThis.addEventListener?.("pagehide", this.#onPageHide);
     }
+    // fetched now so that a page hidden right after its first track() can still send
+    this.#sessionToken().catch(() => {});
     this.#restore();
   }
 
@@ -282,7 +286,9 @@ export class BrowserBillingClient {
    * Runs `request`; when the API says the session expired or is invalid and the session comes from
    * a function, fetches a new session and runs it once more.
    */
-  async #withSession<T extends { response: Response; error?: unknown }>(request: () => Promise<T>): Promise<T> {
+  async #withSession<T extends { response: Response; error?: unknown }>(
+    request: () => Promise<T>,
+  ): Promise<T> {
     const first = await request();
     if (
       first.response.status !== 401 || typeof this.#sessionSource !== "function" ||

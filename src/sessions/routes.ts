@@ -5,14 +5,15 @@
  *
  * @module
  */
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv } from "../http/env.ts";
 import { body, errors, json, router, secured } from "../http/env.ts";
 import { CreateSessionBody, CustomerSessionSchema } from "./schemas.ts";
 import { createCustomerSession } from "./service.ts";
 import type { SessionSigner } from "./token.ts";
 
 /** `POST /v1/customer_sessions` (secret keys only). */
-export function sessionRoutes(signer: SessionSigner) {
+export function sessionRoutes(signer: SessionSigner): OpenAPIHono<AppEnv> {
   const app = router();
   app.openapi(
     createRoute({

@@ -68,9 +68,15 @@ function fromBase64url(text: string): Uint8Array<ArrayBuffer> | null {
 export class SessionSigner {
   readonly #base: Promise<CryptoKey>;
   readonly #keys = new Map<string, Promise<CryptoKey>>();
+  /** Most per-app keys kept derived; the cache is emptied when full. */
   static readonly MAX_CACHED_KEYS = 10_000;
 
-  /** @param secret the server's session secret (at least 16 characters) */
+  /**
+   * Prepares signing and verification under one server secret.
+   *
+   * @param secret the server's session secret (at least 16 characters)
+   * @throws {Error} when the secret is shorter than 16 characters
+   */
   constructor(secret: string) {
     if (secret.length < 16) throw new Error("The customer session secret must have at least 16 characters");
     this.#base = crypto.subtle.importKey("raw", encoder.encode(secret), "HKDF", false, ["deriveKey"]);

@@ -105,7 +105,12 @@ Deno.test("server client: typed calls over HTTP, problem code on BillingApiError
 });
 
 Deno.test("browser client refuses secret keys and anything that is not a publishable key", () => {
-  const base = { baseUrl: "http://127.0.0.1:1", customerId: "u", customerSession: "cs_unused", storage: null };
+  const base = {
+    baseUrl: "http://127.0.0.1:1",
+    customerId: "u",
+    customerSession: "cs_unused",
+    storage: null,
+  };
   assert.throws(() => createBrowserClient({ ...base, publishableKey: "sk_" + "0".repeat(64) }), {
     code: "secret_key_in_browser",
   });
@@ -195,7 +200,11 @@ Deno.test("browser client: batches, flips at the limit, caches checks, retries a
     );
     stranger.track(t.feature, 1, { id: "stranger-1" });
     const refused = await stranger.flush();
-    assert.deepEqual(refused, { accepted: 0, duplicates: 0, rejected: [], pending: 0 }, "a 403 is final: no retry");
+    assert.deepEqual(
+      refused,
+      { accepted: 0, duplicates: 0, rejected: [], pending: 0 },
+      "a 403 is final: no retry",
+    );
     assert.deepEqual(strangerErrors, ["customer_not_allowed:1"]);
     stranger.close();
     assert.throws(() => stranger.track(t.feature), { code: "client_closed" });
