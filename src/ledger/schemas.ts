@@ -7,12 +7,9 @@
  */
 import { z } from "@hono/zod-openapi";
 import { MAX_POSTINGS_PER_ENTRY } from "../domain/ledger.ts";
-import { Currency, Key } from "../http/schemas.ts";
+import { boundedJsonObject, Currency, Key, METADATA_BOUNDS } from "../http/schemas.ts";
 
-const Metadata = z.record(z.string().max(64), z.unknown()).openapi({
-  description: "Free-form JSON object",
-  example: { order_id: "ord_1042" },
-});
+const Metadata = boundedJsonObject(METADATA_BOUNDS, "Free-form JSON object", { order_id: "ord_1042" });
 /** An external id (processor object, customer, merchant): at most 200 characters so `customer_balance:{id}` fits an account name. */
 const ExternalId = z.string().min(1).max(200);
 const Name = z.string().min(1).max(255).openapi({ example: "customer_balance:cus_123" });
@@ -42,7 +39,6 @@ export const CreateAccountBody = z.object({
   }),
   currency: Currency.openapi({ description: "ISO 4217 currency of every posting", example: "USD" }),
   metadata: Metadata.optional().openapi({
-    description: "Free-form JSON object",
     example: { "owner": "billing" },
   }),
   debits_must_not_exceed_credits: z.boolean().optional().openapi({
@@ -152,7 +148,6 @@ export const CreateEntryBody = z.object({
     }],
   }),
   metadata: Metadata.optional().openapi({
-    description: "Free-form JSON object",
     example: { "order_id": "ord_1042" },
   }),
   ...ExternalIds,
@@ -270,7 +265,6 @@ export const CreateHoldBody = z.object({
   currency: Currency.openapi({ description: "ISO 4217 currency", example: "USD" }),
   ttl_seconds: Ttl.openapi({ description: "Seconds until the hold expires (1 to 2592000)", example: 900 }),
   metadata: Metadata.optional().openapi({
-    description: "Free-form JSON object",
     example: { "order_id": "ord_1042" },
   }),
 }).strict().openapi("CreateLedgerHold");
