@@ -430,7 +430,23 @@ export const AccountBalanceSchema = z.object({
 /** Every ledger account of the app with its balance (`GET /v1/ledger/balances`). */
 export const AccountBalanceList = z.object({
   data: z.array(AccountBalanceSchema).openapi({
-    description: "Accounts of the app with their balances",
+    description: "A page of the app's accounts with their balances, by name and currency",
     example: [],
   }),
+  next_cursor: z.string().nullable().openapi({
+    description: "Pass as cursor for the next page; null on the last page",
+    example: null,
+  }),
 }).openapi("AccountBalanceList");
+
+/** Query of `GET /v1/ledger/balances`. */
+export const BalancesQuery = z.object({
+  cursor: z.string().min(1).max(1024).optional().openapi({
+    description: "next_cursor of the previous page",
+    example: "WyJjYXNoIiwiVVNEIl0",
+  }),
+  limit: z.coerce.number().int().min(1).max(500).optional().openapi({
+    description: "Page size, 1–500 (default 100)",
+    example: 100,
+  }),
+});

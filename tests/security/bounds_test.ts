@@ -129,3 +129,36 @@ Deno.test("usage properties: too deep, too many keys or too large rejects the ba
     await env.close();
   }
 });
+
+Deno.test("GET /v1/ledger/balances is paginated: 250 accounts in pages of 100, by name and currency, no gaps", async () => {
+  const { env, key, account } = await ledger();
+  try {
+    for (let i = 0; i < 248; i++) {
+      assert.equal((await account(`acct-${String(i).padStart(3, "0")}`, "asset")).status, 201);
+    }
+    const all = (await call(env, "GET", "/v1/ledger/balances?limit=500", { key })).body;
+    assert.equal(all.data.length, 250);
+    assert.equal(all.next_cursor, null);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const query: string = cursor ? `?cursor=${encodeURIComponent(cursor)}` : "";
+      const page: any = (await call(env, "GET", `/v1/ledger/balances${query}`, { key })).body;
+      assert.ok(page.data.length <= 100, "default page size is 100");
+      seen.push(...page.data.map((a: any) => a.name));
+      cursor = page.next_cursor;
+      pages++;
+    } while (cursor);
+    assert.equal(pages, 3);
+    assert.deepEqual(seen, all.data.map((a: any) => a.name));
+    assert.deepEqual(seen, [...seen].sort(), "ordered by name");
+    for (const bad of ["?limit=501", "?limit=0", "?cursor=not-a-cursor"]) {
+      const res = await call(env, "GET", `/v1/ledger/balances${bad}`, { key });
+      assert.equal(res.status, 400, bad);
+      assert.equal(res.body.code, "validation_failed");
+    }
+  } finally {
+    await env.close();
+  }
+});
