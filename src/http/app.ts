@@ -67,6 +67,9 @@ export const PUBLISHABLE_ROUTES: ReadonlySet<string> = new Set([
   "POST /v1/entitlements/check",
 ]);
 
+/** A client's correlation id worth keeping: 1–200 visible ASCII characters. */
+const CORRELATION_ID = /^[\x21-\x7e]{1,200}$/;
+
 function bearer(header: string | undefined): string | null {
   const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
   return match ? match[1] : null;
@@ -85,7 +88,18 @@ export function createApp(services: Services, options: AppOptions) {
   const origins = new OriginPolicy(services);
   const signer = new SessionSigner(options.sessionSecret ?? options.adminToken);
 
-  app.use("*", requestId());
+  // Request ids are the server's own (audit rows and logs carry them); a client's X-Request-Id is
+  // kept apart as a correlation id: logged and echoed as X-Correlation-Id, never trusted as ours.
+  app.use("*", requestId({ headerName: "" }));
+  app.use("*", async (c, next) => {
+    c.header("x-request-id", c.get("requestId"));
+    const client = c.req.header("x-request-id");
+    if (client && CORRELATION_ID.test(client)) {
+      c.set("correlationId", client);
+      c.header("x-correlation-id", client);
+    }
+    await next();
+  });
   if (services.metrics) app.use("*", metricsMiddleware(services.metrics));
   app.use("*", async (c, next) => {
     const started = performance.now();
@@ -94,6 +108,7 @@ export function createApp(services: Services, options: AppOptions) {
       level: "info",
       msg: "request",
       request_id: c.get("requestId"),
+      ...(c.get("correlationId") ? { correlation_id: c.get("correlationId") } : {}),
       method: c.req.method,
       path: c.req.path,
       status: c.res.status,

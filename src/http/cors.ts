@@ -53,6 +53,7 @@ export function browserCors(keys: KeyResolver, policy: OriginPolicy, publishable
     // Readable by the page: the request id, replays, and the rate limit (so clients can pace themselves)
     exposeHeaders: [
       "x-request-id",
+      "x-correlation-id",
       "idempotent-replayed",
       "ratelimit-limit",
       "ratelimit-remaining",

@@ -147,7 +147,7 @@ Deno.test("publishable key from an allowed origin gets CORS headers; from anothe
     assert.equal(ok.headers.get("access-control-allow-origin"), ALLOWED);
     assert.equal(
       ok.headers.get("access-control-expose-headers"),
-      "x-request-id,idempotent-replayed,ratelimit-limit,ratelimit-remaining,ratelimit-reset,retry-after",
+      "x-request-id,x-correlation-id,idempotent-replayed,ratelimit-limit,ratelimit-remaining,ratelimit-reset,retry-after",
     );
 
     const before = await countRows(env, "usage_events");

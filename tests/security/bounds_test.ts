@@ -162,3 +162,37 @@ Deno.test("GET /v1/ledger/balances is paginated: 250 accounts in pages of 100, b
     await env.close();
   }
 });
+
+Deno.test("request ids are the server's: a client's X-Request-Id is echoed as X-Correlation-Id and never audited", async () => {
+  const env = await testEnv();
+  try {
+    const { secret_key: key } = await tenant(env);
+    const ids = new Set<string>();
+    for (const client of ["req-1", "req-1", "<script>", "x".repeat(300)]) {
+      const res = await call(env, "POST", "/v1/customers", {
+        key,
+        headers: { "x-request-id": client },
+        body: { external_id: `c-${ids.size}` },
+      });
+      const id = res.headers.get("x-request-id")!;
+      assert.match(id, /^[0-9a-f-]{36}$/, "a server-generated UUID");
+      ids.add(id);
+      const echoed = client.length <= 200 ? client : null;
+      assert.equal(res.headers.get("x-correlation-id"), echoed);
+      const audit = await call(
+        env,
+        "GET",
+        `/v1/audit-events?request_id=${encodeURIComponent(client.slice(0, 200))}`,
+        {
+          key,
+        },
+      );
+      assert.deepEqual(audit.body.data, [], "no audit row carries the client's id");
+      const mine = await call(env, "GET", `/v1/audit-events?request_id=${id}`, { key });
+      assert.equal(mine.body.data.length, 1);
+    }
+    assert.equal(ids.size, 4, "two requests with the same client id still get two ids");
+  } finally {
+    await env.close();
+  }
+});
