@@ -7,6 +7,8 @@
  */
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
+import type { Context } from "hono";
+import { DEFAULT_FAILED_AUTH_LIMITS, type FailedAuthLimits, FailedAuthThrottle } from "./auth_throttle.ts";
 import { requestId } from "hono/request-id";
 import { timingSafeEqual } from "hono/utils/buffer";
 import type { Services } from "../context.ts";
@@ -57,6 +59,14 @@ export interface AppOptions {
    * changing the admin token ends every session (they last at most an hour anyway).
    */
   sessionSecret?: string;
+  /**
+   * The client's network address, for throttling failed authentication (`auth_throttle.ts`): the
+   * Deno server passes the connection's remote address, the Worker `CF-Connecting-IP`. Absent or
+   * answering `undefined`: failures are not throttled.
+   */
+  clientAddress?: (c: Context<AppEnv>) => string | undefined;
+  /** Failed authentications allowed per address and window (default 20 per 60 s). */
+  failedAuthLimits?: FailedAuthLimits;
   /** Base URL of the Stripe API (`STRIPE_API_BASE`; tests point it at a local server). */
   stripeApiBase?: string;
 }
@@ -87,6 +97,28 @@ export function createApp(services: Services, options: AppOptions) {
   const keys = new KeyResolver(services);
   const origins = new OriginPolicy(services);
   const signer = new SessionSigner(options.sessionSecret ?? options.adminToken);
+  const throttle = new FailedAuthThrottle(options.failedAuthLimits ?? DEFAULT_FAILED_AUTH_LIMITS);
+  const addressOf = (c: Context<AppEnv>) => options.clientAddress?.(c);
+  /** 429 while the caller's address is over its failed-authentication budget. */
+  const throttled = (c: Context<AppEnv>): Response | null => {
+    const address = addressOf(c);
+    const wait = address ? throttle.retryAfterSeconds(address) : 0;
+    if (wait === 0) return null;
+    const res = problem(
+      c,
+      429,
+      "too_many_failed_attempts",
+      `Too many failed authentication attempts from this address; retry after ${wait} s`,
+    );
+    res.headers.set("retry-after", String(wait));
+    return res;
+  };
+  /** The 401 of a failed authentication, counted against the caller's address. */
+  const refuse = (c: Context<AppEnv>, code: string, detail: string): Response => {
+    const address = addressOf(c);
+    if (address) throttle.recordFailure(address);
+    return problem(c, 401, code, detail);
+  };
 
   // Request ids are the server's own (audit rows and logs carry them); a client's X-Request-Id is
   // kept apart as a correlation id: logged and echoed as X-Correlation-Id, never trusted as ours.
@@ -129,11 +161,12 @@ export function createApp(services: Services, options: AppOptions) {
   app.use(
     "/v1/admin/*",
     createMiddleware<AppEnv>(async (c, next) => {
+      const limited = throttled(c);
+      if (limited) return limited;
       const token = bearer(c.req.header("authorization"));
       if (!token || !(await timingSafeEqual(token, options.adminToken))) {
-        return problem(
+        return refuse(
           c,
-          401,
           "unauthorized",
           "A valid admin token is required (Authorization: Bearer <BILLING_ADMIN_TOKEN>)",
         );
@@ -147,12 +180,14 @@ export function createApp(services: Services, options: AppOptions) {
     createMiddleware<AppEnv>(async (c, next) => {
       if (c.req.path.startsWith("/v1/admin/")) return await next();
       if (c.req.path.startsWith(STRIPE_WEBHOOK_PREFIX)) return await next(); // authenticated by Stripe-Signature
+      const limited = throttled(c);
+      if (limited) return limited;
       const token = bearer(c.req.header("authorization"));
       if (!token) {
         return problem(c, 401, "unauthorized", "An API key is required (Authorization: Bearer sk_… or pk_…)");
       }
       const principal = await keys.resolve(token);
-      if (!principal) return problem(c, 401, "unauthorized", "The API key is not valid");
+      if (!principal) return refuse(c, "unauthorized", "The API key is not valid");
       if (principal.kind === "publishable" && !PUBLISHABLE_ROUTES.has(`${c.req.method} ${c.req.path}`)) {
         return problem(
           c,
@@ -185,7 +220,7 @@ export function createApp(services: Services, options: AppOptions) {
           verified.claims.app !== principal.appId ||
           !(await keys.isActive(principal.appId, verified.claims.kid))
         ) {
-          return problem(c, 401, "customer_session_invalid", "The customer session token is not valid");
+          return refuse(c, "customer_session_invalid", "The customer session token is not valid");
         }
         c.set("session", verified.claims);
       }

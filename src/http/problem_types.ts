@@ -62,6 +62,15 @@ export const PROBLEM_TYPES: Readonly<Record<string, ProblemType>> = {
       "Publishable keys may only check entitlements and send usage; call this route with a secret key from a server.",
     tags: ALL,
   },
+  too_many_failed_attempts: {
+    status: 429,
+    title: "Too many failed attempts",
+    explanation:
+      "Too many wrong API keys, admin tokens or session tokens came from this address within a minute. Every " +
+      "authenticated request from it is refused until `Retry-After` seconds have passed.",
+    tags: ALL,
+    retryable: true,
+  },
   customer_session_required: {
     status: 401,
     title: "Customer session required",

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { cloudflareClientAddress } from "../../http/auth_throttle.ts";
 import { BillingError } from "../../domain/errors.ts";
 import { sha256Hex } from "../../domain/hash.ts";
 import { createApp } from "../../http/app.ts";
@@ -88,7 +89,10 @@ export class TenantObject {
       log,
       webhookAllowPrivateUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS === "true",
     };
-    this.#app = createApp(this.#services, { adminToken: env.BILLING_ADMIN_TOKEN });
+    this.#app = createApp(this.#services, {
+      adminToken: env.BILLING_ADMIN_TOKEN,
+      clientAddress: cloudflareClientAddress,
+    });
   }
 
   /** Serves the API for this tenant, and the Worker's internal calls. */

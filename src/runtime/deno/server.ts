@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { denoRemoteAddress } from "../../http/auth_throttle.ts";
 import type { Config } from "../../config.ts";
 import { createApp } from "../../http/app.ts";
 import type { Services } from "../../context.ts";
@@ -69,6 +70,7 @@ export async function startServer(
   const app = createApp(services, {
     adminToken: await adminToken(config),
     stripeApiBase: config.stripeApiBase,
+    clientAddress: denoRemoteAddress,
   });
   // Background delivery of the outbox to webhook endpoints (on Workers: the queue consumer).
   const webhookWorker = config.webhookWorkerIntervalMs > 0
