@@ -573,8 +573,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Posted balance of every ledger account of the app
-         * @description Posted balance of every ledger account of the app. Requires a secret key.
+         * Posted balances of the app's ledger accounts, by name and currency; cursor pagination
+         * @description Posted balances of the app's ledger accounts, by name and currency; cursor pagination. Requires a secret key.
          */
         get: operations["listLedgerBalances"];
         put?: never;
@@ -5424,7 +5424,7 @@ export interface components {
              * @example validation_failed
              * @enum {string}
              */
-            code: "account_constraints_mismatch" | "account_not_found" | "account_type_mismatch" | "amount_out_of_range" | "app_not_found" | "bad_request" | "capture_exceeds_hold" | "consume_not_supported" | "cors_not_allowed" | "coupon_code_exists" | "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_found" | "coupon_not_yet_valid" | "credit_note_exceeds_creditable" | "currency_mismatch" | "customer_exists" | "customer_not_allowed" | "customer_not_found" | "customer_session_expired" | "customer_session_invalid" | "customer_session_required" | "database_busy" | "discount_exists" | "docs_unavailable" | "end_at_not_after_start" | "entry_already_reversed" | "entry_not_found" | "feature_not_allowed" | "fees_exceed_amount" | "hold_expired" | "hold_not_found" | "hold_not_pending" | "idempotency_key_required" | "idempotency_key_reused" | "insufficient_balance" | "insufficient_quantity" | "internal_error" | "interval_mismatch" | "invalid_amount" | "invalid_cursor" | "invalid_origin" | "invalid_period" | "invalid_quantity" | "invoice_has_credit_notes" | "invoice_has_payments" | "invoice_not_creditable" | "invoice_not_found" | "invoice_not_open" | "invoice_paid" | "invoice_uncollectible" | "invoice_voided" | "malformed_json" | "origin_not_allowed" | "payload_too_large" | "payment_exceeds_amount_due" | "payment_provider_error" | "payment_provider_not_configured" | "plan_archived" | "plan_key_exists" | "plan_not_found" | "postings_not_balanced" | "publishable_key_not_allowed" | "quantity_out_of_range" | "rate_limited" | "route_not_found" | "signature_invalid" | "start_at_in_future" | "start_at_too_old" | "subscription_canceled" | "subscription_ending" | "subscription_exists" | "subscription_not_found" | "subscription_paused" | "tax_rate_not_found" | "tenant_app_exists" | "tenant_busy" | "too_many_origins" | "unauthorized" | "unsupported_currency" | "unsupported_media_type" | "upstream_unavailable" | "validation_failed" | "webhook_delivery_not_found" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "webhook_endpoint_not_found" | "writer_overloaded";
+            code: "account_constraints_mismatch" | "account_not_found" | "account_type_mismatch" | "amount_out_of_range" | "app_not_found" | "bad_request" | "capture_exceeds_hold" | "consume_not_supported" | "cors_not_allowed" | "coupon_code_exists" | "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_found" | "coupon_not_yet_valid" | "credit_note_exceeds_creditable" | "currency_mismatch" | "customer_exists" | "customer_not_allowed" | "customer_not_found" | "customer_session_expired" | "customer_session_invalid" | "customer_session_required" | "database_busy" | "discount_exists" | "docs_unavailable" | "end_at_not_after_start" | "entry_already_reversed" | "entry_not_found" | "feature_not_allowed" | "fees_exceed_amount" | "hold_expired" | "hold_not_found" | "hold_not_pending" | "idempotency_key_required" | "idempotency_key_reused" | "insufficient_balance" | "insufficient_quantity" | "internal_error" | "interval_mismatch" | "invalid_amount" | "invalid_cursor" | "invalid_origin" | "invalid_period" | "invalid_quantity" | "invoice_has_credit_notes" | "invoice_has_payments" | "invoice_not_creditable" | "invoice_not_found" | "invoice_not_open" | "invoice_paid" | "invoice_uncollectible" | "invoice_voided" | "malformed_json" | "origin_not_allowed" | "payload_too_large" | "payment_exceeds_amount_due" | "payment_provider_error" | "payment_provider_not_configured" | "plan_archived" | "plan_key_exists" | "plan_not_found" | "postings_not_balanced" | "publishable_key_not_allowed" | "quantity_out_of_range" | "rate_limited" | "route_not_found" | "signature_invalid" | "start_at_in_future" | "start_at_too_old" | "subscription_canceled" | "subscription_ending" | "subscription_exists" | "subscription_not_found" | "subscription_paused" | "tax_rate_not_found" | "tenant_app_exists" | "tenant_busy" | "too_many_failed_attempts" | "too_many_origins" | "unauthorized" | "unsupported_currency" | "unsupported_media_type" | "upstream_unavailable" | "validation_failed" | "webhook_delivery_not_found" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "webhook_endpoint_not_found" | "writer_overloaded";
             /**
              * @description Id of the request (also in the x-request-id header), for support
              * @example 0b6f1c2e-4d1a-4f7e-9d55-2a8b4d1f9e01
@@ -5951,7 +5951,7 @@ export interface components {
                  */
                 timestamp?: string;
                 /**
-                 * @description Free-form properties, at most 4096 bytes as JSON (unique_count reads one)
+                 * @description Free-form properties (unique_count reads one). At most 4096 bytes as JSON, 50 keys counted at every level, 5 levels deep
                  * @example {
                  *       "endpoint": "/search"
                  *     }
@@ -6303,10 +6303,15 @@ export interface components {
         };
         AccountBalanceList: {
             /**
-             * @description Accounts of the app with their balances
+             * @description A page of the app's accounts with their balances, by name and currency
              * @example []
              */
             data: components["schemas"]["AccountBalance"][];
+            /**
+             * @description Pass as cursor for the next page; null on the last page
+             * @example null
+             */
+            next_cursor: string | null;
         };
         AccountBalance: {
             /**
@@ -6378,7 +6383,7 @@ export interface components {
              */
             currency: string;
             /**
-             * @description Free-form JSON object
+             * @description Free-form JSON object. At most 8192 bytes as JSON, 50 keys counted at every level, 5 levels deep
              * @example {
              *       "owner": "billing"
              *     }
@@ -6600,7 +6605,7 @@ export interface components {
                 currency: string;
             }[];
             /**
-             * @description Free-form JSON object
+             * @description Free-form JSON object. At most 8192 bytes as JSON, 50 keys counted at every level, 5 levels deep
              * @example {
              *       "order_id": "ord_1042"
              *     }
@@ -6767,7 +6772,7 @@ export interface components {
              */
             ttl_seconds: number;
             /**
-             * @description Free-form JSON object
+             * @description Free-form JSON object. At most 8192 bytes as JSON, 50 keys counted at every level, 5 levels deep
              * @example {
              *       "order_id": "ord_1042"
              *     }
@@ -10620,7 +10625,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Rate limited. Problem codes: `rate_limited` */
+            /** @description Rate limited. Problem codes: `rate_limited`, `too_many_failed_attempts` */
             429: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10637,7 +10642,7 @@ export interface operations {
                          * @example rate_limited
                          * @enum {string}
                          */
-                        code?: "rate_limited";
+                        code?: "rate_limited" | "too_many_failed_attempts";
                     };
                 };
             };
@@ -11034,7 +11039,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Rate limited. Problem codes: `rate_limited` */
+            /** @description Rate limited. Problem codes: `rate_limited`, `too_many_failed_attempts` */
             429: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11051,7 +11056,7 @@ export interface operations {
                          * @example rate_limited
                          * @enum {string}
                          */
-                        code?: "rate_limited";
+                        code?: "rate_limited" | "too_many_failed_attempts";
                     };
                 };
             };
@@ -12481,7 +12486,12 @@ export interface operations {
     };
     listLedgerBalances: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+                /** @description Page size, 1–500 (default 100) */
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
