@@ -25,15 +25,19 @@ import { z } from "zod";
 
 /** Parsed configuration. */
 export interface Config {
+  /** `PORT`: TCP port of the HTTP server (default 8787). */
   port: number;
   /** Interface to listen on. */
   host: string;
   /** Pause between billing-cycle runs in ms; 0 = no background run. */
   billingCycleIntervalMs: number;
+  /** `DATABASE_URL`: libSQL URL, `file:…` (embedded), `libsql://…` or `https://…` (default `file:./data/billing.db`). */
   databaseUrl: string;
+  /** `DATABASE_AUTH_TOKEN`: Turso auth token for remote URLs; `undefined` for files. */
   databaseAuthToken: string | undefined;
   /** `undefined` means: generate or load one under `./data/` (embedded default only). */
   adminToken: string | undefined;
+  /** `LOG_LEVEL`: `info` logs every request and background run, `error` only failures, `silent` nothing. */
   logLevel: "info" | "error" | "silent";
   /** Whether the database is a local file (the embedded default or another `file:` URL). */
   embedded: boolean;
@@ -84,6 +88,7 @@ const EnvSchema = z.object({
 
 /** A configuration error naming every offending variable. */
 export class ConfigError extends Error {
+  /** Always `"ConfigError"`, so logs and `instanceof`-free checks can tell it apart. */
   override name = "ConfigError";
 }
 

@@ -18,8 +18,11 @@ import type { CommandWriter } from "./ledger/writer.ts";
 export interface Services {
   /** Storage: libSQL on Deno, the tenant Durable Object's SQLite on Workers (`Store`). */
   database: Store;
+  /** Source of "now" for every rule that depends on time; tests pass a controllable clock. */
   clock: Clock;
+  /** Hands committed lifecycle events to in-process subscribers (webhooks, metrics, plugins). */
   lifecycle: LifecycleDispatcher;
+  /** Cache of customers' subscriptions and plan features for entitlement checks. */
   entitlementCache: EntitlementCache;
   /** Where structured logs go (JSON lines on stdout by default). */
   log: (record: Record<string, unknown>) => void;
@@ -47,6 +50,7 @@ export interface Services {
 
 /** Dependencies plus the caller's scope. */
 export interface Ctx extends Services {
+  /** Tenant and app of the caller; every read and write is confined to it. */
   scope: Scope;
   /** Who acts, for the audit trail: the API key id (`key_…`), `admin`, `stripe`; default `system`. */
   actor?: string;

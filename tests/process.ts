@@ -6,8 +6,12 @@
  * @module
  */
 
+/** The repository root (the working directory of `deno task start`). */
+export const ROOT: string = new URL("..", import.meta.url).pathname;
 /** The Deno server entry (`deno task start`). */
-export const DENO_MAIN = new URL("../src/runtime/deno/main.ts", import.meta.url).pathname;
+export const DENO_MAIN: string = new URL("../src/runtime/deno/main.ts", import.meta.url).pathname;
+/** The lockfile of the server's own dependencies (`deno task start` runs with it). */
+export const START_LOCK = "--lock=deno.lock";
 /** The permissions of `deno task start`. */
 export const START_PERMISSIONS = [
   "--allow-net",
@@ -25,8 +29,8 @@ export interface ChildServer {
   port: number;
   /** Everything it printed up to and including the listening line. */
   output: string;
-  /** SIGTERM, then wait for the exit; returns the exit status. */
-  stop(): Promise<Deno.CommandStatus>;
+  /** Sends `signal` (default SIGTERM), then waits for the exit; returns the exit status. */
+  stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
 }
 
 /**
@@ -41,6 +45,7 @@ export async function spawnDeno(
 ): Promise<ChildServer> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", ...options.args],
+    cwd: ROOT,
     env: options.env,
     stdout: "piped",
     stderr: "inherit",
@@ -70,8 +75,8 @@ export async function spawnDeno(
     base,
     port: Number(port),
     output,
-    async stop() {
-      child.kill("SIGTERM");
+    async stop(signal: Deno.Signal = "SIGTERM") {
+      child.kill(signal);
       const status = await child.status;
       await drained;
       return status;
@@ -85,7 +90,7 @@ export function spawnServer(
   options: { echo?: boolean } = {},
 ): Promise<ChildServer> {
   return spawnDeno({
-    args: [...START_PERMISSIONS, DENO_MAIN],
+    args: [START_LOCK, ...START_PERMISSIONS, DENO_MAIN],
     env: { PORT: "0", ...env },
     echo: options.echo,
   });

@@ -66,6 +66,11 @@ export interface RunningWorker {
   url(): string;
   /** The Worker's queue and cron handlers in the running workerd. */
   handlers(): Promise<WorkerHandlers>;
+  /**
+   * Calls one Durable Object directly, as the Worker does (internal paths such as
+   * `/__internal/stats` are refused from outside): `binding` is `TENANTS` or `DIRECTORY`.
+   */
+  objectFetch(binding: string, name: string, path: string, init?: RequestInit): Promise<Response>;
   /** Stops workerd and starts a new one on the same storage: every Durable Object is evicted. */
   restart(): Promise<void>;
   dispose(): Promise<void>;
@@ -114,6 +119,18 @@ export async function startWorker(
   return {
     url: () => url,
     handlers: async () => (await mf.getWorker()) as unknown as WorkerHandlers,
+    async objectFetch(binding, name, path, init) {
+      // Miniflare's workers-types clash with Deno's: use the stub through its documented shape.
+      const namespace = await mf.getDurableObjectNamespace(binding) as unknown as {
+        idFromName(name: string): unknown;
+        get(id: unknown): { fetch(url: string, init?: unknown): Promise<Response> };
+      };
+      const response = await namespace.get(namespace.idFromName(name)).fetch(`https://object${path}`, init);
+      return new Response(await response.arrayBuffer(), {
+        status: response.status,
+        headers: [...response.headers],
+      });
+    },
     async restart() {
       await mf.dispose();
       mf = new Miniflare(options);

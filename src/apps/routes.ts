@@ -1,11 +1,11 @@
 /** The calling key's app: its settings, such as the browser origins of its publishable key. @module */
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { getCurrentApp, type OriginPolicy, setAllowedOrigins } from "./service.ts";
-import { body, errors, json, router, secured } from "../http/env.ts";
+import { type AppEnv, body, errors, json, router, secured } from "../http/env.ts";
 import { AppSchema, UpdateAppBody } from "./schemas.ts";
 
 /** `GET /v1/apps/current` and `PATCH /v1/apps/current` (secret key). */
-export function appRoutes(policy: OriginPolicy) {
+export function appRoutes(policy: OriginPolicy): OpenAPIHono<AppEnv> {
   const app = router();
   app.openapi(
     createRoute({

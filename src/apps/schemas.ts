@@ -11,15 +11,19 @@ const Origin = z.string().min(1).max(300).openapi({
   example: "https://app.example.com",
 });
 /** Body of `PATCH /v1/apps/current`. */
-export const UpdateAppBody = z.object({
-  allowed_origins: z.array(Origin).max(50).openapi({
-    description:
-      "Replaces the list of origins whose pages may call the publishable-key routes (CORS); [] closes them to browsers",
-    example: ["https://app.example.com", "http://localhost:5173"],
-  }),
-}).strict().openapi("UpdateApp");
+export const UpdateAppBody: z.ZodObject<{ allowed_origins: z.ZodArray<z.ZodString> }, z.core.$strict> = z
+  .object({
+    allowed_origins: z.array(Origin).max(50).openapi({
+      description:
+        "Replaces the list of origins whose pages may call the publishable-key routes (CORS); [] closes them to browsers",
+      example: ["https://app.example.com", "http://localhost:5173"],
+    }),
+  }).strict().openapi("UpdateApp");
 /** An app with the browser origins of its publishable key. */
-export const AppSchema = z.object({
+export const AppSchema: z.ZodObject<
+  { id: z.ZodString; name: z.ZodString; allowed_origins: z.ZodArray<z.ZodString>; created_at: z.ZodString },
+  z.core.$strip
+> = z.object({
   id: typeId("app", "app_01jd0000000000000000000000"),
   name: z.string().openapi({ description: "App name within the tenant", example: "production" }),
   allowed_origins: z.array(z.string()).openapi({

@@ -1,7 +1,7 @@
 /** `GET /v1/audit-events`: the app's append-only audit trail, filtered, newest first. @module */
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { listAuditEvents } from "./service.ts";
-import { errors, json, router, secured } from "../http/env.ts";
+import { type AppEnv, errors, json, router, secured } from "../http/env.ts";
 
 const AuditEventSchema = z.object({
   id: z.string().openapi({ description: "TypeID of the audit event (time-ordered)", example: "aud_01jd6…" }),
@@ -43,7 +43,7 @@ const AuditEventSchema = z.object({
 const Instant = z.iso.datetime({ offset: true });
 
 /** Audit routes. */
-export function auditRoutes() {
+export function auditRoutes(): OpenAPIHono<AppEnv> {
   const app = router();
   app.openapi(
     createRoute({

@@ -1,12 +1,12 @@
 /** Coupon routes (`/v1/coupons`); applying one to a subscription is in `subscriptions/routes.ts`. @module */
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { createCoupon, getCoupon } from "./service.ts";
-import { body, errors, json, router, secured } from "../http/env.ts";
+import { type AppEnv, body, errors, json, router, secured } from "../http/env.ts";
 import { ResourceIdParam } from "../http/schemas.ts";
 import { CouponSchema, CreateCouponBody } from "./schemas.ts";
 
 /** `POST /v1/coupons` and `GET /v1/coupons/{id}`. */
-export function couponRoutes() {
+export function couponRoutes(): OpenAPIHono<AppEnv> {
   const app = router();
   app.openapi(
     createRoute({

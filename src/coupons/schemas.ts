@@ -7,7 +7,22 @@ import { z } from "@hono/zod-openapi";
 import { Amount, Currency, Instant, Key, Ref } from "../http/schemas.ts";
 
 /** Body of `POST /v1/coupons`. */
-export const CreateCouponBody = z.object({
+export const CreateCouponBody: z.ZodObject<
+  {
+    code: z.ZodString;
+    name: z.ZodOptional<z.ZodString>;
+    percent_off: z.ZodOptional<z.ZodNumber>;
+    amount_off: z.ZodOptional<z.ZodInt>;
+    currency: z.ZodOptional<z.ZodString>;
+    duration: z.ZodEnum<{ once: "once"; repeating: "repeating"; forever: "forever" }>;
+    duration_periods: z.ZodOptional<z.ZodInt>;
+    max_redemptions: z.ZodOptional<z.ZodInt>;
+    valid_from: z.ZodOptional<z.ZodISODateTime>;
+    redeem_by: z.ZodOptional<z.ZodISODateTime>;
+    plan_ids: z.ZodOptional<z.ZodArray<z.ZodString>>;
+  },
+  z.core.$strict
+> = z.object({
   code: Key.openapi({ description: "Code customers type, unique per app", example: "LAUNCH25" }),
   name: z.string().min(1).max(200).optional().openapi({
     description: "Display name",
@@ -51,7 +66,25 @@ export const CreateCouponBody = z.object({
   }),
 }).strict().openapi("CreateCoupon");
 /** A coupon. */
-export const CouponSchema = z.object({
+export const CouponSchema: z.ZodObject<
+  {
+    id: z.ZodString;
+    code: z.ZodString;
+    name: z.ZodNullable<z.ZodString>;
+    percent_off: z.ZodNullable<z.ZodNumber>;
+    amount_off: z.ZodNullable<z.ZodInt>;
+    currency: z.ZodNullable<z.ZodString>;
+    duration: z.ZodEnum<{ once: "once"; repeating: "repeating"; forever: "forever" }>;
+    duration_periods: z.ZodNullable<z.ZodInt>;
+    max_redemptions: z.ZodNullable<z.ZodInt>;
+    times_redeemed: z.ZodInt;
+    valid_from: z.ZodNullable<z.ZodString>;
+    redeem_by: z.ZodNullable<z.ZodString>;
+    plan_ids: z.ZodNullable<z.ZodArray<z.ZodString>>;
+    created_at: z.ZodString;
+  },
+  z.core.$strip
+> = z.object({
   id: z.string().openapi({ description: "TypeID of the coupon", example: "cpn_01jd0000000000000000000000" }),
   code: z.string().openapi({ description: "Code customers type", example: "LAUNCH25" }),
   name: z.string().nullable().openapi({ description: "Display name", example: "Launch discount" }),
@@ -86,7 +119,16 @@ export const CouponSchema = z.object({
   }),
 }).openapi("Coupon", { description: "A coupon: a percentage or amount off for once, some or all periods" });
 /** A coupon applied to a subscription. */
-export const DiscountSchema = z.object({
+export const DiscountSchema: z.ZodObject<
+  {
+    id: z.ZodString;
+    subscription_id: z.ZodString;
+    coupon: typeof CouponSchema;
+    redeemed_at: z.ZodString;
+    first_period_index: z.ZodInt;
+  },
+  z.core.$strip
+> = z.object({
   id: z.string().openapi({
     description: "TypeID of the discount",
     example: "sdi_01jd0000000000000000000000",
@@ -106,6 +148,6 @@ export const DiscountSchema = z.object({
   }),
 }).openapi("Discount");
 /** Body of `POST /v1/subscriptions/{id}/discount`. */
-export const ApplyDiscountBody = z.object({
+export const ApplyDiscountBody: z.ZodObject<{ coupon: z.ZodString }, z.core.$strict> = z.object({
   coupon: Ref.openapi({ description: "Coupon code or cpn_ id", example: "LAUNCH25" }),
 }).strict().openapi("ApplyDiscount");

@@ -1,12 +1,12 @@
 /** Prepaid credit grant routes (`/v1/customers/{id}/credit_grants`). @module */
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { grantCredits, listCreditGrants } from "./service.ts";
-import { body, errors, json, router, secured } from "../http/env.ts";
+import { type AppEnv, body, errors, json, router, secured } from "../http/env.ts";
 import { ResourceIdParam } from "../http/schemas.ts";
 import { CreateCreditGrantBody, CreditGrantList, CreditGrantSchema } from "./schemas.ts";
 
 /** `POST` and `GET /v1/customers/{id}/credit_grants`. */
-export function creditRoutes() {
+export function creditRoutes(): OpenAPIHono<AppEnv> {
   const app = router();
   app.openapi(
     createRoute({

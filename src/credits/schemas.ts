@@ -7,7 +7,20 @@ import { z } from "@hono/zod-openapi";
 import { Amount, Currency, Instant, Key } from "../http/schemas.ts";
 
 /** Body of `POST /v1/customers/{id}/credit_grants`. */
-export const CreateCreditGrantBody = z.object({
+export const CreateCreditGrantBody: z.ZodObject<
+  {
+    reference: z.ZodString;
+    kind: z.ZodEnum<{ monetary: "monetary"; units: "units" }>;
+    amount: z.ZodInt;
+    currency: z.ZodOptional<z.ZodString>;
+    feature: z.ZodOptional<z.ZodString>;
+    priority: z.ZodOptional<z.ZodInt>;
+    effective_at: z.ZodOptional<z.ZodISODateTime>;
+    expires_at: z.ZodOptional<z.ZodISODateTime>;
+    source: z.ZodOptional<z.ZodEnum<{ purchased: "purchased"; promotional: "promotional" }>>;
+  },
+  z.core.$strict
+> = z.object({
   reference: Key.openapi({ description: "Idempotency key of the grant", example: "grant_2026_11_welcome" }),
   kind: z.enum(["monetary", "units"]).openapi({
     description: "monetary: money off invoices; units: free units of a feature",
@@ -37,7 +50,25 @@ export const CreateCreditGrantBody = z.object({
   }),
 }).strict().openapi("CreateCreditGrant");
 /** A prepaid credit grant with its remaining balance. */
-export const CreditGrantSchema = z.object({
+export const CreditGrantSchema: z.ZodObject<
+  {
+    id: z.ZodString;
+    customer_id: z.ZodString;
+    kind: z.ZodEnum<{ monetary: "monetary"; units: "units" }>;
+    currency: z.ZodNullable<z.ZodString>;
+    feature: z.ZodNullable<z.ZodString>;
+    amount: z.ZodInt;
+    remaining: z.ZodInt;
+    priority: z.ZodInt;
+    effective_at: z.ZodString;
+    expires_at: z.ZodNullable<z.ZodString>;
+    source: z.ZodEnum<{ purchased: "purchased"; promotional: "promotional" }>;
+    reference: z.ZodString;
+    entry_id: z.ZodNullable<z.ZodString>;
+    created_at: z.ZodString;
+  },
+  z.core.$strip
+> = z.object({
   id: z.string().openapi({ description: "TypeID of the grant", example: "cgr_01jd0000000000000000000000" }),
   customer_id: z.string().openapi({ description: "cus_ id", example: "cus_01jd0000000000000000000000" }),
   kind: z.enum(["monetary", "units"]).openapi({ description: "monetary or units", example: "monetary" }),
@@ -63,6 +94,7 @@ export const CreditGrantSchema = z.object({
   }),
 }).openapi("CreditGrant");
 /** A customer's credit grants (`GET /v1/customers/{id}/credit_grants`). */
-export const CreditGrantList = z.object({
-  data: z.array(CreditGrantSchema).openapi({ description: "Grants of the customer", example: [] }),
-}).openapi("CreditGrantList");
+export const CreditGrantList: z.ZodObject<{ data: z.ZodArray<typeof CreditGrantSchema> }, z.core.$strip> = z
+  .object({
+    data: z.array(CreditGrantSchema).openapi({ description: "Grants of the customer", example: [] }),
+  }).openapi("CreditGrantList");

@@ -1,14 +1,14 @@
 /** Customer routes (`/v1/customers`). @module */
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { createCustomer, getCustomer } from "./service.ts";
-import { body, errors, json, router, secured } from "../http/env.ts";
+import { type AppEnv, body, errors, json, router, secured } from "../http/env.ts";
 import { idParam } from "../http/schemas.ts";
 import { CreateCustomerBody, CustomerSchema } from "./schemas.ts";
 
 const IdParam = idParam("The id (cus_ / sub_ TypeID), or the customer's external id", "user_42");
 
 /** `POST /v1/customers` and `GET /v1/customers/{id}`. */
-export function customerRoutes() {
+export function customerRoutes(): OpenAPIHono<AppEnv> {
   const app = router();
   app.openapi(
     createRoute({

@@ -7,7 +7,14 @@ import { z } from "@hono/zod-openapi";
 import { Key, typeId } from "../http/schemas.ts";
 
 /** Body of `POST /v1/customers`. */
-export const CreateCustomerBody = z.object({
+export const CreateCustomerBody: z.ZodObject<
+  {
+    external_id: z.ZodString;
+    name: z.ZodOptional<z.ZodNullable<z.ZodString>>;
+    email: z.ZodOptional<z.ZodNullable<z.ZodEmail>>;
+  },
+  z.core.$strict
+> = z.object({
   external_id: Key.openapi({
     description: "Your id of the customer, unique per app; customer_id fields accept it",
     example: "user_42",
@@ -22,7 +29,16 @@ export const CreateCustomerBody = z.object({
   }),
 }).strict().openapi("CreateCustomer");
 /** A customer. */
-export const CustomerSchema = z.object({
+export const CustomerSchema: z.ZodObject<
+  {
+    id: z.ZodString;
+    external_id: z.ZodString;
+    name: z.ZodNullable<z.ZodString>;
+    email: z.ZodNullable<z.ZodString>;
+    created_at: z.ZodString;
+  },
+  z.core.$strip
+> = z.object({
   id: typeId("cus", "cus_01jd0000000000000000000000"),
   external_id: z.string().openapi({ description: "Your id of the customer", example: "user_42" }),
   name: z.string().nullable().openapi({ description: "Display name", example: "Ada Lovelace" }),

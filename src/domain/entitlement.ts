@@ -27,14 +27,21 @@ export type EntitlementReason =
 
 /** The answer of an entitlement check (the HTTP response body). */
 export interface EntitlementDecision {
+  /** Whether the customer may use the feature now (soft limits always allow). */
   allowed: boolean;
+  /** Key of the feature asked about, as the caller sent it. */
   feature: string;
+  /** The plan feature's type; `null` without a subscription or when the plan lacks the feature. */
   type: FeatureType | null;
   /** Usage in the current period, in the feature's units, after the aggregation. */
   used: number;
+  /** Units allowed per period, in the feature's units; `null` = unlimited, boolean or no access. */
   limit: number | null;
+  /** `max(0, limit − used)`; `null` when there is no limit. */
   remaining: number | null;
+  /** Whether the limit is soft (reported, never enforced). */
   soft_limit: boolean;
+  /** Which rule of this module decided the answer. */
   reason: EntitlementReason;
   /** End of the current period (ISO 8601), `null` without a subscription. */
   resets_at: string | null;

@@ -51,6 +51,16 @@ export class BillingError extends Error {
   /** Whether the same request may succeed later without change. */
   readonly retryable: boolean;
 
+  /**
+   * Creates the error; `retryable` defaults to `kind === "unavailable"`.
+   *
+   * @param code stable snake_case code (becomes the problem document's `code` and `type`)
+   * @param kind class of the failure; picks the HTTP status in `http/problem.ts`
+   * @param message what went wrong, for humans: capitalised, no trailing period, offending value quoted
+   * @param options.fields failing fields of a validation error
+   * @param options.retryable override; by default only `unavailable` errors are retryable
+   * @param options.cause the underlying error, kept for logs
+   */
   constructor(
     code: string,
     kind: ErrorKind,

@@ -64,12 +64,17 @@ export interface LifecycleEvent {
    * and the `message_id` of its audit row. Absent only on events built outside a write.
    */
   id?: string;
+  /** What happened, `resource.verb` (the webhook event type). */
   type: LifecycleEventType;
+  /** Tenant the resource belongs to (`ten_…`). */
   tenant_id: string;
+  /** App of the tenant the resource belongs to (`app_…`); webhooks go to this app's endpoints. */
   app_id: string;
   /** TypeID of the resource the event is about. */
   resource_id: string;
+  /** When the change happened, by the service clock (the commit's time). */
   occurred_at: Date;
+  /** The resource as the API shows it after the change (or a summary); the webhook payload's `data`. */
   data: Record<string, unknown>;
 }
 
@@ -78,6 +83,8 @@ export interface LifecycleEvent {
  * throw into the operation; the dispatcher isolates failures.
  */
 export interface LifecycleSubscriber {
+  /** Name in logs when the subscriber fails (e.g. `metrics`, `entitlement-invalidation`). */
   name: string;
+  /** Reacts to one committed event; a rejection or throw is logged by the dispatcher and dropped. */
   handle(event: LifecycleEvent): void | Promise<void>;
 }

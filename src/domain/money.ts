@@ -34,7 +34,7 @@ const EXPONENTS: Readonly<Record<string, number>> = (() => {
 })();
 
 /** Largest amount we store: 2^53 − 1 minor units. */
-export const MAX_AMOUNT = Number.MAX_SAFE_INTEGER;
+export const MAX_AMOUNT: number = Number.MAX_SAFE_INTEGER;
 
 /** Whether `code` is an active ISO 4217 alphabetic code (upper case, e.g. `USD`). */
 export function isCurrency(code: string): boolean {

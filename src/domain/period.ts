@@ -15,7 +15,9 @@ export type Interval = "month" | "year";
 
 /** A half-open period `[start, end)` in UTC. */
 export interface Period {
+  /** First instant of the period (inclusive). */
   start: Date;
+  /** First instant after the period (exclusive): the next period's `start`. */
   end: Date;
   /** 0 for the period starting at the anchor, 1 for the next, … */
   index: number;

@@ -29,40 +29,61 @@ export type PlanStatus = "active" | "archived";
 export interface Feature {
   /** Key clients use in events and checks (`api_calls`), unique within the plan. */
   key: string;
+  /** Display name (defaults to `key`). */
   name: string;
+  /** Boolean, metered or seat; see the module comment. */
   type: FeatureType;
   /** Units allowed per period, `null` = unlimited. Always `null` for boolean features. */
   limit: number | null;
+  /** `true`: usage may pass `limit` and is only flagged; `false`: checks deny at the limit. */
   soft_limit: boolean;
+  /** How the period's usage events combine (default `sum`; `latest` for seats). */
   aggregation: Aggregation;
   /** Units free each period before pricing applies. */
   included: number;
   /** Event property counted by `unique_count` (e.g. `user_id`), else `null`. */
   unique_property: string | null;
+  /** Price of usage beyond `included` (minor units of the plan's currency); `null` = not billed. */
   pricing: Pricing | null;
 }
 
 /** A feature as a client sends it; defaults are applied by {@link checkFeatures}. */
 export interface FeatureInput {
+  /** Key clients use in events and checks; unique within the plan. */
   key: string;
+  /** Display name; default `key`. */
   name?: string;
+  /** Boolean, metered or seat. */
   type: FeatureType;
+  /** Units per period; default `null` (unlimited). Must be absent or `null` for boolean features. */
   limit?: number | null;
+  /** Only flag usage beyond `limit`; default `false`. */
   soft_limit?: boolean;
+  /** Default `sum`, `latest` for seats. */
   aggregation?: Aggregation;
+  /** Free units per period; default 0. */
   included?: number;
+  /** Event property counted by `unique_count`; required with it, else absent. */
   unique_property?: string | null;
+  /** Pricing of usage beyond `included`; default none. Not allowed on boolean features. */
   pricing?: PricingInput | null;
 }
 
 /** A stored plan. Amounts are integer minor units of `currency`. */
 export interface Plan {
+  /** TypeID of the plan (`plan_…`). */
   id: string;
+  /** Client-chosen key, unique per app (`pro_monthly`). */
   key: string;
+  /** Display name. */
   name: string;
+  /** Free text for people; `null` when none. */
   description: string | null;
+  /** ISO 4217 code of every amount of the plan (ADR 0001). */
   currency: string;
+  /** Length of a billing period. */
   interval: Interval;
+  /** Days of free trial before the first paid period; 0 = none. */
   trial_days: number;
   /** Recurring fee per period, minor units. */
   base_amount: number;
@@ -71,9 +92,13 @@ export interface Plan {
    * job finalizes it afterwards (issue 6; default {@link DEFAULT_INVOICE_GRACE_PERIOD_HOURS}).
    */
   invoice_grace_period_hours: number;
+  /** Features with their limits and pricing, in the order the client sent them. */
   features: Feature[];
+  /** `archived` plans keep their subscriptions but take no new ones. */
   status: PlanStatus;
+  /** When the plan was created (service clock). */
   created_at: Date;
+  /** When the plan last changed (service clock). */
   updated_at: Date;
 }
 

@@ -21,6 +21,7 @@ import { divide, multiply, sum } from "./money.ts";
 
 /** One price tier. `up_to` is the inclusive upper bound in units, `null` for "and above". */
 export interface Tier {
+  /** Inclusive upper bound of the tier in units; `null` only on the last tier ("and above"). */
   up_to: number | null;
   /** Price per unit in minor units (≥ 0). */
   unit_amount: number;
@@ -196,9 +197,13 @@ export function pricingViolations(pricing: PricingInput, path: string): FieldIss
 
 /** Pricing as a client sends it (optional fields not yet checked against the model). */
 export interface PricingInput {
+  /** `per_unit`, `package`, `graduated` or `volume`; decides which other fields are required. */
   model: Pricing["model"];
+  /** Price per unit (`per_unit`) or per started package (`package`), minor units ≥ 0. */
   unit_amount?: number;
+  /** Units per package (`package` only), integer ≥ 1. */
   package_size?: number;
+  /** Tiers in increasing `up_to` order, the last open-ended (`graduated` and `volume` only). */
   tiers?: Tier[];
 }
 

@@ -30,7 +30,9 @@ export type SubscriptionStatus = "trialing" | "active" | "paused" | "canceled" |
  * new subscription). Trials are not extended.
  */
 export interface PauseWindow {
+  /** When the pause began (inclusive). */
   start: Date;
+  /** When the subscription resumed (exclusive); `null` while still paused. */
   end: Date | null;
 }
 
@@ -65,7 +67,9 @@ export function pausedSlices(
 
 /** The instants that define a subscription's timeline (UTC). */
 export interface SubscriptionTimeline {
+  /** When the subscription began (may be backdated up to {@link MAX_BACKDATE_DAYS}). */
   start_at: Date;
+  /** End of the free trial, `start_at + trial_days`; `null` without a trial. */
   trial_end: Date | null;
   /** Billing cycle anchor: `trial_end ?? start_at`. */
   billing_anchor: Date;
@@ -77,6 +81,7 @@ export interface SubscriptionTimeline {
 
 /** A billing period of a subscription: a recurring period, or the trial (`index` -1). */
 export interface BillingPeriod extends Period {
+  /** `true` for the trial, which is never charged a base fee. */
   trial: boolean;
 }
 
@@ -196,16 +201,23 @@ export type ChangeTiming = "now" | "period_end";
 
 /** A plan change as stored (pending when `effective_at` is in the future). */
 export interface PlanChange {
+  /** Plan before the change (`plan_…`). */
   from_plan_id: string;
+  /** Plan after the change (`plan_…`). */
   to_plan_id: string;
+  /** When the new plan applies: now for upgrades, the period end for downgrades by default. */
   effective_at: Date;
+  /** Whether the period's base fee is split between the two plans to the second. */
   proration: ProrationBehavior;
 }
 
 /** What {@link planChangeDecision} decided. */
 export interface PlanChangeDecision {
+  /** `upgrade` when the new base fee is higher than the old, else `downgrade`. */
   direction: "upgrade" | "downgrade";
+  /** When the change applies (the requested timing, or the direction's default). */
   effective_at: Date;
+  /** The requested proration, default `prorate`. */
   proration: ProrationBehavior;
 }
 
@@ -283,8 +295,11 @@ export function initialPlanId(currentPlanId: string, changes: readonly PlanChang
 
 /** A slice of a period billed at one plan. */
 export interface PlanSlice {
+  /** Plan billed for this slice (`plan_…`). */
   plan_id: string;
+  /** Start of the slice (inclusive). */
   start: Date;
+  /** End of the slice (exclusive). */
   end: Date;
   /** Proration of the change that started the slice (`none` for the first slice). */
   proration: ProrationBehavior;

@@ -12,18 +12,29 @@ import type { Scope } from "../domain/scope.ts";
 
 /** What a check needs besides usage. `null` subscription = no live subscription. */
 export interface EntitlementContext {
+  /**
+   * The customer's live (trialing or active) subscription and its current billing period
+   * `[period_start, period_end)`; `null` when there is none.
+   */
   subscription: {
+    /** TypeID of the subscription (`sub_…`). */
     id: string;
+    /** Plan the subscription is on now (`plan_…`). */
     plan_id: string;
+    /** Start of the current period (inclusive). */
     period_start: Date;
+    /** End of the current period (exclusive); cache entries expire here at the latest. */
     period_end: Date;
   } | null;
+  /** Features of that plan; empty without a subscription. */
   features: Feature[];
 }
 
 /** A cache of {@link EntitlementContext} per customer. */
 export interface EntitlementCache {
+  /** The cached context of the customer, or `undefined` when absent or expired at `now`. */
   get(scope: Scope, customerId: string, now: Date): EntitlementContext | undefined;
+  /** Stores the context; it expires after the cache's TTL or at `period_end`, whichever comes first. */
   set(scope: Scope, customerId: string, value: EntitlementContext, now: Date): void;
   /** Drops one customer's entry (subscription created / canceled). */
   invalidateCustomer(scope: Scope, customerId: string): void;
@@ -40,11 +51,19 @@ export class MemoryEntitlementCache implements EntitlementCache {
   readonly #ttlMs: number;
   readonly #maxEntries: number;
 
+  /**
+   * Creates an empty cache.
+   *
+   * @param options.ttlMs lifetime of an entry in ms (default 30 000)
+   * @param options.maxEntries bound on entries; the least recently written is dropped beyond it
+   *   (default 50 000)
+   */
   constructor(options: { ttlMs?: number; maxEntries?: number } = {}) {
     this.#ttlMs = options.ttlMs ?? 30_000;
     this.#maxEntries = options.maxEntries ?? 50_000;
   }
 
+  /** The entry of the customer unless it expired at `now` (an expired entry is dropped). */
   get(scope: Scope, customerId: string, now: Date): EntitlementContext | undefined {
     const key = cacheKey(scope, customerId);
     const hit = this.#entries.get(key);
@@ -56,6 +75,7 @@ export class MemoryEntitlementCache implements EntitlementCache {
     return hit.value;
   }
 
+  /** Stores the entry, expiring at `now + ttlMs` or the period end, whichever is first. */
   set(scope: Scope, customerId: string, value: EntitlementContext, now: Date): void {
     const key = cacheKey(scope, customerId);
     let expires = now.getTime() + this.#ttlMs;

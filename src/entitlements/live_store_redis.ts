@@ -219,6 +219,27 @@ export class RedisLiveEntitlements implements LiveEntitlementStore {
     return this.#failures;
   }
 
+  /** Invalidations and counter drops owed to Redis (not yet delivered because it was unreachable). */
+  get owed(): number {
+    return this.#owedGens.size + this.#owedForget.size;
+  }
+
+  /**
+   * Delivers what is owed to Redis now, instead of before the next call (a runtime whose other
+   * readers of Redis cannot see this process's list, like the Worker's edge path, must not wait).
+   *
+   * @returns whether nothing is owed any more (false: Redis still unreachable; retry later)
+   */
+  async deliverOwed(): Promise<boolean> {
+    if (this.owed === 0) return true;
+    try {
+      await this.#call(() => Promise.resolve());
+    } catch {
+      return false;
+    }
+    return this.owed === 0;
+  }
+
   /** Whether the circuit is closed (Redis believed reachable). */
   get available(): boolean {
     return Date.now() >= this.#openUntil;

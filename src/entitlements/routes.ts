@@ -4,14 +4,14 @@
  *
  * @module
  */
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { checkEntitlement } from "./service.ts";
-import { body, errors, json, router } from "../http/env.ts";
+import { type AppEnv, body, errors, json, router } from "../http/env.ts";
 import { anyKey, authorizeCustomers, limitPublishable, rateLimited } from "../http/publishable.ts";
 import { CheckBody, DecisionSchema } from "./schemas.ts";
 
 /** `POST /v1/entitlements/check`. */
-export function entitlementRoutes() {
+export function entitlementRoutes(): OpenAPIHono<AppEnv> {
   const app = router();
   app.openapi(
     createRoute({

@@ -7,7 +7,15 @@ import { z } from "@hono/zod-openapi";
 import { Key, SafeInt } from "../http/schemas.ts";
 
 /** Body of `POST /v1/entitlements/check`. */
-export const CheckBody = z.object({
+export const CheckBody: z.ZodObject<
+  {
+    customer_id: z.ZodString;
+    feature: z.ZodString;
+    consume: z.ZodOptional<z.ZodInt>;
+    idempotency_key: z.ZodOptional<z.ZodString>;
+  },
+  z.core.$strict
+> = z.object({
   customer_id: z.string().min(1).max(128).openapi({
     description: "cus_ id or external id",
     example: "user_42",
@@ -28,7 +36,32 @@ export const CheckBody = z.object({
   path: ["idempotency_key"],
 }).openapi("EntitlementCheck");
 /** The answer of an entitlement check. */
-export const DecisionSchema = z.object({
+export const DecisionSchema: z.ZodObject<
+  {
+    allowed: z.ZodBoolean;
+    feature: z.ZodString;
+    type: z.ZodNullable<z.ZodEnum<{ boolean: "boolean"; metered: "metered"; seat: "seat" }>>;
+    used: z.ZodInt;
+    limit: z.ZodNullable<z.ZodInt>;
+    remaining: z.ZodNullable<z.ZodInt>;
+    soft_limit: z.ZodBoolean;
+    reason: z.ZodEnum<
+      {
+        no_active_subscription: "no_active_subscription";
+        feature_not_in_plan: "feature_not_in_plan";
+        included: "included";
+        unlimited: "unlimited";
+        within_limit: "within_limit";
+        limit_reached: "limit_reached";
+        soft_limit_exceeded: "soft_limit_exceeded";
+      }
+    >;
+    resets_at: z.ZodNullable<z.ZodString>;
+    consumed: z.ZodInt;
+    over_soft_limit: z.ZodBoolean;
+  },
+  z.core.$strip
+> = z.object({
   allowed: z.boolean().openapi({
     description: "Whether the customer may use the feature now",
     example: true,

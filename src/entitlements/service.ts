@@ -93,6 +93,47 @@ function featureEntitlement(context: EntitlementContext, featureKey: string): Fe
   };
 }
 
+/**
+ * Publishes a customer's entitlements to a live store right after they were invalidated: a fresh
+ * snapshot of every feature of the current plan under the new generation, and each counter that
+ * is not built yet seeded from the stored usage. A check that follows, in any process or at the
+ * edge, then answers from the store without reloading anything. Safe against concurrent checks
+ * and ingestion (the store's `put` / `seed` rules); a feature a concurrent change made stale again
+ * is simply left for the next check to reload.
+ *
+ * @returns how many features were published
+ * @throws {LiveStoreUnavailable} when the store cannot be reached (the next check reloads)
+ */
+export async function publishEntitlements(
+  ctx: Ctx,
+  store: LiveEntitlementStore,
+  customerId: string,
+): Promise<number> {
+  const now = ctx.clock.now();
+  const context = await loadEntitlementContext(ctx, ctx.database.db, customerId, now);
+  let published = 0;
+  for (const f of context.features) {
+    const key: LiveKey = { scope: ctx.scope, customerId, feature: f.key };
+    const r = await store.check(key, 0, now.getTime());
+    if (r.status !== "stale") continue;
+    const entitlement = featureEntitlement(context, f.key);
+    await store.put(key, r.gen, entitlement, now.getTime());
+    published++;
+    const after = await store.check(key, 0, now.getTime());
+    if (after.status !== "cold") continue;
+    const value = await aggregateUsage(
+      ctx.scope,
+      ctx.database.db,
+      customerId,
+      f,
+      new Date(entitlement.period_start_ms!),
+      new Date(entitlement.period_end_ms!),
+    );
+    await store.seed(key, after.snapshot, value);
+  }
+  return published;
+}
+
 /** Largest number of customer references remembered per database (a limit on everything). */
 const MAX_CUSTOMER_REFS = 100_000;
 const customerRefs = new WeakMap<Store, Map<string, string>>();
@@ -166,7 +207,14 @@ export async function checkEntitlement(ctx: Ctx, input: CheckInput): Promise<Con
   return answer;
 }
 
-function decide(
+/**
+ * The decision of a check from a live snapshot and the usage before this call (the pure rule
+ * `decideConsumption`), shared by the service and the Worker's edge path.
+ *
+ * @throws {BillingError} `consume_not_supported` (422) for a consumption the feature's
+ *   aggregation cannot take
+ */
+export function decide(
   input: CheckInput,
   entitlement: FeatureEntitlement,
   used: number,
@@ -199,8 +247,8 @@ function assertConsumable(aggregation: string, consume: number, feature: string)
   );
 }
 
-/** The usage event a consumption records. */
-function consumptionEvent(input: CheckInput, consume: number, crossing?: Crossing): UsageEventInput {
+/** The usage event a consumption records (its id is the check's `idempotency_key`). */
+export function consumptionEvent(input: CheckInput, consume: number, crossing?: Crossing): UsageEventInput {
   return {
     id: input.idempotency_key!,
     customer_id: input.customer_id,
@@ -210,10 +258,11 @@ function consumptionEvent(input: CheckInput, consume: number, crossing?: Crossin
   };
 }
 
-type Crossing = NonNullable<UsageEventInput["lifecycle"]>;
+/** The lifecycle event a consumption event carries when it crosses a limit. */
+export type Crossing = NonNullable<UsageEventInput["lifecycle"]>;
 
 /** The lifecycle event of a consumption that crosses the feature's limit (see `limitCrossing`). */
-function crossingOf(
+export function crossingOf(
   input: CheckInput,
   entitlement: FeatureEntitlement,
   usedBefore: number,
@@ -332,7 +381,7 @@ async function checkLive(
  * original, reason as the original decision would give (usage before it = current − consumed),
  * `used` / `remaining` as they are now (the current usage already contains the original).
  */
-function replayAnswer(
+export function replayAnswer(
   input: CheckInput,
   entitlement: FeatureEntitlement,
   currentUsed: number,

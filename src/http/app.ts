@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import type { Context } from "hono";
@@ -18,6 +19,7 @@ import { browserCors } from "./cors.ts";
 import { CUSTOMER_SESSION_HEADER } from "./publishable.ts";
 import { SessionSigner } from "../sessions/token.ts";
 import { sessionRoutes } from "../sessions/routes.ts";
+import { databaseReadiness, healthRoutes, type Readiness } from "./health.ts";
 import { docsRoutes, type DocsScriptLoader } from "./docs.ts";
 import { type AppEnv, router } from "./env.ts";
 import { errorToResponse, problem } from "./problem.ts";
@@ -69,6 +71,8 @@ export interface AppOptions {
   failedAuthLimits?: FailedAuthLimits;
   /** Base URL of the Stripe API (`STRIPE_API_BASE`; tests point it at a local server). */
   stripeApiBase?: string;
+  /** Checks behind `GET /readyz` (default: the database answers; see `health.ts`). */
+  readiness?: Readiness;
 }
 
 /** Routes a publishable key (`pk_…`) may call: checks and usage, nothing else. */
@@ -92,7 +96,7 @@ function bearer(header: string | undefined): string | null {
  * const app = createApp(services, { adminToken });
  * Deno.serve({ port: 8787 }, app.fetch);
  */
-export function createApp(services: Services, options: AppOptions) {
+export function createApp(services: Services, options: AppOptions): OpenAPIHono<AppEnv> {
   const app = router();
   const keys = new KeyResolver(services);
   const origins = new OriginPolicy(services);
@@ -315,7 +319,7 @@ export function createApp(services: Services, options: AppOptions) {
     "/problems/:code",
     (c) => problemTypeResponse(c.req.param("code"), c.req.header("accept")) ?? c.notFound(),
   );
-  app.get("/healthz", (c) => c.json({ ok: true }));
+  app.route("/", healthRoutes(options.readiness ?? databaseReadiness(services)));
   app.route("/", docsRoutes(options.docsScript));
 
   app.notFound((c) => problem(c, 404, "route_not_found", `No route ${c.req.method} ${c.req.path}`));

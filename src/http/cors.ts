@@ -16,6 +16,7 @@
  *
  * @module
  */
+import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { createMiddleware } from "hono/factory";
 import type { OriginPolicy } from "../apps/service.ts";
@@ -36,7 +37,11 @@ function bearer(header: string | undefined): string | null {
  *
  * @param publishablePaths paths whose routes accept publishable keys (`/v1/events`, …)
  */
-export function browserCors(keys: KeyResolver, policy: OriginPolicy, publishablePaths: ReadonlySet<string>) {
+export function browserCors(
+  keys: KeyResolver,
+  policy: OriginPolicy,
+  publishablePaths: ReadonlySet<string>,
+): MiddlewareHandler<AppEnv> {
   const sameOrigin = (origin: string, url: string) => origin === new URL(url).origin;
   const publishableCors = cors({
     origin: async (origin, c) => {

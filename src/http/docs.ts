@@ -11,6 +11,7 @@
  */
 import { Scalar } from "@scalar/hono-api-reference";
 import type { Context } from "hono";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { type AppEnv, router } from "./env.ts";
 import { problem } from "./problem.ts";
 
@@ -18,14 +19,27 @@ import { problem } from "./problem.ts";
 export type DocsScriptLoader = () => Promise<Uint8Array | string | null>;
 
 /**
+ * The renderer's npm package, kept out of a literal `import()` on purpose: Deno fetches every
+ * package a literal import names before the first line runs, and the renderer (with its
+ * dependencies, ~200 MB) is only needed when someone opens `/docs`.
+ */
+const RENDERER_PACKAGE = "@scalar/api-reference";
+
+/**
  * Default loader: resolves `@scalar/api-reference` through the module graph and reads
  * `dist/browser/standalone.js` beside it (works where `import.meta.resolve` yields a `file:` URL and
  * `fetch` reads files, as in Deno). Other runtimes pass their own loader in `AppOptions.docsScript`
  * (e.g. a Worker imports the file as a text module).
  */
-export const defaultDocsScript: DocsScriptLoader = async () => {
+export const defaultDocsScript: DocsScriptLoader = async (): Promise<Uint8Array | null> => {
   try {
-    const entry = import.meta.resolve("@scalar/api-reference");
+    let entry = import.meta.resolve(RENDERER_PACKAGE);
+    if (!entry.startsWith("file:")) {
+      // Deno on its global npm cache resolves to an `npm:` URL until the package is loaded:
+      // importing it downloads it (its code may not run outside a browser; only its files matter).
+      await import(RENDERER_PACKAGE).catch(() => undefined);
+      entry = import.meta.resolve(RENDERER_PACKAGE);
+    }
     if (!entry.startsWith("file:")) return null;
     const res = await fetch(new URL("./browser/standalone.js", entry));
     return res.ok ? new Uint8Array(await res.arrayBuffer()) : null;
@@ -38,7 +52,7 @@ export const defaultDocsScript: DocsScriptLoader = async () => {
  * Routes `GET /docs` (HTML) and `GET /docs/scalar.js` (the renderer, cached in memory after the
  * first load, `Cache-Control: public, max-age=86400`).
  */
-export function docsRoutes(load: DocsScriptLoader = defaultDocsScript) {
+export function docsRoutes(load: DocsScriptLoader = defaultDocsScript): OpenAPIHono<AppEnv> {
   const app = router();
   let script: Promise<Uint8Array | string | null> | undefined;
   app.get(

@@ -59,6 +59,7 @@ export const TAGS: readonly { name: string; description: string }[] = [
     description: "Stripe: configuration, collection of invoices and inbound Stripe webhooks.",
   },
   { name: "metrics", description: "Prometheus metrics of the process." },
+  { name: "health", description: "Liveness and readiness probes (no key)." },
 ];
 
 /**

@@ -14,12 +14,19 @@ import { BillingError, type ErrorKind, type FieldIssue } from "../domain/errors.
 
 /** Body of a problem response. */
 export interface Problem {
+  /** Relative URI reference of the problem type, `/problems/{code}` (RFC 9457 §3.1.1). */
   type: string;
+  /** Reason phrase of `status` (`Unprocessable Content`); the same for every problem of a status. */
   title: string;
+  /** HTTP status code, repeated from the response line (RFC 9457 §3.1.2). */
   status: number;
+  /** What went wrong with this request, for humans (the error's message). */
   detail: string;
+  /** Stable snake_case code to branch on (`insufficient_balance`); an extension member. */
   code: string;
+  /** Id of the request (`X-Request-Id`), to find it in the logs. */
   request_id: string;
+  /** Each failing field of a validation error, by path; absent for other problems. */
   fields?: FieldIssue[];
 }
 

@@ -176,6 +176,14 @@ export const PROBLEM_TYPES: Readonly<Record<string, ProblemType>> = {
     tags: [],
     retryable: true,
   },
+  not_ready: {
+    status: 503,
+    title: "Not ready",
+    explanation: "A readiness check failed (the detail names each one) or the process is stopping; send " +
+      "traffic to another instance and probe again.",
+    tags: ["health"],
+    retryable: true,
+  },
   docs_unavailable: {
     status: 503,
     title: "Docs unavailable",

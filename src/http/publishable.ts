@@ -14,6 +14,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "./env.ts";
 import { problem } from "./problem.ts";
+import type { RateDecision } from "./rate_limit.ts";
 
 /** Security requirement of routes that accept a secret or a publishable key. */
 export const anyKey: Record<string, string[]>[] = [{ bearerAuth: [] }, { publishableKey: [] }];
@@ -83,25 +84,37 @@ export async function limitPublishable(
   // Counted per session customer, so naming it by cus_ id or external id shares one budget
   const refs = c.var.session ? [c.var.session.cus] : customerRefs;
   const decision = await limiter.limit(c.var.ctx.scope, refs);
-  const resetSeconds = Math.max(0, Math.ceil((decision.reset_ms - Date.now()) / 1000));
-  const headers: Record<string, string> = decision.limit > 0
-    ? {
-      "ratelimit-limit": String(decision.limit),
-      "ratelimit-remaining": String(decision.remaining),
-      "ratelimit-reset": String(resetSeconds),
-    }
-    : {};
   if (decision.success) {
-    for (const [name, value] of Object.entries(headers)) c.header(name, value);
+    for (const [name, value] of Object.entries(rateLimitHeaders(decision))) c.header(name, value);
     return null;
   }
+  return rateLimitedResponse(c, decision);
+}
+
+/** The `RateLimit-*` headers of a decision (none when the limiter failed open: `limit` 0). */
+export function rateLimitHeaders(decision: RateDecision): Record<string, string> {
+  if (decision.limit <= 0) return {};
+  return {
+    "ratelimit-limit": String(decision.limit),
+    "ratelimit-remaining": String(decision.remaining),
+    "ratelimit-reset": String(Math.max(0, Math.ceil((decision.reset_ms - Date.now()) / 1000))),
+  };
+}
+
+/**
+ * The 429 `rate_limited` problem of a publishable key over its limit, with `Retry-After`
+ * (seconds, at least 1) and the `RateLimit-*` headers of the decision. Shared by the app and the
+ * Worker's edge path.
+ */
+export function rateLimitedResponse(c: Context, decision: RateDecision): Response {
   const res = problem(
     c,
     429,
     "rate_limited",
     `Too many requests for this customer with a publishable key; retry after the window resets`,
   );
-  for (const [name, value] of Object.entries(headers)) res.headers.set(name, value);
+  for (const [name, value] of Object.entries(rateLimitHeaders(decision))) res.headers.set(name, value);
+  const resetSeconds = Math.max(0, Math.ceil((decision.reset_ms - Date.now()) / 1000));
   res.headers.set("retry-after", String(Math.max(1, resetSeconds)));
   return res;
 }

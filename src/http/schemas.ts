@@ -10,35 +10,41 @@
 import { z } from "@hono/zod-openapi";
 
 /** Non-negative safe integer (units, counts, minor units). */
-export const SafeInt = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
+export const SafeInt: z.ZodInt = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
 /** Non-negative integer amount of minor units. */
-export const Amount = SafeInt.openapi({
+export const Amount: z.ZodInt = SafeInt.openapi({
   description: "Integer amount in the currency's minor unit (cents for USD)",
   example: 4900,
 });
 /** A client-chosen key: letters, digits, `_ . : -`, 1–128 characters. */
-export const Key = z.string().min(1).max(128).regex(
+export const Key: z.ZodString = z.string().min(1).max(128).regex(
   /^[A-Za-z0-9_.:-]+$/,
   "Use letters, digits, _ . : - only",
 );
 /** ISO 4217 code. */
-export const Currency = z.string().regex(/^[A-Z]{3}$/, "Use an ISO 4217 code such as USD").openapi({
-  example: "USD",
-});
+export const Currency: z.ZodString = z.string().regex(/^[A-Z]{3}$/, "Use an ISO 4217 code such as USD")
+  .openapi({
+    example: "USD",
+  });
 /** ISO 8601 instant (offset allowed; stored in UTC). */
-export const Instant = z.iso.datetime({ offset: true }).openapi({ example: "2026-11-01T00:00:00Z" });
+export const Instant: z.ZodISODateTime = z.iso.datetime({ offset: true }).openapi({
+  example: "2026-11-01T00:00:00Z",
+});
 /** A reference to another resource by id, key or code (1–128 characters). */
-export const Ref = z.string().min(1).max(128);
+export const Ref: z.ZodString = z.string().min(1).max(128);
 /** A TypeID field of a response, documented with its prefix. */
-export function typeId(prefix: string, example: string) {
+export function typeId(prefix: string, example: string): z.ZodString {
   return z.string().min(1).max(128).openapi({ description: `TypeID with prefix ${prefix}_`, example });
 }
 /** The `{id}` path parameter (1–128 characters), documented with a description and an example. */
-export function idParam(description: string, example: string) {
+export function idParam(
+  description: string,
+  example: string,
+): z.ZodObject<{ id: z.ZodString }, z.core.$strip> {
   return z.object({ id: z.string().min(1).max(128).openapi({ description, example }) });
 }
 /** `{id}` of the subscription action, coupon, tax, credit and credit-note routes: any resource's TypeID. */
-export const ResourceIdParam = idParam(
+export const ResourceIdParam: z.ZodObject<{ id: z.ZodString }, z.core.$strip> = idParam(
   "Id of the resource in the path (TypeID; customers also by external id)",
   "sub_01jd0000000000000000000000",
 );
@@ -102,7 +108,20 @@ export function boundedJsonObject(bounds: JsonBounds, description: string, examp
 }
 
 /** Problem details (RFC 9457). */
-export const ProblemSchema = z.object({
+export const ProblemSchema: z.ZodObject<
+  {
+    type: z.ZodString;
+    title: z.ZodString;
+    status: z.ZodInt;
+    detail: z.ZodString;
+    code: z.ZodString;
+    request_id: z.ZodString;
+    fields: z.ZodOptional<
+      z.ZodArray<z.ZodObject<{ path: z.ZodString; message: z.ZodString }, z.core.$strip>>
+    >;
+  },
+  z.core.$strip
+> = z.object({
   type: z.string().openapi({
     description: "Relative URI of the problem type: /problems/{code}",
     example: "/problems/validation_failed",

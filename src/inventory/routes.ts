@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { getInventoryBalance, getInventoryHold, listInventoryBalances, mutateInventory } from "./service.ts";
-import { body, errors, json, router, secured } from "../http/env.ts";
+import { type AppEnv, body, errors, json, router, secured } from "../http/env.ts";
 import { idParam } from "../http/schemas.ts";
 import {
   InventoryBalanceList,
@@ -27,7 +27,7 @@ const Subject = InventoryName.openapi({ description: "Who holds the units", exam
 const Item = InventoryName.openapi({ description: "What is counted", example: "sku_4711" });
 
 /** The inventory routes. */
-export function inventoryRoutes() {
+export function inventoryRoutes(): OpenAPIHono<AppEnv> {
   const app = router();
   for (
     const [verb, summary] of [

@@ -9,12 +9,15 @@ import { Key } from "../http/schemas.ts";
 import { Replayed, Ttl } from "../ledger/schemas.ts";
 
 /** Subject or item of the inventory ledger: 1–128 characters of letters, digits, `_ . : -`. */
-export const InventoryName = Key;
+export const InventoryName: z.ZodString = Key;
 /** Any number: the domain checks it is a positive integer (`invalid_quantity`). */
 const Quantity = z.number().openapi({ description: "Positive integer", example: 5 });
 
 /** Body of `POST /v1/inventory/acquire` and `/consume`. */
-export const InventoryMoveBody = z.object({
+export const InventoryMoveBody: z.ZodObject<
+  { idempotency_key: z.ZodString; subject: z.ZodString; item: z.ZodString; quantity: z.ZodNumber },
+  z.core.$strict
+> = z.object({
   idempotency_key: Key.openapi({
     description: "A retry with the same key returns the first result",
     example: "po_881_receive",
@@ -25,7 +28,16 @@ export const InventoryMoveBody = z.object({
 }).strict().openapi("InventoryMove");
 
 /** Body of `POST /v1/inventory/transfer`. */
-export const InventoryTransferBody = z.object({
+export const InventoryTransferBody: z.ZodObject<
+  {
+    idempotency_key: z.ZodString;
+    from: z.ZodString;
+    to: z.ZodString;
+    item: z.ZodString;
+    quantity: z.ZodNumber;
+  },
+  z.core.$strict
+> = z.object({
   idempotency_key: Key.openapi({
     description: "A retry with the same key returns the first result",
     example: "move_881",
@@ -37,7 +49,16 @@ export const InventoryTransferBody = z.object({
 }).strict().openapi("InventoryTransfer");
 
 /** Body of `POST /v1/inventory/holds`. */
-export const InventoryHoldBody = z.object({
+export const InventoryHoldBody: z.ZodObject<
+  {
+    idempotency_key: z.ZodString;
+    subject: z.ZodString;
+    item: z.ZodString;
+    quantity: z.ZodNumber;
+    ttl_seconds: z.ZodInt;
+  },
+  z.core.$strict
+> = z.object({
   idempotency_key: Key.openapi({
     description: "A retry with the same key returns the same hold",
     example: "cart_77_hold",
@@ -49,7 +70,10 @@ export const InventoryHoldBody = z.object({
 }).strict().openapi("CreateInventoryHold");
 
 /** Body of `POST /v1/inventory/holds/{id}/commit|release` (optional). */
-export const InventoryHoldActionBody = z.object({
+export const InventoryHoldActionBody: z.ZodObject<
+  { idempotency_key: z.ZodOptional<z.ZodString> },
+  z.core.$strict
+> = z.object({
   idempotency_key: Key.optional().openapi({
     description: "Default: {hold_id}:commit or {hold_id}:release",
     example: "cart_77_commit",
@@ -57,7 +81,10 @@ export const InventoryHoldActionBody = z.object({
 }).strict().openapi("InventoryHoldAction");
 
 /** Balance of a subject in one item. */
-export const InventoryBalanceSchema = z.object({
+export const InventoryBalanceSchema: z.ZodObject<
+  { subject: z.ZodString; item: z.ZodString; free: z.ZodInt; on_hold: z.ZodInt; total: z.ZodInt },
+  z.core.$strip
+> = z.object({
   subject: z.string().openapi({ description: "Who holds the units", example: "warehouse_berlin" }),
   item: z.string().openapi({ description: "What is counted", example: "sku_4711" }),
   free: z.int().openapi({ description: "Units not on hold", example: 8 }),
@@ -66,7 +93,22 @@ export const InventoryBalanceSchema = z.object({
 }).openapi("InventoryBalance", { description: "What a subject has of an item" });
 
 /** An inventory reservation. */
-export const InventoryHoldSchema = z.object({
+export const InventoryHoldSchema: z.ZodObject<
+  {
+    id: z.ZodString;
+    subject: z.ZodString;
+    item: z.ZodString;
+    quantity: z.ZodInt;
+    status: z.ZodEnum<
+      { pending: "pending"; expired: "expired"; committed: "committed"; released: "released" }
+    >;
+    idempotency_key: z.ZodString;
+    expires_at: z.ZodString;
+    created_at: z.ZodString;
+    updated_at: z.ZodString;
+  },
+  z.core.$strip
+> = z.object({
   id: z.string().openapi({ description: "TypeID of the hold", example: "ihl_01jd0000000000000000000000" }),
   subject: z.string().openapi({ description: "Who holds the units", example: "warehouse_berlin" }),
   item: z.string().openapi({ description: "What is reserved", example: "sku_4711" }),
@@ -91,7 +133,31 @@ export const InventoryHoldSchema = z.object({
 }).openapi("InventoryHold", { description: "Units reserved until committed, released or expired" });
 
 /** One row of the inventory journal. */
-export const InventoryOperationSchema = z.object({
+export const InventoryOperationSchema: z.ZodObject<
+  {
+    id: z.ZodString;
+    seq: z.ZodInt;
+    kind: z.ZodEnum<
+      {
+        consume: "consume";
+        hold: "hold";
+        acquire: "acquire";
+        transfer: "transfer";
+        commit: "commit";
+        release: "release";
+        expire: "expire";
+      }
+    >;
+    idempotency_key: z.ZodString;
+    subject: z.ZodString;
+    counterparty: z.ZodNullable<z.ZodString>;
+    item: z.ZodString;
+    quantity: z.ZodInt;
+    hold_id: z.ZodNullable<z.ZodString>;
+    created_at: z.ZodString;
+  },
+  z.core.$strip
+> = z.object({
   id: z.string().openapi({
     description: "TypeID of the operation",
     example: "iop_01jd0000000000000000000000",
@@ -120,7 +186,15 @@ export const InventoryOperationSchema = z.object({
 }).openapi("InventoryOperation", { description: "One change of the inventory ledger" });
 
 /** Reply of an inventory mutation: the operation, the balances after it, the hold when there is one. */
-export const InventoryReplySchema = z.object({
+export const InventoryReplySchema: z.ZodObject<
+  {
+    operation: z.ZodNullable<typeof InventoryOperationSchema>;
+    balances: z.ZodArray<typeof InventoryBalanceSchema>;
+    hold: z.ZodOptional<typeof InventoryHoldSchema>;
+    replayed: z.ZodBoolean;
+  },
+  z.core.$strip
+> = z.object({
   operation: InventoryOperationSchema.nullable().openapi({
     description: "The operation written; null when nothing changed",
     example: null,
@@ -137,7 +211,10 @@ export const InventoryReplySchema = z.object({
 }).openapi("InventoryReply");
 
 /** Every non-zero balance of a subject. */
-export const InventoryBalanceList = z.object({
+export const InventoryBalanceList: z.ZodObject<
+  { data: z.ZodArray<typeof InventoryBalanceSchema> },
+  z.core.$strip
+> = z.object({
   data: z.array(InventoryBalanceSchema).openapi({
     description: "Balances of the subject, one per item",
     example: [],

@@ -1,5 +1,5 @@
 /** Invoice routes (`/v1/invoices`): generate, list, get, finalize, void, pay, write off, credit notes. @module */
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import {
   createCreditNote,
   finalizeInvoice,
@@ -11,7 +11,7 @@ import {
   payInvoice,
   voidInvoice,
 } from "./service.ts";
-import { body, errors, json, router, secured } from "../http/env.ts";
+import { type AppEnv, body, errors, json, router, secured } from "../http/env.ts";
 import { idParam, ResourceIdParam } from "../http/schemas.ts";
 import {
   CreateCreditNoteBody,
@@ -27,7 +27,7 @@ import {
 const IdParam = idParam("inv_ id", "inv_01jd0000000000000000000000");
 
 /** `/v1/invoices` routes. */
-export function invoiceRoutes() {
+export function invoiceRoutes(): OpenAPIHono<AppEnv> {
   const app = router();
   app.openapi(
     createRoute({

@@ -7,7 +7,14 @@ import { z } from "@hono/zod-openapi";
 import { Amount, Instant, Key, SafeInt, typeId } from "../http/schemas.ts";
 
 /** Body of `POST /v1/invoices`. */
-export const GenerateInvoiceBody = z.object({
+export const GenerateInvoiceBody: z.ZodObject<
+  {
+    subscription_id: z.ZodString;
+    period_start: z.ZodOptional<z.ZodISODateTime>;
+    period_end: z.ZodOptional<z.ZodISODateTime>;
+  },
+  z.core.$strict
+> = z.object({
   subscription_id: z.string().min(1).max(128).openapi({
     description: "sub_ id",
     example: "sub_01jd0000000000000000000000",
@@ -21,7 +28,10 @@ export const GenerateInvoiceBody = z.object({
   path: ["period_end"],
 }).openapi("GenerateInvoice");
 /** Body of `POST /v1/invoices/{id}/pay`. */
-export const PayInvoiceBody = z.object({
+export const PayInvoiceBody: z.ZodObject<
+  { amount: z.ZodOptional<z.ZodInt>; reference: z.ZodOptional<z.ZodString> },
+  z.core.$strict
+> = z.object({
   amount: SafeInt.min(1).optional().openapi({
     description: "Minor units paid (default: the amount due)",
     example: 7400,
@@ -32,7 +42,56 @@ export const PayInvoiceBody = z.object({
   }),
 }).strict().openapi("PayInvoice");
 /** An invoice with its lines, totals and payment state. */
-export const InvoiceSchema = z.object({
+export const InvoiceSchema: z.ZodObject<
+  {
+    id: z.ZodString;
+    number: z.ZodNullable<z.ZodString>;
+    status: z.ZodEnum<
+      { void: "void"; draft: "draft"; open: "open"; paid: "paid"; uncollectible: "uncollectible" }
+    >;
+    customer_id: z.ZodString;
+    subscription_id: z.ZodString;
+    currency: z.ZodString;
+    lines: z.ZodArray<
+      z.ZodObject<
+        {
+          kind: z.ZodEnum<{ base: "base"; usage: "usage"; proration: "proration" }>;
+          description: z.ZodString;
+          feature: z.ZodNullable<z.ZodString>;
+          quantity: z.ZodInt;
+          unit_amount: z.ZodInt;
+          amount: z.ZodInt;
+          tier: z.ZodNullable<z.ZodInt>;
+          plan_id: z.ZodNullable<z.ZodString>;
+          discount_amount: z.ZodInt;
+          tax_amount: z.ZodInt;
+        },
+        z.core.$strip
+      >
+    >;
+    subtotal: z.ZodInt;
+    discount: z.ZodInt;
+    tax: z.ZodInt;
+    total: z.ZodInt;
+    credits_applied: z.ZodInt;
+    credited: z.ZodInt;
+    amount_paid: z.ZodInt;
+    amount_due: z.ZodInt;
+    coupon_id: z.ZodNullable<z.ZodString>;
+    tax_rate: z.ZodNullable<
+      z.ZodObject<{ id: z.ZodString; percentage_bp: z.ZodInt; inclusive: z.ZodBoolean }, z.core.$strip>
+    >;
+    period_start: z.ZodString;
+    period_end: z.ZodString;
+    due_at: z.ZodNullable<z.ZodString>;
+    finalized_at: z.ZodNullable<z.ZodString>;
+    paid_at: z.ZodNullable<z.ZodString>;
+    voided_at: z.ZodNullable<z.ZodString>;
+    uncollectible_at: z.ZodNullable<z.ZodString>;
+    created_at: z.ZodString;
+  },
+  z.core.$strip
+> = z.object({
   id: typeId("inv", "inv_01jd0000000000000000000000"),
   number: z.string().nullable().openapi({
     description: "Sequential number per app, set when finalized",
@@ -134,7 +193,10 @@ export const InvoiceSchema = z.object({
     "An invoice of one subscription period: lines, totals and payment state; amounts in minor units",
 });
 /** A page of invoices (`GET /v1/invoices`). */
-export const InvoiceList = z.object({
+export const InvoiceList: z.ZodObject<
+  { data: z.ZodArray<typeof InvoiceSchema>; next_cursor: z.ZodNullable<z.ZodString> },
+  z.core.$strip
+> = z.object({
   data: z.array(InvoiceSchema).openapi({ description: "A page of invoices, newest first", example: [] }),
   next_cursor: z.string().nullable().openapi({
     description: "Pass as cursor for the next page; null on the last page",
@@ -143,7 +205,10 @@ export const InvoiceList = z.object({
 }).openapi("InvoiceList");
 
 /** Body of `POST /v1/invoices/{id}/credit_notes`. */
-export const CreateCreditNoteBody = z.object({
+export const CreateCreditNoteBody: z.ZodObject<
+  { amount: z.ZodInt; reason: z.ZodOptional<z.ZodString>; reference: z.ZodString },
+  z.core.$strict
+> = z.object({
   amount: Amount.min(1).openapi({
     description: "Minor units credited (tax included on tax-inclusive invoices)",
     example: 1000,
@@ -155,7 +220,20 @@ export const CreateCreditNoteBody = z.object({
   reference: Key.openapi({ description: "Idempotency key of the credit note", example: "cn_outage_1112" }),
 }).strict().openapi("CreateCreditNote");
 /** A credit note against an invoice. */
-export const CreditNoteSchema = z.object({
+export const CreditNoteSchema: z.ZodObject<
+  {
+    id: z.ZodString;
+    number: z.ZodString;
+    invoice_id: z.ZodString;
+    amount: z.ZodInt;
+    tax: z.ZodInt;
+    reason: z.ZodNullable<z.ZodString>;
+    reference: z.ZodNullable<z.ZodString>;
+    entry_id: z.ZodString;
+    created_at: z.ZodString;
+  },
+  z.core.$strip
+> = z.object({
   id: z.string().openapi({
     description: "TypeID of the credit note",
     example: "cn_01jd0000000000000000000000",
@@ -182,10 +260,14 @@ export const CreditNoteSchema = z.object({
   }),
 }).openapi("CreditNote", { description: "A credit note reducing what an open or paid invoice asks for" });
 /** A credit note just issued, with the invoice it reduced. */
-export const CreditNoteIssued = z.object({ credit_note: CreditNoteSchema, invoice: InvoiceSchema }).openapi(
+export const CreditNoteIssued: z.ZodObject<
+  { credit_note: typeof CreditNoteSchema; invoice: typeof InvoiceSchema },
+  z.core.$strip
+> = z.object({ credit_note: CreditNoteSchema, invoice: InvoiceSchema }).openapi(
   "CreditNoteIssued",
 );
 /** Credit notes of an invoice (`GET /v1/invoices/{id}/credit_notes`). */
-export const CreditNoteList = z.object({
-  data: z.array(CreditNoteSchema).openapi({ description: "Credit notes of the invoice", example: [] }),
-}).openapi("CreditNoteList");
+export const CreditNoteList: z.ZodObject<{ data: z.ZodArray<typeof CreditNoteSchema> }, z.core.$strip> = z
+  .object({
+    data: z.array(CreditNoteSchema).openapi({ description: "Credit notes of the invoice", example: [] }),
+  }).openapi("CreditNoteList");

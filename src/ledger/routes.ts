@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import {
   captureHold,
@@ -23,7 +23,7 @@ import {
   reverseEntry,
   voidHold,
 } from "./service.ts";
-import { body, errors, json, router, secured } from "../http/env.ts";
+import { type AppEnv, body, errors, json, router, secured } from "../http/env.ts";
 import {
   AccountBalanceList,
   BalancesQuery,
@@ -65,7 +65,7 @@ const optionalBody = <T extends z.ZodType>(schema: T) => ({
 });
 
 /** The ledger routes. */
-export function ledgerRoutes() {
+export function ledgerRoutes(): OpenAPIHono<AppEnv> {
   const app = router();
 
   app.openapi(

@@ -16,22 +16,34 @@ const Name = z.string().min(1).max(255).openapi({ example: "customer_balance:cus
 /** Any number: the domain checks it is a positive integer (`invalid_amount`). */
 const PositiveAmount = z.number().openapi({ description: "Positive integer of minor units", example: 2500 });
 /** Seconds until a hold expires; the domain checks the range (ledger and inventory holds). */
-export const Ttl = z.int().openapi({
+export const Ttl: z.ZodInt = z.int().openapi({
   description: "Seconds until the hold expires (1 to 2592000)",
   example: 900,
 });
 
 /** Marker present on every reply of an idempotent write. */
-export const Replayed = z.boolean().openapi({
+export const Replayed: z.ZodBoolean = z.boolean().openapi({
   description: "True when this is the stored result of an earlier request with the same key",
   example: false,
 });
 
 /** Class of a ledger account. */
-export const AccountTypeSchema = z.enum(["asset", "liability", "equity", "revenue", "expense"]);
+export const AccountTypeSchema: z.ZodEnum<
+  { asset: "asset"; liability: "liability"; equity: "equity"; revenue: "revenue"; expense: "expense" }
+> = z.enum(["asset", "liability", "equity", "revenue", "expense"]);
 
 /** Body of `POST /v1/ledger/accounts` (find or create by name and currency). */
-export const CreateAccountBody = z.object({
+export const CreateAccountBody: z.ZodObject<
+  {
+    name: z.ZodString;
+    type: typeof AccountTypeSchema;
+    currency: z.ZodString;
+    metadata: z.ZodOptional<z.ZodRecord<z.ZodString, z.ZodUnknown>>;
+    debits_must_not_exceed_credits: z.ZodOptional<z.ZodBoolean>;
+    credits_must_not_exceed_debits: z.ZodOptional<z.ZodBoolean>;
+  },
+  z.core.$strict
+> = z.object({
   name: Name.openapi({ description: "Unique account name per app", example: "customer_balance:cus_123" }),
   type: AccountTypeSchema.openapi({
     description: "Account type; decides its normal balance",
@@ -53,7 +65,20 @@ export const CreateAccountBody = z.object({
 }).strict().openapi("CreateLedgerAccount");
 
 /** A ledger account. */
-export const LedgerAccountSchema = z.object({
+export const LedgerAccountSchema: z.ZodObject<
+  {
+    id: z.ZodString;
+    name: z.ZodString;
+    type: typeof AccountTypeSchema;
+    currency: z.ZodString;
+    normal_balance: z.ZodEnum<{ debit: "debit"; credit: "credit" }>;
+    metadata: z.ZodNullable<z.ZodRecord<z.ZodString, z.ZodUnknown>>;
+    debits_must_not_exceed_credits: z.ZodBoolean;
+    credits_must_not_exceed_debits: z.ZodBoolean;
+    created_at: z.ZodString;
+  },
+  z.core.$strip
+> = z.object({
   id: z.string().openapi({ description: "TypeID of the account", example: "acc_01jd0000000000000000000000" }),
   name: z.string().openapi({ description: "Account name", example: "customer_balance:cus_123" }),
   type: AccountTypeSchema.openapi({ description: "Account type", example: "liability" }),
@@ -78,7 +103,22 @@ export const LedgerAccountSchema = z.object({
 }).openapi("LedgerAccount");
 
 /** Balance of an account in its currency (`GET /v1/ledger/accounts/{id}/balance`). */
-export const LedgerBalanceSchema = z.object({
+export const LedgerBalanceSchema: z.ZodObject<
+  {
+    account_id: z.ZodString;
+    currency: z.ZodString;
+    normal_balance: z.ZodEnum<{ debit: "debit"; credit: "credit" }>;
+    posted: z.ZodInt;
+    pending: z.ZodInt;
+    held: z.ZodInt;
+    available: z.ZodInt;
+    debits_posted: z.ZodInt;
+    credits_posted: z.ZodInt;
+    debits_pending: z.ZodInt;
+    credits_pending: z.ZodInt;
+  },
+  z.core.$strip
+> = z.object({
   account_id: z.string().openapi({ description: "Account", example: "acc_01jd0000000000000000000000" }),
   currency: z.string().openapi({ description: "ISO 4217 currency", example: "USD" }),
   normal_balance: z.enum(["debit", "credit"]).openapi({
@@ -130,7 +170,21 @@ const ExternalIds = {
 };
 
 /** Body of `POST /v1/ledger/entries`. */
-export const CreateEntryBody = z.object({
+export const CreateEntryBody: z.ZodObject<
+  {
+    payment_intent_id: z.ZodOptional<z.ZodString>;
+    refund_id: z.ZodOptional<z.ZodString>;
+    payout_id: z.ZodOptional<z.ZodString>;
+    dispute_id: z.ZodOptional<z.ZodString>;
+    idempotency_key: z.ZodString;
+    description: z.ZodOptional<z.ZodString>;
+    postings: z.ZodArray<
+      z.ZodObject<{ account_id: z.ZodString; amount: z.ZodInt; currency: z.ZodString }, z.core.$strict>
+    >;
+    metadata: z.ZodOptional<z.ZodRecord<z.ZodString, z.ZodUnknown>>;
+  },
+  z.core.$strict
+> = z.object({
   idempotency_key: Key.openapi({
     description: "A retry with the same key returns the first result",
     example: "order_1042_paid",
@@ -154,7 +208,10 @@ export const CreateEntryBody = z.object({
 }).strict().openapi("CreateLedgerEntry");
 
 /** Body of `POST /v1/ledger/entries/{id}/reverse`. */
-export const ReverseEntryBody = z.object({
+export const ReverseEntryBody: z.ZodObject<
+  { idempotency_key: z.ZodString; description: z.ZodOptional<z.ZodString> },
+  z.core.$strict
+> = z.object({
   idempotency_key: Key.openapi({
     description: "A retry with the same key returns the first reversal",
     example: "order_1042_refund",
@@ -166,7 +223,25 @@ export const ReverseEntryBody = z.object({
 }).strict().openapi("ReverseLedgerEntry");
 
 /** A journal entry with its postings. */
-export const LedgerEntrySchema = z.object({
+export const LedgerEntrySchema: z.ZodObject<
+  {
+    id: z.ZodString;
+    seq: z.ZodInt;
+    idempotency_key: z.ZodString;
+    description: z.ZodNullable<z.ZodString>;
+    reverses_entry_id: z.ZodNullable<z.ZodString>;
+    metadata: z.ZodNullable<z.ZodRecord<z.ZodString, z.ZodUnknown>>;
+    payment_intent_id: z.ZodNullable<z.ZodString>;
+    refund_id: z.ZodNullable<z.ZodString>;
+    payout_id: z.ZodNullable<z.ZodString>;
+    dispute_id: z.ZodNullable<z.ZodString>;
+    postings: z.ZodArray<
+      z.ZodObject<{ account_id: z.ZodString; amount: z.ZodInt; currency: z.ZodString }, z.core.$strip>
+    >;
+    created_at: z.ZodString;
+  },
+  z.core.$strip
+> = z.object({
   id: z.string().openapi({ description: "TypeID of the entry", example: "ent_01jd0000000000000000000000" }),
   seq: z.int().openapi({ description: "Position in the app's journal (gapless, increasing)", example: 42 }),
   idempotency_key: z.string().openapi({ description: "Key it was written with", example: "order_1042_paid" }),
@@ -203,10 +278,32 @@ export const LedgerEntrySchema = z.object({
 });
 
 /** An entry as a write returns it, with the replay marker. */
-export const LedgerEntryReply = LedgerEntrySchema.extend({ replayed: Replayed }).openapi("LedgerEntryReply");
+export const LedgerEntryReply: z.ZodObject<
+  {
+    id: z.ZodString;
+    seq: z.ZodInt;
+    idempotency_key: z.ZodString;
+    description: z.ZodNullable<z.ZodString>;
+    reverses_entry_id: z.ZodNullable<z.ZodString>;
+    metadata: z.ZodNullable<z.ZodRecord<z.ZodString, z.ZodUnknown>>;
+    payment_intent_id: z.ZodNullable<z.ZodString>;
+    refund_id: z.ZodNullable<z.ZodString>;
+    payout_id: z.ZodNullable<z.ZodString>;
+    dispute_id: z.ZodNullable<z.ZodString>;
+    postings: z.ZodArray<
+      z.ZodObject<{ account_id: z.ZodString; amount: z.ZodInt; currency: z.ZodString }, z.core.$strip>
+    >;
+    created_at: z.ZodString;
+    replayed: z.ZodBoolean;
+  },
+  z.core.$strip
+> = LedgerEntrySchema.extend({ replayed: Replayed }).openapi("LedgerEntryReply");
 
 /** A page of entries (`GET /v1/ledger/entries`). */
-export const LedgerEntryList = z.object({
+export const LedgerEntryList: z.ZodObject<
+  { data: z.ZodArray<typeof LedgerEntrySchema>; next_cursor: z.ZodNullable<z.ZodString> },
+  z.core.$strip
+> = z.object({
   data: z.array(LedgerEntrySchema).openapi({
     description: "A page of entries in journal order",
     example: [],
@@ -218,7 +315,21 @@ export const LedgerEntryList = z.object({
 }).openapi("LedgerEntryList");
 
 /** Query of `GET /v1/ledger/entries`. */
-export const ListEntriesQuery = z.object({
+export const ListEntriesQuery: z.ZodObject<
+  {
+    created_after: z.ZodOptional<z.ZodISODateTime>;
+    created_before: z.ZodOptional<z.ZodISODateTime>;
+    cursor: z.ZodOptional<z.ZodString>;
+    limit: z.ZodOptional<z.ZodCoercedNumber<unknown>>;
+    order: z.ZodOptional<z.ZodEnum<{ asc: "asc"; desc: "desc" }>>;
+    payment_intent_id: z.ZodOptional<z.ZodString>;
+    refund_id: z.ZodOptional<z.ZodString>;
+    payout_id: z.ZodOptional<z.ZodString>;
+    dispute_id: z.ZodOptional<z.ZodString>;
+    account_id: z.ZodOptional<z.ZodString>;
+  },
+  z.core.$strip
+> = z.object({
   account_id: z.string().min(1).max(128).optional().openapi({
     description: "Only entries posting to this account",
     example: "acc_01jd0000000000000000000000",
@@ -247,7 +358,18 @@ export const ListEntriesQuery = z.object({
 });
 
 /** Body of `POST /v1/ledger/holds`. */
-export const CreateHoldBody = z.object({
+export const CreateHoldBody: z.ZodObject<
+  {
+    idempotency_key: z.ZodString;
+    account_id: z.ZodString;
+    destination_account_id: z.ZodOptional<z.ZodString>;
+    amount: z.ZodNumber;
+    currency: z.ZodString;
+    ttl_seconds: z.ZodInt;
+    metadata: z.ZodOptional<z.ZodRecord<z.ZodString, z.ZodUnknown>>;
+  },
+  z.core.$strict
+> = z.object({
   idempotency_key: Key.openapi({
     description: "A retry with the same key returns the same hold",
     example: "order_1042_auth",
@@ -270,7 +392,24 @@ export const CreateHoldBody = z.object({
 }).strict().openapi("CreateLedgerHold");
 
 /** An authorization hold. */
-export const LedgerHoldSchema = z.object({
+export const LedgerHoldSchema: z.ZodObject<
+  {
+    id: z.ZodString;
+    account_id: z.ZodString;
+    destination_account_id: z.ZodString;
+    amount: z.ZodInt;
+    currency: z.ZodString;
+    status: z.ZodEnum<{ pending: "pending"; captured: "captured"; voided: "voided"; expired: "expired" }>;
+    captured_amount: z.ZodNullable<z.ZodInt>;
+    capture_entry_id: z.ZodNullable<z.ZodString>;
+    idempotency_key: z.ZodString;
+    metadata: z.ZodNullable<z.ZodRecord<z.ZodString, z.ZodUnknown>>;
+    expires_at: z.ZodString;
+    created_at: z.ZodString;
+    updated_at: z.ZodString;
+  },
+  z.core.$strip
+> = z.object({
   id: z.string().openapi({ description: "TypeID of the hold", example: "hld_01jd0000000000000000000000" }),
   account_id: z.string().openapi({
     description: "Account the money is reserved on",
@@ -310,10 +449,31 @@ export const LedgerHoldSchema = z.object({
 });
 
 /** A hold as a write returns it, with the replay marker. */
-export const LedgerHoldReply = LedgerHoldSchema.extend({ replayed: Replayed }).openapi("LedgerHoldReply");
+export const LedgerHoldReply: z.ZodObject<
+  {
+    id: z.ZodString;
+    account_id: z.ZodString;
+    destination_account_id: z.ZodString;
+    amount: z.ZodInt;
+    currency: z.ZodString;
+    status: z.ZodEnum<{ pending: "pending"; captured: "captured"; voided: "voided"; expired: "expired" }>;
+    captured_amount: z.ZodNullable<z.ZodInt>;
+    capture_entry_id: z.ZodNullable<z.ZodString>;
+    idempotency_key: z.ZodString;
+    metadata: z.ZodNullable<z.ZodRecord<z.ZodString, z.ZodUnknown>>;
+    expires_at: z.ZodString;
+    created_at: z.ZodString;
+    updated_at: z.ZodString;
+    replayed: z.ZodBoolean;
+  },
+  z.core.$strip
+> = LedgerHoldSchema.extend({ replayed: Replayed }).openapi("LedgerHoldReply");
 
 /** Body of `POST /v1/ledger/holds/{id}/capture` (optional). */
-export const CaptureHoldBody = z.object({
+export const CaptureHoldBody: z.ZodObject<
+  { amount: z.ZodOptional<z.ZodNumber>; idempotency_key: z.ZodOptional<z.ZodString> },
+  z.core.$strict
+> = z.object({
   amount: PositiveAmount.optional().openapi({
     description: "At most the held amount; default: all of it. The rest is released",
     example: 2000,
@@ -325,21 +485,34 @@ export const CaptureHoldBody = z.object({
 }).strict().openapi("CaptureLedgerHold");
 
 /** Body of `POST /v1/ledger/holds/{id}/void` (optional). */
-export const VoidHoldBody = z.object({
-  idempotency_key: Key.optional().openapi({
-    description: "Default: {hold_id}:void",
-    example: "order_1042_void",
-  }),
-}).strict().openapi("VoidLedgerHold");
+export const VoidHoldBody: z.ZodObject<{ idempotency_key: z.ZodOptional<z.ZodString> }, z.core.$strict> = z
+  .object({
+    idempotency_key: Key.optional().openapi({
+      description: "Default: {hold_id}:void",
+      example: "order_1042_void",
+    }),
+  }).strict().openapi("VoidLedgerHold");
 
 /** Reply of a capture: the hold, the capture entry, the replay marker. */
-export const CaptureReply = z.object({ hold: LedgerHoldSchema, entry: LedgerEntrySchema, replayed: Replayed })
+export const CaptureReply: z.ZodObject<
+  { hold: typeof LedgerHoldSchema; entry: typeof LedgerEntrySchema; replayed: z.ZodBoolean },
+  z.core.$strip
+> = z.object({ hold: LedgerHoldSchema, entry: LedgerEntrySchema, replayed: Replayed })
   .openapi("LedgerCaptureReply", {
     description: "The captured hold and the entry that moved the money",
   });
 
 /** Body of `POST /v1/ledger/payments`. */
-export const PaymentBody = z.object({
+export const PaymentBody: z.ZodObject<
+  {
+    payment_intent_id: z.ZodString;
+    amount: z.ZodNumber;
+    currency: z.ZodString;
+    customer_id: z.ZodString;
+    fees: z.ZodOptional<z.ZodNumber>;
+  },
+  z.core.$strict
+> = z.object({
   payment_intent_id: ExternalId.openapi({
     description: "Provider payment id (idempotency key of the recording)",
     example: "pi_3Q2w3e4r5t6y7u8i",
@@ -354,7 +527,16 @@ export const PaymentBody = z.object({
 }).strict().openapi("RecordPayment");
 
 /** Body of `POST /v1/ledger/refunds`. */
-export const RefundBody = z.object({
+export const RefundBody: z.ZodObject<
+  {
+    refund_id: z.ZodString;
+    amount: z.ZodNumber;
+    currency: z.ZodString;
+    customer_id: z.ZodString;
+    payment_intent_id: z.ZodOptional<z.ZodString>;
+  },
+  z.core.$strict
+> = z.object({
   refund_id: ExternalId.openapi({
     description: "Provider refund id (idempotency key)",
     example: "re_3Q2w3e4r5t6y7u8i",
@@ -372,7 +554,10 @@ export const RefundBody = z.object({
 }).strict().openapi("RecordRefund");
 
 /** Body of `POST /v1/ledger/payouts`. */
-export const PayoutBody = z.object({
+export const PayoutBody: z.ZodObject<
+  { payout_id: z.ZodString; amount: z.ZodNumber; currency: z.ZodString; merchant_id: z.ZodString },
+  z.core.$strict
+> = z.object({
   payout_id: ExternalId.openapi({
     description: "Provider payout id (idempotency key)",
     example: "po_1Q2w3e4r5t6y7u8i",
@@ -383,7 +568,16 @@ export const PayoutBody = z.object({
 }).strict().openapi("RecordPayout");
 
 /** Body of `POST /v1/ledger/disputes`. */
-export const DisputeBody = z.object({
+export const DisputeBody: z.ZodObject<
+  {
+    dispute_id: z.ZodString;
+    amount: z.ZodNumber;
+    currency: z.ZodString;
+    customer_id: z.ZodString;
+    payment_intent_id: z.ZodOptional<z.ZodString>;
+  },
+  z.core.$strict
+> = z.object({
   dispute_id: ExternalId.openapi({
     description: "Provider dispute id (idempotency key)",
     example: "dp_1Q2w3e4r5t6y7u8i",
@@ -398,7 +592,20 @@ export const DisputeBody = z.object({
 }).strict().openapi("RecordDispute");
 
 /** One ledger account with its posted balance (`GET /v1/ledger/balances`). */
-export const AccountBalanceSchema = z.object({
+export const AccountBalanceSchema: z.ZodObject<
+  {
+    id: z.ZodString;
+    name: z.ZodString;
+    type: typeof AccountTypeSchema;
+    currency: z.ZodString;
+    normal_balance: z.ZodEnum<{ debit: "debit"; credit: "credit" }>;
+    metadata: z.ZodNullable<z.ZodRecord<z.ZodString, z.ZodUnknown>>;
+    created_at: z.ZodString;
+    debits_minus_credits: z.ZodInt;
+    balance: z.ZodInt;
+  },
+  z.core.$strip
+> = z.object({
   id: z.string().openapi({ description: "Ledger account id", example: "acc_01jd0000000000000000000000" }),
   name: z.string().openapi({
     description: "Account name (`kind:customer` or `kind`)",
@@ -428,7 +635,10 @@ export const AccountBalanceSchema = z.object({
   balance: z.int().openapi({ description: "Balance on the account's normal side", example: 7400 }),
 }).openapi("AccountBalance");
 /** Every ledger account of the app with its balance (`GET /v1/ledger/balances`). */
-export const AccountBalanceList = z.object({
+export const AccountBalanceList: z.ZodObject<
+  { data: z.ZodArray<typeof AccountBalanceSchema> },
+  z.core.$strip
+> = z.object({
   data: z.array(AccountBalanceSchema).openapi({
     description: "A page of the app's accounts with their balances, by name and currency",
     example: [],

@@ -14,6 +14,11 @@ export class LifecycleDispatcher {
   readonly #subscribers: LifecycleSubscriber[] = [];
   readonly #log: (record: Record<string, unknown>) => void;
 
+  /**
+   * Creates a dispatcher without subscribers.
+   *
+   * @param log receives one structured record per failing subscriber (default: discard)
+   */
   constructor(log: (record: Record<string, unknown>) => void = () => {}) {
     this.#log = log;
   }

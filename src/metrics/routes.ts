@@ -4,6 +4,8 @@
  *
  * @module
  */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import { routePath } from "hono/route";
 import { timingSafeEqual } from "hono/utils/buffer";
@@ -22,7 +24,7 @@ function routeLabel(c: Parameters<Parameters<typeof createMiddleware<AppEnv>>[0]
  * whether the answer allowed or denied (read from the JSON answer, so the check itself needs no
  * metrics code).
  */
-export function metricsMiddleware(metrics: Metrics) {
+export function metricsMiddleware(metrics: Metrics): MiddlewareHandler<AppEnv> {
   return createMiddleware<AppEnv>(async (c, next) => {
     const started = performance.now();
     await next();
@@ -38,7 +40,7 @@ export function metricsMiddleware(metrics: Metrics) {
 }
 
 /** `GET /metrics`, protected by the admin token (`Authorization: Bearer <BILLING_ADMIN_TOKEN>`). */
-export function metricsRoutes(metrics: Metrics, adminToken: string) {
+export function metricsRoutes(metrics: Metrics, adminToken: string): OpenAPIHono<AppEnv> {
   const app = router();
   app.get("/metrics", async (c) => {
     const match = c.req.header("authorization")?.match(/^Bearer\s+(\S+)\s*$/i);

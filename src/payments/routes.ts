@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Services } from "../context.ts";
 import {
   collectInvoice,
@@ -16,7 +16,7 @@ import {
   handleStripeWebhook,
   type StripeOptions,
 } from "./stripe.ts";
-import { body, errors, json, router, secured } from "../http/env.ts";
+import { type AppEnv, body, errors, json, router, secured } from "../http/env.ts";
 
 /** Path prefix of the inbound webhook; the auth middleware skips it. */
 export const STRIPE_WEBHOOK_PREFIX = "/v1/providers/stripe/webhook/";
@@ -103,7 +103,7 @@ const WebhookResult = z.object({
 }).openapi("StripeWebhookResult");
 
 /** Stripe routes; `options.apiBase` points the client at another Stripe API host (tests, stripe-mock). */
-export function stripeRoutes(services: Services, options: StripeOptions = {}) {
+export function stripeRoutes(services: Services, options: StripeOptions = {}): OpenAPIHono<AppEnv> {
   const app = router();
   app.openapi(
     createRoute({

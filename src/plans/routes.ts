@@ -1,14 +1,14 @@
 /** Plan routes. @module */
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { archivePlan, createPlan, getPlan, listPlans, updatePlan } from "./service.ts";
-import { body, errors, json, router, secured } from "../http/env.ts";
+import { type AppEnv, body, errors, json, router, secured } from "../http/env.ts";
 import { idParam } from "../http/schemas.ts";
 import { CreatePlanBody, PlanList, PlanSchema, UpdatePlanBody } from "./schemas.ts";
 
 const IdParam = idParam("pln_ id or plan key", "pro");
 
 /** `/v1/plans` routes. */
-export function planRoutes() {
+export function planRoutes(): OpenAPIHono<AppEnv> {
   const app = router();
   app.openapi(
     createRoute({

@@ -74,7 +74,66 @@ const FeatureBody = z.object({
   }),
 }).strict().openapi("FeatureInput");
 /** Body of `POST /v1/plans`. */
-export const CreatePlanBody = z.object({
+export const CreatePlanBody: z.ZodObject<
+  {
+    key: z.ZodString;
+    name: z.ZodString;
+    description: z.ZodOptional<z.ZodNullable<z.ZodString>>;
+    currency: z.ZodString;
+    interval: z.ZodEnum<{ month: "month"; year: "year" }>;
+    trial_days: z.ZodOptional<z.ZodInt>;
+    base_amount: z.ZodOptional<z.ZodInt>;
+    invoice_grace_period_hours: z.ZodOptional<z.ZodInt>;
+    features: z.ZodOptional<
+      z.ZodArray<
+        z.ZodObject<
+          {
+            key: z.ZodString;
+            name: z.ZodOptional<z.ZodString>;
+            type: z.ZodEnum<{ boolean: "boolean"; metered: "metered"; seat: "seat" }>;
+            limit: z.ZodOptional<z.ZodNullable<z.ZodInt>>;
+            soft_limit: z.ZodOptional<z.ZodBoolean>;
+            aggregation: z.ZodOptional<
+              z.ZodEnum<
+                { sum: "sum"; count: "count"; max: "max"; unique_count: "unique_count"; latest: "latest" }
+              >
+            >;
+            included: z.ZodOptional<z.ZodInt>;
+            unique_property: z.ZodOptional<z.ZodNullable<z.ZodString>>;
+            pricing: z.ZodOptional<
+              z.ZodNullable<
+                z.ZodObject<
+                  {
+                    model: z.ZodEnum<
+                      { per_unit: "per_unit"; graduated: "graduated"; volume: "volume"; package: "package" }
+                    >;
+                    unit_amount: z.ZodOptional<z.ZodInt>;
+                    package_size: z.ZodOptional<z.ZodInt>;
+                    tiers: z.ZodOptional<
+                      z.ZodArray<
+                        z.ZodObject<
+                          {
+                            up_to: z.ZodNullable<z.ZodInt>;
+                            unit_amount: z.ZodInt;
+                            flat_amount: z.ZodDefault<z.ZodInt>;
+                          },
+                          z.core.$strict
+                        >
+                      >
+                    >;
+                  },
+                  z.core.$strict
+                >
+              >
+            >;
+          },
+          z.core.$strict
+        >
+      >
+    >;
+  },
+  z.core.$strict
+> = z.object({
   key: Key.openapi({ description: "Plan key, unique per app; plan_id fields accept it", example: "pro" }),
   name: z.string().min(1).max(200).openapi({ description: "Display name", example: "Pro" }),
   description: z.string().max(2000).nullable().optional().openapi({
@@ -111,7 +170,63 @@ export const CreatePlanBody = z.object({
   }),
 }).strict().openapi("CreatePlan");
 /** Body of `PATCH /v1/plans/{id}`. */
-export const UpdatePlanBody = z.object({
+export const UpdatePlanBody: z.ZodObject<
+  {
+    name: z.ZodOptional<z.ZodString>;
+    description: z.ZodOptional<z.ZodNullable<z.ZodString>>;
+    trial_days: z.ZodOptional<z.ZodInt>;
+    base_amount: z.ZodOptional<z.ZodInt>;
+    invoice_grace_period_hours: z.ZodOptional<z.ZodInt>;
+    features: z.ZodOptional<
+      z.ZodArray<
+        z.ZodObject<
+          {
+            key: z.ZodString;
+            name: z.ZodOptional<z.ZodString>;
+            type: z.ZodEnum<{ boolean: "boolean"; metered: "metered"; seat: "seat" }>;
+            limit: z.ZodOptional<z.ZodNullable<z.ZodInt>>;
+            soft_limit: z.ZodOptional<z.ZodBoolean>;
+            aggregation: z.ZodOptional<
+              z.ZodEnum<
+                { sum: "sum"; count: "count"; max: "max"; unique_count: "unique_count"; latest: "latest" }
+              >
+            >;
+            included: z.ZodOptional<z.ZodInt>;
+            unique_property: z.ZodOptional<z.ZodNullable<z.ZodString>>;
+            pricing: z.ZodOptional<
+              z.ZodNullable<
+                z.ZodObject<
+                  {
+                    model: z.ZodEnum<
+                      { per_unit: "per_unit"; graduated: "graduated"; volume: "volume"; package: "package" }
+                    >;
+                    unit_amount: z.ZodOptional<z.ZodInt>;
+                    package_size: z.ZodOptional<z.ZodInt>;
+                    tiers: z.ZodOptional<
+                      z.ZodArray<
+                        z.ZodObject<
+                          {
+                            up_to: z.ZodNullable<z.ZodInt>;
+                            unit_amount: z.ZodInt;
+                            flat_amount: z.ZodDefault<z.ZodInt>;
+                          },
+                          z.core.$strict
+                        >
+                      >
+                    >;
+                  },
+                  z.core.$strict
+                >
+              >
+            >;
+          },
+          z.core.$strict
+        >
+      >
+    >;
+  },
+  z.core.$strict
+> = z.object({
   name: z.string().min(1).max(200).optional().openapi({
     description: "New display name",
     example: "Pro (2026)",
@@ -189,7 +304,60 @@ const FeatureSchema = z.object({
   }),
 }).openapi("Feature");
 /** A plan with its features. */
-export const PlanSchema = z.object({
+export const PlanSchema: z.ZodObject<
+  {
+    id: z.ZodString;
+    key: z.ZodString;
+    name: z.ZodString;
+    description: z.ZodNullable<z.ZodString>;
+    currency: z.ZodString;
+    interval: z.ZodEnum<{ month: "month"; year: "year" }>;
+    trial_days: z.ZodInt;
+    base_amount: z.ZodInt;
+    invoice_grace_period_hours: z.ZodInt;
+    features: z.ZodArray<
+      z.ZodObject<
+        {
+          key: z.ZodString;
+          name: z.ZodString;
+          type: z.ZodEnum<{ boolean: "boolean"; metered: "metered"; seat: "seat" }>;
+          limit: z.ZodNullable<z.ZodInt>;
+          soft_limit: z.ZodBoolean;
+          aggregation: z.ZodEnum<
+            { sum: "sum"; count: "count"; max: "max"; unique_count: "unique_count"; latest: "latest" }
+          >;
+          included: z.ZodInt;
+          unique_property: z.ZodNullable<z.ZodString>;
+          pricing: z.ZodNullable<
+            z.ZodObject<
+              {
+                model: z.ZodEnum<
+                  { per_unit: "per_unit"; graduated: "graduated"; volume: "volume"; package: "package" }
+                >;
+                unit_amount: z.ZodOptional<z.ZodInt>;
+                package_size: z.ZodOptional<z.ZodInt>;
+                tiers: z.ZodOptional<
+                  z.ZodArray<
+                    z.ZodObject<
+                      { up_to: z.ZodNullable<z.ZodInt>; unit_amount: z.ZodInt; flat_amount: z.ZodInt },
+                      z.core.$strip
+                    >
+                  >
+                >;
+              },
+              z.core.$strip
+            >
+          >;
+        },
+        z.core.$strip
+      >
+    >;
+    status: z.ZodEnum<{ active: "active"; archived: "archived" }>;
+    created_at: z.ZodString;
+    updated_at: z.ZodString;
+  },
+  z.core.$strip
+> = z.object({
   id: typeId("pln", "pln_01jd0000000000000000000000"),
   key: z.string().openapi({ description: "Plan key, unique per app", example: "pro" }),
   name: z.string().openapi({ description: "Display name", example: "Pro" }),
@@ -230,6 +398,6 @@ export const PlanSchema = z.object({
   }),
 }).openapi("Plan");
 /** Plans of the app (`GET /v1/plans`). */
-export const PlanList = z.object({
+export const PlanList: z.ZodObject<{ data: z.ZodArray<typeof PlanSchema> }, z.core.$strip> = z.object({
   data: z.array(PlanSchema).openapi({ description: "Plans of the app", example: [] }),
 }).openapi("PlanList");

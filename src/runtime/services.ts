@@ -1,6 +1,7 @@
 /**
- * The services of a Deno process (the local server and each Deno Deploy isolate): one place
- * that decides the logger, the live entitlement store and metrics from the configuration.
+ * The services of every runtime (the local Deno server, each Deno Deploy isolate and each tenant
+ * Durable Object on Workers): one place that decides the logger, the live entitlement store, the
+ * publishable-key rate limit and metrics from the validated configuration (`config.ts`).
  *
  * @module
  */
@@ -14,15 +15,9 @@ import { Metrics } from "../metrics/service.ts";
 import { MemoryRateLimiter } from "../http/rate_limit.ts";
 import type { Store } from "../storage/db.ts";
 import { redisServices } from "./redis.ts";
+import { jsonLogger } from "./log.ts";
 
-/** Logger writing JSON lines to stdout, filtered by level (`error` keeps only errors). */
-export function jsonLogger(level: Config["logLevel"]): (record: Record<string, unknown>) => void {
-  if (level === "silent") return () => {};
-  return (record) => {
-    if (level === "error" && record.level !== "error") return;
-    console.log(JSON.stringify({ time: new Date().toISOString(), ...record }));
-  };
-}
+export { jsonLogger } from "./log.ts";
 
 /**
  * Builds the services over an open store.

@@ -74,12 +74,15 @@ export class SessionSigner {
   /**
    * Prepares signing and verification under one server secret.
    *
-   * @param secret the server's session secret (at least 16 characters)
-   * @throws {Error} when the secret is shorter than 16 characters
+   * @param secret the server's session secret; one shorter than 16 characters (a deployment without
+   *   an admin token) is replaced by 32 random bytes, so tokens then verify only in this process and
+   *   can never be forged with a guessable key
    */
   constructor(secret: string) {
-    if (secret.length < 16) throw new Error("The customer session secret must have at least 16 characters");
-    this.#base = crypto.subtle.importKey("raw", encoder.encode(secret), "HKDF", false, ["deriveKey"]);
+    const material = secret.length >= 16
+      ? encoder.encode(secret)
+      : crypto.getRandomValues(new Uint8Array(32));
+    this.#base = crypto.subtle.importKey("raw", material, "HKDF", false, ["deriveKey"]);
   }
 
   #keyOf(tenantId: string, appId: string): Promise<CryptoKey> {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import {
   cancelSubscription,
   changePlan,
@@ -16,7 +16,7 @@ import {
 import { runBillingCycle } from "./billing_cycle.ts";
 import { applyDiscount } from "../coupons/service.ts";
 import type { Services } from "../context.ts";
-import { body, errors, json, router, secured } from "../http/env.ts";
+import { type AppEnv, body, errors, json, router, secured } from "../http/env.ts";
 import { idParam, ResourceIdParam } from "../http/schemas.ts";
 import { ApplyDiscountBody, DiscountSchema } from "../coupons/schemas.ts";
 import {
@@ -30,7 +30,7 @@ import {
 const IdParam = idParam("The id (cus_ / sub_ TypeID), or the customer's external id", "user_42");
 
 /** The subscription routes; `services` is used by the admin trigger of the billing cycle job. */
-export function subscriptionRoutes(services: Services) {
+export function subscriptionRoutes(services: Services): OpenAPIHono<AppEnv> {
   const app = router();
   app.openapi(
     createRoute({

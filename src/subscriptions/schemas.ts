@@ -8,7 +8,15 @@ import { z } from "@hono/zod-openapi";
 import { Instant, Ref, typeId } from "../http/schemas.ts";
 
 /** Body of `POST /v1/subscriptions`. */
-export const CreateSubscriptionBody = z.object({
+export const CreateSubscriptionBody: z.ZodObject<
+  {
+    customer_id: z.ZodString;
+    plan_id: z.ZodString;
+    start_at: z.ZodOptional<z.ZodISODateTime>;
+    end_at: z.ZodOptional<z.ZodISODateTime>;
+  },
+  z.core.$strict
+> = z.object({
   customer_id: z.string().min(1).max(128).openapi({
     description: "cus_ id or external id",
     example: "user_42",
@@ -20,14 +28,47 @@ export const CreateSubscriptionBody = z.object({
   }),
 }).strict().openapi("CreateSubscription");
 /** Body of `POST /v1/subscriptions/{id}/cancel`. */
-export const CancelSubscriptionBody = z.object({
+export const CancelSubscriptionBody: z.ZodObject<
+  { at_period_end: z.ZodDefault<z.ZodBoolean> },
+  z.core.$strict
+> = z.object({
   at_period_end: z.boolean().default(false).openapi({
     description: "true: keep the subscription until the current period ends; false (default): cancel now",
     example: true,
   }),
 }).strict().openapi("CancelSubscription");
 /** A subscription with its current period and scheduled changes. */
-export const SubscriptionSchema = z.object({
+export const SubscriptionSchema: z.ZodObject<
+  {
+    id: z.ZodString;
+    customer_id: z.ZodString;
+    plan_id: z.ZodString;
+    status: z.ZodEnum<
+      { expired: "expired"; active: "active"; trialing: "trialing"; paused: "paused"; canceled: "canceled" }
+    >;
+    start_at: z.ZodString;
+    trial_end: z.ZodNullable<z.ZodString>;
+    billing_anchor: z.ZodString;
+    current_period_start: z.ZodString;
+    current_period_end: z.ZodString;
+    cancel_at_period_end: z.ZodBoolean;
+    cancel_at: z.ZodNullable<z.ZodString>;
+    canceled_at: z.ZodNullable<z.ZodString>;
+    pending_change: z.ZodNullable<
+      z.ZodObject<
+        {
+          plan_id: z.ZodString;
+          effective_at: z.ZodString;
+          proration: z.ZodEnum<{ prorate: "prorate"; none: "none" }>;
+        },
+        z.core.$strip
+      >
+    >;
+    paused_at: z.ZodNullable<z.ZodString>;
+    created_at: z.ZodString;
+  },
+  z.core.$strip
+> = z.object({
   id: typeId("sub", "sub_01jd0000000000000000000000"),
   customer_id: z.string().openapi({
     description: "cus_ id of the customer",
@@ -98,7 +139,14 @@ export const SubscriptionSchema = z.object({
   }),
 }).openapi("Subscription");
 /** Body of `POST /v1/subscriptions/{id}/change`. */
-export const ChangePlanBody = z.object({
+export const ChangePlanBody: z.ZodObject<
+  {
+    plan_id: z.ZodString;
+    proration: z.ZodOptional<z.ZodEnum<{ prorate: "prorate"; none: "none" }>>;
+    effective: z.ZodOptional<z.ZodEnum<{ period_end: "period_end"; now: "now" }>>;
+  },
+  z.core.$strict
+> = z.object({
   plan_id: Ref.openapi({ description: "pln_ id or key of the new plan", example: "business" }),
   proration: z.enum(["prorate", "none"]).optional().openapi({
     description: "Default prorate (credit unused time, charge the rest, to the second)",
@@ -111,7 +159,17 @@ export const ChangePlanBody = z.object({
 }).strict().openapi("ChangePlan");
 
 /** What one run of the billing cycle job did (`POST /v1/admin/billing_cycle/run`). */
-export const BillingCycleReportSchema = z.object({
+export const BillingCycleReportSchema: z.ZodObject<
+  {
+    subscriptions_scanned: z.ZodInt;
+    plan_changes_applied: z.ZodInt;
+    invoices_generated: z.ZodInt;
+    invoices_finalized: z.ZodInt;
+    credits_expired: z.ZodInt;
+    failures: z.ZodArray<z.ZodObject<{ subscription_id: z.ZodString; error: z.ZodString }, z.core.$strip>>;
+  },
+  z.core.$strip
+> = z.object({
   subscriptions_scanned: z.int().openapi({ description: "Subscriptions looked at", example: 120 }),
   plan_changes_applied: z.int().openapi({
     description: "Scheduled plan changes that took effect",

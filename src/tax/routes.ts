@@ -1,7 +1,7 @@
 /** Tax rate routes: `POST /v1/tax_rates` and `PUT /v1/customers/{id}/tax_rate`. @module */
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { createTaxRate, setCustomerTaxRate } from "./service.ts";
-import { body, errors, json, router, secured } from "../http/env.ts";
+import { type AppEnv, body, errors, json, router, secured } from "../http/env.ts";
 import { ResourceIdParam } from "../http/schemas.ts";
 import {
   CreateTaxRateBody,
@@ -11,7 +11,7 @@ import {
 } from "./schemas.ts";
 
 /** `POST /v1/tax_rates` and `PUT /v1/customers/{id}/tax_rate`. */
-export function taxRoutes() {
+export function taxRoutes(): OpenAPIHono<AppEnv> {
   const app = router();
   app.openapi(
     createRoute({

@@ -7,7 +7,15 @@ import { z } from "@hono/zod-openapi";
 import { Ref } from "../http/schemas.ts";
 
 /** Body of `POST /v1/tax_rates`. */
-export const CreateTaxRateBody = z.object({
+export const CreateTaxRateBody: z.ZodObject<
+  {
+    display_name: z.ZodString;
+    jurisdiction: z.ZodOptional<z.ZodString>;
+    percentage: z.ZodNumber;
+    inclusive: z.ZodBoolean;
+  },
+  z.core.$strict
+> = z.object({
   display_name: z.string().min(1).max(100).openapi({ description: "Name on invoices", example: "VAT" }),
   jurisdiction: z.string().min(1).max(100).optional().openapi({
     description: "Where the rate applies",
@@ -20,7 +28,18 @@ export const CreateTaxRateBody = z.object({
   }),
 }).strict().openapi("CreateTaxRate");
 /** A tax rate. */
-export const TaxRateSchema = z.object({
+export const TaxRateSchema: z.ZodObject<
+  {
+    id: z.ZodString;
+    display_name: z.ZodString;
+    jurisdiction: z.ZodNullable<z.ZodString>;
+    percentage: z.ZodNumber;
+    percentage_bp: z.ZodInt;
+    inclusive: z.ZodBoolean;
+    created_at: z.ZodString;
+  },
+  z.core.$strip
+> = z.object({
   id: z.string().openapi({
     description: "TypeID of the tax rate",
     example: "txr_01jd0000000000000000000000",
@@ -36,14 +55,20 @@ export const TaxRateSchema = z.object({
   }),
 }).openapi("TaxRate", { description: "A tax rate applied to invoices of customers that have it" });
 /** Body of `PUT /v1/customers/{id}/tax_rate`. */
-export const SetCustomerTaxRateBody = z.object({
+export const SetCustomerTaxRateBody: z.ZodObject<
+  { tax_rate_id: z.ZodNullable<z.ZodString> },
+  z.core.$strict
+> = z.object({
   tax_rate_id: Ref.nullable().openapi({
     description: "txr_ id; null removes the customer's rate",
     example: "txr_01jd0000000000000000000000",
   }),
 }).strict().openapi("SetCustomerTaxRate");
 /** The tax rate a customer is billed with. */
-export const CustomerTaxRateSchema = z.object({
+export const CustomerTaxRateSchema: z.ZodObject<
+  { customer_id: z.ZodString; tax_rate: z.ZodNullable<typeof TaxRateSchema> },
+  z.core.$strip
+> = z.object({
   customer_id: z.string().openapi({ description: "cus_ id", example: "cus_01jd0000000000000000000000" }),
   tax_rate: TaxRateSchema.nullable(),
 }).openapi("CustomerTaxRate");

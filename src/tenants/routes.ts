@@ -1,12 +1,12 @@
 /** Tenant routes: tenant and app provisioning with the admin token. @module */
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { createTenantApp } from "./service.ts";
 import type { Services } from "../context.ts";
-import { body, errors, json, router } from "../http/env.ts";
+import { type AppEnv, body, errors, json, router } from "../http/env.ts";
 import { CreateTenantBody, TenantCreated } from "./schemas.ts";
 
 /** `POST /v1/admin/tenants` (admin token required by the app's middleware). */
-export function tenantRoutes(services: Services) {
+export function tenantRoutes(services: Services): OpenAPIHono<AppEnv> {
   const app = router();
   app.openapi(
     createRoute({

@@ -7,15 +7,19 @@ import { z } from "@hono/zod-openapi";
 import { Key } from "../http/schemas.ts";
 
 /** Body of `POST /v1/admin/tenants`. */
-export const CreateTenantBody = z.object({
-  name: Key.openapi({
-    description: "Tenant name, unique on this server; an existing name adds the app to that tenant",
-    example: "acme",
-  }),
-  app: Key.openapi({ description: "App name within the tenant", example: "production" }),
-}).strict().openapi("CreateTenant");
+export const CreateTenantBody: z.ZodObject<{ name: z.ZodString; app: z.ZodString }, z.core.$strict> = z
+  .object({
+    name: Key.openapi({
+      description: "Tenant name, unique on this server; an existing name adds the app to that tenant",
+      example: "acme",
+    }),
+    app: Key.openapi({ description: "App name within the tenant", example: "production" }),
+  }).strict().openapi("CreateTenant");
 /** A created tenant app with its API keys (shown once). */
-export const TenantCreated = z.object({
+export const TenantCreated: z.ZodObject<
+  { tenant_id: z.ZodString; app_id: z.ZodString; secret_key: z.ZodString; publishable_key: z.ZodString },
+  z.core.$strip
+> = z.object({
   tenant_id: z.string().openapi({
     description: "TypeID of the tenant",
     example: "ten_01jd0000000000000000000000",

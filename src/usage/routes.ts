@@ -4,17 +4,17 @@
  *
  * @module
  */
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { recordUsage } from "../entitlements/service.ts";
 import { queryUsage } from "./windows.ts";
-import { body, errors, json, router, secured } from "../http/env.ts";
+import { type AppEnv, body, errors, json, router, secured } from "../http/env.ts";
 import { anyKey, authorizeCustomers, limitPublishable, rateLimited } from "../http/publishable.ts";
 import type { Services } from "../context.ts";
 import { DeadLetterPageSchema, DeadLetterQuery, listDeadLetters } from "./dead_letters.ts";
 import { IngestBody, IngestReportSchema, UsageAggregateSchema, UsageQuery } from "./schemas.ts";
 
 /** `POST /v1/events` and `GET /v1/usage`. */
-export function usageRoutes() {
+export function usageRoutes(): OpenAPIHono<AppEnv> {
   const app = router();
   app.openapi(
     createRoute({
@@ -62,7 +62,7 @@ export function usageRoutes() {
 }
 
 /** `GET /v1/admin/dead_letters` (admin token required by the app's middleware). */
-export function deadLetterRoutes(services: Services) {
+export function deadLetterRoutes(services: Services): OpenAPIHono<AppEnv> {
   const app = router();
   app.openapi(
     createRoute({

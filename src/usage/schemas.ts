@@ -22,14 +22,43 @@ const EventBody = z.object({
   }).optional(),
 }).strict();
 /** Body of `POST /v1/events`. */
-export const IngestBody = z.object({
+export const IngestBody: z.ZodObject<
+  {
+    events: z.ZodArray<
+      z.ZodObject<
+        {
+          id: z.ZodString;
+          customer_id: z.ZodString;
+          feature: z.ZodString;
+          value: z.ZodOptional<z.ZodInt>;
+          timestamp: z.ZodOptional<z.ZodISODateTime>;
+          properties: z.ZodOptional<z.ZodRecord<z.ZodString, z.ZodUnknown>>;
+        },
+        z.core.$strict
+      >
+    >;
+  },
+  z.core.$strict
+> = z.object({
   events: z.array(EventBody).min(1).max(MAX_EVENTS_PER_BATCH).openapi({
     description: `1 to ${MAX_EVENTS_PER_BATCH} events; each is judged on its own`,
     example: [{ id: "req_8f2a", customer_id: "user_42", feature: "api_calls", value: 1 }],
   }),
 }).strict().openapi("IngestEvents");
 /** What `POST /v1/events` did with each event of the batch. */
-export const IngestReportSchema = z.object({
+export const IngestReportSchema: z.ZodObject<
+  {
+    accepted: z.ZodInt;
+    duplicates: z.ZodInt;
+    rejected: z.ZodArray<
+      z.ZodObject<
+        { id: z.ZodString; code: z.ZodString; status: z.ZodInt; message: z.ZodString },
+        z.core.$strip
+      >
+    >;
+  },
+  z.core.$strip
+> = z.object({
   accepted: z.int().openapi({ description: "Events stored by this request", example: 1 }),
   duplicates: z.int().openapi({
     description: "Events whose id was already stored with the same payload (retries)",
@@ -47,7 +76,16 @@ export const IngestReportSchema = z.object({
 }).openapi("IngestReport");
 
 /** Query of `GET /v1/usage`. */
-export const UsageQuery = z.object({
+export const UsageQuery: z.ZodObject<
+  {
+    customer_id: z.ZodString;
+    feature: z.ZodString;
+    from: z.ZodISODateTime;
+    to: z.ZodISODateTime;
+    group_by: z.ZodOptional<z.ZodEnum<{ none: "none"; day: "day" }>>;
+  },
+  z.core.$strip
+> = z.object({
   customer_id: Ref.openapi({ description: "cus_ id or external id", example: "user_42" }),
   feature: Key.openapi({ description: "Feature key", example: "api_calls" }),
   from: Instant.openapi({
@@ -61,7 +99,19 @@ export const UsageQuery = z.object({
   }),
 });
 /** Aggregated usage of a customer's feature over a window (`GET /v1/usage`). */
-export const UsageAggregateSchema = z.object({
+export const UsageAggregateSchema: z.ZodObject<
+  {
+    customer_id: z.ZodString;
+    feature: z.ZodString;
+    aggregation: z.ZodString;
+    from: z.ZodString;
+    to: z.ZodString;
+    group_by: z.ZodEnum<{ none: "none"; day: "day" }>;
+    value: z.ZodInt;
+    data: z.ZodArray<z.ZodObject<{ start: z.ZodString; end: z.ZodString; value: z.ZodInt }, z.core.$strip>>;
+  },
+  z.core.$strip
+> = z.object({
   customer_id: z.string().openapi({ description: "cus_ id", example: "cus_01jd0000000000000000000000" }),
   feature: z.string().openapi({ description: "Feature key", example: "api_calls" }),
   aggregation: z.string().openapi({ description: "Aggregation of the feature", example: "sum" }),

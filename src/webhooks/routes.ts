@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import {
   createWebhookEndpoint,
   disableWebhookEndpoint,
@@ -15,7 +15,7 @@ import {
   MAX_EVENT_FILTERS,
   redeliver,
 } from "./service.ts";
-import { body, errors, json, router, secured } from "../http/env.ts";
+import { type AppEnv, body, errors, json, router, secured } from "../http/env.ts";
 
 const EndpointSchema = z.object({
   id: z.string().openapi({ description: "TypeID of the endpoint", example: "wep_01jd6…" }),
@@ -157,7 +157,7 @@ const IdempotencyHeader = z.object({
 });
 
 /** `/v1/webhook-endpoints` routes. */
-export function webhookRoutes() {
+export function webhookRoutes(): OpenAPIHono<AppEnv> {
   const app = router();
   app.openapi(
     createRoute({

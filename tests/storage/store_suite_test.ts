@@ -72,7 +72,7 @@ Deno.test({
             body: bundle,
           });
           const result = await res.json() as { ok: boolean; error?: string };
-          assert.ok(result.ok, result.error);
+          assert.ok(result.ok, result.error ?? "");
         });
       }
     } finally {

@@ -28,6 +28,7 @@ import { CreateTenantBody } from "../../tenants/schemas.ts";
 import { IngestBody } from "../../usage/schemas.ts";
 import { type DirectoryEntry, directoryStub, MAX_TENANT_PAGE } from "./directory_object.ts";
 import type { DeadLetterInput } from "../../usage/dead_letters.ts";
+import { edgeHotPath } from "./edge_checks.ts";
 import {
   INTERNAL_PREFIX,
   type UsageMessageEnvelope,
@@ -221,8 +222,21 @@ export function createWorker() {
     }
     const entry = token && KEY_PATTERN.test(token) ? await lookupKey(env, token) : null;
     if (!entry) return await pass(tenantStub(env, PUBLIC_OBJECT));
-    // Only secret keys queue: a publishable key's batch must pass its customer session check in
-    // the tenant object, so it is answered synchronously there.
+    const edge = edgeHotPath(env, workerLogger(env.LOG_LEVEL));
+    // Publishable keys act only with a customer session, which the tenant object verifies (signature,
+    // customer, minting key): they take the synchronous path there, never the edge or the queue.
+    if (edge && entry.kind === "secret") {
+      const answered = await edge.handle(c, entry, {
+        json: parseJson(body),
+        forward: () => pass(tenantStub(env, entry.tenant_object)),
+        internal: (path) =>
+          tenantStub(env, entry.tenant_object).fetch(`https://tenant${INTERNAL_PREFIX}${path}`),
+        enqueue: (message) =>
+          env.USAGE_QUEUE.send({ ...message, tenant_object: entry.tenant_object }, { contentType: "json" }),
+        enqueueBatch: () => enqueueUsage(env, entry, parseJson(body)),
+      });
+      if (answered) return answered;
+    }
     if (
       entry.kind === "secret" && c.req.method === "POST" && url.pathname === "/v1/events" &&
       /\brespond-async\b/i.test(c.req.header("prefer") ?? "")

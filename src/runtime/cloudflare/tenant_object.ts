@@ -17,10 +17,8 @@ import { BillingError } from "../../domain/errors.ts";
 import { sha256Hex } from "../../domain/hash.ts";
 import { createApp } from "../../http/app.ts";
 import { IngestBody } from "../../usage/schemas.ts";
-import { type Clock, systemClock } from "../../domain/scope.ts";
+import type { Clock } from "../../domain/scope.ts";
 import type { Ctx, Services } from "../../context.ts";
-import { LifecycleDispatcher } from "../../lifecycle/dispatcher.ts";
-import { MemoryEntitlementCache } from "../../entitlements/cache.ts";
 import { recordUsage } from "../../entitlements/service.ts";
 import { originsOfAllApps } from "../../apps/repository.ts";
 import { keyOfAppByHash } from "../../tenants/repository.ts";
@@ -28,6 +26,11 @@ import { type DeadLetterInput, recordDeadLetter } from "../../usage/dead_letters
 import { type DirectoryEntry, directoryStub } from "./directory_object.ts";
 import { DurableDatabase } from "./durable_database.ts";
 import { maintenanceSucceeded, runMaintenance } from "../maintenance.ts";
+import { jsonLogger } from "../log.ts";
+import { buildServices } from "../services.ts";
+import { type AlarmSettings, armAfterWrite, runAlarm } from "./alarms.ts";
+import { ingestConsumptions, publishingStore, resolveCustomerRef } from "./edge_object.ts";
+import { workerConfig } from "./env.ts";
 import { loadMigrations } from "./migrations.ts";
 import type { DurableObjectState, Env, UsageMessage } from "./types.ts";
 
@@ -52,14 +55,8 @@ export interface UsageMessageResult {
   error?: string;
 }
 
-/** JSON-lines logger honouring `LOG_LEVEL` (`info`, `error`, `silent`). */
-export function workerLogger(level: string | undefined): (record: Record<string, unknown>) => void {
-  if (level === "silent") return () => {};
-  return (record) => {
-    if (level === "error" && record.level !== "error") return;
-    console.log(JSON.stringify({ time: new Date().toISOString(), ...record }));
-  };
-}
+/** JSON-lines logger honouring `LOG_LEVEL` (the one logger of `runtime/log.ts`). */
+export const workerLogger: typeof jsonLogger = jsonLogger;
 
 /** A clock stuck at one instant (a queued batch is timestamped when the Worker accepted it). */
 function fixedClock(at: Date): Clock {
@@ -73,6 +70,9 @@ export class TenantObject {
   readonly #database: DurableDatabase;
   readonly #services: Services;
   readonly #app: ReturnType<typeof createApp>;
+  readonly #alarms: AlarmSettings;
+  /** Requests this instance served since it was (re)started, internal calls included. */
+  #calls = 0;
 
   constructor(state: DurableObjectState, env: Env) {
     this.#state = state;
@@ -80,17 +80,17 @@ export class TenantObject {
     this.#database = new DurableDatabase(state.storage);
     // No event reaches the object before its schema is current.
     state.blockConcurrencyWhile(async () => await this.#database.migrate(await loadMigrations()));
-    const log = workerLogger(env.LOG_LEVEL);
-    this.#services = {
-      database: this.#database,
-      clock: systemClock,
-      lifecycle: new LifecycleDispatcher(log),
-      entitlementCache: new MemoryEntitlementCache(),
-      log,
-      webhookAllowPrivateUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS === "true",
-    };
+    // The same validated configuration and services as the Deno server (Redis live store and
+    // rate limit when UPSTASH_REDIS_REST_URL is set, metrics, the webhook URL guard).
+    const config = workerConfig(env);
+    this.#services = buildServices(config, this.#database);
+    // With Redis the Worker reads entitlements there itself: publish them as soon as they change.
+    if (this.#services.live?.kind === "redis") {
+      this.#services.live = publishingStore(this.#services.live, this.#services);
+    }
+    this.#alarms = config;
     this.#app = createApp(this.#services, {
-      adminToken: env.BILLING_ADMIN_TOKEN,
+      adminToken: config.adminToken ?? "",
       clientAddress: cloudflareClientAddress,
     });
   }
@@ -98,6 +98,27 @@ export class TenantObject {
   /** Serves the API for this tenant, and the Worker's internal calls. */
   async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
+    if (url.pathname === `${INTERNAL_PREFIX}stats`) return Response.json({ calls: this.#calls });
+    this.#calls++;
+    if (url.pathname === `${INTERNAL_PREFIX}customer` && request.method === "GET") {
+      return await resolveCustomerRef(this.#services, url);
+    }
+    const response = await this.#serve(request, url);
+    if (request.method !== "GET" && request.method !== "HEAD" && request.method !== "OPTIONS") {
+      // A write may have left webhook deliveries or a hold expiry due: wake up for them.
+      await armAfterWrite(this.#state.storage, this.#services, this.#alarms).catch((error) =>
+        this.#services.log({ level: "error", msg: "alarm not armed", error: String(error) })
+      );
+    }
+    return response;
+  }
+
+  /** The alarm: periodic work of this tenant when it is due (`alarms.ts`). */
+  async alarm(): Promise<void> {
+    await runAlarm(this.#state.storage, this.#services, this.#alarms);
+  }
+
+  async #serve(request: Request, url: URL): Promise<Response> {
     if (url.pathname === `${INTERNAL_PREFIX}usage` && request.method === "POST") {
       return Response.json(await this.#ingestQueued(await request.json() as UsageMessageEnvelope[]));
     }
@@ -189,7 +210,10 @@ export class TenantObject {
    */
   async #ingestQueued(envelopes: UsageMessageEnvelope[]): Promise<UsageMessageResult[]> {
     const results: UsageMessageResult[] = [];
+    const consumptions = envelopes.filter((e) => e.body?.consumption !== undefined);
+    if (consumptions.length > 0) results.push(...await ingestConsumptions(this.#services, consumptions));
     for (const { id, body } of envelopes) {
+      if (body?.consumption !== undefined) continue;
       const parsed = IngestBody.safeParse({ events: body?.events });
       const scoped = typeof body?.scope?.tenantId === "string" && typeof body.scope?.appId === "string" &&
         typeof body.key_id === "string";

@@ -13,14 +13,35 @@ import { startWebhookWorker } from "../../webhooks/service.ts";
 import { startHoldSweeper } from "../../ledger/hold_sweeper.ts";
 import { startBillingCycle } from "../../subscriptions/billing_cycle.ts";
 import { type Plugin, PluginRegistry } from "../../lifecycle/plugins.ts";
+import { InProcessWriter, writerFor } from "../../ledger/writer.ts";
+import { denoReadiness } from "./readiness.ts";
+
+/** How long {@link RunningServer.stop} waits for in-flight requests by default, in milliseconds. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+
+/** What {@link RunningServer.stop} did. */
+export interface StopReport {
+  /** Whether every in-flight request finished within the grace period. */
+  drained: boolean;
+  /** Milliseconds from the call to the database being closed. */
+  elapsed_ms: number;
+}
 
 /** A running server. */
 export interface RunningServer {
+  /** The port it listens on. */
   port: number;
+  /** The services it serves. */
   services: Services;
   /** Lifecycle plugins of this process (in-process, time-bounded subscribers). */
   plugins: PluginRegistry;
-  stop(): Promise<void>;
+  /**
+   * Graceful stop: `/readyz` answers 503 and the listener closes at once; in-flight requests get
+   * up to `graceMs` (default {@link DEFAULT_SHUTDOWN_GRACE_MS}) to finish; then the background
+   * jobs stop (each finishes its current run), the ledger writer's queue drains and the database
+   * closes. Calling it again returns the same promise.
+   */
+  stop(options?: { graceMs?: number }): Promise<StopReport>;
 }
 
 /**
@@ -43,7 +64,7 @@ async function adminToken(config: Config): Promise<string> {
   const path = `${dir}/admin-token`;
   try {
     const token = (await Deno.readTextFile(path)).trim();
-    console.log(`Admin token: read from ${path} (set BILLING_ADMIN_TOKEN to choose your own)`);
+    console.log(`Admin token: in ${path} (set BILLING_ADMIN_TOKEN to choose your own)`);
     return token;
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
@@ -51,7 +72,7 @@ async function adminToken(config: Config): Promise<string> {
   const bytes = crypto.getRandomValues(new Uint8Array(24));
   const token = `adm_${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
   await Deno.writeTextFile(path, token + "\n", { mode: 0o600 });
-  console.log(`Admin token (generated, stored in ${path}): ${token}`);
+  console.log(`Admin token: generated into ${path} (readable by this user only)`);
   return token;
 }
 
@@ -67,10 +88,12 @@ export async function startServer(
   const database = await openDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken });
   const services = buildServices(config, database);
   const log = services.log;
+  let stopping = false;
   const app = createApp(services, {
     adminToken: await adminToken(config),
     stripeApiBase: config.stripeApiBase,
     clientAddress: denoRemoteAddress,
+    readiness: denoReadiness(config, database, () => stopping),
   });
   // Background delivery of the outbox to webhook endpoints (on Workers: the queue consumer).
   const webhookWorker = config.webhookWorkerIntervalMs > 0
@@ -100,16 +123,36 @@ export async function startServer(
           })`,
       ),
   }, app.fetch);
+  let stopped: Promise<StopReport> | undefined;
   return {
     port: server.addr.port,
     services,
     plugins,
-    async stop() {
-      await server.shutdown();
-      await webhookWorker?.stop();
-      await holdSweeper.stop();
-      await billingCycle?.stop();
-      database.close();
+    stop(options = {}) {
+      stopped ??= (async () => {
+        const started = performance.now();
+        stopping = true;
+        const graceMs = options.graceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const drained = await Promise.race([
+          server.shutdown().then(() => true),
+          new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), graceMs)),
+        ]);
+        clearTimeout(timer);
+        await webhookWorker?.stop();
+        await holdSweeper.stop();
+        await billingCycle?.stop();
+        // Acknowledged ledger commands are committed before their answer; wait (bounded by the
+        // grace period again) for commands of requests that were cut off.
+        const writer = writerFor(services);
+        const waiting = () => writer instanceof InProcessWriter ? writer.waiting : 0;
+        for (let waited = 0; waiting() > 0 && waited < graceMs; waited += 50) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        database.close();
+        return { drained, elapsed_ms: Math.round(performance.now() - started) };
+      })();
+      return stopped;
     },
   };
 }

@@ -2,7 +2,8 @@
  * Deno Deploy adapter: the same `createApp` as the local server, on a libSQL database (Turso over
  * HTTP in production: Deploy has no writable disk), with the writes of each tenant serialized
  * across isolates by a Deno KV lease ({@link TenantLock}), and the periodic jobs run by
- * `Deno.cron` (`main.ts`). Deploy steps: docs/deploy.md.
+ * `Deno.cron` (`main.ts`); webhook deliveries also start right after each committed write.
+ * Deploy steps: docs/deploy.md.
  *
  * Which requests take the lease: every method except GET/HEAD/OPTIONS, keyed by the tenant of
  * the API key (`sk_`/`pk_`), or by the tenant name for `POST /v1/admin/tenants`. Requests without
@@ -21,6 +22,7 @@ import { KeyResolver } from "../../tenants/service.ts";
 import { type Database, openDatabase } from "../../storage/db.ts";
 import { type MaintenanceReport, runMaintenance } from "../maintenance.ts";
 import { buildServices } from "../services.ts";
+import { drainWebhooksOnce } from "../../webhooks/service.ts";
 import { TenantLock } from "./tenant_lock.ts";
 
 /** Methods that never write. */
@@ -28,11 +30,15 @@ const READS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** A ready Deploy handler. */
 export interface DeployHandler {
+  /** Serves one request (a write starts a webhook delivery pass once it committed). */
   fetch(request: Request): Promise<Response>;
   /** The periodic jobs (`Deno.cron` calls this). */
   maintenance(): Promise<MaintenanceReport>;
+  /** The isolate's services (`buildServices`). */
   services: Services;
+  /** The per-tenant write lease shared by every isolate through Deno KV. */
   lock: TenantLock;
+  /** Closes the database. */
   close(): void;
 }
 
@@ -71,6 +77,31 @@ export async function createDeployHandler(config: Config, kv: Deno.Kv): Promise<
     return principal ? `tenant:${principal.tenantId}` : null;
   }
 
+  /**
+   * Starts a delivery pass right after a committed write (its outbox rows are visible now), so a
+   * webhook leaves within a second instead of at the next `Deno.cron` minute. One pass per
+   * isolate at a time; a write during a pass asks for one more. Deliveries are leased, so passes
+   * of several isolates never send a message twice.
+   */
+  let draining: Promise<void> | null = null;
+  let again = false;
+  function kickDeliveries(): void {
+    if (config.webhookWorkerIntervalMs <= 0) return;
+    if (draining) {
+      again = true;
+      return;
+    }
+    draining = (async () => {
+      do {
+        again = false;
+        await drainWebhooksOnce(services).catch((error) =>
+          services.log({ level: "error", msg: "delivery after commit failed", error: String(error) })
+        );
+      } while (again);
+      draining = null;
+    })();
+  }
+
   // Only the lease's own failure (`tenant_busy`) reaches this onError: the app answers the rest.
   const front = new Hono<{ Variables: { requestId: string } }>();
   front.use("*", requestId());
@@ -78,8 +109,11 @@ export async function createDeployHandler(config: Config, kv: Deno.Kv): Promise<
     const request = c.req.raw;
     if (READS.has(request.method)) return await app.fetch(request);
     const tenant = await tenantOf(request);
-    if (!tenant) return await app.fetch(request);
-    return await lock.run(tenant, async () => await app.fetch(request));
+    const response = tenant
+      ? await lock.run(tenant, async () => await app.fetch(request))
+      : await app.fetch(request);
+    if (response.status < 400) kickDeliveries();
+    return response;
   });
   front.onError((error, c) => errorToResponse(error, c, services.log));
 

@@ -1,0 +1,193 @@
+/**
+ * The tenant object's side of the edge hot path (ADR 0009): storing the consumptions the Worker
+ * already counted in Redis, and resolving customer references for the Worker.
+ *
+ * @module
+ */
+import type { Ctx, Services } from "../../context.ts";
+import { loadCustomer } from "../../customers/service.ts";
+import { BillingError } from "../../domain/errors.ts";
+import type { Clock } from "../../domain/scope.ts";
+import { liveStore } from "../../entitlements/invalidate.ts";
+import { type LiveEntitlementStore, LiveStoreUnavailable } from "../../entitlements/live_store.ts";
+import { publishEntitlements } from "../../entitlements/service.ts";
+import type { UsageEventInput } from "../../usage/service.ts";
+import { consumptionWriter } from "../../entitlements/consumption_writer.ts";
+import type { UsageMessage } from "./types.ts";
+
+/** Outcome of one queued usage message, as the consumer needs it to ack or retry. */
+export interface ConsumptionResult {
+  /** Queue message id. */
+  id: string;
+  /** `done`: stored (or a duplicate); `rejected`: permanently invalid; `retry`: transient. */
+  outcome: "done" | "rejected" | "retry";
+  /** Events stored by this delivery (0 or 1). */
+  accepted?: number;
+  /** Events already stored under the same id (a redelivery or a replayed key). */
+  duplicates?: number;
+  /** Events the store refused. */
+  rejected?: number;
+  /** The consumption event the store refused (`done`), with why: recorded as a dead letter. */
+  refused?: { event: unknown; reason: { id: string; code: string; message: string } }[];
+  /** Why the message failed. */
+  error?: string;
+}
+
+function fixedClock(at: Date): Clock {
+  return { now: () => new Date(at.getTime()) };
+}
+
+function validConsumption(body: UsageMessage): body is UsageMessage & { consumption: object } {
+  const c = body.consumption;
+  const event = body.events?.[0] as Partial<UsageEventInput> | undefined;
+  return body.v === 1 && typeof body.scope?.tenantId === "string" && typeof body.scope?.appId === "string" &&
+    typeof body.key_id === "string" && !Number.isNaN(Date.parse(body.received_at)) &&
+    c !== undefined && typeof c.customer_id === "string" && typeof c.feature === "string" &&
+    Number.isSafeInteger(c.period_start_ms) && body.events.length === 1 && typeof event?.id === "string" &&
+    typeof event.customer_id === "string" && event.feature === c.feature &&
+    Number.isSafeInteger(event.value) && (event.value ?? 0) > 0;
+}
+
+/**
+ * Stores the consumptions of one queue delivery (group-committed per app, as on the Deno server).
+ *
+ * @returns one result per message, in any order
+ */
+export async function ingestConsumptions(
+  services: Services,
+  envelopes: readonly { id: string; body: UsageMessage }[],
+): Promise<ConsumptionResult[]> {
+  // The consumption writer group-commits them; the store splits each statement under its limits.
+  return await Promise.all(envelopes.map(({ id, body }) => ingestConsumption(services, id, body)));
+}
+
+/**
+ * Stores one consumption the Worker counted in Redis without counting it again (its event
+ * timestamp is the first received time of its group commit). The event's id is the check's idempotency key: a redelivered message stores nothing
+ * more. When the event was not stored by this delivery for another reason than a redelivery (a
+ * replayed key, a rejection), the Redis counter is dropped and rebuilt from the store on the next
+ * check, so counters and the store agree once the queue has drained.
+ *
+ * @returns the message's outcome (`rejected` for a malformed body; `retry` on a transient failure)
+ */
+export async function ingestConsumption(
+  services: Services,
+  id: string,
+  body: UsageMessage,
+): Promise<ConsumptionResult> {
+  if (!validConsumption(body)) {
+    return { id, outcome: "rejected", error: "Message body is not a valid consumption" };
+  }
+  const ctx: Ctx = {
+    ...services,
+    clock: fixedClock(new Date(body.received_at)),
+    scope: body.scope,
+    actor: body.key_id,
+  };
+  const event = body.events[0] as UsageEventInput;
+  try {
+    // The Deno server's group commit: the consumptions of one queue delivery share a transaction.
+    const report = await consumptionWriter(services.database).submit(ctx, { ...event, timestamp: undefined });
+    if (report.accepted !== 1) {
+      // Either this message was stored by an earlier delivery (the counter holds it once: fine to
+      // drop, the rebuild counts it once) or the key was used before (the counter holds it twice).
+      await liveStore(ctx).forget([{
+        scope: body.scope,
+        customerId: body.consumption.customer_id,
+        feature: body.consumption.feature,
+      }]).catch((error) => {
+        if (!(error instanceof LiveStoreUnavailable)) throw error;
+      });
+    }
+    if (report.rejected.length > 0) {
+      services.log({
+        level: "error",
+        msg: "queued consumption rejected",
+        message_id: id,
+        rejected: report.rejected,
+      });
+    }
+    return {
+      id,
+      outcome: "done",
+      accepted: report.accepted,
+      duplicates: report.duplicates,
+      rejected: report.rejected.length,
+      // Consumed at the edge but refused by the store: kept as a dead letter (the counter was dropped above).
+      refused: report.rejected.map((r) => ({
+        event,
+        reason: { id: r.id, code: r.code, message: r.message },
+      })),
+    };
+  } catch (error) {
+    const transient = !(error instanceof BillingError) || error.retryable;
+    return { id, outcome: transient ? "retry" : "rejected", error: String(error) };
+  }
+}
+
+/**
+ * `GET /__internal/customer?tenant_id=&app_id=&ref=`: the `cus_…` id of a customer reference
+ * (id or external id) for the Worker's hot path.
+ *
+ * @returns `200 {"id"}`, `404` when the customer does not exist, `400` without the parameters
+ */
+export async function resolveCustomerRef(services: Services, url: URL): Promise<Response> {
+  const tenantId = url.searchParams.get("tenant_id");
+  const appId = url.searchParams.get("app_id");
+  const ref = url.searchParams.get("ref");
+  if (!tenantId || !appId || !ref) {
+    return new Response("tenant_id, app_id and ref are required", { status: 400 });
+  }
+  try {
+    const ctx: Ctx = { ...services, scope: { tenantId, appId } };
+    const customer = await loadCustomer(ctx, services.database.db, ref);
+    return Response.json({ id: customer.id });
+  } catch (error) {
+    if (error instanceof BillingError && error.code === "customer_not_found") {
+      return new Response("not found", { status: 404 });
+    }
+    throw error;
+  }
+}
+
+/** A live store that publishes on invalidation, and passes on what the wrapped store owes Redis. */
+export interface PublishingStore extends LiveEntitlementStore {
+  /** Invalidations and counter drops the wrapped store owes Redis (0 for other stores). */
+  readonly owed: number;
+  /** Delivers them now; whether nothing is owed any more. */
+  deliverOwed(): Promise<boolean>;
+}
+
+/**
+ * Wraps a live store so that invalidating a customer also publishes that customer's fresh
+ * entitlements (`publishEntitlements`) before the write that invalidated them answers: the
+ * Worker's edge path then serves the first check after a subscription change itself. An app-wide
+ * invalidation (a plan edit) stays lazy: each customer's next check reloads through the object.
+ *
+ * @returns a store with the same behaviour plus the publication (which never fails the write)
+ */
+export function publishingStore(inner: LiveEntitlementStore, services: Services): PublishingStore {
+  const owing = inner as Partial<Pick<PublishingStore, "owed" | "deliverOwed">>;
+  return {
+    get owed(): number {
+      return owing.owed ?? 0;
+    },
+    deliverOwed: (): Promise<boolean> => owing.deliverOwed?.() ?? Promise.resolve(true),
+    kind: inner.kind,
+    check: (key, consume, nowMs) => inner.check(key, consume, nowMs),
+    put: (key, gen, entitlement, nowMs) => inner.put(key, gen, entitlement, nowMs),
+    seed: (key, snapshot, value) => inner.seed(key, snapshot, value),
+    release: (key, consume, periodStartMs) => inner.release(key, consume, periodStartMs),
+    count: (scope, events) => inner.count(scope, events),
+    forget: (keys) => inner.forget(keys),
+    invalidateApp: (scope) => inner.invalidateApp(scope),
+    async invalidateCustomer(scope, customerId) {
+      await inner.invalidateCustomer(scope, customerId);
+      await publishEntitlements({ ...services, live: inner, scope }, inner, customerId).catch((error) => {
+        if (!(error instanceof LiveStoreUnavailable)) {
+          services.log({ level: "error", msg: "entitlements not published", error: String(error) });
+        }
+      });
+    },
+  };
+}
