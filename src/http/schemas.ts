@@ -80,7 +80,7 @@ export function jsonBoundsIssue(value: unknown, bounds: JsonBounds): string | nu
       for (const item of current) stack.push({ value: item, depth: depth + 1 });
       continue;
     }
-    for (const [key, child] of Object.entries(current)) {
+    for (const child of Object.values(current)) {
       if (++keys > bounds.maxKeys) return `More than ${bounds.maxKeys} keys (counted at every level)`;
       stack.push({ value: child, depth: depth + 1 });
     }

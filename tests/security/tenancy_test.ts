@@ -1,4 +1,3 @@
-// deno-lint-ignore-file no-explicit-any -- JSON bodies of API answers are read untyped in this test code
 import assert from "node:assert/strict";
 import { apiPlanBody, call, snapshotCounts, tenant, testEnv } from "../helpers.ts";
 
