@@ -1112,8 +1112,12 @@ function atSizeCases(): ContractCase[] {
           body: { ...body, idempotency_key: "too-many", postings: [...body.postings, body.postings[1]] },
         });
         assertProblem(tooMany, 400, "validation_failed");
-        const balances = await http(target, "GET", "/v1/ledger/balances", { key });
+        // 128 accounts: more than the default page of 100, all on one page of 500
+        const firstPage = await http(target, "GET", "/v1/ledger/balances", { key });
+        assert.deepEqual([firstPage.body.data.length, typeof firstPage.body.next_cursor], [100, "string"]);
+        const balances = await http(target, "GET", "/v1/ledger/balances?limit=500", { key });
         assert.equal(balances.status, 200, JSON.stringify(balances.body));
+        assert.deepEqual([balances.body.data.length, balances.body.next_cursor], [128, null]);
         const by = Object.fromEntries(balances.body.data.map((a: any) => [a.name, a.balance]));
         assert.equal(by.cash, total);
         assert.equal(by["wallet:126"], 127);
