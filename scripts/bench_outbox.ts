@@ -14,7 +14,9 @@ import { systemClock } from "../src/domain/scope.ts";
 import { writeOp } from "../src/lifecycle/write.ts";
 import { MemoryEntitlementCache } from "../src/entitlements/cache.ts";
 import { createTenantApp } from "../src/tenants/service.ts";
-import { createWebhookEndpoint, drainWebhooksOnce } from "../src/webhooks/service.ts";
+import type { CustomerView } from "../src/domain/views.ts";
+import { createWebhookEndpoint } from "../src/webhooks/endpoints.ts";
+import { drainWebhooksOnce } from "../src/webhooks/delivery.ts";
 import { openDatabase } from "../src/storage/db.ts";
 
 const [writes, messages, endpointCount] = [
@@ -53,6 +55,17 @@ function row(i: number, tag: string) {
   };
 }
 
+/** The `customer.created` payload of a row: the customer as the API shows it. */
+function customerData(r: ReturnType<typeof row>): CustomerView {
+  return {
+    id: r.id,
+    external_id: r.external_id,
+    name: r.name,
+    email: r.email,
+    created_at: r.created_at.toISOString(),
+  };
+}
+
 async function timed(label: string, n: number, fn: (i: number) => Promise<unknown>): Promise<number> {
   const started = performance.now();
   for (let i = 0; i < n; i++) await fn(i);
@@ -78,7 +91,7 @@ const withOutbox = await timed(
     writeOp(ctx, async (tx, emit) => {
       const r = row(i, "b");
       await tx.insert(customers).values(r);
-      emit("customer.created", r.id, { id: r.id, external_id: r.external_id });
+      emit("customer.created", r.id, customerData(r));
     }),
 );
 console.log(`outbox + audit overhead per write: ${((withOutbox - plain) * 1000).toFixed(0)} µs`);
@@ -99,7 +112,7 @@ for (let i = 0; i < messages; i++) {
   await writeOp(ctx, async (tx, emit) => {
     const r = row(i, "c");
     await tx.insert(customers).values(r);
-    emit("customer.created", r.id, { id: r.id, external_id: r.external_id });
+    emit("customer.created", r.id, customerData(r));
   });
 }
 const expected = messages * endpointCount;

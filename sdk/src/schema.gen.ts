@@ -1153,7 +1153,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/webhook-endpoints": {
+    "/v1/webhook_endpoints": {
         parameters: {
             query?: never;
             header?: never;
@@ -1177,7 +1177,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/webhook-endpoints/{id}": {
+    "/v1/webhook_endpoints/{id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -1201,7 +1201,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/webhook-endpoints/{id}/deliveries": {
+    "/v1/webhook_endpoints/{id}/deliveries": {
         parameters: {
             query?: never;
             header?: never;
@@ -1221,7 +1221,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/webhook-endpoints/{id}/deliveries/{delivery_id}": {
+    "/v1/webhook_endpoints/{id}/deliveries/{delivery_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -1241,7 +1241,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/redeliver": {
+    "/v1/webhook_endpoints/{id}/deliveries/{delivery_id}/redeliver": {
         parameters: {
             query?: never;
             header?: never;
@@ -1261,7 +1261,122 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/audit-events": {
+    "/v1/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook endpoints
+         * @deprecated
+         * @description List webhook endpoints. Requires a secret key.
+         */
+        get: operations["listWebhookEndpointsDeprecated"];
+        put?: never;
+        /**
+         * Create a webhook endpoint; the signing secret is returned only in this response
+         * @deprecated
+         * @description Create a webhook endpoint; the signing secret is returned only in this response. Requires a secret key.
+         */
+        post: operations["createWebhookEndpointDeprecated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a webhook endpoint (without its secret)
+         * @deprecated
+         * @description Get a webhook endpoint (without its secret). Requires a secret key.
+         */
+        get: operations["getWebhookEndpointDeprecated"];
+        put?: never;
+        post?: never;
+        /**
+         * Disable a webhook endpoint (its delivery log stays readable)
+         * @deprecated
+         * @description Disable a webhook endpoint (its delivery log stays readable). Requires a secret key.
+         */
+        delete: operations["disableWebhookEndpointDeprecated"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Delivery log of an endpoint, newest message first, with every attempt
+         * @deprecated
+         * @description Delivery log of an endpoint, newest message first, with every attempt. Requires a secret key.
+         */
+        get: operations["listWebhookDeliveriesDeprecated"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/deliveries/{delivery_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get one delivery with its attempts
+         * @deprecated
+         * @description Get one delivery with its attempts. Requires a secret key.
+         */
+        get: operations["getWebhookDeliveryDeprecated"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery again (back at its place in the endpoint's order, fresh attempt budget)
+         * @deprecated
+         * @description Send a delivery again (back at its place in the endpoint's order, fresh attempt budget). Requires a secret key.
+         */
+        post: operations["redeliverWebhookDeliveryDeprecated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit_events": {
         parameters: {
             query?: never;
             header?: never;
@@ -1273,6 +1388,27 @@ export interface paths {
          * @description List audit events, newest first. Requires a secret key.
          */
         get: operations["listAuditEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List audit events, newest first
+         * @deprecated
+         * @description List audit events, newest first. Requires a secret key.
+         */
+        get: operations["listAuditEventsDeprecated"];
         put?: never;
         post?: never;
         delete?: never;
@@ -5464,7 +5600,7 @@ export interface components {
              * @example validation_failed
              * @enum {string}
              */
-            code: "account_constraints_mismatch" | "account_not_found" | "account_type_mismatch" | "amount_out_of_range" | "app_not_found" | "bad_request" | "capture_exceeds_hold" | "consume_not_supported" | "cors_not_allowed" | "coupon_code_exists" | "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_found" | "coupon_not_yet_valid" | "credit_note_exceeds_creditable" | "currency_mismatch" | "customer_exists" | "customer_not_allowed" | "customer_not_found" | "customer_session_expired" | "customer_session_invalid" | "customer_session_required" | "database_busy" | "discount_exists" | "docs_unavailable" | "end_at_not_after_start" | "entry_already_reversed" | "entry_not_found" | "feature_not_allowed" | "fees_exceed_amount" | "hold_expired" | "hold_not_found" | "hold_not_pending" | "idempotency_key_required" | "idempotency_key_reused" | "insufficient_balance" | "insufficient_quantity" | "internal_error" | "interval_mismatch" | "invalid_amount" | "invalid_cursor" | "invalid_origin" | "invalid_period" | "invalid_quantity" | "invoice_has_credit_notes" | "invoice_has_payments" | "invoice_not_creditable" | "invoice_not_found" | "invoice_not_open" | "invoice_paid" | "invoice_uncollectible" | "invoice_voided" | "malformed_json" | "not_ready" | "origin_not_allowed" | "payload_too_large" | "payment_exceeds_amount_due" | "payment_provider_error" | "payment_provider_not_configured" | "plan_archived" | "plan_key_exists" | "plan_not_found" | "postings_not_balanced" | "publishable_key_not_allowed" | "quantity_out_of_range" | "rate_limited" | "route_not_found" | "signature_invalid" | "start_at_in_future" | "start_at_too_old" | "subscription_canceled" | "subscription_ending" | "subscription_exists" | "subscription_not_found" | "subscription_paused" | "tax_rate_not_found" | "tenant_app_exists" | "tenant_busy" | "too_many_failed_attempts" | "too_many_origins" | "unauthorized" | "unsupported_currency" | "unsupported_media_type" | "upstream_unavailable" | "validation_failed" | "webhook_delivery_not_found" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "webhook_endpoint_not_found" | "writer_overloaded";
+            code: "account_constraints_mismatch" | "account_not_found" | "account_type_mismatch" | "amount_out_of_range" | "app_not_found" | "bad_request" | "capture_exceeds_hold" | "consume_not_supported" | "cors_not_allowed" | "coupon_code_exists" | "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_found" | "coupon_not_yet_valid" | "credit_note_exceeds_creditable" | "currency_mismatch" | "customer_exists" | "customer_not_allowed" | "customer_not_found" | "customer_session_expired" | "customer_session_invalid" | "customer_session_required" | "database_busy" | "discount_exists" | "docs_unavailable" | "end_at_not_after_start" | "entry_already_reversed" | "entry_not_found" | "feature_not_allowed" | "fees_exceed_amount" | "hold_expired" | "hold_not_found" | "hold_not_pending" | "idempotency_key_mismatch" | "idempotency_key_required" | "idempotency_key_reused" | "insufficient_balance" | "insufficient_quantity" | "internal_error" | "interval_mismatch" | "invalid_amount" | "invalid_cursor" | "invalid_origin" | "invalid_period" | "invalid_quantity" | "invoice_has_credit_notes" | "invoice_has_payments" | "invoice_not_creditable" | "invoice_not_found" | "invoice_not_open" | "invoice_paid" | "invoice_uncollectible" | "invoice_voided" | "malformed_json" | "not_ready" | "origin_not_allowed" | "payload_too_large" | "payment_exceeds_amount_due" | "payment_provider_error" | "payment_provider_not_configured" | "plan_archived" | "plan_key_exists" | "plan_not_found" | "postings_not_balanced" | "publishable_key_not_allowed" | "quantity_out_of_range" | "rate_limited" | "route_not_found" | "signature_invalid" | "start_at_in_future" | "start_at_too_old" | "subscription_canceled" | "subscription_ending" | "subscription_exists" | "subscription_not_found" | "subscription_paused" | "tax_rate_not_found" | "tenant_app_exists" | "tenant_busy" | "too_many_failed_attempts" | "too_many_origins" | "unauthorized" | "unsupported_currency" | "unsupported_media_type" | "upstream_unavailable" | "validation_failed" | "webhook_delivery_not_found" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "webhook_endpoint_not_found" | "writer_overloaded";
             /**
              * @description Id of the request (also in the x-request-id header), for support
              * @example 0b6f1c2e-4d1a-4f7e-9d55-2a8b4d1f9e01
@@ -8276,7 +8412,13 @@ export interface operations {
     createPlan: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8289,8 +8431,8 @@ export interface operations {
             /** @description Identical plan already existed */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8300,8 +8442,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8735,7 +8877,13 @@ export interface operations {
     archivePlan: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description pln_ id or plan key */
                 id: string;
@@ -8747,8 +8895,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8872,7 +9020,13 @@ export interface operations {
     createCustomer: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8885,8 +9039,8 @@ export interface operations {
             /** @description Already existed */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8896,8 +9050,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9174,7 +9328,13 @@ export interface operations {
     postCustomerSessions: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -9187,8 +9347,8 @@ export interface operations {
             /** @description Minted */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9329,7 +9489,13 @@ export interface operations {
     createSubscription: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -9342,8 +9508,8 @@ export interface operations {
             /** @description Already existed */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9353,8 +9519,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9645,7 +9811,13 @@ export interface operations {
     cancelSubscription: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The id (cus_ / sub_ TypeID), or the customer's external id */
                 id: string;
@@ -9661,8 +9833,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9810,7 +9982,13 @@ export interface operations {
     changeSubscription: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Id of the resource in the path (TypeID; customers also by external id) */
                 id: string;
@@ -9826,8 +10004,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9975,7 +10153,13 @@ export interface operations {
     pauseSubscription: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Id of the resource in the path (TypeID; customers also by external id) */
                 id: string;
@@ -9987,8 +10171,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10119,7 +10303,13 @@ export interface operations {
     resumeSubscription: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Id of the resource in the path (TypeID; customers also by external id) */
                 id: string;
@@ -10131,8 +10321,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10263,7 +10453,13 @@ export interface operations {
     applySubscriptionDiscount: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Id of the resource in the path (TypeID; customers also by external id) */
                 id: string;
@@ -10279,8 +10475,8 @@ export interface operations {
             /** @description Already applied */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10290,8 +10486,8 @@ export interface operations {
             /** @description Applied */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10566,7 +10762,13 @@ export interface operations {
     ingestEvents: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -10579,8 +10781,8 @@ export interface operations {
             /** @description Batch processed; see accepted / duplicates / rejected */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
@@ -10980,7 +11182,13 @@ export interface operations {
     checkEntitlement: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -10993,8 +11201,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     "RateLimit-Limit": components["headers"]["RateLimitLimit"];
                     "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
                     "RateLimit-Reset": components["headers"]["RateLimitReset"];
@@ -11004,7 +11212,7 @@ export interface operations {
                     "application/json": components["schemas"]["EntitlementDecision"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_required`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `idempotency_key_required`, `malformed_json`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11017,7 +11225,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "idempotency_key_required" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "idempotency_key_required" | "malformed_json" | "validation_failed";
                     };
                 };
             };
@@ -11315,7 +11523,13 @@ export interface operations {
     createInvoice: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -11328,8 +11542,8 @@ export interface operations {
             /** @description Existing invoice (a draft is refreshed) */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11339,8 +11553,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11631,7 +11845,13 @@ export interface operations {
     finalizeInvoice: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description inv_ id */
                 id: string;
@@ -11647,8 +11867,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11796,7 +12016,13 @@ export interface operations {
     voidInvoice: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description inv_ id */
                 id: string;
@@ -11808,8 +12034,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11940,7 +12166,13 @@ export interface operations {
     payInvoice: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description inv_ id */
                 id: string;
@@ -11956,8 +12188,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12105,7 +12337,13 @@ export interface operations {
     markInvoiceUncollectible: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Id of the resource in the path (TypeID; customers also by external id) */
                 id: string;
@@ -12117,8 +12355,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12392,7 +12630,13 @@ export interface operations {
     createCreditNote: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Id of the resource in the path (TypeID; customers also by external id) */
                 id: string;
@@ -12408,8 +12652,8 @@ export interface operations {
             /** @description Already issued */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12422,8 +12666,8 @@ export interface operations {
             /** @description Issued */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12592,7 +12836,7 @@ export interface operations {
                     "application/json": components["schemas"]["AccountBalanceList"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12605,7 +12849,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
                     };
                 };
             };
@@ -12716,7 +12960,13 @@ export interface operations {
     ensureLedgerAccount: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -12729,8 +12979,8 @@ export interface operations {
             /** @description Already existed with this type and constraints */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12740,15 +12990,15 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["LedgerAccount"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12761,7 +13011,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
                     };
                 };
             };
@@ -12908,7 +13158,7 @@ export interface operations {
                     "application/json": components["schemas"]["LedgerAccount"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12921,7 +13171,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
                     };
                 };
             };
@@ -13054,7 +13304,7 @@ export interface operations {
                     "application/json": components["schemas"]["LedgerBalance"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -13067,7 +13317,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
                     };
                 };
             };
@@ -13215,7 +13465,7 @@ export interface operations {
                     "application/json": components["schemas"]["LedgerEntryList"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -13228,7 +13478,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
                     };
                 };
             };
@@ -13339,7 +13589,13 @@ export interface operations {
     createLedgerEntry: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -13352,8 +13608,8 @@ export interface operations {
             /** @description Idempotent replay */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13363,15 +13619,15 @@ export interface operations {
             /** @description Posted */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["LedgerEntryReply"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -13384,7 +13640,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
                     };
                 };
             };
@@ -13531,7 +13787,7 @@ export interface operations {
                     "application/json": components["schemas"]["LedgerEntry"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -13544,7 +13800,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
                     };
                 };
             };
@@ -13655,7 +13911,13 @@ export interface operations {
     reverseLedgerEntry: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Id of the account (acc_ or its name), entry (ent_) or hold (hld_) */
                 id: string;
@@ -13671,8 +13933,8 @@ export interface operations {
             /** @description Idempotent replay */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13682,15 +13944,15 @@ export interface operations {
             /** @description Posted */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["LedgerEntryReply"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -13703,7 +13965,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
                     };
                 };
             };
@@ -13831,7 +14093,13 @@ export interface operations {
     createLedgerHold: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -13844,8 +14112,8 @@ export interface operations {
             /** @description Idempotent replay (current state) */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13855,15 +14123,15 @@ export interface operations {
             /** @description Authorized */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["LedgerHoldReply"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -13876,7 +14144,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
                     };
                 };
             };
@@ -14023,7 +14291,7 @@ export interface operations {
                     "application/json": components["schemas"]["LedgerHold"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -14036,7 +14304,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
                     };
                 };
             };
@@ -14147,7 +14415,13 @@ export interface operations {
     captureLedgerHold: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Id of the account (acc_ or its name), entry (ent_) or hold (hld_) */
                 id: string;
@@ -14163,15 +14437,15 @@ export interface operations {
             /** @description Captured (or idempotent replay) */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["LedgerCaptureReply"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -14184,7 +14458,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
                     };
                 };
             };
@@ -14312,7 +14586,13 @@ export interface operations {
     voidLedgerHold: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Id of the account (acc_ or its name), entry (ent_) or hold (hld_) */
                 id: string;
@@ -14328,15 +14608,15 @@ export interface operations {
             /** @description Voided (or idempotent replay) */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["LedgerHoldReply"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -14349,7 +14629,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
                     };
                 };
             };
@@ -14477,7 +14757,13 @@ export interface operations {
     recordLedgerPayment: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -14490,8 +14776,8 @@ export interface operations {
             /** @description Idempotent replay */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14501,15 +14787,15 @@ export interface operations {
             /** @description Posted */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["LedgerEntryReply"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -14522,7 +14808,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
                     };
                 };
             };
@@ -14650,7 +14936,13 @@ export interface operations {
     recordLedgerRefund: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -14663,8 +14955,8 @@ export interface operations {
             /** @description Idempotent replay */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14674,15 +14966,15 @@ export interface operations {
             /** @description Posted */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["LedgerEntryReply"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -14695,7 +14987,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
                     };
                 };
             };
@@ -14823,7 +15115,13 @@ export interface operations {
     recordLedgerPayout: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -14836,8 +15134,8 @@ export interface operations {
             /** @description Idempotent replay */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -14847,15 +15145,15 @@ export interface operations {
             /** @description Posted */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["LedgerEntryReply"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -14868,7 +15166,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
                     };
                 };
             };
@@ -14996,7 +15294,13 @@ export interface operations {
     recordLedgerDispute: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -15009,8 +15313,8 @@ export interface operations {
             /** @description Idempotent replay */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15020,15 +15324,15 @@ export interface operations {
             /** @description Posted */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["LedgerEntryReply"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -15041,7 +15345,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
                     };
                 };
             };
@@ -15169,7 +15473,13 @@ export interface operations {
     acquireInventory: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -15182,8 +15492,8 @@ export interface operations {
             /** @description Idempotent replay */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15193,15 +15503,15 @@ export interface operations {
             /** @description Applied */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["InventoryReply"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_quantity`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_quantity`, `malformed_json`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -15214,7 +15524,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_quantity" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_quantity" | "malformed_json" | "validation_failed";
                     };
                 };
             };
@@ -15342,7 +15652,13 @@ export interface operations {
     consumeInventory: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -15355,8 +15671,8 @@ export interface operations {
             /** @description Idempotent replay */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15366,15 +15682,15 @@ export interface operations {
             /** @description Applied */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["InventoryReply"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_quantity`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_quantity`, `malformed_json`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -15387,7 +15703,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_quantity" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_quantity" | "malformed_json" | "validation_failed";
                     };
                 };
             };
@@ -15515,7 +15831,13 @@ export interface operations {
     transferInventory: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -15528,8 +15850,8 @@ export interface operations {
             /** @description Idempotent replay */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15539,15 +15861,15 @@ export interface operations {
             /** @description Applied */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["InventoryReply"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_quantity`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_quantity`, `malformed_json`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -15560,7 +15882,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_quantity" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_quantity" | "malformed_json" | "validation_failed";
                     };
                 };
             };
@@ -15688,7 +16010,13 @@ export interface operations {
     createInventoryHold: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -15701,8 +16029,8 @@ export interface operations {
             /** @description Idempotent replay */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -15712,15 +16040,15 @@ export interface operations {
             /** @description Reserved */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["InventoryReply"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_quantity`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_quantity`, `malformed_json`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -15733,7 +16061,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_quantity" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_quantity" | "malformed_json" | "validation_failed";
                     };
                 };
             };
@@ -15880,7 +16208,7 @@ export interface operations {
                     "application/json": components["schemas"]["InventoryHold"] & unknown;
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_quantity`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_quantity`, `malformed_json`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -15893,7 +16221,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_quantity" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_quantity" | "malformed_json" | "validation_failed";
                     };
                 };
             };
@@ -16004,7 +16332,13 @@ export interface operations {
     commitInventoryHold: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description ihl_ id of the inventory hold */
                 id: string;
@@ -16020,15 +16354,15 @@ export interface operations {
             /** @description Applied (or idempotent replay) */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["InventoryReply"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_quantity`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_quantity`, `malformed_json`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -16041,7 +16375,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_quantity" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_quantity" | "malformed_json" | "validation_failed";
                     };
                 };
             };
@@ -16169,7 +16503,13 @@ export interface operations {
     releaseInventoryHold: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description ihl_ id of the inventory hold */
                 id: string;
@@ -16185,15 +16525,15 @@ export interface operations {
             /** @description Applied (or idempotent replay) */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["InventoryReply"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_quantity`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_quantity`, `malformed_json`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -16206,7 +16546,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_quantity" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_quantity" | "malformed_json" | "validation_failed";
                     };
                 };
             };
@@ -16355,7 +16695,7 @@ export interface operations {
                     "application/json": components["schemas"]["InventoryBalance"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_quantity`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_quantity`, `malformed_json`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -16368,7 +16708,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_quantity" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_quantity" | "malformed_json" | "validation_failed";
                     };
                 };
             };
@@ -16498,7 +16838,7 @@ export interface operations {
                     "application/json": components["schemas"]["InventoryBalanceList"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `invalid_quantity`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_quantity`, `malformed_json`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -16511,7 +16851,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "invalid_quantity" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_quantity" | "malformed_json" | "validation_failed";
                     };
                 };
             };
@@ -16622,7 +16962,13 @@ export interface operations {
     createCoupon: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -16635,8 +16981,8 @@ export interface operations {
             /** @description Already existed */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16646,8 +16992,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16938,7 +17284,13 @@ export interface operations {
     createTaxRate: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -16951,8 +17303,8 @@ export interface operations {
             /** @description Already existed */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -16962,8 +17314,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17390,7 +17742,13 @@ export interface operations {
     createCreditGrant: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Id of the resource in the path (TypeID; customers also by external id) */
                 id: string;
@@ -17406,8 +17764,8 @@ export interface operations {
             /** @description Already granted */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17417,8 +17775,8 @@ export interface operations {
             /** @description Granted */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17721,8 +18079,8 @@ export interface operations {
             /** @description Idempotent replay */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -17732,8 +18090,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -18438,7 +18796,13 @@ export interface operations {
     redeliverWebhookDelivery: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description wep_ id of the endpoint */
                 id: string;
@@ -18451,6 +18815,880 @@ export interface operations {
         responses: {
             /** @description Scheduled */
             202: {
+                headers: {
+                    /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `invalid_cursor`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "invalid_cursor" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `webhook_delivery_not_found`, `webhook_endpoint_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example webhook_delivery_not_found
+                         * @enum {string}
+                         */
+                        code?: "webhook_delivery_not_found" | "webhook_endpoint_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `idempotency_key_reused`, `webhook_endpoint_disabled`, `webhook_endpoint_limit_reached` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example idempotency_key_reused
+                         * @enum {string}
+                         */
+                        code?: "idempotency_key_reused" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    listWebhookEndpointsDeprecated: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * @description Endpoints of the app
+                         * @example []
+                         */
+                        data: components["schemas"]["WebhookEndpoint"][];
+                    };
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `invalid_cursor`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "invalid_cursor" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `webhook_delivery_not_found`, `webhook_endpoint_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example webhook_delivery_not_found
+                         * @enum {string}
+                         */
+                        code?: "webhook_delivery_not_found" | "webhook_endpoint_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `idempotency_key_reused`, `webhook_endpoint_disabled`, `webhook_endpoint_limit_reached` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example idempotency_key_reused
+                         * @enum {string}
+                         */
+                        code?: "idempotency_key_reused" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    createWebhookEndpointDeprecated: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retried creation return the same endpoint and secret */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookEndpoint"];
+            };
+        };
+        responses: {
+            /** @description Idempotent replay */
+            200: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointCreated"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointCreated"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `invalid_cursor`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "invalid_cursor" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `webhook_delivery_not_found`, `webhook_endpoint_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example webhook_delivery_not_found
+                         * @enum {string}
+                         */
+                        code?: "webhook_delivery_not_found" | "webhook_endpoint_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `idempotency_key_reused`, `webhook_endpoint_disabled`, `webhook_endpoint_limit_reached` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example idempotency_key_reused
+                         * @enum {string}
+                         */
+                        code?: "idempotency_key_reused" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached";
+                    };
+                };
+            };
+            /** @description Request body too large. Problem codes: `payload_too_large` */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example payload_too_large
+                         * @enum {string}
+                         */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    getWebhookEndpointDeprecated: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description wep_ id of the endpoint */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `invalid_cursor`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "invalid_cursor" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `webhook_delivery_not_found`, `webhook_endpoint_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example webhook_delivery_not_found
+                         * @enum {string}
+                         */
+                        code?: "webhook_delivery_not_found" | "webhook_endpoint_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `idempotency_key_reused`, `webhook_endpoint_disabled`, `webhook_endpoint_limit_reached` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example idempotency_key_reused
+                         * @enum {string}
+                         */
+                        code?: "idempotency_key_reused" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    disableWebhookEndpointDeprecated: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description wep_ id of the endpoint */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `invalid_cursor`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "invalid_cursor" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `webhook_delivery_not_found`, `webhook_endpoint_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example webhook_delivery_not_found
+                         * @enum {string}
+                         */
+                        code?: "webhook_delivery_not_found" | "webhook_endpoint_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `idempotency_key_reused`, `webhook_endpoint_disabled`, `webhook_endpoint_limit_reached` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example idempotency_key_reused
+                         * @enum {string}
+                         */
+                        code?: "idempotency_key_reused" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    listWebhookDeliveriesDeprecated: {
+        parameters: {
+            query?: {
+                /** @description Only deliveries in this status */
+                status?: "pending" | "succeeded" | "failed";
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+                /** @description Page size, 1–100 (default 20) */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description wep_ id of the endpoint */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * @description A page of deliveries, newest first
+                         * @example []
+                         */
+                        data: components["schemas"]["WebhookDelivery"][];
+                        /**
+                         * @description Pass as cursor for the next page; null on the last page
+                         * @example null
+                         */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `invalid_cursor`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "invalid_cursor" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `webhook_delivery_not_found`, `webhook_endpoint_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example webhook_delivery_not_found
+                         * @enum {string}
+                         */
+                        code?: "webhook_delivery_not_found" | "webhook_endpoint_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `idempotency_key_reused`, `webhook_endpoint_disabled`, `webhook_endpoint_limit_reached` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example idempotency_key_reused
+                         * @enum {string}
+                         */
+                        code?: "idempotency_key_reused" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    getWebhookDeliveryDeprecated: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description wep_ id of the endpoint */
+                id: string;
+                /** @description wdl_ id of the delivery */
+                delivery_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -18573,7 +19811,302 @@ export interface operations {
             };
         };
     };
+    redeliverWebhookDeliveryDeprecated: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description wep_ id of the endpoint */
+                id: string;
+                /** @description wdl_ id of the delivery */
+                delivery_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Scheduled */
+            202: {
+                headers: {
+                    /** @description `true` when this answer is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `invalid_cursor`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "invalid_cursor" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `webhook_delivery_not_found`, `webhook_endpoint_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example webhook_delivery_not_found
+                         * @enum {string}
+                         */
+                        code?: "webhook_delivery_not_found" | "webhook_endpoint_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `idempotency_key_reused`, `webhook_endpoint_disabled`, `webhook_endpoint_limit_reached` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example idempotency_key_reused
+                         * @enum {string}
+                         */
+                        code?: "idempotency_key_reused" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
     listAuditEvents: {
+        parameters: {
+            query?: {
+                /** @description Only events of this resource */
+                resource_id?: string;
+                /** @description Only this kind of resource */
+                resource_type?: string;
+                /** @description Only this action */
+                action?: string;
+                /** @description Only changes by this actor */
+                actor?: string;
+                /** @description Only changes of this request */
+                request_id?: string;
+                /** @description Created at or after (ISO 8601) */
+                since?: string;
+                /** @description Created before (ISO 8601) */
+                until?: string;
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+                /** @description Page size, 1–100 (default 50) */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * @description A page of audit events, newest first
+                         * @example []
+                         */
+                        data: components["schemas"]["AuditEvent"][];
+                        /**
+                         * @description Pass as cursor for the next page; null on the last page
+                         * @example null
+                         */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `invalid_cursor`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "invalid_cursor" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: no specific code */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: no specific code */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    listAuditEventsDeprecated: {
         parameters: {
             query?: {
                 /** @description Only events of this resource */
@@ -19026,7 +20559,13 @@ export interface operations {
     collectInvoice: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description inv_ id */
                 id: string;
@@ -19038,8 +20577,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    "x-request-id": components["headers"]["RequestId"];
                     "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {

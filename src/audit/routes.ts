@@ -1,4 +1,4 @@
-/** `GET /v1/audit-events`: the app's append-only audit trail, filtered, newest first. @module */
+/** `GET /v1/audit_events`: the app's append-only audit trail, filtered, newest first. @module */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { listAuditEvents } from "./service.ts";
 import { type AppEnv, errors, json, router, secured } from "../http/env.ts";
@@ -42,81 +42,93 @@ const AuditEventSchema = z.object({
 
 const Instant = z.iso.datetime({ offset: true });
 
-/** Audit routes. */
+/**
+ * Where the audit route lives: `/v1/audit_events` (snake_case), and the earlier
+ * `/v1/audit-events`, kept as an alias marked deprecated.
+ */
+export const AUDIT_EVENT_PATHS: readonly { base: string; deprecated: boolean }[] = [
+  { base: "/v1/audit_events", deprecated: false },
+  { base: "/v1/audit-events", deprecated: true },
+];
+
+/** Audit routes: `/v1/audit_events` (and the deprecated `/v1/audit-events`). */
 export function auditRoutes(): OpenAPIHono<AppEnv> {
   const app = router();
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/v1/audit-events",
-      tags: ["audit"],
-      summary: "List audit events, newest first",
-      security: secured,
-      request: {
-        query: z.object({
-          resource_id: z.string().min(1).max(128).optional().openapi({
-            description: "Only events of this resource",
-            example: "inv_01jd0000000000000000000000",
+  for (const { base, deprecated } of AUDIT_EVENT_PATHS) {
+    app.openapi(
+      createRoute({
+        method: "get",
+        deprecated,
+        path: base,
+        tags: ["audit"],
+        summary: "List audit events, newest first",
+        security: secured,
+        request: {
+          query: z.object({
+            resource_id: z.string().min(1).max(128).optional().openapi({
+              description: "Only events of this resource",
+              example: "inv_01jd0000000000000000000000",
+            }),
+            resource_type: z.string().min(1).max(64).optional().openapi({
+              description: "Only this kind of resource",
+              example: "invoice",
+            }),
+            action: z.string().min(1).max(130).optional().openapi({
+              description: "Only this action",
+              example: "invoice.finalized",
+            }),
+            actor: z.string().min(1).max(128).optional().openapi({
+              description: "Only changes by this actor",
+              example: "system",
+            }),
+            request_id: z.string().min(1).max(200).optional().openapi({
+              description: "Only changes of this request",
+              example: "0b6f1c2e-4d1a-4f7e-9d55-2a8b4d1f9e01",
+            }),
+            since: Instant.optional().openapi({
+              description: "Created at or after (ISO 8601)",
+              example: "2026-11-01T00:00:00Z",
+            }),
+            until: Instant.optional().openapi({
+              description: "Created before (ISO 8601)",
+              example: "2026-12-01T00:00:00Z",
+            }),
+            cursor: z.string().min(1).max(128).optional().openapi({
+              description: "next_cursor of the previous page",
+              example: "aud_01jd0000000000000000000000",
+            }),
+            limit: z.coerce.number().int().min(1).max(100).optional().openapi({
+              description: "Page size, 1–100 (default 50)",
+              example: 50,
+            }),
           }),
-          resource_type: z.string().min(1).max(64).optional().openapi({
-            description: "Only this kind of resource",
-            example: "invoice",
+        },
+        responses: {
+          200: json(z.object({
+            data: z.array(AuditEventSchema).openapi({
+              description: "A page of audit events, newest first",
+              example: [],
+            }),
+            next_cursor: z.string().nullable().openapi({
+              description: "Pass as cursor for the next page; null on the last page",
+              example: null,
+            }),
+          })),
+          ...errors,
+        },
+      }),
+      async (c) => {
+        const q = c.req.valid("query");
+        return c.json(
+          await listAuditEvents(c.var.ctx, {
+            ...q,
+            since: q.since ? new Date(q.since) : undefined,
+            until: q.until ? new Date(q.until) : undefined,
           }),
-          action: z.string().min(1).max(130).optional().openapi({
-            description: "Only this action",
-            example: "invoice.finalized",
-          }),
-          actor: z.string().min(1).max(128).optional().openapi({
-            description: "Only changes by this actor",
-            example: "system",
-          }),
-          request_id: z.string().min(1).max(200).optional().openapi({
-            description: "Only changes of this request",
-            example: "0b6f1c2e-4d1a-4f7e-9d55-2a8b4d1f9e01",
-          }),
-          since: Instant.optional().openapi({
-            description: "Created at or after (ISO 8601)",
-            example: "2026-11-01T00:00:00Z",
-          }),
-          until: Instant.optional().openapi({
-            description: "Created before (ISO 8601)",
-            example: "2026-12-01T00:00:00Z",
-          }),
-          cursor: z.string().min(1).max(128).optional().openapi({
-            description: "next_cursor of the previous page",
-            example: "aud_01jd0000000000000000000000",
-          }),
-          limit: z.coerce.number().int().min(1).max(100).optional().openapi({
-            description: "Page size, 1–100 (default 50)",
-            example: 50,
-          }),
-        }),
+          200,
+        );
       },
-      responses: {
-        200: json(z.object({
-          data: z.array(AuditEventSchema).openapi({
-            description: "A page of audit events, newest first",
-            example: [],
-          }),
-          next_cursor: z.string().nullable().openapi({
-            description: "Pass as cursor for the next page; null on the last page",
-            example: null,
-          }),
-        })),
-        ...errors,
-      },
-    }),
-    async (c) => {
-      const q = c.req.valid("query");
-      return c.json(
-        await listAuditEvents(c.var.ctx, {
-          ...q,
-          since: q.since ? new Date(q.since) : undefined,
-          until: q.until ? new Date(q.until) : undefined,
-        }),
-        200,
-      );
-    },
-  );
+    );
+  }
   return app;
 }

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { assertRedeemable, checkCoupon, type Coupon, type CouponInput } from "../domain/coupons.ts";
+import { assertRedeemable, checkCoupon, type CouponInput } from "../domain/coupons.ts";
 import { BillingError, notFound } from "../domain/errors.ts";
 import { canonicalJson } from "../domain/hash.ts";
 import { isId, newId } from "../domain/ids.ts";
@@ -22,34 +22,8 @@ import { countRedemption, type CouponRow, couponRows, type DiscountRow, discount
 import type { Ctx } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import { loadSubscription, timelineOf } from "../subscriptions/read.ts";
-
-/** A coupon as the API shows it (`percent_off` back as a decimal percentage). */
-export interface CouponView {
-  id: string;
-  code: string;
-  name: string | null;
-  percent_off: number | null;
-  amount_off: number | null;
-  currency: string | null;
-  duration: Coupon["duration"];
-  duration_periods: number | null;
-  max_redemptions: number | null;
-  times_redeemed: number;
-  valid_from: string | null;
-  redeem_by: string | null;
-  plan_ids: string[] | null;
-  created_at: string;
-}
-
-/** A discount on a subscription. */
-export interface DiscountView {
-  id: string;
-  subscription_id: string;
-  coupon: CouponView;
-  redeemed_at: string;
-  /** First recurring period index discounted (0 = the first paid period). */
-  first_period_index: number;
-}
+import type { CouponView, DiscountView } from "../domain/views.ts";
+export type { CouponView, DiscountView };
 
 function couponView(row: CouponRow): CouponView {
   return {
@@ -115,7 +89,7 @@ export async function createCoupon(
       created_at: now,
     };
     await couponRows.insert(tx, ctx.scope, row);
-    emit("coupon.created", row.id, couponView(row) as unknown as Record<string, unknown>);
+    emit("coupon.created", row.id, couponView(row));
     return { coupon: couponView(row), replayed: false };
   });
 }
@@ -184,7 +158,7 @@ export async function applyDiscount(
     await discountRows.insert(tx, ctx.scope, row);
     await countRedemption(tx, ctx.scope, coupon.id);
     const view = discountView(row, { ...coupon, times_redeemed: coupon.times_redeemed + 1 });
-    emit("subscription.discount_applied", sub.id, view as unknown as Record<string, unknown>);
+    emit("subscription.discount_applied", sub.id, view);
     return { discount: view, replayed: false };
   });
 }

@@ -18,8 +18,9 @@ import {
   creditExpiryPostings,
   creditGrantPostings,
 } from "../domain/billing_postings.ts";
-import { BillingError, type FieldIssue, invalid } from "../domain/errors.ts";
+import { type FieldIssue, invalid } from "../domain/errors.ts";
 import { payloadHash } from "../domain/hash.ts";
+import { keyReused, onceVerdict } from "../domain/idempotency.ts";
 import { newId } from "../domain/ids.ts";
 import { assertAmount, currencyExponent } from "../domain/money.ts";
 import type { Executor } from "../storage/db.ts";
@@ -36,6 +37,8 @@ import type { Ctx, Services } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import { loadCustomer } from "../customers/service.ts";
 import { ensureAccount, postEntry } from "../ledger/service.ts";
+import type { CreditGrantView } from "../domain/views.ts";
+export type { CreditGrantView };
 
 /** Body of a grant. */
 export interface CreditGrantInput {
@@ -50,24 +53,6 @@ export interface CreditGrantInput {
   effective_at?: Date;
   expires_at?: Date;
   source?: "purchased" | "promotional";
-}
-
-/** A grant as the API shows it, with what is left. */
-export interface CreditGrantView {
-  id: string;
-  customer_id: string;
-  kind: "monetary" | "units";
-  currency: string | null;
-  feature: string | null;
-  amount: number;
-  remaining: number;
-  priority: number;
-  effective_at: string;
-  expires_at: string | null;
-  source: "purchased" | "promotional";
-  reference: string;
-  entry_id: string | null;
-  created_at: string;
 }
 
 type GrantRow = CreditGrantRow;
@@ -133,14 +118,9 @@ export async function grantCredits(
   return await writeOp(ctx, async (tx, emit) => {
     const customer = await loadCustomer(ctx, tx, customerRef);
     const prior = await creditGrantRows.first(tx, ctx.scope, { reference: input.reference });
-    if (prior) {
-      if (prior.payload_hash !== hash) {
-        throw new BillingError(
-          "idempotency_key_reused",
-          "conflict",
-          `Credit grant reference "${input.reference}" was used for another grant`,
-        );
-      }
+    const verdict = onceVerdict(input.reference, hash, prior);
+    if (verdict === "conflict") throw keyReused(`Credit grant reference "${input.reference}"`);
+    if (prior && verdict === "replay") {
       return { grant: view(prior, await spentOf(ctx, tx, prior.id)), replayed: true };
     }
     const id = newId("cgr");
@@ -161,7 +141,7 @@ export async function grantCredits(
         metadata: { credit_grant_id: id, reference: input.reference },
       });
       entryId = entry.id;
-      emit("ledger.entry_posted", entry.id, entry as unknown as Record<string, unknown>);
+      emit("ledger.entry_posted", entry.id, entry);
     }
     const row: GrantRow = {
       id,
@@ -182,7 +162,7 @@ export async function grantCredits(
       created_at: now,
     };
     await creditGrantRows.insert(tx, ctx.scope, row);
-    emit("credit_grant.created", id, view(row, 0) as unknown as Record<string, unknown>);
+    emit("credit_grant.created", id, view(row, 0));
     return { grant: view(row, 0), replayed: false };
   });
 }
@@ -252,7 +232,7 @@ export async function expireCredits(services: Services, now: Date, limit = 500):
           postings: creditExpiryPostings({ customerCredit, counter }, remaining, currency),
           metadata: { credit_grant_id: grant.id },
         });
-        emit("ledger.entry_posted", entry.id, entry as unknown as Record<string, unknown>);
+        emit("ledger.entry_posted", entry.id, entry);
       }
       return true;
     });

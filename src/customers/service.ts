@@ -17,16 +17,9 @@ import {
 } from "./repository.ts";
 import type { Ctx } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
+import type { CustomerView } from "../domain/views.ts";
+export type { CustomerView };
 import { limitsOf, rowsPerStatement, slices } from "../storage/limits.ts";
-
-/** A customer as the API shows it. */
-export interface CustomerView {
-  id: string;
-  external_id: string;
-  name: string | null;
-  email: string | null;
-  created_at: string;
-}
 
 function view(row: CustomerRow): CustomerView {
   return {
@@ -71,7 +64,7 @@ export async function createCustomer(
       created_at: ctx.clock.now(),
     };
     await insertCustomer(tx, ctx.scope, row);
-    emit("customer.created", row.id, view(row) as unknown as Record<string, unknown>);
+    emit("customer.created", row.id, view(row));
     return { customer: view(row), replayed: false };
   });
 }

@@ -19,7 +19,7 @@
 import { BillingError, invalid, notFound } from "./errors.ts";
 import { newId } from "./ids.ts";
 import { checkTtl } from "./ledger.ts";
-import { applyOnce, type Outcome } from "./ledger_book.ts";
+import { applyOnce, type Outcome } from "./idempotency.ts";
 
 /** Mutations of the inventory ledger. */
 export type InventoryCommand =

@@ -41,8 +41,8 @@ import { rate, tierLabel } from "./pricing.ts";
 import { prorate } from "./proration.ts";
 import { taxLines, type TaxRate } from "./tax.ts";
 
-/** Status of an invoice: draft → open → paid | void | uncollectible. */
-export type InvoiceStatus = "draft" | "open" | "paid" | "void" | "uncollectible";
+/** Status of an invoice: draft → open → paid | void | uncollectible (`invoice_state.ts`). */
+export type { InvoiceStatus } from "./invoice_state.ts";
 
 /** Kind of invoice line. */
 export type InvoiceLineKind = "base" | "usage" | "proration";

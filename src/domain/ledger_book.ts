@@ -24,6 +24,7 @@
  * @module
  */
 import { BillingError, invalid, notFound } from "./errors.ts";
+import { applyOnce, type Outcome } from "./idempotency.ts";
 import { newId } from "./ids.ts";
 import { isCurrency } from "./money.ts";
 import {
@@ -219,40 +220,8 @@ export interface LedgerResult {
   expired?: number;
 }
 
-/** Outcome of one command: its result (and whether it was a replay) or its rejection. */
-export type Outcome<T> = { ok: true; replayed: boolean; value: T } | { ok: false; error: BillingError };
-
-/**
- * The idempotency rule both books apply to a command (TigerBeetle's `exists` semantics): a key
- * already recorded with the same payload hash replays the recorded result; with another hash the
- * command is rejected with `idempotency_key_reused` (409); a new (or key-less) command executes.
- * A `BillingError` thrown by `replay` or `execute` becomes a rejected outcome; anything else
- * (a broken invariant) propagates.
- */
-export function applyOnce<T>(
-  key: string | null,
-  hash: string,
-  prior: { payload_hash: string } | undefined,
-  replay: () => T,
-  execute: () => T,
-): Outcome<T> {
-  try {
-    if (key !== null && prior) {
-      if (prior.payload_hash !== hash) {
-        throw new BillingError(
-          "idempotency_key_reused",
-          "conflict",
-          `Idempotency key "${key}" was already used with a different payload`,
-        );
-      }
-      return { ok: true, replayed: true, value: replay() };
-    }
-    return { ok: true, replayed: false, value: execute() };
-  } catch (error) {
-    if (error instanceof BillingError) return { ok: false, error };
-    throw error;
-  }
-}
+/** Re-exported: the books' outcome type and rule live in `idempotency.ts`. */
+export { applyOnce, type Outcome };
 
 /**
  * The idempotency key of a command: the client's key, or a natural key for operations on an

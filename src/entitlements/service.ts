@@ -22,6 +22,7 @@
  */
 import { type ConsumptionDecision, decideConsumption, limitCrossing } from "../domain/entitlement.ts";
 import { BillingError } from "../domain/errors.ts";
+import { keyReused, onceVerdict } from "../domain/idempotency.ts";
 import { findFeature } from "../domain/plan.ts";
 import type { Executor, Store } from "../storage/db.ts";
 import { consumptionWriter } from "./consumption_writer.ts";
@@ -290,11 +291,7 @@ function replayOrConflict(report: IngestReport, input: CheckInput): "stored" | "
   if (report.duplicates === 1) return "replay";
   const rejected = report.rejected[0];
   if (rejected?.code === "idempotency_key_reused") {
-    throw new BillingError(
-      "idempotency_key_reused",
-      "conflict",
-      `Idempotency key "${input.idempotency_key}" was already used with a different consumption`,
-    );
+    throw keyReused(`Idempotency key "${input.idempotency_key}"`);
   }
   throw new BillingError(
     rejected?.code ?? "consume_failed",
@@ -415,14 +412,13 @@ async function replayedConsumption(
   const seen = (await existingHashes(ctx.scope, ctx.database.db, [input.idempotency_key!])).get(
     input.idempotency_key!,
   );
-  if (seen === undefined) return null;
-  if (seen !== hashed.hash) {
-    throw new BillingError(
-      "idempotency_key_reused",
-      "conflict",
-      `Idempotency key "${input.idempotency_key}" was already used with a different consumption`,
-    );
-  }
+  const verdict = onceVerdict(
+    input.idempotency_key!,
+    hashed.hash,
+    seen === undefined ? undefined : { payload_hash: seen },
+  );
+  if (verdict === "execute") return null;
+  if (verdict === "conflict") throw keyReused(`Idempotency key "${input.idempotency_key}"`);
   return replayAnswer(input, entitlement, used, consume);
 }
 

@@ -26,6 +26,7 @@ import { errorToResponse, problem } from "./problem.ts";
 import { finishDocument, webhookConfigs } from "./openapi.ts";
 import { problemIndexResponse, problemTypeResponse } from "./problem_types.ts";
 import { nulFields } from "./text_guard.ts";
+import { documentIdempotency, idempotencyMiddleware } from "./idempotency.ts";
 import { tenantRoutes } from "../tenants/routes.ts";
 import { auditRoutes } from "../audit/routes.ts";
 import { metricsMiddleware, metricsRoutes } from "../metrics/routes.ts";
@@ -248,6 +249,7 @@ export function createApp(services: Services, options: AppOptions): OpenAPIHono<
     }
     await next();
   });
+  app.use("/v1/*", idempotencyMiddleware());
 
   app.route("/", tenantRoutes(services));
   app.route("/", appRoutes(origins));
@@ -297,7 +299,8 @@ export function createApp(services: Services, options: AppOptions): OpenAPIHono<
       description:
         "Plans, customers, subscriptions, usage, entitlements, invoices and a double-entry ledger. " +
         "Amounts are integer minor units; errors are application/problem+json (RFC 9457) whose `type` " +
-        "URI (`/problems/{code}`) explains the code.",
+        "URI (`/problems/{code}`) explains the code. Every POST that creates or changes something takes an " +
+        "`Idempotency-Key` header (Stripe semantics).",
     },
   };
   // Built once per origin it is served on (servers[0] is the caller's origin, so samples paste).
@@ -308,7 +311,10 @@ export function createApp(services: Services, options: AppOptions): OpenAPIHono<
     if (!text) {
       const document = app.getOpenAPI31Document(documentConfig) as unknown as Record<string, unknown>;
       text = JSON.stringify(
-        finishDocument(document, { serverUrl: origin, publishableRoutes: PUBLISHABLE_ROUTES }),
+        finishDocument(documentIdempotency(document), {
+          serverUrl: origin,
+          publishableRoutes: PUBLISHABLE_ROUTES,
+        }),
       );
       if (documents.size < 16) documents.set(origin, text);
     }

@@ -198,6 +198,14 @@ export const PROBLEM_TYPES: Readonly<Record<string, ProblemType>> = {
       "Use a new key for a different request, or resend the original body.",
     tags: ["ledger", "payments", "invoices", "credits", "entitlements", "usage", "webhooks", "inventory"],
   },
+  idempotency_key_mismatch: {
+    status: 400,
+    title: "Idempotency keys differ",
+    explanation:
+      "The request names an idempotency key twice, in the `Idempotency-Key` header and in the body's " +
+      "`idempotency_key`, and they differ. Send one, or the same key in both.",
+    tags: ["ledger", "inventory", "entitlements"],
+  },
   idempotency_key_required: {
     status: 400,
     title: "Idempotency key required",

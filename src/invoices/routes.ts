@@ -1,16 +1,8 @@
 /** Invoice routes (`/v1/invoices`): generate, list, get, finalize, void, pay, write off, credit notes. @module */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import {
-  createCreditNote,
-  finalizeInvoice,
-  generateInvoice,
-  getInvoice,
-  listCreditNotes,
-  listInvoices,
-  markUncollectible,
-  payInvoice,
-  voidInvoice,
-} from "./service.ts";
+import { createCreditNote, listCreditNotes } from "./credit_notes.ts";
+import { finalizeInvoice, generateInvoice, markUncollectible, payInvoice, voidInvoice } from "./service.ts";
+import { getInvoice, listInvoices } from "./view.ts";
 import { type AppEnv, body, errors, json, router, secured } from "../http/env.ts";
 import { idParam, ResourceIdParam } from "../http/schemas.ts";
 import {

@@ -9,6 +9,7 @@
  */
 import type { Services } from "../context.ts";
 import { sweepAllScopes } from "./service.ts";
+import { startScheduler } from "../lifecycle/scheduler.ts";
 
 /** Default period of the sweep: 5 s (holds live at least 1 s, at most 30 days). */
 export const DEFAULT_HOLD_SWEEP_INTERVAL_MS = 5_000;
@@ -22,42 +23,19 @@ export interface HoldSweeper {
 }
 
 /**
- * Starts the periodic sweep. A failing sweep is logged and retried on the next tick.
+ * Starts the periodic sweep alone on the one scheduler (`lifecycle/scheduler.ts`; the Deno server
+ * runs it as its `holds` maintenance job). A failing sweep is logged and retried on the next tick.
  *
  * @example
  * const sweeper = startHoldSweeper(services);
  * await sweeper.stop();
  */
 export function startHoldSweeper(services: Services, options: { intervalMs?: number } = {}): HoldSweeper {
-  const intervalMs = options.intervalMs ?? DEFAULT_HOLD_SWEEP_INTERVAL_MS;
-  let stopped = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let running: Promise<number> | null = null;
-  const sweep = async (): Promise<number> => {
-    while (running) await running.catch(() => undefined);
-    running = sweepAllScopes(services);
-    try {
-      return await running;
-    } finally {
-      running = null;
-    }
-  };
-  const tick = async () => {
-    if (stopped) return;
-    try {
-      await sweep();
-    } catch (error) {
-      services.log({ level: "error", msg: "hold sweep failed", error: String(error) });
-    }
-    if (!stopped) timer = setTimeout(tick, intervalMs);
-  };
-  timer = setTimeout(tick, intervalMs);
-  return {
-    sweepNow: sweep,
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running?.catch(() => undefined);
-    },
-  };
+  const sweep = () => sweepAllScopes(services);
+  const scheduler = startScheduler(services, [{
+    name: "holds",
+    intervalMs: options.intervalMs ?? DEFAULT_HOLD_SWEEP_INTERVAL_MS,
+    run: sweep,
+  }]);
+  return { sweepNow: () => scheduler.exclusive(sweep), stop: () => scheduler.stop() };
 }

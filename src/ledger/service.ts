@@ -46,6 +46,8 @@ import type { Scope } from "../domain/scope.ts";
 import { recordLifecycle } from "../lifecycle/outbox.ts";
 import { accountOf, hashCommand, holdOf, loadEntries, MAX_EXPIRIES_PER_BATCH, runBatch } from "./batch.ts";
 import { batchEvents, writerFor } from "./writer.ts";
+import type { EntryView } from "../domain/views.ts";
+export type { EntryView };
 
 /** A ledger account as the API shows it. */
 export interface AccountView {
@@ -65,34 +67,6 @@ export interface AccountView {
   debits_must_not_exceed_credits: boolean;
   /** TigerBeetle constraint flag. */
   credits_must_not_exceed_debits: boolean;
-  /** ISO 8601 instant. */
-  created_at: string;
-}
-
-/** A journal entry with its postings (in posting order). */
-export interface EntryView {
-  /** TypeID of the resource. */
-  id: string;
-  /** Position in the app's journal (1, 2, 3…). */
-  seq: number;
-  /** Key of the command that wrote it. */
-  idempotency_key: string;
-  /** Free text. */
-  description: string | null;
-  /** Entry this one reverses, if any. */
-  reverses_entry_id: string | null;
-  /** Free-form JSON. */
-  metadata: Record<string, unknown> | null;
-  /** External id. */
-  payment_intent_id: string | null;
-  /** External id. */
-  refund_id: string | null;
-  /** External id. */
-  payout_id: string | null;
-  /** External id. */
-  dispute_id: string | null;
-  /** Legs in order; minor units, debit > 0, credit < 0. */
-  postings: PostingInput[];
   /** ISO 8601 instant. */
   created_at: string;
 }

@@ -25,7 +25,13 @@
  * @module
  */
 import { BillingError } from "../domain/errors.ts";
-import type { LifecycleEvent, LifecycleEventType } from "../domain/events.ts";
+import {
+  type EntryPostedData,
+  type LifecycleEvent,
+  lifecycleEvent,
+  type LifecycleEventMap,
+  type LifecycleEventType,
+} from "../domain/events.ts";
 import type { Store } from "../storage/db.ts";
 import type { Clock, Scope } from "../domain/scope.ts";
 import type { LifecycleDispatcher } from "../lifecycle/dispatcher.ts";
@@ -269,22 +275,22 @@ export function batchEvents(
   result: BatchResult,
 ): { submitter: number | null; event: LifecycleEvent }[] {
   const out: { submitter: number | null; event: LifecycleEvent }[] = [];
-  const push = (
+  const push = <K extends LifecycleEventType>(
     submitter: number | null,
-    type: LifecycleEventType,
+    type: K,
     resourceId: string,
-    data: Record<string, unknown>,
+    data: LifecycleEventMap[K],
   ) =>
     out.push({
       submitter,
-      event: {
+      event: lifecycleEvent({
         type,
         tenant_id: scope.tenantId,
         app_id: scope.appId,
         resource_id: resourceId,
         occurred_at: now,
         data,
-      },
+      }),
     });
   const entryItems = new Set<number>();
   for (const { item, entry } of result.entries) {
@@ -304,7 +310,10 @@ export function batchEvents(
     switch (command.kind) {
       case "ensure_account":
         if (value.created && value.account) {
-          push(i, "ledger.account_created", value.account.id, plainRecord(value.account));
+          push(i, "ledger.account_created", value.account.id, {
+            id: value.account.id,
+            ...plainRecord(value.account),
+          });
         }
         break;
       case "create_hold":
@@ -316,7 +325,7 @@ export function batchEvents(
           : command.kind === "capture_hold"
           ? "hold.captured"
           : "hold.voided";
-        push(i, type, value.hold.id, { ledger: "money", ...plainRecord(value.hold) });
+        push(i, type, value.hold.id, { ledger: "money", id: value.hold.id, ...plainRecord(value.hold) });
         break;
       }
       case "inventory_acquire":
@@ -335,7 +344,11 @@ export function batchEvents(
     }
   });
   for (const expired of result.expired) {
-    push(null, "hold.expired", expired.hold.id, { ledger: expired.ledger, ...plainRecord(expired.hold) });
+    push(null, "hold.expired", expired.hold.id, {
+      ledger: expired.ledger,
+      id: expired.hold.id,
+      ...plainRecord(expired.hold),
+    });
   }
   return out;
 }
@@ -358,7 +371,7 @@ function plainRecord(value: object): Record<string, unknown> {
 /** Event payload of a committed entry: the entry as the API shows it. */
 export function entryEventData(
   entry: import("../domain/ledger_book.ts").LedgerEntry,
-): Record<string, unknown> {
+): EntryPostedData {
   return {
     id: entry.id,
     seq: entry.seq,

@@ -9,13 +9,10 @@
  */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Services } from "../context.ts";
-import {
-  collectInvoice,
-  configureStripe,
-  getStripeConfig,
-  handleStripeWebhook,
-  type StripeOptions,
-} from "./stripe.ts";
+import type { StripeOptions } from "./stripe.ts";
+import { configureStripe, getStripeConfig } from "./stripe_config.ts";
+import { collectInvoice } from "./stripe_collection.ts";
+import { handleStripeWebhook } from "./stripe_webhooks.ts";
 import { type AppEnv, body, errors, json, router, secured } from "../http/env.ts";
 
 /** Path prefix of the inbound webhook; the auth middleware skips it. */

@@ -27,6 +27,8 @@ import { type PlanRow, planRows } from "./repository.ts";
 import type { Ctx } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import { invalidateEntitlements } from "../entitlements/invalidate.ts";
+import type { PlanView } from "../domain/views.ts";
+export type { PlanView };
 
 /** Body of plan creation. Amounts are integer minor units of `currency`. */
 export interface CreatePlanInput {
@@ -51,12 +53,6 @@ export interface UpdatePlanInput {
   invoice_grace_period_hours?: number;
   base_amount?: number;
   features?: FeatureInput[];
-}
-
-/** A plan as the API shows it. */
-export interface PlanView extends Omit<Plan, "created_at" | "updated_at"> {
-  created_at: string;
-  updated_at: string;
 }
 
 /** Row → domain plan. */
@@ -111,7 +107,7 @@ export async function createPlan(
       );
     }
     await planRows.insert(tx, ctx.scope, plan);
-    emit("plan.created", plan.id, planView(plan) as unknown as Record<string, unknown>);
+    emit("plan.created", plan.id, planView(plan));
     return { plan: planView(plan), replayed: false };
   });
 }
@@ -176,7 +172,7 @@ export async function updatePlan(ctx: Ctx, id: string, input: UpdatePlanInput): 
       features: updated.features,
       updated_at: updated.updated_at,
     });
-    emit("plan.updated", id, planView(updated) as unknown as Record<string, unknown>);
+    emit("plan.updated", id, planView(updated));
     return planView(updated);
   });
   await invalidateEntitlements(ctx);
@@ -194,7 +190,7 @@ export async function archivePlan(ctx: Ctx, id: string): Promise<PlanView> {
     if (plan.status === "archived") return planView(plan);
     const updated: Plan = { ...plan, status: "archived", updated_at: ctx.clock.now() };
     await planRows.update(tx, ctx.scope, { id }, { status: "archived", updated_at: updated.updated_at });
-    emit("plan.archived", id, planView(updated) as unknown as Record<string, unknown>);
+    emit("plan.archived", id, planView(updated));
     return planView(updated);
   });
   await invalidateEntitlements(ctx);

@@ -13,7 +13,11 @@
  *    (`sweepTimedEvents`, issue 7), so they go out with this run's deliveries;
  * 4. webhook delivery: the outbox is fanned out and due deliveries attempted (`drainWebhooksOnce`);
  * 5. history: finished deliveries and fanned-out outbox rows past retention are pruned
- *    (`pruneWebhookHistory`, bounded per run).
+ *    (`pruneWebhookHistory`, bounded per run), and stored `Idempotency-Key` answers past their
+ *    24 hours (`pruneIdempotentRequests`).
+ *
+ * A long-running process (the Deno server) runs the same jobs through {@link startScheduler}:
+ * one loop, each job at its own cadence ({@link maintenanceJobs}).
  *
  * @module
  */
@@ -21,22 +25,31 @@ import type { Services } from "../context.ts";
 import { type BillingCycleReport, runBillingCycle } from "../subscriptions/billing_cycle.ts";
 import { sweepAllScopes } from "../ledger/service.ts";
 import { type SweepReport, sweepTimedEvents } from "../lifecycle/sweeper.ts";
-import {
-  type DrainReport,
-  drainWebhooksOnce,
-  type PruneReport,
-  pruneWebhookHistory,
-} from "../webhooks/service.ts";
+import { type DrainReport, drainWebhooksOnce, PRUNE_EVERY_MS } from "../webhooks/delivery.ts";
+import { type PruneReport, pruneWebhookHistory } from "../webhooks/retention.ts";
+import { pruneIdempotentRequests } from "../http/idempotency.ts";
+import { DEFAULT_HOLD_SWEEP_INTERVAL_MS } from "../ledger/hold_sweeper.ts";
+import { type PeriodicJob, type Scheduler, startScheduler } from "../lifecycle/scheduler.ts";
+
+/** Re-exported: the one loop lives in `lifecycle/scheduler.ts`, below the capabilities that use it. */
+export { type PeriodicJob, type Scheduler, startScheduler };
 
 /** What one maintenance run did; a failed job reports its error instead of its result. */
 export interface MaintenanceReport {
   /** When the run started (ISO 8601, the services' clock). */
   at: string;
+  /** Hold expiry: tenant scopes swept. */
   holds: { scopes_swept: number } | { error: string };
+  /** Period rollover. */
   billing_cycle: BillingCycleReport | { error: string };
+  /** Time-based lifecycle events emitted. */
   lifecycle: SweepReport | { error: string };
+  /** Webhook delivery drain. */
   webhooks: DrainReport | { error: string };
+  /** Webhook history pruned. */
   history: PruneReport | { error: string };
+  /** Stored `Idempotency-Key` answers deleted. */
+  idempotency: { deleted: number } | { error: string };
 }
 
 async function attempt<T>(
@@ -68,12 +81,71 @@ export async function runMaintenance(services: Services): Promise<MaintenanceRep
   const lifecycle = await attempt(services, "lifecycle", () => sweepTimedEvents(services));
   const webhooks = await attempt(services, "webhooks", () => drainWebhooksOnce(services));
   const history = await attempt(services, "history", () => pruneWebhookHistory(services));
-  return { at, holds, billing_cycle, lifecycle, webhooks, history };
+  const idempotency = await attempt(
+    services,
+    "idempotency",
+    async () => ({ deleted: await pruneIdempotentRequests(services) }),
+  );
+  return { at, holds, billing_cycle, lifecycle, webhooks, history, idempotency };
 }
 
 /** Whether every job of a report succeeded. */
 export function maintenanceSucceeded(report: MaintenanceReport): boolean {
-  return [report.holds, report.billing_cycle, report.lifecycle, report.webhooks, report.history].every((r) =>
-    !("error" in r)
-  );
+  return [
+    report.holds,
+    report.billing_cycle,
+    report.lifecycle,
+    report.webhooks,
+    report.history,
+    report.idempotency,
+  ].every((r) => !("error" in r));
+}
+
+/**
+ * The periodic jobs of a long-running process, with the cadences its configuration gives
+ * (`0` turns a job off, as the variables document):
+ * - `webhooks` every `webhookWorkerIntervalMs` (`WEBHOOK_WORKER_INTERVAL_MS`): time-based lifecycle
+ *   events, then a delivery drain, so they go out in the same pass;
+ * - `holds` every `holdSweepIntervalMs` (default 5 s): expire due holds of every tenant;
+ * - `billing_cycle` every `billingCycleIntervalMs` (`BILLING_CYCLE_INTERVAL_MS`): period rollover;
+ * - `history` hourly: prune webhook history and expired `Idempotency-Key` answers (with webhooks on).
+ */
+export function maintenanceJobs(
+  services: Services,
+  cadence: { webhookWorkerIntervalMs: number; billingCycleIntervalMs: number; holdSweepIntervalMs?: number },
+): PeriodicJob[] {
+  const jobs: PeriodicJob[] = [];
+  if (cadence.webhookWorkerIntervalMs > 0) {
+    jobs.push({
+      name: "webhooks",
+      intervalMs: cadence.webhookWorkerIntervalMs,
+      run: async () => {
+        await sweepTimedEvents(services);
+        return await drainWebhooksOnce(services);
+      },
+    });
+  }
+  jobs.push({
+    name: "holds",
+    intervalMs: cadence.holdSweepIntervalMs ?? DEFAULT_HOLD_SWEEP_INTERVAL_MS,
+    run: () => sweepAllScopes(services),
+  });
+  if (cadence.billingCycleIntervalMs > 0) {
+    jobs.push({
+      name: "billing_cycle",
+      intervalMs: cadence.billingCycleIntervalMs,
+      run: () => runBillingCycle(services),
+    });
+  }
+  if (cadence.webhookWorkerIntervalMs > 0) {
+    jobs.push({
+      name: "history",
+      intervalMs: PRUNE_EVERY_MS,
+      run: async () => {
+        await pruneWebhookHistory(services);
+        return await pruneIdempotentRequests(services);
+      },
+    });
+  }
+  return jobs;
 }

@@ -13,6 +13,7 @@ import { type Client, createClient, LibsqlError } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
 import { BillingError } from "../domain/errors.ts";
+import { retrying } from "./retry.ts";
 import * as schema from "./schema.ts";
 import { bindLimits, LIBSQL_LIMITS, type StatementLimits } from "./limits.ts";
 
@@ -86,23 +87,18 @@ export class Database implements Store {
    */
   write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     const run = async () => {
-      for (let attempt = 1;; attempt++) {
-        try {
-          return await this.db.transaction((tx) => fn(bindLimits(tx, LIBSQL_LIMITS)));
-        } catch (error) {
-          if (!isBusy(error) || attempt >= MAX_BUSY_ATTEMPTS) {
-            if (isBusy(error)) {
-              throw new BillingError(
-                "database_busy",
-                "unavailable",
-                "The database stayed locked; retry later",
-                { cause: error },
-              );
-            }
-            throw error;
-          }
-          await new Promise((r) => setTimeout(r, Math.min(200, 5 * 2 ** attempt) + Math.random() * 10));
-        }
+      try {
+        return await retrying(() => this.db.transaction((tx) => fn(bindLimits(tx, LIBSQL_LIMITS))), {
+          attempts: MAX_BUSY_ATTEMPTS,
+          firstDelayMs: 10,
+          maxDelayMs: 200,
+          retryIf: isBusy,
+        });
+      } catch (error) {
+        if (!isBusy(error)) throw error;
+        throw new BillingError("database_busy", "unavailable", "The database stayed locked; retry later", {
+          cause: error,
+        });
       }
     };
     const result = this.#lane.then(run, run);
@@ -158,13 +154,10 @@ export const MAX_MIGRATION_ATTEMPTS = 5;
  * @throws the last error after {@link MAX_MIGRATION_ATTEMPTS} failed attempts
  */
 async function migrateWithRetry(database: Database): Promise<void> {
-  for (let attempt = 1;; attempt++) {
-    try {
-      await migrate(database.db, { migrationsFolder: MIGRATIONS_FOLDER });
-      return;
-    } catch (error) {
-      if (attempt >= MAX_MIGRATION_ATTEMPTS) throw error;
-      await new Promise((r) => setTimeout(r, 50 * attempt + Math.random() * 50));
-    }
-  }
+  await retrying(() => migrate(database.db, { migrationsFolder: MIGRATIONS_FOLDER }), {
+    attempts: MAX_MIGRATION_ATTEMPTS,
+    firstDelayMs: 50,
+    maxDelayMs: 400,
+    retryIf: () => true,
+  });
 }

@@ -584,7 +584,7 @@ export const outboxEvents = sqliteTable("outbox_events", {
 
 /**
  * Webhook endpoints. `secret` is the Standard Webhooks signing secret (`whsec_…`), kept
- * recoverable because signing needs it (see `webhooks/service.ts`); `events` is a JSON array of
+ * recoverable because signing needs it (see `webhooks/endpoints.ts`); `events` is a JSON array of
  * event types (`["*"]` = all).
  */
 export const webhookEndpoints = sqliteTable("webhook_endpoints", {
@@ -715,6 +715,27 @@ export const providerEvents = sqliteTable("provider_events", {
 }, (t) => [
   uniqueIndex("provider_events_scope_event_uq").on(t.tenant_id, t.app_id, t.provider, t.event_id),
   index("provider_events_scope_object_idx").on(t.tenant_id, t.app_id, t.provider, t.object_id),
+]);
+
+/**
+ * Responses stored for the `Idempotency-Key` header (`http/idempotency.ts`), one per key and app:
+ * the hash of the request (method, path, body) tells a retry from a conflicting reuse; a retry
+ * gets `status` and `body` back. Kept at least 24 hours (`created_at`); older rows are replaced
+ * by a new request with the same key and pruned by the maintenance loop.
+ */
+export const idempotentRequests = sqliteTable("idempotent_requests", {
+  ...scope(),
+  idempotency_key: text("idempotency_key").notNull(),
+  /** `POST /v1/plans`: the route the key was first used on. */
+  request: text("request").notNull(),
+  payload_hash: text("payload_hash").notNull(),
+  status: integer("status").notNull(),
+  content_type: text("content_type"),
+  body: text("body").notNull(),
+  created_at: ms("created_at").notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.tenant_id, t.app_id, t.idempotency_key] }),
+  index("idempotent_requests_created_idx").on(t.tenant_id, t.app_id, t.created_at),
 ]);
 
 /**

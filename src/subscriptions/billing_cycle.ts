@@ -29,7 +29,8 @@ import type { Ctx, Services } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import { expireCredits } from "../credits/service.ts";
 import { invalidateEntitlements } from "../entitlements/invalidate.ts";
-import { finalizeInvoiceTx, generateInvoiceTx, loadPlanChanges } from "../invoices/service.ts";
+import { finalizeInvoiceTx, generateInvoiceTx } from "../invoices/service.ts";
+import { loadPlanChanges } from "../invoices/rating.ts";
 import { loadPlan } from "../plans/service.ts";
 import { timelineOf } from "./read.ts";
 
@@ -179,31 +180,4 @@ async function cycleSubscription(
     });
     at = period.end;
   }
-}
-
-/**
- * Runs the billing cycle every `interval_ms` (default 60 s) until the returned `stop()` is
- * called; runs never overlap. For the Deno server (`Deno.serve` process) and any long-lived
- * runtime; a Worker calls {@link runBillingCycle} from its scheduled (cron) handler instead.
- */
-export function startBillingCycle(
-  services: Services,
-  options: { interval_ms?: number } = {},
-): { stop(): Promise<void> } {
-  const interval = options.interval_ms ?? 60_000;
-  let running: Promise<unknown> = Promise.resolve();
-  let stopped = false;
-  const timer = setInterval(() => {
-    if (stopped) return;
-    running = running.then(() => runBillingCycle(services)).catch((error) =>
-      services.log({ level: "error", msg: "billing cycle run failed", error: String(error) })
-    );
-  }, interval);
-  return {
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
-    },
-  };
 }

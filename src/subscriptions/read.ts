@@ -15,9 +15,7 @@ import {
   type PauseWindow,
   periodAt,
   type PlanChange,
-  type ProrationBehavior,
   statusAt,
-  type SubscriptionStatus,
   type SubscriptionTimeline,
 } from "../domain/subscription.ts";
 import type { Executor } from "../storage/db.ts";
@@ -30,27 +28,8 @@ import {
 } from "./repository.ts";
 import type { Ctx } from "../context.ts";
 import { loadPlan } from "../plans/service.ts";
-
-/** A subscription as the API shows it (instants in ISO 8601 UTC). */
-export interface SubscriptionView {
-  id: string;
-  customer_id: string;
-  plan_id: string;
-  status: SubscriptionStatus;
-  start_at: string;
-  trial_end: string | null;
-  billing_anchor: string;
-  current_period_start: string;
-  current_period_end: string;
-  cancel_at_period_end: boolean;
-  cancel_at: string | null;
-  canceled_at: string | null;
-  /** A plan change scheduled for later (period-end downgrade), or null. */
-  pending_change: { plan_id: string; effective_at: string; proration: ProrationBehavior } | null;
-  /** Start of the current pause while `paused`, else null. */
-  paused_at: string | null;
-  created_at: string;
-}
+import type { SubscriptionView } from "../domain/views.ts";
+export type { SubscriptionView };
 
 /** A stored subscription. */
 export type { SubscriptionRow };

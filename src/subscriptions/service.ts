@@ -107,7 +107,7 @@ export async function createSubscription(
     };
     await subscriptionRows.insert(tx, ctx.scope, row);
     const view = subscriptionView(row, plan.interval, now);
-    emit("subscription.created", row.id, view as unknown as Record<string, unknown>);
+    emit("subscription.created", row.id, view);
     return { subscription: view, replayed: false, customerId: customer.id };
   });
   await invalidateEntitlements(ctx, { customerId: result.customerId });
@@ -148,7 +148,7 @@ export async function cancelSubscription(
     const updated: SubscriptionRow = { ...row, cancel_at: end, canceled_at: now };
     await subscriptionRows.update(tx, ctx.scope, { id }, { cancel_at: end, canceled_at: now });
     const view = subscriptionView(updated, plan.interval, now);
-    emit("subscription.canceled", id, view as unknown as Record<string, unknown>);
+    emit("subscription.canceled", id, view);
     return view;
   });
   await invalidateEntitlements(ctx, { customerId: result.customer_id });
@@ -200,7 +200,7 @@ export async function changePlan(
       if (pending.length === 0) return unchanged();
       await deletePendingChanges(tx, ctx.scope, id, now);
       const view = subscriptionView(row, current.interval, now, []);
-      emit("subscription.changed", id, view as unknown as Record<string, unknown>);
+      emit("subscription.changed", id, view);
       return { subscription: view, changed: true, customerId: row.customer_id };
     }
     if (target.status === "archived") {
@@ -248,7 +248,7 @@ export async function changePlan(
     emit(
       "subscription.changed",
       id,
-      { ...view, direction: decision.direction } as unknown as Record<string, unknown>,
+      { ...view, direction: decision.direction },
     );
     return { subscription: view, changed: true, customerId: row.customer_id };
   });
@@ -310,7 +310,7 @@ async function setPause(ctx: Ctx, id: string, action: "pause" | "resume"): Promi
     emit(
       action === "pause" ? "subscription.paused" : "subscription.resumed",
       id,
-      view as unknown as Record<string, unknown>,
+      view,
     );
     return { view, customerId: row.customer_id };
   });

@@ -16,17 +16,8 @@ import { customerTaxRateRows, type TaxRateRow, taxRateRows, upsertCustomerTaxRat
 import type { Ctx } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import { loadCustomer } from "../customers/service.ts";
-
-/** A tax rate as the API shows it (`percentage` as a decimal, `percentage_bp` exact). */
-export interface TaxRateView {
-  id: string;
-  display_name: string;
-  jurisdiction: string | null;
-  percentage: number;
-  percentage_bp: number;
-  inclusive: boolean;
-  created_at: string;
-}
+import type { TaxRateView } from "../domain/views.ts";
+export type { TaxRateView };
 
 function view(row: TaxRateRow): TaxRateView {
   return {
@@ -71,7 +62,7 @@ export async function createTaxRate(
       created_at: now,
     };
     await taxRateRows.insert(tx, ctx.scope, row);
-    emit("tax_rate.created", row.id, view(row) as unknown as Record<string, unknown>);
+    emit("tax_rate.created", row.id, view(row));
     return { tax_rate: view(row), replayed: false };
   });
 }

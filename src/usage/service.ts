@@ -14,7 +14,8 @@
  * @module
  */
 import { payloadHash } from "../domain/hash.ts";
-import type { LifecycleEventType } from "../domain/events.ts";
+import { keyReused, onceVerdict } from "../domain/idempotency.ts";
+import type { LifecycleFact } from "../domain/events.ts";
 import { newId } from "../domain/ids.ts";
 import type { Feature } from "../domain/plan.ts";
 import type { Executor, Tx } from "../storage/db.ts";
@@ -25,7 +26,7 @@ import {
   type NewUsageEventRow,
 } from "./repository.ts";
 import type { Ctx } from "../context.ts";
-import { type Emit, writeOp } from "../lifecycle/write.ts";
+import { type Emit, emitFact, writeOp } from "../lifecycle/write.ts";
 import type { Scope } from "../domain/scope.ts";
 import { resolveCustomerRefs } from "../customers/service.ts";
 import { timingGate } from "./late_usage.ts";
@@ -51,7 +52,7 @@ export interface UsageEventInput {
    * transaction if, and only if, this usage event is newly stored (e.g. the limit crossing of a
    * consuming entitlement check). Its resource is the customer.
    */
-  lifecycle?: { type: LifecycleEventType; data: Record<string, unknown> };
+  lifecycle?: LifecycleFact<"entitlement.quota_exceeded" | "entitlement.soft_limit_reached">;
 }
 
 /** Why one event of a batch was not counted. */
@@ -163,16 +164,19 @@ export async function storeEvents(
   const rows: NewUsageEventRow[] = [];
   for (const { input, hash } of hashed) {
     const seen = existing.get(input.id);
-    if (seen !== undefined) {
-      if (seen === hash) report.duplicates++;
-      else {
-        report.rejected.push({
-          id: input.id,
-          code: "idempotency_key_reused",
-          status: 409,
-          message: `Event id "${input.id}" was already used with a different payload`,
-        });
-      }
+    const verdict = onceVerdict(input.id, hash, seen === undefined ? undefined : { payload_hash: seen });
+    if (verdict === "replay") {
+      report.duplicates++;
+      continue;
+    }
+    if (verdict === "conflict") {
+      const error = keyReused(`Event id "${input.id}"`);
+      report.rejected.push({
+        id: input.id,
+        code: "idempotency_key_reused",
+        status: 409,
+        message: error.message,
+      });
       continue;
     }
     const customerId = customerIds.get(input.customer_id);
@@ -212,7 +216,7 @@ export async function storeEvents(
   for (const { input } of hashed) {
     if (!input.lifecycle || !storedIds.has(input.id)) continue;
     storedIds.delete(input.id); // a duplicate inside the batch is stored (and reported) once
-    emit(input.lifecycle.type, customerIds.get(input.customer_id)!, input.lifecycle.data);
+    emitFact(emit, customerIds.get(input.customer_id)!, input.lifecycle);
   }
   const stored = rows.map((r) => ({
     event_id: r.event_id,

@@ -1,6 +1,6 @@
 /**
  * The body of every webhook delivery, as zod schemas: one envelope
- * (`{ id, type, timestamp, app_id, resource_id, data }`, built by `webhookBody` in `service.ts`)
+ * (`{ id, type, timestamp, app_id, resource_id, data }`, built by `webhookBody` in `delivery.ts`)
  * and, per lifecycle event type, the schema of its `data` (the resource as the API shows it where
  * the event reports a resource, a summary otherwise). The OpenAPI document's `webhooks` section
  * and the SDK's event types are generated from these.

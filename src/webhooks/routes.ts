@@ -1,6 +1,6 @@
 /**
  * Webhook endpoint routes: create (secret shown once), list, get, disable, delivery log and
- * manual redelivery. Deliveries themselves are sent by the worker (`webhooks/service.ts`).
+ * manual redelivery. Deliveries themselves are sent by the worker (`webhooks/delivery.ts`).
  *
  * @module
  */
@@ -14,7 +14,7 @@ import {
   listWebhookEndpoints,
   MAX_EVENT_FILTERS,
   redeliver,
-} from "./service.ts";
+} from "./endpoints.ts";
 import { type AppEnv, body, errors, json, router, secured } from "../http/env.ts";
 
 const EndpointSchema = z.object({
@@ -156,143 +156,163 @@ const IdempotencyHeader = z.object({
     }),
 });
 
-/** `/v1/webhook-endpoints` routes. */
+/**
+ * Where the webhook endpoint routes live: `/v1/webhook_endpoints` (snake_case like every other
+ * path, as Stripe's), and the earlier `/v1/webhook-endpoints`, kept as an alias marked deprecated.
+ */
+export const WEBHOOK_ENDPOINT_PATHS: readonly { base: string; deprecated: boolean }[] = [
+  { base: "/v1/webhook_endpoints", deprecated: false },
+  { base: "/v1/webhook-endpoints", deprecated: true },
+];
+
+/** `/v1/webhook_endpoints` routes (and their deprecated `/v1/webhook-endpoints` aliases). */
 export function webhookRoutes(): OpenAPIHono<AppEnv> {
   const app = router();
-  app.openapi(
-    createRoute({
-      method: "post",
-      path: "/v1/webhook-endpoints",
-      tags: ["webhooks"],
-      summary: "Create a webhook endpoint; the signing secret is returned only in this response",
-      security: secured,
-      request: { body: body(CreateEndpointBody), headers: IdempotencyHeader },
-      responses: {
-        201: json(CreatedEndpointSchema, "Created"),
-        200: json(CreatedEndpointSchema, "Idempotent replay"),
-        ...errors,
+  for (const { base, deprecated } of WEBHOOK_ENDPOINT_PATHS) {
+    app.openapi(
+      createRoute({
+        method: "post",
+        deprecated,
+        path: base,
+        tags: ["webhooks"],
+        summary: "Create a webhook endpoint; the signing secret is returned only in this response",
+        security: secured,
+        request: { body: body(CreateEndpointBody), headers: IdempotencyHeader },
+        responses: {
+          201: json(CreatedEndpointSchema, "Created"),
+          200: json(CreatedEndpointSchema, "Idempotent replay"),
+          ...errors,
+        },
+      }),
+      async (c) => {
+        const { endpoint, replayed } = await createWebhookEndpoint(
+          c.var.ctx,
+          c.req.valid("json"),
+          c.req.valid("header")["idempotency-key"],
+        );
+        if (replayed) c.header("Idempotent-Replayed", "true");
+        return replayed ? c.json(endpoint, 200) : c.json(endpoint, 201);
       },
-    }),
-    async (c) => {
-      const { endpoint, replayed } = await createWebhookEndpoint(
-        c.var.ctx,
-        c.req.valid("json"),
-        c.req.valid("header")["idempotency-key"],
-      );
-      return replayed ? c.json(endpoint, 200) : c.json(endpoint, 201);
-    },
-  );
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/v1/webhook-endpoints",
-      tags: ["webhooks"],
-      summary: "List webhook endpoints",
-      security: secured,
-      responses: {
-        200: json(
-          z.object({
-            data: z.array(EndpointSchema).openapi({ description: "Endpoints of the app", example: [] }),
+    );
+    app.openapi(
+      createRoute({
+        method: "get",
+        deprecated,
+        path: base,
+        tags: ["webhooks"],
+        summary: "List webhook endpoints",
+        security: secured,
+        responses: {
+          200: json(
+            z.object({
+              data: z.array(EndpointSchema).openapi({ description: "Endpoints of the app", example: [] }),
+            }),
+          ),
+          ...errors,
+        },
+      }),
+      async (c) => c.json({ data: await listWebhookEndpoints(c.var.ctx) }, 200),
+    );
+    app.openapi(
+      createRoute({
+        method: "get",
+        deprecated,
+        path: `${base}/{id}`,
+        tags: ["webhooks"],
+        summary: "Get a webhook endpoint (without its secret)",
+        security: secured,
+        request: { params: EndpointParam },
+        responses: { 200: json(EndpointSchema), ...errors },
+      }),
+      async (c) => c.json(await getWebhookEndpoint(c.var.ctx, c.req.valid("param").id), 200),
+    );
+    app.openapi(
+      createRoute({
+        method: "delete",
+        deprecated,
+        path: `${base}/{id}`,
+        tags: ["webhooks"],
+        summary: "Disable a webhook endpoint (its delivery log stays readable)",
+        security: secured,
+        request: { params: EndpointParam },
+        responses: { 200: json(EndpointSchema), ...errors },
+      }),
+      async (c) => c.json(await disableWebhookEndpoint(c.var.ctx, c.req.valid("param").id), 200),
+    );
+    app.openapi(
+      createRoute({
+        method: "get",
+        deprecated,
+        path: `${base}/{id}/deliveries`,
+        tags: ["webhooks"],
+        summary: "Delivery log of an endpoint, newest message first, with every attempt",
+        security: secured,
+        request: {
+          params: EndpointParam,
+          query: z.object({
+            status: z.enum(["pending", "succeeded", "failed"]).optional().openapi({
+              description: "Only deliveries in this status",
+              example: "failed",
+            }),
+            cursor: z.string().min(1).max(128).optional().openapi({
+              description: "next_cursor of the previous page",
+              example: "wdl_01jd0000000000000000000000",
+            }),
+            limit: z.coerce.number().int().min(1).max(100).optional().openapi({
+              description: "Page size, 1–100 (default 20)",
+              example: 20,
+            }),
           }),
-        ),
-        ...errors,
+        },
+        responses: {
+          200: json(z.object({
+            data: z.array(DeliverySchema).openapi({
+              description: "A page of deliveries, newest first",
+              example: [],
+            }),
+            next_cursor: z.string().nullable().openapi({
+              description: "Pass as cursor for the next page; null on the last page",
+              example: null,
+            }),
+          })),
+          ...errors,
+        },
+      }),
+      async (c) =>
+        c.json(await listDeliveries(c.var.ctx, c.req.valid("param").id, c.req.valid("query")), 200),
+    );
+    app.openapi(
+      createRoute({
+        method: "get",
+        deprecated,
+        path: `${base}/{id}/deliveries/{delivery_id}`,
+        tags: ["webhooks"],
+        summary: "Get one delivery with its attempts",
+        security: secured,
+        request: { params: DeliveryParam },
+        responses: { 200: json(DeliverySchema), ...errors },
+      }),
+      async (c) => {
+        const p = c.req.valid("param");
+        return c.json(await getDelivery(c.var.ctx, p.id, p.delivery_id), 200);
       },
-    }),
-    async (c) => c.json({ data: await listWebhookEndpoints(c.var.ctx) }, 200),
-  );
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/v1/webhook-endpoints/{id}",
-      tags: ["webhooks"],
-      summary: "Get a webhook endpoint (without its secret)",
-      security: secured,
-      request: { params: EndpointParam },
-      responses: { 200: json(EndpointSchema), ...errors },
-    }),
-    async (c) => c.json(await getWebhookEndpoint(c.var.ctx, c.req.valid("param").id), 200),
-  );
-  app.openapi(
-    createRoute({
-      method: "delete",
-      path: "/v1/webhook-endpoints/{id}",
-      tags: ["webhooks"],
-      summary: "Disable a webhook endpoint (its delivery log stays readable)",
-      security: secured,
-      request: { params: EndpointParam },
-      responses: { 200: json(EndpointSchema), ...errors },
-    }),
-    async (c) => c.json(await disableWebhookEndpoint(c.var.ctx, c.req.valid("param").id), 200),
-  );
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/v1/webhook-endpoints/{id}/deliveries",
-      tags: ["webhooks"],
-      summary: "Delivery log of an endpoint, newest message first, with every attempt",
-      security: secured,
-      request: {
-        params: EndpointParam,
-        query: z.object({
-          status: z.enum(["pending", "succeeded", "failed"]).optional().openapi({
-            description: "Only deliveries in this status",
-            example: "failed",
-          }),
-          cursor: z.string().min(1).max(128).optional().openapi({
-            description: "next_cursor of the previous page",
-            example: "wdl_01jd0000000000000000000000",
-          }),
-          limit: z.coerce.number().int().min(1).max(100).optional().openapi({
-            description: "Page size, 1–100 (default 20)",
-            example: 20,
-          }),
-        }),
+    );
+    app.openapi(
+      createRoute({
+        method: "post",
+        deprecated,
+        path: `${base}/{id}/deliveries/{delivery_id}/redeliver`,
+        tags: ["webhooks"],
+        summary: "Send a delivery again (back at its place in the endpoint's order, fresh attempt budget)",
+        security: secured,
+        request: { params: DeliveryParam },
+        responses: { 202: json(DeliverySchema, "Scheduled"), ...errors },
+      }),
+      async (c) => {
+        const p = c.req.valid("param");
+        return c.json(await redeliver(c.var.ctx, p.id, p.delivery_id), 202);
       },
-      responses: {
-        200: json(z.object({
-          data: z.array(DeliverySchema).openapi({
-            description: "A page of deliveries, newest first",
-            example: [],
-          }),
-          next_cursor: z.string().nullable().openapi({
-            description: "Pass as cursor for the next page; null on the last page",
-            example: null,
-          }),
-        })),
-        ...errors,
-      },
-    }),
-    async (c) => c.json(await listDeliveries(c.var.ctx, c.req.valid("param").id, c.req.valid("query")), 200),
-  );
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/v1/webhook-endpoints/{id}/deliveries/{delivery_id}",
-      tags: ["webhooks"],
-      summary: "Get one delivery with its attempts",
-      security: secured,
-      request: { params: DeliveryParam },
-      responses: { 200: json(DeliverySchema), ...errors },
-    }),
-    async (c) => {
-      const p = c.req.valid("param");
-      return c.json(await getDelivery(c.var.ctx, p.id, p.delivery_id), 200);
-    },
-  );
-  app.openapi(
-    createRoute({
-      method: "post",
-      path: "/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/redeliver",
-      tags: ["webhooks"],
-      summary: "Send a delivery again (back at its place in the endpoint's order, fresh attempt budget)",
-      security: secured,
-      request: { params: DeliveryParam },
-      responses: { 202: json(DeliverySchema, "Scheduled"), ...errors },
-    }),
-    async (c) => {
-      const p = c.req.valid("param");
-      return c.json(await redeliver(c.var.ctx, p.id, p.delivery_id), 202);
-    },
-  );
+    );
+  }
   return app;
 }

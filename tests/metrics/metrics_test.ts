@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { Metrics } from "../../src/metrics/service.ts";
-import { drainWebhooksOnce } from "../../src/webhooks/service.ts";
+import { drainWebhooksOnce } from "../../src/webhooks/delivery.ts";
 import { ADMIN_TOKEN, apiPlanBody, call, tenant, testEnv } from "../helpers.ts";
 
 /** Value of one sample line (`name{labels} value`), 0 when absent. */

@@ -22,7 +22,7 @@ Deno.test("a creating request whose answer is lost to the timeout is retried onc
   const server = await startSdkServer();
   try {
     const t = await seedTenant(server.base);
-    const seen: { key: string | null; status: number | "lost" }[] = [];
+    const seen: { key: string | null; status: number | "lost"; replayed?: string | null }[] = [];
     const waits: number[] = [];
     const billing = createServerClient({
       baseUrl: server.base,
@@ -37,7 +37,7 @@ Deno.test("a creating request whose answer is lost to the timeout is retried onc
           await response.body?.cancel();
           return await untilAborted(request);
         }
-        seen.push({ key, status: response.status });
+        seen.push({ key, status: response.status, replayed: response.headers.get("idempotent-replayed") });
         return response;
       },
     });
@@ -45,7 +45,10 @@ Deno.test("a creating request whose answer is lost to the timeout is retried onc
     assert.equal(seen.length, 2, "one retry");
     assert.match(seen[0].key ?? "", /^[0-9a-f-]{36}$/);
     assert.equal(seen[1].key, seen[0].key, "the retry reuses the generated key");
-    assert.equal(seen[1].status, 200, "the retry is answered as a replay of the first request");
+    // Stripe semantics of the Idempotency-Key header: the replay carries the first answer's status
+    // (201) and says it is a replay.
+    assert.equal(seen[1].status, 201, "the retry gets the first request's answer");
+    assert.equal(seen[1].replayed, "true", "the retry is answered as a replay of the first request");
     assert.equal(waits.length, 1);
 
     const all = await unwrap(billing.GET("/v1/plans"));

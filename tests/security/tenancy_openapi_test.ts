@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { apiPlanBody, call, sessionHeaders, tenant, type TestEnv, testEnv } from "../helpers.ts";
-import { fanOut } from "../../src/webhooks/service.ts";
+import { fanOut } from "../../src/webhooks/delivery.ts";
 
 type Keys = { tenant_id: string; app_id: string; secret_key: string; publishable_key: string };
 
@@ -85,13 +85,13 @@ async function ownerWorld(env: TestEnv, owner: Keys) {
     quantity: 2,
     ttl_seconds: 3600,
   });
-  const endpoint = await ok("POST", "/v1/webhook-endpoints", {
+  const endpoint = await ok("POST", "/v1/webhook_endpoints", {
     url: "http://127.0.0.1:9/owner",
     events: ["*"],
   });
   await ok("POST", "/v1/customers", { external_id: "owner-ext-2" });
   await fanOut(env.services);
-  const deliveries = await ok("GET", `/v1/webhook-endpoints/${endpoint.id}/deliveries`);
+  const deliveries = await ok("GET", `/v1/webhook_endpoints/${endpoint.id}/deliveries`);
   assert.ok(deliveries.data.length > 0, "the owner's endpoint has deliveries");
   return {
     plan: plan.id as string,
@@ -132,6 +132,9 @@ function pathFixtures(w: World): Record<string, string> {
     "/v1/inventory/balances/{subject}": w.subject,
     "/v1/inventory/balances/{subject}/{item}": w.item,
     "/v1/coupons/{id}": w.coupon,
+    "/v1/webhook_endpoints/{id}": w.endpoint,
+    "/v1/webhook_endpoints/{id}/deliveries/{delivery_id}": w.delivery,
+    // the kebab-case aliases (deprecated in the document, still served)
     "/v1/webhook-endpoints/{id}": w.endpoint,
     "/v1/webhook-endpoints/{id}/deliveries/{delivery_id}": w.delivery,
     "/v1/providers/stripe/webhook/{app_id}": w.app,

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { payloadHash } from "../../src/domain/hash.ts";
-import { drainWebhooksOnce, type WebhookWorkerOptions } from "../../src/webhooks/service.ts";
+import { drainWebhooksOnce, type WebhookWorkerOptions } from "../../src/webhooks/delivery.ts";
 import { call, tenant, testEnv } from "../helpers.ts";
 
 const answers: number[] = [];

@@ -12,7 +12,7 @@ import {
   denoResolver,
   literalUrlRefusal,
 } from "../../src/webhooks/url_guard.ts";
-import { drainWebhooksOnce, type WebhookWorkerOptions } from "../../src/webhooks/service.ts";
+import { drainWebhooksOnce, type WebhookWorkerOptions } from "../../src/webhooks/delivery.ts";
 import { createApp } from "../../src/http/app.ts";
 import { buildServices } from "../../src/runtime/services.ts";
 import { openDatabase } from "../../src/storage/db.ts";

@@ -8,10 +8,10 @@ import { Webhook } from "standardwebhooks";
 import {
   backoffDelayMs,
   drainWebhooksOnce,
-  pruneWebhookHistory,
   startWebhookWorker,
   type WebhookWorkerOptions,
-} from "../../src/webhooks/service.ts";
+} from "../../src/webhooks/delivery.ts";
+import { pruneWebhookHistory } from "../../src/webhooks/retention.ts";
 import { apiPlanBody, call, countRows, tenant, TestClock, testEnv } from "../helpers.ts";
 
 const DAY = 24 * 3_600_000;

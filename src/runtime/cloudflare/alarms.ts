@@ -27,7 +27,7 @@ import { billingPeriodAt } from "../../subscriptions/read.ts";
 import { type MaintenanceReport, maintenanceSucceeded, runMaintenance } from "../maintenance.ts";
 import type { DurableObjectStorage } from "./types.ts";
 import { sweepAllScopes } from "../../ledger/service.ts";
-import { type DrainReport, drainWebhooksOnce } from "../../webhooks/service.ts";
+import { type DrainReport, drainWebhooksOnce } from "../../webhooks/delivery.ts";
 
 /** Longest sleep of an object with scheduled work it could not date (one hour, in ms). */
 export const BACKSTOP_MS = 60 * 60 * 1000;

@@ -9,9 +9,7 @@ import { createApp } from "../../http/app.ts";
 import type { Services } from "../../context.ts";
 import { openDatabase } from "../../storage/db.ts";
 import { buildServices } from "../services.ts";
-import { startWebhookWorker } from "../../webhooks/service.ts";
-import { startHoldSweeper } from "../../ledger/hold_sweeper.ts";
-import { startBillingCycle } from "../../subscriptions/billing_cycle.ts";
+import { maintenanceJobs, startScheduler } from "../maintenance.ts";
 import { type Plugin, PluginRegistry } from "../../lifecycle/plugins.ts";
 import { InProcessWriter, writerFor } from "../../ledger/writer.ts";
 import { denoReadiness } from "./readiness.ts";
@@ -95,17 +93,17 @@ export async function startServer(
     clientAddress: denoRemoteAddress,
     readiness: denoReadiness(config, database, () => stopping),
   });
-  // Background delivery of the outbox to webhook endpoints (on Workers: the queue consumer).
-  const webhookWorker = config.webhookWorkerIntervalMs > 0
-    ? startWebhookWorker(services, { intervalMs: config.webhookWorkerIntervalMs, sweep: true })
-    : null;
-  // Expire due ledger and inventory holds of every tenant (on Workers: the maintenance cron).
-  const holdSweeper = startHoldSweeper(services);
-  // Roll periods over: plan changes that came due, invoices of ended periods, finalization after
-  // the grace period (on Workers and Deno Deploy: the maintenance cron).
-  const billingCycle = config.billingCycleIntervalMs > 0
-    ? startBillingCycle(services, { interval_ms: config.billingCycleIntervalMs })
-    : null;
+  // One loop of periodic work, each job at its own cadence (on Workers and Deno Deploy: the
+  // maintenance cron runs the same jobs): webhook delivery with time-based events, hold expiry,
+  // the billing cycle (plan changes that came due, invoices of ended periods, finalization after
+  // the grace period) and hourly pruning.
+  const scheduler = startScheduler(
+    services,
+    maintenanceJobs(services, {
+      webhookWorkerIntervalMs: config.webhookWorkerIntervalMs,
+      billingCycleIntervalMs: config.billingCycleIntervalMs,
+    }),
+  );
   const plugins = new PluginRegistry(services.lifecycle, log);
   for (const plugin of options.plugins ?? []) plugins.register(plugin);
   const server = Deno.serve({
@@ -139,9 +137,7 @@ export async function startServer(
           new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), graceMs)),
         ]);
         clearTimeout(timer);
-        await webhookWorker?.stop();
-        await holdSweeper.stop();
-        await billingCycle?.stop();
+        await scheduler.stop();
         // Acknowledged ledger commands are committed before their answer; wait (bounded by the
         // grace period again) for commands of requests that were cut off.
         const writer = writerFor(services);

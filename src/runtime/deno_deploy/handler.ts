@@ -22,7 +22,7 @@ import { KeyResolver } from "../../tenants/service.ts";
 import { type Database, openDatabase } from "../../storage/db.ts";
 import { type MaintenanceReport, runMaintenance } from "../maintenance.ts";
 import { buildServices } from "../services.ts";
-import { drainWebhooksOnce } from "../../webhooks/service.ts";
+import { drainWebhooksOnce } from "../../webhooks/delivery.ts";
 import { TenantLock } from "./tenant_lock.ts";
 
 /** Methods that never write. */

@@ -16,6 +16,7 @@
  * @module
  */
 import { BillingError } from "../../domain/errors.ts";
+import { retrying } from "../../storage/retry.ts";
 
 /** How long a lease is valid without being released (ms). Longer than any single write. */
 export const LEASE_MS = 15_000;
@@ -76,7 +77,7 @@ export class TenantLock {
     const key = ["tenant_lock", tenant];
     const deadline = Date.now() + this.#maxWaitMs;
     const token = `${this.#owner}:${crypto.randomUUID()}`;
-    for (let attempt = 0;; attempt++) {
+    const attempt = async (): Promise<string> => {
       try {
         const current = await this.#kv.get<Lease>(key);
         const now = Date.now();
@@ -99,24 +100,30 @@ export class TenantLock {
         if (!isLocked(error)) throw error;
       }
       this.stats.contended++;
-      if (Date.now() >= deadline) {
-        throw new BillingError(
-          "tenant_busy",
-          "unavailable",
-          `Tenant "${tenant}" stayed busy for ${this.#maxWaitMs} ms; retry later`,
-          {
-            retryable: true,
-          },
-        );
-      }
+      throw CONTENDED;
+    };
+    try {
       // Short, jittered, growing pauses: a write holds the lease for milliseconds.
-      await new Promise((r) => setTimeout(r, Math.min(50, 2 + attempt * 2) + Math.random() * 3));
+      return await retrying(attempt, {
+        attempts: MAX_ACQUIRE_ATTEMPTS,
+        firstDelayMs: 2,
+        maxDelayMs: 50,
+        retryIf: (error) => error === CONTENDED && Date.now() < deadline,
+      });
+    } catch (error) {
+      if (error !== CONTENDED) throw error;
+      throw new BillingError(
+        "tenant_busy",
+        "unavailable",
+        `Tenant "${tenant}" stayed busy for ${this.#maxWaitMs} ms; retry later`,
+        { retryable: true },
+      );
     }
   }
 
   async #release(tenant: string, token: string): Promise<void> {
     const key = ["tenant_lock", tenant];
-    for (let attempt = 1;; attempt++) {
+    const attempt = async (): Promise<void> => {
       try {
         const current = await this.#kv.get<Lease>(key);
         if (current.value?.owner !== token) return; // expired and taken over: not ours to delete
@@ -125,12 +132,25 @@ export class TenantLock {
       } catch (error) {
         if (!isLocked(error)) throw error;
       }
-      // Lost a race or met the file lock; the lease expires anyway, so give up after a few tries.
-      if (attempt >= MAX_RELEASE_ATTEMPTS) return;
-      await new Promise((r) => setTimeout(r, 2 * attempt + Math.random() * 3));
-    }
+      throw CONTENDED;
+    };
+    // Lost a race or met the file lock; the lease expires anyway, so give up after a few tries.
+    await retrying(attempt, {
+      attempts: MAX_RELEASE_ATTEMPTS,
+      firstDelayMs: 2,
+      maxDelayMs: 20,
+      retryIf: (error) => error === CONTENDED,
+    }).catch((error) => {
+      if (error !== CONTENDED) throw error;
+    });
   }
 }
+
+/** Thrown inside the retry loops when the lease is taken or the KV file is locked. */
+const CONTENDED = new Error("tenant lease contended");
+
+/** Upper bound of acquire attempts; the wait is bounded by the deadline first. */
+const MAX_ACQUIRE_ATTEMPTS = 10_000;
 
 /** Attempts to delete a lease before leaving it to expire (a limit on everything). */
 export const MAX_RELEASE_ATTEMPTS = 20;

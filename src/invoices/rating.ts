@@ -1,0 +1,242 @@
+/**
+ * Rating: the setup and compute of one period's invoice (Autumn's split). Loads the plan
+ * segments with their usage, the coupon, the tax rate and the credit balances, calls the pure
+ * `computePeriodInvoice` of `domain/invoice.ts`, and writes a draft's amounts and lines.
+ *
+ * @module
+ */
+import { type Coupon, discountApplies } from "../domain/coupons.ts";
+import type { GrantBalance } from "../domain/credits.ts";
+import { newId } from "../domain/ids.ts";
+import {
+  computePeriodInvoice,
+  type InvoiceDraft,
+  type InvoiceLineDraft,
+  type PlanSegment,
+  type UnitGrant,
+} from "../domain/invoice.ts";
+import type { Plan } from "../domain/plan.ts";
+import {
+  type BillingPeriod,
+  initialPlanId,
+  pausedSlices,
+  periodAt,
+  planSegments,
+} from "../domain/subscription.ts";
+import type { TaxRate } from "../domain/tax.ts";
+import type { Executor, Tx } from "../storage/db.ts";
+import { discountWithCoupon } from "../coupons/repository.ts";
+import { creditGrantRows, spentOfGrants } from "../credits/repository.ts";
+import { changeRows, type SubscriptionChangeRow } from "../subscriptions/repository.ts";
+import { taxRateOfCustomer } from "../tax/repository.ts";
+import type { Ctx } from "../context.ts";
+import type { Emit } from "../lifecycle/write.ts";
+import { loadPlan } from "../plans/service.ts";
+import {
+  billingPeriodAt,
+  loadSubscription,
+  pausesOf,
+  type SubscriptionRow,
+  timelineOf,
+} from "../subscriptions/read.ts";
+import { aggregateUsage } from "../usage/service.ts";
+import { invoiceLineRows, type InvoiceRow, invoiceRows } from "./repository.ts";
+
+/** Remaining balances of a customer's grants: amount − every recorded consumption. */
+async function grantBalances(ctx: Ctx, exec: Executor, customerId: string) {
+  const grants = await creditGrantRows.list(exec, ctx.scope, { customer_id: customerId });
+  if (grants.length === 0) return [];
+  const spent = await spentOfGrants(exec, ctx.scope, grants.map((g) => g.id));
+  return grants.map((g) => ({ ...g, remaining: g.amount - (spent.get(g.id) ?? 0) }));
+}
+
+/** The customer's tax rate, or null. */
+export async function customerTaxRate(ctx: Ctx, exec: Executor, customerId: string): Promise<TaxRate | null> {
+  const rate = await taxRateOfCustomer(exec, ctx.scope, customerId);
+  return rate
+    ? {
+      id: rate.id,
+      display_name: rate.display_name,
+      percentage_bp: rate.percentage_bp,
+      inclusive: rate.inclusive,
+    }
+    : null;
+}
+
+/** The plan changes of a subscription, oldest first. */
+export async function loadPlanChanges(
+  ctx: Ctx,
+  exec: Executor,
+  subscriptionId: string,
+): Promise<SubscriptionChangeRow[]> {
+  return await changeRows.list(exec, ctx.scope, { subscription_id: subscriptionId }, {
+    orderBy: [["effective_at", "asc"], ["id", "asc"]],
+  });
+}
+
+/** Computed invoice of a period plus what it was computed with. */
+export interface RatedPeriod {
+  /** The computed invoice (`domain/invoice.ts`). */
+  draft: InvoiceDraft;
+  /** Coupon applied, if any. */
+  couponId: string | null;
+  /** Tax rate applied, if any. */
+  taxRate: TaxRate | null;
+  /** ISO 4217 code of the plan. */
+  currency: string;
+}
+
+/**
+ * Setup + compute of one period (Autumn's split): loads the plan segments with their usage, the
+ * coupon, tax rate and credit balances, then calls the pure {@link computePeriodInvoice}.
+ */
+export async function ratePeriod(
+  ctx: Ctx,
+  tx: Tx,
+  sub: SubscriptionRow,
+  currentPlan: Plan,
+  period: BillingPeriod,
+): Promise<RatedPeriod> {
+  const changes = await loadPlanChanges(ctx, tx, sub.id);
+  const initial = initialPlanId(sub.plan_id, changes);
+  const slices = planSegments(initial, changes, period.start, period.end);
+  const plans = new Map<string, Plan>([[currentPlan.id, currentPlan]]);
+  const segments: PlanSegment[] = [];
+  for (const slice of slices) {
+    if (!plans.has(slice.plan_id)) plans.set(slice.plan_id, await loadPlan(ctx, tx, slice.plan_id));
+    const plan = plans.get(slice.plan_id)!;
+    const usage = new Map<string, number>();
+    for (const feature of plan.features) {
+      if (!feature.pricing) continue;
+      usage.set(
+        feature.key,
+        await aggregateUsage(ctx.scope, tx, sub.customer_id, feature, slice.start, slice.end),
+      );
+    }
+    segments.push({ plan, start: slice.start, end: slice.end, usage, proration: slice.proration });
+  }
+  const timeline = timelineOf(sub);
+  const full = period.trial
+    ? { start: period.start, end: timeline.trial_end ?? period.end }
+    : periodAt({ ...timeline, cancel_at: null }, currentPlan.interval, period.start);
+
+  let coupon: Coupon | null = null;
+  const discount = await discountWithCoupon(tx, ctx.scope, sub.id);
+  if (discount && !period.trial) {
+    const c = { ...discount.c, plan_ids: discount.c.plan_ids as string[] | null };
+    if (
+      discountApplies(c, discount.d.first_period_index, period.index, segments[0].plan.id ?? currentPlan.id)
+    ) coupon = c;
+  }
+  const taxRate = await customerTaxRate(ctx, tx, sub.customer_id);
+  const balances = await grantBalances(ctx, tx, sub.customer_id);
+  const toBalance = (g: (typeof balances)[number]): GrantBalance => ({
+    id: g.id,
+    priority: g.priority,
+    effective_at: g.effective_at,
+    expires_at: g.expires_at,
+    remaining: Math.max(0, g.remaining),
+  });
+  const paused = pausedSlices(await pausesOf(ctx, tx, sub.id), period.start, period.end);
+  const draft = computePeriodInvoice({
+    period: { start: period.start, end: period.end, trial: period.trial },
+    full_period: { start: full.start, end: full.end },
+    segments,
+    coupon,
+    tax_rate: taxRate,
+    paused,
+    monetary_grants: balances.filter((g) => g.kind === "monetary" && g.currency === currentPlan.currency).map(
+      toBalance,
+    ),
+    unit_grants: balances.filter((g) => g.kind === "units" && g.feature).map((g): UnitGrant => ({
+      ...toBalance(g),
+      feature: g.feature!,
+    })),
+  });
+  return { draft, couponId: coupon?.id ?? null, taxRate, currency: currentPlan.currency };
+}
+
+/** Replaces the stored lines of an invoice with `lines`, in order. */
+export async function writeLines(
+  ctx: Ctx,
+  tx: Tx,
+  invoiceId: string,
+  lines: InvoiceLineDraft[],
+): Promise<void> {
+  await invoiceLineRows.delete(tx, ctx.scope, { invoice_id: invoiceId });
+  if (lines.length === 0) return;
+  await invoiceLineRows.insertMany(
+    tx,
+    ctx.scope,
+    lines.map((l, position) => ({
+      id: newId("il"),
+      invoice_id: invoiceId,
+      position,
+      ...l,
+    })),
+  );
+}
+
+/** The invoice columns a rating sets (amounts, coupon, tax rate). */
+export function amountsOf(rated: RatedPeriod): Pick<
+  InvoiceRow,
+  | "subtotal"
+  | "discount"
+  | "tax"
+  | "total"
+  | "credits_applied"
+  | "coupon_id"
+  | "tax_rate_id"
+  | "tax_percentage_bp"
+  | "tax_inclusive"
+> {
+  return {
+    subtotal: rated.draft.subtotal,
+    discount: rated.draft.discount,
+    tax: rated.draft.tax,
+    total: rated.draft.total,
+    credits_applied: rated.draft.credits_applied,
+    coupon_id: rated.couponId,
+    tax_rate_id: rated.taxRate?.id ?? null,
+    tax_percentage_bp: rated.taxRate?.percentage_bp ?? null,
+    tax_inclusive: rated.taxRate?.inclusive ?? null,
+  };
+}
+
+/** The billing period an invoice row covers (index and trial flag recomputed from the timeline). */
+export function periodOfRow(sub: SubscriptionRow, plan: Plan, row: InvoiceRow): BillingPeriod {
+  const period = billingPeriodAt(sub, plan.interval, row.period_start);
+  return { ...period, start: row.period_start, end: row.period_end };
+}
+
+/** Recomputes a draft from current usage; returns the updated row and the computation. */
+export async function refreshDraft(
+  ctx: Ctx,
+  tx: Tx,
+  row: InvoiceRow,
+  emit: Emit | null,
+): Promise<{ row: InvoiceRow; rated: RatedPeriod }> {
+  const { row: sub, plan } = await loadSubscription(ctx, tx, row.subscription_id);
+  const rated = await ratePeriod(ctx, tx, sub, plan, periodOfRow(sub, plan, row));
+  const updated: InvoiceRow = { ...row, ...amountsOf(rated), updated_at: ctx.clock.now() };
+  await writeLines(ctx, tx, row.id, rated.draft.lines);
+  await invoiceRows.update(tx, ctx.scope, { id: row.id }, {
+    ...amountsOf(rated),
+    updated_at: updated.updated_at,
+  });
+  if (emit && updated.total !== row.total) {
+    emit("invoice.updated", row.id, { total: updated.total, previous_total: row.total });
+  }
+  return { row: updated, rated };
+}
+
+/**
+ * A draft rated in the current transaction: finalizing it in the same transaction may skip the
+ * refresh, since nothing can have changed in between (the write lane is exclusive).
+ */
+export interface Fresh {
+  /** The draft as written. */
+  row: InvoiceRow;
+  /** What it was rated with. */
+  rated: RatedPeriod;
+}

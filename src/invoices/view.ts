@@ -1,0 +1,135 @@
+/**
+ * Invoice views: a stored invoice (and credit note) as the API shows it, and the reads (get, list).
+ *
+ * @module
+ */
+import { isId } from "../domain/ids.ts";
+import { notFound } from "../domain/errors.ts";
+import type { InvoiceStatus } from "../domain/invoice_state.ts";
+import { amountDue } from "../domain/invoice_state.ts";
+import type { Executor } from "../storage/db.ts";
+import {
+  type CreditNoteRow,
+  invoiceLineRows,
+  invoicePage,
+  type InvoiceRow,
+  invoiceRows,
+} from "./repository.ts";
+import type { Ctx } from "../context.ts";
+import type { Scope } from "../domain/scope.ts";
+import { loadCustomer } from "../customers/service.ts";
+import type { CreditNoteView, InvoiceLineView, InvoiceView } from "../domain/views.ts";
+export type { CreditNoteView, InvoiceLineView, InvoiceView };
+
+/** A stored invoice. */
+export type { InvoiceRow };
+
+/** Row → view (reads the lines). */
+export async function invoiceView(exec: Executor, scope: Scope, row: InvoiceRow): Promise<InvoiceView> {
+  const lines = await invoiceLineRows.list(exec, scope, { invoice_id: row.id }, {
+    orderBy: [["position", "asc"]],
+  });
+  return {
+    id: row.id,
+    number: row.number,
+    status: row.status,
+    customer_id: row.customer_id,
+    subscription_id: row.subscription_id,
+    currency: row.currency,
+    lines: lines.map((l) => ({
+      kind: l.kind,
+      description: l.description,
+      feature: l.feature,
+      quantity: l.quantity,
+      unit_amount: l.unit_amount,
+      amount: l.amount,
+      tier: l.tier,
+      plan_id: l.plan_id,
+      discount_amount: l.discount_amount,
+      tax_amount: l.tax_amount,
+    })),
+    subtotal: row.subtotal,
+    discount: row.discount,
+    tax: row.tax,
+    total: row.total,
+    credits_applied: row.credits_applied,
+    credited: row.credited,
+    amount_paid: row.amount_paid,
+    amount_due: amountDue(row),
+    coupon_id: row.coupon_id,
+    tax_rate: row.tax_rate_id
+      ? {
+        id: row.tax_rate_id,
+        percentage_bp: row.tax_percentage_bp ?? 0,
+        inclusive: row.tax_inclusive ?? false,
+      }
+      : null,
+    period_start: row.period_start.toISOString(),
+    period_end: row.period_end.toISOString(),
+    due_at: row.due_at?.toISOString() ?? null,
+    finalized_at: row.finalized_at?.toISOString() ?? null,
+    paid_at: row.paid_at?.toISOString() ?? null,
+    voided_at: row.voided_at?.toISOString() ?? null,
+    uncollectible_at: row.uncollectible_at?.toISOString() ?? null,
+    created_at: row.created_at.toISOString(),
+  };
+}
+
+/**
+ * Loads one invoice of the scope.
+ *
+ * @throws {BillingError} `invoice_not_found` (404) for a malformed, missing or foreign id
+ */
+export async function loadInvoiceRow(ctx: Ctx, exec: Executor, id: string): Promise<InvoiceRow> {
+  if (!isId("inv", id)) throw notFound("invoice", id);
+  const row = await invoiceRows.first(exec, ctx.scope, { id });
+  if (!row) throw notFound("invoice", id);
+  return row;
+}
+
+/** A stored credit note → its view. */
+export function creditNoteView(row: CreditNoteRow): CreditNoteView {
+  return {
+    id: row.id,
+    number: row.number,
+    invoice_id: row.invoice_id,
+    amount: row.amount,
+    tax: row.tax,
+    reason: row.reason,
+    reference: row.reference,
+    entry_id: row.entry_id,
+    created_at: row.created_at.toISOString(),
+  };
+}
+
+/** GET an invoice. @throws {BillingError} `invoice_not_found` */
+export async function getInvoice(ctx: Ctx, id: string): Promise<InvoiceView> {
+  const db = ctx.database.db;
+  return await invoiceView(db, ctx.scope, await loadInvoiceRow(ctx, db, id));
+}
+
+/**
+ * Lists invoices newest first, filtered by customer and status, paginated by `cursor` (the last
+ * id of the previous page).
+ *
+ * @param filter.limit 1…100 (default 20)
+ * @throws {BillingError} `customer_not_found` when the customer filter names no customer
+ */
+export async function listInvoices(
+  ctx: Ctx,
+  filter: { customer_id?: string; status?: InvoiceStatus; cursor?: string; limit?: number },
+): Promise<{ data: InvoiceView[]; next_cursor: string | null }> {
+  const db = ctx.database.db;
+  const customerId = filter.customer_id ? (await loadCustomer(ctx, db, filter.customer_id)).id : undefined;
+  const limit = filter.limit ?? 20;
+  const rows = await invoicePage(db, ctx.scope, {
+    customer_id: customerId,
+    status: filter.status,
+    before_id: filter.cursor,
+  }, limit + 1);
+  const page = rows.slice(0, limit);
+  return {
+    data: await Promise.all(page.map((r) => invoiceView(db, ctx.scope, r))),
+    next_cursor: rows.length > limit ? page[page.length - 1].id : null,
+  };
+}
