@@ -28,7 +28,11 @@ export class FailedAuthThrottle {
   /** Most addresses tracked; the oldest entries are dropped beyond it. */
   static readonly MAX_ADDRESSES = 50_000;
 
-  /** @param limits failures per window (default {@link DEFAULT_FAILED_AUTH_LIMITS}) */
+  /**
+   * Creates a throttle with no failures recorded.
+   *
+   * @param limits failures per window (default {@link DEFAULT_FAILED_AUTH_LIMITS})
+   */
   constructor(limits: FailedAuthLimits = DEFAULT_FAILED_AUTH_LIMITS) {
     this.#limits = limits;
   }

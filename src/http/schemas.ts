@@ -93,7 +93,11 @@ export function jsonBoundsIssue(value: unknown, bounds: JsonBounds): string | nu
  * A free-form JSON object (string keys of at most 64 characters) held to `bounds`: the one schema
  * of `metadata` and `properties` on every route, so no route stores or hashes an unbounded value.
  */
-export function boundedJsonObject(bounds: JsonBounds, description: string, example: Record<string, unknown>) {
+export function boundedJsonObject(
+  bounds: JsonBounds,
+  description: string,
+  example: Record<string, unknown>,
+): z.ZodRecord<z.ZodString, z.ZodUnknown> {
   return z.record(z.string().max(64), z.unknown())
     .superRefine((value, ctx) => {
       const issue = jsonBoundsIssue(value, bounds);

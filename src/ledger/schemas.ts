@@ -650,7 +650,10 @@ export const AccountBalanceList: z.ZodObject<
 }).openapi("AccountBalanceList");
 
 /** Query of `GET /v1/ledger/balances`. */
-export const BalancesQuery = z.object({
+export const BalancesQuery: z.ZodObject<
+  { cursor: z.ZodOptional<z.ZodString>; limit: z.ZodOptional<z.ZodCoercedNumber<unknown>> },
+  z.core.$strip
+> = z.object({
   cursor: z.string().min(1).max(1024).optional().openapi({
     description: "next_cursor of the previous page",
     example: "WyJjYXNoIiwiVVNEIl0",

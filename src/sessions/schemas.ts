@@ -14,7 +14,14 @@ export const DEFAULT_SESSION_SECONDS = 900;
 export const MAX_SESSION_FEATURES = 64;
 
 /** Body of `POST /v1/customer_sessions`. */
-export const CreateSessionBody = z.object({
+export const CreateSessionBody: z.ZodObject<
+  {
+    customer_id: z.ZodString;
+    expires_in_seconds: z.ZodOptional<z.ZodInt>;
+    features: z.ZodOptional<z.ZodArray<z.ZodString>>;
+  },
+  z.core.$strict
+> = z.object({
   customer_id: Ref.openapi({
     description: "The signed-in customer the browser may act for: cus_ id or external id",
     example: "user_42",
@@ -31,7 +38,16 @@ export const CreateSessionBody = z.object({
 }).strict().openapi("CreateCustomerSession");
 
 /** A customer session as minted. */
-export const CustomerSessionSchema = z.object({
+export const CustomerSessionSchema: z.ZodObject<
+  {
+    token: z.ZodString;
+    expires_at: z.ZodString;
+    customer_id: z.ZodString;
+    external_id: z.ZodString;
+    features: z.ZodNullable<z.ZodArray<z.ZodString>>;
+  },
+  z.core.$strip
+> = z.object({
   token: z.string().openapi({
     description: "Send it from the browser as `Customer-Session: <token>` next to the publishable key",
     example: "cs_eyJ2IjoxfQ.c2lnbmF0dXJl",
