@@ -17,10 +17,17 @@ import { format } from "../src/domain/money.ts";
 const BASE_URL = Deno.env.get("BASE_URL") ?? "http://127.0.0.1:8787";
 const ADMIN = Deno.env.get("BILLING_ADMIN_TOKEN") ?? (await Deno.readTextFile("./data/admin-token")).trim();
 
-async function api(method: string, path: string, key: string, body?: unknown): Promise<any> {
+async function api(
+  method: string,
+  path: string,
+  key: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<any> {
   const res = await fetch(BASE_URL + path, {
     method,
     headers: {
+      ...headers,
       authorization: `Bearer ${key}`,
       ...(body === undefined ? {} : { "content-type": "application/json" }),
     },
@@ -177,14 +184,14 @@ let rejected = 0;
 const batches: any[][] = [];
 for (let i = 0; i < events.length; i += 500) batches.push(events.slice(i, i + 500));
 for (const batch of batches) {
-  const r = await api("POST", "/v1/events", pk, { events: batch }); // browsers and edge functions use the publishable key
+  const r = await api("POST", "/v1/events", sk, { events: batch }); // servers send usage with the secret key
   accepted += r.accepted;
   duplicates += r.duplicates;
   rejected += r.rejected.length;
 }
 // network retries: two batches are delivered again
 for (const batch of [batches[1], batches[3]]) {
-  const r = await api("POST", "/v1/events", pk, { events: batch });
+  const r = await api("POST", "/v1/events", sk, { events: batch });
   accepted += r.accepted;
   duplicates += r.duplicates;
   rejected += r.rejected.length;
@@ -195,23 +202,33 @@ console.log(
 
 // Entitlements in the current period: the hard limit of 60 000 calls flips the check to denied.
 console.log("entitlement checks for contoso in the current period (hard limit 60 000 API calls):");
+// A browser acts for one customer: the backend mints a session with its secret key, the page sends
+// it next to the publishable key
+const contoso = await api("POST", "/v1/customer_sessions", sk, {
+  customer_id: "contoso",
+  expires_in_seconds: 600,
+});
+const asContoso = { "customer-session": contoso.token };
 const sent = [59_000, 998, 1, 1];
 let n = 0;
 for (const value of sent) {
   await api("POST", "/v1/events", pk, {
     events: [{ id: `contoso-now-${n++}`, customer_id: "contoso", feature: "api_calls", value }],
-  });
+  }, asContoso);
   const check = await api("POST", "/v1/entitlements/check", pk, {
     customer_id: "contoso",
     feature: "api_calls",
-  });
+  }, asContoso);
   console.log(
     `  after +${String(value).padStart(6)} calls: allowed=${
       String(check.allowed).padEnd(5)
     } used=${check.used} remaining=${check.remaining} reason=${check.reason}`,
   );
 }
-const sso = await api("POST", "/v1/entitlements/check", pk, { customer_id: "northwind", feature: "sso" });
+const northwind = await api("POST", "/v1/customer_sessions", sk, { customer_id: "northwind" });
+const sso = await api("POST", "/v1/entitlements/check", pk, { customer_id: "northwind", feature: "sso" }, {
+  "customer-session": northwind.token,
+});
 console.log(`  northwind sso: allowed=${sso.allowed} reason=${sso.reason}\n`);
 
 for (const c of customers) {

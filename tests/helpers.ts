@@ -200,3 +200,21 @@ export function apiPlanBody(overrides: Record<string, unknown> = {}) {
     ...overrides,
   };
 }
+
+/**
+ * Mints a customer session with the secret key (`POST /v1/customer_sessions`) and returns the
+ * headers a browser sends with the publishable key: `Customer-Session: cs_…`.
+ */
+export async function sessionHeaders(
+  env: Pick<TestEnv, "app">,
+  secretKey: string,
+  customerId: string,
+  options: { expires_in_seconds?: number; features?: string[] } = {},
+): Promise<Record<string, string>> {
+  const res = await call(env, "POST", "/v1/customer_sessions", {
+    key: secretKey,
+    body: { customer_id: customerId, ...options },
+  });
+  if (res.status !== 201) throw new Error(`sessionHeaders(): ${res.status} ${JSON.stringify(res.body)}`);
+  return { "customer-session": res.body.token };
+}

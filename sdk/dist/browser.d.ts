@@ -11,6 +11,15 @@ export type Decision = components["schemas"]["EntitlementDecision"];
 export type UsageEvent = components["schemas"]["IngestEvents"]["events"][number];
 /** Answer of `POST /v1/events`. */
 export type IngestReport = components["schemas"]["IngestReport"];
+/** A customer session as `POST /v1/customer_sessions` answers it (the fields the browser needs). */
+export interface CustomerSessionGrant {
+    /** The token (`cs_…`), sent as `Customer-Session`. */
+    token: string;
+    /** When it stops working (ISO 8601); the client fetches a new one shortly before. */
+    expires_at: string;
+}
+/** Where the client gets its customer session: the grant or token itself, or a function that fetches one. */
+export type CustomerSessionSource = string | CustomerSessionGrant | (() => Promise<CustomerSessionGrant | string> | CustomerSessionGrant | string);
 /** The subset of the Web Storage API the client uses. */
 export interface KeyValueStorage {
     getItem(key: string): string | null;
@@ -23,8 +32,14 @@ export interface BrowserClientOptions {
     baseUrl: string;
     /** Publishable key `pk_…`. A secret key is refused. */
     publishableKey: string;
-    /** The signed-in customer: `cus_…` id or your external id. */
+    /** The signed-in customer: `cus_…` id or your external id (the one its session was minted for). */
     customerId: string;
+    /**
+     * The customer session your backend minted with `POST /v1/customer_sessions`: a function that
+     * fetches `{ token, expires_at }` (called again 30 s before `expires_at` and once after the API
+     * answers `customer_session_expired` / `customer_session_invalid`), or a fixed grant or token.
+     */
+    customerSession: CustomerSessionSource;
     /** Milliseconds between background flushes of queued events (default 2000, at least 50). */
     flushIntervalMs?: number;
     /** Events per request (default 100, at most 1000: the API's batch limit). */

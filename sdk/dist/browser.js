@@ -536,6 +536,8 @@ function assertBaseUrl(baseUrl) {
 // sdk/src/browser.ts
 var KEEPALIVE_MAX_BYTES = 6e4;
 var API_MAX_BATCH = 1e3;
+var SESSION_RENEW_MS = 3e4;
+var SESSION_CODES = /* @__PURE__ */ new Set(["customer_session_expired", "customer_session_invalid"]);
 function newEventId() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return `evt_${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
@@ -552,6 +554,8 @@ var BrowserBillingClient = class {
   customerId;
   #api;
   #options;
+  #sessionSource;
+  #session;
   #onError;
   #storage;
   #storageKey;
@@ -585,6 +589,13 @@ var BrowserBillingClient = class {
     }
     assertBaseUrl(options.baseUrl);
     if (!options.customerId) throw new BillingApiError("invalid_options", "customerId is required");
+    if (!options.customerSession) {
+      throw new BillingApiError(
+        "invalid_options",
+        "customerSession is required: mint one on your backend with POST /v1/customer_sessions"
+      );
+    }
+    this.#sessionSource = options.customerSession;
     this.customerId = options.customerId;
     const hasDocument = typeof globalThis.document !== "undefined";
     this.#options = {
@@ -609,6 +620,12 @@ var BrowserBillingClient = class {
       headers: { authorization: `Bearer ${options.publishableKey}` },
       ...options.fetch ? { fetch: options.fetch } : {}
     });
+    this.#api.use({
+      onRequest: async ({ request }) => {
+        request.headers.set("customer-session", await this.#sessionToken());
+        return request;
+      }
+    });
     if (this.#options.flushOnHide && hasDocument) {
       globalThis.document.addEventListener(
         "visibilitychange",
@@ -616,7 +633,50 @@ var BrowserBillingClient = class {
       );
       globalThis.addEventListener?.("pagehide", this.#onPageHide);
     }
+    this.#sessionToken().catch(() => {
+    });
     this.#restore();
+  }
+  /** The current session token, fetched (again) when absent or about to expire. */
+  async #sessionToken() {
+    const now = Date.now();
+    if (this.#session) {
+      const current = await this.#session.catch(() => void 0);
+      if (current && current.renew_ms > now) return current.token;
+      this.#session = void 0;
+    }
+    const source = this.#sessionSource;
+    const fetching = (async () => {
+      let grant;
+      try {
+        grant = typeof source === "function" ? await source() : source;
+      } catch (error) {
+        throw new BillingApiError("network_error", `Fetching the customer session failed: ${String(error)}`, {
+          cause: error
+        });
+      }
+      if (typeof grant === "string") return { token: grant, renew_ms: Number.POSITIVE_INFINITY };
+      if (!grant || typeof grant.token !== "string") {
+        throw new BillingApiError("invalid_options", "customerSession must give { token, expires_at }");
+      }
+      const expires = Date.parse(grant.expires_at);
+      const renew = typeof source !== "function" || !Number.isFinite(expires) ? Number.POSITIVE_INFINITY : Math.max(now, expires - SESSION_RENEW_MS);
+      return { token: grant.token, renew_ms: renew };
+    })();
+    this.#session = fetching;
+    return (await fetching).token;
+  }
+  /**
+   * Runs `request`; when the API says the session expired or is invalid and the session comes from
+   * a function, fetches a new session and runs it once more.
+   */
+  async #withSession(request) {
+    const first = await request();
+    if (first.response.status !== 401 || typeof this.#sessionSource !== "function" || !SESSION_CODES.has(first.error?.code ?? "")) {
+      return first;
+    }
+    this.#session = void 0;
+    return await request();
   }
   /** Number of events not yet acknowledged by the API. */
   get pendingEvents() {
@@ -642,9 +702,11 @@ var BrowserBillingClient = class {
     const request = (async () => {
       let result;
       try {
-        result = await this.#api.POST("/v1/entitlements/check", {
-          body: { ...options, customer_id: this.customerId, feature }
-        });
+        result = await this.#withSession(
+          () => this.#api.POST("/v1/entitlements/check", {
+            body: { ...options, customer_id: this.customerId, feature }
+          })
+        );
       } catch (error) {
         throw BillingApiError.network(error);
       }
@@ -822,7 +884,7 @@ var BrowserBillingClient = class {
   async #send(events, keepalive) {
     let result;
     try {
-      result = await this.#api.POST("/v1/events", { body: { events }, keepalive });
+      result = await this.#withSession(() => this.#api.POST("/v1/events", { body: { events }, keepalive }));
     } catch (error) {
       throw BillingApiError.network(error);
     }

@@ -17,13 +17,24 @@
  *   fix and per-event rejections go to `onError`.
  * - Only publishable keys are accepted: a secret key throws `secret_key_in_browser`. This module uses
  *   no Node built-ins; bundle it for browsers as it is.
+ * - A publishable key acts only with a customer session: your backend mints one with its secret key
+ *   (`POST /v1/customer_sessions`) and hands it to the page; `customerSession` fetches it (a function,
+ *   called again shortly before `expires_at` and after a `customer_session_expired` answer) or is the
+ *   token itself. Every request carries it as `Customer-Session`; the API refuses any other customer
+ *   with 403 `customer_not_allowed`.
  *
  * Types come from the API's OpenAPI document (`schema.gen.ts`), so new request fields of the check
  * (for example a `consume` amount) appear in `check()`'s options without changes here.
  *
  * @example
  * import { createBrowserClient } from "@edge-billing/sdk/browser";
- * const billing = createBrowserClient({ baseUrl: "https://billing.example.com", publishableKey: "pk_…", customerId: "user_42" });
+ * const billing = createBrowserClient({
+ *   baseUrl: "https://billing.example.com",
+ *   publishableKey: "pk_…",
+ *   customerId: "user_42",
+ *   // your backend calls POST /v1/customer_sessions with its secret key and returns { token, expires_at }
+ *   customerSession: () => fetch("/api/billing-session").then((r) => r.json()),
+ * });
  * if ((await billing.check("exports")).allowed) { billing.track("exports", 1); runExport(); }
  *
  * @module
@@ -46,6 +57,20 @@ export type UsageEvent = components["schemas"]["IngestEvents"]["events"][number]
 /** Answer of `POST /v1/events`. */
 export type IngestReport = components["schemas"]["IngestReport"];
 
+/** A customer session as `POST /v1/customer_sessions` answers it (the fields the browser needs). */
+export interface CustomerSessionGrant {
+  /** The token (`cs_…`), sent as `Customer-Session`. */
+  token: string;
+  /** When it stops working (ISO 8601); the client fetches a new one shortly before. */
+  expires_at: string;
+}
+
+/** Where the client gets its customer session: the grant or token itself, or a function that fetches one. */
+export type CustomerSessionSource =
+  | string
+  | CustomerSessionGrant
+  | (() => Promise<CustomerSessionGrant | string> | CustomerSessionGrant | string);
+
 /** The subset of the Web Storage API the client uses. */
 export interface KeyValueStorage {
   getItem(key: string): string | null;
@@ -59,8 +84,14 @@ export interface BrowserClientOptions {
   baseUrl: string;
   /** Publishable key `pk_…`. A secret key is refused. */
   publishableKey: string;
-  /** The signed-in customer: `cus_…` id or your external id. */
+  /** The signed-in customer: `cus_…` id or your external id (the one its session was minted for). */
   customerId: string;
+  /**
+   * The customer session your backend minted with `POST /v1/customer_sessions`: a function that
+   * fetches `{ token, expires_at }` (called again 30 s before `expires_at` and once after the API
+   * answers `customer_session_expired` / `customer_session_invalid`), or a fixed grant or token.
+   */
+  customerSession: CustomerSessionSource;
   /** Milliseconds between background flushes of queued events (default 2000, at least 50). */
   flushIntervalMs?: number;
   /** Events per request (default 100, at most 1000: the API's batch limit). */
@@ -108,6 +139,10 @@ interface Pending {
 const KEEPALIVE_MAX_BYTES = 60_000;
 /** The API's limit of events per request. */
 const API_MAX_BATCH = 1000;
+/** A session is renewed this many milliseconds before its `expires_at`. */
+const SESSION_RENEW_MS = 30_000;
+/** Problem codes after which a fresh customer session may help. */
+const SESSION_CODES: ReadonlySet<string> = new Set(["customer_session_expired", "customer_session_invalid"]);
 
 function newEventId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
@@ -127,7 +162,11 @@ function defaultStorage(): KeyValueStorage | null {
 export class BrowserBillingClient {
   readonly customerId: string;
   readonly #api;
-  readonly #options: Required<Omit<BrowserClientOptions, "fetch" | "onError" | "storage">>;
+  readonly #options: Required<
+    Omit<BrowserClientOptions, "fetch" | "onError" | "storage" | "customerSession">
+  >;
+  readonly #sessionSource: CustomerSessionSource;
+  #session: Promise<{ token: string; renew_ms: number }> | undefined;
   readonly #onError: (error: BillingApiError, events: readonly UsageEvent[]) => void;
   readonly #storage: KeyValueStorage | null;
   readonly #storageKey: string;
@@ -162,6 +201,13 @@ export class BrowserBillingClient {
     }
     assertBaseUrl(options.baseUrl);
     if (!options.customerId) throw new BillingApiError("invalid_options", "customerId is required");
+    if (!options.customerSession) {
+      throw new BillingApiError(
+        "invalid_options",
+        "customerSession is required: mint one on your backend with POST /v1/customer_sessions",
+      );
+    }
+    this.#sessionSource = options.customerSession;
     this.customerId = options.customerId;
     const hasDocument = typeof (globalThis as { document?: unknown }).document !== "undefined";
     this.#options = {
@@ -185,6 +231,12 @@ export class BrowserBillingClient {
       headers: { authorization: `Bearer ${options.publishableKey}` },
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
+    this.#api.use({
+      onRequest: async ({ request }) => {
+        request.headers.set("customer-session", await this.#sessionToken());
+        return request;
+      },
+    });
     if (this.#options.flushOnHide && hasDocument) {
       (globalThis as unknown as { document: EventTarget }).document.addEventListener(
         "visibilitychange",
@@ -192,7 +244,60 @@ export class BrowserBillingClient {
       );
       globalThis.addEventListener?.("pagehide", this.#onPageHide);
     }
+    // fetched now so that a page hidden right after its first track() can still send
+    this.#sessionToken().catch(() => {});
     this.#restore();
+  }
+
+  /** The current session token, fetched (again) when absent or about to expire. */
+  async #sessionToken(): Promise<string> {
+    const now = Date.now();
+    if (this.#session) {
+      const current = await this.#session.catch(() => undefined);
+      if (current && current.renew_ms > now) return current.token;
+      this.#session = undefined;
+    }
+    const source = this.#sessionSource;
+    const fetching = (async () => {
+      let grant: CustomerSessionGrant | string;
+      try {
+        grant = typeof source === "function" ? await source() : source;
+      } catch (error) {
+        throw new BillingApiError("network_error", `Fetching the customer session failed: ${String(error)}`, {
+          cause: error,
+        });
+      }
+      if (typeof grant === "string") return { token: grant, renew_ms: Number.POSITIVE_INFINITY };
+      if (!grant || typeof grant.token !== "string") {
+        throw new BillingApiError("invalid_options", "customerSession must give { token, expires_at }");
+      }
+      const expires = Date.parse(grant.expires_at);
+      // a fixed grant is never renewed; a function's is renewed shortly before it expires
+      const renew = typeof source !== "function" || !Number.isFinite(expires)
+        ? Number.POSITIVE_INFINITY
+        : Math.max(now, expires - SESSION_RENEW_MS);
+      return { token: grant.token, renew_ms: renew };
+    })();
+    this.#session = fetching;
+    return (await fetching).token;
+  }
+
+  /**
+   * Runs `request`; when the API says the session expired or is invalid and the session comes from
+   * a function, fetches a new session and runs it once more.
+   */
+  async #withSession<T extends { response: Response; error?: unknown }>(
+    request: () => Promise<T>,
+  ): Promise<T> {
+    const first = await request();
+    if (
+      first.response.status !== 401 || typeof this.#sessionSource !== "function" ||
+      !SESSION_CODES.has((first.error as { code?: string } | undefined)?.code ?? "")
+    ) {
+      return first;
+    }
+    this.#session = undefined;
+    return await request();
   }
 
   /** Number of events not yet acknowledged by the API. */
@@ -220,9 +325,11 @@ export class BrowserBillingClient {
     const request = (async () => {
       let result;
       try {
-        result = await this.#api.POST("/v1/entitlements/check", {
-          body: { ...options, customer_id: this.customerId, feature } as CheckRequest,
-        });
+        result = await this.#withSession(() =>
+          this.#api.POST("/v1/entitlements/check", {
+            body: { ...options, customer_id: this.customerId, feature } as CheckRequest,
+          })
+        );
       } catch (error) {
         throw BillingApiError.network(error);
       }
@@ -414,7 +521,7 @@ export class BrowserBillingClient {
   async #send(events: UsageEvent[], keepalive: boolean): Promise<IngestReport> {
     let result;
     try {
-      result = await this.#api.POST("/v1/events", { body: { events }, keepalive });
+      result = await this.#withSession(() => this.#api.POST("/v1/events", { body: { events }, keepalive }));
     } catch (error) {
       throw BillingApiError.network(error);
     }

@@ -157,6 +157,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/customer_sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mint a short-lived token that lets a browser act for one customer
+         * @description Call it from your backend with a secret key once the customer has signed in, and hand the token to the page. The browser sends it as `Customer-Session: <token>` next to `Authorization: Bearer pk_…`; with it the publishable-key routes act only on this customer (and only on `features` when given). The token is signed, verified without a database read, ends at `expires_at` (at most one hour) and when the minting key is revoked.
+         */
+        post: operations["postCustomerSessions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/subscriptions": {
         parameters: {
             query?: never;
@@ -553,8 +573,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Posted balance of every ledger account of the app
-         * @description Posted balance of every ledger account of the app. Requires a secret key.
+         * Posted balances of the app's ledger accounts, by name and currency; cursor pagination
+         * @description Posted balances of the app's ledger accounts, by name and currency; cursor pagination. Requires a secret key.
          */
         get: operations["listLedgerBalances"];
         put?: never;
@@ -5580,7 +5600,7 @@ export interface components {
              * @example validation_failed
              * @enum {string}
              */
-            code: "account_constraints_mismatch" | "account_not_found" | "account_type_mismatch" | "amount_out_of_range" | "app_not_found" | "bad_request" | "capture_exceeds_hold" | "consume_not_supported" | "cors_not_allowed" | "coupon_code_exists" | "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_found" | "coupon_not_yet_valid" | "credit_note_exceeds_creditable" | "currency_mismatch" | "customer_exists" | "customer_not_found" | "database_busy" | "discount_exists" | "docs_unavailable" | "end_at_not_after_start" | "entry_already_reversed" | "entry_not_found" | "fees_exceed_amount" | "hold_expired" | "hold_not_found" | "hold_not_pending" | "idempotency_key_mismatch" | "idempotency_key_required" | "idempotency_key_reused" | "insufficient_balance" | "insufficient_quantity" | "internal_error" | "interval_mismatch" | "invalid_amount" | "invalid_cursor" | "invalid_origin" | "invalid_period" | "invalid_quantity" | "invoice_has_credit_notes" | "invoice_has_payments" | "invoice_not_creditable" | "invoice_not_found" | "invoice_not_open" | "invoice_paid" | "invoice_uncollectible" | "invoice_voided" | "malformed_json" | "not_ready" | "origin_not_allowed" | "payload_too_large" | "payment_exceeds_amount_due" | "payment_provider_error" | "payment_provider_not_configured" | "plan_archived" | "plan_key_exists" | "plan_not_found" | "postings_not_balanced" | "publishable_key_not_allowed" | "quantity_out_of_range" | "rate_limited" | "route_not_found" | "signature_invalid" | "start_at_in_future" | "start_at_too_old" | "subscription_canceled" | "subscription_ending" | "subscription_exists" | "subscription_not_found" | "subscription_paused" | "tax_rate_not_found" | "tenant_app_exists" | "tenant_busy" | "too_many_origins" | "unauthorized" | "unsupported_currency" | "unsupported_media_type" | "upstream_unavailable" | "validation_failed" | "webhook_delivery_not_found" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "webhook_endpoint_not_found" | "writer_overloaded";
+            code: "account_constraints_mismatch" | "account_not_found" | "account_type_mismatch" | "amount_out_of_range" | "app_not_found" | "bad_request" | "capture_exceeds_hold" | "consume_not_supported" | "cors_not_allowed" | "coupon_code_exists" | "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_found" | "coupon_not_yet_valid" | "credit_note_exceeds_creditable" | "currency_mismatch" | "customer_exists" | "customer_not_allowed" | "customer_not_found" | "customer_session_expired" | "customer_session_invalid" | "customer_session_required" | "database_busy" | "discount_exists" | "docs_unavailable" | "end_at_not_after_start" | "entry_already_reversed" | "entry_not_found" | "feature_not_allowed" | "fees_exceed_amount" | "hold_expired" | "hold_not_found" | "hold_not_pending" | "idempotency_key_mismatch" | "idempotency_key_required" | "idempotency_key_reused" | "insufficient_balance" | "insufficient_quantity" | "internal_error" | "interval_mismatch" | "invalid_amount" | "invalid_cursor" | "invalid_origin" | "invalid_period" | "invalid_quantity" | "invoice_has_credit_notes" | "invoice_has_payments" | "invoice_not_creditable" | "invoice_not_found" | "invoice_not_open" | "invoice_paid" | "invoice_uncollectible" | "invoice_voided" | "malformed_json" | "not_ready" | "origin_not_allowed" | "payload_too_large" | "payment_exceeds_amount_due" | "payment_provider_error" | "payment_provider_not_configured" | "plan_archived" | "plan_key_exists" | "plan_not_found" | "postings_not_balanced" | "publishable_key_not_allowed" | "quantity_out_of_range" | "rate_limited" | "route_not_found" | "signature_invalid" | "start_at_in_future" | "start_at_too_old" | "subscription_canceled" | "subscription_ending" | "subscription_exists" | "subscription_not_found" | "subscription_paused" | "tax_rate_not_found" | "tenant_app_exists" | "tenant_busy" | "too_many_failed_attempts" | "too_many_origins" | "unauthorized" | "unsupported_currency" | "unsupported_media_type" | "upstream_unavailable" | "validation_failed" | "webhook_delivery_not_found" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "webhook_endpoint_not_found" | "writer_overloaded";
             /**
              * @description Id of the request (also in the x-request-id header), for support
              * @example 0b6f1c2e-4d1a-4f7e-9d55-2a8b4d1f9e01
@@ -5879,6 +5899,55 @@ export interface components {
              */
             email?: string | null;
         };
+        CustomerSession: {
+            /**
+             * @description Send it from the browser as `Customer-Session: <token>` next to the publishable key
+             * @example cs_eyJ2IjoxfQ.c2lnbmF0dXJl
+             */
+            token: string;
+            /**
+             * Format: date-time
+             * @description When the token stops working (ISO 8601 UTC)
+             * @example 2026-11-01T00:15:00.000Z
+             */
+            expires_at: string;
+            /**
+             * @description The customer's cus_ id
+             * @example cus_01jd0000000000000000000000
+             */
+            customer_id: string;
+            /**
+             * @description The customer's external id
+             * @example user_42
+             */
+            external_id: string;
+            /**
+             * @description Features the token is limited to; null = every feature
+             * @example [
+             *       "api_calls"
+             *     ]
+             */
+            features: string[] | null;
+        };
+        CreateCustomerSession: {
+            /**
+             * @description The signed-in customer the browser may act for: cus_ id or external id
+             * @example user_42
+             */
+            customer_id: string;
+            /**
+             * @description Seconds the token stays valid (1–3600, default 900)
+             * @example 900
+             */
+            expires_in_seconds?: number;
+            /**
+             * @description Features the browser may check and record; absent = every feature
+             * @example [
+             *       "api_calls"
+             *     ]
+             */
+            features?: string[];
+        };
         CreateSubscription: {
             /**
              * @description cus_ id or external id
@@ -6058,7 +6127,7 @@ export interface components {
                  */
                 timestamp?: string;
                 /**
-                 * @description Free-form properties, at most 4096 bytes as JSON (unique_count reads one)
+                 * @description Free-form properties (unique_count reads one). At most 4096 bytes as JSON, 50 keys counted at every level, 5 levels deep
                  * @example {
                  *       "endpoint": "/search"
                  *     }
@@ -6410,10 +6479,15 @@ export interface components {
         };
         AccountBalanceList: {
             /**
-             * @description Accounts of the app with their balances
+             * @description A page of the app's accounts with their balances, by name and currency
              * @example []
              */
             data: components["schemas"]["AccountBalance"][];
+            /**
+             * @description Pass as cursor for the next page; null on the last page
+             * @example null
+             */
+            next_cursor: string | null;
         };
         AccountBalance: {
             /**
@@ -6485,7 +6559,7 @@ export interface components {
              */
             currency: string;
             /**
-             * @description Free-form JSON object
+             * @description Free-form JSON object. At most 8192 bytes as JSON, 50 keys counted at every level, 5 levels deep
              * @example {
              *       "owner": "billing"
              *     }
@@ -6707,7 +6781,7 @@ export interface components {
                 currency: string;
             }[];
             /**
-             * @description Free-form JSON object
+             * @description Free-form JSON object. At most 8192 bytes as JSON, 50 keys counted at every level, 5 levels deep
              * @example {
              *       "order_id": "ord_1042"
              *     }
@@ -6874,7 +6948,7 @@ export interface components {
              */
             ttl_seconds: number;
             /**
-             * @description Free-form JSON object
+             * @description Free-form JSON object. At most 8192 bytes as JSON, 50 keys counted at every level, 5 levels deep
              * @example {
              *       "order_id": "ord_1042"
              *     }
@@ -9251,6 +9325,167 @@ export interface operations {
             };
         };
     };
+    postCustomerSessions: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateCustomerSession"];
+            };
+        };
+        responses: {
+            /** @description Minted */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerSession"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `customer_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example customer_not_found
+                         * @enum {string}
+                         */
+                        code?: "customer_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `customer_exists` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example customer_exists
+                         * @enum {string}
+                         */
+                        code?: "customer_exists";
+                    };
+                };
+            };
+            /** @description Request body too large. Problem codes: `payload_too_large` */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example payload_too_large
+                         * @enum {string}
+                         */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
     createSubscription: {
         parameters: {
             query?: never;
@@ -10574,7 +10809,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            /** @description Missing or unknown API key. Problem codes: `customer_session_expired`, `customer_session_invalid`, `customer_session_required`, `unauthorized` */
             401: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10584,14 +10819,14 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /**
                          * @description The codes this operation answers with this status
-                         * @example unauthorized
+                         * @example customer_session_expired
                          * @enum {string}
                          */
-                        code?: "unauthorized";
+                        code?: "customer_session_expired" | "customer_session_invalid" | "customer_session_required" | "unauthorized";
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `origin_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `customer_not_allowed`, `feature_not_allowed`, `origin_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10604,7 +10839,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "origin_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "customer_not_allowed" | "feature_not_allowed" | "origin_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -10676,7 +10911,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Rate limited. Problem codes: `rate_limited` */
+            /** @description Rate limited. Problem codes: `rate_limited`, `too_many_failed_attempts` */
             429: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10693,7 +10928,7 @@ export interface operations {
                          * @example rate_limited
                          * @enum {string}
                          */
-                        code?: "rate_limited";
+                        code?: "rate_limited" | "too_many_failed_attempts";
                     };
                 };
             };
@@ -10763,7 +10998,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            /** @description Missing or unknown API key. Problem codes: `customer_session_expired`, `customer_session_invalid`, `customer_session_required`, `unauthorized` */
             401: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10773,14 +11008,14 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /**
                          * @description The codes this operation answers with this status
-                         * @example unauthorized
+                         * @example customer_session_expired
                          * @enum {string}
                          */
-                        code?: "unauthorized";
+                        code?: "customer_session_expired" | "customer_session_invalid" | "customer_session_required" | "unauthorized";
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `origin_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `customer_not_allowed`, `feature_not_allowed`, `origin_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10793,7 +11028,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "origin_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "customer_not_allowed" | "feature_not_allowed" | "origin_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -10994,7 +11229,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            /** @description Missing or unknown API key. Problem codes: `customer_session_expired`, `customer_session_invalid`, `customer_session_required`, `unauthorized` */
             401: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11004,14 +11239,14 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /**
                          * @description The codes this operation answers with this status
-                         * @example unauthorized
+                         * @example customer_session_expired
                          * @enum {string}
                          */
-                        code?: "unauthorized";
+                        code?: "customer_session_expired" | "customer_session_invalid" | "customer_session_required" | "unauthorized";
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `origin_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `customer_not_allowed`, `feature_not_allowed`, `origin_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11024,7 +11259,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "origin_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "customer_not_allowed" | "feature_not_allowed" | "origin_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -11096,7 +11331,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Rate limited. Problem codes: `rate_limited` */
+            /** @description Rate limited. Problem codes: `rate_limited`, `too_many_failed_attempts` */
             429: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11113,7 +11348,7 @@ export interface operations {
                          * @example rate_limited
                          * @enum {string}
                          */
-                        code?: "rate_limited";
+                        code?: "rate_limited" | "too_many_failed_attempts";
                     };
                 };
             };
@@ -12579,7 +12814,12 @@ export interface operations {
     };
     listLedgerBalances: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+                /** @description Page size, 1–500 (default 100) */
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;

@@ -5,19 +5,52 @@
  * @module
  */
 
+/** Text to emit as is, on the work stack of {@link canonicalJson}. */
+class Emit {
+  constructor(readonly text: string) {}
+}
+
 /**
  * Serializes a JSON value with object keys sorted at every depth and `undefined` members dropped,
  * so that two equal payloads always produce the same text regardless of key order.
+ *
+ * Iterative (an explicit work stack, no recursion): any nesting depth the input can have is
+ * serialized, so a deeply nested payload cannot exhaust the call stack. Keys sort by UTF-16 code
+ * units; array holes and `undefined` elements become `null`; non-plain objects serialize their own
+ * enumerable members (a `Date` is `{}`), as before.
+ *
+ * @throws {TypeError} for a `bigint` anywhere in the value (as `JSON.stringify` does)
  */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
-  if (Array.isArray(value)) {
-    return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(",")}]`;
+  const out: string[] = [];
+  const work: unknown[] = [value];
+  while (work.length > 0) {
+    const item = work.pop();
+    if (item instanceof Emit) {
+      out.push(item.text);
+    } else if (item === null || typeof item !== "object") {
+      out.push(JSON.stringify(item) ?? "null");
+    } else if (Array.isArray(item)) {
+      out.push("[");
+      work.push(new Emit("]"));
+      for (let i = item.length - 1; i >= 0; i--) {
+        work.push(item[i] === undefined ? null : item[i]);
+        if (i > 0) work.push(new Emit(","));
+      }
+    } else {
+      const entries = Object.entries(item as Record<string, unknown>)
+        .filter(([, v]) => v !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      out.push("{");
+      work.push(new Emit("}"));
+      for (let i = entries.length - 1; i >= 0; i--) {
+        work.push(entries[i][1]);
+        work.push(new Emit(`${JSON.stringify(entries[i][0])}:`));
+        if (i > 0) work.push(new Emit(","));
+      }
+    }
   }
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  return out.join("");
 }
 
 /** Lower-case hex SHA-256 of a UTF-8 string (Web Crypto: Deno, Workers and browsers). */

@@ -7,7 +7,7 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { checkEntitlement } from "./service.ts";
 import { type AppEnv, body, errors, json, router } from "../http/env.ts";
-import { anyKey, limitPublishable, rateLimited } from "../http/publishable.ts";
+import { anyKey, authorizeCustomers, limitPublishable, rateLimited } from "../http/publishable.ts";
 import { CheckBody, DecisionSchema } from "./schemas.ts";
 
 /** `POST /v1/entitlements/check`. */
@@ -29,6 +29,8 @@ export function entitlementRoutes(): OpenAPIHono<AppEnv> {
     }),
     async (c) => {
       const input = c.req.valid("json");
+      const refused = authorizeCustomers(c, [input]);
+      if (refused) return refused as never;
       const limited = await limitPublishable(c, [input.customer_id]);
       if (limited) return limited as never;
       return c.json(await checkEntitlement(c.var.ctx, input), 200);

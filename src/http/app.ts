@@ -8,12 +8,17 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
+import type { Context } from "hono";
+import { DEFAULT_FAILED_AUTH_LIMITS, type FailedAuthLimits, FailedAuthThrottle } from "./auth_throttle.ts";
 import { requestId } from "hono/request-id";
 import { timingSafeEqual } from "hono/utils/buffer";
 import type { Services } from "../context.ts";
 import { KeyResolver } from "../tenants/service.ts";
 import { OriginPolicy } from "../apps/service.ts";
 import { browserCors } from "./cors.ts";
+import { CUSTOMER_SESSION_HEADER } from "./publishable.ts";
+import { SessionSigner } from "../sessions/token.ts";
+import { sessionRoutes } from "../sessions/routes.ts";
 import { databaseReadiness, healthRoutes, type Readiness } from "./health.ts";
 import { docsRoutes, type DocsScriptLoader } from "./docs.ts";
 import { type AppEnv, router } from "./env.ts";
@@ -51,6 +56,20 @@ export interface AppOptions {
   maxBodyBytes?: number;
   /** Loads the `/docs` renderer bundle (default: from the `@scalar/api-reference` package; see `docs.ts`). */
   docsScript?: DocsScriptLoader;
+  /**
+   * Secret that customer session tokens are signed with (HMAC keys per app are derived from it).
+   * Default: the admin token, so every process and Durable Object of one deployment agrees and
+   * changing the admin token ends every session (they last at most an hour anyway).
+   */
+  sessionSecret?: string;
+  /**
+   * The client's network address, for throttling failed authentication (`auth_throttle.ts`): the
+   * Deno server passes the connection's remote address, the Worker `CF-Connecting-IP`. Absent or
+   * answering `undefined`: failures are not throttled.
+   */
+  clientAddress?: (c: Context<AppEnv>) => string | undefined;
+  /** Failed authentications allowed per address and window (default 20 per 60 s). */
+  failedAuthLimits?: FailedAuthLimits;
   /** Base URL of the Stripe API (`STRIPE_API_BASE`; tests point it at a local server). */
   stripeApiBase?: string;
   /** Checks behind `GET /readyz` (default: the database answers; see `health.ts`). */
@@ -62,6 +81,9 @@ export const PUBLISHABLE_ROUTES: ReadonlySet<string> = new Set([
   "POST /v1/events",
   "POST /v1/entitlements/check",
 ]);
+
+/** A client's correlation id worth keeping: 1–200 visible ASCII characters. */
+const CORRELATION_ID = /^[\x21-\x7e]{1,200}$/;
 
 function bearer(header: string | undefined): string | null {
   const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
@@ -79,8 +101,42 @@ export function createApp(services: Services, options: AppOptions): OpenAPIHono<
   const app = router();
   const keys = new KeyResolver(services);
   const origins = new OriginPolicy(services);
+  const signer = new SessionSigner(options.sessionSecret ?? options.adminToken);
+  const throttle = new FailedAuthThrottle(options.failedAuthLimits ?? DEFAULT_FAILED_AUTH_LIMITS);
+  const addressOf = (c: Context<AppEnv>) => options.clientAddress?.(c);
+  /** 429 while the caller's address is over its failed-authentication budget. */
+  const throttled = (c: Context<AppEnv>): Response | null => {
+    const address = addressOf(c);
+    const wait = address ? throttle.retryAfterSeconds(address) : 0;
+    if (wait === 0) return null;
+    const res = problem(
+      c,
+      429,
+      "too_many_failed_attempts",
+      `Too many failed authentication attempts from this address; retry after ${wait} s`,
+    );
+    res.headers.set("retry-after", String(wait));
+    return res;
+  };
+  /** The 401 of a failed authentication, counted against the caller's address. */
+  const refuse = (c: Context<AppEnv>, code: string, detail: string): Response => {
+    const address = addressOf(c);
+    if (address) throttle.recordFailure(address);
+    return problem(c, 401, code, detail);
+  };
 
-  app.use("*", requestId());
+  // Request ids are the server's own (audit rows and logs carry them); a client's X-Request-Id is
+  // kept apart as a correlation id: logged and echoed as X-Correlation-Id, never trusted as ours.
+  app.use("*", requestId({ headerName: "" }));
+  app.use("*", async (c, next) => {
+    c.header("x-request-id", c.get("requestId"));
+    const client = c.req.header("x-request-id");
+    if (client && CORRELATION_ID.test(client)) {
+      c.set("correlationId", client);
+      c.header("x-correlation-id", client);
+    }
+    await next();
+  });
   if (services.metrics) app.use("*", metricsMiddleware(services.metrics));
   app.use("*", async (c, next) => {
     const started = performance.now();
@@ -89,6 +145,7 @@ export function createApp(services: Services, options: AppOptions): OpenAPIHono<
       level: "info",
       msg: "request",
       request_id: c.get("requestId"),
+      ...(c.get("correlationId") ? { correlation_id: c.get("correlationId") } : {}),
       method: c.req.method,
       path: c.req.path,
       status: c.res.status,
@@ -109,11 +166,12 @@ export function createApp(services: Services, options: AppOptions): OpenAPIHono<
   app.use(
     "/v1/admin/*",
     createMiddleware<AppEnv>(async (c, next) => {
+      const limited = throttled(c);
+      if (limited) return limited;
       const token = bearer(c.req.header("authorization"));
       if (!token || !(await timingSafeEqual(token, options.adminToken))) {
-        return problem(
+        return refuse(
           c,
-          401,
           "unauthorized",
           "A valid admin token is required (Authorization: Bearer <BILLING_ADMIN_TOKEN>)",
         );
@@ -127,12 +185,14 @@ export function createApp(services: Services, options: AppOptions): OpenAPIHono<
     createMiddleware<AppEnv>(async (c, next) => {
       if (c.req.path.startsWith("/v1/admin/")) return await next();
       if (c.req.path.startsWith(STRIPE_WEBHOOK_PREFIX)) return await next(); // authenticated by Stripe-Signature
+      const limited = throttled(c);
+      if (limited) return limited;
       const token = bearer(c.req.header("authorization"));
       if (!token) {
         return problem(c, 401, "unauthorized", "An API key is required (Authorization: Bearer sk_… or pk_…)");
       }
       const principal = await keys.resolve(token);
-      if (!principal) return problem(c, 401, "unauthorized", "The API key is not valid");
+      if (!principal) return refuse(c, "unauthorized", "The API key is not valid");
       if (principal.kind === "publishable" && !PUBLISHABLE_ROUTES.has(`${c.req.method} ${c.req.path}`)) {
         return problem(
           c,
@@ -140,6 +200,34 @@ export function createApp(services: Services, options: AppOptions): OpenAPIHono<
           "publishable_key_not_allowed",
           "Publishable keys may only check entitlements and send usage",
         );
+      }
+      if (principal.kind === "publishable") {
+        const token = c.req.header(CUSTOMER_SESSION_HEADER);
+        if (!token) {
+          return problem(
+            c,
+            401,
+            "customer_session_required",
+            "Publishable keys need a Customer-Session token minted by your backend (POST /v1/customer_sessions)",
+          );
+        }
+        const verified = await signer.verify(token, services.clock.now().getTime());
+        if (!verified.ok && verified.reason === "expired") {
+          return problem(
+            c,
+            401,
+            "customer_session_expired",
+            "The customer session has expired; mint a new one",
+          );
+        }
+        if (
+          !verified.ok || verified.claims.ten !== principal.tenantId ||
+          verified.claims.app !== principal.appId ||
+          !(await keys.isActive(principal.appId, verified.claims.kid))
+        ) {
+          return refuse(c, "customer_session_invalid", "The customer session token is not valid");
+        }
+        c.set("session", verified.claims);
       }
       c.set("principal", principal);
       c.set("ctx", {
@@ -167,6 +255,7 @@ export function createApp(services: Services, options: AppOptions): OpenAPIHono<
   app.route("/", appRoutes(origins));
   app.route("/", planRoutes());
   app.route("/", customerRoutes());
+  app.route("/", sessionRoutes(signer));
   app.route("/", subscriptionRoutes(services));
   app.route("/", usageRoutes());
   app.route("/", deadLetterRoutes(services));
@@ -190,7 +279,9 @@ export function createApp(services: Services, options: AppOptions): OpenAPIHono<
   app.openAPIRegistry.registerComponent("securitySchemes", "publishableKey", {
     type: "http",
     scheme: "bearer",
-    description: "Publishable key pk_… (entitlement checks and usage only)",
+    description:
+      "Publishable key pk_… (entitlement checks and usage only), always with a `Customer-Session` header " +
+      "holding a token from POST /v1/customer_sessions; the request may act only on that token's customer",
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "adminAuth", {
     type: "http",

@@ -54,10 +54,11 @@ export function browserCors(
       return (await policy.allowsForApp(principal, origin)) ? origin : null;
     },
     allowMethods: ["POST"],
-    allowHeaders: ["authorization", "content-type"],
+    allowHeaders: ["authorization", "content-type", "customer-session"],
     // Readable by the page: the request id, replays, and the rate limit (so clients can pace themselves)
     exposeHeaders: [
       "x-request-id",
+      "x-correlation-id",
       "idempotent-replayed",
       "ratelimit-limit",
       "ratelimit-remaining",

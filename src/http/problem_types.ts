@@ -62,6 +62,51 @@ export const PROBLEM_TYPES: Readonly<Record<string, ProblemType>> = {
       "Publishable keys may only check entitlements and send usage; call this route with a secret key from a server.",
     tags: ALL,
   },
+  too_many_failed_attempts: {
+    status: 429,
+    title: "Too many failed attempts",
+    explanation:
+      "Too many wrong API keys, admin tokens or session tokens came from this address within a minute. Every " +
+      "authenticated request from it is refused until `Retry-After` seconds have passed.",
+    tags: ALL,
+    retryable: true,
+  },
+  customer_session_required: {
+    status: 401,
+    title: "Customer session required",
+    explanation:
+      "A publishable key alone may do nothing. Have your backend mint a token with `POST /v1/customer_sessions` " +
+      "(secret key) and send it from the browser as `Customer-Session: <token>`.",
+    tags: ["usage", "entitlements"],
+  },
+  customer_session_invalid: {
+    status: 401,
+    title: "Customer session invalid",
+    explanation:
+      "The `Customer-Session` token is malformed, signed for another app, or its minting key was revoked. Mint a new one.",
+    tags: ["usage", "entitlements"],
+  },
+  customer_session_expired: {
+    status: 401,
+    title: "Customer session expired",
+    explanation:
+      "The `Customer-Session` token is past its `expires_at`. Mint a new one from your backend and resend.",
+    tags: ["usage", "entitlements"],
+  },
+  customer_not_allowed: {
+    status: 403,
+    title: "Customer not allowed",
+    explanation:
+      "A publishable-key request named a customer other than its session's. Browsers may act only on the customer " +
+      "their token was minted for.",
+    tags: ["usage", "entitlements"],
+  },
+  feature_not_allowed: {
+    status: 403,
+    title: "Feature not allowed",
+    explanation: "The customer session was minted for a list of features that does not include this one.",
+    tags: ["usage", "entitlements"],
+  },
   cors_not_allowed: {
     status: 403,
     title: "CORS not allowed",

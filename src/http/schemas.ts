@@ -49,6 +49,68 @@ export const ResourceIdParam: z.ZodObject<{ id: z.ZodString }, z.core.$strip> = 
   "sub_01jd0000000000000000000000",
 );
 
+/** Limits of a free-form JSON object (metadata, properties): see {@link boundedJsonObject}. */
+export interface JsonBounds {
+  /** Largest size as compact JSON, in UTF-8 bytes. */
+  maxBytes: number;
+  /** Most object keys, counted at every depth. */
+  maxKeys: number;
+  /** Deepest nesting of objects and arrays; the object itself is depth 1. */
+  maxDepth: number;
+}
+
+/** Limits of `metadata` on every route: 8 KiB, 50 keys, 5 levels (like the limits payment APIs publish). */
+export const METADATA_BOUNDS: JsonBounds = { maxBytes: 8192, maxKeys: 50, maxDepth: 5 };
+/** Limits of usage event `properties`: 4 KiB, 50 keys, 5 levels. */
+export const PROPERTIES_BOUNDS: JsonBounds = { maxBytes: 4096, maxKeys: 50, maxDepth: 5 };
+
+/**
+ * Why `value` breaks `bounds`, or `null`. Walks iteratively and stops at the first excess, so a
+ * value nested 100 000 deep costs no more than one nested `maxDepth + 1` deep; only a value within
+ * the depth and key limits is serialized to measure its bytes.
+ */
+export function jsonBoundsIssue(value: unknown, bounds: JsonBounds): string | null {
+  let keys = 0;
+  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 1 }];
+  while (stack.length > 0) {
+    const { value: current, depth } = stack.pop()!;
+    if (current === null || typeof current !== "object") continue;
+    if (depth > bounds.maxDepth) return `Nested deeper than ${bounds.maxDepth} levels`;
+    if (Array.isArray(current)) {
+      for (const item of current) stack.push({ value: item, depth: depth + 1 });
+      continue;
+    }
+    for (const child of Object.values(current)) {
+      if (++keys > bounds.maxKeys) return `More than ${bounds.maxKeys} keys (counted at every level)`;
+      stack.push({ value: child, depth: depth + 1 });
+    }
+  }
+  const bytes = new TextEncoder().encode(JSON.stringify(value)).length;
+  return bytes > bounds.maxBytes ? `Larger than ${bounds.maxBytes} bytes as JSON (${bytes})` : null;
+}
+
+/**
+ * A free-form JSON object (string keys of at most 64 characters) held to `bounds`: the one schema
+ * of `metadata` and `properties` on every route, so no route stores or hashes an unbounded value.
+ */
+export function boundedJsonObject(
+  bounds: JsonBounds,
+  description: string,
+  example: Record<string, unknown>,
+): z.ZodRecord<z.ZodString, z.ZodUnknown> {
+  return z.record(z.string().max(64), z.unknown())
+    .superRefine((value, ctx) => {
+      const issue = jsonBoundsIssue(value, bounds);
+      if (issue) ctx.addIssue({ code: "custom", message: issue });
+    })
+    .openapi({
+      description:
+        `${description}. At most ${bounds.maxBytes} bytes as JSON, ${bounds.maxKeys} keys counted at ` +
+        `every level, ${bounds.maxDepth} levels deep`,
+      example,
+    });
+}
+
 /** Problem details (RFC 9457). */
 export const ProblemSchema: z.ZodObject<
   {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { and, asc, desc, eq, gt, gte, inArray, lt, lte, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, inArray, lt, lte, or, type SQL } from "drizzle-orm";
 import type { Scope } from "../domain/scope.ts";
 import type { Executor } from "../storage/db.ts";
 import {
@@ -44,11 +44,18 @@ export async function insertAccountIfAbsent(
   return await accountRows.first(exec, scope, { name: row.name, currency: row.currency });
 }
 
-/** Every account of the scope with its balance row (absent when never posted), by name and currency. */
+/** A page of the scope's accounts with their balance rows (absent when never posted), by name and currency, after `page.after`. */
 export async function accountsWithBalances(
   exec: Executor,
   scope: Scope,
+  page: { after?: { name: string; currency: string }; limit: number },
 ): Promise<{ account: AccountRow; balance: BalanceRow | null }[]> {
+  const after = page.after
+    ? or(
+      gt(ledgerAccounts.name, page.after.name),
+      and(eq(ledgerAccounts.name, page.after.name), gt(ledgerAccounts.currency, page.after.currency)),
+    )
+    : undefined;
   return await exec.select({ account: ledgerAccounts, balance: ledgerBalances }).from(ledgerAccounts)
     .leftJoin(
       ledgerBalances,
@@ -59,8 +66,9 @@ export async function accountsWithBalances(
         eq(ledgerBalances.currency, ledgerAccounts.currency),
       ),
     )
-    .where(scoped(exec, scope).filter(ledgerAccounts))
-    .orderBy(asc(ledgerAccounts.name), asc(ledgerAccounts.currency));
+    .where(scoped(exec, scope).filter(ledgerAccounts, after))
+    .orderBy(asc(ledgerAccounts.name), asc(ledgerAccounts.currency))
+    .limit(page.limit);
 }
 
 /** Whether the scope has a pending hold due at `now`. */

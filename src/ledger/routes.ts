@@ -26,6 +26,7 @@ import {
 import { type AppEnv, body, errors, json, router, secured } from "../http/env.ts";
 import {
   AccountBalanceList,
+  BalancesQuery,
   CaptureHoldBody,
   CaptureReply,
   CreateAccountBody,
@@ -72,11 +73,12 @@ export function ledgerRoutes(): OpenAPIHono<AppEnv> {
       method: "get",
       path: "/v1/ledger/balances",
       tags: ["ledger"],
-      summary: "Posted balance of every ledger account of the app",
+      summary: "Posted balances of the app's ledger accounts, by name and currency; cursor pagination",
       security: secured,
+      request: { query: BalancesQuery },
       responses: { 200: json(AccountBalanceList), ...errors },
     }),
-    async (c) => c.json({ data: await listAccountBalances(c.var.ctx) }, 200),
+    async (c) => c.json(await listAccountBalances(c.var.ctx, c.req.valid("query")), 200),
   );
   app.openapi(
     createRoute({

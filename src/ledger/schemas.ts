@@ -7,12 +7,9 @@
  */
 import { z } from "@hono/zod-openapi";
 import { MAX_POSTINGS_PER_ENTRY } from "../domain/ledger.ts";
-import { Currency, Key } from "../http/schemas.ts";
+import { boundedJsonObject, Currency, Key, METADATA_BOUNDS } from "../http/schemas.ts";
 
-const Metadata = z.record(z.string().max(64), z.unknown()).openapi({
-  description: "Free-form JSON object",
-  example: { order_id: "ord_1042" },
-});
+const Metadata = boundedJsonObject(METADATA_BOUNDS, "Free-form JSON object", { order_id: "ord_1042" });
 /** An external id (processor object, customer, merchant): at most 200 characters so `customer_balance:{id}` fits an account name. */
 const ExternalId = z.string().min(1).max(200);
 const Name = z.string().min(1).max(255).openapi({ example: "customer_balance:cus_123" });
@@ -54,7 +51,6 @@ export const CreateAccountBody: z.ZodObject<
   }),
   currency: Currency.openapi({ description: "ISO 4217 currency of every posting", example: "USD" }),
   metadata: Metadata.optional().openapi({
-    description: "Free-form JSON object",
     example: { "owner": "billing" },
   }),
   debits_must_not_exceed_credits: z.boolean().optional().openapi({
@@ -206,7 +202,6 @@ export const CreateEntryBody: z.ZodObject<
     }],
   }),
   metadata: Metadata.optional().openapi({
-    description: "Free-form JSON object",
     example: { "order_id": "ord_1042" },
   }),
   ...ExternalIds,
@@ -392,7 +387,6 @@ export const CreateHoldBody: z.ZodObject<
   currency: Currency.openapi({ description: "ISO 4217 currency", example: "USD" }),
   ttl_seconds: Ttl.openapi({ description: "Seconds until the hold expires (1 to 2592000)", example: 900 }),
   metadata: Metadata.optional().openapi({
-    description: "Free-form JSON object",
     example: { "order_id": "ord_1042" },
   }),
 }).strict().openapi("CreateLedgerHold");
@@ -646,7 +640,26 @@ export const AccountBalanceList: z.ZodObject<
   z.core.$strip
 > = z.object({
   data: z.array(AccountBalanceSchema).openapi({
-    description: "Accounts of the app with their balances",
+    description: "A page of the app's accounts with their balances, by name and currency",
     example: [],
   }),
+  next_cursor: z.string().nullable().openapi({
+    description: "Pass as cursor for the next page; null on the last page",
+    example: null,
+  }),
 }).openapi("AccountBalanceList");
+
+/** Query of `GET /v1/ledger/balances`. */
+export const BalancesQuery: z.ZodObject<
+  { cursor: z.ZodOptional<z.ZodString>; limit: z.ZodOptional<z.ZodCoercedNumber<unknown>> },
+  z.core.$strip
+> = z.object({
+  cursor: z.string().min(1).max(1024).optional().openapi({
+    description: "next_cursor of the previous page",
+    example: "WyJjYXNoIiwiVVNEIl0",
+  }),
+  limit: z.coerce.number().int().min(1).max(500).optional().openapi({
+    description: "Page size, 1–500 (default 100)",
+    example: 100,
+  }),
+});

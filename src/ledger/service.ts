@@ -296,11 +296,48 @@ export async function loadEntry(exec: Executor, scope: Scope, id: string): Promi
   return entry ? entryView(entry) : undefined;
 }
 
-/** Every account of the app with its posted balance, by name (read from the materialized balances). */
-export async function listAccountBalances(ctx: Ctx): Promise<AccountBalance[]> {
-  const scope = ctx.scope;
-  const rows = await accountsWithBalances(ctx.database.db, scope);
-  return rows.map(({ account, balance }) => {
+/** Largest page of `GET /v1/ledger/balances`; the default is 100. */
+export const MAX_BALANCE_PAGE = 500;
+
+function encodeBalanceCursor(name: string, currency: string): string {
+  return btoa(String.fromCharCode(...new TextEncoder().encode(JSON.stringify([name, currency]))))
+    .replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+function decodeBalanceCursor(cursor: string): { name: string; currency: string } {
+  try {
+    const bytes = Uint8Array.from(
+      atob(cursor.replaceAll("-", "+").replaceAll("_", "/")),
+      (c) => c.charCodeAt(0),
+    );
+    const [name, currency] = JSON.parse(new TextDecoder().decode(bytes));
+    if (typeof name === "string" && typeof currency === "string") return { name, currency };
+  } catch { /* answered below */ }
+  throw new BillingError(
+    "validation_failed",
+    "invalid_request",
+    `Cursor "${cursor}" is not a next_cursor of this list`,
+    {
+      fields: [{ path: "query.cursor", message: "Use next_cursor of the previous page" }],
+    },
+  );
+}
+
+/**
+ * One page of the app's accounts with their posted balances, by name and currency.
+ *
+ * @param page.cursor `next_cursor` of the previous page; `page.limit` 1–500 (default 100)
+ * @returns `data` and `next_cursor` (`null` on the last page)
+ * @throws {BillingError} `validation_failed` (400) for a cursor this list did not hand out
+ */
+export async function listAccountBalances(
+  ctx: Ctx,
+  page: { cursor?: string; limit?: number } = {},
+): Promise<{ data: AccountBalance[]; next_cursor: string | null }> {
+  const limit = Math.max(1, Math.min(MAX_BALANCE_PAGE, page.limit ?? 100));
+  const after = page.cursor ? decodeBalanceCursor(page.cursor) : undefined;
+  const rows = await accountsWithBalances(ctx.database.db, ctx.scope, { after, limit: limit + 1 });
+  const data = rows.slice(0, limit).map(({ account, balance }) => {
     const net = (balance?.debits_posted ?? 0) - (balance?.credits_posted ?? 0);
     return {
       ...accountView(accountOf(account)),
@@ -308,6 +345,8 @@ export async function listAccountBalances(ctx: Ctx): Promise<AccountBalance[]> {
       balance: account.normal_balance === "debit" ? net : -net,
     };
   });
+  const last = data[data.length - 1];
+  return { data, next_cursor: rows.length > limit ? encodeBalanceCursor(last.name, last.currency) : null };
 }
 
 // ---- the public ledger API (through the writer) ----

@@ -51,6 +51,17 @@ export function activeKeyByHash(exec: Executor, hash: string): Promise<ApiKeyRow
   return exec.query.apiKeys.findFirst({ where: and(eq(apiKeys.hash, hash), isNull(apiKeys.revoked_at)) });
 }
 
+/** The unrevoked key with id `keyId` of app `appId`, or undefined. */
+export function activeKeyOfAppById(
+  exec: Executor,
+  appId: string,
+  keyId: string,
+): Promise<ApiKeyRow | undefined> {
+  return exec.query.apiKeys.findFirst({
+    where: and(eq(apiKeys.id, keyId), eq(apiKeys.app_id, appId), isNull(apiKeys.revoked_at)),
+  });
+}
+
 /** The key of app `appId` whose SHA-256 is `hash` (revoked or not), or undefined. */
 export function keyOfAppByHash(exec: Executor, appId: string, hash: string): Promise<ApiKeyRow | undefined> {
   return exec.query.apiKeys.findFirst({ where: and(eq(apiKeys.hash, hash), eq(apiKeys.app_id, appId)) });

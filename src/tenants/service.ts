@@ -10,7 +10,14 @@
 import { BillingError } from "../domain/errors.ts";
 import { sha256Hex } from "../domain/hash.ts";
 import { newId } from "../domain/ids.ts";
-import { activeKeyByHash, appByName, insertAppWithKeys, insertTenant, tenantByName } from "./repository.ts";
+import {
+  activeKeyByHash,
+  activeKeyOfAppById,
+  appByName,
+  insertAppWithKeys,
+  insertTenant,
+  tenantByName,
+} from "./repository.ts";
 import type { LifecycleEvent } from "../domain/events.ts";
 import type { Scope } from "../domain/scope.ts";
 import type { Services } from "../context.ts";
@@ -116,14 +123,19 @@ export async function createTenantApp(
   return { ...created, secret_key: secret, publishable_key: publishable };
 }
 
+/** How long a key lookup is reused before the database is asked again (milliseconds). */
+export const KEY_CACHE_TTL_MS = 1000;
+
 /**
- * Resolves API keys to principals, with a small in-process cache (keys cannot be revoked yet,
- * so a cached answer cannot go stale; a miss costs one indexed read).
+ * Resolves API keys to principals, with a small in-process cache. An answer is reused for at most
+ * {@link KEY_CACHE_TTL_MS}, so a key revoked in the database stops working in every process within
+ * a second; a miss costs one indexed read.
  */
 export class KeyResolver {
-  readonly #cache = new Map<string, Principal | null>();
+  readonly #cache = new Map<string, { principal: Principal | null; until_ms: number }>();
+  readonly #active = new Map<string, { active: boolean; until_ms: number }>();
   readonly #services: Services;
-  /** Most cached keys; the cache is cleared when full (a limit on everything). */
+  /** Most cached lookups of each kind; the cache is emptied when full (a limit on everything). */
   static readonly MAX_ENTRIES = 10_000;
 
   /** Creates a resolver with an empty cache over the services' database. */
@@ -135,23 +147,35 @@ export class KeyResolver {
    * Looks an API key up by its SHA-256 hash (the global `api_keys_hash_uq` index).
    *
    * @param key the bearer token as presented (`sk_…` or `pk_…` followed by 64 hex digits)
-   * @returns the principal, or `null` for an unknown or malformed key
+   * @returns the principal, or `null` for an unknown, revoked or malformed key
    */
   async resolve(key: string): Promise<Principal | null> {
     if (!/^(sk|pk)_[0-9a-f]{64}$/.test(key)) return null;
     const hash = await sha256Hex(key);
+    const now = Date.now();
     const cached = this.#cache.get(hash);
-    if (cached) return cached;
+    if (cached && cached.until_ms > now) return cached.principal;
     const row = await activeKeyByHash(this.#services.database.db, hash);
-    if (!row) return null;
-    const principal: Principal = {
-      tenantId: row.tenant_id,
-      appId: row.app_id,
-      keyId: row.id,
-      kind: row.kind,
-    };
+    const principal: Principal | null = row
+      ? { tenantId: row.tenant_id, appId: row.app_id, keyId: row.id, kind: row.kind }
+      : null;
     if (this.#cache.size >= KeyResolver.MAX_ENTRIES) this.#cache.clear();
-    this.#cache.set(hash, principal);
+    this.#cache.set(hash, { principal, until_ms: now + KEY_CACHE_TTL_MS });
     return principal;
+  }
+
+  /**
+   * Whether key `keyId` of app `appId` exists and is not revoked (cached like {@link resolve}).
+   * Customer sessions name the key that minted them; this is how revoking it ends them.
+   */
+  async isActive(appId: string, keyId: string): Promise<boolean> {
+    const id = `${appId}/${keyId}`;
+    const now = Date.now();
+    const cached = this.#active.get(id);
+    if (cached && cached.until_ms > now) return cached.active;
+    const active = (await activeKeyOfAppById(this.#services.database.db, appId, keyId)) !== undefined;
+    if (this.#active.size >= KeyResolver.MAX_ENTRIES) this.#active.clear();
+    this.#active.set(id, { active, until_ms: now + KEY_CACHE_TTL_MS });
+    return active;
   }
 }

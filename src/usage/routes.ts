@@ -8,7 +8,7 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { recordUsage } from "../entitlements/service.ts";
 import { queryUsage } from "./windows.ts";
 import { type AppEnv, body, errors, json, router, secured } from "../http/env.ts";
-import { anyKey, limitPublishable, rateLimited } from "../http/publishable.ts";
+import { anyKey, authorizeCustomers, limitPublishable, rateLimited } from "../http/publishable.ts";
 import type { Services } from "../context.ts";
 import { DeadLetterPageSchema, DeadLetterQuery, listDeadLetters } from "./dead_letters.ts";
 import { IngestBody, IngestReportSchema, UsageAggregateSchema, UsageQuery } from "./schemas.ts";
@@ -32,6 +32,8 @@ export function usageRoutes(): OpenAPIHono<AppEnv> {
     }),
     async (c) => {
       const input = c.req.valid("json");
+      const refused = authorizeCustomers(c, input.events);
+      if (refused) return refused as never;
       const limited = await limitPublishable(c, input.events.map((e) => e.customer_id));
       if (limited) return limited as never;
       const report = await recordUsage(

@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from "@hono/zod-openapi";
-import { Instant, Key, Ref, SafeInt } from "../http/schemas.ts";
+import { boundedJsonObject, Instant, Key, PROPERTIES_BOUNDS, Ref, SafeInt } from "../http/schemas.ts";
 import { MAX_EVENTS_PER_BATCH } from "./service.ts";
 
 /** One usage event of a batch. */
@@ -17,15 +17,9 @@ const EventBody = z.object({
   feature: Key.openapi({ description: "Feature key of the customer's plan", example: "api_calls" }),
   value: SafeInt.optional().openapi({ description: "Units (default 1)", example: 1 }),
   timestamp: Instant.optional().openapi({ description: "When the usage happened (default: when received)" }),
-  properties: z.record(z.string().max(64), z.unknown()).optional()
-    .refine(
-      (p) => p === undefined || JSON.stringify(p).length <= 4096,
-      "Properties must serialize to at most 4096 bytes",
-    )
-    .openapi({
-      description: "Free-form properties, at most 4096 bytes as JSON (unique_count reads one)",
-      example: { endpoint: "/search" },
-    }),
+  properties: boundedJsonObject(PROPERTIES_BOUNDS, "Free-form properties (unique_count reads one)", {
+    endpoint: "/search",
+  }).optional(),
 }).strict();
 /** Body of `POST /v1/events`. */
 export const IngestBody: z.ZodObject<

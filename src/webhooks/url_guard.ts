@@ -13,6 +13,7 @@
  *   (169.254/16, fe80::/10), CGNAT (100.64/10), unspecified, broadcast, multicast, and every
  *   reserved or special-purpose block (documentation, benchmarking, 240/4, 6to4, Teredo,
  *   NAT64 64:ff9b::/96 …). Classification is `ipaddr.js`'s `range()`: only `"unicast"` passes.
+ *   IPv4-compatible IPv6 (`::/96`, e.g. `::127.0.0.1` or `::8.8.8.8`) is refused as a whole.
  *   IPv4-mapped IPv6 (`::ffff:127.0.0.1`) is judged as the IPv4 address it carries
  *   (`ipaddr.process`); decimal, hex, octal and short IPv4 spellings (`2130706433`, `0x7f.1`,
  *   `0177.0.0.1`, `127.1`) are turned into dotted quads by the WHATWG URL parser before the check.
@@ -50,6 +51,18 @@ export function blockedRange(address: string): string | null {
     parsed = ipaddr.process(address);
   } catch {
     return "invalid";
+  }
+  // IPv4-compatible IPv6 (::/96 but :: and ::1, deprecated by RFC 4291: `::127.0.0.1`): some stacks
+  // route it to the IPv4 address it carries, whatever that is, so the whole block is refused.
+  // (ipaddr.js reads the dotted spelling `::a.b.c.d` as IPv4-mapped, so that one is told by its text.)
+  const dotted = address.match(/^([0-9a-f:]*):\d{1,3}(?:\.\d{1,3}){3}$/i);
+  if (dotted && dotted[1].split(":").every((group) => /^0*$/.test(group))) return "ipv4Compatible";
+  const raw = ipaddr.parse(address);
+  if (raw.kind() === "ipv6") {
+    const parts = (raw as ipaddr.IPv6).parts;
+    if (parts.slice(0, 6).every((part) => part === 0) && (parts[6] !== 0 || parts[7] > 1)) {
+      return "ipv4Compatible";
+    }
   }
   const range = parsed.range();
   return range === "unicast" ? null : range;

@@ -47,7 +47,10 @@ Deno.test("audit: each change records the key id, the request id and chained bef
     assert.deepEqual(rows.map((r) => r.action), ["plan.archived", "plan.updated", "plan.created"]);
     assert.ok(rows.every((r) => r.actor === keyId && r.resource_type === "plan"));
     const [arch, upd, cre] = rows;
-    assert.equal(cre.request_id, "req-create-1");
+    // the server's own request id, never the client's X-Request-Id (kept apart as a correlation id)
+    assert.equal(cre.request_id, created.headers.get("x-request-id"));
+    assert.notEqual(cre.request_id, "req-create-1");
+    assert.equal(created.headers.get("x-correlation-id"), "req-create-1");
     assert.ok(upd.request_id && upd.request_id !== cre.request_id);
     assert.equal(cre.before_digest, null);
     assert.equal(upd.before_digest, cre.after_digest);

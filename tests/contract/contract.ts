@@ -33,6 +33,20 @@ export interface HttpResult<T = any> {
 }
 
 /** One request over the network; `body` is JSON-encoded unless it is a string. */
+/** Mints a customer session with the secret key; returns the header a browser sends with the publishable key. */
+export async function browserSession(
+  target: Target,
+  secretKey: string,
+  customerId: string,
+): Promise<Record<string, string>> {
+  const res = await http(target, "POST", "/v1/customer_sessions", {
+    key: secretKey,
+    body: { customer_id: customerId },
+  });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  return { "customer-session": res.body.token };
+}
+
 export async function http<T = any>(
   target: Target,
   method: string,
@@ -263,6 +277,50 @@ export const contractCases: ContractCase[] = [
     },
   },
   {
+    name:
+      "customer sessions: a publishable key acts only on its token's customer, and not after the token expires",
+    async run(target) {
+      const { secret_key: key, publishable_key: pk } = await provision(target);
+      const plan = await http(target, "POST", "/v1/plans", { key, body: apiPlanBody() });
+      for (const external_id of ["own", "victim"]) {
+        await http(target, "POST", "/v1/customers", { key, body: { external_id } });
+        await http(target, "POST", "/v1/subscriptions", {
+          key,
+          body: { customer_id: external_id, plan_id: plan.body.id },
+        });
+      }
+      const write = (headers: Record<string, string>, customer: string, id: string) =>
+        http(target, "POST", "/v1/events", {
+          key: pk,
+          headers,
+          body: { events: [{ id, customer_id: customer, feature: "api_calls", value: 99000 }] },
+        });
+      assertProblem(await write({}, "victim", "no-session"), 401, "customer_session_required");
+      const session = await browserSession(target, key, "own");
+      const known = await write(session, "victim", "cross-1");
+      const unknown = await write(session, "nobody-at-all", "cross-2");
+      assertProblem(known, 403, "customer_not_allowed");
+      assertProblem(unknown, 403, "customer_not_allowed");
+      assert.equal(known.body.detail, unknown.body.detail, "known and unknown ids answer alike");
+      assert.equal(await usedUnits(target, key, "victim", "api_calls"), 0);
+      assert.equal((await write(session, "own", "own-1")).body.accepted, 1);
+
+      // a one-second token stops working once its second is over
+      const short = await http(target, "POST", "/v1/customer_sessions", {
+        key,
+        body: { customer_id: "own", expires_in_seconds: 1 },
+      });
+      const expiresAt = Date.parse(short.body.expires_at);
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt - Date.now()) + 20));
+      assertProblem(
+        await write({ "customer-session": short.body.token }, "own", "late-1"),
+        401,
+        "customer_session_expired",
+      );
+      assert.equal(await usedUnits(target, key, "own", "api_calls"), 99000);
+    },
+  },
+  {
     name: "usage idempotency and entitlements flipping at the hard limit",
     async run(target) {
       const { secret_key: key, publishable_key: pk } = await provision(target);
@@ -281,9 +339,11 @@ export const contractCases: ContractCase[] = [
         },
       });
       await http(target, "POST", "/v1/customers", { key, body: { external_id: "acme-user" } });
+      const session = await browserSession(target, key, "acme-user");
       const check = (feature: string) =>
         http(target, "POST", "/v1/entitlements/check", {
           key: pk,
+          headers: session,
           body: { customer_id: "acme-user", feature },
         });
       assert.equal((await check("exports")).body.reason, "no_active_subscription");
@@ -299,6 +359,7 @@ export const contractCases: ContractCase[] = [
         if (decision.body.allowed) {
           const sent = await http(target, "POST", "/v1/events", {
             key: pk,
+            headers: session,
             body: { events: [{ id: `x${i}`, customer_id: "acme-user", feature: "exports" }] },
           });
           assert.deepEqual(sent.body, { accepted: 1, duplicates: 0, rejected: [] });
@@ -627,7 +688,7 @@ export const contractCases: ContractCase[] = [
           headers: {
             origin,
             "access-control-request-method": "POST",
-            "access-control-request-headers": "authorization,content-type",
+            "access-control-request-headers": "authorization,content-type,customer-session",
           },
         });
       const before = await preflight(allowed);
@@ -645,17 +706,18 @@ export const contractCases: ContractCase[] = [
       await refused.body?.cancel();
       assert.equal(refused.headers.get("access-control-allow-origin"), null);
       await http(target, "POST", "/v1/customers", { key, body: { external_id: "browser-user" } });
+      const session = await browserSession(target, key, "browser-user");
       const check = await http(target, "POST", "/v1/entitlements/check", {
         key: pk,
         body: { customer_id: "browser-user", feature: "exports" },
-        headers: { origin: allowed },
+        headers: { origin: allowed, ...session },
       });
       assert.deepEqual([check.status, check.headers.get("access-control-allow-origin")], [200, allowed]);
       assertProblem(
         await http(target, "POST", "/v1/entitlements/check", {
           key: pk,
           body: { customer_id: "browser-user", feature: "exports" },
-          headers: { origin: other },
+          headers: { origin: other, ...session },
         }),
         403,
         "origin_not_allowed",
@@ -742,9 +804,11 @@ export const contractCases: ContractCase[] = [
         key,
         body: { customer_id: "casey", plan_id: plan.body.id },
       });
+      const session = await browserSession(target, key, "casey");
       const use = (id: string) =>
         http(target, "POST", "/v1/entitlements/check", {
           key: pk,
+          headers: session,
           body: { customer_id: "casey", feature: "exports", consume: 1, idempotency_key: id },
         });
       const first = await use("u1");
@@ -765,6 +829,7 @@ export const contractCases: ContractCase[] = [
       assertProblem(
         await http(target, "POST", "/v1/entitlements/check", {
           key: pk,
+          headers: session,
           body: { customer_id: "casey", feature: "exports", consume: 1 },
         }),
         400,
@@ -835,14 +900,23 @@ function atSizeCases(): ContractCase[] {
             properties: { region: `r${i % 7}`, request: `req-${prefix}-${i}` },
           })),
         });
-        const sync = await http(target, "POST", "/v1/events", { key: pk, body: batch("s", 1) });
+        const session = await browserSession(target, key, "bulk");
+        const sync = await http(target, "POST", "/v1/events", {
+          key: pk,
+          headers: session,
+          body: batch("s", 1),
+        });
         assert.deepEqual([sync.status, sync.body], [200, { accepted: 1000, duplicates: 0, rejected: [] }]);
         const resent = await http(target, "POST", "/v1/events", { key, body: batch("s", 1) });
         assert.deepEqual(resent.body, { accepted: 0, duplicates: 1000, rejected: [] });
         assert.equal(await usedUnits(target, key, "bulk", "api_calls"), 1000);
 
         const async = (body: unknown) =>
-          http(target, "POST", "/v1/events", { key: pk, body, headers: { prefer: "respond-async" } });
+          http(target, "POST", "/v1/events", {
+            key: pk,
+            body,
+            headers: { prefer: "respond-async", ...session },
+          });
         const queued = await async(batch("a", 2));
         if (queued.status === 202) {
           // Workers: queued, then appended by the consumer
@@ -894,7 +968,7 @@ function atSizeCases(): ContractCase[] {
     {
       name: "queued usage the tenant refuses is recorded as a dead letter an operator can list",
       async run(target) {
-        const { secret_key: key, publishable_key: pk } = await provision(target);
+        const { secret_key: key } = await provision(target);
         await http(target, "POST", "/v1/customers", { key, body: { external_id: "known" } });
         const events = Array.from({ length: 300 }, (_, i) => ({
           id: `dl-${i}`,
@@ -903,7 +977,7 @@ function atSizeCases(): ContractCase[] {
           value: 1,
         }));
         const res = await http(target, "POST", "/v1/events", {
-          key: pk,
+          key,
           body: { events },
           headers: { prefer: "respond-async" },
         });
@@ -1038,8 +1112,12 @@ function atSizeCases(): ContractCase[] {
           body: { ...body, idempotency_key: "too-many", postings: [...body.postings, body.postings[1]] },
         });
         assertProblem(tooMany, 400, "validation_failed");
-        const balances = await http(target, "GET", "/v1/ledger/balances", { key });
+        // 128 accounts: more than the default page of 100, all on one page of 500
+        const firstPage = await http(target, "GET", "/v1/ledger/balances", { key });
+        assert.deepEqual([firstPage.body.data.length, typeof firstPage.body.next_cursor], [100, "string"]);
+        const balances = await http(target, "GET", "/v1/ledger/balances?limit=500", { key });
         assert.equal(balances.status, 200, JSON.stringify(balances.body));
+        assert.deepEqual([balances.body.data.length, balances.body.next_cursor], [128, null]);
         const by = Object.fromEntries(balances.body.data.map((a: any) => [a.name, a.balance]));
         assert.equal(by.cash, total);
         assert.equal(by["wallet:126"], 127);
@@ -1121,6 +1199,7 @@ function atSizeCases(): ContractCase[] {
           );
           const events = await http(target, "POST", "/v1/events", {
             key: pk,
+            headers: await browserSession(target, key, `mix-${i}`),
             body: { events: [{ id: `mix-${i}`, customer_id: `mix-${i}`, feature: "api_calls" }] },
           });
           assert.deepEqual([events.status, events.body.accepted], [200, 1], JSON.stringify(events.body));

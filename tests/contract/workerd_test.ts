@@ -189,8 +189,15 @@ async function queueRedelivery(target: Target, worker: RunningWorker) {
     value: v,
     timestamp: now,
   }));
-  const accepted = await http(target, "POST", "/v1/events", {
+  // a publishable key is never queued unchecked: without a customer session it is refused at once
+  const unchecked = await http(target, "POST", "/v1/events", {
     key: keys.publishable_key,
+    body: { events: events.map((e) => ({ ...e, customer_id: "victim" })) },
+    headers: { prefer: "respond-async" },
+  });
+  assert.deepEqual([unchecked.status, unchecked.body.code], [401, "customer_session_required"]);
+  const accepted = await http(target, "POST", "/v1/events", {
+    key,
     body: { events },
     headers: { prefer: "respond-async" },
   });

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { RedisLiveEntitlements } from "../../src/entitlements/live_store_redis.ts";
 import { DatabaseOnlyEntitlements, MemoryLiveEntitlements } from "../../src/entitlements/live_store.ts";
-import { ADMIN_TOKEN, call, countRows, tenant, type TestEnv, testEnv } from "../helpers.ts";
+import { ADMIN_TOKEN, call, countRows, sessionHeaders, tenant, type TestEnv, testEnv } from "../helpers.ts";
 import {
   acquireRedis,
   freePort,
@@ -66,11 +66,18 @@ async function subscribed(env: TestEnv, ext = "c1", name?: string) {
     body: { customer_id: ext, plan_id: plan.body.id },
   });
   assert.equal(sub.status, 201, JSON.stringify(sub.body));
-  return { ...t, plan_id: plan.body.id as string, sub_id: sub.body.id as string };
+  // what a browser holds: the publishable key plus a session for this customer
+  const session = await sessionHeaders(env, t.secret_key, ext);
+  return { ...t, session, plan_id: plan.body.id as string, sub_id: sub.body.id as string };
 }
 
-function check(env: TestEnv, key: string, body: Record<string, unknown>) {
-  return call(env, "POST", "/v1/entitlements/check", { key, body: { customer_id: "c1", ...body } });
+function check(
+  env: TestEnv,
+  key: string,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+) {
+  return call(env, "POST", "/v1/entitlements/check", { key, headers, body: { customer_id: "c1", ...body } });
 }
 
 async function eventsOf(env: TestEnv, feature: string): Promise<number> {
@@ -138,7 +145,12 @@ for (const store of stores) {
           Array.from(
             { length: 200 },
             (_, i) =>
-              check(env, t.publishable_key, { feature: "calls", consume: 1, idempotency_key: `k${i}` }),
+              check(
+                env,
+                t.publishable_key,
+                { feature: "calls", consume: 1, idempotency_key: `k${i}` },
+                t.session,
+              ),
           ),
         );
         for (const r of results) {
@@ -596,10 +608,16 @@ function startServer(env: Record<string, string>) {
   return spawnServer({ ...env, LOG_LEVEL: "error", WEBHOOK_WORKER_INTERVAL_MS: "0" }, { echo: true });
 }
 
-async function post(base: string, path: string, key: string, body: unknown) {
+async function post(
+  base: string,
+  path: string,
+  key: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+) {
   const res = await fetch(base + path, {
     method: "POST",
-    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...headers },
     body: JSON.stringify(body),
   });
   return { status: res.status, body: await res.json() };
@@ -638,6 +656,8 @@ Deno.test(
           0,
         );
       }
+      const minted = await post(a.base, "/v1/customer_sessions", t.secret_key, { customer_id: "c1" });
+      const session = { "customer-session": minted.body.token };
       const results = await Promise.all(
         Array.from(
           { length: 200 },
@@ -647,7 +667,7 @@ Deno.test(
               feature: "calls",
               consume: 1,
               idempotency_key: `proc-${i}`,
-            }),
+            }, session),
         ),
       );
       for (const r of results) {
@@ -702,12 +722,13 @@ Deno.test(
       await call(env, "POST", "/v1/customers", { key: t.secret_key, body: { external_id: "c2" } });
       for (let i = 0; i < 5; i++) {
         assert.equal(
-          (await check(env, t.publishable_key, { feature: "calls" })).status,
+          (await check(env, t.publishable_key, { feature: "calls" }, t.session)).status,
           200,
         );
       }
       const limited = await call(env, "POST", "/v1/entitlements/check", {
         key: t.publishable_key,
+        headers: t.session,
         body: { customer_id: "c1", feature: "calls", consume: 1, idempotency_key: "rl1" },
       });
       assert.equal(limited.status, 429);
@@ -715,7 +736,11 @@ Deno.test(
       assert.equal(limited.body.code, "rate_limited");
       const raw = await env.app.request("/v1/entitlements/check", {
         method: "POST",
-        headers: { authorization: `Bearer ${t.publishable_key}`, "content-type": "application/json" },
+        headers: {
+          authorization: `Bearer ${t.publishable_key}`,
+          "content-type": "application/json",
+          ...t.session,
+        },
         body: JSON.stringify({ customer_id: "c1", feature: "calls" }),
       });
       assert.equal(raw.status, 429);
@@ -723,6 +748,7 @@ Deno.test(
       await raw.body?.cancel();
       const events = await call(env, "POST", "/v1/events", {
         key: t.publishable_key,
+        headers: t.session,
         body: { events: [{ id: "rl-e1", customer_id: "c1", feature: "calls", value: 1 }] },
       });
       assert.equal(events.status, 429);
@@ -731,6 +757,7 @@ Deno.test(
       assert.equal(
         (await call(env, "POST", "/v1/entitlements/check", {
           key: t.publishable_key,
+          headers: await sessionHeaders(env, t.secret_key, "c2"),
           body: { customer_id: "c2", feature: "calls" },
         })).status,
         200,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { call, countRows, snapshotCounts, tenant, testEnv } from "../helpers.ts";
+import { call, countRows, sessionHeaders, snapshotCounts, tenant, testEnv } from "../helpers.ts";
 
 const ALLOWED = "https://app.example.com";
 const OTHER = "https://evil.example.net";
@@ -93,7 +93,10 @@ Deno.test("preflight on publishable routes: approved for an allowed origin, sile
       assert.equal(ok.status, 204);
       assert.equal(ok.headers.get("access-control-allow-origin"), ALLOWED);
       assert.equal(ok.headers.get("access-control-allow-methods"), "POST");
-      assert.equal(ok.headers.get("access-control-allow-headers"), "authorization,content-type");
+      assert.equal(
+        ok.headers.get("access-control-allow-headers"),
+        "authorization,content-type,customer-session",
+      );
       assert.equal(ok.headers.get("access-control-max-age"), "600");
       assert.match(ok.headers.get("vary") ?? "", /Origin/);
       const no = await preflight(env, path, OTHER);
@@ -127,11 +130,13 @@ Deno.test("publishable key from an allowed origin gets CORS headers; from anothe
   const { env, a, b } = await setup();
   try {
     await call(env, "POST", "/v1/customers", { key: a.secret_key, body: { external_id: "u1" } });
+    const session = await sessionHeaders(env, a.secret_key, "u1");
     const post = (key: string, origin: string | null, id: string) =>
       env.app.request("/v1/events", {
         method: "POST",
         headers: {
           authorization: `Bearer ${key}`,
+          ...session,
           "content-type": "application/json",
           ...(origin ? { origin } : {}),
         },
@@ -142,7 +147,7 @@ Deno.test("publishable key from an allowed origin gets CORS headers; from anothe
     assert.equal(ok.headers.get("access-control-allow-origin"), ALLOWED);
     assert.equal(
       ok.headers.get("access-control-expose-headers"),
-      "x-request-id,idempotent-replayed,ratelimit-limit,ratelimit-remaining,ratelimit-reset,retry-after",
+      "x-request-id,x-correlation-id,idempotent-replayed,ratelimit-limit,ratelimit-remaining,ratelimit-reset,retry-after",
     );
 
     const before = await countRows(env, "usage_events");

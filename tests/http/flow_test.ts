@@ -1,6 +1,6 @@
 // deno-lint-ignore-file no-explicit-any -- JSON bodies of API answers are read untyped in this test code
 import assert from "node:assert/strict";
-import { apiPlanBody, call, tenant, testEnv } from "../helpers.ts";
+import { apiPlanBody, call, sessionHeaders, tenant, testEnv } from "../helpers.ts";
 
 Deno.test("HTTP flow: plans CRUD, archive, list by status", async () => {
   const env = await testEnv();
@@ -74,8 +74,13 @@ Deno.test("HTTP flow: entitlements flip to denied at the hard limit; soft limits
       },
     });
     await call(env, "POST", "/v1/customers", { key, body: { external_id: "acme-user" } });
+    const headers = await sessionHeaders(env, key, "acme-user");
     const check = (feature: string) =>
-      call(env, "POST", "/v1/entitlements/check", { key: pk, body: { customer_id: "acme-user", feature } });
+      call(env, "POST", "/v1/entitlements/check", {
+        key: pk,
+        headers,
+        body: { customer_id: "acme-user", feature },
+      });
 
     const before = await check("exports");
     assert.equal(before.body.reason, "no_active_subscription");
@@ -93,6 +98,7 @@ Deno.test("HTTP flow: entitlements flip to denied at the hard limit; soft limits
       if (c.body.allowed) {
         await call(env, "POST", "/v1/events", {
           key: pk,
+          headers,
           body: { events: [{ id: `x${i}`, customer_id: "acme-user", feature: "exports" }] },
         });
       }

@@ -1,6 +1,6 @@
 // deno-lint-ignore-file no-explicit-any -- JSON bodies of API answers are read untyped in this test code
 import assert from "node:assert/strict";
-import { apiPlanBody, call, countRows, tenant, testEnv } from "../helpers.ts";
+import { apiPlanBody, call, countRows, sessionHeaders, tenant, testEnv } from "../helpers.ts";
 
 async function setup() {
   const env = await testEnv();
@@ -50,7 +50,8 @@ Deno.test("events: a retried batch is all duplicates; key order and omitted time
       customer_id: e.customer_id,
       id: e.id,
     }));
-    const retry = await call(env, "POST", "/v1/events", { key: pk, body: { events: reordered } });
+    const headers = await sessionHeaders(env, key, "u");
+    const retry = await call(env, "POST", "/v1/events", { key: pk, headers, body: { events: reordered } });
     assert.deepEqual(retry.body, { accepted: 0, duplicates: 50, rejected: [] });
     assert.equal(await countRows(env, "usage_events"), 50);
     const check = await call(env, "POST", "/v1/entitlements/check", {

@@ -7,7 +7,7 @@ import { loadConfig } from "../../src/config.ts";
 import { buildServices } from "../../src/runtime/services.ts";
 import { MemoryRateLimiter } from "../../src/http/rate_limit.ts";
 import { openDatabase } from "../../src/storage/db.ts";
-import { call, tenant, testEnv } from "../helpers.ts";
+import { call, sessionHeaders, tenant, testEnv } from "../helpers.ts";
 
 Deno.test("pk_ keys without Redis: the 4th request of a customer in a 3/60 window is 429; other customers and sk_ keys are not limited", async () => {
   const env = await testEnv({
@@ -17,8 +17,16 @@ Deno.test("pk_ keys without Redis: the 4th request of a customer in a 3/60 windo
     const keys = await tenant(env);
     await call(env, "POST", "/v1/customers", { key: keys.secret_key, body: { external_id: "a" } });
     await call(env, "POST", "/v1/customers", { key: keys.secret_key, body: { external_id: "b" } });
+    const sessions: Record<string, Record<string, string>> = {
+      a: await sessionHeaders(env, keys.secret_key, "a"),
+      b: await sessionHeaders(env, keys.secret_key, "b"),
+    };
     const check = (key: string, customer: string) =>
-      call(env, "POST", "/v1/entitlements/check", { key, body: { customer_id: customer, feature: "x" } });
+      call(env, "POST", "/v1/entitlements/check", {
+        key,
+        headers: key === keys.publishable_key ? sessions[customer] : {},
+        body: { customer_id: customer, feature: "x" },
+      });
     const answers = [];
     for (let i = 0; i < 4; i++) answers.push(await check(keys.publishable_key, "a"));
     assert.deepEqual(answers.map((r) => r.status), [200, 200, 200, 429]);
@@ -40,6 +48,7 @@ Deno.test("pk_ keys without Redis: the 4th request of a customer in a 3/60 windo
     assert.equal(secret.headers.get("ratelimit-limit"), null);
     const events = await call(env, "POST", "/v1/events", {
       key: keys.publishable_key,
+      headers: sessions.a,
       body: { events: [{ id: "e1", customer_id: "a", feature: "x" }] },
     });
     assert.equal(events.status, 429, "usage from the same customer shares the window");

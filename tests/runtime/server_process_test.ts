@@ -38,7 +38,7 @@ Deno.test("server process: starts on an embedded file with a generated admin tok
       customer_id: "p1",
       plan_id: plan.body.id,
     });
-    const ingest = await http(server.base, "POST", "/v1/events", created.body.publishable_key, {
+    const ingest = await http(server.base, "POST", "/v1/events", key, {
       events: [{ id: "p-1", customer_id: "p1", feature: "api_calls", value: 1500 }],
     });
     assert.equal(ingest.body.accepted, 1);

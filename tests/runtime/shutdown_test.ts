@@ -99,7 +99,7 @@ Deno.test("SIGTERM to the npx PID of `npx -y deno@2.9.6 task start` stops the se
     const sends = batches.map(async (events, b) => {
       await new Promise((r) => setTimeout(r, b * 5));
       try {
-        const res = await call(server.base, "POST", "/v1/events", keys.body.publishable_key, { events });
+        const res = await call(server.base, "POST", "/v1/events", keys.body.secret_key, { events });
         if (res.status === 200 && res.body.accepted === events.length) {
           acknowledged.push(...events.map((e) => e.id));
           signalled();

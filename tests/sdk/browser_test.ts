@@ -25,7 +25,16 @@ interface PageGlobals {
   ready?: boolean;
   createBrowserClient: typeof createBrowserClient;
   BillingApiError: typeof BillingApiError;
+  /** Asks the page's backend for a customer session (`{ token, expires_at }`). */
+  fetchSession: () => Promise<{ token: string; expires_at: string }>;
 }
+
+/**
+ * What the pages' backend knows: the secret key of each app whose page it serves, by publishable
+ * key. The secret key never reaches the browser; `GET /session` mints with it, as a customer's
+ * backend does after its user signed in.
+ */
+const backends = new Map<string, { api: string; secretKey: string }>();
 const ARTIFACTS = new URL("../../artifacts/", import.meta.url);
 
 /** The page: builds a client from its query string and exposes it as `window.billing`. */
@@ -35,11 +44,23 @@ const PAGE = `<!doctype html>
 <script type="module">
   import { createBrowserClient, BillingApiError } from "/sdk.js";
   const q = new URLSearchParams(location.search);
+  window.fetchSession = async () => {
+    const res = await fetch("/session?" + new URLSearchParams({ pk: q.get("pk"), customer: q.get("customer") }));
+    if (!res.ok) throw new Error("session endpoint answered " + res.status);
+    return await res.json();
+  };
+  let first = await window.fetchSession();
   window.errors = [];
   window.billing = createBrowserClient({
     baseUrl: q.get("api"),
     publishableKey: q.get("pk"),
     customerId: q.get("customer"),
+    // the page's own backend mints the session (GET /session below stands for it); the page got
+    // its first one with the HTML, as server-rendered pages do
+    customerSession: async () => {
+      if (first) { const grant = first; first = null; return grant; }
+      return await window.fetchSession();
+    },
     flushIntervalMs: 60000,
     retryBaseMs: 50,
     onError: (e) => window.errors.push(e.code),
@@ -52,8 +73,18 @@ const PAGE = `<!doctype html>
 
 /** Serves the page and the bundled SDK on 127.0.0.1 (any free port). */
 function servePages(bundle: string) {
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
-    const path = new URL(req.url).pathname;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    const url = new URL(req.url);
+    const path = url.pathname;
+    if (path === "/session") {
+      const backend = backends.get(url.searchParams.get("pk") ?? "");
+      if (!backend) return new Response("unknown app", { status: 404 });
+      const billing = createServerClient({ baseUrl: backend.api, secretKey: backend.secretKey });
+      const minted = await billing.POST("/v1/customer_sessions", {
+        body: { customer_id: url.searchParams.get("customer") ?? "" },
+      });
+      return Response.json(minted.data ?? minted.error, { status: minted.response.status });
+    }
     if (path === "/sdk.js") return new Response(bundle, { headers: { "content-type": "text/javascript" } });
     if (path === "/app.html") return new Response(PAGE, { headers: { "content-type": "text/html" } });
     return new Response("not found", { status: 404 });
@@ -115,7 +146,15 @@ async function launch(): Promise<{ context: BrowserContext; blocked: string[]; c
   };
 }
 
-async function openApp(page: Page, pageOrigin: string, api: string, pk: string, customer: string) {
+async function openApp(
+  page: Page,
+  pageOrigin: string,
+  api: string,
+  pk: string,
+  customer: string,
+  secretKey: string,
+) {
+  backends.set(pk, { api, secretKey });
   const query = new URLSearchParams({ api, pk, customer });
   await page.goto(`${pageOrigin}/app.html?${query}`);
   await page.waitForFunction(() => (globalThis as unknown as PageGlobals).ready === true);
@@ -148,13 +187,25 @@ Deno.test({
           const limited = await startSdkServer({ PUBLISHABLE_RATE_LIMIT: "3/60" });
           try {
             const tenant = await seedTenant(limited.base, { allowedOrigins: [pages.origin] });
-            await openApp(page, pages.origin, limited.base, tenant.publishableKey, tenant.customerId);
+            await openApp(
+              page,
+              pages.origin,
+              limited.base,
+              tenant.publishableKey,
+              tenant.customerId,
+              tenant.secretKey,
+            );
             const seen = await page.evaluate(async ({ api, pk, customer, feature }) => {
               const out = [];
+              const { token } = await (globalThis as unknown as PageGlobals).fetchSession();
               for (let i = 0; i < 4; i++) {
                 const res = await fetch(`${api}/v1/entitlements/check`, {
                   method: "POST",
-                  headers: { authorization: `Bearer ${pk}`, "content-type": "application/json" },
+                  headers: {
+                    authorization: `Bearer ${pk}`,
+                    "content-type": "application/json",
+                    "customer-session": token,
+                  },
                   body: JSON.stringify({ customer_id: customer, feature }),
                 });
                 out.push({
@@ -190,7 +241,14 @@ Deno.test({
         "check() flips from allowed to denied at the hard limit; a secret key is refused",
         async () => {
           const tenant = await seedTenant(api.base, { limit: 3, allowedOrigins: [pages.origin] });
-          await openApp(page, pages.origin, api.base, tenant.publishableKey, tenant.customerId);
+          await openApp(
+            page,
+            pages.origin,
+            api.base,
+            tenant.publishableKey,
+            tenant.customerId,
+            tenant.secretKey,
+          );
           const allowed = await page.evaluate(async (feature) => {
             const billing = (globalThis as unknown as PageGlobals).billing;
             const seen: boolean[] = [];
@@ -210,6 +268,7 @@ Deno.test({
                 baseUrl: location.origin,
                 publishableKey: secretKey,
                 customerId: "x",
+                customerSession: "cs_unused",
               });
               return "accepted";
             } catch (e) {
@@ -219,10 +278,12 @@ Deno.test({
           assert.equal(refusal, "secret_key_in_browser");
           const problem = await page.evaluate(async ({ api, pk, feature }) => {
             const g = globalThis as unknown as PageGlobals;
+            // a page that names another customer than the one its session was minted for
             const stranger = g.createBrowserClient({
               baseUrl: api,
               publishableKey: pk,
               customerId: "nobody",
+              customerSession: g.fetchSession,
               storage: null,
             });
             try {
@@ -240,8 +301,8 @@ Deno.test({
               stranger.close();
             }
           }, { api: api.base, pk: tenant.publishableKey, feature: tenant.feature });
-          assert.equal(problem?.code, "customer_not_found", "the problem code crosses CORS");
-          assert.equal(problem?.status, 404);
+          assert.equal(problem?.code, "customer_not_allowed", "the problem code crosses CORS");
+          assert.equal(problem?.status, 403);
           assert.equal(problem?.typed, true);
           assert.match(problem?.requestId ?? "", /.+/, "x-request-id is exposed to the page");
           assert.equal(await usedOf(api.base, tenant.secretKey, tenant.customerId, tenant.feature), 3);
@@ -252,7 +313,14 @@ Deno.test({
         "events tracked before visibilitychange + pagehide are delivered by keepalive and counted once",
         async () => {
           const tenant = await seedTenant(api.base, { limit: 1000, allowedOrigins: [pages.origin] });
-          await openApp(page, pages.origin, api.base, tenant.publishableKey, tenant.customerId);
+          await openApp(
+            page,
+            pages.origin,
+            api.base,
+            tenant.publishableKey,
+            tenant.customerId,
+            tenant.secretKey,
+          );
           const values = [1, 2, 3, 4, 5, 6, 7];
           await page.evaluate(({ feature, values }) => {
             for (const v of values) (globalThis as unknown as PageGlobals).billing.track(feature, v);
@@ -271,7 +339,14 @@ Deno.test({
           assert.equal(used, total, "every event tracked before pagehide arrived, each once");
 
           // the next page of the same origin resends whatever the last one could not confirm, same ids
-          await openApp(page, pages.origin, api.base, tenant.publishableKey, tenant.customerId);
+          await openApp(
+            page,
+            pages.origin,
+            api.base,
+            tenant.publishableKey,
+            tenant.customerId,
+            tenant.secretKey,
+          );
           const restored = await page.evaluate(async () => {
             const billing = (globalThis as unknown as PageGlobals).billing;
             await billing.flush();
@@ -293,7 +368,14 @@ Deno.test({
 
       await t.step("a page on an origin the app does not allow is refused", async () => {
         const tenant = await seedTenant(api.base, { limit: 10, allowedOrigins: [pages.origin] });
-        await openApp(page, foreign.origin, api.base, tenant.publishableKey, tenant.customerId);
+        await openApp(
+          page,
+          foreign.origin,
+          api.base,
+          tenant.publishableKey,
+          tenant.customerId,
+          tenant.secretKey,
+        );
         const outcome = await page.evaluate(async (feature) => {
           const billing = (globalThis as unknown as PageGlobals).billing;
           let check: unknown;
@@ -346,7 +428,14 @@ Deno.test({
               `${urls.get(e.requestId) ?? "?"} failed ${e.corsErrorStatus?.corsError ?? e.errorText}`,
             ),
         );
-        await openApp(page, foreign.origin, api.base, tenant.publishableKey, tenant.customerId);
+        await openApp(
+          page,
+          foreign.origin,
+          api.base,
+          tenant.publishableKey,
+          tenant.customerId,
+          tenant.secretKey,
+        );
         const second = await page.evaluate(async (feature) => {
           const billing = (globalThis as unknown as PageGlobals).billing;
           billing.track(feature, 4);

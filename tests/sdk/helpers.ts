@@ -47,6 +47,25 @@ export interface SeededTenant {
   customerId: string;
   feature: string;
   limit: number;
+  /** What a page's backend endpoint does: mints a session for `customerId` with the secret key. */
+  session: () => Promise<{ token: string; expires_at: string }>;
+}
+
+/**
+ * Mints a customer session the way a customer's backend does (server SDK, secret key).
+ *
+ * @param expiresInSeconds life of the token (default: the API's 900 s)
+ */
+export async function mintSession(
+  base: string,
+  secretKey: string,
+  customerId: string,
+  expiresInSeconds?: number,
+): Promise<{ token: string; expires_at: string }> {
+  const billing = createServerClient({ baseUrl: base, secretKey });
+  return await unwrap(billing.POST("/v1/customer_sessions", {
+    body: { customer_id: customerId, ...(expiresInSeconds ? { expires_in_seconds: expiresInSeconds } : {}) },
+  }));
 }
 
 /**
@@ -86,5 +105,6 @@ export async function seedTenant(
     customerId: "user_42",
     feature: "exports",
     limit,
+    session: () => mintSession(base, keys.secret_key, "user_42"),
   };
 }

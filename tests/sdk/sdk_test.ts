@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { generateSchemaTypes, SCHEMA_FILE } from "../../scripts/sdk_generate.ts";
 import { BillingApiError, createServerClient, unwrap } from "../../sdk/src/server.ts";
 import { createBrowserClient, type KeyValueStorage, type UsageEvent } from "../../sdk/src/browser.ts";
-import { seedTenant, startSdkServer } from "./helpers.ts";
+import { mintSession, seedTenant, startSdkServer } from "./helpers.ts";
 
 class MemoryStorage implements KeyValueStorage {
   readonly items = new Map<string, string>();
@@ -105,7 +105,12 @@ Deno.test("server client: typed calls over HTTP, problem code on BillingApiError
 });
 
 Deno.test("browser client refuses secret keys and anything that is not a publishable key", () => {
-  const base = { baseUrl: "http://127.0.0.1:1", customerId: "u", storage: null };
+  const base = {
+    baseUrl: "http://127.0.0.1:1",
+    customerId: "u",
+    customerSession: "cs_unused",
+    storage: null,
+  };
   assert.throws(() => createBrowserClient({ ...base, publishableKey: "sk_" + "0".repeat(64) }), {
     code: "secret_key_in_browser",
   });
@@ -122,6 +127,7 @@ Deno.test("browser client: batches, flips at the limit, caches checks, retries a
     baseUrl: server.base,
     publishableKey: t.publishableKey,
     customerId: t.customerId,
+    customerSession: t.session,
     flushIntervalMs: 60_000,
     maxBatchSize: 3,
     retryBaseMs: 10,
@@ -183,18 +189,23 @@ Deno.test("browser client: batches, flips at the limit, caches checks, retries a
       baseUrl: server.base,
       publishableKey: t.publishableKey,
       customerId: "nobody",
+      customerSession: t.session,
       storage: null,
       onError: (e, events) => strangerErrors.push(`${e.code}:${events.length}`),
     });
+    // a page that names another customer than its session's is refused, whether that customer exists or not
     await assert.rejects(
       stranger.check(t.feature),
-      (e: BillingApiError) => e.code === "customer_not_found" && e.status === 404,
+      (e: BillingApiError) => e.code === "customer_not_allowed" && e.status === 403,
     );
     stranger.track(t.feature, 1, { id: "stranger-1" });
     const refused = await stranger.flush();
-    assert.deepEqual(refused.rejected.map((r) => [r.id, r.code]), [["stranger-1", "customer_not_found"]]);
-    assert.equal(refused.pending, 0, "a rejection is final: no retry");
-    assert.deepEqual(strangerErrors, ["customer_not_found:1"]);
+    assert.deepEqual(
+      refused,
+      { accepted: 0, duplicates: 0, rejected: [], pending: 0 },
+      "a 403 is final: no retry",
+    );
+    assert.deepEqual(strangerErrors, ["customer_not_allowed:1"]);
     stranger.close();
     assert.throws(() => stranger.track(t.feature), { code: "client_closed" });
   } finally {
@@ -213,6 +224,7 @@ Deno.test("browser client: events unacknowledged at close are stored and resent 
       baseUrl: server.base,
       publishableKey: t.publishableKey,
       customerId: t.customerId,
+      customerSession: t.session,
       flushIntervalMs: 60_000,
       storage,
       fetch: async (request) => {
@@ -231,6 +243,7 @@ Deno.test("browser client: events unacknowledged at close are stored and resent 
       baseUrl: server.base,
       publishableKey: t.publishableKey,
       customerId: t.customerId,
+      customerSession: t.session,
       storage,
     });
     try {
@@ -249,6 +262,47 @@ Deno.test("browser client: events unacknowledged at close are stored and resent 
       next.close();
     }
   } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("browser client: sends the customer session, and fetches a new one once after customer_session_expired", async () => {
+  const server = await startSdkServer();
+  const t = await seedTenant(server.base, { limit: 100 });
+  // a one-second session, left to expire while the page still holds it
+  const stale = await mintSession(server.base, t.secretKey, t.customerId, 1);
+  await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(stale.expires_at) - Date.now()) + 20));
+  const fetched: string[] = [];
+  const seen: (string | null)[] = [];
+  const client = createBrowserClient({
+    baseUrl: server.base,
+    publishableKey: t.publishableKey,
+    customerId: t.customerId,
+    storage: null,
+    customerSession: async () => {
+      fetched.push(fetched.length === 0 ? "stale" : "fresh");
+      // the page's backend answers with a far expires_at, so only the API's 401 reveals the expiry
+      return fetched.length === 1
+        ? { token: stale.token, expires_at: "2999-01-01T00:00:00Z" }
+        : { ...(await t.session()), expires_at: "2999-01-01T00:00:00Z" };
+    },
+    fetch: (request) => {
+      seen.push(request.headers.get("customer-session"));
+      return fetch(request);
+    },
+  });
+  try {
+    assert.equal((await client.check(t.feature)).allowed, true);
+    assert.deepEqual(fetched, ["stale", "fresh"]);
+    assert.equal(seen.length, 2);
+    assert.equal(seen[0], stale.token);
+    assert.notEqual(seen[1], stale.token);
+    client.track(t.feature, 3);
+    assert.equal((await client.flush()).accepted, 1);
+    assert.deepEqual(fetched, ["stale", "fresh"], "the fresh session is reused");
+    assert.ok(seen.slice(1).every((token) => token === seen[1]));
+  } finally {
+    client.close();
     await server.stop();
   }
 });

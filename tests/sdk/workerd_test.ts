@@ -17,7 +17,9 @@ export default {
     const out = {};
     const billing = createServerClient({ baseUrl: env.API, secretKey: env.SECRET_KEY });
     out.customer = (await unwrap(billing.GET("/v1/customers/{id}", { params: { path: { id: "user_42" } } }))).external_id;
-    const edge = createBrowserClient({ baseUrl: env.API, publishableKey: env.PUBLISHABLE_KEY, customerId: "user_42", storage: null });
+    // the backend step: the secret key mints a session for the one customer the edge client acts for
+    const customerSession = () => unwrap(billing.POST("/v1/customer_sessions", { body: { customer_id: "user_42" } }));
+    const edge = createBrowserClient({ baseUrl: env.API, publishableKey: env.PUBLISHABLE_KEY, customerId: "user_42", customerSession, storage: null });
     edge.track("exports", 3, { id: "workerd-1" });
     out.flush = await edge.flush();
     out.decision = await edge.check("exports");

@@ -8,7 +8,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { apiPlanBody, call, tenant, type TestEnv, testEnv } from "../helpers.ts";
+import { apiPlanBody, call, sessionHeaders, tenant, type TestEnv, testEnv } from "../helpers.ts";
 import { fanOut } from "../../src/webhooks/delivery.ts";
 
 type Keys = { tenant_id: string; app_id: string; secret_key: string; publishable_key: string };
@@ -273,6 +273,12 @@ Deno.test("tenancy (from /openapi.json): every operation answers 404/403 on anot
     let probed = 0;
     let acceptedEmpty = 0;
     for (const [label, intruder] of intruders) {
+      // The intruder's browser: its publishable key with a session for one of its own customers
+      await call(env, "POST", "/v1/customers", {
+        key: intruder.secret_key,
+        body: { external_id: "intruder-own" },
+      });
+      const session = await sessionHeaders(env, intruder.secret_key, "intruder-own");
       for (const [template, operations] of Object.entries<any>(doc.paths)) {
         for (const [method, operation] of Object.entries<any>(operations)) {
           const op = `${method.toUpperCase()} ${template}`;
@@ -307,7 +313,8 @@ Deno.test("tenancy (from /openapi.json): every operation answers 404/403 on anot
             ? [intruder.secret_key, intruder.publishable_key]
             : [intruder.secret_key];
           for (const key of keys) {
-            const res = await call(env, method.toUpperCase(), url, { key, body });
+            const headers = key === intruder.publishable_key ? session : {};
+            const res = await call(env, method.toUpperCase(), url, { key, body, headers });
             probed++;
             const where = `${label}: ${op} (${url}) → ${res.status} ${JSON.stringify(res.body)}`;
             assert.ok(res.status < 500, where);

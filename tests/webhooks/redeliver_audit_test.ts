@@ -67,7 +67,11 @@ Deno.test("redeliver writes one audit row with the key id and request id, chaine
       "webhook_delivery.redelivered",
       "webhook_delivery.redelivered",
     ]);
-    assert.deepEqual(rows.map((r) => r.request_id), ["req-redeliver-2", "req-redeliver-1"]);
+    assert.deepEqual(rows.map((r) => r.request_id), [
+      second.headers.get("x-request-id"),
+      first.headers.get("x-request-id"),
+    ]);
+    assert.ok(rows.every((r) => !r.request_id.startsWith("req-redeliver")), "client ids are not trusted");
     assert.ok(rows.every((r) => r.actor === keyId && r.resource_type === "webhook_delivery"));
     const [later, earlier] = rows;
     assert.equal(earlier.before_digest, null);

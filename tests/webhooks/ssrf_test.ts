@@ -50,6 +50,8 @@ const REFUSED: [string, string][] = [
   ["https://[::ffff:127.0.0.1]/hooks", "IPv4-mapped loopback"],
   ["https://[::ffff:a9fe:a9fe]/hooks", "IPv4-mapped metadata"],
   ["https://[::ffff:10.1.2.3]/hooks", "IPv4-mapped private"],
+  ["https://[::127.0.0.1]/hooks", "IPv4-compatible loopback (::/96)"],
+  ["https://[::8.8.8.8]/hooks", "IPv4-compatible public address (::/96)"],
   ["http://example.com/hooks", "plain http"],
 ];
 
@@ -75,6 +77,11 @@ Deno.test("blockedRange(): only public unicast passes; mapped IPv6 is judged as 
     ["240.0.0.1", "reserved"],
     ["::ffff:127.0.0.1", "loopback"],
     ["::ffff:169.254.169.254", "linkLocal"],
+    // IPv4-compatible IPv6 (::/96): refused whatever IPv4 address it carries
+    ["::127.0.0.1", "ipv4Compatible"],
+    ["::7f00:1", "ipv4Compatible"],
+    ["::8.8.8.8", "ipv4Compatible"],
+    ["0:0:0:0:0:0:a9fe:a9fe", "ipv4Compatible"],
     ["not-an-address", "invalid"],
   ];
   for (const [address, range] of cases) assert.equal(blockedRange(address), range, address);

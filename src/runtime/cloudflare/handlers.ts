@@ -2,7 +2,7 @@
  * The Worker's handlers (entry: `worker.ts`). The Worker is stateless: it authenticates
  * the caller's API key against the directory, forwards the request to the tenant's Durable Object
  * (which serves the same `createApp` as the Deno server, on its own SQLite), accepts
- * `Prefer: respond-async` usage batches onto the usage queue, consumes that queue, and fans the
+ * `Prefer: respond-async` usage batches of secret keys onto the usage queue, consumes that queue, and fans the
  * cron trigger out to every tenant object. Design: docs/adr/0005-where-data-lives-on-workers.md.
  *
  * Routing of a request:
@@ -242,7 +242,9 @@ export function createWorker(): WorkerHandlers {
     const entry = token && KEY_PATTERN.test(token) ? await lookupKey(env, token) : null;
     if (!entry) return await pass(tenantStub(env, PUBLIC_OBJECT));
     const edge = edgeHotPath(env, workerLogger(env.LOG_LEVEL));
-    if (edge) {
+    // Publishable keys act only with a customer session, which the tenant object verifies (signature,
+    // customer, minting key): they take the synchronous path there, never the edge or the queue.
+    if (edge && entry.kind === "secret") {
       const answered = await edge.handle(c, entry, {
         json: parseJson(body),
         forward: () => pass(tenantStub(env, entry.tenant_object)),
@@ -255,7 +257,7 @@ export function createWorker(): WorkerHandlers {
       if (answered) return answered;
     }
     if (
-      c.req.method === "POST" && url.pathname === "/v1/events" &&
+      entry.kind === "secret" && c.req.method === "POST" && url.pathname === "/v1/events" &&
       /\brespond-async\b/i.test(c.req.header("prefer") ?? "")
     ) {
       const queued = await enqueueUsage(env, entry, parseJson(body));

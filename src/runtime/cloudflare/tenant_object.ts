@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { cloudflareClientAddress } from "../../http/auth_throttle.ts";
 import { BillingError } from "../../domain/errors.ts";
 import { sha256Hex } from "../../domain/hash.ts";
 import { createApp } from "../../http/app.ts";
@@ -92,7 +93,10 @@ export class TenantObject {
       this.#services.live = publishingStore(this.#services.live, this.#services);
     }
     this.#alarms = config;
-    this.#app = createApp(this.#services, { adminToken: config.adminToken ?? "" });
+    this.#app = createApp(this.#services, {
+      adminToken: config.adminToken ?? "",
+      clientAddress: cloudflareClientAddress,
+    });
   }
 
   /** Serves the API for this tenant, and the Worker's internal calls. */

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { denoRemoteAddress } from "../../http/auth_throttle.ts";
 import type { Config } from "../../config.ts";
 import { createApp } from "../../http/app.ts";
 import type { Services } from "../../context.ts";
@@ -106,6 +107,7 @@ export async function startServer(
   const app = createApp(services, {
     adminToken: await adminToken(config),
     stripeApiBase: config.stripeApiBase,
+    clientAddress: denoRemoteAddress,
     readiness: denoReadiness(config, database, () => stopping),
   });
   // One loop of periodic work, each job at its own cadence (on Workers and Deno Deploy: the

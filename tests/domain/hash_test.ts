@@ -1,0 +1,40 @@
+import assert from "node:assert/strict";
+import { canonicalJson, payloadHash } from "../../src/domain/hash.ts";
+
+/** The recursive serializer canonicalJson() replaced, kept here as the reference at small depths. */
+function reference(value: unknown): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
+  if (Array.isArray(value)) return `[${value.map((v) => reference(v === undefined ? null : v)).join(",")}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${reference(v)}`).join(",")}}`;
+}
+
+Deno.test("canonicalJson() sorts keys at every depth and matches the recursive form it replaced", () => {
+  const samples: unknown[] = [
+    null,
+    0,
+    -1.5,
+    'text \u2028 "quoted"',
+    true,
+    [],
+    {},
+    [1, undefined, "x", [null, {}]],
+    { b: 1, a: { d: [3, { z: 1, y: undefined, x: 2 }], c: "é" }, "": 0, é: 1, Z: 2 },
+    { when: new Date("2026-01-01T00:00:00Z") },
+  ];
+  for (const sample of samples) {
+    assert.equal(canonicalJson(sample), reference(sample), JSON.stringify(sample));
+  }
+  assert.equal(canonicalJson({ b: 1, a: [2, { d: 1, c: 2 }] }), '{"a":[2,{"c":2,"d":1}],"b":1}');
+  assert.equal(canonicalJson({ b: 1, a: 2 }), canonicalJson({ a: 2, b: 1 }));
+});
+
+Deno.test("canonicalJson() and payloadHash() handle 100 000 levels of nesting (no recursion)", async () => {
+  let deep: unknown = { leaf: true };
+  for (let i = 0; i < 100_000; i++) deep = i % 2 === 0 ? { nested: deep } : [deep];
+  const text = canonicalJson(deep);
+  assert.equal(text.length, 50_000 * '{"nested":'.length + 50_000 * 2 + '{"leaf":true}'.length + 50_000);
+  assert.match(await payloadHash(deep), /^[0-9a-f]{64}$/);
+});
