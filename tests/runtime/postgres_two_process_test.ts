@@ -63,7 +63,7 @@ Deno.test("two server processes on one PostgreSQL database", async (t) => {
     await t.step(
       "200 parallel consumes of 1 against a limit of 100, split across both: exactly 100",
       async () => {
-        const { secret_key: key, publishable_key: pk } = await tenant(a.base, "consumes");
+        const { secret_key: key } = await tenant(a.base, "consumes");
         const plan = await http(a.base, "POST", "/v1/plans", key, {
           key: "pro",
           name: "Pro",
@@ -85,7 +85,7 @@ Deno.test("two server processes on one PostgreSQL database", async (t) => {
           Array.from(
             { length: 200 },
             (_, i) => () =>
-              http(i % 2 ? a.base : b.base, "POST", "/v1/entitlements/check", pk, {
+              http(i % 2 ? a.base : b.base, "POST", "/v1/entitlements/check", key, {
                 customer_id: "casey",
                 feature: "exports",
                 consume: 1,
@@ -100,7 +100,7 @@ Deno.test("two server processes on one PostgreSQL database", async (t) => {
         );
         assert.equal(results.filter((r) => r.body.allowed).length, 100);
         assert.ok(results.filter((r) => !r.body.allowed).every((r) => r.body.reason === "limit_reached"));
-        const after = await http(b.base, "POST", "/v1/entitlements/check", pk, {
+        const after = await http(b.base, "POST", "/v1/entitlements/check", key, {
           customer_id: "casey",
           feature: "exports",
         });
