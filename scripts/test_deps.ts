@@ -4,7 +4,11 @@
  *
  * - `/usr/bin/chromium`: the browser SDK tests (Debian package `chromium`);
  * - `redis-server`: the live-entitlement suites start their own when 127.0.0.1:6379 is silent
- *   (Debian package `redis-server`).
+ *   (Debian package `redis-server`);
+ * - a PostgreSQL server on 127.0.0.1:5432 that lets `postgres` in without a password (the
+ *   PostgreSQL store's suites create a fresh database per run): when the port is silent, the
+ *   Debian package `postgresql` is installed and its cluster started; when it still refuses us,
+ *   the script stops and says why (`PG_TEST_URL` points the suites at another server).
  *
  * Missing ones are installed with `apt-get` when we are root (CI, containers) or have password-less
  * sudo; otherwise the script stops with the exact command to run. Nothing is done when both exist.
@@ -16,6 +20,21 @@ const NEEDED: { program: string; pkg: string; why: string }[] = [
   { program: "/usr/bin/chromium", pkg: "chromium", why: "browser SDK tests" },
   { program: "redis-server", pkg: "redis-server", why: "live entitlement tests on Redis" },
 ];
+
+async function portOpen(port: number): Promise<boolean> {
+  try {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    conn.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const pgUrl = Deno.env.get("PG_TEST_URL");
+if (!pgUrl && !(await portOpen(5432)) && !(await exists("pg_ctlcluster"))) {
+  NEEDED.push({ program: "pg_ctlcluster", pkg: "postgresql", why: "PostgreSQL store tests" });
+}
 
 async function exists(program: string): Promise<boolean> {
   if (program.startsWith("/")) {
@@ -69,6 +88,37 @@ if (missing.length > 0) {
     (await run([...sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", ...packages]));
   if (!ok) {
     console.error(`test setup: apt-get failed; run: sudo apt-get install -y ${packages.join(" ")}`);
+    Deno.exit(1);
+  }
+}
+
+if (!pgUrl && !(await portOpen(5432))) {
+  console.error("test setup: starting the PostgreSQL cluster (PostgreSQL store tests)");
+  const isRoot = Deno.uid?.() === 0;
+  const prefix = isRoot ? [] : ["sudo", "-n"];
+  const clusters = await new Deno.Command("sh", {
+    args: ["-c", "pg_lsclusters -h 2>/dev/null | awk '{print $1\" \"$2}'"],
+    stdout: "piped",
+  }).output();
+  for (const line of new TextDecoder().decode(clusters.stdout).trim().split("\n").filter(Boolean)) {
+    const [version, name] = line.split(" ");
+    await run([...prefix, "pg_ctlcluster", version, name, "start"]);
+  }
+  for (let i = 0; i < 50 && !(await portOpen(5432)); i++) await new Promise((r) => setTimeout(r, 200));
+}
+if (!pgUrl) {
+  const probe = await new Deno.Command("sh", {
+    args: ["-c", "psql -h 127.0.0.1 -p 5432 -U postgres -d postgres -w -Atc 'select 1'"],
+    stdout: "null",
+    stderr: "piped",
+  }).output().catch(() => null);
+  if (!probe?.success) {
+    console.error(
+      "test setup: PostgreSQL on 127.0.0.1:5432 does not let user postgres in without a password, so the " +
+        "PostgreSQL store tests cannot run. Allow it for local tests (pg_hba.conf: " +
+        "`host all postgres 127.0.0.1/32 trust`, then reload) or set PG_TEST_URL=postgres://user:pass@host/db. " +
+        (probe ? new TextDecoder().decode(probe.stderr).trim() : "psql is missing"),
+    );
     Deno.exit(1);
   }
 }

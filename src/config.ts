@@ -6,7 +6,9 @@
  * | `PORT` | 8787 | HTTP port |
  * | `HOST` | `127.0.0.1` | interface to listen on (`0.0.0.0` to accept outside connections) |
  * | `BILLING_CYCLE_INTERVAL_MS` | 60000 | pause between billing-cycle runs (period rollover, plan changes due, finalization); `0` = off |
- * | `DATABASE_URL` | `file:./data/billing.db` | libSQL URL: `file:…`, `libsql://…`, `https://…` |
+ * | `DATABASE_URL` | `file:./data/billing.db` | libSQL URL (`file:…`, `libsql://…`, `https://…`) or PostgreSQL URL (`postgres://…`, `postgresql://…`: several API processes on one database) |
+ * | `DATABASE_POOL_MAX` | 10 | PostgreSQL only: most open connections of one process |
+ * | `DATABASE_STATEMENT_TIMEOUT_MS` | 30000 | PostgreSQL only: the server cancels a statement running longer; `0` = none |
  * | `DATABASE_AUTH_TOKEN` | – | Turso auth token for remote URLs |
  * | `BILLING_ADMIN_TOKEN` | generated on the embedded default | token of `/v1/admin/*` |
  * | `LOG_LEVEL` | `info` | `info`, `error` or `silent` |
@@ -16,7 +18,7 @@
  * | `UPSTASH_REDIS_REST_URL` | – | Upstash Redis REST URL (or the local endpoint of `deno task upstash`); unset = in-process live entitlements |
  * | `UPSTASH_REDIS_REST_TOKEN` | – | its token (required with the URL) |
  * | `REDIS_KEY_PREFIX` | `billing:` | prefix of every Redis key (to share one Redis between deployments) |
- * | `LIVE_ENTITLEMENTS` | `memory` | without Redis: `memory` (in-process cache and counters; one process per database) or `libsql` (no cache: every check on the database, for several processes sharing one database) |
+ * | `LIVE_ENTITLEMENTS` | `memory` (`libsql` on PostgreSQL) | without Redis: `memory` (in-process cache and counters; one process per database) or `libsql` (no cache: every check on the database, whichever it is, for several processes sharing one database) |
  * | `PUBLISHABLE_RATE_LIMIT` | `600/60` | requests / window seconds per customer for `pk_` keys (sliding window on Redis; without Redis a fixed window per process; `0` = off) |
  *
  * @module
@@ -35,6 +37,10 @@ export interface Config {
   databaseUrl: string;
   /** `DATABASE_AUTH_TOKEN`: Turso auth token for remote URLs; `undefined` for files. */
   databaseAuthToken: string | undefined;
+  /** PostgreSQL only: most open connections of one process. */
+  databasePoolMax?: number;
+  /** PostgreSQL only: statement timeout in ms (0 = none). */
+  databaseStatementTimeoutMs?: number;
   /** `undefined` means: generate or load one under `./data/` (embedded default only). */
   adminToken: string | undefined;
   /** `LOG_LEVEL`: `info` logs every request and background run, `error` only failures, `silent` nothing. */
@@ -64,9 +70,12 @@ const EnvSchema = z.object({
     message: "must be an IP address or localhost",
   }).default("127.0.0.1"),
   BILLING_CYCLE_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
-  DATABASE_URL: z.string().regex(/^(file:|libsql:\/\/|https?:\/\/|wss?:\/\/|:memory:)/, {
-    message: "must start with file:, libsql://, https://, http://, ws:// or wss://",
+  DATABASE_URL: z.string().regex(/^(file:|libsql:\/\/|https?:\/\/|wss?:\/\/|:memory:|postgres(ql)?:\/\/)/, {
+    message:
+      "must start with file:, libsql://, https://, http://, ws://, wss://, postgres:// or postgresql://",
   }).default(DEFAULT_DATABASE_URL),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   DATABASE_AUTH_TOKEN: z.string().min(1).optional(),
   BILLING_ADMIN_TOKEN: z.string().min(16, { message: "must be at least 16 characters" }).optional(),
   LOG_LEVEL: z.enum(["info", "error", "silent"]).default("info"),
@@ -80,7 +89,7 @@ const EnvSchema = z.object({
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{0,64}$/, {
     message: "use letters, digits, _ . : - (at most 64)",
   }).default("billing:"),
-  LIVE_ENTITLEMENTS: z.enum(["memory", "libsql"]).default("memory"),
+  LIVE_ENTITLEMENTS: z.enum(["memory", "libsql"]).optional(),
   PUBLISHABLE_RATE_LIMIT: z.string().regex(/^(0|[1-9][0-9]{0,6}\/[1-9][0-9]{0,5})$/, {
     message: "use <requests>/<window seconds> such as 600/60, or 0 to turn it off",
   }).default("600/60"),
@@ -124,6 +133,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     billingCycleIntervalMs: e.BILLING_CYCLE_INTERVAL_MS,
     databaseUrl: e.DATABASE_URL,
     databaseAuthToken: e.DATABASE_AUTH_TOKEN,
+    databasePoolMax: e.DATABASE_POOL_MAX,
+    databaseStatementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     adminToken: e.BILLING_ADMIN_TOKEN,
     logLevel: e.LOG_LEVEL,
     embedded,
@@ -133,7 +144,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     redis: e.UPSTASH_REDIS_REST_URL
       ? { url: e.UPSTASH_REDIS_REST_URL, token: e.UPSTASH_REDIS_REST_TOKEN!, prefix: e.REDIS_KEY_PREFIX }
       : null,
-    liveEntitlements: e.LIVE_ENTITLEMENTS,
+    // Several processes share a PostgreSQL database: in-process counters would overshoot.
+    liveEntitlements: e.LIVE_ENTITLEMENTS ??
+      (/^postgres(ql)?:\/\//.test(e.DATABASE_URL) ? "libsql" : "memory"),
     publishableRateLimit: requests > 0 ? { requests, windowSeconds } : null,
   };
 }

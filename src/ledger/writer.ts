@@ -222,7 +222,7 @@ export class InProcessWriter implements CommandWriter {
           for (const group of byWho.values()) await recordLifecycle(tx, group.who, group.events);
         }
         return out;
-      });
+      }, scope);
       this.#options.onBatch?.({
         scope,
         size: batch.length,

@@ -57,7 +57,7 @@ export async function writeOp<T>(ctx: Ctx, fn: (tx: Tx, emit: Emit) => Promise<T
     const value = await fn(tx, emit);
     await recordLifecycle(tx, { actor: ctx.actor ?? "system", requestId: ctx.requestId ?? null }, events);
     return value;
-  });
+  }, ctx.scope);
   await ctx.lifecycle.dispatch(events);
   return result;
 }

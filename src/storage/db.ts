@@ -13,6 +13,7 @@ import { type Client, createClient, LibsqlError } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
 import { BillingError } from "../domain/errors.ts";
+import type { Scope } from "../domain/scope.ts";
 import { retrying } from "./retry.ts";
 import * as schema from "./schema.ts";
 import { bindLimits, LIBSQL_LIMITS, type StatementLimits } from "./limits.ts";
@@ -36,9 +37,11 @@ export interface Store {
   readonly db: Db;
   /**
    * Runs `fn` in one write transaction after every earlier write of this store; commits when
-   * `fn` resolves, rolls back when it throws (nothing half-written).
+   * `fn` resolves, rolls back when it throws (nothing half-written). `scope` names the tenant and
+   * app the write touches, when it touches one: a store shared by several processes serializes
+   * each scope's writes across them (PostgreSQL); a store with one writer ignores it.
    */
-  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  write<T>(fn: (tx: Tx) => Promise<T>, scope?: Scope): Promise<T>;
   /**
    * What one statement may carry on this store (`limits.ts`); the chunking helpers read it from
    * the executor ({@link Store.db} and every transaction handle are registered with it).

@@ -207,7 +207,7 @@ export function matchWhere<T extends TenantTable>(table: T, match: Match<T> = {}
     const column = (table as unknown as Record<string, SQLiteColumn>)[name];
     if (!column) throw new Error(`Table has no column "${name}"`);
     if (value === null) conditions.push(isNull(column));
-    else if (Array.isArray(value)) conditions.push(value.length === 0 ? sql`0` : inArray(column, value));
+    else if (Array.isArray(value)) conditions.push(value.length === 0 ? sql`1 = 0` : inArray(column, value));
     else conditions.push(eq(column, value));
   }
   return conditions.length === 0 ? undefined : and(...conditions);

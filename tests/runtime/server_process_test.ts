@@ -77,7 +77,7 @@ Deno.test("server process: starts on an embedded file with a generated admin tok
 Deno.test("server process: invalid configuration exits 2 with a message naming the variable", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", ...START_PERMISSIONS, DENO_MAIN],
-    env: { PORT: "not-a-port", DATABASE_URL: "postgres://x" },
+    env: { PORT: "not-a-port", DATABASE_URL: "mysql://x" },
     stdout: "piped",
     stderr: "piped",
   }).output();

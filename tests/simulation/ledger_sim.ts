@@ -29,24 +29,26 @@ import type { Ctx } from "../../src/context.ts";
 import type { Scope } from "../../src/domain/scope.ts";
 import { InProcessWriter } from "../../src/ledger/writer.ts";
 import { type Database, openDatabase, type Store, type Tx } from "../../src/storage/db.ts";
+import { isPostgresUrl, openPostgres, type PostgresStore } from "../../src/storage/postgres.ts";
+import { freshPostgresDatabase } from "../pg_helpers.ts";
 import { keyOf, Model, type ModelPosting, type Prediction, type SimCommand } from "./model.ts";
 
 /** Faults the storage adapter can inject into one write. */
 export type Fault = "none" | "fail_before_commit" | "lost_ack";
 
 /**
- * A `Store` over a real libSQL database that injects faults: before the commit (the transaction
+ * A `Store` over a real libSQL (or PostgreSQL) database that injects faults: before the commit (the transaction
  * body ran, then the commit never happens) or after it (committed, acknowledgement lost).
  */
 export class FaultyStore implements Store {
-  database: Database;
+  database: Database | PostgresStore;
   readonly url: string;
   /** Decides the fault of each write; `enabled` false forces "none". */
   decide: () => Fault;
   enabled = true;
   readonly log: Fault[] = [];
 
-  constructor(database: Database, url: string, decide: () => Fault) {
+  constructor(database: Database | PostgresStore, url: string, decide: () => Fault) {
     this.database = database;
     this.url = url;
     this.decide = decide;
@@ -60,7 +62,7 @@ export class FaultyStore implements Store {
     return this.database.limits;
   }
 
-  async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  async write<T>(fn: (tx: Tx) => Promise<T>, scope?: Scope): Promise<T> {
     const fault = this.enabled ? this.decide() : "none";
     this.log.push(fault);
     if (fault === "fail_before_commit") {
@@ -71,9 +73,9 @@ export class FaultyStore implements Store {
           "unavailable",
           "Injected fault: the transaction failed before its commit",
         );
-      });
+      }, scope);
     }
-    const result = await this.database.write(fn);
+    const result = await this.database.write(fn, scope);
     if (fault === "lost_ack") {
       throw new BillingError(
         "storage_unavailable",
@@ -86,8 +88,16 @@ export class FaultyStore implements Store {
 
   /** Closes the client and opens the same file again (a crash between two rounds). */
   async reopen(): Promise<void> {
-    this.database.close();
-    this.database = await openDatabase({ url: this.url, migrate: false });
+    await this.database.close();
+    this.database = isPostgresUrl(this.url)
+      ? await openPostgres({ url: this.url, migrate: false, poolMax: 4 })
+      : await openDatabase({ url: this.url, migrate: false });
+  }
+
+  /** Rows of a raw SQL query (written to run on both SQLite and PostgreSQL). */
+  async query(text: string): Promise<Record<string, unknown>[]> {
+    if ("sql" in this.database) return [...await this.database.sql.unsafe(text)];
+    return (await this.database.client.execute(text)).rows as unknown as Record<string, unknown>[];
   }
 }
 
@@ -99,6 +109,8 @@ export interface SimOptions {
   faultRate?: number;
   /** Print a line per round. */
   verbose?: boolean;
+  /** `postgres`: run on a fresh PostgreSQL database instead of a libSQL file. */
+  store?: "libsql" | "postgres";
 }
 
 /** Counters of one run. */
@@ -156,8 +168,10 @@ export async function simulate(options: SimOptions): Promise<SimReport> {
   const faultRate = options.faultRate ?? 0.12;
 
   const dir = await Deno.makeTempDir({ prefix: "ledger-sim-" });
-  const url = `file:${dir}/sim.db`;
-  const store = new FaultyStore(await openDatabase({ url }), url, () => {
+  const pg = options.store === "postgres" ? await freshPostgresDatabase("sim") : null;
+  const url = pg ? pg.url : `file:${dir}/sim.db`;
+  const opened = pg ? await openPostgres({ url, poolMax: 4 }) : await openDatabase({ url });
+  const store = new FaultyStore(opened, url, () => {
     if (!chance(faultRate)) return "none";
     return chance(0.5) ? "fail_before_commit" : "lost_ack";
   });
@@ -576,7 +590,7 @@ export async function simulate(options: SimOptions): Promise<SimReport> {
     }
   };
   const refreshNames = async () => {
-    const rs = await store.database.client.execute("select id, name, currency from ledger_accounts");
+    const rs = { rows: await store.query("select id, name, currency from ledger_accounts") };
     for (const row of rs.rows) {
       const full = `${row.currency}:${row.name}`;
       nameOfId.set(String(row.id), full);
@@ -736,7 +750,8 @@ export async function simulate(options: SimOptions): Promise<SimReport> {
     await runRound(options.rounds + guard, items, false);
   }
   await checkInvariants(store, model, nameOfId, holdStatuses, fail);
-  store.database.close();
+  await store.database.close();
+  await pg?.drop();
   await Deno.remove(dir, { recursive: true }).catch(() => {});
   return report;
 }
@@ -756,13 +771,14 @@ async function dump(store: FaultyStore): Promise<string> {
   ];
   const parts: string[] = [];
   for (const table of tables) {
-    const rs = await store.database.client.execute(`select * from ${table} order by rowid`);
-    parts.push(`${table}:${JSON.stringify(rs.rows)}`);
+    const order = "sql" in store.database ? "ctid" : "rowid";
+    parts.push(`${table}:${JSON.stringify(await store.query(`select * from ${table} order by ${order}`))}`);
   }
   return parts.join("\n");
 }
 
-const q = async (store: FaultyStore, sql: string) => (await store.database.client.execute(sql)).rows;
+// deno-lint-ignore no-explicit-any -- raw rows of invariant queries
+const q = async (store: FaultyStore, sql: string): Promise<any[]> => await store.query(sql);
 
 /** The invariants of issue 3, checked in SQL, plus the full comparison with the model. */
 async function checkInvariants(
@@ -775,7 +791,7 @@ async function checkInvariants(
   // Each entry has ≥ 2 postings summing to zero per currency.
   const unbalanced = await q(
     store,
-    "select entry_id, currency, sum(amount) as s from ledger_postings group by entry_id, currency having s <> 0",
+    "select entry_id, currency, sum(amount) as s from ledger_postings group by entry_id, currency having sum(amount) <> 0",
   );
   if (unbalanced.length > 0) fail(`entry does not sum to zero: ${JSON.stringify(unbalanced[0])}`);
   const thin = await q(
@@ -786,7 +802,7 @@ async function checkInvariants(
   // All balances of a currency sum to zero.
   const sums = await q(
     store,
-    "select currency, sum(debits_posted - credits_posted) as s from ledger_balances group by currency having s <> 0",
+    "select currency, sum(debits_posted - credits_posted) as s from ledger_balances group by currency having sum(debits_posted - credits_posted) <> 0",
   );
   if (sums.length > 0) fail(`balances of ${sums[0].currency} sum to ${sums[0].s}`);
   // Constraints hold.

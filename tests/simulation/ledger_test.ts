@@ -24,3 +24,19 @@ for (const seed of CI_SEEDS) {
     console.log(`  seed ${seed}: ${JSON.stringify(report)}`);
   });
 }
+
+/** Seeds run on PostgreSQL too (the same writer and faults on the PostgreSQL store). */
+export const PG_SEEDS = [7, 1337];
+
+for (const seed of PG_SEEDS) {
+  Deno.test(`simulation on PostgreSQL: seed ${seed} keeps every ledger and inventory invariant under faults`, async () => {
+    const report = await simulate({ seed, rounds: CI_ROUNDS, store: "postgres" });
+    assert.ok(report.commands >= CI_ROUNDS, `ran ${report.commands} commands`);
+    assert.ok(
+      report.accepted > 0 && report.rejected > 0,
+      "both accepted and rejected commands were exercised",
+    );
+    assert.ok(report.failedBeforeCommit + report.lostAcks > 0, "faults were injected");
+    console.log(`  seed ${seed} (PostgreSQL): ${JSON.stringify(report)}`);
+  });
+}

@@ -7,7 +7,7 @@ import { denoRemoteAddress } from "../../http/auth_throttle.ts";
 import type { Config } from "../../config.ts";
 import { createApp } from "../../http/app.ts";
 import type { Services } from "../../context.ts";
-import { openDatabase } from "../../storage/db.ts";
+import { openStore } from "../../storage/open.ts";
 import { buildServices } from "../services.ts";
 import { maintenanceJobs, startScheduler } from "../maintenance.ts";
 import { type Plugin, PluginRegistry } from "../../lifecycle/plugins.ts";
@@ -52,6 +52,18 @@ function fileDirectory(url: string): string | null {
   return slash <= 0 ? "." : path.slice(0, slash);
 }
 
+/** `url` with its password (if any) replaced by `***`, for logs. */
+function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.password) return url;
+    parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
 /**
  * The admin token: the configured one, else (embedded database only) the one stored next to the
  * database, generated and printed on first start.
@@ -83,7 +95,12 @@ export async function startServer(
 ): Promise<RunningServer> {
   const dir = fileDirectory(config.databaseUrl);
   if (dir) await Deno.mkdir(dir, { recursive: true });
-  const database = await openDatabase({ url: config.databaseUrl, authToken: config.databaseAuthToken });
+  const database = await openStore({
+    url: config.databaseUrl,
+    authToken: config.databaseAuthToken,
+    poolMax: config.databasePoolMax,
+    statementTimeoutMs: config.databaseStatementTimeoutMs,
+  });
   const services = buildServices(config, database);
   const log = services.log;
   let stopping = false;
@@ -111,8 +128,10 @@ export async function startServer(
     hostname: config.host,
     onListen: ({ port }) =>
       console.log(
-        `Billing worker listening on http://${config.host}:${port} (database ${config.databaseUrl}; live entitlements ${
-          services.live ? "on Redis" : "in-process"
+        `Billing worker listening on http://${config.host}:${port} (database ${
+          withoutPassword(config.databaseUrl)
+        }; live entitlements ${
+          services.live ? (config.redis ? "on Redis" : "on the database") : "in-process"
         }` +
           `${
             config.webhookAllowPrivateUrls
@@ -145,7 +164,7 @@ export async function startServer(
         for (let waited = 0; waiting() > 0 && waited < graceMs; waited += 50) {
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
-        database.close();
+        await database.close();
         return { drained, elapsed_ms: Math.round(performance.now() - started) };
       })();
       return stopped;

@@ -1,0 +1,303 @@
+/**
+ * The PostgreSQL store: several API processes on one database (docs/adr/0010-postgresql-store.md).
+ *
+ * The services and repositories build their statements with drizzle's sqlite-core query builder
+ * over `schema.ts`, the same on every store. This store hands those statements to PostgreSQL
+ * through drizzle's `sqlite-proxy` driver over the `postgres` client: the SQL drizzle renders
+ * for these statements is also PostgreSQL (double-quoted identifiers, `on conflict … do update
+ * … excluded`, `returning`, `limit`/`offset`) except for its `?` placeholders, which
+ * {@link toPostgresPlaceholders} numbers. Values match because `schema_pg.ts` gives every column
+ * the type of what SQLite binds (instants and amounts `bigint`, booleans `boolean` read from
+ * `1`/`0`, JSON `json` kept as text), and `migrations/pg/0001_compat.sql` supplies what SQLite did
+ * by itself (the outbox key, the audit triggers, `json_extract`).
+ *
+ * Writes: each {@link PostgresStore.write} is one READ COMMITTED transaction that first takes
+ * PostgreSQL advisory transaction locks, so one tenant's writes are serialized across every
+ * process (ledger sequence numbers, balances, hold transitions, entitlement counters):
+ * a write for a scope takes the scope's lock exclusively and the global lock shared; a write
+ * for no scope (the cross-tenant jobs: webhook fan-out, sweepers) takes the global lock
+ * exclusively and so runs alone, as every write does on SQLite.
+ *
+ * @module
+ */
+import postgres from "postgres";
+import { drizzle as sqliteProxy } from "drizzle-orm/sqlite-proxy";
+import { readMigrationFiles } from "drizzle-orm/migrator";
+import { BillingError } from "../domain/errors.ts";
+import type { Scope } from "../domain/scope.ts";
+import type { Db, Store, Tx } from "./db.ts";
+import { bindLimits, type StatementLimits } from "./limits.ts";
+import * as schema from "./schema.ts";
+
+/** PostgreSQL's limits: 65,535 bound parameters per statement (the wire protocol's Int16 count). */
+export const POSTGRES_LIMITS: StatementLimits = Object.freeze({
+  maxParameters: 65_535,
+  maxStatementBytes: 1_000_000_000,
+});
+
+/** Where drizzle-kit writes the PostgreSQL migrations. */
+export const PG_MIGRATIONS_FOLDER: string = new URL("../../migrations/pg", import.meta.url).pathname;
+
+/** Key of the advisory lock held while migrating (any process starting applies them once). */
+export const MIGRATION_LOCK_KEY = 7_310_017_001;
+/** Key of the global advisory lock (shared by scoped writes, exclusive for unscoped ones). */
+export const GLOBAL_WRITE_LOCK_KEY = 7_310_017_002;
+
+/** Attempts of a write transaction that meets a serialization failure or deadlock. */
+export const MAX_WRITE_ATTEMPTS = 5;
+
+/** Options of {@link openPostgres}. */
+export interface PostgresOptions {
+  /** `postgres://user:password@host:port/database` (or `postgresql://…`). */
+  url: string;
+  /** Most open connections of this process (default 10). */
+  poolMax?: number;
+  /** Statements running longer are cancelled by the server, in ms (default 30,000; 0 = none). */
+  statementTimeoutMs?: number;
+  /** Give up connecting after this many seconds (default 10). */
+  connectTimeoutSeconds?: number;
+  /** Apply `migrations/pg/` before returning (default true). */
+  migrate?: boolean;
+}
+
+/** Whether `url` names a PostgreSQL database (`postgres://` or `postgresql://`). */
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//.test(url);
+}
+
+/**
+ * Numbers SQLite's `?` placeholders as PostgreSQL's `$1, $2, …`, leaving quoted strings and
+ * identifiers alone.
+ *
+ * @throws {Error} when the text has a different count of placeholders than `parameters`
+ */
+export function toPostgresPlaceholders(text: string, parameters: number): string {
+  let out = "";
+  let n = 0;
+  let quote: string | null = null;
+  for (const ch of text) {
+    if (quote) {
+      if (ch === quote) quote = null;
+      out += ch;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+      out += ch;
+    } else if (ch === "?") {
+      out += `$${++n}`;
+    } else {
+      out += ch;
+    }
+  }
+  if (n !== parameters) {
+    throw new Error(`Statement has ${n} placeholders for ${parameters} parameters: ${text}`);
+  }
+  return out;
+}
+
+/**
+ * The PostgreSQL text of a statement drizzle rendered for SQLite: placeholders numbered
+ * ({@link toPostgresPlaceholders}) and the columns of an `on conflict (…)` target unqualified
+ * (SQLite accepts `"table"."column"` there, PostgreSQL only `"column"`).
+ *
+ * @throws {Error} when the text has a different count of placeholders than `parameters`
+ */
+export function toPostgresSql(text: string, parameters: number): string {
+  const numbered = toPostgresPlaceholders(text, parameters);
+  return numbered.replace(
+    /on conflict \(([^)]*)\)/g,
+    (_, target: string) => `on conflict (${target.replace(/"[^"]+"\."([^"]+)"/g, '"$1"')})`,
+  );
+}
+
+type Method = "run" | "all" | "values" | "get";
+type Connection = postgres.Sql | postgres.TransactionSql;
+
+function proxyOver(connection: Connection): Db {
+  const db = sqliteProxy(async (text: string, params: unknown[], method: Method) => {
+    const query = toPostgresSql(text, params.length);
+    // deno-lint-ignore no-explicit-any -- SQLite-encoded values: strings, numbers, null
+    const pending = connection.unsafe(query, params as any[]);
+    if (method === "run") {
+      const result = await pending;
+      return { rows: [], rowsAffected: result.count };
+    }
+    const rows = await pending.values();
+    return { rows: method === "get" ? rows[0] : rows };
+  }, { schema });
+  return db as unknown as Db;
+}
+
+/** Whether a PostgreSQL error is worth retrying the whole transaction for. */
+function isRetryable(error: unknown): boolean {
+  const code = (error as { code?: string })?.code;
+  return code === "40001" || code === "40P01";
+}
+
+/**
+ * A PostgreSQL database as a {@link Store}: a bounded pool, READ COMMITTED write transactions
+ * serialized per tenant by advisory locks.
+ */
+export class PostgresStore implements Store {
+  /** The `postgres` client (pool). */
+  readonly sql: postgres.Sql;
+  /** Reads outside a write transaction (any pooled connection). */
+  readonly db: Db;
+  /** PostgreSQL's statement limits. */
+  readonly limits: StatementLimits = POSTGRES_LIMITS;
+
+  /** Write transactions this process may have open at once (the rest of the pool stays for reads). */
+  readonly writeSlots: number;
+  #writing = 0;
+  #waiting: (() => void)[] = [];
+
+  /**
+   * Wraps an open `postgres` pool of at most `poolMax` connections (see {@link openPostgres},
+   * which also migrates).
+   */
+  constructor(sql: postgres.Sql, poolMax = 10) {
+    this.sql = sql;
+    this.db = bindLimits(proxyOver(sql), POSTGRES_LIMITS);
+    // A write may read through `db` (another pooled connection) while it holds its tenant's lock;
+    // if every connection were a write waiting for that lock, the read would never get one.
+    this.writeSlots = Math.max(1, Math.floor(poolMax / 2));
+  }
+
+  async #slot(): Promise<void> {
+    if (this.#writing < this.writeSlots) {
+      this.#writing++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.#waiting.push(resolve));
+  }
+
+  #release(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#writing--;
+  }
+
+  /**
+   * Runs `fn` in one transaction holding the write lock of `scope` (every process's writes of
+   * that tenant and app wait for it), or of every scope when `scope` is absent. Commits when `fn`
+   * resolves, rolls back when it throws (nothing half-written).
+   *
+   * @throws whatever `fn` throws; {@link BillingError} `database_busy` (503, retryable) after
+   *   {@link MAX_WRITE_ATTEMPTS} serialization failures or deadlocks
+   */
+  async write<T>(fn: (tx: Tx) => Promise<T>, scope?: Scope): Promise<T> {
+    await this.#slot();
+    try {
+      return await this.#write(fn, scope);
+    } finally {
+      this.#release();
+    }
+  }
+
+  async #write<T>(fn: (tx: Tx) => Promise<T>, scope?: Scope): Promise<T> {
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await this.sql.begin(async (connection) => {
+          if (scope) {
+            await connection`select pg_advisory_xact_lock_shared(${GLOBAL_WRITE_LOCK_KEY}::int8),
+              pg_advisory_xact_lock(hashtextextended(${scope.tenantId} || chr(1) || ${scope.appId}, 0))`;
+          } else {
+            await connection`select pg_advisory_xact_lock(${GLOBAL_WRITE_LOCK_KEY}::int8)`;
+          }
+          return await fn(bindLimits(proxyOver(connection), POSTGRES_LIMITS) as unknown as Tx);
+        }) as T;
+      } catch (error) {
+        if (!isRetryable(error)) throw error;
+        if (attempt >= MAX_WRITE_ATTEMPTS) {
+          throw new BillingError(
+            "database_busy",
+            "unavailable",
+            "The database kept aborting the write; retry later",
+            {
+              cause: error,
+            },
+          );
+        }
+        await new Promise((r) => setTimeout(r, Math.min(200, 5 * 2 ** attempt) + Math.random() * 10));
+      }
+    }
+  }
+
+  /** Closes every connection (waits up to 5 s for running queries). */
+  async close(): Promise<void> {
+    await this.sql.end({ timeout: 5 });
+  }
+}
+
+/**
+ * Opens a pool on `options.url` and (by default) applies `migrations/pg/` under an advisory
+ * lock, so processes starting together apply each migration once.
+ *
+ * @throws the client's error when the server cannot be reached or a migration fails
+ */
+export async function openPostgres(options: PostgresOptions): Promise<PostgresStore> {
+  const statementTimeout = options.statementTimeoutMs ?? 30_000;
+  const sql = postgres(options.url, {
+    max: options.poolMax ?? 10,
+    connect_timeout: options.connectTimeoutSeconds ?? 10,
+    idle_timeout: 60,
+    onnotice: () => {},
+    connection: { statement_timeout: statementTimeout, application_name: "billing" },
+    types: {
+      // 64-bit integers and sums come back as numbers, as SQLite's INTEGER does (amounts and
+      // instants stay far below 2^53).
+      integer: {
+        to: 20,
+        from: [20, 1700],
+        serialize: (x: number) => String(x),
+        parse: (x: string) => Number(x),
+      },
+      // SQLite binds booleans as 1/0; the client serializes by the type the server inferred for the
+      // parameter, and its own boolean serializer would turn 1 into false.
+      boolean: {
+        to: 16,
+        from: [16],
+        serialize: (x: unknown) => (x === true || x === 1 || x === "1" || x === "t" ? "t" : "f"),
+        parse: (x: string) => x === "t",
+      },
+      // JSON stays text: the sqlite-core columns parse it themselves.
+      jsonText: { to: 114, from: [114, 3802], serialize: (x: string) => x, parse: (x: string) => x },
+    },
+  });
+  const store = new PostgresStore(sql, options.poolMax ?? 10);
+  if (options.migrate ?? true) {
+    try {
+      await migratePostgres(sql);
+    } catch (error) {
+      await sql.end({ timeout: 1 });
+      throw error;
+    }
+  }
+  return store;
+}
+
+/**
+ * Applies pending `migrations/pg/` in one transaction that holds the advisory lock
+ * {@link MIGRATION_LOCK_KEY}: a process that waited for the lock finds them applied and does
+ * nothing. Bookkeeping is drizzle's (`drizzle.__drizzle_migrations`: hash and folder timestamp of
+ * each applied migration), so drizzle-kit sees the same history.
+ *
+ * @throws the failing statement's error (nothing of the run is kept)
+ */
+export async function migratePostgres(sql: postgres.Sql): Promise<void> {
+  const migrations = readMigrationFiles({ migrationsFolder: PG_MIGRATIONS_FOLDER });
+  await sql.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY}::int8)`;
+    await tx`create schema if not exists drizzle`;
+    await tx`create table if not exists drizzle.__drizzle_migrations (
+      id serial primary key, hash text not null, created_at bigint)`;
+    const [last] =
+      await tx`select created_at from drizzle.__drizzle_migrations order by created_at desc limit 1`;
+    const appliedUntil = last ? Number(last.created_at) : -1;
+    for (const migration of migrations) {
+      if (migration.folderMillis <= appliedUntil) continue;
+      for (const statement of migration.sql) if (statement.trim()) await tx.unsafe(statement);
+      await tx`insert into drizzle.__drizzle_migrations (hash, created_at)
+        values (${migration.hash}, ${migration.folderMillis})`;
+    }
+  });
+}

@@ -1,0 +1,919 @@
+/**
+ * drizzle schema (pg-core) of the PostgreSQL store: the same tables, columns, keys, indexes and
+ * partial-index conditions as the sqlite-core schema in `schema.ts`, which stays the one the
+ * services query through (the PostgreSQL store runs their SQLite-dialect statements, see
+ * `postgres.ts`). `tests/storage/schema_pg_test.ts` compares both, so a change to one without the
+ * other fails. `deno task db:generate:pg` turns changes into `migrations/pg/`.
+ *
+ * Column types follow the values the services bind, so no statement needs a cast:
+ * SQLite `INTEGER` (amounts, counts, instants in ms since the epoch) is `bigint`, a boolean
+ * `INTEGER` is `boolean` (PostgreSQL reads the `1`/`0` SQLite binds), a JSON `TEXT` is `json`
+ * (kept as sent, byte for byte: `jsonb` would reorder keys), the outbox's autoincrement key is
+ * `bigserial`. The tables are left out of the API docs (`@ignore`), as in `schema.ts`: their drizzle
+ * types are inferred.
+ *
+ * @module
+ */
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  bigserial,
+  boolean,
+  index,
+  json,
+  pgTable,
+  primaryKey,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
+
+/** An instant: integer milliseconds since the Unix epoch (UTC), as on SQLite. */
+const ms = (name: string) => bigint(name, { mode: "number" });
+/** An integer (amounts in minor units, counts): 64-bit, as SQLite's INTEGER. */
+const whole = (name: string) => bigint(name, { mode: "number" });
+const scope = () => ({
+  tenant_id: text("tenant_id").notNull(),
+  app_id: text("app_id").notNull(),
+});
+
+/**
+ * Tenants: one per customer company of the platform.
+ *
+ * @ignore
+ */
+export const tenants = pgTable("tenants", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  created_at: ms("created_at").notNull(),
+}, (t) => [uniqueIndex("tenants_name_uq").on(t.name)]);
+
+/**
+ * Apps of a tenant (`production`, `staging`): the second half of every scope.
+ *
+ * @ignore
+ */
+export const apps = pgTable("apps", {
+  id: text("id").primaryKey(),
+  tenant_id: text("tenant_id").notNull(),
+  name: text("name").notNull(),
+  created_at: ms("created_at").notNull(),
+}, (t) => [uniqueIndex("apps_tenant_name_uq").on(t.tenant_id, t.name)]);
+
+/**
+ * API keys, stored as SHA-256 hashes of the full key; `prefix` is shown for identification.
+ *
+ * @ignore
+ */
+export const apiKeys = pgTable("api_keys", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  kind: text("kind", { enum: ["secret", "publishable"] }).notNull(),
+  hash: text("hash").notNull(),
+  prefix: text("prefix").notNull(),
+  created_at: ms("created_at").notNull(),
+  revoked_at: ms("revoked_at"),
+}, (t) => [
+  // Global: authentication looks a key up by its hash before any scope is known.
+  uniqueIndex("api_keys_hash_uq").on(t.hash),
+]);
+
+/**
+ * Browser origins (`https://app.example.com`, scheme + host + port, no path) allowed to call the
+ * publishable-key routes of an app (CORS). Indexed by origin too, because a preflight carries no
+ * key: it is answered for an origin that some app allows; the real request is then checked against
+ * the key's own app.
+ *
+ * @ignore
+ */
+export const appOrigins = pgTable("app_origins", {
+  ...scope(),
+  origin: text("origin").notNull(),
+  created_at: ms("created_at").notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.tenant_id, t.app_id, t.origin] }),
+  // Global: a CORS preflight carries no key, so it is answered for an origin that some app allows.
+  index("app_origins_origin_idx").on(t.origin),
+]);
+
+/**
+ * Plans; `features` is the checked feature list as JSON (see `domain/plan.ts`).
+ *
+ * @ignore
+ */
+export const plans = pgTable("plans", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  key: text("key").notNull(),
+  name: text("name").notNull(),
+  description: text("description"),
+  currency: text("currency").notNull(),
+  interval: text("interval", { enum: ["month", "year"] }).notNull(),
+  trial_days: whole("trial_days").notNull(),
+  base_amount: whole("base_amount").notNull(),
+  features: json("features").notNull(),
+  /** Hours a period's draft invoice stays open to late usage before the billing job finalizes it. */
+  invoice_grace_period_hours: whole("invoice_grace_period_hours").notNull().default(1),
+  status: text("status", { enum: ["active", "archived"] }).notNull(),
+  created_at: ms("created_at").notNull(),
+  updated_at: ms("updated_at").notNull(),
+}, (t) => [uniqueIndex("plans_scope_key_uq").on(t.tenant_id, t.app_id, t.key)]);
+
+/**
+ * Customers; `external_id` is the client's own id, unique per app.
+ *
+ * @ignore
+ */
+export const customers = pgTable("customers", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  external_id: text("external_id").notNull(),
+  name: text("name"),
+  email: text("email"),
+  created_at: ms("created_at").notNull(),
+}, (t) => [uniqueIndex("customers_scope_external_uq").on(t.tenant_id, t.app_id, t.external_id)]);
+
+/**
+ * Subscriptions; status is derived from the instants (see `domain/subscription.ts`).
+ *
+ * @ignore
+ */
+export const subscriptions = pgTable("subscriptions", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  customer_id: text("customer_id").notNull(),
+  plan_id: text("plan_id").notNull(),
+  start_at: ms("start_at").notNull(),
+  trial_end: ms("trial_end"),
+  billing_anchor: ms("billing_anchor").notNull(),
+  cancel_at: ms("cancel_at"),
+  canceled_at: ms("canceled_at"),
+  created_at: ms("created_at").notNull(),
+}, (t) => [index("subscriptions_scope_customer_idx").on(t.tenant_id, t.app_id, t.customer_id)]);
+
+/**
+ * Ingested usage events. `event_id` is the client's idempotency key (unique per app);
+ * `payload_hash` tells a retry (same hash) from a conflicting reuse (different hash).
+ *
+ * @ignore
+ */
+export const usageEvents = pgTable("usage_events", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  event_id: text("event_id").notNull(),
+  customer_id: text("customer_id").notNull(),
+  feature: text("feature").notNull(),
+  value: whole("value").notNull(),
+  timestamp: ms("timestamp").notNull(),
+  properties: json("properties"),
+  payload_hash: text("payload_hash").notNull(),
+  created_at: ms("created_at").notNull(),
+}, (t) => [
+  uniqueIndex("usage_events_scope_event_uq").on(t.tenant_id, t.app_id, t.event_id),
+  index("usage_events_scope_customer_feature_ts_idx").on(
+    t.tenant_id,
+    t.app_id,
+    t.customer_id,
+    t.feature,
+    t.timestamp,
+  ),
+]);
+
+/**
+ * Invoices. One non-void invoice per subscription and period (partial unique index), numbers
+ * unique per app once finalized.
+ *
+ * @ignore
+ */
+export const invoices = pgTable("invoices", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  subscription_id: text("subscription_id").notNull(),
+  customer_id: text("customer_id").notNull(),
+  number: text("number"),
+  status: text("status", { enum: ["draft", "open", "paid", "void", "uncollectible"] }).notNull(),
+  currency: text("currency").notNull(),
+  period_start: ms("period_start").notNull(),
+  period_end: ms("period_end").notNull(),
+  subtotal: whole("subtotal").notNull(),
+  discount: whole("discount").notNull(),
+  tax: whole("tax").notNull(),
+  total: whole("total").notNull(),
+  amount_paid: whole("amount_paid").notNull(),
+  /** Prepaid monetary credits applied at finalization (minor units). */
+  credits_applied: whole("credits_applied").notNull().default(0),
+  /** Sum of credit notes issued against the invoice (minor units, tax included). */
+  credited: whole("credited").notNull().default(0),
+  /** Coupon whose discount this invoice carries, or null. */
+  coupon_id: text("coupon_id"),
+  /** Tax rate applied (snapshot of rate, basis points and inclusiveness), or null. */
+  tax_rate_id: text("tax_rate_id"),
+  tax_percentage_bp: whole("tax_percentage_bp"),
+  tax_inclusive: boolean("tax_inclusive"),
+  due_at: ms("due_at"),
+  uncollectible_at: ms("uncollectible_at"),
+  uncollectible_entry_id: text("uncollectible_entry_id"),
+  finalize_entry_id: text("finalize_entry_id"),
+  finalized_at: ms("finalized_at"),
+  paid_at: ms("paid_at"),
+  voided_at: ms("voided_at"),
+  created_at: ms("created_at").notNull(),
+  updated_at: ms("updated_at").notNull(),
+}, (t) => [
+  uniqueIndex("invoices_scope_period_uq").on(
+    t.tenant_id,
+    t.app_id,
+    t.subscription_id,
+    t.period_start,
+    t.period_end,
+  )
+    .where(sql`status <> 'void'`),
+  uniqueIndex("invoices_scope_number_uq").on(t.tenant_id, t.app_id, t.number),
+  index("invoices_scope_customer_idx").on(t.tenant_id, t.app_id, t.customer_id, t.status),
+]);
+
+/**
+ * Lines of an invoice, in `position` order.
+ *
+ * @ignore
+ */
+export const invoiceLines = pgTable("invoice_lines", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  invoice_id: text("invoice_id").notNull(),
+  position: whole("position").notNull(),
+  kind: text("kind", { enum: ["base", "usage", "proration"] }).notNull(),
+  description: text("description").notNull(),
+  feature: text("feature"),
+  quantity: whole("quantity").notNull(),
+  unit_amount: whole("unit_amount").notNull(),
+  amount: whole("amount").notNull(),
+  tier: whole("tier"),
+  /** Plan whose prices produced the line (plan changes split a period). */
+  plan_id: text("plan_id"),
+  /** Share of the invoice discount allocated to this line (≥ 0, ≤ amount). */
+  discount_amount: whole("discount_amount").notNull().default(0),
+  /** Tax of this line, rounded per line (see domain/tax.ts). */
+  tax_amount: whole("tax_amount").notNull().default(0),
+}, (t) => [index("invoice_lines_invoice_idx").on(t.tenant_id, t.app_id, t.invoice_id, t.position)]);
+
+/**
+ * Payments recorded against invoices; `reference` (client's) makes a retry return the same payment.
+ *
+ * @ignore
+ */
+export const invoicePayments = pgTable(
+  "invoice_payments",
+  {
+    id: text("id").primaryKey(),
+    ...scope(),
+    invoice_id: text("invoice_id").notNull(),
+    amount: whole("amount").notNull(),
+    reference: text("reference"),
+    entry_id: text("entry_id").notNull(),
+    created_at: ms("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("invoice_payments_reference_uq").on(t.tenant_id, t.app_id, t.invoice_id, t.reference)],
+);
+
+/**
+ * Gapless invoice number sequence per tenant+app, advanced in the finalizing transaction.
+ *
+ * @ignore
+ */
+export const invoiceSequences = pgTable("invoice_sequences", {
+  ...scope(),
+  last_number: whole("last_number").notNull(),
+}, (t) => [primaryKey({ columns: [t.tenant_id, t.app_id] })]);
+
+/**
+ * Plan changes of subscriptions (issue 6): from `effective_at` on, the subscription is billed at
+ * `to_plan_id`. A change in the future (period-end downgrade) is pending until then.
+ *
+ * @ignore
+ */
+export const subscriptionChanges = pgTable(
+  "subscription_changes",
+  {
+    id: text("id").primaryKey(),
+    ...scope(),
+    subscription_id: text("subscription_id").notNull(),
+    from_plan_id: text("from_plan_id").notNull(),
+    to_plan_id: text("to_plan_id").notNull(),
+    effective_at: ms("effective_at").notNull(),
+    proration: text("proration", { enum: ["prorate", "none"] }).notNull(),
+    created_at: ms("created_at").notNull(),
+  },
+  (t) => [index("subscription_changes_sub_idx").on(t.tenant_id, t.app_id, t.subscription_id, t.effective_at)],
+);
+
+/**
+ * Pauses of subscriptions: `[start_at, end_at)`, `end_at` null while paused. No base fee and no
+ * usage for paused time; entitlement checks deny (see domain/subscription.ts).
+ *
+ * @ignore
+ */
+export const subscriptionPauses = pgTable("subscription_pauses", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  subscription_id: text("subscription_id").notNull(),
+  start_at: ms("start_at").notNull(),
+  end_at: ms("end_at"),
+  created_at: ms("created_at").notNull(),
+}, (t) => [index("subscription_pauses_sub_idx").on(t.tenant_id, t.app_id, t.subscription_id, t.start_at)]);
+
+/**
+ * Coupons (see domain/coupons.ts); `code` unique per app.
+ *
+ * @ignore
+ */
+export const coupons = pgTable("coupons", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  code: text("code").notNull(),
+  name: text("name"),
+  percent_off_bp: whole("percent_off_bp"),
+  amount_off: whole("amount_off"),
+  currency: text("currency"),
+  duration: text("duration", { enum: ["once", "repeating", "forever"] }).notNull(),
+  duration_periods: whole("duration_periods"),
+  max_redemptions: whole("max_redemptions"),
+  times_redeemed: whole("times_redeemed").notNull(),
+  valid_from: ms("valid_from"),
+  redeem_by: ms("redeem_by"),
+  plan_ids: json("plan_ids"),
+  created_at: ms("created_at").notNull(),
+}, (t) => [uniqueIndex("coupons_scope_code_uq").on(t.tenant_id, t.app_id, t.code)]);
+
+/**
+ * A coupon redeemed on a subscription; at most one per subscription.
+ *
+ * @ignore
+ */
+export const subscriptionDiscounts = pgTable("subscription_discounts", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  subscription_id: text("subscription_id").notNull(),
+  coupon_id: text("coupon_id").notNull(),
+  redeemed_at: ms("redeemed_at").notNull(),
+  /** Index of the first recurring period the discount applies to. */
+  first_period_index: whole("first_period_index").notNull(),
+  created_at: ms("created_at").notNull(),
+}, (t) => [uniqueIndex("subscription_discounts_sub_uq").on(t.tenant_id, t.app_id, t.subscription_id)]);
+
+/**
+ * Tax rates in basis points, inclusive or exclusive, per jurisdiction.
+ *
+ * @ignore
+ */
+export const taxRates = pgTable("tax_rates", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  display_name: text("display_name").notNull(),
+  jurisdiction: text("jurisdiction"),
+  percentage_bp: whole("percentage_bp").notNull(),
+  inclusive: boolean("inclusive").notNull(),
+  created_at: ms("created_at").notNull(),
+});
+
+/**
+ * The tax rate a customer is billed with (one per customer).
+ *
+ * @ignore
+ */
+export const customerTaxRates = pgTable("customer_tax_rates", {
+  ...scope(),
+  customer_id: text("customer_id").notNull(),
+  tax_rate_id: text("tax_rate_id").notNull(),
+  updated_at: ms("updated_at").notNull(),
+}, (t) => [primaryKey({ columns: [t.tenant_id, t.app_id, t.customer_id] })]);
+
+/**
+ * Credit notes against open or paid invoices; numbered gaplessly per app (`CN-000001`).
+ *
+ * @ignore
+ */
+export const creditNotes = pgTable("credit_notes", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  invoice_id: text("invoice_id").notNull(),
+  number: text("number").notNull(),
+  amount: whole("amount").notNull(),
+  tax: whole("tax").notNull(),
+  reason: text("reason"),
+  reference: text("reference"),
+  entry_id: text("entry_id").notNull(),
+  created_at: ms("created_at").notNull(),
+}, (t) => [
+  uniqueIndex("credit_notes_scope_number_uq").on(t.tenant_id, t.app_id, t.number),
+  uniqueIndex("credit_notes_reference_uq").on(t.tenant_id, t.app_id, t.invoice_id, t.reference),
+]);
+
+/**
+ * Gapless credit note number sequence per tenant+app.
+ *
+ * @ignore
+ */
+export const creditNoteSequences = pgTable("credit_note_sequences", {
+  ...scope(),
+  last_number: whole("last_number").notNull(),
+}, (t) => [primaryKey({ columns: [t.tenant_id, t.app_id] })]);
+
+/**
+ * Prepaid credit grants: monetary (currency) or in units of a feature.
+ *
+ * @ignore
+ */
+export const creditGrants = pgTable("credit_grants", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  customer_id: text("customer_id").notNull(),
+  kind: text("kind", { enum: ["monetary", "units"] }).notNull(),
+  currency: text("currency"),
+  feature: text("feature"),
+  amount: whole("amount").notNull(),
+  priority: whole("priority").notNull(),
+  effective_at: ms("effective_at").notNull(),
+  expires_at: ms("expires_at"),
+  source: text("source", { enum: ["purchased", "promotional"] }).notNull(),
+  reference: text("reference").notNull(),
+  payload_hash: text("payload_hash").notNull(),
+  entry_id: text("entry_id"),
+  created_at: ms("created_at").notNull(),
+}, (t) => [
+  uniqueIndex("credit_grants_reference_uq").on(t.tenant_id, t.app_id, t.reference),
+  index("credit_grants_customer_idx").on(t.tenant_id, t.app_id, t.customer_id),
+]);
+
+/**
+ * What a finalized invoice consumed of a grant; one row per grant and invoice.
+ *
+ * @ignore
+ */
+export const creditConsumptions = pgTable(
+  "credit_consumptions",
+  {
+    id: text("id").primaryKey(),
+    ...scope(),
+    grant_id: text("grant_id").notNull(),
+    invoice_id: text("invoice_id").notNull(),
+    amount: whole("amount").notNull(),
+    created_at: ms("created_at").notNull(),
+  },
+  (
+    t,
+  ) => [
+    uniqueIndex("credit_consumptions_grant_invoice_uq").on(t.tenant_id, t.app_id, t.grant_id, t.invoice_id),
+  ],
+);
+
+/**
+ * Ledger accounts (chart of accounts), unique by name and currency per app.
+ *
+ * @ignore
+ */
+export const ledgerAccounts = pgTable("ledger_accounts", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  name: text("name").notNull(),
+  type: text("type", { enum: ["asset", "liability", "equity", "revenue", "expense"] }).notNull(),
+  currency: text("currency").notNull(),
+  normal_balance: text("normal_balance", { enum: ["debit", "credit"] }).notNull(),
+  metadata: json("metadata"),
+  /** TigerBeetle flag: debits_pending + debits_posted must stay ≤ credits_posted. */
+  debits_must_not_exceed_credits: boolean("debits_must_not_exceed_credits").notNull()
+    .default(false),
+  /** TigerBeetle flag: credits_pending + credits_posted must stay ≤ debits_posted. */
+  credits_must_not_exceed_debits: boolean("credits_must_not_exceed_debits").notNull()
+    .default(false),
+  created_at: ms("created_at").notNull(),
+}, (t) => [uniqueIndex("ledger_accounts_scope_name_uq").on(t.tenant_id, t.app_id, t.name, t.currency)]);
+
+/**
+ * Journal entries; immutable. `idempotency_key` is unique per app; `seq` is the entry's position
+ * in the app's journal (1, 2, 3… assigned under the write lock; the listing order and cursor).
+ * External ids (seed `Entry.PaymentIntentID` …) are filterable.
+ *
+ * @ignore
+ */
+export const ledgerEntries = pgTable("ledger_entries", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  idempotency_key: text("idempotency_key").notNull(),
+  payload_hash: text("payload_hash").notNull(),
+  description: text("description"),
+  reverses_entry_id: text("reverses_entry_id"),
+  metadata: json("metadata"),
+  created_at: ms("created_at").notNull(),
+  seq: whole("seq").notNull().default(0),
+  payment_intent_id: text("payment_intent_id"),
+  refund_id: text("refund_id"),
+  payout_id: text("payout_id"),
+  dispute_id: text("dispute_id"),
+}, (t) => [
+  uniqueIndex("ledger_entries_scope_key_uq").on(t.tenant_id, t.app_id, t.idempotency_key),
+  index("ledger_entries_scope_seq_idx").on(t.tenant_id, t.app_id, t.seq),
+  index("ledger_entries_scope_reverses_idx").on(t.tenant_id, t.app_id, t.reverses_entry_id).where(
+    sql`reverses_entry_id is not null`,
+  ),
+  index("ledger_entries_scope_payment_idx").on(t.tenant_id, t.app_id, t.payment_intent_id, t.seq).where(
+    sql`payment_intent_id is not null`,
+  ),
+  index("ledger_entries_scope_refund_idx").on(t.tenant_id, t.app_id, t.refund_id, t.seq).where(
+    sql`refund_id is not null`,
+  ),
+  index("ledger_entries_scope_payout_idx").on(t.tenant_id, t.app_id, t.payout_id, t.seq).where(
+    sql`payout_id is not null`,
+  ),
+  index("ledger_entries_scope_dispute_idx").on(t.tenant_id, t.app_id, t.dispute_id, t.seq).where(
+    sql`dispute_id is not null`,
+  ),
+]);
+
+/**
+ * Postings of entries: positive = debit, negative = credit, minor units.
+ *
+ * @ignore
+ */
+export const ledgerPostings = pgTable("ledger_postings", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  entry_id: text("entry_id").notNull(),
+  account_id: text("account_id").notNull(),
+  amount: whole("amount").notNull(),
+  currency: text("currency").notNull(),
+  created_at: ms("created_at").notNull(),
+  /** `seq` of the entry (listing entries of one account in journal order). */
+  entry_seq: whole("entry_seq").notNull().default(0),
+}, (t) => [
+  index("ledger_postings_entry_idx").on(t.tenant_id, t.app_id, t.entry_id),
+  index("ledger_postings_account_idx").on(t.tenant_id, t.app_id, t.account_id, t.currency),
+  index("ledger_postings_account_seq_idx").on(t.tenant_id, t.app_id, t.account_id, t.entry_seq),
+]);
+
+// ---- issue 3: materialized balances, holds, command log, inventory ledger ----
+
+/**
+ * Materialized balance of an account in a currency (TigerBeetle's four fields plus `held`),
+ * updated in the same transaction as the postings and holds that change it; rebuilding it from
+ * `ledger_postings` and pending `ledger_holds` gives the same numbers (the simulation checks it).
+ * All fields are non-negative minor units.
+ *
+ * @ignore
+ */
+export const ledgerBalances = pgTable("ledger_balances", {
+  ...scope(),
+  account_id: text("account_id").notNull(),
+  currency: text("currency").notNull(),
+  debits_posted: whole("debits_posted").notNull(),
+  credits_posted: whole("credits_posted").notNull(),
+  debits_pending: whole("debits_pending").notNull(),
+  credits_pending: whole("credits_pending").notNull(),
+  /** Σ amounts of pending holds on this account (the authorizing side). */
+  held: whole("held").notNull(),
+  updated_at: ms("updated_at").notNull(),
+}, (t) => [primaryKey({ columns: [t.tenant_id, t.app_id, t.account_id, t.currency] })]);
+
+/**
+ * Authorization holds on an account: pending → captured | voided | expired.
+ *
+ * @ignore
+ */
+export const ledgerHolds = pgTable("ledger_holds", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  account_id: text("account_id").notNull(),
+  destination_account_id: text("destination_account_id").notNull(),
+  currency: text("currency").notNull(),
+  amount: whole("amount").notNull(),
+  captured_amount: whole("captured_amount"),
+  status: text("status", { enum: ["pending", "captured", "voided", "expired"] }).notNull(),
+  idempotency_key: text("idempotency_key").notNull(),
+  capture_entry_id: text("capture_entry_id"),
+  metadata: json("metadata"),
+  expires_at: ms("expires_at").notNull(),
+  created_at: ms("created_at").notNull(),
+  updated_at: ms("updated_at").notNull(),
+}, (t) => [
+  index("ledger_holds_scope_due_idx").on(t.tenant_id, t.app_id, t.expires_at).where(sql`status = 'pending'`),
+  index("ledger_holds_scope_account_idx").on(t.tenant_id, t.app_id, t.account_id),
+]);
+
+/**
+ * Every accepted ledger command by idempotency key (one namespace per app): its kind, the hash
+ * of its payload (retry vs conflicting reuse) and what it produced. Rejected commands are not
+ * recorded, so a rejected command leaves the database byte-identical.
+ *
+ * @ignore
+ */
+export const ledgerCommands = pgTable("ledger_commands", {
+  ...scope(),
+  idempotency_key: text("idempotency_key").notNull(),
+  kind: text("kind").notNull(),
+  payload_hash: text("payload_hash").notNull(),
+  entry_id: text("entry_id"),
+  hold_id: text("hold_id"),
+  created_at: ms("created_at").notNull(),
+}, (t) => [primaryKey({ columns: [t.tenant_id, t.app_id, t.idempotency_key] })]);
+
+/**
+ * Inventory: `subject` owns `free` + `on_hold` units of `item`.
+ *
+ * @ignore
+ */
+export const inventoryBalances = pgTable("inventory_balances", {
+  ...scope(),
+  subject: text("subject").notNull(),
+  item: text("item").notNull(),
+  free: whole("free").notNull(),
+  on_hold: whole("on_hold").notNull(),
+  updated_at: ms("updated_at").notNull(),
+}, (t) => [primaryKey({ columns: [t.tenant_id, t.app_id, t.subject, t.item] })]);
+
+/**
+ * Inventory reservations: pending → committed | released | expired.
+ *
+ * @ignore
+ */
+export const inventoryHolds = pgTable(
+  "inventory_holds",
+  {
+    id: text("id").primaryKey(),
+    ...scope(),
+    subject: text("subject").notNull(),
+    item: text("item").notNull(),
+    quantity: whole("quantity").notNull(),
+    status: text("status", { enum: ["pending", "committed", "released", "expired"] }).notNull(),
+    idempotency_key: text("idempotency_key").notNull(),
+    expires_at: ms("expires_at").notNull(),
+    created_at: ms("created_at").notNull(),
+    updated_at: ms("updated_at").notNull(),
+  },
+  (
+    t,
+  ) => [
+    index("inventory_holds_scope_due_idx").on(t.tenant_id, t.app_id, t.expires_at).where(
+      sql`status = 'pending'`,
+    ),
+  ],
+);
+
+/**
+ * The inventory journal: one row per accepted mutation (and per expiry), in `seq` order.
+ * Folding it rebuilds `inventory_balances`. `idempotency_key` is unique per app.
+ *
+ * @ignore
+ */
+export const inventoryOperations = pgTable("inventory_operations", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  seq: whole("seq").notNull(),
+  idempotency_key: text("idempotency_key").notNull(),
+  payload_hash: text("payload_hash").notNull(),
+  kind: text("kind", { enum: ["acquire", "consume", "transfer", "hold", "commit", "release", "expire"] })
+    .notNull(),
+  subject: text("subject").notNull(),
+  counterparty: text("counterparty"),
+  item: text("item").notNull(),
+  quantity: whole("quantity").notNull(),
+  hold_id: text("hold_id"),
+  created_at: ms("created_at").notNull(),
+}, (t) => [
+  uniqueIndex("inventory_operations_scope_key_uq").on(t.tenant_id, t.app_id, t.idempotency_key),
+  index("inventory_operations_scope_seq_idx").on(t.tenant_id, t.app_id, t.seq),
+]);
+
+// ---- issue 7: outbox, webhooks, audit, payment providers ----
+
+/**
+ * Transactional outbox: every lifecycle event, written in the same transaction as the change it
+ * reports. `seq` (autoincrement) is the global order; the webhook worker fans rows out to
+ * endpoint deliveries and stamps `fanned_out_at`. The pending index is global (not per tenant)
+ * because one worker drains every tenant.
+ *
+ * @ignore
+ */
+export const outboxEvents = pgTable("outbox_events", {
+  seq: bigserial("seq", { mode: "number" }).primaryKey(),
+  id: text("id").notNull(),
+  ...scope(),
+  type: text("type").notNull(),
+  resource_id: text("resource_id").notNull(),
+  data: json("data").notNull(),
+  occurred_at: ms("occurred_at").notNull(),
+  fanned_out_at: ms("fanned_out_at"),
+}, (t) => [
+  uniqueIndex("outbox_events_scope_id_uq").on(t.tenant_id, t.app_id, t.id),
+  // Global: one fan-out worker drains the pending events of every tenant in `seq` order.
+  index("outbox_events_pending_idx").on(t.seq).where(sql`fanned_out_at is null`),
+  index("outbox_events_scope_type_idx").on(t.tenant_id, t.app_id, t.type, t.seq),
+]);
+
+/**
+ * Webhook endpoints. `secret` is the Standard Webhooks signing secret (`whsec_…`), kept
+ * recoverable because signing needs it (see `webhooks/service.ts`); `events` is a JSON array of
+ * event types (`["*"]` = all).
+ *
+ * @ignore
+ */
+export const webhookEndpoints = pgTable("webhook_endpoints", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  url: text("url").notNull(),
+  description: text("description"),
+  events: json("events").notNull(),
+  secret: text("secret").notNull(),
+  status: text("status", { enum: ["enabled", "disabled"] }).notNull(),
+  idempotency_key: text("idempotency_key"),
+  payload_hash: text("payload_hash").notNull(),
+  created_at: ms("created_at").notNull(),
+  updated_at: ms("updated_at").notNull(),
+}, (t) => [
+  index("webhook_endpoints_scope_idx").on(t.tenant_id, t.app_id, t.status),
+  uniqueIndex("webhook_endpoints_scope_idem_uq").on(t.tenant_id, t.app_id, t.idempotency_key),
+]);
+
+/**
+ * One message for one endpoint. Per endpoint, only the pending delivery with the lowest
+ * `message_seq` is attempted (in-order delivery); `locked_until` is the lease of a worker that
+ * is sending it.
+ *
+ * @ignore
+ */
+export const webhookDeliveries = pgTable("webhook_deliveries", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  endpoint_id: text("endpoint_id").notNull(),
+  message_id: text("message_id").notNull(),
+  message_seq: whole("message_seq").notNull(),
+  event_type: text("event_type").notNull(),
+  status: text("status", { enum: ["pending", "succeeded", "failed"] }).notNull(),
+  attempts: whole("attempts").notNull(),
+  next_attempt_at: ms("next_attempt_at").notNull(),
+  locked_until: ms("locked_until"),
+  last_status_code: whole("last_status_code"),
+  last_error: text("last_error"),
+  created_at: ms("created_at").notNull(),
+  updated_at: ms("updated_at").notNull(),
+}, (t) => [
+  uniqueIndex("webhook_deliveries_scope_endpoint_message_uq").on(
+    t.tenant_id,
+    t.app_id,
+    t.endpoint_id,
+    t.message_id,
+  ),
+  index("webhook_deliveries_scope_pending_idx").on(t.tenant_id, t.app_id, t.endpoint_id, t.message_seq).where(
+    sql`status = 'pending'`,
+  ),
+  index("webhook_deliveries_scope_endpoint_idx").on(t.tenant_id, t.app_id, t.endpoint_id, t.message_seq),
+]);
+
+/**
+ * Log of every HTTP attempt of a delivery (append-only).
+ *
+ * @ignore
+ */
+export const webhookAttempts = pgTable("webhook_attempts", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  delivery_id: text("delivery_id").notNull(),
+  endpoint_id: text("endpoint_id").notNull(),
+  attempt: whole("attempt").notNull(),
+  outcome: text("outcome", { enum: ["succeeded", "http_error", "timeout", "network_error"] }).notNull(),
+  status_code: whole("status_code"),
+  error: text("error"),
+  response_body: text("response_body"),
+  duration_ms: whole("duration_ms").notNull(),
+  started_at: ms("started_at").notNull(),
+}, (t) => [index("webhook_attempts_delivery_idx").on(t.tenant_id, t.app_id, t.delivery_id, t.attempt)]);
+
+/**
+ * Append-only audit trail (UPDATE and DELETE are refused by triggers): who (`actor` = API key
+ * id, `admin`, `stripe`, `system`) did what (`action` = lifecycle event type) to which resource,
+ * with SHA-256 digests of the resource before and after, and the request id.
+ *
+ * @ignore
+ */
+export const auditEvents = pgTable("audit_events", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  actor: text("actor").notNull(),
+  action: text("action").notNull(),
+  resource_type: text("resource_type").notNull(),
+  resource_id: text("resource_id").notNull(),
+  before_digest: text("before_digest"),
+  after_digest: text("after_digest").notNull(),
+  request_id: text("request_id"),
+  message_id: text("message_id").notNull(),
+  created_at: ms("created_at").notNull(),
+}, (t) => [
+  index("audit_events_scope_idx").on(t.tenant_id, t.app_id, t.id),
+  index("audit_events_scope_resource_idx").on(t.tenant_id, t.app_id, t.resource_id, t.id),
+]);
+
+/**
+ * Per-app payment-provider credentials (`stripe`: secret API key and webhook signing secret).
+ *
+ * @ignore
+ */
+export const paymentProviderConfigs = pgTable("payment_provider_configs", {
+  ...scope(),
+  provider: text("provider", { enum: ["stripe"] }).notNull(),
+  api_key: text("api_key").notNull(),
+  webhook_secret: text("webhook_secret").notNull(),
+  created_at: ms("created_at").notNull(),
+  updated_at: ms("updated_at").notNull(),
+}, (t) => [primaryKey({ columns: [t.tenant_id, t.app_id, t.provider] })]);
+
+/**
+ * Our object ↔ the provider's object (`customer`, `invoice`, `payment_intent`).
+ *
+ * @ignore
+ */
+export const providerObjects = pgTable("provider_objects", {
+  ...scope(),
+  provider: text("provider").notNull(),
+  kind: text("kind").notNull(),
+  local_id: text("local_id").notNull(),
+  remote_id: text("remote_id").notNull(),
+  created_at: ms("created_at").notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.tenant_id, t.app_id, t.provider, t.kind, t.local_id] }),
+  uniqueIndex("provider_objects_remote_uq").on(t.tenant_id, t.app_id, t.provider, t.kind, t.remote_id),
+]);
+
+/**
+ * Provider webhook events already processed, unique on the provider's event id: a redelivered
+ * event is acknowledged without a second effect.
+ *
+ * @ignore
+ */
+export const providerEvents = pgTable("provider_events", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  provider: text("provider").notNull(),
+  event_id: text("event_id").notNull(),
+  type: text("type").notNull(),
+  object_id: text("object_id").notNull(),
+  invoice_id: text("invoice_id"),
+  amount: whole("amount").notNull(),
+  entry_id: text("entry_id"),
+  processed_at: ms("processed_at").notNull(),
+}, (t) => [
+  uniqueIndex("provider_events_scope_event_uq").on(t.tenant_id, t.app_id, t.provider, t.event_id),
+  index("provider_events_scope_object_idx").on(t.tenant_id, t.app_id, t.provider, t.object_id),
+]);
+
+/**
+ * Responses stored for the `Idempotency-Key` header (`http/idempotency.ts`), one per key and app:
+ * the hash of the request (method, path, body) tells a retry from a conflicting reuse; a retry
+ * gets `status` and `body` back. Kept at least 24 hours (`created_at`); older rows are replaced
+ * by a new request with the same key and pruned by the maintenance loop.
+ *
+ * @ignore
+ */
+export const idempotentRequests = pgTable("idempotent_requests", {
+  ...scope(),
+  idempotency_key: text("idempotency_key").notNull(),
+  /** `POST /v1/plans`: the route the key was first used on. */
+  request: text("request").notNull(),
+  payload_hash: text("payload_hash").notNull(),
+  status: whole("status").notNull(),
+  content_type: text("content_type"),
+  body: text("body").notNull(),
+  created_at: ms("created_at").notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.tenant_id, t.app_id, t.idempotency_key] }),
+  index("idempotent_requests_created_idx").on(t.tenant_id, t.app_id, t.created_at),
+]);
+
+/**
+ * Queued usage that could not be appended (an operator table, like `tenants`: a dead letter may
+ * carry no valid scope). One row per queue message (`message_id` unique): the whole message when
+ * it kept failing or was malformed (`reason` `failed` / `malformed`), or only the events its
+ * tenant refused (`reason` `rejected`: unknown customer, late event…). Listed by
+ * `GET /v1/admin/dead_letters`; event ids stay idempotency keys, so re-sending the events counts
+ * each at most once.
+ *
+ * @ignore
+ */
+export const usageDeadLetters = pgTable("usage_dead_letters", {
+  id: text("id").primaryKey(),
+  message_id: text("message_id").notNull(),
+  reason: text("reason", { enum: ["failed", "malformed", "rejected"] }).notNull(),
+  tenant_object: text("tenant_object"),
+  tenant_id: text("tenant_id"),
+  app_id: text("app_id"),
+  key_id: text("key_id"),
+  received_at: text("received_at"),
+  /** The events as queued (`failed`, `malformed`) or the refused ones (`rejected`). */
+  events: json("events").notNull(),
+  /** Why, in one line: the last error, or the count of refused events by code. */
+  error: text("error").notNull(),
+  /** `rejected` only: why each event was refused (`[{ id, code, message }]`). */
+  refusals: json("refusals"),
+  attempts: whole("attempts").notNull(),
+  created_at: ms("created_at").notNull(),
+}, (t) => [
+  uniqueIndex("usage_dead_letters_message_uq").on(t.message_id),
+  index("usage_dead_letters_created_idx").on(t.created_at, t.id),
+]);

@@ -1,0 +1,149 @@
+/**
+ * The PostgreSQL store itself (`src/storage/postgres.ts`): statement rewriting, migrations under
+ * the advisory lock, transactions, and one writer per scope across two pools (as two processes).
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { eq } from "drizzle-orm";
+import postgres from "postgres";
+import { openPostgres, toPostgresSql } from "../../src/storage/postgres.ts";
+import { invoiceSequences, ledgerAccounts, tenants } from "../../src/storage/schema.ts";
+import { freshPostgresDatabase } from "../pg_helpers.ts";
+
+Deno.test("toPostgresSql() numbers placeholders outside quotes and unqualifies on-conflict targets", () => {
+  assert.equal(
+    toPostgresSql(`select "a?" from "t" where "x" = ? and y = 'it''s ?' and z in (?, ?)`, 3),
+    `select "a?" from "t" where "x" = $1 and y = 'it''s ?' and z in ($2, $3)`,
+  );
+  assert.equal(
+    toPostgresSql(
+      `insert into "s" ("a", "b") values (?, ?) on conflict ("s"."a", "s"."b") do update set "n" = "s"."n" + 1`,
+      2,
+    ),
+    `insert into "s" ("a", "b") values ($1, $2) on conflict ("a", "b") do update set "n" = "s"."n" + 1`,
+  );
+  assert.throws(() => toPostgresSql("select ?", 2), /1 placeholders for 2 parameters/);
+});
+
+Deno.test("openPostgres(): four processes starting together apply each migration once", async () => {
+  const database = await freshPostgresDatabase("mig");
+  const stores = await Promise.all(
+    Array.from({ length: 4 }, () => openPostgres({ url: database.url, poolMax: 2 })),
+  );
+  try {
+    const journal = JSON.parse(
+      await Deno.readTextFile(new URL("../../migrations/pg/meta/_journal.json", import.meta.url)),
+    );
+    const [{ n }] = await stores[0].sql`select count(*) as n from drizzle.__drizzle_migrations`;
+    assert.equal(n, journal.entries.length);
+    const again = await openPostgres({ url: database.url, poolMax: 1 });
+    await again.close();
+    const [{ m }] = await stores[0].sql`select count(*) as m from drizzle.__drizzle_migrations`;
+    assert.equal(m, journal.entries.length);
+  } finally {
+    for (const s of stores) await s.close();
+    await database.drop();
+  }
+});
+
+Deno.test("PostgresStore.write(): a throwing write rolls back; instants, booleans and JSON read back as on SQLite", async () => {
+  const database = await freshPostgresDatabase("tx");
+  const store = await openPostgres({ url: database.url, poolMax: 2 });
+  try {
+    const created_at = new Date(1_790_000_000_123);
+    await assert.rejects(
+      store.write(async (tx) => {
+        await tx.insert(tenants).values({ id: "ten_a", name: "a", created_at });
+        throw new Error("boom");
+      }),
+      /boom/,
+    );
+    assert.equal((await store.db.select().from(tenants)).length, 0);
+    await store.write((tx) => tx.insert(tenants).values({ id: "ten_a", name: "a", created_at }));
+    const [row] = await store.db.select().from(tenants).where(eq(tenants.id, "ten_a"));
+    assert.deepEqual(row, { id: "ten_a", name: "a", created_at });
+    // booleans bind as 1/0 on SQLite; both must survive the trip, as must JSON text byte for byte
+    const account = {
+      id: "acc_1",
+      tenant_id: "ten_a",
+      app_id: "app_a",
+      name: "wallet",
+      type: "liability" as const,
+      currency: "USD",
+      normal_balance: "credit" as const,
+      metadata: { z: 1, a: [true, null] },
+      debits_must_not_exceed_credits: true,
+      credits_must_not_exceed_debits: false,
+      created_at,
+    };
+    await store.write((tx) => tx.insert(ledgerAccounts).values(account));
+    assert.deepEqual(await store.db.select().from(ledgerAccounts), [account]);
+    const [raw] = await store
+      .sql`select metadata::text as m, debits_must_not_exceed_credits as d from ledger_accounts`;
+    assert.deepEqual(raw, { m: '{"z":1,"a":[true,null]}', d: true });
+  } finally {
+    await store.close();
+    await database.drop();
+  }
+});
+
+Deno.test("PostgresStore.write(scope): two pools read-modify-write one counter 200 times without a lost update", async () => {
+  const database = await freshPostgresDatabase("lock");
+  const a = await openPostgres({ url: database.url, poolMax: 8 });
+  const b = await openPostgres({ url: database.url, poolMax: 8, migrate: false });
+  const scope = { tenantId: "ten_1", appId: "app_1" };
+  try {
+    await a.write((tx) =>
+      tx.insert(invoiceSequences).values({ tenant_id: scope.tenantId, app_id: scope.appId, last_number: 0 })
+    );
+    // read, then write what was read + 1: only safe with one writer per scope
+    const bump = (store: typeof a) =>
+      store.write(async (tx) => {
+        const [row] = await tx.select().from(invoiceSequences).where(
+          eq(invoiceSequences.tenant_id, scope.tenantId),
+        );
+        await new Promise((r) => setTimeout(r, 0));
+        await tx.update(invoiceSequences).set({ last_number: row.last_number + 1 })
+          .where(eq(invoiceSequences.tenant_id, scope.tenantId));
+      }, scope);
+    await Promise.all(Array.from({ length: 200 }, (_, i) => bump(i % 2 === 0 ? a : b)));
+    const [row] = await a.db.select().from(invoiceSequences);
+    assert.equal(row.last_number, 200);
+  } finally {
+    await a.close();
+    await b.close();
+    await database.drop();
+  }
+});
+
+Deno.test("PostgresStore: after the server ends every connection (as a restart does), the next queries reconnect", async () => {
+  const database = await freshPostgresDatabase("reconnect");
+  const store = await openPostgres({ url: database.url, poolMax: 4 });
+  const admin = postgres(database.url.replace(/\/[^/]+$/, "/postgres"), { max: 1, onnotice: () => {} });
+  try {
+    const created_at = new Date(1_790_000_000_000);
+    await store.write((tx) => tx.insert(tenants).values({ id: "ten_1", name: "one", created_at }));
+    const [{ n }] = await admin`select count(*)::int as n from (
+      select pg_terminate_backend(pid) from pg_stat_activity where datname = ${database.url.split("/").pop()!}
+    ) t`;
+    assert.ok(n >= 1, "the store had open connections to end");
+    // the first query may meet a connection the server just closed; the client then opens new ones
+    let reads = 0;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        reads = (await store.db.select().from(tenants)).length;
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    assert.equal(reads, 1);
+    await store.write((tx) => tx.insert(tenants).values({ id: "ten_2", name: "two", created_at }));
+    assert.equal((await store.db.select().from(tenants)).length, 2);
+  } finally {
+    await admin.end({ timeout: 1 });
+    await store.close();
+    await database.drop();
+  }
+});
