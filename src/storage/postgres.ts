@@ -1,5 +1,5 @@
 /**
- * The PostgreSQL store: several API processes on one database (docs/adr/0010-postgresql-store.md).
+ * The PostgreSQL store: several API processes on one database (docs/adr/0011-postgresql-store.md).
  *
  * The services and repositories build their statements with drizzle's sqlite-core query builder
  * over `schema.ts`, the same on every store. This store hands those statements to PostgreSQL
