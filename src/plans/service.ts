@@ -142,6 +142,20 @@ export async function loadPlan(ctx: Ctx, exec: Executor, id: string): Promise<Pl
   return planFromRow(row);
 }
 
+/**
+ * Loads a plan of the caller's scope by `pln_` id or by its key (unique per app, like Stripe's
+ * price `lookup_key`): the `plan_id` fields of subscription creation and plan changes take either,
+ * as their schemas document.
+ *
+ * @throws {BillingError} `plan_not_found` (404) when neither an id nor a key of this app matches
+ */
+export async function loadPlanByRef(ctx: Ctx, exec: Executor, ref: string): Promise<Plan> {
+  if (isId("pln", ref)) return await loadPlan(ctx, exec, ref);
+  const row = await planRows.first(exec, ctx.scope, { key: ref });
+  if (!row) throw notFound("plan", ref);
+  return planFromRow(row);
+}
+
 /** GET a plan. @throws {BillingError} `plan_not_found` */
 export async function getPlan(ctx: Ctx, id: string): Promise<PlanView> {
   return planView(await loadPlan(ctx, ctx.database.db, id));

@@ -31,7 +31,7 @@ import type { Ctx } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import { loadCustomer } from "../customers/service.ts";
 import { invalidateEntitlements } from "../entitlements/invalidate.ts";
-import { loadPlan } from "../plans/service.ts";
+import { loadPlanByRef } from "../plans/service.ts";
 import { generateInvoice } from "../invoices/service.ts";
 import {
   changesOf,
@@ -59,7 +59,7 @@ export async function createSubscription(
   const now = ctx.clock.now();
   const result = await writeOp(ctx, async (tx, emit) => {
     const customer = await loadCustomer(ctx, tx, input.customer_id);
-    const plan = await loadPlan(ctx, tx, input.plan_id);
+    const plan = await loadPlanByRef(ctx, tx, input.plan_id);
     const live = await currentSubscription(ctx, tx, customer.id, now);
     if (live) {
       const sameStart = input.start_at === undefined || live.start_at.getTime() === input.start_at.getTime();
@@ -181,7 +181,7 @@ export async function changePlan(
   const now = ctx.clock.now();
   const result = await writeOp(ctx, async (tx, emit) => {
     const { row, plan: current } = await loadSubscription(ctx, tx, id);
-    const target = await loadPlan(ctx, tx, input.plan_id);
+    const target = await loadPlanByRef(ctx, tx, input.plan_id);
     const changes = await changesOf(ctx, tx, id);
     if (pausedAt(await pausesOf(ctx, tx, id), now)) {
       throw new BillingError(
