@@ -66,7 +66,8 @@ export interface CreditGrantInput {
   expires_at?: Date;
   /**
    * `purchased` (booked against cash) or `promotional` (booked against promotional expense); default
-   * `purchased`.
+   * `promotional`: a grant that does not say money came in must not claim cash (Stripe requires the
+   * category; the API documented promotional as the default).
    */
   source?: "purchased" | "promotional";
 }
@@ -129,7 +130,7 @@ export async function grantCredits(
     priority: input.priority ?? 0,
     effective_at: input.effective_at?.getTime() ?? null,
     expires_at: input.expires_at?.getTime() ?? null,
-    source: input.source ?? "purchased",
+    source: input.source ?? "promotional",
   });
   return await writeOp(ctx, async (tx, emit) => {
     const customer = await loadCustomer(ctx, tx, customerRef);
@@ -141,7 +142,7 @@ export async function grantCredits(
     }
     const id = newId("cgr");
     let entryId: string | null = null;
-    const source = input.source ?? "purchased";
+    const source = input.source ?? "promotional";
     if (input.kind === "monetary") {
       const currency = input.currency!;
       const ensure = async (a: { name: string; type: "asset" | "liability" | "revenue" | "expense" }) =>
