@@ -6407,7 +6407,7 @@ export interface components {
             subscription_id: string;
             /**
              * Format: date-time
-             * @description Start of the period to bill (default: the last completed period)
+             * @description Start of the period to bill (default: the period that contains now, billed with usage up to now; completed periods are invoiced by the billing cycle on their own)
              * @example 2026-11-01T00:00:00Z
              */
             period_start?: string;

@@ -20,7 +20,8 @@ export const GenerateInvoiceBody: z.ZodObject<
     example: "sub_01jd0000000000000000000000",
   }),
   period_start: Instant.optional().openapi({
-    description: "Start of the period to bill (default: the last completed period)",
+    description:
+      "Start of the period to bill (default: the period that contains now, billed with usage up to now; completed periods are invoiced by the billing cycle on their own)",
   }),
   period_end: Instant.optional().openapi({ description: "End of the period to bill; give both or neither" }),
 }).strict().refine((b) => (b.period_start === undefined) === (b.period_end === undefined), {
