@@ -1,4 +1,3 @@
-// deno-lint-ignore-file no-explicit-any -- JSON bodies of API answers are read untyped in this test code
 /**
  * The `plan_id` of `POST /v1/subscriptions` and `POST /v1/subscriptions/{id}/change` takes a plan
  * key as well as a `pln_` id, as the schemas and README say (it answered 404 for keys before).
