@@ -53,15 +53,23 @@ export interface MaintenanceReport {
   idempotency: { deleted: number } | { error: string };
 }
 
-async function attempt<T>(
+/**
+ * Runs one periodic job so that its failure is logged and reported instead of thrown, and the
+ * jobs after it still run (the Workers alarm uses it too).
+ *
+ * @param what names the run in the log line (`"maintenance job failed"`, `"alarm job failed"`)
+ * @returns the job's result, or `{ error }` with the error's text
+ */
+export async function attempt<T>(
   services: Services,
   job: string,
   run: () => Promise<T>,
+  what: "maintenance" | "alarm" = "maintenance",
 ): Promise<T | { error: string }> {
   try {
     return await run();
   } catch (error) {
-    services.log({ level: "error", msg: "maintenance job failed", job, error: String(error) });
+    services.log({ level: "error", msg: `${what} job failed`, job, error: String(error) });
     return { error: String(error) };
   }
 }

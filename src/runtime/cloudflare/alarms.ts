@@ -24,7 +24,7 @@ import type { Services } from "../../context.ts";
 import type { Db } from "../../storage/db.ts";
 import { nextDeliveryOrExpiry, subscriptionsStartedBefore } from "../../storage/due_work.ts";
 import { billingPeriodAt } from "../../subscriptions/read.ts";
-import { type MaintenanceReport, maintenanceSucceeded, runMaintenance } from "../maintenance.ts";
+import { attempt, type MaintenanceReport, maintenanceSucceeded, runMaintenance } from "../maintenance.ts";
 import type { DurableObjectStorage } from "./types.ts";
 import { sweepAllScopes } from "../../ledger/service.ts";
 import { type DrainReport, drainWebhooksOnce } from "../../webhooks/delivery.ts";
@@ -91,19 +91,6 @@ export type AlarmReport = MaintenanceReport | {
   /** Webhook delivery; `null` when the alarm does not deliver. */
   webhooks: DrainReport | { error: string } | null;
 };
-
-async function attempt<T>(
-  services: Services,
-  job: string,
-  run: () => Promise<T>,
-): Promise<T | { error: string }> {
-  try {
-    return await run();
-  } catch (error) {
-    services.log({ level: "error", msg: "alarm job failed", job, error: String(error) });
-    return { error: String(error) };
-  }
-}
 
 async function cycleAt(storage: DurableObjectStorage, settings: AlarmSettings, nowMs: number) {
   if (settings.billingCycleIntervalMs <= 0) return null;
@@ -174,9 +161,10 @@ export async function runAlarm(
       services,
       "holds",
       async () => ({ scopes_swept: await sweepAllScopes(services) }),
+      "alarm",
     );
     const webhooks = deliveries
-      ? await attempt(services, "webhooks", () => drainWebhooksOnce(services))
+      ? await attempt(services, "webhooks", () => drainWebhooksOnce(services), "alarm")
       : null;
     failed = "error" in holds || (webhooks !== null && webhooks !== undefined && "error" in webhooks);
     report = { at: new Date(startMs).toISOString(), holds, webhooks };
