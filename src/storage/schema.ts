@@ -148,7 +148,13 @@ export const usageEvents = sqliteTable("usage_events", {
   event_id: text("event_id").notNull(),
   customer_id: text("customer_id").notNull(),
   feature: text("feature").notNull(),
+  /** Whole units of the event's value (the integer part; the whole value for integer events). */
   value: integer("value").notNull(),
+  /**
+   * Fractional part of the value in 10^-12 units, 0 … 10^12 − 1 (issue 19: decimal quantities);
+   * 0 for integer events, so they stay one INTEGER and sums of them stay exact and fast.
+   */
+  value_frac: integer("value_frac").notNull().default(0),
   timestamp: ms("timestamp").notNull(),
   properties: text("properties", { mode: "json" }),
   payload_hash: text("payload_hash").notNull(),

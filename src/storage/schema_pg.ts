@@ -162,7 +162,10 @@ export const usageEvents = pgTable("usage_events", {
   event_id: text("event_id").notNull(),
   customer_id: text("customer_id").notNull(),
   feature: text("feature").notNull(),
+  /** Whole units of the event's value. */
   value: whole("value").notNull(),
+  /** Fractional part of the value in 10^-12 units (0 for integer events). */
+  value_frac: whole("value_frac").notNull().default(0),
   timestamp: ms("timestamp").notNull(),
   properties: json("properties"),
   payload_hash: text("payload_hash").notNull(),

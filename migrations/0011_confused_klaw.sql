@@ -1,0 +1,1 @@
+ALTER TABLE `usage_events` ADD `value_frac` integer DEFAULT 0 NOT NULL;

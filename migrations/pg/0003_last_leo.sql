@@ -1,0 +1,1 @@
+ALTER TABLE "usage_events" ADD COLUMN "value_frac" bigint DEFAULT 0 NOT NULL;
