@@ -11,9 +11,15 @@
  * - soft limit: always allowed; `soft_limit_exceeded` once `used + requested > limit`.
  * `remaining = max(0, limit − used)`; `resets_at` is the end of the current period.
  *
+ * Quantities are exact decimals (`domain/quantity.ts`, issue 19): usage, limits and consumptions
+ * may have up to 12 decimal places; answers carry them as JSON numbers when whole (so integer
+ * features answer exactly as before) and as decimal strings otherwise.
+ *
  * @module
  */
+import { type Decimal, decimalFromInteger, maxDecimal } from "./decimal.ts";
 import type { Feature, FeatureType } from "./plan.ts";
+import { parseQuantity, type QuantityJson, quantityToJson } from "./quantity.ts";
 
 /** Why a check answered as it did. */
 export type EntitlementReason =
@@ -33,12 +39,12 @@ export interface EntitlementDecision {
   feature: string;
   /** The plan feature's type; `null` without a subscription or when the plan lacks the feature. */
   type: FeatureType | null;
-  /** Usage in the current period, in the feature's units, after the aggregation. */
-  used: number;
+  /** Usage in the current period, in the feature's units, after the aggregation (exact decimal). */
+  used: QuantityJson;
   /** Units allowed per period, in the feature's units; `null` = unlimited, boolean or no access. */
-  limit: number | null;
+  limit: QuantityJson | null;
   /** `max(0, limit − used)`; `null` when there is no limit. */
-  remaining: number | null;
+  remaining: QuantityJson | null;
   /** Whether the limit is soft (reported, never enforced). */
   soft_limit: boolean;
   /** Which rule of this module decided the answer. */
@@ -47,17 +53,22 @@ export interface EntitlementDecision {
   resets_at: string | null;
 }
 
+/** A feature's limit as an exact decimal, `null` when unlimited. */
+export function featureLimit(feature: Pick<Feature, "limit">): Decimal | null {
+  return feature.limit === null ? null : parseQuantity(feature.limit);
+}
+
 /**
  * Decides an entitlement. Pure: the caller supplies usage and the resolved feature.
  *
- * @param input.requested units the caller wants to use now (≥ 1; 1 for a plain check)
+ * @param input.requested units the caller wants to use now (> 0; 1 for a plain check)
  */
 export function decideEntitlement(input: {
   featureKey: string;
   subscribed: boolean;
   feature: Feature | undefined;
-  used: number;
-  requested: number;
+  used: Decimal;
+  requested: Decimal;
   periodEnd: Date | null;
 }): EntitlementDecision {
   const base = {
@@ -101,17 +112,19 @@ export function decideEntitlement(input: {
       reason: "included",
     };
   }
-  const common = { ...base, type: feature.type, used: input.used, soft_limit: feature.soft_limit };
-  if (feature.limit === null) {
+  const common = { ...base, type: feature.type, used: quantityToJson(input.used), soft_limit: feature.soft_limit };
+  const cap = featureLimit(feature);
+  if (cap === null) {
     return { ...common, allowed: true, limit: null, remaining: null, reason: "unlimited" };
   }
-  const remaining = Math.max(0, feature.limit - input.used);
-  const fits = input.used + input.requested <= feature.limit;
-  if (fits) return { ...common, allowed: true, limit: feature.limit, remaining, reason: "within_limit" };
+  const limit = quantityToJson(cap);
+  const remaining = quantityToJson(maxDecimal(decimalFromInteger(0), (cap - input.used) as Decimal));
+  const fits = input.used + input.requested <= cap;
+  if (fits) return { ...common, allowed: true, limit, remaining, reason: "within_limit" };
   if (feature.soft_limit) {
-    return { ...common, allowed: true, limit: feature.limit, remaining, reason: "soft_limit_exceeded" };
+    return { ...common, allowed: true, limit, remaining, reason: "soft_limit_exceeded" };
   }
-  return { ...common, allowed: false, limit: feature.limit, remaining, reason: "limit_reached" };
+  return { ...common, allowed: false, limit, remaining, reason: "limit_reached" };
 }
 
 /** Aggregations whose usage grows by the consumed amount, so a check may consume units. */
@@ -120,9 +133,14 @@ export type ConsumableAggregation = "sum" | "count";
 /** A decision that may have consumed units (`POST /v1/entitlements/check` with `consume`). */
 export interface ConsumptionDecision extends EntitlementDecision {
   /** Units added to usage by this call: `requested` when allowed and counted, else 0. */
-  consumed: number;
+  consumed: QuantityJson;
   /** A soft limit is passed: usage after this call (for a plain check: current usage) exceeds the limit. */
   over_soft_limit: boolean;
+  /**
+   * Set when the feature draws from a credit system: that pool's key. `used`, `limit`,
+   * `remaining` and `consumed` are then the pool's, in credits.
+   */
+  credit_system?: string;
 }
 
 /**
@@ -139,25 +157,30 @@ export interface ConsumptionDecision extends EntitlementDecision {
  *
  * @param input.used usage before this call, in the feature's units
  * @param input.consume units to add (0 = only ask)
+ * @param input.ask what a plain check asks room for (default one unit)
  */
 export function decideConsumption(input: {
   featureKey: string;
   subscribed: boolean;
   feature: Feature | undefined;
-  used: number;
-  consume: number;
+  used: Decimal;
+  consume: Decimal;
   periodEnd: Date | null;
+  ask?: Decimal;
 }): ConsumptionDecision {
-  const decision = decideEntitlement({ ...input, requested: Math.max(1, input.consume) });
+  const requested = input.consume > 0n ? input.consume : input.ask ?? decimalFromInteger(1);
+  const decision = decideEntitlement({ ...input, requested });
   const counted = decision.allowed && decision.type !== null && decision.type !== "boolean";
-  const consumed = counted ? input.consume : 0;
-  const used = decision.used + consumed;
+  const consumed = counted ? input.consume : decimalFromInteger(0);
+  const used = (input.used + consumed) as Decimal;
+  const cap = input.feature ? featureLimit(input.feature) : null;
+  const limited = decision.limit !== null && cap !== null;
   return {
     ...decision,
-    used,
-    remaining: decision.limit === null ? null : Math.max(0, decision.limit - used),
-    consumed,
-    over_soft_limit: decision.soft_limit && decision.limit !== null && used > decision.limit,
+    used: decision.type === null || decision.type === "boolean" ? decision.used : quantityToJson(used),
+    remaining: limited ? quantityToJson(maxDecimal(decimalFromInteger(0), (cap - used) as Decimal)) : null,
+    consumed: quantityToJson(consumed),
+    over_soft_limit: decision.soft_limit && limited && used > cap,
   };
 }
 
@@ -166,8 +189,8 @@ export function decideConsumption(input: {
  * limit, `null` when any amount is allowed (unlimited or soft limit). Stores apply exactly the
  * rule of {@link decideConsumption}: allowed iff `cap === null || used + consume ≤ cap`.
  */
-export function consumptionCap(feature: Pick<Feature, "limit" | "soft_limit">): number | null {
-  return feature.limit !== null && !feature.soft_limit ? feature.limit : null;
+export function consumptionCap(feature: Pick<Feature, "limit" | "soft_limit">): Decimal | null {
+  return feature.soft_limit ? null : featureLimit(feature);
 }
 
 /**
@@ -182,13 +205,14 @@ export function consumptionCap(feature: Pick<Feature, "limit" | "soft_limit">): 
  * @param after usage after the change
  */
 export function limitCrossing(
-  feature: { limit: number | null; soft_limit: boolean },
-  before: number,
-  after: number,
+  feature: Pick<Feature, "limit" | "soft_limit">,
+  before: Decimal,
+  after: Decimal,
 ): "entitlement.quota_exceeded" | "entitlement.soft_limit_reached" | null {
-  if (feature.limit === null) return null;
+  const limit = featureLimit(feature);
+  if (limit === null) return null;
   if (feature.soft_limit) {
-    return before <= feature.limit && after > feature.limit ? "entitlement.soft_limit_reached" : null;
+    return before <= limit && after > limit ? "entitlement.soft_limit_reached" : null;
   }
-  return before < feature.limit && after >= feature.limit ? "entitlement.quota_exceeded" : null;
+  return before < limit && after >= limit ? "entitlement.quota_exceeded" : null;
 }

@@ -64,12 +64,12 @@ export interface LimitCrossingData {
   customer_id: string;
   /** Feature key. */
   feature: string;
-  /** Hard limit of the feature (null: none). */
-  limit: number | null;
+  /** Hard limit of the feature (null: none); a decimal string when fractional (issue 19). */
+  limit: number | string | null;
   /** Whether the limit is soft (usage may exceed it). */
   soft_limit: boolean;
   /** Usage after the consumption. */
-  used: number;
+  used: number | string;
   /** ISO 8601 end of the current period, if any. */
   period_end: string | null;
 }

@@ -35,7 +35,9 @@
  */
 import { allocateDiscount, type Coupon, discountAmount } from "./coupons.ts";
 import { type Draw, drawCredits, type GrantBalance, grantCovers } from "./credits.ts";
+import { type Decimal, decimalFromInteger, roundDecimalToInteger } from "./decimal.ts";
 import { sum } from "./money.ts";
+import { parseQuantity } from "./quantity.ts";
 import type { Feature, Plan } from "./plan.ts";
 import { rate, tierLabel } from "./pricing.ts";
 import { prorate } from "./proration.ts";
@@ -353,9 +355,13 @@ export function computePeriodInvoice(input: PeriodInvoiceInput): InvoiceDraft {
   };
 }
 
-/** Billable units of a feature: usage beyond the included allowance, never negative. */
+/**
+ * Billable units of a feature: usage beyond the included allowance, never negative; a decimal
+ * `included` leaves a fraction, which is billed as a started unit (rounded up; see `unitsToRate`).
+ */
 export function billableQuantity(feature: Pick<Feature, "included">, used: number): number {
-  return Math.max(0, used - feature.included);
+  const billable = decimalFromInteger(used) - parseQuantity(feature.included);
+  return billable <= 0n ? 0 : Number(roundDecimalToInteger(billable as Decimal, "ceil"));
 }
 
 function usageLines(
@@ -368,7 +374,7 @@ function usageLines(
 ): InvoiceLineDraft[] {
   const pricing = feature.pricing!;
   const notes: string[] = [];
-  if (feature.included > 0) notes.push(`${used} used, ${feature.included} included`);
+  if (feature.included !== 0) notes.push(`${used} used, ${feature.included} included`);
   if (credited > 0) notes.push(`${credited} covered by prepaid credits`);
   if (segment) {
     notes.push(`${segment.start.toISOString()} – ${segment.end.toISOString()} on ${segment.plan.name}`);

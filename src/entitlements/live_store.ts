@@ -32,12 +32,15 @@
  * - ingestion: events whose timestamp falls in the entry's period add `value` (`sum`) or 1 (`count`)
  *   to `used`; for `max`, `latest`, `unique_count` they drop `used` (recomputed from libSQL on the
  *   next check, then cached).
+ * - quantities are exact decimals (`domain/quantity.ts`): counters, consumptions and caps are
+ *   {@link Decimal}s here; the Redis store keeps each as a whole part and a 10^-12 fraction.
  * - entries expire one day after their period ends; snapshots without a subscription after
  *   {@link UNSUBSCRIBED_TTL_MS}.
  *
  * @module
  */
 import { consumptionCap } from "../domain/entitlement.ts";
+import { type Decimal, decimalFromInteger } from "../domain/decimal.ts";
 import type { Aggregation, Feature } from "../domain/plan.ts";
 import type { Scope } from "../domain/scope.ts";
 
@@ -51,6 +54,8 @@ export interface FeatureEntitlement {
   period_start_ms: number | null;
   /** End of the current billing period (exclusive), epoch ms; `null` without a subscription. */
   period_end_ms: number | null;
+  /** For a credit system: the plan's features that draw from it (its usage is derived from theirs). */
+  consumers?: Feature[];
 }
 
 /** Address of one entry. `customerId` is the `cus_…` id, never an external id. */
@@ -66,7 +71,7 @@ export interface LiveKey {
 /** Counters read by a check on a cold entry, handed back to {@link LiveEntitlementStore.seed}. */
 export interface SeedSnapshot {
   /** Sum of the values of events counted for the entry so far. */
-  psum: number;
+  psum: Decimal;
   /** Number of events counted for the entry so far. */
   pcount: number;
   /** Number of counting steps applied so far. */
@@ -81,8 +86,8 @@ export interface SeedSnapshot {
 export type LiveCheck =
   | { status: "stale"; gen: string }
   | { status: "cold"; entitlement: FeatureEntitlement; snapshot: SeedSnapshot }
-  | { status: "ok"; entitlement: FeatureEntitlement; used: number; consumed: number }
-  | { status: "denied"; entitlement: FeatureEntitlement; used: number };
+  | { status: "ok"; entitlement: FeatureEntitlement; used: Decimal; consumed: Decimal }
+  | { status: "denied"; entitlement: FeatureEntitlement; used: Decimal };
 
 /** A usage event newly stored in libSQL, to be counted by live counters. */
 export interface CountedEvent {
@@ -90,8 +95,8 @@ export interface CountedEvent {
   customer_id: string;
   /** Feature key. */
   feature: string;
-  /** Units. */
-  value: number;
+  /** Units (exact). */
+  value: Decimal;
   /** When the usage happened (decides the period it counts in). */
   timestamp: Date;
 }
@@ -117,16 +122,16 @@ export interface LiveEntitlementStore {
    * One round trip: reads the entry and, with `consume > 0`, atomically checks and adds.
    * `stale` carries the current generation to store the reloaded snapshot under.
    */
-  check(key: LiveKey, consume: number, nowMs: number): Promise<LiveCheck>;
+  check(key: LiveKey, consume: Decimal, nowMs: number): Promise<LiveCheck>;
   /** Stores a snapshot loaded from libSQL under `gen` (from a `stale` answer). */
   put(key: LiveKey, gen: string, entitlement: FeatureEntitlement, nowMs: number): Promise<void>;
   /**
    * Seeds a cold counter with `value` aggregated from libSQL after `snapshot` was read.
    * @returns the counter now cached, or `null` when it could not be cached safely (answer with `value`)
    */
-  seed(key: LiveKey, snapshot: SeedSnapshot, value: number): Promise<number | null>;
+  seed(key: LiveKey, snapshot: SeedSnapshot, value: Decimal): Promise<Decimal | null>;
   /** Gives back `consume` units whose usage event was not stored (duplicate or failed write). */
-  release(key: LiveKey, consume: number, periodStartMs: number): Promise<void>;
+  release(key: LiveKey, consume: Decimal, periodStartMs: number): Promise<void>;
   /** Counts newly stored usage events (after their transaction committed). */
   count(scope: Scope, events: readonly CountedEvent[]): Promise<void>;
   /** Drops counters so they are rebuilt from libSQL (after writes that bypassed the store). */
@@ -140,7 +145,7 @@ export interface LiveEntitlementStore {
 /** Fields of a snapshot a store keeps beside the JSON (what the atomic step needs). */
 export interface EntryFields {
   /** Hard cap for consumption, `null` = any amount (see `consumptionCap`). */
-  cap: number | null;
+  cap: Decimal | null;
   /** Whether the feature counts usage (subscribed, in plan, not boolean). */
   counted: boolean;
   /** Start of the counter's period, epoch ms (0 without a subscription). */
@@ -156,7 +161,8 @@ export interface EntryFields {
 /** Derives the fields a store keeps from a snapshot. */
 export function entryFields(entitlement: FeatureEntitlement, nowMs: number): EntryFields {
   const f = entitlement.feature;
-  const counted = entitlement.subscribed && f !== null && f.type !== "boolean";
+  // A feature drawing from a credit system keeps no counter: its checks settle on the pool's.
+  const counted = entitlement.subscribed && f !== null && f.type !== "boolean" && !f.credit_system;
   const cap = counted ? consumptionCap(f!) : null;
   const periodEnd = entitlement.period_end_ms;
   return {
@@ -177,8 +183,8 @@ export function entryKey(key: LiveKey): string {
 interface MemoryEntry extends EntryFields {
   gen: string;
   entitlement: FeatureEntitlement;
-  used: number | undefined;
-  psum: number;
+  used: Decimal | undefined;
+  psum: Decimal;
   pcount: number;
   ver: number;
   epoch: number;
@@ -219,14 +225,15 @@ export class MemoryLiveEntitlements implements LiveEntitlementStore {
     return entry;
   }
 
-  check(key: LiveKey, consume: number, nowMs: number): Promise<LiveCheck> {
+  check(key: LiveKey, consume: Decimal, nowMs: number): Promise<LiveCheck> {
     const gen = this.#gen(key);
     const entry = this.#live(entryKey(key), nowMs);
     if (!entry || entry.gen !== gen || (entry.period_end_ms !== null && nowMs >= entry.period_end_ms)) {
       return Promise.resolve({ status: "stale", gen });
     }
     const entitlement = entry.entitlement;
-    if (!entry.counted) return Promise.resolve({ status: "ok", entitlement, used: 0, consumed: 0 });
+    const zero = decimalFromInteger(0);
+    if (!entry.counted) return Promise.resolve({ status: "ok", entitlement, used: zero, consumed: zero });
     if (entry.used === undefined) {
       const snapshot = {
         psum: entry.psum,
@@ -238,13 +245,14 @@ export class MemoryLiveEntitlements implements LiveEntitlementStore {
       return Promise.resolve({ status: "cold", entitlement, snapshot });
     }
     const used = entry.used;
-    if (consume > 0) {
-      const consumable = entry.aggregation === "sum" || (entry.aggregation === "count" && consume === 1);
-      if (!consumable) return Promise.resolve({ status: "ok", entitlement, used, consumed: 0 });
+    if (consume > 0n) {
+      const consumable = entry.aggregation === "sum" ||
+        (entry.aggregation === "count" && consume === decimalFromInteger(1));
+      if (!consumable) return Promise.resolve({ status: "ok", entitlement, used, consumed: zero });
       if (entry.cap !== null && used + consume > entry.cap) {
         return Promise.resolve({ status: "denied", entitlement, used });
       }
-      entry.used = used + consume;
+      entry.used = (used + consume) as Decimal;
     }
     return Promise.resolve({ status: "ok", entitlement, used, consumed: consume });
   }
@@ -260,7 +268,7 @@ export class MemoryLiveEntitlements implements LiveEntitlementStore {
       gen,
       entitlement,
       used: sameCounter ? old.used : undefined,
-      psum: old?.psum ?? 0,
+      psum: old?.psum ?? decimalFromInteger(0),
       pcount: old?.pcount ?? 0,
       ver: old?.ver ?? 0,
       epoch: (old?.epoch ?? 0) + (sameCounter ? 0 : 1),
@@ -274,24 +282,28 @@ export class MemoryLiveEntitlements implements LiveEntitlementStore {
     return Promise.resolve();
   }
 
-  seed(key: LiveKey, snapshot: SeedSnapshot, value: number): Promise<number | null> {
+  seed(key: LiveKey, snapshot: SeedSnapshot, value: Decimal): Promise<Decimal | null> {
     const entry = this.#entries.get(entryKey(key));
     if (!entry || entry.period_start_ms !== snapshot.period_start_ms || entry.epoch !== snapshot.epoch) {
       return Promise.resolve(null);
     }
     if (entry.used !== undefined) return Promise.resolve(entry.used);
-    let seeded: number;
-    if (entry.aggregation === "sum") seeded = value + entry.psum - snapshot.psum;
-    else if (entry.aggregation === "count") seeded = value + entry.pcount - snapshot.pcount;
+    let seeded: Decimal;
+    if (entry.aggregation === "sum") seeded = (value + entry.psum - snapshot.psum) as Decimal;
+    else if (entry.aggregation === "count") {
+      seeded = (value + decimalFromInteger(entry.pcount - snapshot.pcount)) as Decimal;
+    }
     else if (entry.ver === snapshot.ver) seeded = value;
     else return Promise.resolve(null);
     entry.used = seeded;
     return Promise.resolve(seeded);
   }
 
-  release(key: LiveKey, consume: number, periodStartMs: number): Promise<void> {
+  release(key: LiveKey, consume: Decimal, periodStartMs: number): Promise<void> {
     const entry = this.#entries.get(entryKey(key));
-    if (entry && entry.used !== undefined && entry.period_start_ms === periodStartMs) entry.used -= consume;
+    if (entry && entry.used !== undefined && entry.period_start_ms === periodStartMs) {
+      entry.used = (entry.used - consume) as Decimal;
+    }
     return Promise.resolve();
   }
 
@@ -301,12 +313,12 @@ export class MemoryLiveEntitlements implements LiveEntitlementStore {
       if (!entry || !entry.counted || entry.period_end_ms === null) continue;
       const ts = e.timestamp.getTime();
       if (ts < entry.period_start_ms || ts >= entry.period_end_ms) continue;
-      entry.psum += e.value;
+      entry.psum = (entry.psum + e.value) as Decimal;
       entry.pcount += 1;
       entry.ver += 1;
       if (entry.used === undefined) continue;
-      if (entry.aggregation === "sum") entry.used += e.value;
-      else if (entry.aggregation === "count") entry.used += 1;
+      if (entry.aggregation === "sum") entry.used = (entry.used + e.value) as Decimal;
+      else if (entry.aggregation === "count") entry.used = (entry.used + decimalFromInteger(1)) as Decimal;
       else entry.used = undefined;
     }
     return Promise.resolve();
@@ -353,7 +365,7 @@ export class DatabaseOnlyEntitlements implements LiveEntitlementStore {
   put(): Promise<void> {
     return Promise.resolve();
   }
-  seed(): Promise<number | null> {
+  seed(): Promise<Decimal | null> {
     return Promise.resolve(null);
   }
   release(): Promise<void> {

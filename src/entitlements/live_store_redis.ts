@@ -5,8 +5,9 @@
  * consumption) is one round trip and atomic across every process sharing the Redis.
  *
  * Keys (all of an app in one cluster slot thanks to the `{tenant:app}` hash tag):
- * - `<prefix>{<tenant>:<app>}:e:<customer>:<feature>` — hash: gen, ent (snapshot JSON), cap,
- *   counted, pstart, pend, agg, used, psum, pcount, ver, epoch; expires one day after its period;
+ * - `<prefix>{<tenant>:<app>}:e:<customer>:<feature>` — hash: gen, ent (snapshot JSON), cap + capf,
+ *   counted, pstart, pend, agg, used + usedf, psum + psumf, pcount, ver, epoch (each quantity a
+ *   whole part and a 10^-12 fraction, see `DECIMAL_LUA`); expires one day after its period;
  * - `<prefix>{<tenant>:<app>}:gen` and `…:gen:<customer>` — invalidation generations.
  *
  * Failures: every Redis error or timeout opens a short circuit ({@link RedisLiveOptions.retryAfterMs})
@@ -20,6 +21,8 @@
  */
 import { Redis } from "@upstash/redis";
 import type { Scope } from "../domain/scope.ts";
+import type { Decimal } from "../domain/decimal.ts";
+import { joinQuantity, splitQuantity } from "../domain/quantity.ts";
 import {
   type CountedEvent,
   entryFields,
@@ -32,13 +35,38 @@ import {
 } from "./live_store.ts";
 
 /**
- * KEYS: entry, app gen, customer gen. ARGV: now_ms, consume. An entry past its `exp` is deleted
- * and reported stale. Consumes only for `sum`, or `count`
- * with consume 1 (the caller turns other requests into `consume_not_supported`).
+ * Exact decimal quantities in Lua (issue 19). Lua numbers are doubles, exact only up to 2^53, and a
+ * quantity scaled by 10^12 passes that at 9 007 units; `INCRBYFLOAT` is a float. So every quantity
+ * (counter `used`/`usedf`, running sum `psum`/`psumf`, cap `cap`/`capf`, a consumption) is a pair:
+ * whole units (as integer counters always were) and the fraction in 10^-12 units, 0 … 10^12 − 1.
+ * Each part stays far below 2^53 (a batch of 1000 fractions sums to < 10^15), the pair is carried
+ * and compared exactly, and integer features keep a zero fraction: their behaviour is unchanged.
+ * Numbers are written back with `%.0f` (exact for integers below 2^53; Lua's default `%.14g`
+ * would write large counters in exponent form).
  */
-const CHECK = `
+const DECIMAL_LUA = `
+local S = 1000000000000
+local function norm(w, f)
+  local carry = math.floor(f / S)
+  local r = f - carry * S
+  if r >= S then carry, r = carry + 1, r - S elseif r < 0 then carry, r = carry - 1, r + S end
+  return w + carry, r
+end
+local function num(v) return tonumber(v) or 0 end
+local function str(v) return string.format('%.0f', v) end
+local function above(w1, f1, w2, f2) return w1 > w2 or (w1 == w2 and f1 > f2) end
+`;
+
+/**
+ * KEYS: entry, app gen, customer gen. ARGV: now_ms, consume (whole), consume (fraction). An entry
+ * past its `exp` is deleted and reported stale. Consumes only for `sum`, or `count` with consume 1
+ * (the caller turns other requests into `consume_not_supported`). Replies carry quantities as
+ * (whole, fraction) pairs: ok → used, consumed, used_f, consumed_f; denied → used, used_f;
+ * cold → psum, pcount, ver, epoch, pstart, psum_f.
+ */
+const CHECK = DECIMAL_LUA + `
 local g = (redis.call('GET', KEYS[2]) or '0') .. ':' .. (redis.call('GET', KEYS[3]) or '0')
-local h = redis.call('HMGET', KEYS[1], 'gen', 'ent', 'cap', 'counted', 'pend', 'used', 'psum', 'pcount', 'ver', 'epoch', 'pstart', 'agg', 'exp')
+local h = redis.call('HMGET', KEYS[1], 'gen', 'ent', 'cap', 'counted', 'pend', 'used', 'psum', 'pcount', 'ver', 'epoch', 'pstart', 'agg', 'exp', 'usedf', 'capf', 'psumf')
 local now = tonumber(ARGV[1])
 if h[13] and now >= tonumber(h[13]) then
   redis.call('DEL', KEYS[1])
@@ -46,20 +74,22 @@ if h[13] and now >= tonumber(h[13]) then
 end
 if h[1] ~= g or not h[2] then return {'stale', g} end
 if h[5] ~= '' and now >= tonumber(h[5]) then return {'stale', g} end
-if h[4] ~= '1' then return {'ok', h[2], 0, 0} end
-if not h[6] then return {'cold', h[2], h[7], h[8], h[9], h[10], h[11]} end
-local used = tonumber(h[6])
-local n = tonumber(ARGV[2])
-if n > 0 then
-  if not (h[12] == 'sum' or (h[12] == 'count' and n == 1)) then return {'ok', h[2], used, 0} end
-  if h[3] ~= '' and used + n > tonumber(h[3]) then return {'denied', h[2], used} end
-  redis.call('HINCRBY', KEYS[1], 'used', n)
+if h[4] ~= '1' then return {'ok', h[2], 0, 0, 0, 0} end
+if not h[6] then return {'cold', h[2], h[7], h[8], h[9], h[10], h[11], h[16] or '0'} end
+local uw, uf = tonumber(h[6]), num(h[14])
+local nw, nf = tonumber(ARGV[2]), tonumber(ARGV[3])
+if nw > 0 or nf > 0 then
+  if not (h[12] == 'sum' or (h[12] == 'count' and nw == 1 and nf == 0)) then return {'ok', h[2], str(uw), '0', str(uf), '0'} end
+  local aw, af = norm(uw + nw, uf + nf)
+  if h[3] ~= '' and above(aw, af, tonumber(h[3]), num(h[15])) then return {'denied', h[2], str(uw), str(uf)} end
+  redis.call('HSET', KEYS[1], 'used', str(aw), 'usedf', str(af))
 end
-return {'ok', h[2], used, n}
+return {'ok', h[2], str(uw), str(nw), str(uf), str(nf)}
 `;
 
 /**
- * KEYS: entry. ARGV: gen, ent, cap, counted, pstart, pend, agg, ttl_ms, expires_at_ms, now_ms.
+ * KEYS: entry. ARGV: gen, ent, cap (whole), counted, pstart, pend, agg, ttl_ms, expires_at_ms,
+ * now_ms, cap (fraction).
  * From `expires_at_ms` on (business time) the entry is gone for CHECK and PUT (deleted on sight,
  * as the in-process store does); Redis itself drops it after `ttl_ms`. The TTL is relative
  * (PEXPIRE, not PEXPIREAT) so that business time (the injected clock) and Redis' own clock never
@@ -70,58 +100,72 @@ local e = redis.call('HGET', KEYS[1], 'exp')
 if e and tonumber(ARGV[10]) >= tonumber(e) then redis.call('DEL', KEYS[1]) end
 local cur = redis.call('HMGET', KEYS[1], 'pstart', 'agg')
 if cur[1] ~= ARGV[5] or cur[2] ~= ARGV[7] then
-  redis.call('HDEL', KEYS[1], 'used')
+  redis.call('HDEL', KEYS[1], 'used', 'usedf')
   redis.call('HINCRBY', KEYS[1], 'epoch', 1)
 end
-redis.call('HSET', KEYS[1], 'gen', ARGV[1], 'ent', ARGV[2], 'cap', ARGV[3], 'counted', ARGV[4], 'pstart', ARGV[5], 'pend', ARGV[6], 'agg', ARGV[7], 'exp', ARGV[9])
+redis.call('HSET', KEYS[1], 'gen', ARGV[1], 'ent', ARGV[2], 'cap', ARGV[3], 'counted', ARGV[4], 'pstart', ARGV[5], 'pend', ARGV[6], 'agg', ARGV[7], 'exp', ARGV[9], 'capf', ARGV[11])
 redis.call('HSETNX', KEYS[1], 'psum', 0)
+redis.call('HSETNX', KEYS[1], 'psumf', 0)
 redis.call('HSETNX', KEYS[1], 'pcount', 0)
 redis.call('HSETNX', KEYS[1], 'ver', 0)
 redis.call('PEXPIRE', KEYS[1], ARGV[8])
 return 1
 `;
 
-/** KEYS: entry. ARGV: pstart, value, psum, pcount, ver, epoch. Returns the counter or nil. */
-const SEED = `
-local h = redis.call('HMGET', KEYS[1], 'pstart', 'agg', 'used', 'psum', 'pcount', 'ver', 'epoch')
+/**
+ * KEYS: entry. ARGV: pstart, value (whole), psum (whole), pcount, ver, epoch, value (fraction),
+ * psum (fraction). Returns the counter as {whole, fraction}, or nil.
+ */
+const SEED = DECIMAL_LUA + `
+local h = redis.call('HMGET', KEYS[1], 'pstart', 'agg', 'used', 'psum', 'pcount', 'ver', 'epoch', 'usedf', 'psumf')
 if h[1] ~= ARGV[1] or h[7] ~= ARGV[6] then return false end
-if h[3] then return tonumber(h[3]) end
-local v = tonumber(ARGV[2])
-if h[2] == 'sum' then v = v + tonumber(h[4]) - tonumber(ARGV[3])
-elseif h[2] == 'count' then v = v + tonumber(h[5]) - tonumber(ARGV[4])
+if h[3] then return {h[3], h[8] or '0'} end
+local w, f = tonumber(ARGV[2]), tonumber(ARGV[7])
+if h[2] == 'sum' then w, f = norm(w + num(h[4]) - tonumber(ARGV[3]), f + num(h[9]) - tonumber(ARGV[8]))
+elseif h[2] == 'count' then w = w + tonumber(h[5]) - tonumber(ARGV[4])
 elseif h[6] ~= ARGV[5] then return false end
-redis.call('HSET', KEYS[1], 'used', v)
-return v
+redis.call('HSET', KEYS[1], 'used', str(w), 'usedf', str(f))
+return {str(w), str(f)}
 `;
 
-/** KEYS: entry. ARGV: pstart, consume. */
-const RELEASE = `
-local h = redis.call('HMGET', KEYS[1], 'pstart', 'used')
-if h[1] == ARGV[1] and h[2] then redis.call('HINCRBY', KEYS[1], 'used', -tonumber(ARGV[2])) end
+/** KEYS: entry. ARGV: pstart, consume (whole), consume (fraction). */
+const RELEASE = DECIMAL_LUA + `
+local h = redis.call('HMGET', KEYS[1], 'pstart', 'used', 'usedf')
+if h[1] == ARGV[1] and h[2] then
+  local w, f = norm(tonumber(h[2]) - tonumber(ARGV[2]), num(h[3]) - tonumber(ARGV[3]))
+  redis.call('HSET', KEYS[1], 'used', str(w), 'usedf', str(f))
+end
 return 1
 `;
 
-/** KEYS: entry. ARGV: ts1, value1, ts2, value2, … Returns how many events were counted. */
-const COUNT = `
-local h = redis.call('HMGET', KEYS[1], 'pstart', 'pend', 'agg', 'used', 'counted')
+/**
+ * KEYS: entry. ARGV: ts1, whole1, fraction1, ts2, whole2, fraction2, … Returns how many events
+ * were counted.
+ */
+const COUNT = DECIMAL_LUA + `
+local h = redis.call('HMGET', KEYS[1], 'pstart', 'pend', 'agg', 'used', 'counted', 'usedf', 'psum', 'psumf')
 if h[5] ~= '1' or h[2] == '' then return 0 end
 local ps, pe = tonumber(h[1]), tonumber(h[2])
-local sum, cnt = 0, 0
-for i = 1, #ARGV, 2 do
+local sw, sf, cnt = 0, 0, 0
+for i = 1, #ARGV, 3 do
   local ts = tonumber(ARGV[i])
   if ts >= ps and ts < pe then
-    sum = sum + tonumber(ARGV[i + 1])
+    sw = sw + tonumber(ARGV[i + 1])
+    sf = sf + tonumber(ARGV[i + 2])
     cnt = cnt + 1
   end
 end
 if cnt == 0 then return 0 end
-redis.call('HINCRBY', KEYS[1], 'psum', sum)
+local pw, pf = norm(num(h[7]) + sw, num(h[8]) + sf)
+redis.call('HSET', KEYS[1], 'psum', str(pw), 'psumf', str(pf))
 redis.call('HINCRBY', KEYS[1], 'pcount', cnt)
 redis.call('HINCRBY', KEYS[1], 'ver', cnt)
 if h[4] then
-  if h[3] == 'sum' then redis.call('HINCRBY', KEYS[1], 'used', sum)
+  if h[3] == 'sum' then
+    local uw, uf = norm(tonumber(h[4]) + sw, num(h[6]) + sf)
+    redis.call('HSET', KEYS[1], 'used', str(uw), 'usedf', str(uf))
   elseif h[3] == 'count' then redis.call('HINCRBY', KEYS[1], 'used', cnt)
-  else redis.call('HDEL', KEYS[1], 'used') end
+  else redis.call('HDEL', KEYS[1], 'used', 'usedf') end
 end
 return cnt
 `;
@@ -129,7 +173,7 @@ return cnt
 /** KEYS: entry. Drops the counter (rebuilt from libSQL on the next check). */
 const FORGET = `
 if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('HDEL', KEYS[1], 'used')
+  redis.call('HDEL', KEYS[1], 'used', 'usedf')
   redis.call('HINCRBY', KEYS[1], 'epoch', 1)
 end
 return 1
@@ -273,35 +317,40 @@ export class RedisLiveEntitlements implements LiveEntitlementStore {
     for (const k of keys) if (set.size < MAX_PENDING) set.add(k);
   }
 
-  check(key: LiveKey, consume: number, nowMs: number): Promise<LiveCheck> {
+  check(key: LiveKey, consume: Decimal, nowMs: number): Promise<LiveCheck> {
+    const n = splitQuantity(consume);
     return this.#call(async () => {
       const reply = await this.#scripts.check.exec([this.entryKey(key), ...this.#genKeys(key)], [
         String(nowMs),
-        String(consume),
+        String(n.whole),
+        String(n.frac),
       ]) as unknown[];
       const status = String(reply[0]);
       if (status === "stale") return { status: "stale", gen: String(reply[1]) };
       const entitlement = JSON.parse(String(reply[1])) as FeatureEntitlement;
       if (status === "cold") {
-        const [psum, pcount, ver, epoch, pstart] = reply.slice(2, 7).map(Number);
+        const [pcount, ver, epoch, pstart] = reply.slice(3, 7).map(Number);
+        const psum = joinQuantity(BigInt(String(reply[2])), BigInt(String(reply[7])));
         return {
           status: "cold",
           entitlement,
           snapshot: { psum, pcount, ver, epoch, period_start_ms: pstart },
         };
       }
-      if (status === "denied") return { status: "denied", entitlement, used: Number(reply[2]) };
-      return { status: "ok", entitlement, used: Number(reply[2]), consumed: Number(reply[3]) };
+      const pair = (w: unknown, f: unknown) => joinQuantity(BigInt(String(w)), BigInt(String(f)));
+      if (status === "denied") return { status: "denied", entitlement, used: pair(reply[2], reply[3]) };
+      return { status: "ok", entitlement, used: pair(reply[2], reply[4]), consumed: pair(reply[3], reply[5]) };
     });
   }
 
   put(key: LiveKey, gen: string, entitlement: FeatureEntitlement, nowMs: number): Promise<void> {
     const f = entryFields(entitlement, nowMs);
+    const cap = f.cap === null ? null : splitQuantity(f.cap);
     return this.#call(async () => {
       await this.#scripts.put.exec([this.entryKey(key)], [
         gen,
         JSON.stringify(entitlement),
-        f.cap === null ? "" : String(f.cap),
+        cap === null ? "" : String(cap.whole),
         f.counted ? "1" : "0",
         String(f.period_start_ms),
         f.period_end_ms === null ? "" : String(f.period_end_ms),
@@ -309,27 +358,39 @@ export class RedisLiveEntitlements implements LiveEntitlementStore {
         String(Math.max(1000, f.expires_at_ms - nowMs)),
         String(f.expires_at_ms),
         String(nowMs),
+        cap === null ? "0" : String(cap.frac),
       ]);
     });
   }
 
-  seed(key: LiveKey, snapshot: SeedSnapshot, value: number): Promise<number | null> {
+  seed(key: LiveKey, snapshot: SeedSnapshot, value: Decimal): Promise<Decimal | null> {
+    const v = splitQuantity(value);
+    const p = splitQuantity(snapshot.psum);
     return this.#call(async () => {
       const reply = await this.#scripts.seed.exec([this.entryKey(key)], [
         String(snapshot.period_start_ms),
-        String(value),
-        String(snapshot.psum),
+        String(v.whole),
+        String(p.whole),
         String(snapshot.pcount),
         String(snapshot.ver),
         String(snapshot.epoch),
-      ]);
-      return reply === null || reply === undefined ? null : Number(reply);
+        String(v.frac),
+        String(p.frac),
+      ]) as unknown[] | null | undefined;
+      return reply === null || reply === undefined
+        ? null
+        : joinQuantity(BigInt(String(reply[0])), BigInt(String(reply[1])));
     });
   }
 
-  release(key: LiveKey, consume: number, periodStartMs: number): Promise<void> {
+  release(key: LiveKey, consume: Decimal, periodStartMs: number): Promise<void> {
+    const n = splitQuantity(consume);
     return this.#call(async () => {
-      await this.#scripts.release.exec([this.entryKey(key)], [String(periodStartMs), String(consume)]);
+      await this.#scripts.release.exec([this.entryKey(key)], [
+        String(periodStartMs),
+        String(n.whole),
+        String(n.frac),
+      ]);
     }).catch((error) => {
       // The reservation stays counted until the counter is rebuilt: too high, never too low.
       this.#owe(this.#owedForget, [this.entryKey(key)]);
@@ -343,7 +404,8 @@ export class RedisLiveEntitlements implements LiveEntitlementStore {
       const k = this.entryKey({ scope, customerId: e.customer_id, feature: e.feature });
       let args = byKey.get(k);
       if (!args) byKey.set(k, args = []);
-      args.push(String(e.timestamp.getTime()), String(e.value));
+      const v = splitQuantity(e.value);
+      args.push(String(e.timestamp.getTime()), String(v.whole), String(v.frac));
     }
     if (byKey.size === 0) return Promise.resolve();
     return this.#call(async () => {

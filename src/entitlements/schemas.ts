@@ -4,15 +4,17 @@
  * @module
  */
 import { z } from "@hono/zod-openapi";
-import { Key, SafeInt } from "../http/schemas.ts";
+import { boundedJsonObject, decimalQuantity, Key, PROPERTIES_BOUNDS, quantityOut } from "../http/schemas.ts";
+import { parseQuantity } from "../domain/quantity.ts";
 
 /** Body of `POST /v1/entitlements/check`. */
 export const CheckBody: z.ZodObject<
   {
     customer_id: z.ZodString;
     feature: z.ZodString;
-    consume: z.ZodOptional<z.ZodInt>;
+    consume: z.ZodOptional<z.ZodUnion<readonly [z.ZodNumber, z.ZodString]>>;
     idempotency_key: z.ZodOptional<z.ZodString>;
+    properties: z.ZodOptional<z.ZodRecord<z.ZodString, z.ZodUnknown>>;
   },
   z.core.$strict
 > = z.object({
@@ -21,16 +23,28 @@ export const CheckBody: z.ZodObject<
     example: "user_42",
   }),
   feature: Key.openapi({ description: "Feature key", example: "api_calls" }),
-  consume: SafeInt.min(1).optional().openapi({
-    description: "Units to consume atomically if allowed (hard limit: only when used + consume ≤ limit); " +
-      "recorded as a usage event whose id is idempotency_key",
-    example: 1,
-  }),
+  consume: decimalQuantity(
+    "Units to consume atomically if allowed (hard limit: only when used + consume ≤ limit), greater than 0; " +
+      "recorded as a usage event whose id is idempotency_key. For a feature drawing from a credit system, " +
+      "consume × credit_cost credits are deducted from the pool instead",
+    1,
+  ).refine((v) => {
+    try {
+      return parseQuantity(v) > 0n;
+    } catch {
+      return true; // the format issue is already reported
+    }
+  }, "Must be greater than 0").optional(),
   idempotency_key: Key.optional().openapi({
     description:
       "Required with consume: the id of the usage event it records; a retry with the same key consumes once",
     example: "chk_3f9a",
   }),
+  properties: boundedJsonObject(
+    PROPERTIES_BOUNDS,
+    "Properties of the consumption's usage event; they pick a credit cost by dimension",
+    { model: "m-large" },
+  ).optional(),
 }).strict().refine((b) => b.consume === undefined || b.idempotency_key !== undefined, {
   message: "Required when consume is given",
   path: ["idempotency_key"],
@@ -40,10 +54,12 @@ export const DecisionSchema: z.ZodObject<
   {
     allowed: z.ZodBoolean;
     feature: z.ZodString;
-    type: z.ZodNullable<z.ZodEnum<{ boolean: "boolean"; metered: "metered"; seat: "seat" }>>;
-    used: z.ZodInt;
-    limit: z.ZodNullable<z.ZodInt>;
-    remaining: z.ZodNullable<z.ZodInt>;
+    type: z.ZodNullable<
+      z.ZodEnum<{ boolean: "boolean"; metered: "metered"; seat: "seat"; credit_system: "credit_system" }>
+    >;
+    used: z.ZodUnion<readonly [z.ZodNumber, z.ZodString]>;
+    limit: z.ZodNullable<z.ZodUnion<readonly [z.ZodNumber, z.ZodString]>>;
+    remaining: z.ZodNullable<z.ZodUnion<readonly [z.ZodNumber, z.ZodString]>>;
     soft_limit: z.ZodBoolean;
     reason: z.ZodEnum<
       {
@@ -57,8 +73,9 @@ export const DecisionSchema: z.ZodObject<
       }
     >;
     resets_at: z.ZodNullable<z.ZodString>;
-    consumed: z.ZodInt;
+    consumed: z.ZodUnion<readonly [z.ZodNumber, z.ZodString]>;
     over_soft_limit: z.ZodBoolean;
+    credit_system: z.ZodOptional<z.ZodString>;
   },
   z.core.$strip
 > = z.object({
@@ -67,19 +84,15 @@ export const DecisionSchema: z.ZodObject<
     example: true,
   }),
   feature: z.string().openapi({ description: "The feature key asked about", example: "api_calls" }),
-  type: z.enum(["metered", "boolean", "seat"]).nullable().openapi({
-    description: "Feature type; null when not in the plan",
+  type: z.enum(["metered", "boolean", "seat", "credit_system"]).nullable().openapi({
+    description: "Feature type (the credit system's, credit_system, for a feature drawing credits); null when not in the plan",
     example: "metered",
   }),
-  used: z.int().openapi({
-    description: "Usage in the current period (after this call's consumption)",
-    example: 2500,
-  }),
-  limit: z.int().nullable().openapi({ description: "Units per period; null = unlimited", example: 100000 }),
-  remaining: z.int().nullable().openapi({
-    description: "limit − used, never negative; null = unlimited",
-    example: 97500,
-  }),
+  used: quantityOut("Usage in the current period (after this call's consumption); credits of the pool for a feature drawing credits", 2500),
+  limit: quantityOut("Units per period (credits of the pool for a feature drawing credits); null = unlimited", 100000)
+    .nullable(),
+  remaining: quantityOut("limit − used, never negative (the pool's balance for a feature drawing credits); null = unlimited", 97500)
+    .nullable(),
   soft_limit: z.boolean().openapi({
     description: "The limit is soft (usage past it is allowed and flagged)",
     example: false,
@@ -97,12 +110,13 @@ export const DecisionSchema: z.ZodObject<
     description: "End of the current period, when usage resets",
     example: "2026-12-01T00:00:00.000Z",
   }),
-  consumed: z.int().openapi({
-    description: "Units consumed by this call (0 for a plain check or a denial)",
-    example: 0,
-  }),
+  consumed: quantityOut("Units consumed by this call (credits for a feature drawing credits; 0 for a plain check or a denial)", 0),
   over_soft_limit: z.boolean().openapi({
     description: "A soft limit is exceeded (after this call's consumption)",
     example: false,
+  }),
+  credit_system: z.string().optional().openapi({
+    description: "Key of the credit system the feature draws from; present only then",
+    example: "credits",
   }),
 }).openapi("EntitlementDecision");

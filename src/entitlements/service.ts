@@ -13,6 +13,17 @@
  *    (the reservation is given back and the answer says `consumed: n` again); the same key with a
  *    different payload is `idempotency_key_reused` (409). Denied consumptions write nothing.
  *
+ * Quantities are exact decimals (issue 19): `consume`, usage and limits may have 12 decimal places.
+ *
+ * Credit systems (issue 19): a check of a feature that draws from a `credit_system` feature is
+ * answered and enforced on the pool: `consume` units cost `consume × credit_cost` credits
+ * (the cost of the first `dimension_prices` entry the check's `properties` match, else the
+ * feature's), deducted from the pool's counter in the same atomic step as any hard limit, and the
+ * answer carries the pool's `used` / `limit` / `remaining` in credits with `credit_system` naming
+ * it. The recorded usage event is the feature's own (its units and properties); the pool's usage
+ * is derived from those events (`featureUsage`), so invoices and counters agree and the pool
+ * refills at each period boundary like any per-period usage.
+ *
  * Without a reachable live store (Redis down), checks answer from libSQL, reading the entitlement
  * fresh (never from a cache another process cannot invalidate), and a consumption decides and
  * writes inside one write transaction (`BEGIN IMMEDIATE`, serialized across processes), so the
@@ -21,6 +32,9 @@
  * @module
  */
 import { type ConsumptionDecision, decideConsumption, limitCrossing } from "../domain/entitlement.ts";
+import { type Decimal, decimalFromInteger, multiplyDecimal } from "../domain/decimal.ts";
+import { parseQuantity, type QuantityJson, quantityToJson } from "../domain/quantity.ts";
+import { creditCostOf, type Feature } from "../domain/plan.ts";
 import { BillingError } from "../domain/errors.ts";
 import { keyReused, onceVerdict } from "../domain/idempotency.ts";
 import { findFeature } from "../domain/plan.ts";
@@ -41,8 +55,8 @@ import {
 import { loadPlan } from "../plans/service.ts";
 import { billingPeriodAt, liveSubscription } from "../subscriptions/read.ts";
 import {
-  aggregateUsage,
   existingHashes,
+  featureUsage,
   hashEvents,
   ingestEvents,
   type IngestReport,
@@ -83,15 +97,36 @@ async function loadEntitlementContext(
   };
 }
 
-/** The snapshot of one feature the live store caches. */
+/**
+ * The snapshot of one feature the live store caches; a credit system's snapshot carries the
+ * features that draw from it (its counter is rebuilt from their events).
+ */
 function featureEntitlement(context: EntitlementContext, featureKey: string): FeatureEntitlement {
   const sub = context.subscription;
+  const feature = sub ? findFeature(context, featureKey) ?? null : null;
   return {
     subscribed: sub !== null,
-    feature: sub ? findFeature(context, featureKey) ?? null : null,
+    feature,
     period_start_ms: sub ? sub.period_start.getTime() : null,
     period_end_ms: sub ? sub.period_end.getTime() : null,
+    ...(feature?.type === "credit_system"
+      ? { consumers: context.features.filter((f) => f.credit_system === feature.key) }
+      : {}),
   };
+}
+
+/** The usage of an entitlement's feature over its current period (credit systems included). */
+function periodUsage(ctx: Ctx, exec: Executor, customerId: string, entitlement: FeatureEntitlement) {
+  const f = entitlement.feature!;
+  return featureUsage(
+    ctx.scope,
+    exec,
+    customerId,
+    f,
+    entitlement.consumers ?? [],
+    new Date(entitlement.period_start_ms!),
+    new Date(entitlement.period_end_ms!),
+  );
 }
 
 /**
@@ -115,22 +150,15 @@ export async function publishEntitlements(
   let published = 0;
   for (const f of context.features) {
     const key: LiveKey = { scope: ctx.scope, customerId, feature: f.key };
-    const r = await store.check(key, 0, now.getTime());
+    const zero = decimalFromInteger(0);
+    const r = await store.check(key, zero, now.getTime());
     if (r.status !== "stale") continue;
     const entitlement = featureEntitlement(context, f.key);
     await store.put(key, r.gen, entitlement, now.getTime());
     published++;
-    const after = await store.check(key, 0, now.getTime());
+    const after = await store.check(key, zero, now.getTime());
     if (after.status !== "cold") continue;
-    const value = await aggregateUsage(
-      ctx.scope,
-      ctx.database.db,
-      customerId,
-      f,
-      new Date(entitlement.period_start_ms!),
-      new Date(entitlement.period_end_ms!),
-    );
-    await store.seed(key, after.snapshot, value);
+    await store.seed(key, after.snapshot, await periodUsage(ctx, ctx.database.db, customerId, entitlement));
   }
   return published;
 }
@@ -163,14 +191,44 @@ export interface CheckInput {
   customer_id: string;
   /** Feature key. */
   feature: string;
-  /** Units to consume if allowed (absent or 0: only ask). */
-  consume?: number;
+  /** Units to consume if allowed (absent or 0: only ask); a decimal with at most 12 places. */
+  consume?: QuantityJson;
   /** Id of the usage event a consumption records; required with `consume`. */
   idempotency_key?: string;
+  /** Event properties of the consumption (recorded on its event; pick a credit cost by dimension). */
+  properties?: Record<string, unknown>;
+}
+
+/**
+ * What a check settles on: the feature asked about, or, for a feature drawing from a credit
+ * system, the pool. `amount` is what the counter must take (`consume`, or its credits); `ask` is
+ * what a plain check asks room for (one unit, or its credits).
+ */
+interface Target {
+  /** The live entry the decision is made on. */
+  key: LiveKey;
+  /** Counter units to consume (0 = only ask). */
+  amount: Decimal;
+  /** Room a plain check asks for. */
+  ask: Decimal;
+  /** Key of the credit system when the check was routed to one. */
+  pool?: string;
+}
+
+/** The target of a check of `units` of `feature` (itself, or its credit system). */
+function targetOf(key: LiveKey, feature: Feature | null, units: Decimal, input: CheckInput): Target {
+  const cost = feature ? creditCostOf(feature, input.properties) : null;
+  if (cost === null || !feature?.credit_system) return { key, amount: units, ask: decimalFromInteger(1) };
+  return {
+    key: { ...key, feature: feature.credit_system },
+    amount: multiplyDecimal(units, cost, "ceil"),
+    ask: cost,
+    pool: feature.credit_system,
+  };
 }
 
 /** Attempts at the live path before answering from libSQL (stale → reload, cold → rebuild, retry). */
-const LIVE_ATTEMPTS = 4;
+const LIVE_ATTEMPTS = 5;
 
 /**
  * Checks whether a customer may use a feature now and, with `consume`, uses it atomically.
@@ -181,8 +239,8 @@ const LIVE_ATTEMPTS = 4;
  *   (400) for `consume` without a key; `idempotency_key_reused` (409); `database_busy` (503)
  */
 export async function checkEntitlement(ctx: Ctx, input: CheckInput): Promise<ConsumptionDecision> {
-  const consume = input.consume ?? 0;
-  if (consume > 0 && !input.idempotency_key) {
+  const consume = parseQuantity(input.consume ?? 0);
+  if (consume > 0n && !input.idempotency_key) {
     throw new BillingError(
       "idempotency_key_required",
       "invalid_request",
@@ -202,8 +260,9 @@ export async function checkEntitlement(ctx: Ctx, input: CheckInput): Promise<Con
     if (!(error instanceof LiveStoreUnavailable)) throw error;
   }
   const answer = await checkFromDatabase(ctx, key, input, consume);
-  if (answer.consumed > 0) {
-    await store.forget([key]).catch(() => {/* owed; delivered when the store is back */});
+  if (parseQuantity(answer.consumed) > 0n) {
+    const keys = answer.credit_system ? [{ ...key, feature: answer.credit_system }] : [key];
+    await store.forget(keys).catch(() => {/* owed; delivered when the store is back */});
   }
   return answer;
 }
@@ -218,26 +277,30 @@ export async function checkEntitlement(ctx: Ctx, input: CheckInput): Promise<Con
 export function decide(
   input: CheckInput,
   entitlement: FeatureEntitlement,
-  used: number,
-  consume: number,
+  used: Decimal,
+  consume: Decimal,
+  ask?: Decimal,
+  pool?: string,
 ): ConsumptionDecision {
   const f = entitlement.feature;
-  if (consume > 0 && entitlement.subscribed && f && f.type !== "boolean") {
+  if (consume > 0n && entitlement.subscribed && f && f.type !== "boolean") {
     assertConsumable(f.aggregation, consume, input.feature);
   }
-  return decideConsumption({
+  const decision = decideConsumption({
     featureKey: input.feature,
     subscribed: entitlement.subscribed,
     feature: entitlement.feature ?? undefined,
     used,
     consume,
     periodEnd: entitlement.period_end_ms === null ? null : new Date(entitlement.period_end_ms),
+    ask,
   });
+  return pool ? { ...decision, credit_system: pool } : decision;
 }
 
 /** Only additive aggregations can be consumed: `sum` (any amount) and `count` (one event = 1). */
-function assertConsumable(aggregation: string, consume: number, feature: string): void {
-  if (aggregation === "sum" || (aggregation === "count" && consume === 1)) return;
+function assertConsumable(aggregation: string, consume: Decimal, feature: string): void {
+  if (aggregation === "sum" || (aggregation === "count" && consume === decimalFromInteger(1))) return;
   throw new BillingError(
     "consume_not_supported",
     "unprocessable",
@@ -249,12 +312,13 @@ function assertConsumable(aggregation: string, consume: number, feature: string)
 }
 
 /** The usage event a consumption records (its id is the check's `idempotency_key`). */
-export function consumptionEvent(input: CheckInput, consume: number, crossing?: Crossing): UsageEventInput {
+export function consumptionEvent(input: CheckInput, consume: Decimal, crossing?: Crossing): UsageEventInput {
   return {
     id: input.idempotency_key!,
     customer_id: input.customer_id,
     feature: input.feature,
-    value: consume,
+    value: quantityToJson(consume),
+    ...(input.properties ? { properties: input.properties } : {}),
     ...(crossing ? { lifecycle: crossing } : {}),
   };
 }
@@ -266,21 +330,22 @@ export type Crossing = NonNullable<UsageEventInput["lifecycle"]>;
 export function crossingOf(
   input: CheckInput,
   entitlement: FeatureEntitlement,
-  usedBefore: number,
-  consumed: number,
+  usedBefore: Decimal,
+  consumed: Decimal,
 ): Crossing | undefined {
   const f = entitlement.feature;
-  if (!f || consumed === 0) return undefined;
-  const type = limitCrossing(f, usedBefore, usedBefore + consumed);
+  if (!f || consumed === 0n) return undefined;
+  const after = (usedBefore + consumed) as Decimal;
+  const type = limitCrossing(f, usedBefore, after);
   if (!type) return undefined;
   return {
     type,
     data: {
       customer_id: input.customer_id,
-      feature: input.feature,
+      feature: f.key,
       limit: f.limit,
       soft_limit: f.soft_limit,
-      used: usedBefore + consumed,
+      used: quantityToJson(after),
       period_end: entitlement.period_end_ms ? new Date(entitlement.period_end_ms).toISOString() : null,
     },
   };
@@ -306,50 +371,50 @@ async function checkLive(
   store: LiveEntitlementStore,
   key: LiveKey,
   input: CheckInput,
-  consume: number,
+  consume: Decimal,
 ): Promise<ConsumptionDecision | null> {
+  let target: Target = { key, amount: consume, ask: decimalFromInteger(1) };
   for (let attempt = 0; attempt < LIVE_ATTEMPTS; attempt++) {
     const now = ctx.clock.now();
-    const r = await store.check(key, consume, now.getTime());
+    const t = target;
+    const r = await store.check(t.key, t.amount, now.getTime());
     if (r.status === "stale") {
       const context = await loadEntitlementContext(ctx, ctx.database.db, key.customerId, now);
-      await store.put(key, r.gen, featureEntitlement(context, input.feature), now.getTime());
+      await store.put(t.key, r.gen, featureEntitlement(context, t.key.feature), now.getTime());
+      continue;
+    }
+    if (t.pool === undefined && r.status === "ok" && r.entitlement.feature?.credit_system) {
+      // A feature drawing credits has no counter of its own (nothing was consumed): settle on its pool.
+      target = targetOf(key, r.entitlement.feature, consume, input);
       continue;
     }
     if (r.status === "cold") {
-      const f = r.entitlement.feature!;
-      const value = await aggregateUsage(
-        ctx.scope,
-        ctx.database.db,
-        key.customerId,
-        f,
-        new Date(r.entitlement.period_start_ms!),
-        new Date(r.entitlement.period_end_ms!),
-      );
-      const seeded = await store.seed(key, r.snapshot, value);
-      if (seeded === null && consume === 0) return decide(input, r.entitlement, value, 0);
+      const value = await periodUsage(ctx, ctx.database.db, key.customerId, r.entitlement);
+      const seeded = await store.seed(t.key, r.snapshot, value);
+      if (seeded === null && t.amount === 0n) return decide(input, r.entitlement, value, t.amount, t.ask, t.pool);
       continue;
     }
     if (r.status === "denied") {
-      const decision = decide(input, r.entitlement, r.used, consume);
+      const decision = decide(input, r.entitlement, r.used, t.amount, t.ask, t.pool);
       if (decision.allowed) {
-        throw new Error(`Live store denied what the rule allows (used ${r.used}, consume ${consume})`);
+        throw new Error(`Live store denied what the rule allows (used ${r.used}, consume ${t.amount})`);
       }
-      return (await replayedConsumption(ctx, input, r.entitlement, r.used, consume)) ?? decision;
+      return (await replayedConsumption(ctx, input, r.entitlement, r.used, consume, t)) ?? decision;
     }
     let decision: ConsumptionDecision;
     try {
-      decision = decide(input, r.entitlement, r.used, consume);
+      decision = decide(input, r.entitlement, r.used, t.amount, t.ask, t.pool);
     } catch (error) {
-      if (r.consumed > 0) {
-        await store.release(key, r.consumed, r.entitlement.period_start_ms!).catch(() => {});
+      if (r.consumed > 0n) {
+        await store.release(t.key, r.consumed, r.entitlement.period_start_ms!).catch(() => {});
       }
       throw error;
     }
-    if (r.consumed === 0 && decision.consumed === 0) return decision;
-    if (!decision.allowed || decision.consumed !== r.consumed) {
-      await store.release(key, r.consumed, r.entitlement.period_start_ms!).catch(() => {});
-      throw new Error(`Live store consumed what the rule denies (used ${r.used}, consume ${consume})`);
+    const decided = parseQuantity(decision.consumed);
+    if (r.consumed === 0n && decided === 0n) return decision;
+    if (!decision.allowed || decided !== r.consumed) {
+      await store.release(t.key, r.consumed, r.entitlement.period_start_ms!).catch(() => {});
+      throw new Error(`Live store consumed what the rule denies (used ${r.used}, consume ${t.amount})`);
     }
     let outcome: "stored" | "replay";
     try {
@@ -361,12 +426,12 @@ async function checkLive(
         input,
       );
     } catch (error) {
-      await store.release(key, r.consumed, r.entitlement.period_start_ms!).catch(() => {});
+      await store.release(t.key, r.consumed, r.entitlement.period_start_ms!).catch(() => {});
       throw error;
     }
     if (outcome === "replay") {
-      await store.release(key, r.consumed, r.entitlement.period_start_ms!).catch(() => {});
-      return replayAnswer(input, r.entitlement, r.used, consume);
+      await store.release(t.key, r.consumed, r.entitlement.period_start_ms!).catch(() => {});
+      return replayAnswer(input, r.entitlement, r.used, t.amount, t);
     }
     return decision;
   }
@@ -381,18 +446,21 @@ async function checkLive(
 export function replayAnswer(
   input: CheckInput,
   entitlement: FeatureEntitlement,
-  currentUsed: number,
-  consume: number,
+  currentUsed: Decimal,
+  consume: Decimal,
+  target?: Pick<Target, "ask" | "pool">,
 ): ConsumptionDecision {
-  const original = decide(input, entitlement, Math.max(0, currentUsed - consume), consume);
-  const limit = original.limit;
+  const zero = decimalFromInteger(0);
+  const before = currentUsed > consume ? (currentUsed - consume) as Decimal : zero;
+  const original = decide(input, entitlement, before, consume, target?.ask, target?.pool);
+  const limit = original.limit === null ? null : parseQuantity(original.limit);
   return {
     ...original,
     allowed: true,
     reason: original.allowed ? original.reason : "within_limit",
-    consumed: consume,
-    used: currentUsed,
-    remaining: limit === null ? null : Math.max(0, limit - currentUsed),
+    consumed: quantityToJson(consume),
+    used: quantityToJson(currentUsed),
+    remaining: limit === null ? null : quantityToJson(limit > currentUsed ? (limit - currentUsed) as Decimal : zero),
   };
 }
 
@@ -404,10 +472,11 @@ async function replayedConsumption(
   ctx: Ctx,
   input: CheckInput,
   entitlement: FeatureEntitlement,
-  used: number,
-  consume: number,
+  used: Decimal,
+  consume: Decimal,
+  target: Target,
 ): Promise<ConsumptionDecision | null> {
-  if (consume === 0) return null;
+  if (consume === 0n) return null;
   const [hashed] = await hashEvents([consumptionEvent(input, consume)]);
   const seen = (await existingHashes(ctx.scope, ctx.database.db, [input.idempotency_key!])).get(
     input.idempotency_key!,
@@ -419,7 +488,7 @@ async function replayedConsumption(
   );
   if (verdict === "execute") return null;
   if (verdict === "conflict") throw keyReused(`Idempotency key "${input.idempotency_key}"`);
-  return replayAnswer(input, entitlement, used, consume);
+  return replayAnswer(input, entitlement, used, target.amount, target);
 }
 
 /**
@@ -430,43 +499,40 @@ async function checkFromDatabase(
   ctx: Ctx,
   key: LiveKey,
   input: CheckInput,
-  consume: number,
+  consume: Decimal,
 ): Promise<ConsumptionDecision> {
   const now = ctx.clock.now();
   const evaluate = async (exec: Executor) => {
     const context = await loadEntitlementContext(ctx, exec, key.customerId, now);
-    const entitlement = featureEntitlement(context, input.feature);
+    const asked = featureEntitlement(context, input.feature);
+    const target = targetOf(key, asked.feature, consume, input);
+    const entitlement = target.pool ? featureEntitlement(context, target.pool) : asked;
     const f = entitlement.feature;
     const used = f && entitlement.subscribed && f.type !== "boolean"
-      ? await aggregateUsage(
-        ctx.scope,
-        exec,
-        key.customerId,
-        f,
-        new Date(entitlement.period_start_ms!),
-        new Date(entitlement.period_end_ms!),
-      )
-      : 0;
-    return { entitlement, used };
+      ? await periodUsage(ctx, exec, key.customerId, entitlement)
+      : decimalFromInteger(0);
+    return { entitlement, used, target };
   };
-  if (consume === 0) {
-    const { entitlement, used } = await evaluate(ctx.database.db);
-    return decide(input, entitlement, used, 0);
+  if (consume === 0n) {
+    const { entitlement, used, target } = await evaluate(ctx.database.db);
+    return decide(input, entitlement, used, target.amount, target.ask, target.pool);
   }
   const hashed = await hashEvents([consumptionEvent(input, consume)]);
   return await writeOp(ctx, async (tx, emit) => {
-    const { entitlement, used } = await evaluate(tx);
-    const decision = decide(input, entitlement, used, consume);
+    const { entitlement, used, target } = await evaluate(tx);
+    const decision = decide(input, entitlement, used, target.amount, target.ask, target.pool);
     if (!decision.allowed) {
-      return (await replayedConsumption(ctx, input, entitlement, used, consume)) ?? decision;
+      return (await replayedConsumption(ctx, input, entitlement, used, consume, target)) ?? decision;
     }
-    if (decision.consumed === 0) return decision;
-    const crossing = crossingOf(input, entitlement, used, decision.consumed);
+    if (parseQuantity(decision.consumed) === 0n) return decision;
+    const crossing = crossingOf(input, entitlement, used, target.amount);
     const toStore = crossing
       ? hashed.map((h) => ({ ...h, input: { ...h.input, lifecycle: crossing } }))
       : hashed;
     const { stored: _stored, ...report } = await storeEvents(ctx, tx, emit, toStore);
-    if (replayOrConflict(report, input) === "replay") return replayAnswer(input, entitlement, used, consume);
+    if (replayOrConflict(report, input) === "replay") {
+      return replayAnswer(input, entitlement, used, target.amount, target);
+    }
     return decision;
   });
 }
@@ -483,10 +549,35 @@ export async function recordUsage(
 ): Promise<IngestReport> {
   const { stored, ...report } = await ingestEvents(ctx, events, flush);
   if (stored.length > 0) {
-    const counted: CountedEvent[] = stored;
+    const counted = await withCredits(ctx, stored, events);
     await liveStore(ctx).count(ctx.scope, counted).catch((error) => {
       if (!(error instanceof LiveStoreUnavailable)) throw error;
     });
   }
   return report;
+}
+
+/**
+ * The events to count in live counters: the stored events, plus, for each event of a feature that
+ * draws from a credit system, its credits on the pool (`value × credit cost`, the cost picked by
+ * the event's properties). The features come from the customer's cached entitlement context
+ * (current plan); a counter a stale plan miscounts is corrected when it is rebuilt from libSQL,
+ * where the pool's usage is derived from the events themselves.
+ */
+export async function withCredits(
+  ctx: Ctx,
+  stored: readonly CountedEvent[],
+  inputs: readonly UsageEventInput[],
+): Promise<CountedEvent[]> {
+  const out: CountedEvent[] = [...stored];
+  const properties = new Map(inputs.map((e) => [e.id, e.properties]));
+  const now = ctx.clock.now();
+  for (const e of stored) {
+    const context = await entitlementContext(ctx, e.customer_id, now);
+    const f = findFeature(context, e.feature);
+    const cost = f ? creditCostOf(f, properties.get((e as { event_id?: string }).event_id ?? "")) : null;
+    if (cost === null || !f?.credit_system) continue;
+    out.push({ ...e, feature: f.credit_system, value: multiplyDecimal(e.value, cost, "ceil") });
+  }
+  return out;
 }

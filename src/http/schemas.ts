@@ -8,6 +8,7 @@
  * @module
  */
 import { z } from "@hono/zod-openapi";
+import { quantityProblem } from "../domain/quantity.ts";
 
 /** Non-negative safe integer (units, counts, minor units). */
 export const SafeInt: z.ZodInt = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -109,6 +110,38 @@ export function boundedJsonObject(
         `every level, ${bounds.maxDepth} levels deep`,
       example,
     });
+}
+
+/**
+ * A quantity that may be fractional (issue 19): a JSON number or a decimal string with at most 12
+ * decimal places, not negative, whole part at most 2^53 − 1 (`domain/quantity.ts`). More places, a
+ * negative value or a malformed string fail validation naming the field. Answers render quantities
+ * as a number when whole and as the canonical decimal string otherwise.
+ */
+export function decimalQuantity(
+  description: string,
+  example: number | string,
+): z.ZodUnion<readonly [z.ZodNumber, z.ZodString]> {
+  return z.union([z.number(), z.string().max(40)])
+    .superRefine((value, ctx) => {
+      const issue = quantityProblem(value);
+      if (issue) ctx.addIssue({ code: "custom", message: issue });
+    })
+    .openapi({
+      description: `${description}. A number, or a decimal string with at most 12 decimal places ("0.25")`,
+      example,
+    });
+}
+
+/** A quantity in an answer: a number when whole, else its canonical decimal string (`"1.875"`). */
+export function quantityOut(
+  description: string,
+  example: number | string,
+): z.ZodUnion<readonly [z.ZodNumber, z.ZodString]> {
+  return z.union([z.number(), z.string()]).openapi({
+    description: `${description}. A number when whole, else a decimal string ("1.875")`,
+    example,
+  });
 }
 
 /** Problem details (RFC 9457). */

@@ -40,6 +40,7 @@ import {
   timelineOf,
 } from "../subscriptions/read.ts";
 import { aggregateUsage } from "../usage/service.ts";
+import { type Decimal, roundDecimalToInteger } from "../domain/decimal.ts";
 import { invoiceLineRows, type InvoiceRow, invoiceRows } from "./repository.ts";
 
 /** Remaining balances of a customer's grants: amount − every recorded consumption. */
@@ -48,6 +49,16 @@ async function grantBalances(ctx: Ctx, exec: Executor, customerId: string) {
   if (grants.length === 0) return [];
   const spent = await spentOfGrants(exec, ctx.scope, grants.map((g) => g.id));
   return grants.map((g) => ({ ...g, remaining: g.amount - (spent.get(g.id) ?? 0) }));
+}
+
+/**
+ * The quantity the integer rating of `domain/pricing.ts` takes for a period's exact usage: the
+ * usage itself when whole (every integer feature is rated exactly as before), otherwise the usage
+ * rounded **up** to whole units, as a metered unit that was started is billed (1.875 GB-hours
+ * rate as 2). Rating of the exact decimal is the decimal-price branch's `rate()`.
+ */
+export function unitsToRate(usage: Decimal): number {
+  return Number(roundDecimalToInteger(usage, "ceil"));
 }
 
 /** The customer's tax rate, or null. */
@@ -110,7 +121,7 @@ export async function ratePeriod(
       if (!feature.pricing) continue;
       usage.set(
         feature.key,
-        await aggregateUsage(ctx.scope, tx, sub.customer_id, feature, slice.start, slice.end),
+        unitsToRate(await aggregateUsage(ctx.scope, tx, sub.customer_id, feature, slice.start, slice.end)),
       );
     }
     segments.push({ plan, start: slice.start, end: slice.end, usage, proration: slice.proration });

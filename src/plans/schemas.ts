@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from "@hono/zod-openapi";
-import { Amount, Currency, Key, SafeInt, typeId } from "../http/schemas.ts";
+import { Amount, Currency, decimalQuantity, Key, quantityOut, SafeInt, typeId } from "../http/schemas.ts";
 
 const Tier = z.object({
   up_to: SafeInt.min(1).nullable().openapi({
@@ -14,7 +14,23 @@ const Tier = z.object({
   unit_amount: Amount,
   flat_amount: Amount.default(0),
 }).strict();
-const PricingSchema = z.object({
+/** Pricing of a feature as a client sends it. */
+export const PricingSchema: z.ZodObject<
+  {
+    model: z.ZodEnum<{ per_unit: "per_unit"; graduated: "graduated"; volume: "volume"; package: "package" }>;
+    unit_amount: z.ZodOptional<z.ZodInt>;
+    package_size: z.ZodOptional<z.ZodInt>;
+    tiers: z.ZodOptional<
+      z.ZodArray<
+        z.ZodObject<
+          { up_to: z.ZodNullable<z.ZodInt>; unit_amount: z.ZodInt; flat_amount: z.ZodDefault<z.ZodInt> },
+          z.core.$strict
+        >
+      >
+    >;
+  },
+  z.core.$strict
+> = z.object({
   model: z.enum(["per_unit", "graduated", "volume", "package"]).openapi({
     description:
       "per_unit: units × unit_amount; graduated: each tier prices its own units; volume: the tier reached prices all units; " +
@@ -38,7 +54,51 @@ const PricingSchema = z.object({
     }],
   }),
 }).strict().openapi("Pricing");
-const FeatureBody = z.object({
+type Quantity = z.ZodUnion<readonly [z.ZodNumber, z.ZodString]>;
+const PropertyName = z.string().min(1).max(64).regex(/^[A-Za-z0-9_]+$/);
+const DimensionMatchBody = z.record(PropertyName, z.string().max(200)).openapi({
+  description: "Dimension → required value; a dimension absent here matches any value",
+  example: { model: "m-large" },
+});
+const DimensionPriceBody = z.object({
+  match: DimensionMatchBody,
+  credit_cost: decimalQuantity("Credits per unit for events matching `match` (with credit_system)", 5).nullable()
+    .optional(),
+  pricing: z.unknown().optional().openapi({ description: "Price of matching usage", example: null }),
+}).strict();
+
+/** A feature as a client sends it (`features` of plan creation and update). */
+export const FeatureBody: z.ZodObject<
+  {
+    key: z.ZodString;
+    name: z.ZodOptional<z.ZodString>;
+    type: z.ZodEnum<{ boolean: "boolean"; metered: "metered"; seat: "seat"; credit_system: "credit_system" }>;
+    limit: z.ZodOptional<z.ZodNullable<Quantity>>;
+    soft_limit: z.ZodOptional<z.ZodBoolean>;
+    aggregation: z.ZodOptional<
+      z.ZodEnum<{ sum: "sum"; count: "count"; max: "max"; unique_count: "unique_count"; latest: "latest" }>
+    >;
+    included: z.ZodOptional<Quantity>;
+    unique_property: z.ZodOptional<z.ZodNullable<z.ZodString>>;
+    pricing: z.ZodOptional<z.ZodNullable<typeof PricingSchema>>;
+    credit_system: z.ZodOptional<z.ZodNullable<z.ZodString>>;
+    credit_cost: z.ZodOptional<z.ZodNullable<Quantity>>;
+    dimensions: z.ZodOptional<z.ZodArray<z.ZodString>>;
+    dimension_prices: z.ZodOptional<
+      z.ZodArray<
+        z.ZodObject<
+          {
+            match: z.ZodRecord<z.ZodString, z.ZodString>;
+            credit_cost: z.ZodOptional<z.ZodNullable<Quantity>>;
+            pricing: z.ZodOptional<z.ZodUnknown>;
+          },
+          z.core.$strict
+        >
+      >
+    >;
+  },
+  z.core.$strict
+> = z.object({
   key: Key.openapi({
     description: "Feature key used by usage events and checks, unique within the plan",
     example: "api_calls",
@@ -47,14 +107,13 @@ const FeatureBody = z.object({
     description: "Display name (default: the key)",
     example: "API calls",
   }),
-  type: z.enum(["metered", "boolean", "seat"]).openapi({
-    description: "metered: usage aggregated per period; boolean: on/off; seat: a count of assigned seats",
+  type: z.enum(["metered", "boolean", "seat", "credit_system"]).openapi({
+    description: "metered: usage aggregated per period; boolean: on/off; seat: a count of assigned seats; " +
+      "credit_system: a pool of credits per period that metered features draw from (credit_system + credit_cost)",
     example: "metered",
   }),
-  limit: SafeInt.nullable().optional().openapi({
-    description: "Units per period; null = unlimited",
-    example: 100000,
-  }),
+  limit: decimalQuantity("Units per period (credits for a credit_system); null = unlimited", 100000).nullable()
+    .optional(),
   soft_limit: z.boolean().optional().openapi({
     description: "true: usage past the limit is allowed and flagged (default false: hard limit)",
     example: false,
@@ -63,7 +122,7 @@ const FeatureBody = z.object({
     description: "How a period's events make its usage (default sum)",
     example: "sum",
   }),
-  included: SafeInt.optional().openapi({ description: "Units free each period", example: 1000 }),
+  included: decimalQuantity("Units free each period", 1000).optional(),
   unique_property: z.string().min(1).max(64).regex(/^[A-Za-z0-9_]+$/).nullable().optional().openapi({
     description: "Event property counted by unique_count",
     example: "user_id",
@@ -71,6 +130,21 @@ const FeatureBody = z.object({
   pricing: PricingSchema.nullable().optional().openapi({
     description: "How usage past `included` is priced; null or absent = free",
     example: { model: "per_unit", unit_amount: 2 },
+  }),
+  credit_system: Key.nullable().optional().openapi({
+    description: "Key of a credit_system feature of the plan this metered feature (aggregation sum) draws from; " +
+      "its checks and limits are then the pool's",
+    example: "credits",
+  }),
+  credit_cost: decimalQuantity("Credits per unit drawn from credit_system (greater than 0; required with it)", 1)
+    .nullable().optional(),
+  dimensions: z.array(PropertyName).max(4).optional().openapi({
+    description: "Event property names the feature is priced or credited by (at most 4)",
+    example: ["model"],
+  }),
+  dimension_prices: z.array(DimensionPriceBody).max(100).optional().openapi({
+    description: "Entries by dimension match, first match wins; an entry's credit_cost overrides the feature's",
+    example: [{ match: { model: "m-large" }, credit_cost: 5 }],
   }),
 }).strict().openapi("FeatureInput");
 /** Body of `POST /v1/plans`. */
@@ -84,53 +158,7 @@ export const CreatePlanBody: z.ZodObject<
     trial_days: z.ZodOptional<z.ZodInt>;
     base_amount: z.ZodOptional<z.ZodInt>;
     invoice_grace_period_hours: z.ZodOptional<z.ZodInt>;
-    features: z.ZodOptional<
-      z.ZodArray<
-        z.ZodObject<
-          {
-            key: z.ZodString;
-            name: z.ZodOptional<z.ZodString>;
-            type: z.ZodEnum<{ boolean: "boolean"; metered: "metered"; seat: "seat" }>;
-            limit: z.ZodOptional<z.ZodNullable<z.ZodInt>>;
-            soft_limit: z.ZodOptional<z.ZodBoolean>;
-            aggregation: z.ZodOptional<
-              z.ZodEnum<
-                { sum: "sum"; count: "count"; max: "max"; unique_count: "unique_count"; latest: "latest" }
-              >
-            >;
-            included: z.ZodOptional<z.ZodInt>;
-            unique_property: z.ZodOptional<z.ZodNullable<z.ZodString>>;
-            pricing: z.ZodOptional<
-              z.ZodNullable<
-                z.ZodObject<
-                  {
-                    model: z.ZodEnum<
-                      { per_unit: "per_unit"; graduated: "graduated"; volume: "volume"; package: "package" }
-                    >;
-                    unit_amount: z.ZodOptional<z.ZodInt>;
-                    package_size: z.ZodOptional<z.ZodInt>;
-                    tiers: z.ZodOptional<
-                      z.ZodArray<
-                        z.ZodObject<
-                          {
-                            up_to: z.ZodNullable<z.ZodInt>;
-                            unit_amount: z.ZodInt;
-                            flat_amount: z.ZodDefault<z.ZodInt>;
-                          },
-                          z.core.$strict
-                        >
-                      >
-                    >;
-                  },
-                  z.core.$strict
-                >
-              >
-            >;
-          },
-          z.core.$strict
-        >
-      >
-    >;
+    features: z.ZodOptional<z.ZodArray<typeof FeatureBody>>;
   },
   z.core.$strict
 > = z.object({
@@ -177,53 +205,7 @@ export const UpdatePlanBody: z.ZodObject<
     trial_days: z.ZodOptional<z.ZodInt>;
     base_amount: z.ZodOptional<z.ZodInt>;
     invoice_grace_period_hours: z.ZodOptional<z.ZodInt>;
-    features: z.ZodOptional<
-      z.ZodArray<
-        z.ZodObject<
-          {
-            key: z.ZodString;
-            name: z.ZodOptional<z.ZodString>;
-            type: z.ZodEnum<{ boolean: "boolean"; metered: "metered"; seat: "seat" }>;
-            limit: z.ZodOptional<z.ZodNullable<z.ZodInt>>;
-            soft_limit: z.ZodOptional<z.ZodBoolean>;
-            aggregation: z.ZodOptional<
-              z.ZodEnum<
-                { sum: "sum"; count: "count"; max: "max"; unique_count: "unique_count"; latest: "latest" }
-              >
-            >;
-            included: z.ZodOptional<z.ZodInt>;
-            unique_property: z.ZodOptional<z.ZodNullable<z.ZodString>>;
-            pricing: z.ZodOptional<
-              z.ZodNullable<
-                z.ZodObject<
-                  {
-                    model: z.ZodEnum<
-                      { per_unit: "per_unit"; graduated: "graduated"; volume: "volume"; package: "package" }
-                    >;
-                    unit_amount: z.ZodOptional<z.ZodInt>;
-                    package_size: z.ZodOptional<z.ZodInt>;
-                    tiers: z.ZodOptional<
-                      z.ZodArray<
-                        z.ZodObject<
-                          {
-                            up_to: z.ZodNullable<z.ZodInt>;
-                            unit_amount: z.ZodInt;
-                            flat_amount: z.ZodDefault<z.ZodInt>;
-                          },
-                          z.core.$strict
-                        >
-                      >
-                    >;
-                  },
-                  z.core.$strict
-                >
-              >
-            >;
-          },
-          z.core.$strict
-        >
-      >
-    >;
+    features: z.ZodOptional<z.ZodArray<typeof FeatureBody>>;
   },
   z.core.$strict
 > = z.object({
@@ -253,14 +235,59 @@ export const UpdatePlanBody: z.ZodObject<
     example: [{ key: "api_calls", type: "metered", limit: 200000 }],
   }),
 }).strict().openapi("UpdatePlan");
-const FeatureSchema = z.object({
+/** A feature as plans answer it. */
+export const FeatureSchema: z.ZodObject<
+  {
+    key: z.ZodString;
+    name: z.ZodString;
+    type: z.ZodEnum<{ boolean: "boolean"; metered: "metered"; seat: "seat"; credit_system: "credit_system" }>;
+    limit: z.ZodNullable<Quantity>;
+    soft_limit: z.ZodBoolean;
+    aggregation: z.ZodEnum<
+      { sum: "sum"; count: "count"; max: "max"; unique_count: "unique_count"; latest: "latest" }
+    >;
+    included: Quantity;
+    unique_property: z.ZodNullable<z.ZodString>;
+    pricing: z.ZodNullable<
+      z.ZodObject<
+        {
+          model: z.ZodEnum<{ per_unit: "per_unit"; graduated: "graduated"; volume: "volume"; package: "package" }>;
+          unit_amount: z.ZodOptional<z.ZodInt>;
+          package_size: z.ZodOptional<z.ZodInt>;
+          tiers: z.ZodOptional<
+            z.ZodArray<
+              z.ZodObject<{ up_to: z.ZodNullable<z.ZodInt>; unit_amount: z.ZodInt; flat_amount: z.ZodInt }, z.core.$strip>
+            >
+          >;
+        },
+        z.core.$strip
+      >
+    >;
+    credit_system: z.ZodOptional<z.ZodNullable<z.ZodString>>;
+    credit_cost: z.ZodOptional<z.ZodNullable<Quantity>>;
+    dimensions: z.ZodOptional<z.ZodArray<z.ZodString>>;
+    dimension_prices: z.ZodOptional<
+      z.ZodArray<
+        z.ZodObject<
+          {
+            match: z.ZodRecord<z.ZodString, z.ZodString>;
+            credit_cost: z.ZodOptional<z.ZodNullable<Quantity>>;
+            pricing: z.ZodOptional<z.ZodUnknown>;
+          },
+          z.core.$strip
+        >
+      >
+    >;
+  },
+  z.core.$strip
+> = z.object({
   key: z.string().openapi({ description: "Feature key", example: "api_calls" }),
   name: z.string().openapi({ description: "Display name", example: "API calls" }),
-  type: z.enum(["metered", "boolean", "seat"]).openapi({
-    description: "metered, boolean or seat",
+  type: z.enum(["metered", "boolean", "seat", "credit_system"]).openapi({
+    description: "metered, boolean, seat or credit_system",
     example: "metered",
   }),
-  limit: z.int().nullable().openapi({ description: "Units per period; null = unlimited", example: 100000 }),
+  limit: quantityOut("Units per period (credits for a credit_system); null = unlimited", 100000).nullable(),
   soft_limit: z.boolean().openapi({
     description: "Usage past the limit is allowed and flagged",
     example: false,
@@ -269,7 +296,7 @@ const FeatureSchema = z.object({
     description: "How events make usage",
     example: "sum",
   }),
-  included: z.int().openapi({ description: "Units free each period", example: 1000 }),
+  included: quantityOut("Units free each period", 1000),
   unique_property: z.string().nullable().openapi({
     description: "Property counted by unique_count",
     example: null,
@@ -302,6 +329,26 @@ const FeatureSchema = z.object({
     description: "Price of usage past included; null = free",
     example: { model: "per_unit", unit_amount: 2 },
   }),
+  credit_system: z.string().nullable().optional().openapi({
+    description: "Credit system this feature draws from (present only when it does)",
+    example: "credits",
+  }),
+  credit_cost: quantityOut("Credits per unit drawn from credit_system", 1).nullable().optional(),
+  dimensions: z.array(z.string()).optional().openapi({
+    description: "Event property names the feature is priced or credited by",
+    example: ["model"],
+  }),
+  dimension_prices: z.array(z.object({
+    match: z.record(z.string(), z.string()).openapi({
+      description: "Dimension → required value",
+      example: { model: "m-large" },
+    }),
+    credit_cost: quantityOut("Credits per unit for matching events", 5).nullable().optional(),
+    pricing: z.unknown().optional().openapi({ description: "Price of matching usage", example: null }),
+  })).optional().openapi({
+    description: "Entries by dimension match, first match wins",
+    example: [{ match: { model: "m-large" }, credit_cost: 5 }],
+  }),
 }).openapi("Feature");
 /** A plan with its features. */
 export const PlanSchema: z.ZodObject<
@@ -315,43 +362,7 @@ export const PlanSchema: z.ZodObject<
     trial_days: z.ZodInt;
     base_amount: z.ZodInt;
     invoice_grace_period_hours: z.ZodInt;
-    features: z.ZodArray<
-      z.ZodObject<
-        {
-          key: z.ZodString;
-          name: z.ZodString;
-          type: z.ZodEnum<{ boolean: "boolean"; metered: "metered"; seat: "seat" }>;
-          limit: z.ZodNullable<z.ZodInt>;
-          soft_limit: z.ZodBoolean;
-          aggregation: z.ZodEnum<
-            { sum: "sum"; count: "count"; max: "max"; unique_count: "unique_count"; latest: "latest" }
-          >;
-          included: z.ZodInt;
-          unique_property: z.ZodNullable<z.ZodString>;
-          pricing: z.ZodNullable<
-            z.ZodObject<
-              {
-                model: z.ZodEnum<
-                  { per_unit: "per_unit"; graduated: "graduated"; volume: "volume"; package: "package" }
-                >;
-                unit_amount: z.ZodOptional<z.ZodInt>;
-                package_size: z.ZodOptional<z.ZodInt>;
-                tiers: z.ZodOptional<
-                  z.ZodArray<
-                    z.ZodObject<
-                      { up_to: z.ZodNullable<z.ZodInt>; unit_amount: z.ZodInt; flat_amount: z.ZodInt },
-                      z.core.$strip
-                    >
-                  >
-                >;
-              },
-              z.core.$strip
-            >
-          >;
-        },
-        z.core.$strip
-      >
-    >;
+    features: z.ZodArray<typeof FeatureSchema>;
     status: z.ZodEnum<{ active: "active"; archived: "archived" }>;
     created_at: z.ZodString;
     updated_at: z.ZodString;

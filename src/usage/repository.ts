@@ -3,8 +3,10 @@
  *
  * @module
  */
-import { desc, eq, gte, inArray, lt, sql } from "drizzle-orm";
+import { desc, eq, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
 import type { Feature } from "../domain/plan.ts";
+import { type Decimal, decimalFromInteger } from "../domain/decimal.ts";
+import { joinQuantity, joinScaledParts } from "../domain/quantity.ts";
 import type { Scope } from "../domain/scope.ts";
 import type { Executor } from "../storage/db.ts";
 import { usageDeadLetters, usageEvents } from "../storage/schema.ts";
@@ -39,6 +41,10 @@ export async function hashesOfEvents(
 /**
  * A customer's usage of a feature over `[start, end)` by the feature's aggregation (see
  * `aggregateUsage` in `service.ts`); no events → 0.
+ *
+ * Decimal values are exact (`domain/quantity.ts`): `sum` adds the whole parts and the two halves of
+ * the fractions as three SQL sums read back as text (no 64-bit overflow from the fractions, no
+ * float); `max` and `latest` pick the row and join its two columns.
  */
 export async function aggregateUsageEvents(
   exec: Executor,
@@ -47,7 +53,7 @@ export async function aggregateUsageEvents(
   feature: Pick<Feature, "key" | "aggregation" | "unique_property">,
   start: Date,
   end: Date,
-): Promise<number> {
+): Promise<Decimal> {
   const where = scoped(exec, scope).filter(
     usageEvents,
     eq(usageEvents.customer_id, customerId),
@@ -55,21 +61,66 @@ export async function aggregateUsageEvents(
     gte(usageEvents.timestamp, start),
     lt(usageEvents.timestamp, end),
   );
-  if (feature.aggregation === "latest") {
-    const [row] = await exec.select({ value: usageEvents.value }).from(usageEvents).where(where)
-      .orderBy(sql`${usageEvents.timestamp} desc, ${usageEvents.id} desc`).limit(1);
-    return row?.value ?? 0;
+  if (feature.aggregation === "latest" || feature.aggregation === "max") {
+    const order = feature.aggregation === "latest"
+      ? sql`${usageEvents.timestamp} desc, ${usageEvents.id} desc`
+      : sql`${usageEvents.value} desc, ${usageEvents.value_frac} desc`;
+    const [row] = await exec.select({ value: usageEvents.value, frac: usageEvents.value_frac }).from(usageEvents)
+      .where(where).orderBy(order).limit(1);
+    return row ? joinQuantity(row.value, row.frac) : decimalFromInteger(0);
+  }
+  if (feature.aggregation === "sum") {
+    const [row] = await exec.select({
+      whole: sql<string | null>`cast(sum(${usageEvents.value}) as text)`,
+      high: sql<string | null>`cast(sum(${usageEvents.value_frac} / 1000000) as text)`,
+      low: sql<string | null>`cast(sum(${usageEvents.value_frac} % 1000000) as text)`,
+    }).from(usageEvents).where(where);
+    return joinScaledParts(row?.whole ?? null, row?.high ?? null, row?.low ?? null);
   }
   const expression = {
-    sum: sql<number>`coalesce(sum(${usageEvents.value}), 0)`,
     count: sql<number>`count(*)`,
-    max: sql<number>`coalesce(max(${usageEvents.value}), 0)`,
     unique_count: sql<number>`count(distinct json_extract(${usageEvents.properties}, ${
       "$." + (feature.unique_property ?? "")
     }))`,
   }[feature.aggregation];
   const [row] = await exec.select({ value: expression }).from(usageEvents).where(where);
-  return Number(row?.value ?? 0);
+  return decimalFromInteger(Number(row?.value ?? 0));
+}
+
+/**
+ * Exact sums of a customer's values of `featureKey` over `[start, end)`, one per combination of
+ * the event properties named in `dimensions` (each read with `json_extract`; a missing property
+ * is `null`). No dimensions → one group. No events → no group.
+ */
+export async function sumsByDimensions(
+  exec: Executor,
+  scope: Scope,
+  customerId: string,
+  featureKey: string,
+  dimensions: readonly string[],
+  start: Date,
+  end: Date,
+): Promise<{ properties: Record<string, unknown>; total: Decimal }[]> {
+  const where = scoped(exec, scope).filter(
+    usageEvents,
+    eq(usageEvents.customer_id, customerId),
+    eq(usageEvents.feature, featureKey),
+    gte(usageEvents.timestamp, start),
+    lt(usageEvents.timestamp, end),
+  );
+  const columns = dimensions.map((d) => sql<unknown>`json_extract(${usageEvents.properties}, ${"$." + d})`);
+  const selection: Record<string, SQL<unknown>> = {
+    whole: sql<string | null>`cast(sum(${usageEvents.value}) as text)`,
+    high: sql<string | null>`cast(sum(${usageEvents.value_frac} / 1000000) as text)`,
+    low: sql<string | null>`cast(sum(${usageEvents.value_frac} % 1000000) as text)`,
+  };
+  columns.forEach((c, i) => selection[`d${i}`] = c);
+  const query = exec.select(selection).from(usageEvents).where(where);
+  const rows = columns.length > 0 ? await query.groupBy(...columns) : await query;
+  return rows.filter((r) => r.whole !== null).map((r) => ({
+    properties: Object.fromEntries(dimensions.map((d, i) => [d, r[`d${i}`] ?? null])),
+    total: joinScaledParts(r.whole as string, r.high as string, r.low as string),
+  }));
 }
 
 /** A dead letter row as stored. */

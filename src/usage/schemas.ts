@@ -4,7 +4,15 @@
  * @module
  */
 import { z } from "@hono/zod-openapi";
-import { boundedJsonObject, Instant, Key, PROPERTIES_BOUNDS, Ref, SafeInt } from "../http/schemas.ts";
+import {
+  boundedJsonObject,
+  decimalQuantity,
+  Instant,
+  Key,
+  PROPERTIES_BOUNDS,
+  quantityOut,
+  Ref,
+} from "../http/schemas.ts";
 import { MAX_EVENTS_PER_BATCH } from "./service.ts";
 
 /** One usage event of a batch. */
@@ -15,7 +23,7 @@ const EventBody = z.object({
     example: "user_42",
   }),
   feature: Key.openapi({ description: "Feature key of the customer's plan", example: "api_calls" }),
-  value: SafeInt.optional().openapi({ description: "Units (default 1)", example: 1 }),
+  value: decimalQuantity("Units (default 1), e.g. 0.25 GB-hours", 1).optional(),
   timestamp: Instant.optional().openapi({ description: "When the usage happened (default: when received)" }),
   properties: boundedJsonObject(PROPERTIES_BOUNDS, "Free-form properties (unique_count reads one)", {
     endpoint: "/search",
@@ -30,7 +38,7 @@ export const IngestBody: z.ZodObject<
           id: z.ZodString;
           customer_id: z.ZodString;
           feature: z.ZodString;
-          value: z.ZodOptional<z.ZodInt>;
+          value: z.ZodOptional<z.ZodUnion<readonly [z.ZodNumber, z.ZodString]>>;
           timestamp: z.ZodOptional<z.ZodISODateTime>;
           properties: z.ZodOptional<z.ZodRecord<z.ZodString, z.ZodUnknown>>;
         },
@@ -107,8 +115,10 @@ export const UsageAggregateSchema: z.ZodObject<
     from: z.ZodString;
     to: z.ZodString;
     group_by: z.ZodEnum<{ none: "none"; day: "day" }>;
-    value: z.ZodInt;
-    data: z.ZodArray<z.ZodObject<{ start: z.ZodString; end: z.ZodString; value: z.ZodInt }, z.core.$strip>>;
+    value: z.ZodUnion<readonly [z.ZodNumber, z.ZodString]>;
+    data: z.ZodArray<
+      z.ZodObject<{ start: z.ZodString; end: z.ZodString; value: z.ZodUnion<readonly [z.ZodNumber, z.ZodString]> }, z.core.$strip>
+    >;
   },
   z.core.$strip
 > = z.object({
@@ -118,11 +128,11 @@ export const UsageAggregateSchema: z.ZodObject<
   from: z.string().openapi({ description: "Window start", example: "2026-11-01T00:00:00.000Z" }),
   to: z.string().openapi({ description: "Window end", example: "2026-12-01T00:00:00.000Z" }),
   group_by: z.enum(["day", "none"]).openapi({ description: "Bucketing", example: "day" }),
-  value: z.int().openapi({ description: "Aggregate over the whole window", example: 2500 }),
+  value: quantityOut("Aggregate over the whole window", 2500),
   data: z.array(z.object({
     start: z.string().openapi({ description: "Bucket start", example: "2026-11-01T00:00:00.000Z" }),
     end: z.string().openapi({ description: "Bucket end", example: "2026-11-02T00:00:00.000Z" }),
-    value: z.int().openapi({ description: "Aggregate of the bucket", example: 120 }),
+    value: quantityOut("Aggregate of the bucket", 120),
   })).openapi({
     description: "Buckets (one when group_by is none)",
     example: [{ start: "2026-11-01T00:00:00.000Z", end: "2026-11-02T00:00:00.000Z", value: 120 }],

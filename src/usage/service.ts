@@ -9,7 +9,9 @@
  * server stamped the first delivery. Each item succeeds or fails on its own; the accepted ones are
  * written in one transaction.
  *
- * Quantities are non-negative safe integers in the feature's unit (report MB, not 0.5 GB).
+ * Quantities are non-negative decimals in the feature's unit with at most 12 decimal places
+ * (`domain/quantity.ts`): integers as before, or fractions such as 0.25 GB-hours. They are stored
+ * exactly (whole part and 10^-12 fraction) and aggregated exactly.
  *
  * @module
  */
@@ -17,12 +19,16 @@ import { payloadHash } from "../domain/hash.ts";
 import { keyReused, onceVerdict } from "../domain/idempotency.ts";
 import type { LifecycleFact } from "../domain/events.ts";
 import { newId } from "../domain/ids.ts";
-import type { Feature } from "../domain/plan.ts";
+import { consumersOf, creditCostOf, type Feature } from "../domain/plan.ts";
+import { type Decimal, multiplyDecimal } from "../domain/decimal.ts";
+import { invalid } from "../domain/errors.ts";
+import { canonicalQuantity, parseQuantity, type QuantityJson, quantityProblem, splitQuantity, joinQuantity } from "../domain/quantity.ts";
 import type { Executor, Tx } from "../storage/db.ts";
 import {
   aggregateUsageEvents,
   hashesOfEvents,
   insertUsageEvents,
+  sumsByDimensions,
   type NewUsageEventRow,
 } from "./repository.ts";
 import type { Ctx } from "../context.ts";
@@ -43,8 +49,8 @@ export interface UsageEventInput {
   customer_id: string;
   /** Feature key the usage counts toward (as in the plan's features). */
   feature: string;
-  /** Units (default 1). */
-  value?: number;
+  /** Units (default 1): a number or a decimal string with at most 12 places (`domain/quantity.ts`). */
+  value?: QuantityJson;
   /** When the usage happened (default: ingestion time). */
   timestamp?: Date;
   /** Free-form JSON properties (hashed; `unique_count` counts one of them). */
@@ -92,8 +98,8 @@ export interface StoredEvent {
   customer_id: string;
   /** Feature key the usage counts toward. */
   feature: string;
-  /** Units recorded. */
-  value: number;
+  /** Units recorded (exact). */
+  value: Decimal;
   /** When the usage happened. */
   timestamp: Date;
 }
@@ -145,14 +151,26 @@ export interface HashedEvent {
   hash: string;
 }
 
-/** Hashes the client payload of each event (`customer_id`, `feature`, `value`, `timestamp`, `properties`). */
+/**
+ * Hashes the client payload of each event (`customer_id`, `feature`, `value`, `timestamp`,
+ * `properties`). The value is hashed in its canonical JSON (`0.50`, `"0.5"` and `"0.500"` are one
+ * value; integers hash as they always did).
+ *
+ * @throws {BillingError} `validation_failed` naming `events.<i>.value` for a value that is not a
+ *   quantity (the HTTP schema refuses those first; internal callers pass checked values)
+ */
 export function hashEvents(events: readonly UsageEventInput[]): Promise<HashedEvent[]> {
+  const issues = events.flatMap((e, i) => {
+    const problem = e.value === undefined ? undefined : quantityProblem(e.value);
+    return problem ? [{ path: `events.${i}.value`, message: problem }] : [];
+  });
+  if (issues.length > 0) return Promise.reject(invalid(issues));
   return Promise.all(events.map(async (e) => ({
     input: e,
     hash: await payloadHash({
       customer_id: e.customer_id,
       feature: e.feature,
-      value: e.value ?? 1,
+      value: e.value === undefined ? 1 : canonicalQuantity(e.value),
       timestamp: e.timestamp ? e.timestamp.getTime() : null,
       properties: e.properties ?? null,
     }),
@@ -210,12 +228,14 @@ export async function storeEvents(
       continue;
     }
     existing.set(input.id, hash);
+    const quantity = splitQuantity(parseQuantity(input.value ?? 1));
     rows.push({
       id: newId("evt"),
       event_id: input.id,
       customer_id: customerId,
       feature: input.feature,
-      value: input.value ?? 1,
+      value: quantity.whole,
+      value_frac: quantity.frac,
       timestamp: input.timestamp ?? now,
       properties: input.properties ?? null,
       payload_hash: hash,
@@ -237,7 +257,7 @@ export async function storeEvents(
     event_id: r.event_id,
     customer_id: r.customer_id,
     feature: r.feature,
-    value: r.value,
+    value: joinQuantity(r.value, r.value_frac ?? 0),
     timestamp: r.timestamp,
   }));
   return { ...report, stored };
@@ -262,7 +282,7 @@ export async function existingHashes(
  * Aggregates a customer's usage of a feature over `[start, end)` by the feature's aggregation:
  * `sum` of values, `count` of events, `max` value, `latest` value (by timestamp, then ingestion
  * order), or `unique_count` of distinct values of `properties.<unique_property>` (events without
- * it are ignored). No events → 0.
+ * it are ignored). No events → 0. Exact: decimal values keep every place.
  */
 export async function aggregateUsage(
   scope: Scope,
@@ -271,6 +291,40 @@ export async function aggregateUsage(
   feature: Pick<Feature, "key" | "aggregation" | "unique_property">,
   start: Date,
   end: Date,
-): Promise<number> {
+): Promise<Decimal> {
   return await aggregateUsageEvents(exec, scope, customerId, feature, start, end);
+}
+
+/**
+ * A customer's usage of a feature over `[start, end)`, credit systems included: for a
+ * `credit_system` feature, the values of events sent to it plus, for each feature of `features`
+ * that draws from it, its exact sums per combination of dimension values × the credits per unit
+ * of that combination ({@link creditCostOf}); each product is rounded up to 12 decimal places (it
+ * is exact whenever value and cost have at most 12 places together). Other features: as
+ * {@link aggregateUsage}.
+ *
+ * @param features the plan's features (a credit system's consumers are found among them)
+ */
+export async function featureUsage(
+  scope: Scope,
+  exec: Executor,
+  customerId: string,
+  feature: Feature,
+  features: readonly Feature[],
+  start: Date,
+  end: Date,
+): Promise<Decimal> {
+  let total = await aggregateUsage(scope, exec, customerId, feature, start, end);
+  if (feature.type !== "credit_system") return total;
+  for (const consumer of consumersOf(features, feature.key)) {
+    const dimensions = (consumer.dimension_prices ?? []).some((e) => e.credit_cost != null)
+      ? consumer.dimensions ?? []
+      : [];
+    const groups = await sumsByDimensions(exec, scope, customerId, consumer.key, dimensions, start, end);
+    for (const g of groups) {
+      const cost = creditCostOf(consumer, g.properties);
+      if (cost !== null) total = (total + multiplyDecimal(g.total, cost, "ceil")) as Decimal;
+    }
+  }
+  return total;
 }

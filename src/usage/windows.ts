@@ -6,6 +6,8 @@
 import { BillingError, invalid } from "../domain/errors.ts";
 import type { Aggregation } from "../domain/plan.ts";
 import { usageBuckets } from "../domain/usage_rules.ts";
+import { DECIMAL_SCALE } from "../domain/decimal.ts";
+import { MAX_WHOLE_UNITS, type QuantityJson, quantityToJson } from "../domain/quantity.ts";
 import { subscriptionRows } from "../subscriptions/repository.ts";
 import type { Ctx } from "../context.ts";
 import { loadCustomer } from "../customers/service.ts";
@@ -26,10 +28,13 @@ export interface UsageQueryResult {
   to: string;
   /** `day`: one bucket per UTC day; `none`: one bucket for the range. */
   group_by: "day" | "none";
-  /** The aggregation over the whole range (not the sum of buckets for max/latest/unique). */
-  value: number;
+  /**
+   * The aggregation over the whole range (not the sum of buckets for max/latest/unique): a number
+   * when whole, else the exact decimal string (`"1.875"`).
+   */
+  value: QuantityJson;
   /** The buckets in time order, each `[start, end)` (ISO 8601 UTC) with its aggregated value in units. */
-  data: { start: string; end: string; value: number }[];
+  data: { start: string; end: string; value: QuantityJson }[];
 }
 
 /**
@@ -75,7 +80,7 @@ export async function queryUsage(
   const value = groupBy === "none"
     ? data[0].value
     : await aggregateUsage(ctx.scope, db, customer.id, feature, input.from, input.to);
-  if (!Number.isSafeInteger(value)) {
+  if (value / DECIMAL_SCALE > MAX_WHOLE_UNITS) {
     throw new BillingError("amount_out_of_range", "unprocessable", "The aggregated usage exceeds 2^53 - 1");
   }
   return {
@@ -85,7 +90,7 @@ export async function queryUsage(
     from: input.from.toISOString(),
     to: input.to.toISOString(),
     group_by: groupBy,
-    value,
-    data,
+    value: quantityToJson(value),
+    data: data.map((d) => ({ ...d, value: quantityToJson(d.value) })),
   };
 }

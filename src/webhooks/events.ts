@@ -80,9 +80,15 @@ const SubscriptionEventData = summary({
 const QuotaData = summary({
   customer_id: z.string().openapi({ description: "Customer reference as sent", example: "user_42" }),
   feature: z.string().openapi({ description: "Feature key", example: "api_calls" }),
-  limit: z.int().nullable().openapi({ description: "Limit of the feature", example: 1000 }),
+  limit: z.union([z.number(), z.string()]).nullable().openapi({
+    description: "Limit of the feature (the credit system's for a feature drawing credits); a decimal string when fractional",
+    example: 1000,
+  }),
   soft_limit: z.boolean().openapi({ description: "Whether the limit is soft", example: false }),
-  used: z.int().openapi({ description: "Usage after the crossing check", example: 1000 }),
+  used: z.union([z.number(), z.string()]).openapi({
+    description: "Usage after the crossing check; a decimal string when fractional",
+    example: 1000,
+  }),
   period_end: Instant.nullable().openapi({ description: "When usage resets" }),
 }, "The limit that was crossed and the usage that crossed it");
 

@@ -27,6 +27,8 @@
  *
  * @module
  */
+import { type Decimal, decimalFromInteger, formatDecimal, tryParseDecimal } from "../../domain/decimal.ts";
+import { parseQuantity } from "../../domain/quantity.ts";
 import type { Context } from "hono";
 import type { Config } from "../../config.ts";
 import type { ConsumptionDecision } from "../../domain/entitlement.ts";
@@ -185,7 +187,7 @@ export class EdgeHotPath {
     if (!parsed.success) return await route.forward(); // the canonical 400
     const input = parsed.data;
     const scope: Scope = { tenantId: entry.tenant_id, appId: entry.app_id };
-    const consume = input.consume ?? 0;
+    const consume = parseQuantity(input.consume ?? 0);
     let recordKey: string | null = null;
     let key: LiveKey;
     let r: LiveCheck;
@@ -196,8 +198,8 @@ export class EdgeHotPath {
       const customerId = await this.#customerId(scope, input.customer_id, route);
       if (!customerId) return await route.forward();
       key = { scope, customerId, feature: input.feature };
-      if (consume > 0) {
-        const fingerprint = `${customerId}\n${input.feature}\n${consume}`;
+      if (consume > 0n) {
+        const fingerprint = `${customerId}\n${input.feature}\n${formatDecimal(consume)}`;
         const candidate = `${this.#app(scope)}:ck:${input.idempotency_key}`;
         const set = await this.live.redis.set(candidate, fingerprint, {
           nx: true,
@@ -214,8 +216,9 @@ export class EdgeHotPath {
             );
           }
           if (seen !== null) {
-            const current = await this.live.check(key, 0, Date.now());
-            if (current.status !== "ok") return await route.forward();
+            const current = await this.live.check(key, decimalFromInteger(0), Date.now());
+            // A feature drawing credits is answered on its pool: the object settles its replays.
+            if (current.status !== "ok" || current.entitlement.feature?.credit_system) return await route.forward();
             return c.json(replayAnswer(input, current.entitlement, current.used, consume), 200);
           }
         }
@@ -234,7 +237,9 @@ export class EdgeHotPath {
       await this.#unrecord(recordKey);
       return await route.forward();
     }
-    if (r.status === "stale" || r.status === "cold") {
+    // Stale or cold entries, and features drawing from a credit system (their checks settle on the
+    // pool, whose cost may depend on the check's properties), are settled by the tenant object.
+    if (r.status === "stale" || r.status === "cold" || (r.status === "ok" && r.entitlement.feature?.credit_system)) {
       await this.#unrecord(recordKey);
       return await this.#forwardRecording(route, recordKey, key, consume, input.feature);
     }
@@ -247,7 +252,7 @@ export class EdgeHotPath {
     let decision: ConsumptionDecision;
     try {
       decision = decide(input, r.entitlement, r.used, consume);
-      if (r.consumed > 0 && (!decision.allowed || decision.consumed !== r.consumed)) {
+      if (r.consumed > 0n && (!decision.allowed || parseQuantity(decision.consumed) !== r.consumed)) {
         throw new Error(`Live store consumed what the rule denies (used ${r.used}, consume ${consume})`);
       }
     } catch (error) {
@@ -255,7 +260,7 @@ export class EdgeHotPath {
       if (error instanceof BillingError) return errorToResponse(error, c, this.#log);
       throw error;
     }
-    if (r.consumed === 0) {
+    if (r.consumed === 0n) {
       await this.#unrecord(recordKey);
       return c.json(decision, 200);
     }
@@ -293,14 +298,15 @@ export class EdgeHotPath {
     route: EdgeRoute,
     recordKey: string | null,
     key: LiveKey,
-    consume: number,
+    consume: Decimal,
     feature: string,
   ): Promise<Response> {
     const response = await route.forward();
     if (!recordKey || response.status !== 200) return response;
-    const body = await response.clone().json().catch(() => null) as { consumed?: number } | null;
-    if (body?.consumed && body.consumed > 0) {
-      await this.live.redis.set(recordKey, `${key.customerId}\n${feature}\n${consume}`, {
+    const body = await response.clone().json().catch(() => null) as { consumed?: number | string } | null;
+    const consumed = body?.consumed === undefined ? undefined : tryParseDecimal(body.consumed);
+    if (consumed !== undefined && consumed > 0n) {
+      await this.live.redis.set(recordKey, `${key.customerId}\n${feature}\n${formatDecimal(consume)}`, {
         px: CONSUMPTION_RECORD_TTL_MS,
       }).catch(() => {/* the object's store still answers a retry as a duplicate */});
     }
@@ -312,8 +318,8 @@ export class EdgeHotPath {
     await this.live.redis.del(recordKey).catch(() => {/* expires; a retry then replays a denial */});
   }
 
-  async #giveBack(key: LiveKey, units: number, periodStartMs: number | null, recordKey: string | null) {
-    if (units > 0 && periodStartMs !== null) {
+  async #giveBack(key: LiveKey, units: Decimal, periodStartMs: number | null, recordKey: string | null) {
+    if (units > 0n && periodStartMs !== null) {
       await this.live.release(key, units, periodStartMs).catch(() => {});
     }
     await this.#unrecord(recordKey);

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { parseQuantity, quantityProblem } from "../../domain/quantity.ts";
 import type { Ctx, Services } from "../../context.ts";
 import { loadCustomer } from "../../customers/service.ts";
 import { BillingError } from "../../domain/errors.ts";
@@ -45,7 +46,8 @@ function validConsumption(body: UsageMessage): body is UsageMessage & { consumpt
     c !== undefined && typeof c.customer_id === "string" && typeof c.feature === "string" &&
     Number.isSafeInteger(c.period_start_ms) && body.events.length === 1 && typeof event?.id === "string" &&
     typeof event.customer_id === "string" && event.feature === c.feature &&
-    Number.isSafeInteger(event.value) && (event.value ?? 0) > 0;
+    (typeof event.value === "number" || typeof event.value === "string") && quantityProblem(event.value) === undefined &&
+    parseQuantity(event.value) > 0n;
 }
 
 /**
