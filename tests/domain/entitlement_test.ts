@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { consumptionCap, decideConsumption } from "../../src/domain/entitlement.ts";
 import type { Feature } from "../../src/domain/plan.ts";
+import { decimalFromInteger, parseDecimal } from "../../src/domain/decimal.ts";
 
 const feature = (over: Partial<Feature> = {}): Feature => ({
   key: "calls",
@@ -19,8 +20,8 @@ const decide = (f: Feature | undefined, used: number, consume: number, subscribe
     featureKey: "calls",
     subscribed,
     feature: f,
-    used,
-    consume,
+    used: decimalFromInteger(used),
+    consume: decimalFromInteger(consume),
     periodEnd: new Date("2026-02-01T00:00:00Z"),
   });
 
@@ -100,7 +101,7 @@ Deno.test("decideConsumption() consumes nothing for boolean features, missing fe
 });
 
 Deno.test("consumptionCap() is the limit for hard limits and null for soft or no limit (the stores' atomic rule)", () => {
-  assert.equal(consumptionCap(feature()), 100);
+  assert.equal(consumptionCap(feature()), decimalFromInteger(100));
   assert.equal(consumptionCap(feature({ soft_limit: true })), null);
   assert.equal(consumptionCap(feature({ limit: null })), null);
   // the stores' rule (cap === null || used + n ≤ cap) agrees with decideConsumption on a grid
@@ -116,11 +117,47 @@ Deno.test("consumptionCap() is the limit for hard limits and null for soft or no
       for (let n = 1; n <= 12; n++) {
         const cap = consumptionCap(f);
         assert.equal(
-          cap === null || used + n <= cap,
+          cap === null || decimalFromInteger(used + n) <= cap,
           decide(f, used, n).allowed,
           `limit ${f.limit} soft ${f.soft_limit} used ${used} n ${n}`,
         );
       }
     }
   }
+});
+
+Deno.test("decideConsumption() with decimals: 0.75 + 0.25 fits a limit of 1.5 twice, then 0.5 is denied; JSON keeps integers as numbers", () => {
+  const f = feature({ limit: "1.5" });
+  const at = (used: string, consume: string) =>
+    decideConsumption({
+      featureKey: "calls",
+      subscribed: true,
+      feature: f,
+      used: parseDecimal(used),
+      consume: parseDecimal(consume),
+      periodEnd: null,
+    });
+  // 0.75 used + 0.25 = 1 ≤ 1.5: allowed, used 1 (a whole number answers as a number), remaining 0.5
+  const first = at("0.75", "0.25");
+  assert.deepEqual([first.allowed, first.consumed, first.used, first.limit, first.remaining], [
+    true,
+    "0.25",
+    1,
+    "1.5",
+    "0.5",
+  ]);
+  // 1 + 0.5 = 1.5 ≤ 1.5: allowed exactly at the limit, remaining 0
+  assert.deepEqual([at("1", "0.5").allowed, at("1", "0.5").remaining], [true, 0]);
+  // 1.25 + 0.5 = 1.75 > 1.5: denied, nothing consumed, remaining 1.5 − 1.25 = 0.25
+  const denied = at("1.25", "0.5");
+  assert.deepEqual([denied.allowed, denied.consumed, denied.used, denied.remaining, denied.reason], [
+    false,
+    0,
+    "1.25",
+    "0.25",
+    "limit_reached",
+  ]);
+  // 12 places: 1.499999999999 + 0.000000000001 = 1.5 fits; + 0.000000000002 does not
+  assert.equal(at("1.499999999999", "0.000000000001").allowed, true);
+  assert.equal(at("1.499999999999", "0.000000000002").allowed, false);
 });

@@ -6,20 +6,21 @@
  */
 import assert from "node:assert/strict";
 import { limitCrossing } from "../../src/domain/entitlement.ts";
+import { decimalFromInteger as D } from "../../src/domain/decimal.ts";
 import { DatabaseOnlyEntitlements, MemoryLiveEntitlements } from "../../src/entitlements/live_store.ts";
 import { call, tenant, testEnv } from "../helpers.ts";
 
 Deno.test("limitCrossing(): hard limits cross when reached, soft limits when first passed", () => {
   const hard = { limit: 10, soft_limit: false };
   const soft = { limit: 10, soft_limit: true };
-  assert.equal(limitCrossing(hard, 9, 10), "entitlement.quota_exceeded");
-  assert.equal(limitCrossing(hard, 5, 12), "entitlement.quota_exceeded");
-  assert.equal(limitCrossing(hard, 10, 11), null);
-  assert.equal(limitCrossing(hard, 3, 9), null);
-  assert.equal(limitCrossing(soft, 10, 11), "entitlement.soft_limit_reached");
-  assert.equal(limitCrossing(soft, 9, 10), null);
-  assert.equal(limitCrossing(soft, 11, 12), null);
-  assert.equal(limitCrossing({ limit: null, soft_limit: false }, 0, 1e9), null);
+  assert.equal(limitCrossing(hard, D(9), D(10)), "entitlement.quota_exceeded");
+  assert.equal(limitCrossing(hard, D(5), D(12)), "entitlement.quota_exceeded");
+  assert.equal(limitCrossing(hard, D(10), D(11)), null);
+  assert.equal(limitCrossing(hard, D(3), D(9)), null);
+  assert.equal(limitCrossing(soft, D(10), D(11)), "entitlement.soft_limit_reached");
+  assert.equal(limitCrossing(soft, D(9), D(10)), null);
+  assert.equal(limitCrossing(soft, D(11), D(12)), null);
+  assert.equal(limitCrossing({ limit: null, soft_limit: false }, D(0), D(1e9)), null);
 });
 
 for (

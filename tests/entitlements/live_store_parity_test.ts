@@ -3,6 +3,8 @@
  * reload, seed, count, forget, release, invalidate; periods rolling over) applied to the
  * in-process store and to the Redis store (Lua through the local Upstash endpoint) give the same
  * answer at every step. fast-check prints the seed and the shrunk sequence on a mismatch.
+ * Quantities are quarters (0.25 steps) so the decimal arithmetic of both stores is exercised
+ * (issue 19: Redis keeps whole units and a 10^-12 fraction per quantity).
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
@@ -15,6 +17,10 @@ import {
 import { RedisLiveEntitlements } from "../../src/entitlements/live_store_redis.ts";
 import type { Feature } from "../../src/domain/plan.ts";
 import { acquireRedis, testPrefix, upstashFor } from "../redis_helpers.ts";
+import { type Decimal, DECIMAL_SCALE, decimalFromScaled, parseDecimal } from "../../src/domain/decimal.ts";
+
+/** n quarters of a unit (3 → 0.75). */
+const Q = (n: number): Decimal => decimalFromScaled(BigInt(n) * DECIMAL_SCALE / 4n);
 
 const redis = await acquireRedis();
 
@@ -47,6 +53,7 @@ function entitlement(variant: number, period: 0 | 1): FeatureEntitlement {
     { ...base, aggregation: "count", limit: 3 },
     { ...base, aggregation: "max", limit: 8 },
     { ...base, type: "boolean", limit: null, aggregation: "count" },
+    { ...base, limit: "2.75" },
     null,
   ];
   const feature = features[variant % features.length];
@@ -76,7 +83,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({
       op: fc.constant("check" as const),
       k,
-      consume: fc.integer({ min: 0, max: 4 }),
+      consume: fc.integer({ min: 0, max: 16 }),
       day,
     }),
   },
@@ -85,7 +92,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({
       op: fc.constant("reload" as const),
       k,
-      variant: fc.oneof(fc.integer({ min: 0, max: 7 }), fc.constant(99)),
+      variant: fc.oneof(fc.integer({ min: 0, max: 8 }), fc.constant(99)),
       day,
     }),
   },
@@ -94,7 +101,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({
       op: fc.constant("seed" as const),
       k,
-      value: fc.integer({ min: 0, max: 12 }),
+      value: fc.integer({ min: 0, max: 48 }),
       day,
     }),
   },
@@ -102,7 +109,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     weight: 2,
     arbitrary: fc.record({
       op: fc.constant("count" as const),
-      events: fc.array(fc.record({ k, day, value: fc.integer({ min: 0, max: 6 }) }), {
+      events: fc.array(fc.record({ k, day, value: fc.integer({ min: 0, max: 24 }) }), {
         minLength: 1,
         maxLength: 4,
       }),
@@ -114,7 +121,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({
       op: fc.constant("release" as const),
       k,
-      n: fc.integer({ min: 1, max: 3 }),
+      n: fc.integer({ min: 1, max: 12 }),
       period: fc.constantFrom(0 as const, 1 as const),
     }),
   },
@@ -125,18 +132,18 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 async function apply(store: LiveEntitlementStore, op: Op): Promise<unknown> {
   switch (op.op) {
     case "check":
-      return await store.check(keys[op.k], op.consume, T0 + op.day * DAY);
+      return await store.check(keys[op.k], Q(op.consume), T0 + op.day * DAY);
     case "reload": {
       const now = T0 + op.day * DAY;
-      const r = await store.check(keys[op.k], 0, now);
+      const r = await store.check(keys[op.k], Q(0), now);
       if (r.status === "stale") {
         await store.put(keys[op.k], r.gen, entitlement(op.variant, now >= T0 + 30 * DAY ? 1 : 0), now);
       }
       return r;
     }
     case "seed": {
-      const r = await store.check(keys[op.k], 0, T0 + op.day * DAY);
-      return r.status === "cold" ? [r, await store.seed(keys[op.k], r.snapshot, op.value)] : r;
+      const r = await store.check(keys[op.k], Q(0), T0 + op.day * DAY);
+      return r.status === "cold" ? [r, await store.seed(keys[op.k], r.snapshot, Q(op.value))] : r;
     }
     case "count":
       await store.count(
@@ -144,7 +151,7 @@ async function apply(store: LiveEntitlementStore, op: Op): Promise<unknown> {
         op.events.map((e) => ({
           customer_id: keys[e.k].customerId,
           feature: keys[e.k].feature,
-          value: e.value,
+          value: Q(e.value),
           timestamp: new Date(T0 + e.day * DAY),
         })),
       );
@@ -153,7 +160,7 @@ async function apply(store: LiveEntitlementStore, op: Op): Promise<unknown> {
       await store.forget([keys[op.k]]);
       return null;
     case "release":
-      await store.release(keys[op.k], op.n, T0 + op.period * 30 * DAY);
+      await store.release(keys[op.k], Q(op.n), T0 + op.period * 30 * DAY);
       return null;
     case "invalidate":
       if (op.customer) await store.invalidateCustomer(scope, keys[op.k].customerId);
@@ -233,14 +240,14 @@ for (const c of storeCases) {
       try {
         const key = keys[0];
         const now = T0 + DAY;
-        const event = (value: number) => ({
+        const event = (units: number) => ({
           customer_id: key.customerId,
           feature: key.feature,
-          value,
+          value: Q(units * 4),
           timestamp: new Date(now),
         });
         const cold = async () => {
-          const r = await store.check(key, 0, now);
+          const r = await store.check(key, Q(0), now);
           if (r.status === "stale") {
             await store.put(key, r.gen, entitlement(0, 0), now);
             return await cold();
@@ -252,38 +259,81 @@ for (const c of storeCases) {
         // in the read (7) and in the delta (2) → 9, too high by 2, never too low.
         let snapshot = await cold();
         await store.count(scope, [event(2)]);
-        assert.equal(await store.seed(key, snapshot, 7), 9);
+        assert.equal(await store.seed(key, snapshot, Q(28)), Q(36));
         // (b) The libSQL read says 10; an event (3) stored after the read and counted before the
         // seed is only in the delta → 13, exact.
         await store.forget([key]);
         snapshot = await cold();
         await store.count(scope, [event(3)]);
-        assert.equal(await store.seed(key, snapshot, 10), 13);
+        assert.equal(await store.seed(key, snapshot, Q(40)), Q(52));
         // (c) An event counted after the seed lands on the counter itself.
         await store.count(scope, [event(4)]);
-        const after = await store.check(key, 0, now);
-        assert.deepEqual([after.status, after.status === "ok" && after.used], ["ok", 17]);
+        const after = await store.check(key, Q(0), now);
+        assert.deepEqual([after.status, after.status === "ok" && after.used], ["ok", Q(68)]);
         // (d) A counter dropped while a rebuild is in flight: that rebuild's seed is refused.
         await store.forget([key]);
         snapshot = await cold();
         await store.forget([key]);
-        assert.equal(await store.seed(key, snapshot, 1), null);
+        assert.equal(await store.seed(key, snapshot, Q(4)), null);
         // (e) max: any event between snapshot and seed makes the seed refuse to cache (answer from the read).
         const peak = keys[1];
-        const r = await store.check(peak, 0, now);
+        const r = await store.check(peak, Q(0), now);
         if (r.status === "stale") await store.put(peak, r.gen, entitlement(5, 0), now);
-        const coldPeak = await store.check(peak, 0, now);
+        const coldPeak = await store.check(peak, Q(0), now);
         assert.equal(coldPeak.status, "cold");
         await store.count(scope, [{
           customer_id: peak.customerId,
           feature: peak.feature,
-          value: 7,
+          value: Q(28),
           timestamp: new Date(now),
         }]);
         assert.equal(
-          await store.seed(peak, coldPeak.status === "cold" ? coldPeak.snapshot : assert.fail(), 6),
+          await store.seed(peak, coldPeak.status === "cold" ? coldPeak.snapshot : assert.fail(), Q(24)),
           null,
         );
+      } finally {
+        await stop();
+      }
+    },
+  );
+}
+
+for (const c of storeCases) {
+  Deno.test(
+    `live stores (${c.name}): counters far past 2^53 / 10^12 units keep every one of 12 decimal places`,
+    { ignore: c.ignore, sanitizeResources: false, sanitizeOps: false },
+    async () => {
+      const [store, stop] = await c.make();
+      try {
+        const key: LiveKey = { scope, customerId: "cus_big", feature: "calls" };
+        const now = T0 + DAY;
+        const r = await store.check(key, Q(0), now);
+        assert.equal(r.status, "stale");
+        const big = { ...entitlement(0, 0) };
+        big.feature = { ...big.feature!, limit: "9000000000000.000000000001" };
+        await store.put(key, r.status === "stale" ? r.gen : "", big, now);
+        const cold = await store.check(key, Q(0), now);
+        assert.equal(cold.status, "cold");
+        // seeded at 8 999 999 999 999.999999999999 (a scaled 10^-12 count of 9 × 10^24: past 2^53 and 2^63)
+        const seeded = await store.seed(
+          key,
+          cold.status === "cold" ? cold.snapshot : assert.fail(),
+          parseDecimal("8999999999999.999999999999"),
+        );
+        assert.equal(seeded, parseDecimal("8999999999999.999999999999"));
+        // + 0.000000000002 = 9 000 000 000 000.000000000001 = the limit exactly: allowed (carry into the whole part)
+        const ok = await store.check(key, parseDecimal("0.000000000002"), now);
+        assert.deepEqual([ok.status, ok.status === "ok" && ok.consumed], ["ok", parseDecimal("0.000000000002")]);
+        // one more 10^-12 would pass it: denied, counter unchanged
+        const denied = await store.check(key, parseDecimal("0.000000000001"), now);
+        assert.deepEqual(
+          [denied.status, denied.status === "denied" && denied.used],
+          ["denied", parseDecimal("9000000000000.000000000001")],
+        );
+        // release 0.5 borrows from the whole part: 8 999 999 999 999.500000000001
+        await store.release(key, parseDecimal("0.5"), T0);
+        const after = await store.check(key, Q(0), now);
+        assert.equal(after.status === "ok" && after.used, parseDecimal("8999999999999.500000000001"));
       } finally {
         await stop();
       }

@@ -5,6 +5,7 @@
  * counters rebuilt after a restart or a partition, tenant isolation, and two server processes
  * sharing Redis and the libSQL file.
  */
+import { decimalFromInteger } from "../../src/domain/decimal.ts";
 import assert from "node:assert/strict";
 import { RedisLiveEntitlements } from "../../src/entitlements/live_store_redis.ts";
 import { DatabaseOnlyEntitlements, MemoryLiveEntitlements } from "../../src/entitlements/live_store.ts";
@@ -183,8 +184,8 @@ for (const store of stores) {
           feature: "calls",
         };
         if (!(env.services.live instanceof DatabaseOnlyEntitlements)) {
-          const held = await env.services.live!.check(liveKey, 0, env.clock.now().getTime());
-          assert.deepEqual([held.status, held.status === "ok" && held.used], ["ok", 100]);
+          const held = await env.services.live!.check(liveKey, decimalFromInteger(0), env.clock.now().getTime());
+          assert.deepEqual([held.status, held.status === "ok" && held.used], ["ok", decimalFromInteger(100)]);
         }
         // the counter agrees with libSQL: drop it and let it be rebuilt from the stored events
         await env.services.live!.forget([liveKey]);
