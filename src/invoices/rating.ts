@@ -39,7 +39,7 @@ import {
   type SubscriptionRow,
   timelineOf,
 } from "../subscriptions/read.ts";
-import { aggregateUsage } from "../usage/service.ts";
+import { featureUsage } from "../usage/service.ts";
 import { type Decimal, roundDecimalToInteger } from "../domain/decimal.ts";
 import { invoiceLineRows, type InvoiceRow, invoiceRows } from "./repository.ts";
 
@@ -121,7 +121,9 @@ export async function ratePeriod(
       if (!feature.pricing) continue;
       usage.set(
         feature.key,
-        unitsToRate(await aggregateUsage(ctx.scope, tx, sub.customer_id, feature, slice.start, slice.end)),
+        unitsToRate(
+          await featureUsage(ctx.scope, tx, sub.customer_id, feature, plan.features, slice.start, slice.end),
+        ),
       );
     }
     segments.push({ plan, start: slice.start, end: slice.end, usage, proration: slice.proration });

@@ -4,7 +4,7 @@
  * @module
  */
 import { BillingError, invalid } from "../domain/errors.ts";
-import type { Aggregation } from "../domain/plan.ts";
+import type { Aggregation, Feature } from "../domain/plan.ts";
 import { usageBuckets } from "../domain/usage_rules.ts";
 import { DECIMAL_SCALE } from "../domain/decimal.ts";
 import { MAX_WHOLE_UNITS, type QuantityJson, quantityToJson } from "../domain/quantity.ts";
@@ -12,7 +12,7 @@ import { subscriptionRows } from "../subscriptions/repository.ts";
 import type { Ctx } from "../context.ts";
 import { loadCustomer } from "../customers/service.ts";
 import { loadPlan } from "../plans/service.ts";
-import { aggregateUsage } from "./service.ts";
+import { aggregateUsage, featureUsage } from "./service.ts";
 
 /** Answer of {@link queryUsage}. */
 export interface UsageQueryResult {
@@ -63,23 +63,31 @@ export async function queryUsage(
     aggregation: "sum" as Aggregation,
     unique_property: null as string | null,
   };
+  let pool: { feature: Feature; features: Feature[] } | null = null;
   if (sub) {
-    const found = (await loadPlan(ctx, db, sub.plan_id)).features.find((f) => f.key === input.feature);
+    const features = (await loadPlan(ctx, db, sub.plan_id)).features;
+    const found = features.find((f) => f.key === input.feature);
     if (found && found.type !== "boolean") {
       feature = { key: found.key, aggregation: found.aggregation, unique_property: found.unique_property };
     }
+    if (found?.type === "credit_system") pool = { feature: found, features };
   }
+  // A credit system's usage is the credits its consumers drew (plus events sent to it).
+  const usage = (start: Date, end: Date) =>
+    pool
+      ? featureUsage(ctx.scope, db, customer.id, pool.feature, pool.features, start, end)
+      : aggregateUsage(ctx.scope, db, customer.id, feature, start, end);
   const data = [];
   for (const b of buckets) {
     data.push({
       start: b.start.toISOString(),
       end: b.end.toISOString(),
-      value: await aggregateUsage(ctx.scope, db, customer.id, feature, b.start, b.end),
+      value: await usage(b.start, b.end),
     });
   }
   const value = groupBy === "none"
     ? data[0].value
-    : await aggregateUsage(ctx.scope, db, customer.id, feature, input.from, input.to);
+    : await usage(input.from, input.to);
   if (value / DECIMAL_SCALE > MAX_WHOLE_UNITS) {
     throw new BillingError("amount_out_of_range", "unprocessable", "The aggregated usage exceeds 2^53 - 1");
   }
