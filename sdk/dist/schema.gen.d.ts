@@ -2890,20 +2890,20 @@ export interface components {
                  */
                 feature: string;
                 /**
-                 * @description Limit of the feature
+                 * @description Limit of the feature (the credit system's for a feature drawing credits); a decimal string when fractional
                  * @example 1000
                  */
-                limit: number | null;
+                limit: number | string | null;
                 /**
                  * @description Whether the limit is soft
                  * @example false
                  */
                 soft_limit: boolean;
                 /**
-                 * @description Usage after the crossing check
+                 * @description Usage after the crossing check; a decimal string when fractional
                  * @example 1000
                  */
-                used: number;
+                used: number | string;
                 /**
                  * Format: date-time
                  * @description When usage resets
@@ -2966,20 +2966,20 @@ export interface components {
                  */
                 feature: string;
                 /**
-                 * @description Limit of the feature
+                 * @description Limit of the feature (the credit system's for a feature drawing credits); a decimal string when fractional
                  * @example 1000
                  */
-                limit: number | null;
+                limit: number | string | null;
                 /**
                  * @description Whether the limit is soft
                  * @example false
                  */
                 soft_limit: boolean;
                 /**
-                 * @description Usage after the crossing check
+                 * @description Usage after the crossing check; a decimal string when fractional
                  * @example 1000
                  */
-                used: number;
+                used: number | string;
                 /**
                  * Format: date-time
                  * @description When usage resets
@@ -4460,16 +4460,16 @@ export interface components {
              */
             name: string;
             /**
-             * @description metered, boolean or seat
+             * @description metered, boolean, seat or credit_system
              * @example metered
              * @enum {string}
              */
-            type: "metered" | "boolean" | "seat";
+            type: "metered" | "boolean" | "seat" | "credit_system";
             /**
-             * @description Units per period; null = unlimited
+             * @description Units per period (credits for a credit_system); null = unlimited. A number when whole, else a decimal string ("1.875")
              * @example 100000
              */
-            limit: number | null;
+            limit: number | string | null;
             /**
              * @description Usage past the limit is allowed and flagged
              * @example false
@@ -4482,10 +4482,10 @@ export interface components {
              */
             aggregation: "sum" | "count" | "max" | "unique_count" | "latest";
             /**
-             * @description Units free each period
+             * @description Units free each period. A number when whole, else a decimal string ("1.875")
              * @example 1000
              */
-            included: number;
+            included: number | string;
             /**
              * @description Property counted by unique_count
              * @example null
@@ -4543,6 +4543,55 @@ export interface components {
                     flat_amount: number;
                 }[];
             } | null;
+            /**
+             * @description Credit system this feature draws from (present only when it does)
+             * @example credits
+             */
+            credit_system?: string | null;
+            /**
+             * @description Credits per unit drawn from credit_system. A number when whole, else a decimal string ("1.875")
+             * @example 1
+             */
+            credit_cost?: number | string | null;
+            /**
+             * @description Event property names the feature is priced or credited by
+             * @example [
+             *       "model"
+             *     ]
+             */
+            dimensions?: string[];
+            /**
+             * @description Entries by dimension match, first match wins
+             * @example [
+             *       {
+             *         "match": {
+             *           "model": "m-large"
+             *         },
+             *         "credit_cost": 5
+             *       }
+             *     ]
+             */
+            dimension_prices?: {
+                /**
+                 * @description Dimension → required value
+                 * @example {
+                 *       "model": "m-large"
+                 *     }
+                 */
+                match: {
+                    [key: string]: string;
+                };
+                /**
+                 * @description Credits per unit for matching events. A number when whole, else a decimal string ("1.875")
+                 * @example 5
+                 */
+                credit_cost?: number | string | null;
+                /**
+                 * @description Price of matching usage
+                 * @example null
+                 */
+                pricing?: unknown;
+            }[];
         };
         /** @description A plan was created: the body of a `plan.created` delivery */
         PlanCreatedEvent: {
@@ -5746,16 +5795,16 @@ export interface components {
              */
             name?: string;
             /**
-             * @description metered: usage aggregated per period; boolean: on/off; seat: a count of assigned seats
+             * @description metered: usage aggregated per period; boolean: on/off; seat: a count of assigned seats; credit_system: a pool of credits per period that metered features draw from (credit_system + credit_cost)
              * @example metered
              * @enum {string}
              */
-            type: "metered" | "boolean" | "seat";
+            type: "metered" | "boolean" | "seat" | "credit_system";
             /**
-             * @description Units per period; null = unlimited
+             * @description Units per period (credits for a credit_system); null = unlimited. A number, or a decimal string with at most 12 decimal places ("0.25")
              * @example 100000
              */
-            limit?: number | null;
+            limit?: number | string | null;
             /**
              * @description true: usage past the limit is allowed and flagged (default false: hard limit)
              * @example false
@@ -5768,10 +5817,10 @@ export interface components {
              */
             aggregation?: "sum" | "count" | "max" | "unique_count" | "latest";
             /**
-             * @description Units free each period
+             * @description Units free each period. A number, or a decimal string with at most 12 decimal places ("0.25")
              * @example 1000
              */
-            included?: number;
+            included?: number | string;
             /**
              * @description Event property counted by unique_count
              * @example user_id
@@ -5835,6 +5884,55 @@ export interface components {
                     flat_amount: number;
                 }[];
             } | null;
+            /**
+             * @description Key of a credit_system feature of the plan this metered feature (aggregation sum) draws from; its checks and limits are then the pool's
+             * @example credits
+             */
+            credit_system?: string | null;
+            /**
+             * @description Credits per unit drawn from credit_system (greater than 0; required with it). A number, or a decimal string with at most 12 decimal places ("0.25")
+             * @example 1
+             */
+            credit_cost?: number | string | null;
+            /**
+             * @description Event property names the feature is priced or credited by (at most 4)
+             * @example [
+             *       "model"
+             *     ]
+             */
+            dimensions?: string[];
+            /**
+             * @description Entries by dimension match, first match wins; an entry's credit_cost overrides the feature's
+             * @example [
+             *       {
+             *         "match": {
+             *           "model": "m-large"
+             *         },
+             *         "credit_cost": 5
+             *       }
+             *     ]
+             */
+            dimension_prices?: {
+                /**
+                 * @description Dimension → required value; a dimension absent here matches any value
+                 * @example {
+                 *       "model": "m-large"
+                 *     }
+                 */
+                match: {
+                    [key: string]: string;
+                };
+                /**
+                 * @description Credits per unit for events matching `match` (with credit_system). A number, or a decimal string with at most 12 decimal places ("0.25")
+                 * @example 5
+                 */
+                credit_cost?: number | string | null;
+                /**
+                 * @description Price of matching usage
+                 * @example null
+                 */
+                pricing?: unknown;
+            }[];
         };
         PlanList: {
             /**
@@ -6116,10 +6214,10 @@ export interface components {
                  */
                 feature: string;
                 /**
-                 * @description Units (default 1)
+                 * @description Units (default 1), e.g. 0.25 GB-hours. A number, or a decimal string with at most 12 decimal places ("0.25")
                  * @example 1
                  */
-                value?: number;
+                value?: number | string;
                 /**
                  * Format: date-time
                  * @description When the usage happened (default: when received)
@@ -6172,10 +6270,10 @@ export interface components {
              */
             group_by: "day" | "none";
             /**
-             * @description Aggregate over the whole window
+             * @description Aggregate over the whole window. A number when whole, else a decimal string ("1.875")
              * @example 2500
              */
-            value: number;
+            value: number | string;
             /**
              * @description Buckets (one when group_by is none)
              * @example [
@@ -6200,10 +6298,10 @@ export interface components {
                  */
                 end: string;
                 /**
-                 * @description Aggregate of the bucket
+                 * @description Aggregate of the bucket. A number when whole, else a decimal string ("1.875")
                  * @example 120
                  */
-                value: number;
+                value: number | string;
             }[];
         };
         UsageDeadLetterPage: {
@@ -6329,26 +6427,26 @@ export interface components {
              */
             feature: string;
             /**
-             * @description Feature type; null when not in the plan
+             * @description Feature type (the credit system's, credit_system, for a feature drawing credits); null when not in the plan
              * @example metered
              * @enum {string|null}
              */
-            type: "metered" | "boolean" | "seat" | null;
+            type: "metered" | "boolean" | "seat" | "credit_system" | null;
             /**
-             * @description Usage in the current period (after this call's consumption)
+             * @description Usage in the current period (after this call's consumption); credits of the pool for a feature drawing credits. A number when whole, else a decimal string ("1.875")
              * @example 2500
              */
-            used: number;
+            used: number | string;
             /**
-             * @description Units per period; null = unlimited
+             * @description Units per period (credits of the pool for a feature drawing credits); null = unlimited. A number when whole, else a decimal string ("1.875")
              * @example 100000
              */
-            limit: number | null;
+            limit: number | string | null;
             /**
-             * @description limit − used, never negative; null = unlimited
+             * @description limit − used, never negative (the pool's balance for a feature drawing credits); null = unlimited. A number when whole, else a decimal string ("1.875")
              * @example 97500
              */
-            remaining: number | null;
+            remaining: number | string | null;
             /**
              * @description The limit is soft (usage past it is allowed and flagged)
              * @example false
@@ -6367,15 +6465,20 @@ export interface components {
              */
             resets_at: string | null;
             /**
-             * @description Units consumed by this call (0 for a plain check or a denial)
+             * @description Units consumed by this call (credits for a feature drawing credits; 0 for a plain check or a denial). A number when whole, else a decimal string ("1.875")
              * @example 0
              */
-            consumed: number;
+            consumed: number | string;
             /**
              * @description A soft limit is exceeded (after this call's consumption)
              * @example false
              */
             over_soft_limit: boolean;
+            /**
+             * @description Key of the credit system the feature draws from; present only then
+             * @example credits
+             */
+            credit_system?: string;
         };
         EntitlementCheck: {
             /**
@@ -6389,15 +6492,24 @@ export interface components {
              */
             feature: string;
             /**
-             * @description Units to consume atomically if allowed (hard limit: only when used + consume ≤ limit); recorded as a usage event whose id is idempotency_key
+             * @description Units to consume atomically if allowed (hard limit: only when used + consume ≤ limit), greater than 0; recorded as a usage event whose id is idempotency_key. For a feature drawing from a credit system, consume × credit_cost credits are deducted from the pool instead. A number, or a decimal string with at most 12 decimal places ("0.25")
              * @example 1
              */
-            consume?: number;
+            consume?: number | string;
             /**
              * @description Required with consume: the id of the usage event it records; a retry with the same key consumes once
              * @example chk_3f9a
              */
             idempotency_key?: string;
+            /**
+             * @description Properties of the consumption's usage event; they pick a credit cost by dimension. At most 4096 bytes as JSON, 50 keys counted at every level, 5 levels deep
+             * @example {
+             *       "model": "m-large"
+             *     }
+             */
+            properties?: {
+                [key: string]: unknown;
+            };
         };
         GenerateInvoice: {
             /**

@@ -112,7 +112,12 @@ export function decideEntitlement(input: {
       reason: "included",
     };
   }
-  const common = { ...base, type: feature.type, used: quantityToJson(input.used), soft_limit: feature.soft_limit };
+  const common = {
+    ...base,
+    type: feature.type,
+    used: quantityToJson(input.used),
+    soft_limit: feature.soft_limit,
+  };
   const cap = featureLimit(feature);
   if (cap === null) {
     return { ...common, allowed: true, limit: null, remaining: null, reason: "unlimited" };

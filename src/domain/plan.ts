@@ -275,7 +275,10 @@ function creditViolations(
       });
     }
     if (input.type !== "metered" || (input.aggregation ?? "sum") !== "sum") {
-      issues.push({ path: at("credit_system"), message: 'Only metered features aggregated by "sum" draw credits' });
+      issues.push({
+        path: at("credit_system"),
+        message: 'Only metered features aggregated by "sum" draw credits',
+      });
     }
     if (input.credit_cost === undefined || input.credit_cost === null) {
       issues.push({ path: at("credit_cost"), message: "Required with credit_system" });
@@ -290,7 +293,10 @@ function creditViolations(
   (input.dimension_prices ?? []).forEach((entry, j) => {
     for (const k of Object.keys(entry.match)) {
       if (!dimensions.includes(k)) {
-        issues.push({ path: at(`dimension_prices.${j}.match.${k}`), message: `"${k}" is not one of dimensions` });
+        issues.push({
+          path: at(`dimension_prices.${j}.match.${k}`),
+          message: `"${k}" is not one of dimensions`,
+        });
       }
     }
     if (entry.credit_cost !== undefined && entry.credit_cost !== null) {
@@ -311,8 +317,12 @@ export function creditCostOf(
   feature: Pick<Feature, "credit_system" | "credit_cost" | "dimensions" | "dimension_prices">,
   properties: Readonly<Record<string, unknown>> | null | undefined,
 ): Decimal | null {
-  if (!feature.credit_system || feature.credit_cost === undefined || feature.credit_cost === null) return null;
-  const entries = (feature.dimension_prices ?? []).filter((e) => e.credit_cost !== undefined && e.credit_cost !== null);
+  if (!feature.credit_system || feature.credit_cost === undefined || feature.credit_cost === null) {
+    return null;
+  }
+  const entries = (feature.dimension_prices ?? []).filter((e) =>
+    e.credit_cost !== undefined && e.credit_cost !== null
+  );
   if (entries.length > 0) {
     const found = findDimensionEntry(entries, dimensionValues(feature.dimensions ?? [], properties));
     if (found) return parseQuantity(found.entry.credit_cost!);

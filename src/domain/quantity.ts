@@ -22,8 +22,8 @@
 import {
   type Decimal,
   DECIMAL_SCALE,
-  decimalFromScaled,
   DecimalError,
+  decimalFromScaled,
   decimalToJson,
   parseDecimal,
 } from "./decimal.ts";
@@ -73,7 +73,9 @@ export function canonicalQuantity(input: QuantityJson): QuantityJson {
  *   {@link parseQuantity} refuses both)
  */
 export function splitQuantity(d: Decimal): { whole: number; frac: number } {
-  if (d < 0n || d / DECIMAL_SCALE > MAX_WHOLE_UNITS) throw new RangeError(`splitQuantity(): ${d} out of range`);
+  if (d < 0n || d / DECIMAL_SCALE > MAX_WHOLE_UNITS) {
+    throw new RangeError(`splitQuantity(): ${d} out of range`);
+  }
   return { whole: Number(d / DECIMAL_SCALE), frac: Number(d % DECIMAL_SCALE) };
 }
 

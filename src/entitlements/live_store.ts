@@ -292,8 +292,7 @@ export class MemoryLiveEntitlements implements LiveEntitlementStore {
     if (entry.aggregation === "sum") seeded = (value + entry.psum - snapshot.psum) as Decimal;
     else if (entry.aggregation === "count") {
       seeded = (value + decimalFromInteger(entry.pcount - snapshot.pcount)) as Decimal;
-    }
-    else if (entry.ver === snapshot.ver) seeded = value;
+    } else if (entry.ver === snapshot.ver) seeded = value;
     else return Promise.resolve(null);
     entry.used = seeded;
     return Promise.resolve(seeded);

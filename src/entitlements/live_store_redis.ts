@@ -339,7 +339,12 @@ export class RedisLiveEntitlements implements LiveEntitlementStore {
       }
       const pair = (w: unknown, f: unknown) => joinQuantity(BigInt(String(w)), BigInt(String(f)));
       if (status === "denied") return { status: "denied", entitlement, used: pair(reply[2], reply[3]) };
-      return { status: "ok", entitlement, used: pair(reply[2], reply[4]), consumed: pair(reply[3], reply[5]) };
+      return {
+        status: "ok",
+        entitlement,
+        used: pair(reply[2], reply[4]),
+        consumed: pair(reply[3], reply[5]),
+      };
     });
   }
 

@@ -85,13 +85,23 @@ export const DecisionSchema: z.ZodObject<
   }),
   feature: z.string().openapi({ description: "The feature key asked about", example: "api_calls" }),
   type: z.enum(["metered", "boolean", "seat", "credit_system"]).nullable().openapi({
-    description: "Feature type (the credit system's, credit_system, for a feature drawing credits); null when not in the plan",
+    description:
+      "Feature type (the credit system's, credit_system, for a feature drawing credits); null when not in the plan",
     example: "metered",
   }),
-  used: quantityOut("Usage in the current period (after this call's consumption); credits of the pool for a feature drawing credits", 2500),
-  limit: quantityOut("Units per period (credits of the pool for a feature drawing credits); null = unlimited", 100000)
+  used: quantityOut(
+    "Usage in the current period (after this call's consumption); credits of the pool for a feature drawing credits",
+    2500,
+  ),
+  limit: quantityOut(
+    "Units per period (credits of the pool for a feature drawing credits); null = unlimited",
+    100000,
+  )
     .nullable(),
-  remaining: quantityOut("limit − used, never negative (the pool's balance for a feature drawing credits); null = unlimited", 97500)
+  remaining: quantityOut(
+    "limit − used, never negative (the pool's balance for a feature drawing credits); null = unlimited",
+    97500,
+  )
     .nullable(),
   soft_limit: z.boolean().openapi({
     description: "The limit is soft (usage past it is allowed and flagged)",
@@ -110,7 +120,10 @@ export const DecisionSchema: z.ZodObject<
     description: "End of the current period, when usage resets",
     example: "2026-12-01T00:00:00.000Z",
   }),
-  consumed: quantityOut("Units consumed by this call (credits for a feature drawing credits; 0 for a plain check or a denial)", 0),
+  consumed: quantityOut(
+    "Units consumed by this call (credits for a feature drawing credits; 0 for a plain check or a denial)",
+    0,
+  ),
   over_soft_limit: z.boolean().openapi({
     description: "A soft limit is exceeded (after this call's consumption)",
     example: false,

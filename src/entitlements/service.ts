@@ -204,7 +204,7 @@ export interface CheckInput {
  * system, the pool. `amount` is what the counter must take (`consume`, or its credits); `ask` is
  * what a plain check asks room for (one unit, or its credits).
  */
-interface Target {
+export interface Target {
   /** The live entry the decision is made on. */
   key: LiveKey;
   /** Counter units to consume (0 = only ask). */
@@ -391,7 +391,9 @@ async function checkLive(
     if (r.status === "cold") {
       const value = await periodUsage(ctx, ctx.database.db, key.customerId, r.entitlement);
       const seeded = await store.seed(t.key, r.snapshot, value);
-      if (seeded === null && t.amount === 0n) return decide(input, r.entitlement, value, t.amount, t.ask, t.pool);
+      if (seeded === null && t.amount === 0n) {
+        return decide(input, r.entitlement, value, t.amount, t.ask, t.pool);
+      }
       continue;
     }
     if (r.status === "denied") {
@@ -460,7 +462,9 @@ export function replayAnswer(
     reason: original.allowed ? original.reason : "within_limit",
     consumed: quantityToJson(consume),
     used: quantityToJson(currentUsed),
-    remaining: limit === null ? null : quantityToJson(limit > currentUsed ? (limit - currentUsed) as Decimal : zero),
+    remaining: limit === null
+      ? null
+      : quantityToJson(limit > currentUsed ? (limit - currentUsed) as Decimal : zero),
   };
 }
 

@@ -54,7 +54,8 @@ export const PricingSchema: z.ZodObject<
     }],
   }),
 }).strict().openapi("Pricing");
-type Quantity = z.ZodUnion<readonly [z.ZodNumber, z.ZodString]>;
+/** The zod type of a decimal quantity (`decimalQuantity` / `quantityOut` of `http/schemas.ts`). */
+export type Quantity = z.ZodUnion<readonly [z.ZodNumber, z.ZodString]>;
 const PropertyName = z.string().min(1).max(64).regex(/^[A-Za-z0-9_]+$/);
 const DimensionMatchBody = z.record(PropertyName, z.string().max(200)).openapi({
   description: "Dimension → required value; a dimension absent here matches any value",
@@ -62,7 +63,8 @@ const DimensionMatchBody = z.record(PropertyName, z.string().max(200)).openapi({
 });
 const DimensionPriceBody = z.object({
   match: DimensionMatchBody,
-  credit_cost: decimalQuantity("Credits per unit for events matching `match` (with credit_system)", 5).nullable()
+  credit_cost: decimalQuantity("Credits per unit for events matching `match` (with credit_system)", 5)
+    .nullable()
     .optional(),
   pricing: z.unknown().optional().openapi({ description: "Price of matching usage", example: null }),
 }).strict();
@@ -112,7 +114,8 @@ export const FeatureBody: z.ZodObject<
       "credit_system: a pool of credits per period that metered features draw from (credit_system + credit_cost)",
     example: "metered",
   }),
-  limit: decimalQuantity("Units per period (credits for a credit_system); null = unlimited", 100000).nullable()
+  limit: decimalQuantity("Units per period (credits for a credit_system); null = unlimited", 100000)
+    .nullable()
     .optional(),
   soft_limit: z.boolean().optional().openapi({
     description: "true: usage past the limit is allowed and flagged (default false: hard limit)",
@@ -132,18 +135,23 @@ export const FeatureBody: z.ZodObject<
     example: { model: "per_unit", unit_amount: 2 },
   }),
   credit_system: Key.nullable().optional().openapi({
-    description: "Key of a credit_system feature of the plan this metered feature (aggregation sum) draws from; " +
+    description:
+      "Key of a credit_system feature of the plan this metered feature (aggregation sum) draws from; " +
       "its checks and limits are then the pool's",
     example: "credits",
   }),
-  credit_cost: decimalQuantity("Credits per unit drawn from credit_system (greater than 0; required with it)", 1)
+  credit_cost: decimalQuantity(
+    "Credits per unit drawn from credit_system (greater than 0; required with it)",
+    1,
+  )
     .nullable().optional(),
   dimensions: z.array(PropertyName).max(4).optional().openapi({
     description: "Event property names the feature is priced or credited by (at most 4)",
     example: ["model"],
   }),
   dimension_prices: z.array(DimensionPriceBody).max(100).optional().openapi({
-    description: "Entries by dimension match, first match wins; an entry's credit_cost overrides the feature's",
+    description:
+      "Entries by dimension match, first match wins; an entry's credit_cost overrides the feature's",
     example: [{ match: { model: "m-large" }, credit_cost: 5 }],
   }),
 }).strict().openapi("FeatureInput");
@@ -251,12 +259,17 @@ export const FeatureSchema: z.ZodObject<
     pricing: z.ZodNullable<
       z.ZodObject<
         {
-          model: z.ZodEnum<{ per_unit: "per_unit"; graduated: "graduated"; volume: "volume"; package: "package" }>;
+          model: z.ZodEnum<
+            { per_unit: "per_unit"; graduated: "graduated"; volume: "volume"; package: "package" }
+          >;
           unit_amount: z.ZodOptional<z.ZodInt>;
           package_size: z.ZodOptional<z.ZodInt>;
           tiers: z.ZodOptional<
             z.ZodArray<
-              z.ZodObject<{ up_to: z.ZodNullable<z.ZodInt>; unit_amount: z.ZodInt; flat_amount: z.ZodInt }, z.core.$strip>
+              z.ZodObject<
+                { up_to: z.ZodNullable<z.ZodInt>; unit_amount: z.ZodInt; flat_amount: z.ZodInt },
+                z.core.$strip
+              >
             >
           >;
         },

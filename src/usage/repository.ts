@@ -65,7 +65,9 @@ export async function aggregateUsageEvents(
     const order = feature.aggregation === "latest"
       ? sql`${usageEvents.timestamp} desc, ${usageEvents.id} desc`
       : sql`${usageEvents.value} desc, ${usageEvents.value_frac} desc`;
-    const [row] = await exec.select({ value: usageEvents.value, frac: usageEvents.value_frac }).from(usageEvents)
+    const [row] = await exec.select({ value: usageEvents.value, frac: usageEvents.value_frac }).from(
+      usageEvents,
+    )
       .where(where).orderBy(order).limit(1);
     return row ? joinQuantity(row.value, row.frac) : decimalFromInteger(0);
   }

@@ -117,7 +117,10 @@ export const UsageAggregateSchema: z.ZodObject<
     group_by: z.ZodEnum<{ none: "none"; day: "day" }>;
     value: z.ZodUnion<readonly [z.ZodNumber, z.ZodString]>;
     data: z.ZodArray<
-      z.ZodObject<{ start: z.ZodString; end: z.ZodString; value: z.ZodUnion<readonly [z.ZodNumber, z.ZodString]> }, z.core.$strip>
+      z.ZodObject<
+        { start: z.ZodString; end: z.ZodString; value: z.ZodUnion<readonly [z.ZodNumber, z.ZodString]> },
+        z.core.$strip
+      >
     >;
   },
   z.core.$strip

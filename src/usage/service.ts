@@ -22,14 +22,21 @@ import { newId } from "../domain/ids.ts";
 import { consumersOf, creditCostOf, type Feature } from "../domain/plan.ts";
 import { type Decimal, multiplyDecimal } from "../domain/decimal.ts";
 import { invalid } from "../domain/errors.ts";
-import { canonicalQuantity, parseQuantity, type QuantityJson, quantityProblem, splitQuantity, joinQuantity } from "../domain/quantity.ts";
+import {
+  canonicalQuantity,
+  joinQuantity,
+  parseQuantity,
+  type QuantityJson,
+  quantityProblem,
+  splitQuantity,
+} from "../domain/quantity.ts";
 import type { Executor, Tx } from "../storage/db.ts";
 import {
   aggregateUsageEvents,
   hashesOfEvents,
   insertUsageEvents,
-  sumsByDimensions,
   type NewUsageEventRow,
+  sumsByDimensions,
 } from "./repository.ts";
 import type { Ctx } from "../context.ts";
 import { type Emit, emitFact, writeOp } from "../lifecycle/write.ts";

@@ -85,9 +85,7 @@ export async function queryUsage(
       value: await usage(b.start, b.end),
     });
   }
-  const value = groupBy === "none"
-    ? data[0].value
-    : await usage(input.from, input.to);
+  const value = groupBy === "none" ? data[0].value : await usage(input.from, input.to);
   if (value / DECIMAL_SCALE > MAX_WHOLE_UNITS) {
     throw new BillingError("amount_out_of_range", "unprocessable", "The aggregated usage exceeds 2^53 - 1");
   }

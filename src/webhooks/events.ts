@@ -81,7 +81,8 @@ const QuotaData = summary({
   customer_id: z.string().openapi({ description: "Customer reference as sent", example: "user_42" }),
   feature: z.string().openapi({ description: "Feature key", example: "api_calls" }),
   limit: z.union([z.number(), z.string()]).nullable().openapi({
-    description: "Limit of the feature (the credit system's for a feature drawing credits); a decimal string when fractional",
+    description:
+      "Limit of the feature (the credit system's for a feature drawing credits); a decimal string when fractional",
     example: 1000,
   }),
   soft_limit: z.boolean().openapi({ description: "Whether the limit is soft", example: false }),

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { DatabaseOnlyEntitlements, MemoryLiveEntitlements } from "../../src/entitlements/live_store.ts";
 import { RedisLiveEntitlements } from "../../src/entitlements/live_store_redis.ts";
-import { call, tenant, testEnv, type TestEnv } from "../helpers.ts";
+import { call, tenant, type TestEnv, testEnv } from "../helpers.ts";
 import { acquireRedis, testPrefix, upstashFor } from "../redis_helpers.ts";
 
 const redis = await acquireRedis();
@@ -36,7 +36,10 @@ async function setup(env: TestEnv, planFeatures: unknown[]) {
   });
   assert.equal(plan.status, 201, JSON.stringify(plan.body));
   await call(env, "POST", "/v1/customers", { key, body: { external_id: "c" } });
-  const sub = await call(env, "POST", "/v1/subscriptions", { key, body: { customer_id: "c", plan_id: "ai" } });
+  const sub = await call(env, "POST", "/v1/subscriptions", {
+    key,
+    body: { customer_id: "c", plan_id: "ai" },
+  });
   assert.equal(sub.status, 201, JSON.stringify(sub.body));
   return { key, plan: plan.body, sub: sub.body };
 }
@@ -45,7 +48,8 @@ const check = (env: TestEnv, key: string, body: Record<string, unknown>) =>
   call(env, "POST", "/v1/entitlements/check", { key, body: { customer_id: "c", feature: "calls", ...body } });
 
 const poolUsage = async (env: TestEnv, key: string, from: string, to: string) =>
-  (await call(env, "GET", `/v1/usage?customer_id=c&feature=credits&from=${from}&to=${to}`, { key })).body.value;
+  (await call(env, "GET", `/v1/usage?customer_id=c&feature=credits&from=${from}&to=${to}`, { key })).body
+    .value;
 
 Deno.test("credit systems: plan rules name the field (pool must exist, cost required and positive, match keys declared)", async () => {
   const env = await testEnv();
@@ -69,9 +73,15 @@ Deno.test("credit systems: plan rules name the field (pool must exist, cost requ
         `${field} in ${JSON.stringify(res.body.fields)}`,
       );
     };
-    await bad({ key: "x", type: "metered", credit_system: "nope", credit_cost: 1 }, "features.1.credit_system");
+    await bad(
+      { key: "x", type: "metered", credit_system: "nope", credit_cost: 1 },
+      "features.1.credit_system",
+    );
     await bad({ key: "x", type: "metered", credit_system: "credits" }, "features.1.credit_cost");
-    await bad({ key: "x", type: "metered", credit_system: "credits", credit_cost: 0 }, "features.1.credit_cost");
+    await bad(
+      { key: "x", type: "metered", credit_system: "credits", credit_cost: 0 },
+      "features.1.credit_cost",
+    );
     await bad({ key: "x", type: "metered", credit_cost: 2 }, "features.1.credit_cost");
     await bad(
       { key: "x", type: "metered", credit_system: "credits", credit_cost: "0.0000000000001" },
@@ -112,7 +122,11 @@ const stores: { name: string; ignore: boolean; attach(env: TestEnv): Promise<() 
     ignore: redis === null,
     async attach(env) {
       const local = await upstashFor(redis!);
-      const live = new RedisLiveEntitlements({ url: local.url, token: local.token, prefix: testPrefix("pool") });
+      const live = new RedisLiveEntitlements({
+        url: local.url,
+        token: local.token,
+        prefix: testPrefix("pool"),
+      });
       env.services.live = live;
       return async () => {
         await local.stop();
@@ -142,7 +156,15 @@ for (const store of stores) {
         // an event on the feature deducts too: 2 m-large calls = 2 × 5 = 10 credits
         await call(env, "POST", "/v1/events", {
           key,
-          body: { events: [{ id: "ev1", customer_id: "c", feature: "calls", value: 2, properties: { model: "m-large" } }] },
+          body: {
+            events: [{
+              id: "ev1",
+              customer_id: "c",
+              feature: "calls",
+              value: 2,
+              properties: { model: "m-large" },
+            }],
+          },
         });
         // 300 consumes of 1 call: two of every three m-large (200 × 5 = 1000 credits), one m-small
         // (100 × 1 = 100): 1100 credits asked of the 990 left
@@ -171,8 +193,9 @@ for (const store of stores) {
         assert.deepEqual([after.used, after.remaining], [10 + credits, 1000 - 10 - credits]);
         // the next period starts with a full pool
         env.clock.set("2026-02-01T00:00:01Z");
-        const refilled = (await check(env, key, { consume: 3, idempotency_key: "next-1", properties: { model: "m-large" } }))
-          .body;
+        const refilled =
+          (await check(env, key, { consume: 3, idempotency_key: "next-1", properties: { model: "m-large" } }))
+            .body;
         // 3 m-large calls = 15 credits of a fresh 1000
         assert.deepEqual([refilled.allowed, refilled.consumed, refilled.used, refilled.remaining], [
           true,
@@ -194,7 +217,12 @@ Deno.test("credit systems: decimal credit costs, a retried consumption draws onc
   try {
     // 100 credits included; credits beyond are 2 cents each; no hard limit
     const { key, sub } = await setup(env, [
-      { key: "credits", type: "credit_system", included: 100, pricing: { model: "per_unit", unit_amount: 2 } },
+      {
+        key: "credits",
+        type: "credit_system",
+        included: 100,
+        pricing: { model: "per_unit", unit_amount: 2 },
+      },
       {
         key: "tokens",
         type: "metered",
@@ -211,15 +239,33 @@ Deno.test("credit systems: decimal credit costs, a retried consumption draws onc
       key,
       body: {
         events: [
-          { id: "i1", customer_id: "c", feature: "tokens", value: 50_000, properties: { token_type: "input" } },
-          { id: "o1", customer_id: "c", feature: "tokens", value: 20_000, properties: { token_type: "output" } },
+          {
+            id: "i1",
+            customer_id: "c",
+            feature: "tokens",
+            value: 50_000,
+            properties: { token_type: "input" },
+          },
+          {
+            id: "o1",
+            customer_id: "c",
+            feature: "tokens",
+            value: 20_000,
+            properties: { token_type: "output" },
+          },
         ],
       },
     });
     const t = (consume: number | string, id: string) =>
       call(env, "POST", "/v1/entitlements/check", {
         key,
-        body: { customer_id: "c", feature: "tokens", consume, idempotency_key: id, properties: { token_type: "output" } },
+        body: {
+          customer_id: "c",
+          feature: "tokens",
+          consume,
+          idempotency_key: id,
+          properties: { token_type: "output" },
+        },
       });
     // 1250.5 output tokens × 0.004 = 5.002 credits
     const first = (await t("1250.5", "c1")).body;
@@ -232,7 +278,10 @@ Deno.test("credit systems: decimal credit costs, a retried consumption draws onc
     const invoice = await call(env, "POST", "/v1/invoices", { key, body: { subscription_id: sub.id } });
     const line = invoice.body.lines.find((l: { feature: string | null }) => l.feature === "credits");
     assert.deepEqual([line.quantity, line.amount], [36, 72]);
-    assert.equal(invoice.body.lines.filter((l: { feature: string | null }) => l.feature === "tokens").length, 0);
+    assert.equal(
+      invoice.body.lines.filter((l: { feature: string | null }) => l.feature === "tokens").length,
+      0,
+    );
   } finally {
     await env.close();
   }

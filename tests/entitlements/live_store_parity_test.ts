@@ -323,7 +323,10 @@ for (const c of storeCases) {
         assert.equal(seeded, parseDecimal("8999999999999.999999999999"));
         // + 0.000000000002 = 9 000 000 000 000.000000000001 = the limit exactly: allowed (carry into the whole part)
         const ok = await store.check(key, parseDecimal("0.000000000002"), now);
-        assert.deepEqual([ok.status, ok.status === "ok" && ok.consumed], ["ok", parseDecimal("0.000000000002")]);
+        assert.deepEqual([ok.status, ok.status === "ok" && ok.consumed], [
+          "ok",
+          parseDecimal("0.000000000002"),
+        ]);
         // one more 10^-12 would pass it: denied, counter unchanged
         const denied = await store.check(key, parseDecimal("0.000000000001"), now);
         assert.deepEqual(

@@ -184,7 +184,11 @@ for (const store of stores) {
           feature: "calls",
         };
         if (!(env.services.live instanceof DatabaseOnlyEntitlements)) {
-          const held = await env.services.live!.check(liveKey, decimalFromInteger(0), env.clock.now().getTime());
+          const held = await env.services.live!.check(
+            liveKey,
+            decimalFromInteger(0),
+            env.clock.now().getTime(),
+          );
           assert.deepEqual([held.status, held.status === "ok" && held.used], ["ok", decimalFromInteger(100)]);
         }
         // the counter agrees with libSQL: drop it and let it be rebuilt from the stored events

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { DatabaseOnlyEntitlements, MemoryLiveEntitlements } from "../../src/entitlements/live_store.ts";
 import { RedisLiveEntitlements } from "../../src/entitlements/live_store_redis.ts";
-import { call, tenant, testEnv, type TestEnv } from "../helpers.ts";
+import { call, tenant, type TestEnv, testEnv } from "../helpers.ts";
 import { acquireRedis, testPrefix, upstashFor } from "../redis_helpers.ts";
 
 const redis = await acquireRedis();
@@ -26,16 +26,26 @@ async function setup(env: TestEnv, features: unknown[]) {
 }
 
 const usage = async (env: TestEnv, key: string, feature: string) =>
-  (await call(env, "GET", `/v1/usage?customer_id=c&feature=${feature}&from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z`, {
-    key,
-  })).body.value;
+  (await call(
+    env,
+    "GET",
+    `/v1/usage?customer_id=c&feature=${feature}&from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z`,
+    {
+      key,
+    },
+  )).body.value;
 
 Deno.test("decimal events: 0.25 + 0.5 + 1.125 GB-hours sum to exactly 1.875 and are billed (rounded up to 2 whole units)", async () => {
   const env = await testEnv();
   env.clock.set("2026-01-01T00:00:00Z");
   try {
     const { key, sub } = await setup(env, [
-      { key: "gb_hours", type: "metered", aggregation: "sum", pricing: { model: "per_unit", unit_amount: 100 } },
+      {
+        key: "gb_hours",
+        type: "metered",
+        aggregation: "sum",
+        pricing: { model: "per_unit", unit_amount: 100 },
+      },
     ]);
     env.clock.set("2026-01-10T00:00:00Z");
     const sent = await call(env, "POST", "/v1/events", {
@@ -162,7 +172,11 @@ const stores: { name: string; ignore: boolean; attach(env: TestEnv): Promise<() 
     ignore: redis === null,
     async attach(env) {
       const local = await upstashFor(redis!);
-      const live = new RedisLiveEntitlements({ url: local.url, token: local.token, prefix: testPrefix("dec") });
+      const live = new RedisLiveEntitlements({
+        url: local.url,
+        token: local.token,
+        prefix: testPrefix("dec"),
+      });
       env.services.live = live;
       return async () => {
         await local.stop();
@@ -181,7 +195,12 @@ for (const store of stores) {
       const detach = await store.attach(env);
       env.clock.set("2026-01-01T00:00:00Z");
       try {
-        const { key } = await setup(env, [{ key: "gpu_hours", type: "metered", limit: "2.5", aggregation: "sum" }]);
+        const { key } = await setup(env, [{
+          key: "gpu_hours",
+          type: "metered",
+          limit: "2.5",
+          aggregation: "sum",
+        }]);
         env.clock.set("2026-01-05T00:00:00Z");
         const consume = (n: number | string, idempotency_key: string) =>
           call(env, "POST", "/v1/entitlements/check", {

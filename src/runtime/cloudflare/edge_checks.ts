@@ -218,7 +218,9 @@ export class EdgeHotPath {
           if (seen !== null) {
             const current = await this.live.check(key, decimalFromInteger(0), Date.now());
             // A feature drawing credits is answered on its pool: the object settles its replays.
-            if (current.status !== "ok" || current.entitlement.feature?.credit_system) return await route.forward();
+            if (current.status !== "ok" || current.entitlement.feature?.credit_system) {
+              return await route.forward();
+            }
             return c.json(replayAnswer(input, current.entitlement, current.used, consume), 200);
           }
         }
@@ -239,7 +241,10 @@ export class EdgeHotPath {
     }
     // Stale or cold entries, and features drawing from a credit system (their checks settle on the
     // pool, whose cost may depend on the check's properties), are settled by the tenant object.
-    if (r.status === "stale" || r.status === "cold" || (r.status === "ok" && r.entitlement.feature?.credit_system)) {
+    if (
+      r.status === "stale" || r.status === "cold" ||
+      (r.status === "ok" && r.entitlement.feature?.credit_system)
+    ) {
       await this.#unrecord(recordKey);
       return await this.#forwardRecording(route, recordKey, key, consume, input.feature);
     }

@@ -46,7 +46,8 @@ function validConsumption(body: UsageMessage): body is UsageMessage & { consumpt
     c !== undefined && typeof c.customer_id === "string" && typeof c.feature === "string" &&
     Number.isSafeInteger(c.period_start_ms) && body.events.length === 1 && typeof event?.id === "string" &&
     typeof event.customer_id === "string" && event.feature === c.feature &&
-    (typeof event.value === "number" || typeof event.value === "string") && quantityProblem(event.value) === undefined &&
+    (typeof event.value === "number" || typeof event.value === "string") &&
+    quantityProblem(event.value) === undefined &&
     parseQuantity(event.value) > 0n;
 }
 
