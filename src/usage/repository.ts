@@ -118,7 +118,11 @@ export async function sumsByDimensions(
   };
   columns.forEach((c, i) => selection[`d${i}`] = c);
   const query = exec.select(selection).from(usageEvents).where(where);
-  const rows = columns.length > 0 ? await query.groupBy(...columns) : await query;
+  // Grouped by select-list position (4, 5, …): PostgreSQL would see `json_extract(…, $n)` in GROUP BY
+  // as another expression than the selected one (each carries its own bound parameter).
+  const rows = columns.length > 0
+    ? await query.groupBy(...columns.map((_, i) => sql.raw(String(4 + i))))
+    : await query;
   return rows.filter((r) => r.whole !== null).map((r) => ({
     properties: Object.fromEntries(dimensions.map((d, i) => [d, r[`d${i}`] ?? null])),
     total: joinScaledParts(r.whole as string, r.high as string, r.low as string),

@@ -837,6 +837,104 @@ export const contractCases: ContractCase[] = [
       );
     },
   },
+  {
+    name:
+      "decimal quantities and a credit pool: exact sums, 12-place consumes, credits by dimension, never overdrawn",
+    async run(target) {
+      const { secret_key: key } = await provision(target);
+      const plan = await http(target, "POST", "/v1/plans", {
+        key,
+        body: {
+          key: "ai",
+          name: "AI",
+          currency: "USD",
+          interval: "month",
+          features: [
+            { key: "gb_hours", type: "metered", limit: "2.5" },
+            { key: "credits", type: "credit_system", limit: 20 },
+            {
+              key: "calls",
+              type: "metered",
+              credit_system: "credits",
+              credit_cost: 1,
+              dimensions: ["model"],
+              dimension_prices: [{ match: { model: "m-large" }, credit_cost: 5 }],
+            },
+          ],
+        },
+      });
+      assert.equal(plan.status, 201, JSON.stringify(plan.body));
+      assert.deepEqual(plan.body.features[0].limit, "2.5");
+      await http(target, "POST", "/v1/customers", { key, body: { external_id: "dana" } });
+      await http(target, "POST", "/v1/subscriptions", { key, body: { customer_id: "dana", plan_id: "ai" } });
+      const sent = await http(target, "POST", "/v1/events", {
+        key,
+        body: {
+          events: [
+            { id: "g1", customer_id: "dana", feature: "gb_hours", value: 0.25 },
+            { id: "g2", customer_id: "dana", feature: "gb_hours", value: "0.5" },
+            { id: "g3", customer_id: "dana", feature: "gb_hours", value: "1.125" },
+          ],
+        },
+      });
+      assert.deepEqual([sent.status, sent.body.accepted], [200, 3], JSON.stringify(sent.body));
+      const from = monthStart(0).toISOString();
+      const to = monthStart(1).toISOString();
+      const gb = await http(
+        target,
+        "GET",
+        `/v1/usage?customer_id=dana&feature=gb_hours&from=${from}&to=${to}`,
+        {
+          key,
+        },
+      );
+      assert.equal(gb.body.value, "1.875", JSON.stringify(gb.body)); // 0.25 + 0.5 + 1.125
+      const consume = (feature: string, n: number | string, id: string, model?: string) =>
+        http(target, "POST", "/v1/entitlements/check", {
+          key,
+          body: {
+            customer_id: "dana",
+            feature,
+            consume: n,
+            idempotency_key: id,
+            ...(model ? { properties: { model } } : {}),
+          },
+        });
+      // 1.875 + 0.625 = 2.5 ≤ 2.5: allowed; then 0.000000000001 more is denied
+      const fits = await consume("gb_hours", "0.625", "gb-1");
+      assert.deepEqual([fits.body.allowed, fits.body.used, fits.body.remaining], [true, "2.5", 0]);
+      assert.equal((await consume("gb_hours", "0.000000000001", "gb-2")).body.allowed, false);
+      // a pool of 20 credits: 3 m-large (15) + 5 m-small (5) fit, the 4th m-large does not
+      const asks = [
+        ...Array.from({ length: 4 }, (_, i) => ["m-large", `l${i}`]),
+        ...Array.from({ length: 5 }, (_, i) => ["m-small", `s${i}`]),
+      ];
+      const answers = await Promise.all(asks.map(([model, id]) => consume("calls", 1, id, model)));
+      const credits = answers.reduce(
+        (n, r, i) => n + (r.body.allowed ? (asks[i][0] === "m-large" ? 5 : 1) : 0),
+        0,
+      );
+      assert.ok(credits <= 20, `overdrawn: ${credits}`);
+      const pool = await http(target, "POST", "/v1/entitlements/check", {
+        key,
+        body: { customer_id: "dana", feature: "calls", properties: { model: "m-small" } },
+      });
+      assert.deepEqual(
+        [pool.body.credit_system, pool.body.used, pool.body.limit],
+        ["credits", credits, 20],
+        JSON.stringify(pool.body),
+      );
+      const used = await http(
+        target,
+        "GET",
+        `/v1/usage?customer_id=dana&feature=credits&from=${from}&to=${to}`,
+        {
+          key,
+        },
+      );
+      assert.equal(used.body.value, credits, "pool usage derived from the stored events = the counter");
+    },
+  },
   ...atSizeCases(),
 ];
 

@@ -160,7 +160,12 @@ async function openApp(
   await page.waitForFunction(() => (globalThis as unknown as PageGlobals).ready === true);
 }
 
-async function usedOf(api: string, secretKey: string, customer: string, feature: string): Promise<number | string> {
+async function usedOf(
+  api: string,
+  secretKey: string,
+  customer: string,
+  feature: string,
+): Promise<number | string> {
   const billing = createServerClient({ baseUrl: api, secretKey });
   return (await unwrap(billing.POST("/v1/entitlements/check", { body: { customer_id: customer, feature } })))
     .used;
