@@ -232,8 +232,8 @@ export interface PlanChangeDecision {
  * - an **upgrade** (new base fee > old) takes effect now; a **downgrade** (≤) at the end of the
  *   current period. `effective` overrides either default.
  * - `proration` defaults to `prorate`; it only matters for changes inside a period.
- * - `proration_date` (Stripe's): the change takes effect, and prorates to the second, at that
- *   instant instead of now. It must lie in the current period (`start ≤ date < end`) and not
+ * - `proration_date` (Stripe's): the change (upgrade or downgrade) takes effect, and prorates to
+ *   the second, at that instant instead of now. It must lie in the current period (`start ≤ date < end`) and not
  *   before the last applied change (`not_before`); a date after now schedules the change then.
  * - the new plan must have the same currency (one currency per subscription).
  * - a different **interval** (monthly ↔ yearly) is an interval change: it takes effect now (or
@@ -290,10 +290,13 @@ export function planChangeDecision(input: {
     );
   }
   const direction = input.to.base_amount > input.from.base_amount ? "upgrade" : "downgrade";
-  const timing = resetsAnchor ? "now" : input.effective ?? (direction === "upgrade" ? "now" : "period_end");
   const date = input.proration_date;
+  // A dated change (either direction) takes effect at its date, inside the period.
+  const timing = resetsAnchor || date
+    ? "now"
+    : input.effective ?? (direction === "upgrade" ? "now" : "period_end");
   if (date) {
-    if (timing === "period_end") {
+    if (input.effective === "period_end") {
       throw new BillingError(
         "validation_failed",
         "invalid_request",
