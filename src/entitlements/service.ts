@@ -142,8 +142,9 @@ const MAX_CUSTOMER_REFS = 100_000;
 const customerRefs = new WeakMap<Store, Map<string, string>>();
 
 /**
- * Resolves a `cus_…` id or external id to the `cus_…` id. Customers are never deleted and their
- * external id never changes, so a found mapping is cached in-process for good (bounded).
+ * Resolves a `cus_…` id or external id to the `cus_…` id. A customer's external id never changes
+ * and only a test clock's deletion deletes customers ({@link forgetCustomerRefs}), so a found
+ * mapping is cached in-process (bounded).
  *
  * @throws {BillingError} `customer_not_found` (404)
  */
@@ -157,6 +158,24 @@ async function resolveCustomerId(ctx: Ctx, ref: string): Promise<string> {
   if (refs.size >= MAX_CUSTOMER_REFS) refs.delete(refs.keys().next().value!);
   refs.set(k, customer.id);
   return customer.id;
+}
+
+/**
+ * Forgets this process's remembered references of deleted customers (`cus_…` ids and external
+ * ids; deleting a test clock deletes its customers), so an external id used again resolves to
+ * its new customer.
+ */
+export function forgetCustomerRefs(
+  ctx: Ctx,
+  customers: readonly { id: string; external_id: string }[],
+): void {
+  const refs = customerRefs.get(ctx.database);
+  if (!refs) return;
+  const prefix = `${ctx.scope.tenantId}:${ctx.scope.appId}:`;
+  for (const c of customers) {
+    refs.delete(prefix + c.id);
+    refs.delete(prefix + c.external_id);
+  }
 }
 
 /** Input of {@link checkEntitlement}. */

@@ -53,16 +53,16 @@ export async function moveFrozenTime(exec: Executor, scope: Scope, id: string, t
   );
 }
 
-/** The `cus_…` ids of the customers bound to clock `clockId`, in id order. */
-export async function customerIdsOfTestClock(
+/** The customers bound to clock `clockId` (`cus_…` id and external id), in id order. */
+export async function customersOfTestClock(
   exec: Executor,
   scope: Scope,
   clockId: string,
-): Promise<string[]> {
+): Promise<{ id: string; external_id: string }[]> {
   const rows = await scoped(exec, scope).select(customers, eq(customers.test_clock_id, clockId), {
     orderBy: [asc(customers.id)],
   });
-  return rows.map((r) => r.id);
+  return rows.map((r) => ({ id: r.id, external_id: r.external_id }));
 }
 
 /**

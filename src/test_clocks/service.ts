@@ -27,7 +27,9 @@
  * discounts), usage events, invoices (with lines, payments, credit notes), credit grants (with
  * consumptions) and tax rate assignment, in one transaction. Kept, because they are append-only
  * records: ledger entries and accounts (a clock's finalized invoices stay booked), audit events,
- * the outbox and webhook deliveries; invoice and credit note numbers stay used.
+ * the outbox and webhook deliveries; invoice and credit note numbers stay used. An external id of a
+ * deleted customer may be used again (this process forgets its cached reference at once; another
+ * process sharing the database keeps its cached one until it restarts).
  *
  * @module
  */
@@ -37,12 +39,13 @@ import { periodAt } from "../domain/subscription.ts";
 import type { Ctx } from "../context.ts";
 import { expireCredits } from "../credits/service.ts";
 import { invalidateEntitlements } from "../entitlements/invalidate.ts";
+import { forgetCustomerRefs } from "../entitlements/service.ts";
 import { loadPlan } from "../plans/service.ts";
 import { cycleSubscriptions } from "../subscriptions/billing_cycle.ts";
 import { changeRows, subscriptionsOfTestClock } from "../subscriptions/repository.ts";
 import { timelineOf } from "../subscriptions/read.ts";
 import {
-  customerIdsOfTestClock,
+  customersOfTestClock,
   deleteTestClockData,
   moveFrozenTime,
   nextGrantExpiry,
@@ -140,11 +143,12 @@ export async function deleteTestClock(
 ): Promise<{ clock: TestClockView; deleted_customers: number }> {
   const clock = await loadTestClock(ctx, id);
   const customers = await ctx.database.write(async (tx) => {
-    const ids = await customerIdsOfTestClock(tx, ctx.scope, id);
+    const gone = await customersOfTestClock(tx, ctx.scope, id);
     await deleteTestClockData(tx, ctx.scope, id);
-    return ids;
+    return gone;
   });
-  for (const customerId of customers) await invalidateEntitlements(ctx, { customerId });
+  forgetCustomerRefs(ctx, customers);
+  for (const customer of customers) await invalidateEntitlements(ctx, { customerId: customer.id });
   return { clock: view(clock), deleted_customers: customers.length };
 }
 
@@ -216,8 +220,8 @@ export async function advanceTestClock(ctx: Ctx, id: string, frozenTime: Date): 
     at = next;
   }
   if (target > clock.frozen_time.getTime()) {
-    for (const customerId of await customerIdsOfTestClock(ctx.database.db, ctx.scope, id)) {
-      await invalidateEntitlements(ctx, { customerId });
+    for (const customer of await customersOfTestClock(ctx.database.db, ctx.scope, id)) {
+      await invalidateEntitlements(ctx, { customerId: customer.id });
     }
   }
   return view(await loadTestClock(ctx, id));

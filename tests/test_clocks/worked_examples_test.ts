@@ -397,6 +397,7 @@ Deno.test("test clock: advancing twice to the same instant does nothing; backwar
     assert.equal((await api("GET", "/v1/test_clocks?limit=0")).status, 400);
     assert.equal((await api("GET", "/v1/test_clocks?colour=red")).status, 400);
 
+    const onClock = await api("POST", "/v1/entitlements/check", { customer_id: "dee", feature: "sso" }, 200);
     const ledgerBefore = await api("GET", "/v1/ledger/entries?limit=100", undefined, 200);
     const deleted = await api("DELETE", `/v1/test_clocks/${clockId}`, undefined, 200);
     assert.deepEqual(deleted.body, { id: clockId, deleted: true, deleted_customers: 1 });
@@ -423,6 +424,21 @@ Deno.test("test clock: advancing twice to the same instant does nothing; backwar
     assert.equal(ledgerAfter.body.data.length, ledgerBefore.body.data.length);
     assert.ok(ledgerAfter.body.data.length >= 3);
     assert.equal((await api("DELETE", `/v1/test_clocks/${clockId}`)).status, 404);
+    // The external id is free again; checks resolve it to the new customer (on the wall clock).
+    const again2 = await api("POST", "/v1/customers", { external_id: "dee" }, 201);
+    assert.equal(again2.body.test_clock, null);
+    assert.notEqual(again2.body.id, onClock.body.customer_id);
+    await api("POST", "/v1/subscriptions", { customer_id: "dee", plan_id: "m" }, 201);
+    const wall = await api("POST", "/v1/entitlements/check", { customer_id: "dee", feature: "sso" }, 200);
+    // Subscribed (not a stale reference to the deleted customer), on the wall clock's period.
+    assert.deepEqual([onClock.body.reason, onClock.body.resets_at], [
+      "feature_not_in_plan",
+      "2026-04-30T00:00:00.000Z",
+    ]);
+    assert.deepEqual([wall.body.reason, wall.body.resets_at], [
+      "feature_not_in_plan",
+      "2031-08-04T09:00:00.000Z",
+    ]);
     assert.equal(
       (await api("POST", "/v1/customers", { external_id: "eve", test_clock: clockId })).status,
       404,
