@@ -447,3 +447,66 @@ Deno.test("test clock: advancing twice to the same instant does nothing; backwar
     await env.close();
   }
 });
+
+Deno.test("test clock: the first advance catches up a subscription backdated before the clock's time; a credit grant expires at its instant on the way", async () => {
+  const env = await testEnv({ clock: new TestClock(WALL) });
+  try {
+    const { api } = await setup(env);
+    const clockId =
+      (await api("POST", "/v1/test_clocks", { frozen_time: "2026-06-01T00:00:00Z" }, 201)).body.id;
+    await api("POST", "/v1/plans", {
+      key: "m",
+      name: "M",
+      currency: "USD",
+      interval: "month",
+      base_amount: 1000,
+      features: [],
+    }, 201);
+    await api("POST", "/v1/customers", { external_id: "fay", test_clock: clockId }, 201);
+    // Backdated two months before the clock's time (start_at may not lie after the clock's time).
+    const future = await api("POST", "/v1/subscriptions", {
+      customer_id: "fay",
+      plan_id: "m",
+      start_at: "2026-06-02T00:00:00Z",
+    });
+    assert.equal(future.body.code, "start_at_in_future");
+    await api("POST", "/v1/subscriptions", {
+      customer_id: "fay",
+      plan_id: "m",
+      start_at: "2026-04-01T00:00:00Z",
+    }, 201);
+    await api("POST", "/v1/customers/fay/credit_grants", {
+      kind: "monetary",
+      amount: 5000,
+      currency: "USD",
+      reference: "welcome",
+      effective_at: "2026-04-01T00:00:00Z",
+      expires_at: "2026-06-10T00:00:00Z",
+    }, 201);
+    await api("POST", `/v1/test_clocks/${clockId}/advance`, { frozen_time: "2026-06-15T00:00:00Z" }, 200);
+    const invoices = await invoicesOf(api, "fay");
+    // April and May (ended before the clock's time) are invoiced and finalized at the first stop
+    // (06-01 01:00, May's grace end); each 1000 is paid from the grant: 5000 − 2 × 1000 = 3000 left.
+    assert.deepEqual(
+      invoices.map((i) => [i.period_start.slice(0, 10), i.total, i.credits_applied, i.status]),
+      [
+        ["2026-04-01", 1000, 1000, "paid"],
+        ["2026-05-01", 1000, 1000, "paid"],
+      ],
+    );
+    assert.deepEqual(invoices.map((i) => i.finalized_at), [
+      "2026-06-01T01:00:00.000Z",
+      "2026-06-01T01:00:00.000Z",
+    ]);
+    // The grant expired at 06-10 with 3000 unspent: closed once (breakage), nothing left to spend.
+    const grants = await api("GET", "/v1/customers/fay/credit_grants", undefined, 200);
+    const grant = (grants.body.data ?? grants.body)[0];
+    assert.equal(grant.remaining, 0);
+    const entries = await api("GET", "/v1/ledger/entries?limit=100", undefined, 200);
+    const expiry = entries.body.data.find((e: any) => /expired with 3000 unspent/.test(e.description));
+    assert.ok(expiry, "the expiry is booked once");
+    assert.equal(expiry.created_at ?? expiry.posted_at, "2026-06-10T00:00:00.000Z");
+  } finally {
+    await env.close();
+  }
+});
