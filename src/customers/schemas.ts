@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from "@hono/zod-openapi";
-import { Key, typeId } from "../http/schemas.ts";
+import { Key, listOf, typeId } from "../http/schemas.ts";
 
 /** Body of `POST /v1/customers`. */
 export const CreateCustomerBody: z.ZodObject<
@@ -48,3 +48,8 @@ export const CustomerSchema: z.ZodObject<
     example: "2026-11-01T00:00:00.000Z",
   }),
 }).openapi("Customer");
+/** A page of customers (`GET /v1/customers`). */
+export const CustomerList: z.ZodObject<
+  { data: z.ZodArray<typeof CustomerSchema>; next_cursor: z.ZodNullable<z.ZodString> },
+  z.core.$strip
+> = listOf(CustomerSchema, "CustomerList", "customers");

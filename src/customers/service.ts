@@ -11,6 +11,7 @@ import type { Executor } from "../storage/db.ts";
 import {
   customerByExternalId,
   customerByRef,
+  customerPage,
   type CustomerRow,
   customersByRefs,
   insertCustomer,
@@ -20,6 +21,7 @@ import { writeOp } from "../lifecycle/write.ts";
 import type { CustomerView } from "../domain/views.ts";
 export type { CustomerView };
 import { limitsOf, rowsPerStatement, slices } from "../storage/limits.ts";
+import { mapPage, type Page, type PageRequest } from "../domain/paging.ts";
 
 function view(row: CustomerRow): CustomerView {
   return {
@@ -83,6 +85,15 @@ export async function loadCustomer(ctx: Ctx, exec: Executor, ref: string): Promi
 /** GET a customer. @throws {BillingError} `customer_not_found` */
 export function getCustomer(ctx: Ctx, ref: string): Promise<CustomerView> {
   return loadCustomer(ctx, ctx.database.db, ref);
+}
+
+/**
+ * Lists the app's customers, newest first, one page at a time (`domain/paging.ts`).
+ *
+ * @throws {BillingError} `validation_failed` for a cursor this list did not hand out
+ */
+export async function listCustomers(ctx: Ctx, request: PageRequest): Promise<Page<CustomerView>> {
+  return await mapPage(await customerPage(ctx.database.db, ctx.scope, request), view);
 }
 
 /**

@@ -4,7 +4,7 @@ import { createCreditNote, listCreditNotes } from "./credit_notes.ts";
 import { finalizeInvoice, generateInvoice, markUncollectible, payInvoice, voidInvoice } from "./service.ts";
 import { getInvoice, listInvoices } from "./view.ts";
 import { type AppEnv, body, errors, json, router, secured } from "../http/env.ts";
-import { idParam, ResourceIdParam } from "../http/schemas.ts";
+import { idParam, listQuery, ResourceIdParam } from "../http/schemas.ts";
 import {
   CreateCreditNoteBody,
   CreditNoteIssued,
@@ -50,25 +50,21 @@ export function invoiceRoutes(): OpenAPIHono<AppEnv> {
       method: "get",
       path: "/v1/invoices",
       tags: ["invoices"],
-      summary: "List invoices, newest first",
+      summary: "List invoices, newest first, one page at a time",
       security: secured,
       request: {
-        query: z.object({
+        query: listQuery("inv", {
           customer_id: z.string().min(1).max(128).optional().openapi({
             description: "Only this customer's invoices (cus_ or external id)",
             example: "user_42",
           }),
+          subscription_id: z.string().min(1).max(128).optional().openapi({
+            description: "Only this subscription's invoices (sub_ id)",
+            example: "sub_01jd0000000000000000000000",
+          }),
           status: z.enum(["draft", "open", "paid", "void", "uncollectible"]).optional().openapi({
             description: "Only invoices in this status",
             example: "open",
-          }),
-          cursor: z.string().min(1).max(128).optional().openapi({
-            description: "next_cursor of the previous page",
-            example: "inv_01jd0000000000000000000000",
-          }),
-          limit: z.coerce.number().int().min(1).max(100).optional().openapi({
-            description: "Page size, 1–100 (default 20)",
-            example: 20,
           }),
         }),
       },

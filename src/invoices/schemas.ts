@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from "@hono/zod-openapi";
-import { Amount, Instant, Key, SafeInt, typeId } from "../http/schemas.ts";
+import { Amount, Instant, Key, listOf, SafeInt, typeId } from "../http/schemas.ts";
 
 /** Body of `POST /v1/invoices`. */
 export const GenerateInvoiceBody: z.ZodObject<
@@ -197,13 +197,7 @@ export const InvoiceSchema: z.ZodObject<
 export const InvoiceList: z.ZodObject<
   { data: z.ZodArray<typeof InvoiceSchema>; next_cursor: z.ZodNullable<z.ZodString> },
   z.core.$strip
-> = z.object({
-  data: z.array(InvoiceSchema).openapi({ description: "A page of invoices, newest first", example: [] }),
-  next_cursor: z.string().nullable().openapi({
-    description: "Pass as cursor for the next page; null on the last page",
-    example: null,
-  }),
-}).openapi("InvoiceList");
+> = listOf(InvoiceSchema, "InvoiceList", "invoices");
 
 /** Body of `POST /v1/invoices/{id}/credit_notes`. */
 export const CreateCreditNoteBody: z.ZodObject<

@@ -4,6 +4,7 @@
  * @module
  */
 import { isId } from "../domain/ids.ts";
+import { mapPage, type Page, type PageRequest } from "../domain/paging.ts";
 import { notFound } from "../domain/errors.ts";
 import type { InvoiceStatus } from "../domain/invoice_state.ts";
 import { amountDue } from "../domain/invoice_state.ts";
@@ -109,27 +110,22 @@ export async function getInvoice(ctx: Ctx, id: string): Promise<InvoiceView> {
 }
 
 /**
- * Lists invoices newest first, filtered by customer and status, paginated by `cursor` (the last
- * id of the previous page).
+ * Lists invoices newest first, one page at a time (`domain/paging.ts`), filtered by customer
+ * (`cus_` or external id), subscription and status.
  *
- * @param filter.limit 1…100 (default 20)
- * @throws {BillingError} `customer_not_found` when the customer filter names no customer
+ * @throws {BillingError} `customer_not_found` when the customer filter names no customer;
+ *   `validation_failed` for a cursor this list did not hand out
  */
 export async function listInvoices(
   ctx: Ctx,
-  filter: { customer_id?: string; status?: InvoiceStatus; cursor?: string; limit?: number },
-): Promise<{ data: InvoiceView[]; next_cursor: string | null }> {
+  filter: { customer_id?: string; subscription_id?: string; status?: InvoiceStatus } & PageRequest,
+): Promise<Page<InvoiceView>> {
   const db = ctx.database.db;
   const customerId = filter.customer_id ? (await loadCustomer(ctx, db, filter.customer_id)).id : undefined;
-  const limit = filter.limit ?? 20;
-  const rows = await invoicePage(db, ctx.scope, {
+  const page = await invoicePage(db, ctx.scope, {
     customer_id: customerId,
+    subscription_id: filter.subscription_id,
     status: filter.status,
-    before_id: filter.cursor,
-  }, limit + 1);
-  const page = rows.slice(0, limit);
-  return {
-    data: await Promise.all(page.map((r) => invoiceView(db, ctx.scope, r))),
-    next_cursor: rows.length > limit ? page[page.length - 1].id : null,
-  };
+  }, { limit: filter.limit, cursor: filter.cursor });
+  return await mapPage(page, (r) => invoiceView(db, ctx.scope, r));
 }

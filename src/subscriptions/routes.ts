@@ -10,6 +10,7 @@ import {
   changePlan,
   createSubscription,
   getSubscription,
+  listSubscriptions,
   pauseSubscription,
   resumeSubscription,
 } from "./service.ts";
@@ -17,13 +18,15 @@ import { runBillingCycle } from "./billing_cycle.ts";
 import { applyDiscount } from "../coupons/service.ts";
 import type { Services } from "../context.ts";
 import { type AppEnv, body, errors, json, router, secured } from "../http/env.ts";
-import { idParam, ResourceIdParam } from "../http/schemas.ts";
+import { idParam, listQuery, ResourceIdParam } from "../http/schemas.ts";
+import { z } from "@hono/zod-openapi";
 import { ApplyDiscountBody, DiscountSchema } from "../coupons/schemas.ts";
 import {
   BillingCycleReportSchema,
   CancelSubscriptionBody,
   ChangePlanBody,
   CreateSubscriptionBody,
+  SubscriptionList,
   SubscriptionSchema,
 } from "./schemas.ts";
 
@@ -56,6 +59,29 @@ export function subscriptionRoutes(services: Services): OpenAPIHono<AppEnv> {
       });
       return replayed ? c.json(subscription, 200) : c.json(subscription, 201);
     },
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/subscriptions",
+      tags: ["subscriptions"],
+      summary: "List subscriptions, newest first, one page at a time",
+      security: secured,
+      request: {
+        query: listQuery("sub", {
+          customer_id: z.string().min(1).max(128).optional().openapi({
+            description: "Only this customer's subscriptions (cus_ or external id)",
+            example: "user_42",
+          }),
+          status: z.enum(["trialing", "active", "paused", "canceled", "expired"]).optional().openapi({
+            description: "Only subscriptions in this status now",
+            example: "active",
+          }),
+        }),
+      },
+      responses: { 200: json(SubscriptionList), ...errors },
+    }),
+    async (c) => c.json(await listSubscriptions(c.var.ctx, c.req.valid("query")), 200),
   );
   app.openapi(
     createRoute({

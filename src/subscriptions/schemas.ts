@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from "@hono/zod-openapi";
-import { Instant, Ref, typeId } from "../http/schemas.ts";
+import { Instant, listOf, Ref, typeId } from "../http/schemas.ts";
 
 /** Body of `POST /v1/subscriptions`. */
 export const CreateSubscriptionBody: z.ZodObject<
@@ -138,6 +138,11 @@ export const SubscriptionSchema: z.ZodObject<
     example: "2026-11-01T00:00:00.000Z",
   }),
 }).openapi("Subscription");
+/** A page of subscriptions (`GET /v1/subscriptions`). */
+export const SubscriptionList: z.ZodObject<
+  { data: z.ZodArray<typeof SubscriptionSchema>; next_cursor: z.ZodNullable<z.ZodString> },
+  z.core.$strip
+> = listOf(SubscriptionSchema, "SubscriptionList", "subscriptions");
 /** Body of `POST /v1/subscriptions/{id}/change`. */
 export const ChangePlanBody: z.ZodObject<
   {

@@ -25,13 +25,22 @@ import {
   type ProrationBehavior,
   startTimeline,
   statusAt,
+  type SubscriptionStatus,
 } from "../domain/subscription.ts";
-import { changeRows, deletePendingChanges, pauseRows, subscriptionRows } from "./repository.ts";
+import { mapPage, type Page, type PageRequest } from "../domain/paging.ts";
+import type { Plan } from "../domain/plan.ts";
+import {
+  changeRows,
+  deletePendingChanges,
+  pauseRows,
+  subscriptionPage,
+  subscriptionRows,
+} from "./repository.ts";
 import type { Ctx } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import { loadCustomer } from "../customers/service.ts";
 import { invalidateEntitlements } from "../entitlements/invalidate.ts";
-import { loadPlanByRef } from "../plans/service.ts";
+import { loadPlan, loadPlanByRef } from "../plans/service.ts";
 import { generateInvoice } from "../invoices/service.ts";
 import {
   changesOf,
@@ -112,6 +121,43 @@ export async function createSubscription(
   });
   await invalidateEntitlements(ctx, { customerId: result.customerId });
   return { subscription: result.subscription, replayed: result.replayed };
+}
+
+/**
+ * Lists the app's subscriptions, newest first, one page at a time (`domain/paging.ts`),
+ * optionally of one customer (`cus_` or external id) and in one status at the clock's now.
+ *
+ * @throws {BillingError} `customer_not_found` (404) when the customer filter names no customer;
+ *   `validation_failed` for a cursor this list did not hand out
+ */
+export async function listSubscriptions(
+  ctx: Ctx,
+  filter: { customer_id?: string; status?: SubscriptionStatus } & PageRequest,
+): Promise<Page<SubscriptionView>> {
+  const db = ctx.database.db;
+  const now = ctx.clock.now();
+  const customerId = filter.customer_id ? (await loadCustomer(ctx, db, filter.customer_id)).id : undefined;
+  const page = await subscriptionPage(
+    db,
+    ctx.scope,
+    { customer_id: customerId, status: filter.status, now },
+    {
+      limit: filter.limit,
+      cursor: filter.cursor,
+    },
+  );
+  const plans = new Map<string, Promise<Plan>>();
+  return await mapPage(page, async (row) => {
+    if (!plans.has(row.plan_id)) plans.set(row.plan_id, loadPlan(ctx, db, row.plan_id));
+    const plan = await plans.get(row.plan_id)!;
+    return subscriptionView(
+      row,
+      plan.interval,
+      now,
+      await changesOf(ctx, db, row.id),
+      await pausesOf(ctx, db, row.id),
+    );
+  });
 }
 
 /** GET a subscription. @throws {BillingError} `subscription_not_found` */
