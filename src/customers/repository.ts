@@ -54,3 +54,13 @@ export async function customersByRefs(
 export function customerPage(exec: Executor, scope: Scope, request: PageRequest): Promise<Page<CustomerRow>> {
   return pageRows(exec, scope, customers, undefined, request, "cus");
 }
+
+/** Sets the tax rate ids of the scope's customer `id`. */
+export async function updateCustomerTaxRateIds(
+  exec: Executor,
+  scope: Scope,
+  id: string,
+  ids: string[],
+): Promise<void> {
+  await scoped(exec, scope).update(customers, { tax_rate_ids: ids }, eq(customers.id, id));
+}

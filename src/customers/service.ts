@@ -15,9 +15,11 @@ import {
   type CustomerRow,
   customersByRefs,
   insertCustomer,
+  updateCustomerTaxRateIds,
 } from "./repository.ts";
 import type { Ctx } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
+import { resolveTaxRates } from "../tax/rates.ts";
 import type { CustomerView } from "../domain/views.ts";
 export type { CustomerView };
 import { limitsOf, rowsPerStatement, slices } from "../storage/limits.ts";
@@ -29,24 +31,29 @@ function view(row: CustomerRow): CustomerView {
     external_id: row.external_id,
     name: row.name,
     email: row.email,
+    tax_rate_ids: row.tax_rate_ids ?? [],
     created_at: row.created_at.toISOString(),
   };
 }
 
 /**
- * Creates a customer.
+ * Creates a customer, optionally with its tax rates (`tax_rate_ids`, `tax/rates.ts`).
  *
- * @throws {BillingError} `customer_exists` (409) when the external id is taken with other fields
+ * @throws {BillingError} `customer_exists` (409) when the external id is taken with other fields;
+ *   `tax_rate_not_found` (404), `tax_rates_incompatible` (422), `validation_failed` for the tax rates
  */
 export async function createCustomer(
   ctx: Ctx,
-  input: { external_id: string; name?: string | null; email?: string | null },
+  input: { external_id: string; name?: string | null; email?: string | null; tax_rate_ids?: string[] },
 ): Promise<{ customer: CustomerView; replayed: boolean }> {
   return await writeOp(ctx, async (tx, emit) => {
     const existing = await customerByExternalId(tx, ctx.scope, input.external_id);
     if (existing) {
       if (
-        (existing.name ?? null) === (input.name ?? null) && (existing.email ?? null) === (input.email ?? null)
+        (existing.name ?? null) === (input.name ?? null) &&
+        (existing.email ?? null) === (input.email ?? null) &&
+        (input.tax_rate_ids === undefined ||
+          JSON.stringify(existing.tax_rate_ids ?? []) === JSON.stringify(input.tax_rate_ids))
       ) {
         return { customer: view(existing), replayed: true };
       }
@@ -56,6 +63,7 @@ export async function createCustomer(
         `A different customer with external_id "${input.external_id}" exists`,
       );
     }
+    const rates = input.tax_rate_ids ? await resolveTaxRates(ctx, tx, input.tax_rate_ids) : [];
     const row: CustomerRow = {
       id: newId("cus"),
       tenant_id: ctx.scope.tenantId,
@@ -63,6 +71,7 @@ export async function createCustomer(
       external_id: input.external_id,
       name: input.name ?? null,
       email: input.email ?? null,
+      tax_rate_ids: input.tax_rate_ids ? rates.map((r) => r.id) : null,
       created_at: ctx.clock.now(),
     };
     await insertCustomer(tx, ctx.scope, row);
@@ -80,6 +89,28 @@ export async function loadCustomer(ctx: Ctx, exec: Executor, ref: string): Promi
   const row = await customerByRef(exec, ctx.scope, ref);
   if (!row) throw notFound("customer", ref);
   return view(row);
+}
+
+/**
+ * The stored row of a customer (by `cus_…` id or external id), for capabilities that need more
+ * than the view (its own tax rate ids, null when never set this way).
+ *
+ * @throws {BillingError} `customer_not_found` (404)
+ */
+export async function loadCustomerRow(ctx: Ctx, exec: Executor, ref: string): Promise<CustomerRow> {
+  const row = await customerByRef(exec, ctx.scope, ref);
+  if (!row) throw notFound("customer", ref);
+  return row;
+}
+
+/** Sets a customer's tax rate ids inside the caller's write transaction (the tax capability checks them). */
+export async function setCustomerTaxRateIdsTx(
+  ctx: Ctx,
+  tx: Executor,
+  customerId: string,
+  ids: string[],
+): Promise<void> {
+  await updateCustomerTaxRateIds(tx, ctx.scope, customerId, ids);
 }
 
 /** GET a customer. @throws {BillingError} `customer_not_found` */

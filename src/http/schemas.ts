@@ -34,6 +34,13 @@ export const Instant: z.ZodISODateTime = z.iso.datetime({ offset: true }).openap
 });
 /** A reference to another resource by id, key or code (1–128 characters). */
 export const Ref: z.ZodString = z.string().min(1).max(128);
+/** `tax_rate_ids` of a customer or subscription: at most 5 `txr_` ids, each once (`domain/tax.ts`). */
+export const TaxRateIds: z.ZodArray<z.ZodString> = z.array(z.string().min(1).max(128)).max(5).openapi({
+  description:
+    "Tax rates (txr_ ids, at most 5), each applied to the same discounted amount and rounded per line and rate; " +
+    "an inclusive rate must be the only one",
+  example: ["txr_01jd0000000000000000000000"],
+});
 /** A TypeID field of a response, documented with its prefix. */
 export function typeId(prefix: string, example: string): z.ZodString {
   return z.string().min(1).max(128).openapi({ description: `TypeID with prefix ${prefix}_`, example });

@@ -1,7 +1,14 @@
 /** Invoice routes (`/v1/invoices`): generate, list, get, finalize, void, pay, write off, credit notes. @module */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { createCreditNote, listCreditNotes } from "./credit_notes.ts";
-import { finalizeInvoice, generateInvoice, markUncollectible, payInvoice, voidInvoice } from "./service.ts";
+import {
+  finalizeInvoice,
+  generateInvoice,
+  markUncollectible,
+  payInvoice,
+  upcomingInvoice,
+  voidInvoice,
+} from "./service.ts";
 import { getInvoice, listInvoices } from "./view.ts";
 import { type AppEnv, body, errors, json, router, secured } from "../http/env.ts";
 import { idParam, listQuery, ResourceIdParam } from "../http/schemas.ts";
@@ -14,6 +21,8 @@ import {
   InvoiceList,
   InvoiceSchema,
   PayInvoiceBody,
+  UpcomingInvoiceQuery,
+  UpcomingInvoiceSchema,
 } from "./schemas.ts";
 
 const IdParam = idParam("inv_ id", "inv_01jd0000000000000000000000");
@@ -71,6 +80,19 @@ export function invoiceRoutes(): OpenAPIHono<AppEnv> {
       responses: { 200: json(InvoiceList), ...errors },
     }),
     async (c) => c.json(await listInvoices(c.var.ctx, c.req.valid("query")), 200),
+  );
+  // Registered before /v1/invoices/{id}, which would otherwise take "upcoming" for an id.
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/invoices/upcoming",
+      tags: ["invoices"],
+      summary: "Preview the invoice the subscription's current period would produce now (nothing is stored)",
+      security: secured,
+      request: { query: UpcomingInvoiceQuery },
+      responses: { 200: json(UpcomingInvoiceSchema), ...errors },
+    }),
+    async (c) => c.json(await upcomingInvoice(c.var.ctx, c.req.valid("query").subscription_id), 200),
   );
   app.openapi(
     createRoute({

@@ -30,6 +30,26 @@ export async function invoiceView(exec: Executor, scope: Scope, row: InvoiceRow)
   const lines = await invoiceLineRows.list(exec, scope, { invoice_id: row.id }, {
     orderBy: [["position", "asc"]],
   });
+  return invoiceViewOf(row, lines);
+}
+
+/**
+ * An invoice row and its lines (in order) as the API shows them. Invoices rated before several
+ * tax rates (`taxes` null) show their one rate's tax as the single entry of `taxes`.
+ */
+export function invoiceViewOf(
+  row: Omit<InvoiceRow, "tenant_id" | "app_id">,
+  lines: readonly Omit<InvoiceLineView, never>[],
+): InvoiceView {
+  const taxes = row.taxes ??
+    (row.tax_rate_id
+      ? [{
+        tax_rate_id: row.tax_rate_id,
+        percentage_bp: row.tax_percentage_bp ?? 0,
+        inclusive: row.tax_inclusive ?? false,
+        amount: row.tax,
+      }]
+      : []);
   return {
     id: row.id,
     number: row.number,
@@ -65,6 +85,7 @@ export async function invoiceView(exec: Executor, scope: Scope, row: InvoiceRow)
         inclusive: row.tax_inclusive ?? false,
       }
       : null,
+    taxes,
     period_start: row.period_start.toISOString(),
     period_end: row.period_end.toISOString(),
     due_at: row.due_at?.toISOString() ?? null,

@@ -115,6 +115,8 @@ export const customers = sqliteTable("customers", {
   external_id: text("external_id").notNull(),
   name: text("name"),
   email: text("email"),
+  /** The customer's tax rates (`txr_` ids, at most 5, in order); null = none set this way. */
+  tax_rate_ids: text("tax_rate_ids", { mode: "json" }).$type<string[]>(),
   created_at: ms("created_at").notNull(),
 }, (t) => [uniqueIndex("customers_scope_external_uq").on(t.tenant_id, t.app_id, t.external_id)]);
 
@@ -133,6 +135,8 @@ export const subscriptions = sqliteTable("subscriptions", {
   billing_anchor: ms("billing_anchor").notNull(),
   cancel_at: ms("cancel_at"),
   canceled_at: ms("canceled_at"),
+  /** Tax rates of this subscription (`txr_` ids, at most 5): when set, they replace the customer's. */
+  tax_rate_ids: text("tax_rate_ids", { mode: "json" }).$type<string[]>(),
   created_at: ms("created_at").notNull(),
 }, (t) => [index("subscriptions_scope_customer_idx").on(t.tenant_id, t.app_id, t.customer_id)]);
 
@@ -195,6 +199,10 @@ export const invoices = sqliteTable("invoices", {
   tax_rate_id: text("tax_rate_id"),
   tax_percentage_bp: integer("tax_percentage_bp"),
   tax_inclusive: integer("tax_inclusive", { mode: "boolean" }),
+  /** Tax of each rate applied (`[{tax_rate_id, percentage_bp, inclusive, amount}]`); null on invoices rated before several rates. */
+  taxes: text("taxes", { mode: "json" }).$type<
+    { tax_rate_id: string | null; percentage_bp: number; inclusive: boolean; amount: number }[]
+  >(),
   due_at: ms("due_at"),
   uncollectible_at: ms("uncollectible_at"),
   uncollectible_entry_id: text("uncollectible_entry_id"),

@@ -80,6 +80,7 @@ export function subscriptionView(
       }
       : null,
     paused_at: pause?.start.toISOString() ?? null,
+    tax_rate_ids: row.tax_rate_ids ?? null,
     created_at: row.created_at.toISOString(),
   };
 }

@@ -13,6 +13,7 @@ import {
   listSubscriptions,
   pauseSubscription,
   resumeSubscription,
+  setSubscriptionTaxRates,
 } from "./service.ts";
 import { runBillingCycle } from "./billing_cycle.ts";
 import { applyDiscount } from "../coupons/service.ts";
@@ -26,6 +27,7 @@ import {
   CancelSubscriptionBody,
   ChangePlanBody,
   CreateSubscriptionBody,
+  SetSubscriptionTaxRatesBody,
   SubscriptionList,
   SubscriptionSchema,
 } from "./schemas.ts";
@@ -56,6 +58,7 @@ export function subscriptionRoutes(services: Services): OpenAPIHono<AppEnv> {
         plan_id: input.plan_id,
         start_at: input.start_at ? new Date(input.start_at) : undefined,
         end_at: input.end_at ? new Date(input.end_at) : undefined,
+        tax_rate_ids: input.tax_rate_ids,
       });
       return replayed ? c.json(subscription, 200) : c.json(subscription, 201);
     },
@@ -94,6 +97,23 @@ export function subscriptionRoutes(services: Services): OpenAPIHono<AppEnv> {
       responses: { 200: json(SubscriptionSchema), ...errors },
     }),
     async (c) => c.json(await getSubscription(c.var.ctx, c.req.valid("param").id), 200),
+  );
+  app.openapi(
+    createRoute({
+      method: "put",
+      path: "/v1/subscriptions/{id}/tax_rates",
+      tags: ["subscriptions"],
+      summary:
+        "Set the subscription's own tax rates (up to 5; they replace the customer's); null clears them",
+      security: secured,
+      request: { params: IdParam, body: body(SetSubscriptionTaxRatesBody) },
+      responses: { 200: json(SubscriptionSchema), ...errors },
+    }),
+    async (c) =>
+      c.json(
+        await setSubscriptionTaxRates(c.var.ctx, c.req.valid("param").id, c.req.valid("json").tax_rate_ids),
+        200,
+      ),
   );
   app.openapi(
     createRoute({

@@ -39,6 +39,7 @@ import {
 import type { Ctx } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import { loadCustomer } from "../customers/service.ts";
+import { resolveTaxRates } from "../tax/rates.ts";
 import { invalidateEntitlements } from "../entitlements/invalidate.ts";
 import { loadPlan, loadPlanByRef } from "../plans/service.ts";
 import { generateInvoice } from "../invoices/service.ts";
@@ -58,12 +59,14 @@ export type { SubscriptionView };
 /**
  * Subscribes a customer to a plan.
  *
- * @throws {BillingError} `customer_not_found`, `plan_not_found` (404); `plan_archived`,
- *   `start_at_in_future`, `start_at_too_old`, `end_at_not_after_start` (422); `subscription_exists` (409)
+ * @param input.tax_rate_ids the subscription's own tax rates (replacing the customer's), at most 5
+ * @throws {BillingError} `customer_not_found`, `plan_not_found`, `tax_rate_not_found` (404); `plan_archived`,
+ *   `start_at_in_future`, `start_at_too_old`, `end_at_not_after_start`, `tax_rates_incompatible` (422);
+ *   `subscription_exists` (409)
  */
 export async function createSubscription(
   ctx: Ctx,
-  input: { customer_id: string; plan_id: string; start_at?: Date; end_at?: Date },
+  input: { customer_id: string; plan_id: string; start_at?: Date; end_at?: Date; tax_rate_ids?: string[] },
 ): Promise<{ subscription: SubscriptionView; replayed: boolean }> {
   const now = ctx.clock.now();
   const result = await writeOp(ctx, async (tx, emit) => {
@@ -73,7 +76,9 @@ export async function createSubscription(
     if (live) {
       const sameStart = input.start_at === undefined || live.start_at.getTime() === input.start_at.getTime();
       const sameEnd = input.end_at === undefined || live.cancel_at?.getTime() === input.end_at.getTime();
-      if (live.plan_id === plan.id && sameStart && sameEnd) {
+      const sameTax = input.tax_rate_ids === undefined ||
+        JSON.stringify(live.tax_rate_ids) === JSON.stringify(input.tax_rate_ids);
+      if (live.plan_id === plan.id && sameStart && sameEnd && sameTax) {
         return {
           subscription: subscriptionView(live, plan.interval, now),
           replayed: true,
@@ -104,6 +109,7 @@ export async function createSubscription(
       }
       timeline.cancel_at = input.end_at; // a fixed end: cancel_at without canceled_at → "expired"
     }
+    const taxRates = input.tax_rate_ids ? await resolveTaxRates(ctx, tx, input.tax_rate_ids) : null;
     const row: SubscriptionRow = {
       id: newId("sub"),
       tenant_id: ctx.scope.tenantId,
@@ -112,6 +118,7 @@ export async function createSubscription(
       plan_id: plan.id,
       ...timeline,
       canceled_at: null,
+      tax_rate_ids: taxRates ? taxRates.map((r) => r.id) : null,
       created_at: now,
     };
     await subscriptionRows.insert(tx, ctx.scope, row);
@@ -156,6 +163,35 @@ export async function listSubscriptions(
       now,
       await changesOf(ctx, db, row.id),
       await pausesOf(ctx, db, row.id),
+    );
+  });
+}
+
+/**
+ * Sets the subscription's own tax rates (at most 5), which replace the customer's on its invoices;
+ * `null` clears them so the customer's apply again. Draft invoices pick them up on their next
+ * refresh. Idempotent.
+ *
+ * @throws {BillingError} `subscription_not_found`, `tax_rate_not_found` (404); `tax_rates_incompatible`
+ *   (422); `validation_failed` (more than 5, or one listed twice)
+ */
+export async function setSubscriptionTaxRates(
+  ctx: Ctx,
+  id: string,
+  taxRateIds: string[] | null,
+): Promise<SubscriptionView> {
+  const now = ctx.clock.now();
+  return await writeOp(ctx, async (tx, emit) => {
+    const { row, plan } = await loadSubscription(ctx, tx, id);
+    const ids = taxRateIds === null ? null : (await resolveTaxRates(ctx, tx, taxRateIds)).map((r) => r.id);
+    await subscriptionRows.update(tx, ctx.scope, { id: row.id }, { tax_rate_ids: ids });
+    emit("subscription.tax_rates_set", row.id, { subscription_id: row.id, tax_rate_ids: ids });
+    return subscriptionView(
+      { ...row, tax_rate_ids: ids },
+      plan.interval,
+      now,
+      await changesOf(ctx, tx, row.id),
+      await pausesOf(ctx, tx, row.id),
     );
   });
 }

@@ -6,7 +6,7 @@
  * the parameter. Each list is paged through with `limit=2` and compared with what was created.
  */
 import assert from "node:assert/strict";
-import { apiPlanBody, call, type TestEnv, tenant, testEnv } from "../helpers.ts";
+import { apiPlanBody, call, tenant, type TestEnv, testEnv } from "../helpers.ts";
 
 /** Pages through `path` with `limit`, checking each page's shape; returns every item in order. */
 async function collect(
@@ -49,7 +49,10 @@ Deno.test("lists: customers, subscriptions, invoices, plans, webhook endpoints a
     const other = await tenant(env);
     const post = async (path: string, body: unknown, k = key) => {
       const res = await call(env, "POST", path, { key: k, body });
-      assert.ok(res.status === 201 || res.status === 200, `${path}: ${res.status} ${JSON.stringify(res.body)}`);
+      assert.ok(
+        res.status === 201 || res.status === 200,
+        `${path}: ${res.status} ${JSON.stringify(res.body)}`,
+      );
       return res.body;
     };
 
@@ -96,7 +99,10 @@ Deno.test("lists: customers, subscriptions, invoices, plans, webhook endpoints a
     // invoices: the current period of every subscription (a cancellation made some already), two finalized
     for (const sub of subs) {
       const res = await call(env, "POST", "/v1/invoices", { key, body: { subscription_id: sub.id } });
-      assert.ok(res.status === 201 || res.status === 200, `${sub.id}: ${res.status} ${JSON.stringify(res.body)}`);
+      assert.ok(
+        res.status === 201 || res.status === 200,
+        `${sub.id}: ${res.status} ${JSON.stringify(res.body)}`,
+      );
       env.clock.advance(1);
     }
     const stored = await env.database.client.execute({
@@ -105,8 +111,14 @@ Deno.test("lists: customers, subscriptions, invoices, plans, webhook endpoints a
     });
     assert.ok(stored.rows.length >= subs.length);
     const invoices: any[] = [];
-    for (const row of stored.rows) invoices.push((await call(env, "GET", `/v1/invoices/${row.id}`, { key })).body);
-    for (const inv of invoices.filter((i) => i.subscription_id === subs[1].id || i.subscription_id === subs[2].id)) {
+    for (const row of stored.rows) {
+      invoices.push((await call(env, "GET", `/v1/invoices/${row.id}`, { key })).body);
+    }
+    for (
+      const inv of invoices.filter((i) =>
+        i.subscription_id === subs[1].id || i.subscription_id === subs[2].id
+      )
+    ) {
       const res = await call(env, "POST", `/v1/invoices/${inv.id}/finalize`, { key, body: {} });
       assert.equal(res.status, 200);
       assert.equal(res.body.status, "open"); // 4900 base fee
@@ -114,7 +126,9 @@ Deno.test("lists: customers, subscriptions, invoices, plans, webhook endpoints a
     }
     const endpoints: any[] = [];
     for (let i = 0; i < 5; i++) {
-      endpoints.push(await post("/v1/webhook_endpoints", { url: `https://example.com/hook/${i}`, events: ["*"] }));
+      endpoints.push(
+        await post("/v1/webhook_endpoints", { url: `https://example.com/hook/${i}`, events: ["*"] }),
+      );
       env.clock.advance(1);
     }
     await call(env, "DELETE", `/v1/webhook_endpoints/${endpoints[1].id}`, { key });
@@ -248,7 +262,10 @@ Deno.test("lists: unknown parameter, limit 0/101/abc, a made-up cursor or anothe
         assert.equal(res.status, 400, `${path}: ${res.status} ${JSON.stringify(res.body)}`);
         assert.equal(res.contentType, "application/problem+json");
         assert.equal(res.body.code, "validation_failed", path);
-        assert.ok(res.body.fields.some((f: any) => f.path === field), `${path}: ${JSON.stringify(res.body.fields)}`);
+        assert.ok(
+          res.body.fields.some((f: any) => f.path === field),
+          `${path}: ${JSON.stringify(res.body.fields)}`,
+        );
       }
     }
     const ledger = await call(env, "GET", "/v1/ledger/entries?colour=red", { key });

@@ -1,0 +1,3 @@
+ALTER TABLE `customers` ADD `tax_rate_ids` text;--> statement-breakpoint
+ALTER TABLE `invoices` ADD `taxes` text;--> statement-breakpoint
+ALTER TABLE `subscriptions` ADD `tax_rate_ids` text;
