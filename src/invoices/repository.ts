@@ -32,6 +32,16 @@ export const invoicePaymentRows: TableRepository<typeof invoicePayments> = table
 /** The scope's credit notes. */
 export const creditNoteRows: TableRepository<typeof creditNotes> = tableRepository(creditNotes);
 
+/** One page of an invoice's credit notes, newest first (`domain/paging.ts`). */
+export function creditNotePage(
+  exec: Executor,
+  scope: Scope,
+  invoiceId: string,
+  request: PageRequest,
+): Promise<Page<CreditNoteRow>> {
+  return pageRows(exec, scope, creditNotes, eq(creditNotes.invoice_id, invoiceId), request, "cn");
+}
+
 /** The scope's closed (open, paid or uncollectible) invoice periods of these customers (one IN list). */
 export async function closedPeriodsOfCustomers(
   exec: Executor,

@@ -209,12 +209,12 @@ export function invoiceRoutes(): OpenAPIHono<AppEnv> {
       method: "get",
       path: "/v1/invoices/{id}/credit_notes",
       tags: ["invoices"],
-      summary: "Credit notes of an invoice",
+      summary: "Credit notes of an invoice, newest first, one page at a time",
       security: secured,
-      request: { params: ResourceIdParam },
+      request: { params: ResourceIdParam, query: listQuery("cn", {}) },
       responses: { 200: json(CreditNoteList), ...errors },
     }),
-    async (c) => c.json({ data: await listCreditNotes(c.var.ctx, c.req.valid("param").id) }, 200),
+    async (c) => c.json(await listCreditNotes(c.var.ctx, c.req.valid("param").id, c.req.valid("query")), 200),
   );
   return app;
 }

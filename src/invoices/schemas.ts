@@ -313,8 +313,8 @@ export const CreditNoteIssued: z.ZodObject<
 > = z.object({ credit_note: CreditNoteSchema, invoice: InvoiceSchema }).openapi(
   "CreditNoteIssued",
 );
-/** Credit notes of an invoice (`GET /v1/invoices/{id}/credit_notes`). */
-export const CreditNoteList: z.ZodObject<{ data: z.ZodArray<typeof CreditNoteSchema> }, z.core.$strip> = z
-  .object({
-    data: z.array(CreditNoteSchema).openapi({ description: "Credit notes of the invoice", example: [] }),
-  }).openapi("CreditNoteList");
+/** A page of an invoice's credit notes (`GET /v1/invoices/{id}/credit_notes`). */
+export const CreditNoteList: z.ZodObject<
+  { data: z.ZodArray<typeof CreditNoteSchema>; next_cursor: z.ZodNullable<z.ZodString> },
+  z.core.$strip
+> = listOf(CreditNoteSchema, "CreditNoteList", "credit notes");

@@ -283,3 +283,47 @@ Deno.test("lists: unknown parameter, limit 0/101/abc, a made-up cursor or anothe
     await env.close();
   }
 });
+
+Deno.test("lists: a customer's credit grants and an invoice's credit notes page through with limit=2 too", async () => {
+  const env = await testEnv();
+  env.clock.set("2026-01-01T00:00:00Z");
+  try {
+    const { secret_key: key } = await tenant(env);
+    const ok = async (method: string, path: string, body?: unknown) => {
+      const res = await call(env, method, path, { key, body });
+      assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body;
+    };
+    await ok("POST", "/v1/plans", apiPlanBody());
+    await ok("POST", "/v1/customers", { external_id: "c1" });
+    const grants: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      grants.push(
+        (await ok("POST", "/v1/customers/c1/credit_grants", {
+          reference: `g${i}`,
+          kind: "units",
+          amount: 10,
+          feature: "api_calls",
+        })).id,
+      );
+      env.clock.advance(1);
+    }
+    assertSameIds(await collect(env, key, "/v1/customers/c1/credit_grants"), grants, "credit grants");
+    const sub = await ok("POST", "/v1/subscriptions", { customer_id: "c1", plan_id: "api-pro" });
+    const invoice = await ok("POST", "/v1/invoices", { subscription_id: sub.id });
+    await ok("POST", `/v1/invoices/${invoice.id}/finalize`, {});
+    const notes: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      notes.push(
+        (await ok("POST", `/v1/invoices/${invoice.id}/credit_notes`, { amount: 100, reference: `n${i}` }))
+          .credit_note.id,
+      );
+      env.clock.advance(1);
+    }
+    assertSameIds(await collect(env, key, `/v1/invoices/${invoice.id}/credit_notes`), notes, "credit notes");
+    const bad = await call(env, "GET", "/v1/customers/c1/credit_grants?limit=0", { key });
+    assert.equal(bad.status, 400);
+  } finally {
+    await env.close();
+  }
+});
