@@ -4,7 +4,8 @@
  * @module
  */
 import { isId } from "../domain/ids.ts";
-import { mapPage, type Page, type PageRequest } from "../domain/paging.ts";
+import type { Page, PageRequest } from "../domain/paging.ts";
+import { inChunks } from "../storage/limits.ts";
 import { notFound } from "../domain/errors.ts";
 import type { InvoiceStatus } from "../domain/invoice_state.ts";
 import { amountDue } from "../domain/invoice_state.ts";
@@ -31,6 +32,23 @@ export async function invoiceView(exec: Executor, scope: Scope, row: InvoiceRow)
     orderBy: [["position", "asc"]],
   });
   return invoiceViewOf(row, lines);
+}
+
+/** Rows → views, reading the lines of all of them in a few statements (a page of a list). */
+export async function invoiceViews(
+  exec: Executor,
+  scope: Scope,
+  rows: readonly InvoiceRow[],
+): Promise<InvoiceView[]> {
+  const lines = new Map(rows.map((r) => [r.id, [] as InvoiceLineView[]]));
+  // Each statement binds the scope's two columns beside the IN list (4 reserved, generously).
+  for (const chunk of inChunks(exec, rows.map((r) => r.id), 4)) {
+    const found = await invoiceLineRows.list(exec, scope, { invoice_id: chunk }, {
+      orderBy: [["invoice_id", "asc"], ["position", "asc"]],
+    });
+    for (const line of found) lines.get(line.invoice_id)!.push(line);
+  }
+  return rows.map((r) => invoiceViewOf(r, lines.get(r.id)!));
 }
 
 /**
@@ -148,5 +166,6 @@ export async function listInvoices(
     subscription_id: filter.subscription_id,
     status: filter.status,
   }, { limit: filter.limit, cursor: filter.cursor });
-  return await mapPage(page, (r) => invoiceView(db, ctx.scope, r));
+  const views = await invoiceViews(db, ctx.scope, page.data);
+  return { data: views, next_cursor: page.next_cursor };
 }

@@ -46,6 +46,7 @@ import { generateInvoice } from "../invoices/service.ts";
 import {
   changesOf,
   currentSubscription,
+  historiesOf,
   loadSubscription,
   pausesOf,
   type SubscriptionRow,
@@ -154,16 +155,12 @@ export async function listSubscriptions(
     },
   );
   const plans = new Map<string, Promise<Plan>>();
+  const histories = await historiesOf(ctx, db, page.data.map((row) => row.id));
   return await mapPage(page, async (row) => {
     if (!plans.has(row.plan_id)) plans.set(row.plan_id, loadPlan(ctx, db, row.plan_id));
     const plan = await plans.get(row.plan_id)!;
-    return subscriptionView(
-      row,
-      plan.interval,
-      now,
-      await changesOf(ctx, db, row.id),
-      await pausesOf(ctx, db, row.id),
-    );
+    const { changes, pauses } = histories.get(row.id)!;
+    return subscriptionView(row, plan.interval, now, changes, pauses);
   });
 }
 
