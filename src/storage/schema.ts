@@ -102,7 +102,11 @@ export const plans = sqliteTable("plans", {
   status: text("status", { enum: ["active", "archived"] }).notNull(),
   created_at: ms("created_at").notNull(),
   updated_at: ms("updated_at").notNull(),
-}, (t) => [uniqueIndex("plans_scope_key_uq").on(t.tenant_id, t.app_id, t.key)]);
+}, (t) => [
+  uniqueIndex("plans_scope_key_uq").on(t.tenant_id, t.app_id, t.key),
+  // the list order (`domain/paging.ts`): a page reads `limit + 1` index entries, not every row
+  index("plans_scope_id_idx").on(t.tenant_id, t.app_id, t.id),
+]);
 
 /**
  * Customers; `external_id` is the client's own id, unique per app.
@@ -118,7 +122,11 @@ export const customers = sqliteTable("customers", {
   /** The customer's tax rates (`txr_` ids, at most 5, in order); null = none set this way. */
   tax_rate_ids: text("tax_rate_ids", { mode: "json" }).$type<string[]>(),
   created_at: ms("created_at").notNull(),
-}, (t) => [uniqueIndex("customers_scope_external_uq").on(t.tenant_id, t.app_id, t.external_id)]);
+}, (t) => [
+  uniqueIndex("customers_scope_external_uq").on(t.tenant_id, t.app_id, t.external_id),
+  // the list order (`domain/paging.ts`): a page reads `limit + 1` index entries, not every row
+  index("customers_scope_id_idx").on(t.tenant_id, t.app_id, t.id),
+]);
 
 /**
  * Subscriptions; status is derived from the instants (see `domain/subscription.ts`).
@@ -138,7 +146,11 @@ export const subscriptions = sqliteTable("subscriptions", {
   /** Tax rates of this subscription (`txr_` ids, at most 5): when set, they replace the customer's. */
   tax_rate_ids: text("tax_rate_ids", { mode: "json" }).$type<string[]>(),
   created_at: ms("created_at").notNull(),
-}, (t) => [index("subscriptions_scope_customer_idx").on(t.tenant_id, t.app_id, t.customer_id)]);
+}, (t) => [
+  index("subscriptions_scope_customer_idx").on(t.tenant_id, t.app_id, t.customer_id),
+  // the list order (`domain/paging.ts`): a page reads `limit + 1` index entries, not every row
+  index("subscriptions_scope_id_idx").on(t.tenant_id, t.app_id, t.id),
+]);
 
 /**
  * Ingested usage events. `event_id` is the client's idempotency key (unique per app);
@@ -223,6 +235,8 @@ export const invoices = sqliteTable("invoices", {
     .where(sql`status <> 'void'`),
   uniqueIndex("invoices_scope_number_uq").on(t.tenant_id, t.app_id, t.number),
   index("invoices_scope_customer_idx").on(t.tenant_id, t.app_id, t.customer_id, t.status),
+  // the list order (`domain/paging.ts`): a page reads `limit + 1` index entries, not every row
+  index("invoices_scope_id_idx").on(t.tenant_id, t.app_id, t.id),
 ]);
 
 /**
