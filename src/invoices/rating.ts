@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { type Coupon, discountApplies } from "../domain/coupons.ts";
+import { type Coupon, discountApplies, onceCouponApplies } from "../domain/coupons.ts";
 import type { GrantBalance } from "../domain/credits.ts";
 import { newId } from "../domain/ids.ts";
 import {
@@ -155,13 +155,11 @@ export async function ratePeriod(
   if (discount && !period.trial) {
     const c = { ...discount.c, plan_ids: discount.c.plan_ids as string[] | null };
     const planId = segments[0].plan.id ?? currentPlan.id;
+    const first = discount.d.first_period_index;
     if (c.duration === "once") {
-      // From its first counted period on, until an invoice actually took a discount from it.
-      if (
-        discountApplies({ ...c, duration: "forever" }, discount.d.first_period_index, period.index, planId) &&
-        !(await couponDiscountedAnInvoice(tx, ctx.scope, sub.id, c.id, invoiceId))
-      ) coupon = c;
-    } else if (discountApplies(c, discount.d.first_period_index, period.index, planId)) coupon = c;
+      const used = await couponDiscountedAnInvoice(tx, ctx.scope, sub.id, c.id, invoiceId);
+      if (onceCouponApplies(c, first, period.index, planId, used)) coupon = c;
+    } else if (discountApplies(c, first, period.index, planId)) coupon = c;
   }
   const taxRates = await subscriptionTaxRates(ctx, tx, sub);
   const balances = await grantBalances(ctx, tx, sub.customer_id);
