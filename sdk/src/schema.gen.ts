@@ -597,8 +597,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Credit notes of an invoice
-         * @description Credit notes of an invoice. Requires a secret key.
+         * Credit notes of an invoice, newest first, one page at a time
+         * @description Credit notes of an invoice, newest first, one page at a time. Requires a secret key.
          */
         get: operations["listCreditNotes"];
         put?: never;
@@ -1205,8 +1205,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A customer's credit grants with remaining balances
-         * @description A customer's credit grants with remaining balances. Requires a secret key.
+         * A customer's credit grants with remaining balances, newest first, one page at a time
+         * @description A customer's credit grants with remaining balances, newest first, one page at a time. Requires a secret key.
          */
         get: operations["listCreditGrants"];
         put?: never;
@@ -6720,10 +6720,15 @@ export interface components {
         };
         CreditNoteList: {
             /**
-             * @description Credit notes of the invoice
+             * @description A page of credit notes, newest first
              * @example []
              */
             data: components["schemas"]["CreditNote"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page
+             * @example null
+             */
+            next_cursor: string | null;
         };
         AccountBalanceList: {
             /**
@@ -7760,10 +7765,15 @@ export interface components {
         };
         CreditGrantList: {
             /**
-             * @description Grants of the customer
+             * @description A page of credit grants, newest first
              * @example []
              */
             data: components["schemas"]["CreditGrant"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page
+             * @example null
+             */
+            next_cursor: string | null;
         };
         WebhookEndpointCreated: components["schemas"]["WebhookEndpoint"] & {
             /**
@@ -13407,7 +13417,12 @@ export interface operations {
     };
     listCreditNotes: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page, 1–100 (default 20) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page (opaque); absent for the first page */
+                cursor?: string;
+            };
             header?: never;
             path: {
                 /** @description Id of the resource in the path (TypeID; customers also by external id) */
@@ -18690,7 +18705,12 @@ export interface operations {
     };
     listCreditGrants: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page, 1–100 (default 20) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page (opaque); absent for the first page */
+                cursor?: string;
+            };
             header?: never;
             path: {
                 /** @description Id of the resource in the path (TypeID; customers also by external id) */
