@@ -57,8 +57,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List plans
-         * @description List plans. Requires a secret key.
+         * List plans, newest first, one page at a time
+         * @description List plans, newest first, one page at a time. Requires a secret key.
          */
         get: operations["listPlans"];
         put?: never;
@@ -124,7 +124,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List customers, newest first, one page at a time
+         * @description List customers, newest first, one page at a time. Requires a secret key.
+         */
+        get: operations["listCustomers"];
         put?: never;
         /**
          * Create a customer (an identical repeat returns it with 200)
@@ -184,7 +188,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List subscriptions, newest first, one page at a time
+         * @description List subscriptions, newest first, one page at a time. Requires a secret key.
+         */
+        get: operations["listSubscriptions"];
         put?: never;
         /**
          * Subscribe a customer to a plan
@@ -210,6 +218,26 @@ export interface paths {
          */
         get: operations["getSubscription"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{id}/tax_rates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set the subscription's own tax rates (up to 5; they replace the customer's); null clears them
+         * @description Set the subscription's own tax rates (up to 5; they replace the customer's); null clears them. Requires a secret key.
+         */
+        put: operations["setSubscriptionTaxRates"];
         post?: never;
         delete?: never;
         options?: never;
@@ -425,8 +453,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List invoices, newest first
-         * @description List invoices, newest first. Requires a secret key.
+         * List invoices, newest first, one page at a time
+         * @description List invoices, newest first, one page at a time. Requires a secret key.
          */
         get: operations["listInvoices"];
         put?: never;
@@ -435,6 +463,26 @@ export interface paths {
          * @description Generate the invoice of a subscription period (idempotent per subscription and period). Requires a secret key.
          */
         post: operations["createInvoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoices/upcoming": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Preview the invoice the subscription's current period would produce now (nothing is stored)
+         * @description Preview the invoice the subscription's current period would produce now (nothing is stored). Requires a secret key.
+         */
+        get: operations["getUpcomingInvoice"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -549,8 +597,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Credit notes of an invoice
-         * @description Credit notes of an invoice. Requires a secret key.
+         * Credit notes of an invoice, newest first, one page at a time
+         * @description Credit notes of an invoice, newest first, one page at a time. Requires a secret key.
          */
         get: operations["listCreditNotes"];
         put?: never;
@@ -1118,10 +1166,30 @@ export interface paths {
         };
         get?: never;
         /**
-         * Set (or clear with null) the tax rate a customer is billed with
-         * @description Set (or clear with null) the tax rate a customer is billed with. Requires a secret key.
+         * Set (or clear with null) the one tax rate a customer is billed with (see PUT …/tax_rates for several)
+         * @description Set (or clear with null) the one tax rate a customer is billed with (see PUT …/tax_rates for several). Requires a secret key.
          */
         put: operations["setCustomerTaxRate"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{id}/tax_rates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set the tax rates (up to 5) a customer is billed with; [] clears them
+         * @description Set the tax rates (up to 5) a customer is billed with; [] clears them. Requires a secret key.
+         */
+        put: operations["setCustomerTaxRates"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1137,8 +1205,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A customer's credit grants with remaining balances
-         * @description A customer's credit grants with remaining balances. Requires a secret key.
+         * A customer's credit grants with remaining balances, newest first, one page at a time
+         * @description A customer's credit grants with remaining balances, newest first, one page at a time. Requires a secret key.
          */
         get: operations["listCreditGrants"];
         put?: never;
@@ -1229,8 +1297,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List webhook endpoints
-         * @description List webhook endpoints. Requires a secret key.
+         * List webhook endpoints, newest first, one page at a time
+         * @description List webhook endpoints, newest first, one page at a time. Requires a secret key.
          */
         get: operations["listWebhookEndpoints"];
         put?: never;
@@ -1337,9 +1405,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List webhook endpoints
+         * List webhook endpoints, newest first, one page at a time
          * @deprecated
-         * @description List webhook endpoints. Requires a secret key.
+         * @description List webhook endpoints, newest first, one page at a time. Requires a secret key.
          */
         get: operations["listWebhookEndpointsDeprecated"];
         put?: never;
@@ -1662,7 +1730,7 @@ export interface webhooks {
         put?: never;
         /**
          * customer.tax_rate_set event
-         * @description A customer's tax rate was set or cleared. Sent to every endpoint subscribed to `customer.tax_rate_set`, `customer.*` or `*`, signed per Standard Webhooks with the endpoint's secret. Answer 2xx to acknowledge; other answers and timeouts are retried with backoff; 410 disables the endpoint.
+         * @description A customer's tax rates were set or cleared. Sent to every endpoint subscribed to `customer.tax_rate_set`, `customer.*` or `*`, signed per Standard Webhooks with the endpoint's secret. Answer 2xx to acknowledge; other answers and timeouts are retried with backoff; 410 disables the endpoint.
          */
         post: operations["onCustomerTaxRateSet"];
         delete?: never;
@@ -2331,6 +2399,26 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "subscription.tax_rates_set": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * subscription.tax_rates_set event
+         * @description A subscription's own tax rates were set or cleared. Sent to every endpoint subscribed to `subscription.tax_rates_set`, `subscription.*` or `*`, signed per Standard Webhooks with the endpoint's secret. Answer 2xx to acknowledge; other answers and timeouts are retried with backoff; 410 disables the endpoint.
+         */
+        post: operations["onSubscriptionTaxRatesSet"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "subscription.trial_ending": {
         parameters: {
             query?: never;
@@ -2790,13 +2878,18 @@ export interface components {
              */
             test_clock: string | null;
             /**
+             * @description The customer's tax rates (txr_ ids, in order); a subscription's own rates replace them
+             * @example []
+             */
+            tax_rate_ids: string[];
+            /**
              * Format: date-time
              * @description ISO 8601 UTC instant
              * @example 2026-11-01T00:00:00.000Z
              */
             created_at: string;
         };
-        /** @description A customer's tax rate was set or cleared: the body of a `customer.tax_rate_set` delivery */
+        /** @description A customer's tax rates were set or cleared: the body of a `customer.tax_rate_set` delivery */
         CustomerTaxRateSetEvent: {
             /**
              * @description Message id (also `webhook-id`), stable across retries
@@ -2826,10 +2919,11 @@ export interface components {
              */
             resource_id: string;
             /**
-             * @description The customer and its new tax rate
+             * @description The customer and its new tax rates
              * @example {
              *       "customer_id": "cus_01jd0000000000000000000000",
-             *       "tax_rate_id": null
+             *       "tax_rate_id": null,
+             *       "tax_rate_ids": []
              *     }
              */
             data: {
@@ -2839,10 +2933,15 @@ export interface components {
                  */
                 customer_id: string;
                 /**
-                 * @description The new tax rate, null when cleared
+                 * @description The first of the new tax rates, null when cleared
                  * @example null
                  */
                 tax_rate_id: string | null;
+                /**
+                 * @description Every tax rate of the customer now, in order (empty when cleared)
+                 * @example []
+                 */
+                tax_rate_ids: string[];
             } & {
                 [key: string]: unknown;
             };
@@ -3602,7 +3701,7 @@ export interface components {
              */
             coupon_id: string | null;
             /**
-             * @description Tax rate applied, if any
+             * @description The first tax rate applied, if any (the single-rate field; `taxes` lists every rate)
              * @example null
              */
             tax_rate: {
@@ -3622,6 +3721,39 @@ export interface components {
                  */
                 inclusive: boolean;
             } | null;
+            /**
+             * @description Tax of each rate applied, in order; their amounts sum to `tax`
+             * @example [
+             *       {
+             *         "tax_rate_id": "txr_01jd0000000000000000000000",
+             *         "percentage_bp": 1900,
+             *         "inclusive": false,
+             *         "amount": 1900
+             *       }
+             *     ]
+             */
+            taxes: {
+                /**
+                 * @description Tax rate id
+                 * @example txr_01jd0000000000000000000000
+                 */
+                tax_rate_id: string | null;
+                /**
+                 * @description Rate in basis points (1900 = 19 %)
+                 * @example 1900
+                 */
+                percentage_bp: number;
+                /**
+                 * @description Prices already include the tax
+                 * @example false
+                 */
+                inclusive: boolean;
+                /**
+                 * @description Tax of this rate in minor units: per line and rate rounded half up, summed
+                 * @example 1900
+                 */
+                amount: number;
+            }[];
             /**
              * Format: date-time
              * @description Start of the billed period (inclusive)
@@ -4812,6 +4944,11 @@ export interface components {
              */
             paused_at: string | null;
             /**
+             * @description The subscription's own tax rates (txr_ ids), replacing the customer's; null: the customer's apply
+             * @example null
+             */
+            tax_rate_ids: string[] | null;
+            /**
              * Format: date-time
              * @description ISO 8601 UTC instant
              * @example 2026-11-01T00:00:00.000Z
@@ -5095,6 +5232,57 @@ export interface components {
             resource_id: string;
             /** @description The Subscription as the API shows it */
             data: components["schemas"]["Subscription"];
+        };
+        /** @description A subscription's own tax rates were set or cleared: the body of a `subscription.tax_rates_set` delivery */
+        SubscriptionTaxRatesSetEvent: {
+            /**
+             * @description Message id (also `webhook-id`), stable across retries
+             * @example msg_01jd…
+             */
+            id: string;
+            /**
+             * @description Event type
+             * @example subscription.tax_rates_set
+             * @enum {string}
+             */
+            type: "subscription.tax_rates_set";
+            /**
+             * Format: date-time
+             * @description When the change committed (ISO 8601 UTC)
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            timestamp: string;
+            /**
+             * @description TypeID of the app
+             * @example app_01jd0000000000000000000000
+             */
+            app_id: string;
+            /**
+             * @description TypeID of the resource
+             * @example inv_01jd0000000000000000000000
+             */
+            resource_id: string;
+            /**
+             * @description The subscription and its own tax rates
+             * @example {
+             *       "subscription_id": "sub_01jd0000000000000000000000",
+             *       "tax_rate_ids": null
+             *     }
+             */
+            data: {
+                /**
+                 * @description TypeID of the subscription
+                 * @example sub_01jd0000000000000000000000
+                 */
+                subscription_id: string;
+                /**
+                 * @description The subscription's own tax rates now; null when cleared (the customer's apply)
+                 * @example null
+                 */
+                tax_rate_ids: string[] | null;
+            } & {
+                [key: string]: unknown;
+            };
         };
         /** @description A subscription's trial ends soon: the body of a `subscription.trial_ending` delivery */
         SubscriptionTrialEndingEvent: {
@@ -5673,7 +5861,7 @@ export interface components {
              * @example validation_failed
              * @enum {string}
              */
-            code: "account_constraints_mismatch" | "account_not_found" | "account_type_mismatch" | "amount_out_of_range" | "app_not_found" | "bad_request" | "capture_exceeds_hold" | "consume_not_supported" | "cors_not_allowed" | "coupon_code_exists" | "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_found" | "coupon_not_yet_valid" | "credit_note_exceeds_creditable" | "currency_mismatch" | "customer_exists" | "customer_not_allowed" | "customer_not_found" | "customer_session_expired" | "customer_session_invalid" | "customer_session_required" | "database_busy" | "discount_exists" | "docs_unavailable" | "end_at_not_after_start" | "entry_already_reversed" | "entry_not_found" | "feature_not_allowed" | "fees_exceed_amount" | "frozen_time_in_past" | "hold_expired" | "hold_not_found" | "hold_not_pending" | "idempotency_key_mismatch" | "idempotency_key_required" | "idempotency_key_reused" | "insufficient_balance" | "insufficient_quantity" | "internal_error" | "interval_mismatch" | "invalid_amount" | "invalid_cursor" | "invalid_origin" | "invalid_period" | "invalid_quantity" | "invoice_has_credit_notes" | "invoice_has_payments" | "invoice_not_creditable" | "invoice_not_found" | "invoice_not_open" | "invoice_paid" | "invoice_uncollectible" | "invoice_voided" | "malformed_json" | "not_ready" | "origin_not_allowed" | "payload_too_large" | "payment_exceeds_amount_due" | "payment_provider_error" | "payment_provider_not_configured" | "plan_archived" | "plan_key_exists" | "plan_not_found" | "postings_not_balanced" | "proration_date_outside_period" | "publishable_key_not_allowed" | "quantity_out_of_range" | "rate_limited" | "route_not_found" | "signature_invalid" | "start_at_in_future" | "start_at_too_old" | "subscription_canceled" | "subscription_ending" | "subscription_exists" | "subscription_not_found" | "subscription_paused" | "tax_rate_not_found" | "tenant_app_exists" | "tenant_busy" | "test_clock_advance_too_far" | "test_clock_not_found" | "too_many_failed_attempts" | "too_many_origins" | "unauthorized" | "unsupported_currency" | "unsupported_media_type" | "upstream_unavailable" | "validation_failed" | "webhook_delivery_not_found" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "webhook_endpoint_not_found" | "writer_overloaded";
+            code: "account_constraints_mismatch" | "account_not_found" | "account_type_mismatch" | "amount_out_of_range" | "app_not_found" | "bad_request" | "capture_exceeds_hold" | "consume_not_supported" | "cors_not_allowed" | "coupon_code_exists" | "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_found" | "coupon_not_yet_valid" | "credit_note_exceeds_creditable" | "currency_mismatch" | "customer_exists" | "customer_not_allowed" | "customer_not_found" | "customer_session_expired" | "customer_session_invalid" | "customer_session_required" | "database_busy" | "discount_exists" | "docs_unavailable" | "end_at_not_after_start" | "entry_already_reversed" | "entry_not_found" | "feature_not_allowed" | "fees_exceed_amount" | "frozen_time_in_past" | "hold_expired" | "hold_not_found" | "hold_not_pending" | "idempotency_key_mismatch" | "idempotency_key_required" | "idempotency_key_reused" | "insufficient_balance" | "insufficient_quantity" | "internal_error" | "interval_mismatch" | "invalid_amount" | "invalid_cursor" | "invalid_origin" | "invalid_period" | "invalid_quantity" | "invoice_has_credit_notes" | "invoice_has_payments" | "invoice_not_creditable" | "invoice_not_found" | "invoice_not_open" | "invoice_paid" | "invoice_uncollectible" | "invoice_voided" | "malformed_json" | "not_ready" | "origin_not_allowed" | "payload_too_large" | "payment_exceeds_amount_due" | "payment_provider_error" | "payment_provider_not_configured" | "plan_archived" | "plan_key_exists" | "plan_not_found" | "postings_not_balanced" | "proration_date_outside_period" | "publishable_key_not_allowed" | "quantity_out_of_range" | "rate_limited" | "route_not_found" | "signature_invalid" | "start_at_in_future" | "start_at_too_old" | "subscription_canceled" | "subscription_ending" | "subscription_exists" | "subscription_not_found" | "subscription_paused" | "tax_rate_not_found" | "tax_rates_incompatible" | "tenant_app_exists" | "tenant_busy" | "test_clock_advance_too_far" | "test_clock_not_found" | "too_many_failed_attempts" | "too_many_origins" | "unauthorized" | "unsupported_currency" | "unsupported_media_type" | "upstream_unavailable" | "validation_failed" | "webhook_delivery_not_found" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "webhook_endpoint_not_found" | "writer_overloaded";
             /**
              * @description Id of the request (also in the x-request-id header), for support
              * @example 0b6f1c2e-4d1a-4f7e-9d55-2a8b4d1f9e01
@@ -5911,10 +6099,15 @@ export interface components {
         };
         PlanList: {
             /**
-             * @description Plans of the app
+             * @description A page of plans, newest first
              * @example []
              */
             data: components["schemas"]["Plan"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page
+             * @example null
+             */
+            next_cursor: string | null;
         };
         UpdatePlan: {
             /**
@@ -5976,6 +6169,25 @@ export interface components {
              * @example clock_01jd0000000000000000000000
              */
             test_clock?: string | null;
+            /**
+             * @description Tax rates (txr_ ids, at most 5), each applied to the same discounted amount and rounded per line and rate; an inclusive rate must be the only one
+             * @example [
+             *       "txr_01jd0000000000000000000000"
+             *     ]
+             */
+            tax_rate_ids?: string[];
+        };
+        CustomerList: {
+            /**
+             * @description A page of customers, newest first
+             * @example []
+             */
+            data: components["schemas"]["Customer"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page
+             * @example null
+             */
+            next_cursor: string | null;
         };
         CustomerSession: {
             /**
@@ -6049,6 +6261,34 @@ export interface components {
              * @example 2026-11-01T00:00:00Z
              */
             end_at?: string;
+            /**
+             * @description The subscription's own tax rates (at most 5), replacing the customer's; absent: the customer's
+             * @example [
+             *       "txr_01jd0000000000000000000000"
+             *     ]
+             */
+            tax_rate_ids?: string[];
+        };
+        SubscriptionList: {
+            /**
+             * @description A page of subscriptions, newest first
+             * @example []
+             */
+            data: components["schemas"]["Subscription"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page
+             * @example null
+             */
+            next_cursor: string | null;
+        };
+        SetSubscriptionTaxRates: {
+            /**
+             * @description The subscription's own tax rates (at most 5); null: bill with the customer's rates again
+             * @example [
+             *       "txr_01jd0000000000000000000000"
+             *     ]
+             */
+            tax_rate_ids: string[] | null;
         };
         CancelSubscription: {
             /**
@@ -6509,10 +6749,18 @@ export interface components {
              */
             data: components["schemas"]["Invoice"][];
             /**
-             * @description Pass as cursor for the next page; null on the last page
+             * @description Pass as `cursor` for the next page; null on the last page
              * @example null
              */
             next_cursor: string | null;
+        };
+        /** @description The invoice the subscription's current period would produce now: lines, subtotal, discount, tax per rate, credits and total, computed as POST /v1/invoices computes them, without storing or spending anything */
+        UpcomingInvoice: components["schemas"]["Invoice"] & {
+            /**
+             * @description Always null: a preview is not stored
+             * @example null
+             */
+            id?: null;
         };
         FinalizeInvoice: {
             /**
@@ -6556,10 +6804,15 @@ export interface components {
         };
         CreditNoteList: {
             /**
-             * @description Credit notes of the invoice
+             * @description A page of credit notes, newest first
              * @example []
              */
             data: components["schemas"]["CreditNote"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page
+             * @example null
+             */
+            next_cursor: string | null;
         };
         AccountBalanceList: {
             /**
@@ -7522,6 +7775,27 @@ export interface components {
              */
             tax_rate_id: string | null;
         };
+        CustomerTaxRates: {
+            /**
+             * @description cus_ id
+             * @example cus_01jd0000000000000000000000
+             */
+            customer_id: string;
+            /**
+             * @description The customer's tax rates, in order
+             * @example []
+             */
+            tax_rates: components["schemas"]["TaxRate"][];
+        };
+        SetCustomerTaxRates: {
+            /**
+             * @description Tax rates (txr_ ids, at most 5), each applied to the same discounted amount and rounded per line and rate; an inclusive rate must be the only one
+             * @example [
+             *       "txr_01jd0000000000000000000000"
+             *     ]
+             */
+            tax_rate_ids: string[];
+        };
         CreateCreditGrant: {
             /**
              * @description Idempotency key of the grant
@@ -7575,10 +7849,15 @@ export interface components {
         };
         CreditGrantList: {
             /**
-             * @description Grants of the customer
+             * @description A page of credit grants, newest first
              * @example []
              */
             data: components["schemas"]["CreditGrant"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page
+             * @example null
+             */
+            next_cursor: string | null;
         };
         TestClock: {
             /**
@@ -7729,6 +8008,18 @@ export interface components {
              */
             description?: string | null;
         };
+        WebhookEndpointList: {
+            /**
+             * @description A page of webhook endpoints, newest first
+             * @example []
+             */
+            data: components["schemas"]["WebhookEndpoint"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page
+             * @example null
+             */
+            next_cursor: string | null;
+        };
         WebhookDelivery: {
             /**
              * @description TypeID of the delivery
@@ -7842,6 +8133,18 @@ export interface components {
                  */
                 started_at: string;
             }[];
+        };
+        AuditEventList: {
+            /**
+             * @description A page of audit events, newest first
+             * @example []
+             */
+            data: components["schemas"]["AuditEvent"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page
+             * @example null
+             */
+            next_cursor: string | null;
         };
         AuditEvent: {
             /**
@@ -8443,6 +8746,10 @@ export interface operations {
             query?: {
                 /** @description Only plans in this status */
                 status?: "active" | "archived";
+                /** @description Items per page, 1–100 (default 20) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page (opaque); absent for the first page */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -9182,6 +9489,151 @@ export interface operations {
             };
         };
     };
+    listCustomers: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1–100 (default 20) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page (opaque); absent for the first page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerList"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `customer_not_found`, `tax_rate_not_found`, `test_clock_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example customer_not_found
+                         * @enum {string}
+                         */
+                        code?: "customer_not_found" | "tax_rate_not_found" | "test_clock_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `customer_exists` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example customer_exists
+                         * @enum {string}
+                         */
+                        code?: "customer_exists";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: `tax_rates_incompatible` */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example tax_rates_incompatible
+                         * @enum {string}
+                         */
+                        code?: "tax_rates_incompatible";
+                    };
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
     createCustomer: {
         parameters: {
             query?: never;
@@ -9274,7 +9726,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: `customer_not_found`, `test_clock_not_found` */
+            /** @description Not found (or another tenant's). Problem codes: `customer_not_found`, `tax_rate_not_found`, `test_clock_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9287,7 +9739,7 @@ export interface operations {
                          * @example customer_not_found
                          * @enum {string}
                          */
-                        code?: "customer_not_found" | "test_clock_not_found";
+                        code?: "customer_not_found" | "tax_rate_not_found" | "test_clock_not_found";
                     };
                 };
             };
@@ -9325,14 +9777,21 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: no specific code */
+            /** @description Breaks a business rule. Problem codes: `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example tax_rates_incompatible
+                         * @enum {string}
+                         */
+                        code?: "tax_rates_incompatible";
+                    };
                 };
             };
             /** @description Unexpected error. Problem codes: `internal_error` */
@@ -9427,7 +9886,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: `customer_not_found`, `test_clock_not_found` */
+            /** @description Not found (or another tenant's). Problem codes: `customer_not_found`, `tax_rate_not_found`, `test_clock_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9440,7 +9899,7 @@ export interface operations {
                          * @example customer_not_found
                          * @enum {string}
                          */
-                        code?: "customer_not_found" | "test_clock_not_found";
+                        code?: "customer_not_found" | "tax_rate_not_found" | "test_clock_not_found";
                     };
                 };
             };
@@ -9461,14 +9920,21 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: no specific code */
+            /** @description Breaks a business rule. Problem codes: `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example tax_rates_incompatible
+                         * @enum {string}
+                         */
+                        code?: "tax_rates_incompatible";
+                    };
                 };
             };
             /** @description Unexpected error. Problem codes: `internal_error` */
@@ -9571,7 +10037,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: `customer_not_found`, `test_clock_not_found` */
+            /** @description Not found (or another tenant's). Problem codes: `customer_not_found`, `tax_rate_not_found`, `test_clock_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9584,7 +10050,7 @@ export interface operations {
                          * @example customer_not_found
                          * @enum {string}
                          */
-                        code?: "customer_not_found" | "test_clock_not_found";
+                        code?: "customer_not_found" | "tax_rate_not_found" | "test_clock_not_found";
                     };
                 };
             };
@@ -9622,14 +10088,170 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: no specific code */
+            /** @description Breaks a business rule. Problem codes: `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example tax_rates_incompatible
+                         * @enum {string}
+                         */
+                        code?: "tax_rates_incompatible";
+                    };
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    listSubscriptions: {
+        parameters: {
+            query?: {
+                /** @description Only this customer's subscriptions (cus_ or external id) */
+                customer_id?: string;
+                /** @description Only subscriptions in this status now */
+                status?: "trialing" | "active" | "paused" | "canceled" | "expired";
+                /** @description Items per page, 1–100 (default 20) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page (opaque); absent for the first page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionList"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `proration_date_outside_period`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "malformed_json" | "proration_date_outside_period" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found`, `tax_rate_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example coupon_not_found
+                         * @enum {string}
+                         */
+                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found" | "tax_rate_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `discount_exists`, `subscription_canceled`, `subscription_exists`, `subscription_paused` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example discount_exists
+                         * @enum {string}
+                         */
+                        code?: "discount_exists" | "subscription_canceled" | "subscription_exists" | "subscription_paused";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending`, `tax_rates_incompatible` */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example coupon_currency_mismatch
+                         * @enum {string}
+                         */
+                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending" | "tax_rates_incompatible";
+                    };
                 };
             };
             /** @description Unexpected error. Problem codes: `internal_error` */
@@ -9743,7 +10365,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found` */
+            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found`, `tax_rate_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9756,7 +10378,7 @@ export interface operations {
                          * @example coupon_not_found
                          * @enum {string}
                          */
-                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found";
+                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found" | "tax_rate_not_found";
                     };
                 };
             };
@@ -9794,7 +10416,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending` */
+            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending`, `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9807,7 +10429,7 @@ export interface operations {
                          * @example coupon_currency_mismatch
                          * @enum {string}
                          */
-                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending";
+                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending" | "tax_rates_incompatible";
                     };
                 };
             };
@@ -9903,7 +10525,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found` */
+            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found`, `tax_rate_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9916,7 +10538,7 @@ export interface operations {
                          * @example coupon_not_found
                          * @enum {string}
                          */
-                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found";
+                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found" | "tax_rate_not_found";
                     };
                 };
             };
@@ -9937,7 +10559,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending` */
+            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending`, `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9950,7 +10572,171 @@ export interface operations {
                          * @example coupon_currency_mismatch
                          * @enum {string}
                          */
-                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending";
+                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending" | "tax_rates_incompatible";
+                    };
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    setSubscriptionTaxRates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id (cus_ / sub_ TypeID), or the customer's external id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetSubscriptionTaxRates"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `proration_date_outside_period`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "malformed_json" | "proration_date_outside_period" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found`, `tax_rate_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example coupon_not_found
+                         * @enum {string}
+                         */
+                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found" | "tax_rate_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `discount_exists`, `subscription_canceled`, `subscription_exists`, `subscription_paused` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example discount_exists
+                         * @enum {string}
+                         */
+                        code?: "discount_exists" | "subscription_canceled" | "subscription_exists" | "subscription_paused";
+                    };
+                };
+            };
+            /** @description Request body too large. Problem codes: `payload_too_large` */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example payload_too_large
+                         * @enum {string}
+                         */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending`, `tax_rates_incompatible` */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example coupon_currency_mismatch
+                         * @enum {string}
+                         */
+                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending" | "tax_rates_incompatible";
                     };
                 };
             };
@@ -10057,7 +10843,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found` */
+            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found`, `tax_rate_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10070,7 +10856,7 @@ export interface operations {
                          * @example coupon_not_found
                          * @enum {string}
                          */
-                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found";
+                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found" | "tax_rate_not_found";
                     };
                 };
             };
@@ -10108,7 +10894,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending` */
+            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending`, `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10121,7 +10907,7 @@ export interface operations {
                          * @example coupon_currency_mismatch
                          * @enum {string}
                          */
-                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending";
+                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending" | "tax_rates_incompatible";
                     };
                 };
             };
@@ -10228,7 +11014,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found` */
+            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found`, `tax_rate_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10241,7 +11027,7 @@ export interface operations {
                          * @example coupon_not_found
                          * @enum {string}
                          */
-                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found";
+                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found" | "tax_rate_not_found";
                     };
                 };
             };
@@ -10279,7 +11065,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending` */
+            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending`, `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10292,7 +11078,7 @@ export interface operations {
                          * @example coupon_currency_mismatch
                          * @enum {string}
                          */
-                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending";
+                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending" | "tax_rates_incompatible";
                     };
                 };
             };
@@ -10395,7 +11181,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found` */
+            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found`, `tax_rate_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10408,7 +11194,7 @@ export interface operations {
                          * @example coupon_not_found
                          * @enum {string}
                          */
-                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found";
+                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found" | "tax_rate_not_found";
                     };
                 };
             };
@@ -10429,7 +11215,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending` */
+            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending`, `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10442,7 +11228,7 @@ export interface operations {
                          * @example coupon_currency_mismatch
                          * @enum {string}
                          */
-                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending";
+                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending" | "tax_rates_incompatible";
                     };
                 };
             };
@@ -10545,7 +11331,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found` */
+            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found`, `tax_rate_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10558,7 +11344,7 @@ export interface operations {
                          * @example coupon_not_found
                          * @enum {string}
                          */
-                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found";
+                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found" | "tax_rate_not_found";
                     };
                 };
             };
@@ -10579,7 +11365,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending` */
+            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending`, `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10592,7 +11378,7 @@ export interface operations {
                          * @example coupon_currency_mismatch
                          * @enum {string}
                          */
-                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending";
+                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending" | "tax_rates_incompatible";
                     };
                 };
             };
@@ -10710,7 +11496,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found` */
+            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found`, `tax_rate_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10723,7 +11509,7 @@ export interface operations {
                          * @example coupon_not_found
                          * @enum {string}
                          */
-                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found";
+                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found" | "tax_rate_not_found";
                     };
                 };
             };
@@ -10761,7 +11547,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending` */
+            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending`, `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10774,7 +11560,7 @@ export interface operations {
                          * @example coupon_currency_mismatch
                          * @enum {string}
                          */
-                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending";
+                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending" | "tax_rates_incompatible";
                     };
                 };
             };
@@ -11541,12 +12327,14 @@ export interface operations {
             query?: {
                 /** @description Only this customer's invoices (cus_ or external id) */
                 customer_id?: string;
+                /** @description Only this subscription's invoices (sub_ id) */
+                subscription_id?: string;
                 /** @description Only invoices in this status */
                 status?: "draft" | "open" | "paid" | "void" | "uncollectible";
-                /** @description next_cursor of the previous page */
-                cursor?: string;
-                /** @description Page size, 1–100 (default 20) */
+                /** @description Items per page, 1–100 (default 20) */
                 limit?: number;
+                /** @description `next_cursor` of the previous page (opaque); absent for the first page */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -11825,6 +12613,149 @@ export interface operations {
                          * @enum {string}
                          */
                         code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: `credit_note_exceeds_creditable`, `currency_mismatch`, `insufficient_balance`, `invalid_period`, `payment_exceeds_amount_due` */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example credit_note_exceeds_creditable
+                         * @enum {string}
+                         */
+                        code?: "credit_note_exceeds_creditable" | "currency_mismatch" | "insufficient_balance" | "invalid_period" | "payment_exceeds_amount_due";
+                    };
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    getUpcomingInvoice: {
+        parameters: {
+            query: {
+                /** @description The subscription whose current period is previewed (sub_ id) */
+                subscription_id: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpcomingInvoice"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `account_not_found`, `customer_not_found`, `invoice_not_found`, `subscription_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example account_not_found
+                         * @enum {string}
+                         */
+                        code?: "account_not_found" | "customer_not_found" | "invoice_not_found" | "subscription_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `idempotency_key_reused`, `invoice_has_credit_notes`, `invoice_has_payments`, `invoice_not_creditable`, `invoice_not_open`, `invoice_paid`, `invoice_uncollectible`, `invoice_voided` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example idempotency_key_reused
+                         * @enum {string}
+                         */
+                        code?: "idempotency_key_reused" | "invoice_has_credit_notes" | "invoice_has_payments" | "invoice_not_creditable" | "invoice_not_open" | "invoice_paid" | "invoice_uncollectible" | "invoice_voided";
                     };
                 };
             };
@@ -12651,7 +13582,12 @@ export interface operations {
     };
     listCreditNotes: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page, 1–100 (default 20) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page (opaque); absent for the first page */
+                cursor?: string;
+            };
             header?: never;
             path: {
                 /** @description Id of the resource in the path (TypeID; customers also by external id) */
@@ -17582,14 +18518,21 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: no specific code */
+            /** @description Breaks a business rule. Problem codes: `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example tax_rates_incompatible
+                         * @enum {string}
+                         */
+                        code?: "tax_rates_incompatible";
+                    };
                 };
             };
             /** @description Unexpected error. Problem codes: `internal_error` */
@@ -17732,14 +18675,178 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: no specific code */
+            /** @description Breaks a business rule. Problem codes: `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example tax_rates_incompatible
+                         * @enum {string}
+                         */
+                        code?: "tax_rates_incompatible";
+                    };
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    setCustomerTaxRates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Id of the resource in the path (TypeID; customers also by external id) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetCustomerTaxRates"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerTaxRates"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `customer_not_found`, `tax_rate_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example customer_not_found
+                         * @enum {string}
+                         */
+                        code?: "customer_not_found" | "tax_rate_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: no specific code */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. Problem codes: `payload_too_large` */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example payload_too_large
+                         * @enum {string}
+                         */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: `tax_rates_incompatible` */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example tax_rates_incompatible
+                         * @enum {string}
+                         */
+                        code?: "tax_rates_incompatible";
+                    };
                 };
             };
             /** @description Unexpected error. Problem codes: `internal_error` */
@@ -17763,7 +18870,12 @@ export interface operations {
     };
     listCreditGrants: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page, 1–100 (default 20) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page (opaque); absent for the first page */
+                cursor?: string;
+            };
             header?: never;
             path: {
                 /** @description Id of the resource in the path (TypeID; customers also by external id) */
@@ -18788,7 +19900,14 @@ export interface operations {
     };
     listWebhookEndpoints: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Only endpoints in this status */
+                status?: "enabled" | "disabled";
+                /** @description Items per page, 1–100 (default 20) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page (opaque); absent for the first page */
+                cursor?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -18802,13 +19921,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * @description Endpoints of the app
-                         * @example []
-                         */
-                        data: components["schemas"]["WebhookEndpoint"][];
-                    };
+                    "application/json": components["schemas"]["WebhookEndpointList"];
                 };
             };
             /** @description Invalid request. Problem codes: `bad_request`, `invalid_cursor`, `malformed_json`, `validation_failed` */
@@ -19806,7 +20919,14 @@ export interface operations {
     };
     listWebhookEndpointsDeprecated: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Only endpoints in this status */
+                status?: "enabled" | "disabled";
+                /** @description Items per page, 1–100 (default 20) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page (opaque); absent for the first page */
+                cursor?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -19820,13 +20940,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * @description Endpoints of the app
-                         * @example []
-                         */
-                        data: components["schemas"]["WebhookEndpoint"][];
-                    };
+                    "application/json": components["schemas"]["WebhookEndpointList"];
                 };
             };
             /** @description Invalid request. Problem codes: `bad_request`, `invalid_cursor`, `malformed_json`, `validation_failed` */
@@ -20839,10 +21953,10 @@ export interface operations {
                 since?: string;
                 /** @description Created before (ISO 8601) */
                 until?: string;
-                /** @description next_cursor of the previous page */
-                cursor?: string;
-                /** @description Page size, 1–100 (default 50) */
+                /** @description Items per page, 1–100 (default 50) */
                 limit?: number;
+                /** @description `next_cursor` of the previous page (opaque); absent for the first page */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -20857,18 +21971,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * @description A page of audit events, newest first
-                         * @example []
-                         */
-                        data: components["schemas"]["AuditEvent"][];
-                        /**
-                         * @description Pass as cursor for the next page; null on the last page
-                         * @example null
-                         */
-                        next_cursor: string | null;
-                    };
+                    "application/json": components["schemas"]["AuditEventList"];
                 };
             };
             /** @description Invalid request. Problem codes: `bad_request`, `invalid_cursor`, `malformed_json`, `validation_failed` */
@@ -20988,10 +22091,10 @@ export interface operations {
                 since?: string;
                 /** @description Created before (ISO 8601) */
                 until?: string;
-                /** @description next_cursor of the previous page */
-                cursor?: string;
-                /** @description Page size, 1–100 (default 50) */
+                /** @description Items per page, 1–100 (default 50) */
                 limit?: number;
+                /** @description `next_cursor` of the previous page (opaque); absent for the first page */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -21006,18 +22109,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * @description A page of audit events, newest first
-                         * @example []
-                         */
-                        data: components["schemas"]["AuditEvent"][];
-                        /**
-                         * @description Pass as cursor for the next page; null on the last page
-                         * @example null
-                         */
-                        next_cursor: string | null;
-                    };
+                    "application/json": components["schemas"]["AuditEventList"];
                 };
             };
             /** @description Invalid request. Problem codes: `bad_request`, `invalid_cursor`, `malformed_json`, `validation_failed` */
@@ -23106,6 +24198,42 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["SubscriptionResumedEvent"];
+            };
+        };
+        responses: {
+            /** @description Acknowledged (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The receiver is gone: the endpoint is disabled */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onSubscriptionTaxRatesSet: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Message id, stable across retries (de-duplicate on it) */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt */
+                "webhook-timestamp": string;
+                /** @description `v1,` + base64 HMAC-SHA256 of `{id}.{timestamp}.{body}` with the endpoint's secret */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionTaxRatesSetEvent"];
             };
         };
         responses: {

@@ -8,8 +8,17 @@ import { and, eq, inArray, lt, lte, sql } from "drizzle-orm";
 import type { Scope } from "../domain/scope.ts";
 import type { Executor } from "../storage/db.ts";
 import { creditConsumptions, creditGrants, invoices } from "../storage/schema.ts";
-import { type Row, scoped, type TableRepository, tableRepository, tenancy } from "../storage/scoped.ts";
 import { onTestClock, onWallClock } from "../storage/clock_bound.ts";
+import {
+  matchWhere,
+  pageRows,
+  type Row,
+  scoped,
+  type TableRepository,
+  tableRepository,
+  tenancy,
+} from "../storage/scoped.ts";
+import type { Page, PageRequest } from "../domain/paging.ts";
 import { inChunks } from "../storage/limits.ts";
 
 /** A credit grant row as stored. */
@@ -17,6 +26,23 @@ export type CreditGrantRow = Row<typeof creditGrants>;
 
 /** The scope's credit grants. */
 export const creditGrantRows: TableRepository<typeof creditGrants> = tableRepository(creditGrants);
+
+/** One page of a customer's credit grants, newest first (`domain/paging.ts`). */
+export function creditGrantPage(
+  exec: Executor,
+  scope: Scope,
+  customerId: string,
+  request: PageRequest,
+): Promise<Page<CreditGrantRow>> {
+  return pageRows(
+    exec,
+    scope,
+    creditGrants,
+    matchWhere(creditGrants, { customer_id: customerId }),
+    request,
+    "cgr",
+  );
+}
 /** The scope's credit consumptions (draws by invoices, and the expiry of a grant). */
 export const consumptionRows: TableRepository<typeof creditConsumptions> = tableRepository(
   creditConsumptions,

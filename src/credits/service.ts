@@ -27,6 +27,7 @@ import type { Executor } from "../storage/db.ts";
 import type { Scope } from "../domain/scope.ts";
 import {
   consumptionRows,
+  creditGrantPage,
   type CreditGrantRow,
   creditGrantRows,
   expiredOpenGrantsOfAllScopes,
@@ -36,6 +37,7 @@ import {
 } from "./repository.ts";
 import type { Ctx, Services } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
+import { mapPage, type Page, type PageRequest } from "../domain/paging.ts";
 import { loadCustomer } from "../customers/service.ts";
 import { customerByRef } from "../customers/repository.ts";
 import { customerCtx } from "../test_clocks/time.ts";
@@ -195,16 +197,23 @@ async function spentOf(ctx: Ctx, exec: Executor, grantId: string): Promise<numbe
   return await spentOfGrant(exec, ctx.scope, grantId);
 }
 
-/** A customer's grants, oldest first, with remaining balances. @throws {BillingError} `customer_not_found` */
-export async function listCreditGrants(ctx: Ctx, customerRef: string): Promise<CreditGrantView[]> {
+/**
+ * A customer's credit grants with their remaining balances, newest first, one page at a time
+ * (`domain/paging.ts`).
+ *
+ * @throws {BillingError} `customer_not_found` (404); `validation_failed` for a cursor this list did not hand out
+ */
+export async function listCreditGrants(
+  ctx: Ctx,
+  customerRef: string,
+  request: PageRequest = {},
+): Promise<Page<CreditGrantView>> {
   const db = ctx.database.db;
   const customer = await loadCustomer(ctx, db, customerRef);
-  const rows = await creditGrantRows.list(db, ctx.scope, { customer_id: customer.id }, {
-    orderBy: [["id", "asc"]],
-  });
-  if (rows.length === 0) return [];
-  const by = await spentOfGrants(db, ctx.scope, rows.map((r) => r.id));
-  return rows.map((r) => view(r, by.get(r.id) ?? 0));
+  const page = await creditGrantPage(db, ctx.scope, customer.id, request);
+  if (page.data.length === 0) return { data: [], next_cursor: null };
+  const by = await spentOfGrants(db, ctx.scope, page.data.map((r) => r.id));
+  return await mapPage(page, (r) => view(r, by.get(r.id) ?? 0));
 }
 
 /** Invoice id recorded on the consumption row that closes an expired grant. */

@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from "@hono/zod-openapi";
-import { Key, typeId } from "../http/schemas.ts";
+import { Key, listOf, TaxRateIds, typeId } from "../http/schemas.ts";
 
 /** Body of `POST /v1/customers`. */
 export const CreateCustomerBody: z.ZodObject<
@@ -13,6 +13,7 @@ export const CreateCustomerBody: z.ZodObject<
     name: z.ZodOptional<z.ZodNullable<z.ZodString>>;
     email: z.ZodOptional<z.ZodNullable<z.ZodEmail>>;
     test_clock: z.ZodOptional<z.ZodNullable<z.ZodString>>;
+    tax_rate_ids: z.ZodOptional<z.ZodArray<z.ZodString>>;
   },
   z.core.$strict
 > = z.object({
@@ -33,6 +34,7 @@ export const CreateCustomerBody: z.ZodObject<
       "entitlements and invoices then run on the clock's frozen time, moved only by POST /v1/test_clocks/{id}/advance",
     example: "clock_01jd0000000000000000000000",
   }),
+  tax_rate_ids: TaxRateIds.optional(),
 }).strict().openapi("CreateCustomer");
 /** A customer. */
 export const CustomerSchema: z.ZodObject<
@@ -42,6 +44,7 @@ export const CustomerSchema: z.ZodObject<
     name: z.ZodNullable<z.ZodString>;
     email: z.ZodNullable<z.ZodString>;
     test_clock: z.ZodNullable<z.ZodString>;
+    tax_rate_ids: z.ZodArray<z.ZodString>;
     created_at: z.ZodString;
   },
   z.core.$strip
@@ -54,8 +57,21 @@ export const CustomerSchema: z.ZodObject<
     description: "clock_ id of the test clock the customer lives on; null: the wall clock",
     example: null,
   }),
+  tax_rate_ids: z.array(z.string()).openapi({
+    description: "The customer's tax rates (txr_ ids, in order); a subscription's own rates replace them",
+    example: [],
+  }),
   created_at: z.string().openapi({
     description: "ISO 8601 UTC instant",
     example: "2026-11-01T00:00:00.000Z",
   }),
 }).openapi("Customer");
+/** A page of customers (`GET /v1/customers`). */
+export const CustomerList: z.ZodObject<
+  { data: z.ZodArray<typeof CustomerSchema>; next_cursor: z.ZodNullable<z.ZodString> },
+  z.core.$strip
+> = listOf(CustomerSchema, "CustomerList", "customers");
+/** Body of `PUT /v1/customers/{id}/tax_rates`. */
+export const SetCustomerTaxRatesBody: z.ZodObject<{ tax_rate_ids: z.ZodArray<z.ZodString> }, z.core.$strict> =
+  z
+    .object({ tax_rate_ids: TaxRateIds }).strict().openapi("SetCustomerTaxRates");

@@ -489,7 +489,14 @@ export const PROBLEM_TYPES: Readonly<Record<string, ProblemType>> = {
     status: 404,
     title: "Tax rate not found",
     explanation: "No such tax rate.",
-    tags: ["tax"],
+    tags: ["tax", "customers", "subscriptions"],
+  },
+  tax_rates_incompatible: {
+    status: 422,
+    title: "Tax rates incompatible",
+    explanation:
+      "An inclusive tax rate must be the only rate of a customer or subscription; several rates must all be exclusive.",
+    tags: ["tax", "customers", "subscriptions"],
   },
   unsupported_currency: {
     status: 400,

@@ -75,7 +75,7 @@ export async function invoiceCtx(ctx: Ctx, id: string): Promise<Ctx> {
   const row = await invoiceRows.first(ctx.database.db, ctx.scope, { id });
   return row ? await customerCtx(ctx, ctx.database.db, row.customer_id) : ctx;
 }
-import { type InvoiceRow, type InvoiceView, invoiceView, loadInvoiceRow } from "./view.ts";
+import { type InvoiceRow, type InvoiceView, invoiceView, invoiceViewOf, loadInvoiceRow } from "./view.ts";
 
 /** Default days between finalization and the due date. */
 export const DEFAULT_DAYS_UNTIL_DUE = 30;
@@ -156,6 +156,51 @@ export async function generateInvoice(
     const { row, created } = await generateInvoiceTx(ctx, tx, emit, sub, plan, period);
     return { invoice: await invoiceView(tx, ctx.scope, row), created };
   });
+}
+
+/** The invoice a period would produce now (`GET /v1/invoices/upcoming`): an invoice without an id. */
+export type UpcomingInvoiceView = Omit<InvoiceView, "id"> & { id: null };
+
+/**
+ * Previews the invoice of the subscription's current period as it would be generated now: the
+ * same setup and compute as {@link generateInvoice} (`ratePeriod`), run on the database handle
+ * instead of a write transaction, so nothing is stored, no coupon redemption or credit is used,
+ * no ledger entry is posted and no event is emitted. Amounts equal those of the draft that
+ * `POST /v1/invoices` would write at the same instant (`credits_applied` shows what finalization
+ * would draw; `amount_due` is 0 as on every draft).
+ *
+ * @throws {BillingError} `subscription_not_found` (404)
+ */
+export async function upcomingInvoice(ctx: Ctx, subscriptionId: string): Promise<UpcomingInvoiceView> {
+  const now = ctx.clock.now();
+  const db = ctx.database.db;
+  const { row: sub, plan } = await loadSubscription(ctx, db, subscriptionId);
+  const period = billingPeriodAt(sub, plan.interval, now);
+  const existing = await invoiceOfPeriod(db, ctx.scope, sub.id, period.start, period.end);
+  const rated = await ratePeriod(ctx, db, sub, plan, period, existing?.id ?? null);
+  const view = invoiceViewOf({
+    id: "",
+    subscription_id: sub.id,
+    customer_id: sub.customer_id,
+    number: null,
+    status: "draft",
+    currency: plan.currency,
+    period_start: period.start,
+    period_end: period.end,
+    ...amountsOf(rated),
+    amount_paid: 0,
+    credited: 0,
+    due_at: null,
+    uncollectible_at: null,
+    uncollectible_entry_id: null,
+    finalize_entry_id: null,
+    finalized_at: null,
+    paid_at: null,
+    voided_at: null,
+    created_at: now,
+    updated_at: now,
+  }, rated.draft.lines);
+  return { ...view, id: null };
 }
 
 async function ensure(

@@ -27,13 +27,16 @@ import {
   rebasedFirstPeriodIndex,
   startTimeline,
   statusAt,
+  type SubscriptionStatus,
   timelineAfterIntervalChange,
 } from "../domain/subscription.ts";
+import { mapPage, type Page, type PageRequest } from "../domain/paging.ts";
 import {
   changeRows,
   deletePendingChanges,
   pauseRows,
   type SubscriptionChangeRow,
+  subscriptionPage,
   subscriptionRows,
 } from "./repository.ts";
 import type { Plan } from "../domain/plan.ts";
@@ -43,12 +46,14 @@ import { discountRows } from "../coupons/repository.ts";
 import { invoiceRows } from "../invoices/repository.ts";
 import type { Ctx } from "../context.ts";
 import { loadCustomer } from "../customers/service.ts";
+import { resolveTaxRates } from "../tax/rates.ts";
 import { invalidateEntitlements } from "../entitlements/invalidate.ts";
-import { loadPlanByRef } from "../plans/service.ts";
+import { loadPlan, loadPlanByRef } from "../plans/service.ts";
 import { finalizeInvoiceTx, generateInvoice, generateInvoiceTx } from "../invoices/service.ts";
 import {
   changesOf,
   currentSubscription,
+  historiesOf,
   loadSubscription,
   pausesOf,
   subscriptionCtx,
@@ -64,12 +69,14 @@ export type { SubscriptionView };
 /**
  * Subscribes a customer to a plan.
  *
- * @throws {BillingError} `customer_not_found`, `plan_not_found` (404); `plan_archived`,
- *   `start_at_in_future`, `start_at_too_old`, `end_at_not_after_start` (422); `subscription_exists` (409)
+ * @param input.tax_rate_ids the subscription's own tax rates (replacing the customer's), at most 5
+ * @throws {BillingError} `customer_not_found`, `plan_not_found`, `tax_rate_not_found` (404); `plan_archived`,
+ *   `start_at_in_future`, `start_at_too_old`, `end_at_not_after_start`, `tax_rates_incompatible` (422);
+ *   `subscription_exists` (409)
  */
 export async function createSubscription(
   caller: Ctx,
-  input: { customer_id: string; plan_id: string; start_at?: Date; end_at?: Date },
+  input: { customer_id: string; plan_id: string; start_at?: Date; end_at?: Date; tax_rate_ids?: string[] },
 ): Promise<{ subscription: SubscriptionView; replayed: boolean }> {
   const bound = await loadCustomer(caller, caller.database.db, input.customer_id);
   const ctx = await customerCtx(caller, caller.database.db, bound.id);
@@ -81,7 +88,9 @@ export async function createSubscription(
     if (live) {
       const sameStart = input.start_at === undefined || live.start_at.getTime() === input.start_at.getTime();
       const sameEnd = input.end_at === undefined || live.cancel_at?.getTime() === input.end_at.getTime();
-      if (live.plan_id === plan.id && sameStart && sameEnd) {
+      const sameTax = input.tax_rate_ids === undefined ||
+        JSON.stringify(live.tax_rate_ids) === JSON.stringify(input.tax_rate_ids);
+      if (live.plan_id === plan.id && sameStart && sameEnd && sameTax) {
         return {
           subscription: subscriptionView(live, plan.interval, now),
           replayed: true,
@@ -112,6 +121,7 @@ export async function createSubscription(
       }
       timeline.cancel_at = input.end_at; // a fixed end: cancel_at without canceled_at → "expired"
     }
+    const taxRates = input.tax_rate_ids ? await resolveTaxRates(ctx, tx, input.tax_rate_ids) : null;
     const row: SubscriptionRow = {
       id: newId("sub"),
       tenant_id: ctx.scope.tenantId,
@@ -120,6 +130,7 @@ export async function createSubscription(
       plan_id: plan.id,
       ...timeline,
       canceled_at: null,
+      tax_rate_ids: taxRates ? taxRates.map((r) => r.id) : null,
       created_at: now,
     };
     await subscriptionRows.insert(tx, ctx.scope, row);
@@ -129,6 +140,68 @@ export async function createSubscription(
   });
   await invalidateEntitlements(ctx, { customerId: result.customerId });
   return { subscription: result.subscription, replayed: result.replayed };
+}
+
+/**
+ * Lists the app's subscriptions, newest first, one page at a time (`domain/paging.ts`),
+ * optionally of one customer (`cus_` or external id) and in one status at the clock's now.
+ *
+ * @throws {BillingError} `customer_not_found` (404) when the customer filter names no customer;
+ *   `validation_failed` for a cursor this list did not hand out
+ */
+export async function listSubscriptions(
+  ctx: Ctx,
+  filter: { customer_id?: string; status?: SubscriptionStatus } & PageRequest,
+): Promise<Page<SubscriptionView>> {
+  const db = ctx.database.db;
+  const now = ctx.clock.now();
+  const customerId = filter.customer_id ? (await loadCustomer(ctx, db, filter.customer_id)).id : undefined;
+  const page = await subscriptionPage(
+    db,
+    ctx.scope,
+    { customer_id: customerId, status: filter.status, now },
+    {
+      limit: filter.limit,
+      cursor: filter.cursor,
+    },
+  );
+  const plans = new Map<string, Promise<Plan>>();
+  const histories = await historiesOf(ctx, db, page.data.map((row) => row.id));
+  return await mapPage(page, async (row) => {
+    if (!plans.has(row.plan_id)) plans.set(row.plan_id, loadPlan(ctx, db, row.plan_id));
+    const plan = await plans.get(row.plan_id)!;
+    const { changes, pauses } = histories.get(row.id)!;
+    return subscriptionView(row, plan.interval, now, changes, pauses);
+  });
+}
+
+/**
+ * Sets the subscription's own tax rates (at most 5), which replace the customer's on its invoices;
+ * `null` clears them so the customer's apply again. Draft invoices pick them up on their next
+ * refresh. Idempotent.
+ *
+ * @throws {BillingError} `subscription_not_found`, `tax_rate_not_found` (404); `tax_rates_incompatible`
+ *   (422); `validation_failed` (more than 5, or one listed twice)
+ */
+export async function setSubscriptionTaxRates(
+  ctx: Ctx,
+  id: string,
+  taxRateIds: string[] | null,
+): Promise<SubscriptionView> {
+  const now = ctx.clock.now();
+  return await writeOp(ctx, async (tx, emit) => {
+    const { row, plan } = await loadSubscription(ctx, tx, id);
+    const ids = taxRateIds === null ? null : (await resolveTaxRates(ctx, tx, taxRateIds)).map((r) => r.id);
+    await subscriptionRows.update(tx, ctx.scope, { id: row.id }, { tax_rate_ids: ids });
+    emit("subscription.tax_rates_set", row.id, { subscription_id: row.id, tax_rate_ids: ids });
+    return subscriptionView(
+      { ...row, tax_rate_ids: ids },
+      plan.interval,
+      now,
+      await changesOf(ctx, tx, row.id),
+      await pausesOf(ctx, tx, row.id),
+    );
+  });
 }
 
 /** GET a subscription. @throws {BillingError} `subscription_not_found` */

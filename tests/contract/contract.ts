@@ -278,6 +278,114 @@ export const contractCases: ContractCase[] = [
   },
   {
     name:
+      "lists page with limit=2 (newest first, opaque cursor, filters); unknown parameters refused; the invoice preview with two tax rates equals the invoice then generated",
+    async run(target) {
+      const { secret_key: key } = await provision(target);
+      const ok = async (method: string, path: string, body?: unknown) => {
+        const res = await http(target, method, path, { key, body });
+        assert.ok(
+          res.status === 200 || res.status === 201,
+          `${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`,
+        );
+        return res.body;
+      };
+      const collect = async (path: string) => {
+        const items: any[] = [];
+        let cursor: string | null = null;
+        do {
+          const sep = path.includes("?") ? "&" : "?";
+          const page: any = await ok("GET", `${path}${sep}limit=2${cursor ? `&cursor=${cursor}` : ""}`);
+          assert.ok(page.data.length <= 2);
+          items.push(...page.data);
+          cursor = page.next_cursor;
+        } while (cursor !== null);
+        const ids = items.map((i) => i.id);
+        assert.equal(new Set(ids).size, ids.length, `${path}: no duplicates`);
+        assert.deepEqual(ids, [...ids].sort().reverse(), `${path}: newest first`);
+        return ids;
+      };
+      const vat = await ok("POST", "/v1/tax_rates", {
+        display_name: "VAT",
+        percentage: 19,
+        inclusive: false,
+      });
+      const levy = await ok("POST", "/v1/tax_rates", {
+        display_name: "Levy",
+        percentage: 2.5,
+        inclusive: false,
+      });
+      const plans = [];
+      for (const k of ["a", "b", "c"]) {
+        plans.push((await ok("POST", "/v1/plans", apiPlanBody({ key: k }))).id);
+      }
+      const customers = [];
+      const subs = [];
+      for (let i = 0; i < 5; i++) {
+        customers.push(
+          (await ok("POST", "/v1/customers", { external_id: `l${i}`, tax_rate_ids: [vat.id, levy.id] })).id,
+        );
+        subs.push(
+          (await ok("POST", "/v1/subscriptions", { customer_id: `l${i}`, plan_id: plans[i % 3] })).id,
+        );
+      }
+      await ok("POST", `/v1/subscriptions/${subs[4]}/cancel`, {});
+      const endpoints = [];
+      for (let i = 0; i < 3; i++) {
+        endpoints.push(
+          (await ok("POST", "/v1/webhook_endpoints", { url: `https://example.com/l${i}`, events: ["*"] })).id,
+        );
+      }
+      assert.deepEqual((await collect("/v1/plans")).sort(), [...plans].sort());
+      assert.deepEqual((await collect("/v1/customers")).sort(), [...customers].sort());
+      assert.deepEqual((await collect("/v1/subscriptions")).sort(), [...subs].sort());
+      assert.deepEqual(await collect("/v1/subscriptions?status=canceled"), [subs[4]]);
+      assert.deepEqual(await collect("/v1/subscriptions?customer_id=l1"), [subs[1]]);
+      assert.deepEqual((await collect("/v1/webhook_endpoints")).sort(), [...endpoints].sort());
+
+      // the preview equals the draft generated right after it (same rating code; nothing stored before)
+      const preview = await ok("GET", `/v1/invoices/upcoming?subscription_id=${subs[0]}`);
+      assert.equal(preview.id, null);
+      assert.equal(
+        (await collect(`/v1/invoices?subscription_id=${subs[0]}`)).length,
+        0,
+        "a preview stores nothing",
+      );
+      const invoice = await ok("POST", "/v1/invoices", { subscription_id: subs[0] });
+      for (
+        const field of [
+          "lines",
+          "subtotal",
+          "discount",
+          "tax",
+          "taxes",
+          "total",
+          "period_start",
+          "period_end",
+        ]
+      ) {
+        assert.deepEqual(preview[field], invoice[field], field);
+      }
+      // api-pro's 4 900 base fee: 19 % = 931, 2.5 % = 122.5 → 123 (half up)
+      assert.deepEqual(invoice.taxes.map((t: any) => [t.tax_rate_id, t.amount]), [[vat.id, 931], [
+        levy.id,
+        123,
+      ]]);
+      assert.deepEqual(await collect(`/v1/invoices?customer_id=l0&status=draft`), [invoice.id]);
+
+      for (
+        const path of [
+          "/v1/customers?expand[]=x",
+          "/v1/plans?limit=0",
+          "/v1/invoices?limit=101",
+          "/v1/subscriptions?cursor=bogus",
+        ]
+      ) {
+        assertProblem(await http(target, "GET", path, { key }), 400, "validation_failed");
+      }
+    },
+  },
+  {
+    name:
       "customer sessions: a publishable key acts only on its token's customer, and not after the token expires",
     async run(target) {
       const { secret_key: key, publishable_key: pk } = await provision(target);

@@ -239,6 +239,9 @@ function bodyOverrides(w: World): Record<string, unknown> {
     "POST /v1/events": {
       events: [{ id: "probe-1", customer_id: w.customer, feature: "api_calls", value: 1000 }],
     },
+    // tax rate lists name the owner's rate (a nullable array the sampler does not fill)
+    "PUT /v1/customers/{id}/tax_rates": { tax_rate_ids: [w.taxRate] },
+    "PUT /v1/subscriptions/{id}/tax_rates": { tax_rate_ids: [w.taxRate] },
   };
 }
 
