@@ -91,7 +91,8 @@ const EnvSchema = z.object({
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   DATABASE_AUTH_TOKEN: z.string().min(1).optional(),
   BILLING_ADMIN_TOKEN: z.string().min(MIN_ADMIN_TOKEN_LENGTH, {
-    message: `must be at least ${MIN_ADMIN_TOKEN_LENGTH} random characters (for example: openssl rand -hex 32)`,
+    message:
+      `must be at least ${MIN_ADMIN_TOKEN_LENGTH} random characters (for example: openssl rand -hex 32)`,
   }).optional(),
   BILLING_ENCRYPTION_KEY: z.string().refine((v) => decodeEncryptionKey(v) !== null, {
     message: "must be base64 of 32 random bytes (for example: openssl rand -base64 32)",

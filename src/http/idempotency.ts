@@ -56,7 +56,8 @@ export const STORED_ANSWER_COLUMN = "idempotent_requests.body";
  * without one (a retry then executes again).
  */
 export function answerHoldsSecret(path: string): boolean {
-  return path === "/v1/api_keys" || path === "/v1/customer_sessions" || /^\/v1\/api_keys\/[^/]+\/roll$/.test(path);
+  return path === "/v1/api_keys" || path === "/v1/customer_sessions" ||
+    /^\/v1\/api_keys\/[^/]+\/roll$/.test(path);
 }
 
 /**

@@ -61,7 +61,9 @@ export const apiKeys = sqliteTable("api_keys", {
   /** Name given by the owner (`default` for the keys created with the app). */
   name: text("name").notNull().default("default"),
   /** What a secret key may reach (ADR 0013): `full`, `read_only`, `usage_only`, `ledger_only`. */
-  scope: text("scope", { enum: ["full", "read_only", "usage_only", "ledger_only"] }).notNull().default("full"),
+  scope: text("scope", { enum: ["full", "read_only", "usage_only", "ledger_only"] }).notNull().default(
+    "full",
+  ),
   created_at: ms("created_at").notNull(),
   /** After this instant the key no longer authenticates (set by the owner, or by a roll's grace period). */
   expires_at: ms("expires_at"),

@@ -9,10 +9,10 @@
  *
  * @module
  */
-import { and, eq, not, like } from "drizzle-orm";
+import { and, eq, like, not } from "drizzle-orm";
 import type { Store } from "./db.ts";
 import { paymentProviderConfigs, webhookEndpoints } from "./schema.ts";
-import { type SecretBox, SEALED_PREFIX } from "./secret_box.ts";
+import { SEALED_PREFIX, type SecretBox } from "./secret_box.ts";
 
 /** Rows read per pass (a limit on everything; a pass repeats until none is left). */
 export const BACKFILL_PAGE = 100;

@@ -19,9 +19,9 @@ import { sha256Hex } from "../domain/hash.ts";
 import { newId } from "../domain/ids.ts";
 import type { Services } from "../context.ts";
 import {
-  type AdminTokenRow,
   adminTokenByHash,
   adminTokenById,
+  type AdminTokenRow,
   adminTokenRows,
   insertAdminToken,
   updateAdminToken,

@@ -164,3 +164,8 @@ export async function updateAdminToken(
 export function adminTokenRows(exec: Executor, limit: number): Promise<AdminTokenRow[]> {
   return exec.select().from(adminTokens).orderBy(asc(adminTokens.id)).limit(limit);
 }
+
+/** Ids of every app of this database (a tenant Durable Object holds one tenant's few apps). */
+export async function appIdsOfDatabase(exec: Executor): Promise<string[]> {
+  return (await exec.select({ id: apps.id }).from(apps).orderBy(asc(apps.id)).limit(1000)).map((r) => r.id);
+}

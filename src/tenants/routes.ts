@@ -9,7 +9,14 @@ import { createTenantApp, type KeyResolver } from "./service.ts";
 import type { Services } from "../context.ts";
 import { type AppEnv, body, errors, json, router, secured } from "../http/env.ts";
 import { type AdminTokens, DEFAULT_ADMIN_GRACE_SECONDS } from "./admin_tokens.ts";
-import { createApiKey, listApiKeys, MAX_KEY_PAGE, MAX_ROLL_GRACE_SECONDS, revokeApiKey, rollApiKey } from "./keys.ts";
+import {
+  createApiKey,
+  listApiKeys,
+  MAX_KEY_PAGE,
+  MAX_ROLL_GRACE_SECONDS,
+  revokeApiKey,
+  rollApiKey,
+} from "./keys.ts";
 import { KEY_SCOPES } from "./scopes.ts";
 import { CreateTenantBody, TenantCreated } from "./schemas.ts";
 
@@ -48,17 +55,29 @@ const KeyScopeEnum = z.enum(KEY_SCOPES).openapi({
 const ApiKeyFields = {
   id: z.string().openapi({ description: "TypeID of the key", example: "key_01jd0000000000000000000000" }),
   name: z.string().openapi({ description: "Name given by the owner", example: "usage sender" }),
-  kind: z.enum(["secret", "publishable"]).openapi({ description: "sk_ (server) or pk_ (browser)", example: "secret" }),
+  kind: z.enum(["secret", "publishable"]).openapi({
+    description: "sk_ (server) or pk_ (browser)",
+    example: "secret",
+  }),
   scope: KeyScopeEnum.nullable().openapi({ description: "Scope of a secret key; null for publishable keys" }),
   prefix: z.string().openapi({ description: "First 10 characters of the key", example: "sk_4f3c2b1" }),
   last4: z.string().openapi({ description: "Last 4 characters of the key", example: "5e4d" }),
-  created_at: z.string().openapi({ description: "ISO 8601 creation time", example: "2026-01-15T12:00:00.000Z" }),
+  created_at: z.string().openapi({
+    description: "ISO 8601 creation time",
+    example: "2026-01-15T12:00:00.000Z",
+  }),
   expires_at: z.string().nullable().openapi({
     description: "ISO 8601 instant after which the key fails; null = never",
     example: null,
   }),
-  revoked_at: z.string().nullable().openapi({ description: "ISO 8601 revocation time; null = not revoked", example: null }),
-  status: z.enum(["active", "expired", "revoked"]).openapi({ description: "Whether the key works now", example: "active" }),
+  revoked_at: z.string().nullable().openapi({
+    description: "ISO 8601 revocation time; null = not revoked",
+    example: null,
+  }),
+  status: z.enum(["active", "expired", "revoked"]).openapi({
+    description: "Whether the key works now",
+    example: "active",
+  }),
 };
 const ApiKeySchema = z.object(ApiKeyFields).openapi("ApiKey");
 const CreatedApiKeySchema = z.object({
@@ -76,7 +95,10 @@ const ApiKeyList = z.object({
   }),
 }).openapi("ApiKeyList");
 const CreateApiKeyBody = z.object({
-  name: z.string().min(1).max(100).openapi({ description: "A name to recognise the key by", example: "usage sender" }),
+  name: z.string().min(1).max(100).openapi({
+    description: "A name to recognise the key by",
+    example: "usage sender",
+  }),
   kind: z.enum(["secret", "publishable"]).optional().openapi({
     description: "secret (default) or publishable",
     example: "secret",
@@ -184,29 +206,48 @@ export function apiKeyRoutes(keys: KeyResolver): OpenAPIHono<AppEnv> {
 }
 
 const AdminTokenSchema = z.object({
-  id: z.string().openapi({ description: "TypeID of the token row", example: "adt_01jd0000000000000000000000" }),
+  id: z.string().openapi({
+    description: "TypeID of the token row",
+    example: "adt_01jd0000000000000000000000",
+  }),
   source: z.enum(["config", "rolled"]).openapi({
     description: "config: the configured token (listed once a roll retired it); rolled: issued by a roll",
     example: "rolled",
   }),
   prefix: z.string().openapi({ description: "First 8 characters of the token", example: "adm_4f3c" }),
-  created_at: z.string().openapi({ description: "ISO 8601 creation time", example: "2026-01-15T12:00:00.000Z" }),
-  expires_at: z.string().nullable().openapi({ description: "ISO 8601 end of validity; null = none", example: null }),
+  created_at: z.string().openapi({
+    description: "ISO 8601 creation time",
+    example: "2026-01-15T12:00:00.000Z",
+  }),
+  expires_at: z.string().nullable().openapi({
+    description: "ISO 8601 end of validity; null = none",
+    example: null,
+  }),
   revoked_at: z.string().nullable().openapi({ description: "ISO 8601 revocation time", example: null }),
-  status: z.enum(["active", "expired", "revoked"]).openapi({ description: "Whether it works now", example: "active" }),
+  status: z.enum(["active", "expired", "revoked"]).openapi({
+    description: "Whether it works now",
+    example: "active",
+  }),
 }).openapi("AdminToken");
 const RolledAdminToken = z.object({
-  id: z.string().openapi({ description: "TypeID of the new token", example: "adt_01jd0000000000000000000000" }),
+  id: z.string().openapi({
+    description: "TypeID of the new token",
+    example: "adt_01jd0000000000000000000000",
+  }),
   token: z.string().openapi({
     description: "The new admin token, shown only here (only its SHA-256 is stored)",
     example: "adm_4f3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e",
   }),
-  created_at: z.string().openapi({ description: "ISO 8601 creation time", example: "2026-01-15T12:00:00.000Z" }),
+  created_at: z.string().openapi({
+    description: "ISO 8601 creation time",
+    example: "2026-01-15T12:00:00.000Z",
+  }),
   previous: AdminTokenSchema.openapi({ description: "The token that made the call, with its grace period" }),
 }).openapi("RolledAdminToken");
 const RollAdminBody = z.object({
   expires_in_seconds: z.number().int().min(0).max(MAX_ROLL_GRACE_SECONDS).optional().openapi({
-    description: "How long the calling token keeps working: default 86400 (24 h), 0 = at once, at most 7 days",
+    description:
+      "How long the calling token keeps working: default 86400 (24 h), 0 = at once, at most 7 days",
     example: 3600,
   }),
 }).strict().openapi("RollAdminToken");
@@ -245,7 +286,12 @@ export function adminTokenRoutes(tokens: AdminTokens): OpenAPIHono<AppEnv> {
       summary: "Roll the admin token: a new token now, the calling one valid for a grace period",
       security: adminSecurity,
       request: { body: { ...body(RollAdminBody), required: false } },
-      responses: { 201: json(RolledAdminToken, "Rolled"), 400: errors[400], 401: errors[401], 409: errors[409] },
+      responses: {
+        201: json(RolledAdminToken, "Rolled"),
+        400: errors[400],
+        401: errors[401],
+        409: errors[409],
+      },
     }),
     async (c) => {
       const presented = c.req.header("authorization")?.match(/^Bearer\s+(\S+)\s*$/i)?.[1] ?? "";
@@ -261,7 +307,12 @@ export function adminTokenRoutes(tokens: AdminTokens): OpenAPIHono<AppEnv> {
       summary: "Revoke an admin token at once (every process within a second)",
       security: adminSecurity,
       request: { params: AdminTokenIdParam },
-      responses: { 200: json(AdminTokenSchema, "Revoked"), 401: errors[401], 404: errors[404], 409: errors[409] },
+      responses: {
+        200: json(AdminTokenSchema, "Revoked"),
+        401: errors[401],
+        404: errors[404],
+        409: errors[409],
+      },
     }),
     async (c) => c.json(await tokens.revoke(c.req.valid("param").id), 200),
   );

@@ -53,7 +53,8 @@ export function scopeAllows(scope: KeyScope, method: string, path: string): bool
       return true;
     case "read_only":
       if (path === KEY_MANAGEMENT_PREFIX || path.startsWith(`${KEY_MANAGEMENT_PREFIX}/`)) return false;
-      return method === "GET" || method === "HEAD" || (method === "POST" && path === "/v1/entitlements/check");
+      return method === "GET" || method === "HEAD" ||
+        (method === "POST" && path === "/v1/entitlements/check");
     case "usage_only":
       return USAGE_ONLY_ROUTES.has(`${method === "HEAD" ? "GET" : method} ${path}`);
     case "ledger_only":

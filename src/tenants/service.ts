@@ -206,7 +206,11 @@ export class KeyResolver {
     if (!entry || entry.until_ms <= now) {
       const row = await activeKeyOfAppById(this.#services.database.db, appId, keyId);
       if (this.#active.size >= KeyResolver.MAX_ENTRIES) this.#active.clear();
-      entry = { active: row !== undefined, expiresAtMs: row?.expires_at?.getTime() ?? null, until_ms: now + KEY_CACHE_TTL_MS };
+      entry = {
+        active: row !== undefined,
+        expiresAtMs: row?.expires_at?.getTime() ?? null,
+        until_ms: now + KEY_CACHE_TTL_MS,
+      };
       this.#active.set(id, entry);
     }
     return entry.active &&

@@ -34,8 +34,8 @@ import type { DeliveryOutcome } from "../metrics/service.ts";
 import { checkDeliveryTarget, denoResolver, type HostResolver } from "./url_guard.ts";
 import {
   type DeliveryRow,
-  type EndpointRow,
   ENDPOINT_SECRET_COLUMN,
+  type EndpointRow,
   endpointView,
   eventMatches,
   RESPONSE_EXCERPT_BYTES,
@@ -334,7 +334,9 @@ export async function drainWebhooksOnce(
     const claimed = await claimHeads(services, o.endpointsPerRound, o.timeoutMs);
     if (claimed.length === 0) break;
     const startedAt = services.clock.now();
-    const results = await Promise.all(claimed.map((c) => send(c, startedAt, o.timeoutMs, http, policy, services.secrets)));
+    const results = await Promise.all(
+      claimed.map((c) => send(c, startedAt, o.timeoutMs, http, policy, services.secrets)),
+    );
     const now = services.clock.now();
     const disabled: LifecycleEvent[] = [];
     await services.database.write(async (tx) => {

@@ -36,7 +36,10 @@ const ApiKeyData = summary({
   scope: z.string().nullable().openapi({ description: "Scope of a secret key", example: "full" }),
   prefix: z.string().openapi({ description: "First 10 characters of the key", example: "sk_4f3c2b1" }),
   expires_at: z.string().nullable().openapi({ description: "ISO 8601 end of validity", example: null }),
-  status: z.enum(["active", "expired", "revoked"]).openapi({ description: "Whether it works", example: "active" }),
+  status: z.enum(["active", "expired", "revoked"]).openapi({
+    description: "Whether it works",
+    example: "active",
+  }),
 }, "The key (never the key itself)");
 
 const LedgerEntryData = summary({
@@ -125,7 +128,10 @@ export const EVENT_DATA: Readonly<Record<LifecycleEventType, EventDoc>> = {
     }, "The new tenant app"),
     description: "A tenant app and its keys were created",
   },
-  "api_key.created": { data: ApiKeyData, description: "An API key was created (the key itself is never sent)" },
+  "api_key.created": {
+    data: ApiKeyData,
+    description: "An API key was created (the key itself is never sent)",
+  },
   "api_key.rolled": {
     data: ApiKeyData,
     description: "An API key was rolled: data is the old key with the end of its grace period",

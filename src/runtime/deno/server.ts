@@ -163,7 +163,13 @@ async function adminToken(config: Config): Promise<string> {
  */
 async function secretBox(config: Config): Promise<SecretBox> {
   const current = config.encryptionKey ??
-    await dataFileSecret(config, "encryption-key", "Encryption key", "BILLING_ENCRYPTION_KEY", generateEncryptionKey);
+    await dataFileSecret(
+      config,
+      "encryption-key",
+      "Encryption key",
+      "BILLING_ENCRYPTION_KEY",
+      generateEncryptionKey,
+    );
   return await SecretBox.create(current, config.encryptionOldKeys ?? []);
 }
 
