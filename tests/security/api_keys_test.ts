@@ -79,7 +79,10 @@ Deno.test("api keys: a rolled key works for its grace period, then fails; 0 ends
     assert.equal(rolled.body.key.name, "backend");
     assert.equal(rolled.body.key.scope, "read_only");
     assert.notEqual(rolled.body.key.key, old);
-    assert.equal(rolled.body.previous.expires_at, new Date(env.clock.now().getTime() + 3600_000).toISOString());
+    assert.equal(
+      rolled.body.previous.expires_at,
+      new Date(env.clock.now().getTime() + 3600_000).toISOString(),
+    );
     const fresh = rolled.body.key.key;
     assert.equal((await call(env, "GET", "/v1/plans", { key: old })).status, 200, "old key: grace period");
     assert.equal((await call(env, "GET", "/v1/plans", { key: fresh })).status, 200);
@@ -123,7 +126,9 @@ Deno.test("api keys: a rolled key works for its grace period, then fails; 0 ends
     const foreign = await call(env, "POST", `/v1/api_keys/${made.body.id}/revoke`, { key: other.secret_key });
     assert.equal(foreign.status, 404);
     // the audit trail has the key events, never the key
-    const audit = await env.database.client.execute("select action from audit_events where action like 'api_key.%'");
+    const audit = await env.database.client.execute(
+      "select action from audit_events where action like 'api_key.%'",
+    );
     assert.ok(audit.rows.length >= 6);
   } finally {
     await env.close();
@@ -196,7 +201,8 @@ Deno.test("scopes: read_only cannot write, usage_only cannot touch the ledger, l
     assert.equal(plan.status, 201);
     await call(env, "POST", "/v1/customers", { key: owner.secret_key, body: { external_id: "c1" } });
     const keyOf = async (scope: string) =>
-      (await call(env, "POST", "/v1/api_keys", { key: owner.secret_key, body: { name: scope, scope } })).body.key;
+      (await call(env, "POST", "/v1/api_keys", { key: owner.secret_key, body: { name: scope, scope } })).body
+        .key;
     const readOnly = await keyOf("read_only");
     const usage = await keyOf("usage_only");
     const ledger = await keyOf("ledger_only");
@@ -232,7 +238,10 @@ Deno.test("scopes: read_only cannot write, usage_only cannot touch the ledger, l
     await allowed(ledger, "GET", "/v1/ledger/entries");
     await denied(ledger, "POST", "/v1/events", event);
     await denied(ledger, "GET", "/v1/plans");
-    await denied(ledger, "PUT", "/v1/providers/stripe", { secret_key: "sk_test_x", webhook_secret: "whsec_x" });
+    await denied(ledger, "PUT", "/v1/providers/stripe", {
+      secret_key: "sk_test_x",
+      webhook_secret: "whsec_x",
+    });
     await denied(ledger, "POST", "/v1/api_keys", { name: "x" });
     // the rule itself, route by route
     assert.equal(scopeAllows("full", "POST", "/v1/api_keys"), true);
@@ -258,12 +267,16 @@ Deno.test("admin token rotation: the new token works, the old one for its grace 
     const fresh = roll.body.token;
     assert.equal((await call(env, "POST", "/v1/admin/tenants", { key: fresh, body })).status, 201);
     assert.equal(
-      (await call(env, "POST", "/v1/admin/tenants", { key: ADMIN_TOKEN, body: { ...body, app: "a2" } })).status,
+      (await call(env, "POST", "/v1/admin/tenants", { key: ADMIN_TOKEN, body: { ...body, app: "a2" } }))
+        .status,
       201,
       "the configured token during its grace period",
     );
     env.clock.advance(600_000);
-    const old = await call(env, "POST", "/v1/admin/tenants", { key: ADMIN_TOKEN, body: { ...body, app: "a3" } });
+    const old = await call(env, "POST", "/v1/admin/tenants", {
+      key: ADMIN_TOKEN,
+      body: { ...body, app: "a3" },
+    });
     assert.equal(old.status, 401, "the configured token after its grace period");
     const list = await call(env, "GET", "/v1/admin/admin_tokens", { key: fresh });
     assert.equal(list.status, 200);

@@ -14,7 +14,8 @@ async function mode(path: string): Promise<string> {
 }
 
 Deno.test({
-  name: "embedded default: data directory 0700, database/WAL/SHM/admin token/encryption key 0600; only paths printed",
+  name:
+    "embedded default: data directory 0700, database/WAL/SHM/admin token/encryption key 0600; only paths printed",
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "billing-modes-" });
     const data = `${dir}/data`;
@@ -45,7 +46,9 @@ Deno.test({
       await hook.body?.cancel();
       assert.equal(await mode(data), "700");
       const files: Record<string, string> = {};
-      for (const name of ["billing.db", "billing.db-wal", "billing.db-shm", "admin-token", "encryption-key"]) {
+      for (
+        const name of ["billing.db", "billing.db-wal", "billing.db-shm", "admin-token", "encryption-key"]
+      ) {
         files[name] = await mode(`${data}/${name}`);
       }
       assert.deepEqual(files, {

@@ -13,9 +13,9 @@ import { createApp } from "../../src/http/app.ts";
 import {
   generateEncryptionKey,
   isSealed,
+  SEALED_PREFIX,
   SecretBox,
   SecretBoxError,
-  SEALED_PREFIX,
 } from "../../src/storage/secret_box.ts";
 import { sealPlaintextSecrets } from "../../src/storage/secret_backfill.ts";
 import { loadConfig } from "../../src/config.ts";
