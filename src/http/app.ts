@@ -64,8 +64,9 @@ export interface AppOptions {
   docsScript?: DocsScriptLoader;
   /**
    * Secret that customer session tokens are signed with (HMAC keys per app are derived from it).
-   * Default: the admin token, so every process and Durable Object of one deployment agrees and
-   * changing the admin token ends every session (they last at most an hour anyway).
+   * The runtimes pass `BILLING_ENCRYPTION_KEY`, which every process and Durable Object of one
+   * deployment shares and which, unlike the admin token, is never sent over the wire (ADR 0013).
+   * Default: the configured admin token.
    */
   sessionSecret?: string;
   /**

@@ -103,6 +103,8 @@ export class TenantObject {
     this.#alarms = config;
     this.#app = createApp(this.#services, {
       adminToken: config.adminToken ?? "",
+      // Sessions signed with keys derived from the encryption key when set (ADR 0013).
+      sessionSecret: config.encryptionKey ?? config.adminToken,
       // One SQLite per object: the admin token is the secret binding (`wrangler secret put`).
       adminTokenRotation: false,
       clientAddress: cloudflareClientAddress,

@@ -158,11 +158,9 @@ async function adminToken(config: Config): Promise<string> {
  * The encryption key of secrets at rest (ADR 0012): `BILLING_ENCRYPTION_KEY`, else (embedded
  * database only: `loadConfig` requires the variable otherwise) the key file next to the database,
  * generated on first start.
- *
- * @throws {SecretBoxError} when the key file does not hold base64 of 32 bytes
  */
-async function secretBox(config: Config): Promise<SecretBox> {
-  const current = config.encryptionKey ??
+async function encryptionKey(config: Config): Promise<string> {
+  return config.encryptionKey ??
     await dataFileSecret(
       config,
       "encryption-key",
@@ -170,7 +168,6 @@ async function secretBox(config: Config): Promise<SecretBox> {
       "BILLING_ENCRYPTION_KEY",
       generateEncryptionKey,
     );
-  return await SecretBox.create(current, config.encryptionOldKeys ?? []);
 }
 
 /**
@@ -189,7 +186,8 @@ export async function startServer(
   });
   await restrictDatabaseFiles(config);
   const services = buildServices(config, database);
-  services.secrets = await secretBox(config);
+  const key = await encryptionKey(config);
+  services.secrets = await SecretBox.create(key, config.encryptionOldKeys ?? []);
   const sealed = await sealPlaintextSecrets(database, services.secrets);
   if (sealed.webhook_endpoints + sealed.payment_provider_configs > 0) {
     services.log({ level: "info", msg: "secrets sealed at rest", key_id: services.secrets.keyId, ...sealed });
@@ -198,6 +196,9 @@ export async function startServer(
   let stopping = false;
   const app = createApp(services, {
     adminToken: await adminToken(config),
+    // Customer sessions are signed with keys derived from the encryption key, not the admin token,
+    // so a leaked and rolled admin token cannot forge sessions (ADR 0013).
+    sessionSecret: key,
     stripeApiBase: config.stripeApiBase,
     clientAddress: denoRemoteAddress,
     readiness: denoReadiness(config, database, () => stopping),

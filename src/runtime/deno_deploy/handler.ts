@@ -78,6 +78,7 @@ export async function createDeployHandler(config: Config, kv: Deno.Kv): Promise<
   await sealPlaintextSecrets(database, services.secrets);
   const app = createApp(services, {
     adminToken: config.adminToken,
+    sessionSecret: config.encryptionKey,
     stripeApiBase: config.stripeApiBase,
     clientAddress: denoRemoteAddress,
   });
