@@ -25,6 +25,130 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/admin_tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List rolled admin tokens and a retired configured token (never the tokens)
+         * @description List rolled admin tokens and a retired configured token (never the tokens). Requires the admin token.
+         */
+        get: operations["listAdminTokens"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/admin_tokens/roll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Roll the admin token: a new token now, the calling one valid for a grace period
+         * @description Roll the admin token: a new token now, the calling one valid for a grace period. Requires the admin token.
+         */
+        post: operations["rollAdminToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/admin_tokens/{id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke an admin token at once (every process within a second)
+         * @description Revoke an admin token at once (every process within a second). Requires the admin token.
+         */
+        post: operations["revokeAdminToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api_keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the app's API keys (never the keys themselves)
+         * @description List the app's API keys (never the keys themselves). Requires a secret key.
+         */
+        get: operations["listApiKeys"];
+        put?: never;
+        /**
+         * Create an API key with a name, scope and optional expiry; the key is returned only here
+         * @description Create an API key with a name, scope and optional expiry; the key is returned only here. Requires a secret key.
+         */
+        post: operations["createApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api_keys/{id}/roll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Roll an API key: a new key now, the old one valid for a grace period (default 24 h)
+         * @description Roll an API key: a new key now, the old one valid for a grace period (default 24 h). Requires a secret key.
+         */
+        post: operations["rollApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api_keys/{id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke an API key at once (every process within a second)
+         * @description Revoke an API key at once (every process within a second). Requires a secret key.
+         */
+        post: operations["revokeApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/apps/current": {
         parameters: {
             query?: never;
@@ -1523,6 +1647,66 @@ export interface paths {
     };
 }
 export interface webhooks {
+    "api_key.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * api_key.created event
+         * @description An API key was created (the key itself is never sent). Sent to every endpoint subscribed to `api_key.created`, `api_key.*` or `*`, signed per Standard Webhooks with the endpoint's secret. Answer 2xx to acknowledge; other answers and timeouts are retried with backoff; 410 disables the endpoint.
+         */
+        post: operations["onApiKeyCreated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "api_key.revoked": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * api_key.revoked event
+         * @description An API key was revoked. Sent to every endpoint subscribed to `api_key.revoked`, `api_key.*` or `*`, signed per Standard Webhooks with the endpoint's secret. Answer 2xx to acknowledge; other answers and timeouts are retried with backoff; 410 disables the endpoint.
+         */
+        post: operations["onApiKeyRevoked"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "api_key.rolled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * api_key.rolled event
+         * @description An API key was rolled: data is the old key with the end of its grace period. Sent to every endpoint subscribed to `api_key.rolled`, `api_key.*` or `*`, signed per Standard Webhooks with the endpoint's secret. Answer 2xx to acknowledge; other answers and timeouts are retried with backoff; 410 disables the endpoint.
+         */
+        post: operations["onApiKeyRolled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "coupon.created": {
         parameters: {
             query?: never;
@@ -2446,6 +2630,258 @@ export interface webhooks {
 }
 export interface components {
     schemas: {
+        /** @description An API key was created (the key itself is never sent): the body of a `api_key.created` delivery */
+        ApiKeyCreatedEvent: {
+            /**
+             * @description Message id (also `webhook-id`), stable across retries
+             * @example msg_01jd…
+             */
+            id: string;
+            /**
+             * @description Event type
+             * @example api_key.created
+             * @enum {string}
+             */
+            type: "api_key.created";
+            /**
+             * Format: date-time
+             * @description When the change committed (ISO 8601 UTC)
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            timestamp: string;
+            /**
+             * @description TypeID of the app
+             * @example app_01jd0000000000000000000000
+             */
+            app_id: string;
+            /**
+             * @description TypeID of the resource
+             * @example inv_01jd0000000000000000000000
+             */
+            resource_id: string;
+            /**
+             * @description The key (never the key itself)
+             * @example {
+             *       "id": "key_01jd0000000000000000000000",
+             *       "name": "usage sender",
+             *       "kind": "secret",
+             *       "scope": "full",
+             *       "prefix": "sk_4f3c2b1",
+             *       "expires_at": null,
+             *       "status": "active"
+             *     }
+             */
+            data: {
+                /**
+                 * @description TypeID of the key
+                 * @example key_01jd0000000000000000000000
+                 */
+                id: string;
+                /**
+                 * @description Name of the key
+                 * @example usage sender
+                 */
+                name: string;
+                /**
+                 * @description Kind of the key
+                 * @example secret
+                 * @enum {string}
+                 */
+                kind: "secret" | "publishable";
+                /**
+                 * @description Scope of a secret key
+                 * @example full
+                 */
+                scope: string | null;
+                /**
+                 * @description First 10 characters of the key
+                 * @example sk_4f3c2b1
+                 */
+                prefix: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 end of validity
+                 * @example null
+                 */
+                expires_at: string | null;
+                /**
+                 * @description Whether it works
+                 * @example active
+                 * @enum {string}
+                 */
+                status: "active" | "expired" | "revoked";
+            } & {
+                [key: string]: unknown;
+            };
+        };
+        /** @description An API key was revoked: the body of a `api_key.revoked` delivery */
+        ApiKeyRevokedEvent: {
+            /**
+             * @description Message id (also `webhook-id`), stable across retries
+             * @example msg_01jd…
+             */
+            id: string;
+            /**
+             * @description Event type
+             * @example api_key.revoked
+             * @enum {string}
+             */
+            type: "api_key.revoked";
+            /**
+             * Format: date-time
+             * @description When the change committed (ISO 8601 UTC)
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            timestamp: string;
+            /**
+             * @description TypeID of the app
+             * @example app_01jd0000000000000000000000
+             */
+            app_id: string;
+            /**
+             * @description TypeID of the resource
+             * @example inv_01jd0000000000000000000000
+             */
+            resource_id: string;
+            /**
+             * @description The key (never the key itself)
+             * @example {
+             *       "id": "key_01jd0000000000000000000000",
+             *       "name": "usage sender",
+             *       "kind": "secret",
+             *       "scope": "full",
+             *       "prefix": "sk_4f3c2b1",
+             *       "expires_at": null,
+             *       "status": "active"
+             *     }
+             */
+            data: {
+                /**
+                 * @description TypeID of the key
+                 * @example key_01jd0000000000000000000000
+                 */
+                id: string;
+                /**
+                 * @description Name of the key
+                 * @example usage sender
+                 */
+                name: string;
+                /**
+                 * @description Kind of the key
+                 * @example secret
+                 * @enum {string}
+                 */
+                kind: "secret" | "publishable";
+                /**
+                 * @description Scope of a secret key
+                 * @example full
+                 */
+                scope: string | null;
+                /**
+                 * @description First 10 characters of the key
+                 * @example sk_4f3c2b1
+                 */
+                prefix: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 end of validity
+                 * @example null
+                 */
+                expires_at: string | null;
+                /**
+                 * @description Whether it works
+                 * @example active
+                 * @enum {string}
+                 */
+                status: "active" | "expired" | "revoked";
+            } & {
+                [key: string]: unknown;
+            };
+        };
+        /** @description An API key was rolled: data is the old key with the end of its grace period: the body of a `api_key.rolled` delivery */
+        ApiKeyRolledEvent: {
+            /**
+             * @description Message id (also `webhook-id`), stable across retries
+             * @example msg_01jd…
+             */
+            id: string;
+            /**
+             * @description Event type
+             * @example api_key.rolled
+             * @enum {string}
+             */
+            type: "api_key.rolled";
+            /**
+             * Format: date-time
+             * @description When the change committed (ISO 8601 UTC)
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            timestamp: string;
+            /**
+             * @description TypeID of the app
+             * @example app_01jd0000000000000000000000
+             */
+            app_id: string;
+            /**
+             * @description TypeID of the resource
+             * @example inv_01jd0000000000000000000000
+             */
+            resource_id: string;
+            /**
+             * @description The key (never the key itself)
+             * @example {
+             *       "id": "key_01jd0000000000000000000000",
+             *       "name": "usage sender",
+             *       "kind": "secret",
+             *       "scope": "full",
+             *       "prefix": "sk_4f3c2b1",
+             *       "expires_at": null,
+             *       "status": "active"
+             *     }
+             */
+            data: {
+                /**
+                 * @description TypeID of the key
+                 * @example key_01jd0000000000000000000000
+                 */
+                id: string;
+                /**
+                 * @description Name of the key
+                 * @example usage sender
+                 */
+                name: string;
+                /**
+                 * @description Kind of the key
+                 * @example secret
+                 * @enum {string}
+                 */
+                kind: "secret" | "publishable";
+                /**
+                 * @description Scope of a secret key
+                 * @example full
+                 */
+                scope: string | null;
+                /**
+                 * @description First 10 characters of the key
+                 * @example sk_4f3c2b1
+                 */
+                prefix: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 end of validity
+                 * @example null
+                 */
+                expires_at: string | null;
+                /**
+                 * @description Whether it works
+                 * @example active
+                 * @enum {string}
+                 */
+                status: "active" | "expired" | "revoked";
+            } & {
+                [key: string]: unknown;
+            };
+        };
         /** @description A coupon was created: the body of a `coupon.created` delivery */
         CouponCreatedEvent: {
             /**
@@ -5600,7 +6036,7 @@ export interface components {
              * @example validation_failed
              * @enum {string}
              */
-            code: "account_constraints_mismatch" | "account_not_found" | "account_type_mismatch" | "amount_out_of_range" | "app_not_found" | "bad_request" | "capture_exceeds_hold" | "consume_not_supported" | "cors_not_allowed" | "coupon_code_exists" | "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_found" | "coupon_not_yet_valid" | "credit_note_exceeds_creditable" | "currency_mismatch" | "customer_exists" | "customer_not_allowed" | "customer_not_found" | "customer_session_expired" | "customer_session_invalid" | "customer_session_required" | "database_busy" | "discount_exists" | "docs_unavailable" | "end_at_not_after_start" | "entry_already_reversed" | "entry_not_found" | "feature_not_allowed" | "fees_exceed_amount" | "hold_expired" | "hold_not_found" | "hold_not_pending" | "idempotency_key_mismatch" | "idempotency_key_required" | "idempotency_key_reused" | "insufficient_balance" | "insufficient_quantity" | "internal_error" | "interval_mismatch" | "invalid_amount" | "invalid_cursor" | "invalid_origin" | "invalid_period" | "invalid_quantity" | "invoice_has_credit_notes" | "invoice_has_payments" | "invoice_not_creditable" | "invoice_not_found" | "invoice_not_open" | "invoice_paid" | "invoice_uncollectible" | "invoice_voided" | "malformed_json" | "not_ready" | "origin_not_allowed" | "payload_too_large" | "payment_exceeds_amount_due" | "payment_provider_error" | "payment_provider_not_configured" | "plan_archived" | "plan_key_exists" | "plan_not_found" | "postings_not_balanced" | "publishable_key_not_allowed" | "quantity_out_of_range" | "rate_limited" | "route_not_found" | "signature_invalid" | "start_at_in_future" | "start_at_too_old" | "subscription_canceled" | "subscription_ending" | "subscription_exists" | "subscription_not_found" | "subscription_paused" | "tax_rate_not_found" | "tenant_app_exists" | "tenant_busy" | "too_many_failed_attempts" | "too_many_origins" | "unauthorized" | "unsupported_currency" | "unsupported_media_type" | "upstream_unavailable" | "validation_failed" | "webhook_delivery_not_found" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "webhook_endpoint_not_found" | "writer_overloaded";
+            code: "account_constraints_mismatch" | "account_not_found" | "account_type_mismatch" | "admin_token_not_found" | "admin_token_rotation_unavailable" | "amount_out_of_range" | "api_key_not_found" | "app_not_found" | "bad_request" | "capture_exceeds_hold" | "consume_not_supported" | "cors_not_allowed" | "coupon_code_exists" | "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_found" | "coupon_not_yet_valid" | "credit_note_exceeds_creditable" | "currency_mismatch" | "customer_exists" | "customer_not_allowed" | "customer_not_found" | "customer_session_expired" | "customer_session_invalid" | "customer_session_required" | "database_busy" | "discount_exists" | "docs_unavailable" | "encryption_key_missing" | "end_at_not_after_start" | "entry_already_reversed" | "entry_not_found" | "feature_not_allowed" | "fees_exceed_amount" | "hold_expired" | "hold_not_found" | "hold_not_pending" | "idempotency_key_mismatch" | "idempotency_key_required" | "idempotency_key_reused" | "insufficient_balance" | "insufficient_quantity" | "internal_error" | "interval_mismatch" | "invalid_amount" | "invalid_cursor" | "invalid_origin" | "invalid_period" | "invalid_quantity" | "invoice_has_credit_notes" | "invoice_has_payments" | "invoice_not_creditable" | "invoice_not_found" | "invoice_not_open" | "invoice_paid" | "invoice_uncollectible" | "invoice_voided" | "key_scope_not_allowed" | "malformed_json" | "not_ready" | "origin_not_allowed" | "payload_too_large" | "payment_exceeds_amount_due" | "payment_provider_error" | "payment_provider_not_configured" | "plan_archived" | "plan_key_exists" | "plan_not_found" | "postings_not_balanced" | "publishable_key_not_allowed" | "quantity_out_of_range" | "rate_limited" | "route_not_found" | "server_misconfigured" | "signature_invalid" | "start_at_in_future" | "start_at_too_old" | "subscription_canceled" | "subscription_ending" | "subscription_exists" | "subscription_not_found" | "subscription_paused" | "tax_rate_not_found" | "tenant_app_exists" | "tenant_busy" | "too_many_failed_attempts" | "too_many_origins" | "unauthorized" | "unsupported_currency" | "unsupported_media_type" | "upstream_unavailable" | "validation_failed" | "webhook_delivery_not_found" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "webhook_endpoint_not_found" | "writer_overloaded";
             /**
              * @description Id of the request (also in the x-request-id header), for support
              * @example 0b6f1c2e-4d1a-4f7e-9d55-2a8b4d1f9e01
@@ -5639,6 +6075,242 @@ export interface components {
              * @example production
              */
             app: string;
+        };
+        AdminTokenList: {
+            data: components["schemas"]["AdminToken"][];
+        };
+        AdminToken: {
+            /**
+             * @description TypeID of the token row
+             * @example adt_01jd0000000000000000000000
+             */
+            id: string;
+            /**
+             * @description config: the configured token (listed once a roll retired it); rolled: issued by a roll
+             * @example rolled
+             * @enum {string}
+             */
+            source: "config" | "rolled";
+            /**
+             * @description First 8 characters of the token
+             * @example adm_4f3c
+             */
+            prefix: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 creation time
+             * @example 2026-01-15T12:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 end of validity; null = none
+             * @example null
+             */
+            expires_at: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 revocation time
+             * @example null
+             */
+            revoked_at: string | null;
+            /**
+             * @description Whether it works now
+             * @example active
+             * @enum {string}
+             */
+            status: "active" | "expired" | "revoked";
+        };
+        RolledAdminToken: {
+            /**
+             * @description TypeID of the new token
+             * @example adt_01jd0000000000000000000000
+             */
+            id: string;
+            /**
+             * @description The new admin token, shown only here (only its SHA-256 is stored)
+             * @example adm_4f3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e
+             */
+            token: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 creation time
+             * @example 2026-01-15T12:00:00.000Z
+             */
+            created_at: string;
+            previous: components["schemas"]["AdminToken"] & unknown;
+        };
+        RollAdminToken: {
+            /**
+             * @description How long the calling token keeps working: default 86400 (24 h), 0 = at once, at most 7 days
+             * @example 3600
+             */
+            expires_in_seconds?: number;
+        };
+        ApiKeyList: {
+            data: components["schemas"]["ApiKey"][];
+            /**
+             * @description Pass as cursor for the next page; null on the last page
+             * @example null
+             */
+            next_cursor: string | null;
+        };
+        ApiKey: {
+            /**
+             * @description TypeID of the key
+             * @example key_01jd0000000000000000000000
+             */
+            id: string;
+            /**
+             * @description Name given by the owner
+             * @example usage sender
+             */
+            name: string;
+            /**
+             * @description sk_ (server) or pk_ (browser)
+             * @example secret
+             * @enum {string}
+             */
+            kind: "secret" | "publishable";
+            /**
+             * @description Scope of a secret key; null for publishable keys
+             * @example usage_only
+             * @enum {string|null}
+             */
+            scope: "full" | "read_only" | "usage_only" | "ledger_only" | null;
+            /**
+             * @description First 10 characters of the key
+             * @example sk_4f3c2b1
+             */
+            prefix: string;
+            /**
+             * @description Last 4 characters of the key
+             * @example 5e4d
+             */
+            last4: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 creation time
+             * @example 2026-01-15T12:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 instant after which the key fails; null = never
+             * @example null
+             */
+            expires_at: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 revocation time; null = not revoked
+             * @example null
+             */
+            revoked_at: string | null;
+            /**
+             * @description Whether the key works now
+             * @example active
+             * @enum {string}
+             */
+            status: "active" | "expired" | "revoked";
+        };
+        CreatedApiKey: {
+            /**
+             * @description TypeID of the key
+             * @example key_01jd0000000000000000000000
+             */
+            id: string;
+            /**
+             * @description Name given by the owner
+             * @example usage sender
+             */
+            name: string;
+            /**
+             * @description sk_ (server) or pk_ (browser)
+             * @example secret
+             * @enum {string}
+             */
+            kind: "secret" | "publishable";
+            /**
+             * @description Scope of a secret key; null for publishable keys
+             * @example usage_only
+             * @enum {string|null}
+             */
+            scope: "full" | "read_only" | "usage_only" | "ledger_only" | null;
+            /**
+             * @description First 10 characters of the key
+             * @example sk_4f3c2b1
+             */
+            prefix: string;
+            /**
+             * @description Last 4 characters of the key
+             * @example 5e4d
+             */
+            last4: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 creation time
+             * @example 2026-01-15T12:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 instant after which the key fails; null = never
+             * @example null
+             */
+            expires_at: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 revocation time; null = not revoked
+             * @example null
+             */
+            revoked_at: string | null;
+            /**
+             * @description Whether the key works now
+             * @example active
+             * @enum {string}
+             */
+            status: "active" | "expired" | "revoked";
+            /**
+             * @description The key itself, shown only in this answer (only its SHA-256 is stored)
+             * @example sk_4f3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e
+             */
+            key: string;
+        };
+        CreateApiKey: {
+            /**
+             * @description A name to recognise the key by
+             * @example usage sender
+             */
+            name: string;
+            /**
+             * @description secret (default) or publishable
+             * @example secret
+             * @enum {string}
+             */
+            kind?: "secret" | "publishable";
+            /**
+             * @description Scope of a secret key (default full)
+             * @example usage_only
+             * @enum {string}
+             */
+            scope?: "full" | "read_only" | "usage_only" | "ledger_only";
+            /**
+             * Format: date-time
+             * @description ISO 8601 instant after which the key fails (future); absent or null = never
+             * @example 2027-01-01T00:00:00Z
+             */
+            expires_at?: string | null;
+        };
+        RolledApiKey: {
+            key: components["schemas"]["CreatedApiKey"];
+            previous: components["schemas"]["ApiKey"] & unknown;
+        };
+        RollApiKey: {
+            /**
+             * @description How long the old key keeps working, in seconds: default 86400 (24 hours, as Stripe), 0 = revoked at once, at most 7 days
+             * @example 86400
+             */
+            expires_in_seconds?: number;
         };
         App: {
             /**
@@ -7984,7 +8656,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict with the resource's state. Problem codes: `tenant_app_exists` */
+            /** @description Conflict with the resource's state. Problem codes: `admin_token_rotation_unavailable`, `tenant_app_exists` */
             409: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -7994,10 +8666,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /**
                          * @description The codes this operation answers with this status
-                         * @example tenant_app_exists
+                         * @example admin_token_rotation_unavailable
                          * @enum {string}
                          */
-                        code?: "tenant_app_exists";
+                        code?: "admin_token_rotation_unavailable" | "tenant_app_exists";
                     };
                 };
             };
@@ -8016,6 +8688,860 @@ export interface operations {
                          */
                         code?: "payload_too_large";
                     };
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    listAdminTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Tokens */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminTokenList"];
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `admin_token_rotation_unavailable`, `tenant_app_exists` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example admin_token_rotation_unavailable
+                         * @enum {string}
+                         */
+                        code?: "admin_token_rotation_unavailable" | "tenant_app_exists";
+                    };
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    rollAdminToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RollAdminToken"];
+            };
+        };
+        responses: {
+            /** @description Rolled */
+            201: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolledAdminToken"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `admin_token_rotation_unavailable`, `tenant_app_exists` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example admin_token_rotation_unavailable
+                         * @enum {string}
+                         */
+                        code?: "admin_token_rotation_unavailable" | "tenant_app_exists";
+                    };
+                };
+            };
+            /** @description Request body too large. Problem codes: `payload_too_large` */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example payload_too_large
+                         * @enum {string}
+                         */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    revokeAdminToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description TypeID of the token row */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminToken"];
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `admin_token_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example admin_token_not_found
+                         * @enum {string}
+                         */
+                        code?: "admin_token_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `admin_token_rotation_unavailable`, `tenant_app_exists` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example admin_token_rotation_unavailable
+                         * @enum {string}
+                         */
+                        code?: "admin_token_rotation_unavailable" | "tenant_app_exists";
+                    };
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: {
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+                /** @description Page size, 1–100 (default 50) */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of keys */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyList"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `api_key_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example api_key_not_found
+                         * @enum {string}
+                         */
+                        code?: "api_key_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: no specific code */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateApiKey"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedApiKey"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `api_key_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example api_key_not_found
+                         * @enum {string}
+                         */
+                        code?: "api_key_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: no specific code */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. Problem codes: `payload_too_large` */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example payload_too_large
+                         * @enum {string}
+                         */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    rollApiKey: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description TypeID of the key */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RollApiKey"];
+            };
+        };
+        responses: {
+            /** @description Rolled */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolledApiKey"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `api_key_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example api_key_not_found
+                         * @enum {string}
+                         */
+                        code?: "api_key_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: no specific code */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. Problem codes: `payload_too_large` */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example payload_too_large
+                         * @enum {string}
+                         */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description TypeID of the key */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            200: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKey"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `api_key_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example api_key_not_found
+                         * @enum {string}
+                         */
+                        code?: "api_key_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: no specific code */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unexpected error. Problem codes: `internal_error` */
@@ -8073,7 +9599,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -8086,7 +9612,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -8183,7 +9709,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -8196,7 +9722,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -8329,7 +9855,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -8342,7 +9868,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -8484,7 +10010,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -8497,7 +10023,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -8637,7 +10163,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -8650,7 +10176,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -8777,7 +10303,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -8790,7 +10316,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -8937,7 +10463,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -8950,7 +10476,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -9092,7 +10618,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9105,7 +10631,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -9245,7 +10771,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9258,7 +10784,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -9389,7 +10915,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9402,7 +10928,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -9561,7 +11087,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9574,7 +11100,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -9721,7 +11247,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9734,7 +11260,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -9875,7 +11401,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9888,7 +11414,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -10046,7 +11572,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10059,7 +11585,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -10213,7 +11739,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10226,7 +11752,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -10363,7 +11889,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10376,7 +11902,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -10528,7 +12054,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10541,7 +12067,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -10686,7 +12212,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10699,21 +12225,28 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: no specific code */
+            /** @description Not found (or another tenant's). Problem codes: `admin_token_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example admin_token_not_found
+                         * @enum {string}
+                         */
+                        code?: "admin_token_not_found";
+                    };
                 };
             };
-            /** @description Conflict with the resource's state. Problem codes: `tenant_app_exists` */
+            /** @description Conflict with the resource's state. Problem codes: `admin_token_rotation_unavailable`, `tenant_app_exists` */
             409: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10723,10 +12256,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /**
                          * @description The codes this operation answers with this status
-                         * @example tenant_app_exists
+                         * @example admin_token_rotation_unavailable
                          * @enum {string}
                          */
-                        code?: "tenant_app_exists";
+                        code?: "admin_token_rotation_unavailable" | "tenant_app_exists";
                     };
                 };
             };
@@ -10826,7 +12359,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `customer_not_allowed`, `feature_not_allowed`, `origin_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `customer_not_allowed`, `feature_not_allowed`, `key_scope_not_allowed`, `origin_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10839,7 +12372,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "customer_not_allowed" | "feature_not_allowed" | "origin_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "customer_not_allowed" | "feature_not_allowed" | "key_scope_not_allowed" | "origin_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -11015,7 +12548,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `customer_not_allowed`, `feature_not_allowed`, `origin_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `customer_not_allowed`, `feature_not_allowed`, `key_scope_not_allowed`, `origin_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11028,7 +12561,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "customer_not_allowed" | "feature_not_allowed" | "origin_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "customer_not_allowed" | "feature_not_allowed" | "key_scope_not_allowed" | "origin_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -11246,7 +12779,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `customer_not_allowed`, `feature_not_allowed`, `origin_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `customer_not_allowed`, `feature_not_allowed`, `key_scope_not_allowed`, `origin_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11259,7 +12792,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "customer_not_allowed" | "feature_not_allowed" | "origin_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "customer_not_allowed" | "feature_not_allowed" | "key_scope_not_allowed" | "origin_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -11433,7 +12966,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11446,7 +12979,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -11595,7 +13128,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11608,7 +13141,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -11755,7 +13288,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11768,7 +13301,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -11909,7 +13442,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11922,7 +13455,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -12076,7 +13609,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12089,7 +13622,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -12230,7 +13763,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12243,7 +13776,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -12397,7 +13930,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12410,7 +13943,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -12540,7 +14073,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12553,7 +14086,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -12708,7 +14241,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12721,7 +14254,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -12870,7 +14403,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12883,7 +14416,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -13032,7 +14565,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -13045,7 +14578,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -13192,7 +14725,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -13205,7 +14738,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -13338,7 +14871,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -13351,7 +14884,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -13499,7 +15032,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -13512,7 +15045,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -13661,7 +15194,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -13674,7 +15207,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -13821,7 +15354,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -13834,7 +15367,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -13986,7 +15519,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -13999,7 +15532,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -14165,7 +15698,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -14178,7 +15711,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -14325,7 +15858,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -14338,7 +15871,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -14479,7 +16012,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -14492,7 +16025,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -14650,7 +16183,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -14663,7 +16196,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -14829,7 +16362,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -14842,7 +16375,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -15008,7 +16541,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -15021,7 +16554,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -15187,7 +16720,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -15200,7 +16733,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -15366,7 +16899,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -15379,7 +16912,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -15545,7 +17078,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -15558,7 +17091,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -15724,7 +17257,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -15737,7 +17270,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -15903,7 +17436,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -15916,7 +17449,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -16082,7 +17615,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -16095,7 +17628,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -16242,7 +17775,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -16255,7 +17788,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -16396,7 +17929,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -16409,7 +17942,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -16567,7 +18100,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -16580,7 +18113,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -16729,7 +18262,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -16742,7 +18275,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -16872,7 +18405,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -16885,7 +18418,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -17034,7 +18567,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -17047,7 +18580,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -17194,7 +18727,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -17207,7 +18740,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -17356,7 +18889,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -17369,7 +18902,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -17506,7 +19039,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -17519,7 +19052,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -17652,7 +19185,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -17665,7 +19198,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -17817,7 +19350,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -17830,7 +19363,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -17980,7 +19513,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -17993,7 +19526,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -18132,7 +19665,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -18145,7 +19678,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -18285,7 +19818,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -18298,7 +19831,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -18421,7 +19954,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -18434,7 +19967,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -18575,7 +20108,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -18588,7 +20121,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -18713,7 +20246,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -18726,7 +20259,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -18859,7 +20392,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -18872,7 +20405,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -18998,7 +20531,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -19011,7 +20544,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -19150,7 +20683,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -19163,7 +20696,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -19303,7 +20836,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -19316,7 +20849,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -19439,7 +20972,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -19452,7 +20985,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -19593,7 +21126,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -19606,7 +21139,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -19731,7 +21264,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -19744,7 +21277,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -19877,7 +21410,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -19890,7 +21423,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -20040,7 +21573,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -20053,7 +21586,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -20189,7 +21722,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -20202,7 +21735,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -20308,7 +21841,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -20321,7 +21854,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -20452,7 +21985,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -20465,7 +21998,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -20619,7 +22152,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -20632,7 +22165,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -20704,7 +22237,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Temporarily unavailable; retry with backoff. Problem codes: `database_busy`, `payment_provider_error` */
+            /** @description Temporarily unavailable; retry with backoff. Problem codes: `database_busy`, `encryption_key_missing`, `payment_provider_error`, `server_misconfigured` */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -20718,7 +22251,7 @@ export interface operations {
                          * @example database_busy
                          * @enum {string}
                          */
-                        code?: "database_busy" | "payment_provider_error";
+                        code?: "database_busy" | "encryption_key_missing" | "payment_provider_error" | "server_misconfigured";
                     };
                 };
             };
@@ -20908,7 +22441,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Temporarily unavailable; retry with backoff. Problem codes: `database_busy`, `not_ready` */
+            /** @description Temporarily unavailable; retry with backoff. Problem codes: `database_busy`, `not_ready`, `server_misconfigured` */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -20922,9 +22455,117 @@ export interface operations {
                          * @example database_busy
                          * @enum {string}
                          */
-                        code?: "database_busy" | "not_ready";
+                        code?: "database_busy" | "not_ready" | "server_misconfigured";
                     };
                 };
+            };
+        };
+    };
+    onApiKeyCreated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Message id, stable across retries (de-duplicate on it) */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt */
+                "webhook-timestamp": string;
+                /** @description `v1,` + base64 HMAC-SHA256 of `{id}.{timestamp}.{body}` with the endpoint's secret */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiKeyCreatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Acknowledged (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The receiver is gone: the endpoint is disabled */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onApiKeyRevoked: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Message id, stable across retries (de-duplicate on it) */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt */
+                "webhook-timestamp": string;
+                /** @description `v1,` + base64 HMAC-SHA256 of `{id}.{timestamp}.{body}` with the endpoint's secret */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiKeyRevokedEvent"];
+            };
+        };
+        responses: {
+            /** @description Acknowledged (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The receiver is gone: the endpoint is disabled */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onApiKeyRolled: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Message id, stable across retries (de-duplicate on it) */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt */
+                "webhook-timestamp": string;
+                /** @description `v1,` + base64 HMAC-SHA256 of `{id}.{timestamp}.{body}` with the endpoint's secret */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiKeyRolledEvent"];
+            };
+        };
+        responses: {
+            /** @description Acknowledged (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The receiver is gone: the endpoint is disabled */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
