@@ -81,6 +81,8 @@ export class AdminTokens {
   readonly #cache = new Map<string, { row: AdminTokenRow | null; until_ms: number }>();
 
   /**
+   * Creates the verifier with an empty cache over the services' database.
+   *
    * @param configured the configured token (`BILLING_ADMIN_TOKEN` or the generated file)
    * @param options.rotation false: only the configured token is accepted and nothing is stored
    *   (Workers, see the module doc); default true

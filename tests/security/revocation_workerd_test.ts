@@ -1,4 +1,3 @@
-// deno-lint-ignore-file no-explicit-any -- JSON bodies of API answers are read untyped in this test code
 /**
  * Key management on Cloudflare Workers, in real workerd: a key created through the API routes at
  * once; a revoked key fails within a second, also on the Worker's edge path (checks answered from
