@@ -6077,6 +6077,10 @@ export interface components {
             app: string;
         };
         AdminTokenList: {
+            /**
+             * @description Token rows, oldest first
+             * @example []
+             */
             data: components["schemas"]["AdminToken"][];
         };
         AdminToken: {
@@ -6138,7 +6142,60 @@ export interface components {
              * @example 2026-01-15T12:00:00.000Z
              */
             created_at: string;
-            previous: components["schemas"]["AdminToken"] & unknown;
+            /**
+             * @description The token that made the call, with its grace period
+             * @example {
+             *       "id": "adt_01jd0000000000000000000000",
+             *       "source": "config",
+             *       "prefix": "adm_9a8b",
+             *       "created_at": "2026-01-15T12:00:00.000Z",
+             *       "expires_at": "2026-01-16T12:00:00.000Z",
+             *       "revoked_at": null,
+             *       "status": "active"
+             *     }
+             */
+            previous: {
+                /**
+                 * @description TypeID of the token row
+                 * @example adt_01jd0000000000000000000000
+                 */
+                id: string;
+                /**
+                 * @description config: the configured token (listed once a roll retired it); rolled: issued by a roll
+                 * @example rolled
+                 * @enum {string}
+                 */
+                source: "config" | "rolled";
+                /**
+                 * @description First 8 characters of the token
+                 * @example adm_4f3c
+                 */
+                prefix: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 creation time
+                 * @example 2026-01-15T12:00:00.000Z
+                 */
+                created_at: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 end of validity; null = none
+                 * @example null
+                 */
+                expires_at: string | null;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 revocation time
+                 * @example null
+                 */
+                revoked_at: string | null;
+                /**
+                 * @description Whether it works now
+                 * @example active
+                 * @enum {string}
+                 */
+                status: "active" | "expired" | "revoked";
+            };
         };
         RollAdminToken: {
             /**
@@ -6148,6 +6205,10 @@ export interface components {
             expires_in_seconds?: number;
         };
         ApiKeyList: {
+            /**
+             * @description A page of keys in id order
+             * @example []
+             */
             data: components["schemas"]["ApiKey"][];
             /**
              * @description Pass as cursor for the next page; null on the last page
@@ -6155,6 +6216,21 @@ export interface components {
              */
             next_cursor: string | null;
         };
+        /**
+         * @description An API key (never the key itself: prefix and last4 identify it)
+         * @example {
+         *       "id": "key_01jd0000000000000000000000",
+         *       "name": "usage sender",
+         *       "kind": "secret",
+         *       "scope": "usage_only",
+         *       "prefix": "sk_4f3c2b1",
+         *       "last4": "5e4d",
+         *       "created_at": "2026-01-15T12:00:00.000Z",
+         *       "expires_at": null,
+         *       "revoked_at": null,
+         *       "status": "active"
+         *     }
+         */
         ApiKey: {
             /**
              * @description TypeID of the key
@@ -6302,8 +6378,86 @@ export interface components {
             expires_at?: string | null;
         };
         RolledApiKey: {
-            key: components["schemas"]["CreatedApiKey"];
-            previous: components["schemas"]["ApiKey"] & unknown;
+            /**
+             * @description The new key; `key` is shown only here
+             * @example {
+             *       "id": "key_01jd0000000000000000000001",
+             *       "name": "usage sender",
+             *       "kind": "secret",
+             *       "scope": "usage_only",
+             *       "prefix": "sk_4f3c2b1",
+             *       "last4": "5e4d",
+             *       "created_at": "2026-01-15T12:00:00.000Z",
+             *       "expires_at": null,
+             *       "revoked_at": null,
+             *       "status": "active",
+             *       "key": "sk_4f3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e"
+             *     }
+             */
+            key: {
+                /**
+                 * @description TypeID of the key
+                 * @example key_01jd0000000000000000000000
+                 */
+                id: string;
+                /**
+                 * @description Name given by the owner
+                 * @example usage sender
+                 */
+                name: string;
+                /**
+                 * @description sk_ (server) or pk_ (browser)
+                 * @example secret
+                 * @enum {string}
+                 */
+                kind: "secret" | "publishable";
+                /**
+                 * @description Scope of a secret key; null for publishable keys
+                 * @example usage_only
+                 * @enum {string|null}
+                 */
+                scope: "full" | "read_only" | "usage_only" | "ledger_only" | null;
+                /**
+                 * @description First 10 characters of the key
+                 * @example sk_4f3c2b1
+                 */
+                prefix: string;
+                /**
+                 * @description Last 4 characters of the key
+                 * @example 5e4d
+                 */
+                last4: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 creation time
+                 * @example 2026-01-15T12:00:00.000Z
+                 */
+                created_at: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 instant after which the key fails; null = never
+                 * @example null
+                 */
+                expires_at: string | null;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 revocation time; null = not revoked
+                 * @example null
+                 */
+                revoked_at: string | null;
+                /**
+                 * @description Whether the key works now
+                 * @example active
+                 * @enum {string}
+                 */
+                status: "active" | "expired" | "revoked";
+                /**
+                 * @description The key itself, shown only in this answer (only its SHA-256 is stored)
+                 * @example sk_4f3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e
+                 */
+                key: string;
+            };
+            previous: components["schemas"]["ApiKey"];
         };
         RollApiKey: {
             /**

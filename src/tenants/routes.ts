@@ -79,7 +79,22 @@ const ApiKeyFields = {
     example: "active",
   }),
 };
-const ApiKeySchema = z.object(ApiKeyFields).openapi("ApiKey");
+const API_KEY_EXAMPLE = {
+  id: "key_01jd0000000000000000000000",
+  name: "usage sender",
+  kind: "secret",
+  scope: "usage_only",
+  prefix: "sk_4f3c2b1",
+  last4: "5e4d",
+  created_at: "2026-01-15T12:00:00.000Z",
+  expires_at: null,
+  revoked_at: null,
+  status: "active",
+};
+const ApiKeySchema = z.object(ApiKeyFields).openapi("ApiKey", {
+  description: "An API key (never the key itself: prefix and last4 identify it)",
+  example: API_KEY_EXAMPLE,
+});
 const CreatedApiKeySchema = z.object({
   ...ApiKeyFields,
   key: z.string().openapi({
@@ -88,7 +103,7 @@ const CreatedApiKeySchema = z.object({
   }),
 }).openapi("CreatedApiKey");
 const ApiKeyList = z.object({
-  data: z.array(ApiKeySchema),
+  data: z.array(ApiKeySchema).openapi({ description: "A page of keys in id order", example: [] }),
   next_cursor: z.string().nullable().openapi({
     description: "Pass as cursor for the next page; null on the last page",
     example: null,
@@ -118,8 +133,15 @@ const RollBody = z.object({
   }),
 }).strict().openapi("RollApiKey");
 const RolledApiKey = z.object({
-  key: CreatedApiKeySchema,
-  previous: ApiKeySchema.openapi({ description: "The old key with its new expiry (or revocation)" }),
+  key: z.object(CreatedApiKeySchema.shape).openapi({
+    description: "The new key; `key` is shown only here",
+    example: {
+      ...API_KEY_EXAMPLE,
+      id: "key_01jd0000000000000000000001",
+      key: "sk_4f3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e",
+    },
+  }),
+  previous: ApiKeySchema,
 }).openapi("RolledApiKey");
 const KeyIdParam = z.object({
   id: z.string().min(1).max(128).openapi({
@@ -242,7 +264,18 @@ const RolledAdminToken = z.object({
     description: "ISO 8601 creation time",
     example: "2026-01-15T12:00:00.000Z",
   }),
-  previous: AdminTokenSchema.openapi({ description: "The token that made the call, with its grace period" }),
+  previous: z.object(AdminTokenSchema.shape).openapi({
+    description: "The token that made the call, with its grace period",
+    example: {
+      id: "adt_01jd0000000000000000000000",
+      source: "config",
+      prefix: "adm_9a8b",
+      created_at: "2026-01-15T12:00:00.000Z",
+      expires_at: "2026-01-16T12:00:00.000Z",
+      revoked_at: null,
+      status: "active",
+    },
+  }),
 }).openapi("RolledAdminToken");
 const RollAdminBody = z.object({
   expires_in_seconds: z.number().int().min(0).max(MAX_ROLL_GRACE_SECONDS).optional().openapi({
@@ -271,7 +304,12 @@ export function adminTokenRoutes(tokens: AdminTokens): OpenAPIHono<AppEnv> {
       summary: "List rolled admin tokens and a retired configured token (never the tokens)",
       security: adminSecurity,
       responses: {
-        200: json(z.object({ data: z.array(AdminTokenSchema) }).openapi("AdminTokenList"), "Tokens"),
+        200: json(
+          z.object({
+            data: z.array(AdminTokenSchema).openapi({ description: "Token rows, oldest first", example: [] }),
+          }).openapi("AdminTokenList"),
+          "Tokens",
+        ),
         401: errors[401],
         409: errors[409],
       },
