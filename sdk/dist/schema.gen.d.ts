@@ -25,6 +25,130 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/admin_tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List rolled admin tokens and a retired configured token (never the tokens)
+         * @description List rolled admin tokens and a retired configured token (never the tokens). Requires the admin token.
+         */
+        get: operations["listAdminTokens"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/admin_tokens/roll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Roll the admin token: a new token now, the calling one valid for a grace period
+         * @description Roll the admin token: a new token now, the calling one valid for a grace period. Requires the admin token.
+         */
+        post: operations["rollAdminToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/admin_tokens/{id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke an admin token at once (every process within a second)
+         * @description Revoke an admin token at once (every process within a second). Requires the admin token.
+         */
+        post: operations["revokeAdminToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api_keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the app's API keys (never the keys themselves)
+         * @description List the app's API keys (never the keys themselves). Requires a secret key.
+         */
+        get: operations["listApiKeys"];
+        put?: never;
+        /**
+         * Create an API key with a name, scope and optional expiry; the key is returned only here
+         * @description Create an API key with a name, scope and optional expiry; the key is returned only here. Requires a secret key.
+         */
+        post: operations["createApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api_keys/{id}/roll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Roll an API key: a new key now, the old one valid for a grace period (default 24 h)
+         * @description Roll an API key: a new key now, the old one valid for a grace period (default 24 h). Requires a secret key.
+         */
+        post: operations["rollApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api_keys/{id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke an API key at once (every process within a second)
+         * @description Revoke an API key at once (every process within a second). Requires a secret key.
+         */
+        post: operations["revokeApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/apps/current": {
         parameters: {
             query?: never;
@@ -1659,6 +1783,66 @@ export interface paths {
     };
 }
 export interface webhooks {
+    "api_key.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * api_key.created event
+         * @description An API key was created (the key itself is never sent). Sent to every endpoint subscribed to `api_key.created`, `api_key.*` or `*`, signed per Standard Webhooks with the endpoint's secret. Answer 2xx to acknowledge; other answers and timeouts are retried with backoff; 410 disables the endpoint.
+         */
+        post: operations["onApiKeyCreated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "api_key.revoked": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * api_key.revoked event
+         * @description An API key was revoked. Sent to every endpoint subscribed to `api_key.revoked`, `api_key.*` or `*`, signed per Standard Webhooks with the endpoint's secret. Answer 2xx to acknowledge; other answers and timeouts are retried with backoff; 410 disables the endpoint.
+         */
+        post: operations["onApiKeyRevoked"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "api_key.rolled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * api_key.rolled event
+         * @description An API key was rolled: data is the old key with the end of its grace period. Sent to every endpoint subscribed to `api_key.rolled`, `api_key.*` or `*`, signed per Standard Webhooks with the endpoint's secret. Answer 2xx to acknowledge; other answers and timeouts are retried with backoff; 410 disables the endpoint.
+         */
+        post: operations["onApiKeyRolled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "coupon.created": {
         parameters: {
             query?: never;
@@ -2602,6 +2786,258 @@ export interface webhooks {
 }
 export interface components {
     schemas: {
+        /** @description An API key was created (the key itself is never sent): the body of a `api_key.created` delivery */
+        ApiKeyCreatedEvent: {
+            /**
+             * @description Message id (also `webhook-id`), stable across retries
+             * @example msg_01jd…
+             */
+            id: string;
+            /**
+             * @description Event type
+             * @example api_key.created
+             * @enum {string}
+             */
+            type: "api_key.created";
+            /**
+             * Format: date-time
+             * @description When the change committed (ISO 8601 UTC)
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            timestamp: string;
+            /**
+             * @description TypeID of the app
+             * @example app_01jd0000000000000000000000
+             */
+            app_id: string;
+            /**
+             * @description TypeID of the resource
+             * @example inv_01jd0000000000000000000000
+             */
+            resource_id: string;
+            /**
+             * @description The key (never the key itself)
+             * @example {
+             *       "id": "key_01jd0000000000000000000000",
+             *       "name": "usage sender",
+             *       "kind": "secret",
+             *       "scope": "full",
+             *       "prefix": "sk_4f3c2b1",
+             *       "expires_at": null,
+             *       "status": "active"
+             *     }
+             */
+            data: {
+                /**
+                 * @description TypeID of the key
+                 * @example key_01jd0000000000000000000000
+                 */
+                id: string;
+                /**
+                 * @description Name of the key
+                 * @example usage sender
+                 */
+                name: string;
+                /**
+                 * @description Kind of the key
+                 * @example secret
+                 * @enum {string}
+                 */
+                kind: "secret" | "publishable";
+                /**
+                 * @description Scope of a secret key
+                 * @example full
+                 */
+                scope: string | null;
+                /**
+                 * @description First 10 characters of the key
+                 * @example sk_4f3c2b1
+                 */
+                prefix: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 end of validity
+                 * @example null
+                 */
+                expires_at: string | null;
+                /**
+                 * @description Whether it works
+                 * @example active
+                 * @enum {string}
+                 */
+                status: "active" | "expired" | "revoked";
+            } & {
+                [key: string]: unknown;
+            };
+        };
+        /** @description An API key was revoked: the body of a `api_key.revoked` delivery */
+        ApiKeyRevokedEvent: {
+            /**
+             * @description Message id (also `webhook-id`), stable across retries
+             * @example msg_01jd…
+             */
+            id: string;
+            /**
+             * @description Event type
+             * @example api_key.revoked
+             * @enum {string}
+             */
+            type: "api_key.revoked";
+            /**
+             * Format: date-time
+             * @description When the change committed (ISO 8601 UTC)
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            timestamp: string;
+            /**
+             * @description TypeID of the app
+             * @example app_01jd0000000000000000000000
+             */
+            app_id: string;
+            /**
+             * @description TypeID of the resource
+             * @example inv_01jd0000000000000000000000
+             */
+            resource_id: string;
+            /**
+             * @description The key (never the key itself)
+             * @example {
+             *       "id": "key_01jd0000000000000000000000",
+             *       "name": "usage sender",
+             *       "kind": "secret",
+             *       "scope": "full",
+             *       "prefix": "sk_4f3c2b1",
+             *       "expires_at": null,
+             *       "status": "active"
+             *     }
+             */
+            data: {
+                /**
+                 * @description TypeID of the key
+                 * @example key_01jd0000000000000000000000
+                 */
+                id: string;
+                /**
+                 * @description Name of the key
+                 * @example usage sender
+                 */
+                name: string;
+                /**
+                 * @description Kind of the key
+                 * @example secret
+                 * @enum {string}
+                 */
+                kind: "secret" | "publishable";
+                /**
+                 * @description Scope of a secret key
+                 * @example full
+                 */
+                scope: string | null;
+                /**
+                 * @description First 10 characters of the key
+                 * @example sk_4f3c2b1
+                 */
+                prefix: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 end of validity
+                 * @example null
+                 */
+                expires_at: string | null;
+                /**
+                 * @description Whether it works
+                 * @example active
+                 * @enum {string}
+                 */
+                status: "active" | "expired" | "revoked";
+            } & {
+                [key: string]: unknown;
+            };
+        };
+        /** @description An API key was rolled: data is the old key with the end of its grace period: the body of a `api_key.rolled` delivery */
+        ApiKeyRolledEvent: {
+            /**
+             * @description Message id (also `webhook-id`), stable across retries
+             * @example msg_01jd…
+             */
+            id: string;
+            /**
+             * @description Event type
+             * @example api_key.rolled
+             * @enum {string}
+             */
+            type: "api_key.rolled";
+            /**
+             * Format: date-time
+             * @description When the change committed (ISO 8601 UTC)
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            timestamp: string;
+            /**
+             * @description TypeID of the app
+             * @example app_01jd0000000000000000000000
+             */
+            app_id: string;
+            /**
+             * @description TypeID of the resource
+             * @example inv_01jd0000000000000000000000
+             */
+            resource_id: string;
+            /**
+             * @description The key (never the key itself)
+             * @example {
+             *       "id": "key_01jd0000000000000000000000",
+             *       "name": "usage sender",
+             *       "kind": "secret",
+             *       "scope": "full",
+             *       "prefix": "sk_4f3c2b1",
+             *       "expires_at": null,
+             *       "status": "active"
+             *     }
+             */
+            data: {
+                /**
+                 * @description TypeID of the key
+                 * @example key_01jd0000000000000000000000
+                 */
+                id: string;
+                /**
+                 * @description Name of the key
+                 * @example usage sender
+                 */
+                name: string;
+                /**
+                 * @description Kind of the key
+                 * @example secret
+                 * @enum {string}
+                 */
+                kind: "secret" | "publishable";
+                /**
+                 * @description Scope of a secret key
+                 * @example full
+                 */
+                scope: string | null;
+                /**
+                 * @description First 10 characters of the key
+                 * @example sk_4f3c2b1
+                 */
+                prefix: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 end of validity
+                 * @example null
+                 */
+                expires_at: string | null;
+                /**
+                 * @description Whether it works
+                 * @example active
+                 * @enum {string}
+                 */
+                status: "active" | "expired" | "revoked";
+            } & {
+                [key: string]: unknown;
+            };
+        };
         /** @description A coupon was created: the body of a `coupon.created` delivery */
         CouponCreatedEvent: {
             /**
@@ -5861,7 +6297,7 @@ export interface components {
              * @example validation_failed
              * @enum {string}
              */
-            code: "account_constraints_mismatch" | "account_not_found" | "account_type_mismatch" | "amount_out_of_range" | "app_not_found" | "bad_request" | "capture_exceeds_hold" | "consume_not_supported" | "cors_not_allowed" | "coupon_code_exists" | "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_found" | "coupon_not_yet_valid" | "credit_note_exceeds_creditable" | "currency_mismatch" | "customer_exists" | "customer_not_allowed" | "customer_not_found" | "customer_session_expired" | "customer_session_invalid" | "customer_session_required" | "database_busy" | "discount_exists" | "docs_unavailable" | "end_at_not_after_start" | "entry_already_reversed" | "entry_not_found" | "feature_not_allowed" | "fees_exceed_amount" | "frozen_time_in_past" | "hold_expired" | "hold_not_found" | "hold_not_pending" | "idempotency_key_mismatch" | "idempotency_key_required" | "idempotency_key_reused" | "insufficient_balance" | "insufficient_quantity" | "internal_error" | "interval_mismatch" | "invalid_amount" | "invalid_cursor" | "invalid_origin" | "invalid_period" | "invalid_quantity" | "invoice_has_credit_notes" | "invoice_has_payments" | "invoice_not_creditable" | "invoice_not_found" | "invoice_not_open" | "invoice_paid" | "invoice_uncollectible" | "invoice_voided" | "malformed_json" | "not_ready" | "origin_not_allowed" | "payload_too_large" | "payment_exceeds_amount_due" | "payment_provider_error" | "payment_provider_not_configured" | "plan_archived" | "plan_key_exists" | "plan_not_found" | "postings_not_balanced" | "proration_date_outside_period" | "publishable_key_not_allowed" | "quantity_out_of_range" | "rate_limited" | "route_not_found" | "signature_invalid" | "start_at_in_future" | "start_at_too_old" | "subscription_canceled" | "subscription_ending" | "subscription_exists" | "subscription_not_found" | "subscription_paused" | "tax_rate_not_found" | "tax_rates_incompatible" | "tenant_app_exists" | "tenant_busy" | "test_clock_advance_too_far" | "test_clock_not_found" | "too_many_failed_attempts" | "too_many_origins" | "unauthorized" | "unsupported_currency" | "unsupported_media_type" | "upstream_unavailable" | "validation_failed" | "webhook_delivery_not_found" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "webhook_endpoint_not_found" | "writer_overloaded";
+            code: "account_constraints_mismatch" | "account_not_found" | "account_type_mismatch" | "admin_token_not_found" | "admin_token_rotation_unavailable" | "amount_out_of_range" | "api_key_not_found" | "app_not_found" | "bad_request" | "capture_exceeds_hold" | "consume_not_supported" | "cors_not_allowed" | "coupon_code_exists" | "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_found" | "coupon_not_yet_valid" | "credit_note_exceeds_creditable" | "currency_mismatch" | "customer_exists" | "customer_not_allowed" | "customer_not_found" | "customer_session_expired" | "customer_session_invalid" | "customer_session_required" | "database_busy" | "discount_exists" | "docs_unavailable" | "encryption_key_missing" | "end_at_not_after_start" | "entry_already_reversed" | "entry_not_found" | "feature_not_allowed" | "fees_exceed_amount" | "frozen_time_in_past" | "hold_expired" | "hold_not_found" | "hold_not_pending" | "idempotency_key_mismatch" | "idempotency_key_required" | "idempotency_key_reused" | "insufficient_balance" | "insufficient_quantity" | "internal_error" | "interval_mismatch" | "invalid_amount" | "invalid_cursor" | "invalid_origin" | "invalid_period" | "invalid_quantity" | "invoice_has_credit_notes" | "invoice_has_payments" | "invoice_not_creditable" | "invoice_not_found" | "invoice_not_open" | "invoice_paid" | "invoice_uncollectible" | "invoice_voided" | "key_scope_not_allowed" | "malformed_json" | "not_ready" | "origin_not_allowed" | "payload_too_large" | "payment_exceeds_amount_due" | "payment_provider_error" | "payment_provider_not_configured" | "plan_archived" | "plan_key_exists" | "plan_not_found" | "postings_not_balanced" | "proration_date_outside_period" | "publishable_key_not_allowed" | "quantity_out_of_range" | "rate_limited" | "route_not_found" | "server_misconfigured" | "signature_invalid" | "start_at_in_future" | "start_at_too_old" | "subscription_canceled" | "subscription_ending" | "subscription_exists" | "subscription_not_found" | "subscription_paused" | "tax_rate_not_found" | "tax_rates_incompatible" | "tenant_app_exists" | "tenant_busy" | "test_clock_advance_too_far" | "test_clock_not_found" | "too_many_failed_attempts" | "too_many_origins" | "unauthorized" | "unsupported_currency" | "unsupported_media_type" | "upstream_unavailable" | "validation_failed" | "webhook_delivery_not_found" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "webhook_endpoint_not_found" | "writer_overloaded";
             /**
              * @description Id of the request (also in the x-request-id header), for support
              * @example 0b6f1c2e-4d1a-4f7e-9d55-2a8b4d1f9e01
@@ -5900,6 +6336,396 @@ export interface components {
              * @example production
              */
             app: string;
+        };
+        AdminTokenList: {
+            /**
+             * @description Token rows, oldest first
+             * @example []
+             */
+            data: components["schemas"]["AdminToken"][];
+        };
+        AdminToken: {
+            /**
+             * @description TypeID of the token row
+             * @example adt_01jd0000000000000000000000
+             */
+            id: string;
+            /**
+             * @description config: the configured token (listed once a roll retired it); rolled: issued by a roll
+             * @example rolled
+             * @enum {string}
+             */
+            source: "config" | "rolled";
+            /**
+             * @description First 8 characters of the token
+             * @example adm_4f3c
+             */
+            prefix: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 creation time
+             * @example 2026-01-15T12:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 end of validity; null = none
+             * @example null
+             */
+            expires_at: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 revocation time
+             * @example null
+             */
+            revoked_at: string | null;
+            /**
+             * @description Whether it works now
+             * @example active
+             * @enum {string}
+             */
+            status: "active" | "expired" | "revoked";
+        };
+        RolledAdminToken: {
+            /**
+             * @description TypeID of the new token
+             * @example adt_01jd0000000000000000000000
+             */
+            id: string;
+            /**
+             * @description The new admin token, shown only here (only its SHA-256 is stored)
+             * @example adm_4f3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e
+             */
+            token: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 creation time
+             * @example 2026-01-15T12:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * @description The token that made the call, with its grace period
+             * @example {
+             *       "id": "adt_01jd0000000000000000000000",
+             *       "source": "config",
+             *       "prefix": "adm_9a8b",
+             *       "created_at": "2026-01-15T12:00:00.000Z",
+             *       "expires_at": "2026-01-16T12:00:00.000Z",
+             *       "revoked_at": null,
+             *       "status": "active"
+             *     }
+             */
+            previous: {
+                /**
+                 * @description TypeID of the token row
+                 * @example adt_01jd0000000000000000000000
+                 */
+                id: string;
+                /**
+                 * @description config: the configured token (listed once a roll retired it); rolled: issued by a roll
+                 * @example rolled
+                 * @enum {string}
+                 */
+                source: "config" | "rolled";
+                /**
+                 * @description First 8 characters of the token
+                 * @example adm_4f3c
+                 */
+                prefix: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 creation time
+                 * @example 2026-01-15T12:00:00.000Z
+                 */
+                created_at: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 end of validity; null = none
+                 * @example null
+                 */
+                expires_at: string | null;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 revocation time
+                 * @example null
+                 */
+                revoked_at: string | null;
+                /**
+                 * @description Whether it works now
+                 * @example active
+                 * @enum {string}
+                 */
+                status: "active" | "expired" | "revoked";
+            };
+        };
+        RollAdminToken: {
+            /**
+             * @description How long the calling token keeps working: default 86400 (24 h), 0 = at once, at most 7 days
+             * @example 3600
+             */
+            expires_in_seconds?: number;
+        };
+        ApiKeyList: {
+            /**
+             * @description A page of keys in id order
+             * @example []
+             */
+            data: components["schemas"]["ApiKey"][];
+            /**
+             * @description Pass as cursor for the next page; null on the last page
+             * @example null
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * @description An API key (never the key itself: prefix and last4 identify it)
+         * @example {
+         *       "id": "key_01jd0000000000000000000000",
+         *       "name": "usage sender",
+         *       "kind": "secret",
+         *       "scope": "usage_only",
+         *       "prefix": "sk_4f3c2b1",
+         *       "last4": "5e4d",
+         *       "created_at": "2026-01-15T12:00:00.000Z",
+         *       "expires_at": null,
+         *       "revoked_at": null,
+         *       "status": "active"
+         *     }
+         */
+        ApiKey: {
+            /**
+             * @description TypeID of the key
+             * @example key_01jd0000000000000000000000
+             */
+            id: string;
+            /**
+             * @description Name given by the owner
+             * @example usage sender
+             */
+            name: string;
+            /**
+             * @description sk_ (server) or pk_ (browser)
+             * @example secret
+             * @enum {string}
+             */
+            kind: "secret" | "publishable";
+            /**
+             * @description Scope of a secret key; null for publishable keys
+             * @example usage_only
+             * @enum {string|null}
+             */
+            scope: "full" | "read_only" | "usage_only" | "ledger_only" | null;
+            /**
+             * @description First 10 characters of the key
+             * @example sk_4f3c2b1
+             */
+            prefix: string;
+            /**
+             * @description Last 4 characters of the key
+             * @example 5e4d
+             */
+            last4: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 creation time
+             * @example 2026-01-15T12:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 instant after which the key fails; null = never
+             * @example null
+             */
+            expires_at: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 revocation time; null = not revoked
+             * @example null
+             */
+            revoked_at: string | null;
+            /**
+             * @description Whether the key works now
+             * @example active
+             * @enum {string}
+             */
+            status: "active" | "expired" | "revoked";
+        };
+        CreatedApiKey: {
+            /**
+             * @description TypeID of the key
+             * @example key_01jd0000000000000000000000
+             */
+            id: string;
+            /**
+             * @description Name given by the owner
+             * @example usage sender
+             */
+            name: string;
+            /**
+             * @description sk_ (server) or pk_ (browser)
+             * @example secret
+             * @enum {string}
+             */
+            kind: "secret" | "publishable";
+            /**
+             * @description Scope of a secret key; null for publishable keys
+             * @example usage_only
+             * @enum {string|null}
+             */
+            scope: "full" | "read_only" | "usage_only" | "ledger_only" | null;
+            /**
+             * @description First 10 characters of the key
+             * @example sk_4f3c2b1
+             */
+            prefix: string;
+            /**
+             * @description Last 4 characters of the key
+             * @example 5e4d
+             */
+            last4: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 creation time
+             * @example 2026-01-15T12:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 instant after which the key fails; null = never
+             * @example null
+             */
+            expires_at: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 revocation time; null = not revoked
+             * @example null
+             */
+            revoked_at: string | null;
+            /**
+             * @description Whether the key works now
+             * @example active
+             * @enum {string}
+             */
+            status: "active" | "expired" | "revoked";
+            /**
+             * @description The key itself, shown only in this answer (only its SHA-256 is stored)
+             * @example sk_4f3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e
+             */
+            key: string;
+        };
+        CreateApiKey: {
+            /**
+             * @description A name to recognise the key by
+             * @example usage sender
+             */
+            name: string;
+            /**
+             * @description secret (default) or publishable
+             * @example secret
+             * @enum {string}
+             */
+            kind?: "secret" | "publishable";
+            /**
+             * @description Scope of a secret key (default full)
+             * @example usage_only
+             * @enum {string}
+             */
+            scope?: "full" | "read_only" | "usage_only" | "ledger_only";
+            /**
+             * Format: date-time
+             * @description ISO 8601 instant after which the key fails (future); absent or null = never
+             * @example 2027-01-01T00:00:00Z
+             */
+            expires_at?: string | null;
+        };
+        RolledApiKey: {
+            /**
+             * @description The new key; `key` is shown only here
+             * @example {
+             *       "id": "key_01jd0000000000000000000001",
+             *       "name": "usage sender",
+             *       "kind": "secret",
+             *       "scope": "usage_only",
+             *       "prefix": "sk_4f3c2b1",
+             *       "last4": "5e4d",
+             *       "created_at": "2026-01-15T12:00:00.000Z",
+             *       "expires_at": null,
+             *       "revoked_at": null,
+             *       "status": "active",
+             *       "key": "sk_4f3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e"
+             *     }
+             */
+            key: {
+                /**
+                 * @description TypeID of the key
+                 * @example key_01jd0000000000000000000000
+                 */
+                id: string;
+                /**
+                 * @description Name given by the owner
+                 * @example usage sender
+                 */
+                name: string;
+                /**
+                 * @description sk_ (server) or pk_ (browser)
+                 * @example secret
+                 * @enum {string}
+                 */
+                kind: "secret" | "publishable";
+                /**
+                 * @description Scope of a secret key; null for publishable keys
+                 * @example usage_only
+                 * @enum {string|null}
+                 */
+                scope: "full" | "read_only" | "usage_only" | "ledger_only" | null;
+                /**
+                 * @description First 10 characters of the key
+                 * @example sk_4f3c2b1
+                 */
+                prefix: string;
+                /**
+                 * @description Last 4 characters of the key
+                 * @example 5e4d
+                 */
+                last4: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 creation time
+                 * @example 2026-01-15T12:00:00.000Z
+                 */
+                created_at: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 instant after which the key fails; null = never
+                 * @example null
+                 */
+                expires_at: string | null;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 revocation time; null = not revoked
+                 * @example null
+                 */
+                revoked_at: string | null;
+                /**
+                 * @description Whether the key works now
+                 * @example active
+                 * @enum {string}
+                 */
+                status: "active" | "expired" | "revoked";
+                /**
+                 * @description The key itself, shown only in this answer (only its SHA-256 is stored)
+                 * @example sk_4f3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e
+                 */
+                key: string;
+            };
+            previous: components["schemas"]["ApiKey"];
+        };
+        RollApiKey: {
+            /**
+             * @description How long the old key keeps working, in seconds: default 86400 (24 hours, as Stripe), 0 = revoked at once, at most 7 days
+             * @example 86400
+             */
+            expires_in_seconds?: number;
         };
         App: {
             /**
@@ -8452,7 +9278,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict with the resource's state. Problem codes: `tenant_app_exists` */
+            /** @description Conflict with the resource's state. Problem codes: `admin_token_rotation_unavailable`, `tenant_app_exists` */
             409: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -8462,10 +9288,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /**
                          * @description The codes this operation answers with this status
-                         * @example tenant_app_exists
+                         * @example admin_token_rotation_unavailable
                          * @enum {string}
                          */
-                        code?: "tenant_app_exists";
+                        code?: "admin_token_rotation_unavailable" | "tenant_app_exists";
                     };
                 };
             };
@@ -8484,6 +9310,860 @@ export interface operations {
                          */
                         code?: "payload_too_large";
                     };
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    listAdminTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Tokens */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminTokenList"];
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `admin_token_rotation_unavailable`, `tenant_app_exists` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example admin_token_rotation_unavailable
+                         * @enum {string}
+                         */
+                        code?: "admin_token_rotation_unavailable" | "tenant_app_exists";
+                    };
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    rollAdminToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RollAdminToken"];
+            };
+        };
+        responses: {
+            /** @description Rolled */
+            201: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolledAdminToken"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `admin_token_rotation_unavailable`, `tenant_app_exists` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example admin_token_rotation_unavailable
+                         * @enum {string}
+                         */
+                        code?: "admin_token_rotation_unavailable" | "tenant_app_exists";
+                    };
+                };
+            };
+            /** @description Request body too large. Problem codes: `payload_too_large` */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example payload_too_large
+                         * @enum {string}
+                         */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    revokeAdminToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description TypeID of the token row */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminToken"];
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `admin_token_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example admin_token_not_found
+                         * @enum {string}
+                         */
+                        code?: "admin_token_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `admin_token_rotation_unavailable`, `tenant_app_exists` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example admin_token_rotation_unavailable
+                         * @enum {string}
+                         */
+                        code?: "admin_token_rotation_unavailable" | "tenant_app_exists";
+                    };
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: {
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+                /** @description Page size, 1–100 (default 50) */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of keys */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyList"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `api_key_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example api_key_not_found
+                         * @enum {string}
+                         */
+                        code?: "api_key_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: no specific code */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateApiKey"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedApiKey"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `api_key_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example api_key_not_found
+                         * @enum {string}
+                         */
+                        code?: "api_key_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: no specific code */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. Problem codes: `payload_too_large` */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example payload_too_large
+                         * @enum {string}
+                         */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    rollApiKey: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description TypeID of the key */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RollApiKey"];
+            };
+        };
+        responses: {
+            /** @description Rolled */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolledApiKey"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `api_key_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example api_key_not_found
+                         * @enum {string}
+                         */
+                        code?: "api_key_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: no specific code */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. Problem codes: `payload_too_large` */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example payload_too_large
+                         * @enum {string}
+                         */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description TypeID of the key */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            200: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKey"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `api_key_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example api_key_not_found
+                         * @enum {string}
+                         */
+                        code?: "api_key_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: no specific code */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unexpected error. Problem codes: `internal_error` */
@@ -8541,7 +10221,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -8554,7 +10234,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -8651,7 +10331,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -8664,7 +10344,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -8801,7 +10481,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -8814,7 +10494,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -8956,7 +10636,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -8969,7 +10649,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -9109,7 +10789,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9122,7 +10802,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -9249,7 +10929,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9262,7 +10942,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -9409,7 +11089,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9422,7 +11102,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -9547,7 +11227,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9560,7 +11240,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -9709,7 +11389,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9722,7 +11402,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -9869,7 +11549,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9882,7 +11562,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -10020,7 +11700,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10033,7 +11713,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -10186,7 +11866,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10199,7 +11879,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -10348,7 +12028,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10361,7 +12041,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -10508,7 +12188,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10521,7 +12201,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -10655,7 +12335,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10668,7 +12348,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -10826,7 +12506,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10839,7 +12519,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -10997,7 +12677,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11010,7 +12690,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -11164,7 +12844,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11177,7 +12857,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -11314,7 +12994,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11327,7 +13007,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -11479,7 +13159,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11492,7 +13172,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -11637,7 +13317,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11650,21 +13330,28 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: no specific code */
+            /** @description Not found (or another tenant's). Problem codes: `admin_token_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example admin_token_not_found
+                         * @enum {string}
+                         */
+                        code?: "admin_token_not_found";
+                    };
                 };
             };
-            /** @description Conflict with the resource's state. Problem codes: `tenant_app_exists` */
+            /** @description Conflict with the resource's state. Problem codes: `admin_token_rotation_unavailable`, `tenant_app_exists` */
             409: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11674,10 +13361,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /**
                          * @description The codes this operation answers with this status
-                         * @example tenant_app_exists
+                         * @example admin_token_rotation_unavailable
                          * @enum {string}
                          */
-                        code?: "tenant_app_exists";
+                        code?: "admin_token_rotation_unavailable" | "tenant_app_exists";
                     };
                 };
             };
@@ -11777,7 +13464,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `customer_not_allowed`, `feature_not_allowed`, `origin_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `customer_not_allowed`, `feature_not_allowed`, `key_scope_not_allowed`, `origin_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11790,7 +13477,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "customer_not_allowed" | "feature_not_allowed" | "origin_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "customer_not_allowed" | "feature_not_allowed" | "key_scope_not_allowed" | "origin_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -11966,7 +13653,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `customer_not_allowed`, `feature_not_allowed`, `origin_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `customer_not_allowed`, `feature_not_allowed`, `key_scope_not_allowed`, `origin_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11979,7 +13666,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "customer_not_allowed" | "feature_not_allowed" | "origin_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "customer_not_allowed" | "feature_not_allowed" | "key_scope_not_allowed" | "origin_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -12197,7 +13884,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `customer_not_allowed`, `feature_not_allowed`, `origin_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `customer_not_allowed`, `feature_not_allowed`, `key_scope_not_allowed`, `origin_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12210,7 +13897,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "customer_not_allowed" | "feature_not_allowed" | "origin_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "customer_not_allowed" | "feature_not_allowed" | "key_scope_not_allowed" | "origin_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -12386,7 +14073,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12399,7 +14086,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -12548,7 +14235,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12561,7 +14248,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -12708,7 +14395,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12721,7 +14408,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -12851,7 +14538,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12864,7 +14551,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -13005,7 +14692,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -13018,7 +14705,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -13172,7 +14859,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -13185,7 +14872,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -13326,7 +15013,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -13339,7 +15026,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -13493,7 +15180,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -13506,7 +15193,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -13641,7 +15328,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -13654,7 +15341,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -13809,7 +15496,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -13822,7 +15509,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -13971,7 +15658,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -13984,7 +15671,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -14133,7 +15820,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -14146,7 +15833,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -14293,7 +15980,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -14306,7 +15993,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -14439,7 +16126,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -14452,7 +16139,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -14600,7 +16287,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -14613,7 +16300,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -14762,7 +16449,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -14775,7 +16462,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -14922,7 +16609,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -14935,7 +16622,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -15087,7 +16774,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -15100,7 +16787,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -15266,7 +16953,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -15279,7 +16966,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -15426,7 +17113,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -15439,7 +17126,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -15580,7 +17267,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -15593,7 +17280,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -15751,7 +17438,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -15764,7 +17451,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -15930,7 +17617,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -15943,7 +17630,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -16109,7 +17796,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -16122,7 +17809,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -16288,7 +17975,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -16301,7 +17988,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -16467,7 +18154,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -16480,7 +18167,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -16646,7 +18333,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -16659,7 +18346,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -16825,7 +18512,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -16838,7 +18525,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -17004,7 +18691,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -17017,7 +18704,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -17183,7 +18870,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -17196,7 +18883,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -17343,7 +19030,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -17356,7 +19043,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -17497,7 +19184,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -17510,7 +19197,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -17668,7 +19355,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -17681,7 +19368,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -17830,7 +19517,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -17843,7 +19530,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -17973,7 +19660,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -17986,7 +19673,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -18135,7 +19822,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -18148,7 +19835,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -18295,7 +19982,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -18308,7 +19995,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -18457,7 +20144,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -18470,7 +20157,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -18614,7 +20301,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -18627,7 +20314,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -18771,7 +20458,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -18784,7 +20471,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -18929,7 +20616,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -18942,7 +20629,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -19094,7 +20781,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -19107,7 +20794,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -19256,7 +20943,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -19269,7 +20956,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -19393,7 +21080,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -19406,7 +21093,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -19539,7 +21226,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -19552,7 +21239,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -19668,7 +21355,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -19681,7 +21368,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -19808,7 +21495,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -19821,7 +21508,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -19958,7 +21645,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -19971,7 +21658,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -20110,7 +21797,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -20123,7 +21810,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -20263,7 +21950,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -20276,7 +21963,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -20399,7 +22086,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -20412,7 +22099,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -20553,7 +22240,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -20566,7 +22253,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -20691,7 +22378,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -20704,7 +22391,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -20837,7 +22524,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -20850,7 +22537,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -20977,7 +22664,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -20990,7 +22677,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -21129,7 +22816,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -21142,7 +22829,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -21282,7 +22969,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -21295,7 +22982,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -21418,7 +23105,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -21431,7 +23118,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -21572,7 +23259,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -21585,7 +23272,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -21710,7 +23397,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -21723,7 +23410,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -21856,7 +23543,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -21869,7 +23556,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -22008,7 +23695,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -22021,7 +23708,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -22146,7 +23833,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -22159,7 +23846,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -22265,7 +23952,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -22278,7 +23965,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -22409,7 +24096,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -22422,7 +24109,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -22576,7 +24263,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -22589,7 +24276,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -22661,7 +24348,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Temporarily unavailable; retry with backoff. Problem codes: `database_busy`, `payment_provider_error` */
+            /** @description Temporarily unavailable; retry with backoff. Problem codes: `database_busy`, `encryption_key_missing`, `payment_provider_error`, `server_misconfigured` */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -22675,7 +24362,7 @@ export interface operations {
                          * @example database_busy
                          * @enum {string}
                          */
-                        code?: "database_busy" | "payment_provider_error";
+                        code?: "database_busy" | "encryption_key_missing" | "payment_provider_error" | "server_misconfigured";
                     };
                 };
             };
@@ -22865,7 +24552,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Temporarily unavailable; retry with backoff. Problem codes: `database_busy`, `not_ready` */
+            /** @description Temporarily unavailable; retry with backoff. Problem codes: `database_busy`, `not_ready`, `server_misconfigured` */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -22879,9 +24566,117 @@ export interface operations {
                          * @example database_busy
                          * @enum {string}
                          */
-                        code?: "database_busy" | "not_ready";
+                        code?: "database_busy" | "not_ready" | "server_misconfigured";
                     };
                 };
+            };
+        };
+    };
+    onApiKeyCreated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Message id, stable across retries (de-duplicate on it) */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt */
+                "webhook-timestamp": string;
+                /** @description `v1,` + base64 HMAC-SHA256 of `{id}.{timestamp}.{body}` with the endpoint's secret */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiKeyCreatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Acknowledged (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The receiver is gone: the endpoint is disabled */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onApiKeyRevoked: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Message id, stable across retries (de-duplicate on it) */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt */
+                "webhook-timestamp": string;
+                /** @description `v1,` + base64 HMAC-SHA256 of `{id}.{timestamp}.{body}` with the endpoint's secret */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiKeyRevokedEvent"];
+            };
+        };
+        responses: {
+            /** @description Acknowledged (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The receiver is gone: the endpoint is disabled */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onApiKeyRolled: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Message id, stable across retries (de-duplicate on it) */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt */
+                "webhook-timestamp": string;
+                /** @description `v1,` + base64 HMAC-SHA256 of `{id}.{timestamp}.{body}` with the endpoint's secret */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiKeyRolledEvent"];
+            };
+        };
+        responses: {
+            /** @description Acknowledged (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The receiver is gone: the endpoint is disabled */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -6,6 +6,7 @@
  */
 
 import type {
+  ApiKeyView,
   CouponView,
   CreditGrantView,
   CreditNoteView,
@@ -112,6 +113,12 @@ export interface SubscriptionTimedData {
 export interface LifecycleEventMap {
   /** A tenant and its first app were created. */
   "tenant.created": { name: string; app: string };
+  /** An API key was created (`POST /v1/api_keys`); never the key itself. */
+  "api_key.created": ApiKeyView;
+  /** An API key was rolled: `data` is the old key, now expiring (or revoked) by the grace period. */
+  "api_key.rolled": ApiKeyView;
+  /** An API key was revoked; it stopped working at once. */
+  "api_key.revoked": ApiKeyView;
   /** A plan was created. */
   "plan.created": PlanView;
   /** A plan was updated. */

@@ -11,6 +11,7 @@ export const ID_PREFIX = {
   tenant: "ten",
   app: "app",
   apiKey: "key",
+  adminToken: "adt",
   plan: "pln",
   customer: "cus",
   subscription: "sub",

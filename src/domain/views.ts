@@ -316,3 +316,30 @@ export interface WebhookEndpointView {
   /** ISO 8601 time of the last change. */
   updated_at: string;
 }
+
+/** Scope of a secret API key: which routes it reaches (ADR 0013, `tenants/scopes.ts`). */
+export type ApiKeyScope = "full" | "read_only" | "usage_only" | "ledger_only";
+
+/** An API key as the API shows it: never the key itself, only enough to recognise it. */
+export interface ApiKeyView {
+  /** `key_…` id. */
+  id: string;
+  /** Name given by the owner (`default` for the keys created with the app). */
+  name: string;
+  /** `secret` (`sk_…`, server side) or `publishable` (`pk_…`, browsers with a customer session). */
+  kind: "secret" | "publishable";
+  /** What a secret key reaches; `null` for publishable keys (always the publishable routes only). */
+  scope: ApiKeyScope | null;
+  /** First 10 characters of the key (`sk_4f3c2b1`). */
+  prefix: string;
+  /** Last 4 characters of the key (empty for keys created before they were recorded). */
+  last4: string;
+  /** ISO 8601 creation time. */
+  created_at: string;
+  /** ISO 8601 instant after which the key no longer authenticates; `null` = never. */
+  expires_at: string | null;
+  /** ISO 8601 revocation time; `null` while not revoked. */
+  revoked_at: string | null;
+  /** `active`, `expired` (past `expires_at`) or `revoked`. */
+  status: "active" | "expired" | "revoked";
+}

@@ -20,6 +20,11 @@ export type Json = Record<string, unknown>;
 export const TAGS: readonly { name: string; description: string }[] = [
   { name: "admin", description: "Tenants and their API keys; operator jobs. Admin token only." },
   {
+    name: "api_keys",
+    description:
+      "The app's API keys: create with a name, scope and expiry, list, roll with a grace period, revoke. Full-scope secret keys only.",
+  },
+  {
     name: "apps",
     description: "The calling app and the browser origins allowed to use its publishable key.",
   },
@@ -73,6 +78,13 @@ export const TAGS: readonly { name: string; description: string }[] = [
  */
 const OPERATION_IDS: Readonly<Record<string, string>> = {
   "POST /v1/admin/tenants": "createTenant",
+  "GET /v1/admin/admin_tokens": "listAdminTokens",
+  "POST /v1/admin/admin_tokens/roll": "rollAdminToken",
+  "POST /v1/admin/admin_tokens/{id}/revoke": "revokeAdminToken",
+  "GET /v1/api_keys": "listApiKeys",
+  "POST /v1/api_keys": "createApiKey",
+  "POST /v1/api_keys/{id}/roll": "rollApiKey",
+  "POST /v1/api_keys/{id}/revoke": "revokeApiKey",
   "POST /v1/admin/billing_cycle/run": "runBillingCycle",
   "GET /v1/admin/dead_letters": "listDeadLetters",
   "GET /v1/apps/current": "getCurrentApp",

@@ -62,6 +62,30 @@ export const PROBLEM_TYPES: Readonly<Record<string, ProblemType>> = {
       "Publishable keys may only check entitlements and send usage; call this route with a secret key from a server.",
     tags: ALL,
   },
+  key_scope_not_allowed: {
+    status: 403,
+    title: "Key scope does not allow this route",
+    explanation:
+      "The secret key's scope (`read_only`, `usage_only` or `ledger_only`) does not reach this route; the " +
+      "README's key scope table lists what each scope may call. Use a key of another scope, or a `full` key.",
+    tags: ALL,
+  },
+  encryption_key_missing: {
+    status: 503,
+    title: "Encryption key missing",
+    explanation:
+      "This server has no `BILLING_ENCRYPTION_KEY`, so it cannot store or read secrets (webhook signing secrets, " +
+      "Stripe keys). The operator must set it (ADR 0012).",
+    tags: ["webhooks", "payments"],
+  },
+  server_misconfigured: {
+    status: 503,
+    title: "Server misconfigured",
+    explanation:
+      "The server's configuration is invalid (for example an admin token shorter than 32 characters); the detail " +
+      "names the variable. The operator must fix it.",
+    tags: ALL,
+  },
   too_many_failed_attempts: {
     status: 429,
     title: "Too many failed attempts",
@@ -652,6 +676,26 @@ export const PROBLEM_TYPES: Readonly<Record<string, ProblemType>> = {
     explanation: "Stripe failed or did not answer; retry with backoff.",
     tags: ["payments"],
     retryable: true,
+  },
+  api_key_not_found: {
+    status: 404,
+    title: "API key not found",
+    explanation: "No API key with this id belongs to the app (or it is already revoked, for a roll).",
+    tags: ["api_keys"],
+  },
+  admin_token_not_found: {
+    status: 404,
+    title: "Admin token not found",
+    explanation: "No rolled admin token has this id.",
+    tags: ["admin"],
+  },
+  admin_token_rotation_unavailable: {
+    status: 409,
+    title: "Admin token rotation unavailable",
+    explanation:
+      "On Cloudflare Workers the admin token is the `BILLING_ADMIN_TOKEN` secret binding: rotate it with " +
+      "`wrangler secret put BILLING_ADMIN_TOKEN` (ADR 0013).",
+    tags: ["admin"],
   },
   signature_invalid: {
     status: 400,

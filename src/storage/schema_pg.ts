@@ -70,11 +70,42 @@ export const apiKeys = pgTable("api_keys", {
   kind: text("kind", { enum: ["secret", "publishable"] }).notNull(),
   hash: text("hash").notNull(),
   prefix: text("prefix").notNull(),
+  /** Last four characters of the key, shown in listings next to `prefix`. */
+  last4: text("last4").notNull().default(""),
+  /** Name given by the owner (`default` for the keys created with the app). */
+  name: text("name").notNull().default("default"),
+  /** What a secret key may reach (ADR 0013): `full`, `read_only`, `usage_only`, `ledger_only`. */
+  scope: text("scope", { enum: ["full", "read_only", "usage_only", "ledger_only"] }).notNull().default(
+    "full",
+  ),
   created_at: ms("created_at").notNull(),
+  /** After this instant the key no longer authenticates (set by the owner, or by a roll's grace period). */
+  expires_at: ms("expires_at"),
   revoked_at: ms("revoked_at"),
 }, (t) => [
   // Global: authentication looks a key up by its hash before any scope is known.
   uniqueIndex("api_keys_hash_uq").on(t.hash),
+  index("api_keys_scope_idx").on(t.tenant_id, t.app_id, t.id),
+]);
+
+/**
+ * Admin tokens issued by rolling (`POST /v1/admin/admin_tokens/roll`), stored as SHA-256 hashes,
+ * and the retirement of the configured token (`source` `config`: its hash with the instant a roll
+ * ended it). Global: admin authentication precedes any tenant.
+ *
+ * @ignore
+ */
+export const adminTokens = pgTable("admin_tokens", {
+  id: text("id").primaryKey(),
+  source: text("source", { enum: ["config", "rolled"] }).notNull(),
+  hash: text("hash").notNull(),
+  prefix: text("prefix").notNull(),
+  created_at: ms("created_at").notNull(),
+  expires_at: ms("expires_at"),
+  revoked_at: ms("revoked_at"),
+}, (t) => [
+  // Global: admin authentication looks a token up by its hash.
+  uniqueIndex("admin_tokens_hash_uq").on(t.hash),
 ]);
 
 /**

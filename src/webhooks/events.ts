@@ -29,6 +29,19 @@ function summary<T extends z.ZodRawShape>(shape: T, description: string) {
   return z.looseObject(shape).openapi({ description });
 }
 
+const ApiKeyData = summary({
+  id: Id("TypeID of the key", "key_01jd0000000000000000000000"),
+  name: z.string().openapi({ description: "Name of the key", example: "usage sender" }),
+  kind: z.enum(["secret", "publishable"]).openapi({ description: "Kind of the key", example: "secret" }),
+  scope: z.string().nullable().openapi({ description: "Scope of a secret key", example: "full" }),
+  prefix: z.string().openapi({ description: "First 10 characters of the key", example: "sk_4f3c2b1" }),
+  expires_at: z.string().nullable().openapi({ description: "ISO 8601 end of validity", example: null }),
+  status: z.enum(["active", "expired", "revoked"]).openapi({
+    description: "Whether it works",
+    example: "active",
+  }),
+}, "The key (never the key itself)");
+
 const LedgerEntryData = summary({
   id: Id("TypeID of the entry", "ent_01jd0000000000000000000000"),
   idempotency_key: z.string().nullable().openapi({
@@ -115,6 +128,15 @@ export const EVENT_DATA: Readonly<Record<LifecycleEventType, EventDoc>> = {
     }, "The new tenant app"),
     description: "A tenant app and its keys were created",
   },
+  "api_key.created": {
+    data: ApiKeyData,
+    description: "An API key was created (the key itself is never sent)",
+  },
+  "api_key.rolled": {
+    data: ApiKeyData,
+    description: "An API key was rolled: data is the old key with the end of its grace period",
+  },
+  "api_key.revoked": { data: ApiKeyData, description: "An API key was revoked" },
   "plan.created": { data: PlanSchema, description: "A plan was created" },
   "plan.updated": { data: PlanSchema, description: "A plan was updated" },
   "plan.archived": { data: PlanSchema, description: "A plan was archived" },

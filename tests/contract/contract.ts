@@ -182,6 +182,54 @@ export const contractCases: ContractCase[] = [
     },
   },
   {
+    name:
+      "api keys: create with a scope, list without the key, roll with a grace period, revoke within a second",
+    async run(target) {
+      const keys = await provision(target);
+      const owner = keys.secret_key;
+      const made = await http(target, "POST", "/v1/api_keys", {
+        key: owner,
+        body: { name: "ledger job", scope: "ledger_only" },
+      });
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+      assert.match(made.body.key, /^sk_[0-9a-f]{64}$/);
+      assert.equal((await http(target, "GET", "/v1/ledger/balances", { key: made.body.key })).status, 200);
+      assertProblem(
+        await http(target, "GET", "/v1/plans", { key: made.body.key }),
+        403,
+        "key_scope_not_allowed",
+      );
+      assertProblem(
+        await http(target, "POST", "/v1/api_keys", { key: made.body.key, body: { name: "x" } }),
+        403,
+        "key_scope_not_allowed",
+      );
+      const list = await http(target, "GET", "/v1/api_keys?limit=2", { key: owner });
+      assert.equal(list.status, 200);
+      assert.equal(list.body.data.length, 2);
+      assert.ok(list.body.next_cursor);
+      assert.ok(!JSON.stringify(list.body).includes(made.body.key));
+      const rolled = await http(target, "POST", `/v1/api_keys/${made.body.id}/roll`, {
+        key: owner,
+        body: { expires_in_seconds: 3600 },
+      });
+      assert.equal(rolled.status, 201, JSON.stringify(rolled.body));
+      for (const key of [made.body.key, rolled.body.key.key]) {
+        assert.equal((await http(target, "GET", "/v1/ledger/balances", { key })).status, 200);
+      }
+      const revoked = await http(target, "POST", `/v1/api_keys/${rolled.body.key.id}/revoke`, { key: owner });
+      assert.equal(revoked.status, 200, JSON.stringify(revoked.body));
+      const since = Date.now();
+      for (;;) {
+        const res = await http(target, "GET", "/v1/ledger/balances", { key: rolled.body.key.key });
+        if (res.status === 401) break;
+        assert.ok(Date.now() - since < 5_000, "a revoked key fails within the cache bound");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal((await http(target, "GET", "/v1/ledger/balances", { key: made.body.key })).status, 200);
+    },
+  },
+  {
     name: "provisioning: a second app joins its tenant; a repeated app conflicts; apps are isolated",
     async run(target) {
       const name = `t${crypto.randomUUID().slice(0, 12)}`;

@@ -96,7 +96,10 @@ async function ownerWorld(env: TestEnv, owner: Keys) {
   await fanOut(env.services);
   const deliveries = await ok("GET", `/v1/webhook_endpoints/${endpoint.id}/deliveries`);
   assert.ok(deliveries.data.length > 0, "the owner's endpoint has deliveries");
+  const ownerKeys = await call(env, "GET", "/v1/api_keys", { key: owner.secret_key });
+  assert.equal(ownerKeys.status, 200);
   return {
+    apiKey: ownerKeys.body.data.find((k: any) => k.kind === "secret").id as string,
     plan: plan.id as string,
     customer: customer.id as string,
     customerExternal: "owner-ext",
@@ -143,6 +146,9 @@ function pathFixtures(w: World): Record<string, string> {
     "/v1/webhook-endpoints/{id}": w.endpoint,
     "/v1/webhook-endpoints/{id}/deliveries/{delivery_id}": w.delivery,
     "/v1/providers/stripe/webhook/{app_id}": w.app,
+    "/v1/api_keys/{id}": w.apiKey,
+    // admin routes: any id (an intruder's key is refused before it is read)
+    "/v1/admin/admin_tokens/{id}": "adt_01jd0000000000000000000000",
   };
 }
 
