@@ -17,6 +17,7 @@ import {
 } from "./repository.ts";
 import type { Ctx } from "../context.ts";
 import type { Scope } from "../domain/scope.ts";
+import type { DimensionValues } from "../domain/dimensions.ts";
 import { loadCustomer } from "../customers/service.ts";
 import type { CreditNoteView, InvoiceLineView, InvoiceView } from "../domain/views.ts";
 export type { CreditNoteView, InvoiceLineView, InvoiceView };
@@ -40,11 +41,13 @@ export async function invoiceView(exec: Executor, scope: Scope, row: InvoiceRow)
       kind: l.kind,
       description: l.description,
       feature: l.feature,
-      quantity: l.quantity,
-      unit_amount: l.unit_amount,
+      quantity: l.quantity_decimal ?? l.quantity,
+      unit_amount: l.unit_amount_decimal === null ? l.unit_amount : null,
+      unit_amount_decimal: l.unit_amount_decimal ?? String(l.unit_amount),
       amount: l.amount,
       tier: l.tier,
       plan_id: l.plan_id,
+      dimensions: l.dimensions as DimensionValues | null,
       discount_amount: l.discount_amount,
       tax_amount: l.tax_amount,
     })),

@@ -27,7 +27,7 @@ import { type PlanRow, planRows } from "./repository.ts";
 import type { Ctx } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import { invalidateEntitlements } from "../entitlements/invalidate.ts";
-import type { PlanView } from "../domain/views.ts";
+import { featureView, type PlanView } from "../domain/views.ts";
 export type { PlanView };
 
 /** Body of plan creation. Amounts are integer minor units of `currency`. */
@@ -76,7 +76,12 @@ export function planFromRow(row: PlanRow): Plan {
 
 /** Domain plan → API view. */
 export function planView(plan: Plan): PlanView {
-  return { ...plan, created_at: plan.created_at.toISOString(), updated_at: plan.updated_at.toISOString() };
+  return {
+    ...plan,
+    features: plan.features.map(featureView),
+    created_at: plan.created_at.toISOString(),
+    updated_at: plan.updated_at.toISOString(),
+  };
 }
 
 /**
