@@ -37,7 +37,7 @@ import { allocateDiscount, type Coupon, discountAmount } from "./coupons.ts";
 import { type Draw, drawCredits, type GrantBalance, grantCovers } from "./credits.ts";
 import { sum } from "./money.ts";
 import { type Feature, isDimensioned, type Plan } from "./plan.ts";
-import { type PricingSpec, rate, tierLabel, toPricing } from "./pricing.ts";
+import { type Pricing, type PricingSpec, rate, tierLabel, toPricing } from "./pricing.ts";
 import {
   type Decimal,
   decimalFromInteger,
@@ -464,6 +464,15 @@ function shareIncluded(
   });
 }
 
+/** Exact pricings of stored specs, converted once per spec object (plans are read once per rating). */
+const exactPricings = new WeakMap<PricingSpec, Pricing>();
+
+function exactPricing(spec: PricingSpec): Pricing {
+  let pricing = exactPricings.get(spec);
+  if (!pricing) exactPricings.set(spec, pricing = toPricing(spec));
+  return pricing;
+}
+
 /** `model=m-large, token_type=input` (a missing value shows as `(none)`). */
 function dimensionText(values: DimensionValues): string {
   return Object.entries(values).map(([k, v]) => `${k}=${v ?? "(none)"}`).join(", ");
@@ -495,7 +504,7 @@ function usageLines(
   }
   const usageNote = notes.length > 0 ? ` (${notes.join("; ")})` : "";
   const name = slice.values === null ? feature.name : `${feature.name} [${dimensionText(slice.values)}]`;
-  const pricing = toPricing(spec);
+  const pricing = exactPricing(spec);
   return rate(pricing, billable).map((rated) => {
     let description = `${name}${usageNote}`;
     if (rated.tier && pricing.model === "graduated") {
