@@ -311,3 +311,88 @@ Deno.test("plan validation: both fields of a pair, 13 decimal places, undeclared
     await env.close();
   }
 });
+
+Deno.test("dimensions with max and latest aggregations: each combination aggregates on its own", async () => {
+  const env = await testEnv();
+  env.clock.set("2026-01-01T00:00:00Z");
+  try {
+    const { key } = await setup(env, "USD", [
+      {
+        key: "gpus",
+        type: "metered",
+        aggregation: "max",
+        dimensions: ["gpu"],
+        dimension_prices: [
+          { match: { gpu: "h100" }, pricing: { model: "per_unit", unit_amount_decimal: "250.5" } },
+          { match: {}, pricing: { model: "per_unit", unit_amount: 100 } },
+        ],
+      },
+      {
+        key: "seats",
+        type: "metered",
+        aggregation: "latest",
+        dimensions: ["role"],
+        dimension_prices: [{ match: { role: "admin" }, pricing: { model: "per_unit", unit_amount: 1000 } }],
+        pricing: { model: "per_unit", unit_amount: 300 },
+      },
+    ]);
+    env.clock.set("2026-01-20T00:00:00Z");
+    const at = (day: number) => new Date(Date.UTC(2026, 0, day)).toISOString();
+    const e = (
+      id: string,
+      feature: string,
+      value: number,
+      day: number,
+      properties: Record<string, string>,
+    ) => ({
+      id,
+      customer_id: "c1",
+      feature,
+      value,
+      timestamp: at(day),
+      properties,
+    });
+    const res = await call(env, "POST", "/v1/events", {
+      key,
+      body: {
+        events: [
+          e("g1", "gpus", 3, 2, { gpu: "a10" }),
+          e("g2", "gpus", 8, 3, { gpu: "h100" }),
+          e("g3", "gpus", 5, 4, { gpu: "a10" }),
+          e("g4", "gpus", 2, 5, { gpu: "h100" }),
+          e("s1", "seats", 4, 2, { role: "member" }),
+          e("s2", "seats", 2, 3, { role: "admin" }),
+          e("s3", "seats", 9, 4, { role: "member" }),
+          e("s4", "seats", 6, 5, { role: "member" }), // latest member count
+          e("s5", "seats", 1, 6, { role: "admin" }), // latest admin count
+        ],
+      },
+    });
+    assert.equal(res.body.accepted, 9);
+    const grouped = async (feature: string, by: string) =>
+      (await call(
+        env,
+        "GET",
+        `/v1/usage?customer_id=c1&feature=${feature}&from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z&group_by=${by}`,
+        { key },
+      )).body.groups;
+    assert.deepEqual(await grouped("gpus", "gpu"), [
+      { dimensions: { gpu: "a10" }, value: 5 }, // max(3, 5)
+      { dimensions: { gpu: "h100" }, value: 8 }, // max(8, 2)
+    ]);
+    assert.deepEqual(await grouped("seats", "role"), [
+      { dimensions: { role: "member" }, value: 6 }, // latest of 4, 9, 6
+      { dimensions: { role: "admin" }, value: 1 }, // latest of 2, 1
+    ]);
+    const inv = await finalInvoice(env, key);
+    assert.deepEqual(inv.lines.map((l: Json) => [l.feature, l.dimensions, l.quantity, l.amount]), [
+      ["gpus", { gpu: "a10" }, 5, 500], // 5 × 100 (the catch-all entry)
+      ["gpus", { gpu: "h100" }, 8, 2004], // 8 × 250.5 = 2004
+      ["seats", { role: "member" }, 6, 1800], // no entry matches: the feature's 300 × 6
+      ["seats", { role: "admin" }, 1, 1000], // 1 × 1000
+    ]);
+    assert.equal(inv.total, 500 + 2004 + 1800 + 1000);
+  } finally {
+    await env.close();
+  }
+});
