@@ -330,7 +330,15 @@ export function computePeriodInvoice(input: PeriodInvoiceInput): InvoiceDraft {
       const slices: Slice[] = combinations.length === 0
         ? [{ values: null, used, billable: billableQuantity(feature, used) }]
         : shareIncluded(feature, combinations);
-      const billable = sumDecimals(slices.map((s) => s.billable));
+      // each slice's price; a combination without any price is not billed (nor covered by grants)
+      const priced = slices.flatMap((slice) => {
+        const pricing = slice.values === null
+          ? feature.pricing
+          : findDimensionEntry(feature.dimension_prices ?? [], slice.values)?.entry.pricing ??
+            feature.pricing;
+        return pricing ? [{ slice, pricing }] : [];
+      });
+      const billable = sumDecimals(priced.map((p) => p.slice.billable));
       // unit grants hold whole units: they cover the whole part of the billable quantity
       const grants = [...unitBalances.values()].filter((g) => g.feature === feature.key);
       const { draws, drawn } = drawCredits(grants, Number(roundDecimalToInteger(billable, "floor")));
@@ -339,14 +347,9 @@ export function computePeriodInvoice(input: PeriodInvoiceInput): InvoiceDraft {
         unitDraws.set(d.grant_id, (unitDraws.get(d.grant_id) ?? 0) + d.amount);
       }
       let creditLeft = decimalFromInteger(drawn);
-      for (const slice of slices) {
+      for (const { slice, pricing } of priced) {
         const credited = minDecimal(creditLeft, slice.billable);
         creditLeft = subtractDecimal(creditLeft, credited);
-        const pricing = slice.values === null
-          ? feature.pricing
-          : findDimensionEntry(feature.dimension_prices ?? [], slice.values)?.entry.pricing ??
-            feature.pricing;
-        if (!pricing) continue; // a combination without any price is not billed
         lines.push(
           ...usageLines(
             feature,

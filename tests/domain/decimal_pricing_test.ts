@@ -333,6 +333,55 @@ Deno.test("dimensions: a credit_cost-only entry is validated and stored, and lea
   }
 });
 
+Deno.test("dimensions: unit grants cover only priced combinations, drawn in order of first usage", () => {
+  const [feature] = checkFeatures([{
+    key: "calls",
+    name: "Calls",
+    type: "metered",
+    dimensions: ["region"],
+    dimension_prices: [
+      { match: { region: "eu" }, pricing: { model: "per_unit", unit_amount_decimal: "1.5" } },
+      { match: { region: "us" }, pricing: { model: "per_unit", unit_amount: 2 } },
+    ],
+  }]);
+  const inv = computePeriodInvoice({
+    period: { ...jan, trial: false },
+    full_period: jan,
+    segments: [{
+      plan: { name: "P", base_amount: 0, features: [feature] },
+      start: jan.start,
+      end: jan.end,
+      usage: new Map([["calls", 900]]),
+      dimension_usage: new Map([["calls", [
+        { values: { region: "internal" }, quantity: 500 }, // no price anywhere: not billed, not covered
+        { values: { region: "eu" }, quantity: 101 },
+        { values: { region: "us" }, quantity: 299 },
+      ]]]),
+      proration: "none",
+    }],
+    coupon: null,
+    tax_rate: null,
+    monetary_grants: [],
+    unit_grants: [{
+      id: "g1",
+      feature: "calls",
+      priority: 0,
+      effective_at: jan.start,
+      expires_at: null,
+      remaining: 150,
+    }],
+  });
+  // priced billable = 101 + 299 = 400; the grant's 150 units cover eu's 101 first, then 49 of us
+  // eu: 0 × 1.5 = 0; us: (299 − 49) = 250 × 2 = 500
+  assert.deepEqual(inv.lines.map((l) => [l.dimensions?.region, l.quantity, l.amount]), [["eu", 0, 0], [
+    "us",
+    250,
+    500,
+  ]]);
+  assert.deepEqual(inv.unit_draws, [{ grant_id: "g1", amount: 150 }]);
+  assert.match(inv.lines[1].description, /49 covered by prepaid credits/);
+});
+
 Deno.test("integer plans rate exactly as before: same lines, numbers, descriptions", () => {
   const inv = computeInvoice({
     plan: {
