@@ -41,11 +41,8 @@ import {
   timelineOf,
 } from "../subscriptions/read.ts";
 import { aggregateUsage, aggregateUsageByCombination } from "../usage/service.ts";
-import { invoiceLineRows, type InvoiceRow, invoiceRows } from "./repository.ts";
-import type { invoiceLines } from "../storage/schema.ts";
+import { invoiceLineRows, type InvoiceRow, invoiceRows, type NewInvoiceLineRow } from "./repository.ts";
 import { type Decimal, decimalFromInteger, parseDecimal, roundDecimalToInteger } from "../domain/decimal.ts";
-
-type InvoiceLineRowValues = typeof invoiceLines.$inferInsert;
 
 /** Remaining balances of a customer's grants: amount − every recorded consumption. */
 async function grantBalances(ctx: Ctx, exec: Executor, customerId: string) {
@@ -212,10 +209,7 @@ export async function writeLines(
  * `_decimal` column (the integer column then holds it rounded half-up, for readers that only know
  * integers); whole values leave the `_decimal` columns null, so integer invoices store as before.
  */
-function lineColumns(l: InvoiceLineDraft): Omit<
-  InvoiceLineRowValues,
-  "id" | "invoice_id" | "position" | "tenant_id" | "app_id"
-> {
+function lineColumns(l: InvoiceLineDraft): Omit<NewInvoiceLineRow, "id" | "invoice_id" | "position"> {
   const quantity = typeof l.quantity === "number" ? null : parseDecimal(l.quantity);
   const unit = parseDecimal(l.unit_amount_decimal);
   return {

@@ -15,10 +15,12 @@ import {
   invoices,
   invoiceSequences,
 } from "../storage/schema.ts";
-import { type Row, scoped, type TableRepository, tableRepository } from "../storage/scoped.ts";
+import { type NewRow, type Row, scoped, type TableRepository, tableRepository } from "../storage/scoped.ts";
 
 /** An invoice row as stored. */
 export type InvoiceRow = Row<typeof invoices>;
+/** An invoice line row to insert (the scope columns are stamped by the repository). */
+export type NewInvoiceLineRow = NewRow<typeof invoiceLines>;
 /** A credit note row as stored. */
 export type CreditNoteRow = Row<typeof creditNotes>;
 
