@@ -247,8 +247,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Change the plan (upgrade now with proration, downgrade at period end by default)
-         * @description Change the plan (upgrade now with proration, downgrade at period end by default). Requires a secret key.
+         * Change the plan (upgrade now with proration, downgrade at period end by default; an interval change resets the billing anchor)
+         * @description Change the plan (upgrade now with proration, downgrade at period end by default; an interval change resets the billing anchor). Requires a secret key.
          */
         post: operations["changeSubscription"];
         delete?: never;
@@ -1147,6 +1147,74 @@ export interface paths {
          * @description Grant prepaid credit (monetary or units); `reference` makes it retry-safe. Requires a secret key.
          */
         post: operations["createCreditGrant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/test_clocks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List test clocks, oldest first
+         * @description List test clocks, oldest first. Requires a secret key.
+         */
+        get: operations["getTestClocks"];
+        put?: never;
+        /**
+         * Create a test clock; customers created with test_clock live on its frozen time
+         * @description Create a test clock; customers created with test_clock live on its frozen time. Requires a secret key.
+         */
+        post: operations["postTestClocks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/test_clocks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a test clock
+         * @description Get a test clock. Requires a secret key.
+         */
+        get: operations["getTestClocksId"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a test clock with its customers and their subscriptions, usage, invoices and credits (ledger entries, audit and webhook history are kept)
+         * @description Delete a test clock with its customers and their subscriptions, usage, invoices and credits (ledger entries, audit and webhook history are kept). Requires a secret key.
+         */
+        delete: operations["deleteTestClocksId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/test_clocks/{id}/advance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move the clock forward, running what came due for its customers in time order (period rollovers, invoices, trial ends, coupons, credit expiry); idempotent
+         * @description Move the clock forward, running what came due for its customers in time order (period rollovers, invoices, trial ends, coupons, credit expiry); idempotent. Requires a secret key.
+         */
+        post: operations["postTestClocksIdAdvance"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2716,6 +2784,11 @@ export interface components {
              * @example ada@example.com
              */
             email: string | null;
+            /**
+             * @description clock_ id of the test clock the customer lives on; null: the wall clock
+             * @example null
+             */
+            test_clock: string | null;
             /**
              * Format: date-time
              * @description ISO 8601 UTC instant
@@ -5667,7 +5740,7 @@ export interface components {
              * @example validation_failed
              * @enum {string}
              */
-            code: "account_constraints_mismatch" | "account_not_found" | "account_type_mismatch" | "amount_out_of_range" | "app_not_found" | "bad_request" | "capture_exceeds_hold" | "consume_not_supported" | "cors_not_allowed" | "coupon_code_exists" | "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_found" | "coupon_not_yet_valid" | "credit_note_exceeds_creditable" | "currency_mismatch" | "customer_exists" | "customer_not_allowed" | "customer_not_found" | "customer_session_expired" | "customer_session_invalid" | "customer_session_required" | "database_busy" | "discount_exists" | "docs_unavailable" | "end_at_not_after_start" | "entry_already_reversed" | "entry_not_found" | "feature_not_allowed" | "fees_exceed_amount" | "hold_expired" | "hold_not_found" | "hold_not_pending" | "idempotency_key_mismatch" | "idempotency_key_required" | "idempotency_key_reused" | "insufficient_balance" | "insufficient_quantity" | "internal_error" | "interval_mismatch" | "invalid_amount" | "invalid_cursor" | "invalid_origin" | "invalid_period" | "invalid_quantity" | "invoice_has_credit_notes" | "invoice_has_payments" | "invoice_not_creditable" | "invoice_not_found" | "invoice_not_open" | "invoice_paid" | "invoice_uncollectible" | "invoice_voided" | "malformed_json" | "not_ready" | "origin_not_allowed" | "payload_too_large" | "payment_exceeds_amount_due" | "payment_provider_error" | "payment_provider_not_configured" | "plan_archived" | "plan_key_exists" | "plan_not_found" | "postings_not_balanced" | "publishable_key_not_allowed" | "quantity_out_of_range" | "rate_limited" | "route_not_found" | "signature_invalid" | "start_at_in_future" | "start_at_too_old" | "subscription_canceled" | "subscription_ending" | "subscription_exists" | "subscription_not_found" | "subscription_paused" | "tax_rate_not_found" | "tenant_app_exists" | "tenant_busy" | "too_many_failed_attempts" | "too_many_origins" | "unauthorized" | "unsupported_currency" | "unsupported_media_type" | "upstream_unavailable" | "validation_failed" | "webhook_delivery_not_found" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "webhook_endpoint_not_found" | "writer_overloaded";
+            code: "account_constraints_mismatch" | "account_not_found" | "account_type_mismatch" | "amount_out_of_range" | "app_not_found" | "bad_request" | "capture_exceeds_hold" | "consume_not_supported" | "cors_not_allowed" | "coupon_code_exists" | "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_found" | "coupon_not_yet_valid" | "credit_note_exceeds_creditable" | "currency_mismatch" | "customer_exists" | "customer_not_allowed" | "customer_not_found" | "customer_session_expired" | "customer_session_invalid" | "customer_session_required" | "database_busy" | "discount_exists" | "docs_unavailable" | "end_at_not_after_start" | "entry_already_reversed" | "entry_not_found" | "feature_not_allowed" | "fees_exceed_amount" | "frozen_time_in_past" | "hold_expired" | "hold_not_found" | "hold_not_pending" | "idempotency_key_mismatch" | "idempotency_key_required" | "idempotency_key_reused" | "insufficient_balance" | "insufficient_quantity" | "internal_error" | "interval_mismatch" | "invalid_amount" | "invalid_cursor" | "invalid_origin" | "invalid_period" | "invalid_quantity" | "invoice_has_credit_notes" | "invoice_has_payments" | "invoice_not_creditable" | "invoice_not_found" | "invoice_not_open" | "invoice_paid" | "invoice_uncollectible" | "invoice_voided" | "malformed_json" | "not_ready" | "origin_not_allowed" | "payload_too_large" | "payment_exceeds_amount_due" | "payment_provider_error" | "payment_provider_not_configured" | "plan_archived" | "plan_key_exists" | "plan_not_found" | "postings_not_balanced" | "proration_date_outside_period" | "publishable_key_not_allowed" | "quantity_out_of_range" | "rate_limited" | "route_not_found" | "signature_invalid" | "start_at_in_future" | "start_at_too_old" | "subscription_canceled" | "subscription_ending" | "subscription_exists" | "subscription_not_found" | "subscription_paused" | "tax_rate_not_found" | "tenant_app_exists" | "tenant_busy" | "test_clock_advance_too_far" | "test_clock_not_found" | "too_many_failed_attempts" | "too_many_origins" | "unauthorized" | "unsupported_currency" | "unsupported_media_type" | "upstream_unavailable" | "validation_failed" | "webhook_delivery_not_found" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "webhook_endpoint_not_found" | "writer_overloaded";
             /**
              * @description Id of the request (also in the x-request-id header), for support
              * @example 0b6f1c2e-4d1a-4f7e-9d55-2a8b4d1f9e01
@@ -6091,6 +6164,11 @@ export interface components {
              * @example ada@example.com
              */
             email?: string | null;
+            /**
+             * @description clock_ id of a test clock to bind the customer to, for good: its subscriptions, usage, entitlements and invoices then run on the clock's frozen time, moved only by POST /v1/test_clocks/{id}/advance
+             * @example clock_01jd0000000000000000000000
+             */
+            test_clock?: string | null;
         };
         CustomerSession: {
             /**
@@ -6186,11 +6264,17 @@ export interface components {
              */
             proration?: "prorate" | "none";
             /**
-             * @description Default: upgrades now, downgrades at period end
+             * @description Default: upgrades now, downgrades at period end. A change of interval (month ↔ year) always takes effect now: the current period ends there (its unused time credited, invoiced and finalized at once) and the billing anchor resets to the change
              * @example now
              * @enum {string}
              */
             effective?: "now" | "period_end";
+            /**
+             * Format: date-time
+             * @description As Stripe's: the change takes effect, and prorates to the second, at this instant instead of now. Must lie in the current period and not before the last applied change (400 proration_date_outside_period otherwise); a later instant than now schedules the change then; an interval change may not be dated after now. Not with effective period_end
+             * @example 2026-11-10T00:00:00.000Z
+             */
+            proration_date?: string;
         };
         ApplyDiscount: {
             /**
@@ -7708,6 +7792,87 @@ export interface components {
              * @example []
              */
             data: components["schemas"]["CreditGrant"][];
+        };
+        TestClock: {
+            /**
+             * @description TypeID with prefix clock_
+             * @example clock_01jd0000000000000000000000
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description The clock's instant (ISO 8601 UTC): the now of its customers
+             * @example 2026-01-01T00:00:00.000Z
+             */
+            frozen_time: string;
+            /**
+             * @description Your label, or null
+             * @example Monthly plan with trial
+             */
+            name: string | null;
+            /**
+             * @description Always ready: an advance runs to its end within the request
+             * @example ready
+             * @enum {string}
+             */
+            status: "ready";
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC instant of creation (wall clock)
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            created_at: string;
+        };
+        CreateTestClock: {
+            /**
+             * Format: date-time
+             * @description The clock's starting instant (ISO 8601; any instant, past or future)
+             * @example 2026-01-01T00:00:00Z
+             */
+            frozen_time: string;
+            /**
+             * @description Your label for the clock
+             * @example Monthly plan with trial
+             */
+            name?: string | null;
+        };
+        TestClockList: {
+            /**
+             * @description A page of test clocks, oldest first
+             * @example []
+             */
+            data: components["schemas"]["TestClock"][];
+            /**
+             * @description Pass as cursor for the next page; null on the last page
+             * @example null
+             */
+            next_cursor: string | null;
+        };
+        DeletedTestClock: {
+            /**
+             * @description TypeID with prefix clock_
+             * @example clock_01jd0000000000000000000000
+             */
+            id: string;
+            /**
+             * @description Always true
+             * @example true
+             * @enum {boolean}
+             */
+            deleted: true;
+            /**
+             * @description Customers deleted with the clock (with their subscriptions, usage, invoices and credits)
+             * @example 1
+             */
+            deleted_customers: number;
+        };
+        AdvanceTestClock: {
+            /**
+             * Format: date-time
+             * @description The instant to move the clock to: not before its frozen_time (400 frozen_time_in_past), at most 5 × 366 days later; the same instant again does nothing
+             * @example 2026-03-01T00:00:00Z
+             */
+            frozen_time: string;
         };
         WebhookEndpointCreated: components["schemas"]["WebhookEndpoint"] & {
             /**
@@ -9322,7 +9487,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: `customer_not_found` */
+            /** @description Not found (or another tenant's). Problem codes: `customer_not_found`, `test_clock_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9335,7 +9500,7 @@ export interface operations {
                          * @example customer_not_found
                          * @enum {string}
                          */
-                        code?: "customer_not_found";
+                        code?: "customer_not_found" | "test_clock_not_found";
                     };
                 };
             };
@@ -9475,7 +9640,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: `customer_not_found` */
+            /** @description Not found (or another tenant's). Problem codes: `customer_not_found`, `test_clock_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9488,7 +9653,7 @@ export interface operations {
                          * @example customer_not_found
                          * @enum {string}
                          */
-                        code?: "customer_not_found";
+                        code?: "customer_not_found" | "test_clock_not_found";
                     };
                 };
             };
@@ -9619,7 +9784,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: `customer_not_found` */
+            /** @description Not found (or another tenant's). Problem codes: `customer_not_found`, `test_clock_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9632,7 +9797,7 @@ export interface operations {
                          * @example customer_not_found
                          * @enum {string}
                          */
-                        code?: "customer_not_found";
+                        code?: "customer_not_found" | "test_clock_not_found";
                     };
                 };
             };
@@ -9740,7 +9905,7 @@ export interface operations {
                     "application/json": components["schemas"]["Subscription"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `proration_date_outside_period`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9753,7 +9918,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "malformed_json" | "proration_date_outside_period" | "validation_failed";
                     };
                 };
             };
@@ -9900,7 +10065,7 @@ export interface operations {
                     "application/json": components["schemas"]["Subscription"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `proration_date_outside_period`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9913,7 +10078,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "malformed_json" | "proration_date_outside_period" | "validation_failed";
                     };
                 };
             };
@@ -10054,7 +10219,7 @@ export interface operations {
                     "application/json": components["schemas"]["Subscription"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `proration_date_outside_period`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10067,7 +10232,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "malformed_json" | "proration_date_outside_period" | "validation_failed";
                     };
                 };
             };
@@ -10225,7 +10390,7 @@ export interface operations {
                     "application/json": components["schemas"]["Subscription"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `proration_date_outside_period`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10238,7 +10403,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "malformed_json" | "proration_date_outside_period" | "validation_failed";
                     };
                 };
             };
@@ -10392,7 +10557,7 @@ export interface operations {
                     "application/json": components["schemas"]["Subscription"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `proration_date_outside_period`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10405,7 +10570,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "malformed_json" | "proration_date_outside_period" | "validation_failed";
                     };
                 };
             };
@@ -10542,7 +10707,7 @@ export interface operations {
                     "application/json": components["schemas"]["Subscription"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `proration_date_outside_period`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10555,7 +10720,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "malformed_json" | "proration_date_outside_period" | "validation_failed";
                     };
                 };
             };
@@ -10707,7 +10872,7 @@ export interface operations {
                     "application/json": components["schemas"]["Discount"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `proration_date_outside_period`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10720,7 +10885,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "malformed_json" | "proration_date_outside_period" | "validation_failed";
                     };
                 };
             };
@@ -18113,6 +18278,706 @@ export interface operations {
                          */
                         code?: "currency_mismatch" | "insufficient_balance";
                     };
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    getTestClocks: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100 (default 20) */
+                limit?: number;
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestClockList"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `frozen_time_in_past`, `malformed_json`, `test_clock_advance_too_far`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "frozen_time_in_past" | "malformed_json" | "test_clock_advance_too_far" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `test_clock_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example test_clock_not_found
+                         * @enum {string}
+                         */
+                        code?: "test_clock_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: no specific code */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    postTestClocks: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTestClock"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestClock"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `frozen_time_in_past`, `malformed_json`, `test_clock_advance_too_far`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "frozen_time_in_past" | "malformed_json" | "test_clock_advance_too_far" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `test_clock_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example test_clock_not_found
+                         * @enum {string}
+                         */
+                        code?: "test_clock_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: no specific code */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. Problem codes: `payload_too_large` */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example payload_too_large
+                         * @enum {string}
+                         */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    getTestClocksId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The test clock's id (clock_ TypeID) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestClock"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `frozen_time_in_past`, `malformed_json`, `test_clock_advance_too_far`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "frozen_time_in_past" | "malformed_json" | "test_clock_advance_too_far" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `test_clock_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example test_clock_not_found
+                         * @enum {string}
+                         */
+                        code?: "test_clock_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: no specific code */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    deleteTestClocksId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The test clock's id (clock_ TypeID) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeletedTestClock"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `frozen_time_in_past`, `malformed_json`, `test_clock_advance_too_far`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "frozen_time_in_past" | "malformed_json" | "test_clock_advance_too_far" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `test_clock_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example test_clock_not_found
+                         * @enum {string}
+                         */
+                        code?: "test_clock_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: no specific code */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    postTestClocksIdAdvance: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The test clock's id (clock_ TypeID) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdvanceTestClock"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestClock"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `frozen_time_in_past`, `malformed_json`, `test_clock_advance_too_far`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "frozen_time_in_past" | "malformed_json" | "test_clock_advance_too_far" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `test_clock_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example test_clock_not_found
+                         * @enum {string}
+                         */
+                        code?: "test_clock_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: no specific code */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. Problem codes: `payload_too_large` */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example payload_too_large
+                         * @enum {string}
+                         */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unexpected error. Problem codes: `internal_error` */

@@ -6,7 +6,8 @@
  * @module
  */
 import { BillingError, notFound } from "../domain/errors.ts";
-import { newId } from "../domain/ids.ts";
+import { isId, newId } from "../domain/ids.ts";
+import { testClockRows } from "../test_clocks/repository.ts";
 import type { Executor } from "../storage/db.ts";
 import {
   customerByExternalId,
@@ -27,24 +28,30 @@ function view(row: CustomerRow): CustomerView {
     external_id: row.external_id,
     name: row.name,
     email: row.email,
+    test_clock: row.test_clock_id ?? null,
     created_at: row.created_at.toISOString(),
   };
 }
 
 /**
- * Creates a customer.
+ * Creates a customer. With `test_clock` the customer is bound to that test clock for good: its
+ * subscriptions, usage, entitlements and invoices run on the clock's frozen time, which only its
+ * advance moves (`test_clocks/service.ts`); `created_at` is the clock's time.
  *
- * @throws {BillingError} `customer_exists` (409) when the external id is taken with other fields
+ * @throws {BillingError} `customer_exists` (409) when the external id is taken with other fields;
+ *   `test_clock_not_found` (404)
  */
 export async function createCustomer(
   ctx: Ctx,
-  input: { external_id: string; name?: string | null; email?: string | null },
+  input: { external_id: string; name?: string | null; email?: string | null; test_clock?: string | null },
 ): Promise<{ customer: CustomerView; replayed: boolean }> {
   return await writeOp(ctx, async (tx, emit) => {
     const existing = await customerByExternalId(tx, ctx.scope, input.external_id);
     if (existing) {
       if (
-        (existing.name ?? null) === (input.name ?? null) && (existing.email ?? null) === (input.email ?? null)
+        (existing.name ?? null) === (input.name ?? null) &&
+        (existing.email ?? null) === (input.email ?? null) &&
+        (existing.test_clock_id ?? null) === (input.test_clock ?? null)
       ) {
         return { customer: view(existing), replayed: true };
       }
@@ -54,6 +61,14 @@ export async function createCustomer(
         `A different customer with external_id "${input.external_id}" exists`,
       );
     }
+    let createdAt = ctx.clock.now();
+    if (input.test_clock) {
+      const clock = isId("clock", input.test_clock)
+        ? await testClockRows.first(tx, ctx.scope, { id: input.test_clock })
+        : undefined;
+      if (!clock) throw notFound("test_clock", input.test_clock);
+      createdAt = clock.frozen_time;
+    }
     const row: CustomerRow = {
       id: newId("cus"),
       tenant_id: ctx.scope.tenantId,
@@ -61,7 +76,8 @@ export async function createCustomer(
       external_id: input.external_id,
       name: input.name ?? null,
       email: input.email ?? null,
-      created_at: ctx.clock.now(),
+      test_clock_id: input.test_clock ?? null,
+      created_at: createdAt,
     };
     await insertCustomer(tx, ctx.scope, row);
     emit("customer.created", row.id, view(row));

@@ -164,6 +164,11 @@ export interface PeriodInvoiceInput {
   coupon: Pick<Coupon, "code" | "percent_off_bp" | "amount_off"> | null;
   /** The customer's tax rate, or null. */
   tax_rate: Pick<TaxRate, "percentage_bp" | "inclusive"> | null;
+  /**
+   * Why the period ends before `full_period.end`: `cancellation` (default; also a fixed end) or
+   * `interval_change` (the billing anchor reset there). Only the credit line's wording differs.
+   */
+  cut_reason?: "cancellation" | "interval_change";
   /** Paused parts of the period (see `pausedSlices`): their base fee is credited. */
   paused?: readonly { start: Date; end: Date }[];
   /** Monetary grants of the customer in the invoice currency, with remaining balances. */
@@ -295,7 +300,9 @@ export function computePeriodInvoice(input: PeriodInvoiceInput): InvoiceDraft {
       if (credit > 0) {
         line({
           kind: "proration",
-          description: `Unused time on ${billed.name} after cancellation at ${period.end.toISOString()}`,
+          description: input.cut_reason === "interval_change"
+            ? `Unused time on ${billed.name} after the interval change at ${period.end.toISOString()}`
+            : `Unused time on ${billed.name} after cancellation at ${period.end.toISOString()}`,
           feature: null,
           quantity: 1,
           unit_amount: -credit,

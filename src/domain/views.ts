@@ -141,6 +141,8 @@ export interface CustomerView {
   name: string | null;
   /** Billing email, or `null`. */
   email: string | null;
+  /** `clock_…` id of the test clock the customer lives on, or `null` (the wall clock). */
+  test_clock: string | null;
   /** ISO 8601 creation time. */
   created_at: string;
 }

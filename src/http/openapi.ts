@@ -50,6 +50,11 @@ export const TAGS: readonly { name: string; description: string }[] = [
   { name: "tax", description: "Tax rates and the rate each customer is billed with." },
   { name: "credits", description: "Prepaid credit grants (money or units) that invoices draw down." },
   {
+    name: "test_clocks",
+    description:
+      "Test clocks (Stripe's): customers bound to a clock live on its frozen time; advancing it runs what came due.",
+  },
+  {
     name: "webhooks",
     description: "Webhook endpoints and their delivery log (Standard Webhooks signatures).",
   },

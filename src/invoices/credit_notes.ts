@@ -13,7 +13,7 @@ import type { Ctx } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import { postEntry } from "../ledger/service.ts";
 import { creditNoteRows, invoiceRows } from "./repository.ts";
-import { accountsFor, nextNumber, paymentHash } from "./service.ts";
+import { accountsFor, invoiceCtx, nextNumber, paymentHash } from "./service.ts";
 import {
   type CreditNoteView,
   creditNoteView,
@@ -35,10 +35,11 @@ import {
  *   paid; `credit_note_exceeds_creditable` (422); `idempotency_key_reused` (409)
  */
 export async function createCreditNote(
-  ctx: Ctx,
+  caller: Ctx,
   invoiceId: string,
   input: { amount: number; reason?: string; reference: string },
 ): Promise<{ credit_note: CreditNoteView; invoice: InvoiceView; replayed: boolean }> {
+  const ctx = await invoiceCtx(caller, invoiceId);
   const now = ctx.clock.now();
   return await writeOp(ctx, async (tx, emit) => {
     const row = await loadInvoiceRow(ctx, tx, invoiceId);

@@ -165,9 +165,13 @@ export async function ratePeriod(
     remaining: Math.max(0, g.remaining),
   });
   const paused = pausedSlices(await pausesOf(ctx, tx, sub.id), period.start, period.end);
+  // A period cut by a plan change (not by a cancellation) is an interval change's last period.
+  const cutByChange = period.end.getTime() < full.end.getTime() &&
+    changes.some((c) => c.effective_at.getTime() === period.end.getTime());
   const draft = computePeriodInvoice({
     period: { start: period.start, end: period.end, trial: period.trial },
     full_period: { start: full.start, end: full.end },
+    cut_reason: cutByChange ? "interval_change" : "cancellation",
     segments,
     coupon,
     tax_rate: taxRate,

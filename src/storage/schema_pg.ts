@@ -129,8 +129,27 @@ export const customers = pgTable("customers", {
   external_id: text("external_id").notNull(),
   name: text("name"),
   email: text("email"),
+  /** `clock_…` of the test clock the customer lives on (its time moves only by advance), or null. */
+  test_clock_id: text("test_clock_id"),
   created_at: ms("created_at").notNull(),
-}, (t) => [uniqueIndex("customers_scope_external_uq").on(t.tenant_id, t.app_id, t.external_id)]);
+}, (t) => [
+  uniqueIndex("customers_scope_external_uq").on(t.tenant_id, t.app_id, t.external_id),
+  index("customers_scope_test_clock_idx").on(t.tenant_id, t.app_id, t.test_clock_id),
+]);
+
+/**
+ * Test clocks (Stripe's): a frozen instant that the customers bound to it live on; it moves only
+ * forward, by `POST /v1/test_clocks/{id}/advance` (see `test_clocks/service.ts`).
+ *
+ * @ignore
+ */
+export const testClocks = pgTable("test_clocks", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  name: text("name"),
+  frozen_time: ms("frozen_time").notNull(),
+  created_at: ms("created_at").notNull(),
+}, (t) => [index("test_clocks_scope_id_idx").on(t.tenant_id, t.app_id, t.id)]);
 
 /**
  * Subscriptions; status is derived from the instants (see `domain/subscription.ts`).

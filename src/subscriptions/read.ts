@@ -28,6 +28,7 @@ import {
 } from "./repository.ts";
 import type { Ctx } from "../context.ts";
 import { loadPlan } from "../plans/service.ts";
+import { customerCtx } from "../test_clocks/time.ts";
 import type { SubscriptionView } from "../domain/views.ts";
 export type { SubscriptionView };
 
@@ -138,6 +139,17 @@ export async function loadSubscription(
   const row = await subscriptionRows.first(exec, ctx.scope, { id });
   if (!row) throw notFound("subscription", id);
   return { row, plan: await loadPlan(ctx, exec, row.plan_id) };
+}
+
+/**
+ * `ctx` on the clock of the subscription's customer (`test_clocks/time.ts`): its test clock's
+ * frozen time when the customer is bound to one. An unknown id keeps `ctx` (the caller's own
+ * lookup then answers 404).
+ */
+export async function subscriptionCtx(ctx: Ctx, id: string): Promise<Ctx> {
+  if (!isId("sub", id)) return ctx;
+  const row = await subscriptionRows.first(ctx.database.db, ctx.scope, { id });
+  return row ? await customerCtx(ctx, ctx.database.db, row.customer_id) : ctx;
 }
 
 /** The billing period of a subscription containing `at`. */

@@ -9,6 +9,7 @@ import type { Scope } from "../domain/scope.ts";
 import type { Executor } from "../storage/db.ts";
 import { subscriptionChanges, subscriptionPauses, subscriptions } from "../storage/schema.ts";
 import { type Row, scoped, type TableRepository, tableRepository } from "../storage/scoped.ts";
+import { onTestClock, onWallClock } from "../storage/clock_bound.ts";
 
 /** A subscription row as stored. */
 export type SubscriptionRow = Row<typeof subscriptions>;
@@ -59,7 +60,8 @@ export async function deletePendingChanges(
 }
 
 /**
- * Up to `limit` subscriptions of every scope with an id above `afterId`, in id order. Global on
+ * Up to `limit` subscriptions of every scope with an id above `afterId`, in id order, of
+ * customers on the wall clock (a test clock's customers are billed by its advance). Global on
  * purpose: the billing cycle walks every tenant's subscriptions and then works on each one in its
  * own scope.
  */
@@ -68,8 +70,21 @@ export function subscriptionsOfAllScopesAfter(
   afterId: string,
   limit: number,
 ): Promise<SubscriptionRow[]> {
-  return exec.select().from(subscriptions).where(gt(subscriptions.id, afterId)).orderBy(subscriptions.id)
+  return exec.select().from(subscriptions).where(
+    and(gt(subscriptions.id, afterId), onWallClock(subscriptions)),
+  )
+    .orderBy(subscriptions.id)
     .limit(limit);
+}
+
+/** The subscriptions of the customers bound to test clock `clockId` in the scope, in id order. */
+export function subscriptionsOfTestClock(
+  exec: Executor,
+  scope: Scope,
+  clockId: string,
+): Promise<SubscriptionRow[]> {
+  const s = scoped(exec, scope);
+  return s.select(subscriptions, onTestClock(subscriptions, clockId), { orderBy: [asc(subscriptions.id)] });
 }
 
 /** The pauses of these customers' subscriptions in the scope (one IN list). */
@@ -119,6 +134,7 @@ export function trialsEndingOfAllScopes(
     lte(subscriptions.trial_end, until),
     sql`(${subscriptions.cancel_at} is null or ${subscriptions.cancel_at} > ${subscriptions.trial_end})`,
     notAudited("subscription.trial_ending"),
+    onWallClock(subscriptions),
   )).orderBy(asc(subscriptions.trial_end), asc(subscriptions.id)).limit(limit);
 }
 
@@ -139,5 +155,6 @@ export function expiriesOfAllScopes(
     lte(subscriptions.cancel_at, now),
     gt(subscriptions.cancel_at, since),
     notAudited("subscription.expired"),
+    onWallClock(subscriptions),
   )).orderBy(asc(subscriptions.cancel_at), asc(subscriptions.id)).limit(limit);
 }

@@ -87,13 +87,20 @@ export function subscriptionRoutes(services: Services): OpenAPIHono<AppEnv> {
       method: "post",
       path: "/v1/subscriptions/{id}/change",
       tags: ["subscriptions"],
-      summary: "Change the plan (upgrade now with proration, downgrade at period end by default)",
+      summary:
+        "Change the plan (upgrade now with proration, downgrade at period end by default; an interval change resets the billing anchor)",
       security: secured,
       request: { params: ResourceIdParam, body: body(ChangePlanBody) },
       responses: { 200: json(SubscriptionSchema), ...errors },
     }),
-    async (c) =>
-      c.json((await changePlan(c.var.ctx, c.req.valid("param").id, c.req.valid("json"))).subscription, 200),
+    async (c) => {
+      const { proration_date, ...input } = c.req.valid("json");
+      const change = await changePlan(c.var.ctx, c.req.valid("param").id, {
+        ...input,
+        proration_date: proration_date ? new Date(proration_date) : undefined,
+      });
+      return c.json(change.subscription, 200);
+    },
   );
   for (
     const [verb, summary, run] of [

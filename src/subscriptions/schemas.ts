@@ -144,6 +144,7 @@ export const ChangePlanBody: z.ZodObject<
     plan_id: z.ZodString;
     proration: z.ZodOptional<z.ZodEnum<{ prorate: "prorate"; none: "none" }>>;
     effective: z.ZodOptional<z.ZodEnum<{ period_end: "period_end"; now: "now" }>>;
+    proration_date: z.ZodOptional<z.ZodISODateTime>;
   },
   z.core.$strict
 > = z.object({
@@ -153,8 +154,19 @@ export const ChangePlanBody: z.ZodObject<
     example: "prorate",
   }),
   effective: z.enum(["now", "period_end"]).optional().openapi({
-    description: "Default: upgrades now, downgrades at period end",
+    description:
+      "Default: upgrades now, downgrades at period end. A change of interval (month ↔ year) always takes effect now: " +
+      "the current period ends there (its unused time credited, invoiced and finalized at once) and the billing " +
+      "anchor resets to the change",
     example: "now",
+  }),
+  proration_date: Instant.optional().openapi({
+    description:
+      "As Stripe's: the change takes effect, and prorates to the second, at this instant instead of now. " +
+      "Must lie in the current period and not before the last applied change (400 proration_date_outside_period " +
+      "otherwise); a later instant than now schedules the change then; an interval change may not be dated after " +
+      "now. Not with effective period_end",
+    example: "2026-11-10T00:00:00.000Z",
   }),
 }).strict().openapi("ChangePlan");
 

@@ -21,28 +21,43 @@ import {
   cancelAt,
   type ChangeTiming,
   pausedAt,
+  periodAt,
   planChangeDecision,
   type ProrationBehavior,
+  rebasedFirstPeriodIndex,
   startTimeline,
   statusAt,
+  timelineAfterIntervalChange,
 } from "../domain/subscription.ts";
-import { changeRows, deletePendingChanges, pauseRows, subscriptionRows } from "./repository.ts";
+import {
+  changeRows,
+  deletePendingChanges,
+  pauseRows,
+  type SubscriptionChangeRow,
+  subscriptionRows,
+} from "./repository.ts";
+import type { Plan } from "../domain/plan.ts";
+import type { Tx } from "../storage/db.ts";
+import { type Emit, writeOp } from "../lifecycle/write.ts";
+import { discountRows } from "../coupons/repository.ts";
+import { invoiceRows } from "../invoices/repository.ts";
 import type { Ctx } from "../context.ts";
-import { writeOp } from "../lifecycle/write.ts";
 import { loadCustomer } from "../customers/service.ts";
 import { invalidateEntitlements } from "../entitlements/invalidate.ts";
 import { loadPlanByRef } from "../plans/service.ts";
-import { generateInvoice } from "../invoices/service.ts";
+import { finalizeInvoiceTx, generateInvoice, generateInvoiceTx } from "../invoices/service.ts";
 import {
   changesOf,
   currentSubscription,
   loadSubscription,
   pausesOf,
+  subscriptionCtx,
   type SubscriptionRow,
   type SubscriptionView,
   subscriptionView,
   timelineOf,
 } from "./read.ts";
+import { customerCtx } from "../test_clocks/time.ts";
 
 export type { SubscriptionView };
 
@@ -53,9 +68,11 @@ export type { SubscriptionView };
  *   `start_at_in_future`, `start_at_too_old`, `end_at_not_after_start` (422); `subscription_exists` (409)
  */
 export async function createSubscription(
-  ctx: Ctx,
+  caller: Ctx,
   input: { customer_id: string; plan_id: string; start_at?: Date; end_at?: Date },
 ): Promise<{ subscription: SubscriptionView; replayed: boolean }> {
+  const bound = await loadCustomer(caller, caller.database.db, input.customer_id);
+  const ctx = await customerCtx(caller, caller.database.db, bound.id);
   const now = ctx.clock.now();
   const result = await writeOp(ctx, async (tx, emit) => {
     const customer = await loadCustomer(ctx, tx, input.customer_id);
@@ -115,7 +132,8 @@ export async function createSubscription(
 }
 
 /** GET a subscription. @throws {BillingError} `subscription_not_found` */
-export async function getSubscription(ctx: Ctx, id: string): Promise<SubscriptionView> {
+export async function getSubscription(caller: Ctx, id: string): Promise<SubscriptionView> {
+  const ctx = await subscriptionCtx(caller, id);
   const { row, plan } = await loadSubscription(ctx, ctx.database.db, id);
   const db = ctx.database.db;
   return subscriptionView(
@@ -134,10 +152,11 @@ export async function getSubscription(ctx: Ctx, id: string): Promise<Subscriptio
  * @throws {BillingError} `subscription_not_found`; `subscription_canceled` (409) once ended
  */
 export async function cancelSubscription(
-  ctx: Ctx,
+  caller: Ctx,
   id: string,
   input: { at_period_end: boolean },
 ): Promise<SubscriptionView> {
+  const ctx = await subscriptionCtx(caller, id);
   const now = ctx.clock.now();
   const result = await writeOp(ctx, async (tx, emit) => {
     const { row, plan } = await loadSubscription(ctx, tx, id);
@@ -164,20 +183,28 @@ export async function cancelSubscription(
 
 /**
  * Changes a subscription's plan (rules: `planChangeDecision` in `domain/subscription.ts`).
- * An immediate change takes effect at `now` (the period's invoice splits usage at that instant and
- * carries the proration lines); a period-end change is stored as pending and replaces any other
- * pending change. Retry-safe: asking again for the plan already in effect (and nothing pending),
- * or for the change already pending, returns the subscription unchanged. Asking for the current
- * plan while a change is pending cancels the pending change.
+ * An immediate change takes effect at `now`, or at `proration_date` (the period's invoice splits
+ * usage at that instant and carries the proration lines); a period-end change is stored as pending
+ * and replaces any other pending change. Retry-safe: asking again for the plan already in effect
+ * (and nothing pending), or for the change already pending, returns the subscription unchanged.
+ * Asking for the current plan while a change is pending cancels the pending change.
+ *
+ * An interval change (monthly ↔ yearly) ends the current period at the change: the subscription's
+ * earlier drafts are finalized, the cut period is invoiced at once (its base fee less the unused
+ * time, usage to date at the old prices) and finalized, and the billing anchor resets to the change
+ * (the new plan's periods run from it; its base fee is billed in arrears with each period, as
+ * every base fee, ADR 0004). A coupon keeps the periods it has left.
  *
  * @throws {BillingError} `subscription_not_found`, `plan_not_found` (404); `plan_archived`,
- *   `currency_mismatch`, `interval_mismatch`, `subscription_ending` (422); `subscription_canceled` (409)
+ *   `currency_mismatch`, `interval_mismatch`, `subscription_ending` (422); `subscription_canceled`,
+ *   `subscription_paused` (409); `proration_date_outside_period`, `validation_failed` (400)
  */
 export async function changePlan(
-  ctx: Ctx,
+  caller: Ctx,
   id: string,
-  input: { plan_id: string; proration?: ProrationBehavior; effective?: ChangeTiming },
+  input: { plan_id: string; proration?: ProrationBehavior; effective?: ChangeTiming; proration_date?: Date },
 ): Promise<{ subscription: SubscriptionView; changed: boolean }> {
+  const ctx = await subscriptionCtx(caller, id);
   const now = ctx.clock.now();
   const result = await writeOp(ctx, async (tx, emit) => {
     const { row, plan: current } = await loadSubscription(ctx, tx, id);
@@ -210,12 +237,15 @@ export async function changePlan(
         `Plan "${target.id}" is archived and takes no new subscriptions`,
       );
     }
+    const applied = changes.filter((c) => c.effective_at.getTime() <= now.getTime());
     const decision = planChangeDecision({
       timeline: timelineOf(row),
       from: current,
       to: target,
       effective: input.effective,
       proration: input.proration,
+      proration_date: input.proration_date,
+      not_before: applied.length > 0 ? applied[applied.length - 1].effective_at : undefined,
       now,
     });
     const same = pending.find((c) =>
@@ -235,16 +265,19 @@ export async function changePlan(
       proration: decision.proration,
       created_at: now,
     };
+    if (decision.resets_anchor) {
+      const updated = await changeInterval(ctx, tx, emit, row, current, target, change);
+      const view = subscriptionView(updated, target.interval, now, [...applied, change]);
+      emit("subscription.changed", id, { ...view, direction: decision.direction });
+      return { subscription: view, changed: true, customerId: row.customer_id };
+    }
     await changeRows.insert(tx, ctx.scope, change);
     let updated = row;
     if (decision.effective_at.getTime() <= now.getTime()) {
       updated = { ...row, plan_id: target.id };
       await subscriptionRows.update(tx, ctx.scope, { id }, { plan_id: target.id });
     }
-    const view = subscriptionView(updated, current.interval, now, [
-      ...changes.filter((c) => c.effective_at.getTime() <= now.getTime()),
-      change,
-    ]);
+    const view = subscriptionView(updated, current.interval, now, [...applied, change]);
     emit(
       "subscription.changed",
       id,
@@ -254,6 +287,51 @@ export async function changePlan(
   });
   await invalidateEntitlements(ctx, { customerId: result.customerId });
   return { subscription: result.subscription, changed: result.changed };
+}
+
+/**
+ * The writes of an interval change at `change.effective_at` (see {@link changePlan}), inside the
+ * caller's transaction: finalize earlier drafts, record the change, invoice and finalize the cut
+ * period, rebase the coupon, reset the anchor.
+ *
+ * @returns the updated subscription row
+ */
+async function changeInterval(
+  ctx: Ctx,
+  tx: Tx,
+  emit: Emit,
+  row: SubscriptionRow,
+  current: Plan,
+  target: Plan,
+  change: SubscriptionChangeRow,
+): Promise<SubscriptionRow> {
+  const at = change.effective_at;
+  const timeline = timelineOf(row);
+  const cut = periodAt(timeline, current.interval, at);
+  // Drafts of earlier periods are rated with the old anchor while it still stands.
+  for (const draft of await invoiceRows.list(tx, ctx.scope, { subscription_id: row.id, status: "draft" })) {
+    if (draft.period_start.getTime() < cut.start.getTime()) {
+      await finalizeInvoiceTx(ctx, tx, emit, draft.id);
+    }
+  }
+  await changeRows.insert(tx, ctx.scope, change);
+  if (at.getTime() > cut.start.getTime()) {
+    // The cut period, as a cancellation at `at` would bill it: its unused time is credited.
+    const ending: SubscriptionRow = { ...row, cancel_at: at, canceled_at: at };
+    const period = { ...cut, end: at };
+    const { row: invoice, fresh } = await generateInvoiceTx(ctx, tx, emit, ending, current, period);
+    await finalizeInvoiceTx(ctx, tx, emit, invoice.id, { fresh });
+  }
+  const discount = await discountRows.first(tx, ctx.scope, { subscription_id: row.id });
+  if (discount) {
+    await discountRows.update(tx, ctx.scope, { id: discount.id }, {
+      first_period_index: rebasedFirstPeriodIndex(discount.first_period_index, cut.index),
+    });
+  }
+  const next = timelineAfterIntervalChange(timeline, at);
+  const fields = { plan_id: target.id, billing_anchor: next.billing_anchor, trial_end: next.trial_end };
+  await subscriptionRows.update(tx, ctx.scope, { id: row.id }, fields);
+  return { ...row, ...fields };
 }
 
 /**
@@ -276,7 +354,8 @@ export async function resumeSubscription(ctx: Ctx, id: string): Promise<Subscrip
   return await setPause(ctx, id, "resume");
 }
 
-async function setPause(ctx: Ctx, id: string, action: "pause" | "resume"): Promise<SubscriptionView> {
+async function setPause(caller: Ctx, id: string, action: "pause" | "resume"): Promise<SubscriptionView> {
+  const ctx = await subscriptionCtx(caller, id);
   const now = ctx.clock.now();
   const result = await writeOp(ctx, async (tx, emit) => {
     const { row, plan } = await loadSubscription(ctx, tx, id);

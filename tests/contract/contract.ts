@@ -929,6 +929,86 @@ export const contractCases: ContractCase[] = [
     },
   },
   ...atSizeCases(),
+  {
+    name:
+      "test clocks: a bound customer is billed on the clock's time; advance is idempotent, never backwards; interval change; delete",
+    async run(target) {
+      const { secret_key: key } = await provision(target);
+      const api = async (method: string, path: string, body?: unknown, expected?: number) => {
+        const res = await http(target, method, path, { key, body });
+        if (expected !== undefined) {
+          assert.equal(res.status, expected, `${method} ${path}: ${JSON.stringify(res.body)}`);
+        }
+        return res;
+      };
+      const clock =
+        (await api("POST", "/v1/test_clocks", { frozen_time: "2026-01-01T00:00:00Z", name: "c" }, 201)).body;
+      assert.deepEqual([clock.frozen_time, clock.status], ["2026-01-01T00:00:00.000Z", "ready"]);
+      const feature = {
+        key: "api_calls",
+        name: "API calls",
+        type: "metered",
+        limit: null,
+        aggregation: "sum",
+        pricing: { model: "per_unit", unit_amount: 2 },
+      };
+      for (const [k, interval, base] of [["m", "month", 1000], ["y", "year", 10000]] as const) {
+        await api("POST", "/v1/plans", {
+          key: k,
+          name: k,
+          currency: "USD",
+          interval,
+          base_amount: base,
+          features: [feature],
+        }, 201);
+      }
+      await api("POST", "/v1/customers", { external_id: "on-clock", test_clock: clock.id }, 201);
+      const sub =
+        (await api("POST", "/v1/subscriptions", { customer_id: "on-clock", plan_id: "m" }, 201)).body;
+      assert.equal(sub.start_at, "2026-01-01T00:00:00.000Z");
+      // no timestamp → the clock's time (January): 10 calls × 2 = 20 on January's invoice
+      const usage = await api("POST", "/v1/events", {
+        events: [{ id: "c-1", customer_id: "on-clock", feature: "api_calls", value: 10 }],
+      }, 200);
+      assert.equal(usage.body.accepted, 1);
+      await api("POST", `/v1/test_clocks/${clock.id}/advance`, { frozen_time: "2026-03-01T02:00:00Z" }, 200);
+      const list = async () =>
+        ((await api("GET", "/v1/invoices?customer_id=on-clock&limit=100", undefined, 200)).body.data as any[])
+          .sort((a, b) => a.period_start.localeCompare(b.period_start));
+      const invoices = await list();
+      // January: 1000 + 20; February: 1000; each finalized at its period end + 1 h
+      assert.deepEqual(
+        invoices.map((i) => [i.period_start.slice(0, 10), i.total, i.status, i.finalized_at]),
+        [
+          ["2026-01-01", 1020, "open", "2026-02-01T01:00:00.000Z"],
+          ["2026-02-01", 1000, "open", "2026-03-01T01:00:00.000Z"],
+        ],
+      );
+      await api("POST", `/v1/test_clocks/${clock.id}/advance`, { frozen_time: "2026-03-01T02:00:00Z" }, 200);
+      assert.equal((await list()).length, 2, "advancing to the same instant does nothing");
+      assertProblem(
+        await api("POST", `/v1/test_clocks/${clock.id}/advance`, { frozen_time: "2026-02-01T00:00:00Z" }),
+        400,
+        "frozen_time_in_past",
+      );
+      // month → year on 03-11 (10 of 31 days used): 1000 − round(1000 × 21/31 = 677.4) = 1000 − 677 = 323
+      await api("POST", `/v1/test_clocks/${clock.id}/advance`, { frozen_time: "2026-03-11T00:00:00Z" }, 200);
+      const changed = (await api("POST", `/v1/subscriptions/${sub.id}/change`, { plan_id: "y" }, 200)).body;
+      assert.deepEqual([changed.current_period_start, changed.current_period_end], [
+        "2026-03-11T00:00:00.000Z",
+        "2027-03-11T00:00:00.000Z",
+      ]);
+      const cut = (await list())[2];
+      assert.deepEqual([cut.period_end, cut.total, cut.status], ["2026-03-11T00:00:00.000Z", 323, "open"]);
+      const page = await api("GET", "/v1/test_clocks?limit=1", undefined, 200);
+      assert.deepEqual([page.body.data.length, page.body.next_cursor], [1, null]);
+      const gone = await api("DELETE", `/v1/test_clocks/${clock.id}`, undefined, 200);
+      assert.deepEqual(gone.body, { id: clock.id, deleted: true, deleted_customers: 1 });
+      assertProblem(await api("GET", `/v1/test_clocks/${clock.id}`), 404, "test_clock_not_found");
+      assertProblem(await api("GET", "/v1/customers/on-clock"), 404, "customer_not_found");
+      assertProblem(await api("GET", `/v1/invoices/${cut.id}`), 404, "invoice_not_found");
+    },
+  },
 ];
 
 /** Polls `probe` until it returns true; fails after `seconds` (a bound for slow CI, not a timing assertion). */
