@@ -4030,9 +4030,11 @@ export interface components {
              *         "feature": null,
              *         "quantity": 1,
              *         "unit_amount": 4900,
+             *         "unit_amount_decimal": "4900",
              *         "amount": 4900,
              *         "tier": null,
              *         "plan_id": "pln_01jd0000000000000000000000",
+             *         "dimensions": null,
              *         "discount_amount": 0,
              *         "tax_amount": 0
              *       }
@@ -4056,15 +4058,20 @@ export interface components {
                  */
                 feature: string | null;
                 /**
-                 * @description Units billed on this line
+                 * @description Units billed on this line: a number when whole, else the exact decimal as a string
                  * @example 4000
                  */
-                quantity: number;
+                quantity: number | string;
                 /**
-                 * @description Negative for proration credits
+                 * @description Price per unit in minor units (negative for proration credits); null when the price has a fraction (see unit_amount_decimal)
                  * @example 1
                  */
-                unit_amount: number;
+                unit_amount: number | null;
+                /**
+                 * @description The exact price per unit as a decimal string of minor units
+                 * @example 0.000015
+                 */
+                unit_amount_decimal: string;
                 /**
                  * @description Line amount in minor units (before discount and tax)
                  * @example 4000
@@ -4080,6 +4087,16 @@ export interface components {
                  * @example pln_01jd0000000000000000000000
                  */
                 plan_id: string | null;
+                /**
+                 * @description Dimension values of the combination a usage line prices (null where events lack the property); null for other lines
+                 * @example {
+                 *       "model": "m-large",
+                 *       "token_type": "output"
+                 *     }
+                 */
+                dimensions: {
+                    [key: string]: string | null;
+                } | null;
                 /**
                  * @description Discount allocated to this line in minor units
                  * @example 0
@@ -5065,7 +5082,9 @@ export interface components {
              *         "aggregation": "sum",
              *         "included": 0,
              *         "unique_property": null,
-             *         "pricing": null
+             *         "pricing": null,
+             *         "dimensions": [],
+             *         "dimension_prices": []
              *       }
              *     ]
              */
@@ -5132,59 +5151,107 @@ export interface components {
              * @example null
              */
             unique_property: string | null;
+            pricing: components["schemas"]["PricingView"];
             /**
-             * @description Price of usage past included; null = free
-             * @example {
-             *       "model": "per_unit",
-             *       "unit_amount": 2
-             *     }
+             * @description Event property names whose values split usage for dimension_prices
+             * @example [
+             *       "model",
+             *       "token_type"
+             *     ]
              */
-            pricing: {
+            dimensions: string[];
+            /**
+             * @description Prices per combination of dimension values, first match wins
+             * @example []
+             */
+            dimension_prices: {
                 /**
-                 * @description Pricing model
-                 * @example graduated
-                 * @enum {string}
+                 * @description Dimension → required value; absent dimensions match any value
+                 * @example {
+                 *       "token_type": "input"
+                 *     }
                  */
-                model: "per_unit" | "graduated" | "volume" | "package";
+                match: {
+                    [key: string]: string;
+                };
+                pricing: components["schemas"]["PricingView"] & unknown;
                 /**
-                 * @description Minor units per unit or per package
-                 * @example 2
+                 * @description Credits per unit of the matching usage (canonical decimal string), or null
+                 * @example null
                  */
-                unit_amount?: number;
+                credit_cost: string | null;
+            }[];
+        };
+        /**
+         * @description Price of usage past included; null = free
+         * @example {
+         *       "model": "per_unit",
+         *       "unit_amount": 2,
+         *       "unit_amount_decimal": "2"
+         *     }
+         */
+        PricingView: {
+            /**
+             * @description Pricing model
+             * @example graduated
+             * @enum {string}
+             */
+            model: "per_unit" | "graduated" | "volume" | "package";
+            /**
+             * @description Minor units per unit or per package; null when the price has a fraction (see unit_amount_decimal)
+             * @example 2
+             */
+            unit_amount?: number | null;
+            /**
+             * @description The exact price per unit or package as a decimal string of minor units (always set)
+             * @example 2
+             */
+            unit_amount_decimal?: string;
+            /**
+             * @description Units per package
+             * @example 1000
+             */
+            package_size?: number;
+            /**
+             * @description Tiers in ascending order
+             * @example [
+             *       {
+             *         "up_to": null,
+             *         "unit_amount": 1,
+             *         "unit_amount_decimal": "1",
+             *         "flat_amount": 0,
+             *         "flat_amount_decimal": "0"
+             *       }
+             *     ]
+             */
+            tiers?: {
                 /**
-                 * @description Units per package
+                 * @description Inclusive upper bound in units (a decimal string when fractional); null for the last tier
                  * @example 1000
                  */
-                package_size?: number;
+                up_to: number | string | null;
                 /**
-                 * @description Tiers in ascending order
-                 * @example [
-                 *       {
-                 *         "up_to": null,
-                 *         "unit_amount": 1,
-                 *         "flat_amount": 0
-                 *       }
-                 *     ]
+                 * @description Minor units per unit in this tier; null when fractional
+                 * @example 2
                  */
-                tiers?: {
-                    /**
-                     * @description Inclusive upper bound in units; null for the last tier
-                     * @example 1000
-                     */
-                    up_to: number | null;
-                    /**
-                     * @description Minor units per unit in this tier
-                     * @example 2
-                     */
-                    unit_amount: number;
-                    /**
-                     * @description Minor units charged once when the tier is reached
-                     * @example 0
-                     */
-                    flat_amount: number;
-                }[];
-            } | null;
-        };
+                unit_amount: number | null;
+                /**
+                 * @description Exact minor units per unit in this tier (decimal string)
+                 * @example 2
+                 */
+                unit_amount_decimal: string;
+                /**
+                 * @description Minor units charged once when the tier is reached; null when fractional
+                 * @example 0
+                 */
+                flat_amount: number | null;
+                /**
+                 * @description Exact flat amount (decimal string)
+                 * @example 0
+                 */
+                flat_amount_decimal: string;
+            }[];
+        } | null;
         /** @description A plan was created: the body of a `plan.created` delivery */
         PlanCreatedEvent: {
             /**
@@ -6865,7 +6932,7 @@ export interface components {
              */
             unique_property?: string | null;
             /**
-             * @description How usage past `included` is priced; null or absent = free
+             * @description How usage past `included` is priced (and combinations no dimension price matches); null or absent = free
              * @example {
              *       "model": "per_unit",
              *       "unit_amount": 2
@@ -6879,10 +6946,15 @@ export interface components {
                  */
                 model: "per_unit" | "graduated" | "volume" | "package";
                 /**
-                 * @description Minor units per unit (per_unit) or per package (package)
+                 * @description Minor units per unit (per_unit) or per package (package); exactly one of unit_amount and unit_amount_decimal
                  * @example 2
                  */
                 unit_amount?: number;
+                /**
+                 * @description The same price as a decimal string of minor units, at most 12 places ("0.000015" = $0.15 per million in USD); instead of unit_amount
+                 * @example 0.000015
+                 */
+                unit_amount_decimal?: string;
                 /**
                  * @description Units per package (package model)
                  * @example 1000
@@ -6905,23 +6977,144 @@ export interface components {
                  */
                 tiers?: {
                     /**
-                     * @description Inclusive upper bound in units; null for the last tier
+                     * @description Inclusive upper bound in units (an integer, or a decimal string for fractional quantities); null for the last tier
                      * @example 1000
                      */
-                    up_to: number | null;
+                    up_to: number | string | null;
                     /**
-                     * @description Integer amount in the currency's minor unit (cents for USD)
-                     * @example 4900
+                     * @description Minor units per unit in this tier; exactly one of unit_amount and unit_amount_decimal
+                     * @example 2
                      */
-                    unit_amount: number;
+                    unit_amount?: number;
                     /**
-                     * @description Integer amount in the currency's minor unit (cents for USD)
-                     * @default 0
-                     * @example 4900
+                     * @description Minor units per unit as a decimal string (≤ 12 places); instead of unit_amount
+                     * @example 0.000015
                      */
-                    flat_amount: number;
+                    unit_amount_decimal?: string;
+                    /**
+                     * @description Minor units charged once when the tier applies (default 0); at most one of the flat pair
+                     * @example 0
+                     */
+                    flat_amount?: number;
+                    /**
+                     * @description The flat amount as a decimal string (≤ 12 places); instead of flat_amount
+                     * @example 0.5
+                     */
+                    flat_amount_decimal?: string;
                 }[];
             } | null;
+            /**
+             * @description Event property names (at most 4, metered features) whose values split usage for dimension_prices
+             * @example [
+             *       "model",
+             *       "token_type"
+             *     ]
+             */
+            dimensions?: string[];
+            /**
+             * @description Prices per combination of dimension values, tried in order: the first whose match fits an event prices it; usage matching none uses pricing. Invoices show one line per combination (and tier)
+             * @example [
+             *       {
+             *         "match": {
+             *           "token_type": "input"
+             *         },
+             *         "pricing": {
+             *           "model": "per_unit",
+             *           "unit_amount_decimal": "0.000015"
+             *         }
+             *       }
+             *     ]
+             */
+            dimension_prices?: components["schemas"]["DimensionPriceInput"][];
+        };
+        DimensionPriceInput: {
+            /**
+             * @description Dimension → required value (strings); a dimension absent here matches any value. Keys must be declared in dimensions
+             * @example {
+             *       "model": "m-large",
+             *       "token_type": "output"
+             *     }
+             */
+            match: {
+                [key: string]: string;
+            };
+            /**
+             * @description Price of the matching usage; optional when credit_cost is given (the feature's pricing applies)
+             * @example {
+             *       "model": "per_unit",
+             *       "unit_amount_decimal": "0.00006"
+             *     }
+             */
+            pricing?: {
+                /**
+                 * @description per_unit: units × unit_amount; graduated: each tier prices its own units; volume: the tier reached prices all units; package: started packages of package_size × unit_amount
+                 * @example graduated
+                 * @enum {string}
+                 */
+                model: "per_unit" | "graduated" | "volume" | "package";
+                /**
+                 * @description Minor units per unit (per_unit) or per package (package); exactly one of unit_amount and unit_amount_decimal
+                 * @example 2
+                 */
+                unit_amount?: number;
+                /**
+                 * @description The same price as a decimal string of minor units, at most 12 places ("0.000015" = $0.15 per million in USD); instead of unit_amount
+                 * @example 0.000015
+                 */
+                unit_amount_decimal?: string;
+                /**
+                 * @description Units per package (package model)
+                 * @example 1000
+                 */
+                package_size?: number;
+                /**
+                 * @description Tiers in ascending order (graduated and volume); the last has up_to null
+                 * @example [
+                 *       {
+                 *         "up_to": 1000,
+                 *         "unit_amount": 2,
+                 *         "flat_amount": 0
+                 *       },
+                 *       {
+                 *         "up_to": null,
+                 *         "unit_amount": 1,
+                 *         "flat_amount": 500
+                 *       }
+                 *     ]
+                 */
+                tiers?: {
+                    /**
+                     * @description Inclusive upper bound in units (an integer, or a decimal string for fractional quantities); null for the last tier
+                     * @example 1000
+                     */
+                    up_to: number | string | null;
+                    /**
+                     * @description Minor units per unit in this tier; exactly one of unit_amount and unit_amount_decimal
+                     * @example 2
+                     */
+                    unit_amount?: number;
+                    /**
+                     * @description Minor units per unit as a decimal string (≤ 12 places); instead of unit_amount
+                     * @example 0.000015
+                     */
+                    unit_amount_decimal?: string;
+                    /**
+                     * @description Minor units charged once when the tier applies (default 0); at most one of the flat pair
+                     * @example 0
+                     */
+                    flat_amount?: number;
+                    /**
+                     * @description The flat amount as a decimal string (≤ 12 places); instead of flat_amount
+                     * @example 0.5
+                     */
+                    flat_amount_decimal?: string;
+                }[];
+            } | null;
+            /**
+             * @description Credits per unit of the matching usage (a decimal, ≤ 12 places), for credit systems
+             * @example 5
+             */
+            credit_cost?: string | number | null;
         };
         PlanList: {
             /**
@@ -7316,18 +7509,17 @@ export interface components {
              */
             to: string;
             /**
-             * @description Bucketing
+             * @description Bucketing: day, none, or the comma-separated property names usage is grouped by
              * @example day
-             * @enum {string}
              */
-            group_by: "day" | "none";
+            group_by: string;
             /**
              * @description Aggregate over the whole window
              * @example 2500
              */
             value: number;
             /**
-             * @description Buckets (one when group_by is none)
+             * @description Buckets (one when group_by is none or names properties)
              * @example [
              *       {
              *         "start": "2026-11-01T00:00:00.000Z",
@@ -7355,6 +7547,27 @@ export interface components {
                  */
                 value: number;
             }[];
+            /**
+             * @description Usage per combination of property values, in order of first usage, when group_by names properties; else null
+             * @example null
+             */
+            groups: {
+                /**
+                 * @description Property → value of the combination (null where the events lack it)
+                 * @example {
+                 *       "model": "m-large",
+                 *       "token_type": "output"
+                 *     }
+                 */
+                dimensions: {
+                    [key: string]: string | null;
+                };
+                /**
+                 * @description Aggregate of the combination's events
+                 * @example 1234567
+                 */
+                value: number;
+            }[] | null;
         };
         UsageDeadLetterPage: {
             /**
@@ -13600,8 +13813,8 @@ export interface operations {
                 from: string;
                 /** @description Window end (exclusive, ISO 8601) */
                 to: string;
-                /** @description day: one bucket per UTC day (default none) */
-                group_by?: "day" | "none";
+                /** @description day: one bucket per UTC day; none: one bucket (default); or up to 4 comma-separated event property names (model,token_type): usage per combination of their values in groups */
+                group_by?: string;
             };
             header?: never;
             path?: never;

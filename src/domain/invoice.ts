@@ -40,8 +40,20 @@
 import { allocateDiscount, type Coupon, discountAmount } from "./coupons.ts";
 import { type Draw, drawCredits, type GrantBalance, grantCovers } from "./credits.ts";
 import { sum } from "./money.ts";
-import type { Feature, Plan } from "./plan.ts";
-import { rate, tierLabel } from "./pricing.ts";
+import { type Feature, isDimensioned, type Plan } from "./plan.ts";
+import { type Pricing, type PricingSpec, rate, tierLabel, toPricing } from "./pricing.ts";
+import {
+  type Decimal,
+  decimalFromInteger,
+  decimalToJson,
+  formatDecimal,
+  maxDecimal,
+  minDecimal,
+  roundDecimalToInteger,
+  subtractDecimal,
+  sumDecimals,
+} from "./decimal.ts";
+import { type DimensionValues, findDimensionEntry } from "./dimensions.ts";
 import { prorate } from "./proration.ts";
 import { MAX_TAX_RATES, taxLines, type TaxRate } from "./tax.ts";
 
@@ -59,10 +71,20 @@ export interface InvoiceLineDraft {
   description: string;
   /** Feature key for usage lines, `null` otherwise. */
   feature: string | null;
-  /** Units (whole packages for `package`), 1 for fees. */
-  quantity: number;
-  /** Price per unit in minor units (negative for credits). */
-  unit_amount: number;
+  /**
+   * Units (whole packages for `package`), 1 for fees: a number when whole, else the exact decimal
+   * as a string (`"0.25"`, fractional usage).
+   */
+  quantity: number | string;
+  /**
+   * Price per unit in whole minor units (negative for credits); `null` when the price has a
+   * fraction, as Stripe shows a price set only by `unit_amount_decimal`.
+   */
+  unit_amount: number | null;
+  /** The exact price per unit as a decimal string of minor units (`"0.000015"`, `"4900"`). */
+  unit_amount_decimal: string;
+  /** Dimension values of the combination a usage line prices, `null` for other lines. */
+  dimensions: DimensionValues | null;
   /** quantity × unit_amount (+ flat); negative only for proration credits. */
   amount: number;
   /** 1-based tier index for tiered pricing, else `null`. */
@@ -123,10 +145,26 @@ export interface PlanSegment {
   start: Date;
   /** Slice end (exclusive). */
   end: Date;
-  /** Aggregated usage per feature key over `[start, end)` (missing = 0). */
-  usage: ReadonlyMap<string, number>;
+  /**
+   * Aggregated usage per feature key over `[start, end)` (missing = 0): a {@link Decimal}, or a
+   * whole `number` of units.
+   */
+  usage: ReadonlyMap<string, Decimal | number>;
+  /**
+   * Usage of dimensioned features (`plan.ts` `isDimensioned`) per combination of dimension
+   * values, in order of first usage; a feature missing here is rated on `usage` alone.
+   */
+  dimension_usage?: ReadonlyMap<string, readonly CombinationUsage[]>;
   /** How the change that started this segment prorates (ignored for the first segment). */
   proration: "prorate" | "none";
+}
+
+/** Usage of one combination of dimension values over a segment. */
+export interface CombinationUsage {
+  /** The dimension values (`null` where events lack the property). */
+  values: DimensionValues;
+  /** The combination's aggregated usage. */
+  quantity: Decimal | number;
 }
 
 /** A unit grant: like {@link GrantBalance} plus the feature it covers. */
@@ -172,7 +210,7 @@ export interface PeriodInvoiceInput {
  */
 export function computeInvoice(input: {
   plan: InvoicePlan;
-  usage: ReadonlyMap<string, number>;
+  usage: ReadonlyMap<string, Decimal | number>;
   trial: boolean;
 }): InvoiceDraft {
   const start = new Date(0);
@@ -199,8 +237,16 @@ export function computePeriodInvoice(input: PeriodInvoiceInput): InvoiceDraft {
   const { period, full_period: full, segments } = input;
   if (segments.length === 0) throw new RangeError("computePeriodInvoice(): no plan segment");
   const lines: InvoiceLineDraft[] = [];
-  const line = (l: Omit<InvoiceLineDraft, "discount_amount" | "tax_amount">) =>
-    lines.push({ ...l, discount_amount: 0, tax_amount: 0 });
+  const line = (
+    l: Omit<InvoiceLineDraft, "discount_amount" | "tax_amount" | "unit_amount_decimal" | "dimensions">,
+  ) =>
+    lines.push({
+      ...l,
+      unit_amount_decimal: String(l.unit_amount),
+      dimensions: null,
+      discount_amount: 0,
+      tax_amount: 0,
+    });
 
   // 1. base fee and prorations
   if (!period.trial) {
@@ -298,6 +344,7 @@ export function computePeriodInvoice(input: PeriodInvoiceInput): InvoiceDraft {
     const last = lines.findLast((l) => l.amount < 0)!;
     last.amount -= feeTotal;
     last.unit_amount = last.amount;
+    last.unit_amount_decimal = String(last.amount);
   }
 
   // 2. usage per segment, unit credits before pricing
@@ -307,25 +354,44 @@ export function computePeriodInvoice(input: PeriodInvoiceInput): InvoiceDraft {
   const unitDraws = new Map<string, number>();
   for (const segment of segments) {
     for (const feature of segment.plan.features) {
-      if (!feature.pricing) continue;
-      const used = segment.usage.get(feature.key) ?? 0;
-      const billable = billableQuantity(feature, used);
+      const combinations = isDimensioned(feature) ? segment.dimension_usage?.get(feature.key) ?? [] : [];
+      if (combinations.length === 0 && !feature.pricing) continue;
+      const used = asDecimal(segment.usage.get(feature.key) ?? 0);
+      const slices: Slice[] = combinations.length === 0
+        ? [{ values: null, used, billable: billableQuantity(feature, used) }]
+        : shareIncluded(feature, combinations);
+      // each slice's price; a combination without any price is not billed (nor covered by grants)
+      const priced = slices.flatMap((slice) => {
+        const pricing = slice.values === null
+          ? feature.pricing
+          : findDimensionEntry(feature.dimension_prices ?? [], slice.values)?.entry.pricing ??
+            feature.pricing;
+        return pricing ? [{ slice, pricing }] : [];
+      });
+      const billable = sumDecimals(priced.map((p) => p.slice.billable));
+      // unit grants hold whole units: they cover the whole part of the billable quantity
       const grants = [...unitBalances.values()].filter((g) => g.feature === feature.key);
-      const { draws, drawn } = drawCredits(grants, billable);
+      const { draws, drawn } = drawCredits(grants, Number(roundDecimalToInteger(billable, "floor")));
       for (const d of draws) {
         unitBalances.get(d.grant_id)!.remaining -= d.amount;
         unitDraws.set(d.grant_id, (unitDraws.get(d.grant_id) ?? 0) + d.amount);
       }
-      lines.push(
-        ...usageLines(
-          feature,
-          used,
-          billable - drawn,
-          drawn,
-          segment.plan.id ?? null,
-          segments.length > 1 ? segment : null,
-        ),
-      );
+      let creditLeft = decimalFromInteger(drawn);
+      for (const { slice, pricing } of priced) {
+        const credited = minDecimal(creditLeft, slice.billable);
+        creditLeft = subtractDecimal(creditLeft, credited);
+        lines.push(
+          ...usageLines(
+            feature,
+            pricing,
+            slice,
+            subtractDecimal(slice.billable, credited),
+            credited,
+            segment.plan.id ?? null,
+            segments.length > 1 ? segment : null,
+          ),
+        );
+      }
     }
   }
   const subtotal = sum(lines.map((l) => l.amount), "invoice subtotal");
@@ -398,48 +464,122 @@ export function computePeriodInvoice(input: PeriodInvoiceInput): InvoiceDraft {
   };
 }
 
-/** Billable units of a feature: usage beyond the included allowance, never negative. */
-export function billableQuantity(feature: Pick<Feature, "included">, used: number): number {
-  return Math.max(0, used - feature.included);
+/** One rated slice of a feature's usage: the whole feature, or one dimension combination. */
+interface Slice {
+  /** The combination's values, `null` for an undimensioned feature. */
+  values: DimensionValues | null;
+  /** Usage of the slice. */
+  used: Decimal;
+  /** Usage beyond the part of the included allowance the slice took. */
+  billable: Decimal;
+}
+
+function asDecimal(q: Decimal | number): Decimal {
+  return typeof q === "bigint" ? q : decimalFromInteger(q);
+}
+
+/**
+ * Billable units of a feature: usage beyond the included allowance, never negative. Takes and
+ * returns a {@link Decimal} (or whole numbers, as before fractional usage existed).
+ */
+export function billableQuantity(feature: Pick<Feature, "included">, used: Decimal): Decimal;
+/** Whole-number form of {@link billableQuantity}. */
+export function billableQuantity(feature: Pick<Feature, "included">, used: number): number;
+export function billableQuantity(
+  feature: Pick<Feature, "included">,
+  used: Decimal | number,
+): Decimal | number {
+  if (typeof used === "number") return Math.max(0, used - feature.included);
+  return maxDecimal(0n as Decimal, subtractDecimal(used, asDecimal(feature.included)));
+}
+
+/**
+ * The included allowance of a dimensioned feature shared among its combinations (ADR 0004): it is
+ * consumed in order of first usage — the combination used first draws it down first, the next
+ * takes what is left — so the total billable quantity is `max(0, Σ usage − included)` as for an
+ * undimensioned feature, and the allowance lands where the period's usage started.
+ */
+function shareIncluded(
+  feature: Pick<Feature, "included">,
+  combinations: readonly CombinationUsage[],
+): Slice[] {
+  let left = asDecimal(feature.included);
+  return combinations.map((c) => {
+    const used = asDecimal(c.quantity);
+    const taken = minDecimal(left, used);
+    left = subtractDecimal(left, taken);
+    return { values: c.values, used, billable: subtractDecimal(used, taken) };
+  });
+}
+
+/** Exact pricings of stored specs, converted once per spec object (plans are read once per rating). */
+const exactPricings = new WeakMap<PricingSpec, Pricing>();
+
+function exactPricing(spec: PricingSpec): Pricing {
+  let pricing = exactPricings.get(spec);
+  if (!pricing) exactPricings.set(spec, pricing = toPricing(spec));
+  return pricing;
+}
+
+/** `model=m-large, token_type=input` (a missing value shows as `(none)`). */
+function dimensionText(values: DimensionValues): string {
+  return Object.entries(values).map(([k, v]) => `${k}=${v ?? "(none)"}`).join(", ");
 }
 
 function usageLines(
   feature: Feature,
-  used: number,
-  billable: number,
-  credited: number,
+  spec: PricingSpec,
+  slice: Slice,
+  billable: Decimal,
+  credited: Decimal,
   planId: string | null,
   segment: PlanSegment | null,
 ): InvoiceLineDraft[] {
-  const pricing = feature.pricing!;
   const notes: string[] = [];
-  if (feature.included > 0) notes.push(`${used} used, ${feature.included} included`);
-  if (credited > 0) notes.push(`${credited} covered by prepaid credits`);
+  const includedTaken = subtractDecimal(slice.used, slice.billable);
+  if (feature.included > 0 && (slice.values === null || includedTaken > 0n)) {
+    notes.push(
+      slice.values === null
+        ? `${formatDecimal(slice.used)} used, ${feature.included} included`
+        : `${formatDecimal(slice.used)} used, ${
+          formatDecimal(includedTaken)
+        } of ${feature.included} included`,
+    );
+  }
+  if (credited > 0n) notes.push(`${formatDecimal(credited)} covered by prepaid credits`);
   if (segment) {
     notes.push(`${segment.start.toISOString()} – ${segment.end.toISOString()} on ${segment.plan.name}`);
   }
   const usageNote = notes.length > 0 ? ` (${notes.join("; ")})` : "";
+  const name = slice.values === null ? feature.name : `${feature.name} [${dimensionText(slice.values)}]`;
+  const pricing = exactPricing(spec);
   return rate(pricing, billable).map((rated) => {
-    let description = `${feature.name}${usageNote}`;
+    let description = `${name}${usageNote}`;
     if (rated.tier && pricing.model === "graduated") {
-      description = `${feature.name} — ${tierLabel(rated.tier)}${usageNote}`;
+      description = `${name} — ${tierLabel(rated.tier)}${usageNote}`;
     }
     if (rated.tier && pricing.model === "volume") {
-      description = `${feature.name} — volume ${tierLabel(rated.tier)}${usageNote}`;
+      description = `${name} — volume ${tierLabel(rated.tier)}${usageNote}`;
     }
     if (pricing.model === "package") {
-      description =
-        `${feature.name} — ${rated.units} units in packages of ${pricing.package_size}${usageNote}`;
+      description = `${name} — ${
+        formatDecimal(rated.units!)
+      } units in packages of ${pricing.package_size}${usageNote}`;
     }
+    const unit = decimalToJson(rated.unit_amount);
     return {
       kind: "usage" as const,
-      description: rated.flat_amount > 0 ? `${description} + flat ${rated.flat_amount}` : description,
+      description: rated.flat_amount > 0n
+        ? `${description} + flat ${formatDecimal(rated.flat_amount)}`
+        : description,
       feature: feature.key,
-      quantity: rated.quantity,
-      unit_amount: rated.unit_amount,
+      quantity: decimalToJson(rated.quantity),
+      unit_amount: typeof unit === "number" ? unit : null,
+      unit_amount_decimal: formatDecimal(rated.unit_amount),
       amount: rated.amount,
       tier: rated.tier?.index ?? null,
       plan_id: planId,
+      dimensions: slice.values,
       discount_amount: 0,
       tax_amount: 0,
     };

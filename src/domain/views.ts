@@ -9,14 +9,46 @@ import type { Coupon } from "./coupons.ts";
 import type { InvoiceLineDraft } from "./invoice.ts";
 import type { InvoiceStatus } from "./invoice_state.ts";
 import type { PostingInput } from "./ledger.ts";
-import type { Plan } from "./plan.ts";
+import type { DimensionPrice, Feature, Plan } from "./plan.ts";
+import { type PricingView, pricingView } from "./pricing.ts";
 import type { ProrationBehavior, SubscriptionStatus } from "./subscription.ts";
 
 /** An invoice line as the API shows it: exactly the computed line (`invoice.ts`). */
 export type InvoiceLineView = InvoiceLineDraft;
 
+/** A dimension price as the API shows it: its pricing with both fields of each pair. */
+export interface DimensionPriceView extends Omit<DimensionPrice, "pricing"> {
+  /** Price of the matching combinations (see {@link PricingView}), or `null`. */
+  pricing: PricingView | null;
+}
+
+/** A feature as the API shows it: prices with both fields of each pair (`pricing.ts`). */
+export interface FeatureView extends Omit<Feature, "pricing" | "dimensions" | "dimension_prices"> {
+  /** Price of usage beyond `included`, or `null`. */
+  pricing: PricingView | null;
+  /** Event property names whose values split usage (`[]`: none). */
+  dimensions: string[];
+  /** Prices per dimension match, first match wins. */
+  dimension_prices: DimensionPriceView[];
+}
+
+/** The API view of a stored feature. */
+export function featureView(feature: Feature): FeatureView {
+  return {
+    ...feature,
+    pricing: feature.pricing ? pricingView(feature.pricing) : null,
+    dimensions: feature.dimensions ?? [],
+    dimension_prices: (feature.dimension_prices ?? []).map((e) => ({
+      ...e,
+      pricing: e.pricing ? pricingView(e.pricing) : null,
+    })),
+  };
+}
+
 /** A plan as the API shows it. */
-export interface PlanView extends Omit<Plan, "created_at" | "updated_at"> {
+export interface PlanView extends Omit<Plan, "created_at" | "updated_at" | "features"> {
+  /** Features with their limits and prices, in the order the client sent them. */
+  features: FeatureView[];
   /** ISO 8601 creation time. */
   created_at: string;
   /** ISO 8601 time of the last change. */

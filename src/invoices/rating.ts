@@ -19,13 +19,14 @@ import { type Coupon, discountApplies, onceCouponApplies } from "../domain/coupo
 import type { GrantBalance } from "../domain/credits.ts";
 import { newId } from "../domain/ids.ts";
 import {
+  type CombinationUsage,
   computePeriodInvoice,
   type InvoiceDraft,
   type InvoiceLineDraft,
   type PlanSegment,
   type UnitGrant,
 } from "../domain/invoice.ts";
-import type { Plan } from "../domain/plan.ts";
+import { isDimensioned, isPriced, type Plan } from "../domain/plan.ts";
 import {
   type BillingPeriod,
   initialPlanId,
@@ -50,8 +51,15 @@ import {
   type SubscriptionRow,
   timelineOf,
 } from "../subscriptions/read.ts";
-import { aggregateUsage } from "../usage/service.ts";
-import { couponDiscountedAnInvoice, invoiceLineRows, type InvoiceRow, invoiceRows } from "./repository.ts";
+import { aggregateUsage, aggregateUsageByCombination } from "../usage/service.ts";
+import {
+  couponDiscountedAnInvoice,
+  type InvoiceLineColumns,
+  invoiceLineRows,
+  type InvoiceRow,
+  invoiceRows,
+} from "./repository.ts";
+import { type Decimal, decimalFromInteger, parseDecimal, roundDecimalToInteger } from "../domain/decimal.ts";
 
 /** Remaining balances of a customer's grants: amount − every recorded consumption. */
 async function grantBalances(ctx: Ctx, exec: Executor, customerId: string) {
@@ -135,15 +143,40 @@ export async function ratePeriod(
   for (const slice of slices) {
     if (!plans.has(slice.plan_id)) plans.set(slice.plan_id, await loadPlan(ctx, tx, slice.plan_id));
     const plan = plans.get(slice.plan_id)!;
-    const usage = new Map<string, number>();
+    const usage = new Map<string, Decimal>();
+    const dimensionUsage = new Map<string, CombinationUsage[]>();
     for (const feature of plan.features) {
-      if (!feature.pricing) continue;
+      if (!isPriced(feature)) continue;
       usage.set(
         feature.key,
-        await aggregateUsage(ctx.scope, tx, sub.customer_id, feature, slice.start, slice.end),
+        decimalFromInteger(
+          await aggregateUsage(ctx.scope, tx, sub.customer_id, feature, slice.start, slice.end),
+        ),
       );
+      if (isDimensioned(feature)) {
+        const groups = await aggregateUsageByCombination(
+          ctx.scope,
+          tx,
+          sub.customer_id,
+          feature,
+          feature.dimensions ?? [],
+          slice.start,
+          slice.end,
+        );
+        dimensionUsage.set(
+          feature.key,
+          groups.map((g) => ({ values: g.values, quantity: decimalFromInteger(g.value) })),
+        );
+      }
     }
-    segments.push({ plan, start: slice.start, end: slice.end, usage, proration: slice.proration });
+    segments.push({
+      plan,
+      start: slice.start,
+      end: slice.end,
+      usage,
+      dimension_usage: dimensionUsage,
+      proration: slice.proration,
+    });
   }
   const timeline = timelineOf(sub);
   const full = period.trial
@@ -210,9 +243,34 @@ export async function writeLines(
       id: newId("il"),
       invoice_id: invoiceId,
       position,
-      ...l,
+      ...lineColumns(l),
     })),
   );
+}
+
+/**
+ * The stored columns of a computed line: a fractional quantity or unit price is kept exact in its
+ * `_decimal` column (the integer column then holds it rounded half-up, for readers that only know
+ * integers); whole values leave the `_decimal` columns null, so integer invoices store as before.
+ */
+export function lineColumns(l: InvoiceLineDraft): InvoiceLineColumns {
+  const quantity = typeof l.quantity === "number" ? null : parseDecimal(l.quantity);
+  const unit = parseDecimal(l.unit_amount_decimal);
+  return {
+    kind: l.kind,
+    description: l.description,
+    feature: l.feature,
+    quantity: quantity === null ? l.quantity as number : Number(roundDecimalToInteger(quantity, "half_up")),
+    quantity_decimal: quantity === null ? null : l.quantity as string,
+    unit_amount: l.unit_amount ?? Number(roundDecimalToInteger(unit, "half_up")),
+    unit_amount_decimal: l.unit_amount === null ? l.unit_amount_decimal : null,
+    amount: l.amount,
+    tier: l.tier,
+    plan_id: l.plan_id,
+    dimensions: l.dimensions,
+    discount_amount: l.discount_amount,
+    tax_amount: l.tax_amount,
+  };
 }
 
 /** The invoice columns a rating sets (amounts, coupon, tax rates: the first one also in the single-rate columns). */

@@ -16,10 +16,25 @@ import {
   invoices,
   invoiceSequences,
 } from "../storage/schema.ts";
-import { pageRows, type Row, scoped, type TableRepository, tableRepository } from "../storage/scoped.ts";
+import {
+  type NewRow,
+  pageRows,
+  type Row,
+  scoped,
+  type TableRepository,
+  tableRepository,
+} from "../storage/scoped.ts";
 
 /** An invoice row as stored. */
 export type InvoiceRow = Row<typeof invoices>;
+/** An invoice line row to insert (the scope columns are stamped by the repository). */
+export type NewInvoiceLineRow = NewRow<typeof invoiceLines>;
+
+/** The columns of an invoice line that say what it bills (without its keys and position). */
+export type InvoiceLineColumns = Omit<
+  Row<typeof invoiceLines>,
+  "id" | "tenant_id" | "app_id" | "invoice_id" | "position"
+>;
 /** A credit note row as stored. */
 export type CreditNoteRow = Row<typeof creditNotes>;
 

@@ -59,11 +59,13 @@ export const InvoiceSchema: z.ZodObject<
           kind: z.ZodEnum<{ base: "base"; usage: "usage"; proration: "proration" }>;
           description: z.ZodString;
           feature: z.ZodNullable<z.ZodString>;
-          quantity: z.ZodInt;
-          unit_amount: z.ZodInt;
+          quantity: z.ZodUnion<readonly [z.ZodInt, z.ZodString]>;
+          unit_amount: z.ZodNullable<z.ZodInt>;
+          unit_amount_decimal: z.ZodString;
           amount: z.ZodInt;
           tier: z.ZodNullable<z.ZodInt>;
           plan_id: z.ZodNullable<z.ZodString>;
+          dimensions: z.ZodNullable<z.ZodRecord<z.ZodString, z.ZodNullable<z.ZodString>>>;
           discount_amount: z.ZodInt;
           tax_amount: z.ZodInt;
         },
@@ -126,8 +128,19 @@ export const InvoiceSchema: z.ZodObject<
       description: "Feature key of a usage line",
       example: "api_calls",
     }),
-    quantity: z.int().openapi({ description: "Units billed on this line", example: 4000 }),
-    unit_amount: z.int().openapi({ description: "Negative for proration credits", example: 1 }),
+    quantity: z.union([z.int(), z.string()]).openapi({
+      description: "Units billed on this line: a number when whole, else the exact decimal as a string",
+      example: 4000,
+    }),
+    unit_amount: z.int().nullable().openapi({
+      description:
+        "Price per unit in minor units (negative for proration credits); null when the price has a fraction (see unit_amount_decimal)",
+      example: 1,
+    }),
+    unit_amount_decimal: z.string().openapi({
+      description: "The exact price per unit as a decimal string of minor units",
+      example: "0.000015",
+    }),
     amount: z.int().openapi({
       description: "Line amount in minor units (before discount and tax)",
       example: 4000,
@@ -136,6 +149,11 @@ export const InvoiceSchema: z.ZodObject<
     plan_id: z.string().nullable().openapi({
       description: "pln_ id the line is priced from",
       example: "pln_01jd0000000000000000000000",
+    }),
+    dimensions: z.record(z.string(), z.string().nullable()).nullable().openapi({
+      description:
+        "Dimension values of the combination a usage line prices (null where events lack the property); null for other lines",
+      example: { model: "m-large", token_type: "output" },
     }),
     discount_amount: z.int().openapi({
       description: "Discount allocated to this line in minor units",
@@ -150,9 +168,11 @@ export const InvoiceSchema: z.ZodObject<
       feature: null,
       quantity: 1,
       unit_amount: 4900,
+      unit_amount_decimal: "4900",
       amount: 4900,
       tier: null,
       plan_id: "pln_01jd0000000000000000000000",
+      dimensions: null,
       discount_amount: 0,
       tax_amount: 0,
     }],

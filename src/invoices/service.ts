@@ -63,7 +63,7 @@ import {
   type SubscriptionRow,
   timelineOf,
 } from "../subscriptions/read.ts";
-import { amountsOf, type Fresh, ratePeriod, refreshDraft, writeLines } from "./rating.ts";
+import { amountsOf, type Fresh, lineColumns, ratePeriod, refreshDraft, writeLines } from "./rating.ts";
 import { customerCtx } from "../test_clocks/time.ts";
 
 /**
@@ -199,7 +199,7 @@ export async function upcomingInvoice(ctx: Ctx, subscriptionId: string): Promise
     voided_at: null,
     created_at: now,
     updated_at: now,
-  }, rated.draft.lines);
+  }, rated.draft.lines.map(lineColumns));
   return { ...view, id: null };
 }
 

@@ -12,6 +12,7 @@ import { amountDue } from "../domain/invoice_state.ts";
 import type { Executor } from "../storage/db.ts";
 import {
   type CreditNoteRow,
+  type InvoiceLineColumns,
   invoiceLineRows,
   invoicePage,
   type InvoiceRow,
@@ -19,6 +20,7 @@ import {
 } from "./repository.ts";
 import type { Ctx } from "../context.ts";
 import type { Scope } from "../domain/scope.ts";
+import type { DimensionValues } from "../domain/dimensions.ts";
 import { loadCustomer } from "../customers/service.ts";
 import type { CreditNoteView, InvoiceLineView, InvoiceView } from "../domain/views.ts";
 export type { CreditNoteView, InvoiceLineView, InvoiceView };
@@ -40,7 +42,7 @@ export async function invoiceViews(
   scope: Scope,
   rows: readonly InvoiceRow[],
 ): Promise<InvoiceView[]> {
-  const lines = new Map(rows.map((r) => [r.id, [] as InvoiceLineView[]]));
+  const lines = new Map(rows.map((r) => [r.id, [] as InvoiceLineColumns[]]));
   // Each statement binds the scope's two columns beside the IN list (4 reserved, generously).
   for (const chunk of inChunks(exec, rows.map((r) => r.id), 4)) {
     const found = await invoiceLineRows.list(exec, scope, { invoice_id: chunk }, {
@@ -57,7 +59,7 @@ export async function invoiceViews(
  */
 export function invoiceViewOf(
   row: Omit<InvoiceRow, "tenant_id" | "app_id">,
-  lines: readonly Omit<InvoiceLineView, never>[],
+  lines: readonly InvoiceLineColumns[],
 ): InvoiceView {
   const taxes = row.taxes ??
     (row.tax_rate_id
@@ -79,11 +81,13 @@ export function invoiceViewOf(
       kind: l.kind,
       description: l.description,
       feature: l.feature,
-      quantity: l.quantity,
-      unit_amount: l.unit_amount,
+      quantity: l.quantity_decimal ?? l.quantity,
+      unit_amount: l.unit_amount_decimal === null ? l.unit_amount : null,
+      unit_amount_decimal: l.unit_amount_decimal ?? String(l.unit_amount),
       amount: l.amount,
       tier: l.tier,
       plan_id: l.plan_id,
+      dimensions: l.dimensions as DimensionValues | null,
       discount_amount: l.discount_amount,
       tax_amount: l.tax_amount,
     })),

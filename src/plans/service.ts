@@ -28,7 +28,7 @@ import { mapPage, type Page, type PageRequest } from "../domain/paging.ts";
 import type { Ctx } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import { invalidateEntitlements } from "../entitlements/invalidate.ts";
-import type { PlanView } from "../domain/views.ts";
+import { featureView, type PlanView } from "../domain/views.ts";
 export type { PlanView };
 
 /** Body of plan creation. Amounts are integer minor units of `currency`. */
@@ -77,7 +77,12 @@ export function planFromRow(row: PlanRow): Plan {
 
 /** Domain plan → API view. */
 export function planView(plan: Plan): PlanView {
-  return { ...plan, created_at: plan.created_at.toISOString(), updated_at: plan.updated_at.toISOString() };
+  return {
+    ...plan,
+    features: plan.features.map(featureView),
+    created_at: plan.created_at.toISOString(),
+    updated_at: plan.updated_at.toISOString(),
+  };
 }
 
 /**

@@ -324,6 +324,12 @@ export const invoiceLines = pgTable("invoice_lines", {
   discount_amount: whole("discount_amount").notNull().default(0),
   /** Tax of this line, rounded per line (see domain/tax.ts). */
   tax_amount: whole("tax_amount").notNull().default(0),
+  /** Exact quantity (canonical decimal) when fractional; `quantity` then holds it rounded half-up. */
+  quantity_decimal: text("quantity_decimal"),
+  /** Exact unit price (canonical decimal) when fractional; `unit_amount` then holds it rounded half-up. */
+  unit_amount_decimal: text("unit_amount_decimal"),
+  /** Dimension values of a usage line's combination (JSON object), or null. */
+  dimensions: json("dimensions"),
 }, (t) => [index("invoice_lines_invoice_idx").on(t.tenant_id, t.app_id, t.invoice_id, t.position)]);
 
 /**

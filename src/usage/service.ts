@@ -18,8 +18,10 @@ import { keyReused, onceVerdict } from "../domain/idempotency.ts";
 import type { LifecycleFact } from "../domain/events.ts";
 import { newId } from "../domain/ids.ts";
 import type { Feature } from "../domain/plan.ts";
+import type { DimensionValues } from "../domain/dimensions.ts";
 import type { Executor, Tx } from "../storage/db.ts";
 import {
+  aggregateUsageByDimensions,
   aggregateUsageEvents,
   hashesOfEvents,
   insertUsageEvents,
@@ -277,4 +279,33 @@ export async function aggregateUsage(
   end: Date,
 ): Promise<number> {
   return await aggregateUsageEvents(exec, scope, customerId, feature, start, end);
+}
+
+/** Usage of one combination of dimension values (see {@link aggregateUsageByCombination}). */
+export interface CombinationAggregate {
+  /** Dimension name → value (`null` where the events lack the property), in the asked order. */
+  values: DimensionValues;
+  /** The combination's aggregated usage, in units. */
+  value: number;
+}
+
+/**
+ * A customer's usage of a feature over `[start, end)` per combination of the values of the event
+ * properties `dimensions`, each aggregated by the feature's aggregation, in order of first usage
+ * (ADR 0004 shares the included allowance in this order). No events → `[]`.
+ */
+export async function aggregateUsageByCombination(
+  scope: Scope,
+  exec: Executor,
+  customerId: string,
+  feature: Pick<Feature, "key" | "aggregation" | "unique_property">,
+  dimensions: readonly string[],
+  start: Date,
+  end: Date,
+): Promise<CombinationAggregate[]> {
+  const groups = await aggregateUsageByDimensions(exec, scope, customerId, feature, dimensions, start, end);
+  return groups.map((g) => ({
+    values: Object.fromEntries(dimensions.map((d, i) => [d, g.values[i]])),
+    value: g.value,
+  }));
 }

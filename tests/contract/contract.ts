@@ -573,6 +573,97 @@ export const contractCases: ContractCase[] = [
     },
   },
   {
+    name: "decimal and dimension prices: usage grouped by event properties, one invoice line per combination",
+    async run(target) {
+      const { secret_key: key } = await provision(target);
+      const plan = await http(target, "POST", "/v1/plans", {
+        key,
+        body: {
+          key: "ai",
+          name: "AI",
+          currency: "USD",
+          interval: "month",
+          features: [{
+            key: "tokens",
+            name: "Tokens",
+            type: "metered",
+            dimensions: ["model", "token_type"],
+            pricing: { model: "per_unit", unit_amount_decimal: "0.00001" },
+            dimension_prices: [
+              {
+                match: { token_type: "input" },
+                pricing: { model: "per_unit", unit_amount_decimal: "0.000015" },
+              },
+              {
+                match: { token_type: "output" },
+                pricing: { model: "per_unit", unit_amount_decimal: "0.00006" },
+              },
+            ],
+          }],
+        },
+      });
+      assert.equal(plan.status, 201, JSON.stringify(plan.body));
+      const start = monthStart(-3);
+      const end = monthStart(-2);
+      await http(target, "POST", "/v1/customers", { key, body: { external_id: "dim" } });
+      const sub = await http(target, "POST", "/v1/subscriptions", {
+        key,
+        body: { customer_id: "dim", plan_id: plan.body.id, start_at: start.toISOString() },
+      });
+      assert.equal(sub.status, 201, JSON.stringify(sub.body));
+      const at = (days: number) => new Date(start.getTime() + days * 86_400_000).toISOString();
+      const event = (id: string, value: number, days: number, properties: Record<string, string>) => ({
+        id,
+        customer_id: "dim",
+        feature: "tokens",
+        value,
+        timestamp: at(days),
+        properties,
+      });
+      const events = [
+        event("d1", 3_000_000, 1, { model: "m-large", token_type: "input" }),
+        event("d2", 456_789, 2, { model: "m-large", token_type: "input" }),
+        event("d3", 1_234_567, 3, { model: "m-small", token_type: "output" }),
+        event("d4", 500_000, 4, { model: "m-small" }), // no token_type: no entry matches
+      ];
+      assert.equal((await http(target, "POST", "/v1/events", { key, body: { events } })).body.accepted, 4);
+      const usage = await http(
+        target,
+        "GET",
+        `/v1/usage?customer_id=dim&feature=tokens&from=${start.toISOString()}&to=${end.toISOString()}&group_by=model,token_type`,
+        { key },
+      );
+      assert.equal(usage.status, 200, JSON.stringify(usage.body));
+      assert.deepEqual(usage.body.groups, [
+        { dimensions: { model: "m-large", token_type: "input" }, value: 3_456_789 },
+        { dimensions: { model: "m-small", token_type: "output" }, value: 1_234_567 },
+        { dimensions: { model: "m-small", token_type: null }, value: 500_000 },
+      ]);
+      const inv = await http(target, "POST", "/v1/invoices", {
+        key,
+        body: {
+          subscription_id: sub.body.id,
+          period_start: start.toISOString(),
+          period_end: end.toISOString(),
+        },
+      });
+      assert.equal(inv.status, 201, JSON.stringify(inv.body));
+      // 3 456 789 × 0.000015 = 51.851835 → 52; 1 234 567 × 0.00006 = 74.07402 → 74;
+      // 500 000 × 0.00001 (the feature's own price) = 5
+      assert.deepEqual(
+        inv.body.lines.map((l: any) => [l.dimensions, l.quantity, l.unit_amount_decimal, l.amount]),
+        [
+          [{ model: "m-large", token_type: "input" }, 3_456_789, "0.000015", 52],
+          [{ model: "m-small", token_type: "output" }, 1_234_567, "0.00006", 74],
+          [{ model: "m-small", token_type: null }, 500_000, "0.00001", 5],
+        ],
+      );
+      assert.equal(inv.body.total, 131);
+      const again = await http(target, "GET", `/v1/invoices/${inv.body.id}`, { key });
+      assert.deepEqual(again.body.lines, inv.body.lines);
+    },
+  },
+  {
     name: "a month is invoiced with worked totals, finalized, paid in parts and balanced in the ledger",
     async run(target) {
       const { secret_key: key } = await provision(target);

@@ -10,7 +10,22 @@ import { computePeriodInvoice, type PlanSegment } from "../../src/domain/invoice
 import { currencyExponent, divide, format } from "../../src/domain/money.ts";
 import { addIntervals } from "../../src/domain/period.ts";
 import { checkFeatures } from "../../src/domain/plan.ts";
-import { rate, rateTotal } from "../../src/domain/pricing.ts";
+import {
+  type PricingInput,
+  rate as rateDecimal,
+  rateTotal as rateTotalDecimal,
+  toPricing,
+} from "../../src/domain/pricing.ts";
+import { decimalFromInteger, decimalToSafeInteger } from "../../src/domain/decimal.ts";
+
+// rate() works in exact Decimals; these integer examples read quantities back as numbers
+const rate = (p: PricingInput, quantity: number) =>
+  rateDecimal(toPricing(p), decimalFromInteger(quantity)).map((l) => ({
+    ...l,
+    quantity: decimalToSafeInteger(l.quantity)!,
+  }));
+const rateTotal = (p: PricingInput, quantity: number) =>
+  rateTotalDecimal(toPricing(p), decimalFromInteger(quantity));
 import { prorate } from "../../src/domain/proration.ts";
 import {
   periodAt,
