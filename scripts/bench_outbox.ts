@@ -64,6 +64,8 @@ function customerData(r: ReturnType<typeof row>): CustomerView {
     external_id: r.external_id,
     name: r.name,
     email: r.email,
+    test_clock: null,
+    tax_rate_ids: [],
     created_at: r.created_at.toISOString(),
   };
 }

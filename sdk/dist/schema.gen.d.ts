@@ -181,8 +181,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List plans
-         * @description List plans. Requires a secret key.
+         * List plans, newest first, one page at a time
+         * @description List plans, newest first, one page at a time. Requires a secret key.
          */
         get: operations["listPlans"];
         put?: never;
@@ -248,7 +248,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List customers, newest first, one page at a time
+         * @description List customers, newest first, one page at a time. Requires a secret key.
+         */
+        get: operations["listCustomers"];
         put?: never;
         /**
          * Create a customer (an identical repeat returns it with 200)
@@ -308,7 +312,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List subscriptions, newest first, one page at a time
+         * @description List subscriptions, newest first, one page at a time. Requires a secret key.
+         */
+        get: operations["listSubscriptions"];
         put?: never;
         /**
          * Subscribe a customer to a plan
@@ -334,6 +342,26 @@ export interface paths {
          */
         get: operations["getSubscription"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{id}/tax_rates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set the subscription's own tax rates (up to 5; they replace the customer's); null clears them
+         * @description Set the subscription's own tax rates (up to 5; they replace the customer's); null clears them. Requires a secret key.
+         */
+        put: operations["setSubscriptionTaxRates"];
         post?: never;
         delete?: never;
         options?: never;
@@ -371,8 +399,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Change the plan (upgrade now with proration, downgrade at period end by default)
-         * @description Change the plan (upgrade now with proration, downgrade at period end by default). Requires a secret key.
+         * Change the plan (upgrade now with proration, downgrade at period end by default; an interval change resets the billing anchor)
+         * @description Change the plan (upgrade now with proration, downgrade at period end by default; an interval change resets the billing anchor). Requires a secret key.
          */
         post: operations["changeSubscription"];
         delete?: never;
@@ -549,8 +577,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List invoices, newest first
-         * @description List invoices, newest first. Requires a secret key.
+         * List invoices, newest first, one page at a time
+         * @description List invoices, newest first, one page at a time. Requires a secret key.
          */
         get: operations["listInvoices"];
         put?: never;
@@ -559,6 +587,26 @@ export interface paths {
          * @description Generate the invoice of a subscription period (idempotent per subscription and period). Requires a secret key.
          */
         post: operations["createInvoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoices/upcoming": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Preview the invoice the subscription's current period would produce now (nothing is stored)
+         * @description Preview the invoice the subscription's current period would produce now (nothing is stored). Requires a secret key.
+         */
+        get: operations["getUpcomingInvoice"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -673,8 +721,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Credit notes of an invoice
-         * @description Credit notes of an invoice. Requires a secret key.
+         * Credit notes of an invoice, newest first, one page at a time
+         * @description Credit notes of an invoice, newest first, one page at a time. Requires a secret key.
          */
         get: operations["listCreditNotes"];
         put?: never;
@@ -1242,10 +1290,30 @@ export interface paths {
         };
         get?: never;
         /**
-         * Set (or clear with null) the tax rate a customer is billed with
-         * @description Set (or clear with null) the tax rate a customer is billed with. Requires a secret key.
+         * Set (or clear with null) the one tax rate a customer is billed with (see PUT …/tax_rates for several)
+         * @description Set (or clear with null) the one tax rate a customer is billed with (see PUT …/tax_rates for several). Requires a secret key.
          */
         put: operations["setCustomerTaxRate"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{id}/tax_rates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set the tax rates (up to 5) a customer is billed with; [] clears them
+         * @description Set the tax rates (up to 5) a customer is billed with; [] clears them. Requires a secret key.
+         */
+        put: operations["setCustomerTaxRates"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1261,8 +1329,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A customer's credit grants with remaining balances
-         * @description A customer's credit grants with remaining balances. Requires a secret key.
+         * A customer's credit grants with remaining balances, newest first, one page at a time
+         * @description A customer's credit grants with remaining balances, newest first, one page at a time. Requires a secret key.
          */
         get: operations["listCreditGrants"];
         put?: never;
@@ -1277,6 +1345,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/test_clocks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List test clocks, oldest first
+         * @description List test clocks, oldest first. Requires a secret key.
+         */
+        get: operations["getTestClocks"];
+        put?: never;
+        /**
+         * Create a test clock; customers created with test_clock live on its frozen time
+         * @description Create a test clock; customers created with test_clock live on its frozen time. Requires a secret key.
+         */
+        post: operations["postTestClocks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/test_clocks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a test clock
+         * @description Get a test clock. Requires a secret key.
+         */
+        get: operations["getTestClocksId"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a test clock with its customers and their subscriptions, usage, invoices and credits (ledger entries, audit and webhook history are kept)
+         * @description Delete a test clock with its customers and their subscriptions, usage, invoices and credits (ledger entries, audit and webhook history are kept). Requires a secret key.
+         */
+        delete: operations["deleteTestClocksId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/test_clocks/{id}/advance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move the clock forward, running what came due for its customers in time order (period rollovers, invoices, trial ends, coupons, credit expiry); idempotent
+         * @description Move the clock forward, running what came due for its customers in time order (period rollovers, invoices, trial ends, coupons, credit expiry); idempotent. Requires a secret key.
+         */
+        post: operations["postTestClocksIdAdvance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhook_endpoints": {
         parameters: {
             query?: never;
@@ -1285,8 +1421,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List webhook endpoints
-         * @description List webhook endpoints. Requires a secret key.
+         * List webhook endpoints, newest first, one page at a time
+         * @description List webhook endpoints, newest first, one page at a time. Requires a secret key.
          */
         get: operations["listWebhookEndpoints"];
         put?: never;
@@ -1393,9 +1529,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List webhook endpoints
+         * List webhook endpoints, newest first, one page at a time
          * @deprecated
-         * @description List webhook endpoints. Requires a secret key.
+         * @description List webhook endpoints, newest first, one page at a time. Requires a secret key.
          */
         get: operations["listWebhookEndpointsDeprecated"];
         put?: never;
@@ -1778,7 +1914,7 @@ export interface webhooks {
         put?: never;
         /**
          * customer.tax_rate_set event
-         * @description A customer's tax rate was set or cleared. Sent to every endpoint subscribed to `customer.tax_rate_set`, `customer.*` or `*`, signed per Standard Webhooks with the endpoint's secret. Answer 2xx to acknowledge; other answers and timeouts are retried with backoff; 410 disables the endpoint.
+         * @description A customer's tax rates were set or cleared. Sent to every endpoint subscribed to `customer.tax_rate_set`, `customer.*` or `*`, signed per Standard Webhooks with the endpoint's secret. Answer 2xx to acknowledge; other answers and timeouts are retried with backoff; 410 disables the endpoint.
          */
         post: operations["onCustomerTaxRateSet"];
         delete?: never;
@@ -2441,6 +2577,26 @@ export interface webhooks {
          * @description A subscription was resumed. Sent to every endpoint subscribed to `subscription.resumed`, `subscription.*` or `*`, signed per Standard Webhooks with the endpoint's secret. Answer 2xx to acknowledge; other answers and timeouts are retried with backoff; 410 disables the endpoint.
          */
         post: operations["onSubscriptionResumed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "subscription.tax_rates_set": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * subscription.tax_rates_set event
+         * @description A subscription's own tax rates were set or cleared. Sent to every endpoint subscribed to `subscription.tax_rates_set`, `subscription.*` or `*`, signed per Standard Webhooks with the endpoint's secret. Answer 2xx to acknowledge; other answers and timeouts are retried with backoff; 410 disables the endpoint.
+         */
+        post: operations["onSubscriptionTaxRatesSet"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3153,13 +3309,23 @@ export interface components {
              */
             email: string | null;
             /**
+             * @description clock_ id of the test clock the customer lives on; null: the wall clock
+             * @example null
+             */
+            test_clock: string | null;
+            /**
+             * @description The customer's tax rates (txr_ ids, in order); a subscription's own rates replace them
+             * @example []
+             */
+            tax_rate_ids: string[];
+            /**
              * Format: date-time
              * @description ISO 8601 UTC instant
              * @example 2026-11-01T00:00:00.000Z
              */
             created_at: string;
         };
-        /** @description A customer's tax rate was set or cleared: the body of a `customer.tax_rate_set` delivery */
+        /** @description A customer's tax rates were set or cleared: the body of a `customer.tax_rate_set` delivery */
         CustomerTaxRateSetEvent: {
             /**
              * @description Message id (also `webhook-id`), stable across retries
@@ -3189,10 +3355,11 @@ export interface components {
              */
             resource_id: string;
             /**
-             * @description The customer and its new tax rate
+             * @description The customer and its new tax rates
              * @example {
              *       "customer_id": "cus_01jd0000000000000000000000",
-             *       "tax_rate_id": null
+             *       "tax_rate_id": null,
+             *       "tax_rate_ids": []
              *     }
              */
             data: {
@@ -3202,10 +3369,15 @@ export interface components {
                  */
                 customer_id: string;
                 /**
-                 * @description The new tax rate, null when cleared
+                 * @description The first of the new tax rates, null when cleared
                  * @example null
                  */
                 tax_rate_id: string | null;
+                /**
+                 * @description Every tax rate of the customer now, in order (empty when cleared)
+                 * @example []
+                 */
+                tax_rate_ids: string[];
             } & {
                 [key: string]: unknown;
             };
@@ -3965,7 +4137,7 @@ export interface components {
              */
             coupon_id: string | null;
             /**
-             * @description Tax rate applied, if any
+             * @description The first tax rate applied, if any (the single-rate field; `taxes` lists every rate)
              * @example null
              */
             tax_rate: {
@@ -3985,6 +4157,39 @@ export interface components {
                  */
                 inclusive: boolean;
             } | null;
+            /**
+             * @description Tax of each rate applied, in order; their amounts sum to `tax`
+             * @example [
+             *       {
+             *         "tax_rate_id": "txr_01jd0000000000000000000000",
+             *         "percentage_bp": 1900,
+             *         "inclusive": false,
+             *         "amount": 1900
+             *       }
+             *     ]
+             */
+            taxes: {
+                /**
+                 * @description Tax rate id
+                 * @example txr_01jd0000000000000000000000
+                 */
+                tax_rate_id: string | null;
+                /**
+                 * @description Rate in basis points (1900 = 19 %)
+                 * @example 1900
+                 */
+                percentage_bp: number;
+                /**
+                 * @description Prices already include the tax
+                 * @example false
+                 */
+                inclusive: boolean;
+                /**
+                 * @description Tax of this rate in minor units: per line and rate rounded half up, summed
+                 * @example 1900
+                 */
+                amount: number;
+            }[];
             /**
              * Format: date-time
              * @description Start of the billed period (inclusive)
@@ -5175,6 +5380,11 @@ export interface components {
              */
             paused_at: string | null;
             /**
+             * @description The subscription's own tax rates (txr_ ids), replacing the customer's; null: the customer's apply
+             * @example null
+             */
+            tax_rate_ids: string[] | null;
+            /**
              * Format: date-time
              * @description ISO 8601 UTC instant
              * @example 2026-11-01T00:00:00.000Z
@@ -5458,6 +5668,57 @@ export interface components {
             resource_id: string;
             /** @description The Subscription as the API shows it */
             data: components["schemas"]["Subscription"];
+        };
+        /** @description A subscription's own tax rates were set or cleared: the body of a `subscription.tax_rates_set` delivery */
+        SubscriptionTaxRatesSetEvent: {
+            /**
+             * @description Message id (also `webhook-id`), stable across retries
+             * @example msg_01jd…
+             */
+            id: string;
+            /**
+             * @description Event type
+             * @example subscription.tax_rates_set
+             * @enum {string}
+             */
+            type: "subscription.tax_rates_set";
+            /**
+             * Format: date-time
+             * @description When the change committed (ISO 8601 UTC)
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            timestamp: string;
+            /**
+             * @description TypeID of the app
+             * @example app_01jd0000000000000000000000
+             */
+            app_id: string;
+            /**
+             * @description TypeID of the resource
+             * @example inv_01jd0000000000000000000000
+             */
+            resource_id: string;
+            /**
+             * @description The subscription and its own tax rates
+             * @example {
+             *       "subscription_id": "sub_01jd0000000000000000000000",
+             *       "tax_rate_ids": null
+             *     }
+             */
+            data: {
+                /**
+                 * @description TypeID of the subscription
+                 * @example sub_01jd0000000000000000000000
+                 */
+                subscription_id: string;
+                /**
+                 * @description The subscription's own tax rates now; null when cleared (the customer's apply)
+                 * @example null
+                 */
+                tax_rate_ids: string[] | null;
+            } & {
+                [key: string]: unknown;
+            };
         };
         /** @description A subscription's trial ends soon: the body of a `subscription.trial_ending` delivery */
         SubscriptionTrialEndingEvent: {
@@ -6036,7 +6297,7 @@ export interface components {
              * @example validation_failed
              * @enum {string}
              */
-            code: "account_constraints_mismatch" | "account_not_found" | "account_type_mismatch" | "admin_token_not_found" | "admin_token_rotation_unavailable" | "amount_out_of_range" | "api_key_not_found" | "app_not_found" | "bad_request" | "capture_exceeds_hold" | "consume_not_supported" | "cors_not_allowed" | "coupon_code_exists" | "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_found" | "coupon_not_yet_valid" | "credit_note_exceeds_creditable" | "currency_mismatch" | "customer_exists" | "customer_not_allowed" | "customer_not_found" | "customer_session_expired" | "customer_session_invalid" | "customer_session_required" | "database_busy" | "discount_exists" | "docs_unavailable" | "encryption_key_missing" | "end_at_not_after_start" | "entry_already_reversed" | "entry_not_found" | "feature_not_allowed" | "fees_exceed_amount" | "hold_expired" | "hold_not_found" | "hold_not_pending" | "idempotency_key_mismatch" | "idempotency_key_required" | "idempotency_key_reused" | "insufficient_balance" | "insufficient_quantity" | "internal_error" | "interval_mismatch" | "invalid_amount" | "invalid_cursor" | "invalid_origin" | "invalid_period" | "invalid_quantity" | "invoice_has_credit_notes" | "invoice_has_payments" | "invoice_not_creditable" | "invoice_not_found" | "invoice_not_open" | "invoice_paid" | "invoice_uncollectible" | "invoice_voided" | "key_scope_not_allowed" | "malformed_json" | "not_ready" | "origin_not_allowed" | "payload_too_large" | "payment_exceeds_amount_due" | "payment_provider_error" | "payment_provider_not_configured" | "plan_archived" | "plan_key_exists" | "plan_not_found" | "postings_not_balanced" | "publishable_key_not_allowed" | "quantity_out_of_range" | "rate_limited" | "route_not_found" | "server_misconfigured" | "signature_invalid" | "start_at_in_future" | "start_at_too_old" | "subscription_canceled" | "subscription_ending" | "subscription_exists" | "subscription_not_found" | "subscription_paused" | "tax_rate_not_found" | "tenant_app_exists" | "tenant_busy" | "too_many_failed_attempts" | "too_many_origins" | "unauthorized" | "unsupported_currency" | "unsupported_media_type" | "upstream_unavailable" | "validation_failed" | "webhook_delivery_not_found" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "webhook_endpoint_not_found" | "writer_overloaded";
+            code: "account_constraints_mismatch" | "account_not_found" | "account_type_mismatch" | "admin_token_not_found" | "admin_token_rotation_unavailable" | "amount_out_of_range" | "api_key_not_found" | "app_not_found" | "bad_request" | "capture_exceeds_hold" | "consume_not_supported" | "cors_not_allowed" | "coupon_code_exists" | "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_found" | "coupon_not_yet_valid" | "credit_note_exceeds_creditable" | "currency_mismatch" | "customer_exists" | "customer_not_allowed" | "customer_not_found" | "customer_session_expired" | "customer_session_invalid" | "customer_session_required" | "database_busy" | "discount_exists" | "docs_unavailable" | "encryption_key_missing" | "end_at_not_after_start" | "entry_already_reversed" | "entry_not_found" | "feature_not_allowed" | "fees_exceed_amount" | "frozen_time_in_past" | "hold_expired" | "hold_not_found" | "hold_not_pending" | "idempotency_key_mismatch" | "idempotency_key_required" | "idempotency_key_reused" | "insufficient_balance" | "insufficient_quantity" | "internal_error" | "interval_mismatch" | "invalid_amount" | "invalid_cursor" | "invalid_origin" | "invalid_period" | "invalid_quantity" | "invoice_has_credit_notes" | "invoice_has_payments" | "invoice_not_creditable" | "invoice_not_found" | "invoice_not_open" | "invoice_paid" | "invoice_uncollectible" | "invoice_voided" | "key_scope_not_allowed" | "malformed_json" | "not_ready" | "origin_not_allowed" | "payload_too_large" | "payment_exceeds_amount_due" | "payment_provider_error" | "payment_provider_not_configured" | "plan_archived" | "plan_key_exists" | "plan_not_found" | "postings_not_balanced" | "proration_date_outside_period" | "publishable_key_not_allowed" | "quantity_out_of_range" | "rate_limited" | "route_not_found" | "server_misconfigured" | "signature_invalid" | "start_at_in_future" | "start_at_too_old" | "subscription_canceled" | "subscription_ending" | "subscription_exists" | "subscription_not_found" | "subscription_paused" | "tax_rate_not_found" | "tax_rates_incompatible" | "tenant_app_exists" | "tenant_busy" | "test_clock_advance_too_far" | "test_clock_not_found" | "too_many_failed_attempts" | "too_many_origins" | "unauthorized" | "unsupported_currency" | "unsupported_media_type" | "upstream_unavailable" | "validation_failed" | "webhook_delivery_not_found" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "webhook_endpoint_not_found" | "writer_overloaded";
             /**
              * @description Id of the request (also in the x-request-id header), for support
              * @example 0b6f1c2e-4d1a-4f7e-9d55-2a8b4d1f9e01
@@ -6664,10 +6925,15 @@ export interface components {
         };
         PlanList: {
             /**
-             * @description Plans of the app
+             * @description A page of plans, newest first
              * @example []
              */
             data: components["schemas"]["Plan"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page
+             * @example null
+             */
+            next_cursor: string | null;
         };
         UpdatePlan: {
             /**
@@ -6724,6 +6990,30 @@ export interface components {
              * @example ada@example.com
              */
             email?: string | null;
+            /**
+             * @description clock_ id of a test clock to bind the customer to, for good: its subscriptions, usage, entitlements and invoices then run on the clock's frozen time, moved only by POST /v1/test_clocks/{id}/advance
+             * @example clock_01jd0000000000000000000000
+             */
+            test_clock?: string | null;
+            /**
+             * @description Tax rates (txr_ ids, at most 5), each applied to the same discounted amount and rounded per line and rate; an inclusive rate must be the only one
+             * @example [
+             *       "txr_01jd0000000000000000000000"
+             *     ]
+             */
+            tax_rate_ids?: string[];
+        };
+        CustomerList: {
+            /**
+             * @description A page of customers, newest first
+             * @example []
+             */
+            data: components["schemas"]["Customer"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page
+             * @example null
+             */
+            next_cursor: string | null;
         };
         CustomerSession: {
             /**
@@ -6797,6 +7087,34 @@ export interface components {
              * @example 2026-11-01T00:00:00Z
              */
             end_at?: string;
+            /**
+             * @description The subscription's own tax rates (at most 5), replacing the customer's; absent: the customer's
+             * @example [
+             *       "txr_01jd0000000000000000000000"
+             *     ]
+             */
+            tax_rate_ids?: string[];
+        };
+        SubscriptionList: {
+            /**
+             * @description A page of subscriptions, newest first
+             * @example []
+             */
+            data: components["schemas"]["Subscription"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page
+             * @example null
+             */
+            next_cursor: string | null;
+        };
+        SetSubscriptionTaxRates: {
+            /**
+             * @description The subscription's own tax rates (at most 5); null: bill with the customer's rates again
+             * @example [
+             *       "txr_01jd0000000000000000000000"
+             *     ]
+             */
+            tax_rate_ids: string[] | null;
         };
         CancelSubscription: {
             /**
@@ -6819,11 +7137,17 @@ export interface components {
              */
             proration?: "prorate" | "none";
             /**
-             * @description Default: upgrades now, downgrades at period end
+             * @description Default: upgrades now, downgrades at period end. A change of interval (month ↔ year) always takes effect now: the current period ends there (its unused time credited, invoiced and finalized at once) and the billing anchor resets to the change
              * @example now
              * @enum {string}
              */
             effective?: "now" | "period_end";
+            /**
+             * Format: date-time
+             * @description As Stripe's: the change takes effect, and prorates to the second, at this instant instead of now. Must lie in the current period and not before the last applied change (400 proration_date_outside_period otherwise); a later instant than now schedules the change then; an interval change may not be dated after now. Not with effective period_end
+             * @example 2026-11-10T00:00:00.000Z
+             */
+            proration_date?: string;
         };
         ApplyDiscount: {
             /**
@@ -7251,10 +7575,18 @@ export interface components {
              */
             data: components["schemas"]["Invoice"][];
             /**
-             * @description Pass as cursor for the next page; null on the last page
+             * @description Pass as `cursor` for the next page; null on the last page
              * @example null
              */
             next_cursor: string | null;
+        };
+        /** @description The invoice the subscription's current period would produce now: lines, subtotal, discount, tax per rate, credits and total, computed as POST /v1/invoices computes them, without storing or spending anything */
+        UpcomingInvoice: components["schemas"]["Invoice"] & {
+            /**
+             * @description Always null: a preview is not stored
+             * @example null
+             */
+            id?: null;
         };
         FinalizeInvoice: {
             /**
@@ -7298,10 +7630,15 @@ export interface components {
         };
         CreditNoteList: {
             /**
-             * @description Credit notes of the invoice
+             * @description A page of credit notes, newest first
              * @example []
              */
             data: components["schemas"]["CreditNote"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page
+             * @example null
+             */
+            next_cursor: string | null;
         };
         AccountBalanceList: {
             /**
@@ -8264,6 +8601,27 @@ export interface components {
              */
             tax_rate_id: string | null;
         };
+        CustomerTaxRates: {
+            /**
+             * @description cus_ id
+             * @example cus_01jd0000000000000000000000
+             */
+            customer_id: string;
+            /**
+             * @description The customer's tax rates, in order
+             * @example []
+             */
+            tax_rates: components["schemas"]["TaxRate"][];
+        };
+        SetCustomerTaxRates: {
+            /**
+             * @description Tax rates (txr_ ids, at most 5), each applied to the same discounted amount and rounded per line and rate; an inclusive rate must be the only one
+             * @example [
+             *       "txr_01jd0000000000000000000000"
+             *     ]
+             */
+            tax_rate_ids: string[];
+        };
         CreateCreditGrant: {
             /**
              * @description Idempotency key of the grant
@@ -8317,10 +8675,96 @@ export interface components {
         };
         CreditGrantList: {
             /**
-             * @description Grants of the customer
+             * @description A page of credit grants, newest first
              * @example []
              */
             data: components["schemas"]["CreditGrant"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page
+             * @example null
+             */
+            next_cursor: string | null;
+        };
+        TestClock: {
+            /**
+             * @description TypeID with prefix clock_
+             * @example clock_01jd0000000000000000000000
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description The clock's instant (ISO 8601 UTC): the now of its customers
+             * @example 2026-01-01T00:00:00.000Z
+             */
+            frozen_time: string;
+            /**
+             * @description Your label, or null
+             * @example Monthly plan with trial
+             */
+            name: string | null;
+            /**
+             * @description Always ready: an advance runs to its end within the request
+             * @example ready
+             * @enum {string}
+             */
+            status: "ready";
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC instant of creation (wall clock)
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            created_at: string;
+        };
+        CreateTestClock: {
+            /**
+             * Format: date-time
+             * @description The clock's starting instant (ISO 8601; any instant, past or future)
+             * @example 2026-01-01T00:00:00Z
+             */
+            frozen_time: string;
+            /**
+             * @description Your label for the clock
+             * @example Monthly plan with trial
+             */
+            name?: string | null;
+        };
+        TestClockList: {
+            /**
+             * @description A page of test clocks, oldest first
+             * @example []
+             */
+            data: components["schemas"]["TestClock"][];
+            /**
+             * @description Pass as cursor for the next page; null on the last page
+             * @example null
+             */
+            next_cursor: string | null;
+        };
+        DeletedTestClock: {
+            /**
+             * @description TypeID with prefix clock_
+             * @example clock_01jd0000000000000000000000
+             */
+            id: string;
+            /**
+             * @description Always true
+             * @example true
+             * @enum {boolean}
+             */
+            deleted: true;
+            /**
+             * @description Customers deleted with the clock (with their subscriptions, usage, invoices and credits)
+             * @example 1
+             */
+            deleted_customers: number;
+        };
+        AdvanceTestClock: {
+            /**
+             * Format: date-time
+             * @description The instant to move the clock to: not before its frozen_time (400 frozen_time_in_past), at most 5 × 366 days later; the same instant again does nothing
+             * @example 2026-03-01T00:00:00Z
+             */
+            frozen_time: string;
         };
         WebhookEndpointCreated: components["schemas"]["WebhookEndpoint"] & {
             /**
@@ -8389,6 +8833,18 @@ export interface components {
              * @example Accounting sync
              */
             description?: string | null;
+        };
+        WebhookEndpointList: {
+            /**
+             * @description A page of webhook endpoints, newest first
+             * @example []
+             */
+            data: components["schemas"]["WebhookEndpoint"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page
+             * @example null
+             */
+            next_cursor: string | null;
         };
         WebhookDelivery: {
             /**
@@ -8503,6 +8959,18 @@ export interface components {
                  */
                 started_at: string;
             }[];
+        };
+        AuditEventList: {
+            /**
+             * @description A page of audit events, newest first
+             * @example []
+             */
+            data: components["schemas"]["AuditEvent"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page
+             * @example null
+             */
+            next_cursor: string | null;
         };
         AuditEvent: {
             /**
@@ -9958,6 +10426,10 @@ export interface operations {
             query?: {
                 /** @description Only plans in this status */
                 status?: "active" | "archived";
+                /** @description Items per page, 1–100 (default 20) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page (opaque); absent for the first page */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -10697,6 +11169,151 @@ export interface operations {
             };
         };
     };
+    listCustomers: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1–100 (default 20) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page (opaque); absent for the first page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerList"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `customer_not_found`, `tax_rate_not_found`, `test_clock_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example customer_not_found
+                         * @enum {string}
+                         */
+                        code?: "customer_not_found" | "tax_rate_not_found" | "test_clock_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `customer_exists` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example customer_exists
+                         * @enum {string}
+                         */
+                        code?: "customer_exists";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: `tax_rates_incompatible` */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example tax_rates_incompatible
+                         * @enum {string}
+                         */
+                        code?: "tax_rates_incompatible";
+                    };
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
     createCustomer: {
         parameters: {
             query?: never;
@@ -10789,7 +11406,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: `customer_not_found` */
+            /** @description Not found (or another tenant's). Problem codes: `customer_not_found`, `tax_rate_not_found`, `test_clock_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10802,7 +11419,7 @@ export interface operations {
                          * @example customer_not_found
                          * @enum {string}
                          */
-                        code?: "customer_not_found";
+                        code?: "customer_not_found" | "tax_rate_not_found" | "test_clock_not_found";
                     };
                 };
             };
@@ -10840,14 +11457,21 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: no specific code */
+            /** @description Breaks a business rule. Problem codes: `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example tax_rates_incompatible
+                         * @enum {string}
+                         */
+                        code?: "tax_rates_incompatible";
+                    };
                 };
             };
             /** @description Unexpected error. Problem codes: `internal_error` */
@@ -10942,7 +11566,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: `customer_not_found` */
+            /** @description Not found (or another tenant's). Problem codes: `customer_not_found`, `tax_rate_not_found`, `test_clock_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10955,7 +11579,7 @@ export interface operations {
                          * @example customer_not_found
                          * @enum {string}
                          */
-                        code?: "customer_not_found";
+                        code?: "customer_not_found" | "tax_rate_not_found" | "test_clock_not_found";
                     };
                 };
             };
@@ -10976,14 +11600,21 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: no specific code */
+            /** @description Breaks a business rule. Problem codes: `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example tax_rates_incompatible
+                         * @enum {string}
+                         */
+                        code?: "tax_rates_incompatible";
+                    };
                 };
             };
             /** @description Unexpected error. Problem codes: `internal_error` */
@@ -11086,7 +11717,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: `customer_not_found` */
+            /** @description Not found (or another tenant's). Problem codes: `customer_not_found`, `tax_rate_not_found`, `test_clock_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11099,7 +11730,7 @@ export interface operations {
                          * @example customer_not_found
                          * @enum {string}
                          */
-                        code?: "customer_not_found";
+                        code?: "customer_not_found" | "tax_rate_not_found" | "test_clock_not_found";
                     };
                 };
             };
@@ -11137,14 +11768,170 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: no specific code */
+            /** @description Breaks a business rule. Problem codes: `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example tax_rates_incompatible
+                         * @enum {string}
+                         */
+                        code?: "tax_rates_incompatible";
+                    };
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    listSubscriptions: {
+        parameters: {
+            query?: {
+                /** @description Only this customer's subscriptions (cus_ or external id) */
+                customer_id?: string;
+                /** @description Only subscriptions in this status now */
+                status?: "trialing" | "active" | "paused" | "canceled" | "expired";
+                /** @description Items per page, 1–100 (default 20) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page (opaque); absent for the first page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionList"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `proration_date_outside_period`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "malformed_json" | "proration_date_outside_period" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found`, `tax_rate_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example coupon_not_found
+                         * @enum {string}
+                         */
+                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found" | "tax_rate_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `discount_exists`, `subscription_canceled`, `subscription_exists`, `subscription_paused` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example discount_exists
+                         * @enum {string}
+                         */
+                        code?: "discount_exists" | "subscription_canceled" | "subscription_exists" | "subscription_paused";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending`, `tax_rates_incompatible` */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example coupon_currency_mismatch
+                         * @enum {string}
+                         */
+                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending" | "tax_rates_incompatible";
+                    };
                 };
             };
             /** @description Unexpected error. Problem codes: `internal_error` */
@@ -11207,7 +11994,7 @@ export interface operations {
                     "application/json": components["schemas"]["Subscription"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `proration_date_outside_period`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11220,7 +12007,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "malformed_json" | "proration_date_outside_period" | "validation_failed";
                     };
                 };
             };
@@ -11258,7 +12045,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found` */
+            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found`, `tax_rate_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11271,7 +12058,7 @@ export interface operations {
                          * @example coupon_not_found
                          * @enum {string}
                          */
-                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found";
+                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found" | "tax_rate_not_found";
                     };
                 };
             };
@@ -11309,7 +12096,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending` */
+            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending`, `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11322,7 +12109,7 @@ export interface operations {
                          * @example coupon_currency_mismatch
                          * @enum {string}
                          */
-                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending";
+                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending" | "tax_rates_incompatible";
                     };
                 };
             };
@@ -11367,7 +12154,7 @@ export interface operations {
                     "application/json": components["schemas"]["Subscription"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `proration_date_outside_period`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11380,7 +12167,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "malformed_json" | "proration_date_outside_period" | "validation_failed";
                     };
                 };
             };
@@ -11418,7 +12205,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found` */
+            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found`, `tax_rate_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11431,7 +12218,7 @@ export interface operations {
                          * @example coupon_not_found
                          * @enum {string}
                          */
-                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found";
+                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found" | "tax_rate_not_found";
                     };
                 };
             };
@@ -11452,7 +12239,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending` */
+            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending`, `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11465,7 +12252,171 @@ export interface operations {
                          * @example coupon_currency_mismatch
                          * @enum {string}
                          */
-                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending";
+                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending" | "tax_rates_incompatible";
+                    };
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    setSubscriptionTaxRates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id (cus_ / sub_ TypeID), or the customer's external id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetSubscriptionTaxRates"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `proration_date_outside_period`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "malformed_json" | "proration_date_outside_period" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found`, `tax_rate_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example coupon_not_found
+                         * @enum {string}
+                         */
+                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found" | "tax_rate_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `discount_exists`, `subscription_canceled`, `subscription_exists`, `subscription_paused` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example discount_exists
+                         * @enum {string}
+                         */
+                        code?: "discount_exists" | "subscription_canceled" | "subscription_exists" | "subscription_paused";
+                    };
+                };
+            };
+            /** @description Request body too large. Problem codes: `payload_too_large` */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example payload_too_large
+                         * @enum {string}
+                         */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending`, `tax_rates_incompatible` */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example coupon_currency_mismatch
+                         * @enum {string}
+                         */
+                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending" | "tax_rates_incompatible";
                     };
                 };
             };
@@ -11521,7 +12472,7 @@ export interface operations {
                     "application/json": components["schemas"]["Subscription"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `proration_date_outside_period`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11534,7 +12485,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "malformed_json" | "proration_date_outside_period" | "validation_failed";
                     };
                 };
             };
@@ -11572,7 +12523,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found` */
+            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found`, `tax_rate_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11585,7 +12536,7 @@ export interface operations {
                          * @example coupon_not_found
                          * @enum {string}
                          */
-                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found";
+                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found" | "tax_rate_not_found";
                     };
                 };
             };
@@ -11623,7 +12574,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending` */
+            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending`, `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11636,7 +12587,7 @@ export interface operations {
                          * @example coupon_currency_mismatch
                          * @enum {string}
                          */
-                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending";
+                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending" | "tax_rates_incompatible";
                     };
                 };
             };
@@ -11692,7 +12643,7 @@ export interface operations {
                     "application/json": components["schemas"]["Subscription"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `proration_date_outside_period`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11705,7 +12656,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "malformed_json" | "proration_date_outside_period" | "validation_failed";
                     };
                 };
             };
@@ -11743,7 +12694,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found` */
+            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found`, `tax_rate_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11756,7 +12707,7 @@ export interface operations {
                          * @example coupon_not_found
                          * @enum {string}
                          */
-                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found";
+                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found" | "tax_rate_not_found";
                     };
                 };
             };
@@ -11794,7 +12745,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending` */
+            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending`, `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11807,7 +12758,7 @@ export interface operations {
                          * @example coupon_currency_mismatch
                          * @enum {string}
                          */
-                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending";
+                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending" | "tax_rates_incompatible";
                     };
                 };
             };
@@ -11859,7 +12810,7 @@ export interface operations {
                     "application/json": components["schemas"]["Subscription"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `proration_date_outside_period`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11872,7 +12823,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "malformed_json" | "proration_date_outside_period" | "validation_failed";
                     };
                 };
             };
@@ -11910,7 +12861,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found` */
+            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found`, `tax_rate_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11923,7 +12874,7 @@ export interface operations {
                          * @example coupon_not_found
                          * @enum {string}
                          */
-                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found";
+                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found" | "tax_rate_not_found";
                     };
                 };
             };
@@ -11944,7 +12895,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending` */
+            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending`, `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11957,7 +12908,7 @@ export interface operations {
                          * @example coupon_currency_mismatch
                          * @enum {string}
                          */
-                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending";
+                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending" | "tax_rates_incompatible";
                     };
                 };
             };
@@ -12009,7 +12960,7 @@ export interface operations {
                     "application/json": components["schemas"]["Subscription"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `proration_date_outside_period`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12022,7 +12973,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "malformed_json" | "proration_date_outside_period" | "validation_failed";
                     };
                 };
             };
@@ -12060,7 +13011,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found` */
+            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found`, `tax_rate_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12073,7 +13024,7 @@ export interface operations {
                          * @example coupon_not_found
                          * @enum {string}
                          */
-                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found";
+                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found" | "tax_rate_not_found";
                     };
                 };
             };
@@ -12094,7 +13045,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending` */
+            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending`, `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12107,7 +13058,7 @@ export interface operations {
                          * @example coupon_currency_mismatch
                          * @enum {string}
                          */
-                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending";
+                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending" | "tax_rates_incompatible";
                     };
                 };
             };
@@ -12174,7 +13125,7 @@ export interface operations {
                     "application/json": components["schemas"]["Discount"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `proration_date_outside_period`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12187,7 +13138,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "malformed_json" | "proration_date_outside_period" | "validation_failed";
                     };
                 };
             };
@@ -12225,7 +13176,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found` */
+            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found`, `tax_rate_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12238,7 +13189,7 @@ export interface operations {
                          * @example coupon_not_found
                          * @enum {string}
                          */
-                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found";
+                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found" | "tax_rate_not_found";
                     };
                 };
             };
@@ -12276,7 +13227,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending` */
+            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending`, `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12289,7 +13240,7 @@ export interface operations {
                          * @example coupon_currency_mismatch
                          * @enum {string}
                          */
-                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending";
+                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending" | "tax_rates_incompatible";
                     };
                 };
             };
@@ -13063,12 +14014,14 @@ export interface operations {
             query?: {
                 /** @description Only this customer's invoices (cus_ or external id) */
                 customer_id?: string;
+                /** @description Only this subscription's invoices (sub_ id) */
+                subscription_id?: string;
                 /** @description Only invoices in this status */
                 status?: "draft" | "open" | "paid" | "void" | "uncollectible";
-                /** @description next_cursor of the previous page */
-                cursor?: string;
-                /** @description Page size, 1–100 (default 20) */
+                /** @description Items per page, 1–100 (default 20) */
                 limit?: number;
+                /** @description `next_cursor` of the previous page (opaque); absent for the first page */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -13347,6 +14300,149 @@ export interface operations {
                          * @enum {string}
                          */
                         code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: `credit_note_exceeds_creditable`, `currency_mismatch`, `insufficient_balance`, `invalid_period`, `payment_exceeds_amount_due` */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example credit_note_exceeds_creditable
+                         * @enum {string}
+                         */
+                        code?: "credit_note_exceeds_creditable" | "currency_mismatch" | "insufficient_balance" | "invalid_period" | "payment_exceeds_amount_due";
+                    };
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    getUpcomingInvoice: {
+        parameters: {
+            query: {
+                /** @description The subscription whose current period is previewed (sub_ id) */
+                subscription_id: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpcomingInvoice"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `account_not_found`, `customer_not_found`, `invoice_not_found`, `subscription_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example account_not_found
+                         * @enum {string}
+                         */
+                        code?: "account_not_found" | "customer_not_found" | "invoice_not_found" | "subscription_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `idempotency_key_reused`, `invoice_has_credit_notes`, `invoice_has_payments`, `invoice_not_creditable`, `invoice_not_open`, `invoice_paid`, `invoice_uncollectible`, `invoice_voided` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example idempotency_key_reused
+                         * @enum {string}
+                         */
+                        code?: "idempotency_key_reused" | "invoice_has_credit_notes" | "invoice_has_payments" | "invoice_not_creditable" | "invoice_not_open" | "invoice_paid" | "invoice_uncollectible" | "invoice_voided";
                     };
                 };
             };
@@ -14173,7 +15269,12 @@ export interface operations {
     };
     listCreditNotes: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page, 1–100 (default 20) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page (opaque); absent for the first page */
+                cursor?: string;
+            };
             header?: never;
             path: {
                 /** @description Id of the resource in the path (TypeID; customers also by external id) */
@@ -19104,14 +20205,21 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: no specific code */
+            /** @description Breaks a business rule. Problem codes: `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example tax_rates_incompatible
+                         * @enum {string}
+                         */
+                        code?: "tax_rates_incompatible";
+                    };
                 };
             };
             /** @description Unexpected error. Problem codes: `internal_error` */
@@ -19254,14 +20362,178 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: no specific code */
+            /** @description Breaks a business rule. Problem codes: `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example tax_rates_incompatible
+                         * @enum {string}
+                         */
+                        code?: "tax_rates_incompatible";
+                    };
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    setCustomerTaxRates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Id of the resource in the path (TypeID; customers also by external id) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetCustomerTaxRates"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerTaxRates"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `customer_not_found`, `tax_rate_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example customer_not_found
+                         * @enum {string}
+                         */
+                        code?: "customer_not_found" | "tax_rate_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: no specific code */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. Problem codes: `payload_too_large` */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example payload_too_large
+                         * @enum {string}
+                         */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: `tax_rates_incompatible` */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example tax_rates_incompatible
+                         * @enum {string}
+                         */
+                        code?: "tax_rates_incompatible";
+                    };
                 };
             };
             /** @description Unexpected error. Problem codes: `internal_error` */
@@ -19285,7 +20557,12 @@ export interface operations {
     };
     listCreditGrants: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page, 1–100 (default 20) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page (opaque); absent for the first page */
+                cursor?: string;
+            };
             header?: never;
             path: {
                 /** @description Id of the resource in the path (TypeID; customers also by external id) */
@@ -19608,9 +20885,14 @@ export interface operations {
             };
         };
     };
-    listWebhookEndpoints: {
+    getTestClocks: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Page size, 1–100 (default 20) */
+                limit?: number;
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -19624,13 +20906,709 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
+                    "application/json": components["schemas"]["TestClockList"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `frozen_time_in_past`, `malformed_json`, `test_clock_advance_too_far`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
                         /**
-                         * @description Endpoints of the app
-                         * @example []
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
                          */
-                        data: components["schemas"]["WebhookEndpoint"][];
+                        code?: "bad_request" | "frozen_time_in_past" | "malformed_json" | "test_clock_advance_too_far" | "validation_failed";
                     };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `test_clock_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example test_clock_not_found
+                         * @enum {string}
+                         */
+                        code?: "test_clock_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: no specific code */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    postTestClocks: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTestClock"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestClock"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `frozen_time_in_past`, `malformed_json`, `test_clock_advance_too_far`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "frozen_time_in_past" | "malformed_json" | "test_clock_advance_too_far" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `test_clock_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example test_clock_not_found
+                         * @enum {string}
+                         */
+                        code?: "test_clock_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: no specific code */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. Problem codes: `payload_too_large` */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example payload_too_large
+                         * @enum {string}
+                         */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    getTestClocksId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The test clock's id (clock_ TypeID) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestClock"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `frozen_time_in_past`, `malformed_json`, `test_clock_advance_too_far`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "frozen_time_in_past" | "malformed_json" | "test_clock_advance_too_far" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `test_clock_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example test_clock_not_found
+                         * @enum {string}
+                         */
+                        code?: "test_clock_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: no specific code */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    deleteTestClocksId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The test clock's id (clock_ TypeID) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeletedTestClock"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `frozen_time_in_past`, `malformed_json`, `test_clock_advance_too_far`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "frozen_time_in_past" | "malformed_json" | "test_clock_advance_too_far" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `test_clock_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example test_clock_not_found
+                         * @enum {string}
+                         */
+                        code?: "test_clock_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: no specific code */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    postTestClocksIdAdvance: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The test clock's id (clock_ TypeID) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdvanceTestClock"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestClock"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `frozen_time_in_past`, `malformed_json`, `test_clock_advance_too_far`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "frozen_time_in_past" | "malformed_json" | "test_clock_advance_too_far" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `test_clock_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example test_clock_not_found
+                         * @enum {string}
+                         */
+                        code?: "test_clock_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: no specific code */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. Problem codes: `payload_too_large` */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example payload_too_large
+                         * @enum {string}
+                         */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    listWebhookEndpoints: {
+        parameters: {
+            query?: {
+                /** @description Only endpoints in this status */
+                status?: "enabled" | "disabled";
+                /** @description Items per page, 1–100 (default 20) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page (opaque); absent for the first page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointList"];
                 };
             };
             /** @description Invalid request. Problem codes: `bad_request`, `invalid_cursor`, `malformed_json`, `validation_failed` */
@@ -20628,7 +22606,14 @@ export interface operations {
     };
     listWebhookEndpointsDeprecated: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Only endpoints in this status */
+                status?: "enabled" | "disabled";
+                /** @description Items per page, 1–100 (default 20) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page (opaque); absent for the first page */
+                cursor?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -20642,13 +22627,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * @description Endpoints of the app
-                         * @example []
-                         */
-                        data: components["schemas"]["WebhookEndpoint"][];
-                    };
+                    "application/json": components["schemas"]["WebhookEndpointList"];
                 };
             };
             /** @description Invalid request. Problem codes: `bad_request`, `invalid_cursor`, `malformed_json`, `validation_failed` */
@@ -21661,10 +23640,10 @@ export interface operations {
                 since?: string;
                 /** @description Created before (ISO 8601) */
                 until?: string;
-                /** @description next_cursor of the previous page */
-                cursor?: string;
-                /** @description Page size, 1–100 (default 50) */
+                /** @description Items per page, 1–100 (default 50) */
                 limit?: number;
+                /** @description `next_cursor` of the previous page (opaque); absent for the first page */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -21679,18 +23658,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * @description A page of audit events, newest first
-                         * @example []
-                         */
-                        data: components["schemas"]["AuditEvent"][];
-                        /**
-                         * @description Pass as cursor for the next page; null on the last page
-                         * @example null
-                         */
-                        next_cursor: string | null;
-                    };
+                    "application/json": components["schemas"]["AuditEventList"];
                 };
             };
             /** @description Invalid request. Problem codes: `bad_request`, `invalid_cursor`, `malformed_json`, `validation_failed` */
@@ -21810,10 +23778,10 @@ export interface operations {
                 since?: string;
                 /** @description Created before (ISO 8601) */
                 until?: string;
-                /** @description next_cursor of the previous page */
-                cursor?: string;
-                /** @description Page size, 1–100 (default 50) */
+                /** @description Items per page, 1–100 (default 50) */
                 limit?: number;
+                /** @description `next_cursor` of the previous page (opaque); absent for the first page */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -21828,18 +23796,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * @description A page of audit events, newest first
-                         * @example []
-                         */
-                        data: components["schemas"]["AuditEvent"][];
-                        /**
-                         * @description Pass as cursor for the next page; null on the last page
-                         * @example null
-                         */
-                        next_cursor: string | null;
-                    };
+                    "application/json": components["schemas"]["AuditEventList"];
                 };
             };
             /** @description Invalid request. Problem codes: `bad_request`, `invalid_cursor`, `malformed_json`, `validation_failed` */
@@ -24036,6 +25993,42 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["SubscriptionResumedEvent"];
+            };
+        };
+        responses: {
+            /** @description Acknowledged (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The receiver is gone: the endpoint is disabled */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onSubscriptionTaxRatesSet: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Message id, stable across retries (de-duplicate on it) */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt */
+                "webhook-timestamp": string;
+                /** @description `v1,` + base64 HMAC-SHA256 of `{id}.{timestamp}.{body}` with the endpoint's secret */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionTaxRatesSetEvent"];
             };
         };
         responses: {

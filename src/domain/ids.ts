@@ -39,6 +39,7 @@ export const ID_PREFIX = {
   auditEvent: "aud",
   providerEvent: "pev",
   usageDeadLetter: "dlq",
+  testClock: "clock",
 } as const;
 
 /** A prefix from {@link ID_PREFIX}. */

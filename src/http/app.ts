@@ -35,6 +35,7 @@ import { STRIPE_WEBHOOK_PREFIX, stripeRoutes } from "../payments/routes.ts";
 import { webhookRoutes } from "../webhooks/routes.ts";
 import { appRoutes } from "../apps/routes.ts";
 import { couponRoutes } from "../coupons/routes.ts";
+import { testClockRoutes } from "../test_clocks/routes.ts";
 import { creditRoutes } from "../credits/routes.ts";
 import { customerRoutes } from "../customers/routes.ts";
 import { entitlementRoutes } from "../entitlements/routes.ts";
@@ -285,6 +286,7 @@ export function createApp(services: Services, options: AppOptions): OpenAPIHono<
   app.route("/", couponRoutes());
   app.route("/", taxRoutes());
   app.route("/", creditRoutes());
+  app.route("/", testClockRoutes());
   app.route("/", webhookRoutes());
   app.route("/", auditRoutes());
   app.route("/", stripeRoutes(services, { apiBase: options.stripeApiBase }));

@@ -55,6 +55,11 @@ export const TAGS: readonly { name: string; description: string }[] = [
   { name: "tax", description: "Tax rates and the rate each customer is billed with." },
   { name: "credits", description: "Prepaid credit grants (money or units) that invoices draw down." },
   {
+    name: "test_clocks",
+    description:
+      "Test clocks (Stripe's): customers bound to a clock live on its frozen time; advancing it runs what came due.",
+  },
+  {
     name: "webhooks",
     description: "Webhook endpoints and their delivery log (Standard Webhooks signatures).",
   },
@@ -105,6 +110,7 @@ const OPERATION_IDS: Readonly<Record<string, string>> = {
   "POST /v1/entitlements/check": "checkEntitlement",
   "POST /v1/invoices": "createInvoice",
   "GET /v1/invoices": "listInvoices",
+  "GET /v1/invoices/upcoming": "getUpcomingInvoice",
   "GET /v1/invoices/{id}": "getInvoice",
   "POST /v1/invoices/{id}/finalize": "finalizeInvoice",
   "POST /v1/invoices/{id}/void": "voidInvoice",
@@ -142,6 +148,8 @@ const OPERATION_IDS: Readonly<Record<string, string>> = {
   "GET /v1/coupons/{id}": "getCoupon",
   "POST /v1/tax_rates": "createTaxRate",
   "PUT /v1/customers/{id}/tax_rate": "setCustomerTaxRate",
+  "PUT /v1/customers/{id}/tax_rates": "setCustomerTaxRates",
+  "PUT /v1/subscriptions/{id}/tax_rates": "setSubscriptionTaxRates",
   "POST /v1/customers/{id}/credit_grants": "createCreditGrant",
   "GET /v1/customers/{id}/credit_grants": "listCreditGrants",
   "POST /v1/webhook_endpoints": "createWebhookEndpoint",

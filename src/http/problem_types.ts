@@ -289,9 +289,37 @@ export const PROBLEM_TYPES: Readonly<Record<string, ProblemType>> = {
   },
   interval_mismatch: {
     status: 422,
-    title: "Interval mismatch",
-    explanation: "A plan change must keep the billing interval.",
+    title: "Interval change at period end",
+    explanation:
+      "A change of billing interval (month ↔ year) takes effect now and resets the billing anchor; it cannot be " +
+      'scheduled for the period end. Send it without `effective: "period_end"`.',
     tags: ["subscriptions"],
+  },
+  proration_date_outside_period: {
+    status: 400,
+    title: "Proration date outside the period",
+    explanation:
+      "`proration_date` must lie in the subscription's current period, not before its last applied plan change " +
+      "(and, for an interval change, not after now).",
+    tags: ["subscriptions"],
+  },
+  test_clock_not_found: {
+    status: 404,
+    title: "Test clock not found",
+    explanation: "No test clock with this id in this app (or it was deleted).",
+    tags: ["test_clocks", "customers"],
+  },
+  frozen_time_in_past: {
+    status: 400,
+    title: "Frozen time in the past",
+    explanation: "A test clock only moves forward: `frozen_time` must not be before the clock's current one.",
+    tags: ["test_clocks"],
+  },
+  test_clock_advance_too_far: {
+    status: 400,
+    title: "Advance too far",
+    explanation: "One advance moves a test clock at most 5 × 366 days; advance in several steps.",
+    tags: ["test_clocks"],
   },
   customer_not_found: {
     status: 404,
@@ -485,7 +513,14 @@ export const PROBLEM_TYPES: Readonly<Record<string, ProblemType>> = {
     status: 404,
     title: "Tax rate not found",
     explanation: "No such tax rate.",
-    tags: ["tax"],
+    tags: ["tax", "customers", "subscriptions"],
+  },
+  tax_rates_incompatible: {
+    status: 422,
+    title: "Tax rates incompatible",
+    explanation:
+      "An inclusive tax rate must be the only rate of a customer or subscription; several rates must all be exclusive.",
+    tags: ["tax", "customers", "subscriptions"],
   },
   unsupported_currency: {
     status: 400,

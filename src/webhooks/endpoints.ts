@@ -48,10 +48,12 @@ import {
   deliveryPage,
   type DeliveryRow,
   deliveryRows,
+  endpointPage,
   type EndpointRow,
   endpointRows,
 } from "./repository.ts";
 import type { Ctx } from "../context.ts";
+import { mapPage, type Page, type PageRequest } from "../domain/paging.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import type { DeliveryOutcome } from "../metrics/service.ts";
 import { literalUrlRefusal, URL_NOT_ALLOWED } from "./url_guard.ts";
@@ -270,10 +272,20 @@ export async function getWebhookEndpoint(ctx: Ctx, id: string): Promise<WebhookE
   return endpointView(await loadEndpoint(ctx, id));
 }
 
-/** The app's endpoints, oldest first. */
-export async function listWebhookEndpoints(ctx: Ctx): Promise<WebhookEndpointView[]> {
-  const rows = await endpointRows.list(ctx.database.db, ctx.scope, {}, { orderBy: [["id", "asc"]] });
-  return rows.map(endpointView);
+/**
+ * The app's endpoints, newest first, one page at a time (`domain/paging.ts`), optionally in one status.
+ *
+ * @throws {BillingError} `validation_failed` for a cursor this list did not hand out
+ */
+export async function listWebhookEndpoints(
+  ctx: Ctx,
+  filter: { status?: "enabled" | "disabled" } & PageRequest = {},
+): Promise<Page<WebhookEndpointView>> {
+  const page = await endpointPage(ctx.database.db, ctx.scope, { status: filter.status }, {
+    limit: filter.limit,
+    cursor: filter.cursor,
+  });
+  return await mapPage(page, endpointView);
 }
 
 /**

@@ -145,11 +145,25 @@ export const EVENT_DATA: Readonly<Record<LifecycleEventType, EventDoc>> = {
     data: summary({
       customer_id: Id("TypeID of the customer", "cus_01jd0000000000000000000000"),
       tax_rate_id: z.string().nullable().openapi({
-        description: "The new tax rate, null when cleared",
+        description: "The first of the new tax rates, null when cleared",
         example: null,
       }),
-    }, "The customer and its new tax rate"),
-    description: "A customer's tax rate was set or cleared",
+      tax_rate_ids: z.array(z.string()).openapi({
+        description: "Every tax rate of the customer now, in order (empty when cleared)",
+        example: [],
+      }),
+    }, "The customer and its new tax rates"),
+    description: "A customer's tax rates were set or cleared",
+  },
+  "subscription.tax_rates_set": {
+    data: summary({
+      subscription_id: Id("TypeID of the subscription", "sub_01jd0000000000000000000000"),
+      tax_rate_ids: z.array(z.string()).nullable().openapi({
+        description: "The subscription's own tax rates now; null when cleared (the customer's apply)",
+        example: null,
+      }),
+    }, "The subscription and its own tax rates"),
+    description: "A subscription's own tax rates were set or cleared",
   },
   "subscription.created": { data: SubscriptionSchema, description: "A subscription was created" },
   "subscription.canceled": { data: SubscriptionSchema, description: "A subscription was canceled" },
