@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { and, asc, count, eq, gt, isNull } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, isNotNull, isNull } from "drizzle-orm";
 import type { Executor } from "../storage/db.ts";
 import type { Scope } from "../domain/scope.ts";
 import { adminTokens, apiKeys, apps, tenants } from "../storage/schema.ts";
@@ -131,6 +131,14 @@ export async function updateKey(
 export function unrevokedKeysOfApp(exec: Executor, appId: string): Promise<ApiKeyRow[]> {
   return exec.select().from(apiKeys).where(and(eq(apiKeys.app_id, appId), isNull(apiKeys.revoked_at)))
     .orderBy(asc(apiKeys.id)).limit(MAX_KEYS_PER_APP);
+}
+
+/** Hashes of the app's revoked keys, newest ids first (at most `limit`; the directory drops their entries). */
+export async function revokedKeyHashesOfApp(exec: Executor, appId: string, limit: number): Promise<string[]> {
+  const rows = await exec.select({ hash: apiKeys.hash }).from(apiKeys)
+    .where(and(eq(apiKeys.app_id, appId), isNotNull(apiKeys.revoked_at)))
+    .orderBy(desc(apiKeys.id)).limit(limit);
+  return rows.map((r) => r.hash);
 }
 
 /** Most unrevoked keys of one app (a limit on everything; the directory publishes them in one call). */

@@ -42,8 +42,8 @@ export function directoryStub(env: Pick<Env, "DIRECTORY">): DurableObjectStub {
  * The directory Durable Object class (binding `DIRECTORY`). Endpoints (Worker and tenant objects
  * only; Durable Objects are not reachable from the internet):
  * - `POST /register` `{ tenant_object, keys: DirectoryEntry[] }` → 204 (idempotent)
- * - `PUT /app_keys` `{ tenant_object, app_id, keys: DirectoryEntry[] }` → 204: the app's unrevoked
- *   keys; entries of the app's other keys (revoked ones) are deleted
+ * - `PUT /app_keys` `{ tenant_object, app_id, keys: DirectoryEntry[], revoked?: hash[] }` → 204: the
+ *   app's unrevoked keys; entries of the app's other keys (listed before, or named in `revoked`) are deleted
  * - `GET /keys/:hash` → 200 {@link DirectoryEntry} or 404
  * - `GET /apps/:app_id` → 200 `{ tenant_object, tenant_id, app_id }` or 404 (routes requests that
  *   carry no API key but name their app, such as the Stripe webhook)
@@ -79,11 +79,16 @@ export class DirectoryObject {
       return new Response(null, { status: 204 });
     }
     if (request.method === "PUT" && url.pathname === "/app_keys") {
-      const body = await request.json() as { tenant_object: string; app_id: string; keys: DirectoryEntry[] };
+      const body = await request.json() as {
+        tenant_object: string;
+        app_id: string;
+        keys: DirectoryEntry[];
+        revoked?: string[];
+      };
       const listKey = `app_keys:${body.app_id}`;
       const before = (await storage.get<string[]>(listKey)) ?? [];
       const hashes = body.keys.map((k) => k.hash);
-      const removed = before.filter((h) => !hashes.includes(h));
+      const removed = [...new Set([...before, ...(body.revoked ?? [])])].filter((h) => !hashes.includes(h));
       for (let i = 0; i < removed.length; i += 100) {
         await storage.delete(removed.slice(i, i + 100).map((h) => `key:${h}`));
       }

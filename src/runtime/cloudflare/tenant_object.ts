@@ -20,7 +20,7 @@ import type { Clock } from "../../domain/scope.ts";
 import type { Ctx, Services } from "../../context.ts";
 import { recordUsage } from "../../entitlements/service.ts";
 import { originsOfAllApps } from "../../apps/repository.ts";
-import { appIdsOfDatabase, unrevokedKeysOfApp } from "../../tenants/repository.ts";
+import { appIdsOfDatabase, revokedKeyHashesOfApp, unrevokedKeysOfApp } from "../../tenants/repository.ts";
 import { SecretBox } from "../../storage/secret_box.ts";
 import { sealPlaintextSecrets } from "../../storage/secret_backfill.ts";
 import { type DeadLetterInput, recordDeadLetter } from "../../usage/dead_letters.ts";
@@ -222,9 +222,12 @@ export class TenantObject {
       scope: row.scope,
       expires_at_ms: row.expires_at?.getTime() ?? null,
     }));
+    // Revoked keys are named too: entries registered before the directory kept per-app lists
+    // (`app_keys:`) are dropped as well.
+    const revoked = await revokedKeyHashesOfApp(this.#database.db, appId, 100);
     const response = await directoryStub(this.#env).fetch("https://directory/app_keys", {
       method: "PUT",
-      body: JSON.stringify({ tenant_object: tenantObject, app_id: appId, keys: entries }),
+      body: JSON.stringify({ tenant_object: tenantObject, app_id: appId, keys: entries, revoked }),
     });
     if (!response.ok) throw new Error(`Directory refused the keys of app ${appId}: ${response.status}`);
   }
