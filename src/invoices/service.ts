@@ -171,7 +171,9 @@ export type UpcomingInvoiceView = Omit<InvoiceView, "id"> & { id: null };
  *
  * @throws {BillingError} `subscription_not_found` (404)
  */
-export async function upcomingInvoice(ctx: Ctx, subscriptionId: string): Promise<UpcomingInvoiceView> {
+export async function upcomingInvoice(caller: Ctx, subscriptionId: string): Promise<UpcomingInvoiceView> {
+  // "now" is the customer's: its test clock's frozen time when it has one, as POST /v1/invoices uses
+  const ctx = await subscriptionCtx(caller, subscriptionId);
   const now = ctx.clock.now();
   const db = ctx.database.db;
   const { row: sub, plan } = await loadSubscription(ctx, db, subscriptionId);

@@ -62,7 +62,7 @@ import {
   subscriptionView,
   timelineOf,
 } from "./read.ts";
-import { customerCtx } from "../test_clocks/time.ts";
+import { customerCtx, customerTimes } from "../test_clocks/time.ts";
 
 export type { SubscriptionView };
 
@@ -167,11 +167,13 @@ export async function listSubscriptions(
   );
   const plans = new Map<string, Promise<Plan>>();
   const histories = await historiesOf(ctx, db, page.data.map((row) => row.id));
+  // each view at its customer's instant (a test clock's frozen time), as GET /v1/subscriptions/{id}
+  const timeOf = await customerTimes(ctx, db, page.data.map((row) => row.customer_id));
   return await mapPage(page, async (row) => {
     if (!plans.has(row.plan_id)) plans.set(row.plan_id, loadPlan(ctx, db, row.plan_id));
     const plan = await plans.get(row.plan_id)!;
     const { changes, pauses } = histories.get(row.id)!;
-    return subscriptionView(row, plan.interval, now, changes, pauses);
+    return subscriptionView(row, plan.interval, timeOf(row.customer_id), changes, pauses);
   });
 }
 
@@ -184,10 +186,11 @@ export async function listSubscriptions(
  *   (422); `validation_failed` (more than 5, or one listed twice)
  */
 export async function setSubscriptionTaxRates(
-  ctx: Ctx,
+  caller: Ctx,
   id: string,
   taxRateIds: string[] | null,
 ): Promise<SubscriptionView> {
+  const ctx = await subscriptionCtx(caller, id);
   const now = ctx.clock.now();
   return await writeOp(ctx, async (tx, emit) => {
     const { row, plan } = await loadSubscription(ctx, tx, id);

@@ -408,3 +408,27 @@ Deno.test("a once coupon discounts exactly one non-void invoice: voiding that in
     await env.close();
   }
 });
+
+Deno.test("GET /v1/invoices/upcoming and GET /v1/subscriptions use the customer's test clock, as POST /v1/invoices does", async () => {
+  const env = await testEnv();
+  env.clock.set("2026-06-15T00:00:00Z");
+  try {
+    const { secret_key: key } = await tenant(env);
+    const clock = await ok(env, key, "POST", "/v1/test_clocks", {
+      frozen_time: "2026-01-01T00:00:00Z",
+      name: "t",
+    });
+    const plan = await ok(env, key, "POST", "/v1/plans", BASIC);
+    await ok(env, key, "POST", "/v1/customers", { external_id: "c1", test_clock: clock.id });
+    const sub = await ok(env, key, "POST", "/v1/subscriptions", { customer_id: "c1", plan_id: plan.id });
+    const preview = await ok(env, key, "GET", `/v1/invoices/upcoming?subscription_id=${sub.id}`);
+    // the clock's January, not the wall clock's June
+    assert.deepEqual([preview.period_start, preview.total], ["2026-01-01T00:00:00.000Z", 3_100]);
+    const generated = await ok(env, key, "POST", "/v1/invoices", { subscription_id: sub.id });
+    assert.deepEqual(amounts(preview), amounts(generated));
+    const [listed] = (await ok(env, key, "GET", "/v1/subscriptions")).data;
+    assert.equal(listed.current_period_start, "2026-01-01T00:00:00.000Z");
+  } finally {
+    await env.close();
+  }
+});
