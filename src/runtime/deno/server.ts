@@ -13,6 +13,7 @@ import { maintenanceJobs, startScheduler } from "../maintenance.ts";
 import { type Plugin, PluginRegistry } from "../../lifecycle/plugins.ts";
 import { InProcessWriter, writerFor } from "../../ledger/writer.ts";
 import { denoReadiness } from "./readiness.ts";
+import { startEdgeReplica } from "./edge_replica.ts";
 
 /** How long {@link RunningServer.stop} waits for in-flight requests by default, in milliseconds. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
@@ -103,6 +104,11 @@ export async function startServer(
   });
   const services = buildServices(config, database);
   const log = services.log;
+  // BILLING_ROLE=edge: usage goes to the replica's outbox; billing: replicas are pulled (ADR 0013).
+  const edgeReplica = await startEdgeReplica(config, services).catch(async (error) => {
+    await database.close();
+    throw error;
+  });
   let stopping = false;
   const app = createApp(services, {
     adminToken: await adminToken(config),
@@ -114,9 +120,10 @@ export async function startServer(
   // maintenance cron runs the same jobs): webhook delivery with time-based events, hold expiry,
   // the billing cycle (plan changes that came due, invoices of ended periods, finalization after
   // the grace period) and hourly pruning.
+  // An edge node leaves invoicing, webhooks and sweeps to the billing process.
   const scheduler = startScheduler(
     services,
-    maintenanceJobs(services, {
+    config.role === "edge" ? [] : maintenanceJobs(services, {
       webhookWorkerIntervalMs: config.webhookWorkerIntervalMs,
       billingCycleIntervalMs: config.billingCycleIntervalMs,
     }),
@@ -132,7 +139,7 @@ export async function startServer(
           withoutPassword(config.databaseUrl)
         }; live entitlements ${
           services.live ? (config.redis ? "on Redis" : "on the database") : "in-process"
-        }` +
+        }${edgeReplica ? `; ${edgeReplica.description}` : ""}` +
           `${
             config.webhookAllowPrivateUrls
               ? "; WEBHOOK_ALLOW_PRIVATE_URLS: webhooks may target http and private addresses"
@@ -157,6 +164,7 @@ export async function startServer(
         ]);
         clearTimeout(timer);
         await scheduler.stop();
+        await edgeReplica?.stop();
         // Acknowledged ledger commands are committed before their answer; wait (bounded by the
         // grace period again) for commands of requests that were cut off.
         const writer = writerFor(services);
