@@ -229,6 +229,10 @@ function edgeReplicaOf(e: z.infer<typeof EnvSchema>): EdgeReplicaConfig | null {
   if (e.BILLING_ROLE === "billing" && !given) return null;
   if (!e.EDGE_REPLICA_PATH) fail(`EDGE_REPLICA_PATH: required with BILLING_ROLE=${e.BILLING_ROLE}`);
   if (!e.EDGE_SYNC_URL) fail(`EDGE_SYNC_URL: required with BILLING_ROLE=${e.BILLING_ROLE}`);
+  const normalized = (path: string) => path.replace(/^file:/, "").replace(/^\.\//, "");
+  if (normalized(e.EDGE_REPLICA_PATH!) === normalized(e.DATABASE_URL)) {
+    fail("EDGE_REPLICA_PATH: must not be the primary database file (DATABASE_URL)");
+  }
   return {
     path: e.EDGE_REPLICA_PATH!,
     syncUrl: e.EDGE_SYNC_URL!,

@@ -18,7 +18,7 @@ import { backOff } from "exponential-backoff";
 import type { Services } from "../context.ts";
 import type { ReplicaDatabase } from "../storage/turso_sync.ts";
 import { recordDeadLetter } from "./dead_letters.ts";
-import { OUTBOX_DDL, type OutboxEventJson } from "./edge_outbox.ts";
+import type { OutboxEventJson } from "./edge_outbox.ts";
 import { type HashedEvent, ingestHashed } from "./service.ts";
 
 /** One outbox row as read back. */
@@ -81,13 +81,16 @@ export class ReplicaIngester {
     this.#cursors = cursors;
   }
 
-  /** Prepares the ingester on an open replica (creates the outbox table if no node pushed yet). */
+  /**
+   * Prepares the ingester on an open replica. The billing replica is only read: it never writes
+   * (not even the outbox table, which the first edge node's push creates), so a pull never has
+   * local changes to rebase.
+   */
   static async open(
     db: ReplicaDatabase,
     services: Services,
     options: IngesterOptions,
   ): Promise<ReplicaIngester> {
-    await db.exec(OUTBOX_DDL);
     let cursors: Record<string, number> = {};
     try {
       cursors = JSON.parse(await Deno.readTextFile(`${options.path}.cursor.json`));
@@ -178,6 +181,10 @@ export class ReplicaIngester {
     const run = this.#busy.then(async () => {
       const round: IngestRound = { read: 0, accepted: 0, duplicates: 0, refused: 0 };
       await this.#db.pull();
+      const table = await (await this.#db.prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'edge_usage_events'",
+      )).all();
+      if (table.length === 0) return round; // no edge node pushed yet
       const nodes = await (await this.#db.prepare("SELECT DISTINCT node_id FROM edge_usage_events")).all();
       for (const { node_id } of nodes) {
         const node = String(node_id);

@@ -111,8 +111,11 @@ export async function http(
   return { status: res.status, body: text.startsWith("{") ? JSON.parse(text) : text };
 }
 
-/** A tenant with a metered plan and subscribed customers `c1` and `c2`; returns its secret key. */
-export async function provision(base: string): Promise<string> {
+/**
+ * A tenant with a metered plan (`api_calls`, hard limit `limit`, none by default) and subscribed
+ * customers `c1` and `c2`; returns its secret key.
+ */
+export async function provision(base: string, limit: number | null = null): Promise<string> {
   const created = await http(base, "POST", "/v1/admin/tenants", ADMIN, { name: "edge", app: "production" });
   if (created.status !== 201) throw new Error(`tenant: ${JSON.stringify(created.body)}`);
   const key = created.body.secret_key as string;
@@ -126,7 +129,7 @@ export async function provision(base: string): Promise<string> {
       key: "api_calls",
       name: "API calls",
       type: "metered",
-      limit: null,
+      limit,
       aggregation: "sum",
       pricing: { model: "per_unit", unit_amount: 1 },
     }],

@@ -11,7 +11,10 @@ Deno.test("loadConfig(): role all by default, without replica; EDGE_* refused th
   assert.equal(c.role, "all");
   assert.equal(c.edgeReplica, null);
   assert.equal(c.liveEntitlements, "memory");
-  assert.throws(() => loadConfig({ EDGE_REPLICA_PATH: "./data/edge.db" }), /only with BILLING_ROLE=edge or billing/);
+  assert.throws(
+    () => loadConfig({ EDGE_REPLICA_PATH: "./data/edge.db" }),
+    /only with BILLING_ROLE=edge or billing/,
+  );
   assert.throws(() => loadConfig({ BILLING_ROLE: "primary" }), /BILLING_ROLE/);
 });
 
@@ -40,6 +43,15 @@ Deno.test("loadConfig(): an edge node needs a replica path and a sync URL; defau
     pullIntervalMs: 1000,
     ingestBatch: 1000,
   });
+  assert.throws(
+    () =>
+      loadConfig({
+        BILLING_ROLE: "edge",
+        EDGE_REPLICA_PATH: "./data/billing.db",
+        EDGE_SYNC_URL: "http://127.0.0.1:8080",
+      }),
+    /must not be the primary database file/,
+  );
   // No per-process counters on nodes that share the primary.
   assert.equal(c.liveEntitlements, "libsql");
   assert.throws(
