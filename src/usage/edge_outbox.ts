@@ -41,7 +41,7 @@ CREATE TABLE IF NOT EXISTS edge_usage_events (
   received_at INTEGER NOT NULL,
   PRIMARY KEY (node_id, seq)
 );
-CREATE INDEX IF NOT EXISTS edge_usage_events_event ON edge_usage_events (tenant_id, app_id, event_id);
+CREATE INDEX IF NOT EXISTS edge_usage_events_event ON edge_usage_events (event_id, tenant_id, app_id);
 `;
 
 /** Ids per `IN (…)` lookup of the outbox (a limit on everything). */
@@ -250,12 +250,9 @@ export class EdgeOutbox implements UsageSink {
   async backlog(): Promise<OutboxBacklog> {
     const pending = this.#lastSeq - this.#pushedSeq;
     if (pending <= 0) return { pending_events: 0, oldest_pending_age_seconds: 0 };
-    const [row] = await this.#serial(async () =>
-      await (await this.#db.prepare(
-        "SELECT received_at FROM edge_usage_events WHERE node_id = ? AND seq = ?",
-      ))
-        .all(this.nodeId, this.#pushedSeq + 1)
-    );
+    const [row] = await (await this.#db.prepare(
+      "SELECT received_at FROM edge_usage_events WHERE node_id = ? AND seq = ?",
+    )).all(this.nodeId, this.#pushedSeq + 1);
     const oldest = Number(row?.received_at ?? this.#now());
     return {
       pending_events: pending,
@@ -272,7 +269,9 @@ export class EdgeOutbox implements UsageSink {
   async pushOnce(): Promise<number> {
     const through = this.#lastSeq;
     const before = this.#pushedSeq;
-    await this.#serial(() => this.#db.push());
+    // Not in the append lane: appends go on while a push runs (the client pushes committed
+    // changes; rows committed after `through` are simply pushed by the next push).
+    await this.#db.push();
     if (through > this.#pushedSeq) {
       this.#pushedSeq = through;
       await writeAtomically(`${this.#options.path}.pushed`, `${through}\n`);

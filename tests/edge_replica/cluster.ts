@@ -116,6 +116,14 @@ export async function http(
  * customers `c1` and `c2`; returns its secret key.
  */
 export async function provision(base: string, limit: number | null = null): Promise<string> {
+  return (await provisionScoped(base, limit)).key;
+}
+
+/** {@link provision}, also returning the tenant and app ids. */
+export async function provisionScoped(
+  base: string,
+  limit: number | null = null,
+): Promise<{ key: string; tenantId: string; appId: string }> {
   const created = await http(base, "POST", "/v1/admin/tenants", ADMIN, { name: "edge", app: "production" });
   if (created.status !== 201) throw new Error(`tenant: ${JSON.stringify(created.body)}`);
   const key = created.body.secret_key as string;
@@ -143,7 +151,7 @@ export async function provision(base: string, limit: number | null = null): Prom
     });
     if (sub.status !== 201) throw new Error(`subscription: ${JSON.stringify(sub.body)}`);
   }
-  return key;
+  return { key, tenantId: created.body.tenant_id, appId: created.body.app_id };
 }
 
 /** `count` usage events of value 1 for `customer`, ids `prefix<from>` … (no timestamp: the edge stamps it). */
