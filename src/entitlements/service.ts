@@ -33,6 +33,7 @@ import { loadCustomer } from "../customers/service.ts";
 import type { EntitlementContext } from "./cache.ts";
 import {
   type CountedEvent,
+  DatabaseOnlyEntitlements,
   type FeatureEntitlement,
   type LiveEntitlementStore,
   type LiveKey,
@@ -485,7 +486,10 @@ export async function recordUsage(
   flush?: UsageFlush,
 ): Promise<IngestReport> {
   const { stored, ...report } = ctx.usageSink
-    ? await appendUsage(ctx, ctx.usageSink, events).then((r) => ({
+    ? await appendUsage(ctx, ctx.usageSink, events, {
+      // Without live counters (no Redis) nothing is counted: no read of the primary per request.
+      resolveCustomers: !(liveStore(ctx) instanceof DatabaseOnlyEntitlements),
+    }).then((r) => ({
       ...r,
       stored: r.stored.filter((e) => e.resolved),
     }))

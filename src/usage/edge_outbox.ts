@@ -44,6 +44,18 @@ CREATE TABLE IF NOT EXISTS edge_usage_events (
 CREATE INDEX IF NOT EXISTS edge_usage_events_event ON edge_usage_events (event_id, tenant_id, app_id);
 `;
 
+/** Most events written in one outbox transaction by the group commit (a limit on everything). */
+export const MAX_EVENTS_PER_COMMIT = 5000;
+
+/** An append waiting for the group commit. */
+interface PendingAppend {
+  scope: Scope;
+  events: readonly SinkEvent[];
+  now: Date;
+  resolve(report: SinkReport): void;
+  reject(error: unknown): void;
+}
+
 /** Ids per `IN (…)` lookup of the outbox (a limit on everything). */
 const LOOKUP_CHUNK = 200;
 
@@ -116,6 +128,8 @@ export class EdgeOutbox implements UsageSink {
   #lastSeq: number;
   #pushedSeq: number;
   #lane: Promise<unknown> = Promise.resolve();
+  readonly #queue: PendingAppend[] = [];
+  #draining = false;
   #stopped = false;
   #wake: (() => void) | null = null;
   #loop: Promise<void> | null = null;
@@ -186,64 +200,112 @@ export class EdgeOutbox implements UsageSink {
     return out;
   }
 
-  /** {@inheritDoc UsageSink.append} */
+  /**
+   * {@inheritDoc UsageSink.append}
+   *
+   * Group commit: appends that arrive while a transaction is being written wait, and the next
+   * transaction takes all of them (up to {@link MAX_EVENTS_PER_COMMIT} events), so concurrent
+   * small requests cost one commit instead of one each. Each keeps its own report; a failed
+   * transaction fails every append of it (none of their rows is kept).
+   */
   append(scope: Scope, events: readonly SinkEvent[], now: Date): Promise<SinkReport> {
-    return this.#serial(async () => {
-      const report: SinkReport = { accepted: 0, duplicates: 0, rejected: [], stored: [] };
-      await this.#db.exec("BEGIN IMMEDIATE");
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ scope, events, now, resolve, reject });
+      if (!this.#draining) {
+        this.#draining = true;
+        void this.#serial(() => this.#drain());
+      }
+    });
+  }
+
+  /** Writes queued appends group by group until none waits (`#drainGroups`), then clears `#draining`. */
+  async #drain(): Promise<void> {
+    try {
+      await this.#drainGroups();
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  async #drainGroups(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const group: PendingAppend[] = [];
+      let size = 0;
+      while (
+        this.#queue.length > 0 &&
+        (group.length === 0 || size + this.#queue[0].events.length <= MAX_EVENTS_PER_COMMIT)
+      ) {
+        const next = this.#queue.shift()!;
+        size += next.events.length;
+        group.push(next);
+      }
       let seq = this.#lastSeq;
+      const reports: SinkReport[] = [];
       try {
-        const existing = await this.#hashes(scope, events.map((e) => e.id));
-        const insert = await this.#db.prepare(
-          "INSERT INTO edge_usage_events (node_id, seq, tenant_id, app_id, event_id, payload_hash, event, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        );
-        for (const e of events) {
-          const seen = existing.get(e.id);
-          if (seen === e.hash) {
-            report.duplicates++;
-            continue;
-          }
-          if (seen !== undefined) {
-            report.rejected.push({
-              id: e.id,
-              code: "idempotency_key_reused",
-              status: 409,
-              message: `Event id "${e.id}" was already used with a different payload`,
-            });
-            continue;
-          }
-          const json: OutboxEventJson = {
-            customer_id: e.customer_id,
-            feature: e.feature,
-            value: e.value,
-            timestamp_ms: e.timestamp.getTime(),
-            timestamp_sent: e.timestamp_sent,
-            properties: e.properties,
-            ...(e.lifecycle ? { lifecycle: e.lifecycle } : {}),
-          };
-          seq++;
-          await insert.run(
-            this.nodeId,
-            seq,
-            scope.tenantId,
-            scope.appId,
-            e.id,
-            e.hash,
-            JSON.stringify(json),
-            now.getTime(),
+        await this.#db.exec("BEGIN IMMEDIATE");
+        try {
+          const insert = await this.#db.prepare(
+            "INSERT INTO edge_usage_events (node_id, seq, tenant_id, app_id, event_id, payload_hash, event, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
           );
-          existing.set(e.id, e.hash);
-          report.stored.push(e.id);
+          for (const { scope, events, now } of group) {
+            const report: SinkReport = { accepted: 0, duplicates: 0, rejected: [], stored: [] };
+            // Reads this transaction's own earlier rows too: one id in two appends is stored once.
+            const existing = await this.#hashes(scope, events.map((e) => e.id));
+            for (const e of events) {
+              const seen = existing.get(e.id);
+              if (seen === e.hash) {
+                report.duplicates++;
+                continue;
+              }
+              if (seen !== undefined) {
+                report.rejected.push({
+                  id: e.id,
+                  code: "idempotency_key_reused",
+                  status: 409,
+                  message: `Event id "${e.id}" was already used with a different payload`,
+                });
+                continue;
+              }
+              const json: OutboxEventJson = {
+                customer_id: e.customer_id,
+                feature: e.feature,
+                value: e.value,
+                timestamp_ms: e.timestamp.getTime(),
+                timestamp_sent: e.timestamp_sent,
+                properties: e.properties,
+                ...(e.lifecycle ? { lifecycle: e.lifecycle } : {}),
+              };
+              seq++;
+              await insert.run(
+                this.nodeId,
+                seq,
+                scope.tenantId,
+                scope.appId,
+                e.id,
+                e.hash,
+                JSON.stringify(json),
+                now.getTime(),
+              );
+              existing.set(e.id, e.hash);
+              report.stored.push(e.id);
+            }
+            report.accepted = report.stored.length;
+            reports.push(report);
+          }
+          await this.#db.exec("COMMIT");
+        } catch (error) {
+          await this.#db.exec("ROLLBACK").catch(() => {});
+          throw error;
         }
-        await this.#db.exec("COMMIT");
       } catch (error) {
-        await this.#db.exec("ROLLBACK").catch(() => {});
-        throw error;
+        for (const p of group) p.reject(error);
+        continue;
       }
       this.#lastSeq = seq;
-      report.accepted = report.stored.length;
-      return report;
-    });
+      group.forEach((p, i) => p.resolve(reports[i]));
+    }
+    // Same tick as the empty queue was seen: an append after this starts a new drain.
+    this.#draining = false;
   }
 
   /** Events not yet confirmed pushed and the age of the oldest (one indexed read). */
@@ -359,12 +421,14 @@ export type AppendedEvent = StoredEvent & { resolved: boolean };
  * missing timestamps with the receive time, appends to the sink, and returns the report plus the
  * appended events. Their `customer_id` is resolved to `cus_…` through the primary when it answers
  * (`resolved`); only resolved ones may feed live counters (the billing side is the judge of the
- * rest, and counters rebuild from what it stored).
+ * rest, and counters rebuild from what it stored). `resolveCustomers: false` skips that read of
+ * the primary (nothing to count: no live counters on the node).
  */
 export async function appendUsage(
   ctx: Ctx,
   sink: UsageSink,
   events: readonly UsageEventInput[],
+  options: { resolveCustomers?: boolean } = {},
 ): Promise<IngestReport & { stored: AppendedEvent[] }> {
   const now = ctx.clock.now();
   const hashed = await hashEvents(events);
@@ -385,7 +449,7 @@ export async function appendUsage(
   );
   const storedIds = new Set(report.stored);
   let refs = new Map<string, string>();
-  if (storedIds.size > 0) {
+  if (storedIds.size > 0 && options.resolveCustomers !== false) {
     refs = await resolveCustomerRefs(
       ctx,
       ctx.database.db,
