@@ -15,7 +15,7 @@
 import type { Store } from "../storage/db.ts";
 import type { Ctx } from "../context.ts";
 import { ingestEvents, type IngestReport, type UsageEventInput } from "../usage/service.ts";
-import { appendUsage } from "../usage/edge_outbox.ts";
+import { appendUsage } from "../usage/append.ts";
 
 /** Largest number of events written in one transaction (a limit on everything). */
 export const MAX_CONSUMPTION_BATCH = 500;

@@ -40,7 +40,7 @@ import {
   LiveStoreUnavailable,
 } from "./live_store.ts";
 import { loadPlan } from "../plans/service.ts";
-import { appendUsage } from "../usage/edge_outbox.ts";
+import { appendUsage } from "../usage/append.ts";
 import { billingPeriodAt, liveSubscription } from "../subscriptions/read.ts";
 import {
   aggregateUsage,
