@@ -78,11 +78,21 @@ Deno.test({
     let stopped = false;
     try {
       const key = await provision(billing.base, LIMIT);
+      // Warm both nodes (entitlement snapshot and counter in Redis) so the checks take the live path.
+      for (const node of [a, b]) {
+        const warm = await http(node.base, "POST", "/v1/entitlements/check", key, {
+          customer_id: "c1",
+          feature: "api_calls",
+        });
+        assert.equal(warm.status, 200);
+      }
       assert.equal(await consumeAcross([a.base, b.base], key), LIMIT);
       const waiting = await metric(a.base, "billing_edge_usage_pending_events") +
         await metric(b.base, "billing_edge_usage_pending_events");
-      assert.equal(waiting, LIMIT, "each allowed consumption waits in its node's outbox");
-      assert.equal(await usage(billing.base, key), 0);
+      // A check that cannot settle on Redis (contention, Redis slow) decides on the primary instead
+      // (hard limit kept); every other allowed consumption waits in its node's outbox.
+      assert.ok(waiting > 0, "consumptions went through the outboxes");
+      assert.equal(waiting + await usage(billing.base, key), LIMIT);
       // A retried check consumes nothing more, on either node.
       const retry = await http(b.base, "POST", "/v1/entitlements/check", key, {
         customer_id: "c1",
