@@ -1,5 +1,5 @@
 /**
- * Edge replicas (ADR 0013), in numbers:
+ * Edge replicas (ADR 0014), in numbers:
  *
  * 1. acknowledged usage events/s of one server process over HTTP, as an edge node appending to
  *    its Turso replica (`BILLING_ROLE=edge`, pushing in the background) and as the same process

@@ -1,7 +1,7 @@
 /**
  * Installs Turso's sync client and `tursodb` (the local sync server) into
  * `tools/edge_replica/node_modules` with `npm ci`, from the pinned `tools/edge_replica/package-lock.json`,
- * when they are needed and missing (ADR 0013).
+ * when they are needed and missing (ADR 0014).
  *
  * Why npm and not Deno's resolver: `@tursodatabase/sync` lists an optional `darwin-arm64` binary
  * package that the registry does not have, and Deno's own npm resolver refuses the whole package for

@@ -63,7 +63,7 @@ export class ConsumptionWriter {
       try {
         const ctx = batch[0].ctx;
         const events = batch.map((p) => p.event);
-        // An edge node with a replica appends to its outbox (ADR 0013); otherwise the primary.
+        // An edge node with a replica appends to its outbox (ADR 0014); otherwise the primary.
         const report = ctx.usageSink
           ? await appendUsage(ctx, ctx.usageSink, events)
           : await ingestEvents(ctx, events);

@@ -103,7 +103,7 @@ export class Metrics {
       labelNames: ["code"],
       registers,
     });
-    // Edge nodes only (ADR 0013): read from the outbox at each scrape; 0 elsewhere.
+    // Edge nodes only (ADR 0014): read from the outbox at each scrape; 0 elsewhere.
     const backlog = async () => (await this.#edgeBacklog?.().catch(() => null)) ?? null;
     new Gauge({
       name: "billing_edge_usage_pending_events",
@@ -123,7 +123,7 @@ export class Metrics {
     });
   }
 
-  /** Counts one event an edge node accepted and the billing side refused (ADR 0013). */
+  /** Counts one event an edge node accepted and the billing side refused (ADR 0014). */
   recordEdgeRefusal(code: string): void {
     this.#edgeRefused.inc({ code });
   }

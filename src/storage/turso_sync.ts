@@ -2,7 +2,7 @@
  * Turso embedded replicas (`@tursodatabase/sync`): a local database file kept in sync with a
  * remote one by `push()` (send local changes) and `pull()` (apply remote ones). The remote is Turso
  * Cloud (`libsql://…`) in production, or `tursodb --sync-server HOST:PORT FILE` when self-hosted
- * and in the tests (ADR 0013).
+ * and in the tests (ADR 0014).
  *
  * The client is installed by npm into `tools/edge_replica/node_modules` (`scripts/edge_deps.ts`)
  * and loaded from there on first use, so nothing of it is fetched or loaded unless an edge replica

@@ -1,5 +1,5 @@
 /**
- * Appending usage to a {@link UsageSink} (an edge node's replica outbox, ADR 0013) in place of
+ * Appending usage to a {@link UsageSink} (an edge node's replica outbox, ADR 0014) in place of
  * the primary: the same payload hashes as `ingestEvents`, the receive time for a missing
  * timestamp, and the appended events for the live counters. Free of runtime APIs, so the
  * entitlement service that calls it bundles for Workers too (where no sink is ever set).

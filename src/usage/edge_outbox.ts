@@ -1,5 +1,5 @@
 /**
- * The edge node's usage outbox (ADR 0013): accepted events are appended to a table of the node's
+ * The edge node's usage outbox (ADR 0014): accepted events are appended to a table of the node's
  * Turso replica in one local transaction before the request is answered, and pushed to the sync
  * server in the background (every `EDGE_PUSH_INTERVAL_MS` while it answers; exponentially backed
  * off up to `EDGE_PUSH_BACKOFF_MAX_MS` while it does not). The billing process pulls them and

@@ -1,5 +1,5 @@
 /**
- * The billing process's side of edge replicas (ADR 0013): pull the sync server into its own
+ * The billing process's side of edge replicas (ADR 0014): pull the sync server into its own
  * replica every `EDGE_PULL_INTERVAL_MS`, read each node's outbox rows after its cursor, and
  * ingest them through `ingestHashed`, the code of `POST /v1/events`: idempotent by (tenant, app,
  * event id), so an event pushed twice or accepted by two nodes is counted once.

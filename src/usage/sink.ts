@@ -1,5 +1,5 @@
 /**
- * Where accepted usage goes, chosen once at start-up (ADR 0013): absent (`Services.usageSink`
+ * Where accepted usage goes, chosen once at start-up (ADR 0014): absent (`Services.usageSink`
  * unset) = the primary database, through `ingestEvents` as always; an edge node configured with
  * a Turso replica appends to its local outbox instead (`edge_outbox.ts`), and the billing process
  * ingests what was pushed (`replica_ingest.ts`) through the same `ingestHashed`.

@@ -1,5 +1,5 @@
 /**
- * Entitlement checks on edge nodes (ADR 0013): no per-node counters. Without Redis a consuming
+ * Entitlement checks on edge nodes (ADR 0014): no per-node counters. Without Redis a consuming
  * check decides and records on the primary in one transaction; with Redis the nodes share its
  * live counters and the consumption events travel through each node's replica outbox. Either
  * way two nodes together never consume past a hard limit, and every consumption is billed once.

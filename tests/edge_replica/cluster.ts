@@ -1,5 +1,5 @@
 /**
- * Real processes for the edge replica suites (ADR 0013): `tursodb --sync-server` (from the npm
+ * Real processes for the edge replica suites (ADR 0014): `tursodb --sync-server` (from the npm
  * package `turso`, installed by `scripts/edge_deps.ts`), Deno servers with `BILLING_ROLE=edge`
  * or `billing` on one primary database file, and the HTTP calls the suites make.
  *

@@ -1,5 +1,5 @@
 /**
- * `BILLING_ROLE` and the `EDGE_*` variables (ADR 0013), and the start task's installer step,
+ * `BILLING_ROLE` and the `EDGE_*` variables (ADR 0014), and the start task's installer step,
  * which must do nothing on the embedded default.
  */
 import assert from "node:assert/strict";

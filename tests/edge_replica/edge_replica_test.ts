@@ -1,5 +1,5 @@
 /**
- * Usage appended to Turso replicas at the edge, synced to the primary (issue 13, ADR 0013), with
+ * Usage appended to Turso replicas at the edge, synced to the primary (issue 13, ADR 0014), with
  * real processes: `tursodb --sync-server`, edge nodes (`BILLING_ROLE=edge`) and a billing process
  * (`BILLING_ROLE=billing`) on one primary database file. 1000-event batches.
  */

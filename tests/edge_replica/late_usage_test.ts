@@ -1,6 +1,6 @@
 // deno-lint-ignore-file no-explicit-any -- JSON bodies of API answers are read untyped in this test code
 /**
- * Late usage through edge replicas (ADR 0013): an event an edge node acknowledged inside a period
+ * Late usage through edge replicas (ADR 0014): an event an edge node acknowledged inside a period
  * but pushed after the period ended still lands in that period's invoice while the invoice waits
  * out the plan's grace window (`invoice_grace_period_hours`); one pushed after finalization is
  * refused as today (`period_closed`) and kept as a dead letter with a metric, never dropped.

@@ -1,5 +1,5 @@
 /**
- * The edge outbox on a real replica and sync server (ADR 0013): concurrent appends share
+ * The edge outbox on a real replica and sync server (ADR 0014): concurrent appends share
  * transactions (group commit) and keep the idempotency rules per event id; what is pushed is
  * exactly what was acknowledged.
  */

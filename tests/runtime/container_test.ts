@@ -24,7 +24,7 @@ Deno.test("Dockerfile: the image's command equals `deno task start` and the test
   const command = ["deno", ...execForm("CMD")];
   assert.deepEqual(command, ["deno", "run", START_LOCK, ...START_PERMISSIONS, main]);
   // `task start` first runs the edge replica installer, which does nothing unless BILLING_ROLE asks
-  // for a replica (ADR 0013; the image serves the roles without one), then exactly this command.
+  // for a replica (ADR 0014; the image serves the roles without one), then exactly this command.
   const [installer, server, ...rest] = config.tasks.start.split(" && ");
   assert.equal(
     installer,

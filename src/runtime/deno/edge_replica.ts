@@ -1,5 +1,5 @@
 /**
- * Edge replicas on the Deno server (ADR 0013), started after the services are built and before
+ * Edge replicas on the Deno server (ADR 0014), started after the services are built and before
  * the app serves: an `edge` process appends usage to its replica's outbox and pushes it; a
  * `billing` process with a replica pulls the sync server and ingests what the edge nodes pushed.
  * Nothing happens in the default role `all`.
