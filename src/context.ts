@@ -13,6 +13,7 @@ import type { LiveEntitlementStore } from "./entitlements/live_store.ts";
 import type { PublishableRateLimiter } from "./http/rate_limit.ts";
 import type { Metrics } from "./metrics/service.ts";
 import type { CommandWriter } from "./ledger/writer.ts";
+import type { UsageSink } from "./usage/sink.ts";
 import type { SecretBox } from "./storage/secret_box.ts";
 
 /** Process-wide dependencies. */
@@ -39,6 +40,12 @@ export interface Services {
    * configured; absent = one in-process store per database (`liveStore()`).
    */
   live?: LiveEntitlementStore;
+  /**
+   * Where accepted usage is appended (`usage/sink.ts`): absent = the primary database, as on
+   * every runtime by default; an edge node with a Turso replica appends to its outbox and
+   * pushes it in the background (ADR 0014).
+   */
+  usageSink?: UsageSink;
   /** Rate limiter for publishable keys (`http/rate_limit.ts`); absent = no limit. */
   rateLimiter?: PublishableRateLimiter;
   /**

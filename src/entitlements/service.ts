@@ -33,12 +33,14 @@ import { loadCustomer } from "../customers/service.ts";
 import type { EntitlementContext } from "./cache.ts";
 import {
   type CountedEvent,
+  DatabaseOnlyEntitlements,
   type FeatureEntitlement,
   type LiveEntitlementStore,
   type LiveKey,
   LiveStoreUnavailable,
 } from "./live_store.ts";
 import { loadPlan } from "../plans/service.ts";
+import { appendUsage } from "../usage/append.ts";
 import { billingPeriodAt, liveSubscription } from "../subscriptions/read.ts";
 import { customerCtx } from "../test_clocks/time.ts";
 import {
@@ -498,14 +500,24 @@ async function checkFromDatabase(
 /**
  * Ingests usage events (`POST /v1/events`) and counts the stored ones in the live counters after
  * the transaction committed. When the live store is unreachable the counters concerned are
- * dropped once it is back (rebuilt from libSQL), so they never miss an event.
+ * dropped once it is back (rebuilt from libSQL), so they never miss an event. On an edge node with
+ * a replica (`ctx.usageSink`, ADR 0014) the events are appended to its outbox instead, and those
+ * whose customer the primary resolves are counted.
  */
 export async function recordUsage(
   ctx: Ctx,
   events: readonly UsageEventInput[],
   flush?: UsageFlush,
 ): Promise<IngestReport> {
-  const { stored, ...report } = await ingestEvents(ctx, events, flush);
+  const { stored, ...report } = ctx.usageSink
+    ? await appendUsage(ctx, ctx.usageSink, events, {
+      // Without live counters (no Redis) nothing is counted: no read of the primary per request.
+      resolveCustomers: !(liveStore(ctx) instanceof DatabaseOnlyEntitlements),
+    }).then((r) => ({
+      ...r,
+      stored: r.stored.filter((e) => e.resolved),
+    }))
+    : await ingestEvents(ctx, events, flush);
   if (stored.length > 0) {
     const counted: CountedEvent[] = stored;
     await liveStore(ctx).count(ctx.scope, counted).catch((error) => {

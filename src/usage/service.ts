@@ -112,7 +112,20 @@ export async function ingestEvents(
   events: readonly UsageEventInput[],
   flush?: UsageFlush,
 ): Promise<IngestReport & { stored: StoredEvent[] }> {
-  const hashed = await hashEvents(events);
+  return await ingestHashed(ctx, await hashEvents(events), flush);
+}
+
+/**
+ * {@link ingestEvents} of events whose payload hashes were computed earlier: the billing process
+ * ingesting what edge replicas accepted (`replica_ingest.ts`) passes the hash of what the client
+ * sent together with the event as the edge stamped it (a timestamp the client left out is the
+ * edge's receive time, not the ingestion time).
+ */
+export async function ingestHashed(
+  ctx: Ctx,
+  hashed: readonly HashedEvent[],
+  flush?: UsageFlush,
+): Promise<IngestReport & { stored: StoredEvent[] }> {
   return await writeOp(ctx, async (tx, emit) => {
     const report = await storeEvents(ctx, tx, emit, hashed);
     if (flush && report.accepted > 0) {

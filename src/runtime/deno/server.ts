@@ -15,6 +15,7 @@ import { maintenanceJobs, startScheduler } from "../maintenance.ts";
 import { type Plugin, PluginRegistry } from "../../lifecycle/plugins.ts";
 import { InProcessWriter, writerFor } from "../../ledger/writer.ts";
 import { denoReadiness } from "./readiness.ts";
+import { startEdgeReplica } from "./edge_replica.ts";
 
 /** How long {@link RunningServer.stop} waits for in-flight requests by default, in milliseconds. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
@@ -193,6 +194,11 @@ export async function startServer(
     services.log({ level: "info", msg: "secrets sealed at rest", key_id: services.secrets.keyId, ...sealed });
   }
   const log = services.log;
+  // BILLING_ROLE=edge: usage goes to the replica's outbox; billing: replicas are pulled (ADR 0014).
+  const edgeReplica = await startEdgeReplica(config, services).catch(async (error) => {
+    await database.close();
+    throw error;
+  });
   let stopping = false;
   const app = createApp(services, {
     adminToken: await adminToken(config),
@@ -207,9 +213,10 @@ export async function startServer(
   // maintenance cron runs the same jobs): webhook delivery with time-based events, hold expiry,
   // the billing cycle (plan changes that came due, invoices of ended periods, finalization after
   // the grace period) and hourly pruning.
+  // An edge node leaves invoicing, webhooks and sweeps to the billing process.
   const scheduler = startScheduler(
     services,
-    maintenanceJobs(services, {
+    config.role === "edge" ? [] : maintenanceJobs(services, {
       webhookWorkerIntervalMs: config.webhookWorkerIntervalMs,
       billingCycleIntervalMs: config.billingCycleIntervalMs,
     }),
@@ -225,7 +232,7 @@ export async function startServer(
           withoutPassword(config.databaseUrl)
         }; live entitlements ${
           services.live ? (config.redis ? "on Redis" : "on the database") : "in-process"
-        }` +
+        }${edgeReplica ? `; ${edgeReplica.description}` : ""}` +
           `${
             config.webhookAllowPrivateUrls
               ? "; WEBHOOK_ALLOW_PRIVATE_URLS: webhooks may target http and private addresses"
@@ -250,6 +257,7 @@ export async function startServer(
         ]);
         clearTimeout(timer);
         await scheduler.stop();
+        await edgeReplica?.stop();
         // Acknowledged ledger commands are committed before their answer; wait (bounded by the
         // grace period again) for commands of requests that were cut off.
         const writer = writerFor(services);
