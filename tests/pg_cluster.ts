@@ -72,7 +72,7 @@ async function run(cmd: string[], asPostgres: boolean): Promise<string> {
   return text;
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   for (;;) {
     const port = 20_000 + Math.floor(Math.random() * 30_000);
     try {
@@ -111,7 +111,7 @@ export async function startPrivateCluster(): Promise<PrivateCluster> {
     [`${bin}/initdb`, "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C"],
     asPostgres,
   );
-  const port = await freePort();
+  const port = freePort();
   const options = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c max_connections=60`;
   const pgCtl = (...args: string[]) => run([`${bin}/pg_ctl`, "-D", data, ...args], asPostgres);
   await pgCtl("-o", options, "-l", `${dir}/server.log`, "-w", "-t", "60", "start");
