@@ -58,6 +58,8 @@ export interface PostgresOptions {
   connectTimeoutSeconds?: number;
   /** Apply `migrations/pg/` before returning (default true). */
   migrate?: boolean;
+  /** Called with the text of every statement the client sends (benchmarks, diagnostics). */
+  onStatement?: (text: string) => void;
 }
 
 /** Whether `url` names a PostgreSQL database (`postgres://` or `postgresql://`). */
@@ -351,6 +353,7 @@ export async function openPostgres(options: PostgresOptions): Promise<PostgresSt
     connect_timeout: options.connectTimeoutSeconds ?? 10,
     idle_timeout: 60,
     onnotice: () => {},
+    debug: options.onStatement ? (_connection, text) => options.onStatement!(text) : undefined,
     connection: { statement_timeout: statementTimeout, application_name: "billing" },
     types: {
       // 64-bit integers and sums come back as numbers, as SQLite's INTEGER does (amounts and
