@@ -6364,7 +6364,7 @@ export interface components {
              * @example validation_failed
              * @enum {string}
              */
-            code: "account_constraints_mismatch" | "account_not_found" | "account_type_mismatch" | "admin_token_not_found" | "admin_token_rotation_unavailable" | "amount_out_of_range" | "api_key_not_found" | "app_not_found" | "bad_request" | "capture_exceeds_hold" | "consume_not_supported" | "cors_not_allowed" | "coupon_code_exists" | "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_found" | "coupon_not_yet_valid" | "credit_note_exceeds_creditable" | "currency_mismatch" | "customer_exists" | "customer_not_allowed" | "customer_not_found" | "customer_session_expired" | "customer_session_invalid" | "customer_session_required" | "database_busy" | "discount_exists" | "docs_unavailable" | "encryption_key_missing" | "end_at_not_after_start" | "entry_already_reversed" | "entry_not_found" | "feature_not_allowed" | "fees_exceed_amount" | "frozen_time_in_past" | "hold_expired" | "hold_not_found" | "hold_not_pending" | "idempotency_key_mismatch" | "idempotency_key_required" | "idempotency_key_reused" | "insufficient_balance" | "insufficient_quantity" | "internal_error" | "interval_mismatch" | "invalid_amount" | "invalid_cursor" | "invalid_origin" | "invalid_period" | "invalid_quantity" | "invoice_has_credit_notes" | "invoice_has_payments" | "invoice_not_creditable" | "invoice_not_found" | "invoice_not_open" | "invoice_paid" | "invoice_uncollectible" | "invoice_voided" | "key_scope_not_allowed" | "malformed_json" | "not_ready" | "origin_not_allowed" | "payload_too_large" | "payment_exceeds_amount_due" | "payment_provider_error" | "payment_provider_not_configured" | "plan_archived" | "plan_key_exists" | "plan_not_found" | "postings_not_balanced" | "proration_date_outside_period" | "publishable_key_not_allowed" | "quantity_out_of_range" | "rate_limited" | "route_not_found" | "server_misconfigured" | "signature_invalid" | "start_at_in_future" | "start_at_too_old" | "subscription_canceled" | "subscription_ending" | "subscription_exists" | "subscription_not_found" | "subscription_paused" | "tax_rate_not_found" | "tax_rates_incompatible" | "tenant_app_exists" | "tenant_busy" | "test_clock_advance_too_far" | "test_clock_not_found" | "too_many_failed_attempts" | "too_many_origins" | "unauthorized" | "unsupported_currency" | "unsupported_media_type" | "upstream_unavailable" | "validation_failed" | "webhook_delivery_not_found" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "webhook_endpoint_not_found" | "writer_overloaded";
+            code: "account_constraints_mismatch" | "account_not_found" | "account_type_mismatch" | "admin_token_not_found" | "admin_token_rotation_unavailable" | "amount_out_of_range" | "api_key_not_found" | "app_not_found" | "bad_request" | "capture_exceeds_hold" | "consume_not_supported" | "cors_not_allowed" | "coupon_code_exists" | "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_found" | "coupon_not_yet_valid" | "credit_note_exceeds_creditable" | "currency_mismatch" | "customer_exists" | "customer_not_allowed" | "customer_not_found" | "customer_session_expired" | "customer_session_invalid" | "customer_session_required" | "database_busy" | "database_unavailable" | "discount_exists" | "docs_unavailable" | "encryption_key_missing" | "end_at_not_after_start" | "entry_already_reversed" | "entry_not_found" | "feature_not_allowed" | "fees_exceed_amount" | "frozen_time_in_past" | "hold_expired" | "hold_not_found" | "hold_not_pending" | "idempotency_key_mismatch" | "idempotency_key_required" | "idempotency_key_reused" | "insufficient_balance" | "insufficient_quantity" | "internal_error" | "interval_mismatch" | "invalid_amount" | "invalid_cursor" | "invalid_origin" | "invalid_period" | "invalid_quantity" | "invoice_has_credit_notes" | "invoice_has_payments" | "invoice_not_creditable" | "invoice_not_found" | "invoice_not_open" | "invoice_paid" | "invoice_uncollectible" | "invoice_voided" | "key_scope_not_allowed" | "malformed_json" | "not_ready" | "origin_not_allowed" | "payload_too_large" | "payment_exceeds_amount_due" | "payment_provider_error" | "payment_provider_not_configured" | "plan_archived" | "plan_key_exists" | "plan_not_found" | "postings_not_balanced" | "proration_date_outside_period" | "publishable_key_not_allowed" | "quantity_out_of_range" | "rate_limited" | "route_not_found" | "server_misconfigured" | "signature_invalid" | "start_at_in_future" | "start_at_too_old" | "subscription_canceled" | "subscription_ending" | "subscription_exists" | "subscription_not_found" | "subscription_paused" | "tax_rate_not_found" | "tax_rates_incompatible" | "tenant_app_exists" | "tenant_busy" | "test_clock_advance_too_far" | "test_clock_not_found" | "too_many_failed_attempts" | "too_many_origins" | "unauthorized" | "unsupported_currency" | "unsupported_media_type" | "upstream_unavailable" | "validation_failed" | "webhook_delivery_not_found" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "webhook_endpoint_not_found" | "writer_overloaded";
             /**
              * @description Id of the request (also in the x-request-id header), for support
              * @example 0b6f1c2e-4d1a-4f7e-9d55-2a8b4d1f9e01
@@ -24561,7 +24561,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Temporarily unavailable; retry with backoff. Problem codes: `database_busy`, `encryption_key_missing`, `payment_provider_error`, `server_misconfigured` */
+            /** @description Temporarily unavailable; retry with backoff. Problem codes: `database_busy`, `database_unavailable`, `encryption_key_missing`, `payment_provider_error`, `server_misconfigured` */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -24575,7 +24575,7 @@ export interface operations {
                          * @example database_busy
                          * @enum {string}
                          */
-                        code?: "database_busy" | "encryption_key_missing" | "payment_provider_error" | "server_misconfigured";
+                        code?: "database_busy" | "database_unavailable" | "encryption_key_missing" | "payment_provider_error" | "server_misconfigured";
                     };
                 };
             };
@@ -24765,7 +24765,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Temporarily unavailable; retry with backoff. Problem codes: `database_busy`, `not_ready`, `server_misconfigured` */
+            /** @description Temporarily unavailable; retry with backoff. Problem codes: `database_busy`, `database_unavailable`, `not_ready`, `server_misconfigured` */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -24779,7 +24779,7 @@ export interface operations {
                          * @example database_busy
                          * @enum {string}
                          */
-                        code?: "database_busy" | "not_ready" | "server_misconfigured";
+                        code?: "database_busy" | "database_unavailable" | "not_ready" | "server_misconfigured";
                     };
                 };
             };

@@ -90,6 +90,20 @@ export function zodFields(error: ZodError, prefix = ""): FieldIssue[] {
 }
 
 /**
+ * A retryable store failure under `error`: the query builder wraps what a statement throws
+ * (`Failed query: …`, the original as `cause`), so a store's {@link BillingError} of kind
+ * `unavailable` (PostgreSQL's `database_unavailable`) can arrive as a cause.
+ */
+function unavailableCause(error: unknown): BillingError | null {
+  let e = (error as { cause?: unknown })?.cause;
+  for (let depth = 0; depth < 8 && e; depth++) {
+    if (e instanceof BillingError) return e.kind === "unavailable" ? e : null;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return null;
+}
+
+/**
  * The app's `onError`: known errors become problems with their status; anything else is logged
  * and answered 500 `internal_error` without internals.
  */
@@ -102,6 +116,8 @@ export function errorToResponse(
     const status = STATUS_BY_KIND[error.kind];
     return problem(c, status, error.code, error.message, error.fields);
   }
+  const unavailable = unavailableCause(error);
+  if (unavailable) return problem(c, 503, unavailable.code, unavailable.message);
   if (error instanceof HTTPException) {
     const status = error.status;
     if (status === 400 && /json/i.test(error.message)) {

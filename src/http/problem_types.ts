@@ -186,6 +186,14 @@ export const PROBLEM_TYPES: Readonly<Record<string, ProblemType>> = {
     tags: ALL,
     retryable: true,
   },
+  database_unavailable: {
+    status: 503,
+    title: "Database unavailable",
+    explanation: "The database could not be reached or dropped the connection (a restart, a network cut); " +
+      "the write may or may not have happened. Retry with backoff and the same idempotency key.",
+    tags: ALL,
+    retryable: true,
+  },
   tenant_busy: {
     status: 503,
     title: "Tenant busy",
