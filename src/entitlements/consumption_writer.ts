@@ -15,6 +15,7 @@
 import type { Store } from "../storage/db.ts";
 import type { Ctx } from "../context.ts";
 import { ingestEvents, type IngestReport, type UsageEventInput } from "../usage/service.ts";
+import { appendUsage } from "../usage/append.ts";
 
 /** Largest number of events written in one transaction (a limit on everything). */
 export const MAX_CONSUMPTION_BATCH = 500;
@@ -60,7 +61,12 @@ export class ConsumptionWriter {
         batch.push(...queue.splice(i, 1));
       }
       try {
-        const report = await ingestEvents(batch[0].ctx, batch.map((p) => p.event));
+        const ctx = batch[0].ctx;
+        const events = batch.map((p) => p.event);
+        // An edge node with a replica appends to its outbox (ADR 0014); otherwise the primary.
+        const report = ctx.usageSink
+          ? await appendUsage(ctx, ctx.usageSink, events)
+          : await ingestEvents(ctx, events);
         const rejected = new Map(report.rejected.map((r) => [r.id, r]));
         const stored = new Set(report.stored.map((s) => s.event_id));
         for (const p of batch) {

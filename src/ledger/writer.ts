@@ -43,7 +43,7 @@ import {
   type ResultOf,
   runBatch,
 } from "./batch.ts";
-import { recordLifecycle, type WriteActor } from "../lifecycle/outbox.ts";
+import { recordLifecycleOf, type WriteActor } from "../lifecycle/outbox.ts";
 
 /** Who submitted a command (audit trail). */
 export type Submitter = Partial<WriteActor>;
@@ -207,19 +207,17 @@ export class InProcessWriter implements CommandWriter {
         const now = this.#options.clock.now();
         const out = await runBatch(tx, scope, now, items);
         if (this.#options.lifecycle) {
-          const byWho = new Map<string, { who: WriteActor; events: LifecycleEvent[] }>();
+          const recorded: { who: WriteActor; event: LifecycleEvent }[] = [];
           for (const { submitter, event } of batchEvents(scope, now, items, out)) {
             const who = {
               actor: (submitter === null ? undefined : batch[submitter].who.actor) ?? "system",
               requestId: (submitter === null ? undefined : batch[submitter].who.requestId) ?? null,
             };
-            const k = `${who.actor}\u0000${who.requestId}`;
-            let group = byWho.get(k);
-            if (!group) byWho.set(k, group = { who, events: [] });
-            group.events.push(event);
+            recorded.push({ who, event });
             events.push(event);
           }
-          for (const group of byWho.values()) await recordLifecycle(tx, group.who, group.events);
+          // One outbox and one audit statement for the whole batch, whoever submitted each command.
+          await recordLifecycleOf(tx, recorded);
         }
         return out;
       }, scope);

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { desc, eq, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
+import { desc, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import type { Feature } from "../domain/plan.ts";
 import { type Decimal, decimalFromInteger } from "../domain/decimal.ts";
 import { joinQuantity, joinScaledParts } from "../domain/quantity.ts";
@@ -89,44 +89,131 @@ export async function aggregateUsageEvents(
   return decimalFromInteger(Number(row?.value ?? 0));
 }
 
+/** Usage of one combination of dimension values (see {@link aggregateUsageByDimensions}). */
+export interface DimensionGroupRow {
+  /** Values of the dimensions, in the order asked for; `null` where events lack the property. */
+  values: (string | null)[];
+  /** The aggregated value of the combination's events, exact (decimal values included). */
+  value: Decimal;
+  /** Earliest event timestamp of the combination (ms since the epoch), for ordering. */
+  first_at: number;
+}
+
+const PROPERTY_NAME = /^[A-Za-z0-9_]{1,64}$/;
+
+/** `json_extract(properties, '$.<name>')`, the path inlined so SELECT and GROUP BY read the same text. */
+function propertyExpression(name: string) {
+  if (!PROPERTY_NAME.test(name)) throw new RangeError(`propertyExpression(): bad property name ${name}`);
+  return sql`json_extract(${usageEvents.properties}, ${sql.raw(`'$.${name}'`)})`;
+}
+
+/** A property value read back by `json_extract` as text (SQLite returns numbers as numbers). */
+function propertyText(v: unknown): string | null {
+  return v === null || v === undefined ? null : String(v);
+}
+
 /**
- * Exact sums of a customer's values of `featureKey` over `[start, end)`, one per combination of
- * the event properties named in `dimensions` (each read with `json_extract`; a missing property
- * is `null`). No dimensions → one group. No events → no group.
+ * A customer's usage of a feature over `[start, end)` per combination of the values of event
+ * properties `dimensions` (`json_extract` on SQLite, its compat function on PostgreSQL), each
+ * combination aggregated by the feature's aggregation as {@link aggregateUsageEvents} does, in
+ * order of first usage (then by values). Values compare as text: strings as sent, numbers in
+ * their JSON form; booleans read as `1`/`0` on SQLite and `true`/`false` on PostgreSQL, so
+ * dimension values should be strings (the documented contract).
  */
-export async function sumsByDimensions(
+export async function aggregateUsageByDimensions(
   exec: Executor,
   scope: Scope,
   customerId: string,
-  featureKey: string,
+  feature: Pick<Feature, "key" | "aggregation" | "unique_property">,
   dimensions: readonly string[],
   start: Date,
   end: Date,
-): Promise<{ properties: Record<string, unknown>; total: Decimal }[]> {
+): Promise<DimensionGroupRow[]> {
   const where = scoped(exec, scope).filter(
     usageEvents,
     eq(usageEvents.customer_id, customerId),
-    eq(usageEvents.feature, featureKey),
+    eq(usageEvents.feature, feature.key),
     gte(usageEvents.timestamp, start),
     lt(usageEvents.timestamp, end),
   );
-  const columns = dimensions.map((d) => sql<unknown>`json_extract(${usageEvents.properties}, ${"$." + d})`);
-  const selection: Record<string, SQL<unknown>> = {
-    whole: sql<string | null>`cast(sum(${usageEvents.value}) as text)`,
-    high: sql<string | null>`cast(sum(${usageEvents.value_frac} / 1000000) as text)`,
-    low: sql<string | null>`cast(sum(${usageEvents.value_frac} % 1000000) as text)`,
-  };
-  columns.forEach((c, i) => selection[`d${i}`] = c);
-  const query = exec.select(selection).from(usageEvents).where(where);
-  // Grouped by select-list position (4, 5, …): PostgreSQL would see `json_extract(…, $n)` in GROUP BY
-  // as another expression than the selected one (each carries its own bound parameter).
-  const rows = columns.length > 0
-    ? await query.groupBy(...columns.map((_, i) => sql.raw(String(4 + i))))
-    : await query;
-  return rows.filter((r) => r.whole !== null).map((r) => ({
-    properties: Object.fromEntries(dimensions.map((d, i) => [d, r[`d${i}`] ?? null])),
-    total: joinScaledParts(r.whole as string, r.high as string, r.low as string),
-  }));
+  const columns = Object.fromEntries(dimensions.map((d, i) => [`d${i}`, propertyExpression(d)]));
+  const valuesOf = (row: Record<string, unknown>) => dimensions.map((_, i) => propertyText(row[`d${i}`]));
+  if (feature.aggregation === "latest" || feature.aggregation === "max") {
+    // the latest (or largest) event of each combination: walk the period's events in that order and
+    // keep the first of each combination (a max of the (value, value_frac) pair has no one SQL form)
+    const order = feature.aggregation === "latest"
+      ? sql`${usageEvents.timestamp} desc, ${usageEvents.id} desc`
+      : sql`${usageEvents.value} desc, ${usageEvents.value_frac} desc`;
+    const rows = await exec.select({
+      ...columns,
+      value: usageEvents.value,
+      frac: usageEvents.value_frac,
+      ts: usageEvents.timestamp,
+    })
+      .from(usageEvents).where(where).orderBy(order);
+    const groups = new Map<string, DimensionGroupRow>();
+    for (const row of rows as Record<string, unknown>[]) {
+      const values = valuesOf(row);
+      const key = JSON.stringify(values);
+      const at = (row.ts as Date).getTime();
+      const group = groups.get(key);
+      if (group) group.first_at = Math.min(group.first_at, at);
+      else {
+        groups.set(key, {
+          values,
+          value: joinQuantity(row.value as number, row.frac as number),
+          first_at: at,
+        });
+      }
+    }
+    return sortGroups([...groups.values()]);
+  }
+  if (feature.aggregation === "sum") {
+    const rows = await exec.select({
+      ...columns,
+      whole: sql<string | null>`cast(sum(${usageEvents.value}) as text)`,
+      high: sql<string | null>`cast(sum(${usageEvents.value_frac} / 1000000) as text)`,
+      low: sql<string | null>`cast(sum(${usageEvents.value_frac} % 1000000) as text)`,
+      first: sql<number>`min(${usageEvents.timestamp})`,
+    })
+      .from(usageEvents).where(where).groupBy(...Object.values(columns));
+    // without dimensions and without events, SQL answers one row of NULL sums: no group
+    return sortGroups(
+      (rows as Record<string, unknown>[]).filter((row) => row.whole !== null).map((row) => ({
+        values: valuesOf(row),
+        value: joinScaledParts(
+          row.whole as string | null,
+          row.high as string | null,
+          row.low as string | null,
+        ),
+        first_at: Number(row.first),
+      })),
+    );
+  }
+  const expression = {
+    count: sql<number>`count(*)`,
+    unique_count: sql<number>`count(distinct json_extract(${usageEvents.properties}, ${
+      "$." + (feature.unique_property ?? "")
+    }))`,
+  }[feature.aggregation];
+  const rows = await exec.select({
+    ...columns,
+    value: expression,
+    first: sql<number>`min(${usageEvents.timestamp})`,
+  })
+    .from(usageEvents).where(where).groupBy(...Object.values(columns));
+  return sortGroups((rows as Record<string, unknown>[]).map((row) => ({
+    values: valuesOf(row),
+    value: decimalFromInteger(Number(row.value ?? 0)),
+    first_at: Number(row.first),
+  })));
+}
+
+function sortGroups(groups: DimensionGroupRow[]): DimensionGroupRow[] {
+  const text = (g: DimensionGroupRow) => JSON.stringify(g.values);
+  return groups.sort((a, b) =>
+    a.first_at - b.first_at || (text(a) < text(b) ? -1 : text(a) > text(b) ? 1 : 0)
+  );
 }
 
 /** A dead letter row as stored. */

@@ -272,19 +272,20 @@ Deno.test("credit systems: decimal credit costs, a retried consumption draws onc
     assert.deepEqual([first.allowed, first.consumed, first.used], [true, "5.002", "135.002"]);
     const retry = (await t("1250.5", "c1")).body;
     assert.deepEqual([retry.consumed, retry.used], ["5.002", "135.002"]);
-    // pool usage 50 + 80 + 5.002 = 135.002 credits; billed beyond 100 included: 35.002 → 36 started
-    // credits (unitsToRate rounds a fraction up) × 2 cents = 72
+    // pool usage 50 + 80 + 5.002 = 135.002 credits; billed beyond 100 included: 35.002 credits
+    // × 2 cents = 70.004 → 70 (ADR 0004: the exact quantity, the line rounded once, half-up)
     assert.equal(await poolUsage(env, key, "2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z"), "135.002");
     // billed by the pool's pricing, tokens (unpriced) have no line
     const preview = await call(env, "POST", "/v1/invoices", { key, body: { subscription_id: sub.id } });
     const line = preview.body.lines.find((l: { feature: string | null }) => l.feature === "credits");
-    assert.deepEqual([line.quantity, line.amount], [36, 72]);
+    assert.deepEqual([line.quantity, line.amount], ["35.002", 70]);
     assert.equal(
       preview.body.lines.filter((l: { feature: string | null }) => l.feature === "tokens").length,
       0,
     );
     await call(env, "POST", `/v1/invoices/${preview.body.id}/void`, { key });
-    // prepaid credits: a units grant of 30 on the pool covers 30 of the 36 billed credits → 6 × 2 = 12
+    // prepaid credits: a units grant of 30 on the pool covers 30 of the 35.002 billed credits (grants
+    // draw whole units) → 5.002 × 2 cents = 10.004 → 10
     const customer = (await call(env, "GET", "/v1/customers/c", { key })).body;
     const grant = await call(env, "POST", `/v1/customers/${customer.id}/credit_grants`, {
       key,
@@ -292,7 +293,7 @@ Deno.test("credit systems: decimal credit costs, a retried consumption draws onc
     });
     assert.equal(grant.status, 201, JSON.stringify(grant.body));
     const invoice = await call(env, "POST", "/v1/invoices", { key, body: { subscription_id: sub.id } });
-    assert.equal(invoice.body.total, 12, JSON.stringify(invoice.body));
+    assert.equal(invoice.body.total, 10, JSON.stringify(invoice.body));
   } finally {
     await env.close();
   }

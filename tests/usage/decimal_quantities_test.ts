@@ -35,7 +35,7 @@ const usage = async (env: TestEnv, key: string, feature: string) =>
     },
   )).body.value;
 
-Deno.test("decimal events: 0.25 + 0.5 + 1.125 GB-hours sum to exactly 1.875 and are billed (rounded up to 2 whole units)", async () => {
+Deno.test("decimal events: 0.25 + 0.5 + 1.125 GB-hours sum to exactly 1.875 and are billed exactly (187.5 cents → 188)", async () => {
   const env = await testEnv();
   env.clock.set("2026-01-01T00:00:00Z");
   try {
@@ -67,11 +67,11 @@ Deno.test("decimal events: 0.25 + 0.5 + 1.125 GB-hours sum to exactly 1.875 and 
       body: { events: [{ id: "g2", customer_id: "c", feature: "gb_hours", value: "0.50" }] },
     });
     assert.deepEqual([retry.body.accepted, retry.body.duplicates], [0, 1]);
-    // billed: until rating takes decimals, a started unit is billed (unitsToRate: ceil):
-    // 1.875 → 2 units × 100 cents = 200
+    // billed exactly (ADR 0004: the line rounds once, half-up): 1.875 × 100 cents = 187.5 → 188
+    // (the quantity shows as the exact decimal "1.875")
     const invoice = await call(env, "POST", "/v1/invoices", { key, body: { subscription_id: sub.id } });
     const line = invoice.body.lines.find((l: { feature: string | null }) => l.feature === "gb_hours");
-    assert.deepEqual([line.quantity, line.amount], [2, 200]);
+    assert.deepEqual([line.quantity, line.amount], ["1.875", 188]);
   } finally {
     await env.close();
   }
