@@ -12,7 +12,7 @@
  */
 import { and, eq, inArray, lte, max, sql } from "drizzle-orm";
 import type { BillingError } from "../domain/errors.ts";
-import { payloadHash } from "../domain/hash.ts";
+import { payloadHashSync } from "../domain/hash.ts";
 import {
   type InventoryBalance,
   InventoryBook,
@@ -74,7 +74,12 @@ export function isInventoryCommand(command: Command): command is InventoryComman
 
 /** SHA-256 of a command's idempotency payload. */
 export function hashCommand(command: Command): Promise<string> {
-  return payloadHash(isInventoryCommand(command) ? inventoryPayload(command) : commandPayload(command));
+  return Promise.resolve(hashCommandSync(command));
+}
+
+/** {@link hashCommand}, synchronously (the writer hashes a whole batch without yielding). */
+export function hashCommandSync(command: Command): string {
+  return payloadHashSync(isInventoryCommand(command) ? inventoryPayload(command) : commandPayload(command));
 }
 
 /** Most due holds a batch expires (the rest go in the next batch or sweep): a limit on everything. */

@@ -17,7 +17,7 @@ import type { LifecycleEvent, LifecycleEventType } from "../domain/events.ts";
 import { newId } from "../domain/ids.ts";
 import type { Executor, Tx } from "../storage/db.ts";
 import { appendOutbox, outboxAfter } from "./repository.ts";
-import { recordAudit, type WriteActor } from "../audit/record.ts";
+import { recordAudit, recordAuditOf, type WriteActor } from "../audit/record.ts";
 import type { Scope } from "../domain/scope.ts";
 
 export type { WriteActor };
@@ -43,6 +43,30 @@ export async function recordLifecycle(tx: Tx, who: WriteActor, events: Lifecycle
   for (const event of events) event.id ??= newId("msg");
   await appendOutbox(tx, events);
   await recordAudit(tx, who, events);
+}
+
+/**
+ * {@link recordLifecycle} for events of several writers at once, each with its own actor and
+ * request id (the ledger writer's batch): the outbox rows and the audit rows of the whole batch
+ * go out as one multi-row statement each (per scope, chunked to the store's limits), in the order
+ * given.
+ *
+ * @param tx the batch's open write transaction
+ * @throws {Error} when more than {@link MAX_EVENTS_PER_WRITE} events were given (a bug)
+ */
+export async function recordLifecycleOf(
+  tx: Tx,
+  items: readonly { who: WriteActor; event: LifecycleEvent }[],
+): Promise<void> {
+  if (items.length === 0) return;
+  if (items.length > MAX_EVENTS_PER_WRITE) {
+    throw new Error(
+      `invariant: one write emitted ${items.length} lifecycle events (limit ${MAX_EVENTS_PER_WRITE})`,
+    );
+  }
+  for (const { event } of items) event.id ??= newId("msg");
+  await appendOutbox(tx, items.map((i) => i.event));
+  await recordAuditOf(tx, items);
 }
 
 /** An outbox row as consumers see it. */
