@@ -134,6 +134,7 @@ export const KEY_CACHE_TTL_MS = 1000;
 export class KeyResolver {
   readonly #cache = new Map<string, { principal: Principal | null; until_ms: number }>();
   readonly #active = new Map<string, { active: boolean; until_ms: number }>();
+  readonly #pending = new Map<string, Promise<Principal | null>>();
   readonly #services: Services;
   /** Most cached lookups of each kind; the cache is emptied when full (a limit on everything). */
   static readonly MAX_ENTRIES = 10_000;
@@ -155,13 +156,25 @@ export class KeyResolver {
     const now = Date.now();
     const cached = this.#cache.get(hash);
     if (cached && cached.until_ms > now) return cached.principal;
-    const row = await activeKeyByHash(this.#services.database.db, hash);
-    const principal: Principal | null = row
-      ? { tenantId: row.tenant_id, appId: row.app_id, keyId: row.id, kind: row.kind }
-      : null;
-    if (this.#cache.size >= KeyResolver.MAX_ENTRIES) this.#cache.clear();
-    this.#cache.set(hash, { principal, until_ms: now + KEY_CACHE_TTL_MS });
-    return principal;
+    // Concurrent misses of one key share one read (when the entry expires under load, every
+    // request in flight would otherwise read the same row).
+    const pending = this.#pending.get(hash);
+    if (pending) return await pending;
+    const lookup = (async () => {
+      const row = await activeKeyByHash(this.#services.database.db, hash);
+      const principal: Principal | null = row
+        ? { tenantId: row.tenant_id, appId: row.app_id, keyId: row.id, kind: row.kind }
+        : null;
+      if (this.#cache.size >= KeyResolver.MAX_ENTRIES) this.#cache.clear();
+      this.#cache.set(hash, { principal, until_ms: now + KEY_CACHE_TTL_MS });
+      return principal;
+    })();
+    this.#pending.set(hash, lookup);
+    try {
+      return await lookup;
+    } finally {
+      this.#pending.delete(hash);
+    }
   }
 
   /**
