@@ -47,7 +47,7 @@ import {
   ledgerHolds,
   ledgerPostings,
 } from "../storage/schema.ts";
-import { inChunks, rowChunks } from "../storage/limits.ts";
+import { inChunks, insertChunked, rowChunks } from "../storage/limits.ts";
 import type { AccountRow, HoldRow } from "./repository.ts";
 import type { InventoryHoldRow } from "../inventory/repository.ts";
 import { tenancy } from "../storage/scoped.ts";
@@ -342,11 +342,13 @@ async function loadLedger(tx: Tx, scope: Scope, now: Date, commands: LedgerComma
 async function writeLedger(tx: Tx, scope: Scope, now: Date, book: LedgerBook): Promise<void> {
   const changes = book.changes();
   const s = { tenant_id: scope.tenantId, app_id: scope.appId };
-  for (const chunk of rowChunks(tx, ledgerAccounts, changes.accounts)) {
-    await tx.insert(ledgerAccounts).values(chunk.map((a) => ({ ...s, ...a })));
-  }
-  for (const chunk of rowChunks(tx, ledgerEntries, changes.entries)) {
-    await tx.insert(ledgerEntries).values(chunk.map((e) => ({
+  // Plain multi-row INSERTs go through insertChunked (limits.ts): drizzle's builder costs more
+  // than the statement for a batch of a thousand rows.
+  await insertChunked(tx, ledgerAccounts, changes.accounts.map((a) => ({ ...s, ...a })));
+  await insertChunked(
+    tx,
+    ledgerEntries,
+    changes.entries.map((e) => ({
       ...s,
       id: e.id,
       seq: e.seq,
@@ -360,8 +362,8 @@ async function writeLedger(tx: Tx, scope: Scope, now: Date, book: LedgerBook): P
       payout_id: e.payout_id,
       dispute_id: e.dispute_id,
       created_at: e.created_at,
-    })));
-  }
+    })),
+  );
   const postings = changes.entries.flatMap((e) =>
     e.postings.map((p) => ({
       ...s,
@@ -374,7 +376,7 @@ async function writeLedger(tx: Tx, scope: Scope, now: Date, book: LedgerBook): P
       entry_seq: e.seq,
     }))
   );
-  for (const chunk of rowChunks(tx, ledgerPostings, postings)) await tx.insert(ledgerPostings).values(chunk);
+  await insertChunked(tx, ledgerPostings, postings);
   for (const chunk of rowChunks(tx, ledgerHolds, changes.holds)) {
     await tx.insert(ledgerHolds).values(chunk.map((h) => ({ ...s, ...h }))).onConflictDoUpdate({
       target: ledgerHolds.id,
@@ -411,9 +413,7 @@ async function writeLedger(tx: Tx, scope: Scope, now: Date, book: LedgerBook): P
       },
     });
   }
-  for (const chunk of rowChunks(tx, ledgerCommands, changes.records)) {
-    await tx.insert(ledgerCommands).values(chunk.map((r) => ({ ...s, ...r })));
-  }
+  await insertChunked(tx, ledgerCommands, changes.records.map((r) => ({ ...s, ...r })));
 }
 
 // ---- inventory ----
