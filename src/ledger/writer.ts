@@ -183,7 +183,7 @@ export class InProcessWriter implements CommandWriter {
         // so the requests that arrived meanwhile are still unparsed. One macrotask lets them reach
         // the queue before the next batch is cut: fewer, larger commits instead of a commit for
         // the one or two commands that happened to be queued.
-        if (lane.queue.length < this.#options.maxBatchSize) await nextMacrotask();
+        if (lane.queue.length > 0 && lane.queue.length < this.#options.maxBatchSize) await nextMacrotask();
       }
     } finally {
       lane.draining = false;
