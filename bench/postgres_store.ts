@@ -11,7 +11,7 @@
  */
 import { parseArgs } from "node:util";
 import { freshPostgresDatabase } from "../tests/pg_helpers.ts";
-import { type ChildServer, spawnServer } from "../tests/process.ts";
+import { type ChildServer, spawnServer, TEST_ENCRYPTION_KEY } from "../tests/process.ts";
 
 const { values: args } = parseArgs({
   args: Deno.args,
@@ -115,6 +115,7 @@ async function measure(label: string, servers: ChildServer[]): Promise<string> {
 
 const env = {
   BILLING_ADMIN_TOKEN: ADMIN,
+  BILLING_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
   LOG_LEVEL: "error",
   UPSTASH_REDIS_REST_URL: "",
   UPSTASH_REDIS_REST_TOKEN: "",

@@ -10,7 +10,9 @@
  * | `DATABASE_POOL_MAX` | 10 | PostgreSQL only: most open connections of one process |
  * | `DATABASE_STATEMENT_TIMEOUT_MS` | 30000 | PostgreSQL only: the server cancels a statement running longer; `0` = none |
  * | `DATABASE_AUTH_TOKEN` | – | Turso auth token for remote URLs |
- * | `BILLING_ADMIN_TOKEN` | generated on the embedded default | token of `/v1/admin/*` |
+ * | `BILLING_ADMIN_TOKEN` | generated on the embedded default | token of `/v1/admin/*`; at least 32 characters (rolled tokens: `POST /v1/admin/admin_tokens/roll`) |
+ * | `BILLING_ENCRYPTION_KEY` | generated on the embedded default | base64 of 32 random bytes: seals webhook and Stripe secrets at rest (AES-256-GCM, ADR 0012); required with a remote database |
+ * | `BILLING_ENCRYPTION_OLD_KEYS` | – | comma-separated earlier keys: they only open values they sealed (key rotation) |
  * | `LOG_LEVEL` | `info` | `info`, `error` or `silent` |
  * | `STRIPE_API_BASE` | Stripe's own | base URL of the Stripe API (stripe-mock or a local test server) |
  * | `WEBHOOK_WORKER_INTERVAL_MS` | 1000 | pause between webhook delivery drains; `0` = no background worker |
@@ -24,6 +26,10 @@
  * @module
  */
 import { z } from "zod";
+import { decodeEncryptionKey } from "./storage/secret_box.ts";
+
+/** Shortest admin token accepted from the environment (characters). */
+export const MIN_ADMIN_TOKEN_LENGTH = 32;
 
 /** Parsed configuration. */
 export interface Config {
@@ -43,6 +49,13 @@ export interface Config {
   databaseStatementTimeoutMs?: number;
   /** `undefined` means: generate or load one under `./data/` (embedded default only). */
   adminToken: string | undefined;
+  /**
+   * `BILLING_ENCRYPTION_KEY` (base64 of 32 bytes); `undefined` means: generate or load one under
+   * `./data/` (embedded default only).
+   */
+  encryptionKey?: string;
+  /** `BILLING_ENCRYPTION_OLD_KEYS`: earlier keys that still open what they sealed. */
+  encryptionOldKeys?: string[];
   /** `LOG_LEVEL`: `info` logs every request and background run, `error` only failures, `silent` nothing. */
   logLevel: "info" | "error" | "silent";
   /** Whether the database is a local file (the embedded default or another `file:` URL). */
@@ -77,7 +90,17 @@ const EnvSchema = z.object({
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   DATABASE_AUTH_TOKEN: z.string().min(1).optional(),
-  BILLING_ADMIN_TOKEN: z.string().min(16, { message: "must be at least 16 characters" }).optional(),
+  BILLING_ADMIN_TOKEN: z.string().min(MIN_ADMIN_TOKEN_LENGTH, {
+    message:
+      `must be at least ${MIN_ADMIN_TOKEN_LENGTH} random characters (for example: openssl rand -hex 32)`,
+  }).optional(),
+  BILLING_ENCRYPTION_KEY: z.string().refine((v) => decodeEncryptionKey(v) !== null, {
+    message: "must be base64 of 32 random bytes (for example: openssl rand -base64 32)",
+  }).optional(),
+  BILLING_ENCRYPTION_OLD_KEYS: z.string().refine(
+    (v) => v.split(",").every((k) => decodeEncryptionKey(k) !== null),
+    { message: "must be a comma-separated list of base64 keys of 32 bytes" },
+  ).optional(),
   LOG_LEVEL: z.enum(["info", "error", "silent"]).default("info"),
   STRIPE_API_BASE: z.url({ protocol: /^https?$/ }).optional(),
   WEBHOOK_WORKER_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
@@ -104,8 +127,9 @@ export class ConfigError extends Error {
 /**
  * Parses the environment.
  *
- * @throws {ConfigError} listing each invalid variable, or when a remote database has no
- *   `BILLING_ADMIN_TOKEN` (a generated token is only safe on a local file)
+ * @throws {ConfigError} listing each invalid variable (the message names the variable, never its
+ *   value), or when a remote database has no `BILLING_ADMIN_TOKEN` or `BILLING_ENCRYPTION_KEY` (a
+ *   generated one is only safe on a local file)
  */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
@@ -119,6 +143,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (!embedded && !e.BILLING_ADMIN_TOKEN) {
     throw new ConfigError(
       "Invalid configuration:\n  BILLING_ADMIN_TOKEN: required when DATABASE_URL is not a local file",
+    );
+  }
+  if (!embedded && !e.BILLING_ENCRYPTION_KEY) {
+    throw new ConfigError(
+      "Invalid configuration:\n  BILLING_ENCRYPTION_KEY: required when DATABASE_URL is not a local file " +
+        "(every process sharing the database needs the same key)",
     );
   }
   if (e.UPSTASH_REDIS_REST_URL && !e.UPSTASH_REDIS_REST_TOKEN) {
@@ -136,6 +166,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     databasePoolMax: e.DATABASE_POOL_MAX,
     databaseStatementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     adminToken: e.BILLING_ADMIN_TOKEN,
+    encryptionKey: e.BILLING_ENCRYPTION_KEY,
+    encryptionOldKeys: e.BILLING_ENCRYPTION_OLD_KEYS?.split(",") ?? [],
     logLevel: e.LOG_LEVEL,
     embedded,
     stripeApiBase: e.STRIPE_API_BASE,

@@ -13,6 +13,7 @@ import type { LiveEntitlementStore } from "./entitlements/live_store.ts";
 import type { PublishableRateLimiter } from "./http/rate_limit.ts";
 import type { Metrics } from "./metrics/service.ts";
 import type { CommandWriter } from "./ledger/writer.ts";
+import type { SecretBox } from "./storage/secret_box.ts";
 
 /** Process-wide dependencies. */
 export interface Services {
@@ -46,6 +47,12 @@ export interface Services {
    * `webhooks/url_guard.ts` applies at creation and at delivery.
    */
   webhookAllowPrivateUrls?: boolean;
+  /**
+   * Seals and opens the secret columns (webhook signing secrets, Stripe keys; ADR 0012) under
+   * `BILLING_ENCRYPTION_KEY`. Absent: those secrets can be neither stored nor read (503
+   * `encryption_key_missing`), never stored in clear.
+   */
+  secrets?: SecretBox;
 }
 
 /** Dependencies plus the caller's scope. */

@@ -19,11 +19,15 @@
  *    billable units before pricing (`credits.ts`).
  * 3. **Discount** of the subscription's coupon on `max(0, subtotal)`, allocated to positive lines
  *    (`coupons.ts`); never makes a line or the total negative.
- * 4. **Tax** per line on the discounted amount, rounded per line (`tax.ts`). Exclusive tax is
- *    added: `total = subtotal − discount + tax`; inclusive tax is already in the amounts:
- *    `total = subtotal − discount`. Should negative credit-line taxes out-round the positive ones
- *    (fees netting to about zero), the credits' taxes give way (last first, never past zero) so the
- *    invoice tax is ≥ 0; an inclusive invoice's tax is likewise capped at its total.
+ * 4. **Tax** per line on the discounted amount, for each of the invoice's tax rates (up to
+ *    {@link MAX_TAX_RATES}, `tax.ts`): every rate applies to the same discounted line amount and is
+ *    rounded per line and rate (19 % + 2.5 % on 10 000 → 1 900 + 250); a line's `tax_amount` is
+ *    the sum over the rates, the invoice shows each rate's total in `taxes`. Exclusive tax is
+ *    added: `total = subtotal − discount + tax`; inclusive tax (a single rate) is already in the
+ *    amounts: `total = subtotal − discount`. Should negative credit-line taxes out-round the
+ *    positive ones (fees netting to about zero), the credits' taxes give way (per rate, last first,
+ *    never past zero) so each rate's tax is ≥ 0; an inclusive invoice's tax is likewise capped at
+ *    its total.
  * 5. **Monetary credits** are drawn against the total (`credits_applied`), so
  *    `amount_due = total − credits_applied − amount_paid − credited`.
  *
@@ -39,7 +43,7 @@ import { sum } from "./money.ts";
 import type { Feature, Plan } from "./plan.ts";
 import { rate, tierLabel } from "./pricing.ts";
 import { prorate } from "./proration.ts";
-import { taxLines, type TaxRate } from "./tax.ts";
+import { MAX_TAX_RATES, taxLines, type TaxRate } from "./tax.ts";
 
 /** Status of an invoice: draft → open → paid | void | uncollectible (`invoice_state.ts`). */
 export type { InvoiceStatus } from "./invoice_state.ts";
@@ -71,6 +75,21 @@ export interface InvoiceLineDraft {
   tax_amount: number;
 }
 
+/** A tax rate as an invoice applies it: `id` names it in {@link InvoiceTax} (absent in pure tests). */
+export type InvoiceTaxRate = Pick<TaxRate, "percentage_bp" | "inclusive"> & { id?: string };
+
+/** The tax of one rate on an invoice: the sum of its per-line, per-rate rounded amounts. */
+export interface InvoiceTax {
+  /** The rate's `txr_` id, or `null` when the caller gave none. */
+  tax_rate_id: string | null;
+  /** The rate in basis points (1 900 = 19 %). */
+  percentage_bp: number;
+  /** Whether the amounts already contain this tax. */
+  inclusive: boolean;
+  /** Minor units of tax of this rate, ≥ 0. */
+  amount: number;
+}
+
 /** Output of {@link computeInvoice} / {@link computePeriodInvoice}. */
 export interface InvoiceDraft {
   /** Lines in order: base, prorations, usage. */
@@ -79,8 +98,10 @@ export interface InvoiceDraft {
   subtotal: number;
   /** Coupon discount, 0…max(0, subtotal). */
   discount: number;
-  /** Sum of per-line taxes. */
+  /** Sum of per-line taxes (= the sum of `taxes`). */
   tax: number;
+  /** The tax of each rate, in the order of the rates given; empty without a rate. */
+  taxes: InvoiceTax[];
   /** subtotal − discount (+ tax when exclusive), ≥ 0. */
   total: number;
   /** Monetary credits drawn (previewed on drafts, recorded at finalization). */
@@ -124,8 +145,15 @@ export interface PeriodInvoiceInput {
   segments: PlanSegment[];
   /** The subscription's coupon when it discounts this period, else null. */
   coupon: Pick<Coupon, "code" | "percent_off_bp" | "amount_off"> | null;
-  /** The customer's tax rate, or null. */
-  tax_rate: Pick<TaxRate, "percentage_bp" | "inclusive"> | null;
+  /** The customer's tax rate, or null (one rate; `tax_rates`, when given, takes its place). */
+  tax_rate: InvoiceTaxRate | null;
+  /** The tax rates of the invoice (subscription's, else customer's), at most {@link MAX_TAX_RATES}. */
+  tax_rates?: readonly InvoiceTaxRate[];
+  /**
+   * Why the period ends before `full_period.end`: `cancellation` (default; also a fixed end) or
+   * `interval_change` (the billing anchor reset there). Only the credit line's wording differs.
+   */
+  cut_reason?: "cancellation" | "interval_change";
   /** Paused parts of the period (see `pausedSlices`): their base fee is credited. */
   paused?: readonly { start: Date; end: Date }[];
   /** Monetary grants of the customer in the invoice currency, with remaining balances. */
@@ -249,7 +277,9 @@ export function computePeriodInvoice(input: PeriodInvoiceInput): InvoiceDraft {
       if (credit > 0) {
         line({
           kind: "proration",
-          description: `Unused time on ${billed.name} after cancellation at ${period.end.toISOString()}`,
+          description: input.cut_reason === "interval_change"
+            ? `Unused time on ${billed.name} after the interval change at ${period.end.toISOString()}`
+            : `Unused time on ${billed.name} after cancellation at ${period.end.toISOString()}`,
           feature: null,
           quantity: 1,
           unit_amount: -credit,
@@ -305,35 +335,49 @@ export function computePeriodInvoice(input: PeriodInvoiceInput): InvoiceDraft {
   const shares = allocateDiscount(lines.map((l) => l.amount), discount);
   lines.forEach((l, i) => (l.discount_amount = shares[i]));
 
-  // 4. tax per line
-  const taxed = taxLines(input.tax_rate, lines.map((l) => l.amount - l.discount_amount));
-  lines.forEach((l, i) => (l.tax_amount = taxed.lines[i]));
-  let tax = taxed.tax;
-  if (tax < 0) {
-    // Credit lines rounded on their own can out-round the charges they offset (fees netting to
-    // ~0): the taxable total is never negative, so neither is its tax. The credits' taxes give
-    // way from the last one back, each at most to zero (so no line's tax changes sign).
-    let excess = -tax;
-    for (let i = lines.length - 1; i >= 0 && excess > 0; i--) {
-      const give = Math.min(excess, Math.max(0, -lines[i].tax_amount));
-      lines[i].tax_amount += give;
-      excess -= give;
-    }
-    tax = 0;
+  // 4. tax per line and rate
+  const rates = input.tax_rates ?? (input.tax_rate ? [input.tax_rate] : []);
+  if (rates.length > MAX_TAX_RATES) throw new RangeError(`computePeriodInvoice(): ${rates.length} tax rates`);
+  const inclusive = rates.length > 0 && rates[0].inclusive;
+  if (rates.some((r) => r.inclusive) && rates.length > 1) {
+    throw new RangeError("computePeriodInvoice(): an inclusive tax rate must be the invoice's only rate");
   }
-  if (input.tax_rate?.inclusive && tax > subtotal - discount) {
-    // Likewise an inclusive total cannot contain more tax than itself: the charges' taxes give way.
-    let excess = tax - (subtotal - discount);
-    for (let i = lines.length - 1; i >= 0 && excess > 0; i--) {
-      const give = Math.min(excess, Math.max(0, lines[i].tax_amount));
-      lines[i].tax_amount -= give;
-      excess -= give;
+  const nets = lines.map((l) => l.amount - l.discount_amount);
+  const taxes: InvoiceTax[] = rates.map((rate) => {
+    const perLine = taxLines(rate, nets).lines;
+    let amount = sum(perLine, "tax");
+    if (amount < 0) {
+      // Credit lines rounded on their own can out-round the charges they offset (fees netting to
+      // ~0): the taxable total is never negative, so neither is its tax. The credits' taxes give
+      // way from the last one back, each at most to zero (so no line's tax changes sign).
+      let excess = -amount;
+      for (let i = perLine.length - 1; i >= 0 && excess > 0; i--) {
+        const give = Math.min(excess, Math.max(0, -perLine[i]));
+        perLine[i] += give;
+        excess -= give;
+      }
+      amount = 0;
     }
-    tax = subtotal - discount;
-  }
-  const total = input.tax_rate?.inclusive
-    ? subtotal - discount
-    : sum([subtotal, -discount, tax], "invoice total");
+    if (rate.inclusive && amount > subtotal - discount) {
+      // Likewise an inclusive total cannot contain more tax than itself: the charges' taxes give way.
+      let excess = amount - (subtotal - discount);
+      for (let i = perLine.length - 1; i >= 0 && excess > 0; i--) {
+        const give = Math.min(excess, Math.max(0, perLine[i]));
+        perLine[i] -= give;
+        excess -= give;
+      }
+      amount = subtotal - discount;
+    }
+    perLine.forEach((t, i) => (lines[i].tax_amount += t));
+    return {
+      tax_rate_id: rate.id ?? null,
+      percentage_bp: rate.percentage_bp,
+      inclusive: rate.inclusive,
+      amount,
+    };
+  });
+  const tax = sum(taxes.map((t) => t.amount), "tax");
+  const total = inclusive ? subtotal - discount : sum([subtotal, -discount, tax], "invoice total");
   if (total < 0) throw new RangeError(`computePeriodInvoice(): negative total ${total}`);
 
   // 5. monetary credits against the total
@@ -346,6 +390,7 @@ export function computePeriodInvoice(input: PeriodInvoiceInput): InvoiceDraft {
     subtotal,
     discount,
     tax,
+    taxes,
     total,
     credits_applied: monetary.drawn,
     monetary_draws: monetary.draws,

@@ -57,8 +57,10 @@ export interface InvoiceView {
   amount_due: number;
   /** Coupon applied, if any. */
   coupon_id: string | null;
-  /** Tax rate applied (basis points), if any. */
+  /** The first tax rate applied (basis points), if any: the single-rate field, kept beside `taxes`. */
   tax_rate: { id: string; percentage_bp: number; inclusive: boolean } | null;
+  /** Tax of each rate applied, in the order of the rates (empty without tax rates). */
+  taxes: { tax_rate_id: string | null; percentage_bp: number; inclusive: boolean; amount: number }[];
   /** ISO 8601 start of the billed period (inclusive). */
   period_start: string;
   /** ISO 8601 end of the billed period (exclusive). */
@@ -109,6 +111,10 @@ export interface CustomerView {
   name: string | null;
   /** Billing email, or `null`. */
   email: string | null;
+  /** `clock_…` id of the test clock the customer lives on, or `null` (the wall clock). */
+  test_clock: string | null;
+  /** The customer's tax rates (`txr_…`, at most 5, in order); empty when none. */
+  tax_rate_ids: string[];
   /** ISO 8601 creation time. */
   created_at: string;
 }
@@ -273,6 +279,8 @@ export interface SubscriptionView {
   pending_change: { plan_id: string; effective_at: string; proration: ProrationBehavior } | null;
   /** Start of the current pause while `paused`, else null. */
   paused_at: string | null;
+  /** The subscription's own tax rates (replacing the customer's), or `null` to bill with the customer's. */
+  tax_rate_ids: string[] | null;
   /** ISO 8601 creation time. */
   created_at: string;
 }
@@ -307,4 +315,31 @@ export interface WebhookEndpointView {
   created_at: string;
   /** ISO 8601 time of the last change. */
   updated_at: string;
+}
+
+/** Scope of a secret API key: which routes it reaches (ADR 0013, `tenants/scopes.ts`). */
+export type ApiKeyScope = "full" | "read_only" | "usage_only" | "ledger_only";
+
+/** An API key as the API shows it: never the key itself, only enough to recognise it. */
+export interface ApiKeyView {
+  /** `key_…` id. */
+  id: string;
+  /** Name given by the owner (`default` for the keys created with the app). */
+  name: string;
+  /** `secret` (`sk_…`, server side) or `publishable` (`pk_…`, browsers with a customer session). */
+  kind: "secret" | "publishable";
+  /** What a secret key reaches; `null` for publishable keys (always the publishable routes only). */
+  scope: ApiKeyScope | null;
+  /** First 10 characters of the key (`sk_4f3c2b1`). */
+  prefix: string;
+  /** Last 4 characters of the key (empty for keys created before they were recorded). */
+  last4: string;
+  /** ISO 8601 creation time. */
+  created_at: string;
+  /** ISO 8601 instant after which the key no longer authenticates; `null` = never. */
+  expires_at: string | null;
+  /** ISO 8601 revocation time; `null` while not revoked. */
+  revoked_at: string | null;
+  /** `active`, `expired` (past `expires_at`) or `revoked`. */
+  status: "active" | "expired" | "revoked";
 }

@@ -80,10 +80,13 @@ export function problem(
 
 /** Field issues of a zod error, paths dotted (`features.0.key`). */
 export function zodFields(error: ZodError, prefix = ""): FieldIssue[] {
-  return error.issues.map((issue) => ({
-    path: [prefix, ...issue.path.map(String)].filter((p) => p !== "").join("."),
-    message: issue.message,
-  }));
+  const path = (parts: PropertyKey[]) => [prefix, ...parts.map(String)].filter((p) => p !== "").join(".");
+  return error.issues.flatMap((issue) =>
+    // An unknown field is named by its own path (`query.expand[]`), one issue per field.
+    issue.code === "unrecognized_keys"
+      ? issue.keys.map((key) => ({ path: path([...issue.path, key]), message: `Unknown field "${key}"` }))
+      : [{ path: path(issue.path), message: issue.message }]
+  );
 }
 
 /**

@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from "@hono/zod-openapi";
-import { Amount, Instant, Key, SafeInt, typeId } from "../http/schemas.ts";
+import { Amount, Instant, Key, listOf, SafeInt, typeId } from "../http/schemas.ts";
 
 /** Body of `POST /v1/invoices`. */
 export const GenerateInvoiceBody: z.ZodObject<
@@ -81,6 +81,17 @@ export const InvoiceSchema: z.ZodObject<
     coupon_id: z.ZodNullable<z.ZodString>;
     tax_rate: z.ZodNullable<
       z.ZodObject<{ id: z.ZodString; percentage_bp: z.ZodInt; inclusive: z.ZodBoolean }, z.core.$strip>
+    >;
+    taxes: z.ZodArray<
+      z.ZodObject<
+        {
+          tax_rate_id: z.ZodNullable<z.ZodString>;
+          percentage_bp: z.ZodInt;
+          inclusive: z.ZodBoolean;
+          amount: z.ZodInt;
+        },
+        z.core.$strip
+      >
     >;
     period_start: z.ZodString;
     period_end: z.ZodString;
@@ -162,7 +173,30 @@ export const InvoiceSchema: z.ZodObject<
     id: z.string().openapi({ description: "Tax rate id", example: "txr_01jd0000000000000000000000" }),
     percentage_bp: z.int().openapi({ description: "Rate in basis points (1900 = 19 %)", example: 1900 }),
     inclusive: z.boolean().openapi({ description: "Prices already include the tax", example: false }),
-  }).nullable().openapi({ description: "Tax rate applied, if any", example: null }),
+  }).nullable().openapi({
+    description: "The first tax rate applied, if any (the single-rate field; `taxes` lists every rate)",
+    example: null,
+  }),
+  taxes: z.array(z.object({
+    tax_rate_id: z.string().nullable().openapi({
+      description: "Tax rate id",
+      example: "txr_01jd0000000000000000000000",
+    }),
+    percentage_bp: z.int().openapi({ description: "Rate in basis points (1900 = 19 %)", example: 1900 }),
+    inclusive: z.boolean().openapi({ description: "Prices already include the tax", example: false }),
+    amount: z.int().openapi({
+      description: "Tax of this rate in minor units: per line and rate rounded half up, summed",
+      example: 1900,
+    }),
+  })).openapi({
+    description: "Tax of each rate applied, in order; their amounts sum to `tax`",
+    example: [{
+      tax_rate_id: "txr_01jd0000000000000000000000",
+      percentage_bp: 1900,
+      inclusive: false,
+      amount: 1900,
+    }],
+  }),
   period_start: z.string().openapi({
     description: "Start of the billed period (inclusive)",
     example: "2026-11-01T00:00:00.000Z",
@@ -193,17 +227,29 @@ export const InvoiceSchema: z.ZodObject<
   description:
     "An invoice of one subscription period: lines, totals and payment state; amounts in minor units",
 });
+/** The invoice a period would produce now (`GET /v1/invoices/upcoming`): not stored, so no id. */
+export const UpcomingInvoiceSchema: z.ZodObject<
+  Omit<(typeof InvoiceSchema)["shape"], "id"> & { id: z.ZodNull },
+  z.core.$strip
+> = InvoiceSchema.extend({
+  id: z.null().openapi({ description: "Always null: a preview is not stored", example: null }),
+}).openapi("UpcomingInvoice", {
+  description:
+    "The invoice the subscription's current period would produce now: lines, subtotal, discount, tax per rate, " +
+    "credits and total, computed as POST /v1/invoices computes them, without storing or spending anything",
+});
+/** Query of `GET /v1/invoices/upcoming`. */
+export const UpcomingInvoiceQuery: z.ZodObject<{ subscription_id: z.ZodString }, z.core.$strict> = z.object({
+  subscription_id: z.string().min(1).max(128).openapi({
+    description: "The subscription whose current period is previewed (sub_ id)",
+    example: "sub_01jd0000000000000000000000",
+  }),
+}).strict();
 /** A page of invoices (`GET /v1/invoices`). */
 export const InvoiceList: z.ZodObject<
   { data: z.ZodArray<typeof InvoiceSchema>; next_cursor: z.ZodNullable<z.ZodString> },
   z.core.$strip
-> = z.object({
-  data: z.array(InvoiceSchema).openapi({ description: "A page of invoices, newest first", example: [] }),
-  next_cursor: z.string().nullable().openapi({
-    description: "Pass as cursor for the next page; null on the last page",
-    example: null,
-  }),
-}).openapi("InvoiceList");
+> = listOf(InvoiceSchema, "InvoiceList", "invoices");
 
 /** Body of `POST /v1/invoices/{id}/credit_notes`. */
 export const CreateCreditNoteBody: z.ZodObject<
@@ -267,8 +313,8 @@ export const CreditNoteIssued: z.ZodObject<
 > = z.object({ credit_note: CreditNoteSchema, invoice: InvoiceSchema }).openapi(
   "CreditNoteIssued",
 );
-/** Credit notes of an invoice (`GET /v1/invoices/{id}/credit_notes`). */
-export const CreditNoteList: z.ZodObject<{ data: z.ZodArray<typeof CreditNoteSchema> }, z.core.$strip> = z
-  .object({
-    data: z.array(CreditNoteSchema).openapi({ description: "Credit notes of the invoice", example: [] }),
-  }).openapi("CreditNoteList");
+/** A page of an invoice's credit notes (`GET /v1/invoices/{id}/credit_notes`). */
+export const CreditNoteList: z.ZodObject<
+  { data: z.ZodArray<typeof CreditNoteSchema>; next_cursor: z.ZodNullable<z.ZodString> },
+  z.core.$strip
+> = listOf(CreditNoteSchema, "CreditNoteList", "credit notes");

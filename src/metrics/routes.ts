@@ -8,7 +8,6 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import { routePath } from "hono/route";
-import { timingSafeEqual } from "hono/utils/buffer";
 import type { Metrics } from "./service.ts";
 import { type AppEnv, router } from "../http/env.ts";
 import { problem } from "../http/problem.ts";
@@ -35,12 +34,18 @@ export function metricsMiddleware(metrics: Metrics): MiddlewareHandler<AppEnv> {
   });
 }
 
-/** `GET /metrics`, protected by the admin token (`Authorization: Bearer <BILLING_ADMIN_TOKEN>`). */
-export function metricsRoutes(metrics: Metrics, adminToken: string): OpenAPIHono<AppEnv> {
+/**
+ * `GET /metrics`, protected by the admin token (`Authorization: Bearer <BILLING_ADMIN_TOKEN>`, or a
+ * rolled admin token: `isAdmin` is the app's admin token check).
+ */
+export function metricsRoutes(
+  metrics: Metrics,
+  isAdmin: (token: string) => Promise<boolean>,
+): OpenAPIHono<AppEnv> {
   const app = router();
   app.get("/metrics", async (c) => {
     const match = c.req.header("authorization")?.match(/^Bearer\s+(\S+)\s*$/i);
-    if (!match || !(await timingSafeEqual(match[1], adminToken))) {
+    if (!match || !(await isAdmin(match[1]))) {
       return problem(
         c,
         401,

@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from "@hono/zod-openapi";
-import { Amount, Currency, Key, SafeInt, typeId } from "../http/schemas.ts";
+import { Amount, Currency, Key, listOf, SafeInt, typeId } from "../http/schemas.ts";
 
 const Tier = z.object({
   up_to: SafeInt.min(1).nullable().openapi({
@@ -397,7 +397,8 @@ export const PlanSchema: z.ZodObject<
     example: "2026-11-02T09:30:00.000Z",
   }),
 }).openapi("Plan");
-/** Plans of the app (`GET /v1/plans`). */
-export const PlanList: z.ZodObject<{ data: z.ZodArray<typeof PlanSchema> }, z.core.$strip> = z.object({
-  data: z.array(PlanSchema).openapi({ description: "Plans of the app", example: [] }),
-}).openapi("PlanList");
+/** A page of plans (`GET /v1/plans`). */
+export const PlanList: z.ZodObject<
+  { data: z.ZodArray<typeof PlanSchema>; next_cursor: z.ZodNullable<z.ZodString> },
+  z.core.$strip
+> = listOf(PlanSchema, "PlanList", "plans");

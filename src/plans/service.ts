@@ -23,7 +23,8 @@ import {
   type PlanStatus,
 } from "../domain/plan.ts";
 import type { Executor } from "../storage/db.ts";
-import { type PlanRow, planRows } from "./repository.ts";
+import { planPage, type PlanRow, planRows } from "./repository.ts";
+import { mapPage, type Page, type PageRequest } from "../domain/paging.ts";
 import type { Ctx } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import { invalidateEntitlements } from "../entitlements/invalidate.ts";
@@ -161,13 +162,20 @@ export async function getPlan(ctx: Ctx, id: string): Promise<PlanView> {
   return planView(await loadPlan(ctx, ctx.database.db, id));
 }
 
-/** Lists the app's plans, newest first, optionally by status (at most 500). */
-export async function listPlans(ctx: Ctx, filter: { status?: PlanStatus }): Promise<PlanView[]> {
-  const rows = await planRows.list(ctx.database.db, ctx.scope, { status: filter.status }, {
-    orderBy: [["id", "desc"]],
-    limit: 500,
+/**
+ * Lists the app's plans, newest first, one page at a time (`domain/paging.ts`), optionally in one status.
+ *
+ * @throws {BillingError} `validation_failed` for a cursor this list did not hand out
+ */
+export async function listPlans(
+  ctx: Ctx,
+  filter: { status?: PlanStatus } & PageRequest,
+): Promise<Page<PlanView>> {
+  const page = await planPage(ctx.database.db, ctx.scope, { status: filter.status }, {
+    limit: filter.limit,
+    cursor: filter.cursor,
   });
-  return rows.map((r) => planView(planFromRow(r)));
+  return await mapPage(page, (r) => planView(planFromRow(r)));
 }
 
 /**

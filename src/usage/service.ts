@@ -30,6 +30,7 @@ import { type Emit, emitFact, writeOp } from "../lifecycle/write.ts";
 import type { Scope } from "../domain/scope.ts";
 import { resolveCustomerRefs } from "../customers/service.ts";
 import { timingGate } from "./late_usage.ts";
+import { customerTimes } from "../test_clocks/time.ts";
 import { inChunks } from "../storage/limits.ts";
 
 /** Largest batch accepted by one ingestion call. */
@@ -173,7 +174,9 @@ export async function storeEvents(
   const events = hashed.map((h) => h.input);
   const report: IngestReport = { accepted: 0, duplicates: 0, rejected: [] };
   const customerIds = await resolveCustomerRefs(ctx, tx, events.map((e) => e.customer_id));
-  const timing = await timingGate(ctx, tx, [...customerIds.values()], now); // late events, clock skew (docs/adr/0004-billing-rules.md)
+  // Each customer's now: a test clock's frozen time for a customer bound to one.
+  const timeOf = await customerTimes(ctx, tx, [...customerIds.values()]);
+  const timing = await timingGate(ctx, tx, [...customerIds.values()], timeOf); // late events, clock skew (docs/adr/0004-billing-rules.md)
   const existing = await existingHashes(ctx.scope, tx, events.map((e) => e.id));
   const rows: NewUsageEventRow[] = [];
   for (const { input, hash } of hashed) {
@@ -203,7 +206,8 @@ export async function storeEvents(
       });
       continue;
     }
-    const late = timing.check(customerId, input.timestamp ?? now);
+    const at = input.timestamp ?? timeOf(customerId);
+    const late = timing.check(customerId, at);
     if (late) {
       report.rejected.push({ id: input.id, ...late });
       continue;
@@ -215,7 +219,7 @@ export async function storeEvents(
       customer_id: customerId,
       feature: input.feature,
       value: input.value ?? 1,
-      timestamp: input.timestamp ?? now,
+      timestamp: at,
       properties: input.properties ?? null,
       payload_hash: hash,
       created_at: now,

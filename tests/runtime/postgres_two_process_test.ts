@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { freshPostgresDatabase } from "../pg_helpers.ts";
-import { type ChildServer, spawnServer } from "../process.ts";
+import { type ChildServer, spawnServer, TEST_ENCRYPTION_KEY } from "../process.ts";
 
 const ADMIN = "pg-two-process-admin-token-0123456789";
 
@@ -19,6 +19,7 @@ function startServer(url: string): Promise<ChildServer> {
   return spawnServer({
     DATABASE_URL: url,
     BILLING_ADMIN_TOKEN: ADMIN,
+    BILLING_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
     LOG_LEVEL: "error",
     UPSTASH_REDIS_REST_URL: "",
     UPSTASH_REDIS_REST_TOKEN: "",
