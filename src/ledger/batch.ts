@@ -47,7 +47,7 @@ import {
   ledgerHolds,
   ledgerPostings,
 } from "../storage/schema.ts";
-import { inChunks, insertChunked, insertStatements, rowChunks } from "../storage/limits.ts";
+import { inChunks, insertStatements, rowChunks } from "../storage/limits.ts";
 import type { AccountRow, HoldRow } from "./repository.ts";
 import type { InventoryHoldRow } from "../inventory/repository.ts";
 import { tenancy } from "../storage/scoped.ts";
