@@ -6,7 +6,7 @@
  * @module
  */
 import type { LifecycleEvent } from "../domain/events.ts";
-import { payloadHash } from "../domain/hash.ts";
+import { payloadHashSync } from "../domain/hash.ts";
 import { newId } from "../domain/ids.ts";
 import type { Tx } from "../storage/db.ts";
 import { appendAuditRows, type AuditRow, lastAuditDigest } from "./repository.ts";
@@ -50,7 +50,7 @@ export async function recordAuditOf(
         event.resource_id,
       );
     }
-    const after = await payloadHash(event.data);
+    const after = payloadHashSync(event.data);
     lastDigest.set(key, after);
     const scopeKey = `${event.tenant_id}/${event.app_id}`;
     if (!rows.has(scopeKey)) {

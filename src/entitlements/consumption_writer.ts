@@ -44,7 +44,9 @@ export class ConsumptionWriter {
       const idle = queue === undefined;
       if (!queue) this.#queues.set(key, queue = []);
       queue.push({ ctx, event, resolve, reject });
-      if (idle) void this.#drain(key, queue);
+      // A macrotask, not now: consumptions of requests already read from their sockets join the
+      // first batch instead of waiting for the next commit (group commit, issue 14).
+      if (idle) setTimeout(() => void this.#drain(key, queue), 0);
     });
   }
 
@@ -77,6 +79,10 @@ export class ConsumptionWriter {
         }
       } catch (error) {
         for (const p of batch) p.reject(error);
+      }
+      // The commit blocked the event loop: let the requests that arrived meanwhile queue up.
+      if (queue.length > 0 && queue.length < MAX_CONSUMPTION_BATCH) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
       }
     }
     this.#queues.delete(key);

@@ -12,7 +12,7 @@
  */
 import { and, eq, inArray, lte, max, sql } from "drizzle-orm";
 import type { BillingError } from "../domain/errors.ts";
-import { payloadHash } from "../domain/hash.ts";
+import { payloadHashSync } from "../domain/hash.ts";
 import {
   type InventoryBalance,
   InventoryBook,
@@ -47,7 +47,7 @@ import {
   ledgerHolds,
   ledgerPostings,
 } from "../storage/schema.ts";
-import { inChunks, rowChunks } from "../storage/limits.ts";
+import { inChunks, insertStatements, rowChunks } from "../storage/limits.ts";
 import type { AccountRow, HoldRow } from "./repository.ts";
 import type { InventoryHoldRow } from "../inventory/repository.ts";
 import { tenancy } from "../storage/scoped.ts";
@@ -74,7 +74,12 @@ export function isInventoryCommand(command: Command): command is InventoryComman
 
 /** SHA-256 of a command's idempotency payload. */
 export function hashCommand(command: Command): Promise<string> {
-  return payloadHash(isInventoryCommand(command) ? inventoryPayload(command) : commandPayload(command));
+  return Promise.resolve(hashCommandSync(command));
+}
+
+/** {@link hashCommand}, synchronously (the writer hashes a whole batch without yielding). */
+export function hashCommandSync(command: Command): string {
+  return payloadHashSync(isInventoryCommand(command) ? inventoryPayload(command) : commandPayload(command));
 }
 
 /** Most due holds a batch expires (the rest go in the next batch or sweep): a limit on everything. */
@@ -388,29 +393,29 @@ function pipelinedAll<T extends readonly unknown[]>(
 async function writeLedger(tx: Tx, scope: Scope, now: Date, book: LedgerBook): Promise<void> {
   const changes = book.changes();
   const s = { tenant_id: scope.tenantId, app_id: scope.appId };
+  // Plain multi-row INSERTs (insertStatements, limits.ts: drizzle's builder costs more than the
+  // statement for a batch of a thousand rows), run together by `pipelined`.
   const statements: PromiseLike<unknown>[] = [];
-  for (const chunk of rowChunks(tx, ledgerAccounts, changes.accounts)) {
-    statements.push(tx.insert(ledgerAccounts).values(chunk.map((a) => ({ ...s, ...a }))));
-  }
-  for (const chunk of rowChunks(tx, ledgerEntries, changes.entries)) {
-    statements.push(
-      tx.insert(ledgerEntries).values(chunk.map((e) => ({
-        ...s,
-        id: e.id,
-        seq: e.seq,
-        idempotency_key: e.idempotency_key,
-        payload_hash: e.payload_hash,
-        description: e.description,
-        reverses_entry_id: e.reverses_entry_id,
-        metadata: e.metadata,
-        payment_intent_id: e.payment_intent_id,
-        refund_id: e.refund_id,
-        payout_id: e.payout_id,
-        dispute_id: e.dispute_id,
-        created_at: e.created_at,
-      }))),
-    );
-  }
+  statements.push(...insertStatements(tx, ledgerAccounts, changes.accounts.map((a) => ({ ...s, ...a }))));
+  statements.push(...insertStatements(
+    tx,
+    ledgerEntries,
+    changes.entries.map((e) => ({
+      ...s,
+      id: e.id,
+      seq: e.seq,
+      idempotency_key: e.idempotency_key,
+      payload_hash: e.payload_hash,
+      description: e.description,
+      reverses_entry_id: e.reverses_entry_id,
+      metadata: e.metadata,
+      payment_intent_id: e.payment_intent_id,
+      refund_id: e.refund_id,
+      payout_id: e.payout_id,
+      dispute_id: e.dispute_id,
+      created_at: e.created_at,
+    })),
+  ));
   const postings = changes.entries.flatMap((e) =>
     e.postings.map((p) => ({
       ...s,
@@ -423,9 +428,7 @@ async function writeLedger(tx: Tx, scope: Scope, now: Date, book: LedgerBook): P
       entry_seq: e.seq,
     }))
   );
-  for (const chunk of rowChunks(tx, ledgerPostings, postings)) {
-    statements.push(tx.insert(ledgerPostings).values(chunk));
-  }
+  statements.push(...insertStatements(tx, ledgerPostings, postings));
   for (const chunk of rowChunks(tx, ledgerHolds, changes.holds)) {
     statements.push(
       tx.insert(ledgerHolds).values(chunk.map((h) => ({ ...s, ...h }))).onConflictDoUpdate({
@@ -466,9 +469,7 @@ async function writeLedger(tx: Tx, scope: Scope, now: Date, book: LedgerBook): P
       }),
     );
   }
-  for (const chunk of rowChunks(tx, ledgerCommands, changes.records)) {
-    statements.push(tx.insert(ledgerCommands).values(chunk.map((r) => ({ ...s, ...r }))));
-  }
+  statements.push(...insertStatements(tx, ledgerCommands, changes.records.map((r) => ({ ...s, ...r }))));
   await pipelined(statements);
 }
 

@@ -39,7 +39,7 @@ import {
   type BatchItem,
   type BatchResult,
   type Command,
-  hashCommand,
+  hashCommandSync,
   type ResultOf,
   runBatch,
 } from "./batch.ts";
@@ -160,7 +160,9 @@ export class InProcessWriter implements CommandWriter {
     });
     if (!lane.draining) {
       lane.draining = true;
-      queueMicrotask(() => void this.#drain(id, lane));
+      // A macrotask, not a microtask: requests already read from their sockets reach this queue
+      // first and share the batch's commit (see #drain).
+      setTimeout(() => void this.#drain(id, lane), 0);
     }
     return promise;
   }
@@ -177,12 +179,17 @@ export class InProcessWriter implements CommandWriter {
       while (lane.queue.length > 0) {
         const batch = lane.queue.splice(0, this.#options.maxBatchSize);
         await this.#runBatch(lane.scope, batch);
+        // Group commit (issue 14): an embedded SQLite commit blocks the event loop while it syncs,
+        // so the requests that arrived meanwhile are still unparsed. One macrotask lets them reach
+        // the queue before the next batch is cut: fewer, larger commits instead of a commit for
+        // the one or two commands that happened to be queued.
+        if (lane.queue.length > 0 && lane.queue.length < this.#options.maxBatchSize) await nextMacrotask();
       }
     } finally {
       lane.draining = false;
       if (lane.queue.length > 0) {
         lane.draining = true;
-        queueMicrotask(() => void this.#drain(id, lane));
+        setTimeout(() => void this.#drain(id, lane), 0);
       } else {
         this.#lanes.delete(id);
       }
@@ -193,9 +200,7 @@ export class InProcessWriter implements CommandWriter {
     const started = performance.now();
     let items: BatchItem[];
     try {
-      items = await Promise.all(
-        batch.map(async (w) => ({ command: w.command, hash: await hashCommand(w.command) })),
-      );
+      items = batch.map((w) => ({ command: w.command, hash: hashCommandSync(w.command) }));
     } catch (error) {
       for (const w of batch) w.reject(error);
       return;
@@ -207,6 +212,8 @@ export class InProcessWriter implements CommandWriter {
         const now = this.#options.clock.now();
         const out = await runBatch(tx, scope, now, items);
         if (this.#options.lifecycle) {
+          // One outbox statement and one audit statement for the whole batch, each row with the
+          // actor and request id of the command that caused it.
           const recorded: { who: WriteActor; event: LifecycleEvent }[] = [];
           for (const { submitter, event } of batchEvents(scope, now, items, out)) {
             const who = {
@@ -216,7 +223,6 @@ export class InProcessWriter implements CommandWriter {
             recorded.push({ who, event });
             events.push(event);
           }
-          // One outbox and one audit statement for the whole batch, whoever submitted each command.
           await recordLifecycleOf(tx, recorded);
         }
         return out;
@@ -257,6 +263,11 @@ export class InProcessWriter implements CommandWriter {
       for (const w of batch) await this.#runBatch(scope, [w]);
     }
   }
+}
+
+/** Resolves after the event loop has run once more (timers and I/O included, not only microtasks). */
+function nextMacrotask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /**

@@ -146,6 +146,7 @@ export const KEY_CACHE_TTL_MS = 1000;
 export class KeyResolver {
   readonly #cache = new Map<string, { principal: Principal | null; until_ms: number }>();
   readonly #active = new Map<string, { expiresAtMs: number | null; active: boolean; until_ms: number }>();
+  readonly #pending = new Map<string, Promise<{ principal: Principal | null; until_ms: number }>>();
   readonly #services: Services;
   /** Most cached lookups of each kind; the cache is emptied when full (a limit on everything). */
   static readonly MAX_ENTRIES = 10_000;
@@ -173,20 +174,31 @@ export class KeyResolver {
     const now = Date.now();
     let entry = this.#cache.get(hash);
     if (!entry || entry.until_ms <= now) {
-      const row = await activeKeyByHash(this.#services.database.db, hash);
-      const principal: Principal | null = row
-        ? {
-          tenantId: row.tenant_id,
-          appId: row.app_id,
-          keyId: row.id,
-          kind: row.kind,
-          scope: row.scope,
-          expiresAtMs: row.expires_at?.getTime() ?? null,
-        }
-        : null;
-      if (this.#cache.size >= KeyResolver.MAX_ENTRIES) this.#cache.clear();
-      entry = { principal, until_ms: now + KEY_CACHE_TTL_MS };
-      this.#cache.set(hash, entry);
+      // Concurrent misses of one key share one read (when the entry expires under load, every
+      // request in flight would otherwise read the same row).
+      let lookup = this.#pending.get(hash);
+      if (!lookup) {
+        lookup = (async () => {
+          const row = await activeKeyByHash(this.#services.database.db, hash);
+          const principal: Principal | null = row
+            ? {
+              tenantId: row.tenant_id,
+              appId: row.app_id,
+              keyId: row.id,
+              kind: row.kind,
+              scope: row.scope,
+              expiresAtMs: row.expires_at?.getTime() ?? null,
+            }
+            : null;
+          if (this.#cache.size >= KeyResolver.MAX_ENTRIES) this.#cache.clear();
+          const fresh = { principal, until_ms: now + KEY_CACHE_TTL_MS };
+          this.#cache.set(hash, fresh);
+          return fresh;
+        })();
+        this.#pending.set(hash, lookup);
+        lookup.finally(() => this.#pending.delete(hash)).catch(() => {});
+      }
+      entry = await lookup;
     }
     const principal = entry.principal;
     if (principal?.expiresAtMs != null && principal.expiresAtMs <= this.#services.clock.now().getTime()) {
