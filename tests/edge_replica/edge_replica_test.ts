@@ -132,3 +132,41 @@ Deno.test("while the sync server is down edge nodes keep accepting; everything a
     await sync.stop();
   }
 });
+
+Deno.test("decimal event values appended at an edge node arrive exact on the billing side (1000 × 0.001 + 0.25 + '1.125')", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "edge-replica-decimal-" });
+  const sync = await startSyncServer(`${dir}/hub.db`, await freePort());
+  const primary = `file:${dir}/primary.db`;
+  const billing = await startNode("billing", primary, `${dir}/billing-replica.db`, sync.url);
+  const edge = await startNode("edge", primary, `${dir}/edge.db`, sync.url);
+  try {
+    const key = await provision(billing.base);
+    const thousandths = Array.from({ length: 1000 }, (_, i) => ({
+      id: `d${i}`,
+      customer_id: "c1",
+      feature: "api_calls",
+      value: "0.001", // decimal string, kept as sent in the outbox
+    }));
+    const res = await http(edge.base, "POST", "/v1/events", key, { events: thousandths });
+    assert.deepEqual([res.status, res.body.accepted], [200, 1000]);
+    const more = await http(edge.base, "POST", "/v1/events", key, {
+      events: [
+        { id: "q1", customer_id: "c1", feature: "api_calls", value: 0.25 }, // JSON number
+        { id: "q2", customer_id: "c1", feature: "api_calls", value: "1.125" },
+      ],
+    });
+    assert.equal(more.body.accepted, 2);
+    // a retry written "0.250" is the same canonical value: a duplicate on the edge node
+    const retry = await http(edge.base, "POST", "/v1/events", key, {
+      events: [{ id: "q1", customer_id: "c1", feature: "api_calls", value: "0.250" }],
+    });
+    assert.deepEqual([retry.body.accepted, retry.body.duplicates], [0, 1]);
+    // 1000 × 0.001 + 0.25 + 1.125 = 1 + 1.375 = 2.375 exactly (a decimal string: not whole)
+    const total = await eventually(() => usage(billing.base, key) as Promise<number | string>, "2.375");
+    assert.equal(total, "2.375");
+    assert.equal(await eventually(() => metric(edge.base, "billing_edge_usage_pending_events"), 0), 0);
+  } finally {
+    await Promise.all([edge.stop(), billing.stop()]);
+    await sync.stop();
+  }
+});

@@ -244,3 +244,76 @@ for (const store of stores) {
     },
   );
 }
+
+Deno.test("decimal events grouped by a property (group_by, per-combination rating): sum and max exact per combination", async () => {
+  const env = await testEnv();
+  env.clock.set("2026-01-01T00:00:00Z");
+  try {
+    const { key, sub } = await setup(env, [
+      {
+        key: "gpu_hours",
+        type: "metered",
+        aggregation: "sum",
+        dimensions: ["gpu"],
+        dimension_prices: [
+          { match: { gpu: "a100" }, pricing: { model: "per_unit", unit_amount: 300 } },
+          { match: { gpu: "t4" }, pricing: { model: "per_unit", unit_amount_decimal: "35.5" } },
+        ],
+      },
+      { key: "peak", type: "metered", aggregation: "max" },
+    ]);
+    env.clock.set("2026-01-10T00:00:00Z");
+    // 500 a100 events of 0.001 h and 500 t4 events of "0.0025" h: a 1000-event batch
+    const events = Array.from(
+      { length: 1000 },
+      (_, i) =>
+        i % 2 === 0
+          ? { id: `a${i}`, customer_id: "c", feature: "gpu_hours", value: 0.001, properties: { gpu: "a100" } }
+          : {
+            id: `t${i}`,
+            customer_id: "c",
+            feature: "gpu_hours",
+            value: "0.0025",
+            properties: { gpu: "t4" },
+          },
+    );
+    assert.equal((await call(env, "POST", "/v1/events", { key, body: { events } })).body.accepted, 1000);
+    const peakEvents = [
+      { id: "m1", customer_id: "c", feature: "peak", value: "4.000000000002", properties: { gpu: "a100" } },
+      { id: "m2", customer_id: "c", feature: "peak", value: 4, properties: { gpu: "a100" } },
+      { id: "m3", customer_id: "c", feature: "peak", value: "0.5", properties: { gpu: "t4" } },
+    ];
+    assert.equal(
+      (await call(env, "POST", "/v1/events", { key, body: { events: peakEvents } })).body.accepted,
+      3,
+    );
+    const grouped = async (feature: string) =>
+      (await call(
+        env,
+        "GET",
+        `/v1/usage?customer_id=c&feature=${feature}&from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z&group_by=gpu`,
+        { key },
+      )).body.groups;
+    // a100: 500 × 0.001 = 0.5 h; t4: 500 × 0.0025 = 1.25 h (first usage first: a100 was sent first)
+    assert.deepEqual(await grouped("gpu_hours"), [
+      { dimensions: { gpu: "a100" }, value: "0.5" },
+      { dimensions: { gpu: "t4" }, value: "1.25" },
+    ]);
+    // max per combination: 4.000000000002 > 4 on a100 (the fraction decides); 0.5 on t4
+    const peaks = await grouped("peak");
+    assert.deepEqual(
+      peaks.map((g: { dimensions: { gpu: string }; value: unknown }) => [g.dimensions.gpu, g.value]).sort(),
+      [["a100", "4.000000000002"], ["t4", "0.5"]],
+    );
+    // rated per combination, exactly, each line rounded once half-up:
+    // a100 0.5 × 300 = 150; t4 1.25 × 35.5 = 44.375 → 44
+    const invoice = await call(env, "POST", "/v1/invoices", { key, body: { subscription_id: sub.id } });
+    const lines = invoice.body.lines.filter((l: { feature: string | null }) => l.feature === "gpu_hours");
+    assert.deepEqual(
+      lines.map((l: { quantity: unknown; amount: number }) => [l.quantity, l.amount]),
+      [["0.5", 150], ["1.25", 44]],
+    );
+  } finally {
+    await env.close();
+  }
+});
