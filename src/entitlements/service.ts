@@ -13,10 +13,12 @@
  *    (the reservation is given back and the answer says `consumed: n` again); the same key with a
  *    different payload is `idempotency_key_reused` (409). Denied consumptions write nothing.
  *
- * Without a reachable live store (Redis down), checks answer from libSQL, reading the entitlement
- * fresh (never from a cache another process cannot invalidate), and a consumption decides and
- * writes inside one write transaction (`BEGIN IMMEDIATE`, serialized across processes), so the
- * hard limit holds there too; the affected counters are dropped from Redis once it is back.
+ * Without a reachable Redis, checks answer from libSQL, reading the entitlement fresh (never from a
+ * cache another process cannot invalidate); a consumption fails closed (`upstream_unavailable`,
+ * 503, retry with the same key), because libSQL does not hold the reservations Redis made that are
+ * still on their way to the store (ADR 0009). Without a live store at all
+ * (`DatabaseOnlyEntitlements`) a consumption decides and writes inside one write transaction
+ * (`BEGIN IMMEDIATE`, serialized across processes), so the hard limit holds there too.
  *
  * @module
  */
@@ -178,7 +180,9 @@ const LIVE_ATTEMPTS = 4;
  * @returns the decision; `used` / `remaining` are after this call's consumption
  * @throws {BillingError} `customer_not_found` (404); `consume_not_supported` (422) when the
  *   feature's aggregation is not `sum` (or `count` with `consume: 1`); `idempotency_key_required`
- *   (400) for `consume` without a key; `idempotency_key_reused` (409); `database_busy` (503)
+ *   (400) for `consume` without a key; `idempotency_key_reused` (409); `database_busy` (503);
+ *   `upstream_unavailable` (503) for a consumption while Redis cannot be reached (never decided
+ *   from libSQL alone: see {@link consumeUnavailable})
  */
 export async function checkEntitlement(ctx: Ctx, input: CheckInput): Promise<ConsumptionDecision> {
   const consume = input.consume ?? 0;
@@ -200,12 +204,33 @@ export async function checkEntitlement(ctx: Ctx, input: CheckInput): Promise<Con
     if (answer) return answer;
   } catch (error) {
     if (!(error instanceof LiveStoreUnavailable)) throw error;
+    if (consume > 0 && store.kind === "redis") throw consumeUnavailable(input, error);
   }
   const answer = await checkFromDatabase(ctx, key, input, consume);
   if (answer.consumed > 0) {
     await store.forget([key]).catch(() => {/* owed; delivered when the store is back */});
   }
   return answer;
+}
+
+/**
+ * The error of a consumption whose counter (Redis) cannot be reached: nothing was consumed that
+ * anybody will be told about, retry with the same key (ADR 0009, "Redis unreachable"). Redis is
+ * the only counter that holds every reservation still on its way to the store (the consumption
+ * writer's queue here, the usage queue on Workers, other processes'), so the store alone must
+ * not allow a consumption: it would allow units those reservations already took. A check that
+ * timed out may still have reserved in Redis; that only leaves the counter high (never past the
+ * limit), and a retry with the same key stores one event at most (event id = key).
+ *
+ * @returns `upstream_unavailable` (503, retryable)
+ */
+export function consumeUnavailable(input: CheckInput, cause?: unknown): BillingError {
+  return new BillingError(
+    "upstream_unavailable",
+    "unavailable",
+    `The usage counter could not be reached, so "${input.feature}" was not consumed; retry with the same idempotency key`,
+    { cause },
+  );
 }
 
 /**
