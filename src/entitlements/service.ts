@@ -204,7 +204,11 @@ export async function checkEntitlement(ctx: Ctx, input: CheckInput): Promise<Con
     if (answer) return answer;
   } catch (error) {
     if (!(error instanceof LiveStoreUnavailable)) throw error;
-    if (consume > 0 && store.kind === "redis") throw consumeUnavailable(input, error);
+    if (consume > 0 && store.kind === "redis") {
+      const replay = await replayFromDatabase(ctx, key, input, consume);
+      if (replay) return replay;
+      throw consumeUnavailable(input, error);
+    }
   }
   const answer = await checkFromDatabase(ctx, key, input, consume);
   if (answer.consumed > 0) {
@@ -445,6 +449,38 @@ async function replayedConsumption(
   if (verdict === "execute") return null;
   if (verdict === "conflict") throw keyReused(`Idempotency key "${input.idempotency_key}"`);
   return replayAnswer(input, entitlement, used, consume);
+}
+
+/**
+ * A consumption retried while Redis cannot be reached, answered from libSQL when its key is
+ * already stored: a replay consumes nothing, so the store alone may answer it.
+ *
+ * @returns the replay answer, `null` when the key is not stored (the caller fails closed)
+ * @throws {BillingError} `idempotency_key_reused` (409) for the key stored with another payload
+ */
+async function replayFromDatabase(
+  ctx: Ctx,
+  key: LiveKey,
+  input: CheckInput,
+  consume: number,
+): Promise<ConsumptionDecision | null> {
+  const seen = await existingHashes(ctx.scope, ctx.database.db, [input.idempotency_key!]);
+  if (!seen.has(input.idempotency_key!)) return null;
+  const now = ctx.clock.now();
+  const context = await loadEntitlementContext(ctx, ctx.database.db, key.customerId, now);
+  const entitlement = featureEntitlement(context, input.feature);
+  const f = entitlement.feature;
+  const used = f && entitlement.subscribed && f.type !== "boolean"
+    ? await aggregateUsage(
+      ctx.scope,
+      ctx.database.db,
+      key.customerId,
+      f,
+      new Date(entitlement.period_start_ms!),
+      new Date(entitlement.period_end_ms!),
+    )
+    : 0;
+  return await replayedConsumption(ctx, input, entitlement, used, consume);
 }
 
 /**

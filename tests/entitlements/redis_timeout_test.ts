@@ -119,6 +119,11 @@ Deno.test({
       }
       assert.ok(proxy.lateCalls > 0, "Redis received calls whose answers came too late");
       assert.equal(await storedUnits(env), 60, "nothing was stored while the counter was unreachable");
+      // A retry of a stored consumption consumes nothing: libSQL answers it as a replay.
+      const replayed = await check(env, k, { consume: 1, idempotency_key: "a0" });
+      assert.deepEqual([replayed.status, replayed.body.allowed, replayed.body.consumed], [200, true, 1]);
+      const reused = await check(env, k, { consume: 2, idempotency_key: "a0" });
+      assert.deepEqual([reused.status, reused.body.code], [409, "idempotency_key_reused"]);
       // A read still answers, from libSQL.
       const read = await check(env, k, {});
       assert.deepEqual([read.status, read.body.used, read.body.allowed], [200, 60, true]);
