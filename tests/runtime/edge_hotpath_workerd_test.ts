@@ -40,7 +40,7 @@ Deno.test({
       const target: Target = { url: worker.url, adminToken: ADMIN_TOKEN };
       try {
         await t.step(
-          "200 parallel consume: 1 against a limit of 100: exactly 100 allowed, 100 events stored once the queue drained, no object call per warm check",
+          "200 parallel consume: 1 against a limit of 100: never past it (exactly 100 unless timed-out calls hold units), each allowed one stored once, no object call per warm check",
           () => parallelConsumption(target, worker),
         );
         await t.step(
