@@ -27,4 +27,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 
 # The official entrypoint runs `deno` with these arguments (under tini, so signals reach it):
 # the same command as `deno task start` (tests/runtime/container_test.ts keeps them equal).
+# The image runs BILLING_ROLE=all (or billing without EDGE_*): an edge replica also needs
+# tools/edge_replica installed by `deno task edge:install` (docs/adr/0014).
 CMD ["run", "--lock=deno.lock", "--allow-net", "--allow-env", "--allow-read", "--allow-write", "--allow-ffi", "--allow-sys", "src/runtime/deno/main.ts"]

@@ -17,7 +17,7 @@ import { buildWorker, startWorker } from "../tests/workerd.ts";
 
 const { values } = parseArgs({ args: Deno.args, options: { batches: { type: "string", default: "10" } } });
 const batches = Number(values.batches);
-const ADMIN = "bench-admin-token-0123456789";
+const ADMIN = "bench-admin-token-0123456789-abcdef";
 const dir = await Deno.makeTempDir({ prefix: "bench-edge-" });
 const build = await buildWorker(`${dir}/dist`);
 const worker = await startWorker(build, dir, {

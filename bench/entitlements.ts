@@ -29,7 +29,7 @@ import { openDatabase } from "../src/storage/db.ts";
 import { redisServices } from "../src/runtime/redis.ts";
 import { acquireRedis } from "../tests/redis_helpers.ts";
 
-const ADMIN = "bench-admin-token-0123456789";
+const ADMIN = "bench-admin-token-0123456789-abcdef";
 const { values } = parseArgs({
   args: Deno.args,
   options: {

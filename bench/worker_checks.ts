@@ -13,7 +13,7 @@ import { http, provision, type Target } from "../tests/contract/contract.ts";
 import { acquireRedis, testPrefix, upstashFor } from "../tests/redis_helpers.ts";
 import { buildWorker, type RunningWorker, startWorker } from "../tests/workerd.ts";
 
-const ADMIN_TOKEN = "bench-admin-token-0123456789";
+const ADMIN_TOKEN = "bench-admin-token-0123456789-abcdef";
 const CHECKS = Number(Deno.env.get("CHECKS") ?? 2000);
 const CONCURRENCY = Number(Deno.env.get("CONCURRENCY") ?? 16);
 

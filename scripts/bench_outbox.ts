@@ -17,6 +17,7 @@ import { createTenantApp } from "../src/tenants/service.ts";
 import type { CustomerView } from "../src/domain/views.ts";
 import { createWebhookEndpoint } from "../src/webhooks/endpoints.ts";
 import { drainWebhooksOnce } from "../src/webhooks/delivery.ts";
+import { generateEncryptionKey, SecretBox } from "../src/storage/secret_box.ts";
 import { openDatabase } from "../src/storage/db.ts";
 
 const [writes, messages, endpointCount] = [
@@ -33,6 +34,7 @@ const services: Services = {
   entitlementCache: new MemoryEntitlementCache(),
   log: () => {},
   webhookAllowPrivateUrls: true, // the receiver is on 127.0.0.1
+  secrets: await SecretBox.create(generateEncryptionKey()), // signing secrets are sealed at rest
 };
 const created = await createTenantApp(services, { name: "bench", app: "production" });
 const ctx: Ctx = {
@@ -62,6 +64,8 @@ function customerData(r: ReturnType<typeof row>): CustomerView {
     external_id: r.external_id,
     name: r.name,
     email: r.email,
+    test_clock: null,
+    tax_rate_ids: [],
     created_at: r.created_at.toISOString(),
   };
 }

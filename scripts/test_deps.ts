@@ -7,8 +7,10 @@
  *   (Debian package `redis-server`);
  * - a PostgreSQL server on 127.0.0.1:5432 that lets `postgres` in without a password (the
  *   PostgreSQL store's suites create a fresh database per run): when the port is silent, the
- *   Debian package `postgresql` is installed and its cluster started; when it still refuses us,
- *   the script stops and says why (`PG_TEST_URL` points the suites at another server).
+ *   Debian package `postgresql` is installed and its clusters started; when none answers, a
+ *   private cluster is `initdb`'d and started (trust, 127.0.0.1 only); when the server on 5432
+ *   still refuses us, the script stops and says why (`PG_TEST_URL` points the suites at another
+ *   server).
  *
  * Missing ones are installed with `apt-get` when we are root (CI, containers) or have password-less
  * sudo; otherwise the script stops with the exact command to run. Nothing is done when both exist.
@@ -105,6 +107,69 @@ if (!pgUrl && !(await portOpen(5432))) {
     await run([...prefix, "pg_ctlcluster", version, name, "start"]);
   }
   for (let i = 0; i < 50 && !(await portOpen(5432)); i++) await new Promise((r) => setTimeout(r, 200));
+  if (!(await portOpen(5432))) await startPrivateCluster();
+}
+
+/**
+ * No cluster of the Debian package answers on 5432 (none was created, e.g. in a container where the
+ * package's post-install step could not, or it does not start): `initdb` a cluster of our own for
+ * the tests (trust authentication on 127.0.0.1 only, C collation) in
+ * `/var/tmp/billing-test-pg-<uid>/data`, kept across runs, and start it on 5432 with `pg_ctl`.
+ * PostgreSQL refuses to run as root, so as root the server runs as the `postgres` user the
+ * package created. Stops the script with the reason when that fails.
+ */
+async function startPrivateCluster(): Promise<void> {
+  const found = await new Deno.Command("sh", {
+    args: ["-c", "ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1"],
+    stdout: "piped",
+  }).output();
+  const bin = new TextDecoder().decode(found.stdout).trim();
+  const isRoot = Deno.uid?.() === 0;
+  const base = `/var/tmp/billing-test-pg-${Deno.uid?.() ?? "user"}`;
+  const as = isRoot ? ["runuser", "-u", "postgres", "--"] : [];
+  console.error(`test setup: no PostgreSQL cluster answers on 5432; starting a private one in ${base}`);
+  const ok = bin !== "" &&
+    (await run([
+      "install",
+      "-d",
+      "-m",
+      "700",
+      ...(isRoot ? ["-o", "postgres", "-g", "postgres"] : []),
+      base,
+    ])) &&
+    ((await exists(`${base}/data/PG_VERSION`)) ||
+      (await run([
+        ...as,
+        `${bin}/initdb`,
+        "-D",
+        `${base}/data`,
+        "-U",
+        "postgres",
+        "--auth=trust",
+        "-E",
+        "UTF8",
+        "--locale=C",
+      ]))) &&
+    (await run([
+      ...as,
+      `${bin}/pg_ctl`,
+      "-D",
+      `${base}/data`,
+      "-o",
+      `-c listen_addresses=127.0.0.1 -p 5432 -k ${base}`,
+      "-l",
+      `${base}/server.log`,
+      "-w",
+      "start",
+    ]));
+  if (!ok) {
+    console.error(
+      `test setup: could not start a private PostgreSQL cluster (${
+        bin ? `see ${base}/server.log` : "initdb is missing"
+      }); install and start PostgreSQL on 127.0.0.1:5432 with trust for user postgres, or set PG_TEST_URL`,
+    );
+    Deno.exit(1);
+  }
 }
 if (!pgUrl) {
   const probe = await new Deno.Command("sh", {

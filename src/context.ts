@@ -13,6 +13,8 @@ import type { LiveEntitlementStore } from "./entitlements/live_store.ts";
 import type { PublishableRateLimiter } from "./http/rate_limit.ts";
 import type { Metrics } from "./metrics/service.ts";
 import type { CommandWriter } from "./ledger/writer.ts";
+import type { UsageSink } from "./usage/sink.ts";
+import type { SecretBox } from "./storage/secret_box.ts";
 
 /** Process-wide dependencies. */
 export interface Services {
@@ -38,6 +40,12 @@ export interface Services {
    * configured; absent = one in-process store per database (`liveStore()`).
    */
   live?: LiveEntitlementStore;
+  /**
+   * Where accepted usage is appended (`usage/sink.ts`): absent = the primary database, as on
+   * every runtime by default; an edge node with a Turso replica appends to its outbox and
+   * pushes it in the background (ADR 0014).
+   */
+  usageSink?: UsageSink;
   /** Rate limiter for publishable keys (`http/rate_limit.ts`); absent = no limit. */
   rateLimiter?: PublishableRateLimiter;
   /**
@@ -46,6 +54,12 @@ export interface Services {
    * `webhooks/url_guard.ts` applies at creation and at delivery.
    */
   webhookAllowPrivateUrls?: boolean;
+  /**
+   * Seals and opens the secret columns (webhook signing secrets, Stripe keys; ADR 0012) under
+   * `BILLING_ENCRYPTION_KEY`. Absent: those secrets can be neither stored nor read (503
+   * `encryption_key_missing`), never stored in clear.
+   */
+  secrets?: SecretBox;
 }
 
 /** Dependencies plus the caller's scope. */

@@ -12,6 +12,7 @@ import type { Services } from "../src/context.ts";
 import { MemoryEntitlementCache } from "../src/entitlements/cache.ts";
 import { type Database, openDatabase } from "../src/storage/db.ts";
 import type { LifecycleEvent } from "../src/domain/events.ts";
+import { generateEncryptionKey, SecretBox } from "../src/storage/secret_box.ts";
 
 /** A clock tests can set and advance. */
 export class TestClock implements Clock {
@@ -31,7 +32,7 @@ export class TestClock implements Clock {
 }
 
 /** Admin token used by every test app. */
-export const ADMIN_TOKEN = "test-admin-token-0123456789";
+export const ADMIN_TOKEN = "test-admin-token-0123456789-abcdef";
 
 /** A test environment: database file, services, app, and the events emitted. */
 export interface TestEnv {
@@ -64,6 +65,7 @@ export async function testEnv(
     log: () => {},
     // The suites deliver to receivers on 127.0.0.1; the SSRF guard's own tests pass false.
     webhookAllowPrivateUrls: true,
+    secrets: await SecretBox.create(generateEncryptionKey()),
     ...options.services,
   };
   const app = createApp(services, { adminToken: ADMIN_TOKEN, ...options.app });

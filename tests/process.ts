@@ -95,3 +95,6 @@ export function spawnServer(
     echo: options.echo,
   });
 }
+
+/** A fixed `BILLING_ENCRYPTION_KEY` for test servers (base64 of 32 bytes; never a real key). */
+export const TEST_ENCRYPTION_KEY = "dGVzdC1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcy0hISE=";

@@ -10,6 +10,7 @@
  */
 import { Miniflare, type WorkerOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { TEST_ENCRYPTION_KEY } from "./process.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 /** The wrangler the project pins (deno.json); its workerd bounds `compatibility_date`. */
@@ -92,7 +93,7 @@ async function workerOptions(outdir: string, vars: Record<string, string>): Prom
     name: "edge-billing-worker",
     modules,
     modulesRoot: outdir,
-    bindings: { ...(fromConfig.bindings ?? {}), ...vars },
+    bindings: { BILLING_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, ...(fromConfig.bindings ?? {}), ...vars },
   } as WorkerOptions;
 }
 

@@ -25,6 +25,130 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/admin_tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List rolled admin tokens and a retired configured token (never the tokens)
+         * @description List rolled admin tokens and a retired configured token (never the tokens). Requires the admin token.
+         */
+        get: operations["listAdminTokens"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/admin_tokens/roll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Roll the admin token: a new token now, the calling one valid for a grace period
+         * @description Roll the admin token: a new token now, the calling one valid for a grace period. Requires the admin token.
+         */
+        post: operations["rollAdminToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/admin_tokens/{id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke an admin token at once (every process within a second)
+         * @description Revoke an admin token at once (every process within a second). Requires the admin token.
+         */
+        post: operations["revokeAdminToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api_keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the app's API keys (never the keys themselves)
+         * @description List the app's API keys (never the keys themselves). Requires a secret key.
+         */
+        get: operations["listApiKeys"];
+        put?: never;
+        /**
+         * Create an API key with a name, scope and optional expiry; the key is returned only here
+         * @description Create an API key with a name, scope and optional expiry; the key is returned only here. Requires a secret key.
+         */
+        post: operations["createApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api_keys/{id}/roll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Roll an API key: a new key now, the old one valid for a grace period (default 24 h)
+         * @description Roll an API key: a new key now, the old one valid for a grace period (default 24 h). Requires a secret key.
+         */
+        post: operations["rollApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api_keys/{id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke an API key at once (every process within a second)
+         * @description Revoke an API key at once (every process within a second). Requires a secret key.
+         */
+        post: operations["revokeApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/apps/current": {
         parameters: {
             query?: never;
@@ -57,8 +181,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List plans
-         * @description List plans. Requires a secret key.
+         * List plans, newest first, one page at a time
+         * @description List plans, newest first, one page at a time. Requires a secret key.
          */
         get: operations["listPlans"];
         put?: never;
@@ -124,7 +248,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List customers, newest first, one page at a time
+         * @description List customers, newest first, one page at a time. Requires a secret key.
+         */
+        get: operations["listCustomers"];
         put?: never;
         /**
          * Create a customer (an identical repeat returns it with 200)
@@ -184,7 +312,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List subscriptions, newest first, one page at a time
+         * @description List subscriptions, newest first, one page at a time. Requires a secret key.
+         */
+        get: operations["listSubscriptions"];
         put?: never;
         /**
          * Subscribe a customer to a plan
@@ -210,6 +342,26 @@ export interface paths {
          */
         get: operations["getSubscription"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{id}/tax_rates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set the subscription's own tax rates (up to 5; they replace the customer's); null clears them
+         * @description Set the subscription's own tax rates (up to 5; they replace the customer's); null clears them. Requires a secret key.
+         */
+        put: operations["setSubscriptionTaxRates"];
         post?: never;
         delete?: never;
         options?: never;
@@ -247,8 +399,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Change the plan (upgrade now with proration, downgrade at period end by default)
-         * @description Change the plan (upgrade now with proration, downgrade at period end by default). Requires a secret key.
+         * Change the plan (upgrade now with proration, downgrade at period end by default; an interval change resets the billing anchor)
+         * @description Change the plan (upgrade now with proration, downgrade at period end by default; an interval change resets the billing anchor). Requires a secret key.
          */
         post: operations["changeSubscription"];
         delete?: never;
@@ -425,8 +577,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List invoices, newest first
-         * @description List invoices, newest first. Requires a secret key.
+         * List invoices, newest first, one page at a time
+         * @description List invoices, newest first, one page at a time. Requires a secret key.
          */
         get: operations["listInvoices"];
         put?: never;
@@ -435,6 +587,26 @@ export interface paths {
          * @description Generate the invoice of a subscription period (idempotent per subscription and period). Requires a secret key.
          */
         post: operations["createInvoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invoices/upcoming": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Preview the invoice the subscription's current period would produce now (nothing is stored)
+         * @description Preview the invoice the subscription's current period would produce now (nothing is stored). Requires a secret key.
+         */
+        get: operations["getUpcomingInvoice"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -549,8 +721,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Credit notes of an invoice
-         * @description Credit notes of an invoice. Requires a secret key.
+         * Credit notes of an invoice, newest first, one page at a time
+         * @description Credit notes of an invoice, newest first, one page at a time. Requires a secret key.
          */
         get: operations["listCreditNotes"];
         put?: never;
@@ -1118,10 +1290,30 @@ export interface paths {
         };
         get?: never;
         /**
-         * Set (or clear with null) the tax rate a customer is billed with
-         * @description Set (or clear with null) the tax rate a customer is billed with. Requires a secret key.
+         * Set (or clear with null) the one tax rate a customer is billed with (see PUT …/tax_rates for several)
+         * @description Set (or clear with null) the one tax rate a customer is billed with (see PUT …/tax_rates for several). Requires a secret key.
          */
         put: operations["setCustomerTaxRate"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{id}/tax_rates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set the tax rates (up to 5) a customer is billed with; [] clears them
+         * @description Set the tax rates (up to 5) a customer is billed with; [] clears them. Requires a secret key.
+         */
+        put: operations["setCustomerTaxRates"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1137,8 +1329,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A customer's credit grants with remaining balances
-         * @description A customer's credit grants with remaining balances. Requires a secret key.
+         * A customer's credit grants with remaining balances, newest first, one page at a time
+         * @description A customer's credit grants with remaining balances, newest first, one page at a time. Requires a secret key.
          */
         get: operations["listCreditGrants"];
         put?: never;
@@ -1153,6 +1345,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/test_clocks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List test clocks, oldest first
+         * @description List test clocks, oldest first. Requires a secret key.
+         */
+        get: operations["getTestClocks"];
+        put?: never;
+        /**
+         * Create a test clock; customers created with test_clock live on its frozen time
+         * @description Create a test clock; customers created with test_clock live on its frozen time. Requires a secret key.
+         */
+        post: operations["postTestClocks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/test_clocks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a test clock
+         * @description Get a test clock. Requires a secret key.
+         */
+        get: operations["getTestClocksId"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a test clock with its customers and their subscriptions, usage, invoices and credits (ledger entries, audit and webhook history are kept)
+         * @description Delete a test clock with its customers and their subscriptions, usage, invoices and credits (ledger entries, audit and webhook history are kept). Requires a secret key.
+         */
+        delete: operations["deleteTestClocksId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/test_clocks/{id}/advance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move the clock forward, running what came due for its customers in time order (period rollovers, invoices, trial ends, coupons, credit expiry); idempotent
+         * @description Move the clock forward, running what came due for its customers in time order (period rollovers, invoices, trial ends, coupons, credit expiry); idempotent. Requires a secret key.
+         */
+        post: operations["postTestClocksIdAdvance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhook_endpoints": {
         parameters: {
             query?: never;
@@ -1161,8 +1421,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List webhook endpoints
-         * @description List webhook endpoints. Requires a secret key.
+         * List webhook endpoints, newest first, one page at a time
+         * @description List webhook endpoints, newest first, one page at a time. Requires a secret key.
          */
         get: operations["listWebhookEndpoints"];
         put?: never;
@@ -1269,9 +1529,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List webhook endpoints
+         * List webhook endpoints, newest first, one page at a time
          * @deprecated
-         * @description List webhook endpoints. Requires a secret key.
+         * @description List webhook endpoints, newest first, one page at a time. Requires a secret key.
          */
         get: operations["listWebhookEndpointsDeprecated"];
         put?: never;
@@ -1523,6 +1783,66 @@ export interface paths {
     };
 }
 export interface webhooks {
+    "api_key.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * api_key.created event
+         * @description An API key was created (the key itself is never sent). Sent to every endpoint subscribed to `api_key.created`, `api_key.*` or `*`, signed per Standard Webhooks with the endpoint's secret. Answer 2xx to acknowledge; other answers and timeouts are retried with backoff; 410 disables the endpoint.
+         */
+        post: operations["onApiKeyCreated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "api_key.revoked": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * api_key.revoked event
+         * @description An API key was revoked. Sent to every endpoint subscribed to `api_key.revoked`, `api_key.*` or `*`, signed per Standard Webhooks with the endpoint's secret. Answer 2xx to acknowledge; other answers and timeouts are retried with backoff; 410 disables the endpoint.
+         */
+        post: operations["onApiKeyRevoked"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "api_key.rolled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * api_key.rolled event
+         * @description An API key was rolled: data is the old key with the end of its grace period. Sent to every endpoint subscribed to `api_key.rolled`, `api_key.*` or `*`, signed per Standard Webhooks with the endpoint's secret. Answer 2xx to acknowledge; other answers and timeouts are retried with backoff; 410 disables the endpoint.
+         */
+        post: operations["onApiKeyRolled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "coupon.created": {
         parameters: {
             query?: never;
@@ -1594,7 +1914,7 @@ export interface webhooks {
         put?: never;
         /**
          * customer.tax_rate_set event
-         * @description A customer's tax rate was set or cleared. Sent to every endpoint subscribed to `customer.tax_rate_set`, `customer.*` or `*`, signed per Standard Webhooks with the endpoint's secret. Answer 2xx to acknowledge; other answers and timeouts are retried with backoff; 410 disables the endpoint.
+         * @description A customer's tax rates were set or cleared. Sent to every endpoint subscribed to `customer.tax_rate_set`, `customer.*` or `*`, signed per Standard Webhooks with the endpoint's secret. Answer 2xx to acknowledge; other answers and timeouts are retried with backoff; 410 disables the endpoint.
          */
         post: operations["onCustomerTaxRateSet"];
         delete?: never;
@@ -2263,6 +2583,26 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "subscription.tax_rates_set": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * subscription.tax_rates_set event
+         * @description A subscription's own tax rates were set or cleared. Sent to every endpoint subscribed to `subscription.tax_rates_set`, `subscription.*` or `*`, signed per Standard Webhooks with the endpoint's secret. Answer 2xx to acknowledge; other answers and timeouts are retried with backoff; 410 disables the endpoint.
+         */
+        post: operations["onSubscriptionTaxRatesSet"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "subscription.trial_ending": {
         parameters: {
             query?: never;
@@ -2446,6 +2786,258 @@ export interface webhooks {
 }
 export interface components {
     schemas: {
+        /** @description An API key was created (the key itself is never sent): the body of a `api_key.created` delivery */
+        ApiKeyCreatedEvent: {
+            /**
+             * @description Message id (also `webhook-id`), stable across retries
+             * @example msg_01jd…
+             */
+            id: string;
+            /**
+             * @description Event type
+             * @example api_key.created
+             * @enum {string}
+             */
+            type: "api_key.created";
+            /**
+             * Format: date-time
+             * @description When the change committed (ISO 8601 UTC)
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            timestamp: string;
+            /**
+             * @description TypeID of the app
+             * @example app_01jd0000000000000000000000
+             */
+            app_id: string;
+            /**
+             * @description TypeID of the resource
+             * @example inv_01jd0000000000000000000000
+             */
+            resource_id: string;
+            /**
+             * @description The key (never the key itself)
+             * @example {
+             *       "id": "key_01jd0000000000000000000000",
+             *       "name": "usage sender",
+             *       "kind": "secret",
+             *       "scope": "full",
+             *       "prefix": "sk_4f3c2b1",
+             *       "expires_at": null,
+             *       "status": "active"
+             *     }
+             */
+            data: {
+                /**
+                 * @description TypeID of the key
+                 * @example key_01jd0000000000000000000000
+                 */
+                id: string;
+                /**
+                 * @description Name of the key
+                 * @example usage sender
+                 */
+                name: string;
+                /**
+                 * @description Kind of the key
+                 * @example secret
+                 * @enum {string}
+                 */
+                kind: "secret" | "publishable";
+                /**
+                 * @description Scope of a secret key
+                 * @example full
+                 */
+                scope: string | null;
+                /**
+                 * @description First 10 characters of the key
+                 * @example sk_4f3c2b1
+                 */
+                prefix: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 end of validity
+                 * @example null
+                 */
+                expires_at: string | null;
+                /**
+                 * @description Whether it works
+                 * @example active
+                 * @enum {string}
+                 */
+                status: "active" | "expired" | "revoked";
+            } & {
+                [key: string]: unknown;
+            };
+        };
+        /** @description An API key was revoked: the body of a `api_key.revoked` delivery */
+        ApiKeyRevokedEvent: {
+            /**
+             * @description Message id (also `webhook-id`), stable across retries
+             * @example msg_01jd…
+             */
+            id: string;
+            /**
+             * @description Event type
+             * @example api_key.revoked
+             * @enum {string}
+             */
+            type: "api_key.revoked";
+            /**
+             * Format: date-time
+             * @description When the change committed (ISO 8601 UTC)
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            timestamp: string;
+            /**
+             * @description TypeID of the app
+             * @example app_01jd0000000000000000000000
+             */
+            app_id: string;
+            /**
+             * @description TypeID of the resource
+             * @example inv_01jd0000000000000000000000
+             */
+            resource_id: string;
+            /**
+             * @description The key (never the key itself)
+             * @example {
+             *       "id": "key_01jd0000000000000000000000",
+             *       "name": "usage sender",
+             *       "kind": "secret",
+             *       "scope": "full",
+             *       "prefix": "sk_4f3c2b1",
+             *       "expires_at": null,
+             *       "status": "active"
+             *     }
+             */
+            data: {
+                /**
+                 * @description TypeID of the key
+                 * @example key_01jd0000000000000000000000
+                 */
+                id: string;
+                /**
+                 * @description Name of the key
+                 * @example usage sender
+                 */
+                name: string;
+                /**
+                 * @description Kind of the key
+                 * @example secret
+                 * @enum {string}
+                 */
+                kind: "secret" | "publishable";
+                /**
+                 * @description Scope of a secret key
+                 * @example full
+                 */
+                scope: string | null;
+                /**
+                 * @description First 10 characters of the key
+                 * @example sk_4f3c2b1
+                 */
+                prefix: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 end of validity
+                 * @example null
+                 */
+                expires_at: string | null;
+                /**
+                 * @description Whether it works
+                 * @example active
+                 * @enum {string}
+                 */
+                status: "active" | "expired" | "revoked";
+            } & {
+                [key: string]: unknown;
+            };
+        };
+        /** @description An API key was rolled: data is the old key with the end of its grace period: the body of a `api_key.rolled` delivery */
+        ApiKeyRolledEvent: {
+            /**
+             * @description Message id (also `webhook-id`), stable across retries
+             * @example msg_01jd…
+             */
+            id: string;
+            /**
+             * @description Event type
+             * @example api_key.rolled
+             * @enum {string}
+             */
+            type: "api_key.rolled";
+            /**
+             * Format: date-time
+             * @description When the change committed (ISO 8601 UTC)
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            timestamp: string;
+            /**
+             * @description TypeID of the app
+             * @example app_01jd0000000000000000000000
+             */
+            app_id: string;
+            /**
+             * @description TypeID of the resource
+             * @example inv_01jd0000000000000000000000
+             */
+            resource_id: string;
+            /**
+             * @description The key (never the key itself)
+             * @example {
+             *       "id": "key_01jd0000000000000000000000",
+             *       "name": "usage sender",
+             *       "kind": "secret",
+             *       "scope": "full",
+             *       "prefix": "sk_4f3c2b1",
+             *       "expires_at": null,
+             *       "status": "active"
+             *     }
+             */
+            data: {
+                /**
+                 * @description TypeID of the key
+                 * @example key_01jd0000000000000000000000
+                 */
+                id: string;
+                /**
+                 * @description Name of the key
+                 * @example usage sender
+                 */
+                name: string;
+                /**
+                 * @description Kind of the key
+                 * @example secret
+                 * @enum {string}
+                 */
+                kind: "secret" | "publishable";
+                /**
+                 * @description Scope of a secret key
+                 * @example full
+                 */
+                scope: string | null;
+                /**
+                 * @description First 10 characters of the key
+                 * @example sk_4f3c2b1
+                 */
+                prefix: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 end of validity
+                 * @example null
+                 */
+                expires_at: string | null;
+                /**
+                 * @description Whether it works
+                 * @example active
+                 * @enum {string}
+                 */
+                status: "active" | "expired" | "revoked";
+            } & {
+                [key: string]: unknown;
+            };
+        };
         /** @description A coupon was created: the body of a `coupon.created` delivery */
         CouponCreatedEvent: {
             /**
@@ -2717,13 +3309,23 @@ export interface components {
              */
             email: string | null;
             /**
+             * @description clock_ id of the test clock the customer lives on; null: the wall clock
+             * @example null
+             */
+            test_clock: string | null;
+            /**
+             * @description The customer's tax rates (txr_ ids, in order); a subscription's own rates replace them
+             * @example []
+             */
+            tax_rate_ids: string[];
+            /**
              * Format: date-time
              * @description ISO 8601 UTC instant
              * @example 2026-11-01T00:00:00.000Z
              */
             created_at: string;
         };
-        /** @description A customer's tax rate was set or cleared: the body of a `customer.tax_rate_set` delivery */
+        /** @description A customer's tax rates were set or cleared: the body of a `customer.tax_rate_set` delivery */
         CustomerTaxRateSetEvent: {
             /**
              * @description Message id (also `webhook-id`), stable across retries
@@ -2753,10 +3355,11 @@ export interface components {
              */
             resource_id: string;
             /**
-             * @description The customer and its new tax rate
+             * @description The customer and its new tax rates
              * @example {
              *       "customer_id": "cus_01jd0000000000000000000000",
-             *       "tax_rate_id": null
+             *       "tax_rate_id": null,
+             *       "tax_rate_ids": []
              *     }
              */
             data: {
@@ -2766,10 +3369,15 @@ export interface components {
                  */
                 customer_id: string;
                 /**
-                 * @description The new tax rate, null when cleared
+                 * @description The first of the new tax rates, null when cleared
                  * @example null
                  */
                 tax_rate_id: string | null;
+                /**
+                 * @description Every tax rate of the customer now, in order (empty when cleared)
+                 * @example []
+                 */
+                tax_rate_ids: string[];
             } & {
                 [key: string]: unknown;
             };
@@ -3422,9 +4030,11 @@ export interface components {
              *         "feature": null,
              *         "quantity": 1,
              *         "unit_amount": 4900,
+             *         "unit_amount_decimal": "4900",
              *         "amount": 4900,
              *         "tier": null,
              *         "plan_id": "pln_01jd0000000000000000000000",
+             *         "dimensions": null,
              *         "discount_amount": 0,
              *         "tax_amount": 0
              *       }
@@ -3448,15 +4058,20 @@ export interface components {
                  */
                 feature: string | null;
                 /**
-                 * @description Units billed on this line
+                 * @description Units billed on this line: a number when whole, else the exact decimal as a string
                  * @example 4000
                  */
-                quantity: number;
+                quantity: number | string;
                 /**
-                 * @description Negative for proration credits
+                 * @description Price per unit in minor units (negative for proration credits); null when the price has a fraction (see unit_amount_decimal)
                  * @example 1
                  */
-                unit_amount: number;
+                unit_amount: number | null;
+                /**
+                 * @description The exact price per unit as a decimal string of minor units
+                 * @example 0.000015
+                 */
+                unit_amount_decimal: string;
                 /**
                  * @description Line amount in minor units (before discount and tax)
                  * @example 4000
@@ -3472,6 +4087,16 @@ export interface components {
                  * @example pln_01jd0000000000000000000000
                  */
                 plan_id: string | null;
+                /**
+                 * @description Dimension values of the combination a usage line prices (null where events lack the property); null for other lines
+                 * @example {
+                 *       "model": "m-large",
+                 *       "token_type": "output"
+                 *     }
+                 */
+                dimensions: {
+                    [key: string]: string | null;
+                } | null;
                 /**
                  * @description Discount allocated to this line in minor units
                  * @example 0
@@ -3529,7 +4154,7 @@ export interface components {
              */
             coupon_id: string | null;
             /**
-             * @description Tax rate applied, if any
+             * @description The first tax rate applied, if any (the single-rate field; `taxes` lists every rate)
              * @example null
              */
             tax_rate: {
@@ -3549,6 +4174,39 @@ export interface components {
                  */
                 inclusive: boolean;
             } | null;
+            /**
+             * @description Tax of each rate applied, in order; their amounts sum to `tax`
+             * @example [
+             *       {
+             *         "tax_rate_id": "txr_01jd0000000000000000000000",
+             *         "percentage_bp": 1900,
+             *         "inclusive": false,
+             *         "amount": 1900
+             *       }
+             *     ]
+             */
+            taxes: {
+                /**
+                 * @description Tax rate id
+                 * @example txr_01jd0000000000000000000000
+                 */
+                tax_rate_id: string | null;
+                /**
+                 * @description Rate in basis points (1900 = 19 %)
+                 * @example 1900
+                 */
+                percentage_bp: number;
+                /**
+                 * @description Prices already include the tax
+                 * @example false
+                 */
+                inclusive: boolean;
+                /**
+                 * @description Tax of this rate in minor units: per line and rate rounded half up, summed
+                 * @example 1900
+                 */
+                amount: number;
+            }[];
             /**
              * Format: date-time
              * @description Start of the billed period (inclusive)
@@ -4424,7 +5082,9 @@ export interface components {
              *         "aggregation": "sum",
              *         "included": 0,
              *         "unique_property": null,
-             *         "pricing": null
+             *         "pricing": null,
+             *         "dimensions": [],
+             *         "dimension_prices": []
              *       }
              *     ]
              */
@@ -4491,59 +5151,107 @@ export interface components {
              * @example null
              */
             unique_property: string | null;
+            pricing: components["schemas"]["PricingView"];
             /**
-             * @description Price of usage past included; null = free
-             * @example {
-             *       "model": "per_unit",
-             *       "unit_amount": 2
-             *     }
+             * @description Event property names whose values split usage for dimension_prices
+             * @example [
+             *       "model",
+             *       "token_type"
+             *     ]
              */
-            pricing: {
+            dimensions: string[];
+            /**
+             * @description Prices per combination of dimension values, first match wins
+             * @example []
+             */
+            dimension_prices: {
                 /**
-                 * @description Pricing model
-                 * @example graduated
-                 * @enum {string}
+                 * @description Dimension → required value; absent dimensions match any value
+                 * @example {
+                 *       "token_type": "input"
+                 *     }
                  */
-                model: "per_unit" | "graduated" | "volume" | "package";
+                match: {
+                    [key: string]: string;
+                };
+                pricing: components["schemas"]["PricingView"] & unknown;
                 /**
-                 * @description Minor units per unit or per package
-                 * @example 2
+                 * @description Credits per unit of the matching usage (canonical decimal string), or null
+                 * @example null
                  */
-                unit_amount?: number;
+                credit_cost: string | null;
+            }[];
+        };
+        /**
+         * @description Price of usage past included; null = free
+         * @example {
+         *       "model": "per_unit",
+         *       "unit_amount": 2,
+         *       "unit_amount_decimal": "2"
+         *     }
+         */
+        PricingView: {
+            /**
+             * @description Pricing model
+             * @example graduated
+             * @enum {string}
+             */
+            model: "per_unit" | "graduated" | "volume" | "package";
+            /**
+             * @description Minor units per unit or per package; null when the price has a fraction (see unit_amount_decimal)
+             * @example 2
+             */
+            unit_amount?: number | null;
+            /**
+             * @description The exact price per unit or package as a decimal string of minor units (always set)
+             * @example 2
+             */
+            unit_amount_decimal?: string;
+            /**
+             * @description Units per package
+             * @example 1000
+             */
+            package_size?: number;
+            /**
+             * @description Tiers in ascending order
+             * @example [
+             *       {
+             *         "up_to": null,
+             *         "unit_amount": 1,
+             *         "unit_amount_decimal": "1",
+             *         "flat_amount": 0,
+             *         "flat_amount_decimal": "0"
+             *       }
+             *     ]
+             */
+            tiers?: {
                 /**
-                 * @description Units per package
+                 * @description Inclusive upper bound in units (a decimal string when fractional); null for the last tier
                  * @example 1000
                  */
-                package_size?: number;
+                up_to: number | string | null;
                 /**
-                 * @description Tiers in ascending order
-                 * @example [
-                 *       {
-                 *         "up_to": null,
-                 *         "unit_amount": 1,
-                 *         "flat_amount": 0
-                 *       }
-                 *     ]
+                 * @description Minor units per unit in this tier; null when fractional
+                 * @example 2
                  */
-                tiers?: {
-                    /**
-                     * @description Inclusive upper bound in units; null for the last tier
-                     * @example 1000
-                     */
-                    up_to: number | null;
-                    /**
-                     * @description Minor units per unit in this tier
-                     * @example 2
-                     */
-                    unit_amount: number;
-                    /**
-                     * @description Minor units charged once when the tier is reached
-                     * @example 0
-                     */
-                    flat_amount: number;
-                }[];
-            } | null;
-        };
+                unit_amount: number | null;
+                /**
+                 * @description Exact minor units per unit in this tier (decimal string)
+                 * @example 2
+                 */
+                unit_amount_decimal: string;
+                /**
+                 * @description Minor units charged once when the tier is reached; null when fractional
+                 * @example 0
+                 */
+                flat_amount: number | null;
+                /**
+                 * @description Exact flat amount (decimal string)
+                 * @example 0
+                 */
+                flat_amount_decimal: string;
+            }[];
+        } | null;
         /** @description A plan was created: the body of a `plan.created` delivery */
         PlanCreatedEvent: {
             /**
@@ -4738,6 +5446,11 @@ export interface components {
              * @example null
              */
             paused_at: string | null;
+            /**
+             * @description The subscription's own tax rates (txr_ ids), replacing the customer's; null: the customer's apply
+             * @example null
+             */
+            tax_rate_ids: string[] | null;
             /**
              * Format: date-time
              * @description ISO 8601 UTC instant
@@ -5022,6 +5735,57 @@ export interface components {
             resource_id: string;
             /** @description The Subscription as the API shows it */
             data: components["schemas"]["Subscription"];
+        };
+        /** @description A subscription's own tax rates were set or cleared: the body of a `subscription.tax_rates_set` delivery */
+        SubscriptionTaxRatesSetEvent: {
+            /**
+             * @description Message id (also `webhook-id`), stable across retries
+             * @example msg_01jd…
+             */
+            id: string;
+            /**
+             * @description Event type
+             * @example subscription.tax_rates_set
+             * @enum {string}
+             */
+            type: "subscription.tax_rates_set";
+            /**
+             * Format: date-time
+             * @description When the change committed (ISO 8601 UTC)
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            timestamp: string;
+            /**
+             * @description TypeID of the app
+             * @example app_01jd0000000000000000000000
+             */
+            app_id: string;
+            /**
+             * @description TypeID of the resource
+             * @example inv_01jd0000000000000000000000
+             */
+            resource_id: string;
+            /**
+             * @description The subscription and its own tax rates
+             * @example {
+             *       "subscription_id": "sub_01jd0000000000000000000000",
+             *       "tax_rate_ids": null
+             *     }
+             */
+            data: {
+                /**
+                 * @description TypeID of the subscription
+                 * @example sub_01jd0000000000000000000000
+                 */
+                subscription_id: string;
+                /**
+                 * @description The subscription's own tax rates now; null when cleared (the customer's apply)
+                 * @example null
+                 */
+                tax_rate_ids: string[] | null;
+            } & {
+                [key: string]: unknown;
+            };
         };
         /** @description A subscription's trial ends soon: the body of a `subscription.trial_ending` delivery */
         SubscriptionTrialEndingEvent: {
@@ -5600,7 +6364,7 @@ export interface components {
              * @example validation_failed
              * @enum {string}
              */
-            code: "account_constraints_mismatch" | "account_not_found" | "account_type_mismatch" | "amount_out_of_range" | "app_not_found" | "bad_request" | "capture_exceeds_hold" | "consume_not_supported" | "cors_not_allowed" | "coupon_code_exists" | "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_found" | "coupon_not_yet_valid" | "credit_note_exceeds_creditable" | "currency_mismatch" | "customer_exists" | "customer_not_allowed" | "customer_not_found" | "customer_session_expired" | "customer_session_invalid" | "customer_session_required" | "database_busy" | "discount_exists" | "docs_unavailable" | "end_at_not_after_start" | "entry_already_reversed" | "entry_not_found" | "feature_not_allowed" | "fees_exceed_amount" | "hold_expired" | "hold_not_found" | "hold_not_pending" | "idempotency_key_mismatch" | "idempotency_key_required" | "idempotency_key_reused" | "insufficient_balance" | "insufficient_quantity" | "internal_error" | "interval_mismatch" | "invalid_amount" | "invalid_cursor" | "invalid_origin" | "invalid_period" | "invalid_quantity" | "invoice_has_credit_notes" | "invoice_has_payments" | "invoice_not_creditable" | "invoice_not_found" | "invoice_not_open" | "invoice_paid" | "invoice_uncollectible" | "invoice_voided" | "malformed_json" | "not_ready" | "origin_not_allowed" | "payload_too_large" | "payment_exceeds_amount_due" | "payment_provider_error" | "payment_provider_not_configured" | "plan_archived" | "plan_key_exists" | "plan_not_found" | "postings_not_balanced" | "publishable_key_not_allowed" | "quantity_out_of_range" | "rate_limited" | "route_not_found" | "signature_invalid" | "start_at_in_future" | "start_at_too_old" | "subscription_canceled" | "subscription_ending" | "subscription_exists" | "subscription_not_found" | "subscription_paused" | "tax_rate_not_found" | "tenant_app_exists" | "tenant_busy" | "too_many_failed_attempts" | "too_many_origins" | "unauthorized" | "unsupported_currency" | "unsupported_media_type" | "upstream_unavailable" | "validation_failed" | "webhook_delivery_not_found" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "webhook_endpoint_not_found" | "writer_overloaded";
+            code: "account_constraints_mismatch" | "account_not_found" | "account_type_mismatch" | "admin_token_not_found" | "admin_token_rotation_unavailable" | "amount_out_of_range" | "api_key_not_found" | "app_not_found" | "bad_request" | "capture_exceeds_hold" | "consume_not_supported" | "cors_not_allowed" | "coupon_code_exists" | "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_found" | "coupon_not_yet_valid" | "credit_note_exceeds_creditable" | "currency_mismatch" | "customer_exists" | "customer_not_allowed" | "customer_not_found" | "customer_session_expired" | "customer_session_invalid" | "customer_session_required" | "database_busy" | "database_unavailable" | "discount_exists" | "docs_unavailable" | "encryption_key_missing" | "end_at_not_after_start" | "entry_already_reversed" | "entry_not_found" | "feature_not_allowed" | "fees_exceed_amount" | "frozen_time_in_past" | "hold_expired" | "hold_not_found" | "hold_not_pending" | "idempotency_key_mismatch" | "idempotency_key_required" | "idempotency_key_reused" | "insufficient_balance" | "insufficient_quantity" | "internal_error" | "interval_mismatch" | "invalid_amount" | "invalid_cursor" | "invalid_origin" | "invalid_period" | "invalid_quantity" | "invoice_has_credit_notes" | "invoice_has_payments" | "invoice_not_creditable" | "invoice_not_found" | "invoice_not_open" | "invoice_paid" | "invoice_uncollectible" | "invoice_voided" | "key_scope_not_allowed" | "malformed_json" | "not_ready" | "origin_not_allowed" | "payload_too_large" | "payment_exceeds_amount_due" | "payment_provider_error" | "payment_provider_not_configured" | "plan_archived" | "plan_key_exists" | "plan_not_found" | "postings_not_balanced" | "proration_date_outside_period" | "publishable_key_not_allowed" | "quantity_out_of_range" | "rate_limited" | "route_not_found" | "server_misconfigured" | "signature_invalid" | "start_at_in_future" | "start_at_too_old" | "subscription_canceled" | "subscription_ending" | "subscription_exists" | "subscription_not_found" | "subscription_paused" | "tax_rate_not_found" | "tax_rates_incompatible" | "tenant_app_exists" | "tenant_busy" | "test_clock_advance_too_far" | "test_clock_not_found" | "too_many_failed_attempts" | "too_many_origins" | "unauthorized" | "unsupported_currency" | "unsupported_media_type" | "upstream_unavailable" | "validation_failed" | "webhook_delivery_not_found" | "webhook_endpoint_disabled" | "webhook_endpoint_limit_reached" | "webhook_endpoint_not_found" | "writer_overloaded";
             /**
              * @description Id of the request (also in the x-request-id header), for support
              * @example 0b6f1c2e-4d1a-4f7e-9d55-2a8b4d1f9e01
@@ -5639,6 +6403,396 @@ export interface components {
              * @example production
              */
             app: string;
+        };
+        AdminTokenList: {
+            /**
+             * @description Token rows, oldest first
+             * @example []
+             */
+            data: components["schemas"]["AdminToken"][];
+        };
+        AdminToken: {
+            /**
+             * @description TypeID of the token row
+             * @example adt_01jd0000000000000000000000
+             */
+            id: string;
+            /**
+             * @description config: the configured token (listed once a roll retired it); rolled: issued by a roll
+             * @example rolled
+             * @enum {string}
+             */
+            source: "config" | "rolled";
+            /**
+             * @description First 8 characters of the token
+             * @example adm_4f3c
+             */
+            prefix: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 creation time
+             * @example 2026-01-15T12:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 end of validity; null = none
+             * @example null
+             */
+            expires_at: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 revocation time
+             * @example null
+             */
+            revoked_at: string | null;
+            /**
+             * @description Whether it works now
+             * @example active
+             * @enum {string}
+             */
+            status: "active" | "expired" | "revoked";
+        };
+        RolledAdminToken: {
+            /**
+             * @description TypeID of the new token
+             * @example adt_01jd0000000000000000000000
+             */
+            id: string;
+            /**
+             * @description The new admin token, shown only here (only its SHA-256 is stored)
+             * @example adm_4f3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e
+             */
+            token: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 creation time
+             * @example 2026-01-15T12:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * @description The token that made the call, with its grace period
+             * @example {
+             *       "id": "adt_01jd0000000000000000000000",
+             *       "source": "config",
+             *       "prefix": "adm_9a8b",
+             *       "created_at": "2026-01-15T12:00:00.000Z",
+             *       "expires_at": "2026-01-16T12:00:00.000Z",
+             *       "revoked_at": null,
+             *       "status": "active"
+             *     }
+             */
+            previous: {
+                /**
+                 * @description TypeID of the token row
+                 * @example adt_01jd0000000000000000000000
+                 */
+                id: string;
+                /**
+                 * @description config: the configured token (listed once a roll retired it); rolled: issued by a roll
+                 * @example rolled
+                 * @enum {string}
+                 */
+                source: "config" | "rolled";
+                /**
+                 * @description First 8 characters of the token
+                 * @example adm_4f3c
+                 */
+                prefix: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 creation time
+                 * @example 2026-01-15T12:00:00.000Z
+                 */
+                created_at: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 end of validity; null = none
+                 * @example null
+                 */
+                expires_at: string | null;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 revocation time
+                 * @example null
+                 */
+                revoked_at: string | null;
+                /**
+                 * @description Whether it works now
+                 * @example active
+                 * @enum {string}
+                 */
+                status: "active" | "expired" | "revoked";
+            };
+        };
+        RollAdminToken: {
+            /**
+             * @description How long the calling token keeps working: default 86400 (24 h), 0 = at once, at most 7 days
+             * @example 3600
+             */
+            expires_in_seconds?: number;
+        };
+        ApiKeyList: {
+            /**
+             * @description A page of keys in id order
+             * @example []
+             */
+            data: components["schemas"]["ApiKey"][];
+            /**
+             * @description Pass as cursor for the next page; null on the last page
+             * @example null
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * @description An API key (never the key itself: prefix and last4 identify it)
+         * @example {
+         *       "id": "key_01jd0000000000000000000000",
+         *       "name": "usage sender",
+         *       "kind": "secret",
+         *       "scope": "usage_only",
+         *       "prefix": "sk_4f3c2b1",
+         *       "last4": "5e4d",
+         *       "created_at": "2026-01-15T12:00:00.000Z",
+         *       "expires_at": null,
+         *       "revoked_at": null,
+         *       "status": "active"
+         *     }
+         */
+        ApiKey: {
+            /**
+             * @description TypeID of the key
+             * @example key_01jd0000000000000000000000
+             */
+            id: string;
+            /**
+             * @description Name given by the owner
+             * @example usage sender
+             */
+            name: string;
+            /**
+             * @description sk_ (server) or pk_ (browser)
+             * @example secret
+             * @enum {string}
+             */
+            kind: "secret" | "publishable";
+            /**
+             * @description Scope of a secret key; null for publishable keys
+             * @example usage_only
+             * @enum {string|null}
+             */
+            scope: "full" | "read_only" | "usage_only" | "ledger_only" | null;
+            /**
+             * @description First 10 characters of the key
+             * @example sk_4f3c2b1
+             */
+            prefix: string;
+            /**
+             * @description Last 4 characters of the key
+             * @example 5e4d
+             */
+            last4: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 creation time
+             * @example 2026-01-15T12:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 instant after which the key fails; null = never
+             * @example null
+             */
+            expires_at: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 revocation time; null = not revoked
+             * @example null
+             */
+            revoked_at: string | null;
+            /**
+             * @description Whether the key works now
+             * @example active
+             * @enum {string}
+             */
+            status: "active" | "expired" | "revoked";
+        };
+        CreatedApiKey: {
+            /**
+             * @description TypeID of the key
+             * @example key_01jd0000000000000000000000
+             */
+            id: string;
+            /**
+             * @description Name given by the owner
+             * @example usage sender
+             */
+            name: string;
+            /**
+             * @description sk_ (server) or pk_ (browser)
+             * @example secret
+             * @enum {string}
+             */
+            kind: "secret" | "publishable";
+            /**
+             * @description Scope of a secret key; null for publishable keys
+             * @example usage_only
+             * @enum {string|null}
+             */
+            scope: "full" | "read_only" | "usage_only" | "ledger_only" | null;
+            /**
+             * @description First 10 characters of the key
+             * @example sk_4f3c2b1
+             */
+            prefix: string;
+            /**
+             * @description Last 4 characters of the key
+             * @example 5e4d
+             */
+            last4: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 creation time
+             * @example 2026-01-15T12:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 instant after which the key fails; null = never
+             * @example null
+             */
+            expires_at: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 revocation time; null = not revoked
+             * @example null
+             */
+            revoked_at: string | null;
+            /**
+             * @description Whether the key works now
+             * @example active
+             * @enum {string}
+             */
+            status: "active" | "expired" | "revoked";
+            /**
+             * @description The key itself, shown only in this answer (only its SHA-256 is stored)
+             * @example sk_4f3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e
+             */
+            key: string;
+        };
+        CreateApiKey: {
+            /**
+             * @description A name to recognise the key by
+             * @example usage sender
+             */
+            name: string;
+            /**
+             * @description secret (default) or publishable
+             * @example secret
+             * @enum {string}
+             */
+            kind?: "secret" | "publishable";
+            /**
+             * @description Scope of a secret key (default full)
+             * @example usage_only
+             * @enum {string}
+             */
+            scope?: "full" | "read_only" | "usage_only" | "ledger_only";
+            /**
+             * Format: date-time
+             * @description ISO 8601 instant after which the key fails (future); absent or null = never
+             * @example 2027-01-01T00:00:00Z
+             */
+            expires_at?: string | null;
+        };
+        RolledApiKey: {
+            /**
+             * @description The new key; `key` is shown only here
+             * @example {
+             *       "id": "key_01jd0000000000000000000001",
+             *       "name": "usage sender",
+             *       "kind": "secret",
+             *       "scope": "usage_only",
+             *       "prefix": "sk_4f3c2b1",
+             *       "last4": "5e4d",
+             *       "created_at": "2026-01-15T12:00:00.000Z",
+             *       "expires_at": null,
+             *       "revoked_at": null,
+             *       "status": "active",
+             *       "key": "sk_4f3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e"
+             *     }
+             */
+            key: {
+                /**
+                 * @description TypeID of the key
+                 * @example key_01jd0000000000000000000000
+                 */
+                id: string;
+                /**
+                 * @description Name given by the owner
+                 * @example usage sender
+                 */
+                name: string;
+                /**
+                 * @description sk_ (server) or pk_ (browser)
+                 * @example secret
+                 * @enum {string}
+                 */
+                kind: "secret" | "publishable";
+                /**
+                 * @description Scope of a secret key; null for publishable keys
+                 * @example usage_only
+                 * @enum {string|null}
+                 */
+                scope: "full" | "read_only" | "usage_only" | "ledger_only" | null;
+                /**
+                 * @description First 10 characters of the key
+                 * @example sk_4f3c2b1
+                 */
+                prefix: string;
+                /**
+                 * @description Last 4 characters of the key
+                 * @example 5e4d
+                 */
+                last4: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 creation time
+                 * @example 2026-01-15T12:00:00.000Z
+                 */
+                created_at: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 instant after which the key fails; null = never
+                 * @example null
+                 */
+                expires_at: string | null;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 revocation time; null = not revoked
+                 * @example null
+                 */
+                revoked_at: string | null;
+                /**
+                 * @description Whether the key works now
+                 * @example active
+                 * @enum {string}
+                 */
+                status: "active" | "expired" | "revoked";
+                /**
+                 * @description The key itself, shown only in this answer (only its SHA-256 is stored)
+                 * @example sk_4f3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e
+                 */
+                key: string;
+            };
+            previous: components["schemas"]["ApiKey"];
+        };
+        RollApiKey: {
+            /**
+             * @description How long the old key keeps working, in seconds: default 86400 (24 hours, as Stripe), 0 = revoked at once, at most 7 days
+             * @example 86400
+             */
+            expires_in_seconds?: number;
         };
         App: {
             /**
@@ -5778,7 +6932,7 @@ export interface components {
              */
             unique_property?: string | null;
             /**
-             * @description How usage past `included` is priced; null or absent = free
+             * @description How usage past `included` is priced (and combinations no dimension price matches); null or absent = free
              * @example {
              *       "model": "per_unit",
              *       "unit_amount": 2
@@ -5792,10 +6946,15 @@ export interface components {
                  */
                 model: "per_unit" | "graduated" | "volume" | "package";
                 /**
-                 * @description Minor units per unit (per_unit) or per package (package)
+                 * @description Minor units per unit (per_unit) or per package (package); exactly one of unit_amount and unit_amount_decimal
                  * @example 2
                  */
                 unit_amount?: number;
+                /**
+                 * @description The same price as a decimal string of minor units, at most 12 places ("0.000015" = $0.15 per million in USD); instead of unit_amount
+                 * @example 0.000015
+                 */
+                unit_amount_decimal?: string;
                 /**
                  * @description Units per package (package model)
                  * @example 1000
@@ -5818,30 +6977,156 @@ export interface components {
                  */
                 tiers?: {
                     /**
-                     * @description Inclusive upper bound in units; null for the last tier
+                     * @description Inclusive upper bound in units (an integer, or a decimal string for fractional quantities); null for the last tier
                      * @example 1000
                      */
-                    up_to: number | null;
+                    up_to: number | string | null;
                     /**
-                     * @description Integer amount in the currency's minor unit (cents for USD)
-                     * @example 4900
+                     * @description Minor units per unit in this tier; exactly one of unit_amount and unit_amount_decimal
+                     * @example 2
                      */
-                    unit_amount: number;
+                    unit_amount?: number;
                     /**
-                     * @description Integer amount in the currency's minor unit (cents for USD)
-                     * @default 0
-                     * @example 4900
+                     * @description Minor units per unit as a decimal string (≤ 12 places); instead of unit_amount
+                     * @example 0.000015
                      */
-                    flat_amount: number;
+                    unit_amount_decimal?: string;
+                    /**
+                     * @description Minor units charged once when the tier applies (default 0); at most one of the flat pair
+                     * @example 0
+                     */
+                    flat_amount?: number;
+                    /**
+                     * @description The flat amount as a decimal string (≤ 12 places); instead of flat_amount
+                     * @example 0.5
+                     */
+                    flat_amount_decimal?: string;
                 }[];
             } | null;
+            /**
+             * @description Event property names (at most 4, metered features) whose values split usage for dimension_prices
+             * @example [
+             *       "model",
+             *       "token_type"
+             *     ]
+             */
+            dimensions?: string[];
+            /**
+             * @description Prices per combination of dimension values, tried in order: the first whose match fits an event prices it; usage matching none uses pricing. Invoices show one line per combination (and tier)
+             * @example [
+             *       {
+             *         "match": {
+             *           "token_type": "input"
+             *         },
+             *         "pricing": {
+             *           "model": "per_unit",
+             *           "unit_amount_decimal": "0.000015"
+             *         }
+             *       }
+             *     ]
+             */
+            dimension_prices?: components["schemas"]["DimensionPriceInput"][];
+        };
+        DimensionPriceInput: {
+            /**
+             * @description Dimension → required value (strings); a dimension absent here matches any value. Keys must be declared in dimensions
+             * @example {
+             *       "model": "m-large",
+             *       "token_type": "output"
+             *     }
+             */
+            match: {
+                [key: string]: string;
+            };
+            /**
+             * @description Price of the matching usage; optional when credit_cost is given (the feature's pricing applies)
+             * @example {
+             *       "model": "per_unit",
+             *       "unit_amount_decimal": "0.00006"
+             *     }
+             */
+            pricing?: {
+                /**
+                 * @description per_unit: units × unit_amount; graduated: each tier prices its own units; volume: the tier reached prices all units; package: started packages of package_size × unit_amount
+                 * @example graduated
+                 * @enum {string}
+                 */
+                model: "per_unit" | "graduated" | "volume" | "package";
+                /**
+                 * @description Minor units per unit (per_unit) or per package (package); exactly one of unit_amount and unit_amount_decimal
+                 * @example 2
+                 */
+                unit_amount?: number;
+                /**
+                 * @description The same price as a decimal string of minor units, at most 12 places ("0.000015" = $0.15 per million in USD); instead of unit_amount
+                 * @example 0.000015
+                 */
+                unit_amount_decimal?: string;
+                /**
+                 * @description Units per package (package model)
+                 * @example 1000
+                 */
+                package_size?: number;
+                /**
+                 * @description Tiers in ascending order (graduated and volume); the last has up_to null
+                 * @example [
+                 *       {
+                 *         "up_to": 1000,
+                 *         "unit_amount": 2,
+                 *         "flat_amount": 0
+                 *       },
+                 *       {
+                 *         "up_to": null,
+                 *         "unit_amount": 1,
+                 *         "flat_amount": 500
+                 *       }
+                 *     ]
+                 */
+                tiers?: {
+                    /**
+                     * @description Inclusive upper bound in units (an integer, or a decimal string for fractional quantities); null for the last tier
+                     * @example 1000
+                     */
+                    up_to: number | string | null;
+                    /**
+                     * @description Minor units per unit in this tier; exactly one of unit_amount and unit_amount_decimal
+                     * @example 2
+                     */
+                    unit_amount?: number;
+                    /**
+                     * @description Minor units per unit as a decimal string (≤ 12 places); instead of unit_amount
+                     * @example 0.000015
+                     */
+                    unit_amount_decimal?: string;
+                    /**
+                     * @description Minor units charged once when the tier applies (default 0); at most one of the flat pair
+                     * @example 0
+                     */
+                    flat_amount?: number;
+                    /**
+                     * @description The flat amount as a decimal string (≤ 12 places); instead of flat_amount
+                     * @example 0.5
+                     */
+                    flat_amount_decimal?: string;
+                }[];
+            } | null;
+            /**
+             * @description Credits per unit of the matching usage (a decimal, ≤ 12 places), for credit systems
+             * @example 5
+             */
+            credit_cost?: string | number | null;
         };
         PlanList: {
             /**
-             * @description Plans of the app
+             * @description A page of plans, newest first
              * @example []
              */
             data: components["schemas"]["Plan"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page
+             * @example null
+             */
+            next_cursor: string | null;
         };
         UpdatePlan: {
             /**
@@ -5898,6 +7183,30 @@ export interface components {
              * @example ada@example.com
              */
             email?: string | null;
+            /**
+             * @description clock_ id of a test clock to bind the customer to, for good: its subscriptions, usage, entitlements and invoices then run on the clock's frozen time, moved only by POST /v1/test_clocks/{id}/advance
+             * @example clock_01jd0000000000000000000000
+             */
+            test_clock?: string | null;
+            /**
+             * @description Tax rates (txr_ ids, at most 5), each applied to the same discounted amount and rounded per line and rate; an inclusive rate must be the only one
+             * @example [
+             *       "txr_01jd0000000000000000000000"
+             *     ]
+             */
+            tax_rate_ids?: string[];
+        };
+        CustomerList: {
+            /**
+             * @description A page of customers, newest first
+             * @example []
+             */
+            data: components["schemas"]["Customer"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page
+             * @example null
+             */
+            next_cursor: string | null;
         };
         CustomerSession: {
             /**
@@ -5971,6 +7280,34 @@ export interface components {
              * @example 2026-11-01T00:00:00Z
              */
             end_at?: string;
+            /**
+             * @description The subscription's own tax rates (at most 5), replacing the customer's; absent: the customer's
+             * @example [
+             *       "txr_01jd0000000000000000000000"
+             *     ]
+             */
+            tax_rate_ids?: string[];
+        };
+        SubscriptionList: {
+            /**
+             * @description A page of subscriptions, newest first
+             * @example []
+             */
+            data: components["schemas"]["Subscription"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page
+             * @example null
+             */
+            next_cursor: string | null;
+        };
+        SetSubscriptionTaxRates: {
+            /**
+             * @description The subscription's own tax rates (at most 5); null: bill with the customer's rates again
+             * @example [
+             *       "txr_01jd0000000000000000000000"
+             *     ]
+             */
+            tax_rate_ids: string[] | null;
         };
         CancelSubscription: {
             /**
@@ -5993,11 +7330,17 @@ export interface components {
              */
             proration?: "prorate" | "none";
             /**
-             * @description Default: upgrades now, downgrades at period end
+             * @description Default: upgrades now, downgrades at period end. A change of interval (month ↔ year) always takes effect now: the current period ends there (its unused time credited, invoiced and finalized at once) and the billing anchor resets to the change
              * @example now
              * @enum {string}
              */
             effective?: "now" | "period_end";
+            /**
+             * Format: date-time
+             * @description As Stripe's: the change takes effect, and prorates to the second, at this instant instead of now. Must lie in the current period and not before the last applied change (400 proration_date_outside_period otherwise); a later instant than now schedules the change then; an interval change may not be dated after now. Not with effective period_end
+             * @example 2026-11-10T00:00:00.000Z
+             */
+            proration_date?: string;
         };
         ApplyDiscount: {
             /**
@@ -6166,18 +7509,17 @@ export interface components {
              */
             to: string;
             /**
-             * @description Bucketing
+             * @description Bucketing: day, none, or the comma-separated property names usage is grouped by
              * @example day
-             * @enum {string}
              */
-            group_by: "day" | "none";
+            group_by: string;
             /**
              * @description Aggregate over the whole window
              * @example 2500
              */
             value: number;
             /**
-             * @description Buckets (one when group_by is none)
+             * @description Buckets (one when group_by is none or names properties)
              * @example [
              *       {
              *         "start": "2026-11-01T00:00:00.000Z",
@@ -6205,6 +7547,27 @@ export interface components {
                  */
                 value: number;
             }[];
+            /**
+             * @description Usage per combination of property values, in order of first usage, when group_by names properties; else null
+             * @example null
+             */
+            groups: {
+                /**
+                 * @description Property → value of the combination (null where the events lack it)
+                 * @example {
+                 *       "model": "m-large",
+                 *       "token_type": "output"
+                 *     }
+                 */
+                dimensions: {
+                    [key: string]: string | null;
+                };
+                /**
+                 * @description Aggregate of the combination's events
+                 * @example 1234567
+                 */
+                value: number;
+            }[] | null;
         };
         UsageDeadLetterPage: {
             /**
@@ -6425,10 +7788,18 @@ export interface components {
              */
             data: components["schemas"]["Invoice"][];
             /**
-             * @description Pass as cursor for the next page; null on the last page
+             * @description Pass as `cursor` for the next page; null on the last page
              * @example null
              */
             next_cursor: string | null;
+        };
+        /** @description The invoice the subscription's current period would produce now: lines, subtotal, discount, tax per rate, credits and total, computed as POST /v1/invoices computes them, without storing or spending anything */
+        UpcomingInvoice: components["schemas"]["Invoice"] & {
+            /**
+             * @description Always null: a preview is not stored
+             * @example null
+             */
+            id?: null;
         };
         FinalizeInvoice: {
             /**
@@ -6472,10 +7843,15 @@ export interface components {
         };
         CreditNoteList: {
             /**
-             * @description Credit notes of the invoice
+             * @description A page of credit notes, newest first
              * @example []
              */
             data: components["schemas"]["CreditNote"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page
+             * @example null
+             */
+            next_cursor: string | null;
         };
         AccountBalanceList: {
             /**
@@ -7438,6 +8814,27 @@ export interface components {
              */
             tax_rate_id: string | null;
         };
+        CustomerTaxRates: {
+            /**
+             * @description cus_ id
+             * @example cus_01jd0000000000000000000000
+             */
+            customer_id: string;
+            /**
+             * @description The customer's tax rates, in order
+             * @example []
+             */
+            tax_rates: components["schemas"]["TaxRate"][];
+        };
+        SetCustomerTaxRates: {
+            /**
+             * @description Tax rates (txr_ ids, at most 5), each applied to the same discounted amount and rounded per line and rate; an inclusive rate must be the only one
+             * @example [
+             *       "txr_01jd0000000000000000000000"
+             *     ]
+             */
+            tax_rate_ids: string[];
+        };
         CreateCreditGrant: {
             /**
              * @description Idempotency key of the grant
@@ -7491,10 +8888,96 @@ export interface components {
         };
         CreditGrantList: {
             /**
-             * @description Grants of the customer
+             * @description A page of credit grants, newest first
              * @example []
              */
             data: components["schemas"]["CreditGrant"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page
+             * @example null
+             */
+            next_cursor: string | null;
+        };
+        TestClock: {
+            /**
+             * @description TypeID with prefix clock_
+             * @example clock_01jd0000000000000000000000
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description The clock's instant (ISO 8601 UTC): the now of its customers
+             * @example 2026-01-01T00:00:00.000Z
+             */
+            frozen_time: string;
+            /**
+             * @description Your label, or null
+             * @example Monthly plan with trial
+             */
+            name: string | null;
+            /**
+             * @description Always ready: an advance runs to its end within the request
+             * @example ready
+             * @enum {string}
+             */
+            status: "ready";
+            /**
+             * Format: date-time
+             * @description ISO 8601 UTC instant of creation (wall clock)
+             * @example 2026-11-01T00:00:00.000Z
+             */
+            created_at: string;
+        };
+        CreateTestClock: {
+            /**
+             * Format: date-time
+             * @description The clock's starting instant (ISO 8601; any instant, past or future)
+             * @example 2026-01-01T00:00:00Z
+             */
+            frozen_time: string;
+            /**
+             * @description Your label for the clock
+             * @example Monthly plan with trial
+             */
+            name?: string | null;
+        };
+        TestClockList: {
+            /**
+             * @description A page of test clocks, oldest first
+             * @example []
+             */
+            data: components["schemas"]["TestClock"][];
+            /**
+             * @description Pass as cursor for the next page; null on the last page
+             * @example null
+             */
+            next_cursor: string | null;
+        };
+        DeletedTestClock: {
+            /**
+             * @description TypeID with prefix clock_
+             * @example clock_01jd0000000000000000000000
+             */
+            id: string;
+            /**
+             * @description Always true
+             * @example true
+             * @enum {boolean}
+             */
+            deleted: true;
+            /**
+             * @description Customers deleted with the clock (with their subscriptions, usage, invoices and credits)
+             * @example 1
+             */
+            deleted_customers: number;
+        };
+        AdvanceTestClock: {
+            /**
+             * Format: date-time
+             * @description The instant to move the clock to: not before its frozen_time (400 frozen_time_in_past), at most 5 × 366 days later; the same instant again does nothing
+             * @example 2026-03-01T00:00:00Z
+             */
+            frozen_time: string;
         };
         WebhookEndpointCreated: components["schemas"]["WebhookEndpoint"] & {
             /**
@@ -7563,6 +9046,18 @@ export interface components {
              * @example Accounting sync
              */
             description?: string | null;
+        };
+        WebhookEndpointList: {
+            /**
+             * @description A page of webhook endpoints, newest first
+             * @example []
+             */
+            data: components["schemas"]["WebhookEndpoint"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page
+             * @example null
+             */
+            next_cursor: string | null;
         };
         WebhookDelivery: {
             /**
@@ -7677,6 +9172,18 @@ export interface components {
                  */
                 started_at: string;
             }[];
+        };
+        AuditEventList: {
+            /**
+             * @description A page of audit events, newest first
+             * @example []
+             */
+            data: components["schemas"]["AuditEvent"][];
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page
+             * @example null
+             */
+            next_cursor: string | null;
         };
         AuditEvent: {
             /**
@@ -7984,7 +9491,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict with the resource's state. Problem codes: `tenant_app_exists` */
+            /** @description Conflict with the resource's state. Problem codes: `admin_token_rotation_unavailable`, `tenant_app_exists` */
             409: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -7994,10 +9501,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /**
                          * @description The codes this operation answers with this status
-                         * @example tenant_app_exists
+                         * @example admin_token_rotation_unavailable
                          * @enum {string}
                          */
-                        code?: "tenant_app_exists";
+                        code?: "admin_token_rotation_unavailable" | "tenant_app_exists";
                     };
                 };
             };
@@ -8016,6 +9523,860 @@ export interface operations {
                          */
                         code?: "payload_too_large";
                     };
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    listAdminTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Tokens */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminTokenList"];
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `admin_token_rotation_unavailable`, `tenant_app_exists` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example admin_token_rotation_unavailable
+                         * @enum {string}
+                         */
+                        code?: "admin_token_rotation_unavailable" | "tenant_app_exists";
+                    };
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    rollAdminToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RollAdminToken"];
+            };
+        };
+        responses: {
+            /** @description Rolled */
+            201: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolledAdminToken"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `admin_token_rotation_unavailable`, `tenant_app_exists` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example admin_token_rotation_unavailable
+                         * @enum {string}
+                         */
+                        code?: "admin_token_rotation_unavailable" | "tenant_app_exists";
+                    };
+                };
+            };
+            /** @description Request body too large. Problem codes: `payload_too_large` */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example payload_too_large
+                         * @enum {string}
+                         */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    revokeAdminToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description TypeID of the token row */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminToken"];
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `admin_token_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example admin_token_not_found
+                         * @enum {string}
+                         */
+                        code?: "admin_token_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `admin_token_rotation_unavailable`, `tenant_app_exists` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example admin_token_rotation_unavailable
+                         * @enum {string}
+                         */
+                        code?: "admin_token_rotation_unavailable" | "tenant_app_exists";
+                    };
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: {
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+                /** @description Page size, 1–100 (default 50) */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of keys */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyList"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `api_key_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example api_key_not_found
+                         * @enum {string}
+                         */
+                        code?: "api_key_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: no specific code */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateApiKey"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedApiKey"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `api_key_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example api_key_not_found
+                         * @enum {string}
+                         */
+                        code?: "api_key_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: no specific code */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. Problem codes: `payload_too_large` */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example payload_too_large
+                         * @enum {string}
+                         */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    rollApiKey: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description TypeID of the key */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RollApiKey"];
+            };
+        };
+        responses: {
+            /** @description Rolled */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolledApiKey"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `api_key_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example api_key_not_found
+                         * @enum {string}
+                         */
+                        code?: "api_key_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: no specific code */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. Problem codes: `payload_too_large` */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example payload_too_large
+                         * @enum {string}
+                         */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description TypeID of the key */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            200: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKey"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `api_key_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example api_key_not_found
+                         * @enum {string}
+                         */
+                        code?: "api_key_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: no specific code */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Unexpected error. Problem codes: `internal_error` */
@@ -8073,7 +10434,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -8086,7 +10447,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -8183,7 +10544,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -8196,7 +10557,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -8278,6 +10639,10 @@ export interface operations {
             query?: {
                 /** @description Only plans in this status */
                 status?: "active" | "archived";
+                /** @description Items per page, 1–100 (default 20) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page (opaque); absent for the first page */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -8329,7 +10694,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -8342,7 +10707,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -8484,7 +10849,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -8497,7 +10862,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -8637,7 +11002,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -8650,7 +11015,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -8777,7 +11142,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -8790,7 +11155,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -8937,7 +11302,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -8950,7 +11315,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -8996,6 +11361,151 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    listCustomers: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1–100 (default 20) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page (opaque); absent for the first page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerList"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `customer_not_found`, `tax_rate_not_found`, `test_clock_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example customer_not_found
+                         * @enum {string}
+                         */
+                        code?: "customer_not_found" | "tax_rate_not_found" | "test_clock_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `customer_exists` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example customer_exists
+                         * @enum {string}
+                         */
+                        code?: "customer_exists";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: `tax_rates_incompatible` */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example tax_rates_incompatible
+                         * @enum {string}
+                         */
+                        code?: "tax_rates_incompatible";
+                    };
                 };
             };
             /** @description Unexpected error. Problem codes: `internal_error` */
@@ -9092,7 +11602,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9105,11 +11615,11 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: `customer_not_found` */
+            /** @description Not found (or another tenant's). Problem codes: `customer_not_found`, `tax_rate_not_found`, `test_clock_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9122,7 +11632,7 @@ export interface operations {
                          * @example customer_not_found
                          * @enum {string}
                          */
-                        code?: "customer_not_found";
+                        code?: "customer_not_found" | "tax_rate_not_found" | "test_clock_not_found";
                     };
                 };
             };
@@ -9160,14 +11670,21 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: no specific code */
+            /** @description Breaks a business rule. Problem codes: `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example tax_rates_incompatible
+                         * @enum {string}
+                         */
+                        code?: "tax_rates_incompatible";
+                    };
                 };
             };
             /** @description Unexpected error. Problem codes: `internal_error` */
@@ -9245,7 +11762,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9258,11 +11775,11 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: `customer_not_found` */
+            /** @description Not found (or another tenant's). Problem codes: `customer_not_found`, `tax_rate_not_found`, `test_clock_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9275,7 +11792,7 @@ export interface operations {
                          * @example customer_not_found
                          * @enum {string}
                          */
-                        code?: "customer_not_found";
+                        code?: "customer_not_found" | "tax_rate_not_found" | "test_clock_not_found";
                     };
                 };
             };
@@ -9296,14 +11813,21 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: no specific code */
+            /** @description Breaks a business rule. Problem codes: `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example tax_rates_incompatible
+                         * @enum {string}
+                         */
+                        code?: "tax_rates_incompatible";
+                    };
                 };
             };
             /** @description Unexpected error. Problem codes: `internal_error` */
@@ -9389,7 +11913,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9402,11 +11926,11 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: `customer_not_found` */
+            /** @description Not found (or another tenant's). Problem codes: `customer_not_found`, `tax_rate_not_found`, `test_clock_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9419,7 +11943,7 @@ export interface operations {
                          * @example customer_not_found
                          * @enum {string}
                          */
-                        code?: "customer_not_found";
+                        code?: "customer_not_found" | "tax_rate_not_found" | "test_clock_not_found";
                     };
                 };
             };
@@ -9457,14 +11981,170 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: no specific code */
+            /** @description Breaks a business rule. Problem codes: `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example tax_rates_incompatible
+                         * @enum {string}
+                         */
+                        code?: "tax_rates_incompatible";
+                    };
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    listSubscriptions: {
+        parameters: {
+            query?: {
+                /** @description Only this customer's subscriptions (cus_ or external id) */
+                customer_id?: string;
+                /** @description Only subscriptions in this status now */
+                status?: "trialing" | "active" | "paused" | "canceled" | "expired";
+                /** @description Items per page, 1–100 (default 20) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page (opaque); absent for the first page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionList"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `proration_date_outside_period`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "malformed_json" | "proration_date_outside_period" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found`, `tax_rate_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example coupon_not_found
+                         * @enum {string}
+                         */
+                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found" | "tax_rate_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `discount_exists`, `subscription_canceled`, `subscription_exists`, `subscription_paused` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example discount_exists
+                         * @enum {string}
+                         */
+                        code?: "discount_exists" | "subscription_canceled" | "subscription_exists" | "subscription_paused";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending`, `tax_rates_incompatible` */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example coupon_currency_mismatch
+                         * @enum {string}
+                         */
+                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending" | "tax_rates_incompatible";
+                    };
                 };
             };
             /** @description Unexpected error. Problem codes: `internal_error` */
@@ -9527,7 +12207,7 @@ export interface operations {
                     "application/json": components["schemas"]["Subscription"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `proration_date_outside_period`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9540,7 +12220,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "malformed_json" | "proration_date_outside_period" | "validation_failed";
                     };
                 };
             };
@@ -9561,7 +12241,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9574,11 +12254,11 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found` */
+            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found`, `tax_rate_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9591,7 +12271,7 @@ export interface operations {
                          * @example coupon_not_found
                          * @enum {string}
                          */
-                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found";
+                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found" | "tax_rate_not_found";
                     };
                 };
             };
@@ -9629,7 +12309,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending` */
+            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending`, `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9642,7 +12322,7 @@ export interface operations {
                          * @example coupon_currency_mismatch
                          * @enum {string}
                          */
-                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending";
+                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending" | "tax_rates_incompatible";
                     };
                 };
             };
@@ -9687,7 +12367,7 @@ export interface operations {
                     "application/json": components["schemas"]["Subscription"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `proration_date_outside_period`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9700,7 +12380,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "malformed_json" | "proration_date_outside_period" | "validation_failed";
                     };
                 };
             };
@@ -9721,7 +12401,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9734,11 +12414,11 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found` */
+            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found`, `tax_rate_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9751,7 +12431,7 @@ export interface operations {
                          * @example coupon_not_found
                          * @enum {string}
                          */
-                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found";
+                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found" | "tax_rate_not_found";
                     };
                 };
             };
@@ -9772,7 +12452,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending` */
+            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending`, `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9785,7 +12465,171 @@ export interface operations {
                          * @example coupon_currency_mismatch
                          * @enum {string}
                          */
-                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending";
+                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending" | "tax_rates_incompatible";
+                    };
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    setSubscriptionTaxRates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id (cus_ / sub_ TypeID), or the customer's external id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetSubscriptionTaxRates"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `proration_date_outside_period`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "malformed_json" | "proration_date_outside_period" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found`, `tax_rate_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example coupon_not_found
+                         * @enum {string}
+                         */
+                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found" | "tax_rate_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `discount_exists`, `subscription_canceled`, `subscription_exists`, `subscription_paused` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example discount_exists
+                         * @enum {string}
+                         */
+                        code?: "discount_exists" | "subscription_canceled" | "subscription_exists" | "subscription_paused";
+                    };
+                };
+            };
+            /** @description Request body too large. Problem codes: `payload_too_large` */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example payload_too_large
+                         * @enum {string}
+                         */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending`, `tax_rates_incompatible` */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example coupon_currency_mismatch
+                         * @enum {string}
+                         */
+                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending" | "tax_rates_incompatible";
                     };
                 };
             };
@@ -9841,7 +12685,7 @@ export interface operations {
                     "application/json": components["schemas"]["Subscription"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `proration_date_outside_period`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9854,7 +12698,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "malformed_json" | "proration_date_outside_period" | "validation_failed";
                     };
                 };
             };
@@ -9875,7 +12719,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9888,11 +12732,11 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found` */
+            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found`, `tax_rate_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9905,7 +12749,7 @@ export interface operations {
                          * @example coupon_not_found
                          * @enum {string}
                          */
-                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found";
+                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found" | "tax_rate_not_found";
                     };
                 };
             };
@@ -9943,7 +12787,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending` */
+            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending`, `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9956,7 +12800,7 @@ export interface operations {
                          * @example coupon_currency_mismatch
                          * @enum {string}
                          */
-                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending";
+                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending" | "tax_rates_incompatible";
                     };
                 };
             };
@@ -10012,7 +12856,7 @@ export interface operations {
                     "application/json": components["schemas"]["Subscription"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `proration_date_outside_period`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10025,7 +12869,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "malformed_json" | "proration_date_outside_period" | "validation_failed";
                     };
                 };
             };
@@ -10046,7 +12890,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10059,11 +12903,11 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found` */
+            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found`, `tax_rate_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10076,7 +12920,7 @@ export interface operations {
                          * @example coupon_not_found
                          * @enum {string}
                          */
-                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found";
+                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found" | "tax_rate_not_found";
                     };
                 };
             };
@@ -10114,7 +12958,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending` */
+            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending`, `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10127,7 +12971,7 @@ export interface operations {
                          * @example coupon_currency_mismatch
                          * @enum {string}
                          */
-                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending";
+                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending" | "tax_rates_incompatible";
                     };
                 };
             };
@@ -10179,7 +13023,7 @@ export interface operations {
                     "application/json": components["schemas"]["Subscription"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `proration_date_outside_period`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10192,7 +13036,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "malformed_json" | "proration_date_outside_period" | "validation_failed";
                     };
                 };
             };
@@ -10213,7 +13057,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10226,11 +13070,11 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found` */
+            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found`, `tax_rate_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10243,7 +13087,7 @@ export interface operations {
                          * @example coupon_not_found
                          * @enum {string}
                          */
-                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found";
+                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found" | "tax_rate_not_found";
                     };
                 };
             };
@@ -10264,7 +13108,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending` */
+            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending`, `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10277,7 +13121,7 @@ export interface operations {
                          * @example coupon_currency_mismatch
                          * @enum {string}
                          */
-                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending";
+                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending" | "tax_rates_incompatible";
                     };
                 };
             };
@@ -10329,7 +13173,7 @@ export interface operations {
                     "application/json": components["schemas"]["Subscription"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `proration_date_outside_period`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10342,7 +13186,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "malformed_json" | "proration_date_outside_period" | "validation_failed";
                     };
                 };
             };
@@ -10363,7 +13207,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10376,11 +13220,11 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found` */
+            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found`, `tax_rate_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10393,7 +13237,7 @@ export interface operations {
                          * @example coupon_not_found
                          * @enum {string}
                          */
-                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found";
+                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found" | "tax_rate_not_found";
                     };
                 };
             };
@@ -10414,7 +13258,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending` */
+            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending`, `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10427,7 +13271,7 @@ export interface operations {
                          * @example coupon_currency_mismatch
                          * @enum {string}
                          */
-                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending";
+                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending" | "tax_rates_incompatible";
                     };
                 };
             };
@@ -10494,7 +13338,7 @@ export interface operations {
                     "application/json": components["schemas"]["Discount"];
                 };
             };
-            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `proration_date_outside_period`, `validation_failed` */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10507,7 +13351,7 @@ export interface operations {
                          * @example bad_request
                          * @enum {string}
                          */
-                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                        code?: "bad_request" | "malformed_json" | "proration_date_outside_period" | "validation_failed";
                     };
                 };
             };
@@ -10528,7 +13372,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10541,11 +13385,11 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found` */
+            /** @description Not found (or another tenant's). Problem codes: `coupon_not_found`, `customer_not_found`, `plan_not_found`, `subscription_not_found`, `tax_rate_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10558,7 +13402,7 @@ export interface operations {
                          * @example coupon_not_found
                          * @enum {string}
                          */
-                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found";
+                        code?: "coupon_not_found" | "customer_not_found" | "plan_not_found" | "subscription_not_found" | "tax_rate_not_found";
                     };
                 };
             };
@@ -10596,7 +13440,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending` */
+            /** @description Breaks a business rule. Problem codes: `coupon_currency_mismatch`, `coupon_expired`, `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_not_yet_valid`, `end_at_not_after_start`, `interval_mismatch`, `plan_archived`, `start_at_in_future`, `start_at_too_old`, `subscription_ending`, `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10609,7 +13453,7 @@ export interface operations {
                          * @example coupon_currency_mismatch
                          * @enum {string}
                          */
-                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending";
+                        code?: "coupon_currency_mismatch" | "coupon_expired" | "coupon_max_redemptions_reached" | "coupon_not_applicable_to_plan" | "coupon_not_yet_valid" | "end_at_not_after_start" | "interval_mismatch" | "plan_archived" | "start_at_in_future" | "start_at_too_old" | "subscription_ending" | "tax_rates_incompatible";
                     };
                 };
             };
@@ -10686,7 +13530,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10699,21 +13543,28 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
-            /** @description Not found (or another tenant's). Problem codes: no specific code */
+            /** @description Not found (or another tenant's). Problem codes: `admin_token_not_found` */
             404: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example admin_token_not_found
+                         * @enum {string}
+                         */
+                        code?: "admin_token_not_found";
+                    };
                 };
             };
-            /** @description Conflict with the resource's state. Problem codes: `tenant_app_exists` */
+            /** @description Conflict with the resource's state. Problem codes: `admin_token_rotation_unavailable`, `tenant_app_exists` */
             409: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10723,10 +13574,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /**
                          * @description The codes this operation answers with this status
-                         * @example tenant_app_exists
+                         * @example admin_token_rotation_unavailable
                          * @enum {string}
                          */
-                        code?: "tenant_app_exists";
+                        code?: "admin_token_rotation_unavailable" | "tenant_app_exists";
                     };
                 };
             };
@@ -10826,7 +13677,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `customer_not_allowed`, `feature_not_allowed`, `origin_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `customer_not_allowed`, `feature_not_allowed`, `key_scope_not_allowed`, `origin_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10839,7 +13690,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "customer_not_allowed" | "feature_not_allowed" | "origin_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "customer_not_allowed" | "feature_not_allowed" | "key_scope_not_allowed" | "origin_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -10962,8 +13813,8 @@ export interface operations {
                 from: string;
                 /** @description Window end (exclusive, ISO 8601) */
                 to: string;
-                /** @description day: one bucket per UTC day (default none) */
-                group_by?: "day" | "none";
+                /** @description day: one bucket per UTC day; none: one bucket (default); or up to 4 comma-separated event property names (model,token_type): usage per combination of their values in groups */
+                group_by?: string;
             };
             header?: never;
             path?: never;
@@ -11015,7 +13866,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `customer_not_allowed`, `feature_not_allowed`, `origin_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `customer_not_allowed`, `feature_not_allowed`, `key_scope_not_allowed`, `origin_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11028,7 +13879,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "customer_not_allowed" | "feature_not_allowed" | "origin_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "customer_not_allowed" | "feature_not_allowed" | "key_scope_not_allowed" | "origin_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -11246,7 +14097,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `customer_not_allowed`, `feature_not_allowed`, `origin_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `customer_not_allowed`, `feature_not_allowed`, `key_scope_not_allowed`, `origin_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11259,7 +14110,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "customer_not_allowed" | "feature_not_allowed" | "origin_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "customer_not_allowed" | "feature_not_allowed" | "key_scope_not_allowed" | "origin_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -11376,12 +14227,14 @@ export interface operations {
             query?: {
                 /** @description Only this customer's invoices (cus_ or external id) */
                 customer_id?: string;
+                /** @description Only this subscription's invoices (sub_ id) */
+                subscription_id?: string;
                 /** @description Only invoices in this status */
                 status?: "draft" | "open" | "paid" | "void" | "uncollectible";
-                /** @description next_cursor of the previous page */
-                cursor?: string;
-                /** @description Page size, 1–100 (default 20) */
+                /** @description Items per page, 1–100 (default 20) */
                 limit?: number;
+                /** @description `next_cursor` of the previous page (opaque); absent for the first page */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -11433,7 +14286,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11446,7 +14299,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -11595,7 +14448,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11608,7 +14461,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -11660,6 +14513,149 @@ export interface operations {
                          * @enum {string}
                          */
                         code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: `credit_note_exceeds_creditable`, `currency_mismatch`, `insufficient_balance`, `invalid_period`, `payment_exceeds_amount_due` */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example credit_note_exceeds_creditable
+                         * @enum {string}
+                         */
+                        code?: "credit_note_exceeds_creditable" | "currency_mismatch" | "insufficient_balance" | "invalid_period" | "payment_exceeds_amount_due";
+                    };
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    getUpcomingInvoice: {
+        parameters: {
+            query: {
+                /** @description The subscription whose current period is previewed (sub_ id) */
+                subscription_id: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpcomingInvoice"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `account_not_found`, `customer_not_found`, `invoice_not_found`, `subscription_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example account_not_found
+                         * @enum {string}
+                         */
+                        code?: "account_not_found" | "customer_not_found" | "invoice_not_found" | "subscription_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `idempotency_key_reused`, `invoice_has_credit_notes`, `invoice_has_payments`, `invoice_not_creditable`, `invoice_not_open`, `invoice_paid`, `invoice_uncollectible`, `invoice_voided` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example idempotency_key_reused
+                         * @enum {string}
+                         */
+                        code?: "idempotency_key_reused" | "invoice_has_credit_notes" | "invoice_has_payments" | "invoice_not_creditable" | "invoice_not_open" | "invoice_paid" | "invoice_uncollectible" | "invoice_voided";
                     };
                 };
             };
@@ -11755,7 +14751,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11768,7 +14764,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -11909,7 +14905,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11922,7 +14918,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -12076,7 +15072,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12089,7 +15085,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -12230,7 +15226,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12243,7 +15239,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -12397,7 +15393,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12410,7 +15406,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -12486,7 +15482,12 @@ export interface operations {
     };
     listCreditNotes: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page, 1–100 (default 20) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page (opaque); absent for the first page */
+                cursor?: string;
+            };
             header?: never;
             path: {
                 /** @description Id of the resource in the path (TypeID; customers also by external id) */
@@ -12540,7 +15541,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12553,7 +15554,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -12708,7 +15709,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12721,7 +15722,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -12870,7 +15871,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12883,7 +15884,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -13032,7 +16033,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -13045,7 +16046,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -13192,7 +16193,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -13205,7 +16206,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -13338,7 +16339,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -13351,7 +16352,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -13499,7 +16500,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -13512,7 +16513,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -13661,7 +16662,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -13674,7 +16675,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -13821,7 +16822,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -13834,7 +16835,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -13986,7 +16987,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -13999,7 +17000,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -14165,7 +17166,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -14178,7 +17179,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -14325,7 +17326,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -14338,7 +17339,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -14479,7 +17480,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -14492,7 +17493,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -14650,7 +17651,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -14663,7 +17664,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -14829,7 +17830,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -14842,7 +17843,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -15008,7 +18009,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -15021,7 +18022,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -15187,7 +18188,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -15200,7 +18201,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -15366,7 +18367,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -15379,7 +18380,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -15545,7 +18546,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -15558,7 +18559,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -15724,7 +18725,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -15737,7 +18738,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -15903,7 +18904,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -15916,7 +18917,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -16082,7 +19083,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -16095,7 +19096,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -16242,7 +19243,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -16255,7 +19256,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -16396,7 +19397,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -16409,7 +19410,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -16567,7 +19568,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -16580,7 +19581,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -16729,7 +19730,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -16742,7 +19743,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -16872,7 +19873,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -16885,7 +19886,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -17034,7 +20035,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -17047,7 +20048,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -17194,7 +20195,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -17207,7 +20208,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -17356,7 +20357,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -17369,7 +20370,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -17417,14 +20418,21 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: no specific code */
+            /** @description Breaks a business rule. Problem codes: `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example tax_rates_incompatible
+                         * @enum {string}
+                         */
+                        code?: "tax_rates_incompatible";
+                    };
                 };
             };
             /** @description Unexpected error. Problem codes: `internal_error` */
@@ -17506,7 +20514,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -17519,7 +20527,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -17567,14 +20575,178 @@ export interface operations {
                     };
                 };
             };
-            /** @description Breaks a business rule. Problem codes: no specific code */
+            /** @description Breaks a business rule. Problem codes: `tax_rates_incompatible` */
             422: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example tax_rates_incompatible
+                         * @enum {string}
+                         */
+                        code?: "tax_rates_incompatible";
+                    };
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    setCustomerTaxRates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Id of the resource in the path (TypeID; customers also by external id) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetCustomerTaxRates"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerTaxRates"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `malformed_json`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "malformed_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `customer_not_found`, `tax_rate_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example customer_not_found
+                         * @enum {string}
+                         */
+                        code?: "customer_not_found" | "tax_rate_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: no specific code */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. Problem codes: `payload_too_large` */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example payload_too_large
+                         * @enum {string}
+                         */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: `tax_rates_incompatible` */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example tax_rates_incompatible
+                         * @enum {string}
+                         */
+                        code?: "tax_rates_incompatible";
+                    };
                 };
             };
             /** @description Unexpected error. Problem codes: `internal_error` */
@@ -17598,7 +20770,12 @@ export interface operations {
     };
     listCreditGrants: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Items per page, 1–100 (default 20) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page (opaque); absent for the first page */
+                cursor?: string;
+            };
             header?: never;
             path: {
                 /** @description Id of the resource in the path (TypeID; customers also by external id) */
@@ -17652,7 +20829,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -17665,7 +20842,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -17817,7 +20994,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -17830,7 +21007,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -17921,9 +21098,14 @@ export interface operations {
             };
         };
     };
-    listWebhookEndpoints: {
+    getTestClocks: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Page size, 1–100 (default 20) */
+                limit?: number;
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -17937,13 +21119,709 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
+                    "application/json": components["schemas"]["TestClockList"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `frozen_time_in_past`, `malformed_json`, `test_clock_advance_too_far`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
                         /**
-                         * @description Endpoints of the app
-                         * @example []
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
                          */
-                        data: components["schemas"]["WebhookEndpoint"][];
+                        code?: "bad_request" | "frozen_time_in_past" | "malformed_json" | "test_clock_advance_too_far" | "validation_failed";
                     };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `test_clock_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example test_clock_not_found
+                         * @enum {string}
+                         */
+                        code?: "test_clock_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: no specific code */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    postTestClocks: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTestClock"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestClock"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `frozen_time_in_past`, `malformed_json`, `test_clock_advance_too_far`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "frozen_time_in_past" | "malformed_json" | "test_clock_advance_too_far" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `test_clock_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example test_clock_not_found
+                         * @enum {string}
+                         */
+                        code?: "test_clock_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: no specific code */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. Problem codes: `payload_too_large` */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example payload_too_large
+                         * @enum {string}
+                         */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    getTestClocksId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The test clock's id (clock_ TypeID) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestClock"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `frozen_time_in_past`, `malformed_json`, `test_clock_advance_too_far`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "frozen_time_in_past" | "malformed_json" | "test_clock_advance_too_far" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `test_clock_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example test_clock_not_found
+                         * @enum {string}
+                         */
+                        code?: "test_clock_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: no specific code */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    deleteTestClocksId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The test clock's id (clock_ TypeID) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeletedTestClock"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `frozen_time_in_past`, `malformed_json`, `test_clock_advance_too_far`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "frozen_time_in_past" | "malformed_json" | "test_clock_advance_too_far" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `test_clock_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example test_clock_not_found
+                         * @enum {string}
+                         */
+                        code?: "test_clock_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: no specific code */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    postTestClocksIdAdvance: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The test clock's id (clock_ TypeID) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdvanceTestClock"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestClock"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `frozen_time_in_past`, `malformed_json`, `test_clock_advance_too_far`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "frozen_time_in_past" | "malformed_json" | "test_clock_advance_too_far" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `test_clock_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example test_clock_not_found
+                         * @enum {string}
+                         */
+                        code?: "test_clock_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: no specific code */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. Problem codes: `payload_too_large` */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example payload_too_large
+                         * @enum {string}
+                         */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: no specific code */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    listWebhookEndpoints: {
+        parameters: {
+            query?: {
+                /** @description Only endpoints in this status */
+                status?: "enabled" | "disabled";
+                /** @description Items per page, 1–100 (default 20) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page (opaque); absent for the first page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointList"];
                 };
             };
             /** @description Invalid request. Problem codes: `bad_request`, `invalid_cursor`, `malformed_json`, `validation_failed` */
@@ -17980,7 +21858,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -17993,7 +21871,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -18132,7 +22010,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -18145,7 +22023,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -18285,7 +22163,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -18298,7 +22176,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -18421,7 +22299,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -18434,7 +22312,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -18575,7 +22453,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -18588,7 +22466,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -18713,7 +22591,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -18726,7 +22604,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -18859,7 +22737,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -18872,7 +22750,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -18941,7 +22819,14 @@ export interface operations {
     };
     listWebhookEndpointsDeprecated: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Only endpoints in this status */
+                status?: "enabled" | "disabled";
+                /** @description Items per page, 1–100 (default 20) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page (opaque); absent for the first page */
+                cursor?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -18955,13 +22840,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * @description Endpoints of the app
-                         * @example []
-                         */
-                        data: components["schemas"]["WebhookEndpoint"][];
-                    };
+                    "application/json": components["schemas"]["WebhookEndpointList"];
                 };
             };
             /** @description Invalid request. Problem codes: `bad_request`, `invalid_cursor`, `malformed_json`, `validation_failed` */
@@ -18998,7 +22877,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -19011,7 +22890,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -19150,7 +23029,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -19163,7 +23042,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -19303,7 +23182,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -19316,7 +23195,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -19439,7 +23318,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -19452,7 +23331,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -19593,7 +23472,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -19606,7 +23485,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -19731,7 +23610,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -19744,7 +23623,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -19877,7 +23756,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -19890,7 +23769,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -19974,10 +23853,10 @@ export interface operations {
                 since?: string;
                 /** @description Created before (ISO 8601) */
                 until?: string;
-                /** @description next_cursor of the previous page */
-                cursor?: string;
-                /** @description Page size, 1–100 (default 50) */
+                /** @description Items per page, 1–100 (default 50) */
                 limit?: number;
+                /** @description `next_cursor` of the previous page (opaque); absent for the first page */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -19992,18 +23871,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * @description A page of audit events, newest first
-                         * @example []
-                         */
-                        data: components["schemas"]["AuditEvent"][];
-                        /**
-                         * @description Pass as cursor for the next page; null on the last page
-                         * @example null
-                         */
-                        next_cursor: string | null;
-                    };
+                    "application/json": components["schemas"]["AuditEventList"];
                 };
             };
             /** @description Invalid request. Problem codes: `bad_request`, `invalid_cursor`, `malformed_json`, `validation_failed` */
@@ -20040,7 +23908,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -20053,7 +23921,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -20123,10 +23991,10 @@ export interface operations {
                 since?: string;
                 /** @description Created before (ISO 8601) */
                 until?: string;
-                /** @description next_cursor of the previous page */
-                cursor?: string;
-                /** @description Page size, 1–100 (default 50) */
+                /** @description Items per page, 1–100 (default 50) */
                 limit?: number;
+                /** @description `next_cursor` of the previous page (opaque); absent for the first page */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -20141,18 +24009,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * @description A page of audit events, newest first
-                         * @example []
-                         */
-                        data: components["schemas"]["AuditEvent"][];
-                        /**
-                         * @description Pass as cursor for the next page; null on the last page
-                         * @example null
-                         */
-                        next_cursor: string | null;
-                    };
+                    "application/json": components["schemas"]["AuditEventList"];
                 };
             };
             /** @description Invalid request. Problem codes: `bad_request`, `invalid_cursor`, `malformed_json`, `validation_failed` */
@@ -20189,7 +24046,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -20202,7 +24059,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -20308,7 +24165,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -20321,7 +24178,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -20452,7 +24309,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -20465,7 +24322,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -20619,7 +24476,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `publishable_key_not_allowed` */
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -20632,7 +24489,7 @@ export interface operations {
                          * @example cors_not_allowed
                          * @enum {string}
                          */
-                        code?: "cors_not_allowed" | "publishable_key_not_allowed";
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
                     };
                 };
             };
@@ -20704,7 +24561,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Temporarily unavailable; retry with backoff. Problem codes: `database_busy`, `payment_provider_error` */
+            /** @description Temporarily unavailable; retry with backoff. Problem codes: `database_busy`, `database_unavailable`, `encryption_key_missing`, `payment_provider_error`, `server_misconfigured` */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -20718,7 +24575,7 @@ export interface operations {
                          * @example database_busy
                          * @enum {string}
                          */
-                        code?: "database_busy" | "payment_provider_error";
+                        code?: "database_busy" | "database_unavailable" | "encryption_key_missing" | "payment_provider_error" | "server_misconfigured";
                     };
                 };
             };
@@ -20908,7 +24765,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Temporarily unavailable; retry with backoff. Problem codes: `database_busy`, `not_ready` */
+            /** @description Temporarily unavailable; retry with backoff. Problem codes: `database_busy`, `database_unavailable`, `not_ready`, `server_misconfigured` */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -20922,9 +24779,117 @@ export interface operations {
                          * @example database_busy
                          * @enum {string}
                          */
-                        code?: "database_busy" | "not_ready";
+                        code?: "database_busy" | "database_unavailable" | "not_ready" | "server_misconfigured";
                     };
                 };
+            };
+        };
+    };
+    onApiKeyCreated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Message id, stable across retries (de-duplicate on it) */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt */
+                "webhook-timestamp": string;
+                /** @description `v1,` + base64 HMAC-SHA256 of `{id}.{timestamp}.{body}` with the endpoint's secret */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiKeyCreatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Acknowledged (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The receiver is gone: the endpoint is disabled */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onApiKeyRevoked: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Message id, stable across retries (de-duplicate on it) */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt */
+                "webhook-timestamp": string;
+                /** @description `v1,` + base64 HMAC-SHA256 of `{id}.{timestamp}.{body}` with the endpoint's secret */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiKeyRevokedEvent"];
+            };
+        };
+        responses: {
+            /** @description Acknowledged (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The receiver is gone: the endpoint is disabled */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onApiKeyRolled: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Message id, stable across retries (de-duplicate on it) */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt */
+                "webhook-timestamp": string;
+                /** @description `v1,` + base64 HMAC-SHA256 of `{id}.{timestamp}.{body}` with the endpoint's secret */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiKeyRolledEvent"];
+            };
+        };
+        responses: {
+            /** @description Acknowledged (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The receiver is gone: the endpoint is disabled */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -22241,6 +26206,42 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["SubscriptionResumedEvent"];
+            };
+        };
+        responses: {
+            /** @description Acknowledged (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The receiver is gone: the endpoint is disabled */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onSubscriptionTaxRatesSet: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Message id, stable across retries (de-duplicate on it) */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt */
+                "webhook-timestamp": string;
+                /** @description `v1,` + base64 HMAC-SHA256 of `{id}.{timestamp}.{body}` with the endpoint's secret */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionTaxRatesSetEvent"];
             };
         };
         responses: {

@@ -6,7 +6,7 @@
  * @module
  */
 import type { LifecycleEvent } from "../domain/events.ts";
-import { payloadHash } from "../domain/hash.ts";
+import { payloadHashSync } from "../domain/hash.ts";
 import { newId } from "../domain/ids.ts";
 import type { Tx } from "../storage/db.ts";
 import { appendAuditRows, type AuditRow, lastAuditDigest } from "./repository.ts";
@@ -22,11 +22,24 @@ export interface WriteActor {
 /**
  * Appends one audit row per event, inside `tx`. Events must already carry their message id.
  */
-export async function recordAudit(tx: Tx, who: WriteActor, events: readonly LifecycleEvent[]): Promise<void> {
+export function recordAudit(tx: Tx, who: WriteActor, events: readonly LifecycleEvent[]): Promise<void> {
+  return recordAuditOf(tx, events.map((event) => ({ who, event })));
+}
+
+/**
+ * Appends one audit row per event, each with its own actor (a ledger batch answers many
+ * requests in one transaction), inside `tx`, in as few statements as the store allows: one
+ * multi-row insert per scope, and a digest lookup only for a resource the transaction did not
+ * introduce or touch before. Events must already carry their message id.
+ */
+export async function recordAuditOf(
+  tx: Tx,
+  items: readonly { who: WriteActor; event: LifecycleEvent }[],
+): Promise<void> {
   const lastDigest = new Map<string, string | null>();
   // Grouped by scope: every row is written through that scope's accessor.
   const rows = new Map<string, { scope: { tenantId: string; appId: string }; rows: AuditRow[] }>();
-  for (const event of events) {
+  for (const { who, event } of items) {
     const key = `${event.tenant_id}/${event.app_id}/${event.resource_id}`;
     let before = lastDigest.get(key);
     if (before === undefined && introducesResource(event.type)) before = null;
@@ -37,7 +50,7 @@ export async function recordAudit(tx: Tx, who: WriteActor, events: readonly Life
         event.resource_id,
       );
     }
-    const after = await payloadHash(event.data);
+    const after = payloadHashSync(event.data);
     lastDigest.set(key, after);
     const scopeKey = `${event.tenant_id}/${event.app_id}`;
     if (!rows.has(scopeKey)) {
@@ -62,10 +75,11 @@ export async function recordAudit(tx: Tx, who: WriteActor, events: readonly Life
 }
 
 /**
- * Events that always name a resource id that did not exist before (`*.created`, and
- * `usage.ingested` whose resource is the batch's first new usage row): their `before_digest` is
- * `null` without a lookup, which keeps the hot ingestion path one query shorter.
+ * Events that always name a resource id that did not exist before (`*.created`,
+ * `usage.ingested` whose resource is the batch's first new usage row, and `ledger.entry_posted`,
+ * emitted only for an entry its transaction created): their `before_digest` is `null` without a
+ * lookup, which keeps the hot ingestion and posting paths one query per event shorter.
  */
 function introducesResource(type: string): boolean {
-  return type.endsWith(".created") || type === "usage.ingested";
+  return type.endsWith(".created") || type === "usage.ingested" || type === "ledger.entry_posted";
 }

@@ -4,11 +4,12 @@
  *
  * @module
  */
-import { desc, eq, gte, lt, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, lt, type SQL } from "drizzle-orm";
+import type { Page, PageRequest } from "../domain/paging.ts";
 import type { Scope } from "../domain/scope.ts";
 import type { Executor } from "../storage/db.ts";
 import { auditEvents } from "../storage/schema.ts";
-import { type NewRow, type Row, scoped } from "../storage/scoped.ts";
+import { type NewRow, pageRows, type Row, scoped } from "../storage/scoped.ts";
 
 /** An audit row as stored. */
 export type AuditRow = Row<typeof auditEvents>;
@@ -29,17 +30,15 @@ export interface AuditRowFilter {
   since?: Date;
   /** Exclusive upper bound of `created_at`. */
   until?: Date;
-  /** Rows with an id below this one (the previous page's last id). */
-  before_id?: string;
 }
 
-/** The scope's audit rows matching `filter`, newest first, at most `limit`. */
+/** One page of the scope's audit rows matching `filter`, newest first (`domain/paging.ts`). */
 export async function auditPage(
   exec: Executor,
   scope: Scope,
   filter: AuditRowFilter,
-  limit: number,
-): Promise<AuditRow[]> {
+  request: PageRequest,
+): Promise<Page<AuditRow>> {
   const where: SQL[] = [];
   if (filter.resource_id) where.push(eq(auditEvents.resource_id, filter.resource_id));
   if (filter.resource_type) where.push(eq(auditEvents.resource_type, filter.resource_type));
@@ -48,12 +47,7 @@ export async function auditPage(
   if (filter.request_id) where.push(eq(auditEvents.request_id, filter.request_id));
   if (filter.since) where.push(gte(auditEvents.created_at, filter.since));
   if (filter.until) where.push(lt(auditEvents.created_at, filter.until));
-  if (filter.before_id) where.push(lt(auditEvents.id, filter.before_id));
-  const s = scoped(exec, scope);
-  return await s.select(auditEvents, s.filter(auditEvents, ...where), {
-    orderBy: [desc(auditEvents.id)],
-    limit,
-  });
+  return await pageRows(exec, scope, auditEvents, and(...where), request, "aud");
 }
 
 /** The `after_digest` of the newest audit row about `resourceId`, or null when there is none. */

@@ -1,7 +1,8 @@
 /** `GET /v1/audit_events`: the app's append-only audit trail, filtered, newest first. @module */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { listAuditEvents } from "./service.ts";
+import { AUDIT_PAGE_LIMIT, listAuditEvents } from "./service.ts";
 import { type AppEnv, errors, json, router, secured } from "../http/env.ts";
+import { listOf, listQuery } from "../http/schemas.ts";
 
 const AuditEventSchema = z.object({
   id: z.string().openapi({ description: "TypeID of the audit event (time-ordered)", example: "aud_01jd6…" }),
@@ -41,6 +42,7 @@ const AuditEventSchema = z.object({
 }).openapi("AuditEvent");
 
 const Instant = z.iso.datetime({ offset: true });
+const AuditEventList = listOf(AuditEventSchema, "AuditEventList", "audit events");
 
 /**
  * Where the audit route lives: `/v1/audit_events` (snake_case), and the earlier
@@ -64,7 +66,7 @@ export function auditRoutes(): OpenAPIHono<AppEnv> {
         summary: "List audit events, newest first",
         security: secured,
         request: {
-          query: z.object({
+          query: listQuery("aud", {
             resource_id: z.string().min(1).max(128).optional().openapi({
               description: "Only events of this resource",
               example: "inv_01jd0000000000000000000000",
@@ -93,27 +95,10 @@ export function auditRoutes(): OpenAPIHono<AppEnv> {
               description: "Created before (ISO 8601)",
               example: "2026-12-01T00:00:00Z",
             }),
-            cursor: z.string().min(1).max(128).optional().openapi({
-              description: "next_cursor of the previous page",
-              example: "aud_01jd0000000000000000000000",
-            }),
-            limit: z.coerce.number().int().min(1).max(100).optional().openapi({
-              description: "Page size, 1–100 (default 50)",
-              example: 50,
-            }),
-          }),
+          }, AUDIT_PAGE_LIMIT),
         },
         responses: {
-          200: json(z.object({
-            data: z.array(AuditEventSchema).openapi({
-              description: "A page of audit events, newest first",
-              example: [],
-            }),
-            next_cursor: z.string().nullable().openapi({
-              description: "Pass as cursor for the next page; null on the last page",
-              example: null,
-            }),
-          })),
+          200: json(AuditEventList),
           ...errors,
         },
       }),

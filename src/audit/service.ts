@@ -13,6 +13,7 @@
  * @module
  */
 import { auditPage } from "./repository.ts";
+import { mapPage, type Page } from "../domain/paging.ts";
 import type { Ctx } from "../context.ts";
 
 /** An audit row as the API shows it. */
@@ -55,38 +56,37 @@ export interface AuditFilter {
   since?: Date;
   /** Exclusive upper bound of `created_at`. */
   until?: Date;
-  /** Id of the last row of the previous page. */
+  /** `next_cursor` of the previous page. */
   cursor?: string;
   /** 1…100 (default 50). */
   limit?: number;
 }
 
+/** Page size of {@link listAuditEvents} without `limit`. */
+export const AUDIT_PAGE_LIMIT = 50;
+
 /**
- * Lists the app's audit rows newest first, filtered, paginated by cursor.
+ * Lists the app's audit rows newest first, filtered, one page at a time (`domain/paging.ts`).
  *
  * @returns `data` and `next_cursor` (`null` on the last page)
+ * @throws {BillingError} `validation_failed` for a cursor this list did not hand out
  */
-export async function listAuditEvents(
-  ctx: Ctx,
-  filter: AuditFilter,
-): Promise<{ data: AuditEventView[]; next_cursor: string | null }> {
-  const limit = Math.max(1, Math.min(100, filter.limit ?? 50));
-  const { cursor, limit: _limit, ...rest } = filter;
-  const rows = await auditPage(ctx.database.db, ctx.scope, { ...rest, before_id: cursor }, limit + 1);
-  const page = rows.slice(0, limit);
-  return {
-    data: page.map((r) => ({
-      id: r.id,
-      actor: r.actor,
-      action: r.action,
-      resource_type: r.resource_type,
-      resource_id: r.resource_id,
-      before_digest: r.before_digest,
-      after_digest: r.after_digest,
-      request_id: r.request_id,
-      message_id: r.message_id,
-      created_at: r.created_at.toISOString(),
-    })),
-    next_cursor: rows.length > limit ? page[page.length - 1].id : null,
-  };
+export async function listAuditEvents(ctx: Ctx, filter: AuditFilter): Promise<Page<AuditEventView>> {
+  const { cursor, limit, ...rest } = filter;
+  const page = await auditPage(ctx.database.db, ctx.scope, rest, {
+    cursor,
+    limit: limit ?? AUDIT_PAGE_LIMIT,
+  });
+  return await mapPage(page, (r) => ({
+    id: r.id,
+    actor: r.actor,
+    action: r.action,
+    resource_type: r.resource_type,
+    resource_id: r.resource_id,
+    before_digest: r.before_digest,
+    after_digest: r.after_digest,
+    request_id: r.request_id,
+    message_id: r.message_id,
+    created_at: r.created_at.toISOString(),
+  }));
 }

@@ -21,7 +21,7 @@ import type { Executor } from "../storage/db.ts";
 import { countRedemption, type CouponRow, couponRows, type DiscountRow, discountRows } from "./repository.ts";
 import type { Ctx } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
-import { loadSubscription, timelineOf } from "../subscriptions/read.ts";
+import { loadSubscription, subscriptionCtx, timelineOf } from "../subscriptions/read.ts";
 import type { CouponView, DiscountView } from "../domain/views.ts";
 export type { CouponView, DiscountView };
 
@@ -113,10 +113,11 @@ export async function getCoupon(ctx: Ctx, ref: string): Promise<CouponView> {
  *   `coupon_max_redemptions_reached`, `coupon_not_applicable_to_plan`, `coupon_currency_mismatch` (422)
  */
 export async function applyDiscount(
-  ctx: Ctx,
+  caller: Ctx,
   subscriptionId: string,
   input: { coupon: string },
 ): Promise<{ discount: DiscountView; replayed: boolean }> {
+  const ctx = await subscriptionCtx(caller, subscriptionId);
   const now = ctx.clock.now();
   return await writeOp(ctx, async (tx, emit) => {
     const { row: sub, plan } = await loadSubscription(ctx, tx, subscriptionId);

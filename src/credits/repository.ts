@@ -8,7 +8,17 @@ import { and, eq, inArray, lt, lte, sql } from "drizzle-orm";
 import type { Scope } from "../domain/scope.ts";
 import type { Executor } from "../storage/db.ts";
 import { creditConsumptions, creditGrants, invoices } from "../storage/schema.ts";
-import { type Row, scoped, type TableRepository, tableRepository } from "../storage/scoped.ts";
+import { onTestClock, onWallClock } from "../storage/clock_bound.ts";
+import {
+  matchWhere,
+  pageRows,
+  type Row,
+  scoped,
+  type TableRepository,
+  tableRepository,
+  tenancy,
+} from "../storage/scoped.ts";
+import type { Page, PageRequest } from "../domain/paging.ts";
 import { inChunks } from "../storage/limits.ts";
 
 /** A credit grant row as stored. */
@@ -16,6 +26,23 @@ export type CreditGrantRow = Row<typeof creditGrants>;
 
 /** The scope's credit grants. */
 export const creditGrantRows: TableRepository<typeof creditGrants> = tableRepository(creditGrants);
+
+/** One page of a customer's credit grants, newest first (`domain/paging.ts`). */
+export function creditGrantPage(
+  exec: Executor,
+  scope: Scope,
+  customerId: string,
+  request: PageRequest,
+): Promise<Page<CreditGrantRow>> {
+  return pageRows(
+    exec,
+    scope,
+    creditGrants,
+    matchWhere(creditGrants, { customer_id: customerId }),
+    request,
+    "cgr",
+  );
+}
 /** The scope's credit consumptions (draws by invoices, and the expiry of a grant). */
 export const consumptionRows: TableRepository<typeof creditConsumptions> = tableRepository(
   creditConsumptions,
@@ -55,17 +82,23 @@ export async function spentOfGrants(
 /**
  * Monetary grants of every scope that expired by `now` and were not closed yet (no consumption
  * with `invoice_id = expiryMarker`), soonest first, at most `limit`. Global on purpose: the billing
- * cycle closes them for every tenant, each in its own scope afterwards.
+ * cycle closes them for every tenant, each in its own scope afterwards. Without `testClock` only
+ * grants of customers on the wall clock; with it only those of that clock's customers in its scope
+ * (the clock's advance closes them at its time).
  */
 export function expiredOpenGrantsOfAllScopes(
   exec: Executor,
   now: Date,
   expiryMarker: string,
   limit: number,
+  testClock?: { scope: Scope; id: string },
 ): Promise<CreditGrantRow[]> {
   return exec.select().from(creditGrants).where(and(
     eq(creditGrants.kind, "monetary"),
     lte(creditGrants.expires_at, now),
+    testClock
+      ? and(tenancy(creditGrants, testClock.scope), onTestClock(creditGrants, testClock.id))
+      : onWallClock(creditGrants),
     sql`not exists (select 1 from ${creditConsumptions} c where c.tenant_id = ${creditGrants.tenant_id} and c.app_id = ${creditGrants.app_id} and c.grant_id = ${creditGrants.id} and c.invoice_id = ${expiryMarker})`,
   ))
     .orderBy(creditGrants.expires_at, creditGrants.id).limit(limit);

@@ -2,7 +2,7 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { grantCredits, listCreditGrants } from "./service.ts";
 import { type AppEnv, body, errors, json, router, secured } from "../http/env.ts";
-import { ResourceIdParam } from "../http/schemas.ts";
+import { listQuery, ResourceIdParam } from "../http/schemas.ts";
 import { CreateCreditGrantBody, CreditGrantList, CreditGrantSchema } from "./schemas.ts";
 
 /** `POST` and `GET /v1/customers/{id}/credit_grants`. */
@@ -37,12 +37,13 @@ export function creditRoutes(): OpenAPIHono<AppEnv> {
       method: "get",
       path: "/v1/customers/{id}/credit_grants",
       tags: ["credits"],
-      summary: "A customer's credit grants with remaining balances",
+      summary: "A customer's credit grants with remaining balances, newest first, one page at a time",
       security: secured,
-      request: { params: ResourceIdParam },
+      request: { params: ResourceIdParam, query: listQuery("cgr", {}) },
       responses: { 200: json(CreditGrantList), ...errors },
     }),
-    async (c) => c.json({ data: await listCreditGrants(c.var.ctx, c.req.valid("param").id) }, 200),
+    async (c) =>
+      c.json(await listCreditGrants(c.var.ctx, c.req.valid("param").id, c.req.valid("query")), 200),
   );
   return app;
 }

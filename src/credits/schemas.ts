@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from "@hono/zod-openapi";
-import { Amount, Currency, Instant, Key } from "../http/schemas.ts";
+import { Amount, Currency, Instant, Key, listOf } from "../http/schemas.ts";
 
 /** Body of `POST /v1/customers/{id}/credit_grants`. */
 export const CreateCreditGrantBody: z.ZodObject<
@@ -93,8 +93,8 @@ export const CreditGrantSchema: z.ZodObject<
     example: "2026-11-01T00:00:00.000Z",
   }),
 }).openapi("CreditGrant");
-/** A customer's credit grants (`GET /v1/customers/{id}/credit_grants`). */
-export const CreditGrantList: z.ZodObject<{ data: z.ZodArray<typeof CreditGrantSchema> }, z.core.$strip> = z
-  .object({
-    data: z.array(CreditGrantSchema).openapi({ description: "Grants of the customer", example: [] }),
-  }).openapi("CreditGrantList");
+/** A page of a customer's credit grants (`GET /v1/customers/{id}/credit_grants`). */
+export const CreditGrantList: z.ZodObject<
+  { data: z.ZodArray<typeof CreditGrantSchema>; next_cursor: z.ZodNullable<z.ZodString> },
+  z.core.$strip
+> = listOf(CreditGrantSchema, "CreditGrantList", "credit grants");

@@ -24,8 +24,10 @@ import { keyReused, onceVerdict } from "../domain/idempotency.ts";
 import { newId } from "../domain/ids.ts";
 import { assertAmount, currencyExponent } from "../domain/money.ts";
 import type { Executor } from "../storage/db.ts";
+import type { Scope } from "../domain/scope.ts";
 import {
   consumptionRows,
+  creditGrantPage,
   type CreditGrantRow,
   creditGrantRows,
   expiredOpenGrantsOfAllScopes,
@@ -35,7 +37,10 @@ import {
 } from "./repository.ts";
 import type { Ctx, Services } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
+import { mapPage, type Page, type PageRequest } from "../domain/paging.ts";
 import { loadCustomer } from "../customers/service.ts";
+import { customerByRef } from "../customers/repository.ts";
+import { customerCtx } from "../test_clocks/time.ts";
 import { ensureAccount, postEntry } from "../ledger/service.ts";
 import type { CreditGrantView } from "../domain/views.ts";
 export type { CreditGrantView };
@@ -100,10 +105,14 @@ function view(row: GrantRow, spent: number): CreditGrantView {
  *   `idempotency_key_reused` (409)
  */
 export async function grantCredits(
-  ctx: Ctx,
+  caller: Ctx,
   customerRef: string,
   input: CreditGrantInput,
 ): Promise<{ grant: CreditGrantView; replayed: boolean }> {
+  // On the customer's clock (a test clock's frozen time when bound to one); a missing customer
+  // keeps the caller's, and the lookup below answers 404 after the field checks.
+  const bound = await customerByRef(caller.database.db, caller.scope, customerRef);
+  const ctx = bound ? await customerCtx(caller, caller.database.db, bound.id) : caller;
   const issues: FieldIssue[] = [];
   assertAmount(input.amount);
   if (input.amount < 1) issues.push({ path: "amount", message: "Must be at least 1" });
@@ -188,23 +197,31 @@ async function spentOf(ctx: Ctx, exec: Executor, grantId: string): Promise<numbe
   return await spentOfGrant(exec, ctx.scope, grantId);
 }
 
-/** A customer's grants, oldest first, with remaining balances. @throws {BillingError} `customer_not_found` */
-export async function listCreditGrants(ctx: Ctx, customerRef: string): Promise<CreditGrantView[]> {
+/**
+ * A customer's credit grants with their remaining balances, newest first, one page at a time
+ * (`domain/paging.ts`).
+ *
+ * @throws {BillingError} `customer_not_found` (404); `validation_failed` for a cursor this list did not hand out
+ */
+export async function listCreditGrants(
+  ctx: Ctx,
+  customerRef: string,
+  request: PageRequest = {},
+): Promise<Page<CreditGrantView>> {
   const db = ctx.database.db;
   const customer = await loadCustomer(ctx, db, customerRef);
-  const rows = await creditGrantRows.list(db, ctx.scope, { customer_id: customer.id }, {
-    orderBy: [["id", "asc"]],
-  });
-  if (rows.length === 0) return [];
-  const by = await spentOfGrants(db, ctx.scope, rows.map((r) => r.id));
-  return rows.map((r) => view(r, by.get(r.id) ?? 0));
+  const page = await creditGrantPage(db, ctx.scope, customer.id, request);
+  if (page.data.length === 0) return { data: [], next_cursor: null };
+  const by = await spentOfGrants(db, ctx.scope, page.data.map((r) => r.id));
+  return await mapPage(page, (r) => view(r, by.get(r.id) ?? 0));
 }
 
 /** Invoice id recorded on the consumption row that closes an expired grant. */
 export const EXPIRY_CONSUMPTION = "expiry";
 
 /**
- * Closes monetary grants that expired with a balance (all scopes), at most `limit` per call: the
+ * Closes monetary grants that expired with a balance (all scopes; customers on the wall clock, or
+ * only those of `testClock` when given), at most `limit` per call: the
  * unspent remainder is recorded as a consumption (`invoice_id = "expiry"`, so it happens once per
  * grant) and posted as breakage (`creditExpiryPostings`). A grant is closed only when the customer
  * has no draft invoice for a period starting before the expiry, because such a draft may still
@@ -212,9 +229,14 @@ export const EXPIRY_CONSUMPTION = "expiry";
  *
  * @returns how many grants were closed
  */
-export async function expireCredits(services: Services, now: Date, limit = 500): Promise<number> {
+export async function expireCredits(
+  services: Services,
+  now: Date,
+  limit = 500,
+  testClock?: { scope: Scope; id: string },
+): Promise<number> {
   const db = services.database.db;
-  const due = await expiredOpenGrantsOfAllScopes(db, now, EXPIRY_CONSUMPTION, limit);
+  const due = await expiredOpenGrantsOfAllScopes(db, now, EXPIRY_CONSUMPTION, limit, testClock);
   let closed = 0;
   for (const grant of due) {
     const ctx: Ctx = {

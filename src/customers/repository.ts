@@ -7,7 +7,8 @@ import { eq, inArray, or } from "drizzle-orm";
 import type { Scope } from "../domain/scope.ts";
 import type { Executor } from "../storage/db.ts";
 import { customers } from "../storage/schema.ts";
-import { scoped } from "../storage/scoped.ts";
+import { pageRows, scoped } from "../storage/scoped.ts";
+import type { Page, PageRequest } from "../domain/paging.ts";
 
 /** A customer row as stored. */
 export type CustomerRow = typeof customers.$inferSelect;
@@ -47,4 +48,19 @@ export async function customersByRefs(
   const s = scoped(exec, scope);
   return await exec.select({ id: customers.id, external_id: customers.external_id }).from(customers)
     .where(s.filter(customers, or(inArray(customers.id, refs), inArray(customers.external_id, refs))));
+}
+
+/** One page of the scope's customers, newest first (the list order of `domain/paging.ts`). */
+export function customerPage(exec: Executor, scope: Scope, request: PageRequest): Promise<Page<CustomerRow>> {
+  return pageRows(exec, scope, customers, undefined, request, "cus");
+}
+
+/** Sets the tax rate ids of the scope's customer `id`. */
+export async function updateCustomerTaxRateIds(
+  exec: Executor,
+  scope: Scope,
+  id: string,
+  ids: string[],
+): Promise<void> {
+  await scoped(exec, scope).update(customers, { tax_rate_ids: ids }, eq(customers.id, id));
 }

@@ -3,9 +3,10 @@
  *
  * - A coupon takes `percent_off` (stored in basis points: 12.5 % = 1250) **or** `amount_off` in
  *   minor units of its `currency`.
- * - Duration (as Stripe's coupon `duration`): `once` applies to the first billing period it
- *   touches, `repeating` to `duration_periods` consecutive recurring periods, `forever` to every
- *   period. Periods are counted from the first recurring period that starts at or after the
+ * - Duration (as Stripe's coupon `duration`): `once` applies to the first invoice, from the first
+ *   counted period on, that has something to discount (a zero-cost period does not use it up; see
+ *   {@link onceCouponApplies}), `repeating` to `duration_periods` consecutive recurring periods,
+ *   `forever` to every period. Periods are counted from the first recurring period that starts at or after the
  *   redemption's period (a redemption during a trial starts counting at the first paid period;
  *   Stripe counts months from redemption, which for anchored monthly periods is the same).
  * - Redemption rules: the coupon is redeemable between `valid_from` and `redeem_by` (half-open:
@@ -254,4 +255,27 @@ export function allocateDiscount(amounts: readonly number[], discount: number): 
     left -= 1n;
   }
   return shares.map(Number);
+}
+
+/**
+ * Whether a redeemed `once` coupon discounts the period `periodIndex`: from its first counted
+ * period on, as long as no other (non-void, finalized) invoice of the subscription took a discount
+ * from it. A period with nothing to discount leaves it for the next invoice with an amount (ADR 0004).
+ *
+ * @param usedByAnotherInvoice whether another finalized, non-void invoice carries a discount from it
+ */
+export function onceCouponApplies(
+  coupon: Pick<Coupon, "plan_ids">,
+  firstPeriodIndex: number,
+  periodIndex: number,
+  planId: string,
+  usedByAnotherInvoice: boolean,
+): boolean {
+  return !usedByAnotherInvoice &&
+    discountApplies(
+      { ...coupon, duration: "forever", duration_periods: null },
+      firstPeriodIndex,
+      periodIndex,
+      planId,
+    );
 }

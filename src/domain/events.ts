@@ -6,6 +6,7 @@
  */
 
 import type {
+  ApiKeyView,
   CouponView,
   CreditGrantView,
   CreditNoteView,
@@ -112,6 +113,12 @@ export interface SubscriptionTimedData {
 export interface LifecycleEventMap {
   /** A tenant and its first app were created. */
   "tenant.created": { name: string; app: string };
+  /** An API key was created (`POST /v1/api_keys`); never the key itself. */
+  "api_key.created": ApiKeyView;
+  /** An API key was rolled: `data` is the old key, now expiring (or revoked) by the grace period. */
+  "api_key.rolled": ApiKeyView;
+  /** An API key was revoked; it stopped working at once. */
+  "api_key.revoked": ApiKeyView;
   /** A plan was created. */
   "plan.created": PlanView;
   /** A plan was updated. */
@@ -235,8 +242,10 @@ export interface LifecycleEventMap {
   "coupon.created": CouponView;
   /** A tax rate was created. */
   "tax_rate.created": TaxRateView;
-  /** A customer's tax rate was set (or cleared: null). */
-  "customer.tax_rate_set": { customer_id: string; tax_rate_id: string | null };
+  /** A customer's tax rates were set: `tax_rate_id` is the first (null: none), `tax_rate_ids` all of them. */
+  "customer.tax_rate_set": { customer_id: string; tax_rate_id: string | null; tax_rate_ids: string[] };
+  /** A subscription's own tax rates were set, or cleared (`null`: the customer's apply). */
+  "subscription.tax_rates_set": { subscription_id: string; tax_rate_ids: string[] | null };
   /** A credit grant was created. */
   "credit_grant.created": CreditGrantView;
 }

@@ -11,6 +11,7 @@ export const ID_PREFIX = {
   tenant: "ten",
   app: "app",
   apiKey: "key",
+  adminToken: "adt",
   plan: "pln",
   customer: "cus",
   subscription: "sub",
@@ -38,6 +39,7 @@ export const ID_PREFIX = {
   auditEvent: "aud",
   providerEvent: "pev",
   usageDeadLetter: "dlq",
+  testClock: "clock",
 } as const;
 
 /** A prefix from {@link ID_PREFIX}. */

@@ -19,11 +19,15 @@
  *    billable units before pricing (`credits.ts`).
  * 3. **Discount** of the subscription's coupon on `max(0, subtotal)`, allocated to positive lines
  *    (`coupons.ts`); never makes a line or the total negative.
- * 4. **Tax** per line on the discounted amount, rounded per line (`tax.ts`). Exclusive tax is
- *    added: `total = subtotal − discount + tax`; inclusive tax is already in the amounts:
- *    `total = subtotal − discount`. Should negative credit-line taxes out-round the positive ones
- *    (fees netting to about zero), the credits' taxes give way (last first, never past zero) so the
- *    invoice tax is ≥ 0; an inclusive invoice's tax is likewise capped at its total.
+ * 4. **Tax** per line on the discounted amount, for each of the invoice's tax rates (up to
+ *    {@link MAX_TAX_RATES}, `tax.ts`): every rate applies to the same discounted line amount and is
+ *    rounded per line and rate (19 % + 2.5 % on 10 000 → 1 900 + 250); a line's `tax_amount` is
+ *    the sum over the rates, the invoice shows each rate's total in `taxes`. Exclusive tax is
+ *    added: `total = subtotal − discount + tax`; inclusive tax (a single rate) is already in the
+ *    amounts: `total = subtotal − discount`. Should negative credit-line taxes out-round the
+ *    positive ones (fees netting to about zero), the credits' taxes give way (per rate, last first,
+ *    never past zero) so each rate's tax is ≥ 0; an inclusive invoice's tax is likewise capped at
+ *    its total.
  * 5. **Monetary credits** are drawn against the total (`credits_applied`), so
  *    `amount_due = total − credits_applied − amount_paid − credited`.
  *
@@ -36,10 +40,22 @@
 import { allocateDiscount, type Coupon, discountAmount } from "./coupons.ts";
 import { type Draw, drawCredits, type GrantBalance, grantCovers } from "./credits.ts";
 import { sum } from "./money.ts";
-import type { Feature, Plan } from "./plan.ts";
-import { rate, tierLabel } from "./pricing.ts";
+import { type Feature, isDimensioned, type Plan } from "./plan.ts";
+import { type Pricing, type PricingSpec, rate, tierLabel, toPricing } from "./pricing.ts";
+import {
+  type Decimal,
+  decimalFromInteger,
+  decimalToJson,
+  formatDecimal,
+  maxDecimal,
+  minDecimal,
+  roundDecimalToInteger,
+  subtractDecimal,
+  sumDecimals,
+} from "./decimal.ts";
+import { type DimensionValues, findDimensionEntry } from "./dimensions.ts";
 import { prorate } from "./proration.ts";
-import { taxLines, type TaxRate } from "./tax.ts";
+import { MAX_TAX_RATES, taxLines, type TaxRate } from "./tax.ts";
 
 /** Status of an invoice: draft → open → paid | void | uncollectible (`invoice_state.ts`). */
 export type { InvoiceStatus } from "./invoice_state.ts";
@@ -55,10 +71,20 @@ export interface InvoiceLineDraft {
   description: string;
   /** Feature key for usage lines, `null` otherwise. */
   feature: string | null;
-  /** Units (whole packages for `package`), 1 for fees. */
-  quantity: number;
-  /** Price per unit in minor units (negative for credits). */
-  unit_amount: number;
+  /**
+   * Units (whole packages for `package`), 1 for fees: a number when whole, else the exact decimal
+   * as a string (`"0.25"`, fractional usage).
+   */
+  quantity: number | string;
+  /**
+   * Price per unit in whole minor units (negative for credits); `null` when the price has a
+   * fraction, as Stripe shows a price set only by `unit_amount_decimal`.
+   */
+  unit_amount: number | null;
+  /** The exact price per unit as a decimal string of minor units (`"0.000015"`, `"4900"`). */
+  unit_amount_decimal: string;
+  /** Dimension values of the combination a usage line prices, `null` for other lines. */
+  dimensions: DimensionValues | null;
   /** quantity × unit_amount (+ flat); negative only for proration credits. */
   amount: number;
   /** 1-based tier index for tiered pricing, else `null`. */
@@ -71,6 +97,21 @@ export interface InvoiceLineDraft {
   tax_amount: number;
 }
 
+/** A tax rate as an invoice applies it: `id` names it in {@link InvoiceTax} (absent in pure tests). */
+export type InvoiceTaxRate = Pick<TaxRate, "percentage_bp" | "inclusive"> & { id?: string };
+
+/** The tax of one rate on an invoice: the sum of its per-line, per-rate rounded amounts. */
+export interface InvoiceTax {
+  /** The rate's `txr_` id, or `null` when the caller gave none. */
+  tax_rate_id: string | null;
+  /** The rate in basis points (1 900 = 19 %). */
+  percentage_bp: number;
+  /** Whether the amounts already contain this tax. */
+  inclusive: boolean;
+  /** Minor units of tax of this rate, ≥ 0. */
+  amount: number;
+}
+
 /** Output of {@link computeInvoice} / {@link computePeriodInvoice}. */
 export interface InvoiceDraft {
   /** Lines in order: base, prorations, usage. */
@@ -79,8 +120,10 @@ export interface InvoiceDraft {
   subtotal: number;
   /** Coupon discount, 0…max(0, subtotal). */
   discount: number;
-  /** Sum of per-line taxes. */
+  /** Sum of per-line taxes (= the sum of `taxes`). */
   tax: number;
+  /** The tax of each rate, in the order of the rates given; empty without a rate. */
+  taxes: InvoiceTax[];
   /** subtotal − discount (+ tax when exclusive), ≥ 0. */
   total: number;
   /** Monetary credits drawn (previewed on drafts, recorded at finalization). */
@@ -102,10 +145,26 @@ export interface PlanSegment {
   start: Date;
   /** Slice end (exclusive). */
   end: Date;
-  /** Aggregated usage per feature key over `[start, end)` (missing = 0). */
-  usage: ReadonlyMap<string, number>;
+  /**
+   * Aggregated usage per feature key over `[start, end)` (missing = 0): a {@link Decimal}, or a
+   * whole `number` of units.
+   */
+  usage: ReadonlyMap<string, Decimal | number>;
+  /**
+   * Usage of dimensioned features (`plan.ts` `isDimensioned`) per combination of dimension
+   * values, in order of first usage; a feature missing here is rated on `usage` alone.
+   */
+  dimension_usage?: ReadonlyMap<string, readonly CombinationUsage[]>;
   /** How the change that started this segment prorates (ignored for the first segment). */
   proration: "prorate" | "none";
+}
+
+/** Usage of one combination of dimension values over a segment. */
+export interface CombinationUsage {
+  /** The dimension values (`null` where events lack the property). */
+  values: DimensionValues;
+  /** The combination's aggregated usage. */
+  quantity: Decimal | number;
 }
 
 /** A unit grant: like {@link GrantBalance} plus the feature it covers. */
@@ -124,8 +183,15 @@ export interface PeriodInvoiceInput {
   segments: PlanSegment[];
   /** The subscription's coupon when it discounts this period, else null. */
   coupon: Pick<Coupon, "code" | "percent_off_bp" | "amount_off"> | null;
-  /** The customer's tax rate, or null. */
-  tax_rate: Pick<TaxRate, "percentage_bp" | "inclusive"> | null;
+  /** The customer's tax rate, or null (one rate; `tax_rates`, when given, takes its place). */
+  tax_rate: InvoiceTaxRate | null;
+  /** The tax rates of the invoice (subscription's, else customer's), at most {@link MAX_TAX_RATES}. */
+  tax_rates?: readonly InvoiceTaxRate[];
+  /**
+   * Why the period ends before `full_period.end`: `cancellation` (default; also a fixed end) or
+   * `interval_change` (the billing anchor reset there). Only the credit line's wording differs.
+   */
+  cut_reason?: "cancellation" | "interval_change";
   /** Paused parts of the period (see `pausedSlices`): their base fee is credited. */
   paused?: readonly { start: Date; end: Date }[];
   /** Monetary grants of the customer in the invoice currency, with remaining balances. */
@@ -144,7 +210,7 @@ export interface PeriodInvoiceInput {
  */
 export function computeInvoice(input: {
   plan: InvoicePlan;
-  usage: ReadonlyMap<string, number>;
+  usage: ReadonlyMap<string, Decimal | number>;
   trial: boolean;
 }): InvoiceDraft {
   const start = new Date(0);
@@ -171,8 +237,16 @@ export function computePeriodInvoice(input: PeriodInvoiceInput): InvoiceDraft {
   const { period, full_period: full, segments } = input;
   if (segments.length === 0) throw new RangeError("computePeriodInvoice(): no plan segment");
   const lines: InvoiceLineDraft[] = [];
-  const line = (l: Omit<InvoiceLineDraft, "discount_amount" | "tax_amount">) =>
-    lines.push({ ...l, discount_amount: 0, tax_amount: 0 });
+  const line = (
+    l: Omit<InvoiceLineDraft, "discount_amount" | "tax_amount" | "unit_amount_decimal" | "dimensions">,
+  ) =>
+    lines.push({
+      ...l,
+      unit_amount_decimal: String(l.unit_amount),
+      dimensions: null,
+      discount_amount: 0,
+      tax_amount: 0,
+    });
 
   // 1. base fee and prorations
   if (!period.trial) {
@@ -249,7 +323,9 @@ export function computePeriodInvoice(input: PeriodInvoiceInput): InvoiceDraft {
       if (credit > 0) {
         line({
           kind: "proration",
-          description: `Unused time on ${billed.name} after cancellation at ${period.end.toISOString()}`,
+          description: input.cut_reason === "interval_change"
+            ? `Unused time on ${billed.name} after the interval change at ${period.end.toISOString()}`
+            : `Unused time on ${billed.name} after cancellation at ${period.end.toISOString()}`,
           feature: null,
           quantity: 1,
           unit_amount: -credit,
@@ -268,6 +344,7 @@ export function computePeriodInvoice(input: PeriodInvoiceInput): InvoiceDraft {
     const last = lines.findLast((l) => l.amount < 0)!;
     last.amount -= feeTotal;
     last.unit_amount = last.amount;
+    last.unit_amount_decimal = String(last.amount);
   }
 
   // 2. usage per segment, unit credits before pricing
@@ -277,25 +354,44 @@ export function computePeriodInvoice(input: PeriodInvoiceInput): InvoiceDraft {
   const unitDraws = new Map<string, number>();
   for (const segment of segments) {
     for (const feature of segment.plan.features) {
-      if (!feature.pricing) continue;
-      const used = segment.usage.get(feature.key) ?? 0;
-      const billable = billableQuantity(feature, used);
+      const combinations = isDimensioned(feature) ? segment.dimension_usage?.get(feature.key) ?? [] : [];
+      if (combinations.length === 0 && !feature.pricing) continue;
+      const used = asDecimal(segment.usage.get(feature.key) ?? 0);
+      const slices: Slice[] = combinations.length === 0
+        ? [{ values: null, used, billable: billableQuantity(feature, used) }]
+        : shareIncluded(feature, combinations);
+      // each slice's price; a combination without any price is not billed (nor covered by grants)
+      const priced = slices.flatMap((slice) => {
+        const pricing = slice.values === null
+          ? feature.pricing
+          : findDimensionEntry(feature.dimension_prices ?? [], slice.values)?.entry.pricing ??
+            feature.pricing;
+        return pricing ? [{ slice, pricing }] : [];
+      });
+      const billable = sumDecimals(priced.map((p) => p.slice.billable));
+      // unit grants hold whole units: they cover the whole part of the billable quantity
       const grants = [...unitBalances.values()].filter((g) => g.feature === feature.key);
-      const { draws, drawn } = drawCredits(grants, billable);
+      const { draws, drawn } = drawCredits(grants, Number(roundDecimalToInteger(billable, "floor")));
       for (const d of draws) {
         unitBalances.get(d.grant_id)!.remaining -= d.amount;
         unitDraws.set(d.grant_id, (unitDraws.get(d.grant_id) ?? 0) + d.amount);
       }
-      lines.push(
-        ...usageLines(
-          feature,
-          used,
-          billable - drawn,
-          drawn,
-          segment.plan.id ?? null,
-          segments.length > 1 ? segment : null,
-        ),
-      );
+      let creditLeft = decimalFromInteger(drawn);
+      for (const { slice, pricing } of priced) {
+        const credited = minDecimal(creditLeft, slice.billable);
+        creditLeft = subtractDecimal(creditLeft, credited);
+        lines.push(
+          ...usageLines(
+            feature,
+            pricing,
+            slice,
+            subtractDecimal(slice.billable, credited),
+            credited,
+            segment.plan.id ?? null,
+            segments.length > 1 ? segment : null,
+          ),
+        );
+      }
     }
   }
   const subtotal = sum(lines.map((l) => l.amount), "invoice subtotal");
@@ -305,35 +401,49 @@ export function computePeriodInvoice(input: PeriodInvoiceInput): InvoiceDraft {
   const shares = allocateDiscount(lines.map((l) => l.amount), discount);
   lines.forEach((l, i) => (l.discount_amount = shares[i]));
 
-  // 4. tax per line
-  const taxed = taxLines(input.tax_rate, lines.map((l) => l.amount - l.discount_amount));
-  lines.forEach((l, i) => (l.tax_amount = taxed.lines[i]));
-  let tax = taxed.tax;
-  if (tax < 0) {
-    // Credit lines rounded on their own can out-round the charges they offset (fees netting to
-    // ~0): the taxable total is never negative, so neither is its tax. The credits' taxes give
-    // way from the last one back, each at most to zero (so no line's tax changes sign).
-    let excess = -tax;
-    for (let i = lines.length - 1; i >= 0 && excess > 0; i--) {
-      const give = Math.min(excess, Math.max(0, -lines[i].tax_amount));
-      lines[i].tax_amount += give;
-      excess -= give;
-    }
-    tax = 0;
+  // 4. tax per line and rate
+  const rates = input.tax_rates ?? (input.tax_rate ? [input.tax_rate] : []);
+  if (rates.length > MAX_TAX_RATES) throw new RangeError(`computePeriodInvoice(): ${rates.length} tax rates`);
+  const inclusive = rates.length > 0 && rates[0].inclusive;
+  if (rates.some((r) => r.inclusive) && rates.length > 1) {
+    throw new RangeError("computePeriodInvoice(): an inclusive tax rate must be the invoice's only rate");
   }
-  if (input.tax_rate?.inclusive && tax > subtotal - discount) {
-    // Likewise an inclusive total cannot contain more tax than itself: the charges' taxes give way.
-    let excess = tax - (subtotal - discount);
-    for (let i = lines.length - 1; i >= 0 && excess > 0; i--) {
-      const give = Math.min(excess, Math.max(0, lines[i].tax_amount));
-      lines[i].tax_amount -= give;
-      excess -= give;
+  const nets = lines.map((l) => l.amount - l.discount_amount);
+  const taxes: InvoiceTax[] = rates.map((rate) => {
+    const perLine = taxLines(rate, nets).lines;
+    let amount = sum(perLine, "tax");
+    if (amount < 0) {
+      // Credit lines rounded on their own can out-round the charges they offset (fees netting to
+      // ~0): the taxable total is never negative, so neither is its tax. The credits' taxes give
+      // way from the last one back, each at most to zero (so no line's tax changes sign).
+      let excess = -amount;
+      for (let i = perLine.length - 1; i >= 0 && excess > 0; i--) {
+        const give = Math.min(excess, Math.max(0, -perLine[i]));
+        perLine[i] += give;
+        excess -= give;
+      }
+      amount = 0;
     }
-    tax = subtotal - discount;
-  }
-  const total = input.tax_rate?.inclusive
-    ? subtotal - discount
-    : sum([subtotal, -discount, tax], "invoice total");
+    if (rate.inclusive && amount > subtotal - discount) {
+      // Likewise an inclusive total cannot contain more tax than itself: the charges' taxes give way.
+      let excess = amount - (subtotal - discount);
+      for (let i = perLine.length - 1; i >= 0 && excess > 0; i--) {
+        const give = Math.min(excess, Math.max(0, perLine[i]));
+        perLine[i] -= give;
+        excess -= give;
+      }
+      amount = subtotal - discount;
+    }
+    perLine.forEach((t, i) => (lines[i].tax_amount += t));
+    return {
+      tax_rate_id: rate.id ?? null,
+      percentage_bp: rate.percentage_bp,
+      inclusive: rate.inclusive,
+      amount,
+    };
+  });
+  const tax = sum(taxes.map((t) => t.amount), "tax");
+  const total = inclusive ? subtotal - discount : sum([subtotal, -discount, tax], "invoice total");
   if (total < 0) throw new RangeError(`computePeriodInvoice(): negative total ${total}`);
 
   // 5. monetary credits against the total
@@ -346,6 +456,7 @@ export function computePeriodInvoice(input: PeriodInvoiceInput): InvoiceDraft {
     subtotal,
     discount,
     tax,
+    taxes,
     total,
     credits_applied: monetary.drawn,
     monetary_draws: monetary.draws,
@@ -353,48 +464,122 @@ export function computePeriodInvoice(input: PeriodInvoiceInput): InvoiceDraft {
   };
 }
 
-/** Billable units of a feature: usage beyond the included allowance, never negative. */
-export function billableQuantity(feature: Pick<Feature, "included">, used: number): number {
-  return Math.max(0, used - feature.included);
+/** One rated slice of a feature's usage: the whole feature, or one dimension combination. */
+interface Slice {
+  /** The combination's values, `null` for an undimensioned feature. */
+  values: DimensionValues | null;
+  /** Usage of the slice. */
+  used: Decimal;
+  /** Usage beyond the part of the included allowance the slice took. */
+  billable: Decimal;
+}
+
+function asDecimal(q: Decimal | number): Decimal {
+  return typeof q === "bigint" ? q : decimalFromInteger(q);
+}
+
+/**
+ * Billable units of a feature: usage beyond the included allowance, never negative. Takes and
+ * returns a {@link Decimal} (or whole numbers, as before fractional usage existed).
+ */
+export function billableQuantity(feature: Pick<Feature, "included">, used: Decimal): Decimal;
+/** Whole-number form of {@link billableQuantity}. */
+export function billableQuantity(feature: Pick<Feature, "included">, used: number): number;
+export function billableQuantity(
+  feature: Pick<Feature, "included">,
+  used: Decimal | number,
+): Decimal | number {
+  if (typeof used === "number") return Math.max(0, used - feature.included);
+  return maxDecimal(0n as Decimal, subtractDecimal(used, asDecimal(feature.included)));
+}
+
+/**
+ * The included allowance of a dimensioned feature shared among its combinations (ADR 0004): it is
+ * consumed in order of first usage — the combination used first draws it down first, the next
+ * takes what is left — so the total billable quantity is `max(0, Σ usage − included)` as for an
+ * undimensioned feature, and the allowance lands where the period's usage started.
+ */
+function shareIncluded(
+  feature: Pick<Feature, "included">,
+  combinations: readonly CombinationUsage[],
+): Slice[] {
+  let left = asDecimal(feature.included);
+  return combinations.map((c) => {
+    const used = asDecimal(c.quantity);
+    const taken = minDecimal(left, used);
+    left = subtractDecimal(left, taken);
+    return { values: c.values, used, billable: subtractDecimal(used, taken) };
+  });
+}
+
+/** Exact pricings of stored specs, converted once per spec object (plans are read once per rating). */
+const exactPricings = new WeakMap<PricingSpec, Pricing>();
+
+function exactPricing(spec: PricingSpec): Pricing {
+  let pricing = exactPricings.get(spec);
+  if (!pricing) exactPricings.set(spec, pricing = toPricing(spec));
+  return pricing;
+}
+
+/** `model=m-large, token_type=input` (a missing value shows as `(none)`). */
+function dimensionText(values: DimensionValues): string {
+  return Object.entries(values).map(([k, v]) => `${k}=${v ?? "(none)"}`).join(", ");
 }
 
 function usageLines(
   feature: Feature,
-  used: number,
-  billable: number,
-  credited: number,
+  spec: PricingSpec,
+  slice: Slice,
+  billable: Decimal,
+  credited: Decimal,
   planId: string | null,
   segment: PlanSegment | null,
 ): InvoiceLineDraft[] {
-  const pricing = feature.pricing!;
   const notes: string[] = [];
-  if (feature.included > 0) notes.push(`${used} used, ${feature.included} included`);
-  if (credited > 0) notes.push(`${credited} covered by prepaid credits`);
+  const includedTaken = subtractDecimal(slice.used, slice.billable);
+  if (feature.included > 0 && (slice.values === null || includedTaken > 0n)) {
+    notes.push(
+      slice.values === null
+        ? `${formatDecimal(slice.used)} used, ${feature.included} included`
+        : `${formatDecimal(slice.used)} used, ${
+          formatDecimal(includedTaken)
+        } of ${feature.included} included`,
+    );
+  }
+  if (credited > 0n) notes.push(`${formatDecimal(credited)} covered by prepaid credits`);
   if (segment) {
     notes.push(`${segment.start.toISOString()} – ${segment.end.toISOString()} on ${segment.plan.name}`);
   }
   const usageNote = notes.length > 0 ? ` (${notes.join("; ")})` : "";
+  const name = slice.values === null ? feature.name : `${feature.name} [${dimensionText(slice.values)}]`;
+  const pricing = exactPricing(spec);
   return rate(pricing, billable).map((rated) => {
-    let description = `${feature.name}${usageNote}`;
+    let description = `${name}${usageNote}`;
     if (rated.tier && pricing.model === "graduated") {
-      description = `${feature.name} — ${tierLabel(rated.tier)}${usageNote}`;
+      description = `${name} — ${tierLabel(rated.tier)}${usageNote}`;
     }
     if (rated.tier && pricing.model === "volume") {
-      description = `${feature.name} — volume ${tierLabel(rated.tier)}${usageNote}`;
+      description = `${name} — volume ${tierLabel(rated.tier)}${usageNote}`;
     }
     if (pricing.model === "package") {
-      description =
-        `${feature.name} — ${rated.units} units in packages of ${pricing.package_size}${usageNote}`;
+      description = `${name} — ${
+        formatDecimal(rated.units!)
+      } units in packages of ${pricing.package_size}${usageNote}`;
     }
+    const unit = decimalToJson(rated.unit_amount);
     return {
       kind: "usage" as const,
-      description: rated.flat_amount > 0 ? `${description} + flat ${rated.flat_amount}` : description,
+      description: rated.flat_amount > 0n
+        ? `${description} + flat ${formatDecimal(rated.flat_amount)}`
+        : description,
       feature: feature.key,
-      quantity: rated.quantity,
-      unit_amount: rated.unit_amount,
+      quantity: decimalToJson(rated.quantity),
+      unit_amount: typeof unit === "number" ? unit : null,
+      unit_amount_decimal: formatDecimal(rated.unit_amount),
       amount: rated.amount,
       tier: rated.tier?.index ?? null,
       plan_id: planId,
+      dimensions: slice.values,
       discount_amount: 0,
       tax_amount: 0,
     };

@@ -12,11 +12,20 @@
  * limit and only flags it. `included` units per period are free: pricing applies to
  * `max(0, usage − included)`.
  *
+ * A metered feature may declare `dimensions` (≤ {@link MAX_DIMENSIONS} event property names) and
+ * `dimension_prices`: entries `{ match, pricing?, credit_cost? }` tried in order, the first whose
+ * `match` fits an event's properties pricing it (`dimensions.ts`); events matching none use the
+ * feature's `pricing`. An entry carries a `pricing`, a `credit_cost` (a decimal of credits per
+ * unit, for credit systems), or both. Limits and the included allowance stay per feature
+ * (ADR 0004 says how the allowance is shared among combinations).
+ *
  * @module
  */
 import { type FieldIssue, invalid } from "./errors.ts";
 import type { Interval } from "./period.ts";
-import { type Pricing, type PricingInput, pricingViolations, toPricing } from "./pricing.ts";
+import { canonicalPricing, type PricingInput, type PricingSpec, pricingViolations } from "./pricing.ts";
+import { type DimensionMatch, MAX_DIMENSIONS } from "./dimensions.ts";
+import { formatDecimal, parseDecimal, tryParseDecimal } from "./decimal.ts";
 
 /** Kind of a feature; see the module comment. */
 export type FeatureType = "metered" | "boolean" | "seat";
@@ -43,8 +52,52 @@ export interface Feature {
   included: number;
   /** Event property counted by `unique_count` (e.g. `user_id`), else `null`. */
   unique_property: string | null;
-  /** Price of usage beyond `included` (minor units of the plan's currency); `null` = not billed. */
-  pricing: Pricing | null;
+  /**
+   * Price of usage beyond `included` (minor units of the plan's currency), in its stored form
+   * (`pricing.ts`: integers, or canonical decimal strings in the `_decimal` fields); `null` = not
+   * billed (unless a dimension price applies).
+   */
+  pricing: PricingSpec | null;
+  /**
+   * Event property names whose values split the usage into combinations; absent (as on every
+   * feature defined without them, so such plans are stored exactly as before) = none.
+   */
+  dimensions?: string[];
+  /** Prices (and credit costs) per dimension match, first match wins; absent = none. */
+  dimension_prices?: DimensionPrice[];
+}
+
+/** A checked entry of `dimension_prices`. */
+export interface DimensionPrice {
+  /** Dimension name → required value; a dimension absent here matches any value. */
+  match: DimensionMatch;
+  /** Price of the matching combinations (stored form), or `null` (then the feature's applies). */
+  pricing: PricingSpec | null;
+  /** Credits per unit of the matching usage, canonical decimal string, or `null` (credit systems). */
+  credit_cost: string | null;
+}
+
+/** An entry of `dimension_prices` as a client sends it. */
+export interface DimensionPriceInput {
+  /** Dimension name → required value (keys among the feature's `dimensions`). */
+  match: Record<string, string>;
+  /** Price of matching usage; optional when `credit_cost` is given. */
+  pricing?: PricingInput | null;
+  /** Credits per unit of matching usage: a decimal string (≤ 12 places) or number ≥ 0. */
+  credit_cost?: string | number | null;
+}
+
+/** Most `dimension_prices` entries one feature may have. */
+export const MAX_DIMENSION_PRICES = 100;
+
+/** Whether any price applies to the feature's usage (its own or a dimension price). */
+export function isPriced(feature: Pick<Feature, "pricing" | "dimension_prices">): boolean {
+  return feature.pricing !== null || (feature.dimension_prices ?? []).some((e) => e.pricing !== null);
+}
+
+/** Whether the feature's usage is split by dimension values for pricing. */
+export function isDimensioned(feature: Pick<Feature, "dimensions" | "dimension_prices">): boolean {
+  return (feature.dimensions ?? []).length > 0 && (feature.dimension_prices ?? []).length > 0;
 }
 
 /** A feature as a client sends it; defaults are applied by {@link checkFeatures}. */
@@ -67,6 +120,10 @@ export interface FeatureInput {
   unique_property?: string | null;
   /** Pricing of usage beyond `included`; default none. Not allowed on boolean features. */
   pricing?: PricingInput | null;
+  /** Event property names to price by (metered only, ≤ 4, unique); default none. */
+  dimensions?: string[];
+  /** Prices per dimension match, first match wins; needs `dimensions`. Default none. */
+  dimension_prices?: DimensionPriceInput[];
 }
 
 /** A stored plan. Amounts are integer minor units of `currency`. */
@@ -129,6 +186,9 @@ export function checkFeatures(inputs: readonly FeatureInput[], path = "features"
       if (input.soft_limit) {
         issues.push({ path: at("soft_limit"), message: "Boolean features have no limit" });
       }
+      if (input.dimensions?.length || input.dimension_prices?.length) {
+        issues.push({ path: at("dimensions"), message: "Only metered features have dimensions" });
+      }
       return {
         key: input.key,
         name: input.name ?? input.key,
@@ -153,6 +213,8 @@ export function checkFeatures(inputs: readonly FeatureInput[], path = "features"
       issues.push({ path: at("soft_limit"), message: "A soft limit needs a numeric limit" });
     }
     if (input.pricing) issues.push(...pricingViolations(input.pricing, at("pricing")));
+    const before = issues.length;
+    const dimensionPrices = checkDimensions(input, at, issues);
     return {
       key: input.key,
       name: input.name ?? input.key,
@@ -162,11 +224,90 @@ export function checkFeatures(inputs: readonly FeatureInput[], path = "features"
       aggregation,
       included: input.included ?? 0,
       unique_property: aggregation === "unique_count" ? input.unique_property ?? null : null,
-      pricing: input.pricing && issues.length === 0 ? toPricing(input.pricing) : null,
+      pricing: input.pricing && issues.length === 0 ? canonicalPricing(input.pricing) : null,
+      ...(input.dimensions?.length ? { dimensions: [...input.dimensions] } : {}),
+      ...(dimensionPrices.length && issues.length === before ? { dimension_prices: dimensionPrices } : {}),
     };
   });
   if (issues.length > 0) throw invalid(issues, "The plan's features break one or more rules");
   return features;
+}
+
+/** Property names: letters, digits and `_` (they become JSON paths in queries). */
+const PROPERTY_NAME = /^[A-Za-z0-9_]{1,64}$/;
+
+/**
+ * Checks `dimensions` and `dimension_prices` of one feature, pushing violations to `issues`, and
+ * returns the entries in stored form (meaningful only when no issue was added).
+ */
+function checkDimensions(
+  input: FeatureInput,
+  at: (field: string) => string,
+  issues: FieldIssue[],
+): DimensionPrice[] {
+  const dimensions = input.dimensions ?? [];
+  const entries = input.dimension_prices ?? [];
+  if (dimensions.length > 0 && input.type !== "metered") {
+    issues.push({ path: at("dimensions"), message: "Only metered features have dimensions" });
+  }
+  if (dimensions.length > MAX_DIMENSIONS) {
+    issues.push({ path: at("dimensions"), message: `At most ${MAX_DIMENSIONS} dimensions` });
+  }
+  const declared = new Set<string>();
+  for (const [j, name] of dimensions.entries()) {
+    if (!PROPERTY_NAME.test(name)) {
+      issues.push({
+        path: at(`dimensions.${j}`),
+        message: `"${name}" is not a property name (A-Z, a-z, 0-9, _)`,
+      });
+    }
+    if (declared.has(name)) {
+      issues.push({ path: at(`dimensions.${j}`), message: `Duplicate dimension "${name}"` });
+    }
+    declared.add(name);
+  }
+  if (entries.length > 0 && dimensions.length === 0) {
+    issues.push({ path: at("dimension_prices"), message: "dimension_prices needs declared dimensions" });
+    return [];
+  }
+  if (entries.length > MAX_DIMENSION_PRICES) {
+    issues.push({ path: at("dimension_prices"), message: `At most ${MAX_DIMENSION_PRICES} entries` });
+    return [];
+  }
+  return entries.map((entry, j): DimensionPrice => {
+    const entryAt = (field: string) => at(`dimension_prices.${j}.${field}`);
+    for (const [key, value] of Object.entries(entry.match ?? {})) {
+      if (!declared.has(key)) {
+        issues.push({
+          path: entryAt(`match.${key}`),
+          message: `"${key}" is not one of the feature's dimensions`,
+        });
+      }
+      if (typeof value !== "string") {
+        issues.push({ path: entryAt(`match.${key}`), message: "Match values are strings" });
+      }
+    }
+    const cost = entry.credit_cost ?? null;
+    const parsedCost = cost === null ? null : tryParseDecimal(cost);
+    if (cost !== null && (parsedCost === undefined || parsedCost === null || parsedCost < 0n)) {
+      issues.push({
+        path: entryAt("credit_cost"),
+        message: `Must be a decimal ≥ 0 with at most 12 decimal places, got ${JSON.stringify(cost)}`,
+      });
+    }
+    if (!entry.pricing && cost === null) {
+      issues.push({ path: entryAt("pricing"), message: "Give a pricing, a credit_cost, or both" });
+    }
+    const before = issues.length;
+    if (entry.pricing) issues.push(...pricingViolations(entry.pricing, entryAt("pricing")));
+    return {
+      match: { ...entry.match },
+      pricing: entry.pricing && issues.length === before ? canonicalPricing(entry.pricing) : null,
+      credit_cost: cost !== null && parsedCost !== undefined && parsedCost !== null
+        ? formatDecimal(parseDecimal(cost))
+        : null,
+    };
+  });
 }
 
 /**

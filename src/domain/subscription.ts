@@ -215,10 +215,16 @@ export interface PlanChange {
 export interface PlanChangeDecision {
   /** `upgrade` when the new base fee is higher than the old, else `downgrade`. */
   direction: "upgrade" | "downgrade";
-  /** When the change applies (the requested timing, or the direction's default). */
+  /** When the change applies (the requested timing, the `proration_date`, or the direction's default). */
   effective_at: Date;
   /** The requested proration, default `prorate`. */
   proration: ProrationBehavior;
+  /**
+   * `true` for an interval change (monthly ↔ yearly): the current period ends at `effective_at`
+   * (its unused time credited, invoiced at once) and the billing anchor resets to it (Stripe's
+   * rule for interval changes).
+   */
+  resets_anchor: boolean;
 }
 
 /**
@@ -226,11 +232,18 @@ export interface PlanChangeDecision {
  * - an **upgrade** (new base fee > old) takes effect now; a **downgrade** (≤) at the end of the
  *   current period. `effective` overrides either default.
  * - `proration` defaults to `prorate`; it only matters for changes inside a period.
- * - the new plan must have the same currency (one currency per subscription) and interval
- *   (periods stay anchored).
+ * - `proration_date` (Stripe's): the change (upgrade or downgrade) takes effect, and prorates to
+ *   the second, at that instant instead of now. It must lie in the current period (`start ≤ date < end`) and not
+ *   before the last applied change (`not_before`); a date after now schedules the change then.
+ * - the new plan must have the same currency (one currency per subscription).
+ * - a different **interval** (monthly ↔ yearly) is an interval change: it takes effect now (or
+ *   at a `proration_date` not after now), always credits the unused time, and resets the billing
+ *   anchor to that instant (`resets_anchor`), as Stripe does.
  *
  * @throws {BillingError} `subscription_canceled` (409) when canceled/expired at `now`;
- *   `currency_mismatch`, `interval_mismatch` (422);
+ *   `currency_mismatch` (422); `interval_mismatch` (422) for an interval change asked for the period
+ *   end; `proration_date_outside_period` (400); `validation_failed` (400) for `proration_date`
+ *   with `effective: "period_end"`, or `proration: "none"` on an interval change;
  *   `subscription_ending` (422) when a period-end change would start after the subscription ends
  */
 export function planChangeDecision(input: {
@@ -239,6 +252,10 @@ export function planChangeDecision(input: {
   to: { base_amount: number; currency: string; interval: Interval };
   effective?: ChangeTiming;
   proration?: ProrationBehavior;
+  /** Instant the change takes effect and prorates at (Stripe's `proration_date`). */
+  proration_date?: Date;
+  /** Effective instant of the last applied change; a `proration_date` may not precede it. */
+  not_before?: Date;
   now: Date;
 }): PlanChangeDecision {
   const status = statusAt(input.timeline, input.now);
@@ -256,18 +273,59 @@ export function planChangeDecision(input: {
       `The new plan is in ${input.to.currency}, the subscription in ${input.from.currency}; one currency per subscription`,
     );
   }
-  if (input.from.interval !== input.to.interval) {
+  const resetsAnchor = input.from.interval !== input.to.interval;
+  if (resetsAnchor && input.effective === "period_end") {
     throw new BillingError(
       "interval_mismatch",
       "unprocessable",
-      `The new plan bills per ${input.to.interval}, the subscription per ${input.from.interval}`,
+      `A change from per-${input.from.interval} to per-${input.to.interval} billing takes effect now (the billing anchor resets); it cannot wait for the period end`,
+    );
+  }
+  if (resetsAnchor && input.proration === "none") {
+    throw new BillingError(
+      "validation_failed",
+      "invalid_request",
+      "An interval change always credits the unused time of the current period",
+      { fields: [{ path: "proration", message: 'Must be "prorate" (or absent) for an interval change' }] },
     );
   }
   const direction = input.to.base_amount > input.from.base_amount ? "upgrade" : "downgrade";
-  const timing = input.effective ?? (direction === "upgrade" ? "now" : "period_end");
-  const effectiveAt = timing === "now"
-    ? input.now
-    : periodAt({ ...input.timeline, cancel_at: null }, input.from.interval, input.now).end;
+  const date = input.proration_date;
+  // A dated change (either direction) takes effect at its date, inside the period.
+  const timing = resetsAnchor || date
+    ? "now"
+    : input.effective ?? (direction === "upgrade" ? "now" : "period_end");
+  if (date) {
+    if (input.effective === "period_end") {
+      throw new BillingError(
+        "validation_failed",
+        "invalid_request",
+        "A proration_date applies to a change that takes effect within the period, not at its end",
+        { fields: [{ path: "proration_date", message: 'Not allowed with effective "period_end"' }] },
+      );
+    }
+    const period = periodAt(input.timeline, input.from.interval, input.now);
+    const latest = resetsAnchor ? input.now : period.end;
+    const earliest = input.not_before && input.not_before.getTime() > period.start.getTime()
+      ? input.not_before
+      : period.start;
+    if (
+      date.getTime() < earliest.getTime() || date.getTime() >= latest.getTime() ||
+      (resetsAnchor && date.getTime() > input.now.getTime())
+    ) {
+      throw new BillingError(
+        "proration_date_outside_period",
+        "invalid_request",
+        `The proration_date ${date.toISOString()} is outside ${earliest.toISOString()} – ${latest.toISOString()}` +
+          (resetsAnchor ? " (an interval change cannot be dated after now)" : " (the current period)"),
+        { fields: [{ path: "proration_date", message: "Must lie within the current period" }] },
+      );
+    }
+  }
+  const effectiveAt = date ??
+    (timing === "now"
+      ? input.now
+      : periodAt({ ...input.timeline, cancel_at: null }, input.from.interval, input.now).end);
   if (input.timeline.cancel_at && effectiveAt.getTime() >= input.timeline.cancel_at.getTime()) {
     throw new BillingError(
       "subscription_ending",
@@ -275,7 +333,32 @@ export function planChangeDecision(input: {
       `The subscription ends at ${input.timeline.cancel_at.toISOString()}, before the change would take effect`,
     );
   }
-  return { direction, effective_at: effectiveAt, proration: input.proration ?? "prorate" };
+  return {
+    direction,
+    effective_at: effectiveAt,
+    proration: resetsAnchor ? "prorate" : input.proration ?? "prorate",
+    resets_anchor: resetsAnchor,
+  };
+}
+
+/**
+ * The timeline after an interval change at `at` (Stripe's rule): the billing anchor becomes `at`,
+ * so the next period is `[at, at + new interval)`; a trial still running at `at` ends there.
+ * The period cut at `at` is invoiced by the caller before (with the old anchor).
+ */
+export function timelineAfterIntervalChange(t: SubscriptionTimeline, at: Date): SubscriptionTimeline {
+  const trialEnd = t.trial_end && t.trial_end.getTime() > at.getTime() ? at : t.trial_end;
+  return { ...t, trial_end: trialEnd, billing_anchor: at };
+}
+
+/**
+ * The coupon's first counted period index after an interval change that cut period `cutIndex`
+ * (−1 for the trial): periods restart at 0 at the new anchor, so the periods already discounted
+ * (through the cut one) are taken off: `first − (cutIndex + 1)`. A `repeating` coupon keeps its
+ * remaining periods, a used `once` coupon stays used.
+ */
+export function rebasedFirstPeriodIndex(firstPeriodIndex: number, cutIndex: number): number {
+  return firstPeriodIndex - (cutIndex + 1);
 }
 
 /** The plan in effect at `at`, given the plan the subscription started on and its changes. */

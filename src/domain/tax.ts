@@ -15,10 +15,16 @@
  *   round(1.5) = 2); this module deliberately does per line and the test pins it.
  * - Negative lines (proration credits) get negative tax by the same formula, so a credit gives back
  *   the tax that the charge it offsets carried.
+ * - **Several rates** (a state and a city rate, VAT and a levy): a customer or a subscription
+ *   carries up to {@link MAX_TAX_RATES} exclusive rates; each applies to the same discounted line
+ *   amount (no tax on tax, as Stripe applies several `tax_rates`) and is rounded per line **and
+ *   rate**, half up: 19 % + 2.5 % on 10 000 → 1 900 + 250 = 2 150. An inclusive rate must be the
+ *   only rate (carving two inclusive rates out of one price has no single agreed rounding; refused
+ *   with `tax_rates_incompatible` rather than guessed), and a rate may appear once.
  *
  * @module
  */
-import { type FieldIssue, invalid } from "./errors.ts";
+import { BillingError, type FieldIssue, invalid } from "./errors.ts";
 import { assertAmount, divide, sum } from "./money.ts";
 
 /** A tax rate as the rules need it. */
@@ -81,4 +87,37 @@ export function taxLines(
 ): TaxResult {
   const lines = nets.map((net) => (rate ? lineTax(rate, net) : 0));
   return { lines, tax: sum(lines, "tax"), taxable: sum(nets, "taxable amount") };
+}
+
+/** Most tax rates one customer or subscription carries. */
+export const MAX_TAX_RATES = 5;
+
+/**
+ * Checks a list of tax rates for a customer or subscription (see module rule): at most
+ * {@link MAX_TAX_RATES}, each once, and an inclusive rate only alone.
+ *
+ * @param path field path of the list in the request (`tax_rate_ids`)
+ * @throws {BillingError} `validation_failed` (too many, duplicates); `tax_rates_incompatible`
+ *   (422) for an inclusive rate beside others
+ */
+export function checkTaxRates(
+  rates: readonly Pick<TaxRate, "id" | "inclusive">[],
+  path = "tax_rate_ids",
+): void {
+  const issues: FieldIssue[] = [];
+  if (rates.length > MAX_TAX_RATES) issues.push({ path, message: `At most ${MAX_TAX_RATES} tax rates` });
+  const ids = rates.map((r) => r.id);
+  ids.forEach((id, i) => {
+    if (ids.indexOf(id) !== i) {
+      issues.push({ path: `${path}.${i}`, message: `Tax rate "${id}" is listed twice` });
+    }
+  });
+  if (issues.length > 0) throw invalid(issues, "The tax rates break one or more rules");
+  if (rates.length > 1 && rates.some((r) => r.inclusive)) {
+    throw new BillingError(
+      "tax_rates_incompatible",
+      "unprocessable",
+      "An inclusive tax rate must be the only rate; several rates must all be exclusive",
+    );
+  }
 }

@@ -9,14 +9,46 @@ import type { Coupon } from "./coupons.ts";
 import type { InvoiceLineDraft } from "./invoice.ts";
 import type { InvoiceStatus } from "./invoice_state.ts";
 import type { PostingInput } from "./ledger.ts";
-import type { Plan } from "./plan.ts";
+import type { DimensionPrice, Feature, Plan } from "./plan.ts";
+import { type PricingView, pricingView } from "./pricing.ts";
 import type { ProrationBehavior, SubscriptionStatus } from "./subscription.ts";
 
 /** An invoice line as the API shows it: exactly the computed line (`invoice.ts`). */
 export type InvoiceLineView = InvoiceLineDraft;
 
+/** A dimension price as the API shows it: its pricing with both fields of each pair. */
+export interface DimensionPriceView extends Omit<DimensionPrice, "pricing"> {
+  /** Price of the matching combinations (see {@link PricingView}), or `null`. */
+  pricing: PricingView | null;
+}
+
+/** A feature as the API shows it: prices with both fields of each pair (`pricing.ts`). */
+export interface FeatureView extends Omit<Feature, "pricing" | "dimensions" | "dimension_prices"> {
+  /** Price of usage beyond `included`, or `null`. */
+  pricing: PricingView | null;
+  /** Event property names whose values split usage (`[]`: none). */
+  dimensions: string[];
+  /** Prices per dimension match, first match wins. */
+  dimension_prices: DimensionPriceView[];
+}
+
+/** The API view of a stored feature. */
+export function featureView(feature: Feature): FeatureView {
+  return {
+    ...feature,
+    pricing: feature.pricing ? pricingView(feature.pricing) : null,
+    dimensions: feature.dimensions ?? [],
+    dimension_prices: (feature.dimension_prices ?? []).map((e) => ({
+      ...e,
+      pricing: e.pricing ? pricingView(e.pricing) : null,
+    })),
+  };
+}
+
 /** A plan as the API shows it. */
-export interface PlanView extends Omit<Plan, "created_at" | "updated_at"> {
+export interface PlanView extends Omit<Plan, "created_at" | "updated_at" | "features"> {
+  /** Features with their limits and prices, in the order the client sent them. */
+  features: FeatureView[];
   /** ISO 8601 creation time. */
   created_at: string;
   /** ISO 8601 time of the last change. */
@@ -57,8 +89,10 @@ export interface InvoiceView {
   amount_due: number;
   /** Coupon applied, if any. */
   coupon_id: string | null;
-  /** Tax rate applied (basis points), if any. */
+  /** The first tax rate applied (basis points), if any: the single-rate field, kept beside `taxes`. */
   tax_rate: { id: string; percentage_bp: number; inclusive: boolean } | null;
+  /** Tax of each rate applied, in the order of the rates (empty without tax rates). */
+  taxes: { tax_rate_id: string | null; percentage_bp: number; inclusive: boolean; amount: number }[];
   /** ISO 8601 start of the billed period (inclusive). */
   period_start: string;
   /** ISO 8601 end of the billed period (exclusive). */
@@ -109,6 +143,10 @@ export interface CustomerView {
   name: string | null;
   /** Billing email, or `null`. */
   email: string | null;
+  /** `clock_…` id of the test clock the customer lives on, or `null` (the wall clock). */
+  test_clock: string | null;
+  /** The customer's tax rates (`txr_…`, at most 5, in order); empty when none. */
+  tax_rate_ids: string[];
   /** ISO 8601 creation time. */
   created_at: string;
 }
@@ -273,6 +311,8 @@ export interface SubscriptionView {
   pending_change: { plan_id: string; effective_at: string; proration: ProrationBehavior } | null;
   /** Start of the current pause while `paused`, else null. */
   paused_at: string | null;
+  /** The subscription's own tax rates (replacing the customer's), or `null` to bill with the customer's. */
+  tax_rate_ids: string[] | null;
   /** ISO 8601 creation time. */
   created_at: string;
 }
@@ -307,4 +347,31 @@ export interface WebhookEndpointView {
   created_at: string;
   /** ISO 8601 time of the last change. */
   updated_at: string;
+}
+
+/** Scope of a secret API key: which routes it reaches (ADR 0013, `tenants/scopes.ts`). */
+export type ApiKeyScope = "full" | "read_only" | "usage_only" | "ledger_only";
+
+/** An API key as the API shows it: never the key itself, only enough to recognise it. */
+export interface ApiKeyView {
+  /** `key_…` id. */
+  id: string;
+  /** Name given by the owner (`default` for the keys created with the app). */
+  name: string;
+  /** `secret` (`sk_…`, server side) or `publishable` (`pk_…`, browsers with a customer session). */
+  kind: "secret" | "publishable";
+  /** What a secret key reaches; `null` for publishable keys (always the publishable routes only). */
+  scope: ApiKeyScope | null;
+  /** First 10 characters of the key (`sk_4f3c2b1`). */
+  prefix: string;
+  /** Last 4 characters of the key (empty for keys created before they were recorded). */
+  last4: string;
+  /** ISO 8601 creation time. */
+  created_at: string;
+  /** ISO 8601 instant after which the key no longer authenticates; `null` = never. */
+  expires_at: string | null;
+  /** ISO 8601 revocation time; `null` while not revoked. */
+  revoked_at: string | null;
+  /** `active`, `expired` (past `expires_at`) or `revoked`. */
+  status: "active" | "expired" | "revoked";
 }

@@ -15,6 +15,7 @@
 import type { Store } from "../storage/db.ts";
 import type { Ctx } from "../context.ts";
 import { ingestEvents, type IngestReport, type UsageEventInput } from "../usage/service.ts";
+import { appendUsage } from "../usage/append.ts";
 
 /** Largest number of events written in one transaction (a limit on everything). */
 export const MAX_CONSUMPTION_BATCH = 500;
@@ -43,7 +44,9 @@ export class ConsumptionWriter {
       const idle = queue === undefined;
       if (!queue) this.#queues.set(key, queue = []);
       queue.push({ ctx, event, resolve, reject });
-      if (idle) void this.#drain(key, queue);
+      // A macrotask, not now: consumptions of requests already read from their sockets join the
+      // first batch instead of waiting for the next commit (group commit, issue 14).
+      if (idle) setTimeout(() => void this.#drain(key, queue), 0);
     });
   }
 
@@ -60,7 +63,12 @@ export class ConsumptionWriter {
         batch.push(...queue.splice(i, 1));
       }
       try {
-        const report = await ingestEvents(batch[0].ctx, batch.map((p) => p.event));
+        const ctx = batch[0].ctx;
+        const events = batch.map((p) => p.event);
+        // An edge node with a replica appends to its outbox (ADR 0014); otherwise the primary.
+        const report = ctx.usageSink
+          ? await appendUsage(ctx, ctx.usageSink, events)
+          : await ingestEvents(ctx, events);
         const rejected = new Map(report.rejected.map((r) => [r.id, r]));
         const stored = new Set(report.stored.map((s) => s.event_id));
         for (const p of batch) {
@@ -71,6 +79,10 @@ export class ConsumptionWriter {
         }
       } catch (error) {
         for (const p of batch) p.reject(error);
+      }
+      // The commit blocked the event loop: let the requests that arrived meanwhile queue up.
+      if (queue.length > 0 && queue.length < MAX_CONSUMPTION_BATCH) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
       }
     }
     this.#queues.delete(key);

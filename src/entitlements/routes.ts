@@ -33,7 +33,9 @@ export function entitlementRoutes(): OpenAPIHono<AppEnv> {
       if (refused) return refused as never;
       const limited = await limitPublishable(c, [input.customer_id]);
       if (limited) return limited as never;
-      return c.json(await checkEntitlement(c.var.ctx, input), 200);
+      const decision = await checkEntitlement(c.var.ctx, input);
+      c.set("checkAllowed", decision.allowed);
+      return c.json(decision, 200);
     },
   );
   return app;

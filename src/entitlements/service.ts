@@ -35,13 +35,16 @@ import { loadCustomer } from "../customers/service.ts";
 import type { EntitlementContext } from "./cache.ts";
 import {
   type CountedEvent,
+  DatabaseOnlyEntitlements,
   type FeatureEntitlement,
   type LiveEntitlementStore,
   type LiveKey,
   LiveStoreUnavailable,
 } from "./live_store.ts";
 import { loadPlan } from "../plans/service.ts";
+import { appendUsage } from "../usage/append.ts";
 import { billingPeriodAt, liveSubscription } from "../subscriptions/read.ts";
+import { customerCtx } from "../test_clocks/time.ts";
 import {
   aggregateUsage,
   existingHashes,
@@ -108,10 +111,11 @@ function featureEntitlement(context: EntitlementContext, featureKey: string): Fe
  * @throws {LiveStoreUnavailable} when the store cannot be reached (the next check reloads)
  */
 export async function publishEntitlements(
-  ctx: Ctx,
+  caller: Ctx,
   store: LiveEntitlementStore,
   customerId: string,
 ): Promise<number> {
+  const ctx = await customerCtx(caller, caller.database.db, customerId);
   const now = ctx.clock.now();
   const context = await loadEntitlementContext(ctx, ctx.database.db, customerId, now);
   let published = 0;
@@ -142,8 +146,9 @@ const MAX_CUSTOMER_REFS = 100_000;
 const customerRefs = new WeakMap<Store, Map<string, string>>();
 
 /**
- * Resolves a `cus_…` id or external id to the `cus_…` id. Customers are never deleted and their
- * external id never changes, so a found mapping is cached in-process for good (bounded).
+ * Resolves a `cus_…` id or external id to the `cus_…` id. A customer's external id never changes
+ * and only a test clock's deletion deletes customers ({@link forgetCustomerRefs}), so a found
+ * mapping is cached in-process (bounded).
  *
  * @throws {BillingError} `customer_not_found` (404)
  */
@@ -157,6 +162,24 @@ async function resolveCustomerId(ctx: Ctx, ref: string): Promise<string> {
   if (refs.size >= MAX_CUSTOMER_REFS) refs.delete(refs.keys().next().value!);
   refs.set(k, customer.id);
   return customer.id;
+}
+
+/**
+ * Forgets this process's remembered references of deleted customers (`cus_…` ids and external
+ * ids; deleting a test clock deletes its customers), so an external id used again resolves to
+ * its new customer.
+ */
+export function forgetCustomerRefs(
+  ctx: Ctx,
+  customers: readonly { id: string; external_id: string }[],
+): void {
+  const refs = customerRefs.get(ctx.database);
+  if (!refs) return;
+  const prefix = `${ctx.scope.tenantId}:${ctx.scope.appId}:`;
+  for (const c of customers) {
+    refs.delete(prefix + c.id);
+    refs.delete(prefix + c.external_id);
+  }
 }
 
 /** Input of {@link checkEntitlement}. */
@@ -184,7 +207,8 @@ const LIVE_ATTEMPTS = 4;
  *   `upstream_unavailable` (503) for a consumption while Redis cannot be reached (never decided
  *   from libSQL alone: see {@link consumeUnavailable})
  */
-export async function checkEntitlement(ctx: Ctx, input: CheckInput): Promise<ConsumptionDecision> {
+export async function checkEntitlement(caller: Ctx, input: CheckInput): Promise<ConsumptionDecision> {
+  let ctx = caller;
   const consume = input.consume ?? 0;
   if (consume > 0 && !input.idempotency_key) {
     throw new BillingError(
@@ -197,6 +221,8 @@ export async function checkEntitlement(ctx: Ctx, input: CheckInput): Promise<Con
     );
   }
   const customerId = await resolveCustomerId(ctx, input.customer_id);
+  // Periods and counters on the customer's clock (a test clock's frozen time when bound to one).
+  ctx = await customerCtx(ctx, ctx.database.db, customerId);
   const key: LiveKey = { scope: ctx.scope, customerId, feature: input.feature };
   const store = liveStore(ctx);
   try {
@@ -535,14 +561,24 @@ async function checkFromDatabase(
 /**
  * Ingests usage events (`POST /v1/events`) and counts the stored ones in the live counters after
  * the transaction committed. When the live store is unreachable the counters concerned are
- * dropped once it is back (rebuilt from libSQL), so they never miss an event.
+ * dropped once it is back (rebuilt from libSQL), so they never miss an event. On an edge node with
+ * a replica (`ctx.usageSink`, ADR 0014) the events are appended to its outbox instead, and those
+ * whose customer the primary resolves are counted.
  */
 export async function recordUsage(
   ctx: Ctx,
   events: readonly UsageEventInput[],
   flush?: UsageFlush,
 ): Promise<IngestReport> {
-  const { stored, ...report } = await ingestEvents(ctx, events, flush);
+  const { stored, ...report } = ctx.usageSink
+    ? await appendUsage(ctx, ctx.usageSink, events, {
+      // Without live counters (no Redis) nothing is counted: no read of the primary per request.
+      resolveCustomers: !(liveStore(ctx) instanceof DatabaseOnlyEntitlements),
+    }).then((r) => ({
+      ...r,
+      stored: r.stored.filter((e) => e.resolved),
+    }))
+    : await ingestEvents(ctx, events, flush);
   if (stored.length > 0) {
     const counted: CountedEvent[] = stored;
     await liveStore(ctx).count(ctx.scope, counted).catch((error) => {

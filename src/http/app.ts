@@ -11,9 +11,10 @@ import { createMiddleware } from "hono/factory";
 import type { Context } from "hono";
 import { DEFAULT_FAILED_AUTH_LIMITS, type FailedAuthLimits, FailedAuthThrottle } from "./auth_throttle.ts";
 import { requestId } from "hono/request-id";
-import { timingSafeEqual } from "hono/utils/buffer";
 import type { Services } from "../context.ts";
 import { KeyResolver } from "../tenants/service.ts";
+import { AdminTokens } from "../tenants/admin_tokens.ts";
+import { scopeAllows } from "../tenants/scopes.ts";
 import { OriginPolicy } from "../apps/service.ts";
 import { browserCors } from "./cors.ts";
 import { CUSTOMER_SESSION_HEADER } from "./publishable.ts";
@@ -27,13 +28,14 @@ import { finishDocument, webhookConfigs } from "./openapi.ts";
 import { problemIndexResponse, problemTypeResponse } from "./problem_types.ts";
 import { nulFields } from "./text_guard.ts";
 import { documentIdempotency, idempotencyMiddleware } from "./idempotency.ts";
-import { tenantRoutes } from "../tenants/routes.ts";
+import { adminTokenRoutes, apiKeyRoutes, tenantRoutes } from "../tenants/routes.ts";
 import { auditRoutes } from "../audit/routes.ts";
 import { metricsMiddleware, metricsRoutes } from "../metrics/routes.ts";
 import { STRIPE_WEBHOOK_PREFIX, stripeRoutes } from "../payments/routes.ts";
 import { webhookRoutes } from "../webhooks/routes.ts";
 import { appRoutes } from "../apps/routes.ts";
 import { couponRoutes } from "../coupons/routes.ts";
+import { testClockRoutes } from "../test_clocks/routes.ts";
 import { creditRoutes } from "../credits/routes.ts";
 import { customerRoutes } from "../customers/routes.ts";
 import { entitlementRoutes } from "../entitlements/routes.ts";
@@ -50,16 +52,22 @@ export const DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 /** Options of {@link createApp}. */
 export interface AppOptions {
-  /** Token for `/v1/admin/*` (`Authorization: Bearer …`). */
+  /** Token for `/v1/admin/*` (`Authorization: Bearer …`), until a roll retires it (`tenants/admin_tokens.ts`). */
   adminToken: string;
+  /**
+   * Whether admin tokens can be rolled and revoked through the database (default true). Workers
+   * pass false: each Durable Object has its own SQLite, so the token is the secret binding there.
+   */
+  adminTokenRotation?: boolean;
   /** Largest request body in bytes (default 2 MiB: 1000 events with properties fit). */
   maxBodyBytes?: number;
   /** Loads the `/docs` renderer bundle (default: from the `@scalar/api-reference` package; see `docs.ts`). */
   docsScript?: DocsScriptLoader;
   /**
    * Secret that customer session tokens are signed with (HMAC keys per app are derived from it).
-   * Default: the admin token, so every process and Durable Object of one deployment agrees and
-   * changing the admin token ends every session (they last at most an hour anyway).
+   * The runtimes pass `BILLING_ENCRYPTION_KEY`, which every process and Durable Object of one
+   * deployment shares and which, unlike the admin token, is never sent over the wire (ADR 0013).
+   * Default: the configured admin token.
    */
   sessionSecret?: string;
   /**
@@ -100,6 +108,7 @@ function bearer(header: string | undefined): string | null {
 export function createApp(services: Services, options: AppOptions): OpenAPIHono<AppEnv> {
   const app = router();
   const keys = new KeyResolver(services);
+  const admin = new AdminTokens(services, options.adminToken, { rotation: options.adminTokenRotation });
   const origins = new OriginPolicy(services);
   const signer = new SessionSigner(options.sessionSecret ?? options.adminToken);
   const throttle = new FailedAuthThrottle(options.failedAuthLimits ?? DEFAULT_FAILED_AUTH_LIMITS);
@@ -169,7 +178,7 @@ export function createApp(services: Services, options: AppOptions): OpenAPIHono<
       const limited = throttled(c);
       if (limited) return limited;
       const token = bearer(c.req.header("authorization"));
-      if (!token || !(await timingSafeEqual(token, options.adminToken))) {
+      if (!token || !(await admin.verify(token))) {
         return refuse(
           c,
           "unauthorized",
@@ -193,6 +202,15 @@ export function createApp(services: Services, options: AppOptions): OpenAPIHono<
       }
       const principal = await keys.resolve(token);
       if (!principal) return refuse(c, "unauthorized", "The API key is not valid");
+      // The one scope check of secret keys (ADR 0013; the Worker's edge path asks the same function).
+      if (principal.kind === "secret" && !scopeAllows(principal.scope, c.req.method, c.req.path)) {
+        return problem(
+          c,
+          403,
+          "key_scope_not_allowed",
+          `This key's scope (${principal.scope}) does not reach ${c.req.method} ${c.req.path}`,
+        );
+      }
       if (principal.kind === "publishable" && !PUBLISHABLE_ROUTES.has(`${c.req.method} ${c.req.path}`)) {
         return problem(
           c,
@@ -252,6 +270,8 @@ export function createApp(services: Services, options: AppOptions): OpenAPIHono<
   app.use("/v1/*", idempotencyMiddleware());
 
   app.route("/", tenantRoutes(services));
+  app.route("/", adminTokenRoutes(admin));
+  app.route("/", apiKeyRoutes(keys));
   app.route("/", appRoutes(origins));
   app.route("/", planRoutes());
   app.route("/", customerRoutes());
@@ -266,10 +286,11 @@ export function createApp(services: Services, options: AppOptions): OpenAPIHono<
   app.route("/", couponRoutes());
   app.route("/", taxRoutes());
   app.route("/", creditRoutes());
+  app.route("/", testClockRoutes());
   app.route("/", webhookRoutes());
   app.route("/", auditRoutes());
   app.route("/", stripeRoutes(services, { apiBase: options.stripeApiBase }));
-  if (services.metrics) app.route("/", metricsRoutes(services.metrics, options.adminToken));
+  if (services.metrics) app.route("/", metricsRoutes(services.metrics, (token) => admin.verify(token)));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

@@ -24,6 +24,8 @@ export interface AppEnv {
     session?: SessionClaims;
     /** Services narrowed to the caller's scope, with actor and request id for the audit trail. */
     ctx: Ctx;
+    /** Whether an entitlement check allowed (set by the check route, read by the metrics middleware). */
+    checkAllowed?: boolean;
   };
 }
 

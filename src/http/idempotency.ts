@@ -25,6 +25,7 @@ import { findStoredAnswer, pruneStoredAnswers, storeAnswer } from "../storage/id
 import type { AppEnv } from "./env.ts";
 import type { Services } from "../context.ts";
 import { problem } from "./problem.ts";
+import { requireSecrets } from "../storage/secret_box.ts";
 
 /** Name of the request header. */
 export const IDEMPOTENCY_HEADER = "Idempotency-Key";
@@ -45,6 +46,19 @@ export const SELF_IDEMPOTENT_ROUTES: ReadonlySet<string> = new Set([
   "/v1/webhook-endpoints",
   "/v1/webhook_endpoints",
 ]);
+
+/** The column a stored answer holding a secret is sealed in (the AES-GCM additional data, ADR 0012). */
+export const STORED_ANSWER_COLUMN = "idempotent_requests.body";
+
+/**
+ * Whether the answer of `path` carries a credential (a new API key, a customer session token):
+ * such an answer is stored sealed under `BILLING_ENCRYPTION_KEY` (ADR 0012), or not at all
+ * without one (a retry then executes again).
+ */
+export function answerHoldsSecret(path: string): boolean {
+  return path === "/v1/api_keys" || path === "/v1/customer_sessions" ||
+    /^\/v1\/api_keys\/[^/]+\/roll$/.test(path);
+}
 
 /**
  * The middleware, for `/v1/*` after authentication (it needs the app scope from `c.var.ctx`).
@@ -92,16 +106,21 @@ export function idempotencyMiddleware(): MiddlewareHandler<AppEnv> {
       const error = keyReused(`Idempotency key "${key}"`);
       return problem(c, 409, error.code, `${error.message} (first used on ${prior!.request})`);
     }
+    const secret = answerHoldsSecret(c.req.path);
     if (verdict === "replay") {
       const headers = new Headers({ [REPLAYED_HEADER]: "true" });
       if (prior!.content_type) headers.set("content-type", prior!.content_type);
-      return new Response(prior!.status === 204 ? null : prior!.body, { status: prior!.status, headers });
+      const stored = secret && prior!.body !== null
+        ? await requireSecrets(ctx).open(prior!.body, STORED_ANSWER_COLUMN)
+        : prior!.body;
+      return new Response(prior!.status === 204 ? null : stored, { status: prior!.status, headers });
     }
     await next();
     const status = c.res.status;
     if (status >= 500 || status === 429) return;
     const answer = await c.res.clone().text();
     if (new TextEncoder().encode(answer).length > MAX_STORED_BODY_BYTES) return;
+    if (secret && !ctx.secrets) return;
     const row = {
       tenant_id: ctx.scope.tenantId,
       app_id: ctx.scope.appId,
@@ -110,7 +129,7 @@ export function idempotencyMiddleware(): MiddlewareHandler<AppEnv> {
       payload_hash: hash,
       status,
       content_type: c.res.headers.get("content-type"),
-      body: answer,
+      body: secret ? await ctx.secrets!.seal(answer, STORED_ANSWER_COLUMN) : answer,
       created_at: now,
     };
     // An expired answer under the key is replaced; one stored meanwhile by a concurrent first

@@ -20,6 +20,11 @@ export type Json = Record<string, unknown>;
 export const TAGS: readonly { name: string; description: string }[] = [
   { name: "admin", description: "Tenants and their API keys; operator jobs. Admin token only." },
   {
+    name: "api_keys",
+    description:
+      "The app's API keys: create with a name, scope and expiry, list, roll with a grace period, revoke. Full-scope secret keys only.",
+  },
+  {
     name: "apps",
     description: "The calling app and the browser origins allowed to use its publishable key.",
   },
@@ -50,6 +55,11 @@ export const TAGS: readonly { name: string; description: string }[] = [
   { name: "tax", description: "Tax rates and the rate each customer is billed with." },
   { name: "credits", description: "Prepaid credit grants (money or units) that invoices draw down." },
   {
+    name: "test_clocks",
+    description:
+      "Test clocks (Stripe's): customers bound to a clock live on its frozen time; advancing it runs what came due.",
+  },
+  {
     name: "webhooks",
     description: "Webhook endpoints and their delivery log (Standard Webhooks signatures).",
   },
@@ -68,6 +78,13 @@ export const TAGS: readonly { name: string; description: string }[] = [
  */
 const OPERATION_IDS: Readonly<Record<string, string>> = {
   "POST /v1/admin/tenants": "createTenant",
+  "GET /v1/admin/admin_tokens": "listAdminTokens",
+  "POST /v1/admin/admin_tokens/roll": "rollAdminToken",
+  "POST /v1/admin/admin_tokens/{id}/revoke": "revokeAdminToken",
+  "GET /v1/api_keys": "listApiKeys",
+  "POST /v1/api_keys": "createApiKey",
+  "POST /v1/api_keys/{id}/roll": "rollApiKey",
+  "POST /v1/api_keys/{id}/revoke": "revokeApiKey",
   "POST /v1/admin/billing_cycle/run": "runBillingCycle",
   "GET /v1/admin/dead_letters": "listDeadLetters",
   "GET /v1/apps/current": "getCurrentApp",
@@ -93,6 +110,7 @@ const OPERATION_IDS: Readonly<Record<string, string>> = {
   "POST /v1/entitlements/check": "checkEntitlement",
   "POST /v1/invoices": "createInvoice",
   "GET /v1/invoices": "listInvoices",
+  "GET /v1/invoices/upcoming": "getUpcomingInvoice",
   "GET /v1/invoices/{id}": "getInvoice",
   "POST /v1/invoices/{id}/finalize": "finalizeInvoice",
   "POST /v1/invoices/{id}/void": "voidInvoice",
@@ -130,6 +148,8 @@ const OPERATION_IDS: Readonly<Record<string, string>> = {
   "GET /v1/coupons/{id}": "getCoupon",
   "POST /v1/tax_rates": "createTaxRate",
   "PUT /v1/customers/{id}/tax_rate": "setCustomerTaxRate",
+  "PUT /v1/customers/{id}/tax_rates": "setCustomerTaxRates",
+  "PUT /v1/subscriptions/{id}/tax_rates": "setSubscriptionTaxRates",
   "POST /v1/customers/{id}/credit_grants": "createCreditGrant",
   "GET /v1/customers/{id}/credit_grants": "listCreditGrants",
   "POST /v1/webhook_endpoints": "createWebhookEndpoint",

@@ -80,10 +80,27 @@ export function problem(
 
 /** Field issues of a zod error, paths dotted (`features.0.key`). */
 export function zodFields(error: ZodError, prefix = ""): FieldIssue[] {
-  return error.issues.map((issue) => ({
-    path: [prefix, ...issue.path.map(String)].filter((p) => p !== "").join("."),
-    message: issue.message,
-  }));
+  const path = (parts: PropertyKey[]) => [prefix, ...parts.map(String)].filter((p) => p !== "").join(".");
+  return error.issues.flatMap((issue) =>
+    // An unknown field is named by its own path (`query.expand[]`), one issue per field.
+    issue.code === "unrecognized_keys"
+      ? issue.keys.map((key) => ({ path: path([...issue.path, key]), message: `Unknown field "${key}"` }))
+      : [{ path: path(issue.path), message: issue.message }]
+  );
+}
+
+/**
+ * A retryable store failure under `error`: the query builder wraps what a statement throws
+ * (`Failed query: …`, the original as `cause`), so a store's {@link BillingError} of kind
+ * `unavailable` (PostgreSQL's `database_unavailable`) can arrive as a cause.
+ */
+function unavailableCause(error: unknown): BillingError | null {
+  let e = (error as { cause?: unknown })?.cause;
+  for (let depth = 0; depth < 8 && e; depth++) {
+    if (e instanceof BillingError) return e.kind === "unavailable" ? e : null;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return null;
 }
 
 /**
@@ -99,6 +116,8 @@ export function errorToResponse(
     const status = STATUS_BY_KIND[error.kind];
     return problem(c, status, error.code, error.message, error.fields);
   }
+  const unavailable = unavailableCause(error);
+  if (unavailable) return problem(c, 503, unavailable.code, unavailable.message);
   if (error instanceof HTTPException) {
     const status = error.status;
     if (status === 400 && /json/i.test(error.message)) {

@@ -62,6 +62,30 @@ export const PROBLEM_TYPES: Readonly<Record<string, ProblemType>> = {
       "Publishable keys may only check entitlements and send usage; call this route with a secret key from a server.",
     tags: ALL,
   },
+  key_scope_not_allowed: {
+    status: 403,
+    title: "Key scope does not allow this route",
+    explanation:
+      "The secret key's scope (`read_only`, `usage_only` or `ledger_only`) does not reach this route; the " +
+      "README's key scope table lists what each scope may call. Use a key of another scope, or a `full` key.",
+    tags: ALL,
+  },
+  encryption_key_missing: {
+    status: 503,
+    title: "Encryption key missing",
+    explanation:
+      "This server has no `BILLING_ENCRYPTION_KEY`, so it cannot store or read secrets (webhook signing secrets, " +
+      "Stripe keys). The operator must set it (ADR 0012).",
+    tags: ["webhooks", "payments"],
+  },
+  server_misconfigured: {
+    status: 503,
+    title: "Server misconfigured",
+    explanation:
+      "The server's configuration is invalid (for example an admin token shorter than 32 characters); the detail " +
+      "names the variable. The operator must fix it.",
+    tags: ALL,
+  },
   too_many_failed_attempts: {
     status: 429,
     title: "Too many failed attempts",
@@ -159,6 +183,14 @@ export const PROBLEM_TYPES: Readonly<Record<string, ProblemType>> = {
     status: 503,
     title: "Database busy",
     explanation: "The database could not take the write in time; nothing was written. Retry with backoff.",
+    tags: ALL,
+    retryable: true,
+  },
+  database_unavailable: {
+    status: 503,
+    title: "Database unavailable",
+    explanation: "The database could not be reached or dropped the connection (a restart, a network cut); " +
+      "the write may or may not have happened. Retry with backoff and the same idempotency key.",
     tags: ALL,
     retryable: true,
   },
@@ -265,9 +297,37 @@ export const PROBLEM_TYPES: Readonly<Record<string, ProblemType>> = {
   },
   interval_mismatch: {
     status: 422,
-    title: "Interval mismatch",
-    explanation: "A plan change must keep the billing interval.",
+    title: "Interval change at period end",
+    explanation:
+      "A change of billing interval (month ↔ year) takes effect now and resets the billing anchor; it cannot be " +
+      'scheduled for the period end. Send it without `effective: "period_end"`.',
     tags: ["subscriptions"],
+  },
+  proration_date_outside_period: {
+    status: 400,
+    title: "Proration date outside the period",
+    explanation:
+      "`proration_date` must lie in the subscription's current period, not before its last applied plan change " +
+      "(and, for an interval change, not after now).",
+    tags: ["subscriptions"],
+  },
+  test_clock_not_found: {
+    status: 404,
+    title: "Test clock not found",
+    explanation: "No test clock with this id in this app (or it was deleted).",
+    tags: ["test_clocks", "customers"],
+  },
+  frozen_time_in_past: {
+    status: 400,
+    title: "Frozen time in the past",
+    explanation: "A test clock only moves forward: `frozen_time` must not be before the clock's current one.",
+    tags: ["test_clocks"],
+  },
+  test_clock_advance_too_far: {
+    status: 400,
+    title: "Advance too far",
+    explanation: "One advance moves a test clock at most 5 × 366 days; advance in several steps.",
+    tags: ["test_clocks"],
   },
   customer_not_found: {
     status: 404,
@@ -461,7 +521,14 @@ export const PROBLEM_TYPES: Readonly<Record<string, ProblemType>> = {
     status: 404,
     title: "Tax rate not found",
     explanation: "No such tax rate.",
-    tags: ["tax"],
+    tags: ["tax", "customers", "subscriptions"],
+  },
+  tax_rates_incompatible: {
+    status: 422,
+    title: "Tax rates incompatible",
+    explanation:
+      "An inclusive tax rate must be the only rate of a customer or subscription; several rates must all be exclusive.",
+    tags: ["tax", "customers", "subscriptions"],
   },
   unsupported_currency: {
     status: 400,
@@ -617,6 +684,26 @@ export const PROBLEM_TYPES: Readonly<Record<string, ProblemType>> = {
     explanation: "Stripe failed or did not answer; retry with backoff.",
     tags: ["payments"],
     retryable: true,
+  },
+  api_key_not_found: {
+    status: 404,
+    title: "API key not found",
+    explanation: "No API key with this id belongs to the app (or it is already revoked, for a roll).",
+    tags: ["api_keys"],
+  },
+  admin_token_not_found: {
+    status: 404,
+    title: "Admin token not found",
+    explanation: "No rolled admin token has this id.",
+    tags: ["admin"],
+  },
+  admin_token_rotation_unavailable: {
+    status: 409,
+    title: "Admin token rotation unavailable",
+    explanation:
+      "On Cloudflare Workers the admin token is the `BILLING_ADMIN_TOKEN` secret binding: rotate it with " +
+      "`wrangler secret put BILLING_ADMIN_TOKEN` (ADR 0013).",
+    tags: ["admin"],
   },
   signature_invalid: {
     status: 400,

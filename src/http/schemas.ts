@@ -8,6 +8,8 @@
  * @module
  */
 import { z } from "@hono/zod-openapi";
+import type { IdPrefix } from "../domain/ids.ts";
+import { cursorId, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from "../domain/paging.ts";
 
 /** Non-negative safe integer (units, counts, minor units). */
 export const SafeInt: z.ZodInt = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -32,6 +34,13 @@ export const Instant: z.ZodISODateTime = z.iso.datetime({ offset: true }).openap
 });
 /** A reference to another resource by id, key or code (1–128 characters). */
 export const Ref: z.ZodString = z.string().min(1).max(128);
+/** `tax_rate_ids` of a customer or subscription: at most 5 `txr_` ids, each once (`domain/tax.ts`). */
+export const TaxRateIds: z.ZodArray<z.ZodString> = z.array(z.string().min(1).max(128)).max(5).openapi({
+  description:
+    "Tax rates (txr_ ids, at most 5), each applied to the same discounted amount and rounded per line and rate; " +
+    "an inclusive rate must be the only one",
+  example: ["txr_01jd0000000000000000000000"],
+});
 /** A TypeID field of a response, documented with its prefix. */
 export function typeId(prefix: string, example: string): z.ZodString {
   return z.string().min(1).max(128).openapi({ description: `TypeID with prefix ${prefix}_`, example });
@@ -158,3 +167,64 @@ export const ProblemSchema: z.ZodObject<
     example: [{ path: "features.0.key", message: "Use letters, digits, _ . : - only" }],
   }),
 }).openapi("Problem");
+
+/** The paging parameters every list takes (see `domain/paging.ts`). */
+export type PageQueryShape = {
+  limit: z.ZodOptional<z.ZodCoercedNumber<unknown>>;
+  cursor: z.ZodOptional<z.ZodString>;
+};
+
+/**
+ * The query of a list: its `filters` plus `limit` (1…100, default 20) and `cursor`, strict, so
+ * an unknown parameter (`expand[]`, a misspelt filter) is refused with 400 `validation_failed`
+ * naming it instead of being ignored; a `cursor` this list did not hand out is refused the same way.
+ *
+ * @param prefix TypeID prefix of the listed resource (binds the cursor to this list)
+ * @param filters the list's own optional parameters
+ * @param defaultLimit the page size the list's service uses without `limit` (documented here)
+ */
+export function listQuery<S extends z.ZodRawShape>(
+  prefix: IdPrefix,
+  filters: S,
+  defaultLimit: number = DEFAULT_PAGE_LIMIT,
+): z.ZodObject<S & PageQueryShape, z.core.$strict> {
+  const paging: PageQueryShape = {
+    limit: z.coerce.number().int().min(1).max(MAX_PAGE_LIMIT).optional().openapi({
+      description: `Items per page, 1–${MAX_PAGE_LIMIT} (default ${defaultLimit})`,
+      example: defaultLimit,
+    }),
+    cursor: z.string().min(1).max(200)
+      .refine(
+        (cursor) => cursorId(cursor, prefix) !== null,
+        "Use next_cursor of the previous page of this list",
+      )
+      .optional().openapi({
+        description: "`next_cursor` of the previous page (opaque); absent for the first page",
+        example: "YzE6aW52XzAxamQwMDAwMDAwMDAwMDAwMDAwMDAwMDAw",
+      }),
+  };
+  return z.object({ ...filters, ...paging }).strict() as unknown as z.ZodObject<
+    S & PageQueryShape,
+    z.core.$strict
+  >;
+}
+
+/**
+ * The answer of a list: `{ data, next_cursor }`, registered as the component `name`.
+ *
+ * @param item schema of one item
+ * @param what the items, for the description ("customers")
+ */
+export function listOf<T extends z.ZodType>(
+  item: T,
+  name: string,
+  what: string,
+): z.ZodObject<{ data: z.ZodArray<T>; next_cursor: z.ZodNullable<z.ZodString> }, z.core.$strip> {
+  return z.object({
+    data: z.array(item).openapi({ description: `A page of ${what}, newest first`, example: [] }),
+    next_cursor: z.string().nullable().openapi({
+      description: "Pass as `cursor` for the next page; null on the last page",
+      example: null,
+    }),
+  }).openapi(name);
+}

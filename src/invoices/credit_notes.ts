@@ -12,8 +12,9 @@ import { divide } from "../domain/money.ts";
 import type { Ctx } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import { postEntry } from "../ledger/service.ts";
-import { creditNoteRows, invoiceRows } from "./repository.ts";
-import { accountsFor, nextNumber, paymentHash } from "./service.ts";
+import { creditNotePage, creditNoteRows, invoiceRows } from "./repository.ts";
+import { mapPage, type Page, type PageRequest } from "../domain/paging.ts";
+import { accountsFor, invoiceCtx, nextNumber, paymentHash } from "./service.ts";
 import {
   type CreditNoteView,
   creditNoteView,
@@ -35,10 +36,11 @@ import {
  *   paid; `credit_note_exceeds_creditable` (422); `idempotency_key_reused` (409)
  */
 export async function createCreditNote(
-  ctx: Ctx,
+  caller: Ctx,
   invoiceId: string,
   input: { amount: number; reason?: string; reference: string },
 ): Promise<{ credit_note: CreditNoteView; invoice: InvoiceView; replayed: boolean }> {
+  const ctx = await invoiceCtx(caller, invoiceId);
   const now = ctx.clock.now();
   return await writeOp(ctx, async (tx, emit) => {
     const row = await loadInvoiceRow(ctx, tx, invoiceId);
@@ -117,12 +119,17 @@ export async function createCreditNote(
   });
 }
 
-/** Credit notes of an invoice, oldest first. @throws {BillingError} `invoice_not_found` */
-export async function listCreditNotes(ctx: Ctx, invoiceId: string): Promise<CreditNoteView[]> {
+/**
+ * The credit notes of an invoice, newest first, one page at a time (`domain/paging.ts`).
+ *
+ * @throws {BillingError} `invoice_not_found` (404); `validation_failed` for a cursor this list did not hand out
+ */
+export async function listCreditNotes(
+  ctx: Ctx,
+  invoiceId: string,
+  request: PageRequest = {},
+): Promise<Page<CreditNoteView>> {
   const db = ctx.database.db;
   await loadInvoiceRow(ctx, db, invoiceId);
-  const rows = await creditNoteRows.list(db, ctx.scope, { invoice_id: invoiceId }, {
-    orderBy: [["id", "asc"]],
-  });
-  return rows.map(creditNoteView);
+  return await mapPage(await creditNotePage(db, ctx.scope, invoiceId, request), creditNoteView);
 }

@@ -1,21 +1,32 @@
 /**
  * Rating: the setup and compute of one period's invoice (Autumn's split). Loads the plan
- * segments with their usage, the coupon, the tax rate and the credit balances, calls the pure
- * `computePeriodInvoice` of `domain/invoice.ts`, and writes a draft's amounts and lines.
+ * segments with their usage, the coupon, the tax rates and the credit balances, calls the pure
+ * `computePeriodInvoice` of `domain/invoice.ts`, and writes a draft's amounts and lines. Setup
+ * only reads, so the invoice preview (`GET /v1/invoices/upcoming`) runs the same code on the
+ * database handle and writes nothing.
+ *
+ * Which tax rates: the subscription's own `tax_rate_ids` when set, else the customer's
+ * `tax_rate_ids`, else the customer's single rate of the earlier API (`customer_tax_rates`).
+ *
+ * A `once` coupon discounts the first invoice from its first counted period on that has something
+ * to discount: a period whose invoice took no discount from it (nothing billed, a zero-cost
+ * period) does not use it up. It is used up once another finalized invoice of the subscription
+ * (open, paid or uncollectible; not a void one) carries a discount from it.
  *
  * @module
  */
-import { type Coupon, discountApplies } from "../domain/coupons.ts";
+import { type Coupon, discountApplies, onceCouponApplies } from "../domain/coupons.ts";
 import type { GrantBalance } from "../domain/credits.ts";
 import { newId } from "../domain/ids.ts";
 import {
+  type CombinationUsage,
   computePeriodInvoice,
   type InvoiceDraft,
   type InvoiceLineDraft,
   type PlanSegment,
   type UnitGrant,
 } from "../domain/invoice.ts";
-import type { Plan } from "../domain/plan.ts";
+import { isDimensioned, isPriced, type Plan } from "../domain/plan.ts";
 import {
   type BillingPeriod,
   initialPlanId,
@@ -25,10 +36,11 @@ import {
 } from "../domain/subscription.ts";
 import type { TaxRate } from "../domain/tax.ts";
 import type { Executor, Tx } from "../storage/db.ts";
+import { loadCustomerRow } from "../customers/service.ts";
 import { discountWithCoupon } from "../coupons/repository.ts";
 import { creditGrantRows, spentOfGrants } from "../credits/repository.ts";
 import { changeRows, type SubscriptionChangeRow } from "../subscriptions/repository.ts";
-import { taxRateOfCustomer } from "../tax/repository.ts";
+import { taxRateOfCustomer, taxRateRows } from "../tax/repository.ts";
 import type { Ctx } from "../context.ts";
 import type { Emit } from "../lifecycle/write.ts";
 import { loadPlan } from "../plans/service.ts";
@@ -39,8 +51,15 @@ import {
   type SubscriptionRow,
   timelineOf,
 } from "../subscriptions/read.ts";
-import { aggregateUsage } from "../usage/service.ts";
-import { invoiceLineRows, type InvoiceRow, invoiceRows } from "./repository.ts";
+import { aggregateUsage, aggregateUsageByCombination } from "../usage/service.ts";
+import {
+  couponDiscountedAnInvoice,
+  type InvoiceLineColumns,
+  invoiceLineRows,
+  type InvoiceRow,
+  invoiceRows,
+} from "./repository.ts";
+import { type Decimal, decimalFromInteger, parseDecimal, roundDecimalToInteger } from "../domain/decimal.ts";
 
 /** Remaining balances of a customer's grants: amount − every recorded consumption. */
 async function grantBalances(ctx: Ctx, exec: Executor, customerId: string) {
@@ -50,17 +69,31 @@ async function grantBalances(ctx: Ctx, exec: Executor, customerId: string) {
   return grants.map((g) => ({ ...g, remaining: g.amount - (spent.get(g.id) ?? 0) }));
 }
 
-/** The customer's tax rate, or null. */
-export async function customerTaxRate(ctx: Ctx, exec: Executor, customerId: string): Promise<TaxRate | null> {
-  const rate = await taxRateOfCustomer(exec, ctx.scope, customerId);
-  return rate
-    ? {
-      id: rate.id,
-      display_name: rate.display_name,
-      percentage_bp: rate.percentage_bp,
-      inclusive: rate.inclusive,
-    }
-    : null;
+/**
+ * The tax rates a subscription's invoices apply, in order (see module rule): the subscription's
+ * own, else the customer's list, else the customer's single rate; rates no longer stored are skipped.
+ */
+export async function subscriptionTaxRates(
+  ctx: Ctx,
+  exec: Executor,
+  sub: SubscriptionRow,
+): Promise<TaxRate[]> {
+  const customer = await loadCustomerRow(ctx, exec, sub.customer_id);
+  const ids = sub.tax_rate_ids ?? customer.tax_rate_ids;
+  const toRate = (rate: { id: string; display_name: string; percentage_bp: number; inclusive: boolean }) => ({
+    id: rate.id,
+    display_name: rate.display_name,
+    percentage_bp: rate.percentage_bp,
+    inclusive: rate.inclusive,
+  });
+  if (ids === null) {
+    const legacy = await taxRateOfCustomer(exec, ctx.scope, sub.customer_id);
+    return legacy ? [toRate(legacy)] : [];
+  }
+  if (ids.length === 0) return [];
+  const rows = await taxRateRows.list(exec, ctx.scope, { id: ids });
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.flatMap((id) => (byId.has(id) ? [toRate(byId.get(id)!)] : []));
 }
 
 /** The plan changes of a subscription, oldest first. */
@@ -80,22 +113,27 @@ export interface RatedPeriod {
   draft: InvoiceDraft;
   /** Coupon applied, if any. */
   couponId: string | null;
-  /** Tax rate applied, if any. */
-  taxRate: TaxRate | null;
+  /** Tax rates applied, in order (empty: none). */
+  taxRates: TaxRate[];
   /** ISO 4217 code of the plan. */
   currency: string;
 }
 
 /**
  * Setup + compute of one period (Autumn's split): loads the plan segments with their usage, the
- * coupon, tax rate and credit balances, then calls the pure {@link computePeriodInvoice}.
+ * coupon, tax rates and credit balances, then calls the pure {@link computePeriodInvoice}. Reads
+ * only: `tx` may be the database handle (the preview) or the caller's write transaction.
+ *
+ * @param invoiceId the invoice being rated, or null for a new one or a preview (a `once` coupon
+ *   this invoice itself used is not "used up" for it)
  */
 export async function ratePeriod(
   ctx: Ctx,
-  tx: Tx,
+  tx: Executor,
   sub: SubscriptionRow,
   currentPlan: Plan,
   period: BillingPeriod,
+  invoiceId: string | null = null,
 ): Promise<RatedPeriod> {
   const changes = await loadPlanChanges(ctx, tx, sub.id);
   const initial = initialPlanId(sub.plan_id, changes);
@@ -105,15 +143,40 @@ export async function ratePeriod(
   for (const slice of slices) {
     if (!plans.has(slice.plan_id)) plans.set(slice.plan_id, await loadPlan(ctx, tx, slice.plan_id));
     const plan = plans.get(slice.plan_id)!;
-    const usage = new Map<string, number>();
+    const usage = new Map<string, Decimal>();
+    const dimensionUsage = new Map<string, CombinationUsage[]>();
     for (const feature of plan.features) {
-      if (!feature.pricing) continue;
+      if (!isPriced(feature)) continue;
       usage.set(
         feature.key,
-        await aggregateUsage(ctx.scope, tx, sub.customer_id, feature, slice.start, slice.end),
+        decimalFromInteger(
+          await aggregateUsage(ctx.scope, tx, sub.customer_id, feature, slice.start, slice.end),
+        ),
       );
+      if (isDimensioned(feature)) {
+        const groups = await aggregateUsageByCombination(
+          ctx.scope,
+          tx,
+          sub.customer_id,
+          feature,
+          feature.dimensions ?? [],
+          slice.start,
+          slice.end,
+        );
+        dimensionUsage.set(
+          feature.key,
+          groups.map((g) => ({ values: g.values, quantity: decimalFromInteger(g.value) })),
+        );
+      }
     }
-    segments.push({ plan, start: slice.start, end: slice.end, usage, proration: slice.proration });
+    segments.push({
+      plan,
+      start: slice.start,
+      end: slice.end,
+      usage,
+      dimension_usage: dimensionUsage,
+      proration: slice.proration,
+    });
   }
   const timeline = timelineOf(sub);
   const full = period.trial
@@ -124,11 +187,14 @@ export async function ratePeriod(
   const discount = await discountWithCoupon(tx, ctx.scope, sub.id);
   if (discount && !period.trial) {
     const c = { ...discount.c, plan_ids: discount.c.plan_ids as string[] | null };
-    if (
-      discountApplies(c, discount.d.first_period_index, period.index, segments[0].plan.id ?? currentPlan.id)
-    ) coupon = c;
+    const planId = segments[0].plan.id ?? currentPlan.id;
+    const first = discount.d.first_period_index;
+    if (c.duration === "once") {
+      const used = await couponDiscountedAnInvoice(tx, ctx.scope, sub.id, c.id, invoiceId);
+      if (onceCouponApplies(c, first, period.index, planId, used)) coupon = c;
+    } else if (discountApplies(c, first, period.index, planId)) coupon = c;
   }
-  const taxRate = await customerTaxRate(ctx, tx, sub.customer_id);
+  const taxRates = await subscriptionTaxRates(ctx, tx, sub);
   const balances = await grantBalances(ctx, tx, sub.customer_id);
   const toBalance = (g: (typeof balances)[number]): GrantBalance => ({
     id: g.id,
@@ -138,12 +204,17 @@ export async function ratePeriod(
     remaining: Math.max(0, g.remaining),
   });
   const paused = pausedSlices(await pausesOf(ctx, tx, sub.id), period.start, period.end);
+  // A period cut by a plan change (not by a cancellation) is an interval change's last period.
+  const cutByChange = period.end.getTime() < full.end.getTime() &&
+    changes.some((c) => c.effective_at.getTime() === period.end.getTime());
   const draft = computePeriodInvoice({
     period: { start: period.start, end: period.end, trial: period.trial },
     full_period: { start: full.start, end: full.end },
+    cut_reason: cutByChange ? "interval_change" : "cancellation",
     segments,
     coupon,
-    tax_rate: taxRate,
+    tax_rate: null,
+    tax_rates: taxRates,
     paused,
     monetary_grants: balances.filter((g) => g.kind === "monetary" && g.currency === currentPlan.currency).map(
       toBalance,
@@ -153,7 +224,7 @@ export async function ratePeriod(
       feature: g.feature!,
     })),
   });
-  return { draft, couponId: coupon?.id ?? null, taxRate, currency: currentPlan.currency };
+  return { draft, couponId: coupon?.id ?? null, taxRates, currency: currentPlan.currency };
 }
 
 /** Replaces the stored lines of an invoice with `lines`, in order. */
@@ -172,12 +243,37 @@ export async function writeLines(
       id: newId("il"),
       invoice_id: invoiceId,
       position,
-      ...l,
+      ...lineColumns(l),
     })),
   );
 }
 
-/** The invoice columns a rating sets (amounts, coupon, tax rate). */
+/**
+ * The stored columns of a computed line: a fractional quantity or unit price is kept exact in its
+ * `_decimal` column (the integer column then holds it rounded half-up, for readers that only know
+ * integers); whole values leave the `_decimal` columns null, so integer invoices store as before.
+ */
+export function lineColumns(l: InvoiceLineDraft): InvoiceLineColumns {
+  const quantity = typeof l.quantity === "number" ? null : parseDecimal(l.quantity);
+  const unit = parseDecimal(l.unit_amount_decimal);
+  return {
+    kind: l.kind,
+    description: l.description,
+    feature: l.feature,
+    quantity: quantity === null ? l.quantity as number : Number(roundDecimalToInteger(quantity, "half_up")),
+    quantity_decimal: quantity === null ? null : l.quantity as string,
+    unit_amount: l.unit_amount ?? Number(roundDecimalToInteger(unit, "half_up")),
+    unit_amount_decimal: l.unit_amount === null ? l.unit_amount_decimal : null,
+    amount: l.amount,
+    tier: l.tier,
+    plan_id: l.plan_id,
+    dimensions: l.dimensions,
+    discount_amount: l.discount_amount,
+    tax_amount: l.tax_amount,
+  };
+}
+
+/** The invoice columns a rating sets (amounts, coupon, tax rates: the first one also in the single-rate columns). */
 export function amountsOf(rated: RatedPeriod): Pick<
   InvoiceRow,
   | "subtotal"
@@ -189,7 +285,9 @@ export function amountsOf(rated: RatedPeriod): Pick<
   | "tax_rate_id"
   | "tax_percentage_bp"
   | "tax_inclusive"
+  | "taxes"
 > {
+  const first = rated.taxRates[0];
   return {
     subtotal: rated.draft.subtotal,
     discount: rated.draft.discount,
@@ -197,9 +295,10 @@ export function amountsOf(rated: RatedPeriod): Pick<
     total: rated.draft.total,
     credits_applied: rated.draft.credits_applied,
     coupon_id: rated.couponId,
-    tax_rate_id: rated.taxRate?.id ?? null,
-    tax_percentage_bp: rated.taxRate?.percentage_bp ?? null,
-    tax_inclusive: rated.taxRate?.inclusive ?? null,
+    tax_rate_id: first?.id ?? null,
+    tax_percentage_bp: first?.percentage_bp ?? null,
+    tax_inclusive: first?.inclusive ?? null,
+    taxes: rated.draft.taxes,
   };
 }
 
@@ -217,7 +316,7 @@ export async function refreshDraft(
   emit: Emit | null,
 ): Promise<{ row: InvoiceRow; rated: RatedPeriod }> {
   const { row: sub, plan } = await loadSubscription(ctx, tx, row.subscription_id);
-  const rated = await ratePeriod(ctx, tx, sub, plan, periodOfRow(sub, plan, row));
+  const rated = await ratePeriod(ctx, tx, sub, plan, periodOfRow(sub, plan, row), row.id);
   const updated: InvoiceRow = { ...row, ...amountsOf(rated), updated_at: ctx.clock.now() };
   await writeLines(ctx, tx, row.id, rated.draft.lines);
   await invoiceRows.update(tx, ctx.scope, { id: row.id }, {

@@ -1,10 +1,17 @@
 /** Invoice routes (`/v1/invoices`): generate, list, get, finalize, void, pay, write off, credit notes. @module */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { createCreditNote, listCreditNotes } from "./credit_notes.ts";
-import { finalizeInvoice, generateInvoice, markUncollectible, payInvoice, voidInvoice } from "./service.ts";
+import {
+  finalizeInvoice,
+  generateInvoice,
+  markUncollectible,
+  payInvoice,
+  upcomingInvoice,
+  voidInvoice,
+} from "./service.ts";
 import { getInvoice, listInvoices } from "./view.ts";
 import { type AppEnv, body, errors, json, router, secured } from "../http/env.ts";
-import { idParam, ResourceIdParam } from "../http/schemas.ts";
+import { idParam, listQuery, ResourceIdParam } from "../http/schemas.ts";
 import {
   CreateCreditNoteBody,
   CreditNoteIssued,
@@ -14,6 +21,8 @@ import {
   InvoiceList,
   InvoiceSchema,
   PayInvoiceBody,
+  UpcomingInvoiceQuery,
+  UpcomingInvoiceSchema,
 } from "./schemas.ts";
 
 const IdParam = idParam("inv_ id", "inv_01jd0000000000000000000000");
@@ -50,31 +59,40 @@ export function invoiceRoutes(): OpenAPIHono<AppEnv> {
       method: "get",
       path: "/v1/invoices",
       tags: ["invoices"],
-      summary: "List invoices, newest first",
+      summary: "List invoices, newest first, one page at a time",
       security: secured,
       request: {
-        query: z.object({
+        query: listQuery("inv", {
           customer_id: z.string().min(1).max(128).optional().openapi({
             description: "Only this customer's invoices (cus_ or external id)",
             example: "user_42",
           }),
+          subscription_id: z.string().min(1).max(128).optional().openapi({
+            description: "Only this subscription's invoices (sub_ id)",
+            example: "sub_01jd0000000000000000000000",
+          }),
           status: z.enum(["draft", "open", "paid", "void", "uncollectible"]).optional().openapi({
             description: "Only invoices in this status",
             example: "open",
-          }),
-          cursor: z.string().min(1).max(128).optional().openapi({
-            description: "next_cursor of the previous page",
-            example: "inv_01jd0000000000000000000000",
-          }),
-          limit: z.coerce.number().int().min(1).max(100).optional().openapi({
-            description: "Page size, 1–100 (default 20)",
-            example: 20,
           }),
         }),
       },
       responses: { 200: json(InvoiceList), ...errors },
     }),
     async (c) => c.json(await listInvoices(c.var.ctx, c.req.valid("query")), 200),
+  );
+  // Registered before /v1/invoices/{id}, which would otherwise take "upcoming" for an id.
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/invoices/upcoming",
+      tags: ["invoices"],
+      summary: "Preview the invoice the subscription's current period would produce now (nothing is stored)",
+      security: secured,
+      request: { query: UpcomingInvoiceQuery },
+      responses: { 200: json(UpcomingInvoiceSchema), ...errors },
+    }),
+    async (c) => c.json(await upcomingInvoice(c.var.ctx, c.req.valid("query").subscription_id), 200),
   );
   app.openapi(
     createRoute({
@@ -191,12 +209,12 @@ export function invoiceRoutes(): OpenAPIHono<AppEnv> {
       method: "get",
       path: "/v1/invoices/{id}/credit_notes",
       tags: ["invoices"],
-      summary: "Credit notes of an invoice",
+      summary: "Credit notes of an invoice, newest first, one page at a time",
       security: secured,
-      request: { params: ResourceIdParam },
+      request: { params: ResourceIdParam, query: listQuery("cn", {}) },
       responses: { 200: json(CreditNoteList), ...errors },
     }),
-    async (c) => c.json({ data: await listCreditNotes(c.var.ctx, c.req.valid("param").id) }, 200),
+    async (c) => c.json(await listCreditNotes(c.var.ctx, c.req.valid("param").id, c.req.valid("query")), 200),
   );
   return app;
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from "@hono/zod-openapi";
-import { Amount, Instant, Key, SafeInt, typeId } from "../http/schemas.ts";
+import { Amount, Instant, Key, listOf, SafeInt, typeId } from "../http/schemas.ts";
 
 /** Body of `POST /v1/invoices`. */
 export const GenerateInvoiceBody: z.ZodObject<
@@ -59,11 +59,13 @@ export const InvoiceSchema: z.ZodObject<
           kind: z.ZodEnum<{ base: "base"; usage: "usage"; proration: "proration" }>;
           description: z.ZodString;
           feature: z.ZodNullable<z.ZodString>;
-          quantity: z.ZodInt;
-          unit_amount: z.ZodInt;
+          quantity: z.ZodUnion<readonly [z.ZodInt, z.ZodString]>;
+          unit_amount: z.ZodNullable<z.ZodInt>;
+          unit_amount_decimal: z.ZodString;
           amount: z.ZodInt;
           tier: z.ZodNullable<z.ZodInt>;
           plan_id: z.ZodNullable<z.ZodString>;
+          dimensions: z.ZodNullable<z.ZodRecord<z.ZodString, z.ZodNullable<z.ZodString>>>;
           discount_amount: z.ZodInt;
           tax_amount: z.ZodInt;
         },
@@ -81,6 +83,17 @@ export const InvoiceSchema: z.ZodObject<
     coupon_id: z.ZodNullable<z.ZodString>;
     tax_rate: z.ZodNullable<
       z.ZodObject<{ id: z.ZodString; percentage_bp: z.ZodInt; inclusive: z.ZodBoolean }, z.core.$strip>
+    >;
+    taxes: z.ZodArray<
+      z.ZodObject<
+        {
+          tax_rate_id: z.ZodNullable<z.ZodString>;
+          percentage_bp: z.ZodInt;
+          inclusive: z.ZodBoolean;
+          amount: z.ZodInt;
+        },
+        z.core.$strip
+      >
     >;
     period_start: z.ZodString;
     period_end: z.ZodString;
@@ -115,8 +128,19 @@ export const InvoiceSchema: z.ZodObject<
       description: "Feature key of a usage line",
       example: "api_calls",
     }),
-    quantity: z.int().openapi({ description: "Units billed on this line", example: 4000 }),
-    unit_amount: z.int().openapi({ description: "Negative for proration credits", example: 1 }),
+    quantity: z.union([z.int(), z.string()]).openapi({
+      description: "Units billed on this line: a number when whole, else the exact decimal as a string",
+      example: 4000,
+    }),
+    unit_amount: z.int().nullable().openapi({
+      description:
+        "Price per unit in minor units (negative for proration credits); null when the price has a fraction (see unit_amount_decimal)",
+      example: 1,
+    }),
+    unit_amount_decimal: z.string().openapi({
+      description: "The exact price per unit as a decimal string of minor units",
+      example: "0.000015",
+    }),
     amount: z.int().openapi({
       description: "Line amount in minor units (before discount and tax)",
       example: 4000,
@@ -125,6 +149,11 @@ export const InvoiceSchema: z.ZodObject<
     plan_id: z.string().nullable().openapi({
       description: "pln_ id the line is priced from",
       example: "pln_01jd0000000000000000000000",
+    }),
+    dimensions: z.record(z.string(), z.string().nullable()).nullable().openapi({
+      description:
+        "Dimension values of the combination a usage line prices (null where events lack the property); null for other lines",
+      example: { model: "m-large", token_type: "output" },
     }),
     discount_amount: z.int().openapi({
       description: "Discount allocated to this line in minor units",
@@ -139,9 +168,11 @@ export const InvoiceSchema: z.ZodObject<
       feature: null,
       quantity: 1,
       unit_amount: 4900,
+      unit_amount_decimal: "4900",
       amount: 4900,
       tier: null,
       plan_id: "pln_01jd0000000000000000000000",
+      dimensions: null,
       discount_amount: 0,
       tax_amount: 0,
     }],
@@ -162,7 +193,30 @@ export const InvoiceSchema: z.ZodObject<
     id: z.string().openapi({ description: "Tax rate id", example: "txr_01jd0000000000000000000000" }),
     percentage_bp: z.int().openapi({ description: "Rate in basis points (1900 = 19 %)", example: 1900 }),
     inclusive: z.boolean().openapi({ description: "Prices already include the tax", example: false }),
-  }).nullable().openapi({ description: "Tax rate applied, if any", example: null }),
+  }).nullable().openapi({
+    description: "The first tax rate applied, if any (the single-rate field; `taxes` lists every rate)",
+    example: null,
+  }),
+  taxes: z.array(z.object({
+    tax_rate_id: z.string().nullable().openapi({
+      description: "Tax rate id",
+      example: "txr_01jd0000000000000000000000",
+    }),
+    percentage_bp: z.int().openapi({ description: "Rate in basis points (1900 = 19 %)", example: 1900 }),
+    inclusive: z.boolean().openapi({ description: "Prices already include the tax", example: false }),
+    amount: z.int().openapi({
+      description: "Tax of this rate in minor units: per line and rate rounded half up, summed",
+      example: 1900,
+    }),
+  })).openapi({
+    description: "Tax of each rate applied, in order; their amounts sum to `tax`",
+    example: [{
+      tax_rate_id: "txr_01jd0000000000000000000000",
+      percentage_bp: 1900,
+      inclusive: false,
+      amount: 1900,
+    }],
+  }),
   period_start: z.string().openapi({
     description: "Start of the billed period (inclusive)",
     example: "2026-11-01T00:00:00.000Z",
@@ -193,17 +247,29 @@ export const InvoiceSchema: z.ZodObject<
   description:
     "An invoice of one subscription period: lines, totals and payment state; amounts in minor units",
 });
+/** The invoice a period would produce now (`GET /v1/invoices/upcoming`): not stored, so no id. */
+export const UpcomingInvoiceSchema: z.ZodObject<
+  Omit<(typeof InvoiceSchema)["shape"], "id"> & { id: z.ZodNull },
+  z.core.$strip
+> = InvoiceSchema.extend({
+  id: z.null().openapi({ description: "Always null: a preview is not stored", example: null }),
+}).openapi("UpcomingInvoice", {
+  description:
+    "The invoice the subscription's current period would produce now: lines, subtotal, discount, tax per rate, " +
+    "credits and total, computed as POST /v1/invoices computes them, without storing or spending anything",
+});
+/** Query of `GET /v1/invoices/upcoming`. */
+export const UpcomingInvoiceQuery: z.ZodObject<{ subscription_id: z.ZodString }, z.core.$strict> = z.object({
+  subscription_id: z.string().min(1).max(128).openapi({
+    description: "The subscription whose current period is previewed (sub_ id)",
+    example: "sub_01jd0000000000000000000000",
+  }),
+}).strict();
 /** A page of invoices (`GET /v1/invoices`). */
 export const InvoiceList: z.ZodObject<
   { data: z.ZodArray<typeof InvoiceSchema>; next_cursor: z.ZodNullable<z.ZodString> },
   z.core.$strip
-> = z.object({
-  data: z.array(InvoiceSchema).openapi({ description: "A page of invoices, newest first", example: [] }),
-  next_cursor: z.string().nullable().openapi({
-    description: "Pass as cursor for the next page; null on the last page",
-    example: null,
-  }),
-}).openapi("InvoiceList");
+> = listOf(InvoiceSchema, "InvoiceList", "invoices");
 
 /** Body of `POST /v1/invoices/{id}/credit_notes`. */
 export const CreateCreditNoteBody: z.ZodObject<
@@ -267,8 +333,8 @@ export const CreditNoteIssued: z.ZodObject<
 > = z.object({ credit_note: CreditNoteSchema, invoice: InvoiceSchema }).openapi(
   "CreditNoteIssued",
 );
-/** Credit notes of an invoice (`GET /v1/invoices/{id}/credit_notes`). */
-export const CreditNoteList: z.ZodObject<{ data: z.ZodArray<typeof CreditNoteSchema> }, z.core.$strip> = z
-  .object({
-    data: z.array(CreditNoteSchema).openapi({ description: "Credit notes of the invoice", example: [] }),
-  }).openapi("CreditNoteList");
+/** A page of an invoice's credit notes (`GET /v1/invoices/{id}/credit_notes`). */
+export const CreditNoteList: z.ZodObject<
+  { data: z.ZodArray<typeof CreditNoteSchema>; next_cursor: z.ZodNullable<z.ZodString> },
+  z.core.$strip
+> = listOf(CreditNoteSchema, "CreditNoteList", "credit notes");

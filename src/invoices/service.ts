@@ -32,7 +32,7 @@ import {
 } from "../domain/billing_postings.ts";
 import { payloadHash } from "../domain/hash.ts";
 import { keyReused, onceVerdict } from "../domain/idempotency.ts";
-import { newId } from "../domain/ids.ts";
+import { isId, newId } from "../domain/ids.ts";
 import {
   BILLING_ACCOUNTS,
   type InvoiceAccounts,
@@ -59,11 +59,23 @@ import { ensureAccount, loadEntry, postEntry } from "../ledger/service.ts";
 import {
   billingPeriodAt,
   loadSubscription,
+  subscriptionCtx,
   type SubscriptionRow,
   timelineOf,
 } from "../subscriptions/read.ts";
-import { amountsOf, type Fresh, ratePeriod, refreshDraft, writeLines } from "./rating.ts";
-import { type InvoiceRow, type InvoiceView, invoiceView, loadInvoiceRow } from "./view.ts";
+import { amountsOf, type Fresh, lineColumns, ratePeriod, refreshDraft, writeLines } from "./rating.ts";
+import { customerCtx } from "../test_clocks/time.ts";
+
+/**
+ * `ctx` on the clock of the invoice's customer (`test_clocks/time.ts`); an unknown id keeps `ctx`
+ * (the caller's own lookup then answers 404).
+ */
+export async function invoiceCtx(ctx: Ctx, id: string): Promise<Ctx> {
+  if (!isId("inv", id)) return ctx;
+  const row = await invoiceRows.first(ctx.database.db, ctx.scope, { id });
+  return row ? await customerCtx(ctx, ctx.database.db, row.customer_id) : ctx;
+}
+import { type InvoiceRow, type InvoiceView, invoiceView, invoiceViewOf, loadInvoiceRow } from "./view.ts";
 
 /** Default days between finalization and the due date. */
 export const DEFAULT_DAYS_UNTIL_DUE = 30;
@@ -131,9 +143,10 @@ export async function generateInvoiceTx(
  * @throws {BillingError} `subscription_not_found` (404), `invalid_period` (422)
  */
 export async function generateInvoice(
-  ctx: Ctx,
+  caller: Ctx,
   input: { subscription_id: string; period_start?: Date; period_end?: Date },
 ): Promise<{ invoice: InvoiceView; created: boolean }> {
+  const ctx = await subscriptionCtx(caller, input.subscription_id);
   const now = ctx.clock.now();
   return await writeOp(ctx, async (tx, emit) => {
     const { row: sub, plan } = await loadSubscription(ctx, tx, input.subscription_id);
@@ -143,6 +156,53 @@ export async function generateInvoice(
     const { row, created } = await generateInvoiceTx(ctx, tx, emit, sub, plan, period);
     return { invoice: await invoiceView(tx, ctx.scope, row), created };
   });
+}
+
+/** The invoice a period would produce now (`GET /v1/invoices/upcoming`): an invoice without an id. */
+export type UpcomingInvoiceView = Omit<InvoiceView, "id"> & { id: null };
+
+/**
+ * Previews the invoice of the subscription's current period as it would be generated now: the
+ * same setup and compute as {@link generateInvoice} (`ratePeriod`), run on the database handle
+ * instead of a write transaction, so nothing is stored, no coupon redemption or credit is used,
+ * no ledger entry is posted and no event is emitted. Amounts equal those of the draft that
+ * `POST /v1/invoices` would write at the same instant (`credits_applied` shows what finalization
+ * would draw; `amount_due` is 0 as on every draft).
+ *
+ * @throws {BillingError} `subscription_not_found` (404)
+ */
+export async function upcomingInvoice(caller: Ctx, subscriptionId: string): Promise<UpcomingInvoiceView> {
+  // "now" is the customer's: its test clock's frozen time when it has one, as POST /v1/invoices uses
+  const ctx = await subscriptionCtx(caller, subscriptionId);
+  const now = ctx.clock.now();
+  const db = ctx.database.db;
+  const { row: sub, plan } = await loadSubscription(ctx, db, subscriptionId);
+  const period = billingPeriodAt(sub, plan.interval, now);
+  const existing = await invoiceOfPeriod(db, ctx.scope, sub.id, period.start, period.end);
+  const rated = await ratePeriod(ctx, db, sub, plan, period, existing?.id ?? null);
+  const view = invoiceViewOf({
+    id: "",
+    subscription_id: sub.id,
+    customer_id: sub.customer_id,
+    number: null,
+    status: "draft",
+    currency: plan.currency,
+    period_start: period.start,
+    period_end: period.end,
+    ...amountsOf(rated),
+    amount_paid: 0,
+    credited: 0,
+    due_at: null,
+    uncollectible_at: null,
+    uncollectible_entry_id: null,
+    finalize_entry_id: null,
+    finalized_at: null,
+    paid_at: null,
+    voided_at: null,
+    created_at: now,
+    updated_at: now,
+  }, rated.draft.lines.map(lineColumns));
+  return { ...view, id: null };
 }
 
 async function ensure(
@@ -291,10 +351,11 @@ export async function finalizeInvoiceTx(
  * @throws {BillingError} `invoice_not_found` (404), `invoice_voided` (409)
  */
 export async function finalizeInvoice(
-  ctx: Ctx,
+  caller: Ctx,
   id: string,
   options: { days_until_due?: number } = {},
 ): Promise<InvoiceView> {
+  const ctx = await invoiceCtx(caller, id);
   return await writeOp(
     ctx,
     async (tx, emit) => invoiceView(tx, ctx.scope, await finalizeInvoiceTx(ctx, tx, emit, id, options)),
@@ -310,10 +371,11 @@ export async function finalizeInvoice(
  *   `payment_exceeds_amount_due` (422); `idempotency_key_reused` (409) for a reused reference
  */
 export async function payInvoice(
-  ctx: Ctx,
+  caller: Ctx,
   id: string,
   input: { amount?: number; reference?: string },
 ): Promise<InvoiceView> {
+  const ctx = await invoiceCtx(caller, id);
   const now = ctx.clock.now();
   return await writeOp(ctx, async (tx, emit) => {
     const row = await loadInvoiceRow(ctx, tx, id);
@@ -393,7 +455,8 @@ export function paymentHash(amount: number): Promise<string> {
  * @throws {BillingError} `invoice_not_found` (404); `invoice_paid`, `invoice_uncollectible`,
  *   `invoice_has_payments`, `invoice_has_credit_notes` (409)
  */
-export async function voidInvoice(ctx: Ctx, id: string): Promise<InvoiceView> {
+export async function voidInvoice(caller: Ctx, id: string): Promise<InvoiceView> {
+  const ctx = await invoiceCtx(caller, id);
   const now = ctx.clock.now();
   return await writeOp(ctx, async (tx, emit) => {
     const row = await loadInvoiceRow(ctx, tx, id);
@@ -452,7 +515,8 @@ export async function voidInvoice(ctx: Ctx, id: string): Promise<InvoiceView> {
  *
  * @throws {BillingError} `invoice_not_found` (404); `invoice_not_open` (409)
  */
-export async function markUncollectible(ctx: Ctx, id: string): Promise<InvoiceView> {
+export async function markUncollectible(caller: Ctx, id: string): Promise<InvoiceView> {
+  const ctx = await invoiceCtx(caller, id);
   const now = ctx.clock.now();
   return await writeOp(ctx, async (tx, emit) => {
     const row = await loadInvoiceRow(ctx, tx, id);

@@ -12,7 +12,7 @@
  */
 import { and, eq, inArray, lte, max, sql } from "drizzle-orm";
 import type { BillingError } from "../domain/errors.ts";
-import { payloadHash } from "../domain/hash.ts";
+import { payloadHashSync } from "../domain/hash.ts";
 import {
   type InventoryBalance,
   InventoryBook,
@@ -47,7 +47,7 @@ import {
   ledgerHolds,
   ledgerPostings,
 } from "../storage/schema.ts";
-import { inChunks, rowChunks } from "../storage/limits.ts";
+import { inChunks, insertStatements, rowChunks } from "../storage/limits.ts";
 import type { AccountRow, HoldRow } from "./repository.ts";
 import type { InventoryHoldRow } from "../inventory/repository.ts";
 import { tenancy } from "../storage/scoped.ts";
@@ -74,7 +74,12 @@ export function isInventoryCommand(command: Command): command is InventoryComman
 
 /** SHA-256 of a command's idempotency payload. */
 export function hashCommand(command: Command): Promise<string> {
-  return payloadHash(isInventoryCommand(command) ? inventoryPayload(command) : commandPayload(command));
+  return Promise.resolve(hashCommandSync(command));
+}
+
+/** {@link hashCommand}, synchronously (the writer hashes a whole batch without yielding). */
+export function hashCommandSync(command: Command): string {
+  return payloadHashSync(isInventoryCommand(command) ? inventoryPayload(command) : commandPayload(command));
 }
 
 /** Most due holds a batch expires (the rest go in the next batch or sweep): a limit on everything. */
@@ -236,67 +241,109 @@ export async function loadEntries(
   }));
 }
 
+/**
+ * Loads what a ledger batch touches in waves of independent selects run together
+ * ({@link pipelined}: one round trip per wave on PostgreSQL): first everything the commands name
+ * (command records, holds, entries, accounts by id and by name, their balances, due holds, the
+ * last sequence number); then only what those rows name and the first wave did not load (holds
+ * and entries of replayed commands, accounts of holds and entries, balances of accounts found by
+ * name). A batch of postings between known accounts needs the first wave alone.
+ */
 async function loadLedger(tx: Tx, scope: Scope, now: Date, commands: LedgerCommand[]) {
   const touch = ledgerTouch(commands);
-  const records: CommandRecord[] =
-    (await selectIn(tx, touch.keys, (chunk) =>
-      tx.select().from(ledgerCommands).where(
-        and(inScope(ledgerCommands, scope), inArray(ledgerCommands.idempotency_key, chunk)),
-      )))
-      .map((r) => ({ ...r, kind: r.kind as CommandRecord["kind"] }));
-  const holdIds = new Set(touch.holdIds);
-  const entryIds = new Set(touch.entryIds);
+  const wanted = new Set(touch.names.map((n) => `${n.currency}\u0000${n.name}`));
+  const accountRows = (ids: Iterable<string>) =>
+    selectIn(tx, ids, (chunk) =>
+      tx.select().from(ledgerAccounts).where(
+        and(inScope(ledgerAccounts, scope), inArray(ledgerAccounts.id, chunk)),
+      ));
+  const balanceRows = (ids: Iterable<string>) =>
+    selectIn(tx, ids, (chunk) =>
+      tx.select().from(ledgerBalances).where(
+        and(inScope(ledgerBalances, scope), inArray(ledgerBalances.account_id, chunk)),
+      ));
+  const holdRowsOf = (ids: Iterable<string>) =>
+    selectIn(
+      tx,
+      ids,
+      (chunk) =>
+        tx.select().from(ledgerHolds).where(and(inScope(ledgerHolds, scope), inArray(ledgerHolds.id, chunk))),
+    );
+  // Wave 1: everything the commands name.
+  const [recordRows, holdRows, due, touchedEntries, byId, byName, balanceRows1, reversedRows, [last]] =
+    await pipelinedAll(
+      [
+        selectIn(tx, touch.keys, (chunk) =>
+          tx.select().from(ledgerCommands).where(
+            and(inScope(ledgerCommands, scope), inArray(ledgerCommands.idempotency_key, chunk)),
+          )),
+        holdRowsOf(touch.holdIds),
+        tx.select().from(ledgerHolds)
+          .where(
+            and(
+              inScope(ledgerHolds, scope),
+              eq(ledgerHolds.status, "pending"),
+              lte(ledgerHolds.expires_at, now),
+            ),
+          )
+          .limit(MAX_EXPIRIES_PER_BATCH),
+        loadEntries(tx, scope, touch.entryIds),
+        accountRows(touch.accountIds),
+        selectIn(
+          tx,
+          touch.names.map((n) => n.name),
+          (chunk) =>
+            tx.select().from(ledgerAccounts).where(
+              and(inScope(ledgerAccounts, scope), inArray(ledgerAccounts.name, chunk)),
+            ),
+        ),
+        balanceRows(touch.accountIds),
+        touch.entryIds.size > 0
+          ? selectIn(
+            tx,
+            touch.entryIds,
+            (chunk) =>
+              tx.select({ id: ledgerEntries.reverses_entry_id }).from(ledgerEntries).where(
+                and(inScope(ledgerEntries, scope), inArray(ledgerEntries.reverses_entry_id, chunk)),
+              ),
+          )
+          : Promise.resolve([]),
+        tx.select({ seq: max(ledgerEntries.seq) }).from(ledgerEntries).where(inScope(ledgerEntries, scope)),
+      ] as const,
+    );
+  const records: CommandRecord[] = recordRows.map((r) => ({ ...r, kind: r.kind as CommandRecord["kind"] }));
+  // Wave 2: holds and entries of replayed commands the commands did not name.
+  const moreHoldIds = new Set<string>();
+  const moreEntryIds = new Set<string>();
   for (const r of records) {
-    if (r.hold_id) holdIds.add(r.hold_id);
-    if (r.entry_id) entryIds.add(r.entry_id);
+    if (r.hold_id && !touch.holdIds.has(r.hold_id)) moreHoldIds.add(r.hold_id);
+    if (r.entry_id && !touch.entryIds.has(r.entry_id)) moreEntryIds.add(r.entry_id);
   }
-  const holdRows = await selectIn(
-    tx,
-    holdIds,
-    (chunk) =>
-      tx.select().from(ledgerHolds).where(and(inScope(ledgerHolds, scope), inArray(ledgerHolds.id, chunk))),
+  const [moreHoldRows, moreEntries] = await pipelinedAll(
+    [
+      holdRowsOf(moreHoldIds),
+      loadEntries(tx, scope, moreEntryIds),
+    ] as const,
   );
-  const due = await tx.select().from(ledgerHolds)
-    .where(
-      and(inScope(ledgerHolds, scope), eq(ledgerHolds.status, "pending"), lte(ledgerHolds.expires_at, now)),
-    )
-    .limit(MAX_EXPIRIES_PER_BATCH);
   const holds = new Map<string, LedgerHold>();
-  for (const row of [...holdRows, ...due]) holds.set(row.id, holdOf(row));
-  const entries = await loadEntries(tx, scope, entryIds);
-  const accountIds = new Set(touch.accountIds);
+  for (const row of [...holdRows, ...moreHoldRows, ...due]) holds.set(row.id, holdOf(row));
+  const entries = [...touchedEntries, ...moreEntries];
+  // Wave 3: accounts of holds and of the entries the commands name, then balances not loaded yet.
+  const accounts = new Map<string, LedgerAccount>();
+  for (const row of byId) accounts.set(row.id, accountOf(row));
+  const accountIds = new Set<string>();
   for (const h of holds.values()) accountIds.add(h.account_id).add(h.destination_account_id);
   for (const e of entries) {
     if (touch.entryIds.has(e.id)) { for (const p of e.postings) accountIds.add(p.account_id); }
   }
-  const accounts = new Map<string, LedgerAccount>();
-  for (
-    const row of await selectIn(tx, accountIds, (chunk) =>
-      tx.select().from(ledgerAccounts).where(
-        and(inScope(ledgerAccounts, scope), inArray(ledgerAccounts.id, chunk)),
-      ))
-  ) {
-    accounts.set(row.id, accountOf(row));
-  }
-  const wanted = new Set(touch.names.map((n) => `${n.currency}\u0000${n.name}`));
-  const byName = await selectIn(
-    tx,
-    touch.names.map((n) => n.name),
-    (chunk) =>
-      tx.select().from(ledgerAccounts).where(
-        and(inScope(ledgerAccounts, scope), inArray(ledgerAccounts.name, chunk)),
-      ),
-  );
+  const missing = [...accountIds].filter((id) => !touch.accountIds.has(id));
+  for (const row of await accountRows(missing)) accounts.set(row.id, accountOf(row));
   for (const row of byName) {
     if (wanted.has(`${row.currency}\u0000${row.name}`)) accounts.set(row.id, accountOf(row));
   }
+  const balanceRowsMore = await balanceRows([...accounts.keys()].filter((id) => !touch.accountIds.has(id)));
   const balances = new Map<string, BalanceCounters>();
-  for (
-    const row of await selectIn(tx, accounts.keys(), (chunk) =>
-      tx.select().from(ledgerBalances).where(
-        and(inScope(ledgerBalances, scope), inArray(ledgerBalances.account_id, chunk)),
-      ))
-  ) {
+  for (const row of [...balanceRows1, ...balanceRowsMore]) {
     if (accounts.get(row.account_id)?.currency !== row.currency) continue;
     balances.set(row.account_id, {
       debits_posted: row.debits_posted,
@@ -307,20 +354,7 @@ async function loadLedger(tx: Tx, scope: Scope, now: Date, commands: LedgerComma
     });
   }
   const reversed = new Set<string>();
-  if (touch.entryIds.size > 0) {
-    const rows = await selectIn(
-      tx,
-      touch.entryIds,
-      (chunk) =>
-        tx.select({ id: ledgerEntries.reverses_entry_id }).from(ledgerEntries).where(
-          and(inScope(ledgerEntries, scope), inArray(ledgerEntries.reverses_entry_id, chunk)),
-        ),
-    );
-    for (const r of rows) if (r.id) reversed.add(r.id);
-  }
-  const [last] = await tx.select({ seq: max(ledgerEntries.seq) }).from(ledgerEntries).where(
-    inScope(ledgerEntries, scope),
-  );
+  for (const r of reversedRows) if (r.id) reversed.add(r.id);
   return {
     accounts: [...accounts.values()],
     balances,
@@ -334,14 +368,39 @@ async function loadLedger(tx: Tx, scope: Scope, now: Date, commands: LedgerComma
 
 // ---- ledger: write ----
 
+/**
+ * Runs independent statements of one transaction (no statement reads what another writes, and
+ * the tables have no foreign keys) and waits for all. Each drizzle builder starts when awaited, in
+ * array order, so a client that pipelines (`postgres` on one transaction's connection) sends them
+ * back to back and waits about one round trip instead of one per statement; libSQL and a Durable
+ * Object's SQLite run them one after another as before. The first failure rejects (the caller's
+ * transaction rolls back); PostgreSQL refuses the statements after a failed one in the same
+ * transaction, so nothing after it is written either.
+ *
+ * @throws the first failing statement's error
+ */
+export async function pipelined(statements: readonly PromiseLike<unknown>[]): Promise<void> {
+  await Promise.all(statements);
+}
+
+/** {@link pipelined} for reads: the results, in the order of `statements`. */
+function pipelinedAll<T extends readonly unknown[]>(
+  statements: T,
+): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  return Promise.all(statements);
+}
+
 async function writeLedger(tx: Tx, scope: Scope, now: Date, book: LedgerBook): Promise<void> {
   const changes = book.changes();
   const s = { tenant_id: scope.tenantId, app_id: scope.appId };
-  for (const chunk of rowChunks(tx, ledgerAccounts, changes.accounts)) {
-    await tx.insert(ledgerAccounts).values(chunk.map((a) => ({ ...s, ...a })));
-  }
-  for (const chunk of rowChunks(tx, ledgerEntries, changes.entries)) {
-    await tx.insert(ledgerEntries).values(chunk.map((e) => ({
+  // Plain multi-row INSERTs (insertStatements, limits.ts: drizzle's builder costs more than the
+  // statement for a batch of a thousand rows), run together by `pipelined`.
+  const statements: PromiseLike<unknown>[] = [];
+  statements.push(...insertStatements(tx, ledgerAccounts, changes.accounts.map((a) => ({ ...s, ...a }))));
+  statements.push(...insertStatements(
+    tx,
+    ledgerEntries,
+    changes.entries.map((e) => ({
       ...s,
       id: e.id,
       seq: e.seq,
@@ -355,8 +414,8 @@ async function writeLedger(tx: Tx, scope: Scope, now: Date, book: LedgerBook): P
       payout_id: e.payout_id,
       dispute_id: e.dispute_id,
       created_at: e.created_at,
-    })));
-  }
+    })),
+  ));
   const postings = changes.entries.flatMap((e) =>
     e.postings.map((p) => ({
       ...s,
@@ -369,17 +428,19 @@ async function writeLedger(tx: Tx, scope: Scope, now: Date, book: LedgerBook): P
       entry_seq: e.seq,
     }))
   );
-  for (const chunk of rowChunks(tx, ledgerPostings, postings)) await tx.insert(ledgerPostings).values(chunk);
+  statements.push(...insertStatements(tx, ledgerPostings, postings));
   for (const chunk of rowChunks(tx, ledgerHolds, changes.holds)) {
-    await tx.insert(ledgerHolds).values(chunk.map((h) => ({ ...s, ...h }))).onConflictDoUpdate({
-      target: ledgerHolds.id,
-      set: {
-        status: sql`excluded.status`,
-        captured_amount: sql`excluded.captured_amount`,
-        capture_entry_id: sql`excluded.capture_entry_id`,
-        updated_at: sql`excluded.updated_at`,
-      },
-    });
+    statements.push(
+      tx.insert(ledgerHolds).values(chunk.map((h) => ({ ...s, ...h }))).onConflictDoUpdate({
+        target: ledgerHolds.id,
+        set: {
+          status: sql`excluded.status`,
+          captured_amount: sql`excluded.captured_amount`,
+          capture_entry_id: sql`excluded.capture_entry_id`,
+          updated_at: sql`excluded.updated_at`,
+        },
+      }),
+    );
   }
   const balances = [...changes.balances.values()].map(({ account, counters }) => ({
     ...s,
@@ -389,26 +450,27 @@ async function writeLedger(tx: Tx, scope: Scope, now: Date, book: LedgerBook): P
     updated_at: now,
   }));
   for (const chunk of rowChunks(tx, ledgerBalances, balances)) {
-    await tx.insert(ledgerBalances).values(chunk).onConflictDoUpdate({
-      target: [
-        ledgerBalances.tenant_id,
-        ledgerBalances.app_id,
-        ledgerBalances.account_id,
-        ledgerBalances.currency,
-      ],
-      set: {
-        debits_posted: sql`excluded.debits_posted`,
-        credits_posted: sql`excluded.credits_posted`,
-        debits_pending: sql`excluded.debits_pending`,
-        credits_pending: sql`excluded.credits_pending`,
-        held: sql`excluded.held`,
-        updated_at: sql`excluded.updated_at`,
-      },
-    });
+    statements.push(
+      tx.insert(ledgerBalances).values(chunk).onConflictDoUpdate({
+        target: [
+          ledgerBalances.tenant_id,
+          ledgerBalances.app_id,
+          ledgerBalances.account_id,
+          ledgerBalances.currency,
+        ],
+        set: {
+          debits_posted: sql`excluded.debits_posted`,
+          credits_posted: sql`excluded.credits_posted`,
+          debits_pending: sql`excluded.debits_pending`,
+          credits_pending: sql`excluded.credits_pending`,
+          held: sql`excluded.held`,
+          updated_at: sql`excluded.updated_at`,
+        },
+      }),
+    );
   }
-  for (const chunk of rowChunks(tx, ledgerCommands, changes.records)) {
-    await tx.insert(ledgerCommands).values(chunk.map((r) => ({ ...s, ...r })));
-  }
+  statements.push(...insertStatements(tx, ledgerCommands, changes.records.map((r) => ({ ...s, ...r }))));
+  await pipelined(statements);
 }
 
 // ---- inventory ----

@@ -328,7 +328,7 @@ export const ListEntriesQuery: z.ZodObject<
     dispute_id: z.ZodOptional<z.ZodString>;
     account_id: z.ZodOptional<z.ZodString>;
   },
-  z.core.$strip
+  z.core.$strict
 > = z.object({
   account_id: z.string().min(1).max(128).optional().openapi({
     description: "Only entries posting to this account",
@@ -355,7 +355,7 @@ export const ListEntriesQuery: z.ZodObject<
     description: "Journal order (default asc: oldest first)",
     example: "asc",
   }),
-});
+}).strict();
 
 /** Body of `POST /v1/ledger/holds`. */
 export const CreateHoldBody: z.ZodObject<
@@ -652,7 +652,7 @@ export const AccountBalanceList: z.ZodObject<
 /** Query of `GET /v1/ledger/balances`. */
 export const BalancesQuery: z.ZodObject<
   { cursor: z.ZodOptional<z.ZodString>; limit: z.ZodOptional<z.ZodCoercedNumber<unknown>> },
-  z.core.$strip
+  z.core.$strict
 > = z.object({
   cursor: z.string().min(1).max(1024).optional().openapi({
     description: "next_cursor of the previous page",
@@ -662,4 +662,4 @@ export const BalancesQuery: z.ZodObject<
     description: "Page size, 1–500 (default 100)",
     example: 100,
   }),
-});
+}).strict();

@@ -39,11 +39,11 @@ import {
   type BatchItem,
   type BatchResult,
   type Command,
-  hashCommand,
+  hashCommandSync,
   type ResultOf,
   runBatch,
 } from "./batch.ts";
-import { recordLifecycle, type WriteActor } from "../lifecycle/outbox.ts";
+import { recordLifecycleOf, type WriteActor } from "../lifecycle/outbox.ts";
 
 /** Who submitted a command (audit trail). */
 export type Submitter = Partial<WriteActor>;
@@ -160,7 +160,9 @@ export class InProcessWriter implements CommandWriter {
     });
     if (!lane.draining) {
       lane.draining = true;
-      queueMicrotask(() => void this.#drain(id, lane));
+      // A macrotask, not a microtask: requests already read from their sockets reach this queue
+      // first and share the batch's commit (see #drain).
+      setTimeout(() => void this.#drain(id, lane), 0);
     }
     return promise;
   }
@@ -177,12 +179,17 @@ export class InProcessWriter implements CommandWriter {
       while (lane.queue.length > 0) {
         const batch = lane.queue.splice(0, this.#options.maxBatchSize);
         await this.#runBatch(lane.scope, batch);
+        // Group commit (issue 14): an embedded SQLite commit blocks the event loop while it syncs,
+        // so the requests that arrived meanwhile are still unparsed. One macrotask lets them reach
+        // the queue before the next batch is cut: fewer, larger commits instead of a commit for
+        // the one or two commands that happened to be queued.
+        if (lane.queue.length > 0 && lane.queue.length < this.#options.maxBatchSize) await nextMacrotask();
       }
     } finally {
       lane.draining = false;
       if (lane.queue.length > 0) {
         lane.draining = true;
-        queueMicrotask(() => void this.#drain(id, lane));
+        setTimeout(() => void this.#drain(id, lane), 0);
       } else {
         this.#lanes.delete(id);
       }
@@ -193,9 +200,7 @@ export class InProcessWriter implements CommandWriter {
     const started = performance.now();
     let items: BatchItem[];
     try {
-      items = await Promise.all(
-        batch.map(async (w) => ({ command: w.command, hash: await hashCommand(w.command) })),
-      );
+      items = batch.map((w) => ({ command: w.command, hash: hashCommandSync(w.command) }));
     } catch (error) {
       for (const w of batch) w.reject(error);
       return;
@@ -207,19 +212,18 @@ export class InProcessWriter implements CommandWriter {
         const now = this.#options.clock.now();
         const out = await runBatch(tx, scope, now, items);
         if (this.#options.lifecycle) {
-          const byWho = new Map<string, { who: WriteActor; events: LifecycleEvent[] }>();
+          // One outbox statement and one audit statement for the whole batch, each row with the
+          // actor and request id of the command that caused it.
+          const recorded: { who: WriteActor; event: LifecycleEvent }[] = [];
           for (const { submitter, event } of batchEvents(scope, now, items, out)) {
             const who = {
               actor: (submitter === null ? undefined : batch[submitter].who.actor) ?? "system",
               requestId: (submitter === null ? undefined : batch[submitter].who.requestId) ?? null,
             };
-            const k = `${who.actor}\u0000${who.requestId}`;
-            let group = byWho.get(k);
-            if (!group) byWho.set(k, group = { who, events: [] });
-            group.events.push(event);
+            recorded.push({ who, event });
             events.push(event);
           }
-          for (const group of byWho.values()) await recordLifecycle(tx, group.who, group.events);
+          await recordLifecycleOf(tx, recorded);
         }
         return out;
       }, scope);
@@ -259,6 +263,11 @@ export class InProcessWriter implements CommandWriter {
       for (const w of batch) await this.#runBatch(scope, [w]);
     }
   }
+}
+
+/** Resolves after the event loop has run once more (timers and I/O included, not only microtasks). */
+function nextMacrotask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /**

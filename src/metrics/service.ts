@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { Counter, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { LifecycleEvent, LifecycleSubscriber } from "../domain/events.ts";
 
 /** Outcome of one webhook delivery attempt (or `exhausted` when a delivery gave up). */
@@ -39,6 +39,8 @@ export class Metrics {
   readonly #deliveries: Counter<"outcome">;
   readonly #events: Counter<"type">;
   readonly #deadLetters: Counter<"reason">;
+  readonly #edgeRefused: Counter<"code">;
+  #edgeBacklog: (() => Promise<{ pending_events: number; oldest_pending_age_seconds: number }>) | null = null;
 
   constructor() {
     const registers = [this.registry];
@@ -95,6 +97,46 @@ export class Metrics {
       labelNames: ["reason"],
       registers,
     });
+    this.#edgeRefused = new Counter({
+      name: "billing_edge_usage_refused_total",
+      help: "Events edge nodes accepted that the billing side refused (each a dead letter), by code",
+      labelNames: ["code"],
+      registers,
+    });
+    // Edge nodes only (ADR 0014): read from the outbox at each scrape; 0 elsewhere.
+    const backlog = async () => (await this.#edgeBacklog?.().catch(() => null)) ?? null;
+    new Gauge({
+      name: "billing_edge_usage_pending_events",
+      help: "Usage events this edge node acknowledged and has not pushed to the sync server yet",
+      registers,
+      async collect() {
+        this.set((await backlog())?.pending_events ?? 0);
+      },
+    });
+    new Gauge({
+      name: "billing_edge_usage_oldest_pending_age_seconds",
+      help: "Age in seconds of the oldest usage event waiting to be pushed (0 when none)",
+      registers,
+      async collect() {
+        this.set((await backlog())?.oldest_pending_age_seconds ?? 0);
+      },
+    });
+  }
+
+  /** Counts one event an edge node accepted and the billing side refused (ADR 0014). */
+  recordEdgeRefusal(code: string): void {
+    this.#edgeRefused.inc({ code });
+  }
+
+  /**
+   * Makes the edge backlog gauges read `source` at each scrape (an edge node's outbox).
+   *
+   * @param source events waiting to be pushed and the age of the oldest, in seconds
+   */
+  trackEdgeBacklog(
+    source: () => Promise<{ pending_events: number; oldest_pending_age_seconds: number }>,
+  ): void {
+    this.#edgeBacklog = source;
   }
 
   /** Counts one queued usage message recorded as a dead letter. */

@@ -1,10 +1,11 @@
 /**
  * Stripe configuration per app (`PUT /v1/providers/stripe`): the secret key and the webhook
- * signing secret, stored as given and never returned (see `stripe.ts`).
+ * signing secret, sealed with AES-GCM at rest (ADR 0012) and never returned (see `stripe.ts`).
  *
  * @module
  */
 import { BillingError } from "../domain/errors.ts";
+import { requireSecrets } from "../storage/secret_box.ts";
 import { type ConfigRow, configRows, upsertConfig } from "./repository.ts";
 import type { Ctx, Services } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
@@ -14,6 +15,22 @@ export type { StripeConfigView };
 
 /** A stored Stripe configuration of one app. */
 export type { ConfigRow };
+
+/** Columns the Stripe credentials are sealed in (the AES-GCM additional data, ADR 0012). */
+export const STRIPE_SECRET_COLUMNS = {
+  api_key: "payment_provider_configs.api_key",
+  webhook_secret: "payment_provider_configs.webhook_secret",
+} as const;
+
+/** `row` with its credentials opened (the stored row holds them sealed). */
+async function opened(services: Services, row: ConfigRow): Promise<ConfigRow> {
+  const box = requireSecrets(services);
+  return {
+    ...row,
+    api_key: await box.open(row.api_key, STRIPE_SECRET_COLUMNS.api_key),
+    webhook_secret: await box.open(row.webhook_secret, STRIPE_SECRET_COLUMNS.webhook_secret),
+  };
+}
 
 function configView(row: ConfigRow): StripeConfigView {
   return {
@@ -49,26 +66,35 @@ export async function configureStripe(
     });
   }
   const now = ctx.clock.now();
+  const box = requireSecrets(ctx);
+  const sealed = {
+    api_key: await box.seal(input.secret_key, STRIPE_SECRET_COLUMNS.api_key),
+    webhook_secret: await box.seal(input.webhook_secret, STRIPE_SECRET_COLUMNS.webhook_secret),
+  };
   return await writeOp(ctx, async (tx, emit) => {
     const row: ConfigRow = {
       tenant_id: ctx.scope.tenantId,
       app_id: ctx.scope.appId,
       provider: "stripe",
-      api_key: input.secret_key,
-      webhook_secret: input.webhook_secret,
+      ...sealed,
       created_at: now,
       updated_at: now,
     };
     await upsertConfig(tx, ctx.scope, row, now);
-    const view = configView(row);
+    const view = configView({ ...row, api_key: input.secret_key, webhook_secret: input.webhook_secret });
     emit("payment_provider.configured", ctx.scope.appId, view);
     return view;
   });
 }
 
-/** The app's Stripe configuration, if any. */
+/**
+ * The app's Stripe configuration with its credentials opened, if any.
+ *
+ * @throws {BillingError} `encryption_key_missing` (503) when the process has no encryption key
+ */
 export async function loadConfig(services: Services, scope: Scope): Promise<ConfigRow | undefined> {
-  return await configRows.first(services.database.db, scope, { provider: "stripe" });
+  const row = await configRows.first(services.database.db, scope, { provider: "stripe" });
+  return row ? await opened(services, row) : undefined;
 }
 
 /** GET the app's Stripe configuration. @throws {BillingError} `payment_provider_not_configured` (404) */

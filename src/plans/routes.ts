@@ -2,7 +2,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { archivePlan, createPlan, getPlan, listPlans, updatePlan } from "./service.ts";
 import { type AppEnv, body, errors, json, router, secured } from "../http/env.ts";
-import { idParam } from "../http/schemas.ts";
+import { idParam, listQuery } from "../http/schemas.ts";
 import { CreatePlanBody, PlanList, PlanSchema, UpdatePlanBody } from "./schemas.ts";
 
 const IdParam = idParam("pln_ id or plan key", "pro");
@@ -34,10 +34,10 @@ export function planRoutes(): OpenAPIHono<AppEnv> {
       method: "get",
       path: "/v1/plans",
       tags: ["plans"],
-      summary: "List plans",
+      summary: "List plans, newest first, one page at a time",
       security: secured,
       request: {
-        query: z.object({
+        query: listQuery("pln", {
           status: z.enum(["active", "archived"]).optional().openapi({
             description: "Only plans in this status",
             example: "active",
@@ -46,7 +46,7 @@ export function planRoutes(): OpenAPIHono<AppEnv> {
       },
       responses: { 200: json(PlanList), ...errors },
     }),
-    async (c) => c.json({ data: await listPlans(c.var.ctx, c.req.valid("query")) }, 200),
+    async (c) => c.json(await listPlans(c.var.ctx, c.req.valid("query")), 200),
   );
   app.openapi(
     createRoute({

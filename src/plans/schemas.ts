@@ -4,15 +4,40 @@
  * @module
  */
 import { z } from "@hono/zod-openapi";
-import { Amount, Currency, Key, SafeInt, typeId } from "../http/schemas.ts";
+import { Amount, Currency, Key, listOf, SafeInt, typeId } from "../http/schemas.ts";
+import type { CreatePlanInput, PlanView, UpdatePlanInput } from "./service.ts";
 
+const DecimalString = z.string().regex(/^\d{1,20}(\.\d{1,12})?$/, {
+  message: 'Must be a decimal string with at most 12 decimal places, such as "0.000015"',
+});
+const AmountDecimal = DecimalString.openapi({
+  description:
+    "Exact amount in the currency's minor unit as a decimal string, at most 12 decimal places (Stripe's unit_amount_decimal)",
+  example: "0.000015",
+});
+const PropertyName = z.string().min(1).max(64).regex(/^[A-Za-z0-9_]+$/);
 const Tier = z.object({
-  up_to: SafeInt.min(1).nullable().openapi({
-    description: "Inclusive upper bound in units; null for the last tier",
+  up_to: z.union([SafeInt.min(1), DecimalString]).nullable().openapi({
+    description:
+      "Inclusive upper bound in units (an integer, or a decimal string for fractional quantities); null for the last tier",
     example: 1000,
   }),
-  unit_amount: Amount,
-  flat_amount: Amount.default(0),
+  unit_amount: Amount.optional().openapi({
+    description: "Minor units per unit in this tier; exactly one of unit_amount and unit_amount_decimal",
+    example: 2,
+  }),
+  unit_amount_decimal: AmountDecimal.optional().openapi({
+    description: "Minor units per unit as a decimal string (≤ 12 places); instead of unit_amount",
+    example: "0.000015",
+  }),
+  flat_amount: Amount.optional().openapi({
+    description: "Minor units charged once when the tier applies (default 0); at most one of the flat pair",
+    example: 0,
+  }),
+  flat_amount_decimal: AmountDecimal.optional().openapi({
+    description: "The flat amount as a decimal string (≤ 12 places); instead of flat_amount",
+    example: "0.5",
+  }),
 }).strict();
 const PricingSchema = z.object({
   model: z.enum(["per_unit", "graduated", "volume", "package"]).openapi({
@@ -22,8 +47,14 @@ const PricingSchema = z.object({
     example: "graduated",
   }),
   unit_amount: Amount.optional().openapi({
-    description: "Minor units per unit (per_unit) or per package (package)",
+    description:
+      "Minor units per unit (per_unit) or per package (package); exactly one of unit_amount and unit_amount_decimal",
     example: 2,
+  }),
+  unit_amount_decimal: AmountDecimal.optional().openapi({
+    description:
+      'The same price as a decimal string of minor units, at most 12 places ("0.000015" = $0.15 per million in USD); instead of unit_amount',
+    example: "0.000015",
   }),
   package_size: SafeInt.min(1).optional().openapi({
     description: "Units per package (package model)",
@@ -38,6 +69,22 @@ const PricingSchema = z.object({
     }],
   }),
 }).strict().openapi("Pricing");
+const DimensionPriceBody = z.object({
+  match: z.record(PropertyName, z.string().max(200)).openapi({
+    description:
+      "Dimension → required value (strings); a dimension absent here matches any value. Keys must be declared in dimensions",
+    example: { model: "m-large", token_type: "output" },
+  }),
+  pricing: PricingSchema.nullable().optional().openapi({
+    description:
+      "Price of the matching usage; optional when credit_cost is given (the feature's pricing applies)",
+    example: { model: "per_unit", unit_amount_decimal: "0.00006" },
+  }),
+  credit_cost: z.union([DecimalString, z.number().min(0)]).nullable().optional().openapi({
+    description: "Credits per unit of the matching usage (a decimal, ≤ 12 places), for credit systems",
+    example: "5",
+  }),
+}).strict().openapi("DimensionPriceInput");
 const FeatureBody = z.object({
   key: Key.openapi({
     description: "Feature key used by usage events and checks, unique within the plan",
@@ -69,71 +116,27 @@ const FeatureBody = z.object({
     example: "user_id",
   }),
   pricing: PricingSchema.nullable().optional().openapi({
-    description: "How usage past `included` is priced; null or absent = free",
+    description:
+      "How usage past `included` is priced (and combinations no dimension price matches); null or absent = free",
     example: { model: "per_unit", unit_amount: 2 },
+  }),
+  dimensions: z.array(PropertyName).max(4).optional().openapi({
+    description:
+      "Event property names (at most 4, metered features) whose values split usage for dimension_prices",
+    example: ["model", "token_type"],
+  }),
+  dimension_prices: z.array(DimensionPriceBody).max(100).optional().openapi({
+    description:
+      "Prices per combination of dimension values, tried in order: the first whose match fits an event prices it; " +
+      "usage matching none uses pricing. Invoices show one line per combination (and tier)",
+    example: [{
+      match: { token_type: "input" },
+      pricing: { model: "per_unit", unit_amount_decimal: "0.000015" },
+    }],
   }),
 }).strict().openapi("FeatureInput");
 /** Body of `POST /v1/plans`. */
-export const CreatePlanBody: z.ZodObject<
-  {
-    key: z.ZodString;
-    name: z.ZodString;
-    description: z.ZodOptional<z.ZodNullable<z.ZodString>>;
-    currency: z.ZodString;
-    interval: z.ZodEnum<{ month: "month"; year: "year" }>;
-    trial_days: z.ZodOptional<z.ZodInt>;
-    base_amount: z.ZodOptional<z.ZodInt>;
-    invoice_grace_period_hours: z.ZodOptional<z.ZodInt>;
-    features: z.ZodOptional<
-      z.ZodArray<
-        z.ZodObject<
-          {
-            key: z.ZodString;
-            name: z.ZodOptional<z.ZodString>;
-            type: z.ZodEnum<{ boolean: "boolean"; metered: "metered"; seat: "seat" }>;
-            limit: z.ZodOptional<z.ZodNullable<z.ZodInt>>;
-            soft_limit: z.ZodOptional<z.ZodBoolean>;
-            aggregation: z.ZodOptional<
-              z.ZodEnum<
-                { sum: "sum"; count: "count"; max: "max"; unique_count: "unique_count"; latest: "latest" }
-              >
-            >;
-            included: z.ZodOptional<z.ZodInt>;
-            unique_property: z.ZodOptional<z.ZodNullable<z.ZodString>>;
-            pricing: z.ZodOptional<
-              z.ZodNullable<
-                z.ZodObject<
-                  {
-                    model: z.ZodEnum<
-                      { per_unit: "per_unit"; graduated: "graduated"; volume: "volume"; package: "package" }
-                    >;
-                    unit_amount: z.ZodOptional<z.ZodInt>;
-                    package_size: z.ZodOptional<z.ZodInt>;
-                    tiers: z.ZodOptional<
-                      z.ZodArray<
-                        z.ZodObject<
-                          {
-                            up_to: z.ZodNullable<z.ZodInt>;
-                            unit_amount: z.ZodInt;
-                            flat_amount: z.ZodDefault<z.ZodInt>;
-                          },
-                          z.core.$strict
-                        >
-                      >
-                    >;
-                  },
-                  z.core.$strict
-                >
-              >
-            >;
-          },
-          z.core.$strict
-        >
-      >
-    >;
-  },
-  z.core.$strict
-> = z.object({
+export const CreatePlanBody: z.ZodType<CreatePlanInput> = z.object({
   key: Key.openapi({ description: "Plan key, unique per app; plan_id fields accept it", example: "pro" }),
   name: z.string().min(1).max(200).openapi({ description: "Display name", example: "Pro" }),
   description: z.string().max(2000).nullable().optional().openapi({
@@ -170,63 +173,7 @@ export const CreatePlanBody: z.ZodObject<
   }),
 }).strict().openapi("CreatePlan");
 /** Body of `PATCH /v1/plans/{id}`. */
-export const UpdatePlanBody: z.ZodObject<
-  {
-    name: z.ZodOptional<z.ZodString>;
-    description: z.ZodOptional<z.ZodNullable<z.ZodString>>;
-    trial_days: z.ZodOptional<z.ZodInt>;
-    base_amount: z.ZodOptional<z.ZodInt>;
-    invoice_grace_period_hours: z.ZodOptional<z.ZodInt>;
-    features: z.ZodOptional<
-      z.ZodArray<
-        z.ZodObject<
-          {
-            key: z.ZodString;
-            name: z.ZodOptional<z.ZodString>;
-            type: z.ZodEnum<{ boolean: "boolean"; metered: "metered"; seat: "seat" }>;
-            limit: z.ZodOptional<z.ZodNullable<z.ZodInt>>;
-            soft_limit: z.ZodOptional<z.ZodBoolean>;
-            aggregation: z.ZodOptional<
-              z.ZodEnum<
-                { sum: "sum"; count: "count"; max: "max"; unique_count: "unique_count"; latest: "latest" }
-              >
-            >;
-            included: z.ZodOptional<z.ZodInt>;
-            unique_property: z.ZodOptional<z.ZodNullable<z.ZodString>>;
-            pricing: z.ZodOptional<
-              z.ZodNullable<
-                z.ZodObject<
-                  {
-                    model: z.ZodEnum<
-                      { per_unit: "per_unit"; graduated: "graduated"; volume: "volume"; package: "package" }
-                    >;
-                    unit_amount: z.ZodOptional<z.ZodInt>;
-                    package_size: z.ZodOptional<z.ZodInt>;
-                    tiers: z.ZodOptional<
-                      z.ZodArray<
-                        z.ZodObject<
-                          {
-                            up_to: z.ZodNullable<z.ZodInt>;
-                            unit_amount: z.ZodInt;
-                            flat_amount: z.ZodDefault<z.ZodInt>;
-                          },
-                          z.core.$strict
-                        >
-                      >
-                    >;
-                  },
-                  z.core.$strict
-                >
-              >
-            >;
-          },
-          z.core.$strict
-        >
-      >
-    >;
-  },
-  z.core.$strict
-> = z.object({
+export const UpdatePlanBody: z.ZodType<UpdatePlanInput> = z.object({
   name: z.string().min(1).max(200).optional().openapi({
     description: "New display name",
     example: "Pro (2026)",
@@ -253,6 +200,54 @@ export const UpdatePlanBody: z.ZodObject<
     example: [{ key: "api_calls", type: "metered", limit: 200000 }],
   }),
 }).strict().openapi("UpdatePlan");
+const PricingView = z.object({
+  model: z.enum(["per_unit", "graduated", "volume", "package"]).openapi({
+    description: "Pricing model",
+    example: "graduated",
+  }),
+  unit_amount: z.int().nullable().optional().openapi({
+    description:
+      "Minor units per unit or per package; null when the price has a fraction (see unit_amount_decimal)",
+    example: 2,
+  }),
+  unit_amount_decimal: z.string().optional().openapi({
+    description: "The exact price per unit or package as a decimal string of minor units (always set)",
+    example: "2",
+  }),
+  package_size: z.int().optional().openapi({ description: "Units per package", example: 1000 }),
+  tiers: z.array(z.object({
+    up_to: z.union([z.int(), z.string()]).nullable().openapi({
+      description:
+        "Inclusive upper bound in units (a decimal string when fractional); null for the last tier",
+      example: 1000,
+    }),
+    unit_amount: z.int().nullable().openapi({
+      description: "Minor units per unit in this tier; null when fractional",
+      example: 2,
+    }),
+    unit_amount_decimal: z.string().openapi({
+      description: "Exact minor units per unit in this tier (decimal string)",
+      example: "2",
+    }),
+    flat_amount: z.int().nullable().openapi({
+      description: "Minor units charged once when the tier is reached; null when fractional",
+      example: 0,
+    }),
+    flat_amount_decimal: z.string().openapi({
+      description: "Exact flat amount (decimal string)",
+      example: "0",
+    }),
+  })).optional().openapi({
+    description: "Tiers in ascending order",
+    example: [{
+      up_to: null,
+      unit_amount: 1,
+      unit_amount_decimal: "1",
+      flat_amount: 0,
+      flat_amount_decimal: "0",
+    }],
+  }),
+}).openapi("PricingView");
 const FeatureSchema = z.object({
   key: z.string().openapi({ description: "Feature key", example: "api_calls" }),
   name: z.string().openapi({ description: "Display name", example: "API calls" }),
@@ -274,90 +269,34 @@ const FeatureSchema = z.object({
     description: "Property counted by unique_count",
     example: null,
   }),
-  pricing: z.object({
-    model: z.enum(["per_unit", "graduated", "volume", "package"]).openapi({
-      description: "Pricing model",
-      example: "graduated",
-    }),
-    unit_amount: z.int().optional().openapi({
-      description: "Minor units per unit or per package",
-      example: 2,
-    }),
-    package_size: z.int().optional().openapi({ description: "Units per package", example: 1000 }),
-    tiers: z.array(z.object({
-      up_to: z.int().nullable().openapi({
-        description: "Inclusive upper bound in units; null for the last tier",
-        example: 1000,
-      }),
-      unit_amount: z.int().openapi({ description: "Minor units per unit in this tier", example: 2 }),
-      flat_amount: z.int().openapi({
-        description: "Minor units charged once when the tier is reached",
-        example: 0,
-      }),
-    })).optional().openapi({
-      description: "Tiers in ascending order",
-      example: [{ up_to: null, unit_amount: 1, flat_amount: 0 }],
-    }),
-  }).nullable().openapi({
+  pricing: PricingView.nullable().openapi({
     description: "Price of usage past included; null = free",
-    example: { model: "per_unit", unit_amount: 2 },
+    example: { model: "per_unit", unit_amount: 2, unit_amount_decimal: "2" },
+  }),
+  dimensions: z.array(z.string()).openapi({
+    description: "Event property names whose values split usage for dimension_prices",
+    example: ["model", "token_type"],
+  }),
+  dimension_prices: z.array(z.object({
+    match: z.record(z.string(), z.string()).openapi({
+      description: "Dimension → required value; absent dimensions match any value",
+      example: { token_type: "input" },
+    }),
+    pricing: PricingView.nullable().openapi({
+      description: "Price of the matching usage; null = the feature's pricing applies",
+      example: { model: "per_unit", unit_amount: null, unit_amount_decimal: "0.000015" },
+    }),
+    credit_cost: z.string().nullable().openapi({
+      description: "Credits per unit of the matching usage (canonical decimal string), or null",
+      example: null,
+    }),
+  })).openapi({
+    description: "Prices per combination of dimension values, first match wins",
+    example: [],
   }),
 }).openapi("Feature");
 /** A plan with its features. */
-export const PlanSchema: z.ZodObject<
-  {
-    id: z.ZodString;
-    key: z.ZodString;
-    name: z.ZodString;
-    description: z.ZodNullable<z.ZodString>;
-    currency: z.ZodString;
-    interval: z.ZodEnum<{ month: "month"; year: "year" }>;
-    trial_days: z.ZodInt;
-    base_amount: z.ZodInt;
-    invoice_grace_period_hours: z.ZodInt;
-    features: z.ZodArray<
-      z.ZodObject<
-        {
-          key: z.ZodString;
-          name: z.ZodString;
-          type: z.ZodEnum<{ boolean: "boolean"; metered: "metered"; seat: "seat" }>;
-          limit: z.ZodNullable<z.ZodInt>;
-          soft_limit: z.ZodBoolean;
-          aggregation: z.ZodEnum<
-            { sum: "sum"; count: "count"; max: "max"; unique_count: "unique_count"; latest: "latest" }
-          >;
-          included: z.ZodInt;
-          unique_property: z.ZodNullable<z.ZodString>;
-          pricing: z.ZodNullable<
-            z.ZodObject<
-              {
-                model: z.ZodEnum<
-                  { per_unit: "per_unit"; graduated: "graduated"; volume: "volume"; package: "package" }
-                >;
-                unit_amount: z.ZodOptional<z.ZodInt>;
-                package_size: z.ZodOptional<z.ZodInt>;
-                tiers: z.ZodOptional<
-                  z.ZodArray<
-                    z.ZodObject<
-                      { up_to: z.ZodNullable<z.ZodInt>; unit_amount: z.ZodInt; flat_amount: z.ZodInt },
-                      z.core.$strip
-                    >
-                  >
-                >;
-              },
-              z.core.$strip
-            >
-          >;
-        },
-        z.core.$strip
-      >
-    >;
-    status: z.ZodEnum<{ active: "active"; archived: "archived" }>;
-    created_at: z.ZodString;
-    updated_at: z.ZodString;
-  },
-  z.core.$strip
-> = z.object({
+export const PlanSchema: z.ZodType<PlanView> = z.object({
   id: typeId("pln", "pln_01jd0000000000000000000000"),
   key: z.string().openapi({ description: "Plan key, unique per app", example: "pro" }),
   name: z.string().openapi({ description: "Display name", example: "Pro" }),
@@ -382,6 +321,8 @@ export const PlanSchema: z.ZodObject<
       included: 0,
       unique_property: null,
       pricing: null,
+      dimensions: [],
+      dimension_prices: [],
     }],
   }),
   status: z.enum(["active", "archived"]).openapi({
@@ -397,7 +338,8 @@ export const PlanSchema: z.ZodObject<
     example: "2026-11-02T09:30:00.000Z",
   }),
 }).openapi("Plan");
-/** Plans of the app (`GET /v1/plans`). */
-export const PlanList: z.ZodObject<{ data: z.ZodArray<typeof PlanSchema> }, z.core.$strip> = z.object({
-  data: z.array(PlanSchema).openapi({ description: "Plans of the app", example: [] }),
-}).openapi("PlanList");
+/** A page of plans (`GET /v1/plans`). */
+export const PlanList: z.ZodObject<
+  { data: z.ZodArray<typeof PlanSchema>; next_cursor: z.ZodNullable<z.ZodString> },
+  z.core.$strip
+> = listOf(PlanSchema, "PlanList", "plans");

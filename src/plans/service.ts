@@ -23,11 +23,12 @@ import {
   type PlanStatus,
 } from "../domain/plan.ts";
 import type { Executor } from "../storage/db.ts";
-import { type PlanRow, planRows } from "./repository.ts";
+import { planPage, type PlanRow, planRows } from "./repository.ts";
+import { mapPage, type Page, type PageRequest } from "../domain/paging.ts";
 import type { Ctx } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import { invalidateEntitlements } from "../entitlements/invalidate.ts";
-import type { PlanView } from "../domain/views.ts";
+import { featureView, type PlanView } from "../domain/views.ts";
 export type { PlanView };
 
 /** Body of plan creation. Amounts are integer minor units of `currency`. */
@@ -76,7 +77,12 @@ export function planFromRow(row: PlanRow): Plan {
 
 /** Domain plan → API view. */
 export function planView(plan: Plan): PlanView {
-  return { ...plan, created_at: plan.created_at.toISOString(), updated_at: plan.updated_at.toISOString() };
+  return {
+    ...plan,
+    features: plan.features.map(featureView),
+    created_at: plan.created_at.toISOString(),
+    updated_at: plan.updated_at.toISOString(),
+  };
 }
 
 /**
@@ -161,13 +167,20 @@ export async function getPlan(ctx: Ctx, id: string): Promise<PlanView> {
   return planView(await loadPlan(ctx, ctx.database.db, id));
 }
 
-/** Lists the app's plans, newest first, optionally by status (at most 500). */
-export async function listPlans(ctx: Ctx, filter: { status?: PlanStatus }): Promise<PlanView[]> {
-  const rows = await planRows.list(ctx.database.db, ctx.scope, { status: filter.status }, {
-    orderBy: [["id", "desc"]],
-    limit: 500,
+/**
+ * Lists the app's plans, newest first, one page at a time (`domain/paging.ts`), optionally in one status.
+ *
+ * @throws {BillingError} `validation_failed` for a cursor this list did not hand out
+ */
+export async function listPlans(
+  ctx: Ctx,
+  filter: { status?: PlanStatus } & PageRequest,
+): Promise<Page<PlanView>> {
+  const page = await planPage(ctx.database.db, ctx.scope, { status: filter.status }, {
+    limit: filter.limit,
+    cursor: filter.cursor,
   });
-  return rows.map((r) => planView(planFromRow(r)));
+  return await mapPage(page, (r) => planView(planFromRow(r)));
 }
 
 /**

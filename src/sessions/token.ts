@@ -6,7 +6,7 @@
  * Format: `cs_<payload>.<signature>`, both base64url; the payload is the JSON of
  * {@link SessionClaims}. The signing key of an app is derived with HKDF-SHA-256 from the server's
  * session secret and the app's scope, so a token of one app never verifies for another, and
- * changing the secret (the admin token by default) ends every session at once.
+ * changing the secret (`BILLING_ENCRYPTION_KEY` in the runtimes, ADR 0013) ends every session at once.
  *
  * @module
  */

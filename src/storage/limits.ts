@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { getTableColumns, type Table } from "drizzle-orm";
+import { type Column, getTableColumns, getTableName, is, SQL, StringChunk, type Table } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 
 /** What one SQL statement may carry on a store. */
@@ -117,11 +117,76 @@ export function rowChunks<T>(executor: object, table: SQLiteTable, rows: readonl
 export async function insertChunked<T extends SQLiteTable>(
   executor: {
     insert(table: T): { values(rows: T["$inferInsert"][]): PromiseLike<unknown> };
+    run(query: SQL): unknown;
   },
   table: T,
   rows: readonly T["$inferInsert"][],
 ): Promise<void> {
-  for (const chunk of rowChunks(executor, table, rows)) await executor.insert(table).values(chunk);
+  for (const statement of insertStatements(executor, table, rows)) await statement;
+}
+
+/**
+ * The statements of {@link insertChunked}, not yet awaited, for a caller that runs independent
+ * statements together (the ledger batch's `pipelined`: one round trip on PostgreSQL). drizzle's
+ * statements start when awaited, so nothing runs until the caller awaits them, in order.
+ */
+export function insertStatements<T extends SQLiteTable>(
+  executor: {
+    insert(table: T): { values(rows: T["$inferInsert"][]): PromiseLike<unknown> };
+    run(query: SQL): unknown;
+  },
+  table: T,
+  rows: readonly T["$inferInsert"][],
+): PromiseLike<unknown>[] {
+  const out: PromiseLike<unknown>[] = [];
+  for (const chunk of rowChunks(executor, table, rows)) {
+    const statement = plainInsert(table, chunk);
+    out.push(
+      statement ? executor.run(statement) as PromiseLike<unknown> : executor.insert(table).values(chunk),
+    );
+  }
+  return out;
+}
+
+const COMMA = new StringChunk(", ");
+const NEXT_ROW = new StringChunk("), (");
+const CLOSE = new StringChunk(")");
+
+/**
+ * The multi-row `INSERT` drizzle's `insert(table).values(rows)` renders, built directly: the same
+ * text (`insert into "t" ("a", "b") values (?, ?), (?, ?)`) and the same bound values (each
+ * mapped by its column's `mapToDriverValue`, as drizzle's `Param` does), but with the values as
+ * plain chunks. Measured on the ingestion path (issue 14): drizzle's builder spent about a third
+ * of the CPU of a 1000-event batch classifying its 11 000 `Param` chunks (`is()` walks each
+ * chunk's prototype chain once per entity kind); plain string, number and null chunks are
+ * classified at once.
+ *
+ * @returns the statement, or `null` when a row leaves a column `undefined` or holds an SQL
+ *   expression (defaults and expressions stay with drizzle's builder)
+ */
+export function plainInsert(table: Table, rows: readonly Record<string, unknown>[]): SQL | null {
+  if (rows.length === 0) return null;
+  const columns = Object.entries(getTableColumns(table)) as [string, Column][];
+  const chunks: unknown[] = [
+    new StringChunk(
+      `insert into "${getTableName(table)}" (${columns.map(([, c]) => `"${c.name}"`).join(", ")}) values (`,
+    ),
+  ];
+  for (let r = 0; r < rows.length; r++) {
+    if (r > 0) chunks.push(NEXT_ROW);
+    const row = rows[r];
+    for (let i = 0; i < columns.length; i++) {
+      const [key, column] = columns[i];
+      const value = row[key];
+      if (value === undefined || is(value, SQL)) return null;
+      if (i > 0) chunks.push(COMMA);
+      const mapped = value === null ? null : column.mapToDriverValue(value);
+      if (mapped !== null && typeof mapped === "object") return null;
+      chunks.push(mapped);
+    }
+  }
+  chunks.push(CLOSE);
+  return new SQL(chunks as SQL["queryChunks"]);
 }
 
 /**

@@ -58,6 +58,8 @@ export interface PostgresOptions {
   connectTimeoutSeconds?: number;
   /** Apply `migrations/pg/` before returning (default true). */
   migrate?: boolean;
+  /** Called with the text of every statement the client sends (benchmarks, diagnostics). */
+  onStatement?: (text: string) => void;
 }
 
 /** Whether `url` names a PostgreSQL database (`postgres://` or `postgresql://`). */
@@ -112,25 +114,94 @@ export function toPostgresSql(text: string, parameters: number): string {
 type Method = "run" | "all" | "values" | "get";
 type Connection = postgres.Sql | postgres.TransactionSql;
 
+/** Most statement texts whose PostgreSQL form {@link proxyOver} remembers (a bound on memory). */
+const SQL_CACHE_SIZE = 2000;
+const sqlCache = new Map<string, string>();
+
+/** {@link toPostgresSql}, remembered per text: the hot statements repeat. */
+function cachedPostgresSql(text: string, parameters: number): string {
+  const key = `${parameters}\u0000${text}`;
+  let out = sqlCache.get(key);
+  if (out === undefined) {
+    out = toPostgresSql(text, parameters);
+    if (sqlCache.size >= SQL_CACHE_SIZE) sqlCache.delete(sqlCache.keys().next().value!);
+    sqlCache.set(key, out);
+  }
+  return out;
+}
+
 function proxyOver(connection: Connection): Db {
   const db = sqliteProxy(async (text: string, params: unknown[], method: Method) => {
-    const query = toPostgresSql(text, params.length);
-    // deno-lint-ignore no-explicit-any -- SQLite-encoded values: strings, numbers, null
-    const pending = connection.unsafe(query, params as any[]);
-    if (method === "run") {
-      const result = await pending;
-      return { rows: [], rowsAffected: result.count };
+    const query = cachedPostgresSql(text, params.length);
+    try {
+      // deno-lint-ignore no-explicit-any -- SQLite-encoded values: strings, numbers, null
+      const pending = connection.unsafe(query, params as any[]);
+      if (method === "run") {
+        const result = await pending;
+        return { rows: [], rowsAffected: result.count };
+      }
+      const rows = await pending.values();
+      return { rows: method === "get" ? rows[0] : rows };
+    } catch (error) {
+      throw asUnavailable(error);
     }
-    const rows = await pending.values();
-    return { rows: method === "get" ? rows[0] : rows };
   }, { schema });
   return db as unknown as Db;
 }
 
-/** Whether a PostgreSQL error is worth retrying the whole transaction for. */
+/**
+ * The driver's error code under `error`: drizzle wraps what a statement throws (`Failed query: …`,
+ * the original as `cause`) and {@link asUnavailable} wraps connection errors, so the chain of
+ * causes is walked to the first error with a string `code` that is not a {@link BillingError}.
+ */
+function driverCode(error: unknown): string {
+  let e = error;
+  for (let depth = 0; depth < 8 && e; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (!(e instanceof BillingError) && typeof code === "string") return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return "";
+}
+
+/** Whether a PostgreSQL error is worth retrying the whole transaction for (SQLSTATE 40001, 40P01). */
 function isRetryable(error: unknown): boolean {
-  const code = (error as { code?: string })?.code;
+  const code = driverCode(error);
   return code === "40001" || code === "40P01";
+}
+
+/**
+ * Client errors of a connection that never opened: nothing reached the server, so the write can
+ * run again at once (the server is restarting, or not accepting connections yet).
+ */
+const NEVER_CONNECTED = new Set(["ECONNREFUSED", "CONNECT_TIMEOUT", "57P03"]);
+
+/**
+ * Whether an error (or one of its causes) means the database could not be reached or dropped
+ * the connection (the server restarting or shutting down, a network cut): client codes of the
+ * `postgres` driver, SQLSTATE class 08 (connection exception), 57P01–57P03 (admin shutdown, crash
+ * shutdown, cannot connect now) and 53300 (too many connections).
+ */
+export function isConnectionError(error: unknown): boolean {
+  const code = driverCode(error);
+  return NEVER_CONNECTED.has(code) || code.startsWith("08") || code === "57P01" || code === "57P02" ||
+    code === "53300" || code === "ECONNRESET" || code === "EPIPE" || code === "ETIMEDOUT" ||
+    code.startsWith("CONNECTION_");
+}
+
+/**
+ * A connection error as {@link BillingError} `database_unavailable` (503, retryable): the
+ * request's outcome may be unknown (a commit whose answer was lost), so clients retry with the
+ * same idempotency key and get the original result or run it once. Other errors pass unchanged.
+ */
+function asUnavailable(error: unknown): unknown {
+  if (error instanceof BillingError || !isConnectionError(error)) return error;
+  return new BillingError(
+    "database_unavailable",
+    "unavailable",
+    "The database connection failed; retry with the same idempotency key",
+    { cause: error },
+  );
 }
 
 /**
@@ -182,7 +253,10 @@ export class PostgresStore implements Store {
    * resolves, rolls back when it throws (nothing half-written).
    *
    * @throws whatever `fn` throws; {@link BillingError} `database_busy` (503, retryable) after
-   *   {@link MAX_WRITE_ATTEMPTS} serialization failures or deadlocks
+   *   {@link MAX_WRITE_ATTEMPTS} serialization failures or deadlocks; `database_unavailable` (503,
+   *   retryable, outcome unknown when the connection dropped during the commit) when the server
+   *   cannot be reached or drops the connection ({@link isConnectionError}); a connection that
+   *   never opened is retried first, with backoff (about 3 s in all, a server restart's length)
    */
   async write<T>(fn: (tx: Tx) => Promise<T>, scope?: Scope): Promise<T> {
     await this.#slot();
@@ -206,8 +280,10 @@ export class PostgresStore implements Store {
           return await fn(bindLimits(proxyOver(connection), POSTGRES_LIMITS) as unknown as Tx);
         }) as T;
       } catch (error) {
-        if (!isRetryable(error)) throw error;
+        const neverConnected = NEVER_CONNECTED.has(driverCode(error));
+        if (!isRetryable(error) && !neverConnected) throw asUnavailable(error);
         if (attempt >= MAX_WRITE_ATTEMPTS) {
+          if (neverConnected) throw asUnavailable(error);
           throw new BillingError(
             "database_busy",
             "unavailable",
@@ -217,7 +293,8 @@ export class PostgresStore implements Store {
             },
           );
         }
-        await new Promise((r) => setTimeout(r, Math.min(200, 5 * 2 ** attempt) + Math.random() * 10));
+        const delay = neverConnected ? 100 * 2 ** attempt : Math.min(200, 5 * 2 ** attempt);
+        await new Promise((r) => setTimeout(r, delay + Math.random() * 10));
       }
     }
   }
@@ -228,6 +305,40 @@ export class PostgresStore implements Store {
   }
 }
 
+let writeAfterCloseGuarded = false;
+
+/**
+ * Whether `error` is the `postgres` driver's write to a connection that already closed: its
+ * batched write (`setImmediate(nextWrite)`) fires after `closed()` nulled the socket and throws
+ * `TypeError: Cannot read properties of null (reading 'write')` from a timer, where no caller can
+ * catch it (porsager/postgres#1154, #1208; unfixed in 3.4.9, the latest release). It happens when
+ * the server ends connections under load (a restart): a transaction whose connection closed sends
+ * its `rollback` on it. That transaction has already failed to its caller (`begin` rejects when
+ * its connection closes), so the lost write changes nothing.
+ */
+export function isDriverWriteAfterClose(error: unknown): boolean {
+  return error instanceof TypeError && /reading 'write'/.test(error.message) &&
+    /postgres[@/][^\n]*connection\.js/.test(error.stack ?? "");
+}
+
+/**
+ * Keeps the process alive through {@link isDriverWriteAfterClose} (once per process): without
+ * this, a database restart under load kills every API process that had a transaction open.
+ * Any other uncaught error still ends the process.
+ */
+function guardDriverWriteAfterClose(): void {
+  if (writeAfterCloseGuarded) return;
+  writeAfterCloseGuarded = true;
+  globalThis.addEventListener("error", (event) => {
+    if (!isDriverWriteAfterClose(event.error)) return;
+    event.preventDefault();
+    console.error(JSON.stringify({
+      level: "warn",
+      msg: "postgres driver wrote to a closed connection; its transaction had already failed",
+    }));
+  });
+}
+
 /**
  * Opens a pool on `options.url` and (by default) applies `migrations/pg/` under an advisory
  * lock, so processes starting together apply each migration once.
@@ -236,11 +347,13 @@ export class PostgresStore implements Store {
  */
 export async function openPostgres(options: PostgresOptions): Promise<PostgresStore> {
   const statementTimeout = options.statementTimeoutMs ?? 30_000;
+  guardDriverWriteAfterClose();
   const sql = postgres(options.url, {
     max: options.poolMax ?? 10,
     connect_timeout: options.connectTimeoutSeconds ?? 10,
     idle_timeout: 60,
     onnotice: () => {},
+    debug: options.onStatement ? (_connection, text) => options.onStatement!(text) : undefined,
     connection: { statement_timeout: statementTimeout, application_name: "billing" },
     types: {
       // 64-bit integers and sums come back as numbers, as SQLite's INTEGER does (amounts and

@@ -56,11 +56,42 @@ export const apiKeys = sqliteTable("api_keys", {
   kind: text("kind", { enum: ["secret", "publishable"] }).notNull(),
   hash: text("hash").notNull(),
   prefix: text("prefix").notNull(),
+  /** Last four characters of the key, shown in listings next to `prefix`. */
+  last4: text("last4").notNull().default(""),
+  /** Name given by the owner (`default` for the keys created with the app). */
+  name: text("name").notNull().default("default"),
+  /** What a secret key may reach (ADR 0013): `full`, `read_only`, `usage_only`, `ledger_only`. */
+  scope: text("scope", { enum: ["full", "read_only", "usage_only", "ledger_only"] }).notNull().default(
+    "full",
+  ),
   created_at: ms("created_at").notNull(),
+  /** After this instant the key no longer authenticates (set by the owner, or by a roll's grace period). */
+  expires_at: ms("expires_at"),
   revoked_at: ms("revoked_at"),
 }, (t) => [
   // Global: authentication looks a key up by its hash before any scope is known.
   uniqueIndex("api_keys_hash_uq").on(t.hash),
+  index("api_keys_scope_idx").on(t.tenant_id, t.app_id, t.id),
+]);
+
+/**
+ * Admin tokens issued by rolling (`POST /v1/admin/admin_tokens/roll`), stored as SHA-256 hashes,
+ * and the retirement of the configured token (`source` `config`: its hash with the instant a roll
+ * ended it). Global: admin authentication precedes any tenant.
+ *
+ * @ignore
+ */
+export const adminTokens = sqliteTable("admin_tokens", {
+  id: text("id").primaryKey(),
+  source: text("source", { enum: ["config", "rolled"] }).notNull(),
+  hash: text("hash").notNull(),
+  prefix: text("prefix").notNull(),
+  created_at: ms("created_at").notNull(),
+  expires_at: ms("expires_at"),
+  revoked_at: ms("revoked_at"),
+}, (t) => [
+  // Global: admin authentication looks a token up by its hash.
+  uniqueIndex("admin_tokens_hash_uq").on(t.hash),
 ]);
 
 /**
@@ -102,7 +133,11 @@ export const plans = sqliteTable("plans", {
   status: text("status", { enum: ["active", "archived"] }).notNull(),
   created_at: ms("created_at").notNull(),
   updated_at: ms("updated_at").notNull(),
-}, (t) => [uniqueIndex("plans_scope_key_uq").on(t.tenant_id, t.app_id, t.key)]);
+}, (t) => [
+  uniqueIndex("plans_scope_key_uq").on(t.tenant_id, t.app_id, t.key),
+  // the list order (`domain/paging.ts`): a page reads `limit + 1` index entries, not every row
+  index("plans_scope_id_idx").on(t.tenant_id, t.app_id, t.id),
+]);
 
 /**
  * Customers; `external_id` is the client's own id, unique per app.
@@ -115,8 +150,31 @@ export const customers = sqliteTable("customers", {
   external_id: text("external_id").notNull(),
   name: text("name"),
   email: text("email"),
+  /** `clock_…` of the test clock the customer lives on (its time moves only by advance), or null. */
+  test_clock_id: text("test_clock_id"),
+  /** The customer's tax rates (`txr_` ids, at most 5, in order); null = none set this way. */
+  tax_rate_ids: text("tax_rate_ids", { mode: "json" }).$type<string[]>(),
   created_at: ms("created_at").notNull(),
-}, (t) => [uniqueIndex("customers_scope_external_uq").on(t.tenant_id, t.app_id, t.external_id)]);
+}, (t) => [
+  uniqueIndex("customers_scope_external_uq").on(t.tenant_id, t.app_id, t.external_id),
+  index("customers_scope_test_clock_idx").on(t.tenant_id, t.app_id, t.test_clock_id),
+  // the list order (`domain/paging.ts`): a page reads `limit + 1` index entries, not every row
+  index("customers_scope_id_idx").on(t.tenant_id, t.app_id, t.id),
+]);
+
+/**
+ * Test clocks (Stripe's): a frozen instant that the customers bound to it live on; it moves only
+ * forward, by `POST /v1/test_clocks/{id}/advance` (see `test_clocks/service.ts`).
+ *
+ * @ignore
+ */
+export const testClocks = sqliteTable("test_clocks", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  name: text("name"),
+  frozen_time: ms("frozen_time").notNull(),
+  created_at: ms("created_at").notNull(),
+}, (t) => [index("test_clocks_scope_id_idx").on(t.tenant_id, t.app_id, t.id)]);
 
 /**
  * Subscriptions; status is derived from the instants (see `domain/subscription.ts`).
@@ -133,8 +191,14 @@ export const subscriptions = sqliteTable("subscriptions", {
   billing_anchor: ms("billing_anchor").notNull(),
   cancel_at: ms("cancel_at"),
   canceled_at: ms("canceled_at"),
+  /** Tax rates of this subscription (`txr_` ids, at most 5): when set, they replace the customer's. */
+  tax_rate_ids: text("tax_rate_ids", { mode: "json" }).$type<string[]>(),
   created_at: ms("created_at").notNull(),
-}, (t) => [index("subscriptions_scope_customer_idx").on(t.tenant_id, t.app_id, t.customer_id)]);
+}, (t) => [
+  index("subscriptions_scope_customer_idx").on(t.tenant_id, t.app_id, t.customer_id),
+  // the list order (`domain/paging.ts`): a page reads `limit + 1` index entries, not every row
+  index("subscriptions_scope_id_idx").on(t.tenant_id, t.app_id, t.id),
+]);
 
 /**
  * Ingested usage events. `event_id` is the client's idempotency key (unique per app);
@@ -195,6 +259,10 @@ export const invoices = sqliteTable("invoices", {
   tax_rate_id: text("tax_rate_id"),
   tax_percentage_bp: integer("tax_percentage_bp"),
   tax_inclusive: integer("tax_inclusive", { mode: "boolean" }),
+  /** Tax of each rate applied (`[{tax_rate_id, percentage_bp, inclusive, amount}]`); null on invoices rated before several rates. */
+  taxes: text("taxes", { mode: "json" }).$type<
+    { tax_rate_id: string | null; percentage_bp: number; inclusive: boolean; amount: number }[]
+  >(),
   due_at: ms("due_at"),
   uncollectible_at: ms("uncollectible_at"),
   uncollectible_entry_id: text("uncollectible_entry_id"),
@@ -215,6 +283,8 @@ export const invoices = sqliteTable("invoices", {
     .where(sql`status <> 'void'`),
   uniqueIndex("invoices_scope_number_uq").on(t.tenant_id, t.app_id, t.number),
   index("invoices_scope_customer_idx").on(t.tenant_id, t.app_id, t.customer_id, t.status),
+  // the list order (`domain/paging.ts`): a page reads `limit + 1` index entries, not every row
+  index("invoices_scope_id_idx").on(t.tenant_id, t.app_id, t.id),
 ]);
 
 /**
@@ -240,6 +310,12 @@ export const invoiceLines = sqliteTable("invoice_lines", {
   discount_amount: integer("discount_amount").notNull().default(0),
   /** Tax of this line, rounded per line (see domain/tax.ts). */
   tax_amount: integer("tax_amount").notNull().default(0),
+  /** Exact quantity (canonical decimal) when fractional; `quantity` then holds it rounded half-up. */
+  quantity_decimal: text("quantity_decimal"),
+  /** Exact unit price (canonical decimal) when fractional; `unit_amount` then holds it rounded half-up. */
+  unit_amount_decimal: text("unit_amount_decimal"),
+  /** Dimension values of a usage line's combination (JSON object), or null. */
+  dimensions: text("dimensions", { mode: "json" }),
 }, (t) => [index("invoice_lines_invoice_idx").on(t.tenant_id, t.app_id, t.invoice_id, t.position)]);
 
 /**

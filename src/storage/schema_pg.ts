@@ -70,11 +70,42 @@ export const apiKeys = pgTable("api_keys", {
   kind: text("kind", { enum: ["secret", "publishable"] }).notNull(),
   hash: text("hash").notNull(),
   prefix: text("prefix").notNull(),
+  /** Last four characters of the key, shown in listings next to `prefix`. */
+  last4: text("last4").notNull().default(""),
+  /** Name given by the owner (`default` for the keys created with the app). */
+  name: text("name").notNull().default("default"),
+  /** What a secret key may reach (ADR 0013): `full`, `read_only`, `usage_only`, `ledger_only`. */
+  scope: text("scope", { enum: ["full", "read_only", "usage_only", "ledger_only"] }).notNull().default(
+    "full",
+  ),
   created_at: ms("created_at").notNull(),
+  /** After this instant the key no longer authenticates (set by the owner, or by a roll's grace period). */
+  expires_at: ms("expires_at"),
   revoked_at: ms("revoked_at"),
 }, (t) => [
   // Global: authentication looks a key up by its hash before any scope is known.
   uniqueIndex("api_keys_hash_uq").on(t.hash),
+  index("api_keys_scope_idx").on(t.tenant_id, t.app_id, t.id),
+]);
+
+/**
+ * Admin tokens issued by rolling (`POST /v1/admin/admin_tokens/roll`), stored as SHA-256 hashes,
+ * and the retirement of the configured token (`source` `config`: its hash with the instant a roll
+ * ended it). Global: admin authentication precedes any tenant.
+ *
+ * @ignore
+ */
+export const adminTokens = pgTable("admin_tokens", {
+  id: text("id").primaryKey(),
+  source: text("source", { enum: ["config", "rolled"] }).notNull(),
+  hash: text("hash").notNull(),
+  prefix: text("prefix").notNull(),
+  created_at: ms("created_at").notNull(),
+  expires_at: ms("expires_at"),
+  revoked_at: ms("revoked_at"),
+}, (t) => [
+  // Global: admin authentication looks a token up by its hash.
+  uniqueIndex("admin_tokens_hash_uq").on(t.hash),
 ]);
 
 /**
@@ -116,7 +147,11 @@ export const plans = pgTable("plans", {
   status: text("status", { enum: ["active", "archived"] }).notNull(),
   created_at: ms("created_at").notNull(),
   updated_at: ms("updated_at").notNull(),
-}, (t) => [uniqueIndex("plans_scope_key_uq").on(t.tenant_id, t.app_id, t.key)]);
+}, (t) => [
+  uniqueIndex("plans_scope_key_uq").on(t.tenant_id, t.app_id, t.key),
+  // the list order (`domain/paging.ts`): a page reads `limit + 1` index entries, not every row
+  index("plans_scope_id_idx").on(t.tenant_id, t.app_id, t.id),
+]);
 
 /**
  * Customers; `external_id` is the client's own id, unique per app.
@@ -129,8 +164,31 @@ export const customers = pgTable("customers", {
   external_id: text("external_id").notNull(),
   name: text("name"),
   email: text("email"),
+  /** `clock_…` of the test clock the customer lives on (its time moves only by advance), or null. */
+  test_clock_id: text("test_clock_id"),
+  /** The customer's tax rates (`txr_` ids, at most 5, in order); null = none set this way. */
+  tax_rate_ids: json("tax_rate_ids").$type<string[]>(),
   created_at: ms("created_at").notNull(),
-}, (t) => [uniqueIndex("customers_scope_external_uq").on(t.tenant_id, t.app_id, t.external_id)]);
+}, (t) => [
+  uniqueIndex("customers_scope_external_uq").on(t.tenant_id, t.app_id, t.external_id),
+  index("customers_scope_test_clock_idx").on(t.tenant_id, t.app_id, t.test_clock_id),
+  // the list order (`domain/paging.ts`): a page reads `limit + 1` index entries, not every row
+  index("customers_scope_id_idx").on(t.tenant_id, t.app_id, t.id),
+]);
+
+/**
+ * Test clocks (Stripe's): a frozen instant that the customers bound to it live on; it moves only
+ * forward, by `POST /v1/test_clocks/{id}/advance` (see `test_clocks/service.ts`).
+ *
+ * @ignore
+ */
+export const testClocks = pgTable("test_clocks", {
+  id: text("id").primaryKey(),
+  ...scope(),
+  name: text("name"),
+  frozen_time: ms("frozen_time").notNull(),
+  created_at: ms("created_at").notNull(),
+}, (t) => [index("test_clocks_scope_id_idx").on(t.tenant_id, t.app_id, t.id)]);
 
 /**
  * Subscriptions; status is derived from the instants (see `domain/subscription.ts`).
@@ -147,8 +205,14 @@ export const subscriptions = pgTable("subscriptions", {
   billing_anchor: ms("billing_anchor").notNull(),
   cancel_at: ms("cancel_at"),
   canceled_at: ms("canceled_at"),
+  /** Tax rates of this subscription (`txr_` ids, at most 5): when set, they replace the customer's. */
+  tax_rate_ids: json("tax_rate_ids").$type<string[]>(),
   created_at: ms("created_at").notNull(),
-}, (t) => [index("subscriptions_scope_customer_idx").on(t.tenant_id, t.app_id, t.customer_id)]);
+}, (t) => [
+  index("subscriptions_scope_customer_idx").on(t.tenant_id, t.app_id, t.customer_id),
+  // the list order (`domain/paging.ts`): a page reads `limit + 1` index entries, not every row
+  index("subscriptions_scope_id_idx").on(t.tenant_id, t.app_id, t.id),
+]);
 
 /**
  * Ingested usage events. `event_id` is the client's idempotency key (unique per app);
@@ -209,6 +273,10 @@ export const invoices = pgTable("invoices", {
   tax_rate_id: text("tax_rate_id"),
   tax_percentage_bp: whole("tax_percentage_bp"),
   tax_inclusive: boolean("tax_inclusive"),
+  /** Tax of each rate applied (`[{tax_rate_id, percentage_bp, inclusive, amount}]`); null on invoices rated before several rates. */
+  taxes: json("taxes").$type<
+    { tax_rate_id: string | null; percentage_bp: number; inclusive: boolean; amount: number }[]
+  >(),
   due_at: ms("due_at"),
   uncollectible_at: ms("uncollectible_at"),
   uncollectible_entry_id: text("uncollectible_entry_id"),
@@ -229,6 +297,8 @@ export const invoices = pgTable("invoices", {
     .where(sql`status <> 'void'`),
   uniqueIndex("invoices_scope_number_uq").on(t.tenant_id, t.app_id, t.number),
   index("invoices_scope_customer_idx").on(t.tenant_id, t.app_id, t.customer_id, t.status),
+  // the list order (`domain/paging.ts`): a page reads `limit + 1` index entries, not every row
+  index("invoices_scope_id_idx").on(t.tenant_id, t.app_id, t.id),
 ]);
 
 /**
@@ -254,6 +324,12 @@ export const invoiceLines = pgTable("invoice_lines", {
   discount_amount: whole("discount_amount").notNull().default(0),
   /** Tax of this line, rounded per line (see domain/tax.ts). */
   tax_amount: whole("tax_amount").notNull().default(0),
+  /** Exact quantity (canonical decimal) when fractional; `quantity` then holds it rounded half-up. */
+  quantity_decimal: text("quantity_decimal"),
+  /** Exact unit price (canonical decimal) when fractional; `unit_amount` then holds it rounded half-up. */
+  unit_amount_decimal: text("unit_amount_decimal"),
+  /** Dimension values of a usage line's combination (JSON object), or null. */
+  dimensions: json("dimensions"),
 }, (t) => [index("invoice_lines_invoice_idx").on(t.tenant_id, t.app_id, t.invoice_id, t.position)]);
 
 /**

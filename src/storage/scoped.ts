@@ -20,10 +20,18 @@
  *
  * @module
  */
-import { and, asc, count, desc, eq, inArray, isNull, type SQL, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, isNull, lt, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn, SQLiteInsertBase, SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { ResultSet } from "@libsql/client";
 import type { Scope } from "../domain/scope.ts";
+import type { IdPrefix } from "../domain/ids.ts";
+import {
+  decodeCursor,
+  DEFAULT_PAGE_LIMIT,
+  encodeCursor,
+  type Page,
+  type PageRequest,
+} from "../domain/paging.ts";
 import type { Executor } from "./db.ts";
 import { insertChunked } from "./limits.ts";
 
@@ -245,5 +253,39 @@ export function tableRepository<T extends TenantTable>(table: T): TableRepositor
     insertMany: (exec, scope, rows) => scoped(exec, scope).insertMany(table, rows),
     update: (exec, scope, match, set) => scoped(exec, scope).update(table, set, matchWhere(table, match)),
     delete: (exec, scope, match) => scoped(exec, scope).delete(table, matchWhere(table, match)),
+  };
+}
+
+/** A scoped table whose primary key `id` is a TypeID (every resource a list shows). */
+export type IdTable = TenantTable & { id: SQLiteColumn };
+
+/**
+ * One page of the scope's rows of `table` matching `where`, in the one list order of
+ * `domain/paging.ts` (id descending: newest first), after the row the cursor names. Reads
+ * `limit + 1` rows to learn whether another page follows; binds the scope, the cursor and the
+ * limit besides `where`'s own parameters.
+ *
+ * @param prefix the TypeID prefix of `table`'s ids: a cursor of another list is refused
+ * @returns the rows of the page and the cursor of the next one (`null` on the last page)
+ * @throws {BillingError} `validation_failed` naming `query.cursor` for a cursor this list did not hand out
+ */
+export async function pageRows<T extends IdTable>(
+  exec: Executor,
+  scope: Scope,
+  table: T,
+  where: SQL | undefined,
+  request: PageRequest,
+  prefix: IdPrefix,
+): Promise<Page<Row<T>>> {
+  const limit = request.limit ?? DEFAULT_PAGE_LIMIT;
+  const after = request.cursor === undefined ? undefined : lt(table.id, decodeCursor(request.cursor, prefix));
+  const rows = await scoped(exec, scope).select(table, and(where, after), {
+    orderBy: [desc(table.id)],
+    limit: limit + 1,
+  }) as (Row<T> & { id: string })[];
+  const page = rows.slice(0, limit);
+  return {
+    data: page,
+    next_cursor: rows.length > limit && page.length > 0 ? encodeCursor(page[page.length - 1].id) : null,
   };
 }

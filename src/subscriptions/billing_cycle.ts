@@ -61,7 +61,8 @@ export type FaultHook = (
 ) => void;
 
 /**
- * Runs the billing cycle once at `services.clock.now()`.
+ * Runs the billing cycle once at `services.clock.now()`, for the subscriptions of customers on the
+ * wall clock (a test clock's customers are billed by its advance).
  *
  * @param options.fault test-only crash injection (see {@link FaultHook}); a throw aborts the run
  */
@@ -106,6 +107,31 @@ export async function runBillingCycle(
   // After invoicing, so drafts of periods the grants overlap are finalized (and spend them) first.
   report.credits_expired = await expireCredits(services, services.clock.now());
   services.log({ level: "info", msg: "billing cycle", ...report, failures: report.failures.length });
+  return report;
+}
+
+/**
+ * Runs the billing cycle of these subscriptions (of `ctx.scope`) at `ctx.clock.now()`, steps 1–2
+ * above, in id order; a test clock's advance calls it at each instant it stops at
+ * (`test_clocks/service.ts`). Exactly once like {@link runBillingCycle}; the first failure is
+ * thrown (the caller's retry resumes where it stopped).
+ */
+export async function cycleSubscriptions(
+  ctx: Ctx,
+  subscriptionIds: readonly string[],
+): Promise<BillingCycleReport> {
+  const report: BillingCycleReport = {
+    subscriptions_scanned: 0,
+    plan_changes_applied: 0,
+    invoices_generated: 0,
+    invoices_finalized: 0,
+    credits_expired: 0,
+    failures: [],
+  };
+  for (const id of [...subscriptionIds].sort()) {
+    report.subscriptions_scanned++;
+    await cycleSubscription(ctx, id, report);
+  }
   return report;
 }
 

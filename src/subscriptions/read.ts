@@ -28,6 +28,8 @@ import {
 } from "./repository.ts";
 import type { Ctx } from "../context.ts";
 import { loadPlan } from "../plans/service.ts";
+import { customerCtx } from "../test_clocks/time.ts";
+import { inChunks } from "../storage/limits.ts";
 import type { SubscriptionView } from "../domain/views.ts";
 export type { SubscriptionView };
 
@@ -80,6 +82,7 @@ export function subscriptionView(
       }
       : null,
     paused_at: pause?.start.toISOString() ?? null,
+    tax_rate_ids: row.tax_rate_ids ?? null,
     created_at: row.created_at.toISOString(),
   };
 }
@@ -89,6 +92,33 @@ export async function changesOf(ctx: Ctx, exec: Executor, subscriptionId: string
   return await changeRows.list(exec, ctx.scope, { subscription_id: subscriptionId }, {
     orderBy: [["effective_at", "asc"], ["id", "asc"]],
   });
+}
+
+/**
+ * The plan changes and pauses of several subscriptions (a page of a list) in a few statements
+ * (each within the store's bound-parameter limit), by subscription id, ordered as
+ * {@link changesOf} and {@link pausesOf} order them.
+ */
+export async function historiesOf(
+  ctx: Ctx,
+  exec: Executor,
+  subscriptionIds: readonly string[],
+): Promise<Map<string, { changes: PlanChange[]; pauses: PauseWindow[] }>> {
+  const out = new Map(
+    subscriptionIds.map((id) => [id, { changes: [] as PlanChange[], pauses: [] as PauseWindow[] }]),
+  );
+  // Each statement binds the scope's two columns beside the IN list (4 reserved, generously).
+  for (const chunk of inChunks(exec, subscriptionIds, 4)) {
+    const changes = await changeRows.list(exec, ctx.scope, { subscription_id: chunk }, {
+      orderBy: [["effective_at", "asc"], ["id", "asc"]],
+    });
+    for (const change of changes) out.get(change.subscription_id)!.changes.push(change);
+    const pauses = await pauseRows.list(exec, ctx.scope, { subscription_id: chunk }, {
+      orderBy: [["start_at", "asc"], ["id", "asc"]],
+    });
+    for (const p of pauses) out.get(p.subscription_id)!.pauses.push({ start: p.start_at, end: p.end_at });
+  }
+  return out;
 }
 
 /** The pauses of a subscription, oldest first. */
@@ -138,6 +168,17 @@ export async function loadSubscription(
   const row = await subscriptionRows.first(exec, ctx.scope, { id });
   if (!row) throw notFound("subscription", id);
   return { row, plan: await loadPlan(ctx, exec, row.plan_id) };
+}
+
+/**
+ * `ctx` on the clock of the subscription's customer (`test_clocks/time.ts`): its test clock's
+ * frozen time when the customer is bound to one. An unknown id keeps `ctx` (the caller's own
+ * lookup then answers 404).
+ */
+export async function subscriptionCtx(ctx: Ctx, id: string): Promise<Ctx> {
+  if (!isId("sub", id)) return ctx;
+  const row = await subscriptionRows.first(ctx.database.db, ctx.scope, { id });
+  return row ? await customerCtx(ctx, ctx.database.db, row.customer_id) : ctx;
 }
 
 /** The billing period of a subscription containing `at`. */

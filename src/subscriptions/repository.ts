@@ -4,11 +4,29 @@
  *
  * @module
  */
-import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lte, or, sql } from "drizzle-orm";
+import {
+  and,
+  asc,
+  desc,
+  eq,
+  exists,
+  gt,
+  inArray,
+  isNotNull,
+  isNull,
+  lte,
+  not,
+  or,
+  type SQL,
+  sql,
+} from "drizzle-orm";
+import type { Page, PageRequest } from "../domain/paging.ts";
 import type { Scope } from "../domain/scope.ts";
+import type { SubscriptionStatus } from "../domain/subscription.ts";
 import type { Executor } from "../storage/db.ts";
 import { subscriptionChanges, subscriptionPauses, subscriptions } from "../storage/schema.ts";
-import { type Row, scoped, type TableRepository, tableRepository } from "../storage/scoped.ts";
+import { onTestClock, onWallClock } from "../storage/clock_bound.ts";
+import { pageRows, type Row, scoped, type TableRepository, tableRepository } from "../storage/scoped.ts";
 
 /** A subscription row as stored. */
 export type SubscriptionRow = Row<typeof subscriptions>;
@@ -59,7 +77,8 @@ export async function deletePendingChanges(
 }
 
 /**
- * Up to `limit` subscriptions of every scope with an id above `afterId`, in id order. Global on
+ * Up to `limit` subscriptions of every scope with an id above `afterId`, in id order, of
+ * customers on the wall clock (a test clock's customers are billed by its advance). Global on
  * purpose: the billing cycle walks every tenant's subscriptions and then works on each one in its
  * own scope.
  */
@@ -68,8 +87,21 @@ export function subscriptionsOfAllScopesAfter(
   afterId: string,
   limit: number,
 ): Promise<SubscriptionRow[]> {
-  return exec.select().from(subscriptions).where(gt(subscriptions.id, afterId)).orderBy(subscriptions.id)
+  return exec.select().from(subscriptions).where(
+    and(gt(subscriptions.id, afterId), onWallClock(subscriptions)),
+  )
+    .orderBy(subscriptions.id)
     .limit(limit);
+}
+
+/** The subscriptions of the customers bound to test clock `clockId` in the scope, in id order. */
+export function subscriptionsOfTestClock(
+  exec: Executor,
+  scope: Scope,
+  clockId: string,
+): Promise<SubscriptionRow[]> {
+  const s = scoped(exec, scope);
+  return s.select(subscriptions, onTestClock(subscriptions, clockId), { orderBy: [asc(subscriptions.id)] });
 }
 
 /** The pauses of these customers' subscriptions in the scope (one IN list). */
@@ -119,6 +151,7 @@ export function trialsEndingOfAllScopes(
     lte(subscriptions.trial_end, until),
     sql`(${subscriptions.cancel_at} is null or ${subscriptions.cancel_at} > ${subscriptions.trial_end})`,
     notAudited("subscription.trial_ending"),
+    onWallClock(subscriptions),
   )).orderBy(asc(subscriptions.trial_end), asc(subscriptions.id)).limit(limit);
 }
 
@@ -139,5 +172,62 @@ export function expiriesOfAllScopes(
     lte(subscriptions.cancel_at, now),
     gt(subscriptions.cancel_at, since),
     notAudited("subscription.expired"),
+    onWallClock(subscriptions),
   )).orderBy(asc(subscriptions.cancel_at), asc(subscriptions.id)).limit(limit);
+}
+
+/**
+ * The condition "the subscription's status at `now` is `status`", in SQL: the rule of
+ * `statusAt` in `domain/subscription.ts` (ended → canceled or expired; else paused inside a pause;
+ * else trialing before `trial_end`; else active), so a filtered list pages in the database.
+ */
+function statusWhere(exec: Executor, status: SubscriptionStatus, now: Date): SQL {
+  const ended = and(isNotNull(subscriptions.cancel_at), lte(subscriptions.cancel_at, now))!;
+  const paused = exists(
+    exec.select({ one: sql`1` }).from(subscriptionPauses).where(and(
+      eq(subscriptionPauses.tenant_id, subscriptions.tenant_id),
+      eq(subscriptionPauses.app_id, subscriptions.app_id),
+      eq(subscriptionPauses.subscription_id, subscriptions.id),
+      lte(subscriptionPauses.start_at, now),
+      or(isNull(subscriptionPauses.end_at), gt(subscriptionPauses.end_at, now)),
+    )),
+  );
+  switch (status) {
+    case "canceled":
+      return and(ended, isNotNull(subscriptions.canceled_at))!;
+    case "expired":
+      return and(ended, isNull(subscriptions.canceled_at))!;
+    case "paused":
+      return and(not(ended), paused)!;
+    case "trialing":
+      return and(
+        not(ended),
+        not(paused),
+        isNotNull(subscriptions.trial_end),
+        gt(subscriptions.trial_end, now),
+      )!;
+    case "active":
+      return and(
+        not(ended),
+        not(paused),
+        or(isNull(subscriptions.trial_end), lte(subscriptions.trial_end, now)),
+      )!;
+  }
+}
+
+/**
+ * One page of the scope's subscriptions, newest first, optionally of one customer and in one
+ * status at `now`.
+ */
+export function subscriptionPage(
+  exec: Executor,
+  scope: Scope,
+  filter: { customer_id?: string; status?: SubscriptionStatus; now: Date },
+  request: PageRequest,
+): Promise<Page<SubscriptionRow>> {
+  const where = and(
+    filter.customer_id === undefined ? undefined : eq(subscriptions.customer_id, filter.customer_id),
+    filter.status === undefined ? undefined : statusWhere(exec, filter.status, filter.now),
+  );
+  return pageRows(exec, scope, subscriptions, where, request, "sub");
 }

@@ -10,20 +10,25 @@ import {
   changePlan,
   createSubscription,
   getSubscription,
+  listSubscriptions,
   pauseSubscription,
   resumeSubscription,
+  setSubscriptionTaxRates,
 } from "./service.ts";
 import { runBillingCycle } from "./billing_cycle.ts";
 import { applyDiscount } from "../coupons/service.ts";
 import type { Services } from "../context.ts";
 import { type AppEnv, body, errors, json, router, secured } from "../http/env.ts";
-import { idParam, ResourceIdParam } from "../http/schemas.ts";
+import { idParam, listQuery, ResourceIdParam } from "../http/schemas.ts";
+import { z } from "@hono/zod-openapi";
 import { ApplyDiscountBody, DiscountSchema } from "../coupons/schemas.ts";
 import {
   BillingCycleReportSchema,
   CancelSubscriptionBody,
   ChangePlanBody,
   CreateSubscriptionBody,
+  SetSubscriptionTaxRatesBody,
+  SubscriptionList,
   SubscriptionSchema,
 } from "./schemas.ts";
 
@@ -53,9 +58,33 @@ export function subscriptionRoutes(services: Services): OpenAPIHono<AppEnv> {
         plan_id: input.plan_id,
         start_at: input.start_at ? new Date(input.start_at) : undefined,
         end_at: input.end_at ? new Date(input.end_at) : undefined,
+        tax_rate_ids: input.tax_rate_ids,
       });
       return replayed ? c.json(subscription, 200) : c.json(subscription, 201);
     },
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/subscriptions",
+      tags: ["subscriptions"],
+      summary: "List subscriptions, newest first, one page at a time",
+      security: secured,
+      request: {
+        query: listQuery("sub", {
+          customer_id: z.string().min(1).max(128).optional().openapi({
+            description: "Only this customer's subscriptions (cus_ or external id)",
+            example: "user_42",
+          }),
+          status: z.enum(["trialing", "active", "paused", "canceled", "expired"]).optional().openapi({
+            description: "Only subscriptions in this status now",
+            example: "active",
+          }),
+        }),
+      },
+      responses: { 200: json(SubscriptionList), ...errors },
+    }),
+    async (c) => c.json(await listSubscriptions(c.var.ctx, c.req.valid("query")), 200),
   );
   app.openapi(
     createRoute({
@@ -68,6 +97,23 @@ export function subscriptionRoutes(services: Services): OpenAPIHono<AppEnv> {
       responses: { 200: json(SubscriptionSchema), ...errors },
     }),
     async (c) => c.json(await getSubscription(c.var.ctx, c.req.valid("param").id), 200),
+  );
+  app.openapi(
+    createRoute({
+      method: "put",
+      path: "/v1/subscriptions/{id}/tax_rates",
+      tags: ["subscriptions"],
+      summary:
+        "Set the subscription's own tax rates (up to 5; they replace the customer's); null clears them",
+      security: secured,
+      request: { params: IdParam, body: body(SetSubscriptionTaxRatesBody) },
+      responses: { 200: json(SubscriptionSchema), ...errors },
+    }),
+    async (c) =>
+      c.json(
+        await setSubscriptionTaxRates(c.var.ctx, c.req.valid("param").id, c.req.valid("json").tax_rate_ids),
+        200,
+      ),
   );
   app.openapi(
     createRoute({
@@ -87,13 +133,20 @@ export function subscriptionRoutes(services: Services): OpenAPIHono<AppEnv> {
       method: "post",
       path: "/v1/subscriptions/{id}/change",
       tags: ["subscriptions"],
-      summary: "Change the plan (upgrade now with proration, downgrade at period end by default)",
+      summary:
+        "Change the plan (upgrade now with proration, downgrade at period end by default; an interval change resets the billing anchor)",
       security: secured,
       request: { params: ResourceIdParam, body: body(ChangePlanBody) },
       responses: { 200: json(SubscriptionSchema), ...errors },
     }),
-    async (c) =>
-      c.json((await changePlan(c.var.ctx, c.req.valid("param").id, c.req.valid("json"))).subscription, 200),
+    async (c) => {
+      const { proration_date, ...input } = c.req.valid("json");
+      const change = await changePlan(c.var.ctx, c.req.valid("param").id, {
+        ...input,
+        proration_date: proration_date ? new Date(proration_date) : undefined,
+      });
+      return c.json(change.subscription, 200);
+    },
   );
   for (
     const [verb, summary, run] of [

@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from "@hono/zod-openapi";
-import { Instant, Ref, typeId } from "../http/schemas.ts";
+import { Instant, listOf, Ref, TaxRateIds, typeId } from "../http/schemas.ts";
 
 /** Body of `POST /v1/subscriptions`. */
 export const CreateSubscriptionBody: z.ZodObject<
@@ -14,6 +14,7 @@ export const CreateSubscriptionBody: z.ZodObject<
     plan_id: z.ZodString;
     start_at: z.ZodOptional<z.ZodISODateTime>;
     end_at: z.ZodOptional<z.ZodISODateTime>;
+    tax_rate_ids: z.ZodOptional<z.ZodArray<z.ZodString>>;
   },
   z.core.$strict
 > = z.object({
@@ -25,6 +26,11 @@ export const CreateSubscriptionBody: z.ZodObject<
   start_at: Instant.optional().openapi({ description: "Defaults to now; may be backdated up to 366 days" }),
   end_at: Instant.optional().openapi({
     description: "Fixed end: the subscription becomes expired then (the last period is cut there)",
+  }),
+  tax_rate_ids: TaxRateIds.optional().openapi({
+    description:
+      "The subscription's own tax rates (at most 5), replacing the customer's; absent: the customer's",
+    example: ["txr_01jd0000000000000000000000"],
   }),
 }).strict().openapi("CreateSubscription");
 /** Body of `POST /v1/subscriptions/{id}/cancel`. */
@@ -65,6 +71,7 @@ export const SubscriptionSchema: z.ZodObject<
       >
     >;
     paused_at: z.ZodNullable<z.ZodString>;
+    tax_rate_ids: z.ZodNullable<z.ZodArray<z.ZodString>>;
     created_at: z.ZodString;
   },
   z.core.$strip
@@ -133,17 +140,28 @@ export const SubscriptionSchema: z.ZodObject<
     description: "Start of the current pause while paused, else null",
     example: null,
   }),
+  tax_rate_ids: z.array(z.string()).nullable().openapi({
+    description:
+      "The subscription's own tax rates (txr_ ids), replacing the customer's; null: the customer's apply",
+    example: null,
+  }),
   created_at: z.string().openapi({
     description: "ISO 8601 UTC instant",
     example: "2026-11-01T00:00:00.000Z",
   }),
 }).openapi("Subscription");
+/** A page of subscriptions (`GET /v1/subscriptions`). */
+export const SubscriptionList: z.ZodObject<
+  { data: z.ZodArray<typeof SubscriptionSchema>; next_cursor: z.ZodNullable<z.ZodString> },
+  z.core.$strip
+> = listOf(SubscriptionSchema, "SubscriptionList", "subscriptions");
 /** Body of `POST /v1/subscriptions/{id}/change`. */
 export const ChangePlanBody: z.ZodObject<
   {
     plan_id: z.ZodString;
     proration: z.ZodOptional<z.ZodEnum<{ prorate: "prorate"; none: "none" }>>;
     effective: z.ZodOptional<z.ZodEnum<{ period_end: "period_end"; now: "now" }>>;
+    proration_date: z.ZodOptional<z.ZodISODateTime>;
   },
   z.core.$strict
 > = z.object({
@@ -153,8 +171,19 @@ export const ChangePlanBody: z.ZodObject<
     example: "prorate",
   }),
   effective: z.enum(["now", "period_end"]).optional().openapi({
-    description: "Default: upgrades now, downgrades at period end",
+    description:
+      "Default: upgrades now, downgrades at period end. A change of interval (month ↔ year) always takes effect now: " +
+      "the current period ends there (its unused time credited, invoiced and finalized at once) and the billing " +
+      "anchor resets to the change",
     example: "now",
+  }),
+  proration_date: Instant.optional().openapi({
+    description:
+      "As Stripe's: the change takes effect, and prorates to the second, at this instant instead of now. " +
+      "Must lie in the current period and not before the last applied change (400 proration_date_outside_period " +
+      "otherwise); a later instant than now schedules the change then; an interval change may not be dated after " +
+      "now. Not with effective period_end",
+    example: "2026-11-10T00:00:00.000Z",
   }),
 }).strict().openapi("ChangePlan");
 
@@ -189,3 +218,13 @@ export const BillingCycleReportSchema: z.ZodObject<
     error: z.string().openapi({ description: "What went wrong", example: "plan_not_found" }),
   })).openapi({ description: "Subscriptions that failed (the others went on)", example: [] }),
 }).openapi("BillingCycleReport");
+/** Body of `PUT /v1/subscriptions/{id}/tax_rates`. */
+export const SetSubscriptionTaxRatesBody: z.ZodObject<
+  { tax_rate_ids: z.ZodNullable<z.ZodArray<z.ZodString>> },
+  z.core.$strict
+> = z.object({
+  tax_rate_ids: TaxRateIds.nullable().openapi({
+    description: "The subscription's own tax rates (at most 5); null: bill with the customer's rates again",
+    example: ["txr_01jd0000000000000000000000"],
+  }),
+}).strict().openapi("SetSubscriptionTaxRates");

@@ -1,16 +1,18 @@
-/** Tax rate routes: `POST /v1/tax_rates` and `PUT /v1/customers/{id}/tax_rate`. @module */
+/** Tax rate routes: `POST /v1/tax_rates`, `PUT /v1/customers/{id}/tax_rates` and `…/tax_rate`. @module */
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { createTaxRate, setCustomerTaxRate } from "./service.ts";
+import { createTaxRate, setCustomerTaxRate, setCustomerTaxRates } from "./service.ts";
+import { SetCustomerTaxRatesBody } from "../customers/schemas.ts";
 import { type AppEnv, body, errors, json, router, secured } from "../http/env.ts";
 import { ResourceIdParam } from "../http/schemas.ts";
 import {
   CreateTaxRateBody,
   CustomerTaxRateSchema,
+  CustomerTaxRatesSchema,
   SetCustomerTaxRateBody,
   TaxRateSchema,
 } from "./schemas.ts";
 
-/** `POST /v1/tax_rates` and `PUT /v1/customers/{id}/tax_rate`. */
+/** `POST /v1/tax_rates`, `PUT /v1/customers/{id}/tax_rates` and the single-rate `PUT /v1/customers/{id}/tax_rate`. */
 export function taxRoutes(): OpenAPIHono<AppEnv> {
   const app = router();
   app.openapi(
@@ -37,7 +39,8 @@ export function taxRoutes(): OpenAPIHono<AppEnv> {
       method: "put",
       path: "/v1/customers/{id}/tax_rate",
       tags: ["tax"],
-      summary: "Set (or clear with null) the tax rate a customer is billed with",
+      summary:
+        "Set (or clear with null) the one tax rate a customer is billed with (see PUT …/tax_rates for several)",
       security: secured,
       request: { params: ResourceIdParam, body: body(SetCustomerTaxRateBody) },
       responses: { 200: json(CustomerTaxRateSchema), ...errors },
@@ -45,6 +48,22 @@ export function taxRoutes(): OpenAPIHono<AppEnv> {
     async (c) =>
       c.json(
         await setCustomerTaxRate(c.var.ctx, c.req.valid("param").id, c.req.valid("json").tax_rate_id),
+        200,
+      ),
+  );
+  app.openapi(
+    createRoute({
+      method: "put",
+      path: "/v1/customers/{id}/tax_rates",
+      tags: ["tax"],
+      summary: "Set the tax rates (up to 5) a customer is billed with; [] clears them",
+      security: secured,
+      request: { params: ResourceIdParam, body: body(SetCustomerTaxRatesBody) },
+      responses: { 200: json(CustomerTaxRatesSchema), ...errors },
+    }),
+    async (c) =>
+      c.json(
+        await setCustomerTaxRates(c.var.ctx, c.req.valid("param").id, c.req.valid("json").tax_rate_ids),
         200,
       ),
   );

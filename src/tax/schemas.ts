@@ -72,3 +72,14 @@ export const CustomerTaxRateSchema: z.ZodObject<
   customer_id: z.string().openapi({ description: "cus_ id", example: "cus_01jd0000000000000000000000" }),
   tax_rate: TaxRateSchema.nullable(),
 }).openapi("CustomerTaxRate");
+/** The tax rates a customer is billed with (`PUT /v1/customers/{id}/tax_rates`). */
+export const CustomerTaxRatesSchema: z.ZodObject<
+  { customer_id: z.ZodString; tax_rates: z.ZodArray<typeof TaxRateSchema> },
+  z.core.$strip
+> = z.object({
+  customer_id: z.string().openapi({ description: "cus_ id", example: "cus_01jd0000000000000000000000" }),
+  tax_rates: z.array(TaxRateSchema).openapi({
+    description: "The customer's tax rates, in order",
+    example: [],
+  }),
+}).openapi("CustomerTaxRates");

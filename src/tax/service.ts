@@ -2,10 +2,12 @@
  * Tax rates and the customer's rate. Rules live in `domain/tax.ts`.
  *
  * A tax rate is identified by what it is (display name, jurisdiction, percentage, inclusive):
- * creating the same rate again returns it (`replayed`), so retries never duplicate rates. Each
- * customer is billed with at most one rate (its jurisdiction's), set with
- * `PUT /v1/customers/{id}/tax_rate`; draft invoices pick it up on their next refresh and
- * finalization snapshots it on the invoice.
+ * creating the same rate again returns it (`replayed`), so retries never duplicate rates. A
+ * customer carries up to 5 rates (`PUT /v1/customers/{id}/tax_rates`, or `tax_rate_ids` on
+ * creation); `PUT /v1/customers/{id}/tax_rate` is the earlier single-rate form of the same setting
+ * (it sets the list to that one rate). A subscription's own `tax_rate_ids` replace the customer's.
+ * Draft invoices pick the rates up on their next refresh and finalization snapshots them on the
+ * invoice (`taxes`).
  *
  * @module
  */
@@ -15,11 +17,13 @@ import { percentageToBasisPoints } from "../domain/tax.ts";
 import { customerTaxRateRows, type TaxRateRow, taxRateRows, upsertCustomerTaxRate } from "./repository.ts";
 import type { Ctx } from "../context.ts";
 import { writeOp } from "../lifecycle/write.ts";
-import { loadCustomer } from "../customers/service.ts";
+import { loadCustomer, setCustomerTaxRateIdsTx } from "../customers/service.ts";
+import { resolveTaxRates } from "./rates.ts";
 import type { TaxRateView } from "../domain/views.ts";
 export type { TaxRateView };
 
-function view(row: TaxRateRow): TaxRateView {
+/** A stored tax rate as the API shows it. */
+export function view(row: TaxRateRow): TaxRateView {
   return {
     id: row.id,
     display_name: row.display_name,
@@ -82,14 +86,52 @@ export async function setCustomerTaxRate(
     const customer = await loadCustomer(ctx, tx, customerRef);
     if (taxRateId === null) {
       await customerTaxRateRows.delete(tx, ctx.scope, { customer_id: customer.id });
-      emit("customer.tax_rate_set", customer.id, { customer_id: customer.id, tax_rate_id: null });
+      await setCustomerTaxRateIdsTx(ctx, tx, customer.id, []);
+      emit("customer.tax_rate_set", customer.id, {
+        customer_id: customer.id,
+        tax_rate_id: null,
+        tax_rate_ids: [],
+      });
       return { customer_id: customer.id, tax_rate: null };
     }
     if (!isId("txr", taxRateId)) throw notFound("tax_rate", taxRateId);
     const rate = await taxRateRows.first(tx, ctx.scope, { id: taxRateId });
     if (!rate) throw notFound("tax_rate", taxRateId);
     await upsertCustomerTaxRate(tx, ctx.scope, customer.id, rate.id, now);
-    emit("customer.tax_rate_set", customer.id, { customer_id: customer.id, tax_rate_id: rate.id });
+    await setCustomerTaxRateIdsTx(ctx, tx, customer.id, [rate.id]);
+    emit("customer.tax_rate_set", customer.id, {
+      customer_id: customer.id,
+      tax_rate_id: rate.id,
+      tax_rate_ids: [rate.id],
+    });
     return { customer_id: customer.id, tax_rate: view(rate) };
+  });
+}
+
+/**
+ * Sets the tax rates a customer is billed with (an empty list clears them): each applies to the
+ * same discounted amount, rounded per line and rate (`domain/tax.ts`). Idempotent.
+ *
+ * @throws {BillingError} `customer_not_found`, `tax_rate_not_found` (404); `tax_rates_incompatible`
+ *   (422); `validation_failed` (more than 5, or one listed twice)
+ */
+export async function setCustomerTaxRates(
+  ctx: Ctx,
+  customerRef: string,
+  taxRateIds: string[],
+): Promise<{ customer_id: string; tax_rates: TaxRateView[] }> {
+  return await writeOp(ctx, async (tx, emit) => {
+    const customer = await loadCustomer(ctx, tx, customerRef);
+    const rates = await resolveTaxRates(ctx, tx, taxRateIds);
+    const ids = rates.map((r) => r.id);
+    // The single-rate row of the earlier API would otherwise stand for a customer with no list.
+    await customerTaxRateRows.delete(tx, ctx.scope, { customer_id: customer.id });
+    await setCustomerTaxRateIdsTx(ctx, tx, customer.id, ids);
+    emit("customer.tax_rate_set", customer.id, {
+      customer_id: customer.id,
+      tax_rate_id: ids[0] ?? null,
+      tax_rate_ids: ids,
+    });
+    return { customer_id: customer.id, tax_rates: rates.map(view) };
   });
 }

@@ -20,6 +20,7 @@ import {
 } from "./repository.ts";
 import type { LifecycleEvent } from "../domain/events.ts";
 import type { Scope } from "../domain/scope.ts";
+import type { KeyScope } from "./scopes.ts";
 import type { Services } from "../context.ts";
 import { recordLifecycle } from "../lifecycle/outbox.ts";
 
@@ -34,6 +35,10 @@ export interface Principal extends Scope {
    * `secret` (server-side, every route) or `publishable` (browser, the publishable routes only; ADR 0008).
    */
   kind: KeyKind;
+  /** What a secret key reaches (`scopes.ts`); `full` for publishable keys, which the publishable routes bound. */
+  scope: KeyScope;
+  /** Epoch ms after which the key fails (`null` = never): checked on every request, cached or not. */
+  expiresAtMs: number | null;
 }
 
 /** Result of {@link createTenantApp}; the keys are shown only here. */
@@ -48,7 +53,8 @@ export interface CreatedTenantApp {
   publishable_key: string;
 }
 
-function randomKey(prefix: "sk" | "pk"): string {
+/** A new key: `prefix_` and 32 random bytes as 64 hex digits. */
+export function randomKey(prefix: "sk" | "pk"): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
   return `${prefix}_${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
@@ -96,6 +102,8 @@ export async function createTenantApp(
         kind: "secret",
         hash: secretHash,
         prefix: secret.slice(0, 10),
+        last4: secret.slice(-4),
+        name: "default",
         created_at: now,
       },
       {
@@ -105,6 +113,8 @@ export async function createTenantApp(
         kind: "publishable",
         hash: publishableHash,
         prefix: publishable.slice(0, 10),
+        last4: publishable.slice(-4),
+        name: "default",
         created_at: now,
       },
     ]);
@@ -129,11 +139,14 @@ export const KEY_CACHE_TTL_MS = 1000;
 /**
  * Resolves API keys to principals, with a small in-process cache. An answer is reused for at most
  * {@link KEY_CACHE_TTL_MS}, so a key revoked in the database stops working in every process within
- * a second; a miss costs one indexed read.
+ * a second; a miss costs one indexed read. Expiry is checked against the services' clock on every
+ * call, cached or not, so an expired key fails at its instant. The process that revokes or rolls a
+ * key calls {@link forget}, so there it fails at once.
  */
 export class KeyResolver {
   readonly #cache = new Map<string, { principal: Principal | null; until_ms: number }>();
-  readonly #active = new Map<string, { active: boolean; until_ms: number }>();
+  readonly #active = new Map<string, { expiresAtMs: number | null; active: boolean; until_ms: number }>();
+  readonly #pending = new Map<string, Promise<{ principal: Principal | null; until_ms: number }>>();
   readonly #services: Services;
   /** Most cached lookups of each kind; the cache is emptied when full (a limit on everything). */
   static readonly MAX_ENTRIES = 10_000;
@@ -143,39 +156,76 @@ export class KeyResolver {
     this.#services = services;
   }
 
+  /** Drops every cached lookup (after a revocation or roll in this process). */
+  forget(): void {
+    this.#cache.clear();
+    this.#active.clear();
+  }
+
   /**
    * Looks an API key up by its SHA-256 hash (the global `api_keys_hash_uq` index).
    *
    * @param key the bearer token as presented (`sk_…` or `pk_…` followed by 64 hex digits)
-   * @returns the principal, or `null` for an unknown, revoked or malformed key
+   * @returns the principal, or `null` for an unknown, revoked, expired or malformed key
    */
   async resolve(key: string): Promise<Principal | null> {
     if (!/^(sk|pk)_[0-9a-f]{64}$/.test(key)) return null;
     const hash = await sha256Hex(key);
     const now = Date.now();
-    const cached = this.#cache.get(hash);
-    if (cached && cached.until_ms > now) return cached.principal;
-    const row = await activeKeyByHash(this.#services.database.db, hash);
-    const principal: Principal | null = row
-      ? { tenantId: row.tenant_id, appId: row.app_id, keyId: row.id, kind: row.kind }
-      : null;
-    if (this.#cache.size >= KeyResolver.MAX_ENTRIES) this.#cache.clear();
-    this.#cache.set(hash, { principal, until_ms: now + KEY_CACHE_TTL_MS });
+    let entry = this.#cache.get(hash);
+    if (!entry || entry.until_ms <= now) {
+      // Concurrent misses of one key share one read (when the entry expires under load, every
+      // request in flight would otherwise read the same row).
+      let lookup = this.#pending.get(hash);
+      if (!lookup) {
+        lookup = (async () => {
+          const row = await activeKeyByHash(this.#services.database.db, hash);
+          const principal: Principal | null = row
+            ? {
+              tenantId: row.tenant_id,
+              appId: row.app_id,
+              keyId: row.id,
+              kind: row.kind,
+              scope: row.scope,
+              expiresAtMs: row.expires_at?.getTime() ?? null,
+            }
+            : null;
+          if (this.#cache.size >= KeyResolver.MAX_ENTRIES) this.#cache.clear();
+          const fresh = { principal, until_ms: now + KEY_CACHE_TTL_MS };
+          this.#cache.set(hash, fresh);
+          return fresh;
+        })();
+        this.#pending.set(hash, lookup);
+        lookup.finally(() => this.#pending.delete(hash)).catch(() => {});
+      }
+      entry = await lookup;
+    }
+    const principal = entry.principal;
+    if (principal?.expiresAtMs != null && principal.expiresAtMs <= this.#services.clock.now().getTime()) {
+      return null;
+    }
     return principal;
   }
 
   /**
-   * Whether key `keyId` of app `appId` exists and is not revoked (cached like {@link resolve}).
-   * Customer sessions name the key that minted them; this is how revoking it ends them.
+   * Whether key `keyId` of app `appId` exists, is not revoked and not expired (cached like
+   * {@link resolve}). Customer sessions name the key that minted them; this is how revoking it ends them.
    */
   async isActive(appId: string, keyId: string): Promise<boolean> {
     const id = `${appId}/${keyId}`;
     const now = Date.now();
-    const cached = this.#active.get(id);
-    if (cached && cached.until_ms > now) return cached.active;
-    const active = (await activeKeyOfAppById(this.#services.database.db, appId, keyId)) !== undefined;
-    if (this.#active.size >= KeyResolver.MAX_ENTRIES) this.#active.clear();
-    this.#active.set(id, { active, until_ms: now + KEY_CACHE_TTL_MS });
-    return active;
+    let entry = this.#active.get(id);
+    if (!entry || entry.until_ms <= now) {
+      const row = await activeKeyOfAppById(this.#services.database.db, appId, keyId);
+      if (this.#active.size >= KeyResolver.MAX_ENTRIES) this.#active.clear();
+      entry = {
+        active: row !== undefined,
+        expiresAtMs: row?.expires_at?.getTime() ?? null,
+        until_ms: now + KEY_CACHE_TTL_MS,
+      };
+      this.#active.set(id, entry);
+    }
+    return entry.active &&
+      (entry.expiresAtMs === null || entry.expiresAtMs > this.#services.clock.now().getTime());
   }
 }

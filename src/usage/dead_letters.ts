@@ -180,7 +180,7 @@ export const DeadLetterPageSchema: z.ZodObject<
 /** Query of `GET /v1/admin/dead_letters`. */
 export const DeadLetterQuery: z.ZodObject<
   { limit: z.ZodDefault<z.ZodCoercedNumber<unknown>>; cursor: z.ZodOptional<z.ZodString> },
-  z.core.$strip
+  z.core.$strict
 > = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50).openapi({
     description: "Page size (1–200, default 50)",
@@ -190,7 +190,7 @@ export const DeadLetterQuery: z.ZodObject<
     description: "`next_cursor` of the previous page",
     example: "dlq_01jd0000000000000000000000",
   }),
-});
+}).strict();
 
 /** One page of dead letters, newest first (`cursor`: the last id of the previous page). */
 export async function listDeadLetters(

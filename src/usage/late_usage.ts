@@ -21,13 +21,17 @@ export interface TimingGate {
 /**
  * Loads the closed periods (finalized invoices) and pauses of the batch's customers and returns
  * the gate. Two queries per 500 customers.
+ *
+ * @param now the instant future timestamps are judged against: one for all, or each customer's
+ *   own (a customer on a test clock lives on its frozen time, `test_clocks/time.ts`)
  */
 export async function timingGate(
   ctx: Ctx,
   exec: Executor,
   customerIds: readonly string[],
-  now: Date,
+  now: Date | ((customerId: string) => Date),
 ): Promise<TimingGate> {
+  const nowOf = typeof now === "function" ? now : () => now;
   const unique = [...new Set(customerIds)];
   const closed = new Map<string, ClosedPeriod[]>();
   const paused = new Map<string, { start: Date; end: Date | null }[]>();
@@ -47,6 +51,11 @@ export async function timingGate(
   }
   return {
     check: (customerId, timestamp) =>
-      eventTimingViolation(timestamp, now, closed.get(customerId) ?? [], paused.get(customerId) ?? []),
+      eventTimingViolation(
+        timestamp,
+        nowOf(customerId),
+        closed.get(customerId) ?? [],
+        paused.get(customerId) ?? [],
+      ),
   };
 }

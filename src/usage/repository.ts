@@ -72,6 +72,98 @@ export async function aggregateUsageEvents(
   return Number(row?.value ?? 0);
 }
 
+/** Usage of one combination of dimension values (see {@link aggregateUsageByDimensions}). */
+export interface DimensionGroupRow {
+  /** Values of the dimensions, in the order asked for; `null` where events lack the property. */
+  values: (string | null)[];
+  /** The aggregated value of the combination's events. */
+  value: number;
+  /** Earliest event timestamp of the combination (ms since the epoch), for ordering. */
+  first_at: number;
+}
+
+const PROPERTY_NAME = /^[A-Za-z0-9_]{1,64}$/;
+
+/** `json_extract(properties, '$.<name>')`, the path inlined so SELECT and GROUP BY read the same text. */
+function propertyExpression(name: string) {
+  if (!PROPERTY_NAME.test(name)) throw new RangeError(`propertyExpression(): bad property name ${name}`);
+  return sql`json_extract(${usageEvents.properties}, ${sql.raw(`'$.${name}'`)})`;
+}
+
+/** A property value read back by `json_extract` as text (SQLite returns numbers as numbers). */
+function propertyText(v: unknown): string | null {
+  return v === null || v === undefined ? null : String(v);
+}
+
+/**
+ * A customer's usage of a feature over `[start, end)` per combination of the values of event
+ * properties `dimensions` (`json_extract` on SQLite, its compat function on PostgreSQL), each
+ * combination aggregated by the feature's aggregation as {@link aggregateUsageEvents} does, in
+ * order of first usage (then by values). Values compare as text: strings as sent, numbers in
+ * their JSON form; booleans read as `1`/`0` on SQLite and `true`/`false` on PostgreSQL, so
+ * dimension values should be strings (the documented contract).
+ */
+export async function aggregateUsageByDimensions(
+  exec: Executor,
+  scope: Scope,
+  customerId: string,
+  feature: Pick<Feature, "key" | "aggregation" | "unique_property">,
+  dimensions: readonly string[],
+  start: Date,
+  end: Date,
+): Promise<DimensionGroupRow[]> {
+  const where = scoped(exec, scope).filter(
+    usageEvents,
+    eq(usageEvents.customer_id, customerId),
+    eq(usageEvents.feature, feature.key),
+    gte(usageEvents.timestamp, start),
+    lt(usageEvents.timestamp, end),
+  );
+  const columns = Object.fromEntries(dimensions.map((d, i) => [`d${i}`, propertyExpression(d)]));
+  const valuesOf = (row: Record<string, unknown>) => dimensions.map((_, i) => propertyText(row[`d${i}`]));
+  if (feature.aggregation === "latest") {
+    // the latest event of each combination: walk the period's events newest first
+    const rows = await exec.select({ ...columns, value: usageEvents.value, ts: usageEvents.timestamp })
+      .from(usageEvents).where(where).orderBy(sql`${usageEvents.timestamp} desc, ${usageEvents.id} desc`);
+    const groups = new Map<string, DimensionGroupRow>();
+    for (const row of rows as Record<string, unknown>[]) {
+      const values = valuesOf(row);
+      const key = JSON.stringify(values);
+      const at = (row.ts as Date).getTime();
+      const group = groups.get(key);
+      if (group) group.first_at = Math.min(group.first_at, at);
+      else groups.set(key, { values, value: Number(row.value), first_at: at });
+    }
+    return sortGroups([...groups.values()]);
+  }
+  const expression = {
+    sum: sql<number>`coalesce(sum(${usageEvents.value}), 0)`,
+    count: sql<number>`count(*)`,
+    max: sql<number>`coalesce(max(${usageEvents.value}), 0)`,
+    unique_count: sql<number>`count(distinct json_extract(${usageEvents.properties}, ${
+      "$." + (feature.unique_property ?? "")
+    }))`,
+  }[feature.aggregation];
+  const rows = await exec.select({
+    ...columns,
+    value: expression,
+    first: sql<number>`min(${usageEvents.timestamp})`,
+  })
+    .from(usageEvents).where(where).groupBy(...Object.values(columns));
+  return sortGroups((rows as Record<string, unknown>[]).map((row) => ({
+    values: valuesOf(row),
+    value: Number(row.value ?? 0),
+    first_at: Number(row.first),
+  })));
+}
+
+function sortGroups(groups: DimensionGroupRow[]): DimensionGroupRow[] {
+  const text = (g: DimensionGroupRow) => JSON.stringify(g.values);
+  return groups.sort((a, b) =>
+    a.first_at - b.first_at || (text(a) < text(b) ? -1 : text(a) > text(b) ? 1 : 0)
+  );
+}
+
 /** A dead letter row as stored. */
 export type DeadLetterRow = typeof usageDeadLetters.$inferSelect;
 

@@ -82,7 +82,7 @@ export const UsageQuery: z.ZodObject<
     feature: z.ZodString;
     from: z.ZodISODateTime;
     to: z.ZodISODateTime;
-    group_by: z.ZodOptional<z.ZodEnum<{ none: "none"; day: "day" }>>;
+    group_by: z.ZodOptional<z.ZodString>;
   },
   z.core.$strip
 > = z.object({
@@ -93,9 +93,13 @@ export const UsageQuery: z.ZodObject<
     example: "2026-11-01T00:00:00Z",
   }),
   to: Instant.openapi({ description: "Window end (exclusive, ISO 8601)", example: "2026-12-01T00:00:00Z" }),
-  group_by: z.enum(["day", "none"]).optional().openapi({
-    description: "day: one bucket per UTC day (default none)",
-    example: "day",
+  group_by: z.string().regex(/^(day|none|[A-Za-z0-9_]{1,64}(,[A-Za-z0-9_]{1,64}){0,3})$/, {
+    message: "Must be day, none, or up to 4 comma-separated event property names",
+  }).optional().openapi({
+    description:
+      "day: one bucket per UTC day; none: one bucket (default); or up to 4 comma-separated event property names " +
+      "(model,token_type): usage per combination of their values in groups",
+    example: "model,token_type",
   }),
 });
 /** Aggregated usage of a customer's feature over a window (`GET /v1/usage`). */
@@ -106,9 +110,17 @@ export const UsageAggregateSchema: z.ZodObject<
     aggregation: z.ZodString;
     from: z.ZodString;
     to: z.ZodString;
-    group_by: z.ZodEnum<{ none: "none"; day: "day" }>;
+    group_by: z.ZodString;
     value: z.ZodInt;
     data: z.ZodArray<z.ZodObject<{ start: z.ZodString; end: z.ZodString; value: z.ZodInt }, z.core.$strip>>;
+    groups: z.ZodNullable<
+      z.ZodArray<
+        z.ZodObject<
+          { dimensions: z.ZodRecord<z.ZodString, z.ZodNullable<z.ZodString>>; value: z.ZodInt },
+          z.core.$strip
+        >
+      >
+    >;
   },
   z.core.$strip
 > = z.object({
@@ -117,14 +129,28 @@ export const UsageAggregateSchema: z.ZodObject<
   aggregation: z.string().openapi({ description: "Aggregation of the feature", example: "sum" }),
   from: z.string().openapi({ description: "Window start", example: "2026-11-01T00:00:00.000Z" }),
   to: z.string().openapi({ description: "Window end", example: "2026-12-01T00:00:00.000Z" }),
-  group_by: z.enum(["day", "none"]).openapi({ description: "Bucketing", example: "day" }),
+  group_by: z.string().openapi({
+    description: "Bucketing: day, none, or the comma-separated property names usage is grouped by",
+    example: "day",
+  }),
   value: z.int().openapi({ description: "Aggregate over the whole window", example: 2500 }),
   data: z.array(z.object({
     start: z.string().openapi({ description: "Bucket start", example: "2026-11-01T00:00:00.000Z" }),
     end: z.string().openapi({ description: "Bucket end", example: "2026-11-02T00:00:00.000Z" }),
     value: z.int().openapi({ description: "Aggregate of the bucket", example: 120 }),
   })).openapi({
-    description: "Buckets (one when group_by is none)",
+    description: "Buckets (one when group_by is none or names properties)",
     example: [{ start: "2026-11-01T00:00:00.000Z", end: "2026-11-02T00:00:00.000Z", value: 120 }],
+  }),
+  groups: z.array(z.object({
+    dimensions: z.record(z.string(), z.string().nullable()).openapi({
+      description: "Property → value of the combination (null where the events lack it)",
+      example: { model: "m-large", token_type: "output" },
+    }),
+    value: z.int().openapi({ description: "Aggregate of the combination's events", example: 1234567 }),
+  })).nullable().openapi({
+    description:
+      "Usage per combination of property values, in order of first usage, when group_by names properties; else null",
+    example: null,
   }),
 }).openapi("UsageAggregate");

@@ -13,13 +13,15 @@
  *
  * @module
  */
-import { payloadHash } from "../domain/hash.ts";
+import { payloadHashEach } from "../domain/hash.ts";
 import { keyReused, onceVerdict } from "../domain/idempotency.ts";
 import type { LifecycleFact } from "../domain/events.ts";
 import { newId } from "../domain/ids.ts";
 import type { Feature } from "../domain/plan.ts";
+import type { DimensionValues } from "../domain/dimensions.ts";
 import type { Executor, Tx } from "../storage/db.ts";
 import {
+  aggregateUsageByDimensions,
   aggregateUsageEvents,
   hashesOfEvents,
   insertUsageEvents,
@@ -30,6 +32,7 @@ import { type Emit, emitFact, writeOp } from "../lifecycle/write.ts";
 import type { Scope } from "../domain/scope.ts";
 import { resolveCustomerRefs } from "../customers/service.ts";
 import { timingGate } from "./late_usage.ts";
+import { customerTimes } from "../test_clocks/time.ts";
 import { inChunks } from "../storage/limits.ts";
 
 /** Largest batch accepted by one ingestion call. */
@@ -109,7 +112,20 @@ export async function ingestEvents(
   events: readonly UsageEventInput[],
   flush?: UsageFlush,
 ): Promise<IngestReport & { stored: StoredEvent[] }> {
-  const hashed = await hashEvents(events);
+  return await ingestHashed(ctx, await hashEvents(events), flush);
+}
+
+/**
+ * {@link ingestEvents} of events whose payload hashes were computed earlier: the billing process
+ * ingesting what edge replicas accepted (`replica_ingest.ts`) passes the hash of what the client
+ * sent together with the event as the edge stamped it (a timestamp the client left out is the
+ * edge's receive time, not the ingestion time).
+ */
+export async function ingestHashed(
+  ctx: Ctx,
+  hashed: readonly HashedEvent[],
+  flush?: UsageFlush,
+): Promise<IngestReport & { stored: StoredEvent[] }> {
   return await writeOp(ctx, async (tx, emit) => {
     const report = await storeEvents(ctx, tx, emit, hashed);
     if (flush && report.accepted > 0) {
@@ -147,16 +163,15 @@ export interface HashedEvent {
 
 /** Hashes the client payload of each event (`customer_id`, `feature`, `value`, `timestamp`, `properties`). */
 export function hashEvents(events: readonly UsageEventInput[]): Promise<HashedEvent[]> {
-  return Promise.all(events.map(async (e) => ({
-    input: e,
-    hash: await payloadHash({
-      customer_id: e.customer_id,
-      feature: e.feature,
-      value: e.value ?? 1,
-      timestamp: e.timestamp ? e.timestamp.getTime() : null,
-      properties: e.properties ?? null,
-    }),
+  // Synchronous digests: 1000 concurrent Web Crypto digests cost several times the CPU.
+  const hashes = payloadHashEach(events.map((e) => ({
+    customer_id: e.customer_id,
+    feature: e.feature,
+    value: e.value ?? 1,
+    timestamp: e.timestamp ? e.timestamp.getTime() : null,
+    properties: e.properties ?? null,
   })));
+  return Promise.resolve(events.map((input, i) => ({ input, hash: hashes[i] })));
 }
 
 /**
@@ -174,7 +189,9 @@ export async function storeEvents(
   const events = hashed.map((h) => h.input);
   const report: IngestReport = { accepted: 0, duplicates: 0, rejected: [] };
   const customerIds = await resolveCustomerRefs(ctx, tx, events.map((e) => e.customer_id));
-  const timing = await timingGate(ctx, tx, [...customerIds.values()], now); // late events, clock skew (docs/adr/0004-billing-rules.md)
+  // Each customer's now: a test clock's frozen time for a customer bound to one.
+  const timeOf = await customerTimes(ctx, tx, [...customerIds.values()]);
+  const timing = await timingGate(ctx, tx, [...customerIds.values()], timeOf); // late events, clock skew (docs/adr/0004-billing-rules.md)
   const existing = await existingHashes(ctx.scope, tx, events.map((e) => e.id));
   const rows: NewUsageEventRow[] = [];
   for (const { input, hash } of hashed) {
@@ -204,7 +221,8 @@ export async function storeEvents(
       });
       continue;
     }
-    const late = timing.check(customerId, input.timestamp ?? now);
+    const at = input.timestamp ?? timeOf(customerId);
+    const late = timing.check(customerId, at);
     if (late) {
       report.rejected.push({ id: input.id, ...late });
       continue;
@@ -216,7 +234,7 @@ export async function storeEvents(
       customer_id: customerId,
       feature: input.feature,
       value: input.value ?? 1,
-      timestamp: input.timestamp ?? now,
+      timestamp: at,
       properties: input.properties ?? null,
       payload_hash: hash,
       created_at: now,
@@ -273,4 +291,33 @@ export async function aggregateUsage(
   end: Date,
 ): Promise<number> {
   return await aggregateUsageEvents(exec, scope, customerId, feature, start, end);
+}
+
+/** Usage of one combination of dimension values (see {@link aggregateUsageByCombination}). */
+export interface CombinationAggregate {
+  /** Dimension name → value (`null` where the events lack the property), in the asked order. */
+  values: DimensionValues;
+  /** The combination's aggregated usage, in units. */
+  value: number;
+}
+
+/**
+ * A customer's usage of a feature over `[start, end)` per combination of the values of the event
+ * properties `dimensions`, each aggregated by the feature's aggregation, in order of first usage
+ * (ADR 0004 shares the included allowance in this order). No events → `[]`.
+ */
+export async function aggregateUsageByCombination(
+  scope: Scope,
+  exec: Executor,
+  customerId: string,
+  feature: Pick<Feature, "key" | "aggregation" | "unique_property">,
+  dimensions: readonly string[],
+  start: Date,
+  end: Date,
+): Promise<CombinationAggregate[]> {
+  const groups = await aggregateUsageByDimensions(exec, scope, customerId, feature, dimensions, start, end);
+  return groups.map((g) => ({
+    values: Object.fromEntries(dimensions.map((d, i) => [d, g.values[i]])),
+    value: g.value,
+  }));
 }

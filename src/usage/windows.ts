@@ -10,7 +10,8 @@ import { subscriptionRows } from "../subscriptions/repository.ts";
 import type { Ctx } from "../context.ts";
 import { loadCustomer } from "../customers/service.ts";
 import { loadPlan } from "../plans/service.ts";
-import { aggregateUsage } from "./service.ts";
+import { aggregateUsage, aggregateUsageByCombination } from "./service.ts";
+import { type DimensionValues, MAX_DIMENSIONS } from "../domain/dimensions.ts";
 
 /** Answer of {@link queryUsage}. */
 export interface UsageQueryResult {
@@ -24,12 +25,14 @@ export interface UsageQueryResult {
   from: string;
   /** End of the range (exclusive, ISO 8601 UTC). */
   to: string;
-  /** `day`: one bucket per UTC day; `none`: one bucket for the range. */
-  group_by: "day" | "none";
+  /** `day`: one bucket per UTC day; `none`: one bucket for the range; else the property names grouped by, comma-separated. */
+  group_by: string;
   /** The aggregation over the whole range (not the sum of buckets for max/latest/unique). */
   value: number;
   /** The buckets in time order, each `[start, end)` (ISO 8601 UTC) with its aggregated value in units. */
   data: { start: string; end: string; value: number }[];
+  /** Usage per combination of property values (first usage first) when grouped by properties, else `null`. */
+  groups: { dimensions: DimensionValues; value: number }[] | null;
 }
 
 /**
@@ -37,19 +40,29 @@ export interface UsageQueryResult {
  * aggregation is the feature's in the customer's latest subscription plan (`sum` when the plan
  * does not have the feature).
  *
- * @throws {BillingError} `customer_not_found` (404); `validation_failed` when `to ≤ from` or the
- *   range has more than 366 days with `group_by=day`
+ * `group_by` may instead name up to 4 event properties (`model,token_type`): `groups` then holds
+ * the usage of each combination of their values over the range, in order of first usage.
+ *
+ * @throws {BillingError} `customer_not_found` (404); `validation_failed` when `to ≤ from`, the
+ *   range has more than 366 days with `group_by=day`, or `group_by` repeats a property
  */
 export async function queryUsage(
   ctx: Ctx,
-  input: { customer_id: string; feature: string; from: Date; to: Date; group_by?: "day" | "none" },
+  input: { customer_id: string; feature: string; from: Date; to: Date; group_by?: string },
 ): Promise<UsageQueryResult> {
   const db = ctx.database.db;
   if (input.to.getTime() <= input.from.getTime()) {
     throw invalid([{ path: "query.to", message: "Must be after from" }]);
   }
   const groupBy = input.group_by ?? "none";
-  const buckets = usageBuckets(input.from, input.to, groupBy);
+  const properties = groupBy === "day" || groupBy === "none" ? null : groupBy.split(",");
+  if (properties && (properties.length > MAX_DIMENSIONS || new Set(properties).size !== properties.length)) {
+    throw invalid([{
+      path: "query.group_by",
+      message: `At most ${MAX_DIMENSIONS} distinct property names, got "${groupBy}"`,
+    }]);
+  }
+  const buckets = usageBuckets(input.from, input.to, properties ? "none" : groupBy as "day" | "none");
   if (!buckets) throw invalid([{ path: "query.from", message: "At most 366 daily buckets per query" }]);
   const customer = await loadCustomer(ctx, db, input.customer_id);
   const sub = await subscriptionRows.first(db, ctx.scope, { customer_id: customer.id }, [["id", "desc"]]);
@@ -78,6 +91,18 @@ export async function queryUsage(
   if (!Number.isSafeInteger(value)) {
     throw new BillingError("amount_out_of_range", "unprocessable", "The aggregated usage exceeds 2^53 - 1");
   }
+  const groups = properties
+    ? (await aggregateUsageByCombination(
+      ctx.scope,
+      db,
+      customer.id,
+      feature,
+      properties,
+      input.from,
+      input.to,
+    ))
+      .map((g) => ({ dimensions: g.values, value: g.value }))
+    : null;
   return {
     customer_id: customer.id,
     feature: input.feature,
@@ -87,5 +112,6 @@ export async function queryUsage(
     group_by: groupBy,
     value,
     data,
+    groups,
   };
 }

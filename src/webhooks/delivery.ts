@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { requireSecrets, type SecretBox } from "../storage/secret_box.ts";
 import { Webhook } from "standardwebhooks";
 import type { WebhookPayload } from "./events.ts";
 import { newId } from "../domain/ids.ts";
@@ -33,6 +34,7 @@ import type { DeliveryOutcome } from "../metrics/service.ts";
 import { checkDeliveryTarget, denoResolver, type HostResolver } from "./url_guard.ts";
 import {
   type DeliveryRow,
+  ENDPOINT_SECRET_COLUMN,
   type EndpointRow,
   endpointView,
   eventMatches,
@@ -216,6 +218,7 @@ async function send(
   timeoutMs: number,
   http: typeof fetch,
   policy: TargetPolicy,
+  secrets: SecretBox | undefined,
 ): Promise<AttemptResult> {
   const checkStarted = performance.now();
   const target = await checkDeliveryTarget(
@@ -235,7 +238,20 @@ async function send(
     };
   }
   const body = webhookBody(claimed.message);
-  const signature = new Webhook(claimed.endpoint.secret).sign(claimed.message.id, now, body);
+  let secret: string;
+  try {
+    secret = await requireSecrets({ secrets }).open(claimed.endpoint.secret, ENDPOINT_SECRET_COLUMN);
+  } catch (error) {
+    // Nothing was sent: the attempt is logged and retried once the operator fixed the key.
+    return {
+      outcome: "network_error",
+      status_code: null,
+      error: `The signing secret could not be opened: ${(error as Error).message}`,
+      response_body: null,
+      duration_ms: 0,
+    };
+  }
+  const signature = new Webhook(secret).sign(claimed.message.id, now, body);
   const started = performance.now();
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
@@ -318,7 +334,9 @@ export async function drainWebhooksOnce(
     const claimed = await claimHeads(services, o.endpointsPerRound, o.timeoutMs);
     if (claimed.length === 0) break;
     const startedAt = services.clock.now();
-    const results = await Promise.all(claimed.map((c) => send(c, startedAt, o.timeoutMs, http, policy)));
+    const results = await Promise.all(
+      claimed.map((c) => send(c, startedAt, o.timeoutMs, http, policy, services.secrets)),
+    );
     const now = services.clock.now();
     const disabled: LifecycleEvent[] = [];
     await services.database.write(async (tx) => {

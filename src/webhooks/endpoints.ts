@@ -6,9 +6,10 @@
  *   secret (`whsec_` + base64 of 32 random bytes) is returned once, on creation (and on an
  *   idempotent replay of that same creation, as Stripe replays a response).
  * - **Secret storage**: signing needs the secret itself (HMAC, not a verifier), so it cannot be
- *   hashed like API keys. It is stored as-is in `webhook_endpoints.secret`, inside the database
- *   that already holds every tenant's billing data and is the trust boundary; it is never
- *   returned after creation, logged, or put in events or audit rows.
+ *   hashed like API keys. It is sealed with AES-GCM under `BILLING_ENCRYPTION_KEY` in
+ *   `webhook_endpoints.secret` (ADR 0012, `storage/secret_box.ts`) and opened only to sign a
+ *   delivery or replay its creation; it is never returned after creation, logged, or put in
+ *   events or audit rows.
  * - **Deliveries**: the worker reads the transactional outbox (`lifecycle/outbox.ts`), fans each message out
  *   to the subscribed endpoints of its app (only endpoints created before the event committed),
  *   and POSTs `{ id, type, timestamp, app_id, resource_id, data }` with the headers
@@ -37,6 +38,7 @@
  *
  * @module
  */
+import { requireSecrets } from "../storage/secret_box.ts";
 import { BillingError, notFound } from "../domain/errors.ts";
 import { payloadHash } from "../domain/hash.ts";
 import { keyReused, onceVerdict } from "../domain/idempotency.ts";
@@ -46,10 +48,12 @@ import {
   deliveryPage,
   type DeliveryRow,
   deliveryRows,
+  endpointPage,
   type EndpointRow,
   endpointRows,
 } from "./repository.ts";
 import type { Ctx } from "../context.ts";
+import { mapPage, type Page, type PageRequest } from "../domain/paging.ts";
 import { writeOp } from "../lifecycle/write.ts";
 import type { DeliveryOutcome } from "../metrics/service.ts";
 import { literalUrlRefusal, URL_NOT_ALLOWED } from "./url_guard.ts";
@@ -62,6 +66,9 @@ export const MAX_ENDPOINTS_PER_APP = 50;
 export const MAX_EVENT_FILTERS = 100;
 /** Bytes of a receiver's response kept in the attempt log. */
 export const RESPONSE_EXCERPT_BYTES = 1024;
+
+/** The column the signing secret is sealed in (the AES-GCM additional data, ADR 0012). */
+export const ENDPOINT_SECRET_COLUMN = "webhook_endpoints.secret";
 
 /** Creation result: the endpoint and its signing secret, shown only here. */
 export interface CreatedWebhookEndpoint extends WebhookEndpointView {
@@ -174,6 +181,9 @@ export async function createWebhookEndpoint(
       },
     );
   }
+  const box = requireSecrets(ctx);
+  const secret = generateWebhookSecret();
+  const sealed = await box.seal(secret, ENDPOINT_SECRET_COLUMN);
   const events = [...new Set(input.events)];
   const hash = await payloadHash({ url: input.url, events, description: input.description ?? null });
   const now = ctx.clock.now();
@@ -183,7 +193,10 @@ export async function createWebhookEndpoint(
       const verdict = onceVerdict(idempotencyKey, hash, prior);
       if (verdict === "conflict") throw keyReused(`Idempotency key "${idempotencyKey}"`);
       if (prior && verdict === "replay") {
-        return { endpoint: { ...endpointView(prior), secret: prior.secret }, replayed: true };
+        return {
+          endpoint: { ...endpointView(prior), secret: await box.open(prior.secret, ENDPOINT_SECRET_COLUMN) },
+          replayed: true,
+        };
       }
     }
     const n = await endpointRows.count(tx, ctx.scope, { status: "enabled" });
@@ -201,7 +214,7 @@ export async function createWebhookEndpoint(
       url: input.url,
       description: input.description ?? null,
       events,
-      secret: generateWebhookSecret(),
+      secret: sealed,
       status: "enabled",
       idempotency_key: idempotencyKey ?? null,
       payload_hash: hash,
@@ -211,7 +224,7 @@ export async function createWebhookEndpoint(
     await endpointRows.insert(tx, ctx.scope, row);
     const view = endpointView(row);
     emit("webhook_endpoint.created", row.id, view);
-    return { endpoint: { ...view, secret: row.secret }, replayed: false };
+    return { endpoint: { ...view, secret }, replayed: false };
   });
 }
 
@@ -259,10 +272,20 @@ export async function getWebhookEndpoint(ctx: Ctx, id: string): Promise<WebhookE
   return endpointView(await loadEndpoint(ctx, id));
 }
 
-/** The app's endpoints, oldest first. */
-export async function listWebhookEndpoints(ctx: Ctx): Promise<WebhookEndpointView[]> {
-  const rows = await endpointRows.list(ctx.database.db, ctx.scope, {}, { orderBy: [["id", "asc"]] });
-  return rows.map(endpointView);
+/**
+ * The app's endpoints, newest first, one page at a time (`domain/paging.ts`), optionally in one status.
+ *
+ * @throws {BillingError} `validation_failed` for a cursor this list did not hand out
+ */
+export async function listWebhookEndpoints(
+  ctx: Ctx,
+  filter: { status?: "enabled" | "disabled" } & PageRequest = {},
+): Promise<Page<WebhookEndpointView>> {
+  const page = await endpointPage(ctx.database.db, ctx.scope, { status: filter.status }, {
+    limit: filter.limit,
+    cursor: filter.cursor,
+  });
+  return await mapPage(page, endpointView);
 }
 
 /**

@@ -29,6 +29,19 @@ function summary<T extends z.ZodRawShape>(shape: T, description: string) {
   return z.looseObject(shape).openapi({ description });
 }
 
+const ApiKeyData = summary({
+  id: Id("TypeID of the key", "key_01jd0000000000000000000000"),
+  name: z.string().openapi({ description: "Name of the key", example: "usage sender" }),
+  kind: z.enum(["secret", "publishable"]).openapi({ description: "Kind of the key", example: "secret" }),
+  scope: z.string().nullable().openapi({ description: "Scope of a secret key", example: "full" }),
+  prefix: z.string().openapi({ description: "First 10 characters of the key", example: "sk_4f3c2b1" }),
+  expires_at: z.string().nullable().openapi({ description: "ISO 8601 end of validity", example: null }),
+  status: z.enum(["active", "expired", "revoked"]).openapi({
+    description: "Whether it works",
+    example: "active",
+  }),
+}, "The key (never the key itself)");
+
 const LedgerEntryData = summary({
   id: Id("TypeID of the entry", "ent_01jd0000000000000000000000"),
   idempotency_key: z.string().nullable().openapi({
@@ -115,6 +128,15 @@ export const EVENT_DATA: Readonly<Record<LifecycleEventType, EventDoc>> = {
     }, "The new tenant app"),
     description: "A tenant app and its keys were created",
   },
+  "api_key.created": {
+    data: ApiKeyData,
+    description: "An API key was created (the key itself is never sent)",
+  },
+  "api_key.rolled": {
+    data: ApiKeyData,
+    description: "An API key was rolled: data is the old key with the end of its grace period",
+  },
+  "api_key.revoked": { data: ApiKeyData, description: "An API key was revoked" },
   "plan.created": { data: PlanSchema, description: "A plan was created" },
   "plan.updated": { data: PlanSchema, description: "A plan was updated" },
   "plan.archived": { data: PlanSchema, description: "A plan was archived" },
@@ -123,11 +145,25 @@ export const EVENT_DATA: Readonly<Record<LifecycleEventType, EventDoc>> = {
     data: summary({
       customer_id: Id("TypeID of the customer", "cus_01jd0000000000000000000000"),
       tax_rate_id: z.string().nullable().openapi({
-        description: "The new tax rate, null when cleared",
+        description: "The first of the new tax rates, null when cleared",
         example: null,
       }),
-    }, "The customer and its new tax rate"),
-    description: "A customer's tax rate was set or cleared",
+      tax_rate_ids: z.array(z.string()).openapi({
+        description: "Every tax rate of the customer now, in order (empty when cleared)",
+        example: [],
+      }),
+    }, "The customer and its new tax rates"),
+    description: "A customer's tax rates were set or cleared",
+  },
+  "subscription.tax_rates_set": {
+    data: summary({
+      subscription_id: Id("TypeID of the subscription", "sub_01jd0000000000000000000000"),
+      tax_rate_ids: z.array(z.string()).nullable().openapi({
+        description: "The subscription's own tax rates now; null when cleared (the customer's apply)",
+        example: null,
+      }),
+    }, "The subscription and its own tax rates"),
+    description: "A subscription's own tax rates were set or cleared",
   },
   "subscription.created": { data: SubscriptionSchema, description: "A subscription was created" },
   "subscription.canceled": { data: SubscriptionSchema, description: "A subscription was canceled" },

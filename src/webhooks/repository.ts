@@ -11,7 +11,16 @@ import type { Scope } from "../domain/scope.ts";
 import type { Executor } from "../storage/db.ts";
 import { outboxEvents, webhookAttempts, webhookDeliveries, webhookEndpoints } from "../storage/schema.ts";
 import { inChunks, rowChunks } from "../storage/limits.ts";
-import { type NewRow, type Row, scoped, type TableRepository, tableRepository } from "../storage/scoped.ts";
+import {
+  matchWhere,
+  type NewRow,
+  pageRows,
+  type Row,
+  scoped,
+  type TableRepository,
+  tableRepository,
+} from "../storage/scoped.ts";
+import type { Page, PageRequest } from "../domain/paging.ts";
 
 /** A webhook endpoint row as stored. */
 export type EndpointRow = Row<typeof webhookEndpoints>;
@@ -22,6 +31,23 @@ export type MessageRow = Row<typeof outboxEvents>;
 
 /** The scope's webhook endpoints. */
 export const endpointRows: TableRepository<typeof webhookEndpoints> = tableRepository(webhookEndpoints);
+
+/** One page of the scope's webhook endpoints, newest first, optionally in one status. */
+export function endpointPage(
+  exec: Executor,
+  scope: Scope,
+  filter: { status?: "enabled" | "disabled" },
+  request: PageRequest,
+): Promise<Page<Row<typeof webhookEndpoints>>> {
+  return pageRows(
+    exec,
+    scope,
+    webhookEndpoints,
+    matchWhere(webhookEndpoints, { status: filter.status }),
+    request,
+    "wep",
+  );
+}
 /** The scope's webhook deliveries. */
 export const deliveryRows: TableRepository<typeof webhookDeliveries> = tableRepository(webhookDeliveries);
 /** The scope's delivery attempts (append-only log). */

@@ -16,6 +16,7 @@ import {
   redeliver,
 } from "./endpoints.ts";
 import { type AppEnv, body, errors, json, router, secured } from "../http/env.ts";
+import { listOf, listQuery } from "../http/schemas.ts";
 
 const EndpointSchema = z.object({
   id: z.string().openapi({ description: "TypeID of the endpoint", example: "wep_01jd6…" }),
@@ -41,6 +42,8 @@ const EndpointSchema = z.object({
     example: "2026-11-01T00:00:00.000Z",
   }),
 }).openapi("WebhookEndpoint");
+
+const EndpointList = listOf(EndpointSchema, "WebhookEndpointList", "webhook endpoints");
 
 const CreatedEndpointSchema = EndpointSchema.extend({
   secret: z.string().openapi({
@@ -200,18 +203,19 @@ export function webhookRoutes(): OpenAPIHono<AppEnv> {
         deprecated,
         path: base,
         tags: ["webhooks"],
-        summary: "List webhook endpoints",
+        summary: "List webhook endpoints, newest first, one page at a time",
         security: secured,
-        responses: {
-          200: json(
-            z.object({
-              data: z.array(EndpointSchema).openapi({ description: "Endpoints of the app", example: [] }),
+        request: {
+          query: listQuery("wep", {
+            status: z.enum(["enabled", "disabled"]).optional().openapi({
+              description: "Only endpoints in this status",
+              example: "enabled",
             }),
-          ),
-          ...errors,
+          }),
         },
+        responses: { 200: json(EndpointList), ...errors },
       }),
-      async (c) => c.json({ data: await listWebhookEndpoints(c.var.ctx) }, 200),
+      async (c) => c.json(await listWebhookEndpoints(c.var.ctx, c.req.valid("query")), 200),
     );
     app.openapi(
       createRoute({
@@ -262,7 +266,7 @@ export function webhookRoutes(): OpenAPIHono<AppEnv> {
               description: "Page size, 1–100 (default 20)",
               example: 20,
             }),
-          }),
+          }).strict(),
         },
         responses: {
           200: json(z.object({

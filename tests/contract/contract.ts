@@ -182,6 +182,54 @@ export const contractCases: ContractCase[] = [
     },
   },
   {
+    name:
+      "api keys: create with a scope, list without the key, roll with a grace period, revoke within a second",
+    async run(target) {
+      const keys = await provision(target);
+      const owner = keys.secret_key;
+      const made = await http(target, "POST", "/v1/api_keys", {
+        key: owner,
+        body: { name: "ledger job", scope: "ledger_only" },
+      });
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+      assert.match(made.body.key, /^sk_[0-9a-f]{64}$/);
+      assert.equal((await http(target, "GET", "/v1/ledger/balances", { key: made.body.key })).status, 200);
+      assertProblem(
+        await http(target, "GET", "/v1/plans", { key: made.body.key }),
+        403,
+        "key_scope_not_allowed",
+      );
+      assertProblem(
+        await http(target, "POST", "/v1/api_keys", { key: made.body.key, body: { name: "x" } }),
+        403,
+        "key_scope_not_allowed",
+      );
+      const list = await http(target, "GET", "/v1/api_keys?limit=2", { key: owner });
+      assert.equal(list.status, 200);
+      assert.equal(list.body.data.length, 2);
+      assert.ok(list.body.next_cursor);
+      assert.ok(!JSON.stringify(list.body).includes(made.body.key));
+      const rolled = await http(target, "POST", `/v1/api_keys/${made.body.id}/roll`, {
+        key: owner,
+        body: { expires_in_seconds: 3600 },
+      });
+      assert.equal(rolled.status, 201, JSON.stringify(rolled.body));
+      for (const key of [made.body.key, rolled.body.key.key]) {
+        assert.equal((await http(target, "GET", "/v1/ledger/balances", { key })).status, 200);
+      }
+      const revoked = await http(target, "POST", `/v1/api_keys/${rolled.body.key.id}/revoke`, { key: owner });
+      assert.equal(revoked.status, 200, JSON.stringify(revoked.body));
+      const since = Date.now();
+      for (;;) {
+        const res = await http(target, "GET", "/v1/ledger/balances", { key: rolled.body.key.key });
+        if (res.status === 401) break;
+        assert.ok(Date.now() - since < 5_000, "a revoked key fails within the cache bound");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal((await http(target, "GET", "/v1/ledger/balances", { key: made.body.key })).status, 200);
+    },
+  },
+  {
     name: "provisioning: a second app joins its tenant; a repeated app conflicts; apps are isolated",
     async run(target) {
       const name = `t${crypto.randomUUID().slice(0, 12)}`;
@@ -274,6 +322,114 @@ export const contractCases: ContractCase[] = [
         422,
         "plan_archived",
       );
+    },
+  },
+  {
+    name:
+      "lists page with limit=2 (newest first, opaque cursor, filters); unknown parameters refused; the invoice preview with two tax rates equals the invoice then generated",
+    async run(target) {
+      const { secret_key: key } = await provision(target);
+      const ok = async (method: string, path: string, body?: unknown) => {
+        const res = await http(target, method, path, { key, body });
+        assert.ok(
+          res.status === 200 || res.status === 201,
+          `${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`,
+        );
+        return res.body;
+      };
+      const collect = async (path: string) => {
+        const items: any[] = [];
+        let cursor: string | null = null;
+        do {
+          const sep = path.includes("?") ? "&" : "?";
+          const page: any = await ok("GET", `${path}${sep}limit=2${cursor ? `&cursor=${cursor}` : ""}`);
+          assert.ok(page.data.length <= 2);
+          items.push(...page.data);
+          cursor = page.next_cursor;
+        } while (cursor !== null);
+        const ids = items.map((i) => i.id);
+        assert.equal(new Set(ids).size, ids.length, `${path}: no duplicates`);
+        assert.deepEqual(ids, [...ids].sort().reverse(), `${path}: newest first`);
+        return ids;
+      };
+      const vat = await ok("POST", "/v1/tax_rates", {
+        display_name: "VAT",
+        percentage: 19,
+        inclusive: false,
+      });
+      const levy = await ok("POST", "/v1/tax_rates", {
+        display_name: "Levy",
+        percentage: 2.5,
+        inclusive: false,
+      });
+      const plans = [];
+      for (const k of ["a", "b", "c"]) {
+        plans.push((await ok("POST", "/v1/plans", apiPlanBody({ key: k }))).id);
+      }
+      const customers = [];
+      const subs = [];
+      for (let i = 0; i < 5; i++) {
+        customers.push(
+          (await ok("POST", "/v1/customers", { external_id: `l${i}`, tax_rate_ids: [vat.id, levy.id] })).id,
+        );
+        subs.push(
+          (await ok("POST", "/v1/subscriptions", { customer_id: `l${i}`, plan_id: plans[i % 3] })).id,
+        );
+      }
+      await ok("POST", `/v1/subscriptions/${subs[4]}/cancel`, {});
+      const endpoints = [];
+      for (let i = 0; i < 3; i++) {
+        endpoints.push(
+          (await ok("POST", "/v1/webhook_endpoints", { url: `https://example.com/l${i}`, events: ["*"] })).id,
+        );
+      }
+      assert.deepEqual((await collect("/v1/plans")).sort(), [...plans].sort());
+      assert.deepEqual((await collect("/v1/customers")).sort(), [...customers].sort());
+      assert.deepEqual((await collect("/v1/subscriptions")).sort(), [...subs].sort());
+      assert.deepEqual(await collect("/v1/subscriptions?status=canceled"), [subs[4]]);
+      assert.deepEqual(await collect("/v1/subscriptions?customer_id=l1"), [subs[1]]);
+      assert.deepEqual((await collect("/v1/webhook_endpoints")).sort(), [...endpoints].sort());
+
+      // the preview equals the draft generated right after it (same rating code; nothing stored before)
+      const preview = await ok("GET", `/v1/invoices/upcoming?subscription_id=${subs[0]}`);
+      assert.equal(preview.id, null);
+      assert.equal(
+        (await collect(`/v1/invoices?subscription_id=${subs[0]}`)).length,
+        0,
+        "a preview stores nothing",
+      );
+      const invoice = await ok("POST", "/v1/invoices", { subscription_id: subs[0] });
+      for (
+        const field of [
+          "lines",
+          "subtotal",
+          "discount",
+          "tax",
+          "taxes",
+          "total",
+          "period_start",
+          "period_end",
+        ]
+      ) {
+        assert.deepEqual(preview[field], invoice[field], field);
+      }
+      // api-pro's 4 900 base fee: 19 % = 931, 2.5 % = 122.5 → 123 (half up)
+      assert.deepEqual(invoice.taxes.map((t: any) => [t.tax_rate_id, t.amount]), [[vat.id, 931], [
+        levy.id,
+        123,
+      ]]);
+      assert.deepEqual(await collect(`/v1/invoices?customer_id=l0&status=draft`), [invoice.id]);
+
+      for (
+        const path of [
+          "/v1/customers?expand[]=x",
+          "/v1/plans?limit=0",
+          "/v1/invoices?limit=101",
+          "/v1/subscriptions?cursor=bogus",
+        ]
+      ) {
+        assertProblem(await http(target, "GET", path, { key }), 400, "validation_failed");
+      }
     },
   },
   {
@@ -414,6 +570,97 @@ export const contractCases: ContractCase[] = [
       });
       assert.equal(canceled.body.status, "canceled");
       assert.equal((await check("sso")).body.reason, "no_active_subscription");
+    },
+  },
+  {
+    name: "decimal and dimension prices: usage grouped by event properties, one invoice line per combination",
+    async run(target) {
+      const { secret_key: key } = await provision(target);
+      const plan = await http(target, "POST", "/v1/plans", {
+        key,
+        body: {
+          key: "ai",
+          name: "AI",
+          currency: "USD",
+          interval: "month",
+          features: [{
+            key: "tokens",
+            name: "Tokens",
+            type: "metered",
+            dimensions: ["model", "token_type"],
+            pricing: { model: "per_unit", unit_amount_decimal: "0.00001" },
+            dimension_prices: [
+              {
+                match: { token_type: "input" },
+                pricing: { model: "per_unit", unit_amount_decimal: "0.000015" },
+              },
+              {
+                match: { token_type: "output" },
+                pricing: { model: "per_unit", unit_amount_decimal: "0.00006" },
+              },
+            ],
+          }],
+        },
+      });
+      assert.equal(plan.status, 201, JSON.stringify(plan.body));
+      const start = monthStart(-3);
+      const end = monthStart(-2);
+      await http(target, "POST", "/v1/customers", { key, body: { external_id: "dim" } });
+      const sub = await http(target, "POST", "/v1/subscriptions", {
+        key,
+        body: { customer_id: "dim", plan_id: plan.body.id, start_at: start.toISOString() },
+      });
+      assert.equal(sub.status, 201, JSON.stringify(sub.body));
+      const at = (days: number) => new Date(start.getTime() + days * 86_400_000).toISOString();
+      const event = (id: string, value: number, days: number, properties: Record<string, string>) => ({
+        id,
+        customer_id: "dim",
+        feature: "tokens",
+        value,
+        timestamp: at(days),
+        properties,
+      });
+      const events = [
+        event("d1", 3_000_000, 1, { model: "m-large", token_type: "input" }),
+        event("d2", 456_789, 2, { model: "m-large", token_type: "input" }),
+        event("d3", 1_234_567, 3, { model: "m-small", token_type: "output" }),
+        event("d4", 500_000, 4, { model: "m-small" }), // no token_type: no entry matches
+      ];
+      assert.equal((await http(target, "POST", "/v1/events", { key, body: { events } })).body.accepted, 4);
+      const usage = await http(
+        target,
+        "GET",
+        `/v1/usage?customer_id=dim&feature=tokens&from=${start.toISOString()}&to=${end.toISOString()}&group_by=model,token_type`,
+        { key },
+      );
+      assert.equal(usage.status, 200, JSON.stringify(usage.body));
+      assert.deepEqual(usage.body.groups, [
+        { dimensions: { model: "m-large", token_type: "input" }, value: 3_456_789 },
+        { dimensions: { model: "m-small", token_type: "output" }, value: 1_234_567 },
+        { dimensions: { model: "m-small", token_type: null }, value: 500_000 },
+      ]);
+      const inv = await http(target, "POST", "/v1/invoices", {
+        key,
+        body: {
+          subscription_id: sub.body.id,
+          period_start: start.toISOString(),
+          period_end: end.toISOString(),
+        },
+      });
+      assert.equal(inv.status, 201, JSON.stringify(inv.body));
+      // 3 456 789 × 0.000015 = 51.851835 → 52; 1 234 567 × 0.00006 = 74.07402 → 74;
+      // 500 000 × 0.00001 (the feature's own price) = 5
+      assert.deepEqual(
+        inv.body.lines.map((l: any) => [l.dimensions, l.quantity, l.unit_amount_decimal, l.amount]),
+        [
+          [{ model: "m-large", token_type: "input" }, 3_456_789, "0.000015", 52],
+          [{ model: "m-small", token_type: "output" }, 1_234_567, "0.00006", 74],
+          [{ model: "m-small", token_type: null }, 500_000, "0.00001", 5],
+        ],
+      );
+      assert.equal(inv.body.total, 131);
+      const again = await http(target, "GET", `/v1/invoices/${inv.body.id}`, { key });
+      assert.deepEqual(again.body.lines, inv.body.lines);
     },
   },
   {
@@ -838,6 +1085,86 @@ export const contractCases: ContractCase[] = [
     },
   },
   ...atSizeCases(),
+  {
+    name:
+      "test clocks: a bound customer is billed on the clock's time; advance is idempotent, never backwards; interval change; delete",
+    async run(target) {
+      const { secret_key: key } = await provision(target);
+      const api = async (method: string, path: string, body?: unknown, expected?: number) => {
+        const res = await http(target, method, path, { key, body });
+        if (expected !== undefined) {
+          assert.equal(res.status, expected, `${method} ${path}: ${JSON.stringify(res.body)}`);
+        }
+        return res;
+      };
+      const clock =
+        (await api("POST", "/v1/test_clocks", { frozen_time: "2026-01-01T00:00:00Z", name: "c" }, 201)).body;
+      assert.deepEqual([clock.frozen_time, clock.status], ["2026-01-01T00:00:00.000Z", "ready"]);
+      const feature = {
+        key: "api_calls",
+        name: "API calls",
+        type: "metered",
+        limit: null,
+        aggregation: "sum",
+        pricing: { model: "per_unit", unit_amount: 2 },
+      };
+      for (const [k, interval, base] of [["m", "month", 1000], ["y", "year", 10000]] as const) {
+        await api("POST", "/v1/plans", {
+          key: k,
+          name: k,
+          currency: "USD",
+          interval,
+          base_amount: base,
+          features: [feature],
+        }, 201);
+      }
+      await api("POST", "/v1/customers", { external_id: "on-clock", test_clock: clock.id }, 201);
+      const sub =
+        (await api("POST", "/v1/subscriptions", { customer_id: "on-clock", plan_id: "m" }, 201)).body;
+      assert.equal(sub.start_at, "2026-01-01T00:00:00.000Z");
+      // no timestamp → the clock's time (January): 10 calls × 2 = 20 on January's invoice
+      const usage = await api("POST", "/v1/events", {
+        events: [{ id: "c-1", customer_id: "on-clock", feature: "api_calls", value: 10 }],
+      }, 200);
+      assert.equal(usage.body.accepted, 1);
+      await api("POST", `/v1/test_clocks/${clock.id}/advance`, { frozen_time: "2026-03-01T02:00:00Z" }, 200);
+      const list = async () =>
+        ((await api("GET", "/v1/invoices?customer_id=on-clock&limit=100", undefined, 200)).body.data as any[])
+          .sort((a, b) => a.period_start.localeCompare(b.period_start));
+      const invoices = await list();
+      // January: 1000 + 20; February: 1000; each finalized at its period end + 1 h
+      assert.deepEqual(
+        invoices.map((i) => [i.period_start.slice(0, 10), i.total, i.status, i.finalized_at]),
+        [
+          ["2026-01-01", 1020, "open", "2026-02-01T01:00:00.000Z"],
+          ["2026-02-01", 1000, "open", "2026-03-01T01:00:00.000Z"],
+        ],
+      );
+      await api("POST", `/v1/test_clocks/${clock.id}/advance`, { frozen_time: "2026-03-01T02:00:00Z" }, 200);
+      assert.equal((await list()).length, 2, "advancing to the same instant does nothing");
+      assertProblem(
+        await api("POST", `/v1/test_clocks/${clock.id}/advance`, { frozen_time: "2026-02-01T00:00:00Z" }),
+        400,
+        "frozen_time_in_past",
+      );
+      // month → year on 03-11 (10 of 31 days used): 1000 − round(1000 × 21/31 = 677.4) = 1000 − 677 = 323
+      await api("POST", `/v1/test_clocks/${clock.id}/advance`, { frozen_time: "2026-03-11T00:00:00Z" }, 200);
+      const changed = (await api("POST", `/v1/subscriptions/${sub.id}/change`, { plan_id: "y" }, 200)).body;
+      assert.deepEqual([changed.current_period_start, changed.current_period_end], [
+        "2026-03-11T00:00:00.000Z",
+        "2027-03-11T00:00:00.000Z",
+      ]);
+      const cut = (await list())[2];
+      assert.deepEqual([cut.period_end, cut.total, cut.status], ["2026-03-11T00:00:00.000Z", 323, "open"]);
+      const page = await api("GET", "/v1/test_clocks?limit=1", undefined, 200);
+      assert.deepEqual([page.body.data.length, page.body.next_cursor], [1, null]);
+      const gone = await api("DELETE", `/v1/test_clocks/${clock.id}`, undefined, 200);
+      assert.deepEqual(gone.body, { id: clock.id, deleted: true, deleted_customers: 1 });
+      assertProblem(await api("GET", `/v1/test_clocks/${clock.id}`), 404, "test_clock_not_found");
+      assertProblem(await api("GET", "/v1/customers/on-clock"), 404, "customer_not_found");
+      assertProblem(await api("GET", `/v1/invoices/${cut.id}`), 404, "invoice_not_found");
+    },
+  },
 ];
 
 /** Polls `probe` until it returns true; fails after `seconds` (a bound for slow CI, not a timing assertion). */

@@ -10,13 +10,13 @@ import assert from "node:assert/strict";
 import { BillingError } from "../../src/domain/errors.ts";
 import { TenantLock } from "../../src/runtime/deno_deploy/tenant_lock.ts";
 import { contractCases, http, provision, type Target } from "./contract.ts";
-import { spawnDeno } from "../process.ts";
+import { spawnDeno, TEST_ENCRYPTION_KEY } from "../process.ts";
 import { loadConfig } from "../../src/config.ts";
 import { createDeployHandler, type DeployHandler } from "../../src/runtime/deno_deploy/handler.ts";
 import { maintenanceSucceeded } from "../../src/runtime/maintenance.ts";
 
 const MAIN = new URL("../../src/runtime/deno_deploy/main.ts", import.meta.url).pathname;
-const ADMIN_TOKEN = "deploy-admin-token-0123456789";
+const ADMIN_TOKEN = "deploy-admin-token-0123456789-abcdef";
 
 /** Starts one "isolate" and waits for its listening line. */
 async function spawnIsolate(dir: string) {
@@ -27,6 +27,7 @@ async function spawnIsolate(dir: string) {
       DATABASE_URL: `file:${dir}/billing.db`,
       DENO_KV_PATH: `${dir}/kv.sqlite`,
       BILLING_ADMIN_TOKEN: ADMIN_TOKEN,
+      BILLING_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
       LOG_LEVEL: "error",
       // the webhook case delivers to a receiver on 127.0.0.1
       WEBHOOK_ALLOW_PRIVATE_URLS: "true",
@@ -57,6 +58,7 @@ Deno.test({
             const config = loadConfig({
               DATABASE_URL: `file:${dir}/billing.db`,
               BILLING_ADMIN_TOKEN: ADMIN_TOKEN,
+              BILLING_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
               LOG_LEVEL: "error",
               WEBHOOK_ALLOW_PRIVATE_URLS: "true",
             });

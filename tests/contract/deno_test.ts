@@ -8,7 +8,7 @@ import { loadConfig } from "../../src/config.ts";
 import { startServer } from "../../src/runtime/deno/server.ts";
 import { contractCases, type Target } from "./contract.ts";
 
-const ADMIN_TOKEN = "contract-admin-token-0123456789";
+const ADMIN_TOKEN = "contract-admin-token-0123456789-abcdef";
 
 Deno.test("contract suite: Deno server (embedded libSQL)", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "contract-deno-" });

@@ -7,9 +7,10 @@
 import { loadConfig } from "../../src/config.ts";
 import { startServer } from "../../src/runtime/deno/server.ts";
 import { freshPostgresDatabase } from "../pg_helpers.ts";
+import { TEST_ENCRYPTION_KEY } from "../process.ts";
 import { contractCases, type Target } from "./contract.ts";
 
-const ADMIN_TOKEN = "contract-admin-token-0123456789";
+const ADMIN_TOKEN = "contract-admin-token-0123456789-abcdef";
 
 Deno.test("contract suite: Deno server (PostgreSQL)", async (t) => {
   const database = await freshPostgresDatabase("contract");
@@ -17,6 +18,7 @@ Deno.test("contract suite: Deno server (PostgreSQL)", async (t) => {
     PORT: "0",
     DATABASE_URL: database.url,
     BILLING_ADMIN_TOKEN: ADMIN_TOKEN,
+    BILLING_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
     LOG_LEVEL: Deno.env.get("CONTRACT_LOG_LEVEL") ?? "silent",
     // the webhook case delivers to a receiver on 127.0.0.1
     WEBHOOK_ALLOW_PRIVATE_URLS: "true",

@@ -10,7 +10,7 @@ import { apiPlanBody } from "../helpers.ts";
 import { contractCases, http, type HttpResult, provision, type Target } from "./contract.ts";
 import { buildWorker, type RunningWorker, startWorker } from "../workerd.ts";
 
-const ADMIN_TOKEN = "worker-admin-token-0123456789";
+const ADMIN_TOKEN = "worker-admin-token-0123456789-abcdef";
 
 Deno.test({
   name: "Cloudflare Worker in workerd",

@@ -10,9 +10,32 @@ import { computePeriodInvoice, type PlanSegment } from "../../src/domain/invoice
 import { currencyExponent, divide, format } from "../../src/domain/money.ts";
 import { addIntervals } from "../../src/domain/period.ts";
 import { checkFeatures } from "../../src/domain/plan.ts";
-import { rate, rateTotal } from "../../src/domain/pricing.ts";
+import {
+  type PricingInput,
+  rate as rateDecimal,
+  rateTotal as rateTotalDecimal,
+  toPricing,
+} from "../../src/domain/pricing.ts";
+import { decimalFromInteger, decimalToSafeInteger } from "../../src/domain/decimal.ts";
+
+// rate() works in exact Decimals; these integer examples read quantities back as numbers
+const rate = (p: PricingInput, quantity: number) =>
+  rateDecimal(toPricing(p), decimalFromInteger(quantity)).map((l) => ({
+    ...l,
+    quantity: decimalToSafeInteger(l.quantity)!,
+  }));
+const rateTotal = (p: PricingInput, quantity: number) =>
+  rateTotalDecimal(toPricing(p), decimalFromInteger(quantity));
 import { prorate } from "../../src/domain/proration.ts";
-import { planChangeDecision, planSegments, startTimeline, statusAt } from "../../src/domain/subscription.ts";
+import {
+  periodAt,
+  planChangeDecision,
+  planSegments,
+  rebasedFirstPeriodIndex,
+  startTimeline,
+  statusAt,
+  timelineAfterIntervalChange,
+} from "../../src/domain/subscription.ts";
 import { lineTax, percentageToBasisPoints, taxLines } from "../../src/domain/tax.ts";
 import { eventTimingViolation, MAX_FUTURE_SKEW_SECONDS, usageBuckets } from "../../src/domain/usage_rules.ts";
 
@@ -104,7 +127,7 @@ Deno.test("anniversary Jan 30 → Feb 29 in a leap year (Feb 28 otherwise) → M
 
 // ---------------------------------------------------------------- plan changes
 
-Deno.test("planChangeDecision(): upgrades now, downgrades at period end, overridable; currency and interval must match", () => {
+Deno.test("planChangeDecision(): upgrades now, downgrades at period end, overridable; currency must match; an interval change is now and resets the anchor", () => {
   const timeline = startTimeline({ start_at: jan.start, trial_days: 0, now: jan.start });
   const now = d("2026-01-10T00:00:00Z");
   const basic = { base_amount: 3100, currency: "USD", interval: "month" as const };
@@ -130,15 +153,97 @@ Deno.test("planChangeDecision(): upgrades now, downgrades at period end, overrid
     () => planChangeDecision({ timeline, from: basic, to: { ...pro, currency: "EUR" }, now }),
     (e) => e instanceof BillingError && e.code === "currency_mismatch",
   );
+  const yearly = planChangeDecision({ timeline, from: basic, to: { ...pro, interval: "year" }, now });
+  assert.deepEqual([yearly.effective_at.toISOString(), yearly.proration, yearly.resets_anchor], [
+    now.toISOString(),
+    "prorate",
+    true,
+  ]);
+  assert.equal(up.resets_anchor, false);
   assert.throws(
-    () => planChangeDecision({ timeline, from: basic, to: { ...pro, interval: "year" }, now }),
+    () =>
+      planChangeDecision({
+        timeline,
+        from: basic,
+        to: { ...pro, interval: "year" },
+        now,
+        effective: "period_end",
+      }),
     (e) => e instanceof BillingError && e.code === "interval_mismatch",
+  );
+  assert.throws(
+    () =>
+      planChangeDecision({ timeline, from: basic, to: { ...pro, interval: "year" }, now, proration: "none" }),
+    (e) => e instanceof BillingError && e.code === "validation_failed" && e.fields[0].path === "proration",
   );
   const ended = { ...timeline, cancel_at: d("2026-01-05T00:00:00Z"), canceled_at: d("2026-01-05T00:00:00Z") };
   assert.throws(
     () => planChangeDecision({ timeline: ended, from: basic, to: pro, now }),
     (e) => e instanceof BillingError && e.code === "subscription_canceled",
   );
+});
+
+Deno.test("planChangeDecision(): proration_date takes effect at that instant, within the current period and not before the last applied change", () => {
+  const timeline = startTimeline({ start_at: jan.start, trial_days: 0, now: jan.start });
+  const now = d("2026-01-20T00:00:00Z");
+  const basic = { base_amount: 3100, currency: "USD", interval: "month" as const };
+  const pro = { base_amount: 6200, currency: "USD", interval: "month" as const };
+  const at = d("2026-01-10T12:34:56Z");
+  const dated = planChangeDecision({ timeline, from: basic, to: pro, now, proration_date: at });
+  assert.equal(dated.effective_at.toISOString(), at.toISOString());
+  // A later instant in the period schedules the change then (a downgrade too, when dated).
+  const later = planChangeDecision({
+    timeline,
+    from: pro,
+    to: basic,
+    now,
+    proration_date: d("2026-01-25T00:00:00Z"),
+  });
+  assert.equal(later.effective_at.toISOString(), "2026-01-25T00:00:00.000Z");
+  const outside = (input: Partial<Parameters<typeof planChangeDecision>[0]>) =>
+    assert.throws(
+      () => planChangeDecision({ timeline, from: basic, to: pro, now, ...input }),
+      (e) =>
+        e instanceof BillingError && e.code === "proration_date_outside_period" &&
+        e.kind === "invalid_request",
+    );
+  outside({ proration_date: d("2025-12-31T23:59:59Z") }); // before the period
+  outside({ proration_date: jan.end }); // the period end is the next period
+  outside({ proration_date: at, not_before: d("2026-01-11T00:00:00Z") }); // before the last change
+  outside({ proration_date: d("2026-01-21T00:00:00Z"), to: { ...pro, interval: "year" } }); // interval change after now
+  assert.throws(
+    () =>
+      planChangeDecision({
+        timeline,
+        from: basic,
+        to: pro,
+        now,
+        proration_date: at,
+        effective: "period_end",
+      }),
+    (e) => e instanceof BillingError && e.code === "validation_failed",
+  );
+});
+
+Deno.test("timelineAfterIntervalChange() resets the anchor (ending a running trial there); rebasedFirstPeriodIndex() keeps a coupon's remaining periods", () => {
+  const timeline = startTimeline({ start_at: jan.start, trial_days: 14, now: jan.start });
+  const at = d("2026-01-10T00:00:00Z");
+  const inTrial = timelineAfterIntervalChange(timeline, at);
+  assert.deepEqual([inTrial.trial_end?.toISOString(), inTrial.billing_anchor.toISOString()], [
+    at.toISOString(),
+    at.toISOString(),
+  ]);
+  const later = d("2026-03-03T00:00:00Z");
+  const after = timelineAfterIntervalChange(timeline, later);
+  assert.equal(after.trial_end?.toISOString(), "2026-01-15T00:00:00.000Z");
+  assert.equal(periodAt(after, "year", later).end.toISOString(), "2027-03-03T00:00:00.000Z");
+  // repeating × 3 redeemed for period 0, cut in period 1: periods 0 and 1 used, one left → new index 0 only.
+  const first = rebasedFirstPeriodIndex(0, 1);
+  assert.equal(first, -2);
+  const coupon = { duration: "repeating" as const, duration_periods: 3, plan_ids: null };
+  assert.deepEqual([0, 1].map((i) => discountApplies(coupon, first, i, "p")), [true, false]);
+  // redeemed in the trial (first 0), cut in the trial (index −1): nothing used yet.
+  assert.equal(rebasedFirstPeriodIndex(0, -1), 0);
 });
 
 Deno.test("planSegments() splits a period at changes inside it; a change at the start decides the first plan", () => {

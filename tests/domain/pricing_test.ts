@@ -1,10 +1,40 @@
 import assert from "node:assert/strict";
 import { computeInvoice } from "../../src/domain/invoice.ts";
 import { checkFeatures } from "../../src/domain/plan.ts";
-import { type Pricing, pricingViolations, rate, rateTotal } from "../../src/domain/pricing.ts";
+import {
+  type PricingInput,
+  pricingViolations,
+  rate as rateDecimal,
+  rateTotal as rateTotalDecimal,
+  type TierSpec,
+  toPricing,
+} from "../../src/domain/pricing.ts";
+import { type Decimal, decimalFromInteger, decimalToSafeInteger } from "../../src/domain/decimal.ts";
+
+// rate() works in exact Decimals; these integer examples read them back as numbers
+const num = (d: Decimal) => decimalToSafeInteger(d)!;
+const rate = (p: PricingInput, quantity: number) =>
+  rateDecimal(toPricing(p), decimalFromInteger(quantity)).map((l) => ({
+    quantity: num(l.quantity),
+    unit_amount: num(l.unit_amount),
+    flat_amount: num(l.flat_amount),
+    amount: l.amount,
+    ...(l.tier
+      ? {
+        tier: {
+          index: l.tier.index,
+          from: num(l.tier.after) + 1,
+          up_to: l.tier.up_to === null ? null : num(l.tier.up_to),
+        },
+      }
+      : {}),
+    ...(l.units !== undefined ? { units: num(l.units) } : {}),
+  }));
+const rateTotal = (p: PricingInput, quantity: number) =>
+  rateTotalDecimal(toPricing(p), decimalFromInteger(quantity));
 import { BillingError } from "../../src/domain/errors.ts";
 
-const graduated: Pricing = {
+const graduated: PricingInput & { tiers: TierSpec[] } = {
   model: "graduated",
   tiers: [
     { up_to: 1000, unit_amount: 5, flat_amount: 0 },
@@ -12,7 +42,7 @@ const graduated: Pricing = {
     { up_to: null, unit_amount: 1, flat_amount: 200 },
   ],
 };
-const volume: Pricing = {
+const volume: PricingInput & { tiers: TierSpec[] } = {
   model: "volume",
   tiers: [
     { up_to: 10, unit_amount: 100, flat_amount: 0 },
@@ -32,7 +62,7 @@ Deno.test("rate() per_unit multiplies quantity by unit_amount", () => {
 });
 
 Deno.test("rate() package rounds up to whole packages", () => {
-  const p: Pricing = { model: "package", unit_amount: 1000, package_size: 1000 };
+  const p: PricingInput = { model: "package", unit_amount: 1000, package_size: 1000 };
   assert.equal(rateTotal(p, 0), 0);
   assert.equal(rateTotal(p, 1), 1000);
   assert.equal(rateTotal(p, 1000), 1000);
@@ -67,7 +97,9 @@ Deno.test("rate() graduated at tier boundaries: the bound belongs to the lower t
 });
 
 Deno.test("rate() zero usage costs nothing in every model, flat fees included", () => {
-  for (const p of [graduated, volume, { model: "package", unit_amount: 9, package_size: 10 } as Pricing]) {
+  for (
+    const p of [graduated, volume, { model: "package", unit_amount: 9, package_size: 10 } as PricingInput]
+  ) {
     const lines = rate(p, 0);
     assert.equal(lines.length, 1);
     assert.equal(lines[0].amount, 0);
@@ -92,7 +124,7 @@ Deno.test("rate() refuses amounts beyond 2^53 - 1 instead of losing precision", 
 Deno.test("pricingViolations() demands ascending bounds and a single open last tier", () => {
   assert.deepEqual(
     pricingViolations(
-      { model: "graduated", tiers: graduated.model === "graduated" ? graduated.tiers : [] },
+      { model: "graduated", tiers: graduated.tiers },
       "p",
     ),
     [],
@@ -121,14 +153,14 @@ Deno.test("computeInvoice() bills base fee then usage beyond included, one line 
       name: "Calls",
       type: "metered",
       included: 500,
-      pricing: { model: "graduated", tiers: graduated.model === "graduated" ? graduated.tiers : [] },
+      pricing: { model: "graduated", tiers: graduated.tiers },
     },
     {
       key: "gb",
       name: "Storage",
       type: "metered",
       aggregation: "max",
-      pricing: { model: "volume", tiers: volume.model === "volume" ? volume.tiers : [] },
+      pricing: { model: "volume", tiers: volume.tiers },
     },
     { key: "sso", type: "boolean" },
     { key: "seats", type: "seat", limit: 10 }, // not priced: no line

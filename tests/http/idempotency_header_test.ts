@@ -96,7 +96,17 @@ async function fixtures(env: TestEnv, key: string) {
       ttl_seconds: 600,
     })).hold?.id ?? "";
   await ok("/v1/coupons", { code: "TEN", percent_off: 10, duration: "forever" });
+  const testClock = async (i: number) => {
+    const clock = await ok("/v1/test_clocks", { frozen_time: "2026-01-01T00:00:00Z", name: `fx ${i}` });
+    await ok("/v1/customers", { external_id: `on-clock-${i}`, test_clock: clock.id });
+    await ok("/v1/subscriptions", { customer_id: `on-clock-${i}`, plan_id: plan.id });
+    return clock.id as string;
+  };
+  const apiKey = async () =>
+    (await ok("/v1/api_keys", { name: `fx-key-${++k}`, scope: "read_only" })).id as string;
   return {
+    testClock,
+    apiKey,
     plan,
     plan2,
     newPlan,
@@ -127,6 +137,13 @@ const CASES: Record<string, (fx: Fx, i: number) => Promise<Case> | Case> = {
   "/v1/customers": (_fx, i) => ({ path: "/v1/customers", body: { external_id: `new-${i}` } }),
   // a retried mint gets the very token the lost answer carried
   "/v1/customer_sessions": () => ({ path: "/v1/customer_sessions", body: { customer_id: "buyer" } }),
+  // a retried creation or roll gets the very key the lost answer carried (stored sealed, ADR 0012)
+  "/v1/api_keys": (_fx, i) => ({ path: "/v1/api_keys", body: { name: `key-${i}` } }),
+  "/v1/api_keys/{id}/roll": async (fx) => ({
+    path: `/v1/api_keys/${await fx.apiKey()}/roll`,
+    body: { expires_in_seconds: 60 },
+  }),
+  "/v1/api_keys/{id}/revoke": async (fx) => ({ path: `/v1/api_keys/${await fx.apiKey()}/revoke`, body: {} }),
   "/v1/subscriptions": async (fx) => ({
     path: "/v1/subscriptions",
     body: { customer_id: await fx.customer(), plan_id: fx.plan.id },
@@ -272,6 +289,15 @@ const CASES: Record<string, (fx: Fx, i: number) => Promise<Case> | Case> = {
   "/v1/inventory/holds/{id}/release": async (fx) => ({
     path: `/v1/inventory/holds/${await fx.inventoryHold()}/release`,
     body: {},
+  }),
+  "/v1/test_clocks": (_fx, i) => ({
+    path: "/v1/test_clocks",
+    body: { frozen_time: "2026-01-01T00:00:00Z", name: `clock ${i}` },
+  }),
+  // A retried advance is answered from the store; the clock moves once.
+  "/v1/test_clocks/{id}/advance": async (fx, i) => ({
+    path: `/v1/test_clocks/${await fx.testClock(i)}/advance`,
+    body: { frozen_time: "2026-02-01T00:00:00Z" },
   }),
   "/v1/coupons": (_fx, i) => ({
     path: "/v1/coupons",

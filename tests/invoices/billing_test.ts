@@ -533,9 +533,10 @@ Deno.test("scenario: VAT per customer, prepaid credits, partial payment, credit 
     ]);
     assert.deepEqual(inv.tax_rate, { id: vat.body.id, percentage_bp: 1900, inclusive: false });
     const grants = await call(env, "GET", "/v1/customers/c1/credit_grants", { key });
-    assert.deepEqual(grants.body.data.map((g: Json) => [g.reference, g.remaining]), [["topup-1", 0], [
-      "free-calls",
-      50,
+    // newest first, as every list
+    assert.deepEqual(grants.body.data.map((g: Json) => [g.reference, g.remaining]), [["free-calls", 50], [
+      "topup-1",
+      0,
     ]]);
 
     const part = await call(env, "POST", `/v1/invoices/${inv.id}/pay`, {

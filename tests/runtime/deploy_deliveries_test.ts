@@ -6,10 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { http, provision, type Target } from "../contract/contract.ts";
-import { spawnDeno } from "../process.ts";
+import { spawnDeno, TEST_ENCRYPTION_KEY } from "../process.ts";
 
 const MAIN = new URL("../../src/runtime/deno_deploy/main.ts", import.meta.url).pathname;
-const ADMIN_TOKEN = "deploy-admin-token-0123456789";
+const ADMIN_TOKEN = "deploy-admin-token-0123456789-abcdef";
 
 Deno.test({
   name: "Deno Deploy entry: a webhook delivery leaves right after the commit",
@@ -30,6 +30,7 @@ Deno.test({
         DATABASE_URL: `file:${dir}/billing.db`,
         DENO_KV_PATH: `${dir}/kv.sqlite`,
         BILLING_ADMIN_TOKEN: ADMIN_TOKEN,
+        BILLING_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
         LOG_LEVEL: "error",
         WEBHOOK_ALLOW_PRIVATE_URLS: "true",
       },

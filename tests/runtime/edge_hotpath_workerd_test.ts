@@ -13,7 +13,7 @@ import { acquireRedis, type LateProxy, startLateProxy, testPrefix, upstashFor } 
 import { startUpstashLocal, type UpstashLocal } from "../../src/dev/upstash_local.ts";
 import { buildWorker, type RunningWorker, startWorker } from "../workerd.ts";
 
-const ADMIN_TOKEN = "edge-admin-token-0123456789";
+const ADMIN_TOKEN = "edge-admin-token-0123456789-abcdef";
 /** Events per `POST /v1/events` batch (the API's largest). */
 const EVENT_BATCH = 1000;
 

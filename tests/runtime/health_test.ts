@@ -31,7 +31,7 @@ Deno.test("startServer(): /healthz and /readyz are in the OpenAPI document; /rea
   const server = await startServer(loadConfig({
     PORT: "0",
     DATABASE_URL: `file:${dir}/b.db`,
-    BILLING_ADMIN_TOKEN: "admin-token-0123456789",
+    BILLING_ADMIN_TOKEN: "admin-token-0123456789-0123456789",
     LOG_LEVEL: "silent",
     // nothing listens on port 9: the Redis check must fail, bounded, without a 500
     UPSTASH_REDIS_REST_URL: "http://127.0.0.1:9",

@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { freshPostgresDatabase } from "../pg_helpers.ts";
-import { type ChildServer, spawnServer } from "../process.ts";
+import { type ChildServer, spawnServer, TEST_ENCRYPTION_KEY } from "../process.ts";
 
 const ADMIN = "pg-two-process-admin-token-0123456789";
 
@@ -19,6 +19,7 @@ function startServer(url: string): Promise<ChildServer> {
   return spawnServer({
     DATABASE_URL: url,
     BILLING_ADMIN_TOKEN: ADMIN,
+    BILLING_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
     LOG_LEVEL: "error",
     UPSTASH_REDIS_REST_URL: "",
     UPSTASH_REDIS_REST_TOKEN: "",
@@ -158,20 +159,25 @@ Deno.test("two server processes on one PostgreSQL database", async (t) => {
       const cash = await account("cash", "asset");
       const revenue = await account("revenue", "revenue");
       const acknowledged: string[] = [];
+      const unanswered: number[] = [];
       let killed = false;
+      const post = (base: string, i: number) =>
+        http(base, "POST", "/v1/ledger/entries", key, {
+          idempotency_key: `load-${i}`,
+          postings: [{ account_id: cash, amount: 1, currency: "USD" }, {
+            account_id: revenue,
+            amount: -1,
+            currency: "USD",
+          }],
+        });
       const send = async (i: number) => {
         try {
-          const res = await http(i % 2 ? a.base : b.base, "POST", "/v1/ledger/entries", key, {
-            idempotency_key: `load-${i}`,
-            postings: [{ account_id: cash, amount: 1, currency: "USD" }, {
-              account_id: revenue,
-              amount: -1,
-              currency: "USD",
-            }],
-          });
+          const res = await post(i % 2 ? a.base : b.base, i);
           if (res.status === 201) acknowledged.push(`load-${i}`);
+          else unanswered.push(i);
         } catch {
           // the killed process's connections drop: not acknowledged
+          unanswered.push(i);
         }
       };
       const load = pool(Array.from({ length: 400 }, (_, i) => () => send(i)), 16);
@@ -187,12 +193,25 @@ Deno.test("two server processes on one PostgreSQL database", async (t) => {
         const stored = new Set(rows.map((r) => r.idempotency_key as string));
         const lost = acknowledged.filter((k) => !stored.has(k));
         assert.deepEqual(lost, [], `acknowledged but not stored: ${lost.length} of ${acknowledged.length}`);
+        // Clients resend what got no answer to the surviving process, with the same key: a write the
+        // killed process committed before dying is answered as a replay, the others run once.
+        const resent = await pool(unanswered.map((i) => () => post(b.base, i)), 16);
+        assert.ok(
+          resent.every((r) => r.status === 201 || r.status === 200),
+          JSON.stringify(resent.find((r) => r.status !== 201 && r.status !== 200)),
+        );
+        const [counts] = await sql`select count(*)::int as n, count(distinct idempotency_key)::int as d
+          from ledger_entries where idempotency_key like 'load-%'`;
+        assert.equal(counts.d, 400, "every request is stored once it was answered");
+        assert.equal(counts.n, 400, "and only once");
         const [drift] = await sql`select count(*)::int as n from ledger_balances b
           where b.debits_posted <> coalesce((select sum(amount) from ledger_postings p
                   where p.account_id = b.account_id and amount > 0), 0)
              or b.credits_posted <> coalesce((select -sum(amount) from ledger_postings p
                   where p.account_id = b.account_id and amount < 0), 0)`;
         assert.equal(drift.n, 0, "materialized balances equal the postings");
+        const balance = await http(b.base, "GET", `/v1/ledger/accounts/${cash}/balance`, key);
+        assert.equal(balance.body.posted, 400);
       } finally {
         await sql.end({ timeout: 1 });
       }

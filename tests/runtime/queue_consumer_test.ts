@@ -46,7 +46,7 @@ function fakeEnv(options: { refuseLetters?: boolean } = {}) {
   const letters: DeadLetterInput[] = [];
   const env = {
     LOG_LEVEL: "silent",
-    BILLING_ADMIN_TOKEN: "x".repeat(20),
+    BILLING_ADMIN_TOKEN: "x".repeat(32),
     TENANTS: {
       idFromName: (name: string) => ({ name, toString: () => name }),
       get: (id: { name: string }) => ({

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { apiPlanBody } from "../helpers.ts";
 import { loadConfig } from "../../src/config.ts";
-import { DENO_MAIN, spawnServer, START_PERMISSIONS } from "../process.ts";
+import { DENO_MAIN, spawnServer, START_PERMISSIONS, TEST_ENCRYPTION_KEY } from "../process.ts";
 
 /** The server as `deno task start` runs it, with errors-only logs. */
 function startProcess(env: Record<string, string>) {
@@ -97,10 +97,11 @@ Deno.test("loadConfig() defaults to the embedded file and requires an admin toke
   const remote = loadConfig({
     DATABASE_URL: "libsql://db.example.turso.io",
     DATABASE_AUTH_TOKEN: "t",
-    BILLING_ADMIN_TOKEN: "x".repeat(20),
+    BILLING_ADMIN_TOKEN: "x".repeat(32),
+    BILLING_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
   });
   assert.equal(remote.embedded, false);
-  assert.throws(() => loadConfig({ BILLING_ADMIN_TOKEN: "short" }), /at least 16/);
+  assert.throws(() => loadConfig({ BILLING_ADMIN_TOKEN: "short" }), /at least 32/);
 });
 
 Deno.test("startServer(): the billing cycle runs in the background and plugins receive committed events", async () => {
@@ -111,7 +112,7 @@ Deno.test("startServer(): the billing cycle runs in the background and plugins r
     loadConfig({
       PORT: "0",
       DATABASE_URL: `file:${dir}/b.db`,
-      BILLING_ADMIN_TOKEN: "admin-token-0123456789",
+      BILLING_ADMIN_TOKEN: "admin-token-0123456789-0123456789",
       LOG_LEVEL: "silent",
       BILLING_CYCLE_INTERVAL_MS: "100",
     }),
@@ -126,7 +127,7 @@ Deno.test("startServer(): the billing cycle runs in the background and plugins r
   try {
     assert.deepEqual(server.plugins.names(), ["recorder"]);
     const base = `http://127.0.0.1:${server.port}`;
-    const keys = await http(base, "POST", "/v1/admin/tenants", "admin-token-0123456789", {
+    const keys = await http(base, "POST", "/v1/admin/tenants", "admin-token-0123456789-0123456789", {
       name: "bg",
       app: "production",
     });

@@ -9,7 +9,7 @@ import { apiPlanBody } from "../helpers.ts";
 import { spawnServer } from "../process.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
-const ADMIN = "admin-token-shutdown-0123456789";
+const ADMIN = "admin-token-shutdown-0123456789-abcdef";
 
 /** `npx -y deno@2.9.6 task start`, exactly as the README says, with its stdout read as it comes. */
 async function startWithNpx(env: Record<string, string>) {

@@ -9,7 +9,7 @@ import { startServer } from "../../src/runtime/deno/server.ts";
 import { createServerClient, unwrap } from "../../sdk/src/server.ts";
 
 /** Admin token of the SDK test servers. */
-export const SDK_ADMIN_TOKEN = "sdk-test-admin-token-0123456789";
+export const SDK_ADMIN_TOKEN = "sdk-test-admin-token-0123456789-abcdef";
 
 /** A running server for SDK tests. */
 export interface SdkServer {

@@ -234,7 +234,10 @@ Deno.test("browser client: events unacknowledged at close are stored and resent 
     });
     const ids = [offline.track(t.feature, 2), offline.track(t.feature, 3)];
     offline.close(); // keepalive send fails; the events stay in storage
-    await new Promise((r) => setTimeout(r, 20));
+    // wait for the close's send to have been attempted (no fixed delay: the machine may be busy)
+    for (let waited = 0; sent.length === 0 && waited < 5_000; waited += 10) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
     assert.deepEqual(sent, [ids]);
     const stored = JSON.parse([...storage.items.values()][0]) as UsageEvent[];
     assert.deepEqual(stored.map((e) => e.id), ids);

@@ -78,3 +78,56 @@ Deno.test("two processes: a revoked secret key and its customer sessions fail wi
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
+
+/** Polls `probe` until it answers 401; returns the milliseconds since `since`. */
+async function until401(probe: () => Promise<{ status: number }>, since: number): Promise<number> {
+  for (;;) {
+    const res = await probe();
+    if (res.status === 401) return Date.now() - since;
+    assert.ok(Date.now() - since < KEY_CACHE_TTL_MS + 10_000, "revocation reaches the process");
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+Deno.test("two processes: POST /v1/api_keys/{id}/revoke on one and an admin token revoked on one fail on both within a second", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "billing-revoke-api-" });
+  const env = { DATABASE_URL: `file:${dir}/billing.db`, BILLING_ADMIN_TOKEN: ADMIN, LOG_LEVEL: "error" };
+  const a = await spawnServer(env);
+  const b = await spawnServer(env);
+  try {
+    const t =
+      (await send(a.base, "/v1/admin/tenants", ADMIN, { name: "revoke-api", app: "production" })).body;
+    const made = await send(a.base, "/v1/api_keys", t.secret_key, { name: "backend", scope: "usage_only" });
+    assert.equal(made.status, 201);
+    const check = (base: string) =>
+      send(base, "/v1/entitlements/check", made.body.key, { customer_id: "nobody", feature: "x" });
+    for (const base of [a.base, b.base]) assert.equal((await check(base)).status, 404); // cached, valid
+    const revoked = await send(a.base, `/v1/api_keys/${made.body.id}/revoke`, t.secret_key, {});
+    assert.equal(revoked.status, 200);
+    const revokedAt = Date.now(); // measured from the revocation's answer
+    const tookA = await until401(() => check(a.base), revokedAt);
+    const tookB = await until401(() => check(b.base), revokedAt);
+    assert.equal((await check(a.base)).status, 401, "the revoking process forgot at once");
+
+    // admin tokens: roll on a, revoke the new token on b; a refuses it within a second
+    const rolled = await send(a.base, "/v1/admin/admin_tokens/roll", ADMIN, { expires_in_seconds: 3600 });
+    assert.equal(rolled.status, 201);
+    const listed = (token: string, base: string) =>
+      fetch(`${base}/v1/admin/admin_tokens`, { headers: { authorization: `Bearer ${token}` } })
+        .then(async (r) => ({ status: r.status, body: await r.json() }));
+    for (const base of [a.base, b.base]) assert.equal((await listed(rolled.body.token, base)).status, 200);
+    const gone = await send(b.base, `/v1/admin/admin_tokens/${rolled.body.id}/revoke`, ADMIN, {});
+    assert.equal(gone.status, 200);
+    const adminRevokedAt = Date.now();
+    const adminB = await until401(() => listed(rolled.body.token, b.base), adminRevokedAt);
+    const adminA = await until401(() => listed(rolled.body.token, a.base), adminRevokedAt);
+    console.log(
+      `API revocation effective after: process a ${tookA} ms, process b ${tookB} ms; ` +
+        `admin token: process b ${adminB} ms, process a ${adminA} ms (bound ${KEY_CACHE_TTL_MS} ms)`,
+    );
+  } finally {
+    await a.stop();
+    await b.stop();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});

@@ -90,10 +90,16 @@ async function ownerWorld(env: TestEnv, owner: Keys) {
     events: ["*"],
   });
   await ok("POST", "/v1/customers", { external_id: "owner-ext-2" });
+  const clock = await ok("POST", "/v1/test_clocks", { frozen_time: "2026-01-01T00:00:00Z", name: "owner" });
+  await ok("POST", "/v1/customers", { external_id: "owner-on-clock", test_clock: clock.id });
+  await ok("POST", "/v1/subscriptions", { customer_id: "owner-on-clock", plan_id: plan.id });
   await fanOut(env.services);
   const deliveries = await ok("GET", `/v1/webhook_endpoints/${endpoint.id}/deliveries`);
   assert.ok(deliveries.data.length > 0, "the owner's endpoint has deliveries");
+  const ownerKeys = await call(env, "GET", "/v1/api_keys", { key: owner.secret_key });
+  assert.equal(ownerKeys.status, 200);
   return {
+    apiKey: ownerKeys.body.data.find((k: any) => k.kind === "secret").id as string,
     plan: plan.id as string,
     customer: customer.id as string,
     customerExternal: "owner-ext",
@@ -113,6 +119,7 @@ async function ownerWorld(env: TestEnv, owner: Keys) {
     endpoint: endpoint.id as string,
     delivery: deliveries.data[0].id as string,
     app: owner.app_id,
+    testClock: clock.id as string,
   };
 }
 
@@ -132,12 +139,16 @@ function pathFixtures(w: World): Record<string, string> {
     "/v1/inventory/balances/{subject}": w.subject,
     "/v1/inventory/balances/{subject}/{item}": w.item,
     "/v1/coupons/{id}": w.coupon,
+    "/v1/test_clocks/{id}": w.testClock,
     "/v1/webhook_endpoints/{id}": w.endpoint,
     "/v1/webhook_endpoints/{id}/deliveries/{delivery_id}": w.delivery,
     // the kebab-case aliases (deprecated in the document, still served)
     "/v1/webhook-endpoints/{id}": w.endpoint,
     "/v1/webhook-endpoints/{id}/deliveries/{delivery_id}": w.delivery,
     "/v1/providers/stripe/webhook/{app_id}": w.app,
+    "/v1/api_keys/{id}": w.apiKey,
+    // admin routes: any id (an intruder's key is refused before it is read)
+    "/v1/admin/admin_tokens/{id}": "adt_01jd0000000000000000000000",
   };
 }
 
@@ -154,6 +165,7 @@ function fieldFixtures(w: World): Record<string, string> {
     hold_id: w.hold,
     tax_rate_id: w.taxRate,
     coupon_id: w.coupon,
+    test_clock: w.testClock,
     coupon: w.couponCode,
     code: w.couponCode,
     entry_id: w.entry,
@@ -233,6 +245,9 @@ function bodyOverrides(w: World): Record<string, unknown> {
     "POST /v1/events": {
       events: [{ id: "probe-1", customer_id: w.customer, feature: "api_calls", value: 1000 }],
     },
+    // tax rate lists name the owner's rate (a nullable array the sampler does not fill)
+    "PUT /v1/customers/{id}/tax_rates": { tax_rate_ids: [w.taxRate] },
+    "PUT /v1/subscriptions/{id}/tax_rates": { tax_rate_ids: [w.taxRate] },
   };
 }
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { apiPlanBody, call, snapshotCounts, tenant, testEnv } from "../helpers.ts";
+import { ADMIN_TOKEN, apiPlanBody, call, snapshotCounts, tenant, testEnv } from "../helpers.ts";
 
 /**
  * Every route, called with another tenant's (or another app's) key on this tenant's resources,
@@ -140,12 +140,12 @@ Deno.test("tenancy: keys — missing, unknown, publishable on secret routes, adm
     });
     assert.equal(adminWithSecret.status, 401);
     const dup = await call(env, "POST", "/v1/admin/tenants", {
-      key: "test-admin-token-0123456789",
+      key: ADMIN_TOKEN,
       body: { name: "dup", app: "production" },
     });
     assert.equal(dup.status, 201);
     const dup2 = await call(env, "POST", "/v1/admin/tenants", {
-      key: "test-admin-token-0123456789",
+      key: ADMIN_TOKEN,
       body: { name: "dup", app: "production" },
     });
     assert.deepEqual([dup2.status, dup2.body.code], [409, "tenant_app_exists"]);

@@ -4,6 +4,7 @@
  * resolution (attempt recorded as failed, nothing sent), unless `WEBHOOK_ALLOW_PRIVATE_URLS`.
  * Delivery-time tests use a real loopback receiver, so "nothing sent" is observed, not assumed.
  */
+import { generateEncryptionKey, SecretBox } from "../../src/storage/secret_box.ts";
 import assert from "node:assert/strict";
 import { loadConfig } from "../../src/config.ts";
 import {
@@ -174,6 +175,7 @@ Deno.test("buildServices() (Deno server, Deploy): the embedded default keeps the
         loadConfig({ LOG_LEVEL: "silent", DATABASE_URL: `file:${dir}/b.db`, ...env }),
         database,
       );
+      services.secrets = await SecretBox.create(generateEncryptionKey());
       const app = { app: createApp(services, { adminToken: ADMIN_TOKEN }) };
       const t = await tenant(app);
       const res = await call(app, "POST", "/v1/webhook-endpoints", {

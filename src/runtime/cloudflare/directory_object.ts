@@ -7,6 +7,7 @@
  * @module
  */
 import type { KeyKind } from "../../tenants/service.ts";
+import type { KeyScope } from "../../tenants/scopes.ts";
 import type { DurableObjectState, DurableObjectStub, Env } from "./types.ts";
 
 /** Where an API key leads. */
@@ -23,6 +24,10 @@ export interface DirectoryEntry {
   key_id: string;
   /** `secret` or `publishable` (which routes the key may call; ADR 0008). */
   kind: KeyKind;
+  /** Scope of a secret key (ADR 0013); absent in entries written before scopes (= `full`). */
+  scope?: KeyScope;
+  /** Epoch ms after which the key fails; `null` or absent = never. */
+  expires_at_ms?: number | null;
 }
 
 /** Largest page of `GET /tenants` (a limit on everything). */
@@ -37,6 +42,8 @@ export function directoryStub(env: Pick<Env, "DIRECTORY">): DurableObjectStub {
  * The directory Durable Object class (binding `DIRECTORY`). Endpoints (Worker and tenant objects
  * only; Durable Objects are not reachable from the internet):
  * - `POST /register` `{ tenant_object, keys: DirectoryEntry[] }` → 204 (idempotent)
+ * - `PUT /app_keys` `{ tenant_object, app_id, keys: DirectoryEntry[], revoked?: hash[] }` → 204: the
+ *   app's unrevoked keys; entries of the app's other keys (listed before, or named in `revoked`) are deleted
  * - `GET /keys/:hash` → 200 {@link DirectoryEntry} or 404
  * - `GET /apps/:app_id` → 200 `{ tenant_object, tenant_id, app_id }` or 404 (routes requests that
  *   carry no API key but name their app, such as the Stripe webhook)
@@ -69,6 +76,35 @@ export class DirectoryObject {
         };
       }
       await storage.put(entries);
+      return new Response(null, { status: 204 });
+    }
+    if (request.method === "PUT" && url.pathname === "/app_keys") {
+      const body = await request.json() as {
+        tenant_object: string;
+        app_id: string;
+        keys: DirectoryEntry[];
+        revoked?: string[];
+      };
+      const listKey = `app_keys:${body.app_id}`;
+      const before = (await storage.get<string[]>(listKey)) ?? [];
+      const hashes = body.keys.map((k) => k.hash);
+      const removed = [...new Set([...before, ...(body.revoked ?? [])])].filter((h) => !hashes.includes(h));
+      for (let i = 0; i < removed.length; i += 100) {
+        await storage.delete(removed.slice(i, i + 100).map((h) => `key:${h}`));
+      }
+      const entries: Record<string, unknown> = { [`tenant:${body.tenant_object}`]: true, [listKey]: hashes };
+      const first = body.keys[0];
+      if (first) {
+        entries[`app:${body.app_id}`] = {
+          tenant_object: body.tenant_object,
+          tenant_id: first.tenant_id,
+          app_id: body.app_id,
+        };
+      }
+      for (const key of body.keys) entries[`key:${key.hash}`] = key;
+      // At most 128 keys per put: 100 keys of an app (MAX_KEYS_PER_APP) and three more entries.
+      const all = Object.entries(entries);
+      for (let i = 0; i < all.length; i += 120) await storage.put(Object.fromEntries(all.slice(i, i + 120)));
       return new Response(null, { status: 204 });
     }
     const key = url.pathname.match(/^\/keys\/([0-9a-f]{64})$/);

@@ -22,6 +22,10 @@ import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { timingSafeEqual } from "hono/utils/buffer";
 import { sha256Hex } from "../../domain/hash.ts";
+import { ConfigError } from "../../config.ts";
+import { scopeAllows } from "../../tenants/scopes.ts";
+import { KEY_CACHE_TTL_MS } from "../../tenants/service.ts";
+import { workerConfig } from "./env.ts";
 import { DEFAULT_MAX_BODY_BYTES } from "../../http/app.ts";
 import { problem } from "../../http/problem.ts";
 import { CreateTenantBody } from "../../tenants/schemas.ts";
@@ -59,7 +63,10 @@ export const USAGE_RETRY_DELAY_SECONDS = 5;
  * record it still has deliveries left.
  */
 export const RECORD_DEAD_LETTER_AFTER_ATTEMPTS = 5;
-/** Directory answers cached per isolate (keys cannot be revoked yet, so none goes stale). */
+/**
+ * Directory answers cached per isolate; each is reused for at most `KEY_CACHE_TTL_MS` (one
+ * second), so a key revoked in its tenant object stops being served at the edge within a second.
+ */
 export const MAX_CACHED_KEYS = 10_000;
 
 const KEY_PATTERN = /^(sk|pk)_[0-9a-f]{64}$/;
@@ -183,18 +190,20 @@ export interface WorkerHandlers {
  * lives as long as the isolate.
  */
 export function createWorker(): WorkerHandlers {
-  const keyCache = new Map<string, DirectoryEntry>();
+  const keyCache = new Map<string, { entry: DirectoryEntry | null; until_ms: number }>();
 
   async function lookupKey(env: Env, key: string): Promise<DirectoryEntry | null> {
     const hash = await sha256Hex(key);
+    const now = Date.now();
     const cached = keyCache.get(hash);
-    if (cached) return cached;
+    if (cached && cached.until_ms > now) return cached.entry;
     const response = await directoryStub(env).fetch(`https://directory/keys/${hash}`);
-    if (response.status === 404) return null;
-    if (!response.ok) throw new Error(`Directory lookup failed: ${response.status}`);
-    const entry = await response.json() as DirectoryEntry;
+    if (!response.ok && response.status !== 404) {
+      throw new Error(`Directory lookup failed: ${response.status}`);
+    }
+    const entry = response.status === 404 ? null : await response.json() as DirectoryEntry;
     if (keyCache.size >= MAX_CACHED_KEYS) keyCache.clear();
-    keyCache.set(hash, entry);
+    keyCache.set(hash, { entry, until_ms: now + KEY_CACHE_TTL_MS });
     return entry;
   }
 
@@ -203,6 +212,14 @@ export function createWorker(): WorkerHandlers {
   front.all("*", async (c) => {
     const env = c.env;
     const url = new URL(c.req.url);
+    try {
+      workerConfig(env);
+    } catch (error) {
+      // A short BILLING_ADMIN_TOKEN, a malformed BILLING_ENCRYPTION_KEY…: every request fails
+      // with a problem naming the variable (never its value) until the operator fixes it.
+      if (!(error instanceof ConfigError)) throw error;
+      return problem(c, 503, "server_misconfigured", error.message.replaceAll("\n", " "));
+    }
     if (url.pathname.startsWith(INTERNAL_PREFIX)) {
       return problem(c, 404, "route_not_found", `No route ${c.req.method} ${url.pathname}`);
     }
@@ -241,6 +258,11 @@ export function createWorker(): WorkerHandlers {
     }
     const entry = token && KEY_PATTERN.test(token) ? await lookupKey(env, token) : null;
     if (!entry) return await pass(tenantStub(env, PUBLIC_OBJECT));
+    // An expired key, or a route outside the key's scope, is answered by the tenant object (the
+    // canonical 401/403 of the app); only the rest may take the edge path or the queue.
+    const usable = (entry.expires_at_ms == null || entry.expires_at_ms > Date.now()) &&
+      (entry.kind !== "secret" || scopeAllows(entry.scope ?? "full", c.req.method, url.pathname));
+    if (!usable) return await pass(tenantStub(env, entry.tenant_object));
     const edge = edgeHotPath(env, workerLogger(env.LOG_LEVEL));
     // Publishable keys act only with a customer session, which the tenant object verifies (signature,
     // customer, minting key): they take the synchronous path there, never the edge or the queue.

@@ -14,14 +14,15 @@
  */
 import { cloudflareClientAddress } from "../../http/auth_throttle.ts";
 import { BillingError } from "../../domain/errors.ts";
-import { sha256Hex } from "../../domain/hash.ts";
 import { createApp } from "../../http/app.ts";
 import { IngestBody } from "../../usage/schemas.ts";
 import type { Clock } from "../../domain/scope.ts";
 import type { Ctx, Services } from "../../context.ts";
 import { recordUsage } from "../../entitlements/service.ts";
 import { originsOfAllApps } from "../../apps/repository.ts";
-import { keyOfAppByHash } from "../../tenants/repository.ts";
+import { appIdsOfDatabase, revokedKeyHashesOfApp, unrevokedKeysOfApp } from "../../tenants/repository.ts";
+import { SecretBox } from "../../storage/secret_box.ts";
+import { sealPlaintextSecrets } from "../../storage/secret_backfill.ts";
 import { type DeadLetterInput, recordDeadLetter } from "../../usage/dead_letters.ts";
 import { type DirectoryEntry, directoryStub } from "./directory_object.ts";
 import { DurableDatabase } from "./durable_database.ts";
@@ -82,12 +83,19 @@ export class TenantObject {
     this.#state = state;
     this.#env = env;
     this.#database = new DurableDatabase(state.storage);
-    // No event reaches the object before its schema is current.
-    state.blockConcurrencyWhile(async () => await this.#database.migrate(await loadMigrations()));
     // The same validated configuration and services as the Deno server (Redis live store and
     // rate limit when UPSTASH_REDIS_REST_URL is set, metrics, the webhook URL guard).
     const config = workerConfig(env);
     this.#services = buildServices(config, this.#database);
+    // No event reaches the object before its schema is current and its secrets are sealed
+    // (BILLING_ENCRYPTION_KEY is a secret binding; without it secrets are refused, ADR 0012).
+    state.blockConcurrencyWhile(async () => {
+      await this.#database.migrate(await loadMigrations());
+      if (config.encryptionKey) {
+        this.#services.secrets = await SecretBox.create(config.encryptionKey, config.encryptionOldKeys ?? []);
+        await sealPlaintextSecrets(this.#database, this.#services.secrets);
+      }
+    });
     // With Redis the Worker reads entitlements there itself: publish them as soon as they change.
     if (this.#services.live?.kind === "redis") {
       this.#services.live = publishingStore(this.#services.live, this.#services);
@@ -95,6 +103,10 @@ export class TenantObject {
     this.#alarms = config;
     this.#app = createApp(this.#services, {
       adminToken: config.adminToken ?? "",
+      // Sessions signed with keys derived from the encryption key when set (ADR 0013).
+      sessionSecret: config.encryptionKey ?? config.adminToken,
+      // One SQLite per object: the admin token is the secret binding (`wrangler secret put`).
+      adminTokenRotation: false,
       clientAddress: cloudflareClientAddress,
     });
   }
@@ -151,6 +163,11 @@ export class TenantObject {
     if (response.status === 200 && request.method === "PATCH" && url.pathname === "/v1/apps/current") {
       await this.#publishOrigins();
     }
+    if (response.ok && request.method === "POST" && url.pathname.startsWith("/v1/api_keys")) {
+      // Created, rolled or revoked: the directory routes (and the Worker's edge path checks) the
+      // current keys of this tenant's apps (a handful), before the answer leaves.
+      for (const appId of await appIdsOfDatabase(this.#database.db)) await this.#publishKeys(appId);
+    }
     return response;
   }
 
@@ -180,31 +197,39 @@ export class TenantObject {
    * @throws when the directory does not answer (the client sees a 500 and the keys are unusable;
    *   see ADR 0005 on this window)
    */
-  async #register(
-    created: { tenant_id: string; app_id: string; secret_key: string; publishable_key: string },
-  ): Promise<void> {
+  async #register(created: { app_id: string }): Promise<void> {
+    await this.#publishKeys(created.app_id);
+  }
+
+  /**
+   * Publishes every unrevoked key of app `appId` to the directory (hash, scope, expiry), which
+   * drops the app's other entries: a revoked key stops routing, and the Worker's cached lookups
+   * of it end within `KEY_CACHE_TTL_MS` (one second).
+   *
+   * @throws when the directory does not answer (the change is committed; the next key change of
+   *   the app publishes the full set again, and this object refuses the revoked key anyway)
+   */
+  async #publishKeys(appId: string): Promise<void> {
     const tenantObject = this.#state.id.name ?? "";
-    const entries: DirectoryEntry[] = [];
-    for (const key of [created.secret_key, created.publishable_key]) {
-      const hash = await sha256Hex(key);
-      const row = await keyOfAppByHash(this.#database.db, created.app_id, hash);
-      if (!row) throw new Error(`Key of app ${created.app_id} missing right after its creation`);
-      entries.push({
-        hash,
-        tenant_object: tenantObject,
-        tenant_id: row.tenant_id,
-        app_id: row.app_id,
-        key_id: row.id,
-        kind: row.kind,
-      });
-    }
-    const response = await directoryStub(this.#env).fetch("https://directory/register", {
-      method: "POST",
-      body: JSON.stringify({ tenant_object: tenantObject, keys: entries }),
+    const rows = await unrevokedKeysOfApp(this.#database.db, appId);
+    const entries: DirectoryEntry[] = rows.map((row) => ({
+      hash: row.hash,
+      tenant_object: tenantObject,
+      tenant_id: row.tenant_id,
+      app_id: row.app_id,
+      key_id: row.id,
+      kind: row.kind,
+      scope: row.scope,
+      expires_at_ms: row.expires_at?.getTime() ?? null,
+    }));
+    // Revoked keys are named too: entries registered before the directory kept per-app lists
+    // (`app_keys:`) are dropped as well.
+    const revoked = await revokedKeyHashesOfApp(this.#database.db, appId, 100);
+    const response = await directoryStub(this.#env).fetch("https://directory/app_keys", {
+      method: "PUT",
+      body: JSON.stringify({ tenant_object: tenantObject, app_id: appId, keys: entries, revoked }),
     });
-    if (!response.ok) {
-      throw new Error(`Directory refused the keys of app ${created.app_id}: ${response.status}`);
-    }
+    if (!response.ok) throw new Error(`Directory refused the keys of app ${appId}: ${response.status}`);
   }
 
   /**

@@ -24,6 +24,9 @@ import { type MaintenanceReport, runMaintenance } from "../maintenance.ts";
 import { buildServices } from "../services.ts";
 import { drainWebhooksOnce } from "../../webhooks/delivery.ts";
 import { TenantLock } from "./tenant_lock.ts";
+import { denoRemoteAddress } from "../../http/auth_throttle.ts";
+import { SecretBox } from "../../storage/secret_box.ts";
+import { sealPlaintextSecrets } from "../../storage/secret_backfill.ts";
 
 /** Methods that never write. */
 const READS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -35,7 +38,7 @@ export interface DeployHandler {
    * that stays taken answers `tenant_busy`, 503, retryable) and starts a webhook delivery pass once
    * it committed.
    */
-  fetch(request: Request): Promise<Response>;
+  fetch(request: Request, info?: Deno.ServeHandlerInfo): Promise<Response>;
   /** The periodic jobs (`Deno.cron` calls this). */
   maintenance(): Promise<MaintenanceReport>;
   /** The isolate's services (`buildServices`); tests reach the database and clock through them. */
@@ -54,18 +57,31 @@ function bearer(header: string | null): string | null {
 /**
  * Opens the database (migrating it) and builds the handler.
  *
- * @param config `BILLING_ADMIN_TOKEN` is required (Deploy has no disk to keep a generated one)
+ * The client's address for the failed-authentication throttle is the connection's `remoteAddr`,
+ * which `Deno.serve` hands the handler (`info`) and which this handler passes on to the app as its
+ * environment (as the local server does).
+ *
+ * @param config `BILLING_ADMIN_TOKEN` and `BILLING_ENCRYPTION_KEY` are required (Deploy has no disk
+ *   to keep generated ones)
  * @param kv the deployment's KV (`Deno.openKv()`), shared by every isolate
- * @throws when the admin token is missing or the database cannot be opened
+ * @throws when the admin token or encryption key is missing or the database cannot be opened
  */
 export async function createDeployHandler(config: Config, kv: Deno.Kv): Promise<DeployHandler> {
   if (!config.adminToken) throw new Error("BILLING_ADMIN_TOKEN is required on Deno Deploy");
+  if (!config.encryptionKey) throw new Error("BILLING_ENCRYPTION_KEY is required on Deno Deploy");
   const database: Database = await openDatabase({
     url: config.databaseUrl,
     authToken: config.databaseAuthToken,
   });
   const services = buildServices(config, database, { sharedByIsolates: true });
-  const app = createApp(services, { adminToken: config.adminToken, stripeApiBase: config.stripeApiBase });
+  services.secrets = await SecretBox.create(config.encryptionKey, config.encryptionOldKeys ?? []);
+  await sealPlaintextSecrets(database, services.secrets);
+  const app = createApp(services, {
+    adminToken: config.adminToken,
+    sessionSecret: config.encryptionKey,
+    stripeApiBase: config.stripeApiBase,
+    clientAddress: denoRemoteAddress,
+  });
   const keys = new KeyResolver(services);
   const lock = new TenantLock(kv);
 
@@ -107,15 +123,16 @@ export async function createDeployHandler(config: Config, kv: Deno.Kv): Promise<
   }
 
   // Only the lease's own failure (`tenant_busy`) reaches this onError: the app answers the rest.
-  const front = new Hono<{ Variables: { requestId: string } }>();
+  const front = new Hono<{ Bindings: Deno.ServeHandlerInfo | undefined; Variables: { requestId: string } }>();
   front.use("*", requestId());
   front.all("*", async (c) => {
     const request = c.req.raw;
-    if (READS.has(request.method)) return await app.fetch(request);
+    const info = c.env; // the connection (remoteAddr), passed on for the failed-auth throttle
+    if (READS.has(request.method)) return await app.fetch(request, info);
     const tenant = await tenantOf(request);
     const response = tenant
-      ? await lock.run(tenant, async () => await app.fetch(request))
-      : await app.fetch(request);
+      ? await lock.run(tenant, async () => await app.fetch(request, info))
+      : await app.fetch(request, info);
     if (response.status < 400) kickDeliveries();
     return response;
   });
@@ -124,7 +141,7 @@ export async function createDeployHandler(config: Config, kv: Deno.Kv): Promise<
   return {
     services,
     lock,
-    fetch: async (request) => await front.fetch(request),
+    fetch: async (request, info) => await front.fetch(request, info),
     maintenance: () => runMaintenance(services),
     close: () => database.close(),
   };
