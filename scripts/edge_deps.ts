@@ -1,7 +1,13 @@
 /**
  * Installs Turso's sync client and `tursodb` (the local sync server) into
- * `tools/edge_replica/node_modules` with `npm ci`, from the pinned `tools/edge_replica/package-lock.json`,
- * when they are needed and missing (ADR 0014).
+ * `tools/edge_replica/node_modules` with `npm install`, at the versions and integrity hashes the
+ * committed `tools/edge_replica/package-lock.json` pins, when they are needed and missing (ADR 0014).
+ *
+ * Why `npm install` and not `npm ci`: the packages list optional per-platform binaries that the
+ * registry does not have (e.g. `@tursodatabase/sync-darwin-arm64`), so npm's own lock file has no
+ * entry for them, and `npm ci` refuses such a lock as "out of sync" on a clean checkout (it passed
+ * only where `node_modules` was already installed). `npm install` with the lock present installs the
+ * locked versions, skips the missing optional binaries and leaves the lock unchanged.
  *
  * Why npm and not Deno's resolver: `@tursodatabase/sync` lists an optional `darwin-arm64` binary
  * package that the registry does not have, and Deno's own npm resolver refuses the whole package for
@@ -51,14 +57,16 @@ const role = Deno.env.get("BILLING_ROLE") ?? "all";
 const wanted = always || ((role === "edge" || role === "billing") && !!Deno.env.get("EDGE_SYNC_URL"));
 
 if (wanted && !(await installed())) {
-  console.error("Installing the Turso sync client into tools/edge_replica/node_modules (npm ci)");
+  console.error(
+    "Installing the Turso sync client into tools/edge_replica/node_modules (npm install from the lock)",
+  );
   const out = await new Deno.Command("npm", {
-    args: ["ci", "--no-audit", "--no-fund", "--ignore-scripts", "--prefix", DIR],
+    args: ["install", "--no-audit", "--no-fund", "--ignore-scripts", "--prefix", DIR],
     stdout: "inherit",
     stderr: "inherit",
   }).output();
   if (!out.success || !(await installed())) {
-    console.error("npm ci in tools/edge_replica failed; the edge replica cannot be loaded");
+    console.error("npm install in tools/edge_replica failed; the edge replica cannot be loaded");
     Deno.exit(1);
   }
 }

@@ -8141,7 +8141,7 @@ export interface components {
              */
             postings: {
                 /**
-                 * @description acc_ id or account name
+                 * @description acc_ id of the account (names are not resolved here: POST /v1/ledger/accounts answers an account's id, also when it already exists)
                  * @example acc_01jd0000000000000000000000
                  */
                 account_id: string;

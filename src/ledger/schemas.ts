@@ -140,7 +140,8 @@ export const LedgerBalanceSchema: z.ZodObject<
 
 const Posting = z.object({
   account_id: z.string().min(1).max(128).openapi({
-    description: "acc_ id or account name",
+    description: "acc_ id of the account (names are not resolved here: POST /v1/ledger/accounts answers an " +
+      "account's id, also when it already exists)",
     example: "acc_01jd0000000000000000000000",
   }),
   amount: z.int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).openapi({

@@ -16,7 +16,7 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { privateClusterUnavailable, startPrivateCluster } from "../pg_cluster.ts";
-import { spawnServer } from "../process.ts";
+import { spawnServer, TEST_ENCRYPTION_KEY } from "../process.ts";
 
 const ADMIN = "pg-restart-admin-token-0123456789abcdef";
 /** Usage events per ingested batch. */
@@ -55,6 +55,7 @@ Deno.test("PostgreSQL restarted under load: the service recovers by itself, no a
   const server = await spawnServer({
     DATABASE_URL: url,
     BILLING_ADMIN_TOKEN: ADMIN,
+    BILLING_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
     LOG_LEVEL: "error",
     UPSTASH_REDIS_REST_URL: "",
     UPSTASH_REDIS_REST_TOKEN: "",
