@@ -146,3 +146,59 @@ export async function upstashFor(redis: TestRedis): Promise<UpstashLocal & { tok
   const local = await startUpstashLocal({ port: 0, token, redisUrl: redis.url });
   return { ...local, token };
 }
+
+/** A fault-injecting proxy in front of an Upstash-compatible endpoint (see {@link startLateProxy}). */
+export interface LateProxy {
+  /** `http://127.0.0.1:<port>`: give it to the clients instead of the endpoint's URL. */
+  url: string;
+  /**
+   * `pass`: forward and answer at once. `late`: forward (Redis runs the command) and answer only
+   * after `lateMs`, after the client gave up: every call has an unknown outcome, as a timeout
+   * under load has. `down`: answer 503 without forwarding.
+   */
+  mode: "pass" | "late" | "down";
+  /** Calls forwarded in `late` mode so far (commands Redis ran whose answer came too late). */
+  lateCalls: number;
+  /** Stops serving (answers still held are released first). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a proxy that injects Redis timeouts deterministically (instead of relying on a loaded
+ * machine): in `late` mode each request still reaches Redis, but its answer is held `lateMs`.
+ *
+ * @param upstream URL of the endpoint (e.g. from {@link upstashFor})
+ * @param lateMs how long a `late` answer is held; make it longer than the client's timeout
+ */
+export function startLateProxy(upstream: string, lateMs: number): LateProxy {
+  const held = new Set<Promise<void>>();
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+    if (proxy.mode === "down") return new Response("down", { status: 503 });
+    const url = new URL(request.url);
+    const late = proxy.mode === "late";
+    const answer = await fetch(upstream + url.pathname + url.search, {
+      method: request.method,
+      headers: request.headers,
+      body: request.method === "GET" ? undefined : await request.arrayBuffer(),
+    });
+    const body = await answer.arrayBuffer();
+    if (late) {
+      proxy.lateCalls++;
+      const wait = new Promise<void>((r) => setTimeout(r, lateMs));
+      held.add(wait);
+      await wait;
+      held.delete(wait);
+    }
+    return new Response(body, { status: answer.status, headers: answer.headers });
+  });
+  const proxy: LateProxy = {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    mode: "pass",
+    lateCalls: 0,
+    async stop() {
+      await Promise.all(held);
+      await server.shutdown();
+    },
+  };
+  return proxy;
+}

@@ -396,11 +396,12 @@ export class RedisLiveEntitlements implements LiveEntitlementStore {
         String(n.whole),
         String(n.frac),
       ]);
-    }).catch((error) => {
-      // The reservation stays counted until the counter is rebuilt: too high, never too low.
-      this.#owe(this.#owedForget, [this.entryKey(key)]);
-      throw error;
     });
+    // Nothing is owed when this fails: the reservation stays counted (too high, never too low). A
+    // later drop would rebuild the counter from the store, which misses the reservations other
+    // requests still have on their way there (consumption writer, usage queue): the hard limit
+    // could then be overshot (ADR 0009). Its outcome is also unknown after a timeout, so it is
+    // not retried either (two releases would leave the counter low).
   }
 
   count(scope: Scope, events: readonly CountedEvent[]): Promise<void> {

@@ -24,10 +24,12 @@
  * is derived from those events (`featureUsage`), so invoices and counters agree and the pool
  * refills at each period boundary like any per-period usage.
  *
- * Without a reachable live store (Redis down), checks answer from libSQL, reading the entitlement
- * fresh (never from a cache another process cannot invalidate), and a consumption decides and
- * writes inside one write transaction (`BEGIN IMMEDIATE`, serialized across processes), so the
- * hard limit holds there too; the affected counters are dropped from Redis once it is back.
+ * Without a reachable Redis, checks answer from libSQL, reading the entitlement fresh (never from a
+ * cache another process cannot invalidate); a consumption fails closed (`upstream_unavailable`,
+ * 503, retry with the same key), because libSQL does not hold the reservations Redis made that are
+ * still on their way to the store (ADR 0009). Without a live store at all
+ * (`DatabaseOnlyEntitlements`) a consumption decides and writes inside one write transaction
+ * (`BEGIN IMMEDIATE`, serialized across processes), so the hard limit holds there too.
  *
  * @module
  */
@@ -259,7 +261,9 @@ const LIVE_ATTEMPTS = 5;
  * @returns the decision; `used` / `remaining` are after this call's consumption
  * @throws {BillingError} `customer_not_found` (404); `consume_not_supported` (422) when the
  *   feature's aggregation is not `sum` (or `count` with `consume: 1`); `idempotency_key_required`
- *   (400) for `consume` without a key; `idempotency_key_reused` (409); `database_busy` (503)
+ *   (400) for `consume` without a key; `idempotency_key_reused` (409); `database_busy` (503);
+ *   `upstream_unavailable` (503) for a consumption while Redis cannot be reached (never decided
+ *   from libSQL alone: see {@link consumeUnavailable})
  */
 export async function checkEntitlement(caller: Ctx, input: CheckInput): Promise<ConsumptionDecision> {
   let ctx = caller;
@@ -284,6 +288,11 @@ export async function checkEntitlement(caller: Ctx, input: CheckInput): Promise<
     if (answer) return answer;
   } catch (error) {
     if (!(error instanceof LiveStoreUnavailable)) throw error;
+    if (consume > 0n && store.kind === "redis") {
+      const replay = await replayFromDatabase(ctx, key, input, consume);
+      if (replay) return replay;
+      throw consumeUnavailable(input, error);
+    }
   }
   const answer = await checkFromDatabase(ctx, key, input, consume);
   if (parseQuantity(answer.consumed) > 0n) {
@@ -291,6 +300,26 @@ export async function checkEntitlement(caller: Ctx, input: CheckInput): Promise<
     await store.forget(keys).catch(() => {/* owed; delivered when the store is back */});
   }
   return answer;
+}
+
+/**
+ * The error of a consumption whose counter (Redis) cannot be reached: nothing was consumed that
+ * anybody will be told about, retry with the same key (ADR 0009, "Redis unreachable"). Redis is
+ * the only counter that holds every reservation still on its way to the store (the consumption
+ * writer's queue here, the usage queue on Workers, other processes'), so the store alone must
+ * not allow a consumption: it would allow units those reservations already took. A check that
+ * timed out may still have reserved in Redis; that only leaves the counter high (never past the
+ * limit), and a retry with the same key stores one event at most (event id = key).
+ *
+ * @returns `upstream_unavailable` (503, retryable)
+ */
+export function consumeUnavailable(input: CheckInput, cause?: unknown): BillingError {
+  return new BillingError(
+    "upstream_unavailable",
+    "unavailable",
+    `The usage counter could not be reached, so "${input.feature}" was not consumed; retry with the same idempotency key`,
+    { cause },
+  );
 }
 
 /**
@@ -519,6 +548,34 @@ async function replayedConsumption(
   if (verdict === "execute") return null;
   if (verdict === "conflict") throw keyReused(`Idempotency key "${input.idempotency_key}"`);
   return replayAnswer(input, entitlement, used, target.amount, target);
+}
+
+/**
+ * A consumption retried while Redis cannot be reached, answered from libSQL when its key is
+ * already stored: a replay consumes nothing, so the store alone may answer it.
+ *
+ * @returns the replay answer, `null` when the key is not stored (the caller fails closed)
+ * @throws {BillingError} `idempotency_key_reused` (409) for the key stored with another payload
+ */
+async function replayFromDatabase(
+  ctx: Ctx,
+  key: LiveKey,
+  input: CheckInput,
+  consume: Decimal,
+): Promise<ConsumptionDecision | null> {
+  const seen = await existingHashes(ctx.scope, ctx.database.db, [input.idempotency_key!]);
+  if (!seen.has(input.idempotency_key!)) return null;
+  const now = ctx.clock.now();
+  const context = await loadEntitlementContext(ctx, ctx.database.db, key.customerId, now);
+  const asked = featureEntitlement(context, input.feature);
+  // Answered on the pool a credit-drawing feature settles on, like every other consumption.
+  const target = targetOf(key, asked.feature, consume, input);
+  const entitlement = target.pool ? featureEntitlement(context, target.pool) : asked;
+  const f = entitlement.feature;
+  const used = f && entitlement.subscribed && f.type !== "boolean"
+    ? await periodUsage(ctx, ctx.database.db, key.customerId, entitlement)
+    : decimalFromInteger(0);
+  return await replayedConsumption(ctx, input, entitlement, used, consume, target);
 }
 
 /**

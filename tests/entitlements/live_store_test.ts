@@ -496,22 +496,18 @@ Deno.test(
       await server.stop(); // our own redis-server, never the shared one
       const read = await check(env, k, { feature: "calls" });
       assert.deepEqual([read.status, read.body.used, read.body.allowed], [200, 30, true]);
-      // consumption keeps the hard limit through the database write lane, also under concurrency
+      // consumption fails closed: libSQL does not know what Redis reserved (ADR 0009)
       const burst = await Promise.all(
         Array.from(
           { length: 100 },
           (_, i) => check(env, k, { feature: "calls", consume: 1, idempotency_key: `down${i}` }),
         ),
       );
-      assert.equal(
-        burst.filter((r) => r.body.allowed).length,
-        70,
+      assert.ok(
+        burst.every((r) => r.status === 503 && r.body.code === "upstream_unavailable"),
+        JSON.stringify(burst.map((r) => r.status)),
       );
-      assert.equal(await eventsOf(env, "calls"), 71);
-      assert.equal(
-        (await check(env, k, { feature: "calls", consume: 1, idempotency_key: "down-more" })).body.allowed,
-        false,
-      );
+      assert.equal(await eventsOf(env, "calls"), 1, "nothing was written");
       // a fresh, empty Redis on the same port: counters are rebuilt from the stored events
       const restarted = await startRedisServer(server.port);
       try {
@@ -526,7 +522,7 @@ Deno.test(
         let rebuiltInRedis = false;
         for (let i = 0; i < 60 && !rebuiltInRedis; i++) {
           const read = await check(env, k, { feature: "calls" });
-          assert.deepEqual([read.body.used, read.body.allowed], [100, false]);
+          assert.deepEqual([read.body.used, read.body.allowed], [30, true]);
           rebuiltInRedis = (await redisKeys()).length === 1;
           if (!rebuiltInRedis) await new Promise((r) => setTimeout(r, 100));
         }
@@ -536,7 +532,16 @@ Deno.test(
           headers: { authorization: `Bearer ${upstash.token}` },
           body: JSON.stringify(["HGET", (await redisKeys())[0], "used"]),
         }).then((r) => r.json());
-        assert.equal(hget.result, "100", "rebuilt from the 100 stored units");
+        assert.equal(hget.result, "30", "rebuilt from the 30 stored units");
+        // the refused consumptions retried with their keys: the hard limit holds, under concurrency
+        const retried = await Promise.all(
+          Array.from(
+            { length: 100 },
+            (_, i) => check(env, k, { feature: "calls", consume: 1, idempotency_key: `down${i}` }),
+          ),
+        );
+        assert.equal(retried.filter((r) => r.body.allowed).length, 70);
+        assert.equal(await eventsOf(env, "calls"), 71);
         const denied = await check(env, k, { feature: "calls", consume: 1, idempotency_key: "back" });
         assert.equal(denied.body.allowed, false);
       } finally {
@@ -574,22 +579,21 @@ Deno.test(
         40,
       );
       await upstash.stop();
-      assert.equal(
-        (await check(env, k, { feature: "calls", consume: 50, idempotency_key: "p2" })).body.used,
-        90,
-      );
+      const refused = await check(env, k, { feature: "calls", consume: 50, idempotency_key: "p2" });
+      assert.deepEqual([refused.status, refused.body.code], [503, "upstream_unavailable"]);
+      assert.equal((await check(env, k, { feature: "calls" })).body.used, 40, "read from libSQL");
       await call(env, "POST", "/v1/events", {
         key: k,
         body: { events: [{ id: "p3", customer_id: "c1", feature: "calls", value: 5 }] },
       });
-      const features = livePlan().features.map((f) => f.key === "calls" ? { ...f, limit: 96 } : f);
+      const features = livePlan().features.map((f) => f.key === "calls" ? { ...f, limit: 46 } : f);
       await call(env, "PATCH", `/v1/plans/${t.plan_id}`, { key: k, body: { features } });
       upstash = await startUpstashLocal({ port, token, redisUrl: redis!.url });
       await new Promise((r) => setTimeout(r, 60));
       const back = await check(env, k, { feature: "calls" });
       assert.deepEqual(
         [back.body.used, back.body.limit],
-        [95, 96],
+        [45, 46],
         "owed invalidations and counter drops were delivered first",
       );
       assert.equal(

@@ -8,8 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { apiPlanBody } from "../helpers.ts";
-import { http, provision, type Target } from "../contract/contract.ts";
-import { acquireRedis, testPrefix, upstashFor } from "../redis_helpers.ts";
+import { assertProblem, http, provision, type Target } from "../contract/contract.ts";
+import { acquireRedis, type LateProxy, startLateProxy, testPrefix, upstashFor } from "../redis_helpers.ts";
 import { startUpstashLocal, type UpstashLocal } from "../../src/dev/upstash_local.ts";
 import { buildWorker, type RunningWorker, startWorker } from "../workerd.ts";
 
@@ -40,7 +40,7 @@ Deno.test({
       const target: Target = { url: worker.url, adminToken: ADMIN_TOKEN };
       try {
         await t.step(
-          "200 parallel consume: 1 against a limit of 100: exactly 100 allowed, 100 events stored once the queue drained, no object call per warm check",
+          "200 parallel consume: 1 against a limit of 100: never past it (exactly 100 unless timed-out calls hold units), each allowed one stored once, no object call per warm check",
           () => parallelConsumption(target, worker),
         );
         await t.step(
@@ -56,7 +56,7 @@ Deno.test({
           () => redisStopped(target, upstash.stop),
         );
         await t.step(
-          "Redis back: the object's owed counter drop lands (its next Redis call or its alarm), then the Worker answers again and still denies past the limit",
+          "Redis back: the refused consumptions retried with their keys take exactly what is left; the Worker answers again and denies past the limit",
           () =>
             redisBack(target, worker, async () => {
               restarted.current = await startUpstashLocal({
@@ -68,6 +68,26 @@ Deno.test({
         );
       } finally {
         await worker.dispose();
+      }
+      // A second Worker whose Redis calls (the Worker's and the object's) pass through a proxy
+      // that answers too late on demand: timeouts injected, not left to a loaded machine.
+      const proxy = startLateProxy(upstash.url, 1500);
+      const prefix = testPrefix("edge-late");
+      const late = await startWorker(build, `${dir}/late`, {
+        BILLING_ADMIN_TOKEN: ADMIN_TOKEN,
+        LOG_LEVEL: "error",
+        UPSTASH_REDIS_REST_URL: proxy.url,
+        UPSTASH_REDIS_REST_TOKEN: upstash.token,
+        REDIS_KEY_PREFIX: prefix,
+      });
+      try {
+        await t.step(
+          "Redis answering too late: consumptions fail closed (503), never allowed by the object's store past the consumptions still in the queue; retries with the same keys count once",
+          () => lateRedis({ url: late.url, adminToken: ADMIN_TOKEN }, proxy, upstash, prefix),
+        );
+      } finally {
+        await late.dispose();
+        await proxy.stop();
       }
     } finally {
       await upstash.stop().catch(() => {});
@@ -146,14 +166,32 @@ async function parallelConsumption(target: Target, worker: RunningWorker) {
   for (let i = 0; i < 20; i++) assert.equal((await check(target, key, external)).limit, 100);
   assert.equal(await objectCalls(worker, name), before, "warm checks never call the tenant object");
 
-  const answers = await Promise.all(
-    Array.from(
-      { length: 200 },
-      (_, i) => check(target, key, external, { consume: 1, idempotency_key: `p-${i}` }),
-    ),
-  );
+  // A client retries a 503 (Redis did not answer in time: consumptions fail closed) with its key.
+  const consume = async (idempotencyKey: string) => {
+    for (let attempt = 0;; attempt++) {
+      const res = await http(target, "POST", "/v1/entitlements/check", {
+        key,
+        body: { customer_id: external, feature: "calls", consume: 1, idempotency_key: idempotencyKey },
+      });
+      if (res.status === 503 && res.body.code === "upstream_unavailable" && attempt < 100) {
+        await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      return res.body;
+    }
+  };
+  const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => consume(`p-${i}`)));
   const allowed = answers.filter((a) => a.allowed);
-  assert.equal(allowed.length, 100, "exactly the limit is allowed");
+  assert.ok(allowed.length <= 100, `never past the hard limit (${allowed.length} allowed)`);
+  // The counter reached the limit. A Redis call that timed out after Redis ran it (on a loaded
+  // machine) keeps its unit reserved: too high, never too low (ADR 0009, rule 3). On a quiet
+  // machine nothing leaks and exactly 100 are allowed.
+  assert.equal((await check(target, key, external)).used, 100);
+  const leaked = 100 - allowed.length;
+  console.log(
+    `200 parallel consumptions: ${allowed.length} allowed, ${leaked} units held by timed-out calls`,
+  );
   assert.ok(allowed.every((a) => a.consumed === 1));
   assert.ok(answers.filter((a) => !a.allowed).every((a) => a.consumed === 0 && a.reason === "limit_reached"));
   const duringConsumption = (await objectCalls(worker, name)) - before;
@@ -163,9 +201,13 @@ async function parallelConsumption(target: Target, worker: RunningWorker) {
 
   await until(
     "the queue delivered every consumption",
-    async () => (await stored(target, key, external)) === 100,
+    async () => (await stored(target, key, external)) === allowed.length,
   );
-  assert.equal((await check(target, key, external)).used, 100, "Redis counter and store agree");
+  assert.equal(
+    (await check(target, key, external)).used,
+    100,
+    "the Redis counter holds the store and the leak",
+  );
 
   // A retry of an allowed consumption is a replay: allowed, consumed again, nothing added.
   const retry = await check(target, key, external, { consume: 1, idempotency_key: allowedKey(answers) });
@@ -296,28 +338,44 @@ async function redisStopped(target: Target, stopRedis: () => Promise<void>) {
   }
   await until("the queue stored both", async () => (await stored(target, key, external)) === 2);
   await stopRedis();
-  const answers = [];
+  // Consumptions fail closed: the object's store does not hold what Redis reserved (ADR 0009).
   for (let i = 2; i < 8; i++) {
-    answers.push(await check(target, key, external, { consume: 1, idempotency_key: `r-${i}` }));
+    const refused = await http(target, "POST", "/v1/entitlements/check", {
+      key,
+      body: { customer_id: external, feature: "calls", consume: 1, idempotency_key: `r-${i}` },
+    });
+    assertProblem(refused, 503, "upstream_unavailable");
   }
-  assert.deepEqual(answers.map((a) => a.allowed), [true, true, true, false, false, false]);
   const plain = await check(target, key, external);
-  assert.deepEqual([plain.used, plain.remaining, plain.allowed], [5, 0, false]);
-  assert.equal(await stored(target, key, external), 5);
-  const retried = await check(target, key, external, { consume: 1, idempotency_key: "r-3" });
-  assert.deepEqual([retried.allowed, retried.consumed], [true, 1], "a retry is still a replay");
+  assert.deepEqual([plain.used, plain.remaining, plain.allowed], [2, 3, true], "reads answer from the store");
+  assert.equal(await stored(target, key, external), 2);
+  const retried = await check(target, key, external, { consume: 1, idempotency_key: "r-1" });
+  assert.deepEqual(
+    [retried.allowed, retried.consumed],
+    [true, 1],
+    "a retry of a stored one is still a replay",
+  );
 }
 
 async function redisBack(target: Target, worker: RunningWorker, startRedis: () => Promise<void>) {
   assert.ok(outage, "runs after the outage step");
   const { name, key, external } = outage;
   await startRedis();
-  // Redis still holds the counter from before the outage (2); the object owes its drop and
-  // delivers it on its alarm, after which the next check rebuilds the counter from the store (5).
-  await until(
-    "the counter matches the store again",
-    async () => (await check(target, key, external)).used === 5,
-  );
+  // Nothing was consumed during the outage: Redis's counter (2) still equals the store. The refused
+  // consumptions are retried with their keys: exactly the 3 units left are allowed.
+  await until("consumptions are answered again", async () => {
+    const res = await http(target, "POST", "/v1/entitlements/check", {
+      key,
+      body: { customer_id: external, feature: "calls", consume: 1, idempotency_key: "r-2" },
+    });
+    return res.status === 200;
+  });
+  const retries = [];
+  for (let i = 3; i < 8; i++) {
+    retries.push(await check(target, key, external, { consume: 1, idempotency_key: `r-${i}` }));
+  }
+  assert.deepEqual(retries.map((a) => a.allowed), [true, true, false, false, false]);
+  await until("the queue stored them", async () => (await stored(target, key, external)) === 5);
   const denied = await check(target, key, external, { consume: 1, idempotency_key: "back-1" });
   assert.deepEqual([denied.allowed, denied.used], [false, 5]);
   // The Worker's circuit stays open for a moment after its last failure; then warm checks are its own again.
@@ -328,4 +386,70 @@ async function redisBack(target: Target, worker: RunningWorker, startRedis: () =
   });
   const again = await check(target, key, external, { consume: 1, idempotency_key: "back-2" });
   assert.deepEqual([again.allowed, again.used], [false, 5], "denied by the Worker itself");
+}
+
+/** Runs one Redis command on the endpoint directly (not through the proxy). */
+async function redisCommand(upstash: { url: string; token: string }, args: unknown[]): Promise<unknown> {
+  const res = await fetch(upstash.url, {
+    method: "POST",
+    headers: { authorization: `Bearer ${upstash.token}` },
+    body: JSON.stringify(args),
+  });
+  return (await res.json()).result;
+}
+
+async function lateRedis(
+  target: Target,
+  proxy: LateProxy,
+  upstash: { url: string; token: string },
+  prefix: string,
+) {
+  const { key, external } = await meteredCustomer(target, 100, "lena");
+  assert.equal((await check(target, key, external)).used, 0);
+  const first = await Promise.all(
+    Array.from(
+      { length: 60 },
+      (_, i) => check(target, key, external, { consume: 1, idempotency_key: `l-${i}` }),
+    ),
+  );
+  assert.ok(first.every((a) => a.allowed));
+  await until("the queue stored the 60", async () => (await stored(target, key, external)) === 60);
+  // 40 more allowed at the edge and still in the usage queue: reserved in Redis, not in the store.
+  const [entry] = await redisCommand(upstash, ["KEYS", `${prefix}*:e:*:calls`]) as string[];
+  assert.ok(entry, "the counter lives in Redis");
+  assert.equal(await redisCommand(upstash, ["HINCRBY", entry, "used", "40"]), 100);
+
+  proxy.mode = "late";
+  const answers = await Promise.all(
+    Array.from({ length: 50 }, (_, i) =>
+      http(target, "POST", "/v1/entitlements/check", {
+        key,
+        body: { customer_id: external, feature: "calls", consume: 1, idempotency_key: `m-${i}` },
+      })),
+  );
+  assert.equal(
+    answers.filter((a) => a.status === 200 && a.body.allowed).length,
+    0,
+    "the store alone (60 of 100) would allow the 40 queued units a second time",
+  );
+  for (const a of answers) assertProblem(a, 503, "upstream_unavailable");
+  assert.ok(proxy.lateCalls > 0, "Redis received calls whose answers came too late");
+  const read = await check(target, key, external);
+  assert.deepEqual([read.used, read.allowed], [60, true], "reads answer from the store");
+
+  proxy.mode = "pass";
+  // The same keys once Redis answers again (records left pending by the timeouts go to the object).
+  let retried: { status: number; body: { allowed: boolean } }[] = [];
+  await until("consumptions are answered again", async () => {
+    retried = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        http(target, "POST", "/v1/entitlements/check", {
+          key,
+          body: { customer_id: external, feature: "calls", consume: 1, idempotency_key: `m-${i}` },
+        })),
+    );
+    return retried.every((a) => a.status === 200);
+  });
+  assert.equal(retried.filter((a) => a.body.allowed).length, 0, "the hard limit is never overshot");
+  assert.equal(await stored(target, key, external), 60, "nothing stored past the limit");
 }

@@ -52,6 +52,8 @@ import type { Env, UsageMessage } from "./types.ts";
 export const CONSUMPTION_RECORD_TTL_MS = 40 * 24 * 60 * 60 * 1000;
 /** How long a customer reference → `cus_…` mapping is kept in Redis (30 days, in s). */
 export const CUSTOMER_REF_TTL_SECONDS = 30 * 24 * 60 * 60;
+/** Suffix of a consumption record whose outcome is not known yet (queue not reached). */
+const PENDING = "\npending";
 /** Customer references cached per isolate (a limit on everything). */
 export const MAX_CACHED_CUSTOMERS = 10_000;
 
@@ -201,12 +203,19 @@ export class EdgeHotPath {
       if (consume > 0n) {
         const fingerprint = `${customerId}\n${input.feature}\n${formatDecimal(consume)}`;
         const candidate = `${this.#app(scope)}:ck:${input.idempotency_key}`;
-        const set = await this.live.redis.set(candidate, fingerprint, {
+        // Recorded as pending until the queue accepted the event: a record left behind by an
+        // attempt whose outcome is unknown (a Redis timeout) is never mistaken for a consumption.
+        const set = await this.live.redis.set(candidate, `${fingerprint}${PENDING}`, {
           nx: true,
           px: CONSUMPTION_RECORD_TTL_MS,
         });
         if (set === null) {
           const seen = await this.live.redis.get<string>(candidate);
+          if (seen === `${fingerprint}${PENDING}`) {
+            // An earlier attempt is in progress or ended without an answer: the object decides
+            // (it stores the event once; the counter can only come out too high).
+            return await this.#forwardRecording(route, candidate, key, consume, input.feature);
+          }
           if (seen !== null && seen !== fingerprint) {
             return problem(
               c,
@@ -269,7 +278,13 @@ export class EdgeHotPath {
       await this.#unrecord(recordKey);
       return c.json(decision, 200);
     }
+    let done: Promise<unknown> = Promise.resolve();
     try {
+      // The record turns from pending to consumed alongside the send (no extra round trip); if
+      // the queue refuses, the record is deleted below (after this write landed).
+      done = this.live.redis.set(recordKey!, `${key.customerId}\n${input.feature}\n${consume}`, {
+        px: CONSUMPTION_RECORD_TTL_MS,
+      }).catch(() => {/* stays pending: a retry goes to the object, which stores the event once */});
       await route.enqueue({
         v: 1,
         scope,
@@ -282,7 +297,9 @@ export class EdgeHotPath {
           period_start_ms: r.entitlement.period_start_ms!,
         },
       });
+      await done;
     } catch (error) {
+      await done;
       await this.#giveBack(key, r.consumed, r.entitlement.period_start_ms, recordKey);
       this.#log({ level: "error", msg: "usage queue refused a consumption", error: String(error) });
       return problem(

@@ -9,7 +9,6 @@ import type { Ctx, Services } from "../../context.ts";
 import { loadCustomer } from "../../customers/service.ts";
 import { BillingError } from "../../domain/errors.ts";
 import type { Clock } from "../../domain/scope.ts";
-import { liveStore } from "../../entitlements/invalidate.ts";
 import { type LiveEntitlementStore, LiveStoreUnavailable } from "../../entitlements/live_store.ts";
 import { publishEntitlements } from "../../entitlements/service.ts";
 import type { UsageEventInput } from "../../usage/service.ts";
@@ -67,9 +66,8 @@ export async function ingestConsumptions(
 /**
  * Stores one consumption the Worker counted in Redis without counting it again (its event
  * timestamp is the first received time of its group commit). The event's id is the check's idempotency key: a redelivered message stores nothing
- * more. When the event was not stored by this delivery for another reason than a redelivery (a
- * replayed key, a rejection), the Redis counter is dropped and rebuilt from the store on the next
- * check, so counters and the store agree once the queue has drained.
+ * more. When the event was not stored by this delivery (a redelivery, a replayed key, a
+ * rejection) the Redis counter is left alone: it can only be too high, never too low (ADR 0009).
  *
  * @returns the message's outcome (`rejected` for a malformed body; `retry` on a transient failure)
  */
@@ -91,17 +89,10 @@ export async function ingestConsumption(
   try {
     // The Deno server's group commit: the consumptions of one queue delivery share a transaction.
     const report = await consumptionWriter(services.database).submit(ctx, { ...event, timestamp: undefined });
-    if (report.accepted !== 1) {
-      // Either this message was stored by an earlier delivery (the counter holds it once: fine to
-      // drop, the rebuild counts it once) or the key was used before (the counter holds it twice).
-      await liveStore(ctx).forget([{
-        scope: body.scope,
-        customerId: body.consumption.customer_id,
-        feature: body.consumption.feature,
-      }]).catch((error) => {
-        if (!(error instanceof LiveStoreUnavailable)) throw error;
-      });
-    }
+    // Not stored by this delivery (a redelivery: the counter holds it once, right; a key used
+    // before: the counter holds it twice; a rejection: counted, never stored): the counter is left
+    // as it is, too high at worst. Dropping it would rebuild it from the store, which misses every
+    // consumption still in the queue, and the Worker would then allow past the hard limit.
     if (report.rejected.length > 0) {
       services.log({
         level: "error",
@@ -116,7 +107,7 @@ export async function ingestConsumption(
       accepted: report.accepted,
       duplicates: report.duplicates,
       rejected: report.rejected.length,
-      // Consumed at the edge but refused by the store: kept as a dead letter (the counter was dropped above).
+      // Consumed at the edge but refused by the store: kept as a dead letter (still counted in Redis).
       refused: report.rejected.map((r) => ({
         event,
         reason: { id: r.id, code: r.code, message: r.message },
