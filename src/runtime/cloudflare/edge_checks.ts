@@ -282,9 +282,13 @@ export class EdgeHotPath {
     try {
       // The record turns from pending to consumed alongside the send (no extra round trip); if
       // the queue refuses, the record is deleted below (after this write landed).
-      done = this.live.redis.set(recordKey!, `${key.customerId}\n${input.feature}\n${consume}`, {
-        px: CONSUMPTION_RECORD_TTL_MS,
-      }).catch(() => {/* stays pending: a retry goes to the object, which stores the event once */});
+      done = this.live.redis.set(
+        recordKey!,
+        `${key.customerId}\n${input.feature}\n${formatDecimal(consume)}`,
+        {
+          px: CONSUMPTION_RECORD_TTL_MS,
+        },
+      ).catch(() => {/* stays pending: a retry goes to the object, which stores the event once */});
       await route.enqueue({
         v: 1,
         scope,
