@@ -101,30 +101,7 @@ export async function generateInvoiceTx(
     return { row: refreshed.row, created: false, fresh: refreshed };
   }
   const rated = await ratePeriod(ctx, tx, sub, plan, period);
-  const row: InvoiceRow = {
-    id: newId("inv"),
-    tenant_id: ctx.scope.tenantId,
-    app_id: ctx.scope.appId,
-    subscription_id: sub.id,
-    customer_id: sub.customer_id,
-    number: null,
-    status: "draft",
-    currency: plan.currency,
-    period_start: period.start,
-    period_end: period.end,
-    ...amountsOf(rated),
-    amount_paid: 0,
-    credited: 0,
-    due_at: null,
-    uncollectible_at: null,
-    uncollectible_entry_id: null,
-    finalize_entry_id: null,
-    finalized_at: null,
-    paid_at: null,
-    voided_at: null,
-    created_at: now,
-    updated_at: now,
-  };
+  const row = draftRow(ctx, newId("inv"), sub, plan, period, rated, now);
   await invoiceRows.insert(tx, ctx.scope, row);
   await writeLines(ctx, tx, row.id, rated.draft.lines);
   emit(
@@ -180,8 +157,30 @@ export async function upcomingInvoice(caller: Ctx, subscriptionId: string): Prom
   const period = billingPeriodAt(sub, plan.interval, now);
   const existing = await invoiceOfPeriod(db, ctx.scope, sub.id, period.start, period.end);
   const rated = await ratePeriod(ctx, db, sub, plan, period, existing?.id ?? null);
-  const view = invoiceViewOf({
-    id: "",
+  const view = invoiceViewOf(
+    draftRow(ctx, "", sub, plan, period, rated, now),
+    rated.draft.lines.map(lineColumns),
+  );
+  return { ...view, id: null };
+}
+
+/**
+ * The row of a new draft invoice for `period` rated as `rated` (nothing collected, nothing
+ * finalized): what {@link generateInvoice} stores and what {@link upcomingInvoice} shows unstored.
+ */
+function draftRow(
+  ctx: Ctx,
+  id: string,
+  sub: { id: string; customer_id: string },
+  plan: Pick<Plan, "currency">,
+  period: BillingPeriod,
+  rated: Parameters<typeof amountsOf>[0],
+  now: Date,
+): InvoiceRow {
+  return {
+    id,
+    tenant_id: ctx.scope.tenantId,
+    app_id: ctx.scope.appId,
     subscription_id: sub.id,
     customer_id: sub.customer_id,
     number: null,
@@ -201,8 +200,7 @@ export async function upcomingInvoice(caller: Ctx, subscriptionId: string): Prom
     voided_at: null,
     created_at: now,
     updated_at: now,
-  }, rated.draft.lines.map(lineColumns));
-  return { ...view, id: null };
+  };
 }
 
 async function ensure(
