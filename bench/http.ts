@@ -33,6 +33,12 @@
  * largest sample is printed per row. `--profile DIR` starts the server with `--cpu-prof` (the
  * profile is written when it stops).
  *
+ * `--cpu` measures instead, in this process, the CPU time per unit (`process.cpuUsage()`, user +
+ * system, which a shared machine distorts less than wall time) of the same rows driven through the
+ * app's `fetch` (services as the server builds them, `LOG_LEVEL=silent`, 50 concurrent callers,
+ * events 8), once with the fast lane (`fast_lane.ts`) and once without (`fastLane: false`), each on
+ * its own database; `--units N` checks per row (consume, ledger: N/4; events: N/20 × … see below).
+ *
  * @module
  */
 import { parseArgs } from "node:util";
@@ -41,6 +47,11 @@ import { createClient } from "@libsql/client";
 import { Hono } from "hono";
 import { openDatabase } from "../src/storage/db.ts";
 import { newId } from "../src/domain/ids.ts";
+import { loadConfig } from "../src/config.ts";
+import { buildServices } from "../src/runtime/services.ts";
+import { createApp } from "../src/http/app.ts";
+import { denoRemoteAddress } from "../src/http/auth_throttle.ts";
+import { laneStats } from "../src/http/fast_lane.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const ADMIN = "bench-http-admin-token-0123456789";
@@ -52,6 +63,8 @@ const { values } = parseArgs({
     rows: { type: "string", default: "bare,check,consume,ledger,events,insert,pgledger" },
     profile: { type: "string" },
     connections: { type: "string", default: "50" },
+    cpu: { type: "boolean", default: false },
+    units: { type: "string", default: "20000" },
   },
 });
 
@@ -680,9 +693,164 @@ async function main() {
   await Deno.remove(dir, { recursive: true }).catch(() => {});
 }
 
+// ---- in process: CPU per unit, lane against chain ----
+
+/** The comparator of the check: a bare Hono route answering a constant JSON. */
+function bareApp(): Hono {
+  return new Hono().post("/v1/entitlements/check", (c) => c.json({ allowed: true, reason: "ok" }));
+}
+
+/** One app as the server builds it, on a fresh database, seeded like {@link seed}. */
+async function inProcessApp(dir: string, fastLane: boolean) {
+  const url = `file:${dir}/${fastLane ? "lane" : "chain"}.db`;
+  const database = await openDatabase({ url });
+  const services = buildServices(loadConfig({ DATABASE_URL: url, LOG_LEVEL: "silent" }), database);
+  const app = createApp(services, { adminToken: ADMIN, clientAddress: denoRemoteAddress, fastLane });
+  // As Deno.serve: the connection info is the handler's second argument; clients send Content-Length.
+  const info = { remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 40000 } };
+  const send = (path: string, key: string, body: string) =>
+    app.fetch(
+      new Request(`http://127.0.0.1:8787${path}`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${key}`,
+          "content-type": "application/json",
+          "content-length": String(new TextEncoder().encode(body).length),
+        },
+        body,
+      }),
+      info,
+    );
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, app.fetch);
+  const seeded = await seed(`http://127.0.0.1:${server.addr.port}`);
+  await server.shutdown();
+  return { app, send, seeded, close: () => database.close() };
+}
+
+/** CPU µs per unit of `total` units sent by `concurrency` callers (each `next(i)` one request of `per` units). */
+async function cpuPerUnit(
+  total: number,
+  per: number,
+  concurrency: number,
+  next: (i: number) => Promise<Response>,
+): Promise<{ us: number; failures: number }> {
+  const requests = Math.ceil(total / per);
+  let issued = 0;
+  let failures = 0;
+  const before = process.cpuUsage();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (issued < requests) {
+      const res = await next(issued++);
+      if (!res.ok) failures++;
+      await res.arrayBuffer();
+    }
+  }));
+  const used = process.cpuUsage(before);
+  return { us: (used.user + used.system) / (requests * per), failures };
+}
+
+async function cpuMain() {
+  const units = Number(values.units);
+  const dir = await Deno.makeTempDir({ prefix: "bench-cpu-" });
+  const load = await Deno.readTextFile("/proc/loadavg").catch(() => "?");
+  console.log(
+    `bench:http --cpu: ${units} checks per row, load average ${load.split(" ").slice(0, 3).join(" ")}`,
+  );
+  const check = JSON.stringify({ customer_id: "bench", feature: "calls" });
+  const nonce = crypto.randomUUID().slice(0, 8);
+  const consume = (i: number) =>
+    JSON.stringify({
+      customer_id: "bench",
+      feature: "calls",
+      consume: 1,
+      idempotency_key: `${nonce}-c-${i}`,
+    });
+  const entry = (i: number, accounts: string[]) => {
+    const a = i % accounts.length;
+    const b = (a + 1 + (i % (accounts.length - 1))) % accounts.length;
+    return JSON.stringify({
+      idempotency_key: `${nonce}-l-${i}`,
+      postings: [
+        { account_id: accounts[a], amount: 100, currency: "USD" },
+        { account_id: accounts[b], amount: -100, currency: "USD" },
+      ],
+    });
+  };
+  const events = (i: number) =>
+    JSON.stringify({
+      events: Array.from({ length: 1000 }, (_, j) => ({
+        id: `${nonce}-e-${i}-${j}`,
+        customer_id: "bench",
+        feature: "free",
+        value: 1,
+      })),
+    });
+  const results: Record<string, Record<string, string>> = {};
+  // The comparator of the check: the bare route, driven the same way.
+  const bare = bareApp();
+  const bareRequest = () =>
+    bare.fetch(
+      new Request("http://127.0.0.1:8787/v1/entitlements/check", {
+        method: "POST",
+        headers: { authorization: "Bearer x", "content-type": "application/json", "content-length": "41" },
+        body: check,
+      }),
+    );
+  await cpuPerUnit(2000, 1, 50, bareRequest);
+  const bareUs = (await cpuPerUnit(units, 1, 50, bareRequest)).us;
+  console.log(`  bare   check      ${bareUs.toFixed(1)} µs CPU per unit`);
+  for (const lane of [false, true]) {
+    const label = lane ? "lane" : "chain";
+    const { send, seeded, close, app } = await inProcessApp(dir, lane);
+    const { key, accounts } = seeded;
+    const row = async (
+      name: string,
+      total: number,
+      per: number,
+      conc: number,
+      next: (i: number) => Promise<Response>,
+    ) => {
+      await cpuPerUnit(Math.min(total / 10, 2000), per, conc, next); // warm-up
+      const r = await cpuPerUnit(total, per, conc, next);
+      (results[name] ??= {})[label] = `${r.us.toFixed(1)} µs${r.failures ? ` (${r.failures} failed)` : ""}`;
+      console.log(
+        `  ${label.padEnd(6)} ${name.padEnd(10)} ${r.us.toFixed(1)} µs CPU per unit${
+          r.failures ? `, ${r.failures} failed` : ""
+        }`,
+      );
+    };
+    await row("check", units, 1, 50, () => send("/v1/entitlements/check", key, check));
+    await row(
+      "consume",
+      units / 4,
+      1,
+      50,
+      (i) => send("/v1/entitlements/check", key, consume(i + (lane ? 1e9 : 0))),
+    );
+    await row(
+      "ledger",
+      units / 4,
+      1,
+      50,
+      (i) => send("/v1/ledger/entries", key, entry(i + (lane ? 1e9 : 0), accounts)),
+    );
+    await row("event", units * 10, 1000, 8, (i) => send("/v1/events", key, events(i + (lane ? 1e9 : 0))));
+    const stats = laneStats(app);
+    if (stats) console.log(`  lane answered ${stats.handled}, fell through ${stats.fellThrough}`);
+    close();
+  }
+  console.log(`\nbare route: ${bareUs.toFixed(1)} µs per request\n| unit | chain | lane |\n|---|---|---|`);
+  for (const [name, r] of Object.entries(results)) console.log(`| ${name} | ${r.chain} | ${r.lane} |`);
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+}
+
 // ---- entry: the bare route process, or the bench ----
+if (values.cpu) {
+  await cpuMain();
+  Deno.exit(0);
+}
 if (values.bare) {
-  const app = new Hono().post("/v1/entitlements/check", (c) => c.json({ allowed: true, reason: "ok" }));
+  const app = bareApp();
   Deno.serve({
     port: 0,
     hostname: "127.0.0.1",

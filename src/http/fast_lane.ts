@@ -210,33 +210,43 @@ export function fastLane(
       return await through(request, null, env, executionCtx);
     }
     const token = headers.get("authorization")?.match(BEARER)?.[1];
-    const principal = token ? await deps.resolveKey(token) : null;
+    let principal: Principal | null;
+    try {
+      principal = token ? await deps.resolveKey(token) : null;
+    } catch {
+      // The key store failed: the chain asks again and renders what fails.
+      return await through(request, null, env, executionCtx);
+    }
     if (principal?.kind !== "secret" || !scopeAllows(principal.scope, "POST", route.path)) {
       return await through(request, null, env, executionCtx);
     }
     let text: string;
-    if (length !== null) {
-      text = await request.text(); // the server reads exactly Content-Length bytes
-    } else {
-      const read = await readAtMost(request.body, deps.maxBodyBytes);
-      if (typeof read !== "string") {
-        stats.fellThrough++;
-        return await full(
-          new Request(request.url, { method: "POST", headers, body: read }),
-          env,
-          executionCtx,
-        );
+    try {
+      if (length !== null) {
+        text = await request.text(); // the server reads exactly Content-Length bytes
+      } else {
+        const read = await readAtMost(request.body, deps.maxBodyBytes);
+        if (typeof read !== "string") {
+          stats.fellThrough++;
+          return await full(
+            new Request(request.url, { method: "POST", headers, body: read }),
+            env,
+            executionCtx,
+          );
+        }
+        text = read;
       }
-      text = read;
+    } catch {
+      // The body could not be read (the client went away): the chain's reading fails the same way.
+      return await through(request, null, env, executionCtx);
     }
     if (text.includes("\\u0000")) return await through(request, text, env, executionCtx);
-    let body: unknown;
+    let input: unknown;
     try {
-      body = JSON.parse(text);
+      input = await route.validate(JSON.parse(text));
     } catch {
-      return await through(request, text, env, executionCtx);
+      input = null; // malformed JSON: the chain's validator answers it
     }
-    const input = await route.validate(body);
     if (input === null) return await through(request, text, env, executionCtx);
 
     stats.handled++;
@@ -250,32 +260,30 @@ export function fastLane(
       actor: principal.keyId,
       requestId,
     };
+    const cors = deps.corsPaths.has(route.path);
     let response: Response;
     let allowed: boolean | undefined;
-    let failed = false;
     try {
       const answer = await route.handle(ctx, input);
       allowed = answer.checkAllowed;
-      response = new Response(JSON.stringify(answer.body), {
-        status: answer.status,
-        headers: { "content-type": "application/json", ...answer.headers },
-      });
+      // Every header in one go: each later `headers.set` validates and copies again.
+      const out: [string, string][] = [["content-type", "application/json"], ["x-request-id", requestId]];
+      if (correlationId) out.push(["x-correlation-id", correlationId]);
+      if (cors) out.push(["access-control-expose-headers", EXPOSED], ["vary", "Origin"]);
+      if (answer.headers) out.push(...Object.entries(answer.headers));
+      response = new Response(JSON.stringify(answer.body), { status: answer.status, headers: out });
     } catch (error) {
-      failed = true;
-      // The app's own rendering of errors; `problem()` reads the request id through `c.get`.
+      // The app's own rendering of errors; `problem()` reads the request id through `c.get` and
+      // sets `x-request-id`. As in the chain, a problem rendered by `onError` carries no
+      // correlation id (Hono's headers prepared with `c.header()` reach only the handler's answer).
       const c = {
         get: (name: string) => (name === "requestId" ? requestId : undefined),
       } as unknown as Context;
       response = errorToResponse(error, c, services.log);
-    }
-    const out = response.headers;
-    out.set("x-request-id", requestId);
-    // As the chain: headers set with `c.header()` before the handler reach an answer the handler
-    // returns, not one `onError` renders (Hono's prepared headers), so a problem has no correlation id.
-    if (correlationId && !failed) out.set("x-correlation-id", correlationId);
-    if (deps.corsPaths.has(route.path)) {
-      out.set("access-control-expose-headers", EXPOSED);
-      out.append("vary", "Origin");
+      if (cors) {
+        response.headers.set("access-control-expose-headers", EXPOSED);
+        response.headers.append("vary", "Origin");
+      }
     }
     const status = response.status;
     services.metrics?.observeRequest("POST", route.path, status, (performance.now() - started) / 1000);
