@@ -31,7 +31,8 @@
  *
  * While each server row runs, the server's resident memory (VmRSS) is sampled every 500 ms; the
  * largest sample is printed per row. `--profile DIR` starts the server with `--cpu-prof` (the
- * profile is written when it stops).
+ * profile is written when it stops); `--fast-lane off` starts it with `BILLING_FAST_LANE=off` (every
+ * request through the middleware chain: the "before" of ADR 0015's fast lane).
  *
  * `--cpu` measures instead, in this process, the CPU time per unit (`process.cpuUsage()`, user +
  * system, which a shared machine distorts less than wall time) of the same rows driven through the
@@ -67,6 +68,7 @@ const { values } = parseArgs({
     cpu: { type: "boolean", default: false },
     units: { type: "string", default: "20000" },
     rounds: { type: "string", default: "3" },
+    "fast-lane": { type: "string", default: "on" },
   },
 });
 
@@ -195,8 +197,23 @@ async function wrk(
 }
 
 /** Largest VmRSS (MiB) of `pid` sampled every 500 ms while `work` runs. */
-async function withRss<T>(pid: number, work: () => Promise<T>): Promise<{ value: T; rss_mib: number }> {
+/** CPU time of process `pid` so far (user + system), in ms (Linux `/proc`; 0 elsewhere). */
+function cpuMs(pid: number): number {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, 100 ticks per second
+  } catch {
+    return 0;
+  }
+}
+
+async function withRss<T>(
+  pid: number,
+  work: () => Promise<T>,
+): Promise<{ value: T; rss_mib: number; cpu_ms: number }> {
   let max = 0;
+  const cpuBefore = cpuMs(pid);
   const sample = () => {
     try {
       const status = Deno.readTextFileSync(`/proc/${pid}/status`);
@@ -209,7 +226,7 @@ async function withRss<T>(pid: number, work: () => Promise<T>): Promise<{ value:
   try {
     const value = await work();
     sample();
-    return { value, rss_mib: max };
+    return { value, rss_mib: max, cpu_ms: cpuMs(pid) - cpuBefore };
   } finally {
     clearInterval(timer);
   }
@@ -534,7 +551,12 @@ async function main() {
     console.log(line);
     lines.push(line);
   };
-  console.log(`bench:http: ${seconds} s per row, ${connections} connections (events: 8), dir ${dir}`);
+  const load = (await Deno.readTextFile("/proc/loadavg").catch(() => "?")).split(" ").slice(0, 3).join(" ");
+  console.log(
+    `bench:http: ${seconds} s per row, ${connections} connections (events: 8), fast lane ${
+      values["fast-lane"]
+    }, load average ${load}, dir ${dir}`,
+  );
 
   let insertCeiling: number | undefined;
   if (rows.has("insert") || rows.has("events") || rows.has("consume")) {
@@ -564,18 +586,15 @@ async function main() {
     const bare = await spawnListening(["run", "-A", new URL(import.meta.url).pathname, "--bare"], {});
     try {
       await wrk(dir, `${bare.base}/v1/entitlements/check`, checkLua("x", nonce), 2, connections);
-      const r = await wrk(
-        dir,
-        `${bare.base}/v1/entitlements/check`,
-        checkLua("x", nonce),
-        seconds,
-        connections,
+      const { value: r, cpu_ms } = await withRss(
+        bare.pid,
+        () => wrk(dir, `${bare.base}/v1/entitlements/check`, checkLua("x", nonce), seconds, connections),
       );
       bareRate = r.requests / r.seconds;
       print(
         `  bare Hono route (same Deno)                  ${fmtRate(bareRate)} req/s  p50 ${
           r.p50_ms.toFixed(2)
-        } ms  p99 ${r.p99_ms.toFixed(2)} ms`,
+        } ms  p99 ${r.p99_ms.toFixed(2)} ms  server CPU ${((cpu_ms * 1000) / r.requests).toFixed(0)} µs/req`,
       );
     } finally {
       await bare.stop();
@@ -600,6 +619,7 @@ async function main() {
     DATABASE_URL: `file:${dir}/server/billing.db`,
     LOG_LEVEL: "silent",
     BILLING_ADMIN_TOKEN: ADMIN,
+    BILLING_FAST_LANE: values["fast-lane"]!,
   });
   try {
     const { key, accounts } = await seed(server.base);
@@ -618,7 +638,7 @@ async function main() {
       },
     ) => {
       await wrk(dir, `${server.base}${path}`, lua, 2, conns); // warm-up
-      const { value: r, rss_mib } = await withRss(
+      const { value: r, rss_mib, cpu_ms } = await withRss(
         server.pid,
         () => wrk(dir, `${server.base}${path}`, lua, seconds, conns),
       );
@@ -626,7 +646,9 @@ async function main() {
       print(
         `  ${name.padEnd(44)} ${fmtRate(rate)} ${unit}  p50 ${r.p50_ms.toFixed(2)} ms  p99 ${
           r.p99_ms.toFixed(2)
-        } ms  ${ratio(rate, of.value)} ${of.label}  RSS ≤ ${rss_mib.toFixed(0)} MiB${
+        } ms  ${ratio(rate, of.value)} ${of.label}  RSS ≤ ${rss_mib.toFixed(0)} MiB  server CPU ${
+          ((cpu_ms * 1000) / r.requests).toFixed(0)
+        } µs/req${
           r.non2xx + r.socketErrors > 0 ? `  (${r.non2xx} non-2xx, ${r.socketErrors} socket errors)` : ""
         }`,
       );
