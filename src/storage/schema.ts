@@ -614,7 +614,6 @@ export const ledgerPostings = sqliteTable("ledger_postings", {
   entry_seq: integer("entry_seq").notNull().default(0),
 }, (t) => [
   index("ledger_postings_entry_idx").on(t.tenant_id, t.app_id, t.entry_id),
-  index("ledger_postings_account_idx").on(t.tenant_id, t.app_id, t.account_id, t.currency),
   index("ledger_postings_account_seq_idx").on(t.tenant_id, t.app_id, t.account_id, t.entry_seq),
 ]);
 
