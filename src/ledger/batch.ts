@@ -352,41 +352,65 @@ async function loadLedger(
   const holdRowsOf = (ids: Iterable<string>) => HOLDS.selectIn(tx, scope, "id", ids);
   // Wave 1: everything the commands name. Fixed-shape statements (storage/shapes.ts): the text of
   // each is built once per size and reused by every batch.
-  const [recordRows, holdRows, due, touchedEntries, byId, byName, balanceRows1, reversedRows, [last]] =
-    await pipelinedAll(
-      [
-        COMMANDS.selectIn(tx, scope, "idempotency_key", touch.keys),
-        holdRowsOf(touch.holdIds),
-        statementValues(tx, DUE_HOLDS_TEXT, [
-          scope.tenantId,
-          scope.appId,
-          ledgerHolds.expires_at.mapToDriverValue(now),
-          MAX_EXPIRIES_PER_BATCH,
-        ]).then((rows) => rows.map((r) => HOLDS.decode(r))),
-        loadEntries(tx, scope, touch.entryIds),
-        accountRows(
-          cached.size > 0 ? [...touch.accountIds].filter((id) => !cached.has(id)) : touch.accountIds,
-        ),
-        touch.names.length > 0
-          ? ACCOUNTS.selectIn(tx, scope, "name", touch.names.map((n) => n.name))
-          : Promise.resolve([]),
-        balanceRows(touch.accountIds),
-        touch.entryIds.size > 0
-          ? selectIn(
-            tx,
-            touch.entryIds,
-            (chunk) =>
-              tx.select({ id: ledgerEntries.reverses_entry_id }).from(ledgerEntries).where(
-                and(inScope(ledgerEntries, scope), inArray(ledgerEntries.reverses_entry_id, chunk)),
-              ),
-          )
-          : Promise.resolve([]),
-        statementValues(tx, LAST_SEQ_TEXT, [scope.tenantId, scope.appId]).then((rows) =>
-          rows.map((r) => ({ seq: r[0] as number | string | null }))
-        ),
-      ] as const,
-    );
+  const [
+    recordRows,
+    keyedEntries,
+    holdRows,
+    due,
+    touchedEntries,
+    byId,
+    byName,
+    balanceRows1,
+    reversedRows,
+    [last],
+  ] = await pipelinedAll(
+    [
+      COMMANDS.selectIn(tx, scope, "idempotency_key", touch.keys),
+      // A `post_entry` has no command record: its entry row holds its key and payload hash.
+      ENTRIES.selectIn(tx, scope, "idempotency_key", touch.keys),
+      holdRowsOf(touch.holdIds),
+      statementValues(tx, DUE_HOLDS_TEXT, [
+        scope.tenantId,
+        scope.appId,
+        ledgerHolds.expires_at.mapToDriverValue(now),
+        MAX_EXPIRIES_PER_BATCH,
+      ]).then((rows) => rows.map((r) => HOLDS.decode(r))),
+      loadEntries(tx, scope, touch.entryIds),
+      accountRows(
+        cached.size > 0 ? [...touch.accountIds].filter((id) => !cached.has(id)) : touch.accountIds,
+      ),
+      touch.names.length > 0
+        ? ACCOUNTS.selectIn(tx, scope, "name", touch.names.map((n) => n.name))
+        : Promise.resolve([]),
+      balanceRows(touch.accountIds),
+      touch.entryIds.size > 0
+        ? selectIn(
+          tx,
+          touch.entryIds,
+          (chunk) =>
+            tx.select({ id: ledgerEntries.reverses_entry_id }).from(ledgerEntries).where(
+              and(inScope(ledgerEntries, scope), inArray(ledgerEntries.reverses_entry_id, chunk)),
+            ),
+        )
+        : Promise.resolve([]),
+      statementValues(tx, LAST_SEQ_TEXT, [scope.tenantId, scope.appId]).then((rows) =>
+        rows.map((r) => ({ seq: r[0] as number | string | null }))
+      ),
+    ] as const,
+  );
   const records: CommandRecord[] = recordRows.map((r) => ({ ...r, kind: r.kind as CommandRecord["kind"] }));
+  const recorded = new Set(records.map((r) => r.idempotency_key));
+  for (const e of keyedEntries) {
+    if (recorded.has(e.idempotency_key)) continue;
+    records.push({
+      idempotency_key: e.idempotency_key,
+      kind: "post_entry",
+      payload_hash: e.payload_hash,
+      entry_id: e.id,
+      hold_id: null,
+      created_at: e.created_at,
+    });
+  }
   // Wave 2: holds and entries of replayed commands the commands did not name.
   const moreHoldIds = new Set<string>();
   const moreEntryIds = new Set<string>();
@@ -521,7 +545,10 @@ async function writeLedger(tx: Tx, scope: Scope, now: Date, book: LedgerBook): P
     updated_at: now,
   }));
   statements.push(...BALANCES.inserts(tx, balances, BALANCE_UPSERT));
-  statements.push(...COMMANDS.inserts(tx, changes.records.map((r) => ({ ...s, ...r }))));
+  // A `post_entry`'s record would repeat its entry row (same key, same payload hash, the entry's id):
+  // loadLedger rebuilds it from the entry, so only the other kinds are stored (ADR 0015).
+  const records = changes.records.filter((r) => r.kind !== "post_entry");
+  statements.push(...COMMANDS.inserts(tx, records.map((r) => ({ ...s, ...r }))));
   await pipelined(statements.map((st) => runStatement(tx, st.text, st.params)));
 }
 
