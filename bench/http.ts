@@ -31,7 +31,15 @@
  *
  * While each server row runs, the server's resident memory (VmRSS) is sampled every 500 ms; the
  * largest sample is printed per row. `--profile DIR` starts the server with `--cpu-prof` (the
- * profile is written when it stops).
+ * profile is written when it stops); `--fast-lane off` starts it with `BILLING_FAST_LANE=off` (every
+ * request through the middleware chain: the "before" of ADR 0015's fast lane).
+ *
+ * `--cpu` measures instead, in this process, the CPU time per unit (`process.cpuUsage()`, user +
+ * system, which a shared machine distorts less than wall time) of the same rows driven through the
+ * app's `fetch` (services as the server builds them, `LOG_LEVEL=silent`, 50 concurrent callers,
+ * events 8), once with the fast lane (`fast_lane.ts`) and once without (`fastLane: false`), each on
+ * its own database; `--units N` checks per row (consume and ledger entries: N/4, events: 10 N), in
+ * `--rounds R` rounds alternating the bare route, chain and lane (the minimum of each is reported).
  *
  * @module
  */
@@ -41,6 +49,11 @@ import { createClient } from "@libsql/client";
 import { Hono } from "hono";
 import { openDatabase } from "../src/storage/db.ts";
 import { newId } from "../src/domain/ids.ts";
+import { loadConfig } from "../src/config.ts";
+import { buildServices } from "../src/runtime/services.ts";
+import { createApp } from "../src/http/app.ts";
+import { denoRemoteAddress } from "../src/http/auth_throttle.ts";
+import { laneStats } from "../src/http/fast_lane.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const ADMIN = "bench-http-admin-token-0123456789";
@@ -52,6 +65,10 @@ const { values } = parseArgs({
     rows: { type: "string", default: "bare,check,consume,ledger,events,insert,pgledger" },
     profile: { type: "string" },
     connections: { type: "string", default: "50" },
+    cpu: { type: "boolean", default: false },
+    units: { type: "string", default: "20000" },
+    rounds: { type: "string", default: "3" },
+    "fast-lane": { type: "string", default: "on" },
   },
 });
 
@@ -180,8 +197,23 @@ async function wrk(
 }
 
 /** Largest VmRSS (MiB) of `pid` sampled every 500 ms while `work` runs. */
-async function withRss<T>(pid: number, work: () => Promise<T>): Promise<{ value: T; rss_mib: number }> {
+/** CPU time of process `pid` so far (user + system), in ms (Linux `/proc`; 0 elsewhere). */
+function cpuMs(pid: number): number {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, 100 ticks per second
+  } catch {
+    return 0;
+  }
+}
+
+async function withRss<T>(
+  pid: number,
+  work: () => Promise<T>,
+): Promise<{ value: T; rss_mib: number; cpu_ms: number }> {
   let max = 0;
+  const cpuBefore = cpuMs(pid);
   const sample = () => {
     try {
       const status = Deno.readTextFileSync(`/proc/${pid}/status`);
@@ -194,7 +226,7 @@ async function withRss<T>(pid: number, work: () => Promise<T>): Promise<{ value:
   try {
     const value = await work();
     sample();
-    return { value, rss_mib: max };
+    return { value, rss_mib: max, cpu_ms: cpuMs(pid) - cpuBefore };
   } finally {
     clearInterval(timer);
   }
@@ -519,7 +551,12 @@ async function main() {
     console.log(line);
     lines.push(line);
   };
-  console.log(`bench:http: ${seconds} s per row, ${connections} connections (events: 8), dir ${dir}`);
+  const load = (await Deno.readTextFile("/proc/loadavg").catch(() => "?")).split(" ").slice(0, 3).join(" ");
+  console.log(
+    `bench:http: ${seconds} s per row, ${connections} connections (events: 8), fast lane ${
+      values["fast-lane"]
+    }, load average ${load}, dir ${dir}`,
+  );
 
   let insertCeiling: number | undefined;
   if (rows.has("insert") || rows.has("events") || rows.has("consume")) {
@@ -549,18 +586,15 @@ async function main() {
     const bare = await spawnListening(["run", "-A", new URL(import.meta.url).pathname, "--bare"], {});
     try {
       await wrk(dir, `${bare.base}/v1/entitlements/check`, checkLua("x", nonce), 2, connections);
-      const r = await wrk(
-        dir,
-        `${bare.base}/v1/entitlements/check`,
-        checkLua("x", nonce),
-        seconds,
-        connections,
+      const { value: r, cpu_ms } = await withRss(
+        bare.pid,
+        () => wrk(dir, `${bare.base}/v1/entitlements/check`, checkLua("x", nonce), seconds, connections),
       );
       bareRate = r.requests / r.seconds;
       print(
         `  bare Hono route (same Deno)                  ${fmtRate(bareRate)} req/s  p50 ${
           r.p50_ms.toFixed(2)
-        } ms  p99 ${r.p99_ms.toFixed(2)} ms`,
+        } ms  p99 ${r.p99_ms.toFixed(2)} ms  server CPU ${((cpu_ms * 1000) / r.requests).toFixed(0)} µs/req`,
       );
     } finally {
       await bare.stop();
@@ -585,6 +619,7 @@ async function main() {
     DATABASE_URL: `file:${dir}/server/billing.db`,
     LOG_LEVEL: "silent",
     BILLING_ADMIN_TOKEN: ADMIN,
+    BILLING_FAST_LANE: values["fast-lane"]!,
   });
   try {
     const { key, accounts } = await seed(server.base);
@@ -603,7 +638,7 @@ async function main() {
       },
     ) => {
       await wrk(dir, `${server.base}${path}`, lua, 2, conns); // warm-up
-      const { value: r, rss_mib } = await withRss(
+      const { value: r, rss_mib, cpu_ms } = await withRss(
         server.pid,
         () => wrk(dir, `${server.base}${path}`, lua, seconds, conns),
       );
@@ -611,7 +646,9 @@ async function main() {
       print(
         `  ${name.padEnd(44)} ${fmtRate(rate)} ${unit}  p50 ${r.p50_ms.toFixed(2)} ms  p99 ${
           r.p99_ms.toFixed(2)
-        } ms  ${ratio(rate, of.value)} ${of.label}  RSS ≤ ${rss_mib.toFixed(0)} MiB${
+        } ms  ${ratio(rate, of.value)} ${of.label}  RSS ≤ ${rss_mib.toFixed(0)} MiB  server CPU ${
+          ((cpu_ms * 1000) / r.requests).toFixed(0)
+        } µs/req${
           r.non2xx + r.socketErrors > 0 ? `  (${r.non2xx} non-2xx, ${r.socketErrors} socket errors)` : ""
         }`,
       );
@@ -680,9 +717,177 @@ async function main() {
   await Deno.remove(dir, { recursive: true }).catch(() => {});
 }
 
+// ---- in process: CPU per unit, lane against chain ----
+
+/** The comparator of the check: a bare Hono route answering a constant JSON. */
+function bareApp(): Hono {
+  return new Hono().post("/v1/entitlements/check", (c) => c.json({ allowed: true, reason: "ok" }));
+}
+
+/** One app as the server builds it, on a fresh database, seeded like {@link seed}. */
+async function inProcessApp(dir: string, fastLane: boolean) {
+  const url = `file:${dir}/${fastLane ? "lane" : "chain"}.db`;
+  const database = await openDatabase({ url });
+  const services = buildServices(loadConfig({ DATABASE_URL: url, LOG_LEVEL: "silent" }), database);
+  const app = createApp(services, { adminToken: ADMIN, clientAddress: denoRemoteAddress, fastLane });
+  // As Deno.serve: the connection info is the handler's second argument; clients send Content-Length.
+  const info = { remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 40000 } };
+  const send = (path: string, key: string, body: string) =>
+    app.fetch(
+      new Request(`http://127.0.0.1:8787${path}`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${key}`,
+          "content-type": "application/json",
+          "content-length": String(new TextEncoder().encode(body).length),
+        },
+        body,
+      }),
+      info,
+    );
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, app.fetch);
+  const seeded = await seed(`http://127.0.0.1:${server.addr.port}`);
+  await server.shutdown();
+  return { app, send, seeded, close: () => database.close() };
+}
+
+/** CPU µs per unit of `total` units sent by `concurrency` callers (each `next(i)` one request of `per` units). */
+async function cpuPerUnit(
+  total: number,
+  per: number,
+  concurrency: number,
+  next: (i: number) => Response | Promise<Response>,
+): Promise<{ us: number; failures: number }> {
+  const requests = Math.ceil(total / per);
+  let issued = 0;
+  let failures = 0;
+  const before = process.cpuUsage();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (issued < requests) {
+      const res = await next(issued++);
+      if (!res.ok) failures++;
+      await res.arrayBuffer();
+    }
+  }));
+  const used = process.cpuUsage(before);
+  return { us: (used.user + used.system) / (requests * per), failures };
+}
+
+async function cpuMain() {
+  const units = Number(values.units);
+  const dir = await Deno.makeTempDir({ prefix: "bench-cpu-" });
+  const load = await Deno.readTextFile("/proc/loadavg").catch(() => "?");
+  console.log(
+    `bench:http --cpu: ${units} checks per row, load average ${load.split(" ").slice(0, 3).join(" ")}`,
+  );
+  const check = JSON.stringify({ customer_id: "bench", feature: "calls" });
+  const nonce = crypto.randomUUID().slice(0, 8);
+  const consume = (i: number) =>
+    JSON.stringify({
+      customer_id: "bench",
+      feature: "calls",
+      consume: 1,
+      idempotency_key: `${nonce}-c-${i}`,
+    });
+  const entry = (i: number, accounts: string[]) => {
+    const a = i % accounts.length;
+    const b = (a + 1 + (i % (accounts.length - 1))) % accounts.length;
+    return JSON.stringify({
+      idempotency_key: `${nonce}-l-${i}`,
+      postings: [
+        { account_id: accounts[a], amount: 100, currency: "USD" },
+        { account_id: accounts[b], amount: -100, currency: "USD" },
+      ],
+    });
+  };
+  const events = (i: number) =>
+    JSON.stringify({
+      events: Array.from({ length: 1000 }, (_, j) => ({
+        id: `${nonce}-e-${i}-${j}`,
+        customer_id: "bench",
+        feature: "free",
+        value: 1,
+      })),
+    });
+  // The comparator of the check: the bare route, driven the same way.
+  const bare = bareApp();
+  const bareRequest = () =>
+    bare.fetch(
+      new Request("http://127.0.0.1:8787/v1/entitlements/check", {
+        method: "POST",
+        headers: { authorization: "Bearer x", "content-type": "application/json", "content-length": "41" },
+        body: check,
+      }),
+    );
+  const apps = { chain: await inProcessApp(dir, false), lane: await inProcessApp(dir, true) };
+  // Rounds alternate bare, chain and lane so that both see the same background load; the least
+  // disturbed round (the minimum) of each is reported, every round is printed.
+  const best: Record<string, number> = {};
+  const note = (name: string, us: number, failures = 0) => {
+    best[name] = Math.min(best[name] ?? Infinity, us);
+    console.log(
+      `  ${name.padEnd(16)} ${us.toFixed(1)} µs CPU per unit${failures ? `, ${failures} failed` : ""}`,
+    );
+  };
+  let sequence = 0;
+  for (let round = 1; round <= Number(values.rounds); round++) {
+    console.log(`round ${round}`);
+    await cpuPerUnit(2000, 1, 50, bareRequest);
+    note("bare check", (await cpuPerUnit(units, 1, 50, bareRequest)).us);
+    for (const label of ["chain", "lane"] as const) {
+      const { send, seeded } = apps[label];
+      const { key, accounts } = seeded;
+      const row = async (
+        name: string,
+        total: number,
+        per: number,
+        conc: number,
+        next: (i: number) => Response | Promise<Response>,
+      ) => {
+        await cpuPerUnit(Math.min(total / 10, 2000), per, conc, next); // warm-up
+        const r = await cpuPerUnit(total, per, conc, next);
+        note(`${label} ${name}`, r.us, r.failures);
+      };
+      await row("check", units, 1, 50, () => send("/v1/entitlements/check", key, check));
+      await row("consume", units / 4, 1, 50, () => send("/v1/entitlements/check", key, consume(sequence++)));
+      await row(
+        "ledger",
+        units / 4,
+        1,
+        50,
+        () => send("/v1/ledger/entries", key, entry(sequence++, accounts)),
+      );
+      await row("event", units * 10, 1000, 8, () => send("/v1/events", key, events(sequence++)));
+    }
+  }
+  const stats = laneStats(apps.lane.app)!;
+  console.log(`lane answered ${stats.handled}, fell through ${stats.fellThrough}`);
+  const load2 = await Deno.readTextFile("/proc/loadavg").catch(() => "?");
+  console.log(
+    `\nminimum of ${values.rounds} rounds, CPU µs per unit (load average at the end ${
+      load2.split(" ").slice(0, 3).join(" ")
+    }); bare route ${
+      best["bare check"].toFixed(1)
+    } µs\n| unit | chain | lane | bare ÷ lane |\n|---|---|---|---|`,
+  );
+  for (const name of ["check", "consume", "ledger", "event"]) {
+    const chain = best[`chain ${name}`];
+    const lane = best[`lane ${name}`];
+    const ratio = name === "check" ? `${(best["bare check"] / lane).toFixed(2)}×` : "–";
+    console.log(`| ${name} | ${chain.toFixed(1)} | ${lane.toFixed(1)} | ${ratio} |`);
+  }
+  apps.chain.close();
+  apps.lane.close();
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+}
+
 // ---- entry: the bare route process, or the bench ----
+if (values.cpu) {
+  await cpuMain();
+  Deno.exit(0);
+}
 if (values.bare) {
-  const app = new Hono().post("/v1/entitlements/check", (c) => c.json({ allowed: true, reason: "ok" }));
+  const app = bareApp();
   Deno.serve({
     port: 0,
     hostname: "127.0.0.1",

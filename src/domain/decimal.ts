@@ -69,6 +69,11 @@ export function parseDecimal(input: string | number): Decimal {
   if (typeof input === "number" && !Number.isFinite(input)) {
     throw new DecimalError("format", "must be a finite number");
   }
+  // A safe integer is itself scaled: the same value the text path gives, without a regex and a
+  // BigInt parse of a string (limits and `consume: 1` on every check, issue 14).
+  if (typeof input === "number" && Number.isSafeInteger(input)) {
+    return (BigInt(input) * DECIMAL_SCALE) as Decimal;
+  }
   const text = typeof input === "number" ? String(input) : input;
   const m = PLAIN.exec(text);
   if (m === null || (m[2] === "" && (m[3] ?? "") === "")) {

@@ -28,6 +28,8 @@ import { finishDocument, webhookConfigs } from "./openapi.ts";
 import { problemIndexResponse, problemTypeResponse } from "./problem_types.ts";
 import { nulFields } from "./text_guard.ts";
 import { documentIdempotency, idempotencyMiddleware } from "./idempotency.ts";
+import { fastLane, type FetchHandler, rememberLane } from "./fast_lane.ts";
+import { LANE_ROUTES } from "./lane_routes.ts";
 import { adminTokenRoutes, apiKeyRoutes, tenantRoutes } from "../tenants/routes.ts";
 import { auditRoutes } from "../audit/routes.ts";
 import { metricsMiddleware, metricsRoutes } from "../metrics/routes.ts";
@@ -82,6 +84,12 @@ export interface AppOptions {
   stripeApiBase?: string;
   /** Checks behind `GET /readyz` (default: the database answers; see `health.ts`). */
   readiness?: Readiness;
+  /**
+   * Whether the fast lane (`fast_lane.ts`, ADR 0015) answers the common case of the check, ledger
+   * entry and event routes before the middleware chain (default true). False: every request takes
+   * the chain (the differential test's reference).
+   */
+  fastLane?: boolean;
 }
 
 /** Routes a publishable key (`pk_…`) may call: checks and usage, nothing else. */
@@ -170,7 +178,8 @@ export function createApp(services: Services, options: AppOptions): OpenAPIHono<
   );
 
   // CORS before authentication: preflights carry no key (see cors.ts)
-  app.use("/v1/*", browserCors(keys, origins, new Set([...PUBLISHABLE_ROUTES].map((r) => r.split(" ")[1]))));
+  const publishablePaths = new Set([...PUBLISHABLE_ROUTES].map((r) => r.split(" ")[1]));
+  app.use("/v1/*", browserCors(keys, origins, publishablePaths));
 
   app.use(
     "/v1/admin/*",
@@ -351,5 +360,26 @@ export function createApp(services: Services, options: AppOptions): OpenAPIHono<
 
   app.notFound((c) => problem(c, 404, "route_not_found", `No route ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => errorToResponse(error, c, services.log));
+
+  if (options.fastLane !== false) {
+    // In front of the chain for every runtime that calls `app.fetch` (and `app.request`, which does).
+    const lane = fastLane(
+      {
+        services,
+        resolveKey: (token) => keys.resolve(token),
+        throttled: (request, env) => {
+          const source = { env, req: { header: (name: string) => request.headers.get(name) ?? undefined } };
+          const address = options.clientAddress?.(source as unknown as Context<AppEnv>);
+          return address !== undefined && throttle.retryAfterSeconds(address) > 0;
+        },
+        maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+        corsPaths: publishablePaths,
+      },
+      LANE_ROUTES,
+      app.fetch as FetchHandler,
+    );
+    app.fetch = lane.fetch as typeof app.fetch;
+    rememberLane(app, lane.stats);
+  }
   return app;
 }

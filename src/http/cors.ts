@@ -28,7 +28,7 @@ import { problem } from "./problem.ts";
 export const PREFLIGHT_MAX_AGE_SECONDS = 600;
 
 /** Response headers a page may read: the request id, replays, and the rate limit (so clients can pace themselves). */
-const EXPOSED_HEADERS = [
+export const EXPOSED_HEADERS: readonly string[] = [
   "x-request-id",
   "x-correlation-id",
   "idempotent-replayed",
@@ -66,7 +66,7 @@ export function browserCors(
     },
     allowMethods: ["POST"],
     allowHeaders: ["authorization", "content-type", "customer-session"],
-    exposeHeaders: EXPOSED_HEADERS,
+    exposeHeaders: [...EXPOSED_HEADERS],
     maxAge: PREFLIGHT_MAX_AGE_SECONDS,
   });
   const exposed = EXPOSED_HEADERS.join(",");

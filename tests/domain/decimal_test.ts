@@ -94,3 +94,15 @@ Deno.test("property: multiplyToInteger equals the exact rational product rounded
     },
   ));
 });
+
+Deno.test("parseDecimal: a safe integer number reads as its decimal text does (the integer fast path)", () => {
+  fc.assert(
+    fc.property(fc.maxSafeInteger(), (n) => {
+      assert.equal(parseDecimal(n), parseDecimal(String(n)));
+      assert.equal(parseDecimal(n), BigInt(n) * DECIMAL_SCALE);
+    }),
+    { numRuns: 2000 },
+  );
+  assert.equal(parseDecimal(-0), 0n);
+  assert.equal(parseDecimal(Number.MAX_SAFE_INTEGER), parseDecimal("9007199254740991"));
+});

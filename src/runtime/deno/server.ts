@@ -208,6 +208,9 @@ export async function startServer(
     stripeApiBase: config.stripeApiBase,
     clientAddress: denoRemoteAddress,
     readiness: denoReadiness(config, database, () => stopping),
+    // The kill switch of the fast lane (ADR 0015): `BILLING_FAST_LANE=off` sends every request
+    // through the middleware chain (and lets bench:http measure the chain over HTTP).
+    fastLane: Deno.env.get("BILLING_FAST_LANE") !== "off",
   });
   // One loop of periodic work, each job at its own cadence (on Workers and Deno Deploy: the
   // maintenance cron runs the same jobs): webhook delivery with time-based events, hold expiry,
