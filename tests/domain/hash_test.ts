@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { canonicalJson, payloadHash } from "../../src/domain/hash.ts";
+import fc from "fast-check";
+import { canonicalJson, payloadHash, sha256HexSync } from "../../src/domain/hash.ts";
 
 /** The recursive serializer canonicalJson() replaced, kept here as the reference at small depths. */
 function reference(value: unknown): string {
@@ -37,4 +38,17 @@ Deno.test("canonicalJson() and payloadHash() handle 100 000 levels of nesting (n
   const text = canonicalJson(deep);
   assert.equal(text.length, 50_000 * '{"nested":'.length + 50_000 * 2 + '{"leaf":true}'.length + 50_000);
   assert.match(await payloadHash(deep), /^[0-9a-f]{64}$/);
+});
+
+Deno.test("sha256HexSync() gives FIPS 180-4 digests and the same as Web Crypto on random Unicode text", async () => {
+  assert.equal(sha256HexSync(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  assert.equal(sha256HexSync("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  await fc.assert(
+    fc.asyncProperty(fc.string({ unit: "grapheme", maxLength: 300 }), async (text) => {
+      const bytes = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+      const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+      assert.equal(sha256HexSync(text), hex);
+    }),
+    { numRuns: 2000, seed: 17 },
+  );
 });
