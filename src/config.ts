@@ -30,6 +30,7 @@
  * | `EDGE_PUSH_BACKOFF_MAX_MS` | 30000 | `edge`: longest pause between push attempts while the sync server fails (exponential from the interval) |
  * | `EDGE_PULL_INTERVAL_MS` | 1000 | `billing`: pause between pulls of the sync server |
  * | `EDGE_INGEST_BATCH` | 1000 | `billing`: most replica events ingested in one transaction |
+ * | `EDGE_OUTBOX_RETENTION_MS` | 86400000 | `edge`: outbox rows are pruned once pushed, final on the billing side and this old (local duplicate answers for retries until then) |
  * | `PUBLISHABLE_RATE_LIMIT` | `600/60` | requests / window seconds per customer for `pk_` keys (sliding window on Redis; without Redis a fixed window per process; `0` = off) |
  *
  * @module
@@ -112,6 +113,8 @@ export interface EdgeReplicaConfig {
   pullIntervalMs: number;
   /** `EDGE_INGEST_BATCH`: most replica events ingested in one transaction (≤ 1000). */
   ingestBatch: number;
+  /** `EDGE_OUTBOX_RETENTION_MS`: least age of an outbox row before it may be pruned, ms. */
+  outboxRetentionMs: number;
 }
 
 /** Default database: an embedded libSQL file. */
@@ -164,6 +167,7 @@ const EnvSchema = z.object({
   EDGE_PUSH_BACKOFF_MAX_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
   EDGE_PULL_INTERVAL_MS: z.coerce.number().int().min(10).max(3_600_000).default(1000),
   EDGE_INGEST_BATCH: z.coerce.number().int().min(1).max(1000).default(1000),
+  EDGE_OUTBOX_RETENTION_MS: z.coerce.number().int().min(0).max(31 * 86_400_000).default(86_400_000),
   PUBLISHABLE_RATE_LIMIT: z.string().regex(/^(0|[1-9][0-9]{0,6}\/[1-9][0-9]{0,5})$/, {
     message: "use <requests>/<window seconds> such as 600/60, or 0 to turn it off",
   }).default("600/60"),
@@ -274,5 +278,6 @@ function edgeReplicaOf(e: z.infer<typeof EnvSchema>): EdgeReplicaConfig | null {
     pushBackoffMaxMs: e.EDGE_PUSH_BACKOFF_MAX_MS,
     pullIntervalMs: e.EDGE_PULL_INTERVAL_MS,
     ingestBatch: e.EDGE_INGEST_BATCH,
+    outboxRetentionMs: e.EDGE_OUTBOX_RETENTION_MS,
   };
 }

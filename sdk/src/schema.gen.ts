@@ -8175,7 +8175,7 @@ export interface components {
              */
             postings: {
                 /**
-                 * @description acc_ id of the account (names are not resolved here: POST /v1/ledger/accounts answers an account's id, also when it already exists)
+                 * @description The account: its acc_ id, or its name (resolved within your tenant and app together with this posting's currency; an unknown name is 404 account_not_found)
                  * @example acc_01jd0000000000000000000000
                  */
                 account_id: string;
@@ -8333,12 +8333,12 @@ export interface components {
              */
             idempotency_key: string;
             /**
-             * @description Account the money is reserved on
+             * @description Account the money is reserved on: acc_ id or name (resolved with the hold's currency; an unknown name is 404 account_not_found)
              * @example acc_01jd0000000000000000000000
              */
             account_id: string;
             /**
-             * @description Account the capture moves the money to (default: the app's hold_captures liability)
+             * @description Account the capture moves the money to, acc_ id or name (default: the app's hold_captures liability)
              * @example acc_01jd0000000000000000000001
              */
             destination_account_id?: string;

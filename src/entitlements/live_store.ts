@@ -86,7 +86,19 @@ export interface SeedSnapshot {
 export type LiveCheck =
   | { status: "stale"; gen: string }
   | { status: "cold"; entitlement: FeatureEntitlement; snapshot: SeedSnapshot }
-  | { status: "ok"; entitlement: FeatureEntitlement; used: Decimal; consumed: Decimal }
+  | {
+    status: "ok";
+    entitlement: FeatureEntitlement;
+    used: Decimal;
+    consumed: Decimal;
+    /**
+     * Set only by a store that ties reservations to idempotency keys (Redis, ADR 0009), for a
+     * consumption made with a `reservation`: `new` — this call reserved and recorded the units
+     * under the key; `reused` — the key's own reservation was found (a retry, or a concurrent
+     * attempt) and nothing was added. Absent: a plain reservation (give it back by amount).
+     */
+    held?: "new" | "reused";
+  }
   | { status: "denied"; entitlement: FeatureEntitlement; used: Decimal };
 
 /** A usage event newly stored in libSQL, to be counted by live counters. */
@@ -121,8 +133,10 @@ export interface LiveEntitlementStore {
   /**
    * One round trip: reads the entry and, with `consume > 0`, atomically checks and adds.
    * `stale` carries the current generation to store the reloaded snapshot under.
+   * `reservation` (the consumption's idempotency key) lets a store tie the reserved units to the
+   * key, so that a retry finds them instead of reserving again; stores that cannot ignore it.
    */
-  check(key: LiveKey, consume: Decimal, nowMs: number): Promise<LiveCheck>;
+  check(key: LiveKey, consume: Decimal, nowMs: number, reservation?: string): Promise<LiveCheck>;
   /** Stores a snapshot loaded from libSQL under `gen` (from a `stale` answer). */
   put(key: LiveKey, gen: string, entitlement: FeatureEntitlement, nowMs: number): Promise<void>;
   /**
@@ -130,8 +144,13 @@ export interface LiveEntitlementStore {
    * @returns the counter now cached, or `null` when it could not be cached safely (answer with `value`)
    */
   seed(key: LiveKey, snapshot: SeedSnapshot, value: Decimal): Promise<Decimal | null>;
-  /** Gives back `consume` units whose usage event was not stored (duplicate or failed write). */
-  release(key: LiveKey, consume: Decimal, periodStartMs: number): Promise<void>;
+  /**
+   * Gives back `consume` units whose usage event was not stored (duplicate or failed write).
+   * With `reservation` (a check answered `held`), gives back the key's own reservation, and only
+   * when no other attempt took it over (a store without reservations ignores it and releases by
+   * amount).
+   */
+  release(key: LiveKey, consume: Decimal, periodStartMs: number, reservation?: string): Promise<void>;
   /** Counts newly stored usage events (after their transaction committed). */
   count(scope: Scope, events: readonly CountedEvent[]): Promise<void>;
   /** Drops counters so they are rebuilt from libSQL (after writes that bypassed the store). */

@@ -8,7 +8,10 @@
  * - `<prefix>{<tenant>:<app>}:e:<customer>:<feature>` — hash: gen, ent (snapshot JSON), cap + capf,
  *   counted, pstart, pend, agg, used + usedf, psum + psumf, pcount, ver, epoch (each quantity a
  *   whole part and a 10^-12 fraction, see `DECIMAL_LUA`); expires one day after its period;
- * - `<prefix>{<tenant>:<app>}:gen` and `…:gen:<customer>` — invalidation generations.
+ * - `<prefix>{<tenant>:<app>}:gen` and `…:gen:<customer>` — invalidation generations;
+ * - `<prefix>{<tenant>:<app>}:r:<idempotency key>` — a consumption's reservation, and `…:res` — the
+ *   app's held reservations by Redis time, settled by {@link RedisLiveEntitlements.reconcile}
+ *   (ADR 0009, "Reservations tied to idempotency keys").
  *
  * Failures: every Redis error or timeout opens a short circuit ({@link RedisLiveOptions.retryAfterMs})
  * and surfaces as {@link LiveStoreUnavailable}, so callers answer from libSQL. Invalidations and
@@ -55,6 +58,7 @@ end
 local function num(v) return tonumber(v) or 0 end
 local function str(v) return string.format('%.0f', v) end
 local function above(w1, f1, w2, f2) return w1 > w2 or (w1 == w2 and f1 > f2) end
+local function clock() local t = redis.call('TIME') return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) end
 `;
 
 /**
@@ -63,6 +67,18 @@ local function above(w1, f1, w2, f2) return w1 > w2 or (w1 == w2 and f1 > f2) en
  * (the caller turns other requests into `consume_not_supported`). Replies carry quantities as
  * (whole, fraction) pairs: ok → used, consumed, used_f, consumed_f; denied → used, used_f;
  * cold → psum, pcount, ver, epoch, pstart, psum_f.
+ *
+ * Reservations tied to idempotency keys (ADR 0009), with KEYS[4] (reservation record), KEYS[5]
+ * (the app's reservation set) and ARGV[4] = K: a consumption checked with its key K reserves
+ * under `<app>:r:<K>` — hash: e (entry key), n + nf (units, whole and fraction, as sent), ps + ep (the counter's period start and epoch when reserved), at
+ * (Redis time, ms; re-armed by every reuse), ru (1 once another attempt reused it), st (`held`
+ * until the reconciler saw the event stored, then `done`) — and indexes K in the app's sorted set
+ * `<app>:res` by `at` while held. Redis' own clock (TIME) stamps `at`, so business time (test
+ * clocks) and the reconciler's grace period never mix. A consumption whose record matches (same entry and units, same period and epoch) reserves
+ * nothing and answers `ok` with the usage before it and a 7th element `reused`; one that reserves
+ * records itself and answers `new`; a record of another payload leaves the call a plain
+ * reservation (no 7th element: the store answers 409). A record of an older period or epoch
+ * (the counter was rebuilt from the store since) is replaced.
  */
 const CHECK = DECIMAL_LUA + `
 local g = (redis.call('GET', KEYS[2]) or '0') .. ':' .. (redis.call('GET', KEYS[3]) or '0')
@@ -80,11 +96,118 @@ local uw, uf = tonumber(h[6]), num(h[14])
 local nw, nf = tonumber(ARGV[2]), tonumber(ARGV[3])
 if nw > 0 or nf > 0 then
   if not (h[12] == 'sum' or (h[12] == 'count' and nw == 1 and nf == 0)) then return {'ok', h[2], str(uw), '0', str(uf), '0'} end
+  local mode = false
+  if KEYS[4] then
+    mode = 'new'
+    local r = redis.call('HMGET', KEYS[4], 'e', 'n', 'nf', 'ps', 'ep', 'st')
+    if r[1] then
+      if r[1] == KEYS[1] and r[2] == ARGV[2] and r[3] == ARGV[3] then
+        if r[4] == h[11] and r[5] == (h[10] or '0') then
+          local at = clock()
+          redis.call('HSET', KEYS[4], 'ru', '1', 'at', str(at))
+          if r[6] == 'held' then redis.call('ZADD', KEYS[5], at, ARGV[4]) end
+          local bw, bf = norm(uw - nw, uf - nf)
+          return {'ok', h[2], str(bw), str(nw), str(bf), str(nf), 'reused'}
+        end
+        redis.call('DEL', KEYS[4])
+        redis.call('ZREM', KEYS[5], ARGV[4])
+      else
+        mode = false
+      end
+    end
+  end
   local aw, af = norm(uw + nw, uf + nf)
   if h[3] ~= '' and above(aw, af, tonumber(h[3]), num(h[15])) then return {'denied', h[2], str(uw), str(uf)} end
   redis.call('HSET', KEYS[1], 'used', str(aw), 'usedf', str(af))
+  if mode then
+    local at = clock()
+    redis.call('HSET', KEYS[4], 'e', KEYS[1], 'n', ARGV[2], 'nf', ARGV[3], 'ps', h[11], 'ep', h[10] or '0', 'at', str(at), 'ru', '0', 'st', 'held')
+    local ttl = redis.call('PTTL', KEYS[1])
+    if ttl > 0 then
+      redis.call('PEXPIRE', KEYS[4], ttl)
+      if redis.call('PTTL', KEYS[5]) < ttl then redis.call('PEXPIRE', KEYS[5], ttl) end
+    end
+    redis.call('ZADD', KEYS[5], at, ARGV[4])
+    return {'ok', h[2], str(uw), str(nw), str(uf), str(nf), 'new'}
+  end
 end
 return {'ok', h[2], str(uw), str(nw), str(uf), str(nf)}
+`;
+
+/**
+ * KEYS: entry, record, app reservation set. ARGV: member (the key K).
+ * Gives back the key's reservation when it is still held and no other attempt reused it (a reuser
+ * may have stored the event with those units: the reconciler decides then). Returns 1 if released.
+ */
+const RELEASE_HELD = DECIMAL_LUA + `
+local r = redis.call('HMGET', KEYS[2], 'e', 'n', 'nf', 'ps', 'ep', 'ru', 'st')
+if not r[1] or r[1] ~= KEYS[1] or r[6] ~= '0' or r[7] ~= 'held' then return 0 end
+local h = redis.call('HMGET', KEYS[1], 'pstart', 'used', 'usedf', 'epoch')
+if h[1] == r[4] and h[2] and (h[4] or '0') == r[5] then
+  local w, f = norm(tonumber(h[2]) - tonumber(r[2]), num(h[3]) - tonumber(r[3]))
+  redis.call('HSET', KEYS[1], 'used', str(w), 'usedf', str(f))
+end
+redis.call('DEL', KEYS[2])
+redis.call('ZREM', KEYS[3], ARGV[1])
+return 1
+`;
+
+/**
+ * KEYS: app reservation set. ARGV: grace_ms, limit, record key prefix (`<app>:r:`).
+ * Returns {cutoff_ms, K1, entry1, K2, entry2, …}: held reservations stamped at or before
+ * Redis-now − grace (at most `limit`). Members whose record is gone (expired) are dropped.
+ * Reads the records by name: they share the set's hash tag, so the same cluster slot.
+ */
+const DUE = DECIMAL_LUA + `
+local cutoff = clock() - tonumber(ARGV[1])
+local out = {str(cutoff)}
+local ms = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', cutoff, 'LIMIT', 0, tonumber(ARGV[2]))
+for _, m in ipairs(ms) do
+  local e = redis.call('HGET', ARGV[3] .. m, 'e')
+  if e then
+    out[#out + 1] = m
+    out[#out + 1] = e
+  else
+    redis.call('ZREM', KEYS[1], m)
+  end
+end
+return out
+`;
+
+/**
+ * KEYS: app reservation set, then (record, entry) per reservation. ARGV: cutoff_ms, keep_ms, then
+ * (K, stored 1/0) per reservation. Settles each held reservation not re-armed since the cutoff:
+ * stored → `done` (units kept; the record stays `keep_ms` so a late retry still finds it);
+ * not stored → the units go back to the counter (same period and epoch only) and the record is
+ * deleted. Returns {kept, released}.
+ */
+const SETTLE = DECIMAL_LUA + `
+local cutoff, keep = tonumber(ARGV[1]), tonumber(ARGV[2])
+local kept, released = 0, 0
+for i = 0, (#KEYS - 1) / 2 - 1 do
+  local rec, ent, m, stored = KEYS[2 + 2 * i], KEYS[3 + 2 * i], ARGV[3 + 2 * i], ARGV[4 + 2 * i]
+  local r = redis.call('HMGET', rec, 'e', 'n', 'nf', 'ps', 'ep', 'at', 'st')
+  if not r[1] or r[1] ~= ent or r[7] ~= 'held' then
+    redis.call('ZREM', KEYS[1], m)
+  elseif tonumber(r[6]) <= cutoff then
+    redis.call('ZREM', KEYS[1], m)
+    if stored == '1' then
+      redis.call('HSET', rec, 'st', 'done')
+      local ttl = redis.call('PTTL', rec)
+      if ttl < 0 or ttl > keep then redis.call('PEXPIRE', rec, keep) end
+      kept = kept + 1
+    else
+      local h = redis.call('HMGET', ent, 'pstart', 'used', 'usedf', 'epoch')
+      if h[1] == r[4] and h[2] and (h[4] or '0') == r[5] then
+        local w, f = norm(tonumber(h[2]) - tonumber(r[2]), num(h[3]) - tonumber(r[3]))
+        redis.call('HSET', ent, 'used', str(w), 'usedf', str(f))
+      end
+      redis.call('DEL', rec)
+      released = released + 1
+    end
+  end
+end
+return {kept, released}
 `;
 
 /**
@@ -197,6 +320,37 @@ export interface RedisLiveOptions {
 
 type Script = ReturnType<Redis["createScript"]>;
 
+/**
+ * How long a reservation stays held before the reconciler settles it against the store (60 s):
+ * far longer than a consumption's write (the consumption writer commits in milliseconds, a
+ * request is cut at its timeout), so a write still in flight is not taken for a failed one.
+ */
+export const DEFAULT_RESERVATION_GRACE_MS = 60_000;
+/** How long a settled (stored) reservation record stays so that a late retry reuses it (24 h). */
+export const DEFAULT_RESERVATION_KEEP_MS = 24 * 60 * 60 * 1000;
+/** Most reservations of one app settled per reconcile run (one script call each way). */
+export const RECONCILE_BATCH = 500;
+
+/** Options of {@link RedisLiveEntitlements.reconcile}. */
+export interface ReconcileOptions {
+  /** Held reservations younger than this (ms, Redis time) are left alone. Default 60 s. */
+  graceMs?: number;
+  /** How long a record stays after its event was seen stored (ms). Default 24 h. */
+  keepMs?: number;
+  /** Most reservations per app and run. Default {@link RECONCILE_BATCH}. */
+  limit?: number;
+}
+
+/** What one {@link RedisLiveEntitlements.reconcile} run did. */
+export interface ReconcileReport {
+  /** Reservations whose usage event was stored: units kept. */
+  kept: number;
+  /** Reservations whose usage event was never stored: units given back. */
+  released: number;
+  /** Apps with due reservations this process's database does not hold (left to their owner). */
+  skipped_apps: number;
+}
+
 /** Most keys remembered for a later delivery while Redis is unreachable (a limit on everything). */
 export const MAX_PENDING = 100_000;
 
@@ -211,7 +365,10 @@ export class RedisLiveEntitlements implements LiveEntitlementStore {
   readonly #prefix: string;
   readonly #retryAfterMs: number;
   readonly #log: (record: Record<string, unknown>) => void;
-  readonly #scripts: Record<"check" | "put" | "seed" | "release" | "count" | "forget", Script>;
+  readonly #scripts: Record<
+    "check" | "put" | "seed" | "release" | "count" | "forget" | "releaseHeld" | "due" | "settle",
+    Script
+  >;
   #openUntil = 0;
   #failures = 0;
   /** Deliveries owed to Redis: gen keys to bump, counters to drop. */
@@ -241,6 +398,9 @@ export class RedisLiveEntitlements implements LiveEntitlementStore {
       release: script(RELEASE),
       count: script(COUNT),
       forget: script(FORGET),
+      releaseHeld: script(RELEASE_HELD),
+      due: script(DUE),
+      settle: script(SETTLE),
     };
   }
 
@@ -251,6 +411,15 @@ export class RedisLiveEntitlements implements LiveEntitlementStore {
   /** Redis key of an entry. */
   entryKey(key: LiveKey): string {
     return `${this.#app(key.scope)}:e:${key.customerId}:${key.feature}`;
+  }
+
+  /** Redis key of the reservation record of idempotency key `reservation` (see `CHECK`). */
+  reservationKey(scope: Scope, reservation: string): string {
+    return `${this.#app(scope)}:r:${reservation}`;
+  }
+
+  #reservationSet(scope: Scope): string {
+    return `${this.#app(scope)}:res`;
   }
 
   #genKeys(key: LiveKey): [string, string] {
@@ -317,14 +486,17 @@ export class RedisLiveEntitlements implements LiveEntitlementStore {
     for (const k of keys) if (set.size < MAX_PENDING) set.add(k);
   }
 
-  check(key: LiveKey, consume: Decimal, nowMs: number): Promise<LiveCheck> {
+  check(key: LiveKey, consume: Decimal, nowMs: number, reservation?: string): Promise<LiveCheck> {
     const n = splitQuantity(consume);
+    const held = reservation !== undefined && consume > 0n;
+    const keys = [this.entryKey(key), ...this.#genKeys(key)];
+    const args = [String(nowMs), String(n.whole), String(n.frac)];
+    if (held) {
+      keys.push(this.reservationKey(key.scope, reservation), this.#reservationSet(key.scope));
+      args.push(reservation);
+    }
     return this.#call(async () => {
-      const reply = await this.#scripts.check.exec([this.entryKey(key), ...this.#genKeys(key)], [
-        String(nowMs),
-        String(n.whole),
-        String(n.frac),
-      ]) as unknown[];
+      const reply = await this.#scripts.check.exec(keys, args) as unknown[];
       const status = String(reply[0]);
       if (status === "stale") return { status: "stale", gen: String(reply[1]) };
       const entitlement = JSON.parse(String(reply[1])) as FeatureEntitlement;
@@ -339,11 +511,13 @@ export class RedisLiveEntitlements implements LiveEntitlementStore {
       }
       const pair = (w: unknown, f: unknown) => joinQuantity(BigInt(String(w)), BigInt(String(f)));
       if (status === "denied") return { status: "denied", entitlement, used: pair(reply[2], reply[3]) };
+      const mode = reply[6] === "new" || reply[6] === "reused" ? reply[6] : undefined;
       return {
         status: "ok",
         entitlement,
         used: pair(reply[2], reply[4]),
         consumed: pair(reply[3], reply[5]),
+        ...(mode ? { held: mode } : {}),
       };
     });
   }
@@ -388,7 +562,16 @@ export class RedisLiveEntitlements implements LiveEntitlementStore {
     });
   }
 
-  release(key: LiveKey, consume: Decimal, periodStartMs: number): Promise<void> {
+  release(key: LiveKey, consume: Decimal, periodStartMs: number, reservation?: string): Promise<void> {
+    if (reservation !== undefined) {
+      return this.#call(async () => {
+        await this.#scripts.releaseHeld.exec(
+          [this.entryKey(key), this.reservationKey(key.scope, reservation), this.#reservationSet(key.scope)],
+          [reservation],
+        );
+      });
+      // A failed give-back of a held reservation is not lost: the reconciler settles it.
+    }
     const n = splitQuantity(consume);
     return this.#call(async () => {
       await this.#scripts.release.exec([this.entryKey(key)], [
@@ -402,6 +585,67 @@ export class RedisLiveEntitlements implements LiveEntitlementStore {
     // requests still have on their way there (consumption writer, usage queue): the hard limit
     // could then be overshot (ADR 0009). Its outcome is also unknown after a timeout, so it is
     // not retried either (two releases would leave the counter low).
+  }
+
+  /**
+   * Settles reservations still held `graceMs` after they were made or last reused (Redis time):
+   * for each, `stored` says whether the usage event of its idempotency key is in the store; a
+   * stored one is kept (`done`, the record stays `keepMs` for late retries), an unstored one is
+   * given back to its counter (same period and epoch only) and its record deleted. Finds the
+   * apps by scanning `<prefix>{*}:res` (bounded by `limit` reservations per app and run).
+   *
+   * @param stored the ids among `ids` stored in `scope`, or `null` when this process's database
+   *   does not hold the scope (its reservations are left to the process that does)
+   * @returns how many reservations were kept and released, and how many apps were skipped
+   * @throws {LiveStoreUnavailable} when Redis cannot be reached (nothing half-settled: each app's
+   *   settlement is one script)
+   */
+  async reconcile(
+    stored: (scope: Scope, ids: readonly string[]) => Promise<ReadonlySet<string> | null>,
+    options: ReconcileOptions = {},
+  ): Promise<ReconcileReport> {
+    const graceMs = options.graceMs ?? DEFAULT_RESERVATION_GRACE_MS;
+    const keepMs = options.keepMs ?? DEFAULT_RESERVATION_KEEP_MS;
+    const limit = options.limit ?? RECONCILE_BATCH;
+    const report: ReconcileReport = { kept: 0, released: 0, skipped_apps: 0 };
+    const sets: string[] = [];
+    await this.#call(async () => {
+      let cursor = "0";
+      do {
+        const [next, keys] = await this.redis.scan(cursor, {
+          match: `${this.#prefix}{*}:res`,
+          count: 1000,
+        }) as unknown as [string, string[]];
+        cursor = String(next);
+        sets.push(...keys);
+      } while (cursor !== "0");
+    });
+    for (const set of new Set(sets)) {
+      const m = /^\{([^:{}]+):([^:{}]+)\}:res$/.exec(set.slice(this.#prefix.length));
+      if (!m) continue;
+      const scope: Scope = { tenantId: m[1], appId: m[2] };
+      const due = await this.#call(() =>
+        this.#scripts.due.exec([set], [String(graceMs), String(limit), `${this.#app(scope)}:r:`])
+      ) as unknown[];
+      if (due.length < 3) continue;
+      const ids: string[] = [];
+      const keys = [set];
+      for (let i = 1; i < due.length; i += 2) {
+        ids.push(String(due[i]));
+        keys.push(this.reservationKey(scope, String(due[i])), String(due[i + 1]));
+      }
+      const found = await stored(scope, ids);
+      if (found === null) {
+        report.skipped_apps++;
+        continue;
+      }
+      const args = [String(due[0]), String(keepMs)];
+      for (const id of ids) args.push(id, found.has(id) ? "1" : "0");
+      const [kept, released] = await this.#call(() => this.#scripts.settle.exec(keys, args)) as number[];
+      report.kept += Number(kept);
+      report.released += Number(released);
+    }
+    return report;
   }
 
   count(scope: Scope, events: readonly CountedEvent[]): Promise<void> {

@@ -432,7 +432,13 @@ async function checkLive(
   for (let attempt = 0; attempt < LIVE_ATTEMPTS; attempt++) {
     const now = ctx.clock.now();
     const t = target;
-    const r = await store.check(t.key, t.amount, now.getTime());
+    // The key ties the reservation to this consumption: a retry finds it instead of reserving again.
+    const r = await store.check(
+      t.key,
+      t.amount,
+      now.getTime(),
+      consume > 0n ? input.idempotency_key : undefined,
+    );
     if (r.status === "stale") {
       const context = await loadEntitlementContext(ctx, ctx.database.db, key.customerId, now);
       await store.put(t.key, r.gen, featureEntitlement(context, t.key.feature), now.getTime());
@@ -458,19 +464,28 @@ async function checkLive(
       }
       return (await replayedConsumption(ctx, input, r.entitlement, r.used, consume, t)) ?? decision;
     }
+    // Gives back this call's reservation (a held one only if no other attempt took it over).
+    const giveBack = () =>
+      store.release(
+        t.key,
+        r.consumed,
+        r.entitlement.period_start_ms!,
+        r.held ? input.idempotency_key : undefined,
+      )
+        .catch(() => {});
     let decision: ConsumptionDecision;
     try {
       decision = decide(input, r.entitlement, r.used, t.amount, t.ask, t.pool);
     } catch (error) {
       if (r.consumed > 0n) {
-        await store.release(t.key, r.consumed, r.entitlement.period_start_ms!).catch(() => {});
+        await giveBack();
       }
       throw error;
     }
     const decided = parseQuantity(decision.consumed);
     if (r.consumed === 0n && decided === 0n) return decision;
     if (!decision.allowed || decided !== r.consumed) {
-      await store.release(t.key, r.consumed, r.entitlement.period_start_ms!).catch(() => {});
+      await giveBack();
       throw new Error(`Live store consumed what the rule denies (used ${r.used}, consume ${t.amount})`);
     }
     let outcome: "stored" | "replay";
@@ -483,12 +498,14 @@ async function checkLive(
         input,
       );
     } catch (error) {
-      await store.release(t.key, r.consumed, r.entitlement.period_start_ms!).catch(() => {});
+      await giveBack();
       throw error;
     }
     if (outcome === "replay") {
-      await store.release(t.key, r.consumed, r.entitlement.period_start_ms!).catch(() => {});
-      return replayAnswer(input, r.entitlement, r.used, t.amount, t);
+      await giveBack();
+      // A reused reservation answered the usage before it; the counter holds it already.
+      const current = r.held === "reused" ? (r.used + r.consumed) as Decimal : r.used;
+      return replayAnswer(input, r.entitlement, current, t.amount, t);
     }
     return decision;
   }

@@ -140,8 +140,8 @@ export const LedgerBalanceSchema: z.ZodObject<
 
 const Posting = z.object({
   account_id: z.string().min(1).max(128).openapi({
-    description: "acc_ id of the account (names are not resolved here: POST /v1/ledger/accounts answers an " +
-      "account's id, also when it already exists)",
+    description: "The account: its acc_ id, or its name (resolved within your tenant and app together with " +
+      "this posting's currency; an unknown name is 404 account_not_found)",
     example: "acc_01jd0000000000000000000000",
   }),
   amount: z.int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).openapi({
@@ -376,12 +376,15 @@ export const CreateHoldBody: z.ZodObject<
     example: "order_1042_auth",
   }),
   account_id: z.string().min(1).max(128).openapi({
-    description: "Account the money is reserved on",
+    description: "Account the money is reserved on: acc_ id or name (resolved with the hold's currency; an " +
+      "unknown name is 404 account_not_found)",
     example: "acc_01jd0000000000000000000000",
   }),
   destination_account_id: z.string().min(1).max(128).optional()
     .openapi({
-      description: "Account the capture moves the money to (default: the app's hold_captures liability)",
+      description:
+        "Account the capture moves the money to, acc_ id or name (default: the app's hold_captures " +
+        "liability)",
       example: "acc_01jd0000000000000000000001",
     }),
   amount: PositiveAmount.openapi({ description: "Positive integer of minor units", example: 2500 }),

@@ -440,9 +440,45 @@ export async function getBalance(ctx: Ctx, id: string, currency?: string): Promi
 }
 
 /**
- * Posts a client entry. @see LedgerBook for the rules.
+ * The `acc_` id of an account reference as a client may send it: an `acc_` id stays as it is (the
+ * writer checks it exists, as before); anything else is the account's name, looked up in the
+ * caller's tenant and app with `currency` (an account is unique per name and currency). Resolved
+ * here, before the command reaches the writer, so the writer, its batches and the idempotency
+ * payload only ever see ids: a retry by name and one by id are the same entry.
  *
- * @throws {BillingError} as {@link postEntry}
+ * @throws {BillingError} `account_not_found` (404) for a name with no account in that currency
+ */
+async function resolveAccountRef(ctx: Ctx, ref: string, currency: string): Promise<string> {
+  if (isId("acc", ref)) return ref;
+  const row = await accountRows.first(ctx.database.db, ctx.scope, { name: ref, currency });
+  if (!row) {
+    throw new BillingError(
+      "account_not_found",
+      "not_found",
+      `No account named "${ref}" in ${currency}; create it with POST /v1/ledger/accounts`,
+    );
+  }
+  return row.id;
+}
+
+/** Postings with every account reference resolved to its `acc_` id ({@link resolveAccountRef}). */
+async function resolvePostings(ctx: Ctx, postings: readonly PostingInput[]): Promise<PostingInput[]> {
+  const ids = new Map<string, string>();
+  const out: PostingInput[] = [];
+  for (const p of postings) {
+    const k = `${p.currency}\u0000${p.account_id}`;
+    let id = ids.get(k);
+    if (id === undefined) ids.set(k, id = await resolveAccountRef(ctx, p.account_id, p.currency));
+    out.push({ ...p, account_id: id });
+  }
+  return out;
+}
+
+/**
+ * Posts a client entry. @see LedgerBook for the rules. A posting's `account_id` is an `acc_` id
+ * or an account name (resolved in the scope with the posting's currency).
+ *
+ * @throws {BillingError} as {@link postEntry}; `account_not_found` (404) for an unknown name
  */
 export async function createEntry(
   ctx: Ctx,
@@ -454,7 +490,8 @@ export async function createEntry(
     external?: ExternalIds;
   },
 ): Promise<{ entry: EntryView; replayed: boolean }> {
-  const { value, replayed } = await submit(ctx, { kind: "post_entry", ...input });
+  const postings = await resolvePostings(ctx, input.postings);
+  const { value, replayed } = await submit(ctx, { kind: "post_entry", ...input, postings });
   return { entry: entryView(value.entry!), replayed };
 }
 
@@ -548,8 +585,12 @@ export async function listEntries(
 /**
  * Authorizes a hold of `amount` against an account's available balance for `ttl_seconds`.
  *
+ * `account_id` and `destination_account_id` are `acc_` ids or account names (resolved in the scope
+ * with the hold's currency).
+ *
  * @throws {BillingError} `invalid_amount` (400), `validation_failed` (ttl), `account_not_found`
- *   (404), `currency_mismatch` (422), `insufficient_balance` (422), `idempotency_key_reused` (409)
+ *   (404, also for an unknown name), `currency_mismatch` (422), `insufficient_balance` (422),
+ *   `idempotency_key_reused` (409)
  */
 export async function createHold(
   ctx: Ctx,
@@ -563,7 +604,16 @@ export async function createHold(
     metadata?: Record<string, unknown>;
   },
 ): Promise<{ hold: HoldView; replayed: boolean }> {
-  const { value, replayed } = await submit(ctx, { kind: "create_hold", ...input });
+  const account_id = await resolveAccountRef(ctx, input.account_id, input.currency);
+  const destination_account_id = input.destination_account_id === undefined
+    ? undefined
+    : await resolveAccountRef(ctx, input.destination_account_id, input.currency);
+  const { value, replayed } = await submit(ctx, {
+    kind: "create_hold",
+    ...input,
+    account_id,
+    ...(destination_account_id === undefined ? {} : { destination_account_id }),
+  });
   return { hold: holdView(value.hold!), replayed };
 }
 

@@ -40,7 +40,9 @@ export class Metrics {
   readonly #events: Counter<"type">;
   readonly #deadLetters: Counter<"reason">;
   readonly #edgeRefused: Counter<"code">;
-  #edgeBacklog: (() => Promise<{ pending_events: number; oldest_pending_age_seconds: number }>) | null = null;
+  #edgeBacklog:
+    | (() => Promise<{ pending_events: number; oldest_pending_age_seconds: number; pruned_events?: number }>)
+    | null = null;
 
   constructor() {
     const registers = [this.registry];
@@ -121,6 +123,16 @@ export class Metrics {
         this.set((await backlog())?.oldest_pending_age_seconds ?? 0);
       },
     });
+    new Counter({
+      name: "billing_edge_usage_pruned_events_total",
+      help: "Outbox rows this edge node deleted after the billing side made them final (since start)",
+      registers,
+      async collect() {
+        const pruned = (await backlog())?.pruned_events ?? 0;
+        this.reset();
+        if (pruned > 0) this.inc(pruned);
+      },
+    });
   }
 
   /** Counts one event an edge node accepted and the billing side refused (ADR 0014). */
@@ -131,10 +143,13 @@ export class Metrics {
   /**
    * Makes the edge backlog gauges read `source` at each scrape (an edge node's outbox).
    *
-   * @param source events waiting to be pushed and the age of the oldest, in seconds
+   * @param source events waiting to be pushed, the age of the oldest in seconds, and the rows
+   *   pruned since start (`billing_edge_usage_pruned_events_total`)
    */
   trackEdgeBacklog(
-    source: () => Promise<{ pending_events: number; oldest_pending_age_seconds: number }>,
+    source: () => Promise<
+      { pending_events: number; oldest_pending_age_seconds: number; pruned_events?: number }
+    >,
   ): void {
     this.#edgeBacklog = source;
   }

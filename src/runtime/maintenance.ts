@@ -13,7 +13,10 @@
  *    (`sweepTimedEvents`, docs/adr/0002-outbox-webhooks-audit-stripe.md), so they go out with this
  *    run's deliveries;
  * 4. webhook delivery: the outbox is fanned out and due deliveries attempted (`drainWebhooksOnce`);
- * 5. history: finished deliveries and fanned-out outbox rows past retention are pruned
+ * 5. reservations: consumption reservations held in Redis past their grace period are settled
+ *    against the store: kept when the event was stored, given back when it never was
+ *    (`reconcileReservations`, docs/adr/0009-edge-hot-path.md);
+ * 6. history: finished deliveries and fanned-out outbox rows past retention are pruned
  *    (`pruneWebhookHistory`, bounded per run), and stored `Idempotency-Key` answers past their
  *    24 hours (`pruneIdempotentRequests`).
  *
@@ -29,11 +32,16 @@ import { type SweepReport, sweepTimedEvents } from "../lifecycle/sweeper.ts";
 import { type DrainReport, drainWebhooksOnce, PRUNE_EVERY_MS } from "../webhooks/delivery.ts";
 import { type PruneReport, pruneWebhookHistory } from "../webhooks/retention.ts";
 import { pruneIdempotentRequests } from "../http/idempotency.ts";
+import { reconcileReservations } from "../entitlements/reservations.ts";
+import type { ReconcileReport } from "../entitlements/live_store_redis.ts";
 import { DEFAULT_HOLD_SWEEP_INTERVAL_MS } from "../ledger/hold_sweeper.ts";
 import { type PeriodicJob, type Scheduler, startScheduler } from "../lifecycle/scheduler.ts";
 
 /** Re-exported: the one loop lives in `lifecycle/scheduler.ts`, below the capabilities that use it. */
 export { type PeriodicJob, type Scheduler, startScheduler };
+
+/** How often a long-running process settles held consumption reservations (10 s). */
+export const RESERVATION_RECONCILE_INTERVAL_MS = 10_000;
 
 /** What one maintenance run did; a failed job reports its error instead of its result. */
 export interface MaintenanceReport {
@@ -47,6 +55,8 @@ export interface MaintenanceReport {
   lifecycle: SweepReport | { error: string };
   /** Webhook fan-out and delivery attempts of this run. */
   webhooks: DrainReport | { error: string };
+  /** Consumption reservations settled in Redis (all zero without a Redis live store). */
+  reservations: ReconcileReport | { error: string };
   /** Finished deliveries and fanned-out outbox rows pruned past retention. */
   history: PruneReport | { error: string };
   /** Stored `Idempotency-Key` answers deleted. */
@@ -89,13 +99,14 @@ export async function runMaintenance(services: Services): Promise<MaintenanceRep
   const billing_cycle = await attempt(services, "billing_cycle", () => runBillingCycle(services));
   const lifecycle = await attempt(services, "lifecycle", () => sweepTimedEvents(services));
   const webhooks = await attempt(services, "webhooks", () => drainWebhooksOnce(services));
+  const reservations = await attempt(services, "reservations", () => reconcileReservations(services));
   const history = await attempt(services, "history", () => pruneWebhookHistory(services));
   const idempotency = await attempt(
     services,
     "idempotency",
     async () => ({ deleted: await pruneIdempotentRequests(services) }),
   );
-  return { at, holds, billing_cycle, lifecycle, webhooks, history, idempotency };
+  return { at, holds, billing_cycle, lifecycle, webhooks, reservations, history, idempotency };
 }
 
 /** Whether every job of a report succeeded. */
@@ -105,6 +116,7 @@ export function maintenanceSucceeded(report: MaintenanceReport): boolean {
     report.billing_cycle,
     report.lifecycle,
     report.webhooks,
+    report.reservations,
     report.history,
     report.idempotency,
   ].every((r) => !("error" in r));
@@ -117,6 +129,8 @@ export function maintenanceSucceeded(report: MaintenanceReport): boolean {
  *   events, then a delivery drain, so they go out in the same pass;
  * - `holds` every `holdSweepIntervalMs` (default 5 s): expire due holds of every tenant;
  * - `billing_cycle` every `billingCycleIntervalMs` (`BILLING_CYCLE_INTERVAL_MS`): period rollover;
+ * - `reservations` every {@link RESERVATION_RECONCILE_INTERVAL_MS} with a Redis live store:
+ *   settle consumption reservations held past their grace period;
  * - `history` hourly: prune webhook history and expired `Idempotency-Key` answers (with webhooks on).
  */
 export function maintenanceJobs(
@@ -144,6 +158,13 @@ export function maintenanceJobs(
       name: "billing_cycle",
       intervalMs: cadence.billingCycleIntervalMs,
       run: () => runBillingCycle(services),
+    });
+  }
+  if (services.live?.kind === "redis") {
+    jobs.push({
+      name: "reservations",
+      intervalMs: RESERVATION_RECONCILE_INTERVAL_MS,
+      run: () => reconcileReservations(services),
     });
   }
   if (cadence.webhookWorkerIntervalMs > 0) {

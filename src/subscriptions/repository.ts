@@ -129,6 +129,24 @@ export async function pausesOfCustomers(
     .where(s.filter(subscriptionPauses, inArray(subscriptions.customer_id, [...customerIds])));
 }
 
+/** One test clock of one scope: narrows the sweeper's global reads to that clock's subscriptions. */
+export interface ClockOfScope {
+  /** Tenant and app of the clock. */
+  scope: Scope;
+  /** `clock_…` id. */
+  clockId: string;
+}
+
+/** Wall-clock subscriptions (the sweeper), or those of one test clock in its scope (an advance). */
+function clockFilter(clock: ClockOfScope | undefined): SQL {
+  if (!clock) return onWallClock(subscriptions);
+  return and(
+    eq(subscriptions.tenant_id, clock.scope.tenantId),
+    eq(subscriptions.app_id, clock.scope.appId),
+    onTestClock(subscriptions, clock.clockId),
+  )!;
+}
+
 /** `not exists` an audit row of `action` about the subscription (the sweeper emits each event once). */
 const notAudited = (action: string) =>
   sql`not exists (select 1 from audit_events a where a.tenant_id = ${subscriptions.tenant_id} and a.app_id = ${subscriptions.app_id}
@@ -144,6 +162,7 @@ export function trialsEndingOfAllScopes(
   now: Date,
   until: Date,
   limit: number,
+  clock?: ClockOfScope,
 ): Promise<SubscriptionRow[]> {
   return exec.select().from(subscriptions).where(and(
     isNotNull(subscriptions.trial_end),
@@ -151,7 +170,7 @@ export function trialsEndingOfAllScopes(
     lte(subscriptions.trial_end, until),
     sql`(${subscriptions.cancel_at} is null or ${subscriptions.cancel_at} > ${subscriptions.trial_end})`,
     notAudited("subscription.trial_ending"),
-    onWallClock(subscriptions),
+    clockFilter(clock),
   )).orderBy(asc(subscriptions.trial_end), asc(subscriptions.id)).limit(limit);
 }
 
@@ -165,6 +184,7 @@ export function expiriesOfAllScopes(
   now: Date,
   since: Date,
   limit: number,
+  clock?: ClockOfScope,
 ): Promise<SubscriptionRow[]> {
   return exec.select().from(subscriptions).where(and(
     isNotNull(subscriptions.cancel_at),
@@ -172,7 +192,7 @@ export function expiriesOfAllScopes(
     lte(subscriptions.cancel_at, now),
     gt(subscriptions.cancel_at, since),
     notAudited("subscription.expired"),
-    onWallClock(subscriptions),
+    clockFilter(clock),
   )).orderBy(asc(subscriptions.cancel_at), asc(subscriptions.id)).limit(limit);
 }
 

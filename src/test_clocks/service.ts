@@ -19,9 +19,19 @@
  * does nothing, a retried advance ends in the same state, and an interrupted one resumes from its
  * last stop. Going backwards is refused (`frozen_time_in_past`).
  *
+ * 3. At each stop it also emits the time-based notifications the wall clock's sweeper emits for
+ *    other customers (`lifecycle/sweeper.ts`): `subscription.trial_ending` when a trial ends
+ *    within 3 days (a stop is made exactly 3 days before each trial end) and `subscription.expired`
+ *    when a fixed end is reached (a stop at each), with `occurred_at` = the stop, same data, outbox
+ *    + audit + webhooks as always; once per subscription and kind (the audit row is the mark), so a
+ *    retried advance emits nothing twice. Invoices generated and finalized, plan changes applied
+ *    and credits expired at a stop already emit their events (the same services, clock stopped
+ *    there). This is Stripe's behaviour: advancing a test clock fires the same webhooks real time
+ *    would (`customer.subscription.trial_will_end` 3 days before, `invoice.created`, …), with the
+ *    clock's time in the objects.
+ *
  * Not on a clock: ledger and inventory holds belong to accounts, not customers, so they expire
- * on the wall clock; the time-based notification events (`subscription.trial_ending`,
- * `subscription.expired`) are not emitted for clock-bound customers.
+ * on the wall clock.
  *
  * Deleting a clock deletes its customers and their subscriptions (with plan changes, pauses,
  * discounts), usage events, invoices (with lines, payments, credit notes), credit grants (with
@@ -54,6 +64,7 @@ import {
   testClocksAfter,
 } from "./repository.ts";
 import { frozenClock } from "./time.ts";
+import { sweepTestClock, TRIAL_ENDING_NOTICE_MS } from "../lifecycle/sweeper.ts";
 
 /** A test clock as the API shows it. */
 export interface TestClockView {
@@ -162,6 +173,10 @@ async function nextDueOfSubscription(
   const graceMs = plan.invoice_grace_period_hours * 3_600_000;
   const period = periodAt(timelineOf(sub), plan.interval, after);
   const candidates = [period.end.getTime(), period.start.getTime() + graceMs, period.end.getTime() + graceMs];
+  // The time-based notifications (the wall clock's sweeper): 3 days before a trial ends, and a
+  // fixed end.
+  if (sub.trial_end) candidates.push(sub.trial_end.getTime() - TRIAL_ENDING_NOTICE_MS);
+  if (sub.cancel_at) candidates.push(sub.cancel_at.getTime());
   for (const change of await changeRows.list(ctx.database.db, ctx.scope, { subscription_id: sub.id })) {
     candidates.push(change.effective_at.getTime());
   }
@@ -223,6 +238,11 @@ export async function advanceTestClock(ctx: Ctx, id: string, frozenTime: Date): 
     const due = subs.filter((s) => all || (dues.get(s.id) ?? Infinity) <= next);
     await cycleSubscriptions(stepCtx, due.map((s) => s.id));
     await expireCredits(stepCtx, stop, 500, { scope: ctx.scope, id });
+    // Trials ending within 3 days and fixed ends reached, as of this stop (once each).
+    await sweepTestClock(stepCtx, { scope: ctx.scope, clockId: id }, stop, {
+      actor: "test_clock",
+      requestId: ctx.requestId ?? null,
+    });
     await ctx.database.write((tx) => moveFrozenTime(tx, ctx.scope, id, stop));
     at = next;
   }

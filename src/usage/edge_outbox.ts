@@ -18,6 +18,20 @@
  * the next push: the client itself knows what it sent). `/metrics` shows the events waiting and
  * the age of the oldest.
  *
+ * Pruning ({@link EdgeOutbox.pruneOnce}): this node's rows are deleted once pushed AND made
+ * billable — the primary holds their event id with the same payload hash, or a dead letter
+ * `edge:<node>:<seq>` records the billing side's refusal ({@link OutboxOptions.ingested}). Pushed
+ * alone is not enough: the client pushes a local delete like any change, so the row would vanish
+ * from the sync server before the billing process read it. At most {@link PRUNE_BATCH} rows per
+ * run, in one local transaction, after a confirmed push, once a row is older than the retention
+ * (`EDGE_OUTBOX_RETENTION_MS`, 24 h: until then a retry of its id is a local duplicate); never a
+ * row above the push mark; never
+ * the node's highest row (it keeps `seq` gap-free across restarts when everything else is
+ * pruned, since the billing side's cursor only moves forward). The deletes travel to the sync
+ * server with the next push, so the sync database shrinks too. A retry of a pruned event id (after
+ * the retention) is appended again and counted once by the billing side (idempotent by event id
+ * and hash).
+ *
  * @module
  */
 import { backOff } from "exponential-backoff";
@@ -54,6 +68,33 @@ interface PendingAppend {
   reject(error: unknown): void;
 }
 
+/** Most rows deleted by one prune run, in one local transaction (a limit on everything). */
+export const PRUNE_BATCH = 1000;
+
+/** Least age of an outbox row before it may be pruned (24 h: local duplicate answers for retries). */
+export const DEFAULT_OUTBOX_RETENTION_MS = 86_400_000;
+
+/** Least pause between two prune runs of the background loop, ms. */
+export const PRUNE_INTERVAL_MS = 5_000;
+
+/** One pushed outbox row of this node, as the prune asks about it. */
+export interface PushedRow {
+  /** Its `seq` on this node. */
+  seq: number;
+  /** Tenant and app of the event. */
+  scope: Scope;
+  /** The client's event id. */
+  event_id: string;
+  /** Payload hash the edge node stored. */
+  payload_hash: string;
+}
+
+/**
+ * Which of `rows` the billing side has made final (stored in the primary with the same payload
+ * hash, or refused as a dead letter), by `seq`. See `usage/edge_prune.ts`.
+ */
+export type IngestedLookup = (nodeId: string, rows: readonly PushedRow[]) => Promise<ReadonlySet<number>>;
+
 /** Ids per `IN (…)` lookup of the outbox (a limit on everything). */
 const LOOKUP_CHUNK = 200;
 
@@ -81,6 +122,8 @@ export interface OutboxBacklog {
   pending_events: number;
   /** Age of the oldest of them, seconds (0 when none). */
   oldest_pending_age_seconds: number;
+  /** Rows of this node deleted by the prune since the process started. */
+  pruned_events: number;
 }
 
 /** Settings of the outbox (from `EDGE_*`, see `config.ts`). */
@@ -95,6 +138,15 @@ export interface OutboxOptions {
   log: (record: Record<string, unknown>) => void;
   /** Source of now (tests pass their clock). */
   now?: () => number;
+  /** Asks the billing side which pushed rows are final; absent = the outbox is never pruned. */
+  ingested?: IngestedLookup;
+  /**
+   * Least age of a row (since it was received) before it may be pruned, ms (default 24 h): until
+   * then a retry of its event id is answered as a duplicate locally.
+   */
+  retentionMs?: number;
+  /** Least pause between prune runs of the loop, ms (default {@link PRUNE_INTERVAL_MS}). */
+  pruneIntervalMs?: number;
 }
 
 /** Reads a small text file, or null when absent. */
@@ -135,6 +187,11 @@ export class EdgeOutbox implements UsageSink {
   pushes = 0;
   /** Failed push attempts so far. */
   pushFailures = 0;
+  /** Rows pruned since start. */
+  pruned = 0;
+  /** Deletes of pruned rows committed locally and not yet pushed. */
+  #prunedUnpushed = false;
+  #lastPruneAt = 0;
 
   private constructor(
     db: ReplicaDatabase,
@@ -309,7 +366,7 @@ export class EdgeOutbox implements UsageSink {
   /** Events not yet confirmed pushed and the age of the oldest (one indexed read). */
   async backlog(): Promise<OutboxBacklog> {
     const pending = this.#lastSeq - this.#pushedSeq;
-    if (pending <= 0) return { pending_events: 0, oldest_pending_age_seconds: 0 };
+    if (pending <= 0) return { pending_events: 0, oldest_pending_age_seconds: 0, pruned_events: this.pruned };
     const [row] = await (await this.#db.prepare(
       "SELECT received_at FROM edge_usage_events WHERE node_id = ? AND seq = ?",
     )).all(this.nodeId, this.#pushedSeq + 1);
@@ -317,6 +374,7 @@ export class EdgeOutbox implements UsageSink {
     return {
       pending_events: pending,
       oldest_pending_age_seconds: Math.max(0, (this.#now() - oldest) / 1000),
+      pruned_events: this.pruned,
     };
   }
 
@@ -329,6 +387,7 @@ export class EdgeOutbox implements UsageSink {
   async pushOnce(): Promise<number> {
     const through = this.#lastSeq;
     const before = this.#pushedSeq;
+    const prunes = this.#prunedUnpushed;
     // Not in the append lane: appends go on while a push runs (the client pushes committed
     // changes; rows committed after `through` are simply pushed by the next push).
     await this.#db.push();
@@ -336,8 +395,86 @@ export class EdgeOutbox implements UsageSink {
       this.#pushedSeq = through;
       await writeAtomically(`${this.#options.path}.pushed`, `${through}\n`);
     }
+    if (prunes) this.#prunedUnpushed = false;
     this.pushes++;
     return Math.max(0, through - before);
+  }
+
+  /**
+   * Deletes up to `limit` of this node's rows that are pushed and final on the billing side
+   * (see the module: never above the push mark, never the node's highest row), in one local
+   * transaction. The deletes reach the sync server with the next push.
+   *
+   * @returns how many rows were deleted (0 without {@link OutboxOptions.ingested})
+   * @throws the replica's or the lookup's error (nothing deleted)
+   */
+  async pruneOnce(limit = PRUNE_BATCH): Promise<number> {
+    const lookup = this.#options.ingested;
+    const pushed = this.#pushedSeq;
+    if (!lookup || pushed <= 0) return 0;
+    const rows = (await (await this.#db.prepare(
+      "SELECT seq, tenant_id, app_id, event_id, payload_hash FROM edge_usage_events WHERE node_id = ? AND seq <= ? AND seq < (SELECT max(seq) FROM edge_usage_events WHERE node_id = ?) AND received_at <= ? ORDER BY seq LIMIT ?",
+    )).all(
+      this.nodeId,
+      pushed,
+      this.nodeId,
+      this.#now() - (this.#options.retentionMs ?? DEFAULT_OUTBOX_RETENTION_MS),
+      limit,
+    )).map((r): PushedRow => ({
+      seq: Number(r.seq),
+      scope: { tenantId: String(r.tenant_id), appId: String(r.app_id) },
+      event_id: String(r.event_id),
+      payload_hash: String(r.payload_hash),
+    }));
+    if (rows.length === 0) return 0;
+    const final = await lookup(this.nodeId, rows);
+    const seqs = rows.map((r) => r.seq).filter((seq) => final.has(seq));
+    if (seqs.length === 0) return 0;
+    await this.#serial(async () => {
+      await this.#db.exec("BEGIN IMMEDIATE");
+      try {
+        for (let i = 0; i < seqs.length; i += LOOKUP_CHUNK) {
+          const chunk = seqs.slice(i, i + LOOKUP_CHUNK);
+          await (await this.#db.prepare(
+            `DELETE FROM edge_usage_events WHERE node_id = ? AND seq <= ? AND seq IN (${
+              chunk.map(() => "?").join(", ")
+            })`,
+          )).run(this.nodeId, pushed, ...chunk);
+        }
+        await this.#db.exec("COMMIT");
+      } catch (error) {
+        await this.#db.exec("ROLLBACK").catch(() => {});
+        throw error;
+      }
+    });
+    this.pruned += seqs.length;
+    this.#prunedUnpushed = true;
+    return seqs.length;
+  }
+
+  /** Rows of this node the replica holds (pushed or not; for tests and metrics). */
+  async storedRows(): Promise<number> {
+    const [row] = await (await this.#db.prepare(
+      "SELECT count(*) AS n FROM edge_usage_events WHERE node_id = ?",
+    )).all(this.nodeId);
+    return Number(row?.n ?? 0);
+  }
+
+  /** One prune run of the loop, at most every `pruneIntervalMs`; failures are logged, not thrown. */
+  async #pruneDue(): Promise<void> {
+    if (!this.#options.ingested || this.#stopped) return;
+    const now = Date.now();
+    if (now - this.#lastPruneAt < (this.#options.pruneIntervalMs ?? PRUNE_INTERVAL_MS)) return;
+    this.#lastPruneAt = now;
+    try {
+      await this.pruneOnce();
+    } catch (error) {
+      this.#options.log({
+        level: "error",
+        msg: "edge outbox prune failed; retried on the next run",
+        error: String((error as Error)?.message ?? error).slice(0, 300),
+      });
+    }
   }
 
   /** Starts the background push loop (idempotent). */
@@ -363,7 +500,10 @@ export class EdgeOutbox implements UsageSink {
   async #run(): Promise<void> {
     while (!this.#stopped) {
       await this.#sleep(this.#options.pushIntervalMs);
-      if (this.#stopped || this.#lastSeq <= this.#pushedSeq) continue;
+      if (this.#stopped) continue;
+      // Prune only after a confirmed push (the mark), then push its deletes with the next one.
+      await this.#pruneDue();
+      if (this.#stopped || (this.#lastSeq <= this.#pushedSeq && !this.#prunedUnpushed)) continue;
       try {
         await backOff(() => this.pushOnce(), {
           numOfAttempts: Number.MAX_SAFE_INTEGER,

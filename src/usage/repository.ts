@@ -234,6 +234,20 @@ export async function insertDeadLetterIfAbsent(
   return inserted.length > 0;
 }
 
+/**
+ * Which of `messageIds` have a dead letter (global: message ids name their source, e.g.
+ * `edge:<node>:<seq>`; an edge node asks before pruning its outbox, ADR 0014).
+ */
+export async function deadLetterMessageIds(
+  exec: Executor,
+  messageIds: readonly string[],
+): Promise<Set<string>> {
+  if (messageIds.length === 0) return new Set();
+  const rows = await exec.select({ message_id: usageDeadLetters.message_id }).from(usageDeadLetters)
+    .where(inArray(usageDeadLetters.message_id, [...messageIds]));
+  return new Set(rows.map((r) => r.message_id));
+}
+
 /** A page of every dead letter, newest first, with ids below `beforeId` when given (global, admin). */
 export function deadLetterPage(
   exec: Executor,

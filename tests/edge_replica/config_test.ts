@@ -42,6 +42,7 @@ Deno.test("loadConfig(): an edge node needs a replica path and a sync URL; defau
     pushBackoffMaxMs: 30_000,
     pullIntervalMs: 1000,
     ingestBatch: 1000,
+    outboxRetentionMs: 86_400_000,
   });
   assert.throws(
     () =>

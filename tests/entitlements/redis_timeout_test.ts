@@ -152,8 +152,10 @@ Deno.test({
       const replay = await check(env, k, { consume: 5, idempotency_key: "c1" });
       assert.deepEqual([replay.status, replay.body.allowed, replay.body.consumed], [200, true, 5]);
       assert.equal(await storedUnits(env), 65, "the key is stored once");
-      // The timed-out attempt's reservation stays in the counter: too high (70), never too low.
-      assert.equal(Number(await command(["HGET", entry, "used"])), 70);
+      // The timed-out attempt's reservation is tied to its key: the retry found it and reserved
+      // nothing more, so the counter equals the store (it stayed 70, too high, before ADR 0009's
+      // reservations).
+      assert.equal(Number(await command(["HGET", entry, "used"])), 65);
       assert.equal(live.owed, 0, "nothing owed: no counter is dropped and rebuilt behind reservations");
     } finally {
       await proxy.stop();

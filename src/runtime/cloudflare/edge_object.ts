@@ -168,10 +168,11 @@ export function publishingStore(inner: LiveEntitlementStore, services: Services)
     },
     deliverOwed: (): Promise<boolean> => owing.deliverOwed?.() ?? Promise.resolve(true),
     kind: inner.kind,
-    check: (key, consume, nowMs) => inner.check(key, consume, nowMs),
+    check: (key, consume, nowMs, reservation) => inner.check(key, consume, nowMs, reservation),
     put: (key, gen, entitlement, nowMs) => inner.put(key, gen, entitlement, nowMs),
     seed: (key, snapshot, value) => inner.seed(key, snapshot, value),
-    release: (key, consume, periodStartMs) => inner.release(key, consume, periodStartMs),
+    release: (key, consume, periodStartMs, reservation) =>
+      inner.release(key, consume, periodStartMs, reservation),
     count: (scope, events) => inner.count(scope, events),
     forget: (keys) => inner.forget(keys),
     invalidateApp: (scope) => inner.invalidateApp(scope),

@@ -11,6 +11,7 @@ import type { Services } from "../../context.ts";
 import { openReplica } from "../../storage/turso_sync.ts";
 import { EdgeOutbox } from "../../usage/edge_outbox.ts";
 import { ReplicaIngester } from "../../usage/replica_ingest.ts";
+import { ingestedOnPrimary } from "../../usage/edge_prune.ts";
 
 /** What {@link startEdgeReplica} started. */
 export interface EdgeReplicaHandle {
@@ -61,6 +62,9 @@ export async function startEdgeReplica(
       pushIntervalMs: replica.pushIntervalMs,
       pushBackoffMaxMs: replica.pushBackoffMaxMs,
       log: services.log,
+      // Pruned once pushed and final on the billing side, which this node reads as its primary.
+      ingested: ingestedOnPrimary(services.database.db),
+      retentionMs: replica.outboxRetentionMs,
     });
     services.usageSink = outbox;
     services.metrics?.trackEdgeBacklog(() => outbox.backlog());
