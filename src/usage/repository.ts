@@ -11,6 +11,8 @@ import type { Scope } from "../domain/scope.ts";
 import type { Executor } from "../storage/db.ts";
 import { usageDeadLetters, usageEvents } from "../storage/schema.ts";
 import { type NewRow, scoped } from "../storage/scoped.ts";
+import { rowChunks } from "../storage/limits.ts";
+import { StaticSql } from "../storage/static_sql.ts";
 
 /** A usage event row to insert (the scope columns are stamped by the repository). */
 export type NewUsageEventRow = NewRow<typeof usageEvents>;
@@ -22,6 +24,131 @@ export async function insertUsageEvents(
   rows: NewUsageEventRow[],
 ): Promise<void> {
   await scoped(exec, scope).insertMany(usageEvents, rows);
+}
+
+/** One usage event row in the ingestion path's column order ({@link USAGE_EVENT_COLUMNS}), scope excluded. */
+export interface UsageEventValues {
+  /** Row id (`evt_…` TypeID, increasing in ingestion order). */
+  id: string;
+  /** The client's id (idempotency key per tenant + app). */
+  event_id: string;
+  /** The customer's `cus_…` id. */
+  customer_id: string;
+  /** Feature key. */
+  feature: string;
+  /** Whole units. */
+  value: number;
+  /** Fraction in 10^-12 units. */
+  value_frac: number;
+  /** When the usage happened, ms since the epoch. */
+  timestamp: number;
+  /** Properties as JSON text, or null. */
+  properties: string | null;
+  /** SHA-256 hex of the client payload. */
+  payload_hash: string;
+  /** When the row was written, ms since the epoch. */
+  created_at: number;
+}
+
+/** Columns of {@link insertNewUsageEvents}, in order: 12 bound values per row. */
+export const USAGE_EVENT_COLUMNS = [
+  "id",
+  "tenant_id",
+  "app_id",
+  "event_id",
+  "customer_id",
+  "feature",
+  "value",
+  "value_frac",
+  "timestamp",
+  "properties",
+  "payload_hash",
+  "created_at",
+] as const;
+
+const insertTexts = new Map<number, string>();
+
+/** The INSERT of `rows` rows: one text per row count, so full chunks always send the same text. */
+function insertText(rows: number): string {
+  let text = insertTexts.get(rows);
+  if (text === undefined) {
+    const row = `(${USAGE_EVENT_COLUMNS.map(() => "?").join(", ")})`;
+    text = `insert into "usage_events" (${USAGE_EVENT_COLUMNS.map((c) => `"${c}"`).join(", ")}) values ${
+      Array.from({ length: rows }, () => row).join(", ")
+    } on conflict ("tenant_id", "app_id", "event_id") do nothing`;
+    insertTexts.set(rows, text);
+  }
+  return text;
+}
+
+/**
+ * Inserts the scope's new usage events, skipping (not failing on) any whose `event_id` the scope
+ * already holds: `INSERT … ON CONFLICT (tenant_id, app_id, event_id) DO NOTHING`, chunked to the
+ * store's parameter limit (12 per row: 500 rows per statement on libSQL and PostgreSQL, 8 on a
+ * Durable Object's SQLite), the text built once per chunk size and handed to the executor as is
+ * ({@link StaticSql}: no drizzle builder on the ingestion path).
+ *
+ * @returns how many rows were inserted, or `null` when the store does not report it (then the
+ *   caller must read which rows are its own; libSQL and PostgreSQL report it)
+ * @throws the driver's error (e.g. a primary-key collision: nothing else is skipped)
+ */
+export async function insertNewUsageEvents(
+  exec: Executor,
+  scope: Scope,
+  rows: readonly UsageEventValues[],
+): Promise<number | null> {
+  let inserted: number | null = 0;
+  for (const chunk of rowChunks(exec, usageEvents, rows)) {
+    const params: unknown[] = new Array(chunk.length * USAGE_EVENT_COLUMNS.length);
+    let k = 0;
+    for (const r of chunk) {
+      params[k++] = r.id;
+      params[k++] = scope.tenantId;
+      params[k++] = scope.appId;
+      params[k++] = r.event_id;
+      params[k++] = r.customer_id;
+      params[k++] = r.feature;
+      params[k++] = r.value;
+      params[k++] = r.value_frac;
+      params[k++] = r.timestamp;
+      params[k++] = r.properties;
+      params[k++] = r.payload_hash;
+      params[k++] = r.created_at;
+    }
+    const result = await exec.run(new StaticSql(insertText(chunk.length), params)) as {
+      rowsAffected?: unknown;
+    };
+    const affected = result?.rowsAffected;
+    inserted = inserted !== null && typeof affected === "number" ? inserted + affected : null;
+  }
+  return inserted;
+}
+
+/** A stored event's row id and payload hash, by client id (see {@link storedEventsOf}). */
+export interface StoredEventKey {
+  /** The client's id. */
+  event_id: string;
+  /** The row's `evt_…` id (tells a row this transaction inserted from an older one). */
+  id: string;
+  /** SHA-256 hex of the stored event's client payload. */
+  hash: string;
+}
+
+/** Row id and payload hash of the scope's events whose client id is in `eventIds` (one IN list). */
+export async function storedEventsOf(
+  exec: Executor,
+  scope: Scope,
+  eventIds: readonly string[],
+): Promise<StoredEventKey[]> {
+  if (eventIds.length === 0) return [];
+  const s = scoped(exec, scope);
+  return await exec.select({
+    event_id: usageEvents.event_id,
+    id: usageEvents.id,
+    hash: usageEvents.payload_hash,
+  })
+    .from(usageEvents)
+    .where(s.filter(usageEvents, inArray(usageEvents.event_id, [...eventIds])));
 }
 
 /** Stored payload hashes of the scope's events whose client id is in `eventIds` (one IN list). */
