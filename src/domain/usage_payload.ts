@@ -9,7 +9,8 @@
  *
  * @module
  */
-import { canonicalJson, sha256HexSync } from "./hash.ts";
+import { canonicalJson } from "./hash.ts";
+import { sha256HexOfText } from "./sha256.ts";
 import { type Decimal, DECIMAL_SCALE } from "./decimal.ts";
 import { canonicalQuantity, parseQuantity, type QuantityJson, splitQuantity } from "./quantity.ts";
 
@@ -42,7 +43,7 @@ export function usagePayloadText(p: UsagePayload): string {
 
 /** Lower-case hex SHA-256 of {@link usagePayloadText}: equal hash = retry, other = key reused. */
 export function usagePayloadHash(p: UsagePayload): string {
-  return sha256HexSync(usagePayloadText(p));
+  return sha256HexOfText(usagePayloadText(p));
 }
 
 /** A client quantity read once: its exact value, its canonical JSON (hashed), its two stored integers. */

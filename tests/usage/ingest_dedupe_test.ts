@@ -4,13 +4,19 @@
  * other payloads, duplicates and conflicting reuses inside the batch, unknown customers and future
  * timestamps (some on stored ids, some on ids a later event of the batch stores) answers exactly
  * what the read-first order answered. The expected answer comes from that order written out here
- * as a model; the test runs on libSQL and on PostgreSQL.
+ * as a model; the test runs on libSQL and on PostgreSQL. On SQLite the rows travel as one JSON
+ * parameter (`json_each`): they are stored exactly as bound values store them.
  */
 import assert from "node:assert/strict";
 import { call, tenant, type TestEnv, testEnv } from "../helpers.ts";
 import { canonicalQuantity } from "../../src/domain/quantity.ts";
 import { openPostgres, type PostgresStore } from "../../src/storage/postgres.ts";
 import { freshPostgresDatabase } from "../pg_helpers.ts";
+import { drizzle } from "drizzle-orm/libsql";
+import * as schema from "../../src/storage/schema.ts";
+import type { Db } from "../../src/storage/db.ts";
+import { newIds } from "../../src/domain/ids.ts";
+import { insertNewUsageEvents, type UsageEventValues } from "../../src/usage/repository.ts";
 
 interface Sent {
   id: string;
@@ -243,4 +249,58 @@ Deno.test({
       await database.drop();
     }
   },
+});
+
+Deno.test("usage rows sent as one JSON parameter (SQLite) are stored exactly as rows sent as bound values", async () => {
+  const env = await testEnv();
+  try {
+    const now = Date.UTC(2026, 2, 10);
+    const rows: UsageEventValues[] = Array.from({ length: 1000 }, (_, i) => ({
+      id: newIds("evt", 1)[0],
+      event_id: `e-${String(i).padStart(4, "0")}`,
+      customer_id: "cus_01jd0000000000000000000000",
+      feature: i % 2 ? "calls" : "tokens",
+      value: [0, 1, Number.MAX_SAFE_INTEGER, 12345678901][i % 4],
+      value_frac: [0, 250_000_000_000, 999_999_999_999, 1][i % 4],
+      timestamp: now - i * 1000,
+      properties: i % 3 === 0
+        ? null
+        : JSON.stringify({ model: "m-large", text: 'é € 😀 "q" \\ \u2028 \ud800', n: i, f: 0.1, big: 1e21 }),
+      payload_hash: `${i}`.padStart(64, "0"),
+      created_at: now,
+    }));
+    const json = { tenantId: "ten_json", appId: "app_json" };
+    const bound = { tenantId: "ten_bound", appId: "app_bound" };
+    const inserted = await env.database.write((tx) => insertNewUsageEvents(tx, json, rows));
+    assert.equal(inserted, 1000);
+    // a drizzle handle no store registered has no json_each: multi-row VALUES, 8 rows per statement
+    const plain = drizzle(env.database.client, { schema });
+    const fresh = () => {
+      const ids = newIds("evt", rows.length);
+      return rows.map((r, i) => ({ ...r, id: ids[i] }));
+    };
+    assert.equal(await insertNewUsageEvents(plain as unknown as Db, bound, fresh()), 1000);
+    // again (new row ids): every event id is stored, nothing is inserted, nothing fails
+    assert.equal(await env.database.write((tx) => insertNewUsageEvents(tx, json, fresh())), 0);
+    assert.equal(await insertNewUsageEvents(plain as unknown as Db, bound, fresh()), 0);
+    const read = async (scope: { tenantId: string }) =>
+      (await env.database.client.execute({
+        sql:
+          `select event_id, customer_id, feature, value, typeof(value) tv, value_frac, typeof(value_frac) tf,
+                timestamp, typeof(timestamp) tt, properties, typeof(properties) tp, payload_hash, created_at,
+                typeof(created_at) tc from usage_events where tenant_id = ? order by event_id`,
+        args: [scope.tenantId],
+      })).rows.map((r) => ({ ...r }));
+    const a = await read(json);
+    const b = await read(bound);
+    assert.equal(a.length, 1000);
+    assert.deepEqual(a, b);
+    assert.equal(a[1].tv, "integer");
+    assert.equal(a[1].tp, "text");
+    assert.equal(a[0].tp, "null");
+    assert.equal(a[1].properties, rows[1].properties);
+    assert.equal(a[2].value, Number.MAX_SAFE_INTEGER);
+  } finally {
+    await env.close();
+  }
 });
