@@ -159,30 +159,30 @@ export async function insertNewUsageEvents(
  */
 function jsonChunks(rows: readonly UsageEventValues[], maxBytes: number): string[] {
   const out: string[] = [];
-  let parts: string[] = [];
+  let text = "[";
+  let count = 0;
   let bytes = 2;
   for (const r of rows) {
-    const text = JSON.stringify([
-      r.id,
-      r.event_id,
-      r.customer_id,
-      r.feature,
-      r.value,
-      r.value_frac,
-      r.timestamp,
-      r.properties,
-      r.payload_hash,
-    ]);
-    const size = r.properties === null ? text.length + 1 : utf8Bound(text) + 1;
-    if (parts.length > 0 && (parts.length >= MAX_JSON_ROWS || bytes + size > maxBytes)) {
-      out.push(`[${parts.join(",")}]`);
-      parts = [];
+    // JSON.stringify of each string (escapes), numbers as JSON writes them (safe integers: digits)
+    const row = `[${JSON.stringify(r.id)},${JSON.stringify(r.event_id)},${JSON.stringify(r.customer_id)},${
+      JSON.stringify(r.feature)
+    },${JSON.stringify(r.value)},${JSON.stringify(r.value_frac)},${JSON.stringify(r.timestamp)},${
+      r.properties === null ? "null" : JSON.stringify(r.properties)
+    },${JSON.stringify(r.payload_hash)}]`;
+    // 3 bytes per UTF-16 unit bounds the UTF-8 size; count exactly only when the bound does not fit
+    let size = row.length * 3 + 1;
+    if (bytes + size > maxBytes) size = utf8Bound(row) + 1;
+    if (count > 0 && (count >= MAX_JSON_ROWS || bytes + size > maxBytes)) {
+      out.push(`${text}]`);
+      text = "[";
+      count = 0;
       bytes = 2;
     }
-    parts.push(text);
+    text += count === 0 ? row : `,${row}`;
+    count++;
     bytes += size;
   }
-  if (parts.length > 0) out.push(`[${parts.join(",")}]`);
+  if (count > 0) out.push(`${text}]`);
   return out;
 }
 

@@ -209,12 +209,12 @@ export function hashEvents(events: readonly UsageEventInput[]): Promise<HashedEv
   return Promise.resolve(out);
 }
 
-/** What {@link storeEvents} decided for one event of a batch, in the batch's order. */
-type Verdict =
-  | { kind: "stored"; row: number }
-  | { kind: "replay" }
-  | { kind: "conflict" }
-  | { kind: "refused"; rejection: RejectedEvent };
+/** {@link storeEvents}' verdict of an event that is a retry (a row index ≥ 0 = stored as that row). */
+const REPLAY = -1;
+/** … of an event whose id is taken by another payload. */
+const CONFLICT = -2;
+/** … of an event the customer or timing check refused (its rejection is kept aside). */
+const REFUSED = -3;
 
 /**
  * Stores hashed events inside an open write transaction (see {@link ingestEvents} for the
@@ -246,44 +246,46 @@ export async function storeEvents(
   const timing = await timingGate(ctx, tx, [...customerIds.values()], timeOf); // late events, clock skew (docs/adr/0004-billing-rules.md)
 
   // 1. Judge each event as if no stored event had its id.
-  const verdicts: Verdict[] = new Array(count);
+  const verdicts = new Int32Array(count); // a row index, or REPLAY, CONFLICT, REFUSED
+  const refusals = new Map<number, RejectedEvent>();
   const accepted = new Map<string, string>(); // event id → hash of the event this batch stores
   const gated = new Set<string>(); // ids of events the customer or timing check refused
   const rows: UsageEventValues[] = [];
-  const values: Decimal[] = [];
+  const values: Decimal[] = []; // exact value of each row, for the live counters
+  const times: Date[] = []; // timestamp of each row
   const rowIds = newIds("evt", count);
   for (let i = 0; i < count; i++) {
     const { input, hash } = hashed[i];
     const seen = accepted.get(input.id);
     if (seen !== undefined) {
-      verdicts[i] = seen === hash ? { kind: "replay" } : { kind: "conflict" };
+      verdicts[i] = seen === hash ? REPLAY : CONFLICT;
       continue;
     }
     const customerId = customerIds.get(input.customer_id);
     if (!customerId) {
       gated.add(input.id);
-      verdicts[i] = {
-        kind: "refused",
-        rejection: {
-          id: input.id,
-          code: "customer_not_found",
-          status: 404,
-          message: `Customer "${input.customer_id}" was not found`,
-        },
-      };
+      verdicts[i] = REFUSED;
+      refusals.set(i, {
+        id: input.id,
+        code: "customer_not_found",
+        status: 404,
+        message: `Customer "${input.customer_id}" was not found`,
+      });
       continue;
     }
     const at = input.timestamp ?? timeOf(customerId);
     const late = timing.check(customerId, at);
     if (late) {
       gated.add(input.id);
-      verdicts[i] = { kind: "refused", rejection: { id: input.id, ...late } };
+      verdicts[i] = REFUSED;
+      refusals.set(i, { id: input.id, ...late });
       continue;
     }
     accepted.set(input.id, hash);
     const quantity = hashed[i].quantity ?? eventQuantity(input.value ?? 1);
-    verdicts[i] = { kind: "stored", row: rows.length };
+    verdicts[i] = rows.length;
     values.push(quantity.value);
+    times.push(at);
     rows.push({
       id: rowIds[rows.length],
       event_id: input.id,
@@ -318,9 +320,8 @@ export async function storeEvents(
       const { input, hash } = hashed[i];
       const stored = prior.get(input.id);
       if (stored === undefined) continue;
-      const verdict = verdicts[i];
-      if (verdict.kind === "stored") skipped.add(verdict.row);
-      verdicts[i] = stored === hash ? { kind: "replay" } : { kind: "conflict" };
+      if (verdicts[i] >= 0) skipped.add(verdicts[i]);
+      verdicts[i] = stored === hash ? REPLAY : CONFLICT;
     }
   }
 
@@ -328,9 +329,9 @@ export async function storeEvents(
   const report: IngestReport = { accepted: 0, duplicates: 0, rejected: [] };
   for (let i = 0; i < count; i++) {
     const verdict = verdicts[i];
-    if (verdict.kind === "replay") report.duplicates++;
-    else if (verdict.kind === "refused") report.rejected.push(verdict.rejection);
-    else if (verdict.kind === "conflict") {
+    if (verdict === REPLAY) report.duplicates++;
+    else if (verdict === REFUSED) report.rejected.push(refusals.get(i)!);
+    else if (verdict === CONFLICT) {
       const id = hashed[i].input.id;
       report.rejected.push({
         id,
@@ -351,7 +352,7 @@ export async function storeEvents(
       customer_id: row.customer_id,
       feature: row.feature,
       value: values[r],
-      timestamp: new Date(row.timestamp),
+      timestamp: times[r],
     });
   }
   report.accepted = stored.length;

@@ -15,6 +15,7 @@ import { freshPostgresDatabase } from "../pg_helpers.ts";
 import { drizzle } from "drizzle-orm/libsql";
 import * as schema from "../../src/storage/schema.ts";
 import type { Db } from "../../src/storage/db.ts";
+import { bindLimits } from "../../src/storage/limits.ts";
 import { newIds } from "../../src/domain/ids.ts";
 import { insertNewUsageEvents, type UsageEventValues } from "../../src/usage/repository.ts";
 
@@ -291,10 +292,25 @@ Deno.test("usage rows sent as one JSON parameter (SQLite) are stored exactly as 
                 typeof(created_at) tc from usage_events where tenant_id = ? order by event_id`,
         args: [scope.tenantId],
       })).rows.map((r) => ({ ...r }));
+    // JSON rows cut by size: a store that takes 20 KB per JSON value gets many statements
+    const small = { tenantId: "ten_small", appId: "app_small" };
+    const statements: number[] = [];
+    const limited = bindLimits(
+      drizzle(env.database.client, { schema, logger: { logQuery: (_q, p) => statements.push(p.length) } }),
+      {
+        maxParameters: 100,
+        maxStatementBytes: 100_000,
+        maxJsonRowsBytes: 20_000,
+      },
+    );
+    assert.equal(await insertNewUsageEvents(limited as unknown as Db, small, fresh()), 1000);
+    assert.ok(statements.length > 10, `${statements.length} statements`);
+    assert.ok(statements.every((n) => n === 4), "scope, created_at and the JSON rows");
     const a = await read(json);
     const b = await read(bound);
     assert.equal(a.length, 1000);
     assert.deepEqual(a, b);
+    assert.deepEqual(await read(small), a);
     assert.equal(a[1].tv, "integer");
     assert.equal(a[1].tp, "text");
     assert.equal(a[0].tp, "null");
