@@ -163,12 +163,12 @@ function jsonChunks(rows: readonly UsageEventValues[], maxBytes: number): string
   let count = 0;
   let bytes = 2;
   for (const r of rows) {
-    // JSON.stringify of each string (escapes), numbers as JSON writes them (safe integers: digits)
-    const row = `[${JSON.stringify(r.id)},${JSON.stringify(r.event_id)},${JSON.stringify(r.customer_id)},${
-      JSON.stringify(r.feature)
-    },${JSON.stringify(r.value)},${JSON.stringify(r.value_frac)},${JSON.stringify(r.timestamp)},${
-      r.properties === null ? "null" : JSON.stringify(r.properties)
-    },${JSON.stringify(r.payload_hash)}]`;
+    // each value as JSON.stringify writes it, without a call for the plain ones (ids, keys, digits)
+    const row = `[${str(r.id)},${str(r.event_id)},${str(r.customer_id)},${str(r.feature)},${num(r.value)},${
+      num(r.value_frac)
+    },${num(r.timestamp)},${r.properties === null ? "null" : JSON.stringify(r.properties)},${
+      str(r.payload_hash)
+    }]`;
     // 3 bytes per UTF-16 unit bounds the UTF-8 size; count exactly only when the bound does not fit
     let size = row.length * 3 + 1;
     if (bytes + size > maxBytes) size = utf8Bound(row) + 1;
@@ -184,6 +184,19 @@ function jsonChunks(rows: readonly UsageEventValues[], maxBytes: number): string
   }
   if (count > 0) out.push(`${text}]`);
   return out;
+}
+
+/** Text JSON writes between quotes unchanged: no quote, backslash, control or non-ASCII character. */
+const PLAIN_TEXT = /^[A-Za-z0-9_.:-]*$/;
+
+/** `JSON.stringify(s)` of a string. */
+function str(s: string): string {
+  return PLAIN_TEXT.test(s) ? `"${s}"` : JSON.stringify(s);
+}
+
+/** `JSON.stringify(n)` of a number (`null` for NaN and infinities, as JSON writes them). */
+function num(n: number): string {
+  return Number.isFinite(n) ? `${n}` : "null";
 }
 
 /** An upper bound of the UTF-8 size of `text`: 1 byte per ASCII unit, 3 per other UTF-16 unit. */

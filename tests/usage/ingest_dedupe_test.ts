@@ -258,9 +258,10 @@ Deno.test("usage rows sent as one JSON parameter (SQLite) are stored exactly as 
     const now = Date.UTC(2026, 2, 10);
     const rows: UsageEventValues[] = Array.from({ length: 1000 }, (_, i) => ({
       id: newIds("evt", 1)[0],
-      event_id: `e-${String(i).padStart(4, "0")}`,
+      // ids and keys JSON writes as they are, and some it must escape
+      event_id: `e-${String(i).padStart(4, "0")}${i % 10 === 0 ? ' é"\\\t' : ""}`,
       customer_id: "cus_01jd0000000000000000000000",
-      feature: i % 2 ? "calls" : "tokens",
+      feature: i % 5 === 0 ? "fé/\u2028" : i % 2 ? "calls" : "tokens",
       value: [0, 1, Number.MAX_SAFE_INTEGER, 12345678901][i % 4],
       value_frac: [0, 250_000_000_000, 999_999_999_999, 1][i % 4],
       timestamp: now - i * 1000,
