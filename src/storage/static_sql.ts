@@ -22,6 +22,8 @@ export class StaticSql extends SQL {
   readonly #params: unknown[];
 
   /**
+   * A statement of `text` binding `params`, in order.
+   *
    * @param text the statement with one `?` per value
    * @param params the values, already in driver form (strings, numbers, null)
    */
