@@ -47,7 +47,8 @@ import {
   ledgerHolds,
   ledgerPostings,
 } from "../storage/schema.ts";
-import { inChunks, insertStatements, rowChunks } from "../storage/limits.ts";
+import { inChunks, rowChunks } from "../storage/limits.ts";
+import { runStatement, statementValues, TableShape } from "../storage/shapes.ts";
 import type { AccountRow, HoldRow } from "./repository.ts";
 import type { InventoryHoldRow } from "../inventory/repository.ts";
 import { tenancy } from "../storage/scoped.ts";
@@ -84,6 +85,34 @@ export function hashCommandSync(command: Command): string {
 
 /** Most due holds a batch expires (the rest go in the next batch or sweep): a limit on everything. */
 export const MAX_EXPIRIES_PER_BATCH = 1000;
+// Fixed-shape statements of the ledger batch (storage/shapes.ts), built once per process.
+const ACCOUNTS = new TableShape(ledgerAccounts);
+const BALANCES = new TableShape(ledgerBalances);
+const COMMANDS = new TableShape(ledgerCommands);
+const ENTRIES = new TableShape(ledgerEntries);
+const HOLDS = new TableShape(ledgerHolds);
+const POSTINGS = new TableShape(ledgerPostings);
+/** Pending holds of the scope due at `?`, at most `?` of them. */
+const DUE_HOLDS_TEXT = HOLDS.selectWhereText(
+  `and ${HOLDS.column("status")} = 'pending' and ${HOLDS.column("expires_at")} <= ? limit ?`,
+);
+/** The scope's last journal sequence number. */
+const LAST_SEQ_TEXT = `select max(${ENTRIES.column("seq")}) from ${ENTRIES.name} where ${
+  ENTRIES.column("tenant_id")
+} = ? and ${ENTRIES.column("app_id")} = ?`;
+/** A hold row replaces its earlier state: only the fields a transition changes. */
+const HOLD_UPSERT = HOLDS.upsertSuffix(["id"], [
+  "status",
+  "captured_amount",
+  "capture_entry_id",
+  "updated_at",
+]);
+/** A balance row replaces its earlier counters (the book computed them from the loaded ones). */
+const BALANCE_UPSERT = BALANCES.upsertSuffix(
+  ["tenant_id", "app_id", "account_id", "currency"],
+  ["debits_posted", "credits_posted", "debits_pending", "credits_pending", "held", "updated_at"],
+);
+
 /** Parameters besides the `IN (…)` list in a scoped select of this module (scope + margin). */
 const SELECT_RESERVED_PARAMETERS = 8;
 
@@ -108,6 +137,54 @@ export interface BatchResult {
   entries: { item: number; entry: LedgerEntry }[];
   /** Holds expired by this batch (due holds noticed by it, or a sweep command), money then inventory. */
   expired: ExpiredHold[];
+  /**
+   * Every ledger account the batch read or created: once the batch committed, the writer keeps
+   * them in its {@link AccountCache} (accounts are immutable).
+   */
+  accounts: LedgerAccount[];
+}
+
+/** Accounts an {@link AccountCache} keeps at most (a limit on everything): about 50 MB at most. */
+export const MAX_CACHED_ACCOUNTS = 100_000;
+
+/**
+ * Ledger accounts of one store that committed transactions read or created, by scope and id.
+ * A ledger account row is written once and never updated or deleted (nothing in the code base
+ * updates `ledger_accounts`), so an entry stays true for as long as the store lives, whichever
+ * process or path writes afterwards; only the balances change, and those are always read from
+ * storage. The writer adds a batch's accounts only after its commit: an account of a rolled-back
+ * transaction never enters. Bounded by {@link MAX_CACHED_ACCOUNTS} (oldest first out).
+ */
+export class AccountCache {
+  readonly #accounts = new Map<string, LedgerAccount>();
+  readonly #capacity: number;
+
+  /** An empty cache of at most `capacity` accounts. */
+  constructor(capacity = MAX_CACHED_ACCOUNTS) {
+    this.#capacity = capacity;
+  }
+
+  /** The account `id` of `scope`, when a committed transaction read or created it. */
+  get(scope: Scope, id: string): LedgerAccount | undefined {
+    return this.#accounts.get(`${scope.tenantId}\u0000${scope.appId}\u0000${id}`);
+  }
+
+  /** Remembers committed accounts of `scope` (call after the commit). */
+  add(scope: Scope, accounts: Iterable<LedgerAccount>): void {
+    for (const account of accounts) {
+      const key = `${scope.tenantId}\u0000${scope.appId}\u0000${account.id}`;
+      if (this.#accounts.has(key)) continue;
+      this.#accounts.set(key, account);
+      if (this.#accounts.size > this.#capacity) {
+        this.#accounts.delete(this.#accounts.keys().next().value!);
+      }
+    }
+  }
+
+  /** Accounts held. */
+  get size(): number {
+    return this.#accounts.size;
+  }
 }
 
 /** A hold released by expiry in a batch: a money hold or an inventory hold. */
@@ -127,15 +204,18 @@ export async function runBatch(
   scope: Scope,
   now: Date,
   items: readonly BatchItem[],
+  known?: AccountCache,
 ): Promise<BatchResult> {
   const outcomes: Outcome<LedgerResult | InventoryResult>[] = new Array(items.length);
   const entries: { item: number; entry: LedgerEntry }[] = [];
   const expired: ExpiredHold[] = [];
+  let accounts: LedgerAccount[] = [];
   const ledgerIndexes = items.flatMap((it, i) => (isInventoryCommand(it.command) ? [] : [i]));
   const inventoryIndexes = items.flatMap((it, i) => (isInventoryCommand(it.command) ? [i] : []));
   if (ledgerIndexes.length > 0) {
     const commands = ledgerIndexes.map((i) => items[i].command as LedgerCommand);
-    const book = new LedgerBook(await loadLedger(tx, scope, now, commands), now);
+    const snapshot = await loadLedger(tx, scope, now, commands, known);
+    const book = new LedgerBook(snapshot, now);
     book.expireDue();
     for (const i of ledgerIndexes) {
       const outcome = book.apply(items[i].command as LedgerCommand, items[i].hash);
@@ -146,6 +226,7 @@ export async function runBatch(
     }
     await writeLedger(tx, scope, now, book);
     for (const hold of book.expiredHolds) expired.push({ ledger: "money", hold });
+    accounts = [...snapshot.accounts, ...book.changes().accounts];
   }
   if (inventoryIndexes.length > 0) {
     const commands = inventoryIndexes.map((i) => items[i].command as InventoryCommand);
@@ -157,7 +238,7 @@ export async function runBatch(
     await writeInventory(tx, scope, now, book);
     for (const hold of book.expiredHolds) expired.push({ ledger: "inventory", hold });
   }
-  return { outcomes, entries, expired };
+  return { outcomes, entries, expired, accounts };
 }
 
 // ---- ledger: load ----
@@ -249,69 +330,87 @@ export async function loadEntries(
  * and entries of replayed commands, accounts of holds and entries, balances of accounts found by
  * name). A batch of postings between known accounts needs the first wave alone.
  */
-async function loadLedger(tx: Tx, scope: Scope, now: Date, commands: LedgerCommand[]) {
+async function loadLedger(
+  tx: Tx,
+  scope: Scope,
+  now: Date,
+  commands: LedgerCommand[],
+  known?: AccountCache,
+) {
   const touch = ledgerTouch(commands);
+  // Accounts a committed batch already read (immutable rows): not read again.
+  const cached = new Map<string, LedgerAccount>();
+  if (known) {
+    for (const id of touch.accountIds) {
+      const account = known.get(scope, id);
+      if (account) cached.set(id, account);
+    }
+  }
   const wanted = new Set(touch.names.map((n) => `${n.currency}\u0000${n.name}`));
-  const accountRows = (ids: Iterable<string>) =>
-    selectIn(tx, ids, (chunk) =>
-      tx.select().from(ledgerAccounts).where(
-        and(inScope(ledgerAccounts, scope), inArray(ledgerAccounts.id, chunk)),
-      ));
-  const balanceRows = (ids: Iterable<string>) =>
-    selectIn(tx, ids, (chunk) =>
-      tx.select().from(ledgerBalances).where(
-        and(inScope(ledgerBalances, scope), inArray(ledgerBalances.account_id, chunk)),
-      ));
-  const holdRowsOf = (ids: Iterable<string>) =>
-    selectIn(
-      tx,
-      ids,
-      (chunk) =>
-        tx.select().from(ledgerHolds).where(and(inScope(ledgerHolds, scope), inArray(ledgerHolds.id, chunk))),
-    );
-  // Wave 1: everything the commands name.
-  const [recordRows, holdRows, due, touchedEntries, byId, byName, balanceRows1, reversedRows, [last]] =
-    await pipelinedAll(
-      [
-        selectIn(tx, touch.keys, (chunk) =>
-          tx.select().from(ledgerCommands).where(
-            and(inScope(ledgerCommands, scope), inArray(ledgerCommands.idempotency_key, chunk)),
-          )),
-        holdRowsOf(touch.holdIds),
-        tx.select().from(ledgerHolds)
-          .where(
-            and(
-              inScope(ledgerHolds, scope),
-              eq(ledgerHolds.status, "pending"),
-              lte(ledgerHolds.expires_at, now),
-            ),
-          )
-          .limit(MAX_EXPIRIES_PER_BATCH),
-        loadEntries(tx, scope, touch.entryIds),
-        accountRows(touch.accountIds),
-        selectIn(
+  const accountRows = (ids: Iterable<string>) => ACCOUNTS.selectIn(tx, scope, "id", ids);
+  const balanceRows = (ids: Iterable<string>) => BALANCES.selectIn(tx, scope, "account_id", ids);
+  const holdRowsOf = (ids: Iterable<string>) => HOLDS.selectIn(tx, scope, "id", ids);
+  // Wave 1: everything the commands name. Fixed-shape statements (storage/shapes.ts): the text of
+  // each is built once per size and reused by every batch.
+  const [
+    recordRows,
+    keyedEntries,
+    holdRows,
+    due,
+    touchedEntries,
+    byId,
+    byName,
+    balanceRows1,
+    reversedRows,
+    [last],
+  ] = await pipelinedAll(
+    [
+      COMMANDS.selectIn(tx, scope, "idempotency_key", touch.keys),
+      // A `post_entry` has no command record: its entry row holds its key and payload hash.
+      ENTRIES.selectIn(tx, scope, "idempotency_key", touch.keys),
+      holdRowsOf(touch.holdIds),
+      statementValues(tx, DUE_HOLDS_TEXT, [
+        scope.tenantId,
+        scope.appId,
+        ledgerHolds.expires_at.mapToDriverValue(now),
+        MAX_EXPIRIES_PER_BATCH,
+      ]).then((rows) => rows.map((r) => HOLDS.decode(r))),
+      loadEntries(tx, scope, touch.entryIds),
+      accountRows(
+        cached.size > 0 ? [...touch.accountIds].filter((id) => !cached.has(id)) : touch.accountIds,
+      ),
+      touch.names.length > 0
+        ? ACCOUNTS.selectIn(tx, scope, "name", touch.names.map((n) => n.name))
+        : Promise.resolve([]),
+      balanceRows(touch.accountIds),
+      touch.entryIds.size > 0
+        ? selectIn(
           tx,
-          touch.names.map((n) => n.name),
+          touch.entryIds,
           (chunk) =>
-            tx.select().from(ledgerAccounts).where(
-              and(inScope(ledgerAccounts, scope), inArray(ledgerAccounts.name, chunk)),
+            tx.select({ id: ledgerEntries.reverses_entry_id }).from(ledgerEntries).where(
+              and(inScope(ledgerEntries, scope), inArray(ledgerEntries.reverses_entry_id, chunk)),
             ),
-        ),
-        balanceRows(touch.accountIds),
-        touch.entryIds.size > 0
-          ? selectIn(
-            tx,
-            touch.entryIds,
-            (chunk) =>
-              tx.select({ id: ledgerEntries.reverses_entry_id }).from(ledgerEntries).where(
-                and(inScope(ledgerEntries, scope), inArray(ledgerEntries.reverses_entry_id, chunk)),
-              ),
-          )
-          : Promise.resolve([]),
-        tx.select({ seq: max(ledgerEntries.seq) }).from(ledgerEntries).where(inScope(ledgerEntries, scope)),
-      ] as const,
-    );
+        )
+        : Promise.resolve([]),
+      statementValues(tx, LAST_SEQ_TEXT, [scope.tenantId, scope.appId]).then((rows) =>
+        rows.map((r) => ({ seq: r[0] as number | string | null }))
+      ),
+    ] as const,
+  );
   const records: CommandRecord[] = recordRows.map((r) => ({ ...r, kind: r.kind as CommandRecord["kind"] }));
+  const recorded = new Set(records.map((r) => r.idempotency_key));
+  for (const e of keyedEntries) {
+    if (recorded.has(e.idempotency_key)) continue;
+    records.push({
+      idempotency_key: e.idempotency_key,
+      kind: "post_entry",
+      payload_hash: e.payload_hash,
+      entry_id: e.id,
+      hold_id: null,
+      created_at: e.created_at,
+    });
+  }
   // Wave 2: holds and entries of replayed commands the commands did not name.
   const moreHoldIds = new Set<string>();
   const moreEntryIds = new Set<string>();
@@ -329,14 +428,20 @@ async function loadLedger(tx: Tx, scope: Scope, now: Date, commands: LedgerComma
   for (const row of [...holdRows, ...moreHoldRows, ...due]) holds.set(row.id, holdOf(row));
   const entries = [...touchedEntries, ...moreEntries];
   // Wave 3: accounts of holds and of the entries the commands name, then balances not loaded yet.
-  const accounts = new Map<string, LedgerAccount>();
+  const accounts = new Map<string, LedgerAccount>(cached);
   for (const row of byId) accounts.set(row.id, accountOf(row));
   const accountIds = new Set<string>();
   for (const h of holds.values()) accountIds.add(h.account_id).add(h.destination_account_id);
   for (const e of entries) {
     if (touch.entryIds.has(e.id)) { for (const p of e.postings) accountIds.add(p.account_id); }
   }
-  const missing = [...accountIds].filter((id) => !touch.accountIds.has(id));
+  const missing: string[] = [];
+  for (const id of accountIds) {
+    if (touch.accountIds.has(id)) continue;
+    const account = known?.get(scope, id);
+    if (account) accounts.set(id, account);
+    else missing.push(id);
+  }
   for (const row of await accountRows(missing)) accounts.set(row.id, accountOf(row));
   for (const row of byName) {
     if (wanted.has(`${row.currency}\u0000${row.name}`)) accounts.set(row.id, accountOf(row));
@@ -393,13 +498,12 @@ function pipelinedAll<T extends readonly unknown[]>(
 async function writeLedger(tx: Tx, scope: Scope, now: Date, book: LedgerBook): Promise<void> {
   const changes = book.changes();
   const s = { tenant_id: scope.tenantId, app_id: scope.appId };
-  // Plain multi-row INSERTs (insertStatements, limits.ts: drizzle's builder costs more than the
-  // statement for a batch of a thousand rows), run together by `pipelined`.
-  const statements: PromiseLike<unknown>[] = [];
-  statements.push(...insertStatements(tx, ledgerAccounts, changes.accounts.map((a) => ({ ...s, ...a }))));
-  statements.push(...insertStatements(
+  // Fixed-shape multi-row statements (storage/shapes.ts): texts built once per size, values bound
+  // in column order, chunked by the store's parameter limit; run together by `pipelined`.
+  const statements: { text: string; params: unknown[] }[] = [];
+  statements.push(...ACCOUNTS.inserts(tx, changes.accounts.map((a) => ({ ...s, ...a }))));
+  statements.push(...ENTRIES.inserts(
     tx,
-    ledgerEntries,
     changes.entries.map((e) => ({
       ...s,
       id: e.id,
@@ -416,32 +520,23 @@ async function writeLedger(tx: Tx, scope: Scope, now: Date, book: LedgerBook): P
       created_at: e.created_at,
     })),
   ));
-  const postings = changes.entries.flatMap((e) =>
-    e.postings.map((p) => ({
-      ...s,
-      id: p.id,
-      entry_id: e.id,
-      account_id: p.account_id,
-      amount: p.amount,
-      currency: p.currency,
-      created_at: e.created_at,
-      entry_seq: e.seq,
-    }))
-  );
-  statements.push(...insertStatements(tx, ledgerPostings, postings));
-  for (const chunk of rowChunks(tx, ledgerHolds, changes.holds)) {
-    statements.push(
-      tx.insert(ledgerHolds).values(chunk.map((h) => ({ ...s, ...h }))).onConflictDoUpdate({
-        target: ledgerHolds.id,
-        set: {
-          status: sql`excluded.status`,
-          captured_amount: sql`excluded.captured_amount`,
-          capture_entry_id: sql`excluded.capture_entry_id`,
-          updated_at: sql`excluded.updated_at`,
-        },
-      }),
-    );
+  const postings: Record<string, unknown>[] = [];
+  for (const e of changes.entries) {
+    for (const p of e.postings) {
+      postings.push({
+        ...s,
+        id: p.id,
+        entry_id: e.id,
+        account_id: p.account_id,
+        amount: p.amount,
+        currency: p.currency,
+        created_at: e.created_at,
+        entry_seq: e.seq,
+      });
+    }
   }
+  statements.push(...POSTINGS.inserts(tx, postings));
+  statements.push(...HOLDS.inserts(tx, changes.holds.map((h) => ({ ...s, ...h })), HOLD_UPSERT));
   const balances = [...changes.balances.values()].map(({ account, counters }) => ({
     ...s,
     account_id: account.id,
@@ -449,28 +544,12 @@ async function writeLedger(tx: Tx, scope: Scope, now: Date, book: LedgerBook): P
     ...counters,
     updated_at: now,
   }));
-  for (const chunk of rowChunks(tx, ledgerBalances, balances)) {
-    statements.push(
-      tx.insert(ledgerBalances).values(chunk).onConflictDoUpdate({
-        target: [
-          ledgerBalances.tenant_id,
-          ledgerBalances.app_id,
-          ledgerBalances.account_id,
-          ledgerBalances.currency,
-        ],
-        set: {
-          debits_posted: sql`excluded.debits_posted`,
-          credits_posted: sql`excluded.credits_posted`,
-          debits_pending: sql`excluded.debits_pending`,
-          credits_pending: sql`excluded.credits_pending`,
-          held: sql`excluded.held`,
-          updated_at: sql`excluded.updated_at`,
-        },
-      }),
-    );
-  }
-  statements.push(...insertStatements(tx, ledgerCommands, changes.records.map((r) => ({ ...s, ...r }))));
-  await pipelined(statements);
+  statements.push(...BALANCES.inserts(tx, balances, BALANCE_UPSERT));
+  // A `post_entry`'s record would repeat its entry row (same key, same payload hash, the entry's id):
+  // loadLedger rebuilds it from the entry, so only the other kinds are stored (ADR 0015).
+  const records = changes.records.filter((r) => r.kind !== "post_entry");
+  statements.push(...COMMANDS.inserts(tx, records.map((r) => ({ ...s, ...r }))));
+  await pipelined(statements.map((st) => runStatement(tx, st.text, st.params)));
 }
 
 // ---- inventory ----

@@ -280,7 +280,7 @@ export async function postEntry(
   }]);
   // Due holds this write noticed were expired with it; report each in this same transaction.
   if (expired.length > 0) {
-    const events = batchEvents(scope, now, [], { outcomes: [], entries: [], expired });
+    const events = batchEvents(scope, now, [], { outcomes: [], entries: [], expired, accounts: [] });
     if (emit) { for (const { event } of events) emit(event.type, event.resource_id, event.data); }
     else await recordLifecycle(tx, { actor: "system", requestId: null }, events.map((e) => e.event));
   }

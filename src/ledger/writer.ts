@@ -36,6 +36,7 @@ import type { Store } from "../storage/db.ts";
 import type { Clock, Scope } from "../domain/scope.ts";
 import type { LifecycleDispatcher } from "../lifecycle/dispatcher.ts";
 import {
+  AccountCache,
   type BatchItem,
   type BatchResult,
   type Command,
@@ -124,6 +125,8 @@ interface Lane {
 export class InProcessWriter implements CommandWriter {
   readonly #options: Required<Pick<WriterOptions, "maxBatchSize" | "maxQueueLength">> & WriterOptions;
   readonly #lanes = new Map<string, Lane>();
+  /** Accounts committed batches read or created (immutable rows): later batches skip reading them. */
+  readonly #accounts = new AccountCache();
 
   /**
    * Creates a writer over a store; queues are created per scope on first use.
@@ -210,7 +213,7 @@ export class InProcessWriter implements CommandWriter {
       const result = await this.#options.storage.write(async (tx) => {
         events.length = 0;
         const now = this.#options.clock.now();
-        const out = await runBatch(tx, scope, now, items);
+        const out = await runBatch(tx, scope, now, items, this.#accounts);
         if (this.#options.lifecycle) {
           // One outbox statement and one audit statement for the whole batch, each row with the
           // actor and request id of the command that caused it.
@@ -227,6 +230,7 @@ export class InProcessWriter implements CommandWriter {
         }
         return out;
       }, scope);
+      this.#accounts.add(scope, result.accounts);
       this.#options.onBatch?.({
         scope,
         size: batch.length,

@@ -175,8 +175,11 @@ const CLOSE = new StringChunk(")");
  * chunk's prototype chain once per entity kind); plain string, number and null chunks are
  * classified at once.
  *
- * @returns the statement, or `null` when a row leaves a column `undefined` or holds an SQL
- *   expression (defaults and expressions stay with drizzle's builder)
+ * A column a row leaves `undefined` is written as drizzle would write it ({@link omittedValue}):
+ * the outbox rows (their `seq` is the autoincrement key) take this path too.
+ *
+ * @returns the statement, or `null` when a row holds an SQL expression or a column's default is
+ *   one (those stay with drizzle's builder)
  */
 export function plainInsert(table: Table, rows: readonly Record<string, unknown>[]): SQL | null {
   if (rows.length === 0) return null;
@@ -191,7 +194,10 @@ export function plainInsert(table: Table, rows: readonly Record<string, unknown>
     const row = rows[r];
     for (let i = 0; i < columns.length; i++) {
       const [key, column] = columns[i];
-      const value = row[key];
+      let value = row[key];
+      // An omitted column takes what drizzle's builder would write for it (its static default,
+      // its default function's value, else NULL: an autoincrement key such as the outbox's `seq`).
+      if (value === undefined) value = omittedValue(column);
       if (value === undefined || is(value, SQL)) return null;
       if (i > 0) chunks.push(COMMA);
       const mapped = value === null ? null : column.mapToDriverValue(value);
@@ -201,6 +207,23 @@ export function plainInsert(table: Table, rows: readonly Record<string, unknown>
   }
   chunks.push(CLOSE);
   return new SQL(chunks as SQL["queryChunks"]);
+}
+
+/**
+ * The value drizzle's `insert().values()` writes for a column a row leaves `undefined`
+ * (`buildInsertQuery` of drizzle-orm/sqlite-core): the column's static default, else its
+ * `$defaultFn`, else its `$onUpdateFn`, else `null`. `undefined` when that value is an SQL
+ * expression (the caller leaves such rows to drizzle's builder).
+ */
+function omittedValue(column: Column): unknown {
+  const candidate = column.default !== null && column.default !== undefined
+    ? column.default
+    : column.defaultFn !== undefined
+    ? column.defaultFn()
+    : column.onUpdateFn !== undefined
+    ? column.onUpdateFn()
+    : null;
+  return is(candidate, SQL) ? undefined : candidate;
 }
 
 /**

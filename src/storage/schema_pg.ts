@@ -625,7 +625,6 @@ export const ledgerPostings = pgTable("ledger_postings", {
   entry_seq: whole("entry_seq").notNull().default(0),
 }, (t) => [
   index("ledger_postings_entry_idx").on(t.tenant_id, t.app_id, t.entry_id),
-  index("ledger_postings_account_idx").on(t.tenant_id, t.app_id, t.account_id, t.currency),
   index("ledger_postings_account_seq_idx").on(t.tenant_id, t.app_id, t.account_id, t.entry_seq),
 ]);
 
@@ -680,7 +679,9 @@ export const ledgerHolds = pgTable("ledger_holds", {
 /**
  * Every accepted ledger command by idempotency key (one namespace per app): its kind, the hash
  * of its payload (retry vs conflicting reuse) and what it produced. Rejected commands are not
- * recorded, so a rejected command leaves the database byte-identical.
+ * recorded, so a rejected command leaves the database byte-identical. A `post_entry` is not
+ * stored here: its entry row already holds the key and the payload hash, and the ledger batch
+ * rebuilds its record from it (ADR 0015, the writer); every other kind is.
  *
  * @ignore
  */

@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import type { LedgerCommand } from "../../src/domain/ledger_book.ts";
 import { type BatchReport, InProcessWriter } from "../../src/ledger/writer.ts";
-import { isUniqueViolation, openDatabase } from "../../src/storage/db.ts";
+import { openDatabase } from "../../src/storage/db.ts";
+import { hashCommandSync } from "../../src/ledger/batch.ts";
 import { TestClock } from "../helpers.ts";
 
 async function setup(options: { maxBatchSize?: number; maxQueueLength?: number } = {}) {
@@ -77,24 +78,26 @@ Deno.test("InProcessWriter: a poison command fails alone; the rest of its batch 
   try {
     const cash = await t.account("cash", "asset");
     const revenue = await t.account("revenue", "revenue");
-    // Corrupt storage for one key: an entry row whose command record is missing (the insert hits UNIQUE).
+    // Corrupt storage for one key: a command record (with the command's own payload hash, so the
+    // verdict is a replay) naming a hold that does not exist, so replaying it breaks an invariant
+    // of the book: an Error, not a business rejection. (An entry row without a command record is no
+    // longer corruption: a post_entry stores none, ADR 0015.)
+    const poison = post("poison", cash, revenue, 2);
     await t.database.client.execute({
       sql:
-        "insert into ledger_entries (id, tenant_id, app_id, idempotency_key, payload_hash, created_at, seq) values ('ent_poison', ?, ?, 'poison', 'x', 0, 0)",
-      args: [t.scope.tenantId, t.scope.appId],
+        "insert into ledger_commands (tenant_id, app_id, idempotency_key, kind, payload_hash, entry_id, hold_id, created_at) values (?, ?, 'poison', 'create_hold', ?, null, 'hold_missing', 0)",
+      args: [t.scope.tenantId, t.scope.appId, hashCommandSync(poison)],
     });
     const results = await Promise.allSettled(
-      [post("a", cash, revenue, 1), post("poison", cash, revenue, 2), post("b", cash, revenue, 3)].map((c) =>
+      [post("a", cash, revenue, 1), poison, post("b", cash, revenue, 3)].map((c) =>
         t.writer.submit(t.scope, c)
       ),
     );
     assert.deepEqual(results.map((r) => r.status), ["fulfilled", "rejected", "fulfilled"]);
-    assert.ok(
-      isUniqueViolation((results[1] as PromiseRejectedResult).reason),
-      "the poison command sees its own storage error",
-    );
+    const reason = (results[1] as PromiseRejectedResult).reason;
+    assert.ok(reason instanceof Error && /invariant: hold hold_missing/.test(reason.message), String(reason));
     const rs = await t.database.client.execute("select idempotency_key from ledger_entries order by seq");
-    assert.deepEqual(rs.rows.map((r) => r.idempotency_key), ["poison", "a", "b"]);
+    assert.deepEqual(rs.rows.map((r) => r.idempotency_key), ["a", "b"]);
   } finally {
     await t.close();
   }
@@ -118,6 +121,48 @@ Deno.test("InProcessWriter: a full queue answers writer_overloaded (503); other 
     const missing = await t.writer.submit(other, post("k0", cash, revenue, 1)).catch((e) => e);
     assert.equal(missing.code, "account_not_found", "another scope cannot see these accounts");
     assert.equal(t.writer.waiting, 0);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("InProcessWriter: a post_entry stores no command record; a fresh writer still replays it, and refuses its key for another body or kind", async () => {
+  const t = await setup();
+  try {
+    const cash = await t.account("cash", "asset");
+    const revenue = await t.account("revenue", "revenue");
+    const commands = Array.from({ length: 1000 }, (_, i) => post(`sale-${i}`, cash, revenue, 100 + i));
+    const first = await Promise.all(commands.map((c) => t.writer.submit(t.scope, c)));
+    const stored = await t.database.client.execute(
+      "select count(*) as n from ledger_commands where idempotency_key like 'sale-%'",
+    );
+    assert.equal(Number(stored.rows[0].n), 0);
+    // A new writer (nothing in memory: a restart) over the same file.
+    const again = new InProcessWriter({ storage: t.database, clock: new TestClock() });
+    const replays = await Promise.all(commands.map((c) => again.submit(t.scope, c)));
+    for (let i = 0; i < commands.length; i++) {
+      assert.equal(replays[i].replayed, true);
+      assert.equal(replays[i].value.entry!.id, first[i].value.entry!.id);
+      assert.equal(replays[i].value.entry!.seq, first[i].value.entry!.seq);
+    }
+    await assert.rejects(
+      again.submit(t.scope, post("sale-7", cash, revenue, 1)),
+      (e: { code?: string }) => e.code === "idempotency_key_reused",
+    );
+    await assert.rejects(
+      again.submit(t.scope, {
+        kind: "create_hold",
+        idempotency_key: "sale-8",
+        account_id: cash,
+        destination_account_id: revenue,
+        amount: 5,
+        currency: "USD",
+        ttl_seconds: 60,
+      }),
+      (e: { code?: string }) => e.code === "idempotency_key_reused",
+    );
+    const entries = await t.database.client.execute("select count(*) as n from ledger_entries");
+    assert.equal(Number(entries.rows[0].n), 1000);
   } finally {
     await t.close();
   }
