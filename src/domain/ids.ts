@@ -61,3 +61,18 @@ export function isId(prefix: IdPrefix, value: string): boolean {
     return false;
   }
 }
+
+/**
+ * `count` new TypeIDs of one prefix ({@link newId} each, `typeid-js`: UUIDv7 whose generator, the
+ * `uuid` package, keeps ids of one process increasing within a millisecond, RFC 9562 §6.2), for
+ * the ingestion path's 1000-row batches. A hand-written generator measured about 4 µs less per
+ * event (issue 14) but would own the id format the guide gives to `typeid-js`: not taken.
+ *
+ * @throws {RangeError} when `count` is not a non-negative integer
+ */
+export function newIds(prefix: IdPrefix, count: number): string[] {
+  if (!Number.isInteger(count) || count < 0) throw new RangeError(`newIds(): bad count ${count}`);
+  const out = new Array<string>(count);
+  for (let i = 0; i < count; i++) out[i] = newId(prefix);
+  return out;
+}

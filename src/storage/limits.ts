@@ -22,22 +22,36 @@ export interface StatementLimits {
   readonly maxParameters: number;
   /** Most bytes of SQL text in one statement. */
   readonly maxStatementBytes: number;
+  /**
+   * Most UTF-8 bytes of rows sent as one JSON text parameter and expanded by SQLite's `json_each`
+   * (the ingestion path's INSERT, `usage/repository.ts`); absent: the store has no `json_each`
+   * (PostgreSQL, or an executor no store registered) and rows travel as bound values.
+   */
+  readonly maxJsonRowsBytes?: number;
 }
 
 /** libSQL / SQLite ≥ 3.32 (`SQLITE_MAX_VARIABLE_NUMBER` 32,766; `SQLITE_MAX_SQL_LENGTH` 1,000,000,000). */
 export const LIBSQL_LIMITS: StatementLimits = Object.freeze({
   maxParameters: 32_766,
   maxStatementBytes: 1_000_000_000,
+  maxJsonRowsBytes: 16_000_000,
 });
 
-/** A Durable Object's SQLite: 100 bound parameters and 100 KB of SQL per statement. */
+/**
+ * A Durable Object's SQLite: 100 bound parameters and 100 KB of SQL per statement; a string value
+ * at most 2 MB (JSON rows kept to half of it).
+ */
 export const DURABLE_OBJECT_LIMITS: StatementLimits = Object.freeze({
   maxParameters: 100,
   maxStatementBytes: 100_000,
+  maxJsonRowsBytes: 1_000_000,
 });
 
-/** The smallest limits of every store: what an executor gets when no store registered it. */
-export const STRICTEST_LIMITS: StatementLimits = DURABLE_OBJECT_LIMITS;
+/** The smallest limits of every store: what an executor gets when no store registered it (no `json_each`). */
+export const STRICTEST_LIMITS: StatementLimits = Object.freeze({
+  maxParameters: DURABLE_OBJECT_LIMITS.maxParameters,
+  maxStatementBytes: DURABLE_OBJECT_LIMITS.maxStatementBytes,
+});
 
 /**
  * Rows per statement never exceed this, whatever the store allows: a bound on the size of one

@@ -15,29 +15,23 @@
  *
  * @module
  */
-import { payloadHashEach } from "../domain/hash.ts";
-import { keyReused, onceVerdict } from "../domain/idempotency.ts";
+import { keyReused } from "../domain/idempotency.ts";
 import type { LifecycleFact } from "../domain/events.ts";
-import { newId } from "../domain/ids.ts";
+import { newIds } from "../domain/ids.ts";
+import { type EventQuantity, eventQuantity, usagePayloadHash } from "../domain/usage_payload.ts";
 import { consumersOf, creditCostOf, type Feature } from "../domain/plan.ts";
-import { type Decimal, multiplyDecimal } from "../domain/decimal.ts";
+import { type Decimal, DecimalError, multiplyDecimal } from "../domain/decimal.ts";
 import { invalid } from "../domain/errors.ts";
-import {
-  canonicalQuantity,
-  joinQuantity,
-  parseQuantity,
-  type QuantityJson,
-  quantityProblem,
-  splitQuantity,
-} from "../domain/quantity.ts";
+import { type QuantityJson, quantityProblem } from "../domain/quantity.ts";
 import type { DimensionValues } from "../domain/dimensions.ts";
 import type { Executor, Tx } from "../storage/db.ts";
 import {
   aggregateUsageByDimensions,
   aggregateUsageEvents,
   hashesOfEvents,
-  insertUsageEvents,
-  type NewUsageEventRow,
+  insertNewUsageEvents,
+  storedEventsOf,
+  type UsageEventValues,
 } from "./repository.ts";
 import type { Ctx } from "../context.ts";
 import { type Emit, emitFact, writeOp } from "../lifecycle/write.ts";
@@ -171,37 +165,71 @@ export interface HashedEvent {
   input: UsageEventInput;
   /** SHA-256 hex of its client payload: equal hash = retry, other hash = `idempotency_key_reused`. */
   hash: string;
+  /** Its quantity, read once by {@link hashEvents} (absent: {@link storeEvents} reads `input.value`). */
+  quantity?: EventQuantity;
 }
 
 /**
  * Hashes the client payload of each event (`customer_id`, `feature`, `value`, `timestamp`,
  * `properties`). The value is hashed in its canonical JSON (`0.50`, `"0.5"` and `"0.500"` are one
- * value; integers hash as they always did).
+ * value; integers hash as they always did). The text hashed is `canonicalJson` of those five
+ * fields (`domain/usage_payload.ts` builds it directly), SHA-256 synchronous (ADR 0015).
  *
  * @throws {BillingError} `validation_failed` naming `events.<i>.value` for a value that is not a
  *   quantity (the HTTP schema refuses those first; internal callers pass checked values)
  */
 export function hashEvents(events: readonly UsageEventInput[]): Promise<HashedEvent[]> {
-  const issues = events.flatMap((e, i) => {
-    const problem = e.value === undefined ? undefined : quantityProblem(e.value);
-    return problem ? [{ path: `events.${i}.value`, message: problem }] : [];
-  });
-  if (issues.length > 0) return Promise.reject(invalid(issues));
-  // Synchronous digests: 1000 concurrent Web Crypto digests cost several times the CPU.
-  const hashes = payloadHashEach(events.map((e) => ({
-    customer_id: e.customer_id,
-    feature: e.feature,
-    value: e.value === undefined ? 1 : canonicalQuantity(e.value),
-    timestamp: e.timestamp ? e.timestamp.getTime() : null,
-    properties: e.properties ?? null,
-  })));
-  return Promise.resolve(events.map((input, i) => ({ input, hash: hashes[i] })));
+  const out: HashedEvent[] = new Array(events.length);
+  let issues: { path: string; message: string }[] | undefined;
+  for (let i = 0; i < events.length; i++) {
+    const input = events[i];
+    const value: unknown = input.value ?? 1;
+    let quantity: EventQuantity | undefined;
+    if (typeof value === "number" || typeof value === "string") {
+      try {
+        quantity = eventQuantity(value);
+      } catch (error) {
+        if (!(error instanceof DecimalError)) throw error;
+      }
+    }
+    if (quantity === undefined) {
+      (issues ??= []).push({ path: `events.${i}.value`, message: quantityProblem(value)! });
+      continue;
+    }
+    const hash = usagePayloadHash({
+      customer_id: input.customer_id,
+      feature: input.feature,
+      value: quantity.canonical,
+      timestamp: input.timestamp ? input.timestamp.getTime() : null,
+      properties: input.properties ?? null,
+    });
+    out[i] = { input, hash, quantity };
+  }
+  if (issues) return Promise.reject(invalid(issues));
+  return Promise.resolve(out);
 }
+
+/** {@link storeEvents}' verdict of an event that is a retry (a row index ≥ 0 = stored as that row). */
+const REPLAY = -1;
+/** … of an event whose id is taken by another payload. */
+const CONFLICT = -2;
+/** … of an event the customer or timing check refused (its rejection is kept aside). */
+const REFUSED = -3;
 
 /**
  * Stores hashed events inside an open write transaction (see {@link ingestEvents} for the
  * idempotency rules). Callers that must decide and write in one transaction (a consuming
  * entitlement check without Redis) use this directly.
+ *
+ * Dedupe without a read first (issue 14, ADR 0015): each event is judged as if no stored event had
+ * its id (a later event of the batch with the id of an accepted one is its retry or its conflict),
+ * the accepted ones are inserted with `ON CONFLICT (tenant_id, app_id, event_id) DO NOTHING`, and
+ * only the ids that may already be stored are read back: all the inserted ones when the store
+ * inserted fewer rows than sent (or does not say), and those of events the customer or timing
+ * checks refused (a stored id answers as a retry or a conflict before those checks, as it always
+ * did). Every event whose id was stored before is then judged against the stored hash: equal =
+ * duplicate, other = `idempotency_key_reused`; its row was not inserted. The answer is the one the
+ * read-first order gave, in the same order.
  */
 export async function storeEvents(
   ctx: Ctx,
@@ -210,34 +238,34 @@ export async function storeEvents(
   hashed: readonly HashedEvent[],
 ): Promise<IngestReport & { stored: StoredEvent[] }> {
   const now = ctx.clock.now();
-  const events = hashed.map((h) => h.input);
-  const report: IngestReport = { accepted: 0, duplicates: 0, rejected: [] };
-  const customerIds = await resolveCustomerRefs(ctx, tx, events.map((e) => e.customer_id));
+  const nowMs = now.getTime();
+  const count = hashed.length;
+  const customerIds = await resolveCustomerRefs(ctx, tx, hashed.map((h) => h.input.customer_id));
   // Each customer's now: a test clock's frozen time for a customer bound to one.
   const timeOf = await customerTimes(ctx, tx, [...customerIds.values()]);
   const timing = await timingGate(ctx, tx, [...customerIds.values()], timeOf); // late events, clock skew (docs/adr/0004-billing-rules.md)
-  const existing = await existingHashes(ctx.scope, tx, events.map((e) => e.id));
-  const rows: NewUsageEventRow[] = [];
-  for (const { input, hash } of hashed) {
-    const seen = existing.get(input.id);
-    const verdict = onceVerdict(input.id, hash, seen === undefined ? undefined : { payload_hash: seen });
-    if (verdict === "replay") {
-      report.duplicates++;
-      continue;
-    }
-    if (verdict === "conflict") {
-      const error = keyReused(`Event id "${input.id}"`);
-      report.rejected.push({
-        id: input.id,
-        code: "idempotency_key_reused",
-        status: 409,
-        message: error.message,
-      });
+
+  // 1. Judge each event as if no stored event had its id.
+  const verdicts = new Int32Array(count); // a row index, or REPLAY, CONFLICT, REFUSED
+  const refusals = new Map<number, RejectedEvent>();
+  const accepted = new Map<string, string>(); // event id → hash of the event this batch stores
+  const gated = new Set<string>(); // ids of events the customer or timing check refused
+  const rows: UsageEventValues[] = [];
+  const values: Decimal[] = []; // exact value of each row, for the live counters
+  const times: Date[] = []; // timestamp of each row
+  const rowIds = newIds("evt", count);
+  for (let i = 0; i < count; i++) {
+    const { input, hash } = hashed[i];
+    const seen = accepted.get(input.id);
+    if (seen !== undefined) {
+      verdicts[i] = seen === hash ? REPLAY : CONFLICT;
       continue;
     }
     const customerId = customerIds.get(input.customer_id);
     if (!customerId) {
-      report.rejected.push({
+      gated.add(input.id);
+      verdicts[i] = REFUSED;
+      refusals.set(i, {
         id: input.id,
         code: "customer_not_found",
         status: 404,
@@ -248,42 +276,95 @@ export async function storeEvents(
     const at = input.timestamp ?? timeOf(customerId);
     const late = timing.check(customerId, at);
     if (late) {
-      report.rejected.push({ id: input.id, ...late });
+      gated.add(input.id);
+      verdicts[i] = REFUSED;
+      refusals.set(i, { id: input.id, ...late });
       continue;
     }
-    existing.set(input.id, hash);
-    const quantity = splitQuantity(parseQuantity(input.value ?? 1));
+    accepted.set(input.id, hash);
+    const quantity = hashed[i].quantity ?? eventQuantity(input.value ?? 1);
+    verdicts[i] = rows.length;
+    values.push(quantity.value);
+    times.push(at);
     rows.push({
-      id: newId("evt"),
+      id: rowIds[rows.length],
       event_id: input.id,
       customer_id: customerId,
       feature: input.feature,
       value: quantity.whole,
       value_frac: quantity.frac,
-      timestamp: at,
-      properties: input.properties ?? null,
+      timestamp: at.getTime(),
+      properties: input.properties == null ? null : JSON.stringify(input.properties),
       payload_hash: hash,
-      created_at: now,
+      created_at: nowMs,
     });
   }
-  await insertUsageEvents(tx, ctx.scope, rows);
-  report.accepted = rows.length;
-  if (rows.length > 0) {
-    emit("usage.ingested", rows[0].id as string, { accepted: rows.length, duplicates: report.duplicates });
+
+  // 2. Insert the accepted ones; a stored id is skipped, not an error.
+  const inserted = rows.length === 0 ? 0 : await insertNewUsageEvents(tx, ctx.scope, rows);
+
+  // 3. Read back only the ids that may have been stored before this batch.
+  const maybeStored = inserted === rows.length ? [...gated] : [...new Set([...accepted.keys(), ...gated])];
+  const prior = new Map<string, string>(); // event id → hash of the event stored before this batch
+  if (maybeStored.length > 0) {
+    const ours = new Map(rows.map((r) => [r.event_id, r.id]));
+    for (const chunk of inChunks(tx, maybeStored, 4)) {
+      for (const r of await storedEventsOf(tx, ctx.scope, chunk)) {
+        if (ours.get(r.event_id) !== r.id) prior.set(r.event_id, r.hash);
+      }
+    }
   }
-  const storedIds = new Set(rows.map((r) => r.event_id));
+  const skipped = new Set<number>(); // rows not inserted: their id was stored before
+  if (prior.size > 0) {
+    for (let i = 0; i < count; i++) {
+      const { input, hash } = hashed[i];
+      const stored = prior.get(input.id);
+      if (stored === undefined) continue;
+      if (verdicts[i] >= 0) skipped.add(verdicts[i]);
+      verdicts[i] = stored === hash ? REPLAY : CONFLICT;
+    }
+  }
+
+  // 4. The report, in the batch's order.
+  const report: IngestReport = { accepted: 0, duplicates: 0, rejected: [] };
+  for (let i = 0; i < count; i++) {
+    const verdict = verdicts[i];
+    if (verdict === REPLAY) report.duplicates++;
+    else if (verdict === REFUSED) report.rejected.push(refusals.get(i)!);
+    else if (verdict === CONFLICT) {
+      const id = hashed[i].input.id;
+      report.rejected.push({
+        id,
+        code: "idempotency_key_reused",
+        status: 409,
+        message: keyReused(`Event id "${id}"`).message,
+      });
+    }
+  }
+  const stored: StoredEvent[] = [];
+  let firstRowId: string | undefined;
+  for (let r = 0; r < rows.length; r++) {
+    if (skipped.has(r)) continue;
+    const row = rows[r];
+    firstRowId ??= row.id;
+    stored.push({
+      event_id: row.event_id,
+      customer_id: row.customer_id,
+      feature: row.feature,
+      value: values[r],
+      timestamp: times[r],
+    });
+  }
+  report.accepted = stored.length;
+  if (firstRowId !== undefined) {
+    emit("usage.ingested", firstRowId, { accepted: stored.length, duplicates: report.duplicates });
+  }
+  const storedIds = new Set(stored.map((e) => e.event_id));
   for (const { input } of hashed) {
     if (!input.lifecycle || !storedIds.has(input.id)) continue;
     storedIds.delete(input.id); // a duplicate inside the batch is stored (and reported) once
     emitFact(emit, customerIds.get(input.customer_id)!, input.lifecycle);
   }
-  const stored = rows.map((r) => ({
-    event_id: r.event_id,
-    customer_id: r.customer_id,
-    feature: r.feature,
-    value: joinQuantity(r.value, r.value_frac ?? 0),
-    timestamp: r.timestamp,
-  }));
   return { ...report, stored };
 }
 
