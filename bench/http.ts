@@ -58,7 +58,8 @@ import { laneStats } from "../src/http/fast_lane.ts";
 const ROOT = new URL("..", import.meta.url).pathname;
 const ADMIN = "bench-http-admin-token-0123456789";
 const { values } = parseArgs({
-  args: Deno.args,
+  // Imported by bench/postgres_store.ts (its comparator and wrk helpers): its arguments are not ours.
+  args: import.meta.main ? Deno.args : [],
   options: {
     bare: { type: "boolean", default: false },
     seconds: { type: "string", default: "10" },
@@ -73,7 +74,7 @@ const { values } = parseArgs({
 });
 
 /** One wrk result. */
-interface WrkResult {
+export interface WrkResult {
   requests: number;
   seconds: number;
   non2xx: number;
@@ -123,7 +124,7 @@ async function which(program: string): Promise<boolean> {
     .success;
 }
 
-async function ensureWrk(): Promise<boolean> {
+export async function ensureWrk(): Promise<boolean> {
   if (await which("wrk")) return true;
   if (Deno.uid?.() === 0 && await which("apt-get")) {
     console.error("bench: installing the Debian package wrk");
@@ -142,7 +143,7 @@ async function ensureWrk(): Promise<boolean> {
 }
 
 /** Lua common to every script: a per-thread id and counter, and a JSON line at the end. */
-function luaPrelude(nonce: string): string {
+export function luaPrelude(nonce: string): string {
   return `
 local counter = 0
 local tid = 0
@@ -168,7 +169,7 @@ end
 `;
 }
 
-async function wrk(
+export async function wrk(
   dir: string,
   url: string,
   lua: string,
@@ -484,7 +485,7 @@ async function psql(db: string, sql: string): Promise<void> {
   if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
 }
 
-async function pgledger(dir: string, seconds: number): Promise<number | string> {
+export async function pgledger(dir: string, seconds: number): Promise<number | string> {
   if (!(await which("pgbench")) || !(await which("psql"))) return "pgbench/psql missing";
   const name = `bench_pgledger_${crypto.randomUUID().slice(0, 8)}`;
   try {
@@ -893,6 +894,6 @@ if (values.bare) {
     hostname: "127.0.0.1",
     onListen: ({ port }) => console.log(`listening on http://127.0.0.1:${port}`),
   }, app.fetch);
-} else {
+} else if (import.meta.main) {
   await main();
 }

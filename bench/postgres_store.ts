@@ -1,24 +1,40 @@
 /**
- * Ledger entries/s and ingested usage events/s on libSQL and on PostgreSQL, in one run:
+ * Ledger entries/s and ingested usage events/s on libSQL and on PostgreSQL, in one run, next to
+ * a pgledger-style comparator on the same PostgreSQL server (issue 17):
  *
- * 1. the store under the ledger writer, no HTTP: `--store-entries` two-posting entries spread
- *    over the tenants, `--store-inflight` submitted at a time (like that many waiting clients),
- *    through the same `InProcessWriter` and lifecycle outbox/audit the server uses; for
- *    PostgreSQL it also counts the statements each batch sends (every statement is a round trip
- *    while the tenant's lock is held, except those sent pipelined);
- * 2. real server processes over HTTP: libSQL (one process, embedded file) and PostgreSQL with one
- *    and with two processes sharing the database, `--concurrency` requests at a time.
+ * 1. `store`: the store under the ledger writer, no HTTP: `--store-entries` two-posting entries
+ *    spread over the tenants, `--store-inflight` submitted at a time (like that many waiting
+ *    clients), through the same `InProcessWriter` and lifecycle outbox/audit the server uses; for
+ *    PostgreSQL it also counts the statements and socket writes each batch sends;
+ * 2. `cpu`: the whole app in this process (`app.request`, no sockets on the HTTP side), CPU time
+ *    (`process.cpuUsage()`, user + system) per ledger entry and per ingested event, libSQL vs
+ *    PostgreSQL: the cost that bounds a process on a loaded machine, less noisy than a rate;
+ * 3. `http`: the comparator, `pgledger` from `bench/http.ts` (its plpgsql `create_transfer`
+ *    driven by `pgbench -c 8`, `synchronous_commit` on), then real server processes over HTTP:
+ *    libSQL (one process, embedded file) and PostgreSQL with one and with two processes sharing
+ *    the database. Load comes from `wrk` (one per process, `--concurrency` connections in all),
+ *    each request for the next tenant in turn, for `--seconds`; usage batches of 1000 events, 8
+ *    connections. Two processes are measured twice: with tenant affinity (each tenant's requests
+ *    reach one process, as a balancer routing by API key sends them) and round robin (every
+ *    process gets every tenant's requests, so the processes hand each tenant's advisory lock
+ *    back and forth and each writes half-size batches).
  *
- * Several tenants share the load (one writer per tenant is the design: ADR 0003, 0011).
+ *     deno task bench:postgres [-- --seconds 10 --tenants 4 --concurrency 64 --sections store,cpu,http]
  *
- *     deno task bench:postgres [-- --entries 4000 --batches 20 --tenants 4 --concurrency 64]
- *
- * Needs PostgreSQL on 127.0.0.1:5432 (or PG_TEST_URL); prints two tables. Numbers, never
- * assertions: they depend on the machine and on what else runs on it.
+ * Needs PostgreSQL on 127.0.0.1:5432 (or PG_TEST_URL), `wrk` and `pgbench`; prints tables.
+ * Numbers, never assertions: they depend on the machine and on what else runs on it (print
+ * `uptime` next to them).
  *
  * @module
  */
+import net from "node:net";
+import process from "node:process";
 import { parseArgs } from "node:util";
+import { ensureWrk, luaPrelude, pgledger, wrk } from "./http.ts";
+import { loadConfig } from "../src/config.ts";
+import { createApp } from "../src/http/app.ts";
+import { buildServices } from "../src/runtime/services.ts";
+import { SecretBox } from "../src/storage/secret_box.ts";
 import { freshPostgresDatabase } from "../tests/pg_helpers.ts";
 import { type ChildServer, spawnServer, TEST_ENCRYPTION_KEY } from "../tests/process.ts";
 import { InProcessWriter } from "../src/ledger/writer.ts";
@@ -29,27 +45,30 @@ import { openPostgres } from "../src/storage/postgres.ts";
 const { values: args } = parseArgs({
   args: Deno.args,
   options: {
-    entries: { type: "string", default: "4000" },
-    batches: { type: "string", default: "20" },
+    seconds: { type: "string", default: "10" },
+    "cpu-entries": { type: "string", default: "4000" },
     tenants: { type: "string", default: "4" },
     concurrency: { type: "string", default: "64" },
     "store-entries": { type: "string", default: "20000" },
     "store-inflight": { type: "string", default: "256" },
-    sections: { type: "string", default: "store,http" },
+    sections: { type: "string", default: "store,cpu,http" },
   },
 });
 const SECTIONS = new Set(args.sections.split(","));
 const STORE_ENTRIES = Number(args["store-entries"]);
 const STORE_INFLIGHT = Number(args["store-inflight"]);
-const ENTRIES = Number(args.entries);
-const BATCHES = Number(args.batches);
+const SECONDS = Number(args.seconds);
+const CPU_ENTRIES = Number(args["cpu-entries"]);
 const TENANTS = Number(args.tenants);
 const CONCURRENCY = Number(args.concurrency);
 const ADMIN = "bench-admin-token-0123456789abcdef";
 
+/** Sends one request: over the network (`fetch` on a base URL) or into an app in this process. */
+type Send = (path: string, init: RequestInit) => Promise<Response>;
+
 // deno-lint-ignore no-explicit-any -- JSON answers read untyped in a bench
-async function http(base: string, method: string, path: string, key: string, body?: unknown): Promise<any> {
-  const res = await fetch(base + path, {
+async function http(send: Send, method: string, path: string, key: string, body?: unknown): Promise<any> {
+  const res = await send(path, {
     method,
     headers: { authorization: `Bearer ${key}`, ...(body ? { "content-type": "application/json" } : {}) },
     body: body ? JSON.stringify(body) : undefined,
@@ -59,10 +78,14 @@ async function http(base: string, method: string, path: string, key: string, bod
   return json;
 }
 
-async function pool(tasks: (() => Promise<unknown>)[], concurrency: number): Promise<void> {
+async function pool(
+  count: number,
+  concurrency: number,
+  task: (i: number) => Promise<unknown>,
+): Promise<void> {
   let next = 0;
   await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < tasks.length) await tasks[next++]();
+    while (next < count) await task(next++);
   }));
 }
 
@@ -72,65 +95,182 @@ interface Tenant {
   revenue: string;
 }
 
-async function setUp(base: string, i: number): Promise<Tenant> {
-  const t = await http(base, "POST", "/v1/admin/tenants", ADMIN, { name: `bench${i}`, app: "production" });
+async function setUp(send: Send, i: number): Promise<Tenant> {
+  const t = await http(send, "POST", "/v1/admin/tenants", ADMIN, { name: `bench${i}`, app: "production" });
   const key = t.secret_key as string;
   const account = async (name: string, type: string) =>
-    (await http(base, "POST", "/v1/ledger/accounts", key, { name, type, currency: "USD" })).id as string;
-  const plan = await http(base, "POST", "/v1/plans", key, {
+    (await http(send, "POST", "/v1/ledger/accounts", key, { name, type, currency: "USD" })).id as string;
+  const plan = await http(send, "POST", "/v1/plans", key, {
     key: "api",
     name: "API",
     currency: "USD",
     interval: "month",
     features: [{ key: "api_calls", type: "metered", limit: null }],
   });
-  await http(base, "POST", "/v1/customers", key, { external_id: "bulk" });
-  await http(base, "POST", "/v1/subscriptions", key, { customer_id: "bulk", plan_id: plan.id });
+  await http(send, "POST", "/v1/customers", key, { external_id: "bulk" });
+  await http(send, "POST", "/v1/subscriptions", key, { customer_id: "bulk", plan_id: plan.id });
   return { key, cash: await account("cash", "asset"), revenue: await account("revenue", "revenue") };
 }
 
-async function measure(label: string, servers: ChildServer[]): Promise<string> {
+function entryBody(t: Tenant, key: string): unknown {
+  return {
+    idempotency_key: key,
+    postings: [{ account_id: t.cash, amount: 100, currency: "USD" }, {
+      account_id: t.revenue,
+      amount: -100,
+      currency: "USD",
+    }],
+  };
+}
+
+function eventsBody(prefix: string): unknown {
+  return {
+    events: Array.from({ length: 1000 }, (_, i) => ({
+      id: `${prefix}-${i}`,
+      customer_id: "bulk",
+      feature: "api_calls",
+      value: 1,
+      properties: { region: `r${i % 7}` },
+    })),
+  };
+}
+
+/** A wrk script sending `request(tenant)` for each tenant in turn (keys from `luaPrelude`). */
+function tenantsLua(nonce: string, tenants: Tenant[], body: string): string {
+  return luaPrelude(nonce) + `
+local tenants = { ${tenants.map((t) => `{ "${t.key}", "${t.cash}", "${t.revenue}" }`).join(", ")} }
+local turn = 0
+function request()
+  turn = turn + 1
+  local t = tenants[(turn % #tenants) + 1]
+  local headers = { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. t[1] }
+  return wrk.format("POST", nil, headers, ${body})
+end
+`;
+}
+
+const LEDGER_BODY = `'{"idempotency_key":"' .. nextkey() .. '","postings":[{"account_id":"' .. t[2] ..
+    '","amount":100,"currency":"USD"},{"account_id":"' .. t[3] .. '","amount":-100,"currency":"USD"}]}'`;
+const EVENTS_BODY = `(function()
+    local parts = {}
+    for i = 1, 1000 do
+      parts[i] = '{"id":"' .. nextkey() .. '","customer_id":"bulk","feature":"api_calls","value":1,"properties":{"region":"r' .. (i % 7) .. '"}}'
+    end
+    return '{"events":[' .. table.concat(parts, ",") .. ']}'
+  end)()`;
+
+/** Rate of 2xx answers of `wrk` runs started together, one per base; throws on any other answer. */
+async function wrkTogether(
+  dir: string,
+  bases: string[],
+  path: string,
+  lua: string,
+  connections: number,
+  perRequest: number,
+): Promise<number> {
+  const results = await Promise.all(
+    bases.map((base) =>
+      wrk(dir, `${base}${path}`, lua, SECONDS, Math.max(2, Math.round(connections / bases.length)))
+    ),
+  );
+  let rate = 0;
+  for (const r of results) {
+    if (r.non2xx > 0 || r.socketErrors > 0) {
+      throw new Error(`${path}: ${r.non2xx} answers other than 2xx, ${r.socketErrors} socket errors`);
+    }
+    rate += (r.requests * perRequest) / r.seconds;
+  }
+  return rate;
+}
+
+/**
+ * Ledger entries/s and events/s over HTTP on `servers`. `affinity`: each tenant's requests go to
+ * one process (tenant `i` to process `i mod n`, as a balancer routing by API key would); else
+ * every process gets every tenant's requests in turn (round robin).
+ */
+async function measure(
+  dir: string,
+  servers: ChildServer[],
+  affinity: boolean,
+): Promise<{ entries: number; events: number }> {
   const bases = servers.map((s) => s.base);
   const tenants: Tenant[] = [];
-  for (let i = 0; i < TENANTS; i++) tenants.push(await setUp(bases[i % bases.length], i));
-  let started = performance.now();
-  await pool(
-    Array.from({ length: ENTRIES }, (_, i) => () => {
+  const send = (i: number): Send => (path, init) => fetch(bases[i % bases.length] + path, init);
+  for (let i = 0; i < TENANTS; i++) tenants.push(await setUp(send(i), i));
+  const nonce = crypto.randomUUID().slice(0, 8);
+  const together = async (path: string, body: string, connections: number, perRequest: number) => {
+    if (!affinity) {
+      return await wrkTogether(dir, bases, path, tenantsLua(nonce, tenants, body), connections, perRequest);
+    }
+    const rates = await Promise.all(bases.map((base, p) =>
+      wrkTogether(
+        dir,
+        [base],
+        path,
+        tenantsLua(nonce, tenants.filter((_, i) => i % bases.length === p), body),
+        Math.round(connections / bases.length),
+        perRequest,
+      )
+    ));
+    return rates.reduce((a, b) => a + b, 0);
+  };
+  const entries = await together("/v1/ledger/entries", LEDGER_BODY, CONCURRENCY, 1);
+  const events = await together("/v1/events", EVENTS_BODY, 8, 1000);
+  return { entries, events };
+}
+
+/**
+ * CPU time of this process (user + system, µs) per ledger entry and per ingested event with the
+ * whole app in it, driven through `app.request` (no HTTP sockets): 64 entries in flight over the
+ * tenants, then 20 batches of 1000 events, 8 in flight; after a warm-up of the same size.
+ */
+async function measureCpu(store: Store & { close(): unknown }, url: string): Promise<string> {
+  const config = loadConfig({
+    BILLING_ADMIN_TOKEN: ADMIN,
+    BILLING_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+    LOG_LEVEL: "error",
+    DATABASE_URL: url,
+  });
+  const services = buildServices(config, store);
+  services.secrets = await SecretBox.create(TEST_ENCRYPTION_KEY, []);
+  const app = createApp(services, { adminToken: ADMIN, sessionSecret: TEST_ENCRYPTION_KEY });
+  const send: Send = (path, init) => Promise.resolve(app.request(path, init));
+  const tenants: Tenant[] = [];
+  for (let i = 0; i < TENANTS; i++) tenants.push(await setUp(send, i));
+  const round = async (label: string) => {
+    let cpu = process.cpuUsage();
+    let writes = socketWrites;
+    await pool(CPU_ENTRIES, CONCURRENCY, (i) => {
       const t = tenants[i % TENANTS];
-      return http(bases[i % bases.length], "POST", "/v1/ledger/entries", t.key, {
-        idempotency_key: `e-${i}`,
-        postings: [{ account_id: t.cash, amount: 100, currency: "USD" }, {
-          account_id: t.revenue,
-          amount: -100,
-          currency: "USD",
-        }],
-      });
-    }),
-    CONCURRENCY,
-  );
-  const entriesPerSecond = ENTRIES / ((performance.now() - started) / 1000);
-  started = performance.now();
-  await pool(
-    Array.from(
-      { length: BATCHES },
-      (_, b) => () =>
-        http(bases[b % bases.length], "POST", "/v1/events", tenants[b % TENANTS].key, {
-          events: Array.from({ length: 1000 }, (_, i) => ({
-            id: `b${b}-${i}`,
-            customer_id: "bulk",
-            feature: "api_calls",
-            value: 1,
-            properties: { region: `r${i % 7}` },
-          })),
-        }),
-    ),
-    Math.min(CONCURRENCY, 8),
-  );
-  const eventsPerSecond = (BATCHES * 1000) / ((performance.now() - started) / 1000);
-  return `| ${label.padEnd(28)} | ${entriesPerSecond.toFixed(0).padStart(18)} | ${
-    eventsPerSecond.toFixed(0).padStart(19)
+      return http(send, "POST", "/v1/ledger/entries", t.key, entryBody(t, `${label}-${i}`));
+    });
+    let used = process.cpuUsage(cpu);
+    const entryCpu = (used.user + used.system) / CPU_ENTRIES;
+    const entryWrites = (socketWrites - writes) / CPU_ENTRIES;
+    cpu = process.cpuUsage();
+    writes = socketWrites;
+    await pool(
+      20,
+      8,
+      (b) => http(send, "POST", "/v1/events", tenants[b % TENANTS].key, eventsBody(`${label}${b}`)),
+    );
+    used = process.cpuUsage(cpu);
+    return { entryCpu, entryWrites, eventCpu: (used.user + used.system) / 20_000 };
+  };
+  await round("warm");
+  const r = await round("run");
+  return `${r.entryCpu.toFixed(0).padStart(20)} | ${r.entryWrites.toFixed(2).padStart(22)} | ${
+    r.eventCpu.toFixed(1).padStart(20)
   } |`;
 }
+
+/** Socket writes of this process (the PostgreSQL client's; libSQL embedded writes none). */
+let socketWrites = 0;
+const socketWrite = net.Socket.prototype.write;
+net.Socket.prototype.write = function (this: net.Socket, ...rest: unknown[]) {
+  socketWrites++;
+  return (socketWrite as (...a: unknown[]) => boolean).apply(this, rest);
+} as typeof socketWrite;
 
 /** Entries/s through the ledger writer on `store`, and how many batches carried them. */
 async function measureStore(store: Store): Promise<{ perSecond: number; batches: number }> {
@@ -155,21 +295,18 @@ async function measureStore(store: Store): Promise<{ perSecond: number; batches:
   }
   batches = 0;
   const started = performance.now();
-  await pool(
-    Array.from({ length: STORE_ENTRIES }, (_, i) => () => {
-      const t = tenants[i % TENANTS];
-      return writer.submit(t.scope, {
-        kind: "post_entry",
-        idempotency_key: `s-${i}`,
-        postings: [{ account_id: t.cash, amount: 100, currency: "USD" }, {
-          account_id: t.revenue,
-          amount: -100,
-          currency: "USD",
-        }],
-      }, { actor: "bench", requestId: `req-${i}` });
-    }),
-    STORE_INFLIGHT,
-  );
+  await pool(STORE_ENTRIES, STORE_INFLIGHT, (i) => {
+    const t = tenants[i % TENANTS];
+    return writer.submit(t.scope, {
+      kind: "post_entry",
+      idempotency_key: `s-${i}`,
+      postings: [{ account_id: t.cash, amount: 100, currency: "USD" }, {
+        account_id: t.revenue,
+        amount: -100,
+        currency: "USD",
+      }],
+    }, { actor: "bench", requestId: `req-${i}` });
+  });
   return { perSecond: STORE_ENTRIES / ((performance.now() - started) / 1000), batches };
 }
 
@@ -182,7 +319,7 @@ if (SECTIONS.has("store")) {
     storeRows.push(
       `| ${"libSQL (embedded file)".padEnd(24)} | ${perSecond.toFixed(0).padStart(18)} | ${
         (STORE_ENTRIES / batches).toFixed(1).padStart(17)
-      } | ${"–".padStart(20)} |`,
+      } | ${"–".padStart(20)} | ${"–".padStart(20)} |`,
     );
   } finally {
     database.close();
@@ -193,24 +330,62 @@ if (SECTIONS.has("store")) {
   const store = await openPostgres({ url: fresh.url, onStatement: () => statements++ });
   try {
     statements = 0;
+    const writes = socketWrites;
     const { perSecond, batches } = await measureStore(store);
     storeRows.push(
       `| ${"PostgreSQL".padEnd(24)} | ${perSecond.toFixed(0).padStart(18)} | ${
         (STORE_ENTRIES / batches).toFixed(1).padStart(17)
-      } | ${(statements / batches).toFixed(1).padStart(20)} |`,
+      } | ${(statements / batches).toFixed(1).padStart(20)} | ${
+        ((socketWrites - writes) / batches).toFixed(1).padStart(20)
+      } |`,
     );
   } finally {
     await store.close();
     await fresh.drop();
   }
-}
-if (SECTIONS.has("store")) {
   console.log(
     `Ledger writer, no HTTP: ${STORE_ENTRIES} entries over ${TENANTS} tenants, ${STORE_INFLIGHT} submitted at a time`,
   );
-  console.log("| store                    | ledger entries / s | entries per batch | statements per batch |");
-  console.log("|--------------------------|-------------------:|------------------:|---------------------:|");
+  console.log(
+    "| store                    | ledger entries / s | entries per batch | statements per batch | socket writes per batch |",
+  );
+  console.log(
+    "|--------------------------|-------------------:|------------------:|---------------------:|------------------------:|",
+  );
   for (const row of storeRows) console.log(row);
+  console.log("");
+}
+
+if (SECTIONS.has("cpu")) {
+  const cpuRows: string[] = [];
+  const dir = await Deno.makeTempDir({ prefix: "bench-cpu-" });
+  const database = await openDatabase({ url: `file:${dir}/billing.db` });
+  try {
+    cpuRows.push(
+      `| ${"libSQL (embedded file)".padEnd(24)} | ${await measureCpu(database, `file:${dir}/billing.db`)}`,
+    );
+  } finally {
+    database.close();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+  const fresh = await freshPostgresDatabase("bench_cpu");
+  const store = await openPostgres({ url: fresh.url });
+  try {
+    cpuRows.push(`| ${"PostgreSQL".padEnd(24)} | ${await measureCpu(store, fresh.url)}`);
+  } finally {
+    await store.close();
+    await fresh.drop();
+  }
+  console.log(
+    `The app in this process (app.request), ${CPU_ENTRIES} entries (${CONCURRENCY} in flight, ${TENANTS} tenants), 20 usage batches of 1000: CPU time user + system`,
+  );
+  console.log(
+    "| store                    | CPU µs / ledger entry | socket writes / entry | CPU µs / usage event |",
+  );
+  console.log(
+    "|--------------------------|---------------------:|----------------------:|---------------------:|",
+  );
+  for (const row of cpuRows) console.log(row);
   console.log("");
 }
 
@@ -221,35 +396,52 @@ const env = {
   UPSTASH_REDIS_REST_URL: "",
   UPSTASH_REDIS_REST_TOKEN: "",
 };
-const rows: string[] = [];
 
-if (SECTIONS.has("http")) {
+if (SECTIONS.has("http") && await ensureWrk()) {
   const dir = await Deno.makeTempDir({ prefix: "bench-pg-" });
+  const comparator = await pgledger(dir, SECONDS);
+  const ratio = (n: number) => typeof comparator === "number" ? `${(n / comparator).toFixed(2)}×` : "–";
+  const rows: string[] = [];
+  const row = (label: string, r: { entries: number; events: number }) =>
+    rows.push(
+      `| ${label.padEnd(28)} | ${r.entries.toFixed(0).padStart(18)} | ${ratio(r.entries).padStart(14)} | ${
+        r.events.toFixed(0).padStart(19)
+      } |`,
+    );
   const libsql = await spawnServer({ ...env, DATABASE_URL: `file:${dir}/billing.db` });
   try {
-    rows.push(await measure("libSQL, 1 process", [libsql]));
+    row("libSQL, 1 process", await measure(dir, [libsql], false));
   } finally {
     await libsql.stop();
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
-  for (const processes of [1, 2]) {
+  for (
+    const [processes, affinity, label] of [
+      [1, false, "PostgreSQL, 1 process"],
+      [2, true, "PostgreSQL, 2, tenant affinity"],
+      [2, false, "PostgreSQL, 2, round robin"],
+    ] as const
+  ) {
     const database = await freshPostgresDatabase("bench");
     const servers = await Promise.all(
       Array.from({ length: processes }, () => spawnServer({ ...env, DATABASE_URL: database.url })),
     );
     try {
-      rows.push(await measure(`PostgreSQL, ${processes} process${processes > 1 ? "es" : ""}`, servers));
+      row(label, await measure(dir, servers, affinity));
     } finally {
       for (const s of servers) await s.stop();
       await database.drop();
     }
   }
-}
-if (SECTIONS.has("http")) {
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
   console.log(
-    `Over HTTP: ${ENTRIES} ledger entries (${TENANTS} tenants, ${CONCURRENCY} concurrent requests), ${BATCHES} usage batches of 1000`,
+    `Over HTTP, ${SECONDS} s per row: ledger entries (${TENANTS} tenants in turn, ${CONCURRENCY} connections over the processes), usage batches of 1000 events (8 connections)`,
   );
-  console.log("| store                        | ledger entries / s | ingested events / s |");
-  console.log("|------------------------------|-------------------:|--------------------:|");
-  for (const row of rows) console.log(row);
+  console.log(
+    `  pgledger-style comparator (bench/http.ts, pgbench -c 8, same PostgreSQL): ${
+      typeof comparator === "number" ? `${comparator.toFixed(0)} transfers/s` : `not measured: ${comparator}`
+    }`,
+  );
+  console.log("| store                        | ledger entries / s | vs pgledger    | ingested events / s |");
+  console.log("|------------------------------|-------------------:|---------------:|--------------------:|");
+  for (const r of rows) console.log(r);
 }
