@@ -40,6 +40,8 @@
  * events 8), once with the fast lane (`fast_lane.ts`) and once without (`fastLane: false`), each on
  * its own database; `--units N` checks per row (consume and ledger entries: N/4, events: 10 N), in
  * `--rounds R` rounds alternating the bare route, chain and lane (the minimum of each is reported).
+ * `--idempotency-key` sends a fresh `Idempotency-Key` header on every request of those rows, as our
+ * SDK does on every POST (equal to the body's `idempotency_key` where it has one).
  *
  * @module
  */
@@ -70,6 +72,7 @@ const { values } = parseArgs({
     units: { type: "string", default: "20000" },
     rounds: { type: "string", default: "3" },
     "fast-lane": { type: "string", default: "on" },
+    "idempotency-key": { type: "boolean", default: false },
   },
 });
 
@@ -733,7 +736,7 @@ async function inProcessApp(dir: string, fastLane: boolean) {
   const app = createApp(services, { adminToken: ADMIN, clientAddress: denoRemoteAddress, fastLane });
   // As Deno.serve: the connection info is the handler's second argument; clients send Content-Length.
   const info = { remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 40000 } };
-  const send = (path: string, key: string, body: string) =>
+  const send = (path: string, key: string, body: string, idempotencyKey?: string) =>
     app.fetch(
       new Request(`http://127.0.0.1:8787${path}`, {
         method: "POST",
@@ -741,6 +744,7 @@ async function inProcessApp(dir: string, fastLane: boolean) {
           authorization: `Bearer ${key}`,
           "content-type": "application/json",
           "content-length": String(new TextEncoder().encode(body).length),
+          ...(idempotencyKey === undefined ? {} : { "idempotency-key": idempotencyKey }),
         },
         body,
       }),
@@ -776,10 +780,13 @@ async function cpuPerUnit(
 
 async function cpuMain() {
   const units = Number(values.units);
+  const withKey = values["idempotency-key"];
   const dir = await Deno.makeTempDir({ prefix: "bench-cpu-" });
   const load = await Deno.readTextFile("/proc/loadavg").catch(() => "?");
   console.log(
-    `bench:http --cpu: ${units} checks per row, load average ${load.split(" ").slice(0, 3).join(" ")}`,
+    `bench:http --cpu${withKey ? " --idempotency-key" : ""}: ${units} checks per row, load average ${
+      load.split(" ").slice(0, 3).join(" ")
+    }`,
   );
   const check = JSON.stringify({ customer_id: "bench", feature: "calls" });
   const nonce = crypto.randomUUID().slice(0, 8);
@@ -849,20 +856,31 @@ async function cpuMain() {
         const r = await cpuPerUnit(total, per, conc, next);
         note(`${label} ${name}`, r.us, r.failures);
       };
-      await row("check", units, 1, 50, () => send("/v1/entitlements/check", key, check));
-      await row("consume", units / 4, 1, 50, () => send("/v1/entitlements/check", key, consume(sequence++)));
-      await row(
-        "ledger",
-        units / 4,
-        1,
-        50,
-        () => send("/v1/ledger/entries", key, entry(sequence++, accounts)),
-      );
-      await row("event", units * 10, 1000, 8, () => send("/v1/events", key, events(sequence++)));
+      // `--idempotency-key`: a fresh Idempotency-Key on every request, as our SDK sends (equal to the
+      // body's own key where the body has one: the two must agree).
+      const idem = (kind: string, i: number) => (withKey ? `${nonce}-${kind}-${i}` : undefined);
+      await row("check", units, 1, 50, () => {
+        const i = sequence++;
+        return send("/v1/entitlements/check", key, check, idem("h", i));
+      });
+      await row("consume", units / 4, 1, 50, () => {
+        const i = sequence++;
+        return send("/v1/entitlements/check", key, consume(i), idem("c", i));
+      });
+      await row("ledger", units / 4, 1, 50, () => {
+        const i = sequence++;
+        return send("/v1/ledger/entries", key, entry(i, accounts), idem("l", i));
+      });
+      await row("event", units * 10, 1000, 8, () => {
+        const i = sequence++;
+        return send("/v1/events", key, events(i), idem("e", i));
+      });
     }
   }
   const stats = laneStats(apps.lane.app)!;
-  console.log(`lane answered ${stats.handled}, fell through ${stats.fellThrough}`);
+  console.log(
+    `lane answered ${stats.handled} (${stats.keyed} with Idempotency-Key), fell through ${stats.fellThrough}`,
+  );
   const load2 = await Deno.readTextFile("/proc/loadavg").catch(() => "?");
   console.log(
     `\nminimum of ${values.rounds} rounds, CPU µs per unit (load average at the end ${

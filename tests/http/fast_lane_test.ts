@@ -422,3 +422,55 @@ Deno.test("fast lane: 50 concurrent clients consume 150 times against a hard lim
     await w.env.close();
   }
 });
+
+Deno.test("fast lane: 50 concurrent clients send one ledger entry under one Idempotency-Key (SDK retries in flight): one entry, one stored answer, 50 answers naming it", async () => {
+  const w = await world(true);
+  try {
+    const body = {
+      idempotency_key: "in-flight-1",
+      postings: [
+        { account_id: w.accounts.A0, amount: 100, currency: "USD" },
+        { account_id: w.accounts.A1, amount: -100, currency: "USD" },
+      ],
+    };
+    const before = laneStats(w.env.app)!.keyed;
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        call(w.env, "POST", "/v1/ledger/entries", {
+          key: w.keys.full,
+          body,
+          headers: { "idempotency-key": "in-flight-1" },
+        })),
+    );
+    const ids = new Set(answers.map((a) => a.body.id));
+    assert.equal(ids.size, 1, `one entry: ${[...ids].join(", ")}`);
+    assert.ok(
+      answers.every((a) => a.status === 201 || a.status === 200),
+      answers.map((a) => a.status).join(),
+    );
+    assert.ok(answers.some((a) => a.status === 201), "one request created it");
+    for (const a of answers.filter((a) => a.status === 200)) {
+      assert.equal(a.headers.get("idempotent-replayed"), "true");
+    }
+    const count = async (sql: string) => Number((await w.env.database.client.execute(sql)).rows[0].n);
+    assert.equal(
+      await count("select count(*) as n from ledger_entries where idempotency_key = 'in-flight-1'"),
+      1,
+    );
+    assert.equal(
+      await count("select count(*) as n from idempotent_requests where idempotency_key = 'in-flight-1'"),
+      1,
+    );
+    assert.equal(laneStats(w.env.app)!.keyed - before, 50, "every request took the lane");
+    // A later retry is the stored answer of the first.
+    const retry = await call(w.env, "POST", "/v1/ledger/entries", {
+      key: w.keys.full,
+      body,
+      headers: { "idempotency-key": "in-flight-1" },
+    });
+    assert.equal(retry.headers.get("idempotent-replayed"), "true");
+    assert.equal(retry.body.id, [...ids][0]);
+  } finally {
+    await w.env.close();
+  }
+});
