@@ -40,8 +40,9 @@
  * events 8), once with the fast lane (`fast_lane.ts`) and once without (`fastLane: false`), each on
  * its own database; `--units N` checks per row (consume and ledger entries: N/4, events: 10 N), in
  * `--rounds R` rounds alternating the bare route, chain and lane (the minimum of each is reported).
- * `--idempotency-key` sends a fresh `Idempotency-Key` header on every request of those rows, as our
- * SDK does on every POST (equal to the body's `idempotency_key` where it has one).
+ * `--idempotency-key` sends a fresh `Idempotency-Key` header on every request of those rows (and of
+ * the HTTP rows check, consume, ledger and events without `--cpu`), as our SDK does on every POST
+ * (equal to the body's `idempotency_key` where it has one).
  *
  * @module
  */
@@ -283,14 +284,32 @@ wrk.headers["Authorization"] = "Bearer ${key}"
 `;
 }
 
+/**
+ * `--idempotency-key`: Lua setting a fresh `Idempotency-Key` header into `k` (or the body's key, which
+ * the two must equal), as our SDK sends on every POST; empty without the flag.
+ */
+function keyedLua(bodyKey?: string): string {
+  if (!values["idempotency-key"]) return bodyKey ? `  local k = ${bodyKey}\n` : "";
+  return `  local k = ${bodyKey ?? "nextkey()"}\n  wrk.headers["Idempotency-Key"] = k\n`;
+}
+
 function checkLua(key: string, nonce: string): string {
-  return luaPrelude(nonce) + header(key) + `wrk.body = '{"customer_id":"bench","feature":"calls"}'\n`;
+  if (!values["idempotency-key"]) {
+    return luaPrelude(nonce) + header(key) + `wrk.body = '{"customer_id":"bench","feature":"calls"}'\n`;
+  }
+  return luaPrelude(nonce) + header(key) + `
+function request()
+${keyedLua()}  return wrk.format(nil, nil, nil, '{"customer_id":"bench","feature":"calls"}')
+end
+`;
 }
 
 function consumeLua(key: string, nonce: string): string {
   return luaPrelude(nonce) + header(key) + `
 function request()
-  return wrk.format(nil, nil, nil, '{"customer_id":"bench","feature":"calls","consume":1,"idempotency_key":"' .. nextkey() .. '"}')
+${
+    keyedLua("nextkey()")
+  }  return wrk.format(nil, nil, nil, '{"customer_id":"bench","feature":"calls","consume":1,"idempotency_key":"' .. k .. '"}')
 end
 `;
 }
@@ -302,7 +321,7 @@ function request()
   local a = math.random(1, ${ACCOUNTS})
   local b = math.random(1, ${ACCOUNTS - 1})
   if b >= a then b = b + 1 end
-  return wrk.format(nil, nil, nil, '{"idempotency_key":"' .. nextkey() ..
+${keyedLua("nextkey()")}  return wrk.format(nil, nil, nil, '{"idempotency_key":"' .. k ..
     '","postings":[{"account_id":"' .. accounts[a] .. '","amount":100,"currency":"USD"},' ..
     '{"account_id":"' .. accounts[b] .. '","amount":-100,"currency":"USD"}]}')
 end
@@ -312,7 +331,7 @@ end
 function eventsLua(key: string, nonce: string): string {
   return luaPrelude(nonce) + header(key) + `
 function request()
-  local parts = {}
+${keyedLua()}  local parts = {}
   for i = 1, 1000 do
     parts[i] = '{"id":"' .. nextkey() .. '","customer_id":"bench","feature":"free","value":1}'
   end
@@ -559,6 +578,8 @@ async function main() {
   console.log(
     `bench:http: ${seconds} s per row, ${connections} connections (events: 8), fast lane ${
       values["fast-lane"]
+    }${
+      values["idempotency-key"] ? ", Idempotency-Key on every request" : ""
     }, load average ${load}, dir ${dir}`,
   );
 
