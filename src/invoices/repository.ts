@@ -8,7 +8,6 @@ import { and, eq, gt, inArray, ne, sql } from "drizzle-orm";
 import type { Page, PageRequest } from "../domain/paging.ts";
 import type { Scope } from "../domain/scope.ts";
 import type { Executor } from "../storage/db.ts";
-import { inList, StaticSql } from "../storage/static_sql.ts";
 import {
   creditNotes,
   creditNoteSequences,
@@ -56,37 +55,6 @@ export function creditNotePage(
   request: PageRequest,
 ): Promise<Page<CreditNoteRow>> {
   return pageRows(exec, scope, creditNotes, eq(creditNotes.invoice_id, invoiceId), request, "cn");
-}
-
-/**
- * The scope's closed (open, paid or uncollectible) invoice periods of these customers (one IN list).
- *
- * Every ingestion batch (and every group commit of consumptions) runs this through the late-event
- * gate, so its text is written out ({@link StaticSql}) instead of rendered by drizzle's select
- * builder on each call (issue 14, ADR 0015); instants are read as epoch ms (a number on SQLite,
- * a `bigint` text on PostgreSQL), as the `timestamp_ms` columns map them.
- */
-export async function closedPeriodsOfCustomers(
-  exec: Executor,
-  scope: Scope,
-  customerIds: readonly string[],
-): Promise<{ customer_id: string; start: Date; end: Date; number: string | null }[]> {
-  if (customerIds.length === 0) return [];
-  const rows = await exec.values<[string, number | string, number | string, string | null]>(
-    new StaticSql(
-      `select "customer_id", "period_start", "period_end", "number" from "invoices" where ` +
-        `("invoices"."tenant_id" = ? and "invoices"."app_id" = ? and "invoices"."customer_id" in ` +
-        `(${inList(customerIds.length)}) and "invoices"."status" in (?, ?, ?))`,
-      [scope.tenantId, scope.appId, ...customerIds, "open", "paid", "uncollectible"],
-    ),
-  );
-  // Indexed, not destructured: libSQL's rows are array-like objects, not iterables.
-  return rows.map((r) => ({
-    customer_id: r[0],
-    start: new Date(Number(r[1])),
-    end: new Date(Number(r[2])),
-    number: r[3],
-  }));
 }
 
 /** The subscription's invoice of exactly this period that is not void, or undefined. */

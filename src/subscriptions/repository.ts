@@ -4,10 +4,23 @@
  *
  * @module
  */
-import { and, asc, desc, eq, exists, gt, isNotNull, isNull, lte, not, or, type SQL, sql } from "drizzle-orm";
+import {
+  and,
+  asc,
+  desc,
+  eq,
+  exists,
+  gt,
+  isNotNull,
+  isNull,
+  lte,
+  not,
+  or,
+  type SQL,
+  sql,
+} from "drizzle-orm";
 import type { Page, PageRequest } from "../domain/paging.ts";
 import type { Scope } from "../domain/scope.ts";
-import { inList, StaticSql } from "../storage/static_sql.ts";
 import type { SubscriptionStatus } from "../domain/subscription.ts";
 import type { Executor } from "../storage/db.ts";
 import { subscriptionChanges, subscriptionPauses, subscriptions } from "../storage/schema.ts";
@@ -88,40 +101,6 @@ export function subscriptionsOfTestClock(
 ): Promise<SubscriptionRow[]> {
   const s = scoped(exec, scope);
   return s.select(subscriptions, onTestClock(subscriptions, clockId), { orderBy: [asc(subscriptions.id)] });
-}
-
-/**
- * The pauses of these customers' subscriptions in the scope (one IN list).
- *
- * Every ingestion batch (and every group commit of consumptions) runs this through the late-event
- * gate, so its text is written out ({@link StaticSql}) instead of rendered by drizzle's select
- * builder on each call (issue 14, ADR 0015); instants are read as epoch ms (a number on SQLite,
- * a `bigint` text on PostgreSQL), as the `timestamp_ms` columns map them.
- */
-export async function pausesOfCustomers(
-  exec: Executor,
-  scope: Scope,
-  customerIds: readonly string[],
-): Promise<{ customer_id: string; start: Date; end: Date | null }[]> {
-  if (customerIds.length === 0) return [];
-  const rows = await exec.values<[string, number | string, number | string | null]>(
-    new StaticSql(
-      `select "subscriptions"."customer_id", "subscription_pauses"."start_at", "subscription_pauses"."end_at" ` +
-        `from "subscription_pauses" inner join "subscriptions" on ("subscriptions"."id" = ` +
-        `"subscription_pauses"."subscription_id" and "subscriptions"."tenant_id" = "subscription_pauses"."tenant_id" ` +
-        `and "subscriptions"."app_id" = "subscription_pauses"."app_id") where ("subscription_pauses"."tenant_id" = ? ` +
-        `and "subscription_pauses"."app_id" = ? and "subscriptions"."customer_id" in (${
-          inList(customerIds.length)
-        }))`,
-      [scope.tenantId, scope.appId, ...customerIds],
-    ),
-  );
-  // Indexed, not destructured: libSQL's rows are array-like objects, not iterables.
-  return rows.map((r) => ({
-    customer_id: r[0],
-    start: new Date(Number(r[1])),
-    end: r[2] === null ? null : new Date(Number(r[2])),
-  }));
 }
 
 /** One test clock of one scope: narrows the sweeper's global reads to that clock's subscriptions. */
