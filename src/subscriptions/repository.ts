@@ -4,21 +4,7 @@
  *
  * @module
  */
-import {
-  and,
-  asc,
-  desc,
-  eq,
-  exists,
-  gt,
-  isNotNull,
-  isNull,
-  lte,
-  not,
-  or,
-  type SQL,
-  sql,
-} from "drizzle-orm";
+import { and, asc, desc, eq, exists, gt, isNotNull, isNull, lte, not, or, type SQL, sql } from "drizzle-orm";
 import type { Page, PageRequest } from "../domain/paging.ts";
 import type { Scope } from "../domain/scope.ts";
 import type { SubscriptionStatus } from "../domain/subscription.ts";
