@@ -40,6 +40,9 @@
  * events 8), once with the fast lane (`fast_lane.ts`) and once without (`fastLane: false`), each on
  * its own database; `--units N` checks per row (consume and ledger entries: N/4, events: 10 N), in
  * `--rounds R` rounds alternating the bare route, chain and lane (the minimum of each is reported).
+ * `--idempotency-key` sends a fresh `Idempotency-Key` header on every request of those rows (and of
+ * the HTTP rows check, consume, ledger and events without `--cpu`), as our SDK does on every POST
+ * (equal to the body's `idempotency_key` where it has one).
  *
  * @module
  */
@@ -70,6 +73,7 @@ const { values } = parseArgs({
     units: { type: "string", default: "20000" },
     rounds: { type: "string", default: "3" },
     "fast-lane": { type: "string", default: "on" },
+    "idempotency-key": { type: "boolean", default: false },
   },
 });
 
@@ -280,14 +284,32 @@ wrk.headers["Authorization"] = "Bearer ${key}"
 `;
 }
 
+/**
+ * `--idempotency-key`: Lua setting a fresh `Idempotency-Key` header into `k` (or the body's key, which
+ * the two must equal), as our SDK sends on every POST; empty without the flag.
+ */
+function keyedLua(bodyKey?: string): string {
+  if (!values["idempotency-key"]) return bodyKey ? `  local k = ${bodyKey}\n` : "";
+  return `  local k = ${bodyKey ?? "nextkey()"}\n  wrk.headers["Idempotency-Key"] = k\n`;
+}
+
 function checkLua(key: string, nonce: string): string {
-  return luaPrelude(nonce) + header(key) + `wrk.body = '{"customer_id":"bench","feature":"calls"}'\n`;
+  if (!values["idempotency-key"]) {
+    return luaPrelude(nonce) + header(key) + `wrk.body = '{"customer_id":"bench","feature":"calls"}'\n`;
+  }
+  return luaPrelude(nonce) + header(key) + `
+function request()
+${keyedLua()}  return wrk.format(nil, nil, nil, '{"customer_id":"bench","feature":"calls"}')
+end
+`;
 }
 
 function consumeLua(key: string, nonce: string): string {
   return luaPrelude(nonce) + header(key) + `
 function request()
-  return wrk.format(nil, nil, nil, '{"customer_id":"bench","feature":"calls","consume":1,"idempotency_key":"' .. nextkey() .. '"}')
+${
+    keyedLua("nextkey()")
+  }  return wrk.format(nil, nil, nil, '{"customer_id":"bench","feature":"calls","consume":1,"idempotency_key":"' .. k .. '"}')
 end
 `;
 }
@@ -299,7 +321,7 @@ function request()
   local a = math.random(1, ${ACCOUNTS})
   local b = math.random(1, ${ACCOUNTS - 1})
   if b >= a then b = b + 1 end
-  return wrk.format(nil, nil, nil, '{"idempotency_key":"' .. nextkey() ..
+${keyedLua("nextkey()")}  return wrk.format(nil, nil, nil, '{"idempotency_key":"' .. k ..
     '","postings":[{"account_id":"' .. accounts[a] .. '","amount":100,"currency":"USD"},' ..
     '{"account_id":"' .. accounts[b] .. '","amount":-100,"currency":"USD"}]}')
 end
@@ -309,7 +331,7 @@ end
 function eventsLua(key: string, nonce: string): string {
   return luaPrelude(nonce) + header(key) + `
 function request()
-  local parts = {}
+${keyedLua()}  local parts = {}
   for i = 1, 1000 do
     parts[i] = '{"id":"' .. nextkey() .. '","customer_id":"bench","feature":"free","value":1}'
   end
@@ -556,6 +578,8 @@ async function main() {
   console.log(
     `bench:http: ${seconds} s per row, ${connections} connections (events: 8), fast lane ${
       values["fast-lane"]
+    }${
+      values["idempotency-key"] ? ", Idempotency-Key on every request" : ""
     }, load average ${load}, dir ${dir}`,
   );
 
@@ -733,7 +757,7 @@ async function inProcessApp(dir: string, fastLane: boolean) {
   const app = createApp(services, { adminToken: ADMIN, clientAddress: denoRemoteAddress, fastLane });
   // As Deno.serve: the connection info is the handler's second argument; clients send Content-Length.
   const info = { remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 40000 } };
-  const send = (path: string, key: string, body: string) =>
+  const send = (path: string, key: string, body: string, idempotencyKey?: string) =>
     app.fetch(
       new Request(`http://127.0.0.1:8787${path}`, {
         method: "POST",
@@ -741,6 +765,7 @@ async function inProcessApp(dir: string, fastLane: boolean) {
           authorization: `Bearer ${key}`,
           "content-type": "application/json",
           "content-length": String(new TextEncoder().encode(body).length),
+          ...(idempotencyKey === undefined ? {} : { "idempotency-key": idempotencyKey }),
         },
         body,
       }),
@@ -776,10 +801,13 @@ async function cpuPerUnit(
 
 async function cpuMain() {
   const units = Number(values.units);
+  const withKey = values["idempotency-key"];
   const dir = await Deno.makeTempDir({ prefix: "bench-cpu-" });
   const load = await Deno.readTextFile("/proc/loadavg").catch(() => "?");
   console.log(
-    `bench:http --cpu: ${units} checks per row, load average ${load.split(" ").slice(0, 3).join(" ")}`,
+    `bench:http --cpu${withKey ? " --idempotency-key" : ""}: ${units} checks per row, load average ${
+      load.split(" ").slice(0, 3).join(" ")
+    }`,
   );
   const check = JSON.stringify({ customer_id: "bench", feature: "calls" });
   const nonce = crypto.randomUUID().slice(0, 8);
@@ -849,20 +877,31 @@ async function cpuMain() {
         const r = await cpuPerUnit(total, per, conc, next);
         note(`${label} ${name}`, r.us, r.failures);
       };
-      await row("check", units, 1, 50, () => send("/v1/entitlements/check", key, check));
-      await row("consume", units / 4, 1, 50, () => send("/v1/entitlements/check", key, consume(sequence++)));
-      await row(
-        "ledger",
-        units / 4,
-        1,
-        50,
-        () => send("/v1/ledger/entries", key, entry(sequence++, accounts)),
-      );
-      await row("event", units * 10, 1000, 8, () => send("/v1/events", key, events(sequence++)));
+      // `--idempotency-key`: a fresh Idempotency-Key on every request, as our SDK sends (equal to the
+      // body's own key where the body has one: the two must agree).
+      const idem = (kind: string, i: number) => (withKey ? `${nonce}-${kind}-${i}` : undefined);
+      await row("check", units, 1, 50, () => {
+        const i = sequence++;
+        return send("/v1/entitlements/check", key, check, idem("h", i));
+      });
+      await row("consume", units / 4, 1, 50, () => {
+        const i = sequence++;
+        return send("/v1/entitlements/check", key, consume(i), idem("c", i));
+      });
+      await row("ledger", units / 4, 1, 50, () => {
+        const i = sequence++;
+        return send("/v1/ledger/entries", key, entry(i, accounts), idem("l", i));
+      });
+      await row("event", units * 10, 1000, 8, () => {
+        const i = sequence++;
+        return send("/v1/events", key, events(i), idem("e", i));
+      });
     }
   }
   const stats = laneStats(apps.lane.app)!;
-  console.log(`lane answered ${stats.handled}, fell through ${stats.fellThrough}`);
+  console.log(
+    `lane answered ${stats.handled} (${stats.keyed} with Idempotency-Key), fell through ${stats.fellThrough}`,
+  );
   const load2 = await Deno.readTextFile("/proc/loadavg").catch(() => "?");
   console.log(
     `\nminimum of ${values.rounds} rounds, CPU µs per unit (load average at the end ${

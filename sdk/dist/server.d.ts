@@ -13,7 +13,8 @@
  * const decision = await unwrap(billing.POST("/v1/entitlements/check", { body: { customer_id: "user_42", feature: "api_calls" } }));
  *
  * Every `POST` carries an `Idempotency-Key` (generated, or yours via `headers`), reused by the
- * automatic retries of network errors, timeouts, 429 and 5xx (see `RetryOptions`).
+ * automatic retries of network errors, timeouts, 429 and 5xx (see `RetryOptions`); checks, usage
+ * events and ledger entries rely on the keys their bodies carry instead (`BODY_KEYED_PATHS`).
  *
  * @module
  */
@@ -42,7 +43,7 @@ export interface ServerClientOptions {
     headers?: Record<string, string>;
     /**
      * Retries, timeouts and idempotency keys (see `retry.ts`): by default every `POST` gets an
-     * `Idempotency-Key`, network errors, timeouts, 429 and 5xx are retried twice with exponential
+     * `Idempotency-Key` (except the body-keyed hot routes), network errors, timeouts, 429 and 5xx are retried twice with exponential
      * backoff and jitter (honouring `Retry-After`), and each attempt times out after 30 s.
      */
     retry?: RetryOptions;

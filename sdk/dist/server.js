@@ -1352,6 +1352,11 @@ function assertBaseUrl(baseUrl) {
 }
 
 // sdk/src/retry.ts
+var BODY_KEYED_PATHS = /* @__PURE__ */ new Set([
+  "/v1/entitlements/check",
+  "/v1/events",
+  "/v1/ledger/entries"
+]);
 var RETRY_STATUSES = /* @__PURE__ */ new Set([
   408,
   425,
@@ -1383,7 +1388,7 @@ function retryingFetch(fetchImpl = (request) => fetch(request), options = {}) {
   const sleep = options.sleep ?? defaultSleep;
   const newKey = options.idempotencyKey ?? (() => crypto.randomUUID());
   return async (request) => {
-    if (request.method === "POST" && !request.headers.has("idempotency-key")) {
+    if (request.method === "POST" && !request.headers.has("idempotency-key") && !BODY_KEYED_PATHS.has(new URL(request.url).pathname)) {
       request.headers.set("idempotency-key", newKey());
     }
     const body = request.body ? await request.arrayBuffer() : void 0;

@@ -9,8 +9,7 @@
  *
  * - not `POST` of a lane route's exact path (a query string, a trailing slash: through);
  * - no `Content-Length` or one over the body limit; a `Content-Type` other than `application/json`
- *   (optionally `; charset=utf-8`); an `Origin` (CORS is the chain's); an `Idempotency-Key` header
- *   (the idempotency middleware's);
+ *   (optionally `; charset=utf-8`); an `Origin` (CORS is the chain's);
  * - an address currently throttled for failed authentication, a missing or malformed bearer, a key
  *   the resolver does not know (the chain refuses it and counts the failure), a publishable key
  *   (sessions, origins and the per-customer rate limit are the chain's), a scope that does not
@@ -24,6 +23,11 @@
  * `Vary: Origin`, on the publishable-key routes), the request metrics (route label = the route's
  * path) and the check counters, the request log line, and errors of the service rendered by the
  * app's own `errorToResponse`.
+ * A request with an `Idempotency-Key` header (our SDK sends one on every POST) goes through the
+ * idempotency middleware's own core, `runIdempotent` in `idempotency.ts`, after validation: key
+ * length, body key mismatch, conflict, replay, and the stored answer of an executed request are
+ * decided by the same code as in the chain (a body the validator doubts falls through first, and the
+ * chain then applies the same rules).
  * Key resolution goes through the app's `KeyResolver`, so revocation staleness is the same
  * (`KEY_CACHE_TTL_MS`, ADR 0013). `tests/http/fast_lane_test.ts` compares lane and chain answers
  * and stored state on generated requests.
@@ -34,7 +38,8 @@ import type { Context } from "hono";
 import type { Ctx, Services } from "../context.ts";
 import type { Principal } from "../tenants/service.ts";
 import { scopeAllows } from "../tenants/scopes.ts";
-import { errorToResponse } from "./problem.ts";
+import { errorToResponse, problem } from "./problem.ts";
+import { runIdempotent } from "./idempotency.ts";
 import { EXPOSED_HEADERS } from "./cors.ts";
 
 /** What a lane route's handler answers: a JSON body with its status (and extra headers). */
@@ -86,6 +91,8 @@ export interface LaneStats {
   handled: number;
   /** Requests of a lane route handed to the full app. */
   fellThrough: number;
+  /** Of {@link LaneStats.handled}: requests with an `Idempotency-Key` header (executed, replayed or refused). */
+  keyed: number;
 }
 
 const STATS = new WeakMap<object, LaneStats>();
@@ -167,6 +174,20 @@ function jsonContentType(type: string | null): boolean {
   return t === "application/json" || t === "application/json; charset=utf-8";
 }
 
+/** The part of Hono's context that `problem()` and `errorToResponse` read: the request id. */
+function appContext(requestId: string): Context {
+  return { get: (name: string) => (name === "requestId" ? requestId : undefined) } as unknown as Context;
+}
+
+/** `response` with the CORS headers of a request without `Origin` when `cors` (as `browserCors`). */
+function withCors(response: Response, cors: boolean): Response {
+  if (cors) {
+    response.headers.set("access-control-expose-headers", EXPOSED);
+    response.headers.append("vary", "Origin");
+  }
+  return response;
+}
+
 /**
  * Builds the lane in front of `full` (the app's Hono `fetch`).
  *
@@ -180,7 +201,7 @@ export function fastLane(
   full: FetchHandler,
 ): { fetch: FetchHandler; stats: LaneStats } {
   const byPath = new Map(routes.map((r) => [r.path, r]));
-  const stats: LaneStats = { handled: 0, fellThrough: 0 };
+  const stats: LaneStats = { handled: 0, fellThrough: 0, keyed: 0 };
   const { services } = deps;
 
   /** Hands a request whose body was read to the chain, body intact. */
@@ -205,7 +226,7 @@ export function fastLane(
     if (
       (length !== null && !(Number(length) <= deps.maxBodyBytes)) ||
       !jsonContentType(headers.get("content-type")) ||
-      headers.has("origin") || headers.has("idempotency-key") || deps.throttled(request, env)
+      headers.has("origin") || deps.throttled(request, env)
     ) {
       return await through(request, null, env, executionCtx);
     }
@@ -242,8 +263,10 @@ export function fastLane(
     }
     if (text.includes("\\u0000")) return await through(request, text, env, executionCtx);
     let input: unknown;
+    let parsed: unknown;
     try {
-      const validated = route.validate(JSON.parse(text));
+      parsed = JSON.parse(text);
+      const validated = route.validate(parsed);
       // A synchronous validator (the check's) costs no microtask.
       input = validated instanceof Promise ? await validated : validated;
     } catch {
@@ -263,29 +286,43 @@ export function fastLane(
       requestId,
     };
     const cors = deps.corsPaths.has(route.path);
-    let response: Response;
     let allowed: boolean | undefined;
-    try {
-      const answer = await route.handle(ctx, input);
-      allowed = answer.checkAllowed;
-      // Every header in one go: each later `headers.set` validates and copies again.
-      const out: [string, string][] = [["content-type", "application/json"], ["x-request-id", requestId]];
-      if (correlationId) out.push(["x-correlation-id", correlationId]);
-      if (cors) out.push(["access-control-expose-headers", EXPOSED], ["vary", "Origin"]);
-      if (answer.headers) out.push(...Object.entries(answer.headers));
-      response = new Response(JSON.stringify(answer.body), { status: answer.status, headers: out });
-    } catch (error) {
-      // The app's own rendering of errors; `problem()` reads the request id through `c.get` and
-      // sets `x-request-id`. As in the chain, a problem rendered by `onError` carries no
-      // correlation id (Hono's headers prepared with `c.header()` reach only the handler's answer).
-      const c = {
-        get: (name: string) => (name === "requestId" ? requestId : undefined),
-      } as unknown as Context;
-      response = errorToResponse(error, c, services.log);
-      if (cors) {
-        response.headers.set("access-control-expose-headers", EXPOSED);
-        response.headers.append("vary", "Origin");
+    const execute = async (): Promise<Response> => {
+      try {
+        const answer = await route.handle(ctx, input);
+        allowed = answer.checkAllowed;
+        // Every header in one go: each later `headers.set` validates and copies again.
+        const out: [string, string][] = [["content-type", "application/json"], ["x-request-id", requestId]];
+        if (correlationId) out.push(["x-correlation-id", correlationId]);
+        if (cors) out.push(["access-control-expose-headers", EXPOSED], ["vary", "Origin"]);
+        if (answer.headers) out.push(...Object.entries(answer.headers));
+        return new Response(JSON.stringify(answer.body), { status: answer.status, headers: out });
+      } catch (error) {
+        // The app's own rendering of errors; `problem()` reads the request id through `c.get` and
+        // sets `x-request-id`. As in the chain, a problem rendered by `onError` carries no
+        // correlation id (Hono's headers prepared with `c.header()` reach only the handler's answer).
+        return withCors(errorToResponse(error, appContext(requestId), services.log), cors);
       }
+    };
+    const key = headers.get("idempotency-key");
+    let response: Response;
+    if (key === null) {
+      response = await execute();
+    } else {
+      // The idempotency middleware's own core: a problem or a replay is an answer returned by a
+      // middleware, which in the chain carries neither the handler's prepared headers nor a
+      // correlation id, only what the answer itself sets (and the CORS headers).
+      stats.keyed++;
+      let executed = false;
+      const answer = await runIdempotent(ctx, { method: "POST", path: route.path, key, body: parsed }, {
+        execute: () => {
+          executed = true;
+          return execute();
+        },
+        problem: (status, code, detail, fields) =>
+          problem(appContext(requestId), status, code, detail, fields),
+      });
+      response = executed ? answer : withCors(answer, cors);
     }
     const status = response.status;
     services.metrics?.observeRequest("POST", route.path, status, (performance.now() - started) / 1000);

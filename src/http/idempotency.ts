@@ -23,8 +23,9 @@ import { canonicalJson, payloadHash } from "../domain/hash.ts";
 import { keyReused, onceVerdict } from "../domain/idempotency.ts";
 import { findStoredAnswer, pruneStoredAnswers, storeAnswer } from "../storage/idempotent_requests.ts";
 import type { AppEnv } from "./env.ts";
-import type { Services } from "../context.ts";
+import type { Ctx, Services } from "../context.ts";
 import { problem } from "./problem.ts";
+import type { FieldIssue } from "../domain/errors.ts";
 import { requireSecrets } from "../storage/secret_box.ts";
 
 /** Name of the request header. */
@@ -60,9 +61,124 @@ export function answerHoldsSecret(path: string): boolean {
     /^\/v1\/api_keys\/[^/]+\/roll$/.test(path);
 }
 
+/** One request that carries a valid-looking `Idempotency-Key`, as {@link runIdempotent} reads it. */
+export interface IdempotentRequest {
+  /** HTTP method (`POST`). */
+  method: string;
+  /** Request path without query (`/v1/events`): part of what a key is bound to. */
+  path: string;
+  /** The `Idempotency-Key` header's value, unchecked (the core answers a bad length). */
+  key: string;
+  /**
+   * The body: the parsed JSON value, or the raw text when it does not parse (hashed as text; the
+   * route's validator answers the malformed body), `null` for an empty body.
+   */
+  body: unknown;
+}
+
+/** What {@link runIdempotent} needs from its caller (the middleware, the fast lane). */
+export interface IdempotencyHooks {
+  /** Runs the route and gives its final answer (handler or rendered error), to be stored. */
+  execute(): Promise<Response>;
+  /** Renders a problem exactly as the caller's pipeline does (`problem()` with its request id). */
+  problem(status: number, code: string, detail: string, fields?: FieldIssue[]): Response;
+}
+
 /**
- * The middleware, for `/v1/*` after authentication (it needs the app scope from `c.var.ctx`).
- * Requests without the header, other methods, admin and provider routes pass through.
+ * The body of a request as the idempotency rules hash it: the parsed JSON, the raw text when it
+ * does not parse, `null` when empty.
+ */
+export function idempotentBody(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return text; // hashed as text; validation answers the malformed body
+  }
+}
+
+/**
+ * The one implementation of the `Idempotency-Key` rules (module doc), shared by
+ * {@link idempotencyMiddleware} and the fast lane (`fast_lane.ts`, ADR 0015): checks the key
+ * (1–{@link MAX_IDEMPOTENCY_KEY_LENGTH} characters, else 400 `validation_failed`) and the body's
+ * own `idempotency_key` (400 `idempotency_key_mismatch`), looks the key up in the app's scope
+ * (`ctx.scope`), answers 409 `idempotency_key_reused` for another request under the key, replays a
+ * stored answer (status, content type and body, `Idempotent-Replayed: true`; a secret-holding
+ * answer opened from its seal, ADR 0012), or executes and stores the answer (not 5xx or 429, not
+ * over {@link MAX_STORED_BODY_BYTES}, a secret-holding one only sealed).
+ *
+ * @returns the answer to give: a problem, a replay, or the one `hooks.execute` gave
+ */
+export async function runIdempotent(
+  ctx: Ctx,
+  request: IdempotentRequest,
+  hooks: IdempotencyHooks,
+): Promise<Response> {
+  const { key, body, path } = request;
+  if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+    return hooks.problem(400, "validation_failed", "The Idempotency-Key header is invalid", [{
+      path: "header.idempotency-key",
+      message: `Use 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`,
+    }]);
+  }
+  const bodyKey = body && typeof body === "object" && !Array.isArray(body)
+    ? (body as { idempotency_key?: unknown }).idempotency_key
+    : undefined;
+  if (typeof bodyKey === "string" && bodyKey !== key) {
+    return hooks.problem(
+      400,
+      "idempotency_key_mismatch",
+      `The Idempotency-Key header "${key}" and the body's idempotency_key "${bodyKey}" differ`,
+      [{ path: "idempotency_key", message: "Must equal the Idempotency-Key header when both are given" }],
+    );
+  }
+  const what = `${request.method} ${path}`;
+  const hash = await payloadHash({ request: what, body: canonicalJson(body) });
+  const now = ctx.clock.now();
+  const found = await findStoredAnswer(ctx.database, ctx.scope, key);
+  const prior = found && now.getTime() - found.created_at.getTime() < IDEMPOTENCY_RETENTION_MS
+    ? found
+    : undefined;
+  const verdict = onceVerdict(key, hash, prior);
+  if (verdict === "conflict") {
+    const error = keyReused(`Idempotency key "${key}"`);
+    return hooks.problem(409, error.code, `${error.message} (first used on ${prior!.request})`);
+  }
+  const secret = answerHoldsSecret(path);
+  if (verdict === "replay") {
+    const headers = new Headers({ [REPLAYED_HEADER]: "true" });
+    if (prior!.content_type) headers.set("content-type", prior!.content_type);
+    const stored = secret && prior!.body !== null
+      ? await requireSecrets(ctx).open(prior!.body, STORED_ANSWER_COLUMN)
+      : prior!.body;
+    return new Response(prior!.status === 204 ? null : stored, { status: prior!.status, headers });
+  }
+  const response = await hooks.execute();
+  const status = response.status;
+  if (status >= 500 || status === 429) return response;
+  const answer = await response.clone().text();
+  if (new TextEncoder().encode(answer).length > MAX_STORED_BODY_BYTES) return response;
+  if (secret && !ctx.secrets) return response;
+  const row = {
+    tenant_id: ctx.scope.tenantId,
+    app_id: ctx.scope.appId,
+    idempotency_key: key,
+    request: what,
+    payload_hash: hash,
+    status,
+    content_type: response.headers.get("content-type"),
+    body: secret ? await ctx.secrets!.seal(answer, STORED_ANSWER_COLUMN) : answer,
+    created_at: now,
+  };
+  // An expired answer under the key is replaced; one stored meanwhile by a concurrent first
+  // request is kept (the first stored answer wins).
+  await storeAnswer(ctx.database, row, found !== undefined && !prior);
+  return response;
+}
+
+/**
+ * The middleware, for `/v1/*` after authentication (it needs the app scope from `c.var.ctx`):
+ * {@link runIdempotent} around the rest of the chain. Requests without the header, other methods,
+ * admin and provider routes pass through.
  */
 export function idempotencyMiddleware(): MiddlewareHandler<AppEnv> {
   return createMiddleware<AppEnv>(async (c, next) => {
@@ -71,70 +187,20 @@ export function idempotencyMiddleware(): MiddlewareHandler<AppEnv> {
     if (c.req.method !== "POST" || key === undefined || !ctx || SELF_IDEMPOTENT_ROUTES.has(c.req.path)) {
       return await next();
     }
-    if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-      return problem(c, 400, "validation_failed", "The Idempotency-Key header is invalid", [{
-        path: "header.idempotency-key",
-        message: `Use 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`,
-      }]);
-    }
-    const text = await c.req.text();
-    let body: unknown = text;
-    try {
-      body = text ? JSON.parse(text) : null;
-    } catch { /* hashed as text; validation answers the malformed body */ }
-    const bodyKey = body && typeof body === "object" && !Array.isArray(body)
-      ? (body as { idempotency_key?: unknown }).idempotency_key
-      : undefined;
-    if (typeof bodyKey === "string" && bodyKey !== key) {
-      return problem(
-        c,
-        400,
-        "idempotency_key_mismatch",
-        `The Idempotency-Key header "${key}" and the body's idempotency_key "${bodyKey}" differ`,
-        [{ path: "idempotency_key", message: "Must equal the Idempotency-Key header when both are given" }],
-      );
-    }
-    const request = `${c.req.method} ${c.req.path}`;
-    const hash = await payloadHash({ request, body: canonicalJson(body) });
-    const now = ctx.clock.now();
-    const found = await findStoredAnswer(ctx.database, ctx.scope, key);
-    const prior = found && now.getTime() - found.created_at.getTime() < IDEMPOTENCY_RETENTION_MS
-      ? found
-      : undefined;
-    const verdict = onceVerdict(key, hash, prior);
-    if (verdict === "conflict") {
-      const error = keyReused(`Idempotency key "${key}"`);
-      return problem(c, 409, error.code, `${error.message} (first used on ${prior!.request})`);
-    }
-    const secret = answerHoldsSecret(c.req.path);
-    if (verdict === "replay") {
-      const headers = new Headers({ [REPLAYED_HEADER]: "true" });
-      if (prior!.content_type) headers.set("content-type", prior!.content_type);
-      const stored = secret && prior!.body !== null
-        ? await requireSecrets(ctx).open(prior!.body, STORED_ANSWER_COLUMN)
-        : prior!.body;
-      return new Response(prior!.status === 204 ? null : stored, { status: prior!.status, headers });
-    }
-    await next();
-    const status = c.res.status;
-    if (status >= 500 || status === 429) return;
-    const answer = await c.res.clone().text();
-    if (new TextEncoder().encode(answer).length > MAX_STORED_BODY_BYTES) return;
-    if (secret && !ctx.secrets) return;
-    const row = {
-      tenant_id: ctx.scope.tenantId,
-      app_id: ctx.scope.appId,
-      idempotency_key: key,
-      request,
-      payload_hash: hash,
-      status,
-      content_type: c.res.headers.get("content-type"),
-      body: secret ? await ctx.secrets!.seal(answer, STORED_ANSWER_COLUMN) : answer,
-      created_at: now,
-    };
-    // An expired answer under the key is replaced; one stored meanwhile by a concurrent first
-    // request is kept (the first stored answer wins).
-    await storeAnswer(ctx.database, row, found !== undefined && !prior);
+    const body = key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH
+      ? null // not read: the key is refused first
+      : idempotentBody(await c.req.text());
+    let executed = false;
+    const answer = await runIdempotent(ctx, { method: c.req.method, path: c.req.path, key, body }, {
+      execute: async () => {
+        executed = true;
+        await next();
+        return c.res;
+      },
+      problem: (status, code, detail, fields) => problem(c, status, code, detail, fields),
+    });
+    // After `next()` the chain's answer is `c.res` already (Hono keeps it).
+    if (!executed) return answer;
   });
 }
 

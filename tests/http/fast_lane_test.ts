@@ -83,6 +83,8 @@ interface Abstract {
   origin: boolean;
   session: boolean;
   idempotencyKey: string | null;
+  /** Sent twice in a row (with a key: the second is a replay, or the same refusal). */
+  repeat: boolean;
   correlation: string | null;
   client: string;
   contentType: string | null;
@@ -202,7 +204,16 @@ const request: fc.Arbitrary<Abstract> = fc.oneof(
     ),
     origin: fc.integer({ min: 0, max: 6 }).map((n) => n === 0),
     session: fc.boolean(),
-    idempotencyKey: rarely(fc.constantFrom("h1", "h2", "h3", ""), 6, null),
+    // What our SDK sends on every POST: keys reused across bodies (conflicts), equal to the body's
+    // own key, fresh, and malformed (empty, over 255 characters).
+    idempotencyKey: fc.oneof(
+      { weight: 3, arbitrary: fc.constant(null) },
+      { weight: 2, arbitrary: fc.constantFrom("h1", "h2", "h3") },
+      { weight: 1, arbitrary: fc.constantFrom("k1", "k2", "k3") },
+      { weight: 3, arbitrary: fc.integer({ min: 1, max: 1_000_000_000 }).map((n) => `fresh-${n}`) },
+      { weight: 1, arbitrary: fc.constantFrom("", "x".repeat(256), "x".repeat(255)) },
+    ),
+    repeat: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
     correlation: rarely(fc.constantFrom("corr-1", "bad id with spaces"), 3, null),
     // 60 addresses: a few wrong keys each over the run, under the throttle's 20 (the second test throttles)
     client: fc.integer({ min: 1, max: 60 }).map((n) => `10.0.0.${n}`),
@@ -288,11 +299,21 @@ Deno.test("fast lane vs full chain: 600 generated requests answer alike; rows, m
   const chain = await world(false);
   try {
     const requests = fc.sample(request, { numRuns: 600, seed: SEED });
+    const outcomes = { replayed: 0, reused: 0, invalidKey: 0, mismatch: 0 };
     for (const [i, r] of requests.entries()) {
-      const a = await send(lane, r);
-      const b = await send(chain, r);
-      assert.deepEqual(a, b, `request ${i} (seed ${SEED}): ${JSON.stringify(r)}`);
+      for (const round of r.repeat ? [1, 2] : [1]) {
+        const a = await send(lane, r);
+        const b = await send(chain, r);
+        assert.deepEqual(a, b, `request ${i}/${round} (seed ${SEED}): ${JSON.stringify(r)}`);
+        if (r.idempotencyKey === null) continue;
+        if (a.headers["idempotent-replayed"] === "true") outcomes.replayed++;
+        if (a.body.includes('"code":"idempotency_key_reused"')) outcomes.reused++;
+        if (a.body.includes('"path":"header.idempotency-key"')) outcomes.invalidKey++;
+        if (a.body.includes('"code":"idempotency_key_mismatch"')) outcomes.mismatch++;
+      }
     }
+    // Every outcome of the Idempotency-Key rules occurred (and agreed) more than a few times.
+    for (const [name, n] of Object.entries(outcomes)) assert.ok(n >= 10, `${name}: ${n} times`);
     assert.deepEqual(await storedState(lane), await storedState(chain));
     assert.deepEqual(await counters(lane), await counters(chain));
     assert.deepEqual(requestLogs(lane), requestLogs(chain));
@@ -301,6 +322,11 @@ Deno.test("fast lane vs full chain: 600 generated requests answer alike; rows, m
     // The comparison means something only if the lane answered a good share itself.
     assert.ok(stats.handled >= 100, `lane answered ${stats.handled}, fell through ${stats.fellThrough}`);
     assert.ok(stats.fellThrough >= 100, `lane answered ${stats.handled}, fell through ${stats.fellThrough}`);
+    // ...and a good share of those with an Idempotency-Key (what the SDK sends on every POST).
+    assert.ok(
+      stats.keyed >= 100,
+      `lane answered ${stats.keyed} requests with an Idempotency-Key ${JSON.stringify(outcomes)}`,
+    );
   } finally {
     await lane.env.close();
     await chain.env.close();
@@ -317,6 +343,7 @@ Deno.test("fast lane vs full chain: a body over the limit, a revoked key, 25 wro
       origin: false,
       session: false,
       idempotencyKey: null,
+      repeat: false,
       correlation: "corr-2",
       client: "10.0.0.9",
       contentType: "application/json",
@@ -391,6 +418,58 @@ Deno.test("fast lane: 50 concurrent clients consume 150 times against a hard lim
     );
     assert.equal(Number(stored.rows[0].n), 100);
     assert.ok(laneStats(w.env.app)!.handled >= 151, "every check took the lane");
+  } finally {
+    await w.env.close();
+  }
+});
+
+Deno.test("fast lane: 50 concurrent clients send one ledger entry under one Idempotency-Key (SDK retries in flight): one entry, one stored answer, 50 answers naming it", async () => {
+  const w = await world(true);
+  try {
+    const body = {
+      idempotency_key: "in-flight-1",
+      postings: [
+        { account_id: w.accounts.A0, amount: 100, currency: "USD" },
+        { account_id: w.accounts.A1, amount: -100, currency: "USD" },
+      ],
+    };
+    const before = laneStats(w.env.app)!.keyed;
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        call(w.env, "POST", "/v1/ledger/entries", {
+          key: w.keys.full,
+          body,
+          headers: { "idempotency-key": "in-flight-1" },
+        })),
+    );
+    const ids = new Set(answers.map((a) => a.body.id));
+    assert.equal(ids.size, 1, `one entry: ${[...ids].join(", ")}`);
+    assert.ok(
+      answers.every((a) => a.status === 201 || a.status === 200),
+      answers.map((a) => a.status).join(),
+    );
+    assert.ok(answers.some((a) => a.status === 201), "one request created it");
+    for (const a of answers.filter((a) => a.status === 200)) {
+      assert.equal(a.headers.get("idempotent-replayed"), "true");
+    }
+    const count = async (sql: string) => Number((await w.env.database.client.execute(sql)).rows[0].n);
+    assert.equal(
+      await count("select count(*) as n from ledger_entries where idempotency_key = 'in-flight-1'"),
+      1,
+    );
+    assert.equal(
+      await count("select count(*) as n from idempotent_requests where idempotency_key = 'in-flight-1'"),
+      1,
+    );
+    assert.equal(laneStats(w.env.app)!.keyed - before, 50, "every request took the lane");
+    // A later retry is the stored answer of the first.
+    const retry = await call(w.env, "POST", "/v1/ledger/entries", {
+      key: w.keys.full,
+      body,
+      headers: { "idempotency-key": "in-flight-1" },
+    });
+    assert.equal(retry.headers.get("idempotent-replayed"), "true");
+    assert.equal(retry.body.id, [...ids][0]);
   } finally {
     await w.env.close();
   }

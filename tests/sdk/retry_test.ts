@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { BillingApiError, createServerClient, unwrap } from "../../sdk/src/server.ts";
-import { backoffMs, retryAfterMs } from "../../sdk/src/retry.ts";
+import { backoffMs, retryAfterMs, retryingFetch } from "../../sdk/src/retry.ts";
 import { seedTenant, startSdkServer } from "./helpers.ts";
 
 const PLAN = { key: "retry", name: "Retry", currency: "USD", interval: "month" } as const;
@@ -212,4 +212,25 @@ Deno.test("retryAfterMs() reads delta seconds and HTTP dates; backoffMs() double
     8000,
   ]);
   assert.equal(backoffMs(3, { random: () => 0 }), 0, "full jitter reaches zero");
+});
+
+Deno.test("the SDK generates no Idempotency-Key for the body-keyed hot routes (check, events, ledger entries), and one for other POSTs", async () => {
+  const seen: { path: string; key: string | null }[] = [];
+  const send = retryingFetch((request) => {
+    seen.push({ path: new URL(request.url).pathname, key: request.headers.get("idempotency-key") });
+    return Promise.resolve(new Response("{}", { status: 200 }));
+  });
+  for (const path of ["/v1/entitlements/check", "/v1/events", "/v1/ledger/entries", "/v1/plans"]) {
+    await send(new Request(`http://api.test${path}`, { method: "POST", body: "{}" }));
+  }
+  await send(
+    new Request("http://api.test/v1/events", {
+      method: "POST",
+      body: "{}",
+      headers: { "Idempotency-Key": "mine" },
+    }),
+  );
+  assert.deepEqual(seen.slice(0, 3).map((s) => s.key), [null, null, null]);
+  assert.match(seen[3].key ?? "", /^[0-9a-f-]{36}$/);
+  assert.equal(seen[4].key, "mine", "a caller's own header is sent as given");
 });
