@@ -3,11 +3,12 @@
  *
  * @module
  */
-import { eq, inArray, or } from "drizzle-orm";
+import { eq, or } from "drizzle-orm";
 import type { Scope } from "../domain/scope.ts";
 import type { Executor } from "../storage/db.ts";
 import { customers } from "../storage/schema.ts";
 import { pageRows, scoped } from "../storage/scoped.ts";
+import { inList, StaticSql } from "../storage/static_sql.ts";
 import type { Page, PageRequest } from "../domain/paging.ts";
 
 /** A customer row as stored. */
@@ -39,15 +40,27 @@ export async function insertCustomer(
 /**
  * The scope's customers whose id or external id is one of `refs` (at most a few hundred per call:
  * the caller chunks, two IN lists share the statement's bound parameters).
+ *
+ * Every ingestion batch (and every group commit of consumptions) runs this, so its text is
+ * written out ({@link StaticSql}) instead of rendered by drizzle's select builder on each call
+ * (issue 14, ADR 0015); it is the statement the builder rendered.
  */
 export async function customersByRefs(
   exec: Executor,
   scope: Scope,
   refs: string[],
 ): Promise<{ id: string; external_id: string }[]> {
-  const s = scoped(exec, scope);
-  return await exec.select({ id: customers.id, external_id: customers.external_id }).from(customers)
-    .where(s.filter(customers, or(inArray(customers.id, refs), inArray(customers.external_id, refs))));
+  if (refs.length === 0) return [];
+  const list = inList(refs.length);
+  const rows = await exec.values<[string, string]>(
+    new StaticSql(
+      `select "id", "external_id" from "customers" where ("customers"."tenant_id" = ? and ` +
+        `"customers"."app_id" = ? and ("customers"."id" in (${list}) or "customers"."external_id" in (${list})))`,
+      [scope.tenantId, scope.appId, ...refs, ...refs],
+    ),
+  );
+  // Indexed, not destructured: libSQL's rows are array-like objects, not iterables.
+  return rows.map((r) => ({ id: r[0], external_id: r[1] }));
 }
 
 /** One page of the scope's customers, newest first (the list order of `domain/paging.ts`). */

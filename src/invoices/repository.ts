@@ -57,26 +57,6 @@ export function creditNotePage(
   return pageRows(exec, scope, creditNotes, eq(creditNotes.invoice_id, invoiceId), request, "cn");
 }
 
-/** The scope's closed (open, paid or uncollectible) invoice periods of these customers (one IN list). */
-export async function closedPeriodsOfCustomers(
-  exec: Executor,
-  scope: Scope,
-  customerIds: readonly string[],
-): Promise<{ customer_id: string; start: Date; end: Date; number: string | null }[]> {
-  if (customerIds.length === 0) return [];
-  const s = scoped(exec, scope);
-  return await exec.select({
-    customer_id: invoices.customer_id,
-    start: invoices.period_start,
-    end: invoices.period_end,
-    number: invoices.number,
-  }).from(invoices).where(s.filter(
-    invoices,
-    inArray(invoices.customer_id, [...customerIds]),
-    inArray(invoices.status, ["open", "paid", "uncollectible"]),
-  ));
-}
-
 /** The subscription's invoice of exactly this period that is not void, or undefined. */
 export function invoiceOfPeriod(
   exec: Executor,

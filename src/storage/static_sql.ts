@@ -16,6 +16,15 @@
  */
 import { SQL } from "drizzle-orm";
 
+/**
+ * `n` comma-separated `?` placeholders (the inside of an `IN (…)` list of a {@link StaticSql}).
+ *
+ * @param n at least 1 (an empty `IN ()` is not SQL; callers answer empty input without a statement)
+ */
+export function inList(n: number): string {
+  return n === 1 ? "?" : "?, ".repeat(n - 1) + "?";
+}
+
 /** An `SQL` that renders as the given text and values (see the module doc). */
 export class StaticSql extends SQL {
   readonly #text: string;

@@ -4,22 +4,7 @@
  *
  * @module
  */
-import {
-  and,
-  asc,
-  desc,
-  eq,
-  exists,
-  gt,
-  inArray,
-  isNotNull,
-  isNull,
-  lte,
-  not,
-  or,
-  type SQL,
-  sql,
-} from "drizzle-orm";
+import { and, asc, desc, eq, exists, gt, isNotNull, isNull, lte, not, or, type SQL, sql } from "drizzle-orm";
 import type { Page, PageRequest } from "../domain/paging.ts";
 import type { Scope } from "../domain/scope.ts";
 import type { SubscriptionStatus } from "../domain/subscription.ts";
@@ -102,31 +87,6 @@ export function subscriptionsOfTestClock(
 ): Promise<SubscriptionRow[]> {
   const s = scoped(exec, scope);
   return s.select(subscriptions, onTestClock(subscriptions, clockId), { orderBy: [asc(subscriptions.id)] });
-}
-
-/** The pauses of these customers' subscriptions in the scope (one IN list). */
-export async function pausesOfCustomers(
-  exec: Executor,
-  scope: Scope,
-  customerIds: readonly string[],
-): Promise<{ customer_id: string; start: Date; end: Date | null }[]> {
-  if (customerIds.length === 0) return [];
-  const s = scoped(exec, scope);
-  return await exec.select({
-    customer_id: subscriptions.customer_id,
-    start: subscriptionPauses.start_at,
-    end: subscriptionPauses.end_at,
-  })
-    .from(subscriptionPauses)
-    .innerJoin(
-      subscriptions,
-      and(
-        eq(subscriptions.id, subscriptionPauses.subscription_id),
-        eq(subscriptions.tenant_id, subscriptionPauses.tenant_id),
-        eq(subscriptions.app_id, subscriptionPauses.app_id),
-      ),
-    )
-    .where(s.filter(subscriptionPauses, inArray(subscriptions.customer_id, [...customerIds])));
 }
 
 /** One test clock of one scope: narrows the sweeper's global reads to that clock's subscriptions. */

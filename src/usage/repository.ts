@@ -12,7 +12,7 @@ import type { Executor } from "../storage/db.ts";
 import { usageDeadLetters, usageEvents } from "../storage/schema.ts";
 import { type NewRow, scoped } from "../storage/scoped.ts";
 import { limitsOf, rowChunks } from "../storage/limits.ts";
-import { StaticSql } from "../storage/static_sql.ts";
+import { inList, StaticSql } from "../storage/static_sql.ts";
 
 /** A usage event row to insert (the scope columns are stamped by the repository). */
 export type NewUsageEventRow = NewRow<typeof usageEvents>;
@@ -466,4 +466,67 @@ export function deadLetterPage(
   return exec.select().from(usageDeadLetters)
     .where(beforeId ? lt(usageDeadLetters.id, beforeId) : undefined)
     .orderBy(desc(usageDeadLetters.id)).limit(limit);
+}
+
+/** One row of {@link timingRowsOfCustomers}: a closed invoice period or a subscription pause. */
+export interface TimingRow {
+  /** `closed`: an open, paid or uncollectible invoice's period; `paused`: a subscription pause. */
+  kind: "closed" | "paused";
+  /** `cus_…` id. */
+  customer_id: string;
+  /** Start of the period or pause (inclusive). */
+  start: Date;
+  /** End of the period (exclusive); of a pause, `null` while it lasts. */
+  end: Date | null;
+  /** The invoice's number (`closed` rows; `null` for pauses and unnumbered invoices). */
+  number: string | null;
+}
+
+const TIMING_ROWS = (list: string) =>
+  `select 'closed', "customer_id", "period_start", "period_end", "number" from "invoices" where ` +
+  `("invoices"."tenant_id" = ? and "invoices"."app_id" = ? and "invoices"."customer_id" in (${list}) ` +
+  `and "invoices"."status" in ('open', 'paid', 'uncollectible')) union all ` +
+  `select 'paused', "subscriptions"."customer_id", "subscription_pauses"."start_at", "subscription_pauses"."end_at", null ` +
+  `from "subscription_pauses" inner join "subscriptions" on ("subscriptions"."id" = ` +
+  `"subscription_pauses"."subscription_id" and "subscriptions"."tenant_id" = "subscription_pauses"."tenant_id" ` +
+  `and "subscriptions"."app_id" = "subscription_pauses"."app_id") where ("subscription_pauses"."tenant_id" = ? ` +
+  `and "subscription_pauses"."app_id" = ? and "subscriptions"."customer_id" in (${list}))`;
+
+/**
+ * The closed invoice periods (open, paid or uncollectible invoices) and the subscription pauses
+ * of these customers in the scope: what the late-event gate of ingestion judges a batch against
+ * (`late_usage.ts`), in one statement (`union all` of the two reads, each with one IN list).
+ *
+ * Every ingestion batch and every group commit of consumptions runs it, so the text is written
+ * out ({@link StaticSql}) rather than rendered by drizzle's select builder on each call, and the
+ * two reads share one statement: the embedded driver's fixed cost per statement (prepare, bind,
+ * result columns) is paid once (issue 14, ADR 0015). Instants are read as epoch ms (a number on
+ * SQLite, a `bigint` text on PostgreSQL), as the `timestamp_ms` columns map them.
+ *
+ * @param customerIds each id binds twice beside 4 scope values: chunk with `inChunks(…, 8)` and half the ids
+ */
+export async function timingRowsOfCustomers(
+  exec: Executor,
+  scope: Scope,
+  customerIds: readonly string[],
+): Promise<TimingRow[]> {
+  if (customerIds.length === 0) return [];
+  const rows = await exec.values<[string, string, number | string, number | string | null, string | null]>(
+    new StaticSql(TIMING_ROWS(inList(customerIds.length)), [
+      scope.tenantId,
+      scope.appId,
+      ...customerIds,
+      scope.tenantId,
+      scope.appId,
+      ...customerIds,
+    ]),
+  );
+  // Indexed, not destructured: libSQL's rows are array-like objects, not iterables.
+  return rows.map((r) => ({
+    kind: r[0] === "paused" ? "paused" : "closed",
+    customer_id: r[1],
+    start: new Date(Number(r[2])),
+    end: r[3] === null ? null : new Date(Number(r[3])),
+    number: r[4],
+  }));
 }
