@@ -16,7 +16,7 @@
  * @module
  */
 import { checkEntitlement, type CheckInput, recordUsage } from "../entitlements/service.ts";
-import { createEntry } from "../ledger/service.ts";
+import { postEntryBody } from "../ledger/routes.ts";
 import { CreateEntryBody } from "../ledger/schemas.ts";
 import { IngestBody } from "../usage/schemas.ts";
 import { parseQuantity, quantityProblem } from "../domain/quantity.ts";
@@ -85,28 +85,7 @@ export const ledgerEntryLane: LaneRoute<EntryBody> = {
     return parsed.success ? parsed.data : null;
   },
   async handle(ctx, input) {
-    const {
-      idempotency_key,
-      description,
-      postings,
-      metadata,
-      payment_intent_id,
-      refund_id,
-      payout_id,
-      dispute_id,
-    } = input;
-    const external = Object.fromEntries(
-      Object.entries({ payment_intent_id, refund_id, payout_id, dispute_id }).filter(([, v]) =>
-        v !== undefined
-      ),
-    );
-    const { entry, replayed } = await createEntry(ctx, {
-      idempotency_key,
-      description,
-      postings,
-      metadata,
-      ...(Object.keys(external).length > 0 ? { external } : {}),
-    });
+    const { entry, replayed } = await postEntryBody(ctx, input);
     return {
       status: replayed ? 200 : 201,
       body: { ...entry, replayed },

@@ -48,11 +48,48 @@ import {
   VoidHoldBody,
 } from "./schemas.ts";
 import { Currency, idParam } from "../http/schemas.ts";
+import type { Ctx } from "../context.ts";
 
 const IdParam = idParam(
   "Id of the account (acc_ or its name), entry (ent_) or hold (hld_)",
   "acc_01jd0000000000000000000000",
 );
+
+/**
+ * Posts the entry a validated `POST /v1/ledger/entries` body describes: the external ids present
+ * (`payment_intent_id`, `refund_id`, `payout_id`, `dispute_id`) are grouped under `external`. The
+ * chain's route and the fast lane (`http/lane_routes.ts`) both call it, so they build the same
+ * command.
+ *
+ * @throws what {@link createEntry} throws
+ */
+export function postEntryBody(
+  ctx: Ctx,
+  body: z.infer<typeof CreateEntryBody>,
+): ReturnType<typeof createEntry> {
+  const {
+    idempotency_key,
+    description,
+    postings,
+    metadata,
+    payment_intent_id,
+    refund_id,
+    payout_id,
+    dispute_id,
+  } = body;
+  const external = Object.fromEntries(
+    Object.entries({ payment_intent_id, refund_id, payout_id, dispute_id }).filter(([, v]) =>
+      v !== undefined
+    ),
+  );
+  return createEntry(ctx, {
+    idempotency_key,
+    description,
+    postings,
+    metadata,
+    ...(Object.keys(external).length > 0 ? { external } : {}),
+  });
+}
 
 /** Marks an idempotent replay on the response. */
 export function markReplay(c: Context, replayed: boolean): void {
@@ -149,28 +186,7 @@ export function ledgerRoutes(): OpenAPIHono<AppEnv> {
       },
     }),
     async (c) => {
-      const {
-        idempotency_key,
-        description,
-        postings,
-        metadata,
-        payment_intent_id,
-        refund_id,
-        payout_id,
-        dispute_id,
-      } = c.req.valid("json");
-      const external = Object.fromEntries(
-        Object.entries({ payment_intent_id, refund_id, payout_id, dispute_id }).filter(([, v]) =>
-          v !== undefined
-        ),
-      );
-      const { entry, replayed } = await createEntry(c.var.ctx, {
-        idempotency_key,
-        description,
-        postings,
-        metadata,
-        ...(Object.keys(external).length > 0 ? { external } : {}),
-      });
+      const { entry, replayed } = await postEntryBody(c.var.ctx, c.req.valid("json"));
       markReplay(c, replayed);
       return replayed ? c.json({ ...entry, replayed }, 200) : c.json({ ...entry, replayed }, 201);
     },
