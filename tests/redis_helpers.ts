@@ -7,7 +7,11 @@
  *
  * @module
  */
+import assert from "node:assert/strict";
 import { startUpstashLocal, type UpstashLocal } from "../src/dev/upstash_local.ts";
+import { DatabaseOnlyEntitlements, MemoryLiveEntitlements } from "../src/entitlements/live_store.ts";
+import { RedisLiveEntitlements } from "../src/entitlements/live_store_redis.ts";
+import type { TestEnv } from "./helpers.ts";
 
 /** A Redis server reachable over TCP. */
 export interface TestRedis {
@@ -201,4 +205,61 @@ export function startLateProxy(upstream: string, lateMs: number): LateProxy {
     },
   };
   return proxy;
+}
+
+/** One live-entitlements store a test runs against: `attach` installs it and returns its teardown. */
+export interface LiveStoreCase {
+  /** Shown in the test name: `in-process`, `libSQL only` or `redis`. */
+  name: string;
+  /** True for `redis` when no Redis could be had. */
+  ignore: boolean;
+  /** Installs the store on `env.services.live`; the teardown stops what it started and checks it. */
+  attach(env: TestEnv): Promise<() => Promise<void>>;
+}
+
+/**
+ * The three live-entitlements stores (in-process, database only, Redis through a local Upstash
+ * endpoint under a fresh `prefix`), for tests that must give the same answers on each. The Redis
+ * case's teardown asserts `failures === 0` with `failureMessage`: every answer came from Redis.
+ */
+export function liveStoreCases(
+  redis: TestRedis | null,
+  prefix: string,
+  failureMessage = "every answer came from Redis",
+): LiveStoreCase[] {
+  return [
+    {
+      name: "in-process",
+      ignore: false,
+      attach(env) {
+        env.services.live = new MemoryLiveEntitlements();
+        return Promise.resolve(() => Promise.resolve());
+      },
+    },
+    {
+      name: "libSQL only",
+      ignore: false,
+      attach(env) {
+        env.services.live = new DatabaseOnlyEntitlements();
+        return Promise.resolve(() => Promise.resolve());
+      },
+    },
+    {
+      name: "redis",
+      ignore: redis === null,
+      async attach(env) {
+        const local = await upstashFor(redis!);
+        const live = new RedisLiveEntitlements({
+          url: local.url,
+          token: local.token,
+          prefix: testPrefix(prefix),
+        });
+        env.services.live = live;
+        return async () => {
+          await local.stop();
+          assert.equal(live.failures, 0, failureMessage);
+        };
+      },
+    },
+  ];
 }

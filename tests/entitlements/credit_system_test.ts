@@ -6,10 +6,8 @@
  * pool refills at the period boundary, and its overage is priced like any metered feature.
  */
 import assert from "node:assert/strict";
-import { DatabaseOnlyEntitlements, MemoryLiveEntitlements } from "../../src/entitlements/live_store.ts";
-import { RedisLiveEntitlements } from "../../src/entitlements/live_store_redis.ts";
 import { call, tenant, type TestEnv, testEnv } from "../helpers.ts";
-import { acquireRedis, testPrefix, upstashFor } from "../redis_helpers.ts";
+import { acquireRedis, type LiveStoreCase, liveStoreCases } from "../redis_helpers.ts";
 
 const redis = await acquireRedis();
 const resources = { sanitizeResources: false, sanitizeOps: false };
@@ -100,41 +98,7 @@ Deno.test("credit systems: plan rules name the field (pool must exist, cost requ
   }
 });
 
-const stores: { name: string; ignore: boolean; attach(env: TestEnv): Promise<() => Promise<void>> }[] = [
-  {
-    name: "in-process",
-    ignore: false,
-    attach(env) {
-      env.services.live = new MemoryLiveEntitlements();
-      return Promise.resolve(() => Promise.resolve());
-    },
-  },
-  {
-    name: "libSQL only",
-    ignore: false,
-    attach(env) {
-      env.services.live = new DatabaseOnlyEntitlements();
-      return Promise.resolve(() => Promise.resolve());
-    },
-  },
-  {
-    name: "redis",
-    ignore: redis === null,
-    async attach(env) {
-      const local = await upstashFor(redis!);
-      const live = new RedisLiveEntitlements({
-        url: local.url,
-        token: local.token,
-        prefix: testPrefix("pool"),
-      });
-      env.services.live = live;
-      return async () => {
-        await local.stop();
-        assert.equal(live.failures, 0, "every answer came from Redis");
-      };
-    },
-  },
-];
+const stores: LiveStoreCase[] = liveStoreCases(redis, "pool");
 
 for (const store of stores) {
   Deno.test(

@@ -8,11 +8,13 @@
 import { decimalFromInteger } from "../../src/domain/decimal.ts";
 import assert from "node:assert/strict";
 import { RedisLiveEntitlements } from "../../src/entitlements/live_store_redis.ts";
-import { DatabaseOnlyEntitlements, MemoryLiveEntitlements } from "../../src/entitlements/live_store.ts";
+import { DatabaseOnlyEntitlements } from "../../src/entitlements/live_store.ts";
 import { ADMIN_TOKEN, call, countRows, sessionHeaders, tenant, type TestEnv, testEnv } from "../helpers.ts";
 import {
   acquireRedis,
   freePort,
+  type LiveStoreCase,
+  liveStoreCases,
   redisServerInstalled,
   startRedisServer,
   testPrefix,
@@ -89,47 +91,11 @@ async function eventsOf(env: TestEnv, feature: string): Promise<number> {
   return Number(rs.rows[0].n);
 }
 
-interface StoreCase {
-  name: string;
-  ignore: boolean;
-  attach(env: TestEnv): Promise<() => Promise<void>>;
-}
-
-const stores: StoreCase[] = [
-  {
-    name: "in-process",
-    ignore: false,
-    attach(env) {
-      env.services.live = new MemoryLiveEntitlements();
-      return Promise.resolve(() => Promise.resolve());
-    },
-  },
-  {
-    name: "libSQL only",
-    ignore: false,
-    attach(env) {
-      env.services.live = new DatabaseOnlyEntitlements();
-      return Promise.resolve(() => Promise.resolve());
-    },
-  },
-  {
-    name: "redis",
-    ignore: redis === null,
-    async attach(env) {
-      const local = await upstashFor(redis!);
-      const live = new RedisLiveEntitlements({
-        url: local.url,
-        token: local.token,
-        prefix: testPrefix("live"),
-      });
-      env.services.live = live;
-      return async () => {
-        await local.stop();
-        assert.equal(live.failures, 0, "every answer came from Redis, none from the libSQL fallback");
-      };
-    },
-  },
-];
+const stores: LiveStoreCase[] = liveStoreCases(
+  redis,
+  "live",
+  "every answer came from Redis, none from the libSQL fallback",
+);
 
 for (const store of stores) {
   const opts = { ignore: store.ignore, ...resources };

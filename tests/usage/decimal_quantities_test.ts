@@ -4,10 +4,8 @@
  * strings otherwise, billed, and consumed against decimal limits on every live store.
  */
 import assert from "node:assert/strict";
-import { DatabaseOnlyEntitlements, MemoryLiveEntitlements } from "../../src/entitlements/live_store.ts";
-import { RedisLiveEntitlements } from "../../src/entitlements/live_store_redis.ts";
 import { call, tenant, type TestEnv, testEnv } from "../helpers.ts";
-import { acquireRedis, testPrefix, upstashFor } from "../redis_helpers.ts";
+import { acquireRedis, type LiveStoreCase, liveStoreCases } from "../redis_helpers.ts";
 
 const redis = await acquireRedis();
 const resources = { sanitizeResources: false, sanitizeOps: false };
@@ -150,41 +148,7 @@ Deno.test("decimal events: max and latest keep every decimal place", async () =>
   }
 });
 
-const stores: { name: string; ignore: boolean; attach(env: TestEnv): Promise<() => Promise<void>> }[] = [
-  {
-    name: "in-process",
-    ignore: false,
-    attach(env) {
-      env.services.live = new MemoryLiveEntitlements();
-      return Promise.resolve(() => Promise.resolve());
-    },
-  },
-  {
-    name: "libSQL only",
-    ignore: false,
-    attach(env) {
-      env.services.live = new DatabaseOnlyEntitlements();
-      return Promise.resolve(() => Promise.resolve());
-    },
-  },
-  {
-    name: "redis",
-    ignore: redis === null,
-    async attach(env) {
-      const local = await upstashFor(redis!);
-      const live = new RedisLiveEntitlements({
-        url: local.url,
-        token: local.token,
-        prefix: testPrefix("dec"),
-      });
-      env.services.live = live;
-      return async () => {
-        await local.stop();
-        assert.equal(live.failures, 0, "every answer came from Redis");
-      };
-    },
-  },
-];
+const stores: LiveStoreCase[] = liveStoreCases(redis, "dec");
 
 for (const store of stores) {
   Deno.test(
