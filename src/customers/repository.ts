@@ -8,7 +8,8 @@ import type { Scope } from "../domain/scope.ts";
 import type { Executor } from "../storage/db.ts";
 import { customers } from "../storage/schema.ts";
 import { pageRows, scoped } from "../storage/scoped.ts";
-import { inList, StaticSql } from "../storage/static_sql.ts";
+import { StaticSql } from "../storage/static_sql.ts";
+import { textIn } from "../storage/limits.ts";
 import type { Page, PageRequest } from "../domain/paging.ts";
 
 /** A customer row as stored. */
@@ -43,7 +44,8 @@ export async function insertCustomer(
  *
  * Every ingestion batch (and every group commit of consumptions) runs this, so its text is
  * written out ({@link StaticSql}) instead of rendered by drizzle's select builder on each call
- * (issue 14, ADR 0015); it is the statement the builder rendered.
+ * (issue 14, ADR 0015); it is the statement the builder rendered, except on PostgreSQL, where both
+ * lists are one bound array each (`= any(?)`, {@link textIn}): one text whatever the count.
  */
 export async function customersByRefs(
   exec: Executor,
@@ -51,12 +53,12 @@ export async function customersByRefs(
   refs: string[],
 ): Promise<{ id: string; external_id: string }[]> {
   if (refs.length === 0) return [];
-  const list = inList(refs.length);
+  const list = textIn(exec, refs);
   const rows = await exec.values<[string, string]>(
     new StaticSql(
       `select "id", "external_id" from "customers" where ("customers"."tenant_id" = ? and ` +
-        `"customers"."app_id" = ? and ("customers"."id" in (${list}) or "customers"."external_id" in (${list})))`,
-      [scope.tenantId, scope.appId, ...refs, ...refs],
+        `"customers"."app_id" = ? and ("customers"."id"${list.sql} or "customers"."external_id"${list.sql}))`,
+      [scope.tenantId, scope.appId, ...list.params, ...list.params],
     ),
   );
   // Indexed, not destructured: libSQL's rows are array-like objects, not iterables.

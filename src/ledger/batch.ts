@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { and, eq, inArray, lte, max, sql } from "drizzle-orm";
+import { and, eq, lte, max, sql } from "drizzle-orm";
 import type { BillingError } from "../domain/errors.ts";
 import { payloadHashSync } from "../domain/hash.ts";
 import {
@@ -47,7 +47,7 @@ import {
   ledgerHolds,
   ledgerPostings,
 } from "../storage/schema.ts";
-import { inChunks, rowChunks } from "../storage/limits.ts";
+import { anyOf, inChunks, rowChunks } from "../storage/limits.ts";
 import { runStatement, statementValues, TableShape } from "../storage/shapes.ts";
 import type { AccountRow, HoldRow } from "./repository.ts";
 import type { InventoryHoldRow } from "../inventory/repository.ts";
@@ -288,7 +288,7 @@ export async function loadEntries(
 ): Promise<LedgerEntry[]> {
   const rows = await selectIn(exec, ids, (chunk) =>
     exec.select().from(ledgerEntries).where(
-      and(inScope(ledgerEntries, scope), inArray(ledgerEntries.id, chunk)),
+      and(inScope(ledgerEntries, scope), anyOf(exec, ledgerEntries.id, chunk)),
     ));
   if (rows.length === 0) return [];
   const postings = await selectIn(
@@ -296,7 +296,7 @@ export async function loadEntries(
     rows.map((r) => r.id),
     (chunk) =>
       exec.select().from(ledgerPostings).where(
-        and(inScope(ledgerPostings, scope), inArray(ledgerPostings.entry_id, chunk)),
+        and(inScope(ledgerPostings, scope), anyOf(exec, ledgerPostings.entry_id, chunk)),
       ).orderBy(ledgerPostings.id),
   );
   const byEntry = new Map<string, LedgerEntry["postings"]>();
@@ -389,7 +389,7 @@ async function loadLedger(
           touch.entryIds,
           (chunk) =>
             tx.select({ id: ledgerEntries.reverses_entry_id }).from(ledgerEntries).where(
-              and(inScope(ledgerEntries, scope), inArray(ledgerEntries.reverses_entry_id, chunk)),
+              and(inScope(ledgerEntries, scope), anyOf(tx, ledgerEntries.reverses_entry_id, chunk)),
             ),
         )
         : Promise.resolve([]),
@@ -576,7 +576,7 @@ async function loadInventory(tx: Tx, scope: Scope, now: Date, commands: Inventor
     touch.keys,
     (chunk) =>
       tx.select().from(inventoryOperations).where(
-        and(inScope(inventoryOperations, scope), inArray(inventoryOperations.idempotency_key, chunk)),
+        and(inScope(inventoryOperations, scope), anyOf(tx, inventoryOperations.idempotency_key, chunk)),
       ),
   );
   const holdIds = new Set(touch.holdIds);
@@ -588,7 +588,7 @@ async function loadInventory(tx: Tx, scope: Scope, now: Date, commands: Inventor
   }
   const holdRows = await selectIn(tx, holdIds, (chunk) =>
     tx.select().from(inventoryHolds).where(
-      and(inScope(inventoryHolds, scope), inArray(inventoryHolds.id, chunk)),
+      and(inScope(inventoryHolds, scope), anyOf(tx, inventoryHolds.id, chunk)),
     ));
   const due = await tx.select().from(inventoryHolds)
     .where(
@@ -608,7 +608,7 @@ async function loadInventory(tx: Tx, scope: Scope, now: Date, commands: Inventor
     pairs.map((p) => p.subject),
     (chunk) =>
       tx.select().from(inventoryBalances).where(
-        and(inScope(inventoryBalances, scope), inArray(inventoryBalances.subject, chunk)),
+        and(inScope(inventoryBalances, scope), anyOf(tx, inventoryBalances.subject, chunk)),
       ),
   );
   const balances: InventoryBalance[] = rows.filter((r) => wanted.has(`${r.subject}\u0000${r.item}`))

@@ -13,8 +13,19 @@
  *
  * @module
  */
-import { type Column, getTableColumns, getTableName, is, SQL, StringChunk, type Table } from "drizzle-orm";
+import {
+  type Column,
+  getTableColumns,
+  getTableName,
+  inArray,
+  is,
+  SQL,
+  sql,
+  StringChunk,
+  type Table,
+} from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
+import { inList, StaticSql } from "./static_sql.ts";
 
 /** What one SQL statement may carry on a store. */
 export interface StatementLimits {
@@ -28,6 +39,16 @@ export interface StatementLimits {
    * (PostgreSQL, or an executor no store registered) and rows travel as bound values.
    */
   readonly maxJsonRowsBytes?: number;
+  /**
+   * Present on a store that binds a whole column of values as one array parameter (PostgreSQL):
+   * the SQL type of every column, keyed `table.column` (`text`, `bigint`, `boolean`, `json`). The
+   * storage layer then writes multi-row statements whose text does not depend on the row count
+   * ({@link unnestInsertText}: `insert … select * from unnest(?::text[], …)`; {@link anyOf}:
+   * `= any(?)` instead of `in (?, ?, …)`), so a store that prepares each text once per connection
+   * (the `postgres` client) prepares it once and pipelines every later use. Absent: one bound
+   * parameter per value, as SQLite and a Durable Object take them.
+   */
+  readonly arrayTypes?: ReadonlyMap<string, string>;
 }
 
 /** libSQL / SQLite ≥ 3.32 (`SQLITE_MAX_VARIABLE_NUMBER` 32,766; `SQLITE_MAX_SQL_LENGTH` 1,000,000,000). */
@@ -58,6 +79,13 @@ export const STRICTEST_LIMITS: StatementLimits = Object.freeze({
  * statement's text and of the work one statement holds the write lock for.
  */
 export const MAX_ROWS_PER_STATEMENT = 500;
+
+/**
+ * Rows per statement when each column travels as one array parameter ({@link StatementLimits.arrayTypes}):
+ * the text is the same whatever the count, so only the work one statement does bounds it (a
+ * 1000-event ingestion batch is one statement).
+ */
+export const MAX_ARRAY_ROWS_PER_STATEMENT = 5000;
 
 const registry = new WeakMap<object, StatementLimits>();
 
@@ -153,6 +181,17 @@ export function insertStatements<T extends SQLiteTable>(
   rows: readonly T["$inferInsert"][],
 ): PromiseLike<unknown>[] {
   const out: PromiseLike<unknown>[] = [];
+  const limits = limitsOf(executor);
+  if (limits.arrayTypes) {
+    const arrays = slices(rows, MAX_ARRAY_ROWS_PER_STATEMENT).map((chunk) => columnArrays(table, chunk));
+    if (arrays.every((a) => a !== null)) {
+      const text = unnestInsertText(limits, table);
+      for (const params of arrays) {
+        out.push(executor.run(new StaticSql(text, params!)) as PromiseLike<unknown>);
+      }
+      return out;
+    }
+  }
   for (const chunk of rowChunks(executor, table, rows)) {
     const statement = plainInsert(table, chunk);
     out.push(
@@ -227,6 +266,95 @@ function omittedValue(column: Column): unknown {
 }
 
 /**
+ * The values of `rows` column by column, in `table`'s column order: one array per column, each
+ * value mapped as {@link plainInsert} maps it (a column a row leaves `undefined` takes what
+ * drizzle would write for it), for an {@link unnestInsertText} statement.
+ *
+ * @returns the arrays, or `null` when a row holds an SQL expression or a non-scalar driver value
+ *   (those stay with drizzle's builder)
+ */
+export function columnArrays(table: Table, rows: readonly Record<string, unknown>[]): unknown[][] | null {
+  const columns = Object.entries(getTableColumns(table)) as [string, Column][];
+  const out: unknown[][] = columns.map(() => new Array(rows.length));
+  for (let i = 0; i < columns.length; i++) {
+    const [key, column] = columns[i];
+    const values = out[i];
+    for (let r = 0; r < rows.length; r++) {
+      let value = rows[r][key];
+      if (value === undefined) value = omittedValue(column);
+      if (value === undefined || is(value, SQL)) return null;
+      const mapped = value === null ? null : column.mapToDriverValue(value);
+      if (mapped !== null && typeof mapped === "object") return null;
+      values[r] = mapped;
+    }
+  }
+  return out;
+}
+
+/**
+ * The SQL type of `table`'s column named `column` on a store with {@link StatementLimits.arrayTypes}.
+ *
+ * @throws {RangeError} when the store does not bind arrays or does not know the column (a table
+ *   missing from its schema: a bug)
+ */
+export function arrayTypeOf(limits: StatementLimits, table: string, column: string): string {
+  const type = limits.arrayTypes?.get(`${table}.${column}`);
+  if (type === undefined) throw new RangeError(`No array type for ${table}.${column}`);
+  return type;
+}
+
+const unnestTexts = new WeakMap<Table, string>();
+
+/**
+ * `insert into "t" ("a", "b", …) select * from unnest(?::text[], ?::bigint[], …)`: every column of
+ * `table` bound as one array ({@link columnArrays}), on a store with
+ * {@link StatementLimits.arrayTypes}. One text per table whatever the number of rows (cached);
+ * append an `on conflict …` clause as for a `values` insert. The `select` inserts rows in array
+ * order (an autoincrement key such as the outbox's `seq` follows it, as with `values`).
+ *
+ * @throws {RangeError} see {@link arrayTypeOf}
+ */
+export function unnestInsertText(limits: StatementLimits, table: Table): string {
+  let text = unnestTexts.get(table);
+  if (text === undefined) {
+    const name = getTableName(table);
+    const columns = Object.values(getTableColumns(table)) as Column[];
+    text = `insert into "${name}" (${columns.map((c) => `"${c.name}"`).join(", ")}) select * from unnest(${
+      columns.map((c) => `?::${arrayTypeOf(limits, name, c.name)}[]`).join(", ")
+    })`;
+    unnestTexts.set(table, text);
+  }
+  return text;
+}
+
+/**
+ * `column` is one of `values`: `column = any(?::type[])` with the values bound as one array on a
+ * store with {@link StatementLimits.arrayTypes} (one text whatever the count), else drizzle's
+ * `column in (?, ?, …)`. An empty list matches nothing. Values are bound as given (ids, keys:
+ * strings), not through the column's mapping.
+ */
+export function anyOf(executor: object, column: Column, values: readonly unknown[]): SQL {
+  const limits = limitsOf(executor);
+  if (!limits.arrayTypes) return inArray(column, values as unknown[]);
+  const type = arrayTypeOf(limits, getTableName(column.table), column.name);
+  return sql`${column} = any(${sql.param(values)}${sql.raw(`::${type}[]`)})`;
+}
+
+/**
+ * "Is one of `values`" for a column of text (ids, keys) in a written-out statement
+ * ({@link StaticSql}): ` = any(?::text[])` binding the values as one array on a store with
+ * {@link StatementLimits.arrayTypes} (one text whatever the count), else ` in (?, ?, …)` binding
+ * one parameter per value. Append `sql` after the column and splice `params` where its
+ * placeholders stand.
+ *
+ * @param values at least one (an empty `in ()` is not SQL; callers answer empty input without a statement)
+ */
+export function textIn(executor: object, values: readonly string[]): { sql: string; params: unknown[] } {
+  if (limitsOf(executor).arrayTypes) return { sql: " = any(?::text[])", params: [values] };
+  return { sql: ` in (${inList(values.length)})`, params: values as unknown[] };
+}
+
+/**
  * Cuts the values of an `IN (…)` list into chunks that fit one statement on `executor`'s store.
  *
  * @param reserved every other parameter the statement binds (scope columns, other conditions,
@@ -235,5 +363,7 @@ function omittedValue(column: Column): unknown {
  */
 export function inChunks<T>(executor: object, values: Iterable<T>, reserved: number): T[][] {
   const list = [...values];
-  return slices(list, rowsPerStatement(limitsOf(executor), 1, reserved));
+  const limits = limitsOf(executor);
+  if (limits.arrayTypes) return slices(list, MAX_ARRAY_ROWS_PER_STATEMENT);
+  return slices(list, rowsPerStatement(limits, 1, reserved));
 }

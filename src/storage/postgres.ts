@@ -23,16 +23,41 @@
 import postgres from "postgres";
 import { drizzle as sqliteProxy } from "drizzle-orm/sqlite-proxy";
 import { readMigrationFiles } from "drizzle-orm/migrator";
+import { getTableColumns, getTableName, is } from "drizzle-orm";
+import { PgTable } from "drizzle-orm/pg-core";
 import { BillingError } from "../domain/errors.ts";
 import type { Scope } from "../domain/scope.ts";
 import type { Db, Store, Tx } from "./db.ts";
 import { bindLimits, type StatementLimits } from "./limits.ts";
 import * as schema from "./schema.ts";
+import * as schemaPg from "./schema_pg.ts";
 
-/** PostgreSQL's limits: 65,535 bound parameters per statement (the wire protocol's Int16 count). */
+/**
+ * The type of every column of `schema_pg.ts`, keyed `table.column`, as an array element type
+ * (`bigserial` is `bigint`): what `unnest(?::type[])` and `= any(?::type[])` cast a bound array to.
+ */
+function pgColumnTypes(): ReadonlyMap<string, string> {
+  const types = new Map<string, string>();
+  for (const table of Object.values(schemaPg)) {
+    if (!is(table, PgTable)) continue;
+    const name = getTableName(table);
+    for (const column of Object.values(getTableColumns(table))) {
+      const type = column.getSQLType();
+      types.set(`${name}.${column.name}`, type === "bigserial" ? "bigint" : type);
+    }
+  }
+  return types;
+}
+
+/**
+ * PostgreSQL's limits: 65,535 bound parameters per statement (the wire protocol's Int16 count),
+ * and arrays bound as one parameter (`arrayTypes`): multi-row statements keep one text whatever
+ * their row count, so the client prepares each once per connection and pipelines the rest.
+ */
 export const POSTGRES_LIMITS: StatementLimits = Object.freeze({
   maxParameters: 65_535,
   maxStatementBytes: 1_000_000_000,
+  arrayTypes: pgColumnTypes(),
 });
 
 /** Where drizzle-kit writes the PostgreSQL migrations. */
@@ -134,7 +159,7 @@ function proxyOver(connection: Connection): Db {
   const db = sqliteProxy(async (text: string, params: unknown[], method: Method) => {
     const query = cachedPostgresSql(text, params.length);
     try {
-      // deno-lint-ignore no-explicit-any -- SQLite-encoded values: strings, numbers, null
+      // deno-lint-ignore no-explicit-any -- SQLite-encoded values: strings, numbers, null, arrays
       const pending = connection.unsafe(query, params as any[]);
       if (method === "run") {
         const result = await pending;

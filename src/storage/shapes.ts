@@ -9,8 +9,12 @@
  * Every statement runs through the executor's own drizzle session (`prepareOneTimeQuery`), so it
  * is the same call a drizzle query ends in on every store: libSQL, PostgreSQL through the
  * sqlite-proxy driver (which numbers the `?` placeholders) and a Durable Object's SQLite. Chunks
- * are sized by the store's parameter limit (`limits.ts`: 100 on Durable Objects). Every select
- * carries the tenancy filter (`tenant_id` and `app_id` first), as `storage/scoped.ts` does.
+ * are sized by the store's parameter limit (`limits.ts`: 100 on Durable Objects). On a store that
+ * binds arrays (PostgreSQL, `StatementLimits.arrayTypes`) the texts do not depend on the row
+ * count at all: inserts are `insert … select * from unnest(?::type[], …)` with one array per
+ * column and `selectIn` is `= any(?::type[])`, so the client prepares each text once per
+ * connection and pipelines every later use. Every select carries the tenancy filter (`tenant_id`
+ * and `app_id` first), as `storage/scoped.ts` does.
  *
  * Driver-free on purpose: the Worker bundle imports this module (ADR 0005).
  *
@@ -19,7 +23,14 @@
 import { type Column, getTableColumns, getTableName, type Table } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Scope } from "../domain/scope.ts";
-import { limitsOf, rowsPerStatement } from "./limits.ts";
+import {
+  arrayTypeOf,
+  limitsOf,
+  MAX_ARRAY_ROWS_PER_STATEMENT,
+  rowsPerStatement,
+  type StatementLimits,
+  unnestInsertText,
+} from "./limits.ts";
 
 /** The part of a drizzle SQLite session this module calls (the same on every store). */
 interface SessionLike {
@@ -128,6 +139,28 @@ export class TableShape<T extends SQLiteTable> {
   }
 
   /**
+   * The values of `rows` column by column (one array per column, in column order), each mapped as
+   * {@link bind} maps it: the parameters of an `unnest` insert on a store that binds arrays.
+   *
+   * @throws {TypeError} when a row leaves a column `undefined` (every column is written explicitly)
+   */
+  bindColumns(rows: readonly Record<string, unknown>[]): unknown[][] {
+    const out: unknown[][] = [];
+    for (let i = 0; i < this.keys.length; i++) {
+      const key = this.keys[i];
+      const column = this.columns[i];
+      const values = new Array(rows.length);
+      for (let r = 0; r < rows.length; r++) {
+        const value = rows[r][key];
+        if (value === undefined) throw new TypeError(`${this.name}.${key} is undefined`);
+        values[r] = value === null ? null : column.mapToDriverValue(value);
+      }
+      out.push(values);
+    }
+    return out;
+  }
+
+  /**
    * The statements inserting `rows` (chunked for `executor`'s store), each as text and values;
    * `suffix` (an `on conflict …` clause without parameters) ends every statement.
    */
@@ -137,6 +170,15 @@ export class TableShape<T extends SQLiteTable> {
     suffix = "",
   ): { text: string; params: unknown[] }[] {
     const out: { text: string; params: unknown[] }[] = [];
+    const limits = limitsOf(executor);
+    if (limits.arrayTypes) {
+      // One text whatever the count: each column's values bound as one array (`unnest`).
+      const text = unnestInsertText(limits, this.table as unknown as Table) + suffix;
+      for (let start = 0; start < rows.length; start += MAX_ARRAY_ROWS_PER_STATEMENT) {
+        out.push({ text, params: this.bindColumns(rows.slice(start, start + MAX_ARRAY_ROWS_PER_STATEMENT)) });
+      }
+      return out;
+    }
     const per = this.rowsPerStatement(executor);
     for (let start = 0; start < rows.length; start += per) {
       const chunk = rows.slice(start, start + per);
@@ -213,8 +255,10 @@ export class TableShape<T extends SQLiteTable> {
   ): Promise<T["$inferSelect"][]> {
     const list = [...new Set(values)];
     if (list.length === 0) return [];
+    const limits = limitsOf(executor);
+    if (limits.arrayTypes) return await this.#selectAny(executor, limits, scope, key, list);
     // Two scope parameters plus a margin, as the drizzle selects of the batch reserved.
-    const per = rowsPerStatement(limitsOf(executor), 1, 8);
+    const per = rowsPerStatement(limits, 1, 8);
     const out: T["$inferSelect"][] = [];
     for (let start = 0; start < list.length; start += per) {
       const chunk = list.slice(start, start + per);
@@ -223,6 +267,30 @@ export class TableShape<T extends SQLiteTable> {
         scope.appId,
         ...chunk,
       ]);
+      for (const r of rows) out.push(this.decode(r));
+    }
+    return out;
+  }
+
+  /** {@link selectIn} on a store that binds arrays: `<key> = any(?::type[])`, one text per key. */
+  async #selectAny(
+    executor: object,
+    limits: StatementLimits,
+    scope: Scope,
+    key: string,
+    list: string[],
+  ): Promise<T["$inferSelect"][]> {
+    const cacheKey = `\u0002${key}`;
+    let text = this.#selectTexts.get(cacheKey);
+    if (text === undefined) {
+      const type = arrayTypeOf(limits, this.name.slice(1, -1), this.columns[this.keys.indexOf(key)].name);
+      text = this.selectWhereText(`and ${this.column(key)} = any(?::${type}[])`);
+      this.#selectTexts.set(cacheKey, text);
+    }
+    const out: T["$inferSelect"][] = [];
+    for (let start = 0; start < list.length; start += MAX_ARRAY_ROWS_PER_STATEMENT) {
+      const chunk = list.slice(start, start + MAX_ARRAY_ROWS_PER_STATEMENT);
+      const rows = await statementValues(executor, text, [scope.tenantId, scope.appId, chunk]);
       for (const r of rows) out.push(this.decode(r));
     }
     return out;

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { desc, eq, gte, inArray, lt, sql } from "drizzle-orm";
+import { desc, eq, gte, lt, sql } from "drizzle-orm";
 import type { Feature } from "../domain/plan.ts";
 import { type Decimal, decimalFromInteger } from "../domain/decimal.ts";
 import { joinQuantity, joinScaledParts } from "../domain/quantity.ts";
@@ -11,8 +11,17 @@ import type { Scope } from "../domain/scope.ts";
 import type { Executor } from "../storage/db.ts";
 import { usageDeadLetters, usageEvents } from "../storage/schema.ts";
 import { type NewRow, scoped } from "../storage/scoped.ts";
-import { limitsOf, rowChunks } from "../storage/limits.ts";
-import { inList, StaticSql } from "../storage/static_sql.ts";
+import {
+  anyOf,
+  arrayTypeOf,
+  limitsOf,
+  MAX_ARRAY_ROWS_PER_STATEMENT,
+  rowChunks,
+  slices,
+  type StatementLimits,
+  textIn,
+} from "../storage/limits.ts";
+import { StaticSql } from "../storage/static_sql.ts";
 
 /** A usage event row to insert (the scope columns are stamped by the repository). */
 export type NewUsageEventRow = NewRow<typeof usageEvents>;
@@ -103,9 +112,11 @@ const MAX_JSON_ROWS = 1000;
  * ingestion path). On SQLite stores (libSQL, a Durable Object's SQLite: `maxJsonRowsBytes` in
  * their limits) up to 1000 rows go as one JSON text parameter expanded by `json_each`, so the
  * statement is short whatever the batch (measured on a 1000-event batch, issue 14: preparing two
- * 500-row VALUES statements took about a sixth of the path's CPU); elsewhere (PostgreSQL) as
- * multi-row VALUES chunked to the parameter limit (12 per row: 500 rows per statement).
- * `rows[i].created_at` must be the same for every row on the JSON path (one batch's write time).
+ * 500-row VALUES statements took about a sixth of the path's CPU). On a store that binds arrays
+ * (PostgreSQL) up to {@link MAX_ARRAY_ROWS_PER_STATEMENT} rows go as one array per column,
+ * expanded by `unnest` ({@link unnestText}): one text whatever the batch, prepared once per
+ * connection. Otherwise, and when the rows' `created_at` differ (the JSON and array forms bind it
+ * once: one batch's write time), as multi-row VALUES chunked to the parameter limit (12 per row).
  *
  * @returns how many rows were inserted, or `null` when the store does not report it (then the
  *   caller must read which rows are its own; libSQL and PostgreSQL report it)
@@ -121,8 +132,16 @@ export async function insertNewUsageEvents(
     const affected = (result as { rowsAffected?: unknown } | undefined)?.rowsAffected;
     inserted = inserted !== null && typeof affected === "number" ? inserted + affected : null;
   };
-  const maxBytes = limitsOf(exec).maxJsonRowsBytes;
-  if (maxBytes !== undefined && rows.length > 0 && rows.every((r) => r.created_at === rows[0].created_at)) {
+  const limits = limitsOf(exec);
+  const maxBytes = limits.maxJsonRowsBytes;
+  const oneWriteTime = rows.length > 0 && rows.every((r) => r.created_at === rows[0].created_at);
+  if (limits.arrayTypes && oneWriteTime) {
+    for (const chunk of slices(rows, MAX_ARRAY_ROWS_PER_STATEMENT)) {
+      add(await exec.run(new StaticSql(unnestText(limits), unnestParams(scope, chunk))));
+    }
+    return inserted;
+  }
+  if (maxBytes !== undefined && oneWriteTime) {
     for (const chunk of jsonChunks(rows, maxBytes)) {
       add(
         await exec.run(new StaticSql(JSON_INSERT, [scope.tenantId, scope.appId, rows[0].created_at, chunk])),
@@ -150,6 +169,68 @@ export async function insertNewUsageEvents(
     add(await exec.run(new StaticSql(insertText(chunk.length), params)));
   }
   return inserted;
+}
+
+/** Columns of the ingestion INSERT bound once per statement (the rest travel as arrays). */
+const SCALAR_COLUMNS = new Set(["tenant_id", "app_id", "created_at"]);
+let unnestInsert: string | undefined;
+
+/**
+ * The ingestion INSERT on a store that binds arrays (PostgreSQL): the scope and `created_at`
+ * bound once, every other column as one array expanded by `unnest`, so the text is the same
+ * whatever the number of rows and the client prepares it once per connection.
+ */
+function unnestText(limits: StatementLimits): string {
+  if (unnestInsert === undefined) {
+    const type = (c: string) => arrayTypeOf(limits, "usage_events", c);
+    const arrays = USAGE_EVENT_COLUMNS.filter((c) => !SCALAR_COLUMNS.has(c));
+    unnestInsert = `insert into "usage_events" (${COLUMN_LIST}) select ${
+      USAGE_EVENT_COLUMNS.map((c) => SCALAR_COLUMNS.has(c) ? `?::${type(c)}` : `u."${c}"`).join(", ")
+    } from unnest(${arrays.map((c) => `?::${type(c)}[]`).join(", ")}) as u(${
+      arrays.map((c) => `"${c}"`).join(", ")
+    }) ${CONFLICT}`;
+  }
+  return unnestInsert;
+}
+
+/**
+ * Parameters of {@link unnestText} for `rows`: the scope and `created_at`, then one array per
+ * other column. `created_at` is the first row's (the caller checked that every row has it).
+ */
+function unnestParams(scope: Scope, rows: readonly UsageEventValues[]): unknown[] {
+  const n = rows.length;
+  const id = new Array<string>(n), eventId = new Array<string>(n), customer = new Array<string>(n);
+  const feature = new Array<string>(n), value = new Array<number>(n), frac = new Array<number>(n);
+  const timestamp = new Array<number>(n), properties = new Array<string | null>(n);
+  const hash = new Array<string>(n);
+  const createdAt = rows[0].created_at;
+  for (let i = 0; i < n; i++) {
+    const r = rows[i];
+    id[i] = r.id;
+    eventId[i] = r.event_id;
+    customer[i] = r.customer_id;
+    feature[i] = r.feature;
+    value[i] = r.value;
+    frac[i] = r.value_frac;
+    timestamp[i] = r.timestamp;
+    properties[i] = r.properties;
+    hash[i] = r.payload_hash;
+  }
+  // In USAGE_EVENT_COLUMNS order: the scalars where they stand in the select list, then the arrays.
+  return [
+    scope.tenantId,
+    scope.appId,
+    createdAt,
+    id,
+    eventId,
+    customer,
+    feature,
+    value,
+    frac,
+    timestamp,
+    properties,
+    hash,
+  ];
 }
 
 /**
@@ -230,7 +311,7 @@ export async function storedEventsOf(
     hash: usageEvents.payload_hash,
   })
     .from(usageEvents)
-    .where(s.filter(usageEvents, inArray(usageEvents.event_id, [...eventIds])));
+    .where(s.filter(usageEvents, anyOf(exec, usageEvents.event_id, eventIds)));
 }
 
 /** Stored payload hashes of the scope's events whose client id is in `eventIds` (one IN list). */
@@ -244,7 +325,7 @@ export async function hashesOfEvents(
   return await exec.select({ event_id: usageEvents.event_id, hash: usageEvents.payload_hash }).from(
     usageEvents,
   )
-    .where(s.filter(usageEvents, inArray(usageEvents.event_id, [...eventIds])));
+    .where(s.filter(usageEvents, anyOf(exec, usageEvents.event_id, eventIds)));
 }
 
 /**
@@ -453,7 +534,7 @@ export async function deadLetterMessageIds(
 ): Promise<Set<string>> {
   if (messageIds.length === 0) return new Set();
   const rows = await exec.select({ message_id: usageDeadLetters.message_id }).from(usageDeadLetters)
-    .where(inArray(usageDeadLetters.message_id, [...messageIds]));
+    .where(anyOf(exec, usageDeadLetters.message_id, messageIds));
   return new Set(rows.map((r) => r.message_id));
 }
 
@@ -484,13 +565,13 @@ export interface TimingRow {
 
 const TIMING_ROWS = (list: string) =>
   `select 'closed', "customer_id", "period_start", "period_end", "number" from "invoices" where ` +
-  `("invoices"."tenant_id" = ? and "invoices"."app_id" = ? and "invoices"."customer_id" in (${list}) ` +
+  `("invoices"."tenant_id" = ? and "invoices"."app_id" = ? and "invoices"."customer_id"${list} ` +
   `and "invoices"."status" in ('open', 'paid', 'uncollectible')) union all ` +
   `select 'paused', "subscriptions"."customer_id", "subscription_pauses"."start_at", "subscription_pauses"."end_at", null ` +
   `from "subscription_pauses" inner join "subscriptions" on ("subscriptions"."id" = ` +
   `"subscription_pauses"."subscription_id" and "subscriptions"."tenant_id" = "subscription_pauses"."tenant_id" ` +
   `and "subscriptions"."app_id" = "subscription_pauses"."app_id") where ("subscription_pauses"."tenant_id" = ? ` +
-  `and "subscription_pauses"."app_id" = ? and "subscriptions"."customer_id" in (${list}))`;
+  `and "subscription_pauses"."app_id" = ? and "subscriptions"."customer_id"${list})`;
 
 /**
  * The closed invoice periods (open, paid or uncollectible invoices) and the subscription pauses
@@ -500,7 +581,8 @@ const TIMING_ROWS = (list: string) =>
  * Every ingestion batch and every group commit of consumptions runs it, so the text is written
  * out ({@link StaticSql}) rather than rendered by drizzle's select builder on each call, and the
  * two reads share one statement: the embedded driver's fixed cost per statement (prepare, bind,
- * result columns) is paid once (issue 14, ADR 0015). Instants are read as epoch ms (a number on
+ * result columns) is paid once (issue 14, ADR 0015). On PostgreSQL each list is one bound array
+ * (`= any(?)`, {@link textIn}), so the text is the same whatever the number of customers. Instants are read as epoch ms (a number on
  * SQLite, a `bigint` text on PostgreSQL), as the `timestamp_ms` columns map them.
  *
  * @param customerIds each id binds twice beside 4 scope values: chunk with `inChunks(…, 8)` and half the ids
@@ -511,14 +593,15 @@ export async function timingRowsOfCustomers(
   customerIds: readonly string[],
 ): Promise<TimingRow[]> {
   if (customerIds.length === 0) return [];
+  const list = textIn(exec, customerIds);
   const rows = await exec.values<[string, string, number | string, number | string | null, string | null]>(
-    new StaticSql(TIMING_ROWS(inList(customerIds.length)), [
+    new StaticSql(TIMING_ROWS(list.sql), [
       scope.tenantId,
       scope.appId,
-      ...customerIds,
+      ...list.params,
       scope.tenantId,
       scope.appId,
-      ...customerIds,
+      ...list.params,
     ]),
   );
   // Indexed, not destructured: libSQL's rows are array-like objects, not iterables.
