@@ -139,16 +139,42 @@ export function toPostgresSql(text: string, parameters: number): string {
 type Method = "run" | "all" | "values" | "get";
 type Connection = postgres.Sql | postgres.TransactionSql;
 
+/**
+ * A text whose shape depends on how many values it carries: a multi-row `values (…), (…)` or an
+ * `in (…)` list of several placeholders (drizzle's builder writes both; the storage layer's own
+ * statements use arrays on PostgreSQL instead, see `limits.ts`).
+ */
+const COUNT_SHAPED = /\), \(| in \(\?, /;
+
+/**
+ * Whether the client should prepare `text` (a named statement, kept per connection): yes unless
+ * its shape depends on a count ({@link COUNT_SHAPED}), since every prepared text stays on its
+ * connection (client and server) until the connection closes, and a text per count would pile
+ * up. A prepared text costs a `Parse`/`Describe` round trip on its first use on a connection,
+ * then each use is one `Bind`/`Execute` that pipelines behind the others; an unprepared text with
+ * parameters is described first on every use and holds the connection meanwhile (the `postgres`
+ * client's `unsafe` prepares nothing unless asked).
+ */
+export function shouldPrepare(text: string): boolean {
+  return !COUNT_SHAPED.test(text);
+}
+
+/** A statement's PostgreSQL text and whether to prepare it. */
+interface PostgresStatement {
+  text: string;
+  prepare: boolean;
+}
+
 /** Most statement texts whose PostgreSQL form {@link proxyOver} remembers (a bound on memory). */
 const SQL_CACHE_SIZE = 2000;
-const sqlCache = new Map<string, string>();
+const sqlCache = new Map<string, PostgresStatement>();
 
-/** {@link toPostgresSql}, remembered per text: the hot statements repeat. */
-function cachedPostgresSql(text: string, parameters: number): string {
+/** {@link toPostgresSql} and {@link shouldPrepare}, remembered per text: the hot statements repeat. */
+function cachedPostgresSql(text: string, parameters: number): PostgresStatement {
   const key = `${parameters}\u0000${text}`;
   let out = sqlCache.get(key);
   if (out === undefined) {
-    out = toPostgresSql(text, parameters);
+    out = { text: toPostgresSql(text, parameters), prepare: shouldPrepare(text) };
     if (sqlCache.size >= SQL_CACHE_SIZE) sqlCache.delete(sqlCache.keys().next().value!);
     sqlCache.set(key, out);
   }
@@ -160,7 +186,7 @@ function proxyOver(connection: Connection): Db {
     const query = cachedPostgresSql(text, params.length);
     try {
       // deno-lint-ignore no-explicit-any -- SQLite-encoded values: strings, numbers, null, arrays
-      const pending = connection.unsafe(query, params as any[]);
+      const pending = connection.unsafe(query.text, params as any[], { prepare: query.prepare });
       if (method === "run") {
         const result = await pending;
         return { rows: [], rowsAffected: result.count };

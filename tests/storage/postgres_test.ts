@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { eq } from "drizzle-orm";
 import postgres from "postgres";
-import { openPostgres, toPostgresSql } from "../../src/storage/postgres.ts";
+import { openPostgres, shouldPrepare, toPostgresSql } from "../../src/storage/postgres.ts";
 import { invoiceSequences, ledgerAccounts, tenants } from "../../src/storage/schema.ts";
 import { freshPostgresDatabase } from "../pg_helpers.ts";
 
@@ -24,6 +24,18 @@ Deno.test("toPostgresSql() numbers placeholders outside quotes and unqualifies o
     `insert into "s" ("a", "b") values ($1, $2) on conflict ("a", "b") do update set "n" = "s"."n" + 1`,
   );
   assert.throws(() => toPostgresSql("select ?", 2), /1 placeholders for 2 parameters/);
+});
+
+Deno.test("shouldPrepare(): every text but those whose shape depends on a count of values", () => {
+  assert.equal(shouldPrepare(`select "a" from "t" where "x" = ? and "y" = any(?::text[])`), true);
+  assert.equal(
+    shouldPrepare(`insert into "t" ("a", "b") select * from unnest(?::text[], ?::bigint[])`),
+    true,
+  );
+  assert.equal(shouldPrepare(`insert into "t" ("a", "b") values (?, ?)`), true);
+  assert.equal(shouldPrepare(`select "a" from "t" where "x" in (?)`), true);
+  assert.equal(shouldPrepare(`insert into "t" ("a", "b") values (?, ?), (?, ?)`), false);
+  assert.equal(shouldPrepare(`select "a" from "t" where "x" in (?, ?, ?)`), false);
 });
 
 Deno.test("openPostgres(): four processes starting together apply each migration once", async () => {
