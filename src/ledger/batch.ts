@@ -197,7 +197,13 @@ export type ExpiredHold = { ledger: "money"; hold: LedgerHold } | {
  * Runs a batch inside `tx`. Rejected commands write nothing; the accepted ones and the expiries
  * are written before this resolves. The caller commits.
  *
- * @throws {Error} for storage failures and broken invariants (the caller rolls back)
+ * @param alongside statements of the caller that belong to the batch's transaction and depend on
+ *   its outcomes only (the writer's outbox and audit rows): called once the books are applied and
+ *   the batch's own writes are sent, and awaited with them, so on PostgreSQL they go out in the same
+ *   flight instead of one round trip each after the batch (libSQL and a Durable Object run them
+ *   after the batch's writes, as before)
+ * @throws {Error} for storage failures and broken invariants (the caller rolls back); the first
+ *   failing statement's error when writes fail
  */
 export async function runBatch(
   tx: Tx,
@@ -205,8 +211,10 @@ export async function runBatch(
   now: Date,
   items: readonly BatchItem[],
   known?: AccountCache,
+  alongside?: (result: BatchResult) => Promise<void>,
 ): Promise<BatchResult> {
   const outcomes: Outcome<LedgerResult | InventoryResult>[] = new Array(items.length);
+  const writes: Promise<void>[] = [];
   const entries: { item: number; entry: LedgerEntry }[] = [];
   const expired: ExpiredHold[] = [];
   let accounts: LedgerAccount[] = [];
@@ -224,11 +232,13 @@ export async function runBatch(
         entries.push({ item: i, entry: outcome.value.entry });
       }
     }
-    await writeLedger(tx, scope, now, book);
+    writes.push(writeLedger(tx, scope, now, book));
     for (const hold of book.expiredHolds) expired.push({ ledger: "money", hold });
     accounts = [...snapshot.accounts, ...book.changes().accounts];
   }
   if (inventoryIndexes.length > 0) {
+    // The inventory loads read after the ledger's writes: let those fail first, with their own error.
+    await pipelined(writes.splice(0));
     const commands = inventoryIndexes.map((i) => items[i].command as InventoryCommand);
     const book = new InventoryBook(await loadInventory(tx, scope, now, commands), now);
     book.expireDue();
@@ -238,7 +248,12 @@ export async function runBatch(
     await writeInventory(tx, scope, now, book);
     for (const hold of book.expiredHolds) expired.push({ ledger: "inventory", hold });
   }
-  return { outcomes, entries, expired, accounts };
+  const result = { outcomes, entries, expired, accounts };
+  // Sent in order on one connection: the batch's writes, then the caller's. The first failure
+  // rejects (PostgreSQL refuses every later statement of the transaction).
+  if (alongside) writes.push(alongside(result));
+  await pipelined(writes);
+  return result;
 }
 
 // ---- ledger: load ----

@@ -213,22 +213,23 @@ export class InProcessWriter implements CommandWriter {
       const result = await this.#options.storage.write(async (tx) => {
         events.length = 0;
         const now = this.#options.clock.now();
-        const out = await runBatch(tx, scope, now, items, this.#accounts);
-        if (this.#options.lifecycle) {
-          // One outbox statement and one audit statement for the whole batch, each row with the
-          // actor and request id of the command that caused it.
-          const recorded: { who: WriteActor; event: LifecycleEvent }[] = [];
-          for (const { submitter, event } of batchEvents(scope, now, items, out)) {
-            const who = {
-              actor: (submitter === null ? undefined : batch[submitter].who.actor) ?? "system",
-              requestId: (submitter === null ? undefined : batch[submitter].who.requestId) ?? null,
-            };
-            recorded.push({ who, event });
-            events.push(event);
+        // One outbox statement and one audit statement for the whole batch, each row with the
+        // actor and request id of the command that caused it, sent with the batch's own writes.
+        const record = this.#options.lifecycle
+          ? (out: BatchResult) => {
+            const recorded: { who: WriteActor; event: LifecycleEvent }[] = [];
+            for (const { submitter, event } of batchEvents(scope, now, items, out)) {
+              const who = {
+                actor: (submitter === null ? undefined : batch[submitter].who.actor) ?? "system",
+                requestId: (submitter === null ? undefined : batch[submitter].who.requestId) ?? null,
+              };
+              recorded.push({ who, event });
+              events.push(event);
+            }
+            return recordLifecycleOf(tx, recorded);
           }
-          await recordLifecycleOf(tx, recorded);
-        }
-        return out;
+          : undefined;
+        return await runBatch(tx, scope, now, items, this.#accounts, record);
       }, scope);
       this.#accounts.add(scope, result.accounts);
       this.#options.onBatch?.({

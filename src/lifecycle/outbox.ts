@@ -57,8 +57,9 @@ export async function recordLifecycleOf(
     );
   }
   for (const { event } of items) event.id ??= newId("msg");
-  await appendOutbox(tx, items.map((item) => item.event));
-  await recordAuditOf(tx, items);
+  // Independent statements (no row of one reads the other): sent together, one round trip on
+  // PostgreSQL; the outbox's are sent first, and SQLite stores run them one after another.
+  await Promise.all([appendOutbox(tx, items.map((item) => item.event)), recordAuditOf(tx, items)]);
 }
 
 /** An outbox row as consumers see it. */
