@@ -5,7 +5,8 @@
  * 1. `store`: the store under the ledger writer, no HTTP: `--store-entries` two-posting entries
  *    spread over the tenants, `--store-inflight` submitted at a time (like that many waiting
  *    clients), through the same `InProcessWriter` and lifecycle outbox/audit the server uses; for
- *    PostgreSQL it also counts the statements and socket writes each batch sends;
+ *    PostgreSQL it also counts the statements, socket writes and socket reads (about one per round
+ *    trip) of each batch;
  * 2. `cpu`: the whole app in this process (`app.request`, no sockets on the HTTP side), CPU time
  *    (`process.cpuUsage()`, user + system) per ledger entry and per ingested event, libSQL vs
  *    PostgreSQL: the cost that bounds a process on a loaded machine, less noisy than a rate;
@@ -272,6 +273,18 @@ net.Socket.prototype.write = function (this: net.Socket, ...rest: unknown[]) {
   return (socketWrite as (...a: unknown[]) => boolean).apply(this, rest);
 } as typeof socketWrite;
 
+/**
+ * Socket reads of this process (`data` events): about one per round trip, since the server
+ * answers a flight of pipelined statements at once (the client writes a `Bind` of more than 1 KB on
+ * its own, so writes overcount flights).
+ */
+let socketReads = 0;
+const socketEmit = net.Socket.prototype.emit;
+net.Socket.prototype.emit = function (this: net.Socket, event: string | symbol, ...rest: unknown[]) {
+  if (event === "data") socketReads++;
+  return (socketEmit as (...a: unknown[]) => boolean).call(this, event, ...rest);
+} as typeof socketEmit;
+
 /** Entries/s through the ledger writer on `store`, and how many batches carried them. */
 async function measureStore(store: Store): Promise<{ perSecond: number; batches: number }> {
   let batches = 0;
@@ -319,7 +332,7 @@ if (SECTIONS.has("store")) {
     storeRows.push(
       `| ${"libSQL (embedded file)".padEnd(24)} | ${perSecond.toFixed(0).padStart(18)} | ${
         (STORE_ENTRIES / batches).toFixed(1).padStart(17)
-      } | ${"–".padStart(20)} | ${"–".padStart(20)} |`,
+      } | ${"–".padStart(20)} | ${"–".padStart(23)} | ${"–".padStart(22)} |`,
     );
   } finally {
     database.close();
@@ -331,13 +344,14 @@ if (SECTIONS.has("store")) {
   try {
     statements = 0;
     const writes = socketWrites;
+    const reads = socketReads;
     const { perSecond, batches } = await measureStore(store);
     storeRows.push(
       `| ${"PostgreSQL".padEnd(24)} | ${perSecond.toFixed(0).padStart(18)} | ${
         (STORE_ENTRIES / batches).toFixed(1).padStart(17)
       } | ${(statements / batches).toFixed(1).padStart(20)} | ${
-        ((socketWrites - writes) / batches).toFixed(1).padStart(20)
-      } |`,
+        ((socketWrites - writes) / batches).toFixed(1).padStart(23)
+      } | ${((socketReads - reads) / batches).toFixed(1).padStart(22)} |`,
     );
   } finally {
     await store.close();
@@ -347,10 +361,10 @@ if (SECTIONS.has("store")) {
     `Ledger writer, no HTTP: ${STORE_ENTRIES} entries over ${TENANTS} tenants, ${STORE_INFLIGHT} submitted at a time`,
   );
   console.log(
-    "| store                    | ledger entries / s | entries per batch | statements per batch | socket writes per batch |",
+    "| store                    | ledger entries / s | entries per batch | statements per batch | socket writes per batch | socket reads per batch |",
   );
   console.log(
-    "|--------------------------|-------------------:|------------------:|---------------------:|------------------------:|",
+    "|--------------------------|-------------------:|------------------:|---------------------:|------------------------:|-----------------------:|",
   );
   for (const row of storeRows) console.log(row);
   console.log("");
