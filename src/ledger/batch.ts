@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { and, eq, lte, max, sql } from "drizzle-orm";
+import { and, eq, lte, max } from "drizzle-orm";
 import type { BillingError } from "../domain/errors.ts";
 import { payloadHashSync } from "../domain/hash.ts";
 import {
@@ -47,7 +47,7 @@ import {
   ledgerHolds,
   ledgerPostings,
 } from "../storage/schema.ts";
-import { anyOf, inChunks, rowChunks } from "../storage/limits.ts";
+import { anyOf, inChunks } from "../storage/limits.ts";
 import { runStatement, statementValues, TableShape } from "../storage/shapes.ts";
 import type { AccountRow, HoldRow } from "./repository.ts";
 import type { InventoryHoldRow } from "../inventory/repository.ts";
@@ -92,6 +92,16 @@ const COMMANDS = new TableShape(ledgerCommands);
 const ENTRIES = new TableShape(ledgerEntries);
 const HOLDS = new TableShape(ledgerHolds);
 const POSTINGS = new TableShape(ledgerPostings);
+const INVENTORY_BALANCES = new TableShape(inventoryBalances);
+const INVENTORY_HOLDS = new TableShape(inventoryHolds);
+const INVENTORY_OPERATIONS = new TableShape(inventoryOperations);
+/** An inventory balance row replaces its earlier counts. */
+const INVENTORY_BALANCE_UPSERT = INVENTORY_BALANCES.upsertSuffix(
+  ["tenant_id", "app_id", "subject", "item"],
+  ["free", "on_hold", "updated_at"],
+);
+/** An inventory hold row replaces its earlier state: only what a transition changes. */
+const INVENTORY_HOLD_UPSERT = INVENTORY_HOLDS.upsertSuffix(["id"], ["status", "updated_at"]);
 /** Pending holds of the scope due at `?`, at most `?` of them. */
 const DUE_HOLDS_TEXT = HOLDS.selectWhereText(
   `and ${HOLDS.column("status")} = 'pending' and ${HOLDS.column("expires_at")} <= ? limit ?`,
@@ -637,31 +647,25 @@ async function loadInventory(tx: Tx, scope: Scope, now: Date, commands: Inventor
 async function writeInventory(tx: Tx, scope: Scope, now: Date, book: InventoryBook): Promise<void> {
   const changes = book.changes();
   const s = { tenant_id: scope.tenantId, app_id: scope.appId };
-  for (const chunk of rowChunks(tx, inventoryBalances, changes.balances)) {
-    await tx.insert(inventoryBalances).values(chunk.map((b) => ({ ...s, ...b, updated_at: now })))
-      .onConflictDoUpdate({
-        target: [
-          inventoryBalances.tenant_id,
-          inventoryBalances.app_id,
-          inventoryBalances.subject,
-          inventoryBalances.item,
-        ],
-        set: {
-          free: sql`excluded.free`,
-          on_hold: sql`excluded.on_hold`,
-          updated_at: sql`excluded.updated_at`,
-        },
-      });
-  }
-  for (const chunk of rowChunks(tx, inventoryHolds, changes.holds)) {
-    await tx.insert(inventoryHolds).values(chunk.map((h) => ({ ...s, ...h }))).onConflictDoUpdate({
-      target: inventoryHolds.id,
-      set: { status: sql`excluded.status`, updated_at: sql`excluded.updated_at` },
-    });
-  }
-  for (const chunk of rowChunks(tx, inventoryOperations, changes.operations)) {
-    await tx.insert(inventoryOperations).values(chunk.map((o) => ({ ...s, ...o })));
-  }
+  // Fixed-shape statements, as for the money ledger (`writeLedger`): one text per table on
+  // PostgreSQL whatever the count, run together by `pipelined`.
+  const statements: { text: string; params: unknown[] }[] = [
+    ...INVENTORY_BALANCES.inserts(
+      tx,
+      changes.balances.map((b) => ({
+        ...s,
+        subject: b.subject,
+        item: b.item,
+        free: b.free,
+        on_hold: b.on_hold,
+        updated_at: now,
+      })),
+      INVENTORY_BALANCE_UPSERT,
+    ),
+    ...INVENTORY_HOLDS.inserts(tx, changes.holds.map((h) => ({ ...s, ...h })), INVENTORY_HOLD_UPSERT),
+    ...INVENTORY_OPERATIONS.inserts(tx, changes.operations.map((o) => ({ ...s, ...o }))),
+  ];
+  await pipelined(statements.map((st) => runStatement(tx, st.text, st.params)));
 }
 
 /** Narrowing helper: the error of a rejected outcome. */

@@ -11,11 +11,15 @@ import assert from "node:assert/strict";
 import { asc } from "drizzle-orm";
 import { InProcessWriter } from "../../src/ledger/writer.ts";
 import type { LedgerCommand } from "../../src/domain/ledger_book.ts";
+import type { InventoryCommand } from "../../src/domain/inventory.ts";
 import { LifecycleDispatcher } from "../../src/lifecycle/dispatcher.ts";
 import { openDatabase, type Store } from "../../src/storage/db.ts";
 import { openPostgres } from "../../src/storage/postgres.ts";
 import {
   auditEvents,
+  inventoryBalances,
+  inventoryHolds,
+  inventoryOperations,
   invoices,
   ledgerAccounts,
   ledgerBalances,
@@ -179,6 +183,16 @@ async function ledgerDump(store: Store) {
   const balances = await db.select().from(ledgerBalances);
   const outbox = await db.select().from(outboxEvents).orderBy(asc(outboxEvents.seq));
   const audit = await db.select().from(auditEvents);
+  const inventoryBalanceRows = await db.select().from(inventoryBalances).orderBy(
+    asc(inventoryBalances.subject),
+    asc(inventoryBalances.item),
+  );
+  const inventoryHoldRows = await db.select().from(inventoryHolds).orderBy(
+    asc(inventoryHolds.idempotency_key),
+  );
+  const inventoryOperationRows = await db.select().from(inventoryOperations).orderBy(
+    asc(inventoryOperations.seq),
+  );
   const out = {
     accounts: labels.of(accounts),
     entries: labels.of(entries),
@@ -186,6 +200,9 @@ async function ledgerDump(store: Store) {
     holds: labels.of(holds),
     commands: labels.of(commands),
     outbox: labels.of(outbox),
+    inventoryBalances: labels.of(inventoryBalanceRows),
+    inventoryHolds: labels.of(inventoryHoldRows),
+    inventoryOperations: labels.of(inventoryOperationRows),
     // Labelled after the rows they name, then ordered by those labels.
     balances: (labels.of(balances) as { account_id: string }[]).sort((a, b) =>
       a.account_id < b.account_id ? -1 : 1
@@ -197,7 +214,7 @@ async function ledgerDump(store: Store) {
   return out;
 }
 
-Deno.test("ledger: 50-command batches (postings, holds, captures, voids, reversals, replays, rejections) write the same rows on libSQL and PostgreSQL", async () => {
+Deno.test("ledger: 50-command batches (postings, holds, captures, voids, reversals, replays, rejections, inventory) write the same rows on libSQL and PostgreSQL", async () => {
   const texts: string[] = [];
   const { libsql, postgres } = await onBothStores(async (store) => {
     const batchSizes: number[] = [];
@@ -209,7 +226,7 @@ Deno.test("ledger: 50-command batches (postings, holds, captures, voids, reversa
       onBatch: (report) => void (report.committed && batchSizes.push(report.size)),
     });
     /** Submits `commands` at once (one batch of up to 50) and settles them. */
-    const batch = (commands: LedgerCommand[]) =>
+    const batch = (commands: (LedgerCommand | InventoryCommand)[]) =>
       Promise.allSettled(
         commands.map((c, i) => writer.submit(SCOPE, c, { actor: "key_model", requestId: `req-${i}` })),
       );
@@ -295,19 +312,54 @@ Deno.test("ledger: 50-command batches (postings, holds, captures, voids, reversa
       { kind: "reverse_entry", idempotency_key: "r-1", entry_id: entryIds[1]! }, // replayed reversal
       ...Array.from({ length: 39 }, (_, i) => post(`s-${i}`, cash, wallet, 2 + i)),
     ]);
+    const inventory = await batch([
+      ...Array.from({ length: 10 }, (_, i): InventoryCommand => ({
+        kind: "inventory_acquire",
+        idempotency_key: `ia-${i}`,
+        subject: `wh_${i % 3}`,
+        item: `sku "${i % 2}"`,
+        quantity: 10 + i,
+      })),
+      ...Array.from({ length: 3 }, (_, i): InventoryCommand => ({
+        kind: "inventory_transfer",
+        idempotency_key: `it-${i}`,
+        from: `wh_${i}`,
+        to: "wh_9",
+        item: `sku "${i % 2}"`,
+        quantity: 2,
+      })),
+      ...Array.from({ length: 3 }, (_, i): InventoryCommand => ({
+        kind: "inventory_hold",
+        idempotency_key: `ih-${i}`,
+        subject: `wh_${i}`,
+        item: `sku "0"`,
+        quantity: 1,
+        ttl_seconds: 600,
+      })),
+      { kind: "inventory_consume", idempotency_key: "ic-1", subject: "wh_1", item: `sku "1"`, quantity: 3 },
+      {
+        kind: "inventory_consume",
+        idempotency_key: "ic-2",
+        subject: "wh_2",
+        item: `sku "1"`,
+        quantity: 10_000,
+      },
+    ]);
     return {
-      outcomes: [first, second, third].map((b) => b.map(outcome)),
+      outcomes: [first, second, third, inventory].map((b) => b.map(outcome)),
       batchSizes,
       rows: await ledgerDump(store),
     };
   }, texts);
-  assert.deepEqual(postgres.batchSizes, [3, 50, 50, 50]);
+  assert.deepEqual(postgres.batchSizes, [3, 50, 50, 50, 18]);
   assert.deepEqual(postgres.outcomes, libsql.outcomes);
   assert.ok(postgres.outcomes.flat().filter((o) => o === "ok").length > 130);
   assert.ok(postgres.outcomes.flat().includes("replayed"));
   assert.ok(postgres.outcomes.flat().some((o) => o !== "ok" && o !== "replayed"));
   assert.equal((postgres.rows.entries as unknown[]).length, (libsql.rows.entries as unknown[]).length);
   assert.ok((postgres.rows.holds as unknown[]).length === 10);
+  assert.equal((postgres.rows.inventoryOperations as unknown[]).length, 17);
+  assert.equal((postgres.rows.inventoryHolds as unknown[]).length, 3);
   assert.deepEqual(postgres.rows, libsql.rows);
   // Every statement of the batches had one text whatever its count of rows or keys.
   assert.ok(texts.filter((t) => /^insert into "ledger_postings" .* from unnest\(/s.test(t)).length >= 3);
