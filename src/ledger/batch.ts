@@ -143,7 +143,9 @@ async function balancesOf(tx: Tx, scope: Scope, accountIds: Iterable<string>): P
     if (text === undefined) {
       text = `select ${BALANCE_READ.map((k) => BALANCES.column(k)).join(", ")} from ${BALANCES.name} where ${
         BALANCES.column("tenant_id")
-      } = ? and ${BALANCES.column("app_id")} = ? and ${BALANCES.column("account_id")} in (${inList(chunk.length)})`;
+      } = ? and ${BALANCES.column("app_id")} = ? and ${BALANCES.column("account_id")} in (${
+        inList(chunk.length)
+      })`;
       if (balanceReadTexts.size < 1000) balanceReadTexts.set(chunk.length, text);
     }
     for (const values of await statementValues(tx, text, [scope.tenantId, scope.appId, ...chunk])) {

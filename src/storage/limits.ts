@@ -184,7 +184,9 @@ function insertShape(table: Table): InsertShape {
     const columns = Object.entries(getTableColumns(table)) as [string, Column][];
     shape = {
       columns,
-      head: `insert into "${getTableName(table)}" (${columns.map(([, c]) => `"${c.name}"`).join(", ")}) values `,
+      head: `insert into "${getTableName(table)}" (${
+        columns.map(([, c]) => `"${c.name}"`).join(", ")
+      }) values `,
       row: `(${columns.map(() => "?").join(", ")})`,
       texts: new Map(),
     };

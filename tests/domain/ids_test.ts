@@ -20,7 +20,9 @@ Deno.test("newId() issues TypeIDs of its prefix that isId() accepts and other pr
     assert.match(id, new RegExp(`^${prefix}_[0-7][0-9a-hjkmnp-tv-z]{25}$`));
     assert.equal(TypeID.fromString(id).toString(), id);
     assert.equal(isId(prefix, id), true);
-    for (const other of PREFIXES) if (other !== prefix) assert.equal(isId(other, id), false, `${other} ${id}`);
+    for (const other of PREFIXES) {
+      if (other !== prefix) assert.equal(isId(other, id), false, `${other} ${id}`);
+    }
   }
 });
 
@@ -30,9 +32,13 @@ Deno.test("isId() answers as TypeID.fromString(value).getType() === prefix on va
     id.slice(0, at % (id.length + 1)) + text + id.slice((at % (id.length + 1)) + 1)
   );
   fc.assert(
-    fc.property(fc.constantFrom(...PREFIXES), fc.oneof(valid, mutated, fc.string({ maxLength: 40 })), (p, v) => {
-      assert.equal(isId(p, v), reference(p, v), `${p} ${v}`);
-    }),
+    fc.property(
+      fc.constantFrom(...PREFIXES),
+      fc.oneof(valid, mutated, fc.string({ maxLength: 40 })),
+      (p, v) => {
+        assert.equal(isId(p, v), reference(p, v), `${p} ${v}`);
+      },
+    ),
     { seed: 14, numRuns: 3000 },
   );
 });
