@@ -18,6 +18,7 @@
 import { checkEntitlement, type CheckInput, recordUsage } from "../entitlements/service.ts";
 import { postEntryBody } from "../ledger/routes.ts";
 import { CreateEntryBody } from "../ledger/schemas.ts";
+import { MAX_POSTINGS_PER_ENTRY } from "../domain/ledger.ts";
 import { IngestBody } from "../usage/schemas.ts";
 import { parseQuantity, quantityProblem } from "../domain/quantity.ts";
 import { jsonBoundsIssue, PROPERTIES_BOUNDS } from "./schemas.ts";
@@ -77,10 +78,72 @@ export const checkLane: LaneRoute<CheckInput> = {
 /** The validated body of `POST /v1/ledger/entries`. */
 export type EntryBody = ReturnType<typeof CreateEntryBody.parse>;
 
+/** The fields `CreateEntryBody` knows (it is strict), and those of one posting. */
+const ENTRY_FIELDS = new Set([
+  "idempotency_key",
+  "description",
+  "postings",
+  "metadata",
+  "payment_intent_id",
+  "refund_id",
+  "payout_id",
+  "dispute_id",
+]);
+const EXTERNAL_ID_FIELDS = ["payment_intent_id", "refund_id", "payout_id", "dispute_id"] as const;
+/** `Currency` of `http/schemas.ts`. */
+const CURRENCY = /^[A-Z]{3}$/;
+
+/**
+ * The entry body `CreateEntryBody` parses to, built without zod for the common shape, or
+ * `undefined` when in doubt (the schema decides): a body with `metadata` (its bounds are the
+ * schema's), an unknown field or any value outside the schema's rules. Same rules where it
+ * answers: strict fields; `idempotency_key` a key; `description` at most 500 characters; 2 to
+ * {@link MAX_POSTINGS_PER_ENTRY} postings, each exactly `account_id` (1–128 characters), `amount`
+ * (a safe integer) and `currency` (three capitals); external ids 1–200 characters. The zod parse
+ * was about a twentieth of a ledger request's CPU in process (issue 14).
+ */
+export function entryInput(body: unknown): EntryBody | undefined {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return undefined;
+  for (const key of Object.keys(body)) if (!ENTRY_FIELDS.has(key)) return undefined;
+  const b = body as Record<string, unknown>;
+  const { idempotency_key, description, postings, metadata } = b;
+  if (metadata !== undefined) return undefined;
+  if (typeof idempotency_key !== "string" || !KEY.test(idempotency_key)) return undefined;
+  if (description !== undefined && (typeof description !== "string" || description.length > 500)) {
+    return undefined;
+  }
+  if (!Array.isArray(postings) || postings.length < 2 || postings.length > MAX_POSTINGS_PER_ENTRY) {
+    return undefined;
+  }
+  const out: EntryBody["postings"] = [];
+  for (const p of postings) {
+    if (typeof p !== "object" || p === null || Array.isArray(p)) return undefined;
+    const keys = Object.keys(p);
+    if (keys.length !== 3) return undefined;
+    const { account_id, amount, currency } = p as Record<string, unknown>;
+    if (typeof account_id !== "string" || account_id.length < 1 || account_id.length > 128) return undefined;
+    if (typeof amount !== "number" || !Number.isSafeInteger(amount)) return undefined;
+    if (typeof currency !== "string" || !CURRENCY.test(currency)) return undefined;
+    out.push({ account_id, amount, currency });
+  }
+  const entry: Record<string, unknown> = { idempotency_key };
+  if (description !== undefined) entry.description = description;
+  entry.postings = out;
+  for (const field of EXTERNAL_ID_FIELDS) {
+    const value = b[field];
+    if (value === undefined) continue;
+    if (typeof value !== "string" || value.length < 1 || value.length > 200) return undefined;
+    entry[field] = value;
+  }
+  return entry as EntryBody;
+}
+
 /** `POST /v1/ledger/entries` (as `ledger/routes.ts`). */
 export const ledgerEntryLane: LaneRoute<EntryBody> = {
   path: "/v1/ledger/entries",
   async validate(body) {
+    const quick = entryInput(body);
+    if (quick !== undefined) return quick;
     const parsed = await CreateEntryBody.safeParseAsync(body);
     return parsed.success ? parsed.data : null;
   },
