@@ -501,13 +501,15 @@ async function checkLive(
       await giveBack();
       throw error;
     }
-    if (outcome === "replay") {
-      await giveBack();
-      // A reused reservation answered the usage before it; the counter holds it already.
-      const current = r.held === "reused" ? (r.used + r.consumed) as Decimal : r.used;
-      return replayAnswer(input, r.entitlement, current, t.amount, t);
+    if (outcome === "stored") {
+      // Committed: the units are kept for good, so the reservation stops being held (ADR 0009).
+      if (r.held) store.confirm(t.key, input.idempotency_key!);
+      return decision;
     }
-    return decision;
+    await giveBack();
+    // A reused reservation answered the usage before it; the counter holds it already.
+    const current = r.held === "reused" ? (r.used + r.consumed) as Decimal : r.used;
+    return replayAnswer(input, r.entitlement, current, t.amount, t);
   }
   return null;
 }

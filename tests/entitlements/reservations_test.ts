@@ -9,7 +9,10 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { RedisLiveEntitlements } from "../../src/entitlements/live_store_redis.ts";
+import {
+  DEFAULT_RESERVATION_KEEP_MS,
+  RedisLiveEntitlements,
+} from "../../src/entitlements/live_store_redis.ts";
 import { reconcileReservations } from "../../src/entitlements/reservations.ts";
 import { BillingError } from "../../src/domain/errors.ts";
 import { decimalFromInteger } from "../../src/domain/decimal.ts";
@@ -53,8 +56,8 @@ async function stored(env: TestEnv): Promise<{ units: number; events: number }> 
   return { units: Number(rs.rows[0].n), events: Number(rs.rows[0].e) };
 }
 
-/** A tenant with plan `calls` (hard limit {@link LIMIT}) and subscribed customer `c1`. */
-async function setUp(env: TestEnv): Promise<{ k: string; scope: Scope; customerId: string }> {
+/** A tenant with plan `calls` (hard limit `limit`, default {@link LIMIT}) and subscribed customer `c1`. */
+async function setUp(env: TestEnv, limit = LIMIT): Promise<{ k: string; scope: Scope; customerId: string }> {
   const t = await tenant(env);
   const k = t.secret_key;
   const plan = await call(env, "POST", "/v1/plans", {
@@ -65,7 +68,7 @@ async function setUp(env: TestEnv): Promise<{ k: string; scope: Scope; customerI
       currency: "USD",
       interval: "month",
       base_amount: 1000,
-      features: [{ key: "calls", type: "metered", limit: LIMIT, aggregation: "sum" }],
+      features: [{ key: "calls", type: "metered", limit, aggregation: "sum" }],
     },
   });
   assert.equal(plan.status, 201, JSON.stringify(plan.body));
@@ -141,9 +144,10 @@ Deno.test({
     const live = new RedisLiveEntitlements({ url: upstash.url, token: upstash.token, prefix });
     env.services.live = live;
     try {
-      const { k } = await setUp(env);
+      const { k, scope } = await setUp(env);
       const [entry] = await command(["KEYS", `${prefix}*:e:*:calls`]) as string[];
       const used = async () => Number(await command(["HGET", entry, "used"]));
+      const held = async () => Number(await command(["ZCARD", live.reservationSet(scope)]));
       const base: Omit<Config, "keys" | "mode"> = {
         dbUrl: env.url,
         redisUrl: upstash.url,
@@ -170,9 +174,13 @@ Deno.test({
       assert.deepEqual(await stored(env), { units: 70, events: 70 });
       assert.equal(await used(), 100);
 
-      // The reconcile keeps the 70 stored reservations and gives back the killed process's 30.
+      // The 70 stored reservations were confirmed by the requests that stored them: only the
+      // killed process's 30 are still held, and the reconcile gives them back.
+      await live.confirmed();
+      assert.equal(await held(), 30, "only the killed process's reservations are held");
       const settled = await reconcileReservations(env.services, { graceMs: 0 });
-      assert.deepEqual(settled, { kept: 70, released: 30, skipped_apps: 0 });
+      assert.deepEqual(settled, { kept: 0, released: 30, skipped_apps: 0 });
+      assert.equal(await held(), 0);
       assert.equal(await used(), 70, "the counter equals the store again");
       // A second run finds nothing due.
       assert.deepEqual(await reconcileReservations(env.services, { graceMs: 0 }), {
@@ -194,8 +202,10 @@ Deno.test({
       assert.equal(allowed.size, LIMIT);
       assert.deepEqual(await stored(env), { units: LIMIT, events: LIMIT }, "every key stored once");
       assert.equal(await used(), LIMIT);
+      await live.confirmed();
+      assert.equal(await held(), 0, "every stored reservation confirmed");
       assert.deepEqual(await reconcileReservations(env.services, { graceMs: 0 }), {
-        kept: 30,
+        kept: 0,
         released: 0,
         skipped_apps: 0,
       });
@@ -270,9 +280,12 @@ Deno.test({
       assert.deepEqual([other.status, other.body.code], [409, "idempotency_key_reused"]);
       assert.equal(await used(), LIMIT);
 
-      // Every reservation was stored: the reconcile keeps all 100 and changes nothing.
+      // Every reservation was stored and confirmed by its own request: the reconcile has nothing
+      // left to settle and changes nothing.
+      await live.confirmed();
+      assert.equal(Number(await command(["ZCARD", live.reservationSet(scope)])), 0);
       assert.deepEqual(await reconcileReservations(env.services, { graceMs: 0 }), {
-        kept: LIMIT,
+        kept: 0,
         released: 0,
         skipped_apps: 0,
       });
@@ -299,6 +312,87 @@ Deno.test({
       const run2 = await reconcileReservations(env.services, { graceMs: 0 });
       assert.deepEqual([run1.released, run2.released], [500, 500]);
       assert.equal(await used(), LIMIT, "all 1000 given back");
+    } finally {
+      await proxy.stop();
+      await upstash.stop();
+      await env.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "entitlements (redis): 1000 consumptions leave no reservation held (each confirmed after its commit, no reconcile run) and their records expire within the keep window; a confirmation Redis refuses leaves the reservation to the reconcile",
+  ignore: redis === null,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const upstash = await upstashFor(redis!);
+    const proxy = startLateProxy(upstash.url, 1500);
+    const env = await testEnv();
+    const prefix = testPrefix("reservations-confirm");
+    const command = commander(upstash.url, upstash.token);
+    const live = new RedisLiveEntitlements({ url: upstash.url, token: upstash.token, prefix });
+    env.services.live = live;
+    try {
+      const { k, scope, customerId } = await setUp(env, 2000);
+      const [entry] = await command(["KEYS", `${prefix}*:e:*:calls`]) as string[];
+      const used = async () => Number(await command(["HGET", entry, "used"]));
+      const held = async () => Number(await command(["ZCARD", live.reservationSet(scope)]));
+
+      // 1000 consumptions, 100 in flight at a time (sustained load, as a busy app sends them).
+      for (let round = 0; round < 10; round++) {
+        const answers = await consumeAll(env, k, keysOf(`c${round}-`, 100));
+        assert.ok(answers.every((a) => a.status === 200 && a.allowed), JSON.stringify(answers.slice(0, 3)));
+      }
+      assert.deepEqual(await stored(env), { units: 1000, events: 1000 });
+      assert.equal(await used(), 1000);
+      await live.confirmed();
+      assert.equal(await held(), 0, "no stored consumption is left held for the reconcile");
+      for (const key of ["c0-0", "c5-50", "c9-99"]) {
+        const record = live.reservationKey(scope, key);
+        assert.equal(await command(["HGET", record, "st"]), "done", key);
+        const ttl = Number(await command(["PTTL", record]));
+        assert.ok(
+          ttl > 0 && ttl <= DEFAULT_RESERVATION_KEEP_MS,
+          `${key}: record expires within the keep window (${ttl} ms)`,
+        );
+      }
+      assert.deepEqual(await reconcileReservations(env.services, { graceMs: 0 }), {
+        kept: 0,
+        released: 0,
+        skipped_apps: 0,
+      });
+      const replay = await consume(env, k, "c3-7");
+      assert.deepEqual([replay.status, replay.body.allowed, replay.body.consumed], [200, true, 1]);
+      assert.equal(await used(), 1000, "a retry of a confirmed consumption counts once");
+
+      // Redis refuses a confirmation: it never throws, and the reservation stays held until the
+      // reconcile settles it against the store (this one was never stored: its unit goes back).
+      const reserved = await live.check(
+        { scope, customerId, feature: "calls" },
+        decimalFromInteger(1),
+        env.clock.now().getTime(),
+        "unconfirmed",
+      );
+      assert.equal(reserved.status, "ok");
+      assert.equal(await used(), 1001);
+      proxy.mode = "down";
+      const refused = new RedisLiveEntitlements({
+        url: proxy.url,
+        token: upstash.token,
+        prefix,
+        retryAfterMs: 20,
+      });
+      refused.confirm({ scope, customerId, feature: "calls" }, "unconfirmed");
+      await refused.confirmed();
+      assert.equal(await held(), 1, "a refused confirmation leaves the reservation held");
+      assert.deepEqual(await reconcileReservations(env.services, { graceMs: 0 }), {
+        kept: 0,
+        released: 1,
+        skipped_apps: 0,
+      });
+      assert.equal(await used(), 1000, "the counter equals the store");
     } finally {
       await proxy.stop();
       await upstash.stop();

@@ -173,6 +173,7 @@ export function publishingStore(inner: LiveEntitlementStore, services: Services)
     seed: (key, snapshot, value) => inner.seed(key, snapshot, value),
     release: (key, consume, periodStartMs, reservation) =>
       inner.release(key, consume, periodStartMs, reservation),
+    confirm: (key, reservation) => inner.confirm(key, reservation),
     count: (scope, events) => inner.count(scope, events),
     forget: (keys) => inner.forget(keys),
     invalidateApp: (scope) => inner.invalidateApp(scope),
