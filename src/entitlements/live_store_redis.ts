@@ -370,6 +370,12 @@ export interface ReconcileOptions {
   keepMs?: number;
   /** Most reservations per app and run. Default {@link RECONCILE_BATCH}. */
   limit?: number;
+  /**
+   * Settle only these apps' reservations, without scanning the keyspace for reservation sets
+   * (a database that lists its few apps: a tenant object, a small deployment). Default: every
+   * app found by `SCAN`.
+   */
+  scopes?: readonly Scope[];
 }
 
 /** What one {@link RedisLiveEntitlements.reconcile} run did. */
@@ -673,8 +679,9 @@ export class RedisLiveEntitlements implements LiveEntitlementStore {
    * Settles reservations still held `graceMs` after they were made or last reused (Redis time):
    * for each, `stored` says whether the usage event of its idempotency key is in the store; a
    * stored one is kept (`done`, the record stays `keepMs` for late retries), an unstored one is
-   * given back to its counter (same period and epoch only) and its record deleted. Finds the
-   * apps by scanning `<prefix>{*}:res` (bounded by `limit` reservations per app and run).
+   * given back to its counter (same period and epoch only) and its record deleted. Visits the
+   * apps of `options.scopes`, else finds them by scanning `<prefix>{*}:res` (bounded by `limit`
+   * reservations per app and run).
    *
    * @param stored the ids among `ids` stored in `scope`, or `null` when this process's database
    *   does not hold the scope (its reservations are left to the process that does)
@@ -690,18 +697,10 @@ export class RedisLiveEntitlements implements LiveEntitlementStore {
     const keepMs = options.keepMs ?? DEFAULT_RESERVATION_KEEP_MS;
     const limit = options.limit ?? RECONCILE_BATCH;
     const report: ReconcileReport = { kept: 0, released: 0, skipped_apps: 0 };
-    const sets: string[] = [];
-    await this.#call(async () => {
-      let cursor = "0";
-      do {
-        const [next, keys] = await this.redis.scan(cursor, {
-          match: `${this.#prefix}{*}:res`,
-          count: 1000,
-        }) as unknown as [string, string[]];
-        cursor = String(next);
-        sets.push(...keys);
-      } while (cursor !== "0");
-    });
+    const sets: string[] = options.scopes?.map((scope) => this.reservationSet(scope)) ?? [];
+    if (!options.scopes) {
+      await this.#scanReservationSets(sets);
+    }
     for (const set of new Set(sets)) {
       const m = /^\{([^:{}]+):([^:{}]+)\}:res$/.exec(set.slice(this.#prefix.length));
       if (!m) continue;
@@ -728,6 +727,21 @@ export class RedisLiveEntitlements implements LiveEntitlementStore {
       report.released += Number(released);
     }
     return report;
+  }
+
+  /** Adds the name of every app's reservation set to `sets` (`SCAN` of the whole keyspace). */
+  async #scanReservationSets(sets: string[]): Promise<void> {
+    await this.#call(async () => {
+      let cursor = "0";
+      do {
+        const [next, keys] = await this.redis.scan(cursor, {
+          match: `${this.#prefix}{*}:res`,
+          count: 1000,
+        }) as unknown as [string, string[]];
+        cursor = String(next);
+        sets.push(...keys);
+      } while (cursor !== "0");
+    });
   }
 
   count(scope: Scope, events: readonly CountedEvent[]): Promise<void> {
