@@ -19,7 +19,7 @@ import { BillingError } from "../../src/domain/errors.ts";
 import { decimalFromInteger } from "../../src/domain/decimal.ts";
 import type { Scope } from "../../src/domain/scope.ts";
 import { call, tenant, type TestEnv, testEnv } from "../helpers.ts";
-import { acquireRedis, startLateProxy, testPrefix, upstashFor } from "../redis_helpers.ts";
+import { acquireRedis, type LateProxy, startLateProxy, testPrefix, upstashFor } from "../redis_helpers.ts";
 import type { Config } from "./reservation_process.ts";
 
 const redis = await acquireRedis();
@@ -99,6 +99,47 @@ function commander(url: string, token: string) {
     }).then((r) => r.json()).then((b) => b.result);
 }
 
+/** What a test of this file runs against: the real Redis through the local Upstash endpoint. */
+interface RedisWorld {
+  upstash: Awaited<ReturnType<typeof upstashFor>>;
+  /** A proxy in front of the endpoint that can answer late or refuse (`startLateProxy`). */
+  proxy: LateProxy;
+  env: TestEnv;
+  /** This test's Redis key prefix. */
+  prefix: string;
+  /** Raw commands to the endpoint (never through the store). */
+  command: (args: unknown[]) => Promise<unknown>;
+  /** The Redis live store the app under test uses (through the proxy with `viaProxy`). */
+  live: RedisLiveEntitlements;
+}
+
+/** Runs `fn` in a fresh {@link RedisWorld} and tears it down after. */
+async function inRedisWorld(
+  name: string,
+  options: { viaProxy?: boolean; timeoutMs?: number; retryAfterMs?: number },
+  fn: (world: RedisWorld) => Promise<void>,
+): Promise<void> {
+  const upstash = await upstashFor(redis!);
+  const proxy = startLateProxy(upstash.url, 1500);
+  const env = await testEnv();
+  const prefix = testPrefix(name);
+  const live = new RedisLiveEntitlements({
+    url: options.viaProxy ? proxy.url : upstash.url,
+    token: upstash.token,
+    prefix,
+    timeoutMs: options.timeoutMs,
+    retryAfterMs: options.retryAfterMs,
+  });
+  env.services.live = live;
+  try {
+    await fn({ upstash, proxy, env, prefix, command: commander(upstash.url, upstash.token), live });
+  } finally {
+    await proxy.stop();
+    await upstash.stop();
+    await env.close();
+  }
+}
+
 /** Starts the second process; `run` resolves with its answers once it printed them. */
 function secondProcess(config: Config) {
   const child = new Deno.Command(Deno.execPath(), {
@@ -137,14 +178,8 @@ Deno.test({
   ignore: redis === null,
   sanitizeOps: false,
   sanitizeResources: false,
-  async fn() {
-    const upstash = await upstashFor(redis!);
-    const env = await testEnv();
-    const prefix = testPrefix("reservations");
-    const command = commander(upstash.url, upstash.token);
-    const live = new RedisLiveEntitlements({ url: upstash.url, token: upstash.token, prefix });
-    env.services.live = live;
-    try {
+  fn: () =>
+    inRedisWorld("reservations", {}, async ({ upstash, env, prefix, command, live }) => {
       const { k, scope } = await setUp(env);
       const [entry] = await command(["KEYS", `${prefix}*:e:*:calls`]) as string[];
       const used = async () => Number(await command(["HGET", entry, "used"]));
@@ -211,11 +246,7 @@ Deno.test({
         skipped_apps: 0,
       });
       assert.equal(await used(), LIMIT, "the counter equals the store");
-    } finally {
-      await upstash.stop();
-      await env.close();
-    }
-  },
+    }),
 });
 
 Deno.test({
@@ -224,101 +255,87 @@ Deno.test({
   ignore: redis === null,
   sanitizeOps: false,
   sanitizeResources: false,
-  async fn() {
-    const upstash = await upstashFor(redis!);
-    const proxy = startLateProxy(upstash.url, 1500);
-    const env = await testEnv();
-    const prefix = testPrefix("reservations-late");
-    const command = commander(upstash.url, upstash.token);
-    const live = new RedisLiveEntitlements({
-      url: proxy.url,
-      token: upstash.token,
-      prefix,
-      timeoutMs: 1000,
-      retryAfterMs: 20,
-    });
-    env.services.live = live;
-    try {
-      const { k, scope, customerId } = await setUp(env);
-      const [entry] = await command(["KEYS", `${prefix}*:e:*:calls`]) as string[];
-      const used = async () => Number(await command(["HGET", entry, "used"]));
+  fn: () =>
+    inRedisWorld(
+      "reservations-late",
+      { viaProxy: true, timeoutMs: 1000, retryAfterMs: 20 },
+      async ({ upstash, proxy, env, prefix, command, live }) => {
+        const { k, scope, customerId } = await setUp(env);
+        const [entry] = await command(["KEYS", `${prefix}*:e:*:calls`]) as string[];
+        const used = async () => Number(await command(["HGET", entry, "used"]));
 
-      // The database write fails after Redis reserved (a busy database): each of the 20
-      // consumptions answers 503 and its reservation is given back before the answer.
-      const write = env.database.write.bind(env.database);
-      env.database.write = () =>
-        Promise.reject(
-          new BillingError("database_busy", "unavailable", "The database stayed locked; retry later"),
-        );
-      const failed = await consumeAll(env, k, keysOf("f", 20));
-      env.database.write = write;
-      assert.ok(failed.every((a) => a.status === 503), JSON.stringify(failed));
-      assert.equal(await used(), 0, "units of failed writes returned");
-      assert.deepEqual(await stored(env), { units: 0, events: 0 });
+        // The database write fails after Redis reserved (a busy database): each of the 20
+        // consumptions answers 503 and its reservation is given back before the answer.
+        const write = env.database.write.bind(env.database);
+        env.database.write = () =>
+          Promise.reject(
+            new BillingError("database_busy", "unavailable", "The database stayed locked; retry later"),
+          );
+        const failed = await consumeAll(env, k, keysOf("f", 20));
+        env.database.write = write;
+        assert.ok(failed.every((a) => a.status === 503), JSON.stringify(failed));
+        assert.equal(await used(), 0, "units of failed writes returned");
+        assert.deepEqual(await stored(env), { units: 0, events: 0 });
 
-      // 50 consumptions whose Redis answers come too late: Redis reserved, the callers got 503.
-      proxy.mode = "late";
-      const late = await consumeAll(env, k, keysOf("t", 50));
-      assert.ok(late.every((a) => a.status === 503), JSON.stringify(late));
-      assert.equal(await used(), 50);
-      proxy.mode = "pass";
-      await new Promise((r) => setTimeout(r, 50)); // the circuit closes after retryAfterMs
+        // 50 consumptions whose Redis answers come too late: Redis reserved, the callers got 503.
+        proxy.mode = "late";
+        const late = await consumeAll(env, k, keysOf("t", 50));
+        assert.ok(late.every((a) => a.status === 503), JSON.stringify(late));
+        assert.equal(await used(), 50);
+        proxy.mode = "pass";
+        await new Promise((r) => setTimeout(r, 50)); // the circuit closes after retryAfterMs
 
-      // Their 50 retries and 100 new keys at once: each retry finds its own reservation.
-      const [retried, fresh] = await Promise.all([
-        consumeAll(env, k, keysOf("t", 50)),
-        consumeAll(env, k, keysOf("n", 100)),
-      ]);
-      for (const a of retried) assert.deepEqual([a.status, a.allowed, a.consumed], [200, true, 1], a.key);
-      assert.equal(fresh.filter((a) => a.allowed).length, 50, "not 0: the retries did not reserve twice");
-      assert.deepEqual(await stored(env), { units: LIMIT, events: LIMIT });
-      assert.equal(await used(), LIMIT);
+        // Their 50 retries and 100 new keys at once: each retry finds its own reservation.
+        const [retried, fresh] = await Promise.all([
+          consumeAll(env, k, keysOf("t", 50)),
+          consumeAll(env, k, keysOf("n", 100)),
+        ]);
+        for (const a of retried) assert.deepEqual([a.status, a.allowed, a.consumed], [200, true, 1], a.key);
+        assert.equal(fresh.filter((a) => a.allowed).length, 50, "not 0: the retries did not reserve twice");
+        assert.deepEqual(await stored(env), { units: LIMIT, events: LIMIT });
+        assert.equal(await used(), LIMIT);
 
-      // Another retry is a replay with the same answer; another payload under the key is 409.
-      const again = await consume(env, k, "t0");
-      assert.deepEqual([again.status, again.body.allowed, again.body.consumed], [200, true, 1]);
-      const other = await consume(env, k, "t0", 2);
-      assert.deepEqual([other.status, other.body.code], [409, "idempotency_key_reused"]);
-      assert.equal(await used(), LIMIT);
+        // Another retry is a replay with the same answer; another payload under the key is 409.
+        const again = await consume(env, k, "t0");
+        assert.deepEqual([again.status, again.body.allowed, again.body.consumed], [200, true, 1]);
+        const other = await consume(env, k, "t0", 2);
+        assert.deepEqual([other.status, other.body.code], [409, "idempotency_key_reused"]);
+        assert.equal(await used(), LIMIT);
 
-      // Every reservation was stored and confirmed by its own request: the reconcile has nothing
-      // left to settle and changes nothing.
-      await live.confirmed();
-      assert.equal(Number(await command(["ZCARD", live.reservationSet(scope)])), 0);
-      assert.deepEqual(await reconcileReservations(env.services, { graceMs: 0 }), {
-        kept: 0,
-        released: 0,
-        skipped_apps: 0,
-      });
-      assert.equal(await used(), LIMIT);
-      const replay = await consume(env, k, "n0");
-      assert.equal(replay.status, 200);
-      assert.equal(await used(), LIMIT, "a retry after the reconcile still counts once");
+        // Every reservation was stored and confirmed by its own request: the reconcile has nothing
+        // left to settle and changes nothing.
+        await live.confirmed();
+        assert.equal(Number(await command(["ZCARD", live.reservationSet(scope)])), 0);
+        assert.deepEqual(await reconcileReservations(env.services, { graceMs: 0 }), {
+          kept: 0,
+          released: 0,
+          skipped_apps: 0,
+        });
+        assert.equal(await used(), LIMIT);
+        const replay = await consume(env, k, "n0");
+        assert.equal(replay.status, 200);
+        assert.equal(await used(), LIMIT, "a retry after the reconcile still counts once");
 
-      // A batch of 1000 reservations never written (unknown keys of a killed process) settles
-      // in bounded runs: 500 per app and run.
-      const direct = new RedisLiveEntitlements({ url: upstash.url, token: upstash.token, prefix });
-      await command(["HSET", entry, "cap", "100000"]);
-      for (let i = 0; i < 1000; i++) {
-        const r = await direct.check(
-          { scope, customerId, feature: "calls" },
-          decimalFromInteger(1),
-          env.clock.now().getTime(),
-          `lost${i}`,
-        );
-        assert.equal(r.status, "ok");
-      }
-      assert.equal(await used(), LIMIT + 1000);
-      const run1 = await reconcileReservations(env.services, { graceMs: 0 });
-      const run2 = await reconcileReservations(env.services, { graceMs: 0 });
-      assert.deepEqual([run1.released, run2.released], [500, 500]);
-      assert.equal(await used(), LIMIT, "all 1000 given back");
-    } finally {
-      await proxy.stop();
-      await upstash.stop();
-      await env.close();
-    }
-  },
+        // A batch of 1000 reservations never written (unknown keys of a killed process) settles
+        // in bounded runs: 500 per app and run.
+        const direct = new RedisLiveEntitlements({ url: upstash.url, token: upstash.token, prefix });
+        await command(["HSET", entry, "cap", "100000"]);
+        for (let i = 0; i < 1000; i++) {
+          const r = await direct.check(
+            { scope, customerId, feature: "calls" },
+            decimalFromInteger(1),
+            env.clock.now().getTime(),
+            `lost${i}`,
+          );
+          assert.equal(r.status, "ok");
+        }
+        assert.equal(await used(), LIMIT + 1000);
+        const run1 = await reconcileReservations(env.services, { graceMs: 0 });
+        const run2 = await reconcileReservations(env.services, { graceMs: 0 });
+        assert.deepEqual([run1.released, run2.released], [500, 500]);
+        assert.equal(await used(), LIMIT, "all 1000 given back");
+      },
+    ),
 });
 
 Deno.test({
@@ -327,15 +344,8 @@ Deno.test({
   ignore: redis === null,
   sanitizeOps: false,
   sanitizeResources: false,
-  async fn() {
-    const upstash = await upstashFor(redis!);
-    const proxy = startLateProxy(upstash.url, 1500);
-    const env = await testEnv();
-    const prefix = testPrefix("reservations-confirm");
-    const command = commander(upstash.url, upstash.token);
-    const live = new RedisLiveEntitlements({ url: upstash.url, token: upstash.token, prefix });
-    env.services.live = live;
-    try {
+  fn: () =>
+    inRedisWorld("reservations-confirm", {}, async ({ upstash, proxy, env, prefix, command, live }) => {
       const { k, scope, customerId } = await setUp(env, 2000);
       const [entry] = await command(["KEYS", `${prefix}*:e:*:calls`]) as string[];
       const used = async () => Number(await command(["HGET", entry, "used"]));
@@ -405,10 +415,5 @@ Deno.test({
       );
       assert.ok(scans > 0, "found by SCAN");
       assert.equal(await used(), 1000, "the counter equals the store");
-    } finally {
-      await proxy.stop();
-      await upstash.stop();
-      await env.close();
-    }
-  },
+    }),
 });
