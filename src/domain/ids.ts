@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { fromString, typeidUnboxed } from "typeid-js";
+import { fromString, typeid } from "typeid-js";
 
 /** Every TypeID prefix the service issues, by resource. */
 export const ID_PREFIX = {
@@ -45,13 +45,9 @@ export const ID_PREFIX = {
 /** A prefix from {@link ID_PREFIX}. */
 export type IdPrefix = (typeof ID_PREFIX)[keyof typeof ID_PREFIX];
 
-/**
- * Issues a new TypeID string such as `pln_01jd6…`: `typeid-js`'s string form (`typeidUnboxed`,
- * the same generation and checks as `typeid(prefix).toString()` without the `TypeID` object and
- * its re-split of the string; about 0.3 µs less per id, and a ledger entry takes five ids).
- */
+/** Issues a new TypeID string such as `pln_01jd6…`. */
 export function newId(prefix: IdPrefix): string {
-  return typeidUnboxed(prefix);
+  return typeid(prefix).toString();
 }
 
 /**
