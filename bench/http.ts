@@ -39,7 +39,8 @@
  * app's `fetch` (services as the server builds them, `LOG_LEVEL=silent`, 50 concurrent callers,
  * events 8), once with the fast lane (`fast_lane.ts`) and once without (`fastLane: false`), each on
  * its own database; `--units N` checks per row (consume and ledger entries: N/4, events: 10 N), in
- * `--rounds R` rounds alternating the bare route, chain and lane (the minimum of each is reported).
+ * `--rounds R` rounds alternating the bare route, chain and lane (the minimum of each is reported);
+ * `--rows` picks the units there too (`check`, `consume`, `ledger`, `events`; default all).
  * `--idempotency-key` sends a fresh `Idempotency-Key` header on every request of those rows (and of
  * the HTTP rows check, consume, ledger and events without `--cpu`), as our SDK does on every POST
  * (equal to the body's `idempotency_key` where it has one).
@@ -816,6 +817,8 @@ async function cpuMain() {
       load.split(" ").slice(0, 3).join(" ")
     }`,
   );
+  // `--rows` picks the units (`events` = the event row); the bare route always runs (the comparator)
+  const rows = new Set(values.rows.split(","));
   const check = JSON.stringify({ customer_id: "bench", feature: "calls" });
   const nonce = crypto.randomUUID().slice(0, 8);
   const consume = (i: number) =>
@@ -887,22 +890,30 @@ async function cpuMain() {
       // `--idempotency-key`: a fresh Idempotency-Key on every request, as our SDK sends (equal to the
       // body's own key where the body has one: the two must agree).
       const idem = (kind: string, i: number) => (withKey ? `${nonce}-${kind}-${i}` : undefined);
-      await row("check", units, 1, 50, () => {
-        const i = sequence++;
-        return send("/v1/entitlements/check", key, check, idem("h", i));
-      });
-      await row("consume", units / 4, 1, 50, () => {
-        const i = sequence++;
-        return send("/v1/entitlements/check", key, consume(i), idem("c", i));
-      });
-      await row("ledger", units / 4, 1, 50, () => {
-        const i = sequence++;
-        return send("/v1/ledger/entries", key, entry(i, accounts), idem("l", i));
-      });
-      await row("event", units * 10, 1000, 8, () => {
-        const i = sequence++;
-        return send("/v1/events", key, events(i), idem("e", i));
-      });
+      if (rows.has("check")) {
+        await row("check", units, 1, 50, () => {
+          const i = sequence++;
+          return send("/v1/entitlements/check", key, check, idem("h", i));
+        });
+      }
+      if (rows.has("consume")) {
+        await row("consume", units / 4, 1, 50, () => {
+          const i = sequence++;
+          return send("/v1/entitlements/check", key, consume(i), idem("c", i));
+        });
+      }
+      if (rows.has("ledger")) {
+        await row("ledger", units / 4, 1, 50, () => {
+          const i = sequence++;
+          return send("/v1/ledger/entries", key, entry(i, accounts), idem("l", i));
+        });
+      }
+      if (rows.has("events")) {
+        await row("event", units * 10, 1000, 8, () => {
+          const i = sequence++;
+          return send("/v1/events", key, events(i), idem("e", i));
+        });
+      }
     }
   }
   const stats = laneStats(apps.lane.app)!;
@@ -920,6 +931,7 @@ async function cpuMain() {
   for (const name of ["check", "consume", "ledger", "event"]) {
     const chain = best[`chain ${name}`];
     const lane = best[`lane ${name}`];
+    if (chain === undefined || lane === undefined) continue; // not among --rows
     const ratio = name === "check" ? `${(best["bare check"] / lane).toFixed(2)}×` : "–";
     console.log(`| ${name} | ${chain.toFixed(1)} | ${lane.toFixed(1)} | ${ratio} |`);
   }

@@ -508,13 +508,15 @@ async function checkLive(
       await giveBack();
       throw error;
     }
-    if (outcome === "replay") {
-      await giveBack();
-      // A reused reservation answered the usage before it; the counter holds it already.
-      const current = r.held === "reused" ? (r.used + r.consumed) as Decimal : r.used;
-      return replayAnswer(input, r.entitlement, current, t.amount, t);
+    if (outcome === "stored") {
+      // Committed: the units are kept for good, so the reservation stops being held (ADR 0009).
+      if (r.held) store.confirm(t.key, input.idempotency_key!);
+      return decision;
     }
-    return decision;
+    await giveBack();
+    // A reused reservation answered the usage before it; the counter holds it already.
+    const current = r.held === "reused" ? (r.used + r.consumed) as Decimal : r.used;
+    return replayAnswer(input, r.entitlement, current, t.amount, t);
   }
   return null;
 }
@@ -691,13 +693,22 @@ export async function withCredits(
   inputs: readonly UsageEventInput[],
 ): Promise<CountedEvent[]> {
   const out: CountedEvent[] = [...stored];
-  const properties = new Map(inputs.map((e) => [e.id, e.properties]));
+  let properties: Map<string, Record<string, unknown> | undefined> | undefined;
   const now = ctx.clock.now();
+  // One context per customer of the call (a batch is mostly one customer): the same cached context
+  // `entitlementContext` answers for each of its events, without an awaited call per event.
+  const contexts = new Map<string, Awaited<ReturnType<typeof entitlementContext>>>();
   for (const e of stored) {
-    const context = await entitlementContext(ctx, e.customer_id, now);
+    let context = contexts.get(e.customer_id);
+    if (context === undefined) {
+      context = await entitlementContext(ctx, e.customer_id, now);
+      contexts.set(e.customer_id, context);
+    }
     const f = findFeature(context, e.feature);
-    const cost = f ? creditCostOf(f, properties.get((e as { event_id?: string }).event_id ?? "")) : null;
-    if (cost === null || !f?.credit_system) continue;
+    if (!f?.credit_system) continue;
+    properties ??= new Map(inputs.map((e) => [e.id, e.properties]));
+    const cost = creditCostOf(f, properties.get((e as { event_id?: string }).event_id ?? ""));
+    if (cost === null) continue;
     out.push({ ...e, feature: f.credit_system, value: multiplyDecimal(e.value, cost, "ceil") });
   }
   return out;
