@@ -89,16 +89,21 @@ export interface WrkResult {
 }
 
 /** A child process that printed its listening line. */
-interface Child {
+export interface Child {
   base: string;
   pid: number;
   stop(): Promise<void>;
 }
 
-async function spawnListening(args: string[], env: Record<string, string>): Promise<Child> {
+/** Starts `deno <args>` in `cwd` (default: this checkout) and waits for its "listening on" line. */
+export async function spawnListening(
+  args: string[],
+  env: Record<string, string>,
+  cwd: string = ROOT,
+): Promise<Child> {
   const child = new Deno.Command(Deno.execPath(), {
     args,
-    cwd: ROOT,
+    cwd,
     env,
     stdout: "piped",
     stderr: "inherit",
@@ -202,7 +207,6 @@ export async function wrk(
   };
 }
 
-/** Largest VmRSS (MiB) of `pid` sampled every 500 ms while `work` runs. */
 /** CPU time of process `pid` so far (user + system), in ms (Linux `/proc`; 0 elsewhere). */
 function cpuMs(pid: number): number {
   try {
@@ -214,7 +218,8 @@ function cpuMs(pid: number): number {
   }
 }
 
-async function withRss<T>(
+/** Largest VmRSS (MiB) of `pid` sampled every 500 ms while `work` runs, and the CPU time it used meanwhile. */
+export async function withRss<T>(
   pid: number,
   work: () => Promise<T>,
 ): Promise<{ value: T; rss_mib: number; cpu_ms: number }> {
@@ -251,7 +256,8 @@ async function api(base: string, method: string, path: string, key: string, body
 
 const ACCOUNTS = 100;
 
-async function seed(base: string) {
+/** A tenant, a plan with `calls` and `free`, the customer `bench` subscribed, and 100 ledger accounts. */
+export async function seed(base: string): Promise<{ key: string; accounts: string[] }> {
   const t = await api(base, "POST", "/v1/admin/tenants", ADMIN, { name: "bench-http", app: "production" });
   const key = t.secret_key as string;
   const plan = await api(base, "POST", "/v1/plans", key, {
@@ -294,7 +300,8 @@ function keyedLua(bodyKey?: string): string {
   return `  local k = ${bodyKey ?? "nextkey()"}\n  wrk.headers["Idempotency-Key"] = k\n`;
 }
 
-function checkLua(key: string, nonce: string): string {
+/** wrk Lua of the read check (`{"customer_id":"bench","feature":"calls"}`) with key `key`. */
+export function checkLua(key: string, nonce: string): string {
   if (!values["idempotency-key"]) {
     return luaPrelude(nonce) + header(key) + `wrk.body = '{"customer_id":"bench","feature":"calls"}'\n`;
   }

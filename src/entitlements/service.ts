@@ -58,7 +58,7 @@ import {
 import { loadPlan } from "../plans/service.ts";
 import { appendUsage } from "../usage/append.ts";
 import { billingPeriodAt, liveSubscription } from "../subscriptions/read.ts";
-import { customerCtx } from "../test_clocks/time.ts";
+import { customerCtx, onWallClock } from "../test_clocks/time.ts";
 import {
   existingHashes,
   featureUsage,
@@ -181,15 +181,20 @@ const customerRefs = new WeakMap<Store, Map<string, string>>();
  * @throws {BillingError} `customer_not_found` (404)
  */
 async function resolveCustomerId(ctx: Ctx, ref: string): Promise<string> {
+  const hit = rememberedCustomerId(ctx, ref);
+  if (hit) return hit;
   let refs = customerRefs.get(ctx.database);
   if (!refs) customerRefs.set(ctx.database, refs = new Map());
   const k = `${ctx.scope.tenantId}:${ctx.scope.appId}:${ref}`;
-  const hit = refs.get(k);
-  if (hit) return hit;
   const customer = await loadCustomer(ctx, ctx.database.db, ref);
   if (refs.size >= MAX_CUSTOMER_REFS) refs.delete(refs.keys().next().value!);
   refs.set(k, customer.id);
   return customer.id;
+}
+
+/** The `cus_…` id {@link resolveCustomerId} remembers for `ref`, without a promise; else undefined. */
+function rememberedCustomerId(ctx: Ctx, ref: string): string | undefined {
+  return customerRefs.get(ctx.database)?.get(`${ctx.scope.tenantId}:${ctx.scope.appId}:${ref}`);
 }
 
 /**
@@ -278,9 +283,11 @@ export async function checkEntitlement(caller: Ctx, input: CheckInput): Promise<
       },
     );
   }
-  const customerId = await resolveCustomerId(ctx, input.customer_id);
+  // What the process remembers is taken without awaiting (issue 14: every check asks both).
+  const customerId = rememberedCustomerId(ctx, input.customer_id) ??
+    await resolveCustomerId(ctx, input.customer_id);
   // Periods and counters on the customer's clock (a test clock's frozen time when bound to one).
-  ctx = await customerCtx(ctx, ctx.database.db, customerId);
+  if (!onWallClock(ctx, customerId)) ctx = await customerCtx(ctx, ctx.database.db, customerId);
   const key: LiveKey = { scope: ctx.scope, customerId, feature: input.feature };
   const store = liveStore(ctx);
   try {
