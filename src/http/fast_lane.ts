@@ -19,8 +19,8 @@
  *
  * What the lane does give a handled request is what the chain's middleware gives it: a fresh
  * request id (`X-Request-Id`, and in problems), the client's usable `X-Request-Id` kept as
- * `X-Correlation-Id`, the CORS headers of a request without `Origin` (`Access-Control-Expose-Headers`,
- * `Vary: Origin`, on the publishable-key routes), the request metrics (route label = the route's
+ * `X-Correlation-Id`, the CORS header of a request without `Origin` (`Vary: Origin`, on the
+ * publishable-key routes), the request metrics (route label = the route's
  * path) and the check counters, the request log line, and errors of the service rendered by the
  * app's own `errorToResponse`.
  * A request with an `Idempotency-Key` header (our SDK sends one on every POST) goes through the
@@ -40,7 +40,6 @@ import type { Principal } from "../tenants/service.ts";
 import { scopeAllows } from "../tenants/scopes.ts";
 import { errorToResponse, problem } from "./problem.ts";
 import { runIdempotent } from "./idempotency.ts";
-import { EXPOSED_HEADERS } from "./cors.ts";
 
 /** What a lane route's handler answers: a JSON body with its status (and extra headers). */
 export interface LaneAnswer {
@@ -123,7 +122,6 @@ export type FetchHandler = (
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 /** A client's correlation id worth keeping (as `app.ts`): 1–200 visible ASCII characters. */
 const CORRELATION_ID = /^[\x21-\x7e]{1,200}$/;
-const EXPOSED = EXPOSED_HEADERS.join(",");
 
 /**
  * The body as text when it has at most `max` bytes; else a stream of the whole body (the bytes read
@@ -188,7 +186,6 @@ function appContext(requestId: string): Context {
 /** `response` with the CORS headers of a request without `Origin` when `cors` (as `browserCors`). */
 function withCors(response: Response, cors: boolean): Response {
   if (cors) {
-    response.headers.set("access-control-expose-headers", EXPOSED);
     response.headers.append("vary", "Origin");
   }
   return response;
@@ -304,10 +301,7 @@ export function fastLane(
         // record: Deno converts a record with less work than a list of pairs (issue 14).
         const out: Record<string, string> = { "content-type": "application/json", "x-request-id": requestId };
         if (correlationId) out["x-correlation-id"] = correlationId;
-        if (cors) {
-          out["access-control-expose-headers"] = EXPOSED;
-          out["vary"] = "Origin";
-        }
+        if (cors) out["vary"] = "Origin";
         if (answer.headers) Object.assign(out, answer.headers);
         return new Response(JSON.stringify(answer.body), { status: answer.status, headers: out });
       } catch (error) {
