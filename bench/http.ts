@@ -39,7 +39,8 @@
  * app's `fetch` (services as the server builds them, `LOG_LEVEL=silent`, 50 concurrent callers,
  * events 8), once with the fast lane (`fast_lane.ts`) and once without (`fastLane: false`), each on
  * its own database; `--units N` checks per row (consume and ledger entries: N/4, events: 10 N), in
- * `--rounds R` rounds alternating the bare route, chain and lane (the minimum of each is reported).
+ * `--rounds R` rounds alternating the bare route, chain and lane (the minimum of each is reported);
+ * `--rows` picks the units there too (`check`, `consume`, `ledger`, `events`; default all).
  * `--idempotency-key` sends a fresh `Idempotency-Key` header on every request of those rows (and of
  * the HTTP rows check, consume, ledger and events without `--cpu`), as our SDK does on every POST
  * (equal to the body's `idempotency_key` where it has one).
@@ -88,16 +89,21 @@ export interface WrkResult {
 }
 
 /** A child process that printed its listening line. */
-interface Child {
+export interface Child {
   base: string;
   pid: number;
   stop(): Promise<void>;
 }
 
-async function spawnListening(args: string[], env: Record<string, string>): Promise<Child> {
+/** Starts `deno <args>` in `cwd` (default: this checkout) and waits for its "listening on" line. */
+export async function spawnListening(
+  args: string[],
+  env: Record<string, string>,
+  cwd: string = ROOT,
+): Promise<Child> {
   const child = new Deno.Command(Deno.execPath(), {
     args,
-    cwd: ROOT,
+    cwd,
     env,
     stdout: "piped",
     stderr: "inherit",
@@ -201,7 +207,6 @@ export async function wrk(
   };
 }
 
-/** Largest VmRSS (MiB) of `pid` sampled every 500 ms while `work` runs. */
 /** CPU time of process `pid` so far (user + system), in ms (Linux `/proc`; 0 elsewhere). */
 function cpuMs(pid: number): number {
   try {
@@ -213,7 +218,8 @@ function cpuMs(pid: number): number {
   }
 }
 
-async function withRss<T>(
+/** Largest VmRSS (MiB) of `pid` sampled every 500 ms while `work` runs, and the CPU time it used meanwhile. */
+export async function withRss<T>(
   pid: number,
   work: () => Promise<T>,
 ): Promise<{ value: T; rss_mib: number; cpu_ms: number }> {
@@ -250,7 +256,8 @@ async function api(base: string, method: string, path: string, key: string, body
 
 const ACCOUNTS = 100;
 
-async function seed(base: string) {
+/** A tenant, a plan with `calls` and `free`, the customer `bench` subscribed, and 100 ledger accounts. */
+export async function seed(base: string): Promise<{ key: string; accounts: string[] }> {
   const t = await api(base, "POST", "/v1/admin/tenants", ADMIN, { name: "bench-http", app: "production" });
   const key = t.secret_key as string;
   const plan = await api(base, "POST", "/v1/plans", key, {
@@ -293,7 +300,8 @@ function keyedLua(bodyKey?: string): string {
   return `  local k = ${bodyKey ?? "nextkey()"}\n  wrk.headers["Idempotency-Key"] = k\n`;
 }
 
-function checkLua(key: string, nonce: string): string {
+/** wrk Lua of the read check (`{"customer_id":"bench","feature":"calls"}`) with key `key`. */
+export function checkLua(key: string, nonce: string): string {
   if (!values["idempotency-key"]) {
     return luaPrelude(nonce) + header(key) + `wrk.body = '{"customer_id":"bench","feature":"calls"}'\n`;
   }
@@ -809,6 +817,8 @@ async function cpuMain() {
       load.split(" ").slice(0, 3).join(" ")
     }`,
   );
+  // `--rows` picks the units (`events` = the event row); the bare route always runs (the comparator)
+  const rows = new Set(values.rows.split(","));
   const check = JSON.stringify({ customer_id: "bench", feature: "calls" });
   const nonce = crypto.randomUUID().slice(0, 8);
   const consume = (i: number) =>
@@ -880,22 +890,30 @@ async function cpuMain() {
       // `--idempotency-key`: a fresh Idempotency-Key on every request, as our SDK sends (equal to the
       // body's own key where the body has one: the two must agree).
       const idem = (kind: string, i: number) => (withKey ? `${nonce}-${kind}-${i}` : undefined);
-      await row("check", units, 1, 50, () => {
-        const i = sequence++;
-        return send("/v1/entitlements/check", key, check, idem("h", i));
-      });
-      await row("consume", units / 4, 1, 50, () => {
-        const i = sequence++;
-        return send("/v1/entitlements/check", key, consume(i), idem("c", i));
-      });
-      await row("ledger", units / 4, 1, 50, () => {
-        const i = sequence++;
-        return send("/v1/ledger/entries", key, entry(i, accounts), idem("l", i));
-      });
-      await row("event", units * 10, 1000, 8, () => {
-        const i = sequence++;
-        return send("/v1/events", key, events(i), idem("e", i));
-      });
+      if (rows.has("check")) {
+        await row("check", units, 1, 50, () => {
+          const i = sequence++;
+          return send("/v1/entitlements/check", key, check, idem("h", i));
+        });
+      }
+      if (rows.has("consume")) {
+        await row("consume", units / 4, 1, 50, () => {
+          const i = sequence++;
+          return send("/v1/entitlements/check", key, consume(i), idem("c", i));
+        });
+      }
+      if (rows.has("ledger")) {
+        await row("ledger", units / 4, 1, 50, () => {
+          const i = sequence++;
+          return send("/v1/ledger/entries", key, entry(i, accounts), idem("l", i));
+        });
+      }
+      if (rows.has("events")) {
+        await row("event", units * 10, 1000, 8, () => {
+          const i = sequence++;
+          return send("/v1/events", key, events(i), idem("e", i));
+        });
+      }
     }
   }
   const stats = laneStats(apps.lane.app)!;
@@ -913,6 +931,7 @@ async function cpuMain() {
   for (const name of ["check", "consume", "ledger", "event"]) {
     const chain = best[`chain ${name}`];
     const lane = best[`lane ${name}`];
+    if (chain === undefined || lane === undefined) continue; // not among --rows
     const ratio = name === "check" ? `${(best["bare check"] / lane).toFixed(2)}×` : "–";
     console.log(`| ${name} | ${chain.toFixed(1)} | ${lane.toFixed(1)} | ${ratio} |`);
   }

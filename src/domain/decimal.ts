@@ -150,6 +150,10 @@ export function isWholeDecimal(d: Decimal): boolean {
   return d % DECIMAL_SCALE === 0n;
 }
 
+/** The safe integer bounds as bigints (built once: every answer renders several quantities). */
+const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_SAFE_BIG = BigInt(Number.MIN_SAFE_INTEGER);
+
 /**
  * `d` as a JavaScript number when it is whole and safe, else `undefined`; lets responses keep
  * integer quantities as JSON numbers (integer behaviour unchanged) and render the rest as strings.
@@ -157,7 +161,7 @@ export function isWholeDecimal(d: Decimal): boolean {
 export function decimalToSafeInteger(d: Decimal): number | undefined {
   if (!isWholeDecimal(d)) return undefined;
   const n = d / DECIMAL_SCALE;
-  return n <= BigInt(Number.MAX_SAFE_INTEGER) && n >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(n) : undefined;
+  return n <= MAX_SAFE_BIG && n >= MIN_SAFE_BIG ? Number(n) : undefined;
 }
 
 /** `d` for JSON: a number when whole and safe, otherwise its canonical string (see {@link formatDecimal}). */

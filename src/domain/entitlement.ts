@@ -174,18 +174,48 @@ export function decideConsumption(input: {
   ask?: Decimal;
 }): ConsumptionDecision {
   const requested = input.consume > 0n ? input.consume : input.ask ?? decimalFromInteger(1);
-  const decision = decideEntitlement({ ...input, requested });
-  const counted = decision.allowed && decision.type !== null && decision.type !== "boolean";
-  const consumed = counted ? input.consume : decimalFromInteger(0);
+  const feature = input.feature;
+  if (!input.subscribed || !feature || feature.type === "boolean") {
+    // Nothing is counted: the entitlement's answer, with nothing consumed.
+    return { ...decideEntitlement({ ...input, requested }), consumed: 0, over_soft_limit: false };
+  }
+  // One pass over the counted case (the hot path of every check, issue 14): the limit parsed
+  // once and each quantity rendered once. The fields and their order are those of
+  // `{ ...decideEntitlement(…), used, remaining, consumed, over_soft_limit }`, which
+  // `tests/domain/entitlement_test.ts` compares on generated inputs.
+  const resetsAt = input.periodEnd ? input.periodEnd.toISOString() : null;
+  const cap = featureLimit(feature);
+  if (cap === null) {
+    return {
+      feature: input.featureKey,
+      resets_at: resetsAt,
+      type: feature.type,
+      used: quantityToJson((input.used + input.consume) as Decimal),
+      soft_limit: feature.soft_limit,
+      allowed: true,
+      limit: null,
+      remaining: null,
+      reason: "unlimited",
+      consumed: quantityToJson(input.consume),
+      over_soft_limit: feature.soft_limit && false, // as `soft_limit && limited && …` without a limit
+    };
+  }
+  const fits = input.used + requested <= cap;
+  const allowed = fits || !!feature.soft_limit;
+  const consumed = allowed ? input.consume : decimalFromInteger(0);
   const used = (input.used + consumed) as Decimal;
-  const cap = input.feature ? featureLimit(input.feature) : null;
-  const limited = decision.limit !== null && cap !== null;
   return {
-    ...decision,
-    used: decision.type === null || decision.type === "boolean" ? decision.used : quantityToJson(used),
-    remaining: limited ? quantityToJson(maxDecimal(decimalFromInteger(0), (cap - used) as Decimal)) : null,
+    feature: input.featureKey,
+    resets_at: resetsAt,
+    type: feature.type,
+    used: quantityToJson(used),
+    soft_limit: feature.soft_limit,
+    allowed,
+    limit: quantityToJson(cap),
+    remaining: quantityToJson(maxDecimal(decimalFromInteger(0), (cap - used) as Decimal)),
+    reason: fits ? "within_limit" : feature.soft_limit ? "soft_limit_exceeded" : "limit_reached",
     consumed: quantityToJson(consumed),
-    over_soft_limit: decision.soft_limit && limited && used > cap,
+    over_soft_limit: feature.soft_limit && used > cap,
   };
 }
 

@@ -15,14 +15,52 @@ class Emit {
  * Serializes a JSON value with object keys sorted at every depth and `undefined` members dropped,
  * so that two equal payloads always produce the same text regardless of key order.
  *
- * Iterative (an explicit work stack, no recursion): any nesting depth the input can have is
- * serialized, so a deeply nested payload cannot exhaust the call stack. Keys sort by UTF-16 code
- * units; array holes and `undefined` elements become `null`; non-plain objects serialize their own
- * enumerable members (a `Date` is `{}`), as before.
+ * Any nesting depth the input can have is serialized without exhausting the call stack: the first
+ * {@link RECURSION_DEPTH} levels are written recursively (the common case, about twice as fast as
+ * the work stack: no marker objects, no `[key, value]` pairs; measured on the ledger writer's
+ * commands and audit payloads, issue 14), anything deeper by the iterative form below. Keys sort
+ * by UTF-16 code units; array holes and `undefined` elements become `null`; non-plain objects
+ * serialize their own enumerable members (a `Date` is `{}`), as before. Both forms give the same
+ * text (`tests/domain/hash_test.ts`).
  *
  * @throws {TypeError} for a `bigint` anywhere in the value (as `JSON.stringify` does)
  */
 export function canonicalJson(value: unknown): string {
+  return canonicalRecursive(value, 0);
+}
+
+/** Levels {@link canonicalJson} writes recursively before it hands a subtree to the work stack. */
+const RECURSION_DEPTH = 64;
+
+/** {@link canonicalJson} of `item` at nesting level `depth`. */
+function canonicalRecursive(item: unknown, depth: number): string {
+  if (item === null || typeof item !== "object") return JSON.stringify(item) ?? "null";
+  if (depth >= RECURSION_DEPTH) return canonicalIterative(item);
+  if (Array.isArray(item)) {
+    let out = "[";
+    for (let i = 0; i < item.length; i++) {
+      if (i > 0) out += ",";
+      const element = item[i];
+      out += element === undefined ? "null" : canonicalRecursive(element, depth + 1);
+    }
+    return `${out}]`;
+  }
+  const record = item as Record<string, unknown>;
+  // Default sort of strings compares UTF-16 code units, as the iterative form's comparator does.
+  const keys = Object.keys(record).sort();
+  let out = "{";
+  let first = true;
+  for (const key of keys) {
+    const member = record[key];
+    if (member === undefined) continue;
+    out += `${first ? "" : ","}${JSON.stringify(key)}:${canonicalRecursive(member, depth + 1)}`;
+    first = false;
+  }
+  return `${out}}`;
+}
+
+/** {@link canonicalJson} with an explicit work stack (no recursion): any depth. */
+function canonicalIterative(value: unknown): string {
   const out: string[] = [];
   const work: unknown[] = [value];
   while (work.length > 0) {

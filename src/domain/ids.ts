@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { TypeID, typeid } from "typeid-js";
+import { fromString, typeid } from "typeid-js";
 
 /** Every TypeID prefix the service issues, by resource. */
 export const ID_PREFIX = {
@@ -56,7 +56,10 @@ export function newId(prefix: IdPrefix): string {
  */
 export function isId(prefix: IdPrefix, value: string): boolean {
   try {
-    return TypeID.fromString(value).getType() === prefix;
+    // typeid-js's own parse with the expected prefix: the same checks as
+    // `TypeID.fromString(value).getType() === prefix`, without decoding the suffix twice
+    fromString(value, prefix);
+    return true;
   } catch {
     return false;
   }

@@ -151,6 +151,15 @@ export interface LiveEntitlementStore {
    * amount).
    */
   release(key: LiveKey, consume: Decimal, periodStartMs: number, reservation?: string): Promise<void>;
+  /**
+   * The usage event of consumption `reservation` (its idempotency key) is committed: a store
+   * that tied units to the key keeps them for good and stops tracking the key as held, so held
+   * reservations stay only those whose write is still in flight or was lost (ADR 0009,
+   * "Settling stored reservations"). Never throws and does not wait for the store: a
+   * confirmation that cannot be delivered leaves the reservation held for the reconciler, which
+   * reaches the same result later. Stores without reservations do nothing.
+   */
+  confirm(key: LiveKey, reservation: string): void;
   /** Counts newly stored usage events (after their transaction committed). */
   count(scope: Scope, events: readonly CountedEvent[]): Promise<void>;
   /** Drops counters so they are rebuilt from libSQL (after writes that bypassed the store). */
@@ -325,6 +334,9 @@ export class MemoryLiveEntitlements implements LiveEntitlementStore {
     return Promise.resolve();
   }
 
+  /** Nothing to settle: this store ties no units to idempotency keys. */
+  confirm(): void {}
+
   count(scope: Scope, events: readonly CountedEvent[]): Promise<void> {
     for (const e of events) {
       const entry = this.#entries.get(entryKey({ scope, customerId: e.customer_id, feature: e.feature }));
@@ -389,6 +401,7 @@ export class DatabaseOnlyEntitlements implements LiveEntitlementStore {
   release(): Promise<void> {
     return Promise.resolve();
   }
+  confirm(): void {}
   count(): Promise<void> {
     return Promise.resolve();
   }

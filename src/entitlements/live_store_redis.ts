@@ -211,6 +211,29 @@ return {kept, released}
 `;
 
 /**
+ * KEYS: app reservation set. ARGV: keep_ms, record key prefix (`<app>:r:`), then K1, K2, … — the
+ * keys of consumptions whose usage events are committed. Each held record becomes `done` (units
+ * kept; the record stays at most `keep_ms` so a late retry still reuses it) and leaves the set.
+ * Records already settled or gone are only removed from the set. Returns how many were held.
+ * Reads the records by name, as DUE does (same hash tag, same cluster slot).
+ */
+const CONFIRM = `
+local keep = tonumber(ARGV[1])
+local n = 0
+for i = 3, #ARGV do
+  local rec = ARGV[2] .. ARGV[i]
+  if redis.call('HGET', rec, 'st') == 'held' then
+    redis.call('HSET', rec, 'st', 'done')
+    local ttl = redis.call('PTTL', rec)
+    if ttl < 0 or ttl > keep then redis.call('PEXPIRE', rec, keep) end
+    n = n + 1
+  end
+  redis.call('ZREM', KEYS[1], ARGV[i])
+end
+return n
+`;
+
+/**
  * KEYS: entry. ARGV: gen, ent, cap (whole), counted, pstart, pend, agg, ttl_ms, expires_at_ms,
  * now_ms, cap (fraction).
  * From `expires_at_ms` on (business time) the entry is gone for CHECK and PUT (deleted on sight,
@@ -326,8 +349,16 @@ type Script = ReturnType<Redis["createScript"]>;
  * request is cut at its timeout), so a write still in flight is not taken for a failed one.
  */
 export const DEFAULT_RESERVATION_GRACE_MS = 60_000;
-/** How long a settled (stored) reservation record stays so that a late retry reuses it (24 h). */
-export const DEFAULT_RESERVATION_KEEP_MS = 24 * 60 * 60 * 1000;
+/**
+ * How long a settled (stored) reservation record stays so that a late retry reuses it (10 min).
+ * A retry after that still answers as a replay (the event is found in the store) but reserves
+ * its units for the few milliseconds until it gives them back; a longer keep would cost Redis
+ * about 200 bytes per consumption for the whole window (at 1000 consumptions/s, 10 min ≈ 120 MB,
+ * 24 h ≈ 17 GB). Our SDK's retries end within seconds (`sdk/src/retry.ts`).
+ */
+export const DEFAULT_RESERVATION_KEEP_MS = 10 * 60 * 1000;
+/** Most confirmations sent in one script call (one app's keys are split above this). */
+export const CONFIRM_BATCH = 500;
 /** Most reservations of one app settled per reconcile run (one script call each way). */
 export const RECONCILE_BATCH = 500;
 
@@ -335,10 +366,16 @@ export const RECONCILE_BATCH = 500;
 export interface ReconcileOptions {
   /** Held reservations younger than this (ms, Redis time) are left alone. Default 60 s. */
   graceMs?: number;
-  /** How long a record stays after its event was seen stored (ms). Default 24 h. */
+  /** How long a record stays after its event was seen stored (ms). Default 10 min. */
   keepMs?: number;
   /** Most reservations per app and run. Default {@link RECONCILE_BATCH}. */
   limit?: number;
+  /**
+   * Settle only these apps' reservations, without scanning the keyspace for reservation sets
+   * (a database that lists its few apps: a tenant object, a small deployment). Default: every
+   * app found by `SCAN`.
+   */
+  scopes?: readonly Scope[];
 }
 
 /** What one {@link RedisLiveEntitlements.reconcile} run did. */
@@ -366,9 +403,13 @@ export class RedisLiveEntitlements implements LiveEntitlementStore {
   readonly #retryAfterMs: number;
   readonly #log: (record: Record<string, unknown>) => void;
   readonly #scripts: Record<
-    "check" | "put" | "seed" | "release" | "count" | "forget" | "releaseHeld" | "due" | "settle",
+    "check" | "put" | "seed" | "release" | "count" | "forget" | "releaseHeld" | "due" | "settle" | "confirm",
     Script
   >;
+  /** Keys of committed consumptions not yet confirmed, per app (see {@link confirm}). */
+  #toConfirm = new Map<string, { scope: Scope; keys: string[] }>();
+  #queuedConfirmations = 0;
+  #confirming: Promise<void> | null = null;
   #openUntil = 0;
   #failures = 0;
   /** Deliveries owed to Redis: gen keys to bump, counters to drop. */
@@ -401,6 +442,7 @@ export class RedisLiveEntitlements implements LiveEntitlementStore {
       releaseHeld: script(RELEASE_HELD),
       due: script(DUE),
       settle: script(SETTLE),
+      confirm: script(CONFIRM),
     };
   }
 
@@ -418,7 +460,8 @@ export class RedisLiveEntitlements implements LiveEntitlementStore {
     return `${this.#app(scope)}:r:${reservation}`;
   }
 
-  #reservationSet(scope: Scope): string {
+  /** Redis key of an app's sorted set of held reservations (see `CHECK`). */
+  reservationSet(scope: Scope): string {
     return `${this.#app(scope)}:res`;
   }
 
@@ -492,7 +535,7 @@ export class RedisLiveEntitlements implements LiveEntitlementStore {
     const keys = [this.entryKey(key), ...this.#genKeys(key)];
     const args = [String(nowMs), String(n.whole), String(n.frac)];
     if (held) {
-      keys.push(this.reservationKey(key.scope, reservation), this.#reservationSet(key.scope));
+      keys.push(this.reservationKey(key.scope, reservation), this.reservationSet(key.scope));
       args.push(reservation);
     }
     return this.#call(async () => {
@@ -566,7 +609,7 @@ export class RedisLiveEntitlements implements LiveEntitlementStore {
     if (reservation !== undefined) {
       return this.#call(async () => {
         await this.#scripts.releaseHeld.exec(
-          [this.entryKey(key), this.reservationKey(key.scope, reservation), this.#reservationSet(key.scope)],
+          [this.entryKey(key), this.reservationKey(key.scope, reservation), this.reservationSet(key.scope)],
           [reservation],
         );
       });
@@ -588,11 +631,57 @@ export class RedisLiveEntitlements implements LiveEntitlementStore {
   }
 
   /**
+   * Queues the confirmation of a committed consumption's reservation (see
+   * {@link LiveEntitlementStore.confirm}). Confirmations of the same moment share one script call
+   * per app, sent after the current task; the answer to the consumption never waits for it. Held
+   * back at most {@link MAX_PENDING} keys (beyond, the reconciler settles the rest); a failed
+   * call is left to the reconciler too (it settles every held reservation against the store).
+   */
+  confirm(key: LiveKey, reservation: string): void {
+    if (this.#queuedConfirmations >= MAX_PENDING) return;
+    const set = this.reservationSet(key.scope);
+    let queued = this.#toConfirm.get(set);
+    if (!queued) this.#toConfirm.set(set, queued = { scope: key.scope, keys: [] });
+    queued.keys.push(reservation);
+    this.#queuedConfirmations++;
+    this.#confirming ??= this.#sendConfirmations().finally(() => this.#confirming = null);
+  }
+
+  /**
+   * Resolves once every confirmation queued so far was sent (or failed and was left to the
+   * reconciler); for an orderly stop and for tests. Never rejects.
+   */
+  async confirmed(): Promise<void> {
+    while (this.#confirming) await this.#confirming;
+  }
+
+  async #sendConfirmations(): Promise<void> {
+    // After the current task: the consumptions committed by one group commit arrive together.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    while (this.#toConfirm.size > 0) {
+      const apps = this.#toConfirm;
+      this.#toConfirm = new Map();
+      this.#queuedConfirmations = 0;
+      const calls: Promise<unknown>[] = [];
+      for (const [set, { scope, keys }] of apps) {
+        for (let i = 0; i < keys.length; i += CONFIRM_BATCH) {
+          const args = [String(DEFAULT_RESERVATION_KEEP_MS), `${this.#app(scope)}:r:`];
+          for (const k of keys.slice(i, i + CONFIRM_BATCH)) args.push(k);
+          calls.push(this.#call(() => this.#scripts.confirm.exec([set], args)));
+        }
+      }
+      // A failure (Redis unreachable: the circuit opened and was logged) leaves them held.
+      await Promise.allSettled(calls);
+    }
+  }
+
+  /**
    * Settles reservations still held `graceMs` after they were made or last reused (Redis time):
    * for each, `stored` says whether the usage event of its idempotency key is in the store; a
    * stored one is kept (`done`, the record stays `keepMs` for late retries), an unstored one is
-   * given back to its counter (same period and epoch only) and its record deleted. Finds the
-   * apps by scanning `<prefix>{*}:res` (bounded by `limit` reservations per app and run).
+   * given back to its counter (same period and epoch only) and its record deleted. Visits the
+   * apps of `options.scopes`, else finds them by scanning `<prefix>{*}:res` (bounded by `limit`
+   * reservations per app and run).
    *
    * @param stored the ids among `ids` stored in `scope`, or `null` when this process's database
    *   does not hold the scope (its reservations are left to the process that does)
@@ -608,18 +697,10 @@ export class RedisLiveEntitlements implements LiveEntitlementStore {
     const keepMs = options.keepMs ?? DEFAULT_RESERVATION_KEEP_MS;
     const limit = options.limit ?? RECONCILE_BATCH;
     const report: ReconcileReport = { kept: 0, released: 0, skipped_apps: 0 };
-    const sets: string[] = [];
-    await this.#call(async () => {
-      let cursor = "0";
-      do {
-        const [next, keys] = await this.redis.scan(cursor, {
-          match: `${this.#prefix}{*}:res`,
-          count: 1000,
-        }) as unknown as [string, string[]];
-        cursor = String(next);
-        sets.push(...keys);
-      } while (cursor !== "0");
-    });
+    const sets: string[] = options.scopes?.map((scope) => this.reservationSet(scope)) ?? [];
+    if (!options.scopes) {
+      await this.#scanReservationSets(sets);
+    }
     for (const set of new Set(sets)) {
       const m = /^\{([^:{}]+):([^:{}]+)\}:res$/.exec(set.slice(this.#prefix.length));
       if (!m) continue;
@@ -646,6 +727,21 @@ export class RedisLiveEntitlements implements LiveEntitlementStore {
       report.released += Number(released);
     }
     return report;
+  }
+
+  /** Adds the name of every app's reservation set to `sets` (`SCAN` of the whole keyspace). */
+  async #scanReservationSets(sets: string[]): Promise<void> {
+    await this.#call(async () => {
+      let cursor = "0";
+      do {
+        const [next, keys] = await this.redis.scan(cursor, {
+          match: `${this.#prefix}{*}:res`,
+          count: 1000,
+        }) as unknown as [string, string[]];
+        cursor = String(next);
+        sets.push(...keys);
+      } while (cursor !== "0");
+    });
   }
 
   count(scope: Scope, events: readonly CountedEvent[]): Promise<void> {

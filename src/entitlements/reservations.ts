@@ -12,7 +12,7 @@
  */
 import type { Services } from "../context.ts";
 import type { Scope } from "../domain/scope.ts";
-import { appById } from "../tenants/repository.ts";
+import { appById, scopesOfDatabase } from "../tenants/repository.ts";
 import { existingHashes } from "../usage/service.ts";
 import type { LiveEntitlementStore } from "./live_store.ts";
 import type { ReconcileOptions, ReconcileReport, RedisLiveEntitlements } from "./live_store_redis.ts";
@@ -26,8 +26,17 @@ function reconciling(store: LiveEntitlementStore | undefined): Reconciling | nul
 }
 
 /**
+ * Most apps a database may hold for the reconcile to visit each of them by name instead of
+ * scanning Redis' keyspace for reservation sets: a visit is one script call per app and run, a
+ * scan one call per 1000 keys of the whole keyspace (counters, records, every tenant's).
+ */
+export const RECONCILE_APPS_BY_NAME = 100;
+
+/**
  * Settles the reservations of every app this process's database holds (apps it does not hold —
- * another tenant object's on Workers — are skipped and left to their owner). Idempotent and
+ * another tenant object's on Workers — are skipped and left to their owner). A database with at
+ * most {@link RECONCILE_APPS_BY_NAME} apps (every tenant object, a small deployment) visits its
+ * own apps' reservation sets by name; a larger one scans Redis for them. Idempotent and
  * bounded: each app's due reservations are settled by one script, at most
  * `RECONCILE_BATCH` per app and run; an interrupted run leaves the rest held for the next one.
  *
@@ -43,8 +52,10 @@ export async function reconcileReservations(
   // event from one still on its way, so it leaves its reservations to the billing process.
   if (!store || services.usageSink) return { kept: 0, released: 0, skipped_apps: 0 };
   const db = services.database.db;
+  const listed = options.scopes ?? await scopesOfDatabase(db, RECONCILE_APPS_BY_NAME + 1);
+  const scopes = listed.length <= RECONCILE_APPS_BY_NAME ? listed : undefined;
   return await store.reconcile(async (scope: Scope, ids: readonly string[]) => {
     if (!(await appById(db, scope.tenantId, scope.appId))) return null;
     return new Set((await existingHashes(scope, db, ids)).keys());
-  }, options);
+  }, { ...options, scopes });
 }

@@ -58,7 +58,7 @@ import {
 import { loadPlan } from "../plans/service.ts";
 import { appendUsage } from "../usage/append.ts";
 import { billingPeriodAt, liveSubscription } from "../subscriptions/read.ts";
-import { customerCtx } from "../test_clocks/time.ts";
+import { customerCtx, onWallClock } from "../test_clocks/time.ts";
 import {
   existingHashes,
   featureUsage,
@@ -181,15 +181,20 @@ const customerRefs = new WeakMap<Store, Map<string, string>>();
  * @throws {BillingError} `customer_not_found` (404)
  */
 async function resolveCustomerId(ctx: Ctx, ref: string): Promise<string> {
+  const hit = rememberedCustomerId(ctx, ref);
+  if (hit) return hit;
   let refs = customerRefs.get(ctx.database);
   if (!refs) customerRefs.set(ctx.database, refs = new Map());
   const k = `${ctx.scope.tenantId}:${ctx.scope.appId}:${ref}`;
-  const hit = refs.get(k);
-  if (hit) return hit;
   const customer = await loadCustomer(ctx, ctx.database.db, ref);
   if (refs.size >= MAX_CUSTOMER_REFS) refs.delete(refs.keys().next().value!);
   refs.set(k, customer.id);
   return customer.id;
+}
+
+/** The `cus_…` id {@link resolveCustomerId} remembers for `ref`, without a promise; else undefined. */
+function rememberedCustomerId(ctx: Ctx, ref: string): string | undefined {
+  return customerRefs.get(ctx.database)?.get(`${ctx.scope.tenantId}:${ctx.scope.appId}:${ref}`);
 }
 
 /**
@@ -278,9 +283,11 @@ export async function checkEntitlement(caller: Ctx, input: CheckInput): Promise<
       },
     );
   }
-  const customerId = await resolveCustomerId(ctx, input.customer_id);
+  // What the process remembers is taken without awaiting (issue 14: every check asks both).
+  const customerId = rememberedCustomerId(ctx, input.customer_id) ??
+    await resolveCustomerId(ctx, input.customer_id);
   // Periods and counters on the customer's clock (a test clock's frozen time when bound to one).
-  ctx = await customerCtx(ctx, ctx.database.db, customerId);
+  if (!onWallClock(ctx, customerId)) ctx = await customerCtx(ctx, ctx.database.db, customerId);
   const key: LiveKey = { scope: ctx.scope, customerId, feature: input.feature };
   const store = liveStore(ctx);
   try {
@@ -501,13 +508,15 @@ async function checkLive(
       await giveBack();
       throw error;
     }
-    if (outcome === "replay") {
-      await giveBack();
-      // A reused reservation answered the usage before it; the counter holds it already.
-      const current = r.held === "reused" ? (r.used + r.consumed) as Decimal : r.used;
-      return replayAnswer(input, r.entitlement, current, t.amount, t);
+    if (outcome === "stored") {
+      // Committed: the units are kept for good, so the reservation stops being held (ADR 0009).
+      if (r.held) store.confirm(t.key, input.idempotency_key!);
+      return decision;
     }
-    return decision;
+    await giveBack();
+    // A reused reservation answered the usage before it; the counter holds it already.
+    const current = r.held === "reused" ? (r.used + r.consumed) as Decimal : r.used;
+    return replayAnswer(input, r.entitlement, current, t.amount, t);
   }
   return null;
 }
@@ -684,13 +693,22 @@ export async function withCredits(
   inputs: readonly UsageEventInput[],
 ): Promise<CountedEvent[]> {
   const out: CountedEvent[] = [...stored];
-  const properties = new Map(inputs.map((e) => [e.id, e.properties]));
+  let properties: Map<string, Record<string, unknown> | undefined> | undefined;
   const now = ctx.clock.now();
+  // One context per customer of the call (a batch is mostly one customer): the same cached context
+  // `entitlementContext` answers for each of its events, without an awaited call per event.
+  const contexts = new Map<string, Awaited<ReturnType<typeof entitlementContext>>>();
   for (const e of stored) {
-    const context = await entitlementContext(ctx, e.customer_id, now);
+    let context = contexts.get(e.customer_id);
+    if (context === undefined) {
+      context = await entitlementContext(ctx, e.customer_id, now);
+      contexts.set(e.customer_id, context);
+    }
     const f = findFeature(context, e.feature);
-    const cost = f ? creditCostOf(f, properties.get((e as { event_id?: string }).event_id ?? "")) : null;
-    if (cost === null || !f?.credit_system) continue;
+    if (!f?.credit_system) continue;
+    properties ??= new Map(inputs.map((e) => [e.id, e.properties]));
+    const cost = creditCostOf(f, properties.get((e as { event_id?: string }).event_id ?? ""));
+    if (cost === null) continue;
     out.push({ ...e, feature: f.credit_system, value: multiplyDecimal(e.value, cost, "ceil") });
   }
   return out;

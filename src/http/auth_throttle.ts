@@ -25,6 +25,8 @@ export const DEFAULT_FAILED_AUTH_LIMITS: FailedAuthLimits = { maxFailures: 20, w
 export class FailedAuthThrottle {
   readonly #limits: FailedAuthLimits;
   readonly #windows = new Map<string, { failures: number; ends_ms: number }>();
+  /** The latest end of a window that reached the limit (Unix ms): nobody is throttled after it. */
+  #throttledUntilMs = 0;
   /** Most addresses tracked; the oldest entries are dropped beyond it. */
   static readonly MAX_ADDRESSES = 50_000;
 
@@ -49,6 +51,17 @@ export class FailedAuthThrottle {
   }
 
   /**
+   * Whether some address may be throttled at `nowMs`: false once every window that reached the
+   * limit has ended, so a caller can skip finding out the client's address (the fast lane does,
+   * on every request).
+   *
+   * @param nowMs the current time in Unix milliseconds
+   */
+  anyThrottled(nowMs: number = Date.now()): boolean {
+    return nowMs < this.#throttledUntilMs;
+  }
+
+  /**
    * Counts one failed authentication of `address`.
    *
    * @param nowMs the current time in Unix milliseconds
@@ -69,6 +82,9 @@ export class FailedAuthThrottle {
       this.#windows.set(address, window);
     }
     window.failures++;
+    if (window.failures >= this.#limits.maxFailures && window.ends_ms > this.#throttledUntilMs) {
+      this.#throttledUntilMs = window.ends_ms;
+    }
   }
 }
 

@@ -13,17 +13,7 @@
  *
  * @module
  */
-import {
-  type Column,
-  getTableColumns,
-  getTableName,
-  inArray,
-  is,
-  SQL,
-  sql,
-  StringChunk,
-  type Table,
-} from "drizzle-orm";
+import { type Column, getTableColumns, getTableName, inArray, is, SQL, sql, type Table } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import { inList, StaticSql } from "./static_sql.ts";
 
@@ -201,18 +191,47 @@ export function insertStatements<T extends SQLiteTable>(
   return out;
 }
 
-const COMMA = new StringChunk(", ");
-const NEXT_ROW = new StringChunk("), (");
-const CLOSE = new StringChunk(")");
+/** A table's columns as `plainInsert` binds them, and its INSERT texts by row count. */
+interface InsertShape {
+  columns: [string, Column][];
+  /** `insert into "t" ("a", "b") values ` */
+  head: string;
+  /** `(?, ?)` */
+  row: string;
+  texts: Map<number, string>;
+}
+
+const insertShapes = new WeakMap<Table, InsertShape>();
+
+/** Row counts whose INSERT text {@link plainInsert} keeps per table (the hot sizes repeat). */
+const MAX_CACHED_TEXTS = 64;
+
+function insertShape(table: Table): InsertShape {
+  let shape = insertShapes.get(table);
+  if (!shape) {
+    const columns = Object.entries(getTableColumns(table)) as [string, Column][];
+    shape = {
+      columns,
+      head: `insert into "${getTableName(table)}" (${
+        columns.map(([, c]) => `"${c.name}"`).join(", ")
+      }) values `,
+      row: `(${columns.map(() => "?").join(", ")})`,
+      texts: new Map(),
+    };
+    insertShapes.set(table, shape);
+  }
+  return shape;
+}
 
 /**
  * The multi-row `INSERT` drizzle's `insert(table).values(rows)` renders, built directly: the same
  * text (`insert into "t" ("a", "b") values (?, ?), (?, ?)`) and the same bound values (each
- * mapped by its column's `mapToDriverValue`, as drizzle's `Param` does), but with the values as
- * plain chunks. Measured on the ingestion path (issue 14): drizzle's builder spent about a third
- * of the CPU of a 1000-event batch classifying its 11 000 `Param` chunks (`is()` walks each
- * chunk's prototype chain once per entity kind); plain string, number and null chunks are
- * classified at once.
+ * mapped by its column's `mapToDriverValue`, as drizzle's `Param` does), handed to the executor
+ * as a {@link StaticSql} (text cached per table and row count). Measured on the ingestion path
+ * (issue 14): drizzle's builder spent about a third of the CPU of a 1000-event batch classifying
+ * its 11 000 `Param` chunks (`is()` walks each chunk's prototype chain once per entity kind);
+ * plain chunks still cost the ledger writer's outbox and audit rows a walk over every value and
+ * separator per batch (ADR 0015, "Ledger entries over HTTP"), the static text none.
  *
  * A column a row leaves `undefined` is written as drizzle would write it ({@link omittedValue}):
  * the outbox rows (their `seq` is the autoincrement key) take this path too.
@@ -222,14 +241,11 @@ const CLOSE = new StringChunk(")");
  */
 export function plainInsert(table: Table, rows: readonly Record<string, unknown>[]): SQL | null {
   if (rows.length === 0) return null;
-  const columns = Object.entries(getTableColumns(table)) as [string, Column][];
-  const chunks: unknown[] = [
-    new StringChunk(
-      `insert into "${getTableName(table)}" (${columns.map(([, c]) => `"${c.name}"`).join(", ")}) values (`,
-    ),
-  ];
+  const shape = insertShape(table);
+  const columns = shape.columns;
+  const params: unknown[] = new Array(rows.length * columns.length);
+  let k = 0;
   for (let r = 0; r < rows.length; r++) {
-    if (r > 0) chunks.push(NEXT_ROW);
     const row = rows[r];
     for (let i = 0; i < columns.length; i++) {
       const [key, column] = columns[i];
@@ -238,14 +254,17 @@ export function plainInsert(table: Table, rows: readonly Record<string, unknown>
       // its default function's value, else NULL: an autoincrement key such as the outbox's `seq`).
       if (value === undefined) value = omittedValue(column);
       if (value === undefined || is(value, SQL)) return null;
-      if (i > 0) chunks.push(COMMA);
       const mapped = value === null ? null : column.mapToDriverValue(value);
       if (mapped !== null && typeof mapped === "object") return null;
-      chunks.push(mapped);
+      params[k++] = mapped;
     }
   }
-  chunks.push(CLOSE);
-  return new SQL(chunks as SQL["queryChunks"]);
+  let text = shape.texts.get(rows.length);
+  if (text === undefined) {
+    text = shape.head + Array(rows.length).fill(shape.row).join(", ");
+    if (shape.texts.size < MAX_CACHED_TEXTS) shape.texts.set(rows.length, text);
+  }
+  return new StaticSql(text, params);
 }
 
 /**

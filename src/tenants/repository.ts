@@ -173,6 +173,18 @@ export function adminTokenRows(exec: Executor, limit: number): Promise<AdminToke
   return exec.select().from(adminTokens).orderBy(asc(adminTokens.id)).limit(limit);
 }
 
+/**
+ * The scopes (tenant and app) of this database's apps in app id order, at most `limit` (a tenant
+ * Durable Object holds one tenant's few apps; a shared database may hold many more).
+ */
+export async function scopesOfDatabase(exec: Executor, limit: number): Promise<Scope[]> {
+  const rows = await exec.select({ tenantId: apps.tenant_id, appId: apps.id }).from(apps).orderBy(
+    asc(apps.id),
+  )
+    .limit(limit);
+  return rows.map((r) => ({ tenantId: r.tenantId, appId: r.appId }));
+}
+
 /** Ids of every app of this database (a tenant Durable Object holds one tenant's few apps). */
 export async function appIdsOfDatabase(exec: Executor): Promise<string[]> {
   return (await exec.select({ id: apps.id }).from(apps).orderBy(asc(apps.id)).limit(1000)).map((r) => r.id);

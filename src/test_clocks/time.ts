@@ -76,6 +76,15 @@ export async function customerTimes(
 }
 
 /**
+ * Whether this process already knows the customer (`cus_…` id) is on the wall clock, so that
+ * {@link customerCtx} would return `ctx` itself without reading anything; asked without a promise
+ * on the hot path (the entitlement check, issue 14). False means: ask {@link customerCtx}.
+ */
+export function onWallClock(ctx: Ctx, customerId: string): boolean {
+  return bindings.get(ctx.database)?.has(`${ctx.scope.tenantId}:${ctx.scope.appId}:${customerId}`) ?? false;
+}
+
+/**
  * `ctx` with the customer's clock: its test clock stopped at the frozen time, else `ctx` itself.
  *
  * @param customerId `cus_…` id (an unknown id keeps `ctx`)

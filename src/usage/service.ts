@@ -18,7 +18,8 @@
 import { keyReused } from "../domain/idempotency.ts";
 import type { LifecycleFact } from "../domain/events.ts";
 import { newIds } from "../domain/ids.ts";
-import { type EventQuantity, eventQuantity, usagePayloadHash } from "../domain/usage_payload.ts";
+import { type EventQuantity, eventQuantity, usagePayloadText } from "../domain/usage_payload.ts";
+import { sha256HexSync } from "../domain/hash.ts";
 import { consumersOf, creditCostOf, type Feature } from "../domain/plan.ts";
 import { type Decimal, DecimalError, multiplyDecimal } from "../domain/decimal.ts";
 import { invalid } from "../domain/errors.ts";
@@ -173,7 +174,8 @@ export interface HashedEvent {
  * Hashes the client payload of each event (`customer_id`, `feature`, `value`, `timestamp`,
  * `properties`). The value is hashed in its canonical JSON (`0.50`, `"0.5"` and `"0.500"` are one
  * value; integers hash as they always did). The text hashed is `canonicalJson` of those five
- * fields (`domain/usage_payload.ts` builds it directly), SHA-256 synchronous (ADR 0015).
+ * fields (`domain/usage_payload.ts` builds it directly), SHA-256 synchronous, once per run of
+ * consecutive equal texts (ADR 0015).
  *
  * @throws {BillingError} `validation_failed` naming `events.<i>.value` for a value that is not a
  *   quantity (the HTTP schema refuses those first; internal callers pass checked values)
@@ -181,6 +183,12 @@ export interface HashedEvent {
 export function hashEvents(events: readonly UsageEventInput[]): Promise<HashedEvent[]> {
   const out: HashedEvent[] = new Array(events.length);
   let issues: { path: string; message: string }[] | undefined;
+  // Consecutive events of a batch often carry the same payload (one customer, feature and value, no
+  // timestamp, no properties): the digest of a text equal to the previous event's is that event's
+  // (ADR 0015 "Events, third pass"). Only the previous text is kept: a batch of distinct payloads
+  // pays one string comparison per event, not a map of 1000 texts.
+  let lastText: string | undefined;
+  let lastHash = "";
   for (let i = 0; i < events.length; i++) {
     const input = events[i];
     const value: unknown = input.value ?? 1;
@@ -196,14 +204,18 @@ export function hashEvents(events: readonly UsageEventInput[]): Promise<HashedEv
       (issues ??= []).push({ path: `events.${i}.value`, message: quantityProblem(value)! });
       continue;
     }
-    const hash = usagePayloadHash({
+    const text = usagePayloadText({
       customer_id: input.customer_id,
       feature: input.feature,
       value: quantity.canonical,
       timestamp: input.timestamp ? input.timestamp.getTime() : null,
       properties: input.properties ?? null,
     });
-    out[i] = { input, hash, quantity };
+    if (text !== lastText) {
+      lastText = text;
+      lastHash = sha256HexSync(text);
+    }
+    out[i] = { input, hash: lastHash, quantity };
   }
   if (issues) return Promise.reject(invalid(issues));
   return Promise.resolve(out);

@@ -1,7 +1,20 @@
 import assert from "node:assert/strict";
-import { consumptionCap, decideConsumption } from "../../src/domain/entitlement.ts";
+import fc from "fast-check";
+import {
+  consumptionCap,
+  decideConsumption,
+  decideEntitlement,
+  featureLimit,
+} from "../../src/domain/entitlement.ts";
 import type { Feature } from "../../src/domain/plan.ts";
-import { decimalFromInteger, parseDecimal } from "../../src/domain/decimal.ts";
+import {
+  type Decimal,
+  decimalFromInteger,
+  decimalFromScaled,
+  maxDecimal,
+  parseDecimal,
+} from "../../src/domain/decimal.ts";
+import { quantityToJson } from "../../src/domain/quantity.ts";
 
 const feature = (over: Partial<Feature> = {}): Feature => ({
   key: "calls",
@@ -160,4 +173,73 @@ Deno.test("decideConsumption() with decimals: 0.75 + 0.25 fits a limit of 1.5 tw
   // 12 places: 1.499999999999 + 0.000000000001 = 1.5 fits; + 0.000000000002 does not
   assert.equal(at("1.499999999999", "0.000000000001").allowed, true);
   assert.equal(at("1.499999999999", "0.000000000002").allowed, false);
+});
+
+/**
+ * `decideConsumption` as it was before its single pass (issue 14, ADR 0015 "The check over
+ * HTTP"): the entitlement's decision, then the consumption applied to it. The reference the
+ * property below compares the answer with, fields and their order included.
+ */
+function referenceDecideConsumption(input: Parameters<typeof decideConsumption>[0]) {
+  const requested = input.consume > 0n ? input.consume : input.ask ?? decimalFromInteger(1);
+  const decision = decideEntitlement({ ...input, requested });
+  const counted = decision.allowed && decision.type !== null && decision.type !== "boolean";
+  const consumed = counted ? input.consume : decimalFromInteger(0);
+  const used = (input.used + consumed) as Decimal;
+  const cap = input.feature ? featureLimit(input.feature) : null;
+  const limited = decision.limit !== null && cap !== null;
+  return {
+    ...decision,
+    used: decision.type === null || decision.type === "boolean" ? decision.used : quantityToJson(used),
+    remaining: limited ? quantityToJson(maxDecimal(decimalFromInteger(0), (cap - used) as Decimal)) : null,
+    consumed: quantityToJson(consumed),
+    over_soft_limit: decision.soft_limit && limited && used > cap,
+  };
+}
+
+Deno.test("decideConsumption() answers as the entitlement decision plus the consumption did, byte for byte, on generated inputs", () => {
+  // Quantities with up to 12 places, around small limits (so every reason occurs) and past 2^53.
+  const quantity = fc.oneof(
+    fc.integer({ min: 0, max: 12 }).map((n) => decimalFromInteger(n)),
+    fc.bigInt({ min: 0n, max: 12_000_000_000_000n }).map((n) => decimalFromScaled(n)),
+    fc.bigInt({ min: 0n, max: 2n ** 60n }).map((n) => decimalFromScaled(n * 1_000_000_000_000n)),
+  );
+  // Limits are stored as quantities (whole part at most 2^53 − 1), as plans validate them.
+  const limit = fc.oneof(
+    fc.constant(null),
+    fc.integer({ min: 0, max: 12 }),
+    quantity.filter((d) => d <= decimalFromInteger(Number.MAX_SAFE_INTEGER)).map((d) => quantityToJson(d)),
+  );
+  const arbitraryFeature = fc.record({
+    type: fc.constantFrom("metered", "seat", "boolean") as fc.Arbitrary<Feature["type"]>,
+    limit,
+    soft_limit: fc.boolean(),
+  }).map((over) => feature(over));
+  const seen = new Set<string>();
+  fc.assert(
+    fc.property(
+      fc.option(arbitraryFeature, { nil: undefined }),
+      fc.boolean(),
+      quantity,
+      fc.oneof(fc.constant(decimalFromInteger(0)), quantity),
+      fc.option(quantity, { nil: undefined }),
+      fc.option(fc.integer({ min: 0, max: 2 ** 40 }).map((ms) => new Date(ms)), { nil: null }),
+      (f, subscribed, used, consume, ask, periodEnd) => {
+        const input = { featureKey: "calls", subscribed, feature: f, used, consume, periodEnd, ask };
+        const answer = decideConsumption(input);
+        assert.equal(JSON.stringify(answer), JSON.stringify(referenceDecideConsumption(input)));
+        seen.add(answer.reason);
+      },
+    ),
+    { seed: 14, numRuns: 5000 },
+  );
+  assert.deepEqual([...seen].sort(), [
+    "feature_not_in_plan",
+    "included",
+    "limit_reached",
+    "no_active_subscription",
+    "soft_limit_exceeded",
+    "unlimited",
+    "within_limit",
+  ]);
 });

@@ -62,5 +62,7 @@ const answers = await Promise.all(config.keys.map(async (key) => {
   const body = await res.json();
   return { key, status: res.status, allowed: body.allowed === true, consumed: body.consumed ?? 0 };
 }));
+// Confirmations of stored consumptions are sent after the answers; an orderly exit waits for them.
+await services.live.confirmed();
 console.log(JSON.stringify({ answers }));
 database.close();

@@ -9,13 +9,17 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { RedisLiveEntitlements } from "../../src/entitlements/live_store_redis.ts";
+import {
+  DEFAULT_RESERVATION_KEEP_MS,
+  RedisLiveEntitlements,
+} from "../../src/entitlements/live_store_redis.ts";
 import { reconcileReservations } from "../../src/entitlements/reservations.ts";
+import { existingHashes } from "../../src/usage/service.ts";
 import { BillingError } from "../../src/domain/errors.ts";
 import { decimalFromInteger } from "../../src/domain/decimal.ts";
 import type { Scope } from "../../src/domain/scope.ts";
 import { call, tenant, type TestEnv, testEnv } from "../helpers.ts";
-import { acquireRedis, startLateProxy, testPrefix, upstashFor } from "../redis_helpers.ts";
+import { acquireRedis, type LateProxy, startLateProxy, testPrefix, upstashFor } from "../redis_helpers.ts";
 import type { Config } from "./reservation_process.ts";
 
 const redis = await acquireRedis();
@@ -53,8 +57,8 @@ async function stored(env: TestEnv): Promise<{ units: number; events: number }> 
   return { units: Number(rs.rows[0].n), events: Number(rs.rows[0].e) };
 }
 
-/** A tenant with plan `calls` (hard limit {@link LIMIT}) and subscribed customer `c1`. */
-async function setUp(env: TestEnv): Promise<{ k: string; scope: Scope; customerId: string }> {
+/** A tenant with plan `calls` (hard limit `limit`, default {@link LIMIT}) and subscribed customer `c1`. */
+async function setUp(env: TestEnv, limit = LIMIT): Promise<{ k: string; scope: Scope; customerId: string }> {
   const t = await tenant(env);
   const k = t.secret_key;
   const plan = await call(env, "POST", "/v1/plans", {
@@ -65,7 +69,7 @@ async function setUp(env: TestEnv): Promise<{ k: string; scope: Scope; customerI
       currency: "USD",
       interval: "month",
       base_amount: 1000,
-      features: [{ key: "calls", type: "metered", limit: LIMIT, aggregation: "sum" }],
+      features: [{ key: "calls", type: "metered", limit, aggregation: "sum" }],
     },
   });
   assert.equal(plan.status, 201, JSON.stringify(plan.body));
@@ -93,6 +97,47 @@ function commander(url: string, token: string) {
       headers: { authorization: `Bearer ${token}` },
       body: JSON.stringify(args),
     }).then((r) => r.json()).then((b) => b.result);
+}
+
+/** What a test of this file runs against: the real Redis through the local Upstash endpoint. */
+interface RedisWorld {
+  upstash: Awaited<ReturnType<typeof upstashFor>>;
+  /** A proxy in front of the endpoint that can answer late or refuse (`startLateProxy`). */
+  proxy: LateProxy;
+  env: TestEnv;
+  /** This test's Redis key prefix. */
+  prefix: string;
+  /** Raw commands to the endpoint (never through the store). */
+  command: (args: unknown[]) => Promise<unknown>;
+  /** The Redis live store the app under test uses (through the proxy with `viaProxy`). */
+  live: RedisLiveEntitlements;
+}
+
+/** Runs `fn` in a fresh {@link RedisWorld} and tears it down after. */
+async function inRedisWorld(
+  name: string,
+  options: { viaProxy?: boolean; timeoutMs?: number; retryAfterMs?: number },
+  fn: (world: RedisWorld) => Promise<void>,
+): Promise<void> {
+  const upstash = await upstashFor(redis!);
+  const proxy = startLateProxy(upstash.url, 1500);
+  const env = await testEnv();
+  const prefix = testPrefix(name);
+  const live = new RedisLiveEntitlements({
+    url: options.viaProxy ? proxy.url : upstash.url,
+    token: upstash.token,
+    prefix,
+    timeoutMs: options.timeoutMs,
+    retryAfterMs: options.retryAfterMs,
+  });
+  env.services.live = live;
+  try {
+    await fn({ upstash, proxy, env, prefix, command: commander(upstash.url, upstash.token), live });
+  } finally {
+    await proxy.stop();
+    await upstash.stop();
+    await env.close();
+  }
 }
 
 /** Starts the second process; `run` resolves with its answers once it printed them. */
@@ -133,17 +178,12 @@ Deno.test({
   ignore: redis === null,
   sanitizeOps: false,
   sanitizeResources: false,
-  async fn() {
-    const upstash = await upstashFor(redis!);
-    const env = await testEnv();
-    const prefix = testPrefix("reservations");
-    const command = commander(upstash.url, upstash.token);
-    const live = new RedisLiveEntitlements({ url: upstash.url, token: upstash.token, prefix });
-    env.services.live = live;
-    try {
-      const { k } = await setUp(env);
+  fn: () =>
+    inRedisWorld("reservations", {}, async ({ upstash, env, prefix, command, live }) => {
+      const { k, scope } = await setUp(env);
       const [entry] = await command(["KEYS", `${prefix}*:e:*:calls`]) as string[];
       const used = async () => Number(await command(["HGET", entry, "used"]));
+      const held = async () => Number(await command(["ZCARD", live.reservationSet(scope)]));
       const base: Omit<Config, "keys" | "mode"> = {
         dbUrl: env.url,
         redisUrl: upstash.url,
@@ -170,9 +210,13 @@ Deno.test({
       assert.deepEqual(await stored(env), { units: 70, events: 70 });
       assert.equal(await used(), 100);
 
-      // The reconcile keeps the 70 stored reservations and gives back the killed process's 30.
+      // The 70 stored reservations were confirmed by the requests that stored them: only the
+      // killed process's 30 are still held, and the reconcile gives them back.
+      await live.confirmed();
+      assert.equal(await held(), 30, "only the killed process's reservations are held");
       const settled = await reconcileReservations(env.services, { graceMs: 0 });
-      assert.deepEqual(settled, { kept: 70, released: 30, skipped_apps: 0 });
+      assert.deepEqual(settled, { kept: 0, released: 30, skipped_apps: 0 });
+      assert.equal(await held(), 0);
       assert.equal(await used(), 70, "the counter equals the store again");
       // A second run finds nothing due.
       assert.deepEqual(await reconcileReservations(env.services, { graceMs: 0 }), {
@@ -194,17 +238,15 @@ Deno.test({
       assert.equal(allowed.size, LIMIT);
       assert.deepEqual(await stored(env), { units: LIMIT, events: LIMIT }, "every key stored once");
       assert.equal(await used(), LIMIT);
+      await live.confirmed();
+      assert.equal(await held(), 0, "every stored reservation confirmed");
       assert.deepEqual(await reconcileReservations(env.services, { graceMs: 0 }), {
-        kept: 30,
+        kept: 0,
         released: 0,
         skipped_apps: 0,
       });
       assert.equal(await used(), LIMIT, "the counter equals the store");
-    } finally {
-      await upstash.stop();
-      await env.close();
-    }
-  },
+    }),
 });
 
 Deno.test({
@@ -213,96 +255,165 @@ Deno.test({
   ignore: redis === null,
   sanitizeOps: false,
   sanitizeResources: false,
-  async fn() {
-    const upstash = await upstashFor(redis!);
-    const proxy = startLateProxy(upstash.url, 1500);
-    const env = await testEnv();
-    const prefix = testPrefix("reservations-late");
-    const command = commander(upstash.url, upstash.token);
-    const live = new RedisLiveEntitlements({
-      url: proxy.url,
-      token: upstash.token,
-      prefix,
-      timeoutMs: 1000,
-      retryAfterMs: 20,
-    });
-    env.services.live = live;
-    try {
-      const { k, scope, customerId } = await setUp(env);
+  fn: () =>
+    inRedisWorld(
+      "reservations-late",
+      { viaProxy: true, timeoutMs: 1000, retryAfterMs: 20 },
+      async ({ upstash, proxy, env, prefix, command, live }) => {
+        const { k, scope, customerId } = await setUp(env);
+        const [entry] = await command(["KEYS", `${prefix}*:e:*:calls`]) as string[];
+        const used = async () => Number(await command(["HGET", entry, "used"]));
+
+        // The database write fails after Redis reserved (a busy database): each of the 20
+        // consumptions answers 503 and its reservation is given back before the answer.
+        const write = env.database.write.bind(env.database);
+        env.database.write = () =>
+          Promise.reject(
+            new BillingError("database_busy", "unavailable", "The database stayed locked; retry later"),
+          );
+        const failed = await consumeAll(env, k, keysOf("f", 20));
+        env.database.write = write;
+        assert.ok(failed.every((a) => a.status === 503), JSON.stringify(failed));
+        assert.equal(await used(), 0, "units of failed writes returned");
+        assert.deepEqual(await stored(env), { units: 0, events: 0 });
+
+        // 50 consumptions whose Redis answers come too late: Redis reserved, the callers got 503.
+        proxy.mode = "late";
+        const late = await consumeAll(env, k, keysOf("t", 50));
+        assert.ok(late.every((a) => a.status === 503), JSON.stringify(late));
+        assert.equal(await used(), 50);
+        proxy.mode = "pass";
+        await new Promise((r) => setTimeout(r, 50)); // the circuit closes after retryAfterMs
+
+        // Their 50 retries and 100 new keys at once: each retry finds its own reservation.
+        const [retried, fresh] = await Promise.all([
+          consumeAll(env, k, keysOf("t", 50)),
+          consumeAll(env, k, keysOf("n", 100)),
+        ]);
+        for (const a of retried) assert.deepEqual([a.status, a.allowed, a.consumed], [200, true, 1], a.key);
+        assert.equal(fresh.filter((a) => a.allowed).length, 50, "not 0: the retries did not reserve twice");
+        assert.deepEqual(await stored(env), { units: LIMIT, events: LIMIT });
+        assert.equal(await used(), LIMIT);
+
+        // Another retry is a replay with the same answer; another payload under the key is 409.
+        const again = await consume(env, k, "t0");
+        assert.deepEqual([again.status, again.body.allowed, again.body.consumed], [200, true, 1]);
+        const other = await consume(env, k, "t0", 2);
+        assert.deepEqual([other.status, other.body.code], [409, "idempotency_key_reused"]);
+        assert.equal(await used(), LIMIT);
+
+        // Every reservation was stored and confirmed by its own request: the reconcile has nothing
+        // left to settle and changes nothing.
+        await live.confirmed();
+        assert.equal(Number(await command(["ZCARD", live.reservationSet(scope)])), 0);
+        assert.deepEqual(await reconcileReservations(env.services, { graceMs: 0 }), {
+          kept: 0,
+          released: 0,
+          skipped_apps: 0,
+        });
+        assert.equal(await used(), LIMIT);
+        const replay = await consume(env, k, "n0");
+        assert.equal(replay.status, 200);
+        assert.equal(await used(), LIMIT, "a retry after the reconcile still counts once");
+
+        // A batch of 1000 reservations never written (unknown keys of a killed process) settles
+        // in bounded runs: 500 per app and run.
+        const direct = new RedisLiveEntitlements({ url: upstash.url, token: upstash.token, prefix });
+        await command(["HSET", entry, "cap", "100000"]);
+        for (let i = 0; i < 1000; i++) {
+          const r = await direct.check(
+            { scope, customerId, feature: "calls" },
+            decimalFromInteger(1),
+            env.clock.now().getTime(),
+            `lost${i}`,
+          );
+          assert.equal(r.status, "ok");
+        }
+        assert.equal(await used(), LIMIT + 1000);
+        const run1 = await reconcileReservations(env.services, { graceMs: 0 });
+        const run2 = await reconcileReservations(env.services, { graceMs: 0 });
+        assert.deepEqual([run1.released, run2.released], [500, 500]);
+        assert.equal(await used(), LIMIT, "all 1000 given back");
+      },
+    ),
+});
+
+Deno.test({
+  name:
+    "entitlements (redis): 1000 consumptions leave no reservation held (each confirmed after its commit, no reconcile run) and their records expire within the keep window; a confirmation Redis refuses leaves the reservation to the reconcile",
+  ignore: redis === null,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: () =>
+    inRedisWorld("reservations-confirm", {}, async ({ upstash, proxy, env, prefix, command, live }) => {
+      const { k, scope, customerId } = await setUp(env, 2000);
       const [entry] = await command(["KEYS", `${prefix}*:e:*:calls`]) as string[];
       const used = async () => Number(await command(["HGET", entry, "used"]));
+      const held = async () => Number(await command(["ZCARD", live.reservationSet(scope)]));
 
-      // The database write fails after Redis reserved (a busy database): each of the 20
-      // consumptions answers 503 and its reservation is given back before the answer.
-      const write = env.database.write.bind(env.database);
-      env.database.write = () =>
-        Promise.reject(
-          new BillingError("database_busy", "unavailable", "The database stayed locked; retry later"),
+      // 1000 consumptions, 100 in flight at a time (sustained load, as a busy app sends them).
+      for (let round = 0; round < 10; round++) {
+        const answers = await consumeAll(env, k, keysOf(`c${round}-`, 100));
+        assert.ok(answers.every((a) => a.status === 200 && a.allowed), JSON.stringify(answers.slice(0, 3)));
+      }
+      assert.deepEqual(await stored(env), { units: 1000, events: 1000 });
+      assert.equal(await used(), 1000);
+      let scans = 0;
+      const scan = live.redis.scan.bind(live.redis);
+      live.redis.scan = ((...args: Parameters<typeof scan>) => {
+        scans++;
+        return scan(...args);
+      }) as typeof live.redis.scan;
+      await live.confirmed();
+      assert.equal(await held(), 0, "no stored consumption is left held for the reconcile");
+      for (const key of ["c0-0", "c5-50", "c9-99"]) {
+        const record = live.reservationKey(scope, key);
+        assert.equal(await command(["HGET", record, "st"]), "done", key);
+        const ttl = Number(await command(["PTTL", record]));
+        assert.ok(
+          ttl > 0 && ttl <= DEFAULT_RESERVATION_KEEP_MS,
+          `${key}: record expires within the keep window (${ttl} ms)`,
         );
-      const failed = await consumeAll(env, k, keysOf("f", 20));
-      env.database.write = write;
-      assert.ok(failed.every((a) => a.status === 503), JSON.stringify(failed));
-      assert.equal(await used(), 0, "units of failed writes returned");
-      assert.deepEqual(await stored(env), { units: 0, events: 0 });
-
-      // 50 consumptions whose Redis answers come too late: Redis reserved, the callers got 503.
-      proxy.mode = "late";
-      const late = await consumeAll(env, k, keysOf("t", 50));
-      assert.ok(late.every((a) => a.status === 503), JSON.stringify(late));
-      assert.equal(await used(), 50);
-      proxy.mode = "pass";
-      await new Promise((r) => setTimeout(r, 50)); // the circuit closes after retryAfterMs
-
-      // Their 50 retries and 100 new keys at once: each retry finds its own reservation.
-      const [retried, fresh] = await Promise.all([
-        consumeAll(env, k, keysOf("t", 50)),
-        consumeAll(env, k, keysOf("n", 100)),
-      ]);
-      for (const a of retried) assert.deepEqual([a.status, a.allowed, a.consumed], [200, true, 1], a.key);
-      assert.equal(fresh.filter((a) => a.allowed).length, 50, "not 0: the retries did not reserve twice");
-      assert.deepEqual(await stored(env), { units: LIMIT, events: LIMIT });
-      assert.equal(await used(), LIMIT);
-
-      // Another retry is a replay with the same answer; another payload under the key is 409.
-      const again = await consume(env, k, "t0");
-      assert.deepEqual([again.status, again.body.allowed, again.body.consumed], [200, true, 1]);
-      const other = await consume(env, k, "t0", 2);
-      assert.deepEqual([other.status, other.body.code], [409, "idempotency_key_reused"]);
-      assert.equal(await used(), LIMIT);
-
-      // Every reservation was stored: the reconcile keeps all 100 and changes nothing.
+      }
       assert.deepEqual(await reconcileReservations(env.services, { graceMs: 0 }), {
-        kept: LIMIT,
+        kept: 0,
         released: 0,
         skipped_apps: 0,
       });
-      assert.equal(await used(), LIMIT);
-      const replay = await consume(env, k, "n0");
-      assert.equal(replay.status, 200);
-      assert.equal(await used(), LIMIT, "a retry after the reconcile still counts once");
+      assert.equal(scans, 0, "a database with a few apps visits their reservation sets by name, no SCAN");
+      const replay = await consume(env, k, "c3-7");
+      assert.deepEqual([replay.status, replay.body.allowed, replay.body.consumed], [200, true, 1]);
+      assert.equal(await used(), 1000, "a retry of a confirmed consumption counts once");
 
-      // A batch of 1000 reservations never written (unknown keys of a killed process) settles
-      // in bounded runs: 500 per app and run.
-      const direct = new RedisLiveEntitlements({ url: upstash.url, token: upstash.token, prefix });
-      await command(["HSET", entry, "cap", "100000"]);
-      for (let i = 0; i < 1000; i++) {
-        const r = await direct.check(
-          { scope, customerId, feature: "calls" },
-          decimalFromInteger(1),
-          env.clock.now().getTime(),
-          `lost${i}`,
-        );
-        assert.equal(r.status, "ok");
-      }
-      assert.equal(await used(), LIMIT + 1000);
-      const run1 = await reconcileReservations(env.services, { graceMs: 0 });
-      const run2 = await reconcileReservations(env.services, { graceMs: 0 });
-      assert.deepEqual([run1.released, run2.released], [500, 500]);
-      assert.equal(await used(), LIMIT, "all 1000 given back");
-    } finally {
-      await proxy.stop();
-      await upstash.stop();
-      await env.close();
-    }
-  },
+      // Redis refuses a confirmation: it never throws, and the reservation stays held until the
+      // reconcile settles it against the store (this one was never stored: its unit goes back).
+      const reserved = await live.check(
+        { scope, customerId, feature: "calls" },
+        decimalFromInteger(1),
+        env.clock.now().getTime(),
+        "unconfirmed",
+      );
+      assert.equal(reserved.status, "ok");
+      assert.equal(await used(), 1001);
+      proxy.mode = "down";
+      const refused = new RedisLiveEntitlements({
+        url: proxy.url,
+        token: upstash.token,
+        prefix,
+        retryAfterMs: 20,
+      });
+      refused.confirm({ scope, customerId, feature: "calls" }, "unconfirmed");
+      await refused.confirmed();
+      assert.equal(await held(), 1, "a refused confirmation leaves the reservation held");
+      // Settled here through the keyspace scan (what a database with many apps does).
+      assert.deepEqual(
+        await live.reconcile(async (s, ids) => {
+          assert.deepEqual([s, ids], [scope, ["unconfirmed"]]);
+          return new Set((await existingHashes(s, env.database.db, ids)).keys());
+        }, { graceMs: 0 }),
+        { kept: 0, released: 1, skipped_apps: 0 },
+      );
+      assert.ok(scans > 0, "found by SCAN");
+      assert.equal(await used(), 1000, "the counter equals the store");
+    }),
 });

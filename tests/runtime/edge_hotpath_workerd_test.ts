@@ -2,7 +2,8 @@
  * The Worker's edge hot path in real workerd (ADR 0009): entitlement checks and consumptions
  * answered by the stateless Worker against Upstash Redis (the local REST endpoint over the real
  * redis-server), usage reaching the tenant's store through the real queue, the object's answers
- * when Redis goes away, and webhook deliveries started by the tenant object's alarm.
+ * when Redis goes away, webhook deliveries started by the tenant object's alarm, and a reservation the
+ * tenant object never stored given back by the cron's maintenance.
  *
  * @module
  */
@@ -12,6 +13,8 @@ import { assertProblem, http, provision, type Target } from "../contract/contrac
 import { acquireRedis, type LateProxy, startLateProxy, testPrefix, upstashFor } from "../redis_helpers.ts";
 import { startUpstashLocal, type UpstashLocal } from "../../src/dev/upstash_local.ts";
 import { buildWorker, type RunningWorker, startWorker } from "../workerd.ts";
+import { RedisLiveEntitlements } from "../../src/entitlements/live_store_redis.ts";
+import { decimalFromInteger } from "../../src/domain/decimal.ts";
 
 const ADMIN_TOKEN = "edge-admin-token-0123456789-abcdef";
 /** Events per `POST /v1/events` batch (the API's largest). */
@@ -29,12 +32,13 @@ Deno.test({
     const dir = await Deno.makeTempDir({ prefix: "worker-edge-" });
     try {
       const build = await buildWorker(`${dir}/dist`);
+      const edgePrefix = testPrefix("edge");
       const worker = await startWorker(build, dir, {
         BILLING_ADMIN_TOKEN: ADMIN_TOKEN,
         LOG_LEVEL: "error",
         UPSTASH_REDIS_REST_URL: upstash.url,
         UPSTASH_REDIS_REST_TOKEN: upstash.token,
-        REDIS_KEY_PREFIX: testPrefix("edge"),
+        REDIS_KEY_PREFIX: edgePrefix,
         WEBHOOK_ALLOW_PRIVATE_URLS: "true",
       });
       const target: Target = { url: worker.url, adminToken: ADMIN_TOKEN };
@@ -50,6 +54,10 @@ Deno.test({
         await t.step(
           "a webhook delivery starts right after the commit, on the tenant object's alarm (no cron)",
           () => webhookOnAlarm(target),
+        );
+        await t.step(
+          "a reservation tied to a key whose event the tenant object never stored is given back by the cron's maintenance (the object visits its own apps' reservations)",
+          () => lostReservation(target, worker, upstash, edgePrefix),
         );
         await t.step(
           "Redis stopped mid-test: the tenant object answers, and never allows past the limit",
@@ -117,7 +125,15 @@ async function meteredCustomer(target: Target, limit: number, external = "cara")
     body: { customer_id: external, plan_id: plan.body.id },
   });
   assert.equal(sub.status, 201, JSON.stringify(sub.body));
-  return { name, keys, key, plan: plan.body, subscription: sub.body, external };
+  return {
+    name,
+    keys,
+    key,
+    plan: plan.body,
+    subscription: sub.body,
+    external,
+    customerId: customer.body.id as string,
+  };
 }
 
 /** Requests the tenant object served so far (its own counter, read directly). */
@@ -396,6 +412,55 @@ async function redisCommand(upstash: { url: string; token: string }, args: unkno
     body: JSON.stringify(args),
   });
   return (await res.json()).result;
+}
+
+async function lostReservation(
+  target: Target,
+  worker: RunningWorker,
+  upstash: { url: string; token: string },
+  prefix: string,
+) {
+  const { keys, key, external, customerId } = await meteredCustomer(target, 100, "lou");
+  assert.equal((await check(target, key, external)).used, 0);
+  for (let i = 0; i < 5; i++) {
+    assert.equal(
+      (await check(target, key, external, { consume: 1, idempotency_key: `kept-${i}` })).allowed,
+      true,
+    );
+  }
+  await until("the queue stored the 5", async () => (await stored(target, key, external)) === 5);
+
+  // The tenant object reserved 1 unit under its key, then was evicted before its write: a
+  // reservation held in Redis whose event no store has, made longer ago than the grace period.
+  const scope = { tenantId: keys.tenant_id, appId: keys.app_id };
+  const live = new RedisLiveEntitlements({ url: upstash.url, token: upstash.token, prefix });
+  const reserved = await live.check(
+    { scope, customerId, feature: "calls" },
+    decimalFromInteger(1),
+    Date.now(),
+    "lost-in-object",
+  );
+  assert.deepEqual([reserved.status, reserved.status === "ok" && reserved.held], ["ok", "new"]);
+  const [seconds] = await redisCommand(upstash, ["TIME"]) as string[];
+  const longAgo = String(Number(seconds) * 1000 - 120_000);
+  await redisCommand(upstash, ["ZADD", live.reservationSet(scope), longAgo, "lost-in-object"]);
+  await redisCommand(upstash, ["HSET", live.reservationKey(scope, "lost-in-object"), "at", longAgo]);
+  const entry = live.entryKey({ scope, customerId, feature: "calls" });
+  assert.equal(Number(await redisCommand(upstash, ["HGET", entry, "used"])), 6);
+
+  const run = await (await worker.handlers()).scheduled({ scheduledTime: new Date(), cron: "*/5 * * * *" });
+  assert.equal(run.outcome, "ok", "every tenant object's maintenance succeeded");
+  assert.equal(
+    Number(await redisCommand(upstash, ["HGET", entry, "used"])),
+    5,
+    "the lost unit is given back",
+  );
+  assert.equal(Number(await redisCommand(upstash, ["ZCARD", live.reservationSet(scope)])), 0);
+  assert.equal(
+    Number(await redisCommand(upstash, ["EXISTS", live.reservationKey(scope, "lost-in-object")])),
+    0,
+  );
+  assert.equal((await check(target, key, external)).used, 5, "the counter equals the store");
 }
 
 async function lateRedis(

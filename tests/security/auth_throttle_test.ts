@@ -70,6 +70,24 @@ Deno.test("FailedAuthThrottle: the window ends and the address may try again", (
   assert.equal(throttle.retryAfterSeconds("b", t0), 0);
 });
 
+Deno.test("FailedAuthThrottle.anyThrottled: true exactly while some address's full window lasts", () => {
+  const throttle = new FailedAuthThrottle({ maxFailures: 3, windowSeconds: 10 });
+  assert.equal(throttle.anyThrottled(0), false);
+  throttle.recordFailure("a", 1_000);
+  throttle.recordFailure("a", 2_000);
+  throttle.recordFailure("b", 3_000);
+  // failures below the limit throttle nobody
+  assert.deepEqual([throttle.anyThrottled(3_000), throttle.retryAfterSeconds("a", 3_000)], [false, 0]);
+  throttle.recordFailure("a", 4_000); // a: third failure, window 1 000 … 11 000
+  throttle.recordFailure("b", 5_000);
+  throttle.recordFailure("b", 6_000); // b: third failure, window 3 000 … 13 000
+  for (const at of [6_000, 10_999, 11_000, 12_999, 13_000]) {
+    const any = ["a", "b"].some((address) => throttle.retryAfterSeconds(address, at) > 0);
+    assert.equal(throttle.anyThrottled(at), any, `at ${at}`);
+  }
+  assert.deepEqual([throttle.anyThrottled(12_999), throttle.anyThrottled(13_000)], [true, false]);
+});
+
 Deno.test("Deno server: failed keys are throttled by the connection's remote address", async () => {
   const dir = await Deno.makeTempDir({ prefix: "billing-throttle-" });
   const server = await startServer(loadConfig({

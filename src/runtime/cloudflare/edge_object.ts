@@ -10,6 +10,7 @@ import { loadCustomer } from "../../customers/service.ts";
 import { BillingError } from "../../domain/errors.ts";
 import type { Clock } from "../../domain/scope.ts";
 import { type LiveEntitlementStore, LiveStoreUnavailable } from "../../entitlements/live_store.ts";
+import type { RedisLiveEntitlements } from "../../entitlements/live_store_redis.ts";
 import { publishEntitlements } from "../../entitlements/service.ts";
 import type { UsageEventInput } from "../../usage/service.ts";
 import { consumptionWriter } from "../../entitlements/consumption_writer.ts";
@@ -162,7 +163,11 @@ export interface PublishingStore extends LiveEntitlementStore {
  */
 export function publishingStore(inner: LiveEntitlementStore, services: Services): PublishingStore {
   const owing = inner as Partial<Pick<PublishingStore, "owed" | "deliverOwed">>;
+  const reconciling = inner as Partial<Pick<RedisLiveEntitlements, "reconcile">>;
   return {
+    // The reconcile step (maintenance job `reservations`) settles this object's own apps' held
+    // reservations: present exactly when the wrapped store has one (the Redis store).
+    ...(reconciling.reconcile ? { reconcile: reconciling.reconcile.bind(inner) } : {}),
     get owed(): number {
       return owing.owed ?? 0;
     },
@@ -173,6 +178,7 @@ export function publishingStore(inner: LiveEntitlementStore, services: Services)
     seed: (key, snapshot, value) => inner.seed(key, snapshot, value),
     release: (key, consume, periodStartMs, reservation) =>
       inner.release(key, consume, periodStartMs, reservation),
+    confirm: (key, reservation) => inner.confirm(key, reservation),
     count: (scope, events) => inner.count(scope, events),
     forget: (keys) => inner.forget(keys),
     invalidateApp: (scope) => inner.invalidateApp(scope),

@@ -14,6 +14,7 @@ import { buildServices } from "../services.ts";
 import { maintenanceJobs, startScheduler } from "../maintenance.ts";
 import { type Plugin, PluginRegistry } from "../../lifecycle/plugins.ts";
 import { InProcessWriter, writerFor } from "../../ledger/writer.ts";
+import type { RedisLiveEntitlements } from "../../entitlements/live_store_redis.ts";
 import { denoReadiness } from "./readiness.ts";
 import { startEdgeReplica } from "./edge_replica.ts";
 
@@ -268,6 +269,9 @@ export async function startServer(
         for (let waited = 0; waiting() > 0 && waited < graceMs; waited += 50) {
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
+        // Reservations of committed consumptions whose confirmation is still queued for Redis (each
+        // call bounded by the store's timeout); unsent ones would wait for the reconcile instead.
+        await (services.live as Partial<Pick<RedisLiveEntitlements, "confirmed">> | undefined)?.confirmed?.();
         await database.close();
         return { drained, elapsed_ms: Math.round(performance.now() - started) };
       })();
