@@ -207,13 +207,17 @@ const PROXY_DIALECT = new SQLiteAsyncDialect();
  * transaction's connection): what `drizzle(callback, { schema })` of `drizzle-orm/sqlite-proxy`
  * builds (no logger, no cache), over the relational configuration extracted once.
  */
-function proxyOver(connection: Connection): Db {
+function proxyOver(
+  connection: Connection,
+  onConnectionLost?: (query: postgres.PendingQuery<postgres.Row[]>) => void,
+): Db {
   const session = new SQLiteRemoteSession(
     async (text: string, params: unknown[], method: Method) => {
       const query = cachedPostgresSql(text, params.length);
+      let pending: postgres.PendingQuery<postgres.Row[]> | undefined;
       try {
         // deno-lint-ignore no-explicit-any -- SQLite-encoded values: strings, numbers, null, arrays
-        const pending = connection.unsafe(query.text, params as any[], { prepare: query.prepare });
+        pending = connection.unsafe(query.text, params as any[], { prepare: query.prepare });
         if (method === "run") {
           const result = await pending;
           return { rows: [], rowsAffected: result.count };
@@ -221,6 +225,7 @@ function proxyOver(connection: Connection): Db {
         const rows = await pending.values();
         return { rows: method === "get" ? rows[0] : rows };
       } catch (error) {
+        if (pending && onConnectionLost && droppedConnection(error)) onConnectionLost(pending);
         throw asUnavailable(error);
       }
     },
@@ -270,6 +275,11 @@ export function isConnectionError(error: unknown): boolean {
     code.startsWith("CONNECTION_");
 }
 
+/** Whether `error` is a connection that was open and dropped (not one that never opened). */
+function droppedConnection(error: unknown): boolean {
+  return isConnectionError(error) && !NEVER_CONNECTED.has(driverCode(error));
+}
+
 /**
  * A connection error as {@link BillingError} `database_unavailable` (503, retryable): the
  * request's outcome may be unknown (a commit whose answer was lost), so clients retry with the
@@ -290,9 +300,9 @@ function asUnavailable(error: unknown): unknown {
  * serialized per tenant by advisory locks.
  */
 export class PostgresStore implements Store {
-  /** The `postgres` client (pool). */
-  readonly sql: postgres.Sql;
-  /** Reads outside a write transaction (any pooled connection). */
+  #sql: postgres.Sql;
+  readonly #reopen: (() => postgres.Sql) | undefined;
+  /** Reads outside a write transaction (any pooled connection of the current pool). */
   readonly db: Db;
   /** PostgreSQL's statement limits. */
   readonly limits: StatementLimits = POSTGRES_LIMITS;
@@ -304,14 +314,55 @@ export class PostgresStore implements Store {
 
   /**
    * Wraps an open `postgres` pool of at most `poolMax` connections (see {@link openPostgres},
-   * which also migrates).
+   * which also migrates). `reopen` makes a fresh pool with the same options: given, a write that
+   * loses its connection replaces the pool (see {@link PostgresStore.write}).
    */
-  constructor(sql: postgres.Sql, poolMax = 10) {
-    this.sql = sql;
-    this.db = bindLimits(proxyOver(sql), POSTGRES_LIMITS);
+  constructor(sql: postgres.Sql, poolMax = 10, reopen?: () => postgres.Sql) {
+    this.#sql = sql;
+    this.#reopen = reopen;
+    // Reads go to whichever pool is current (the proxy only calls `unsafe`); a read that loses its
+    // connection replaces the pool it ran on, as a write does.
+    const poolOf = new WeakMap<object, postgres.Sql>();
+    const current = {
+      unsafe: (...args: Parameters<postgres.Sql["unsafe"]>) => {
+        const pool = this.#sql;
+        const pending = pool.unsafe(...args);
+        poolOf.set(pending, pool);
+        return pending;
+      },
+    };
+    this.db = bindLimits(
+      proxyOver(current as unknown as postgres.Sql, (pending) => {
+        const pool = poolOf.get(pending);
+        if (pool) this.#replacePool(pool);
+      }),
+      POSTGRES_LIMITS,
+    );
     // A write may read through `db` (another pooled connection) while it holds its tenant's lock;
     // if every connection were a write waiting for that lock, the read would never get one.
     this.writeSlots = Math.max(1, Math.floor(poolMax / 2));
+  }
+
+  /** The `postgres` client (the current pool). */
+  get sql(): postgres.Sql {
+    return this.#sql;
+  }
+
+  /**
+   * Replaces `lost` (the pool a write just lost its connection on) by a fresh pool, once per
+   * loss, and ends the old one at once. The `postgres` client (3.4.9) keeps a connection object
+   * across reconnects, and when a connection closes with bytes still buffered its `closed()`
+   * cancels the pending flush without forgetting it (`nextWriteTimer`, `chunk`): later small
+   * writes on that object are appended to the stale buffer and never sent, so a transaction on
+   * it waits forever (seen after a server restart: a backend idle in `ClientRead` on the advisory
+   * lock's `Parse` for minutes, that tenant's writes queued behind it; ADR 0011). A fresh pool
+   * has no such state. Statements still running on the old pool fail with a connection error
+   * (503, retryable), as they would during the restart that caused this.
+   */
+  #replacePool(lost: postgres.Sql): void {
+    if (!this.#reopen || lost !== this.#sql) return;
+    this.#sql = this.#reopen();
+    lost.end({ timeout: 0 }).catch(() => {});
   }
 
   async #slot(): Promise<void> {
@@ -350,8 +401,9 @@ export class PostgresStore implements Store {
 
   async #write<T>(fn: (tx: Tx) => Promise<T>, scope?: Scope): Promise<T> {
     for (let attempt = 1;; attempt++) {
+      const pool = this.#sql;
       try {
-        return await this.sql.begin(async (connection) => {
+        return await pool.begin(async (connection) => {
           if (scope) {
             await connection`select pg_advisory_xact_lock_shared(${GLOBAL_WRITE_LOCK_KEY}::int8),
               pg_advisory_xact_lock(hashtextextended(${scope.tenantId} || chr(1) || ${scope.appId}, 0))`;
@@ -362,6 +414,7 @@ export class PostgresStore implements Store {
         }) as T;
       } catch (error) {
         const neverConnected = NEVER_CONNECTED.has(driverCode(error));
+        if (droppedConnection(error)) this.#replacePool(pool);
         if (!isRetryable(error) && !neverConnected) throw asUnavailable(error);
         if (attempt >= MAX_WRITE_ATTEMPTS) {
           if (neverConnected) throw asUnavailable(error);
@@ -382,7 +435,7 @@ export class PostgresStore implements Store {
 
   /** Closes every connection (waits up to 5 s for running queries). */
   async close(): Promise<void> {
-    await this.sql.end({ timeout: 5 });
+    await this.#sql.end({ timeout: 5 });
   }
 }
 
@@ -429,35 +482,37 @@ function guardDriverWriteAfterClose(): void {
 export async function openPostgres(options: PostgresOptions): Promise<PostgresStore> {
   const statementTimeout = options.statementTimeoutMs ?? 30_000;
   guardDriverWriteAfterClose();
-  const sql = postgres(options.url, {
-    max: options.poolMax ?? 10,
-    connect_timeout: options.connectTimeoutSeconds ?? 10,
-    idle_timeout: 60,
-    onnotice: () => {},
-    debug: options.onStatement ? (_connection, text) => options.onStatement!(text) : undefined,
-    connection: { statement_timeout: statementTimeout, application_name: "billing" },
-    types: {
-      // 64-bit integers and sums come back as numbers, as SQLite's INTEGER does (amounts and
-      // instants stay far below 2^53).
-      integer: {
-        to: 20,
-        from: [20, 1700],
-        serialize: (x: number) => String(x),
-        parse: (x: string) => Number(x),
+  const open = () =>
+    postgres(options.url, {
+      max: options.poolMax ?? 10,
+      connect_timeout: options.connectTimeoutSeconds ?? 10,
+      idle_timeout: 60,
+      onnotice: () => {},
+      debug: options.onStatement ? (_connection, text) => options.onStatement!(text) : undefined,
+      connection: { statement_timeout: statementTimeout, application_name: "billing" },
+      types: {
+        // 64-bit integers and sums come back as numbers, as SQLite's INTEGER does (amounts and
+        // instants stay far below 2^53).
+        integer: {
+          to: 20,
+          from: [20, 1700],
+          serialize: (x: number) => String(x),
+          parse: (x: string) => Number(x),
+        },
+        // SQLite binds booleans as 1/0; the client serializes by the type the server inferred for the
+        // parameter, and its own boolean serializer would turn 1 into false.
+        boolean: {
+          to: 16,
+          from: [16],
+          serialize: (x: unknown) => (x === true || x === 1 || x === "1" || x === "t" ? "t" : "f"),
+          parse: (x: string) => x === "t",
+        },
+        // JSON stays text: the sqlite-core columns parse it themselves.
+        jsonText: { to: 114, from: [114, 3802], serialize: (x: string) => x, parse: (x: string) => x },
       },
-      // SQLite binds booleans as 1/0; the client serializes by the type the server inferred for the
-      // parameter, and its own boolean serializer would turn 1 into false.
-      boolean: {
-        to: 16,
-        from: [16],
-        serialize: (x: unknown) => (x === true || x === 1 || x === "1" || x === "t" ? "t" : "f"),
-        parse: (x: string) => x === "t",
-      },
-      // JSON stays text: the sqlite-core columns parse it themselves.
-      jsonText: { to: 114, from: [114, 3802], serialize: (x: string) => x, parse: (x: string) => x },
-    },
-  });
-  const store = new PostgresStore(sql, options.poolMax ?? 10);
+    });
+  const sql = open();
+  const store = new PostgresStore(sql, options.poolMax ?? 10, open);
   if (options.migrate ?? true) {
     try {
       await migratePostgres(sql);

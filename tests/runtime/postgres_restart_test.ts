@@ -156,9 +156,18 @@ Deno.test("PostgreSQL restarted under load: the service recovers by itself, no a
         }
       }
     };
+    // A service that stops acknowledging (a connection stuck after the restart) fails the test
+    // within two minutes instead of hanging the suite.
     const waitForMore = async (n: number) => {
       const target = ackedEntries.length + n;
-      while (ackedEntries.length < target) await new Promise((r) => setTimeout(r, 10));
+      const deadline = Date.now() + 120_000;
+      while (ackedEntries.length < target) {
+        if (Date.now() >= deadline) {
+          stop = true; // the clients stop resending
+          assert.fail(`no recovery: ${ackedEntries.length} of ${target} entries acknowledged after 120 s`);
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
     };
     const load = Promise.all(Array.from({ length: CLIENTS }, client));
     await waitForMore(150);

@@ -5,7 +5,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
+import { BillingError } from "../../src/domain/errors.ts";
 import postgres from "postgres";
 import { openPostgres, shouldPrepare, toPostgresSql } from "../../src/storage/postgres.ts";
 import { invoiceSequences, ledgerAccounts, tenants } from "../../src/storage/schema.ts";
@@ -153,6 +154,36 @@ Deno.test("PostgresStore: after the server ends every connection (as a restart d
     assert.equal(reads, 1);
     await store.write((tx) => tx.insert(tenants).values({ id: "ten_2", name: "two", created_at }));
     assert.equal((await store.db.select().from(tenants)).length, 2);
+  } finally {
+    await admin.end({ timeout: 1 });
+    await store.close();
+    await database.drop();
+  }
+});
+
+Deno.test("PostgresStore: a write whose connection the server ends mid-transaction replaces the pool (the client's connection objects keep stale write state across reconnects); the next writes and reads run on the fresh pool", async () => {
+  const database = await freshPostgresDatabase("replace");
+  const store = await openPostgres({ url: database.url, poolMax: 4 });
+  const admin = postgres(database.url.replace(/\/[^/]+$/, "/postgres"), { max: 1, onnotice: () => {} });
+  try {
+    const created_at = new Date(1_790_000_000_000);
+    const first = store.sql;
+    const cut = store.write(async (tx) => {
+      await tx.run(sql`select pg_sleep(5)`);
+    });
+    const cutError = cut.then(() => null, (error) => error);
+    await new Promise((r) => setTimeout(r, 300)); // the write is sleeping on its connection
+    await admin`select pg_terminate_backend(pid) from pg_stat_activity
+      where datname = ${database.url.split("/").pop()!} and query like '%pg_sleep%'`;
+    const error = await cutError;
+    assert.ok(error instanceof BillingError, String(error));
+    assert.equal(error.code, "database_unavailable");
+    assert.notEqual(store.sql, first, "the pool the write lost its connection on was replaced");
+    await store.write((tx) => tx.insert(tenants).values({ id: "ten_1", name: "one", created_at }));
+    assert.equal((await store.db.select().from(tenants)).length, 1);
+    const second = store.sql;
+    await store.write((tx) => tx.insert(tenants).values({ id: "ten_2", name: "two", created_at }));
+    assert.equal(store.sql, second, "a write that succeeds keeps the pool");
   } finally {
     await admin.end({ timeout: 1 });
     await store.close();
