@@ -95,6 +95,25 @@ export interface Child {
   stop(): Promise<void>;
 }
 
+/**
+ * The `deno` arguments that start the real server as `deno task start` does (its permissions,
+ * `src/runtime/deno/main.ts`), with `flags` (e.g. `--cpu-prof`) before the entry point.
+ */
+export function serverCommand(flags: readonly string[] = []): string[] {
+  return [
+    "run",
+    "--lock=deno.lock",
+    "--allow-net",
+    "--allow-env",
+    "--allow-read",
+    "--allow-write",
+    "--allow-ffi",
+    "--allow-sys",
+    ...flags,
+    "src/runtime/deno/main.ts",
+  ];
+}
+
 /** Starts `deno <args>` in `cwd` (default: this checkout) and waits for its "listening on" line. */
 export async function spawnListening(
   args: string[],
@@ -634,18 +653,7 @@ async function main() {
     }
   }
 
-  const serverArgs = [
-    "run",
-    "--lock=deno.lock",
-    "--allow-net",
-    "--allow-env",
-    "--allow-read",
-    "--allow-write",
-    "--allow-ffi",
-    "--allow-sys",
-    ...(values.profile ? ["--cpu-prof", `--cpu-prof-dir=${values.profile}`] : []),
-    "src/runtime/deno/main.ts",
-  ];
+  const serverArgs = serverCommand(values.profile ? ["--cpu-prof", `--cpu-prof-dir=${values.profile}`] : []);
   const server = await spawnListening(serverArgs, {
     PORT: "0",
     HOST: "127.0.0.1",

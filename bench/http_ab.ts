@@ -11,7 +11,16 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { checkLua, type Child, ensureWrk, seed, spawnListening, withRss, wrk } from "./http.ts";
+import {
+  checkLua,
+  type Child,
+  ensureWrk,
+  seed,
+  serverCommand,
+  spawnListening,
+  withRss,
+  wrk,
+} from "./http.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -35,17 +44,7 @@ interface Side {
 async function side(name: string, cwd: string): Promise<Side> {
   const dir = await Deno.makeTempDir({ prefix: `bench-ab-${name}-` });
   const server = await spawnListening(
-    [
-      "run",
-      "--lock=deno.lock",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read",
-      "--allow-write",
-      "--allow-ffi",
-      "--allow-sys",
-      "src/runtime/deno/main.ts",
-    ],
+    serverCommand(),
     {
       PORT: "0",
       HOST: "127.0.0.1",
