@@ -47,6 +47,7 @@
  *
  * @module
  */
+import { START_LOCK, START_PERMISSIONS } from "../tests/process.ts";
 import { parseArgs } from "node:util";
 import { DatabaseSync } from "node:sqlite";
 import { createClient } from "@libsql/client";
@@ -100,18 +101,8 @@ export interface Child {
  * `src/runtime/deno/main.ts`), with `flags` (e.g. `--cpu-prof`) before the entry point.
  */
 export function serverCommand(flags: readonly string[] = []): string[] {
-  return [
-    "run",
-    "--lock=deno.lock",
-    "--allow-net",
-    "--allow-env",
-    "--allow-read",
-    "--allow-write",
-    "--allow-ffi",
-    "--allow-sys",
-    ...flags,
-    "src/runtime/deno/main.ts",
-  ];
+  // The entry point stays relative: `bench/http_ab.ts` runs it in another checkout's directory.
+  return ["run", START_LOCK, ...START_PERMISSIONS, ...flags, "src/runtime/deno/main.ts"];
 }
 
 /** Starts `deno <args>` in `cwd` (default: this checkout) and waits for its "listening on" line. */
