@@ -543,11 +543,18 @@ export async function createEntries(
       { fields: [{ path: "entries", message: `Send 1 to ${MAX_ENTRIES_PER_REQUEST} entries` }] },
     );
   }
-  // Setup: every name of the batch, per currency, resolved in a few selects.
+  // Setup: every name of the batch, per currency, resolved in a few selects. A batch names few
+  // accounts many times: each reference is parsed as a TypeID once.
+  const idRefs = new Map<string, boolean>();
+  const isAccountId = (ref: string) => {
+    let known = idRefs.get(ref);
+    if (known === undefined) idRefs.set(ref, known = isId("acc", ref));
+    return known;
+  };
   const namesByCurrency = new Map<string, Set<string>>();
   for (const input of inputs) {
     for (const p of input.postings) {
-      if (isId("acc", p.account_id)) continue;
+      if (isAccountId(p.account_id)) continue;
       let names = namesByCurrency.get(p.currency);
       if (!names) namesByCurrency.set(p.currency, names = new Set());
       names.add(p.account_id);
@@ -563,7 +570,7 @@ export async function createEntries(
   const pending = inputs.map((input): Promise<Accepted<LedgerResult>> | BillingError => {
     const postings: PostingInput[] = [];
     for (const p of input.postings) {
-      if (isId("acc", p.account_id)) {
+      if (isAccountId(p.account_id)) {
         postings.push(p);
         continue;
       }
