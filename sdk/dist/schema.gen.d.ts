@@ -8256,7 +8256,21 @@ export interface components {
              * @example 0
              */
             rejected: number;
-            /** @description One result per entry, in request order */
+            /**
+             * @description One result per entry, in request order
+             * @example [
+             *       {
+             *         "idempotency_key": "order_1042_paid",
+             *         "outcome": "rejected",
+             *         "status": 404,
+             *         "entry": null,
+             *         "error": {
+             *           "code": "account_not_found",
+             *           "message": "No account named \"revenue\" in USD; create it with POST /v1/ledger/accounts"
+             *         }
+             *       }
+             *     ]
+             */
             results: components["schemas"]["LedgerEntryBatchResult"][];
         };
         LedgerEntryBatchResult: {

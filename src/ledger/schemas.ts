@@ -380,7 +380,19 @@ export const LedgerEntryBatchReport: z.ZodObject<
     example: 0,
   }),
   rejected: z.int().openapi({ description: "Entries refused, each with its problem in results", example: 0 }),
-  results: z.array(LedgerEntryBatchResult).openapi({ description: "One result per entry, in request order" }),
+  results: z.array(LedgerEntryBatchResult).openapi({
+    description: "One result per entry, in request order",
+    example: [{
+      idempotency_key: "order_1042_paid",
+      outcome: "rejected",
+      status: 404,
+      entry: null,
+      error: {
+        code: "account_not_found",
+        message: 'No account named "revenue" in USD; create it with POST /v1/ledger/accounts',
+      },
+    }],
+  }),
 }).openapi("LedgerEntryBatchReport");
 
 /** A page of entries (`GET /v1/ledger/entries`). */
