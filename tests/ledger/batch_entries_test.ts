@@ -4,11 +4,14 @@
  * transaction with balances equal to the sum of its postings; each entry is judged on its own
  * (refusals beside postings, with the problem the single route gives); a key repeated in the batch
  * is decided in order; a retry replays every entry with its id; a malformed body writes nothing;
- * the `Idempotency-Key` header replays a 1000-entry answer; key scopes apply as on the single route.
+ * the `Idempotency-Key` header replays a 1000-entry answer; key scopes apply as on the single route;
+ * on PostgreSQL the batch's account names are resolved in one select.
  */
 import assert from "node:assert/strict";
 import { call, snapshotCounts, tenant, type TestEnv, testEnv } from "../helpers.ts";
 import { type BatchReport, type CommandWriter, InProcessWriter } from "../../src/ledger/writer.ts";
+import { openPostgres } from "../../src/storage/postgres.ts";
+import { freshPostgresDatabase } from "../pg_helpers.ts";
 
 /** An env whose ledger writer reports each batch (size, committed). */
 async function batchedEnv(): Promise<{ env: TestEnv; batches: BatchReport[] }> {
@@ -294,5 +297,35 @@ Deno.test("POST /v1/ledger/entries/batch: the Idempotency-Key header replays a 1
     assert.equal((await balances(env, key)).revenue, -7001);
   } finally {
     await env.close();
+  }
+});
+
+Deno.test("POST /v1/ledger/entries/batch on PostgreSQL resolves the names of 1000 entries (40 accounts) in one select, not one per entry", async () => {
+  const fresh = await freshPostgresDatabase("batch_names");
+  const texts: string[] = [];
+  const store = await openPostgres({ url: fresh.url, onStatement: (text) => texts.push(text) });
+  const env = await testEnv({ services: { database: store } });
+  try {
+    const { secret_key: key } = await tenant(env);
+    await account(env, key, "cash", "asset");
+    for (let i = 0; i < 39; i++) await account(env, key, `wallet:${i}`, "liability");
+    const entries = Array.from({ length: 1000 }, (_, i) => entry(`pg-${i}`, "cash", `wallet:${i % 39}`, 1));
+    texts.length = 0;
+    const res = await call(env, "POST", "/v1/ledger/entries/batch", { key, body: { entries } });
+    assert.equal(res.status, 200, JSON.stringify(res.body).slice(0, 300));
+    assert.deepEqual([res.body.posted, res.body.rejected], [1000, 0]);
+    const byName = texts.filter((t) =>
+      /from "ledger_accounts"/.test(t) && /"ledger_accounts"\."name"/.test(t)
+    );
+    assert.equal(byName.length, 1, byName.join("\n"));
+    const balances = await call(env, "GET", "/v1/ledger/balances?limit=500", { key });
+    const by = Object.fromEntries(balances.body.data.map((a: any) => [a.name, a.debits_minus_credits]));
+    assert.equal(by.cash, 1000);
+    assert.equal(by["wallet:0"], -26);
+    assert.equal(by["wallet:38"], -25);
+  } finally {
+    await env.close();
+    await store.close();
+    await fresh.drop();
   }
 });
