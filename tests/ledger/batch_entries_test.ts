@@ -5,13 +5,15 @@
  * (refusals beside postings, with the problem the single route gives); a key repeated in the batch
  * is decided in order; a retry replays every entry with its id; a malformed body writes nothing;
  * the `Idempotency-Key` header replays a 1000-entry answer; key scopes apply as on the single route;
- * on PostgreSQL the batch's account names are resolved in one select.
+ * on PostgreSQL the batch's account names are resolved in one select; a store failure of one entry
+ * fails the request (503) and its retry replays the rest.
  */
 import assert from "node:assert/strict";
 import { call, snapshotCounts, tenant, type TestEnv, testEnv } from "../helpers.ts";
 import { type BatchReport, type CommandWriter, InProcessWriter } from "../../src/ledger/writer.ts";
 import { openPostgres } from "../../src/storage/postgres.ts";
 import { freshPostgresDatabase } from "../pg_helpers.ts";
+import { BillingError } from "../../src/domain/errors.ts";
 
 /** An env whose ledger writer reports each batch (size, committed). */
 async function batchedEnv(): Promise<{ env: TestEnv; batches: BatchReport[] }> {
@@ -327,5 +329,38 @@ Deno.test("POST /v1/ledger/entries/batch on PostgreSQL resolves the names of 100
     await env.close();
     await store.close();
     await fresh.drop();
+  }
+});
+
+Deno.test("POST /v1/ledger/entries/batch answers a store failure of any entry with 503 for the whole request (a retry replays what was written)", async () => {
+  const holder: { writer?: InProcessWriter } = {};
+  let failKey: string | null = null;
+  const ledgerWriter: CommandWriter = {
+    submit: (scope, command, who) =>
+      "idempotency_key" in command && command.idempotency_key === failKey
+        ? Promise.reject(
+          new BillingError("database_unavailable", "unavailable", "The database is unavailable"),
+        )
+        : holder.writer!.submit(scope, command, who),
+  };
+  const env = await testEnv({ services: { ledgerWriter } });
+  holder.writer = new InProcessWriter({ storage: env.database, clock: env.clock });
+  try {
+    const { secret_key: key } = await tenant(env);
+    await account(env, key, "cash", "asset");
+    await account(env, key, "revenue", "revenue");
+    const entries = Array.from({ length: 50 }, (_, i) => entry(`u-${i}`, "cash", "revenue", 1));
+    failKey = "u-25";
+    const failed = await call(env, "POST", "/v1/ledger/entries/batch", { key, body: { entries } });
+    assert.equal(failed.status, 503, JSON.stringify(failed.body));
+    assert.match(failed.contentType, /^application\/problem\+json/);
+    assert.equal(failed.body.code, "database_unavailable");
+    failKey = null;
+    const retry = await call(env, "POST", "/v1/ledger/entries/batch", { key, body: { entries } });
+    assert.deepEqual([retry.status, retry.body.posted, retry.body.replayed], [200, 1, 49]);
+    assert.equal(retry.body.results[25].outcome, "posted");
+    assert.equal((await balances(env, key)).revenue, -50);
+  } finally {
+    await env.close();
   }
 });
