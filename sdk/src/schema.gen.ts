@@ -8290,13 +8290,11 @@ export interface components {
              * @example 201
              */
             status: number;
-            entry: components["schemas"]["LedgerEntryReply"] & unknown;
-            error: components["schemas"]["LedgerEntryRefusal"];
+            /** @description The entry (null when rejected) */
+            entry: components["schemas"]["LedgerEntryReply"] | null;
+            /** @description The refusal (null unless rejected) */
+            error: components["schemas"]["LedgerEntryRefusal"] | null;
         };
-        /**
-         * @description The refusal (null unless rejected)
-         * @example null
-         */
         LedgerEntryRefusal: {
             /**
              * @description Problem code of the refusal
@@ -8308,7 +8306,7 @@ export interface components {
              * @example The entry would break the balance constraint of account "wallet:alice" (acc_01jd0000000000000000000000)
              */
             message: string;
-        } | null;
+        };
         CreateLedgerEntries: {
             /**
              * @description 1 to 1000 entries, each judged on its own (one refusal does not stop the others); an entry is atomic over all of its postings

@@ -336,8 +336,8 @@ export const LedgerEntryBatchResult: z.ZodObject<
     idempotency_key: z.ZodString;
     outcome: z.ZodEnum<{ posted: "posted"; replayed: "replayed"; rejected: "rejected" }>;
     status: z.ZodInt;
-    entry: z.ZodNullable<typeof LedgerEntryReply>;
-    error: z.ZodNullable<typeof LedgerEntryRefusal>;
+    entry: z.ZodUnion<readonly [typeof LedgerEntryReply, z.ZodNull]>;
+    error: z.ZodUnion<readonly [typeof LedgerEntryRefusal, z.ZodNull]>;
   },
   z.core.$strip
 > = z.object({
@@ -356,10 +356,10 @@ export const LedgerEntryBatchResult: z.ZodObject<
       "HTTP status the entry would have had alone: 201 posted, 200 replayed, the problem's otherwise",
     example: 201,
   }),
-  entry: LedgerEntryReply.nullable().openapi({ description: "The entry (null when rejected)" }),
-  error: LedgerEntryRefusal.nullable().openapi({
+  // Unions with null, not `.nullable()`: a nullable reference lost its `null` in the document.
+  entry: z.union([LedgerEntryReply, z.null()]).openapi({ description: "The entry (null when rejected)" }),
+  error: z.union([LedgerEntryRefusal, z.null()]).openapi({
     description: "The refusal (null unless rejected)",
-    example: null,
   }),
 }).openapi("LedgerEntryBatchResult");
 
