@@ -8,19 +8,21 @@
  *    PostgreSQL it also counts the statements, socket writes and socket reads (about one per round
  *    trip) of each batch;
  * 2. `cpu`: the whole app in this process (`app.request`, no sockets on the HTTP side), CPU time
- *    (`process.cpuUsage()`, user + system) per ledger entry and per ingested event, libSQL vs
- *    PostgreSQL: the cost that bounds a process on a loaded machine, less noisy than a rate;
+ *    (`process.cpuUsage()`, user + system) per ledger entry (one per request, and `--batch-size`
+ *    per `POST /v1/ledger/entries/batch`) and per ingested event, libSQL vs PostgreSQL: the cost
+ *    that bounds a process on a loaded machine, less noisy than a rate;
  * 3. `http`: the comparator, `pgledger` from `bench/http.ts` (its plpgsql `create_transfer`
  *    driven by `pgbench -c 8`, `synchronous_commit` on), then real server processes over HTTP:
  *    libSQL (one process, embedded file) and PostgreSQL with one and with two processes sharing
  *    the database. Load comes from `wrk` (one per process, `--concurrency` connections in all),
- *    each request for the next tenant in turn, for `--seconds`; usage batches of 1000 events, 8
- *    connections. Two processes are measured twice: with tenant affinity (each tenant's requests
+ *    each request for the next tenant in turn, for `--seconds`; batched entries
+ *    (`POST /v1/ledger/entries/batch`, `--batch-size` entries per request, `--batch-concurrency`
+ *    connections); usage batches of 1000 events, 8 connections. Two processes are measured twice: with tenant affinity (each tenant's requests
  *    reach one process, as a balancer routing by API key sends them) and round robin (every
  *    process gets every tenant's requests, so the processes hand each tenant's advisory lock
  *    back and forth and each writes half-size batches).
  *
- *     deno task bench:postgres [-- --seconds 10 --tenants 4 --concurrency 64 --sections store,cpu,http]
+ *     deno task bench:postgres [-- --seconds 10 --tenants 4 --concurrency 64 --batch-size 100 --sections store,cpu,http]
  *
  * Needs PostgreSQL on 127.0.0.1:5432 (or PG_TEST_URL), `wrk` and `pgbench`; prints tables.
  * Numbers, never assertions: they depend on the machine and on what else runs on it (print
@@ -50,6 +52,8 @@ const { values: args } = parseArgs({
     "cpu-entries": { type: "string", default: "4000" },
     tenants: { type: "string", default: "4" },
     concurrency: { type: "string", default: "64" },
+    "batch-size": { type: "string", default: "100" },
+    "batch-concurrency": { type: "string", default: "16" },
     "store-entries": { type: "string", default: "20000" },
     "store-inflight": { type: "string", default: "256" },
     sections: { type: "string", default: "store,cpu,http" },
@@ -62,6 +66,10 @@ const SECONDS = Number(args.seconds);
 const CPU_ENTRIES = Number(args["cpu-entries"]);
 const TENANTS = Number(args.tenants);
 const CONCURRENCY = Number(args.concurrency);
+/** Entries per `POST /v1/ledger/entries/batch` request. */
+const BATCH_SIZE = Number(args["batch-size"]);
+/** Connections (HTTP) or requests in flight (`cpu`) of batched entries. */
+const BATCH_CONCURRENCY = Number(args["batch-concurrency"]);
 const ADMIN = "bench-admin-token-0123456789abcdef";
 
 /** Sends one request: over the network (`fetch` on a base URL) or into an app in this process. */
@@ -124,6 +132,10 @@ function entryBody(t: Tenant, key: string): unknown {
   };
 }
 
+function entriesBody(t: Tenant, prefix: string): unknown {
+  return { entries: Array.from({ length: BATCH_SIZE }, (_, i) => entryBody(t, `${prefix}-${i}`)) };
+}
+
 function eventsBody(prefix: string): unknown {
   return {
     events: Array.from({ length: 1000 }, (_, i) => ({
@@ -152,6 +164,13 @@ end
 
 const LEDGER_BODY = `'{"idempotency_key":"' .. nextkey() .. '","postings":[{"account_id":"' .. t[2] ..
     '","amount":100,"currency":"USD"},{"account_id":"' .. t[3] .. '","amount":-100,"currency":"USD"}]}'`;
+const LEDGER_BATCH_BODY = `(function()
+    local parts = {}
+    for i = 1, ${BATCH_SIZE} do
+      parts[i] = ${LEDGER_BODY}
+    end
+    return '{"entries":[' .. table.concat(parts, ",") .. ']}'
+  end)()`;
 const EVENTS_BODY = `(function()
     local parts = {}
     for i = 1, 1000 do
@@ -185,15 +204,18 @@ async function wrkTogether(
 }
 
 /**
- * Ledger entries/s and events/s over HTTP on `servers`. `affinity`: each tenant's requests go to
- * one process (tenant `i` to process `i mod n`, as a balancer routing by API key would); else
- * every process gets every tenant's requests in turn (round robin).
+ * Ledger entries/s (one per request, and batched when `batched`) and events/s over HTTP on
+ * `servers`. `affinity`: each tenant's requests go to one process (tenant `i` to process
+ * `i mod n`, as a balancer routing by API key would); else every process gets every tenant's
+ * requests in turn (round robin). Afterwards the tenants' cash balances must hold at least every
+ * entry `wrk` counted (a batch answers 200 even when it refuses entries).
  */
 async function measure(
   dir: string,
   servers: ChildServer[],
   affinity: boolean,
-): Promise<{ entries: number; events: number }> {
+  batched: boolean,
+): Promise<{ entries: number; batchedEntries: number | null; events: number }> {
   const bases = servers.map((s) => s.base);
   const tenants: Tenant[] = [];
   const send = (i: number): Send => (path, init) => fetch(bases[i % bases.length] + path, init);
@@ -216,8 +238,18 @@ async function measure(
     return rates.reduce((a, b) => a + b, 0);
   };
   const entries = await together("/v1/ledger/entries", LEDGER_BODY, CONCURRENCY, 1);
+  const batchedEntries = batched
+    ? await together("/v1/ledger/entries/batch", LEDGER_BATCH_BODY, BATCH_CONCURRENCY, BATCH_SIZE)
+    : null;
+  let posted = 0;
+  for (const [i, t] of tenants.entries()) {
+    posted += (await http(send(i), "GET", `/v1/ledger/accounts/${t.cash}/balance`, t.key)).debits_posted /
+      100;
+  }
+  const counted = (entries + (batchedEntries ?? 0)) * SECONDS;
+  if (posted < counted * 0.99) throw new Error(`${posted} entries posted, ${counted.toFixed(0)} counted`);
   const events = await together("/v1/events", EVENTS_BODY, 8, 1000);
-  return { entries, events };
+  return { entries, batchedEntries, events };
 }
 
 /**
@@ -248,6 +280,24 @@ async function measureCpu(store: Store & { close(): unknown }, url: string): Pro
     let used = process.cpuUsage(cpu);
     const entryCpu = (used.user + used.system) / CPU_ENTRIES;
     const entryWrites = (socketWrites - writes) / CPU_ENTRIES;
+    // The same number of entries through the batch route, BATCH_SIZE per request.
+    const requests = Math.ceil(CPU_ENTRIES / BATCH_SIZE);
+    cpu = process.cpuUsage();
+    await pool(requests, BATCH_CONCURRENCY, async (i) => {
+      const t = tenants[i % TENANTS];
+      const report = await http(
+        send,
+        "POST",
+        "/v1/ledger/entries/batch",
+        t.key,
+        entriesBody(t, `${label}-b${i}`),
+      );
+      if (report.posted !== BATCH_SIZE) {
+        throw new Error(`batch ${i}: ${JSON.stringify(report).slice(0, 300)}`);
+      }
+    });
+    used = process.cpuUsage(cpu);
+    const batchedCpu = (used.user + used.system) / (requests * BATCH_SIZE);
     cpu = process.cpuUsage();
     writes = socketWrites;
     await pool(
@@ -256,13 +306,13 @@ async function measureCpu(store: Store & { close(): unknown }, url: string): Pro
       (b) => http(send, "POST", "/v1/events", tenants[b % TENANTS].key, eventsBody(`${label}${b}`)),
     );
     used = process.cpuUsage(cpu);
-    return { entryCpu, entryWrites, eventCpu: (used.user + used.system) / 20_000 };
+    return { entryCpu, entryWrites, batchedCpu, eventCpu: (used.user + used.system) / 20_000 };
   };
   await round("warm");
   const r = await round("run");
   return `${r.entryCpu.toFixed(0).padStart(20)} | ${r.entryWrites.toFixed(2).padStart(22)} | ${
-    r.eventCpu.toFixed(1).padStart(20)
-  } |`;
+    r.batchedCpu.toFixed(1).padStart(28)
+  } | ${r.eventCpu.toFixed(1).padStart(20)} |`;
 }
 
 /** Socket writes of this process (the PostgreSQL client's; libSQL embedded writes none). */
@@ -391,13 +441,13 @@ if (SECTIONS.has("cpu")) {
     await fresh.drop();
   }
   console.log(
-    `The app in this process (app.request), ${CPU_ENTRIES} entries (${CONCURRENCY} in flight, ${TENANTS} tenants), 20 usage batches of 1000: CPU time user + system`,
+    `The app in this process (app.request), ${CPU_ENTRIES} entries (${CONCURRENCY} in flight, ${TENANTS} tenants), the same through the batch route (${BATCH_SIZE} per request, ${BATCH_CONCURRENCY} in flight), 20 usage batches of 1000: CPU time user + system`,
   );
   console.log(
-    "| store                    | CPU µs / ledger entry | socket writes / entry | CPU µs / usage event |",
+    "| store                    | CPU µs / ledger entry | socket writes / entry | CPU µs / entry, batch route | CPU µs / usage event |",
   );
   console.log(
-    "|--------------------------|---------------------:|----------------------:|---------------------:|",
+    "|--------------------------|---------------------:|----------------------:|----------------------------:|---------------------:|",
   );
   for (const row of cpuRows) console.log(row);
   console.log("");
@@ -416,23 +466,25 @@ if (SECTIONS.has("http") && await ensureWrk()) {
   const comparator = await pgledger(dir, SECONDS);
   const ratio = (n: number) => typeof comparator === "number" ? `${(n / comparator).toFixed(2)}×` : "–";
   const rows: string[] = [];
-  const row = (label: string, r: { entries: number; events: number }) =>
+  const row = (label: string, r: { entries: number; batchedEntries: number | null; events: number }) =>
     rows.push(
-      `| ${label.padEnd(28)} | ${r.entries.toFixed(0).padStart(18)} | ${ratio(r.entries).padStart(14)} | ${
+      `| ${label.padEnd(30)} | ${r.entries.toFixed(0).padStart(18)} | ${ratio(r.entries).padStart(11)} | ${
+        (r.batchedEntries === null ? "–" : r.batchedEntries.toFixed(0)).padStart(20)
+      } | ${(r.batchedEntries === null ? "–" : ratio(r.batchedEntries)).padStart(11)} | ${
         r.events.toFixed(0).padStart(19)
       } |`,
     );
   const libsql = await spawnServer({ ...env, DATABASE_URL: `file:${dir}/billing.db` });
   try {
-    row("libSQL, 1 process", await measure(dir, [libsql], false));
+    row("libSQL, 1 process", await measure(dir, [libsql], false, true));
   } finally {
     await libsql.stop();
   }
   for (
-    const [processes, affinity, label] of [
-      [1, false, "PostgreSQL, 1 process"],
-      [2, true, "PostgreSQL, 2, tenant affinity"],
-      [2, false, "PostgreSQL, 2, round robin"],
+    const [processes, affinity, batched, label] of [
+      [1, false, true, "PostgreSQL, 1 process"],
+      [2, true, true, "PostgreSQL, 2, tenant affinity"],
+      [2, false, false, "PostgreSQL, 2, round robin"],
     ] as const
   ) {
     const database = await freshPostgresDatabase("bench");
@@ -440,7 +492,7 @@ if (SECTIONS.has("http") && await ensureWrk()) {
       Array.from({ length: processes }, () => spawnServer({ ...env, DATABASE_URL: database.url })),
     );
     try {
-      row(label, await measure(dir, servers, affinity));
+      row(label, await measure(dir, servers, affinity, batched));
     } finally {
       for (const s of servers) await s.stop();
       await database.drop();
@@ -448,14 +500,18 @@ if (SECTIONS.has("http") && await ensureWrk()) {
   }
   await Deno.remove(dir, { recursive: true }).catch(() => {});
   console.log(
-    `Over HTTP, ${SECONDS} s per row: ledger entries (${TENANTS} tenants in turn, ${CONCURRENCY} connections over the processes), usage batches of 1000 events (8 connections)`,
+    `Over HTTP, ${SECONDS} s per column and row: ledger entries one per request (${TENANTS} tenants in turn, ${CONCURRENCY} connections over the processes), batched (${BATCH_SIZE} per request, ${BATCH_CONCURRENCY} connections), usage batches of 1000 events (8 connections)`,
   );
   console.log(
     `  pgledger-style comparator (bench/http.ts, pgbench -c 8, same PostgreSQL): ${
       typeof comparator === "number" ? `${comparator.toFixed(0)} transfers/s` : `not measured: ${comparator}`
     }`,
   );
-  console.log("| store                        | ledger entries / s | vs pgledger    | ingested events / s |");
-  console.log("|------------------------------|-------------------:|---------------:|--------------------:|");
+  console.log(
+    "| store                          | ledger entries / s | vs pgledger | batched entries / s  | vs pgledger | ingested events / s |",
+  );
+  console.log(
+    "|--------------------------------|-------------------:|------------:|---------------------:|------------:|--------------------:|",
+  );
   for (const r of rows) console.log(r);
 }

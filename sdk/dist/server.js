@@ -1355,7 +1355,8 @@ function assertBaseUrl(baseUrl) {
 var BODY_KEYED_PATHS = /* @__PURE__ */ new Set([
   "/v1/entitlements/check",
   "/v1/events",
-  "/v1/ledger/entries"
+  "/v1/ledger/entries",
+  "/v1/ledger/entries/batch"
 ]);
 var RETRY_STATUSES = /* @__PURE__ */ new Set([
   408,

@@ -841,6 +841,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/ledger/entries/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post up to 1000 entries in one request, each judged on its own (as POST /v1/ledger/entries)
+         * @description Every entry is posted, replayed or refused on its own, exactly as `POST /v1/ledger/entries` would answer it alone; one refusal (`insufficient_balance`, `account_not_found`, `idempotency_key_reused`, …) does not stop the others. The answer is 200 with one result per entry in request order and the counts. An entry is atomic over all of its postings: legs that must succeed or fail together belong in one entry, not in several entries of a batch. A key repeated in the batch is decided in order: same payload replays the first, another payload is refused `idempotency_key_reused`. A retry of the whole batch answers every posted entry as replayed with the same ids. A malformed body (any entry, an empty list, more than 1000 entries) is 400 `validation_failed` and nothing is written; a store failure is 503 and the batch may be retried as it is. Requires a secret key (`full` or `ledger_only` scope).
+         */
+        post: operations["createLedgerEntries"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/ledger/entries/{id}": {
         parameters: {
             query?: never;
@@ -8219,6 +8239,96 @@ export interface components {
              * @example dp_1Q2w3e4r5t6y7u8i
              */
             dispute_id?: string;
+        };
+        LedgerEntryBatchReport: {
+            /**
+             * @description Entries written by this request
+             * @example 1
+             */
+            posted: number;
+            /**
+             * @description Entries whose key was already written with the same payload (retries, or a repeat in this batch)
+             * @example 0
+             */
+            replayed: number;
+            /**
+             * @description Entries refused, each with its problem in results
+             * @example 0
+             */
+            rejected: number;
+            /**
+             * @description One result per entry, in request order
+             * @example [
+             *       {
+             *         "idempotency_key": "order_1042_paid",
+             *         "outcome": "rejected",
+             *         "status": 404,
+             *         "entry": null,
+             *         "error": {
+             *           "code": "account_not_found",
+             *           "message": "No account named \"revenue\" in USD; create it with POST /v1/ledger/accounts"
+             *         }
+             *       }
+             *     ]
+             */
+            results: components["schemas"]["LedgerEntryBatchResult"][];
+        };
+        LedgerEntryBatchResult: {
+            /**
+             * @description The entry's idempotency_key
+             * @example order_1042_paid
+             */
+            idempotency_key: string;
+            /**
+             * @description posted: written by this request; replayed: written earlier with the same key and payload; rejected: refused, nothing written for it
+             * @example posted
+             * @enum {string}
+             */
+            outcome: "posted" | "replayed" | "rejected";
+            /**
+             * @description HTTP status the entry would have had alone: 201 posted, 200 replayed, the problem's otherwise
+             * @example 201
+             */
+            status: number;
+            /** @description The entry (null when rejected) */
+            entry: components["schemas"]["LedgerEntryReply"] | null;
+            /** @description The refusal (null unless rejected) */
+            error: components["schemas"]["LedgerEntryRefusal"] | null;
+        };
+        LedgerEntryRefusal: {
+            /**
+             * @description Problem code of the refusal
+             * @example insufficient_balance
+             */
+            code: string;
+            /**
+             * @description Why it was refused
+             * @example The entry would break the balance constraint of account "wallet:alice" (acc_01jd0000000000000000000000)
+             */
+            message: string;
+        };
+        CreateLedgerEntries: {
+            /**
+             * @description 1 to 1000 entries, each judged on its own (one refusal does not stop the others); an entry is atomic over all of its postings
+             * @example [
+             *       {
+             *         "idempotency_key": "order_1042_paid",
+             *         "postings": [
+             *           {
+             *             "account_id": "cash",
+             *             "amount": 2500,
+             *             "currency": "USD"
+             *           },
+             *           {
+             *             "account_id": "revenue",
+             *             "amount": -2500,
+             *             "currency": "USD"
+             *           }
+             *         ]
+             *       }
+             *     ]
+             */
+            entries: components["schemas"]["CreateLedgerEntry"][];
         };
         LedgerEntryList: {
             /**
@@ -16660,6 +16770,174 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LedgerEntryReply"];
+                };
+            };
+            /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example bad_request
+                         * @enum {string}
+                         */
+                        code?: "bad_request" | "idempotency_key_mismatch" | "invalid_amount" | "invalid_cursor" | "malformed_json" | "unsupported_currency" | "validation_failed";
+                    };
+                };
+            };
+            /** @description Missing or unknown API key. Problem codes: `unauthorized` */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example unauthorized
+                         * @enum {string}
+                         */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description Key not allowed here. Problem codes: `cors_not_allowed`, `key_scope_not_allowed`, `publishable_key_not_allowed` */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example cors_not_allowed
+                         * @enum {string}
+                         */
+                        code?: "cors_not_allowed" | "key_scope_not_allowed" | "publishable_key_not_allowed";
+                    };
+                };
+            };
+            /** @description Not found (or another tenant's). Problem codes: `account_not_found`, `entry_not_found`, `hold_not_found` */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example account_not_found
+                         * @enum {string}
+                         */
+                        code?: "account_not_found" | "entry_not_found" | "hold_not_found";
+                    };
+                };
+            };
+            /** @description Conflict with the resource's state. Problem codes: `account_constraints_mismatch`, `account_type_mismatch`, `entry_already_reversed`, `hold_expired`, `hold_not_pending`, `idempotency_key_reused` */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example account_constraints_mismatch
+                         * @enum {string}
+                         */
+                        code?: "account_constraints_mismatch" | "account_type_mismatch" | "entry_already_reversed" | "hold_expired" | "hold_not_pending" | "idempotency_key_reused";
+                    };
+                };
+            };
+            /** @description Request body too large. Problem codes: `payload_too_large` */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example payload_too_large
+                         * @enum {string}
+                         */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Breaks a business rule. Problem codes: `capture_exceeds_hold`, `currency_mismatch`, `fees_exceed_amount`, `insufficient_balance`, `postings_not_balanced` */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example capture_exceeds_hold
+                         * @enum {string}
+                         */
+                        code?: "capture_exceeds_hold" | "currency_mismatch" | "fees_exceed_amount" | "insufficient_balance" | "postings_not_balanced";
+                    };
+                };
+            };
+            /** @description Unexpected error. Problem codes: `internal_error` */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /**
+                         * @description The codes this operation answers with this status
+                         * @example internal_error
+                         * @enum {string}
+                         */
+                        code?: "internal_error";
+                    };
+                };
+            };
+        };
+    };
+    createLedgerEntries: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first request executes; a retry with the same key and body (within 24 hours, per app) returns the same status and body with `Idempotent-Replayed: true`; the same key with another body answers 409 `idempotency_key_reused`. Where the body has an `idempotency_key` too, both must agree (400).
+                 * @example order-7f3a-attempt
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateLedgerEntries"];
+            };
+        };
+        responses: {
+            /** @description One result per entry, in request order */
+            200: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerEntryBatchReport"];
                 };
             };
             /** @description Invalid request. Problem codes: `bad_request`, `idempotency_key_mismatch`, `invalid_amount`, `invalid_cursor`, `malformed_json`, `unsupported_currency`, `validation_failed` */

@@ -36,6 +36,13 @@ export interface PostingInput {
 export const MAX_POSTINGS_PER_ENTRY = 128;
 
 /**
+ * Most entries one request may post (`POST /v1/ledger/entries/batch`): the writer's default batch
+ * size (`ledger/writer.ts` `DEFAULT_MAX_BATCH_SIZE`) and the bound of `POST /v1/events`, so a full
+ * request is one writer transaction when nothing else of the tenant is waiting.
+ */
+export const MAX_ENTRIES_PER_REQUEST = 1000;
+
+/**
  * Checks the postings of an entry.
  *
  * @throws {BillingError} `validation_failed` for fewer than two postings, more than

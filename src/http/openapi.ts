@@ -124,6 +124,7 @@ const OPERATION_IDS: Readonly<Record<string, string>> = {
   "GET /v1/ledger/accounts/{id}": "getLedgerAccount",
   "GET /v1/ledger/accounts/{id}/balance": "getLedgerAccountBalance",
   "POST /v1/ledger/entries": "createLedgerEntry",
+  "POST /v1/ledger/entries/batch": "createLedgerEntries",
   "GET /v1/ledger/entries": "listLedgerEntries",
   "GET /v1/ledger/entries/{id}": "getLedgerEntry",
   "POST /v1/ledger/entries/{id}/reverse": "reverseLedgerEntry",

@@ -40,6 +40,11 @@ const STATUS_BY_KIND: Record<ErrorKind, number> = {
   unavailable: 503,
 };
 
+/** The HTTP status of a {@link BillingError}, from its `kind` (as the app's `onError` answers it). */
+export function statusOf(error: BillingError): number {
+  return STATUS_BY_KIND[error.kind];
+}
+
 const TITLES: Record<number, string> = {
   400: "Bad Request",
   401: "Unauthorized",
@@ -113,8 +118,7 @@ export function errorToResponse(
   log: (r: Record<string, unknown>) => void,
 ): Response {
   if (error instanceof BillingError) {
-    const status = STATUS_BY_KIND[error.kind];
-    return problem(c, status, error.code, error.message, error.fields);
+    return problem(c, statusOf(error), error.code, error.message, error.fields);
   }
   const unavailable = unavailableCause(error);
   if (unavailable) return problem(c, 503, unavailable.code, unavailable.message);

@@ -16,6 +16,7 @@ import {
   ledgerPostings,
 } from "../storage/schema.ts";
 import { type NewRow, type Row, scoped, type TableRepository, tableRepository } from "../storage/scoped.ts";
+import { anyOf, inChunks } from "../storage/limits.ts";
 
 /** A ledger account row as stored. */
 export type AccountRow = Row<typeof ledgerAccounts>;
@@ -78,6 +79,37 @@ export async function hasDueLedgerHold(exec: Executor, scope: Scope, now: Date):
     .where(s.filter(ledgerHolds, eq(ledgerHolds.status, "pending"), lte(ledgerHolds.expires_at, now)))
     .limit(1);
   return due !== undefined;
+}
+
+/**
+ * The ids of the scope's accounts named `names` in `currency`, by name (a name with no account in
+ * that currency is absent). One select per chunk of names sized for the store's statement limits
+ * (`storage/limits.ts`: at most 100 bound parameters on Durable Object SQLite), so a batch of
+ * entries resolves all of its names in a few statements.
+ *
+ * @throws the driver's error
+ */
+export async function accountIdsByName(
+  exec: Executor,
+  scope: Scope,
+  currency: string,
+  names: Iterable<string>,
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const s = scoped(exec, scope);
+  // Besides the names: tenant, app and currency, with a margin.
+  for (const chunk of inChunks(exec, new Set(names), 8)) {
+    const rows = await exec.select({ id: ledgerAccounts.id, name: ledgerAccounts.name }).from(ledgerAccounts)
+      .where(
+        s.filter(
+          ledgerAccounts,
+          eq(ledgerAccounts.currency, currency),
+          anyOf(exec, ledgerAccounts.name, chunk),
+        ),
+      );
+    for (const row of rows) out.set(row.name, row.id);
+  }
+  return out;
 }
 
 /** Filters of {@link entryPage}; each one optional. */

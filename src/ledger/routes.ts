@@ -10,8 +10,11 @@ import type { Context } from "hono";
 import {
   captureHold,
   createAccount,
+  createEntries,
   createEntry,
   createHold,
+  type EntryInput,
+  type EntryView,
   getAccount,
   getBalance,
   getEntry,
@@ -30,11 +33,13 @@ import {
   CaptureHoldBody,
   CaptureReply,
   CreateAccountBody,
+  CreateEntriesBody,
   CreateEntryBody,
   CreateHoldBody,
   DisputeBody,
   LedgerAccountSchema,
   LedgerBalanceSchema,
+  LedgerEntryBatchReport,
   LedgerEntryList,
   LedgerEntryReply,
   LedgerEntrySchema,
@@ -49,6 +54,8 @@ import {
 } from "./schemas.ts";
 import { Currency, idParam } from "../http/schemas.ts";
 import type { Ctx } from "../context.ts";
+import type { Outcome } from "../domain/idempotency.ts";
+import { statusOf } from "../http/problem.ts";
 
 const IdParam = idParam(
   "Id of the account (acc_ or its name), entry (ent_) or hold (hld_)",
@@ -56,17 +63,12 @@ const IdParam = idParam(
 );
 
 /**
- * Posts the entry a validated `POST /v1/ledger/entries` body describes: the external ids present
- * (`payment_intent_id`, `refund_id`, `payout_id`, `dispute_id`) are grouped under `external`. The
- * chain's route and the fast lane (`http/lane_routes.ts`) both call it, so they build the same
- * command.
- *
- * @throws what {@link createEntry} throws
+ * The {@link EntryInput} a validated `POST /v1/ledger/entries` body describes: the external ids
+ * present (`payment_intent_id`, `refund_id`, `payout_id`, `dispute_id`) are grouped under
+ * `external`. The single route, the batch route and the fast lane (`http/lane_routes.ts`) all
+ * build their commands with it, so one entry sent either way is the same entry (same payload hash).
  */
-export function postEntryBody(
-  ctx: Ctx,
-  body: z.infer<typeof CreateEntryBody>,
-): ReturnType<typeof createEntry> {
+export function entryInputOf(body: z.infer<typeof CreateEntryBody>): EntryInput {
   const {
     idempotency_key,
     description,
@@ -82,13 +84,63 @@ export function postEntryBody(
       v !== undefined
     ),
   );
-  return createEntry(ctx, {
+  return {
     idempotency_key,
     description,
     postings,
     metadata,
     ...(Object.keys(external).length > 0 ? { external } : {}),
+  };
+}
+
+/**
+ * Posts the entry a validated `POST /v1/ledger/entries` body describes ({@link entryInputOf}).
+ * The chain's route and the fast lane (`http/lane_routes.ts`) both call it, so they build the same
+ * command.
+ *
+ * @throws what {@link createEntry} throws
+ */
+export function postEntryBody(
+  ctx: Ctx,
+  body: z.infer<typeof CreateEntryBody>,
+): ReturnType<typeof createEntry> {
+  return createEntry(ctx, entryInputOf(body));
+}
+
+/**
+ * The answer of `POST /v1/ledger/entries/batch`: one result per entry in request order (the entry
+ * as the single route answers it, or the problem it would have had alone) and the counts.
+ */
+export function batchReport(
+  entries: readonly { idempotency_key: string }[],
+  outcomes: readonly Outcome<EntryView>[],
+): z.infer<typeof LedgerEntryBatchReport> {
+  const report: z.infer<typeof LedgerEntryBatchReport> = { posted: 0, replayed: 0, rejected: 0, results: [] };
+  outcomes.forEach((outcome, i) => {
+    const idempotency_key = entries[i].idempotency_key;
+    if (outcome.ok) {
+      const replayed = outcome.replayed;
+      if (replayed) report.replayed++;
+      else report.posted++;
+      report.results.push({
+        idempotency_key,
+        outcome: replayed ? "replayed" : "posted",
+        status: replayed ? 200 : 201,
+        entry: { ...outcome.value, replayed },
+        error: null,
+      });
+    } else {
+      report.rejected++;
+      report.results.push({
+        idempotency_key,
+        outcome: "rejected",
+        status: statusOf(outcome.error),
+        entry: null,
+        error: { code: outcome.error.code, message: outcome.error.message },
+      });
+    }
   });
+  return report;
 }
 
 /** Marks an idempotent replay on the response. */
@@ -189,6 +241,36 @@ export function ledgerRoutes(): OpenAPIHono<AppEnv> {
       const { entry, replayed } = await postEntryBody(c.var.ctx, c.req.valid("json"));
       markReplay(c, replayed);
       return replayed ? c.json({ ...entry, replayed }, 200) : c.json({ ...entry, replayed }, 201);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/ledger/entries/batch",
+      tags: ["ledger"],
+      summary: "Post up to 1000 entries in one request, each judged on its own (as POST /v1/ledger/entries)",
+      description:
+        "Every entry is posted, replayed or refused on its own, exactly as `POST /v1/ledger/entries` " +
+        "would answer it alone; one refusal (`insufficient_balance`, `account_not_found`, " +
+        "`idempotency_key_reused`, …) does not stop the others. The answer is 200 with one result per entry " +
+        "in request order and the counts. An entry is atomic over all of its postings: legs that must " +
+        "succeed or fail together belong in one entry, not in several entries of a batch. A key repeated in " +
+        "the batch is decided in order: same payload replays the first, another payload is refused " +
+        "`idempotency_key_reused`. A retry of the whole batch answers every posted entry as replayed with " +
+        "the same ids. A malformed body (any entry, an empty list, more than 1000 entries) is 400 " +
+        "`validation_failed` and nothing is written; a store failure is 503 and the batch may be retried " +
+        "as it is. Requires a secret key (`full` or `ledger_only` scope).",
+      security: secured,
+      request: { body: body(CreateEntriesBody) },
+      responses: {
+        200: json(LedgerEntryBatchReport, "One result per entry, in request order"),
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const { entries } = c.req.valid("json");
+      const outcomes = await createEntries(c.var.ctx, entries.map(entryInputOf));
+      return c.json(batchReport(entries, outcomes), 200);
     },
   );
   app.openapi(

@@ -6,7 +6,7 @@
  * @module
  */
 import { z } from "@hono/zod-openapi";
-import { MAX_POSTINGS_PER_ENTRY } from "../domain/ledger.ts";
+import { MAX_ENTRIES_PER_REQUEST, MAX_POSTINGS_PER_ENTRY } from "../domain/ledger.ts";
 import { boundedJsonObject, Currency, Key, METADATA_BOUNDS } from "../http/schemas.ts";
 
 const Metadata = boundedJsonObject(METADATA_BOUNDS, "Free-form JSON object", { order_id: "ord_1042" });
@@ -299,6 +299,101 @@ export const LedgerEntryReply: z.ZodObject<
   },
   z.core.$strip
 > = LedgerEntrySchema.extend({ replayed: Replayed }).openapi("LedgerEntryReply");
+
+/** Body of `POST /v1/ledger/entries/batch`: 1 to {@link MAX_ENTRIES_PER_REQUEST} entries, each as `POST /v1/ledger/entries` takes it. */
+export const CreateEntriesBody: z.ZodObject<{ entries: z.ZodArray<typeof CreateEntryBody> }, z.core.$strict> =
+  z
+    .object({
+      entries: z.array(CreateEntryBody).min(1).max(MAX_ENTRIES_PER_REQUEST).openapi({
+        description:
+          `1 to ${MAX_ENTRIES_PER_REQUEST} entries, each judged on its own (one refusal does not stop ` +
+          "the others); an entry is atomic over all of its postings",
+        example: [{
+          idempotency_key: "order_1042_paid",
+          postings: [{ account_id: "cash", amount: 2500, currency: "USD" }, {
+            account_id: "revenue",
+            amount: -2500,
+            currency: "USD",
+          }],
+        }],
+      }),
+    }).strict().openapi("CreateLedgerEntries");
+
+/** Why one entry of a batch was refused: the problem it would have had alone. */
+export const LedgerEntryRefusal: z.ZodObject<{ code: z.ZodString; message: z.ZodString }, z.core.$strip> = z
+  .object({
+    code: z.string().openapi({ description: "Problem code of the refusal", example: "insufficient_balance" }),
+    message: z.string().openapi({
+      description: "Why it was refused",
+      example:
+        'The entry would break the balance constraint of account "wallet:alice" (acc_01jd0000000000000000000000)',
+    }),
+  }).openapi("LedgerEntryRefusal");
+
+/** What `POST /v1/ledger/entries/batch` did with one entry, in request order. */
+export const LedgerEntryBatchResult: z.ZodObject<
+  {
+    idempotency_key: z.ZodString;
+    outcome: z.ZodEnum<{ posted: "posted"; replayed: "replayed"; rejected: "rejected" }>;
+    status: z.ZodInt;
+    entry: z.ZodUnion<readonly [typeof LedgerEntryReply, z.ZodNull]>;
+    error: z.ZodUnion<readonly [typeof LedgerEntryRefusal, z.ZodNull]>;
+  },
+  z.core.$strip
+> = z.object({
+  idempotency_key: z.string().openapi({
+    description: "The entry's idempotency_key",
+    example: "order_1042_paid",
+  }),
+  outcome: z.enum(["posted", "replayed", "rejected"]).openapi({
+    description:
+      "posted: written by this request; replayed: written earlier with the same key and payload; " +
+      "rejected: refused, nothing written for it",
+    example: "posted",
+  }),
+  status: z.int().openapi({
+    description:
+      "HTTP status the entry would have had alone: 201 posted, 200 replayed, the problem's otherwise",
+    example: 201,
+  }),
+  // Unions with null, not `.nullable()`: a nullable reference lost its `null` in the document.
+  entry: z.union([LedgerEntryReply, z.null()]).openapi({ description: "The entry (null when rejected)" }),
+  error: z.union([LedgerEntryRefusal, z.null()]).openapi({
+    description: "The refusal (null unless rejected)",
+  }),
+}).openapi("LedgerEntryBatchResult");
+
+/** What `POST /v1/ledger/entries/batch` did with each entry, and how many of each outcome. */
+export const LedgerEntryBatchReport: z.ZodObject<
+  {
+    posted: z.ZodInt;
+    replayed: z.ZodInt;
+    rejected: z.ZodInt;
+    results: z.ZodArray<typeof LedgerEntryBatchResult>;
+  },
+  z.core.$strip
+> = z.object({
+  posted: z.int().openapi({ description: "Entries written by this request", example: 1 }),
+  replayed: z.int().openapi({
+    description:
+      "Entries whose key was already written with the same payload (retries, or a repeat in this batch)",
+    example: 0,
+  }),
+  rejected: z.int().openapi({ description: "Entries refused, each with its problem in results", example: 0 }),
+  results: z.array(LedgerEntryBatchResult).openapi({
+    description: "One result per entry, in request order",
+    example: [{
+      idempotency_key: "order_1042_paid",
+      outcome: "rejected",
+      status: 404,
+      entry: null,
+      error: {
+        code: "account_not_found",
+        message: 'No account named "revenue" in USD; create it with POST /v1/ledger/accounts',
+      },
+    }],
+  }),
+}).openapi("LedgerEntryBatchReport");
 
 /** A page of entries (`GET /v1/ledger/entries`). */
 export const LedgerEntryList: z.ZodObject<

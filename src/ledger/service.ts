@@ -17,6 +17,7 @@ import {
   type AccountType,
   emptyBalance,
   type LedgerAccount,
+  MAX_ENTRIES_PER_REQUEST,
   type NormalBalance,
   normalBalanceOf,
   type PostingInput,
@@ -31,6 +32,7 @@ import type {
 } from "../domain/ledger_book.ts";
 import type { Executor, Tx } from "../storage/db.ts";
 import {
+  accountIdsByName,
   accountRows,
   accountsWithBalances,
   balanceRows,
@@ -45,7 +47,8 @@ import type { Emit } from "../lifecycle/write.ts";
 import type { Scope } from "../domain/scope.ts";
 import { recordLifecycle } from "../lifecycle/outbox.ts";
 import { accountOf, hashCommand, holdOf, loadEntries, MAX_EXPIRIES_PER_BATCH, runBatch } from "./batch.ts";
-import { batchEvents, writerFor } from "./writer.ts";
+import { type Accepted, batchEvents, writerFor } from "./writer.ts";
+import type { Outcome } from "../domain/idempotency.ts";
 import type { EntryView } from "../domain/views.ts";
 export type { EntryView };
 
@@ -451,14 +454,17 @@ export async function getBalance(ctx: Ctx, id: string, currency?: string): Promi
 async function resolveAccountRef(ctx: Ctx, ref: string, currency: string): Promise<string> {
   if (isId("acc", ref)) return ref;
   const row = await accountRows.first(ctx.database.db, ctx.scope, { name: ref, currency });
-  if (!row) {
-    throw new BillingError(
-      "account_not_found",
-      "not_found",
-      `No account named "${ref}" in ${currency}; create it with POST /v1/ledger/accounts`,
-    );
-  }
+  if (!row) throw unknownAccountName(ref, currency);
   return row.id;
+}
+
+/** The refusal of a posting to a name with no account in its currency: `account_not_found` (404). */
+function unknownAccountName(name: string, currency: string): BillingError {
+  return new BillingError(
+    "account_not_found",
+    "not_found",
+    `No account named "${name}" in ${currency}; create it with POST /v1/ledger/accounts`,
+  );
 }
 
 /** Postings with every account reference resolved to its `acc_` id ({@link resolveAccountRef}). */
@@ -482,17 +488,110 @@ async function resolvePostings(ctx: Ctx, postings: readonly PostingInput[]): Pro
  */
 export async function createEntry(
   ctx: Ctx,
-  input: {
-    idempotency_key: string;
-    description?: string;
-    postings: PostingInput[];
-    metadata?: Record<string, unknown>;
-    external?: ExternalIds;
-  },
+  input: EntryInput,
 ): Promise<{ entry: EntryView; replayed: boolean }> {
   const postings = await resolvePostings(ctx, input.postings);
   const { value, replayed } = await submit(ctx, { kind: "post_entry", ...input, postings });
   return { entry: entryView(value.entry!), replayed };
+}
+
+/** What {@link createEntry} takes: one client entry, accounts by `acc_` id or by name. */
+export interface EntryInput {
+  /** The client's key: a retry with the same key and payload replays the first result. */
+  idempotency_key: string;
+  /** Free text. */
+  description?: string;
+  /** 2 to 128 postings summing to zero per currency, minor units (debit > 0, credit < 0). */
+  postings: PostingInput[];
+  /** Free-form JSON object. */
+  metadata?: Record<string, unknown>;
+  /** Payment provider ids the entry belongs to. */
+  external?: ExternalIds;
+}
+
+/**
+ * Posts many client entries at once (`POST /v1/ledger/entries/batch`), each judged on its own as
+ * {@link createEntry} would judge it alone: one entry's refusal does not stop the others. Account
+ * names are resolved once for the whole batch (one select per currency and chunk of names, not
+ * one per posting), then every entry is submitted to the scope's writer together, in request
+ * order, so the writer commits them in as few transactions as its batch size allows (one for up
+ * to `DEFAULT_MAX_BATCH_SIZE` entries when no other command of the scope is waiting).
+ *
+ * The writer applies the entries in request order, so an idempotency key repeated in one batch is
+ * decided as two requests one after the other: the same payload replays the first result
+ * (`replayed: true`), another payload is refused `idempotency_key_reused` (409). An entry that is
+ * all-or-nothing over several legs is one entry with several postings; entries of one batch are
+ * independent of each other.
+ *
+ * @param inputs 1 to {@link MAX_ENTRIES_PER_REQUEST} entries (the route's schema bounds them)
+ * @returns one outcome per input, in order: the entry and whether it was a replay, or the
+ *   {@link BillingError} it would have failed with alone (`account_not_found` for an unknown name,
+ *   `insufficient_balance`, `idempotency_key_reused`, `postings_not_balanced`, …)
+ * @throws {BillingError} `validation_failed` (400) for an empty or oversized list; a retryable
+ *   `unavailable` error (503) of the store or `writer_overloaded` (503) when any entry met one:
+ *   some entries may have been written, and a retry of the same batch replays them
+ */
+export async function createEntries(
+  ctx: Ctx,
+  inputs: readonly EntryInput[],
+): Promise<Outcome<EntryView>[]> {
+  if (inputs.length < 1 || inputs.length > MAX_ENTRIES_PER_REQUEST) {
+    throw new BillingError(
+      "validation_failed",
+      "invalid_request",
+      `A batch holds 1 to ${MAX_ENTRIES_PER_REQUEST} entries, not ${inputs.length}`,
+      { fields: [{ path: "entries", message: `Send 1 to ${MAX_ENTRIES_PER_REQUEST} entries` }] },
+    );
+  }
+  // Setup: every name of the batch, per currency, resolved in a few selects. A batch names few
+  // accounts many times: each reference is parsed as a TypeID once.
+  const idRefs = new Map<string, boolean>();
+  const isAccountId = (ref: string) => {
+    let known = idRefs.get(ref);
+    if (known === undefined) idRefs.set(ref, known = isId("acc", ref));
+    return known;
+  };
+  const namesByCurrency = new Map<string, Set<string>>();
+  for (const input of inputs) {
+    for (const p of input.postings) {
+      if (isAccountId(p.account_id)) continue;
+      let names = namesByCurrency.get(p.currency);
+      if (!names) namesByCurrency.set(p.currency, names = new Set());
+      names.add(p.account_id);
+    }
+  }
+  const idsByCurrency = new Map<string, Map<string, string>>();
+  for (const [currency, names] of namesByCurrency) {
+    idsByCurrency.set(currency, await accountIdsByName(ctx.database.db, ctx.scope, currency, names));
+  }
+  // Execute: every entry whose names resolved goes to the writer now, in request order.
+  const writer = writerFor(ctx);
+  const who = { actor: ctx.actor, requestId: ctx.requestId };
+  const pending = inputs.map((input): Promise<Accepted<LedgerResult>> | BillingError => {
+    const postings: PostingInput[] = [];
+    for (const p of input.postings) {
+      if (isAccountId(p.account_id)) {
+        postings.push(p);
+        continue;
+      }
+      const id = idsByCurrency.get(p.currency)?.get(p.account_id);
+      if (id === undefined) return unknownAccountName(p.account_id, p.currency);
+      postings.push({ ...p, account_id: id });
+    }
+    return writer.submit(ctx.scope, { kind: "post_entry", ...input, postings }, who);
+  });
+  const settled = await Promise.allSettled(pending);
+  return settled.map((s): Outcome<EntryView> => {
+    if (s.status === "fulfilled") {
+      const value = s.value;
+      if (value instanceof BillingError) return { ok: false, error: value };
+      return { ok: true, replayed: value.replayed, value: entryView(value.value.entry!) };
+    }
+    const error = s.reason;
+    // Only a business refusal belongs to one entry; a store or writer failure fails the request.
+    if (error instanceof BillingError && error.kind !== "unavailable") return { ok: false, error };
+    throw error;
+  });
 }
 
 /**

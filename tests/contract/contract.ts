@@ -1307,6 +1307,166 @@ async function sendAll(target: Target, key: string, events: unknown[]): Promise<
 function atSizeCases(): ContractCase[] {
   return [
     {
+      name:
+        "ledger batch at size: 1000 entries (names and ids, 24 accounts) in one request; balances are the sum of postings; a retry replays every id",
+      async run(target) {
+        const { secret_key: key } = await provision(target);
+        const ids: Record<string, string> = {};
+        const names = ["cash", "revenue", ...Array.from({ length: 22 }, (_, i) => `wallet:${i}`)];
+        for (const name of names) {
+          const res = await http(target, "POST", "/v1/ledger/accounts", {
+            key,
+            body: {
+              name,
+              type: name === "cash" ? "asset" : name === "revenue" ? "revenue" : "liability",
+              currency: "USD",
+            },
+          });
+          assert.equal(res.status, 201, JSON.stringify(res.body));
+          ids[name] = res.body.id;
+        }
+        // Entry i: cash → wallet (i % 22), i + 1 minor units; every fifth entry wallet → revenue, 1 unit.
+        // Accounts by id on even entries, by name on odd ones.
+        const expected: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
+        const ref = (name: string, i: number) => i % 2 === 0 ? ids[name] : name;
+        const entries = Array.from({ length: 1000 }, (_, i) => {
+          const wallet = `wallet:${i % 22}`;
+          const [debit, credit, amount] = i % 5 === 4 ? [wallet, "revenue", 1] : ["cash", wallet, i + 1];
+          expected[debit] += amount;
+          expected[credit] -= amount;
+          return {
+            idempotency_key: `size-${i}`,
+            postings: [
+              { account_id: ref(debit, i), amount, currency: "USD" },
+              { account_id: ref(credit, i), amount: -amount, currency: "USD" },
+            ],
+          };
+        });
+        const posted = await http(target, "POST", "/v1/ledger/entries/batch", { key, body: { entries } });
+        assert.equal(posted.status, 200, JSON.stringify(posted.body).slice(0, 500));
+        assert.deepEqual([posted.body.posted, posted.body.replayed, posted.body.rejected], [1000, 0, 0]);
+        assert.deepEqual(
+          posted.body.results.map((r: any) => [r.idempotency_key, r.outcome, r.status, r.entry.replayed]),
+          entries.map((e) => [e.idempotency_key, "posted", 201, false]),
+        );
+        const balances = await http(target, "GET", "/v1/ledger/balances", { key });
+        assert.equal(balances.status, 200, JSON.stringify(balances.body));
+        assert.deepEqual(
+          Object.fromEntries(balances.body.data.map((a: any) => [a.name, a.debits_minus_credits])),
+          expected,
+        );
+        const listed = await http(target, "GET", "/v1/ledger/entries?order=desc&limit=1", { key });
+        assert.equal(
+          listed.body.data[0].id,
+          posted.body.results[999].entry.id,
+          "the last entry is the newest",
+        );
+
+        const retry = await http(target, "POST", "/v1/ledger/entries/batch", { key, body: { entries } });
+        assert.equal(retry.status, 200, JSON.stringify(retry.body).slice(0, 500));
+        assert.deepEqual([retry.body.posted, retry.body.replayed, retry.body.rejected], [0, 1000, 0]);
+        assert.deepEqual(
+          retry.body.results.map((r: any) => [r.outcome, r.status, r.entry.id]),
+          posted.body.results.map((r: any) => ["replayed", 200, r.entry.id]),
+        );
+        const again = await http(target, "GET", "/v1/ledger/balances", { key });
+        assert.deepEqual(again.body.data, balances.body.data, "a replayed batch moves nothing");
+      },
+    },
+    {
+      name:
+        "ledger batch: refusals beside postings (balance constraint, unknown name), a key repeated in the batch, malformed bodies write nothing",
+      async run(target) {
+        const { secret_key: key } = await provision(target);
+        for (
+          const [name, type, extra] of [
+            ["cash", "asset", {}],
+            ["wallet", "liability", { debits_must_not_exceed_credits: true }],
+            ["shop", "revenue", {}],
+          ] as const
+        ) {
+          const res = await http(target, "POST", "/v1/ledger/accounts", {
+            key,
+            body: { name, type, currency: "USD", ...extra },
+          });
+          assert.equal(res.status, 201, JSON.stringify(res.body));
+        }
+        const move = (k: string, debit: string, credit: string, amount: number) => ({
+          idempotency_key: k,
+          postings: [
+            { account_id: debit, amount, currency: "USD" },
+            { account_id: credit, amount: -amount, currency: "USD" },
+          ],
+        });
+        // 300 entries: top up the wallet by 10 each 10th entry, spend 7 from it on the others (refused
+        // once the wallet runs dry), one unknown account, one key repeated (same and other payload).
+        const entries = Array.from(
+          { length: 300 },
+          (_, i) =>
+            i === 150
+              ? move(`e-${i}`, "cash", "nobody", 1)
+              : i % 10 === 0
+              ? move(`e-${i}`, "cash", "wallet", 10)
+              : move(`e-${i}`, "wallet", "shop", 7),
+        );
+        entries.push(move("e-0", "cash", "wallet", 10), move("e-1", "wallet", "shop", 8));
+        const res = await http(target, "POST", "/v1/ledger/entries/batch", { key, body: { entries } });
+        assert.equal(res.status, 200, JSON.stringify(res.body).slice(0, 500));
+        // Replay the ledger in request order to know each entry's fate.
+        let wallet = 0;
+        let cash = 0;
+        const expected = entries.map((e, i) => {
+          if (i === 150) return ["rejected", 404, "account_not_found"];
+          if (i === 300) return ["replayed", 200, null];
+          if (i === 301) return ["rejected", 409, "idempotency_key_reused"];
+          const amount = e.postings[0].amount;
+          if (e.postings[0].account_id === "cash") {
+            wallet += amount;
+            cash += amount;
+            return ["posted", 201, null];
+          }
+          if (wallet < amount) return ["rejected", 422, "insufficient_balance"];
+          wallet -= amount;
+          return ["posted", 201, null];
+        });
+        assert.deepEqual(
+          res.body.results.map((r: any) => [r.outcome, r.status, r.error?.code ?? null]),
+          expected,
+        );
+        const count = (o: string) => expected.filter(([outcome]) => outcome === o).length;
+        assert.deepEqual(
+          [res.body.posted, res.body.replayed, res.body.rejected],
+          [count("posted"), count("replayed"), count("rejected")],
+        );
+        assert.equal(res.body.results[300].entry.id, res.body.results[0].entry.id);
+        const balance = await http(target, "GET", "/v1/ledger/balances", { key });
+        const by = Object.fromEntries(balance.body.data.map((a: any) => [a.name, a.balance]));
+        assert.deepEqual([by.wallet, by.cash, by.shop], [wallet, cash, cash - wallet]);
+
+        // Malformed bodies: 400 problem+json for the whole request, nothing written.
+        const journal = await http(target, "GET", "/v1/ledger/entries?order=desc&limit=1", { key });
+        const fresh = Array.from({ length: 50 }, (_, i) => move(`m-${i}`, "cash", "wallet", 1));
+        for (
+          const body of [
+            { entries: [...fresh, { idempotency_key: "m-bad", postings: [fresh[0].postings[0]] }] },
+            { entries: [] },
+            { entries: Array.from({ length: 1001 }, (_, i) => move(`m-${i}`, "cash", "wallet", 1)) },
+            { entries: fresh, note: "x" },
+          ]
+        ) {
+          assertProblem(
+            await http(target, "POST", "/v1/ledger/entries/batch", { key, body }),
+            400,
+            "validation_failed",
+          );
+        }
+        const unchanged = await http(target, "GET", "/v1/ledger/entries?order=desc&limit=1", { key });
+        assert.deepEqual(unchanged.body.data, journal.body.data, "no entry written by a malformed batch");
+        const still = await http(target, "GET", "/v1/ledger/balances", { key });
+        assert.deepEqual(still.body.data, balance.body.data);
+      },
+    },
+    {
       name: "usage at size: 1000-event batches, synchronous and respond-async, counted exactly once",
       async run(target) {
         const { secret_key: key, publishable_key: pk } = await provision(target);

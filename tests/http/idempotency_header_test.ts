@@ -227,6 +227,19 @@ const CASES: Record<string, (fx: Fx, i: number) => Promise<Case> | Case> = {
       }],
     },
   }),
+  "/v1/ledger/entries/batch": (fx, i) => ({
+    path: "/v1/ledger/entries/batch",
+    body: {
+      entries: Array.from({ length: 3 }, (_, j) => ({
+        idempotency_key: `eb-${i}-${j}`,
+        postings: [{ account_id: fx.cash.id, amount: 7, currency: "USD" }, {
+          account_id: fx.wallet.id,
+          amount: -7,
+          currency: "USD",
+        }],
+      })),
+    },
+  }),
   "/v1/ledger/entries/{id}/reverse": async (fx, i) => ({
     path: `/v1/ledger/entries/${await fx.entry()}/reverse`,
     body: { idempotency_key: `r-${i}` },

@@ -214,13 +214,21 @@ Deno.test("retryAfterMs() reads delta seconds and HTTP dates; backoffMs() double
   assert.equal(backoffMs(3, { random: () => 0 }), 0, "full jitter reaches zero");
 });
 
-Deno.test("the SDK generates no Idempotency-Key for the body-keyed hot routes (check, events, ledger entries), and one for other POSTs", async () => {
+Deno.test("the SDK generates no Idempotency-Key for the body-keyed hot routes (check, events, ledger entries and their batches), and one for other POSTs", async () => {
   const seen: { path: string; key: string | null }[] = [];
   const send = retryingFetch((request) => {
     seen.push({ path: new URL(request.url).pathname, key: request.headers.get("idempotency-key") });
     return Promise.resolve(new Response("{}", { status: 200 }));
   });
-  for (const path of ["/v1/entitlements/check", "/v1/events", "/v1/ledger/entries", "/v1/plans"]) {
+  for (
+    const path of [
+      "/v1/entitlements/check",
+      "/v1/events",
+      "/v1/ledger/entries",
+      "/v1/ledger/entries/batch",
+      "/v1/plans",
+    ]
+  ) {
     await send(new Request(`http://api.test${path}`, { method: "POST", body: "{}" }));
   }
   await send(
@@ -230,7 +238,7 @@ Deno.test("the SDK generates no Idempotency-Key for the body-keyed hot routes (c
       headers: { "Idempotency-Key": "mine" },
     }),
   );
-  assert.deepEqual(seen.slice(0, 3).map((s) => s.key), [null, null, null]);
-  assert.match(seen[3].key ?? "", /^[0-9a-f-]{36}$/);
-  assert.equal(seen[4].key, "mine", "a caller's own header is sent as given");
+  assert.deepEqual(seen.slice(0, 4).map((s) => s.key), [null, null, null, null]);
+  assert.match(seen[4].key ?? "", /^[0-9a-f-]{36}$/);
+  assert.equal(seen[5].key, "mine", "a caller's own header is sent as given");
 });
