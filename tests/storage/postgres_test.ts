@@ -5,6 +5,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import net from "node:net";
 import { eq, sql } from "drizzle-orm";
 import { BillingError } from "../../src/domain/errors.ts";
 import postgres from "postgres";
@@ -187,6 +188,107 @@ Deno.test("PostgresStore: a write whose connection the server ends mid-transacti
   } finally {
     await admin.end({ timeout: 1 });
     await store.close();
+    await database.drop();
+  }
+});
+
+Deno.test("PostgresStore.write(scope): `begin` and the tenant's locks go out in one socket write before the write runs, and a second store's write of that tenant starts only after the first commits", async () => {
+  const database = await freshPostgresDatabase("flight");
+  let texts: string[] = [];
+  const a = await openPostgres({ url: database.url, poolMax: 4, onStatement: (text) => texts.push(text) });
+  const b = await openPostgres({ url: database.url, poolMax: 4, migrate: false });
+  const scope = { tenantId: "ten_1", appId: "app_1" };
+  const other = { tenantId: "ten_2", appId: "app_1" };
+  const socketWrite = net.Socket.prototype.write;
+  try {
+    // the lock statement is prepared on its first use on a connection (one more round trip once)
+    await a.write((tx) => tx.run(sql`select 1`), scope);
+    let writes = 0;
+    net.Socket.prototype.write = function (this: net.Socket, ...rest: unknown[]) {
+      writes++;
+      return (socketWrite as (...a: unknown[]) => boolean).apply(this, rest);
+    } as typeof socketWrite;
+    texts = [];
+    const events: string[] = [];
+    let writesBeforeRun = -1;
+    const first = a.write(async (tx) => {
+      writesBeforeRun = writes;
+      events.push("a starts");
+      await tx.run(sql`select pg_sleep(0.3)`);
+      events.push("a ends");
+    }, scope);
+    await new Promise((r) => setTimeout(r, 100)); // a holds the lock, sleeping
+    net.Socket.prototype.write = socketWrite;
+    assert.equal(writesBeforeRun, 1, "begin and the locks in one socket write");
+    assert.equal(texts[0], "begin");
+    assert.match(texts[1], /pg_advisory_xact_lock_shared\(.*pg_advisory_xact_lock\(hashtextextended/s);
+    const second = b.write(() => {
+      events.push("b starts");
+      return Promise.resolve();
+    }, scope);
+    const unrelated = b.write(() => {
+      events.push("other tenant");
+      return Promise.resolve();
+    }, other);
+    await Promise.all([first, second, unrelated]);
+    assert.deepEqual(events, ["a starts", "other tenant", "a ends", "b starts"]);
+    assert.equal(texts.at(-1), "commit");
+    // every connection went back to its pool: writes and reads keep running on both stores
+    const created_at = new Date(1_790_000_000_000);
+    await Promise.all(
+      Array.from(
+        { length: 12 },
+        (_, i) =>
+          (i % 2 ? a : b).write(
+            (tx) => tx.insert(tenants).values({ id: `ten_${i}`, name: `t${i}`, created_at }),
+            scope,
+          ),
+      ),
+    );
+    assert.equal((await a.db.select().from(tenants)).length, 12);
+  } finally {
+    net.Socket.prototype.write = socketWrite;
+    await a.close();
+    await b.close();
+    await database.drop();
+  }
+});
+
+Deno.test("PostgresStore.write(scope): a write whose connection the server ends while it waits for the tenant's lock fails 503 and replaces the pool; the lock's holder commits and the next writes run", async () => {
+  const database = await freshPostgresDatabase("lockcut");
+  const a = await openPostgres({ url: database.url, poolMax: 4 });
+  const b = await openPostgres({ url: database.url, poolMax: 4, migrate: false });
+  const admin = postgres(database.url.replace(/\/[^/]+$/, "/postgres"), { max: 1, onnotice: () => {} });
+  const scope = { tenantId: "ten_1", appId: "app_1" };
+  const created_at = new Date(1_790_000_000_000);
+  try {
+    const holder = a.write(async (tx) => {
+      await tx.run(sql`select pg_sleep(0.6)`);
+      await tx.insert(tenants).values({ id: "ten_1", name: "one", created_at });
+    }, scope);
+    await new Promise((r) => setTimeout(r, 150)); // a holds the lock
+    const firstPool = b.sql;
+    const waiter = b.write((tx) => tx.insert(tenants).values({ id: "ten_2", name: "two", created_at }), scope)
+      .then(() => null, (error) => error);
+    await new Promise((r) => setTimeout(r, 150)); // b waits in pg_advisory_xact_lock
+    const [{ n }] = await admin`select count(*)::int as n from (
+      select pg_terminate_backend(pid) from pg_stat_activity
+      where datname = ${database.url.split("/").pop()!} and wait_event_type = 'Lock'
+        and query like '%pg_advisory_xact_lock%'
+    ) t`;
+    assert.equal(n, 1, "one backend waited for the tenant's lock");
+    const error = await waiter;
+    assert.ok(error instanceof BillingError, String(error));
+    assert.equal(error.code, "database_unavailable");
+    assert.notEqual(b.sql, firstPool, "the pool the write lost its connection on was replaced");
+    await holder;
+    await b.write((tx) => tx.insert(tenants).values({ id: "ten_3", name: "three", created_at }), scope);
+    const ids = (await b.db.select().from(tenants)).map((t) => t.id).sort();
+    assert.deepEqual(ids, ["ten_1", "ten_3"], "the cut write wrote nothing");
+  } finally {
+    await admin.end({ timeout: 1 });
+    await a.close();
+    await b.close();
     await database.drop();
   }
 });
