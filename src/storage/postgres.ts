@@ -144,15 +144,6 @@ export function toPostgresSql(text: string, parameters: number): string {
 }
 
 type Method = "run" | "all" | "values" | "get";
-
-/**
- * What {@link PostgresStore.write} touches of the `postgres` client's connection object (3.4.9,
- * not in its types): the pool calls `onclose` with the error when the connection closes, as the
- * client's own `begin()` relies on.
- */
-interface ClientConnection {
-  onclose: ((error: unknown) => void) | null | undefined;
-}
 type Connection = postgres.Sql | postgres.TransactionSql;
 
 /**
@@ -412,7 +403,15 @@ export class PostgresStore implements Store {
     for (let attempt = 1;; attempt++) {
       const pool = this.#sql;
       try {
-        return await this.#transaction(pool, fn, scope);
+        return await pool.begin(async (connection) => {
+          if (scope) {
+            await connection`select pg_advisory_xact_lock_shared(${GLOBAL_WRITE_LOCK_KEY}::int8),
+              pg_advisory_xact_lock(hashtextextended(${scope.tenantId} || chr(1) || ${scope.appId}, 0))`;
+          } else {
+            await connection`select pg_advisory_xact_lock(${GLOBAL_WRITE_LOCK_KEY}::int8)`;
+          }
+          return await fn(bindLimits(proxyOver(connection), POSTGRES_LIMITS) as unknown as Tx);
+        }) as T;
       } catch (error) {
         const neverConnected = NEVER_CONNECTED.has(driverCode(error));
         if (droppedConnection(error)) this.#replacePool(pool);
@@ -431,80 +430,6 @@ export class PostgresStore implements Store {
         const delay = neverConnected ? 100 * 2 ** attempt : Math.min(200, 5 * 2 ** attempt);
         await new Promise((r) => setTimeout(r, delay + Math.random() * 10));
       }
-    }
-  }
-
-  /**
-   * One attempt of {@link PostgresStore.write} on `pool`: a reserved connection sends `begin` and
-   * the advisory locks together (one flight, one round trip; the client's `begin()` awaits its
-   * `begin` before sending anything else, two round trips before the first load), runs `fn`,
-   * then `commit`, or `rollback` when `fn` throws. Values stay bound: the lock statement is the
-   * same prepared text as before, with the tenant and app as parameters. As `begin()` does, the
-   * attempt fails as soon as the connection closes (the client calls the connection's `onclose`;
-   * a statement sent on a closed connection object would never be answered, see
-   * {@link PostgresStore.#replacePool}), and a connection that closed is not handed back to the
-   * pool.
-   *
-   * @throws whatever `fn` throws (after `rollback`); the driver's error when `begin`, a lock,
-   *   `commit` or `rollback` fails, or `CONNECTION_CLOSED` when the connection closes meanwhile
-   */
-  async #transaction<T>(pool: postgres.Sql, fn: (tx: Tx) => Promise<T>, scope?: Scope): Promise<T> {
-    const reserved = await pool.reserve();
-    let connection: ClientConnection | undefined;
-    let closedWith: ((error: unknown) => void) | undefined;
-    let closed = false;
-    const whenClosed = new Promise<never>((_, reject) => {
-      closedWith = (error) => {
-        closed = true;
-        reject(error);
-      };
-    });
-    whenClosed.catch(() => {});
-    const guarded = <R>(work: Promise<R>): Promise<R> => Promise.race([work, whenClosed]);
-    let open = true; // in a transaction whose outcome is not yet sent
-    let stuck = false;
-    try {
-      const begin = reserved.unsafe("begin", [], {
-        onexecute: (c: ClientConnection) => {
-          connection = c;
-          c.onclose = closedWith;
-          return true; // more statements may follow on the connection before `begin` answers
-        },
-      } as postgres.UnsafeQueryOptions);
-      const lock = scope
-        ? reserved`select pg_advisory_xact_lock_shared(${GLOBAL_WRITE_LOCK_KEY}::int8),
-            pg_advisory_xact_lock(hashtextextended(${scope.tenantId} || chr(1) || ${scope.appId}, 0))`
-        : reserved`select pg_advisory_xact_lock(${GLOBAL_WRITE_LOCK_KEY}::int8)`;
-      const sent = Promise.all([begin, lock]);
-      await guarded(sent);
-      let result: T;
-      try {
-        result = await guarded(fn(bindLimits(proxyOver(reserved), POSTGRES_LIMITS) as unknown as Tx));
-      } catch (error) {
-        open = false;
-        await guarded(reserved`rollback`).catch((rollbackError) => {
-          stuck = !closed;
-          throw rollbackError;
-        });
-        throw error;
-      }
-      open = false;
-      await guarded(reserved`commit`);
-      return result;
-    } catch (error) {
-      // `begin` or the lock failed (the other statement's answer is not awaited), or `commit`
-      if (open && !closed) {
-        await guarded(reserved`rollback`).catch(() => {
-          stuck = !closed;
-        });
-      }
-      throw error;
-    } finally {
-      if (connection && connection.onclose === closedWith) connection.onclose = null;
-      // a connection whose `rollback` failed while it stayed open may still be in a transaction:
-      // it never goes back to the pool, and the pool is replaced (when it can be) to get it back
-      if (stuck) this.#replacePool(pool);
-      else if (!closed) reserved.release();
     }
   }
 
