@@ -166,6 +166,59 @@ export function shouldPrepare(text: string): boolean {
   return !COUNT_SHAPED.test(text);
 }
 
+/**
+ * `values` as the text of a PostgreSQL array (`{"a","b\\"c",NULL}`, `{1,2,NULL}`), what the
+ * `postgres` client would send for the array bound to an array-typed parameter, built in one pass:
+ * numbers and bigints bare, strings quoted with `\\` and `"` escaped (the client runs two regular
+ * expressions over each element, and the arrays of a batch's multi-row inserts have thousands of
+ * elements; issue 17), booleans as `t`/`f`, `null` as `NULL`. PostgreSQL reads the text as the
+ * parameter's declared type (`?::bigint[]`, `?::json[]`, `?::boolean[]` accepts `1`/`0`).
+ *
+ * @returns the text, or `undefined` for an element this does not write (an object, a nested
+ *   array, `undefined`, a number that is not finite): the client then serializes the array itself
+ */
+export function postgresArrayLiteral(values: readonly unknown[]): string | undefined {
+  let out = "{";
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) out += ",";
+    const value = values[i];
+    if (value === null) {
+      out += "NULL";
+    } else if (typeof value === "string") {
+      out += value.includes('"') || value.includes("\\")
+        ? `"${value.replace(/[\\"]/g, "\\$&")}"`
+        : `"${value}"`;
+    } else if (typeof value === "number") {
+      if (!Number.isFinite(value)) return undefined;
+      out += String(value);
+    } else if (typeof value === "bigint") {
+      out += String(value);
+    } else if (typeof value === "boolean") {
+      out += value ? "t" : "f";
+    } else {
+      return undefined;
+    }
+  }
+  return out + "}";
+}
+
+/**
+ * `params` with each array replaced by its {@link postgresArrayLiteral} text (the array itself
+ * when that declines it); the same object when there is no array.
+ */
+function withArrayLiterals(params: unknown[]): unknown[] {
+  let out = params;
+  for (let i = 0; i < params.length; i++) {
+    const value = params[i];
+    if (!Array.isArray(value)) continue;
+    const literal = postgresArrayLiteral(value);
+    if (literal === undefined) continue;
+    if (out === params) out = params.slice();
+    out[i] = literal;
+  }
+  return out;
+}
+
 /** A statement's PostgreSQL text and whether to prepare it. */
 interface PostgresStatement {
   text: string;
@@ -217,7 +270,9 @@ function proxyOver(
       let pending: postgres.PendingQuery<postgres.Row[]> | undefined;
       try {
         // deno-lint-ignore no-explicit-any -- SQLite-encoded values: strings, numbers, null, arrays
-        pending = connection.unsafe(query.text, params as any[], { prepare: query.prepare });
+        pending = connection.unsafe(query.text, withArrayLiterals(params) as any[], {
+          prepare: query.prepare,
+        });
         if (method === "run") {
           const result = await pending;
           return { rows: [], rowsAffected: result.count };

@@ -275,3 +275,43 @@ Deno.test("PostgresStore.write(scope): a write whose connection the server ends 
     await database.drop();
   }
 });
+
+Deno.test("postgresArrayLiteral(): PostgreSQL reads back each element as bound (quotes, backslashes, braces, commas, NULL, the word NULL, empty strings, JSON, 1/0 as booleans)", async () => {
+  const database = await freshPostgresDatabase("literal");
+  const store = await openPostgres({ url: database.url, poolMax: 1 });
+  try {
+    const texts = [
+      'a"b',
+      "c\\d",
+      "{x,y}",
+      "",
+      "NULL",
+      null,
+      "é ☃ 𝄞",
+      " lead and trail ",
+      '\\"',
+      "line\nbreak",
+    ];
+    const numbers = [0, -1, 9_007_199_254_740_991, null, 1_790_000_000_000];
+    const json = ['{"a":"q\\"uote","b":[1,null]}', null, "[]"];
+    const flags = [1, 0, null, true, false];
+    const literals = [texts, numbers, json, flags].map((values) => postgresArrayLiteral(values));
+    assert.ok(literals.every((l) => typeof l === "string"));
+    // read back as JSON: the client's own array parser reads an unquoted NULL as the string "NULL"
+    const [row] = await store.sql.unsafe(
+      `select array_to_json($1::text[])::text as t, array_to_json($2::bigint[])::text as n,
+        array_to_json($3::json[])::text as j, array_to_json($4::boolean[])::text as f`,
+      literals as string[],
+    );
+    assert.deepEqual(JSON.parse(row.t), texts);
+    assert.deepEqual(JSON.parse(row.n), numbers);
+    assert.deepEqual(JSON.parse(row.j), json.map((j) => j === null ? null : JSON.parse(j)));
+    assert.deepEqual(JSON.parse(row.f), [true, false, null, true, false]);
+    assert.equal(postgresArrayLiteral([]), "{}");
+    assert.equal(postgresArrayLiteral([{ a: 1 }]), undefined, "objects are left to the client");
+    assert.equal(postgresArrayLiteral([Number.NaN]), undefined);
+  } finally {
+    await store.close();
+    await database.drop();
+  }
+});
