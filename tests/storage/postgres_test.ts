@@ -5,6 +5,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import net from "node:net";
 import { eq, sql } from "drizzle-orm";
 import { BillingError } from "../../src/domain/errors.ts";
 import postgres from "postgres";
@@ -196,6 +197,45 @@ Deno.test("PostgresStore: a write whose connection the server ends mid-transacti
   }
 });
 
+Deno.test("PostgresStore.write(scope): `begin` and the tenant's locks go out in one socket write, before the write runs, on the write's own connection", async () => {
+  const database = await freshPostgresDatabase("flight");
+  let texts: string[] = [];
+  const store = await openPostgres({
+    url: database.url,
+    poolMax: 4,
+    onStatement: (text) => texts.push(text),
+  });
+  const scope = { tenantId: "ten_1", appId: "app_1" };
+  const socketWrite = net.Socket.prototype.write;
+  try {
+    // the lock statement is prepared on its first use on a connection (one more round trip once)
+    await store.write((tx) => tx.run(sql`select 1`), scope);
+    let writes = 0;
+    net.Socket.prototype.write = function (this: net.Socket, ...rest: unknown[]) {
+      writes++;
+      return (socketWrite as (...a: unknown[]) => boolean).apply(this, rest);
+    } as typeof socketWrite;
+    texts = [];
+    let writesBeforeRun = -1;
+    await store.write(async (tx) => {
+      writesBeforeRun = writes;
+      await tx.insert(tenants).values({ id: "ten_1", name: "one", created_at: new Date(1_790_000_000_000) });
+    }, scope);
+    net.Socket.prototype.write = socketWrite;
+    assert.equal(writesBeforeRun, 1, "begin and the locks in one socket write");
+    assert.equal(texts[0], "begin");
+    assert.match(texts[1], /pg_advisory_xact_lock_shared\(.*pg_advisory_xact_lock\(hashtextextended/s);
+    assert.match(texts[2], /^insert into "tenants"/);
+    assert.equal(texts[3], "commit");
+    assert.equal(texts.length, 4);
+    assert.equal((await store.db.select().from(tenants)).length, 1);
+  } finally {
+    net.Socket.prototype.write = socketWrite;
+    await store.close();
+    await database.drop();
+  }
+});
+
 Deno.test("PostgresStore.write(scope): a second store's write of a tenant starts only after the first store's write of it commits; another tenant's write runs meanwhile", async () => {
   const database = await freshPostgresDatabase("order");
   const a = await openPostgres({ url: database.url, poolMax: 4 });
@@ -311,6 +351,40 @@ Deno.test("postgresArrayLiteral(): PostgreSQL reads back each element as bound (
     assert.equal(postgresArrayLiteral([{ a: 1 }]), undefined, "objects are left to the client");
     assert.equal(postgresArrayLiteral([Number.NaN]), undefined);
   } finally {
+    await store.close();
+    await database.drop();
+  }
+});
+
+Deno.test("PostgresStore.write(): when the server ends the write's connection while the write awaits something else, its next statement is refused (never run on a new session outside the transaction) and nothing of it is stored", async () => {
+  const database = await freshPostgresDatabase("between");
+  const store = await openPostgres({ url: database.url, poolMax: 4 });
+  const admin = postgres(database.url.replace(/\/[^/]+$/, "/postgres"), { max: 1, onnotice: () => {} });
+  const created_at = new Date(1_790_000_000_000);
+  try {
+    // the write fails as soon as the connection closes; its function goes on and tries once more
+    let second: Promise<unknown> = Promise.resolve("not tried");
+    const error = await store.write(async (tx) => {
+      await tx.insert(tenants).values({ id: "ten_1", name: "one", created_at });
+      const [[pid]] = await tx.values<[number]>(sql`select pg_backend_pid()`);
+      await admin`select pg_terminate_backend(${pid}::int)`;
+      await new Promise((r) => setTimeout(r, 200)); // the client sees the connection close
+      second = Promise.resolve(tx.insert(tenants).values({ id: "ten_2", name: "two", created_at }))
+        .then(() => "stored", (e) => e);
+      await second;
+    }, { tenantId: "ten_1", appId: "app_1" }).then(() => null, (e) => e);
+    assert.ok(error instanceof BillingError, String(error));
+    assert.equal(error.code, "database_unavailable");
+    await new Promise((r) => setTimeout(r, 400));
+    const refused = await second;
+    // drizzle's `Failed query` around the store's 503
+    const cause = (refused as Error).cause;
+    assert.ok(cause instanceof BillingError, String(refused));
+    assert.equal(cause.code, "database_unavailable");
+    await store.write((tx) => tx.insert(tenants).values({ id: "ten_3", name: "three", created_at }));
+    assert.deepEqual((await store.db.select().from(tenants)).map((t) => t.id), ["ten_3"]);
+  } finally {
+    await admin.end({ timeout: 1 });
     await store.close();
     await database.drop();
   }
