@@ -361,6 +361,12 @@ export interface WriteConnection {
   closed: boolean;
   /** Called with the error when the connection closes; set while a transaction runs on it. */
   onClose: ((error: unknown) => void) | null;
+  /**
+   * The drizzle handle of every transaction on this connection, built once (it holds no state of
+   * a transaction; ~14 µs per transaction to build): its statements are refused once the
+   * connection closed.
+   */
+  readonly tx: Tx;
 }
 
 /** Opens a {@link WriteConnection}: a `postgres` client of `max: 1` whose `onclose` calls `closed`. */
@@ -537,14 +543,23 @@ export class PostgresStore implements Store {
       if (!writer.closed) return writer;
       writer.sql.end({ timeout: 0 }).catch(() => {});
     }
-    const writer: { sql?: postgres.Sql; closed: boolean; onClose: WriteConnection["onClose"] } = {
+    const writer: { -readonly [K in keyof WriteConnection]?: WriteConnection[K] } = {
       closed: false,
       onClose: null,
     };
-    writer.sql = this.#openWriter!(() => {
+    const sql = this.#openWriter!(() => {
       writer.closed = true;
       writer.onClose?.(connectionClosed());
     });
+    writer.sql = sql;
+    // what transactions' statements go through: refused once the connection closed
+    const handle = {
+      unsafe: (...args: Parameters<postgres.Sql["unsafe"]>) => {
+        if (writer.closed) throw connectionClosed();
+        return sql.unsafe(...args);
+      },
+    };
+    writer.tx = bindLimits(proxyOver(handle as unknown as postgres.Sql), POSTGRES_LIMITS) as unknown as Tx;
     return writer as WriteConnection;
   }
 
@@ -575,13 +590,6 @@ export class PostgresStore implements Store {
     whenClosed.catch(() => {});
     writer.onClose = lost;
     const guarded = <R>(work: PromiseLike<R>): Promise<R> => Promise.race([work, whenClosed]);
-    // what `fn`'s statements go through: refused once the connection closed
-    const handle = {
-      unsafe: (...args: Parameters<postgres.Sql["unsafe"]>) => {
-        if (writer.closed) throw connectionClosed();
-        return sql.unsafe(...args);
-      },
-    };
     let open = true; // in a transaction whose `commit` or `rollback` was not sent yet
     try {
       if (writer.closed) throw connectionClosed();
@@ -590,9 +598,7 @@ export class PostgresStore implements Store {
       await guarded(Promise.all([begin, lock]));
       let result: T;
       try {
-        result = await guarded(
-          fn(bindLimits(proxyOver(handle as unknown as postgres.Sql), POSTGRES_LIMITS) as unknown as Tx),
-        );
+        result = await guarded(fn(writer.tx));
       } catch (error) {
         open = false;
         if (!writer.closed) {
