@@ -22,7 +22,11 @@
  *    process gets every tenant's requests, so the processes hand each tenant's advisory lock
  *    back and forth and each writes half-size batches).
  *
- *     deno task bench:postgres [-- --seconds 10 --tenants 4 --concurrency 64 --batch-size 100 --sections store,cpu,http]
+ *     deno task bench:postgres [-- --seconds 10 --tenants 4 --concurrency 64 --batch-size 100
+ *       --sections store,cpu,http --stores libsql,postgres]
+ *
+ * `--stores` picks the stores of the `store` and `cpu` sections (`--stores postgres --cpu-prof`
+ * profiles the PostgreSQL path alone).
  *
  * Needs PostgreSQL on 127.0.0.1:5432 (or PG_TEST_URL), `wrk` and `pgbench`; prints tables.
  * Numbers, never assertions: they depend on the machine and on what else runs on it (print
@@ -57,9 +61,12 @@ const { values: args } = parseArgs({
     "store-entries": { type: "string", default: "20000" },
     "store-inflight": { type: "string", default: "256" },
     sections: { type: "string", default: "store,cpu,http" },
+    stores: { type: "string", default: "libsql,postgres" },
   },
 });
 const SECTIONS = new Set(args.sections.split(","));
+/** Which stores the `store` and `cpu` sections measure (one alone for a CPU profile of it). */
+const STORES = new Set(args.stores.split(","));
 const STORE_ENTRIES = Number(args["store-entries"]);
 const STORE_INFLIGHT = Number(args["store-inflight"]);
 const SECONDS = Number(args.seconds);
@@ -374,7 +381,7 @@ async function measureStore(store: Store): Promise<{ perSecond: number; batches:
 }
 
 const storeRows: string[] = [];
-if (SECTIONS.has("store")) {
+if (SECTIONS.has("store") && STORES.has("libsql")) {
   const dir = await Deno.makeTempDir({ prefix: "bench-store-" });
   const database = await openDatabase({ url: `file:${dir}/billing.db` });
   try {
@@ -388,6 +395,8 @@ if (SECTIONS.has("store")) {
     database.close();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
+}
+if (SECTIONS.has("store") && STORES.has("postgres")) {
   const fresh = await freshPostgresDatabase("bench_store");
   let statements = 0;
   const store = await openPostgres({ url: fresh.url, onStatement: () => statements++ });
@@ -407,6 +416,8 @@ if (SECTIONS.has("store")) {
     await store.close();
     await fresh.drop();
   }
+}
+if (SECTIONS.has("store")) {
   console.log(
     `Ledger writer, no HTTP: ${STORE_ENTRIES} entries over ${TENANTS} tenants, ${STORE_INFLIGHT} submitted at a time`,
   );
@@ -422,23 +433,27 @@ if (SECTIONS.has("store")) {
 
 if (SECTIONS.has("cpu")) {
   const cpuRows: string[] = [];
-  const dir = await Deno.makeTempDir({ prefix: "bench-cpu-" });
-  const database = await openDatabase({ url: `file:${dir}/billing.db` });
-  try {
-    cpuRows.push(
-      `| ${"libSQL (embedded file)".padEnd(24)} | ${await measureCpu(database, `file:${dir}/billing.db`)}`,
-    );
-  } finally {
-    database.close();
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  if (STORES.has("libsql")) {
+    const dir = await Deno.makeTempDir({ prefix: "bench-cpu-" });
+    const database = await openDatabase({ url: `file:${dir}/billing.db` });
+    try {
+      cpuRows.push(
+        `| ${"libSQL (embedded file)".padEnd(24)} | ${await measureCpu(database, `file:${dir}/billing.db`)}`,
+      );
+    } finally {
+      database.close();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
   }
-  const fresh = await freshPostgresDatabase("bench_cpu");
-  const store = await openPostgres({ url: fresh.url });
-  try {
-    cpuRows.push(`| ${"PostgreSQL".padEnd(24)} | ${await measureCpu(store, fresh.url)}`);
-  } finally {
-    await store.close();
-    await fresh.drop();
+  if (STORES.has("postgres")) {
+    const fresh = await freshPostgresDatabase("bench_cpu");
+    const store = await openPostgres({ url: fresh.url });
+    try {
+      cpuRows.push(`| ${"PostgreSQL".padEnd(24)} | ${await measureCpu(store, fresh.url)}`);
+    } finally {
+      await store.close();
+      await fresh.drop();
+    }
   }
   console.log(
     `The app in this process (app.request), ${CPU_ENTRIES} entries (${CONCURRENCY} in flight, ${TENANTS} tenants), the same through the batch route (${BATCH_SIZE} per request, ${BATCH_CONCURRENCY} in flight), 20 usage batches of 1000: CPU time user + system`,

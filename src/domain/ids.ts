@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { fromString, typeid } from "typeid-js";
+import { fromString, typeidUnboxed } from "typeid-js";
 
 /** Every TypeID prefix the service issues, by resource. */
 export const ID_PREFIX = {
@@ -45,9 +45,13 @@ export const ID_PREFIX = {
 /** A prefix from {@link ID_PREFIX}. */
 export type IdPrefix = (typeof ID_PREFIX)[keyof typeof ID_PREFIX];
 
-/** Issues a new TypeID string such as `pln_01jd6…`. */
+/**
+ * Issues a new TypeID string such as `pln_01jd6…`: `typeid-js`'s `typeidUnboxed`, the same
+ * generator and checks as `typeid(prefix).toString()` without building a `TypeID` object and
+ * splitting its own string again (issue 17: about a third of the library's time per id).
+ */
 export function newId(prefix: IdPrefix): string {
-  return typeid(prefix).toString();
+  return typeidUnboxed(prefix);
 }
 
 /**

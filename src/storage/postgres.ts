@@ -166,6 +166,59 @@ export function shouldPrepare(text: string): boolean {
   return !COUNT_SHAPED.test(text);
 }
 
+/**
+ * `values` as the text of a PostgreSQL array (`{"a","b\\"c",NULL}`, `{1,2,NULL}`), what the
+ * `postgres` client would send for the array bound to an array-typed parameter, built in one pass:
+ * numbers and bigints bare, strings quoted with `\\` and `"` escaped (the client runs two regular
+ * expressions over each element, and the arrays of a batch's multi-row inserts have thousands of
+ * elements; issue 17), booleans as `t`/`f`, `null` as `NULL`. PostgreSQL reads the text as the
+ * parameter's declared type (`?::bigint[]`, `?::json[]`, `?::boolean[]` accepts `1`/`0`).
+ *
+ * @returns the text, or `undefined` for an element this does not write (an object, a nested
+ *   array, `undefined`, a number that is not finite): the client then serializes the array itself
+ */
+export function postgresArrayLiteral(values: readonly unknown[]): string | undefined {
+  let out = "{";
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) out += ",";
+    const value = values[i];
+    if (value === null) {
+      out += "NULL";
+    } else if (typeof value === "string") {
+      out += value.includes('"') || value.includes("\\")
+        ? `"${value.replace(/[\\"]/g, "\\$&")}"`
+        : `"${value}"`;
+    } else if (typeof value === "number") {
+      if (!Number.isFinite(value)) return undefined;
+      out += String(value);
+    } else if (typeof value === "bigint") {
+      out += String(value);
+    } else if (typeof value === "boolean") {
+      out += value ? "t" : "f";
+    } else {
+      return undefined;
+    }
+  }
+  return out + "}";
+}
+
+/**
+ * `params` with each array replaced by its {@link postgresArrayLiteral} text (the array itself
+ * when that declines it); the same object when there is no array.
+ */
+function withArrayLiterals(params: unknown[]): unknown[] {
+  let out = params;
+  for (let i = 0; i < params.length; i++) {
+    const value = params[i];
+    if (!Array.isArray(value)) continue;
+    const literal = postgresArrayLiteral(value);
+    if (literal === undefined) continue;
+    if (out === params) out = params.slice();
+    out[i] = literal;
+  }
+  return out;
+}
+
 /** A statement's PostgreSQL text and whether to prepare it. */
 interface PostgresStatement {
   text: string;
@@ -217,7 +270,9 @@ function proxyOver(
       let pending: postgres.PendingQuery<postgres.Row[]> | undefined;
       try {
         // deno-lint-ignore no-explicit-any -- SQLite-encoded values: strings, numbers, null, arrays
-        pending = connection.unsafe(query.text, params as any[], { prepare: query.prepare });
+        pending = connection.unsafe(query.text, withArrayLiterals(params) as any[], {
+          prepare: query.prepare,
+        });
         if (method === "run") {
           const result = await pending;
           return { rows: [], rowsAffected: result.count };
@@ -296,6 +351,47 @@ function asUnavailable(error: unknown): unknown {
 }
 
 /**
+ * One connection of its own (a `postgres` client of `max: 1`) that runs one write transaction at
+ * a time (see {@link PostgresStore.write}).
+ */
+export interface WriteConnection {
+  /** The client: every statement of a transaction on it goes out on its one connection, in order. */
+  readonly sql: postgres.Sql;
+  /** The connection closed (or failed to open, or a `rollback` failed): never used again. */
+  closed: boolean;
+  /** Called with the error when the connection closes; set while a transaction runs on it. */
+  onClose: ((error: unknown) => void) | null;
+  /**
+   * The drizzle handle of every transaction on this connection, built once (it holds no state of
+   * a transaction; ~14 µs per transaction to build): its statements are refused once the
+   * connection closed.
+   */
+  readonly tx: Tx;
+}
+
+/** Opens a {@link WriteConnection}: a `postgres` client of `max: 1` whose `onclose` calls `closed`. */
+export type OpenWriteConnection = (closed: () => void) => postgres.Sql;
+
+/**
+ * Takes `scope`'s write lock on `connection`'s transaction: the global lock shared, the scope's
+ * exclusively (a key hashed by the server from tenant and app, bound as parameters).
+ */
+function scopeLock(connection: Connection, scope: Scope): postgres.PendingQuery<postgres.Row[]> {
+  return connection`select pg_advisory_xact_lock_shared(${GLOBAL_WRITE_LOCK_KEY}::int8),
+    pg_advisory_xact_lock(hashtextextended(${scope.tenantId} || chr(1) || ${scope.appId}, 0))`;
+}
+
+/** Takes the global write lock exclusively on `connection`'s transaction (writes of no scope). */
+function globalLock(connection: Connection): postgres.PendingQuery<postgres.Row[]> {
+  return connection`select pg_advisory_xact_lock(${GLOBAL_WRITE_LOCK_KEY}::int8)`;
+}
+
+/** What a write whose connection closed fails with (a `CONNECTION_*` code: 503, pool replaced). */
+function connectionClosed(): Error {
+  return Object.assign(new Error("The write transaction's connection closed"), { code: "CONNECTION_CLOSED" });
+}
+
+/**
  * A PostgreSQL database as a {@link Store}: a bounded pool, READ COMMITTED write transactions
  * serialized per tenant by advisory locks.
  */
@@ -311,15 +407,27 @@ export class PostgresStore implements Store {
   readonly writeSlots: number;
   #writing = 0;
   #waiting: (() => void)[] = [];
+  readonly #openWriter: OpenWriteConnection | undefined;
+  /** Write connections between transactions (at most {@link PostgresStore.writeSlots}). */
+  #idleWriters: WriteConnection[] = [];
+  #closing = false;
 
   /**
-   * Wraps an open `postgres` pool of at most `poolMax` connections (see {@link openPostgres},
-   * which also migrates). `reopen` makes a fresh pool with the same options: given, a write that
-   * loses its connection replaces the pool (see {@link PostgresStore.write}).
+   * Wraps an open `postgres` pool (see {@link openPostgres}, which also migrates). `poolMax` is
+   * the process's bound on connections, write connections included. `reopen` makes a fresh pool
+   * with the same options: given, a write or a read that loses its connection replaces the pool
+   * (see {@link PostgresStore.write}). `openWriter`, given, opens the write connections (one per
+   * write slot, opened when first needed); without it writes run on the pool's `begin()`.
    */
-  constructor(sql: postgres.Sql, poolMax = 10, reopen?: () => postgres.Sql) {
+  constructor(
+    sql: postgres.Sql,
+    poolMax = 10,
+    reopen?: () => postgres.Sql,
+    openWriter?: OpenWriteConnection,
+  ) {
     this.#sql = sql;
     this.#reopen = reopen;
+    this.#openWriter = openWriter;
     // Reads go to whichever pool is current (the proxy only calls `unsafe`); a read that loses its
     // connection replaces the pool it ran on, as a write does.
     const poolOf = new WeakMap<object, postgres.Sql>();
@@ -403,13 +511,9 @@ export class PostgresStore implements Store {
     for (let attempt = 1;; attempt++) {
       const pool = this.#sql;
       try {
+        if (this.#openWriter) return await this.#onWriteConnection(fn, scope);
         return await pool.begin(async (connection) => {
-          if (scope) {
-            await connection`select pg_advisory_xact_lock_shared(${GLOBAL_WRITE_LOCK_KEY}::int8),
-              pg_advisory_xact_lock(hashtextextended(${scope.tenantId} || chr(1) || ${scope.appId}, 0))`;
-          } else {
-            await connection`select pg_advisory_xact_lock(${GLOBAL_WRITE_LOCK_KEY}::int8)`;
-          }
+          await (scope ? scopeLock(connection, scope) : globalLock(connection));
           return await fn(bindLimits(proxyOver(connection), POSTGRES_LIMITS) as unknown as Tx);
         }) as T;
       } catch (error) {
@@ -433,9 +537,104 @@ export class PostgresStore implements Store {
     }
   }
 
+  /** An idle write connection that is still open, or a new one. */
+  #takeWriter(): WriteConnection {
+    for (let writer = this.#idleWriters.pop(); writer; writer = this.#idleWriters.pop()) {
+      if (!writer.closed) return writer;
+      writer.sql.end({ timeout: 0 }).catch(() => {});
+    }
+    const writer: { -readonly [K in keyof WriteConnection]?: WriteConnection[K] } = {
+      closed: false,
+      onClose: null,
+    };
+    const sql = this.#openWriter!(() => {
+      writer.closed = true;
+      writer.onClose?.(connectionClosed());
+    });
+    writer.sql = sql;
+    // what transactions' statements go through: refused once the connection closed
+    const handle = {
+      unsafe: (...args: Parameters<postgres.Sql["unsafe"]>) => {
+        if (writer.closed) throw connectionClosed();
+        return sql.unsafe(...args);
+      },
+    };
+    writer.tx = bindLimits(proxyOver(handle as unknown as postgres.Sql), POSTGRES_LIMITS) as unknown as Tx;
+    return writer as WriteConnection;
+  }
+
+  /** Gives `writer` back for the next write, or ends it when it closed (or the store is closing). */
+  #giveBack(writer: WriteConnection): void {
+    if (writer.closed || this.#closing) writer.sql.end({ timeout: 0 }).catch(() => {});
+    else this.#idleWriters.push(writer);
+  }
+
+  /**
+   * One attempt of {@link PostgresStore.write} on a write connection of its own: `begin` and the
+   * advisory locks go out together (one socket write, one round trip; the pool's `begin()` awaits
+   * its `begin` before sending the lock: two), then `fn`'s statements, then `commit`, or
+   * `rollback` when `fn` throws. Values stay bound (the lock statement is the prepared text it
+   * was, tenant and app as parameters). When the connection closes, the attempt fails at once
+   * (as `begin()` does), and nothing more is sent on that client: the next statement would go out
+   * on a reconnected session, outside the transaction. A connection that closed, or whose
+   * `rollback` failed, is ended and replaced by a new one for the next write.
+   *
+   * @throws whatever `fn` throws (after `rollback`); the driver's error when `begin`, a lock,
+   *   `commit` or `rollback` fails; `CONNECTION_CLOSED` when the connection closes meanwhile
+   */
+  async #onWriteConnection<T>(fn: (tx: Tx) => Promise<T>, scope?: Scope): Promise<T> {
+    const writer = this.#takeWriter();
+    const sql = writer.sql;
+    let lost: (error: unknown) => void = () => {};
+    const whenClosed = new Promise<never>((_, reject) => (lost = reject));
+    whenClosed.catch(() => {});
+    writer.onClose = lost;
+    const guarded = <R>(work: PromiseLike<R>): Promise<R> => Promise.race([work, whenClosed]);
+    let open = true; // in a transaction whose `commit` or `rollback` was not sent yet
+    try {
+      if (writer.closed) throw connectionClosed();
+      const begin = sql.unsafe("begin");
+      const lock = scope ? scopeLock(sql, scope) : globalLock(sql);
+      await guarded(Promise.all([begin, lock]));
+      let result: T;
+      try {
+        result = await guarded(fn(writer.tx));
+      } catch (error) {
+        open = false;
+        if (!writer.closed) {
+          await guarded(sql`rollback`).catch((rollbackError) => {
+            writer.closed = true;
+            throw rollbackError;
+          });
+        }
+        throw error;
+      }
+      open = false;
+      if (writer.closed) throw connectionClosed();
+      await guarded(sql`commit`);
+      return result;
+    } catch (error) {
+      // `begin` or a lock failed (the other's answer is not awaited): end the transaction
+      if (open && !writer.closed) {
+        await guarded(sql`rollback`).catch(() => {
+          writer.closed = true;
+        });
+      }
+      throw error;
+    } finally {
+      writer.onClose = null;
+      this.#giveBack(writer);
+    }
+  }
+
   /** Closes every connection (waits up to 5 s for running queries). */
   async close(): Promise<void> {
-    await this.#sql.end({ timeout: 5 });
+    this.#closing = true;
+    const writers = this.#idleWriters.splice(0);
+    await Promise.all([
+      this.#sql.end({ timeout: 5 }),
+      ...writers.map((writer) => writer.sql.end({ timeout: 5 })),
+    ]);
   }
 }
 
@@ -482,9 +681,14 @@ function guardDriverWriteAfterClose(): void {
 export async function openPostgres(options: PostgresOptions): Promise<PostgresStore> {
   const statementTimeout = options.statementTimeoutMs ?? 30_000;
   guardDriverWriteAfterClose();
-  const open = () =>
+  const poolMax = options.poolMax ?? 10;
+  const writeSlots = Math.max(1, Math.floor(poolMax / 2));
+  // Reads get what the write connections leave of `poolMax`.
+  const open = () => client(Math.max(1, poolMax - writeSlots));
+  const client = (max: number, onclose?: () => void) =>
     postgres(options.url, {
-      max: options.poolMax ?? 10,
+      max,
+      onclose,
       connect_timeout: options.connectTimeoutSeconds ?? 10,
       idle_timeout: 60,
       onnotice: () => {},
@@ -512,7 +716,7 @@ export async function openPostgres(options: PostgresOptions): Promise<PostgresSt
       },
     });
   const sql = open();
-  const store = new PostgresStore(sql, options.poolMax ?? 10, open);
+  const store = new PostgresStore(sql, poolMax, open, (closed) => client(1, closed));
   if (options.migrate ?? true) {
     try {
       await migratePostgres(sql);

@@ -5,10 +5,16 @@
  * @module
  */
 import assert from "node:assert/strict";
+import net from "node:net";
 import { eq, sql } from "drizzle-orm";
 import { BillingError } from "../../src/domain/errors.ts";
 import postgres from "postgres";
-import { openPostgres, shouldPrepare, toPostgresSql } from "../../src/storage/postgres.ts";
+import {
+  openPostgres,
+  postgresArrayLiteral,
+  shouldPrepare,
+  toPostgresSql,
+} from "../../src/storage/postgres.ts";
 import { invoiceSequences, ledgerAccounts, tenants } from "../../src/storage/schema.ts";
 import { freshPostgresDatabase } from "../pg_helpers.ts";
 
@@ -184,6 +190,199 @@ Deno.test("PostgresStore: a write whose connection the server ends mid-transacti
     const second = store.sql;
     await store.write((tx) => tx.insert(tenants).values({ id: "ten_2", name: "two", created_at }));
     assert.equal(store.sql, second, "a write that succeeds keeps the pool");
+  } finally {
+    await admin.end({ timeout: 1 });
+    await store.close();
+    await database.drop();
+  }
+});
+
+Deno.test("PostgresStore.write(scope): `begin` and the tenant's locks go out in one socket write, before the write runs, on the write's own connection", async () => {
+  const database = await freshPostgresDatabase("flight");
+  let texts: string[] = [];
+  const store = await openPostgres({
+    url: database.url,
+    poolMax: 4,
+    onStatement: (text) => texts.push(text),
+  });
+  const scope = { tenantId: "ten_1", appId: "app_1" };
+  const socketWrite = net.Socket.prototype.write;
+  try {
+    // the lock statement is prepared on its first use on a connection (one more round trip once)
+    await store.write((tx) => tx.run(sql`select 1`), scope);
+    let writes = 0;
+    net.Socket.prototype.write = function (this: net.Socket, ...rest: unknown[]) {
+      writes++;
+      return (socketWrite as (...a: unknown[]) => boolean).apply(this, rest);
+    } as typeof socketWrite;
+    texts = [];
+    let writesBeforeRun = -1;
+    await store.write(async (tx) => {
+      writesBeforeRun = writes;
+      await tx.insert(tenants).values({ id: "ten_1", name: "one", created_at: new Date(1_790_000_000_000) });
+    }, scope);
+    net.Socket.prototype.write = socketWrite;
+    assert.equal(writesBeforeRun, 1, "begin and the locks in one socket write");
+    assert.equal(texts[0], "begin");
+    assert.match(texts[1], /pg_advisory_xact_lock_shared\(.*pg_advisory_xact_lock\(hashtextextended/s);
+    assert.match(texts[2], /^insert into "tenants"/);
+    assert.equal(texts[3], "commit");
+    assert.equal(texts.length, 4);
+    assert.equal((await store.db.select().from(tenants)).length, 1);
+  } finally {
+    net.Socket.prototype.write = socketWrite;
+    await store.close();
+    await database.drop();
+  }
+});
+
+Deno.test("PostgresStore.write(scope): a second store's write of a tenant starts only after the first store's write of it commits; another tenant's write runs meanwhile", async () => {
+  const database = await freshPostgresDatabase("order");
+  const a = await openPostgres({ url: database.url, poolMax: 4 });
+  const b = await openPostgres({ url: database.url, poolMax: 4, migrate: false });
+  const scope = { tenantId: "ten_1", appId: "app_1" };
+  const other = { tenantId: "ten_2", appId: "app_1" };
+  try {
+    const events: string[] = [];
+    const first = a.write(async (tx) => {
+      events.push("a starts");
+      await tx.run(sql`select pg_sleep(0.3)`);
+      events.push("a ends");
+    }, scope);
+    await new Promise((r) => setTimeout(r, 100)); // a holds the lock, sleeping
+    const second = b.write(() => {
+      events.push("b starts");
+      return Promise.resolve();
+    }, scope);
+    const unrelated = b.write(() => {
+      events.push("other tenant");
+      return Promise.resolve();
+    }, other);
+    await Promise.all([first, second, unrelated]);
+    assert.deepEqual(events, ["a starts", "other tenant", "a ends", "b starts"]);
+    // every connection went back to its pool: writes and reads keep running on both stores
+    const created_at = new Date(1_790_000_000_000);
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        (i % 2 ? a : b).write(
+          (tx) => tx.insert(tenants).values({ id: `ten_${i}`, name: `t${i}`, created_at }),
+          scope,
+        )),
+    );
+    assert.equal((await a.db.select().from(tenants)).length, 12);
+  } finally {
+    await a.close();
+    await b.close();
+    await database.drop();
+  }
+});
+
+Deno.test("PostgresStore.write(scope): a write whose connection the server ends while it waits for the tenant's lock fails 503 and replaces the pool; the lock's holder commits and the next writes run", async () => {
+  const database = await freshPostgresDatabase("lockcut");
+  const a = await openPostgres({ url: database.url, poolMax: 4 });
+  const b = await openPostgres({ url: database.url, poolMax: 4, migrate: false });
+  const admin = postgres(database.url.replace(/\/[^/]+$/, "/postgres"), { max: 1, onnotice: () => {} });
+  const scope = { tenantId: "ten_1", appId: "app_1" };
+  const created_at = new Date(1_790_000_000_000);
+  try {
+    const holder = a.write(async (tx) => {
+      await tx.run(sql`select pg_sleep(0.6)`);
+      await tx.insert(tenants).values({ id: "ten_1", name: "one", created_at });
+    }, scope);
+    await new Promise((r) => setTimeout(r, 150)); // a holds the lock
+    const firstPool = b.sql;
+    const waiter = b.write((tx) => tx.insert(tenants).values({ id: "ten_2", name: "two", created_at }), scope)
+      .then(() => null, (error) => error);
+    await new Promise((r) => setTimeout(r, 150)); // b waits in pg_advisory_xact_lock
+    const [{ n }] = await admin`select count(*)::int as n from (
+      select pg_terminate_backend(pid) from pg_stat_activity
+      where datname = ${database.url.split("/").pop()!} and wait_event_type = 'Lock'
+        and query like '%pg_advisory_xact_lock%'
+    ) t`;
+    assert.equal(n, 1, "one backend waited for the tenant's lock");
+    const error = await waiter;
+    assert.ok(error instanceof BillingError, String(error));
+    assert.equal(error.code, "database_unavailable");
+    assert.notEqual(b.sql, firstPool, "the pool the write lost its connection on was replaced");
+    await holder;
+    await b.write((tx) => tx.insert(tenants).values({ id: "ten_3", name: "three", created_at }), scope);
+    const ids = (await b.db.select().from(tenants)).map((t) => t.id).sort();
+    assert.deepEqual(ids, ["ten_1", "ten_3"], "the cut write wrote nothing");
+  } finally {
+    await admin.end({ timeout: 1 });
+    await a.close();
+    await b.close();
+    await database.drop();
+  }
+});
+
+Deno.test("postgresArrayLiteral(): PostgreSQL reads back each element as bound (quotes, backslashes, braces, commas, NULL, the word NULL, empty strings, JSON, 1/0 as booleans)", async () => {
+  const database = await freshPostgresDatabase("literal");
+  const store = await openPostgres({ url: database.url, poolMax: 1 });
+  try {
+    const texts = [
+      'a"b',
+      "c\\d",
+      "{x,y}",
+      "",
+      "NULL",
+      null,
+      "é ☃ 𝄞",
+      " lead and trail ",
+      '\\"',
+      "line\nbreak",
+    ];
+    const numbers = [0, -1, 9_007_199_254_740_991, null, 1_790_000_000_000];
+    const json = ['{"a":"q\\"uote","b":[1,null]}', null, "[]"];
+    const flags = [1, 0, null, true, false];
+    const literals = [texts, numbers, json, flags].map((values) => postgresArrayLiteral(values));
+    assert.ok(literals.every((l) => typeof l === "string"));
+    // read back as JSON: the client's own array parser reads an unquoted NULL as the string "NULL"
+    const [row] = await store.sql.unsafe(
+      `select array_to_json($1::text[])::text as t, array_to_json($2::bigint[])::text as n,
+        array_to_json($3::json[])::text as j, array_to_json($4::boolean[])::text as f`,
+      literals as string[],
+    );
+    assert.deepEqual(JSON.parse(row.t), texts);
+    assert.deepEqual(JSON.parse(row.n), numbers);
+    assert.deepEqual(JSON.parse(row.j), json.map((j) => j === null ? null : JSON.parse(j)));
+    assert.deepEqual(JSON.parse(row.f), [true, false, null, true, false]);
+    assert.equal(postgresArrayLiteral([]), "{}");
+    assert.equal(postgresArrayLiteral([{ a: 1 }]), undefined, "objects are left to the client");
+    assert.equal(postgresArrayLiteral([Number.NaN]), undefined);
+  } finally {
+    await store.close();
+    await database.drop();
+  }
+});
+
+Deno.test("PostgresStore.write(): when the server ends the write's connection while the write awaits something else, its next statement is refused (never run on a new session outside the transaction) and nothing of it is stored", async () => {
+  const database = await freshPostgresDatabase("between");
+  const store = await openPostgres({ url: database.url, poolMax: 4 });
+  const admin = postgres(database.url.replace(/\/[^/]+$/, "/postgres"), { max: 1, onnotice: () => {} });
+  const created_at = new Date(1_790_000_000_000);
+  try {
+    // the write fails as soon as the connection closes; its function goes on and tries once more
+    let second: Promise<unknown> = Promise.resolve("not tried");
+    const error = await store.write(async (tx) => {
+      await tx.insert(tenants).values({ id: "ten_1", name: "one", created_at });
+      const [[pid]] = await tx.values<[number]>(sql`select pg_backend_pid()`);
+      await admin`select pg_terminate_backend(${pid}::int)`;
+      await new Promise((r) => setTimeout(r, 200)); // the client sees the connection close
+      second = Promise.resolve(tx.insert(tenants).values({ id: "ten_2", name: "two", created_at }))
+        .then(() => "stored", (e) => e);
+      await second;
+    }, { tenantId: "ten_1", appId: "app_1" }).then(() => null, (e) => e);
+    assert.ok(error instanceof BillingError, String(error));
+    assert.equal(error.code, "database_unavailable");
+    await new Promise((r) => setTimeout(r, 400));
+    const refused = await second;
+    // drizzle's `Failed query` around the store's 503
+    const cause = (refused as Error).cause;
+    assert.ok(cause instanceof BillingError, String(refused));
+    assert.equal(cause.code, "database_unavailable");
+    await store.write((tx) => tx.insert(tenants).values({ id: "ten_3", name: "three", created_at }));
+    assert.deepEqual((await store.db.select().from(tenants)).map((t) => t.id), ["ten_3"]);
   } finally {
     await admin.end({ timeout: 1 });
     await store.close();
