@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { FIRST_ANALYZE_AFTER_ROWS, MAX_ANALYZE_INTERVAL_ROWS, TableStatistics } from "./pg_statistics.ts";
 import postgres from "postgres";
 import { SqliteRemoteDatabase, SQLiteRemoteSession } from "drizzle-orm/sqlite-proxy";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
@@ -92,6 +93,12 @@ export interface PostgresOptions {
   migrate?: boolean;
   /** Called with the text of every statement the client sends (benchmarks, diagnostics). */
   onStatement?: (text: string) => void;
+  /**
+   * Rows this process inserts into a table before it has the table analyzed, then twice as many
+   * each time (default {@link FIRST_ANALYZE_AFTER_ROWS}; 0 = leave statistics to autovacuum).
+   * See ADR 0011 "Planner statistics".
+   */
+  analyzeAfterRows?: number;
 }
 
 /** Whether `url` names a PostgreSQL database (`postgres://` or `postgresql://`). */
@@ -263,6 +270,7 @@ const PROXY_DIALECT = new SQLiteAsyncDialect();
 function proxyOver(
   connection: Connection,
   onConnectionLost?: (query: postgres.PendingQuery<postgres.Row[]>) => void,
+  onRows?: (text: string, rows: number) => void,
 ): Db {
   const session = new SQLiteRemoteSession(
     async (text: string, params: unknown[], method: Method) => {
@@ -275,9 +283,11 @@ function proxyOver(
         });
         if (method === "run") {
           const result = await pending;
+          onRows?.(text, result.count);
           return { rows: [], rowsAffected: result.count };
         }
         const rows = await pending.values();
+        if (onRows) onRows(text, rows.count);
         return { rows: method === "get" ? rows[0] : rows };
       } catch (error) {
         if (pending && onConnectionLost && droppedConnection(error)) onConnectionLost(pending);
@@ -411,6 +421,11 @@ export class PostgresStore implements Store {
   /** Write connections between transactions (at most {@link PostgresStore.writeSlots}). */
   #idleWriters: WriteConnection[] = [];
   #closing = false;
+  /** Rows this process inserted per table (ADR 0011 "Planner statistics"); absent: none kept. */
+  readonly #statistics: TableStatistics | undefined;
+  readonly #onRows = (text: string, rows: number) => this.#statistics!.noteStatement(text, rows);
+  /** Tables whose `ANALYZE` is running. */
+  readonly #analyzing = new Set<string>();
 
   /**
    * Wraps an open `postgres` pool (see {@link openPostgres}, which also migrates). `poolMax` is
@@ -418,14 +433,18 @@ export class PostgresStore implements Store {
    * with the same options: given, a write or a read that loses its connection replaces the pool
    * (see {@link PostgresStore.write}). `openWriter`, given, opens the write connections (one per
    * write slot, opened when first needed); without it writes run on the pool's `begin()`.
+   * `statistics`, given, counts the rows committed writes on those connections insert and has
+   * the pool `ANALYZE` a table each time it is due ({@link TableStatistics}).
    */
   constructor(
     sql: postgres.Sql,
     poolMax = 10,
     reopen?: () => postgres.Sql,
     openWriter?: OpenWriteConnection,
+    statistics?: TableStatistics,
   ) {
     this.#sql = sql;
+    this.#statistics = statistics;
     this.#reopen = reopen;
     this.#openWriter = openWriter;
     // Reads go to whichever pool is current (the proxy only calls `unsafe`); a read that loses its
@@ -559,7 +578,10 @@ export class PostgresStore implements Store {
         return sql.unsafe(...args);
       },
     };
-    writer.tx = bindLimits(proxyOver(handle as unknown as postgres.Sql), POSTGRES_LIMITS) as unknown as Tx;
+    writer.tx = bindLimits(
+      proxyOver(handle as unknown as postgres.Sql, undefined, this.#statistics && this.#onRows),
+      POSTGRES_LIMITS,
+    ) as unknown as Tx;
     return writer as WriteConnection;
   }
 
@@ -612,6 +634,7 @@ export class PostgresStore implements Store {
       open = false;
       if (writer.closed) throw connectionClosed();
       await guarded(sql`commit`);
+      this.#analyzeDue();
       return result;
     } catch (error) {
       // `begin` or a lock failed (the other's answer is not awaited): end the transaction
@@ -624,6 +647,32 @@ export class PostgresStore implements Store {
     } finally {
       writer.onClose = null;
       this.#giveBack(writer);
+    }
+  }
+
+  /**
+   * Starts an `ANALYZE` of each table {@link TableStatistics.due} names, on the pool, without
+   * waiting for it (it reads a sample of the table and takes no lock that blocks writes;
+   * `skip_locked` skips a table another process is analyzing). A failure (no privilege, a lost
+   * connection) is logged and changes nothing else: autovacuum still analyzes the table later.
+   */
+  #analyzeDue(): void {
+    if (!this.#statistics) return;
+    for (const table of this.#statistics.due()) {
+      if (this.#analyzing.has(table) || this.#closing) continue;
+      this.#analyzing.add(table);
+      this.#sql.unsafe(`analyze (skip_locked) "${table.replaceAll('"', '""')}"`).then(
+        () => this.#analyzing.delete(table),
+        (error) => {
+          this.#analyzing.delete(table);
+          console.error(JSON.stringify({
+            level: "warn",
+            msg: "postgres: analyze failed; autovacuum will analyze the table later",
+            table,
+            error: String(error),
+          }));
+        },
+      );
     }
   }
 
@@ -716,7 +765,11 @@ export async function openPostgres(options: PostgresOptions): Promise<PostgresSt
       },
     });
   const sql = open();
-  const store = new PostgresStore(sql, poolMax, open, (closed) => client(1, closed));
+  const analyzeAfter = options.analyzeAfterRows ?? FIRST_ANALYZE_AFTER_ROWS;
+  const statistics = analyzeAfter > 0
+    ? new TableStatistics(analyzeAfter, Math.max(analyzeAfter, MAX_ANALYZE_INTERVAL_ROWS))
+    : undefined;
+  const store = new PostgresStore(sql, poolMax, open, (closed) => client(1, closed), statistics);
   if (options.migrate ?? true) {
     try {
       await migratePostgres(sql);
