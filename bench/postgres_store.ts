@@ -217,12 +217,49 @@ async function wrkTogether(
  * requests in turn (round robin). Afterwards the tenants' cash balances must hold at least every
  * entry `wrk` counted (a batch answers 200 even when it refuses entries).
  */
+/**
+ * CPU time (user + system, µs) of every process named `postgres` on this machine so far (the
+ * server's backends and its background processes, with the backends that exited since (in the
+ * postmaster's children's times), from `/proc/<pid>/stat`; clock ticks of 10 ms).
+ * Sampled around a load, it gives the PostgreSQL server's share of the work per entry: the API
+ * processes, the server and the load generator share this machine's cores.
+ */
+function postgresCpuMicros(): number {
+  let ticks = 0;
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    let stat: string;
+    try {
+      stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+    } catch {
+      continue; // exited meanwhile
+    }
+    const close = stat.lastIndexOf(")");
+    if (stat.slice(stat.indexOf("(") + 1, close) !== "postgres") continue;
+    const fields = stat.slice(close + 2).split(" ");
+    // utime, stime, and cutime + cstime: the postmaster collects those of its exited backends
+    ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  }
+  return ticks * 10_000;
+}
+
+/** Rates over HTTP of one row of the `http` section, and the PostgreSQL server's CPU per entry. */
+interface HttpRow {
+  entries: number;
+  batchedEntries: number | null;
+  events: number;
+  /** PostgreSQL server CPU µs per entry, one entry per request. */
+  serverEntry: number;
+  /** The same for batched entries (`null` when not measured). */
+  serverBatched: number | null;
+}
+
 async function measure(
   dir: string,
   servers: ChildServer[],
   affinity: boolean,
   batched: boolean,
-): Promise<{ entries: number; batchedEntries: number | null; events: number }> {
+): Promise<HttpRow> {
   const bases = servers.map((s) => s.base);
   const tenants: Tenant[] = [];
   const send = (i: number): Send => (path, init) => fetch(bases[i % bases.length] + path, init);
@@ -244,10 +281,16 @@ async function measure(
     ));
     return rates.reduce((a, b) => a + b, 0);
   };
+  let cpu = postgresCpuMicros();
   const entries = await together("/v1/ledger/entries", LEDGER_BODY, CONCURRENCY, 1);
+  const serverEntry = (postgresCpuMicros() - cpu) / (entries * SECONDS);
+  cpu = postgresCpuMicros();
   const batchedEntries = batched
     ? await together("/v1/ledger/entries/batch", LEDGER_BATCH_BODY, BATCH_CONCURRENCY, BATCH_SIZE)
     : null;
+  const serverBatched = batchedEntries === null
+    ? null
+    : (postgresCpuMicros() - cpu) / (batchedEntries * SECONDS);
   let posted = 0;
   for (const [i, t] of tenants.entries()) {
     posted += (await http(send(i), "GET", `/v1/ledger/accounts/${t.cash}/balance`, t.key)).debits_posted /
@@ -256,7 +299,7 @@ async function measure(
   const counted = (entries + (batchedEntries ?? 0)) * SECONDS;
   if (posted < counted * 0.99) throw new Error(`${posted} entries posted, ${counted.toFixed(0)} counted`);
   const events = await together("/v1/events", EVENTS_BODY, 8, 1000);
-  return { entries, batchedEntries, events };
+  return { entries, batchedEntries, events, serverEntry, serverBatched };
 }
 
 /**
@@ -478,17 +521,25 @@ const env = {
 
 if (SECTIONS.has("http") && await ensureWrk()) {
   const dir = await Deno.makeTempDir({ prefix: "bench-pg-" });
+  const comparatorCpu = postgresCpuMicros();
   const comparator = await pgledger(dir, SECONDS);
+  // its database's creation and accounts are in it too: a little over the transfers' own share
+  const comparatorServer = typeof comparator === "number"
+    ? (postgresCpuMicros() - comparatorCpu) / (comparator * SECONDS)
+    : undefined;
   const ratio = (n: number) => typeof comparator === "number" ? `${(n / comparator).toFixed(2)}×` : "–";
   const rows: string[] = [];
-  const row = (label: string, r: { entries: number; batchedEntries: number | null; events: number }) =>
+  const row = (label: string, r: HttpRow) => {
+    // the libSQL row's server is embedded: PostgreSQL idles through it
+    const pg = (n: number | null) => (n === null || label.startsWith("libSQL") ? "–" : n.toFixed(0));
     rows.push(
       `| ${label.padEnd(30)} | ${r.entries.toFixed(0).padStart(18)} | ${ratio(r.entries).padStart(11)} | ${
-        (r.batchedEntries === null ? "–" : r.batchedEntries.toFixed(0)).padStart(20)
-      } | ${(r.batchedEntries === null ? "–" : ratio(r.batchedEntries)).padStart(11)} | ${
-        r.events.toFixed(0).padStart(19)
-      } |`,
+        pg(r.serverEntry).padStart(14)
+      } | ${(r.batchedEntries === null ? "–" : r.batchedEntries.toFixed(0)).padStart(20)} | ${
+        (r.batchedEntries === null ? "–" : ratio(r.batchedEntries)).padStart(11)
+      } | ${pg(r.serverBatched).padStart(14)} | ${r.events.toFixed(0).padStart(19)} |`,
     );
+  };
   const libsql = await spawnServer({ ...env, DATABASE_URL: `file:${dir}/billing.db` });
   try {
     row("libSQL, 1 process", await measure(dir, [libsql], false, true));
@@ -519,14 +570,19 @@ if (SECTIONS.has("http") && await ensureWrk()) {
   );
   console.log(
     `  pgledger-style comparator (bench/http.ts, pgbench -c 8, same PostgreSQL): ${
-      typeof comparator === "number" ? `${comparator.toFixed(0)} transfers/s` : `not measured: ${comparator}`
+      typeof comparator === "number"
+        ? `${comparator.toFixed(0)} transfers/s, PG CPU ${comparatorServer!.toFixed(0)} µs per transfer`
+        : `not measured: ${comparator}`
     }`,
   );
   console.log(
-    "| store                          | ledger entries / s | vs pgledger | batched entries / s  | vs pgledger | ingested events / s |",
+    "  PG CPU: the PostgreSQL server's CPU time (every `postgres` process) per entry during that column's load",
   );
   console.log(
-    "|--------------------------------|-------------------:|------------:|---------------------:|------------:|--------------------:|",
+    "| store                          | ledger entries / s | vs pgledger | PG CPU µs / e. | batched entries / s  | vs pgledger | PG CPU µs / e. | ingested events / s |",
+  );
+  console.log(
+    "|--------------------------------|-------------------:|------------:|---------------:|---------------------:|------------:|---------------:|--------------------:|",
   );
   for (const r of rows) console.log(r);
 }
