@@ -1,6 +1,6 @@
 /**
  * The fast lane (issue 14, ADR 0015 "Fast lane"): the common case of the hottest POST routes
- * (`/v1/entitlements/check`, `/v1/ledger/entries`, `/v1/events`) answered before the Hono chain,
+ * (`/v1/entitlements/check`, `/v1/ledger/entries`, its batch route, `/v1/events`) answered before the Hono chain,
  * with the same answer the chain gives, and everything else handed to the full app unchanged.
  *
  * The full app stays the single source of truth for every unusual answer: the lane handles only a

@@ -13,6 +13,8 @@
  *   `metadata`, known fields, every value within the schema's rules); anything else goes to the
  *   route's own zod schema (`safeParseAsync`, as the validator middleware runs it), so the lane
  *   cannot accept what the route refuses. Its cost is mostly the writer's.
+ * - `POST /v1/ledger/entries/batch`: `entriesInput`, {@link entryInput} for every entry; a body
+ *   with any entry it doubts goes to the route's own `CreateEntriesBody` (`safeParseAsync`).
  *
  * Each handler mirrors its route module (`entitlements/routes.ts`, `ledger/routes.ts`,
  * `usage/routes.ts`); `tests/http/fast_lane_test.ts` compares both on generated requests.
@@ -20,9 +22,9 @@
  * @module
  */
 import { checkEntitlement, type CheckInput, recordUsage } from "../entitlements/service.ts";
-import { postEntryBody } from "../ledger/routes.ts";
-import { CreateEntryBody } from "../ledger/schemas.ts";
-import { MAX_POSTINGS_PER_ENTRY } from "../domain/ledger.ts";
+import { postEntriesBody, postEntryBody } from "../ledger/routes.ts";
+import { CreateEntriesBody, CreateEntryBody } from "../ledger/schemas.ts";
+import { MAX_ENTRIES_PER_REQUEST, MAX_POSTINGS_PER_ENTRY } from "../domain/ledger.ts";
 import { MAX_EVENTS_PER_BATCH, type UsageEventInput } from "../usage/service.ts";
 import { parseQuantity, quantityProblem } from "../domain/quantity.ts";
 import { Instant, jsonBoundsIssue, PROPERTIES_BOUNDS } from "./schemas.ts";
@@ -161,6 +163,47 @@ export const ledgerEntryLane: LaneRoute<EntryBody> = {
   },
 };
 
+/** The validated body of `POST /v1/ledger/entries/batch`. */
+export type EntriesBody = ReturnType<typeof CreateEntriesBody.parse>;
+
+/**
+ * The batch body `CreateEntriesBody` parses to, built without zod when every entry has the common
+ * shape, or `undefined` when in doubt (the schema decides): the body has only `entries`, an array
+ * of 1 to {@link MAX_ENTRIES_PER_REQUEST} entries, each one {@link entryInput} answers (one entry it
+ * doubts sends the whole body to the schema). Walking a 100-entry body with zod was about a
+ * twentieth of the batch route's CPU in process (issue 17).
+ */
+export function entriesInput(body: unknown): EntriesBody | undefined {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return undefined;
+  // `for … in` allocates no key array; a parsed JSON object has no inherited enumerable keys
+  for (const key in body) if (key !== "entries") return undefined;
+  const entries = (body as { entries?: unknown }).entries;
+  if (!Array.isArray(entries) || entries.length < 1 || entries.length > MAX_ENTRIES_PER_REQUEST) {
+    return undefined;
+  }
+  const out = new Array<EntryBody>(entries.length);
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entryInput(entries[i]);
+    if (entry === undefined) return undefined;
+    out[i] = entry;
+  }
+  return { entries: out };
+}
+
+/** `POST /v1/ledger/entries/batch` (as `ledger/routes.ts`): always 200 with the batch's report. */
+export const ledgerBatchLane: LaneRoute<EntriesBody> = {
+  path: "/v1/ledger/entries/batch",
+  async validate(body) {
+    const quick = entriesInput(body);
+    if (quick !== undefined) return quick;
+    const parsed = await CreateEntriesBody.safeParseAsync(body);
+    return parsed.success ? parsed.data : null;
+  },
+  async handle(ctx, input) {
+    return { status: 200, body: await postEntriesBody(ctx, input) };
+  },
+};
+
 /**
  * The pattern `Instant` (`z.iso.datetime({ offset: true })`) tests a timestamp with: the schema's
  * own regular expression, so the lane cannot drift from it. Were it ever missing (another zod),
@@ -259,5 +302,6 @@ export const eventsLane: LaneRoute<UsageEventInput[]> = {
 export const LANE_ROUTES: readonly LaneRoute[] = [
   checkLane as LaneRoute,
   ledgerEntryLane as LaneRoute,
+  ledgerBatchLane as LaneRoute,
   eventsLane as LaneRoute,
 ];

@@ -3,7 +3,7 @@
  * one app with the lane and one without (`fastLane: false`), receive the same generated requests
  * (fast-check: valid and invalid bodies, every kind of key and scope, publishable keys with and
  * without Origin and session, Idempotency-Key replays and conflicts, NUL, decimals, huge bodies,
- * malformed JSON, throttled addresses). Every answer must agree in status, body and headers (the
+ * malformed JSON, throttled addresses, batches of entries up to 1000). Every answer must agree in status, body and headers (the
  * server's request ids and generated resource ids aside), and so must the stored rows, the
  * metrics counters and the request log. Plus 50 concurrent clients consuming against a hard limit.
  *
@@ -183,7 +183,40 @@ const bodyText = (arb: fc.Arbitrary<Record<string, unknown>>) =>
     { weight: 1, arbitrary: fc.constantFrom("{bad", "", "[]", "null", '{"__proto__":{"x":1}}') },
   );
 
-const request: fc.Arbitrary<Abstract> = fc.oneof(
+/** A request of `path` with `body`, with every kind of key, header and client around it. */
+const requestOf = (pathAndBody: fc.Arbitrary<[string, string]>): fc.Arbitrary<Abstract> =>
+  pathAndBody.chain(([path, body]) =>
+    fc.record({
+      path: fc.constant(path),
+      body: fc.constant(body),
+      key: mostly<string | null>(
+        ["full", "full", "full", "usage_only", "ledger_only"],
+        ["read_only", "publishable", "revoked", "unknown", "malformed", null],
+      ),
+      origin: fc.integer({ min: 0, max: 6 }).map((n) => n === 0),
+      session: fc.boolean(),
+      // What our SDK sends on every POST: keys reused across bodies (conflicts), equal to the body's
+      // own key, fresh, and malformed (empty, over 255 characters).
+      idempotencyKey: fc.oneof(
+        { weight: 3, arbitrary: fc.constant(null) },
+        { weight: 2, arbitrary: fc.constantFrom("h1", "h2", "h3") },
+        { weight: 1, arbitrary: fc.constantFrom("k1", "k2", "k3") },
+        { weight: 3, arbitrary: fc.integer({ min: 1, max: 1_000_000_000 }).map((n) => `fresh-${n}`) },
+        { weight: 1, arbitrary: fc.constantFrom("", "x".repeat(256), "x".repeat(255)) },
+      ),
+      repeat: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
+      correlation: rarely(fc.constantFrom("corr-1", "bad id with spaces"), 3, null),
+      // 60 addresses: a few wrong keys each over the run, under the throttle's 20 (the second test throttles)
+      client: fc.integer({ min: 1, max: 60 }).map((n) => `10.0.0.${n}`),
+      contentType: mostly<string | null>(["application/json"], [
+        "application/json; charset=utf-8",
+        "text/plain",
+        null,
+      ]),
+    })
+  );
+
+const request: fc.Arbitrary<Abstract> = requestOf(fc.oneof(
   { weight: 6, arbitrary: fc.tuple(fc.constant("/v1/entitlements/check"), bodyText(checkBody)) },
   { weight: 2, arbitrary: fc.tuple(fc.constant("/v1/ledger/entries"), bodyText(ledgerBody)) },
   { weight: 2, arbitrary: fc.tuple(fc.constant("/v1/events"), bodyText(eventsBody)) },
@@ -194,36 +227,63 @@ const request: fc.Arbitrary<Abstract> = fc.oneof(
       bodyText(checkBody),
     ),
   },
-).chain(([path, body]) =>
-  fc.record({
-    path: fc.constant(path),
-    body: fc.constant(body),
-    key: mostly<string | null>(
-      ["full", "full", "full", "usage_only", "ledger_only"],
-      ["read_only", "publishable", "revoked", "unknown", "malformed", null],
-    ),
-    origin: fc.integer({ min: 0, max: 6 }).map((n) => n === 0),
-    session: fc.boolean(),
-    // What our SDK sends on every POST: keys reused across bodies (conflicts), equal to the body's
-    // own key, fresh, and malformed (empty, over 255 characters).
-    idempotencyKey: fc.oneof(
-      { weight: 3, arbitrary: fc.constant(null) },
-      { weight: 2, arbitrary: fc.constantFrom("h1", "h2", "h3") },
-      { weight: 1, arbitrary: fc.constantFrom("k1", "k2", "k3") },
-      { weight: 3, arbitrary: fc.integer({ min: 1, max: 1_000_000_000 }).map((n) => `fresh-${n}`) },
-      { weight: 1, arbitrary: fc.constantFrom("", "x".repeat(256), "x".repeat(255)) },
-    ),
-    repeat: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
-    correlation: rarely(fc.constantFrom("corr-1", "bad id with spaces"), 3, null),
-    // 60 addresses: a few wrong keys each over the run, under the throttle's 20 (the second test throttles)
-    client: fc.integer({ min: 1, max: 60 }).map((n) => `10.0.0.${n}`),
-    contentType: mostly<string | null>(["application/json"], [
-      "application/json; charset=utf-8",
-      "text/plain",
-      null,
-    ]),
-  })
+));
+
+/** Keys of batch entries: many fresh ones (posted), some reused (replays, conflicts), a few invalid. */
+const entryKey = fc.oneof(
+  { weight: 3, arbitrary: fc.integer({ min: 1, max: 400 }).map((n) => `b${n}`) },
+  { weight: 1, arbitrary: idemKey },
 );
+/**
+ * An entry of a batch: mostly a valid one; the single route's bodies (valid, doubtful, invalid), and
+ * now and then one naming its accounts by name.
+ */
+const batchEntry = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      idempotency_key: entryKey,
+      description: maybe(fc.constant("paid")),
+      postings: fc.constant([
+        { account_id: "@A0", amount: 100, currency: "USD" },
+        { account_id: "@A1", amount: -100, currency: "USD" },
+      ]),
+      payment_intent_id: maybe(fc.constant("pi_2")),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.tuple(ledgerBody, entryKey).map(([body, key]) => ({ ...body, idempotency_key: key })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      idempotency_key: entryKey,
+      postings: fc.constant([
+        { account_id: "A0", amount: 25, currency: "USD" },
+        { account_id: "A1", amount: -25, currency: "USD" },
+      ]),
+    }),
+  },
+);
+/** Batch bodies: valid, with an entry the lane doubts (metadata), with an invalid entry, malformed. */
+const batchBody = fc.record({
+  entries: fc.oneof(
+    { weight: 12, arbitrary: fc.array(batchEntry, { minLength: 1, maxLength: 6 }) },
+    { weight: 1, arbitrary: fc.constantFrom<unknown>([], "no", [null]) },
+  ),
+  extra: rarely(fc.constant(1), 12, undefined),
+});
+const batchRequest = requestOf(fc.oneof(
+  { weight: 8, arbitrary: fc.tuple(fc.constant("/v1/ledger/entries/batch"), bodyText(batchBody)) },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(
+      fc.constantFrom("/v1/ledger/entries/batch?x=1", "/v1/ledger/entries/batch/"),
+      bodyText(batchBody),
+    ),
+  },
+));
 
 /** Sends `r` to a world; the answer with its ids made comparable. */
 async function send(w: World, r: Abstract) {
@@ -327,6 +387,108 @@ Deno.test("fast lane vs full chain: 600 generated requests answer alike; rows, m
       stats.keyed >= 100,
       `lane answered ${stats.keyed} requests with an Idempotency-Key ${JSON.stringify(outcomes)}`,
     );
+  } finally {
+    await lane.env.close();
+    await chain.env.close();
+  }
+});
+
+Deno.test("fast lane vs full chain: 250 generated batches of entries answer alike; rows, metrics and logs agree", async () => {
+  const lane = await world(true);
+  const chain = await world(false);
+  try {
+    const requests = fc.sample(batchRequest, { numRuns: 250, seed: SEED });
+    const outcomes = { posted: 0, replayed: 0, rejected: 0, invalid: 0, headerReplay: 0 };
+    for (const [i, r] of requests.entries()) {
+      for (const round of r.repeat ? [1, 2] : [1]) {
+        const a = await send(lane, r);
+        const b = await send(chain, r);
+        assert.deepEqual(a, b, `batch ${i}/${round} (seed ${SEED}): ${JSON.stringify(r)}`);
+        if (a.status === 200 && a.body.startsWith('{"posted"')) {
+          const report = JSON.parse(a.body);
+          outcomes.posted += report.posted;
+          outcomes.replayed += report.replayed;
+          outcomes.rejected += report.rejected;
+        }
+        if (a.body.includes('"code":"validation_failed"')) outcomes.invalid++;
+        if (a.headers["idempotent-replayed"] === "true") outcomes.headerReplay++;
+      }
+    }
+    // Every kind of answer occurred (and agreed) more than a few times.
+    for (const [name, n] of Object.entries(outcomes)) {
+      assert.ok(n >= 10, `${name}: ${n} times ${JSON.stringify(outcomes)}`);
+    }
+    assert.deepEqual(await storedState(lane), await storedState(chain));
+    assert.deepEqual(await counters(lane), await counters(chain));
+    assert.deepEqual(requestLogs(lane), requestLogs(chain));
+    const stats = laneStats(lane.env.app)!;
+    assert.ok(stats.handled >= 60, `lane answered ${stats.handled}, fell through ${stats.fellThrough}`);
+    assert.ok(stats.fellThrough >= 60, `lane answered ${stats.handled}, fell through ${stats.fellThrough}`);
+    assert.ok(stats.keyed >= 30, `lane answered ${stats.keyed} batches with an Idempotency-Key`);
+  } finally {
+    await lane.env.close();
+    await chain.env.close();
+  }
+});
+
+Deno.test("fast lane vs full chain: a batch of 1000 entries (repeats, an unknown account, metadata), its retry, and 1001 entries", async () => {
+  const lane = await world(true);
+  const chain = await world(false);
+  try {
+    // Entry `j` of the batch; position i sends entry j = i, except every 100th position repeats its
+    // predecessor (same payload: a replay within the batch). Entry 500 names an unknown account and
+    // four entries do not balance: refused each on its own.
+    const entry = (j: number) => ({
+      idempotency_key: `big-${j}`,
+      ...(j % 7 === 0 ? { description: `entry ${j}` } : {}),
+      ...(j % 13 === 0 ? { payment_intent_id: `pi_${j}` } : {}),
+      postings: [
+        { account_id: j === 500 ? "nowhere" : j % 2 === 0 ? "@A0" : "A0", amount: 100 + j, currency: "USD" },
+        { account_id: "@A1", amount: j % 250 === 125 ? -99 - j : -100 - j, currency: "USD" },
+      ],
+    });
+    const entries = Array.from({ length: 1000 }, (_, i) => entry(i % 100 === 99 ? i - 1 : i));
+    const base: Abstract = {
+      path: "/v1/ledger/entries/batch",
+      key: "ledger_only",
+      origin: false,
+      session: false,
+      idempotencyKey: null,
+      repeat: false,
+      correlation: null,
+      client: "10.0.0.7",
+      contentType: "application/json",
+      body: JSON.stringify({ entries }),
+    };
+    const withMetadata = entries.map((e, i) =>
+      i === 3
+        ? { ...e, idempotency_key: "meta-3", metadata: { order: 3 } }
+        : { ...e, idempotency_key: `m-${i}` }
+    );
+    const cases: Abstract[] = [
+      base,
+      base, // the retry: every posted entry replayed
+      { ...base, idempotencyKey: "whole-batch", body: JSON.stringify({ entries: withMetadata }) },
+      { ...base, idempotencyKey: "whole-batch", body: JSON.stringify({ entries: withMetadata }) },
+      { ...base, body: JSON.stringify({ entries: [...entries, entries[0]] }) },
+    ];
+    const before = laneStats(lane.env.app)!.handled;
+    const answers = [];
+    for (const [i, r] of cases.entries()) {
+      const a = await send(lane, r);
+      const b = await send(chain, r);
+      assert.deepEqual(a, b, `case ${i}`);
+      answers.push(a);
+    }
+    const report = JSON.parse(answers[0].body);
+    assert.deepEqual([report.posted, report.replayed, report.rejected], [985, 10, 5]);
+    assert.equal(JSON.parse(answers[1].body).replayed, 995);
+    assert.equal(JSON.parse(answers[2].body).posted, 995);
+    assert.equal(answers[3].headers["idempotent-replayed"], "true");
+    assert.equal(answers[4].status, 400);
+    assert.equal(laneStats(lane.env.app)!.handled - before, 4, "the lane answered all but the 1001 entries");
+    assert.deepEqual(await storedState(lane), await storedState(chain));
+    assert.deepEqual(requestLogs(lane), requestLogs(chain));
   } finally {
     await lane.env.close();
     await chain.env.close();

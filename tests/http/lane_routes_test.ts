@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { entryInput } from "../../src/http/lane_routes.ts";
-import { CreateEntryBody } from "../../src/ledger/schemas.ts";
+import { entriesInput, entryInput } from "../../src/http/lane_routes.ts";
+import { CreateEntriesBody, CreateEntryBody } from "../../src/ledger/schemas.ts";
+import { MAX_ENTRIES_PER_REQUEST } from "../../src/domain/ledger.ts";
 
 /** Values near every rule of `CreateEntryBody`: valid ones, and just outside each bound. */
 const text = (max: number) =>
@@ -72,4 +73,69 @@ Deno.test("entryInput() takes the common two-posting body and leaves metadata to
   assert.deepEqual(entryInput(entry), CreateEntryBody.parse(entry));
   assert.equal(entryInput({ ...entry, metadata: { a: 1 } }), undefined);
   assert.equal(entryInput({ ...entry, postings: entry.postings.slice(1) }), undefined);
+});
+
+/** A valid entry `i` of the common shape (what batch clients send). */
+const plainEntry = (i: number) => ({
+  idempotency_key: `order_${i}`,
+  postings: [
+    { account_id: "cash", amount: 100 + i, currency: "USD" },
+    { account_id: "revenue", amount: -100 - i, currency: "USD" },
+  ],
+});
+
+/** Batch bodies: many valid entries with now and then one the lane doubts (metadata) or the schema refuses. */
+const batch = fc.record({
+  entries: fc.oneof(
+    {
+      weight: 6,
+      arbitrary: fc.array(
+        fc.oneof(
+          { weight: 40, arbitrary: fc.nat(1000).map(plainEntry) },
+          { weight: 3, arbitrary: body },
+          // valid, but the lane leaves metadata to the schema
+          { weight: 1, arbitrary: fc.nat(1000).map((i) => ({ ...plainEntry(i), metadata: { order: i } })) },
+        ),
+        { minLength: 1, maxLength: 40 },
+      ),
+    },
+    fc.constantFrom<unknown>([], null, "entries", {}, [null], [[]]),
+  ),
+  other: maybe(fc.constant(true), 12),
+}).map((b) => Object.fromEntries(Object.entries(b).filter(([, v]) => v !== undefined)));
+
+Deno.test("entriesInput() answers only where CreateEntriesBody accepts, with the data the schema parses", () => {
+  let answered = 0;
+  let doubted = 0;
+  fc.assert(
+    fc.property(fc.oneof({ weight: 8, arbitrary: batch }, fc.anything({ maxDepth: 3 })), (value) => {
+      const quick = entriesInput(value);
+      const parsed = CreateEntriesBody.safeParse(value);
+      if (quick === undefined) {
+        if (parsed.success) doubted++;
+        return;
+      }
+      answered++;
+      assert.ok(parsed.success, JSON.stringify(value));
+      assert.deepEqual(quick, parsed.data);
+    }),
+    { seed: 17, numRuns: 1500 },
+  );
+  // Both sides of the comparison occurred: bodies the fast path took, and valid ones it left to zod.
+  assert.ok(answered >= 300, `the fast path answered ${answered} bodies`);
+  assert.ok(doubted >= 20, `the fast path left ${doubted} valid bodies to the schema`);
+});
+
+Deno.test("entriesInput() takes 1000 common entries, and leaves 1001, an empty list and metadata to the schema", () => {
+  const entries = Array.from({ length: MAX_ENTRIES_PER_REQUEST }, (_, i) => plainEntry(i));
+  const quick = entriesInput({ entries });
+  assert.equal(quick?.entries.length, 1000);
+  assert.deepEqual(quick, CreateEntriesBody.parse({ entries }));
+  assert.equal(entriesInput({ entries: [...entries, plainEntry(1000)] }), undefined);
+  assert.equal(entriesInput({ entries: [] }), undefined);
+  assert.equal(entriesInput({ entries, extra: 1 }), undefined);
+  const withMetadata = entries.map((e, i) => i === 999 ? { ...e, metadata: { order: 1 } } : e);
+  assert.equal(entriesInput({ entries: withMetadata }), undefined);
+  assert.equal(CreateEntriesBody.safeParse({ entries: withMetadata }).success, true);
+  assert.equal(entriesInput(JSON.parse('{"__proto__":{},"entries":[]}')), undefined);
 });
