@@ -144,15 +144,26 @@ export function entryInput(body: unknown): EntryBody | undefined {
   return entry as EntryBody;
 }
 
+/**
+ * A lane route's validation: what `quick` builds without zod, or, when it is in doubt, the route's
+ * own `schema` (`safeParseAsync`, as the validator middleware runs it); `null` when the schema
+ * refuses (the full app then answers the 400).
+ */
+async function quickOrSchema<T>(
+  body: unknown,
+  quick: (body: unknown) => T | undefined,
+  schema: { safeParseAsync(body: unknown): Promise<{ success: true; data: T } | { success: false }> },
+): Promise<T | null> {
+  const built = quick(body);
+  if (built !== undefined) return built;
+  const parsed = await schema.safeParseAsync(body);
+  return parsed.success ? parsed.data : null;
+}
+
 /** `POST /v1/ledger/entries` (as `ledger/routes.ts`). */
 export const ledgerEntryLane: LaneRoute<EntryBody> = {
   path: "/v1/ledger/entries",
-  async validate(body) {
-    const quick = entryInput(body);
-    if (quick !== undefined) return quick;
-    const parsed = await CreateEntryBody.safeParseAsync(body);
-    return parsed.success ? parsed.data : null;
-  },
+  validate: (body) => quickOrSchema(body, entryInput, CreateEntryBody),
   async handle(ctx, input) {
     const { entry, replayed } = await postEntryBody(ctx, input);
     return {
@@ -193,12 +204,7 @@ export function entriesInput(body: unknown): EntriesBody | undefined {
 /** `POST /v1/ledger/entries/batch` (as `ledger/routes.ts`): always 200 with the batch's report. */
 export const ledgerBatchLane: LaneRoute<EntriesBody> = {
   path: "/v1/ledger/entries/batch",
-  async validate(body) {
-    const quick = entriesInput(body);
-    if (quick !== undefined) return quick;
-    const parsed = await CreateEntriesBody.safeParseAsync(body);
-    return parsed.success ? parsed.data : null;
-  },
+  validate: (body) => quickOrSchema(body, entriesInput, CreateEntriesBody),
   async handle(ctx, input) {
     return { status: 200, body: await postEntriesBody(ctx, input) };
   },
