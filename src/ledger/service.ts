@@ -467,17 +467,52 @@ function unknownAccountName(name: string, currency: string): BillingError {
   );
 }
 
-/** Postings with every account reference resolved to its `acc_` id ({@link resolveAccountRef}). */
-async function resolvePostings(ctx: Ctx, postings: readonly PostingInput[]): Promise<PostingInput[]> {
-  const ids = new Map<string, string>();
-  const out: PostingInput[] = [];
-  for (const p of postings) {
-    const k = `${p.currency}\u0000${p.account_id}`;
-    let id = ids.get(k);
-    if (id === undefined) ids.set(k, id = await resolveAccountRef(ctx, p.account_id, p.currency));
-    out.push({ ...p, account_id: id });
+/**
+ * Resolves the account names of `inputs`' postings (see {@link resolveAccountRef}) in one select
+ * per currency and chunk of names (`accountIdsByName`), not one per posting; each distinct
+ * reference is parsed as a TypeID once. Returns, for the postings of any of those inputs, the
+ * postings with every reference an `acc_` id, or the `account_not_found` (404) refusal of the
+ * first posting naming no account in its currency.
+ *
+ * @throws the driver's error
+ */
+async function accountResolver(
+  ctx: Ctx,
+  inputs: readonly { postings: readonly PostingInput[] }[],
+): Promise<(postings: readonly PostingInput[]) => PostingInput[] | BillingError> {
+  const idRefs = new Map<string, boolean>();
+  const isAccountId = (ref: string) => {
+    let known = idRefs.get(ref);
+    if (known === undefined) idRefs.set(ref, known = isId("acc", ref));
+    return known;
+  };
+  const namesByCurrency = new Map<string, Set<string>>();
+  for (const input of inputs) {
+    for (const p of input.postings) {
+      if (isAccountId(p.account_id)) continue;
+      let names = namesByCurrency.get(p.currency);
+      if (!names) namesByCurrency.set(p.currency, names = new Set());
+      names.add(p.account_id);
+    }
   }
-  return out;
+  const idsByCurrency = new Map<string, Map<string, string>>();
+  for (const [currency, names] of namesByCurrency) {
+    idsByCurrency.set(currency, await accountIdsByName(ctx.database.db, ctx.scope, currency, names));
+  }
+  return (postings) => {
+    if (namesByCurrency.size === 0) return postings as PostingInput[];
+    const out: PostingInput[] = [];
+    for (const p of postings) {
+      if (isAccountId(p.account_id)) {
+        out.push(p);
+        continue;
+      }
+      const id = idsByCurrency.get(p.currency)?.get(p.account_id);
+      if (id === undefined) return unknownAccountName(p.account_id, p.currency);
+      out.push({ ...p, account_id: id });
+    }
+    return out;
+  };
 }
 
 /**
@@ -490,7 +525,8 @@ export async function createEntry(
   ctx: Ctx,
   input: EntryInput,
 ): Promise<{ entry: EntryView; replayed: boolean }> {
-  const postings = await resolvePostings(ctx, input.postings);
+  const postings = (await accountResolver(ctx, [input]))(input.postings);
+  if (postings instanceof BillingError) throw postings;
   const { value, replayed } = await submit(ctx, { kind: "post_entry", ...input, postings });
   return { entry: entryView(value.entry!), replayed };
 }
@@ -543,41 +579,13 @@ export async function createEntries(
       { fields: [{ path: "entries", message: `Send 1 to ${MAX_ENTRIES_PER_REQUEST} entries` }] },
     );
   }
-  // Setup: every name of the batch, per currency, resolved in a few selects. A batch names few
-  // accounts many times: each reference is parsed as a TypeID once.
-  const idRefs = new Map<string, boolean>();
-  const isAccountId = (ref: string) => {
-    let known = idRefs.get(ref);
-    if (known === undefined) idRefs.set(ref, known = isId("acc", ref));
-    return known;
-  };
-  const namesByCurrency = new Map<string, Set<string>>();
-  for (const input of inputs) {
-    for (const p of input.postings) {
-      if (isAccountId(p.account_id)) continue;
-      let names = namesByCurrency.get(p.currency);
-      if (!names) namesByCurrency.set(p.currency, names = new Set());
-      names.add(p.account_id);
-    }
-  }
-  const idsByCurrency = new Map<string, Map<string, string>>();
-  for (const [currency, names] of namesByCurrency) {
-    idsByCurrency.set(currency, await accountIdsByName(ctx.database.db, ctx.scope, currency, names));
-  }
-  // Execute: every entry whose names resolved goes to the writer now, in request order.
+  const resolve = await accountResolver(ctx, inputs);
+  // Every entry whose names resolved goes to the writer now, in request order.
   const writer = writerFor(ctx);
   const who = { actor: ctx.actor, requestId: ctx.requestId };
   const pending = inputs.map((input): Promise<Accepted<LedgerResult>> | BillingError => {
-    const postings: PostingInput[] = [];
-    for (const p of input.postings) {
-      if (isAccountId(p.account_id)) {
-        postings.push(p);
-        continue;
-      }
-      const id = idsByCurrency.get(p.currency)?.get(p.account_id);
-      if (id === undefined) return unknownAccountName(p.account_id, p.currency);
-      postings.push({ ...p, account_id: id });
-    }
+    const postings = resolve(input.postings);
+    if (postings instanceof BillingError) return postings;
     return writer.submit(ctx.scope, { kind: "post_entry", ...input, postings }, who);
   });
   const settled = await Promise.allSettled(pending);
