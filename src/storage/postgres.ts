@@ -396,6 +396,15 @@ function globalLock(connection: Connection): postgres.PendingQuery<postgres.Row[
   return connection`select pg_advisory_xact_lock(${GLOBAL_WRITE_LOCK_KEY}::int8)`;
 }
 
+/**
+ * Write transactions a process with `poolMax` connections may have open at once: half of them, at
+ * least one (a write may read through the pool while it holds its tenant's lock, so reads keep the
+ * rest).
+ */
+function writeSlotsOf(poolMax: number): number {
+  return Math.max(1, Math.floor(poolMax / 2));
+}
+
 /** What a write whose connection closed fails with (a `CONNECTION_*` code: 503, pool replaced). */
 function connectionClosed(): Error {
   return Object.assign(new Error("The write transaction's connection closed"), { code: "CONNECTION_CLOSED" });
@@ -423,7 +432,6 @@ export class PostgresStore implements Store {
   #closing = false;
   /** Rows this process inserted per table (ADR 0011 "Planner statistics"); absent: none kept. */
   readonly #statistics: TableStatistics | undefined;
-  readonly #onRows = (text: string, rows: number) => this.#statistics!.noteStatement(text, rows);
   /** Tables whose `ANALYZE` is running. */
   readonly #analyzing = new Set<string>();
 
@@ -433,8 +441,9 @@ export class PostgresStore implements Store {
    * with the same options: given, a write or a read that loses its connection replaces the pool
    * (see {@link PostgresStore.write}). `openWriter`, given, opens the write connections (one per
    * write slot, opened when first needed); without it writes run on the pool's `begin()`.
-   * `statistics`, given, counts the rows committed writes on those connections insert and has
-   * the pool `ANALYZE` a table each time it is due ({@link TableStatistics}).
+   * `statistics`, given, counts the rows the inserts of write transactions on those connections
+   * report (a rolled-back one too: the count only paces `ANALYZE`) and, after each commit, has the
+   * pool `ANALYZE` a table that is due ({@link TableStatistics}).
    */
   constructor(
     sql: postgres.Sql,
@@ -467,7 +476,7 @@ export class PostgresStore implements Store {
     );
     // A write may read through `db` (another pooled connection) while it holds its tenant's lock;
     // if every connection were a write waiting for that lock, the read would never get one.
-    this.writeSlots = Math.max(1, Math.floor(poolMax / 2));
+    this.writeSlots = writeSlotsOf(poolMax);
   }
 
   /** The `postgres` client (the current pool). */
@@ -578,8 +587,10 @@ export class PostgresStore implements Store {
         return sql.unsafe(...args);
       },
     };
+    const statistics = this.#statistics;
+    const onRows = statistics && ((text: string, rows: number) => statistics.noteStatement(text, rows));
     writer.tx = bindLimits(
-      proxyOver(handle as unknown as postgres.Sql, undefined, this.#statistics && this.#onRows),
+      proxyOver(handle as unknown as postgres.Sql, undefined, onRows),
       POSTGRES_LIMITS,
     ) as unknown as Tx;
     return writer as WriteConnection;
@@ -661,7 +672,8 @@ export class PostgresStore implements Store {
     for (const table of this.#statistics.due()) {
       if (this.#analyzing.has(table) || this.#closing) continue;
       this.#analyzing.add(table);
-      this.#sql.unsafe(`analyze (skip_locked) "${table.replaceAll('"', '""')}"`).then(
+      // `table` came out of one of our statements' `insert into "name"` (no quote in it)
+      this.#sql.unsafe(`analyze (skip_locked) "${table}"`).then(
         () => this.#analyzing.delete(table),
         (error) => {
           this.#analyzing.delete(table);
@@ -731,9 +743,8 @@ export async function openPostgres(options: PostgresOptions): Promise<PostgresSt
   const statementTimeout = options.statementTimeoutMs ?? 30_000;
   guardDriverWriteAfterClose();
   const poolMax = options.poolMax ?? 10;
-  const writeSlots = Math.max(1, Math.floor(poolMax / 2));
   // Reads get what the write connections leave of `poolMax`.
-  const open = () => client(Math.max(1, poolMax - writeSlots));
+  const open = () => client(Math.max(1, poolMax - writeSlotsOf(poolMax)));
   const client = (max: number, onclose?: () => void) =>
     postgres(options.url, {
       max,
